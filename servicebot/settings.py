@@ -1,0 +1,149 @@
+"""The typed schema of a bot folder: ``servicebot.yaml`` settings and ``faq/*.yaml`` intents.
+
+Every model forbids unknown keys and is frozen once validated. Defaults here are the
+defaults an operator gets by leaving a key out; the README's settings table lists them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from types import MappingProxyType
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+ANY_LANGUAGE = "*"
+"""The key under which a plain-text ``answer`` is kept: it serves every language."""
+
+STORE_SCHEMES = ("sqlite", "redis", "memory")
+
+
+def _not_blank(text: str) -> str:
+    if not text.strip():
+        raise ValueError("must not be empty or only whitespace")
+    return text
+
+
+def _answer_as_mapping(value: Any) -> Any:
+    return {ANY_LANGUAGE: value} if isinstance(value, str) else value
+
+
+def _known_store(url: str) -> str:
+    scheme = url.partition("://")[0]
+    if scheme not in STORE_SCHEMES or "://" not in url:
+        raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
+    return url
+
+
+Text = Annotated[str, AfterValidator(_not_blank)]
+Answer = Annotated[
+    dict[str, Text],
+    BeforeValidator(_answer_as_mapping),
+    AfterValidator(MappingProxyType),
+]
+IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
+Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FewShot(_Frozen):
+    """One example exchange shown to the model: how this bot answers this intent."""
+
+    user: Text
+    assistant: Text
+
+
+class Intent(_Frozen):
+    """Something customers ask about: how they phrase it, and the facts of the answer."""
+
+    name: IntentName
+    description: str = ""
+    examples: Annotated[tuple[Text, ...], Field(min_length=1)]
+    answer: Answer
+    few_shot: tuple[FewShot, ...] = ()
+    direct: bool = False
+    handoff: bool = False
+
+    def answer_in(self, language: str) -> str:
+        """The canonical answer in ``language`` (a plain-text answer serves every language)."""
+        answers: Mapping[str, str] = self.answer
+        return answers.get(language) or answers[ANY_LANGUAGE]
+
+
+class FaqFile(_Frozen):
+    """One ``faq/*.yaml`` file."""
+
+    intents: Annotated[tuple[Intent, ...], Field(min_length=1)]
+
+
+class ContactSettings(_Frozen):
+    """The only contact details the bot may give; the post-filter treats others as invented."""
+
+    phone: str | None = None
+    email: str | None = None
+    website: str | None = None
+
+
+class ModelSettings(_Frozen):
+    """The chat model. With no ``name`` the bot runs offline, answering from the FAQ alone."""
+
+    name: str | None = None
+    base_url: str | None = None
+    api_key_env: str = "OPENAI_API_KEY"
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2
+    max_tokens: Annotated[int, Field(gt=0)] = 500
+    top_p: Fraction | None = None
+    stop: tuple[str, ...] = ()
+    seed: int | None = None
+
+
+class BudgetSettings(_Frozen):
+    """How many tokens the prompt may use, and what gives way first when it is too long."""
+
+    context_window: Annotated[int, Field(gt=0)] = 128_000
+    reply_reserve: Annotated[int, Field(ge=0)] = 1_000
+    max_prompt_tokens: Annotated[int, Field(gt=0)] = 8_000
+    encoding: Literal["o200k_base", "cl100k_base"] | None = None
+    drop_order: tuple[Literal["few_shot", "history", "faq"], ...] = ("few_shot", "history", "faq")
+
+
+class RoutingSettings(_Frozen):
+    """Thresholds on intent scores (0 to 1) that decide each turn's route."""
+
+    top_k: Annotated[int, Field(ge=1, le=20)] = 3
+    min_score: Fraction = 0.2
+    direct_threshold: Fraction = 0.8
+    handoff_threshold: Fraction = 0.6
+
+
+class StoreSettings(_Frozen):
+    """Where conversations are kept, and for how long."""
+
+    url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
+    retention_days: Annotated[int, Field(gt=0)] | None = 90
+
+
+class ReplaySettings(_Frozen):
+    """Recorded model replies for offline tests."""
+
+    mode: Literal["replay", "record", "off"] = "off"
+    cassettes: str = "tests/replies"
+
+
+class Settings(_Frozen):
+    """``servicebot.yaml``: every key is optional."""
+
+    name: Text = "Support assistant"
+    languages: Annotated[tuple[Language, ...], Field(min_length=1)] = ("en",)
+    contact: ContactSettings = ContactSettings()
+    model: ModelSettings = ModelSettings()
+    budget: BudgetSettings = BudgetSettings()
+    routing: RoutingSettings = RoutingSettings()
+    store: StoreSettings = StoreSettings()
+    replay: ReplaySettings = ReplaySettings()

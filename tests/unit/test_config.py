@@ -1,0 +1,150 @@
+"""The loader, against the example bot and one broken bot per kind of mistake."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from servicebot import ConfigError, load_bot
+from servicebot.config import normalise_example
+from servicebot.source import MAX_FILE_BYTES
+from tests.conftest import DATA, REPO
+
+BAD_CASES = sorted(path for path in (DATA / "bad").iterdir() if path.is_dir())
+
+
+def make_bot(tmp_path: Path, overlay: Path | None = None) -> Path:
+    """The small valid bot in tests/data/base, with a case's files laid over it."""
+    bot = tmp_path / "bot"
+    shutil.copytree(DATA / "base", bot)
+    if overlay is None:
+        return bot
+    for source in overlay.rglob("*"):
+        if source.is_file() and source.name not in ("expected.txt", "remove"):
+            target = bot / source.relative_to(overlay)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(source, target)
+    if (overlay / "remove").exists():
+        for name in (overlay / "remove").read_text().split():
+            (bot / name).unlink()
+    return bot
+
+
+@pytest.mark.parametrize("case", BAD_CASES, ids=lambda path: path.name)
+def test_bad_bot_reports_every_mistake_with_file_and_line(case: Path, tmp_path: Path) -> None:
+    bot = make_bot(tmp_path, case)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    expected = (case / "expected.txt").read_text(encoding="utf-8").rstrip("\n")
+    assert str(raised.value).replace(str(bot), "BOT") == expected
+
+
+def test_the_error_carries_path_line_column_and_source_line(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path, DATA / "bad" / "unknown_key")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    error = raised.value
+    assert error.path == bot / "faq" / "basics.yaml"
+    assert (error.line, error.column) == (3, 5)
+    assert error.source_line == "    exampels:"
+
+
+def test_the_base_bot_is_valid(tmp_path: Path) -> None:
+    spec = load_bot(make_bot(tmp_path))
+    assert [intent.name for intent in spec.intents] == ["order_status", "greeting"]
+    assert spec.settings.contact.email == "help@shop.example.com"
+
+
+def test_a_folder_that_is_not_a_bot(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="not a bot folder"):
+        load_bot(tmp_path)
+
+
+def test_settings_are_optional(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    (bot / "servicebot.yaml").unlink()
+    (bot / "faq" / "basics.yaml").write_text(
+        "intents:\n  - name: hi\n    examples: [hello]\n    answer: Hello!\n"
+    )
+    spec = load_bot(bot)
+    assert spec.settings.languages == ("en",)
+    assert spec.intents[0].answer_in("en") == "Hello!"
+
+
+def test_an_oversized_faq_file_is_a_clear_error(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    big = bot / "faq" / "huge.yaml"
+    big.write_text("# " + "x" * MAX_FILE_BYTES + "\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert str(raised.value).startswith(f"{big}: file is ")
+
+
+def test_the_spec_is_frozen(tmp_path: Path) -> None:
+    spec = load_bot(make_bot(tmp_path))
+    with pytest.raises(ValidationError):
+        spec.intents[0].name = "changed"  # type: ignore[misc]
+    with pytest.raises(TypeError):
+        spec.intents[0].answer["en"] = "changed"  # type: ignore[index]
+    with pytest.raises(AttributeError):
+        spec.root = Path("/")  # type: ignore[misc]
+
+
+def test_example_normalisation_folds_case_width_and_punctuation() -> None:
+    assert normalise_example("Where is my ORDER?!") == normalise_example("where is my order")
+    assert normalise_example("我的快递到哪了？") == normalise_example("我的快递到哪了")
+    assert normalise_example("ＡＢＣ１２３") == "abc123"
+
+
+# --- the example bot at the repository root -------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def example():  # type: ignore[no-untyped-def]
+    return load_bot(REPO)
+
+
+def test_example_bot_covers_a_store(example) -> None:  # type: ignore[no-untyped-def]
+    names = {intent.name for intent in example.intents}
+    assert len(names) >= 30
+    for needed in ("order_status", "cancel_order", "return_item", "refund_status", "talk_to_human",
+                   "greeting", "thanks", "payment_declined", "warranty", "delete_account"):
+        assert needed in names
+
+
+def test_example_bot_is_bilingual_everywhere(example) -> None:  # type: ignore[no-untyped-def]
+    assert example.settings.languages == ("en", "zh")
+    for intent in example.intents:
+        assert len(intent.examples) >= 6, intent.name
+        chinese = [e for e in intent.examples if any("\u4e00" <= ch <= "\u9fff" for ch in e)]
+        assert 0 < len(chinese) < len(intent.examples), intent.name
+        assert set(intent.answer) == {"en", "zh"}, intent.name
+
+
+def test_example_bot_few_shot_and_flags(example) -> None:  # type: ignore[no-untyped-def]
+    assert sum(1 for intent in example.intents if intent.few_shot) >= 10
+    handoff = [intent.name for intent in example.intents if intent.handoff]
+    assert handoff == ["talk_to_human"]
+
+
+def test_example_bot_gives_only_its_own_contact_details(example) -> None:  # type: ignore[no-untyped-def]
+    import re
+
+    contact = example.settings.contact
+    text = " ".join(
+        answer for intent in example.intents for answer in intent.answer.values()
+    ) + " ".join(pair.assistant for intent in example.intents for pair in intent.few_shot)
+    for url in re.findall(r"https?://[^\s)）,，。]+", text):
+        assert url.rstrip(".").startswith(contact.website), url
+    assert set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)) == {contact.email}
+    assert set(re.findall(r"\+\d[\d -]{7,}\d", text)) == {contact.phone}
+
+
+def test_example_bot_origins_point_at_each_intent(example) -> None:  # type: ignore[no-untyped-def]
+    origin = example.origins["order_status"]
+    path, line = origin.rsplit(":", 1)
+    lines = Path(path).read_text(encoding="utf-8").splitlines()
+    assert "order_status" in lines[int(line) - 1]

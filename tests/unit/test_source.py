@@ -1,0 +1,94 @@
+from pathlib import Path
+
+import yaml
+
+from servicebot.errors import Problem
+from servicebot.source import MAX_FILE_BYTES, _SafeLoader, read_text, read_yaml
+
+
+def _read(tmp_path: Path, content: str | bytes) -> tuple[object, list[Problem]]:
+    path = tmp_path / "file.yaml"
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    problems: list[Problem] = []
+    document = read_yaml(path, problems)
+    return (document.data if document else None), problems
+
+
+def test_libyaml_is_used_when_installed() -> None:
+    assert _SafeLoader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def test_plain_yaml_loads(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "a: 1\nb: [x, y]\nc: {d: true}\n")
+    assert data == {"a": 1, "b": ["x", "y"], "c": {"d": True}}
+    assert problems == []
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "\ufeffname: 客服\n".encode())
+    assert data == {"name": "客服"} and problems == []
+
+
+def test_every_duplicate_key_is_reported_and_loading_goes_on(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
+    assert [(p.line, p.column) for p in problems] == [(2, 1), (5, 3)]
+    assert "duplicate key 'a'" in problems[0].message
+
+
+def test_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "base: &b {x: 1}\nthing:\n  <<: *b\n  y: 2\n")
+    assert problems == [] and data["thing"] == {"x": 1, "y": 2}  # type: ignore[index]
+
+
+def test_unsafe_tags_are_refused_without_running_anything(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    text = f"a: !!python/object/apply:os.system ['touch {marker}']\nb: !custom 3\n"
+    _, problems = _read(tmp_path, text)
+    assert not marker.exists()
+    assert [p.line for p in problems] == [1, 2]
+    assert "'!!python/object/apply:os.system' is not allowed" in problems[0].message
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    data, problems = _read(tmp_path, "\n".join(lines) + "\n")
+    assert data is None
+    assert "anchors and aliases expand this file" in problems[0].message
+
+
+def test_oversized_file_is_refused_without_reading_it(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    problems: list[Problem] = []
+    assert read_text(path, problems) is None
+    assert problems[0].message == (
+        f"file is {MAX_FILE_BYTES + 1:,} bytes; the limit is {MAX_FILE_BYTES:,} bytes"
+    )
+
+
+def test_not_utf8_points_at_the_bad_byte(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\nb: caf\xe9!\n".encode("latin-1"))
+    assert (problems[0].line, problems[0].column) == (2, 7)
+    assert problems[0].message == "not UTF-8 (byte 0xe9); save the file as UTF-8"
+
+
+def test_node_at_finds_values_keys_and_falls_back_to_the_parent(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("intents:\n  - name: a\n    examples:\n      - one\n      - two\n")
+    document = read_yaml(path, [])
+    assert document is not None
+
+    def line(loc: tuple[str | int, ...], key: bool = False) -> int:
+        node = document.node_at(loc, key=key)
+        assert node is not None
+        return node.start_mark.line + 1
+
+    assert line(("intents", 0, "examples", 1)) == 5
+    assert line(("intents", 0, "examples"), key=True) == 3
+    assert line(("intents", 0, "answer")) == 2  # missing: its intent
