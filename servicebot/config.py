@@ -42,7 +42,6 @@ class BotSpec:
     settings: Settings
     intents: tuple[Intent, ...]
     templates: Mapping[str, str]  # file name -> template source
-    origins: Mapping[str, str]  # intent name -> "faq/file.yaml:line", for operators
 
     @property
     def example_count(self) -> int:
@@ -102,7 +101,6 @@ def load_bot(path: str | Path) -> BotSpec:
         settings=settings,
         intents=tuple(item.intent for item in loaded),
         templates=MappingProxyType(templates),
-        origins=MappingProxyType({item.intent.name: item.origin for item in loaded}),
     )
 
 
@@ -276,15 +274,14 @@ def _check_intents(
     loaded: list[_Loaded], languages: tuple[str, ...] | None, problems: list[Problem]
 ) -> None:
     """Checks across intents and files; answer languages only once the settings are valid."""
-    names: dict[str, str] = {}
+    names: dict[str, _Loaded] = {}
     examples: dict[str, tuple[_Loaded, int]] = {}
     for item in loaded:
         intent = item.intent
         if intent.name in names:
-            problems.append(
-                item.problem(f"intent '{intent.name}' is already defined at {names[intent.name]}", "name")
-            )
-        names.setdefault(intent.name, item.origin)
+            first = names[intent.name].origin
+            problems.append(item.problem(f"intent '{intent.name}' is already defined at {first}", "name"))
+        names.setdefault(intent.name, item)
         if intent.direct and intent.handoff:
             problems.append(item.problem("an intent cannot be both 'direct' and 'handoff'", "handoff"))
         if languages is not None:

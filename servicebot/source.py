@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -62,10 +63,19 @@ class SourceFile:
 
 @dataclass
 class YamlFile(SourceFile):
-    """A parsed YAML file: plain Python data plus the node tree to locate values in."""
+    """A parsed YAML file: plain Python data, and its node tree to locate values in."""
 
     data: Any = None
-    root: yaml.Node | None = None
+
+    @cached_property
+    def root(self) -> yaml.Node | None:
+        """The node tree, composed only when a mistake must be located (it is slow to build)."""
+        loader = _SafeLoader(self.text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+            return node
+        finally:
+            loader.dispose()
 
     def node_at(self, loc: Sequence[str | int], *, key: bool = False) -> yaml.Node | None:
         """The node at ``loc`` (a pydantic error location); its key node if ``key``.
@@ -114,22 +124,42 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     if source is None:
         return None
     document = YamlFile(path, source.text)
-    loader = _Loader(source.text, document, problems)
     try:
-        document.root = loader.get_single_node()
-        if document.root is not None:
-            if "&" in source.text and _expanded_size(document.root) > MAX_EXPANDED_NODES:
-                problems.append(document.problem_at(document.root, _ALIAS_BOMB))
-                return None
-            document.data = loader.construct_document(document.root)
+        document.data = _construct(document, problems)
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(document, exc))
         return None
+    return None if document.data is _REFUSED else document
+
+
+def _construct(document: YamlFile, problems: list[Problem]) -> Any:
+    if "&" not in document.text:  # without anchors, the fast path almost always applies
+        found: list[Problem] = []
+        try:
+            data = _EventBuilder(document, found).build()
+        except _NeedsNodes:
+            pass
+        else:
+            problems += found
+            return data
+    return _construct_from_nodes(document, problems)
+
+
+def _construct_from_nodes(document: YamlFile, problems: list[Problem]) -> Any:
+    root = document.root  # raises MarkedYAMLError on a syntax error
+    if root is None:
+        return None
+    if _expanded_size(root) > MAX_EXPANDED_NODES:
+        problems.append(document.problem_at(root, _ALIAS_BOMB))
+        return _REFUSED
+    loader = _Loader("", document, problems)
+    try:
+        return loader.construct_document(root)
     finally:
         loader.dispose()
-    return document
 
 
+_REFUSED = object()
 _ALIAS_BOMB = (
     f"anchors and aliases expand this file beyond {MAX_EXPANDED_NODES:,} values; "
     "write the values out instead"
@@ -188,6 +218,86 @@ def _expanded_size(root: yaml.Node) -> int:
     return size(root)
 
 
+class _NeedsNodes(Exception):
+    """The event builder met something only the node composer handles (aliases, merge keys)."""
+
+
+_STR = "tag:yaml.org,2002:str"
+_COLLECTION_TAGS = {None, "!", "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"}
+_RESOLVER = yaml.resolver.Resolver()
+_MAY_BE_NOT_TEXT = frozenset(_RESOLVER.yaml_implicit_resolvers)  # first characters of non-text
+
+
+class _EventBuilder:
+    """Builds Python data straight from libyaml's events, without a node tree.
+
+    Why by hand: PyYAML composes a node and two marks per value before constructing it, which
+    makes a 10,000-intent FAQ take over 3 s; its event stream alone takes a tenth of that.
+    Locating a mistake later composes the tree lazily (:attr:`YamlFile.root`).
+    """
+
+    def __init__(self, document: YamlFile, problems: list[Problem]) -> None:
+        self._document, self._problems = document, problems
+        self._events = iter(yaml.parse(document.text, Loader=_SafeLoader))
+
+    def build(self) -> Any:
+        data, documents = None, 0
+        for event in self._events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                if documents > 1:
+                    raise _NeedsNodes  # the composer reports "expected a single document"
+                data = self._value(next(self._events))
+        return data
+
+    def _value(self, event: yaml.Event) -> Any:
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event)
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "tag", None) not in _COLLECTION_TAGS:
+            raise _NeedsNodes
+        if isinstance(event, yaml.SequenceStartEvent):
+            items = []
+            while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
+                items.append(self._value(event))
+            return items
+        return self._mapping()
+
+    def _mapping(self) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {}
+        while not isinstance(key_event := next(self._events), yaml.MappingEndEvent):
+            key = self._value(key_event)
+            if isinstance(key, list | dict) or key == "<<":
+                raise _NeedsNodes  # unhashable keys and merge keys
+            if key in mapping:
+                self._problems.append(_duplicate_key(self._document, key, key_event.start_mark))
+            mapping[key] = self._value(next(self._events))
+        return mapping
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        value, tag = event.value, event.tag
+        if tag is None or tag == "!":
+            if event.style or not event.implicit[0]:
+                return value  # quoted or block text (libyaml gives plain values style '')
+            if value and value[0] not in _MAY_BE_NOT_TEXT:
+                return value
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+        if tag == _STR:
+            return value
+        construct = yaml.SafeLoader.yaml_constructors.get(tag)
+        if construct is None:
+            raise _NeedsNodes  # an unknown tag: reported by the node path
+        return construct(_SCALARS, yaml.ScalarNode(tag, value, event.start_mark, event.end_mark))
+
+
+
+def _duplicate_key(document: YamlFile, key: Any, mark: yaml.Mark) -> Problem:
+    message = f"duplicate key '{key}': the later value would silently win"
+    return document.problem(message, mark.line + 1, mark.column + 1)
+
+
+_SCALARS = yaml.SafeLoader("")  # constructs the rare non-text scalars (numbers, dates)
+
+
 class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
     """Safe loading that records duplicate keys and unsafe tags instead of stopping."""
 
@@ -205,8 +315,7 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
             if isinstance(key, list | dict):
                 continue  # SafeConstructor reports unhashable keys itself
             if key in seen:
-                message = f"duplicate key '{key}': the later value would silently win"
-                self._problems.append(self._document.problem_at(key_node, message))
+                self._problems.append(_duplicate_key(self._document, key, key_node.start_mark))
             seen.add(key)
         mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
         return mapping

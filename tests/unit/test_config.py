@@ -141,10 +141,3 @@ def test_example_bot_gives_only_its_own_contact_details(example) -> None:  # typ
         assert url.rstrip(".").startswith(contact.website), url
     assert set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)) == {contact.email}
     assert set(re.findall(r"\+\d[\d -]{7,}\d", text)) == {contact.phone}
-
-
-def test_example_bot_origins_point_at_each_intent(example) -> None:  # type: ignore[no-untyped-def]
-    origin = example.origins["order_status"]
-    path, line = origin.rsplit(":", 1)
-    lines = Path(path).read_text(encoding="utf-8").splitlines()
-    assert "order_status" in lines[int(line) - 1]

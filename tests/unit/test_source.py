@@ -1,9 +1,11 @@
 from pathlib import Path
 
+import pytest
 import yaml
 
 from servicebot.errors import Problem
 from servicebot.source import MAX_FILE_BYTES, _SafeLoader, read_text, read_yaml
+from tests.conftest import REPO
 
 
 def _read(tmp_path: Path, content: str | bytes) -> tuple[object, list[Problem]]:
@@ -92,3 +94,46 @@ def test_node_at_finds_values_keys_and_falls_back_to_the_parent(tmp_path: Path) 
     assert line(("intents", 0, "examples", 1)) == 5
     assert line(("intents", 0, "examples"), key=True) == 3
     assert line(("intents", 0, "answer")) == 2  # missing: its intent
+
+
+TRICKY = """\
+int: 42
+negative: -7
+float: 3.5
+exp: 1e3
+hex: 0x1F
+yes_is_text_in_yaml_1_1: yes
+bool: true
+null_value: null
+tilde: ~
+empty:
+date: 2024-05-01
+quoted_number: "42"
+single: 'it''s'
+block: |
+  line one
+  line two
+folded: >-
+  folded
+  text
+flow: {a: [1, "2", three], b: {}}
+plain multi: first
+  second
+chinese: 您好，世界
+colon_in_value: "a: b"
+version: 1.10
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY, *(p.read_text("utf-8") for p in REPO.glob("faq/*.yaml"))])
+def test_fast_loading_gives_exactly_what_pyyaml_gives(tmp_path: Path, text: str) -> None:
+    data, problems = _read(tmp_path, text)
+    assert problems == []
+    assert data == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_a_second_document_is_an_error(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\n---\nb: 2\n")
+    assert (problems[0].line, problems[0].message) == (
+        2, "YAML syntax error: expected a single document in the stream, but found another document"
+    )

@@ -1,0 +1,115 @@
+"""The ``servicebot`` command as an operator uses it, over the example bot and a fresh folder."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servicebot.cli import main
+from tests.conftest import DATA, REPO
+from tests.unit.test_config import make_bot
+
+SCRIPT = Path(sys.executable).parent / "servicebot"
+
+
+def run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def test_check_on_the_example_bot_prints_one_summary_line() -> None:
+    result = run(str(SCRIPT), "check", ".")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.count("\n") == 1
+    assert result.stdout.startswith("ok: Maple Market support: ")
+    assert "templates, languages en, zh" in result.stdout
+
+
+def test_python_dash_m_works_too() -> None:
+    result = run(sys.executable, "-m", "servicebot", "--version")
+    assert result.returncode == 0 and "servicebot, version" in result.stdout
+
+
+def test_check_does_not_import_the_model_sdk_or_tokenizer() -> None:
+    code = (
+        "import sys\n"
+        "from servicebot.cli import main\n"
+        f"main(['check', {str(REPO)!r}], standalone_mode=False)\n"
+        "print(sorted(m for m in ('openai', 'tiktoken', 'httpx', 'rich') if m in sys.modules))\n"
+    )
+    result = run(sys.executable, "-c", code)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "[]"
+
+
+def test_check_on_a_broken_bot_lists_every_problem_and_exits_1(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path, DATA / "bad" / "many_files")
+    result = CliRunner().invoke(main, ["check", str(bot)])
+    assert result.exit_code == 1
+    expected = (DATA / "bad" / "many_files" / "expected.txt").read_text(encoding="utf-8")
+    assert result.output.replace(str(bot), "BOT") == expected + "4 problems in BOT\n"
+    assert "Traceback" not in result.output
+
+
+def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
+    target = tmp_path / "mybot"
+    result = CliRunner().invoke(main, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    assert (target / "servicebot.yaml").is_file()
+    assert CliRunner().invoke(main, ["check", str(target)]).exit_code == 0
+
+
+def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
+    (tmp_path / "keep.txt").write_text("mine")
+    result = CliRunner().invoke(main, ["init", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "is not empty" in result.output
+    assert (tmp_path / "keep.txt").read_text() == "mine"
+
+
+def test_an_operator_edit_shows_up_in_check(tmp_path: Path) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    orders = target / "faq" / "orders.yaml"
+    orders.write_text(orders.read_text(encoding="utf-8").replace("examples:", "exmaples:", 1))
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    assert f"{orders}:" in result.output and "did you mean 'examples'?" in result.output
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    build = run(
+        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
+        "--no-index", "-w", str(out), str(REPO),
+    )
+    assert build.returncode == 0, build.stderr
+    return next(out.glob("servicebot-*.whl"))
+
+
+def test_the_wheel_carries_the_example_bot(wheel: Path) -> None:
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for path in (REPO / "faq").glob("*.yaml"):
+        assert f"servicebot/example/faq/{path.name}" in names
+    assert "servicebot/example/servicebot.yaml" in names
+    assert "servicebot/example/templates/system.j2" in names
+    assert "servicebot/py.typed" in names
+
+
+def test_init_and_check_work_from_the_installed_wheel_alone(wheel: Path, tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    code = "import servicebot, sys; print(servicebot.__file__)"
+    assert run(sys.executable, "-c", code, cwd=tmp_path, env=env).stdout.startswith(str(site))
+    init = run(sys.executable, "-m", "servicebot", "init", "newbot", cwd=tmp_path, env=env)
+    assert init.returncode == 0, init.stderr
+    check = run(sys.executable, "-m", "servicebot", "check", "newbot", cwd=tmp_path, env=env)
+    assert check.returncode == 0, check.stderr
+    assert check.stdout.startswith("ok: Maple Market support")
