@@ -33,16 +33,21 @@ def write_faq(folder: Path) -> None:
     for f in range(FILES):
         lines = ["intents:"]
         for i in range(f * per_file, (f + 1) * per_file):
-            lines += [f"  - name: intent_{i}", f"    description: Generated intent {i}.", "    examples:"]
+            lines += [
+                f"  - name: intent_{i}",
+                f"    description: Generated intent {i}.",
+                "    examples:",
+            ]
             lines += [f"      - how do I do thing {i} variant {j}" for j in range(6)]
             lines += [f"      - 我想办理第{i}号业务的第{j}种方式" for j in range(4)]
+            url = f"https://maple.example.com/help/{i}"
             lines += [
                 "    answer:",
-                f"      en: To do thing {i}, open https://maple.example.com/help/{i} and follow the steps.",
-                f"      zh: 办理第{i}号业务，请打开 https://maple.example.com/help/{i} 并按步骤操作。",
+                f"      en: To do thing {i}, open {url} and follow the steps.",
+                f"      zh: 办理第{i}号业务，请打开 {url} 并按步骤操作。",
                 "    few_shot:",
                 f"      - user: can you help with thing {i}",
-                f"        assistant: Of course. Open https://maple.example.com/help/{i}.",
+                f"        assistant: Of course. Open {url}.",
             ]
         (folder / "faq" / f"part{f:02}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
@@ -66,18 +71,28 @@ def main() -> None:
         files = sorted((bot / "faq").iterdir())
         c_parse = timed(lambda: [yaml.load(p.read_text(), yaml.CSafeLoader) for p in files], 3)
         py_parse = timed(lambda: [yaml.load(p.read_text(), yaml.SafeLoader) for p in files], 1)
-    print(f"generated FAQ: {len(spec.intents):,} intents, {spec.example_count:,} examples, "
-          f"{FILES} files, {size / 1e6:.1f} MB")
-    print(f"load_bot (parse + validate + cross-checks): median {statistics.median(load):.3f} s, "
-          f"max {max(load):.3f} s  (target < 2 s)")
-    print(f"  for reference, PyYAML yaml.load alone: libyaml {statistics.median(c_parse):.3f} s, "
-          f"pure-Python PyYAML {py_parse[0]:.3f} s")
+    print(
+        f"generated FAQ: {len(spec.intents):,} intents, {spec.example_count:,} examples, "
+        f"{FILES} files, {size / 1e6:.1f} MB"
+    )
+    print(
+        f"load_bot (parse + validate + cross-checks): median {statistics.median(load):.3f} s, "
+        f"max {max(load):.3f} s  (target < 2 s)"
+    )
+    print(
+        f"  for reference, PyYAML yaml.load alone: libyaml {statistics.median(c_parse):.3f} s, "
+        f"pure-Python PyYAML {py_parse[0]:.3f} s"
+    )
 
     script = Path(sys.executable).parent / "servicebot"
-    check = timed(lambda: subprocess.run([str(script), "check", str(REPO)], check=True,
-                                         capture_output=True), repeat=7)
-    print(f"`servicebot check` on the example bot (whole process): median "
-          f"{statistics.median(check):.3f} s, max {max(check):.3f} s  (target < 0.5 s)")
+    check = timed(
+        lambda: subprocess.run([str(script), "check", str(REPO)], check=True, capture_output=True),
+        repeat=7,
+    )
+    print(
+        f"`servicebot check` on the example bot (whole process): median "
+        f"{statistics.median(check):.3f} s, max {max(check):.3f} s  (target < 0.5 s)"
+    )
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ one phrasing under two intents, answers missing a language), and raises one
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import re
 import typing
@@ -127,7 +128,9 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
     for path in files:
         document = read_yaml(path, problems)
         if document is not None:
-            loaded += [_Loaded(intent, document, i) for i, intent in _faq_intents(document, problems)]
+            loaded += [
+                _Loaded(intent, document, i) for i, intent in _faq_intents(document, problems)
+            ]
     return loaded
 
 
@@ -139,10 +142,8 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int,
     items = document.data.get("intents") if isinstance(document.data, dict) else None
     valid = []
     for i, item in enumerate(items if isinstance(items, list) else []):
-        try:
+        with contextlib.suppress(ValidationError):  # already reported for the whole file
             valid.append((i, Intent.model_validate(item)))
-        except ValidationError:
-            pass  # already reported by the whole-file validation above
     return valid
 
 
@@ -227,7 +228,10 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in _BOUNDS:
         return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
     if kind == "string_pattern_mismatch" and name == "name":
-        return "intent names use letters, digits, '_', '-' and '.', starting with a letter or digit", False
+        return (
+            "intent names use letters, digits, '_', '-' and '.', starting with a letter or digit",
+            False,
+        )
     return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
 
 
@@ -280,10 +284,14 @@ def _check_intents(
         intent = item.intent
         if intent.name in names:
             first = names[intent.name].origin
-            problems.append(item.problem(f"intent '{intent.name}' is already defined at {first}", "name"))
+            problems.append(
+                item.problem(f"intent '{intent.name}' is already defined at {first}", "name")
+            )
         names.setdefault(intent.name, item)
         if intent.direct and intent.handoff:
-            problems.append(item.problem("an intent cannot be both 'direct' and 'handoff'", "handoff"))
+            problems.append(
+                item.problem("an intent cannot be both 'direct' and 'handoff'", "handoff")
+            )
         if languages is not None:
             problems += _answer_languages(item, languages)
         problems += _repeated_examples(item, examples)

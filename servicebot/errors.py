@@ -75,4 +75,3 @@ class ConfigError(ServicebotError):
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
-

@@ -25,7 +25,7 @@ TEMPLATE_NAMES = {
 }
 
 TEMPLATE_VARIABLES = {
-    "bot": "settings an operator may quote: bot.name, bot.languages, bot.contact.phone/email/website",
+    "bot": "settings to quote: bot.name, bot.languages, bot.contact.phone/email/website",
     "language": "the language to reply in, such as 'en' or 'zh'",
     "intents": "the intents selected for this turn, best first: name, description, answer, score",
     "out_of_scope": "true when no intent matched well enough: answer without FAQ facts",
@@ -49,7 +49,9 @@ def create_environment(folder: Path) -> SandboxedEnvironment:
 def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
     """Read and check every template the bot needs; add each mistake to ``problems``."""
     if not folder.is_dir():
-        problems.append(Problem(folder, f"no templates folder: a bot needs {', '.join(TEMPLATE_NAMES)}"))
+        problems.append(
+            Problem(folder, f"no templates folder: a bot needs {', '.join(TEMPLATE_NAMES)}")
+        )
         return {}
     environment = create_environment(folder)
     sources: dict[str, str] = {}
@@ -66,7 +68,9 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
     return sources
 
 
-def _check_template(environment: SandboxedEnvironment, source: SourceFile, folder: Path) -> list[Problem]:
+def _check_template(
+    environment: SandboxedEnvironment, source: SourceFile, folder: Path
+) -> list[Problem]:
     try:
         tree = environment.parse(source.text, name=source.path.name)
         environment.compile(tree, name=source.path.name)  # unknown filters and tests
@@ -91,25 +95,40 @@ def _check_template(environment: SandboxedEnvironment, source: SourceFile, folde
         for line, names in private.items()
     ]
     problems += [
-        source.problem(f"template '{node.template.value}' does not exist", node.lineno)
-        for node in tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport))
-        if isinstance(node.template, nodes.Const) and not (folder / node.template.value).is_file()
+        source.problem(f"template '{name}' does not exist", line)
+        for line, name in _referenced_templates(tree)
+        if not (folder / name).is_file()
     ]
     return _first_per_line(problems)
 
 
-def _attribute(node: nodes.Getattr | nodes.Getitem) -> str:
+def _attribute(node: nodes.Node) -> str:
+    """The attribute or constant item a ``x.attr`` or ``x["item"]`` expression reaches for."""
     if isinstance(node, nodes.Getattr):
-        return node.attr
-    key = node.arg
+        return str(node.attr)
+    key = getattr(node, "arg", None)
     return key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
+
+
+def _referenced_templates(tree: nodes.Template) -> list[tuple[int, str]]:
+    """(line, name) of every template that include/extends/import names literally."""
+    found = tree.find_all((nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport))
+    return [
+        (node.lineno, node.template.value)  # type: ignore[attr-defined]
+        for node in found
+        if isinstance(getattr(node, "template", None), nodes.Const)
+    ]
 
 
 def _unknown_variable(name: str) -> str:
     import difflib
 
     close = difflib.get_close_matches(name, TEMPLATE_VARIABLES, n=1)
-    hint = f"did you mean '{close[0]}'?" if close else f"templates get: {', '.join(TEMPLATE_VARIABLES)}"
+    hint = (
+        f"did you mean '{close[0]}'?"
+        if close
+        else f"templates get: {', '.join(TEMPLATE_VARIABLES)}"
+    )
     return f"unknown variable '{name}' ({hint})"
 
 

@@ -26,7 +26,7 @@ MAX_EXPANDED_NODES = 1_000_000
 
 _SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-# PyYAML's wording (libyaml's and the pure-Python parser's), made into advice an operator can act on.
+# PyYAML's wording (libyaml's and pure Python's), made into advice an operator can act on.
 _BAD_INDENT = "bad indentation: this line does not line up with the lines above it"
 _YAML_HINTS = {
     "mapping values are not allowed": (
@@ -194,10 +194,9 @@ def _child(node: yaml.Node | None, part: str | int, *, key: bool) -> yaml.Node |
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
                 return key_node if key else value_node
-    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-        if 0 <= part < len(node.value):
-            item: yaml.Node = node.value[part]
-            return item
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item: yaml.Node = node.value[part]
+        return item
     return None
 
 
@@ -253,7 +252,10 @@ class _EventBuilder:
     def _value(self, event: yaml.Event) -> Any:
         if isinstance(event, yaml.ScalarEvent):
             return self._scalar(event)
-        if isinstance(event, yaml.AliasEvent) or getattr(event, "tag", None) not in _COLLECTION_TAGS:
+        if (
+            isinstance(event, yaml.AliasEvent)
+            or getattr(event, "tag", None) not in _COLLECTION_TAGS
+        ):
             raise _NeedsNodes
         if isinstance(event, yaml.SequenceStartEvent):
             items = []
@@ -280,17 +282,16 @@ class _EventBuilder:
                 return value  # quoted or block text (libyaml gives plain values style '')
             if value and value[0] not in _MAY_BE_NOT_TEXT:
                 return value
-            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
         if tag == _STR:
             return value
         construct = yaml.SafeLoader.yaml_constructors.get(tag)
         if construct is None:
             raise _NeedsNodes  # an unknown tag: reported by the node path
-        return construct(_SCALARS, yaml.ScalarNode(tag, value, event.start_mark, event.end_mark))
+        return construct(_SCALARS, yaml.ScalarNode(tag, value))
 
 
-
-def _duplicate_key(document: YamlFile, key: Any, mark: yaml.Mark) -> Problem:
+def _duplicate_key(document: YamlFile, key: Any, mark: Any) -> Problem:
     message = f"duplicate key '{key}': the later value would silently win"
     return document.problem(message, mark.line + 1, mark.column + 1)
 

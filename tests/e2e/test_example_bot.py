@@ -18,7 +18,9 @@ from tests.unit.test_config import make_bot
 SCRIPT = Path(sys.executable).parent / "servicebot"
 
 
-def run(*args: str, cwd: Path = REPO, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def run(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
@@ -86,8 +88,16 @@ def test_an_operator_edit_shows_up_in_check(tmp_path: Path) -> None:
 def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
     build = run(
-        sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation",
-        "--no-index", "-w", str(out), str(REPO),
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-w",
+        str(out),
+        str(REPO),
     )
     assert build.returncode == 0, build.stderr
     return next(out.glob("servicebot-*.whl"))

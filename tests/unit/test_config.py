@@ -110,8 +110,18 @@ def example():  # type: ignore[no-untyped-def]
 def test_example_bot_covers_a_store(example) -> None:  # type: ignore[no-untyped-def]
     names = {intent.name for intent in example.intents}
     assert len(names) >= 30
-    for needed in ("order_status", "cancel_order", "return_item", "refund_status", "talk_to_human",
-                   "greeting", "thanks", "payment_declined", "warranty", "delete_account"):
+    for needed in (
+        "order_status",
+        "cancel_order",
+        "return_item",
+        "refund_status",
+        "talk_to_human",
+        "greeting",
+        "thanks",
+        "payment_declined",
+        "warranty",
+        "delete_account",
+    ):
         assert needed in names
 
 

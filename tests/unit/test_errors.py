@@ -26,7 +26,10 @@ def test_config_error_lists_every_problem_and_exposes_the_first() -> None:
     )
     assert isinstance(error, ServicebotError)
     assert (error.path, error.line, error.column, error.source_line) == (
-        Path("a.yaml"), 1, 2, "x: 1",
+        Path("a.yaml"),
+        1,
+        2,
+        "x: 1",
     )
     assert str(error).splitlines()[-1] == "b.yaml: second"
     assert len(error.problems) == 2

@@ -35,7 +35,7 @@ def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
 
 
 def test_every_duplicate_key_is_reported_and_loading_goes_on(tmp_path: Path) -> None:
-    data, problems = _read(tmp_path, "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
+    _, problems = _read(tmp_path, "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
     assert [(p.line, p.column) for p in problems] == [(2, 1), (5, 3)]
     assert "duplicate key 'a'" in problems[0].message
 
@@ -135,5 +135,6 @@ def test_fast_loading_gives_exactly_what_pyyaml_gives(tmp_path: Path, text: str)
 def test_a_second_document_is_an_error(tmp_path: Path) -> None:
     _, problems = _read(tmp_path, "a: 1\n---\nb: 2\n")
     assert (problems[0].line, problems[0].message) == (
-        2, "YAML syntax error: expected a single document in the stream, but found another document"
+        2,
+        "YAML syntax error: expected a single document in the stream, but found another document",
     )
