@@ -1,0 +1,58 @@
+"""The README is what a newcomer trusts: its commands and settings table must be the real ones."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from pydantic import BaseModel
+
+from servicebot import Settings
+from servicebot.prompt import TEMPLATE_NAMES, TEMPLATE_VARIABLES
+from tests.conftest import REPO
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def quickstart_commands() -> list[str]:
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```bash\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line and not line.startswith("#")]
+
+
+def test_quickstart_is_two_commands_and_ci_runs_the_second_verbatim() -> None:
+    commands = quickstart_commands()
+    assert len(commands) == 2
+    assert commands[1].endswith("python -m pytest")
+    assert commands[1] in (REPO / ".ci" / "run").read_text().splitlines()
+
+
+def _settings_keys(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
+    keys: dict[str, Any] = {}
+    for name, field in model.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            keys |= _settings_keys(annotation, f"{prefix}{name}.")
+        else:
+            keys[f"{prefix}{name}"] = field.default
+    return keys
+
+
+def _readme_default(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, tuple):
+        return f"`[{', '.join(value)}]`"
+    return f"`{value}`"
+
+
+def test_every_setting_is_in_the_readme_with_its_default() -> None:
+    rows = dict(re.findall(r"^\| `([a-z_.]+)` \| ([^|]+) \|", README, flags=re.MULTILINE))
+    for key, default in _settings_keys(Settings).items():
+        assert key in rows, f"README lacks the setting {key}"
+        assert rows[key].strip() == _readme_default(default), key
+
+
+def test_every_template_and_variable_is_in_the_readme() -> None:
+    for name in [*TEMPLATE_NAMES, *TEMPLATE_VARIABLES]:
+        assert f"| `{name}` |" in README, name
