@@ -136,6 +136,9 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
 
 def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int, Intent]]:
     """The file's valid intents, by position; a broken intent does not hide its neighbours."""
+    if document.data is None:
+        problems.append(document.problem("empty file: a FAQ file starts with 'intents:'", 1, 1))
+        return []
     faq = _validate(document, FaqFile, problems)
     if faq is not None:
         return list(enumerate(faq.intents))
@@ -211,6 +214,8 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     """An operator-facing message for one pydantic error, and whether it is about the key."""
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     name = _field_name(loc)
+    if not loc and kind in _EXPECTED:
+        return f"this file should be a mapping of keys, not {_kind_of(error['input'])}", False
     if kind == "extra_forbidden":
         allowed = _fields_at(model, loc[:-1])
         close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
@@ -224,7 +229,8 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind == "value_error":
         return f"{name} {ctx['error']}", False
     if kind == "too_short":
-        return f"{name} needs at least {ctx['min_length']} item(s)", False
+        count = ctx["min_length"]
+        return f"{name} needs at least {count} item{'s' if count > 1 else ''}", False
     if kind in _BOUNDS:
         return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
     if kind == "string_pattern_mismatch" and name == "name":
@@ -237,16 +243,15 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
     names = [part for part in loc if isinstance(part, str)]
-    field = names[-1] if names else "this file"
+    field = names[-1] if names else "item"
     return f"'{field}' item {loc[-1] + 1}" if loc and isinstance(loc[-1], int) else f"'{field}'"
 
 
 def _kind_of(value: Any) -> str:
     if value is None:
         return "empty"
-    return {dict: "a mapping", list: "a list", str: "text", bool: "true/false"}.get(
-        type(value), type(value).__name__
-    )
+    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
+    return kinds.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

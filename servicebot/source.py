@@ -129,6 +129,9 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     except yaml.MarkedYAMLError as exc:
         problems.append(_syntax_problem(document, exc))
         return None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
+        problems.append(_character_problem(document, exc))
+        return None
     return None if document.data is _REFUSED else document
 
 
@@ -182,6 +185,14 @@ def _syntax_problem(document: YamlFile, exc: yaml.MarkedYAMLError) -> Problem:
         context = f"{exc.context}, " if exc.context else ""
         message = hint or f"YAML syntax error: {context}{problem}"
     return document.problem(message, mark.line + 1, mark.column + 1)
+
+
+def _character_problem(document: YamlFile, exc: yaml.reader.ReaderError) -> Problem:
+    line = document.text.count("\n", 0, exc.position) + 1
+    column = exc.position - (document.text.rfind("\n", 0, exc.position) + 1) + 1
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+    return document.problem(message, line, column)
 
 
 def _tab_before(document: YamlFile, mark: yaml.Mark) -> bool:

@@ -138,3 +138,9 @@ def test_a_second_document_is_an_error(tmp_path: Path) -> None:
         2,
         "YAML syntax error: expected a single document in the stream, but found another document",
     )
+
+
+def test_a_control_character_is_located(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\nb: x\x00y\n")
+    assert (problems[0].line, problems[0].column) == (2, 5)
+    assert problems[0].message == "control character U+0000 is not allowed in YAML; remove it"
