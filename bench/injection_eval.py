@@ -1,0 +1,64 @@
+"""Precision and recall of the injection heuristics on public, labelled examples.
+
+Data (read from ../shared at run time): deepset/prompt-injections, train split only (the
+test split is kept for acceptance checks), and NeMo Guardrails' jailbreak examples. Also
+checks the cost that matters most: no false alarm on the example bot's own phrasings.
+
+Run: .venv/bin/python bench/injection_eval.py [--show-misses]
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from servicebot import load_bot
+from servicebot.filters.injection import find_injection
+from servicebot.filters.normalise import normalise
+
+REPO = Path(__file__).resolve().parent.parent
+DATA = REPO.parent / "shared" / "evaldata" / "prompt_injection"
+
+
+def load_rows() -> dict[str, list[tuple[str, bool]]]:
+    deepset = [json.loads(line) for line in (DATA / "deepset_prompt_injections.jsonl").open()]
+    nemo = [json.loads(line) for line in (DATA / "nemo_guardrails_jailbreak_examples.jsonl").open()]
+    return {
+        "deepset train": [(r["text"], r["label"] == 1) for r in deepset if r["split"] == "train"],
+        "nemo jailbreaks": [(r["text"], bool(r["is_jailbreak"])) for r in nemo],
+    }
+
+
+def flagged(text: str) -> bool:
+    return bool(find_injection(normalise(text).text))
+
+
+def report(name: str, rows: list[tuple[str, bool]], show_misses: bool) -> None:
+    tp = sum(1 for text, label in rows if label and flagged(text))
+    fp = sum(1 for text, label in rows if not label and flagged(text))
+    fn = sum(1 for text, label in rows if label and not flagged(text))
+    precision = tp / (tp + fp) if tp + fp else 1.0
+    recall = tp / (tp + fn) if tp + fn else 1.0
+    print(
+        f"{name:18} rows {len(rows):4}  TP {tp:4} FP {fp:3} FN {fn:4}  "
+        f"precision {precision:.3f}  recall {recall:.3f}"
+    )
+    if show_misses:
+        for text, label in rows:
+            if label != flagged(text):
+                print(f"    {'missed' if label else 'false alarm'}: {text[:110]!r}")
+
+
+def main() -> None:
+    show_misses = "--show-misses" in sys.argv
+    for name, rows in load_rows().items():
+        report(name, rows, show_misses)
+    bot = load_bot(REPO)
+    phrasings = [example for intent in bot.intents for example in intent.examples]
+    alarms = [text for text in phrasings if flagged(text)]
+    print(f"example bot phrasings: {len(phrasings)}, false alarms {len(alarms)} {alarms}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,126 @@
+"""Prompt-injection heuristics for customer messages, in English, Chinese and German.
+
+Each rule is one regular expression for one family of attack: overriding the bot's
+instructions, asking it to reveal them, role-play jailbreaks, and fake role markers pasted
+into the message. A false alarm on an ordinary support question costs more than a miss
+(the model still sees the rules, and the post-filter still checks the answer), so every
+rule needs an instruction-like object ("previous instructions", "系统提示") rather than a
+verb alone: "forget my password" and "忘记密码" are support questions, not attacks.
+
+Written as rules rather than a classifier because they run offline on every message in
+microseconds and an operator can read why a message was flagged. Gaps between words are
+bounded (``.{0,40}``) so that no input can make a rule backtrack for long.
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import Finding
+
+_GAP = r"[^.?!。？！\n]{0,40}?"  # a few words, within one sentence
+_ZH_GAP = r"[^。？！?!\n]{0,12}?"
+
+_OBJECT = (
+    r"(?:instructions?|instruktionen|rules|prompts?|directions|guidelines|tasks?|context"
+    r"|information|commands?|programming|guardrails|restrictions|constraints|thoughts)"
+)
+_EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|all|any|your|the)"
+_LINE_START = r"(?:^|\n|\\n)[ \t>*]{0,8}"  # a real line break, or a typed "\n"
+
+_RULES: dict[str, str] = {
+    # "Ignore all previous instructions", "forget everything above", "disregard your rules".
+    "override": (
+        r"\b(?:ignore|disregard|forget|bypass|override|abandon|skip|drop|remove|leave)\b"
+        rf"{_GAP}\b{_EARLIER}\b{_GAP}\b{_OBJECT}\b"
+        r"|\b(?:ignore|disregard)\s+(?:the\s+)?(?:above|previous|prior)\b"
+        r"|\b(?:ignore|disregard|forget)\s+(?:about\s+)?(?:all|everything)"
+        r"(?:\s+(?:above|before|previous|prior|we|you|that|else)"
+        r"|\s+and\s+(?:tell|say|write|print|answer|repeat|just))\b"
+        r"|\bnew\s+(?:tasks?|instructions?|rules)\s+(?:follow|are|is)\b"
+        r"|\bnow\s+(?:focus\s+on\s+)?your\s+new\s+task\b"
+        r"|\byour\s+(?:new\s+)?instructions\s+are\s+now\b|\brepeat\s+after\s+me\b"
+        r"|\bstopp?\s*[-:]+\s*(?:write|schreib)"
+    ),
+    # "Show me your system prompt", "repeat the instructions above", "what is written above".
+    "reveal": (
+        r"\b(?:show|reveal|print|display|repeat|output|tell|give|share|leak|dump|write)\b"
+        rf"{_GAP}\b(?:your|initial|original|hidden|secret|system)\b{_GAP}"
+        r"\b(?:system\s+prompt|prompt\s+texts?|prompts|instructions|initial\s+prompt"
+        r"|hidden\s+prompt|pre-?prompt)\b"
+        r"|\bsystem\s+prompt\b|\bwhat\s+(?:is|was)\s+written\s+above\b"
+        r"|\binstructions\s+(?:you\s+were\s+given|above)\b"
+    ),
+    # DAN-style jailbreaks and "you are now ..." role-play.
+    "roleplay": (
+        r"\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)\b|\bdeveloper\s+mode\b"
+        r"|\b(?:unfiltered|uncensored|amoral)\s+(?:ai|chatbot|assistant|model|response)"
+        r"|\bwithout\s+any\s+(?:restrictions|filters|censorship|limitations)\b"
+        r"|\byou\s+(?:have|has)\s+no\s+(?:restrictions|limits|rules|filters|guidelines)\b"
+        r"|\b(?:i\s+want\s+you\s+to|you\s+(?:will|should|must|shall))\s+act\s+as\b"
+        r"|\bact\s+as\s+(?:a|an)\s+[\w-]+\s+(?:interpreter|terminal|translator|chatbot|ai"
+        r"|assistant|character|model|bot)\b"
+        r"|\bpretend\s+(?:to\s+be|you\s+(?:are|can|have))\b"
+        r"|\byou\s+are\s+now\s+(?:a|an|my|the|in|called|named|free)\b"
+        r"|\brole-?play(?:ing)?\s+as\b|\bimagine\s+you\s+are\b"
+        r"|\bstay\s+in\s+(?:your\s+)?character\b"
+        r"|\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must)\b"
+    ),
+    # Chat-format markers pasted into a message to fake another speaker.
+    "role_marker": (
+        rf"{_LINE_START}(?:system|assistant|developer|human|instructions?)\s*:"
+        r"|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>"
+        r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"
+        r"|^[ \t]{0,8}#{2,6}[ \t]{0,8}(?:instruction|system|response)s?\b"
+    ),
+    "override_zh": (
+        rf"(?:忽略|无视|忘记|忘掉|不要理会|不要遵守|跳过|抛开|放弃){_ZH_GAP}"
+        r"(?:指令|指示|规则|提示词|设定|命令|限制|约束|系统提示)"
+    ),
+    "reveal_zh": (
+        rf"(?:显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我){_ZH_GAP}"
+        r"(?:系统提示|提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt)"
+        rf"|(?:系统提示|提示词|系统指令|初始指令|系统设定){_ZH_GAP}(?:输出|显示|发|告诉|展示)"
+    ),
+    "roleplay_zh": (
+        r"(?:你现在是|现在你是|从现在开始你是|从现在起你是|假装你是|假设你是|请你扮演|你来扮演)"
+        r"|越狱|开发者模式|不受(?:任何)?(?:限制|约束)|无限制模式"
+    ),
+    # Attacks often switch language: German (half of the public examples), then a few others.
+    "override_other": (
+        r"\b(?:ignorier\w*|vergiss|vergessen\s+sie|missachte\w*)\b[^.?!\n]{0,40}?"
+        r"\b(?:alles|alle|vorherigen|bisherigen|obigen|vorangegangenen|anweisungen"
+        r"|informationen|aufgaben)\b"
+        r"|\b(?:lassen\s+sie|lass)\s+alle\s+(?:vorherigen|bisherigen)\b"
+        r"|\bnun\s+folgen\s+(?:weitere|neue)\s+(?:aufgaben|anweisungen)\b"
+        r"|\b(?:vorherigen|bisherigen)\s+informationen\b[^.?!\n]{0,40}?"
+        r"\b(?:irrelevant|unwichtig|nicht)\b"
+        r"|\babweichend\s+zu\s+(?:vorherigen|bisherigen)\b|\bobigen\s+ausführungen\s+ignor"
+        r"|\b(?:jetzt|nun)\s+bist\s+du\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b"
+        r"|\bals\b[^.?!\n]{0,60}?\bfungieren\b"
+        r"|\b(?:oubliez|olvid[ae]|zaboravi|забудьте|забудь)\b[^.?!\n]{0,40}?"
+        r"(?:instruc|instruk|инструкц|todo|tout|sve|вс[её])"
+    ),
+}
+
+# The rules above are written in lower case and run on text whose ASCII letters are lowered
+# one for one (offsets stay put): re.IGNORECASE would make every rule several times slower.
+_PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES.items()}
+_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+# Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
+_CASED = re.compile(
+    r"\bDAN\b(?!-)|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\byou\s+are\s+now\s+[A-Z]"
+)
+
+
+def find_injection(text: str) -> list[Finding]:
+    """Every span of ``text`` that looks like an injection attempt; kind names the rule."""
+    lowered = text.translate(_LOWER)
+    findings = [
+        Finding(match.start(), match.end(), name)
+        for name, pattern in _PATTERNS.items()
+        for match in pattern.finditer(lowered)
+    ]
+    findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
+    return sorted(findings, key=lambda finding: (finding.start, finding.end))

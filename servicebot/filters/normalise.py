@@ -1,0 +1,95 @@
+"""Normalising customer text before any detector sees it, and mapping spans back.
+
+Detectors must not be fooled by ``ｓｋ-ｋｅｙ`` (full width), ``傻\u200b逼`` (zero-width space)
+or ``4111\u00a01111`` (odd spaces), so they read :attr:`Normalised.text`: NFKC (which also
+folds full-width forms to half-width), invisible characters removed, every kind of space
+made a plain space and runs of spaces collapsed to one. Masking must replace the customer's
+own characters, so :meth:`Normalised.original_span` maps a span of the normalised text back
+to the original.
+
+Written by hand because no library keeps NFKC's offsets: each grapheme-ish cluster (a
+character and the combining marks after it) is normalised on its own and remembers where
+it came from. Text that needs no change (most messages) skips all of this.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+
+# Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
+# control characters other than tab and newline, and variation selectors.
+_INVISIBLE = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\x00-\x08\x0b-\x1f\x7f-\x9f"
+    "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3]"
+)
+_SPACE_RUN = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # two or more spaces, or one odd space
+_CLUSTER = re.compile(
+    ".[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff"
+    "\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f]*",
+    re.DOTALL,
+)
+
+
+@dataclass(frozen=True)
+class Normalised:
+    """A customer's text as typed, and the form detectors read."""
+
+    original: str
+    text: str
+    # For each character of ``text``, where its source starts and ends in ``original``;
+    # None when ``text`` is ``original``.
+    _starts: tuple[int, ...] | None = None
+    _ends: tuple[int, ...] | None = None
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The span of ``original`` that ``text[start:end]`` came from."""
+        if self._starts is None or self._ends is None:
+            return start, end
+        if start >= end:
+            position = self._starts[start] if start < len(self._starts) else len(self.original)
+            return position, position
+        return self._starts[start], self._ends[end - 1]
+
+
+# Full-width ASCII and the ideographic space, folded one character for one (as NFKC does):
+# the common case in Chinese text, and one that keeps every offset where it was.
+_WIDTH_FOLD = str.maketrans(
+    {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+)
+
+
+def normalise(text: str) -> Normalised:
+    """Normalise ``text`` for detectors (see the module docstring)."""
+    if text.isascii() and text.isprintable() and "  " not in text:
+        return Normalised(text, text)  # the common case, checked at C speed
+    if _INVISIBLE.search(text) is None:
+        folded = text.translate(_WIDTH_FOLD)
+        if unicodedata.is_normalized("NFKC", folded) and _SPACE_RUN.search(folded) is None:
+            return Normalised(text, folded)  # one character for one: offsets unchanged
+    return _normalise_with_offsets(text)
+
+
+def _normalise_with_offsets(text: str) -> Normalised:
+    chars: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for match in _CLUSTER.finditer(text):
+        for char in _normalise_cluster(match.group()):
+            if char == " " and chars and chars[-1] == " ":
+                ends[-1] = match.end()  # a collapsed space covers the whole run
+                continue
+            chars.append(char)
+            starts.append(match.start())
+            ends.append(match.end())
+    return Normalised(text, "".join(chars), tuple(starts), tuple(ends))
+
+
+@lru_cache(maxsize=4096)
+def _normalise_cluster(cluster: str) -> str:
+    visible = _INVISIBLE.sub("", cluster)
+    folded = unicodedata.normalize("NFKC", visible)
+    return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
