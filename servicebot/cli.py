@@ -46,11 +46,17 @@ def init(directory: Path) -> None:
     if directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty; choose a new folder")
     example = _example_bot()
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.copy2(example / SETTINGS_FILE, directory / SETTINGS_FILE)
-    for folder in (FAQ_FOLDER, TEMPLATES_FOLDER):
-        shutil.copytree(example / folder, directory / folder)
-    click.echo(f"Created a bot in {directory}. Edit its faq/*.yaml, then run:")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(example / SETTINGS_FILE, directory / SETTINGS_FILE)
+        for folder in (FAQ_FOLDER, TEMPLATES_FOLDER):
+            shutil.copytree(example / folder, directory / folder)
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
+    click.echo(f"Created {directory}, a copy of the example store bot:")
+    click.echo(f"  ok: {load_bot(directory).summary()}")
+    click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
+    click.echo("the store details in templates/*.j2, then run after each edit:")
     click.echo(f"  servicebot check {directory}")
 
 

@@ -11,28 +11,26 @@ one phrasing under two intents, answers missing a language), and raises one
 from __future__ import annotations
 
 import contextlib
-import difflib
 import re
-import typing
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from types import MappingProxyType
-from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
-from .prompt import read_templates
 from .settings import ANY_LANGUAGE, FaqFile, Intent, Settings
-from .source import YamlFile, read_yaml
+from .templates import read_templates
+from .validation import validate
+from .yamlfile import YamlFile, read_yaml
 
 SETTINGS_FILE = "servicebot.yaml"
 FAQ_FOLDER = "faq"
 TEMPLATES_FOLDER = "templates"
 
-_Model = TypeVar("_Model", bound=BaseModel)
+MAX_PROBLEMS_PER_FILE = 20
 
 
 @dataclass(frozen=True)
@@ -51,11 +49,18 @@ class BotSpec:
     def summary(self) -> str:
         """One line an operator can read: what this bot knows."""
         few_shot = sum(len(intent.few_shot) for intent in self.intents)
-        return (
-            f"{self.settings.name}: {len(self.intents)} intents, {self.example_count} examples, "
-            f"{few_shot} few-shot pairs, {len(self.templates)} templates, "
-            f"languages {', '.join(self.settings.languages)}"
-        )
+        counts = [
+            _count(len(self.intents), "intent"),
+            _count(self.example_count, "example"),
+            _count(few_shot, "few-shot pair"),
+            _count(len(self.templates), "template"),
+        ]
+        languages = ", ".join(self.settings.languages)
+        return f"{self.settings.name}: {', '.join(counts)}, languages {languages}"
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 @dataclass(frozen=True)
@@ -86,17 +91,18 @@ def load_bot(path: str | Path) -> BotSpec:
         ConfigError: listing every mistake in every file, each with file, line and column.
     """
     root = Path(path)
-    if not (root / SETTINGS_FILE).is_file() and not (root / FAQ_FOLDER).is_dir():
-        raise ConfigError.at(
-            root, "not a bot folder: no servicebot.yaml or faq/ here (`servicebot init` makes one)"
-        )
     problems: list[Problem] = []
-    settings = _load_settings(root / SETTINGS_FILE, problems)
-    loaded = _load_faq(root / FAQ_FOLDER, problems)
-    templates = read_templates(root / TEMPLATES_FOLDER, problems)
-    _check_intents(loaded, settings.languages if settings else None, problems)
+    try:
+        _check_folder(root)
+        settings = _load_settings(root, problems)
+        loaded = _load_faq(root / FAQ_FOLDER, problems)
+        templates = read_templates(root / TEMPLATES_FOLDER, problems)
+    except OSError as exc:  # a folder we may not list, a file that vanished while reading
+        where = Path(exc.filename) if exc.filename else root
+        raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
+    _check_intents(loaded, settings, problems)
     if problems or settings is None:
-        raise ConfigError(sorted(problems, key=_reading_order))
+        raise ConfigError(_capped(sorted(problems, key=_reading_order)))
     return BotSpec(
         root=root,
         settings=settings,
@@ -105,23 +111,54 @@ def load_bot(path: str | Path) -> BotSpec:
     )
 
 
+def _check_folder(root: Path) -> None:
+    if not root.exists():
+        raise ConfigError.at(root, "does not exist")
+    if not root.is_dir():
+        raise ConfigError.at(root, "not a folder: a bot is a folder with servicebot.yaml and faq/")
+    if not (root / SETTINGS_FILE).exists() and not (root / FAQ_FOLDER).is_dir():
+        message = "not a bot folder: no servicebot.yaml or faq/ here (`servicebot init` makes one)"
+        raise ConfigError.at(root, message)
+
+
 def _reading_order(problem: Problem) -> tuple[int, str, int, int]:
     """Settings first, then FAQ files, then templates; by line within a file."""
-    folder_rank = {FAQ_FOLDER: 1, TEMPLATES_FOLDER: 2}.get(problem.path.parent.name, 0)
-    return (folder_rank, str(problem.path), problem.line or 0, problem.column or 0)
+    parts = problem.path.parts
+    rank = 2 if TEMPLATES_FOLDER in parts else 1 if FAQ_FOLDER in parts else 0
+    return (rank, str(problem.path), problem.line or 0, problem.column or 0)
 
 
-def _load_settings(path: Path, problems: list[Problem]) -> Settings | None:
-    if not path.exists():
+def _capped(problems: list[Problem]) -> list[Problem]:
+    """At most MAX_PROBLEMS_PER_FILE per file; past that, one closing line says how many more."""
+    by_file: dict[Path, list[Problem]] = {}
+    for problem in problems:
+        by_file.setdefault(problem.path, []).append(problem)
+    shown: list[Problem] = []
+    for path, found in by_file.items():
+        shown += found[:MAX_PROBLEMS_PER_FILE]
+        if len(found) > MAX_PROBLEMS_PER_FILE:
+            more = len(found) - MAX_PROBLEMS_PER_FILE
+            shown.append(Problem(path, f"and {more:,} more problems in this file"))
+    return shown
+
+
+def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
+    path = root / SETTINGS_FILE
+    if (root / "servicebot.yml").exists():
+        message = "ignored: settings are read from servicebot.yaml (rename or remove this file)"
+        problems.append(Problem(root / "servicebot.yml", message))
+    if not path.exists() and not path.is_symlink():
         return Settings()
     document = read_yaml(path, problems)
     if document is None:
         return None
-    return _validate(document, Settings, problems)
+    if document.data is None:
+        document.data = {}  # an empty settings file means every default
+    return validate(document, Settings, problems)
 
 
 def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
-    files = sorted([*folder.glob("*.yaml"), *folder.glob("*.yml")])
+    files = _faq_files(folder)
     if not files:
         problems.append(Problem(folder, "no intents: add at least one faq/*.yaml file"))
     loaded: list[_Loaded] = []
@@ -134,12 +171,25 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
     return loaded
 
 
+def _faq_files(folder: Path) -> list[Path]:
+    """Every *.yaml and *.yml file in faq/ and its subfolders, skipping hidden ones (editors'
+    lock and backup files start with '.')."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.suffix.lower() in (".yaml", ".yml")
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
 def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int, Intent]]:
     """The file's valid intents, by position; a broken intent does not hide its neighbours."""
     if document.data is None:
         problems.append(document.problem("empty file: a FAQ file starts with 'intents:'", 1, 1))
         return []
-    faq = _validate(document, FaqFile, problems)
+    faq = validate(document, FaqFile, problems)
     if faq is not None:
         return list(enumerate(faq.intents))
     items = document.data.get("intents") if isinstance(document.data, dict) else None
@@ -150,174 +200,50 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int,
     return valid
 
 
-def _validate(document: YamlFile, model: type[_Model], problems: list[Problem]) -> _Model | None:
-    data = {} if document.data is None and model is Settings else document.data
-    try:
-        return model.model_validate(data)
-    except ValidationError as exc:
-        found = []
-        for error in _root_causes(exc.errors(), model):
-            message, at_key = _describe(error, model)
-            node = document.node_at(error["loc"], key=at_key)
-            found.append(document.problem_at(node, message) if node else document.problem(message))
-        problems += sorted(found, key=lambda problem: (problem.line or 0, problem.column or 0))
-        return None
-
-
-def _root_causes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
-    """Drop errors that only echo another: a list 'too short' because its items failed, and a
-    'missing' key that an unknown key right beside it was surely meant to be."""
-    failed_parents = {error["loc"][:i] for error in errors for i in range(len(error["loc"]))}
-    misspelt = {
-        (*error["loc"][:-1], close)
-        for error in errors
-        if error["type"] == "extra_forbidden"
-        for close in difflib.get_close_matches(
-            str(error["loc"][-1]), _fields_at(model, error["loc"][:-1]), n=1, cutoff=0.6
-        )
-    }
-    return [
-        error
-        for error in errors
-        if not (error["type"] == "too_short" and error["loc"] in failed_parents)
-        and not (error["type"] == "missing" and error["loc"] in misspelt)
-    ]
-
-
-# --- turning pydantic's errors into sentences for operators ------------------------------
-
-_EXPECTED = {
-    "string_type": "text",
-    "int_type": "a whole number",
-    "int_parsing": "a whole number",
-    "int_from_float": "a whole number",
-    "float_type": "a number",
-    "float_parsing": "a number",
-    "bool_type": "true or false",
-    "bool_parsing": "true or false",
-    "tuple_type": "a list",
-    "list_type": "a list",
-    "dict_type": "a mapping of keys to values",
-    "model_type": "a mapping of keys to values",
-    "model_attributes_type": "a mapping of keys to values",
-}
-_BOUNDS = {
-    "greater_than": "more than",
-    "greater_than_equal": "at least",
-    "less_than": "less than",
-    "less_than_equal": "at most",
-}
-_EXPECTED_FOR_FIELD = {"answer": "text, or a mapping from language to text ({en: ..., zh: ...})"}
-
-
-def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
-    """An operator-facing message for one pydantic error, and whether it is about the key."""
-    loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
-    name = _field_name(loc)
-    if not loc and kind in _EXPECTED:
-        return f"this file should be a mapping of keys, not {_kind_of(error['input'])}", False
-    if kind == "extra_forbidden":
-        allowed = _fields_at(model, loc[:-1])
-        close = difflib.get_close_matches(str(loc[-1]), allowed, n=1, cutoff=0.6)
-        hint = f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(allowed)}"
-        return f"unknown key '{loc[-1]}' ({hint})", True
-    if kind == "missing":
-        return f"missing required key '{loc[-1]}'", False
-    if kind in _EXPECTED:
-        expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
-        return f"{name} should be {expected}, not {_kind_of(error['input'])}", False
-    if kind == "value_error":
-        return f"{name} {ctx['error']}", False
-    if kind == "too_short":
-        count = ctx["min_length"]
-        return f"{name} needs at least {count} item{'s' if count > 1 else ''}", False
-    if kind in _BOUNDS:
-        return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
-    if kind == "string_pattern_mismatch" and name == "name":
-        return (
-            "intent names use letters, digits, '_', '-' and '.', starting with a letter or digit",
-            False,
-        )
-    return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
-
-
-def _field_name(loc: tuple[str | int, ...]) -> str:
-    names = [part for part in loc if isinstance(part, str)]
-    field = names[-1] if names else "item"
-    return f"'{field}' item {loc[-1] + 1}" if loc and isinstance(loc[-1], int) else f"'{field}'"
-
-
-def _kind_of(value: Any) -> str:
-    if value is None:
-        return "empty"
-    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
-    return kinds.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
-
-
-def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
-    """The keys allowed at ``loc`` inside ``model``, for did-you-mean suggestions."""
-    current: type[BaseModel] | None = model
-    for part in loc:
-        if current is None:
-            return []
-        if isinstance(part, str):
-            field = current.model_fields.get(part)
-            current = _model_in(field.annotation) if field else None
-    return list(current.model_fields) if current else []
-
-
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in typing.get_args(annotation):
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
 # --- what no single file can show ---------------------------------------------------------
 
 
 def _check_intents(
-    loaded: list[_Loaded], languages: tuple[str, ...] | None, problems: list[Problem]
+    loaded: list[_Loaded], settings: Settings | None, problems: list[Problem]
 ) -> None:
     """Checks across intents and files; answer languages only once the settings are valid."""
     names: dict[str, _Loaded] = {}
     examples: dict[str, tuple[_Loaded, int]] = {}
     for item in loaded:
         intent = item.intent
+        if intent.direct and intent.handoff:
+            message = "an intent cannot be both 'direct' and 'handoff'"
+            problems.append(item.problem(message, "handoff"))
         if intent.name in names:
             first = names[intent.name].origin
-            problems.append(
-                item.problem(f"intent '{intent.name}' is already defined at {first}", "name")
-            )
-        names.setdefault(intent.name, item)
-        if intent.direct and intent.handoff:
-            problems.append(
-                item.problem("an intent cannot be both 'direct' and 'handoff'", "handoff")
-            )
-        if languages is not None:
-            problems += _answer_languages(item, languages)
+            message = f"intent '{intent.name}' is already defined at {first}"
+            problems.append(item.problem(message, "name"))
+            continue  # a copied intent: its phrasings would only repeat the same news
+        names[intent.name] = item
         problems += _repeated_examples(item, examples)
+    if settings is not None:
+        problems += _answer_languages(loaded, settings.languages)
 
 
-def _answer_languages(item: _Loaded, languages: tuple[str, ...]) -> list[Problem]:
-    given = set(item.intent.answer)
-    if ANY_LANGUAGE in given:
-        return []
-    problems = [
-        item.problem(
-            f"language '{code}' is not one of this bot's languages ({', '.join(languages)})",
-            *("answer", code),
-            key=True,
+def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list[Problem]:
+    problems = []
+    unknown: dict[str, _Loaded] = {}
+    for item in loaded:
+        given = set(item.intent.answer)
+        if ANY_LANGUAGE in given:
+            continue
+        for code in sorted(given - set(languages)):
+            unknown.setdefault(code, item)
+        missing = [code for code in languages if code not in given]
+        if missing:
+            names = " or ".join(repr(code) for code in missing)
+            problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
+    for code, item in unknown.items():
+        message = (
+            f"answers are written in '{code}', which is not one of this bot's languages "
+            f"({', '.join(languages)}): add it to 'languages' in servicebot.yaml"
         )
-        for code in sorted(given - set(languages))
-    ]
-    missing = [code for code in languages if code not in given]
-    if missing:
-        names = " or ".join(repr(code) for code in missing)
-        problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
+        problems.append(item.problem(message, "answer", code, key=True))
     return problems
 
 
@@ -325,8 +251,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalise_example(text: str) -> str:
-    """The form two phrasings must not share: width- and case-folded, letters and digits only."""
-    return _NOT_WORD.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """The form two phrasings must not share: width- and case-folded, letters and digits only
+    (or the folded text itself, for phrasings such as emoji that have neither)."""
+    folded = unicodedata.normalize("NFKC", text).casefold()
+    return _NOT_WORD.sub("", folded) or folded.strip()
 
 
 def _repeated_examples(item: _Loaded, seen: dict[str, tuple[_Loaded, int]]) -> list[Problem]:
@@ -339,10 +267,6 @@ def _repeated_examples(item: _Loaded, seen: dict[str, tuple[_Loaded, int]]) -> l
         owner, j = seen[key]
         first = owner.problem("", "examples", j)
         where = "in this intent" if owner is item else f"under intent '{owner.intent.name}'"
-        problems.append(
-            item.problem(
-                f"the same phrasing is already an example {where} ({first.path}:{first.line})",
-                *("examples", i),
-            )
-        )
+        message = f"the same phrasing is already an example {where} ({first.path}:{first.line})"
+        problems.append(item.problem(message, "examples", i))
     return problems

@@ -10,9 +10,13 @@ is a bug and should show its traceback.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+
+_SHOWN_WIDTH = 100  # a quoted source line is cut to this many characters around the column
+_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ServicebotError(Exception):
@@ -38,11 +42,26 @@ class Problem:
                 location += f":{self.column}"
         text = f"{location}: {self.message}"
         if self.source_line is not None and self.source_line.strip():
-            # Tabs are shown as one space each so that the caret lines up with the column.
-            text += "\n    " + self.source_line.rstrip().replace("\t", " ")
-            if self.column is not None:
-                text += "\n    " + " " * (self.column - 1) + "^"
+            shown, caret = _window(self.source_line.rstrip(), self.column)
+            text += "\n    " + shown
+            if caret is not None:
+                text += "\n    " + " " * caret + "^"
         return text
+
+
+def _window(line: str, column: int | None) -> tuple[str, int | None]:
+    """The part of ``line`` worth showing, made printable, and where the caret goes in it.
+
+    Tabs and control characters show as one space each, so that the caret lines up.
+    """
+    caret = None if column is None else column - 1
+    start = 0 if caret is None else max(0, min(caret - _SHOWN_WIDTH // 2, len(line) - _SHOWN_WIDTH))
+    shown = _UNPRINTABLE.sub(" ", line.replace("\t", " ")[start : start + _SHOWN_WIDTH])
+    if start > 0:
+        shown = "..." + shown[3:]
+    if start + _SHOWN_WIDTH < len(line):
+        shown = shown[:-3] + "..."
+    return shown, None if caret is None else caret - start
 
 
 class ConfigError(ServicebotError):
@@ -58,20 +77,12 @@ class ConfigError(ServicebotError):
         first = self.problems[0]
         self.path, self.line, self.column = first.path, first.line, first.column
         self.source_line, self.message = first.source_line, first.message
-        super().__init__(str(self))
+        super().__init__(first.message)  # the full text is built only when asked for
 
     @classmethod
-    def at(
-        cls,
-        path: Path,
-        message: str,
-        *,
-        line: int | None = None,
-        column: int | None = None,
-        source_line: str | None = None,
-    ) -> ConfigError:
-        """Build an error for a single problem."""
-        return cls([Problem(path, message, line, column, source_line)])
+    def at(cls, path: Path, message: str) -> ConfigError:
+        """An error about a whole file or folder."""
+        return cls([Problem(path, message)])
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)

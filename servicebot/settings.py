@@ -25,6 +25,8 @@ def _not_blank(text: str) -> str:
 
 
 def _answer_as_mapping(value: Any) -> Any:
+    if isinstance(value, dict) and ANY_LANGUAGE in value:
+        raise ValueError(f"'{ANY_LANGUAGE}' is not a language code")
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
 
 

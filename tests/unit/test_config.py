@@ -151,3 +151,32 @@ def test_example_bot_gives_only_its_own_contact_details(example) -> None:  # typ
         assert url.rstrip(".").startswith(contact.website), url
     assert set(re.findall(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", text)) == {contact.email}
     assert set(re.findall(r"\+\d[\d -]{7,}\d", text)) == {contact.phone}
+
+
+def test_problems_are_capped_per_file_with_a_count_of_the_rest(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    intents = "".join(f"  - name: copy\n    examples: [e{i}]\n    answer: hi\n" for i in range(60))
+    (bot / "faq" / "copies.yaml").write_text("intents:\n" + intents)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    messages = [problem.message for problem in raised.value.problems]
+    assert len(messages) == 21
+    assert messages[-1] == "and 39 more problems in this file"
+
+
+def test_faq_files_in_subfolders_and_any_case_are_read_but_hidden_ones_are_not(
+    tmp_path: Path,
+) -> None:
+    bot = make_bot(tmp_path)
+    (bot / "faq" / "billing").mkdir()
+    intent = "intents:\n  - name: {}\n    examples: [{}]\n    answer: hi\n"
+    (bot / "faq" / "billing" / "refunds.YML").write_text(intent.format("refunds", "refund"))
+    (bot / "faq" / ".#lock.yaml").write_text(intent.format("lock", "lock"))
+    (bot / "faq" / "notes.yaml.bak").write_text(intent.format("bak", "bak"))
+    names = [intent.name for intent in load_bot(bot).intents]
+    assert names == ["order_status", "greeting", "refunds"]
+
+
+def test_a_missing_folder_says_so(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_bot(tmp_path / "nope")

@@ -1,0 +1,200 @@
+"""Operators' Jinja templates: the sandboxed environment, what templates get, and checks.
+
+Owns the contract between ``templates/*.j2`` and the renderer: which templates a bot must
+have (:data:`TEMPLATE_NAMES`), which variables every template receives
+(:data:`TEMPLATE_VARIABLES`) and their attributes (:data:`TEMPLATE_ATTRIBUTES`), and the
+load-time checks that turn a template mistake into a :class:`~servicebot.errors.Problem`
+on the template's own line, so that a typo fails ``servicebot check`` rather than a
+customer's conversation.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from jinja2 import meta, nodes
+from jinja2.sandbox import SandboxedEnvironment
+
+from .errors import Problem
+from .source import SourceFile, read_text
+from .validation import suggest
+
+TEMPLATE_NAMES = {
+    "system.j2": "the system message: the bot's voice, rules and the selected intents' facts",
+    "handoff.j2": "the reply when the conversation goes to a person",
+    "blocked.j2": "the reply when the pre-filter blocks a customer's message",
+    "out_of_scope.j2": "the reply, without a model, when no intent matches",
+}
+
+TEMPLATE_VARIABLES = {
+    "bot": "settings to quote: bot.name, bot.languages, bot.contact.phone/email/website",
+    "language": "the language to reply in, such as 'en' or 'zh'",
+    "intents": "the intents selected for this turn, best first: name, answer, score, description",
+    "out_of_scope": "true when no intent matched well enough: answer without FAQ facts",
+    "flags": "what the pre-filter noticed in the message, such as 'injection' (a list of names)",
+    "customer": "metadata the embedding application passes with the turn (a mapping)",
+}
+
+
+TEMPLATE_ATTRIBUTES = {
+    "bot": ("name", "languages", "contact"),
+    "bot.contact": ("phone", "email", "website"),
+    "intent": ("name", "answer", "score", "description"),  # an item of `intents`
+}
+
+
+def create_environment(folder: Path) -> SandboxedEnvironment:
+    """The one Jinja environment templates render in: sandboxed, strict, reproducible."""
+    return SandboxedEnvironment(
+        loader=jinja2.FileSystemLoader(folder),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
+    """Read and check every template the bot needs; add each mistake to ``problems``."""
+    if not folder.is_dir():
+        names = ", ".join(TEMPLATE_NAMES)
+        problems.append(Problem(folder, f"no templates folder: a bot needs {names}"))
+        return {}
+    environment = create_environment(folder)
+    sources: dict[str, str] = {}
+    paths = sorted({*folder.glob("*.j2"), *(folder / name for name in TEMPLATE_NAMES)})
+    for path in paths:
+        if not path.exists() and path.name in TEMPLATE_NAMES:
+            problems.append(Problem(path, f"missing template: {TEMPLATE_NAMES[path.name]}"))
+        elif (source := read_text(path, problems)) is not None:
+            problems += _check_template(environment, source, folder)
+            sources[path.name] = source.text
+    return sources
+
+
+def _check_template(
+    environment: SandboxedEnvironment, source: SourceFile, folder: Path
+) -> list[Problem]:
+    try:
+        tree = environment.parse(source.text, name=source.path.name)
+        problems = _tree_problems(environment, tree, source, folder)
+        if not problems:
+            environment.compile(tree, name=source.path.name)
+    except jinja2.TemplateSyntaxError as exc:
+        return [source.problem(f"template syntax error: {exc.message}", exc.lineno)]
+    except RecursionError:
+        return [source.problem("template is nested too deeply to read")]
+    return _first_per_line(problems)
+
+
+def _tree_problems(
+    environment: SandboxedEnvironment, tree: nodes.Template, source: SourceFile, folder: Path
+) -> list[Problem]:
+    def at(node: nodes.Node, message: str) -> Problem:
+        return source.problem(message, node.lineno)
+
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals)
+    unknown = meta.find_undeclared_variables(tree) - known
+    problems = [
+        at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
+        for node in tree.find_all(nodes.Name)
+        if node.ctx == "load" and node.name in unknown
+    ]
+    problems += [
+        at(
+            node,
+            f"unknown filter '{node.name}' ({suggest(node.name, sorted(environment.filters))})",
+        )
+        for node in tree.find_all(nodes.Filter)
+        if node.name not in environment.filters
+    ]
+    problems += [
+        at(node, f"unknown test '{node.name}' ({suggest(node.name, sorted(environment.tests))})")
+        for node in tree.find_all(nodes.Test)
+        if node.name not in environment.tests
+    ]
+    problems += _attribute_problems(tree, source)
+    problems += _include_problems(tree, source, folder)
+    return problems
+
+
+def _attribute_problems(tree: nodes.Template, source: SourceFile) -> list[Problem]:
+    """Private attributes (the sandbox refuses them) and typos in the attributes we know."""
+    loop_items = {
+        node.target.name
+        for node in tree.find_all(nodes.For)
+        if isinstance(node.iter, nodes.Name)
+        and node.iter.name == "intents"
+        and isinstance(node.target, nodes.Name)
+    }
+    problems: list[Problem] = []
+    private: dict[int, list[str]] = {}
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem)
+        name = _attribute(node)
+        if name.startswith("_"):
+            private.setdefault(node.lineno, []).append(name)
+            continue
+        known = TEMPLATE_ATTRIBUTES.get(_schema_of(node.node, loop_items), ())
+        if known and name and name not in known:
+            message = f"unknown attribute '{name}' ({suggest(name, list(known))})"
+            problems.append(source.problem(message, node.lineno))
+    for line, names in private.items():  # one escape attempt: name its first private attribute
+        first = min(names, key=source.lines[line - 1].find)
+        message = f"'{first}': templates cannot reach private attributes (the sandbox refuses them)"
+        problems.append(source.problem(message, line))
+    return problems
+
+
+def _schema_of(node: nodes.Node, loop_items: set[str]) -> str:
+    """Which entry of TEMPLATE_ATTRIBUTES an expression is, if any: bot, bot.contact, intent."""
+    if isinstance(node, nodes.Name):
+        return "intent" if node.name in loop_items else node.name
+    if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name):
+        return f"{node.node.name}.{node.attr}"
+    if isinstance(node, nodes.Getitem) and isinstance(node.node, nodes.Name):
+        return "intent" if node.node.name == "intents" else ""
+    return ""
+
+
+def _attribute(node: nodes.Node) -> str:
+    """The attribute or constant item a ``x.attr`` or ``x["item"]`` expression reaches for."""
+    if isinstance(node, nodes.Getattr):
+        return str(node.attr)
+    key = getattr(node, "arg", None)
+    return key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
+
+
+def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) -> list[Problem]:
+    problems = []
+    kinds = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
+    for node in tree.find_all(kinds):
+        name = getattr(getattr(node, "template", None), "value", None)
+        if not isinstance(name, str):
+            continue  # a computed name: only rendering can tell
+        if Path(name).is_absolute() or ".." in Path(name).parts:
+            message = f"'{name}': templates may include only files in templates/"
+            problems.append(source.problem(message, node.lineno))
+        elif not _is_file(folder / name):
+            problems.append(source.problem(f"template '{name}' does not exist", node.lineno))
+    return problems
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # such as a name too long for the file system
+        return False
+
+
+def _first_per_line(problems: list[Problem]) -> list[Problem]:
+    """One problem per line and message: a variable used twice on a line is one mistake."""
+    seen: set[tuple[int | None, str]] = set()
+    unique = []
+    for problem in problems:
+        if (problem.line, problem.message) not in seen:
+            seen.add((problem.line, problem.message))
+            unique.append(problem)
+    return unique

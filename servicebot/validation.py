@@ -1,0 +1,173 @@
+"""Validating a parsed YAML file against a pydantic model, in sentences an operator can act on.
+
+Owns the translation of pydantic's errors ("string_pattern_mismatch", "extra_forbidden")
+into problems like ``unknown key 'exampels' (did you mean 'examples'?)``, placed on the
+line of the value or key at fault.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+import typing
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import Problem
+from .yamlfile import YamlFile
+
+Model = TypeVar("Model", bound=BaseModel)
+
+_EXPECTED = {
+    "string_type": "text",
+    "int_type": "a whole number",
+    "int_parsing": "a whole number",
+    "int_from_float": "a whole number",
+    "float_type": "a number",
+    "float_parsing": "a number",
+    "bool_type": "true or false",
+    "bool_parsing": "true or false",
+    "tuple_type": "a list",
+    "list_type": "a list",
+    "dict_type": "a mapping of keys to values",
+    "model_type": "a mapping of keys to values",
+    "model_attributes_type": "a mapping of keys to values",
+}
+_EXPECTED_FOR_FIELD = {"answer": "text, or a mapping from language to text ({en: ..., zh: ...})"}
+_PATTERN_FOR_FIELD = {
+    "name": "intent names use English letters, digits, '_', '-' and '.', with no spaces "
+    "(such as order_status)",
+    "languages": "languages are lower-case codes such as en, zh, de or pt-br",
+}
+_BOUNDS = {
+    "greater_than": "more than",
+    "greater_than_equal": "at least",
+    "less_than": "less than",
+    "less_than_equal": "at most",
+}
+
+
+def validate(document: YamlFile, model: type[Model], problems: list[Problem]) -> Model | None:
+    """``document.data`` as a ``model``; or None, with every mistake added to ``problems``."""
+    try:
+        return model.model_validate(document.data)
+    except ValidationError as exc:
+        found = []
+        for error in _root_causes(exc.errors(), model):
+            message, at_key = _describe(error, model)
+            node = document.node_at(error["loc"], key=at_key)
+            found.append(document.problem_at(node, message) if node else document.problem(message))
+        problems += sorted(found, key=lambda problem: (problem.line or 0, problem.column or 0))
+        return None
+
+
+def suggest(name: str, choices: Sequence[str]) -> str:
+    """``did you mean 'x'?`` for the closest choice, or the list of choices."""
+    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(choices)}"
+
+
+def _root_causes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
+    """Drop errors that only echo another: a list 'too short' because its items failed, and a
+    'missing' key that an unknown key right beside it was surely meant to be."""
+    failed_parents = {error["loc"][:i] for error in errors for i in range(len(error["loc"]))}
+    misspelt = {
+        (*error["loc"][:-1], close)
+        for error in errors
+        if error["type"] == "extra_forbidden"
+        for close in difflib.get_close_matches(
+            str(error["loc"][-1]), _fields_at(model, error["loc"][:-1]), n=1, cutoff=0.6
+        )
+    }
+    return [
+        error
+        for error in errors
+        if not (error["type"] == "too_short" and error["loc"] in failed_parents)
+        and not (error["type"] == "missing" and error["loc"] in misspelt)
+    ]
+
+
+def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
+    """An operator-facing message for one pydantic error, and whether it is about the key."""
+    loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
+    name, field = _field_name(loc), _last_field(loc)
+    if not loc and kind in _EXPECTED:
+        return f"this file should be a mapping of keys, not {_kind_of(error['input'])}", False
+    if kind == "extra_forbidden":
+        return (
+            f"unknown key '{loc[-1]}' ({suggest(str(loc[-1]), _fields_at(model, loc[:-1]))})",
+            True,
+        )
+    if kind == "missing":
+        return f"missing required key '{loc[-1]}'", False
+    if kind in _EXPECTED:
+        expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
+        given = error["input"]
+        return (
+            f"{name} should be {expected}, not {_kind_of(given)}{_quote_hint(kind, given)}",
+            False,
+        )
+    if kind == "value_error":
+        return f"{name} {ctx['error']}", False
+    if kind == "too_short":
+        count = ctx["min_length"]
+        return f"{name} needs at least {count} item{'s' if count > 1 else ''}", False
+    if kind == "string_pattern_mismatch" and field in _PATTERN_FOR_FIELD:
+        return f"'{error['input']}' is not allowed: {_PATTERN_FOR_FIELD[field]}", False
+    if kind in _BOUNDS:
+        return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
+    return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
+
+
+def _quote_hint(kind: str, given: Any) -> str:
+    """YAML turns ``yes``, ``12``, ``2024-05-01`` and ``a: b`` into other things than text."""
+    if kind != "string_type" or given is None:
+        return ""
+    if isinstance(given, dict):
+        return " (text that contains ': ' must be in quotes)"
+    if isinstance(given, bool | int | float | datetime.date):
+        return " (put it in quotes to keep it as text)"
+    return ""
+
+
+def _last_field(loc: tuple[str | int, ...]) -> str:
+    names = [part for part in loc if isinstance(part, str)]
+    return names[-1] if names else "item"
+
+
+def _field_name(loc: tuple[str | int, ...]) -> str:
+    field = _last_field(loc)
+    return f"'{field}' item {loc[-1] + 1}" if loc and isinstance(loc[-1], int) else f"'{field}'"
+
+
+def _kind_of(value: Any) -> str:
+    if value is None:
+        return "empty"
+    if isinstance(value, datetime.date):
+        return "a date"
+    kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
+    return kinds.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
+    """The keys allowed at ``loc`` inside ``model``, for did-you-mean suggestions."""
+    current: type[BaseModel] | None = model
+    for part in loc:
+        if current is None:
+            return []
+        if isinstance(part, str):
+            field = current.model_fields.get(part)
+            current = _model_in(field.annotation) if field else None
+    return list(current.model_fields) if current else []
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in typing.get_args(annotation):
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None

@@ -1,0 +1,396 @@
+"""Safe YAML for operator files, with every value's line and column still findable.
+
+Owns the YAML mistakes PyYAML lets through silently (duplicate keys, text cut short by a
+``#``), raises one at a time (unsafe tags, bad dates and numbers), or words for parser
+authors ("could not find expected ':'"): each becomes a :class:`~servicebot.errors.Problem`
+that points at the line an operator has to fix. Nothing here raises for a bad file.
+
+Values are built straight from libyaml's event stream, by hand, because PyYAML's own loader
+composes a node and two marks for every value first, which made a 10,000-intent FAQ take
+over 3 s; the event stream alone takes a tenth of that. The node tree is composed only for a
+file with a mistake to locate, or for the rare file that uses anchors and aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import Problem
+from .source import MAX_FILE_BYTES, SourceFile, read_text
+
+MAX_DEPTH = 50
+"""Lists and mappings may nest this deep; a FAQ needs four levels."""
+
+MAX_EXPANDED_SIZE = 10 * MAX_FILE_BYTES
+"""Anchors and aliases may not expand a file beyond this many characters (alias bombs)."""
+
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_RESOLVER = yaml.resolver.Resolver()
+_MAY_BE_NOT_TEXT = frozenset(_RESOLVER.yaml_implicit_resolvers)  # first characters of non-text
+_CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
+_SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
+_COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
+_SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
+_COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")
+
+
+@dataclass
+class YamlFile(SourceFile):
+    """A parsed YAML file: plain Python data, and its node tree to locate values in."""
+
+    data: Any = None
+
+    @cached_property
+    def root(self) -> yaml.Node | None:
+        """The node tree, composed only when a mistake must be located (it is slow to build)."""
+        loader = _SafeLoader(self.text)
+        try:
+            node: yaml.Node | None = loader.get_single_node()
+            return node
+        finally:
+            loader.dispose()
+
+    def problem_at(self, node: yaml.Node, message: str) -> Problem:
+        """A problem at a YAML node's start."""
+        return self.problem(message, node.start_mark.line + 1, node.start_mark.column + 1)
+
+    def node_at(self, loc: Sequence[str | int], *, key: bool = False) -> yaml.Node | None:
+        """The node at ``loc`` (a pydantic error location); its key node if ``key``.
+
+        Falls back to the deepest node that exists, so a missing field points at its parent.
+        """
+        node, found = self.root, self.root
+        for i, part in enumerate(loc):
+            node = _child(node, part, key=key and i == len(loc) - 1)
+            if node is None:
+                break
+            found = node
+        return found
+
+
+def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
+    """Safely parse one YAML file; on a mistake that stops parsing, report it and return None."""
+    source = read_text(path, problems)
+    if source is None:
+        return None
+    document = YamlFile(path, source.text)
+    try:
+        document.data = _construct(document, problems)
+    except yaml.MarkedYAMLError as exc:
+        problems.append(_syntax_problem(document, exc))
+        return None
+    except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+        problems.append(document.problem_at_offset(message, exc.position))
+        return None
+    except _Refused as exc:
+        problems.append(exc.problem)
+        return None
+    return document
+
+
+def _construct(document: YamlFile, problems: list[Problem]) -> Any:
+    found: list[Problem] = []
+    builder = _EventBuilder(document, found)
+    data = builder.build()
+    if builder.needs_nodes:
+        found = []
+        data = _construct_from_nodes(document, found)
+    problems += found
+    return data
+
+
+class _Refused(Exception):
+    """The file is shaped so that reading it further would be unsafe."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _EventBuilder:
+    """Builds Python values from libyaml's events; notes what only the node tree handles."""
+
+    def __init__(self, document: YamlFile, problems: list[Problem]) -> None:
+        self._document, self._problems = document, problems
+        self._events = iter(yaml.parse(document.text, Loader=_SafeLoader))
+        self._depth = 0
+        self.needs_nodes = False  # anchors, aliases, merge keys, several documents
+
+    def build(self) -> Any:
+        data, documents = None, 0
+        for event in self._events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                self.needs_nodes |= documents > 1  # the composer reports it with its line
+                data = self._value(next(self._events))
+        return data
+
+    def _value(self, event: yaml.Event, in_list: bool = False) -> Any:
+        self.needs_nodes |= getattr(event, "anchor", None) is not None
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event)
+        if isinstance(event, yaml.AliasEvent):
+            self.needs_nodes = True
+            return None
+        self._check_collection(event)
+        self._depth += 1
+        try:
+            if isinstance(event, yaml.SequenceStartEvent):
+                return self._sequence()
+            return self._mapping(in_list)
+        finally:
+            self._depth -= 1
+
+    def _check_collection(self, event: yaml.Event) -> None:
+        if self._depth >= MAX_DEPTH:
+            raise _Refused(self._at(event.start_mark, f"nested more than {MAX_DEPTH} levels deep"))
+        tag = getattr(event, "tag", None)
+        if tag not in _COLLECTION_TAGS:
+            self._problems.append(self._at(event.start_mark, _unsafe_tag(tag)))
+
+    def _sequence(self) -> list[Any]:
+        items = []
+        while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
+            items.append(self._value(event, in_list=True))
+        return items
+
+    def _mapping(self, in_list: bool) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {}
+        while not isinstance(key_event := next(self._events), yaml.MappingEndEvent):
+            key = self._value(key_event)
+            value = self._value(next(self._events))
+            if isinstance(key, list | dict) or key == "<<":
+                self.needs_nodes = True  # unhashable keys and merge keys
+                continue
+            if key in mapping:
+                mark = key_event.start_mark
+                self._problems.append(_duplicate_key(self._document, key, mark, in_list))
+            mapping[key] = value
+        return mapping
+
+    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+        value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
+        if plain:
+            self._check_comment(event)
+        if tag is None or tag == "!":
+            if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
+                return value  # quoted, block, or plain text that cannot be a number or date
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR:
+            return value
+        problem, result = _construct_scalar(tag, value)
+        if problem:
+            self._problems.append(self._at(event.start_mark, problem))
+        return result
+
+    def _check_comment(self, event: yaml.ScalarEvent) -> None:
+        """``- order #100482`` silently loses ``#100482``: YAML reads it as a comment."""
+        start, end = event.start_mark, event.end_mark
+        if start is None or end is None or end.line != start.line:
+            return
+        if end.line >= len(self._document.lines):
+            return
+        comment = _COMMENT_AFTER_VALUE.match(self._document.lines[end.line], end.column)
+        if comment:
+            message = (
+                "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
+                "text in quotes (or, for a comment, write '# ' with a space)"
+            )
+            self._problems.append(self._at(end, message, offset=len(comment.group()) - 1))
+
+    def _at(self, mark: Any, message: str, offset: int = 0) -> Problem:
+        return self._document.problem(message, mark.line + 1, mark.column + 1 + offset)
+
+
+def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
+    """The value for a tagged scalar, or a problem and the text as written."""
+    if tag not in _SCALAR_TAGS:
+        return _unsafe_tag(tag), value
+    try:
+        return None, _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        kind = _KIND_NAMES.get(tag.removeprefix(_CORE), "value")
+        return f"'{value[:40]}' is not a valid {kind}; put it in quotes to keep it as text", value
+
+
+_KIND_NAMES = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false"}
+
+
+def _unsafe_tag(tag: str | None) -> str:
+    shown = (tag or "").replace(_CORE, "!!")
+    return f"tag '{shown}' is not allowed: bot files are plain YAML (safe loading only)"
+
+
+def _duplicate_key(document: YamlFile, key: Any, mark: Any, in_list: bool = False) -> Problem:
+    message = f"duplicate key '{key}': the later value would silently win"
+    if key == "name" and in_list:
+        message += " (is a '- ' missing before the next intent?)"
+    return document.problem(message, mark.line + 1, mark.column + 1)
+
+
+# --- the node tree: files with anchors and aliases, and locating mistakes ---------------------
+
+
+def _construct_from_nodes(document: YamlFile, problems: list[Problem]) -> Any:
+    root = document.root  # raises MarkedYAMLError on a syntax error
+    if root is None:
+        return None
+    if _expanded_size(root) > MAX_EXPANDED_SIZE:
+        message = (
+            f"anchors and aliases expand this file beyond {MAX_EXPANDED_SIZE:,} characters; "
+            "write the values out instead"
+        )
+        raise _Refused(document.problem_at(root, message))
+    loader = _Loader("", document, problems)
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """The file's size once every alias is expanded (memoised per node, so it is quick)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            if isinstance(node, yaml.ScalarNode):
+                sizes[id(node)] = 1 + len(node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                sizes[id(node)] = 1 + sum(size(item) for item in node.value)
+            else:
+                sizes[id(node)] = 1 + sum(size(key) + size(value) for key, value in node.value)
+        return sizes[id(node)]
+
+    return size(root)
+
+
+class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
+    """PyYAML's safe constructor, recording duplicate keys and bad values instead of stopping."""
+
+    def __init__(self, text: str, document: YamlFile, problems: list[Problem]) -> None:
+        super().__init__(text)
+        self._document = document
+        self._problems = problems
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.ScalarNode) and node.tag not in (_STR, _CORE + "merge"):
+            problem, value = _construct_scalar(node.tag, node.value)
+            if problem:
+                self._problems.append(self._document.problem_at(node, problem))
+            return value
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self._problems.append(self._document.problem_at(node, _unsafe_tag(node.tag)))
+            node.tag = _CORE + ("seq" if isinstance(node, yaml.SequenceNode) else "map")
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _CORE + "merge":
+                if key_node.value in seen:
+                    self._problems.append(
+                        _duplicate_key(self._document, key_node.value, key_node.start_mark)
+                    )
+                seen.add(key_node.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
+
+
+def _child(node: yaml.Node | None, part: str | int, *, key: bool) -> yaml.Node | None:
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+                return key_node if key else value_node
+    elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+        item: yaml.Node = node.value[part]
+        return item
+    return None
+
+
+# --- syntax errors, in words an operator can act on -----------------------------------------
+
+_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
+_OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
+_UNREADABLE = (
+    "YAML cannot read this line: check its indentation against the lines above, and put text "
+    "in quotes if it starts with a quote, '[' or '{', or contains ': '"
+)
+_HINTS = {
+    "mapping values are not allowed": (
+        "unexpected ':' here: check this line's indentation, or put quotes around text "
+        "that contains ': '"
+    ),
+    "did not find expected key": _UNREADABLE,
+    "expected <block end>, but found": _UNREADABLE,
+    "did not find expected '-' indicator": _UNREADABLE,
+    "could not find expected ':'": (
+        "this line has no ':' after its key (a list item starts with '- ')"
+    ),
+    "while scanning an alias": "text that starts with '*' must be in quotes",
+    "while scanning an anchor": "text that starts with '&' must be in quotes",
+}
+
+
+def _syntax_problem(document: YamlFile, exc: yaml.MarkedYAMLError) -> Problem:
+    mark = exc.problem_mark or exc.context_mark
+    error_line = mark.line if mark is not None else len(document.lines)
+    if (cause := _likely_cause(document, error_line)) is not None:
+        return cause
+    problem, context = exc.problem or str(exc), exc.context or ""
+    if exc.context_mark is not None and (
+        "end of stream" in problem
+        or "could not find expected ':'" in problem
+        or context.startswith("while parsing a flow")
+    ):
+        mark = exc.context_mark  # where the unclosed quote, key or bracket begins
+    if mark is None:
+        return document.problem(f"YAML syntax error: {problem}")
+    line = document.lines[mark.line] if mark.line < len(document.lines) else ""
+    message = _message_for(problem, context, line[mark.column : mark.column + 1], line)
+    return document.problem(message, mark.line + 1, mark.column + 1)
+
+
+def _message_for(problem: str, context: str, char: str, line: str) -> str:
+    if "\t" in line[: len(line) - len(line.lstrip())]:
+        return "tab character: YAML indentation must use spaces, not tabs"
+    if "end of stream" in problem:
+        what = context.removeprefix("while scanning ").replace("scalar", "value")
+        return f"YAML syntax error: {what} that starts here is never closed"
+    if context.startswith("while parsing a flow"):
+        return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
+    if "cannot start any token" in problem and char in "@`%|>":
+        return f"text that starts with '{char}' must be in quotes"
+    for text, hint in _HINTS.items():
+        if text in problem or text in context:
+            return hint
+    return f"YAML syntax error: {context + ', ' if context else ''}{problem}"
+
+
+def _likely_cause(document: YamlFile, error_line: int) -> Problem | None:
+    """A full-width colon or an unclosed quote above a syntax error is usually its cause."""
+    for number, line in enumerate(document.lines[: error_line + 1], start=1):
+        if match := _FULL_WIDTH_KEY.match(line):
+            message = "full-width colon '：' after a key: YAML needs a plain ':'"
+            return document.problem(message, number, match.start(1) + 1)
+        if (quote := _OPENING_QUOTE.match(line)) and not _closes(line, quote.end(), quote.group(1)):
+            message = "a quoted text that starts here is not closed on this line"
+            return document.problem(message, number, quote.start(1) + 1)
+    return None
+
+
+def _closes(line: str, start: int, quote: str) -> bool:
+    rest = line[start:]
+    if quote == "'":
+        return "'" in rest.replace("''", "")
+    return re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None

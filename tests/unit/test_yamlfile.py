@@ -1,0 +1,129 @@
+from pathlib import Path
+
+import pytest
+import yaml
+
+from servicebot.errors import Problem
+from servicebot.yamlfile import _SafeLoader, read_yaml
+from tests.conftest import REPO
+
+
+def _read(tmp_path: Path, content: str | bytes) -> tuple[object, list[Problem]]:
+    path = tmp_path / "file.yaml"
+    if isinstance(content, str):
+        path.write_text(content, encoding="utf-8")
+    else:
+        path.write_bytes(content)
+    problems: list[Problem] = []
+    document = read_yaml(path, problems)
+    return (document.data if document else None), problems
+
+
+def test_libyaml_is_used_when_installed() -> None:
+    assert _SafeLoader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def test_plain_yaml_loads(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "a: 1\nb: [x, y]\nc: {d: true}\n")
+    assert data == {"a": 1, "b": ["x", "y"], "c": {"d": True}}
+    assert problems == []
+
+
+def test_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "\ufeffname: 客服\n".encode())
+    assert data == {"name": "客服"} and problems == []
+
+
+def test_every_duplicate_key_is_reported_and_loading_goes_on(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\na: 2\nb:\n  c: 1\n  c: 2\n")
+    assert [(p.line, p.column) for p in problems] == [(2, 1), (5, 3)]
+    assert "duplicate key 'a'" in problems[0].message
+
+
+def test_merge_keys_are_not_duplicates(tmp_path: Path) -> None:
+    data, problems = _read(tmp_path, "base: &b {x: 1}\nthing:\n  <<: *b\n  y: 2\n")
+    assert problems == [] and data["thing"] == {"x": 1, "y": 2}  # type: ignore[index]
+
+
+def test_unsafe_tags_are_refused_without_running_anything(tmp_path: Path) -> None:
+    marker = tmp_path / "ran"
+    text = f"a: !!python/object/apply:os.system ['touch {marker}']\nb: !custom 3\n"
+    _, problems = _read(tmp_path, text)
+    assert not marker.exists()
+    assert [p.line for p in problems] == [1, 2]
+    assert "'!!python/object/apply:os.system' is not allowed" in problems[0].message
+
+
+def test_alias_bomb_is_refused_quickly(tmp_path: Path) -> None:
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    for i in range(1, 9):
+        lines.append(f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]")
+    data, problems = _read(tmp_path, "\n".join(lines) + "\n")
+    assert data is None
+    assert problems[0].message.startswith("anchors and aliases expand this file beyond")
+
+
+def test_node_at_finds_values_keys_and_falls_back_to_the_parent(tmp_path: Path) -> None:
+    path = tmp_path / "f.yaml"
+    path.write_text("intents:\n  - name: a\n    examples:\n      - one\n      - two\n")
+    document = read_yaml(path, [])
+    assert document is not None
+
+    def line(loc: tuple[str | int, ...], key: bool = False) -> int:
+        node = document.node_at(loc, key=key)
+        assert node is not None
+        return node.start_mark.line + 1
+
+    assert line(("intents", 0, "examples", 1)) == 5
+    assert line(("intents", 0, "examples"), key=True) == 3
+    assert line(("intents", 0, "answer")) == 2  # missing: its intent
+
+
+TRICKY = """\
+int: 42
+negative: -7
+float: 3.5
+exp: 1e3
+hex: 0x1F
+yes_is_text_in_yaml_1_1: yes
+bool: true
+null_value: null
+tilde: ~
+empty:
+date: 2024-05-01
+quoted_number: "42"
+single: 'it''s'
+block: |
+  line one
+  line two
+folded: >-
+  folded
+  text
+flow: {a: [1, "2", three], b: {}}
+plain multi: first
+  second
+chinese: 您好，世界
+colon_in_value: "a: b"
+version: 1.10
+"""
+
+
+@pytest.mark.parametrize("text", [TRICKY, *(p.read_text("utf-8") for p in REPO.glob("faq/*.yaml"))])
+def test_fast_loading_gives_exactly_what_pyyaml_gives(tmp_path: Path, text: str) -> None:
+    data, problems = _read(tmp_path, text)
+    assert problems == []
+    assert data == yaml.load(text, Loader=yaml.CSafeLoader)
+
+
+def test_a_second_document_is_an_error(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\n---\nb: 2\n")
+    assert (problems[0].line, problems[0].message) == (
+        2,
+        "YAML syntax error: expected a single document in the stream, but found another document",
+    )
+
+
+def test_a_control_character_is_located(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\nb: x\x00y\n")
+    assert (problems[0].line, problems[0].column) == (2, 5)
+    assert problems[0].message == "control character U+0000 is not allowed in YAML; remove it"
