@@ -1,0 +1,507 @@
+"""PII detection: emails, phones, payment cards, CN resident IDs, IBANs, IPs, US SSNs, secrets.
+
+Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
+``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
+full-width to half-width, zero-width characters removed); positions refer to that text.
+
+Each kind is a cheap regex that proposes candidates plus a validator that decides (Luhn and
+issuer ranges, ISO 7064 MOD 11-2 and birth date, mod-97 and country length, ``ipaddress``,
+SSN ranges). Every regex is linear-time: no quantified group can split the same characters two
+ways, and a pattern that scans an unbounded run checks right after its first character that it
+is at the start of that run, so a failed attempt is never retried from inside the run. Patterns
+begin with a plain character or set so that ``re`` can skip ahead to candidates; bounded
+patterns check the character before a match in Python instead.
+
+Card and ID numbers are windows of whole digit groups ("4111 1111 1111 1111") at the start of
+a run of groups (again after each number found) or at its end; one with other groups on both
+sides that do not belong to it (``2024 4111 1111 1111 1111 2025``) is missed.
+
+Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import ipaddress
+import re
+from collections.abc import Callable, Collection, Iterator
+from functools import lru_cache
+from itertools import pairwise
+from operator import mul
+from typing import Final
+
+from servicebot.filters import Finding
+
+PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP")
+
+_Spans = Iterator[tuple[int, int]]
+_Found = Iterator[tuple[int, int, str]]
+_A: Final = re.ASCII
+_ALNUM: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
+_ALNUM_PLUS: Final = _ALNUM | {"+"}
+
+
+def _glued(text: str, end: int) -> bool:
+    """Whether an ASCII letter or digit follows ``end``, so the match is part of a longer token."""
+    return end < len(text) and text[end] in _ALNUM
+
+
+def _free(text: str, start: int, blocked: frozenset[str] = _ALNUM) -> bool:
+    """Whether the character before ``start`` (if any) lets a token begin there."""
+    return start == 0 or text[start - 1] not in blocked
+
+
+# --- EMAIL ------------------------------------------------------------------------------------
+
+_EMAIL: Final = re.compile(
+    r"[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-].)[A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
+    _A,
+)
+_TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", _A)
+
+
+def _emails(text: str) -> _Spans:
+    for match in _EMAIL.finditer(text) if "@" in text else ():
+        start = match.start()
+        while text[start] == ".":  # a sentence's dots are not part of the local part
+            start += 1
+        local, _, domain = text[start : match.end()].partition("@")
+        if local and _valid_email(local, domain):
+            yield start, match.end()
+
+
+def _valid_email(local: str, domain: str) -> bool:
+    return (
+        ".." not in local
+        and not local.endswith(".")
+        and _TLD.fullmatch(domain[domain.rfind(".") + 1 :]) is not None
+        and "-." not in domain
+        and ".-" not in domain
+        and domain[0] != "-"
+        and domain[-1] != "-"
+    )
+
+
+# --- PHONE ------------------------------------------------------------------------------------
+
+# "+" and a country code; groups split by one separator, or an area code in parentheses.
+_INTL_PHONE: Final = re.compile(
+    r"\+[1-9](?=[0-9 ().-]{7})[0-9]*(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*", _A
+)
+# Mainland China mobile: optional +86 / 0086 / 86 / trunk 0, then 1[3-9]x xxxx xxxx.
+_CN_MOBILE: Final = re.compile(
+    r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
+)
+# North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
+_US_PHONES: Final = (
+    re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
+    re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", _A),
+)
+_NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
+_CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
+
+
+def _phones(text: str) -> _Spans:
+    for match in _INTL_PHONE.finditer(text) if "+" in text else ():
+        start, end = match.span()
+        if _free(text, start, _ALNUM_PLUS) and not _glued(text, end) and _valid_intl(match[0]):
+            yield start, end
+    for match in _CN_MOBILE.finditer(text):
+        if _free(text, match.start(), _ALNUM_PLUS):
+            yield match.span()
+    for pattern in _US_PHONES:
+        for match in pattern.finditer(text):
+            if _free(text, match.start(), _ALNUM_PLUS):
+                yield _with_trunk(text, match.start()), match.end()
+
+
+def _valid_intl(number: str) -> bool:
+    """E.164 length, plus the numbering plans we know: +1 (NANP) and +86 1x (mobile, Beijing)."""
+    digits = "".join(c for c in number if c.isdigit())
+    if digits.startswith("1"):
+        return _NANP.fullmatch(digits) is not None
+    if digits.startswith("861"):
+        return _CN_NATIONAL_1.fullmatch(digits) is not None
+    return 8 <= len(digits) <= 15
+
+
+def _with_trunk(text: str, start: int) -> int:
+    """Include a leading "1-", "1 " or "1." (1-800-555-0199) in a North American number."""
+    has_trunk = text[max(0, start - 2) : start] in ("1-", "1 ", "1.")
+    return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
+
+
+# --- CARD and CN_ID: windows of whole groups in a run of 13+ digits ----------------------------
+
+_RUN: Final = re.compile(
+    r"[0-9](?<![0-9A-Za-z].)[0-9]{2}(?=(?:(?: {1,2}|-)?[0-9]){10})"  # 13+ digits, from a run start
+    r"[0-9]*(?:(?: {1,2}|-)[0-9]+)*[Xx]?",
+    _A,
+)
+_GROUP: Final = re.compile(r"[0-9]+[Xx]?", _A)
+_REACH: Final = 32  # a window is at most 19 digits and 4 separators of up to 2 characters
+_Classify = Callable[[str], str | None]
+
+
+def _numbers(text: str, kinds: Collection[str]) -> _Found:
+    """CARD and CN_ID windows chained from each run's start, then windows ending at its end."""
+    checks = [(kind, _NUMBER_CHECKS[kind]) for kind in ("CN_ID", "CARD") if kind in kinds]
+
+    def classify(value: str) -> str | None:
+        for kind, check in checks:
+            if check(value):
+                return kind
+        return None
+
+    for run in _RUN.finditer(text) if checks else ():
+        start, end = run.span()
+        while start < end and (found := _head(text, start, end, classify)) is not None:
+            yield found
+            after = _GROUP.search(text, found[1], end)  # the separator is one or two characters
+            start = end if after is None else after.start()
+        while start < end and (found := _tail(text, start, end, classify)) is not None:
+            yield found
+            end = found[0]
+            while end > start and text[end - 1] in " -":
+                end -= 1
+
+
+def _head(text: str, start: int, end: int, classify: _Classify) -> tuple[int, int, str] | None:
+    groups = [m.span() for m in _GROUP.finditer(text, start, min(end, start + _REACH))]
+    if start + _REACH < end:
+        groups.pop()  # may be cut short
+    count, kind = _longest(text, groups, classify, backwards=False)
+    return (groups[0][0], groups[count - 1][1], kind) if kind else None
+
+
+def _tail(text: str, start: int, end: int, classify: _Classify) -> tuple[int, int, str] | None:
+    groups = [m.span() for m in _GROUP.finditer(text, max(start, end - _REACH), end)]
+    if end - _REACH > start:
+        groups.pop(0)  # may be cut short
+    groups.reverse()
+    count, kind = _longest(text, groups, classify, backwards=True)
+    return (groups[count - 1][0], groups[0][1], kind) if kind else None
+
+
+def _longest(
+    text: str, groups: list[tuple[int, int]], classify: _Classify, backwards: bool
+) -> tuple[int, str | None]:
+    """How many of ``groups`` (read away from the run's start or end) form the longest number.
+
+    Every group but the last has at least 3 digits, so lists of small numbers never combine.
+    """
+    best: tuple[int, str | None] = (0, None)
+    size = 0
+    for n, (a, b) in enumerate(groups):
+        inner = (a, b) if backwards else groups[n - 1]  # the group that is no longer the last
+        if n and inner[1] - inner[0] < 3:
+            break
+        size += b - a
+        if size > 19:
+            break
+        if size >= 13:
+            low, high = (a, groups[0][1]) if backwards else (groups[0][0], b)
+            kind = classify(text[low:high].replace(" ", "").replace("-", ""))
+            if kind and not _glued(text, high):
+                best = (n + 1, kind)
+    return best
+
+
+# Issuer prefixes (first-last, compared as equal-length strings) and lengths: Visa; Mastercard
+# and its 2-series; Mir; Amex; Discover; JCB; UnionPay; Diners; Maestro (from 13 digits, as
+# shorter numbers are order numbers); Dankort; UATP (15 digits: "1" + 12 is a ms timestamp).
+_ISSUER_TABLE: Final = (
+    "4:13,16,19 51-55:16 2221-2720:16 2200-2204:16-19 34:15 37:15 6011:16-19 644-649:16-19 "
+    "65:16-19 3528-3589:16-19 62:16-19 300-305:14-19 3095:14-19 36:14-19 38-39:14-19 "
+    "5018:13-19 5020:13-19 5038:13-19 5893:13-19 6304:13-19 6759:13-19 6761-6763:13-19 "
+    "5019:16 1:15"
+)
+
+
+def _parse_issuers(table: str) -> tuple[tuple[str, str, frozenset[int]], ...]:
+    issuers = []
+    for entry in table.split():
+        prefixes, _, lengths = entry.partition(":")
+        low, _, high = prefixes.partition("-")
+        sizes = {int(n) for n in lengths.split(",") if "-" not in n}
+        for span in (n for n in lengths.split(",") if "-" in n):
+            first, last = span.split("-")
+            sizes.update(range(int(first), int(last) + 1))
+        issuers.append((low, high or low, frozenset(sizes)))
+    return tuple(issuers)
+
+
+_ISSUERS: Final = _parse_issuers(_ISSUER_TABLE)
+_DOUBLED: Final = bytes.maketrans(b"0123456789", b"0246813579")
+
+
+def _valid_card(value: str) -> bool:
+    return value.isdigit() and _known_issuer(value[:4], len(value)) and _luhn_ok(value)
+
+
+@lru_cache(maxsize=4096)
+def _known_issuer(prefix: str, length: int) -> bool:
+    return any(
+        length in sizes and low <= prefix[: len(low)] <= high for low, high, sizes in _ISSUERS
+    )
+
+
+def _luhn_ok(digits: str) -> bool:
+    raw = digits.encode()
+    return (sum(raw[-1::-2]) + sum(raw[-2::-2].translate(_DOUBLED)) - 48 * len(raw)) % 10 == 0
+
+
+_PROVINCES: Final = frozenset(
+    {11, 12, 13, 14, 15, 21, 22, 23, 31, 32, 33, 34, 35, 36, 37, 41, 42, 43, 44, 45, 46}
+    | {50, 51, 52, 53, 54, 61, 62, 63, 64, 65, 71, 81, 82, 83, 91}
+)
+_ID_WEIGHTS: Final = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+_ID_ZEROS: Final = ord("0") * sum(_ID_WEIGHTS)
+
+
+def _valid_cn_id(value: str) -> bool:
+    """18 characters: province code, a real birth date not in the future, MOD 11-2 check."""
+    if len(value) != 18 or not value[:17].isdigit():
+        return False
+    total = sum(map(mul, value[:17].encode(), _ID_WEIGHTS)) - _ID_ZEROS
+    return (
+        "10X98765432"[total % 11] == value[17].upper()
+        and int(value[:2]) in _PROVINCES
+        and _is_birth_date(value[6:14])
+    )
+
+
+def _is_birth_date(yyyymmdd: str) -> bool:
+    try:
+        born = _dt.date(int(yyyymmdd[:4]), int(yyyymmdd[4:6]), int(yyyymmdd[6:]))
+    except ValueError:
+        return False
+    return _dt.date(1850, 1, 1) <= born <= _dt.date.today()
+
+
+_NUMBER_CHECKS: Final[dict[str, Callable[[str], bool]]] = {
+    "CN_ID": _valid_cn_id,
+    "CARD": _valid_card,
+}
+
+# --- IBAN -------------------------------------------------------------------------------------
+
+_IBAN_LENGTHS: Final = {
+    country: int(length)
+    for country, length in re.findall(
+        r"([A-Z]{2})([0-9]{2})",
+        "AD24 AE23 AL28 AT20 AZ28 BA20 BE16 BG22 BH22 BI27 BR29 BY28 CH21 CR22 CY28 CZ24 DE22 "
+        "DJ27 DK18 DO28 EE20 EG29 ES24 FI18 FK18 FO18 FR27 GB22 GE22 GI23 GL18 GR27 GT28 HN28 "
+        "HR21 HU28 IE22 IL23 IQ23 IS26 IT27 JO30 KW30 KZ20 LB28 LC32 LI21 LT20 LU20 LV21 LY25 "
+        "MC27 MD24 ME22 MK19 MN20 MR27 MT31 MU30 NI28 NL18 NO15 OM23 PK24 PL28 PS29 PT25 QA29 "
+        "RO24 RS22 RU33 SA24 SC31 SD18 SE24 SI19 SK24 SM27 SO23 ST25 SV28 TL23 TN24 TR26 UA29 "
+        "VA22 VG24 XK20 YE30",
+    )
+}
+# Country code and check digits, then exactly that country's length (a look-behind on the
+# country code picks the length), so the regex itself rejects wrong lengths and glued text.
+_IBAN: Final = re.compile(
+    "[A-Z][A-Z][0-9]{2}(?:"
+    + "|".join(
+        f"(?<=(?:{'|'.join(sorted(c for c, n in _IBAN_LENGTHS.items() if n == size))})..)"
+        f"(?:[ -]?[0-9A-Z]){{{size - 4}}}"
+        for size in sorted(set(_IBAN_LENGTHS.values()))
+    )
+    + ")(?![0-9A-Za-z])",
+    _A,
+)
+_IBAN_DIGITS: Final = {ord(c): str(int(c, 36)) for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZ"}
+
+
+def _ibans(text: str) -> _Spans:
+    pos = 0
+    while (match := _IBAN.search(text, pos)) is not None:
+        compact = match[0].replace(" ", "").replace("-", "")
+        moved = compact[4:] + compact[:4]
+        if _free(text, match.start()) and int(moved.translate(_IBAN_DIGITS)) % 97 == 1:
+            yield match.span()
+            pos = match.end()
+        else:
+            pos = match.start() + 1
+
+
+# --- IP ---------------------------------------------------------------------------------------
+
+_IPV4: Final = re.compile(
+    r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9A-Za-z_])(?:/[0-9]{1,3}(?![0-9]))?", _A
+)
+# Exactly what ipaddress.IPv4Address accepts (0-255, no leading zeros), without its cost.
+_OCTETS: Final = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.|$)){4}", _A)
+_IPV6: Final = re.compile(
+    r"(?P<addr>[0-9A-Fa-f.:](?<![0-9A-Za-z_:.].)(?:(?<=:)|[0-9A-Fa-f.]*:)[0-9A-Fa-f:.]*)"
+    r"(?P<zone>%[0-9A-Za-z]+)?(?P<prefix>/[0-9]{1,3})?",
+    _A,
+)
+_IP_BLOCKED: Final = _ALNUM | {"_", "."}
+
+
+def _ips(text: str) -> _Spans:
+    for match in _IPV4.finditer(text) if "." in text else ():
+        addr, _, prefix = match[0].partition("/")
+        if _free(text, match.start(), _IP_BLOCKED) and _OCTETS.fullmatch(addr):
+            keep = prefix and int(prefix) <= 32
+            yield match.start(), match.end() if keep else match.start() + len(addr)
+    for match in _IPV6.finditer(text) if ":" in text else ():
+        end = _ipv6_end(text, match)
+        if end is not None:
+            yield match.start(), end
+
+
+def _ipv6_end(text: str, match: re.Match[str]) -> int | None:
+    """Trim a trailing sentence dot or colon; bare "::" is punctuation far more than an address."""
+    addr = match["addr"].rstrip(".")
+    if addr.count(":") < 2 or not addr.strip(":."):  # every IPv6 address has two colons
+        return None
+    if not _is_ipv6(addr):
+        addr = addr[:-1] if addr.endswith(":") else ""
+        if not _is_ipv6(addr):
+            return None
+    end = match.start() + len(addr)
+    if _glued(text, end):
+        return None
+    return _ipv6_suffix_end(text, match, addr) if end == match.end("addr") else end
+
+
+def _ipv6_suffix_end(text: str, match: re.Match[str], addr: str) -> int:
+    """Extend over a zone (``%eth0``) and a prefix length of 0-128 when they are well formed."""
+    end = match.end("addr")
+    if match["zone"]:
+        if not _is_ipv6(addr + match["zone"]):
+            return end
+        end = match.end("zone")
+    prefix = match["prefix"]
+    if prefix and int(prefix[1:]) <= 128 and not _glued(text, match.end()):
+        end = match.end()
+    return end
+
+
+def _is_ipv6(value: str) -> bool:
+    try:
+        ipaddress.IPv6Address(value)
+    except ValueError:
+        return False
+    return True
+
+
+# --- SSN --------------------------------------------------------------------------------------
+
+_SSN: Final = re.compile(r"([0-9]{3})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", _A)
+# Presidio's rules: one kind of separator, no all-zero group, not all one digit, and not its
+# published samples (Woolworth's wallet card, 123-45-6789, 987-65-432x). Area 9xx is an ITIN.
+_SSN_SAMPLES: Final = ("000", "666", "9", "123456789", "98765432", "078051120")
+
+
+def _ssns(text: str) -> _Spans:
+    for match in _SSN.finditer(text):
+        area, _, group, serial = match.groups()
+        digits = area + group + serial
+        if (
+            _free(text, match.start())
+            and group != "00"
+            and serial != "0000"
+            and digits.count(digits[0]) < 9
+            and not digits.startswith(_SSN_SAMPLES)
+        ):
+            yield match.span()
+
+
+# --- SECRET -----------------------------------------------------------------------------------
+
+_OPENAI_KEY: Final = re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{20,}", _A)
+_AWS_KEY: Final = re.compile(r"A(?:KI|SI)A[A-Z0-9]{16}(?![A-Za-z0-9])", _A)
+_BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", _A)
+_PASSWORD: Final = re.compile(
+    r"[Pp](?i:ass(?:word|wd|code)|wd)(?P<sep>[ \t]*[:=]|[ \t]+(?i:is)\b(?:[ \t]*[:=])?)[ \t]*"
+    r"(?P<value>\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|\S{1,128})"
+)
+_MIMA: Final = re.compile(r"密码(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*([!-~]{1,128})")
+_TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
+_TRIM_START: Final = "'\"([{<"
+
+
+def _secrets(text: str) -> _Spans:
+    for match in _OPENAI_KEY.finditer(text):
+        body = match[0][3:]
+        if any(c.isdigit() for c in body) and any(c.isalpha() for c in body):
+            yield match.span()
+    for match in _AWS_KEY.finditer(text):
+        if _free(text, match.start()):
+            yield match.span()
+    for match in _BEARER.finditer(text):
+        token = match[1]
+        if _free(text, match.start()) and (any(c.isdigit() for c in token) or len(token) >= 20):
+            yield match.span(1)
+    yield from _passwords(text)
+
+
+def _passwords(text: str) -> _Spans:
+    """The value after "password:", "password is", "密码是" or "密码："; the phrase stays."""
+    for match in _PASSWORD.finditer(text):
+        start, end = _trimmed(text, *match.span("value"))
+        weak = match["sep"][-1] not in ":="  # "is" without ':' also starts "password is wrong"
+        if end - start >= 3 and not (weak and text[start:end].isalpha()):
+            yield start, end
+    for match in _MIMA.finditer(text):
+        start, end = _trimmed(text, *match.span(1))
+        if end > start:
+            yield start, end
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and text[end - 1] in _TRIM_END:
+        end -= 1
+    while start < end and text[start] in _TRIM_START:
+        start += 1
+    return start, end
+
+
+# --- public -----------------------------------------------------------------------------------
+
+_DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
+    "SECRET": _secrets,
+    "EMAIL": _emails,
+    "IBAN": _ibans,
+    "SSN": _ssns,
+    "PHONE": _phones,
+    "IP": _ips,
+}
+_RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
+
+
+def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
+    """Find PII of ``kinds`` (default: all of :data:`PII_KINDS`) in normalised ``text``.
+
+    Returns sorted, non-overlapping findings. Raises ``ValueError`` for an unknown kind.
+    """
+    wanted = frozenset(PII_KINDS if kinds is None else kinds)
+    unknown = sorted(wanted - set(PII_KINDS))
+    if unknown:
+        raise ValueError(f"unknown PII kind(s) {unknown}; choose from {list(PII_KINDS)}")
+    found = [
+        (start, end, kind)
+        for kind, detect in _DETECTORS.items()
+        if kind in wanted
+        for start, end in detect(text)
+        if start < end
+    ]
+    found.extend(_numbers(text, wanted))
+    return _resolve(found, len(text))
+
+
+def _resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
+    """Keep the longest of overlapping findings (ties: kind rank, then position)."""
+    found.sort()
+    if all(a[1] <= b[0] for a, b in pairwise(found)):  # the usual case: nothing overlaps
+        return [Finding(start, end, kind) for start, end, kind in found]
+    taken = bytearray(size)
+    kept = []
+    for start, end, kind in sorted(found, key=lambda f: (f[0] - f[1], _RANK[f[2]], f[0])):
+        if taken.find(1, start, end) == -1:
+            taken[start:end] = b"\x01" * (end - start)
+            kept.append(Finding(start, end, kind))
+    return sorted(kept, key=lambda f: f.start)
