@@ -35,7 +35,7 @@ def write_faq(folder: Path) -> None:
         for i in range(f * per_file, (f + 1) * per_file):
             lines += [
                 f"  - name: intent_{i}",
-                f"    description: Generated intent {i}.",
+                f"    description: Generated intent {i}, terms & conditions apply.",
                 "    examples:",
             ]
             lines += [f"      - how do I do thing {i} variant {j}" for j in range(6)]
@@ -69,7 +69,8 @@ def main() -> None:
         load = timed(lambda: load_bot(bot), repeat=5)
         spec = load_bot(bot)
         files = sorted((bot / "faq").iterdir())
-        c_parse = timed(lambda: [yaml.load(p.read_text(), yaml.CSafeLoader) for p in files], 3)
+        libyaml = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+        c_parse = timed(lambda: [yaml.load(p.read_text(), libyaml) for p in files], 3)
         py_parse = timed(lambda: [yaml.load(p.read_text(), yaml.SafeLoader) for p in files], 1)
     print(
         f"generated FAQ: {len(spec.intents):,} intents, {spec.example_count:,} examples, "
