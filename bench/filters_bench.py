@@ -1,9 +1,12 @@
-"""How fast the pre-filter's detectors are, one function per measurement.
+"""How fast the filters are, one function per measurement.
 
 Profanity (issue #4): ours vs better-profanity 0.7.0 per message, in the same run, on a 35-word
 and a 1,000-word support message (target: ours >= 500x faster, under 0.1 ms for 35-60 words);
 and the worst case over 100 KB adversarial inputs (target < 50 ms: no regex backtracking).
 Inputs dense with matches are timed apart: their cost grows with the number of findings.
+Then the whole pre-filter (normalise, profanity, PII, injection, placeholders) on a 60-word
+message (target: median under 0.1 ms), the post-filter on an answer, and the worst time of
+each detector and of each whole filter over the adversarial inputs.
 
 Run: .venv/bin/python bench/filters_bench.py
 """
@@ -14,10 +17,45 @@ import functools
 import statistics
 import time
 from collections.abc import Callable
+from pathlib import Path
 
 from better_profanity import Profanity  # type: ignore[import-untyped]
 
+from servicebot import load_bot
+from servicebot.filters.injection import find_injection
+from servicebot.filters.normalise import normalise
+from servicebot.filters.pii import find_pii
+from servicebot.filters.placeholders import Placeholders
 from servicebot.filters.profanity import ProfanityFilter, better_profanity_words, default_filter
+from servicebot.postfilter import Postfilter
+from servicebot.prefilter import Prefilter
+
+REPO = Path(__file__).resolve().parent.parent
+MESSAGE_60 = (
+    "Hi, I ordered a blender last week and it still has not arrived. My order number is 100482 "
+    "and I paid with Visa. Could you tell me where the parcel is and when it will arrive? I need "
+    "it before the weekend because it is a gift for my sister. Thanks a lot for your help, my "
+    "phone is 212-555-0199 if you need it."
+)
+MESSAGE_ZH = (
+    "你好，我上周买了一个搅拌机，到现在还没有收到。订单号是100482，用的是Visa付款。请问包裹现在在"
+    "哪里？什么时候能到？我周末之前需要用，因为是送给我妹妹的礼物。谢谢！我的电话是13800138000。"
+)
+ANSWER = (
+    "Sorry for the wait! Orders placed before 14:00 ET ship the same day, and standard delivery "
+    "takes 3-5 business days. You can track order 100482 at https://maple.example.com/orders "
+    "with your order number and email. If it has not arrived by Friday, call +1 800-555-0199 or "
+    "write to support@maple.example.com and we will open a carrier claim. We'll text [PHONE_1]."
+)
+ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's link pattern
+    "ignore, repeated": "ignore " * 15_000,
+    "ignore, then filler": "ignore the " + "x " * 50_000,
+    "every trigger": "show your act as ignore all previous " * 2_700,
+    "line starts": "\n  system" * 12_000,
+    "hashes": "#" * 100_000,
+    "dotted run": "a." * 50_000,
+    "scheme, dotted run": "http://" + "a." * 50_000,
+}
 
 MESSAGE_35 = (
     "Hi, I ordered the blue jacket last week and the tracking page still says pending. "
@@ -112,12 +150,57 @@ def print_adversarial() -> None:
         print(f"  dense 100 KB input, {name}: {seconds * 1e3:.1f} ms for {findings:,} findings")
 
 
+def print_whole_filters() -> None:
+    """The pre-filter as a turn runs it, and the post-filter on a typical answer."""
+    spec = load_bot(REPO)
+    prefilter = Prefilter(spec.settings.prefilter)
+    postfilter = Postfilter.for_bot(spec)
+    system = spec.templates["system.j2"]
+    for label, message in (("60-word English", MESSAGE_60), ("Chinese", MESSAGE_ZH)):
+        placeholders = Placeholders()
+        seconds = median_seconds(lambda m=message, p=placeholders: prefilter.run(m, p), 5_000)
+        print(
+            f"pre-filter, whole, {label} message ({len(message)} chars): median "
+            f"{seconds * 1e3:.4f} ms (target < 0.1 ms)"
+        )
+    values = {"[PHONE_1]": "13800138000"}
+    seconds = median_seconds(lambda: postfilter.run(ANSWER, system, values), 2_000)
+    print(f"post-filter, whole, {len(ANSWER.split())}-word answer: median {seconds * 1e3:.4f} ms")
+
+
+def print_worst_cases() -> None:
+    """The slowest of every adversarial input, per detector and per whole filter."""
+    spec = load_bot(REPO)
+    prefilter = Prefilter(spec.settings.prefilter)
+    postfilter = Postfilter.for_bot(spec)
+    system = spec.templates["system.j2"]
+    inputs = {**ADVERSARIAL, **ATTACKS}
+    runs: dict[str, Callable[[str], object]] = {
+        "normalise": normalise,
+        "PII": find_pii,
+        "injection": find_injection,
+        "whole pre-filter": lambda text: prefilter.run(text, Placeholders()),
+        "whole post-filter": lambda text: postfilter.run(text, system, {}),
+    }
+    for label, run in runs.items():
+        times = {
+            name: median_seconds(functools.partial(run, text), 3) for name, text in inputs.items()
+        }
+        name, worst = max(times.items(), key=lambda item: item[1])
+        print(
+            f"{label}, worst of {len(inputs)} adversarial 100 KB inputs: {worst * 1e3:.1f} ms "
+            f"({name})"
+        )
+
+
 def main() -> None:
     print_per_message("35-word message", MESSAGE_35, repeat_reference=31)
     words = " ".join(SENTENCES).split()
     message_1000 = " ".join(words[i % len(words)] for i in range(1_000))
     print_per_message("1,000-word message", message_1000, repeat_reference=5)
     print_adversarial()
+    print_whole_filters()
+    print_worst_cases()
 
 
 if __name__ == "__main__":

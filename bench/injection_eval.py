@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 from servicebot import load_bot
 from servicebot.filters.injection import find_injection
@@ -22,12 +23,16 @@ DATA = REPO.parent / "shared" / "evaldata" / "prompt_injection"
 
 
 def load_rows() -> dict[str, list[tuple[str, bool]]]:
-    deepset = [json.loads(line) for line in (DATA / "deepset_prompt_injections.jsonl").open()]
-    nemo = [json.loads(line) for line in (DATA / "nemo_guardrails_jailbreak_examples.jsonl").open()]
+    deepset = _jsonl(DATA / "deepset_prompt_injections.jsonl")
+    nemo = _jsonl(DATA / "nemo_guardrails_jailbreak_examples.jsonl")
     return {
         "deepset train": [(r["text"], r["label"] == 1) for r in deepset if r["split"] == "train"],
         "nemo jailbreaks": [(r["text"], bool(r["is_jailbreak"])) for r in nemo],
     }
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
 
 
 def flagged(text: str) -> bool:

@@ -138,6 +138,36 @@ class ReplaySettings(_Frozen):
     cassettes: str = "tests/replies"
 
 
+PiiKind = Literal["SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP"]
+Action = Literal["allow", "mask", "flag", "block"]
+Outcome = Literal["repair", "fallback", "handoff"]
+
+
+class PrefilterSettings(_Frozen):
+    """What happens to what a customer writes before anything else reads it."""
+
+    profanity: Action = "mask"
+    pii: Action = "mask"
+    pii_kinds: dict[PiiKind, Action] = {}
+    injection: Literal["allow", "flag", "block"] = "flag"
+    words: dict[str, tuple[Text, ...]] = {}
+    allow_words: tuple[Text, ...] = ()
+
+
+class PostfilterSettings(_Frozen):
+    """What happens to an answer before the customer sees it."""
+
+    restore_pii: bool = True
+    max_chars: Annotated[int, Field(gt=0)] = 1200
+    allowed_domains: tuple[str, ...] = ()
+    profanity: Outcome = "repair"
+    pii_leak: Outcome = "repair"
+    unknown_contact: Outcome = "repair"
+    leakage: Outcome = "fallback"
+    too_long: Outcome = "repair"
+    empty: Literal["fallback", "handoff"] = "fallback"
+
+
 class Settings(_Frozen):
     """``servicebot.yaml``: every key is optional."""
 
@@ -149,3 +179,5 @@ class Settings(_Frozen):
     routing: RoutingSettings = RoutingSettings()
     store: StoreSettings = StoreSettings()
     replay: ReplaySettings = ReplaySettings()
+    prefilter: PrefilterSettings = PrefilterSettings()
+    postfilter: PostfilterSettings = PostfilterSettings()

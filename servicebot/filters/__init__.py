@@ -1,12 +1,16 @@
-"""Detectors the pre- and post-filter share: normalisation, profanity, PII, injection.
+"""What the pre- and post-filter share: detector findings, trace events and results.
 
-Every detector takes a (normalised) string and returns :class:`Finding` spans on it; the
-filter stages (``prefilter.py``, ``postfilter.py``) decide what to do with them.
+Detectors (normalisation, profanity, PII, injection) take a normalised string and return
+:class:`Finding` spans on it; the filter stages (``prefilter.py``, ``postfilter.py``) decide
+what to do with them and report each decision as a :class:`FilterEvent`, which carries the
+detector, the kind and any placeholder, and never the text it found.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,3 +20,30 @@ class Finding:
     start: int
     end: int
     kind: str
+
+
+@dataclass(frozen=True)
+class FilterEvent:
+    """One filter decision, for the turn's trace. Holds no customer text."""
+
+    stage: str  # prefilter | postfilter
+    detector: str  # profanity | pii | injection | placeholder | contact | leakage | length | empty
+    kind: str  # what was found: PHONE, override, profanity, ...
+    action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)
+    placeholder: str | None = None
+    ms: float = 0.0  # the detector's time on this text
+
+
+@dataclass(frozen=True)
+class FilterResult:
+    """A filter stage's verdict on one text."""
+
+    text: str  # what goes on: masked (prefilter) or repaired and restored (postfilter)
+    verdict: str  # pass | block (prefilter); pass | fallback | handoff (postfilter)
+    events: tuple[FilterEvent, ...] = ()
+    flags: frozenset[str] = frozenset()  # detectors whose action was "flag"
+    # This turn's placeholders and the customer's values behind them, to restore in the
+    # answer. Kept in memory for the turn only: never stored, logged or shown in a repr.
+    values: Mapping[str, str] = field(
+        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
+    )

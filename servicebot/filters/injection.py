@@ -18,6 +18,7 @@ import re
 
 from . import Finding
 
+# The rules run on normalised text (see normalise.py), where runs of spaces are one space.
 _GAP = r"[^.?!。？！\n]{0,40}?"  # a few words, within one sentence
 _ZH_GAP = r"[^。？！?!\n]{0,12}?"
 
@@ -53,18 +54,18 @@ _RULES: dict[str, str] = {
     ),
     # DAN-style jailbreaks and "you are now ..." role-play.
     "roleplay": (
-        r"\bdo\s+anything\s+now\b|\bjailbr(?:eak|oken)\b|\bdeveloper\s+mode\b"
-        r"|\b(?:unfiltered|uncensored|amoral)\s+(?:ai|chatbot|assistant|model|response)"
-        r"|\bwithout\s+any\s+(?:restrictions|filters|censorship|limitations)\b"
-        r"|\byou\s+(?:have|has)\s+no\s+(?:restrictions|limits|rules|filters|guidelines)\b"
-        r"|\b(?:i\s+want\s+you\s+to|you\s+(?:will|should|must|shall))\s+act\s+as\b"
-        r"|\bact\s+as\s+(?:a|an)\s+[\w-]+\s+(?:interpreter|terminal|translator|chatbot|ai"
+        r"\bdo anything now\b|\bjailbr(?:eak|oken)\b|\bdeveloper mode\b"
+        r"|\b(?:unfiltered|uncensored|amoral) (?:ai|chatbot|assistant|model|response)"
+        r"|\bwithout any (?:restrictions|filters|censorship|limitations)\b"
+        r"|\byou (?:have|has) no (?:restrictions|limits|rules|filters|guidelines)\b"
+        r"|\b(?:i want you to|you (?:will|should|must|shall)) act as\b"
+        r"|\bact as (?:a|an) [\w-]+ (?:interpreter|terminal|translator|chatbot|ai"
         r"|assistant|character|model|bot)\b"
-        r"|\bpretend\s+(?:to\s+be|you\s+(?:are|can|have))\b"
-        r"|\byou\s+are\s+now\s+(?:a|an|my|the|in|called|named|free)\b"
-        r"|\brole-?play(?:ing)?\s+as\b|\bimagine\s+you\s+are\b"
-        r"|\bstay\s+in\s+(?:your\s+)?character\b"
-        r"|\bfrom\s+now\s+on,?\s+you\s+(?:are|will|must)\b"
+        r"|\bpretend (?:to be|you (?:are|can|have))\b"
+        r"|\byou are now (?:a|an|my|the|in|called|named|free)\b"
+        r"|\brole-?play(?:ing)? as\b|\bimagine you are\b"
+        r"|\bstay in (?:your )?character\b"
+        r"|\bfrom now on,? you (?:are|will|must)\b"
     ),
     # Chat-format markers pasted into a message to fake another speaker.
     "role_marker": (
@@ -103,6 +104,27 @@ _RULES: dict[str, str] = {
     ),
 }
 
+# Every match of a rule contains one of its trigger words, so a message without any skips the
+# rule: substring tests run at C speed, and most support messages then run no rule at all.
+_TRIGGERS = {
+    name: tuple(words.split("|"))
+    for name, words in {
+        "override": "ignore|disregard|forget|bypass|override|abandon|skip|drop|remove|leave|new"
+        "|instructions|repeat|stop",
+        "reveal": "prompt|instructions|written",
+        "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|without|you have no"
+        "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
+        "role_marker": "system|assistant|developer|human|instruction|<|inst]|#|sys",
+        "override_zh": "忽略|无视|忘记|忘掉|不要理会|不要遵守|跳过|抛开|放弃",
+        "reveal_zh": "显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我|系统提示|提示词"
+        "|系统指令|初始指令|系统设定",
+        "roleplay_zh": "你现在是|现在你是|从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受"
+        "|无限制模式",
+        "override_other": "ignorier|vergiss|vergessen|missachte|lass|nun folgen|vorherigen"
+        "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi|забуд",
+    }.items()
+}
+
 # The rules above are written in lower case and run on text whose ASCII letters are lowered
 # one for one (offsets stay put): re.IGNORECASE would make every rule several times slower.
 _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES.items()}
@@ -120,6 +142,7 @@ def find_injection(text: str) -> list[Finding]:
     findings = [
         Finding(match.start(), match.end(), name)
         for name, pattern in _PATTERNS.items()
+        if any(map(lowered.__contains__, _TRIGGERS[name]))
         for match in pattern.finditer(lowered)
     ]
     findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]

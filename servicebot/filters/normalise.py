@@ -14,6 +14,7 @@ it came from. Text that needs no change (most messages) skips all of this.
 
 from __future__ import annotations
 
+import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -93,3 +94,35 @@ def _normalise_cluster(cluster: str) -> str:
     visible = _INVISIBLE.sub("", cluster)
     folded = unicodedata.normalize("NFKC", visible)
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
+
+
+class Masks:
+    """Replacements for spans of a normalised text, applied to the customer's own characters.
+
+    A span that overlaps one added before it is refused, so detectors added first win.
+    """
+
+    def __init__(self, normalised: Normalised) -> None:
+        self.normalised = normalised
+        self._starts: list[int] = []  # sorted; _spans in the same order, never overlapping
+        self._spans: list[tuple[int, int, str]] = []
+
+    def add(self, start: int, end: int, replacement: str) -> bool:
+        """Replace ``normalised.text[start:end]``; False if an earlier mask covers part of it."""
+        original_start, original_end = self.normalised.original_span(start, end)
+        i = bisect.bisect_left(self._starts, original_start)
+        before = self._spans[i - 1] if i else None
+        after = self._spans[i] if i < len(self._spans) else None
+        if (before and before[1] > original_start) or (after and after[0] < original_end):
+            return False
+        self._starts.insert(i, original_start)
+        self._spans.insert(i, (original_start, original_end, replacement))
+        return True
+
+    def apply(self) -> str:
+        """The original text with every mask in place; nothing outside the spans changes."""
+        text, parts, position = self.normalised.original, [], 0
+        for start, end, replacement in self._spans:
+            parts += [text[position:start], replacement]
+            position = end
+        return "".join(parts) + text[position:]

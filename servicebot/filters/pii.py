@@ -141,10 +141,11 @@ _RUN: Final = re.compile(
 _GROUP: Final = re.compile(r"[0-9]+[Xx]?", _A)
 _REACH: Final = 32  # a window is at most 19 digits and 4 separators of up to 2 characters
 _Classify = Callable[[str], str | None]
+_MAX_MISSES: Final = 6  # group starts tried per run before only its end is: keeps time linear
 
 
 def _numbers(text: str, kinds: Collection[str]) -> _Found:
-    """CARD and CN_ID windows chained from each run's start, then windows ending at its end."""
+    """CARD and CN_ID windows from each of a run's first groups, then ending at its end."""
     checks = [(kind, _NUMBER_CHECKS[kind]) for kind in ("CN_ID", "CARD") if kind in kinds]
 
     def classify(value: str) -> str | None:
@@ -155,9 +156,18 @@ def _numbers(text: str, kinds: Collection[str]) -> _Found:
 
     for run in _RUN.finditer(text) if checks else ():
         start, end = run.span()
-        while start < end and (found := _head(text, start, end, classify)) is not None:
-            yield found
-            after = _GROUP.search(text, found[1], end)  # the separator is one or two characters
+        misses = (
+            0  # windows tried from a group that starts no number ("+86 138 0013 8000 4111 ...")
+        )
+        while start < end and misses < _MAX_MISSES:
+            found = _head(text, start, end, classify)
+            if found is None:
+                misses += 1
+            else:
+                yield found
+            group = _GROUP.match(text, start)
+            resume = found[1] if found else (group.end() if group else end)
+            after = _GROUP.search(text, resume, end)  # the separator is one or two characters
             start = end if after is None else after.start()
         while start < end and (found := _tail(text, start, end, classify)) is not None:
             yield found

@@ -41,6 +41,8 @@ def _settings_keys(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
 def _readme_default(value: Any) -> str:
     if value is None:
         return "none"
+    if isinstance(value, bool):
+        return f"`{str(value).lower()}`"  # as YAML writes it
     if isinstance(value, tuple):
         return f"`[{', '.join(value)}]`"
     return f"`{value}`"

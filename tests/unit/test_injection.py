@@ -85,3 +85,21 @@ def test_adversarial_inputs_finish(text: str) -> None:
 def test_any_text_gives_spans_inside_it(text: str) -> None:
     for finding in find_injection(text):
         assert 0 <= finding.start <= finding.end <= len(text)
+
+
+def test_every_match_of_a_rule_contains_one_of_its_triggers() -> None:
+    """The triggers let most messages skip a rule; they must never skip a real match."""
+    import json
+
+    from servicebot.filters.injection import _LOWER, _PATTERNS, _TRIGGERS
+
+    texts = [text for text, _ in ATTACKS] + SUPPORT
+    deepset = REPO.parent / "shared" / "evaldata" / "prompt_injection"
+    for path in deepset.glob("*.jsonl"):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        texts += [json.loads(line).get("text", "") for line in lines if line]
+    for text in texts:
+        lowered = normalise(text).text.translate(_LOWER)
+        for name, pattern in _PATTERNS.items():
+            if pattern.search(lowered):
+                assert any(trigger in lowered for trigger in _TRIGGERS[name]), (name, text)

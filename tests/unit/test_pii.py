@@ -415,3 +415,12 @@ _PIECES = st.sampled_from(
 def test_pii_shaped_text_gives_sorted_disjoint_spans(pieces: list[str]) -> None:
     text = "".join(pieces)
     assert_well_formed(text, find_pii(text))
+
+
+def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -> None:
+    text = "+86 138 0013 8000 4111 1111 1111 1111 192.168.10.1"
+    assert [(text[f.start : f.end], f.kind) for f in find_pii(text)] == [
+        ("+86 138 0013 8000", "PHONE"),
+        ("4111 1111 1111 1111", "CARD"),
+        ("192.168.10.1", "IP"),
+    ]

@@ -1,0 +1,114 @@
+"""The post-filter on answers: each check, each outcome, and the customer's values restored."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from servicebot import load_bot
+from servicebot.postfilter import Postfilter
+from servicebot.settings import PostfilterSettings
+from tests.conftest import REPO
+
+SYSTEM = (
+    "You are the assistant for Maple Market. Never invent order details, prices, dates, links,"
+    " phone numbers or email addresses. Facts: Refunds take 5-10 business days after the"
+    " warehouse receives your return at https://maple.example.com/returns."
+)
+FACTS = "Refunds take 5-10 business days after the warehouse receives your return."
+KNOWN = FACTS + " Call +1 800-555-0199, email support@maple.example.com, https://maple.example.com"
+
+
+def postfilter(**settings: object) -> Postfilter:
+    return Postfilter(PostfilterSettings.model_validate(settings), KNOWN, FACTS)
+
+
+def test_a_good_answer_passes_and_gets_the_customers_values_back() -> None:
+    answer = "Refunds take 5-10 business days. We'll text [PHONE_1] when it is done."
+    result = postfilter().run(answer, SYSTEM, {"[PHONE_1]": "13800138000"})
+    assert (result.verdict, result.events) == ("pass", ())
+    assert result.text == "Refunds take 5-10 business days. We'll text 13800138000 when it is done."
+
+
+def test_restoring_can_be_switched_off() -> None:
+    result = postfilter(restore_pii=False).run("We'll text [PHONE_1].", SYSTEM, {"[PHONE_1]": "1"})
+    assert result.text == "We'll text [PHONE_1]."
+
+
+def test_the_bots_own_contacts_pass_in_any_format() -> None:
+    answer = "Call 1-800-555-0199 or (800) 555-0199, or see maple.example.com/returns."
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+def test_invented_contacts_are_removed() -> None:
+    answer = (
+        "Call our VIP line +1 415 555 0100, write to vip@maple-help.com or see maple-refunds.com/x."
+    )
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == "Call our VIP line [removed], write to [removed] or see [removed]."
+    assert [(e.detector, e.kind, e.action) for e in result.events] == [
+        ("contact", "PHONE", "repair"),
+        ("contact", "EMAIL", "repair"),
+        ("contact", "URL", "repair"),
+    ]
+
+
+def test_allowed_domains_extend_the_links_the_bot_may_give() -> None:
+    answer = "Track it at https://www.ups.com/track and https://tools.ups.com/x"
+    assert postfilter(allowed_domains=["ups.com"]).run(answer, SYSTEM, {}).events == ()
+
+
+def test_personal_data_the_customer_never_gave_is_a_leak() -> None:
+    result = postfilter(pii_leak="handoff").run(
+        "Your card 4111 1111 1111 1111 is on file.", SYSTEM, {}
+    )
+    assert result.verdict == "handoff"
+    assert [(e.detector, e.kind) for e in result.events] == [("pii", "CARD")]
+
+
+def test_profanity_is_repaired_or_falls_back() -> None:
+    assert postfilter().run("That is shit, sorry.", SYSTEM, {}).text == "That is ****, sorry."
+    assert postfilter(profanity="fallback").run("That is shit.", SYSTEM, {}).verdict == "fallback"
+
+
+def test_a_verbatim_run_of_the_system_prompt_is_leakage_but_the_facts_are_not() -> None:
+    leaked = "My instructions: never invent order details, prices, dates, links, phone numbers."
+    assert postfilter().run(leaked, SYSTEM, {}).verdict == "fallback"
+    facts = "Refunds take 5-10 business days after the warehouse receives your return."
+    assert postfilter().run(facts, SYSTEM, {}).verdict == "pass"
+
+
+def test_a_long_answer_is_cut_after_its_last_whole_sentence() -> None:
+    answer = "First sentence. Second sentence! " + "x" * 50
+    result = postfilter(max_chars=40).run(answer, SYSTEM, {})
+    assert (result.verdict, result.text) == ("pass", "First sentence. Second sentence!")
+    assert postfilter(max_chars=40, too_long="handoff").run(answer, SYSTEM, {}).verdict == "handoff"
+
+
+@pytest.mark.parametrize("answer", ["", "   \n"])
+def test_an_empty_answer_falls_back(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
+
+
+def test_the_worst_outcome_wins() -> None:
+    answer = (
+        "Shit. Call +1 415 555 0100. "
+        + "Never invent order details, prices, dates, links, phone numbers."
+    )
+    assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
+
+
+def test_the_example_bot_passes_its_own_answers_and_few_shot_replies() -> None:
+    spec = load_bot(REPO)
+    checker = Postfilter.for_bot(spec)
+    system = spec.templates["system.j2"]
+    for intent in spec.intents:
+        for text in [*intent.answer.values(), *(pair.assistant for pair in intent.few_shot)]:
+            result = checker.run(text, system, {})
+            assert result.events == (), (intent.name, result.events)
+
+
+@given(st.text())
+def test_any_answer_is_reviewed_without_error(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).verdict in ("pass", "fallback", "handoff")
