@@ -14,10 +14,12 @@ Run: .venv/bin/python bench/filters_bench.py
 from __future__ import annotations
 
 import functools
+import json
 import statistics
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from better_profanity import Profanity  # type: ignore[import-untyped]
 
@@ -150,6 +152,24 @@ def print_adversarial() -> None:
         print(f"  dense 100 KB input, {name}: {seconds * 1e3:.1f} ms for {findings:,} findings")
 
 
+def print_false_positives() -> None:
+    """False alarms on texts labelled clean: Scunthorpe-style cases and obscenity's whitelist."""
+    data = REPO.parent / "shared" / "evaldata" / "profanity"
+    rows = _jsonl(data / "profanitydetector_test_cases.jsonl")
+    texts = [row["input"] for row in rows if not row["expected_contains_profanity"]]
+    texts += [row["whitelisted_term"] for row in _jsonl(data / "obscenity_whitelisted_terms.jsonl")]
+    ours = sum(default_filter().contains(text) for text in texts)
+    reference = sum(Profanity().contains_profanity(text) for text in texts)
+    print(
+        f"profanity, false positives on {len(texts)} texts labelled clean: ours {ours}, "
+        f"better-profanity {reference}"
+    )
+
+
+def _jsonl(path: Path) -> list[dict[str, Any]]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
 def print_whole_filters() -> None:
     """The pre-filter as a turn runs it, and the post-filter on a typical answer."""
     spec = load_bot(REPO)
@@ -199,6 +219,7 @@ def main() -> None:
     message_1000 = " ".join(words[i % len(words)] for i in range(1_000))
     print_per_message("1,000-word message", message_1000, repeat_reference=5)
     print_adversarial()
+    print_false_positives()
     print_whole_filters()
     print_worst_cases()
 
