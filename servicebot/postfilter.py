@@ -10,24 +10,27 @@
 
 Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
 offending text), ``fallback`` (the pipeline sends the top intent's canonical answer) or
-``handoff`` (a person takes over); the worst outcome of any check wins. An answer that
-passes gets the customer's own values back in place of this turn's placeholders when
-``restore_pii`` is on.
+``handoff`` (a person takes over); the worst outcome of any check wins. The result's ``text``
+keeps this turn's placeholders (it may be stored); ``shown``, what the customer reads, has
+their own values back when ``restore_pii`` is on.
 """
 
 from __future__ import annotations
 
 import re
 import time
+import urllib.parse
+from collections import Counter
 from collections.abc import Callable, Mapping
 from functools import lru_cache
 
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.normalise import Masks, normalise
-from .filters.pii import find_pii
+from .filters.pii import canonical, find_pii
 from .filters.placeholders import restore
 from .filters.profanity import ProfanityFilter, default_filter
+from .prefilter import bot_profanity_filter
 from .settings import PostfilterSettings
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
@@ -41,31 +44,13 @@ _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
 # its last label must then be a top-level domain (checked in Python, see _links).
 _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
 _URL = re.compile(
-    rf"\bhttps?://{_URL_TAIL}|(?<![\w.@/-])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:/{_URL_TAIL})?",
+    rf"\b(?:https?|ftp)://{_URL_TAIL}|(?<![\w.@/-])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
     re.IGNORECASE,
 )
+_SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
 _TLDS = frozenset(
-    [
-        "com",
-        "net",
-        "org",
-        "cn",
-        "io",
-        "co",
-        "uk",
-        "de",
-        "info",
-        "biz",
-        "shop",
-        "store",
-        "app",
-        "me",
-        "hk",
-        "tw",
-        "jp",
-        "us",
-        "eu",
-    ]
+    """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
+    club live link click asia cloud tech pro mobi name""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
@@ -85,14 +70,16 @@ class Postfilter:
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
-        self._known_values = {_canonical(f.kind, known[f.start : f.end]) for f in find_pii(known)}
+        self._known_values = {canonical(f.kind, known[f.start : f.end]) for f in find_pii(known)}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._fact_shingles = _shingles(normalise(facts).text)
 
     @classmethod
     def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
-        """A post-filter that knows every contact and fact the bot's files contain."""
+        """A post-filter that knows every contact and fact the bot's files contain, and checks
+        its word lists (pass the pre-filter's ``profanity`` to share one)."""
+        profanity = profanity or bot_profanity_filter(spec.settings.prefilter)
         facts = "\n".join(
             [
                 *(answer for intent in spec.intents for answer in intent.answer.values()),
@@ -108,28 +95,27 @@ class Postfilter:
         if not answer.strip():
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
-            return FilterResult(answer, outcome, (event,))
+            return FilterResult(answer, outcome, (event,), shown=answer)
         review = _Review(answer)
         review.check("leakage", self._leaks(system_prompt), self.settings.leakage, None)
-        review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check("contact", self._unknown_contacts, self.settings.unknown_contact, REMOVED)
         review.check("pii", self._leaked_pii, self.settings.pii_leak, REMOVED)
+        review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
-        if self.settings.restore_pii:
-            text = restore(text, dict(values))
-        return FilterResult(text, review.verdict, tuple(review.events))
+        shown = restore(text, dict(values)) if self.settings.restore_pii else text
+        return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
         secret = _shingles(normalise(system_prompt).text) - self._fact_shingles
+        starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:
-            tokens = list(_TOKEN.finditer(text.lower()))
-            return [
-                Finding(tokens[i].start(), tokens[i + SHINGLE - 1].end(), "system_prompt")
-                for i in range(len(tokens) - SHINGLE + 1)
-                if tuple(t.group() for t in tokens[i : i + SHINGLE]) in secret
-            ][:1]
+            tokens = _TOKEN.findall(text.lower())
+            for i in range(len(tokens) - SHINGLE + 1):  # cheap first-token test, then the tuple
+                if tokens[i] in starts and tuple(tokens[i : i + SHINGLE]) in secret:
+                    return [Finding(0, 0, "system_prompt")]  # the whole answer falls back
+            return []
 
         return find
 
@@ -137,7 +123,7 @@ class Postfilter:
         found = [
             f
             for f in find_pii(text, CONTACT_KINDS)
-            if _canonical(f.kind, text[f.start : f.end]) not in self._known_values
+            if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
         found += [
             Finding(m.start(), m.end(), "URL")
@@ -151,7 +137,7 @@ class Postfilter:
         return [
             f
             for f in find_pii(text, LEAK_KINDS)
-            if _canonical(f.kind, text[f.start : f.end]) not in self._known_values
+            if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
 
 
@@ -161,22 +147,22 @@ class _Review:
     def __init__(self, answer: str) -> None:
         self.normalised = normalise(answer)
         self.masks = Masks(self.normalised)
-        self.events: list[FilterEvent] = []
+        self.events: Counter[tuple[str, str, str]] = Counter()
+        self.timings: dict[str, float] = {}
         self.verdict = "pass"
 
     def check(
         self, detector: str, find: Callable[[str], list[Finding]], outcome: str, mask: str | None
     ) -> None:
+        """Run one check; ``mask`` replaces what it finds when the outcome is ``repair``."""
         started = time.perf_counter()
         findings = find(self.normalised.text)
-        ms = round((time.perf_counter() - started) * 1000, 3)
-        if mask is None:
-            outcome = _no_repair(outcome)
+        self.timings[detector] = round((time.perf_counter() - started) * 1000, 4)
         for finding in findings:
             if outcome == "repair" and mask is not None:
                 self.masks.add(finding.start, finding.end, mask)
             self._decide(outcome)
-            self.events.append(FilterEvent("postfilter", detector, finding.kind, outcome, ms=ms))
+            self.events[detector, finding.kind, outcome] += 1
 
     def check_length(self, limit: int, outcome: str) -> None:
         text = self.normalised.text
@@ -185,16 +171,18 @@ class _Review:
         if outcome == "repair":
             self.masks.add(_cut_point(text, limit), len(text), "")
         self._decide(outcome)
-        self.events.append(FilterEvent("postfilter", "length", "too_long", outcome))
+        self.events["length", "too_long", outcome] += 1
+
+    def result(self, text: str, shown: str) -> FilterResult:
+        events = tuple(
+            FilterEvent("postfilter", detector, kind, action, count=count)
+            for (detector, kind, action), count in self.events.items()
+        )
+        return FilterResult(text, self.verdict, events, timings=self.timings, shown=shown)
 
     def _decide(self, outcome: str) -> None:
         if _SEVERITY[outcome] > _SEVERITY[self.verdict]:
             self.verdict = outcome
-
-
-def _no_repair(outcome: str) -> str:
-    """Leakage cannot be repaired by masking a few words: it falls back instead."""
-    return "fallback" if outcome == "repair" else outcome
 
 
 def _cut_point(text: str, limit: int) -> int:
@@ -203,25 +191,24 @@ def _cut_point(text: str, limit: int) -> int:
     return ends[-1] if ends else limit
 
 
-def _canonical(kind: str, value: str) -> str:
-    """One form per value; a phone number by its last ten digits, so that "800-555-0199",
-    "1-800-555-0199" and "+1 800 555 0199" are the one number the FAQ gives."""
-    if kind == "PHONE":
-        return re.sub(r"\D", "", value)[-10:]
-    return re.sub(r"[\s\-]", "", value).casefold()
-
-
 def _links(text: str) -> list[re.Match[str]]:
     return [
         match
         for match in _URL.finditer(text)
-        if match.group().lower().startswith(("http://", "https://"))
-        or _domain(match.group()).rsplit(".", 1)[-1] in _TLDS
+        if _SCHEME.match(match.group()) or _is_tld(_domain(match.group()).rsplit(".", 1)[-1])
     ]
 
 
-def _domain(url: str) -> str:
-    host = re.sub(r"^https?://", "", url.lower()).split("/")[0].split(":")[0]
+def _is_tld(label: str) -> bool:
+    """Country codes (two letters) and the common generic top-level domains."""
+    return (len(label) == 2 and label.isalpha()) or label in _TLDS
+
+
+def _domain(link: str) -> str:
+    """The host a link points at: what a browser would connect to, not what it seems to say."""
+    if not _SCHEME.match(link):
+        link = "//" + link
+    host = urllib.parse.urlsplit(link.lower()).hostname or ""
     return host.removeprefix("www.").rstrip(".")
 
 

@@ -1,20 +1,24 @@
 """The pre-filter: what happens to a customer's message before anything else reads it.
 
-    message ─► normalise ─► profanity ─► PII ─► injection ─► FilterResult
-                 (NFKC,       mask, flag, block or allow, per servicebot.yaml `prefilter`;
-                 invisible)   PII becomes [PHONE_1]-style placeholders from the conversation
+    message ─► normalise ─► PII ─► placeholder ─► profanity ─► injection ─► FilterResult
+                 (NFKC,             lookalikes
+                 invisible)   mask, flag, block or allow, per servicebot.yaml `prefilter`;
+                              PII becomes [PHONE_1]-style placeholders from the conversation
 
 Detectors read the normalised text; masks are applied to the customer's own characters (the
-spans mapped back), so nothing outside a detected span changes. Text the customer typed that
-looks like one of our placeholders is neutralised (``[PHONE_1]`` becomes ``(PHONE_1)``), so
-a placeholder always means a value we masked.
+spans mapped back), so nothing outside a detected span changes. PII goes first so that no
+other mask can shield a value from it, and a blocked value is masked too: what goes on (and
+may be stored) never holds raw PII unless the operator chose ``allow`` or ``flag``. Text the
+customer typed that looks like one of our placeholders loses its brackets (``[PHONE_1]``
+becomes ``(PHONE_1)``), so a placeholder always means a value we masked.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
-from types import MappingProxyType
+from collections import Counter
+from collections.abc import Callable, Mapping
+from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.injection import find_injection
@@ -32,21 +36,27 @@ class Prefilter:
 
     def __init__(self, settings: PrefilterSettings) -> None:
         self.settings = settings
-        categories = {DEFAULT_KIND: better_profanity_words(), **settings.words}
-        self._profanity = ProfanityFilter(categories, allow=settings.allow_words)
+        self.profanity = bot_profanity_filter(settings)
 
     def run(self, text: str, placeholders: Placeholders) -> FilterResult:
         """Filter one message; ``placeholders`` (the conversation's) gains any new values."""
         normalised = normalise(text)
         turn = _Turn(normalised, placeholders)
-        turn.neutralise_lookalikes()
-        turn.apply("profanity", self._profanity.find, lambda f: self.settings.profanity)
         turn.apply("pii", find_pii, self._pii_action)
-        turn.apply("injection", find_injection, lambda f: self.settings.injection)
+        turn.neutralise_lookalikes()
+        turn.apply("profanity", self.profanity.find, lambda finding: self.settings.profanity)
+        turn.apply("injection", find_injection, lambda finding: self.settings.injection)
         return turn.result()
 
     def _pii_action(self, finding: Finding) -> str:
-        return self.settings.pii_kinds.get(finding.kind, self.settings.pii)  # type: ignore[call-overload, no-any-return]
+        actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names
+        return actions.get(finding.kind, self.settings.pii)
+
+
+def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
+    """better-profanity's list plus the bot's own lists and allow-list (both filters use it)."""
+    categories = {DEFAULT_KIND: better_profanity_words(), **settings.words}
+    return ProfanityFilter(categories, allow=settings.allow_words)
 
 
 class _Turn:
@@ -55,15 +65,17 @@ class _Turn:
     def __init__(self, normalised: Normalised, placeholders: Placeholders) -> None:
         self.normalised, self.placeholders = normalised, placeholders
         self.masks = Masks(normalised)
-        self.events: list[FilterEvent] = []
+        self.events: Counter[tuple[str, str, str, str | None]] = Counter()
+        self.timings: dict[str, float] = {}
         self.flags: set[str] = set()
         self.blocked = False
         self.values: dict[str, str] = {}
 
     def neutralise_lookalikes(self) -> None:
         for match in PLACEHOLDER.finditer(self.normalised.text):
-            self.masks.add(match.start(), match.end(), f"({match.group()[1:-1]})")
-            self.events.append(FilterEvent("prefilter", "placeholder", "lookalike", "mask"))
+            self.masks.add(match.start(), match.start() + 1, "(")
+            self.masks.add(match.end() - 1, match.end(), ")")
+            self.events["placeholder", "lookalike", "mask", None] += 1
 
     def apply(
         self,
@@ -73,36 +85,39 @@ class _Turn:
     ) -> None:
         started = time.perf_counter()
         findings = find(self.normalised.text)
-        ms = (time.perf_counter() - started) * 1000
+        self.timings[detector] = round((time.perf_counter() - started) * 1000, 4)
         for finding in findings:
             action = action_for(finding)
             placeholder = self._act(detector, finding, action)
-            self.events.append(
-                FilterEvent("prefilter", detector, finding.kind, action, placeholder, round(ms, 3))
-            )
+            self.events[detector, finding.kind, action, placeholder] += 1
 
     def _act(self, detector: str, finding: Finding, action: str) -> str | None:
         if action == "flag":
             self.flags.add(detector)
         elif action == "block":
             self.blocked = True
-        elif action == "mask" and detector == "pii":
+        if action not in ("mask", "block"):
+            return None
+        if detector == "profanity":
+            self.masks.add(finding.start, finding.end, PROFANITY_MASK)
+        elif detector == "pii":
             value = self.normalised.text[finding.start : finding.end]
-            placeholder = self.placeholders.placeholder_for(
-                finding.kind, value, avoid=self.normalised.text
-            )
+            placeholder = self.placeholders.placeholder_for(finding.kind, value)
             if self.masks.add(finding.start, finding.end, placeholder):
                 self.values[placeholder] = value
                 return placeholder
-        elif action == "mask":
-            self.masks.add(finding.start, finding.end, PROFANITY_MASK)
         return None
 
     def result(self) -> FilterResult:
+        events = tuple(
+            FilterEvent("prefilter", detector, kind, action, placeholder, count)
+            for (detector, kind, action, placeholder), count in self.events.items()
+        )
         return FilterResult(
             text=self.masks.apply(),
             verdict="block" if self.blocked else "pass",
-            events=tuple(self.events),
+            events=events,
             flags=frozenset(self.flags),
-            values=MappingProxyType(self.values),
+            timings=self.timings,
+            values=self.values,
         )

@@ -163,7 +163,7 @@ class PostfilterSettings(_Frozen):
     profanity: Outcome = "repair"
     pii_leak: Outcome = "repair"
     unknown_contact: Outcome = "repair"
-    leakage: Outcome = "fallback"
+    leakage: Literal["fallback", "handoff"] = "fallback"
     too_long: Outcome = "repair"
     empty: Literal["fallback", "handoff"] = "fallback"
 

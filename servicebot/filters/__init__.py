@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,19 +30,20 @@ class FilterEvent:
     kind: str  # what was found: PHONE, override, profanity, ...
     action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)
     placeholder: str | None = None
-    ms: float = 0.0  # the detector's time on this text
+    count: int = 1  # how many times it was found in this text
 
 
 @dataclass(frozen=True)
 class FilterResult:
     """A filter stage's verdict on one text."""
 
-    text: str  # what goes on: masked (prefilter) or repaired and restored (postfilter)
+    text: str  # what goes on and may be stored: masked, with placeholders, never raw PII
     verdict: str  # pass | block (prefilter); pass | fallback | handoff (postfilter)
     events: tuple[FilterEvent, ...] = ()
     flags: frozenset[str] = frozenset()  # detectors whose action was "flag"
-    # This turn's placeholders and the customer's values behind them, to restore in the
-    # answer. Kept in memory for the turn only: never stored, logged or shown in a repr.
-    values: Mapping[str, str] = field(
-        default_factory=lambda: MappingProxyType({}), repr=False, compare=False
-    )
+    timings: Mapping[str, float] = field(default_factory=dict)  # ms per detector
+    # Prefilter: this turn's placeholders and the customer's values behind them, to restore in
+    # the answer. Postfilter: the answer as the customer sees it, values restored. Both live in
+    # memory for the turn only: never stored, logged or shown in a repr.
+    values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
+    shown: str | None = field(default=None, repr=False, compare=False)

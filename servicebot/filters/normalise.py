@@ -21,9 +21,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
-# control characters other than tab and newline, and variation selectors.
+# control characters other than tab and newline, variation selectors, and lone surrogates
+# (which a JSON front end can deliver and no encoder accepts).
 _INVISIBLE = re.compile(
-    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+    "[\ud800-\udfff\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\x00-\x08\x0b-\x1f\x7f-\x9f"
     "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3]"
 )

@@ -515,3 +515,26 @@ def _resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
             taken[start:end] = b"\x01" * (end - start)
             kept.append(Finding(start, end, kind))
     return sorted(kept, key=lambda f: f.start)
+
+
+def canonical(kind: str, value: str) -> str:
+    """One form per value, to tell whether two findings are the same thing.
+
+    Phones drop separators, an international prefix, the country code of a mainland China
+    (+86) or North American (+1, or 1 written as a separate group) number, and China's trunk
+    zero: "+86 138 0013 8000", "86 138 0013 8000", "013800138000" and "13800138000" are one
+    number; so are "+1 800 555 0199", "1-800-555-0199" and "(800) 555-0199".
+    """
+    if kind != "PHONE":
+        return re.sub(r"[\s\-]", "", value).casefold()  # cards, IBANs: not the dots of IPs
+    digits = re.sub(r"\D", "", value).removeprefix("00")
+    if len(digits) == 13 and digits.startswith("86"):
+        return digits[2:]
+    if len(digits) == 12 and digits.startswith("01"):
+        return digits[1:]
+    if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):
+        return digits[1:]
+    return digits
+
+
+_NANP_WRITTEN: Final = re.compile(r"\+?1[\s.\-]+\(?[2-9]\d{2}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}$|\+1")

@@ -50,10 +50,38 @@ def test_placeholders_are_stable_across_processes(
     assert other_process.stdout.split() == ["[CARD_1]", "[PHONE_1]", "[PHONE_2]"]
 
 
-def test_a_number_the_customer_typed_literally_is_skipped() -> None:
+@pytest.mark.parametrize(
+    "written",
+    ["+86 138 0013 8000", "86 138 0013 8000", "0086-138-0013-8000", "013800138000", "13800138000"],
+)
+def test_one_mainland_number_however_it_is_written(written: str) -> None:
     placeholders = Placeholders()
-    avoid = "my note says [PHONE_1] and [PHONE_2]"
-    assert placeholders.placeholder_for("PHONE", "13800138000", avoid=avoid) == "[PHONE_3]"
+    placeholders.placeholder_for("PHONE", "13800138000")
+    assert placeholders.placeholder_for("PHONE", written) == "[PHONE_1]"
+
+
+def test_one_north_american_number_however_it_is_written() -> None:
+    placeholders = Placeholders()
+    for written in ("+1 800 555 0199", "1-800-555-0199", "(800) 555-0199", "800.555.0199"):
+        assert placeholders.placeholder_for("PHONE", written) == "[PHONE_1]"
+
+
+def test_digests_differ_between_conversations_so_they_cannot_be_linked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "a-secret-key")
+    first, second = Placeholders(), Placeholders()
+    first.placeholder_for("EMAIL", "jane@example.com")
+    second.placeholder_for("EMAIL", "jane@example.com")
+    assert set(first.by_digest).isdisjoint(second.by_digest)
+
+
+def test_many_values_are_numbered_in_linear_time() -> None:
+    placeholders = Placeholders()
+    for i in range(20_000):
+        placeholders.placeholder_for("IP", f"10.0.{i // 256}.{i % 256}")
+    assert placeholders.placeholder_for("IP", "10.0.0.0") == "[IP_1]"
+    assert placeholders.counts == {"IP": 20_000}
 
 
 def test_restore_puts_back_only_the_values_it_is_given() -> None:

@@ -28,12 +28,15 @@ def test_a_good_answer_passes_and_gets_the_customers_values_back() -> None:
     answer = "Refunds take 5-10 business days. We'll text [PHONE_1] when it is done."
     result = postfilter().run(answer, SYSTEM, {"[PHONE_1]": "13800138000"})
     assert (result.verdict, result.events) == ("pass", ())
-    assert result.text == "Refunds take 5-10 business days. We'll text 13800138000 when it is done."
+    assert (
+        result.shown == "Refunds take 5-10 business days. We'll text 13800138000 when it is done."
+    )
+    assert result.text == answer  # what may be stored keeps the placeholder
 
 
 def test_restoring_can_be_switched_off() -> None:
     result = postfilter(restore_pii=False).run("We'll text [PHONE_1].", SYSTEM, {"[PHONE_1]": "1"})
-    assert result.text == "We'll text [PHONE_1]."
+    assert result.shown == "We'll text [PHONE_1]."
 
 
 def test_the_bots_own_contacts_pass_in_any_format() -> None:
@@ -52,6 +55,39 @@ def test_invented_contacts_are_removed() -> None:
         ("contact", "EMAIL", "repair"),
         ("contact", "URL", "repair"),
     ]
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.com?.maple.example.com",
+        "https://evil.com#.maple.example.com",
+        "https://maple.example.com.evil.com/x",
+        "evil.ai/help",
+        "bit.ly/3abc",
+        "ftp://evil.com/f",
+    ],
+)
+def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
+    result = postfilter().run(f"See {link} for details.", SYSTEM, {})
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+    assert "evil" not in result.text and "bit.ly" not in result.text
+
+
+def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
+    result = postfilter().run("Call +44 1800 555 0199.", SYSTEM, {})
+    assert result.text == "Call [removed]."
+
+
+def test_an_invented_link_is_removed_even_when_it_contains_profanity() -> None:
+    result = postfilter().run("Claim at https://maple-refunds.com/?ref=hell now.", SYSTEM, {})
+    assert result.text == "Claim at [removed] now."
+
+
+def test_the_bots_own_word_lists_apply_to_answers() -> None:
+    spec = load_bot(REPO)
+    result = Postfilter.for_bot(spec).run("你这个傻逼", spec.templates["system.j2"], {})
+    assert result.text == "你这个****"
 
 
 def test_allowed_domains_extend_the_links_the_bot_may_give() -> None:

@@ -14,7 +14,7 @@ from servicebot.prefilter import Prefilter
 from servicebot.settings import PrefilterSettings
 from tests.conftest import REPO
 
-ZH_WORDS = {"insult_zh": ("傻逼", "滚")}
+ZH_WORDS = {"insult_zh": ("傻逼", "滚", "滚蛋")}
 
 
 @pytest.fixture(scope="module")
@@ -146,3 +146,29 @@ def test_any_text_is_filtered_without_error(prefilter: Prefilter, text: str) -> 
     assert result.verdict in ("pass", "block")
     for placeholder in PLACEHOLDER.finditer(result.text):
         assert placeholder.group() in result.values
+
+
+def test_no_other_mask_shields_a_value_from_the_pii_detector(prefilter: Prefilter) -> None:
+    conversation = Placeholders()
+    assert prefilter.run("my email is ass.kicker@corp.com", conversation).text == (
+        "my email is [EMAIL_1]"
+    )
+    assert prefilter.run("[PHONE_13800138000]", conversation).text == "(PHONE_[PHONE_1])"
+
+
+def test_a_blocked_value_is_masked_in_what_goes_on() -> None:
+    prefilter = Prefilter(PrefilterSettings(pii_kinds={"SECRET": "block"}))
+    result = prefilter.run("my password: Hunter2!x", Placeholders())
+    assert result.verdict == "block"
+    assert "Hunter2" not in result.text + repr(result)
+
+
+def test_lone_surrogates_from_a_json_front_end_are_dropped(prefilter: Prefilter) -> None:
+    result = prefilter.run("password: \ud800abc and a@b.example", Placeholders())
+    assert result.text == "password: \ud800[SECRET_1] and [EMAIL_1]"
+
+
+def test_repeated_findings_are_one_trace_event_with_a_count(prefilter: Prefilter) -> None:
+    result = prefilter.run("滚蛋 " * 1_000, Placeholders())
+    assert [(e.detector, e.count) for e in result.events] == [("profanity", 1_000)]
+    assert set(result.timings) == {"pii", "profanity", "injection"}
