@@ -15,6 +15,7 @@ bounded (``.{0,40}``) so that no input can make a rule backtrack for long.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from . import Finding
 
@@ -26,37 +27,43 @@ _OBJECT = (
     r"(?:instructions?|instruktionen|rules|prompts?|directions|guidelines|tasks?|context"
     r"|information|commands?|programming|guardrails|restrictions|constraints|thoughts)"
 )
-_EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|all|any|your|the)"
+# Not "the": "forget the information I gave you" is a customer correcting themselves.
+_EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|all|any|your)"
+_PRIOR = r"(?:previous|prior|earlier|preceding|above)"
 _LINE_START = r"(?:^|\n|\\n)[ \t>*]{0,8}"  # a real line break, or a typed "\n"
 
 _RULES: dict[str, str] = {
     # "Ignore all previous instructions", "forget everything above", "disregard your rules".
     "override": (
-        r"\b(?:ignore|disregard|forget|bypass|override|abandon|skip|drop|remove|leave)\b"
+        r"\b(?:ignore|disregard|forget|bypass|override|abandon)\b"
         rf"{_GAP}\b{_EARLIER}\b{_GAP}\b{_OBJECT}\b"
-        r"|\b(?:ignore|disregard)\s+(?:the\s+)?(?:above|previous|prior)\b"
-        r"|\b(?:ignore|disregard|forget)\s+(?:about\s+)?(?:all|everything)"
-        r"(?:\s+(?:above|before|previous|prior|we|you|that|else)"
-        r"|\s+and\s+(?:tell|say|write|print|answer|repeat|just))\b"
-        r"|\bnew\s+(?:tasks?|instructions?|rules)\s+(?:follow|are|is)\b"
-        r"|\bnow\s+(?:focus\s+on\s+)?your\s+new\s+task\b"
-        r"|\byour\s+(?:new\s+)?instructions\s+are\s+now\b|\brepeat\s+after\s+me\b"
-        r"|\bstopp?\s*[-:]+\s*(?:write|schreib)"
+        # Everyday verbs count only with an earlier object: "leave the instructions blank" is not.
+        rf"|\b(?:leave|remove|drop|skip)\b{_GAP}\b{_PRIOR}\b{_GAP}\b{_OBJECT}\b"
+        r"|\b(?:ignore|disregard) (?:the )?above\b"
+        r"|\b(?:ignore|disregard|forget) (?:about )?(?:all|everything)"
+        r"(?: (?:above|before|previous|prior|we|you|that|else)"
+        r"| and (?:tell|say|write|print|answer|repeat|just))\b"
+        r"|\bnew (?:tasks?|instructions?|rules) (?:follow|are|is)\b"
+        r"|\bnow (?:focus on )?your new task\b"
+        r"|\byour (?:new )?instructions are now\b|\brepeat after me\b"
+        r"|\bstopp? ?[-:]+ ?(?:write|schreib)"
     ),
-    # "Show me your system prompt", "repeat the instructions above", "what is written above".
+    # "Show me your system prompt", "repeat the text above", "summarise your instructions".
     "reveal": (
-        r"\b(?:show|reveal|print|display|repeat|output|tell|give|share|leak|dump|write)\b"
+        r"\b(?:show|reveal|print|display|repeat|output|tell|give|share|leak|dump|write"
+        r"|translate|summari[sz]e)\b"
         rf"{_GAP}\b(?:your|initial|original|hidden|secret|system)\b{_GAP}"
-        r"\b(?:system\s+prompt|prompt\s+texts?|prompts|instructions|initial\s+prompt"
-        r"|hidden\s+prompt|pre-?prompt)\b"
-        r"|\bsystem\s+prompt\b|\bwhat\s+(?:is|was)\s+written\s+above\b"
-        r"|\binstructions\s+(?:you\s+were\s+given|above)\b"
+        r"\b(?:system prompt|prompt texts?|prompts|instructions|initial prompt"
+        r"|hidden prompt|pre-?prompt)\b"
+        r"|\bsystem prompt\b|\bwhat (?:is|was) written above\b"
+        r"|\binstructions (?:you were given|above)\b"
+        r"|\b(?:repeat|print|output|show) (?:the )?(?:text|words|everything|all) "
+        r"(?:above|before this)\b"
     ),
     # DAN-style jailbreaks and "you are now ..." role-play.
     "roleplay": (
         r"\bdo anything now\b|\bjailbr(?:eak|oken)\b|\bdeveloper mode\b"
         r"|\b(?:unfiltered|uncensored|amoral) (?:ai|chatbot|assistant|model|response)"
-        r"|\bwithout any (?:restrictions|filters|censorship|limitations)\b"
         r"|\byou (?:have|has) no (?:restrictions|limits|rules|filters|guidelines)\b"
         r"|\b(?:i want you to|you (?:will|should|must|shall)) act as\b"
         r"|\bact as (?:a|an) [\w-]+ (?:interpreter|terminal|translator|chatbot|ai"
@@ -69,22 +76,24 @@ _RULES: dict[str, str] = {
     ),
     # Chat-format markers pasted into a message to fake another speaker.
     "role_marker": (
-        rf"{_LINE_START}(?:system|assistant|developer|human|instructions?)\s*:"
-        r"|<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>"
+        rf"{_LINE_START}(?:system|assistant|developer|instructions?) ?:"
+        r"|< ?\| ?(?:im_start|im_end|system|user|assistant|endoftext) ?\| ?>"
         r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"
         r"|^[ \t]{0,8}#{2,6}[ \t]{0,8}(?:instruction|system|response)s?\b"
     ),
+    # "系统提示" alone is what Chinese apps call an error message: the rules name prompts.
     "override_zh": (
-        rf"(?:忽略|无视|忘记|忘掉|不要理会|不要遵守|跳过|抛开|放弃){_ZH_GAP}"
-        r"(?:指令|指示|规则|提示词|设定|命令|限制|约束|系统提示)"
+        rf"(?:忽略|无视|忘记|忘掉|不要理会|别理会|不要管|别管|不要遵守|跳过|抛开|放弃){_ZH_GAP}"
+        r"(?:指令|指示|规则|提示词|设定|命令|限制|约束)"
+        r"|忘(?:记|掉)你是"
     ),
     "reveal_zh": (
         rf"(?:显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我){_ZH_GAP}"
-        r"(?:系统提示|提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt)"
-        rf"|(?:系统提示|提示词|系统指令|初始指令|系统设定){_ZH_GAP}(?:输出|显示|发|告诉|展示)"
+        r"(?:系统提示词|提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt)"
+        rf"|(?:系统提示词|提示词|系统指令|初始指令|系统设定){_ZH_GAP}(?:输出|显示|发|告诉|展示)"
     ),
     "roleplay_zh": (
-        r"(?:你现在是|现在你是|从现在开始你是|从现在起你是|假装你是|假设你是|请你扮演|你来扮演)"
+        r"(?:从现在(?:开始|起)你(?:就)?是|假装你是|假设你是|请你扮演|你来扮演)"
         r"|越狱|开发者模式|不受(?:任何)?(?:限制|约束)|无限制模式"
     ),
     # Attacks often switch language: German (half of the public examples), then a few others.
@@ -111,15 +120,13 @@ _TRIGGERS = {
     for name, words in {
         "override": "ignore|disregard|forget|bypass|override|abandon|skip|drop|remove|leave|new"
         "|instructions|repeat|stop",
-        "reveal": "prompt|instructions|written",
-        "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|without|you have no"
+        "reveal": "prompt|instructions|written|above|before this",
+        "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|you have no"
         "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
-        "role_marker": "system|assistant|developer|human|instruction|<|inst]|#|sys",
-        "override_zh": "忽略|无视|忘记|忘掉|不要理会|不要遵守|跳过|抛开|放弃",
-        "reveal_zh": "显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我|系统提示|提示词"
-        "|系统指令|初始指令|系统设定",
-        "roleplay_zh": "你现在是|现在你是|从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受"
-        "|无限制模式",
+        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys",
+        "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃",
+        "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt",
+        "roleplay_zh": "从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受|无限制模式",
         "override_other": "ignorier|vergiss|vergessen|missachte|lass|nun folgen|vorherigen"
         "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi|забуд",
     }.items()
@@ -136,14 +143,70 @@ _CASED = re.compile(
 )
 
 
+# The detection copy undoes the usual disguises, one character for one so that it is cheap to
+# tell whether anything changed: Cyrillic and Greek letters that look Latin, digits and
+# symbols in leetspeak words ("1gn0r3"), traditional characters of the rules' Chinese words.
+_LOOKALIKES = str.maketrans("аеорсухіјѕԁɡοαεικνρτυχ", "aeopcyxijsdgoaeiknptux")
+_TRADITIONAL = str.maketrans(
+    "無記規則顯輸洩統詞設開發請裝約獄視會訴給讓現從複",
+    "无记规则显输泄统词设开发请装约狱视会诉给让现从复",
+)
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
+_WORD = re.compile(r"[\w@$]+")
+_CJK_SEPARATED = re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
+_SPACED_HINT = re.compile(r"[a-z][ .\-_*][a-z][ .\-_*][a-z][ .\-_*][a-z]")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z0-9])")
+_SPACED_ATTACK = re.compile(
+    r"ignore|disregard|jailbreak|developermode|systemprompt|doanythingnow|instructions"
+)
+
+
 def find_injection(text: str) -> list[Finding]:
-    """Every span of ``text`` that looks like an injection attempt; kind names the rule."""
+    """Every span that looks like an injection attempt; kind names the rule.
+
+    Spans refer to ``text``, except for attacks found only once disguises are undone (then
+    the span covers their stretch of the detection copy): the pre-filter masks nothing here.
+    """
     lowered = text.translate(_LOWER)
-    findings = [
+    findings = _run_rules(lowered)
+    if "DAN" in text or "you are" in lowered:
+        findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
+    undisguised = _undisguise(lowered)
+    if undisguised != lowered:
+        found = {finding.kind for finding in findings}
+        findings += [f for f in _run_rules(undisguised) if f.kind not in found]
+    if _SPACED_HINT.search(lowered):
+        findings += [
+            Finding(m.start(), m.end(), "disguised")
+            for m in _SPACED_LETTERS.finditer(lowered)
+            if _SPACED_ATTACK.search(re.sub(r"[^a-z]", "", m.group()))
+        ]
+    return sorted(findings, key=lambda finding: (finding.start, finding.end))
+
+
+def _run_rules(lowered: str) -> list[Finding]:
+    return [
         Finding(match.start(), match.end(), name)
         for name, pattern in _PATTERNS.items()
         if any(map(lowered.__contains__, _TRIGGERS[name]))
         for match in pattern.finditer(lowered)
     ]
-    findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
-    return sorted(findings, key=lambda finding: (finding.start, finding.end))
+
+
+def _undisguise(lowered: str) -> str:
+    """The text with common disguises undone (see _LOOKALIKES); it may differ in length."""
+    if not lowered.isascii():
+        if not unicodedata.is_normalized("NFKD", lowered):  # accents: "prévious"
+            decomposed = unicodedata.normalize("NFKD", lowered)
+            lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+        lowered = _CJK_SEPARATED.sub("", lowered.translate(_LOOKALIKES).translate(_TRADITIONAL))
+    if _LEET_HINT.search(lowered):
+        lowered = _WORD.sub(_unleet, lowered)
+    return lowered.replace("_", " ")
+
+
+def _unleet(word: re.Match[str]) -> str:
+    """ "1gn0r3" reads "ignore"; "100482" and "a4" stay as they are unless letters mix in."""
+    text = word.group()
+    return text.translate(_LEET) if _LEET_HINT.search(text) else text
