@@ -5,7 +5,7 @@ the folder with :func:`load_bot`.
 """
 
 from .config import BotSpec, load_bot
-from .errors import ConfigError, Problem, ServicebotError
+from .errors import ConfigError, Problem, ServicebotError, StorageError
 from .settings import FewShot, Intent, Settings
 
 __version__ = "0.1.0"
@@ -18,5 +18,6 @@ __all__ = [
     "Problem",
     "ServicebotError",
     "Settings",
+    "StorageError",
     "load_bot",
 ]

@@ -2,7 +2,8 @@
 
     ServicebotError                 base: catch this to catch everything deliberate
      +-- ConfigError                an operator's bot files are wrong; lists every Problem
-                                    (file, line, column, the line itself)
+     |                              (file, line, column, the line itself)
+     +-- StorageError               the conversation store failed (a file, a Redis server)
 
 Only ``cli.py`` turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
@@ -86,3 +87,7 @@ class ConfigError(ServicebotError):
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
+
+
+class StorageError(ServicebotError):
+    """The conversation store could not read or write; the message says which and why."""

@@ -168,6 +168,13 @@ class PostfilterSettings(_Frozen):
     empty: Literal["fallback", "handoff"] = "fallback"
 
 
+class Price(_Frozen):
+    """What a model costs, in US dollars per million tokens."""
+
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)]
+
+
 class Settings(_Frozen):
     """``servicebot.yaml``: every key is optional."""
 
@@ -181,3 +188,4 @@ class Settings(_Frozen):
     replay: ReplaySettings = ReplaySettings()
     prefilter: PrefilterSettings = PrefilterSettings()
     postfilter: PostfilterSettings = PostfilterSettings()
+    prices: dict[str, Price] = {}

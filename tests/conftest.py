@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import socket
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -34,3 +35,17 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setattr(socket.socket, "connect", _loopback_only)
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.setenv("SERVICEBOT_HOME", str(tmp_path / "home"))
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The redis-server .ci/run started (SERVICEBOT_TEST_REDIS_URL), or one of our own."""
+    from tests.redisserver import RedisServer
+
+    if url := os.environ.get("SERVICEBOT_TEST_REDIS_URL"):
+        yield url
+        return
+    server = RedisServer(tmp_path_factory.mktemp("redis"))
+    server.start()
+    yield server.url
+    server.stop()

@@ -1,0 +1,157 @@
+"""Where conversations live: the :class:`Store` protocol, the turn record, :func:`open_store`.
+
+    sqlite:///path            one file in WAL mode; the default (store/sqlite.py)
+    redis://host:port/db      for several processes or hosts serving one bot (store/redis.py,
+                              needs the `redis` extra)
+    memory://                 in this process only, for tests (store/memory.py)
+
+A turn is appended atomically: its number is its conversation's next one, unique and gapless
+however many processes write at once. A conversation's placeholder state (see
+``filters/placeholders.py``) is kept apart from its turns and deleted with them. Stores hold
+text as the pre-filter redacted it; they never see a raw value the filters masked.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ..errors import StorageError
+
+if TYPE_CHECKING:
+    from ..config import BotSpec
+
+
+@dataclass(frozen=True)
+class TurnRecord:
+    """One customer message and the bot's reply, as stored."""
+
+    conversation_id: str
+    customer_text: str  # as the pre-filter redacted it
+    reply_text: str
+    action: str  # answer | direct | handoff | blocked | fallback | out_of_scope
+    intent: str | None = None
+    score: float | None = None
+    events: tuple[dict[str, Any], ...] = ()  # the filters' trace events: never a raw value
+    model: str | None = None
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    latency_ms: float = 0.0
+    at: datetime = field(default_factory=lambda: now())
+    number: int = 0  # assigned by the store: 1, 2, 3, ... per conversation
+
+    def to_json(self) -> str:
+        data = dataclasses.asdict(self)
+        data["at"] = stamp(self.at)
+        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TurnRecord:
+        data = json.loads(text)
+        data["at"] = parse_stamp(data["at"])
+        data["events"] = tuple(data["events"])
+        return cls(**data)
+
+
+_STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
+def stamp(moment: datetime) -> str:
+    """A UTC time in one fixed format, so that stamps sort as text in time order."""
+    return moment.astimezone(timezone.utc).strftime(_STAMP)
+
+
+def parse_stamp(text: str) -> datetime:
+    return datetime.strptime(text, _STAMP).replace(tzinfo=timezone.utc)
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass(frozen=True)
+class PurgeReport:
+    """What a purge removed."""
+
+    conversations: int
+    turns: int
+
+    def __str__(self) -> str:
+        return f"removed {self.turns} turns in {self.conversations} conversations"
+
+
+class Store(Protocol):
+    """Conversations and their turns; every method may raise StorageError."""
+
+    def append_turn(self, turn: TurnRecord) -> TurnRecord:
+        """Store ``turn`` as its conversation's next; returns it with its ``number``."""
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        """The conversation's turns, oldest first; only the last ``limit`` if given."""
+
+    def load_state(self, conversation_id: str) -> dict[str, Any] | None:
+        """The conversation's placeholder state, or None for a new conversation."""
+
+    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
+        """Keep the conversation's placeholder state (digests, never values)."""
+
+    def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
+        """Every turn stored at or after ``since``, for usage reports."""
+
+    def purge_conversation(self, conversation_id: str) -> PurgeReport:
+        """Delete a conversation, its turns and its state (a customer's erasure request)."""
+
+    def purge_older_than(self, cutoff: datetime) -> PurgeReport:
+        """Delete every conversation whose last turn is older than ``cutoff``."""
+
+    def close(self) -> None:
+        """Release connections."""
+
+
+def open_store(
+    url: str,
+    *,
+    root: Path = Path("."),
+    namespace: str = "servicebot",
+    retention_days: int | None = None,
+) -> Store:
+    """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
+
+    ``namespace`` keeps several bots apart on one Redis server; ``retention_days`` sets the
+    Redis keys' time to live (SQLite conversations are removed by ``purge``).
+    """
+    scheme, _, rest = url.partition("://")
+    if scheme == "sqlite":
+        from .sqlite import SQLiteStore
+
+        path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
+        return SQLiteStore(path if path.is_absolute() else root / path)
+    if scheme == "redis":
+        from .redis import RedisStore
+
+        return RedisStore(url, namespace=namespace, retention_days=retention_days)
+    if scheme == "memory":
+        from .memory import MemoryStore
+
+        return MemoryStore()
+    raise StorageError(
+        f"unknown store url {url!r}: use sqlite:///path, redis://host:port/db or memory://"
+    )
+
+
+def open_bot_store(spec: BotSpec) -> Store:
+    """The store a bot's settings name, namespaced by the bot's name on a shared Redis."""
+    settings = spec.settings
+    namespace = "servicebot:" + (
+        re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-") or "bot"
+    )
+    return open_store(
+        settings.store.url, root=spec.root, namespace=namespace,
+        retention_days=settings.store.retention_days,
+    )  # fmt: skip

@@ -1,0 +1,61 @@
+"""Conversations in this process's memory: for tests and one-off scripts, never for serving."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from . import PurgeReport, TurnRecord
+
+
+class MemoryStore:
+    """A :class:`~servicebot.store.Store` in a dict, safe across threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._turns: dict[str, list[TurnRecord]] = {}
+        self._states: dict[str, dict[str, Any]] = {}
+
+    def append_turn(self, turn: TurnRecord) -> TurnRecord:
+        with self._lock:
+            turns = self._turns.setdefault(turn.conversation_id, [])
+            stored = replace(turn, number=len(turns) + 1)
+            turns.append(stored)
+        return stored
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        turns = list(self._turns.get(conversation_id, ()))
+        return turns if limit is None else turns[-limit:] if limit else []
+
+    def load_state(self, conversation_id: str) -> dict[str, Any] | None:
+        return self._states.get(conversation_id)
+
+    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
+        self._states[conversation_id] = dict(state)
+
+    def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
+        with self._lock:
+            turns = [t for turns in self._turns.values() for t in turns if t.at >= since]
+        return iter(sorted(turns, key=lambda turn: turn.at))
+
+    def purge_conversation(self, conversation_id: str) -> PurgeReport:
+        return self._purge([conversation_id])
+
+    def purge_older_than(self, cutoff: datetime) -> PurgeReport:
+        with self._lock:
+            old = [cid for cid, turns in self._turns.items() if turns and turns[-1].at < cutoff]
+        return self._purge(old)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+    def _purge(self, conversation_ids: list[str]) -> PurgeReport:
+        with self._lock:
+            known = [cid for cid in conversation_ids if cid in self._turns or cid in self._states]
+            turns = sum(len(self._turns.pop(cid, ())) for cid in known)
+            for cid in known:
+                self._states.pop(cid, None)
+        return PurgeReport(len(known), turns)

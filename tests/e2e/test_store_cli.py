@@ -1,0 +1,81 @@
+"""`servicebot history`, `purge` and `usage` over a bot's real store: a SQLite file and Redis."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servicebot import load_bot
+from servicebot.cli import main
+from servicebot.store import TurnRecord, now, open_bot_store
+
+PHONE_EVENT = {"stage": "prefilter", "detector": "pii", "kind": "PHONE", "action": "mask",
+               "placeholder": "[PHONE_1]", "count": 1}  # fmt: skip
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def bot(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    folder = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(folder)])
+    url = "sqlite:///.servicebot/conversations.db"
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+    settings = folder / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    text = text.replace("name: Maple Market support", f"name: Maple {uuid.uuid4().hex}")
+    text = text.replace("url: sqlite:///.servicebot/conversations.db", f"url: {url}")
+    settings.write_text(text + "prices:\n  gpt-4o-mini: {input: 0.15, output: 0.60}\n", "utf-8")
+    store = open_bot_store(load_bot(folder))
+    priced = {"model": "gpt-4o-mini", "prompt_tokens": 1_000_000, "completion_tokens": 500_000}
+    first = TurnRecord(
+        "c-42", "my phone is [PHONE_1]", "We'll call you.", "answer",
+        intent="order_status", score=0.9, events=(PHONE_EVENT,), **priced,  # type: ignore[arg-type]
+    )  # fmt: skip
+    store.append_turn(first)
+    store.append_turn(TurnRecord("c-42", "thanks", "You're welcome!", "direct", intent="thanks"))
+    store.append_turn(TurnRecord("old", "hi", "Hello!", "direct", at=now() - timedelta(days=200)))
+    store.close()
+    return folder
+
+
+def run(*args: str) -> str:
+    result = CliRunner().invoke(main, list(args))
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_history_prints_each_turn_with_action_intent_and_filter_events(bot: Path) -> None:
+    lines = run("history", "c-42", "--bot", str(bot)).splitlines()
+    assert lines[0].startswith("#1 ") and lines[0].endswith("answer order_status (0.90)")
+    assert lines[1:4] == [
+        "  customer: my phone is [PHONE_1]",
+        "  bot:      We'll call you.",
+        "  filter:   prefilter pii PHONE mask [PHONE_1]",
+    ]
+    assert lines[4].endswith("direct")
+
+
+def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
+    output = run("usage", "--bot", str(bot))
+    assert "c-42                           2   1,000,000     500,000      0.4500" in output
+
+
+def test_purge_reports_what_it_removed(bot: Path) -> None:
+    assert (
+        run("purge", "--older-than", "90", "--bot", str(bot))
+        == "removed 1 turns in 1 conversations\n"
+    )
+    assert run("purge", "--conversation", "c-42", "--bot", str(bot)) == (
+        "removed 2 turns in 1 conversations\n"
+    )
+    result = CliRunner().invoke(main, ["history", "c-42", "--bot", str(bot)])
+    assert result.exit_code == 1 and "no conversation 'c-42'" in result.output
+
+
+def test_purge_needs_exactly_one_choice(bot: Path) -> None:
+    result = CliRunner().invoke(main, ["purge", "--bot", str(bot)])
+    assert result.exit_code == 2 and "exactly one of" in result.output

@@ -1,0 +1,94 @@
+"""The stores under real concurrency and real failures: a SQLite file and a redis-server."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import pytest
+
+from servicebot import StorageError
+from servicebot.store import TurnRecord, open_store
+from tests.conftest import REPO
+from tests.redisserver import RedisServer
+
+WRITERS, TURNS, CONVERSATIONS = 4, 500, 50
+
+
+def writer(url: str, root: Path, worker: int, turns: int, namespace: str) -> subprocess.Popen[str]:
+    args = [url, str(root), str(worker), str(turns), str(CONVERSATIONS), namespace]
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.storeworker", *args],
+        cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+def backend(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> str:
+    return "sqlite:///turns.db" if name == "sqlite" else request.getfixturevalue("redis_url")
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_four_processes_leave_every_turn_ordered_and_gapless(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url, namespace = backend(name, tmp_path, request), f"load-{uuid.uuid4().hex}"
+    processes = [writer(url, tmp_path, w, TURNS, namespace) for w in range(WRITERS)]
+    for process in processes:
+        _, errors = process.communicate(timeout=300)
+        assert process.returncode == 0, errors
+    store = open_store(url, root=tmp_path, namespace=namespace)
+    histories = {f"c{i}": store.history(f"c{i}") for i in range(CONVERSATIONS)}
+    assert sum(len(turns) for turns in histories.values()) == WRITERS * TURNS
+    for turns in histories.values():
+        assert [t.number for t in turns] == list(range(1, len(turns) + 1))
+        by_worker: dict[str, list[int]] = defaultdict(list)
+        for t in turns:
+            who, _, i = t.customer_text.split()
+            by_worker[who].append(int(i))
+        assert all(sent == sorted(sent) for sent in by_worker.values())  # each writer's order
+    store.close()
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_writer_killed_mid_run_loses_no_acknowledged_turn(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url, namespace = backend(name, tmp_path, request), f"kill-{uuid.uuid4().hex}"
+    process = writer(url, tmp_path, 0, 1_000_000, namespace)
+    assert process.stdout is not None
+    acknowledged = [process.stdout.readline().split() for _ in range(300)]
+    os.kill(process.pid, signal.SIGKILL)
+    rest, _ = process.communicate(timeout=30)
+    acknowledged += [line.split() for line in rest.splitlines() if line]
+    assert process.returncode == -signal.SIGKILL
+    store = open_store(url, root=tmp_path, namespace=namespace)
+    for conversation in {c for c, _ in acknowledged}:
+        numbers = [t.number for t in store.history(conversation)]
+        assert numbers == list(range(1, len(numbers) + 1))  # readable and gapless
+        promised = {int(n) for c, n in acknowledged if c == conversation}
+        assert promised <= set(numbers)
+    store.close()
+
+
+@pytest.mark.redis
+def test_a_redis_restart_is_survived_and_a_failed_write_is_reported(tmp_path: Path) -> None:
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        store = open_store(server.url, namespace="restart")
+        for i in range(10):
+            store.append_turn(TurnRecord("c", f"m{i}", "r", "answer"))
+        server.stop()
+        with pytest.raises(StorageError, match="failed"):
+            store.append_turn(TurnRecord("c", "while down", "r", "answer"))
+        server.start()
+        assert store.append_turn(TurnRecord("c", "after", "r", "answer")).number == 11
+        assert [t.customer_text for t in store.history("c")][-2:] == ["m9", "after"]
+        store.close()
+    finally:
+        server.stop()

@@ -1,0 +1,104 @@
+"""Every store backend keeps the same promises: the memory dict, a SQLite file, a Redis server."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from servicebot import StorageError
+from servicebot.store import Store, TurnRecord, now, open_store
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
+    else:
+        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
+        opened = open_store(url, root=tmp_path)
+    yield opened
+    opened.close()
+
+
+def turn(conversation: str, text: str = "hi", **fields: object) -> TurnRecord:
+    return TurnRecord(conversation, text, f"re: {text}", "answer", **fields)  # type: ignore[arg-type]
+
+
+def test_turns_are_numbered_per_conversation_and_kept_in_order(store: Store) -> None:
+    numbers = [store.append_turn(turn(c, f"{c}{i}")).number for i in range(3) for c in "ab"]
+    assert numbers == [1, 1, 2, 2, 3, 3]
+    assert [t.customer_text for t in store.history("a")] == ["a0", "a1", "a2"]
+    assert [t.number for t in store.history("b", limit=2)] == [2, 3]
+    assert store.history("nobody") == []
+
+
+def test_a_turn_keeps_every_field(store: Store) -> None:
+    original = turn(
+        "c-42", "我的快递到哪了？[PHONE_1]", intent="order_status", score=0.91, model="gpt-4o-mini",
+        events=({"stage": "prefilter", "detector": "pii", "kind": "PHONE", "count": 1},),
+        prompt_tokens=812, completion_tokens=64, latency_ms=1234.5,
+    )  # fmt: skip
+    stored = store.append_turn(original)
+    (loaded,) = store.history("c-42")
+    assert loaded == stored
+    assert (loaded.number, loaded.at) == (1, original.at)
+
+
+def test_the_placeholder_state_is_kept_apart_and_purged_with_the_conversation(store: Store) -> None:
+    state = {"salt": "s", "by_digest": {"d": "[PHONE_1]"}, "counts": {"PHONE": 1}}
+    store.save_state("c1", state)
+    store.append_turn(turn("c1"))
+    assert store.load_state("c1") == state
+    assert store.load_state("c2") is None
+    report = store.purge_conversation("c1")
+    assert (report.conversations, report.turns) == (1, 1)
+    assert store.history("c1") == [] and store.load_state("c1") is None
+
+
+def test_purge_older_than_removes_only_quiet_conversations(store: Store) -> None:
+    old = now() - timedelta(days=120)
+    store.append_turn(turn("old", at=old))
+    store.append_turn(turn("old", at=old + timedelta(minutes=1)))
+    store.append_turn(turn("recent"))
+    report = store.purge_older_than(now() - timedelta(days=90))
+    assert (report.conversations, report.turns) == (1, 2)
+    assert str(report) == "removed 2 turns in 1 conversations"
+    assert store.history("old") == [] and len(store.history("recent")) == 1
+
+
+def test_turns_since_reports_recent_turns(store: Store) -> None:
+    store.append_turn(turn("a", at=now() - timedelta(days=3)))
+    store.append_turn(turn("a"))
+    store.append_turn(turn("b"))
+    recent = list(store.turns_since(now() - timedelta(days=1)))
+    assert sorted(t.conversation_id for t in recent) == ["a", "b"]
+
+
+def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
+    import sqlite3
+
+    open_store("sqlite:///bot.db", root=tmp_path).close()
+    open_store("sqlite:///bot.db", root=tmp_path).close()
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        assert db.execute("SELECT name FROM _migrations").fetchall() == [
+            ("0001_conversations_and_turns",)
+        ]
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_an_unusable_sqlite_path_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot open the conversation store"):
+        open_store("sqlite:///file/conversations.db", root=tmp_path)
+
+
+def test_an_unreachable_redis_is_a_storage_error_without_the_password() -> None:
+    store = open_store("redis://user:s3cret@127.0.0.1:1/0", namespace="x")
+    with pytest.raises(StorageError) as raised:
+        store.append_turn(turn("c"))
+    assert "redis://127.0.0.1:1/0" in str(raised.value) and "s3cret" not in str(raised.value)
