@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from better_profanity import Profanity  # type: ignore[import-untyped]
+from evaldata import evaldata  # type: ignore[import-not-found]
 
 from servicebot import load_bot
 from servicebot.filters.injection import find_injection
@@ -154,7 +155,7 @@ def print_adversarial() -> None:
 
 def print_false_positives() -> None:
     """False alarms on texts labelled clean: Scunthorpe-style cases and obscenity's whitelist."""
-    data = REPO.parent / "shared" / "evaldata" / "profanity"
+    data = evaldata("profanity")
     rows = _jsonl(data / "profanitydetector_test_cases.jsonl")
     texts = [row["input"] for row in rows if not row["expected_contains_profanity"]]
     texts += [row["whitelisted_term"] for row in _jsonl(data / "obscenity_whitelisted_terms.jsonl")]

@@ -14,12 +14,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from evaldata import evaldata  # type: ignore[import-not-found]
+
 from servicebot import load_bot
 from servicebot.filters.injection import find_injection
 from servicebot.filters.normalise import normalise
 
 REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "evaldata" / "prompt_injection"
+DATA = evaldata("prompt_injection")
 
 
 def load_rows() -> dict[str, list[tuple[str, bool]]]:

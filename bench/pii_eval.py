@@ -28,13 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from evaldata import evaldata  # type: ignore[import-not-found]
+
 from servicebot.filters.pii import find_pii
 
-REPO = Path(__file__).resolve().parent.parent
-DATA = REPO.parent / "shared" / "evaldata"
 DATASETS = {
-    "presidio": DATA / "pii_presidio" / "presidio_recognizer_cases.jsonl",
-    "chinese": DATA / "pii_chinese" / "chinese_pii_cases.jsonl",
+    "presidio": evaldata("pii_presidio") / "presidio_recognizer_cases.jsonl",
+    "chinese": evaldata("pii_chinese") / "chinese_pii_cases.jsonl",
 }
 TYPE_MAP = {
     "EMAIL_ADDRESS": "EMAIL",

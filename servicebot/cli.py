@@ -38,8 +38,7 @@ def check(path: Path) -> None:
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
-        count = len(exc.problems)
-        click.echo(f"{count} problem{'s' if count > 1 else ''} in {path}", err=True)
+        click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
 
@@ -71,10 +70,16 @@ def history(conversation: str, bot_path: Path) -> None:
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
 @click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
 def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
-    """Delete old conversations, or one conversation, and say what was removed."""
-    if (days is None) == (conversation is None):
-        raise click.UsageError("give exactly one of --older-than DAYS and --conversation ID")
-    with _store(bot_path) as store:
+    """Delete old conversations (default: older than store.retention_days), or one conversation,
+    and say what was removed."""
+    if days is not None and conversation is not None:
+        raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
+    spec = _load(bot_path)
+    if days is None and conversation is None:
+        days = spec.settings.store.retention_days
+        if days is None:
+            raise click.UsageError("no retention_days in servicebot.yaml: give --older-than DAYS")
+    with _store(bot_path, spec) as store:
         if conversation is not None:
             report = store.purge_conversation(conversation)
         else:
@@ -92,6 +97,9 @@ def usage(days: int, bot_path: Path) -> None:
         by_day, by_conversation = usage_by(
             store.turns_since(now() - timedelta(days=days)), spec.settings.prices
         )
+    if not by_day:
+        click.echo(f"no turns stored in the last {days} days")
+        return
     for title, rows in (("day", by_day), ("conversation", by_conversation)):
         click.echo(
             f"{title:<24} {'turns':>7} {'tokens in':>11} {'tokens out':>11} {'cost (USD)':>11}"

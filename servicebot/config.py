@@ -102,7 +102,7 @@ def load_bot(path: str | Path) -> BotSpec:
         raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
     _check_intents(loaded, settings, problems)
     if problems or settings is None:
-        raise ConfigError(_capped(sorted(problems, key=_reading_order)))
+        raise ConfigError(_capped(sorted(problems, key=_reading_order)), total=len(problems))
     return BotSpec(
         root=root,
         settings=settings,
@@ -239,14 +239,20 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
             names = " or ".join(repr(code) for code in missing)
             problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
     for code, item in unknown.items():
-        message = (
-            f"answers are written in '{code}', which is not one of this bot's languages "
-            f"({', '.join(languages)}): add it to 'languages' in servicebot.yaml"
-        )
+        meant = _LANGUAGE_ALIASES.get(code.lower(), code.lower())
+        if meant in languages:
+            message = f"unknown language '{code}' (did you mean '{meant}'?)"
+        else:
+            message = (
+                f"answers are written in '{code}', which is not one of this bot's languages "
+                f"({', '.join(languages)}): add it to 'languages' in servicebot.yaml"
+            )
         problems.append(item.problem(message, "answer", code, key=True))
     return problems
 
 
+# Codes people write for Chinese and English that are not the ISO 639-1 codes a bot uses.
+_LANGUAGE_ALIASES = {"cn": "zh", "chs": "zh", "zh-cn": "zh", "zh-hans": "zh", "eng": "en"}
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

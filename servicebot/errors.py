@@ -12,6 +12,7 @@ is a bug and should show its traceback.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -62,7 +63,14 @@ def _window(line: str, column: int | None) -> tuple[str, int | None]:
         shown = "..." + shown[3:]
     if start + _SHOWN_WIDTH < len(line):
         shown = shown[:-3] + "..."
-    return shown, None if caret is None else caret - start
+    if caret is None:
+        return shown, None
+    return shown, _display_width(shown[: caret - start])
+
+
+def _display_width(text: str) -> int:
+    """Terminal cells: Chinese characters and full-width forms take two, so the caret lines up."""
+    return sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in text)
 
 
 class ConfigError(ServicebotError):
@@ -71,10 +79,11 @@ class ConfigError(ServicebotError):
     ``path``, ``line``, ``column`` and ``source_line`` describe the first problem.
     """
 
-    def __init__(self, problems: Sequence[Problem]) -> None:
+    def __init__(self, problems: Sequence[Problem], total: int | None = None) -> None:
         if not problems:
             raise ValueError("ConfigError needs at least one problem")
         self.problems = tuple(problems)
+        self.total = len(problems) if total is None else total  # problems beyond those listed
         first = self.problems[0]
         self.path, self.line, self.column = first.path, first.line, first.column
         self.source_line, self.message = first.source_line, first.message

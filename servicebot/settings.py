@@ -6,6 +6,7 @@ defaults an operator gets by leaving a key out; the README's settings table list
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -28,6 +29,24 @@ def _answer_as_mapping(value: Any) -> Any:
     if isinstance(value, dict) and ANY_LANGUAGE in value:
         raise ValueError(f"'{ANY_LANGUAGE}' is not a language code")
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
+
+
+def _email(text: str) -> str:
+    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
+        raise ValueError("is not an email address such as support@shop.example.com")
+    return text
+
+
+def _website(text: str) -> str:
+    if not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", text):
+        raise ValueError("is not a web address such as https://shop.example.com")
+    return text
+
+
+def _phone(text: str) -> str:
+    if len(re.sub(r"\D", "", text)) < 6 or re.search(r"[^\d\s+()./-]", text):
+        raise ValueError("is not a phone number such as +1 800-555-0199")
+    return text
 
 
 def _known_store(url: str) -> str:
@@ -85,9 +104,9 @@ class FaqFile(_Frozen):
 class ContactSettings(_Frozen):
     """The only contact details the bot may give; the post-filter treats others as invented."""
 
-    phone: str | None = None
-    email: str | None = None
-    website: str | None = None
+    phone: Annotated[str, AfterValidator(_phone)] | None = None
+    email: Annotated[str, AfterValidator(_email)] | None = None
+    website: Annotated[str, AfterValidator(_website)] | None = None
 
 
 class ModelSettings(_Frozen):

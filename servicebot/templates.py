@@ -10,6 +10,7 @@ customer's conversation.
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -83,7 +84,10 @@ def _check_template(
         if not problems:
             environment.compile(tree, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
-        return [source.problem(f"template syntax error: {exc.message}", exc.lineno)]
+        message = f"template syntax error: {exc.message}"
+        if any(char in str(exc.message) for char in "｛｝％"):
+            message += " (a full-width brace or percent sign: type { } % plainly)"
+        return [source.problem(message, exc.lineno)]
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
     return _first_per_line(problems)
@@ -117,7 +121,13 @@ def _tree_problems(
     ]
     problems += _attribute_problems(tree, source)
     problems += _include_problems(tree, source, folder)
-    return problems
+    problems += [
+        source.problem_at_offset(
+            f"stray '{m.group()[0]}' next to a Jinja tag: it would reach customers", m.start()
+        )
+        for m in _STRAY_BRACE.finditer(source.text)
+    ]
+    return [_with_column(problem, source) for problem in problems]
 
 
 def _attribute_problems(tree: nodes.Template, source: SourceFile) -> list[Problem]:
@@ -187,6 +197,19 @@ def _is_file(path: Path) -> bool:
         return path.is_file()
     except OSError:  # such as a name too long for the file system
         return False
+
+
+_STRAY_BRACE = re.compile(r"\}(?<=[}%]\}\})|\{(?=\{[{%])")  # "}}}" or "{{{", "{{%"
+_QUOTED_NAME = re.compile(r"'([^']+)'")
+
+
+def _with_column(problem: Problem, source: SourceFile) -> Problem:
+    """Point at the name a problem is about, so a long template line is shown around it."""
+    name = _QUOTED_NAME.search(problem.message)
+    if problem.column is not None or problem.line is None or name is None:
+        return problem
+    column = source.lines[problem.line - 1].find(name.group(1)) + 1
+    return source.problem(problem.message, problem.line, column or None)
 
 
 def _first_per_line(problems: list[Problem]) -> list[Problem]:

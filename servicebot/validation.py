@@ -94,7 +94,15 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     name, field = _field_name(loc), _last_field(loc)
     if not loc and kind in _EXPECTED:
-        return f"this file should be a mapping of keys, not {_kind_of(error['input'])}", False
+        start = (
+            " (a FAQ file starts with 'intents:' and the list under it)"
+            if "intents" in model.model_fields
+            else ""
+        )
+        return (
+            f"this file should be a mapping of keys, not {_kind_of(error['input'])}{start}",
+            False,
+        )
     if kind == "extra_forbidden":
         return (
             f"unknown key '{loc[-1]}' ({suggest(str(loc[-1]), _fields_at(model, loc[:-1]))})",

@@ -124,6 +124,7 @@ class _EventBuilder:
         self._document, self._problems = document, problems
         self._events = iter(yaml.parse(document.text, Loader=_SafeLoader))
         self._depth = 0
+        self._flow = 0  # how many [...] or {...} we are inside
         self.needs_nodes = False  # anchors, aliases, merge keys, several documents
 
     def build(self) -> Any:
@@ -143,13 +144,16 @@ class _EventBuilder:
             self.needs_nodes = True
             return None
         self._check_collection(event)
+        flow = bool(getattr(event, "flow_style", False))
         self._depth += 1
+        self._flow += flow
         try:
             if isinstance(event, yaml.SequenceStartEvent):
                 return self._sequence()
             return self._mapping(in_list)
         finally:
             self._depth -= 1
+            self._flow -= flow
 
     def _check_collection(self, event: yaml.Event) -> None:
         if self._depth >= MAX_DEPTH:
@@ -181,7 +185,7 @@ class _EventBuilder:
     def _scalar(self, event: yaml.ScalarEvent) -> Any:
         value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
         if plain:
-            self._check_comment(event)
+            self._check_plain(event)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -193,20 +197,40 @@ class _EventBuilder:
             self._problems.append(self._at(event.start_mark, problem))
         return result
 
-    def _check_comment(self, event: yaml.ScalarEvent) -> None:
-        """``- order #100482`` silently loses ``#100482``: YAML reads it as a comment."""
+    def _check_plain(self, event: yaml.ScalarEvent) -> None:
+        """Plain text that YAML silently reads differently from how it looks."""
         start, end = event.start_mark, event.end_mark
-        if start is None or end is None or end.line != start.line:
+        if start is None or end is None:
             return
-        if end.line >= len(self._document.lines):
-            return
+        if end.line != start.line:  # "- a\n   - b": a list item indented too far is joined on
+            for number in range(start.line + 1, min(end.line, len(self._document.lines) - 1) + 1):
+                text = self._document.lines[number]
+                if text.lstrip().startswith("- "):
+                    message = (
+                        "this list item is indented further than the one above, so YAML joined "
+                        "it onto that item's text: line the '- ' up with the others"
+                    )
+                    column = text.index("-") + 1
+                    self._problems.append(self._document.problem(message, number + 1, column))
+                    return
+        elif self._flow and "，" in event.value:
+            column = self._document.lines[start.line].find("，", start.column) + 1
+            message = (
+                "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
+            )
+            self._problems.append(self._document.problem(message, start.line + 1, column))
+        elif end.line < len(self._document.lines):
+            self._check_comment(end)
+
+    def _check_comment(self, end: Any) -> None:
+        """``- order #100482`` silently loses ``#100482``: YAML reads it as a comment."""
         comment = _COMMENT_AFTER_VALUE.match(self._document.lines[end.line], end.column)
         if comment:
             message = (
                 "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
-            self._problems.append(self._at(end, message, offset=len(comment.group()) - 1))
+            self._problems.append(self._at(end, message, offset=len(comment.group()) - 2))
 
     def _at(self, mark: Any, message: str, offset: int = 0) -> Problem:
         return self._document.problem(message, mark.line + 1, mark.column + 1 + offset)
@@ -357,17 +381,22 @@ def _syntax_problem(document: YamlFile, exc: yaml.MarkedYAMLError) -> Problem:
     if mark is None:
         return document.problem(f"YAML syntax error: {problem}")
     line = document.lines[mark.line] if mark.line < len(document.lines) else ""
-    message = _message_for(problem, context, line[mark.column : mark.column + 1], line)
+    above = next((text for text in reversed(document.lines[: mark.line]) if text.strip()), "")
+    message = _message_for(problem, context, line[mark.column : mark.column + 1], line, above)
     return document.problem(message, mark.line + 1, mark.column + 1)
 
 
-def _message_for(problem: str, context: str, char: str, line: str) -> str:
+def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
     if "\t" in line[: len(line) - len(line.lstrip())]:
         return "tab character: YAML indentation must use spaces, not tabs"
+    if above.rstrip().endswith((">-", ">", "|", "|-", ">+", "|+")):
+        return "the text of a '>-' or '|' block must be indented further than its key"
     if "end of stream" in problem:
         what = context.removeprefix("while scanning ").replace("scalar", "value")
         return f"YAML syntax error: {what} that starts here is never closed"
     if context.startswith("while parsing a flow"):
+        if _COMMENT_AFTER_VALUE.search(line):
+            return "' #' starts a YAML comment that hides the closing ']': put that text in quotes"
         return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
     if "cannot start any token" in problem and char in "@`%|>":
         return f"text that starts with '{char}' must be in quotes"
@@ -385,6 +414,8 @@ def _likely_cause(document: YamlFile, error_line: int) -> Problem | None:
             return document.problem(message, number, match.start(1) + 1)
         if (quote := _OPENING_QUOTE.match(line)) and not _closes(line, quote.end(), quote.group(1)):
             message = "a quoted text that starts here is not closed on this line"
+            if "”" in line or "’" in line:
+                message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
             return document.problem(message, number, quote.start(1) + 1)
     return None
 

@@ -38,13 +38,18 @@ class TurnRecord:
     action: str  # answer | direct | handoff | blocked | fallback | out_of_scope
     intent: str | None = None
     score: float | None = None
-    events: tuple[dict[str, Any], ...] = ()  # the filters' trace events: never a raw value
+    events: tuple[Any, ...] = ()  # the filters' trace events (FilterEvent or dict): no values
     model: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     latency_ms: float = 0.0
     at: datetime = field(default_factory=lambda: now())
     number: int = 0  # assigned by the store: 1, 2, 3, ... per conversation
+
+    def __post_init__(self) -> None:
+        # The filters' FilterEvent dataclasses are stored as the plain dicts they read back as.
+        plain = tuple(e if isinstance(e, dict) else dataclasses.asdict(e) for e in self.events)
+        object.__setattr__(self, "events", plain)
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
@@ -83,7 +88,9 @@ class PurgeReport:
     turns: int
 
     def __str__(self) -> str:
-        return f"removed {self.turns} turns in {self.conversations} conversations"
+        turns = f"{self.turns} turn{'' if self.turns == 1 else 's'}"
+        conversations = f"{self.conversations} conversation{'' if self.conversations == 1 else 's'}"
+        return f"removed {turns} in {conversations}"
 
 
 class Store(Protocol):

@@ -67,7 +67,7 @@ def test_purge_older_than_removes_only_quiet_conversations(store: Store) -> None
     store.append_turn(turn("recent"))
     report = store.purge_older_than(now() - timedelta(days=90))
     assert (report.conversations, report.turns) == (1, 2)
-    assert str(report) == "removed 2 turns in 1 conversations"
+    assert str(report) == "removed 2 turns in 1 conversation"
     assert store.history("old") == [] and len(store.history("recent")) == 1
 
 
