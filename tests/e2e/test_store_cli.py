@@ -65,17 +65,19 @@ def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
 
 
 def test_purge_reports_what_it_removed(bot: Path) -> None:
-    assert (
-        run("purge", "--older-than", "90", "--bot", str(bot))
-        == "removed 1 turns in 1 conversations\n"
-    )
-    assert run("purge", "--conversation", "c-42", "--bot", str(bot)) == (
-        "removed 2 turns in 1 conversations\n"
-    )
+    removed = run("purge", "--older-than", "90", "--bot", str(bot))
+    assert removed == "removed 1 turn in 1 conversation\n"
+    removed = run("purge", "--conversation", "c-42", "--bot", str(bot))
+    assert removed == "removed 2 turns in 1 conversation\n"
     result = CliRunner().invoke(main, ["history", "c-42", "--bot", str(bot)])
     assert result.exit_code == 1 and "no conversation 'c-42'" in result.output
 
 
-def test_purge_needs_exactly_one_choice(bot: Path) -> None:
-    result = CliRunner().invoke(main, ["purge", "--bot", str(bot)])
-    assert result.exit_code == 2 and "exactly one of" in result.output
+def test_purge_alone_applies_the_retention_setting(bot: Path) -> None:
+    assert run("purge", "--bot", str(bot)) == "removed 1 turn in 1 conversation\n"  # 90 days
+
+
+def test_purge_takes_one_choice_at_a_time(bot: Path) -> None:
+    args = ["purge", "--older-than", "1", "--conversation", "x", "--bot", str(bot)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2 and "not both" in result.output
