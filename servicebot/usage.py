@@ -35,10 +35,10 @@ class Usage:
 def usage_by(
     turns: Iterable[TurnRecord], prices: Mapping[str, Price]
 ) -> tuple[dict[str, Usage], dict[str, Usage]]:
-    """(per day, per conversation) totals, each in first-seen order."""
+    """(per day, per conversation) totals, in time order."""
     by_day: dict[str, Usage] = {}
     by_conversation: dict[str, Usage] = {}
-    for turn in turns:
+    for turn in sorted(turns, key=lambda turn: turn.at):
         by_day.setdefault(turn.at.date().isoformat(), Usage()).add(turn, prices)
         by_conversation.setdefault(turn.conversation_id, Usage()).add(turn, prices)
     return by_day, by_conversation

@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -45,11 +46,16 @@ class TurnRecord:
     latency_ms: float = 0.0
     at: datetime = field(default_factory=lambda: now())
     number: int = 0  # assigned by the store: 1, 2, 3, ... per conversation
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)  # makes a retried append a no-op
 
     def __post_init__(self) -> None:
-        # The filters' FilterEvent dataclasses are stored as the plain dicts they read back as.
+        # FilterEvent dataclasses are kept as the plain dicts they read back as; a lone
+        # surrogate (which no encoder accepts) becomes U+FFFD; a time without a zone is UTC.
         plain = tuple(e if isinstance(e, dict) else dataclasses.asdict(e) for e in self.events)
         object.__setattr__(self, "events", plain)
+        for name in ("customer_text", "reply_text"):
+            object.__setattr__(self, name, _LONE_SURROGATE.sub("\ufffd", getattr(self, name)))
+        object.__setattr__(self, "at", as_utc(self.at))
 
     def to_json(self) -> str:
         data = dataclasses.asdict(self)
@@ -67,9 +73,19 @@ class TurnRecord:
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 
 
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def as_utc(moment: datetime) -> datetime:
+    """``moment`` in UTC; a time without a zone is taken to be UTC already."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc)
+
+
 def stamp(moment: datetime) -> str:
     """A UTC time in one fixed format, so that stamps sort as text in time order."""
-    return moment.astimezone(timezone.utc).strftime(_STAMP)
+    return as_utc(moment).strftime(_STAMP)
 
 
 def parse_stamp(text: str) -> datetime:

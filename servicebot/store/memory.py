@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import PurgeReport, TurnRecord
+from . import PurgeReport, TurnRecord, as_utc
 
 
 class MemoryStore:
@@ -22,21 +22,29 @@ class MemoryStore:
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         with self._lock:
             turns = self._turns.setdefault(turn.conversation_id, [])
+            done = next((t for t in turns if t.id == turn.id), None)
+            if done is not None:  # the same turn again (a retry): store it once
+                return done
             stored = replace(turn, number=len(turns) + 1)
             turns.append(stored)
         return stored
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
-        turns = list(self._turns.get(conversation_id, ()))
-        return turns if limit is None else turns[-limit:] if limit else []
+        with self._lock:
+            turns = list(self._turns.get(conversation_id, ()))
+        if limit is None:
+            return turns
+        return turns[-limit:] if limit > 0 else []
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
-        return self._states.get(conversation_id)
+        state = self._states.get(conversation_id)
+        return None if state is None else dict(state)
 
     def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
         self._states[conversation_id] = dict(state)
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
+        since = as_utc(since)
         with self._lock:
             turns = [t for turns in self._turns.values() for t in turns if t.at >= since]
         return iter(sorted(turns, key=lambda turn: turn.at))
@@ -45,8 +53,9 @@ class MemoryStore:
         return self._purge([conversation_id])
 
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
+        cutoff = as_utc(cutoff)
         with self._lock:
-            old = [cid for cid, turns in self._turns.items() if turns and turns[-1].at < cutoff]
+            old = [cid for cid, turns in self._turns.items() if max(t.at for t in turns) < cutoff]
         return self._purge(old)
 
     def close(self) -> None:

@@ -3,14 +3,18 @@
 Keys, under a namespace per bot::
 
     {ns}:conversation:{id}:turns   list of turns (JSON), oldest first
+    {ns}:conversation:{id}:ids     hash: turn id -> its number (a retried append is a no-op)
     {ns}:conversation:{id}:state   the placeholder state (JSON)
-    {ns}:conversations             sorted set: conversation id, scored by its last turn's time
+    {ns}:conversations             sorted set: conversation id, scored by its newest turn's time
 
-A Lua script appends a turn: reading the list's length, pushing the turn numbered one more and
-scoring the conversation happen as one step on the server, so numbers stay unique and gapless
-whatever the number of writers. Keys expire ``retention_days`` after a conversation's last
-turn. redis-py's own retries and reconnection handle a restarted server; what still fails
-becomes a StorageError.
+Lua scripts do the work on the server in one step: an append reads the list's length, pushes
+the turn numbered one more, records its id and scores the conversation, so numbers stay
+unique and gapless whatever the number of writers, and a retry after a timeout (redis-py's own
+retries, or the caller's) cannot store a turn twice. A purge re-checks a conversation's age as
+it deletes it. A conversation's keys expire ``retention_days`` after its last write; ``purge``
+also drops expired conversations from the index. Whether turns survive a restart of the server
+is the server's persistence setting (``appendonly yes`` keeps them); what fails while it is
+down becomes a StorageError.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord
+from . import PurgeReport, TurnRecord, as_utc
 
 try:
     import redis
@@ -32,15 +36,38 @@ try:
 except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
 
+# KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
+# id, time-to-live in seconds ("" for none).
 _APPEND = """
+local done = redis.call('HGET', KEYS[2], ARGV[1])
+if done then return tonumber(done) end
 local number = redis.call('LLEN', KEYS[1]) + 1
-redis.call('RPUSH', KEYS[1], '{"number":' .. number .. ',' .. ARGV[1])
-redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
-if ARGV[4] ~= '' then
-  redis.call('EXPIRE', KEYS[1], ARGV[4])
-  redis.call('EXPIRE', KEYS[2], ARGV[4])
+redis.call('RPUSH', KEYS[1], '{"number":' .. number .. ',' .. ARGV[2])
+redis.call('HSET', KEYS[2], ARGV[1], number)
+local newest = redis.call('ZSCORE', KEYS[4], ARGV[4])
+if not newest or tonumber(newest) < tonumber(ARGV[3]) then
+  redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
+end
+if ARGV[5] ~= '' then
+  for i = 1, 3 do
+    if redis.call('TTL', KEYS[i]) < tonumber(ARGV[5]) then
+      redis.call('EXPIRE', KEYS[i], ARGV[5])
+    end
+  end
 end
 return number
+"""
+
+# KEYS: turns, ids, state, index. ARGV: conversation id, cutoff time ("" to purge anyway).
+_PURGE = """
+if ARGV[2] ~= '' then
+  local newest = redis.call('ZSCORE', KEYS[4], ARGV[1])
+  if newest and tonumber(newest) >= tonumber(ARGV[2]) then return {0, 0} end
+end
+local turns = redis.call('LLEN', KEYS[1])
+local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+redis.call('ZREM', KEYS[4], ARGV[1])
+return {existed, turns}
 """
 
 
@@ -52,90 +79,102 @@ class RedisStore:
         self._ns = namespace
         self._ttl = "" if retention_days is None else str(retention_days * 86_400)
         retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3)
-        self._redis = redis.Redis.from_url(
-            url,
-            socket_timeout=5,
-            socket_connect_timeout=2,
-            retry=retry,
-            retry_on_error=[redis.ConnectionError, redis.TimeoutError],
-            health_check_interval=30,
-        )
+        try:
+            self._redis = redis.Redis.from_url(
+                url,
+                socket_timeout=5,
+                socket_connect_timeout=2,
+                retry=retry,
+                retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+                health_check_interval=30,
+            )
+        except ValueError as exc:
+            raise StorageError(f"cannot use the store url {self.url}: {exc}") from exc
         self._append = self._redis.register_script(_APPEND)
+        self._purge_one = self._redis.register_script(_PURGE)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         body = json.loads(turn.to_json())
         del body["number"]
-        keys = [self._turns(turn.conversation_id), self._state(turn.conversation_id), self._index]
         args: list[str | float] = [
+            turn.id,
             json.dumps(body, ensure_ascii=False)[1:],
             turn.at.timestamp(),
             turn.conversation_id,
             self._ttl,
         ]
+        keys = self._keys(turn.conversation_id)
         number = self._call(lambda: self._append(keys=keys, args=args))
         return replace(turn, number=int(number))
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
-        start = 0 if limit is None else -limit
-        if limit == 0:
+        if limit is not None and limit <= 0:
             return []
-        rows = self._call(lambda: self._redis.lrange(self._turns(conversation_id), start, -1))
-        return [TurnRecord.from_json(row) for row in rows]
+        start = 0 if limit is None else -limit
+        key = self._keys(conversation_id)[0]
+        rows = self._call(lambda: self._redis.lrange(key, start, -1))
+        return [self._read(row) for row in rows]
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
-        raw = self._call(lambda: self._redis.get(self._state(conversation_id)))
+        key = self._keys(conversation_id)[2]
+        raw = self._call(lambda: self._redis.get(key))
         state: dict[str, Any] | None = json.loads(raw) if raw else None
         return state
 
     def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
-        ttl = int(self._ttl) if self._ttl else None
-        self._call(lambda: self._redis.set(self._state(conversation_id), json.dumps(state), ex=ttl))
+        """Keep the state until the conversation's turns expire (or for the full retention)."""
+        turns, _, key, _ = self._keys(conversation_id)
+        turns_ttl = self._call(lambda: self._redis.ttl(turns))
+        ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
+        self._call(lambda: self._redis.set(key, json.dumps(state), ex=ttl))
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
+        since = as_utc(since)
         ids = self._call(lambda: self._redis.zrangebyscore(self._index, since.timestamp(), "+inf"))
-        for conversation_id in ids:
-            for turn in self.history(conversation_id.decode()):
-                if turn.at >= since:
-                    yield turn
+        turns = [t for cid in ids for t in self.history(cid.decode()) if t.at >= since]
+        return iter(sorted(turns, key=lambda turn: turn.at))
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
-        return self._purge([conversation_id])
+        return self._purge([conversation_id], cutoff="")
 
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
-        ids = self._call(
-            lambda: self._redis.zrangebyscore(self._index, "-inf", f"({cutoff.timestamp()}")
-        )
-        return self._purge([raw.decode() for raw in ids])
+        moment = as_utc(cutoff).timestamp()
+        ids = self._call(lambda: self._redis.zrangebyscore(self._index, "-inf", f"({moment}"))
+        return self._purge([raw.decode() for raw in ids], cutoff=str(moment))
 
     def close(self) -> None:
         self._redis.close()
 
-    def _purge(self, conversation_ids: list[str]) -> PurgeReport:
+    def _purge(self, conversation_ids: list[str], cutoff: str) -> PurgeReport:
         conversations = turns = 0
         for conversation_id in conversation_ids:
-            pipe = self._redis.pipeline()  # MULTI/EXEC: count and delete together
-            pipe.llen(self._turns(conversation_id))
-            pipe.delete(self._turns(conversation_id), self._state(conversation_id))
-            pipe.zrem(self._index, conversation_id)
-            count, deleted, _ = self._call(pipe.execute)
+            keys = self._keys(conversation_id)
+            existed, count = self._call(
+                lambda k=keys, c=conversation_id: self._purge_one(keys=k, args=[c, cutoff])
+            )
             turns += count
-            conversations += 1 if deleted else 0
+            conversations += 1 if existed else 0
         return PurgeReport(conversations, turns)
 
     @property
     def _index(self) -> str:
         return f"{self._ns}:conversations"
 
-    def _turns(self, conversation_id: str) -> str:
-        return f"{self._ns}:conversation:{conversation_id}:turns"
+    def _keys(self, conversation_id: str) -> list[str]:
+        """The conversation's turns, ids and state keys, and the index."""
+        base = f"{self._ns}:conversation:{conversation_id}"
+        return [f"{base}:turns", f"{base}:ids", f"{base}:state", self._index]
 
-    def _state(self, conversation_id: str) -> str:
-        return f"{self._ns}:conversation:{conversation_id}:state"
+    def _read(self, row: bytes) -> TurnRecord:
+        try:
+            return TurnRecord.from_json(row)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise StorageError(f"a stored turn in {self.url} cannot be read: {exc}") from exc
 
     def _call(self, command: Any) -> Any:
         try:
             return command()
-        except redis.RedisError as exc:
+        except (redis.RedisError, UnicodeError) as exc:
             raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
 
 

@@ -10,12 +10,12 @@ each recorded in ``_migrations`` once applied.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import sqlite3
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -23,10 +23,9 @@ from typing import Any
 from ..errors import StorageError
 from . import PurgeReport, TurnRecord, now, parse_stamp, stamp
 
-_COLUMNS = (
-    "conversation_id, number, at, customer_text, reply_text, action, intent, score, events,"
-    " model, prompt_tokens, completion_tokens, latency_ms"
-)
+FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
+_COLUMNS = ", ".join(FIELDS)
+_PLACES = ", ".join("?" * len(FIELDS))
 
 
 def _create_tables(db: sqlite3.Connection) -> None:
@@ -36,10 +35,11 @@ def _create_tables(db: sqlite3.Connection) -> None:
     )
     db.execute(
         "CREATE TABLE turns (conversation_id TEXT NOT NULL REFERENCES conversations(id)"
-        " ON DELETE CASCADE, number INTEGER NOT NULL, at TEXT NOT NULL, customer_text TEXT"
-        " NOT NULL, reply_text TEXT NOT NULL, action TEXT NOT NULL, intent TEXT, score REAL,"
-        " events TEXT NOT NULL, model TEXT, prompt_tokens INTEGER NOT NULL, completion_tokens"
-        " INTEGER NOT NULL, latency_ms REAL NOT NULL, PRIMARY KEY (conversation_id, number))"
+        " ON DELETE CASCADE, customer_text TEXT NOT NULL, reply_text TEXT NOT NULL,"
+        " action TEXT NOT NULL, intent TEXT, score REAL, events TEXT NOT NULL, model TEXT,"
+        " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
+        " latency_ms REAL NOT NULL, at TEXT NOT NULL, number INTEGER NOT NULL,"
+        " id TEXT NOT NULL UNIQUE, PRIMARY KEY (conversation_id, number))"
     )
     db.execute("CREATE INDEX turns_at ON turns (at)")
     db.execute("CREATE INDEX conversations_updated ON conversations (updated_at)")
@@ -56,35 +56,38 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
+        self._opened: list[sqlite3.Connection] = []  # every thread's, to close them all
+        self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
-            with self._transaction() as db:
-                _migrate(db)
-        except (OSError, sqlite3.Error) as exc:
+        except OSError as exc:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
+        with self._transaction("open") as db:
+            _migrate(db)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         at = stamp(turn.at)
-        with self._transaction() as db:
+        with self._transaction("write") as db:
+            done = db.execute("SELECT number FROM turns WHERE id = ?", (turn.id,)).fetchone()
+            if done:  # the same turn again (a retry): store it once
+                return dataclasses.replace(turn, number=done[0])
             db.execute(
                 "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET updated_at = excluded.updated_at",
+                " ON CONFLICT (id) DO UPDATE SET updated_at = MAX(updated_at, excluded.updated_at)",
                 (turn.conversation_id, at, at),
             )
             (number,) = db.execute(
                 "SELECT COALESCE(MAX(number), 0) + 1 FROM turns WHERE conversation_id = ?",
                 (turn.conversation_id,),
             ).fetchone()
-            stored = replace(turn, number=number)
-            db.execute(
-                f"INSERT INTO turns ({_COLUMNS}) VALUES ({', '.join('?' * 13)})", _row(stored)
-            )
+            stored = dataclasses.replace(turn, number=number)
+            db.execute(f"INSERT INTO turns ({_COLUMNS}) VALUES ({_PLACES})", _row(stored))
         return stored
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
         rows = self._query(
             f"SELECT {_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY number DESC LIMIT ?",
-            (conversation_id, -1 if limit is None else limit),
+            (conversation_id, -1 if limit is None else max(limit, 0)),
         )
         return [_turn(row) for row in reversed(rows)]
 
@@ -95,7 +98,7 @@ class SQLiteStore:
 
     def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
         at = stamp(now())
-        with self._transaction() as db:
+        with self._transaction("write") as db:
             db.execute(
                 "INSERT INTO conversations (id, created_at, updated_at, state) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET state = excluded.state",
@@ -115,13 +118,14 @@ class SQLiteStore:
         return self._purge("WHERE updated_at < ?", (stamp(cutoff),))
 
     def close(self) -> None:
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None
+        with self._lock:
+            for connection in self._opened:
+                connection.close()
+            self._opened.clear()
+        self._local.__dict__.clear()
 
     def _purge(self, where: str, args: tuple[Any, ...]) -> PurgeReport:
-        with self._transaction() as db:
+        with self._transaction("write") as db:
             chosen = f"SELECT id FROM conversations {where}"
             (turns,) = db.execute(
                 f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({chosen})", args
@@ -131,21 +135,23 @@ class SQLiteStore:
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
-            return self._connection().execute(sql, args).fetchall()
+            rows: list[Any] = self._connection().execute(sql, args).fetchall()
+            return rows
         except sqlite3.Error as exc:
             raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
 
     @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
+    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction: the database lock is taken at the start, not at first write."""
-        db = self._connection()
+        db = None
         try:
+            db = self._connection()
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, ValueError, TypeError) as exc:
             _rollback(db)
-            raise StorageError(f"cannot write the conversation store {self.path}: {exc}") from exc
+            raise StorageError(f"cannot {doing} the conversation store {self.path}: {exc}") from exc
         except BaseException:
             _rollback(db)
             raise
@@ -155,6 +161,8 @@ class SQLiteStore:
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
             connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            with self._lock:
+                self._opened.append(connection)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
@@ -171,34 +179,23 @@ def _migrate(db: sqlite3.Connection) -> None:
             db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
 
 
-def _rollback(db: sqlite3.Connection) -> None:
-    if db.in_transaction:
+def _rollback(db: sqlite3.Connection | None) -> None:
+    if db is not None and db.in_transaction:
         db.execute("ROLLBACK")
 
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:
-    return (
-        turn.conversation_id, turn.number, stamp(turn.at), turn.customer_text,
-        turn.reply_text, turn.action, turn.intent, turn.score, json.dumps(list(turn.events)),
-        turn.model, turn.prompt_tokens, turn.completion_tokens, turn.latency_ms,
-    )  # fmt: skip
+    values = dataclasses.asdict(turn)
+    values["at"] = stamp(turn.at)
+    values["events"] = json.dumps(list(turn.events), ensure_ascii=False)
+    return tuple(values[name] for name in FIELDS)
 
 
 def _turn(row: tuple[Any, ...]) -> TurnRecord:
-    (conversation_id, number, at, customer, reply, action, intent, score, events, model,
-     prompt_tokens, completion_tokens, latency_ms) = row  # fmt: skip
-    return TurnRecord(
-        conversation_id=conversation_id,
-        customer_text=customer,
-        reply_text=reply,
-        action=action,
-        intent=intent,
-        score=score,
-        events=tuple(json.loads(events)),
-        model=model,
-        prompt_tokens=prompt_tokens,
-        completion_tokens=completion_tokens,
-        latency_ms=latency_ms,
-        at=parse_stamp(at),
-        number=number,
-    )
+    try:
+        values = dict(zip(FIELDS, row, strict=True))
+        values["at"] = parse_stamp(values["at"])
+        values["events"] = tuple(json.loads(values["events"]))
+        return TurnRecord(**values)
+    except (ValueError, TypeError) as exc:
+        raise StorageError(f"a stored turn cannot be read: {exc}") from exc

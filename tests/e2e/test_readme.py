@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel
@@ -58,3 +59,17 @@ def test_every_setting_is_in_the_readme_with_its_default() -> None:
 def test_every_template_and_variable_is_in_the_readme() -> None:
     for name in [*TEMPLATE_NAMES, *TEMPLATE_VARIABLES]:
         assert f"| `{name}` |" in README, name
+
+
+def test_the_filters_snippet_runs_as_shown(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from servicebot.cli import main
+
+    block = README.split("**Placeholders.**")[0].rsplit("```python\n", 1)[1].split("```")[0]
+    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    namespace: dict[str, Any] = {}
+    exec(block.replace('"path/to/bot"', repr(str(tmp_path / "bot"))), namespace)
+    assert namespace["checked"].text == "我的手机号是[PHONE_1]，订单到哪了？"
+    assert namespace["answer"].shown == "We'll text 13800138000 when it ships."
+    namespace["store"].close()

@@ -102,3 +102,44 @@ def test_an_unreachable_redis_is_a_storage_error_without_the_password() -> None:
     with pytest.raises(StorageError) as raised:
         store.append_turn(turn("c"))
     assert "redis://127.0.0.1:1/0" in str(raised.value) and "s3cret" not in str(raised.value)
+
+
+def test_appending_the_same_turn_twice_stores_it_once(store: Store) -> None:
+    original = turn("c", "retried after a timeout")
+    first, again = store.append_turn(original), store.append_turn(original)
+    assert first.number == again.number == 1
+    assert len(store.history("c")) == 1
+
+
+def test_times_without_a_zone_are_utc(store: Store) -> None:
+    naive = now().replace(tzinfo=None)
+    store.append_turn(turn("c", at=naive))
+    assert [t.conversation_id for t in store.turns_since(naive - timedelta(minutes=1))] == ["c"]
+    assert store.purge_older_than(naive - timedelta(days=1)).conversations == 0
+
+
+def test_a_conversations_age_is_its_newest_turn_not_its_last_appended(store: Store) -> None:
+    store.append_turn(turn("c"))
+    store.append_turn(turn("c", "imported from last year", at=now() - timedelta(days=365)))
+    assert store.purge_older_than(now() - timedelta(days=90)).turns == 0
+
+
+def test_text_no_encoder_accepts_is_stored_with_a_replacement(store: Store) -> None:
+    store.append_turn(turn("c", "broken \ud800 surrogate"))
+    assert store.history("c")[0].customer_text == "broken \ufffd surrogate"
+
+
+@pytest.mark.redis
+def test_redis_keys_expire_retention_days_after_the_last_write(redis_url: str) -> None:
+    import redis
+
+    namespace = f"ttl-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace, retention_days=2)
+    store.append_turn(turn("c"))
+    store.save_state("c", {"salt": "s", "by_digest": {}, "counts": {}})
+    client = redis.Redis.from_url(redis_url)
+    for suffix in ("turns", "ids", "state"):
+        ttl = client.ttl(f"{namespace}:conversation:c:{suffix}")
+        assert 2 * 86_400 - 60 < ttl <= 2 * 86_400, suffix
+    client.close()
+    store.close()
