@@ -48,7 +48,7 @@ def check(path: Path) -> None:
 @click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
 def history(conversation: str, bot_path: Path) -> None:
     """Print CONVERSATION turn by turn: actions, intents and filter events."""
-    with _store(bot_path) as store:
+    with _store(bot_path, create=False) as store:
         turns = store.history(conversation)
     if not turns:
         raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
@@ -93,7 +93,7 @@ def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
 def usage(days: int, bot_path: Path) -> None:
     """Turns, tokens and estimated cost per day and per conversation."""
     spec = _load(bot_path)
-    with _store(bot_path, spec) as store:
+    with _store(bot_path, spec, create=False) as store:
         by_day, by_conversation = usage_by(
             store.turns_since(now() - timedelta(days=days)), spec.settings.prices
         )
@@ -155,10 +155,10 @@ def _load(bot_path: Path) -> BotSpec:
 
 
 @contextmanager
-def _store(bot_path: Path, spec: BotSpec | None = None) -> Iterator[Store]:
+def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
     """The bot's conversation store, closed afterwards; store failures become CLI errors."""
     try:
-        store = open_bot_store(spec or _load(bot_path))
+        store = open_bot_store(spec or _load(bot_path), create=create)
         try:
             yield store
         finally:

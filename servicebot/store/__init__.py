@@ -143,18 +143,23 @@ def open_store(
     root: Path = Path("."),
     namespace: str = "servicebot",
     retention_days: int | None = None,
+    create: bool = True,
 ) -> Store:
     """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
 
     ``namespace`` keeps several bots apart on one Redis server; ``retention_days`` sets the
-    Redis keys' time to live (SQLite conversations are removed by ``purge``).
+    Redis keys' time to live (SQLite conversations are removed by ``purge``). With ``create``
+    False, a SQLite file that does not exist yet is an error rather than made.
     """
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
         path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
-        return SQLiteStore(path if path.is_absolute() else root / path)
+        path = path if path.is_absolute() else root / path
+        if not create and not path.exists():
+            raise StorageError(f"no conversations stored yet ({path} does not exist)")
+        return SQLiteStore(path)
     if scheme == "redis":
         from .redis import RedisStore
 
@@ -168,7 +173,7 @@ def open_store(
     )
 
 
-def open_bot_store(spec: BotSpec) -> Store:
+def open_bot_store(spec: BotSpec, *, create: bool = True) -> Store:
     """The store a bot's settings name, namespaced by the bot's name on a shared Redis."""
     settings = spec.settings
     namespace = "servicebot:" + (
@@ -176,5 +181,5 @@ def open_bot_store(spec: BotSpec) -> Store:
     )
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
-        retention_days=settings.store.retention_days,
+        retention_days=settings.store.retention_days, create=create,
     )  # fmt: skip

@@ -81,3 +81,12 @@ def test_purge_takes_one_choice_at_a_time(bot: Path) -> None:
     args = ["purge", "--older-than", "1", "--conversation", "x", "--bot", str(bot)]
     result = CliRunner().invoke(main, args)
     assert result.exit_code == 2 and "not both" in result.output
+
+
+def test_reading_commands_do_not_create_a_store(tmp_path: Path) -> None:
+    folder = tmp_path / "fresh"
+    CliRunner().invoke(main, ["init", str(folder)])
+    for command in (["history", "c-1"], ["usage"]):
+        result = CliRunner().invoke(main, [*command, "--bot", str(folder)])
+        assert result.exit_code == 1 and "no conversations stored yet" in result.output
+    assert not (folder / ".servicebot").exists()
