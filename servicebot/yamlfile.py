@@ -13,7 +13,6 @@ file with a mistake to locate, or for the rare file that uses anchors and aliase
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -24,6 +23,7 @@ import yaml
 
 from .errors import Problem
 from .source import MAX_FILE_BYTES, SourceFile, read_text
+from .yamlsyntax import COMMENT_AFTER_VALUE, syntax_problem
 
 MAX_DEPTH = 50
 """Lists and mappings may nest this deep; a FAQ needs four levels."""
@@ -39,7 +39,6 @@ _STR = _CORE + "str"
 _SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
 _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
-_COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")
 
 
 @dataclass
@@ -85,7 +84,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     try:
         document.data = _construct(document, problems)
     except yaml.MarkedYAMLError as exc:
-        problems.append(_syntax_problem(document, exc))
+        problems.append(syntax_problem(document, exc))
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -224,7 +223,7 @@ class _EventBuilder:
 
     def _check_comment(self, end: Any) -> None:
         """``- order #100482`` silently loses ``#100482``: YAML reads it as a comment."""
-        comment = _COMMENT_AFTER_VALUE.match(self._document.lines[end.line], end.column)
+        comment = COMMENT_AFTER_VALUE.match(self._document.lines[end.line], end.column)
         if comment:
             message = (
                 "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
@@ -340,88 +339,3 @@ def _child(node: yaml.Node | None, part: str | int, *, key: bool) -> yaml.Node |
         item: yaml.Node = node.value[part]
         return item
     return None
-
-
-# --- syntax errors, in words an operator can act on -----------------------------------------
-
-_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
-_OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
-_UNREADABLE = (
-    "YAML cannot read this line: check its indentation against the lines above, and put text "
-    "in quotes if it starts with a quote, '[' or '{', or contains ': '"
-)
-_HINTS = {
-    "mapping values are not allowed": (
-        "unexpected ':' here: check this line's indentation, or put quotes around text "
-        "that contains ': '"
-    ),
-    "did not find expected key": _UNREADABLE,
-    "expected <block end>, but found": _UNREADABLE,
-    "did not find expected '-' indicator": _UNREADABLE,
-    "could not find expected ':'": (
-        "this line has no ':' after its key (a list item starts with '- ')"
-    ),
-    "while scanning an alias": "text that starts with '*' must be in quotes",
-    "while scanning an anchor": "text that starts with '&' must be in quotes",
-}
-
-
-def _syntax_problem(document: YamlFile, exc: yaml.MarkedYAMLError) -> Problem:
-    mark = exc.problem_mark or exc.context_mark
-    error_line = mark.line if mark is not None else len(document.lines)
-    if (cause := _likely_cause(document, error_line)) is not None:
-        return cause
-    problem, context = exc.problem or str(exc), exc.context or ""
-    if exc.context_mark is not None and (
-        "end of stream" in problem
-        or "could not find expected ':'" in problem
-        or context.startswith("while parsing a flow")
-    ):
-        mark = exc.context_mark  # where the unclosed quote, key or bracket begins
-    if mark is None:
-        return document.problem(f"YAML syntax error: {problem}")
-    line = document.lines[mark.line] if mark.line < len(document.lines) else ""
-    above = next((text for text in reversed(document.lines[: mark.line]) if text.strip()), "")
-    message = _message_for(problem, context, line[mark.column : mark.column + 1], line, above)
-    return document.problem(message, mark.line + 1, mark.column + 1)
-
-
-def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
-    if "\t" in line[: len(line) - len(line.lstrip())]:
-        return "tab character: YAML indentation must use spaces, not tabs"
-    if above.rstrip().endswith((">-", ">", "|", "|-", ">+", "|+")):
-        return "the text of a '>-' or '|' block must be indented further than its key"
-    if "end of stream" in problem:
-        what = context.removeprefix("while scanning ").replace("scalar", "value")
-        return f"YAML syntax error: {what} that starts here is never closed"
-    if context.startswith("while parsing a flow"):
-        if _COMMENT_AFTER_VALUE.search(line):
-            return "' #' starts a YAML comment that hides the closing ']': put that text in quotes"
-        return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
-    if "cannot start any token" in problem and char in "@`%|>":
-        return f"text that starts with '{char}' must be in quotes"
-    for text, hint in _HINTS.items():
-        if text in problem or text in context:
-            return hint
-    return f"YAML syntax error: {context + ', ' if context else ''}{problem}"
-
-
-def _likely_cause(document: YamlFile, error_line: int) -> Problem | None:
-    """A full-width colon or an unclosed quote above a syntax error is usually its cause."""
-    for number, line in enumerate(document.lines[: error_line + 1], start=1):
-        if match := _FULL_WIDTH_KEY.match(line):
-            message = "full-width colon '：' after a key: YAML needs a plain ':'"
-            return document.problem(message, number, match.start(1) + 1)
-        if (quote := _OPENING_QUOTE.match(line)) and not _closes(line, quote.end(), quote.group(1)):
-            message = "a quoted text that starts here is not closed on this line"
-            if "”" in line or "’" in line:
-                message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
-            return document.problem(message, number, quote.start(1) + 1)
-    return None
-
-
-def _closes(line: str, start: int, quote: str) -> bool:
-    rest = line[start:]
-    if quote == "'":
-        return "'" in rest.replace("''", "")
-    return re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None

@@ -1,0 +1,101 @@
+"""YAML syntax errors in words an operator can act on, at the line they have to fix.
+
+PyYAML words its errors for parser authors ("while scanning a simple key, could not find
+expected ':'") and often places them lines after the cause. Owns the translation: the likely
+cause above an error (a full-width colon, a quote left open), the right mark (where an unclosed
+quote, key or bracket begins), and hints such as "put text that starts with '@' in quotes".
+"""
+
+from __future__ import annotations
+
+import re
+
+import yaml
+
+from .errors import Problem
+from .source import SourceFile
+
+COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
+
+_FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
+_OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
+_UNREADABLE = (
+    "YAML cannot read this line: check its indentation against the lines above, and put text "
+    "in quotes if it starts with a quote, '[' or '{', or contains ': '"
+)
+_HINTS = {
+    "mapping values are not allowed": (
+        "unexpected ':' here: check this line's indentation, or put quotes around text "
+        "that contains ': '"
+    ),
+    "did not find expected key": _UNREADABLE,
+    "expected <block end>, but found": _UNREADABLE,
+    "did not find expected '-' indicator": _UNREADABLE,
+    "could not find expected ':'": (
+        "this line has no ':' after its key (a list item starts with '- ')"
+    ),
+    "while scanning an alias": "text that starts with '*' must be in quotes",
+    "while scanning an anchor": "text that starts with '&' must be in quotes",
+}
+
+
+def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
+    """The problem for a YAML syntax error, at the line an operator has to fix."""
+    mark = exc.problem_mark or exc.context_mark
+    error_line = mark.line if mark is not None else len(document.lines)
+    if (cause := _likely_cause(document, error_line)) is not None:
+        return cause
+    problem, context = exc.problem or str(exc), exc.context or ""
+    if exc.context_mark is not None and (
+        "end of stream" in problem
+        or "could not find expected ':'" in problem
+        or context.startswith("while parsing a flow")
+    ):
+        mark = exc.context_mark  # where the unclosed quote, key or bracket begins
+    if mark is None:
+        return document.problem(f"YAML syntax error: {problem}")
+    line = document.lines[mark.line] if mark.line < len(document.lines) else ""
+    above = next((text for text in reversed(document.lines[: mark.line]) if text.strip()), "")
+    message = _message_for(problem, context, line[mark.column : mark.column + 1], line, above)
+    return document.problem(message, mark.line + 1, mark.column + 1)
+
+
+def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
+    if "\t" in line[: len(line) - len(line.lstrip())]:
+        return "tab character: YAML indentation must use spaces, not tabs"
+    if above.rstrip().endswith((">-", ">", "|", "|-", ">+", "|+")):
+        return "the text of a '>-' or '|' block must be indented further than its key"
+    if "end of stream" in problem:
+        what = context.removeprefix("while scanning ").replace("scalar", "value")
+        return f"YAML syntax error: {what} that starts here is never closed"
+    if context.startswith("while parsing a flow"):
+        if COMMENT_AFTER_VALUE.search(line):
+            return "' #' starts a YAML comment that hides the closing ']': put that text in quotes"
+        return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
+    if "cannot start any token" in problem and char in "@`%|>":
+        return f"text that starts with '{char}' must be in quotes"
+    for text, hint in _HINTS.items():
+        if text in problem or text in context:
+            return hint
+    return f"YAML syntax error: {context + ', ' if context else ''}{problem}"
+
+
+def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
+    """A full-width colon or an unclosed quote above a syntax error is usually its cause."""
+    for number, line in enumerate(document.lines[: error_line + 1], start=1):
+        if match := _FULL_WIDTH_KEY.match(line):
+            message = "full-width colon '：' after a key: YAML needs a plain ':'"
+            return document.problem(message, number, match.start(1) + 1)
+        if (quote := _OPENING_QUOTE.match(line)) and not _closes(line, quote.end(), quote.group(1)):
+            message = "a quoted text that starts here is not closed on this line"
+            if "”" in line or "’" in line:
+                message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
+            return document.problem(message, number, quote.start(1) + 1)
+    return None
+
+
+def _closes(line: str, start: int, quote: str) -> bool:
+    rest = line[start:]
+    if quote == "'":
+        return "'" in rest.replace("''", "")
+    return re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None
