@@ -1,9 +1,10 @@
 """Safe YAML for operator files, with every value's line and column still findable.
 
 Owns the YAML mistakes PyYAML lets through silently (duplicate keys, text cut short by a
-``#``), raises one at a time (unsafe tags, bad dates and numbers), or words for parser
-authors ("could not find expected ':'"): each becomes a :class:`~servicebot.errors.Problem`
-that points at the line an operator has to fix. Nothing here raises for a bad file.
+``#``, a list item joined onto the one above) or raises one at a time (unsafe tags, bad dates
+and numbers): each becomes a :class:`~servicebot.errors.Problem` that points at the line an
+operator has to fix (syntax errors are reworded by :mod:`.yamlsyntax`). Nothing here raises
+for a bad file.
 
 Values are built straight from libyaml's event stream, by hand, because PyYAML's own loader
 composes a node and two marks for every value first, which made a 10,000-intent FAQ take
