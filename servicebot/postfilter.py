@@ -208,7 +208,10 @@ def _domain(link: str) -> str:
     """The host a link points at: what a browser would connect to, not what it seems to say."""
     if not _SCHEME.match(link):
         link = "//" + link
-    host = urllib.parse.urlsplit(link.lower()).hostname or ""
+    try:
+        host = urllib.parse.urlsplit(link.lower()).hostname or ""
+    except ValueError:  # such as "http://[": no host anyone could vouch for
+        return ""
     return host.removeprefix("www.").rstrip(".")
 
 

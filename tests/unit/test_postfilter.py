@@ -71,7 +71,7 @@ def test_invented_contacts_are_removed() -> None:
 def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
     result = postfilter().run(f"See {link} for details.", SYSTEM, {})
     assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
-    assert "evil" not in result.text and "bit.ly" not in result.text
+    assert "evil" not in result.text and "bit.ly" not in result.text and "[x" not in result.text
 
 
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
@@ -145,6 +145,6 @@ def test_the_example_bot_passes_its_own_answers_and_few_shot_replies() -> None:
             assert result.events == (), (intent.name, result.events)
 
 
-@given(st.text())
+@given(st.text(st.characters(blacklist_categories=())))  # lone surrogates too
 def test_any_answer_is_reviewed_without_error(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict in ("pass", "fallback", "handoff")
