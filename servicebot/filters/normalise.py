@@ -70,9 +70,28 @@ def normalise(text: str) -> Normalised:
         return Normalised(text, text)  # the common case, checked at C speed
     if _INVISIBLE.search(text) is None:
         folded = text.translate(_WIDTH_FOLD)
-        if unicodedata.is_normalized("NFKC", folded) and _SPACE_RUN.search(folded) is None:
-            return Normalised(text, folded)  # one character for one: offsets unchanged
+        if unicodedata.is_normalized("NFKC", folded):  # one character for one so far
+            if _SPACE_RUN.search(folded) is None:
+                return Normalised(text, folded)
+            return _collapse_spaces(text, folded)
     return _normalise_with_offsets(text)
+
+
+def _collapse_spaces(text: str, folded: str) -> Normalised:
+    """Only runs of spaces change: copy the stretches between them whole."""
+    pieces: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    position = 0
+    for run in _SPACE_RUN.finditer(folded):
+        pieces += [folded[position : run.start()], " "]
+        starts += [*range(position, run.start()), run.start()]
+        ends += [*range(position + 1, run.start() + 1), run.end()]
+        position = run.end()
+    pieces.append(folded[position:])
+    starts += range(position, len(folded))
+    ends += range(position + 1, len(folded) + 1)
+    return Normalised(text, "".join(pieces), tuple(starts), tuple(ends))
 
 
 def _normalise_with_offsets(text: str) -> Normalised:
