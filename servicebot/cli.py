@@ -53,9 +53,8 @@ def history(conversation: str, bot_path: Path) -> None:
     if not turns:
         raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
     for turn in turns:
-        intent = (
-            f" {turn.intent} ({turn.score:.2f})" if turn.intent and turn.score is not None else ""
-        )
+        score = f" ({turn.score:.2f})" if turn.score is not None else ""
+        intent = f" {turn.intent}{score}" if turn.intent else ""
         click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
         click.echo(f"  customer: {turn.customer_text}")
         click.echo(f"  bot:      {turn.reply_text}")
@@ -66,7 +65,9 @@ def history(conversation: str, bot_path: Path) -> None:
 
 
 @main.command()
-@click.option("--older-than", "days", type=click.IntRange(min=0), help="Days since the last turn.")
+@click.option(
+    "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
+)
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
 @click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
 def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
@@ -88,7 +89,7 @@ def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
 
 
 @main.command()
-@click.option("--days", type=click.IntRange(min=1), default=30, show_default=True)
+@click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
 @click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
 def usage(days: int, bot_path: Path) -> None:
     """Turns, tokens and estimated cost per day and per conversation."""

@@ -50,7 +50,8 @@ _URL = re.compile(
 _SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
 _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
-    club live link click asia cloud tech pro mobi name""".split()
+    club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
+    sg kr nl es it se ch br mx nz""".split()
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
@@ -168,8 +169,8 @@ class _Review:
         text = self.normalised.text
         if len(text) <= limit:
             return
-        if outcome == "repair":
-            self.masks.add(_cut_point(text, limit), len(text), "")
+        if outcome == "repair" and not self.masks.add(_cut_point(text, limit), len(text), ""):
+            outcome = "fallback"  # a repair already covers the cut: no clean place to cut
         self._decide(outcome)
         self.events["length", "too_long", outcome] += 1
 
@@ -187,21 +188,22 @@ class _Review:
 
 def _cut_point(text: str, limit: int) -> int:
     """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence."""
-    ends = [m.end() for m in _SENTENCE_END.finditer(text, 0, limit)]
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
     return ends[-1] if ends else limit
 
 
 def _links(text: str) -> list[re.Match[str]]:
-    return [
-        match
-        for match in _URL.finditer(text)
-        if _SCHEME.match(match.group()) or _is_tld(_domain(match.group()).rsplit(".", 1)[-1])
-    ]
+    return [match for match in _URL.finditer(text) if _is_link(match.group())]
 
 
-def _is_tld(label: str) -> bool:
-    """Country codes (two letters) and the common generic top-level domains."""
-    return (len(label) == 2 and label.isalpha()) or label in _TLDS
+def _is_link(found: str) -> bool:
+    """A scheme makes a link; without one, a known top-level domain written in lower case
+    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It")."""
+    if _SCHEME.match(found) or found.lower().startswith("www."):
+        return True
+    host = re.split(r"[/?#:]", found, maxsplit=1)[0]
+    label = host.rsplit(".", 1)[-1]
+    return label in _TLDS  # case-sensitive on purpose
 
 
 def _domain(link: str) -> str:

@@ -55,8 +55,9 @@ class Prefilter:
 
 def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
     """better-profanity's list plus the bot's own lists and allow-list (both filters use it)."""
-    categories = {DEFAULT_KIND: better_profanity_words(), **settings.words}
-    return ProfanityFilter(categories, allow=settings.allow_words)
+    extra = dict(settings.words)
+    default = [*better_profanity_words(), *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
+    return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=settings.allow_words)
 
 
 class _Turn:

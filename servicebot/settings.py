@@ -7,6 +7,7 @@ defaults an operator gets by leaving a key out; the README's settings table list
 from __future__ import annotations
 
 import re
+import urllib.parse
 from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
@@ -53,6 +54,13 @@ def _known_store(url: str) -> str:
     scheme = url.partition("://")[0]
     if scheme not in STORE_SCHEMES or "://" not in url:
         raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
+    if scheme == "redis":
+        try:
+            urllib.parse.urlsplit(url).port  # noqa: B018 (a bad port raises here)
+        except ValueError as exc:
+            raise ValueError(
+                f"is not a Redis url such as redis://127.0.0.1:6379/0 ({exc})"
+            ) from exc
     return url
 
 
@@ -147,7 +155,7 @@ class StoreSettings(_Frozen):
     """Where conversations are kept, and for how long."""
 
     url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
-    retention_days: Annotated[int, Field(gt=0)] | None = 90
+    retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
 
 
 class ReplaySettings(_Frozen):

@@ -57,10 +57,14 @@ class Normalised:
         return self._starts[start], self._ends[end - 1]
 
 
-# Full-width ASCII and the ideographic space, folded one character for one (as NFKC does):
-# the common case in Chinese text, and one that keeps every offset where it was.
+# Full-width ASCII, the ideographic space and the other spaces NFKC makes plain, folded one
+# character for one (as NFKC does): the common cases, and ones that keep every offset.
 _WIDTH_FOLD = str.maketrans(
-    {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)} | {"\u3000": " "}
+    {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
+    | dict.fromkeys(
+        "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000",
+        " ",
+    )
 )
 
 

@@ -224,6 +224,11 @@ def _ipv6_suffix_end(text: str, match: re.Match[str], addr: str) -> int:
 
 
 def _is_ipv6(value: str) -> bool:
+    # Cheap shapes first: an address has "::" or eight groups (seven colons, or six and an
+    # IPv4 tail); ipaddress costs an exception per failure, and "1:2: 1:2: ..." has thousands.
+    colons = value.count(":")
+    if "::" not in value and colons != 7 and not (colons == 6 and "." in value):
+        return False
     try:
         ipaddress.IPv6Address(value)
     except ValueError:

@@ -75,7 +75,10 @@ class RedisStore:
     """A :class:`~servicebot.store.Store` on a Redis server."""
 
     def __init__(self, url: str, *, namespace: str, retention_days: int | None = None) -> None:
-        self.url = _without_password(url)
+        try:
+            self.url = _without_password(url)
+        except ValueError as exc:
+            raise StorageError(f"cannot use the store url: {exc}") from exc
         self._ns = namespace
         self._ttl = "" if retention_days is None else str(retention_days * 86_400)
         retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3)
@@ -94,7 +97,10 @@ class RedisStore:
         self._purge_one = self._redis.register_script(_PURGE)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
-        body = json.loads(turn.to_json())
+        try:
+            body = json.loads(turn.to_json())
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"this turn cannot be stored as JSON: {exc}") from exc
         del body["number"]
         args: list[str | float] = [
             turn.id,
@@ -126,7 +132,11 @@ class RedisStore:
         turns, _, key, _ = self._keys(conversation_id)
         turns_ttl = self._call(lambda: self._redis.ttl(turns))
         ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
-        self._call(lambda: self._redis.set(key, json.dumps(state), ex=ttl))
+        try:
+            text = json.dumps(state)
+        except (TypeError, ValueError) as exc:
+            raise StorageError(f"this state cannot be stored as JSON: {exc}") from exc
+        self._call(lambda: self._redis.set(key, text, ex=ttl))
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         since = as_utc(since)

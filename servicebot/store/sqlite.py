@@ -39,7 +39,7 @@ def _create_tables(db: sqlite3.Connection) -> None:
         " action TEXT NOT NULL, intent TEXT, score REAL, events TEXT NOT NULL, model TEXT,"
         " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
         " latency_ms REAL NOT NULL, at TEXT NOT NULL, number INTEGER NOT NULL,"
-        " id TEXT NOT NULL UNIQUE, PRIMARY KEY (conversation_id, number))"
+        " id TEXT NOT NULL, PRIMARY KEY (conversation_id, number), UNIQUE (conversation_id, id))"
     )
     db.execute("CREATE INDEX turns_at ON turns (at)")
     db.execute("CREATE INDEX conversations_updated ON conversations (updated_at)")
@@ -68,7 +68,10 @@ class SQLiteStore:
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         at = stamp(turn.at)
         with self._transaction("write") as db:
-            done = db.execute("SELECT number FROM turns WHERE id = ?", (turn.id,)).fetchone()
+            done = db.execute(
+                "SELECT number FROM turns WHERE conversation_id = ? AND id = ?",
+                (turn.conversation_id, turn.id),
+            ).fetchone()
             if done:  # the same turn again (a retry): store it once
                 return dataclasses.replace(turn, number=done[0])
             db.execute(
@@ -137,7 +140,7 @@ class SQLiteStore:
         try:
             rows: list[Any] = self._connection().execute(sql, args).fetchall()
             return rows
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, UnicodeError, OverflowError) as exc:
             raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
 
     @contextmanager
@@ -149,7 +152,7 @@ class SQLiteStore:
             db.execute("BEGIN IMMEDIATE")
             yield db
             db.execute("COMMIT")
-        except (sqlite3.Error, ValueError, TypeError) as exc:
+        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
             _rollback(db)
             raise StorageError(f"cannot {doing} the conversation store {self.path}: {exc}") from exc
         except BaseException:

@@ -180,3 +180,11 @@ def test_faq_files_in_subfolders_and_any_case_are_read_but_hidden_ones_are_not(
 def test_a_missing_folder_says_so(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="does not exist"):
         load_bot(tmp_path / "nope")
+
+
+def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "store:\n  url: redis://localhost:6379x/0\n")
+    with pytest.raises(ConfigError, match="is not a Redis url such as"):
+        load_bot(bot)

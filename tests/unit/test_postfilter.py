@@ -148,3 +148,19 @@ def test_the_example_bot_passes_its_own_answers_and_few_shot_replies() -> None:
 @given(st.text(st.characters(blacklist_categories=())))  # lone surrogates too
 def test_any_answer_is_reviewed_without_error(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict in ("pass", "fallback", "handoff")
+
+
+def test_a_cut_never_splits_a_price_and_a_blocked_cut_falls_back() -> None:
+    answer = "Gift wrap costs $4.99 at checkout. We ship daily. " + "x" * 30
+    cut = postfilter(max_chars=42).run(answer, SYSTEM, {})
+    assert cut.text == "Gift wrap costs $4.99 at checkout."
+    linked = "See https://evil.example.net/a/very/long/path/that/crosses/the/limit now."
+    assert postfilter(max_chars=20).run(linked, SYSTEM, {}).verdict == "fallback"
+
+
+@pytest.mark.parametrize(
+    "answer",
+    ["It ships today.It will arrive Friday.", "Built with Node.js.", "See readme.md for details."],
+)
+def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()

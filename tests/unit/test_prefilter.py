@@ -172,3 +172,8 @@ def test_repeated_findings_are_one_trace_event_with_a_count(prefilter: Prefilter
     result = prefilter.run("滚蛋 " * 1_000, Placeholders())
     assert [(e.detector, e.count) for e in result.events] == [("profanity", 1_000)]
     assert set(result.timings) == {"pii", "profanity", "injection"}
+
+
+def test_an_operator_profanity_category_adds_to_the_default_list() -> None:
+    prefilter = Prefilter(PrefilterSettings(words={"profanity": ("frak",)}))
+    assert prefilter.run("frak this shit", Placeholders()).text == "**** this ****"

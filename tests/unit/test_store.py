@@ -143,3 +143,9 @@ def test_redis_keys_expire_retention_days_after_the_last_write(redis_url: str) -
         assert 2 * 86_400 - 60 < ttl <= 2 * 86_400, suffix
     client.close()
     store.close()
+
+
+def test_a_turn_id_is_per_conversation(store: Store) -> None:
+    store.append_turn(turn("a", id="msg-1"))
+    store.append_turn(turn("b", id="msg-1"))  # another conversation's client reused the id
+    assert len(store.history("a")) == len(store.history("b")) == 1
