@@ -18,7 +18,7 @@ from pathlib import Path
 
 import yaml
 
-from servicebot import load_bot
+from servicebot import ConfigError, load_bot
 
 REPO = Path(__file__).resolve().parent.parent
 INTENTS, FILES = 10_000, 20
@@ -52,6 +52,14 @@ def write_faq(folder: Path) -> None:
         (folder / "faq" / f"part{f:02}.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
+def _problems(bot: Path) -> int:
+    try:
+        load_bot(bot)
+    except ConfigError as error:
+        return len(error.problems)
+    return 0
+
+
 def timed(function, repeat: int) -> list[float]:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeat):
@@ -72,6 +80,9 @@ def main() -> None:
         libyaml = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         c_parse = timed(lambda: [yaml.load(p.read_text(), libyaml) for p in files], 3)
         py_parse = timed(lambda: [yaml.load(p.read_text(), yaml.SafeLoader) for p in files], 1)
+        with (bot / "faq" / "part19.yaml").open("a", encoding="utf-8") as broken:
+            broken.write("  - name: late\n    answer Oops.\n")  # a mistake on the last line
+        late = timed(lambda: _problems(bot), repeat=3)
     print(
         f"generated FAQ: {len(spec.intents):,} intents, {spec.example_count:,} examples, "
         f"{FILES} files, {size / 1e6:.1f} MB"
@@ -83,6 +94,11 @@ def main() -> None:
     print(
         f"  for reference, PyYAML yaml.load alone: libyaml {statistics.median(c_parse):.3f} s, "
         f"pure-Python PyYAML {py_parse[0]:.3f} s"
+    )
+
+    print(
+        f"a YAML mistake on the last line of a 500-intent file, found and placed: median "
+        f"{statistics.median(late):.3f} s"
     )
 
     script = Path(sys.executable).parent / "servicebot"

@@ -7,16 +7,17 @@ regular UTF-8 file of reasonable size. Nothing here raises for a bad file.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import ClassVar
 
 from .errors import Problem
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Operator files larger than this are refused: a FAQ file is text a person edits."""
-
-_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # how both YAML and Jinja count lines
 
 
 @dataclass
@@ -26,9 +27,10 @@ class SourceFile:
     path: Path
     text: str
     lines: list[str] = field(init=False, repr=False)
+    LINE_BREAK: ClassVar[re.Pattern[str]] = re.compile(r"\r\n|\r|\n")  # as Jinja counts lines
 
     def __post_init__(self) -> None:
-        self.lines = _LINE_BREAK.split(self.text)
+        self.lines = self.LINE_BREAK.split(self.text)
 
     def problem(self, message: str, line: int | None = None, column: int | None = None) -> Problem:
         """A problem at 1-based ``line``/``column``, quoting the line itself."""
@@ -37,9 +39,17 @@ class SourceFile:
 
     def problem_at_offset(self, message: str, offset: int) -> Problem:
         """A problem at a character offset into the text."""
-        line_start = max(self.text.rfind("\n", 0, offset), self.text.rfind("\r", 0, offset)) + 1
-        line = len(_LINE_BREAK.findall(self.text, 0, line_start)) + 1
-        return self.problem(message, line, offset - line_start + 1)
+        line, column = self.position(offset)
+        return self.problem(message, line + 1, column + 1)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """The 0-based line and column of a character offset, as an editor counts lines."""
+        line = bisect.bisect_right(self._line_starts, offset) - 1
+        return line, offset - self._line_starts[line]
+
+    @cached_property
+    def _line_starts(self) -> list[int]:
+        return [0, *(match.end() for match in self.LINE_BREAK.finditer(self.text))]
 
 
 def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:

@@ -57,7 +57,10 @@ def validate(document: YamlFile, model: type[Model], problems: list[Problem]) ->
         found = []
         for error in _root_causes(exc.errors(), model):
             message, at_key = _describe(error, model)
-            node = document.node_at(error["loc"], key=at_key)
+            loc = error["loc"]
+            if loc and loc[-1] == "[key]":  # a key that YAML read as true/false or a number
+                loc, at_key = loc[:-1], True
+            node = document.node_at(loc, key=at_key)
             found.append(document.problem_at(node, message) if node else document.problem(message))
         problems += sorted(found, key=lambda problem: (problem.line or 0, problem.column or 0))
         return None
@@ -93,6 +96,8 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     """An operator-facing message for one pydantic error, and whether it is about the key."""
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     name, field = _field_name(loc), _last_field(loc)
+    if (loc and loc[-1] == "[key]") or kind == "invalid_key":
+        return "this key reads as true/false or a number, not text: put it in quotes", True
     if not loc and kind in _EXPECTED:
         start = (
             " (a FAQ file starts with 'intents:' and the list under it)"

@@ -14,6 +14,7 @@ file with a mistake to locate, or for the rare file that uses anchors and aliase
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -39,6 +40,7 @@ _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
 _SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
 _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
+_JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
 
@@ -60,7 +62,7 @@ class YamlFile(SourceFile):
 
     def problem_at(self, node: yaml.Node, message: str) -> Problem:
         """A problem at a YAML node's start."""
-        return self.problem(message, node.start_mark.line + 1, node.start_mark.column + 1)
+        return self.problem_at_offset(message, node.start_mark.index)
 
     def node_at(self, loc: Sequence[str | int], *, key: bool = False) -> yaml.Node | None:
         """The node at ``loc`` (a pydantic error location); its key node if ``key``.
@@ -157,10 +159,11 @@ class _EventBuilder:
 
     def _check_collection(self, event: yaml.Event) -> None:
         if self._depth >= MAX_DEPTH:
-            raise _Refused(self._at(event.start_mark, f"nested more than {MAX_DEPTH} levels deep"))
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            raise _Refused(self._at(_index(event.start_mark), message))
         tag = getattr(event, "tag", None)
         if tag not in _COLLECTION_TAGS:
-            self._problems.append(self._at(event.start_mark, _unsafe_tag(tag)))
+            self._problems.append(self._at(_index(event.start_mark), _unsafe_tag(tag)))
 
     def _sequence(self) -> list[Any]:
         items = []
@@ -194,46 +197,46 @@ class _EventBuilder:
             return value
         problem, result = _construct_scalar(tag, value)
         if problem:
-            self._problems.append(self._at(event.start_mark, problem))
+            self._problems.append(self._at(_index(event.start_mark), problem))
         return result
 
     def _check_plain(self, event: yaml.ScalarEvent) -> None:
-        """Plain text that YAML silently reads differently from how it looks."""
+        """Plain text that YAML silently reads differently from how it looks.
+
+        Works on character offsets (libyaml counts lines differently from editors, and this
+        runs for every value, so it must stay cheap).
+        """
         start, end = event.start_mark, event.end_mark
         if start is None or end is None:
             return
+        text = self._document.text
         if end.line != start.line:  # "- a\n   - b": a list item indented too far is joined on
-            for number in range(start.line + 1, min(end.line, len(self._document.lines) - 1) + 1):
-                text = self._document.lines[number]
-                if text.lstrip().startswith("- "):
-                    message = (
-                        "this list item is indented further than the one above, so YAML joined "
-                        "it onto that item's text: line the '- ' up with the others"
-                    )
-                    column = text.index("-") + 1
-                    self._problems.append(self._document.problem(message, number + 1, column))
-                    return
+            joined = _JOINED_ITEM.search(text, start.index, end.index)
+            if joined:
+                message = (
+                    "this list item is indented further than the one above, so YAML joined "
+                    "it onto that item's text: line the '- ' up with the others"
+                )
+                self._problems.append(self._at(joined.end() - 2, message))
         elif self._flow and "，" in event.value:
-            column = self._document.lines[start.line].find("，", start.column) + 1
             message = (
                 "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
             )
-            self._problems.append(self._document.problem(message, start.line + 1, column))
-        elif end.line < len(self._document.lines):
-            self._check_comment(end)
-
-    def _check_comment(self, end: Any) -> None:
-        """``- order #100482`` silently loses ``#100482``: YAML reads it as a comment."""
-        comment = COMMENT_AFTER_VALUE.match(self._document.lines[end.line], end.column)
-        if comment:
+            self._problems.append(self._at(text.index("，", start.index), message))
+        elif comment := COMMENT_AFTER_VALUE.match(text, end.index):
             message = (
                 "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
-            self._problems.append(self._at(end, message, offset=len(comment.group()) - 2))
+            self._problems.append(self._at(comment.end() - 2, message))
 
-    def _at(self, mark: Any, message: str, offset: int = 0) -> Problem:
-        return self._document.problem(message, mark.line + 1, mark.column + 1 + offset)
+    def _at(self, index: int, message: str) -> Problem:
+        return self._document.problem_at_offset(message, index)
+
+
+def _index(mark: Any) -> int:
+    """A mark's character offset (libyaml always gives one; the stubs allow None)."""
+    return int(mark.index) if mark is not None else 0
 
 
 def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
@@ -259,7 +262,7 @@ def _duplicate_key(document: YamlFile, key: Any, mark: Any, in_list: bool = Fals
     message = f"duplicate key '{key}': the later value would silently win"
     if key == "name" and in_list:
         message += " (is a '- ' missing before the next intent?)"
-    return document.problem(message, mark.line + 1, mark.column + 1)
+    return document.problem_at_offset(message, mark.index)
 
 
 # --- the node tree: files with anchors and aliases, and locating mistakes ---------------------
@@ -331,10 +334,21 @@ class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
         return mapping
 
 
+def _is_key(written: str, part: str | int) -> bool:
+    """Whether a key as written in YAML is ``part`` ("no" is the key False, which pydantic's
+    error locations show as 0)."""
+    if written == str(part):
+        return True
+    return isinstance(part, int) and part in (0, 1) and written.lower() in _BOOLEANS[bool(part)]
+
+
+_BOOLEANS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n")}
+
+
 def _child(node: yaml.Node | None, part: str | int, *, key: bool) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == str(part):
+            if isinstance(key_node, yaml.ScalarNode) and _is_key(key_node.value, part):
                 return key_node if key else value_node
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         item: yaml.Node = node.value[part]

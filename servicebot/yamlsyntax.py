@@ -42,7 +42,7 @@ _HINTS = {
 def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     """The problem for a YAML syntax error, at the line an operator has to fix."""
     mark = exc.problem_mark or exc.context_mark
-    error_line = mark.line if mark is not None else len(document.lines)
+    error_line = document.position(mark.index)[0] if mark is not None else len(document.lines)
     if (cause := _likely_cause(document, error_line)) is not None:
         return cause
     problem, context = exc.problem or str(exc), exc.context or ""
@@ -54,10 +54,11 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
         mark = exc.context_mark  # where the unclosed quote, key or bracket begins
     if mark is None:
         return document.problem(f"YAML syntax error: {problem}")
-    line = document.lines[mark.line] if mark.line < len(document.lines) else ""
-    above = next((text for text in reversed(document.lines[: mark.line]) if text.strip()), "")
-    message = _message_for(problem, context, line[mark.column : mark.column + 1], line, above)
-    return document.problem(message, mark.line + 1, mark.column + 1)
+    number, column = document.position(mark.index)
+    line = document.lines[number] if number < len(document.lines) else ""
+    above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
+    message = _message_for(problem, context, line[column : column + 1], line, above)
+    return document.problem_at_offset(message, mark.index)
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
@@ -81,21 +82,43 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
 
 
 def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
-    """A full-width colon or an unclosed quote above a syntax error is usually its cause."""
-    for number, line in enumerate(document.lines[: error_line + 1], start=1):
+    """A full-width colon or an unclosed quote above a syntax error is usually its cause.
+
+    Lines inside block text (after ``>-`` or ``|``) are text, not keys, and a quote that
+    closes on a later line before the error is a legal multi-line string: neither is blamed.
+    One pass over the lines, so a large file with a late mistake stays quick.
+    """
+    lines = document.lines[: error_line + 1]
+    block_indent: int | None = None  # the indentation of the key that opened block text
+    for number, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if block_indent is not None and (not line.strip() or indent > block_indent):
+            continue  # block text
+        block_indent = indent if line.rstrip().endswith(_BLOCK_OPENERS) else None
         if match := _FULL_WIDTH_KEY.match(line):
             message = "full-width colon '：' after a key: YAML needs a plain ':'"
-            return document.problem(message, number, match.start(1) + 1)
-        if (quote := _OPENING_QUOTE.match(line)) and not _closes(line, quote.end(), quote.group(1)):
+            return document.problem(message, number + 1, match.start(1) + 1)
+        quote = _OPENING_QUOTE.match(line)
+        if quote and not _closes_later(lines, number, quote):
             message = "a quoted text that starts here is not closed on this line"
             if "”" in line or "’" in line:
                 message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
-            return document.problem(message, number, quote.start(1) + 1)
+            return document.problem(message, number + 1, quote.start(1) + 1)
     return None
 
 
-def _closes(line: str, start: int, quote: str) -> bool:
-    rest = line[start:]
+_BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
+
+
+def _closes_later(lines: list[str], number: int, quote: re.Match[str]) -> bool:
+    """Whether the quote opened on ``lines[number]`` closes there or on a later line."""
+    mark = quote.group(1)
+    if _closes(lines[number][quote.end() :], mark):
+        return True  # the usual case, decided without joining lines
+    return _closes("\n".join(lines[number:])[quote.end() :], mark)
+
+
+def _closes(rest: str, quote: str) -> bool:
     if quote == "'":
         return "'" in rest.replace("''", "")
     return re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None

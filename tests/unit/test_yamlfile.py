@@ -127,3 +127,9 @@ def test_a_control_character_is_located(tmp_path: Path) -> None:
     _, problems = _read(tmp_path, "a: 1\nb: x\x00y\n")
     assert (problems[0].line, problems[0].column) == (2, 5)
     assert problems[0].message == "control character U+0000 is not allowed in YAML; remove it"
+
+
+def test_lines_are_counted_as_an_editor_counts_them(tmp_path: Path) -> None:
+    # libyaml also breaks lines at U+2028 and U+0085; editors (and operators) do not.
+    _, problems = _read(tmp_path, 'a: "one\u2028two"\nb: 1\nb: 2\n')
+    assert (problems[0].line, problems[0].source_line) == (3, "b: 2")
