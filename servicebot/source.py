@@ -12,9 +12,10 @@ import re
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import ClassVar
 
 from .errors import Problem
+
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")  # lines as editors and Jinja count them
 
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Operator files larger than this are refused: a FAQ file is text a person edits."""
@@ -27,10 +28,9 @@ class SourceFile:
     path: Path
     text: str
     lines: list[str] = field(init=False, repr=False)
-    LINE_BREAK: ClassVar[re.Pattern[str]] = re.compile(r"\r\n|\r|\n")  # as Jinja counts lines
 
     def __post_init__(self) -> None:
-        self.lines = self.LINE_BREAK.split(self.text)
+        self.lines = _LINE_BREAK.split(self.text)
 
     def problem(self, message: str, line: int | None = None, column: int | None = None) -> Problem:
         """A problem at 1-based ``line``/``column``, quoting the line itself."""
@@ -49,7 +49,7 @@ class SourceFile:
 
     @cached_property
     def _line_starts(self) -> list[int]:
-        return [0, *(match.end() for match in self.LINE_BREAK.finditer(self.text))]
+        return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
 
 
 def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
