@@ -4,6 +4,7 @@
      +-- ConfigError                an operator's bot files are wrong; lists every Problem
      |                              (file, line, column, the line itself)
      +-- StorageError               the conversation store failed (a file, a Redis server)
+     +-- BudgetError                the prompt cannot fit / encoding files damaged
 
 Only ``cli.py`` turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
@@ -100,3 +101,7 @@ class ConfigError(ServicebotError):
 
 class StorageError(ServicebotError):
     """The conversation store could not read or write; the message says which and why."""
+
+
+class BudgetError(ServicebotError):
+    """The prompt cannot fit the token budget, or a packaged encoding file is damaged."""

@@ -147,8 +147,8 @@ class RoutingSettings(_Frozen):
 
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
     min_score: Fraction = 0.2
-    direct_threshold: Fraction = 0.8
-    handoff_threshold: Fraction = 0.6
+    direct_threshold: Fraction = 0.6
+    handoff_threshold: Fraction = 0.5
 
 
 class StoreSettings(_Frozen):
