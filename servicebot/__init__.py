@@ -1,23 +1,38 @@
 """servicebot: customer-service bots on any OpenAI-compatible chat model.
 
 Operators keep the bot's knowledge in YAML and its voice in Jinja templates; engineers load
-the folder with :func:`load_bot`.
+the folder with :func:`load_bot` and build a :class:`Bot` from it.
 """
 
 from .config import BotSpec, load_bot
-from .errors import ConfigError, Problem, ServicebotError, StorageError
+from .errors import (
+    BudgetError,
+    ConfigError,
+    Problem,
+    ServicebotError,
+    StorageError,
+    TemplateError,
+)
+from .pipeline import Bot, Prepared
+from .prompt import Exchange, Message
 from .settings import FewShot, Intent, Settings
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "Bot",
     "BotSpec",
+    "BudgetError",
     "ConfigError",
+    "Exchange",
     "FewShot",
     "Intent",
+    "Message",
+    "Prepared",
     "Problem",
     "ServicebotError",
     "Settings",
     "StorageError",
+    "TemplateError",
     "load_bot",
 ]

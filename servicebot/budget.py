@@ -16,7 +16,7 @@ import functools
 import gzip
 import hashlib
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -24,6 +24,8 @@ from typing import Literal
 import tiktoken
 
 from .errors import BudgetError
+from .prompt import Exchange, Message
+from .settings import BudgetSettings
 
 # --- counting -----------------------------------------------------------------------------
 
@@ -239,3 +241,158 @@ def counter_for(model: str | None, configured: EncodingName | None) -> TokenCoun
 
 
 # --- end of counting ----------------------------------------------------------------------
+# --- fitting ------------------------------------------------------------------------------
+
+PartKind = Literal["system", "faq", "few_shot", "history", "message"]
+
+
+@dataclass(frozen=True)
+class Part:
+    """One piece of the prompt, what it costs in tokens, and whether it made it in."""
+
+    kind: PartKind
+    label: str  # "system", an intent's name, "turn 3", ...
+    tokens: int
+    kept: bool = True
+
+
+@dataclass(frozen=True)
+class Fitted:
+    """The messages to send, and the account of how they were fitted."""
+
+    messages: tuple[Message, ...]
+    parts: tuple[Part, ...]
+    budget: int
+    used: int  # every message with its overhead, plus the reply priming
+    truncated: bool = False  # the customer's message was cut to fit
+
+    @property
+    def left(self) -> int:
+        return self.budget - self.used
+
+    @property
+    def dropped(self) -> tuple[Part, ...]:
+        return tuple(part for part in self.parts if not part.kept)
+
+
+def budget_limit(settings: BudgetSettings) -> int:
+    """Prompt tokens allowed: the context window minus the reply's share, capped."""
+    return min(settings.context_window - settings.reply_reserve, settings.max_prompt_tokens)
+
+
+def fit_prompt(
+    counter: TokenCounter,
+    settings: BudgetSettings,
+    system: Callable[[int], str],
+    faq: Sequence[str],
+    few_shot: Sequence[tuple[str, Exchange]],
+    history: Sequence[Exchange],
+    message: str,
+) -> Fitted:
+    """Fit one turn's prompt into the budget.
+
+    ``system(n)`` renders the system message with the first ``n`` FAQ entries (named in
+    ``faq``, most relevant first). The system message without FAQ entries and the
+    customer's message always go in; a message too long for what is left is truncated.
+    The rest is added by priority, the reverse of ``settings.drop_order``: FAQ entries by
+    relevance, few-shot pairs in order, history newest first. Each kind stops at its
+    first item that does not fit, and an exchange goes in whole or not at all.
+    """
+    limit = budget_limit(settings)
+    system = functools.cache(system)  # each size is rendered once
+    base = counter.count_message("system", system(0)) + REPLY_PRIMING
+    if base + counter.count_message("user", "") > limit:
+        raise BudgetError(
+            f"the system message alone takes {base} tokens, over the prompt budget of {limit}: "
+            "shorten templates/system.j2 or raise budget.max_prompt_tokens"
+        )
+    fitting = _Fitting(counter, limit - base)
+    message, truncated = fitting.take_message(message)
+    chosen = {
+        kind: fitting.take(kind, system, faq, few_shot, history) for kind in _priority(settings)
+    }
+    kept_faq, kept_pairs, kept_turns = chosen["faq"], chosen["few_shot"], chosen["history"]
+    messages = (
+        Message("system", system(kept_faq)),
+        *(m for _, pair in few_shot[:kept_pairs] for m in pair.messages()),
+        *(m for pair in history[len(history) - kept_turns :] for m in pair.messages()),
+        Message("user", message),
+    )
+    used = counter.count_messages((m.role, m.content) for m in messages)
+    parts = (Part("system", "system", base - REPLY_PRIMING), *fitting.parts, fitting.message_part)
+    return Fitted(messages, _in_prompt_order(parts), limit, used, truncated)
+
+
+def _priority(settings: BudgetSettings) -> list[PartKind]:
+    """Kinds to fill, first to last: any the drop order leaves out, then the reverse of it."""
+    listed: list[PartKind] = list(reversed(settings.drop_order))
+    return [kind for kind in ("faq", "history", "few_shot") if kind not in listed] + listed
+
+
+class _Fitting:
+    """The room left while a prompt is being filled, and the parts considered so far."""
+
+    def __init__(self, counter: TokenCounter, room: int) -> None:
+        self.counter, self.room = counter, room
+        self.parts: list[Part] = []
+        self.message_part = Part("message", "message", 0)
+
+    def take_message(self, text: str) -> tuple[str, bool]:
+        """The customer's message, truncated if it is longer than all the room there is."""
+        tokens = self.counter.count_message("user", text)
+        cut = text
+        if tokens > self.room:
+            cut = self.counter.truncate(text, self.room - self.counter.count_message("user", ""))
+            tokens = self.counter.count_message("user", cut)
+        self.room -= tokens
+        self.message_part = Part("message", "message", tokens)
+        return cut, cut != text
+
+    def take(
+        self,
+        kind: PartKind,
+        system: Callable[[int], str],
+        faq: Sequence[str],
+        few_shot: Sequence[tuple[str, Exchange]],
+        history: Sequence[Exchange],
+    ) -> int:
+        """Add items of ``kind`` while they fit; return how many went in."""
+        if kind == "faq":
+            return self._take_each(kind, list(faq), self._faq_costs(system, len(faq)))
+        if kind == "few_shot":
+            costs = (self._exchange(pair) for _, pair in few_shot)
+            return self._take_each(kind, [label for label, _ in few_shot], costs)
+        labels = [f"turn {n}" for n in range(len(history), 0, -1)]
+        return self._take_each(kind, labels, (self._exchange(p) for p in reversed(history)))
+
+    def _take_each(self, kind: PartKind, labels: list[str], costs: Iterable[int]) -> int:
+        """Keep items in order until one does not fit; list them all as parts."""
+        taken, full = 0, False
+        for label, cost in zip(labels, costs, strict=True):
+            full = full or cost > self.room
+            self.parts.append(Part(kind, label, cost, kept=not full))
+            if not full:
+                self.room -= cost
+                taken += 1
+        return taken
+
+    def _faq_costs(self, system: Callable[[int], str], count: int) -> Iterator[int]:
+        """Each FAQ entry's tokens: how much the system message grows when it is added."""
+        previous = self.counter.count_message("system", system(0))
+        for n in range(1, count + 1):
+            tokens = self.counter.count_message("system", system(n))
+            yield tokens - previous
+            previous = tokens
+
+    def _exchange(self, pair: Exchange) -> int:
+        user = self.counter.count_message("user", pair.user)
+        return user + self.counter.count_message("assistant", pair.assistant)
+
+
+def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:
+    """Parts in the order the prompt has them (history was considered newest first)."""
+    rank = {"system": 0, "faq": 1, "few_shot": 2, "history": 3, "message": 4}
+    ordered = sorted(parts, key=lambda part: rank[part.kind])
+    history = [part for part in ordered if part.kind == "history"]
+    before = [part for part in ordered if rank[part.kind] < rank["history"]]
+    return (*before, *reversed(history), *ordered[len(before) + len(history) :])

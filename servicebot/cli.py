@@ -5,22 +5,35 @@ This is the one place that turns :class:`~servicebot.errors.ServicebotError` int
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import timedelta
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from . import __version__
 from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
 from .errors import ConfigError, ServicebotError
+from .settings import Intent, RoutingSettings
 from .store import Store, now, open_bot_store
 from .usage import usage_by
 
+if TYPE_CHECKING:  # imported where used: `check` and the others start without numpy or rich
+    from rich.console import Console
+    from rich.table import Table
+
+    from .budget import Fitted
+    from .evaluation import EvalReport, Labelled
+    from .pipeline import Bot, Prepared
+
 _BOT_PATH = click.Path(file_okay=False, path_type=Path)
+_FILE_PATH = click.Path(dir_okay=False, path_type=Path)
+_PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,8 +46,11 @@ def main() -> None:
 @click.argument("path", type=_BOT_PATH, default=".")
 def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
+    from .pipeline import validate_bot
+
     try:
         spec = load_bot(path)
+        validate_bot(spec)
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)
@@ -137,6 +153,161 @@ def init(directory: Path) -> None:
     click.echo(f"  servicebot check {directory}")
 
 
+@main.command("eval")
+@click.argument("file", type=_FILE_PATH)
+@click.option("--bot", "bot_path", type=_BOT_PATH, help="The bot folder to evaluate (default: .).")
+@click.option("--train", type=_FILE_PATH, help="Build the intents from this labelled file instead.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    help="Below this score a message is out of scope (default: the bot's, or 0.2 with --train).",
+)
+@click.option(
+    "-k",
+    "--top-k",
+    "k",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Recall@k: the right intent is among the first k.",
+)
+@click.option(
+    "--errors",
+    type=click.IntRange(0),
+    default=0,
+    metavar="N",
+    help="List up to N misrouted messages, most confident first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate_routing(
+    file: Path,
+    bot_path: Path | None,
+    train: Path | None,
+    min_score: float | None,
+    k: int,
+    errors: int,
+    as_json: bool,
+) -> None:
+    """Measure routing on FILE, a labelled CSV or JSON Lines file (text, intent).
+
+    An empty intent or out_of_scope marks a message no intent should claim.
+    """
+    from .evaluation import read_labelled
+
+    if bot_path is not None and train is not None:
+        raise click.UsageError("give one of --bot and --train, not both")
+    try:
+        rows = read_labelled(file)
+        intents, settings, languages = _eval_target(bot_path, train)
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if min_score is not None:
+        settings = settings.model_copy(update={"min_score": min_score})
+    report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=errors)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+
+
+def _eval_target(
+    bot_path: Path | None, train: Path | None
+) -> tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]]:
+    """The intents, routing settings and languages to evaluate: a bot's, or built from --train."""
+    from .evaluation import read_intents
+
+    if train is not None:
+        return read_intents(train), RoutingSettings(), ("en",)
+    spec = _load(bot_path or Path("."))
+    return spec.intents, spec.settings.routing, spec.settings.languages
+
+
+def _evaluate_with_progress(
+    rows: list[Labelled],
+    intents: tuple[Intent, ...],
+    settings: RoutingSettings,
+    languages: tuple[str, ...],
+    *,
+    k: int,
+    errors: int,
+) -> EvalReport:
+    """evaluate(), with a progress bar on stderr when there are many rows."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from .evaluation import evaluate
+
+    if len(rows) <= _PROGRESS_FROM:
+        return evaluate(rows, intents, settings, languages, k=k, errors=errors)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("routing", total=len(rows))
+        advance: Callable[[], None] = lambda: progress.advance(task)  # noqa: E731
+        return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
+
+
+def _print_report(report: EvalReport) -> None:
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    console.print(_summary(report))
+    if report.confused:
+        _print_confused(console, report)
+    if report.misroutes:
+        _print_misroutes(console, report)
+    if report.unknown_intents:
+        shown = ", ".join(report.unknown_intents[:10])
+        more = len(report.unknown_intents) - 10
+        console.print(
+            f"labels that name no intent (counted wrong): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+
+
+def _summary(report: EvalReport) -> Table:
+    from rich.table import Table
+
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_row("rows", f"{report.rows:,}")
+    table.add_row("intents", f"{report.intents:,} ({report.examples:,} examples)")
+    table.add_row(
+        "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,})"
+    )
+    table.add_row(f"recall@{report.k}", f"{report.recall_at_k:.4f}")
+    if report.out_of_scope_rows:
+        table.add_row(
+            "out of scope",
+            f"precision {_figure(report.out_of_scope_precision)}, "
+            f"recall {_figure(report.out_of_scope_recall)} "
+            f"({report.out_of_scope_rows:,} rows)",
+        )
+    table.add_row(
+        "routing time",
+        f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message",
+    )
+    table.add_row("index build", f"{report.build_seconds:.3f} s")
+    return table
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _print_confused(console: Console, report: EvalReport) -> None:
+    console.print("most confused, expected -> routed to:")
+    width = len(f"{report.confused[0][2]:,}")
+    for expected, got, count in report.confused:
+        console.print(f"  {count:>{width},}  {expected} -> {got}", overflow="fold")
+
+
+def _print_misroutes(console: Console, report: EvalReport) -> None:
+    """Each misrouted message on its own line, under where it is and what went wrong."""
+    console.print("misrouted, most confident first:")
+    for miss in report.misroutes:
+        console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
+        console.print(f"    {miss.text}", overflow="fold")
+
+
 def _example_bot() -> Path:
     """The example bot: packaged inside the wheel, or the repository root in a checkout."""
     packaged = Path(str(resources.files("servicebot"))) / "example"
@@ -166,3 +337,97 @@ def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> 
             store.close()
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("message")
+@click.option(
+    "--history",
+    "history_file",
+    type=_FILE_PATH,
+    help="Earlier turns: a YAML or JSON list of user/assistant pairs.",
+)
+@click.option(
+    "--customer",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Customer metadata for the templates (repeatable).",
+)
+@click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
+def render(
+    message: str, history_file: Path | None, customer: tuple[str, ...], bot_path: Path
+) -> None:
+    """Print the exact messages MESSAGE would send to the model, and their token budget."""
+    from rich.console import Console
+
+    from .pipeline import Bot
+    from .prompt import read_history
+
+    try:
+        bot = Bot(load_bot(bot_path))
+        history = read_history(history_file) if history_file else []
+        prepared = bot.prepare(message, history, _key_values(customer))
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from None
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(_route_line(prepared), markup=False)
+    for event in prepared.filtered.events:
+        placeholder = f" -> {event.placeholder}" if event.placeholder else ""
+        console.print(
+            f"pre-filter: {event.detector} {event.kind} {event.action}{placeholder}", markup=False
+        )
+    if prepared.fitted is None:
+        console.print(f"\nreply, without a model call:\n{prepared.reply}", markup=False)
+        return
+    for sent in prepared.fitted.messages:
+        console.rule(sent.role, align="left")
+        console.print(sent.content, markup=False)
+    console.rule()
+    console.print(_budget_table(prepared.fitted))
+    console.print(_budget_summary(bot, prepared.fitted), markup=False)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--customer")
+        found[key] = value
+    return found
+
+
+def _route_line(prepared: Prepared) -> str:
+    routing = prepared.routing
+    if routing is None:
+        return "route: blocked by the pre-filter"
+    intents = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.matches) or "none"
+    follow_up = " (read with the previous message)" if routing.follow_up else ""
+    return f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}"
+
+
+def _budget_table(fitted: Fitted) -> Table:
+    from rich.table import Table
+
+    table = Table("part", "item", "tokens", "sent", box=None)
+    for part in fitted.parts:
+        table.add_row(part.kind, part.label, str(part.tokens), "yes" if part.kept else "DROPPED")
+    return table
+
+
+def _budget_summary(bot: Bot, fitted: Fitted) -> str:
+    from .budget import REPLY_PRIMING
+
+    budget = bot.spec.settings.budget
+    lines = [
+        f"budget: {fitted.budget} tokens = min(context_window {budget.context_window} - "
+        f"reply_reserve {budget.reply_reserve}, max_prompt_tokens {budget.max_prompt_tokens})",
+        f"used: {fitted.used} (with {REPLY_PRIMING} that prime the reply), left: {fitted.left}, "
+        f"encoding: {bot.counter.name}",
+    ]
+    if fitted.dropped:
+        dropped = ", ".join(f"{part.kind} {part.label}" for part in fitted.dropped)
+        lines.append(f"dropped to fit ({' > '.join(budget.drop_order)} go first): {dropped}")
+    if fitted.truncated:
+        lines.append("the customer's message was truncated to fit")
+    return "\n".join(lines)

@@ -2,9 +2,10 @@
 
     ServicebotError                 base: catch this to catch everything deliberate
      +-- ConfigError                an operator's bot files are wrong; lists every Problem
-     |                              (file, line, column, the line itself)
+     |   |                          (file, line, column, the line itself)
+     |   +-- TemplateError          a template failed while rendering a turn (file and line)
      +-- StorageError               the conversation store failed (a file, a Redis server)
-     +-- BudgetError                the prompt cannot fit / encoding files damaged
+     +-- BudgetError                the prompt cannot fit, or the encoding files are damaged
 
 Only ``cli.py`` turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
@@ -105,3 +106,10 @@ class StorageError(ServicebotError):
 
 class BudgetError(ServicebotError):
     """The prompt cannot fit the token budget, or a packaged encoding file is damaged."""
+
+
+class TemplateError(ConfigError):
+    """An operator template failed at render time, in a way loading could not foresee."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__([problem])

@@ -29,6 +29,7 @@ from .filters.profanity import DEFAULT_KIND, ProfanityFilter, better_profanity_w
 from .settings import PrefilterSettings
 
 PROFANITY_MASK = "****"
+FLAGS = ("injection", "pii", "profanity")  # detectors whose action may be "flag"
 
 
 class Prefilter:

@@ -13,8 +13,9 @@ The index is lexical, built from each intent's example phrasings in well under a
 * **Score.** A message scores an intent by the mean of two cosine similarities: to the
   intent's nearest example, and to the centroid of all its examples. The nearest example
   rewards a close paraphrase; the centroid rewards words the intent's phrasings share.
-  Both lie between 0 and 1 and do not depend on the other intents or messages, so a
-  threshold in ``servicebot.yaml`` means the same thing for every message. A message equal
+  Both lie between 0 and 1 and do not depend on other messages, so a threshold in
+  ``servicebot.yaml`` means the same thing for every message (feature weights depend on
+  the bot's intents, so scores move a little when intents are added). A message equal
   to one of an intent's examples scores about 0.75 to 0.9.
 
 Hand-written rather than taken from a BM25 library: those rank documents, and routing
@@ -26,7 +27,6 @@ from __future__ import annotations
 
 import math
 import re
-import unicodedata
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -37,6 +37,7 @@ from typing import Literal
 import numpy as np
 import numpy.typing as npt
 
+from .filters.normalise import normalise
 from .settings import Intent, RoutingSettings
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
@@ -50,6 +51,7 @@ _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._exampl
 _COMMON_SHARE, _COMMON_MINIMUM = 0.05, 50
 _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer in its centroid
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
+_LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
@@ -81,12 +83,12 @@ def features(text: str) -> list[str]:
     """The index features of a text: stemmed words, word bigrams, character n-grams, CJK."""
     found: list[str] = []
     previous = ""
-    for token in _TOKEN.findall(unicodedata.normalize("NFKC", text).casefold()):
+    for token in _TOKEN.findall(normalise(text).text.casefold()):
         if _CJK_RUN.match(token):
             found += _cjk_features(token)
             previous = ""
             continue
-        stem, word_features = _word_features(token)
+        stem, word_features = _word_features(token[:_LONGEST_WORD])
         if previous:
             found.append(f"b{previous} {stem}")
         found += word_features
@@ -129,6 +131,8 @@ class IntentIndex:
         self._example_count = sum(len(intent.examples) for intent in intents)
         self._first_example = np.cumsum([0] + [len(i.examples) for i in intents[:-1]])
         cells = self._count_features(intents)
+        if not self._vocabulary:
+            raise ValueError("no intent has a word or a Chinese character to index")
         example = cells.rows < self._example_count  # the rest are the intents' about rows
         used_by = _distinct_per_feature(
             cells.intents[example], cells.features[example], len(self._vocabulary)

@@ -12,7 +12,14 @@ from collections.abc import Mapping
 from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    model_validator,
+)
 
 ANY_LANGUAGE = "*"
 """The key under which a plain-text ``answer`` is kept: it serves every language."""
@@ -48,6 +55,13 @@ def _phone(text: str) -> str:
     if len(re.sub(r"\D", "", text)) < 6 or re.search(r"[^\d\s+()./-]", text):
         raise ValueError("is not a phone number such as +1 800-555-0199")
     return text
+
+
+def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
+    repeated = sorted({item for item in items if items.count(item) > 1})
+    if repeated:
+        raise ValueError(f"lists {', '.join(repeated)} more than once")
+    return items
 
 
 def _known_store(url: str) -> str:
@@ -139,7 +153,18 @@ class BudgetSettings(_Frozen):
     reply_reserve: Annotated[int, Field(ge=0)] = 1_000
     max_prompt_tokens: Annotated[int, Field(gt=0)] = 8_000
     encoding: Literal["o200k_base", "cl100k_base"] | None = None
-    drop_order: tuple[Literal["few_shot", "history", "faq"], ...] = ("few_shot", "history", "faq")
+    drop_order: Annotated[
+        tuple[Literal["few_shot", "history", "faq"], ...], AfterValidator(_no_repeats)
+    ] = ("few_shot", "history", "faq")
+
+    @model_validator(mode="after")
+    def _room_for_a_prompt(self) -> BudgetSettings:
+        if self.reply_reserve >= self.context_window:
+            raise ValueError(
+                f"reply_reserve ({self.reply_reserve}) leaves no room for a prompt in "
+                f"context_window ({self.context_window})"
+            )
+        return self
 
 
 class RoutingSettings(_Frozen):

@@ -11,6 +11,7 @@ customer's conversation.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
@@ -45,10 +46,22 @@ TEMPLATE_ATTRIBUTES = {
 }
 
 
-def create_environment(folder: Path) -> SandboxedEnvironment:
-    """The one Jinja environment templates render in: sandboxed, strict, reproducible."""
+def create_environment(
+    folder: Path, sources: Mapping[str, str] | None = None
+) -> SandboxedEnvironment:
+    """The one Jinja environment templates render in: sandboxed, strict, reproducible.
+
+    With ``sources`` (file name -> text, as checked at load time) templates and includes
+    come from there, under their file names, so that an edit on disk after loading cannot
+    bypass the checks, and tracebacks name the template file.
+    """
+    loader: jinja2.BaseLoader = jinja2.FileSystemLoader(folder)
+    if sources is not None:
+        loader = jinja2.FunctionLoader(
+            lambda name: (sources[name], name, lambda: True) if name in sources else None
+        )
     return SandboxedEnvironment(
-        loader=jinja2.FileSystemLoader(folder),
+        loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
@@ -99,7 +112,10 @@ def _tree_problems(
     def at(node: nodes.Node, message: str) -> Problem:
         return source.problem(message, node.lineno)
 
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals)
+    assigned = {  # a {% set %} inside {% if %} is still the template's own variable
+        node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")
+    }
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned
     unknown = meta.find_undeclared_variables(tree) - known
     problems = [
         at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
@@ -141,8 +157,10 @@ def _attribute_problems(tree: nodes.Template, source: SourceFile) -> list[Proble
     }
     problems: list[Problem] = []
     private: dict[int, list[str]] = {}
-    for node in tree.find_all((nodes.Getattr, nodes.Getitem)):
-        assert isinstance(node, nodes.Getattr | nodes.Getitem)
+    for node in tree.find_all((nodes.Getattr, nodes.Getitem, nodes.Filter)):
+        assert isinstance(node, nodes.Getattr | nodes.Getitem | nodes.Filter)
+        if isinstance(node, nodes.Filter) and node.name != "attr":
+            continue
         name = _attribute(node)
         if name.startswith("_"):
             private.setdefault(node.lineno, []).append(name)
@@ -158,7 +176,7 @@ def _attribute_problems(tree: nodes.Template, source: SourceFile) -> list[Proble
     return problems
 
 
-def _schema_of(node: nodes.Node, loop_items: set[str]) -> str:
+def _schema_of(node: nodes.Node | None, loop_items: set[str]) -> str:
     """Which entry of TEMPLATE_ATTRIBUTES an expression is, if any: bot, bot.contact, intent."""
     if isinstance(node, nodes.Name):
         return "intent" if node.name in loop_items else node.name
@@ -170,9 +188,12 @@ def _schema_of(node: nodes.Node, loop_items: set[str]) -> str:
 
 
 def _attribute(node: nodes.Node) -> str:
-    """The attribute or constant item a ``x.attr`` or ``x["item"]`` expression reaches for."""
+    """The attribute or constant item ``x.attr``, ``x["item"]`` or ``x|attr("name")`` reaches."""
     if isinstance(node, nodes.Getattr):
         return str(node.attr)
+    if isinstance(node, nodes.Filter):
+        key = node.args[0] if node.args else None
+        return key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
     key = getattr(node, "arg", None)
     return key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
 

@@ -13,7 +13,7 @@ import typing
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, RootModel, ValidationError
 
 from .errors import Problem
 from .yamlfile import YamlFile
@@ -167,6 +167,8 @@ def _kind_of(value: Any) -> str:
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     """The keys allowed at ``loc`` inside ``model``, for did-you-mean suggestions."""
     current: type[BaseModel] | None = model
+    if issubclass(model, RootModel):  # a file that is a list: its items are the models
+        current = _model_in(model.model_fields["root"].annotation)
     for part in loc:
         if current is None:
             return []

@@ -37,16 +37,20 @@ def test_python_dash_m_works_too() -> None:
     assert result.returncode == 0 and "servicebot, version" in result.stdout
 
 
-def test_check_does_not_import_the_model_sdk_or_tokenizer() -> None:
+def test_check_neither_imports_the_model_sdk_nor_loads_an_encoding() -> None:
+    # check renders the system message to see that it fits the budget; a message with fewer
+    # bytes than the budget fits for sure, so the example bot needs no encoding file read.
     code = (
         "import sys\n"
         "from servicebot.cli import main\n"
         f"main(['check', {str(REPO)!r}], standalone_mode=False)\n"
-        "print(sorted(m for m in ('openai', 'tiktoken', 'httpx', 'rich') if m in sys.modules))\n"
+        "from servicebot.budget import load_encoding\n"
+        "loaded = load_encoding.cache_info().currsize\n"
+        "print(sorted(m for m in ('openai', 'httpx', 'rich') if m in sys.modules), loaded)\n"
     )
     result = run(sys.executable, "-c", code)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "[]"
+    assert result.stdout.splitlines()[-1] == "[] 0"
 
 
 def test_check_on_a_broken_bot_lists_every_problem_and_exits_1(tmp_path: Path) -> None:

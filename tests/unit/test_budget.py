@@ -1,6 +1,7 @@
 import gzip
 import json
 import os
+import shutil
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -10,8 +11,11 @@ from typing import Any
 import pytest
 import tiktoken
 import tiktoken.load
+from click.testing import CliRunner
 from hypothesis import given
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 from tiktoken_ext import openai_public
 
 from servicebot.budget import (
@@ -19,12 +23,20 @@ from servicebot.budget import (
     MESSAGE_OVERHEAD,
     REPLY_PRIMING,
     EncodingName,
+    Fitted,
     TokenCounter,
+    budget_limit,
     counter_for,
     encoding_name_for,
+    fit_prompt,
     read_encoding,
 )
-from servicebot.errors import BudgetError, ServicebotError
+from servicebot.cli import main
+from servicebot.config import load_bot
+from servicebot.errors import BudgetError, ConfigError, ServicebotError
+from servicebot.pipeline import Bot
+from servicebot.prompt import Exchange, Message
+from servicebot.settings import BudgetSettings
 from tests.conftest import REPO
 
 NAMES: tuple[EncodingName, ...] = ("o200k_base", "cl100k_base")
@@ -391,3 +403,386 @@ def test_counting_works_offline_and_writes_no_cache(tmp_path: Path) -> None:
         "requests": False,
     }
     assert [list(folder.iterdir()) for folder in (cache, home, temp)] == [[], [], []]
+
+
+# --- fitting: the budget ---
+
+FACTS = (
+    "Standard shipping takes 3-5 business days and costs $5.99.",
+    "Express shipping takes 1-2 business days and costs $14.99.",
+    "Returns are free within 30 days of delivery.",
+)
+FAQ = ("shipping", "express", "returns")  # most relevant first
+FEW_SHOT = (
+    ("shipping", Exchange("how long does shipping take to Ohio?", "Standard: 3-5 business days.")),
+    ("returns", Exchange("can I send the blue mug back?", "Yes, free within 30 days of delivery.")),
+)
+HISTORY = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 5))
+MESSAGE = "where is my parcel?"
+
+
+def _system(n: int) -> str:
+    """A system message with the first ``n`` facts, as Renderer.system(context, n) gives."""
+    return "You are Maple's assistant. Be brief." + "".join(
+        f"\n## {FAQ[i]}\n{FACTS[i]}" for i in range(n)
+    )
+
+
+def _fitter() -> TokenCounter:
+    return counter_for("gpt-4o", None)
+
+
+def _fit(
+    limit: int,
+    *,
+    drop_order: tuple[str, ...] = ("few_shot", "history", "faq"),
+    faq: tuple[str, ...] = FAQ,
+    few_shot: tuple[tuple[str, Exchange], ...] = FEW_SHOT,
+    history: tuple[Exchange, ...] = HISTORY,
+    message: str = MESSAGE,
+) -> Fitted:
+    settings = BudgetSettings(max_prompt_tokens=limit, drop_order=drop_order)  # type: ignore[arg-type]
+    return fit_prompt(_fitter(), settings, _system, faq, few_shot, history, message)
+
+
+def _cost(*pairs: Exchange) -> int:
+    counter = _fitter()
+    return sum(
+        counter.count_message("user", p.user) + counter.count_message("assistant", p.assistant)
+        for p in pairs
+    )
+
+
+def _faq_cost(n: int) -> int:
+    """What the first ``n`` facts add to the system message."""
+    counter = _fitter()
+    return counter.count_message("system", _system(n)) - counter.count_message("system", _system(0))
+
+
+def _mandatory(message: str = MESSAGE) -> int:
+    """The system message without facts, the customer's message, and the reply priming."""
+    counter = _fitter()
+    system = counter.count_message("system", _system(0))
+    return system + counter.count_message("user", message) + REPLY_PRIMING
+
+
+def _kept(fitted: Fitted, kind: str) -> list[str]:
+    return [part.label for part in fitted.parts if part.kind == kind and part.kept]
+
+
+@pytest.mark.parametrize(
+    ("window", "reserve", "cap", "expected"),
+    [
+        (128_000, 1_000, 8_000, 8_000),  # the cap is lower
+        (8_192, 1_000, 8_000, 7_192),  # the window less the reply's share is lower
+        (8_192, 192, 8_000, 8_000),  # equal
+        (16_385, 0, 100_000, 16_385),
+    ],
+)
+def test_budget_is_the_window_less_the_reply_reserve_capped(
+    window: int, reserve: int, cap: int, expected: int
+) -> None:
+    settings = BudgetSettings(context_window=window, reply_reserve=reserve, max_prompt_tokens=cap)
+    assert budget_limit(settings) == expected
+
+
+def test_fit_prompt_uses_the_smaller_limit() -> None:
+    settings = BudgetSettings(context_window=300, reply_reserve=200, max_prompt_tokens=8_000)
+    fitted = fit_prompt(_fitter(), settings, _system, FAQ, FEW_SHOT, HISTORY, MESSAGE)
+    assert fitted.budget == 100
+    assert fitted.used <= 100
+
+
+def test_everything_goes_in_when_it_fits_in_prompt_order() -> None:
+    fitted = _fit(100_000)
+    assert fitted.messages == (
+        Message("system", _system(3)),
+        *FEW_SHOT[0][1].messages(),
+        *FEW_SHOT[1][1].messages(),
+        *(m for pair in HISTORY for m in pair.messages()),
+        Message("user", MESSAGE),
+    )
+    assert [(p.kind, p.label, p.kept) for p in fitted.parts] == [
+        ("system", "system", True),
+        ("faq", "shipping", True),
+        ("faq", "express", True),
+        ("faq", "returns", True),
+        ("few_shot", "shipping", True),
+        ("few_shot", "returns", True),
+        ("history", "turn 1", True),
+        ("history", "turn 2", True),
+        ("history", "turn 3", True),
+        ("history", "turn 4", True),
+        ("message", "message", True),
+    ]
+    assert fitted.dropped == ()
+    assert not fitted.truncated
+
+
+def test_used_counts_every_message_sent_and_the_parts_add_up_to_it() -> None:
+    counter = _fitter()
+    for limit in (100_000, _mandatory() + _faq_cost(2) + 3, _mandatory()):
+        fitted = _fit(limit)
+        assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
+        assert fitted.used <= fitted.budget == limit
+        assert fitted.left == limit - fitted.used
+        assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
+        assert all(p.tokens > 0 for p in fitted.parts)
+
+
+def test_part_tokens_are_what_each_piece_costs() -> None:
+    counter = _fitter()
+    tokens = {(p.kind, p.label): p.tokens for p in _fit(100_000).parts}
+    assert tokens[("system", "system")] == counter.count_message("system", _system(0))
+    assert tokens[("faq", "shipping")] == _faq_cost(1)
+    assert tokens[("faq", "express")] == _faq_cost(2) - _faq_cost(1)
+    assert tokens[("few_shot", "returns")] == _cost(FEW_SHOT[1][1])
+    assert tokens[("history", "turn 4")] == _cost(HISTORY[3])
+    assert tokens[("message", "message")] == counter.count_message("user", MESSAGE)
+
+
+def test_a_system_message_over_the_budget_raises_budget_error() -> None:
+    counter = _fitter()
+    smallest = counter.count_message("system", _system(0)) + REPLY_PRIMING
+    smallest += counter.count_message("user", "")
+    with pytest.raises(BudgetError, match="system message alone"):
+        _fit(smallest - 1)
+    fitted = _fit(smallest)  # just room for the system message and an empty one
+    assert fitted.messages == (Message("system", _system(0)), Message("user", ""))
+    assert fitted.truncated
+    assert fitted.used == smallest
+
+
+def test_an_oversize_message_is_truncated_to_a_prefix_within_the_budget() -> None:
+    message = "My order 100482 never arrived and I am still waiting for it. " * 200
+    fitted = _fit(300, message=message)
+    last = fitted.messages[-1]
+    assert fitted.truncated
+    assert last.role == "user"
+    assert 0 < len(last.content) < len(message)
+    assert message.startswith(last.content)
+    assert fitted.used <= 300
+    assert [p.kind for p in fitted.dropped] == ["faq"] * 3 + ["few_shot"] * 2 + ["history"] * 4
+    assert fitted.messages[0] == Message("system", _system(0))
+
+
+def test_a_message_that_fits_is_never_cut() -> None:
+    fitted = _fit(_mandatory())
+    assert not fitted.truncated
+    assert fitted.messages == (Message("system", _system(0)), Message("user", MESSAGE))
+
+
+@pytest.mark.parametrize(
+    ("drop_order", "dropped"),
+    [
+        (("few_shot", "history", "faq"), "few_shot"),
+        (("history", "few_shot", "faq"), "history"),
+        (("faq", "few_shot", "history"), "faq"),
+        (("faq", "history", "few_shot"), "faq"),
+    ],
+)
+def test_the_first_kind_in_the_drop_order_gives_way_first(
+    drop_order: tuple[str, ...], dropped: str
+) -> None:
+    one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
+    full = _fit(100_000, drop_order=drop_order, **one).used  # type: ignore[arg-type]
+    fitted = _fit(full - 1, drop_order=drop_order, **one)  # type: ignore[arg-type]
+    assert [p.kind for p in fitted.dropped] == [dropped]
+    assert fitted.used <= full - 1
+
+
+def test_default_drop_order_drops_few_shot_then_history_then_faq() -> None:
+    few_shot = tuple(  # each pair costs more than any history exchange
+        (name, Exchange(pair.user + " Please tell me.", pair.assistant + " Thanks!"))
+        for name, pair in FEW_SHOT
+    )
+    assert min(_cost(p) for _, p in few_shot) > max(_cost(p) for p in HISTORY)
+    everything = _faq_cost(3) + _cost(*HISTORY)
+    fitted = _fit(_mandatory() + everything, few_shot=few_shot)
+    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
+    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
+
+    fitted = _fit(_mandatory() + _faq_cost(3) + _cost(*HISTORY[2:]) + 1, few_shot=few_shot)
+    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
+    assert _kept(fitted, "history") == ["turn 3", "turn 4"]
+
+    fitted = _fit(_mandatory() + _faq_cost(2) + 1, few_shot=few_shot)
+    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (["shipping", "express"], [])
+    assert _kept(fitted, "history") == []
+    assert fitted.messages[0] == Message("system", _system(2))
+
+
+def test_another_drop_order_keeps_history_and_drops_faq() -> None:
+    limit = _mandatory() + _cost(*HISTORY) + _cost(*(p for _, p in FEW_SHOT)) + 1
+    fitted = _fit(limit, drop_order=("faq", "history", "few_shot"))
+    assert _kept(fitted, "faq") == []
+    assert _kept(fitted, "few_shot") == ["shipping", "returns"]
+    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
+    assert fitted.messages[0] == Message("system", _system(0))
+
+
+def test_faq_entries_go_by_relevance_the_least_relevant_first() -> None:
+    for n in range(4):
+        fitted = _fit(_mandatory() + _faq_cost(n), few_shot=(), history=())
+        assert _kept(fitted, "faq") == list(FAQ[:n])
+        assert fitted.messages[0] == Message("system", _system(n))
+
+
+def test_history_is_kept_newest_first_and_never_split() -> None:
+    limit = _mandatory() + _cost(*HISTORY[1:]) + _cost(HISTORY[0]) // 2
+    fitted = _fit(limit, faq=(), few_shot=())
+    assert fitted.messages == (
+        Message("system", _system(0)),
+        *(m for pair in HISTORY[1:] for m in pair.messages()),
+        Message("user", MESSAGE),
+    )
+    assert [(p.label, p.kept) for p in fitted.parts if p.kind == "history"] == [
+        ("turn 1", False),
+        ("turn 2", True),
+        ("turn 3", True),
+        ("turn 4", True),
+    ]
+
+
+def test_history_stops_at_the_first_exchange_that_does_not_fit() -> None:
+    history = (Exchange("a", "b"), Exchange("tell me " * 50, "sure " * 50), Exchange("c", "d"))
+    limit = _mandatory() + _cost(history[2]) + _cost(history[0])  # the long middle one: no
+    fitted = _fit(limit, faq=(), few_shot=(), history=history)
+    assert fitted.messages[1:-1] == history[2].messages()  # not the older, smaller one
+
+
+def _spec_with(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
+    folder = tmp_path / "bot"
+    folder.mkdir()
+    text = (REPO / "servicebot.yaml").read_text(encoding="utf-8")
+    for old, new in replacements:
+        assert old in text
+        text = text.replace(old, new)
+    (folder / "servicebot.yaml").write_text(text, encoding="utf-8")
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, folder / name)
+    return folder
+
+
+def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> None:
+    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 100"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(load_bot(folder))
+    assert raised.value.path == folder / "templates" / "system.j2"
+    assert str(raised.value).startswith(f"{folder / 'templates' / 'system.j2'}: in en: ")
+    assert "system message alone" in str(raised.value)
+    assert isinstance(raised.value.__cause__, BudgetError)
+
+
+def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
+    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 100"))
+    result = CliRunner().invoke(main, ["check", str(folder)])
+    assert result.exit_code == 1
+    assert str(Path("templates") / "system.j2") in result.output
+    assert "system message alone" in result.output
+
+
+def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(
+    tmp_path: Path,
+) -> None:
+    # With an empty message the example bot's prompt needs 159 tokens, or 188 out of scope.
+    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 170"))
+    with pytest.raises(ConfigError):
+        Bot(load_bot(folder)).prepare("write me a poem about spring")
+
+
+def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Path) -> None:
+    folder = _spec_with(
+        tmp_path, ("reply_reserve: 1000", "reply_reserve: 1000\n  context_window: 1000")
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_bot(folder)
+    assert raised.value.path == folder / "servicebot.yaml"
+
+
+def test_a_kind_listed_twice_in_the_drop_order_is_fitted_once() -> None:
+    try:
+        settings = BudgetSettings(max_prompt_tokens=100_000, drop_order=("faq", "faq"))
+    except ValidationError:
+        return  # rejecting the setting is a fix too
+    fitted = fit_prompt(_fitter(), settings, _system, FAQ, FEW_SHOT, HISTORY, MESSAGE)
+    assert [p.label for p in fitted.parts if p.kind == "faq"] == list(FAQ)
+    assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
+
+
+def test_a_partial_drop_order_still_drops_its_first_kind_first() -> None:
+    try:
+        BudgetSettings(drop_order=("history",))
+    except ValidationError:
+        return  # requiring all three kinds is a fix too
+    one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
+    full = _fit(100_000, drop_order=("history",), **one).used  # type: ignore[arg-type]
+    fitted = _fit(full - 1, drop_order=("history",), **one)  # type: ignore[arg-type]
+    assert [p.kind for p in fitted.dropped] == ["history"]
+
+
+_WORDS = st.lists(
+    st.sampled_from(["order", "参数", "refund", " ", "😀", "100482", "\n"]), max_size=12
+)
+
+
+@hypothesis_settings(deadline=None)
+@given(
+    limit=st.integers(min_value=1, max_value=400),
+    faq_count=st.integers(min_value=0, max_value=3),
+    few_shot_sizes=st.lists(st.tuples(_WORDS, _WORDS), max_size=3),
+    history_sizes=st.lists(st.tuples(_WORDS, _WORDS), max_size=6),
+    message=_WORDS.map("".join),
+    drop_order=st.permutations(["few_shot", "history", "faq"]),
+)
+def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
+    limit: int,
+    faq_count: int,
+    few_shot_sizes: list[tuple[list[str], list[str]]],
+    history_sizes: list[tuple[list[str], list[str]]],
+    message: str,
+    drop_order: list[str],
+) -> None:
+    few_shot = tuple(
+        (f"intent{i}", Exchange(f"f{i} " + "".join(u), f"g{i} " + "".join(a)))
+        for i, (u, a) in enumerate(few_shot_sizes)
+    )
+    history = tuple(
+        Exchange(f"h{i} " + "".join(u), f"r{i} " + "".join(a))
+        for i, (u, a) in enumerate(history_sizes)
+    )
+    counter = _fitter()
+    smallest = counter.count_message("system", _system(0)) + REPLY_PRIMING
+    smallest += counter.count_message("user", "")
+    arguments = {"faq": FAQ[:faq_count], "few_shot": few_shot, "history": history}
+    if limit < smallest:
+        with pytest.raises(BudgetError):
+            _fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
+        return
+    fitted = _fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
+
+    assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
+    assert fitted.used <= limit
+    assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
+    # system first with the most relevant facts; the customer's message, or a prefix, last
+    kept_faq = _kept(fitted, "faq")
+    assert kept_faq == list(FAQ[: len(kept_faq)])
+    assert fitted.messages[0] == Message("system", _system(len(kept_faq)))
+    last = fitted.messages[-1]
+    assert last.role == "user" and message.startswith(last.content)
+    assert fitted.truncated == (last.content != message)
+    # in between: whole user/assistant pairs, few-shot (a prefix) then history (a suffix)
+    middle = fitted.messages[1:-1]
+    assert len(middle) % 2 == 0
+    twos = list(zip(middle[::2], middle[1::2], strict=True))
+    assert all(u.role == "user" and a.role == "assistant" for u, a in twos)
+    pairs = [Exchange(u.content, a.content) for u, a in twos]
+    shown_few = [pair for pair in pairs if pair.user.startswith("f")]
+    shown_history = pairs[len(shown_few) :]
+    assert shown_few == [pair for _, pair in few_shot[: len(shown_few)]]
+    assert shown_history == list(history[len(history) - len(shown_history) :])
+    assert len(_kept(fitted, "few_shot")) == len(shown_few)
+    assert len(_kept(fitted, "history")) == len(shown_history)
+    assert [p.label for p in fitted.parts if p.kind == "history"] == [
+        f"turn {n}" for n in range(1, len(history) + 1)
+    ]

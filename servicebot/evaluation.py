@@ -1,0 +1,333 @@
+"""Routing evaluation: read labelled messages, route each one, and measure how well it went.
+
+A labelled file is CSV (a header row with a ``text`` column and an ``intent``, ``category``
+or ``label`` column) or JSON Lines (one object a line with the same keys). An empty label
+or ``out_of_scope`` marks a message the bot should not claim to know.
+
+:func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
+turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
+intent pairs, out-of-scope precision and recall, and routing times. The figures other than
+the times depend only on the inputs. :func:`intents_from` builds intents from a labelled
+file when there is no bot folder to evaluate.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError, Problem
+from .routing import Router, features
+from .settings import Intent, RoutingSettings
+
+OUT_OF_SCOPE = "out_of_scope"
+LABEL_COLUMNS = ("intent", "category", "label")
+_CSV_SUFFIXES = (".csv",)
+_JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
+_CONFUSED_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Labelled:
+    """One message and the intent it should route to (``out_of_scope`` for none)."""
+
+    text: str
+    intent: str
+    line: int  # where the row starts in its file, 1-based
+
+    @property
+    def in_scope(self) -> bool:
+        return self.intent != OUT_OF_SCOPE
+
+
+@dataclass(frozen=True)
+class Misroute:
+    """A message routed to the wrong intent; ``score`` is the best intent's, even below min."""
+
+    text: str
+    expected: str
+    got: str
+    score: float
+    line: int
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """What evaluating a labelled file against a set of intents found."""
+
+    rows: int
+    intents: int
+    examples: int
+    k: int
+    correct: int  # rows routed to their label (out_of_scope counts as a label)
+    accuracy: float
+    recall_at_k: float  # in-scope rows whose intent is in the top k at or above min_score
+    confused: tuple[tuple[str, str, int], ...]  # (expected, predicted, count), most first
+    out_of_scope_rows: int
+    out_of_scope_precision: float | None  # None when nothing was routed out of scope
+    out_of_scope_recall: float | None  # None when no row is labelled out of scope
+    unknown_intents: tuple[str, ...]  # labels that name no intent: always counted wrong
+    misroutes: tuple[Misroute, ...]  # the most confident mistakes, as many as asked for
+    build_seconds: float
+    route_ms_median: float
+    route_ms_p99: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return asdict(self)
+
+
+def read_labelled(path: Path) -> list[Labelled]:
+    """Read a labelled CSV or JSON Lines file, chosen by its extension.
+
+    Raises:
+        ConfigError: the file is missing, unreadable, empty, or a row is malformed (file:line).
+    """
+    suffix = path.suffix.lower()
+    if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
+        raise ConfigError.at(path, "unknown file type: use .csv or .jsonl (JSON Lines)")
+    text = _read_text(path)
+    rows = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _jsonl_rows(path, text))
+    if not rows:
+        raise ConfigError.at(path, "no labelled rows: the file is empty")
+    return rows
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise ConfigError.at(path, f"cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise ConfigError.at(path, f"not UTF-8 (byte {exc.start}): save it as UTF-8") from exc
+
+
+def _csv_rows(path: Path, text: str) -> Iterator[Labelled]:
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines)
+    try:
+        header = [name.strip().casefold() for name in next(reader, [])]
+        text_at, label_at = _csv_columns(path, header, lines)
+        start = reader.line_num + 1
+        for row in reader:
+            if any(cell.strip() for cell in row):
+                cells = row[text_at : text_at + 1], row[label_at : label_at + 1]
+                yield _labelled(Problem(path, "", start, None, lines[start - 1]), *cells)
+            start = reader.line_num + 1
+    except csv.Error as exc:
+        where = Problem(path, f"not valid CSV: {exc}", reader.line_num)
+        raise ConfigError([where]) from exc
+
+
+def _csv_columns(path: Path, header: list[str], lines: list[str]) -> tuple[int, int]:
+    """The positions of the text column and of the label column."""
+    if not header:
+        raise ConfigError.at(path, "no labelled rows: the file is empty")
+    labels = [name for name in LABEL_COLUMNS if name in header]
+    if "text" not in header or not labels:
+        message = "the header needs a 'text' column and an 'intent', 'category' or 'label' one"
+        raise ConfigError([Problem(path, message, 1, None, lines[0])])
+    return header.index("text"), header.index(labels[0])
+
+
+def _jsonl_rows(path: Path, text: str) -> Iterator[Labelled]:
+    for number, line in enumerate(text.split("\n"), start=1):
+        line = line.removesuffix("\r")
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            message = f"not valid JSON: {exc.msg}"
+            raise ConfigError([Problem(path, message, number, exc.colno, line)]) from exc
+        yield _json_labelled(path, number, line, record)
+
+
+def _json_labelled(path: Path, number: int, line: str, record: object) -> Labelled:
+    keys = [key for key in LABEL_COLUMNS if isinstance(record, dict) and key in record]
+    if not isinstance(record, dict) or "text" not in record or not keys:
+        message = 'each line needs an object with "text" and "intent" (or "category", "label")'
+        raise ConfigError([Problem(path, message, number, None, line)])
+    label = record[keys[0]]
+    where = Problem(path, "", number, None, line)
+    return _labelled(where, [record["text"]], ["" if label is None else label])
+
+
+def _labelled(where: Problem, text: Sequence[object], label: Sequence[object]) -> Labelled:
+    """One row, checked: a non-empty text and a string label (empty means out of scope).
+
+    ``where`` is the row's place in its file; its message is replaced if the row is wrong.
+    """
+    if not text or not isinstance(text[0], str) or not text[0].strip():
+        raise ConfigError([replace(where, message="the text is missing or empty")])
+    name = label[0] if label else ""
+    if not isinstance(name, str):
+        raise ConfigError([replace(where, message="the intent must be a string (or empty)")])
+    return Labelled(text[0], name.strip() or OUT_OF_SCOPE, where.line or 0)
+
+
+def read_intents(path: Path) -> tuple[Intent, ...]:
+    """Intents built from a labelled file (see :func:`intents_from`).
+
+    Raises:
+        ConfigError: as :func:`read_labelled`, or when no row gives an intent to route to.
+    """
+    intents = intents_from(read_labelled(path))
+    if not intents:
+        raise ConfigError.at(path, "every row is out of scope: no intents to build")
+    if not any(features(text) for intent in intents for text in (intent.name, *intent.examples)):
+        raise ConfigError.at(path, "no row has a word or a Chinese character to route by")
+    return intents
+
+
+def intents_from(rows: Sequence[Labelled]) -> tuple[Intent, ...]:
+    """One intent per label, its examples the label's texts (out-of-scope rows are skipped).
+
+    Labels such as ``reverted_card_payment?`` are not valid YAML intent names, so the
+    intents are built without validation; they only ever feed a routing index.
+    """
+    texts: dict[str, list[str]] = {}
+    for row in rows:
+        if row.in_scope:
+            texts.setdefault(row.intent, []).append(row.text)
+    return tuple(_intent(name, examples) for name, examples in texts.items())
+
+
+def _intent(name: str, examples: list[str]) -> Intent:
+    return Intent.model_construct(
+        name=name,
+        examples=tuple(dict.fromkeys(examples)),
+        answer={},
+        description="",
+        few_shot=(),
+        direct=False,
+        handoff=False,
+    )
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How one row was routed."""
+
+    row: Labelled
+    predicted: str
+    ranked: tuple[str, ...]  # intents at or above min_score, best first, at most k
+    nanoseconds: int
+
+
+def evaluate(
+    rows: Sequence[Labelled],
+    intents: Sequence[Intent],
+    settings: RoutingSettings,
+    languages: Sequence[str] = ("en",),
+    *,
+    k: int = 3,
+    errors: int = 0,
+    advance: Callable[[], None] | None = None,
+) -> EvalReport:
+    """Route every row with ``intents`` and ``settings``; ``advance`` is called after each.
+
+    ``errors`` asks for that many misrouted rows, the most confident first.
+    """
+    started = time.perf_counter()
+    router = Router(intents, _wide(settings, k), languages)
+    build_seconds = time.perf_counter() - started
+    outcomes = [_route(router, row, k, advance) for row in rows]
+    correct, recall = _accuracy(outcomes)
+    precision, out_recall = _out_of_scope(outcomes)
+    times = sorted(outcome.nanoseconds for outcome in outcomes)
+    return EvalReport(
+        rows=len(rows),
+        intents=len(intents),
+        examples=sum(len(intent.examples) for intent in intents),
+        k=k,
+        correct=correct,
+        accuracy=_ratio(correct, len(rows)) or 0.0,
+        recall_at_k=recall,
+        confused=_confused(outcomes),
+        out_of_scope_rows=sum(not row.in_scope for row in rows),
+        out_of_scope_precision=precision,
+        out_of_scope_recall=out_recall,
+        unknown_intents=_unknown(rows, intents),
+        misroutes=_misroutes(router, outcomes, errors),
+        build_seconds=round(build_seconds, 4),
+        route_ms_median=round(percentile(times, 50) / 1e6, 4),
+        route_ms_p99=round(percentile(times, 99) / 1e6, 4),
+    )
+
+
+def _wide(settings: RoutingSettings, k: int) -> RoutingSettings:
+    """The settings with room for k matches: top_k changes no intent's rank or the cut."""
+    return settings.model_copy(update={"top_k": max(k, settings.top_k)})
+
+
+def _route(router: Router, row: Labelled, k: int, advance: Callable[[], None] | None) -> _Outcome:
+    started = time.perf_counter_ns()
+    routing = router.route(row.text)
+    elapsed = time.perf_counter_ns() - started
+    if advance is not None:
+        advance()
+    ranked = tuple(match.intent.name for match in routing.matches[:k])
+    predicted = OUT_OF_SCOPE if routing.route == "out_of_scope" else ranked[0]
+    return _Outcome(row, predicted, ranked, elapsed)
+
+
+def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, float]:
+    """Rows routed to their label, and the share of in-scope rows with theirs in the top k."""
+    correct = sum(outcome.predicted == outcome.row.intent for outcome in outcomes)
+    in_scope = [outcome for outcome in outcomes if outcome.row.in_scope]
+    found = sum(outcome.row.intent in outcome.ranked for outcome in in_scope)
+    return correct, _ratio(found, len(in_scope)) or 0.0
+
+
+def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:
+    """The most frequent (expected, predicted) mistakes; ties in name order."""
+    pairs = Counter((o.row.intent, o.predicted) for o in outcomes if o.predicted != o.row.intent)
+    ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+    return tuple((expected, got, count) for (expected, got), count in ordered[:_CONFUSED_SHOWN])
+
+
+def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | None]:
+    """Precision and recall of routing out of scope (None where nothing is to divide by)."""
+    routed = [outcome.predicted == OUT_OF_SCOPE for outcome in outcomes]
+    labelled = [not outcome.row.in_scope for outcome in outcomes]
+    both = sum(r and lab for r, lab in zip(routed, labelled, strict=True))
+    return _ratio(both, sum(routed)), _ratio(both, sum(labelled))
+
+
+def _unknown(rows: Sequence[Labelled], intents: Sequence[Intent]) -> tuple[str, ...]:
+    known = {intent.name for intent in intents}
+    return tuple(sorted({row.intent for row in rows if row.in_scope} - known))
+
+
+def _misroutes(router: Router, outcomes: Sequence[_Outcome], wanted: int) -> tuple[Misroute, ...]:
+    """The ``wanted`` misroutes with the highest best score: the most confident mistakes."""
+    wrong = [o for o in outcomes if o.predicted != o.row.intent] if wanted else []
+    found = [_misroute(router, outcome) for outcome in wrong]
+    found.sort(key=lambda misroute: (-misroute.score, misroute.line))
+    return tuple(found[:wanted])
+
+
+def _misroute(router: Router, outcome: _Outcome) -> Misroute:
+    best = router.index.rank(outcome.row.text, 1)[0]
+    row = outcome.row
+    return Misroute(row.text, row.intent, outcome.predicted, best.score, row.line)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def percentile(values: Sequence[int], percent: float) -> float:
+    """The nearest-rank percentile of sorted ``values`` (0 for none): 50 is the lower median."""
+    if not values:
+        return 0.0
+    return float(values[max(0, math.ceil(percent / 100 * len(values)) - 1)])

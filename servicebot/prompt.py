@@ -1,0 +1,184 @@
+"""Prompt: the operator's templates rendered into the chat messages the model will see.
+
+Roles are decided here, in code, and never read back out of rendered text:
+
+    system.j2 ─► Message("system", ...)   the voice, rules and the selected intents' facts
+    few-shot  ─► Message("user"), Message("assistant")   from the selected intents' YAML
+    history   ─► Message("user"), Message("assistant")   the conversation so far
+    customer  ─► Message("user", text)                   exactly as the pre-filter left it
+
+Only ``system.j2`` and the canned replies (``handoff.j2``, ``blocked.j2``,
+``out_of_scope.j2``) are templates. Customer text, history and few-shot pairs never pass
+through Jinja, and FAQ text reaches a template only as a variable's value. So ``{{ 7*7 }}``,
+``{% if %}`` or ``</system>`` in any of them stay literal, and nothing a customer types
+can open, close or relabel a message. Template tools that build several messages from one
+rendered string (banks' ``{% chat %}``) need a sentinel to keep user text from faking a role
+marker. Here no rendered string is ever split into messages, so there is no marker to fake.
+
+Templates render in Jinja's ``SandboxedEnvironment`` with ``StrictUndefined``. The values
+they get are plain dicts, lists and strings, never live objects with methods. A template
+mistake that only rendering can find raises :class:`~servicebot.errors.TemplateError`
+naming the file and line. Rendering is deterministic: the same inputs give the same bytes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal
+
+import jinja2
+from pydantic import RootModel
+
+from .config import TEMPLATES_FOLDER, BotSpec
+from .errors import ConfigError, Problem, TemplateError
+from .routing import Match, detect_language
+from .settings import FewShot
+from .templates import create_environment
+from .validation import validate
+from .yamlfile import read_yaml
+
+Role = Literal["system", "user", "assistant"]
+
+
+@dataclass(frozen=True)
+class Message:
+    """One chat message as the model receives it."""
+
+    role: Role
+    content: str
+
+    def as_dict(self) -> dict[str, str]:
+        """The OpenAI wire form: ``{"role": ..., "content": ...}``."""
+        return {"role": self.role, "content": self.content}
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """A customer message and the bot's answer: history or a few-shot example."""
+
+    user: str
+    assistant: str
+
+    def messages(self) -> tuple[Message, Message]:
+        return Message("user", self.user), Message("assistant", self.assistant)
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a turn's templates may read, besides the bot's own settings."""
+
+    language: str
+    matches: tuple[Match, ...] = ()
+    out_of_scope: bool = False
+    flags: frozenset[str] = frozenset()
+    customer: Mapping[str, Any] | None = None
+
+
+class Renderer:
+    """The bot's templates compiled once in the sandbox; renders them for each turn."""
+
+    def __init__(self, spec: BotSpec) -> None:
+        self.folder = spec.root / TEMPLATES_FOLDER
+        environment = create_environment(self.folder, spec.templates)
+        self._templates = {name: environment.get_template(name) for name in spec.templates}
+        contact = spec.settings.contact
+        self._bot = {
+            "name": spec.settings.name,
+            "languages": list(spec.settings.languages),
+            "contact": {"phone": contact.phone, "email": contact.email, "website": contact.website},
+        }
+
+    def system(self, context: Context, faq_entries: int | None = None) -> str:
+        """The system message, with the first ``faq_entries`` matches as facts (all if None)."""
+        matches = context.matches[:faq_entries]
+        return self.render("system.j2", context, matches)
+
+    def render(self, name: str, context: Context, matches: Sequence[Match] = ()) -> str:
+        """Render template ``name`` (such as ``handoff.j2``) for this turn."""
+        variables = {
+            "bot": self._bot,
+            "language": context.language,
+            "intents": [_intent_variable(m, context.language) for m in matches],
+            "out_of_scope": context.out_of_scope,
+            "flags": sorted(context.flags),
+            "customer": dict(context.customer or {}),
+        }
+        try:
+            return self._templates[name].render(variables).strip()
+        except Exception as exc:  # any failure inside operator template code
+            raise _template_error(self.folder / name, exc) from exc
+
+
+def few_shot(
+    matches: Iterable[Match], language: str, languages: Sequence[str]
+) -> list[tuple[str, Exchange]]:
+    """The selected intents' few-shot pairs in the turn's language, labelled with their intent.
+
+    Most relevant intent first. A Chinese example teaches an English answer little, and
+    costs tokens.
+    """
+    return [
+        (m.intent.name, Exchange(pair.user, pair.assistant))
+        for m in matches
+        for pair in m.intent.few_shot
+        if detect_language(pair.user, languages) == language
+    ]
+
+
+class _HistoryFile(RootModel[tuple[FewShot, ...]]):
+    """A conversation so far, oldest first, written like few-shot pairs: user, assistant."""
+
+
+def read_history(path: Path) -> list[Exchange]:
+    """A history file (YAML or JSON: a list of ``user``/``assistant`` pairs) as exchanges."""
+    problems: list[Problem] = []
+    document = read_yaml(path, problems)
+    if document is not None and not isinstance(document.data, list):
+        problems.append(
+            document.problem("a history file is a list of pairs: - user: ...  assistant: ...")
+        )
+    history = validate(document, _HistoryFile, problems) if document and not problems else None
+    if history is None:
+        raise ConfigError(problems)
+    return [Exchange(pair.user, pair.assistant) for pair in history.root]
+
+
+def _intent_variable(match: Match, language: str) -> dict[str, Any]:
+    intent = match.intent
+    return {
+        "name": intent.name,
+        "answer": intent.answer_in(language),
+        "score": match.score,
+        "description": intent.description,
+    }
+
+
+def _template_error(path: Path, exc: Exception) -> TemplateError:
+    """A TemplateError at the template line the exception came from, if Jinja recorded it."""
+    line = _template_line(exc.__traceback__, path.name)
+    message = f"template failed while rendering: {type(exc).__name__}: {exc}"
+    if isinstance(exc, jinja2.UndefinedError):
+        message += " (guard optional values with `is defined`)"
+    return TemplateError(Problem(path, message, line, source_line=_source_line(path, line)))
+
+
+def _template_line(trace: TracebackType | None, name: str) -> int | None:
+    """Jinja rewrites tracebacks so that template frames carry the template's own line."""
+    line = None
+    while trace is not None:
+        if trace.tb_frame.f_code.co_filename == name:
+            line = trace.tb_lineno
+        trace = trace.tb_next
+    return line
+
+
+def _source_line(path: Path, line: int | None) -> str | None:
+    if line is None:
+        return None
+    try:
+        return str(path.read_text(encoding="utf-8").splitlines()[line - 1])
+    except (OSError, UnicodeDecodeError, IndexError):
+        return None

@@ -1,0 +1,385 @@
+"""Routing evaluation: labelled-file readers, the figures on a case worked out by hand, the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servicebot import ConfigError, load_bot
+from servicebot.cli import main
+from servicebot.evaluation import (
+    OUT_OF_SCOPE,
+    Labelled,
+    evaluate,
+    intents_from,
+    percentile,
+    read_intents,
+    read_labelled,
+)
+from servicebot.settings import RoutingSettings
+from tests.conftest import REPO
+
+TRAIN = """text,category
+where is my parcel,track
+track my package,track
+when will my refund arrive,refund
+how do i get my money back,refund
+reset my password,password
+i forgot my password,password
+"""
+# Rows 2-4 and 8-9 are right; 5 and 6 are labelled against their own training intent;
+# 7 shares nothing with any intent; 10 is an intent's example labelled out of scope.
+TEST = """text,intent
+where is my parcel,track
+reset my password,password
+how do i get my money back,refund
+track my package,refund
+i forgot my password,track
+zzzz qqqq,password
+zzzz,
+qqqq xxxx,out_of_scope
+reset my password,out_of_scope
+"""
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problem(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        read_labelled(path)
+    return str(caught.value)
+
+
+# Readers
+
+
+@pytest.mark.parametrize("column", ["intent", "category", "label", "Intent", " LABEL "])
+def test_csv_label_column_aliases(tmp_path: Path, column: str) -> None:
+    path = write(tmp_path, "a.csv", f"Text,{column}\nwhere is my order,order_status\n")
+    assert read_labelled(path) == [Labelled("where is my order", "order_status", 2)]
+
+
+def test_csv_columns_in_any_order_with_extra_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "id,label,text\n1,refund,money back\n")
+    assert read_labelled(path) == [Labelled("money back", "refund", 2)]
+
+
+def test_csv_rows_keep_their_line_across_quoted_line_breaks(tmp_path: Path) -> None:
+    text = 'text,intent\n"two\nlines",a\n\nthird,b\r\nfourth,\n'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [
+        ("two\nlines", "a", 2),
+        ("third", "b", 5),
+        ("fourth", OUT_OF_SCOPE, 6),
+    ]
+
+
+def test_csv_with_a_byte_order_mark_and_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("text,intent\n我的快递到哪了？,order_status\n".encode("utf-8-sig"))
+    assert read_labelled(path) == [Labelled("我的快递到哪了？", "order_status", 2)]
+
+
+def test_empty_and_out_of_scope_labels_mean_out_of_scope(tmp_path: Path) -> None:
+    text = "text,intent\na,\nb,out_of_scope\nc,  \nd\n"
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert {row.intent for row in rows} == {OUT_OF_SCOPE}
+    assert not any(row.in_scope for row in rows)
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".ndjson"])
+def test_jsonl_with_label_aliases_null_and_blank_lines(tmp_path: Path, suffix: str) -> None:
+    lines = [
+        '{"text": "where is my order", "intent": "order_status"}',
+        "",
+        '{"text": "money back", "category": "refund", "id": 7}',
+        '{"text": "hi", "label": null}',
+        '{"text": "line\\u2028separator", "label": "out_of_scope"}\r',
+    ]
+    rows = read_labelled(write(tmp_path, f"a{suffix}", "\n".join(lines) + "\n"))
+    assert rows == [
+        Labelled("where is my order", "order_status", 1),
+        Labelled("money back", "refund", 3),
+        Labelled("hi", OUT_OF_SCOPE, 4),
+        Labelled("line\u2028separator", OUT_OF_SCOPE, 5),
+    ]
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.csv"
+    assert problem(path) == f"{path}: cannot read: No such file or directory"
+
+
+@pytest.mark.parametrize("text", ["", "text,intent\n", "\n\n"])
+def test_an_empty_file(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "a.csv", text)
+    assert problem(path) == f"{path}: no labelled rows: the file is empty"
+
+
+def test_an_empty_jsonl_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", "\n  \n")
+    assert problem(path) == f"{path}: no labelled rows: the file is empty"
+
+
+def test_a_csv_without_a_label_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intention\nhello,greeting\n")
+    assert problem(path) == (
+        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label'"
+        " one\n    text,intention"
+    )
+
+
+def test_a_csv_without_a_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "hello,greeting\n")
+    assert problem(path).startswith(f"{path}:1: the header needs a 'text' column")
+
+
+def test_a_csv_row_without_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\nhello,greeting\n  ,greeting\n")
+    assert problem(path) == f"{path}:3: the text is missing or empty\n      ,greeting"
+
+
+def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
+    text = '{"text": "a", "intent": "b"}\n\n{"text": "c", "intent": }\n'
+    path = write(tmp_path, "a.jsonl", text)
+    assert problem(path) == (
+        f"{path}:3:25: not valid JSON: Expecting value\n"
+        '    {"text": "c", "intent": }\n'
+        "                            ^"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('["a", "b"]', 'each line needs an object with "text" and "intent"'),
+        ('{"text": "a"}', 'each line needs an object with "text" and "intent"'),
+        ('{"intent": "a"}', 'each line needs an object with "text" and "intent"'),
+        ('{"text": 5, "intent": "a"}', "the text is missing or empty"),
+        ('{"text": "a", "intent": 5}', "the intent must be a string (or empty)"),
+    ],
+)
+def test_malformed_json_lines(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, "a.jsonl", '{"text": "ok", "intent": "a"}\n' + line + "\n")
+    assert problem(path).startswith(f"{path}:2: {message}")
+
+
+def test_an_unknown_extension(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.txt", "text,intent\n")
+    assert problem(path) == f"{path}: unknown file type: use .csv or .jsonl (JSON Lines)"
+
+
+def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("text,intent\nr\xe9sum\xe9,a\n".encode("latin-1"))
+    assert problem(path) == f"{path}: not UTF-8 (byte 13): save it as UTF-8"
+
+
+# Intents built from a labelled file
+
+
+def test_intents_from_rows_group_by_label_without_duplicates_or_out_of_scope() -> None:
+    rows = [
+        Labelled("a card?", "reverted_card_payment?", 2),
+        Labelled("hello", OUT_OF_SCOPE, 3),
+        Labelled("b card", "lost_card", 4),
+        Labelled("a card?", "reverted_card_payment?", 5),
+        Labelled("c card", "reverted_card_payment?", 6),
+    ]
+    intents = intents_from(rows)
+    assert [(i.name, i.examples) for i in intents] == [
+        ("reverted_card_payment?", ("a card?", "c card")),
+        ("lost_card", ("b card",)),
+    ]
+
+
+def test_read_intents_needs_an_in_scope_row(tmp_path: Path) -> None:
+    path = write(tmp_path, "train.csv", "text,intent\nhello,\nbye,out_of_scope\n")
+    with pytest.raises(ConfigError, match="every row is out of scope"):
+        read_intents(path)
+
+
+def test_read_intents_needs_a_row_with_something_to_route_by(tmp_path: Path) -> None:
+    path = write(tmp_path, "train.csv", "text,intent\n???,!!!\n...,???\n")
+    with pytest.raises(ConfigError, match="no row has a word or a Chinese character"):
+        read_intents(path)
+
+
+# Figures
+
+
+@pytest.fixture
+def files(tmp_path: Path) -> tuple[Path, Path]:
+    return write(tmp_path, "train.csv", TRAIN), write(tmp_path, "test.csv", TEST)
+
+
+def test_figures_on_a_hand_made_case(files: tuple[Path, Path]) -> None:
+    train, test = files
+    report = evaluate(read_labelled(test), read_intents(train), RoutingSettings(), k=3)
+    assert (report.rows, report.intents, report.examples, report.k) == (9, 3, 6, 3)
+    assert (report.correct, report.accuracy) == (5, 0.5556)
+    assert report.recall_at_k == 0.5  # rows 5-7 miss: below min_score or another intent
+    assert report.confused == (
+        ("out_of_scope", "password", 1),
+        ("password", "out_of_scope", 1),
+        ("refund", "track", 1),
+        ("track", "password", 1),
+    )
+    assert report.out_of_scope_rows == 3
+    assert (report.out_of_scope_precision, report.out_of_scope_recall) == (0.6667, 0.6667)
+    assert report.unknown_intents == ()
+    assert report.misroutes == ()
+
+
+def test_recall_at_k_counts_intents_below_the_first(files: tuple[Path, Path]) -> None:
+    train, test = files
+    rows, intents = read_labelled(test), read_intents(train)
+    everything = RoutingSettings(min_score=0.0)  # nothing is cut, so all 3 intents rank
+    assert evaluate(rows, intents, everything, k=3).recall_at_k == 1.0
+    assert evaluate(rows, intents, everything, k=1).recall_at_k == 0.5
+    report = evaluate(rows, intents, everything, k=1)
+    assert report.out_of_scope_precision is None  # nothing was routed out of scope
+    assert report.out_of_scope_recall == 0.0
+
+
+def test_misroutes_most_confident_first(files: tuple[Path, Path]) -> None:
+    train, test = files
+    rows, intents = read_labelled(test), read_intents(train)
+    report = evaluate(rows, intents, RoutingSettings(), errors=10)
+    assert [(m.line, m.expected, m.got) for m in report.misroutes] == [
+        (10, "out_of_scope", "password"),
+        (6, "track", "password"),
+        (5, "refund", "track"),
+        (7, "password", "out_of_scope"),
+    ]
+    assert report.misroutes[-1].score == 0.0  # below min_score: the best intent's score
+    scores = [m.score for m in report.misroutes]
+    assert scores == sorted(scores, reverse=True)
+    assert evaluate(rows, intents, RoutingSettings(), errors=2).misroutes == report.misroutes[:2]
+
+
+def test_evaluation_is_deterministic(files: tuple[Path, Path]) -> None:
+    train, test = files
+    rows, intents = read_labelled(test), read_intents(train)
+    timing = {"build_seconds", "route_ms_median", "route_ms_p99"}
+
+    def figures() -> dict[str, object]:
+        report = evaluate(rows, intents, RoutingSettings(), errors=5).as_dict()
+        return {key: value for key, value in report.items() if key not in timing}
+
+    assert figures() == figures()
+
+
+def test_the_example_bot_and_labels_it_does_not_know() -> None:
+    bot = load_bot(REPO)
+    rows = [
+        Labelled("where is my order", "order_status", 2),
+        Labelled("我的快递到哪了？", "order_status", 3),
+        Labelled("I want to talk to a human", "talk_to_human", 4),
+        Labelled("the quick brown fox jumps over the lazy dog", OUT_OF_SCOPE, 5),
+        Labelled("how do i reset my password", "reset_password", 6),
+    ]
+    report = evaluate(rows, bot.intents, bot.settings.routing, bot.settings.languages)
+    assert report.correct == 4
+    assert report.unknown_intents == ("reset_password",)
+    assert report.confused == (("reset_password", "password_reset", 1),)
+    assert (report.out_of_scope_precision, report.out_of_scope_recall) == (1.0, 1.0)
+
+
+def test_percentile_is_nearest_rank() -> None:
+    assert percentile([], 99) == 0.0
+    assert percentile([5], 99) == 5.0
+    assert percentile(list(range(1, 101)), 99) == 99.0
+    assert percentile(list(range(1, 101)), 50) == 50.0
+
+
+# The command
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["eval", *args])
+    return result.exit_code, result.output
+
+
+def test_cli_json_with_train(files: tuple[Path, Path]) -> None:
+    train, test = files
+    result = CliRunner().invoke(main, ["eval", str(test), "--train", str(train), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert (figures["rows"], figures["correct"], figures["recall_at_k"]) == (9, 5, 0.5)
+    assert figures["confused"][0] == ["out_of_scope", "password", 1]
+    assert figures["out_of_scope_precision"] == 0.6667
+
+
+def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
+    train, test = files
+    code, output = run(str(test), "--train", str(train), "-k", "2", "--errors", "1")
+    assert code == 0, output
+    lines = [line.rstrip() for line in output.splitlines()]
+    assert "top-1 accuracy  0.5556 (5 of 9)" in lines
+    assert "recall@2        0.5000" in lines
+    assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines
+    assert "  1  refund -> track" in lines
+    assert "  line 10: out_of_scope -> password (0.934)" in lines
+    assert "    reset my password" in lines
+
+
+def test_cli_min_score_overrides(files: tuple[Path, Path]) -> None:
+    train, test = files
+    code, output = run(str(test), "--train", str(train), "--min-score", "1", "--json")
+    assert code == 0, output
+    figures = json.loads(output)
+    assert (figures["correct"], figures["out_of_scope_recall"]) == (3, 1.0)
+
+
+def test_cli_with_a_bot_folder(tmp_path: Path) -> None:
+    test = write(tmp_path, "test.jsonl", '{"text": "where is my order", "intent": "order_status"}')
+    code, output = run(str(test), "--bot", str(REPO), "--json")
+    assert code == 0, output
+    assert (json.loads(output)["accuracy"], json.loads(output)["intents"]) == (1.0, 36)
+
+
+def test_cli_with_many_rows_and_unknown_labels(tmp_path: Path) -> None:
+    rows = "".join(f"where is my order {n},order_status\n" for n in range(150))
+    rows += "".join(f"track parcel {n},parcel_tracking\n" for n in range(100))
+    test = write(tmp_path, "test.csv", "text,intent\n" + rows)
+    code, output = run(str(test), "--bot", str(REPO))
+    assert code == 0, output
+    assert "rows            250" in output
+    assert "labels that name no intent (counted wrong): parcel_tracking" in output
+
+
+def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
+    bad = write(tmp_path, "bad.jsonl", '{"text": "a", "intent": "b"}\n{"text": \n')
+    code, output = run(str(bad), "--bot", str(REPO))
+    assert (code, output.splitlines()[0]) == (
+        1,
+        f"Error: {bad}:2:10: not valid JSON: Expecting value",
+    )
+    code, output = run(str(tmp_path / "none.csv"), "--train", str(bad))
+    assert (code, output) == (
+        1,
+        f"Error: {tmp_path / 'none.csv'}: cannot read: No such file or directory\n",
+    )
+    good = write(tmp_path, "good.csv", "text,intent\nhello,greeting\n")
+    code, output = run(str(good), "--train", str(tmp_path / "none.csv"))
+    assert code == 1 and output.startswith(f"Error: {tmp_path / 'none.csv'}: cannot read")
+
+
+def test_cli_with_a_broken_bot_folder(tmp_path: Path) -> None:
+    good = write(tmp_path, "good.csv", "text,intent\nhello,greeting\n")
+    code, output = run(str(good), "--bot", str(tmp_path / "nobot"))
+    assert code == 1 and output.startswith("Error: fix the bot folder first:")
+
+
+def test_cli_bot_and_train_exclude_each_other(files: tuple[Path, Path]) -> None:
+    train, test = files
+    code, output = run(str(test), "--train", str(train), "--bot", str(REPO))
+    assert code == 2 and "give one of --bot and --train, not both" in output

@@ -1,0 +1,351 @@
+"""Routing: which intent a customer's message goes to, and what the turn does with it."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebot import load_bot
+from servicebot.config import BotSpec
+from servicebot.routing import IntentIndex, Match, Router, decide, detect_language, features
+from servicebot.settings import Intent, RoutingSettings
+from tests.conftest import REPO
+
+LANGUAGES = ("en", "zh")
+SHIPPING = ("shipping_times_costs", "international_shipping")
+
+
+def intent(name: str, *examples: str, direct: bool = False, handoff: bool = False) -> Intent:
+    return Intent(
+        name=name, examples=examples, answer={"en": "The answer."}, direct=direct, handoff=handoff
+    )
+
+
+SMALL = (
+    intent("shipping", "how long does shipping take", "运费多少", "多久能到货"),
+    intent("refund", "when will i get my refund", "怎么退款", "退款什么时候到账"),
+    intent("greeting", "hello there", "你好", direct=True),
+    intent("human", "talk to a person", "转人工", handoff=True),
+)
+
+
+@pytest.fixture(scope="module")
+def bot() -> BotSpec:
+    return load_bot(REPO)
+
+
+@pytest.fixture(scope="module")
+def router(bot: BotSpec) -> Router:
+    return Router(bot.intents, bot.settings.routing, bot.settings.languages)
+
+
+def best(router: Router, text: str, previous: str | None = None) -> str | None:
+    match = router.route(text, previous).best
+    return match.intent.name if match else None
+
+
+def score(index: IntentIndex, text: str, name: str) -> float:
+    names = [item.name for item in index.intents]
+    return float(index.scores(text)[names.index(name)])
+
+
+def small_router(**thresholds: float) -> Router:
+    return Router(SMALL, RoutingSettings(**thresholds), LANGUAGES)  # type: ignore[arg-type]
+
+
+# Chinese and mixed text
+
+
+def test_chinese_without_spaces_matches_chinese_examples() -> None:
+    assert best(small_router(), "退款多久到账") == "refund"
+    assert best(small_router(), "运费是多少") == "shipping"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("我的快递到哪了？", "order_status"),
+        ("快递到哪了", "order_status"),
+        ("怎么注册", "create_account"),
+        ("忘记密码了怎么办", "password_reset"),
+    ],
+)
+def test_chinese_messages_on_the_example_bot(router: Router, text: str, expected: str) -> None:
+    assert best(router, text) == expected
+    assert router.route(text).language == "zh"
+
+
+def test_full_width_and_compatibility_forms_read_as_their_plain_forms(router: Router) -> None:
+    index = router.index
+    plain = score(index, "where is my order?", "order_status")
+    assert score(index, "ｗｈｅｒｅ　ＩＳ　ｍｙ　ｏｒｄｅｒ？", "order_status") == plain
+    # U+F9CA is a compatibility ideograph for 流; U+2F08 and U+2F2F are Kangxi radicals.
+    assert score(index, "物\uf9ca单号在哪里看", "order_status") == score(
+        index, "物流单号在哪里看", "order_status"
+    )
+    assert router.route("转\u2f08\u2f2f").route == "handoff"
+    assert score(index, "我的快递到哪了?", "order_status") == score(
+        index, "我的快递到哪了？", "order_status"
+    )
+
+
+@pytest.mark.xfail(strict=True, reason="NFKC keeps traditional characters; no t2s mapping yet")
+def test_traditional_chinese_matches_simplified_examples(router: Router) -> None:
+    assert best(router, "我的訂單發貨了嗎") == "order_status"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("怎么create一个account", "create_account"),
+        ("我想reset password", "password_reset"),
+        ("password忘了", "password_reset"),
+        ("我的order到哪里了", "order_status"),
+    ],
+)
+def test_mixed_chinese_and_english(router: Router, text: str, expected: str) -> None:
+    assert best(router, text) == expected
+
+
+def test_mixed_text_has_both_word_and_character_features() -> None:
+    found = features("怎么create一个account")
+    assert {"wcreate", "waccount", "h怎么", "h一个"} <= set(found)
+
+
+# English variants
+
+
+def test_case_and_punctuation_do_not_change_the_score(router: Router) -> None:
+    index = router.index
+    plain = score(index, "forgot my password", "password_reset")
+    assert score(index, "Forgot My PASSWORD!!!", "password_reset") == plain
+    assert score(index, "...forgot, my password?", "password_reset") == plain
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("how do I track my orders", "order_status"),
+        ("resetting my password", "password_reset"),
+        ("forgot my passwords", "password_reset"),
+        ("Where's my ORDER?!", "order_status"),
+    ],
+)
+def test_word_forms_route_like_the_examples(router: Router, text: str, expected: str) -> None:
+    assert best(router, text) == expected
+
+
+def test_plural_and_singular_share_a_stem() -> None:
+    assert set(features("refunds")) & set(features("refund")) >= {"wrefund"}
+
+
+# Routing decisions
+
+
+def test_direct_at_or_above_direct_threshold_on_a_direct_intent() -> None:
+    top = small_router().index.rank("hello there", 1)[0]
+    assert top.intent.name == "greeting"
+    assert small_router(direct_threshold=top.score).route("hello there").route == "direct"
+    above = min(1.0, top.score + 0.01)
+    assert small_router(direct_threshold=above).route("hello there").route == "model"
+
+
+def test_a_close_match_to_an_intent_that_is_not_direct_goes_to_the_model() -> None:
+    routing = small_router(direct_threshold=0.0).route("how long does shipping take")
+    assert (routing.route, routing.best and routing.best.intent.name) == ("model", "shipping")
+
+
+def test_handoff_when_a_handoff_intent_reaches_the_handoff_threshold() -> None:
+    top = small_router().index.rank("talk to a person", 1)[0]
+    assert small_router(handoff_threshold=top.score).route("talk to a person").route == "handoff"
+    above = min(1.0, top.score + 0.01)
+    assert small_router(handoff_threshold=above).route("talk to a person").route == "model"
+
+
+def test_handoff_counts_any_of_the_top_matches_and_comes_before_direct() -> None:
+    greeting, human, shipping = SMALL[2], SMALL[3], SMALL[0]
+    settings = RoutingSettings(direct_threshold=0.6, handoff_threshold=0.5)
+    assert decide([Match(greeting, 0.9), Match(human, 0.5)], settings) == "handoff"
+    assert decide([Match(greeting, 0.9), Match(human, 0.49)], settings) == "direct"
+    assert decide([Match(shipping, 0.9), Match(human, 0.3)], settings) == "model"
+
+
+def test_the_example_bot_hands_off_a_customer_asking_for_a_human(router: Router) -> None:
+    routing = router.route("I want to talk to a human")
+    assert routing.route == "handoff"
+    assert routing.best is not None and routing.best.intent.name == "talk_to_human"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "what is the capital of france",
+        "the quick brown fox jumps over the lazy dog",
+        "",
+        "?!...",
+        " ",
+    ],
+)
+def test_out_of_scope_when_nothing_reaches_min_score(router: Router, text: str) -> None:
+    routing = router.route(text)
+    assert (routing.route, routing.matches, routing.best) == ("out_of_scope", (), None)
+
+
+def test_model_route_keeps_the_top_k_matches_cut_at_min_score(bot: BotSpec) -> None:
+    settings = bot.settings.routing
+    for min_score in (0.0, settings.min_score, 0.5):
+        cut = Router(bot.intents, settings.model_copy(update={"min_score": min_score}), LANGUAGES)
+        routing = cut.route("where is my order")
+        ranked = cut.index.rank("where is my order", settings.top_k)
+        assert routing.matches == tuple(m for m in ranked if m.score >= min_score)
+        assert routing.route == "model"
+        assert [m.score for m in routing.matches] == sorted(
+            (m.score for m in routing.matches), reverse=True
+        )
+    assert len(Router(bot.intents, settings, LANGUAGES).route("where is my order").matches) == 3
+
+
+# Scores
+
+
+def test_scores_lie_between_zero_and_one(router: Router) -> None:
+    for text in ("where is my order", "我的快递到哪了？", "hi", "", "x" * 500, "order " * 200):
+        scores = router.index.scores(text)
+        assert len(scores) == len(router.index.intents)
+        assert ((scores >= 0) & (scores <= 1)).all()
+
+
+def test_an_example_scores_higher_than_a_paraphrase(router: Router) -> None:
+    exact = score(router.index, "how do i reset my password", "password_reset")
+    paraphrase = score(router.index, "I can't remember the password", "password_reset")
+    assert exact > paraphrase > 0.2
+
+
+def test_unrelated_text_scores_below_0_2_everywhere(router: Router) -> None:
+    for text in ("what is the capital of france", "the quick brown fox jumps over the lazy dog"):
+        assert router.index.scores(text).max() < 0.2
+
+
+def test_a_message_scores_the_same_whatever_came_before(router: Router) -> None:
+    first = router.index.scores("where is my order").tolist()
+    router.index.scores("我的快递到哪了？")
+    router.route("I want to talk to a human", previous="hello")
+    assert router.index.scores("where is my order").tolist() == first
+
+
+def test_ties_keep_the_order_the_intents_were_given() -> None:
+    # Names and answers count too: these two differ only in names sharing nothing with the text.
+    one, two = intent("qq", "track my parcel"), intent("zz", "track my parcel")
+    ranked = IntentIndex([one, two]).rank("track my parcel", 2)
+    assert [m.intent.name for m in ranked] == ["qq", "zz"]
+    assert ranked[0].score == ranked[1].score
+    reversed_order = IntentIndex([two, one]).rank("track my parcel", 2)
+    assert [m.intent.name for m in reversed_order] == ["zz", "qq"]
+    assert IntentIndex([one, two]).rank("track my parcel", 2) == ranked
+
+
+# Follow-ups
+
+
+def test_a_short_follow_up_leans_on_the_previous_message(router: Router) -> None:
+    assert router.route("and to Germany?").route == "out_of_scope"
+    routing = router.route("and to Germany?", previous="how long does delivery take to Canada")
+    assert routing.follow_up
+    assert routing.best is not None and routing.best.intent.name in SHIPPING
+
+
+def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:
+    text = "what payment methods do you accept for my orders"
+    routing = router.route(text, previous="how long does delivery take to Canada")
+    assert not routing.follow_up
+    assert best(router, text, previous="how long does delivery take to Canada") == (
+        "payment_methods"
+    )
+
+
+def test_a_short_message_that_stands_alone_keeps_its_own_intent(router: Router) -> None:
+    routing = router.route("forgot my password", previous="where is my order")
+    assert (routing.follow_up, routing.best and routing.best.intent.name) == (
+        False,
+        "password_reset",
+    )
+
+
+# Language
+
+
+@pytest.mark.parametrize(
+    ("text", "previous", "expected"),
+    [
+        ("我的快递到哪了", None, "zh"),
+        ("怎么create一个account", None, "zh"),
+        ("我的order到哪里了", None, "zh"),
+        ("please help me with my order 谢谢", None, "en"),
+        ("where is my order", None, "en"),
+        ("where is my order", "我的快递到哪了", "en"),
+        ("100482", "我的快递到哪了", "zh"),
+        ("100482", "where is my order", "en"),
+        ("100482?", None, "en"),
+        ("", "我的快递到哪了", "zh"),
+    ],
+)
+def test_detect_language(text: str, previous: str | None, expected: str) -> None:
+    assert detect_language(text, LANGUAGES, previous) == expected
+
+
+def test_detect_language_answers_only_in_the_bots_languages() -> None:
+    assert detect_language("我的快递到哪了", ("en",)) == "en"
+    assert detect_language("12345", ("zh", "en")) == "zh"  # unclear: the first language
+
+
+def test_routing_reports_the_language_of_a_digits_only_reply(router: Router) -> None:
+    assert router.route("100482", previous="我的快递到哪了").language == "zh"
+
+
+# Odd indexes and hostile input
+
+
+def test_an_index_with_one_intent() -> None:
+    index = IntentIndex([intent("only", "where is my order")])
+    (match,) = index.rank("where is my order", 3)
+    assert match.intent.name == "only" and match.score > 0.5
+    assert index.rank("something else entirely", 3)[0].score < 0.2
+
+
+def test_an_index_needs_an_intent() -> None:
+    with pytest.raises(ValueError, match="at least one intent"):
+        IntentIndex([])
+
+
+def test_intents_whose_examples_have_no_features() -> None:
+    index = IntentIndex([intent("punctuation", "???", "!!!"), intent("order", "where is my order")])
+    assert [m.intent.name for m in index.rank("where is my order", 2)] == ["order", "punctuation"]
+    assert index.scores("???").tolist() == [0.0, 0.0]
+    router = Router(index.intents, RoutingSettings(), LANGUAGES)
+    assert router.route("???").route == "out_of_scope"
+
+
+HOSTILE = {
+    "100 KB of one letter": "x" * 100_000,
+    "100 KB of words": "where is my order " * 5_600,
+    "100 KB of Chinese": "快递到哪了" * 20_000,
+    "100 KB of digits": "7" * 100_000,
+    "binary": bytes(range(256)).decode("latin-1") * 400,
+    "control characters": "".join(chr(i % 32) for i in range(100_000)),
+    "zero-width": "\u200b\u200c\u200d\ufeff" * 25_000,
+    "lone surrogates": "\ud800\udfff" * 500,
+    "emoji": "\U0001f600" * 50_000,
+    "ligatures": "\ufb00\ufdfa" * 20_000,
+}
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_input_routes_without_error(router: Router, name: str) -> None:
+    for previous in (None, "where is my order"):
+        routing = router.route(HOSTILE[name], previous)
+        assert routing.route in ("direct", "handoff", "out_of_scope", "model")
+        assert all(0 <= match.score <= 1 for match in routing.matches)
+        assert routing.language in LANGUAGES
+
+
+def test_zero_width_characters_between_words_are_ignored(router: Router) -> None:
+    assert best(router, "\u200bwhere\u200b is my order\ufeff") == "order_status"
