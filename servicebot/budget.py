@@ -318,9 +318,10 @@ def fit_prompt(
         *(m for pair in history[len(history) - kept_turns :] for m in pair.messages()),
         Message("user", message),
     )
-    used = counter.count_messages((m.role, m.content) for m in messages)
     parts = (Part("system", "system", base - REPLY_PRIMING), *fitting.parts, fitting.message_part)
-    return Fitted(messages, _in_prompt_order(parts), limit, used, truncated)
+    # Every kept part was charged against the room, and FAQ costs add up to the system
+    # message's growth, so what is left of the room is exactly what the messages did not use.
+    return Fitted(messages, _in_prompt_order(parts), limit, limit - fitting.room, truncated)
 
 
 def _priority(settings: BudgetSettings) -> list[PartKind]:
@@ -392,7 +393,9 @@ class _Fitting:
 def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:
     """Parts in the order the prompt has them (history was considered newest first)."""
     rank = {"system": 0, "faq": 1, "few_shot": 2, "history": 3, "message": 4}
-    ordered = sorted(parts, key=lambda part: rank[part.kind])
-    history = [part for part in ordered if part.kind == "history"]
-    before = [part for part in ordered if rank[part.kind] < rank["history"]]
-    return (*before, *reversed(history), *ordered[len(before) + len(history) :])
+
+    def position(item: tuple[int, Part]) -> tuple[int, int]:
+        index, part = item
+        return rank[part.kind], -index if part.kind == "history" else index
+
+    return tuple(part for _, part in sorted(enumerate(parts), key=position))

@@ -36,6 +36,7 @@ from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
 from .routing import Match, detect_language
 from .settings import FewShot
+from .source import SourceFile
 from .templates import create_environment
 from .validation import validate
 from .yamlfile import read_yaml
@@ -82,6 +83,7 @@ class Renderer:
 
     def __init__(self, spec: BotSpec) -> None:
         self.folder = spec.root / TEMPLATES_FOLDER
+        self._sources = spec.templates
         environment = create_environment(self.folder, spec.templates)
         self._templates = {name: environment.get_template(name) for name in spec.templates}
         contact = spec.settings.contact
@@ -109,7 +111,8 @@ class Renderer:
         try:
             return self._templates[name].render(variables).strip()
         except Exception as exc:  # any failure inside operator template code
-            raise _template_error(self.folder / name, exc) from exc
+            source = SourceFile(self.folder / name, self._sources[name])
+            raise _template_error(source, exc) from exc
 
 
 def few_shot(
@@ -156,13 +159,13 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
     }
 
 
-def _template_error(path: Path, exc: Exception) -> TemplateError:
+def _template_error(source: SourceFile, exc: Exception) -> TemplateError:
     """A TemplateError at the template line the exception came from, if Jinja recorded it."""
-    line = _template_line(exc.__traceback__, path.name)
+    line = _template_line(exc.__traceback__, source.path.name)
     message = f"template failed while rendering: {type(exc).__name__}: {exc}"
     if isinstance(exc, jinja2.UndefinedError):
         message += " (guard optional values with `is defined`)"
-    return TemplateError(Problem(path, message, line, source_line=_source_line(path, line)))
+    return TemplateError(source.problem(message, line))
 
 
 def _template_line(trace: TracebackType | None, name: str) -> int | None:
@@ -173,12 +176,3 @@ def _template_line(trace: TracebackType | None, name: str) -> int | None:
             line = trace.tb_lineno
         trace = trace.tb_next
     return line
-
-
-def _source_line(path: Path, line: int | None) -> str | None:
-    if line is None:
-        return None
-    try:
-        return str(path.read_text(encoding="utf-8").splitlines()[line - 1])
-    except (OSError, UnicodeDecodeError, IndexError):
-        return None
