@@ -17,8 +17,10 @@ routing result for free: its figure is formatting and trimming only.
 
 Targets (issue): ours under 0.5 ms median and 1.5 ms p99, at least 5 times faster than
 LangChain. Last, render + budget alone with a 5-exchange and a 200-exchange history that
-each grow by one new exchange per turn: per-message counts are cached, so the long
-conversation should cost no more per turn.
+each grow by one new exchange per turn, in the 1,200-token budget where about as many
+exchanges fit as the short one has: per-message counts are cached and history stops
+being counted at its first exchange that does not fit, so the long conversation should
+cost no more per turn.
 
 Run: .venv/bin/pip install -r bench/requirements.txt; .venv/bin/python bench/prompt_bench.py
 """
@@ -553,14 +555,14 @@ def main() -> None:
 
     conversation = generate_history(random.Random(SEED + 1), WARM_UP + TURNS + 200)
     print(
-        f"\nhistory length, render + budget only (budget {ROOMY:,}): the last N exchanges of a "
-        "conversation that gains one new exchange per turn"
+        f"\nhistory length, render + budget only (budget {TIGHT:,}, about 6 exchanges fit): the "
+        "last N exchanges of a conversation that gains one new exchange per turn"
     )
-    short, short_sent = time_fit_growing(roomy, batches[4], conversation, 5)
-    long, long_sent = time_fit_growing(roomy, batches[5], conversation, 200)
-    print(f"  N = 5     {short}   ({short_sent:.0f} messages sent)")
+    short, short_sent = time_fit_growing(tight, batches[4], conversation, 5)
+    long, long_sent = time_fit_growing(tight, batches[5], conversation, 200)
+    print(f"  N = 5     {short}   ({short_sent:.1f} messages sent)")
     print(
-        f"  N = 200   {long}   ({long_sent:.0f} messages sent; "
+        f"  N = 200   {long}   ({long_sent:.1f} messages sent; "
         f"{long.median_ms / short.median_ms:.2f}x the N = 5 median)"
     )
 

@@ -251,8 +251,8 @@ class Part:
     """One piece of the prompt, what it costs in tokens, and whether it made it in."""
 
     kind: PartKind
-    label: str  # "system", an intent's name, "turn 3", ...
-    tokens: int
+    label: str  # "system", an intent's name, "turn 3", "turns 1-12", ...
+    tokens: int | None  # None: dropped without counting, as the budget was already full
     kept: bool = True
 
 
@@ -288,6 +288,8 @@ def fit_prompt(
     few_shot: Sequence[tuple[str, Exchange]],
     history: Sequence[Exchange],
     message: str,
+    *,
+    itemise: bool = False,
 ) -> Fitted:
     """Fit one turn's prompt into the budget.
 
@@ -296,7 +298,13 @@ def fit_prompt(
     customer's message always go in; a message too long for what is left is truncated.
     The rest is added by priority, the reverse of ``settings.drop_order``: FAQ entries by
     relevance, few-shot pairs in order, history newest first. Each kind stops at its
-    first item that does not fit, and an exchange goes in whole or not at all.
+    first item that does not fit, and an exchange goes in whole or not at all. Items after
+    that one are reported as one dropped part and never counted, so a long conversation
+    costs no more than the part of it that fits.
+
+    When every FAQ entry fits, the system message is rendered twice (without and with
+    them) and the entries are reported as one part; ``itemise`` renders it once per entry
+    instead, to report what each one costs, as ``servicebot render`` does.
     """
     limit = budget_limit(settings)
     system = functools.cache(system)  # each size is rendered once
@@ -306,7 +314,7 @@ def fit_prompt(
             f"the system message alone takes {base} tokens, over the prompt budget of {limit}: "
             "shorten templates/system.j2 or raise budget.max_prompt_tokens"
         )
-    fitting = _Fitting(counter, limit - base)
+    fitting = _Fitting(counter, limit - base, itemise)
     message, truncated = fitting.take_message(message)
     chosen = {
         kind: fitting.take(kind, system, faq, few_shot, history) for kind in _priority(settings)
@@ -333,8 +341,8 @@ def _priority(settings: BudgetSettings) -> list[PartKind]:
 class _Fitting:
     """The room left while a prompt is being filled, and the parts considered so far."""
 
-    def __init__(self, counter: TokenCounter, room: int) -> None:
-        self.counter, self.room = counter, room
+    def __init__(self, counter: TokenCounter, room: int, itemise: bool) -> None:
+        self.counter, self.room, self.itemise = counter, room, itemise
         self.parts: list[Part] = []
         self.message_part = Part("message", "message", 0)
 
@@ -359,22 +367,44 @@ class _Fitting:
     ) -> int:
         """Add items of ``kind`` while they fit; return how many went in."""
         if kind == "faq":
+            if faq and not self.itemise and self._take_all_faq(system, faq):
+                return len(faq)
             return self._take_each(kind, list(faq), self._faq_costs(system, len(faq)))
         if kind == "few_shot":
             costs = (self._exchange(pair) for _, pair in few_shot)
             return self._take_each(kind, [label for label, _ in few_shot], costs)
-        labels = [f"turn {n}" for n in range(len(history), 0, -1)]
-        return self._take_each(kind, labels, (self._exchange(p) for p in reversed(history)))
+        turns = range(len(history), 0, -1)
+        costs = (self._exchange(p) for p in reversed(history))
+        return self._take_each(kind, [f"turn {n}" for n in turns], costs, _turns_label)
 
-    def _take_each(self, kind: PartKind, labels: list[str], costs: Iterable[int]) -> int:
-        """Keep items in order until one does not fit; list them all as parts."""
-        taken, full = 0, False
-        for label, cost in zip(labels, costs, strict=True):
-            full = full or cost > self.room
-            self.parts.append(Part(kind, label, cost, kept=not full))
-            if not full:
-                self.room -= cost
-                taken += 1
+    def _take_all_faq(self, system: Callable[[int], str], faq: Sequence[str]) -> bool:
+        """Add every FAQ entry as one part if they all fit."""
+        with_all = self.counter.count_message("system", system(len(faq)))
+        growth = with_all - self.counter.count_message("system", system(0))
+        if growth > self.room:
+            return False
+        self.room -= growth
+        self.parts.append(Part("faq", ", ".join(faq), growth))
+        return True
+
+    def _take_each(
+        self,
+        kind: PartKind,
+        labels: list[str],
+        costs: Iterable[int],
+        rest_label: Callable[[list[str]], str] = ", ".join,
+    ) -> int:
+        """Keep items in order until one does not fit; the rest become one dropped part."""
+        taken = 0
+        for label, cost in zip(labels, costs, strict=False):
+            if cost > self.room:
+                self.parts.append(Part(kind, label, cost, kept=False))
+                if rest := labels[taken + 1 :]:
+                    self.parts.append(Part(kind, rest_label(rest), None, kept=False))
+                break
+            self.parts.append(Part(kind, label, cost))
+            self.room -= cost
+            taken += 1
         return taken
 
     def _faq_costs(self, system: Callable[[int], str], count: int) -> Iterator[int]:
@@ -388,6 +418,13 @@ class _Fitting:
     def _exchange(self, pair: Exchange) -> int:
         user = self.counter.count_message("user", pair.user)
         return user + self.counter.count_message("assistant", pair.assistant)
+
+
+def _turns_label(labels: list[str]) -> str:
+    """'turns 1-12' for the labels 'turn 12' ... 'turn 1' (newest first)."""
+    if len(labels) == 1:
+        return labels[0]
+    return f"turns {labels[-1].removeprefix('turn ')}-{labels[0].removeprefix('turn ')}"
 
 
 def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:

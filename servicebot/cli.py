@@ -366,7 +366,7 @@ def render(
     try:
         bot = Bot(load_bot(bot_path))
         history = read_history(history_file) if history_file else []
-        prepared = bot.prepare(message, history, _key_values(customer))
+        prepared = bot.prepare(message, history, _key_values(customer), itemise=True)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True)
@@ -411,7 +411,8 @@ def _budget_table(fitted: Fitted) -> Table:
 
     table = Table("part", "item", "tokens", "sent", box=None)
     for part in fitted.parts:
-        table.add_row(part.kind, part.label, str(part.tokens), "yes" if part.kept else "DROPPED")
+        tokens = "not counted" if part.tokens is None else str(part.tokens)
+        table.add_row(part.kind, part.label, tokens, "yes" if part.kept else "DROPPED")
     return table
 
 

@@ -73,8 +73,14 @@ class Bot:
         history: Sequence[Exchange] = (),
         customer: Mapping[str, Any] | None = None,
         placeholders: Placeholders | None = None,
+        *,
+        itemise: bool = False,
     ) -> Prepared:
-        """Run a turn up to the model call: pre-filter, routing, prompt and budget."""
+        """Run a turn up to the model call: pre-filter, routing, prompt and budget.
+
+        ``itemise`` costs each FAQ entry on its own in ``fitted.parts`` (see
+        :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
+        """
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = history[-1].user if history else None
@@ -94,7 +100,7 @@ class Bot:
         if routing.route in ("direct", "handoff"):
             reply = clock.time("prompt", self._canned_reply, routing, context)
             return Prepared(filtered, routing, reply=reply, timings=clock.laps)
-        fitted = clock.time("prompt", self._fit, context, history, filtered.text)
+        fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
         return Prepared(filtered, routing, fitted=fitted, timings=clock.laps)
 
     def _canned_reply(self, routing: Routing, context: Context) -> str:
@@ -102,7 +108,9 @@ class Bot:
             return self.renderer.render("handoff.j2", context)
         return routing.best.intent.answer_in(context.language)
 
-    def _fit(self, context: Context, history: Sequence[Exchange], text: str) -> Fitted:
+    def _fit(
+        self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
+    ) -> Fitted:
         return fit_prompt(
             self.counter,
             self.spec.settings.budget,
@@ -111,6 +119,7 @@ class Bot:
             few_shot(context.matches, context.language, self.spec.settings.languages),
             history,
             text,
+            itemise=itemise,
         )
 
 

@@ -23,6 +23,7 @@ naming the file and line. Rendering is deterministic: the same inputs give the s
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,9 +95,31 @@ class Renderer:
         }
 
     def system(self, context: Context, faq_entries: int | None = None) -> str:
-        """The system message, with the first ``faq_entries`` matches as facts (all if None)."""
+        """The system message, with the first ``faq_entries`` matches as facts (all if None).
+
+        Without facts it is the same for every turn with the same language, flags and
+        customer details, so it is rendered once for them (budget fitting needs it each turn).
+        """
         matches = context.matches[:faq_entries]
-        return self.render("system.j2", context, matches)
+        if matches:
+            return self.render("system.j2", context, matches)
+        customer = tuple(sorted((context.customer or {}).items()))
+        try:
+            flags = context.flags
+            return self._bare_system(context.language, context.out_of_scope, flags, customer)
+        except TypeError:  # a customer detail that cannot be a cache key, such as a list
+            return self.render("system.j2", context)
+
+    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one Renderer per bot, kept for its life
+    def _bare_system(
+        self,
+        language: str,
+        out_of_scope: bool,
+        flags: frozenset[str],
+        customer: tuple[tuple[str, Any], ...],
+    ) -> str:
+        context = Context(language, (), out_of_scope, flags, dict(customer))
+        return self.render("system.j2", context)
 
     def render(self, name: str, context: Context, matches: Sequence[Match] = ()) -> str:
         """Render template ``name`` (such as ``handoff.j2``) for this turn."""
@@ -127,8 +150,14 @@ def few_shot(
         (m.intent.name, Exchange(pair.user, pair.assistant))
         for m in matches
         for pair in m.intent.few_shot
-        if detect_language(pair.user, languages) == language
+        if _language_of(pair.user, tuple(languages)) == language
     ]
+
+
+@functools.lru_cache(maxsize=4096)
+def _language_of(text: str, languages: tuple[str, ...]) -> str:
+    """A few-shot pair's language: the same pairs come back turn after turn."""
+    return detect_language(text, languages)
 
 
 class _HistoryFile(RootModel[tuple[FewShot, ...]]):

@@ -51,6 +51,7 @@ _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._exampl
 _COMMON_SHARE, _COMMON_MINIMUM = 0.05, 50
 _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer in its centroid
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
+_DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
 _LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 Floats = npt.NDArray[np.float64]
@@ -140,7 +141,7 @@ class IntentIndex:
         self._weights = np.log((1 + len(intents)) / (1 + used_by)) + 1
         self._unknown_weight = math.log(1 + len(intents)) + 1
         weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
-        self._centroids = _ByFeature(*_centroids(cells, weights, self._example_count))
+        self._centroids = _ByFeature(*_centroids(cells, weights, self._example_count), len(intents))
         self._common = _common_features(
             cells.features[example], len(self._vocabulary), self._example_count
         )
@@ -148,16 +149,23 @@ class IntentIndex:
             example & ~self._common[cells.features],
             example & self._common[cells.features],
         )
-        self._rare_examples = _ByFeature(cells.rows[rare], cells.features[rare], weights[rare])
+        self._rare_examples = _ByFeature(
+            cells.rows[rare], cells.features[rare], weights[rare], self._example_count
+        )
+        # Common features numbered 0..n-1, so that a message's share of them is a short vector.
+        self._common_slot = np.cumsum(self._common) - 1
         self._common_examples = _Rows(
-            cells.rows[common], cells.features[common], weights[common], self._example_count
+            cells.rows[common],
+            self._common_slot[cells.features[common]],
+            weights[common],
+            self._example_count,
         )
 
     def scores(self, text: str) -> Floats:
         """Every intent's score for ``text``, in the order the intents were given."""
         ids, weights = self._query(Counter(features(text)))
         nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
-        return (nearest + self._centroids.dot(ids, weights, len(self.intents))) / 2
+        return (nearest + self._centroids.dot(ids, weights)) / 2
 
     def _example_scores(self, ids: Ints, weights: Floats) -> Floats:
         """Similarity to every example: exact for the closest candidates, a lower bound elsewhere.
@@ -170,13 +178,13 @@ class IntentIndex:
         among the candidates.
         """
         common = self._common[ids]
-        scores = self._rare_examples.dot(ids[~common], weights[~common], self._example_count)
+        scores = self._rare_examples.dot(ids[~common], weights[~common])
         candidates = np.flatnonzero(scores > 0)
         if len(candidates) > _CANDIDATES:
             best = np.argpartition(scores[candidates], -_CANDIDATES)[-_CANDIDATES:]
             candidates = candidates[best]
-        query = np.zeros(len(self._vocabulary))
-        query[ids[common]] = weights[common]
+        query = np.zeros(int(self._common.sum()))
+        query[self._common_slot[ids[common]]] = weights[common]
         scores[candidates] += self._common_examples.dot(candidates, query)
         return scores
 
@@ -262,20 +270,39 @@ def _about(intent: Intent) -> str:
 
 
 class _ByFeature:
-    """Sparse matrix cells sorted by feature: each feature's rows and weights are contiguous."""
+    """Sparse matrix cells sorted by feature, for a message's dot product with every row.
 
-    def __init__(self, rows: Ints, features: Ints, weights: Floats) -> None:
+    A feature that many rows share (a common character n-gram in most centroids) would
+    make the sparse walk touch most of the matrix; such features are kept as a dense
+    block instead, which numpy multiplies in one call. Dense features have more than
+    ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times the cells.
+    """
+
+    def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
+        self._row_count = row_count
+        size = int(features.max(initial=-1)) + 1
+        dense = np.bincount(features, minlength=size) > _DENSE_SHARE * row_count
+        self._slot = np.full(size + 1, -1)  # a feature's row in the dense block; the last is -1
+        self._slot[np.flatnonzero(dense)] = np.arange(int(dense.sum()))
+        in_block = dense[features]
+        self._block = np.zeros((int(dense.sum()), row_count))
+        self._block[self._slot[features[in_block]], rows[in_block]] = weights[in_block]
+        rows, features, weights = rows[~in_block], features[~in_block], weights[~in_block]
         order = np.argsort(features, kind="stable")
         self._rows, self._weights = rows[order], weights[order]
-        size = int(features.max(initial=-1)) + 1
         self._starts = np.searchsorted(features[order], np.arange(size + 1))
 
-    def dot(self, ids: Ints, weights: Floats, row_count: int) -> Floats:
+    def dot(self, ids: Ints, weights: Floats) -> Floats:
         """Each row's dot product with the sparse vector ``ids`` -> ``weights``."""
-        ids, weights = ids[ids < len(self._starts) - 1], weights[ids < len(self._starts) - 1]
+        known = ids < len(self._starts) - 1
+        ids, weights = ids[known], weights[known]
+        slots = self._slot[ids]
+        in_block = slots >= 0
         cells, lengths = _ranges(self._starts[ids], self._starts[ids + 1])
         products = self._weights[cells] * np.repeat(weights, lengths)
-        return _sums(self._rows[cells], products, row_count)
+        sparse = _sums(self._rows[cells], products, self._row_count)
+        dense: Floats = weights[in_block] @ self._block[slots[in_block]]
+        return sparse + dense
 
 
 class _Rows:

@@ -440,9 +440,12 @@ def _fit(
     few_shot: tuple[tuple[str, Exchange], ...] = FEW_SHOT,
     history: tuple[Exchange, ...] = HISTORY,
     message: str = MESSAGE,
+    itemise: bool = True,
 ) -> Fitted:
     settings = BudgetSettings(max_prompt_tokens=limit, drop_order=drop_order)  # type: ignore[arg-type]
-    return fit_prompt(_fitter(), settings, _system, faq, few_shot, history, message)
+    return fit_prompt(
+        _fitter(), settings, _system, faq, few_shot, history, message, itemise=itemise
+    )
 
 
 def _cost(*pairs: Exchange) -> int:
@@ -526,8 +529,8 @@ def test_used_counts_every_message_sent_and_the_parts_add_up_to_it() -> None:
         assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
         assert fitted.used <= fitted.budget == limit
         assert fitted.left == limit - fitted.used
-        assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
-        assert all(p.tokens > 0 for p in fitted.parts)
+        assert sum(p.tokens or 0 for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
+        assert all(p.tokens for p in fitted.parts if p.kept)
 
 
 def test_part_tokens_are_what_each_piece_costs() -> None:
@@ -562,7 +565,14 @@ def test_an_oversize_message_is_truncated_to_a_prefix_within_the_budget() -> Non
     assert 0 < len(last.content) < len(message)
     assert message.startswith(last.content)
     assert fitted.used <= 300
-    assert [p.kind for p in fitted.dropped] == ["faq"] * 3 + ["few_shot"] * 2 + ["history"] * 4
+    assert [(p.kind, p.label) for p in fitted.dropped] == [
+        ("faq", "shipping"),
+        ("faq", "express, returns"),  # not costed: the budget was full before them
+        ("few_shot", "shipping"),
+        ("few_shot", "returns"),
+        ("history", "turns 1-3"),
+        ("history", "turn 4"),
+    ]
     assert fitted.messages[0] == Message("system", _system(0))
 
 
@@ -642,6 +652,55 @@ def test_history_is_kept_newest_first_and_never_split() -> None:
         ("turn 3", True),
         ("turn 4", True),
     ]
+
+
+def _turns_listed(fitted: Fitted) -> list[int]:
+    """The turn numbers the history parts cover, in order ('turns 1-3' covers 1, 2, 3)."""
+    numbers: list[int] = []
+    for part in fitted.parts:
+        if part.kind == "history":
+            first, _, last = part.label.split(" ")[1].partition("-")
+            numbers += range(int(first), int(last or first) + 1)
+    return numbers
+
+
+def test_faq_entries_that_all_fit_are_one_part_unless_itemised() -> None:
+    itemised, whole = _fit(100_000), _fit(100_000, itemise=False)
+    assert whole.messages == itemised.messages
+    assert whole.used == itemised.used
+    faq = [(p.label, p.tokens, p.kept) for p in whole.parts if p.kind == "faq"]
+    assert faq == [("shipping, express, returns", _faq_cost(3), True)]
+    # when they do not all fit, each is costed to find where to stop
+    tight = _fit(_mandatory() + _faq_cost(2), few_shot=(), history=(), itemise=False)
+    assert [(p.label, p.kept) for p in tight.parts if p.kind == "faq"] == [
+        ("shipping", True),
+        ("express", True),
+        ("returns", False),
+    ]
+
+
+class _CountingCounter(TokenCounter):
+    """Records each text it is asked to count."""
+
+    def __init__(self, counter: TokenCounter) -> None:
+        super().__init__(counter.encoding)
+        self.asked: set[str] = set()
+
+    def count_message(self, role: str, content: str) -> int:
+        self.asked.add(content)
+        return super().count_message(role, content)
+
+
+def test_history_past_the_first_misfit_is_never_counted() -> None:
+    history = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 201))
+    counter = _CountingCounter(_fitter())
+    settings = BudgetSettings(max_prompt_tokens=_mandatory() + _cost(*history[-3:]))
+    fitted = fit_prompt(counter, settings, _system, (), (), history, MESSAGE)
+    assert fitted.messages[1:-1] == tuple(m for x in history[-3:] for m in x.messages())
+    parts = [(p.label, p.tokens, p.kept) for p in fitted.parts if p.kind == "history"]
+    assert parts[:2] == [("turns 1-196", None, False), ("turn 197", _cost(history[196]), False)]
+    assert [label for label, _, kept in parts if kept] == ["turn 198", "turn 199", "turn 200"]
+    assert "question 196" not in counter.asked and "answer 1" not in counter.asked
 
 
 def test_history_stops_at_the_first_exchange_that_does_not_fit() -> None:
@@ -763,7 +822,7 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
 
     assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
     assert fitted.used <= limit
-    assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
+    assert sum(p.tokens or 0 for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
     # system first with the most relevant facts; the customer's message, or a prefix, last
     kept_faq = _kept(fitted, "faq")
     assert kept_faq == list(FAQ[: len(kept_faq)])
@@ -783,6 +842,4 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
     assert shown_history == list(history[len(history) - len(shown_history) :])
     assert len(_kept(fitted, "few_shot")) == len(shown_few)
     assert len(_kept(fitted, "history")) == len(shown_history)
-    assert [p.label for p in fitted.parts if p.kind == "history"] == [
-        f"turn {n}" for n in range(1, len(history) + 1)
-    ]
+    assert _turns_listed(fitted) == list(range(1, len(history) + 1))
