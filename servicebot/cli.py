@@ -6,6 +6,7 @@ This is the one place that turns :class:`~servicebot.errors.ServicebotError` int
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -46,7 +47,7 @@ def main() -> None:
 @click.argument("path", type=_BOT_PATH, default=".")
 def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
-    from .pipeline import validate_bot
+    from .checks import validate_bot
 
     try:
         spec = load_bot(path)
@@ -57,6 +58,20 @@ def check(path: Path) -> None:
         click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
+    if warning := _model_key_warning(spec):
+        click.echo(warning, err=True)
+
+
+def _model_key_warning(spec: BotSpec) -> str | None:
+    """A configured model whose API key is not set: replies would raise ConfigError."""
+    model = spec.settings.model
+    if model.name is None or os.environ.get(model.api_key_env, "").strip():
+        return None
+    return (
+        f"warning: {spec.root / SETTINGS_FILE}: model {model.name} is configured but "
+        f"{model.api_key_env} is not set: Bot.reply() raises ConfigError and "
+        "`servicebot chat` answers from the FAQ alone until it is"
+    )
 
 
 @main.command()

@@ -1,48 +1,60 @@
 """The pipeline: one customer turn through every stage, in order. It only sequences them.
 
-    text ─► prefilter ─► routing ─► prompt ─► budget ─► (model ─► postfilter ─► store)
+    text ─► prefilter ─► routing ─► prompt ─► budget ─► model ─► postfilter ─► store
               │ block      │ direct: the intent's answer, as written
               ▼            │ handoff: handoff.j2
           blocked.j2       │ out_of_scope: no FAQ facts; the system template says so
                            ▼ model: the top-k intents as facts, their few-shot pairs
 
-:meth:`Bot.prepare` runs everything before the model call and returns a :class:`Prepared`
-turn: either a reply that needs no model, or the exact messages to send.
+:meth:`Bot.reply` (and :meth:`Bot.areply`, :meth:`Bot.stream`, :meth:`Bot.astream`) run a
+whole turn and return a :class:`Reply` whose trace has each stage's decision and time. They
+never raise for a model outage or a store failure: an outage is answered with a fallback,
+and a turn that could not be stored is reported in the trace and the log. :meth:`Bot.prepare`
+runs everything before the model call, for ``servicebot render``.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import time
-from collections.abc import Callable, Mapping, Sequence
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import combinations, product
-from typing import Any, ParamSpec, TypeVar
+from pathlib import Path
+from typing import Any, Literal, ParamSpec, TypeVar
 
 from .budget import (
-    MESSAGE_OVERHEAD,
-    REPLY_PRIMING,
     Fitted,
     TokenCounter,
-    budget_limit,
     counter_for,
     fit_prompt,
 )
-from .config import TEMPLATES_FOLDER, BotSpec
-from .errors import BudgetError, ConfigError, Problem
-from .filters import FilterResult
+from .checks import validate_bot
+from .config import SETTINGS_FILE, BotSpec, load_bot
+from .errors import StorageError
+from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
-from .prefilter import FLAGS, Prefilter
-from .prompt import Context, Exchange, Renderer, few_shot
+from .model import (
+    Completion,
+    ModelClient,
+    ModelError,
+    ModelRequest,
+    OpenAIClient,
+    Usage,
+    request_for,
+)
+from .postfilter import Postfilter
+from .prefilter import Prefilter
+from .prompt import Context, Exchange, few_shot
 from .routing import Router, Routing, detect_language
+from .store import Store, TurnRecord, open_bot_store
 
-# Tokens every request has besides the system text: two message overheads, two roles, priming.
-_FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
-# Every combination of pre-filter flags a template may branch on.
-_FLAG_SETS = [
-    frozenset(chosen) for size in range(len(FLAGS) + 1) for chosen in combinations(FLAGS, size)
-]
+_SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
 P = ParamSpec("P")
 T = TypeVar("T")
+Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
+log = logging.getLogger("servicebot")
 
 
 @dataclass(frozen=True)
@@ -56,16 +68,123 @@ class Prepared:
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
 
 
-class Bot:
-    """A loaded bot: every stage built once from its spec, ready for many turns."""
+@dataclass(frozen=True)
+class Step:
+    """One stage's part in a turn: what it decided, how long it took, and why."""
 
-    def __init__(self, spec: BotSpec) -> None:
+    stage: str  # prefilter | routing | prompt | model | postfilter | store
+    decision: str  # "pass", "model", "answer", "fallback (timeout)", "turn 3", ...
+    ms: float = 0.0
+    detail: Mapping[str, Any] = field(default_factory=dict)  # never the customer's text
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The bot's answer to one customer message, and how it came about."""
+
+    text: str  # what the customer reads, their own details restored
+    action: Action
+    conversation_id: str
+    intent: str | None = None  # the best-matching intent, if any
+    score: float | None = None
+    usage: Usage | None = None  # what the model reported, when it was called
+    trace: tuple[Step, ...] = ()
+    turn: int | None = None  # the turn's number in the conversation; None if it was not stored
+    events: tuple[FilterEvent, ...] = ()  # what the pre- and post-filter found and did
+
+    def step(self, stage: str) -> Step | None:
+        """The trace step of ``stage``, if it ran."""
+        return next((step for step in self.trace if step.stage == stage), None)
+
+
+class Bot:
+    """A loaded bot: every stage built once from its spec, ready for many turns.
+
+    ``model`` answers the turns that need one; by default the OpenAI-compatible server in
+    ``servicebot.yaml``, or none when no model is named (then the bot answers from the FAQ
+    alone: direct answers, and a handoff or out-of-scope reply otherwise). ``store`` keeps
+    the conversations; by default the one in ``servicebot.yaml``, opened on first use.
+    """
+
+    def __init__(
+        self, spec: BotSpec, *, model: ModelClient | None = None, store: Store | None = None
+    ) -> None:
         settings = spec.settings
         self.spec = spec
         self.renderer = validate_bot(spec)
         self.prefilter = Prefilter(settings.prefilter)
+        self.postfilter = Postfilter.for_bot(spec, self.prefilter.profanity)
         self.router = Router(spec.intents, settings.routing, settings.languages)
         self.counter: TokenCounter = counter_for(settings.model.name, settings.budget.encoding)
+        if model is None and settings.model.name is not None:
+            model = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
+        self.model = model
+        self._store = store
+
+    @classmethod
+    def load(cls, folder: str | Path = ".", **kwargs: Any) -> Bot:
+        """The bot in ``folder`` (``servicebot.yaml``, ``faq/``, ``templates/``)."""
+        return cls(load_bot(folder), **kwargs)
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_bot_store(self.spec)
+        return self._store
+
+    def reply(
+        self,
+        text: str,
+        conversation_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
+        turn = self._begin(text, conversation_id, metadata)
+        if turn.request is not None and self.model is not None:
+            start = time.perf_counter()
+            try:
+                turn.model_answered(self.model.complete(turn.request), start)
+            except ModelError as exc:
+                turn.model_failed(exc, start)
+        return turn.finish()
+
+    async def areply(
+        self,
+        text: str,
+        conversation_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> Reply:
+        """:meth:`reply` for asyncio: the model call does not block the event loop."""
+        turn = self._begin(text, conversation_id, metadata)
+        if turn.request is not None and self.model is not None:
+            start = time.perf_counter()
+            try:
+                turn.model_answered(await self.model.acomplete(turn.request), start)
+            except ModelError as exc:
+                turn.model_failed(exc, start)
+        return turn.finish()
+
+    def stream(
+        self,
+        text: str,
+        conversation_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> ReplyStream:
+        """:meth:`reply`, yielding the answer as it arrives, a cleared sentence at a time.
+
+        Iterate over the result for text; its ``reply`` is the whole :class:`Reply` once
+        the iteration is over.
+        """
+        return ReplyStream(self, self._begin(text, conversation_id, metadata))
+
+    def astream(
+        self,
+        text: str,
+        conversation_id: str | None = None,
+        metadata: Mapping[str, Any] | None = None,
+    ) -> AsyncReplyStream:
+        """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
+        return AsyncReplyStream(self, self._begin(text, conversation_id, metadata))
 
     def prepare(
         self,
@@ -97,16 +216,19 @@ class Bot:
             filtered.flags,
             customer,
         )
-        if routing.route in ("direct", "handoff"):
+        if routing.route in ("direct", "handoff") or self.model is None:
             reply = clock.time("prompt", self._canned_reply, routing, context)
             return Prepared(filtered, routing, reply=reply, timings=clock.laps)
         fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
         return Prepared(filtered, routing, fitted=fitted, timings=clock.laps)
 
     def _canned_reply(self, routing: Routing, context: Context) -> str:
-        if routing.route == "handoff" or routing.best is None:
-            return self.renderer.render("handoff.j2", context)
-        return routing.best.intent.answer_in(context.language)
+        """The reply for a turn no model answers: direct, handoff, or offline."""
+        if routing.route == "direct" and routing.best is not None:
+            return routing.best.intent.answer_in(context.language)
+        if routing.route == "out_of_scope":
+            return self.renderer.render("out_of_scope.j2", context)
+        return self.renderer.render("handoff.j2", context)
 
     def _fit(
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
@@ -122,32 +244,289 @@ class Bot:
             itemise=itemise,
         )
 
+    # --- one turn -------------------------------------------------------------------------
 
-def validate_bot(spec: BotSpec) -> Renderer:
-    """What a bot's startup checks beyond :func:`load_bot`; ``servicebot check`` runs it too.
+    def _begin(
+        self, text: str, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    ) -> _Turn:
+        """Everything before the model call: load the conversation, prepare the prompt."""
+        turn = _Turn(self, conversation_id or uuid.uuid4().hex, metadata)
+        history, placeholders = turn.load()
+        prepared = self.prepare(_plain(text), history, metadata, placeholders)
+        turn.prepared(prepared, placeholders)
+        return turn
 
-    The templates must compile, and the system message with no FAQ facts must fit the
-    budget in every language the bot speaks. A token is at least one byte, so a system
-    message with fewer bytes than the budget fits without loading an encoding at all.
+    def _fallback_reply(self, routing: Routing | None, language: str) -> str:
+        """When the model cannot answer: the top intent's answer if routing was confident,
+        otherwise a handoff to a person."""
+        best = routing.best if routing else None
+        if best is not None and best.score >= self.spec.settings.routing.direct_threshold:
+            return best.intent.answer_in(language)
+        return self.renderer.render("handoff.j2", Context(language))
+
+
+def _plain(text: Any) -> str:
+    """Customer text as a str: bytes are decoded, with undecodable bytes replaced."""
+    if isinstance(text, bytes | bytearray):
+        return bytes(text).decode("utf-8", "replace")
+    return str(text)
+
+
+class _Turn:
+    """One turn in progress: what each stage decided, for the reply and the store."""
+
+    def __init__(self, bot: Bot, conversation_id: str, metadata: Mapping[str, Any] | None):
+        self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
+        self.started = time.perf_counter()
+        self.trace: list[Step] = []
+        self.request: ModelRequest | None = None
+        self.placeholders_before: dict[str, Any] | None = None
+        self.completion: Completion | None = None
+        self.error: ModelError | None = None
+
+    def load(self) -> tuple[list[Exchange], Placeholders]:
+        """The conversation's recent history and placeholders; a store failure costs only them."""
+        start = time.perf_counter()
+        limit = self.bot.spec.settings.budget.history_turns
+        try:
+            turns = self.bot.store.history(self.conversation_id, limit=limit)
+            placeholders = Placeholders.from_state(self.bot.store.load_state(self.conversation_id))
+        except StorageError as exc:
+            log.warning(
+                "conversation %s: could not load its history: %s", self.conversation_id, exc
+            )
+            self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
+            return [], Placeholders()
+        self.placeholders_before = placeholders.to_state()
+        history = [Exchange(t.customer_text, t.reply_text) for t in turns]
+        self.trace.append(Step("store", f"{len(history)} turns loaded", _ms(start)))
+        return history, placeholders
+
+    def prepared(self, prepared: Prepared, placeholders: Placeholders) -> None:
+        self.prep, self.placeholders = prepared, placeholders
+        laps, filtered, routing = prepared.timings, prepared.filtered, prepared.routing
+        self.trace.append(
+            Step(
+                "prefilter",
+                filtered.verdict,
+                laps.get("prefilter", 0.0),
+                {"events": len(filtered.events), "flags": sorted(filtered.flags)},
+            )
+        )
+        if routing is not None:
+            intents = {m.intent.name: m.score for m in routing.matches}
+            found = {
+                "intents": intents,
+                "language": routing.language,
+                "follow_up": routing.follow_up,
+            }
+            self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
+        fitted = prepared.fitted
+        if fitted is not None:
+            dropped = [f"{p.kind} {p.label}" for p in fitted.dropped]
+            sizes = {"tokens": fitted.used, "budget": fitted.budget, "dropped": dropped}
+            decision = "fitted, message truncated" if fitted.truncated else "fitted"
+            self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0), sizes))
+            self.request = request_for(self.bot.spec.settings.model, fitted.messages)
+
+    def model_answered(self, completion: Completion, start: float) -> None:
+        self.completion = completion
+        detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
+        if completion.usage is not None and self.prep.fitted is not None:
+            detail["prompt_tokens"] = completion.usage.prompt_tokens
+            detail["completion_tokens"] = completion.usage.completion_tokens
+            detail["budget_count"] = self.prep.fitted.used
+        self.trace.append(Step("model", "answered", _ms(start), detail))
+
+    def model_failed(self, exc: ModelError, start: float) -> None:
+        self.error = exc
+        log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
+        self.trace.append(Step("model", f"failed ({exc.kind})", _ms(start), {"error": exc.kind}))
+
+    @property
+    def language(self) -> str:
+        routing = self.prep.routing
+        if routing is not None:
+            return routing.language
+        return detect_language(self.prep.filtered.text, self.bot.spec.settings.languages)
+
+    def review(self, answer: str) -> FilterResult:
+        """The post-filter's verdict on (the start of) the model's answer."""
+        system = self.request.messages[0].content if self.request else ""
+        return self.bot.postfilter.run(answer, system, self.prep.filtered.values)
+
+    def finish(self, streamed: str | None = None) -> Reply:
+        """Decide the reply from what the stages did, store the turn, and return it.
+
+        ``streamed`` is what a stream already showed the customer, if anything.
+        """
+        prep, routing = self.prep, self.prep.routing
+        events = list(prep.filtered.events)
+        stored = shown = ""
+        action: Action
+        if prep.reply is not None:
+            action = _canned_action(routing)
+            stored = shown = prep.reply
+        elif self.completion is not None:
+            start = time.perf_counter()
+            reviewed = self.review(self.completion.text)
+            events += reviewed.events
+            self.trace.append(
+                Step("postfilter", reviewed.verdict, _ms(start), {"events": len(reviewed.events)})
+            )
+            if reviewed.verdict == "pass":
+                action = "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
+                stored, shown = reviewed.text, reviewed.shown or reviewed.text
+            elif reviewed.verdict == "handoff":
+                action = "handoff"
+                stored = shown = self.bot.renderer.render("handoff.j2", Context(self.language))
+            else:
+                action = "fallback"
+                stored = shown = self.bot._fallback_reply(routing, self.language)
+        else:
+            action = "fallback"
+            stored = shown = self.bot._fallback_reply(routing, self.language)
+        if streamed is not None and not shown.startswith(streamed):
+            shown = stored = f"{streamed}\n\n{shown}"  # what was shown cannot be taken back
+        best = routing.best if routing else None
+        usage = self.completion.usage if self.completion else None
+        number = self._store(stored, action, best, usage, events)
+        return Reply(
+            shown,
+            action,
+            self.conversation_id,
+            best.intent.name if best else None,
+            best.score if best else None,
+            usage,
+            tuple(self.trace),
+            number,
+            tuple(events),
+        )
+
+    def _store(
+        self, text: str, action: Action, best: Any, usage: Usage | None, events: list[FilterEvent]
+    ) -> int | None:
+        start = time.perf_counter()
+        record = TurnRecord(
+            self.conversation_id,
+            self.prep.filtered.text,
+            text,
+            action,
+            best.intent.name if best else None,
+            best.score if best else None,
+            tuple(events),
+            self.completion.model if self.completion else None,
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
+            round((time.perf_counter() - self.started) * 1000, 3),
+        )
+        store = self.bot.store
+        try:
+            if self.placeholders.to_state() != self.placeholders_before:
+                store.save_state(self.conversation_id, self.placeholders.to_state())
+            number = store.append_turn(record).number
+        except StorageError as exc:
+            log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
+            self.trace.append(Step("store", f"not stored ({exc})", _ms(start)))
+            return None
+        self.trace.append(Step("store", f"turn {number}", _ms(start)))
+        return number
+
+
+def _canned_action(routing: Routing | None) -> Action:
+    if routing is None:
+        return "blocked"
+    if routing.route == "direct":
+        return "direct"
+    if routing.route == "out_of_scope":
+        return "out_of_scope"
+    return "handoff"  # a handoff intent, or no model to ask
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)
+
+
+class ReplyStream:
+    """A reply being streamed: iterate for cleared text; ``reply`` is set at the end."""
+
+    def __init__(self, bot: Bot, turn: _Turn) -> None:
+        self.bot, self._turn = bot, turn
+        self.reply: Reply | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        turn, shown = self._turn, _Shown(self._turn)
+        if turn.request is not None and self.bot.model is not None:
+            start = time.perf_counter()
+            try:
+                for piece in self.bot.model.stream(turn.request):
+                    if isinstance(piece, Completion):
+                        turn.model_answered(piece, start)
+                    else:
+                        yield from shown.add(piece)
+            except ModelError as exc:
+                turn.model_failed(exc, start)
+        self.reply = turn.finish(shown.emitted or None)
+        yield from shown.rest(self.reply.text)
+
+
+class AsyncReplyStream:
+    """:class:`ReplyStream` for asyncio."""
+
+    def __init__(self, bot: Bot, turn: _Turn) -> None:
+        self.bot, self._turn = bot, turn
+        self.reply: Reply | None = None
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        turn, shown = self._turn, _Shown(self._turn)
+        if turn.request is not None and self.bot.model is not None:
+            start = time.perf_counter()
+            try:
+                async for piece in self.bot.model.astream(turn.request):
+                    if isinstance(piece, Completion):
+                        turn.model_answered(piece, start)
+                    else:
+                        for text in shown.add(piece):
+                            yield text
+            except ModelError as exc:
+                turn.model_failed(exc, start)
+        self.reply = turn.finish(shown.emitted or None)
+        for text in shown.rest(self.reply.text):
+            yield text
+
+
+class _Shown:
+    """What a stream has shown: whole sentences only, each cleared by the post-filter first.
+
+    The answer so far is reviewed up to its last sentence end; what the review lets through
+    beyond what was already shown goes out. If a later sentence turns the verdict to a
+    fallback or handoff, nothing more of the answer is shown.
     """
-    renderer = Renderer(spec)
-    for language in spec.settings.languages:
-        for out_of_scope, flags in product((False, True), _FLAG_SETS):
-            system = renderer.system(Context(language, (), out_of_scope, flags), 0)
-            _check_system_fits(spec, system, language)
-    return renderer
 
+    def __init__(self, turn: _Turn) -> None:
+        self.turn = turn
+        self.answer = ""
+        self.emitted = ""
+        self.stopped = False
 
-def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:
-    settings = spec.settings
-    if len(system.encode()) + _FIXED_TOKENS <= budget_limit(settings.budget):
-        return
-    try:
-        counter = counter_for(settings.model.name, settings.budget.encoding)
-        fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
-    except BudgetError as exc:
-        path = spec.root / TEMPLATES_FOLDER / "system.j2"
-        raise ConfigError([Problem(path, f"in {language}: {exc}")]) from exc
+    def add(self, delta: str) -> Iterator[str]:
+        self.answer += delta
+        ends = [m.end() for m in _SENTENCE_END.finditer(self.answer)]
+        if self.stopped or not ends:
+            return
+        reviewed = self.turn.review(self.answer[: ends[-1]])
+        shown = reviewed.shown or reviewed.text
+        if reviewed.verdict != "pass" or not shown.startswith(self.emitted):
+            self.stopped = True
+            return
+        if new := shown[len(self.emitted) :]:
+            self.emitted = shown
+            yield new
+
+    def rest(self, final: str) -> Iterator[str]:
+        """The end of the final reply text, after what was already shown."""
+        if final.startswith(self.emitted) and (tail := final[len(self.emitted) :]):
+            yield tail
 
 
 class _Clock:

@@ -156,6 +156,7 @@ class BudgetSettings(_Frozen):
     drop_order: Annotated[
         tuple[Literal["few_shot", "history", "faq"], ...], AfterValidator(_no_repeats)
     ] = ("few_shot", "history", "faq")
+    history_turns: Annotated[int, Field(ge=0, le=1000)] = 50  # recent turns read from the store
 
     @model_validator(mode="after")
     def _room_for_a_prompt(self) -> BudgetSettings:

@@ -1,0 +1,49 @@
+"""Startup checks: what a bot must pass beyond :func:`~servicebot.config.load_bot`.
+
+``Bot`` runs them when it is built and ``servicebot check`` runs them without building one,
+so that a check needs neither the model SDK nor, usually, an encoding file.
+"""
+
+from __future__ import annotations
+
+from itertools import combinations, product
+
+from .budget import MESSAGE_OVERHEAD, REPLY_PRIMING, budget_limit, counter_for, fit_prompt
+from .config import TEMPLATES_FOLDER, BotSpec
+from .errors import BudgetError, ConfigError, Problem
+from .prefilter import FLAGS
+from .prompt import Context, Renderer
+
+# Tokens every request has besides the system text: two message overheads, two roles, priming.
+_FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
+# Every combination of pre-filter flags a template may branch on.
+_FLAG_SETS = [
+    frozenset(chosen) for size in range(len(FLAGS) + 1) for chosen in combinations(FLAGS, size)
+]
+
+
+def validate_bot(spec: BotSpec) -> Renderer:
+    """What a bot's startup checks beyond :func:`load_bot`; ``servicebot check`` runs it too.
+
+    The templates must compile, and the system message with no FAQ facts must fit the
+    budget in every language the bot speaks. A token is at least one byte, so a system
+    message with fewer bytes than the budget fits without loading an encoding at all.
+    """
+    renderer = Renderer(spec)
+    for language in spec.settings.languages:
+        for out_of_scope, flags in product((False, True), _FLAG_SETS):
+            system = renderer.system(Context(language, (), out_of_scope, flags), 0)
+            _check_system_fits(spec, system, language)
+    return renderer
+
+
+def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:
+    settings = spec.settings
+    if len(system.encode()) + _FIXED_TOKENS <= budget_limit(settings.budget):
+        return
+    try:
+        counter = counter_for(settings.model.name, settings.budget.encoding)
+        fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
+    except BudgetError as exc:
+        path = spec.root / TEMPLATES_FOLDER / "system.j2"
+        raise ConfigError([Problem(path, f"in {language}: {exc}")]) from exc

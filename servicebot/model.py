@@ -1,0 +1,320 @@
+"""The model stage: one chat completion through the official ``openai`` SDK.
+
+It owns the request (messages and the sampling settings from ``servicebot.yaml``), the SDK
+clients (built once per bot and reused: building one costs tens of milliseconds), and what a
+failure means. Retries are the SDK's own (``max_retries``; it honours ``retry-after`` and
+backs off). What is still failing after them becomes a :class:`ModelError` with a kind, which
+the pipeline answers with a fallback; a missing, rejected or misnamed key, model or server is
+the operator's to fix and raises :class:`~servicebot.errors.ConfigError` instead.
+
+Every OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama, DeepSeek, Qwen) speaks the
+chat-completions wire format, which is all this module uses.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import weakref
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from .errors import ConfigError, ServicebotError
+from .prompt import Message
+from .settings import ModelSettings
+
+if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
+    import openai  # offline chat never needs it
+
+ErrorKind = Literal["timeout", "rate_limit", "server_error", "connection", "broken_response"]
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+# The SDK's create() walks every typed parameter of every message before sending (about 7 ms
+# for a 32-message prompt). Our body is plain JSON types already, so it goes to the same
+# endpoint through the SDK's own post(): the same auth, retries, errors and response types.
+_PATH = "/chat/completions"
+_OPTIONS: Any = {"security": {"bearer_auth": True}}
+
+
+class ModelError(ServicebotError):
+    """The model could not answer, after the SDK's retries: the pipeline falls back."""
+
+    def __init__(self, kind: ErrorKind, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The model's answer."""
+
+    text: str
+    finish_reason: str | None = "stop"
+    usage: Usage | None = None
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One chat-completion request: the model, the messages, the sampling parameters."""
+
+    model: str
+    messages: tuple[Message, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)  # only those that are set
+
+    def body(self, *, stream: bool = False) -> dict[str, Any]:
+        """The JSON body of ``POST /chat/completions``."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [message.as_dict() for message in self.messages],
+            **self.params,
+        }
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+
+def request_for(settings: ModelSettings, messages: Sequence[Message]) -> ModelRequest:
+    """The request for ``messages`` with the bot's model settings."""
+    if settings.name is None:
+        raise ValueError("no model is configured")
+    params = {name: getattr(settings, name) for name in _SAMPLING}
+    params = {name: value for name, value in params.items() if value is not None}
+    if settings.stop:
+        params["stop"] = list(settings.stop)
+    return ModelRequest(settings.name, tuple(messages), params)
+
+
+class ModelClient(Protocol):
+    """What the pipeline needs from a model: the SDK client below, or recorded replies.
+
+    ``stream`` yields the answer's text as it arrives, then one :class:`Completion` with
+    the whole text, finish reason and usage.
+    """
+
+    def complete(self, request: ModelRequest) -> Completion: ...
+
+    async def acomplete(self, request: ModelRequest) -> Completion: ...
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]: ...
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]: ...
+
+
+class OpenAIClient:
+    """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
+
+    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+        self.settings = settings
+        self._settings_file = settings_file
+        self._sync: openai.OpenAI | None = None
+        # An async client's connections belong to the event loop that opened them.
+        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
+        self._async = weakref.WeakKeyDictionary()
+
+    def api_key(self) -> str:
+        """The key from the environment variable the settings name (never from YAML)."""
+        name = self.settings.api_key_env
+        key = os.environ.get(name, "").strip()
+        if not key:
+            raise ConfigError.at(
+                self._settings_file,
+                f"model.api_key_env: the environment variable {name} is not set; set it to "
+                f"the API key for {self.settings.base_url or 'the OpenAI API'}, or remove "
+                "model.name to answer from the FAQ alone",
+            )
+        return key
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key(),
+            "base_url": self.settings.base_url,
+            "timeout": self.settings.timeout,
+            "max_retries": self.settings.max_retries,
+        }
+
+    @property
+    def client(self) -> openai.OpenAI:
+        if self._sync is None:
+            import openai
+
+            self._sync = openai.OpenAI(**self._options())
+        return self._sync
+
+    @property
+    def async_client(self) -> openai.AsyncOpenAI:
+        loop = asyncio.get_running_loop()
+        if loop not in self._async:
+            import openai
+
+            self._async[loop] = openai.AsyncOpenAI(**self._options())
+        return self._async[loop]
+
+    def complete(self, request: ModelRequest) -> Completion:
+        from openai.types.chat import ChatCompletion
+
+        with self._failures():
+            response = self.client.post(
+                _PATH, cast_to=ChatCompletion, body=request.body(), options=_OPTIONS
+            )
+            return _completion(response)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        from openai.types.chat import ChatCompletion
+
+        with self._failures():
+            response = await self.async_client.post(
+                _PATH, cast_to=ChatCompletion, body=request.body(), options=_OPTIONS
+            )
+            return _completion(response)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        import openai
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+        with self._failures():
+            chunks = self.client.post(
+                _PATH,
+                cast_to=ChatCompletion,
+                body=request.body(stream=True),
+                options=_OPTIONS,
+                stream=True,
+                stream_cls=openai.Stream[ChatCompletionChunk],
+            )
+            joined = _Joined()
+            with chunks:
+                for chunk in chunks:
+                    if text := joined.add(chunk):
+                        yield text
+            yield joined.completion()
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        import openai
+        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+
+        with self._failures():
+            chunks = await self.async_client.post(
+                _PATH,
+                cast_to=ChatCompletion,
+                body=request.body(stream=True),
+                options=_OPTIONS,
+                stream=True,
+                stream_cls=openai.AsyncStream[ChatCompletionChunk],
+            )
+            joined = _Joined()
+            async with chunks:
+                async for chunk in chunks:
+                    if text := joined.add(chunk):
+                        yield text
+            yield joined.completion()
+
+    def _failures(self) -> _Failures:
+        return _Failures(self.settings, self._settings_file)
+
+
+class _Failures:
+    """Turns the SDK's exceptions into a ModelError (an outage) or a ConfigError (setup)."""
+
+    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+        self.settings, self.settings_file = settings, settings_file
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if exc is None or isinstance(exc, (ServicebotError, GeneratorExit)):
+            return
+        import openai
+
+        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+            raise ConfigError.at(
+                self.settings_file,
+                f"model: the server rejected the API key in {self.settings.api_key_env} "
+                f"({exc.status_code}); check the key and model.base_url",
+            ) from exc
+        if isinstance(exc, openai.NotFoundError):
+            raise ConfigError.at(
+                self.settings_file,
+                f"model: the server has no model {self.settings.name!r} at "
+                f"{self.settings.base_url or 'the OpenAI API'} (404); check model.name "
+                "and model.base_url",
+            ) from exc
+        if isinstance(exc, Exception):
+            raise ModelError(_kind(exc), _describe(exc)) from exc
+
+
+def _kind(exc: Exception) -> ErrorKind:
+    import openai
+
+    if isinstance(exc, openai.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, openai.RateLimitError):
+        return "rate_limit"
+    if isinstance(exc, openai.InternalServerError):
+        return "server_error"
+    if isinstance(exc, openai.APIConnectionError):
+        return "connection"
+    return "broken_response"  # bad JSON, a cut stream, an answer with no choices, a 4xx
+
+
+def _describe(exc: Exception) -> str:
+    status = getattr(exc, "status_code", None)
+    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "") + f": {exc}"[:300]
+
+
+def _completion(response: Any) -> Completion:
+    """The answer in a ChatCompletion; the SDK does not validate it, so this does."""
+    from openai.types.chat import ChatCompletion
+
+    if not isinstance(response, ChatCompletion) or not response.choices:
+        raise ModelError("broken_response", "the response has no choices")
+    choice = response.choices[0]
+    text = choice.message.content if choice.message else None
+    if not isinstance(text, str):
+        raise ModelError("broken_response", "the response has no message content")
+    return Completion(text, choice.finish_reason, _usage(response.usage), response.model or "")
+
+
+def _usage(usage: Any) -> Usage | None:
+    if usage is None:
+        return None
+    return Usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+
+
+class _Joined:
+    """A streamed answer put back together from its chunks."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.model = ""
+
+    def add(self, chunk: Any) -> str:
+        from openai.types.chat import ChatCompletionChunk
+
+        if not isinstance(chunk, ChatCompletionChunk):
+            raise ModelError("broken_response", f"an unreadable stream chunk: {chunk!r}"[:200])
+        self.model = chunk.model or self.model
+        self.usage = _usage(chunk.usage) or self.usage
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        self.finish_reason = choice.finish_reason or self.finish_reason
+        text = choice.delta.content if choice.delta else None
+        if text:
+            self.parts.append(text)
+        return text or ""
+
+    def completion(self) -> Completion:
+        if self.finish_reason is None:
+            raise ModelError("broken_response", "the stream ended before the answer finished")
+        return Completion("".join(self.parts), self.finish_reason, self.usage, self.model)
