@@ -75,6 +75,36 @@ def _model_key_warning(spec: BotSpec) -> str | None:
 
 
 @main.command()
+@click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
+@click.option("--trace", is_flag=True, help="Show every stage's decision and time.")
+@click.option("--conversation", "conversation_id", help="Continue a stored conversation.")
+def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
+    """Chat with the bot in the terminal, or answer the lines piped into it.
+
+    With no model configured, or its API key not set, the bot answers from the FAQ alone:
+    direct answers, and a handoff or out-of-scope reply otherwise.
+    """
+    from .chat import run_chat
+
+    spec = _load(bot_path)
+    offline = _offline_reason(spec)
+    try:
+        run_chat(spec, offline, trace, conversation_id)
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _offline_reason(spec: BotSpec) -> str | None:
+    """Why chat answers from the FAQ alone, or None when a model will answer."""
+    model = spec.settings.model
+    if model.name is None:
+        return "no model is configured in servicebot.yaml"
+    if not os.environ.get(model.api_key_env, "").strip():
+        return f"{model.api_key_env} is not set"
+    return None
+
+
+@main.command()
 @click.argument("conversation")
 @click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
 def history(conversation: str, bot_path: Path) -> None:

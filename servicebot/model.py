@@ -14,6 +14,7 @@ chat-completions wire format, which is all this module uses.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
@@ -190,7 +191,7 @@ class OpenAIClient:
                 stream_cls=openai.Stream[ChatCompletionChunk],
             )
             joined = _Joined()
-            with chunks:
+            with chunks, joined.cut_off(openai.APIConnectionError):
                 for chunk in chunks:
                     if text := joined.add(chunk):
                         yield text
@@ -211,9 +212,10 @@ class OpenAIClient:
             )
             joined = _Joined()
             async with chunks:
-                async for chunk in chunks:
-                    if text := joined.add(chunk):
-                        yield text
+                with joined.cut_off(openai.APIConnectionError):
+                    async for chunk in chunks:
+                        if text := joined.add(chunk):
+                            yield text
             yield joined.completion()
 
     def _failures(self) -> _Failures:
@@ -313,6 +315,16 @@ class _Joined:
         if text:
             self.parts.append(text)
         return text or ""
+
+    @contextlib.contextmanager
+    def cut_off(self, dropped: type[Exception]) -> Iterator[None]:
+        """A connection lost after part of the answer came is a broken answer, not an outage."""
+        try:
+            yield
+        except dropped as exc:
+            if not self.parts:
+                raise
+            raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
 
     def completion(self) -> Completion:
         if self.finish_reason is None:

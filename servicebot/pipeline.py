@@ -102,12 +102,18 @@ class Bot:
 
     ``model`` answers the turns that need one; by default the OpenAI-compatible server in
     ``servicebot.yaml``, or none when no model is named (then the bot answers from the FAQ
-    alone: direct answers, and a handoff or out-of-scope reply otherwise). ``store`` keeps
+    alone: direct answers, and a handoff or out-of-scope reply otherwise; ``offline`` asks for
+    that even when a model is named). ``store`` keeps
     the conversations; by default the one in ``servicebot.yaml``, opened on first use.
     """
 
     def __init__(
-        self, spec: BotSpec, *, model: ModelClient | None = None, store: Store | None = None
+        self,
+        spec: BotSpec,
+        *,
+        model: ModelClient | None = None,
+        store: Store | None = None,
+        offline: bool = False,
     ) -> None:
         settings = spec.settings
         self.spec = spec
@@ -116,7 +122,7 @@ class Bot:
         self.postfilter = Postfilter.for_bot(spec, self.prefilter.profanity)
         self.router = Router(spec.intents, settings.routing, settings.languages)
         self.counter: TokenCounter = counter_for(settings.model.name, settings.budget.encoding)
-        if model is None and settings.model.name is not None:
+        if model is None and settings.model.name is not None and not offline:
             model = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
         self.model = model
         self._store = store
@@ -228,6 +234,8 @@ class Bot:
             return routing.best.intent.answer_in(context.language)
         if routing.route == "out_of_scope":
             return self.renderer.render("out_of_scope.j2", context)
+        if routing.route == "model":  # no model to ask: the FAQ's answer if routing is sure
+            return self._fallback_reply(routing, context.language)
         return self.renderer.render("handoff.j2", context)
 
     def _fit(
@@ -259,10 +267,14 @@ class Bot:
     def _fallback_reply(self, routing: Routing | None, language: str) -> str:
         """When the model cannot answer: the top intent's answer if routing was confident,
         otherwise a handoff to a person."""
-        best = routing.best if routing else None
-        if best is not None and best.score >= self.spec.settings.routing.direct_threshold:
-            return best.intent.answer_in(language)
+        if routing is not None and routing.best is not None and self._confident(routing):
+            return routing.best.intent.answer_in(language)
         return self.renderer.render("handoff.j2", Context(language))
+
+    def _confident(self, routing: Routing | None) -> bool:
+        """Whether routing is sure enough of its best intent to send that answer as written."""
+        best = routing.best if routing else None
+        return best is not None and best.score >= self.spec.settings.routing.direct_threshold
 
 
 def _plain(text: Any) -> str:
@@ -365,7 +377,7 @@ class _Turn:
         stored = shown = ""
         action: Action
         if prep.reply is not None:
-            action = _canned_action(routing)
+            action = _canned_action(routing, self.bot._confident(routing))
             stored = shown = prep.reply
         elif self.completion is not None:
             start = time.perf_counter()
@@ -433,10 +445,10 @@ class _Turn:
         return number
 
 
-def _canned_action(routing: Routing | None) -> Action:
+def _canned_action(routing: Routing | None, confident: bool) -> Action:
     if routing is None:
         return "blocked"
-    if routing.route == "direct":
+    if routing.route == "direct" or (routing.route == "model" and confident):
         return "direct"
     if routing.route == "out_of_scope":
         return "out_of_scope"

@@ -350,9 +350,14 @@ class Router:
         self.languages = tuple(languages)
 
     def route(self, text: str, previous: str | None = None) -> Routing:
-        """Route ``text``; ``previous`` is the customer's last message, for short follow-ups."""
+        """Route ``text``; ``previous`` is the customer's last message, for short follow-ups.
+
+        A short message that routing is not confident about alone is also read together
+        with the previous one ("and to Germany?"), and that reading wins if it scores higher.
+        """
         matches, follow_up = self._matches(text), False
-        if previous and _is_short(text):
+        confident = matches and matches[0].score >= self.settings.direct_threshold
+        if previous and _is_short(text) and not confident:
             joined = self._matches(f"{previous}\n{text}")
             if joined and (not matches or joined[0].score > matches[0].score):
                 matches, follow_up = joined, True

@@ -1,0 +1,77 @@
+"""``servicebot chat``: the bot in a terminal, one line in, one reply out.
+
+At a terminal, lines are read with ``input()`` and the standard ``readline`` module (line
+editing and history, no extra dependency); piped lines are answered one by one, so
+``printf 'hi\\nwhere is my order?\\n' | servicebot chat`` works. Replies stream as the
+post-filter clears them, each followed by its action and intent.
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Iterator
+
+import click
+
+from .config import BotSpec
+from .pipeline import Bot, Reply
+
+_QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
+
+
+def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> None:
+    """Chat until end of input (Ctrl-D) or ``exit``; ``offline`` says why no model answers."""
+    bot = Bot(spec, offline=offline is not None)
+    interactive = sys.stdin.isatty()
+    conversation_id = conversation_id or uuid.uuid4().hex[:12]
+    if offline:
+        click.echo(f"offline FAQ mode ({offline}): direct answers only, otherwise a handoff")
+    if interactive:
+        click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
+    for line in _lines(interactive):
+        if line.strip().casefold() in _QUIT:
+            break
+        if not line.strip():
+            continue
+        if not interactive:
+            click.echo(f"you> {line}")
+        stream = bot.stream(line, conversation_id=conversation_id)
+        click.echo("bot> ", nl=False)
+        for piece in stream:
+            click.echo(piece, nl=False)
+        assert stream.reply is not None  # set once the stream is exhausted
+        click.echo(f"\n     [{_summary(stream.reply)}]")
+        if trace:
+            click.echo(_trace(stream.reply))
+    if interactive:
+        click.echo(f"\nconversation {conversation_id} (continue it with --conversation)")
+    bot.store.close()
+
+
+def _lines(interactive: bool) -> Iterator[str]:
+    if not interactive:
+        for line in sys.stdin:
+            yield line.rstrip("\r\n")
+        return
+    import readline  # noqa: F401 - importing it gives input() line editing and history
+
+    while True:
+        try:
+            yield input("you> ")
+        except (EOFError, KeyboardInterrupt):
+            return
+
+
+def _summary(reply: Reply) -> str:
+    intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
+    stored = f", turn {reply.turn}" if reply.turn else ", not stored"
+    return f"{reply.action}{intent}{stored}"
+
+
+def _trace(reply: Reply) -> str:
+    rows = []
+    for step in reply.trace:
+        detail = ", ".join(f"{k}={v}" for k, v in step.detail.items() if v not in ("", [], {}))
+        rows.append(f"     {step.stage:<10} {step.ms:7.2f} ms  {step.decision}  {detail}".rstrip())
+    return "\n".join(rows)
