@@ -46,7 +46,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
             click.echo(_trace(stream.reply))
     if interactive:
         click.echo(f"\nconversation {conversation_id} (continue it with --conversation)")
-    bot.store.close()
+    bot.close()
 
 
 def _lines(interactive: bool) -> Iterator[str]:

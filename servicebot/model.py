@@ -159,6 +159,18 @@ class OpenAIClient:
             self._async[loop] = openai.AsyncOpenAI(**self._options())
         return self._async[loop]
 
+    def close(self) -> None:
+        """Close the connections of the blocking client."""
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        """Close the connections the running event loop's client holds."""
+        client = self._async.pop(asyncio.get_running_loop(), None)
+        if client is not None:
+            await client.close()
+
     def complete(self, request: ModelRequest) -> Completion:
         from openai.types.chat import ChatCompletion
 

@@ -30,6 +30,7 @@ from .budget import (
     counter_for,
     fit_prompt,
 )
+from .cache import AnswerCache, fingerprint
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import StorageError
@@ -126,11 +127,21 @@ class Bot:
             model = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
         self.model = model
         self._store = store
+        self.cache = (
+            AnswerCache(settings.cache, fingerprint(spec)) if settings.cache.enabled else None
+        )
 
     @classmethod
     def load(cls, folder: str | Path = ".", **kwargs: Any) -> Bot:
         """The bot in ``folder`` (``servicebot.yaml``, ``faq/``, ``templates/``)."""
         return cls(load_bot(folder), **kwargs)
+
+    def close(self) -> None:
+        """Close the store and the model's connections."""
+        if isinstance(self.model, OpenAIClient):
+            self.model.close()
+        if self._store is not None:
+            self._store.close()
 
     @property
     def store(self) -> Store:
@@ -146,7 +157,7 @@ class Bot:
     ) -> Reply:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
         turn = self._begin(text, conversation_id, metadata)
-        if turn.request is not None and self.model is not None:
+        if turn.request is not None and self.model is not None and turn.completion is None:
             start = time.perf_counter()
             try:
                 turn.model_answered(self.model.complete(turn.request), start)
@@ -162,7 +173,7 @@ class Bot:
     ) -> Reply:
         """:meth:`reply` for asyncio: the model call does not block the event loop."""
         turn = self._begin(text, conversation_id, metadata)
-        if turn.request is not None and self.model is not None:
+        if turn.request is not None and self.model is not None and turn.completion is None:
             start = time.perf_counter()
             try:
                 turn.model_answered(await self.model.acomplete(turn.request), start)
@@ -262,6 +273,8 @@ class Bot:
         history, placeholders = turn.load()
         prepared = self.prepare(_plain(text), history, metadata, placeholders)
         turn.prepared(prepared, placeholders)
+        if self.cache is not None and turn.request is not None and not history:
+            turn.look_up(self.cache)
         return turn
 
     def _fallback_reply(self, routing: Routing | None, language: str) -> str:
@@ -294,6 +307,7 @@ class _Turn:
         self.request: ModelRequest | None = None
         self.placeholders_before: dict[str, Any] | None = None
         self.completion: Completion | None = None
+        self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self.error: ModelError | None = None
 
     def load(self) -> tuple[list[Exchange], Placeholders]:
@@ -340,6 +354,17 @@ class _Turn:
             decision = "fitted, message truncated" if fitted.truncated else "fitted"
             self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0), sizes))
             self.request = request_for(self.bot.spec.settings.model, fitted.messages)
+
+    def look_up(self, cache: AnswerCache) -> None:
+        """Answer from the cache if this opening question was answered before."""
+        start, routing = time.perf_counter(), self.prep.routing
+        if routing is None or routing.follow_up:
+            return
+        self.cache_key = cache.key(self.prep.filtered.text, routing, self.prep.filtered.flags)
+        answer = cache.get(self.cache_key)
+        self.trace.append(Step("cache", "miss" if answer is None else "hit", _ms(start)))
+        if answer is not None:
+            self.completion, self.cache_key = Completion(answer, model="cache"), None
 
     def model_answered(self, completion: Completion, start: float) -> None:
         self.completion = completion
@@ -389,6 +414,8 @@ class _Turn:
             if reviewed.verdict == "pass":
                 action = "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
+                if self.cache_key is not None and self.bot.cache is not None:
+                    self.bot.cache.put(self.cache_key, self.completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
                 stored = shown = self.bot.renderer.render("handoff.j2", Context(self.language))
@@ -468,7 +495,7 @@ class ReplyStream:
 
     def __iter__(self) -> Iterator[str]:
         turn, shown = self._turn, _Shown(self._turn)
-        if turn.request is not None and self.bot.model is not None:
+        if turn.request is not None and self.bot.model is not None and turn.completion is None:
             start = time.perf_counter()
             try:
                 for piece in self.bot.model.stream(turn.request):
@@ -491,7 +518,7 @@ class AsyncReplyStream:
 
     async def __aiter__(self) -> AsyncIterator[str]:
         turn, shown = self._turn, _Shown(self._turn)
-        if turn.request is not None and self.bot.model is not None:
+        if turn.request is not None and self.bot.model is not None and turn.completion is None:
             start = time.perf_counter()
             try:
                 async for piece in self.bot.model.astream(turn.request):

@@ -184,6 +184,14 @@ class StoreSettings(_Frozen):
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
 
 
+class CacheSettings(_Frozen):
+    """``cache``: reuse the model's answer to a repeated first question (see cache.py)."""
+
+    enabled: bool = False
+    ttl_seconds: Annotated[int, Field(gt=0)] = 3600
+    max_entries: Annotated[int, Field(gt=0)] = 10_000
+
+
 class ReplaySettings(_Frozen):
     """Recorded model replies for offline tests."""
 
@@ -238,6 +246,7 @@ class Settings(_Frozen):
     budget: BudgetSettings = BudgetSettings()
     routing: RoutingSettings = RoutingSettings()
     store: StoreSettings = StoreSettings()
+    cache: CacheSettings = CacheSettings()
     replay: ReplaySettings = ReplaySettings()
     prefilter: PrefilterSettings = PrefilterSettings()
     postfilter: PostfilterSettings = PostfilterSettings()

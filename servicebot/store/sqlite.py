@@ -163,7 +163,10 @@ class SQLiteStore:
         """This thread's connection (sqlite3 connections must stay in their thread)."""
         connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+            # Used only by this thread; check_same_thread=False lets close() end it from another.
+            connection = sqlite3.connect(
+                self.path, timeout=30, isolation_level=None, check_same_thread=False
+            )
             with self._lock:
                 self._opened.append(connection)
             connection.execute("PRAGMA journal_mode = WAL")
