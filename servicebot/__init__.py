@@ -13,8 +13,10 @@ from .errors import (
     StorageError,
     TemplateError,
 )
-from .pipeline import Bot, Prepared
+from .model import ModelError
+from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
+from .replay import ReplayMissError
 from .settings import FewShot, Intent, Settings
 
 __version__ = "0.1.0"
@@ -28,10 +30,14 @@ __all__ = [
     "FewShot",
     "Intent",
     "Message",
+    "ModelError",
     "Prepared",
     "Problem",
+    "ReplayMissError",
+    "Reply",
     "ServicebotError",
     "Settings",
+    "Step",
     "StorageError",
     "TemplateError",
     "load_bot",

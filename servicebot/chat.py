@@ -17,6 +17,7 @@ import click
 from .config import BotSpec
 from .pipeline import Bot, Reply
 
+_OFFLINE = "answers come from the FAQ; the rest goes to a person"
 _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 
 
@@ -26,7 +27,9 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     interactive = sys.stdin.isatty()
     conversation_id = conversation_id or uuid.uuid4().hex[:12]
     if offline:
-        click.echo(f"offline FAQ mode ({offline}): direct answers only, otherwise a handoff")
+        click.echo(
+            f"offline FAQ mode ({offline}): answers come from the FAQ; the rest goes to a person"
+        )
     if interactive:
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
     for line in _lines(interactive):
