@@ -92,3 +92,29 @@ def test_a_redis_restart_is_survived_and_a_failed_write_is_reported(tmp_path: Pa
         store.close()
     finally:
         server.stop()
+
+
+@pytest.mark.redis
+def test_bot_replies_through_a_redis_restart_and_reports_the_turn_it_could_not_store(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from servicebot import Bot, load_bot
+
+    server = RedisServer(tmp_path)
+    server.start()
+    bot = Bot(load_bot(REPO), offline=True, store=open_store(server.url, namespace="bot"))
+    try:
+        assert bot.reply("how long do refunds take?", conversation_id="c").turn == 1
+        server.stop()
+        down = bot.reply("退货政策是什么？", conversation_id="c")
+        assert (down.action, down.intent, down.turn) == ("direct", "return_item", None)
+        assert "not stored" in down.trace[-1].decision
+        assert "history not loaded" in down.trace[0].decision
+        assert "turn not stored" in caplog.text
+        server.start()
+        after = bot.reply("I want to talk to a human", conversation_id="c")
+        assert after.turn == 2 and after.action == "handoff"
+        assert [t.action for t in bot.store.history("c")] == ["direct", "handoff"]
+    finally:
+        bot.close()
+        server.stop()
