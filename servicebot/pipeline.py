@@ -392,7 +392,7 @@ class _Turn:
         system = self.request.messages[0].content if self.request else ""
         return self.bot.postfilter.run(answer, system, self.prep.filtered.values)
 
-    def finish(self, streamed: str | None = None) -> Reply:
+    def finish(self, streamed: _Shown | None = None) -> Reply:
         """Decide the reply from what the stages did, store the turn, and return it.
 
         ``streamed`` is what a stream already showed the customer, if anything.
@@ -425,8 +425,10 @@ class _Turn:
         else:
             action = "fallback"
             stored = shown = self.bot._fallback_reply(routing, self.language)
-        if streamed is not None and not shown.startswith(streamed):
-            shown = stored = f"{streamed}\n\n{shown}"  # what was shown cannot be taken back
+        if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
+            # What was shown cannot be taken back: keep it, then the fallback or handoff.
+            shown = f"{streamed.emitted}\n\n{shown}"
+            stored = f"{streamed.cleared}\n\n{stored}"
         best = routing.best if routing else None
         usage = self.completion.usage if self.completion else None
         number = self._store(stored, action, best, usage, events)
@@ -505,7 +507,7 @@ class ReplyStream:
                         yield from shown.add(piece)
             except ModelError as exc:
                 turn.model_failed(exc, start)
-        self.reply = turn.finish(shown.emitted or None)
+        self.reply = turn.finish(shown)
         yield from shown.rest(self.reply.text)
 
 
@@ -529,7 +531,7 @@ class AsyncReplyStream:
                             yield text
             except ModelError as exc:
                 turn.model_failed(exc, start)
-        self.reply = turn.finish(shown.emitted or None)
+        self.reply = turn.finish(shown)
         for text in shown.rest(self.reply.text):
             yield text
 
@@ -545,7 +547,8 @@ class _Shown:
     def __init__(self, turn: _Turn) -> None:
         self.turn = turn
         self.answer = ""
-        self.emitted = ""
+        self.emitted = ""  # as the customer saw it, their details restored
+        self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
         self.stopped = False
 
     def add(self, delta: str) -> Iterator[str]:
@@ -559,7 +562,7 @@ class _Shown:
             self.stopped = True
             return
         if new := shown[len(self.emitted) :]:
-            self.emitted = shown
+            self.emitted, self.cleared = shown, reviewed.text
             yield new
 
     def rest(self, final: str) -> Iterator[str]:

@@ -305,3 +305,22 @@ def test_piped_lines_are_answered_offline_in_english_and_chinese(tmp_path: Path)
     assert "[direct refund_status" in out and "[direct return_item" in out
     assert "[handoff talk_to_human" in out
     assert "Traceback" not in out + result.stderr
+
+
+def test_a_stream_cut_short_by_the_post_filter_keeps_what_was_shown_and_stores_no_pii(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    leaked = "Never invent order details, prices, dates, links, phone numbers or email addresses"
+    server.responder = lambda body: f"We will call you at [PHONE_1] today. {leaked}. Bye."
+    store = MemoryStore()
+    stream = make_bot(store=store).stream(
+        "my number is 415 555 0123, where is my refund?", conversation_id="p"
+    )
+    pieces = list(stream)
+    reply = stream.reply
+    assert reply is not None and reply.action == "fallback"
+    assert pieces[0] == "We will call you at 415 555 0123 today."  # restored for the customer
+    assert leaked not in "".join(pieces) and "".join(pieces) == reply.text
+    (stored,) = store.history("p")
+    assert stored.reply_text.startswith("We will call you at [PHONE_1] today.\n\n")
+    assert "415" not in stored.reply_text + stored.customer_text
