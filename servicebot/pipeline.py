@@ -101,11 +101,11 @@ class Reply:
 class Bot:
     """A loaded bot: every stage built once from its spec, ready for many turns.
 
-    ``model`` answers the turns that need one; by default the OpenAI-compatible server in
-    ``servicebot.yaml``, or none when no model is named (then the bot answers from the FAQ
-    alone: direct answers, and a handoff or out-of-scope reply otherwise; ``offline`` asks for
-    that even when a model is named). ``store`` keeps
-    the conversations; by default the one in ``servicebot.yaml``, opened on first use.
+    ``model`` answers the turns that need one: by default the OpenAI-compatible server named
+    in ``servicebot.yaml``. With no model named, or ``offline``, the bot answers from the FAQ
+    alone: an intent's answer when routing is sure of it, a handoff or out-of-scope reply
+    otherwise. ``store`` keeps the conversations: by default the one in ``servicebot.yaml``,
+    opened on first use.
     """
 
     def __init__(
@@ -308,7 +308,6 @@ class _Turn:
         self.placeholders_before: dict[str, Any] | None = None
         self.completion: Completion | None = None
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
-        self.error: ModelError | None = None
 
     def load(self) -> tuple[list[Exchange], Placeholders]:
         """The conversation's recent history and placeholders; a store failure costs only them."""
@@ -376,7 +375,6 @@ class _Turn:
         self.trace.append(Step("model", "answered", _ms(start), detail))
 
     def model_failed(self, exc: ModelError, start: float) -> None:
-        self.error = exc
         log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
         self.trace.append(Step("model", f"failed ({exc.kind})", _ms(start), {"error": exc.kind}))
 
@@ -461,8 +459,8 @@ class _Turn:
             usage.completion_tokens if usage else 0,
             round((time.perf_counter() - self.started) * 1000, 3),
         )
-        store = self.bot.store
         try:
+            store = self.bot.store
             if self.placeholders.to_state() != self.placeholders_before:
                 store.save_state(self.conversation_id, self.placeholders.to_state())
             number = store.append_turn(record).number
