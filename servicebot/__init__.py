@@ -4,6 +4,8 @@ Operators keep the bot's knowledge in YAML and its voice in Jinja templates; eng
 the folder with :func:`load_bot` and build a :class:`Bot` from it.
 """
 
+import logging
+
 from .config import BotSpec, load_bot
 from .errors import (
     BudgetError,
@@ -20,6 +22,9 @@ from .replay import ReplayMissError
 from .settings import FewShot, Intent, Settings
 
 __version__ = "0.1.0"
+
+# Outages and store failures are logged to "servicebot"; the application decides where to.
+logging.getLogger(__name__).addHandler(logging.NullHandler())
 
 __all__ = [
     "Bot",

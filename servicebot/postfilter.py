@@ -85,6 +85,8 @@ class Postfilter:
             [
                 *(answer for intent in spec.intents for answer in intent.answer.values()),
                 *(pair.assistant for intent in spec.intents for pair in intent.few_shot),
+                # the bot's own canned replies: the system prompt may ask for their wording
+                *(text for name, text in spec.templates.items() if name != "system.j2"),
             ]
         )
         contacts = spec.settings.contact.model_dump().values()

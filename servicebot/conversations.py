@@ -1,0 +1,463 @@
+"""Scripted conversations: a bot's offline tests, replayed against recorded model replies.
+
+A conversation is one YAML file in ``tests/conversations/``; every key but ``turns`` and
+``customer`` is optional::
+
+    description: A refund question answered by the model with FAQ context
+    metadata: {name: Ada}                 # Bot.reply(metadata=...): templates see `customer`
+    turns:
+      - customer: How long do refunds take?
+        model_reply: Refunds reach your card within 5 business days.  # for record --by-hand
+        # or  model_error: timeout        (a recorded outage, for record --by-hand)
+        expect:
+          action: answer                  # answer | direct | handoff | blocked | fallback | ...
+          intent: refund_status           # `intent: null`: no intent matched
+          contains: ["5 business days"]   # each must appear in the reply the customer reads
+          not_contains: ["13800138000"]
+          regex: "\\d+ business days"
+          max_length: 300
+          events: [{detector: pii, kind: PHONE}]  # each matches some event (given fields equal)
+          stages: {prompt: "message truncated"}   # a substring of that stage's trace decision
+          prompt: {contains: ["[PHONE_1]"], not_contains: ["13800138000"]}  # sent to the model
+          stored: {not_contains: ["13800138000"]}  # the turn as the store keeps it
+
+:func:`run_conversation` sends each customer line through a fresh :class:`Bot` (its own
+in-memory store; the conversation id is the file's stem) whose model is a
+:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<stem>.yaml``, and checks
+every expectation. A request with no recording fails its turn with a diff against the closest
+recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
+only once the whole conversation has run.
+"""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+
+from .config import BotSpec
+from .errors import ConfigError, Problem
+from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
+from .pipeline import Action, Bot, Reply
+from .replay import Cassette, Replayer, ReplayMissError, add_hand_written
+from .settings import Text
+from .store import TurnRecord
+from .store.memory import MemoryStore
+from .validation import suggest, validate
+from .yamlfile import YamlFile, read_yaml
+
+CONVERSATIONS_FOLDER = Path("tests") / "conversations"
+STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
+_SUFFIXES = (".yaml", ".yml")
+_SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
+
+
+# --- the file format --------------------------------------------------------------------------
+
+
+def _listed(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression ({exc})") from exc
+    return text
+
+
+def _known_stages(stages: dict[str, str]) -> dict[str, str]:
+    for name in stages:
+        if name not in STAGES:
+            raise ValueError(f"names no stage '{name}' ({suggest(name, STAGES)})")
+    return stages
+
+
+Texts = Annotated[tuple[str, ...], BeforeValidator(_listed)]
+
+
+class _Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EventSpec(_Spec):
+    """A filter event to look for: the fields given must equal those of some event."""
+
+    stage: str | None = None
+    detector: str | None = None
+    kind: str | None = None
+    action: str | None = None
+    placeholder: str | None = None
+    count: int | None = None
+
+
+class TextSpec(_Spec):
+    contains: Texts = ()
+    not_contains: Texts = ()
+
+
+class Expectations(_Spec):
+    action: Action | None = None
+    intent: str | None = None
+    contains: Texts = ()
+    not_contains: Texts = ()
+    regex: Annotated[str, AfterValidator(_regex)] | None = None
+    max_length: Annotated[int, Field(gt=0)] | None = None
+    events: tuple[EventSpec, ...] = ()
+    stages: Annotated[dict[str, str], AfterValidator(_known_stages)] = {}
+    prompt: TextSpec | None = None
+    stored: TextSpec | None = None
+
+
+class TurnSpec(_Spec):
+    customer: Text
+    model_reply: str | None = None
+    model_error: ErrorKind | None = None
+    expect: Expectations = Expectations()
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> TurnSpec:
+        if self.model_reply is not None and self.model_error is not None:
+            raise ValueError("gives both 'model_reply' and 'model_error': keep one")
+        return self
+
+
+class ConversationSpec(_Spec):
+    description: str = ""
+    metadata: dict[str, Any] = {}
+    turns: Annotated[tuple[TurnSpec, ...], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One customer line of a conversation, what it expects, and where it is written."""
+
+    number: int  # 1-based
+    spec: TurnSpec
+    line: int | None = None  # of the turn's `customer:` key
+    lines: Mapping[str, int] = field(default_factory=dict)  # of each expectation
+
+    def line_of(self, check: str) -> int | None:
+        return self.lines.get(check, self.line)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    path: Path
+    description: str
+    metadata: Mapping[str, Any]
+    turns: tuple[Turn, ...]
+    source: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the file's lines
+
+    @property
+    def name(self) -> str:
+        """The conversation id, and the name of its cassette: the file's stem."""
+        return self.path.stem
+
+    def problem(self, turn: Turn, message: str) -> Problem:
+        line = turn.line
+        quoted = self.source[line - 1] if line and line <= len(self.source) else None
+        return Problem(self.path, message, line, None, quoted)
+
+
+def find_conversations(path: Path) -> list[Path]:
+    """The conversation files at ``path``: the file itself, or a folder's ``*.yaml`` files."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        message = "no such conversation file or folder (conversations live in tests/conversations)"
+        raise ConfigError.at(path, message)
+    return sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+
+
+def load_conversations(path: Path) -> list[Conversation]:
+    """Every conversation at ``path``; the mistakes in all of them raise one ConfigError."""
+    conversations: list[Conversation] = []
+    problems: list[Problem] = []
+    for file in find_conversations(path):
+        try:
+            conversations.append(load_conversation(file))
+        except ConfigError as exc:
+            problems += exc.problems
+    if problems:
+        raise ConfigError(problems)
+    return conversations
+
+
+def load_conversation(path: Path) -> Conversation:
+    """Read and validate one conversation file; mistakes raise ConfigError with file:line."""
+    problems: list[Problem] = []
+    document = read_yaml(path, problems)
+    if document is not None and not problems and not isinstance(document.data, dict):
+        problems.append(
+            document.problem("a conversation file is a mapping: turns: - customer: ...")
+        )
+    spec = validate(document, ConversationSpec, problems) if document and not problems else None
+    if spec is None or document is None:
+        raise ConfigError(problems)
+    turns = tuple(_turn(document, i, turn) for i, turn in enumerate(spec.turns))
+    return Conversation(path, spec.description, spec.metadata, turns, tuple(document.lines))
+
+
+def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
+    lines = {}
+    for check in Expectations.model_fields:
+        if (line := _line(document, ("turns", index, "expect", check))) is not None:
+            lines[check] = line
+    return Turn(index + 1, spec, _line(document, ("turns", index, "customer")), lines)
+
+
+def _line(document: YamlFile, loc: tuple[str | int, ...]) -> int | None:
+    """The line of the key at ``loc``, if the file has one there."""
+    data = document.data
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not in_list and not (isinstance(data, dict) and part in data):
+            return None
+        data = data[part]
+    node = document.node_at(loc, key=True)
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def cassette_for(spec: BotSpec, conversation: Conversation) -> Path:
+    """Where a conversation's model replies are recorded."""
+    return spec.root / spec.settings.replay.cassettes / f"{conversation.name}.yaml"
+
+
+# --- running ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An expectation a turn did not meet (or a turn with no recorded reply)."""
+
+    path: Path
+    turn: int
+    line: int | None
+    expected: str
+    got: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        got = self.got.replace("\n", "\n    ")  # a miss's diff reads on without a "got"
+        return f"{where}: turn {self.turn}: expected {self.expected}\n    " + (
+            got if "\n" in self.got else f"got {got}"
+        )
+
+    def summary(self) -> str:
+        """One line for a table."""
+        return f"turn {self.turn}: expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class ConversationResult:
+    conversation: Conversation
+    replies: tuple[Reply, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_conversation(
+    spec: BotSpec,
+    conversation: Conversation,
+    mode: Literal["replay", "record"] = "replay",
+    model: ModelClient | None = None,
+) -> ConversationResult:
+    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it."""
+    cassette = cassette_for(spec, conversation)
+    if mode == "replay":
+        return _run(spec, conversation, Replayer(cassette, "replay"))
+    if model is None:
+        raise ValueError("record mode needs the model to record from")
+    with _fresh(cassette) as scratch:
+        return _run(spec, conversation, Replayer(scratch, "record", model))
+
+
+def write_by_hand(spec: BotSpec, conversation: Conversation) -> ConversationResult:
+    """Record each turn's ``model_reply`` (or ``model_error``) as the answer to exactly the
+    request the pipeline builds for it, replacing the conversation's cassette."""
+    with _fresh(cassette_for(spec, conversation)) as scratch:
+        writer = _HandWriter(scratch, conversation)
+        return _run(spec, conversation, writer, writer.begin)
+
+
+@contextmanager
+def _fresh(cassette: Path) -> Iterator[Path]:
+    """A scratch cassette that replaces ``cassette`` once recording has finished."""
+    with tempfile.TemporaryDirectory(prefix="servicebot-record-") as folder:
+        scratch = Path(folder) / cassette.name
+        yield scratch
+        if scratch.exists():
+            Cassette(cassette, Cassette.load(scratch).entries).save()
+        else:  # no turn needed the model
+            cassette.unlink(missing_ok=True)
+
+
+def _run(
+    spec: BotSpec,
+    conversation: Conversation,
+    client: ModelClient,
+    begin: Callable[[Turn], None] | None = None,
+) -> ConversationResult:
+    store, watched = MemoryStore(), _Watched(client)
+    bot = Bot(spec, model=watched, store=store)
+    replies: list[Reply] = []
+    failures: list[Failure] = []
+    for turn in conversation.turns:
+        if begin is not None:
+            begin(turn)
+        watched.request = None
+        try:
+            reply = bot.reply(turn.spec.customer, conversation.name, conversation.metadata or None)
+        except ReplayMissError as exc:  # later turns would miss too: their history differs
+            expected = "a recorded model reply for this turn"
+            failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
+            break
+        replies.append(reply)
+        stored = store.history(conversation.name)[-1] if reply.turn is not None else None
+        for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored):
+            line = turn.line_of(check)
+            failures.append(Failure(conversation.path, turn.number, line, expected, got))
+    return ConversationResult(conversation, tuple(replies), tuple(failures))
+
+
+class _Watched:
+    """A model client that remembers the turn's request, for the ``prompt`` expectation."""
+
+    def __init__(self, client: ModelClient) -> None:
+        self.client = client
+        self.request: ModelRequest | None = None
+
+    def complete(self, request: ModelRequest) -> Completion:
+        self.request = request
+        return self.client.complete(request)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        self.request = request
+        return await self.client.acomplete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        self.request = request
+        return self.client.stream(request)
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        self.request = request
+        return self.client.astream(request)
+
+
+class _HandWriter:
+    """A model client that answers each turn with the conversation's ``model_reply`` (or
+    fails with its ``model_error``) and writes that down as a hand-written recording."""
+
+    def __init__(self, cassette: Path, conversation: Conversation) -> None:
+        self.cassette, self.conversation = cassette, conversation
+        self.turn: Turn | None = None
+
+    def begin(self, turn: Turn) -> None:
+        self.turn = turn
+
+    def complete(self, request: ModelRequest) -> Completion:
+        turn = self.turn
+        assert turn is not None, "begin() each turn first"
+        note = f"{self.conversation.path.name}, turn {turn.number}"
+        if turn.spec.model_error is not None:
+            add_hand_written(self.cassette, request, error=turn.spec.model_error, note=note)
+            raise ModelError(turn.spec.model_error, "written by hand")
+        if turn.spec.model_reply is None:
+            message = (
+                f"turn {turn.number} needs the model, but has no 'model_reply' to record: add "
+                "one (the answer, as the model would give it) or 'model_error: timeout'"
+            )
+            raise ConfigError([self.conversation.problem(turn, message)])
+        entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
+        assert entry.completion is not None
+        return entry.completion
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        return self.complete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        yield self.complete(request)
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        yield self.complete(request)
+
+
+# --- expectations -----------------------------------------------------------------------------
+
+Check = tuple[str, str, str]  # which expectation, what it expected, what came
+
+
+def _checks(
+    expect: Expectations, reply: Reply, request: ModelRequest | None, stored: TurnRecord | None
+) -> Iterator[Check]:
+    if expect.action is not None and reply.action != expect.action:
+        yield "action", f"action {expect.action}", f"action {reply.action}: {reply.text!r}"
+    if "intent" in expect.model_fields_set and reply.intent != expect.intent:
+        yield "intent", f"intent {expect.intent}", f"intent {reply.intent} ({reply.score or 0:.3f})"
+    yield from _text_checks(expect, reply.text)
+    for event in expect.events:
+        if not any(_same(event, found) for found in reply.events):
+            found = ", ".join(_event(e) for e in reply.events) or "no events"
+            yield "events", f"an event {_event(event)}", found
+    for stage, decision in expect.stages.items():
+        decided = [step.decision for step in reply.trace if step.stage == stage]
+        if not any(decision in made for made in decided):
+            got = f"stage {stage}: " + (" then ".join(map(repr, decided)) or "did not run")
+            yield "stages", f"stage {stage} to decide {decision!r}", got
+    if expect.prompt is not None:
+        sent = "\n".join(m.content for m in request.messages) if request else None
+        yield from _part_checks("prompt", "the prompt", expect.prompt, sent)
+    if expect.stored is not None:
+        kept = f"{stored.customer_text}\n{stored.reply_text}" if stored else None
+        yield from _part_checks("stored", "the stored turn", expect.stored, kept)
+
+
+def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:
+    shown = f"the reply {text!r}"
+    for wanted in expect.contains:
+        if wanted not in text:
+            yield "contains", f"the reply to contain {wanted!r}", shown
+    for unwanted in expect.not_contains:
+        if unwanted in text:
+            yield "not_contains", f"the reply not to contain {unwanted!r}", shown
+    if expect.regex is not None and not re.search(expect.regex, text):
+        yield "regex", f"the reply to match {expect.regex!r}", shown
+    if expect.max_length is not None and len(text) > expect.max_length:
+        yield "max_length", f"at most {expect.max_length} characters", f"{len(text)}: {text!r}"
+
+
+def _part_checks(check: str, what: str, spec: TextSpec, text: str | None) -> Iterator[Check]:
+    if text is None:
+        missing = "no model call this turn" if check == "prompt" else "the turn was not stored"
+        if spec.contains or spec.not_contains:
+            yield check, f"{what} to be checked", missing
+        return
+    shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text) - _SHOWN} more)"
+    for wanted in spec.contains:
+        if wanted not in text:
+            yield check, f"{what} to contain {wanted!r}", f"{what}:\n{shown}"
+    for unwanted in spec.not_contains:
+        if unwanted in text:
+            yield check, f"{what} not to contain {unwanted!r}", f"{what}:\n{shown}"
+
+
+def _same(wanted: EventSpec, event: Any) -> bool:
+    given = wanted.model_dump(exclude_none=True)
+    return all(getattr(event, key, None) == value for key, value in given.items())
+
+
+def _event(event: Any) -> str:
+    fields = ("stage", "detector", "kind", "action", "placeholder", "count")
+    parts = [f"{key}={getattr(event, key)}" for key in fields if getattr(event, key, None)]
+    return "{" + " ".join(parts) + "}"

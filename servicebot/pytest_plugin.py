@@ -1,0 +1,100 @@
+"""A pytest plugin: a bot's scripted conversations run as tests, ``pytest tests/conversations``.
+
+Registered as the ``servicebot`` ``pytest11`` entry point. Every ``*.yaml`` file in a folder
+named ``conversations`` inside a bot (the nearest folder above it with a ``servicebot.yaml``)
+is one test item. Model replies are always replayed from the bot's cassettes, exactly as
+``servicebot test`` does; a failing item lists the failed expectations and, for a request
+with no recording, the diff against the closest recorded prompt.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:  # the bot's modules load only when a conversation runs
+    from _pytest._code.code import TerminalRepr
+
+    from .config import BotSpec
+    from .conversations import ConversationResult
+
+_SPECS = pytest.StashKey[dict[Path, "BotSpec"]]()
+_SUFFIXES = (".yaml", ".yml")
+
+
+def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
+    if file_path.suffix not in _SUFFIXES or file_path.parent.name != "conversations":
+        return None
+    root = _bot_root(file_path)
+    if root is None:  # YAML in some other project's conversations folder
+        return None
+    collector: ConversationFile = ConversationFile.from_parent(parent, path=file_path)
+    collector.bot_root = root
+    return collector
+
+
+def _bot_root(path: Path) -> Path | None:
+    """The nearest folder above ``path`` that holds a ``servicebot.yaml``."""
+    from .config import SETTINGS_FILE
+
+    return next((folder for folder in path.parents if (folder / SETTINGS_FILE).is_file()), None)
+
+
+class ConversationFile(pytest.File):
+    """One conversation file: one item."""
+
+    bot_root: Path
+
+    def collect(self) -> list[pytest.Item]:
+        return [ConversationItem.from_parent(self, name=self.path.stem)]
+
+
+class ConversationFailed(Exception):
+    """A conversation whose expectations were not all met."""
+
+    def __init__(self, result: ConversationResult) -> None:
+        super().__init__(f"{len(result.failures)} failed expectations")
+        self.result = result
+
+    def report(self) -> str:
+        conversation = self.result.conversation
+        head = f"conversation {conversation.name}: {conversation.description}".rstrip(": ")
+        return "\n".join([head, *(str(failure) for failure in self.result.failures)])
+
+
+class ConversationItem(pytest.Item):
+    """A conversation replayed through its bot, every expectation checked."""
+
+    def runtest(self) -> None:
+        from .conversations import load_conversation, run_conversation
+
+        result = run_conversation(self._spec(), load_conversation(self.path))
+        if not result.passed:
+            raise ConversationFailed(result)
+
+    def _spec(self) -> BotSpec:
+        """The bot, loaded once per test session."""
+        from .config import load_bot
+
+        assert isinstance(self.parent, ConversationFile)
+        root = self.parent.bot_root
+        specs = self.config.stash.setdefault(_SPECS, {})
+        if root not in specs:
+            specs[root] = load_bot(root)
+        return specs[root]
+
+    def repr_failure(
+        self, excinfo: pytest.ExceptionInfo[BaseException], style: Any = None
+    ) -> str | TerminalRepr:
+        from .errors import ServicebotError
+
+        if isinstance(excinfo.value, ConversationFailed):
+            return excinfo.value.report()
+        if isinstance(excinfo.value, ServicebotError):  # a mistake in a bot or conversation file
+            return str(excinfo.value)
+        return super().repr_failure(excinfo, style=style)
+
+    def reportinfo(self) -> tuple[Path, int | None, str]:
+        return self.path, None, f"conversation {self.name}"

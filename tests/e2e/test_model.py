@@ -1,0 +1,360 @@
+"""OpenAIClient end to end: the real openai SDK over real HTTP against tests/openai_server.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+from servicebot.budget import counter_for
+from servicebot.errors import ConfigError
+from servicebot.model import Completion, ModelError, OpenAIClient, request_for
+from servicebot.prompt import Message
+from servicebot.settings import ModelSettings
+from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
+
+KEY_ENV = "SERVICEBOT_E2E_KEY"
+KEY = "sk-e2e-not-a-real-key"
+MODEL = "gpt-4o-mini"
+MESSAGES = (
+    Message("system", "You are Maple Shop's support bot. Answer briefly and politely."),
+    Message("user", "Hi"),
+    Message("assistant", "Hello! How can I help?"),
+    Message("user", "Where is my order #1234?"),
+)
+ANSWER = "You asked: Where is my order #1234?"
+T = TypeVar("T")
+MakeModel = Callable[..., OpenAIClient]
+needs_spec = pytest.mark.skipif(
+    not OPENAPI_SPEC.exists(),
+    reason=f"{OPENAPI_SPEC} not found: the shared eval data belongs in ../shared",
+)
+
+
+@pytest.fixture(scope="module")
+def running_server() -> Iterator[OpenAIServer]:
+    counter_for(MODEL, None)  # loaded once, here, like the OpenAPI spec (about 1 s together)
+    with OpenAIServer() as server:
+        yield server
+
+
+@pytest.fixture
+def server(running_server: OpenAIServer) -> OpenAIServer:
+    running_server.reset()
+    return running_server
+
+
+@pytest.fixture
+def make_model(
+    server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MakeModel]:
+    """OpenAIClients for the server; no retries and a 2 s timeout unless a test says otherwise."""
+    monkeypatch.setenv(KEY_ENV, KEY)
+    made: list[OpenAIClient] = []
+
+    def make(**settings: Any) -> OpenAIClient:
+        base: dict[str, Any] = {"name": MODEL, "base_url": server.url, "api_key_env": KEY_ENV}
+        base |= {"timeout": 2.0, "max_retries": 0}
+        model = OpenAIClient(ModelSettings(**(base | settings)), tmp_path / "servicebot.yaml")
+        made.append(model)
+        return model
+
+    yield make
+    for model in made:
+        model.close()
+
+
+def run(model: OpenAIClient, work: Callable[[], Awaitable[T]]) -> T:
+    """``work()`` in a new event loop, closing the loop's SDK client before the loop ends."""
+
+    async def main() -> T:
+        try:
+            return await work()
+        finally:
+            await model.aclose()
+
+    return asyncio.run(main())
+
+
+async def collect(parts: AsyncIterator[str | Completion]) -> list[str | Completion]:
+    return [part async for part in parts]
+
+
+def prompt_tokens() -> int:
+    """What servicebot's own budget counts for MESSAGES."""
+    return counter_for(MODEL, None).count_messages((m.role, m.content) for m in MESSAGES)
+
+
+def check_answer(completion: str | Completion) -> None:
+    assert isinstance(completion, Completion)
+    assert (completion.text, completion.finish_reason, completion.model) == (ANSWER, "stop", MODEL)
+    assert completion.usage is not None
+    assert completion.usage.prompt_tokens == prompt_tokens()
+    assert completion.usage.completion_tokens == counter_for(MODEL, None).count(ANSWER)
+
+
+def check_stream(parts: list[str | Completion]) -> None:
+    *deltas, final = parts
+    assert len(deltas) > 1 and all(isinstance(delta, str) for delta in deltas)
+    check_answer(final)
+    assert isinstance(final, Completion) and "".join(map(str, deltas)) == final.text
+
+
+# --- answers --------------------------------------------------------------------------------
+
+
+def test_complete_returns_the_answer_with_usage(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+    check_answer(model.complete(request))
+    [sent] = server.requests
+    assert (sent.method, sent.path, sent.body) == ("POST", "/v1/chat/completions", request.body())
+
+
+def test_stream_yields_the_deltas_then_the_completion(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    check_stream(list(model.stream(request_for(model.settings, MESSAGES))))
+    [sent] = server.requests
+    assert sent.body["stream"] is True and sent.body["stream_options"] == {"include_usage": True}
+
+
+def test_acomplete_returns_the_answer_with_usage(make_model: MakeModel) -> None:
+    model = make_model()
+    check_answer(run(model, lambda: model.acomplete(request_for(model.settings, MESSAGES))))
+
+
+def test_astream_yields_the_deltas_then_the_completion(make_model: MakeModel) -> None:
+    model = make_model()
+    check_stream(run(model, lambda: collect(model.astream(request_for(model.settings, MESSAGES)))))
+
+
+def test_any_reply_text_arrives_whole_both_ways(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    reply = "Your parcel left Leeds.\n\n  您的包裹已发出 — track it at https://maple.example.com "
+    server.responder = lambda body: reply
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+    assert model.complete(request).text == reply
+    *deltas, final = model.stream(request)
+    assert "".join(map(str, deltas)) == reply and isinstance(final, Completion)
+    assert final.text == reply and final.usage is not None
+    assert final.usage.completion_tokens == counter_for(MODEL, None).count(reply)
+
+
+def test_the_key_is_sent_as_a_bearer_token_from_the_named_variable(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    model.complete(request_for(model.settings, MESSAGES))
+    assert server.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+def test_one_connection_serves_one_request_after_another(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+    for _ in range(3):
+        model.complete(request)
+    assert len({sent.client_port for sent in server.requests}) == 1
+
+
+def test_hundreds_of_concurrent_requests_are_answered(make_model: MakeModel) -> None:
+    with OpenAIServer(latency=0.05, validate=False) as server:
+        model = make_model(base_url=server.url)
+        request = request_for(model.settings, MESSAGES)
+
+        async def many() -> list[Completion]:
+            return await asyncio.gather(*(model.acomplete(request) for _ in range(200)))
+
+        started = time.monotonic()
+        completions = run(model, many)
+        assert time.monotonic() - started < 5.0  # at once: one after another takes 10 s
+        assert {c.text for c in completions} == {ANSWER} and len(server.requests) == 200
+
+
+# --- setup mistakes: ConfigError ------------------------------------------------------------
+
+
+def test_a_missing_key_variable_is_a_config_error_naming_it(
+    server: OpenAIServer, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    model = make_model()
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(ConfigError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    where = f"{tmp_path / 'servicebot.yaml'}: model.api_key_env"
+    assert str(caught.value).startswith(f"{where}: the environment variable {KEY_ENV} is not set")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_rejected_key_is_a_config_error_and_not_retried(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(status))
+    with pytest.raises(ConfigError, match=f"rejected the API key in {KEY_ENV} \\({status}\\)"):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert len(server.requests) == 1
+
+
+def test_an_unknown_model_is_a_config_error(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(404))
+    with pytest.raises(ConfigError, match=f"no model '{MODEL}' at {server.url} \\(404\\)"):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert len(server.requests) == 1
+
+
+# --- outages: ModelError --------------------------------------------------------------------
+
+
+def test_a_429_is_retried_after_the_servers_delay(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(429, retry_after=0.01))
+    check_answer(model.complete(request_for(model.settings, MESSAGES)))
+    first, retry = server.requests
+    assert first.body == retry.body
+    assert retry.headers["x-stainless-retry-count"] == "1"
+
+
+def test_a_429_past_the_retries_is_a_rate_limit_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=1)
+    server.fail(*[Fault.status(429, retry_after=0.01)] * 2)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rate_limit" and len(server.requests) == 2
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_past_the_retries_are_server_errors(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(*[Fault.status(status, retry_after=0.01)] * 3)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "server_error" and f"HTTP {status}" in str(caught.value)
+    assert len(server.requests) == 3
+
+
+def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model(timeout=0.2)
+    server.fail(Fault.slow(1.0))
+    started = time.monotonic()
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "timeout" and time.monotonic() - started < 0.8
+
+
+def test_a_reset_connection_is_a_connection_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    server.fail(Fault.reset())
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "connection"
+
+
+def test_malformed_json_is_a_broken_response(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model()
+    server.fail(Fault.malformed())
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "broken_response"
+
+
+def stream_until_it_breaks(model: OpenAIClient) -> tuple[list[str | Completion], ModelError]:
+    parts: list[str | Completion] = []
+    with pytest.raises(ModelError) as caught:
+        for part in model.stream(request_for(model.settings, MESSAGES)):
+            parts.append(part)
+    return parts, caught.value
+
+
+def test_a_stream_that_ends_mid_answer_is_a_broken_response(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    server.fail(Fault.cut(2, abrupt=False))  # the HTTP body ends; the answer has no finish
+    parts, error = stream_until_it_breaks(model)
+    assert parts == ["You ", "asked: "] and error.kind == "broken_response"
+
+
+def test_a_stream_whose_connection_drops_mid_answer_is_a_broken_response(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    server.fail(Fault.cut(2))  # the connection closes mid-body
+    parts, error = stream_until_it_breaks(model)
+    assert parts == ["You ", "asked: "] and error.kind == "broken_response"
+
+
+def test_a_stream_whose_connection_drops_before_any_text_is_a_connection_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    server.fail(Fault.cut(0))  # only the role chunk came
+    parts, error = stream_until_it_breaks(model)
+    assert parts == [] and error.kind == "connection"
+
+
+@pytest.mark.parametrize("abrupt", [True, False], ids=["dropped", "ended"])
+def test_an_async_stream_cut_mid_answer_is_a_broken_response(
+    server: OpenAIServer, make_model: MakeModel, abrupt: bool
+) -> None:
+    model = make_model()
+    server.fail(Fault.cut(1, abrupt=abrupt))
+    parts: list[str | Completion] = []
+
+    async def until_it_breaks() -> None:
+        async for part in model.astream(request_for(model.settings, MESSAGES)):
+            parts.append(part)
+
+    with pytest.raises(ModelError) as caught:
+        run(model, until_it_breaks)
+    assert parts == ["You "] and caught.value.kind == "broken_response"
+
+
+# --- the wire format: what servicebot sends is a valid CreateChatCompletionRequest ----------
+
+
+@needs_spec
+@pytest.mark.parametrize(
+    "settings",
+    [{}, {"top_p": 0.9}, {"stop": ("\n\nCustomer:", "###")}, {"seed": 42}],
+    ids=["defaults", "top_p", "stop", "seed"],
+)
+def test_every_request_body_matches_the_openapi_schema(
+    server: OpenAIServer, make_model: MakeModel, settings: dict[str, Any]
+) -> None:
+    model = make_model(**settings)  # the sampling defaults of servicebot.yaml, and these
+    request = request_for(model.settings, MESSAGES)
+    assert set(settings) <= set(request.body())
+    model.complete(request)
+    list(model.stream(request))
+    assert [sent.body for sent in server.requests] == [request.body(), request.body(stream=True)]
+    assert [sent.schema_errors for sent in server.requests] == [[], []]
+
+
+@needs_spec
+def test_the_schema_check_catches_a_broken_body() -> None:
+    body = {"model": MODEL, "messages": [{"role": "customer", "content": "hi"}], "top_p": 2}
+    errors = validate_chat_request(body)
+    assert [error.split(":")[0] for error in errors] == ["$.messages[0]", "$.top_p"]
+    assert validate_chat_request({"model": MODEL, "messages": []}) != []
