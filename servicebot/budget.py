@@ -15,6 +15,7 @@ import binascii
 import functools
 import gzip
 import hashlib
+import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -121,9 +122,21 @@ def encoding_name_for(model: str | None, configured: EncodingName | None) -> Enc
     return _ENCODING_BY_MODEL_PREFIX[max(matches, key=len)]
 
 
+# functools.cache does not stop two threads computing the same value at once, and an
+# encoding costs ~60 MB and ~0.3 s to load: the first counts of a threaded server would each
+# load their own. Loading is done under this lock, once.
+_LOADING = threading.Lock()
+
+
 @functools.cache
 def load_encoding(name: EncodingName) -> tiktoken.Encoding:
     """The packaged encoding ``name``, read and verified once per process."""
+    with _LOADING:
+        return _read_packaged(name)
+
+
+@functools.cache
+def _read_packaged(name: EncodingName) -> tiktoken.Encoding:
     return read_encoding(name, ENCODINGS_DIR)
 
 
@@ -237,7 +250,13 @@ def _counter(name: EncodingName) -> TokenCounter:
 
 def counter_for(model: str | None, configured: EncodingName | None) -> TokenCounter:
     """The shared TokenCounter for a model, or for the configured encoding if one is set."""
-    return _counter(encoding_name_for(model, configured))
+    name = encoding_name_for(model, configured)
+    load_encoding(name)  # under the lock, so that threads asking at once share one counter
+    with _COUNTING:
+        return _counter(name)
+
+
+_COUNTING = threading.Lock()
 
 
 # --- end of counting ----------------------------------------------------------------------

@@ -843,3 +843,24 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
     assert len(_kept(fitted, "few_shot")) == len(shown_few)
     assert len(_kept(fitted, "history")) == len(shown_history)
     assert _turns_listed(fitted) == list(range(1, len(history) + 1))
+
+
+def test_threads_asking_at_once_share_one_loaded_encoding_and_counter() -> None:
+    import threading
+
+    from servicebot import budget
+
+    budget._read_packaged.cache_clear()
+    budget.load_encoding.cache_clear()
+    budget._counter.cache_clear()
+    counters: list[TokenCounter] = []
+    threads = [
+        threading.Thread(target=lambda: counters.append(counter_for("gpt-4o", None)))
+        for _ in range(16)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len({id(counter) for counter in counters}) == 1
+    assert budget._read_packaged.cache_info().misses == 1  # read and verified once
