@@ -15,12 +15,13 @@ import binascii
 import functools
 import gzip
 import hashlib
+import re
 import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import tiktoken
 
@@ -41,6 +42,16 @@ MESSAGE_OVERHEAD = 3
 REPLY_PRIMING = 3
 
 MESSAGE_CACHE_SIZE = 4096  # (role, content) counts kept per encoding; a long history fits
+LINE_CACHE_SIZE = 16_384  # line counts kept per encoding, for long texts (see TokenCounter.count)
+# Where a long text may be cut and counted in pieces with the same total: after a line break,
+# before anything but whitespace or "/". Both encodings' pre-tokenizer patterns put a line
+# break only in pieces of whitespace, or of punctuation followed by line breaks (and, in
+# o200k_base, slashes), which end there; so a piece boundary always falls there, and BPE never
+# merges across piece boundaries. (Python's \S is narrower than the patterns' Unicode \S,
+# so this never cuts where they would not.)
+# tests/unit/test_budget.py checks the equality on random texts for both encodings.
+_LINE_START = re.compile(r"(?<=\n)(?=[^\s/])")
+_WHOLE_TEXT_CHARS = 256  # shorter texts are encoded whole
 
 _ENDOFTEXT = "<|endoftext|>"
 _FIM_PREFIX = "<|fim_prefix|>"
@@ -198,6 +209,7 @@ class TokenCounter:
         self._message_tokens = functools.lru_cache(maxsize=MESSAGE_CACHE_SIZE)(
             self._count_message_uncached
         )
+        self._line_tokens = functools.lru_cache(maxsize=LINE_CACHE_SIZE)(self._count_whole)
 
     def __repr__(self) -> str:
         return f"TokenCounter({self.name!r})"
@@ -206,6 +218,14 @@ class TokenCounter:
         return self.encoding.encode_ordinary(text)
 
     def count(self, text: str) -> int:
+        """``text``'s tokens. A long text is counted line by line, each line's count cached:
+        a system prompt is mostly the same lines turn after turn, with a few FAQ answers that
+        recur too, so a new one costs a few cache lookups instead of a full encode."""
+        if len(text) <= _WHOLE_TEXT_CHARS:
+            return self._count_whole(text)
+        return sum(map(self._line_tokens, _LINE_START.split(text)))
+
+    def _count_whole(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
 
     def count_message(self, role: str, content: str) -> int:
@@ -265,8 +285,7 @@ _COUNTING = threading.Lock()
 PartKind = Literal["system", "faq", "few_shot", "history", "message"]
 
 
-@dataclass(frozen=True)
-class Part:
+class Part(NamedTuple):
     """One piece of the prompt, what it costs in tokens, and whether it made it in."""
 
     kind: PartKind

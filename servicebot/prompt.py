@@ -28,7 +28,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 import jinja2
 from pydantic import RootModel
@@ -45,9 +45,8 @@ from .yamlfile import read_yaml
 Role = Literal["system", "user", "assistant"]
 
 
-@dataclass(frozen=True)
-class Message:
-    """One chat message as the model receives it."""
+class Message(NamedTuple):
+    """One chat message as the model receives it (a named tuple: dozens are built a turn)."""
 
     role: Role
     content: str

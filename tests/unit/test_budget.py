@@ -864,3 +864,32 @@ def test_threads_asking_at_once_share_one_loaded_encoding_and_counter() -> None:
         thread.join()
     assert len({id(counter) for counter in counters}) == 1
     assert budget._read_packaged.cache_info().misses == 1  # read and verified once
+
+
+_LINE_PIECES = st.sampled_from(
+    ["\n", "\r\n", "\n\n", " ", "  ", "\t", "word", "Word", "WORDS", "'s", "'ll", "123", "4567",
+     ".", "...", ":", "- ", "## ", "/", "中文", "退货", "😀", "é", "\u0301", "_x", "[PHONE_1]",
+     "<|endoftext|>", "\u3000", "\x1c", "\u00a0", "\u2028"]
+)  # fmt: skip
+
+
+@hypothesis_settings(deadline=None)
+@given(pieces=st.lists(_LINE_PIECES, min_size=1, max_size=200))
+def test_a_long_text_counted_line_by_line_counts_what_encoding_it_whole_does(
+    pieces: list[str],
+) -> None:
+    text = "".join(pieces) + "\n" + "a long text, counted in pieces " * 10
+    for name in ("o200k_base", "cl100k_base"):
+        counter = counter_for(None, name)  # type: ignore[arg-type]
+        assert counter.count(text) == len(counter.encoding.encode_ordinary(text)), name
+
+
+def test_a_system_prompt_with_new_facts_reuses_its_other_lines_counts() -> None:
+    counter = TokenCounter(_fitter().encoding)  # a counter of its own: empty caches
+    rules = "".join(f"- Rule number {n}: be kind, brief and exact.\n" for n in range(20))
+    first = f"{rules}## shipping\nShipping takes 3-5 days.\n"
+    second = f"{rules}## returns\nReturns are free within 30 days.\n"
+    assert counter.count(first) == len(counter.encode(first))
+    hits = counter._line_tokens.cache_info().hits
+    assert counter.count(second) == len(counter.encode(second))
+    assert counter._line_tokens.cache_info().hits - hits >= 20  # the rules were not re-encoded
