@@ -15,6 +15,7 @@ runs everything before the model call, for ``servicebot render``.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import time
@@ -157,12 +158,10 @@ class Bot:
     ) -> Reply:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
         turn = self._begin(text, conversation_id, metadata)
-        if turn.request is not None and self.model is not None and turn.completion is None:
-            start = time.perf_counter()
-            try:
-                turn.model_answered(self.model.complete(turn.request), start)
-            except ModelError as exc:
-                turn.model_failed(exc, start)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                turn.model_answered(model.complete(request))
         return turn.finish()
 
     async def areply(
@@ -173,12 +172,10 @@ class Bot:
     ) -> Reply:
         """:meth:`reply` for asyncio: the model call does not block the event loop."""
         turn = self._begin(text, conversation_id, metadata)
-        if turn.request is not None and self.model is not None and turn.completion is None:
-            start = time.perf_counter()
-            try:
-                turn.model_answered(await self.model.acomplete(turn.request), start)
-            except ModelError as exc:
-                turn.model_failed(exc, start)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                turn.model_answered(await model.acomplete(request))
         return turn.finish()
 
     def stream(
@@ -192,7 +189,7 @@ class Bot:
         Iterate over the result for text; its ``reply`` is the whole :class:`Reply` once
         the iteration is over.
         """
-        return ReplyStream(self, self._begin(text, conversation_id, metadata))
+        return ReplyStream(self._begin(text, conversation_id, metadata))
 
     def astream(
         self,
@@ -201,7 +198,7 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
-        return AsyncReplyStream(self, self._begin(text, conversation_id, metadata))
+        return AsyncReplyStream(self._begin(text, conversation_id, metadata))
 
     def prepare(
         self,
@@ -365,18 +362,34 @@ class _Turn:
         if answer is not None:
             self.completion, self.cache_key = Completion(answer, model="cache"), None
 
-    def model_answered(self, completion: Completion, start: float) -> None:
+    def pending(self) -> tuple[ModelClient, ModelRequest] | None:
+        """The model and the request to send it, if this turn still needs an answer."""
+        if self.bot.model is None or self.request is None or self.completion is not None:
+            return None
+        return self.bot.model, self.request
+
+    @contextlib.contextmanager
+    def model_call(self) -> Iterator[None]:
+        """Time the model call; an outage is noted for the trace and answered by a fallback."""
+        self.model_started = time.perf_counter()
+        try:
+            yield
+        except ModelError as exc:
+            log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
+            detail = {"error": exc.kind}
+            self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))
+
+    def _model_ms(self) -> float:
+        return _ms(self.model_started)
+
+    def model_answered(self, completion: Completion) -> None:
         self.completion = completion
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
         if completion.usage is not None and self.prep.fitted is not None:
             detail["prompt_tokens"] = completion.usage.prompt_tokens
             detail["completion_tokens"] = completion.usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
-        self.trace.append(Step("model", "answered", _ms(start), detail))
-
-    def model_failed(self, exc: ModelError, start: float) -> None:
-        log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
-        self.trace.append(Step("model", f"failed ({exc.kind})", _ms(start), {"error": exc.kind}))
+        self.trace.append(Step("model", "answered", self._model_ms(), detail))
 
     @property
     def language(self) -> str:
@@ -489,22 +502,17 @@ def _ms(start: float) -> float:
 class ReplyStream:
     """A reply being streamed: iterate for cleared text; ``reply`` is set at the end."""
 
-    def __init__(self, bot: Bot, turn: _Turn) -> None:
-        self.bot, self._turn = bot, turn
+    def __init__(self, turn: _Turn) -> None:
+        self._turn = turn
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[str]:
         turn, shown = self._turn, _Shown(self._turn)
-        if turn.request is not None and self.bot.model is not None and turn.completion is None:
-            start = time.perf_counter()
-            try:
-                for piece in self.bot.model.stream(turn.request):
-                    if isinstance(piece, Completion):
-                        turn.model_answered(piece, start)
-                    else:
-                        yield from shown.add(piece)
-            except ModelError as exc:
-                turn.model_failed(exc, start)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                for piece in model.stream(request):
+                    yield from shown.take(piece)
         self.reply = turn.finish(shown)
         yield from shown.rest(self.reply.text)
 
@@ -512,23 +520,18 @@ class ReplyStream:
 class AsyncReplyStream:
     """:class:`ReplyStream` for asyncio."""
 
-    def __init__(self, bot: Bot, turn: _Turn) -> None:
-        self.bot, self._turn = bot, turn
+    def __init__(self, turn: _Turn) -> None:
+        self._turn = turn
         self.reply: Reply | None = None
 
     async def __aiter__(self) -> AsyncIterator[str]:
         turn, shown = self._turn, _Shown(self._turn)
-        if turn.request is not None and self.bot.model is not None and turn.completion is None:
-            start = time.perf_counter()
-            try:
-                async for piece in self.bot.model.astream(turn.request):
-                    if isinstance(piece, Completion):
-                        turn.model_answered(piece, start)
-                    else:
-                        for text in shown.add(piece):
-                            yield text
-            except ModelError as exc:
-                turn.model_failed(exc, start)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                async for piece in model.astream(request):
+                    for text in shown.take(piece):
+                        yield text
         self.reply = turn.finish(shown)
         for text in shown.rest(self.reply.text):
             yield text
@@ -549,8 +552,12 @@ class _Shown:
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
         self.stopped = False
 
-    def add(self, delta: str) -> Iterator[str]:
-        self.answer += delta
+    def take(self, piece: str | Completion) -> Iterator[str]:
+        """A piece of the model's stream in; whatever may now be shown out."""
+        if isinstance(piece, Completion):
+            self.turn.model_answered(piece)
+            return
+        self.answer += piece
         ends = [m.end() for m in _SENTENCE_END.finditer(self.answer)]
         if self.stopped or not ends:
             return
