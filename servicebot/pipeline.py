@@ -125,7 +125,7 @@ class Bot:
         self.router = Router(spec.intents, settings.routing, settings.languages)
         self.counter: TokenCounter = counter_for(settings.model.name, settings.budget.encoding)
         if model is None and settings.model.name is not None and not offline:
-            model = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
+            model = _configured_model(spec)
         self.model = model
         self._store = store
         self.cache = (
@@ -285,6 +285,21 @@ class Bot:
         """Whether routing is sure enough of its best intent to send that answer as written."""
         best = routing.best if routing else None
         return best is not None and best.score >= self.spec.settings.routing.direct_threshold
+
+
+def _configured_model(spec: BotSpec) -> ModelClient:
+    """The model ``servicebot.yaml`` names, through its recordings when ``replay.mode`` says so
+    (``<replay.cassettes>/bot.yaml``; ``servicebot test`` keeps one cassette per script)."""
+    settings = spec.settings
+    live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
+    if settings.replay.mode == "off":
+        return live
+    from .replay import Replayer
+
+    cassette = spec.root / settings.replay.cassettes / "bot.yaml"
+    return Replayer(
+        cassette, settings.replay.mode, live if settings.replay.mode == "record" else None
+    )
 
 
 def _plain(text: Any) -> str:

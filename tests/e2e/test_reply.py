@@ -324,3 +324,27 @@ def test_a_stream_cut_short_by_the_post_filter_keeps_what_was_shown_and_stores_n
     (stored,) = store.history("p")
     assert stored.reply_text.startswith("We will call you at [PHONE_1] today.\n\n")
     assert "415" not in stored.reply_text + stored.customer_text
+
+
+def test_replay_mode_in_settings_records_then_answers_without_the_model(
+    spec: BotSpec, server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import dataclasses
+
+    from servicebot import ReplayMissError
+    from servicebot.settings import ReplaySettings
+
+    monkeypatch.setenv(KEY_ENV, "sk-e2e-not-a-real-key")
+    model = spec.settings.model.model_copy(update={"base_url": server.url, "api_key_env": KEY_ENV})
+
+    def bot(mode: str) -> Bot:
+        replay = ReplaySettings(mode=mode, cassettes=str(tmp_path))  # type: ignore[arg-type]
+        settings = spec.settings.model_copy(update={"model": model, "replay": replay})
+        return Bot(dataclasses.replace(spec, settings=settings), store=MemoryStore())
+
+    recorded = bot("record").reply(REFUNDS)
+    assert (tmp_path / "bot.yaml").exists() and len(server.requests) == 1
+    replayed = bot("replay").reply(REFUNDS)
+    assert replayed.text == recorded.text and len(server.requests) == 1
+    with pytest.raises(ReplayMissError, match="differs"):
+        bot("replay").reply("Can I change the delivery address of my order?")
