@@ -15,6 +15,7 @@ from collections.abc import Iterator
 import click
 
 from .config import BotSpec
+from .errors import ConfigError
 from .pipeline import Bot, Reply
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
@@ -27,9 +28,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     interactive = sys.stdin.isatty()
     conversation_id = conversation_id or uuid.uuid4().hex[:12]
     if offline:
-        click.echo(
-            f"offline FAQ mode ({offline}): answers come from the FAQ; the rest goes to a person"
-        )
+        click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")
     if interactive:
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
     for line in _lines(interactive):
@@ -39,17 +38,28 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
             continue
         if not interactive:
             click.echo(f"you> {line}")
+        reply = _answer(bot, line, conversation_id)
+        click.echo(f"\n     [{_summary(reply)}]")
+        if trace:
+            click.echo(_trace(reply))
+    ending = f"conversation {conversation_id} (continue it with --conversation)"
+    click.echo(f"\n{ending}" if interactive else ending)
+    bot.close()
+
+
+def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
+    """Print the reply as it streams; a key the server rejects turns the chat offline."""
+    click.echo("bot> ", nl=False)
+    try:
         stream = bot.stream(line, conversation_id=conversation_id)
-        click.echo("bot> ", nl=False)
         for piece in stream:
             click.echo(piece, nl=False)
-        assert stream.reply is not None  # set once the stream is exhausted
-        click.echo(f"\n     [{_summary(stream.reply)}]")
-        if trace:
-            click.echo(_trace(stream.reply))
-    if interactive:
-        click.echo(f"\nconversation {conversation_id} (continue it with --conversation)")
-    bot.close()
+    except ConfigError as exc:
+        click.echo(f"(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
+        bot.model = None
+        return _answer(bot, line, conversation_id)
+    assert stream.reply is not None  # set once the stream is exhausted
+    return stream.reply
 
 
 def _lines(interactive: bool) -> Iterator[str]:

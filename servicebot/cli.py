@@ -67,7 +67,7 @@ def check(path: Path) -> None:
 def _model_key_warning(spec: BotSpec) -> str | None:
     """A configured model whose API key is not set: replies would raise ConfigError."""
     model = spec.settings.model
-    if model.name is None or os.environ.get(model.api_key_env, "").strip():
+    if model.name is None or _offline_reason(spec) is None:
         return None
     return (
         f"warning: {spec.root / SETTINGS_FILE}: model {model.name} is configured but "

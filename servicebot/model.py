@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import threading
 import weakref
 from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -117,6 +118,7 @@ class OpenAIClient:
         self.settings = settings
         self._settings_file = settings_file
         self._sync: openai.OpenAI | None = None
+        self._building = threading.Lock()
         # An async client's connections belong to the event loop that opened them.
         self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
         self._async = weakref.WeakKeyDictionary()
@@ -144,10 +146,11 @@ class OpenAIClient:
 
     @property
     def client(self) -> openai.OpenAI:
-        if self._sync is None:
-            import openai
+        with self._building:  # threads calling at once share one client and its pool
+            if self._sync is None:
+                import openai
 
-            self._sync = openai.OpenAI(**self._options())
+                self._sync = openai.OpenAI(**self._options())
         return self._sync
 
     @property

@@ -15,9 +15,12 @@ runs everything before the model call, for ``servicebot render``.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
+import functools
 import logging
 import re
+import threading
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -31,7 +34,7 @@ from .budget import (
     counter_for,
     fit_prompt,
 )
-from .cache import AnswerCache, fingerprint
+from .cache import AnswerCache, cache_key
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import StorageError
@@ -52,7 +55,9 @@ from .prompt import Context, Exchange, few_shot
 from .routing import Router, Routing, detect_language
 from .store import Store, TurnRecord, open_bot_store
 
-_SENTENCE_END = re.compile(r"[.!?。！？…](?=\s|$)|[。！？]")
+# A sentence has ended where its full stop is followed by a space or line break already
+# received ("800." may go on "-555"); a Chinese full stop needs nothing after it.
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)|[。！？]")
 P = ParamSpec("P")
 T = TypeVar("T")
 Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
@@ -128,9 +133,8 @@ class Bot:
             model = _configured_model(spec)
         self.model = model
         self._store = store
-        self.cache = (
-            AnswerCache(settings.cache, fingerprint(spec)) if settings.cache.enabled else None
-        )
+        self._opening = threading.Lock()
+        self.cache = AnswerCache(settings.cache) if settings.cache.enabled else None
 
     @classmethod
     def load(cls, folder: str | Path = ".", **kwargs: Any) -> Bot:
@@ -138,16 +142,23 @@ class Bot:
         return cls(load_bot(folder), **kwargs)
 
     def close(self) -> None:
-        """Close the store and the model's connections."""
+        """Close the store and the blocking model client's connections."""
         if isinstance(self.model, OpenAIClient):
             self.model.close()
         if self._store is not None:
             self._store.close()
 
+    async def aclose(self) -> None:
+        """:meth:`close`, and the running event loop's model connections too."""
+        if isinstance(self.model, OpenAIClient):
+            await self.model.aclose()
+        self.close()
+
     @property
     def store(self) -> Store:
-        if self._store is None:
-            self._store = open_bot_store(self.spec)
+        with self._opening:  # threads replying at once open one store
+            if self._store is None:
+                self._store = open_bot_store(self.spec)
         return self._store
 
     def reply(
@@ -170,13 +181,14 @@ class Bot:
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
-        """:meth:`reply` for asyncio: the model call does not block the event loop."""
-        turn = self._begin(text, conversation_id, metadata)
+        """:meth:`reply` for asyncio. The stages around the model call read and write the
+        store, which may wait on a lock or a network: they run in a worker thread."""
+        turn = await asyncio.to_thread(self._begin, text, conversation_id, metadata)
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
                 turn.model_answered(await model.acomplete(request))
-        return turn.finish()
+        return await asyncio.to_thread(turn.finish)
 
     def stream(
         self,
@@ -198,7 +210,7 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
-        return AsyncReplyStream(self._begin(text, conversation_id, metadata))
+        return AsyncReplyStream(functools.partial(self._begin, text, conversation_id, metadata))
 
     def prepare(
         self,
@@ -358,6 +370,10 @@ class _Turn:
                 "follow_up": routing.follow_up,
             }
             self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
+        if prepared.reply is not None and routing is not None and routing.route == "model":
+            sure = self.bot._confident(routing)
+            decision = "no model: the FAQ's answer" if sure else "no model: a handoff"
+            self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0)))
         fitted = prepared.fitted
         if fitted is not None:
             dropped = [f"{p.kind} {p.label}" for p in fitted.dropped]
@@ -369,9 +385,9 @@ class _Turn:
     def look_up(self, cache: AnswerCache) -> None:
         """Answer from the cache if this opening question was answered before."""
         start, routing = time.perf_counter(), self.prep.routing
-        if routing is None or routing.follow_up:
+        if routing is None or routing.follow_up or self.request is None:
             return
-        self.cache_key = cache.key(self.prep.filtered.text, routing, self.prep.filtered.flags)
+        self.cache_key = cache_key(self.request)
         answer = cache.get(self.cache_key)
         self.trace.append(Step("cache", "miss" if answer is None else "hit", _ms(start)))
         if answer is not None:
@@ -522,6 +538,8 @@ class ReplyStream:
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[str]:
+        if self.reply is not None:  # read once: the turn is already answered and stored
+            return
         turn, shown = self._turn, _Shown(self._turn)
         if pending := turn.pending():
             model, request = pending
@@ -533,21 +551,24 @@ class ReplyStream:
 
 
 class AsyncReplyStream:
-    """:class:`ReplyStream` for asyncio."""
+    """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread."""
 
-    def __init__(self, turn: _Turn) -> None:
-        self._turn = turn
+    def __init__(self, begin: Callable[[], _Turn]) -> None:
+        self._begin = begin
         self.reply: Reply | None = None
 
     async def __aiter__(self) -> AsyncIterator[str]:
-        turn, shown = self._turn, _Shown(self._turn)
+        if self.reply is not None:  # read once: the turn is already answered and stored
+            return
+        turn = await asyncio.to_thread(self._begin)
+        shown = _Shown(turn)
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
                 async for piece in model.astream(request):
                     for text in shown.take(piece):
                         yield text
-        self.reply = turn.finish(shown)
+        self.reply = await asyncio.to_thread(turn.finish, shown)
         for text in shown.rest(self.reply.text):
             yield text
 
@@ -565,6 +586,7 @@ class _Shown:
         self.answer = ""
         self.emitted = ""  # as the customer saw it, their details restored
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
+        self.reviewed = 0  # how much of the answer the post-filter has seen
         self.stopped = False
 
     def take(self, piece: str | Completion) -> Iterator[str]:
@@ -573,10 +595,11 @@ class _Shown:
             self.turn.model_answered(piece)
             return
         self.answer += piece
-        ends = [m.end() for m in _SENTENCE_END.finditer(self.answer)]
-        if self.stopped or not ends:
+        end = max((m.end() for m in _SENTENCE_END.finditer(self.answer, self.reviewed)), default=0)
+        if self.stopped or end <= self.reviewed:
             return
-        reviewed = self.turn.review(self.answer[: ends[-1]])
+        self.reviewed = end
+        reviewed = self.turn.review(self.answer[:end])
         shown = reviewed.shown or reviewed.text
         if reviewed.verdict != "pass" or not shown.startswith(self.emitted):
             self.stopped = True

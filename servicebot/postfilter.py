@@ -75,6 +75,8 @@ class Postfilter:
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._fact_shingles = _shingles(normalise(facts).text)
+        # A streamed answer is reviewed once a sentence, against the same system prompt.
+        self._leak_finder = lru_cache(maxsize=64)(self._leaks)
 
     @classmethod
     def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
@@ -100,7 +102,7 @@ class Postfilter:
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
         review = _Review(answer)
-        review.check("leakage", self._leaks(system_prompt), self.settings.leakage, None)
+        review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
         review.check("contact", self._unknown_contacts, self.settings.unknown_contact, REMOVED)
         review.check("pii", self._leaked_pii, self.settings.pii_leak, REMOVED)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")

@@ -96,29 +96,17 @@ class Renderer:
     def system(self, context: Context, faq_entries: int | None = None) -> str:
         """The system message, with the first ``faq_entries`` matches as facts (all if None).
 
-        Without facts it is the same for every turn with the same language, flags and
-        customer details, so it is rendered once for them (budget fitting needs it each turn).
+        Without facts or customer details it is the same for every turn with the same
+        language and flags, so it is rendered once for them (budget fitting needs it each turn).
         """
         matches = context.matches[:faq_entries]
-        if matches:
+        if matches or context.customer:  # customer details are not kept in a cache
             return self.render("system.j2", context, matches)
-        customer = tuple(sorted((context.customer or {}).items()))
-        try:
-            flags = context.flags
-            return self._bare_system(context.language, context.out_of_scope, flags, customer)
-        except TypeError:  # a customer detail that cannot be a cache key, such as a list
-            return self.render("system.j2", context)
+        return self._bare_system(context.language, context.out_of_scope, context.flags)
 
-    @functools.lru_cache(maxsize=1024)  # noqa: B019 - one Renderer per bot, kept for its life
-    def _bare_system(
-        self,
-        language: str,
-        out_of_scope: bool,
-        flags: frozenset[str],
-        customer: tuple[tuple[str, Any], ...],
-    ) -> str:
-        context = Context(language, (), out_of_scope, flags, dict(customer))
-        return self.render("system.j2", context)
+    @functools.lru_cache(maxsize=64)  # noqa: B019 - one Renderer per bot, kept for its life
+    def _bare_system(self, language: str, out_of_scope: bool, flags: frozenset[str]) -> str:
+        return self.render("system.j2", Context(language, (), out_of_scope, flags))
 
     def render(self, name: str, context: Context, matches: Sequence[Match] = ()) -> str:
         """Render template ``name`` (such as ``handoff.j2``) for this turn."""

@@ -352,12 +352,11 @@ class Router:
     def route(self, text: str, previous: str | None = None) -> Routing:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups.
 
-        A short message that routing is not confident about alone is also read together
-        with the previous one ("and to Germany?"), and that reading wins if it scores higher.
+        A short message that matches no intent alone ("and to Germany?") is read together
+        with the previous one. One that does match ("wher is my ordr") is a new question.
         """
         matches, follow_up = self._matches(text), False
-        confident = matches and matches[0].score >= self.settings.direct_threshold
-        if previous and _is_short(text) and not confident:
+        if previous and _is_short(text) and not matches:
             joined = self._matches(f"{previous}\n{text}")
             if joined and (not matches or joined[0].score > matches[0].score):
                 matches, follow_up = joined, True

@@ -348,3 +348,52 @@ def test_replay_mode_in_settings_records_then_answers_without_the_model(
     assert replayed.text == recorded.text and len(server.requests) == 1
     with pytest.raises(ReplayMissError, match="differs"):
         bot("replay").reply("Can I change the delivery address of my order?")
+
+
+class _Deltas:
+    """A model client whose stream arrives in the given pieces (a unit seam: no server)."""
+
+    def __init__(self, *deltas: str) -> None:
+        self.deltas = deltas
+
+    def stream(self, request: Any) -> Iterator[Any]:
+        from servicebot.model import Completion
+
+        yield from self.deltas
+        yield Completion("".join(self.deltas))
+
+
+def test_a_full_stop_at_the_end_of_a_piece_waits_for_what_follows(spec: BotSpec) -> None:
+    bot = Bot(spec, model=_Deltas("For help call +1 800.", "555 0123 or see our site."))  # type: ignore[arg-type]
+    bot._store = MemoryStore()
+    bot.cache = None
+    stream = bot.stream(REFUNDS)
+    pieces = list(stream)
+    assert pieces == ["For help call [removed] or see our site."]
+    assert list(stream) == []  # read once: nothing shown or stored twice
+    assert stream.reply is not None and stream.reply.text == pieces[0]
+    assert len(bot.store.history(stream.reply.conversation_id)) == 1
+
+
+def test_chat_goes_offline_when_the_server_rejects_the_key(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, bot / name)
+    settings = (REPO / "servicebot.yaml").read_text("utf-8")
+    settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
+    (bot / "servicebot.yaml").write_text(settings, "utf-8")
+    server.fail(Fault.status(401))
+    result = subprocess.run(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        input="Can I change the delivery address of my order?\nI want to talk to a human\n",
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-rejected"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
+    assert "[handoff talk_to_human" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr

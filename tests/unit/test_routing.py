@@ -270,6 +270,16 @@ def test_a_short_message_that_stands_alone_keeps_its_own_intent(router: Router) 
     )
 
 
+def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Router) -> None:
+    for text, previous, intent in [
+        ("wher is my ordr", "How long do refunds take?", "order_status"),
+        ("怎么退货", "我的快递到哪了？", "return_item"),
+    ]:
+        routing = router.route(text, previous=previous)
+        assert not routing.follow_up, text
+        assert routing.best is not None and routing.best.intent.name == intent, text
+
+
 # Language
 
 
