@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import functools
 import logging
 import re
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, ParamSpec, TypeVar
@@ -181,14 +182,14 @@ class Bot:
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
-        """:meth:`reply` for asyncio. The stages around the model call read and write the
-        store, which may wait on a lock or a network: they run in a worker thread."""
-        turn = await asyncio.to_thread(self._begin, text, conversation_id, metadata)
+        """:meth:`reply` for asyncio. Reading and writing the store may wait on a lock or the
+        network, so those calls run in a worker thread (unless the store never waits)."""
+        turn = await self._abegin(text, conversation_id, metadata)
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
                 turn.model_answered(await model.acomplete(request))
-        return await asyncio.to_thread(turn.finish)
+        return await turn.afinish()
 
     def stream(
         self,
@@ -210,7 +211,7 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
-        return AsyncReplyStream(functools.partial(self._begin, text, conversation_id, metadata))
+        return AsyncReplyStream(functools.partial(self._abegin, text, conversation_id, metadata))
 
     def prepare(
         self,
@@ -279,8 +280,27 @@ class Bot:
     ) -> _Turn:
         """Everything before the model call: load the conversation, prepare the prompt."""
         turn = _Turn(self, conversation_id or uuid.uuid4().hex, metadata)
-        history, placeholders = turn.load()
-        prepared = self.prepare(_plain(text), history, metadata, placeholders)
+        return self._ready(turn, text, *turn.load())
+
+    async def _abegin(
+        self, text: str, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    ) -> _Turn:
+        """:meth:`_begin` with the store read off the event loop."""
+        turn = _Turn(self, conversation_id or uuid.uuid4().hex, metadata)
+        return self._ready(turn, text, *await self._off_loop(turn.load))
+
+    async def _off_loop(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``work`` (store calls) in a worker thread, or inline for a store that never waits:
+        handing over to a thread costs more than a dict lookup."""
+        if self.store.blocking:
+            return await asyncio.to_thread(work, *args, **kwargs)
+        return work(*args, **kwargs)
+
+    def _ready(
+        self, turn: _Turn, text: str, history: list[Exchange], placeholders: Placeholders
+    ) -> _Turn:
+        """Prepare the prompt, and answer from the cache if it can."""
+        prepared = self.prepare(_plain(text), history, turn.metadata, placeholders)
         turn.prepared(prepared, placeholders)
         if self.cache is not None and turn.request is not None and not history:
             turn.look_up(self.cache)
@@ -435,10 +455,15 @@ class _Turn:
         return self.bot.postfilter.run(answer, system, self.prep.filtered.values)
 
     def finish(self, streamed: _Shown | None = None) -> Reply:
-        """Decide the reply from what the stages did, store the turn, and return it.
+        """Decide the reply from what the stages did, store the turn, and return it."""
+        return self.save(self.decide(streamed))
 
-        ``streamed`` is what a stream already showed the customer, if anything.
-        """
+    async def afinish(self, streamed: _Shown | None = None) -> Reply:
+        """:meth:`finish` with the store write off the event loop."""
+        return await self.bot._off_loop(self.save, self.decide(streamed))
+
+    def decide(self, streamed: _Shown | None = None) -> Reply:
+        """The reply, before it is stored. ``streamed``: what a stream already showed."""
         prep, routing = self.prep, self.prep.routing
         events = list(prep.filtered.events)
         stored = shown = ""
@@ -473,7 +498,7 @@ class _Turn:
             stored = f"{streamed.cleared}\n\n{stored}"
         best = routing.best if routing else None
         usage = self.completion.usage if self.completion else None
-        number = self._store(stored, action, best, usage, events)
+        self.stored_text = stored
         return Reply(
             shown,
             action,
@@ -481,23 +506,24 @@ class _Turn:
             best.intent.name if best else None,
             best.score if best else None,
             usage,
-            tuple(self.trace),
-            number,
-            tuple(events),
+            events=tuple(events),
         )
 
-    def _store(
-        self, text: str, action: Action, best: Any, usage: Usage | None, events: list[FilterEvent]
-    ) -> int | None:
-        start = time.perf_counter()
+    def save(self, reply: Reply) -> Reply:
+        """Store the turn; the reply with its number and the whole trace."""
+        number = self._store(reply)
+        return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
+
+    def _store(self, reply: Reply) -> int | None:
+        start, usage = time.perf_counter(), reply.usage
         record = TurnRecord(
             self.conversation_id,
             self.prep.filtered.text,
-            text,
-            action,
-            best.intent.name if best else None,
-            best.score if best else None,
-            tuple(events),
+            self.stored_text,
+            reply.action,
+            reply.intent,
+            reply.score,
+            reply.events,
             self.completion.model if self.completion else None,
             usage.prompt_tokens if usage else 0,
             usage.completion_tokens if usage else 0,
@@ -553,14 +579,14 @@ class ReplyStream:
 class AsyncReplyStream:
     """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread."""
 
-    def __init__(self, begin: Callable[[], _Turn]) -> None:
+    def __init__(self, begin: Callable[[], Awaitable[_Turn]]) -> None:
         self._begin = begin
         self.reply: Reply | None = None
 
     async def __aiter__(self) -> AsyncIterator[str]:
         if self.reply is not None:  # read once: the turn is already answered and stored
             return
-        turn = await asyncio.to_thread(self._begin)
+        turn = await self._begin()
         shown = _Shown(turn)
         if pending := turn.pending():
             model, request = pending
@@ -568,7 +594,7 @@ class AsyncReplyStream:
                 async for piece in model.astream(request):
                     for text in shown.take(piece):
                         yield text
-        self.reply = await asyncio.to_thread(turn.finish, shown)
+        self.reply = await turn.afinish(shown)
         for text in shown.rest(self.reply.text):
             yield text
 

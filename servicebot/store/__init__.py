@@ -112,6 +112,9 @@ class PurgeReport:
 class Store(Protocol):
     """Conversations and their turns; every method may raise StorageError."""
 
+    blocking: bool  # whether a call may wait (on a lock, a disk, a network): async callers
+    # then make it from a worker thread
+
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         """Store ``turn`` as its conversation's next; returns it with its ``number``."""
 

@@ -14,6 +14,8 @@ from . import PurgeReport, TurnRecord, as_utc
 class MemoryStore:
     """A :class:`~servicebot.store.Store` in a dict, safe across threads."""
 
+    blocking = False
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._turns: dict[str, list[TurnRecord]] = {}

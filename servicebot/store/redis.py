@@ -74,6 +74,8 @@ return {existed, turns}
 class RedisStore:
     """A :class:`~servicebot.store.Store` on a Redis server."""
 
+    blocking = True
+
     def __init__(self, url: str, *, namespace: str, retention_days: int | None = None) -> None:
         try:
             self.url = _without_password(url)

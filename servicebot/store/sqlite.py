@@ -53,6 +53,8 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
 class SQLiteStore:
     """A :class:`~servicebot.store.Store` in one SQLite file; safe across threads and processes."""
 
+    blocking = True
+
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()

@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -397,3 +398,34 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
     assert "[handoff talk_to_human" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+
+
+class _SlowStore(MemoryStore):
+    blocking = True
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        time.sleep(0.2)  # a store waiting on a lock or a network
+        return super().history(conversation_id, limit)
+
+
+def test_areply_keeps_the_event_loop_free_while_the_store_waits(spec: BotSpec) -> None:
+    bot = Bot(spec, offline=True, store=_SlowStore())
+
+    async def main() -> tuple[int, list[Reply]]:
+        ticks = 0
+
+        async def ticker() -> None:
+            nonlocal ticks
+            while True:
+                await asyncio.sleep(0.01)
+                ticks += 1
+
+        task = asyncio.create_task(ticker())
+        questions = [bot.areply("how long do refunds take?", f"c{n}") for n in range(4)]
+        replies = await asyncio.gather(*questions)
+        task.cancel()
+        return ticks, replies
+
+    ticks, replies = asyncio.run(main())
+    assert [r.action for r in replies] == ["direct"] * 4
+    assert ticks >= 10  # the loop ran on while four store reads waited 0.2 s each
