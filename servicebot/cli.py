@@ -189,8 +189,9 @@ def init(directory: Path) -> None:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         shutil.copy2(example / SETTINGS_FILE, directory / SETTINGS_FILE)
-        for folder in (FAQ_FOLDER, TEMPLATES_FOLDER):
-            shutil.copytree(example / folder, directory / folder)
+        for folder in (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS):
+            if (example / folder).is_dir():
+                shutil.copytree(example / folder, directory / folder)
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
     click.echo(f"Created {directory}, a copy of the example store bot:")
@@ -198,6 +199,7 @@ def init(directory: Path) -> None:
     click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
     click.echo("the store details in templates/*.j2, then run after each edit:")
     click.echo(f"  servicebot check {directory}")
+    click.echo(f"  servicebot test --bot {directory}   (its conversations in tests/conversations)")
 
 
 @main.command("eval")
@@ -353,6 +355,9 @@ def _print_misroutes(console: Console, report: EvalReport) -> None:
     for miss in report.misroutes:
         console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
         console.print(f"    {miss.text}", overflow="fold")
+
+
+_EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings
 
 
 def _example_bot() -> Path:

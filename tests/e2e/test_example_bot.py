@@ -68,6 +68,9 @@ def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert (target / "servicebot.yaml").is_file()
     assert CliRunner().invoke(main, ["check", str(target)]).exit_code == 0
+    tested = CliRunner().invoke(main, ["test", "--bot", str(target)])
+    assert tested.exit_code == 0, tested.output  # its conversations and recordings came along
+    assert "16 passed" in tested.output
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
@@ -127,3 +130,7 @@ def test_init_and_check_work_from_the_installed_wheel_alone(wheel: Path, tmp_pat
     check = run(sys.executable, "-m", "servicebot", "check", "newbot", cwd=tmp_path, env=env)
     assert check.returncode == 0, check.stderr
     assert check.stdout.startswith("ok: Maple Market support")
+    tested = run(
+        sys.executable, "-m", "servicebot", "test", "--bot", "newbot", cwd=tmp_path, env=env
+    )
+    assert tested.returncode == 0, tested.stdout + tested.stderr
