@@ -359,3 +359,20 @@ def test_hostile_input_routes_without_error(router: Router, name: str) -> None:
 
 def test_zero_width_characters_between_words_are_ignored(router: Router) -> None:
     assert best(router, "\u200bwhere\u200b is my order\ufeff") == "order_status"
+
+
+def test_rows_dot_sums_each_chosen_row_and_empty_rows_are_zero() -> None:
+    import numpy as np
+
+    from servicebot.routing import _Rows
+
+    # rows 0 and 3 and 5 have no cells; 1, 2 and 4 do
+    rows = np.array([1, 1, 2, 4, 4, 4])
+    features = np.array([0, 2, 1, 0, 1, 2])
+    weights = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+    table = _Rows(rows, features, weights, 6)
+    query = np.array([10.0, 100.0, 1000.0])
+    chosen = np.array([0, 1, 2, 3, 4, 5])
+    assert table.dot(chosen, query).tolist() == [0.0, 2010.0, 300.0, 0.0, 6540.0, 0.0]
+    assert table.dot(np.array([4, 1]), query).tolist() == [6540.0, 2010.0]
+    assert table.dot(np.array([5, 0]), query).tolist() == [0.0, 0.0]
