@@ -48,6 +48,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import openai
+import prompt_bench  # type: ignore[import-not-found]
 from openai.types.chat import ChatCompletion
 
 from servicebot import load_bot
@@ -67,29 +68,12 @@ KEY_ENV = "SERVICEBOT_BENCH_API_KEY"
 TARGET_RATIO = 1.0
 ISSUE_SDK_RPS, ISSUE_PREBUILT_RPS, ISSUE_SDK_CPU_MS = 95, 400, 7.0
 
+# The conversation text of prompt_bench.py, with one more customer line.
 CUSTOMER = (
-    "Hi, I placed an order on Monday and the tracking page still shows label created.",
-    "I paid with my Visa card and the charge already went through.",
-    "The box arrived today but one of the two mugs was cracked inside the packaging.",
-    "Can you tell me whether the refund goes back to the card or to store credit?",
-    "I moved last month, so the old delivery address on my account is wrong.",
-    "My sister said you offer free returns within thirty days, is that still true?",
-    "I tried the promo code from your newsletter but the checkout said it expired.",
-    "Honestly I just want to know when it will arrive because it is a birthday present.",
-    "Also, the confirmation email never reached my inbox, not even the spam folder.",
+    *prompt_bench.CUSTOMER,
     "The curtains are the wrong colour, the photo on the website looked much lighter.",
 )
-AGENT = (
-    "Thanks for reaching out, I'm sorry about the trouble with your order.",
-    "Orders placed before 14:00 ET ship the same day and standard delivery takes 3-5 days.",
-    "Refunds go back to the original payment method within 5 business days of approval.",
-    "You can update your delivery address under Account, then Addresses, at any time.",
-    "Returns are free within 30 days; print the label from your order page.",
-    "If a promo code has expired, our team can sometimes apply a courtesy discount by phone.",
-    "Please check the tracking link again tomorrow, carriers often update overnight.",
-    "I can't see order details here, so please keep your 6-digit order number ready.",
-    "Is there anything else I can help you with today?",
-)
+AGENT = prompt_bench.AGENT
 QUESTIONS = (  # each routes to the model in the example bot (checked before the rounds)
     "the parcel still has not arrived and it has been a week, what can I do about it",
     "can I get an invoice for my last purchase with my company name on it",

@@ -194,17 +194,10 @@ class OpenAIClient:
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         import openai
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+        from openai.types.chat import ChatCompletionChunk
 
         with self._failures():
-            chunks = self.client.post(
-                _PATH,
-                cast_to=ChatCompletion,
-                body=request.body(stream=True),
-                options=_OPTIONS,
-                stream=True,
-                stream_cls=openai.Stream[ChatCompletionChunk],
-            )
+            chunks = self.client.post(**_streamed(request, openai.Stream[ChatCompletionChunk]))
             joined = _Joined()
             with chunks, joined.cut_off(openai.APIConnectionError):
                 for chunk in chunks:
@@ -214,16 +207,11 @@ class OpenAIClient:
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         import openai
-        from openai.types.chat import ChatCompletion, ChatCompletionChunk
+        from openai.types.chat import ChatCompletionChunk
 
         with self._failures():
             chunks = await self.async_client.post(
-                _PATH,
-                cast_to=ChatCompletion,
-                body=request.body(stream=True),
-                options=_OPTIONS,
-                stream=True,
-                stream_cls=openai.AsyncStream[ChatCompletionChunk],
+                **_streamed(request, openai.AsyncStream[ChatCompletionChunk])
             )
             joined = _Joined()
             async with chunks:
@@ -235,6 +223,15 @@ class OpenAIClient:
 
     def _failures(self) -> _Failures:
         return _Failures(self.settings, self._settings_file)
+
+
+def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:
+    """The SDK post() arguments of a streamed request."""
+    from openai.types.chat import ChatCompletion
+
+    body = request.body(stream=True)
+    return {"path": _PATH, "cast_to": ChatCompletion, "body": body, "options": _OPTIONS,
+            "stream": True, "stream_cls": stream_cls}  # fmt: skip
 
 
 class _Failures:

@@ -302,7 +302,7 @@ class Bot:
         """Prepare the prompt, and answer from the cache if it can."""
         prepared = self.prepare(_plain(text), history, turn.metadata, placeholders)
         turn.prepared(prepared, placeholders)
-        if self.cache is not None and turn.request is not None and not history:
+        if self.cache is not None and not history:
             turn.look_up(self.cache)
         return turn
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:  # the bot's modules load only when a conversation runs
     from .conversations import ConversationResult
 
 _SPECS = pytest.StashKey[dict[Path, "BotSpec"]]()
-_SUFFIXES = (".yaml", ".yml")
+_SUFFIXES = (".yaml", ".yml")  # as conversations.py's; not imported: pytest loads this each run
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:

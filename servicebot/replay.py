@@ -105,18 +105,23 @@ def request_key(request: ModelRequest) -> str:
         "params": request.params,
     }
     text = json.dumps(
-        _canonical(body), sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str
+        _plain(body, canonical=True),
+        sort_keys=True,
+        ensure_ascii=False,
+        separators=(",", ":"),
+        default=str,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def _canonical(value: Any) -> Any:
-    """JSON-ready and comparable: tuples as lists, and 1.0 the same number as 1."""
+def _plain(value: Any, *, canonical: bool = False) -> Any:
+    """Only the types the safe YAML dumper and JSON write: dicts and lists, not mappings and
+    tuples. ``canonical`` also makes 1.0 the same number as 1, for comparing requests."""
     if isinstance(value, Mapping):
-        return {str(key): _canonical(item) for key, item in value.items()}
+        return {str(key): _plain(item, canonical=canonical) for key, item in value.items()}
     if isinstance(value, list | tuple):
-        return [_canonical(item) for item in value]
-    if isinstance(value, float) and value.is_integer():
+        return [_plain(item, canonical=canonical) for item in value]
+    if canonical and isinstance(value, float) and value.is_integer():
         return int(value)
     return value
 
@@ -333,7 +338,7 @@ def _refuse_secrets(value: Any, path: Path, where: str = "entry") -> None:
 def _render(request: ModelRequest) -> list[str]:
     """A request as lines to diff: model, one line per param, then each message's text."""
     lines = [f"model: {request.model}"]
-    for name, value in sorted(_canonical(request.params).items()):
+    for name, value in sorted(_plain(request.params, canonical=True).items()):
         lines.append(f"params.{name}: {json.dumps(value, ensure_ascii=False, default=str)}")
     for message in request.messages:
         lines += [f"--- {message.role} ---", *message.content.splitlines()]
@@ -496,15 +501,6 @@ def _entry_data(entry: Entry) -> dict[str, Any]:
             "model": reply.model,
         }
     return data
-
-
-def _plain(value: Any) -> Any:
-    """Only the types the safe YAML dumper writes: dicts and lists, not mappings and tuples."""
-    if isinstance(value, Mapping):
-        return {str(key): _plain(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(item) for item in value]
-    return value
 
 
 class _Dumper(yaml.SafeDumper):

@@ -35,19 +35,6 @@ needs_spec = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[OpenAIServer]:
-    counter_for(MODEL, None)  # loaded once, here, like the OpenAPI spec (about 1 s together)
-    with OpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(running_server: OpenAIServer) -> OpenAIServer:
-    running_server.reset()
-    return running_server
-
-
 @pytest.fixture
 def make_model(
     server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch

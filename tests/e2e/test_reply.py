@@ -34,18 +34,6 @@ def spec() -> BotSpec:
     return load_bot(REPO)
 
 
-@pytest.fixture(scope="module")
-def running_server() -> Iterator[OpenAIServer]:
-    with OpenAIServer() as server:
-        yield server
-
-
-@pytest.fixture
-def server(running_server: OpenAIServer) -> OpenAIServer:
-    running_server.reset()
-    return running_server
-
-
 @pytest.fixture
 def make_bot(spec: BotSpec, server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setenv(KEY_ENV, "sk-e2e-not-a-real-key")

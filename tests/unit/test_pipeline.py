@@ -2,25 +2,12 @@
 
 from __future__ import annotations
 
-import pytest
-
-from servicebot import BotSpec, load_bot
+from servicebot import BotSpec
 from servicebot.pipeline import Bot, Prepared
 from servicebot.prompt import Exchange, Message
-from tests.conftest import REPO
 
 API_KEY = "sk-proj-" + "a1B2c3D4e5" * 4
 PHONE = "415-555-0123"
-
-
-@pytest.fixture(scope="module")
-def spec() -> BotSpec:
-    return load_bot(REPO)
-
-
-@pytest.fixture(scope="module")
-def bot(spec: BotSpec) -> Bot:
-    return Bot(spec)
 
 
 def _answer(spec: BotSpec, name: str, language: str) -> str:

@@ -69,16 +69,6 @@ intents:
 """
 
 
-@pytest.fixture(scope="module")
-def spec() -> BotSpec:
-    return load_bot(REPO)
-
-
-@pytest.fixture(scope="module")
-def bot(spec: BotSpec) -> Bot:
-    return Bot(spec)
-
-
 def make_bot(
     tmp_path: Path,
     *,
