@@ -3,7 +3,7 @@
 The index is lexical, built from each intent's example phrasings in well under a second:
 
 * **Features.** English words are case-folded and lightly stemmed, and consecutive words
-  form bigrams. Each word also gives its character 2- to 5-grams, which catch typos and
+  form bigrams. Each word also gives its character 2- to 4-grams, which catch typos and
   word forms the stemmer misses. Chinese (and other CJK) text has no spaces, so every
   character and every pair of neighbouring characters is a feature. No dictionary is
   needed, and mixed text such as ``怎么create一个account`` gets both kinds.
@@ -46,7 +46,9 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
 _CJK_RUN = re.compile(f"[{_CJK}]")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
-_CHAR_GRAMS = range(2, 6)
+# 2- to 4-grams: on four 80/20 splits of BANKING77's train rows, validation top-1 was 0.5 to
+# 1.1 points higher than with 2- to 5-grams (recall@3 0.2 to 0.5 higher), with fewer features.
+_CHAR_GRAMS = range(2, 5)
 _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._example_scores)
 # With few examples an intent, the nearest example is looked for among the best intents by
 # centroid instead (see IntentIndex._nearest_among_best): this many intents, when their
@@ -105,7 +107,7 @@ def features(text: str) -> list[str]:
 
 @lru_cache(maxsize=65_536)
 def _word_features(word: str) -> tuple[str, tuple[str, ...]]:
-    """A word's stem, and its features: the stem and its character 2- to 5-grams."""
+    """A word's stem, and its features: the stem and its character 2- to 4-grams."""
     stem = _stem(word)
     padded = f" {word} "
     grams = ("c" + padded[i : i + n] for n in _CHAR_GRAMS for i in range(len(padded) - n + 1))

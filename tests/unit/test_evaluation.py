@@ -327,7 +327,7 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     assert "recall@2        0.5000" in lines
     assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines
     assert "  1  refund -> track" in lines
-    assert "  line 10: out_of_scope -> password (0.934)" in lines
+    assert "  line 10: out_of_scope -> password (0.932)" in lines
     assert "    reset my password" in lines
 
 
