@@ -88,7 +88,6 @@ def test_full_width_and_compatibility_forms_read_as_their_plain_forms(router: Ro
     )
 
 
-@pytest.mark.xfail(strict=True, reason="NFKC keeps traditional characters; no t2s mapping yet")
 def test_traditional_chinese_matches_simplified_examples(router: Router) -> None:
     assert best(router, "我的訂單發貨了嗎") == "order_status"
 
@@ -376,3 +375,39 @@ def test_rows_dot_sums_each_chosen_row_and_empty_rows_are_zero() -> None:
     assert table.dot(chosen, query).tolist() == [0.0, 2010.0, 300.0, 0.0, 6540.0, 0.0]
     assert table.dot(np.array([4, 1]), query).tolist() == [6540.0, 2010.0]
     assert table.dot(np.array([5, 0]), query).tolist() == [0.0, 0.0]
+
+
+def many_intents(examples_of: list[int]) -> list[Intent]:
+    """Intents named after an action and a thing, with phrasings of both."""
+    actions = ["change", "cancel", "track", "renew", "reset", "split", "pause", "verify"]
+    things = ["order", "parcel", "refund", "invoice", "password", "coupon", "voucher", "receipt"]
+    forms = ["how do i {a} my {t}", "{a} {t}", "can i {a} the {t}", "help me {a} my {t} please"]
+    names = [(a, t) for a in actions for t in things]
+    return [
+        intent(f"{a}_{t}", *[forms[i % len(forms)].format(a=a, t=t) for i in range(count)])
+        for (a, t), count in zip(names, examples_of, strict=False)
+    ]
+
+
+QUESTIONS = ["i would like to cancel my order today", "verify receipt", "whats up with my parcel"]
+
+
+@pytest.mark.parametrize(
+    "examples_of",
+    [[3] * 64, [2] * 30 + [3] * 30, [40] + [1] * 30],
+    ids=["even", "uneven", "one large intent (no shortcut: padding would waste memory)"],
+)
+def test_many_intents_with_few_examples_score_their_best_matches_exactly(
+    examples_of: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Many intents of a few phrasings each take a shortcut (the nearest example is sought
+    among the best intents by centroid); the best matches' scores are those of a full pass."""
+    import servicebot.routing
+
+    intents = many_intents(examples_of)
+    shortcut = IntentIndex(intents)
+    monkeypatch.setattr(servicebot.routing, "_CANDIDATE_ROWS", 0)  # no shortcut
+    full = IntentIndex(intents)
+    for text in [*QUESTIONS, *(i.examples[0] for i in intents[::7])]:
+        assert shortcut.rank(text, 3) == full.rank(text, 3)
+    assert shortcut.rank("cancel my order", 1)[0].intent.name == "cancel_order"
