@@ -20,6 +20,7 @@ import threading
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from pathlib import Path
 from typing import Literal, NamedTuple
 
@@ -206,9 +207,11 @@ class TokenCounter:
     def __init__(self, encoding: tiktoken.Encoding) -> None:
         self.encoding = encoding
         self.name = encoding.name
-        self._message_tokens = functools.lru_cache(maxsize=MESSAGE_CACHE_SIZE)(
-            self._count_message_uncached
-        )
+        # One chat message's tokens, overhead and role included; cached by (role, content).
+        # An attribute rather than a method calling it: dozens of look-ups a turn.
+        self.count_message: Callable[[str, str], int] = functools.lru_cache(
+            maxsize=MESSAGE_CACHE_SIZE
+        )(self._count_message_uncached)
         self._line_tokens = functools.lru_cache(maxsize=LINE_CACHE_SIZE)(self._count_whole)
 
     def __repr__(self) -> str:
@@ -227,10 +230,6 @@ class TokenCounter:
 
     def _count_whole(self, text: str) -> int:
         return len(self.encoding.encode_ordinary(text))
-
-    def count_message(self, role: str, content: str) -> int:
-        """One chat message's tokens, overhead and role included; cached by (role, content)."""
-        return self._message_tokens(role, content)
 
     def count_messages(self, pairs: Iterable[tuple[str, str]]) -> int:
         """A whole request's prompt tokens: every message plus the reply priming."""
@@ -345,7 +344,7 @@ def fit_prompt(
     instead, to report what each one costs, as ``servicebot render`` does.
     """
     limit = budget_limit(settings)
-    system = functools.cache(system)  # each size is rendered once
+    system = _memo(system)  # each size is rendered once
     base = counter.count_message("system", system(0)) + REPLY_PRIMING
     if base + counter.count_message("user", "") > limit:
         raise BudgetError(
@@ -368,6 +367,19 @@ def fit_prompt(
     # Every kept part was charged against the room, and FAQ costs add up to the system
     # message's growth, so what is left of the room is exactly what the messages did not use.
     return Fitted(messages, _in_prompt_order(parts), limit, limit - fitting.room, truncated)
+
+
+def _memo(system: Callable[[int], str]) -> Callable[[int], str]:
+    """``system`` remembering what it returned for each size (a dict: functools.cache takes
+    longer to set up than the few look-ups a turn makes)."""
+    rendered: dict[int, str] = {}
+
+    def remembered(size: int) -> str:
+        if size not in rendered:
+            rendered[size] = system(size)
+        return rendered[size]
+
+    return remembered
 
 
 def _priority(settings: BudgetSettings) -> list[PartKind]:
@@ -467,10 +479,10 @@ def _turns_label(labels: list[str]) -> str:
 
 def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:
     """Parts in the order the prompt has them (history was considered newest first)."""
-    rank = {"system": 0, "faq": 1, "few_shot": 2, "history": 3, "message": 4}
-
-    def position(item: tuple[int, Part]) -> tuple[int, int]:
-        index, part = item
-        return rank[part.kind], -index if part.kind == "history" else index
-
-    return tuple(part for _, part in sorted(enumerate(parts), key=position))
+    by_kind: dict[PartKind, list[Part]] = {
+        "system": [], "faq": [], "few_shot": [], "history": [], "message": []
+    }  # fmt: skip
+    for part in parts:
+        by_kind[part.kind].append(part)
+    by_kind["history"].reverse()
+    return tuple(chain.from_iterable(by_kind.values()))
