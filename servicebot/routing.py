@@ -45,13 +45,14 @@ Route = Literal["direct", "handoff", "out_of_scope", "model"]
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 _TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
 _CJK_RUN = re.compile(f"[{_CJK}]")
+_ASCII_LETTER = re.compile("[A-Za-z]")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 # 2- to 4-grams: on four 80/20 splits of BANKING77's train rows, validation top-1 was 0.5 to
 # 1.1 points higher than with 2- to 5-grams (recall@3 0.2 to 0.5 higher), with fewer features.
 _CHAR_GRAMS = range(2, 5)
 _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._example_scores)
 # With few examples an intent, the nearest example is looked for among the best intents by
-# centroid instead (see IntentIndex._nearest_among_best): this many intents, when their
+# centroid instead (see IntentIndex._scores): this many intents, when their
 # examples number at most _CANDIDATE_ROWS on average. Chosen on an 80/20 split of BANKING77's
 # train rows: 12 intents kept validation top-1 at the exact 0.858 and recall@3 at 0.954
 # (exact: 0.956; 16 intents: 0.955; 8: 0.856 and 0.949).
@@ -170,7 +171,7 @@ class IntentIndex:
             if few_examples
             else None
         )
-        if self._blocks is None:  # see _nearest_among_best for why, and when, blocks are used
+        if self._blocks is None:  # see _scores for why, and when, blocks are used
             self._index_examples(cells, weights, example)
 
     def _index_examples(
@@ -198,29 +199,28 @@ class IntentIndex:
 
     def scores(self, text: str) -> Floats:
         """Every intent's score for ``text``, in the order the intents were given."""
+        return self._scores(text)[0]
+
+    def _scores(self, text: str) -> tuple[Floats, Ints | None]:
+        """Every intent's score, and the intents the best scores are among (None: any).
+
+        With few examples an intent (many intents, a handful of phrasings each), the
+        nearest example is sought only among the 12 best intents by centroid, exactly, and
+        is 0 (a lower bound) for the others: scoring those intents' examples in full is
+        cheaper than a pass over the rare features of every example, and an intent far
+        from the message's centroid is almost never the best match.
+        """
         ids, weights = self._query(Counter(features(text)))
         centroid = self._centroids.dot(ids, weights)
-        if self._blocks is not None:
-            nearest = self._nearest_among_best(self._blocks, ids, weights, centroid)
-        else:
+        if self._blocks is None:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
-        return (nearest + centroid) / 2
-
-    def _nearest_among_best(
-        self, blocks: _IntentBlocks, ids: Ints, weights: Floats, centroid: Floats
-    ) -> Floats:
-        """Similarity to the nearest example of each of the best intents by centroid, exactly;
-        0 (a lower bound) for the others.
-
-        Used when intents have few examples each (many intents, a handful of phrasings):
-        scoring the 12 best intents' examples in full is cheaper than a pass over the rare
-        features of every example, and an intent far from the message's centroid is
-        almost never the best match.
-        """
+            return (nearest + centroid) / 2, None
         best = np.argpartition(centroid, len(centroid) - _CANDIDATE_INTENTS)[-_CANDIDATE_INTENTS:]
         nearest = np.zeros(len(self.intents))
-        nearest[best] = blocks.nearest(best, ids, weights)
-        return nearest
+        nearest[best] = self._blocks.nearest(best, ids, weights)
+        # Any other intent scores half its centroid similarity, which is no more than a
+        # chosen one's: so the best _CANDIDATE_INTENTS scores are among the chosen.
+        return (nearest + centroid) / 2, best
 
     def _example_scores(self, ids: Ints, weights: Floats) -> Floats:
         """Similarity to every example: exact for the closest candidates, a lower bound elsewhere.
@@ -245,11 +245,13 @@ class IntentIndex:
 
     def rank(self, text: str, k: int) -> list[Match]:
         """The ``k`` best-scoring intents for ``text``, best first (ties keep YAML order)."""
-        scores = self.scores(text)
-        k = min(k, len(scores))
-        top = np.argpartition(scores, len(scores) - k)[-k:]
-        top = top[np.lexsort((top, -scores[top]))]
-        return [Match(self.intents[i], round(float(scores[i]), 4)) for i in top]
+        scores, among = self._scores(text)
+        if among is None or k > len(among):
+            among = np.arange(len(scores))
+        k = min(k, len(among))
+        top = among[np.argpartition(scores[among], len(among) - k)[-k:]]
+        best = sorted(zip((-scores[top]).tolist(), top.tolist(), strict=True))
+        return [Match(self.intents[i], round(-score, 4)) for score, i in best]
 
     def _count_features(self, intents: Sequence[Intent]) -> _Cells:
         """Feature counts of every example, then of each intent's name, description and answer."""
@@ -332,6 +334,7 @@ class _ByFeature:
     make the sparse walk touch most of the matrix; such features are kept as a dense
     block instead, which numpy multiplies in one call. Dense features have more than
     ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times the cells.
+    When every feature fits in ``_DENSE_CELLS`` (1,000 intents do), all of them are dense.
     """
 
     def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
@@ -356,11 +359,12 @@ class _ByFeature:
         """Each row's dot product with the sparse vector ``ids`` -> ``weights``."""
         known = ids < len(self._starts) - 1
         ids, weights = ids[known], weights[known]
+        if not len(self._rows):  # every feature is in the block, in feature order
+            every: Floats = (weights.astype(np.float32) @ self._block[ids]).astype(np.float64)
+            return every
         slots = self._slot[ids]
         in_block = slots >= 0
-        dense: Floats = weights[in_block].astype(np.float32) @ self._block[slots[in_block]]
-        if not len(self._rows):
-            return dense.astype(np.float64)
+        dense = weights[in_block].astype(np.float32) @ self._block[slots[in_block]]
         cells, lengths = _ranges(self._starts[ids], self._starts[ids + 1])
         products = self._weights[cells] * np.repeat(weights, lengths)
         total: Floats = _sums(self._rows[cells], products, self._row_count) + dense
@@ -505,6 +509,8 @@ def detect_language(text: str, languages: Sequence[str], previous: str | None = 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
     Chinese. A message with neither ("12345?") keeps the language of the previous message.
     """
+    if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
+        return languages[0]
     tokens = _TOKEN.findall(text)
     chinese = sum(len(token) for token in tokens if _CJK_RUN.match(token))
     words = sum(1 for token in tokens if not _CJK_RUN.match(token) and not token.isdigit())
