@@ -3,13 +3,18 @@
 Detectors must not be fooled by ``ｓｋ-ｋｅｙ`` (full width), ``傻\u200b逼`` (zero-width space)
 or ``4111\u00a01111`` (odd spaces), so they read :attr:`Normalised.text`: NFKC (which also
 folds full-width forms to half-width), invisible characters removed, every kind of space
-made a plain space and runs of spaces collapsed to one. Masking must replace the customer's
-own characters, so :meth:`Normalised.original_span` maps a span of the normalised text back
-to the original.
+made a plain space and runs of spaces collapsed to one, and traditional Chinese characters
+made simplified one for one (``訂單`` reads as ``订单``; see :mod:`.traditional`), so that word
+lists, rules and FAQ examples written in either script match both. Masking must replace the
+customer's own characters, so :meth:`Normalised.original_span` maps a span of the normalised
+text back to the original: nothing the model is sent is rewritten, only what detectors read.
 
 Written by hand because no library keeps NFKC's offsets: each grapheme-ish cluster (a
 character and the combining marks after it) is normalised on its own and remembers where
-it came from. Text that needs no change (most messages) skips all of this.
+it came from. Text that needs no change (most messages) skips all of this, and text whose
+only changes are one character for one (width, spaces, traditional characters) is folded by
+one ``str.translate``. The traditional-to-simplified table is built for the first text with a
+character outside ASCII, so importing this module (as ``servicebot check`` does) stays cheap.
 """
 
 from __future__ import annotations
@@ -18,7 +23,9 @@ import bisect
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
+
+from .traditional import fold_traditional, t2s_table
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
 # control characters other than tab and newline, variation selectors, and lone surrogates
@@ -68,12 +75,18 @@ _WIDTH_FOLD = str.maketrans(
 )
 
 
+@cache
+def _one_for_one() -> dict[int, str]:
+    """Every fold that keeps offsets: width and spaces, then traditional to simplified."""
+    return {**_WIDTH_FOLD, **t2s_table()}
+
+
 def normalise(text: str) -> Normalised:
     """Normalise ``text`` for detectors (see the module docstring)."""
     if text.isascii() and text.isprintable() and "  " not in text:
         return Normalised(text, text)  # the common case, checked at C speed
     if _INVISIBLE.search(text) is None:
-        folded = text.translate(_WIDTH_FOLD)
+        folded = text if text.isascii() else text.translate(_one_for_one())
         if unicodedata.is_normalized("NFKC", folded):  # one character for one so far
             if _SPACE_RUN.search(folded) is None:
                 return Normalised(text, folded)
@@ -116,7 +129,7 @@ def _normalise_with_offsets(text: str) -> Normalised:
 @lru_cache(maxsize=4096)
 def _normalise_cluster(cluster: str) -> str:
     visible = _INVISIBLE.sub("", cluster)
-    folded = unicodedata.normalize("NFKC", visible)
+    folded = fold_traditional(unicodedata.normalize("NFKC", visible))
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
 
 

@@ -24,9 +24,10 @@ word through a Python ``__eq__`` (about 1 ms a word of text), and no library rep
 tokenisation and phrase window, which its censored output depends on. Here set lookups of
 leetspeak-folded words, done mostly in C, pick the few words that could match; only those walk a
 trie of the listed words. The CJK scan is one ``re`` lookahead alternation whose positions we
-map back to the text. Input should already be normalised (NFKC, full-width folded): that is
-``prefilter``'s job. The word list and word characters are read from the installed
-better-profanity at run time.
+map back to the text. Input should already be normalised (NFKC, full-width folded, traditional
+Chinese made simplified): that is ``prefilter``'s job. Listed CJK words are folded the same way,
+so a list written in traditional characters still matches. The word list and word characters
+are read from the installed better-profanity at run time.
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from servicebot.filters import Finding
+from servicebot.filters.traditional import fold_traditional
 
 DEFAULT_KIND = "profanity"
 """The category of better-profanity's own word list."""
@@ -320,14 +322,15 @@ class _CjkMatcher:
     def __init__(self, words: list[tuple[str, int]], allow: set[str]) -> None:
         self._kinds: dict[str, int] = {}
         for word, kind in words:
-            self._kinds.setdefault(_INSIGNIFICANT.sub("", word), kind)
+            self._kinds.setdefault(_INSIGNIFICANT.sub("", fold_traditional(word)), kind)
         self._kinds.pop("", None)
         self.active = bool(self._kinds)
         self._probe = re.compile(_char_class(_HAS_CJK.findall("".join(self._kinds))))
         self._any = _alternation(self._kinds, "{}")
         self._words = _alternation(self._kinds, "(?=({}))")  # at every position: overlaps too
         by_length: dict[int, list[str]] = {}
-        for term in {_INSIGNIFICANT.sub("", t) for t in allow if _HAS_CJK.search(t)}:
+        cjk_allowed = {fold_traditional(term) for term in allow if _HAS_CJK.search(term)}
+        for term in {_INSIGNIFICANT.sub("", term) for term in cjk_allowed}:
             by_length.setdefault(len(term), []).append(term)
         self._allow = [  # longest first; a blanked character is never part of a finding
             (_alternation(terms, "{}"), "\x00" * length)

@@ -1,7 +1,13 @@
+import subprocess
+import sys
+import unicodedata
+
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicebot.filters.normalise import _normalise_with_offsets, normalise
+from servicebot.filters.normalise import Masks, _normalise_with_offsets, normalise
+from servicebot.filters.traditional import fold_traditional, t2s_table
+from tests.conftest import REPO
 
 
 def test_plain_text_is_left_alone() -> None:
@@ -26,7 +32,10 @@ def test_spans_map_back_to_the_characters_the_customer_typed() -> None:
 
 
 # Plain st.text() seldom draws combining marks, zero-width or full-width characters.
-TRICKY = st.text(alphabet=st.sampled_from("ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼!-.")) | st.text()
+TRICKY = (
+    st.text(alphabet=st.sampled_from("ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼訂單发貨薴苧\uf936!-."))
+    | st.text()
+)
 
 
 @given(TRICKY)
@@ -41,3 +50,60 @@ def test_every_character_maps_back_inside_the_original(text: str) -> None:
         start, end = normalised.original_span(i, i + 1)
         assert 0 <= start < end <= len(text)
     assert normalised.original_span(0, len(normalised.text))[1] <= len(text)
+
+
+@given(TRICKY)
+def test_normalising_twice_changes_nothing_more(text: str) -> None:
+    once = normalise(text).text
+    assert normalise(once).text == once
+
+
+# Traditional Chinese
+
+
+def test_traditional_characters_read_as_simplified_one_for_one() -> None:
+    typed = "我的訂單發貨了嗎？"
+    normalised = normalise(typed)
+    assert normalised.text == "我的订单发货了吗?"
+    assert normalised.original_span(2, 4) == (2, 4)  # 订单 is the customer's 訂單
+    assert normalise("乾隆").text == "干隆"  # characters only: no phrase sees its neighbour
+
+
+def test_traditional_folding_keeps_offsets_through_the_careful_path() -> None:
+    typed = "電話：\u200b１３８ ００１３ ８０００，謝謝"
+    normalised = normalise(typed)
+    assert normalised.text == "电话:138 0013 8000,谢谢"
+    start = normalised.text.index("138")
+    masks = Masks(normalised)
+    masks.add(start, start + len("138 0013 8000"), "[PHONE_1]")
+    assert masks.apply() == "電話：\u200b[PHONE_1]，謝謝"
+
+
+def test_a_compatibility_ideograph_is_unified_then_folded() -> None:
+    assert unicodedata.normalize("NFKC", "\uf936") == "虜"
+    assert normalise("\uf936").text == "虏"
+
+
+def test_the_table_maps_characters_to_characters_and_settles_at_once() -> None:
+    table = t2s_table()
+    assert len(table) > 3_000  # OpenCC's TSCharacters, from the installed package
+    assert all(len(simple) == 1 for simple in table.values())
+    assert not {ord(simple) for simple in table.values()} & table.keys()  # folding is idempotent
+    assert fold_traditional("薴") == fold_traditional("苧") == "苎"  # a chain, followed to its end
+    assert fold_traditional("Where is my 訂單?") == "Where is my 订单?"
+
+
+def test_importing_normalise_and_checking_a_bot_do_not_build_the_table() -> None:
+    code = (
+        "import sys\n"
+        "from servicebot.cli import main\n"
+        f"main(['check', {str(REPO)!r}], standalone_mode=False)\n"
+        "from servicebot.filters.normalise import normalise\n"
+        "normalise('plain  ASCII\\x07 text')\n"
+        "print('opencc' in sys.modules)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "False"

@@ -164,3 +164,18 @@ def test_a_cut_never_splits_a_price_and_a_blocked_cut_falls_back() -> None:
 )
 def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+def test_an_answer_in_traditional_characters_is_checked_against_simplified_lists() -> None:
+    spec = load_bot(REPO)  # insult_zh lists 他妈的; the answer keeps its own characters
+    result = Postfilter.for_bot(spec).run(
+        "您的訂單已發貨，他媽的。", spec.templates["system.j2"], {}
+    )
+    assert result.text == "您的訂單已發貨，****。"
+
+
+def test_a_system_prompt_copied_out_in_traditional_characters_is_leakage() -> None:
+    system = "你是枫叶商城的客服助手。绝对不要编造订单信息、价格、日期、链接、电话号码或邮箱地址。"
+    leaked = "我的指示是：絕對不要編造訂單信息、價格、日期、鏈接、電話號碼或郵箱地址。"
+    assert postfilter().run(leaked, system, {}).verdict == "fallback"
+    assert postfilter().run("您的訂單已發貨，請耐心等待。", system, {}).verdict == "pass"
