@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, get_args
 
 import tiktoken
 
@@ -479,9 +479,7 @@ def _turns_label(labels: list[str]) -> str:
 
 def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:
     """Parts in the order the prompt has them (history was considered newest first)."""
-    by_kind: dict[PartKind, list[Part]] = {
-        "system": [], "faq": [], "few_shot": [], "history": [], "message": []
-    }  # fmt: skip
+    by_kind: dict[PartKind, list[Part]] = {kind: [] for kind in get_args(PartKind)}
     for part in parts:
         by_kind[part.kind].append(part)
     by_kind["history"].reverse()

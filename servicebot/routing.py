@@ -62,6 +62,7 @@ _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer 
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 _DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
 _DENSE_CELLS = 1 << 23  # or every feature, when they take no more cells than this (32 MB)
+_BLOCK_CELLS = 1 << 26  # the most float32 cells the per-intent example blocks may take (256 MB)
 _LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 Floats = npt.NDArray[np.float64]
@@ -198,7 +199,8 @@ class IntentIndex:
         )
 
     def scores(self, text: str) -> Floats:
-        """Every intent's score for ``text``, in the order the intents were given."""
+        """Every intent's score for ``text``, in the order the intents were given (with many
+        intents of few examples, a lower bound for those far from the message: see _scores)."""
         return self._scores(text)[0]
 
     def _scores(self, text: str) -> tuple[Floats, Ints | None]:
@@ -216,10 +218,17 @@ class IntentIndex:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
             return (nearest + centroid) / 2, None
         best = np.argpartition(centroid, len(centroid) - _CANDIDATE_INTENTS)[-_CANDIDATE_INTENTS:]
+        cut = centroid[best].min()
+        if np.count_nonzero(centroid == cut) > 1:  # a tie at the cut: the first in YAML order
+            above = np.flatnonzero(centroid > cut)
+            best = np.concatenate(
+                [above, np.flatnonzero(centroid == cut)[: len(best) - len(above)]]
+            )
         nearest = np.zeros(len(self.intents))
         nearest[best] = self._blocks.nearest(best, ids, weights)
-        # Any other intent scores half its centroid similarity, which is no more than a
-        # chosen one's: so the best _CANDIDATE_INTENTS scores are among the chosen.
+        # Another intent's score (a lower bound: half its centroid similarity) is no higher
+        # than a chosen one's, and ties go to the chosen, which come first in YAML order: so
+        # the best _CANDIDATE_INTENTS of these scores are among the chosen.
         return (nearest + centroid) / 2, best
 
     def _example_scores(self, ids: Ints, weights: Floats) -> Floats:
@@ -249,8 +258,9 @@ class IntentIndex:
         if among is None or k > len(among):
             among = np.arange(len(scores))
         k = min(k, len(among))
-        top = among[np.argpartition(scores[among], len(among) - k)[-k:]]
-        best = sorted(zip((-scores[top]).tolist(), top.tolist(), strict=True))
+        values = scores[among]
+        top = among[values >= np.partition(values, len(values) - k)[len(values) - k]]  # and ties
+        best = sorted(zip((-scores[top]).tolist(), top.tolist(), strict=True))[:k]
         return [Match(self.intents[i], round(-score, 4)) for score, i in best]
 
     def _count_features(self, intents: Sequence[Intent]) -> _Cells:
@@ -333,15 +343,17 @@ class _ByFeature:
     A feature that many rows share (a common character n-gram in most centroids) would
     make the sparse walk touch most of the matrix; such features are kept as a dense
     block instead, which numpy multiplies in one call. Dense features have more than
-    ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times the cells.
-    When every feature fits in ``_DENSE_CELLS`` (1,000 intents do), all of them are dense.
+    ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times their cells.
+    When all features fit in ``_DENSE_CELLS`` (1,000 intents with up to 8,388 features, as in
+    bench/prompt_bench.py), every one of them is dense.
     """
 
     def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
         self._row_count = row_count
         size = int(features.max(initial=-1)) + 1
         dense = np.bincount(features, minlength=size) > _DENSE_SHARE * row_count
-        if size * row_count <= _DENSE_CELLS:  # small enough to keep every feature dense
+        self._all_dense = size * row_count <= _DENSE_CELLS
+        if self._all_dense:
             dense[:] = True
         self._slot = np.full(size + 1, -1)  # a feature's row in the dense block; the last is -1
         self._slot[np.flatnonzero(dense)] = np.arange(int(dense.sum()))
@@ -359,7 +371,7 @@ class _ByFeature:
         """Each row's dot product with the sparse vector ``ids`` -> ``weights``."""
         known = ids < len(self._starts) - 1
         ids, weights = ids[known], weights[known]
-        if not len(self._rows):  # every feature is in the block, in feature order
+        if self._all_dense:  # every feature is in the block, in feature order
             every: Floats = (weights.astype(np.float32) @ self._block[ids]).astype(np.float64)
             return every
         slots = self._slot[ids]
@@ -394,8 +406,10 @@ class _IntentBlocks:
     shape, so that the examples of a few chosen intents are scored by one gather and one
     batched product (sparse cells need a gather per cell, several times the time).
 
-    Built only where it is small: with a handful of examples an intent, 1,000 intents of
-    8 examples take 11 MB of float32 here, about what their sparse cells take.
+    Built only for intents of a handful of examples each, and only if padding to the largest
+    intent at most doubles the cells and the whole stays under ``_BLOCK_CELLS``: 1,000 intents
+    of 8 phrasings take 11 MB (bench/prompt_bench.py) to 45 MB (BANKING77's), about what
+    their sparse cells took.
     """
 
     def __init__(
@@ -416,14 +430,13 @@ class _IntentBlocks:
         vocabulary: int,
     ) -> _IntentBlocks | None:
         """From example cells (each with its intent and its example's place in the intent),
-        and each intent's example count; None if padding every intent to the largest would
-        more than double the cells."""
+        and each intent's example count; None if the blocks would be too large (see above)."""
         keys, slots = np.unique(intents * vocabulary + features, return_inverse=True)
         key_intents = keys // vocabulary
         first_key = np.searchsorted(key_intents, np.arange(len(heights) + 1))
         widths = np.diff(first_key)
         shape = (len(heights), int(heights.max()), int(widths.max()))
-        if math.prod(shape) > 2 * int(widths @ heights):
+        if math.prod(shape) > min(2 * int(widths @ heights), _BLOCK_CELLS):
             return None
         padded_features = np.full(shape[::2], vocabulary, dtype=np.int32)
         padded_features[key_intents, np.arange(len(keys)) - first_key[key_intents]] = (
@@ -481,7 +494,7 @@ class Router:
         matches, follow_up = self._matches(text), False
         if previous and not matches and _is_short(text):
             joined = self._matches(f"{previous}\n{text}")
-            if joined and (not matches or joined[0].score > matches[0].score):
+            if joined:
                 matches, follow_up = joined, True
         language = detect_language(text, self.languages, previous)
         return Routing(decide(matches, self.settings), tuple(matches), language, follow_up)

@@ -18,6 +18,7 @@ import re
 import unicodedata
 
 from . import Finding
+from .traditional import fold_traditional
 
 # The rules run on normalised text (see normalise.py), where runs of spaces are one space.
 _GAP = r"[^.?!。？！\n]{0,40}?"  # a few words, within one sentence
@@ -145,12 +146,9 @@ _CASED = re.compile(
 
 # The detection copy undoes the usual disguises, one character for one so that it is cheap to
 # tell whether anything changed: Cyrillic and Greek letters that look Latin, digits and
-# symbols in leetspeak words ("1gn0r3"), traditional characters of the rules' Chinese words.
+# symbols in leetspeak words ("1gn0r3"), traditional Chinese characters (as normalise folds
+# them, for callers that pass text it has not seen).
 _LOOKALIKES = str.maketrans("аеорсухіјѕԁɡοαεικνρτυχ", "aeopcyxijsdgoaeiknptux")
-_TRADITIONAL = str.maketrans(
-    "無記規則顯輸洩統詞設開發請裝約獄視會訴給讓現從複",
-    "无记规则显输泄统词设开发请装约狱视会诉给让现从复",
-)
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
 _WORD = re.compile(r"[\w@$]+")
@@ -200,7 +198,7 @@ def _undisguise(lowered: str) -> str:
         if not unicodedata.is_normalized("NFKD", lowered):  # accents: "prévious"
             decomposed = unicodedata.normalize("NFKD", lowered)
             lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
-        lowered = _CJK_SEPARATED.sub("", lowered.translate(_LOOKALIKES).translate(_TRADITIONAL))
+        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered.translate(_LOOKALIKES)))
     if _LEET_HINT.search(lowered):
         lowered = _WORD.sub(_unleet, lowered)
     return lowered.replace("_", " ")

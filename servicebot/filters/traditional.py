@@ -31,9 +31,12 @@ use: importing this module costs nothing, and ``servicebot check`` never builds 
 from __future__ import annotations
 
 import functools
+import logging
 import sys
 import unicodedata
 from array import array
+
+_log = logging.getLogger("servicebot")
 
 # CJK unified ideographs: extension A and the basic block, then the supplementary planes'
 # extensions B to I. Compatibility ideographs are left to NFKC, which makes them unified ones.
@@ -48,6 +51,7 @@ def t2s_table() -> dict[int, str]:
     lines = _one_per_line(_IDEOGRAPHS)
     chars, converted = lines[0::2], str(opencc.OpenCC("t2s.json").convert(lines)).split("\n")
     if converted.pop() or len(converted) != len(chars):  # never seen: fold nothing, misalign none
+        _log.warning("OpenCC's t2s output did not line up: traditional Chinese is not folded")
         return {}
     folds = {
         char: simple

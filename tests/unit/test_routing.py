@@ -406,8 +406,35 @@ def test_many_intents_with_few_examples_score_their_best_matches_exactly(
 
     intents = many_intents(examples_of)
     shortcut = IntentIndex(intents)
+    assert (shortcut._blocks is None) == (examples_of[0] == 40)
     monkeypatch.setattr(servicebot.routing, "_CANDIDATE_ROWS", 0)  # no shortcut
     full = IntentIndex(intents)
+    assert full._blocks is None
     for text in [*QUESTIONS, *(i.examples[0] for i in intents[::7])]:
-        assert shortcut.rank(text, 3) == full.rank(text, 3)
+        ours, exact = shortcut.rank(text, 3), full.rank(text, 3)
+        assert [m.intent for m in ours] == [m.intent for m in exact]
+        # the blocks hold float32: a score may round the other way at the 4th decimal
+        assert [m.score for m in ours] == pytest.approx([m.score for m in exact], abs=2e-4)
     assert shortcut.rank("cancel my order", 1)[0].intent.name == "cancel_order"
+
+
+def test_a_tie_at_the_candidate_cut_keeps_yaml_order() -> None:
+    index = IntentIndex(many_intents([3] * 64))
+    assert index._blocks is not None  # the shortcut, whose candidates are cut at 12
+    ranked = index.rank("zzzz qqqq", 3)  # no known feature: every intent scores 0
+    assert [(m.intent.name, m.score) for m in ranked] == [
+        ("change_order", 0.0), ("change_parcel", 0.0), ("change_refund", 0.0)
+    ]  # fmt: skip
+
+
+def test_centroids_score_the_same_with_or_without_a_sparse_part(
+    bot: BotSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servicebot.routing
+
+    dense = IntentIndex(bot.intents)
+    monkeypatch.setattr(servicebot.routing, "_DENSE_CELLS", 0)  # only common features dense
+    mixed = IntentIndex(bot.intents)
+    assert dense._centroids._all_dense and not mixed._centroids._all_dense
+    for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz"):
+        assert mixed.scores(text) == pytest.approx(dense.scores(text), abs=1e-6)
