@@ -43,7 +43,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 
 from .config import BotSpec
 from .errors import ConfigError, Problem
-from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
+from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Action, Bot, Reply
 from .replay import Cassette, Replayer, ReplayMissError, add_hand_written
 from .settings import Text
@@ -355,7 +355,7 @@ class _Watched:
         return self.client.astream(request)
 
 
-class _HandWriter:
+class _HandWriter(AnswersAtOnce):
     """A model client that answers each turn with the conversation's ``model_reply`` (or
     fails with its ``model_error``) and writes that down as a hand-written recording."""
 
@@ -382,15 +382,6 @@ class _HandWriter:
         entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
         assert entry.completion is not None
         return entry.completion
-
-    async def acomplete(self, request: ModelRequest) -> Completion:
-        return self.complete(request)
-
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        yield self.complete(request)
-
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        yield self.complete(request)
 
 
 # --- expectations -----------------------------------------------------------------------------

@@ -111,6 +111,23 @@ class ModelClient(Protocol):
     def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]: ...
 
 
+class AnswersAtOnce:
+    """A :class:`ModelClient` made of ``complete`` alone: the async and streamed forms give
+    the whole answer at once (replies written by hand, test doubles)."""
+
+    def complete(self, request: ModelRequest) -> Completion:
+        raise NotImplementedError
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        return self.complete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        yield self.complete(request)
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        yield self.complete(request)
+
+
 class OpenAIClient:
     """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
 
