@@ -258,9 +258,10 @@ class IntentIndex:
         if among is None or k > len(among):
             among = np.arange(len(scores))
         k = min(k, len(among))
-        values = scores[among]
-        top = among[values >= np.partition(values, len(values) - k)[len(values) - k]]  # and ties
-        best = sorted(zip((-scores[top]).tolist(), top.tolist(), strict=True))[:k]
+        if len(among) > _CANDIDATE_INTENTS:  # too many to sort: keep the best k, and any ties
+            values = scores[among]
+            among = among[values >= np.partition(values, len(values) - k)[len(values) - k]]
+        best = sorted(zip((-scores[among]).tolist(), among.tolist(), strict=True))[:k]
         return [Match(self.intents[i], round(-score, 4)) for score, i in best]
 
     def _count_features(self, intents: Sequence[Intent]) -> _Cells:
