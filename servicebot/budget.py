@@ -422,13 +422,12 @@ class _Fitting:
         if kind == "faq":
             if faq and not self.itemise and self._take_all_faq(system, faq):
                 return len(faq)
-            return self._take_each(kind, list(faq), self._faq_costs(system, len(faq)))
+            return self._take_each(kind, self._faq_costs(system, len(faq)), _names(faq))
         if kind == "few_shot":
             costs = (self._exchange(pair) for _, pair in few_shot)
-            return self._take_each(kind, [label for label, _ in few_shot], costs)
-        turns = range(len(history), 0, -1)
-        costs = (self._exchange(p) for p in reversed(history))
-        return self._take_each(kind, [f"turn {n}" for n in turns], costs, _turns_label)
+            return self._take_each(kind, costs, _names([label for label, _ in few_shot]))
+        costs = (self._exchange(pair) for pair in reversed(history))
+        return self._take_each(kind, costs, _turns(len(history)))
 
     def _take_all_faq(self, system: Callable[[int], str], faq: Sequence[str]) -> bool:
         """Add every FAQ entry as one part if they all fit."""
@@ -440,25 +439,17 @@ class _Fitting:
         self.parts.append(Part("faq", ", ".join(faq), growth))
         return True
 
-    def _take_each(
-        self,
-        kind: PartKind,
-        labels: list[str],
-        costs: Iterable[int],
-        rest_label: Callable[[list[str]], str] = ", ".join,
-    ) -> int:
+    def _take_each(self, kind: PartKind, costs: Iterable[int], labels: _Labels) -> int:
         """Keep items in order until one does not fit; the rest become one dropped part."""
-        taken = 0
-        for label, cost in zip(labels, costs, strict=False):
+        for taken, cost in enumerate(costs):
             if cost > self.room:
-                self.parts.append(Part(kind, label, cost, kept=False))
-                if rest := labels[taken + 1 :]:
-                    self.parts.append(Part(kind, rest_label(rest), None, kept=False))
-                break
-            self.parts.append(Part(kind, label, cost))
+                self.parts.append(Part(kind, labels.of(taken, taken + 1), cost, kept=False))
+                if taken + 1 < labels.total:
+                    self.parts.append(Part(kind, labels.of(taken + 1, labels.total), None, False))
+                return taken
+            self.parts.append(Part(kind, labels.of(taken, taken + 1), cost))
             self.room -= cost
-            taken += 1
-        return taken
+        return labels.total
 
     def _faq_costs(self, system: Callable[[int], str], count: int) -> Iterator[int]:
         """Each FAQ entry's tokens: how much the system message grows when it is added."""
@@ -473,11 +464,27 @@ class _Fitting:
         return user + self.counter.count_message("assistant", pair.assistant)
 
 
-def _turns_label(labels: list[str]) -> str:
-    """'turns 1-12' for the labels 'turn 12' ... 'turn 1' (newest first)."""
-    if len(labels) == 1:
-        return labels[0]
-    return f"turns {labels[-1].removeprefix('turn ')}-{labels[0].removeprefix('turn ')}"
+class _Labels(NamedTuple):
+    """How many items there are, and the label of items ``start`` to ``stop - 1``."""
+
+    total: int
+    of: Callable[[int, int], str]
+
+
+def _names(names: Sequence[str]) -> _Labels:
+    """Items labelled by name: 'shipping', or 'shipping, returns' for several."""
+    return _Labels(len(names), lambda start, stop: ", ".join(names[start:stop]))
+
+
+def _turns(count: int) -> _Labels:
+    """History exchanges, newest first, labelled by turn number: 'turn 12', 'turns 1-11'.
+    A label is made only when a part needs one: a 200-turn history does not make 200."""
+
+    def label(start: int, stop: int) -> str:
+        newest, oldest = count - start, count - stop + 1
+        return f"turn {newest}" if newest == oldest else f"turns {oldest}-{newest}"
+
+    return _Labels(count, label)
 
 
 def _in_prompt_order(parts: Iterable[Part]) -> tuple[Part, ...]:

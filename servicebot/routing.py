@@ -32,7 +32,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import chain, repeat
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 import numpy.typing as npt
@@ -69,9 +69,8 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 
-@dataclass(frozen=True)
-class Match:
-    """An intent and how well a message matches it (0 to 1)."""
+class Match(NamedTuple):
+    """An intent and how well a message matches it, 0 to 1 (a named tuple: made per message)."""
 
     intent: Intent
     score: float
@@ -95,8 +94,10 @@ def features(text: str) -> list[str]:
     """The index features of a text: stemmed words, word bigrams, character n-grams, CJK."""
     found: list[str] = []
     previous = ""
-    for token in _TOKEN.findall(normalise(text).text.casefold()):
-        if _CJK_RUN.match(token):
+    folded = normalise(text).text.casefold()
+    chinese = not folded.isascii()  # most messages have no CJK: no token needs the check
+    for token in _TOKEN.findall(folded):
+        if chinese and _CJK_RUN.match(token):
             found += _cjk_features(token)
             previous = ""
             continue
