@@ -95,9 +95,9 @@ def features(text: str) -> list[str]:
     found: list[str] = []
     previous = ""
     folded = normalise(text).text.casefold()
-    chinese = not folded.isascii()  # most messages have no CJK: no token needs the check
+    maybe_cjk = not folded.isascii()  # most messages are ASCII: no token needs the CJK check
     for token in _TOKEN.findall(folded):
-        if chinese and _CJK_RUN.match(token):
+        if maybe_cjk and _CJK_RUN.match(token):
             found += _cjk_features(token)
             previous = ""
             continue
