@@ -6,6 +6,7 @@ the folder with :func:`load_bot` and build a :class:`Bot` from it.
 
 import logging
 
+from .cassette import ReplayMissError
 from .config import BotSpec, load_bot
 from .errors import (
     BudgetError,
@@ -18,7 +19,6 @@ from .errors import (
 from .model import ModelError
 from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
-from .replay import ReplayMissError
 from .settings import FewShot, Intent, Settings
 
 __version__ = "0.1.0"

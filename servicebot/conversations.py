@@ -41,11 +41,12 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
+from .cassette import Cassette, ReplayMissError
 from .config import BotSpec
 from .errors import ConfigError, Problem
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Action, Bot, Reply
-from .replay import Cassette, Replayer, ReplayMissError, add_hand_written
+from .replay import Replayer, add_hand_written
 from .settings import Text
 from .store import TurnRecord
 from .store.memory import MemoryStore

@@ -13,17 +13,11 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from servicebot.cassette import Cassette, ReplayMissError, request_key
 from servicebot.errors import ConfigError, ServicebotError
 from servicebot.model import Completion, ErrorKind, ModelError, ModelRequest, Usage
 from servicebot.prompt import Message
-from servicebot.replay import (
-    Cassette,
-    Replayer,
-    ReplayMissError,
-    add_hand_written,
-    request_key,
-    stream_chunks,
-)
+from servicebot.replay import Replayer, add_hand_written, stream_chunks
 
 SYSTEM = "You are the help desk of Shop.\nBe brief.\nNever invent phone numbers."
 ANSWER = "It left our warehouse yesterday.\nTrack it with the link in your email."
