@@ -51,9 +51,9 @@ LINE_CACHE_SIZE = 16_384  # line counts kept per encoding, for long texts (see T
 # merges across piece boundaries. (Python's \S is narrower than the patterns' Unicode \S,
 # so this never cuts where they would not.) Each match is one piece: a line, the lines after
 # it that start with whitespace or "/" (or are empty), and the line break that ends it; the
-# last match is always an empty string, which counts 0 tokens. (A
-# split on a look-behind and look-ahead finds the same places, but tries both at every
-# character: about three times slower on a system message.)
+# last match is always an empty string, which counts 0 tokens. (A split on a look-behind and
+# look-ahead finds the same places, but tries both at every character: about three times
+# slower on a system message.)
 # tests/unit/test_budget.py checks the equality on random texts for both encodings.
 _LINES = re.compile(r"[^\n]*(?:\n(?![^\s/])[^\n]*)*\n?")
 _WHOLE_TEXT_CHARS = 256  # shorter texts are encoded whole
