@@ -15,7 +15,7 @@ from collections.abc import Iterator
 import click
 
 from .config import BotSpec
-from .errors import ConfigError
+from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
@@ -54,7 +54,11 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
         stream = bot.stream(line, conversation_id=conversation_id)
         for piece in stream:
             click.echo(piece, nl=False)
+    except TemplateError:
+        raise  # the operator's mistake, not the model's: the chat stops at its file and line
     except ConfigError as exc:
+        if bot.model is None:
+            raise
         click.echo(f"(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
         bot.model = None
         return _answer(bot, line, conversation_id)

@@ -10,9 +10,11 @@ from itertools import combinations, product
 
 from .budget import MESSAGE_OVERHEAD, REPLY_PRIMING, budget_limit, counter_for, fit_prompt
 from .config import TEMPLATES_FOLDER, BotSpec
-from .errors import BudgetError, ConfigError, Problem
+from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer
+from .routing import Match
+from .templates import TEMPLATE_NAMES
 
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
 _FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
@@ -25,16 +27,42 @@ _FLAG_SETS = [
 def validate_bot(spec: BotSpec) -> Renderer:
     """What a bot's startup checks beyond :func:`load_bot`; ``servicebot check`` runs it too.
 
-    The templates must compile, and the system message with no FAQ facts must fit the
-    budget in every language the bot speaks. A token is at least one byte, so a system
-    message with fewer bytes than the budget fits without loading an encoding at all.
+    The templates must compile and render for every kind of turn the bot can have: each
+    language, in and out of scope, each combination of pre-filter flags, and the system
+    message with the first intents as its facts. A mistake only rendering finds (an
+    unguarded ``customer.name``, a misspelt ``intent.answr``) is reported here, with its
+    file and line, instead of in a customer's turn. Then the system message with no FAQ
+    facts must fit the budget in every language the bot speaks. A token is at least one
+    byte, so a system message with fewer bytes than the budget fits without loading an
+    encoding at all.
     """
     renderer = Renderer(spec)
+    problems = [p for name in TEMPLATE_NAMES if (p := _render_problem(renderer, spec, name))]
+    if problems:
+        raise ConfigError(problems)
     for language in spec.settings.languages:
         for out_of_scope, flags in product((False, True), _FLAG_SETS):
             system = renderer.system(Context(language, (), out_of_scope, flags), 0)
             _check_system_fits(spec, system, language)
     return renderer
+
+
+def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | None:
+    """The first way template ``name`` fails to render for a turn the bot can have, if any."""
+    facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
+    try:
+        for language in spec.settings.languages:
+            if name == "system.j2":
+                renderer.system(Context(language, facts))
+            for out_of_scope, flags in product((False, True), _FLAG_SETS):
+                context = Context(language, (), out_of_scope, flags)
+                if name == "system.j2":
+                    renderer.system(context)
+                else:
+                    renderer.render(name, context)  # as the pipeline does: no facts
+    except TemplateError as exc:
+        return exc.problems[0]
+    return None
 
 
 def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:

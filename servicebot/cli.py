@@ -192,6 +192,7 @@ def init(directory: Path) -> None:
         for folder in (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS):
             if (example / folder).is_dir():
                 shutil.copytree(example / folder, directory / folder)
+        (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
     click.echo(f"Created {directory}, a copy of the example store bot:")
@@ -358,6 +359,8 @@ def _print_misroutes(console: Console, report: EvalReport) -> None:
 
 
 _EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings
+# The example store keeps conversations (customer text) in the bot folder: never commit them.
+_GITIGNORE = "# Conversations and usage the bot stores: customer text, not code.\n.servicebot/\n"
 
 
 def _example_bot() -> Path:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from servicebot import load_bot
 from servicebot.cli import main
 from tests.conftest import DATA, REPO
 from tests.unit.test_config import make_bot
@@ -71,6 +72,30 @@ def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     tested = CliRunner().invoke(main, ["test", "--bot", str(target)])
     assert tested.exit_code == 0, tested.output  # its conversations and recordings came along
     assert "16 passed" in tested.output
+
+
+def test_init_keeps_the_stored_conversations_out_of_version_control(tmp_path: Path) -> None:
+    target = tmp_path / "mybot"
+    assert CliRunner().invoke(main, ["init", str(target)]).exit_code == 0
+    store = load_bot(target).settings.store.url
+    assert store == "sqlite:///.servicebot/conversations.db"  # inside the bot folder
+    assert ".servicebot/" in (target / ".gitignore").read_text(encoding="utf-8").splitlines()
+
+
+def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    handoff, blocked = target / "templates" / "handoff.j2", target / "templates" / "blocked.j2"
+    handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
+    blocked.write_text(blocked.read_text(encoding="utf-8") + "{{ flags[0] }}\n")
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    assert f"{handoff}:1: template failed while rendering: UndefinedError" in result.output
+    lines = len(blocked.read_text(encoding="utf-8").splitlines())
+    assert f"{blocked}:{lines}: template failed while rendering" in result.output
+    assert "Traceback" not in result.output
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:

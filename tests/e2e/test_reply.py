@@ -388,6 +388,38 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_chat_stops_at_a_template_mistake_a_turn_finds(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, bot / name)
+    settings = (REPO / "servicebot.yaml").read_text("utf-8")
+    settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
+    (bot / "servicebot.yaml").write_text(settings, "utf-8")
+    system = bot / "templates" / "system.j2"
+    mistake = (  # only a turn about refunds reaches it: the start-up check cannot
+        '{% set n = "__cla" ~ "ss__" %}{% for intent in intents %}'
+        '{% if intent.name == "refund_status" %}{{ intent|attr(n) }}{% endif %}{% endfor %}\n'
+    )
+    system.write_text(system.read_text("utf-8") + mistake, "utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        input="hello\nhow long does my refund take?\nhello again\n",
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-test"},
+        timeout=60,
+    )
+    lines = len(system.read_text("utf-8").splitlines())
+    assert result.returncode == 1
+    assert f"{system}:{lines}: template failed while rendering" in result.stderr
+    assert "[direct greeting" in result.stdout and "hello again" not in result.stdout
+    assert "offline FAQ mode" not in result.stdout  # the model was not to blame
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Recursion" not in result.stdout + result.stderr
+
+
 class _SlowStore(MemoryStore):
     blocking = True
 

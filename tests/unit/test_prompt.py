@@ -273,34 +273,44 @@ def test_an_attr_filter_escape_with_a_constant_name_fails_loading(
 
 
 @pytest.mark.parametrize("payload", RENDER_TIME_ESCAPES)
-def test_a_computed_sandbox_escape_fails_rendering_at_its_line(
+def test_a_computed_sandbox_escape_is_refused_at_start_up_at_its_line(
     tmp_path: Path, payload: str
 ) -> None:
     spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
-    with pytest.raises(TemplateError) as raised:
-        Bot(spec).prepare("where is my order")
-    assert isinstance(raised.value, ConfigError)
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # the start-up check renders every template, as `servicebot check` does
     assert f"{SYSTEM_J2}:3: template failed while rendering" in str(raised.value)
     assert raised.value.line == 3
     assert raised.value.source_line == payload
 
 
-def test_an_escape_inside_the_facts_loop_fails_at_its_line(tmp_path: Path) -> None:
+def test_an_escape_inside_the_facts_loop_is_refused_at_start_up(tmp_path: Path) -> None:
     system = (
         PREAMBLE
         + '{% set n = "__cla" ~ "ss__" %}{% for intent in intents %}\n{{ intent|attr(n) }}\n'
     )
     spec = load_bot(make_bot(tmp_path, system=system + "{% endfor %}\n"))
-    bot = Bot(spec)  # no intents at start-up: the loop body never runs
-    with pytest.raises(TemplateError) as raised:
-        bot.prepare("where is my order")
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # the check renders the system message with the first intents as facts
     assert f"{SYSTEM_J2}:4: template failed while rendering: SecurityError" in str(raised.value)
 
 
-def test_an_unguarded_optional_value_fails_with_its_line(tmp_path: Path) -> None:
-    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + "Customer: {{ customer.name }}\n"))
+def test_an_escape_only_one_intent_reaches_fails_its_turn_at_its_line(tmp_path: Path) -> None:
+    system = PREAMBLE + (
+        '{% set n = "__cla" ~ "ss__" %}{% for intent in intents %}'
+        '{% if intent.name == "refund_status" %}\n{{ intent|attr(n) }}\n{% endif %}'
+        "{% endfor %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))  # not among the first intents
     with pytest.raises(TemplateError) as raised:
-        Bot(spec).prepare("where is my order")
+        bot.prepare("how long does my refund take?")
+    assert f"{SYSTEM_J2}:4: template failed while rendering: SecurityError" in str(raised.value)
+
+
+def test_an_unguarded_optional_value_is_refused_at_start_up_at_its_line(tmp_path: Path) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + "Customer: {{ customer.name }}\n"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)
     message = str(raised.value)
     assert f"{SYSTEM_J2}:3: template failed while rendering: UndefinedError" in message
     assert "is defined" in message
