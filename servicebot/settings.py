@@ -57,6 +57,18 @@ def _phone(text: str) -> str:
     return text
 
 
+def _variable_name(name: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        key = name.strip().startswith(("sk-", "Bearer"))  # the key pasted in: never repeat it
+        raise ValueError(
+            "looks like an API key itself: keep the key in an environment variable and name "
+            "that variable here, such as OPENAI_API_KEY"
+            if key
+            else "is not an environment variable name such as OPENAI_API_KEY"
+        )
+    return name
+
+
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
     repeated = sorted({item for item in items if items.count(item) > 1})
     if repeated:
@@ -136,7 +148,7 @@ class ModelSettings(_Frozen):
 
     name: str | None = None
     base_url: str | None = None
-    api_key_env: str = "OPENAI_API_KEY"
+    api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
     temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2

@@ -188,3 +188,20 @@ def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> No
     settings.write_text(settings.read_text() + "store:\n  url: redis://localhost:6379x/0\n")
     with pytest.raises(ConfigError, match="is not a Redis url such as"):
         load_bot(bot)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("sk-proj-abc123def456ghi789jkl", "looks like an API key itself"),
+        ("MY KEY", "is not an environment variable name"),
+    ],
+)
+def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  api_key_env: {value}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith(f"'api_key_env' {message}")
+    assert value not in raised.value.message  # a pasted key is never repeated in the message
