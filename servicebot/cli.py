@@ -320,10 +320,15 @@ def _summary(report: EvalReport) -> Table:
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_row("rows", f"{report.rows:,}")
     table.add_row("intents", f"{report.intents:,} ({report.examples:,} examples)")
+    every = "rows" if not report.out_of_scope_rows else "rows, out of scope ones included"
     table.add_row(
-        "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,})"
+        "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,} {every})"
     )
-    table.add_row(f"recall@{report.k}", f"{report.recall_at_k:.4f}")
+    in_scope = report.rows - report.out_of_scope_rows
+    table.add_row(
+        f"recall@{report.k}",
+        f"{report.recall_at_k:.4f} ({report.found_at_k:,} of {in_scope:,} in-scope rows)",
+    )
     if report.out_of_scope_rows:
         table.add_row(
             "out of scope",

@@ -70,6 +70,7 @@ class EvalReport:
     correct: int  # rows routed to their label (out_of_scope counts as a label)
     accuracy: float
     recall_at_k: float  # in-scope rows whose intent is in the top k at or above min_score
+    found_at_k: int  # how many in-scope rows that is
     confused: tuple[tuple[str, str, int], ...]  # (expected, predicted, count), most first
     out_of_scope_rows: int
     out_of_scope_precision: float | None  # None when nothing was routed out of scope
@@ -119,8 +120,11 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled]:
         start = reader.line_num + 1
         for row in reader:
             if any(cell.strip() for cell in row):
-                cells = row[text_at : text_at + 1], row[label_at : label_at + 1]
-                yield _labelled(Problem(path, "", start, None, lines[start - 1]), *cells)
+                where = Problem(path, "", start, None, lines[start - 1])
+                if len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
+                    message = f"the row has {len(row)} of the header's {len(header)} columns"
+                    raise ConfigError([replace(where, message=message)])
+                yield _labelled(where, [row[text_at]], [row[label_at]])
             start = reader.line_num + 1
     except csv.Error as exc:
         where = Problem(path, f"not valid CSV: {exc}", reader.line_num)
@@ -241,7 +245,8 @@ def evaluate(
     router = Router(intents, _wide(settings, k), languages)
     build_seconds = time.perf_counter() - started
     outcomes = [_route(router, row, k, advance) for row in rows]
-    correct, recall = _accuracy(outcomes)
+    correct, found = _accuracy(outcomes)
+    in_scope = sum(row.in_scope for row in rows)
     precision, out_recall = _out_of_scope(outcomes)
     times = sorted(outcome.nanoseconds for outcome in outcomes)
     return EvalReport(
@@ -251,7 +256,8 @@ def evaluate(
         k=k,
         correct=correct,
         accuracy=_ratio(correct, len(rows)) or 0.0,
-        recall_at_k=recall,
+        recall_at_k=_ratio(found, in_scope) or 0.0,
+        found_at_k=found,
         confused=_confused(outcomes),
         out_of_scope_rows=sum(not row.in_scope for row in rows),
         out_of_scope_precision=precision,
@@ -280,12 +286,11 @@ def _route(router: Router, row: Labelled, k: int, advance: Callable[[], None] | 
     return _Outcome(row, predicted, ranked, elapsed)
 
 
-def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, float]:
-    """Rows routed to their label, and the share of in-scope rows with theirs in the top k."""
+def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
+    """Rows routed to their label, and in-scope rows with theirs in the top k."""
     correct = sum(outcome.predicted == outcome.row.intent for outcome in outcomes)
-    in_scope = [outcome for outcome in outcomes if outcome.row.in_scope]
-    found = sum(outcome.row.intent in outcome.ranked for outcome in in_scope)
-    return correct, _ratio(found, len(in_scope)) or 0.0
+    found = sum(o.row.in_scope and o.row.intent in o.ranked for o in outcomes)
+    return correct, found
 
 
 def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:

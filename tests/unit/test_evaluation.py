@@ -88,10 +88,17 @@ def test_csv_with_a_byte_order_mark_and_chinese(tmp_path: Path) -> None:
 
 
 def test_empty_and_out_of_scope_labels_mean_out_of_scope(tmp_path: Path) -> None:
-    text = "text,intent\na,\nb,out_of_scope\nc,  \nd\n"
+    text = "text,intent\na,\nb,out_of_scope\nc,  \n"
     rows = read_labelled(write(tmp_path, "a.csv", text))
     assert {row.intent for row in rows} == {OUT_OF_SCOPE}
     assert not any(row.in_scope for row in rows)
+
+
+def test_a_row_without_its_label_column_is_a_mistake_not_out_of_scope(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\nwhere is my order,order_status\nhi\n")
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(f"{path}:3: the row has 1 of the header's 2 columns")
 
 
 @pytest.mark.parametrize("suffix", [".jsonl", ".json", ".ndjson"])
@@ -323,8 +330,8 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     code, output = run(str(test), "--train", str(train), "-k", "2", "--errors", "1")
     assert code == 0, output
     lines = [line.rstrip() for line in output.splitlines()]
-    assert "top-1 accuracy  0.5556 (5 of 9)" in lines
-    assert "recall@2        0.5000" in lines
+    assert "top-1 accuracy  0.5556 (5 of 9 rows, out of scope ones included)" in lines
+    assert "recall@2        0.5000 (3 of 6 in-scope rows)" in lines
     assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines
     assert "  1  refund -> track" in lines
     assert "  line 10: out_of_scope -> password (0.932)" in lines
