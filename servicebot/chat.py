@@ -26,6 +26,8 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     """Chat until end of input (Ctrl-D) or ``exit``; ``offline`` says why no model answers."""
     bot = Bot(spec, offline=offline is not None)
     interactive = sys.stdin.isatty()
+    if conversation_id and not bot.store.history(conversation_id, 1):
+        click.echo(f"no stored conversation {conversation_id!r}: a new one starts under that id")
     conversation_id = conversation_id or uuid.uuid4().hex[:12]
     if offline:
         click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")

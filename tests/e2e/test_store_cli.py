@@ -90,3 +90,17 @@ def test_reading_commands_do_not_create_a_store(tmp_path: Path) -> None:
         result = CliRunner().invoke(main, [*command, "--bot", str(folder)])
         assert result.exit_code == 1 and "no conversations stored yet" in result.output
     assert not (folder / ".servicebot").exists()
+
+
+def test_chat_continues_a_stored_conversation_and_says_when_there_is_none(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)  # offline: FAQ answers
+    chat = ["chat", "--bot", str(bot), "--conversation"]
+    continued = CliRunner().invoke(main, [*chat, "c-42"], input="hello\n")
+    assert continued.exit_code == 0, continued.output
+    assert "no stored conversation" not in continued.output
+    assert "turn 3]" in continued.output  # after the two stored turns
+    mistyped = CliRunner().invoke(main, [*chat, "c-24"], input="hello\n")
+    assert "no stored conversation 'c-24': a new one starts under that id" in mistyped.output
+    assert "turn 1]" in mistyped.output
