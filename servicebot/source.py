@@ -73,7 +73,7 @@ def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
 def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:
     try:
         if not path.is_file():  # a folder, a pipe or a device would hang or make no sense
-            problems.append(Problem(path, "not a regular file"))
+            problems.append(Problem(path, "not a regular file" if path.exists() else "not found"))
             return None
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)

@@ -169,12 +169,16 @@ def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     current: type[BaseModel] | None = model
     if issubclass(model, RootModel):  # a file that is a list: its items are the models
         current = _model_in(model.model_fields["root"].annotation)
+    keyed = False  # the part before was a mapping such as prices: this part is its key
     for part in loc:
         if current is None:
             return []
-        if isinstance(part, str):
+        if isinstance(part, str) and not keyed:
             field = current.model_fields.get(part)
             current = _model_in(field.annotation) if field else None
+            keyed = field is not None and typing.get_origin(field.annotation) is dict
+        else:
+            keyed = False
     return list(current.model_fields) if current else []
 
 

@@ -205,3 +205,15 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
         load_bot(bot)
     assert raised.value.message.startswith(f"'api_key_env' {message}")
     assert value not in raised.value.message  # a pasted key is never repeated in the message
+
+
+def test_a_misspelt_key_inside_a_named_entry_gets_a_suggestion(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    price = "prices:\n  gpt-4o-mini: {input: 0.15, outptu: 0.60}\n"
+    settings.write_text(settings.read_text() + price)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert [p.message for p in raised.value.problems] == [
+        "unknown key 'outptu' (did you mean 'output'?)"
+    ]

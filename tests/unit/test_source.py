@@ -52,6 +52,10 @@ def test_a_pipe_or_device_is_refused_rather_than_read_forever(tmp_path: Path) ->
         assert _read(path)[1][0].message == "not a regular file"
 
 
+def test_a_missing_file_is_reported_as_not_found(tmp_path: Path) -> None:
+    assert _read(tmp_path / "history.yaml")[1][0].message == "not found"
+
+
 def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_text("a: 1\n")
