@@ -252,6 +252,29 @@ def test_a_short_follow_up_leans_on_the_previous_message(router: Router) -> None
     assert routing.best is not None and routing.best.intent.name in SHIPPING
 
 
+@pytest.mark.parametrize("text", ["asdfgh", "🙂🙂", "qwxz zzkv", "{{ 42 }}"])
+def test_short_junk_is_not_read_as_a_follow_up(router: Router, text: str) -> None:
+    routing = router.route(text, previous="how long do refunds take?")
+    assert (routing.route, routing.follow_up) == ("out_of_scope", False)
+
+
+def test_a_follow_up_to_a_direct_answer_goes_to_the_model(router: Router) -> None:
+    previous = "what payment methods do you accept"
+    assert router.route(previous).route == "direct"  # the canned answer was given for it
+    routing = router.route("and klarna?", previous=previous)
+    assert routing.follow_up
+    assert routing.best is not None and routing.best.intent.name == "payment_methods"
+    assert routing.best.score >= router.settings.direct_threshold
+    assert routing.route == "model"
+
+
+def test_an_order_number_alone_follows_up_the_question_before(router: Router) -> None:
+    assert router.route("93857").route == "out_of_scope"
+    routing = router.route("93857", previous="where is my order")
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == "order_status"
+
+
 def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:
     text = "what payment methods do you accept for my orders"
     routing = router.route(text, previous="how long does delivery take to Canada")
