@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import jinja2
-from jinja2 import meta, nodes
+from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem
@@ -115,12 +115,14 @@ def _tree_problems(
     assigned = {  # a {% set %} inside {% if %} is still the template's own variable
         node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")
     }
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned
-    unknown = meta.find_undeclared_variables(tree) - known
+    # Not jinja2.meta.find_undeclared_variables: it runs the code generator, which stops at
+    # the first unknown filter and so would hide every other problem (rendering in check
+    # finds a name used outside the block that sets it).
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _implicit(tree)
     problems = [
         at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
         for node in tree.find_all(nodes.Name)
-        if node.ctx == "load" and node.name in unknown
+        if node.ctx == "load" and node.name not in known
     ]
     problems += [
         at(
@@ -144,6 +146,15 @@ def _tree_problems(
         for m in _STRAY_BRACE.finditer(source.text)
     ]
     return [_with_column(problem, source) for problem in problems]
+
+
+def _implicit(tree: nodes.Template) -> set[str]:
+    """The names Jinja defines inside blocks: ``loop`` in a for, ``caller`` and the
+    argument lists in a macro."""
+    names = {"loop"} if any(True for _ in tree.find_all(nodes.For)) else set()
+    if any(True for _ in tree.find_all((nodes.Macro, nodes.CallBlock))):
+        names |= {"caller", "varargs", "kwargs"}
+    return names
 
 
 def _attribute_problems(tree: nodes.Template, source: SourceFile) -> list[Problem]:
