@@ -62,7 +62,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
-    if "\t" in line[: len(line) - len(line.lstrip())]:
+    indentation = line[: len(line) - len(line.lstrip(" \t-"))]  # list dashes too: "-\thello"
+    if "\t" in indentation:
         return "tab character: YAML indentation must use spaces, not tabs"
     if above.rstrip().endswith((">-", ">", "|", "|-", ">+", "|+")):
         return "the text of a '>-' or '|' block must be indented further than its key"

@@ -133,3 +133,12 @@ def test_lines_are_counted_as_an_editor_counts_them(tmp_path: Path) -> None:
     # libyaml also breaks lines at U+2028 and U+0085; editors (and operators) do not.
     _, problems = _read(tmp_path, 'a: "one\u2028two"\nb: 1\nb: 2\n')
     assert (problems[0].line, problems[0].source_line) == (3, "b: 2")
+
+
+@pytest.mark.parametrize("line", ["\thello", "  -\thello", "  - \thello"])
+def test_a_tab_in_the_indentation_or_after_a_dash_is_named(tmp_path: Path, line: str) -> None:
+    _, problems = _read(tmp_path, f"examples:\n  - first\n{line}\n")
+    assert [p.message for p in problems] == [
+        "tab character: YAML indentation must use spaces, not tabs"
+    ]
+    assert problems[0].line == 3
