@@ -100,6 +100,12 @@ def _check_template(
         message = f"template syntax error: {exc.message}"
         if any(char in str(exc.message) for char in "｛｝％"):
             message += " (a full-width brace or percent sign: type { } % plainly)"
+        if unexpected := _UNEXPECTED_CHAR.fullmatch(str(exc.message)):  # "... at <offset>"
+            message = (
+                f"template syntax error: unexpected character {unexpected[1]} inside "
+                "{{ }} or {% %} (is a closing }} or %} missing before it?)"
+            )
+            return [source.problem_at_offset(message, int(unexpected[2]))]
         return [source.problem(message, exc.lineno)]
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
@@ -233,6 +239,7 @@ def _is_file(path: Path) -> bool:
 
 _STRAY_BRACE = re.compile(r"\}(?<=[}%]\}\})|\{(?=\{[{%])")  # "}}}" or "{{{", "{{%"
 _QUOTED_NAME = re.compile(r"'([^']+)'")
+_UNEXPECTED_CHAR = re.compile(r"unexpected char (.+) at (\d+)")  # Jinja's lexer, by offset
 
 
 def _with_column(problem: Problem, source: SourceFile) -> Problem:

@@ -6,7 +6,8 @@ import jinja2
 import pytest
 from jinja2.sandbox import SecurityError
 
-from servicebot.templates import create_environment
+from servicebot.errors import Problem
+from servicebot.templates import TEMPLATE_NAMES, create_environment, read_templates
 
 
 @pytest.fixture
@@ -31,3 +32,14 @@ def test_the_sandbox_refuses_escapes_even_when_computed_at_render_time(
     template = environment.from_string("{{ x[name] }}")  # a name check cannot see this
     with pytest.raises(SecurityError):
         template.render(x="", name="__class__")
+
+
+def test_an_unclosed_tag_is_reported_at_the_line_and_column_it_breaks(tmp_path: Path) -> None:
+    for name in TEMPLATE_NAMES:
+        (tmp_path / name).write_text("Hello.\n", encoding="utf-8")
+    (tmp_path / "system.j2").write_text("Rules.\n你是 {{ 的客服助手。\nBye.\n", encoding="utf-8")
+    problems: list[Problem] = []
+    read_templates(tmp_path, problems)
+    assert [(p.line, p.column) for p in problems] == [(2, 12)]
+    assert "unexpected character '。'" in problems[0].message
+    assert "is a closing }} or %} missing" in problems[0].message
