@@ -98,13 +98,14 @@ def _check_template(
             environment.compile(tree, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
         message = f"template syntax error: {exc.message}"
+        unexpected = _UNEXPECTED_CHAR.fullmatch(str(exc.message))  # "... at <offset>"
+        if unexpected:
+            message = f"template syntax error: unexpected character {unexpected[1]}"
         if any(char in str(exc.message) for char in "｛｝％"):
             message += " (a full-width brace or percent sign: type { } % plainly)"
-        if unexpected := _UNEXPECTED_CHAR.fullmatch(str(exc.message)):  # "... at <offset>"
-            message = (
-                f"template syntax error: unexpected character {unexpected[1]} inside "
-                "{{ }} or {% %} (is a closing }} or %} missing before it?)"
-            )
+        elif unexpected:
+            message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
+        if unexpected:
             return [source.problem_at_offset(message, int(unexpected[2]))]
         return [source.problem(message, exc.lineno)]
     except RecursionError:
