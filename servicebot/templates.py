@@ -105,8 +105,10 @@ def _check_template(
             message += " (a full-width brace or percent sign: type { } % plainly)"
         elif unexpected:
             message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
-        if unexpected:
-            return [source.problem_at_offset(message, int(unexpected[2]))]
+        if unexpected:  # the offset is into the text with every line break made "\n"
+            before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]
+            column = len(before) - before.rfind("\n")
+            return [source.problem(message, before.count("\n") + 1, column)]
         return [source.problem(message, exc.lineno)]
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
@@ -125,7 +127,7 @@ def _tree_problems(
     # Not jinja2.meta.find_undeclared_variables: it runs the code generator, which stops at
     # the first unknown filter and so would hide every other problem (rendering in check
     # finds a name used outside the block that sets it).
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _implicit(tree)
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _declared(tree)
     problems = [
         at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
         for node in tree.find_all(nodes.Name)
@@ -155,12 +157,17 @@ def _tree_problems(
     return [_with_column(problem, source) for problem in problems]
 
 
-def _implicit(tree: nodes.Template) -> set[str]:
-    """The names Jinja defines inside blocks: ``loop`` in a for, ``caller`` and the
-    argument lists in a macro."""
-    names = {"loop"} if any(True for _ in tree.find_all(nodes.For)) else set()
-    if any(True for _ in tree.find_all((nodes.Macro, nodes.CallBlock))):
-        names |= {"caller", "varargs", "kwargs"}
+def _declared(tree: nodes.Template) -> set[str]:
+    """Names a template defines other than by assignment: macros, imports, and the ones
+    Jinja itself provides (``loop`` in a for, ``caller`` in a macro, ``self``, ...)."""
+    names = set(_JINJA_NAMES)
+    for node in tree.find_all((nodes.Macro, nodes.Import, nodes.FromImport)):
+        if isinstance(node, nodes.Macro):
+            names.add(node.name)
+        elif isinstance(node, nodes.Import):
+            names.add(node.target)
+        elif isinstance(node, nodes.FromImport):  # names, or (name, alias) pairs
+            names |= {name if isinstance(name, str) else name[1] for name in node.names}
     return names
 
 
@@ -239,8 +246,10 @@ def _is_file(path: Path) -> bool:
 
 
 _STRAY_BRACE = re.compile(r"\}(?<=[}%]\}\})|\{(?=\{[{%])")  # "}}}" or "{{{", "{{%"
+_JINJA_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
 _QUOTED_NAME = re.compile(r"'([^']+)'")
 _UNEXPECTED_CHAR = re.compile(r"unexpected char (.+) at (\d+)")  # Jinja's lexer, by offset
+_LINE_BREAK = re.compile(r"\r\n|\r")  # Jinja reads these as "\n"
 
 
 def _with_column(problem: Problem, source: SourceFile) -> Problem:

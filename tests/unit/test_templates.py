@@ -35,11 +35,34 @@ def test_the_sandbox_refuses_escapes_even_when_computed_at_render_time(
 
 
 def test_an_unclosed_tag_is_reported_at_the_line_and_column_it_breaks(tmp_path: Path) -> None:
-    for name in TEMPLATE_NAMES:
-        (tmp_path / name).write_text("Hello.\n", encoding="utf-8")
-    (tmp_path / "system.j2").write_text("Rules.\n你是 {{ 的客服助手。\nBye.\n", encoding="utf-8")
-    problems: list[Problem] = []
-    read_templates(tmp_path, problems)
+    problems = _problems(tmp_path, "Rules.\n你是 {{ 的客服助手。\nBye.\n")
     assert [(p.line, p.column) for p in problems] == [(2, 12)]
     assert "unexpected character '。'" in problems[0].message
     assert "is a closing }} or %} missing" in problems[0].message
+
+
+def _problems(tmp_path: Path, system: str) -> list[Problem]:
+    for name in TEMPLATE_NAMES:
+        (tmp_path / name).write_text("Hello.\n", encoding="utf-8")
+    (tmp_path / "system.j2").write_bytes(system.encode("utf-8"))
+    problems: list[Problem] = []
+    read_templates(tmp_path, problems)
+    return problems
+
+
+def test_macros_imports_and_jinja_names_are_not_unknown_variables(tmp_path: Path) -> None:
+    (tmp_path / "parts.j2").write_text("{% macro sign() %}Maple{% endmacro %}", encoding="utf-8")
+    system = (
+        "{% macro contact() %}{{ bot.contact.phone }} {{ varargs }}{% endmacro %}\n"
+        "{% import 'parts.j2' as parts %}{% from 'parts.j2' import sign as signature %}\n"
+        "{{ contact() }} {{ parts.sign() }} {{ signature() }} {{ self }}\n"
+        "{% for intent in intents %}{{ loop.index }}{% endfor %}\n"
+    )
+    assert _problems(tmp_path, system) == []
+
+
+def test_an_unclosed_tag_is_placed_right_in_a_file_with_windows_line_breaks(
+    tmp_path: Path,
+) -> None:
+    problems = _problems(tmp_path, "Rules.\r\nMore rules.\r\n你是 {{ 的客服助手。\r\nBye.\r\n")
+    assert [(p.line, p.column) for p in problems] == [(3, 12)]
