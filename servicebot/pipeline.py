@@ -314,9 +314,14 @@ class Bot:
         return self.renderer.render("handoff.j2", Context(language))
 
     def _confident(self, routing: Routing | None) -> bool:
-        """Whether routing is sure enough of its best intent to send that answer as written."""
-        best = routing.best if routing else None
-        return best is not None and best.score >= self.spec.settings.routing.direct_threshold
+        """Whether routing is sure enough of its best intent to send that answer as written.
+
+        Never for a follow-up: its intent came from the previous message, whose answer the
+        customer has; sent again, it would ignore what this message asks.
+        """
+        if routing is None or routing.best is None or routing.follow_up:
+            return False
+        return routing.best.score >= self.spec.settings.routing.direct_threshold
 
 
 def _configured_model(spec: BotSpec) -> ModelClient:

@@ -60,7 +60,6 @@ _CANDIDATE_INTENTS, _CANDIDATE_ROWS = 12, 192
 _COMMON_SHARE, _COMMON_MINIMUM = 0.05, 50
 _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer in its centroid
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
-_ORDER_NUMBER_DIGITS = 4  # a number this long alone may answer the previous turn's question
 _DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
 _DENSE_CELLS = 1 << 23  # or every feature, when they take no more cells than this (32 MB)
 _BLOCK_CELLS = 1 << 26  # the most float32 cells the per-intent example blocks may take (256 MB)
@@ -265,10 +264,6 @@ class IntentIndex:
             among = among[values >= np.partition(values, len(values) - k)[len(values) - k]]
         best = sorted(zip((-scores[among]).tolist(), among.tolist(), strict=True))[:k]
         return [Match(self.intents[i], round(-score, 4)) for score, i in best]
-
-    def knows_a_word(self, text: str) -> bool:
-        """Whether ``text`` has a word, or a Chinese character, that the intents use."""
-        return any(f[0] in "wh" and f in self._vocabulary for f in features(text))
 
     def _count_features(self, intents: Sequence[Intent]) -> _Cells:
         """Feature counts of every example, then of each intent's name, description and answer."""
@@ -496,13 +491,12 @@ class Router:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups.
 
         A short message that matches no intent alone ("and to Germany?") is read together
-        with the previous one, if it has a word the bot's intents use or a number such as an
-        order number: "asdfgh" is not a follow-up. One that does match ("wher is my ordr") is a new
-        question. A follow-up never gets a direct answer: the canned answer was for the
-        previous message, and this one asks something more.
+        with the previous one. One that does match ("wher is my ordr") is a new question. A
+        follow-up is never answered directly: the canned answer was for the previous message,
+        and this one asks something more (or is noise such as "asdfgh").
         """
         matches, follow_up = self._matches(text), False
-        if previous and not matches and _is_short(text) and self._may_follow_up(text):
+        if previous and not matches and _is_short(text):
             joined = self._matches(f"{previous}\n{text}")
             if joined:
                 matches, follow_up = joined, True
@@ -511,13 +505,6 @@ class Router:
             route = "model"
         language = detect_language(text, self.languages, previous)
         return Routing(route, tuple(matches), language, follow_up)
-
-    def _may_follow_up(self, text: str) -> bool:
-        """A word the intents use ("and to Germany?"), or a number such as an order number."""
-        numbers = (token for token in _TOKEN.findall(text) if token.isdigit())
-        return any(len(number) >= _ORDER_NUMBER_DIGITS for number in numbers) or (
-            self.index.knows_a_word(text)
-        )
 
     def _matches(self, text: str) -> list[Match]:
         ranked = self.index.rank(text, self.settings.top_k)

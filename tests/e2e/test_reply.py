@@ -273,6 +273,19 @@ def test_with_no_model_the_bot_answers_from_the_faq(spec: BotSpec) -> None:
     assert unsure.action in ("handoff", "out_of_scope")
 
 
+@pytest.mark.parametrize("follow_up", ["asdfgh", "and klarna?"])
+def test_offline_a_follow_up_is_handed_off_not_answered_again(
+    spec: BotSpec, follow_up: str
+) -> None:
+    bot = Bot(spec, offline=True, store=MemoryStore())
+    first = bot.reply("how long do refunds take?", conversation_id="c")
+    second = bot.reply(follow_up, conversation_id="c")
+    assert (first.action, first.intent) == ("direct", "refund_status")
+    assert second.action == "handoff" and second.text != first.text
+    routing = next(step for step in second.trace if step.stage == "routing")
+    assert routing.detail["follow_up"] is True
+
+
 def test_piped_lines_are_answered_offline_in_english_and_chinese(tmp_path: Path) -> None:
     bot = tmp_path / "bot"
     for name in ("faq", "templates"):
