@@ -6,6 +6,7 @@ so that a check needs neither the model SDK nor, usually, an encoding file.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from itertools import combinations, product
 
 from .budget import MESSAGE_OVERHEAD, REPLY_PRIMING, budget_limit, counter_for, fit_prompt
@@ -27,14 +28,13 @@ _FLAG_SETS = [
 def validate_bot(spec: BotSpec) -> Renderer:
     """What a bot's startup checks beyond :func:`load_bot`; ``servicebot check`` runs it too.
 
-    The templates must compile and render for every kind of turn the bot can have: each
-    language, in and out of scope, each combination of pre-filter flags, and the system
-    message with the first intents as its facts. A mistake only rendering finds (an
-    unguarded ``customer.name``, a misspelt ``intent.answr``) is reported here, with its
-    file and line, instead of in a customer's turn. Then the system message with no FAQ
-    facts must fit the budget in every language the bot speaks. A token is at least one
-    byte, so a system message with fewer bytes than the budget fits without loading an
-    encoding at all.
+    Every template must render for each kind of turn the pipeline renders it for (see
+    :func:`_turns`). A mistake only rendering finds (an unguarded ``customer.name``, a
+    computed sandbox escape) is reported here, with its file and line, instead of in a
+    customer's turn. Customer details are unknown here and rendered absent: a template must
+    guard them with ``is defined``. Then the system message with no FAQ facts must fit the
+    budget in every language the bot speaks. A token is at least one byte, so a system
+    message with fewer bytes than the budget fits without loading an encoding at all.
     """
     renderer = Renderer(spec)
     problems = [p for name in TEMPLATE_NAMES if (p := _render_problem(renderer, spec, name))]
@@ -49,20 +49,33 @@ def validate_bot(spec: BotSpec) -> Renderer:
 
 def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | None:
     """The first way template ``name`` fails to render for a turn the bot can have, if any."""
-    facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
     try:
-        for language in spec.settings.languages:
+        for context in _turns(spec, name):
             if name == "system.j2":
-                renderer.system(Context(language, facts))
-            for out_of_scope, flags in product((False, True), _FLAG_SETS):
-                context = Context(language, (), out_of_scope, flags)
-                if name == "system.j2":
-                    renderer.system(context)
-                else:
-                    renderer.render(name, context)  # as the pipeline does: no facts
+                renderer.system(context)
+            else:
+                renderer.render(name, context)  # as the pipeline does: no facts
     except TemplateError as exc:
         return exc.problems[0]
     return None
+
+
+def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
+    """The contexts the pipeline renders template ``name`` with, customer details aside: in
+    each language; blocked.j2 with nothing else, the others with each combination of flags;
+    the system message without facts, with the first intents as facts, and out of scope."""
+    facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
+    for language in spec.settings.languages:
+        if name == "blocked.j2":
+            yield Context(language)
+            continue
+        for flags in _FLAG_SETS:
+            if name == "system.j2":
+                yield Context(language, (), False, flags)
+                yield Context(language, facts, False, flags)
+                yield Context(language, (), True, flags)
+            else:
+                yield Context(language, (), name == "out_of_scope.j2", flags)
 
 
 def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:
