@@ -58,15 +58,28 @@ def _phone(text: str) -> str:
 
 
 def _variable_name(name: str) -> str:
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        key = name.strip().startswith(("sk-", "Bearer"))  # the key pasted in: never repeat it
+    """An environment variable's name, not the key itself (which the message never repeats)."""
+    if _looks_like_a_key(name):
         raise ValueError(
             "looks like an API key itself: keep the key in an environment variable and name "
             "that variable here, such as OPENAI_API_KEY"
-            if key
-            else "is not an environment variable name such as OPENAI_API_KEY"
         )
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
+        raise ValueError("is not an environment variable name such as OPENAI_API_KEY")
     return name
+
+
+def _looks_like_a_key(text: str) -> bool:
+    """'sk-...', 'Bearer ...', or a long mix of lower case and digits ('gsk_3f9a...'), which
+    variable names, written in capitals, are not."""
+    text = text.strip()
+    if text.startswith(("sk-", "Bearer")):
+        return True
+    return (
+        len(text) >= 20
+        and re.search("[a-z]", text) is not None
+        and re.search("[0-9]", text) is not None
+    )
 
 
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:

@@ -62,8 +62,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
-    indentation = line[: len(line) - len(line.lstrip(" \t-"))]  # list dashes too: "-\thello"
-    if "\t" in indentation:
+    indentation = _INDENTATION.match(line)  # list dashes too: "-\thello", but not "---\t"
+    if indentation and "\t" in indentation[0]:
         return "tab character: YAML indentation must use spaces, not tabs"
     if above.rstrip().endswith((">-", ">", "|", "|-", ">+", "|+")):
         return "the text of a '>-' or '|' block must be indented further than its key"
@@ -108,6 +108,7 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
     return None
 
 
+_INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")
 _BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 

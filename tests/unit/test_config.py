@@ -190,10 +190,19 @@ def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> No
         load_bot(bot)
 
 
+@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "azure_openai_key_2"])
+def test_api_key_env_accepts_variable_names(tmp_path: Path, name: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  api_key_env: {name}\n")
+    assert load_bot(bot).settings.model.api_key_env == name
+
+
 @pytest.mark.parametrize(
     ("value", "message"),
     [
         ("sk-proj-abc123def456ghi789jkl", "looks like an API key itself"),
+        ("gsk_a8Jk3mQ9x2LpR7tY5wZ1", "looks like an API key itself"),
         ("MY KEY", "is not an environment variable name"),
     ],
 )

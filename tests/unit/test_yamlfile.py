@@ -142,3 +142,8 @@ def test_a_tab_in_the_indentation_or_after_a_dash_is_named(tmp_path: Path, line:
         "tab character: YAML indentation must use spaces, not tabs"
     ]
     assert problems[0].line == 3
+
+
+def test_a_tab_after_a_document_marker_is_not_called_indentation(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a: 1\n---\t\nb: 2\n")
+    assert problems and "tab character" not in problems[0].message
