@@ -377,24 +377,36 @@ def test_a_full_stop_at_the_end_of_a_piece_waits_for_what_follows(spec: BotSpec)
     assert len(bot.store.history(stream.reply.conversation_id)) == 1
 
 
-def test_chat_goes_offline_when_the_server_rejects_the_key(
-    server: OpenAIServer, tmp_path: Path
-) -> None:
+def _bot_on(server: OpenAIServer, tmp_path: Path) -> Path:
+    """A copy of the example bot whose model is the local test server."""
     bot = tmp_path / "bot"
     for name in ("faq", "templates"):
         shutil.copytree(REPO / name, bot / name)
     settings = (REPO / "servicebot.yaml").read_text("utf-8")
     settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
     (bot / "servicebot.yaml").write_text(settings, "utf-8")
-    server.fail(Fault.status(401))
-    result = subprocess.run(
+    return bot
+
+
+def _chat(bot: Path, lines: str, key: str) -> subprocess.CompletedProcess[str]:
+    """``servicebot chat`` in its own process, answering ``lines`` piped in."""
+    return subprocess.run(
         [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
-        input="Can I change the delivery address of my order?\nI want to talk to a human\n",
+        input=lines,
         capture_output=True,
         text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-rejected"},
+        env={"PATH": "/usr/bin:/bin", "HOME": str(bot.parent), "OPENAI_API_KEY": key},
         timeout=60,
     )
+
+
+def test_chat_goes_offline_when_the_server_rejects_the_key(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = _bot_on(server, tmp_path)
+    server.fail(Fault.status(401))
+    lines = "Can I change the delivery address of my order?\nI want to talk to a human\n"
+    result = _chat(bot, lines, key="sk-rejected")
     assert result.returncode == 0, result.stderr
     assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
     assert "[handoff talk_to_human" in result.stdout
@@ -404,26 +416,14 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
 def test_chat_stops_at_a_template_mistake_a_turn_finds(
     server: OpenAIServer, tmp_path: Path
 ) -> None:
-    bot = tmp_path / "bot"
-    for name in ("faq", "templates"):
-        shutil.copytree(REPO / name, bot / name)
-    settings = (REPO / "servicebot.yaml").read_text("utf-8")
-    settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
-    (bot / "servicebot.yaml").write_text(settings, "utf-8")
+    bot = _bot_on(server, tmp_path)
     system = bot / "templates" / "system.j2"
     mistake = (  # only a turn about refunds reaches it: the start-up check cannot
         '{% set n = "__cla" ~ "ss__" %}{% for intent in intents %}'
         '{% if intent.name == "refund_status" %}{{ intent|attr(n) }}{% endif %}{% endfor %}\n'
     )
     system.write_text(system.read_text("utf-8") + mistake, "utf-8")
-    result = subprocess.run(
-        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
-        input="hello\nhow long does my refund take?\nhello again\n",
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-test"},
-        timeout=60,
-    )
+    result = _chat(bot, "hello\nhow long does my refund take?\nhello again\n", key="sk-test")
     lines = len(system.read_text("utf-8").splitlines())
     assert result.returncode == 1
     assert f"{system}:{lines}: template failed while rendering" in result.stderr
