@@ -70,16 +70,13 @@ def _variable_name(name: str) -> str:
 
 
 def _looks_like_a_key(text: str) -> bool:
-    """'sk-...', 'Bearer ...', or a long mix of lower case and digits ('gsk_3f9a...'), which
-    variable names, written in capitals, are not."""
+    """'sk-...', 'Bearer ...', or 16 or more letters and digits in a row with lower case among
+    them ('gsk_3f9aQ...'), which a variable name, in words between underscores, is not."""
     text = text.strip()
-    if text.startswith(("sk-", "Bearer")):
-        return True
-    return (
-        len(text) >= 20
-        and re.search("[a-z]", text) is not None
-        and re.search("[0-9]", text) is not None
-    )
+    return text.startswith(("sk-", "Bearer")) or _KEY_RUN.search(text) is not None
+
+
+_KEY_RUN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{16,}")
 
 
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:

@@ -190,7 +190,9 @@ def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> No
         load_bot(bot)
 
 
-@pytest.mark.parametrize("name", ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "azure_openai_key_2"])
+@pytest.mark.parametrize(
+    "name", ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "azure_openai_key_2", "my_service_api_key_v2"]
+)
 def test_api_key_env_accepts_variable_names(tmp_path: Path, name: str) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
