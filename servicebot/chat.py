@@ -8,6 +8,7 @@ post-filter clears them, each followed by its action and intent.
 
 from __future__ import annotations
 
+import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -19,6 +20,7 @@ from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
 _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 
 
@@ -39,7 +41,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         if not line.strip():
             continue
         if not interactive:
-            click.echo(f"you> {line}")
+            click.echo(f"you> {_shown(line)}")
         reply = _answer(bot, line, conversation_id)
         click.echo(f"\n     [{_summary(reply)}]")
         if trace:
@@ -80,6 +82,12 @@ def _lines(interactive: bool) -> Iterator[str]:
             yield input("you> ")
         except (EOFError, KeyboardInterrupt):
             return
+
+
+def _shown(line: str) -> str:
+    """A piped line as the terminal should show it: control characters (a bell, an escape
+    sequence) written as \\x07 rather than sent to the terminal."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", line)
 
 
 def _summary(reply: Reply) -> str:

@@ -105,6 +105,12 @@ def _check_template(
             message += " (a full-width brace or percent sign: type { } % plainly)"
         elif unexpected:
             message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
+        if str(exc.message).startswith("Unexpected end of template") and (
+            opened := _unclosed_block(environment, source.text)
+        ):  # Jinja reports the last line; the mistake is where the block begins
+            tag, line = opened
+            message = f"template syntax error: this '{{% {tag} %}}' is never closed (no end{tag})"
+            return [source.problem(message, line)]
         if unexpected:  # the offset is into the text with every line break made "\n"
             before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]
             column = len(before) - before.rfind("\n")
@@ -113,6 +119,26 @@ def _check_template(
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
     return _first_per_line(problems)
+
+
+def _unclosed_block(environment: SandboxedEnvironment, text: str) -> tuple[str, int] | None:
+    """The innermost block tag (if, for, ...) left open, and its line, read from the tokens."""
+    opened: list[tuple[str, int]] = []
+    tag: list[tuple[int, str, str]] = []
+    for line, kind, value in environment.lex(text):
+        if kind == "block_begin":
+            tag = []
+        elif kind == "block_end" and tag:
+            name = tag[0][2]
+            if name in _BLOCK_TAGS or (
+                name == "set" and ("operator", "=") not in {(k, v) for _, k, v in tag}
+            ):
+                opened.append((name, tag[0][0]))
+            elif name.startswith("end") and opened:
+                opened.pop()
+        elif kind != "whitespace":
+            tag.append((line, kind, value))
+    return opened[-1] if opened else None
 
 
 def _tree_problems(
@@ -246,6 +272,7 @@ def _is_file(path: Path) -> bool:
 
 
 _STRAY_BRACE = re.compile(r"\}(?<=[}%]\}\})|\{(?=\{[{%])")  # "}}}" or "{{{", "{{%"
+_BLOCK_TAGS = frozenset({"if", "for", "macro", "call", "filter", "block", "with", "autoescape"})
 _JINJA_NAMES = frozenset({"loop", "caller", "varargs", "kwargs", "self", "super"})
 _QUOTED_NAME = re.compile(r"'([^']+)'")
 _UNEXPECTED_CHAR = re.compile(r"unexpected char (.+) at (\d+)")  # Jinja's lexer, by offset

@@ -159,3 +159,15 @@ def test_init_and_check_work_from_the_installed_wheel_alone(wheel: Path, tmp_pat
         sys.executable, "-m", "servicebot", "test", "--bot", "newbot", cwd=tmp_path, env=env
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_chat_shows_control_characters_in_piped_lines_instead_of_sending_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    bot = str(tmp_path / "bot")
+    result = CliRunner().invoke(main, ["chat", "--bot", bot], input="hi\x07 \x1b[2J\n")
+    assert result.exit_code == 0, result.output
+    assert "you> hi\\x07 \\x1b[2J" in result.output
+    assert "\x07" not in result.output and "\x1b" not in result.output

@@ -66,3 +66,18 @@ def test_an_unclosed_tag_is_placed_right_in_a_file_with_windows_line_breaks(
 ) -> None:
     problems = _problems(tmp_path, "Rules.\r\nMore rules.\r\n你是 {{ 的客服助手。\r\nBye.\r\n")
     assert [(p.line, p.column) for p in problems] == [(3, 12)]
+
+
+def test_a_block_never_closed_is_reported_where_it_begins(tmp_path: Path) -> None:
+    system = (
+        "Rules.\n"
+        "{% for intent in intents %}\n"  # line 2: never closed
+        "{% if intent.score > 0.5 %}{{ intent.answer }}{% endif %}\n"
+        "{% set note %}kind{% endset %}{% set n = 1 %}\n"
+        "{% if flags %}x{% else %}y{% endif %}\n"
+        "Bye.\n"
+    )
+    problems = _problems(tmp_path, system)
+    assert [(p.line, p.message) for p in problems] == [
+        (2, "template syntax error: this '{% for %}' is never closed (no endfor)")
+    ]
