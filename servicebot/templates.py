@@ -97,28 +97,36 @@ def _check_template(
         if not problems:
             environment.compile(tree, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
-        message = f"template syntax error: {exc.message}"
-        unexpected = _UNEXPECTED_CHAR.fullmatch(str(exc.message))  # "... at <offset>"
-        if unexpected:
-            message = f"template syntax error: unexpected character {unexpected[1]}"
-        if any(char in str(exc.message) for char in "｛｝％"):
-            message += " (a full-width brace or percent sign: type { } % plainly)"
-        elif unexpected:
-            message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
-        if str(exc.message).startswith("Unexpected end of template") and (
-            opened := _unclosed_block(environment, source.text)
-        ):  # Jinja reports the last line; the mistake is where the block begins
-            tag, line = opened
-            message = f"template syntax error: this '{{% {tag} %}}' is never closed (no end{tag})"
-            return [source.problem(message, line)]
-        if unexpected:  # the offset is into the text with every line break made "\n"
-            before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]
-            column = len(before) - before.rfind("\n")
-            return [source.problem(message, before.count("\n") + 1, column)]
-        return [source.problem(message, exc.lineno)]
+        return [_syntax_problem(environment, source, exc)]
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
     return _first_per_line(problems)
+
+
+def _syntax_problem(
+    environment: SandboxedEnvironment, source: SourceFile, exc: jinja2.TemplateSyntaxError
+) -> Problem:
+    """Jinja's syntax error, placed where the operator has to look."""
+    text = str(exc.message)
+    if text.startswith("Unexpected end of template") and (
+        opened := _unclosed_block(environment, source.text)
+    ):  # Jinja points at the last line; the mistake is where the block begins
+        tag, line = opened
+        message = f"template syntax error: this '{{% {tag} %}}' is never closed (no end{tag})"
+        return source.problem(message, line)
+    unexpected = _UNEXPECTED_CHAR.fullmatch(text)  # "... at <offset>"
+    message = f"template syntax error: {text}"
+    if unexpected:
+        message = f"template syntax error: unexpected character {unexpected[1]}"
+    if any(char in text for char in "｛｝％"):
+        message += " (a full-width brace or percent sign: type { } % plainly)"
+    elif unexpected:
+        message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
+    if not unexpected:
+        return source.problem(message, exc.lineno)
+    before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]  # Jinja's offset is
+    column = len(before) - before.rfind("\n")  # into the text with every break made "\n"
+    return source.problem(message, before.count("\n") + 1, column)
 
 
 def _unclosed_block(environment: SandboxedEnvironment, text: str) -> tuple[str, int] | None:
@@ -136,6 +144,7 @@ def _unclosed_block(environment: SandboxedEnvironment, text: str) -> tuple[str, 
                 opened.append((name, tag[0][0]))
             elif name.startswith("end") and opened:
                 opened.pop()
+            tag = []
         elif kind != "whitespace":
             tag.append((line, kind, value))
     return opened[-1] if opened else None
