@@ -30,15 +30,20 @@ from .traditional import fold_traditional, t2s_table
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
 # control characters other than tab and newline, variation selectors, and lone surrogates
 # (which a JSON front end can deliver and no encoder accepts).
-_INVISIBLE = re.compile(
-    "[\ud800-\udfff\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
+_INVISIBLE_CHARS = (
+    "\ud800-\udfff\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
     "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\x00-\x08\x0b-\x1f\x7f-\x9f"
-    "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3]"
+    "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3"
 )
+_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # two or more spaces, or one odd space
+# A character and the combining marks after it (the half-width kana voicing marks too, which
+# NFKC makes combining), with any invisible characters among them: "a\u200b\u0301" is one
+# cluster, so the accent still composes with its letter once the zero-width space is gone.
+# Normalising a result again then changes nothing.
 _CLUSTER = re.compile(
     ".[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff"
-    "\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f]*",
+    f"\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f\uff9e\uff9f{_INVISIBLE_CHARS}]*",
     re.DOTALL,
 )
 
