@@ -6,7 +6,6 @@ import asyncio
 import shutil
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,7 +21,7 @@ from servicebot.pipeline import Bot, Reply
 from servicebot.settings import ModelSettings
 from servicebot.store import TurnRecord, open_store
 from servicebot.store.memory import MemoryStore
-from tests.conftest import REPO
+from tests.conftest import REPO, at_once
 from tests.openai_server import Fault, OpenAIServer
 
 KEY_ENV = "SERVICEBOT_E2E_KEY"
@@ -243,20 +242,12 @@ def test_racing_replies_on_one_conversation_keep_turns_gapless(
 ) -> None:
     store = open_store(f"sqlite:///{tmp_path / 'turns.db'}")
     bot = make_bot(store=store)
-    errors: list[BaseException] = []
 
     def talk() -> None:
-        try:
-            for _ in range(5):
-                bot.reply("where is my order?", conversation_id="shared")
-        except BaseException as exc:  # pragma: no cover - reported below
-            errors.append(exc)
+        for _ in range(5):
+            bot.reply("where is my order?", conversation_id="shared")
 
-    threads = [threading.Thread(target=talk) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = at_once(*[talk] * 6)
     assert errors == []
     assert [t.number for t in store.history("shared")] == list(range(1, 31))
 

@@ -2,8 +2,6 @@ import gzip
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -37,7 +35,7 @@ from servicebot.errors import BudgetError, ConfigError, ServicebotError
 from servicebot.pipeline import Bot
 from servicebot.prompt import Exchange, Message
 from servicebot.settings import BudgetSettings
-from tests.conftest import REPO
+from tests.conftest import REPO, at_once, run_python
 
 NAMES: tuple[EncodingName, ...] = ("o200k_base", "cl100k_base")
 CHINESE = "您好，我的订单还没有发货，请帮我查一下物流。"
@@ -386,17 +384,7 @@ def test_counting_works_offline_and_writes_no_cache(tmp_path: Path) -> None:
         TMPDIR=str(temp),
         PYTHONDONTWRITEBYTECODE="1",
     )
-    result = subprocess.run(
-        [sys.executable, "-c", _OFFLINE_SCRIPT],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-    assert result.returncode == 0, result.stderr
-    assert json.loads(result.stdout) == {
+    assert json.loads(run_python(_OFFLINE_SCRIPT, env=env)) == {
         "o200k": [24912, 2375],
         "cl100k": [15339, 1917],
         "messages": 3 + 1 + 2 + 3,
@@ -846,7 +834,6 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
 
 
 def test_threads_asking_at_once_share_one_loaded_encoding_and_counter() -> None:
-    import threading
 
     from servicebot import budget
 
@@ -854,14 +841,7 @@ def test_threads_asking_at_once_share_one_loaded_encoding_and_counter() -> None:
     budget.load_encoding.cache_clear()
     budget._counter.cache_clear()
     counters: list[TokenCounter] = []
-    threads = [
-        threading.Thread(target=lambda: counters.append(counter_for("gpt-4o", None)))
-        for _ in range(16)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*[lambda: counters.append(counter_for("gpt-4o", None))] * 16)
     assert len({id(counter) for counter in counters}) == 1
     assert budget._read_packaged.cache_info().misses == 1  # read and verified once
 

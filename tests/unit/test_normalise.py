@@ -1,5 +1,3 @@
-import subprocess
-import sys
 import unicodedata
 
 from hypothesis import example, given
@@ -7,7 +5,7 @@ from hypothesis import strategies as st
 
 from servicebot.filters.normalise import Masks, _normalise_with_offsets, normalise
 from servicebot.filters.traditional import fold_traditional, t2s_table
-from tests.conftest import REPO
+from tests.conftest import REPO, run_python
 
 
 def test_plain_text_is_left_alone() -> None:
@@ -104,8 +102,4 @@ def test_importing_normalise_and_checking_a_bot_do_not_build_the_table() -> None
         "normalise('plain  ASCII\\x07 text')\n"
         "print('opencc' in sys.modules)\n"
     )
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines()[-1] == "False"
+    assert run_python(code).splitlines()[-1] == "False"

@@ -1,10 +1,9 @@
 import json
-import subprocess
-import sys
 
 import pytest
 
 from servicebot.filters.placeholders import KEY_ENV, Placeholders, restore
+from tests.conftest import run_python
 
 
 def test_the_same_value_keeps_its_placeholder_turn_after_turn() -> None:
@@ -40,14 +39,8 @@ def test_placeholders_are_stable_across_processes(
         " p.placeholder_for('PHONE', '+44 20 7946 0958'),"
         " p.placeholder_for('PHONE', '+1 212 555 0100'))"
     )
-    other_process = subprocess.run(
-        [sys.executable, "-c", code],
-        input=json.dumps(placeholders.to_state()),
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert other_process.stdout.split() == ["[CARD_1]", "[PHONE_1]", "[PHONE_2]"]
+    printed = run_python(code, stdin=json.dumps(placeholders.to_state()))
+    assert printed.split() == ["[CARD_1]", "[PHONE_1]", "[PHONE_2]"]
 
 
 @pytest.mark.parametrize(

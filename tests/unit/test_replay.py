@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-import threading
+import functools
 from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
@@ -18,6 +18,7 @@ from servicebot.errors import ConfigError, ServicebotError
 from servicebot.model import Completion, ErrorKind, ModelError, ModelRequest, Usage
 from servicebot.prompt import Message
 from servicebot.replay import Replayer, add_hand_written, stream_chunks
+from tests.conftest import at_once
 
 SYSTEM = "You are the help desk of Shop.\nBe brief.\nNever invent phone numbers."
 ANSWER = "It left our warehouse yesterday.\nTrack it with the link in your email."
@@ -181,11 +182,7 @@ def test_recording_the_same_request_again_replaces_its_entry_in_place(tmp_path: 
 def test_recordings_from_many_threads_all_land(tmp_path: Path) -> None:
     path = tmp_path / "replies.yaml"
     requests = [request(user=f"question {i}") for i in range(8)]
-    threads = [threading.Thread(target=record, args=(path, each)) for each in requests]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    at_once(*(functools.partial(record, path, each) for each in requests))
     assert set(Cassette.load(path).entries) == {request_key(each) for each in requests}
     assert not [name for name in path.parent.iterdir() if name.name.startswith(".")]
 
