@@ -48,6 +48,7 @@ from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError
 from .pipeline import Action, Bot, Reply
 from .replay import Replayer, add_hand_written
 from .settings import Text
+from .source import SourceFile
 from .store import TurnRecord
 from .store.memory import MemoryStore
 from .validation import suggest, validate
@@ -155,7 +156,7 @@ class Conversation:
     description: str
     metadata: Mapping[str, Any]
     turns: tuple[Turn, ...]
-    source: tuple[str, ...] = field(default=(), repr=False, compare=False)  # the file's lines
+    source: SourceFile | None = field(default=None, repr=False, compare=False)  # the file
 
     @property
     def name(self) -> str:
@@ -163,9 +164,9 @@ class Conversation:
         return self.path.stem
 
     def problem(self, turn: Turn, message: str) -> Problem:
-        line = turn.line
-        quoted = self.source[line - 1] if line and line <= len(self.source) else None
-        return Problem(self.path, message, line, None, quoted)
+        if self.source is None:
+            return Problem(self.path, message, turn.line)
+        return self.source.problem(message, turn.line)
 
 
 def find_conversations(path: Path) -> list[Path]:
@@ -204,7 +205,7 @@ def load_conversation(path: Path) -> Conversation:
     if spec is None or document is None:
         raise ConfigError(problems)
     turns = tuple(_turn(document, i, turn) for i, turn in enumerate(spec.turns))
-    return Conversation(path, spec.description, spec.metadata, turns, tuple(document.lines))
+    return Conversation(path, spec.description, spec.metadata, turns, document)
 
 
 def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
@@ -325,7 +326,7 @@ def _run(
             failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
             break
         replies.append(reply)
-        stored = store.history(conversation.name)[-1] if reply.turn is not None else None
+        stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
         for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored):
             line = turn.line_of(check)
             failures.append(Failure(conversation.path, turn.number, line, expected, got))

@@ -357,6 +357,7 @@ class _Turn:
         self.placeholders_before: dict[str, Any] | None = None
         self.completion: Completion | None = None
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
+        self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
 
     def load(self) -> tuple[list[Exchange], Placeholders]:
         """The conversation's recent history and placeholders; a store failure costs only them."""
@@ -455,9 +456,13 @@ class _Turn:
         return detect_language(self.prep.filtered.text, self.bot.spec.settings.languages)
 
     def review(self, answer: str) -> FilterResult:
-        """The post-filter's verdict on (the start of) the model's answer."""
-        system = self.request.messages[0].content if self.request else ""
-        return self.bot.postfilter.run(answer, system, self.prep.filtered.values)
+        """The post-filter's verdict on (the start of) the model's answer: once for a stream's
+        whole answer, which its last sentence and the end of the turn both ask about."""
+        if self._reviewed is None or self._reviewed[0] != answer:
+            system = self.request.messages[0].content if self.request else ""
+            result = self.bot.postfilter.run(answer, system, self.prep.filtered.values)
+            self._reviewed = (answer, result)
+        return self._reviewed[1]
 
     def finish(self, streamed: _Shown | None = None) -> Reply:
         """Decide the reply from what the stages did, store the turn, and return it."""
@@ -536,8 +541,8 @@ class _Turn:
         )
         try:
             store = self.bot.store
-            if self.placeholders.to_state() != self.placeholders_before:
-                store.save_state(self.conversation_id, self.placeholders.to_state())
+            if (state := self.placeholders.to_state()) != self.placeholders_before:
+                store.save_state(self.conversation_id, state)
             number = store.append_turn(record).number
         except StorageError as exc:
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)

@@ -57,10 +57,14 @@ class TurnRecord:
             object.__setattr__(self, name, _LONE_SURROGATE.sub("\ufffd", getattr(self, name)))
         object.__setattr__(self, "at", as_utc(self.at))
 
-    def to_json(self) -> str:
+    def as_data(self) -> dict[str, Any]:
+        """The record as plain JSON-ready values, ``at`` as its UTC stamp."""
         data = dataclasses.asdict(self)
         data["at"] = stamp(self.at)
-        return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
+        return data
+
+    def to_json(self) -> str:
+        return json.dumps(self.as_data(), ensure_ascii=False, separators=(",", ":"))
 
     @classmethod
     def from_json(cls, text: str | bytes) -> TurnRecord:

@@ -99,14 +99,15 @@ class RedisStore:
         self._purge_one = self._redis.register_script(_PURGE)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
+        body = turn.as_data()
+        del body["number"]
         try:
-            body = json.loads(turn.to_json())
+            text = json.dumps(body, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
             raise StorageError(f"this turn cannot be stored as JSON: {exc}") from exc
-        del body["number"]
         args: list[str | float] = [
             turn.id,
-            json.dumps(body, ensure_ascii=False)[1:],
+            text[1:],
             turn.at.timestamp(),
             turn.conversation_id,
             self._ttl,

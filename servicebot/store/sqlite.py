@@ -193,8 +193,7 @@ def _rollback(db: sqlite3.Connection | None) -> None:
 
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:
-    values = dataclasses.asdict(turn)
-    values["at"] = stamp(turn.at)
+    values = turn.as_data()
     values["events"] = json.dumps(list(turn.events), ensure_ascii=False)
     return tuple(values[name] for name in FIELDS)
 
