@@ -1,7 +1,6 @@
 import gzip
 import json
 import os
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -35,7 +34,8 @@ from servicebot.errors import BudgetError, ConfigError, ServicebotError
 from servicebot.pipeline import Bot
 from servicebot.prompt import Exchange, Message
 from servicebot.settings import BudgetSettings
-from tests.conftest import REPO, at_once, run_python
+from tests.conftest import at_once, run_python
+from tests.unit.test_prompt import make_bot
 
 NAMES: tuple[EncodingName, ...] = ("o200k_base", "cl100k_base")
 CHINESE = "您好，我的订单还没有发货，请帮我查一下物流。"
@@ -698,21 +698,8 @@ def test_history_stops_at_the_first_exchange_that_does_not_fit() -> None:
     assert fitted.messages[1:-1] == history[2].messages()  # not the older, smaller one
 
 
-def _spec_with(tmp_path: Path, *replacements: tuple[str, str]) -> Path:
-    folder = tmp_path / "bot"
-    folder.mkdir()
-    text = (REPO / "servicebot.yaml").read_text(encoding="utf-8")
-    for old, new in replacements:
-        assert old in text
-        text = text.replace(old, new)
-    (folder / "servicebot.yaml").write_text(text, encoding="utf-8")
-    for name in ("faq", "templates"):
-        shutil.copytree(REPO / name, folder / name)
-    return folder
-
-
 def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> None:
-    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 100"))
+    folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     with pytest.raises(ConfigError) as raised:
         Bot(load_bot(folder))
     assert raised.value.path == folder / "templates" / "system.j2"
@@ -722,7 +709,7 @@ def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> 
 
 
 def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
-    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 100"))
+    folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 1
     assert str(Path("templates") / "system.j2") in result.output
@@ -733,15 +720,14 @@ def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(
     tmp_path: Path,
 ) -> None:
     # With an empty message the example bot's prompt needs 159 tokens, or 188 out of scope.
-    folder = _spec_with(tmp_path, ("max_prompt_tokens: 6000", "max_prompt_tokens: 170"))
+    folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 170")])
     with pytest.raises(ConfigError):
         Bot(load_bot(folder)).prepare("write me a poem about spring")
 
 
 def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Path) -> None:
-    folder = _spec_with(
-        tmp_path, ("reply_reserve: 1000", "reply_reserve: 1000\n  context_window: 1000")
-    )
+    window = ("reply_reserve: 1000", "reply_reserve: 1000\n  context_window: 1000")
+    folder = make_bot(tmp_path, settings=[window])
     with pytest.raises(ConfigError) as raised:
         load_bot(folder)
     assert raised.value.path == folder / "servicebot.yaml"
