@@ -171,3 +171,65 @@ def test_chat_shows_control_characters_in_piped_lines_instead_of_sending_them(
     assert result.exit_code == 0, result.output
     assert "you> hi\\x07 \\x1b[2J" in result.output
     assert "\x07" not in result.output and "\x1b" not in result.output
+
+
+def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
+    tmp_path: Path,
+) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    english = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    chinese = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
+    assert english.exit_code == chinese.exit_code == 0, english.output + chinese.output
+    assert "You are the customer-service assistant for Maple Market" in english.output
+    assert "你是 Maple Market support 的客服助手" in chinese.output
+    for output, message in (
+        (english.output, "where is my order"),
+        (chinese.output, "我的快递到哪了"),
+    ):
+        lines = output.splitlines()
+        assert lines[0].startswith("route: model") and lines[1].startswith("system ─")
+        assert message in lines
+        assert " faq       order_status " in output and " message " in output
+        assert "budget: 6000 tokens = min(context_window 128000 - reply_reserve 1000" in output
+        assert "left: " in output and "dropped" not in output
+
+
+def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 400"))
+    history = tmp_path / "history.yaml"
+    history.write_text(
+        "- user: hi there, I have a question about my order from last week\n"
+        "  assistant: Of course, happy to help with your order. What would you like to know?\n"
+        "- user: it was a blue mug and a teapot\n"
+        "  assistant: Thanks! What is the question about the mug and the teapot?\n",
+        encoding="utf-8",
+    )
+    args = ["render", "where is my order", "--bot", str(bot), "--history", str(history)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "it was a blue mug and a teapot" in result.output  # the newest exchange fits
+    assert "hi there, I have a question" not in result.output  # the older one does not
+    assert "history   turn 1" in result.output and "DROPPED" in result.output
+    assert "dropped to fit (few_shot > history > faq go first):" in result.output
+    assert "history turn 1" in result.output.splitlines()[-1]
+
+
+def test_an_operator_edit_to_an_answer_shows_up_in_render(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    before = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert "Orders ship from Toronto by owl." not in before.output
+    orders = bot / "faq" / "orders.yaml"
+    sentence = "        You can track your order at https://maple.example.com/orders: sign in"
+    text = orders.read_text(encoding="utf-8")
+    assert text.count(sentence) == 1  # the English answer of order_status
+    edited = sentence.replace("You can", "Orders ship from Toronto by owl. You can")
+    orders.write_text(text.replace(sentence, edited), encoding="utf-8")
+    after = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert after.exit_code == 0, after.output
+    assert "## order_status\nOrders ship from Toronto by owl. You can track" in after.output
