@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import dataclasses
 import functools
+import itertools
 import logging
 import re
 import threading
@@ -27,7 +28,7 @@ import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, ParamSpec, TypeVar
+from typing import Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 from .budget import (
     Fitted,
@@ -220,12 +221,14 @@ class Bot:
         customer: Mapping[str, Any] | None = None,
         placeholders: Placeholders | None = None,
         *,
+        misses: int = 0,
         itemise: bool = False,
     ) -> Prepared:
         """Run a turn up to the model call: pre-filter, routing, prompt and budget.
 
-        ``itemise`` costs each FAQ entry on its own in ``fitted.parts`` (see
-        :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
+        ``misses``: the conversation's out-of-scope turns right before this one (see
+        :meth:`Router.route`). ``itemise`` costs each FAQ entry on its own in
+        ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
         """
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
@@ -235,7 +238,7 @@ class Bot:
             context = Context(language, customer=customer)
             reply = self.renderer.render("blocked.j2", context)
             return Prepared(filtered, None, reply=reply, timings=clock.laps)
-        routing = clock.time("routing", self.router.route, filtered.text, previous)
+        routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
         context = Context(
             routing.language,
             routing.matches if routing.route != "out_of_scope" else (),
@@ -280,14 +283,14 @@ class Bot:
     ) -> _Turn:
         """Everything before the model call: load the conversation, prepare the prompt."""
         turn = _Turn(self, conversation_id or uuid.uuid4().hex, metadata)
-        return self._ready(turn, text, *turn.load())
+        return self._ready(turn, text, turn.load())
 
     async def _abegin(
         self, text: str, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> _Turn:
         """:meth:`_begin` with the store read off the event loop."""
         turn = _Turn(self, conversation_id or uuid.uuid4().hex, metadata)
-        return self._ready(turn, text, *await self._off_loop(turn.load))
+        return self._ready(turn, text, await self._off_loop(turn.load))
 
     async def _off_loop(self, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``work`` (store calls) in a worker thread, or inline for a store that never waits:
@@ -296,11 +299,12 @@ class Bot:
             return await asyncio.to_thread(work, *args, **kwargs)
         return work(*args, **kwargs)
 
-    def _ready(
-        self, turn: _Turn, text: str, history: list[Exchange], placeholders: Placeholders
-    ) -> _Turn:
+    def _ready(self, turn: _Turn, text: str, loaded: _Loaded) -> _Turn:
         """Prepare the prompt, and answer from the cache if it can."""
-        prepared = self.prepare(_plain(text), history, turn.metadata, placeholders)
+        history, placeholders = loaded.history, loaded.placeholders
+        prepared = self.prepare(
+            _plain(text), history, turn.metadata, placeholders, misses=loaded.misses
+        )
         turn.prepared(prepared, placeholders)
         if self.cache is not None and not history:
             turn.look_up(self.cache)
@@ -359,23 +363,25 @@ class _Turn:
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
 
-    def load(self) -> tuple[list[Exchange], Placeholders]:
-        """The conversation's recent history and placeholders; a store failure costs only them."""
-        start = time.perf_counter()
-        limit = self.bot.spec.settings.budget.history_turns
+    def load(self) -> _Loaded:
+        """What the store knows of the conversation; a store failure costs only that."""
+        start, settings = time.perf_counter(), self.bot.spec.settings
+        kept = settings.budget.history_turns
         try:
-            turns = self.bot.store.history(self.conversation_id, limit=limit)
+            turns = self.bot.store.history(
+                self.conversation_id, limit=max(kept, settings.routing.handoff_after)
+            )
             placeholders = Placeholders.from_state(self.bot.store.load_state(self.conversation_id))
         except StorageError as exc:
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
             )
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
-            return [], Placeholders()
+            return _Loaded([], Placeholders(), 0)
         self.placeholders_before = placeholders.to_state()
-        history = [Exchange(t.customer_text, t.reply_text) for t in turns]
+        history = [Exchange(t.customer_text, t.reply_text) for t in turns[len(turns) - kept :]]
         self.trace.append(Step("store", f"{len(history)} turns loaded", _ms(start)))
-        return history, placeholders
+        return _Loaded(history, placeholders, _misses(turns))
 
     def prepared(self, prepared: Prepared, placeholders: Placeholders) -> None:
         self.prep, self.placeholders = prepared, placeholders
@@ -394,6 +400,7 @@ class _Turn:
                 "intents": intents,
                 "language": routing.language,
                 "follow_up": routing.follow_up,
+                "misses": routing.misses,
             }
             self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
         if prepared.reply is not None and routing is not None and routing.route == "model":
@@ -550,6 +557,20 @@ class _Turn:
             return None
         self.trace.append(Step("store", f"turn {number}", _ms(start)))
         return number
+
+
+class _Loaded(NamedTuple):
+    """A conversation as a turn starts: its recent exchanges, placeholders and misses."""
+
+    history: list[Exchange]
+    placeholders: Placeholders
+    misses: int  # out-of-scope turns at its end, in a row
+
+
+def _misses(turns: Sequence[TurnRecord]) -> int:
+    """How many of the last turns were out of scope, in a row."""
+    missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
+    return sum(1 for _ in missed)
 
 
 def _canned_action(routing: Routing | None, confident: bool) -> Action:

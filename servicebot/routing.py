@@ -84,6 +84,7 @@ class Routing:
     matches: tuple[Match, ...]  # the top-k intents at or above min_score, best first
     language: str
     follow_up: bool = False  # the previous customer message was read with this one
+    misses: int = 0  # the conversation's turns right before this one that were out of scope
 
     @property
     def best(self) -> Match | None:
@@ -487,34 +488,38 @@ class Router:
         self.settings = settings
         self.languages = tuple(languages)
 
-    def route(self, text: str, previous: str | None = None) -> Routing:
-        """Route ``text``; ``previous`` is the customer's last message, for short follow-ups.
+    def route(self, text: str, previous: str | None = None, misses: int = 0) -> Routing:
+        """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
+        and ``misses`` how many turns right before this one were out of scope.
 
         A short message that matches no intent alone ("and to Germany?") is read together
         with the previous one. One that does match ("wher is my ordr") is a new question. A
         follow-up is never answered directly: the canned answer was for the previous message,
-        and this one asks something more (or is noise such as "asdfgh").
+        and this one asks something more (or is noise such as "asdfgh"). A customer the bot
+        keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
         """
         matches, follow_up = self._matches(text), False
         if previous and not matches and _is_short(text):
             joined = self._matches(f"{previous}\n{text}")
             if joined:
                 matches, follow_up = joined, True
-        route = decide(matches, self.settings)
+        route = decide(matches, self.settings, misses)
         if follow_up and route == "direct":
             route = "model"
         language = detect_language(text, self.languages, previous)
-        return Routing(route, tuple(matches), language, follow_up)
+        return Routing(route, tuple(matches), language, follow_up, misses)
 
     def _matches(self, text: str) -> list[Match]:
         ranked = self.index.rank(text, self.settings.top_k)
         return [match for match in ranked if match.score >= self.settings.min_score]
 
 
-def decide(matches: Sequence[Match], settings: RoutingSettings) -> Route:
-    """The route for matches already cut at ``min_score``, best first."""
+def decide(matches: Sequence[Match], settings: RoutingSettings, misses: int = 0) -> Route:
+    """The route for matches already cut at ``min_score``, best first, after ``misses``
+    out-of-scope turns in a row."""
     if not matches:
-        return "out_of_scope"
+        stuck = 0 < settings.handoff_after <= misses + 1
+        return "handoff" if stuck else "out_of_scope"
     if any(m.intent.handoff and m.score >= settings.handoff_threshold for m in matches):
         return "handoff"
     best = matches[0]

@@ -197,6 +197,8 @@ class RoutingSettings(_Frozen):
     min_score: Fraction = 0.2
     direct_threshold: Fraction = 0.6
     handoff_threshold: Fraction = 0.5
+    # The handoff_after-th message in a row that is out of scope goes to a person; 0: never.
+    handoff_after: Annotated[int, Field(ge=0, le=100)] = 3
 
 
 class StoreSettings(_Frozen):

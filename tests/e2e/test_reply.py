@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import shutil
 import subprocess
 import sys
@@ -38,7 +39,7 @@ def make_bot(spec: BotSpec, server: OpenAIServer, monkeypatch: pytest.MonkeyPatc
     monkeypatch.setenv(KEY_ENV, "sk-e2e-not-a-real-key")
     bots: list[Bot] = []
 
-    def make(store: Any = None, **model: Any) -> Bot:
+    def make(store: Any = None, spec: BotSpec = spec, **model: Any) -> Bot:
         settings = spec.settings.model.model_copy(
             update={"base_url": server.url, "api_key_env": KEY_ENV, "max_retries": 0} | model
         )
@@ -262,6 +263,47 @@ def test_with_no_model_the_bot_answers_from_the_faq(spec: BotSpec) -> None:
     assert (chinese.action, chinese.intent) == ("direct", "return_item")
     assert "退货" in chinese.text
     assert unsure.action in ("handoff", "out_of_scope")
+
+
+@pytest.mark.parametrize(
+    ("off_topic", "person"),
+    [
+        (["write me a poem", "what is the capital of france", "tell me a joke"], "support team"),
+        (["帮我写一首诗", "推荐一部电影", "讲个笑话吧"], "人工客服"),
+    ],
+    ids=["english", "chinese"],
+)
+def test_the_third_out_of_scope_message_in_a_row_goes_to_a_person(
+    make_bot: Any, server: OpenAIServer, off_topic: list[str], person: str
+) -> None:
+    bot = make_bot()
+    first, second, third = (bot.reply(text, conversation_id="lost") for text in off_topic)
+    assert (first.action, second.action, third.action) == ("out_of_scope",) * 2 + ("handoff",)
+    assert len(server.requests) == 2  # the handoff asked no model
+    assert person in third.text
+    routing = third.step("routing")
+    assert routing is not None and (routing.decision, routing.detail["misses"]) == ("handoff", 2)
+    again = bot.reply(off_topic[0], conversation_id="lost")  # after the handoff: a new count
+    assert again.action == "out_of_scope"
+
+
+def test_a_message_that_matches_breaks_a_run_of_misses(make_bot: Any, spec: BotSpec) -> None:
+    bot = make_bot()
+    texts = ["write me a poem", "tell me a joke", REFUNDS, "what is the capital of france"]
+    actions = [bot.reply(text, conversation_id="c").action for text in texts]
+    assert actions == ["out_of_scope", "out_of_scope", "answer", "out_of_scope"]
+
+
+def test_misses_are_counted_even_when_no_history_goes_into_the_prompt(
+    spec: BotSpec, server: OpenAIServer, make_bot: Any
+) -> None:
+    budget = spec.settings.budget.model_copy(update={"history_turns": 0})
+    routing = spec.settings.routing.model_copy(update={"handoff_after": 2})
+    settings = spec.settings.model_copy(update={"budget": budget, "routing": routing})
+    bot = make_bot(spec=dataclasses.replace(spec, settings=settings))
+    first, second = (bot.reply(t, conversation_id="c") for t in ["write me a poem", "a joke?"])
+    assert (first.action, second.action) == ("out_of_scope", "handoff")
+    assert [m["role"] for m in _sent(server)] == ["system", "user"]
 
 
 @pytest.mark.parametrize("follow_up", ["asdfgh", "and klarna?"])

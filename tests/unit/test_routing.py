@@ -168,6 +168,22 @@ def test_handoff_counts_any_of_the_top_matches_and_comes_before_direct() -> None
     assert decide([Match(shipping, 0.9), Match(human, 0.3)], settings) == "model"
 
 
+def test_the_handoff_after_th_out_of_scope_message_in_a_row_goes_to_a_person() -> None:
+    settings = RoutingSettings(handoff_after=3)
+    assert [decide([], settings, misses) for misses in range(4)] == [
+        "out_of_scope", "out_of_scope", "handoff", "handoff",
+    ]  # fmt: skip
+    assert decide([], RoutingSettings(handoff_after=1), 0) == "handoff"
+    assert decide([], RoutingSettings(handoff_after=0), 50) == "out_of_scope"  # 0: never
+    stuck = small_router().route("what is the capital of france", misses=2)
+    assert (stuck.route, stuck.misses, stuck.matches) == ("handoff", 2, ())
+
+
+def test_misses_before_a_message_that_matches_change_nothing() -> None:
+    assert small_router().route("how long does shipping take", misses=5).route == "model"
+    assert small_router().route("运费多少", misses=5).route == "model"
+
+
 def test_the_example_bot_hands_off_a_customer_asking_for_a_human(router: Router) -> None:
     routing = router.route("I want to talk to a human")
     assert routing.route == "handoff"
