@@ -45,12 +45,13 @@ from .cassette import Cassette, ReplayMissError
 from .config import BotSpec
 from .errors import ConfigError, Problem
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
-from .pipeline import Action, Bot, Reply
+from .pipeline import Bot
 from .replay import Replayer, add_hand_written
 from .settings import Text
 from .source import SourceFile
 from .store import TurnRecord
 from .store.memory import MemoryStore
+from .turn import Action, Reply
 from .validation import suggest, validate
 from .yamlfile import YamlFile, read_yaml
 

@@ -1,0 +1,101 @@
+"""Streaming a reply: the model's answer shown as it arrives, a cleared sentence at a time.
+
+Nothing reaches the customer before the post-filter has passed it: the answer so far is
+reviewed up to its last sentence end, and only what the review lets through is shown.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+
+from .model import Completion
+from .turn import Reply, Turn
+
+# A sentence has ended where its full stop is followed by a space or line break already
+# received ("800." may go on "-555"); a Chinese full stop needs nothing after it.
+_SENTENCE_END = re.compile(r"[.!?…](?=\s)|[。！？]")
+
+
+class ReplyStream:
+    """A reply being streamed: iterate for cleared text; ``reply`` is set at the end."""
+
+    def __init__(self, turn: Turn) -> None:
+        self._turn = turn
+        self.reply: Reply | None = None
+
+    def __iter__(self) -> Iterator[str]:
+        if self.reply is not None:  # read once: the turn is already answered and stored
+            return
+        turn, shown = self._turn, Shown(self._turn)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                for piece in model.stream(request):
+                    yield from shown.take(piece)
+        self.reply = turn.finish(shown)
+        yield from shown.rest(self.reply.text)
+
+
+class AsyncReplyStream:
+    """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread."""
+
+    def __init__(self, begin: Callable[[], Awaitable[Turn]]) -> None:
+        self._begin = begin
+        self.reply: Reply | None = None
+
+    async def __aiter__(self) -> AsyncIterator[str]:
+        if self.reply is not None:  # read once: the turn is already answered and stored
+            return
+        turn = await self._begin()
+        shown = Shown(turn)
+        if pending := turn.pending():
+            model, request = pending
+            with turn.model_call():
+                async for piece in model.astream(request):
+                    for text in shown.take(piece):
+                        yield text
+        self.reply = await turn.afinish(shown)
+        for text in shown.rest(self.reply.text):
+            yield text
+
+
+class Shown:
+    """What a stream has shown: whole sentences only, each cleared by the post-filter first.
+
+    The answer so far is reviewed up to its last sentence end; what the review lets through
+    beyond what was already shown goes out. If a later sentence turns the verdict to a
+    fallback or handoff, nothing more of the answer is shown.
+    """
+
+    def __init__(self, turn: Turn) -> None:
+        self.turn = turn
+        self.answer = ""
+        self.emitted = ""  # as the customer saw it, their details restored
+        self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
+        self.reviewed = 0  # how much of the answer the post-filter has seen
+        self.stopped = False
+
+    def take(self, piece: str | Completion) -> Iterator[str]:
+        """A piece of the model's stream in; whatever may now be shown out."""
+        if isinstance(piece, Completion):
+            self.turn.model_answered(piece)
+            return
+        self.answer += piece
+        end = max((m.end() for m in _SENTENCE_END.finditer(self.answer, self.reviewed)), default=0)
+        if self.stopped or end <= self.reviewed:
+            return
+        self.reviewed = end
+        reviewed = self.turn.review(self.answer[:end])
+        shown = reviewed.shown or reviewed.text
+        if reviewed.verdict != "pass" or not shown.startswith(self.emitted):
+            self.stopped = True
+            return
+        if new := shown[len(self.emitted) :]:
+            self.emitted, self.cleared = shown, reviewed.text
+            yield new
+
+    def rest(self, final: str) -> Iterator[str]:
+        """The end of the final reply text, after what was already shown."""
+        if final.startswith(self.emitted) and (tail := final[len(self.emitted) :]):
+            yield tail
