@@ -8,7 +8,6 @@ post-filter clears them, each followed by its action and intent.
 
 from __future__ import annotations
 
-import re
 import sys
 import uuid
 from collections.abc import Iterator
@@ -18,9 +17,9 @@ import click
 from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
+from .terminal import printable
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")  # all but tab and line feed
 _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 
 
@@ -41,7 +40,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         if not line.strip():
             continue
         if not interactive:
-            click.echo(f"you> {_shown(line)}")
+            click.echo(f"you> {printable(line)}")
         reply = _answer(bot, line, conversation_id)
         click.echo(f"\n     [{_summary(reply)}]")
         if trace:
@@ -57,7 +56,7 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
     try:
         stream = bot.stream(line, conversation_id=conversation_id)
         for piece in stream:
-            click.echo(piece, nl=False)
+            click.echo(printable(piece), nl=False)
     except TemplateError:
         raise  # the operator's mistake, not the model's: the chat stops at its file and line
     except ConfigError as exc:
@@ -82,12 +81,6 @@ def _lines(interactive: bool) -> Iterator[str]:
             yield input("you> ")
         except (EOFError, KeyboardInterrupt):
             return
-
-
-def _shown(line: str) -> str:
-    """A piped line as the terminal should show it: control characters (a bell, an escape
-    sequence) written as \\x07 rather than sent to the terminal."""
-    return _CONTROL.sub(lambda m: f"\\x{ord(m[0]):02x}", line)
 
 
 def _summary(reply: Reply) -> str:

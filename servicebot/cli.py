@@ -22,6 +22,7 @@ from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_b
 from .errors import ConfigError, ServicebotError
 from .settings import Intent, RoutingSettings
 from .store import Store, now, open_bot_store
+from .terminal import printable
 from .usage import usage_by
 
 if TYPE_CHECKING:  # imported where used: `check` and the others start without numpy or rich
@@ -121,8 +122,8 @@ def history(conversation: str, bot_path: Path) -> None:
         score = f" ({turn.score:.2f})" if turn.score is not None else ""
         intent = f" {turn.intent}{score}" if turn.intent else ""
         click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
-        click.echo(f"  customer: {turn.customer_text}")
-        click.echo(f"  bot:      {turn.reply_text}")
+        click.echo(f"  customer: {printable(turn.customer_text)}")
+        click.echo(f"  bot:      {printable(turn.reply_text)}")
         for event in turn.events:
             shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
             placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
@@ -362,7 +363,7 @@ def _print_misroutes(console: Console, report: EvalReport) -> None:
     console.print("misrouted, most confident first:")
     for miss in report.misroutes:
         console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
-        console.print(f"    {miss.text}", overflow="fold")
+        console.print(f"    {printable(miss.text)}", overflow="fold")
 
 
 _EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings
@@ -439,11 +440,13 @@ def render(
             f"pre-filter: {event.detector} {event.kind} {event.action}{placeholder}", markup=False
         )
     if prepared.fitted is None:
-        console.print(f"\nreply, without a model call:\n{prepared.reply}", markup=False)
+        console.print(
+            f"\nreply, without a model call:\n{printable(prepared.reply or '')}", markup=False
+        )
         return
     for sent in prepared.fitted.messages:
         console.rule(sent.role, align="left")
-        console.print(sent.content, markup=False)
+        console.print(printable(sent.content), markup=False)
     console.rule()
     console.print(_budget_table(prepared.fitted))
     console.print(_budget_summary(bot, prepared.fitted), markup=False)
@@ -614,7 +617,7 @@ def _print_results(results: list[ConversationResult]) -> None:
     table.columns[0].no_wrap = True
     for result in results:
         turns = f"{len(result.replies)}/{len(result.conversation.turns)}"
-        first = result.failures[0].summary() if result.failures else ""
+        first = printable(result.failures[0].summary()) if result.failures else ""
         table.add_row(
             result.conversation.name, turns, "passed" if result.passed else "FAILED", first
         )
@@ -623,7 +626,7 @@ def _print_results(results: list[ConversationResult]) -> None:
     for result in failed:
         click.echo(f"\nFAILED {result.conversation.path}")
         for failure in result.failures:
-            click.echo(str(failure))
+            click.echo(printable(str(failure)))
     passed = len(results) - len(failed)
     click.echo(f"\n{len(failed)} failed, {passed} passed" if failed else f"\n{passed} passed")
     if failed:

@@ -195,6 +195,17 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
         assert "left: " in output and "dropped" not in output
 
 
+def test_render_routes_past_escape_sequences_and_prints_them_escaped(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    message = "\x1b]0;PWNED\x07where is my order\u202e"
+    result = CliRunner().invoke(main, ["render", message, "--bot", str(bot)])
+    assert result.exit_code == 0, result.output
+    assert "intents: order_status" in result.output.splitlines()[0]
+    assert "\\x1b]0;PWNED\\x07where is my order\\u202e" in result.output  # sent as typed
+    assert "\x1b" not in result.output and "\u202e" not in result.output
+
+
 def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> None:
     bot = tmp_path / "bot"
     CliRunner().invoke(main, ["init", str(bot)])

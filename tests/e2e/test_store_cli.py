@@ -59,6 +59,16 @@ def test_history_prints_each_turn_with_action_intent_and_filter_events(bot: Path
     assert lines[4].endswith("direct thanks")  # an intent without a score still shows
 
 
+def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
+    clipboard = "\x1b]52;c;ZWNobyBwd25lZA==\x07where is my order\u202e\x00"
+    store = open_bot_store(load_bot(bot))
+    store.append_turn(TurnRecord("hostile", clipboard, "\x1b[2JAnswer\r", "answer"))
+    store.close()
+    lines = run("history", "hostile", "--bot", str(bot)).splitlines()
+    assert lines[1] == "  customer: \\x1b]52;c;ZWNobyBwd25lZA==\\x07where is my order\\u202e\\x00"
+    assert lines[2] == "  bot:      \\x1b[2JAnswer\\x0d"
+
+
 def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
     output = run("usage", "--bot", str(bot))
     assert "c-42                           2   1,000,000     500,000      0.4500" in output

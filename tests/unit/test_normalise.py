@@ -20,6 +20,16 @@ def test_full_width_zero_width_and_odd_spaces_are_normalised() -> None:
     assert normalise("e\u0301").text == "\u00e9"  # composed by NFKC
 
 
+def test_terminal_escape_sequences_are_dropped_whole() -> None:
+    assert normalise("\x1b]52;c;ZWNobyBwd25lZA==\x07where is my order").text == "where is my order"
+    assert normalise("\x1b[1;31mrefund\x1b[0m please").text == "refund please"
+    assert normalise("退\x1b]0;title\x1b\\款").text == "退款"  # OSC ended by ESC \\
+    typed = "\x1b[2Jcall 555-0199"
+    normalised = normalise(typed)
+    start, end = normalised.original_span(5, 13)
+    assert typed[start:end] == "555-0199"
+
+
 def test_spans_map_back_to_the_characters_the_customer_typed() -> None:
     typed = "call me on ＋８６ １３８\u200b１２３４\u00a05678 please"
     normalised = normalise(typed)
@@ -31,7 +41,11 @@ def test_spans_map_back_to_the_characters_the_customer_typed() -> None:
 
 # Plain st.text() seldom draws combining marks, zero-width or full-width characters.
 TRICKY = (
-    st.text(alphabet=st.sampled_from("ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼訂單发貨薴苧\uf936!-."))
+    st.text(
+        alphabet=st.sampled_from(
+            "ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼訂單发貨薴苧\uf936!-.\x1b[]\x07"
+        )
+    )
     | st.text()
 )
 
