@@ -16,6 +16,7 @@ in ``turn.py`` (the turn in progress, and the reply it becomes) and ``stream.py`
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import threading
 import time
@@ -24,16 +25,17 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
-from .budget import Fitted, TokenCounter, counter_for, fit_prompt
+from .budget import Fitted, Part, TokenCounter, counter_for, fit_prompt
 from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
+from .errors import BudgetError
 from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
 from .prompt import Context, Exchange, few_shot
-from .routing import Router, Routing, detect_language
+from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
@@ -103,7 +105,7 @@ class Bot:
 
     def reply(
         self,
-        text: str,
+        text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
@@ -117,7 +119,7 @@ class Bot:
 
     async def areply(
         self,
-        text: str,
+        text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
@@ -132,7 +134,7 @@ class Bot:
 
     def stream(
         self,
-        text: str,
+        text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> ReplyStream:
@@ -145,7 +147,7 @@ class Bot:
 
     def astream(
         self,
-        text: str,
+        text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
@@ -184,7 +186,7 @@ class Bot:
             filtered.flags,
             customer,
         )
-        if routing.route in ("direct", "handoff") or self.model is None:
+        if routing.route in ("direct", "handoff") or self.model is None or is_blank(text):
             reply = clock.time("prompt", self._canned_reply, routing, context)
             return Prepared(filtered, routing, reply=reply, timings=clock.laps)
         fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
@@ -203,6 +205,21 @@ class Bot:
     def _fit(
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
     ) -> Fitted:
+        """The turn's prompt, fitted. Customer details (the application's metadata) that make
+        the system message alone overflow the budget are left out of this turn, and the
+        fitted parts say so: a customer gets an answer, whatever the application passed."""
+        try:
+            return self._fit_with(context, history, text, itemise)
+        except BudgetError:
+            if not context.customer:
+                raise  # the templates alone: servicebot check reports that before any turn
+        fitted = self._fit_with(dataclasses.replace(context, customer=None), history, text, itemise)
+        left_out = Part("system", "customer details", None, kept=False)
+        return dataclasses.replace(fitted, parts=(left_out, *fitted.parts))
+
+    def _fit_with(
+        self, context: Context, history: Sequence[Exchange], text: str, itemise: bool
+    ) -> Fitted:
         return fit_prompt(
             self.counter,
             self.spec.settings.budget,
@@ -217,25 +234,32 @@ class Bot:
     # --- one turn -------------------------------------------------------------------------
 
     def _begin(
-        self, text: str, conversation_id: str | None, metadata: Mapping[str, Any] | None
+        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> Turn:
         """Everything before the model call: load the conversation, prepare the prompt."""
-        turn = Turn(self, conversation_id or uuid.uuid4().hex, metadata)
+        turn, text = self._start(text, conversation_id, metadata)
         return self._ready(turn, text, turn.load())
 
     async def _abegin(
-        self, text: str, conversation_id: str | None, metadata: Mapping[str, Any] | None
+        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> Turn:
         """:meth:`_begin` with the store read off the event loop."""
-        turn = Turn(self, conversation_id or uuid.uuid4().hex, metadata)
+        turn, text = self._start(text, conversation_id, metadata)
         return self._ready(turn, text, await off_loop(self.store, turn.load))
+
+    def _start(
+        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    ) -> tuple[Turn, str]:
+        """A new turn, and its text as a str; arguments of the wrong type are refused at once."""
+        if metadata is not None and not isinstance(metadata, Mapping):
+            kind = type(metadata).__name__
+            raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
+        return Turn(self, conversation_id or uuid.uuid4().hex, metadata), _plain(text)
 
     def _ready(self, turn: Turn, text: str, loaded: Loaded) -> Turn:
         """Prepare the prompt, and answer from the cache if it can."""
         history, placeholders = loaded.history, loaded.placeholders
-        prepared = self.prepare(
-            _plain(text), history, turn.metadata, placeholders, misses=loaded.misses
-        )
+        prepared = self.prepare(text, history, turn.metadata, placeholders, misses=loaded.misses)
         turn.prepared(prepared, placeholders)
         if self.cache is not None and not history:
             turn.look_up(self.cache)
@@ -257,11 +281,13 @@ def _configured_model(spec: BotSpec) -> ModelClient:
     )
 
 
-def _plain(text: Any) -> str:
+def _plain(text: str | bytes) -> str:
     """Customer text as a str: bytes are decoded, with undecodable bytes replaced."""
     if isinstance(text, bytes | bytearray):
         return bytes(text).decode("utf-8", "replace")
-    return str(text)
+    if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
+        raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
+    return text
 
 
 class _Clock:

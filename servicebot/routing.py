@@ -499,7 +499,7 @@ class Router:
         keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
         """
         matches, follow_up = self._matches(text), False
-        if previous and not matches and _is_short(text):
+        if previous and not matches and _is_short(text) and not is_blank(text):
             joined = self._matches(f"{previous}\n{text}")
             if joined:
                 matches, follow_up = joined, True
@@ -542,6 +542,11 @@ def detect_language(text: str, languages: Sequence[str], previous: str | None = 
     if not chinese and not words and previous:
         return detect_language(previous, languages)
     return "zh" if "zh" in languages and chinese and chinese >= words else languages[0]
+
+
+def is_blank(text: str) -> bool:
+    """Nothing but spaces and invisible characters: no message at all, and no follow-up."""
+    return not normalise(text).text.strip()
 
 
 def _is_short(text: str) -> bool:

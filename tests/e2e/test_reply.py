@@ -233,6 +233,46 @@ def test_hostile_customer_text_gets_a_reply_and_changes_no_role(
     assert server.schema_errors == []
 
 
+@pytest.mark.parametrize("blank", ["", "   \n\t", "\u200b\u200b\ufeff"])
+def test_a_blank_message_gets_the_out_of_scope_reply_without_a_model_call(
+    make_bot: Any, server: OpenAIServer, blank: str
+) -> None:
+    bot = make_bot()
+    bot.reply(REFUNDS, conversation_id="c")
+    reply = bot.reply(blank, conversation_id="c")  # not a follow-up of the refund question
+    assert reply.action == "out_of_scope" and reply.text.startswith("Sorry, I didn't catch that")
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("text", [None, 42, ["where is my order"]])
+def test_a_message_that_is_not_text_is_refused_before_anything_is_stored(
+    make_bot: Any, text: Any
+) -> None:
+    bot = make_bot()
+    with pytest.raises(TypeError, match="a customer message is str or bytes, not"):
+        bot.reply(text, conversation_id="c")
+    assert bot.store.history("c") == []
+
+
+def test_metadata_that_is_not_a_mapping_is_refused(make_bot: Any) -> None:
+    with pytest.raises(TypeError, match="metadata must be a mapping such as a dict, or None"):
+        make_bot().reply("where is my order", metadata="vip")  # type: ignore[arg-type]
+
+
+def test_customer_details_too_long_for_the_budget_are_left_out_not_raised(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    huge = {"name": "Ada " * 30_000}
+    reply = make_bot().reply(REFUNDS, conversation_id="c", metadata=huge)
+    assert reply.action == "answer"
+    assert "Ada Ada" not in _sent(server)[0]["content"]
+    prompt = reply.step("prompt")
+    assert prompt is not None and "system customer details" in prompt.detail["dropped"]
+    fits = make_bot().reply(REFUNDS, metadata={"name": "Ada Lovelace"})
+    assert "Ada Lovelace" in _sent(server)[0]["content"]
+    assert fits.step("prompt").detail["dropped"] == []  # type: ignore[union-attr]
+
+
 def test_undecodable_bytes_are_replaced_not_raised(make_bot: Any) -> None:
     reply = make_bot().reply(b"where is my order \xff\xfe")
     assert reply.action in ("answer", "direct")
