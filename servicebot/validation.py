@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import re
 import typing
 from collections.abc import Sequence
 from typing import Any, TypeVar
@@ -68,7 +69,8 @@ def validate(document: YamlFile, model: type[Model], problems: list[Problem]) ->
 
 def suggest(name: str, choices: Sequence[str]) -> str:
     """``did you mean 'x'?`` for the closest choice, or the list of choices."""
-    close = difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
+    same = [choice for choice in choices if choice.casefold() == name.casefold()]
+    close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
     return f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(choices)}"
 
 
@@ -97,7 +99,16 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     loc, kind, ctx = error["loc"], error["type"], error.get("ctx", {})
     name, field = _field_name(loc), _last_field(loc)
     if (loc and loc[-1] == "[key]") or kind == "invalid_key":
-        return "this key reads as true/false or a number, not text: put it in quotes", True
+        given = error["input"]
+        if kind != "literal_error":
+            return "this key reads as true/false or a number, not text: put it in quotes", True
+        choices = _choices(ctx)  # a key from a fixed set
+        if not isinstance(given, str):
+            return (
+                f"this key reads as true/false or a number, not one of {', '.join(choices)}",
+                True,
+            )
+        return f"unknown key '{given}' ({suggest(given, choices)})", True
     if not loc and kind in _EXPECTED:
         start = (
             " (a FAQ file starts with 'intents:' and the list under it)"
@@ -122,6 +133,9 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             f"{name} should be {expected}, not {_kind_of(given)}{_quote_hint(kind, given)}",
             False,
         )
+    if kind == "literal_error" and isinstance(error["input"], str):
+        given = error["input"]
+        return f"{name}: '{given}' is not allowed ({suggest(given, _choices(ctx))})", False
     if kind == "value_error":
         return f"{name} {ctx['error']}", False
     if kind == "too_short":
@@ -132,6 +146,11 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in _BOUNDS:
         return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
     return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
+
+
+def _choices(ctx: dict[str, Any]) -> list[str]:
+    """The allowed values a literal_error lists: "'a', 'b' or 'c'"."""
+    return re.findall(r"'([^']*)'", ctx["expected"])
 
 
 def _quote_hint(kind: str, given: Any) -> str:

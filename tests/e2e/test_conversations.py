@@ -130,7 +130,7 @@ def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
         (
             "turns:\n  - customer: hi\n    expect:\n      action: directly\n",
             4,
-            "'action': input should be",
+            "'action': 'directly' is not allowed (did you mean 'direct'?)",
         ),
         (
             "turns:\n  - customer: hi\n    expect: {regex: '(unclosed'}\n",

@@ -336,7 +336,7 @@ def test_malformed_yaml_is_a_config_error_with_file_and_line(tmp_path: Path) -> 
         ),
         (
             ("- role: user", "- role: customer"),
-            ":15:17: 'role': input should be 'system', 'user' or",
+            ":15:17: 'role': 'customer' is not allowed (did you mean 'user'?)",
         ),
         (("written_by_hand: no live model in CI", "recorded_from: x"), ":3:7: 'origin' needs"),
         (("entries:\n", "- entries:\n"), ":1:1: this file should be a mapping"),
