@@ -110,7 +110,8 @@ class Turn:
             return Loaded([], Placeholders(), 0)
         self.placeholders_before = placeholders.to_state()
         history = [Exchange(t.customer_text, t.reply_text) for t in turns[len(turns) - kept :]]
-        self.trace.append(Step("store", f"{len(history)} turns loaded", _ms(start)))
+        loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
+        self.trace.append(Step("store", loaded, _ms(start)))
         return Loaded(history, placeholders, _misses(turns))
 
     def prepared(self, prepared: Prepared, placeholders: Placeholders) -> None:
