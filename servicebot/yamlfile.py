@@ -212,7 +212,8 @@ class _EventBuilder:
         text = self._document.text
         if end.line != start.line:  # "- a\n   - b": a list item indented too far is joined on
             joined = _JOINED_ITEM.search(text, start.index, end.index)
-            if joined:
+            line_start = text.rfind("\n", 0, start.index) + 1
+            if joined and text[line_start : start.index].rstrip().endswith("-"):  # in an item
                 message = (
                     "this list item is indented further than the one above, so YAML joined "
                     "it onto that item's text: line the '- ' up with the others"
