@@ -24,6 +24,7 @@ naming the file and line. Rendering is deterministic: the same inputs give the s
 from __future__ import annotations
 
 import functools
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -43,6 +44,7 @@ from .validation import validate
 from .yamlfile import read_yaml
 
 Role = Literal["system", "user", "assistant"]
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
 class Message(NamedTuple):
@@ -116,7 +118,7 @@ class Renderer:
             "intents": [_intent_variable(m, context.language) for m in matches],
             "out_of_scope": context.out_of_scope,
             "flags": sorted(context.flags),
-            "customer": dict(context.customer or {}),
+            "customer": _one_line(dict(context.customer or {})),
         }
         try:
             return self._templates[name].render(variables).strip()
@@ -173,6 +175,18 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
         "score": match.score,
         "description": intent.description,
     }
+
+
+def _one_line(value: Any) -> Any:
+    """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
+    (a customer may choose their own) cannot start a section of the system message."""
+    if isinstance(value, str):
+        return _BREAKS.sub(" ", value).strip()
+    if isinstance(value, Mapping):
+        return {key: _one_line(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_one_line(item) for item in value]
+    return value
 
 
 def _template_error(source: SourceFile, exc: Exception) -> TemplateError:
