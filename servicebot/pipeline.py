@@ -152,6 +152,7 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
+        _checked(text, metadata)  # refused at the call, as by stream(), not at the first piece
         return AsyncReplyStream(functools.partial(self._abegin, text, conversation_id, metadata))
 
     def prepare(
@@ -205,17 +206,24 @@ class Bot:
     def _fit(
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
     ) -> Fitted:
-        """The turn's prompt, fitted. Customer details (the application's metadata) that make
-        the system message alone overflow the budget are left out of this turn, and the
-        fitted parts say so: a customer gets an answer, whatever the application passed."""
+        """The turn's prompt, fitted. Customer details (the application's metadata) give way
+        to the FAQ's facts: when they overflow the budget, or push out a fact or part of the
+        customer's message, the turn goes without them, and the fitted parts say so."""
         try:
-            return self._fit_with(context, history, text, itemise)
+            fitted: Fitted | None = self._fit_with(context, history, text, itemise)
         except BudgetError:
             if not context.customer:
                 raise  # the templates alone: servicebot check reports that before any turn
-        fitted = self._fit_with(dataclasses.replace(context, customer=None), history, text, itemise)
+            fitted = None
+        if fitted is not None and not (context.customer and _squeezed(fitted)):
+            return fitted
+        without = self._fit_with(
+            dataclasses.replace(context, customer=None), history, text, itemise
+        )
+        if fitted is not None and _squeezed(without):
+            return fitted  # the details are not what squeezed it
         left_out = Part("system", "customer details", None, kept=False)
-        return dataclasses.replace(fitted, parts=(left_out, *fitted.parts))
+        return dataclasses.replace(without, parts=(left_out, *without.parts))
 
     def _fit_with(
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool
@@ -250,11 +258,9 @@ class Bot:
     def _start(
         self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> tuple[Turn, str]:
-        """A new turn, and its text as a str; arguments of the wrong type are refused at once."""
-        if metadata is not None and not isinstance(metadata, Mapping):
-            kind = type(metadata).__name__
-            raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
-        return Turn(self, conversation_id or uuid.uuid4().hex, metadata), _plain(text)
+        """A new turn, and its text as a str."""
+        text = _checked(text, metadata)
+        return Turn(self, conversation_id or uuid.uuid4().hex, metadata), text
 
     def _ready(self, turn: Turn, text: str, loaded: Loaded) -> Turn:
         """Prepare the prompt, and answer from the cache if it can."""
@@ -279,6 +285,19 @@ def _configured_model(spec: BotSpec) -> ModelClient:
     return Replayer(
         cassette, settings.replay.mode, live if settings.replay.mode == "record" else None
     )
+
+
+def _squeezed(fitted: Fitted) -> bool:
+    """Whether an FAQ fact or part of the customer's message was left out to fit."""
+    return fitted.truncated or any(part.kind == "faq" and not part.kept for part in fitted.parts)
+
+
+def _checked(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
+    """The customer's text as a str; arguments of the wrong type are refused at once."""
+    if metadata is not None and not isinstance(metadata, Mapping):
+        kind = type(metadata).__name__
+        raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
+    return _plain(text)
 
 
 def _plain(text: str | bytes) -> str:

@@ -497,16 +497,19 @@ class Router:
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). A customer the bot
         keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
+        A blank message is out of scope, and nothing more.
         """
+        language = detect_language(text, self.languages, previous)
+        if is_blank(text):
+            return Routing("out_of_scope", (), language, misses=misses)
         matches, follow_up = self._matches(text), False
-        if previous and not matches and _is_short(text) and not is_blank(text):
+        if previous and not matches and _is_short(text):
             joined = self._matches(f"{previous}\n{text}")
             if joined:
                 matches, follow_up = joined, True
         route = decide(matches, self.settings, misses)
         if follow_up and route == "direct":
             route = "model"
-        language = detect_language(text, self.languages, previous)
         return Routing(route, tuple(matches), language, follow_up, misses)
 
     def _matches(self, text: str) -> list[Match]:

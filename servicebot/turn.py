@@ -26,7 +26,7 @@ from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .prompt import Context, Exchange
-from .routing import Routing, detect_language
+from .routing import Routing, detect_language, is_blank
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
 
@@ -109,7 +109,9 @@ class Turn:
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
         self.placeholders_before = placeholders.to_state()
-        history = [Exchange(t.customer_text, t.reply_text) for t in turns[len(turns) - kept :]]
+        history = [
+            Exchange(t.customer_text, t.reply_text) for t in turns[max(len(turns) - kept, 0) :]
+        ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
         return Loaded(history, placeholders, _misses(turns))
@@ -299,9 +301,10 @@ class Loaded(NamedTuple):
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:
-    """How many of the last turns were out of scope, in a row."""
+    """How many of the last turns were out of scope, in a row. Blank messages (an empty
+    ping from a chat widget) are passed over: they ask nothing the bot could miss."""
     missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
-    return sum(1 for _ in missed)
+    return sum(1 for turn in missed if not is_blank(turn.customer_text))
 
 
 def _canned_action(routing: Routing | None, confident: bool) -> Action:

@@ -213,7 +213,9 @@ class _EventBuilder:
         if end.line != start.line:  # "- a\n   - b": a list item indented too far is joined on
             joined = _JOINED_ITEM.search(text, start.index, end.index)
             line_start = text.rfind("\n", 0, start.index) + 1
-            if joined and text[line_start : start.index].rstrip().endswith("-"):  # in an item
+            # A value alone on its line ("examples:\n  text\n  - b") is a list missing its
+            # first '- ', which validation reports; the hint is for "- a\n   - b".
+            if joined and text[line_start : start.index].strip():
                 message = (
                     "this list item is indented further than the one above, so YAML joined "
                     "it onto that item's text: line the '- ' up with the others"

@@ -37,21 +37,17 @@ _INVISIBLE_CHARS = (
 )
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # two or more spaces, or one odd space
-# A cluster is a character and the combining marks after it (the half-width kana voicing
-# marks too, which NFKC makes combining), with any invisible characters but ESC among them:
-# "a\u200b\u0301" is one cluster, so the accent still composes with its letter once the
-# zero-width space is gone. A terminal escape sequence (CSI such as "\x1b[31m", OSC such as
-# "\x1b]0;title\x07" up to its terminator, or ESC and one character) counts as a character,
-# and its cluster normalises to nothing: its payload is no more text than the ESC is, so
-# "\x1b]52;c;...\x07where is my order" reads "where is my order". Normalising a result
-# again then changes nothing.
-_INVISIBLE_BUT_ESC = _INVISIBLE_CHARS.replace("\x0b-\x1f", "\x0b-\x1a\x1c-\x1f")
-_ESCAPE_SEQUENCE = "\x1b(?:\\[[0-?]*[ -/]*[@-~]?|\\][^\x07\x1b]*(?:\x07|\x1b\\\\)?|[ -~]?)"
+# ESC starts a terminal escape sequence and BEL may end one: each reads as a space, so that
+# "\x1b]0;title\x07where is my order" keeps "where" a word of its own. What the sequence
+# holds stays in the text: a detector must see a card number or an instruction hidden there.
+_SEPARATORS = str.maketrans("\x07\x1b", "  ")
+# A character and the combining marks after it (the half-width kana voicing marks too, which
+# NFKC makes combining), with any invisible characters among them: "a\u200b\u0301" is one
+# cluster, so the accent still composes with its letter once the zero-width space is gone.
+# Normalising a result again then changes nothing.
 _CLUSTER = re.compile(
-    f"(?:{_ESCAPE_SEQUENCE}|.)"
-    "[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff"
-    f"\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f\uff9e\uff9f"
-    f"{_INVISIBLE_BUT_ESC}]*",
+    ".[\u0300-\u036f\u0483-\u0489\u0591-\u05bd\u064b-\u065f\u1ab0-\u1aff\u1dc0-\u1dff"
+    f"\u20d0-\u20ff\u302a-\u302f\u3099\u309a\ufe20-\ufe2f\uff9e\uff9f{_INVISIBLE_CHARS}]*",
     re.DOTALL,
 )
 
@@ -141,9 +137,7 @@ def _normalise_with_offsets(text: str) -> Normalised:
 
 @lru_cache(maxsize=4096)
 def _normalise_cluster(cluster: str) -> str:
-    if cluster.startswith("\x1b"):
-        return ""
-    visible = _INVISIBLE.sub("", cluster)
+    visible = _INVISIBLE.sub("", cluster.translate(_SEPARATORS))
     folded = fold_traditional(unicodedata.normalize("NFKC", visible))
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
 

@@ -334,16 +334,63 @@ def test_a_message_that_matches_breaks_a_run_of_misses(make_bot: Any, spec: BotS
     assert actions == ["out_of_scope", "out_of_scope", "answer", "out_of_scope"]
 
 
+def with_settings(spec: BotSpec, **sections: dict[str, Any]) -> BotSpec:
+    """``spec`` with some settings changed: ``budget={"history_turns": 0}``."""
+    settings = spec.settings.model_copy(
+        update={
+            name: getattr(spec.settings, name).model_copy(update=values)
+            for name, values in sections.items()
+        }
+    )
+    return dataclasses.replace(spec, settings=settings)
+
+
 def test_misses_are_counted_even_when_no_history_goes_into_the_prompt(
     spec: BotSpec, server: OpenAIServer, make_bot: Any
 ) -> None:
-    budget = spec.settings.budget.model_copy(update={"history_turns": 0})
-    routing = spec.settings.routing.model_copy(update={"handoff_after": 2})
-    settings = spec.settings.model_copy(update={"budget": budget, "routing": routing})
-    bot = make_bot(spec=dataclasses.replace(spec, settings=settings))
-    first, second = (bot.reply(t, conversation_id="c") for t in ["write me a poem", "a joke?"])
-    assert (first.action, second.action) == ("out_of_scope", "handoff")
-    assert [m["role"] for m in _sent(server)] == ["system", "user"]
+    bot = make_bot(
+        spec=with_settings(spec, budget={"history_turns": 0}, routing={"handoff_after": 2})
+    )
+    texts = ["write me a poem", REFUNDS, "tell me a joke", "what is the capital of france"]
+    actions = [bot.reply(text, conversation_id="c").action for text in texts]
+    assert actions == ["out_of_scope", "answer", "out_of_scope", "handoff"]
+    assert [m["role"] for m in _sent(server)] == ["system", "user"]  # the third turn's prompt
+
+
+@pytest.mark.parametrize("stored", [2, 5])
+def test_history_keeps_the_last_history_turns_however_many_are_stored(
+    spec: BotSpec, server: OpenAIServer, make_bot: Any, stored: int
+) -> None:
+    bot = make_bot(
+        spec=with_settings(spec, budget={"history_turns": 3}, routing={"handoff_after": 10})
+    )
+    for n in range(stored):
+        bot.reply(f"How long does shipping take to Canada? ({n})", conversation_id="c")
+    bot.reply(REFUNDS, conversation_id="c")
+    sent = [m["content"] for m in _sent(server) if m["content"].startswith("How long does ship")]
+    assert sent == [f"How long does shipping take to Canada? ({n})" for n in range(stored)][-3:]
+
+
+def test_blank_messages_neither_count_as_misses_nor_get_handed_off(make_bot: Any) -> None:
+    bot = make_bot()
+    texts = ["write me a poem", "", "tell me a joke", "\u200b", "   "]
+    assert [bot.reply(text, conversation_id="c").action for text in texts] == ["out_of_scope"] * 5
+    assert bot.reply("what is the capital of france", conversation_id="c").action == "handoff"
+
+
+def test_customer_details_that_would_push_out_the_faq_facts_are_left_out(
+    make_bot: Any, server: OpenAIServer, spec: BotSpec
+) -> None:
+    reply = make_bot().reply(REFUNDS, metadata={"name": "Ada " * 5800})
+    refund = next(i for i in spec.intents if i.name == "refund_status")
+    system = _sent(server)[0]["content"]
+    assert refund.answer_in("en") in system and "Ada Ada" not in system
+    assert "system customer details" in reply.step("prompt").detail["dropped"]  # type: ignore[union-attr]
+
+
+def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -> None:
+    with pytest.raises(TypeError, match="a customer message is str or bytes"):
+        make_bot().astream(None)  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("follow_up", ["asdfgh", "and klarna?"])

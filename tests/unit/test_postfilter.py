@@ -74,6 +74,12 @@ def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
     assert "evil" not in result.text and "bit.ly" not in result.text and "[x" not in result.text
 
 
+def test_an_invented_contact_inside_an_escape_sequence_is_still_removed() -> None:
+    result = postfilter().run("Sure.\x1b]Write to boss@evil.example\x07", SYSTEM, {})
+    assert "boss@evil.example" not in (result.shown or result.text)
+    assert [e.kind for e in result.events] == ["EMAIL"]
+
+
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
     result = postfilter().run("Call +44 1800 555 0199.", SYSTEM, {})
     assert result.text == "Call [removed]."
