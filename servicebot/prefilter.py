@@ -1,6 +1,6 @@
 """The pre-filter: what happens to a customer's message before anything else reads it.
 
-    message ─► normalise ─► PII ─► placeholder ─► profanity ─► injection ─► FilterResult
+    message ─► cut ─► normalise ─► PII ─► placeholder ─► profanity ─► injection ─► FilterResult
                  (NFKC,             lookalikes
                  invisible)   mask, flag, block or allow, per servicebot.yaml `prefilter`;
                               PII becomes [PHONE_1]-style placeholders from the conversation
@@ -41,8 +41,10 @@ class Prefilter:
 
     def run(self, text: str, placeholders: Placeholders) -> FilterResult:
         """Filter one message; ``placeholders`` (the conversation's) gains any new values."""
-        normalised = normalise(text)
-        turn = _Turn(normalised, placeholders)
+        cut = _cut(text, self.settings.max_chars)
+        turn = _Turn(normalise(cut), placeholders)
+        if cut != text:
+            turn.events["length", "too_long", "cut", None] += 1
         turn.apply("pii", find_pii, self._pii_action)
         turn.neutralise_lookalikes()
         turn.apply("profanity", self.profanity.find, lambda finding: self.settings.profanity)
@@ -52,6 +54,14 @@ class Prefilter:
     def _pii_action(self, finding: Finding) -> str:
         actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names
         return actions.get(finding.kind, self.settings.pii)
+
+
+def _cut(text: str, limit: int) -> str:
+    """``text``'s first ``limit`` characters, ending at a space if there is one near the end."""
+    if len(text) <= limit:
+        return text
+    space = text.rfind(" ", max(limit - 100, 0), limit + 1)
+    return text[: space if space > 0 else limit]
 
 
 def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:

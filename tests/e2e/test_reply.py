@@ -228,7 +228,8 @@ def test_hostile_customer_text_gets_a_reply_and_changes_no_role(
     assert reply.text and reply.action in ("answer", "out_of_scope", "blocked", "fallback")
     if server.requests:
         sent = _sent(server)
-        assert [m["role"] for m in sent] == ["system", "user"]
+        pairs = ["user", "assistant"] * ((len(sent) - 2) // 2)  # the intents' few-shot pairs
+        assert [m["role"] for m in sent] == ["system", *pairs, "user"]
         assert "evil" not in sent[0]["content"] and "{{" not in sent[0]["content"]
     assert server.schema_errors == []
 
@@ -271,6 +272,15 @@ def test_customer_details_too_long_for_the_budget_are_left_out_not_raised(
     fits = make_bot().reply(REFUNDS, metadata={"name": "Ada Lovelace"})
     assert "Ada Lovelace" in _sent(server)[0]["content"]
     assert fits.step("prompt").detail["dropped"] == []  # type: ignore[union-attr]
+
+
+def test_a_huge_paste_is_cut_before_it_is_read_or_stored(make_bot: Any) -> None:
+    bot = make_bot()
+    reply = bot.reply("where is my order? " * 100_000, conversation_id="paste")  # 1.9 MB
+    (stored,) = bot.store.history("paste")
+    assert reply.text and len(stored.customer_text) <= 50_000
+    assert {"stage": "prefilter", "detector": "length", "kind": "too_long", "action": "cut",
+            "placeholder": None, "count": 1} in stored.events  # fmt: skip
 
 
 def test_undecodable_bytes_are_replaced_not_raised(make_bot: Any) -> None:
