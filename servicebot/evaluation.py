@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Problem
-from .routing import Router, features
+from .intent_index import features
+from .routing import Router
 from .settings import Intent, RoutingSettings
 
 OUT_OF_SCOPE = "out_of_scope"
