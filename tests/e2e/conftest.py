@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from servicebot.budget import counter_for
+from servicebot.tokens import counter_for
 from tests.openai_server import OpenAIServer
 
 
