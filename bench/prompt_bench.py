@@ -46,11 +46,11 @@ import yaml
 
 from servicebot import load_bot
 from servicebot.budget import Fitted, budget_limit
+from servicebot.budget.tokens import load_encoding
 from servicebot.filters.placeholders import Placeholders
 from servicebot.pipeline import Bot
 from servicebot.prompt import Context, Exchange
 from servicebot.routing import Router, Routing
-from servicebot.tokens import load_encoding
 
 REPO = Path(__file__).resolve().parent.parent
 SEED = 20_240_611

@@ -22,8 +22,8 @@ from collections.abc import Sequence
 from evaldata import evaldata  # type: ignore[import-not-found]
 
 from servicebot.evaluation import Labelled, evaluate, percentile, read_intents, read_labelled
-from servicebot.intent_index import IntentIndex
 from servicebot.routing import Router
+from servicebot.routing.index import IntentIndex
 from servicebot.settings import Intent, RoutingSettings
 
 TOP_1_TARGET, RECALL_TARGET = 0.85, 0.95

@@ -10,13 +10,13 @@ from collections.abc import Iterator
 from itertools import combinations, product
 
 from .budget import budget_limit, fit_prompt
+from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer
 from .routing import Match
 from .templates import TEMPLATE_NAMES
-from .tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
 
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
 _FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING

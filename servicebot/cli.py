@@ -482,7 +482,7 @@ def _budget_table(fitted: Fitted) -> Table:
 
 
 def _budget_summary(bot: Bot, fitted: Fitted) -> str:
-    from .tokens import REPLY_PRIMING
+    from .budget.tokens import REPLY_PRIMING
 
     budget = bot.spec.settings.budget
     lines = [

@@ -25,8 +25,8 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Problem
-from .intent_index import features
 from .routing import Router
+from .routing.index import features
 from .settings import Intent, RoutingSettings
 
 OUT_OF_SCOPE = "out_of_scope"

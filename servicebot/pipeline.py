@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .budget import Fitted, Part, fit_prompt
+from .budget.tokens import TokenCounter, counter_for
 from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
@@ -38,7 +39,6 @@ from .prompt import Context, Exchange, few_shot
 from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
-from .tokens import TokenCounter, counter_for
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]

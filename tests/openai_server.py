@@ -41,7 +41,7 @@ from typing import Any, Literal
 
 import yaml
 
-from servicebot.tokens import counter_for
+from servicebot.budget.tokens import counter_for
 
 REPO = Path(__file__).resolve().parent.parent
 OPENAPI_SPEC = REPO.parent / "shared" / "evaldata" / "openai_openapi" / "openapi.yaml"

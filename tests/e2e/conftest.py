@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from servicebot.tokens import counter_for
+from servicebot.budget.tokens import counter_for
 from tests.openai_server import OpenAIServer
 
 

@@ -45,7 +45,7 @@ def test_check_neither_imports_the_model_sdk_nor_loads_an_encoding() -> None:
         "import sys\n"
         "from servicebot.cli import main\n"
         f"main(['check', {str(REPO)!r}], standalone_mode=False)\n"
-        "from servicebot.tokens import load_encoding\n"
+        "from servicebot.budget.tokens import load_encoding\n"
         "loaded = load_encoding.cache_info().currsize\n"
         "print(sorted(m for m in ('openai', 'httpx', 'rich') if m in sys.modules), loaded)\n"
     )

@@ -10,11 +10,11 @@ from typing import Any, TypeVar
 
 import pytest
 
+from servicebot.budget.tokens import counter_for
 from servicebot.errors import ConfigError
 from servicebot.model import Completion, ModelError, OpenAIClient, request_for
 from servicebot.prompt import Message
 from servicebot.settings import ModelSettings
-from servicebot.tokens import counter_for
 from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
 
 KEY_ENV = "SERVICEBOT_E2E_KEY"

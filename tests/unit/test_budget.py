@@ -10,13 +10,13 @@ from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from servicebot.budget import Fitted, budget_limit, fit_prompt
+from servicebot.budget.tokens import REPLY_PRIMING, TokenCounter, counter_for
 from servicebot.cli import main
 from servicebot.config import load_bot
 from servicebot.errors import BudgetError, ConfigError
 from servicebot.pipeline import Bot
 from servicebot.prompt import Exchange, Message
 from servicebot.settings import BudgetSettings
-from servicebot.tokens import REPLY_PRIMING, TokenCounter, counter_for
 from tests.unit.test_prompt import make_bot
 
 FACTS = (

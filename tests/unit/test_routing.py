@@ -6,8 +6,8 @@ import pytest
 
 from servicebot import load_bot
 from servicebot.config import BotSpec
-from servicebot.intent_index import IntentIndex, Match, features
 from servicebot.routing import Router, decide, detect_language
+from servicebot.routing.index import IntentIndex, Match, features
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 
@@ -397,7 +397,7 @@ def test_zero_width_characters_between_words_are_ignored(router: Router) -> None
 def test_rows_dot_sums_each_chosen_row_and_empty_rows_are_zero() -> None:
     import numpy as np
 
-    from servicebot.intent_index import _Rows
+    from servicebot.routing.index import _Rows
 
     # rows 0 and 3 and 5 have no cells; 1, 2 and 4 do
     rows = np.array([1, 1, 2, 4, 4, 4])
@@ -436,12 +436,12 @@ def test_many_intents_with_few_examples_score_their_best_matches_exactly(
 ) -> None:
     """Many intents of a few phrasings each take a shortcut (the nearest example is sought
     among the best intents by centroid); the best matches' scores are those of a full pass."""
-    import servicebot.intent_index
+    import servicebot.routing.index
 
     intents = many_intents(examples_of)
     shortcut = IntentIndex(intents)
     assert (shortcut._blocks is None) == (examples_of[0] == 40)
-    monkeypatch.setattr(servicebot.intent_index, "_CANDIDATE_ROWS", 0)  # no shortcut
+    monkeypatch.setattr(servicebot.routing.index, "_CANDIDATE_ROWS", 0)  # no shortcut
     full = IntentIndex(intents)
     assert full._blocks is None
     for text in [*QUESTIONS, *(i.examples[0] for i in intents[::7])]:
@@ -464,10 +464,10 @@ def test_a_tie_at_the_candidate_cut_keeps_yaml_order() -> None:
 def test_centroids_score_the_same_with_or_without_a_sparse_part(
     bot: BotSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import servicebot.intent_index
+    import servicebot.routing.index
 
     dense = IntentIndex(bot.intents)
-    monkeypatch.setattr(servicebot.intent_index, "_DENSE_CELLS", 0)  # only common features dense
+    monkeypatch.setattr(servicebot.routing.index, "_DENSE_CELLS", 0)  # only common features dense
     mixed = IntentIndex(bot.intents)
     assert dense._centroids._all_dense and not mixed._centroids._all_dense
     for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz"):

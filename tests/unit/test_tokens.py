@@ -15,8 +15,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
-from servicebot.errors import BudgetError, ServicebotError
-from servicebot.tokens import (
+from servicebot.budget.tokens import (
     ENCODINGS_DIR,
     MESSAGE_OVERHEAD,
     REPLY_PRIMING,
@@ -26,6 +25,7 @@ from servicebot.tokens import (
     encoding_name_for,
     read_encoding,
 )
+from servicebot.errors import BudgetError, ServicebotError
 from tests.conftest import at_once, run_python
 
 NAMES: tuple[EncodingName, ...] = ("o200k_base", "cl100k_base")
@@ -352,7 +352,7 @@ import tiktoken.load
 tiktoken.load.read_file = refuse
 tiktoken.load.read_file_cached = refuse
 
-from servicebot.tokens import counter_for
+from servicebot.budget.tokens import counter_for
 
 print(json.dumps({
     "o200k": counter_for("openai/gpt-4o", None).encode("hello world"),
@@ -386,7 +386,7 @@ def test_counting_works_offline_and_writes_no_cache(tmp_path: Path) -> None:
 
 def test_threads_asking_at_once_share_one_loaded_encoding_and_counter() -> None:
 
-    from servicebot import tokens
+    from servicebot.budget import tokens
 
     tokens._read_packaged.cache_clear()
     tokens.load_encoding.cache_clear()

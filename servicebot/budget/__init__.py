@@ -3,8 +3,9 @@
 The system message (without FAQ facts) and the customer's message always go in; a message
 too long for the room left is cut to fit. FAQ facts by relevance, few-shot pairs and history
 newest first fill the rest, in the order ``budget.drop_order`` gives, and a user/assistant
-pair goes in whole or not at all. Counts come from ``tokens.py`` and are cached per message,
-so a long conversation costs no more per turn than the part of it that fits.
+pair goes in whole or not at all. Counts come from ``tokens.py`` beside this file and are
+cached per message, so a long conversation costs no more per turn than the part of it that
+fits.
 """
 
 from __future__ import annotations
@@ -14,9 +15,9 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Literal, NamedTuple, get_args
 
-from .errors import BudgetError
-from .prompt import Exchange, Message
-from .settings import BudgetSettings
+from ..errors import BudgetError
+from ..prompt import Exchange, Message
+from ..settings import BudgetSettings
 from .tokens import REPLY_PRIMING, TokenCounter
 
 PartKind = Literal["system", "faq", "few_shot", "history", "message"]

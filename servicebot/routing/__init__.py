@@ -1,6 +1,6 @@
 """Routing: decide each turn's route from how well the bot's intents match the message.
 
-The intents are ranked by the index in ``intent_index.py`` (lexical, English and Chinese,
+The intents are ranked by the index in ``routing/index.py`` (lexical, English and Chinese,
 scores 0 to 1 that mean the same for every message); the thresholds in ``servicebot.yaml``
 then decide the route: ``direct`` (a direct intent's answer as written), ``handoff`` (a
 handoff intent, or a customer the bot keeps missing), ``out_of_scope`` (nothing matches well
@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
-from .filters.normalise import normalise
-from .intent_index import CJK_RUN, TOKEN, IntentIndex, Match
-from .settings import Intent, RoutingSettings
+from ..filters.normalise import normalise
+from ..settings import Intent, RoutingSettings
+from .index import CJK_RUN, TOKEN, IntentIndex, Match
 
 __all__ = ["Match", "Route", "Router", "Routing", "decide", "detect_language", "is_blank"]
 

@@ -37,8 +37,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from .filters.normalise import normalise
-from .settings import Intent
+from ..filters.normalise import normalise
+from ..settings import Intent
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
 TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")

@@ -25,11 +25,11 @@ from typing import Literal
 
 import tiktoken
 
-from .errors import BudgetError
+from ..errors import BudgetError
 
 EncodingName = Literal["o200k_base", "cl100k_base"]
 
-ENCODINGS_DIR = Path(__file__).resolve().parent / "encodings"
+ENCODINGS_DIR = Path(__file__).resolve().parent.parent / "encodings"
 
 # OpenAI cookbook, "How to count tokens with tiktoken": every message costs
 # <|start|>{role}<|message|>{content}<|end|>, i.e. 3 tokens plus the role's and the content's
