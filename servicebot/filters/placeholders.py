@@ -56,6 +56,26 @@ class Placeholders:
         return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
 
 
+# What a placeholder whose value is not known this turn is shown as: the model may repeat
+# [PHONE_1] from an earlier turn, whose value was never kept (see the module docstring).
+_DESCRIBED = {
+    "en": {"PHONE": "your phone number", "EMAIL": "your email address", "CARD": "your card",
+           "CN_ID": "your ID number", "IBAN": "your IBAN", "IP": "your IP address",
+           "SSN": "your social security number", "SECRET": "your key", "": "your details"},
+    "zh": {"PHONE": "您的电话号码", "EMAIL": "您的邮箱", "CARD": "您的银行卡",
+           "CN_ID": "您的身份证号", "IBAN": "您的IBAN账号", "IP": "您的IP地址",
+           "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
+}  # fmt: skip
+_CHINESE = re.compile("[\u4e00-\u9fff]")
+
+
 def restore(text: str, values: dict[str, str]) -> str:
-    """``text`` with each placeholder in ``values`` replaced by the customer's own value."""
-    return PLACEHOLDER.sub(lambda match: values.get(match.group(), match.group()), text)
+    """``text`` with each placeholder replaced by the customer's own value from ``values``, or,
+    for a value not known this turn, by what it stands for ("your phone number", "您的电话号码",
+    in the answer's language): a customer never reads a bracketed token."""
+    described = _DESCRIBED["zh" if _CHINESE.search(text) else "en"]
+
+    def value(match: re.Match[str]) -> str:
+        return values.get(match.group()) or described.get(match.group(1), described[""])
+
+    return PLACEHOLDER.sub(value, text)

@@ -196,6 +196,22 @@ def test_history_from_the_store_goes_into_the_next_prompt(
     assert second.step("routing").detail["follow_up"] is True  # type: ignore[union-attr]
 
 
+def test_a_placeholder_from_an_earlier_turn_reaches_the_customer_as_words(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: "We'll call [PHONE_1] about your order."
+    bot = make_bot()
+    first = bot.reply("where is my order? call me on 13800138000", conversation_id="p")
+    second = bot.reply("and when will you call?", conversation_id="p")
+    assert first.text == "We'll call 13800138000 about your order."
+    assert second.text == "We'll call your phone number about your order."
+    server.responder = lambda body: "我们会尽快拨打[PHONE_1]联系您。"
+    assert (
+        bot.reply("什么时候打给我？", conversation_id="p").text
+        == "我们会尽快拨打您的电话号码联系您。"
+    )
+
+
 def test_a_repeated_opening_question_is_answered_from_the_cache(
     make_bot: Any, server: OpenAIServer
 ) -> None:

@@ -77,6 +77,10 @@ def test_many_values_are_numbered_in_linear_time() -> None:
     assert placeholders.counts == {"IP": 20_000}
 
 
-def test_restore_puts_back_only_the_values_it_is_given() -> None:
-    text = "We will call [PHONE_1], not [PHONE_2]."
-    assert restore(text, {"[PHONE_1]": "13800138000"}) == "We will call 13800138000, not [PHONE_2]."
+def test_restore_puts_back_the_values_it_is_given_and_describes_the_others() -> None:
+    text = "We will call [PHONE_1], not [PHONE_2], and write to [EMAIL_3]."
+    assert restore(text, {"[PHONE_1]": "13800138000"}) == (
+        "We will call 13800138000, not your phone number, and write to your email address."
+    )
+    assert restore("我们会联系[PHONE_1]。", {}) == "我们会联系您的电话号码。"
+    assert restore("see [FOO_BAR_2]", {}) == "see your details"
