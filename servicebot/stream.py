@@ -10,7 +10,7 @@ import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from .model import Completion
-from .turn import Reply, Turn
+from .turn import Reply, Turn, off_loop
 
 # A sentence has ended where its full stop is followed by a space or line break already
 # received ("800." may go on "-555"); a Chinese full stop needs nothing after it.
@@ -30,9 +30,13 @@ class ReplyStream:
         turn, shown = self._turn, Shown(self._turn)
         if pending := turn.pending():
             model, request = pending
-            with turn.model_call():
-                for piece in model.stream(request):
-                    yield from shown.take(piece)
+            try:
+                with turn.model_call():
+                    for piece in model.stream(request):
+                        yield from shown.take(piece)
+            except GeneratorExit:  # the caller stopped reading: keep what it was shown
+                self.reply = turn.stopped(shown)
+                raise
         self.reply = turn.finish(shown)
         yield from shown.rest(self.reply.text)
 
@@ -51,10 +55,14 @@ class AsyncReplyStream:
         shown = Shown(turn)
         if pending := turn.pending():
             model, request = pending
-            with turn.model_call():
-                async for piece in model.astream(request):
-                    for text in shown.take(piece):
-                        yield text
+            try:
+                with turn.model_call():
+                    async for piece in model.astream(request):
+                        for text in shown.take(piece):
+                            yield text
+            except GeneratorExit:  # the caller stopped reading: keep what it was shown
+                self.reply = await off_loop(turn.bot.store, turn.stopped, shown)
+                raise
         self.reply = await turn.afinish(shown)
         for text in shown.rest(self.reply.text):
             yield text

@@ -212,6 +212,26 @@ class Turn:
         """:meth:`finish` with the store write off the event loop."""
         return await off_loop(self.bot.store, self.save, self.decide(streamed))
 
+    def stopped(self, streamed: Shown) -> Reply:
+        """The caller stopped reading a stream (a client went away): store what it was shown,
+        so that the next turn has it as history, with the prompt's exact tokens and those of
+        the answer that had arrived."""
+        self.trace.append(Step("model", "stream stopped by the caller", self._model_ms()))
+        self.stored_text = streamed.cleared
+        best = self.prep.routing.best if self.prep.routing else None
+        fitted = self.prep.fitted
+        usage = Usage(fitted.used if fitted else 0, self.bot.counter.count(streamed.answer))
+        reply = Reply(
+            streamed.emitted,
+            "answer",
+            self.conversation_id,
+            best.intent.name if best else None,
+            best.score if best else None,
+            usage,
+            events=self.prep.filtered.events,
+        )
+        return self.save(reply)
+
     def decide(self, streamed: Shown | None = None) -> Reply:
         """The reply, before it is stored. ``streamed``: what a stream already showed."""
         prep, routing = self.prep, self.prep.routing

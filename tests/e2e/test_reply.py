@@ -414,6 +414,43 @@ def test_customer_details_that_would_push_out_the_faq_facts_are_left_out(
     assert "system customer details" in reply.step("prompt").detail["dropped"]  # type: ignore[union-attr]
 
 
+ANSWER = "Refunds take 5 business days. They go back to your card. Anything else?"
+
+
+def test_a_stream_the_caller_stops_reading_is_stored_with_what_was_shown(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: ANSWER
+    bot = make_bot()
+    stream = bot.stream(REFUNDS, conversation_id="gone")
+    for first in stream:
+        break  # the client went away after the first sentence
+    assert first == "Refunds take 5 business days."
+    (stored,) = bot.store.history("gone")
+    assert (stored.reply_text, stored.action) == (first, "answer")
+    assert stream.reply is not None and stream.reply.turn == 1
+    assert stored.prompt_tokens > 0 and stored.completion_tokens > 0
+    bot.reply("and to which card?", conversation_id="gone")
+    assert {"role": "assistant", "content": first} in _sent(server)  # history goes on
+
+
+def test_an_async_stream_the_caller_closes_is_stored_too(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: ANSWER
+    bot = make_bot()
+
+    async def read_one() -> str:
+        pieces = bot.astream(REFUNDS, conversation_id="gone").__aiter__()
+        first: str = await pieces.__anext__()
+        await pieces.aclose()
+        return first
+
+    first = asyncio.run(read_one())
+    (stored,) = bot.store.history("gone")
+    assert stored.reply_text == first == "Refunds take 5 business days."
+
+
 def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -> None:
     with pytest.raises(TypeError, match="a customer message is str or bytes"):
         make_bot().astream(None)  # type: ignore[arg-type]
