@@ -106,6 +106,33 @@ def test_mixed_chinese_and_english(router: Router, text: str, expected: str) -> 
     assert best(router, text) == expected
 
 
+def test_an_order_or_tracking_number_is_one_feature_whatever_its_digits() -> None:
+    assert (
+        features("order 100482")
+        == features("order 77731")
+        == [*features("order"), "border #", "w#"]
+    )
+    assert "w#" in features("我的快递SF1234567890123到哪了")
+    assert features("iphone 15") != features("iphone 16")  # short numbers stay words
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("我的快递SF1234567890123到哪了", "我的快递到哪了"),
+        ("退款12345678901怎么还没到", "退款怎么还没到"),
+        ("where is my package SF1234567890123", "where is my package"),
+    ],
+)
+def test_a_pasted_number_does_not_push_a_question_out_of_scope(
+    router: Router, text: str, plain: str
+) -> None:
+    with_number, without = router.route(text), router.route(plain)
+    assert with_number.route == without.route == "model"
+    assert best(router, text) == best(router, plain)
+    assert with_number.matches[0].score > 0.8 * without.matches[0].score
+
+
 def test_mixed_text_has_both_word_and_character_features() -> None:
     found = features("怎么create一个account")
     assert {"wcreate", "waccount", "h怎么", "h一个"} <= set(found)
