@@ -68,7 +68,10 @@ _REASONS = {
     "reserved": "validator.js accepts reserved 9x segments; the dataset notes they are not real",
     "format": "validator.js format-only negative: a valid mobile with '-' after +86/0086 or a "
     "trunk 0; a redaction filter must still mask it",
+    "landline": "validator.js mobile negative that is a mainland landline with its area code: "
+    "PHONE covers landlines, isMobilePhone does not; a redaction filter must mask it",
 }
+_LANDLINE = re.compile(r"0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}")
 
 
 @dataclass
@@ -133,7 +136,9 @@ def exclusion(row: dict[str, Any]) -> str | None:
     if "reserved" in (row.get("note") or ""):
         return "reserved"
     if entity == "CN_MOBILE" and row.get("expected_valid") is False:
-        return "format" if _FORMAT_ONLY_MOBILE.fullmatch(value) else None
+        if _FORMAT_ONLY_MOBILE.fullmatch(value):
+            return "format"
+        return "landline" if _LANDLINE.fullmatch(value) else None
     return None
 
 

@@ -88,6 +88,16 @@ _INTL_PHONE: Final = re.compile(
 _CN_MOBILE: Final = re.compile(
     r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
 )
+# Mainland China landlines, with the area code set apart (010-12345678, (0755) 8601-3388),
+# and the nationwide 400/800 service numbers (400-123-4567, 4001234567): the numbers a
+# Chinese support answer is likeliest to make up.
+_CN_FIXED: Final = re.compile(
+    r"[(048]"  # a character class first lets the search for a start run in C: 2 us a message
+    r"(?:(?<=\()0[1-9][0-9]{1,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
+    r"|(?<=0)[1-9][0-9]{1,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
+    r"|(?<=[48])00[ -]?[0-9]{3}[ -]?[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567
+    _A,
+)
 # North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
 _US_PHONES: Final = (
     re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
@@ -102,9 +112,10 @@ def _phones(text: str) -> _Spans:
         start, end = match.span()
         if _free(text, start, _ALNUM_PLUS) and not _glued(text, end) and _valid_intl(match[0]):
             yield start, end
-    for match in _CN_MOBILE.finditer(text):
-        if _free(text, match.start(), _ALNUM_PLUS):
-            yield match.span()
+    for pattern in (_CN_MOBILE, _CN_FIXED):
+        for match in pattern.finditer(text):
+            if _free(text, match.start(), _ALNUM_PLUS):
+                yield match.span()
     for pattern in _US_PHONES:
         for match in pattern.finditer(text):
             if _free(text, match.start(), _ALNUM_PLUS):

@@ -74,6 +74,14 @@ def test_email_negatives(text: str) -> None:
         "+86 138-1234-5678",
         "+8613812345678",
         "0086 138 1234 5678",
+        "010-12345678",
+        "0755-86013388",
+        "(0755) 8601-3388",
+        "021 6123 4567",
+        "400-123-4567",
+        "400 123 4567",
+        "4001234567",
+        "800-820-8820",
     ],
 )
 def test_phone_positives(number: str) -> None:
@@ -90,6 +98,9 @@ def test_phone_positives(number: str) -> None:
         "id415-555-0132",  # glued to a word
         "12812345678",
         "1381234567",
+        "订单号 07551234567",  # a landline's digits with no area code set apart: an order number
+        "价格 0755",
+        "4001234567890",  # too long for a 400 number
     ],
 )
 def test_phone_negatives(text: str) -> None:

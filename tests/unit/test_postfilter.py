@@ -74,6 +74,13 @@ def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
     assert "evil" not in result.text and "bit.ly" not in result.text and "[x" not in result.text
 
 
+@pytest.mark.parametrize("number", ["400-123-4567", "010-12345678", "(021) 6123-4567"])
+def test_an_invented_chinese_service_or_landline_number_is_removed(number: str) -> None:
+    result = postfilter().run(f"请拨打 {number} 联系我们。", SYSTEM, {})
+    assert number not in (result.shown or result.text)
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
 def test_an_invented_contact_inside_an_escape_sequence_is_still_removed() -> None:
     result = postfilter().run("Sure.\x1b]Write to boss@evil.example\x07", SYSTEM, {})
     assert "boss@evil.example" not in (result.shown or result.text)
