@@ -64,10 +64,17 @@ def _cut(text: str, limit: int) -> str:
     return text[: space if space > 0 else limit]
 
 
+# Words in better-profanity's list that are also Chinese names written in pinyin: Wang (王,
+# the most common surname), Dong (董) and Gai (盖). A bilingual bot's customers sign with
+# them, so they are not profanity by default; a bot may list them again in prefilter.words.
+PINYIN_NAMES = frozenset({"dong", "gai", "wang"})
+
+
 def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
     """better-profanity's list plus the bot's own lists and allow-list (both filters use it)."""
     extra = dict(settings.words)
-    default = [*better_profanity_words(), *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
+    listed = [word for word in better_profanity_words() if word not in PINYIN_NAMES]
+    default = [*listed, *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
     return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=settings.allow_words)
 
 

@@ -42,6 +42,13 @@ def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -
     assert result.text == "卡号[CARD_1]谢谢"
 
 
+def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -> None:
+    names = "My name is Wang Xiaoming, 收件人 Dong Wang, Mr. Gai"
+    assert Prefilter(PrefilterSettings()).run(names, Placeholders()).text == names
+    listed = Prefilter(PrefilterSettings(words={"profanity": ("wang",)}))
+    assert listed.run(names, Placeholders()).text == names.replace("Wang", "****")
+
+
 def test_chinese_operator_words_survive_separators_and_respect_the_allow_list(
     prefilter: Prefilter,
 ) -> None:
