@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported where used: `check` and the others start without n
 
 _BOT_PATH = click.Path(file_okay=False, path_type=Path)
 _FILE_PATH = click.Path(dir_okay=False, path_type=Path)
+_SCRIPTS_BOT_HELP = "The bot folder (default: the one PATH is in, else .)."
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 
 
@@ -122,12 +123,17 @@ def history(conversation: str, bot_path: Path) -> None:
         score = f" ({turn.score:.2f})" if turn.score is not None else ""
         intent = f" {turn.intent}{score}" if turn.intent else ""
         click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
-        click.echo(f"  customer: {printable(turn.customer_text)}")
-        click.echo(f"  bot:      {printable(turn.reply_text)}")
+        click.echo(f"  customer: {_indented(turn.customer_text)}")
+        click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:
             shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
             placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
             click.echo(f"  filter:   {shown}{placeholder}")
+
+
+def _indented(text: str) -> str:
+    """Stored text for the terminal, its later lines under its first."""
+    return printable(text).replace("\n", "\n            ")
 
 
 @main.command()
@@ -151,6 +157,9 @@ def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
             report = store.purge_conversation(conversation)
         else:
             report = store.purge_older_than(now() - timedelta(days=days or 0))
+    if conversation is not None and not (report.turns or report.conversations):  # still a success
+        click.echo(f"no conversation {conversation!r} in this bot's store: nothing to remove")
+        return
     click.echo(str(report))
 
 
@@ -504,8 +513,8 @@ def _budget_summary(bot: Bot, fitted: Fitted) -> str:
 
 @main.command("test")
 @click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
-def test_conversations(path: Path | None, bot_path: Path) -> None:
+@click.option("--bot", "bot_path", type=_BOT_PATH, help=_SCRIPTS_BOT_HELP)
+def test_conversations(path: Path | None, bot_path: Path | None) -> None:
     """Run the conversations in PATH (a folder or one file; default: the bot's
     tests/conversations) against the recorded model replies; exit 1 if any fails."""
     from .conversations import run_conversation
@@ -517,14 +526,14 @@ def test_conversations(path: Path | None, bot_path: Path) -> None:
 
 @main.command()
 @click.argument("path", type=click.Path(path_type=Path), required=False)
-@click.option("--bot", "bot_path", type=_BOT_PATH, default=".", help="The bot folder.")
+@click.option("--bot", "bot_path", type=_BOT_PATH, help=_SCRIPTS_BOT_HELP)
 @click.option("-y", "--yes", is_flag=True, help="Call the model without asking first.")
 @click.option(
     "--by-hand",
     is_flag=True,
     help="Call no model: record each turn's model_reply (or model_error) as its answer.",
 )
-def record(path: Path | None, bot_path: Path, yes: bool, by_hand: bool) -> None:
+def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
     """Record the model's replies to the conversations in PATH (default: the bot's
     tests/conversations), replacing each conversation's cassette in the bot's
     replay.cassettes folder."""
@@ -545,10 +554,10 @@ def record(path: Path | None, bot_path: Path, yes: bool, by_hand: bool) -> None:
     _print_results(results)
 
 
-def _conversations(bot_path: Path, path: Path | None) -> tuple[BotSpec, list[Conversation]]:
+def _conversations(bot_path: Path | None, path: Path | None) -> tuple[BotSpec, list[Conversation]]:
     from .conversations import CONVERSATIONS_FOLDER, load_conversations
 
-    spec = _load(bot_path)
+    spec = _load(bot_path or _bot_holding(path))
     path = path or spec.root / CONVERSATIONS_FOLDER
     try:
         conversations = load_conversations(path)
@@ -557,6 +566,15 @@ def _conversations(bot_path: Path, path: Path | None) -> tuple[BotSpec, list[Con
     if not conversations:
         raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
     return spec, conversations
+
+
+def _bot_holding(path: Path | None) -> Path:
+    """The bot folder a conversation path is in (the nearest one with a servicebot.yaml), or ."""
+    if path is not None:
+        for folder in path.resolve().parents:
+            if (folder / SETTINGS_FILE).is_file():
+                return folder
+    return Path(".")
 
 
 def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:

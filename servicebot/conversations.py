@@ -328,9 +328,11 @@ def _run(
             break
         replies.append(reply)
         stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
-        for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored):
-            line = turn.line_of(check)
-            failures.append(Failure(conversation.path, turn.number, line, expected, got))
+        found = [
+            Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
+            for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored)
+        ]
+        failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))
 
 

@@ -35,7 +35,8 @@ from .settings import PostfilterSettings
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
 LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "CARD", "SSN", "IP")
-REMOVED = "[removed]"
+REMOVED = {"en": "[removed]", "zh": "[已删除]"}  # in the answer's language
+_CHINESE = re.compile("[\u4e00-\u9fff]")
 SHINGLE = 8  # this many words (or Chinese characters) in a row copied from the system prompt
 
 _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
@@ -103,8 +104,9 @@ class Postfilter:
             return FilterResult(answer, outcome, (event,), shown=answer)
         review = _Review(answer)
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
-        review.check("contact", self._unknown_contacts, self.settings.unknown_contact, REMOVED)
-        review.check("pii", self._leaked_pii, self.settings.pii_leak, REMOVED)
+        removed = REMOVED["zh" if _CHINESE.search(answer) else "en"]
+        review.check("contact", self._unknown_contacts, self.settings.unknown_contact, removed)
+        review.check("pii", self._leaked_pii, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()

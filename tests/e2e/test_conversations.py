@@ -67,6 +67,31 @@ def test_one_conversation_file_can_be_run_alone(bot: Path) -> None:
     assert "handoff" in result.output and "\n1 passed" in result.output
 
 
+def test_failures_are_listed_in_the_order_of_their_lines(bot: Path) -> None:
+    conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
+    stages = "      stages: {routing: model, prompt: fitted, model: answered, postfilter: pass}\n"
+    edit(conversation, stages, "")
+    edit(
+        conversation,
+        "      action: answer\n",
+        "      stages: {model: never}\n      action: direct\n",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    where = re.escape(str(conversation))
+    found = re.findall(rf"^{where}:(\d+): turn 1: expected (\w+)", output, re.M)
+    assert [what for _, what in found] == ["stage", "action"]  # stages is written first
+    assert [int(line) for line, _ in found] == sorted(int(line) for line, _ in found)
+
+
+def test_a_conversation_file_finds_its_bot_without_bot(
+    bot: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)  # not a bot folder
+    result = servicebot("test", bot / "tests/conversations/handoff.yaml")
+    assert result.exit_code == 0, result.output
+    assert "\n1 passed" in result.output
+
+
 def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
     result = servicebot("test", "--bot", bot)

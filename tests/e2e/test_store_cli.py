@@ -83,6 +83,19 @@ def test_purge_reports_what_it_removed(bot: Path) -> None:
     assert result.exit_code == 1 and "no conversation 'c-42'" in result.output
 
 
+def test_purging_an_unknown_conversation_says_there_was_nothing(bot: Path) -> None:
+    removed = run("purge", "--conversation", "nobody", "--bot", str(bot))
+    assert removed == "no conversation 'nobody' in this bot's store: nothing to remove\n"
+
+
+def test_history_puts_the_later_lines_of_a_reply_under_its_first(bot: Path) -> None:
+    store = open_bot_store(load_bot(bot))
+    store.append_turn(TurnRecord("lines", "hi", "Hello!\nHow can I help?", "direct"))
+    store.close()
+    lines = run("history", "lines", "--bot", str(bot)).splitlines()
+    assert lines[2:4] == ["  bot:      Hello!", "            How can I help?"]
+
+
 def test_purge_alone_applies_the_retention_setting(bot: Path) -> None:
     assert run("purge", "--bot", str(bot)) == "removed 1 turn in 1 conversation\n"  # 90 days
 
