@@ -18,6 +18,7 @@ from .source import SourceFile
 COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
 
 _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
+_FULL_WIDTH_DASH = re.compile("[ \t]*-(\u3000)")  # "-　text": an IME's space after a dash
 _OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
 _UNREADABLE = (
     "YAML cannot read this line: check its indentation against the lines above, and put text "
@@ -98,6 +99,9 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
         block_indent = indent if line.rstrip().endswith(_BLOCK_OPENERS) else None
         if match := _FULL_WIDTH_KEY.match(line):
             message = "full-width colon '：' after a key: YAML needs a plain ':'"
+            return document.problem(message, number + 1, match.start(1) + 1)
+        if match := _FULL_WIDTH_DASH.match(line):
+            message = "full-width space '\u3000' after a list dash: YAML needs a plain space"
             return document.problem(message, number + 1, match.start(1) + 1)
         quote = _OPENING_QUOTE.match(line)
         if quote and not _closes_later(lines, number, quote):
