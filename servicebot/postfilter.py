@@ -35,8 +35,7 @@ from .settings import PostfilterSettings
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
 LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "CARD", "SSN", "IP")
-REMOVED = {"en": "[removed]", "zh": "[已删除]"}  # in the answer's language
-_CHINESE = re.compile("[\u4e00-\u9fff]")
+REMOVED = {"en": "[removed]", "zh": "[已删除]"}  # in the turn's language
 SHINGLE = 8  # this many words (or Chinese characters) in a row copied from the system prompt
 
 _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
@@ -96,21 +95,24 @@ class Postfilter:
         known = "\n".join([facts, *spec.templates.values(), *(c for c in contacts if c)])
         return cls(spec.settings.postfilter, known, facts, profanity)
 
-    def run(self, answer: str, system_prompt: str, values: Mapping[str, str]) -> FilterResult:
-        """Review ``answer`` (written for a prompt that began ``system_prompt``)."""
+    def run(
+        self, answer: str, system_prompt: str, values: Mapping[str, str], language: str = "en"
+    ) -> FilterResult:
+        """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
+        ``language``, which stays the same for every part of a stream that is reviewed."""
         if not answer.strip():
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
         review = _Review(answer)
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
-        removed = REMOVED["zh" if _CHINESE.search(answer) else "en"]
+        removed = REMOVED.get(language, REMOVED["en"])
         review.check("contact", self._unknown_contacts, self.settings.unknown_contact, removed)
         review.check("pii", self._leaked_pii, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
-        shown = restore(text, dict(values)) if self.settings.restore_pii else text
+        shown = restore(text, dict(values), language) if self.settings.restore_pii else text
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:

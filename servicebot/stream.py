@@ -6,11 +6,12 @@ reviewed up to its last sentence end, and only what the review lets through is s
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from .model import Completion
-from .turn import Reply, Turn, off_loop
+from .turn import Reply, Turn
 
 # A sentence has ended where its full stop is followed by a space or line break already
 # received ("800." may go on "-555"); a Chinese full stop needs nothing after it.
@@ -60,8 +61,11 @@ class AsyncReplyStream:
                     async for piece in model.astream(request):
                         for text in shown.take(piece):
                             yield text
-            except GeneratorExit:  # the caller stopped reading: keep what it was shown
-                self.reply = await off_loop(turn.bot.store, turn.stopped, shown)
+            # The caller stopped reading (aclose), or its task was cancelled (a web client went
+            # away): keep what it was shown. Stored here and now, not off the loop, which a
+            # cancelled task could not wait for.
+            except (GeneratorExit, asyncio.CancelledError):
+                self.reply = turn.stopped(shown)
                 raise
         self.reply = await turn.afinish(shown)
         for text in shown.rest(self.reply.text):

@@ -200,7 +200,8 @@ class Turn:
         whole answer, which its last sentence and the end of the turn both ask about."""
         if self._reviewed is None or self._reviewed[0] != answer:
             system = self.request.messages[0].content if self.request else ""
-            result = self.bot.postfilter.run(answer, system, self.prep.filtered.values)
+            values = self.prep.filtered.values
+            result = self.bot.postfilter.run(answer, system, values, self.language)
             self._reviewed = (answer, result)
         return self._reviewed[1]
 
@@ -212,25 +213,31 @@ class Turn:
         """:meth:`finish` with the store write off the event loop."""
         return await off_loop(self.bot.store, self.save, self.decide(streamed))
 
-    def stopped(self, streamed: Shown) -> Reply:
+    def stopped(self, streamed: Shown) -> Reply | None:
         """The caller stopped reading a stream (a client went away): store what it was shown,
         so that the next turn has it as history, with the prompt's exact tokens and those of
-        the answer that had arrived."""
+        the answer that had arrived. Never raises: the caller is already leaving."""
         self.trace.append(Step("model", "stream stopped by the caller", self._model_ms()))
         self.stored_text = streamed.cleared
-        best = self.prep.routing.best if self.prep.routing else None
+        routing = self.prep.routing
+        best = routing.best if routing else None
         fitted = self.prep.fitted
         usage = Usage(fitted.used if fitted else 0, self.bot.counter.count(streamed.answer))
+        reviewed = self._reviewed[1].events if self._reviewed else ()
         reply = Reply(
             streamed.emitted,
-            "answer",
+            "out_of_scope" if routing and routing.route == "out_of_scope" else "answer",
             self.conversation_id,
             best.intent.name if best else None,
             best.score if best else None,
             usage,
-            events=self.prep.filtered.events,
+            events=(*self.prep.filtered.events, *reviewed),
         )
-        return self.save(reply)
+        try:
+            return self.save(reply)
+        except Exception:  # a StorageError is handled in save: this is a bug, but logged
+            log.exception("conversation %s: stopped stream not stored", self.conversation_id)
+            return None
 
     def decide(self, streamed: Shown | None = None) -> Reply:
         """The reply, before it is stored. ``streamed``: what a stream already showed."""

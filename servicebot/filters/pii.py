@@ -89,13 +89,13 @@ _CN_MOBILE: Final = re.compile(
     r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
 )
 # Mainland China landlines, with the area code set apart (010-12345678, (0755) 8601-3388),
-# and the nationwide 400/800 service numbers (400-123-4567, 4001234567): the numbers a
-# Chinese support answer is likeliest to make up.
+# and the nationwide 400/800 service numbers (400-123-4567; ten bare digits are as often an
+# order number): the numbers a Chinese support answer is likeliest to make up.
 _CN_FIXED: Final = re.compile(
     r"[(048]"  # a character class first lets the search for a start run in C: 2 us a message
     r"(?:(?<=\()0[1-9][0-9]{1,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
     r"|(?<=0)[1-9][0-9]{1,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
-    r"|(?<=[48])00[ -]?[0-9]{3}[ -]?[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567
+    r"|(?<=[48])00([ -])[0-9]{3}\1[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567, not 4001234567
     _A,
 )
 # North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
@@ -377,8 +377,9 @@ def canonical(kind: str, value: str) -> str:
     if kind != "PHONE":
         return re.sub(r"[\s\-]", "", value).casefold()  # cards, IBANs: not the dots of IPs
     digits = re.sub(r"\D", "", value).removeprefix("00")
-    if len(digits) == 13 and digits.startswith("86"):
-        return digits[2:]
+    if _CN_COUNTRY.match(value) or (len(digits) == 13 and digits.startswith("86")):
+        national = digits[2:]  # a landline gets back the trunk 0 it is written with at home
+        return national if national.startswith(("1", "400", "800")) else f"0{national}"
     if len(digits) == 12 and digits.startswith("01"):
         return digits[1:]
     if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):
@@ -386,4 +387,5 @@ def canonical(kind: str, value: str) -> str:
     return digits
 
 
+_CN_COUNTRY: Final = re.compile(r"\s*(?:\+|00)86")
 _NANP_WRITTEN: Final = re.compile(r"\+?1[\s.\-]+\(?[2-9]\d{2}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}$|\+1")

@@ -66,14 +66,13 @@ _DESCRIBED = {
            "CN_ID": "您的身份证号", "IBAN": "您的IBAN账号", "IP": "您的IP地址",
            "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
 }  # fmt: skip
-_CHINESE = re.compile("[\u4e00-\u9fff]")
 
 
-def restore(text: str, values: dict[str, str]) -> str:
+def restore(text: str, values: dict[str, str], language: str = "en") -> str:
     """``text`` with each placeholder replaced by the customer's own value from ``values``, or,
-    for a value not known this turn, by what it stands for ("your phone number", "您的电话号码",
-    in the answer's language): a customer never reads a bracketed token."""
-    described = _DESCRIBED["zh" if _CHINESE.search(text) else "en"]
+    for a value not known this turn, by what it stands for in the turn's ``language`` ("your
+    phone number", "您的电话号码"): a customer never reads a bracketed token."""
+    described = _DESCRIBED.get(language, _DESCRIBED["en"])
 
     def value(match: re.Match[str]) -> str:
         return values.get(match.group()) or described.get(match.group(1), described[""])

@@ -212,6 +212,16 @@ def test_a_placeholder_from_an_earlier_turn_reaches_the_customer_as_words(
     )
 
 
+def test_a_stream_that_turns_to_chinese_midway_is_reviewed_in_the_turns_language(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: "We will call [PHONE_1] today. 请拨打 400-123-4567。"
+    stream = make_bot().stream(REFUNDS)
+    shown = "".join(stream)
+    assert stream.reply is not None and shown == stream.reply.text  # nothing shown twice
+    assert shown == "We will call your phone number today. 请拨打 [removed]。"
+
+
 def test_a_repeated_opening_question_is_answered_from_the_cache(
     make_bot: Any, server: OpenAIServer
 ) -> None:
@@ -238,15 +248,21 @@ HOSTILE = [
 
 @pytest.mark.parametrize("text", HOSTILE, ids=["template", "roles", "zero-width", "huge", "binary"])
 def test_hostile_customer_text_gets_a_reply_and_changes_no_role(
-    make_bot: Any, server: OpenAIServer, text: str
+    make_bot: Any, server: OpenAIServer, spec: BotSpec, text: str
 ) -> None:
     reply = make_bot().reply(text)
     assert reply.text and reply.action in ("answer", "out_of_scope", "blocked", "fallback")
     if server.requests:
         sent = _sent(server)
-        pairs = ["user", "assistant"] * ((len(sent) - 2) // 2)  # the intents' few-shot pairs
-        assert [m["role"] for m in sent] == ["system", *pairs, "user"]
+        assert (sent[0]["role"], sent[-1]["role"]) == ("system", "user")
         assert "evil" not in sent[0]["content"] and "{{" not in sent[0]["content"]
+        # Between them, only whole few-shot pairs from the FAQ: none of the customer's text.
+        few_shot = {(p.user, p.assistant) for i in spec.intents for p in i.few_shot}
+        middle = sent[1:-1]
+        assert len(middle) % 2 == 0
+        for user, assistant in zip(middle[::2], middle[1::2], strict=True):
+            assert (user["role"], assistant["role"]) == ("user", "assistant")
+            assert (user["content"], assistant["content"]) in few_shot
     assert server.schema_errors == []
 
 

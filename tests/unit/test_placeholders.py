@@ -12,6 +12,10 @@ def test_the_same_value_keeps_its_placeholder_turn_after_turn() -> None:
     other = placeholders.placeholder_for("PHONE", "+1 212 555 0199")
     assert (first, other) == ("[PHONE_1]", "[PHONE_2]")
     assert placeholders.placeholder_for("PHONE", "13800138000") == first  # written differently
+    landline = placeholders.placeholder_for("PHONE", "0755-86013388")
+    assert placeholders.placeholder_for("PHONE", "+86 755 8601 3388") == landline
+    service = placeholders.placeholder_for("PHONE", "400-123-4567")
+    assert placeholders.placeholder_for("PHONE", "+86 400 123 4567") == service != landline
     assert placeholders.placeholder_for("EMAIL", "a@b.example") == "[EMAIL_1]"
 
 
@@ -82,5 +86,5 @@ def test_restore_puts_back_the_values_it_is_given_and_describes_the_others() -> 
     assert restore(text, {"[PHONE_1]": "13800138000"}) == (
         "We will call 13800138000, not your phone number, and write to your email address."
     )
-    assert restore("我们会联系[PHONE_1]。", {}) == "我们会联系您的电话号码。"
+    assert restore("我们会联系[PHONE_1]。", {}, "zh") == "我们会联系您的电话号码。"
     assert restore("see [FOO_BAR_2]", {}) == "see your details"

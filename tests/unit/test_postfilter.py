@@ -76,7 +76,7 @@ def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
 
 @pytest.mark.parametrize("number", ["400-123-4567", "010-12345678", "(021) 6123-4567"])
 def test_an_invented_chinese_service_or_landline_number_is_removed(number: str) -> None:
-    result = postfilter().run(f"请拨打 {number} 联系我们。", SYSTEM, {})
+    result = postfilter().run(f"请拨打 {number} 联系我们。", SYSTEM, {}, "zh")
     assert result.shown == "请拨打 [已删除] 联系我们。"  # the marker in the answer's language
     assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
 

@@ -1,0 +1,57 @@
+"""Streaming: a stream the caller stops reading, or whose task is cancelled, keeps its turn."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Iterator
+
+from servicebot.config import BotSpec
+from servicebot.model import AnswersAtOnce, Completion, ModelRequest
+from servicebot.pipeline import Bot
+from servicebot.store.memory import MemoryStore
+
+REFUNDS = "How long does a refund take to show up on my card?"
+FIRST = "Refunds take 5 business days."
+
+
+class Stalls(AnswersAtOnce):
+    """A model that streams one sentence, then waits for more that never comes."""
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        yield f"{FIRST} "
+        yield "They go back to your card."
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        yield f"{FIRST} "
+        await asyncio.Event().wait()
+
+
+def test_a_cancelled_async_stream_is_stored_with_what_it_showed(spec: BotSpec) -> None:
+    bot = Bot(spec, model=Stalls(), store=MemoryStore())
+    shown: list[str] = []
+
+    async def read() -> None:
+        async for piece in bot.astream(REFUNDS, conversation_id="cut"):
+            shown.append(piece)
+
+    async def main() -> None:
+        task = asyncio.create_task(read())
+        while not shown:
+            await asyncio.sleep(0.001)
+        task.cancel()  # what a web server does when the client goes away
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    (stored,) = bot.store.history("cut")
+    assert (stored.reply_text, stored.action) == (FIRST, "answer") and shown == [FIRST]
+
+
+def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
+    bot = Bot(spec, model=Stalls(), store=MemoryStore())
+    pieces = iter(bot.stream("write me a poem about spring", conversation_id="poem"))
+    assert next(pieces) == FIRST
+    pieces.close()  # type: ignore[attr-defined]
+    (stored,) = bot.store.history("poem")
+    assert stored.action == "out_of_scope"  # so it still counts toward routing.handoff_after
