@@ -14,7 +14,7 @@ from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
-from .prompt import Context, Renderer
+from .prompt import Context, Renderer, Script
 from .routing import Match
 from .templates import TEMPLATE_NAMES
 
@@ -61,22 +61,30 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
     return None
 
 
+_SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chinese
+    False: ("simplified",),
+    True: ("simplified", "traditional"),
+}
+
+
 def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
     """The contexts the pipeline renders template ``name`` with, customer details aside: in
-    each language; blocked.j2 with nothing else, the others with each combination of flags;
-    the system message without facts, with the first intents as facts, and out of scope."""
+    each language (Chinese in both scripts); blocked.j2 with nothing else, the others with
+    each combination of flags; the system message without facts, with the first intents as
+    facts, and out of scope."""
     facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
     for language in spec.settings.languages:
-        if name == "blocked.j2":
-            yield Context(language)
-            continue
-        for flags in _FLAG_SETS:
-            if name == "system.j2":
-                yield Context(language, (), False, flags)
-                yield Context(language, facts, False, flags)
-                yield Context(language, (), True, flags)
-            else:
-                yield Context(language, (), name == "out_of_scope.j2", flags)
+        for script in _SCRIPTS[language == "zh"]:
+            if name == "blocked.j2":
+                yield Context(language, script=script)
+                continue
+            for flags in _FLAG_SETS:
+                if name == "system.j2":
+                    yield Context(language, (), False, flags, script=script)
+                    yield Context(language, facts, False, flags, script=script)
+                    yield Context(language, (), True, flags, script=script)
+                else:
+                    yield Context(language, (), name == "out_of_scope.j2", flags, script=script)
 
 
 def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:

@@ -35,7 +35,7 @@ from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
-from .prompt import Context, Exchange, few_shot
+from .prompt import Context, Exchange, few_shot, script_of
 from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
@@ -177,7 +177,7 @@ class Bot:
         previous = history[-1].user if history else None
         if filtered.verdict == "block":
             language = detect_language(text, self.spec.settings.languages, previous)
-            context = Context(language, customer=customer)
+            context = Context(language, customer=customer, script=script_of(text, language))
             reply = self.renderer.render("blocked.j2", context)
             return Prepared(filtered, None, reply=reply, timings=clock.laps)
         routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
@@ -187,6 +187,7 @@ class Bot:
             routing.route == "out_of_scope",
             filtered.flags,
             customer,
+            script_of(filtered.text, routing.language),
         )
         if routing.route in ("direct", "handoff") or self.model is None or is_blank(text):
             reply = clock.time("prompt", self._canned_reply, routing, context)
@@ -201,7 +202,7 @@ class Bot:
         if routing.route == "out_of_scope":
             return self.renderer.render("out_of_scope.j2", context)
         if routing.route == "model":  # no model to ask: the FAQ's answer if routing is sure
-            return fallback_reply(self, routing, context.language)
+            return fallback_reply(self, routing, context)
         return self.renderer.render("handoff.j2", context)
 
     def _fit(

@@ -36,6 +36,7 @@ from pydantic import RootModel
 
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
+from .filters.traditional import writes_traditional
 from .routing import Match, detect_language
 from .settings import FewShot
 from .source import SourceFile
@@ -44,6 +45,7 @@ from .validation import validate
 from .yamlfile import read_yaml
 
 Role = Literal["system", "user", "assistant"]
+Script = Literal["simplified", "traditional"]
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
@@ -78,6 +80,12 @@ class Context:
     out_of_scope: bool = False
     flags: frozenset[str] = frozenset()
     customer: Mapping[str, Any] | None = None
+    script: Script = "simplified"  # the Chinese script the customer writes, for a zh reply
+
+
+def script_of(text: str, language: str) -> Script:
+    """The Chinese script a customer writes in, so that a Chinese reply can use it too."""
+    return "traditional" if language == "zh" and writes_traditional(text) else "simplified"
 
 
 class Renderer:
@@ -104,11 +112,15 @@ class Renderer:
         matches = context.matches[:faq_entries]
         if matches or context.customer:  # customer details are not kept in a cache
             return self.render("system.j2", context, matches)
-        return self._bare_system(context.language, context.out_of_scope, context.flags)
+        return self._bare_system(
+            context.language, context.out_of_scope, context.flags, context.script
+        )
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one Renderer per bot, kept for its life
-    def _bare_system(self, language: str, out_of_scope: bool, flags: frozenset[str]) -> str:
-        return self.render("system.j2", Context(language, (), out_of_scope, flags))
+    def _bare_system(
+        self, language: str, out_of_scope: bool, flags: frozenset[str], script: Script
+    ) -> str:
+        return self.render("system.j2", Context(language, (), out_of_scope, flags, None, script))
 
     def render(self, name: str, context: Context, matches: Sequence[Match] = ()) -> str:
         """Render template ``name`` (such as ``handoff.j2``) for this turn."""
@@ -119,6 +131,7 @@ class Renderer:
             "out_of_scope": context.out_of_scope,
             "flags": sorted(context.flags),
             "customer": _one_line(dict(context.customer or {})),
+            "script": context.script,
         }
         try:
             return self._templates[name].render(variables).strip()

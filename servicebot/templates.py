@@ -36,6 +36,7 @@ TEMPLATE_VARIABLES = {
     "out_of_scope": "true when no intent matched well enough: answer without FAQ facts",
     "flags": "what the pre-filter noticed in the message, such as 'injection' (a list of names)",
     "customer": "metadata the embedding application passes with the turn (a mapping)",
+    "script": "'traditional' when the customer writes traditional Chinese, else 'simplified'",
 }
 
 

@@ -25,7 +25,7 @@ from .errors import StorageError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
-from .prompt import Context, Exchange
+from .prompt import Context, Exchange, script_of
 from .routing import Routing, detect_language, is_blank
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
@@ -195,6 +195,11 @@ class Turn:
             return routing.language
         return detect_language(self.prep.filtered.text, self.bot.spec.settings.languages)
 
+    @property
+    def context(self) -> Context:
+        """The turn's language and script, for a reply rendered after the model."""
+        return Context(self.language, script=script_of(self.prep.filtered.text, self.language))
+
     def review(self, answer: str) -> FilterResult:
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's
         whole answer, which its last sentence and the end of the turn both ask about."""
@@ -262,13 +267,13 @@ class Turn:
                     self.bot.cache.put(self.cache_key, self.completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
-                stored = shown = self.bot.renderer.render("handoff.j2", Context(self.language))
+                stored = shown = self.bot.renderer.render("handoff.j2", self.context)
             else:
                 action = "fallback"
-                stored = shown = fallback_reply(self.bot, routing, self.language)
+                stored = shown = fallback_reply(self.bot, routing, self.context)
         else:
             action = "fallback"
-            stored = shown = fallback_reply(self.bot, routing, self.language)
+            stored = shown = fallback_reply(self.bot, routing, self.context)
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
             # What was shown cannot be taken back: keep it, then the fallback or handoff.
             shown = f"{streamed.emitted}\n\n{shown}"
@@ -348,12 +353,12 @@ def _ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)
 
 
-def fallback_reply(bot: Bot, routing: Routing | None, language: str) -> str:
+def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> str:
     """When the model cannot answer: the top intent's answer if routing was confident,
     otherwise a handoff to a person."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return routing.best.intent.answer_in(language)
-    return bot.renderer.render("handoff.j2", Context(language))
+        return routing.best.intent.answer_in(context.language)
+    return bot.renderer.render("handoff.j2", Context(context.language, script=context.script))
 
 
 def confident(routing: Routing | None, settings: RoutingSettings) -> bool:

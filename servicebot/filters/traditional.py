@@ -61,6 +61,11 @@ def t2s_table() -> dict[int, str]:
     return {ord(char): _settled(simple, folds) for char, simple in folds.items()}
 
 
+def writes_traditional(text: str) -> bool:
+    """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单)."""
+    return fold_traditional(text) != text
+
+
 def fold_traditional(text: str) -> str:
     """``text`` with traditional Chinese characters made simplified, one for one."""
     return text if text.isascii() else text.translate(t2s_table())

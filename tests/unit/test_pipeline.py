@@ -154,3 +154,11 @@ def test_customer_metadata_reaches_the_system_prompt(bot: Bot) -> None:
     prepared = bot.prepare("where is my order", customer={"name": "Ada Lovelace"})
     assert "The customer's name is Ada Lovelace." in _messages(prepared)[0].content
     assert "The customer's name" not in _messages(bot.prepare("where is my order"))[0].content
+
+
+def test_a_customer_writing_traditional_chinese_is_answered_in_it(bot: Bot) -> None:
+    traditional = _messages(bot.prepare("我的訂單到哪了？"))[0].content
+    simplified = _messages(bot.prepare("我的订单到哪了？"))[0].content
+    assert "请用繁体中文回答" in traditional and "请用简体中文回答" in simplified
+    english = _messages(bot.prepare("where is my order"))[0].content
+    assert "Reply in English" in english
