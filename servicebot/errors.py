@@ -7,7 +7,7 @@
      +-- StorageError               the conversation store failed (a file, a Redis server)
      +-- BudgetError                the prompt cannot fit, or the encoding files are damaged
 
-Only ``cli.py`` turns these into exit codes and messages. Anything else that escapes
+Only the ``cli`` package turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
 """
 

@@ -1,0 +1,342 @@
+"""The ``servicebot`` command: argument parsing and output only; the work happens elsewhere.
+
+This package is the one place that turns :class:`~servicebot.errors.ServicebotError` into
+exit codes. ``eval`` is in ``evaluate.py``, ``test`` and ``record`` in ``scripts.py``.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from .. import __version__
+from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
+from ..errors import ConfigError, ServicebotError
+from ..store import Store, now, open_bot_store
+from ..terminal import printable
+from ..usage import usage_by
+from .common import BOT_PATH, FILE_PATH, load
+from .evaluate import evaluate_routing
+from .scripts import record, test_conversations
+
+if TYPE_CHECKING:  # imported where used: `check` and the others start without numpy or rich
+    from rich.table import Table
+
+    from ..budget import Fitted
+    from ..pipeline import Bot, Prepared
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="servicebot")
+def main() -> None:
+    """Customer-service bots kept in YAML and Jinja, on any OpenAI-compatible model."""
+
+
+main.add_command(evaluate_routing)
+main.add_command(test_conversations)
+main.add_command(record)
+
+
+@main.command()
+@click.argument("path", type=BOT_PATH, default=".")
+def check(path: Path) -> None:
+    """Validate the bot folder PATH and list every mistake as file:line:column."""
+    from ..checks import validate_bot
+
+    try:
+        spec = load_bot(path)
+        validate_bot(spec)
+    except ConfigError as exc:
+        for problem in exc.problems:
+            click.echo(str(problem), err=True)
+        click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
+        raise SystemExit(1) from None
+    click.echo(f"ok: {spec.summary()}")
+    if warning := _model_key_warning(spec):
+        click.echo(warning, err=True)
+
+
+def _model_key_warning(spec: BotSpec) -> str | None:
+    """A configured model whose API key is not set: replies would raise ConfigError."""
+    model = spec.settings.model
+    if model.name is None or _offline_reason(spec) is None:
+        return None
+    return (
+        f"warning: {spec.root / SETTINGS_FILE}: model {model.name} is configured but "
+        f"{model.api_key_env} is not set: Bot.reply() raises ConfigError and "
+        "`servicebot chat` answers from the FAQ alone until it is"
+    )
+
+
+@main.command()
+@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@click.option("--trace", is_flag=True, help="Show every stage's decision and time.")
+@click.option("--conversation", "conversation_id", help="Continue a stored conversation.")
+def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
+    """Chat with the bot in the terminal, or answer the lines piped into it.
+
+    With no model configured, or its API key not set, the bot answers from the FAQ alone:
+    the best intent's answer as written when it scores at least routing.direct_threshold
+    (shown as direct, whether or not the intent is direct: true), and a handoff or
+    out-of-scope reply otherwise.
+    """
+    from ..chat import run_chat
+
+    spec = load(bot_path)
+    offline = _offline_reason(spec)
+    try:
+        run_chat(spec, offline, trace, conversation_id)
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _offline_reason(spec: BotSpec) -> str | None:
+    """Why chat answers from the FAQ alone, or None when a model will answer."""
+    model = spec.settings.model
+    if model.name is None:
+        return "no model is configured in servicebot.yaml"
+    if not os.environ.get(model.api_key_env, "").strip():
+        return f"{model.api_key_env} is not set"
+    return None
+
+
+@main.command()
+@click.argument("conversation")
+@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+def history(conversation: str, bot_path: Path) -> None:
+    """Print CONVERSATION turn by turn: actions, intents and filter events."""
+    with _store(bot_path, create=False) as store:
+        turns = store.history(conversation)
+    if not turns:
+        raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
+    for turn in turns:
+        score = f" ({turn.score:.2f})" if turn.score is not None else ""
+        intent = f" {turn.intent}{score}" if turn.intent else ""
+        click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
+        click.echo(f"  customer: {_indented(turn.customer_text)}")
+        click.echo(f"  bot:      {_indented(turn.reply_text)}")
+        for event in turn.events:
+            shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
+            placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
+            click.echo(f"  filter:   {shown}{placeholder}")
+
+
+def _indented(text: str) -> str:
+    """Stored text for the terminal, its later lines under its first."""
+    return printable(text).replace("\n", "\n            ")
+
+
+@main.command()
+@click.option(
+    "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
+)
+@click.option("--conversation", help="One conversation, such as a customer's erasure request.")
+@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
+    """Delete old conversations (default: older than store.retention_days), or one conversation,
+    and say what was removed."""
+    if days is not None and conversation is not None:
+        raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
+    spec = load(bot_path)
+    if days is None and conversation is None:
+        days = spec.settings.store.retention_days
+        if days is None:
+            raise click.UsageError("no retention_days in servicebot.yaml: give --older-than DAYS")
+    with _store(bot_path, spec) as store:
+        if conversation is not None:
+            report = store.purge_conversation(conversation)
+        else:
+            report = store.purge_older_than(now() - timedelta(days=days or 0))
+    if conversation is not None and not (report.turns or report.conversations):  # still a success
+        click.echo(f"no conversation {conversation!r} in this bot's store: nothing to remove")
+        return
+    click.echo(str(report))
+
+
+@main.command()
+@click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
+@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+def usage(days: int, bot_path: Path) -> None:
+    """Turns, tokens and estimated cost per day and per conversation."""
+    spec = load(bot_path)
+    with _store(bot_path, spec, create=False) as store:
+        by_day, by_conversation = usage_by(
+            store.turns_since(now() - timedelta(days=days)), spec.settings.prices
+        )
+    if not by_day:
+        click.echo(f"no turns stored in the last {days} days")
+        return
+    for title, rows in (("day", by_day), ("conversation", by_conversation)):
+        click.echo(
+            f"{title:<24} {'turns':>7} {'tokens in':>11} {'tokens out':>11} {'cost (USD)':>11}"
+        )
+        for key, totals in rows.items():
+            click.echo(
+                f"{key:<24} {totals.turns:>7} {totals.tokens_in:>11,} {totals.tokens_out:>11,}"
+                f" {totals.cost:>11.4f}"
+            )
+        click.echo("")
+    unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
+    if unpriced:
+        click.echo(f"no price in servicebot.yaml for: {', '.join(unpriced)} (counted as 0)")
+
+
+@main.command()
+@click.argument("directory", type=BOT_PATH)
+def init(directory: Path) -> None:
+    """Create a new bot folder DIRECTORY from the example store bot."""
+    if directory.exists() and any(directory.iterdir()):
+        raise click.ClickException(f"{directory} is not empty; choose a new folder")
+    example = _example_bot()
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(example / SETTINGS_FILE, directory / SETTINGS_FILE)
+        for folder in (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS):
+            if (example / folder).is_dir():
+                shutil.copytree(example / folder, directory / folder)
+        (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
+    except OSError as exc:
+        raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
+    click.echo(f"Created {directory}, a copy of the example store bot:")
+    click.echo(f"  ok: {load_bot(directory).summary()}")
+    click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
+    click.echo("the store details in templates/*.j2, then run after each edit:")
+    click.echo(f"  servicebot check {directory}")
+    click.echo(f"  servicebot test --bot {directory}   (its conversations in tests/conversations)")
+
+
+_EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings
+# The example store keeps conversations (customer text) in the bot folder: never commit them.
+_GITIGNORE = "# Conversations and usage the bot stores: customer text, not code.\n.servicebot/\n"
+
+
+def _example_bot() -> Path:
+    """The example bot: packaged inside the wheel, or the repository root in a checkout."""
+    packaged = Path(str(resources.files("servicebot"))) / "example"
+    if (packaged / SETTINGS_FILE).is_file():
+        return packaged
+    checkout = Path(__file__).resolve().parents[2]  # servicebot/cli/__init__.py -> the root
+    if (checkout / SETTINGS_FILE).is_file():
+        return checkout
+    raise click.ClickException("the example bot is missing from this installation; reinstall")
+
+
+@contextmanager
+def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
+    """The bot's conversation store, closed afterwards; store failures become CLI errors."""
+    try:
+        store = open_bot_store(spec or load(bot_path), create=create)
+        try:
+            yield store
+        finally:
+            store.close()
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+@main.command()
+@click.argument("message")
+@click.option(
+    "--history",
+    "history_file",
+    type=FILE_PATH,
+    help="Earlier turns: a YAML or JSON list of user/assistant pairs.",
+)
+@click.option(
+    "--customer",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Customer metadata for the templates (repeatable).",
+)
+@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+def render(
+    message: str, history_file: Path | None, customer: tuple[str, ...], bot_path: Path
+) -> None:
+    """Print the exact messages MESSAGE would send to the model, and their token budget."""
+    from rich.console import Console
+
+    from ..pipeline import Bot
+    from ..prompt import read_history
+
+    try:
+        bot = Bot(load_bot(bot_path))
+        history = read_history(history_file) if history_file else []
+        prepared = bot.prepare(message, history, _key_values(customer), itemise=True)
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from None
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(_route_line(prepared), markup=False)
+    for event in prepared.filtered.events:
+        placeholder = f" -> {event.placeholder}" if event.placeholder else ""
+        console.print(
+            f"pre-filter: {event.detector} {event.kind} {event.action}{placeholder}", markup=False
+        )
+    if prepared.fitted is None:
+        console.print(
+            f"\nreply, without a model call:\n{printable(prepared.reply or '')}", markup=False
+        )
+        return
+    for sent in prepared.fitted.messages:
+        console.rule(sent.role, align="left")
+        console.print(printable(sent.content), markup=False)
+    console.rule()
+    console.print(_budget_table(prepared.fitted))
+    console.print(_budget_summary(bot, prepared.fitted), markup=False)
+
+
+def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
+    found = {}
+    for pair in pairs:
+        key, equals, value = pair.partition("=")
+        if not equals or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--customer")
+        found[key] = value
+    return found
+
+
+def _route_line(prepared: Prepared) -> str:
+    routing = prepared.routing
+    if routing is None:
+        return "route: blocked by the pre-filter"
+    intents = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.matches) or "none"
+    follow_up = " (read with the previous message)" if routing.follow_up else ""
+    return f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}"
+
+
+def _budget_table(fitted: Fitted) -> Table:
+    from rich.table import Table
+
+    table = Table("part", "item", "tokens", "sent", box=None)
+    for part in fitted.parts:
+        tokens = "not counted" if part.tokens is None else str(part.tokens)
+        table.add_row(part.kind, part.label, tokens, "yes" if part.kept else "DROPPED")
+    return table
+
+
+def _budget_summary(bot: Bot, fitted: Fitted) -> str:
+    from ..budget.tokens import REPLY_PRIMING
+
+    budget = bot.spec.settings.budget
+    lines = [
+        f"budget: {fitted.budget} tokens = min(context_window {budget.context_window} - "
+        f"reply_reserve {budget.reply_reserve}, max_prompt_tokens {budget.max_prompt_tokens})",
+        f"used: {fitted.used} (with {REPLY_PRIMING} that prime the reply), left: {fitted.left}, "
+        f"encoding: {bot.counter.name}",
+    ]
+    if fitted.dropped:
+        dropped = ", ".join(f"{part.kind} {part.label}" for part in fitted.dropped)
+        lines.append(f"dropped to fit ({' > '.join(budget.drop_order)} go first): {dropped}")
+    if fitted.truncated:
+        lines.append("the customer's message was truncated to fit")
+    return "\n".join(lines)
+
+
+# --- scripted conversations: test and record --------------------------------------------------

@@ -1,0 +1,183 @@
+"""``servicebot eval``: routing accuracy on a labelled file, printed as a report."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..errors import ServicebotError
+from ..settings import Intent, RoutingSettings
+from ..terminal import printable
+from .common import BOT_PATH, FILE_PATH, load
+
+if TYPE_CHECKING:  # imported where used: the other commands start without numpy or rich
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..evaluation import EvalReport, Labelled
+
+_PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
+
+
+@click.command("eval")
+@click.argument("file", type=FILE_PATH)
+@click.option("--bot", "bot_path", type=BOT_PATH, help="The bot folder to evaluate (default: .).")
+@click.option("--train", type=FILE_PATH, help="Build the intents from this labelled file instead.")
+@click.option(
+    "--min-score",
+    type=click.FloatRange(0, 1),
+    help="Below this score a message is out of scope (default: the bot's, or 0.2 with --train).",
+)
+@click.option(
+    "-k",
+    "--top-k",
+    "k",
+    type=click.IntRange(1),
+    default=3,
+    show_default=True,
+    help="Recall@k: the right intent is among the first k.",
+)
+@click.option(
+    "--errors",
+    type=click.IntRange(0),
+    default=0,
+    metavar="N",
+    help="List up to N misrouted messages, most confident first.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def evaluate_routing(
+    file: Path,
+    bot_path: Path | None,
+    train: Path | None,
+    min_score: float | None,
+    k: int,
+    errors: int,
+    as_json: bool,
+) -> None:
+    """Measure routing on FILE, a labelled CSV or JSON Lines file (text, intent).
+
+    An empty intent or out_of_scope marks a message no intent should claim.
+    """
+    from ..evaluation import read_labelled
+
+    if bot_path is not None and train is not None:
+        raise click.UsageError("give one of --bot and --train, not both")
+    try:
+        rows = read_labelled(file)
+        intents, settings, languages = _eval_target(bot_path, train)
+    except ServicebotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if min_score is not None:
+        settings = settings.model_copy(update={"min_score": min_score})
+    report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=errors)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+    else:
+        _print_report(report)
+
+
+def _eval_target(
+    bot_path: Path | None, train: Path | None
+) -> tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]]:
+    """The intents, routing settings and languages to evaluate: a bot's, or built from --train."""
+    from ..evaluation import read_intents
+
+    if train is not None:
+        return read_intents(train), RoutingSettings(), ("en",)
+    spec = load(bot_path or Path("."))
+    return spec.intents, spec.settings.routing, spec.settings.languages
+
+
+def _evaluate_with_progress(
+    rows: list[Labelled],
+    intents: tuple[Intent, ...],
+    settings: RoutingSettings,
+    languages: tuple[str, ...],
+    *,
+    k: int,
+    errors: int,
+) -> EvalReport:
+    """evaluate(), with a progress bar on stderr when there are many rows."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from ..evaluation import evaluate
+
+    if len(rows) <= _PROGRESS_FROM:
+        return evaluate(rows, intents, settings, languages, k=k, errors=errors)
+    console = Console(stderr=True)
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task("routing", total=len(rows))
+        advance: Callable[[], None] = lambda: progress.advance(task)  # noqa: E731
+        return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
+
+
+def _print_report(report: EvalReport) -> None:
+    from rich.console import Console
+
+    console = Console(markup=False, emoji=False, highlight=False)
+    console.print(_summary(report))
+    if report.confused:
+        _print_confused(console, report)
+    if report.misroutes:
+        _print_misroutes(console, report)
+    if report.unknown_intents:
+        shown = ", ".join(report.unknown_intents[:10])
+        more = len(report.unknown_intents) - 10
+        console.print(
+            f"labels that name no intent (counted wrong): {shown}"
+            + (f" and {more} more" if more > 0 else "")
+        )
+
+
+def _summary(report: EvalReport) -> Table:
+    from rich.table import Table
+
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_row("rows", f"{report.rows:,}")
+    table.add_row("intents", f"{report.intents:,} ({report.examples:,} examples)")
+    every = "rows" if not report.out_of_scope_rows else "rows, out of scope ones included"
+    table.add_row(
+        "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,} {every})"
+    )
+    in_scope = report.rows - report.out_of_scope_rows
+    table.add_row(
+        f"recall@{report.k}",
+        f"{report.recall_at_k:.4f} ({report.found_at_k:,} of {in_scope:,} in-scope rows)",
+    )
+    if report.out_of_scope_rows:
+        table.add_row(
+            "out of scope",
+            f"precision {_figure(report.out_of_scope_precision)}, "
+            f"recall {_figure(report.out_of_scope_recall)} "
+            f"({report.out_of_scope_rows:,} rows)",
+        )
+    table.add_row(
+        "routing time",
+        f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message",
+    )
+    table.add_row("index build", f"{report.build_seconds:.3f} s")
+    return table
+
+
+def _figure(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.4f}"
+
+
+def _print_confused(console: Console, report: EvalReport) -> None:
+    console.print("most confused, expected -> routed to:")
+    width = len(f"{report.confused[0][2]:,}")
+    for expected, got, count in report.confused:
+        console.print(f"  {count:>{width},}  {expected} -> {got}", overflow="fold")
+
+
+def _print_misroutes(console: Console, report: EvalReport) -> None:
+    """Each misrouted message on its own line, under where it is and what went wrong."""
+    console.print("misrouted, most confident first:")
+    for miss in report.misroutes:
+        console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
+        console.print(f"    {printable(miss.text)}", overflow="fold")

@@ -1,0 +1,165 @@
+"""``servicebot test`` and ``servicebot record``: the bot's scripted conversations, run
+against their recordings or recorded anew, and the results printed."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from ..config import SETTINGS_FILE, BotSpec
+from ..errors import ConfigError, ServicebotError
+from ..terminal import printable
+from .common import BOT_PATH, load
+
+if TYPE_CHECKING:
+    from ..conversations import Conversation, ConversationResult
+    from ..model import OpenAIClient
+
+_SCRIPTS_BOT_HELP = "The bot folder (default: the one PATH is in, else .)."
+
+
+@click.command("test")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
+def test_conversations(path: Path | None, bot_path: Path | None) -> None:
+    """Run the conversations in PATH (a folder or one file; default: the bot's
+    tests/conversations) against the recorded model replies; exit 1 if any fails."""
+    from ..conversations import run_conversation
+
+    spec, conversations = _conversations(bot_path, path)
+    results = _run_conversations(conversations, lambda c: run_conversation(spec, c), "testing")
+    _print_results(results)
+
+
+@click.command()
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
+@click.option("-y", "--yes", is_flag=True, help="Call the model without asking first.")
+@click.option(
+    "--by-hand",
+    is_flag=True,
+    help="Call no model: record each turn's model_reply (or model_error) as its answer.",
+)
+def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
+    """Record the model's replies to the conversations in PATH (default: the bot's
+    tests/conversations), replacing each conversation's cassette in the bot's
+    replay.cassettes folder."""
+    from ..conversations import run_conversation, write_by_hand
+
+    spec, conversations = _conversations(bot_path, path)
+    if by_hand:
+        results = _run_conversations(conversations, lambda c: write_by_hand(spec, c), "writing")
+    else:
+        model = _live_model(spec, conversations, yes)
+        try:
+            results = _run_conversations(
+                conversations, lambda c: run_conversation(spec, c, "record", model), "recording"
+            )
+        finally:
+            model.close()
+    click.echo(f"recorded into {spec.root / spec.settings.replay.cassettes}")
+    _print_results(results)
+
+
+def _conversations(bot_path: Path | None, path: Path | None) -> tuple[BotSpec, list[Conversation]]:
+    from ..conversations import CONVERSATIONS_FOLDER, load_conversations
+
+    spec = load(bot_path or _bot_holding(path))
+    path = path or spec.root / CONVERSATIONS_FOLDER
+    try:
+        conversations = load_conversations(path)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not conversations:
+        raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
+    return spec, conversations
+
+
+def _bot_holding(path: Path | None) -> Path:
+    """The bot folder a conversation path is in (the nearest one with a servicebot.yaml), or ."""
+    if path is not None:
+        for folder in path.resolve().parents:
+            if (folder / SETTINGS_FILE).is_file():
+                return folder
+    return Path(".")
+
+
+def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:
+    """The bot's model, after saying what recording will cost and asking (unless ``yes``)."""
+    from ..model import OpenAIClient
+
+    settings, settings_file = spec.settings.model, spec.root / SETTINGS_FILE
+    if settings.name is None:
+        raise click.ClickException(
+            f"{settings_file}: no model to record from: set model.name, or write the replies "
+            "yourself with `servicebot record --by-hand`"
+        )
+    client = OpenAIClient(settings, settings_file)
+    try:
+        client.api_key()
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
+    calls = sum(len(conversation.turns) for conversation in conversations)
+    click.echo(f"model: {settings.name} at {settings.base_url or 'https://api.openai.com/v1'}")
+    click.echo(
+        f"up to {_count(calls, 'model call')} ({_count(calls, 'customer turn')} in "
+        f"{_count(len(conversations), 'conversation')}); their cassettes are replaced"
+    )
+    if not yes:
+        click.confirm("Record now?", abort=True)
+    return client
+
+
+def _run_conversations(
+    conversations: list[Conversation],
+    run: Callable[[Conversation], ConversationResult],
+    label: str,
+) -> list[ConversationResult]:
+    """Each conversation in turn, with a progress bar on stderr."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    console = Console(stderr=True)
+    results = []
+    with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
+        task = progress.add_task(label, total=len(conversations))
+        for conversation in conversations:
+            progress.update(task, description=f"{label} {conversation.name}")
+            try:
+                results.append(run(conversation))
+            except ServicebotError as exc:
+                raise click.ClickException(str(exc)) from None
+            progress.advance(task)
+    return results
+
+
+def _print_results(results: list[ConversationResult]) -> None:
+    """A table of the conversations, then every failure in full; exit 1 if any failed."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table("conversation", "turns", "result", "first failure", box=None)
+    table.columns[0].no_wrap = True
+    for result in results:
+        turns = f"{len(result.replies)}/{len(result.conversation.turns)}"
+        first = printable(result.failures[0].summary()) if result.failures else ""
+        table.add_row(
+            result.conversation.name, turns, "passed" if result.passed else "FAILED", first
+        )
+    Console(markup=False, emoji=False, highlight=False).print(table)
+    failed = [result for result in results if not result.passed]
+    for result in failed:
+        click.echo(f"\nFAILED {result.conversation.path}")
+        for failure in result.failures:
+            click.echo(printable(str(failure)))
+    passed = len(results) - len(failed)
+    click.echo(f"\n{len(failed)} failed, {passed} passed" if failed else f"\n{passed} passed")
+    if failed:
+        raise SystemExit(1)
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
