@@ -213,6 +213,8 @@ def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
     for check in Expectations.model_fields:
         if (line := _line(document, ("turns", index, "expect", check))) is not None:
             lines[check] = line
+    if (line := _line(document, ("turns", index, "model_reply"))) is not None:
+        lines["model_reply"] = line
     return Turn(index + 1, spec, _line(document, ("turns", index, "customer")), lines)
 
 
@@ -331,6 +333,11 @@ def _run(
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
             for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored)
         ]
+        if turn.spec.model_reply is not None and watched.request is None:  # a stale script
+            expected = "a model call, as the turn gives a model_reply"
+            got = f"no model call: the turn was answered {reply.action}"
+            line = turn.line_of("model_reply")
+            found.append(Failure(conversation.path, turn.number, line, expected, got))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))
 

@@ -83,6 +83,17 @@ def test_failures_are_listed_in_the_order_of_their_lines(bot: Path) -> None:
     assert [int(line) for line, _ in found] == sorted(int(line) for line, _ in found)
 
 
+def test_a_model_reply_on_a_turn_that_asks_no_model_is_reported(bot: Path) -> None:
+    conversation = bot / "tests/conversations/direct_answers.yaml"
+    edit(conversation, "  - customer: hi\n", "  - customer: hi\n    model_reply: Hello there!\n")
+    result = servicebot("test", conversation, "--bot", bot)
+    assert result.exit_code == 1
+    assert (
+        f"{conversation}:6: turn 1: expected a model call, as the turn gives a model_reply\n"
+        "    got no model call: the turn was answered direct"
+    ) in result.output
+
+
 def test_a_conversation_file_finds_its_bot_without_bot(
     bot: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
