@@ -195,6 +195,13 @@ class Bot:
         fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
         return Prepared(filtered, routing, fitted=fitted, timings=clock.laps)
 
+    def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:
+        """A history written by hand as the store would hold it: each customer line through
+        the pre-filter, its personal data as the conversation's ``placeholders``."""
+        return [
+            Exchange(self.prefilter.run(x.user, placeholders).text, x.assistant) for x in history
+        ]
+
     def _canned_reply(self, routing: Routing, context: Context) -> str:
         """The reply for a turn no model answers: direct, handoff, or offline."""
         if routing.route == "direct" and routing.best is not None:

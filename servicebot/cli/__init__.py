@@ -263,13 +263,15 @@ def render(
     """Print the exact messages MESSAGE would send to the model, and their token budget."""
     from rich.console import Console
 
+    from ..filters.placeholders import Placeholders
     from ..pipeline import Bot
     from ..prompt import read_history
 
     try:
-        bot = Bot(load_bot(bot_path))
-        history = read_history(history_file) if history_file else []
-        prepared = bot.prepare(message, history, _key_values(customer), itemise=True)
+        bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
+        history = bot.as_stored(read_history(history_file), placeholders) if history_file else []
+        customer_details = _key_values(customer)
+        prepared = bot.prepare(message, history, customer_details, placeholders, itemise=True)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True)

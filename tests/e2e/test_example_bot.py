@@ -207,6 +207,20 @@ def test_render_routes_past_escape_sequences_and_prints_them_escaped(tmp_path: P
     assert "\x1b" not in result.output and "\u202e" not in result.output
 
 
+def test_render_shows_a_history_file_as_the_store_would_hold_it(tmp_path: Path) -> None:
+    history = tmp_path / "history.yaml"
+    history.write_text(
+        "- user: my phone is 13800138000, where is my parcel?\n  assistant: Let me check.\n"
+    )
+    result = CliRunner().invoke(
+        main, ["render", "call me on 13800138000", "--history", str(history), "--bot", str(REPO)]
+    )
+    assert result.exit_code == 0, result.output
+    assert "my phone is [PHONE_1], where is my parcel?" in result.output
+    assert "call me on [PHONE_1]" in result.output  # the same number, the same placeholder
+    assert "13800138000" not in result.output
+
+
 def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> None:
     bot = tmp_path / "bot"
     CliRunner().invoke(main, ["init", str(bot)])
