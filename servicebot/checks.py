@@ -42,9 +42,11 @@ def validate_bot(spec: BotSpec) -> Renderer:
     if problems:
         raise ConfigError(problems)
     for language in spec.settings.languages:
-        for out_of_scope, flags in product((False, True), _FLAG_SETS):
-            system = renderer.system(Context(language, (), out_of_scope, flags), 0)
-            _check_system_fits(spec, system, language)
+        for out_of_scope, flags, script in product(
+            (False, True), _FLAG_SETS, _SCRIPTS[language == "zh"]
+        ):
+            context = Context(language, (), out_of_scope, flags, script=script)
+            _check_system_fits(spec, renderer.system(context, 0), language)
     return renderer
 
 

@@ -213,8 +213,9 @@ def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
     for check in Expectations.model_fields:
         if (line := _line(document, ("turns", index, "expect", check))) is not None:
             lines[check] = line
-    if (line := _line(document, ("turns", index, "model_reply"))) is not None:
-        lines["model_reply"] = line
+    for answer in ("model_reply", "model_error"):
+        if (line := _line(document, ("turns", index, answer))) is not None:
+            lines[answer] = line
     return Turn(index + 1, spec, _line(document, ("turns", index, "customer")), lines)
 
 
@@ -333,10 +334,11 @@ def _run(
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
             for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored)
         ]
-        if turn.spec.model_reply is not None and watched.request is None:  # a stale script
-            expected = "a model call, as the turn gives a model_reply"
+        answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
+        if getattr(turn.spec, answer) is not None and watched.request is None:  # a stale script
+            expected = f"a model call, as the turn gives a {answer}"
             got = f"no model call: the turn was answered {reply.action}"
-            line = turn.line_of("model_reply")
+            line = turn.line_of(answer)
             found.append(Failure(conversation.path, turn.number, line, expected, got))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))

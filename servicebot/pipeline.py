@@ -177,9 +177,10 @@ class Bot:
         previous = history[-1].user if history else None
         if filtered.verdict == "block":
             language = detect_language(text, self.spec.settings.languages, previous)
-            context = Context(language, customer=customer, script=script_of(text, language))
+            script = script_of(text, language, previous)
+            context = Context(language, customer=customer, script=script)
             reply = self.renderer.render("blocked.j2", context)
-            return Prepared(filtered, None, reply=reply, timings=clock.laps)
+            return Prepared(filtered, None, reply=reply, timings=clock.laps, script=script)
         routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
         context = Context(
             routing.language,
@@ -187,17 +188,18 @@ class Bot:
             routing.route == "out_of_scope",
             filtered.flags,
             customer,
-            script_of(filtered.text, routing.language),
+            script_of(filtered.text, routing.language, previous),
         )
         if routing.route in ("direct", "handoff") or self.model is None or is_blank(text):
             reply = clock.time("prompt", self._canned_reply, routing, context)
-            return Prepared(filtered, routing, reply=reply, timings=clock.laps)
+            return Prepared(filtered, routing, reply, None, clock.laps, context.script)
         fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
-        return Prepared(filtered, routing, fitted=fitted, timings=clock.laps)
+        return Prepared(filtered, routing, None, fitted, clock.laps, context.script)
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:
         """A history written by hand as the store would hold it: each customer line through
-        the pre-filter, its personal data as the conversation's ``placeholders``."""
+        the pre-filter, its personal data as the conversation's ``placeholders``. The bot's
+        lines are taken as written: the store keeps them with placeholders, so write them so."""
         return [
             Exchange(self.prefilter.run(x.user, placeholders).text, x.assistant) for x in history
         ]

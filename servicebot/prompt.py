@@ -46,6 +46,7 @@ from .yamlfile import read_yaml
 
 Role = Literal["system", "user", "assistant"]
 Script = Literal["simplified", "traditional"]
+_HAN = re.compile("[\u4e00-\u9fff]")
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
@@ -83,9 +84,14 @@ class Context:
     script: Script = "simplified"  # the Chinese script the customer writes, for a zh reply
 
 
-def script_of(text: str, language: str) -> Script:
-    """The Chinese script a customer writes in, so that a Chinese reply can use it too."""
-    return "traditional" if language == "zh" and writes_traditional(text) else "simplified"
+def script_of(text: str, language: str, previous: str | None = None) -> Script:
+    """The Chinese script a customer writes in, so that a Chinese reply can use it too. A
+    message with no Chinese characters (an order number, "ok") keeps the previous one's."""
+    if language != "zh":
+        return "simplified"
+    if previous and not _HAN.search(text):
+        text = previous
+    return "traditional" if writes_traditional(text) else "simplified"
 
 
 class Renderer:

@@ -25,7 +25,7 @@ from .errors import StorageError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
-from .prompt import Context, Exchange, script_of
+from .prompt import Context, Exchange, Script
 from .routing import Routing, detect_language, is_blank
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
@@ -49,6 +49,7 @@ class Prepared:
     reply: str | None = None  # the answer when no model is needed (blocked, direct, handoff)
     fitted: Fitted | None = None  # the prompt, when the model answers
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
+    script: Script = "simplified"  # the Chinese script the customer writes
 
 
 @dataclass(frozen=True)
@@ -109,8 +110,10 @@ class Turn:
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
         self.placeholders_before = placeholders.to_state()
-        history = [
-            Exchange(t.customer_text, t.reply_text) for t in turns[max(len(turns) - kept, 0) :]
+        history = [  # a blank message asked nothing: the model is not sent it
+            Exchange(t.customer_text, t.reply_text)
+            for t in turns[max(len(turns) - kept, 0) :]
+            if not is_blank(t.customer_text)
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
@@ -197,8 +200,9 @@ class Turn:
 
     @property
     def context(self) -> Context:
-        """The turn's language and script, for a reply rendered after the model."""
-        return Context(self.language, script=script_of(self.prep.filtered.text, self.language))
+        """What a reply rendered after the model (a handoff) may read: no intents."""
+        flags, script = self.prep.filtered.flags, self.prep.script
+        return Context(self.language, (), False, flags, self.metadata, script)
 
     def review(self, answer: str) -> FilterResult:
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's
@@ -358,7 +362,7 @@ def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> str:
     otherwise a handoff to a person."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
         return routing.best.intent.answer_in(context.language)
-    return bot.renderer.render("handoff.j2", Context(context.language, script=context.script))
+    return bot.renderer.render("handoff.j2", context)
 
 
 def confident(routing: Routing | None, settings: RoutingSettings) -> bool:

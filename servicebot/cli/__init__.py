@@ -27,7 +27,7 @@ from .common import BOT_PATH, FILE_PATH, load
 from .evaluate import evaluate_routing
 from .scripts import record, test_conversations
 
-if TYPE_CHECKING:  # imported where used: `check` and the others start without numpy or rich
+if TYPE_CHECKING:  # imported where used: `check` and the others start without rich or openai
     from rich.table import Table
 
     from ..budget import Fitted
@@ -339,6 +339,3 @@ def _budget_summary(bot: Bot, fitted: Fitted) -> str:
     if fitted.truncated:
         lines.append("the customer's message was truncated to fit")
     return "\n".join(lines)
-
-
-# --- scripted conversations: test and record --------------------------------------------------

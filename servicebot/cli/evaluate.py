@@ -14,7 +14,7 @@ from ..settings import Intent, RoutingSettings
 from ..terminal import printable
 from .common import BOT_PATH, FILE_PATH, load
 
-if TYPE_CHECKING:  # imported where used: the other commands start without numpy or rich
+if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
     from rich.table import Table
 

@@ -62,7 +62,8 @@ def t2s_table() -> dict[int, str]:
 
 
 def writes_traditional(text: str) -> bool:
-    """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单)."""
+    """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单). A few
+    characters that simplified text also uses (乾 in 乾隆, the surname 於) count too."""
     return fold_traditional(text) != text
 
 

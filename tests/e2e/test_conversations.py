@@ -83,13 +83,15 @@ def test_failures_are_listed_in_the_order_of_their_lines(bot: Path) -> None:
     assert [int(line) for line, _ in found] == sorted(int(line) for line, _ in found)
 
 
-def test_a_model_reply_on_a_turn_that_asks_no_model_is_reported(bot: Path) -> None:
+@pytest.mark.parametrize("answer", ["model_reply: Hello there!", "model_error: timeout"])
+def test_a_model_answer_on_a_turn_that_asks_no_model_is_reported(bot: Path, answer: str) -> None:
     conversation = bot / "tests/conversations/direct_answers.yaml"
-    edit(conversation, "  - customer: hi\n", "  - customer: hi\n    model_reply: Hello there!\n")
+    edit(conversation, "  - customer: hi\n", f"  - customer: hi\n    {answer}\n")
     result = servicebot("test", conversation, "--bot", bot)
     assert result.exit_code == 1
+    key = answer.partition(":")[0]
     assert (
-        f"{conversation}:6: turn 1: expected a model call, as the turn gives a model_reply\n"
+        f"{conversation}:6: turn 1: expected a model call, as the turn gives a {key}\n"
         "    got no model call: the turn was answered direct"
     ) in result.output
 

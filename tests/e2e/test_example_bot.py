@@ -212,12 +212,13 @@ def test_render_shows_a_history_file_as_the_store_would_hold_it(tmp_path: Path) 
     history.write_text(
         "- user: my phone is 13800138000, where is my parcel?\n  assistant: Let me check.\n"
     )
+    message = "call me on 13800138000 or 13900139000"
     result = CliRunner().invoke(
-        main, ["render", "call me on 13800138000", "--history", str(history), "--bot", str(REPO)]
+        main, ["render", message, "--history", str(history), "--bot", str(REPO)]
     )
     assert result.exit_code == 0, result.output
     assert "my phone is [PHONE_1], where is my parcel?" in result.output
-    assert "call me on [PHONE_1]" in result.output  # the same number, the same placeholder
+    assert "call me on [PHONE_1] or [PHONE_2]" in result.output  # numbered across history
     assert "13800138000" not in result.output
 
 

@@ -413,6 +413,16 @@ def test_history_keeps_the_last_history_turns_however_many_are_stored(
     assert sent == [f"How long does shipping take to Canada? ({n})" for n in range(stored)][-3:]
 
 
+def test_a_blank_message_is_not_sent_to_the_model_as_history(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot()
+    bot.reply("   ", conversation_id="c")
+    bot.reply(REFUNDS, conversation_id="c")
+    assert [m["content"] for m in _sent(server) if m["role"] == "user"][-1] == REFUNDS
+    assert all(m["content"].strip() for m in _sent(server))
+
+
 def test_blank_messages_neither_count_as_misses_nor_get_handed_off(make_bot: Any) -> None:
     bot = make_bot()
     texts = ["write me a poem", "", "tell me a joke", "\u200b", "   "]

@@ -162,3 +162,9 @@ def test_a_customer_writing_traditional_chinese_is_answered_in_it(bot: Bot) -> N
     assert "请用繁体中文回答" in traditional and "请用简体中文回答" in simplified
     english = _messages(bot.prepare("where is my order"))[0].content
     assert "Reply in English" in english
+
+
+def test_a_reply_without_chinese_characters_keeps_the_customers_script(bot: Bot) -> None:
+    history = [Exchange("我的訂單到哪了？", "請提供您的訂單號。")]
+    system = _messages(bot.prepare("100482", history))[0].content
+    assert "请用繁体中文回答" in system
