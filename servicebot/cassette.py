@@ -50,11 +50,12 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from .errors import ConfigError, Problem, ServicebotError
 from .model import Completion, ErrorKind, ModelRequest, Usage
 from .prompt import Message, Role
+from .settings import Frozen
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
@@ -231,11 +232,7 @@ def _diff(recorded: list[str], wanted: list[str]) -> str:
 # --- the file format --------------------------------------------------------------------------
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class _OriginSpec(_Spec):
+class _OriginSpec(Frozen):
     recorded_from: str | None = None
     on: date | None = None
     written_by_hand: str | None = None
@@ -249,30 +246,30 @@ class _OriginSpec(_Spec):
         return self
 
 
-class _MessageSpec(_Spec):
+class _MessageSpec(Frozen):
     role: Role
     content: str
 
 
-class _RequestSpec(_Spec):
+class _RequestSpec(Frozen):
     model: str
-    params: dict[str, Any] = {}
+    params: dict[str, Any] = Field(default_factory=dict)
     messages: Annotated[tuple[_MessageSpec, ...], Field(min_length=1)]
 
 
-class _UsageSpec(_Spec):
+class _UsageSpec(Frozen):
     prompt_tokens: int
     completion_tokens: int
 
 
-class _ResponseSpec(_Spec):
+class _ResponseSpec(Frozen):
     content: str
     finish_reason: str | None = "stop"
     usage: _UsageSpec | None = None
     model: str = ""
 
 
-class _EntrySpec(_Spec):
+class _EntrySpec(Frozen):
     key: str | None = None
     origin: _OriginSpec
     request: _RequestSpec
@@ -286,7 +283,7 @@ class _EntrySpec(_Spec):
         return self
 
 
-class _CassetteSpec(_Spec):
+class _CassetteSpec(Frozen):
     entries: tuple[_EntrySpec, ...] = ()
 
 

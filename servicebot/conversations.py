@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .cassette import Cassette, ReplayMissError
 from .config import BotSpec
@@ -47,6 +47,7 @@ from .errors import ConfigError, Problem
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Bot
 from .replay import Replayer, add_hand_written
+from .settings import Frozen
 from .source import SourceFile
 from .store import TurnRecord
 from .store.memory import MemoryStore
@@ -85,11 +86,7 @@ def _known_stages(stages: dict[str, str]) -> dict[str, str]:
 Texts = Annotated[tuple[str, ...], BeforeValidator(_listed)]
 
 
-class _Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class EventSpec(_Spec):
+class EventSpec(Frozen):
     """A filter event to look for: the fields given must equal those of some event."""
 
     stage: str | None = None
@@ -100,12 +97,12 @@ class EventSpec(_Spec):
     count: int | None = None
 
 
-class TextSpec(_Spec):
+class TextSpec(Frozen):
     contains: Texts = ()
     not_contains: Texts = ()
 
 
-class Expectations(_Spec):
+class Expectations(Frozen):
     action: Action | None = None
     intent: str | None = None
     contains: Texts = ()
@@ -113,12 +110,12 @@ class Expectations(_Spec):
     regex: Annotated[str, AfterValidator(_regex)] | None = None
     max_length: Annotated[int, Field(gt=0)] | None = None
     events: tuple[EventSpec, ...] = ()
-    stages: Annotated[dict[str, str], AfterValidator(_known_stages)] = {}
+    stages: Annotated[dict[str, str], AfterValidator(_known_stages)] = Field(default_factory=dict)
     prompt: TextSpec | None = None
     stored: TextSpec | None = None
 
 
-class TurnSpec(_Spec):
+class TurnSpec(Frozen):
     customer: str  # blank too: what a bot does with an empty message is worth a test
     model_reply: str | None = None
     model_error: ErrorKind | None = None
@@ -131,9 +128,9 @@ class TurnSpec(_Spec):
         return self
 
 
-class ConversationSpec(_Spec):
+class ConversationSpec(Frozen):
     description: str = ""
-    metadata: dict[str, Any] = {}
+    metadata: dict[str, Any] = Field(default_factory=dict)
     turns: Annotated[tuple[TurnSpec, ...], Field(min_length=1)]
 
 

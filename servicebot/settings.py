@@ -111,18 +111,20 @@ Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
-class _Frozen(BaseModel):
+class Frozen(BaseModel):
+    """What every file servicebot reads is validated into: unknown keys refused, frozen after."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
-class FewShot(_Frozen):
+class FewShot(Frozen):
     """One example exchange shown to the model: how this bot answers this intent."""
 
     user: Text
     assistant: Text
 
 
-class Intent(_Frozen):
+class Intent(Frozen):
     """Something customers ask about: how they phrase it, and the facts of the answer."""
 
     name: IntentName
@@ -139,13 +141,13 @@ class Intent(_Frozen):
         return answers.get(language) or answers[ANY_LANGUAGE]
 
 
-class FaqFile(_Frozen):
+class FaqFile(Frozen):
     """One ``faq/*.yaml`` file."""
 
     intents: Annotated[tuple[Intent, ...], Field(min_length=1)]
 
 
-class ContactSettings(_Frozen):
+class ContactSettings(Frozen):
     """The only contact details the bot may give; the post-filter treats others as invented."""
 
     phone: Annotated[str, AfterValidator(_phone)] | None = None
@@ -153,7 +155,7 @@ class ContactSettings(_Frozen):
     website: Annotated[str, AfterValidator(_website)] | None = None
 
 
-class ModelSettings(_Frozen):
+class ModelSettings(Frozen):
     """The chat model. With no ``name`` the bot runs offline, answering from the FAQ alone."""
 
     name: str | None = None
@@ -168,7 +170,7 @@ class ModelSettings(_Frozen):
     seed: int | None = None
 
 
-class BudgetSettings(_Frozen):
+class BudgetSettings(Frozen):
     """How many tokens the prompt may use, and what gives way first when it is too long."""
 
     context_window: Annotated[int, Field(gt=0)] = 128_000
@@ -190,7 +192,7 @@ class BudgetSettings(_Frozen):
         return self
 
 
-class RoutingSettings(_Frozen):
+class RoutingSettings(Frozen):
     """Thresholds on intent scores (0 to 1) that decide each turn's route."""
 
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
@@ -201,14 +203,14 @@ class RoutingSettings(_Frozen):
     handoff_after: Annotated[int, Field(ge=0, le=100)] = 3
 
 
-class StoreSettings(_Frozen):
+class StoreSettings(Frozen):
     """Where conversations are kept, and for how long."""
 
     url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
 
 
-class CacheSettings(_Frozen):
+class CacheSettings(Frozen):
     """``cache``: reuse the model's answer to a repeated first question (see cache.py)."""
 
     enabled: bool = False
@@ -216,7 +218,7 @@ class CacheSettings(_Frozen):
     max_entries: Annotated[int, Field(gt=0)] = 10_000
 
 
-class ReplaySettings(_Frozen):
+class ReplaySettings(Frozen):
     """Recorded model replies for offline tests."""
 
     mode: Literal["replay", "record", "off"] = "off"
@@ -228,7 +230,7 @@ Action = Literal["allow", "mask", "flag", "block"]
 Outcome = Literal["repair", "fallback", "handoff"]
 
 
-class PrefilterSettings(_Frozen):
+class PrefilterSettings(Frozen):
     """What happens to what a customer writes before anything else reads it."""
 
     profanity: Action = "mask"
@@ -243,7 +245,7 @@ class PrefilterSettings(_Frozen):
     max_chars: Annotated[int, Field(gt=0)] = 50_000
 
 
-class PostfilterSettings(_Frozen):
+class PostfilterSettings(Frozen):
     """What happens to an answer before the customer sees it."""
 
     restore_pii: bool = True
@@ -257,14 +259,14 @@ class PostfilterSettings(_Frozen):
     empty: Literal["fallback", "handoff"] = "fallback"
 
 
-class Price(_Frozen):
+class Price(Frozen):
     """What a model costs, in US dollars per million tokens."""
 
     input: Annotated[float, Field(ge=0)]
     output: Annotated[float, Field(ge=0)]
 
 
-class Settings(_Frozen):
+class Settings(Frozen):
     """``servicebot.yaml``: every key is optional."""
 
     name: Text = "Support assistant"
