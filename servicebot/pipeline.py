@@ -190,11 +190,14 @@ class Bot:
             customer,
             script_of(filtered.text, routing.language, previous),
         )
-        if routing.route in ("direct", "handoff") or self.model is None or is_blank(text):
+        canned = routing.route in ("direct", "handoff") or self.model is None
+        if canned or (routing.route == "out_of_scope" and is_blank(text)):
             reply = clock.time("prompt", self._canned_reply, routing, context)
-            return Prepared(filtered, routing, reply, None, clock.laps, context.script)
+            return Prepared(
+                filtered, routing, reply=reply, timings=clock.laps, script=context.script
+            )
         fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
-        return Prepared(filtered, routing, None, fitted, clock.laps, context.script)
+        return Prepared(filtered, routing, fitted=fitted, timings=clock.laps, script=context.script)
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:
         """A history written by hand as the store would hold it: each customer line through

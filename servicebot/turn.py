@@ -113,7 +113,7 @@ class Turn:
         history = [  # a blank message asked nothing: the model is not sent it
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
-            if not is_blank(t.customer_text)
+            if t.action != "out_of_scope" or not is_blank(t.customer_text)  # blank: out of scope
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
