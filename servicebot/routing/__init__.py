@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..filters.normalise import normalise
+from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .index import CJK_RUN, TOKEN, IntentIndex, Match
 
@@ -61,11 +62,15 @@ class Router:
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). A customer the bot
         keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
-        A blank message is out of scope, and nothing more.
+        A blank message is out of scope, and nothing more. Placeholders such as
+        ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
+        they ask, and its kind's name would pull the message to the contact intents.
         """
-        language = detect_language(text, self.languages, previous)
         if is_blank(text):
+            language = detect_language(text, self.languages, previous)
             return Routing("out_of_scope", (), language, misses=misses)
+        text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
+        language = detect_language(text, self.languages, previous)
         matches, follow_up = self._matches(text), False
         if previous and not matches and _is_short(text):
             joined = self._matches(f"{previous}\n{text}")
@@ -114,6 +119,10 @@ def detect_language(text: str, languages: Sequence[str], previous: str | None = 
 def is_blank(text: str) -> bool:
     """Nothing but spaces and invisible characters: no message at all, and no follow-up."""
     return not normalise(text).text.strip()
+
+
+def _without_placeholders(text: str) -> str:
+    return PLACEHOLDER.sub(" ", text) if "[" in text else text
 
 
 def _is_short(text: str) -> bool:

@@ -313,6 +313,25 @@ def test_an_order_number_alone_follows_up_the_question_before(router: Router) ->
     assert routing.best is not None and routing.best.intent.name == "order_status"
 
 
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("我的手机号是[PHONE_1]，订单到哪了？", "我的手机号是，订单到哪了？"),
+        ("my email is [EMAIL_1] and phone [PHONE_1], refund?", "my email is and phone , refund?"),
+        ("my card [CARD_1] was declined", "my card was declined"),
+    ],
+)
+def test_a_placeholder_is_read_as_nothing(router: Router, text: str, plain: str) -> None:
+    # The pre-filter's [PHONE_1] once pulled these to store_hours_contact.
+    assert router.route(text) == router.route(plain)
+
+
+def test_a_placeholder_alone_follows_up_the_question_before(router: Router) -> None:
+    routing = router.route("[EMAIL_1]", previous="怎么退订邮件")
+    assert routing.follow_up and routing.language == "zh"
+    assert routing.best is not None and routing.best.intent.name == "unsubscribe_emails"
+
+
 def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:
     text = "what payment methods do you accept for my orders"
     routing = router.route(text, previous="how long does delivery take to Canada")
