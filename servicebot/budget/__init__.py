@@ -1,7 +1,11 @@
 """Token budget: fit one turn's prompt into the budget, and account for every part.
 
 The system message (without FAQ facts) and the customer's message always go in; a message
-too long for the room left is cut to fit. FAQ facts by relevance, few-shot pairs and history
+too long for the room left is cut to fit. A message that would leave no room for the FAQ
+facts is cut further so that they fit, if it keeps at least half the room and the facts are
+the last to give way (the default): what the bot knows about the question matters more than
+the end of a pasted page. FAQ facts by relevance,
+few-shot pairs and history
 newest first fill the rest, in the order ``budget.drop_order`` gives, and a user/assistant
 pair goes in whole or not at all. Counts come from ``tokens.py`` beside this file and are
 cached per message, so a long conversation costs no more per turn than the part of it that
@@ -91,10 +95,17 @@ def fit_prompt(
             "shorten templates/system.j2 or raise budget.max_prompt_tokens"
         )
     fitting = _Fitting(counter, limit - base, itemise)
-    message, truncated = fitting.take_message(message)
-    chosen = {
-        kind: fitting.take(kind, system, faq, few_shot, history) for kind in _priority(settings)
-    }
+    priority = _priority(settings)
+    message, truncated = fitting.take_message(
+        message,
+        # the room a long message gives up goes to the facts only if they are filled next
+        lambda: (
+            counter.count_message("system", system(len(faq))) - base + REPLY_PRIMING
+            if priority[0] == "faq"
+            else 0
+        ),
+    )
+    chosen = {kind: fitting.take(kind, system, faq, few_shot, history) for kind in priority}
     kept_faq, kept_pairs, kept_turns = chosen["faq"], chosen["few_shot"], chosen["history"]
     messages = (
         Message("system", system(kept_faq)),
@@ -135,12 +146,16 @@ class _Fitting:
         self.parts: list[Part] = []
         self.message_part = Part("message", "message", 0)
 
-    def take_message(self, text: str) -> tuple[str, bool]:
-        """The customer's message, truncated if it is longer than all the room there is."""
+    def take_message(self, text: str, facts: Callable[[], int]) -> tuple[str, bool]:
+        """The customer's message, truncated if it is longer than the room there is, or than
+        the room the FAQ facts (``facts()`` tokens) leave when that is at least half of it."""
         tokens = self.counter.count_message("user", text)
+        room = self.room
+        if tokens > room // 2 and (left := room - facts()) >= room // 2:
+            room = left
         cut = text
-        if tokens > self.room:
-            cut = self.counter.truncate(text, self.room - self.counter.count_message("user", ""))
+        if tokens > room:
+            cut = self.counter.truncate(text, room - self.counter.count_message("user", ""))
             tokens = self.counter.count_message("user", cut)
         self.room -= tokens
         self.message_part = Part("message", "message", tokens)

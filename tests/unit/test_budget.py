@@ -168,24 +168,41 @@ def test_a_system_message_over_the_budget_raises_budget_error() -> None:
     assert fitted.used == smallest
 
 
-def test_an_oversize_message_is_truncated_to_a_prefix_within_the_budget() -> None:
-    message = "My order 100482 never arrived and I am still waiting for it. " * 200
-    fitted = _fit(300, message=message)
+LONG_MESSAGE = "My order 100482 never arrived and I am still waiting for it. " * 200
+
+
+def test_an_oversize_message_is_cut_to_leave_room_for_the_faq_facts() -> None:
+    fitted = _fit(300, message=LONG_MESSAGE)
     last = fitted.messages[-1]
     assert fitted.truncated
     assert last.role == "user"
-    assert 0 < len(last.content) < len(message)
-    assert message.startswith(last.content)
+    assert 0 < len(last.content) < len(LONG_MESSAGE)
+    assert LONG_MESSAGE.startswith(last.content)
+    assert fitted.messages[0] == Message("system", _system(3))  # every fact kept
     assert fitted.used <= 300
+    assert fitted.left < _cost(FEW_SHOT[1][1])  # the message took the rest
     assert [(p.kind, p.label) for p in fitted.dropped] == [
-        ("faq", "shipping"),
-        ("faq", "express, returns"),  # not costed: the budget was full before them
         ("few_shot", "shipping"),
         ("few_shot", "returns"),
-        ("history", "turns 1-3"),
+        ("history", "turns 1-3"),  # not costed: the budget was full before them
         ("history", "turn 4"),
     ]
+
+
+def test_an_oversize_message_is_not_cut_for_facts_that_give_way_first() -> None:
+    fitted = _fit(300, message=LONG_MESSAGE, drop_order=("faq", "history", "few_shot"))
     assert fitted.messages[0] == Message("system", _system(0))
+    assert {part.kind for part in fitted.dropped} == {"faq", "few_shot", "history"}
+    assert fitted.left < 10  # the message took all the room there was
+
+
+def test_an_oversize_message_keeps_half_the_room_when_the_facts_need_more() -> None:
+    base = _fitter().count_message("system", _system(0)) + REPLY_PRIMING
+    room = 2 * _faq_cost(3) - 2  # the facts would leave the message less than half of it
+    fitted = _fit(base + room, message=LONG_MESSAGE)
+    assert fitted.truncated
+    assert fitted.messages[0] == Message("system", _system(0))  # it took all the room
+    assert fitted.left < 10
 
 
 def test_a_message_that_fits_is_never_cut() -> None:
