@@ -32,7 +32,8 @@ def cache_key(request: ModelRequest) -> str:
     """The key of a request whose last message is the customer's opening question: the same
     question asked another way (case, spacing, punctuation) shares it."""
     *context, question = request.messages
-    words = _NOT_WORD.sub(" ", question.content.casefold()).strip()
+    # A message of emoji or punctuation alone keeps its own characters: "👍" is not "😡".
+    words = _NOT_WORD.sub(" ", question.content.casefold()).strip() or question.content
     sent = [request.model, dict(request.params), [m.as_dict() for m in context], words]
     return hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
 

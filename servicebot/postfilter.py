@@ -194,6 +194,12 @@ class _Review:
             self.verdict = outcome
 
 
+def whole_sentences(text: str) -> str:
+    """``text`` up to the end of its last whole sentence: an answer the model broke off at
+    its token limit ends mid-sentence ("... takes up to 5 busin")."""
+    return text[: _cut_point(text, len(text))] if _SENTENCE_END.search(text) else ""
+
+
 def _cut_point(text: str, limit: int) -> int:
     """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence."""
     ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]

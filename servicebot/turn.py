@@ -25,6 +25,7 @@ from .errors import StorageError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
+from .postfilter import whole_sentences
 from .prompt import Context, Exchange, Script
 from .routing import Routing, detect_language, is_blank
 from .settings import RoutingSettings
@@ -259,15 +260,18 @@ class Turn:
             stored = shown = prep.reply
         elif self.completion is not None:
             start = time.perf_counter()
-            reviewed = self.review(self.completion.text)
+            answer, cut_off = _finished(self.completion)
+            reviewed = self.review(answer)
             events += reviewed.events
+            if cut_off:
+                events.append(FilterEvent("postfilter", "length", "cut_off", "repair"))
             self.trace.append(
                 Step("postfilter", reviewed.verdict, _ms(start), {"events": len(reviewed.events)})
             )
             if reviewed.verdict == "pass":
                 action = "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
-                if self.cache_key is not None and self.bot.cache is not None:
+                if self.cache_key is not None and self.bot.cache is not None and not cut_off:
                     self.bot.cache.put(self.cache_key, self.completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
@@ -382,3 +386,11 @@ async def off_loop(store: Store, work: Callable[P, T], *args: P.args, **kwargs: 
     if store.blocking:
         return await asyncio.to_thread(work, *args, **kwargs)
     return work(*args, **kwargs)
+
+
+def _finished(completion: Completion) -> tuple[str, bool]:
+    """The model's answer as it may be shown, and whether its token limit broke it off: then
+    only its whole sentences are kept (and it is never cached)."""
+    if completion.finish_reason != "length":
+        return completion.text, False
+    return whole_sentences(completion.text), True

@@ -80,3 +80,8 @@ def test_threads_reading_an_expired_answer_at_once_do_not_fail() -> None:
 
     errors = at_once(*[churn] * 8)
     assert errors == []
+
+
+def test_messages_of_emoji_or_punctuation_alone_keep_their_own_keys(bot: Bot) -> None:
+    keys = {cache_key(request(bot, text)) for text in ("👍", "😡", "???", "!!!")}
+    assert len(keys) == 4  # all of them once shared the key of an empty question

@@ -55,3 +55,32 @@ def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
     pieces.close()  # type: ignore[attr-defined]
     (stored,) = bot.store.history("poem")
     assert stored.action == "out_of_scope"  # so it still counts toward routing.handoff_after
+
+
+class BreaksOff(AnswersAtOnce):
+    """A model that reaches its token limit mid-sentence, as ``max_tokens`` makes it."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def complete(self, request: ModelRequest) -> Completion:
+        self.calls += 1
+        return Completion(f"{FIRST} Your bank then takes up to 5 busin", finish_reason="length")
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        self.calls += 1
+        yield f"{FIRST} Your bank then takes up to 5 busin"
+        yield Completion(f"{FIRST} Your bank then takes up to 5 busin", finish_reason="length")
+
+
+def test_an_answer_broken_off_at_the_token_limit_keeps_its_whole_sentences(
+    spec: BotSpec,
+) -> None:
+    model = BreaksOff()
+    bot = Bot(spec, model=model, store=MemoryStore())
+    reply = bot.reply(REFUNDS, conversation_id="a")
+    assert (reply.text, reply.action) == (FIRST, "answer")
+    assert ("length", "cut_off") in {(e.detector, e.kind) for e in reply.events}
+    assert bot.store.history("a")[0].reply_text == FIRST
+    assert "".join(bot.stream(REFUNDS, conversation_id="b")) == FIRST
+    assert model.calls == 2  # the broken answer was not cached for the next customer
