@@ -31,6 +31,7 @@ from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError
+from .filters.normalise import without_surrogates
 from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
@@ -320,7 +321,7 @@ def _plain(text: str | bytes) -> str:
         return bytes(text).decode("utf-8", "replace")
     if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
         raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
-    return text
+    return without_surrogates(text)
 
 
 class _Clock:

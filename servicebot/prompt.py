@@ -36,6 +36,7 @@ from pydantic import RootModel
 
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
+from .filters.normalise import without_surrogates
 from .filters.traditional import writes_traditional
 from .routing import Match, detect_language
 from .settings import FewShot
@@ -200,7 +201,7 @@ def _one_line(value: Any) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
     (a customer may choose their own) cannot start a section of the system message."""
     if isinstance(value, str):
-        return _BREAKS.sub(" ", value).strip()
+        return _BREAKS.sub(" ", without_surrogates(value)).strip()
     if isinstance(value, Mapping):
         return {key: _one_line(item) for key, item in value.items()}
     if isinstance(value, list | tuple):

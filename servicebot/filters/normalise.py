@@ -36,6 +36,7 @@ _INVISIBLE_CHARS = (
     "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3"
 )
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _SPACE_RUN = re.compile(r"[^\S\n]{2,}|[^\S\n ]")  # two or more spaces, or one odd space
 # ESC starts a terminal escape sequence and BEL may end one: each reads as a space, so that
 # "\x1b]0;title\x07where is my order" keeps "where" a word of its own. What the sequence
@@ -172,3 +173,12 @@ class Masks:
             parts += [text[position:start], replacement]
             position = end
         return "".join(parts) + text[position:]
+
+
+def without_surrogates(text: str) -> str:
+    """``text`` with its surrogates (halves of a character, as a JSON front end can deliver)
+    made whole: a high and a low half become their character, a lone half U+FFFD. No encoder
+    accepts them, so neither a model request nor a store could hold the text as it is."""
+    if not _SURROGATE.search(text):
+        return text
+    return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")

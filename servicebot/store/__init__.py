@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import StorageError
+from ..filters.normalise import without_surrogates
 
 if TYPE_CHECKING:
     from ..config import BotSpec
@@ -54,7 +55,7 @@ class TurnRecord:
         plain = tuple(e if isinstance(e, dict) else dataclasses.asdict(e) for e in self.events)
         object.__setattr__(self, "events", plain)
         for name in ("customer_text", "reply_text"):
-            object.__setattr__(self, name, _LONE_SURROGATE.sub("\ufffd", getattr(self, name)))
+            object.__setattr__(self, name, without_surrogates(getattr(self, name)))
         object.__setattr__(self, "at", as_utc(self.at))
 
     def as_data(self) -> dict[str, Any]:
@@ -75,9 +76,6 @@ class TurnRecord:
 
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
-
-
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def as_utc(moment: datetime) -> datetime:

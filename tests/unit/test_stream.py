@@ -84,3 +84,21 @@ def test_an_answer_broken_off_at_the_token_limit_keeps_its_whole_sentences(
     assert bot.store.history("a")[0].reply_text == FIRST
     assert "".join(bot.stream(REFUNDS, conversation_id="b")) == FIRST
     assert model.calls == 2  # the broken answer was not cached for the next customer
+
+
+class Echoes(AnswersAtOnce):
+    """A model that answers with the customer's message, as sent to it."""
+
+    def complete(self, request: ModelRequest) -> Completion:
+        for message in request.messages:
+            message.content.encode("utf-8")  # what the SDK does first: a surrogate fails here
+        return Completion(f"{request.messages[-1].content}.")
+
+
+def test_halves_of_characters_are_made_whole_before_the_model_sees_them(spec: BotSpec) -> None:
+    bot = Bot(spec, model=Echoes(), store=MemoryStore())
+    reply = bot.reply(
+        "refund \ud83d please \ud83d\ude00", conversation_id="s", metadata={"name": "A\udc00da"}
+    )
+    assert reply.action == "answer"  # once a "broken_response" outage and a handoff
+    assert "refund \ufffd please \U0001f600" in reply.text
