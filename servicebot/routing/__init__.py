@@ -25,6 +25,8 @@ __all__ = ["Match", "Route", "Router", "Routing", "decide", "detect_language", "
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
 _ASCII_LETTER = re.compile("[A-Za-z]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 
 
@@ -59,8 +61,9 @@ class Router:
 
         A short message that matches no intent alone ("and to Germany?") is read together
         with the previous one. One that does match ("wher is my ordr") is a new question. A
-        follow-up is never answered directly: the canned answer was for the previous message,
-        and this one asks something more (or is noise such as "asdfgh"). A customer the bot
+        follow-up is never answered directly or handed off by intent: the canned answer, or the
+        handoff, was for the previous message, and this one asks something more (or is noise
+        such as "asdfgh", or "no, never mind" after asking for a person). A customer the bot
         keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
         A blank message is out of scope, and nothing more. Placeholders such as
         ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
@@ -77,7 +80,7 @@ class Router:
             if joined:
                 matches, follow_up = joined, True
         route = decide(matches, self.settings, misses)
-        if follow_up and route == "direct":
+        if follow_up and route in ("direct", "handoff"):
             route = "model"
         return Routing(route, tuple(matches), language, follow_up, misses)
 
@@ -104,13 +107,15 @@ def detect_language(text: str, languages: Sequence[str], previous: str | None = 
     """'zh' when the message is mostly Chinese and the bot speaks it, else the first language.
 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
-    Chinese. A message with neither ("12345?") keeps the language of the previous message.
+    Chinese; a kana or hangul letter counts as a word too, so Japanese and Korean are not.
+    A message with neither ("12345?") keeps the language of the previous message.
     """
     if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
         return languages[0]
     tokens = TOKEN.findall(text)
-    chinese = sum(len(token) for token in tokens if CJK_RUN.match(token))
+    chinese = len(_HAN.findall(text))
     words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
+    words += len(_KANA_HANGUL.findall(text))  # Japanese and Korean are not Chinese
     if not chinese and not words and previous:
         return detect_language(previous, languages)
     return "zh" if "zh" in languages and chinese and chinese >= words else languages[0]

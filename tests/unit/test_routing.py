@@ -332,6 +332,12 @@ def test_a_placeholder_alone_follows_up_the_question_before(router: Router) -> N
     assert routing.best is not None and routing.best.intent.name == "unsubscribe_emails"
 
 
+def test_a_follow_up_to_a_request_for_a_person_is_not_handed_off_again(router: Router) -> None:
+    assert router.route("I want to talk to a real person").route == "handoff"
+    routing = router.route("no, never mind", previous="I want to talk to a real person")
+    assert routing.follow_up and routing.route == "model"
+
+
 def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:
     text = "what payment methods do you accept for my orders"
     routing = router.route(text, previous="how long does delivery take to Canada")
@@ -375,6 +381,9 @@ def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Rout
         ("100482", "where is my order", "en"),
         ("100482?", None, "en"),
         ("", "我的快递到哪了", "zh"),
+        ("배송은 얼마나 걸리나요?", None, "en"),  # Korean and Japanese are not Chinese
+        ("注文はどこですか", None, "en"),
+        ("どうもありがとう", "我的快递到哪了", "en"),
     ],
 )
 def test_detect_language(text: str, previous: str | None, expected: str) -> None:
