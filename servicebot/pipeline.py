@@ -36,7 +36,7 @@ from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
-from .prompt import Context, Exchange, few_shot, script_of
+from .prompt import Context, Exchange, few_shot, in_script, script_of
 from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
@@ -180,7 +180,7 @@ class Bot:
             language = detect_language(text, self.spec.settings.languages, previous)
             script = script_of(text, language, previous)
             context = Context(language, customer=customer, script=script)
-            reply = self.renderer.render("blocked.j2", context)
+            reply = self.renderer.reply("blocked.j2", context)
             return Prepared(filtered, None, reply=reply, timings=clock.laps, script=script)
         routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
         context = Context(
@@ -211,12 +211,12 @@ class Bot:
     def _canned_reply(self, routing: Routing, context: Context) -> str:
         """The reply for a turn no model answers: direct, handoff, or offline."""
         if routing.route == "direct" and routing.best is not None:
-            return routing.best.intent.answer_in(context.language)
+            return in_script(routing.best.intent.answer_in(context.language), context)
         if routing.route == "out_of_scope":
-            return self.renderer.render("out_of_scope.j2", context)
+            return self.renderer.reply("out_of_scope.j2", context)
         if routing.route == "model":  # no model to ask: the FAQ's answer if routing is sure
             return fallback_reply(self, routing, context)
-        return self.renderer.render("handoff.j2", context)
+        return self.renderer.reply("handoff.j2", context)
 
     def _fit(
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False

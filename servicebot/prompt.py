@@ -37,7 +37,7 @@ from pydantic import RootModel
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
 from .filters.normalise import without_surrogates
-from .filters.traditional import writes_traditional
+from .filters.traditional import to_traditional, writes_traditional
 from .routing import Match, detect_language
 from .settings import FewShot
 from .source import SourceFile
@@ -95,6 +95,12 @@ def script_of(text: str, language: str, previous: str | None = None) -> Script:
     return "traditional" if writes_traditional(text) else "simplified"
 
 
+def in_script(reply: str, context: Context) -> str:
+    """A canned reply (an FAQ answer, a template) in the customer's Chinese script."""
+    traditional = context.language == "zh" and context.script == "traditional"
+    return to_traditional(reply) if traditional else reply
+
+
 class Renderer:
     """The bot's templates compiled once in the sandbox; renders them for each turn."""
 
@@ -145,6 +151,10 @@ class Renderer:
         except Exception as exc:  # any failure inside operator template code
             source = SourceFile(self.folder / name, self._sources[name])
             raise _template_error(source, exc) from exc
+
+    def reply(self, name: str, context: Context) -> str:
+        """A canned reply's template (such as ``handoff.j2``), in the customer's script."""
+        return in_script(self.render(name, context), context)
 
 
 def few_shot(

@@ -26,7 +26,7 @@ from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import whole_sentences
-from .prompt import Context, Exchange, Script
+from .prompt import Context, Exchange, Script, in_script
 from .routing import Routing, detect_language, is_blank
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
@@ -275,7 +275,7 @@ class Turn:
                     self.bot.cache.put(self.cache_key, self.completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
-                stored = shown = self.bot.renderer.render("handoff.j2", self.context)
+                stored = shown = self.bot.renderer.reply("handoff.j2", self.context)
             else:
                 action = "fallback"
                 stored = shown = fallback_reply(self.bot, routing, self.context)
@@ -365,8 +365,8 @@ def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> str:
     """When the model cannot answer: the top intent's answer if routing was confident,
     otherwise a handoff to a person."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return routing.best.intent.answer_in(context.language)
-    return bot.renderer.render("handoff.j2", context)
+        return in_script(routing.best.intent.answer_in(context.language), context)
+    return bot.renderer.reply("handoff.j2", context)
 
 
 def confident(routing: Routing | None, settings: RoutingSettings) -> bool:

@@ -35,6 +35,7 @@ import logging
 import sys
 import unicodedata
 from array import array
+from typing import Any
 
 _log = logging.getLogger("servicebot")
 
@@ -59,6 +60,21 @@ def t2s_table() -> dict[int, str]:
         if char != simple and len(simple) == 1 and _stable(char) and _stable(simple)
     }
     return {ord(char): _settled(simple, folds) for char, simple in folds.items()}
+
+
+def to_traditional(text: str) -> str:
+    """Simplified Chinese ``text`` in traditional characters, as Taiwan writes them (OpenCC's
+    s2tw, which also converts some phrases: this text is shown, never matched, so the
+    one-for-one rule above does not apply). FAQ answers and canned replies are written once,
+    in simplified; a customer who writes 我的訂單 reads them as 您的訂單."""
+    return text if text.isascii() else str(_simplified_to_traditional().convert(text))
+
+
+@functools.cache
+def _simplified_to_traditional() -> Any:
+    import opencc  # type: ignore[import-untyped,unused-ignore]
+
+    return opencc.OpenCC("s2tw.json")
 
 
 def writes_traditional(text: str) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from servicebot import BotSpec
+from servicebot.filters.traditional import fold_traditional
 from servicebot.pipeline import Bot, Prepared
 from servicebot.prompt import Exchange, Message
 
@@ -35,6 +36,21 @@ def test_a_direct_chinese_question_gets_the_chinese_answer(bot: Bot, spec: BotSp
     assert prepared.routing is not None
     assert (prepared.routing.route, prepared.routing.language) == ("direct", "zh")
     assert prepared.reply == _answer(spec, "shipping_times_costs", "zh")
+
+
+def test_a_customer_writing_traditional_chinese_reads_canned_replies_in_it(
+    bot: Bot, spec: BotSpec
+) -> None:
+    direct = bot.prepare("運費多少")
+    assert direct.routing is not None and direct.routing.route == "direct"
+    simplified = _answer(spec, "shipping_times_costs", "zh")
+    assert direct.reply is not None and direct.reply != simplified
+    assert "美國境內標準配送" in direct.reply and fold_traditional(direct.reply) == simplified
+    handoff = bot.prepare("轉人工").reply
+    assert handoff is not None and "轉接人工客服" in handoff
+    blocked = bot.prepare(f"我的密鑰是 {API_KEY} 為什麼不能用").reply
+    assert blocked is not None and blocked.startswith("抱歉，這條消息我無法處理。")
+    assert bot.prepare("运费多少").reply == simplified  # simplified stays as written
 
 
 def test_asking_for_a_person_gets_the_handoff_reply(bot: Bot) -> None:
