@@ -85,14 +85,13 @@ class ModelRequest:
 
 
 def request_for(settings: ModelSettings, messages: Sequence[Message]) -> ModelRequest:
-    """The request for ``messages`` with the bot's model settings."""
-    if settings.name is None:
-        raise ValueError("no model is configured")
+    """The request for ``messages`` with the bot's model settings. With no model named (a
+    client an application passes to ``Bot`` needs none), the request's model is empty."""
     params = {name: getattr(settings, name) for name in _SAMPLING}
     params = {name: value for name, value in params.items() if value is not None}
     if settings.stop:
         params["stop"] = list(settings.stop)
-    return ModelRequest(settings.name, tuple(messages), params)
+    return ModelRequest(settings.name or "", tuple(messages), params)
 
 
 class ModelClient(Protocol):

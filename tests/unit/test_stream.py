@@ -1,14 +1,17 @@
-"""Streaming: a stream the caller stops reading, or whose task is cancelled, keeps its turn."""
+"""Model answers as the customer gets them: streams stopped early, answers broken off at the
+token limit, halves of characters, and a client with no model named."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import AsyncIterator, Iterator
 
 from servicebot.config import BotSpec
 from servicebot.model import AnswersAtOnce, Completion, ModelRequest
 from servicebot.pipeline import Bot
+from servicebot.settings import ModelSettings
 from servicebot.store.memory import MemoryStore
 
 REFUNDS = "How long does a refund take to show up on my card?"
@@ -102,3 +105,12 @@ def test_halves_of_characters_are_made_whole_before_the_model_sees_them(spec: Bo
     )
     assert reply.action == "answer"  # once a "broken_response" outage and a handoff
     assert "refund \ufffd please \U0001f600" in reply.text
+
+
+def test_a_client_passed_to_the_bot_answers_when_no_model_is_named(spec: BotSpec) -> None:
+    unnamed = dataclasses.replace(
+        spec, settings=spec.settings.model_copy(update={"model": ModelSettings()})
+    )
+    bot = Bot(unnamed, model=Echoes(), store=MemoryStore())
+    reply = bot.reply(REFUNDS, conversation_id="n")  # once a ValueError on every model turn
+    assert (reply.action, reply.text) == ("answer", f"{REFUNDS}.")
