@@ -198,6 +198,10 @@ class RoutingSettings(Frozen):
     top_k: Annotated[int, Field(ge=1, le=20)] = 3
     min_score: Fraction = 0.2
     direct_threshold: Fraction = 0.6
+    # A direct answer also needs its intent to lead the next best by this much: a close second
+    # means the message may ask about either ("shipping to Canada?"), which the model, given
+    # both, can tell apart. Of the example bot's direct phrasings, only 运费多少 leads by less.
+    direct_margin: Fraction = 0.25
     handoff_threshold: Fraction = 0.5
     # The handoff_after-th message in a row that is out of scope goes to a person; 0: never.
     handoff_after: Annotated[int, Field(ge=0, le=100)] = 3

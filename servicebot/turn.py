@@ -27,7 +27,7 @@ from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import whole_sentences
 from .prompt import Context, Exchange, Script, in_script
-from .routing import Routing, detect_language, is_blank
+from .routing import Routing, detect_language, is_blank, sure
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
 
@@ -375,9 +375,7 @@ def confident(routing: Routing | None, settings: RoutingSettings) -> bool:
     Never for a follow-up: its intent came from the previous message, whose answer the
     customer has; sent again, it would ignore what this message asks.
     """
-    if routing is None or routing.best is None or routing.follow_up:
-        return False
-    return routing.best.score >= settings.direct_threshold
+    return routing is not None and not routing.follow_up and sure(routing.matches, settings)
 
 
 async def off_loop(store: Store, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -84,8 +84,8 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     """Chat with the bot in the terminal, or answer the lines piped into it.
 
     With no model configured, or its API key not set, the bot answers from the FAQ alone:
-    the best intent's answer as written when it scores at least routing.direct_threshold
-    (shown as direct, whether or not the intent is direct: true), and a handoff or
+    the best intent's answer as written when routing is sure of it (direct_threshold and
+    direct_margin; shown as direct, whether or not the intent is direct: true), and a handoff or
     out-of-scope reply otherwise.
     """
     from ..chat import run_chat

@@ -20,7 +20,7 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .index import CJK_RUN, TOKEN, IntentIndex, Match
 
-__all__ = ["Match", "Route", "Router", "Routing", "decide", "detect_language", "is_blank"]
+__all__ = ["Match", "Route", "Router", "Routing", "decide", "detect_language", "is_blank", "sure"]
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
@@ -97,10 +97,16 @@ def decide(matches: Sequence[Match], settings: RoutingSettings, misses: int = 0)
         return "handoff" if stuck else "out_of_scope"
     if any(m.intent.handoff and m.score >= settings.handoff_threshold for m in matches):
         return "handoff"
-    best = matches[0]
-    if best.intent.direct and best.score >= settings.direct_threshold:
-        return "direct"
-    return "model"
+    return "direct" if matches[0].intent.direct and sure(matches, settings) else "model"
+
+
+def sure(matches: Sequence[Match], settings: RoutingSettings) -> bool:
+    """Whether the best of ``matches`` (best first) is sure enough for its answer to be sent
+    as written: it scores at least ``direct_threshold`` and leads the next by ``direct_margin``."""
+    if not matches or matches[0].score < settings.direct_threshold:
+        return False
+    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    return matches[0].score - runner_up >= settings.direct_margin
 
 
 def detect_language(text: str, languages: Sequence[str], previous: str | None = None) -> str:

@@ -32,7 +32,7 @@ def test_a_direct_intent_gets_its_canonical_answer_without_a_model(bot: Bot, spe
 
 
 def test_a_direct_chinese_question_gets_the_chinese_answer(bot: Bot, spec: BotSpec) -> None:
-    prepared = bot.prepare("运费多少")
+    prepared = bot.prepare("满多少包邮")
     assert prepared.routing is not None
     assert (prepared.routing.route, prepared.routing.language) == ("direct", "zh")
     assert prepared.reply == _answer(spec, "shipping_times_costs", "zh")
@@ -41,7 +41,7 @@ def test_a_direct_chinese_question_gets_the_chinese_answer(bot: Bot, spec: BotSp
 def test_a_customer_writing_traditional_chinese_reads_canned_replies_in_it(
     bot: Bot, spec: BotSpec
 ) -> None:
-    direct = bot.prepare("運費多少")
+    direct = bot.prepare("滿多少包郵")
     assert direct.routing is not None and direct.routing.route == "direct"
     simplified = _answer(spec, "shipping_times_costs", "zh")
     assert direct.reply is not None and direct.reply != simplified
@@ -50,7 +50,7 @@ def test_a_customer_writing_traditional_chinese_reads_canned_replies_in_it(
     assert handoff is not None and "轉接人工客服" in handoff
     blocked = bot.prepare(f"我的密鑰是 {API_KEY} 為什麼不能用").reply
     assert blocked is not None and blocked.startswith("抱歉，這條消息我無法處理。")
-    assert bot.prepare("运费多少").reply == simplified  # simplified stays as written
+    assert bot.prepare("满多少包邮").reply == simplified  # simplified stays as written
 
 
 def test_asking_for_a_person_gets_the_handoff_reply(bot: Bot) -> None:

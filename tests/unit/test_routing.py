@@ -176,6 +176,26 @@ def test_direct_at_or_above_direct_threshold_on_a_direct_intent() -> None:
     assert small_router(direct_threshold=above).route("hello there").route == "model"
 
 
+def test_a_direct_answer_needs_its_intent_to_lead_the_next_by_direct_margin() -> None:
+    decided = [
+        decide([Match(SMALL[2], 0.75), *runner_up], RoutingSettings(direct_margin=0.25))
+        for runner_up in ([], [Match(SMALL[0], 0.5)], [Match(SMALL[0], 0.51)])
+    ]
+    assert decided == ["direct", "direct", "model"]
+
+
+def test_a_question_between_two_intents_goes_to_the_model(router: Router) -> None:
+    # Shipping costs is direct and leads, but international shipping is close behind.
+    routing = router.route("How much is shipping to Canada?")
+    assert [m.intent.name for m in routing.matches[:2]] == [
+        "shipping_times_costs",
+        "international_shipping",
+    ]
+    assert routing.matches[0].score >= router.settings.direct_threshold
+    assert routing.route == "model"
+    assert router.route("how much is shipping").route == "direct"
+
+
 def test_a_close_match_to_an_intent_that_is_not_direct_goes_to_the_model() -> None:
     routing = small_router(direct_threshold=0.0).route("how long does shipping take")
     assert (routing.route, routing.best and routing.best.intent.name) == ("model", "shipping")
