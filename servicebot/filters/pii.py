@@ -1,4 +1,5 @@
-"""PII detection: emails, phones, payment cards, CN resident IDs, IBANs, IPs, US SSNs, secrets.
+"""PII detection: emails, phones, payment cards and their security codes, CN resident IDs,
+IBANs, IPs, US SSNs, secrets.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
@@ -103,6 +104,8 @@ _US_PHONES: Final = (
     re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
     re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", _A),
 )
+# Taiwan mobiles: 09xx xxx xxx (+886 9xx xxx xxx is an international number above).
+_TW_MOBILE: Final = re.compile(r"09[0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}(?![0-9A-Za-z])", _A)
 _NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
 _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 
@@ -112,7 +115,7 @@ def _phones(text: str) -> _Spans:
         start, end = match.span()
         if _free(text, start, _ALNUM_PLUS) and not _glued(text, end) and _valid_intl(match[0]):
             yield start, end
-    for pattern in (_CN_MOBILE, _CN_FIXED):
+    for pattern in (_CN_MOBILE, _CN_FIXED, _TW_MOBILE):
         for match in pattern.finditer(text):
             if _free(text, match.start(), _ALNUM_PLUS):
                 yield match.span()
@@ -136,6 +139,22 @@ def _with_trunk(text: str, start: int) -> int:
     """Include a leading "1-", "1 " or "1." (1-800-555-0199) in a North American number."""
     has_trunk = text[max(0, start - 2) : start] in ("1-", "1 ", "1.")
     return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
+
+
+# --- CARD security codes -------------------------------------------------------------------
+# Card numbers are found by .numbers. The 3- or 4-digit code on the back of a card (which a
+# business must never store) is found by what it is called, right before it: "CVV 123",
+# "security code: 0123", "安全码是123" (traditional 安全碼 is folded to 安全码 beforehand).
+_CARD_CODE: Final = re.compile(
+    r"(?:\b(?:cvv2?|cvc2?|cvn|csc|cid|security code|card code)\b|安全码|卡背面(?:的)?(?:三位数)?)"
+    r"[^0-9\n]{0,10}?([0-9]{3,4})(?![0-9])",
+    re.IGNORECASE,
+)
+
+
+def _card_codes(text: str) -> _Spans:
+    for match in _CARD_CODE.finditer(text):
+        yield match.span(1)
 
 
 # --- IBAN -------------------------------------------------------------------------------------
@@ -323,6 +342,7 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
 
 _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "SECRET": _secrets,
+    "CARD": _card_codes,
     "EMAIL": _emails,
     "IBAN": _ibans,
     "SSN": _ssns,
@@ -380,6 +400,8 @@ def canonical(kind: str, value: str) -> str:
     if _CN_COUNTRY.match(value) or (len(digits) == 13 and digits.startswith("86")):
         national = digits[2:]  # a landline gets back the trunk 0 it is written with at home
         return national if national.startswith(("1", "400", "800")) else f"0{national}"
+    if len(digits) == 12 and digits.startswith("8869"):  # Taiwan mobile: +886 9xx = 09xx
+        return f"0{digits[3:]}"
     if len(digits) == 12 and digits.startswith("01"):
         return digits[1:]
     if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):

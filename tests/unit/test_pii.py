@@ -81,6 +81,10 @@ def test_email_negatives(text: str) -> None:
         "400-123-4567",
         "400 123 4567",
         "800-820-8820",
+        "0912-345-678",  # Taiwan mobiles
+        "0912 345 678",
+        "0912345678",
+        "+886 912 345 678",
     ],
 )
 def test_phone_positives(number: str) -> None:
@@ -102,6 +106,8 @@ def test_phone_positives(number: str) -> None:
         "4001234567890",  # too long for a 400 number
         "单号 4001234567",  # ten bare digits: an order number as often as a 400 number
         "400-500 6000",  # mixed separators: a range, not a number
+        "单号 09123456789",  # eleven digits: not a Taiwan mobile
+        "0912-345678",  # mixed grouping
     ],
 )
 def test_phone_negatives(text: str) -> None:
@@ -148,6 +154,29 @@ def test_card_positives(number: str) -> None:
     ],
 )
 def test_card_negatives(text: str) -> None:
+    assert found(text, "CARD") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("card 4111 1111 1111 1111 exp 12/27 cvv 123", "123"),
+        ("CVV: 0456", "0456"),
+        ("my cvc2 is 999", "999"),
+        ("the security code is 789.", "789"),
+        ("安全码是123", "123"),
+        ("卡背面三位数 321", "321"),
+    ],
+)
+def test_a_card_security_code_is_found_by_its_name(text: str, code: str) -> None:
+    assert found(text, "CARD")[-1] == code
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["where do I find the cvv?", "cvv 12345", "security code sent: 123456", "order 123 cvv"],
+)
+def test_card_security_code_negatives(text: str) -> None:
     assert found(text, "CARD") == []
 
 

@@ -276,3 +276,8 @@ def test_a_traditional_message_reaches_the_model_as_typed(spec: BotSpec, tmp_pat
     assert request.messages[-1].content == "我的訂單發貨了嗎？我的電話是[PHONE_1]"
     assert "订单" not in request.messages[-1].content
     assert reply.text == "您的訂單已經發貨，通常三到五個工作日送達。"
+
+
+def test_a_card_security_code_in_traditional_chinese_is_masked() -> None:
+    checked = Prefilter(PrefilterSettings()).run("安全碼 123 有效期 12/27", Placeholders())
+    assert checked.text == "安全碼 [CARD_1] 有效期 12/27"  # the customer's own characters kept
