@@ -171,12 +171,15 @@ def _labelled(where: Problem, text: Sequence[object], label: Sequence[object]) -
 
     ``where`` is the row's place in its file; its message is replaced if the row is wrong.
     """
-    if not text or not isinstance(text[0], str) or not text[0].strip():
+    given = text[0] if text else ""
+    if not isinstance(given, str):
+        raise ConfigError([replace(where, message="the text must be a string")])
+    if not given.strip():
         raise ConfigError([replace(where, message="the text is missing or empty")])
     name = label[0] if label else ""
     if not isinstance(name, str):
         raise ConfigError([replace(where, message="the intent must be a string (or empty)")])
-    return Labelled(text[0], name.strip() or OUT_OF_SCOPE, where.line or 0)
+    return Labelled(given, name.strip() or OUT_OF_SCOPE, where.line or 0)
 
 
 def read_intents(path: Path) -> tuple[Intent, ...]:

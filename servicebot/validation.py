@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, RootModel, ValidationError
 
 from .errors import Problem
+from .settings import ANY_LANGUAGE
 from .yamlfile import YamlFile
 
 Model = TypeVar("Model", bound=BaseModel)
@@ -165,7 +166,8 @@ def _quote_hint(kind: str, given: Any) -> str:
 
 
 def _last_field(loc: tuple[str | int, ...]) -> str:
-    names = [part for part in loc if isinstance(part, str)]
+    # ANY_LANGUAGE: an answer written as one text is kept as {"*": text}
+    names = [part for part in loc if isinstance(part, str) and part != ANY_LANGUAGE]
     return names[-1] if names else "item"
 
 
