@@ -171,7 +171,7 @@ def _labelled(where: Problem, text: Sequence[object], label: Sequence[object]) -
 
     ``where`` is the row's place in its file; its message is replaced if the row is wrong.
     """
-    given = text[0] if text else ""
+    given = "" if not text or text[0] is None else text[0]
     if not isinstance(given, str):
         raise ConfigError([replace(where, message="the text must be a string")])
     if not given.strip():

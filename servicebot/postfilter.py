@@ -35,7 +35,7 @@ from .settings import PostfilterSettings
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
 LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "CARD", "SSN", "IP")
-REMOVED = {"en": "[removed]", "zh": "[已删除]"}  # in the turn's language
+REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
 SHINGLE = 8  # this many words (or Chinese characters) in a row copied from the system prompt
 
 _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
@@ -55,6 +55,10 @@ _TLDS = frozenset(
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
+# A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
+# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one. A stream shows an
+# answer up to these, and an answer broken off at the token limit is cut after the last one.
+SENTENCE_OVER = re.compile(r"[.!?…](?=\s)|[。！？]")
 
 
 class Postfilter:
@@ -197,7 +201,7 @@ class _Review:
 def whole_sentences(text: str) -> str:
     """``text`` up to the end of its last whole sentence: an answer the model broke off at
     its token limit ends mid-sentence ("... takes up to 5 busin")."""
-    return text[: _cut_point(text, len(text))] if _SENTENCE_END.search(text) else ""
+    return text[: max((m.end() for m in SENTENCE_OVER.finditer(text)), default=0)]
 
 
 def _cut_point(text: str, limit: int) -> int:

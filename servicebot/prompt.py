@@ -37,7 +37,7 @@ from pydantic import RootModel
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
 from .filters.normalise import without_surrogates
-from .filters.traditional import to_traditional, writes_traditional
+from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .routing import Match, detect_language
 from .settings import FewShot
 from .source import SourceFile
@@ -47,7 +47,6 @@ from .yamlfile import read_yaml
 
 Role = Literal["system", "user", "assistant"]
 Script = Literal["simplified", "traditional"]
-_HAN = re.compile("[\u4e00-\u9fff]")
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
@@ -87,10 +86,11 @@ class Context:
 
 def script_of(text: str, language: str, previous: str | None = None) -> Script:
     """The Chinese script a customer writes in, so that a Chinese reply can use it too. A
-    message with no Chinese characters (an order number, "ok") keeps the previous one's."""
+    message with no character that tells the scripts apart (an order number, "ok", 我的CVV是)
+    keeps the previous one's."""
     if language != "zh":
         return "simplified"
-    if previous and not _HAN.search(text):
+    if previous and not (writes_traditional(text) or writes_simplified(text)):
         text = previous
     return "traditional" if writes_traditional(text) else "simplified"
 

@@ -7,15 +7,11 @@ reviewed up to its last sentence end, and only what the review lets through is s
 from __future__ import annotations
 
 import asyncio
-import re
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from .model import Completion
+from .postfilter import SENTENCE_OVER
 from .turn import Reply, Turn
-
-# A sentence has ended where its full stop is followed by a space or line break already
-# received ("800." may go on "-555"); a Chinese full stop needs nothing after it.
-_SENTENCE_END = re.compile(r"[.!?…](?=\s)|[。！？]")
 
 
 class ReplyStream:
@@ -94,7 +90,7 @@ class Shown:
             self.turn.model_answered(piece)
             return
         self.answer += piece
-        end = max((m.end() for m in _SENTENCE_END.finditer(self.answer, self.reviewed)), default=0)
+        end = max((m.end() for m in SENTENCE_OVER.finditer(self.answer, self.reviewed)), default=0)
         if self.stopped or end <= self.reviewed:
             return
         self.reviewed = end

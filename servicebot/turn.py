@@ -211,7 +211,9 @@ class Turn:
         if self._reviewed is None or self._reviewed[0] != answer:
             system = self.request.messages[0].content if self.request else ""
             values = self.prep.filtered.values
-            result = self.bot.postfilter.run(answer, system, values, self.language)
+            traditional = self.language == "zh" and self.prep.script == "traditional"
+            language = "zh-Hant" if traditional else self.language
+            result = self.bot.postfilter.run(answer, system, values, language)
             self._reviewed = (answer, result)
         return self._reviewed[1]
 

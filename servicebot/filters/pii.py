@@ -104,8 +104,8 @@ _US_PHONES: Final = (
     re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
     re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", _A),
 )
-# Taiwan mobiles: 09xx xxx xxx (+886 9xx xxx xxx is an international number above).
-_TW_MOBILE: Final = re.compile(r"09[0-9]{2}([ -]?)[0-9]{3}\1[0-9]{3}(?![0-9A-Za-z])", _A)
+# Taiwan mobiles: 09xx xxx xxx or 09xx xxxxxx (+886 9xx xxx xxx is an international number).
+_TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za-z])", _A)
 _NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
 _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 
@@ -144,17 +144,21 @@ def _with_trunk(text: str, start: int) -> int:
 # --- CARD security codes -------------------------------------------------------------------
 # Card numbers are found by .numbers. The 3- or 4-digit code on the back of a card (which a
 # business must never store) is found by what it is called, right before it: "CVV 123",
-# "security code: 0123", "安全码是123" (traditional 安全碼 is folded to 安全码 beforehand).
+# "security code: 0123", "我的CVV是987", "安全码是123", "背面三位 456" (traditional 安全碼 is
+# folded to 安全码 beforehand). Only "is", "是" or a colon may come between: "CVV wrong, $120
+# charged" and "请确认安全码无误，订单金额 299 元" hold no code.
 _CARD_CODE: Final = re.compile(
-    r"(?:\b(?:cvv2?|cvc2?|cvn|csc|cid|security code|card code)\b|安全码|卡背面(?:的)?(?:三位数)?)"
-    r"[^0-9\n]{0,10}?([0-9]{3,4})(?![0-9])",
+    r"(?:(?:cvv2?|cvc2?|security code)(?![a-z])|安全|(?:卡)?背面(?:的)?三(?:位数|位))"
+    r"(?:码|碼)?[ \t:：=#]*(?:is[ \t]+|是|为)?[ \t:：=#]*([0-9]{3,4})(?![0-9])",
     re.IGNORECASE,
 )
 
 
 def _card_codes(text: str) -> _Spans:
     for match in _CARD_CODE.finditer(text):
-        yield match.span(1)
+        start = match.start()
+        if not (start and text[start - 1].isascii() and text[start - 1].isalpha()):  # "xcvv"
+            yield match.span(1)
 
 
 # --- IBAN -------------------------------------------------------------------------------------
@@ -400,8 +404,9 @@ def canonical(kind: str, value: str) -> str:
     if _CN_COUNTRY.match(value) or (len(digits) == 13 and digits.startswith("86")):
         national = digits[2:]  # a landline gets back the trunk 0 it is written with at home
         return national if national.startswith(("1", "400", "800")) else f"0{national}"
-    if len(digits) == 12 and digits.startswith("8869"):  # Taiwan mobile: +886 9xx = 09xx
-        return f"0{digits[3:]}"
+    taiwan = digits.removeprefix("886").removeprefix("0")  # +886 9xx (or 09xx) is 09xx at home
+    if digits.startswith("886") and len(taiwan) == 9 and taiwan.startswith("9"):
+        return f"0{taiwan}"
     if len(digits) == 12 and digits.startswith("01"):
         return digits[1:]
     if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):

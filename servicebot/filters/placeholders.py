@@ -65,6 +65,9 @@ _DESCRIBED = {
     "zh": {"PHONE": "您的电话号码", "EMAIL": "您的邮箱", "CARD": "您的银行卡",
            "CN_ID": "您的身份证号", "IBAN": "您的IBAN账号", "IP": "您的IP地址",
            "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
+    "zh-Hant": {"PHONE": "您的電話號碼", "EMAIL": "您的郵箱", "CARD": "您的銀行卡",
+                "CN_ID": "您的身分證號", "IBAN": "您的IBAN帳號", "IP": "您的IP位址",
+                "SSN": "您的社會安全號", "SECRET": "您的金鑰", "": "您的資訊"},
 }  # fmt: skip
 
 

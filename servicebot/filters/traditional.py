@@ -44,9 +44,21 @@ _log = logging.getLogger("servicebot")
 _IDEOGRAPHS = (range(0x3400, 0xA000), range(0x20000, 0x323B0))
 
 
+# Characters that simplified text itself writes two ways for one word, folded to the usual
+# one: 帐号 and 账号 are both "account" (and Taiwan's 帳號 folds to 帐 by OpenCC's table).
+_VARIANTS = {ord("帐"): "账", ord("帳"): "账"}
+
+
 @functools.cache
 def t2s_table() -> dict[int, str]:
-    """``str.translate`` table: a traditional character's code point to its simplified form."""
+    """``str.translate`` table for matching: a traditional character's code point to its
+    simplified form, and the variants above to the usual form."""
+    return {**_t2s(), **_VARIANTS}
+
+
+@functools.cache
+def _t2s() -> dict[int, str]:
+    """A traditional character's code point to its simplified form, OpenCC's only."""
     import opencc  # type: ignore[import-untyped,unused-ignore]  # typed from 1.4 on
 
     lines = _one_per_line(_IDEOGRAPHS)
@@ -80,7 +92,12 @@ def _simplified_to_traditional() -> Any:
 def writes_traditional(text: str) -> bool:
     """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单). A few
     characters that simplified text also uses (乾 in 乾隆, the surname 於) count too."""
-    return fold_traditional(text) != text
+    return not text.isascii() and text.translate(_t2s()) != text
+
+
+def writes_simplified(text: str) -> bool:
+    """Whether ``text`` has characters that traditional Chinese writes otherwise (订单)."""
+    return to_traditional(text) != text
 
 
 def fold_traditional(text: str) -> str:

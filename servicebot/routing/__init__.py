@@ -61,9 +61,9 @@ class Router:
 
         A short message that matches no intent alone ("and to Germany?") is read together
         with the previous one. One that does match ("wher is my ordr") is a new question. A
-        follow-up is never answered directly or handed off by intent: the canned answer, or the
-        handoff, was for the previous message, and this one asks something more (or is noise
-        such as "asdfgh", or "no, never mind" after asking for a person). A customer the bot
+        follow-up is never answered directly: the canned answer was for the previous message,
+        and this one asks something more (or is noise such as "asdfgh"). It may be handed off:
+        "yes, transfer me" after asking for a person should be. A customer the bot
         keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
         A blank message is out of scope, and nothing more. Placeholders such as
         ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
@@ -80,7 +80,7 @@ class Router:
             if joined:
                 matches, follow_up = joined, True
         route = decide(matches, self.settings, misses)
-        if follow_up and route in ("direct", "handoff"):
+        if follow_up and route == "direct":
             route = "model"
         return Routing(route, tuple(matches), language, follow_up, misses)
 

@@ -171,6 +171,7 @@ def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
         ('{"intent": "a"}', 'each line needs an object with "text" and "intent"'),
         ('{"text": 5, "intent": "a"}', "the text must be a string"),
         ('{"text": "  ", "intent": "a"}', "the text is missing or empty"),
+        ('{"text": null, "intent": "a"}', "the text is missing or empty"),
         ('{"text": "a", "intent": 5}', "the intent must be a string (or empty)"),
     ],
 )

@@ -4,7 +4,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from servicebot.filters.normalise import Masks, _normalise_with_offsets, normalise
-from servicebot.filters.traditional import fold_traditional, t2s_table
+from servicebot.filters.traditional import fold_traditional, t2s_table, writes_traditional
 from tests.conftest import REPO, run_python
 
 
@@ -103,6 +103,11 @@ def test_the_table_maps_characters_to_characters_and_settles_at_once() -> None:
     assert not {ord(simple) for simple in table.values()} & table.keys()  # folding is idempotent
     assert fold_traditional("薴") == fold_traditional("苧") == "苎"  # a chain, followed to its end
     assert fold_traditional("Where is my 訂單?") == "Where is my 订单?"
+
+
+def test_both_ways_of_writing_account_read_as_one() -> None:
+    assert {normalise(text).text for text in ("帳號", "帐号", "账号", "賬號")} == {"账号"}
+    assert writes_traditional("帳號") and not writes_traditional("帐号")
 
 
 def test_importing_normalise_and_checking_a_bot_do_not_build_the_table() -> None:

@@ -184,3 +184,6 @@ def test_a_reply_without_chinese_characters_keeps_the_customers_script(bot: Bot)
     history = [Exchange("我的訂單到哪了？", "請提供您的訂單號。")]
     system = _messages(bot.prepare("100482", history))[0].content
     assert "请用繁体中文回答" in system
+    # Nor does one whose characters are the same in both scripts.
+    assert bot.prepare("我的CVV是987", history).script == "traditional"
+    assert bot.prepare("我的CVV是987").script == "simplified"

@@ -65,7 +65,7 @@ def test_one_north_american_number_however_it_is_written() -> None:
 
 def test_one_taiwan_mobile_however_it_is_written() -> None:
     placeholders = Placeholders()
-    for written in ("0912-345-678", "0912345678", "+886 912 345 678", "+886-912-345-678"):
+    for written in ("0912-345-678", "0912 345678", "+886 912 345 678", "+886-0912-345-678"):
         assert placeholders.placeholder_for("PHONE", written) == "[PHONE_1]"
 
 

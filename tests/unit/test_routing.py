@@ -352,10 +352,9 @@ def test_a_placeholder_alone_follows_up_the_question_before(router: Router) -> N
     assert routing.best is not None and routing.best.intent.name == "unsubscribe_emails"
 
 
-def test_a_follow_up_to_a_request_for_a_person_is_not_handed_off_again(router: Router) -> None:
-    assert router.route("I want to talk to a real person").route == "handoff"
-    routing = router.route("no, never mind", previous="I want to talk to a real person")
-    assert routing.follow_up and routing.route == "model"
+def test_a_follow_up_to_a_request_for_a_person_is_handed_off(router: Router) -> None:
+    routing = router.route("是的，轉接吧", previous="转人工")  # "yes, put me through"
+    assert routing.follow_up and routing.route == "handoff"
 
 
 def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:

@@ -114,3 +114,37 @@ def test_a_client_passed_to_the_bot_answers_when_no_model_is_named(spec: BotSpec
     bot = Bot(unnamed, model=Echoes(), store=MemoryStore())
     reply = bot.reply(REFUNDS, conversation_id="n")  # once a ValueError on every model turn
     assert (reply.action, reply.text) == ("answer", f"{REFUNDS}.")
+
+
+class Says(AnswersAtOnce):
+    """A model that gives one answer, streamed as it is split at spaces."""
+
+    def __init__(self, text: str, finish_reason: str = "stop") -> None:
+        self.answer = Completion(text, finish_reason=finish_reason)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        return self.answer
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        words = self.answer.text.split(" ")
+        yield from (f"{word} " if n < len(words) - 1 else word for n, word in enumerate(words))
+        yield self.answer
+
+
+def test_a_broken_off_answer_ends_at_a_sentence_that_is_surely_over(spec: BotSpec) -> None:
+    for answer, kept in [
+        ("Refunds take 5 days. Standard shipping costs $5.", "Refunds take 5 days."),  # $5.99
+        ("Sure. Let me check… Refunds take 5 busin", "Sure. Let me check…"),
+    ]:
+        bot = Bot(spec, model=Says(answer, "length"), store=MemoryStore())
+        assert bot.reply(REFUNDS, conversation_id="a").text == kept
+        assert "".join(bot.stream(REFUNDS, conversation_id="b")) == kept  # shown once, not twice
+        assert bot.store.history("b")[0].reply_text == kept
+
+
+def test_a_traditional_chinese_customer_reads_the_post_filters_words_in_traditional(
+    spec: BotSpec,
+) -> None:
+    model = Says("請撥打 400-123-4567 聯繫我們，我們會打給[PHONE_3]。")
+    reply = Bot(spec, model=model, store=MemoryStore()).reply("我的訂單到哪了？")
+    assert reply.text == "請撥打 [已刪除] 聯繫我們，我們會打給您的電話號碼。"
