@@ -4,10 +4,9 @@ The system message (without FAQ facts) and the customer's message always go in; 
 too long for the room left is cut to fit. A message that would leave no room for the FAQ
 facts is cut further so that they fit, if it keeps at least half the room and the facts are
 the last to give way (the default): what the bot knows about the question matters more than
-the end of a pasted page. FAQ facts by relevance,
-few-shot pairs and history
-newest first fill the rest, in the order ``budget.drop_order`` gives, and a user/assistant
-pair goes in whole or not at all. Counts come from ``tokens.py`` beside this file and are
+the end of a pasted page. FAQ facts by relevance, few-shot pairs and history newest first
+fill the rest, in the order ``budget.drop_order`` gives, and a user/assistant pair goes in
+whole or not at all. Counts come from ``tokens.py`` beside this file and are
 cached per message, so a long conversation costs no more per turn than the part of it that
 fits.
 """

@@ -148,8 +148,8 @@ def _with_trunk(text: str, start: int) -> int:
 # folded to 安全码 beforehand). Only "is", "是" or a colon may come between: "CVV wrong, $120
 # charged" and "请确认安全码无误，订单金额 299 元" hold no code.
 _CARD_CODE: Final = re.compile(
-    r"(?:(?:cvv2?|cvc2?|security code)(?![a-z])|安全|(?:卡)?背面(?:的)?三(?:位数|位))"
-    r"(?:码|碼)?[ \t:：=#]*(?:is[ \t]+|是|为)?[ \t:：=#]*([0-9]{3,4})(?![0-9])",
+    r"(?:(?:cvv2?|cvc2?|security code)(?![a-z])(?:码)?|安全码|(?:卡)?背面(?:的)?三位数?(?:码)?)"
+    r"[ \t:：=#]*(?:is[ \t]+|是|为)?[ \t:：=#]*([0-9]{3,4})(?![0-9])",
     re.IGNORECASE,
 )
 

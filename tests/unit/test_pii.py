@@ -189,6 +189,7 @@ def test_a_card_security_code_is_found_by_its_name(text: str, code: str) -> None
         "请确认安全码无误，订单金额 299 元",
         "my gift card code is GC-1234-5678",
         "csc 2023 annual report",
+        "我们保证支付安全 100%",
     ],
 )
 def test_card_security_code_negatives(text: str) -> None:
