@@ -90,9 +90,10 @@ def script_of(text: str, language: str, previous: str | None = None) -> Script:
     keeps the previous one's."""
     if language != "zh":
         return "simplified"
-    if previous and not (writes_traditional(text) or writes_simplified(text)):
-        text = previous
-    return "traditional" if writes_traditional(text) else "simplified"
+    if writes_traditional(text):
+        return "traditional"
+    kept = previous and writes_traditional(previous) and not writes_simplified(text)
+    return "traditional" if kept else "simplified"
 
 
 def in_script(reply: str, context: Context) -> str:

@@ -95,15 +95,12 @@ def fit_prompt(
         )
     fitting = _Fitting(counter, limit - base, itemise)
     priority = _priority(settings)
-    message, truncated = fitting.take_message(
-        message,
-        # the room a long message gives up goes to the facts only if they are filled next
-        lambda: (
-            counter.count_message("system", system(len(faq))) - base + REPLY_PRIMING
-            if priority[0] == "faq"
-            else 0
-        ),
-    )
+
+    # The room a long message gives up goes to the facts only if they are filled next.
+    def facts() -> int:
+        return counter.count_message("system", system(len(faq))) - base + REPLY_PRIMING
+
+    message, truncated = fitting.take_message(message, facts if priority[0] == "faq" else None)
     chosen = {kind: fitting.take(kind, system, faq, few_shot, history) for kind in priority}
     kept_faq, kept_pairs, kept_turns = chosen["faq"], chosen["few_shot"], chosen["history"]
     messages = (
@@ -145,12 +142,12 @@ class _Fitting:
         self.parts: list[Part] = []
         self.message_part = Part("message", "message", 0)
 
-    def take_message(self, text: str, facts: Callable[[], int]) -> tuple[str, bool]:
+    def take_message(self, text: str, facts: Callable[[], int] | None) -> tuple[str, bool]:
         """The customer's message, truncated if it is longer than the room there is, or than
         the room the FAQ facts (``facts()`` tokens) leave when that is at least half of it."""
         tokens = self.counter.count_message("user", text)
         room = self.room
-        if tokens > room // 2 and (left := room - facts()) >= room // 2:
+        if facts and tokens > room // 2 and (left := room - facts()) >= room // 2:
             room = left
         cut = text
         if tokens > room:

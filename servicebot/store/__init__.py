@@ -64,9 +64,6 @@ class TurnRecord:
         data["at"] = stamp(self.at)
         return data
 
-    def to_json(self) -> str:
-        return json.dumps(self.as_data(), ensure_ascii=False, separators=(",", ":"))
-
     @classmethod
     def from_json(cls, text: str | bytes) -> TurnRecord:
         data = json.loads(text)

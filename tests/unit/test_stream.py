@@ -60,26 +60,28 @@ def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
     assert stored.action == "out_of_scope"  # so it still counts toward routing.handoff_after
 
 
-class BreaksOff(AnswersAtOnce):
-    """A model that reaches its token limit mid-sentence, as ``max_tokens`` makes it."""
+class Says(AnswersAtOnce):
+    """A model that gives one answer, streamed as it is split at spaces."""
 
-    def __init__(self) -> None:
+    def __init__(self, text: str, finish_reason: str = "stop") -> None:
+        self.answer = Completion(text, finish_reason=finish_reason)
         self.calls = 0
 
     def complete(self, request: ModelRequest) -> Completion:
         self.calls += 1
-        return Completion(f"{FIRST} Your bank then takes up to 5 busin", finish_reason="length")
+        return self.answer
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         self.calls += 1
-        yield f"{FIRST} Your bank then takes up to 5 busin"
-        yield Completion(f"{FIRST} Your bank then takes up to 5 busin", finish_reason="length")
+        words = self.answer.text.split(" ")
+        yield from (f"{word} " if n < len(words) - 1 else word for n, word in enumerate(words))
+        yield self.answer
 
 
 def test_an_answer_broken_off_at_the_token_limit_keeps_its_whole_sentences(
     spec: BotSpec,
 ) -> None:
-    model = BreaksOff()
+    model = Says(f"{FIRST} Your bank then takes up to 5 busin", "length")
     bot = Bot(spec, model=model, store=MemoryStore())
     reply = bot.reply(REFUNDS, conversation_id="a")
     assert (reply.text, reply.action) == (FIRST, "answer")
@@ -114,21 +116,6 @@ def test_a_client_passed_to_the_bot_answers_when_no_model_is_named(spec: BotSpec
     bot = Bot(unnamed, model=Echoes(), store=MemoryStore())
     reply = bot.reply(REFUNDS, conversation_id="n")  # once a ValueError on every model turn
     assert (reply.action, reply.text) == ("answer", f"{REFUNDS}.")
-
-
-class Says(AnswersAtOnce):
-    """A model that gives one answer, streamed as it is split at spaces."""
-
-    def __init__(self, text: str, finish_reason: str = "stop") -> None:
-        self.answer = Completion(text, finish_reason=finish_reason)
-
-    def complete(self, request: ModelRequest) -> Completion:
-        return self.answer
-
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        words = self.answer.text.split(" ")
-        yield from (f"{word} " if n < len(words) - 1 else word for n, word in enumerate(words))
-        yield self.answer
 
 
 def test_a_broken_off_answer_ends_at_a_sentence_that_is_surely_over(spec: BotSpec) -> None:
