@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
 from importlib import resources
@@ -22,7 +22,7 @@ from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_
 from ..errors import ConfigError, ServicebotError
 from ..store import Store, now, open_bot_store
 from ..terminal import printable
-from ..usage import usage_by
+from ..usage import Usage, usage_by
 from .common import BOT_PATH, FILE_PATH, load
 from .evaluate import evaluate_routing
 from .scripts import record, test_conversations
@@ -139,10 +139,11 @@ def _indented(text: str) -> str:
     "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
 )
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
+@click.option("--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything.")
 @click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
-def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
+def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
     """Delete old conversations (default: older than store.retention_days), or one conversation,
-    and say what was removed."""
+    and say what was removed. ``--older-than 0`` removes every conversation: it asks first."""
     if days is not None and conversation is not None:
         raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
     spec = load(bot_path)
@@ -150,6 +151,8 @@ def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
         days = spec.settings.store.retention_days
         if days is None:
             raise click.UsageError("no retention_days in servicebot.yaml: give --older-than DAYS")
+    if days == 0 and not yes:
+        click.confirm("--older-than 0 removes every stored conversation. Go on?", abort=True)
     with _store(bot_path, spec) as store:
         if conversation is not None:
             report = store.purge_conversation(conversation)
@@ -166,6 +169,8 @@ def purge(days: int | None, conversation: str | None, bot_path: Path) -> None:
 @click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
 def usage(days: int, bot_path: Path) -> None:
     """Turns, tokens and estimated cost per day and per conversation."""
+    from rich.console import Console
+
     spec = load(bot_path)
     with _store(bot_path, spec, create=False) as store:
         by_day, by_conversation = usage_by(
@@ -174,19 +179,31 @@ def usage(days: int, bot_path: Path) -> None:
     if not by_day:
         click.echo(f"no turns stored in the last {days} days")
         return
-    for title, rows in (("day", by_day), ("conversation", by_conversation)):
-        click.echo(
-            f"{title:<24} {'turns':>7} {'tokens in':>11} {'tokens out':>11} {'cost (USD)':>11}"
-        )
-        for key, totals in rows.items():
-            click.echo(
-                f"{key:<24} {totals.turns:>7} {totals.tokens_in:>11,} {totals.tokens_out:>11,}"
-                f" {totals.cost:>11.4f}"
-            )
-        click.echo("")
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
     unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
     if unpriced:
         click.echo(f"no price in servicebot.yaml for: {', '.join(unpriced)} (counted as 0)")
+
+
+def _usage_table(title: str, rows: Mapping[str, Usage]) -> Table:
+    """One row per day or conversation; an application's conversation ids are shown as
+    text, whatever they hold (rich would read ``[bold]`` as markup)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title, "turns", "tokens in", "tokens out", "cost (USD)", box=None, pad_edge=False)
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for key, totals in rows.items():
+        table.add_row(
+            Text(printable(key)),
+            str(totals.turns),
+            f"{totals.tokens_in:,}",
+            f"{totals.tokens_out:,}",
+            f"{totals.cost:.4f}",
+        )
+    return table
 
 
 @main.command()

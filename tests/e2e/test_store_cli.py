@@ -71,7 +71,19 @@ def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Pa
 
 def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
     output = run("usage", "--bot", str(bot))
-    assert "c-42                           2   1,000,000     500,000      0.4500" in output
+    assert "c-42              2  1,000,000     500,000      0.4500" in output
+
+
+def test_usage_keeps_its_columns_whatever_the_conversation_ids(bot: Path) -> None:
+    store = open_bot_store(load_bot(bot))
+    for conversation in (uuid.uuid4().hex + "-from-the-mobile-app", "[bold]vip[/bold]\x1b[2J"):
+        store.append_turn(TurnRecord(conversation, "hi", "Hello!", "direct"))
+    store.close()
+    lines = run("usage", "--bot", str(bot)).splitlines()
+    table = lines[lines.index(next(line for line in lines if line.startswith("conversation"))) :]
+    ends = {len(line.rstrip()) for line in table if line.strip()}
+    assert len(ends) == 1, table  # every row's cost column ends where the header's does
+    assert any(line.startswith("[bold]vip[/bold]\\x1b[2J ") for line in table)
 
 
 def test_purge_reports_what_it_removed(bot: Path) -> None:
@@ -127,3 +139,17 @@ def test_chat_continues_a_stored_conversation_and_says_when_there_is_none(
     mistyped = CliRunner().invoke(main, [*chat, "c-24"], input="hello\n")
     assert "no stored conversation 'c-24': a new one starts under that id" in mistyped.output
     assert "turn 1]" in mistyped.output
+
+
+def test_purging_everything_asks_first(bot: Path) -> None:
+    purge_all = ["purge", "--older-than", "0", "--bot", str(bot)]
+    declined = CliRunner().invoke(main, purge_all, input="n\n")
+    assert declined.exit_code == 1 and "removes every stored conversation" in declined.output
+    assert "c-42" in run("usage", "--bot", str(bot))  # nothing was removed
+    confirmed = CliRunner().invoke(main, purge_all, input="y\n")
+    assert confirmed.output.endswith("removed 3 turns in 2 conversations\n"), confirmed.output
+
+
+def test_purging_everything_in_a_script_says_yes_up_front(bot: Path) -> None:
+    removed = run("purge", "--older-than", "0", "--yes", "--bot", str(bot))
+    assert removed == "removed 3 turns in 2 conversations\n"
