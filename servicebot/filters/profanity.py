@@ -15,8 +15,9 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
   ``傻 逼``, ``傻*逼`` and ``傻\\u200b逼`` all match ``傻逼``. Allow-listed terms are blanked out
   first, so a match inside one (``操`` inside ``操作``) or overlapping one is not reported.
 
-Deliberate differences from better-profanity: an empty list censors nothing (it falls back to
-its default list), and words added to the default list obey the allow-list and widen the phrase
+Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
+reads 455 as "ass", so a refund of 455 yuan was censored), an empty list censors nothing (it
+falls back to its default list), and words added to the default list obey the allow-list and widen the phrase
 window (its ``add_censor_words`` does neither).
 
 Why this is hand-written: better-profanity compares every word of the text with every listed
@@ -296,7 +297,9 @@ class _WordMatcher:
             phrase = self._phrase(words, k, low)
             if phrase is not None:
                 return phrase[0] - k + 1, phrase[1]
-        return None if kind is None else (1, kind)
+        # A number alone is never a word, unlike in better-profanity, whose leetspeak reads
+        # 455 as "ass" and 717 as "tit": refunds of 455 yuan and flat 717 were censored.
+        return None if kind is None or low.isdigit() else (1, kind)
 
     def _phrase(self, words: _Words, k: int, low: str) -> tuple[int, int] | None:
         """(last word, kind) of the shortest listed phrase starting at word ``k``."""

@@ -192,3 +192,8 @@ def test_a_system_prompt_copied_out_in_traditional_characters_is_leakage() -> No
     leaked = "我的指示是：絕對不要編造訂單信息、價格、日期、鏈接、電話號碼或郵箱地址。"
     assert postfilter().run(leaked, system, {}).verdict == "fallback"
     assert postfilter().run("您的訂單已發貨，請耐心等待。", system, {}).verdict == "pass"
+
+
+def test_an_amount_in_an_answer_is_not_censored_as_a_word() -> None:
+    answer = "您的退款455元已原路退回，订单 #717 今天发货。"
+    assert postfilter().run(answer, SYSTEM, {}).text == answer

@@ -95,10 +95,16 @@ def _rows(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
+_NUMBER = re.compile(r"(?<![\w$@*'\"])[0-9]+(?![\w$@*'\"])")
+
+
 def _differences(texts: Iterable[str], ours: ProfanityFilter, reference: Any) -> list[str]:
-    """Every text on which ours and better-profanity disagree, with both answers."""
+    """Every text on which ours and better-profanity disagree, with both answers; texts with
+    a number better-profanity reads as a word (455, "ass") are left out: ours never does."""
     out = []
     for text in texts:
+        if any(reference.contains_profanity(n) for n in _NUMBER.findall(text)):
+            continue
         expected = reference.censor(text)
         got = ours.censor(text)
         if got != expected or ours.contains(text) != (expected != text):
@@ -215,6 +221,19 @@ def test_better_profanity_benchmark_paragraphs() -> None:
         or ours.contains(row["input"]) != row["expected_contains_profanity"]
     ]
     assert failures == []
+
+
+def test_a_number_is_never_read_as_a_word() -> None:
+    """better-profanity's leetspeak reads 455 as "ass" and 717 as "tit": a refund of 455 yuan
+    or flat 717 would be censored, in a customer's message and in the bot's answer."""
+    ours, reference = _pair()
+    numbers = [*map(str, range(10_000)), "45535", "70075", "73375", "73573"]
+    read_as_words = [n for n in numbers if reference.contains_profanity(n)]
+    assert {"455", "717", "7175", "45535"} <= set(read_as_words)
+    for number in read_as_words:
+        for text in (number, f"退款{number}元还没到", f"my order #{number} is late"):
+            assert ours.censor(text) == text
+    assert ours.censor("2 g1rls 1 cup, you @$$") == "****, you ****"  # digits inside still count
 
 
 def test_every_listed_word_is_found() -> None:
