@@ -17,8 +17,8 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
 
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
 reads 455 as "ass", so a refund of 455 yuan was censored), an empty list censors nothing (it
-falls back to its default list), and words added to the default list obey the allow-list and widen the phrase
-window (its ``add_censor_words`` does neither).
+falls back to its default list), and words added to the default list obey the allow-list and
+widen the phrase window (its ``add_censor_words`` does neither).
 
 Why this is hand-written: better-profanity compares every word of the text with every listed
 word through a Python ``__eq__`` (about 1 ms a word of text), and no library reproduces its
