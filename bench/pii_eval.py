@@ -70,8 +70,12 @@ _REASONS = {
     "trunk 0; a redaction filter must still mask it",
     "landline": "validator.js mobile negative that is a mainland landline with its area code: "
     "PHONE covers landlines, isMobilePhone does not; a redaction filter must mask it",
+    "mistyped": "card negative only for failing Luhn, written in a card's grouping or named as "
+    "a card: a validator's negative; a redaction filter masks a card typed one digit wrong",
 }
 _LANDLINE = re.compile(r"0[1-9][0-9]{1,2}-[1-9][0-9]{6,7}")
+_CARD_GROUPED = re.compile(r"[0-9]{4}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}")
+_CARD_NAMED = re.compile(r"card|卡", re.IGNORECASE)
 
 
 @dataclass
@@ -135,11 +139,20 @@ def exclusion(row: dict[str, Any]) -> str | None:
         return "strict"
     if "reserved" in (row.get("note") or ""):
         return "reserved"
+    negative = row.get("expected_valid") is False or row.get("expected_count") == 0
+    if TYPE_MAP.get(entity or "") == "CARD" and negative and _mistyped_card(value):
+        return "mistyped"
     if entity == "CN_MOBILE" and row.get("expected_valid") is False:
         if _FORMAT_ONLY_MOBILE.fullmatch(value):
             return "format"
         return "landline" if _LANDLINE.fullmatch(value) else None
     return None
+
+
+def _mistyped_card(text: str) -> bool:
+    digits = re.sub(r"[^0-9]", "", text)
+    card_like = 13 <= len(digits) <= 19 and digits[0] in "23456"
+    return card_like and bool(_CARD_GROUPED.search(text) or _CARD_NAMED.search(text))
 
 
 def _is_weak(row: dict[str, Any], index: int) -> bool:

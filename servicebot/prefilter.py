@@ -15,6 +15,7 @@ becomes ``(PHONE_1)``), so a placeholder always means a value we masked.
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Mapping
@@ -57,11 +58,22 @@ class Prefilter:
 
 
 def _cut(text: str, limit: int) -> str:
-    """``text``'s first ``limit`` characters, ending at a space if there is one near the end."""
+    """``text``'s first ``limit`` characters, ending at a space if there is one near the end,
+    and before any digit groups that go on past the cut: "my card 4111 1111 1111" would keep
+    three quarters of a card number that no detector can tell from other digits."""
     if len(text) <= limit:
         return text
     space = text.rfind(" ", max(limit - 100, 0), limit + 1)
-    return text[: space if space > 0 else limit]
+    end = space if space > 0 else limit
+    if _DIGIT_AHEAD.match(text, end) and (tail := _NUMBER_TAIL.search(text, end - 64, end)):
+        end = tail.start()
+    return text[:end]
+
+
+_DIGIT_AHEAD = re.compile(r"[ -]?[+(]?[0-9]")
+# Digit groups ending at the cut: each starts with a digit and holds no space or dash, one
+# space or dash between groups, so the search cannot split the same text two ways.
+_NUMBER_TAIL = re.compile(r"[ -]?(?:[+(]?[0-9][0-9A-Za-z().]*[ -])*[+(]?[0-9][0-9A-Za-z().]*$")
 
 
 # Words in better-profanity's list that are also Chinese names written in pinyin: Wang (王,

@@ -306,6 +306,13 @@ class Turn:
         number = self._store(reply)
         return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
 
+    def _model_name(self) -> str | None:
+        """The model that answered, or was asked: a stream the caller stopped reading has
+        used tokens without a completion, and they must be priced too."""
+        if self.completion is not None:
+            return self.completion.model
+        return self.request.model if self.request is not None else None
+
     def _store(self, reply: Reply) -> int | None:
         start, usage = time.perf_counter(), reply.usage
         record = TurnRecord(
@@ -316,7 +323,7 @@ class Turn:
             reply.intent,
             reply.score,
             reply.events,
-            self.completion.model if self.completion else None,
+            self._model_name(),
             usage.prompt_tokens if usage else 0,
             usage.completion_tokens if usage else 0,
             round((time.perf_counter() - self.started) * 1000, 3),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -23,13 +24,22 @@ class Usage:
         self.turns += 1
         self.tokens_in += turn.prompt_tokens
         self.tokens_out += turn.completion_tokens
-        price = prices.get(turn.model or "")
+        price = price_of(turn.model or "", prices)
         if price is not None:
             self.cost += (
                 turn.prompt_tokens * price.input + turn.completion_tokens * price.output
             ) / 1e6
         elif turn.model and turn.prompt_tokens + turn.completion_tokens:
             self.unpriced_models |= {turn.model}
+
+
+def price_of(model: str, prices: Mapping[str, Price]) -> Price | None:
+    """The price of ``model``, or of the model it is a dated snapshot of: OpenAI answers a
+    request for gpt-4o-mini as gpt-4o-mini-2024-07-18, and gpt-4 as gpt-4-0613."""
+    return prices.get(model) or prices.get(_SNAPSHOT.sub("", model))
+
+
+_SNAPSHOT = re.compile(r"-(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{4})$")
 
 
 def usage_by(

@@ -75,8 +75,11 @@ class Normalised:
 
 
 # Full-width ASCII, the ideographic space and the other spaces NFKC makes plain, folded one
-# character for one (as NFKC does): the common cases, and ones that keep every offset.
-_WIDTH_FOLD = str.maketrans(
+# character for one (as NFKC does): the common cases, and ones that keep every offset. Also
+# the dashes text pasted from a PDF or a phone's autocorrect puts between digit groups
+# (138‐0013‐8000, 4111–1111–...), which NFKC leaves alone, read as "-".
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212", "-"))
+_WIDTH_FOLD = _DASHES | str.maketrans(
     {chr(code): chr(code - 0xFEE0) for code in range(0xFF01, 0xFF5F)}
     | dict.fromkeys(
         "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000",
@@ -139,7 +142,7 @@ def _normalise_with_offsets(text: str) -> Normalised:
 @lru_cache(maxsize=4096)
 def _normalise_cluster(cluster: str) -> str:
     visible = _INVISIBLE.sub("", cluster.translate(_SEPARATORS))
-    folded = fold_traditional(unicodedata.normalize("NFKC", visible))
+    folded = fold_traditional(unicodedata.normalize("NFKC", visible).translate(_DASHES))
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
 
 

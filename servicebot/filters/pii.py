@@ -13,7 +13,10 @@ is at the start of that run, so a failed attempt is never retried from inside th
 begin with a plain character or set so that ``re`` can skip ahead to candidates; bounded
 patterns check the character before a match in Python instead.
 
-Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`.
+Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
+customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
+security code, a one-time code, a password) are found by :mod:`.labelled`, and a number the
+customer calls an order or tracking number is none of these, whatever its shape.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -27,7 +30,8 @@ from itertools import pairwise
 from typing import Final
 
 from servicebot.filters import Finding
-from servicebot.filters.numbers import find_numbers
+from servicebot.filters.labelled import find_labelled
+from servicebot.filters.numbers import find_numbers, known_issuer
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP")
 
@@ -50,9 +54,11 @@ def _free(text: str, start: int, blocked: frozenset[str] = _ALNUM) -> bool:
 
 # --- EMAIL ------------------------------------------------------------------------------------
 
+# The local part may hold accented Latin letters (josé.garcía@...), and a Chinese keyboard's
+# 。 may stand for a dot in the domain (john@gmail。com).
+_LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
 _EMAIL: Final = re.compile(
-    r"[A-Za-z0-9._%+-](?<![A-Za-z0-9._%+-].)[A-Za-z0-9._%+-]*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+",
-    _A,
+    f"[{_LOCAL}](?<![{_LOCAL}].)[{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
 )
 _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", _A)
 
@@ -60,9 +66,9 @@ _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", _A)
 def _emails(text: str) -> _Spans:
     for match in _EMAIL.finditer(text) if "@" in text else ():
         start = match.start()
-        while text[start] == ".":  # a sentence's dots are not part of the local part
+        while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
             start += 1
-        local, _, domain = text[start : match.end()].partition("@")
+        local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
         if local and _valid_email(local, domain):
             yield start, match.end()
 
@@ -81,21 +87,28 @@ def _valid_email(local: str, domain: str) -> bool:
 
 # --- PHONE ------------------------------------------------------------------------------------
 
-# "+" and a country code; groups split by one separator, or an area code in parentheses.
+# "+" and a country code; groups split by one separator, or an area code in parentheses. Also
+# the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
+# separator sets the country code apart, "0044 7700 900123" (an order number may start 00).
 _INTL_PHONE: Final = re.compile(
-    r"\+[1-9](?=[0-9 ().-]{7})[0-9]*(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*", _A
+    r"(?:\+(?=[1-9])|(?:\(\+[1-9][0-9]{0,2}\)|\((?:00)?[1-9][0-9]{1,2}\))[ .-]?"
+    r"|00(?=[1-9][0-9]{0,2}[ -]))"
+    r"[0-9](?=[0-9 ().-]{7})[0-9]*"
+    r"(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*",
+    _A,
 )
 # Mainland China mobile: optional +86 / 0086 / 86 / trunk 0, then 1[3-9]x xxxx xxxx.
 _CN_MOBILE: Final = re.compile(
     r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
 )
-# Mainland China landlines, with the area code set apart (010-12345678, (0755) 8601-3388),
+# Mainland China and Taiwan landlines, with the area code set apart (010-12345678,
+# (0755) 8601-3388, (02)2345-6789, 07-123-4567),
 # and the nationwide 400/800 service numbers (400-123-4567; ten bare digits are as often an
 # order number): the numbers a Chinese support answer is likeliest to make up.
 _CN_FIXED: Final = re.compile(
     r"[(048]"  # a character class first lets the search for a start run in C: 2 us a message
-    r"(?:(?<=\()0[1-9][0-9]{1,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
-    r"|(?<=0)[1-9][0-9]{1,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
+    r"(?:(?<=\()0[1-9][0-9]{0,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
+    r"|(?<=0)[1-9][0-9]{0,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
     r"|(?<=[48])00([ -])[0-9]{3}\1[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567, not 4001234567
     _A,
 )
@@ -106,16 +119,22 @@ _US_PHONES: Final = (
 )
 # Taiwan mobiles: 09xx xxx xxx or 09xx xxxxxx (+886 9xx xxx xxx is an international number).
 _TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za-z])", _A)
+# UK mobiles, 07xxx xxxxxx in their usual groupings (eleven bare digits may be an order
+# number), and Hong Kong numbers after a bare 852.
+_UK_MOBILE: Final = re.compile(
+    r"07[0-9]{3}(?: [0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})(?![0-9A-Za-z])", _A
+)
+_HK_BARE: Final = re.compile(r"852[ -][2-9][0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])", _A)
 _NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
 _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 
 
 def _phones(text: str) -> _Spans:
-    for match in _INTL_PHONE.finditer(text) if "+" in text else ():
+    for match in _INTL_PHONE.finditer(text):
         start, end = match.span()
         if _free(text, start, _ALNUM_PLUS) and not _glued(text, end) and _valid_intl(match[0]):
             yield start, end
-    for pattern in (_CN_MOBILE, _CN_FIXED, _TW_MOBILE):
+    for pattern in (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE):
         for match in pattern.finditer(text):
             if _free(text, match.start(), _ALNUM_PLUS):
                 yield match.span()
@@ -128,6 +147,7 @@ def _phones(text: str) -> _Spans:
 def _valid_intl(number: str) -> bool:
     """E.164 length, plus the numbering plans we know: +1 (NANP) and +86 1x (mobile, Beijing)."""
     digits = "".join(c for c in number if c.isdigit())
+    digits = digits[2:] if number.startswith("00") else digits
     if digits.startswith("1"):
         return _NANP.fullmatch(digits) is not None
     if digits.startswith("861"):
@@ -141,24 +161,23 @@ def _with_trunk(text: str, start: int) -> int:
     return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
 
 
-# --- CARD security codes -------------------------------------------------------------------
-# Card numbers are found by .numbers. The 3- or 4-digit code on the back of a card (which a
-# business must never store) is found by what it is called, right before it: "CVV 123",
-# "security code: 0123", "我的CVV是987", "安全码是123", "背面三位 456" (traditional 安全碼 is
-# folded to 安全码 beforehand). Only "is", "是" or a colon may come between: "CVV wrong, $120
-# charged" and "请确认安全码无误，订单金额 299 元" hold no code.
-_CARD_CODE: Final = re.compile(
-    r"(?:(?:cvv2?|cvc2?|security code)(?![a-z])(?:码)?|安全码|(?:卡)?背面(?:的)?三位数?(?:码)?)"
-    r"[ \t:：=#]*(?:is[ \t]+|是|为)?[ \t:：=#]*([0-9]{3,4})(?![0-9])",
-    re.IGNORECASE,
+# --- CARD -------------------------------------------------------------------------------------
+# Most card numbers are found by .numbers (issuer, length and Luhn), and a card named as one by
+# .labelled. A number written in a card's own grouping (4-4-4-4, 4-4-4-4-3, Amex's 4-6-5) with a
+# known issuer's prefix is a card too when Luhn fails: a customer who typed one digit wrong
+# still typed their card number.
+_GROUPED_CARD: Final = re.compile(
+    r"(?:[2-6][0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3}(?!\.[0-9]))?"
+    r"|3[47][0-9]{2}([ -])[0-9]{6}\2[0-9]{5})(?![0-9A-Za-z])",
+    _A,
 )
 
 
-def _card_codes(text: str) -> _Spans:
-    for match in _CARD_CODE.finditer(text):
-        start = match.start()
-        if not (start and text[start - 1].isascii() and text[start - 1].isalpha()):  # "xcvv"
-            yield match.span(1)
+def _grouped_cards(text: str) -> _Spans:
+    for match in _GROUPED_CARD.finditer(text):
+        digits = match[0].replace(" ", "").replace("-", "")
+        if _free(text, match.start()) and known_issuer(digits[:4], len(digits)):
+            yield match.span()
 
 
 # --- IBAN -------------------------------------------------------------------------------------
@@ -215,12 +234,24 @@ _IPV6: Final = re.compile(
     _A,
 )
 _IP_BLOCKED: Final = _ALNUM | {"_", "."}
+# "firmware 2.0.1.12", "version 10.0.0.1", "版本号 4.2.0.1": a version, shaped like an address.
+_VERSION: Final = re.compile(
+    r"(?=[VvFfBbRr版固])(?<![A-Za-z])(?:version|firmware|build|release|ver\.?|v\.|版本号?|固件)"
+    r"[ \t:：#]*(?:is[ \t]+|是|为)?[ \t]*",
+    re.IGNORECASE,
+)
 
 
 def _ips(text: str) -> _Spans:
+    versions: set[int] | None = None  # where a version number would start, found when needed
     for match in _IPV4.finditer(text) if "." in text else ():
         addr, _, prefix = match[0].partition("/")
-        if _free(text, match.start(), _IP_BLOCKED) and _OCTETS.fullmatch(addr):
+        start = match.start()
+        if not (_free(text, start, _IP_BLOCKED) and _OCTETS.fullmatch(addr)):
+            continue
+        if versions is None:
+            versions = {version.end() for version in _VERSION.finditer(text)}
+        if start not in versions:
             keep = prefix and int(prefix) <= 32
             yield match.start(), match.end() if keep else match.start() + len(addr)
     for match in _IPV6.finditer(text) if ":" in text else ():
@@ -297,13 +328,20 @@ def _ssns(text: str) -> _Spans:
 _OPENAI_KEY: Final = re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{20,}", _A)
 _AWS_KEY: Final = re.compile(r"A(?:KI|SI)A[A-Z0-9]{16}(?![A-Za-z0-9])", _A)
 _BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", _A)
-_PASSWORD: Final = re.compile(
-    r"[Pp](?i:ass(?:word|wd|code)|wd)(?P<sep>[ \t]*[:=]|[ \t]+(?i:is)\b(?:[ \t]*[:=])?)[ \t]*"
-    r"(?P<value>\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|\S{1,128})"
+# Private keys in PEM, and GitHub, Stripe, Slack and Google keys by their documented prefixes.
+_PREFIXED_KEYS: Final = tuple(  # one regex each: a plain first word lets ``re`` skip ahead in C
+    re.compile(f"{key}(?![A-Za-z0-9])", _A)
+    for key in (
+        r"-----BEGIN [A-Z ]{0,24}PRIVATE KEY-----[A-Za-z0-9+/=\s]{0,8192}"
+        r"(?:-----END [A-Z ]{0,24}PRIVATE KEY-----)?",
+        r"gh[pousr]_[A-Za-z0-9]{36}",
+        r"github_pat_[A-Za-z0-9_]{22,255}",
+        r"sk_(?:live|test)_[A-Za-z0-9]{16,255}",
+        r"rk_(?:live|test)_[A-Za-z0-9]{16,255}",
+        r"xox[abprs]-[A-Za-z0-9-]{10,255}",
+        r"AIza[0-9A-Za-z_-]{35}",
+    )
 )
-_MIMA: Final = re.compile(r"密码(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*([!-~]{1,128})")
-_TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
-_TRIM_START: Final = "'\"([{<"
 
 
 def _secrets(text: str) -> _Spans:
@@ -318,35 +356,17 @@ def _secrets(text: str) -> _Spans:
         token = match[1]
         if _free(text, match.start()) and (any(c.isdigit() for c in token) or len(token) >= 20):
             yield match.span(1)
-    yield from _passwords(text)
-
-
-def _passwords(text: str) -> _Spans:
-    """The value after "password:", "password is", "密码是" or "密码："; the phrase stays."""
-    for match in _PASSWORD.finditer(text):
-        start, end = _trimmed(text, *match.span("value"))
-        weak = match["sep"][-1] not in ":="  # "is" without ':' also starts "password is wrong"
-        if end - start >= 3 and not (weak and text[start:end].isalpha()):
-            yield start, end
-    for match in _MIMA.finditer(text):
-        start, end = _trimmed(text, *match.span(1))
-        if end > start:
-            yield start, end
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    while end > start and text[end - 1] in _TRIM_END:
-        end -= 1
-    while start < end and text[start] in _TRIM_START:
-        start += 1
-    return start, end
+    for pattern in _PREFIXED_KEYS:
+        for match in pattern.finditer(text):
+            if _free(text, match.start()):
+                yield match.span()
 
 
 # --- public -----------------------------------------------------------------------------------
 
 _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "SECRET": _secrets,
-    "CARD": _card_codes,
+    "CARD": _grouped_cards,
     "EMAIL": _emails,
     "IBAN": _ibans,
     "SSN": _ssns,
@@ -354,6 +374,7 @@ _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "IP": _ips,
 }
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
+_NUMBERS: Final = frozenset({"CARD", "CN_ID", "SSN", "PHONE"})  # an order number may look like one
 
 
 def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
@@ -373,6 +394,10 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
         if start < end
     ]
     found.extend(find_numbers(text, wanted))
+    labelled = find_labelled(text, wanted)
+    if labelled.orders:
+        found = [f for f in found if f[2] not in _NUMBERS or f[0] not in labelled.orders]
+    found.extend(labelled.found)
     return _resolve(found, len(text))
 
 
@@ -399,7 +424,7 @@ def canonical(kind: str, value: str) -> str:
     number; so are "+1 800 555 0199", "1-800-555-0199" and "(800) 555-0199".
     """
     if kind != "PHONE":
-        return re.sub(r"[\s\-]", "", value).casefold()  # cards, IBANs: not the dots of IPs
+        return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
     digits = re.sub(r"\D", "", value).removeprefix("00")
     if _CN_COUNTRY.match(value) or (len(digits) == 13 and digits.startswith("86")):
         national = digits[2:]  # a landline gets back the trunk 0 it is written with at home

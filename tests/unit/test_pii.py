@@ -9,6 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicebot.filters import Finding
+from servicebot.filters.normalise import normalise
 from servicebot.filters.pii import PII_KINDS, find_pii
 
 
@@ -145,7 +146,7 @@ def test_card_positives(number: str) -> None:
         "ts 1748503543012",  # passes Luhn, but no issuer starts with 1 at 13 digits
         "order 123456789012",  # 6-12 digits are order numbers
         "order 4111111111",
-        "4111 1111 1111 1112",  # bad Luhn
+        "4111111111111112",  # bad Luhn, and neither grouped nor named as a card
         "1234567890123456",
         "编号A4111111111111111",  # glued to a letter
         "ABC4111111111111111XYZ",
@@ -236,8 +237,10 @@ def test_cn_id_negatives(value: str) -> None:
 
 
 def test_chinese_sentence_with_phone_and_bad_id() -> None:
-    # The ID's check character should be 4, not 7: only the phone is PII.
+    # The ID's check character should be 4, not 7: typed wrong, but named as an ID.
     text = "我的手机号是13812345678，身份证110101199003077777"
+    assert spans(text) == [("PHONE", "13812345678"), ("CN_ID", "110101199003077777")]
+    text = "我的手机号是13812345678，编号110101199003077777"
     assert spans(text) == [("PHONE", "13812345678")]
     text = "张三的手机号是13812345678,身份证号是110101199001011237"
     assert spans(text) == [("PHONE", "13812345678"), ("CN_ID", "110101199001011237")]
@@ -437,6 +440,11 @@ ADVERSARIAL = {
     "iban-ish": "GB29 " * 20_000,
     "keys": "sk-" * 33_334,
     "passwords": "password: " * 10_000,
+    "chinese passwords": "密码是" * 30_000,
+    "chinese password runs": "密码" + "a" * 100_000,
+    "labels": "card phone cvv 身份证 " * 5_000,
+    "labelled digits": "phone " + "1 " * 50_000,
+    "order labels": "order 4111 1111 1111 1111 " * 4_000,
 }
 
 
@@ -481,3 +489,157 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("4111 1111 1111 1111", "CARD"),
         ("192.168.10.1", "IP"),
     ]
+
+
+# --- named by the customer ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # a card number typed with a digit wrong: named as a card, or in a card's grouping
+        ("my card is 4111111111111112, why was it declined?", "CARD", "4111111111111112"),
+        ("my visa is 4532 0151 1283 0367", "CARD", "4532 0151 1283 0367"),
+        ("卡号6222 0212 3456 7890 123", "CARD", "6222 0212 3456 7890 123"),
+        ("4111 1111 1111 1112 was charged twice", "CARD", "4111 1111 1111 1112"),
+        ("amex 3714 496353 98432", "CARD", "3714 496353 98432"),
+        # card security codes, however the customer links name and digits
+        ("CVV code: 123", "CARD", "123"),
+        ("CVV number is 123", "CARD", "123"),
+        ("cvv no. 123", "CARD", "123"),
+        ("the cvv on the back is 123", "CARD", "123"),
+        ("背面后三位是123", "CARD", "123"),
+        ("安全代码是123", "CARD", "123"),
+        # an ID with a wrong check character, and a first-generation 15-digit ID
+        ("身份证 110101199003077757", "CN_ID", "110101199003077757"),
+        ("身份證號碼：350303900203307", "CN_ID", "350303900203307"),
+        # phones in any numbering plan, once named as phones
+        ("香港電話 9123 4567", "PHONE", "9123 4567"),
+        ("my number is 91234567", "PHONE", "91234567"),
+        ("my uk mobile 07700900123", "PHONE", "07700900123"),
+        ("whatsapp me on +44 7700 900123", "PHONE", "+44 7700 900123"),
+        ("电话 0086-10-62345678", "PHONE", "0086-10-62345678"),
+        ("tel: (02)2345-6789", "PHONE", "(02)2345-6789"),
+        # one-time codes, PINs, keys without a known prefix, SSNs without separators
+        ("验证码是 482913", "SECRET", "482913"),
+        ("驗證碼：482913", "SECRET", "482913"),
+        ("OTP 482913", "SECRET", "482913"),
+        ("my PIN: 4321", "SECRET", "4321"),
+        ("api key: 9f8e7d6c5b4a39281706", "SECRET", "9f8e7d6c5b4a39281706"),
+        ("token=abcd1234efgh5678ijkl", "SECRET", "abcd1234efgh5678ijkl"),
+        ("SSN 536221234", "SSN", "536221234"),
+    ],
+)
+def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str) -> None:
+    assert found(normalise(text).text, kind) == [value]  # 身份證 reads as 身份证, as in a turn
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("账号 zhangwei 密码 abc12345", "abc12345"),
+        ("密码hunter2", "hunter2"),
+        ("密码是“abc123”", "abc123"),
+        ("密码是「abc123」", "abc123"),
+        ("我的密码是我爱你1234", "我爱你1234"),
+        ("密码是：Abc 123", "Abc 123"),
+        ("我的登录密码:Pass word1", "Pass word1"),
+        ("password: my dog rex 99", "my dog rex 99"),
+        ("my password is: Hunter 2024! can you reset it", "Hunter 2024"),
+        ("pw: hunter2", "hunter2"),
+        ("username john pass: hunter2", "hunter2"),
+    ],
+)
+def test_a_password_is_found_however_it_is_written(text: str, value: str) -> None:
+    assert found(text, "SECRET") == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "密码是多少",  # asks what it is
+        "密码是8位",  # says how long it is
+        "密码要求8位以上",
+        "我忘记密码了",
+        "the pin is wrong",
+        "I need a new pin",
+        "my phone is broken, order 123456789",
+        "call me at 3pm",
+        "the otp never arrived",
+        "which card 2 days ago",
+        "boarding pass is missing",
+    ],
+)
+def test_a_name_without_its_value_finds_nothing(text: str) -> None:
+    assert spans(text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "淘宝订单号 4895803924456462927 还没发货",  # passes Luhn, with a Visa prefix
+        "运单号 0912345678",  # a Taiwan mobile's shape
+        "order number: 4111 1111 1111 1111",
+        "tracking 13800138000 shows nothing",
+    ],
+)
+def test_a_number_named_as_an_order_is_not_personal_data(text: str) -> None:
+    assert spans(text) == []
+
+
+# --- shapes that need no name -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        "(02)2345-6789",  # Taiwan landlines
+        "02-2345-6789",
+        "(02) 2345 6789",
+        "07-123-4567",
+        "(+852) 9123 4567",  # Hong Kong
+        "852 9123 4567",
+        "852-9123-4567",
+        "07700 900123",  # UK mobiles
+        "07700 900 123",
+        "0044 7700 900123",
+    ],
+)
+def test_more_phone_shapes(number: str) -> None:
+    assert found(f"reach us: {number}, thanks", "PHONE") == [number]
+
+
+def test_unicode_dashes_between_digit_groups_do_not_hide_a_number() -> None:
+    text = normalise("card 4111–1111–1111–1111, phone 138‐0013‐8000").text
+    assert spans(text) == [("CARD", "4111-1111-1111-1111"), ("PHONE", "138-0013-8000")]
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("my email is john@gmail。com", "john@gmail。com"),
+        ("email josé.garcía@example.com", "josé.garcía@example.com"),
+    ],
+)
+def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, email: str) -> None:
+    assert found(text, "EMAIL") == [email]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "ghp_abcdefghijklmnopqrstuvwxyz0123456789",
+        "sk_live_abcdefghijklmnop1234",
+        "xoxb-1234567890-abcdefghij",
+        "AIzaSyA1234567890abcdefghijklmnopqrstuv",
+    ],
+)
+def test_keys_with_documented_prefixes(key: str) -> None:
+    assert found(f"here: {key} ok", "SECRET") == [key]
+
+
+@pytest.mark.parametrize(
+    "text", ["my router firmware is 2.0.1.12, update fails", "version 10.0.0.1", "版本号 4.2.0.1"]
+)
+def test_a_version_number_is_not_an_address(text: str) -> None:
+    assert found(text, "IP") == []

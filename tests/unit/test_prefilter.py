@@ -86,12 +86,25 @@ def test_nothing_hides_inside_a_terminal_escape_sequence(prefilter: Prefilter, e
 def test_a_message_past_max_chars_is_cut_at_a_space_and_says_so() -> None:
     prefilter = Prefilter(PrefilterSettings(max_chars=30))
     result = prefilter.run("where is my order 4111 1111 1111 1111 thanks", Placeholders())
-    assert result.text == "where is my order 4111 1111"  # the card cut short is no card
+    assert result.text == "where is my order"  # not half a card, that no detector would see
     assert [(e.detector, e.kind, e.action) for e in result.events] == [
         ("length", "too_long", "cut")
     ]
     assert prefilter.run("x" * 40, Placeholders()).text == "x" * 30  # no space: cut hard
     assert prefilter.run("x" * 30, Placeholders()).events == ()
+
+
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("call me on +86 138 0013 8000 soon", "call me on"),
+        ("refund to GB82 WEST 1234 5698 7654 32", "refund to GB82 WEST"),
+        ("order 123456 arrived broken, please", "order 123456 arrived broken,"),  # not cut through
+    ],
+)
+def test_a_cut_never_keeps_part_of_a_number_that_goes_on_past_it(text: str, kept: str) -> None:
+    prefilter = Prefilter(PrefilterSettings(max_chars=len(kept) + 6))
+    assert prefilter.run(text, Placeholders()).text == kept
 
 
 def test_injection_is_flagged_by_default(prefilter: Prefilter) -> None:

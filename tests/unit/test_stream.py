@@ -135,3 +135,12 @@ def test_a_traditional_chinese_customer_reads_the_post_filters_words_in_traditio
     model = Says("請撥打 400-123-4567 聯繫我們，我們會打給[PHONE_3]。")
     reply = Bot(spec, model=model, store=MemoryStore()).reply("我的訂單到哪了？")
     assert reply.text == "請撥打 [已刪除] 聯繫我們，我們會打給您的電話號碼。"
+
+
+def test_a_stopped_stream_names_the_model_its_tokens_are_priced_by(spec: BotSpec) -> None:
+    bot = Bot(spec, model=Stalls(), store=MemoryStore())
+    pieces = iter(bot.stream(REFUNDS, conversation_id="priced"))
+    next(pieces)
+    pieces.close()  # type: ignore[attr-defined]
+    (stored,) = bot.store.history("priced")
+    assert stored.prompt_tokens > 0 and stored.model == spec.settings.model.name

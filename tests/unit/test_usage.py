@@ -32,3 +32,15 @@ def test_models_without_a_price_are_named() -> None:
     by_day, _ = usage_by([turn("a", 20, "qwen-max", 10, 10)], PRICES)
     assert by_day["2026-11-20"].cost == 0
     assert by_day["2026-11-20"].unpriced_models == frozenset({"qwen-max"})
+
+
+def test_a_dated_snapshot_is_priced_as_its_model() -> None:
+    """OpenAI answers a request for gpt-4o-mini as gpt-4o-mini-2024-07-18."""
+    turns = [
+        turn("a", 20, "gpt-4o-mini-2024-07-18", 1_000_000, 0),
+        turn("a", 20, "gpt-4o-mini-0718", 1_000_000, 0),
+    ]
+    by_day, _ = usage_by(turns, PRICES)
+    assert round(by_day["2026-11-20"].cost, 4) == 0.30
+    assert by_day["2026-11-20"].unpriced_models == frozenset()
+    assert usage_by([turn("a", 20, "gpt-4o-mini-high", 1, 1)], PRICES)[0]["2026-11-20"].cost == 0

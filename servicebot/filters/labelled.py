@@ -1,0 +1,337 @@
+"""Personal data found by what the customer calls it, right before it: "my card number is
+4111 1111 1111 1112", "CVV code: 123", "身份证 11010119900307775X", "電話 9123 4567",
+"验证码 482913", "密码是abc123".
+
+The shape of a value often says too little on its own: 9123 4567 is a Hong Kong phone or an
+order number, a card number typed with one digit wrong fails the Luhn check, three digits are
+any three digits, and a password looks like anything. The customer's own label settles it.
+A label is followed by at most a few linking words ("number", "is", "on the back", 是, a
+colon) and then the value, which must still have its kind's shape (a card number 13 to 19
+digits, a phone 7 to 15). The label stays in the text; only the value is reported.
+
+Owns :func:`find_labelled`, called by ``pii.find_pii``. Like its patterns, every label regex is
+linear-time, and the words after a label are read once, at most ``_REACH`` characters.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Iterator
+from typing import Final, NamedTuple
+
+_REACH: Final = 40  # the linking words between a label and its value, at most
+_LINK: Final = re.compile(  # read in the lower-cased text, as labels are
+    r"(?:[ \t:：=#,-]|是|为|号码|号|码"
+    r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
+)
+_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
+
+
+class _Label(NamedTuple):
+    kind: str
+    words: tuple[str, ...]  # lower case
+    value: re.Pattern[str]
+    digits: range  # how many digits the value may hold
+
+
+def _spellings(pattern: str) -> tuple[str, ...]:
+    """Every spelling of ``pattern`` with each ``[part]`` there or not: 背面[的][后]三位[数]."""
+    head, bracket, rest = pattern.partition("[")
+    if not bracket:
+        return (pattern,)
+    optional, _, tail = rest.partition("]")
+    return tuple(head + part + end for part in (optional, "") for end in _spellings(tail))
+
+
+# Each value pattern reads one optional separator, then one digit, per step: a failed match
+# backs off step by step, never trying one text two ways.
+_LABELS: Final = (
+    # A card number, Luhn or not: a customer who says it is their card typed a card number.
+    _Label(
+        "CARD",
+        (
+            "card",
+            "credit card",
+            "debit card",
+            "bank card",
+            "payment card",
+            "visa",
+            "mastercard",
+            "amex",
+            "卡",
+        ),
+        re.compile(r"[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
+        range(13, 20),
+    ),
+    # The code on the back of a card, which a business must never store ("csc 2023 annual
+    # report" is too often something else).
+    _Label(
+        "CARD",
+        (
+            "cvv",
+            "cvv2",
+            "cvc",
+            "cvc2",
+            "security code",
+            "安全码",
+            "安全代码",
+            *_spellings("背面[的][后]三位[数]"),
+        ),
+        re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
+        range(3, 5),
+    ),
+    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong.
+    _Label(
+        "CN_ID",
+        ("身份证", "id card", "id number", "identity card", "identity number"),
+        re.compile(r"[0-9]{17}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII),
+        range(15, 19),
+    ),
+    # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
+    # says it is a phone.
+    _Label(
+        "PHONE",
+        (
+            "phone",
+            "telephone",
+            "mobile",
+            "cell",
+            "cellphone",
+            "cell phone",
+            "tel",
+            "whatsapp",
+            "call me",
+            "text me",
+            "reach me",
+            "my number",
+            "my new number",
+            "电话",
+            "手机",
+            "座机",
+            "联系方式",
+        ),
+        re.compile(
+            r"(?:\(\+?|\+\(?)?[0-9](?:(?:[ .-]\(?|\(|\)[ .-]?)?[0-9]){6,18}(?![0-9A-Za-z])",
+            re.ASCII,
+        ),
+        range(7, 16),
+    ),
+    _Label(
+        "SSN",
+        ("ssn", "social security", "social security number"),
+        re.compile(r"[0-9]{9}(?![0-9A-Za-z])", re.ASCII),
+        range(9, 10),
+    ),
+    # An API key or token of a kind with no known prefix: long, and with a digit in it.
+    _Label(
+        "SECRET",
+        (
+            "api key",
+            "apikey",
+            "api_key",
+            "api-key",
+            "access token",
+            "access_token",
+            "secret key",
+            "secret_key",
+            "token",
+        ),
+        re.compile(r"[A-Za-z0-9._~+/=-]{16,256}(?![A-Za-z0-9._~+/=-])", re.ASCII),
+        range(1, 257),
+    ),
+    # One-time codes and PINs open an account as a password does.
+    _Label(
+        "SECRET",
+        (
+            "验证码",
+            "校验码",
+            "动态码",
+            "短信码",
+            "verification code",
+            "one time code",
+            "one-time code",
+            "otp",
+            "pin",
+            "passcode",
+        ),
+        re.compile(r"[0-9]{4,8}(?![0-9])", re.ASCII),
+        range(4, 9),
+    ),
+)
+
+# A number the customer calls an order, tracking or invoice number is that, whatever its
+# shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a Taiwan mobile.
+_ORDER_WORDS: Final = (
+    *("order", "tracking", "waybill", "invoice", "parcel", "订单", "运单", "单号"),
+    *_spellings("快递[单]"),
+    *_spellings("物流[单]"),
+)
+# Passwords are read by _password (below); 密码 only where a value follows, so that a run of
+# 密码是密码是... is passed over in C.
+_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "pass", "密码", "口令")
+_MIMA_AHEAD: Final = (
+    r"(?=[ \t]*(?:[是为][ \t]*[:=：]?|[:=：])?[ \t]*(?![\s，。；！？、,;是为:：=]|密码|口令|$))"
+)
+_ROLE: Final[dict[str, int | str]] = {
+    **{word: n for n, label in enumerate(_LABELS) for word in label.words},
+    **dict.fromkeys(_ORDER_WORDS, "order"),
+}
+
+
+def _joined(words: Iterable[str]) -> re.Pattern[str]:
+    """The labels ``words`` in one regex over the lower-cased text (re.IGNORECASE takes twice
+    the time), built for ``re`` to pass over most of a text in C: a look-ahead for the set of
+    first characters, then no letter before (a word's start), then one alternative per first
+    character, each a plain character that ``re`` rejects at once when it differs; the
+    longest word is tried first."""
+    by_first: dict[str, list[str]] = {}
+    for word in sorted(words, key=len, reverse=True):
+        by_first.setdefault(word[0], []).append(_rest(word))
+    branches = (f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in by_first.items())
+    return re.compile(f"(?=[{''.join(by_first)}])(?<![a-z])(?:{'|'.join(branches)})")
+
+
+def _rest(word: str) -> str:
+    """A word after its first character, and how it must end: an English word at a word's end
+    ("pin", not "ping"), 密码 where a value follows."""
+    ending = "(?![a-z])" if word.isascii() else _MIMA_AHEAD if word in ("密码", "口令") else ""
+    return re.escape(word[1:]) + ending
+
+
+_ANY_LABEL: Final = _joined(_ROLE)
+_DIGIT: Final = re.compile("[0-9]")
+_ANY_PASSWORD: Final = _joined(_PASSWORD_WORDS)
+
+
+def _lower(text: str) -> str:
+    """``text`` in lower case, one character for one, so that positions hold: ``str.lower``
+    (fast in C) unless it made a character two (İ), then ASCII letters alone."""
+    lowered = text.lower()
+    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+
+
+class Labelled(NamedTuple):
+    """What the customer named: values found, and where an order number would start."""
+
+    found: list[tuple[int, int, str]]
+    orders: set[int]
+
+
+def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
+    """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
+    named as an order, tracking or invoice number would start."""
+    lowered = _lower(text)
+    found: list[tuple[int, int, str]] = []
+    orders: set[int] = set()
+    for match in _ANY_LABEL.finditer(lowered) if _DIGIT.search(text) else ():  # values have one
+        role = _ROLE[match[0]]
+        if role == "order":
+            orders.add(_after_links(lowered, match.end()))
+            continue
+        kind, _, value, digits = _LABELS[int(role)]
+        if kind not in kinds:
+            continue
+        number = value.match(text, _after_links(lowered, match.end()))
+        if number and sum(c.isdigit() for c in number[0]) in digits:
+            found.append((*number.span(), kind))
+    if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码", "口令")):
+        found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
+    return Labelled(found, orders)
+
+
+def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
+    end = 0  # a password label inside the last password's value is part of it
+    for match in _ANY_PASSWORD.finditer(lowered):
+        if match.start() >= end and (span := _password(text, lowered, match.start())):
+            yield span
+            end = span[1]
+
+
+def _after_links(lowered: str, end: int) -> int:
+    link = _LINK.match(lowered, end, end + _REACH)
+    return link.end() if link else end
+
+
+# --- passwords ----------------------------------------------------------------------------------
+# "password: ..." takes the rest of the clause (up to a sentence's punctuation, "and", "or",
+# "please"...), since a password may hold spaces ("Hunter 2024!"); "password is x" takes one
+# word or a quoted phrase, and not a plain word ("password is wrong"). "pass" needs the colon
+# and a word of letters and digits ("boarding pass: gate 12" is none). After 密码 (or 口令) the
+# value must hold three ASCII letters or digits (密码是多少 asks, 密码是8位 says how long), or
+# four and a digit when nothing or only a space comes between (密码 abc12345, 密码要求8位以上).
+_PASSWORD: Final = re.compile(  # in the lower-cased text
+    r"(?:(?P<word>password|passwd|pwd|pw)|pass)(?P<sep>[ \t]*[:=]|[ \t]+is\b(?:[ \t]*[:=])?)[ \t]*"
+)
+_MIMA: Final = re.compile(r"(?:密码|口令)(?P<sep>[ \t]*(?:[是为][ \t]*[:=：]?|[:=：])?)[ \t]*")
+_QUOTED: Final = re.compile(
+    "\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|“[^”\n]{1,128}”|「[^」\n]{1,128}」|『[^』\n]{1,128}』"
+)
+_CLAUSE_END: Final = re.compile(  # a set first, so that ``re`` skips ahead in C
+    r"(?=[\s，。；！？,;.!?])(?:[\n，。；！？]|[,;.!?](?:\s|$)|\s(?:and|or|but|then|please|thanks)"
+    r"(?![a-z]))",
+    re.IGNORECASE,
+)
+_WORD: Final = re.compile(r"\S{1,128}")
+# Up to the next space, Chinese punctuation or 密码 (密码是多少密码是abc123 holds two).
+_CHINESE_VALUE: Final = re.compile(
+    r"(?:(?!密码|口令)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*"
+)
+_ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
+_LETTERS_AND_DIGITS: Final = re.compile(r"(?=[^0-9]*[0-9])[0-9]*[A-Za-z][!-~]*", re.ASCII)
+_TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
+
+
+def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
+    """The password after the label at ``start``, if one is there."""
+    if english := _PASSWORD.match(lowered, start):
+        return _english_password(text, english)
+    chinese = _MIMA.match(text, start)
+    return _chinese_password(text, chinese) if chinese else None
+
+
+def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    strong = match["sep"][-1] in ":="
+    if not match["word"]:  # "pass:": one word of letters and digits ("boarding pass: 12")
+        word = _WORD.match(text, match.end())
+        ok = strong and word and _LETTERS_AND_DIGITS.fullmatch(word[0])
+        return word.span() if word and ok else None
+    span = _quoted(text, match.end()) or _english_value(text, match.end(), strong)
+    return span if span and (strong or not text[span[0] : span[1]].isalpha()) else None
+
+
+def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    if quoted := _quoted(text, match.end()):
+        return quoted
+    value = _CHINESE_VALUE.match(text, match.end())
+    if value is None:
+        return None
+    span = _trimmed(text, *value.span())
+    letters = len(_ASCII_ALNUM.findall(text, *span))
+    if letters >= 3 and (match["sep"].strip() or (letters >= 4 and _has_digit(text, span))):
+        return span
+    return None
+
+
+def _quoted(text: str, start: int) -> tuple[int, int] | None:
+    found = _QUOTED.match(text, start)
+    return (found.start() + 1, found.end() - 1) if found else None
+
+
+def _english_value(text: str, start: int, strong: bool) -> tuple[int, int] | None:
+    if strong:  # to the end of the clause
+        end = _CLAUSE_END.search(text, start, start + 128)
+        span = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
+    else:
+        word = _WORD.match(text, start)
+        span = _trimmed(text, start, word.end()) if word else (start, start)
+    return span if span[1] > span[0] else None
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    while end > start and (text[end - 1] in _TRIM_END or text[end - 1].isspace()):
+        end -= 1
+    return start, end
+
+
+def _has_digit(text: str, span: tuple[int, int]) -> bool:
+    return any(c.isdigit() for c in text[span[0] : span[1]])
