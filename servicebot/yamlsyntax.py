@@ -104,10 +104,17 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             message = "full-width space '\u3000' after a list dash: YAML needs a plain space"
             return document.problem(message, number + 1, match.start(1) + 1)
         quote = _OPENING_QUOTE.match(line)
-        if quote and not _closes_later(lines, number, quote):
-            message = "a quoted text that starts here is not closed on this line"
-            if "”" in line or "’" in line:
-                message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
+        if quote and (closing := _closing(lines, number, quote)) != _CLOSED:
+            if closing is None:
+                message = "a quoted text that starts here is not closed on this line"
+                if "”" in line or "’" in line:
+                    message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
+            else:
+                message = (
+                    f"the quoted text that starts here ends at the {quote.group(1)} in "
+                    f"{closing!r}, with more text after it: close it on this line, or write an "
+                    "apostrophe inside single quotes as ''"
+                )
             return document.problem(message, number + 1, quote.start(1) + 1)
     return None
 
@@ -116,15 +123,32 @@ _INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")
 _BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 
-def _closes_later(lines: list[str], number: int, quote: re.Match[str]) -> bool:
-    """Whether the quote opened on ``lines[number]`` closes there or on a later line."""
+_CLOSED = ""
+
+
+def _closing(lines: list[str], number: int, quote: re.Match[str]) -> str | None:
+    """How the quote opened on ``lines[number]`` ends: ``_CLOSED`` when it closes properly
+    (nothing but a comment, ':' or a bracket after it), None when it never closes, or the
+    words around the quote that closes it too early (an apostrophe in "they're")."""
     mark = quote.group(1)
-    if _closes(lines[number][quote.end() :], mark):
-        return True  # the usual case, decided without joining lines
-    return _closes("\n".join(lines[number:])[quote.end() :], mark)
+    rest = lines[number][quote.end() :]
+    end = _closing_quote(rest, mark)
+    if end is None:  # the usual case, a quote closed on its own line, is decided without joining
+        rest = "\n".join(lines[number:])[quote.end() :]
+        end = _closing_quote(rest, mark)
+    if end is None:
+        return None
+    after = rest[end + 1 :].split("\n", 1)[0].strip()
+    if not after or after[0] in "#:,]}":
+        return _CLOSED
+    words = re.search(r"\S*\Z", rest[:end])
+    return (words[0] if words else "") + rest[end : end + 1] + after.split()[0]
 
 
-def _closes(rest: str, quote: str) -> bool:
-    if quote == "'":
-        return "'" in rest.replace("''", "")
-    return re.search(r'(?<!\\)"', rest.replace("\\\\", "")) is not None
+def _closing_quote(rest: str, quote: str) -> int | None:
+    """Where ``quote`` closes in ``rest`` (a doubled '' inside single quotes does not)."""
+    pattern = r"'(?!')|''" if quote == "'" else r'\\.|"'
+    for match in re.finditer(pattern, rest):
+        if match[0] == quote:
+            return match.start()
+    return None
