@@ -70,10 +70,13 @@ def _cut(text: str, limit: int) -> str:
     return text[:end]
 
 
-_DIGIT_AHEAD = re.compile(r"[ -]?[+(]?[0-9]")
+# Read on the text as typed, so any digit (full-width ４ too) and any dash (‐, –) counts.
+_DASH = "\\s\\-\u2010-\u2015\u2212\uff0d"
+_DIGIT_AHEAD = re.compile(f"[{_DASH}]?[+(＋（]?\\d")
 # Digit groups ending at the cut: each starts with a digit and holds no space or dash, one
 # space or dash between groups, so the search cannot split the same text two ways.
-_NUMBER_TAIL = re.compile(r"[ -]?(?:[+(]?[0-9][0-9A-Za-z().]*[ -])*[+(]?[0-9][0-9A-Za-z().]*$")
+_GROUP = f"[+(＋（]?\\d[^{_DASH}]*"
+_NUMBER_TAIL = re.compile(f"[{_DASH}]?(?:{_GROUP}[{_DASH}])*{_GROUP}$")
 
 
 # Words in better-profanity's list that are also Chinese names written in pinyin: Wang (王,

@@ -19,12 +19,15 @@ class Usage:
     tokens_out: int = 0
     cost: float = 0.0  # US dollars, estimated from the prices in servicebot.yaml
     unpriced_models: frozenset[str] = frozenset()
+    snapshots: frozenset[str] = frozenset()  # priced as the model they are a snapshot of
 
     def add(self, turn: TurnRecord, prices: Mapping[str, Price]) -> None:
         self.turns += 1
         self.tokens_in += turn.prompt_tokens
         self.tokens_out += turn.completion_tokens
         price = price_of(turn.model or "", prices)
+        if price is not None and turn.model not in prices:
+            self.snapshots |= {turn.model or ""}
         if price is not None:
             self.cost += (
                 turn.prompt_tokens * price.input + turn.completion_tokens * price.output

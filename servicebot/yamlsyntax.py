@@ -141,8 +141,8 @@ def _closing(lines: list[str], number: int, quote: re.Match[str]) -> str | None:
     after = rest[end + 1 :].split("\n", 1)[0].strip()
     if not after or after[0] in "#:,]}":
         return _CLOSED
-    words = re.search(r"\S*\Z", rest[:end])
-    return (words[0] if words else "") + rest[end : end + 1] + after.split()[0]
+    word_before = rest[:end].split()[-1] if end and not rest[end - 1].isspace() else ""
+    return word_before + rest[end] + after.split()[0]
 
 
 def _closing_quote(rest: str, quote: str) -> int | None:

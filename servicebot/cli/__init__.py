@@ -184,6 +184,11 @@ def usage(days: int, bot_path: Path) -> None:
     unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
     if unpriced:
         click.echo(f"no price in servicebot.yaml for: {', '.join(unpriced)} (counted as 0)")
+    if snapshots := sorted(set().union(*(u.snapshots for u in by_day.values()))):
+        click.echo(
+            f"priced as the model they are a snapshot of: {', '.join(snapshots)} "
+            "(give one its own price in servicebot.yaml if it differs)"
+        )
 
 
 def _usage_table(title: str, rows: Mapping[str, Usage]) -> Table:

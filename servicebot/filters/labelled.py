@@ -21,7 +21,7 @@ from typing import Final, NamedTuple
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
-    r"(?:[ \t:：=#,-]|是|为|号码|号|码"
+    r"(?:[ \t:：=#,(-]|是|为|号码|号|码"
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -45,6 +45,7 @@ def _spellings(pattern: str) -> tuple[str, ...]:
 
 # Each value pattern reads one optional separator, then one digit, per step: a failed match
 # backs off step by step, never trying one text two ways.
+_CARD_NUMBER: Final = 0  # the label below whose value is a card number
 _LABELS: Final = (
     # A card number, Luhn or not: a customer who says it is their card typed a card number.
     _Label(
@@ -58,7 +59,7 @@ _LABELS: Final = (
             "visa",
             "mastercard",
             "amex",
-            "卡",
+            *("卡号", "银行卡", "信用卡", "借记卡", "储蓄卡"),
         ),
         re.compile(r"[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
         range(13, 20),
@@ -76,6 +77,7 @@ _LABELS: Final = (
             "安全码",
             "安全代码",
             *_spellings("背面[的][后]三位[数]"),
+            *_spellings("背后[的]三位[数]"),
         ),
         re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
         range(3, 5),
@@ -100,15 +102,15 @@ _LABELS: Final = (
             "cell phone",
             "tel",
             "whatsapp",
+            "whatsapp me",
             "call me",
+            "call me back",
             "text me",
             "reach me",
             "my number",
             "my new number",
-            "电话",
-            "手机",
-            "座机",
-            "联系方式",
+            "contact number",
+            *("电话", "手机", "座机", "联系方式", "联系我"),
         ),
         re.compile(
             r"(?:\(\+?|\+\(?)?[0-9](?:(?:[ .-]\(?|\(|\)[ .-]?)?[0-9]){6,18}(?![0-9A-Za-z])",
@@ -144,7 +146,6 @@ _LABELS: Final = (
         "SECRET",
         (
             "验证码",
-            "校验码",
             "动态码",
             "短信码",
             "verification code",
@@ -154,7 +155,7 @@ _LABELS: Final = (
             "pin",
             "passcode",
         ),
-        re.compile(r"[0-9]{4,8}(?![0-9])", re.ASCII),
+        re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9])", re.ASCII),
         range(4, 9),
     ),
 )
@@ -162,16 +163,22 @@ _LABELS: Final = (
 # A number the customer calls an order, tracking or invoice number is that, whatever its
 # shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a Taiwan mobile.
 _ORDER_WORDS: Final = (
-    *("order", "tracking", "waybill", "invoice", "parcel", "订单", "运单", "单号"),
-    *_spellings("快递[单]"),
-    *_spellings("物流[单]"),
+    *("order", "waybill", "invoice", "tracking number", "tracking no", "tracking id"),
+    *("订单", "运单", "单号", "快递单", "物流单"),
 )
 # Passwords are read by _password (below); 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
-_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "pass", "密码", "口令")
-_MIMA_AHEAD: Final = (
-    r"(?=[ \t]*(?:[是为][ \t]*[:=：]?|[:=：])?[ \t]*(?![\s，。；！？、,;是为:：=]|密码|口令|$))"
+_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码")
+# What may come between 密码 and its value; each run of spaces can be read one way only.
+_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
+_MIMA_AHEAD: Final = f"(?={_MIMA_SEP}(?![\\s，。；！？、,;是为:：=]|密码|$))"
+# Words right before a card's label that make it a shop's own card, whose number the shop needs
+# to read: a gift card, a member card (会员卡号).
+_NOT_PAYMENT: Final = re.compile(
+    r"(?:gift|member|membership|loyalty|store|reward|会员|礼品|购物|充值|积分)[ \t]*\Z"
 )
+# Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's pin.
+_NEEDS_LINK: Final = frozenset({"pin"})
 _ROLE: Final[dict[str, int | str]] = {
     **{word: n for n, label in enumerate(_LABELS) for word in label.words},
     **dict.fromkeys(_ORDER_WORDS, "order"),
@@ -181,20 +188,23 @@ _ROLE: Final[dict[str, int | str]] = {
 def _joined(words: Iterable[str]) -> re.Pattern[str]:
     """The labels ``words`` in one regex over the lower-cased text (re.IGNORECASE takes twice
     the time), built for ``re`` to pass over most of a text in C: a look-ahead for the set of
-    first characters, then no letter before (a word's start), then one alternative per first
-    character, each a plain character that ``re`` rejects at once when it differs; the
-    longest word is tried first."""
+    first characters, then one alternative per first character, each a plain character that
+    ``re`` rejects at once when it differs; the longest word is tried first. An English label
+    starts a word (no letter before it); a Chinese one may follow a letter (QQ密码)."""
     by_first: dict[str, list[str]] = {}
     for word in sorted(words, key=len, reverse=True):
         by_first.setdefault(word[0], []).append(_rest(word))
-    branches = (f"{re.escape(first)}(?:{'|'.join(rest)})" for first, rest in by_first.items())
-    return re.compile(f"(?=[{''.join(by_first)}])(?<![a-z])(?:{'|'.join(branches)})")
+    branches = (
+        re.escape(first) + ("(?<![a-z].)" if first.isascii() else "") + f"(?:{'|'.join(rest)})"
+        for first, rest in by_first.items()
+    )
+    return re.compile(f"(?=[{''.join(by_first)}])(?:{'|'.join(branches)})")
 
 
 def _rest(word: str) -> str:
     """A word after its first character, and how it must end: an English word at a word's end
     ("pin", not "ping"), 密码 where a value follows."""
-    ending = "(?![a-z])" if word.isascii() else _MIMA_AHEAD if word in ("密码", "口令") else ""
+    ending = "(?![a-z])" if word.isascii() else _MIMA_AHEAD if word == "密码" else ""
     return re.escape(word[1:]) + ending
 
 
@@ -229,12 +239,14 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             orders.add(_after_links(lowered, match.end()))
             continue
         kind, _, value, digits = _LABELS[int(role)]
-        if kind not in kinds:
+        if kind not in kinds or not _names_value(lowered, match):
             continue
         number = value.match(text, _after_links(lowered, match.end()))
-        if number and sum(c.isdigit() for c in number[0]) in digits:
+        if not number or sum(c.isdigit() for c in number[0]) not in digits:
+            continue
+        if kind != "PHONE" or not _NOT_PHONE.match(number[0]):
             found.append((*number.span(), kind))
-    if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码", "口令")):
+    if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, orders)
 
@@ -247,22 +259,40 @@ def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
             end = span[1]
 
 
+def _names_value(lowered: str, label: re.Match[str]) -> bool:
+    """Whether the label can name a value of its kind where it stands."""
+    if label[0] in _NEEDS_LINK:
+        link = lowered[label.end() : _after_links(lowered, label.end())]
+        return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
+    if _ROLE[label[0]] == _CARD_NUMBER:
+        return not _NOT_PAYMENT.search(lowered, max(0, label.start() - 12), label.start())
+    return True
+
+
+# A date or an amount is no phone, whoever names it: "a phone on 2024-03-15", "1 299 000 VND".
+_NOT_PHONE: Final = re.compile(
+    r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}"
+    r"|[0-9]{1,3}(?:[ ,.][0-9]{3})+(?![0-9])\Z"
+)
+
+
 def _after_links(lowered: str, end: int) -> int:
     link = _LINK.match(lowered, end, end + _REACH)
     return link.end() if link else end
 
 
 # --- passwords ----------------------------------------------------------------------------------
-# "password: ..." takes the rest of the clause (up to a sentence's punctuation, "and", "or",
-# "please"...), since a password may hold spaces ("Hunter 2024!"); "password is x" takes one
-# word or a quoted phrase, and not a plain word ("password is wrong"). "pass" needs the colon
-# and a word of letters and digits ("boarding pass: gate 12" is none). After 密码 (or 口令) the
-# value must hold three ASCII letters or digits (密码是多少 asks, 密码是8位 says how long), or
-# four and a digit when nothing or only a space comes between (密码 abc12345, 密码要求8位以上).
+# "password: ..." may hold spaces ("Hunter 2024!"): up to two words to the end of the clause, if
+# not all plain words; else its first word. "password is x" takes one word. Either way a quoted
+# phrase is taken whole, and the value has 3 characters or more and is not a plain word after
+# "is" ("password is wrong") or a plain word followed by more ("password: I forgot it").
+# After 密码 the value must hold three ASCII letters or digits (密码是多少 asks, 密码是8位 says
+# how long), or four and a digit when nothing or only a space comes between (密码 abc12345,
+# 密码要求8位以上).
 _PASSWORD: Final = re.compile(  # in the lower-cased text
-    r"(?:(?P<word>password|passwd|pwd|pw)|pass)(?P<sep>[ \t]*[:=]|[ \t]+is\b(?:[ \t]*[:=])?)[ \t]*"
+    r"(?:password|passwd|pwd|pw)(?P<sep>[ \t]*[:=]|[ \t]+(?:is|was)\b(?:[ \t]*[:=])?)[ \t]*"
 )
-_MIMA: Final = re.compile(r"(?:密码|口令)(?P<sep>[ \t]*(?:[是为][ \t]*[:=：]?|[:=：])?)[ \t]*")
+_MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})")
 _QUOTED: Final = re.compile(
     "\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|“[^”\n]{1,128}”|「[^」\n]{1,128}」|『[^』\n]{1,128}』"
 )
@@ -273,12 +303,10 @@ _CLAUSE_END: Final = re.compile(  # a set first, so that ``re`` skips ahead in C
 )
 _WORD: Final = re.compile(r"\S{1,128}")
 # Up to the next space, Chinese punctuation or 密码 (密码是多少密码是abc123 holds two).
-_CHINESE_VALUE: Final = re.compile(
-    r"(?:(?!密码|口令)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*"
-)
+_CHINESE_VALUE: Final = re.compile(r"(?:(?!密码)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
-_LETTERS_AND_DIGITS: Final = re.compile(r"(?=[^0-9]*[0-9])[0-9]*[A-Za-z][!-~]*", re.ASCII)
 _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
+_TRIM_START: Final = "'\"([{<"
 
 
 def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
@@ -290,13 +318,22 @@ def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    if quoted := _quoted(text, match.end()):
+        return quoted
     strong = match["sep"][-1] in ":="
-    if not match["word"]:  # "pass:": one word of letters and digits ("boarding pass: 12")
-        word = _WORD.match(text, match.end())
-        ok = strong and word and _LETTERS_AND_DIGITS.fullmatch(word[0])
-        return word.span() if word and ok else None
-    span = _quoted(text, match.end()) or _english_value(text, match.end(), strong)
-    return span if span and (strong or not text[span[0] : span[1]].isalpha()) else None
+    start = match.end()
+    if strong:  # up to two words, to the end of the clause
+        end = _CLAUSE_END.search(text, start, start + 128)
+        start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
+        words = text[start:stop].split()
+        if len(words) > 2 or (len(words) == 2 and all(w.isalpha() for w in words)):
+            stop = start + len(words[0]) if not words[0].isalpha() else start
+    else:
+        word = _WORD.match(text, start)
+        start, stop = _trimmed(text, start, word.end()) if word else (start, start)
+        if text[start:stop].isalpha():
+            return None
+    return (start, stop) if stop - start >= 3 else None
 
 
 def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
@@ -317,19 +354,12 @@ def _quoted(text: str, start: int) -> tuple[int, int] | None:
     return (found.start() + 1, found.end() - 1) if found else None
 
 
-def _english_value(text: str, start: int, strong: bool) -> tuple[int, int] | None:
-    if strong:  # to the end of the clause
-        end = _CLAUSE_END.search(text, start, start + 128)
-        span = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
-    else:
-        word = _WORD.match(text, start)
-        span = _trimmed(text, start, word.end()) if word else (start, start)
-    return span if span[1] > span[0] else None
-
-
 def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """A value without the punctuation and spaces around it."""
     while end > start and (text[end - 1] in _TRIM_END or text[end - 1].isspace()):
         end -= 1
+    while start < end and text[start] in _TRIM_START:
+        start += 1
     return start, end
 
 

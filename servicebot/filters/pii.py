@@ -374,7 +374,19 @@ _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "IP": _ips,
 }
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
-_NUMBERS: Final = frozenset({"CARD", "CN_ID", "SSN", "PHONE"})  # an order number may look like one
+_BARE_NUMBER: Final = re.compile(r"[0-9]+", _A)
+_CN_MOBILE_BARE: Final = re.compile(r"1[3-9][0-9]{9}", _A)
+
+
+def _order_shaped(text: str, finding: tuple[int, int, str]) -> bool:
+    """Whether a finding named as an order number could be one: bare digits, neither grouped
+    like a card or phone nor a mainland mobile (快递 13800138000 is the courier's phone)."""
+    value = text[finding[0] : finding[1]]
+    return (
+        finding[2] in ("CARD", "CN_ID", "SSN", "PHONE")
+        and _BARE_NUMBER.fullmatch(value) is not None
+        and _CN_MOBILE_BARE.fullmatch(value) is None
+    )
 
 
 def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
@@ -396,7 +408,7 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
     found.extend(find_numbers(text, wanted))
     labelled = find_labelled(text, wanted)
     if labelled.orders:
-        found = [f for f in found if f[2] not in _NUMBERS or f[0] not in labelled.orders]
+        found = [f for f in found if not (f[0] in labelled.orders and _order_shaped(text, f))]
     found.extend(labelled.found)
     return _resolve(found, len(text))
 
@@ -418,20 +430,27 @@ def _resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
 def canonical(kind: str, value: str) -> str:
     """One form per value, to tell whether two findings are the same thing.
 
-    Phones drop separators, an international prefix, the country code of a mainland China
-    (+86) or North American (+1, or 1 written as a separate group) number, and China's trunk
-    zero: "+86 138 0013 8000", "86 138 0013 8000", "013800138000" and "13800138000" are one
-    number; so are "+1 800 555 0199", "1-800-555-0199" and "(800) 555-0199".
+    Phones become the number as dialled at home: separators and an international prefix
+    (``+``, ``00``, ``(+852)``) go, and the country code of the numbering plans we know is
+    replaced by the trunk zero where that plan has one. "+86 138 0013 8000", "86 138 0013
+    8000", "013800138000" and "13800138000" are one number; so are "+1 800 555 0199",
+    "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199"; "+886 2 2345 6789" and
+    "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852) 9123 4567" and "9123 4567".
     """
     if kind != "PHONE":
         return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
-    digits = re.sub(r"\D", "", value).removeprefix("00")
-    if _CN_COUNTRY.match(value) or (len(digits) == 13 and digits.startswith("86")):
+    digits = re.sub(r"\D", "", value)
+    international = _INTERNATIONAL.match(value) is not None
+    if international:
+        digits = digits.removeprefix("00")
+    if digits.startswith("86") and (international or len(digits) == 13):
         national = digits[2:]  # a landline gets back the trunk 0 it is written with at home
-        return national if national.startswith(("1", "400", "800")) else f"0{national}"
-    taiwan = digits.removeprefix("886").removeprefix("0")  # +886 9xx (or 09xx) is 09xx at home
-    if digits.startswith("886") and len(taiwan) == 9 and taiwan.startswith("9"):
-        return f"0{taiwan}"
+        mobile = national.startswith("1") and len(national) == 11
+        return national if mobile or national.startswith(("400", "800")) else f"0{national}"
+    if international or (digits.startswith(("886", "852")) and len(digits) in (11, 12)):
+        for code, trunk in _COUNTRY_TRUNKS:
+            if digits.startswith(code):
+                return trunk + digits[len(code) :].removeprefix("0")
     if len(digits) == 12 and digits.startswith("01"):
         return digits[1:]
     if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):
@@ -439,5 +458,7 @@ def canonical(kind: str, value: str) -> str:
     return digits
 
 
-_CN_COUNTRY: Final = re.compile(r"\s*(?:\+|00)86")
+_INTERNATIONAL: Final = re.compile(r"\s*\(?(?:\+|00)")
+# Country codes and the trunk prefix their numbers are written with at home.
+_COUNTRY_TRUNKS: Final = (("1", ""), ("886", "0"), ("852", ""), ("44", "0"))
 _NANP_WRITTEN: Final = re.compile(r"\+?1[\s.\-]+\(?[2-9]\d{2}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}$|\+1")

@@ -44,6 +44,26 @@ def test_the_bots_own_contacts_pass_in_any_format() -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
 
 
+@pytest.mark.parametrize(
+    ("configured", "written"),
+    [
+        ("+1 800-555-0199", "001 800 555 0199"),
+        ("+1 800-555-0199", "(+1) 800 555 0199"),
+        ("+86 400-123-4567", "(+86) 400-123-4567"),
+        ("+86 10 6234 5678", "010-62345678"),
+        ("+886 2 2345 6789", "(02)2345-6789"),
+        ("+44 20 7946 0958", "020 7946 0958"),
+        ("(+852) 9123 4567", "852 9123 4567"),
+    ],
+)
+def test_the_bots_own_number_passes_however_the_answer_writes_it(
+    configured: str, written: str
+) -> None:
+    known = f"Call {configured}."
+    checker = Postfilter(PostfilterSettings(), known, FACTS)
+    assert checker.run(f"Please call {written} today.", SYSTEM, {}).events == ()
+
+
 def test_invented_contacts_are_removed() -> None:
     answer = (
         "Call our VIP line +1 415 555 0100, write to vip@maple-help.com or see maple-refunds.com/x."

@@ -100,6 +100,8 @@ def test_a_message_past_max_chars_is_cut_at_a_space_and_says_so() -> None:
         ("call me on +86 138 0013 8000 soon", "call me on"),
         ("refund to GB82 WEST 1234 5698 7654 32", "refund to GB82 WEST"),
         ("order 123456 arrived broken, please", "order 123456 arrived broken,"),  # not cut through
+        ("我的卡号４１１１１１１１１１１１１１１１谢谢", "我的卡号"),  # full width, no spaces
+        ("call me on 138–0013–8000 soon", "call me on"),  # en dashes
     ],
 )
 def test_a_cut_never_keeps_part_of_a_number_that_goes_on_past_it(text: str, kept: str) -> None:

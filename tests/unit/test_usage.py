@@ -43,4 +43,5 @@ def test_a_dated_snapshot_is_priced_as_its_model() -> None:
     by_day, _ = usage_by(turns, PRICES)
     assert round(by_day["2026-11-20"].cost, 4) == 0.30
     assert by_day["2026-11-20"].unpriced_models == frozenset()
+    assert by_day["2026-11-20"].snapshots == {"gpt-4o-mini-2024-07-18", "gpt-4o-mini-0718"}
     assert usage_by([turn("a", 20, "gpt-4o-mini-high", 1, 1)], PRICES)[0]["2026-11-20"].cost == 0
