@@ -15,8 +15,8 @@ patterns check the character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
-security code, a one-time code, a password) are found by :mod:`.labelled`, and a number the
-customer calls an order or tracking number is none of these, whatever its shape.
+security code, a one-time code, a password) are found by :mod:`.labelled`, and bare digits
+the customer calls an order or tracking number are none of these (unless a mainland mobile).
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
