@@ -130,7 +130,8 @@ _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 
 
 def _phones(text: str) -> _Spans:
-    for match in _INTL_PHONE.finditer(text):
+    maybe_intl = "+" in text or "(" in text or "00" in text
+    for match in _INTL_PHONE.finditer(text) if maybe_intl else ():
         start, end = match.span()
         if _free(text, start, _ALNUM_PLUS) and not _glued(text, end) and _valid_intl(match[0]):
             yield start, end
@@ -409,7 +410,8 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
     labelled = find_labelled(text, wanted)
     if labelled.orders:
         found = [f for f in found if not (f[0] in labelled.orders and _order_shaped(text, f))]
-    found.extend(labelled.found)
+    spans = {(start, end) for start, end, _ in found}
+    found.extend(f for f in labelled.found if f[:2] not in spans)  # "phone 212-555-0199" twice
     return _resolve(found, len(text))
 
 
