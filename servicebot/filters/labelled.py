@@ -174,9 +174,8 @@ _MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
 _MIMA_AHEAD: Final = f"(?={_MIMA_SEP}(?![\\s，。；！？、,;是为:：=]|密码|$))"
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
-_NOT_PAYMENT: Final = re.compile(
-    r"(?:gift|member|membership|loyalty|store|reward|会员|礼品|购物|充值|积分)[ \t]*\Z"
-)
+_NOT_PAYMENT: Final = ("gift", "member", "membership", "loyalty", "store", "reward")
+_NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分")
 # Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's pin.
 _NEEDS_LINK: Final = frozenset({"pin"})
 _ROLE: Final[dict[str, int | str]] = {
@@ -210,6 +209,7 @@ def _rest(word: str) -> str:
 
 _ANY_LABEL: Final = _joined(_ROLE)
 _DIGIT: Final = re.compile("[0-9]")
+_VALUE_REACH: Final = _REACH + 16  # every value but a password has a digit in its first 16
 _ANY_PASSWORD: Final = _joined(_PASSWORD_WORDS)
 
 
@@ -234,6 +234,8 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     found: list[tuple[int, int, str]] = []
     orders: set[int] = set()
     for match in _ANY_LABEL.finditer(lowered) if _DIGIT.search(text) else ():  # values have one
+        if not _DIGIT.search(text, match.end(), match.end() + _VALUE_REACH):
+            continue  # "I paid with Visa. Could you...": no value near enough
         role = _ROLE[match[0]]
         if role == "order":
             orders.add(_after_links(lowered, match.end()))
@@ -242,7 +244,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         if kind not in kinds or not _names_value(lowered, match):
             continue
         number = value.match(text, _after_links(lowered, match.end()))
-        if not number or sum(c.isdigit() for c in number[0]) not in digits:
+        if not number or sum(map(str.isdigit, number[0])) not in digits:
             continue
         if kind != "PHONE" or not _NOT_PHONE.match(number[0]):
             found.append((*number.span(), kind))
@@ -265,7 +267,8 @@ def _names_value(lowered: str, label: re.Match[str]) -> bool:
         link = lowered[label.end() : _after_links(lowered, label.end())]
         return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
     if _ROLE[label[0]] == _CARD_NUMBER:
-        return not _NOT_PAYMENT.search(lowered, max(0, label.start() - 12), label.start())
+        before = lowered[max(0, label.start() - 12) : label.start()]
+        return not (before.rstrip().endswith(_NOT_PAYMENT) or before.endswith(_NOT_PAYMENT_ZH))
     return True
 
 
