@@ -209,7 +209,9 @@ def _rest(word: str) -> str:
 
 _ANY_LABEL: Final = _joined(_ROLE)
 _DIGIT: Final = re.compile("[0-9]")
-_VALUE_REACH: Final = _REACH + 16  # every value but a password has a digit in its first 16
+# A value has a digit this close to its label: a card, phone, ID or code in its first
+# characters, a key or token (16 to 256 characters) almost always in its first 48.
+_VALUE_REACH: Final = _REACH + 48
 _ANY_PASSWORD: Final = _joined(_PASSWORD_WORDS)
 
 
