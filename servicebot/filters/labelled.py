@@ -85,7 +85,12 @@ _LABELS: Final = (
     # A mainland ID whose check digit is wrong is still someone's ID, typed wrong.
     _Label(
         "CN_ID",
-        ("身份证", "id card", "id number", "identity card", "identity number"),
+        (
+            "身份证",
+            "id card",
+            "identity card",
+            "identity number",
+        ),  # not "id number": orders have ids
         re.compile(r"[0-9]{17}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII),
         range(15, 19),
     ),
