@@ -15,13 +15,14 @@ linear-time, and the words after a label are read once, at most ``_REACH`` chara
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
-    r"(?:[ \t:：=#,(-]|是|为|号码|号|码"
+    r"(?:[ \t:：=#,.(-]|是|为|系|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
 _ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
@@ -59,9 +60,10 @@ _LABELS: Final = (
             "visa",
             "mastercard",
             "amex",
+            "cc",
             *("卡号", "银行卡", "信用卡", "借记卡", "储蓄卡"),
         ),
-        re.compile(r"[0-9](?:[ -]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
+        re.compile(r"[0-9](?:[ .-]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
         range(13, 20),
     ),
     # The code on the back of a card, which a business must never store ("csc 2023 annual
@@ -91,7 +93,9 @@ _LABELS: Final = (
             "identity card",
             "identity number",
         ),  # not "id number": orders have ids
-        re.compile(r"[0-9]{17}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII),
+        re.compile(
+            r"[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII
+        ),
         range(15, 19),
     ),
     # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
@@ -110,12 +114,14 @@ _LABELS: Final = (
             "whatsapp me",
             "call me",
             "call me back",
+            "call",
+            "ring me",
             "text me",
             "reach me",
             "my number",
             "my new number",
             "contact number",
-            *("电话", "手机", "座机", "联系方式", "联系我"),
+            *("电话", "手机", "座机", "联系方式", "联系我", "致电", "打给我"),
         ),
         re.compile(
             r"(?:\(\+?|\+\(?)?[0-9](?:(?:[ .-]\(?|\(|\)[ .-]?)?[0-9]){6,18}(?![0-9A-Za-z])",
@@ -129,7 +135,8 @@ _LABELS: Final = (
         re.compile(r"[0-9]{9}(?![0-9A-Za-z])", re.ASCII),
         range(9, 10),
     ),
-    # An API key or token of a kind with no known prefix: long, and with a digit in it.
+    # An API key or token of a kind with no known prefix: long (a payment reference such as
+    # PAY-20240315-000123 is shorter), and with a digit in it.
     _Label(
         "SECRET",
         (
@@ -143,24 +150,24 @@ _LABELS: Final = (
             "secret_key",
             "token",
         ),
-        re.compile(r"[A-Za-z0-9._~+/=-]{16,256}(?![A-Za-z0-9._~+/=-])", re.ASCII),
+        re.compile(r"[A-Za-z0-9._~+/=-]{20,256}(?![A-Za-z0-9._~+/=-])", re.ASCII),
         range(1, 257),
     ),
     # One-time codes and PINs open an account as a password does.
     _Label(
         "SECRET",
         (
-            "验证码",
-            "动态码",
-            "短信码",
+            *("验证码", "校验码", "认证码", "动态码", "短信码"),
             "verification code",
+            "sms code",
+            "2fa code",
             "one time code",
             "one-time code",
             "otp",
             "pin",
             "passcode",
         ),
-        re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9])", re.ASCII),
+        re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9]|[ -][0-9])", re.ASCII),  # not a longer number
         range(4, 9),
     ),
 )
@@ -168,8 +175,8 @@ _LABELS: Final = (
 # A number the customer calls an order, tracking or invoice number is that, whatever its
 # shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a Taiwan mobile.
 _ORDER_WORDS: Final = (
-    *("order", "waybill", "invoice", "tracking number", "tracking no", "tracking id"),
-    *("订单", "运单", "单号", "快递单", "物流单"),
+    *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel"),
+    *("订单", "订单编号", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
 )
 # Passwords are read by _password (below); 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
@@ -179,8 +186,11 @@ _MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
 _MIMA_AHEAD: Final = f"(?={_MIMA_SEP}(?![\\s，。；！？、,;是为:：=]|密码|$))"
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
-_NOT_PAYMENT: Final = ("gift", "member", "membership", "loyalty", "store", "reward")
-_NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分")
+_NOT_PAYMENT: Final = (
+    *("gift", "member", "membership", "loyalty", "store", "reward", "rewards", "points"),
+    *("sim", "voucher", "library", "transit", "student"),
+)
+_NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
 # Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's pin.
 _NEEDS_LINK: Final = frozenset({"pin"})
 _ROLE: Final[dict[str, int | str]] = {
@@ -253,7 +263,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         number = value.match(text, _after_links(lowered, match.end()))
         if not number or sum(map(str.isdigit, number[0])) not in digits:
             continue
-        if kind != "PHONE" or not _NOT_PHONE.match(number[0]):
+        if not _DATE.match(number[0]) and (kind != "PHONE" or not _AMOUNT.match(number[0])):
             found.append((*number.span(), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
@@ -261,11 +271,16 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
 
 
 def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
+    """Passwords after the first ``_MOST_PASSWORDS`` labels: more is a paste or spam, and
+    reading each one's clause would take time that grows with them."""
     end = 0  # a password label inside the last password's value is part of it
-    for match in _ANY_PASSWORD.finditer(lowered):
+    for match in itertools.islice(_ANY_PASSWORD.finditer(lowered), _MOST_PASSWORDS):
         if match.start() >= end and (span := _password(text, lowered, match.start())):
             yield span
             end = span[1]
+
+
+_MOST_PASSWORDS: Final = 100
 
 
 def _names_value(lowered: str, label: re.Match[str]) -> bool:
@@ -274,16 +289,18 @@ def _names_value(lowered: str, label: re.Match[str]) -> bool:
         link = lowered[label.end() : _after_links(lowered, label.end())]
         return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
     if _ROLE[label[0]] == _CARD_NUMBER:
-        before = lowered[max(0, label.start() - 12) : label.start()]
-        return not (before.rstrip().endswith(_NOT_PAYMENT) or before.endswith(_NOT_PAYMENT_ZH))
+        before = lowered[max(0, label.start() - 16) : label.start()].rstrip(" -")
+        shop_card = before.removesuffix("的").removesuffix("卡").endswith(_NOT_PAYMENT_ZH)
+        return not (before.endswith(_NOT_PAYMENT) or shop_card)
     return True
 
 
-# A date or an amount is no phone, whoever names it: "a phone on 2024-03-15", "1 299 000 VND".
-_NOT_PHONE: Final = re.compile(
+# A date is no value, whoever names it ("a phone on 2024-03-15", "the OTP on 15.03.2024"), and
+# an amount is no phone ("1 299 000 VND", "10999.00 yuan").
+_DATE: Final = re.compile(
     r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}"
-    r"|[0-9]{1,3}(?:[ ,.][0-9]{3})+(?![0-9])\Z"
 )
+_AMOUNT: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z|[0-9]+[.,][0-9]{1,2}\Z")
 
 
 def _after_links(lowered: str, end: int) -> int:
@@ -292,13 +309,16 @@ def _after_links(lowered: str, end: int) -> int:
 
 
 # --- passwords ----------------------------------------------------------------------------------
-# "password: ..." may hold spaces ("Hunter 2024!"): up to two words to the end of the clause, if
-# not all plain words; else its first word. "password is x" takes one word. Either way a quoted
-# phrase is taken whole, and the value has 3 characters or more and is not a plain word after
-# "is" ("password is wrong") or a plain word followed by more ("password: I forgot it").
-# After 密码 the value must hold three ASCII letters or digits (密码是多少 asks, 密码是8位 says
-# how long), or four and a digit when nothing or only a space comes between (密码 abc12345,
-# 密码要求8位以上).
+# Said of a password, most values are its rules ("password: 8-16 characters", "password is
+# case-sensitive", 密码为8到16位), not the password. So:
+# - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
+#   2024"); of a longer clause, a first word of letters and digits.
+# - "password is x" takes one word of letters and digits, 5 characters or more ("hunter2",
+#   not "2FA" or "case-sensitive"; an all-letter password after "is" is let through).
+# - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
+#   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
+#   with a digit (密码 abc12345, not 密码后提示 error 1005).
+# A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never.
 _PASSWORD: Final = re.compile(  # in the lower-cased text
     r"(?:password|passwd|pwd|pw)(?P<sep>[ \t]*[:=]|[ \t]+(?:is|was)\b(?:[ \t]*[:=])?)[ \t]*"
 )
@@ -314,7 +334,13 @@ _CLAUSE_END: Final = re.compile(  # a set first, so that ``re`` skips ahead in C
 _WORD: Final = re.compile(r"\S{1,128}")
 # Up to the next space, Chinese punctuation or 密码 (密码是多少密码是abc123 holds two).
 _CHINESE_VALUE: Final = re.compile(r"(?:(?!密码)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*")
+_ASCII_WORD: Final = re.compile(r"[!-~]{1,64}")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
+_LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
+_UNIT: Final = r"\s*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
+_LENGTH: Final = re.compile(  # a range, or a number and its unit: not a password of digits
+    rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
+)
 _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
 _TRIM_START: Final = "'\"([{<"
 
@@ -322,39 +348,39 @@ _TRIM_START: Final = "'\"([{<"
 def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
     """The password after the label at ``start``, if one is there."""
     if english := _PASSWORD.match(lowered, start):
-        return _english_password(text, english)
-    chinese = _MIMA.match(text, start)
-    return _chinese_password(text, chinese) if chinese else None
+        span = _quoted(text, english.end()) or _english_password(text, english)
+    elif chinese := _MIMA.match(text, start):
+        span = _quoted(text, chinese.end()) or _chinese_password(text, chinese)
+    else:
+        return None
+    return span if span and not _LENGTH.fullmatch(text, *span) else None
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    if quoted := _quoted(text, match.end()):
-        return quoted
-    strong = match["sep"][-1] in ":="
     start = match.end()
-    if strong:  # up to two words, to the end of the clause
-        end = _CLAUSE_END.search(text, start, start + 128)
-        start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
-        words = text[start:stop].split()
-        if len(words) > 2 or (len(words) == 2 and all(w.isalpha() for w in words)):
-            stop = start + len(words[0]) if not words[0].isalpha() else start
-    else:
+    if match["sep"][-1] not in ":=":  # "password is x": one word of letters and digits
         word = _WORD.match(text, start)
-        start, stop = _trimmed(text, start, word.end()) if word else (start, start)
-        if text[start:stop].isalpha():
-            return None
+        span = _trimmed(text, start, word.end()) if word else None
+        return span if span and _LETTERS_AND_DIGITS.fullmatch(text, *span) else None
+    end = _CLAUSE_END.search(text, start, start + 128)
+    start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
+    words = text[start:stop].split()
+    if len(words) == 2 and all(map(str.isalpha, words)):
+        return None
+    if len(words) > 2:  # a sentence about the password, or a password then one
+        first = (start, start + len(words[0]))
+        return first if _LETTERS_AND_DIGITS.fullmatch(text, *first) else None
     return (start, stop) if stop - start >= 3 else None
 
 
 def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    if quoted := _quoted(text, match.end()):
-        return quoted
-    value = _CHINESE_VALUE.match(text, match.end())
-    if value is None:
-        return None
-    span = _trimmed(text, *value.span())
-    letters = len(_ASCII_ALNUM.findall(text, *span))
-    if letters >= 3 and (match["sep"].strip() or (letters >= 4 and _has_digit(text, span))):
+    if match["sep"].strip():  # 密码是..., 密码：...
+        value = _CHINESE_VALUE.match(text, match.end())
+        span = _trimmed(text, *value.span()) if value else None
+        return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
+    word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
+    span = _trimmed(text, *word.span()) if word else None
+    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _has_digit(text, span):
         return span
     return None
 

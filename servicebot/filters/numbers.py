@@ -138,12 +138,11 @@ _DOUBLED: Final = bytes.maketrans(b"0123456789", b"0246813579")
 
 
 def _valid_card(value: str) -> bool:
-    return value.isdigit() and known_issuer(value[:4], len(value)) and _luhn_ok(value)
+    return value.isdigit() and _known_issuer(value[:4], len(value)) and _luhn_ok(value)
 
 
 @lru_cache(maxsize=4096)
-def known_issuer(prefix: str, length: int) -> bool:
-    """Whether a card issuer's numbers start with ``prefix`` and are ``length`` digits long."""
+def _known_issuer(prefix: str, length: int) -> bool:
     return any(
         length in sizes and low <= prefix[: len(low)] <= high for low, high, sizes in _ISSUERS
     )

@@ -31,7 +31,7 @@ from typing import Final
 
 from servicebot.filters import Finding
 from servicebot.filters.labelled import find_labelled
-from servicebot.filters.numbers import find_numbers, known_issuer
+from servicebot.filters.numbers import find_numbers
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP")
 
@@ -162,25 +162,6 @@ def _with_trunk(text: str, start: int) -> int:
     return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
 
 
-# --- CARD -------------------------------------------------------------------------------------
-# Most card numbers are found by .numbers (issuer, length and Luhn), and a card named as one by
-# .labelled. A number written in a card's own grouping (4-4-4-4, 4-4-4-4-3, Amex's 4-6-5) with a
-# known issuer's prefix is a card too when Luhn fails: a customer who typed one digit wrong
-# still typed their card number.
-_GROUPED_CARD: Final = re.compile(
-    r"(?:[2-6][0-9]{3}([ -])[0-9]{4}\1[0-9]{4}\1[0-9]{4}(?:\1[0-9]{3}(?!\.[0-9]))?"
-    r"|3[47][0-9]{2}([ -])[0-9]{6}\2[0-9]{5})(?![0-9A-Za-z])",
-    _A,
-)
-
-
-def _grouped_cards(text: str) -> _Spans:
-    for match in _GROUPED_CARD.finditer(text):
-        digits = match[0].replace(" ", "").replace("-", "")
-        if _free(text, match.start()) and known_issuer(digits[:4], len(digits)):
-            yield match.span()
-
-
 # --- IBAN -------------------------------------------------------------------------------------
 
 _IBAN_LENGTHS: Final = {
@@ -235,9 +216,12 @@ _IPV6: Final = re.compile(
     _A,
 )
 _IP_BLOCKED: Final = _ALNUM | {"_", "."}
-# "firmware 2.0.1.12", "version 10.0.0.1", "版本号 4.2.0.1": a version, shaped like an address.
+# "firmware 2.0.1.12", "version 10.0.0.1", "updated to 4.2.0.1", "更新到 3.2.1.5": a version,
+# shaped like an address.
 _VERSION: Final = re.compile(
-    r"(?=[VvFfBbRr版固])(?<![A-Za-z])(?:version|firmware|build|release|ver\.?|v\.|版本号?|固件)"
+    r"(?=[VvFfBbRrUu版固更升])(?<![A-Za-z])"
+    r"(?:version|firmware|build|release|ver\.?|v\.|版本号?|固件"
+    r"|(?:updat|upgrad)(?:e|es|ed|ing) to|(?:更新|升级)[到至]?)"
     r"[ \t:：#]*(?:is[ \t]+|是|为)?[ \t]*",
     re.IGNORECASE,
 )
@@ -367,7 +351,6 @@ def _secrets(text: str) -> _Spans:
 
 _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "SECRET": _secrets,
-    "CARD": _grouped_cards,
     "EMAIL": _emails,
     "IBAN": _ibans,
     "SSN": _ssns,

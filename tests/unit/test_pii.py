@@ -146,7 +146,7 @@ def test_card_positives(number: str) -> None:
         "ts 1748503543012",  # passes Luhn, but no issuer starts with 1 at 13 digits
         "order 123456789012",  # 6-12 digits are order numbers
         "order 4111111111",
-        "4111111111111112",  # bad Luhn, and neither grouped nor named as a card
+        "4111 1111 1111 1112",  # bad Luhn, and not named as a card
         "1234567890123456",
         "编号A4111111111111111",  # glued to a letter
         "ABC4111111111111111XYZ",
@@ -501,7 +501,9 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("my card is 4111111111111112, why was it declined?", "CARD", "4111111111111112"),
         ("my visa is 4532 0151 1283 0367", "CARD", "4532 0151 1283 0367"),
         ("卡号6222 0212 3456 7890 123", "CARD", "6222 0212 3456 7890 123"),
-        ("4111 1111 1111 1112 was charged twice", "CARD", "4111 1111 1111 1112"),
+        ("the card 4111 1111 1111 1112 was charged twice", "CARD", "4111 1111 1111 1112"),
+        ("card no 4111.1111.1111.1111", "CARD", "4111.1111.1111.1111"),
+        ("cc# 4111111111111112", "CARD", "4111111111111112"),
         ("amex 3714 496353 98432", "CARD", "3714 496353 98432"),
         # card security codes, however the customer links name and digits
         ("CVV code: 123", "CARD", "123"),
@@ -512,6 +514,7 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("安全代码是123", "CARD", "123"),
         # an ID with a wrong check character, and a first-generation 15-digit ID
         ("身份证 110101199003077757", "CN_ID", "110101199003077757"),
+        ("身份证 110101 19900307 7750", "CN_ID", "110101 19900307 7750"),
         ("身份證號碼：350303900203307", "CN_ID", "350303900203307"),
         # phones in any numbering plan, once named as phones
         ("香港電話 9123 4567", "PHONE", "9123 4567"),
@@ -524,6 +527,12 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("call me back on 9123 4567", "PHONE", "9123 4567"),
         ("联系我 9123 4567", "PHONE", "9123 4567"),
         ("whatsapp me 9123 4567", "PHONE", "9123 4567"),
+        ("Tel. 9123 4567", "PHONE", "9123 4567"),
+        ("my cell's 9123 4567", "PHONE", "9123 4567"),
+        ("我嘅電話係 9876 5432", "PHONE", "9876 5432"),
+        ("致电 9123 4567 找我", "PHONE", "9123 4567"),
+        ("SMS code 482913", "SECRET", "482913"),
+        ("認證碼 482913", "SECRET", "482913"),
         ("cvv (123)", "CARD", "123"),
         ("卡背后三位 123", "CARD", "123"),
         ("验证码 482 913", "SECRET", "482 913"),
@@ -597,6 +606,22 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "会员卡号 1234567890123 积分没到账",
         "礼品卡 6035720012345678 余额不对",
         "My gift card 6035720012345678 doesn't work",
+        "Member card 5210 3300 1234 5678 has no points",
+        "会员卡卡号 5210330012345678 积分没到账",
+        # what a customer says of a password's rules, or of an error after typing it
+        "The password is case-sensitive, right?",
+        "Password: 8-16 characters? Mine is 20",
+        "The site says password is 8-12 chars but mine has 14",
+        "My old password was 2FA protected",
+        "输入密码后提示 error 1005",
+        "修改密码时报错 0x80070005",
+        "密码为 8-16 位字母和数字的组合吗？",
+        "新密码为8到16位，我输入了12位还是不行",
+        # a date, a price, a sender's number, a payment reference
+        "I didn't get the OTP on 2024-03-15 when I tried to pay",
+        "The phone was 10999.00 yuan",
+        "收到的验证码是 1069 0123 4567 发来的，是你们吗",
+        "The payment reference token PAY-20240315-000123 shows failed",
     ],
 )
 def test_a_name_without_its_value_finds_nothing(text: str) -> None:
@@ -609,6 +634,9 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "淘宝订单号 4895803924456462927 还没发货",  # passes Luhn, with a Visa prefix
         "运单号 0912345678",  # a Taiwan mobile's shape
         "invoice 4012888888881881",
+        "订单编号 4895803924456462927 还没发货",
+        "Order ID: 4532015112830366",
+        "tracking: 0912345678",
     ],
 )
 def test_a_number_named_as_an_order_is_not_personal_data(text: str) -> None:
@@ -680,7 +708,14 @@ def test_keys_with_documented_prefixes(key: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["my router firmware is 2.0.1.12, update fails", "version 10.0.0.1", "版本号 4.2.0.1"]
+    "text",
+    [
+        "my router firmware is 2.0.1.12, update fails",
+        "version 10.0.0.1",
+        "版本号 4.2.0.1",
+        "After updating to 4.2.0.1 the app crashes",
+        "更新到 3.2.1.5 之后闪退",
+    ],
 )
 def test_a_version_number_is_not_an_address(text: str) -> None:
     assert found(text, "IP") == []
