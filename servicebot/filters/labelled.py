@@ -92,7 +92,7 @@ _LABELS: Final = (
             "id card",
             "identity card",
             "identity number",
-        ),  # not "id number": orders have ids
+        ),  # not "id number": an order has one too
         re.compile(
             r"[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII
         ),
@@ -172,11 +172,14 @@ _LABELS: Final = (
     ),
 )
 
-# A number the customer calls an order, tracking or invoice number is that, whatever its
-# shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a Taiwan mobile.
-_ORDER_WORDS: Final = (
-    *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel"),
-    *("订单", "订单编号", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
+# A number the customer calls an order, tracking, invoice, part or case number is that,
+# whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a
+# Taiwan mobile, SKU 450-220-1234 like a US phone.
+_REFERENCE_WORDS: Final = (
+    *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel", "sku"),
+    *("part", "part number", "case", "case number", "ref", "reference"),
+    *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
+    *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
 )
 # Passwords are read by _password (below); 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
@@ -195,7 +198,7 @@ _NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储
 _NEEDS_LINK: Final = frozenset({"pin"})
 _ROLE: Final[dict[str, int | str]] = {
     **{word: n for n, label in enumerate(_LABELS) for word in label.words},
-    **dict.fromkeys(_ORDER_WORDS, "order"),
+    **dict.fromkeys(_REFERENCE_WORDS, "reference"),
 }
 
 
@@ -238,24 +241,24 @@ def _lower(text: str) -> str:
 
 
 class Labelled(NamedTuple):
-    """What the customer named: values found, and where an order number would start."""
+    """What the customer named: values found, and where a reference number would start."""
 
     found: list[tuple[int, int, str]]
-    orders: set[int]
+    references: set[int]
 
 
 def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
-    named as an order, tracking or invoice number would start."""
+    named as an order, invoice, part or other reference number would start."""
     lowered = _lower(text)
     found: list[tuple[int, int, str]] = []
-    orders: set[int] = set()
+    references: set[int] = set()
     for match in _ANY_LABEL.finditer(lowered) if _DIGIT.search(text) else ():  # values have one
         if not _DIGIT.search(text, match.end(), match.end() + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
         role = _ROLE[match[0]]
-        if role == "order":
-            orders.add(_after_links(lowered, match.end()))
+        if role == "reference":
+            references.add(_after_links(lowered, match.end()))
             continue
         kind, _, value, digits = _LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, match):
@@ -267,7 +270,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             found.append((*number.span(), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
-    return Labelled(found, orders)
+    return Labelled(found, references)
 
 
 def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
@@ -338,7 +341,7 @@ _ASCII_WORD: Final = re.compile(r"[!-~]{1,64}")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
 _LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
 _UNIT: Final = r"\s*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
-_LENGTH: Final = re.compile(  # a range, or a number and its unit: not a password of digits
+_LENGTH: Final = re.compile(  # starts with a range, or a number and its unit: not 12345678
     rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
 )
 _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
@@ -353,7 +356,7 @@ def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
         span = _quoted(text, chinese.end()) or _chinese_password(text, chinese)
     else:
         return None
-    return span if span and not _LENGTH.fullmatch(text, *span) else None
+    return span if span and not _LENGTH.match(text, *span) else None
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:

@@ -15,8 +15,9 @@ patterns check the character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
-security code, a one-time code, a password) are found by :mod:`.labelled`, and bare digits
-the customer calls an order or tracking number are none of these (unless a mainland mobile).
+security code, a one-time code, a password) are found by :mod:`.labelled`, and a number the
+customer calls an order, invoice, part or other reference number is none of these (unless it
+is a mainland mobile, or grouped like a card).
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -359,18 +360,19 @@ _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
 }
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
 _BARE_NUMBER: Final = re.compile(r"[0-9]+", _A)
-_CN_MOBILE_BARE: Final = re.compile(r"1[3-9][0-9]{9}", _A)
+_CN_MOBILE_DIGITS: Final = re.compile(r"(?:86)?1[3-9][0-9]{9}", _A)
 
 
-def _order_shaped(text: str, finding: tuple[int, int, str]) -> bool:
-    """Whether a finding named as an order number could be one: bare digits, neither grouped
-    like a card or phone nor a mainland mobile (快递 13800138000 is the courier's phone)."""
+def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
+    """Whether a finding the customer named as a reference (order, invoice, part...) number can
+    be one: not a mainland mobile (快递 13800138000 is the courier's phone), and a card only as
+    bare digits (a card's grouping, "order: 4111 1111 1111 1111", says it is a card)."""
     value = text[finding[0] : finding[1]]
-    return (
-        finding[2] in ("CARD", "CN_ID", "SSN", "PHONE")
-        and _BARE_NUMBER.fullmatch(value) is not None
-        and _CN_MOBILE_BARE.fullmatch(value) is None
-    )
+    if finding[2] not in ("CARD", "CN_ID", "SSN", "PHONE"):
+        return False  # "ref: a@b.example" is an email
+    if _CN_MOBILE_DIGITS.fullmatch(re.sub(r"[^0-9]", "", value)):
+        return False
+    return finding[2] != "CARD" or _BARE_NUMBER.fullmatch(value) is not None
 
 
 def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
@@ -391,8 +393,8 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
     ]
     found.extend(find_numbers(text, wanted))
     labelled = find_labelled(text, wanted)
-    if labelled.orders:
-        found = [f for f in found if not (f[0] in labelled.orders and _order_shaped(text, f))]
+    if labelled.references:
+        found = [f for f in found if not (f[0] in labelled.references and _a_reference(text, f))]
     spans = {(start, end) for start, end, _ in found}
     found.extend(f for f in labelled.found if f[:2] not in spans)  # "phone 212-555-0199" twice
     return _resolve(found, len(text))

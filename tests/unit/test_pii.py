@@ -617,6 +617,7 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "修改密码时报错 0x80070005",
         "密码为 8-16 位字母和数字的组合吗？",
         "新密码为8到16位，我输入了12位还是不行",
+        "密碼為8-16位英數混合嗎？",
         # a date, a price, a sender's number, a payment reference
         "I didn't get the OTP on 2024-03-15 when I tried to pay",
         "The phone was 10999.00 yuan",
@@ -637,9 +638,13 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "订单编号 4895803924456462927 还没发货",
         "Order ID: 4532015112830366",
         "tracking: 0912345678",
+        "Can you reissue invoice 03-2024-0001?",
+        "SKU 450-220-1234 says out of stock",
+        "part no. 414-52-1187 for the purifier",
+        "零件号 03-456-7890 的滤芯",
     ],
 )
-def test_a_number_named_as_an_order_is_not_personal_data(text: str) -> None:
+def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
     assert spans(text) == []
 
 
@@ -650,9 +655,13 @@ def test_a_number_named_as_an_order_is_not_personal_data(text: str) -> None:
         ("快递 13800138000 一直打不通", "PHONE"),  # the courier's phone
         ("订单是13800138000下的", "PHONE"),
         ("tracking number 13800138000", "PHONE"),
+        ("ref: someone@example.com", "EMAIL"),
+        ("证件号码：110101199003077475", "CN_ID"),  # 件号 inside it is no part number
     ],
 )
-def test_a_card_or_mobile_after_an_order_label_is_still_personal_data(text: str, kind: str) -> None:
+def test_a_card_mobile_or_email_after_a_reference_label_is_still_personal_data(
+    text: str, kind: str
+) -> None:
     assert [k for k, _ in spans(text)] == [kind]
 
 
