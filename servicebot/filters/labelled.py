@@ -256,14 +256,14 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     for match in _ANY_LABEL.finditer(lowered) if _DIGIT.search(text) else ():  # values have one
         if not _DIGIT.search(text, match.end(), match.end() + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
-        role = _ROLE[match[0]]
+        role, start = _ROLE[match[0]], _after_links(lowered, match.end())
         if role == "reference":
-            references.add(_after_links(lowered, match.end()))
+            references.add(start)
             continue
         kind, _, value, digits = _LABELS[int(role)]
-        if kind not in kinds or not _names_value(lowered, match):
+        if kind not in kinds or not _names_value(lowered, match, int(role), start):
             continue
-        number = value.match(text, _after_links(lowered, match.end()))
+        number = value.match(text, start)
         if not number or sum(map(str.isdigit, number[0])) not in digits:
             continue
         if not _DATE.match(number[0]) and (kind != "PHONE" or not _AMOUNT.match(number[0])):
@@ -286,12 +286,12 @@ def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
 _MOST_PASSWORDS: Final = 100
 
 
-def _names_value(lowered: str, label: re.Match[str]) -> bool:
-    """Whether the label can name a value of its kind where it stands."""
+def _names_value(lowered: str, label: re.Match[str], role: int, value_start: int) -> bool:
+    """Whether the label (of ``_LABELS[role]``) can name a value where it stands."""
     if label[0] in _NEEDS_LINK:
-        link = lowered[label.end() : _after_links(lowered, label.end())]
+        link = lowered[label.end() : value_start]
         return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
-    if _ROLE[label[0]] == _CARD_NUMBER:
+    if role == _CARD_NUMBER:
         before = lowered[max(0, label.start() - 16) : label.start()].rstrip(" -")
         shop_card = before.removesuffix("的").removesuffix("卡").endswith(_NOT_PAYMENT_ZH)
         return not (before.endswith(_NOT_PAYMENT) or shop_card)
