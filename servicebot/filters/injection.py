@@ -18,6 +18,7 @@ import re
 import unicodedata
 
 from . import Finding
+from .normalise import ASCII_LOWER, translate_ascii
 from .traditional import fold_traditional
 
 # The rules run on normalised text (see normalise.py), where runs of spaces are one space.
@@ -136,7 +137,6 @@ _TRIGGERS = {
 # The rules above are written in lower case and run on text whose ASCII letters are lowered
 # one for one (offsets stay put): re.IGNORECASE would make every rule several times slower.
 _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES.items()}
-_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
 _CASED = re.compile(
@@ -148,7 +148,9 @@ _CASED = re.compile(
 # tell whether anything changed: Cyrillic and Greek letters that look Latin, digits and
 # symbols in leetspeak words ("1gn0r3"), traditional Chinese characters (as normalise folds
 # them, for callers that pass text it has not seen).
-_LOOKALIKES = str.maketrans("аеорсухіјѕԁɡοαεικνρτυχ", "aeopcyxijsdgoaeiknptux")
+_LOOKALIKE_LETTERS = "аеорсухіјѕԁɡοαεικνρτυχ"
+_LOOKALIKES = str.maketrans(_LOOKALIKE_LETTERS, "aeopcyxijsdgoaeiknptux")
+_LOOKALIKE = re.compile(f"[{_LOOKALIKE_LETTERS}]")  # translate only text that has one: 5 us saved
 _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
 _WORD = re.compile(r"[\w@$]+")
@@ -166,7 +168,7 @@ def find_injection(text: str) -> list[Finding]:
     Spans refer to ``text``, except for attacks found only once disguises are undone (then
     the span covers their stretch of the detection copy): the pre-filter masks nothing here.
     """
-    lowered = text.translate(_LOWER)
+    lowered = translate_ascii(text, ASCII_LOWER)
     findings = _run_rules(lowered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
@@ -198,7 +200,9 @@ def _undisguise(lowered: str) -> str:
         if not unicodedata.is_normalized("NFKD", lowered):  # accents: "prévious"
             decomposed = unicodedata.normalize("NFKD", lowered)
             lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
-        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered.translate(_LOOKALIKES)))
+        if _LOOKALIKE.search(lowered):
+            lowered = lowered.translate(_LOOKALIKES)
+        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered))
     if _LEET_HINT.search(lowered):
         lowered = _WORD.sub(_unleet, lowered)
     return lowered.replace("_", " ")

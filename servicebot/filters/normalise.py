@@ -178,6 +178,17 @@ class Masks:
         return "".join(parts) + text[position:]
 
 
+def translate_ascii(text: str, table: bytes) -> str:
+    """``text`` with its ASCII characters mapped by ``table`` (from ``bytes.maketrans``), which
+    must map ASCII to ASCII. ``str.translate`` looks every character up in a dict, about 50 ns
+    each in Chinese text; in UTF-8 no ASCII byte is ever part of another character, so one
+    ``bytes.translate`` does the same several times faster."""
+    return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass")
+
+
+ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
+
+
 def without_surrogates(text: str) -> str:
     """``text`` with its surrogates (halves of a character, as a JSON front end can deliver)
     made whole: a high and a low half become their character, a lone half U+FFFD. No encoder

@@ -44,7 +44,8 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from servicebot.filters import Finding
-from servicebot.filters.traditional import fold_traditional
+from servicebot.filters.normalise import translate_ascii
+from servicebot.filters.traditional import char_class, fold_traditional
 
 DEFAULT_KIND = "profanity"
 """The category of better-profanity's own word list."""
@@ -132,20 +133,6 @@ def _without_overlaps(spans: list[tuple[int, int, int]]) -> list[tuple[int, int,
     return kept
 
 
-def _char_class(chars: Iterable[str]) -> str:
-    """A regex character class for exactly ``chars``, written as ranges."""
-    ranges: list[list[int]] = []
-    for point in sorted({ord(c) for c in chars}):
-        if ranges and point == ranges[-1][1] + 1:
-            ranges[-1][1] = point
-        else:
-            ranges.append([point, point])
-    body = "".join(
-        re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges
-    )
-    return f"[{body}]" if body else r"[^\s\S]"
-
-
 def _leet_classes() -> dict[int, str]:
     """Translate table folding characters that can stand for each other, ``*`` aside."""
     parent: dict[str, str] = {}
@@ -167,6 +154,9 @@ _READS_AS = {
     for c in set("".join(_LEET.values()))
 }
 _FOLD = _leet_classes()
+_FOLD_ASCII = bytes.maketrans(  # the same for translate_ascii: _FOLD maps ASCII to ASCII
+    bytes(_FOLD), "".join(map(str, _FOLD.values())).encode("ascii")
+)
 # Coarser, for text with "*" in it: "*" and every class it can stand for become "*".
 _STAR_CLASSES = {_FOLD[ord(c)] for c in _READS_AS["*"] if c != "*"}
 _VAGUE = {c: "*" if f in _STAR_CLASSES else f for c, f in _FOLD.items()} | {ord("*"): "*"}
@@ -195,7 +185,7 @@ class _Words:
         if "\x00" in text:
             self.folded = [part.lower().translate(_FOLD) for part in parts]
         else:  # the same, in four C calls: lower() never makes or removes a NUL
-            self.folded = "\x00".join(parts).lower().translate(_FOLD).split("\x00")
+            self.folded = translate_ascii("\x00".join(parts).lower(), _FOLD_ASCII).split("\x00")
 
     @functools.cached_property
     def offsets(self) -> list[int]:
@@ -212,9 +202,9 @@ class _WordMatcher:
     def __init__(self, words: list[tuple[str, int]]) -> None:
         word_chars = _word_chars()
         # A class with astral ranges is checked range by range; most texts need only the BMP.
-        basic = _char_class(c for c in word_chars if ord(c) <= 0xFFFF)
+        basic = char_class(c for c in word_chars if ord(c) <= 0xFFFF)
         self._split_bmp = re.compile(f"({basic}+)")
-        self._split_all = re.compile(f"({_char_class(word_chars)}+)")
+        self._split_all = re.compile(f"({char_class(word_chars)}+)")
         self._root = _Node()
         self._whole: set[str] = set()  # listed words, folded
         self._starts: set[str] = set()  # and every prefix of them
@@ -251,7 +241,7 @@ class _WordMatcher:
         return (min(kinds) if kinds else None), any(node.children for node in nodes)
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
-        split = self._split_all if _ASTRAL.search(text) else self._split_bmp
+        split = self._split_bmp if text.isascii() or not _ASTRAL.search(text) else self._split_all
         parts = split.split(text)
         if len(parts) == 1 or len(parts[0]) >= len(text) - 1:
             return []  # better-profanity leaves such texts alone
@@ -271,11 +261,15 @@ class _WordMatcher:
         starts, whole, folded = self._starts, self._whole, words.folded
         if "*" in words.text or "Σ" in words.text:  # no pair check: "*" is vague, "Σ" context
             return [k for k, w in enumerate(folded[1::2]) if w in starts or "*" in w]
-        pairs = zip(folded[1::2], folded[2::2], folded[3::2], strict=False)  # all but the last
+        # Only words that start a listed word can start a match: found in C, so that the
+        # loop below sees a few of a message's words rather than all of them.
+        texts, seps = folded[1::2], folded[2::2]
         maybe = [
             k
-            for k, (w, sep, after) in enumerate(pairs)
-            if w in starts and (w in whole or w + after in starts or w + sep + after in starts)
+            for k in itertools.compress(range(len(texts) - 1), map(starts.__contains__, texts))
+            if texts[k] in whole
+            or texts[k] + texts[k + 1] in starts
+            or texts[k] + seps[k] + texts[k + 1] in starts
         ]
         return [*maybe, len(folded) // 2 - 1] if folded[-2] in whole else maybe
 
@@ -328,7 +322,7 @@ class _CjkMatcher:
             self._kinds.setdefault(_INSIGNIFICANT.sub("", fold_traditional(word)), kind)
         self._kinds.pop("", None)
         self.active = bool(self._kinds)
-        self._probe = re.compile(_char_class(_HAS_CJK.findall("".join(self._kinds))))
+        self._probe = re.compile(char_class(_HAS_CJK.findall("".join(self._kinds))))
         self._any = _alternation(self._kinds, "{}")
         self._words = _alternation(self._kinds, "(?=({}))")  # at every position: overlaps too
         by_length: dict[int, list[str]] = {}

@@ -32,9 +32,11 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 import sys
 import unicodedata
 from array import array
+from collections.abc import Iterable
 from typing import Any
 
 _log = logging.getLogger("servicebot")
@@ -102,7 +104,33 @@ def writes_simplified(text: str) -> bool:
 
 def fold_traditional(text: str) -> str:
     """``text`` with traditional Chinese characters made simplified, one for one."""
-    return text if text.isascii() else text.translate(t2s_table())
+    if text.isascii() or not (_foldable().search(text) or _ASTRAL.search(text)):
+        return text  # most text: a search in C instead of a dict look-up per character
+    return text.translate(t2s_table())
+
+
+@functools.cache
+def _foldable() -> re.Pattern[str]:
+    """Any character of the Basic Multilingual Plane that :func:`t2s_table` folds (``re``
+    checks a class of BMP characters in one step, and one with others range by range)."""
+    return re.compile(char_class(chr(code) for code in t2s_table() if code <= 0xFFFF))
+
+
+_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+
+
+def char_class(chars: Iterable[str]) -> str:
+    """A regex character class for exactly ``chars``, written as ranges."""
+    ranges: list[list[int]] = []
+    for point in sorted({ord(c) for c in chars}):
+        if ranges and point == ranges[-1][1] + 1:
+            ranges[-1][1] = point
+        else:
+            ranges.append([point, point])
+    body = "".join(
+        re.escape(chr(a)) + ("" if a == b else "-" + re.escape(chr(b))) for a, b in ranges
+    )
+    return f"[{body}]" if body else r"[^\s\S]"
 
 
 def _one_per_line(blocks: tuple[range, ...]) -> str:

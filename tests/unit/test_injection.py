@@ -117,7 +117,8 @@ def test_every_match_of_a_rule_contains_one_of_its_triggers() -> None:
     """The triggers let most messages skip a rule; they must never skip a real match."""
     import json
 
-    from servicebot.filters.injection import _LOWER, _PATTERNS, _TRIGGERS
+    from servicebot.filters.injection import _PATTERNS, _TRIGGERS
+    from servicebot.filters.normalise import ASCII_LOWER, translate_ascii
 
     texts = [text for text, _ in ATTACKS] + SUPPORT
     deepset = REPO.parent / "shared" / "evaldata" / "prompt_injection"
@@ -125,7 +126,7 @@ def test_every_match_of_a_rule_contains_one_of_its_triggers() -> None:
         lines = path.read_text(encoding="utf-8").splitlines()
         texts += [json.loads(line).get("text", "") for line in lines if line]
     for text in texts:
-        lowered = normalise(text).text.translate(_LOWER)
+        lowered = translate_ascii(normalise(text).text, ASCII_LOWER)
         for name, pattern in _PATTERNS.items():
             if pattern.search(lowered):
                 assert any(trigger in lowered for trigger in _TRIGGERS[name]), (name, text)
