@@ -155,7 +155,9 @@ _LEET = str.maketrans("013457@$", "oieastas")
 _LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
 _WORD = re.compile(r"[\w@$]+")
 _CJK_SEPARATED = re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
-_SPACED_HINT = re.compile(r"[a-z][ .\-_*][a-z][ .\-_*][a-z][ .\-_*][a-z]")
+# Four letters spaced out, found from the first gap: ``re`` skips to a gap in C, and gaps are
+# rarer than letters.
+_SPACED_HINT = re.compile(r"[ .\-_*](?<=[a-z].)[a-z][ .\-_*][a-z][ .\-_*][a-z]")
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z0-9])")
 _SPACED_ATTACK = re.compile(
     r"ignore|disregard|jailbreak|developermode|systemprompt|doanythingnow|instructions"

@@ -202,20 +202,18 @@ _ROLE: Final[dict[str, int | str]] = {
 }
 
 
-def _joined(words: Iterable[str]) -> re.Pattern[str]:
-    """The labels ``words`` in one regex over the lower-cased text (re.IGNORECASE takes twice
-    the time), built for ``re`` to pass over most of a text in C: a look-ahead for the set of
-    first characters, then one alternative per first character, each a plain character that
-    ``re`` rejects at once when it differs; the longest word is tried first. An English label
-    starts a word (no letter before it); a Chinese one may follow a letter (QQ密码)."""
+def _joined(words: Iterable[str]) -> str:
+    """The labels ``words`` as one alternation over the lower-cased text (re.IGNORECASE takes
+    twice the time): one alternative per first character, a plain character that ``re``
+    rejects at once when it differs, then the rest of each word, the longest first. An English
+    label starts a word (no letter before it); a Chinese one may follow a letter (QQ密码)."""
     by_first: dict[str, list[str]] = {}
     for word in sorted(words, key=len, reverse=True):
         by_first.setdefault(word[0], []).append(_rest(word))
-    branches = (
+    return "|".join(
         re.escape(first) + ("(?<![a-z].)" if first.isascii() else "") + f"(?:{'|'.join(rest)})"
         for first, rest in by_first.items()
     )
-    return re.compile(f"(?=[{''.join(by_first)}])(?:{'|'.join(branches)})")
 
 
 def _rest(word: str) -> str:
@@ -225,12 +223,20 @@ def _rest(word: str) -> str:
     return re.escape(word[1:]) + ending
 
 
-_ANY_LABEL: Final = _joined(_ROLE)
+# A pattern whose every alternative starts with a plain character lets ``re`` skip in C to
+# where one of those characters is. English labels start with most letters, so they are sought
+# after a character that is not a letter instead (each where it may start: the look-ahead
+# consumes nothing of the label), and Chinese ones alone; see _label_spans.
+_ENGLISH_WORDS: Final = [word for word in _ROLE if word.isascii()]
+_ENGLISH_LABEL: Final = re.compile(  # the set of first letters is one quick test per character
+    f"[^a-z](?=[{''.join(sorted({w[0] for w in _ENGLISH_WORDS}))}])(?=({_joined(_ENGLISH_WORDS)}))"
+)
+_CHINESE_LABEL: Final = re.compile(_joined(w for w in _ROLE if not w.isascii()))
 _DIGIT: Final = re.compile("[0-9]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
 _VALUE_REACH: Final = _REACH + 48
-_ANY_PASSWORD: Final = _joined(_PASSWORD_WORDS)
+_ANY_PASSWORD: Final = re.compile(_joined(_PASSWORD_WORDS))
 
 
 def _lower(text: str) -> str:
@@ -253,15 +259,15 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     lowered = _lower(text)
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
-    for match in _ANY_LABEL.finditer(lowered) if _DIGIT.search(text) else ():  # values have one
-        if not _DIGIT.search(text, match.end(), match.end() + _VALUE_REACH):
+    for label in _label_spans(lowered) if _DIGIT.search(text) else ():  # values have a digit
+        if not _DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
-        role, start = _ROLE[match[0]], _after_links(lowered, match.end())
+        role, start = _ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         if role == "reference":
             references.add(start)
             continue
         kind, _, value, digits = _LABELS[int(role)]
-        if kind not in kinds or not _names_value(lowered, match, int(role), start):
+        if kind not in kinds or not _names_value(lowered, label, int(role), start):
             continue
         number = value.match(text, start)
         if not number or sum(map(str.isdigit, number[0])) not in digits:
@@ -271,6 +277,19 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references)
+
+
+def _label_spans(lowered: str) -> list[tuple[int, int]]:
+    """Where labels stand in ``lowered``, left to right: the leftmost label, then the leftmost
+    after it, as one regex of every label would find them, in a third of the time."""
+    spans = [(m.start(1) - 1, m.end(1) - 1) for m in _ENGLISH_LABEL.finditer(" " + lowered)]
+    if not lowered.isascii():
+        spans = sorted(spans + [m.span() for m in _CHINESE_LABEL.finditer(lowered)])
+    kept: list[tuple[int, int]] = []
+    for span in spans:
+        if not kept or span[0] >= kept[-1][1]:  # "credit card" is one label, not "card" too
+            kept.append(span)
+    return kept
 
 
 def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
@@ -286,13 +305,14 @@ def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
 _MOST_PASSWORDS: Final = 100
 
 
-def _names_value(lowered: str, label: re.Match[str], role: int, value_start: int) -> bool:
-    """Whether the label (of ``_LABELS[role]``) can name a value where it stands."""
-    if label[0] in _NEEDS_LINK:
-        link = lowered[label.end() : value_start]
+def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: int) -> bool:
+    """Whether the label at ``label`` (of ``_LABELS[role]``) can name a value where it stands."""
+    start, end = label
+    if lowered[start:end] in _NEEDS_LINK:
+        link = lowered[end:value_start]
         return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
     if role == _CARD_NUMBER:
-        before = lowered[max(0, label.start() - 16) : label.start()].rstrip(" -")
+        before = lowered[max(0, start - 16) : start].rstrip(" -")
         shop_card = before.removesuffix("的").removesuffix("卡").endswith(_NOT_PAYMENT_ZH)
         return not (before.endswith(_NOT_PAYMENT) or shop_card)
     return True

@@ -10,8 +10,9 @@ issuer ranges, ISO 7064 MOD 11-2 and birth date, mod-97 and country length, ``ip
 SSN ranges). Every regex is linear-time: no quantified group can split the same characters two
 ways, and a pattern that scans an unbounded run checks right after its first character that it
 is at the start of that run, so a failed attempt is never retried from inside the run. Patterns
-begin with a plain character or set so that ``re`` can skip ahead to candidates; bounded
-patterns check the character before a match in Python instead.
+begin with a plain character or set so that ``re`` can skip ahead to candidates in C (a set,
+not a repeat or a look-ahead: ``[0-9][0-9]{2}``, not ``[0-9]{3}``); bounded patterns check the
+character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
@@ -92,7 +93,7 @@ def _valid_email(local: str, domain: str) -> bool:
 # the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
 # separator sets the country code apart, "0044 7700 900123" (an order number may start 00).
 _INTL_PHONE: Final = re.compile(
-    r"(?:\+(?=[1-9])|(?:\(\+[1-9][0-9]{0,2}\)|\((?:00)?[1-9][0-9]{1,2}\))[ .-]?"
+    r"(?:\+(?=[1-9])|\((?:\+[1-9][0-9]{0,2}|(?:00)?[1-9][0-9]{1,2})\)[ .-]?"
     r"|00(?=[1-9][0-9]{0,2}[ -]))"
     r"[0-9](?=[0-9 ().-]{7})[0-9]*"
     r"(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*",
@@ -207,7 +208,8 @@ def _ibans(text: str) -> _Spans:
 # --- IP ---------------------------------------------------------------------------------------
 
 _IPV4: Final = re.compile(
-    r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9A-Za-z_])(?:/[0-9]{1,3}(?![0-9]))?", _A
+    r"[0-9][0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9A-Za-z_])(?:/[0-9]{1,3}(?![0-9]))?",
+    _A,
 )
 # Exactly what ipaddress.IPv4Address accepts (0-255, no leading zeros), without its cost.
 _OCTETS: Final = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.|$)){4}", _A)
@@ -289,7 +291,7 @@ def _is_ipv6(value: str) -> bool:
 
 # --- SSN --------------------------------------------------------------------------------------
 
-_SSN: Final = re.compile(r"([0-9]{3})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", _A)
+_SSN: Final = re.compile(r"([0-9][0-9]{2})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", _A)
 # Presidio's rules: one kind of separator, no all-zero group, not all one digit, and not its
 # published samples (Woolworth's wallet card, 123-45-6789, 987-65-432x). Area 9xx is an ITIN.
 _SSN_SAMPLES: Final = ("000", "666", "9", "123456789", "98765432", "078051120")
@@ -330,7 +332,15 @@ _PREFIXED_KEYS: Final = tuple(  # one regex each: a plain first word lets ``re``
 )
 
 
+# Every key above starts with one of these: one search tells most messages they hold none.
+_KEY_START: Final = re.compile(r"sk[-_]|rk_|A[KS]IA|gh[pousr]_|github_pat_|xox|AIza|-----BEGIN", _A)
+
+
 def _secrets(text: str) -> _Spans:
+    if "earer" in text:  # [Bb]earer: a set first costs a check per character, a word much less
+        yield from _bearer_tokens(text)
+    if _KEY_START.search(text) is None:
+        return
     for match in _OPENAI_KEY.finditer(text):
         body = match[0][3:]
         if any(c.isdigit() for c in body) and any(c.isalpha() for c in body):
@@ -338,14 +348,17 @@ def _secrets(text: str) -> _Spans:
     for match in _AWS_KEY.finditer(text):
         if _free(text, match.start()):
             yield match.span()
-    for match in _BEARER.finditer(text):
-        token = match[1]
-        if _free(text, match.start()) and (any(c.isdigit() for c in token) or len(token) >= 20):
-            yield match.span(1)
     for pattern in _PREFIXED_KEYS:
         for match in pattern.finditer(text):
             if _free(text, match.start()):
                 yield match.span()
+
+
+def _bearer_tokens(text: str) -> _Spans:
+    for match in _BEARER.finditer(text):
+        token = match[1]
+        if _free(text, match.start()) and (any(c.isdigit() for c in token) or len(token) >= 20):
+            yield match.span(1)
 
 
 # --- public -----------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ to link one customer's conversations; without the key, the salt alone keys the d
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import os
 import re
@@ -53,7 +52,7 @@ class Placeholders:
     def _digest(self, kind: str, value: str) -> str:
         key = (os.environ.get(KEY_ENV) or self.salt).encode()
         message = f"{self.salt}:{kind}:{canonical(kind, value)}"
-        return hmac.new(key, message.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+        return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 # What a placeholder whose value is not known this turn is shown as: the model may repeat

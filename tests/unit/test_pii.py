@@ -728,3 +728,25 @@ def test_keys_with_documented_prefixes(key: str) -> None:
 )
 def test_a_version_number_is_not_an_address(text: str) -> None:
     assert found(text, "IP") == []
+
+
+_LABEL_PIECES = st.sampled_from(
+    [
+        *("card", "credit card", "id card", "cvv2", "pin", "phone", "order", "cc", "sku", "ssn"),
+        *("订单id", "卡号", "身份证", "电话", "验证码", "订单编号", "背面的后三位"),
+        *(" ", "-", ":", "a", "x", "QQ", "是", "2", "ping", "\n"),
+    ]
+)
+
+
+@given(st.lists(_LABEL_PIECES))
+def test_labels_are_found_where_one_regex_of_every_label_finds_them(pieces: list[str]) -> None:
+    """Labels are sought in two scans, English after a non-letter and Chinese alone, because
+    that is faster; what they find must be what the single regex of every label finds."""
+    import re
+
+    from servicebot.filters.labelled import _ROLE, _joined, _label_spans
+
+    lowered = "".join(pieces).lower()
+    one_regex = re.compile(_joined(_ROLE))
+    assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
