@@ -335,7 +335,7 @@ class _CjkMatcher:
         ]
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
-        if not self.active or not self._probe.search(text):
+        if not self.active or text.isascii() or not self._probe.search(text):  # words are CJK
             return []
         skeleton = _INSIGNIFICANT.sub("", text)
         lowered = skeleton.lower()

@@ -120,3 +120,15 @@ def test_importing_normalise_and_checking_a_bot_do_not_build_the_table() -> None
         "print('opencc' in sys.modules)\n"
     )
     assert run_python(code).splitlines()[-1] == "False"
+
+
+@given(st.text(alphabet=" \n\t\u3000\u00a0ab"))
+def test_space_runs_are_the_runs_of_the_plain_pattern(text: str) -> None:
+    """The space-run pattern starts with a set so that re skips ahead in C; it must find what
+    the plain "two or more spaces, or one odd space" finds."""
+    import re
+
+    from servicebot.filters.normalise import _SPACE_RUN
+
+    plain = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
+    assert [m.span() for m in _SPACE_RUN.finditer(text)] == [m.span() for m in plain.finditer(text)]
