@@ -372,6 +372,7 @@ _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "IP": _ips,
 }
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
+_ALL_KINDS: Final = frozenset(PII_KINDS)
 _BARE_NUMBER: Final = re.compile(r"[0-9]+", _A)
 _CN_MOBILE_DIGITS: Final = re.compile(r"(?:86)?1[3-9][0-9]{9}", _A)
 
@@ -393,9 +394,8 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
 
     Returns sorted, non-overlapping findings. Raises ``ValueError`` for an unknown kind.
     """
-    wanted = frozenset(PII_KINDS if kinds is None else kinds)
-    unknown = sorted(wanted - set(PII_KINDS))
-    if unknown:
+    wanted = _ALL_KINDS if kinds is None else frozenset(kinds)
+    if unknown := sorted(wanted - _ALL_KINDS):
         raise ValueError(f"unknown PII kind(s) {unknown}; choose from {list(PII_KINDS)}")
     found = [
         (start, end, kind)
