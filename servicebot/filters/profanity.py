@@ -45,7 +45,7 @@ from importlib import resources
 
 from servicebot.filters import Finding
 from servicebot.filters.normalise import translate_ascii
-from servicebot.filters.traditional import char_class, fold_traditional
+from servicebot.filters.traditional import ASTRAL, char_class, fold_traditional
 
 DEFAULT_KIND = "profanity"
 """The category of better-profanity's own word list."""
@@ -66,7 +66,6 @@ _LEET = {
 _ASCII_WORD_CHARS = string.ascii_letters + string.digits + "@$*\"'"
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
 _HAS_CJK = re.compile(f"[{_CJK}]")
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
 _INSIGNIFICANT = re.compile(r"[\W_]+")  # a CJK match is made of letters and digits only
 _INSIGNIFICANT_RUNS = re.compile(r"([\W_]+)")
 
@@ -241,7 +240,7 @@ class _WordMatcher:
         return (min(kinds) if kinds else None), any(node.children for node in nodes)
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
-        split = self._split_bmp if text.isascii() or not _ASTRAL.search(text) else self._split_all
+        split = self._split_bmp if text.isascii() or not ASTRAL.search(text) else self._split_all
         parts = split.split(text)
         if len(parts) == 1 or len(parts[0]) >= len(text) - 1:
             return []  # better-profanity leaves such texts alone

@@ -104,7 +104,7 @@ def writes_simplified(text: str) -> bool:
 
 def fold_traditional(text: str) -> str:
     """``text`` with traditional Chinese characters made simplified, one for one."""
-    if text.isascii() or not (_foldable().search(text) or _ASTRAL.search(text)):
+    if text.isascii() or not (_foldable().search(text) or ASTRAL.search(text)):
         return text  # most text: a search in C instead of a dict look-up per character
     return text.translate(t2s_table())
 
@@ -116,7 +116,7 @@ def _foldable() -> re.Pattern[str]:
     return re.compile(char_class(chr(code) for code in t2s_table() if code <= 0xFFFF))
 
 
-_ASTRAL = re.compile("[\U00010000-\U0010ffff]")
+ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # a character outside the BMP
 
 
 def char_class(chars: Iterable[str]) -> str:

@@ -105,6 +105,15 @@ def test_the_table_maps_characters_to_characters_and_settles_at_once() -> None:
     assert fold_traditional("Where is my 訂單?") == "Where is my 订单?"
 
 
+def test_folding_skips_only_text_with_nothing_to_fold() -> None:
+    """Text with no character to fold is returned without a translate (a regex of the BMP ones
+    finds them; a text with an astral character is translated): the result is the translate's."""
+    table = t2s_table()
+    astral = next(chr(code) for code in table if code > 0xFFFF)
+    for text in ("abc", "你好，订单号", "訂單", "帐号", f"你好{astral}", "\U00020001 x", "ｏｋ"):
+        assert fold_traditional(text) == text.translate(table), text
+
+
 def test_both_ways_of_writing_account_read_as_one() -> None:
     assert {normalise(text).text for text in ("帳號", "帐号", "账号", "賬號")} == {"账号"}
     assert writes_traditional("帳號") and not writes_traditional("帐号")
