@@ -20,12 +20,13 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
+from .normalise import ASCII_LOWER, translate_ascii
+
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"(?:[ \t:：=#,.(-]|是|为|系|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
-_ASCII_LOWER: Final = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 
 
 class _Label(NamedTuple):
@@ -243,7 +244,7 @@ def _lower(text: str) -> str:
     """``text`` in lower case, one character for one, so that positions hold: ``str.lower``
     (fast in C) unless it made a character two (İ), then ASCII letters alone."""
     lowered = text.lower()
-    return lowered if len(lowered) == len(text) else text.translate(_ASCII_LOWER)
+    return lowered if len(lowered) == len(text) else translate_ascii(text, ASCII_LOWER)
 
 
 class Labelled(NamedTuple):
