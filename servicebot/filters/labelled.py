@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
+from . import iban
 from .normalise import ASCII_LOWER, translate_ascii
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
@@ -85,7 +86,8 @@ _LABELS: Final = (
         re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
         range(3, 5),
     ),
-    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong.
+    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong; so are a
+    # Taiwan ID (A123456789) and a Hong Kong one (A123456(7)) named as an ID card.
     _Label(
         "CN_ID",
         (
@@ -93,11 +95,15 @@ _LABELS: Final = (
             "id card",
             "identity card",
             "identity number",
+            "hkid",
         ),  # not "id number": an order has one too
         re.compile(
-            r"[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])", re.ASCII
+            r"[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])"
+            r"|[A-Za-z][12][0-9]{8}(?![0-9A-Za-z])"
+            r"|[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))",
+            re.ASCII,
         ),
-        range(15, 19),
+        range(6, 19),
     ),
     # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
     # says it is a phone.
@@ -121,6 +127,8 @@ _LABELS: Final = (
             "reach me",
             "my number",
             "my new number",
+            "hk number",
+            "hong kong number",
             "contact number",
             *("电话", "手机", "座机", "联系方式", "联系我", "致电", "打给我"),
         ),
@@ -129,6 +137,14 @@ _LABELS: Final = (
             re.ASCII,
         ),
         range(7, 16),
+    ),
+    # An IBAN the customer names is one in any case ("my iban is de89370400440532013000"),
+    # with its check digits typed wrong or not.
+    _Label(
+        "IBAN",
+        ("iban",),
+        re.compile(iban.SHAPE, re.ASCII | re.IGNORECASE),
+        range(2, 35),
     ),
     _Label(
         "SSN",
@@ -166,6 +182,7 @@ _LABELS: Final = (
             "one-time code",
             "otp",
             "pin",
+            "my pin",
             "passcode",
         ),
         re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9]|[ -][0-9])", re.ASCII),  # not a longer number
@@ -195,7 +212,8 @@ _NOT_PAYMENT: Final = (
     *("sim", "voucher", "library", "transit", "student"),
 )
 _NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
-# Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's pin.
+# Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's
+# pin ("my pin 2580" is the customer's own).
 _NEEDS_LINK: Final = frozenset({"pin"})
 _ROLE: Final[dict[str, int | str]] = {
     **{word: n for n, label in enumerate(_LABELS) for word in label.words},

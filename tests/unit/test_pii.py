@@ -516,9 +516,18 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("身份证 110101199003077757", "CN_ID", "110101199003077757"),
         ("身份证 110101 19900307 7750", "CN_ID", "110101 19900307 7750"),
         ("身份證號碼：350303900203307", "CN_ID", "350303900203307"),
+        # Taiwan and Hong Kong IDs, named as ID cards
+        ("台灣身分證 身份證號 A123456789", "CN_ID", "A123456789"),
+        ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
+        ("HKID: AB9876543", "CN_ID", "AB9876543"),
+        # an IBAN named as one: in lower case, or with a check digit typed wrong
+        ("my iban is de89370400440532013000", "IBAN", "de89370400440532013000"),
+        ("IBAN: gb82 west 1234 5698 7654 32, thanks", "IBAN", "gb82 west 1234 5698 7654 32"),
+        ("IBAN DE88 3704 0044 0532 0130 00", "IBAN", "DE88 3704 0044 0532 0130 00"),
         # phones in any numbering plan, once named as phones
         ("香港電話 9123 4567", "PHONE", "9123 4567"),
         ("my number is 91234567", "PHONE", "91234567"),
+        ("my HK number is 9123 4567", "PHONE", "9123 4567"),
         ("my uk mobile 07700900123", "PHONE", "07700900123"),
         ("whatsapp me on +44 7700 900123", "PHONE", "+44 7700 900123"),
         ("电话 0086-10-62345678", "PHONE", "0086-10-62345678"),
@@ -542,6 +551,7 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
         ("驗證碼：482913", "SECRET", "482913"),
         ("OTP 482913", "SECRET", "482913"),
         ("my PIN: 4321", "SECRET", "4321"),
+        ("my PIN 4321 stopped working", "SECRET", "4321"),  # the customer's own: no link needed
         ("api key: 9f8e7d6c5b4a39281706", "SECRET", "9f8e7d6c5b4a39281706"),
         ("token=abcd1234efgh5678ijkl", "SECRET", "abcd1234efgh5678ijkl"),
         ("SSN 536221234", "SSN", "536221234"),
@@ -599,6 +609,8 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "我用口令 MAPLE2024 领券失败",
         "The smart lock pin 2580 is stuck",
         "I got a PIN 1234 error at checkout",
+        "the iban field is empty and the refund of 120 failed",
+        "身份证 A12345 照片看不清",  # too short for any ID card
         # a phone's date or price, and a shop's own cards
         "I ordered a phone on 2024-03-15 12:30 and it hasn't arrived",
         "手机 2024-03-15 14:30 下单",
