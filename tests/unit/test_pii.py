@@ -491,6 +491,15 @@ def test_a_card_after_other_digit_groups_is_found_and_does_not_swallow_an_ip() -
     ]
 
 
+def test_a_card_right_after_an_iban_is_found_with_it() -> None:
+    text = "IBAN GB29 NWBK 6016 1331 9268 19 4111 1111 1111 1111, 6011 0009 9013 9424"
+    assert [(text[f.start : f.end], f.kind) for f in find_pii(text)] == [
+        ("GB29 NWBK 6016 1331 9268 19", "IBAN"),
+        ("4111 1111 1111 1111", "CARD"),
+        ("6011 0009 9013 9424", "CARD"),
+    ]
+
+
 # --- named by the customer ------------------------------------------------------------------------
 
 
