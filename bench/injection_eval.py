@@ -1,14 +1,17 @@
 """Precision and recall of the injection heuristics on public, labelled examples.
 
 Data (read from ../shared at run time): deepset/prompt-injections, train split only (the
-test split is kept for acceptance checks), and NeMo Guardrails' jailbreak examples. Also
-checks the cost that matters most: no false alarm on the example bot's own phrasings.
+test split is kept for acceptance checks; the rules were written against this train split,
+so its recall is in-sample), and NeMo Guardrails' jailbreak examples. Also checks the cost
+that matters most, false alarms on what customers really write: the example bot's own
+phrasings, and the customer messages of BANKING77 and Bitext's customer-service set.
 
 Run: .venv/bin/python bench/injection_eval.py [--show-misses]
 """
 
 from __future__ import annotations
 
+import csv
 import json
 import sys
 from pathlib import Path
@@ -65,6 +68,25 @@ def main() -> None:
     phrasings = [example for intent in bot.intents for example in intent.examples]
     alarms = [text for text in phrasings if flagged(text)]
     print(f"example bot phrasings: {len(phrasings)}, false alarms {len(alarms)} {alarms}")
+    for name, texts in customer_messages().items():
+        alarms = [text for text in texts if flagged(text)]
+        print(f"{name}: {len(texts):,} messages, false alarms {len(alarms)} {alarms[:5]}")
+
+
+def customer_messages() -> dict[str, list[str]]:
+    """Ordinary customer-service messages, none of them an attack."""
+    found = {}
+    for split in ("train", "test"):
+        path = evaldata("banking77") / f"{split}.csv"
+        found[f"BANKING77 {split}"] = _column(path, "text")
+    bitext = evaldata("bitext_customer_support") / "bitext_customer_service_8k_2022.csv"
+    found["Bitext customer service"] = _column(bitext, "utterance")
+    return found
+
+
+def _column(path: Path, name: str) -> list[str]:
+    with path.open(encoding="utf-8-sig", newline="") as rows:
+        return [row[name] for row in csv.DictReader(rows)]
 
 
 if __name__ == "__main__":

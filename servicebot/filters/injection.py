@@ -27,7 +27,8 @@ _ZH_GAP = r"[^。？！?!\n]{0,12}?"
 
 _OBJECT = (
     r"(?:instructions?|instruktionen|rules|prompts?|directions|guidelines|tasks?|context"
-    r"|information|commands?|programming|guardrails|restrictions|constraints|thoughts)"
+    r"|information|commands?|programming|guardrails|restrictions|constraints|thoughts"
+    r"|assignments|directives)"
 )
 # Not "the": "forget the information I gave you" is a customer correcting themselves.
 _EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|all|any|your)"
@@ -41,12 +42,23 @@ _RULES: dict[str, str] = {
         rf"{_GAP}\b{_EARLIER}\b{_GAP}\b{_OBJECT}\b"
         # Everyday verbs count only with an earlier object: "leave the instructions blank" is not.
         rf"|\b(?:leave|remove|drop|skip)\b{_GAP}\b{_PRIOR}\b{_GAP}\b{_OBJECT}\b"
+        # "drop all your instructions"; not "remove all my information".
+        rf"|\b(?:drop(?! off)|scrap)\b{_GAP}\b(?:all|your)\b{_GAP}"
+        r"\b(?:instructions|rules|guidelines|directives|programming)\b"
+        r"|\b(?:change|replace|overwrite|rewrite|update) your (?:instructions|rules|prompt"
+        r"|programming|guidelines) (?:to|with|as)(?: the following| this| these| ?:)"
         r"|\b(?:ignore|disregard) (?:the )?above\b"
         r"|\b(?:ignore|disregard|forget) (?:about )?(?:all|everything)"
         r"(?: (?:above|before|previous|prior|we|you|that|else)"
-        r"| and (?:tell|say|write|print|answer|repeat|just))\b"
+        r"|,? (?:and )?(?:now )?(?:tell|say|write|print|answer|repeat|just))\b"
         r"|\bnew (?:tasks?|instructions?|rules) (?:follow|are|is)\b"
-        r"|\bnow (?:focus on )?your new task\b"
+        r"|\bnow (?:(?:focus|concentrate) on )?your new task\b"
+        r"|\b(?:just|only) output (?:[\"'“:]|the (?:words?|text|sentence|following))"
+        r"|\b(?:attention|achtung) ?[-:!]+ ?stopp?\b"
+        # Answering past the facts the bot was given.
+        r"|\b(?:answer|respond|reply)\b[^.?!\n]{0,20}?\b(?:by|from|with) your own knowledge\b"
+        r"|\bdespite what you(?:'ve| have) been told\b"
+        r"|\bdisregarding (?:the|your|all) (?:articles|documents|sources|context|facts)\b"
         r"|\byour (?:new )?instructions are now\b|\brepeat after me\b"
         r"|\bstopp? ?[-:]+ ?(?:write|schreib)"
     ),
@@ -67,7 +79,7 @@ _RULES: dict[str, str] = {
         r"\bdo anything now\b|\bjailbr(?:eak|oken)\b|\bdeveloper mode\b"
         r"|\b(?:unfiltered|uncensored|amoral) (?:ai|chatbot|assistant|model|response)"
         r"|\byou (?:have|has) no (?:restrictions|limits|rules|filters|guidelines)\b"
-        r"|\b(?:i want you to|you (?:will|should|must|shall)) act as\b"
+        r"|\b(?:i want you to|you (?:will|should|must|shall)|now,? you) act as\b"
         r"|\bact as (?:a|an) [\w-]+ (?:interpreter|terminal|translator|chatbot|ai"
         r"|assistant|character|model|bot)\b"
         r"|\bpretend (?:to be|you (?:are|can|have))\b"
@@ -88,6 +100,8 @@ _RULES: dict[str, str] = {
         rf"(?:忽略|无视|忘记|忘掉|不要理会|别理会|不要管|别管|不要遵守|跳过|抛开|放弃){_ZH_GAP}"
         r"(?:指令|指示|规则|提示词|设定|命令|限制|约束)"
         r"|忘(?:记|掉)你是"
+        r"|(?:用|凭|根据)你(?:自己)?的(?:知识|常识)(?:来)?(?:回答|回复)"
+        r"|(?:修改|更改|改变|替换|重写)你的(?:指令|规则|设定|提示词)"
     ),
     "reveal_zh": (
         rf"(?:显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我){_ZH_GAP}"
@@ -110,7 +124,7 @@ _RULES: dict[str, str] = {
         r"|\babweichend\s+zu\s+(?:vorherigen|bisherigen)\b|\bobigen\s+ausführungen\s+ignor"
         r"|\b(?:jetzt|nun)\s+bist\s+du\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b"
         r"|\bals\b[^.?!\n]{0,60}?\bfungieren\b"
-        r"|\b(?:oubliez|olvid[ae]|zaboravi|забудьте|забудь)\b[^.?!\n]{0,40}?"
+        r"|\b(?:oubliez|olvid[ae]|zaboravi|[зЗ]абудьте|[зЗ]абудь)\b[^.?!\n]{0,40}?"
         r"(?:instruc|instruk|инструкц|todo|tout|sve|вс[её])"
     ),
 }
@@ -121,16 +135,19 @@ _TRIGGERS = {
     name: tuple(words.split("|"))
     for name, words in {
         "override": "ignore|disregard|forget|bypass|override|abandon|skip|drop|remove|leave|new"
-        "|instructions|repeat|stop",
+        "|instructions|repeat|stop|output|own knowledge|been told|scrap|your rules|your prompt"
+        "|your programming|your guidelines",
         "reveal": "prompt|instructions|written|above|before this",
         "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|you have no"
         "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
         "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys",
-        "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃",
+        "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃|知识|常识"
+        "|修改你|更改你|改变你|替换你|重写你",
         "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt",
         "roleplay_zh": "从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受|无限制模式",
         "override_other": "ignorier|vergiss|vergessen|missachte|lass|nun folgen|vorherigen"
-        "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi|забуд",
+        "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi"
+        "|забуд|Забуд",
     }.items()
 }
 
@@ -140,7 +157,7 @@ _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
 _CASED = re.compile(
-    r"\bDAN\b(?!-)|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\byou\s+are\s+now\s+[A-Z]"
+    r"\bDAN\b(?!-)|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\b[Yy]ou\s+are\s+now\s+[A-Z]"
 )
 
 
