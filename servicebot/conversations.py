@@ -8,7 +8,7 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
     turns:
       - customer: How long do refunds take?
         model_reply: Refunds reach your card within 5 business days.  # for record --by-hand
-        # or  model_error: timeout        (a recorded outage, for record --by-hand)
+        # or  model_error: timeout        (a recorded outage, whether recorded live or by hand)
         expect:
           action: answer                  # answer | direct | handoff | blocked | fallback | ...
           intent: refund_status           # `intent: null`: no intent matched
@@ -26,7 +26,8 @@ in-memory store; the conversation id is the file's stem) whose model is a
 :class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<stem>.yaml``, and checks
 every expectation. A request with no recording fails its turn with a diff against the closest
 recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
-only once the whole conversation has run.
+only once the whole conversation has run; a live model that fails stops the recording and
+leaves the cassette as it was.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .cassette import Cassette, ReplayMissError
 from .config import BotSpec
-from .errors import ConfigError, Problem
+from .errors import ConfigError, Problem, ServicebotError
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Bot
 from .replay import Replayer, add_hand_written
@@ -282,7 +283,8 @@ def run_conversation(
     if model is None:
         raise ValueError("record mode needs the model to record from")
     with _fresh(cassette) as scratch:
-        return _run(spec, conversation, Replayer(scratch, "record", model))
+        writer = _LiveWriter(scratch, conversation, model)
+        return _run(spec, conversation, writer, writer.begin)
 
 
 def write_by_hand(spec: BotSpec, conversation: Conversation) -> ConversationResult:
@@ -392,6 +394,35 @@ class _HandWriter(AnswersAtOnce):
         entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
         assert entry.completion is not None
         return entry.completion
+
+
+class _LiveWriter(AnswersAtOnce):
+    """A model client that records the live model's answer to each turn. A turn scripted as
+    an outage (``model_error``) is written by hand instead, so that recording keeps the test
+    of the fallback. A live failure (no connection, a bad key, an outage) is no answer to
+    keep: it stops the recording with ServicebotError, before the cassette is replaced."""
+
+    def __init__(self, cassette: Path, conversation: Conversation, model: ModelClient) -> None:
+        self.live = Replayer(cassette, "record", model)
+        self.by_hand = _HandWriter(cassette, conversation)
+
+    def begin(self, turn: Turn) -> None:
+        self.by_hand.begin(turn)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        turn = self.by_hand.turn
+        assert turn is not None, "begin() each turn first"
+        if turn.spec.model_error is not None:
+            return self.by_hand.complete(request)
+        try:
+            return self.live.complete(request)
+        except ModelError as exc:
+            conversation = self.by_hand.conversation
+            raise ServicebotError(
+                f"{conversation.path}, turn {turn.number}: the model failed ({exc}); "
+                "recording stopped, and the cassettes of this conversation and the ones "
+                "after it are unchanged"
+            ) from None
 
 
 # --- expectations -----------------------------------------------------------------------------

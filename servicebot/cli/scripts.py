@@ -46,7 +46,8 @@ def test_conversations(path: Path | None, bot_path: Path | None) -> None:
 def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
     """Record the model's replies to the conversations in PATH (default: the bot's
     tests/conversations), replacing each conversation's cassette in the bot's
-    replay.cassettes folder."""
+    replay.cassettes folder. A turn with a model_error is recorded as that outage; if the
+    model fails, recording stops and the cassettes left are unchanged."""
     from ..conversations import run_conversation, write_by_hand
 
     spec, conversations = _conversations(bot_path, path)

@@ -19,7 +19,7 @@ from servicebot.cli import main
 from servicebot.config import load_bot
 from servicebot.filters.pii import find_pii
 from tests.conftest import REPO
-from tests.openai_server import OpenAIServer
+from tests.openai_server import Fault, OpenAIServer
 
 CONVERSATIONS = REPO / "tests" / "conversations"
 REPLIES = REPO / "tests" / "replies"
@@ -340,11 +340,7 @@ def test_record_asks_before_calling_the_model_and_records_it(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
     with OpenAIServer(validate=False) as server:
-        edit(
-            bot / "servicebot.yaml",
-            "  name: gpt-4o-mini",
-            f"  name: gpt-4o-mini\n  base_url: {server.url}",
-        )
+        _served_by(bot, server)
         server.responder = lambda body: (
             "Refunds are issued within 2 business days; your bank may take 5-10 business days."
         )
@@ -366,6 +362,45 @@ def test_record_asks_before_calling_the_model_and_records_it(
     assert entry["response"]["content"].startswith("Refunds are issued within 2 business days")
     assert servicebot("test", conversation, "--bot", bot).exit_code == 0
     assert_clean(bot / "tests" / "replies", bot)
+
+
+def _served_by(bot: Path, server: OpenAIServer) -> None:
+    edit(
+        bot / "servicebot.yaml",
+        "  name: gpt-4o-mini",
+        f"  name: gpt-4o-mini\n  base_url: {server.url}",
+    )
+
+
+def test_record_stops_when_the_model_fails_and_keeps_every_recording(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
+    with OpenAIServer(validate=False) as server:
+        _served_by(bot, server)
+        server.fail(*[Fault.status(503, retry_after=0.01)] * 10)  # more than the SDK retries
+        result = servicebot("record", "--bot", bot, "--yes")
+    assert result.exit_code == 1
+    first = bot / "tests/conversations" / f"{NAMES[0]}.yaml"
+    assert f"Error: {first}, turn 1: the model failed (server_error: " in result.output
+    assert "recording stopped" in result.output and "Traceback" not in result.output
+    for cassette in REPLIES.iterdir():  # no outage written over a good recording
+        assert (bot / "tests/replies" / cassette.name).read_bytes() == cassette.read_bytes()
+
+
+def test_record_keeps_a_scripted_outage_without_calling_the_model(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
+    (bot / "tests/replies/model_outage.yaml").unlink()
+    with OpenAIServer(validate=False) as server:
+        _served_by(bot, server)
+        conversation = bot / "tests/conversations/model_outage.yaml"
+        result = servicebot("record", conversation, "--bot", bot, "--yes")
+        assert result.exit_code == 0, result.output
+        assert not server.requests
+    recorded = (bot / "tests/replies/model_outage.yaml").read_bytes()
+    assert recorded == (REPLIES / "model_outage.yaml").read_bytes()
 
 
 # --- no secrets and no customer PII in any recording --------------------------------------------
