@@ -16,7 +16,8 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
   first, so a match inside one (``操`` inside ``操作``) or overlapping one is not reported.
 
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
-reads 455 as "ass", so a refund of 455 yuan was censored), an empty list censors nothing (it
+reads 455 as "ass", so a refund of 455 yuan was censored), nor is a product such as ``7*7``
+(read as "t*t"), an empty list censors nothing (it
 falls back to its default list), and words added to the default list obey the allow-list and
 widen the phrase window (its ``add_censor_words`` does neither).
 
@@ -153,6 +154,7 @@ _READS_AS = {
     for c in set("".join(_LEET.values()))
 }
 _FOLD = _leet_classes()
+_NUMBER_CHARS = "0123456789*"  # a word of these alone is a number or a product of them
 _FOLD_ASCII = bytes.maketrans(  # the same for translate_ascii: _FOLD maps ASCII to ASCII
     bytes(_FOLD), "".join(map(str, _FOLD.values())).encode("ascii")
 )
@@ -291,8 +293,9 @@ class _WordMatcher:
             if phrase is not None:
                 return phrase[0] - k + 1, phrase[1]
         # A number alone is never a word, unlike in better-profanity, whose leetspeak reads
-        # 455 as "ass" and 717 as "tit": refunds of 455 yuan and flat 717 were censored.
-        return None if kind is None or low.isdigit() else (1, kind)
+        # 455 as "ass" and 717 as "tit": refunds of 455 yuan and flat 717 were censored. Nor
+        # is a product of numbers: * stands for any vowel, so "7*7" read as "t*t".
+        return None if kind is None or not low.strip(_NUMBER_CHARS) else (1, kind)
 
     def _phrase(self, words: _Words, k: int, low: str) -> tuple[int, int] | None:
         """(last word, kind) of the shortest listed phrase starting at word ``k``."""

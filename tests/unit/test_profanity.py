@@ -236,6 +236,15 @@ def test_a_number_is_never_read_as_a_word() -> None:
     assert ours.censor("2 g1rls 1 cup, you @$$") == "****, you ****"  # digits inside still count
 
 
+def test_a_product_of_numbers_is_never_read_as_a_word() -> None:
+    """* stands for any vowel in the leetspeak table, so better-profanity reads 7*7 as "t*t"."""
+    ours, reference = _pair()
+    assert reference.contains_profanity("7*7")
+    for text in ("{{ 7*7 }}", "order 7*7 items", "7*7=49", "a 2*4*7 pallet"):
+        assert ours.censor(text) == text
+    assert ours.censor("sh*t, 7*7 boxes") == "****, 7*7 boxes"
+
+
 def test_every_listed_word_is_found() -> None:
     rows = _rows("better_profanity_wordlist_expected_profane.jsonl")
     ours, reference = _pair()
