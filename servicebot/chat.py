@@ -84,9 +84,13 @@ def _lines(interactive: bool) -> Iterator[str]:
 
 
 def _summary(reply: Reply) -> str:
+    """Action, intent and turn; and why, when the model could not answer (an operator trying
+    the bot needs to know that a fallback was an outage, not the bot's choice)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
     stored = f", turn {reply.turn}" if reply.turn else ", not stored"
-    return f"{reply.action}{intent}{stored}"
+    failed = [s.decision for s in reply.trace if s.stage == "model" and "failed" in s.decision]
+    model = f"; the model {failed[0]}" if failed else ""
+    return f"{reply.action}{intent}{stored}{model}"
 
 
 def _trace(reply: Reply) -> str:

@@ -57,6 +57,17 @@ def _phone(text: str) -> str:
     return text
 
 
+def _http_url(url: str) -> str:
+    """An OpenAI-compatible server's address: http(s), with a host."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(
+            "is not the http(s) address of an OpenAI-compatible server, such as "
+            "http://localhost:8000/v1"
+        )
+    return url
+
+
 def _variable_name(name: str) -> str:
     """An environment variable's name, not the key itself (which the message never repeats)."""
     if _looks_like_a_key(name):
@@ -159,7 +170,7 @@ class ModelSettings(Frozen):
     """The chat model. With no ``name`` the bot runs offline, answering from the FAQ alone."""
 
     name: str | None = None
-    base_url: str | None = None
+    base_url: Annotated[str, AfterValidator(_http_url)] | None = None
     api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2

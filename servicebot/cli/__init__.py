@@ -6,8 +6,10 @@ exit codes. ``eval`` is in ``evaluate.py``, ``test`` and ``record`` in ``scripts
 
 from __future__ import annotations
 
+import io
 import os
 import shutil
+import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import timedelta
@@ -38,6 +40,11 @@ if TYPE_CHECKING:  # imported where used: `check` and the others start without r
 @click.version_option(__version__, prog_name="servicebot")
 def main() -> None:
     """Customer-service bots kept in YAML and Jinja, on any OpenAI-compatible model."""
+    # A terminal or pipe that cannot take every character (cp1252, ASCII) gets a stand-in
+    # instead of a UnicodeError traceback: Chinese text, and the lines render draws.
+    for stream in (sys.stdin, sys.stdout, sys.stderr):
+        if isinstance(stream, io.TextIOWrapper):
+            stream.reconfigure(errors="replace")
 
 
 main.add_command(evaluate_routing)
@@ -282,13 +289,16 @@ def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> 
 def render(
     message: str, history_file: Path | None, customer: tuple[str, ...], bot_path: Path
 ) -> None:
-    """Print the exact messages MESSAGE would send to the model, and their token budget."""
+    """Print the exact messages MESSAGE would send to the model, and their token budget.
+    MESSAGE "-" reads the message from standard input (one longer than a command line takes)."""
     from rich.console import Console
 
     from ..filters.placeholders import Placeholders
     from ..pipeline import Bot
     from ..prompt import read_history
 
+    if message == "-":
+        message = sys.stdin.read().removesuffix("\n")
     try:
         bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
         history = bot.as_stored(read_history(history_file), placeholders) if history_file else []

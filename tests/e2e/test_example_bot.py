@@ -196,6 +196,29 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
         assert "left: " in output and "dropped" not in output
 
 
+def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None:
+    message = "where is my order? " + "The tracking page has not moved. " * 8_000  # 264 KB
+    result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=message + "\n")
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("route: model  language: en  intents: order_")
+    assert "\nwhere is my order? The tracking page has not moved." in result.output
+    assert "the customer's message was truncated to fit" in result.output
+
+
+@pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
+def test_a_terminal_that_is_not_utf8_gets_stand_ins_not_a_traceback(encoding: str) -> None:
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "OPENAI_API_KEY": ""}
+    rendered = run(str(SCRIPT), "render", "我的快递到哪了", env=env)
+    assert rendered.returncode == 0, rendered.stderr
+    assert "route: model  language: zh  intents: order_status" in rendered.stdout
+    chat = subprocess.run(
+        [str(SCRIPT), "chat"], cwd=REPO, env=env, input="我的快递到哪了\n".encode(),
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert chat.returncode == 0, chat.stderr
+    assert b"Traceback" not in chat.stdout + chat.stderr + rendered.stderr.encode()
+
+
 def test_render_routes_past_escape_sequences_and_prints_them_escaped(tmp_path: Path) -> None:
     bot = tmp_path / "bot"
     CliRunner().invoke(main, ["init", str(bot)])

@@ -623,6 +623,15 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_path: Path) -> None:
+    bot = _bot_on(server, tmp_path)
+    server.fail(*[Fault.status(503, retry_after=0.01)] * 10)  # more than the SDK retries
+    result = _chat(bot, "How long do refunds take?\n", key="sk-test")
+    assert result.returncode == 0, result.stderr
+    assert "[fallback refund_status" in result.stdout
+    assert "; the model failed (server_error)]" in result.stdout
+
+
 def test_chat_stops_at_a_template_mistake_a_turn_finds(
     server: OpenAIServer, tmp_path: Path
 ) -> None:

@@ -218,6 +218,25 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
     assert value not in raised.value.message  # a pasted key is never repeated in the message
 
 
+@pytest.mark.parametrize("url", ["not a url", "ftp://models.example.com/v1", "localhost:8000/v1"])
+def test_base_url_must_be_an_http_address(tmp_path: Path, url: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith("'base_url' is not the http(s) address of an")
+    assert raised.value.problems[0].line == settings.read_text().count("\n")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "https://api.deepseek.com"])
+def test_base_url_takes_an_http_address(tmp_path: Path, url: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
+    assert load_bot(bot).settings.model.base_url == url
+
+
 def test_a_misspelt_key_inside_a_named_entry_gets_a_suggestion(tmp_path: Path) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
