@@ -110,10 +110,12 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
                 if "”" in line or "’" in line:
                     message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
             else:
+                words, closed_on = closing
+                where = "" if closed_on == number + 1 else f" on line {closed_on}"
                 message = (
                     f"the quoted text that starts here ends at the {quote.group(1)} in "
-                    f"{closing!r}, with more text after it: close it on this line, or write an "
-                    "apostrophe inside single quotes as ''"
+                    f"{words!r}{where}, with more text after it: close it on this line, or "
+                    "write an apostrophe inside single quotes as ''"
                 )
             return document.problem(message, number + 1, quote.start(1) + 1)
     return None
@@ -123,13 +125,14 @@ _INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")
 _BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 
-_CLOSED = ""
+_CLOSED = ("", 0)
 
 
-def _closing(lines: list[str], number: int, quote: re.Match[str]) -> str | None:
+def _closing(lines: list[str], number: int, quote: re.Match[str]) -> tuple[str, int] | None:
     """How the quote opened on ``lines[number]`` ends: ``_CLOSED`` when it closes properly
     (nothing but a comment, ':' or a bracket after it), None when it never closes, or the
-    words around the quote that closes it too early (an apostrophe in "they're")."""
+    words around the quote that closes it too early (an apostrophe in "they're") and the
+    line they are on, counted from 1."""
     mark = quote.group(1)
     rest = lines[number][quote.end() :]
     end = _closing_quote(rest, mark)
@@ -142,7 +145,7 @@ def _closing(lines: list[str], number: int, quote: re.Match[str]) -> str | None:
     if not after or after[0] in "#:,]}":
         return _CLOSED
     word_before = rest[:end].split()[-1] if end and not rest[end - 1].isspace() else ""
-    return word_before + rest[end] + after.split()[0]
+    return word_before + rest[end] + after.split()[0], number + 1 + rest.count("\n", 0, end)
 
 
 def _closing_quote(rest: str, quote: str) -> int | None:
