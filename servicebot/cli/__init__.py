@@ -146,7 +146,9 @@ def _indented(text: str) -> str:
     "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
 )
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
-@click.option("--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything.")
+@click.option(
+    "-y", "--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything."
+)
 @click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
 def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
     """Delete old conversations (default: older than store.retention_days), or one conversation,
