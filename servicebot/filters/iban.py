@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-LENGTHS: Final = {
+_LENGTHS: Final = {
     country: int(length)
     for country, length in re.findall(
         r"([A-Z]{2})([0-9]{2})",
@@ -27,9 +27,9 @@ LENGTHS: Final = {
 SHAPE: Final = (
     "[A-Z][A-Z][0-9]{2}(?:"
     + "|".join(
-        f"(?<=(?:{'|'.join(sorted(c for c, n in LENGTHS.items() if n == size))})..)"
+        f"(?<=(?:{'|'.join(sorted(c for c, n in _LENGTHS.items() if n == size))})..)"
         f"(?:[ -]?[0-9A-Z]){{{size - 4}}}"
-        for size in sorted(set(LENGTHS.values()))
+        for size in sorted(set(_LENGTHS.values()))
     )
     + ")(?![0-9A-Za-z])"
 )

@@ -17,9 +17,9 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
 
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
 reads 455 as "ass", so a refund of 455 yuan was censored), nor is a product such as ``7*7``
-(read as "t*t"), an empty list censors nothing (it
-falls back to its default list), and words added to the default list obey the allow-list and
-widen the phrase window (its ``add_censor_words`` does neither).
+(read as "t*t"), an empty list censors nothing (it falls back to its default list), and words
+added to the default list obey the allow-list and widen the phrase window (its
+``add_censor_words`` does neither).
 
 Why this is hand-written: better-profanity compares every word of the text with every listed
 word through a Python ``__eq__`` (about 1 ms a word of text), and no library reproduces its
@@ -154,10 +154,10 @@ _READS_AS = {
     for c in set("".join(_LEET.values()))
 }
 _FOLD = _leet_classes()
-_NUMBER_CHARS = "0123456789*"  # a word of these alone is a number or a product of them
 _FOLD_ASCII = bytes.maketrans(  # the same for translate_ascii: _FOLD maps ASCII to ASCII
     bytes(_FOLD), "".join(map(str, _FOLD.values())).encode("ascii")
 )
+_NUMBER_CHARS = "0123456789*"  # a word of these alone is a number or a product of them
 # Coarser, for text with "*" in it: "*" and every class it can stand for become "*".
 _STAR_CLASSES = {_FOLD[ord(c)] for c in _READS_AS["*"] if c != "*"}
 _VAGUE = {c: "*" if f in _STAR_CLASSES else f for c, f in _FOLD.items()} | {ord("*"): "*"}
