@@ -88,9 +88,9 @@ def _summary(reply: Reply) -> str:
     the bot needs to know that a fallback was an outage, not the bot's choice)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
     stored = f", turn {reply.turn}" if reply.turn else ", not stored"
-    failed = [s.decision for s in reply.trace if s.stage == "model" and "failed" in s.decision]
-    model = f"; the model {failed[0]}" if failed else ""
-    return f"{reply.action}{intent}{stored}{model}"
+    model = reply.step("model")
+    failed = f"; the model {model.decision}" if model and "failed" in model.decision else ""
+    return f"{reply.action}{intent}{stored}{failed}"
 
 
 def _trace(reply: Reply) -> str:

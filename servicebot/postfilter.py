@@ -58,7 +58,7 @@ _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
 # A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
 # after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one. A stream shows an
 # answer up to these, and an answer broken off at the token limit is cut after the last one.
-SENTENCE_OVER = re.compile(r"[.!?…](?=\s)|[。！？]")
+_SENTENCE_OVER = re.compile(r"[.!?…](?=\s)|[。！？]")
 
 
 class Postfilter:
@@ -201,7 +201,12 @@ class _Review:
 def whole_sentences(text: str) -> str:
     """``text`` up to the end of its last whole sentence: an answer the model broke off at
     its token limit ends mid-sentence ("... takes up to 5 busin")."""
-    return text[: max((m.end() for m in SENTENCE_OVER.finditer(text)), default=0)]
+    return text[: last_sentence_end(text)]
+
+
+def last_sentence_end(text: str, start: int = 0) -> int:
+    """Where the last whole sentence of ``text`` that ends after ``start`` ends (0: none)."""
+    return max((m.end() for m in _SENTENCE_OVER.finditer(text, start)), default=0)
 
 
 def _cut_point(text: str, limit: int) -> int:

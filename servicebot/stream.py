@@ -10,7 +10,7 @@ import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 
 from .model import Completion
-from .postfilter import SENTENCE_OVER
+from .postfilter import last_sentence_end
 from .turn import Reply, Turn
 
 
@@ -90,7 +90,7 @@ class Shown:
             self.turn.model_answered(piece)
             return
         self.answer += piece
-        end = max((m.end() for m in SENTENCE_OVER.finditer(self.answer, self.reviewed)), default=0)
+        end = last_sentence_end(self.answer, self.reviewed)
         if self.stopped or end <= self.reviewed:
             return
         self.reviewed = end

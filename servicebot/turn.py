@@ -211,8 +211,7 @@ class Turn:
         if self._reviewed is None or self._reviewed[0] != answer:
             system = self.request.messages[0].content if self.request else ""
             values = self.prep.filtered.values
-            traditional = self.language == "zh" and self.prep.script == "traditional"
-            language = "zh-Hant" if traditional else self.language
+            language = "zh-Hant" if self.prep.script == "traditional" else self.language
             result = self.bot.postfilter.run(answer, system, values, language)
             self._reviewed = (answer, result)
         return self._reviewed[1]
@@ -238,7 +237,7 @@ class Turn:
         reviewed = self._reviewed[1].events if self._reviewed else ()
         reply = Reply(
             streamed.emitted,
-            "out_of_scope" if routing and routing.route == "out_of_scope" else "answer",
+            _answered(routing),
             self.conversation_id,
             best.intent.name if best else None,
             best.score if best else None,
@@ -271,7 +270,7 @@ class Turn:
                 Step("postfilter", reviewed.verdict, _ms(start), {"events": len(reviewed.events)})
             )
             if reviewed.verdict == "pass":
-                action = "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
+                action = _answered(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
                 if self.cache_key is not None and self.bot.cache is not None and not cut_off:
                     self.bot.cache.put(self.cache_key, self.completion.text)
@@ -354,6 +353,11 @@ def _misses(turns: Sequence[TurnRecord]) -> int:
     ping from a chat widget) are passed over: they ask nothing the bot could miss."""
     missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
     return sum(1 for turn in missed if not is_blank(turn.customer_text))
+
+
+def _answered(routing: Routing | None) -> Action:
+    """The action of a turn the model answered: out of scope if routing found no intent."""
+    return "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
 
 
 def _canned_action(routing: Routing | None, confident: bool) -> Action:

@@ -422,7 +422,7 @@ def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
         return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
     word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
     span = _trimmed(text, *word.span()) if word else None
-    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _has_digit(text, span):
+    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
         return span
     return None
 
@@ -439,7 +439,3 @@ def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
     while start < end and text[start] in _TRIM_START:
         start += 1
     return start, end
-
-
-def _has_digit(text: str, span: tuple[int, int]) -> bool:
-    return any(c.isdigit() for c in text[span[0] : span[1]])

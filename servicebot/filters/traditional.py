@@ -94,7 +94,11 @@ def _simplified_to_traditional() -> Any:
 def writes_traditional(text: str) -> bool:
     """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单). A few
     characters that simplified text also uses (乾 in 乾隆, the surname 於) count too."""
-    return not text.isascii() and text.translate(_t2s()) != text
+    if text.isascii():
+        return False
+    if _traditional().search(text):
+        return True
+    return ASTRAL.search(text) is not None and text.translate(_t2s()) != text
 
 
 def writes_simplified(text: str) -> bool:
@@ -111,9 +115,19 @@ def fold_traditional(text: str) -> str:
 
 @functools.cache
 def _foldable() -> re.Pattern[str]:
-    """Any character of the Basic Multilingual Plane that :func:`t2s_table` folds (``re``
-    checks a class of BMP characters in one step, and one with others range by range)."""
-    return re.compile(char_class(chr(code) for code in t2s_table() if code <= 0xFFFF))
+    return _any_of(t2s_table())
+
+
+@functools.cache
+def _traditional() -> re.Pattern[str]:
+    return _any_of(_t2s())
+
+
+def _any_of(table: dict[int, str]) -> re.Pattern[str]:
+    """Any character of the Basic Multilingual Plane that ``table`` maps (``re`` checks a
+    class of BMP characters in one step, and one with others range by range); text with an
+    ASTRAL character needs the table itself."""
+    return re.compile(char_class(chr(code) for code in table if code <= 0xFFFF))
 
 
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # a character outside the BMP

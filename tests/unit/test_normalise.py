@@ -4,7 +4,12 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from servicebot.filters.normalise import Masks, _normalise_with_offsets, normalise
-from servicebot.filters.traditional import fold_traditional, t2s_table, writes_traditional
+from servicebot.filters.traditional import (
+    _t2s,
+    fold_traditional,
+    t2s_table,
+    writes_traditional,
+)
 from tests.conftest import REPO, run_python
 
 
@@ -112,6 +117,13 @@ def test_folding_skips_only_text_with_nothing_to_fold() -> None:
     astral = next(chr(code) for code in table if code > 0xFFFF)
     for text in ("abc", "你好，订单号", "訂單", "帐号", f"你好{astral}", "\U00020001 x", "ｏｋ"):
         assert fold_traditional(text) == text.translate(table), text
+
+
+def test_telling_traditional_text_skips_the_translate_only_when_it_would_find_nothing() -> None:
+    table = _t2s()
+    astral = next(chr(code) for code in table if code > 0xFFFF)
+    for text in ("abc", "你好，订单号", "訂單", "帐号", "帳號", f"你好{astral}", "\U00020001 x"):
+        assert writes_traditional(text) == (text.translate(table) != text), text
 
 
 def test_both_ways_of_writing_account_read_as_one() -> None:
