@@ -36,7 +36,7 @@ from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
-from .prompt import Context, Exchange, few_shot, in_script, script_of
+from .prompt import Context, Exchange, faq_answer, few_shot, script_of
 from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
@@ -211,7 +211,7 @@ class Bot:
     def _canned_reply(self, routing: Routing, context: Context) -> str:
         """The reply for a turn no model answers: direct, handoff, or offline."""
         if routing.route == "direct" and routing.best is not None:
-            return in_script(routing.best.intent.answer_in(context.language), context)
+            return faq_answer(routing.best.intent, context)
         if routing.route == "out_of_scope":
             return self.renderer.reply("out_of_scope.j2", context)
         if routing.route == "model":  # no model to ask: the FAQ's answer if routing is sure

@@ -39,7 +39,7 @@ from .errors import ConfigError, Problem, TemplateError
 from .filters.normalise import without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .routing import Match, detect_language
-from .settings import FewShot
+from .settings import FewShot, Intent
 from .source import SourceFile
 from .templates import create_environment
 from .validation import validate
@@ -100,6 +100,11 @@ def in_script(reply: str, context: Context) -> str:
     """A canned reply (an FAQ answer, a template) in the customer's Chinese script."""
     traditional = context.language == "zh" and context.script == "traditional"
     return to_traditional(reply) if traditional else reply
+
+
+def faq_answer(intent: Intent, context: Context) -> str:
+    """An intent's canonical answer as the customer reads it: their language and script."""
+    return in_script(intent.answer_in(context.language), context)
 
 
 class Renderer:

@@ -26,7 +26,7 @@ from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import whole_sentences
-from .prompt import Context, Exchange, Script, in_script
+from .prompt import Context, Exchange, Script, faq_answer
 from .routing import Routing, detect_language, is_blank, sure
 from .settings import RoutingSettings
 from .store import Store, TurnRecord
@@ -378,7 +378,7 @@ def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> str:
     """When the model cannot answer: the top intent's answer if routing was confident,
     otherwise a handoff to a person."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return in_script(routing.best.intent.answer_in(context.language), context)
+        return faq_answer(routing.best.intent, context)
     return bot.renderer.reply("handoff.j2", context)
 
 
