@@ -125,6 +125,12 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled]:
                 if len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
                     raise ConfigError([replace(where, message=message)])
+                if any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
+                    message = (
+                        f"the row has {len(row)} columns, the header {len(header)}: "
+                        'put a text that holds a comma in double quotes ("hi, there")'
+                    )
+                    raise ConfigError([replace(where, message=message)])
                 yield _labelled(where, [row[text_at]], [row[label_at]])
             start = reader.line_num + 1
     except csv.Error as exc:

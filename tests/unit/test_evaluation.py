@@ -101,6 +101,24 @@ def test_a_row_without_its_label_column_is_a_mistake_not_out_of_scope(tmp_path: 
     assert str(raised.value).startswith(f"{path}:3: the row has 1 of the header's 2 columns")
 
 
+def test_a_row_split_by_an_unquoted_comma_is_a_mistake_not_a_wrong_label(
+    tmp_path: Path,
+) -> None:
+    text = "text,intent\nhi, where is my order,order_status\ntrailing cells,greeting,,\n"
+    path = write(tmp_path, "a.csv", text)
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(
+        f"{path}:2: the row has 3 columns, the header 2: put a text that holds a comma in "
+        'double quotes ("hi, there")'
+    )
+    path.write_text('text,intent\n"hi, where is my order",order_status\nok,greeting,,\n')
+    assert [(row.text, row.intent) for row in read_labelled(path)] == [
+        ("hi, where is my order", "order_status"),
+        ("ok", "greeting"),
+    ]
+
+
 @pytest.mark.parametrize("suffix", [".jsonl", ".json", ".ndjson"])
 def test_jsonl_with_label_aliases_null_and_blank_lines(tmp_path: Path, suffix: str) -> None:
     lines = [
