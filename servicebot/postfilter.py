@@ -43,8 +43,11 @@ _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
 # where a dotted run starts, so no input makes the pattern retry inside a run (linear time);
 # its last label must then be a top-level domain (checked in Python, see _links).
 _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
+# Chinese runs straight into a link (详情请访问https://x.biz): a link may start after any
+# character but an ASCII letter or digit, not only where \b (which counts 访 as a letter) does.
 _URL = re.compile(
-    rf"\b(?:https?|ftp)://{_URL_TAIL}|(?<![\w.@/-])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
+    rf"(?<![A-Za-z0-9_])(?:https?|ftp)://{_URL_TAIL}"
+    rf"|(?<![A-Za-z0-9_.@/-])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
     re.IGNORECASE,
 )
 _SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)

@@ -107,6 +107,22 @@ def test_an_invented_contact_inside_an_escape_sequence_is_still_removed() -> Non
     assert [e.kind for e in result.events] == ["EMAIL"]
 
 
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        (
+            "退款需要2个工作日。详情请访问https://maple-refunds.biz/claim。",
+            "退款需要2个工作日。详情请访问[已删除]。",
+        ),
+        ("请访问maple-refunds.biz。", "请访问[已删除]。"),
+        ("详情见www.evil.com，谢谢。", "详情见[已删除]，谢谢。"),
+        ("详情见maple.example.com/returns。", "详情见maple.example.com/returns。"),  # the bot's own
+    ],
+)
+def test_a_link_written_straight_after_chinese_text_is_checked(answer: str, shown: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}, "zh").shown == shown
+
+
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
     result = postfilter().run("Call +44 1800 555 0199.", SYSTEM, {})
     assert result.text == "Call [removed]."
