@@ -346,10 +346,13 @@ class _Joined:
 
     @contextlib.contextmanager
     def cut_off(self, dropped: type[Exception]) -> Iterator[None]:
-        """A connection lost after part of the answer came is a broken answer, not an outage."""
+        """A connection lost after part of the answer came is a broken answer, not an outage;
+        lost after the answer finished (only the usage chunk or [DONE] missing), no loss."""
         try:
             yield
         except dropped as exc:
+            if self.finish_reason is not None:
+                return
             if not self.parts:
                 raise
             raise ModelError("broken_response", "the stream was cut off mid-answer") from exc

@@ -301,6 +301,27 @@ def test_a_stream_whose_connection_drops_before_any_text_is_a_connection_error(
     assert parts == [] and error.kind == "connection"
 
 
+def test_a_stream_dropped_after_its_finish_keeps_the_whole_answer(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    reply = "Refunds take 2 days. Thanks for waiting!"
+    server.responder = lambda body: reply
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+    finished = len(reply.split()) + 1  # a chunk a word, then the finish; no usage, no [DONE]
+    server.fail(Fault.cut(finished))
+    *deltas, final = model.stream(request)
+    assert "".join(map(str, deltas)) == reply
+    assert isinstance(final, Completion) and (final.finish_reason, final.usage) == ("stop", None)
+
+    async def streamed() -> list[str | Completion]:
+        return [part async for part in model.astream(request)]
+
+    server.fail(Fault.cut(finished))
+    *deltas, final = run(model, streamed)
+    assert isinstance(final, Completion) and final.text == reply
+
+
 @pytest.mark.parametrize("abrupt", [True, False], ids=["dropped", "ended"])
 def test_an_async_stream_cut_mid_answer_is_a_broken_response(
     server: OpenAIServer, make_model: MakeModel, abrupt: bool
