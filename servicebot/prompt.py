@@ -216,13 +216,14 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
 def _one_line(value: Any) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
     (a customer may choose their own) cannot start a section of the system message."""
-    if isinstance(value, str):
-        return _BREAKS.sub(" ", without_surrogates(value)).strip()
+    if value is None or isinstance(value, bool | int | float):
+        return value
     if isinstance(value, Mapping):
         return {key: _one_line(item) for key, item in value.items()}
-    if isinstance(value, list | tuple):
+    if isinstance(value, list | tuple | set | frozenset):
         return [_one_line(item) for item in value]
-    return value
+    # Anything else (a UserString, a lazy translation, an ORM value) renders as its str().
+    return _BREAKS.sub(" ", without_surrogates(str(value))).strip()
 
 
 def _template_error(source: SourceFile, exc: Exception) -> TemplateError:
