@@ -90,7 +90,7 @@ class Turn:
         self.started = time.perf_counter()
         self.trace: list[Step] = []
         self.request: ModelRequest | None = None
-        self.placeholders_before: dict[str, Any] | None = None
+        self.placeholders_before: dict[str, Any] | None = None  # None: the store's is unknown
         self.completion: Completion | None = None
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
@@ -329,7 +329,10 @@ class Turn:
         )
         try:
             store = self.bot.store
-            if (state := self.placeholders.to_state()) != self.placeholders_before:
+            # A turn that could not read the conversation's placeholders must not write over
+            # them: the same number would get a new placeholder in the turns after it.
+            before = self.placeholders_before
+            if before is not None and (state := self.placeholders.to_state()) != before:
                 store.save_state(self.conversation_id, state)
             number = store.append_turn(record).number
         except StorageError as exc:

@@ -9,11 +9,12 @@ import sys
 import uuid
 from collections import defaultdict
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 
 from servicebot import StorageError
-from servicebot.store import TurnRecord, open_store
+from servicebot.store import Store, TurnRecord, open_store
 from tests.conftest import REPO
 from tests.redisserver import RedisServer
 
@@ -118,3 +119,38 @@ def test_bot_replies_through_a_redis_restart_and_reports_the_turn_it_could_not_s
     finally:
         bot.close()
         server.stop()
+
+
+class _Blip:
+    """A store whose next history read fails, as during a network blip or a lock timeout."""
+
+    def __init__(self, store: Store) -> None:
+        self.store, self.fail_next = store, False
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        if self.fail_next:
+            self.fail_next = False
+            raise StorageError("read failed (blip)")
+        return self.store.history(conversation_id, limit)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+def test_a_turn_whose_history_could_not_be_read_keeps_the_conversations_placeholders(
+    tmp_path: Path,
+) -> None:
+    from servicebot import Bot, load_bot
+
+    store = _Blip(open_store("sqlite:///turns.db", root=tmp_path))
+    bot = Bot(load_bot(REPO), offline=True, store=cast(Store, store))
+    try:
+        assert bot.reply("call me on 13800138000", conversation_id="c").turn == 1
+        store.fail_next = True
+        blip = bot.reply("my other number is 13900139000", conversation_id="c")
+        assert "history not loaded" in blip.trace[0].decision and blip.turn == 2
+        bot.reply("call me on 13800138000 please", conversation_id="c")
+        first, _, again = (t.customer_text for t in store.history("c"))
+        assert first.endswith("[PHONE_1]") and "[PHONE_1]" in again  # the same number, kept
+    finally:
+        bot.close()
