@@ -17,11 +17,10 @@ import asyncio
 import contextlib
 import os
 import threading
-import weakref
-from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal, Protocol
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from .errors import ConfigError, ServicebotError
 from .prompt import Message
@@ -127,6 +126,11 @@ class AnswersAtOnce:
         yield self.complete(request)
 
 
+class _LoopClient(NamedTuple):
+    client: openai.AsyncOpenAI
+    closer: AsyncGenerator[None, None]
+
+
 class OpenAIClient:
     """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
 
@@ -135,9 +139,9 @@ class OpenAIClient:
         self._settings_file = settings_file
         self._sync: openai.OpenAI | None = None
         self._building = threading.Lock()
-        # An async client's connections belong to the event loop that opened them.
-        self._async: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI]
-        self._async = weakref.WeakKeyDictionary()
+        # An async client's connections belong to the event loop that opened them; each is
+        # kept with the generator that closes it when asyncio.run finishes its loop.
+        self._async: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
 
     def api_key(self) -> str:
         """The key from the environment variable the settings name (never from YAML)."""
@@ -169,14 +173,32 @@ class OpenAIClient:
                 self._sync = openai.OpenAI(**self._options())
         return self._sync
 
-    @property
-    def async_client(self) -> openai.AsyncOpenAI:
+    async def async_client(self) -> openai.AsyncOpenAI:
+        """The running event loop's client: made on first use, closed with the loop."""
         loop = asyncio.get_running_loop()
         if loop not in self._async:
             import openai
 
-            self._async[loop] = openai.AsyncOpenAI(**self._options())
-        return self._async[loop]
+            for closed in [old for old in self._async if old.is_closed()]:
+                del self._async[closed]  # a loop closed without finalising its generators
+            client = openai.AsyncOpenAI(**self._options())
+            closer = self._closed_with(loop, client)
+            await anext(closer)  # suspended until the loop finalises it
+            self._async[loop] = _LoopClient(client, closer)
+        return self._async[loop].client
+
+    async def _closed_with(
+        self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI
+    ) -> AsyncGenerator[None, None]:
+        """Closes ``client`` when its loop ends. ``asyncio.run`` finalises every suspended
+        async generator while the loop still runs, just before closing it: so an application
+        that runs each request in its own loop (a sync view, a task queue) leaves no client
+        or socket behind, and none it could never close (a closed loop's sockets cannot be)."""
+        try:
+            yield
+        finally:
+            self._async.pop(loop, None)
+            await client.close()
 
     def close(self) -> None:
         """Close the connections of the blocking client."""
@@ -186,9 +208,9 @@ class OpenAIClient:
 
     async def aclose(self) -> None:
         """Close the connections the running event loop's client holds."""
-        client = self._async.pop(asyncio.get_running_loop(), None)
-        if client is not None:
-            await client.close()
+        kept = self._async.get(asyncio.get_running_loop())
+        if kept is not None:
+            await kept.closer.aclose()
 
     def complete(self, request: ModelRequest) -> Completion:
         from openai.types.chat import ChatCompletion
@@ -203,7 +225,7 @@ class OpenAIClient:
         from openai.types.chat import ChatCompletion
 
         with self._failures():
-            response = await self.async_client.post(
+            response = await (await self.async_client()).post(
                 _PATH, cast_to=ChatCompletion, body=request.body(), options=_OPTIONS
             )
             return _completion(response)
@@ -226,7 +248,7 @@ class OpenAIClient:
         from openai.types.chat import ChatCompletionChunk
 
         with self._failures():
-            chunks = await self.async_client.post(
+            chunks = await (await self.async_client()).post(
                 **_streamed(request, openai.AsyncStream[ChatCompletionChunk])
             )
             joined = _Joined()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import gc
+import socket
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -121,6 +123,35 @@ def test_acomplete_returns_the_answer_with_usage(make_model: MakeModel) -> None:
 def test_astream_yields_the_deltas_then_the_completion(make_model: MakeModel) -> None:
     model = make_model()
     check_stream(run(model, lambda: collect(model.astream(request_for(model.settings, MESSAGES)))))
+
+
+def test_an_event_loop_per_call_leaves_no_client_or_socket_behind(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """asyncio.run(bot.areply(...)) per request, as a sync view or a task queue does it,
+    without aclose(): each finished loop's client and its sockets are let go."""
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+
+    def client_sockets() -> int:  # the server runs in this process: count our side only
+        gc.collect()
+        port = int(server.url.rsplit(":", 1)[1].split("/")[0])
+        return sum(
+            isinstance(o, socket.socket) and o.fileno() >= 0 and _peer_port(o) == port
+            for o in gc.get_objects()
+        )
+
+    for _ in range(30):
+        asyncio.run(model.acomplete(request))
+    assert client_sockets() <= 1  # was one a call
+    assert len(model._async) <= 1
+
+
+def _peer_port(sock: socket.socket) -> int | None:
+    try:
+        return int(sock.getpeername()[1])
+    except OSError:
+        return None
 
 
 def test_any_reply_text_arrives_whole_both_ways(
