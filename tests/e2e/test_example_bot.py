@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -206,13 +207,18 @@ def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None
 
 
 @pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
-def test_a_terminal_that_is_not_utf8_gets_stand_ins_not_a_traceback(encoding: str) -> None:
+def test_a_terminal_that_is_not_utf8_gets_stand_ins_not_a_traceback(
+    encoding: str, tmp_path: Path
+) -> None:
     env = {**os.environ, "PYTHONIOENCODING": encoding, "OPENAI_API_KEY": ""}
     rendered = run(str(SCRIPT), "render", "我的快递到哪了", env=env)
     assert rendered.returncode == 0, rendered.stderr
     assert "route: model  language: zh  intents: order_status" in rendered.stdout
+    for name in ("faq", "templates"):  # a copy: chat stores its turns in the bot's folder
+        shutil.copytree(REPO / name, tmp_path / name)
+    shutil.copy(REPO / "servicebot.yaml", tmp_path / "servicebot.yaml")
     chat = subprocess.run(
-        [str(SCRIPT), "chat"], cwd=REPO, env=env, input="我的快递到哪了\n".encode(),
+        [str(SCRIPT), "chat"], cwd=tmp_path, env=env, input="我的快递到哪了\n".encode(),
         capture_output=True, timeout=120,
     )  # fmt: skip
     assert chat.returncode == 0, chat.stderr
