@@ -138,7 +138,7 @@ class Postfilter:
     def _unknown_contacts(self, text: str) -> list[Finding]:
         found = [
             f
-            for f in find_pii(text, CONTACT_KINDS)
+            for f in _longest_first([*find_pii(text, CONTACT_KINDS), *_phone_shapes(text)])
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
         found += [
@@ -155,6 +155,31 @@ class Postfilter:
             for f in find_pii(text, LEAK_KINDS)
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
+
+
+# Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and
+# 123-456-7890 break the North American numbering plan, so the PII detector (which must not
+# mask an order number that merely looks like a phone) passes them over. In an answer,
+# anything written like a phone number is one: ten digits grouped 3-3-4 (a leading +1 or 1-
+# included) and the fictional 555-0123.
+_PHONE_SHAPES = re.compile(
+    r"(?<![\w+.-])(?:(?:\+1|1)[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-][0-9]{4}(?![0-9])"
+    r"|(?<![\w+.-])555[ .-][0-9]{4}(?![0-9])"
+)
+
+
+def _phone_shapes(text: str) -> list[Finding]:
+    return [Finding(m.start(), m.end(), "PHONE") for m in _PHONE_SHAPES.finditer(text)]
+
+
+def _longest_first(findings: list[Finding]) -> list[Finding]:
+    """Findings that overlap none kept before them, the longest kept first, in text order
+    ("1-800-123-4567" whole, not its "800-123-4567" alone)."""
+    kept: list[Finding] = []
+    for f in sorted(findings, key=lambda f: (f.start - f.end, f.start)):
+        if all(f.end <= k.start or k.end <= f.start for k in kept):
+            kept.append(f)
+    return sorted(kept, key=lambda f: f.start)
 
 
 class _Review:

@@ -123,6 +123,38 @@ def test_a_link_written_straight_after_chinese_text_is_checked(answer: str, show
     assert postfilter().run(answer, SYSTEM, {}, "zh").shown == shown
 
 
+@pytest.mark.parametrize(
+    "number",
+    [
+        "+1 555-123-4567",
+        "555-123-4567",
+        "+1 123-456-7890",
+        "555-0123",
+        "+1 (555) 010-9999",
+        "1-800-123-4567",
+        "(555) 123 4567",
+    ],
+)
+def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
+    result = postfilter().run(f"Sure, call us at {number}.", SYSTEM, {})
+    assert result.shown == "Sure, call us at [removed]."
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Your order 100482 ships on 2024-03-15.",
+        "Refunds of 1,299.00 take 5-10 business days.",
+        "Tracking 5551234567 shows it in transit.",  # bare digits: an order or tracking number
+        "We are open 9:00-17:00, orders over 35.99 ship free.",
+        "Call 1-800-555-0199.",  # the bot's own, written another way
+    ],
+)
+def test_numbers_that_are_not_phones_pass(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
     result = postfilter().run("Call +44 1800 555 0199.", SYSTEM, {})
     assert result.text == "Call [removed]."
