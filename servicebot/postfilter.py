@@ -111,7 +111,10 @@ class Postfilter:
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
+        answer, hidden = _CONTROLS.subn("", answer)
         review = _Review(answer)
+        if hidden:
+            review.events["control", "invisible", "repair"] += hidden
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
         removed = REMOVED.get(language, REMOVED["en"])
         review.check("contact", self._unknown_contacts, self.settings.unknown_contact, removed)
@@ -156,6 +159,17 @@ class Postfilter:
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
 
+
+# What a terminal or a text renderer would act on rather than show, removed from answers
+# before anyone sees or stores them: escape sequences whole (colours, cursor moves, window
+# titles), control characters but tab and line breaks, and the invisible characters that hide
+# or reorder text (zero-width space, word joiner, BOM, bidi overrides and isolates, tag
+# characters). The joiners U+200C and U+200D stay: emoji and scripts need them.
+_CONTROLS = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+)
 
 # Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and
 # 123-456-7890 break the North American numbering plan, so the PII detector (which must not

@@ -104,7 +104,10 @@ def test_an_invented_chinese_service_or_landline_number_is_removed(number: str) 
 def test_an_invented_contact_inside_an_escape_sequence_is_still_removed() -> None:
     result = postfilter().run("Sure.\x1b]Write to boss@evil.example\x07", SYSTEM, {})
     assert "boss@evil.example" not in (result.shown or result.text)
-    assert [e.kind for e in result.events] == ["EMAIL"]
+    assert [e.kind for e in result.events] == ["invisible"]  # the sequence goes whole
+    result = postfilter().run("Sure.\x1b[2mWrite to boss@evil.example", SYSTEM, {})
+    assert result.shown == "Sure.Write to [removed]"
+    assert [e.kind for e in result.events] == ["invisible", "EMAIL"]
 
 
 @pytest.mark.parametrize(
@@ -153,6 +156,15 @@ def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
 )
 def test_numbers_that_are_not_phones_pass(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+def test_escape_sequences_and_invisible_characters_never_reach_the_customer() -> None:
+    answer = "Line one. 😀 Line two\u200b. \x1b[31mred\x1b[0m.\x1b]0;PWNED\x07 \u202eDone.\x00"
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.shown == result.text == "Line one. 😀 Line two. red. Done."
+    assert [(e.detector, e.kind, e.count) for e in result.events] == [("control", "invisible", 6)]
+    family = "Refunds take 5-10 business days 👨\u200d👩\u200d👧.\n\tThanks!"
+    assert postfilter().run(family, SYSTEM, {}).shown == family  # joiners, tab, line break
 
 
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:
