@@ -103,11 +103,17 @@ def _known_store(url: str) -> str:
         raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
     if scheme == "redis":
         try:
-            urllib.parse.urlsplit(url).port  # noqa: B018 (a bad port raises here)
+            parts = urllib.parse.urlsplit(url)
+            parts.port  # noqa: B018 (a bad port raises here)
         except ValueError as exc:
             raise ValueError(
                 f"is not a Redis url such as redis://127.0.0.1:6379/0 ({exc})"
             ) from exc
+        if not re.fullmatch(r"/?[0-9]*", parts.path):
+            raise ValueError(
+                f"is not a Redis url such as redis://127.0.0.1:6379/0 (the database "
+                f"{parts.path.lstrip('/')!r} is not a number)"
+            )
     return url
 
 
@@ -286,7 +292,9 @@ class Settings(Frozen):
     """``servicebot.yaml``: every key is optional."""
 
     name: Text = "Support assistant"
-    languages: Annotated[tuple[Language, ...], Field(min_length=1)] = ("en",)
+    languages: Annotated[tuple[Language, ...], Field(min_length=1), AfterValidator(_no_repeats)] = (
+        "en",
+    )
     contact: ContactSettings = ContactSettings()
     model: ModelSettings = ModelSettings()
     budget: BudgetSettings = BudgetSettings()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
@@ -188,6 +189,25 @@ def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> No
     settings.write_text(settings.read_text() + "store:\n  url: redis://localhost:6379x/0\n")
     with pytest.raises(ConfigError, match="is not a Redis url such as"):
         load_bot(bot)
+
+
+def test_a_redis_url_whose_database_is_not_a_number_is_a_settings_mistake(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "store:\n  url: redis://127.0.0.1:6379/99x\n")
+    with pytest.raises(ConfigError, match="the database '99x' is not a number"):
+        load_bot(bot)
+
+
+def test_a_language_listed_twice_is_a_settings_mistake(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(LANGUAGES.sub("", settings.read_text()) + "languages: [en, zh, en]\n")
+    with pytest.raises(ConfigError, match="lists en more than once"):
+        load_bot(bot)
+
+
+LANGUAGES = re.compile(r"^languages:.*\n", re.MULTILINE)
 
 
 @pytest.mark.parametrize(
