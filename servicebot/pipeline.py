@@ -275,7 +275,7 @@ class Bot:
     ) -> tuple[Turn, str]:
         """A new turn, and its text as a str."""
         text = _checked(text, metadata)
-        return Turn(self, conversation_id or uuid.uuid4().hex, metadata), text
+        return Turn(self, _conversation(conversation_id) or uuid.uuid4().hex, metadata), text
 
     def _ready(self, turn: Turn, text: str, loaded: Loaded) -> Turn:
         """Prepare the prompt, and answer from the cache if it can."""
@@ -313,6 +313,17 @@ def _checked(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
         kind = type(metadata).__name__
         raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
     return _plain(text)
+
+
+def _conversation(conversation_id: str | None) -> str | None:
+    """The conversation's id as given; one no store can keep is refused at once, not found
+    missing from the store later (a JSON store takes no bytes, none a lone surrogate)."""
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        kind = type(conversation_id).__name__
+        raise TypeError(f"conversation_id must be a str or None, not {kind}")
+    if conversation_id and without_surrogates(conversation_id) != conversation_id:
+        raise ValueError("conversation_id holds a lone surrogate: no store can keep it")
+    return conversation_id
 
 
 def _plain(text: str | bytes) -> str:

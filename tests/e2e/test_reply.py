@@ -292,6 +292,17 @@ def test_metadata_that_is_not_a_mapping_is_refused(make_bot: Any) -> None:
         make_bot().reply("where is my order", metadata="vip")  # type: ignore[arg-type]
 
 
+@pytest.mark.parametrize(
+    ("conversation_id", "error"),
+    [(b"ticket-1", TypeError), (4711, TypeError), ("ticket-\ud800", ValueError)],
+)
+def test_a_conversation_id_no_store_can_keep_is_refused(
+    make_bot: Any, conversation_id: Any, error: type[Exception]
+) -> None:
+    with pytest.raises(error, match="conversation_id"):
+        make_bot().reply("where is my order", conversation_id=conversation_id)
+
+
 def test_customer_details_too_long_for_the_budget_are_left_out_not_raised(
     make_bot: Any, server: OpenAIServer
 ) -> None:
