@@ -34,6 +34,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")
     if interactive:
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
+    kept = False  # whether any turn was stored, so that the id can be continued
     for line in _lines(interactive):
         if line.strip().casefold() in _QUIT:
             break
@@ -45,7 +46,10 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         click.echo(f"\n     [{_summary(reply)}]")
         if trace:
             click.echo(_trace(reply))
+        kept = kept or reply.turn is not None
     ending = f"conversation {conversation_id} (continue it with --conversation)"
+    if not kept:
+        ending = f"conversation {conversation_id}: nothing was stored"
     click.echo(f"\n{ending}" if interactive else ending)
     bot.close()
 
@@ -87,10 +91,16 @@ def _summary(reply: Reply) -> str:
     """Action, intent and turn; and why, when the model could not answer (an operator trying
     the bot needs to know that a fallback was an outage, not the bot's choice)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
-    stored = f", turn {reply.turn}" if reply.turn else ", not stored"
+    stored = f", turn {reply.turn}" if reply.turn else f", {_not_stored(reply)}"
     model = reply.step("model")
     failed = f"; the model {model.decision}" if model and "failed" in model.decision else ""
     return f"{reply.action}{intent}{stored}{failed}"
+
+
+def _not_stored(reply: Reply) -> str:
+    """Why a turn was not stored, as the trace's last store step says ("not stored (why)")."""
+    steps = [step.decision for step in reply.trace if step.stage == "store"]
+    return next((d for d in reversed(steps) if d.startswith("not stored")), "not stored")
 
 
 def _trace(reply: Reply) -> str:

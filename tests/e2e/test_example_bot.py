@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -161,6 +162,23 @@ def test_init_and_check_work_from_the_installed_wheel_alone(wheel: Path, tmp_pat
         sys.executable, "-m", "servicebot", "test", "--bot", "newbot", cwd=tmp_path, env=env
     )
     assert tested.returncode == 0, tested.stdout + tested.stderr
+
+
+def test_chat_says_why_a_turn_was_not_stored_and_offers_no_id_to_continue(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    settings = bot / "servicebot.yaml"
+    closed_port = "store:\n  url: redis://127.0.0.1:1/0\n"  # nothing listens on port 1
+    settings.write_text(
+        re.sub(r"(?ms)^store:\n(?:  .*\n)*", "", settings.read_text()) + closed_port
+    )
+    result = CliRunner().invoke(main, ["chat", "--bot", str(bot)], input="hi\n")
+    assert result.exit_code == 0, result.output
+    assert ", not stored (" in result.output  # the store's own error, in brackets
+    assert "nothing was stored" in result.output and "continue it" not in result.output
 
 
 def test_chat_shows_control_characters_in_piped_lines_instead_of_sending_them(
