@@ -181,8 +181,10 @@ def _kind_of(value: Any) -> str:
         return "empty"
     if isinstance(value, datetime.date):
         return "a date"
+    if isinstance(value, float):  # "should be a whole number, not 3.5"
+        return repr(value)
     kinds = {dict: "a mapping", list: "a list", str: "text", bool: "true/false", int: "a number"}
-    return kinds.get(type(value), "a number" if isinstance(value, float) else type(value).__name__)
+    return kinds.get(type(value), type(value).__name__)
 
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:

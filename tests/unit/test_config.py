@@ -199,6 +199,33 @@ def test_a_redis_url_whose_database_is_not_a_number_is_a_settings_mistake(tmp_pa
         load_bot(bot)
 
 
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('routing:\n  top_k: "3"\n', "'top_k' should be a whole number, not text"),
+        ("routing:\n  top_k: 3.5\n", "'top_k' should be a whole number, not 3.5"),
+        ('cache:\n  enabled: "yes"\n', "'enabled' should be true or false, not text"),
+        ("cache:\n  enabled: 1\n", "'enabled' should be true or false, not a number"),
+        ('model:\n  timeout: "20"\n', "'timeout' should be a number, not text"),
+    ],
+)
+def test_a_quoted_or_wrongly_typed_value_is_reported_not_converted(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + setting)
+    with pytest.raises(ConfigError, match=message):
+        load_bot(bot)
+
+
+def test_a_whole_number_is_a_number(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n  timeout: 20\n")
+    assert load_bot(bot).settings.model.timeout == 20.0
+
+
 def test_a_language_listed_twice_is_a_settings_mistake(tmp_path: Path) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
