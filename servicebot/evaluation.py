@@ -99,7 +99,8 @@ def read_labelled(path: Path) -> list[Labelled]:
     text = _read_text(path)
     rows = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _jsonl_rows(path, text))
     if not rows:
-        raise ConfigError.at(path, "no labelled rows: the file is empty")
+        what = "only a header" if suffix in _CSV_SUFFIXES and text.strip() else "the file is empty"
+        raise ConfigError.at(path, f"no labelled rows: {what}")
     return rows
 
 

@@ -152,7 +152,7 @@ def _indented(text: str) -> str:
 @click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
 def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
     """Delete old conversations (default: older than store.retention_days), or one conversation,
-    and say what was removed. ``--older-than 0`` removes every conversation: it asks first."""
+    and say what was removed. --older-than 0 removes every conversation: it asks first."""
     if days is not None and conversation is not None:
         raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
     spec = load(bot_path)

@@ -154,7 +154,7 @@ def _summary(report: EvalReport) -> Table:
             "out of scope",
             f"precision {_figure(report.out_of_scope_precision)}, "
             f"recall {_figure(report.out_of_scope_recall)} "
-            f"({report.out_of_scope_rows:,} rows)",
+            f"({report.out_of_scope_rows:,} row{'' if report.out_of_scope_rows == 1 else 's'})",
         )
     table.add_row(
         "routing time",

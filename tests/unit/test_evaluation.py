@@ -142,10 +142,15 @@ def test_a_missing_file(tmp_path: Path) -> None:
     assert problem(path) == f"{path}: cannot read: No such file or directory"
 
 
-@pytest.mark.parametrize("text", ["", "text,intent\n", "\n\n"])
+@pytest.mark.parametrize("text", ["", "\n\n"])
 def test_an_empty_file(tmp_path: Path, text: str) -> None:
     path = write(tmp_path, "a.csv", text)
     assert problem(path) == f"{path}: no labelled rows: the file is empty"
+
+
+def test_a_csv_with_only_its_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\n")
+    assert problem(path) == f"{path}: no labelled rows: only a header"
 
 
 def test_an_empty_jsonl_file(tmp_path: Path) -> None:
