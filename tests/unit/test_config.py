@@ -183,19 +183,18 @@ def test_a_missing_folder_says_so(tmp_path: Path) -> None:
         load_bot(tmp_path / "nope")
 
 
-def test_a_redis_url_with_a_bad_port_is_a_settings_mistake(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://localhost:6379x/0", "is not a Redis url such as"),
+        ("redis://127.0.0.1:6379/99x", "the database '99x' is not a number"),
+    ],
+)
+def test_a_bad_redis_url_is_a_settings_mistake(tmp_path: Path, url: str, message: str) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + "store:\n  url: redis://localhost:6379x/0\n")
-    with pytest.raises(ConfigError, match="is not a Redis url such as"):
-        load_bot(bot)
-
-
-def test_a_redis_url_whose_database_is_not_a_number_is_a_settings_mistake(tmp_path: Path) -> None:
-    bot = make_bot(tmp_path)
-    settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + "store:\n  url: redis://127.0.0.1:6379/99x\n")
-    with pytest.raises(ConfigError, match="the database '99x' is not a number"):
+    settings.write_text(settings.read_text() + f"store:\n  url: {url}\n")
+    with pytest.raises(ConfigError, match=message):
         load_bot(bot)
 
 
