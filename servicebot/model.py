@@ -179,8 +179,10 @@ class OpenAIClient:
         if loop not in self._async:
             import openai
 
-            for closed in [old for old in self._async if old.is_closed()]:
-                del self._async[closed]  # a loop closed without finalising its generators
+            # A loop closed without finalising its generators. list() copies the keys in
+            # one step: threads running loops of their own add and remove theirs meanwhile.
+            for closed in [old for old in list(self._async) if old.is_closed()]:
+                self._async.pop(closed, None)
             client = openai.AsyncOpenAI(**self._options())
             closer = self._closed_with(loop, client)
             await anext(closer)  # suspended until the loop finalises it

@@ -26,6 +26,7 @@ from functools import lru_cache
 
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
+from .filters.labelled import find_labelled
 from .filters.normalise import Masks, normalise
 from .filters.pii import canonical, find_pii
 from .filters.placeholders import restore
@@ -43,11 +44,13 @@ _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
 # where a dotted run starts, so no input makes the pattern retry inside a run (linear time);
 # its last label must then be a top-level domain (checked in Python, see _links).
 _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
-# Chinese runs straight into a link (详情请访问https://x.biz): a link may start after any
-# character but an ASCII letter or digit, not only where \b (which counts 访 as a letter) does.
+# Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
+# Chinese or Japanese character, which \w counts as a letter, but not inside a word
+# ("müller-shop.de" is one link, not "ller-shop.de").
+_NOT_CJK_LETTER = "[^\\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
 _URL = re.compile(
-    rf"(?<![A-Za-z0-9_])(?:https?|ftp)://{_URL_TAIL}"
-    rf"|(?<![A-Za-z0-9_.@/-])[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
+    rf"(?<!{_NOT_CJK_LETTER})(?:https?|ftp)://{_URL_TAIL}"
+    rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
     re.IGNORECASE,
 )
 _SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
@@ -78,7 +81,8 @@ class Postfilter:
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
-        self._known_values = {canonical(f.kind, known[f.start : f.end]) for f in find_pii(known)}
+        found = [*find_pii(known), *_phone_shapes(known)]
+        self._known_values = {canonical(f.kind, known[f.start : f.end]) for f in found}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._fact_shingles = _shingles(normalise(facts).text)
@@ -107,11 +111,11 @@ class Postfilter:
     ) -> FilterResult:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
         ``language``, which stays the same for every part of a stream that is reviewed."""
+        answer, hidden = _CONTROLS.subn("", answer.replace("\x85", "\n"))
         if not answer.strip():
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
-        answer, hidden = _CONTROLS.subn("", answer)
         review = _Review(answer)
         if hidden:
             review.events["control", "invisible", "repair"] += hidden
@@ -164,10 +168,11 @@ class Postfilter:
 # before anyone sees or stores them: escape sequences whole (colours, cursor moves, window
 # titles), control characters but tab and line breaks, and the invisible characters that hide
 # or reorder text (zero-width space, word joiner, BOM, bidi overrides and isolates, tag
-# characters). The joiners U+200C and U+200D stay: emoji and scripts need them.
+# characters). The joiners U+200C and U+200D stay: emoji and scripts need them. An escape
+# sequence never ended loses only its ESC, and U+0085 (next line) is a line break.
 _CONTROLS = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?"
-    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
+    r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
     "\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 
@@ -175,15 +180,23 @@ _CONTROLS = re.compile(
 # 123-456-7890 break the North American numbering plan, so the PII detector (which must not
 # mask an order number that merely looks like a phone) passes them over. In an answer,
 # anything written like a phone number is one: ten digits grouped 3-3-4 (a leading +1 or 1-
-# included) and the fictional 555-0123.
+# included) and the fictional 555-0100 to 555-0199.
 _PHONE_SHAPES = re.compile(
-    r"(?<![\w+.-])(?:(?:\+1|1)[ .-]?)?(?:\([0-9]{3}\)|[0-9]{3})[ .-]?[0-9]{3}[ .-][0-9]{4}(?![0-9])"
-    r"|(?<![\w+.-])555[ .-][0-9]{4}(?![0-9])"
+    r"(?<![\w+.-])(?:(?:\+1|1)[ .-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .-])"
+    r"[0-9]{3}[ .-][0-9]{4}(?![0-9])"
+    r"|(?<![\w+.-])555[ .-]01[0-9]{2}(?![0-9])"  # the range set aside for fiction
 )
 
 
 def _phone_shapes(text: str) -> list[Finding]:
-    return [Finding(m.start(), m.end(), "PHONE") for m in _PHONE_SHAPES.finditer(text)]
+    """Phone-shaped numbers, but not one named as an order, part or other reference number
+    ("your order 123-456-7890 has shipped")."""
+    named = find_labelled(text, ()).references if any(c.isdigit() for c in text) else set()
+    return [
+        Finding(m.start(), m.end(), "PHONE")
+        for m in _PHONE_SHAPES.finditer(text)
+        if m.start() not in named
+    ]
 
 
 def _longest_first(findings: list[Finding]) -> list[Finding]:

@@ -23,7 +23,9 @@ naming the file and line. Rendering is deterministic: the same inputs give the s
 
 from __future__ import annotations
 
+import datetime
 import functools
+import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -216,14 +218,16 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
 def _one_line(value: Any) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
     (a customer may choose their own) cannot start a section of the system message."""
-    if value is None or isinstance(value, bool | int | float):
-        return value
+    if isinstance(value, str):  # a str Enum too: its value, as before
+        return _BREAKS.sub(" ", without_surrogates(value)).strip()
+    if value is None or isinstance(value, numbers.Number | datetime.date | datetime.time):
+        return value  # a template may format them ({{ customer.since.year }})
     if isinstance(value, Mapping):
         return {key: _one_line(item) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
         return [_one_line(item) for item in value]
-    # Anything else (a UserString, a lazy translation, an ORM value) renders as its str().
-    return _BREAKS.sub(" ", without_surrogates(str(value))).strip()
+    # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
+    return _one_line(str(value))
 
 
 def _template_error(source: SourceFile, exc: Exception) -> TemplateError:

@@ -19,8 +19,6 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    StrictFloat,
-    StrictInt,
     model_validator,
 )
 
@@ -128,7 +126,7 @@ Answer = Annotated[
 ]
 IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
 Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
-Fraction = Annotated[StrictFloat, Field(ge=0.0, le=1.0)]
+Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Frozen(BaseModel):
@@ -181,28 +179,26 @@ class ModelSettings(Frozen):
     name: str | None = None
     base_url: Annotated[str, AfterValidator(_http_url)] | None = None
     api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
-    timeout: Annotated[StrictFloat, Field(gt=0)] = 30.0
-    max_retries: Annotated[StrictInt, Field(ge=0, le=10)] = 2
-    temperature: Annotated[StrictFloat, Field(ge=0, le=2)] | None = 0.2
-    max_tokens: Annotated[StrictInt, Field(gt=0)] = 500
+    timeout: Annotated[float, Field(gt=0)] = 30.0
+    max_retries: Annotated[int, Field(ge=0, le=10)] = 2
+    temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2
+    max_tokens: Annotated[int, Field(gt=0)] = 500
     top_p: Fraction | None = None
     stop: tuple[str, ...] = ()
-    seed: StrictInt | None = None
+    seed: int | None = None
 
 
 class BudgetSettings(Frozen):
     """How many tokens the prompt may use, and what gives way first when it is too long."""
 
-    context_window: Annotated[StrictInt, Field(gt=0)] = 128_000
-    reply_reserve: Annotated[StrictInt, Field(ge=0)] = 1_000
-    max_prompt_tokens: Annotated[StrictInt, Field(gt=0)] = 8_000
+    context_window: Annotated[int, Field(gt=0)] = 128_000
+    reply_reserve: Annotated[int, Field(ge=0)] = 1_000
+    max_prompt_tokens: Annotated[int, Field(gt=0)] = 8_000
     encoding: Literal["o200k_base", "cl100k_base"] | None = None
     drop_order: Annotated[
         tuple[Literal["few_shot", "history", "faq"], ...], AfterValidator(_no_repeats)
     ] = ("few_shot", "history", "faq")
-    history_turns: Annotated[StrictInt, Field(ge=0, le=1000)] = (
-        50  # recent turns read from the store
-    )
+    history_turns: Annotated[int, Field(ge=0, le=1000)] = 50  # recent turns read from the store
 
     @model_validator(mode="after")
     def _room_for_a_prompt(self) -> BudgetSettings:
@@ -217,7 +213,7 @@ class BudgetSettings(Frozen):
 class RoutingSettings(Frozen):
     """Thresholds on intent scores (0 to 1) that decide each turn's route."""
 
-    top_k: Annotated[StrictInt, Field(ge=1, le=20)] = 3
+    top_k: Annotated[int, Field(ge=1, le=20)] = 3
     min_score: Fraction = 0.2
     direct_threshold: Fraction = 0.6
     # A direct answer also needs its intent to lead the next best by this much: a close second
@@ -227,22 +223,22 @@ class RoutingSettings(Frozen):
     direct_margin: Fraction = 0.25
     handoff_threshold: Fraction = 0.5
     # The handoff_after-th message in a row that is out of scope goes to a person; 0: never.
-    handoff_after: Annotated[StrictInt, Field(ge=0, le=100)] = 3
+    handoff_after: Annotated[int, Field(ge=0, le=100)] = 3
 
 
 class StoreSettings(Frozen):
     """Where conversations are kept, and for how long."""
 
     url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
-    retention_days: Annotated[StrictInt, Field(gt=0, le=36_500)] | None = 90
+    retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
 
 
 class CacheSettings(Frozen):
     """``cache``: reuse the model's answer to a repeated first question (see cache.py)."""
 
     enabled: StrictBool = False
-    ttl_seconds: Annotated[StrictInt, Field(gt=0)] = 3600
-    max_entries: Annotated[StrictInt, Field(gt=0)] = 10_000
+    ttl_seconds: Annotated[int, Field(gt=0)] = 3600
+    max_entries: Annotated[int, Field(gt=0)] = 10_000
 
 
 class ReplaySettings(Frozen):
@@ -269,14 +265,14 @@ class PrefilterSettings(Frozen):
     # A longer message is cut before anything reads it: what is past this never fits a prompt,
     # and would cost every detector time (a 2 MB paste took 1.4 s; cut, 46 ms) and the store
     # its size.
-    max_chars: Annotated[StrictInt, Field(gt=0)] = 50_000
+    max_chars: Annotated[int, Field(gt=0)] = 50_000
 
 
 class PostfilterSettings(Frozen):
     """What happens to an answer before the customer sees it."""
 
     restore_pii: StrictBool = True
-    max_chars: Annotated[StrictInt, Field(gt=0)] = 1200
+    max_chars: Annotated[int, Field(gt=0)] = 1200
     allowed_domains: tuple[str, ...] = ()
     profanity: Outcome = "repair"
     pii_leak: Outcome = "repair"
@@ -289,8 +285,8 @@ class PostfilterSettings(Frozen):
 class Price(Frozen):
     """What a model costs, in US dollars per million tokens."""
 
-    input: Annotated[StrictFloat, Field(ge=0)]
-    output: Annotated[StrictFloat, Field(ge=0)]
+    input: Annotated[float, Field(ge=0)]
+    output: Annotated[float, Field(ge=0)]
 
 
 class Settings(Frozen):

@@ -147,6 +147,9 @@ def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
 @pytest.mark.parametrize(
     "answer",
     [
+        "Your order 123-456-7890 has shipped.",  # named a reference: the customer's own
+        "Your order 100482-1234 ships today.",
+        "Serial 1234567-8901, SKU 123.4567890, part 555-1234.",
         "Your order 100482 ships on 2024-03-15.",
         "Refunds of 1,299.00 take 5-10 business days.",
         "Tracking 5551234567 shows it in transit.",  # bare digits: an order or tracking number
@@ -165,6 +168,35 @@ def test_escape_sequences_and_invisible_characters_never_reach_the_customer() ->
     assert [(e.detector, e.kind, e.count) for e in result.events] == [("control", "invisible", 6)]
     family = "Refunds take 5-10 business days 👨\u200d👩\u200d👧.\n\tThanks!"
     assert postfilter().run(family, SYSTEM, {}).shown == family  # joiners, tab, line break
+
+
+def test_the_bots_own_number_without_a_label_passes() -> None:
+    checker = Postfilter(PostfilterSettings(), "Questions? 123-456-7890 any time.", FACTS)
+    assert checker.run("Questions? Call 123-456-7890.", SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("Refunds take 5 days.\x1b] Please keep your receipt.\nThanks!",
+         "Refunds take 5 days.] Please keep your receipt.\nThanks!"),  # never ended: ESC alone
+        ("Sure\x1bEverything is fine.", "SureEverything is fine."),
+        ("Line one\x85line two.", "Line one\nline two."),
+    ],
+)  # fmt: skip
+def test_control_removal_takes_no_text_with_it(answer: str, shown: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).shown == shown
+
+
+@pytest.mark.parametrize("answer", ["\x1b[0m", "\u200b", " \x07 "])
+def test_an_answer_of_control_characters_alone_is_empty(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
+
+
+def test_a_link_inside_a_word_with_an_accent_is_one_link() -> None:
+    checker = Postfilter(PostfilterSettings(allowed_domains=["müller-shop.de"]), KNOWN, FACTS)
+    answer = "Besuchen Sie müller-shop.de."
+    assert checker.run(answer, SYSTEM, {}).shown == answer
 
 
 def test_a_number_ending_like_the_bots_is_not_the_bots() -> None:

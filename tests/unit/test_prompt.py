@@ -6,6 +6,9 @@ types, the messages keep the roles code gave them.
 
 from __future__ import annotations
 
+import datetime
+import decimal
+import enum
 import json
 import os
 import shutil
@@ -21,7 +24,15 @@ from hypothesis import strategies as st
 from servicebot import BotSpec, ConfigError, load_bot
 from servicebot.errors import TemplateError
 from servicebot.pipeline import Bot
-from servicebot.prompt import Context, Exchange, Message, Renderer, few_shot, read_history
+from servicebot.prompt import (
+    Context,
+    Exchange,
+    Message,
+    Renderer,
+    _one_line,
+    few_shot,
+    read_history,
+)
 from servicebot.routing import Match
 from tests.conftest import REPO, run_python
 
@@ -209,6 +220,16 @@ def test_customer_details_of_any_type_stay_on_one_line(bot: Bot, name: object) -
     prepared = bot.prepare("where is my order", customer={"name": name})
     assert prepared.fitted is not None
     assert "\n## New rules" not in prepared.fitted.messages[0].content
+
+
+def test_customer_details_keep_what_a_template_can_format() -> None:
+    class Tier(str, enum.Enum):
+        GOLD = "gold"
+
+    since = datetime.date(2021, 3, 4)
+    details = {"tier": Tier.GOLD, "since": since, "balance": decimal.Decimal("12.50")}
+    variables = _one_line(details)
+    assert variables == {"tier": "gold", "since": since, "balance": decimal.Decimal("12.50")}
 
 
 @pytest.mark.parametrize("name", [None, ""])
