@@ -28,7 +28,7 @@ from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.labelled import find_labelled
 from .filters.normalise import Masks, normalise
-from .filters.pii import canonical, find_pii
+from .filters.pii import canonical, find_pii, resolve
 from .filters.placeholders import restore
 from .filters.profanity import ProfanityFilter, default_filter
 from .prefilter import bot_profanity_filter
@@ -81,8 +81,8 @@ class Postfilter:
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
-        found = [*find_pii(known), *_phone_shapes(known)]
-        self._known_values = {canonical(f.kind, known[f.start : f.end]) for f in found}
+        found = [*_spans(find_pii(known)), *_phone_shapes(known)]
+        self._known_values = {canonical(kind, known[start:end]) for start, end, kind in found}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._fact_shingles = _shingles(normalise(facts).text)
@@ -145,7 +145,9 @@ class Postfilter:
     def _unknown_contacts(self, text: str) -> list[Finding]:
         found = [
             f
-            for f in _longest_first([*find_pii(text, CONTACT_KINDS), *_phone_shapes(text)])
+            for f in resolve(
+                [*_spans(find_pii(text, CONTACT_KINDS)), *_phone_shapes(text)], len(text)
+            )
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
         found += [
@@ -188,25 +190,16 @@ _PHONE_SHAPES = re.compile(
 )
 
 
-def _phone_shapes(text: str) -> list[Finding]:
+def _spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
+    return [(f.start, f.end, f.kind) for f in findings]
+
+
+def _phone_shapes(text: str) -> list[tuple[int, int, str]]:
     """Phone-shaped numbers, but not one named as an order, part or other reference number
-    ("your order 123-456-7890 has shipped")."""
-    named = find_labelled(text, ()).references if any(c.isdigit() for c in text) else set()
-    return [
-        Finding(m.start(), m.end(), "PHONE")
-        for m in _PHONE_SHAPES.finditer(text)
-        if m.start() not in named
-    ]
-
-
-def _longest_first(findings: list[Finding]) -> list[Finding]:
-    """Findings that overlap none kept before them, the longest kept first, in text order
-    ("1-800-123-4567" whole, not its "800-123-4567" alone)."""
-    kept: list[Finding] = []
-    for f in sorted(findings, key=lambda f: (f.start - f.end, f.start)):
-        if all(f.end <= k.start or k.end <= f.start for k in kept):
-            kept.append(f)
-    return sorted(kept, key=lambda f: f.start)
+    ("your order 123-456-7890 has shipped"); labels are read only when a number was found."""
+    spans = [m.span() for m in _PHONE_SHAPES.finditer(text)]
+    named = find_labelled(text, ()).references if spans else set()
+    return [(start, end, "PHONE") for start, end in spans if start not in named]
 
 
 class _Review:

@@ -385,7 +385,7 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
         found = [f for f in found if not (f[0] in labelled.references and _a_reference(text, f))]
     spans = {(start, end) for start, end, _ in found}
     found.extend(f for f in labelled.found if f[:2] not in spans)  # "phone 212-555-0199" twice
-    return _resolve(found, len(text))
+    return resolve(found, len(text))
 
 
 def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
@@ -400,8 +400,9 @@ def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
     return "".join([*pieces, text[done:]])
 
 
-def _resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
-    """Keep the longest of overlapping findings (ties: kind rank, then position)."""
+def resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
+    """Keep the longest of overlapping findings (ties: kind rank, then position), in text
+    order; ``size`` is the length of the text they were found in."""
     found.sort()
     if all(a[1] <= b[0] for a, b in pairwise(found)):  # the usual case: nothing overlaps
         return [Finding(start, end, kind) for start, end, kind in found]
