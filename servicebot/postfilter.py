@@ -81,7 +81,8 @@ class Postfilter:
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
-        found = [*_spans(find_pii(known)), *_phone_shapes(known)]
+        found = _spans(find_pii(known))
+        found += _phone_shapes(known, found)
         self._known_values = {canonical(kind, known[start:end]) for start, end, kind in found}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
@@ -111,7 +112,7 @@ class Postfilter:
     ) -> FilterResult:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
         ``language``, which stays the same for every part of a stream that is reviewed."""
-        answer, hidden = _CONTROLS.subn("", answer.replace("\x85", "\n"))
+        answer, hidden = _without_controls(answer)
         if not answer.strip():
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
@@ -143,11 +144,10 @@ class Postfilter:
         return find
 
     def _unknown_contacts(self, text: str) -> list[Finding]:
+        contacts = _spans(find_pii(text, CONTACT_KINDS))
         found = [
             f
-            for f in resolve(
-                [*_spans(find_pii(text, CONTACT_KINDS)), *_phone_shapes(text)], len(text)
-            )
+            for f in resolve(contacts + _phone_shapes(text, contacts), len(text))
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
         found += [
@@ -178,15 +178,28 @@ _CONTROLS = re.compile(
     "\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 
+
+def _without_controls(answer: str) -> tuple[str, int]:
+    """``answer`` without :data:`_CONTROLS`, and how many went; most answers have none, and
+    ``isprintable`` (False for control and format characters) tells so in C."""
+    if answer.replace("\n", "").replace("\t", "").isprintable():
+        return answer, 0
+    return _CONTROLS.subn("", answer.replace("\x85", "\n"))
+
+
 # Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and
 # 123-456-7890 break the North American numbering plan, so the PII detector (which must not
 # mask an order number that merely looks like a phone) passes them over. In an answer,
 # anything written like a phone number is one: ten digits grouped 3-3-4 (a leading +1 or 1-
 # included) and the fictional 555-0100 to 555-0199.
-_PHONE_SHAPES = re.compile(
-    r"(?<![\w+.-])(?:(?:\+1|1)[ .-]?)?(?:\([0-9]{3}\) ?|[0-9]{3}[ .-])"
-    r"[0-9]{3}[ .-][0-9]{4}(?![0-9])"
-    r"|(?<![\w+.-])555[ .-]01[0-9]{2}(?![0-9])"  # the range set aside for fiction
+_NANP_REST = r"[0-9]{3}[ .-][0-9]{4}(?![0-9])"
+_FREE = r"(?<![\w+.-].)"  # after the first character: nothing number-like or word-like before it
+_PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set: re skips in C
+    rf"\+{_FREE}1[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
+    rf"|1{_FREE}[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
+    rf"|\({_FREE}[0-9]{{3}}\) ?{_NANP_REST}"
+    rf"|[0-9]{_FREE}[0-9]{{2}}[ .-]{_NANP_REST}"
+    rf"|5{_FREE}55[ .-]01[0-9]{{2}}(?![0-9])"  # the range set aside for fiction
 )
 
 
@@ -194,10 +207,15 @@ def _spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
     return [(f.start, f.end, f.kind) for f in findings]
 
 
-def _phone_shapes(text: str) -> list[tuple[int, int, str]]:
-    """Phone-shaped numbers, but not one named as an order, part or other reference number
-    ("your order 123-456-7890 has shipped"); labels are read only when a number was found."""
-    spans = [m.span() for m in _PHONE_SHAPES.finditer(text)]
+def _phone_shapes(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
+    part or other reference number ("your order 123-456-7890 has shipped"); labels are read
+    only when such a number is left."""
+    spans = [
+        m.span()
+        for m in _PHONE_SHAPES.finditer(text)
+        if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
+    ]
     named = find_labelled(text, ()).references if spans else set()
     return [(start, end, "PHONE") for start, end in spans if start not in named]
 
