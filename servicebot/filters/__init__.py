@@ -10,6 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
+
+import ahocorasick
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,3 +50,14 @@ class FilterResult:
     # memory for the turn only: never stored, logged or shown in a repr.
     values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     shown: str | None = field(default=None, repr=False, compare=False)
+
+
+def word_automaton(values: Mapping[str, Any]) -> ahocorasick.Automaton:
+    """An Aho-Corasick automaton over the words in ``values``: its ``iter(text)`` yields
+    ``(index of the last character, value)`` for every occurrence of every word, in one pass
+    in C, where a substring test or a regex alternation per word costs a pass each."""
+    automaton = ahocorasick.Automaton()
+    for word, value in values.items():
+        automaton.add_word(word, value)
+    automaton.make_automaton()
+    return automaton

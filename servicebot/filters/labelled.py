@@ -20,7 +20,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
-from . import iban
+from . import iban, word_automaton
 from .normalise import ASCII_LOWER, translate_ascii
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
@@ -242,14 +242,12 @@ def _rest(word: str) -> str:
     return re.escape(word[1:]) + ending
 
 
-# A pattern whose every alternative starts with a plain character lets ``re`` skip in C to
-# where one of those characters is. English labels start with most letters, so they are sought
-# after a character that is not a letter instead (each where it may start: the look-ahead
-# consumes nothing of the label), and Chinese ones alone; see _label_spans.
+# English labels: every occurrence of every label in one Aho-Corasick pass over the text, of
+# which a label is one that starts and ends a word (no letter on either side). A regex of every
+# label tried after each non-letter took 10 us on a 60-word message; this, 4 us. Chinese ones
+# may follow a letter (QQ密码): one regex, see _label_spans.
 _ENGLISH_WORDS: Final = [word for word in _ROLE if word.isascii()]
-_ENGLISH_LABEL: Final = re.compile(  # the set of first letters is one quick test per character
-    f"[^a-z](?=[{''.join(sorted({w[0] for w in _ENGLISH_WORDS}))}])(?=({_joined(_ENGLISH_WORDS)}))"
-)
+_ENGLISH_LABELS: Final = word_automaton({word: len(word) for word in _ENGLISH_WORDS})
 _CHINESE_LABEL: Final = re.compile(_joined(w for w in _ROLE if not w.isascii()))
 _DIGIT: Final = re.compile("[0-9]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
@@ -300,8 +298,17 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
 
 def _label_spans(lowered: str) -> list[tuple[int, int]]:
     """Where labels stand in ``lowered``, left to right: the leftmost label, then the leftmost
-    after it, as one regex of every label would find them, in about half the time."""
-    spans = [(m.start(1) - 1, m.end(1) - 1) for m in _ENGLISH_LABEL.finditer(" " + lowered)]
+    after it, each the longest that starts there."""
+    longest: dict[int, int] = {}  # start -> end
+    for last, length in _ENGLISH_LABELS.iter(lowered):
+        start, end = last + 1 - length, last + 1
+        if (
+            _word_edge(lowered, start - 1)
+            and _word_edge(lowered, end)
+            and longest.get(start, 0) < end
+        ):
+            longest[start] = end
+    spans = sorted(longest.items())
     if not lowered.isascii():
         spans = sorted(spans + [m.span() for m in _CHINESE_LABEL.finditer(lowered)])
     kept: list[tuple[int, int]] = []
@@ -309,6 +316,11 @@ def _label_spans(lowered: str) -> list[tuple[int, int]]:
         if not kept or span[0] >= kept[-1][1]:  # "credit card" is one label, not "card" too
             kept.append(span)
     return kept
+
+
+def _word_edge(lowered: str, position: int) -> bool:
+    """Whether ``position`` is outside the text or holds no ASCII letter."""
+    return not 0 <= position < len(lowered) or not "a" <= lowered[position] <= "z"
 
 
 def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
