@@ -261,14 +261,25 @@ class Bot:
     ) -> Turn:
         """Everything before the model call: load the conversation, prepare the prompt."""
         turn, text = self._start(text, conversation_id, metadata)
-        return self._ready(turn, text, turn.load())
+        loaded = turn.load()
+        prepared = self._prepare(turn, text, loaded)
+        while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
+            loaded = loaded._replace(placeholders=stored)
+            prepared = self._prepare(turn, text, loaded)
+        return self._ready(turn, prepared, loaded)
 
     async def _abegin(
         self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> Turn:
-        """:meth:`_begin` with the store read off the event loop."""
+        """:meth:`_begin` with the store read and written off the event loop."""
         turn, text = self._start(text, conversation_id, metadata)
-        return self._ready(turn, text, await off_loop(self.store, turn.load))
+        loaded = await off_loop(self.store, turn.load)
+        prepared = self._prepare(turn, text, loaded)
+        keep = turn.keep_placeholders
+        while (stored := await off_loop(self.store, keep, loaded.placeholders)) is not None:
+            loaded = loaded._replace(placeholders=stored)
+            prepared = self._prepare(turn, text, loaded)
+        return self._ready(turn, prepared, loaded)
 
     def _start(
         self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
@@ -277,12 +288,15 @@ class Bot:
         text = _checked(text, metadata)
         return Turn(self, _conversation(conversation_id) or uuid.uuid4().hex, metadata), text
 
-    def _ready(self, turn: Turn, text: str, loaded: Loaded) -> Turn:
-        """Prepare the prompt, and answer from the cache if it can."""
-        history, placeholders = loaded.history, loaded.placeholders
-        prepared = self.prepare(text, history, turn.metadata, placeholders, misses=loaded.misses)
-        turn.prepared(prepared, placeholders)
-        if self.cache is not None and not history:
+    def _prepare(self, turn: Turn, text: str, loaded: Loaded) -> Prepared:
+        return self.prepare(
+            text, loaded.history, turn.metadata, loaded.placeholders, misses=loaded.misses
+        )
+
+    def _ready(self, turn: Turn, prepared: Prepared, loaded: Loaded) -> Turn:
+        """The turn with its prompt, answered from the cache if it can be."""
+        turn.prepared(prepared)
+        if self.cache is not None and not loaded.history:
             turn.look_up(self.cache)
         return turn
 

@@ -39,6 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
 log = logging.getLogger("servicebot")
+_MOST_SWAPS = 5  # turns of one conversation racing this one for its placeholders, at most
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,11 @@ class Turn:
         self.started = time.perf_counter()
         self.trace: list[Step] = []
         self.request: ModelRequest | None = None
-        self.placeholders_before: dict[str, Any] | None = None  # None: the store's is unknown
+        # The conversation's placeholder state as stored, and as the turn began with it
+        # (None: the store's is unknown, as its load failed).
+        self.stored_state: dict[str, Any] | None = None
+        self.placeholders_before: dict[str, Any] | None = None
+        self.swaps = 0  # tries at keeping this turn's placeholders (see keep_placeholders)
         self.completion: Completion | None = None
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
@@ -103,14 +108,15 @@ class Turn:
             turns = self.bot.store.history(
                 self.conversation_id, limit=max(kept, settings.routing.handoff_after)
             )
-            placeholders = Placeholders.from_state(self.bot.store.load_state(self.conversation_id))
+            stored = self.bot.store.load_state(self.conversation_id)
+            placeholders = Placeholders.from_state(stored)
         except StorageError as exc:
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
             )
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
-        self.placeholders_before = placeholders.to_state()
+        self.stored_state, self.placeholders_before = stored, placeholders.to_state()
         history = [  # a blank message asked nothing: the model is not sent it
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
@@ -120,8 +126,33 @@ class Turn:
         self.trace.append(Step("store", loaded, _ms(start)))
         return Loaded(history, placeholders, _misses(turns))
 
-    def prepared(self, prepared: Prepared, placeholders: Placeholders) -> None:
-        self.prep, self.placeholders = prepared, placeholders
+    def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
+        """Store the placeholders the pre-filter gave this turn's values, before any text
+        holds them; None once done. Two turns of one conversation at once (a customer who
+        sends twice quickly, two tabs, two workers) start from the same placeholders and
+        would give two values one placeholder: if another turn stored its own since this one
+        loaded them, they are returned, for the message to be filtered again with them."""
+        state, before = placeholders.to_state(), self.placeholders_before
+        if before is None or state == before:
+            return None  # nothing new; or the load failed, and the store's must not be lost
+        start = time.perf_counter()
+        try:
+            if self.bot.store.swap_state(self.conversation_id, self.stored_state, state):
+                return None
+            self.swaps += 1
+            stored = self.bot.store.load_state(self.conversation_id)
+            if self.swaps >= _MOST_SWAPS:
+                raise StorageError("other turns of the conversation kept changing them")
+        except StorageError as exc:
+            log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
+            self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
+            return None
+        placeholders = Placeholders.from_state(stored)
+        self.stored_state, self.placeholders_before = stored, placeholders.to_state()
+        return placeholders
+
+    def prepared(self, prepared: Prepared) -> None:
+        self.prep = prepared
         laps, filtered, routing = prepared.timings, prepared.filtered, prepared.routing
         self.trace.append(
             Step(
@@ -328,13 +359,7 @@ class Turn:
             round((time.perf_counter() - self.started) * 1000, 3),
         )
         try:
-            store = self.bot.store
-            # A turn that could not read the conversation's placeholders must not write over
-            # them: the same number would get a new placeholder in the turns after it.
-            before = self.placeholders_before
-            if before is not None and (state := self.placeholders.to_state()) != before:
-                store.save_state(self.conversation_id, state)
-            number = store.append_turn(record).number
+            number = self.bot.store.append_turn(record).number
         except StorageError as exc:
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"not stored ({exc})", _ms(start)))

@@ -7,7 +7,9 @@
 
 A turn is appended atomically: its number is its conversation's next one, unique and gapless
 however many processes write at once. A conversation's placeholder state (see
-``filters/placeholders.py``) is kept apart from its turns and deleted with them. Stores hold
+``filters/placeholders.py``) is kept apart from its turns and deleted with them; it is
+compared and swapped in one step, so that two turns of a conversation at once cannot give
+two values one placeholder. Stores hold
 text as the pre-filter redacted it; they never see a raw value the filters masked.
 """
 
@@ -123,8 +125,12 @@ class Store(Protocol):
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation's placeholder state, or None for a new conversation."""
 
-    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
-        """Keep the conversation's placeholder state (digests, never values)."""
+    def swap_state(
+        self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> bool:
+        """Keep ``after`` as the conversation's placeholder state (digests, never values) if
+        the stored state is still ``before`` (None: there is none); False, changing nothing,
+        if another turn changed it first."""
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         """Every turn stored at or after ``since``, for usage reports."""

@@ -42,8 +42,14 @@ class MemoryStore:
         state = self._states.get(conversation_id)
         return None if state is None else dict(state)
 
-    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
-        self._states[conversation_id] = dict(state)
+    def swap_state(
+        self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> bool:
+        with self._lock:
+            if self._states.get(conversation_id) != before:
+                return False
+            self._states[conversation_id] = dict(after)
+        return True
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         since = as_utc(since)

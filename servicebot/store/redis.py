@@ -130,16 +130,36 @@ class RedisStore:
         state: dict[str, Any] | None = json.loads(raw) if raw else None
         return state
 
-    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
-        """Keep the state until the conversation's turns expire (or for the full retention)."""
+    def swap_state(
+        self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> bool:
+        """Redis's check-and-set: WATCH the state, compare, then write in MULTI, which fails
+        if anyone wrote the state in between. The state lives as long as the conversation's
+        turns (or the full retention, before the first turn)."""
         turns, _, key, _ = self._keys(conversation_id)
-        turns_ttl = self._call(lambda: self._redis.ttl(turns))
-        ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
         try:
-            text = json.dumps(state)
+            text = json.dumps(after)
         except (TypeError, ValueError) as exc:
             raise StorageError(f"this state cannot be stored as JSON: {exc}") from exc
-        self._call(lambda: self._redis.set(key, text, ex=ttl))
+
+        def swap() -> bool:
+            with self._redis.pipeline() as pipe:
+                pipe.watch(key)  # type: ignore[no-untyped-call]
+                raw = pipe.get(key)
+                if (json.loads(raw) if raw else None) != before:
+                    return False
+                turns_ttl = pipe.ttl(turns)
+                ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
+                pipe.multi()
+                pipe.set(key, text, ex=ttl)
+                try:
+                    pipe.execute()
+                except redis.WatchError:
+                    return False
+            return True
+
+        swapped: bool = self._call(swap)
+        return swapped
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         since = as_utc(since)

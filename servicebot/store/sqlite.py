@@ -101,14 +101,22 @@ class SQLiteStore:
         state: dict[str, Any] | None = json.loads(rows[0][0]) if rows and rows[0][0] else None
         return state
 
-    def save_state(self, conversation_id: str, state: dict[str, Any]) -> None:
+    def swap_state(
+        self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
+    ) -> bool:
         at = stamp(now())
-        with self._transaction("write") as db:
+        with self._transaction("write") as db:  # no other writer between the read and the write
+            row = db.execute(
+                "SELECT state FROM conversations WHERE id = ?", (conversation_id,)
+            ).fetchone()
+            if (json.loads(row[0]) if row and row[0] else None) != before:
+                return False
             db.execute(
                 "INSERT INTO conversations (id, created_at, updated_at, state) VALUES (?, ?, ?, ?)"
                 " ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-                (conversation_id, at, at, json.dumps(state)),
+                (conversation_id, at, at, json.dumps(after)),
             )
+        return True
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         rows = self._query(

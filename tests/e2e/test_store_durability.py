@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
 import sys
+import threading
 import uuid
 from collections import defaultdict
 from pathlib import Path
@@ -15,7 +17,7 @@ import pytest
 
 from servicebot import StorageError
 from servicebot.store import Store, TurnRecord, open_store
-from tests.conftest import REPO
+from tests.conftest import REPO, at_once
 from tests.redisserver import RedisServer
 
 WRITERS, TURNS, CONVERSATIONS = 4, 500, 50
@@ -154,3 +156,93 @@ def test_a_turn_whose_history_could_not_be_read_keeps_the_conversations_placehol
         assert first.endswith("[PHONE_1]") and "[PHONE_1]" in again  # the same number, kept
     finally:
         bot.close()
+
+
+class _Unswappable:
+    """A store that never keeps a placeholder state: its write fails, or another turn always
+    seems to have changed the state first."""
+
+    def __init__(self, store: Store, fails: bool) -> None:
+        self.store, self.fails, self.swaps = store, fails, 0
+
+    def swap_state(self, conversation_id: str, before: Any, after: Any) -> bool:
+        self.swaps += 1
+        if self.fails:
+            raise StorageError("write failed (blip)")
+        return False
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize(
+    ("fails", "why", "swaps"),
+    [(True, "write failed (blip)", 1), (False, "other turns of the conversation kept changing", 5)],
+)
+def test_a_turn_whose_placeholders_cannot_be_kept_is_answered_stored_and_traced(
+    fails: bool, why: str, swaps: int, tmp_path: Path
+) -> None:
+    from servicebot import Bot, load_bot
+
+    store = _Unswappable(open_store("sqlite:///turns.db", root=tmp_path), fails)
+    bot = Bot(load_bot(REPO), offline=True, store=cast(Store, store))
+    try:
+        reply = bot.reply("call me on 13800138000", conversation_id="c")
+        assert reply.turn == 1 and store.swaps == swaps
+        assert any(f"placeholders not kept ({why}" in step.decision for step in reply.trace)
+        assert store.history("c")[0].customer_text == "call me on [PHONE_1]"
+    finally:
+        bot.close()
+
+
+class _Together:
+    """A store whose first ``turns`` placeholder reads wait for one another, so that every
+    turn starts from the same placeholders, as turns of one conversation sent at once can."""
+
+    def __init__(self, store: Store, turns: int) -> None:
+        self.store, self._all_read = store, threading.Barrier(turns, timeout=30)
+        self._reads, self._counting = 0, threading.Lock()
+
+    def load_state(self, conversation_id: str) -> dict[str, Any] | None:
+        state = self.store.load_state(conversation_id)
+        with self._counting:
+            self._reads += 1
+            first_reads = self._reads <= self._all_read.parties
+        if first_reads:
+            self._all_read.wait()
+        return state
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.store, name)
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.mark.parametrize("asynchronous", [False, True], ids=["reply", "areply"])
+def test_turns_of_one_conversation_at_once_give_each_number_its_own_placeholder(
+    name: str, asynchronous: bool, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    from servicebot import Bot, load_bot
+
+    numbers = ["13800138000", "13900139000", "13700137000"]
+    url = backend(name, tmp_path, request)
+    store = _Together(open_store(url, root=tmp_path, namespace=uuid.uuid4().hex), len(numbers))
+    bot = Bot(load_bot(REPO), offline=True, store=cast(Store, store))
+    try:
+        if asynchronous:
+            asyncio.run(_areplies(bot, [f"call me on {n}" for n in numbers]))
+        else:
+            texts = [f"call me on {n}" for n in numbers]
+            assert at_once(*[lambda t=t: bot.reply(t, conversation_id="c") for t in texts]) == []
+        stored = [t.customer_text for t in store.history("c")]
+        placeholders = {text.removeprefix("call me on ") for text in stored}
+        assert placeholders == {"[PHONE_1]", "[PHONE_2]", "[PHONE_3]"}, stored
+        for number in numbers:  # and each number keeps its own in the turns after
+            bot.reply(f"call me on {number}", conversation_id="c")
+        again = [t.customer_text for t in store.history("c")][len(numbers) :]
+        assert sorted(again) == sorted(stored)
+    finally:
+        bot.close()
+
+
+async def _areplies(bot: Any, texts: list[str]) -> None:
+    await asyncio.gather(*[bot.areply(text, conversation_id="c") for text in texts])

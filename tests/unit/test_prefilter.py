@@ -167,7 +167,7 @@ def test_no_raw_pii_reaches_any_artefact_after_a_run_over_the_pii_cases(
         store.append_turn(
             TurnRecord("pii-cases", result.text, "ok", "answer", events=result.events)
         )
-    store.save_state("pii-cases", conversation.to_state())
+    assert store.swap_state("pii-cases", None, conversation.to_state())
     store.close()
     assert len(masked_values) > 300
     # Values that another case holds glued inside a longer token (not PII there) are left out.

@@ -51,13 +51,25 @@ def test_a_turn_keeps_every_field(store: Store) -> None:
 
 def test_the_placeholder_state_is_kept_apart_and_purged_with_the_conversation(store: Store) -> None:
     state = {"salt": "s", "by_digest": {"d": "[PHONE_1]"}, "counts": {"PHONE": 1}}
-    store.save_state("c1", state)
+    assert store.swap_state("c1", None, state)
     store.append_turn(turn("c1"))
     assert store.load_state("c1") == state
     assert store.load_state("c2") is None
     report = store.purge_conversation("c1")
     assert (report.conversations, report.turns) == (1, 1)
     assert store.history("c1") == [] and store.load_state("c1") is None
+
+
+def test_the_placeholder_state_is_swapped_only_from_what_the_turn_loaded(store: Store) -> None:
+    first = {"salt": "s", "by_digest": {"d1": "[PHONE_1]"}, "counts": {"PHONE": 1}}
+    rival = {"salt": "s", "by_digest": {"d2": "[PHONE_1]"}, "counts": {"PHONE": 1}}
+    assert store.swap_state("c", None, first)
+    assert not store.swap_state("c", None, rival)  # loaded before the first was kept
+    assert store.load_state("c") == first
+    both = {**first, "by_digest": {"d1": "[PHONE_1]", "d2": "[PHONE_2]"}, "counts": {"PHONE": 2}}
+    assert store.swap_state("c", first, both)
+    assert not store.swap_state("c", first, rival)
+    assert store.load_state("c") == both
 
 
 def test_purge_older_than_removes_only_quiet_conversations(store: Store) -> None:
@@ -136,7 +148,7 @@ def test_redis_keys_expire_retention_days_after_the_last_write(redis_url: str) -
     namespace = f"ttl-{uuid.uuid4().hex}"
     store = open_store(redis_url, namespace=namespace, retention_days=2)
     store.append_turn(turn("c"))
-    store.save_state("c", {"salt": "s", "by_digest": {}, "counts": {}})
+    assert store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
     client = redis.Redis.from_url(redis_url)
     for suffix in ("turns", "ids", "state"):
         ttl = client.ttl(f"{namespace}:conversation:c:{suffix}")
