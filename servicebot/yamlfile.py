@@ -14,6 +14,7 @@ file with a mistake to locate, or for the rare file that uses anchors and aliase
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -71,7 +72,7 @@ class YamlFile(SourceFile):
         """
         node, found = self.root, self.root
         for i, part in enumerate(loc):
-            node = _child(node, part, key=key and i == len(loc) - 1)
+            node = _child(node, part, key=key and i == len(loc) - 1, text=self.text)
             if node is None:
                 break
             found = node
@@ -348,12 +349,24 @@ def _is_key(written: str, part: str | int) -> bool:
 _BOOLEANS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n")}
 
 
-def _child(node: yaml.Node | None, part: str | int, *, key: bool) -> yaml.Node | None:
+def _child(node: yaml.Node | None, part: str | int, *, key: bool, text: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode) and _is_key(key_node.value, part):
-                return key_node if key else value_node
+                return key_node if key else _as_written(value_node, key_node.end_mark, text)
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
-        item: yaml.Node = node.value[part]
-        return item
+        after = node.value[part - 1].end_mark if part else node.start_mark
+        return _as_written(node.value[part], after, text)
     return None
+
+
+def _as_written(node: yaml.Node, after: Any, text: str) -> yaml.Node:
+    """``node`` where it is written: after the mark ``after`` (its key's end, the end of the
+    item before it, its list's start). In the node tree an alias (``*name``) is the node it
+    names, anchored earlier, so a problem with it would point at the anchor: a copy points
+    at the alias instead."""
+    if node.start_mark.index >= after.index or (star := text.find("*", after.index)) < 0:
+        return node
+    here = copy.copy(node)
+    here.start_mark = yaml.Mark("", star, 0, 0, None, 0)  # problem_at reads its index only
+    return here

@@ -147,3 +147,26 @@ def test_a_tab_in_the_indentation_or_after_a_dash_is_named(tmp_path: Path, line:
 def test_a_tab_after_a_document_marker_is_not_called_indentation(tmp_path: Path) -> None:
     _, problems = _read(tmp_path, "a: 1\n---\t\nb: 2\n")
     assert problems and "tab character" not in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("text", "loc", "where"),
+    [
+        ("a: &x one\nb: *x\n", ("b",), (2, 4)),
+        ("a: &x one\nitems:\n  - two\n  - *x\n", ("items", 1), (4, 5)),
+        ("items: [&x one, *x]\n", ("items", 1), (1, 17)),
+        ("a: &x {k: v}\nb: *x\n", ("b", "k"), (1, 11)),  # inside: where it is written, once
+        ("a: &x one\nb: *x\n", ("a",), (1, 4)),
+    ],
+)
+def test_a_value_written_as_an_alias_is_located_at_the_alias(
+    tmp_path: Path, text: str, loc: tuple[str | int, ...], where: tuple[int, int]
+) -> None:
+    path = tmp_path / "file.yaml"
+    path.write_text(text, encoding="utf-8")
+    document = read_yaml(path, [])
+    assert document is not None
+    node = document.node_at(loc)
+    assert node is not None
+    problem = document.problem_at(node, "wrong")
+    assert (problem.line, problem.column) == where
