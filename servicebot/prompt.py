@@ -196,9 +196,11 @@ def read_history(path: Path) -> list[Exchange]:
     problems: list[Problem] = []
     document = read_yaml(path, problems)
     if document is not None and not isinstance(document.data, list):
-        problems.append(
-            document.problem("a history file is a list of pairs: - user: ...  assistant: ...")
+        wrong, root = (
+            "a history file is a list of pairs: - user: ...  assistant: ...",
+            document.root,
         )
+        problems.append(document.problem_at(root, wrong) if root else document.problem(wrong))
     history = validate(document, _HistoryFile, problems) if document and not problems else None
     if history is None:
         raise ConfigError(problems)

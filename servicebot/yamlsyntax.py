@@ -8,6 +8,7 @@ quote, key or bracket begins), and hints such as "put text that starts with '@' 
 
 from __future__ import annotations
 
+import json
 import re
 
 import yaml
@@ -42,6 +43,8 @@ _HINTS = {
 
 def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     """The problem for a YAML syntax error, at the line an operator has to fix."""
+    if document.path.suffix.lower() == ".json" and (in_json := _json_problem(document)):
+        return in_json  # YAML's advice (quotes, indentation) does not fit a JSON file
     mark = exc.problem_mark or exc.context_mark
     error_line = document.position(mark.index)[0] if mark is not None else len(document.lines)
     if (cause := _likely_cause(document, error_line)) is not None:
@@ -60,6 +63,15 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
     message = _message_for(problem, context, line[column : column + 1], line, above)
     return document.problem_at_offset(message, mark.index)
+
+
+def _json_problem(document: SourceFile) -> Problem | None:
+    """Python's own JSON error, which says what it expected where, if it finds one."""
+    try:
+        json.loads(document.text)
+    except json.JSONDecodeError as exc:
+        return document.problem_at_offset(f"JSON syntax error: {exc.msg}", exc.pos)
+    return None
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:

@@ -489,6 +489,8 @@ def test_read_history_reads_json(tmp_path: Path) -> None:
         ("type.yaml", "- user: hi\n  assistant:\n    - a\n", 3, "should be text, not a list"),
         ("blank.yaml", '- user: "  "\n  assistant: x\n', 1, "must not be empty"),
         ("number.yaml", "- user: 12345\n  assistant: x\n", 1, "should be text"),
+        ("pair.yaml", "\nuser: hi\nassistant: hello\n", 2, "a history file is a list of pairs"),
+        ("broken.json", '[\n{"user": "hi" "assistant": "hello"}]\n', 2, "Expecting ',' delimiter"),
     ],
 )
 def test_a_bad_history_file_names_file_and_line(
