@@ -145,7 +145,8 @@ def _print_results(results: list[ConversationResult]) -> None:
     table = Table("conversation", "turns", "result", "first failure", box=None)
     table.columns[0].no_wrap = True
     for result in results:
-        turns = f"{len(result.replies)}/{len(result.conversation.turns)}"
+        ran, total = len(result.replies), len(result.conversation.turns)
+        turns = str(total) if ran == total else f"{ran} of {total} run"  # it stopped early
         first = printable(result.failures[0].summary()) if result.failures else ""
         table.add_row(
             result.conversation.name, turns, "passed" if result.passed else "FAILED", first

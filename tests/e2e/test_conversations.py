@@ -57,7 +57,7 @@ def test_the_example_bot_passes_offline() -> None:
     result = servicebot("test", "--bot", REPO)
     assert result.exit_code == 0, result.output
     for name in NAMES:
-        assert re.search(rf"^ *{name} +\d+/\d+ +passed", result.output, re.M), name
+        assert re.search(rf"^ *{name} +\d+ +passed", result.output, re.M), name
     assert f"\n{len(NAMES)} passed" in result.output
 
 
@@ -114,7 +114,8 @@ def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     assert re.search(rf"^ *\+You are the .*{NEW_LINE}$", result.output, re.M)
     assert "servicebot record" in result.output  # what to do if the change is intended
     assert "direct_answers " in result.output  # conversations with no model call still pass
-    assert re.search(r"^ *direct_answers +3/3 +passed", result.output, re.M)
+    assert re.search(r"^ *direct_answers +3 +passed", result.output, re.M)
+    assert re.search(r"^ *refund_with_faq_context +0 of 1 run +FAILED", result.output, re.M)
 
 
 def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
@@ -124,7 +125,7 @@ def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
     assert re.search(
-        r"^ *refund_with_faq_context +1/1 +FAILED +turn 1: expected", result.output, re.M
+        r"^ *refund_with_faq_context +1 +FAILED +turn 1: expected", result.output, re.M
     )
     assert (
         f"{conversation}:{line}: turn 1: expected intent return_item\n"
