@@ -58,6 +58,8 @@ ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's l
     "hashes": "#" * 100_000,
     "dotted run": "a." * 50_000,
     "scheme, dotted run": "http://" + "a." * 50_000,
+    "label inside words": "c" * 99_999 + "1",  # "cc", a card's label, at every letter
+    "many phone-length runs": "12345678 a " * 9_091,
 }
 
 MESSAGE_35 = (

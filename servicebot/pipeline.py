@@ -259,7 +259,8 @@ class Bot:
     def _begin(
         self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> Turn:
-        """Everything before the model call: load the conversation, prepare the prompt."""
+        """Everything before the model call: load the conversation, prepare the prompt, and
+        keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
         turn, text = self._start(text, conversation_id, metadata)
         loaded = turn.load()
         prepared = self._prepare(turn, text, loaded)

@@ -39,7 +39,7 @@ P = ParamSpec("P")
 T = TypeVar("T")
 Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
 log = logging.getLogger("servicebot")
-_MOST_SWAPS = 5  # turns of one conversation racing this one for its placeholders, at most
+_MOST_RACES = 5  # tries at keeping a turn's placeholders while other turns keep coming first
 
 
 @dataclass(frozen=True)
@@ -91,11 +91,12 @@ class Turn:
         self.started = time.perf_counter()
         self.trace: list[Step] = []
         self.request: ModelRequest | None = None
-        # The conversation's placeholder state as stored, and as the turn began with it
-        # (None: the store's is unknown, as its load failed).
+        # The conversation's placeholder state: as stored (None: none yet), and as this turn
+        # loaded it (None: the load failed, and nothing may be written over the store's).
         self.stored_state: dict[str, Any] | None = None
-        self.placeholders_before: dict[str, Any] | None = None
-        self.swaps = 0  # tries at keeping this turn's placeholders (see keep_placeholders)
+        self.loaded_placeholders: dict[str, Any] | None = None
+        self.lost_races = 0  # turns of the conversation that kept their placeholders first
+        self.unkept: str | None = None  # why this turn's placeholders could not be kept
         self.completion: Completion | None = None
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
@@ -116,7 +117,7 @@ class Turn:
             )
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
-        self.stored_state, self.placeholders_before = stored, placeholders.to_state()
+        self.stored_state, self.loaded_placeholders = stored, placeholders.to_state()
         history = [  # a blank message asked nothing: the model is not sent it
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
@@ -127,28 +128,34 @@ class Turn:
         return Loaded(history, placeholders, _misses(turns))
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
-        """Store the placeholders the pre-filter gave this turn's values, before any text
-        holds them; None once done. Two turns of one conversation at once (a customer who
+        """Store the placeholders the pre-filter gave this turn's values, before any stored
+        text holds them; None once done. Two turns of one conversation at once (a customer who
         sends twice quickly, two tabs, two workers) start from the same placeholders and
         would give two values one placeholder: if another turn stored its own since this one
-        loaded them, they are returned, for the message to be filtered again with them."""
-        state, before = placeholders.to_state(), self.placeholders_before
-        if before is None or state == before:
+        loaded them, they are returned, for the message to be filtered again with them. If
+        they cannot be kept (the store fails, or other turns keep coming first), the turn is
+        not stored either: a later turn could give its placeholders to other values."""
+        state, loaded = placeholders.to_state(), self.loaded_placeholders
+        if loaded is None or state == loaded:
             return None  # nothing new; or the load failed, and the store's must not be lost
         start = time.perf_counter()
         try:
             if self.bot.store.swap_state(self.conversation_id, self.stored_state, state):
+                if self.lost_races:
+                    kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
+                    self.trace.append(Step("store", kept, _ms(start)))
                 return None
-            self.swaps += 1
+            self.lost_races += 1
+            if self.lost_races == _MOST_RACES:
+                raise StorageError("other turns of the conversation kept coming first")
             stored = self.bot.store.load_state(self.conversation_id)
-            if self.swaps >= _MOST_SWAPS:
-                raise StorageError("other turns of the conversation kept changing them")
         except StorageError as exc:
+            self.unkept = str(exc)
             log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
             return None
         placeholders = Placeholders.from_state(stored)
-        self.stored_state, self.placeholders_before = stored, placeholders.to_state()
+        self.stored_state, self.loaded_placeholders = stored, placeholders.to_state()
         return placeholders
 
     def prepared(self, prepared: Prepared) -> None:
@@ -359,6 +366,8 @@ class Turn:
             round((time.perf_counter() - self.started) * 1000, 3),
         )
         try:
+            if self.unkept is not None:  # its text has placeholders the conversation lacks
+                raise StorageError(f"its placeholders could not be kept: {self.unkept}")
             number = self.bot.store.append_turn(record).number
         except StorageError as exc:
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)

@@ -8,9 +8,9 @@ detector, the kind and any placeholder, and never the text it found.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import ahocorasick
 
@@ -52,7 +52,13 @@ class FilterResult:
     shown: str | None = field(default=None, repr=False, compare=False)
 
 
-def word_automaton(values: Mapping[str, Any]) -> ahocorasick.Automaton:
+class Automaton(Protocol):
+    """What the filters use of ``ahocorasick.Automaton``, which ships no type information."""
+
+    def iter(self, text: str) -> Iterator[tuple[int, Any]]: ...
+
+
+def word_automaton(values: Mapping[str, Any]) -> Automaton:
     """An Aho-Corasick automaton over the words in ``values``: its ``iter(text)`` yields
     ``(index of the last character, value)`` for every occurrence of every word, in one pass
     in C, where a substring test or a regex alternation per word costs a pass each."""
@@ -60,4 +66,5 @@ def word_automaton(values: Mapping[str, Any]) -> ahocorasick.Automaton:
     for word, value in values.items():
         automaton.add_word(word, value)
     automaton.make_automaton()
-    return automaton
+    found: Automaton = automaton
+    return found

@@ -131,19 +131,31 @@ _NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
 _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 
 
-# Every phone pattern above reads only digits, spaces and ( ) + . -, and holds at least 8
-# digits: the patterns run only on such runs of the text, which most messages have one or
-# none of (each pattern's scan of a whole 60-word message took 1-2 us).
+# Every phone pattern above reads only digits, spaces and ( ) + . -, and every number it
+# finds holds at least 8 digits (_valid_intl asks as many of an international one): the
+# patterns run only on such runs of the text, which most messages have one or none of (each
+# pattern's scan of a whole 60-word message took 1-2 us). A text with many such runs (a
+# pasted list of order numbers) is scanned whole, once per pattern, which is then cheaper.
 _PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", _A)
 _PHONE_DIGITS: Final = 8
+_MOST_PHONE_RUNS: Final = 4
 _PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE)
 
 
 def _phones(text: str) -> _Spans:
+    runs: list[tuple[int, int]] = []
     for run in _PHONE_RUN.finditer(text):
-        if sum(map(str.isdigit, run[0])) >= _PHONE_DIGITS:
-            # One character more, so that "no letter or digit follows" reads the text's own.
-            yield from _phones_in(text, run.start(), min(run.end() + 1, len(text)))
+        if (
+            run.end() - run.start() >= _PHONE_DIGITS
+            and sum(map(str.isdigit, run[0])) >= _PHONE_DIGITS
+        ):
+            runs.append(run.span())
+            if len(runs) > _MOST_PHONE_RUNS:
+                runs = [(0, len(text))]
+                break
+    for start, end in runs:
+        # One character more, so that "no letter or digit follows" reads the text's own.
+        yield from _phones_in(text, start, end + 1)
 
 
 def _phones_in(text: str, start: int, end: int) -> _Spans:

@@ -97,6 +97,15 @@ def now() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def read_state(stored: str | bytes | None, where: object) -> dict[str, Any] | None:
+    """A placeholder state as a store keeps it (JSON, or nothing); ``where``: the store."""
+    try:
+        state: dict[str, Any] | None = json.loads(stored) if stored else None
+    except ValueError as exc:
+        raise StorageError(f"a stored placeholder state in {where} cannot be read: {exc}") from exc
+    return state
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     """What a purge removed."""

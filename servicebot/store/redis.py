@@ -27,7 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord, as_utc
+from . import PurgeReport, TurnRecord, as_utc, now, read_state
 
 try:
     import redis
@@ -126,17 +126,17 @@ class RedisStore:
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         key = self._keys(conversation_id)[2]
-        raw = self._call(lambda: self._redis.get(key))
-        state: dict[str, Any] | None = json.loads(raw) if raw else None
-        return state
+        return read_state(self._call(lambda: self._redis.get(key)), self.url)
 
     def swap_state(
         self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
     ) -> bool:
         """Redis's check-and-set: WATCH the state, compare, then write in MULTI, which fails
-        if anyone wrote the state in between. The state lives as long as the conversation's
-        turns (or the full retention, before the first turn)."""
-        turns, _, key, _ = self._keys(conversation_id)
+        if anyone wrote the state in between (a dropped connection fails it too; the turn
+        then reads the state again and tries once more). The state lives as long as the
+        conversation's turns (or the full retention, before the first turn), and a new
+        conversation joins the index, so that purge finds it even if no turn follows."""
+        turns, _, key, index = self._keys(conversation_id)
         try:
             text = json.dumps(after)
         except (TypeError, ValueError) as exc:
@@ -144,15 +144,15 @@ class RedisStore:
 
         def swap() -> bool:
             with self._redis.pipeline() as pipe:
-                pipe.watch(key)  # type: ignore[no-untyped-call]
-                raw = pipe.get(key)
-                if (json.loads(raw) if raw else None) != before:
-                    return False
-                turns_ttl = pipe.ttl(turns)
-                ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
-                pipe.multi()
-                pipe.set(key, text, ex=ttl)
                 try:
+                    pipe.watch(key)  # type: ignore[no-untyped-call]
+                    if read_state(pipe.get(key), self.url) != before:
+                        return False
+                    turns_ttl = pipe.ttl(turns)
+                    ttl = turns_ttl if turns_ttl > 0 else int(self._ttl) if self._ttl else None
+                    pipe.multi()
+                    pipe.set(key, text, ex=ttl)
+                    pipe.zadd(index, {conversation_id: now().timestamp()}, nx=True)
                     pipe.execute()
                 except redis.WatchError:
                     return False

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord, now, parse_stamp, stamp
+from . import PurgeReport, TurnRecord, now, parse_stamp, read_state, stamp
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
 _COLUMNS = ", ".join(FIELDS)
@@ -98,8 +98,7 @@ class SQLiteStore:
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         rows = self._query("SELECT state FROM conversations WHERE id = ?", (conversation_id,))
-        state: dict[str, Any] | None = json.loads(rows[0][0]) if rows and rows[0][0] else None
-        return state
+        return read_state(rows[0][0] if rows else None, self.path)
 
     def swap_state(
         self, conversation_id: str, before: dict[str, Any] | None, after: dict[str, Any]
@@ -109,7 +108,7 @@ class SQLiteStore:
             row = db.execute(
                 "SELECT state FROM conversations WHERE id = ?", (conversation_id,)
             ).fetchone()
-            if (json.loads(row[0]) if row and row[0] else None) != before:
+            if read_state(row[0] if row else None, self.path) != before:
                 return False
             db.execute(
                 "INSERT INTO conversations (id, created_at, updated_at, state) VALUES (?, ?, ?, ?)"

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -70,6 +73,66 @@ def test_the_placeholder_state_is_swapped_only_from_what_the_turn_loaded(store: 
     assert store.swap_state("c", first, both)
     assert not store.swap_state("c", first, rival)
     assert store.load_state("c") == both
+    assert not store.swap_state("new", first, rival)  # it was never stored
+    assert store.load_state("new") is None
+
+
+@pytest.mark.redis
+def test_redis_refuses_a_swap_when_the_state_is_written_between_watch_and_exec(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    namespace = f"watch-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace)
+    rival = {"salt": "r", "by_digest": {"d2": "[PHONE_1]"}, "counts": {"PHONE": 1}}
+    other, multi = redis.Redis.from_url(redis_url), redis.client.Pipeline.multi
+
+    def write_first(pipe: Any) -> None:  # another worker's turn, after this one's comparison
+        other.set(f"{namespace}:conversation:c:state", json.dumps(rival))
+        multi(pipe)
+
+    monkeypatch.setattr(redis.client.Pipeline, "multi", write_first)
+    assert not store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    assert store.load_state("c") == rival
+    other.close()
+    store.close()
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_state_whose_turn_was_never_stored_is_purged_too(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    url = "sqlite:///c.db" if name == "sqlite" else request.getfixturevalue("redis_url")
+    store = open_store(url, root=tmp_path, namespace=f"lone-{uuid.uuid4().hex}")
+    assert store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    assert store.purge_older_than(now() + timedelta(days=1)).conversations == 1
+    assert store.load_state("c") is None
+    store.close()
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_an_unreadable_stored_state_is_a_storage_error(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    if name == "redis":
+        import redis
+
+        namespace = f"bad-{uuid.uuid4().hex}"
+        store = open_store(request.getfixturevalue("redis_url"), namespace=namespace)
+        client = redis.Redis.from_url(request.getfixturevalue("redis_url"))
+        client.set(f"{namespace}:conversation:c:state", b"{not json")
+        client.close()
+    else:
+        store = open_store("sqlite:///conversations.db", root=tmp_path)
+        assert store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+        with sqlite3.connect(tmp_path / "conversations.db") as db:
+            db.execute("UPDATE conversations SET state = '{not json'")
+    with pytest.raises(StorageError, match=r"placeholder state .* cannot be read"):
+        store.load_state("c")
+    with pytest.raises(StorageError, match=r"placeholder state .* cannot be read"):
+        store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    store.close()
 
 
 def test_purge_older_than_removes_only_quiet_conversations(store: Store) -> None:
