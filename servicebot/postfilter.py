@@ -22,13 +22,13 @@ import time
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping
-from functools import lru_cache
+from functools import lru_cache, partial
 
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
-from .filters.labelled import find_labelled
-from .filters.normalise import Masks, normalise
-from .filters.pii import canonical, find_pii, resolve
+from .filters.labelled import Labelled, find_labelled
+from .filters.normalise import CJK_LETTERS, Masks, normalise
+from .filters.pii import PII_KINDS, canonical, find_pii, resolve
 from .filters.placeholders import restore
 from .filters.profanity import ProfanityFilter, default_filter
 from .prefilter import bot_profanity_filter
@@ -47,7 +47,7 @@ _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not t
 # Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
 # ("müller-shop.de" is one link, not "ller-shop.de").
-_NOT_CJK_LETTER = "[^\\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]"
+_NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
 _URL = re.compile(
     rf"(?<!{_NOT_CJK_LETTER})(?:https?|ftp)://{_URL_TAIL}"
     rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
@@ -81,8 +81,9 @@ class Postfilter:
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
-        found = _spans(find_pii(known))
-        found += _phone_shapes(known, found)
+        labelled = find_labelled(known, PII_KINDS)
+        found = _spans(find_pii(known, labelled=labelled))
+        found += _phone_shapes(known, found, labelled.references)
         self._known_values = {canonical(kind, known[start:end]) for start, end, kind in found}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
@@ -122,8 +123,11 @@ class Postfilter:
             review.events["control", "invisible", "repair"] += hidden
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
         removed = REMOVED.get(language, REMOVED["en"])
-        review.check("contact", self._unknown_contacts, self.settings.unknown_contact, removed)
-        review.check("pii", self._leaked_pii, self.settings.pii_leak, removed)
+        labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
+        contacts = partial(self._unknown_contacts, labelled=labelled)
+        review.check("contact", contacts, self.settings.unknown_contact, removed)
+        leaks = partial(self._leaked_pii, labelled=labelled)
+        review.check("pii", leaks, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
@@ -143,11 +147,12 @@ class Postfilter:
 
         return find
 
-    def _unknown_contacts(self, text: str) -> list[Finding]:
-        contacts = _spans(find_pii(text, CONTACT_KINDS))
+    def _unknown_contacts(self, text: str, labelled: Labelled) -> list[Finding]:
+        contacts = _spans(find_pii(text, CONTACT_KINDS, labelled))
+        shapes = _phone_shapes(text, contacts, labelled.references)
         found = [
             f
-            for f in resolve(contacts + _phone_shapes(text, contacts), len(text))
+            for f in resolve(contacts + shapes, len(text))
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
         found += [
@@ -158,10 +163,10 @@ class Postfilter:
         ]
         return sorted(found, key=lambda f: f.start)
 
-    def _leaked_pii(self, text: str) -> list[Finding]:
+    def _leaked_pii(self, text: str, labelled: Labelled) -> list[Finding]:
         return [
             f
-            for f in find_pii(text, LEAK_KINDS)
+            for f in find_pii(text, LEAK_KINDS, labelled)
             if canonical(f.kind, text[f.start : f.end]) not in self._known_values
         ]
 
@@ -207,17 +212,18 @@ def _spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
     return [(f.start, f.end, f.kind) for f in findings]
 
 
-def _phone_shapes(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+def _phone_shapes(
+    text: str, found: list[tuple[int, int, str]], references: set[int]
+) -> list[tuple[int, int, str]]:
     """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
-    part or other reference number ("your order 123-456-7890 has shipped"); labels are read
-    only when such a number is left."""
-    spans = [
-        m.span()
+    part or other reference number ("your order 123-456-7890 has shipped"): ``references``
+    are where such numbers start (see :func:`find_labelled`)."""
+    return [
+        (m.start(), m.end(), "PHONE")
         for m in _PHONE_SHAPES.finditer(text)
         if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
+        and m.start() not in references
     ]
-    named = find_labelled(text, ()).references if spans else set()
-    return [(start, end, "PHONE") for start, end in spans if start not in named]
 
 
 class _Review:

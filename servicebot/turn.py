@@ -110,14 +110,13 @@ class Turn:
                 self.conversation_id, limit=max(kept, settings.routing.handoff_after)
             )
             stored = self.bot.store.load_state(self.conversation_id)
-            placeholders = Placeholders.from_state(stored)
         except StorageError as exc:
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
             )
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
-        self.stored_state, self.loaded_placeholders = stored, placeholders.to_state()
+        placeholders = self._start_from(stored)
         history = [  # a blank message asked nothing: the model is not sent it
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
@@ -154,6 +153,10 @@ class Turn:
             log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
             return None
+        return self._start_from(stored)
+
+    def _start_from(self, stored: dict[str, Any] | None) -> Placeholders:
+        """The placeholders of the state ``stored``, which the turn now starts from."""
         placeholders = Placeholders.from_state(stored)
         self.stored_state, self.loaded_placeholders = stored, placeholders.to_state()
         return placeholders

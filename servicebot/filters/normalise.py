@@ -189,6 +189,10 @@ def translate_ascii(text: str, table: bytes) -> str:
 
 ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
+# Kana, CJK ideographs (extension A, unified, compatibility) and hangul, for a character class:
+# scripts written without spaces between words.
+CJK_LETTERS = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
+
 
 def without_surrogates(text: str) -> str:
     """``text`` with its surrogates (halves of a character, as a JSON front end can deliver)

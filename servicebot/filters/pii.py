@@ -32,7 +32,7 @@ from itertools import pairwise
 from typing import Final
 
 from servicebot.filters import Finding, iban
-from servicebot.filters.labelled import find_labelled
+from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP")
@@ -393,8 +393,11 @@ def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
     return finding[2] != "CARD" or _BARE_NUMBER.fullmatch(value) is not None
 
 
-def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
-    """Find PII of ``kinds`` (default: all of :data:`PII_KINDS`) in normalised ``text``.
+def find_pii(
+    text: str, kinds: Collection[str] | None = None, labelled: Labelled | None = None
+) -> list[Finding]:
+    """Find PII of ``kinds`` (default: all of :data:`PII_KINDS`) in normalised ``text``;
+    ``labelled``: what :func:`find_labelled` found in it of any kinds, if already read.
 
     Returns sorted, non-overlapping findings. Raises ``ValueError`` for an unknown kind.
     """
@@ -410,11 +413,13 @@ def find_pii(text: str, kinds: Collection[str] | None = None) -> list[Finding]:
     ]
     ibans = [(start, end) for start, end, kind in found if kind == "IBAN"]
     found.extend(find_numbers(_blanked(text, ibans) if ibans else text, wanted))
-    labelled = find_labelled(text, wanted)
+    labelled = find_labelled(text, wanted) if labelled is None else labelled
     if labelled.references:
         found = [f for f in found if not (f[0] in labelled.references and _a_reference(text, f))]
     spans = {(start, end) for start, end, _ in found}
-    found.extend(f for f in labelled.found if f[:2] not in spans)  # "phone 212-555-0199" twice
+    found.extend(
+        f for f in labelled.found if f[2] in wanted and f[:2] not in spans
+    )  # "phone 212-555-0199" twice
     return resolve(found, len(text))
 
 

@@ -45,7 +45,7 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from servicebot.filters import Finding
-from servicebot.filters.normalise import translate_ascii
+from servicebot.filters.normalise import CJK_LETTERS, translate_ascii
 from servicebot.filters.traditional import ASTRAL, char_class, fold_traditional
 
 DEFAULT_KIND = "profanity"
@@ -65,7 +65,7 @@ _LEET = {
 }
 # better_profanity.constants.ALLOWED_CHARACTERS, less the alphabetic_unicode.json part.
 _ASCII_WORD_CHARS = string.ascii_letters + string.digits + "@$*\"'"
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff\U00020000-\U0003134f"
+_CJK = CJK_LETTERS + "\U00020000-\U0003134f"  # and the astral ideographs
 _HAS_CJK = re.compile(f"[{_CJK}]")
 _INSIGNIFICANT = re.compile(r"[\W_]+")  # a CJK match is made of letters and digits only
 _INSIGNIFICANT_RUNS = re.compile(r"([\W_]+)")

@@ -37,12 +37,11 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ..filters.normalise import normalise
+from ..filters.normalise import CJK_LETTERS, normalise
 from ..settings import Intent
 
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af"
-TOKEN = re.compile(f"[{_CJK}]+|[^\\W_{_CJK}]+")
-CJK_RUN = re.compile(f"[{_CJK}]")
+TOKEN = re.compile(f"[{CJK_LETTERS}]+|[^\\W_{CJK_LETTERS}]+")
+CJK_RUN = re.compile(f"[{CJK_LETTERS}]")
 _SUFFIXES = ("ing", "ed", "es", "s", "ly")
 _NUMBER = re.compile(r"\d{3}")  # a word with 3 digits in a row: "100482", "sf1234567890123"
 # 2- to 4-grams: on four 80/20 splits of BANKING77's train rows, validation top-1 was 0.5 to
