@@ -117,10 +117,9 @@ class Turn:
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
-        history = [  # a blank message asked nothing: the model is not sent it
+        history = [
             Exchange(t.customer_text, t.reply_text)
-            for t in turns[max(len(turns) - kept, 0) :]
-            if t.action != "out_of_scope" or not is_blank(t.customer_text)  # blank: out of scope
+            for t in _sent_again(turns[max(len(turns) - kept, 0) :])
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
@@ -225,13 +224,23 @@ class Turn:
         return _ms(self.model_started)
 
     def model_answered(self, completion: Completion) -> None:
-        self.completion = completion
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
-        if completion.usage is not None and self.prep.fitted is not None:
-            detail["prompt_tokens"] = completion.usage.prompt_tokens
-            detail["completion_tokens"] = completion.usage.completion_tokens
+        usage = completion.usage
+        if usage is None:  # not sent, or a stream lost after its answer finished
+            usage = self._counted_usage(completion.text)
+            detail["usage"] = "counted here: the server reported none"
+        if self.prep.fitted is not None:
+            detail["prompt_tokens"] = usage.prompt_tokens
+            detail["completion_tokens"] = usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
+        self.completion = dataclasses.replace(completion, usage=usage)
         self.trace.append(Step("model", "answered", self._model_ms(), detail))
+
+    def _counted_usage(self, answer: str) -> Usage:
+        """The tokens a model call used as our own count has them: the prompt as fitted and
+        the answer that arrived. Exact for OpenAI's models, close for others."""
+        fitted = self.prep.fitted
+        return Usage(fitted.used if fitted else 0, self.bot.counter.count(answer))
 
     @property
     def language(self) -> str:
@@ -273,8 +282,7 @@ class Turn:
         self.stored_text = streamed.cleared
         routing = self.prep.routing
         best = routing.best if routing else None
-        fitted = self.prep.fitted
-        usage = Usage(fitted.used if fitted else 0, self.bot.counter.count(streamed.answer))
+        usage = self._counted_usage(streamed.answer)
         reviewed = self._reviewed[1].events if self._reviewed else ()
         reply = Reply(
             streamed.emitted,
@@ -386,6 +394,17 @@ class Loaded(NamedTuple):
     history: list[Exchange]
     placeholders: Placeholders
     misses: int  # out-of-scope turns at its end, in a row
+
+
+def _sent_again(turns: Sequence[TurnRecord]) -> Iterator[TurnRecord]:
+    """The stored turns the model is sent as history. Not a blank message (it asked nothing,
+    and was answered as out of scope), nor a turn the customer saw no answer to (a stream
+    stopped before its first sentence was cleared: an empty answer would teach the model
+    to say nothing)."""
+    for turn in turns:
+        blank = turn.action == "out_of_scope" and is_blank(turn.customer_text)
+        if turn.reply_text and not blank:
+            yield turn
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

@@ -489,6 +489,50 @@ def test_an_async_stream_the_caller_closes_is_stored_too(
     assert stored.reply_text == first == "Refunds take 5 business days."
 
 
+def test_a_stream_cancelled_before_anything_is_shown_is_stored_but_not_sent_again(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: ANSWER
+    server.fail(Fault.slow(2.0))  # the customer closes the chat while the model is thinking
+    bot = make_bot()
+
+    async def leave_early() -> None:
+        async def read() -> None:
+            async for _ in bot.astream(REFUNDS, conversation_id="gone"):
+                pass
+
+        task = asyncio.create_task(read())
+        while not server.requests:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(leave_early())
+    (stored,) = bot.store.history("gone")
+    assert (stored.customer_text, stored.reply_text) == (REFUNDS, "")
+    assert stored.prompt_tokens > 0  # the tokens were spent, and are priced
+    bot.reply("How do I return a jacket?", conversation_id="gone")
+    sent = _sent(server)
+    assert {"role": "user", "content": REFUNDS} not in sent
+    assert all(message["content"] for message in sent)  # no empty answer taught to the model
+
+
+def test_a_stream_whose_usage_is_lost_is_stored_with_the_tokens_counted_here(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: ANSWER
+    server.fail(Fault.cut(len(ANSWER.split()) + 1))  # a chunk a word, the finish, no usage
+    bot = make_bot()
+    stream = bot.stream(REFUNDS, conversation_id="c")
+    assert "".join(stream) == ANSWER
+    (stored,) = bot.store.history("c")
+    assert stream.reply is not None and (model := stream.reply.step("model")) is not None
+    assert model.detail["usage"] == "counted here: the server reported none"
+    assert stored.prompt_tokens == model.detail["budget_count"] > 0
+    assert stored.completion_tokens == bot.counter.count(ANSWER)
+
+
 def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -> None:
     with pytest.raises(TypeError, match="a customer message is str or bytes"):
         make_bot().astream(None)  # type: ignore[arg-type]
