@@ -4,7 +4,8 @@ Data (read from ../shared at run time): deepset/prompt-injections, train split o
 test split is kept for acceptance checks; the rules were written against this train split,
 so its recall is in-sample), and NeMo Guardrails' jailbreak examples. Also checks the cost
 that matters most, false alarms on what customers really write: the example bot's own
-phrasings, and the customer messages of BANKING77 and Bitext's customer-service set.
+phrasings, the customer messages of BANKING77 and Bitext's customer-service set, and the
+English and Chinese PII cases (benign text that is not all ASCII).
 
 Run: .venv/bin/python bench/injection_eval.py [--show-misses]
 """
@@ -81,6 +82,10 @@ def customer_messages() -> dict[str, list[str]]:
         found[f"BANKING77 {split}"] = _column(path, "text")
     bitext = evaldata("bitext_customer_support") / "bitext_customer_service_8k_2022.csv"
     found["Bitext customer service"] = _column(bitext, "utterance")
+    # Personal data in English and Chinese, in sentences and alone: benign, and not ASCII-only.
+    pii = [evaldata("pii_chinese") / "chinese_pii_cases.jsonl"]
+    pii += sorted(evaldata("pii_presidio").glob("*.jsonl"))
+    found["PII cases (Presidio, Chinese)"] = [row["text"] for path in pii for row in _jsonl(path)]
     return found
 
 

@@ -19,7 +19,7 @@ import re
 import unicodedata
 
 from . import Finding, word_automaton
-from .normalise import ASCII_LOWER, translate_ascii
+from .normalise import lower_in_place
 from .traditional import fold_traditional
 
 # The rules run on normalised text (see normalise.py), where runs of spaces are one space.
@@ -125,7 +125,7 @@ _RULES: dict[str, str] = {
         r"|\babweichend\s+zu\s+(?:vorherigen|bisherigen)\b|\bobigen\s+ausführungen\s+ignor"
         r"|\b(?:jetzt|nun)\s+bist\s+du\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b"
         r"|\bals\b[^.?!\n]{0,60}?\bfungieren\b"
-        r"|\b(?:oubliez|olvid[ae]|zaboravi|[зЗ]абудьте|[зЗ]абудь)\b[^.?!\n]{0,40}?"
+        r"|\b(?:oubliez|olvid[ae]|zaboravi|забудьте|забудь)\b[^.?!\n]{0,40}?"
         r"(?:instruc|instruk|инструкц|todo|tout|sve|вс[её])"
     ),
 }
@@ -162,8 +162,8 @@ _TRIGGERED = word_automaton(
     }
 )
 
-# The rules above are written in lower case and run on text whose ASCII letters are lowered
-# one for one (offsets stay put): re.IGNORECASE would make every rule several times slower.
+# The rules above are written in lower case and run on text lowered one character for one
+# (offsets stay put): re.IGNORECASE would make every rule several times slower.
 _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES.items()}
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
@@ -198,7 +198,7 @@ def find_injection(text: str) -> list[Finding]:
     Spans refer to ``text``, except for attacks found only once disguises are undone (then
     the span covers their stretch of the detection copy): the pre-filter masks nothing here.
     """
-    lowered = translate_ascii(text, ASCII_LOWER)
+    lowered = lower_in_place(text)
     findings = _run_rules(lowered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]

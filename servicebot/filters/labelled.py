@@ -21,7 +21,7 @@ from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
 from . import iban, word_automaton
-from .normalise import ASCII_LOWER, translate_ascii
+from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
@@ -256,13 +256,6 @@ _VALUE_REACH: Final = _REACH + 48
 _ANY_PASSWORD: Final = re.compile(_joined(_PASSWORD_WORDS))
 
 
-def _lower(text: str) -> str:
-    """``text`` in lower case, one character for one, so that positions hold: ``str.lower``
-    (fast in C) unless it made a character two (İ), then ASCII letters alone."""
-    lowered = text.lower()
-    return lowered if len(lowered) == len(text) else translate_ascii(text, ASCII_LOWER)
-
-
 class Labelled(NamedTuple):
     """What the customer named: values found, and where a reference number would start."""
 
@@ -273,7 +266,7 @@ class Labelled(NamedTuple):
 def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
     named as an order, invoice, part or other reference number would start."""
-    lowered = _lower(text)
+    lowered = lower_in_place(text)
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
     for label in _label_spans(lowered) if _DIGIT.search(text) else ():  # values have a digit
