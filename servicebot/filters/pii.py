@@ -317,27 +317,27 @@ def _ssns(text: str) -> _Spans:
 
 # --- SECRET -----------------------------------------------------------------------------------
 
-_OPENAI_KEY: Final = re.compile(r"sk-(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{20,}", _A)
-_AWS_KEY: Final = re.compile(r"A(?:KI|SI)A[A-Z0-9]{16}(?![A-Za-z0-9])", _A)
-_BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", _A)
-# Private keys in PEM, and GitHub, Stripe, Slack and Google keys by their documented prefixes.
-_PREFIXED_KEYS: Final = tuple(  # one regex each: a plain first word lets ``re`` skip ahead in C
-    re.compile(f"{key}(?![A-Za-z0-9])", _A)
-    for key in (
-        r"-----BEGIN [A-Z ]{0,24}PRIVATE KEY-----[A-Za-z0-9+/=\s]{0,8192}"
-        r"(?:-----END [A-Z ]{0,24}PRIVATE KEY-----)?",
-        r"gh[pousr]_[A-Za-z0-9]{36}",
-        r"github_pat_[A-Za-z0-9_]{22,255}",
-        r"sk_(?:live|test)_[A-Za-z0-9]{16,255}",
-        r"rk_(?:live|test)_[A-Za-z0-9]{16,255}",
-        r"xox[abprs]-[A-Za-z0-9-]{10,255}",
-        r"AIza[0-9A-Za-z_-]{35}",
-    )
+# Keys known by a documented prefix: the prefix and what follows it. Each pair is one regex (a
+# plain first word lets ``re`` skip ahead in C), and the prefixes together are the one search
+# that tells most messages they hold no key, so a key added here is always looked for.
+_OPENAI_START, _AWS_START = "sk-", "A(?:KI|SI)A"  # their keys are checked further, below
+_PREFIXED: Final = {  # private keys in PEM; GitHub, Stripe, Slack and Google keys
+    "-----BEGIN ": r"[A-Z ]{0,24}PRIVATE KEY-----[A-Za-z0-9+/=\s]{0,8192}"
+    r"(?:-----END [A-Z ]{0,24}PRIVATE KEY-----)?",
+    "gh[pousr]_": "[A-Za-z0-9]{36}",
+    "github_pat_": "[A-Za-z0-9_]{22,255}",
+    "sk_(?:live|test)_": "[A-Za-z0-9]{16,255}",
+    "rk_(?:live|test)_": "[A-Za-z0-9]{16,255}",
+    "xox[abprs]-": "[A-Za-z0-9-]{10,255}",
+    "AIza": "[0-9A-Za-z_-]{35}",
+}
+_PREFIXED_KEYS: Final = tuple(
+    re.compile(f"{start}{rest}(?![A-Za-z0-9])", _A) for start, rest in _PREFIXED.items()
 )
-
-
-# Every key above starts with one of these: one search tells most messages they hold none.
-_KEY_START: Final = re.compile(r"sk[-_]|rk_|A[KS]IA|gh[pousr]_|github_pat_|xox|AIza|-----BEGIN", _A)
+_KEY_START: Final = re.compile("|".join([_OPENAI_START, _AWS_START, *_PREFIXED]), _A)
+_OPENAI_KEY: Final = re.compile(rf"{_OPENAI_START}(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{{20,}}", _A)
+_AWS_KEY: Final = re.compile(rf"{_AWS_START}[A-Z0-9]{{16}}(?![A-Za-z0-9])", _A)
+_BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", _A)
 
 
 def _secrets(text: str) -> _Spans:
