@@ -56,11 +56,23 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
         for context in _turns(spec, name):
             if name == "system.j2":
                 renderer.system(context)
-            else:
-                renderer.render(name, context)  # as the pipeline does: no facts
+            elif not renderer.render(name, context):  # as the pipeline does: no facts
+                return _blank_reply(spec, name, context)
     except TemplateError as exc:
         return exc.problems[0]
     return None
+
+
+def _blank_reply(spec: BotSpec, name: str, context: Context) -> Problem:
+    """A canned reply that renders to nothing (an emptied file, a branch left without text):
+    the customer would be sent a blank message."""
+    turn = f"a turn in {context.language}"
+    if context.language == "zh":
+        turn += f" ({context.script} script)"
+    if context.flags:
+        turn += f" flagged {', '.join(sorted(context.flags))}"
+    message = f"renders to nothing for {turn}: the customer would get a blank reply"
+    return Problem(spec.root / TEMPLATES_FOLDER / name, message, 1)
 
 
 _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chinese

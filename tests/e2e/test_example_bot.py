@@ -101,6 +101,25 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     assert "Traceback" not in result.output
 
 
+def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    blocked, out_of_scope = (
+        target / "templates" / "blocked.j2",
+        target / "templates" / "out_of_scope.j2",
+    )
+    blocked.write_text("\n")  # emptied
+    out_of_scope.write_text("{% if language == 'en' %}I can only help with orders.{% endif %}")
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    blank = "the customer would get a blank reply"
+    assert f"{blocked}:1: renders to nothing for a turn in en: {blank}" in result.output
+    assert (
+        f"{out_of_scope}:1: renders to nothing for a turn in zh (simplified script)"
+        in result.output
+    )
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])
