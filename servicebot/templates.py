@@ -115,6 +115,12 @@ def _syntax_problem(
         tag, line = opened
         message = f"template syntax error: this '{{% {tag} %}}' is never closed (no end{tag})"
         return source.problem(message, line)
+    if opened := _unclosed_tag(environment, source.text, exc.lineno):
+        tag, line = opened
+        closing = "}}" if tag == "{{" else "%}"
+        return source.problem(
+            f"template syntax error: this '{tag}' is never closed (no {closing})", line
+        )
     unexpected = _UNEXPECTED_CHAR.fullmatch(text)  # "... at <offset>"
     message = f"template syntax error: {text}"
     if unexpected:
@@ -149,6 +155,29 @@ def _unclosed_block(environment: SandboxedEnvironment, text: str) -> tuple[str, 
         elif kind != "whitespace":
             tag.append((line, kind, value))
     return opened[-1] if opened else None
+
+
+def _unclosed_tag(
+    environment: SandboxedEnvironment, text: str, error_line: int
+) -> tuple[str, int] | None:
+    """A ``{{`` or ``{%`` opened by ``error_line`` and never closed, and its line: another tag
+    opens inside it, or the text ends inside it. Jinja reads on into what follows and fails
+    there, a line or more after the mistake."""
+    opened: tuple[str, int] | None = None
+    previous = ""
+    try:
+        for line, kind, value in environment.lex(text):
+            if kind in ("variable_begin", "block_begin"):
+                opened, previous = (value.strip("-+"), line), ""
+            elif kind in ("variable_end", "block_end"):
+                opened = None
+            elif kind == "operator" and opened and previous == "{" and value in "{%":
+                break
+            elif kind != "whitespace":
+                previous = value if kind == "operator" else ""
+    except jinja2.TemplateSyntaxError:  # the lexer's own error is reported as it is
+        return None
+    return opened if opened and opened[1] <= error_line else None
 
 
 def _tree_problems(

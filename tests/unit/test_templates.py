@@ -68,6 +68,34 @@ def test_an_unclosed_tag_is_placed_right_in_a_file_with_windows_line_breaks(
     assert [(p.line, p.column) for p in problems] == [(3, 12)]
 
 
+@pytest.mark.parametrize(
+    ("system", "line", "tag"),
+    [
+        (
+            "Rules.\n{% if flags %}\nCall {{ bot.contact.phone\n{% else %}\nx\n{% endif %}\n",
+            3,
+            "{{",
+        ),
+        ("Rules.\nCall {{ bot.\n{% if flags %}x{% endif %}\n", 2, "{{"),
+        ("Rules.\nCall {{ bot.contact.phone\n", 2, "{{"),  # the file ends inside it
+        ("Rules.\n{% if flags\nx\n{% endif %}\n", 2, "{%"),
+    ],
+    ids=["next tag", "dangling dot", "end of file", "block tag"],
+)
+def test_a_tag_never_closed_is_reported_where_it_opens(
+    tmp_path: Path, system: str, line: int, tag: str
+) -> None:
+    closing = "}}" if tag == "{{" else "%}"
+    message = f"template syntax error: this '{tag}' is never closed (no {closing})"
+    assert [(p.line, p.message) for p in _problems(tmp_path, system)] == [(line, message)]
+
+
+def test_a_mistake_inside_a_tag_over_several_lines_stays_at_its_own_line(tmp_path: Path) -> None:
+    system = "Rules.\n{{ bot.name ~\n   bot.name\n   bot.name }}\n"  # a ~ missing on line 3
+    [problem] = _problems(tmp_path, system)
+    assert problem.line == 4 and "expected token 'end of print statement'" in problem.message
+
+
 def test_a_block_never_closed_is_reported_where_it_begins(tmp_path: Path) -> None:
     system = (
         "Rules.\n"
