@@ -105,6 +105,26 @@ def test_a_conversation_file_finds_its_bot_without_bot(
     assert "\n1 passed" in result.output
 
 
+def test_a_bot_that_names_no_model_is_tested_as_it_answers_offline(bot: Path) -> None:
+    edit(bot / "servicebot.yaml", "  name: gpt-4o-mini", "  # name: gpt-4o-mini")
+    offline = bot / "tests/conversations/offline.yaml"
+    offline.write_text(
+        "turns:\n"
+        "  - customer: how long do refunds take?\n"
+        "    expect: {action: direct, intent: refund_status}\n"
+        "  - customer: what is the capital of france\n"
+        "    expect: {action: out_of_scope}\n",
+        encoding="utf-8",
+    )
+    assert servicebot("test", offline, "--bot", bot).exit_code == 0
+    result = servicebot("test", bot / "tests/conversations/refund_with_faq_context.yaml")
+    assert result.exit_code == 1
+    assert "no model call: the turn was answered direct (servicebot.yaml names no model" in (
+        result.output
+    )
+    assert "recorded reply" not in result.output  # not sent to record, which needs a model
+
+
 def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
     result = servicebot("test", "--bot", bot)
