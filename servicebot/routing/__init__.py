@@ -28,6 +28,17 @@ _ASCII_LETTER = re.compile("[A-Za-z]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
+# How a short message shows that it leans on the previous one, besides having at most two
+# words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
+# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 呢, 那个). A new
+# request that matches nothing ("write me a poem", 帮我写代码) does neither: out of scope.
+_LEANS_BACK = re.compile(
+    r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
+    r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
+    r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
+    r"|^\W*(?:那|还|另外|是|对|好|不|也|再|如果|要是|用)|呢|它|这个|那个",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -59,8 +70,9 @@ class Router:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
         and ``misses`` how many turns right before this one were out of scope.
 
-        A short message that matches no intent alone ("and to Germany?") is read together
-        with the previous one. One that does match ("wher is my ordr") is a new question. A
+        A short message that matches no intent alone and leans back ("and to Germany?") is
+        read together with the previous one. One that does match ("wher is my ordr") is a new
+        question, and one that does not lean back ("write me a poem") is out of scope. A
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). It may be handed off:
         "yes, transfer me" after asking for a person should be. A customer the bot
@@ -75,7 +87,7 @@ class Router:
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
         language = detect_language(text, self.languages, previous)
         matches, follow_up = self._matches(text), False
-        if previous and not matches and _is_short(text):
+        if previous and not matches and _is_follow_up(text):
             joined = self._matches(f"{previous}\n{text}")
             if joined:
                 matches, follow_up = joined, True
@@ -136,8 +148,13 @@ def _without_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(" ", text) if "[" in text else text
 
 
-def _is_short(text: str) -> bool:
-    """Four words or fewer (two Chinese characters count as one word)."""
+def _is_follow_up(text: str) -> bool:
+    """Whether a message that matches no intent may be read with the previous one: four words
+    or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK);
+    a message of one or two words (or Chinese characters) always may."""
     tokens = TOKEN.findall(text)
-    size = sum(len(t) / 2 if CJK_RUN.match(t) else 1 for t in tokens)
-    return size <= _FOLLOW_UP_TOKENS
+    cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
+    words = sum(1 for token in tokens if not CJK_RUN.match(token))
+    if words + cjk / 2 > _FOLLOW_UP_TOKENS:
+        return False
+    return words + cjk <= 2 or _LEANS_BACK.search(text) is not None

@@ -384,6 +384,26 @@ def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Rout
         assert routing.best is not None and routing.best.intent.name == intent, text
 
 
+@pytest.mark.parametrize(
+    "text", ["write me a poem", "tell me a joke", "what's the weather", "帮我写代码", "写首诗"]
+)
+def test_a_short_new_request_that_matches_nothing_is_out_of_scope_not_a_follow_up(
+    router: Router, text: str
+) -> None:
+    # Read with "where is my order", each was routed to order_status, and never counted as a
+    # miss toward handoff_after.
+    routing = router.route(text, previous="where is my order")
+    assert (routing.route, routing.follow_up, routing.matches) == ("out_of_scope", False, ())
+
+
+@pytest.mark.parametrize(
+    "text", ["Germany?", "93857", "德国呢？", "那德国呢", "and by tomorrow?", "what about Tuesday?"]
+)
+def test_a_short_message_that_leans_back_is_a_follow_up(router: Router, text: str) -> None:
+    assert router.route(text).route == "out_of_scope"
+    assert router.route(text, previous="where is my order").follow_up
+
+
 # Language
 
 
