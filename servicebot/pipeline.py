@@ -197,7 +197,11 @@ class Bot:
             return Prepared(
                 filtered, routing, reply=reply, timings=clock.laps, script=context.script
             )
-        fitted = clock.time("prompt", self._fit, context, history, filtered.text, itemise)
+        # An exchange the customer saw no answer to (a stream stopped before its first sentence
+        # was cleared) still informs routing above, but an empty answer would teach the model
+        # to say nothing.
+        answered = [exchange for exchange in history if exchange.assistant]
+        fitted = clock.time("prompt", self._fit, context, answered, filtered.text, itemise)
         return Prepared(filtered, routing, fitted=fitted, timings=clock.laps, script=context.script)
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:

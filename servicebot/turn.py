@@ -117,9 +117,10 @@ class Turn:
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
-        history = [
+        history = [  # a blank message asked nothing: the model is not sent it
             Exchange(t.customer_text, t.reply_text)
-            for t in _sent_again(turns[max(len(turns) - kept, 0) :])
+            for t in turns[max(len(turns) - kept, 0) :]
+            if t.action != "out_of_scope" or not is_blank(t.customer_text)  # blank: out of scope
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
@@ -394,17 +395,6 @@ class Loaded(NamedTuple):
     history: list[Exchange]
     placeholders: Placeholders
     misses: int  # out-of-scope turns at its end, in a row
-
-
-def _sent_again(turns: Sequence[TurnRecord]) -> Iterator[TurnRecord]:
-    """The stored turns the model is sent as history. Not a blank message (it asked nothing,
-    and was answered as out of scope), nor a turn the customer saw no answer to (a stream
-    stopped before its first sentence was cleared: an empty answer would teach the model
-    to say nothing)."""
-    for turn in turns:
-        blank = turn.action == "out_of_scope" and is_blank(turn.customer_text)
-        if turn.reply_text and not blank:
-            yield turn
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

@@ -51,6 +51,12 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
     from ..conversations import run_conversation, write_by_hand
 
     spec, conversations = _conversations(bot_path, path)
+    if spec.settings.model.name is None:  # before any cassette is touched
+        raise click.ClickException(
+            f"{spec.root / SETTINGS_FILE}: no model to record for: with no model.name the bot "
+            "answers from the FAQ alone, and `servicebot test` runs its conversations that way "
+            "with no recordings; set model.name to record the model's replies"
+        )
     if by_hand:
         results = _run_conversations(conversations, lambda c: write_by_hand(spec, c), "writing")
     else:
@@ -93,11 +99,6 @@ def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> 
     from ..model import OpenAIClient
 
     settings, settings_file = spec.settings.model, spec.root / SETTINGS_FILE
-    if settings.name is None:
-        raise click.ClickException(
-            f"{settings_file}: no model to record from: set model.name, or write the replies "
-            "yourself with `servicebot record --by-hand`"
-        )
     client = OpenAIClient(settings, settings_file)
     try:
         client.api_key()

@@ -192,10 +192,9 @@ ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopq
 
 def lower_in_place(text: str) -> str:
     """``text`` in lower case, one character for one, so that positions hold: ``str.lower``
-    (fast in C, and every script: ``ЗАБУДЬТЕ``, ``ÉCRIS``) unless it made a character two
-    (İ), then ASCII letters alone."""
-    lowered = text.lower()
-    return lowered if len(lowered) == len(text) else translate_ascii(text, ASCII_LOWER)
+    (fast in C, and every script: ``ЗАБУДЬТЕ``, ``ÉCRIS``), with ``İ`` made ``i``: it is the
+    one character ``str.lower`` makes two (``i`` and a combining dot)."""
+    return text.replace("\u0130", "i").lower()
 
 
 # Kana, CJK ideographs (extension A, unified, compatibility) and hangul, for a character class:

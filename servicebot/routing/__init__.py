@@ -30,13 +30,15 @@ _KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 # How a short message shows that it leans on the previous one, besides having at most two
 # words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
-# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 呢, 那个). A new
-# request that matches nothing ("write me a poem", 帮我写代码) does neither: out of scope.
+# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢).
+# A new request that matches nothing ("write me a poem", 帮我写代码) does neither. Chinese
+# cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
 _LEANS_BACK = re.compile(
     r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
     r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
     r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
-    r"|^\W*(?:那|还|另外|是|对|好|不|也|再|如果|要是|用)|呢|它|这个|那个",
+    r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
+    r"|呢\W*$|(?<!其)它|这个|那个",
     re.IGNORECASE,
 )
 

@@ -123,6 +123,11 @@ def test_a_bot_that_names_no_model_is_tested_as_it_answers_offline(bot: Path) ->
         result.output
     )
     assert "recorded reply" not in result.output  # not sent to record, which needs a model
+    cassettes = sorted((bot / "tests/replies").iterdir())
+    for by_hand in ([], ["--by-hand"]):
+        result = servicebot("record", "--bot", bot, "--yes", *by_hand)
+        assert result.exit_code == 1 and "no model to record for" in result.output
+    assert sorted((bot / "tests/replies").iterdir()) == cassettes  # none touched
 
 
 def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:

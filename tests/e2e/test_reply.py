@@ -512,7 +512,9 @@ def test_a_stream_cancelled_before_anything_is_shown_is_stored_but_not_sent_agai
     (stored,) = bot.store.history("gone")
     assert (stored.customer_text, stored.reply_text) == (REFUNDS, "")
     assert stored.prompt_tokens > 0  # the tokens were spent, and are priced
-    bot.reply("How do I return a jacket?", conversation_id="gone")
+    reply = bot.reply("and by tomorrow?", conversation_id="gone")
+    routing = reply.step("routing")
+    assert routing is not None and routing.detail["follow_up"] is True  # still read with it
     sent = _sent(server)
     assert {"role": "user", "content": REFUNDS} not in sent
     assert all(message["content"] for message in sent)  # no empty answer taught to the model

@@ -385,7 +385,18 @@ def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Rout
 
 
 @pytest.mark.parametrize(
-    "text", ["write me a poem", "tell me a joke", "what's the weather", "帮我写代码", "写首诗"]
+    "text",
+    [
+        "write me a poem",
+        "tell me a joke",
+        "what's the weather",
+        "帮我写代码",
+        "写首诗",
+        "还款怎么操作",  # 还 opens 还款 (repayment), not 还有 (and also)
+        "用户名忘了",
+        "好评返现",
+        "我有其它问题",  # 它 inside 其它 (other)
+    ],
 )
 def test_a_short_new_request_that_matches_nothing_is_out_of_scope_not_a_follow_up(
     router: Router, text: str
