@@ -171,7 +171,7 @@ def _unclosed_tag(
                 opened, previous = (value.strip("-+"), line), ""
             elif kind in ("variable_end", "block_end"):
                 opened = None
-            elif kind == "operator" and opened and previous == "{" and value in "{%":
+            elif kind == "operator" and opened and previous == "{" and value in ("{", "%"):
                 break
             elif kind != "whitespace":
                 previous = value if kind == "operator" else ""

@@ -187,9 +187,6 @@ def translate_ascii(text: str, table: bytes) -> str:
     return text.encode("utf-8", "surrogatepass").translate(table).decode("utf-8", "surrogatepass")
 
 
-ASCII_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
-
-
 def lower_in_place(text: str) -> str:
     """``text`` in lower case, one character for one, so that positions hold: ``str.lower``
     (fast in C, and every script: ``ЗАБУДЬТЕ``, ``ÉCRIS``), with ``İ`` made ``i``: it is the
