@@ -3,9 +3,11 @@
 It owns the request (messages and the sampling settings from ``servicebot.yaml``), the SDK
 clients (built once per bot and reused: building one costs tens of milliseconds), and what a
 failure means. Retries are the SDK's own (``max_retries``; it honours ``retry-after`` and
-backs off). What is still failing after them becomes a :class:`ModelError` with a kind, which
-the pipeline answers with a fallback; a missing, rejected or misnamed key, model or server is
-the operator's to fix and raises :class:`~servicebot.errors.ConfigError` instead.
+backs off), except that a server asking for a longer wait than ``max_retry_after`` gets
+none: the customer is waiting. What is still failing after them becomes a
+:class:`ModelError` with a kind, which the pipeline answers with a fallback; a missing,
+rejected or misnamed key, model or server is the operator's to fix and raises
+:class:`~servicebot.errors.ConfigError` instead.
 
 Every OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama, DeepSeek, Qwen) speaks the
 chat-completions wire format, which is all this module uses.
@@ -15,9 +17,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import email.utils
 import os
 import threading
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator, Mapping, Sequence
+import time
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
@@ -170,7 +175,12 @@ class OpenAIClient:
             if self._sync is None:
                 import openai
 
-                self._sync = openai.OpenAI(**self._options())
+                refuse = _refusing_waits_over(self.settings.max_retry_after)
+                http = openai.DefaultHttpxClient(event_hooks={"response": [refuse]})
+                # A client the SDK makes closes its sockets when it is collected; one passed
+                # in does not, so this one is closed with this object (a bot never closed).
+                weakref.finalize(self, http.close)
+                self._sync = openai.OpenAI(**self._options(), http_client=http)
         return self._sync
 
     async def async_client(self) -> openai.AsyncOpenAI:
@@ -183,7 +193,13 @@ class OpenAIClient:
             # one step: threads running loops of their own add and remove theirs meanwhile.
             for closed in [old for old in list(self._async) if old.is_closed()]:
                 self._async.pop(closed, None)
-            client = openai.AsyncOpenAI(**self._options())
+            refuse = _refusing_waits_over(self.settings.max_retry_after)
+
+            async def arefuse(response: Any) -> None:  # an async client's hooks are coroutines
+                refuse(response)
+
+            http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [arefuse]})
+            client = openai.AsyncOpenAI(**self._options(), http_client=http)
             closer = self._closed_with(loop, client)
             await anext(closer)  # suspended until the loop finalises it
             self._async[loop] = _LoopClient(client, closer)
@@ -263,6 +279,37 @@ class OpenAIClient:
 
     def _failures(self) -> _Failures:
         return _Failures(self.settings, self._settings_file)
+
+
+def _refusing_waits_over(limit: float) -> Callable[[Any], None]:
+    """An httpx response hook: a response whose server asks for a longer wait than ``limit``
+    seconds is marked ``x-should-retry: false``, which the SDK obeys.
+
+    The SDK waits as long as ``Retry-After`` says, up to 2 minutes, and has no setting for
+    less. A customer would rather have the fallback (a person to contact) at once.
+    """
+
+    def refuse(response: Any) -> None:
+        wait = _retry_after(response.headers)
+        if wait is not None and wait > limit:
+            response.headers["x-should-retry"] = "false"
+
+    return refuse
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for, in seconds, read as the SDK reads it: ``retry-after-ms``,
+    else ``retry-after`` in seconds or as an HTTP date; None if it asks for none."""
+    for name, unit in (("retry-after-ms", 1000), ("retry-after", 1)):
+        try:
+            return float(headers[name]) / unit
+        except (KeyError, ValueError):
+            continue
+    try:
+        date = email.utils.parsedate_tz(headers.get("retry-after", ""))
+        return None if date is None else email.utils.mktime_tz(date) - time.time()
+    except (OverflowError, ValueError):  # a date no clock can reach: no wait to compare
+        return None
 
 
 def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:

@@ -336,10 +336,14 @@ def _checked(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
 
 def _conversation(conversation_id: str | None) -> str | None:
     """The conversation's id as given; one no store can keep is refused at once, not found
-    missing from the store later (a JSON store takes no bytes, none a lone surrogate)."""
+    missing from the store later (a JSON store takes no bytes, none a lone surrogate). A
+    blank id is refused too: it is a session value that went missing, and starting a new
+    conversation for it would quietly lose the customer's history every turn."""
     if conversation_id is not None and not isinstance(conversation_id, str):
         kind = type(conversation_id).__name__
         raise TypeError(f"conversation_id must be a str or None, not {kind}")
+    if conversation_id is not None and not conversation_id.strip():
+        raise ValueError("conversation_id is blank: pass None to start a new conversation")
     if conversation_id and without_surrogates(conversation_id) != conversation_id:
         raise ValueError("conversation_id holds a lone surrogate: no store can keep it")
     return conversation_id

@@ -86,7 +86,12 @@ def _model_key_warning(spec: BotSpec) -> str | None:
 @main.command()
 @click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
 @click.option("--trace", is_flag=True, help="Show every stage's decision and time.")
-@click.option("--conversation", "conversation_id", help="Continue a stored conversation.")
+@click.option(
+    "--conversation",
+    "conversation_id",
+    callback=lambda _context, _option, value: _not_blank(value),
+    help="Continue a stored conversation (or start one under this id).",
+)
 def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     """Chat with the bot in the terminal, or answer the lines piped into it.
 
@@ -103,6 +108,12 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
         run_chat(spec, offline, trace, conversation_id)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
+
+
+def _not_blank(conversation_id: str | None) -> str | None:
+    if conversation_id is not None and not conversation_id.strip():
+        raise click.BadParameter("is blank: leave it out to start a new conversation")
+    return conversation_id
 
 
 def _offline_reason(spec: BotSpec) -> str | None:

@@ -14,7 +14,7 @@ import pytest
 
 from servicebot.budget.tokens import counter_for
 from servicebot.errors import ConfigError
-from servicebot.model import Completion, ModelError, OpenAIClient, request_for
+from servicebot.model import Completion, ModelError, OpenAIClient, _retry_after, request_for
 from servicebot.prompt import Message
 from servicebot.settings import ModelSettings
 from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
@@ -256,6 +256,41 @@ def test_a_429_past_the_retries_is_a_rate_limit_error(
     with pytest.raises(ModelError) as caught:
         model.complete(request_for(model.settings, MESSAGES))
     assert caught.value.kind == "rate_limit" and len(server.requests) == 2
+
+
+def test_a_server_asking_for_a_longer_wait_than_max_retry_after_gets_no_retry(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=2, max_retry_after=0.5)
+    server.fail(Fault.status(429, retry_after=2), Fault.status(503, retry_after=2))
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rate_limit" and len(server.requests) == 1
+    with pytest.raises(ModelError) as caught:  # streamed and async: the same client hook
+        run(model, lambda: collect(model.astream(request_for(model.settings, MESSAGES))))
+    assert caught.value.kind == "server_error" and len(server.requests) == 2
+    check_answer(model.complete(request_for(model.settings, MESSAGES)))  # the faults are spent
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"retry-after": "2.5"}, 2.5),
+        ({"retry-after-ms": "1500", "retry-after": "60"}, 1.5),  # milliseconds first, as the SDK
+        ({"retry-after": "soon"}, None),
+        ({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"}, "far"),
+        ({"retry-after": "Fri, 31 Dec 99999999 23:59:59 GMT"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_is_read_in_every_form_the_sdk_reads(
+    headers: dict[str, str], wait: float | str | None
+) -> None:
+    read = _retry_after(headers)
+    if wait == "far":
+        assert read is not None and read > 120
+    else:
+        assert read == wait
 
 
 @pytest.mark.parametrize("status", [500, 503])

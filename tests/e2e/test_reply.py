@@ -294,7 +294,13 @@ def test_metadata_that_is_not_a_mapping_is_refused(make_bot: Any) -> None:
 
 @pytest.mark.parametrize(
     ("conversation_id", "error"),
-    [(b"ticket-1", TypeError), (4711, TypeError), ("ticket-\ud800", ValueError)],
+    [
+        (b"ticket-1", TypeError),
+        (4711, TypeError),
+        ("ticket-\ud800", ValueError),
+        ("", ValueError),  # a session value that went missing: not a new conversation each turn
+        (" ", ValueError),
+    ],
 )
 def test_a_conversation_id_no_store_can_keep_is_refused(
     make_bot: Any, conversation_id: Any, error: type[Exception]

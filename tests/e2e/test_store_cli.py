@@ -139,6 +139,9 @@ def test_chat_continues_a_stored_conversation_and_says_when_there_is_none(
     mistyped = CliRunner().invoke(main, [*chat, "c-24"], input="hello\n")
     assert "no stored conversation 'c-24': a new one starts under that id" in mistyped.output
     assert "turn 1]" in mistyped.output
+    blank = CliRunner().invoke(main, [*chat, ""], input="hello\n")  # an unset shell variable
+    assert blank.exit_code == 2 and "--conversation': is blank" in blank.output, blank.output
+    assert "turn 1]" not in blank.output
 
 
 def test_purging_everything_asks_first(bot: Path) -> None:
