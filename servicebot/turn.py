@@ -227,9 +227,9 @@ class Turn:
     def model_answered(self, completion: Completion) -> None:
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
         usage = completion.usage
-        if usage is None:  # not sent, or a stream lost after its answer finished
+        if usage is None:  # not sent (by the server, or in a recording), or a stream cut late
             usage = self._counted_usage(completion.text)
-            detail["usage"] = "counted here: the server reported none"
+            detail["usage"] = "counted here: the answer came with none"
         if self.prep.fitted is not None:
             detail["prompt_tokens"] = usage.prompt_tokens
             detail["completion_tokens"] = usage.completion_tokens

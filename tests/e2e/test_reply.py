@@ -536,7 +536,7 @@ def test_a_stream_whose_usage_is_lost_is_stored_with_the_tokens_counted_here(
     assert "".join(stream) == ANSWER
     (stored,) = bot.store.history("c")
     assert stream.reply is not None and (model := stream.reply.step("model")) is not None
-    assert model.detail["usage"] == "counted here: the server reported none"
+    assert model.detail["usage"] == "counted here: the answer came with none"
     assert stored.prompt_tokens == model.detail["budget_count"] > 0
     assert stored.completion_tokens == bot.counter.count(ANSWER)
 
