@@ -175,12 +175,13 @@ class OpenAIClient:
             if self._sync is None:
                 import openai
 
+                options = self._options()  # first: a missing key raises before any pool
                 refuse = _refusing_waits_over(self.settings.max_retry_after)
                 http = openai.DefaultHttpxClient(event_hooks={"response": [refuse]})
-                # A client the SDK makes closes its sockets when it is collected; one passed
-                # in does not, so this one is closed with this object (a bot never closed).
-                weakref.finalize(self, http.close)
-                self._sync = openai.OpenAI(**self._options(), http_client=http)
+                self._sync = openai.OpenAI(**options, http_client=http)
+                # The SDK closes a pool it made when its client is collected (a bot never
+                # closed), but not one passed in: so this one is closed the same way.
+                weakref.finalize(self._sync, http.close).atexit = False
         return self._sync
 
     async def async_client(self) -> openai.AsyncOpenAI:
@@ -193,13 +194,14 @@ class OpenAIClient:
             # one step: threads running loops of their own add and remove theirs meanwhile.
             for closed in [old for old in list(self._async) if old.is_closed()]:
                 self._async.pop(closed, None)
+            options = self._options()
             refuse = _refusing_waits_over(self.settings.max_retry_after)
 
             async def arefuse(response: Any) -> None:  # an async client's hooks are coroutines
                 refuse(response)
 
             http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [arefuse]})
-            client = openai.AsyncOpenAI(**self._options(), http_client=http)
+            client = openai.AsyncOpenAI(**options, http_client=http)
             closer = self._closed_with(loop, client)
             await anext(closer)  # suspended until the loop finalises it
             self._async[loop] = _LoopClient(client, closer)

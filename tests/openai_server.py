@@ -350,7 +350,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _misbehave(self, fault: Fault, body: dict[str, Any]) -> None:
         if fault.kind == "status":
-            retry = {} if fault.retry_after is None else {"retry-after": str(fault.retry_after)}
+            retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
             self._send_json(fault.code, error_body(fault.code), retry)
         elif fault.kind == "reset":
             self._reset()

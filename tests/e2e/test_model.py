@@ -6,6 +6,7 @@ import asyncio
 import gc
 import socket
 import time
+import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -145,6 +146,30 @@ def test_an_event_loop_per_call_leaves_no_client_or_socket_behind(
         asyncio.run(model.acomplete(request))
     assert client_sockets() <= 1  # was one a call
     assert len(model._async) <= 1
+
+
+def test_a_model_never_closed_closes_its_sockets_when_collected(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """An application that builds a bot per request and never closes it leaks no socket,
+    and an SDK client taken from ``.client`` keeps working after its wrapper is gone."""
+    settings = make_model().settings
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ResourceWarning)
+        for _ in range(5):
+            check_answer(OpenAIClient(settings, Path("servicebot.yaml")).complete(
+                request_for(settings, MESSAGES)
+            ))  # fmt: skip
+            gc.collect()
+        kept = OpenAIClient(settings, Path("servicebot.yaml")).client
+        gc.collect()
+        answer = kept.chat.completions.create(
+            model=MODEL, messages=[{"role": "user", "content": "Hi"}]
+        )
+        assert answer.choices[0].message.content == "You asked: Hi"
+        del kept, answer
+        gc.collect()
+    assert not [w for w in caught if issubclass(w.category, ResourceWarning)]
 
 
 def _peer_port(sock: socket.socket) -> int | None:
