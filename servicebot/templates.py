@@ -10,6 +10,8 @@ customer's conversation.
 
 from __future__ import annotations
 
+import datetime
+import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
@@ -61,14 +63,44 @@ def create_environment(
         loader = jinja2.FunctionLoader(
             lambda name: (sources[name], name, lambda: True) if name in sources else None
         )
-    return SandboxedEnvironment(
+    environment = SandboxedEnvironment(
         loader=loader,
         undefined=jinja2.StrictUndefined,
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,
         lstrip_blocks=True,
+        finalize=_printable,
     )
+    for name in _UNWANTED_GLOBALS:
+        del environment.globals[name]
+    return environment
+
+
+# Jinja's own helpers no bot needs: {{ lipsum }} would print a function to a customer.
+_UNWANTED_GLOBALS = ("lipsum", "cycler", "joiner")
+_PRINTABLE = (
+    str,
+    numbers.Number,
+    list,
+    tuple,
+    dict,
+    datetime.date,
+    datetime.time,
+    type(None),
+    jinja2.Undefined,
+)  # fmt: skip - printing an undefined value raises its own error
+
+
+def _printable(value: object) -> object:
+    """What ``{{ ... }}`` may print: text, numbers, dates and the variables' lists and
+    mappings. A function, a method or a template object would print Python's description of
+    it (``<built-in method join of str object at 0x7f...>``) to a customer."""
+    if not isinstance(value, _PRINTABLE):
+        raise TypeError(
+            f"{{{{ }}}} prints text, numbers and variables, not a {type(value).__name__}"
+        )
+    return value
 
 
 def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:

@@ -287,10 +287,10 @@ LOAD_TIME_ESCAPES = [
     ("{{ bot.contact.__class__ }}", "'__class__'"),
     ("{{ bot['__class__'] }}", "'__class__'"),
     ("{{ (1).__class__ }}", "'__class__'"),
-    ("{{ cycler.__init__.__globals__ }}", "'__init__'"),
-    ("{{ joiner.__init__ }}", "'__init__'"),
+    ("{{ cycler.__init__.__globals__ }}", "unknown variable 'cycler'"),  # not given at all
+    ("{{ joiner.__init__ }}", "unknown variable 'joiner'"),
     ("{{ namespace.__init__ }}", "'__init__'"),
-    ("{{ lipsum.__globals__ }}", "'__globals__'"),
+    ("{{ lipsum }}", "unknown variable 'lipsum'"),
     ("{{ self._TemplateReference__context }}", "'_TemplateReference__context'"),
     ("{{ range.__self__ }}", "'__self__'"),
     ("{{ request|attr('__class__') }}", "unknown variable 'request'"),
@@ -309,6 +309,9 @@ RENDER_TIME_ESCAPES = [
     '{% set n = "__cla" ~ "ss__" %}{{ bot[n] }}',
     '{{ "{0.__class__}".format(bot) }}',
     "{{ dict.mro() }}",
+    "{{ ''.join }}",  # printed, Python's description of a function would reach a customer
+    "{{ self }}",
+    "{{ range }}",
 ]
 
 
