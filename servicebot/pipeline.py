@@ -30,13 +30,13 @@ from .budget.tokens import TokenCounter, counter_for
 from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
-from .errors import BudgetError
+from .errors import BudgetError, TemplateError
 from .filters.normalise import without_surrogates
 from .filters.placeholders import Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
-from .prompt import Context, Exchange, faq_answer, few_shot, script_of
+from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
 from .routing import Router, Routing, detect_language, is_blank
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
@@ -226,13 +226,16 @@ class Bot:
         self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
     ) -> Fitted:
         """The turn's prompt, fitted. Customer details (the application's metadata) give way
-        to the FAQ's facts: when they overflow the budget, or push out a fact or part of the
-        customer's message, the turn goes without them, and the fitted parts say so."""
+        to the FAQ's facts: when they overflow the budget, push out a fact or part of the
+        customer's message, or break the system template, the turn goes without them, and
+        the fitted parts say so."""
         try:
             fitted: Fitted | None = self._fit_with(context, history, text, itemise)
-        except BudgetError:
+        except (BudgetError, TemplateError) as error:
             if not context.customer:
                 raise  # the templates alone: servicebot check reports that before any turn
+            if isinstance(error, TemplateError):
+                customer_details_failed(error)
             fitted = None
         if fitted is not None and not (context.customer and _squeezed(fitted)):
             return fitted

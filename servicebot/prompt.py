@@ -23,8 +23,10 @@ naming the file and line. Rendering is deterministic: the same inputs give the s
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import functools
+import logging
 import numbers
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +51,7 @@ from .yamlfile import read_yaml
 
 Role = Literal["system", "user", "assistant"]
 Script = Literal["simplified", "traditional"]
+log = logging.getLogger("servicebot")
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
@@ -161,8 +164,23 @@ class Renderer:
             raise _template_error(source, exc) from exc
 
     def reply(self, name: str, context: Context) -> str:
-        """A canned reply's template (such as ``handoff.j2``), in the customer's script."""
-        return in_script(self.render(name, context), context)
+        """A canned reply's template (such as ``handoff.j2``), in the customer's script; without
+        the customer details if they break it (see :func:`customer_details_failed`)."""
+        try:
+            text = self.render(name, context)
+        except TemplateError as error:
+            if not context.customer:
+                raise
+            customer_details_failed(error)
+            text = self.render(name, dataclasses.replace(context, customer=None))
+        return in_script(text, context)
+
+
+def customer_details_failed(error: TemplateError) -> None:
+    """Log a template that failed on this turn's customer details (``{{ customer.tier.upper()
+    }}`` with a number for the tier): the turn goes on without them, and the operator reads
+    the template's file and line in the log. ``check`` cannot foresee the application's data."""
+    log.error("%s (this turn goes on without the customer details)", error)
 
 
 def few_shot(

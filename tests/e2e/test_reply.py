@@ -323,6 +323,30 @@ def test_customer_details_too_long_for_the_budget_are_left_out_not_raised(
     assert fits.step("prompt").detail["dropped"] == []  # type: ignore[union-attr]
 
 
+def test_customer_details_that_break_a_template_are_left_out_not_raised(
+    make_bot: Any, server: OpenAIServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A guarded template that still fails on the application's data (a number where it
+    expects text) loses the turn its customer details, not its answer; the log names the line."""
+    folder = _bot_on(server, tmp_path)
+    tier = "{% if customer.tier is defined %}Tier: {{ customer.tier.upper() }}{% endif %}\n"
+    for name in ("system.j2", "handoff.j2"):
+        template = folder / "templates" / name
+        template.write_text(template.read_text("utf-8") + tier, "utf-8")
+    bot = make_bot(spec=load_bot(folder))  # the start-up check passes: no customer details
+    fits = bot.reply(REFUNDS, metadata={"tier": "gold"})
+    assert fits.action == "answer" and "Tier: GOLD" in _sent(server)[0]["content"]
+    answered = bot.reply(REFUNDS, metadata={"tier": 5})
+    assert answered.action == "answer" and "Tier" not in _sent(server)[0]["content"]
+    prompt = answered.step("prompt")
+    assert prompt is not None and "system customer details" in prompt.detail["dropped"]
+    handed_off = bot.reply("I want to talk to a human", metadata={"tier": 5})
+    assert handed_off.action == "handoff" and "Tier" not in handed_off.text
+    lines = [line for line in caplog.messages if "without the customer details" in line]
+    assert len(lines) == 2 and all("templates/" in line for line in lines)
+    assert "system.j2:" in lines[0] and "handoff.j2:" in lines[1]
+
+
 def test_a_huge_paste_is_cut_before_it_is_read_or_stored(make_bot: Any) -> None:
     bot = make_bot()
     reply = bot.reply("where is my order? " * 100_000, conversation_id="paste")  # 1.9 MB
