@@ -203,7 +203,7 @@ def usage(days: int, bot_path: Path) -> None:
     console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
     unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
     if unpriced:
-        click.echo(f"no price in servicebot.yaml for: {', '.join(unpriced)} (counted as 0)")
+        click.echo(f"* no price in servicebot.yaml for: {', '.join(unpriced)} (left out)")
     if snapshots := sorted(set().union(*(u.snapshots for u in by_day.values()))):
         click.echo(
             f"priced as the model they are a snapshot of: {', '.join(snapshots)} "
@@ -226,9 +226,16 @@ def _usage_table(title: str, rows: Mapping[str, Usage]) -> Table:
             str(totals.turns),
             f"{totals.tokens_in:,}",
             f"{totals.tokens_out:,}",
-            f"{totals.cost:.4f}",
+            _cost(totals),
         )
     return table
+
+
+def _cost(totals: Usage) -> str:
+    """A row's cost; ``-`` when none of its tokens has a price, ``*`` when some have none."""
+    if totals.unpriced_models and not totals.cost:
+        return "-"
+    return f"{totals.cost:.4f}" + ("*" if totals.unpriced_models else "")
 
 
 @main.command()

@@ -74,6 +74,17 @@ def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
     assert "c-42              2  1,000,000     500,000      0.4500" in output
 
 
+def test_usage_shows_tokens_without_a_price_as_unpriced_not_free(bot: Path) -> None:
+    store = open_bot_store(load_bot(bot))
+    unpriced = {"model": "qwen-max", "prompt_tokens": 2_000, "completion_tokens": 300}
+    store.append_turn(TurnRecord("q-1", "hi", "Hello!", "answer", **unpriced))  # type: ignore[arg-type]
+    store.close()
+    output = run("usage", "--bot", str(bot))
+    assert "q-1               1      2,000         300           -" in output
+    assert "0.4500*" in output  # today: priced and unpriced turns
+    assert "* no price in servicebot.yaml for: qwen-max (left out)" in output
+
+
 def test_usage_keeps_its_columns_whatever_the_conversation_ids(bot: Path) -> None:
     store = open_bot_store(load_bot(bot))
     for conversation in (uuid.uuid4().hex + "-from-the-mobile-app", "[bold]vip[/bold]\x1b[2J"):
