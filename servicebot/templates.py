@@ -79,17 +79,9 @@ def create_environment(
 
 # Jinja's own helpers no bot needs: {{ lipsum }} would print a function to a customer.
 _UNWANTED_GLOBALS = ("lipsum", "cycler", "joiner")
-_PRINTABLE = (
-    str,
-    numbers.Number,
-    list,
-    tuple,
-    dict,
-    datetime.date,
-    datetime.time,
-    type(None),
-    jinja2.Undefined,
-)  # fmt: skip - printing an undefined value raises its own error
+_DATA = (str, numbers.Number, list, tuple, dict, type(None), datetime.date, datetime.time)
+# An undefined value passes: printing it raises StrictUndefined's own error.
+_PRINTABLE = (*_DATA, jinja2.Undefined)
 
 
 def _printable(value: object) -> object:
