@@ -13,10 +13,15 @@ The index is lexical, built from each intent's example phrasings in well under a
 * **Score.** A message scores an intent by the mean of two cosine similarities: to the
   intent's nearest example, and to the centroid of all its examples. The nearest example
   rewards a close paraphrase; the centroid rewards words the intent's phrasings share.
-  Both lie between 0 and 1 and do not depend on other messages, so a threshold in
+  The centroid is compared script by script: the message's Chinese features with the
+  intent's Chinese ones, its other features with the others, and the two similarities
+  averaged by each part's share of the message. A bilingual intent's English phrasings then
+  do not dilute its Chinese ones, nor the other way round: adding Chinese examples leaves
+  every English score as it was, and a Chinese message can score as high as an English one.
+  Both similarities lie between 0 and 1 and do not depend on other messages, so a threshold in
   ``servicebot.yaml`` means the same thing for every message (feature weights depend on
   the bot's intents, so scores move a little when intents are added). A message equal
-  to one of an intent's examples scores about 0.75 to 0.9.
+  to one of an intent's examples scores about 0.6 to 0.9.
 
 Hand-written rather than taken from a BM25 library: those rank documents, and routing
 needs intents, calibrated 0-1 scores, and CJK without a word segmenter. numpy keeps a
@@ -59,6 +64,7 @@ _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer 
 _DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
 _DENSE_CELLS = 1 << 23  # or every feature, when they take no more cells than this (32 MB)
 _BLOCK_CELLS = 1 << 26  # the most float32 cells the per-intent example blocks may take (256 MB)
+_CJK = "h"  # the first letter of every CJK feature
 _LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 Floats = npt.NDArray[np.float64]
@@ -113,7 +119,7 @@ def _stem(word: str) -> str:
 
 
 def _cjk_features(run: str) -> list[str]:
-    return ["h" + char for char in run] + ["h" + run[i : i + 2] for i in range(len(run) - 1)]
+    return [_CJK + char for char in run] + [_CJK + run[i : i + 2] for i in range(len(run) - 1)]
 
 
 class IntentIndex:
@@ -138,7 +144,11 @@ class IntentIndex:
         self._weights = np.log((1 + len(intents)) / (1 + used_by)) + 1
         self._query_weights = np.append(self._weights, math.log(1 + len(intents)) + 1)
         weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
-        self._centroids = _ByFeature(*_centroids(cells, weights, self._example_count), len(intents))
+        cjk = np.fromiter(
+            (f.startswith(_CJK) for f in self._vocabulary), bool, len(self._vocabulary)
+        )
+        centroids = _centroids(cells, weights, self._example_count, cjk)
+        self._centroids = _ByFeature(*centroids, len(intents))
         examples_of = np.array([len(intent.examples) for intent in intents])
         self._first_example = np.cumsum(examples_of) - examples_of
         mean_examples = self._example_count / len(intents)
@@ -199,8 +209,8 @@ class IntentIndex:
         cheaper than a pass over the rare features of every example, and an intent far
         from the message's centroid is almost never the best match.
         """
-        ids, weights = self._query(Counter(features(text)))
-        centroid = self._centroids.dot(ids, weights)
+        ids, weights, by_script = self._query(Counter(features(text)), text.isascii())
+        centroid = self._centroids.dot(ids, by_script)
         if self._blocks is None:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
             return (nearest + centroid) / 2, None
@@ -270,8 +280,10 @@ class IntentIndex:
             owners[rows],
         )
 
-    def _query(self, count: Counter[str]) -> tuple[Ints, Floats]:
-        """A message's known features and weights, normalised over all its features.
+    def _query(self, count: Counter[str], ascii_only: bool) -> tuple[Ints, Floats, Floats]:
+        """A message's known features and weights, normalised over all its features; and
+        the weights for its centroid similarity, each scaled by the length of its script's
+        part of the message (see _script_lengths).
 
         Features no intent has still count in the norm, so a message that is mostly
         about something else scores low everywhere.
@@ -280,9 +292,10 @@ class IntentIndex:
         ids = np.fromiter(map(self._vocabulary.get, count, repeat(unknown)), np.int64, len(count))
         weights = self._query_weights[ids]
         weights *= 1 + np.log(np.fromiter(count.values(), np.float64, len(count)))
-        norm = math.sqrt(float(weights @ weights)) or 1.0
+        weights /= math.sqrt(float(weights @ weights)) or 1.0
         known = ids < unknown
-        return ids[known], weights[known] / norm
+        by_script = weights if ascii_only else weights * _script_lengths(count, weights)
+        return ids[known], weights[known], by_script[known]
 
 
 @dataclass(frozen=True)
@@ -307,8 +320,11 @@ def _unit_rows(rows: Ints, weights: Floats) -> Floats:
     return weights / norms[rows]
 
 
-def _centroids(cells: _Cells, weights: Floats, example_count: int) -> tuple[Ints, Ints, Floats]:
-    """Each intent's centroid as cells: the sum of its unit example rows and its about row.
+def _centroids(
+    cells: _Cells, weights: Floats, example_count: int, cjk: npt.NDArray[np.bool_]
+) -> tuple[Ints, Ints, Floats]:
+    """Each intent's centroid as cells: the sum of its unit example rows and its about row,
+    its CJK features and its other features (``cjk`` tells them apart) each scaled to length 1.
 
     The about row (name, description, answers) counts as much as ``_ABOUT_EXAMPLES``
     example phrasings: it helps an intent with few of them and never outweighs many.
@@ -317,7 +333,18 @@ def _centroids(cells: _Cells, weights: Floats, example_count: int) -> tuple[Ints
     feature_count = int(cells.features.max()) + 1
     keys, where = np.unique(cells.intents * feature_count + cells.features, return_inverse=True)
     rows, features = keys // feature_count, keys % feature_count
-    return rows, features, _unit_rows(rows, _sums(where, weights * share, len(keys)))
+    parts = rows * 2 + cjk[features]  # each intent's other features, then its CJK ones
+    return rows, features, _unit_rows(parts, _sums(where, weights * share, len(keys)))
+
+
+def _script_lengths(count: Counter[str], weights: Floats) -> Floats:
+    """For each feature of a message (unit ``weights``), the length of the message's part in
+    the feature's script: its CJK features', or its other features'. A centroid's parts have
+    length 1 each, so weights scaled by these give the mean of the parts' cosine similarities,
+    weighted by each part's share of the message (its squared length)."""
+    cjk = np.fromiter((f.startswith(_CJK) for f in count), bool, len(count))
+    chinese, other = weights[cjk], weights[~cjk]
+    return np.where(cjk, math.sqrt(float(chinese @ chinese)), math.sqrt(float(other @ other)))
 
 
 def _about(intent: Intent) -> str:

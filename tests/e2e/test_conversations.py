@@ -154,7 +154,7 @@ def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
     )
     assert (
         f"{conversation}:{line}: turn 1: expected intent return_item\n"
-        "    got intent refund_status (0.733)"
+        "    got intent refund_status (0.783)"
     ) in result.output
     assert f"1 failed, {len(NAMES) - 1} passed" in result.output
 

@@ -126,7 +126,8 @@ def test_a_chinese_question_gets_a_chinese_system_prompt(bot: Bot, spec: BotSpec
     assert _answer(spec, "order_status", "zh") in messages[0].content
     assert _answer(spec, "order_status", "en") not in messages[0].content
     few_shot_users = [m.content for m in messages[1:-1] if m.role == "user"]
-    assert few_shot_users == ["我的快递到哪了"]  # only the Chinese example pair
+    assert few_shot_users[0] == "我的快递到哪了"  # order_status's Chinese pair comes first
+    assert all(not user.isascii() for user in few_shot_users)  # and no English pair at all
     assert messages[-1] == Message("user", "我的快递到哪了？")
 
 

@@ -133,6 +133,33 @@ def test_a_pasted_number_does_not_push_a_question_out_of_scope(
     assert with_number.matches[0].score > 0.8 * without.matches[0].score
 
 
+def with_examples(intents: tuple[Intent, ...], name: str, *extra: str) -> list[Intent]:
+    return [
+        item.model_copy(update={"examples": (*item.examples, *extra)})
+        if item.name == name
+        else item
+        for item in intents
+    ]
+
+
+@pytest.mark.parametrize(
+    ("added", "messages"),
+    [
+        (("退款要多久", "钱什么时候退回来"), ("when do i get my refund", "refund", "hello")),
+        (("where is my money", "refund still missing"), ("退款多久到账", "怎么退款", "你好")),
+    ],
+)
+def test_phrasings_in_one_language_leave_the_other_languages_scores_as_they_were(
+    added: tuple[str, ...], messages: tuple[str, ...]
+) -> None:
+    # An intent's Chinese phrasings used to dilute its English ones (and the other way round),
+    # so adding some moved every English score and thresholds meant less in the other language.
+    before = IntentIndex(SMALL)
+    after = IntentIndex(with_examples(SMALL, "refund", *added))
+    for message in messages:
+        assert after.scores(message) == pytest.approx(before.scores(message), abs=1e-6), message
+
+
 def test_mixed_text_has_both_word_and_character_features() -> None:
     found = features("怎么create一个account")
     assert {"wcreate", "waccount", "h怎么", "h一个"} <= set(found)
