@@ -413,6 +413,8 @@ class _Joined:
         choice = chunk.choices[0]
         self.finish_reason = choice.finish_reason or self.finish_reason
         text = choice.delta.content if choice.delta else None
+        if text is not None and not isinstance(text, str):  # a list of parts, from some servers
+            raise ModelError("broken_response", "a stream chunk's content is not text")
         if text:
             self.parts.append(text)
         return text or ""

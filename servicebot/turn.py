@@ -309,6 +309,12 @@ class Turn:
         if prep.reply is not None:
             action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
             stored = shown = prep.reply
+        elif self.completion is not None and self.completion.finish_reason == "content_filter":
+            # The provider's own filter stopped the answer: what came is unfinished, and may be
+            # what it objected to. Never sent as an answer, never cached.
+            action = "fallback"
+            events.append(FilterEvent("postfilter", "model", "content_filter", "fallback"))
+            stored = shown = fallback_reply(self.bot, routing, self.context)
         elif self.completion is not None:
             start = time.perf_counter()
             answer, cut_off = _finished(self.completion)

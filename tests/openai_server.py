@@ -66,8 +66,9 @@ def echo(body: dict[str, Any]) -> str:
 class Fault:
     """One misbehaviour, for one request. Build with the class methods."""
 
-    kind: Literal["status", "slow", "reset", "malformed", "cut"]
+    kind: Literal["status", "slow", "reset", "malformed", "cut", "finish", "parts"]
     code: int = 200
+    finish_reason: str = "stop"
     retry_after: float | None = None
     delay: float = 0.0
     chunks: int = 2
@@ -101,6 +102,16 @@ class Fault:
         only the answer is missing its end. A JSON answer is cut halfway through its body.
         """
         return cls("cut", chunks=chunks, abrupt=abrupt)
+
+    @classmethod
+    def finish(cls, reason: str) -> Fault:
+        """The normal answer, ended with ``finish_reason`` ``reason`` ("content_filter")."""
+        return cls("finish", finish_reason=reason)
+
+    @classmethod
+    def parts(cls) -> Fault:
+        """The answer's content as a list of content parts, as some compatible servers send."""
+        return cls("parts")
 
 
 _ERROR_TYPES = {
@@ -321,8 +332,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             fault = app._next_fault()
             app._wait(app.latency + (fault.delay if fault else 0.0))
-            if fault is None or fault.kind == "slow":
-                self._answer(body)
+            if fault is None or fault.kind in ("slow", "finish", "parts"):
+                self._answer(body, fault)
             else:
                 self._misbehave(fault, body)
 
@@ -337,16 +348,16 @@ class _Handler(BaseHTTPRequestHandler):
             request.schema_errors = validate_chat_request(body)
         return (body if isinstance(body, dict) else None), request
 
-    def _answer(self, body: dict[str, Any]) -> None:
+    def _answer(self, body: dict[str, Any], fault: Fault | None) -> None:
         reply = self.server.app.responder(body)
         if body.get("stream"):
             self._start_stream()
-            for event in _events(self.server.app._next_id(), body, reply):
+            for event in _events(self.server.app._next_id(), body, reply, fault):
                 self._send_chunk(_sse(event))
             self._send_chunk(b"data: [DONE]\n\n")
             self._send_chunk(b"")
         else:
-            self._send_json(200, _completion(self.server.app._next_id(), body, reply))
+            self._send_json(200, _completion(self.server.app._next_id(), body, reply, fault))
 
     def _misbehave(self, fault: Fault, body: dict[str, Any]) -> None:
         if fault.kind == "status":
@@ -407,9 +418,12 @@ class _Handler(BaseHTTPRequestHandler):
 # --- the wire format ------------------------------------------------------------------------
 
 
-def _completion(id: str, body: dict[str, Any], reply: str) -> dict[str, Any]:
-    message = {"role": "assistant", "content": reply, "refusal": None}
-    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": "stop"}
+def _completion(
+    id: str, body: dict[str, Any], reply: str, fault: Fault | None = None
+) -> dict[str, Any]:
+    message = {"role": "assistant", "content": _content(reply, fault), "refusal": None}
+    finish = fault.finish_reason if fault else "stop"
+    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
     return {
         **_envelope(id, body, "chat.completion"),
         "choices": [choice],
@@ -417,7 +431,9 @@ def _completion(id: str, body: dict[str, Any], reply: str) -> dict[str, Any]:
     }
 
 
-def _events(id: str, body: dict[str, Any], reply: str) -> Iterator[dict[str, Any]]:
+def _events(
+    id: str, body: dict[str, Any], reply: str, fault: Fault | None = None
+) -> Iterator[dict[str, Any]]:
     """A streamed answer: the role, the text in word-sized pieces, the finish, the usage."""
     envelope = _envelope(id, body, "chat.completion.chunk")
 
@@ -427,8 +443,8 @@ def _events(id: str, body: dict[str, Any], reply: str) -> Iterator[dict[str, Any
 
     yield chunk({"role": "assistant", "content": ""})
     for piece in re.findall(r"\S+\s*|\s+", reply):
-        yield chunk({"content": piece})
-    yield chunk({}, "stop")
+        yield chunk({"content": _content(piece, fault)})
+    yield chunk({}, fault.finish_reason if fault else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**envelope, "choices": [], "usage": _usage(body, reply)}
 
@@ -446,6 +462,10 @@ def _usage(body: dict[str, Any], reply: str) -> dict[str, int]:
     completion = counter.count(reply)
     total = prompt + completion
     return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
+
+
+def _content(text: str, fault: Fault | None) -> str | list[dict[str, str]]:
+    return [{"type": "text", "text": text}] if fault and fault.kind == "parts" else text
 
 
 def _text(content: Any) -> str:

@@ -30,6 +30,7 @@ class FilterEvent:
 
     stage: str  # prefilter | postfilter
     detector: str  # profanity | pii | injection | placeholder | contact | leakage | length | empty
+    # | model (the provider's content filter stopped the answer)
     kind: str  # what was found: PHONE, override, profanity, ...
     action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)
     placeholder: str | None = None

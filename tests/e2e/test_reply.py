@@ -142,6 +142,41 @@ def test_a_model_outage_is_answered_by_a_fallback_never_an_exception(
     assert reply.turn == 1  # and the turn is stored
 
 
+def test_content_sent_as_a_list_of_parts_gets_a_fallback_and_the_turn_is_stored(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    # Some OpenAI-compatible servers send content parts; a stream of them raised a TypeError
+    # at the caller, and the turn was lost.
+    bot = make_bot()
+    server.fail(Fault.parts(), Fault.parts())
+    reply = bot.reply(REFUNDS, conversation_id="c")
+    stream = bot.stream(REFUNDS, conversation_id="c")
+    shown = "".join(stream)
+    assert stream.reply is not None and shown == stream.reply.text == reply.text
+    for answered in (reply, stream.reply):
+        assert answered.action == "fallback"
+        assert answered.step("model").decision == "failed (broken_response)"  # type: ignore[union-attr]
+    assert [turn.action for turn in bot.store.history("c")] == ["fallback", "fallback"]
+
+
+def test_an_answer_stopped_by_the_providers_content_filter_is_neither_sent_nor_cached(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: "Sure, here is how to"
+    bot = make_bot()
+    server.fail(Fault.finish("content_filter"), Fault.finish("content_filter"))
+    replied = bot.reply(REFUNDS, conversation_id="r")
+    stream = bot.stream(REFUNDS, conversation_id="s")
+    shown = "".join(stream)
+    assert stream.reply is not None and shown == stream.reply.text
+    for answered in (replied, stream.reply):
+        assert answered.action == "fallback" and "here is how" not in answered.text
+        assert ("model", "content_filter") in {(e.detector, e.kind) for e in answered.events}
+    # The same opening question again reaches the model: the filtered answer was not cached.
+    assert bot.reply(REFUNDS, conversation_id="t").text == "Sure, here is how to"
+    assert len(server.requests) == 3
+
+
 def test_a_timeout_with_unsure_routing_hands_over_to_a_person(
     make_bot: Any, server: OpenAIServer
 ) -> None:
