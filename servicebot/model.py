@@ -188,24 +188,32 @@ class OpenAIClient:
         """The running event loop's client: made on first use, closed with the loop."""
         loop = asyncio.get_running_loop()
         if loop not in self._async:
-            import openai
-
             # A loop closed without finalising its generators. list() copies the keys in
             # one step: threads running loops of their own add and remove theirs meanwhile.
             for closed in [old for old in list(self._async) if old.is_closed()]:
                 self._async.pop(closed, None)
-            options = self._options()
-            refuse = _refusing_waits_over(self.settings.max_retry_after)
-
-            async def arefuse(response: Any) -> None:  # an async client's hooks are coroutines
-                refuse(response)
-
-            http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [arefuse]})
-            client = openai.AsyncOpenAI(**options, http_client=http)
-            closer = self._closed_with(loop, client)
-            await anext(closer)  # suspended until the loop finalises it
-            self._async[loop] = _LoopClient(client, closer)
+            # The first import of the SDK takes about 0.4 s, and a client's TLS context some
+            # 20 ms more: made in a worker thread, while the loop's other turns go on.
+            client = await asyncio.to_thread(self._new_async_client)
+            if loop in self._async:  # another turn on this loop made one meanwhile
+                await client.close()
+            else:
+                closer = self._closed_with(loop, client)
+                await anext(closer)  # suspended until the loop finalises it
+                self._async[loop] = _LoopClient(client, closer)
         return self._async[loop].client
+
+    def _new_async_client(self) -> openai.AsyncOpenAI:
+        import openai
+
+        options = self._options()
+        refuse = _refusing_waits_over(self.settings.max_retry_after)
+
+        async def arefuse(response: Any) -> None:  # an async client's hooks are coroutines
+            refuse(response)
+
+        http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [arefuse]})
+        return openai.AsyncOpenAI(**options, http_client=http)
 
     async def _closed_with(
         self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI

@@ -176,9 +176,9 @@ class Bot:
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = history[-1].user if history else None
-        if filtered.verdict == "block":
-            language = detect_language(text, self.spec.settings.languages, previous)
-            script = script_of(text, language, previous)
+        if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
+            language = detect_language(filtered.text, self.spec.settings.languages, previous)
+            script = script_of(filtered.text, language, previous)
             context = Context(language, customer=customer, script=script)
             reply = self.renderer.reply("blocked.j2", context)
             return Prepared(filtered, None, reply=reply, timings=clock.laps, script=script)
@@ -192,7 +192,7 @@ class Bot:
             script_of(filtered.text, routing.language, previous),
         )
         canned = routing.route in ("direct", "handoff") or self.model is None
-        if canned or (routing.route == "out_of_scope" and is_blank(text)):
+        if canned or (routing.route == "out_of_scope" and is_blank(filtered.text)):
             reply = clock.time("prompt", self._canned_reply, routing, context)
             return Prepared(
                 filtered, routing, reply=reply, timings=clock.laps, script=context.script

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import socket
+import threading
 import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -119,6 +120,35 @@ def test_stream_yields_the_deltas_then_the_completion(
 def test_acomplete_returns_the_answer_with_usage(make_model: MakeModel) -> None:
     model = make_model()
     check_answer(run(model, lambda: model.acomplete(request_for(model.settings, MESSAGES))))
+
+
+def test_the_async_client_is_made_while_the_loops_other_turns_go_on(
+    make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Importing the SDK takes about 0.4 s: made on the loop, the first areply held up every
+    # other conversation for that long.
+    model = make_model()
+    other_turn = threading.Event()
+    make_client = model._new_async_client
+    others_ran: list[bool] = []
+
+    def made_after_the_other_turn() -> Any:
+        others_ran.append(other_turn.wait(5))  # on the loop, this would wait the 5 s out
+        return make_client()
+
+    monkeypatch.setattr(model, "_new_async_client", made_after_the_other_turn)
+
+    async def both() -> Completion:
+        async def meanwhile() -> None:
+            other_turn.set()
+
+        answer, _ = await asyncio.gather(
+            model.acomplete(request_for(model.settings, MESSAGES)), meanwhile()
+        )
+        return answer
+
+    check_answer(asyncio.run(both()))
+    assert others_ran == [True]
 
 
 def test_astream_yields_the_deltas_then_the_completion(make_model: MakeModel) -> None:

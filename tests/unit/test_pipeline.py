@@ -83,6 +83,14 @@ def test_a_blocked_chinese_message_gets_the_chinese_blocked_reply(bot: Bot) -> N
     assert prepared.reply.startswith("抱歉，这条消息我无法处理。")
 
 
+def test_a_blocked_message_is_read_only_as_far_as_the_pre_filter_kept_it(bot: Bot) -> None:
+    english = f"my key is {API_KEY} " + "why does it fail " * 3_000  # past max_chars (50,000)
+    prepared = bot.prepare(english + "为什么不能用" * 10_000)
+    assert prepared.filtered.verdict == "block" and len(prepared.filtered.text) <= 50_000
+    assert prepared.reply is not None  # the Chinese past the cut was never read: English reply
+    assert prepared.reply.startswith("Sorry, I can't help with that message.")
+
+
 def test_a_question_for_the_model_gets_the_intents_facts(bot: Bot, spec: BotSpec) -> None:
     prepared = bot.prepare("where is my order")
     assert prepared.routing is not None
