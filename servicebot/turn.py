@@ -306,18 +306,18 @@ class Turn:
         events = list(prep.filtered.events)
         stored = shown = ""
         action: Action
+        completion = self.completion
+        if completion is not None and completion.finish_reason == "content_filter":
+            # The provider's own filter stopped the answer: what came is unfinished, and may be
+            # what it objected to. Answered as if none came: never sent, never cached.
+            events.append(FilterEvent("postfilter", "model", "content_filter", "fallback"))
+            completion = None
         if prep.reply is not None:
             action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
             stored = shown = prep.reply
-        elif self.completion is not None and self.completion.finish_reason == "content_filter":
-            # The provider's own filter stopped the answer: what came is unfinished, and may be
-            # what it objected to. Never sent as an answer, never cached.
-            action = "fallback"
-            events.append(FilterEvent("postfilter", "model", "content_filter", "fallback"))
-            stored = shown = fallback_reply(self.bot, routing, self.context)
-        elif self.completion is not None:
+        elif completion is not None:
             start = time.perf_counter()
-            answer, cut_off = _finished(self.completion)
+            answer, cut_off = _finished(completion)
             reviewed = self.review(answer)
             events += reviewed.events
             if cut_off:
@@ -329,7 +329,7 @@ class Turn:
                 action = _answered(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
                 if self.cache_key is not None and self.bot.cache is not None and not cut_off:
-                    self.bot.cache.put(self.cache_key, self.completion.text)
+                    self.bot.cache.put(self.cache_key, completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
                 stored = shown = self.bot.renderer.reply("handoff.j2", self.context)

@@ -294,8 +294,9 @@ class IntentIndex:
         weights *= 1 + np.log(np.fromiter(count.values(), np.float64, len(count)))
         weights /= math.sqrt(float(weights @ weights)) or 1.0
         known = ids < unknown
-        by_script = weights if ascii_only else weights * _script_lengths(count, weights)
-        return ids[known], weights[known], by_script[known]
+        if ascii_only:  # one script: its part is the whole message, of length 1
+            return ids[known], weights[known], weights[known]
+        return ids[known], weights[known], (weights * _script_lengths(count, weights))[known]
 
 
 @dataclass(frozen=True)
