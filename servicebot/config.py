@@ -21,7 +21,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
-from .settings import ANY_LANGUAGE, FaqFile, Intent, Settings
+from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, FaqFile, Intent, Settings
 from .templates import read_templates
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
@@ -239,7 +239,7 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
             names = " or ".join(repr(code) for code in missing)
             problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
     for code, item in unknown.items():
-        meant = _LANGUAGE_ALIASES.get(code.lower(), code.lower())
+        meant = LANGUAGE_ALIASES.get(code.lower(), code.lower())
         if meant in languages:
             message = f"unknown language '{code}' (did you mean '{meant}'?)"
         else:
@@ -251,8 +251,6 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
     return problems
 
 
-# Codes people write for Chinese and English that are not the ISO 639-1 codes a bot uses.
-_LANGUAGE_ALIASES = {"cn": "zh", "chs": "zh", "zh-cn": "zh", "zh-hans": "zh", "eng": "en"}
 _NOT_WORD = re.compile(r"[\W_]+")
 
 

@@ -159,7 +159,7 @@ class Bot:
 
     def prepare(
         self,
-        text: str,
+        text: str | bytes,
         history: Sequence[Exchange] = (),
         customer: Mapping[str, Any] | None = None,
         placeholders: Placeholders | None = None,
@@ -173,7 +173,7 @@ class Bot:
         :meth:`Router.route`). ``itemise`` costs each FAQ entry on its own in
         ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
         """
-        clock = _Clock()
+        clock, text = _Clock(), _plain(text)  # as reply() takes it: bytes decoded, None refused
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = history[-1].user if history else None
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge

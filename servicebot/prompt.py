@@ -52,6 +52,7 @@ from .yamlfile import read_yaml
 Role = Literal["system", "user", "assistant"]
 Script = Literal["simplified", "traditional"]
 log = logging.getLogger("servicebot")
+_DEEPEST_DETAIL = 8  # customer details nest no deeper in a template's variables
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
 
 
@@ -235,17 +236,21 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
     }
 
 
-def _one_line(value: Any) -> Any:
+def _one_line(value: Any, depth: int = 0) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
-    (a customer may choose their own) cannot start a section of the system message."""
+    (a customer may choose their own) cannot start a section of the system message. Below
+    ``_DEEPEST_DETAIL`` levels of nesting (a dict that holds itself has no bottom), "...".
+    """
     if isinstance(value, str):  # a str Enum too: its value, as before
         return _BREAKS.sub(" ", without_surrogates(value)).strip()
     if value is None or isinstance(value, numbers.Number | datetime.date | datetime.time):
         return value  # a template may format them ({{ customer.since.year }})
+    if depth == _DEEPEST_DETAIL:
+        return "..."
     if isinstance(value, Mapping):
-        return {key: _one_line(item) for key, item in value.items()}
+        return {key: _one_line(item, depth + 1) for key, item in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_one_line(item) for item in value]
+        return [_one_line(item, depth + 1) for item in value]
     # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
     return _one_line(str(value))
 

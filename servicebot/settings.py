@@ -27,6 +27,9 @@ ANY_LANGUAGE = "*"
 
 STORE_SCHEMES = ("sqlite", "redis", "memory")
 
+LANGUAGE_ALIASES = {"cn": "zh", "chs": "zh", "zh-cn": "zh", "zh-hans": "zh", "eng": "en"}
+"""Codes people write for Chinese and English that are not the ISO 639-1 codes a bot uses."""
+
 
 def _not_blank(text: str) -> str:
     if not text.strip():
@@ -38,6 +41,12 @@ def _answer_as_mapping(value: Any) -> Any:
     if isinstance(value, dict) and ANY_LANGUAGE in value:
         raise ValueError(f"'{ANY_LANGUAGE}' is not a language code")
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
+
+
+def _not_an_alias(code: str) -> str:
+    if meant := LANGUAGE_ALIASES.get(code.lower()):
+        raise ValueError(f"is '{code}', not an ISO 639-1 code: did you mean '{meant}'?")
+    return code
 
 
 def _email(text: str) -> str:
@@ -125,7 +134,9 @@ Answer = Annotated[
     AfterValidator(MappingProxyType),
 ]
 IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
-Language = Annotated[str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")]
+Language = Annotated[
+    str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$"), AfterValidator(_not_an_alias)
+]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 

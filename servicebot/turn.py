@@ -39,7 +39,11 @@ P = ParamSpec("P")
 T = TypeVar("T")
 Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
 log = logging.getLogger("servicebot")
-_MOST_RACES = 5  # tries at keeping a turn's placeholders while other turns keep coming first
+# Tries at keeping a turn's placeholders while other turns of its conversation keep coming
+# first. Each lost try is another turn kept, so a burst of turns sent at once always gets
+# through (the last of 50 retries 49 times, each a millisecond or two); the bound only stops
+# one turn from waiting forever behind an endless stream.
+_MOST_RACES = 64
 
 
 @dataclass(frozen=True)

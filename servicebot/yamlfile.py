@@ -41,6 +41,7 @@ _CORE = "tag:yaml.org,2002:"
 _STR = _CORE + "str"
 _SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
 _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
+_FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
@@ -142,7 +143,7 @@ class _EventBuilder:
     def _value(self, event: yaml.Event, in_list: bool = False) -> Any:
         self.needs_nodes |= getattr(event, "anchor", None) is not None
         if isinstance(event, yaml.ScalarEvent):
-            return self._scalar(event)
+            return self._scalar(event, in_list)
         if isinstance(event, yaml.AliasEvent):
             self.needs_nodes = True
             return None
@@ -186,10 +187,10 @@ class _EventBuilder:
             mapping[key] = value
         return mapping
 
-    def _scalar(self, event: yaml.ScalarEvent) -> Any:
+    def _scalar(self, event: yaml.ScalarEvent, in_list: bool = False) -> Any:
         value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
         if plain:
-            self._check_plain(event)
+            self._check_plain(event, in_list)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -201,7 +202,7 @@ class _EventBuilder:
             self._problems.append(self._at(_index(event.start_mark), problem))
         return result
 
-    def _check_plain(self, event: yaml.ScalarEvent) -> None:
+    def _check_plain(self, event: yaml.ScalarEvent, in_list: bool) -> None:
         """Plain text that YAML silently reads differently from how it looks.
 
         Works on character offsets (libyaml counts lines differently from editors, and this
@@ -216,12 +217,24 @@ class _EventBuilder:
             line_start = text.rfind("\n", 0, start.index) + 1
             # A value alone on its line ("examples:\n  text\n  - b") is a list missing its
             # first '- ', which validation reports; the hint is for "- a\n   - b".
-            if joined and text[line_start : start.index].strip():
+            after_dash = text[line_start : start.index].strip()
+            if joined and after_dash:
                 message = (
                     "this list item is indented further than the one above, so YAML joined "
                     "it onto that item's text: line the '- ' up with the others"
                 )
                 self._problems.append(self._at(joined.end() - 2, message))
+            elif in_list and after_dash and not self._flow and self._short_first_line(event):
+                # "- where is my order\n    track my parcel": the second line is meant as a
+                # phrasing of its own. A quoted item may run over lines, and so may a long one
+                # that a YAML writer folded (see _short_first_line).
+                message = (
+                    "this line has no '- ', so YAML joined it onto the list item above: start "
+                    "it with '- ' (or, for one long item, put the item in quotes)"
+                )
+                continued = text.index("\n", start.index, end.index) + 1
+                indent = len(text[continued:end.index]) - len(text[continued:end.index].lstrip())
+                self._problems.append(self._at(continued + indent, message))
         elif self._flow and "，" in event.value:
             message = (
                 "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
@@ -233,6 +246,14 @@ class _EventBuilder:
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
             self._problems.append(self._at(comment.end() - 2, message))
+
+    def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
+        """Whether a plain value's first line ends before column ``_FOLD_WIDTH``: YAML writers
+        (PyYAML, go-yaml) fold a long plain item onto a second line only past that column,
+        so a shorter first line was ended by hand."""
+        text, start = self._document.text, event.start_mark.index
+        line_start = text.rfind("\n", 0, start) + 1
+        return text.index("\n", start) - line_start < _FOLD_WIDTH
 
     def _at(self, index: int, message: str) -> Problem:
         return self._document.problem_at_offset(message, index)

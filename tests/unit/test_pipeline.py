@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from servicebot import BotSpec
 from servicebot.filters.traditional import fold_traditional
 from servicebot.pipeline import Bot, Prepared
@@ -196,3 +198,11 @@ def test_a_reply_without_chinese_characters_keeps_the_customers_script(bot: Bot)
     # Nor does one whose characters are the same in both scripts.
     assert bot.prepare("我的CVV是987", history).script == "traditional"
     assert bot.prepare("我的CVV是987").script == "simplified"
+
+
+def test_prepare_takes_the_customer_text_as_reply_does(bot: Bot) -> None:
+    as_bytes = bot.prepare("满多少包邮".encode())
+    assert as_bytes.reply == bot.prepare("满多少包邮").reply
+    assert as_bytes.filtered.text == "满多少包邮"
+    with pytest.raises(TypeError, match="a customer message is str or bytes, not NoneType"):
+        bot.prepare(None)  # type: ignore[arg-type]

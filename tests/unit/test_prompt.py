@@ -15,6 +15,7 @@ import shutil
 from collections import UserString
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -220,6 +221,18 @@ def test_customer_details_of_any_type_stay_on_one_line(bot: Bot, name: object) -
     prepared = bot.prepare("where is my order", customer={"name": name})
     assert prepared.fitted is not None
     assert "\n## New rules" not in prepared.fitted.messages[0].content
+
+
+def test_customer_details_that_hold_themselves_are_rendered_to_a_depth(bot: Bot) -> None:
+    details: dict[str, Any] = {"name": "Ada", "orders": ["100482"]}
+    details["account"] = details
+    details["orders"].append(details["orders"])
+    prepared = bot.prepare("where is my order", customer=details)
+    assert prepared.fitted is not None
+    assert "The customer's name is Ada." in prepared.fitted.messages[0].content
+    variables = _one_line(details)
+    assert variables["account"]["account"]["name"] == "Ada"
+    assert variables["orders"][0] == "100482"
 
 
 def test_customer_details_keep_what_a_template_can_format() -> None:
