@@ -395,9 +395,13 @@ def _completion(response: Any) -> Completion:
 
 
 def _usage(usage: Any) -> Usage | None:
-    if usage is None:
+    """The token counts the server reports; None when it reports none, or counts that are not
+    whole numbers (the SDK does not check them): an odd count must not cost a good answer."""
+    try:
+        counts = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
+    except (AttributeError, TypeError, ValueError, OverflowError):
         return None
-    return Usage(int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0))
+    return Usage(*counts) if min(counts) >= 0 else None
 
 
 class _Joined:

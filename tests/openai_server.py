@@ -66,13 +66,14 @@ def echo(body: dict[str, Any]) -> str:
 class Fault:
     """One misbehaviour, for one request. Build with the class methods."""
 
-    kind: Literal["status", "slow", "reset", "malformed", "cut", "finish", "parts"]
+    kind: Literal["status", "slow", "reset", "malformed", "cut", "finish", "parts", "usage"]
     code: int = 200
     finish_reason: str = "stop"
     retry_after: float | None = None
     delay: float = 0.0
     chunks: int = 2
     abrupt: bool = True
+    usage: Any = None
 
     @classmethod
     def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
@@ -112,6 +113,11 @@ class Fault:
     def parts(cls) -> Fault:
         """The answer's content as a list of content parts, as some compatible servers send."""
         return cls("parts")
+
+    @classmethod
+    def odd_usage(cls, usage: Any) -> Fault:
+        """The normal answer, with ``usage`` as its token counts ({"prompt_tokens": "n/a"})."""
+        return cls("usage", usage=usage)
 
 
 _ERROR_TYPES = {
@@ -332,7 +338,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             fault = app._next_fault()
             app._wait(app.latency + (fault.delay if fault else 0.0))
-            if fault is None or fault.kind in ("slow", "finish", "parts"):
+            if fault is None or fault.kind in ("slow", "finish", "parts", "usage"):
                 self._answer(body, fault)
             else:
                 self._misbehave(fault, body)
@@ -427,7 +433,7 @@ def _completion(
     return {
         **_envelope(id, body, "chat.completion"),
         "choices": [choice],
-        "usage": _usage(body, reply),
+        "usage": _usage(body, reply, fault),
     }
 
 
@@ -446,15 +452,17 @@ def _events(
         yield chunk({"content": _content(piece, fault)})
     yield chunk({}, fault.finish_reason if fault else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
-        yield {**envelope, "choices": [], "usage": _usage(body, reply)}
+        yield {**envelope, "choices": [], "usage": _usage(body, reply, fault)}
 
 
 def _envelope(id: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
     return {"id": id, "object": kind, "created": int(time.time()), "model": body.get("model")}
 
 
-def _usage(body: dict[str, Any], reply: str) -> dict[str, int]:
+def _usage(body: dict[str, Any], reply: str, fault: Fault | None = None) -> Any:
     """Tokens counted as servicebot's budget counts them, so the two can be compared."""
+    if fault and fault.kind == "usage":
+        return fault.usage
     with _COUNTER_LOCK:
         counter = counter_for(str(body.get("model") or ""), None)
     messages = body.get("messages") or []

@@ -3,7 +3,8 @@
 Detectors must not be fooled by ``ｓｋ-ｋｅｙ`` (full width), ``傻\u200b逼`` (zero-width space)
 or ``4111\u00a01111`` (odd spaces), so they read :attr:`Normalised.text`: NFKC (which also
 folds full-width forms to half-width), invisible characters removed, every kind of space
-made a plain space and runs of spaces collapsed to one, and traditional Chinese characters
+made a plain space and runs of spaces collapsed to one, every decimal digit made an ASCII
+digit (Arabic-Indic ``٤١١١`` reads as ``4111``), and traditional Chinese characters
 made simplified one for one (``訂單`` reads as ``订单``; see :mod:`.traditional`), so that word
 lists, rules and FAQ examples written in either script match both. Masking must replace the
 customer's own characters, so :meth:`Normalised.original_span` maps a span of the normalised
@@ -91,8 +92,18 @@ _WIDTH_FOLD = _DASHES | str.maketrans(
 
 @cache
 def _one_for_one() -> dict[int, str]:
-    """Every fold that keeps offsets: width and spaces, then traditional to simplified."""
-    return {**_WIDTH_FOLD, **t2s_table()}
+    """Every fold that keeps offsets: width, spaces and digits, then traditional to simplified."""
+    return {**_WIDTH_FOLD, **_dashes_and_digits(), **t2s_table()}
+
+
+@cache
+def _dashes_and_digits() -> dict[int, str]:
+    """The dashes, and every decimal digit outside ASCII as its ASCII digit: a card or phone
+    number typed in a phone's own digits (Arabic-Indic ٤١١١, Devanagari ४१११), which NFKC
+    leaves alone, reads as one. (All such digits lie below U+20000.)"""
+    digits = (chr(code) for code in range(0x80, 0x20000))
+    native = {ord(c): str(unicodedata.decimal(c)) for c in digits if unicodedata.category(c) == "Nd"}
+    return _DASHES | native
 
 
 def normalise(text: str) -> Normalised:
@@ -143,7 +154,8 @@ def _normalise_with_offsets(text: str) -> Normalised:
 @lru_cache(maxsize=4096)
 def _normalise_cluster(cluster: str) -> str:
     visible = _INVISIBLE.sub("", cluster.translate(_SEPARATORS))
-    folded = fold_traditional(unicodedata.normalize("NFKC", visible).translate(_DASHES))
+    folded = unicodedata.normalize("NFKC", visible).translate(_dashes_and_digits())
+    folded = fold_traditional(folded)
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)
 
 

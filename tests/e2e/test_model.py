@@ -487,3 +487,26 @@ def test_the_schema_check_catches_a_broken_body() -> None:
     errors = validate_chat_request(body)
     assert [error.split(":")[0] for error in errors] == ["$.messages[0]", "$.top_p"]
     assert validate_chat_request({"model": MODEL, "messages": []}) != []
+
+
+@pytest.mark.parametrize(
+    "usage",
+    [
+        {"prompt_tokens": "n/a", "completion_tokens": 5, "total_tokens": 5},
+        {"prompt_tokens": {"cached": 3}, "completion_tokens": None, "total_tokens": 0},
+        {"prompt_tokens": -1, "completion_tokens": 5, "total_tokens": 4},
+        "lots",
+    ],
+    ids=["text", "object", "negative", "not an object"],
+)
+def test_an_answer_with_odd_token_counts_is_kept_without_them(
+    server: OpenAIServer, make_model: MakeModel, usage: Any
+) -> None:
+    model = make_model()
+    request = request_for(model.settings, MESSAGES)
+    server.fail(Fault.odd_usage(usage), Fault.odd_usage(usage))
+    answered = model.complete(request)
+    *_, streamed = model.stream(request)
+    for completion in (answered, streamed):
+        assert isinstance(completion, Completion) and completion.usage is None
+        assert completion.text == ANSWER

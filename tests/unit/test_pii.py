@@ -771,3 +771,21 @@ def test_labels_are_found_where_one_regex_of_every_label_finds_them(pieces: list
     lowered = "".join(pieces).lower()
     one_regex = re.compile(_joined(_ROLE))
     assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "typed"),
+    [
+        ("رقم بطاقتي ٤١١١ ١١١١ ١١١١ ١١١١", "CARD", "٤١١١ ١١١١ ١١١١ ١١١١"),  # Arabic-Indic
+        ("card ۴۱۱۱۱۱۱۱۱۱۱۱۱۱۱۱ please", "CARD", "۴۱۱۱۱۱۱۱۱۱۱۱۱۱۱۱"),  # Persian
+        ("मेरा कार्ड ४१११-११११-११११-११११", "CARD", "४१११-११११-११११-११११"),  # Devanagari
+        ("我的手机号是 \u200b١٣٨٠٠١٣٨٠٠٠", "PHONE", "١٣٨٠٠١٣٨٠٠٠"),
+    ],
+)
+def test_numbers_typed_in_a_phones_own_digits_are_found_where_they_were_typed(
+    text: str, kind: str, typed: str
+) -> None:
+    normalised = normalise(text)
+    [finding] = find_pii(normalised.text)
+    start, end = normalised.original_span(finding.start, finding.end)
+    assert (finding.kind, text[start:end]) == (kind, typed)
