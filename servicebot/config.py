@@ -30,8 +30,6 @@ SETTINGS_FILE = "servicebot.yaml"
 FAQ_FOLDER = "faq"
 TEMPLATES_FOLDER = "templates"
 
-MAX_PROBLEMS_PER_FILE = 20
-
 
 @dataclass(frozen=True)
 class BotSpec:
@@ -102,7 +100,7 @@ def load_bot(path: str | Path) -> BotSpec:
         raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
     _check_intents(loaded, settings, problems)
     if problems or settings is None:
-        raise ConfigError(_capped(sorted(problems, key=_reading_order)), total=len(problems))
+        raise ConfigError.listing(sorted(problems, key=_reading_order))
     return BotSpec(
         root=root,
         settings=settings,
@@ -126,20 +124,6 @@ def _reading_order(problem: Problem) -> tuple[int, str, int, int]:
     parts = problem.path.parts
     rank = 2 if TEMPLATES_FOLDER in parts else 1 if FAQ_FOLDER in parts else 0
     return (rank, str(problem.path), problem.line or 0, problem.column or 0)
-
-
-def _capped(problems: list[Problem]) -> list[Problem]:
-    """At most MAX_PROBLEMS_PER_FILE per file; past that, one closing line says how many more."""
-    by_file: dict[Path, list[Problem]] = {}
-    for problem in problems:
-        by_file.setdefault(problem.path, []).append(problem)
-    shown: list[Problem] = []
-    for path, found in by_file.items():
-        shown += found[:MAX_PROBLEMS_PER_FILE]
-        if len(found) > MAX_PROBLEMS_PER_FILE:
-            more = len(found) - MAX_PROBLEMS_PER_FILE
-            shown.append(Problem(path, f"and {more:,} more problems in this file"))
-    return shown
 
 
 def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+MAX_PROBLEMS_PER_FILE = 20  # a file with more gets one closing line that says how many
 _SHOWN_WIDTH = 100  # a quoted source line is cut to this many characters around the column
 _UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
@@ -95,6 +96,21 @@ class ConfigError(ServicebotError):
     def at(cls, path: Path, message: str) -> ConfigError:
         """An error about a whole file or folder."""
         return cls([Problem(path, message)])
+
+    @classmethod
+    def listing(cls, problems: Sequence[Problem]) -> ConfigError:
+        """An error listing ``problems``, at most ``MAX_PROBLEMS_PER_FILE`` per file; past
+        that, one closing line says how many more."""
+        by_file: dict[Path, list[Problem]] = {}
+        for problem in problems:
+            by_file.setdefault(problem.path, []).append(problem)
+        shown: list[Problem] = []
+        for path, found in by_file.items():
+            shown += found[:MAX_PROBLEMS_PER_FILE]
+            if len(found) > MAX_PROBLEMS_PER_FILE:
+                more = len(found) - MAX_PROBLEMS_PER_FILE
+                shown.append(Problem(path, f"and {more:,} more problems in this file"))
+        return cls(shown, total=len(problems))
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)

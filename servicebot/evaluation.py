@@ -1,8 +1,9 @@
 """Routing evaluation: read labelled messages, route each one, and measure how well it went.
 
 A labelled file is CSV (a header row with a ``text`` column and an ``intent``, ``category``
-or ``label`` column) or JSON Lines (one object a line with the same keys). An empty label
-or ``out_of_scope`` marks a message the bot should not claim to know.
+or ``label`` column), JSON Lines (one object a line with the same keys) or a JSON array of
+such objects. An empty label or ``out_of_scope`` marks a message the bot should not claim
+to know.
 
 :func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
 turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
@@ -17,6 +18,7 @@ import csv
 import io
 import json
 import math
+import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -34,6 +36,7 @@ LABEL_COLUMNS = ("intent", "category", "label")
 _CSV_SUFFIXES = (".csv",)
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _CONFUSED_SHOWN = 10
+_NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
 
 
 @dataclass(frozen=True)
@@ -88,20 +91,23 @@ class EvalReport:
 
 
 def read_labelled(path: Path) -> list[Labelled]:
-    """Read a labelled CSV or JSON Lines file, chosen by its extension.
+    """Read a labelled CSV, JSON Lines or JSON file (an array of objects), by its extension.
 
     Raises:
-        ConfigError: the file is missing, unreadable, empty, or a row is malformed (file:line).
+        ConfigError: the file is missing, unreadable or empty, or rows are malformed: every
+            malformed row, each with its file and line.
     """
     suffix = path.suffix.lower()
     if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
         raise ConfigError.at(path, "unknown file type: use .csv or .jsonl (JSON Lines)")
     text = _read_text(path)
-    rows = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _jsonl_rows(path, text))
-    if not rows:
+    read = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _json_rows(path, text))
+    if problems := [row for row in read if isinstance(row, Problem)]:
+        raise ConfigError.listing(problems)
+    if not read:
         what = "only a header" if suffix in _CSV_SUFFIXES and text.strip() else "the file is empty"
         raise ConfigError.at(path, f"no labelled rows: {what}")
-    return rows
+    return [row for row in read if isinstance(row, Labelled)]
 
 
 def _read_text(path: Path) -> str:
@@ -113,7 +119,7 @@ def _read_text(path: Path) -> str:
         raise ConfigError.at(path, f"not UTF-8 (byte {exc.start}): save it as UTF-8") from exc
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[Labelled]:
+def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(lines)
     try:
@@ -125,14 +131,15 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled]:
                 where = Problem(path, "", start, None, lines[start - 1])
                 if len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
-                    raise ConfigError([replace(where, message=message)])
-                if any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
+                    yield replace(where, message=message)
+                elif any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
                     message = (
                         f"the row has {len(row)} columns, the header {len(header)}: "
                         'put a text that holds a comma in double quotes ("hi, there")'
                     )
-                    raise ConfigError([replace(where, message=message)])
-                yield _labelled(where, [row[text_at]], [row[label_at]])
+                    yield replace(where, message=message)
+                else:
+                    yield _labelled(where, [row[text_at]], [row[label_at]])
             start = reader.line_num + 1
     except csv.Error as exc:
         where = Problem(path, f"not valid CSV: {exc}", reader.line_num)
@@ -150,42 +157,70 @@ def _csv_columns(path: Path, header: list[str], lines: list[str]) -> tuple[int, 
     return header.index("text"), header.index(labels[0])
 
 
-def _jsonl_rows(path: Path, text: str) -> Iterator[Labelled]:
-    for number, line in enumerate(text.split("\n"), start=1):
+def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
+    """JSON Lines; or, for a file that is one JSON array (``[{"text": ...}, ...]``), its items,
+    each at the line it starts on."""
+    lines = text.split("\n")
+    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError:
+            records = None  # not one array: read as JSON Lines, which says where it breaks
+        if isinstance(records, list):
+            for number, record in zip(_item_lines(text, len(records)), records, strict=True):
+                yield _json_labelled(path, number, lines[number - 1], record)
+            return
+    for number, line in enumerate(lines, start=1):
         line = line.removesuffix("\r")
         if not line.strip():
             continue
         try:
             record = json.loads(line)
         except json.JSONDecodeError as exc:
-            message = f"not valid JSON: {exc.msg}"
-            raise ConfigError([Problem(path, message, number, exc.colno, line)]) from exc
+            yield Problem(path, f"not valid JSON: {exc.msg}", number, exc.colno, line)
+            continue
         yield _json_labelled(path, number, line, record)
 
 
-def _json_labelled(path: Path, number: int, line: str, record: object) -> Labelled:
+def _item_lines(array: str, count: int) -> Iterator[int]:
+    """The line each of the ``count`` items of a valid JSON array starts on."""
+    decoder, position, line = json.JSONDecoder(), array.index("[") + 1, 1
+    for _ in range(count):
+        item = _NEXT_ITEM.search(array, position)
+        assert item is not None  # the array was parsed: it has ``count`` items
+        line += array.count("\n", position, item.start())
+        yield line
+        _, end = decoder.raw_decode(array, item.start())
+        line += array.count("\n", item.start(), end)
+        position = end
+
+
+def _json_labelled(path: Path, number: int, line: str, record: object) -> Labelled | Problem:
     keys = [key for key in LABEL_COLUMNS if isinstance(record, dict) and key in record]
-    if not isinstance(record, dict) or "text" not in record or not keys:
-        message = 'each line needs an object with "text" and "intent" (or "category", "label")'
-        raise ConfigError([Problem(path, message, number, None, line)])
-    label = record[keys[0]]
     where = Problem(path, "", number, None, line)
+    if not isinstance(record, dict) or "text" not in record or not keys:
+        message = 'each row needs an object with "text" and "intent" (or "category", "label")'
+        return replace(where, message=message)
+    label = record[keys[0]]
     return _labelled(where, [record["text"]], ["" if label is None else label])
 
 
-def _labelled(where: Problem, text: Sequence[object], label: Sequence[object]) -> Labelled:
+def _labelled(
+    where: Problem, text: Sequence[object], label: Sequence[object]
+) -> Labelled | Problem:
     """One row, checked: a non-empty text and a string label (empty means out of scope).
 
-    ``where`` is the row's place in its file; its message is replaced if the row is wrong.
+    ``where`` is the row's place in its file; if the row is wrong, it is returned with the
+    mistake as its message.
     """
     given = "" if not text or text[0] is None else text[0]
     if not isinstance(given, str):
-        raise ConfigError([replace(where, message="the text must be a string")])
+        return replace(where, message="the text must be a string")
     if not given.strip():
-        raise ConfigError([replace(where, message="the text is missing or empty")])
+        return replace(where, message="the text is missing or empty")
     name = label[0] if label else ""
     if not isinstance(name, str):
-        raise ConfigError([replace(where, message="the intent must be a string (or empty)")])
+        return replace(where, message="the intent must be a string (or empty)")
     return Labelled(given, name.strip() or OUT_OF_SCOPE, where.line or 0)
 
 

@@ -42,6 +42,7 @@ _STR = _CORE + "str"
 _SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
 _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
 _FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
+_NEXT_LINE = re.compile(r"\n\s*")  # to the first character on the lines after
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
@@ -218,23 +219,24 @@ class _EventBuilder:
             # A value alone on its line ("examples:\n  text\n  - b") is a list missing its
             # first '- ', which validation reports; the hint is for "- a\n   - b".
             after_dash = text[line_start : start.index].strip()
+            short_first_line = text.index("\n", start.index) - line_start < _FOLD_WIDTH
             if joined and after_dash:
                 message = (
                     "this list item is indented further than the one above, so YAML joined "
                     "it onto that item's text: line the '- ' up with the others"
                 )
                 self._problems.append(self._at(joined.end() - 2, message))
-            elif in_list and after_dash and not self._flow and self._short_first_line(event):
+            elif in_list and after_dash and not self._flow and short_first_line:
                 # "- where is my order\n    track my parcel": the second line is meant as a
                 # phrasing of its own. A quoted item may run over lines, and so may a long one
-                # that a YAML writer folded (see _short_first_line).
+                # that a YAML writer folded: PyYAML and go-yaml fold plain text only past
+                # column _FOLD_WIDTH, so a shorter first line was ended by hand.
                 message = (
                     "this line has no '- ', so YAML joined it onto the list item above: start "
                     "it with '- ' (or, for one long item, put the item in quotes)"
                 )
-                continued = text.index("\n", start.index, end.index) + 1
-                indent = len(text[continued:end.index]) - len(text[continued:end.index].lstrip())
-                self._problems.append(self._at(continued + indent, message))
+                continued = _NEXT_LINE.search(text, start.index, end.index)
+                self._problems.append(self._at(continued.end() if continued else 0, message))
         elif self._flow and "，" in event.value:
             message = (
                 "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
@@ -246,14 +248,6 @@ class _EventBuilder:
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
             self._problems.append(self._at(comment.end() - 2, message))
-
-    def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
-        """Whether a plain value's first line ends before column ``_FOLD_WIDTH``: YAML writers
-        (PyYAML, go-yaml) fold a long plain item onto a second line only past that column,
-        so a shorter first line was ended by hand."""
-        text, start = self._document.text, event.start_mark.index
-        line_start = text.rfind("\n", 0, start) + 1
-        return text.index("\n", start) - line_start < _FOLD_WIDTH
 
     def _at(self, index: int, message: str) -> Problem:
         return self._document.problem_at_offset(message, index)

@@ -58,7 +58,7 @@ def evaluate_routing(
     errors: int,
     as_json: bool,
 ) -> None:
-    """Measure routing on FILE, a labelled CSV or JSON Lines file (text, intent).
+    """Measure routing on FILE, a labelled CSV, JSON Lines or JSON file (text, intent).
 
     An empty intent or out_of_scope marks a message no intent should claim.
     """

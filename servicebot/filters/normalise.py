@@ -102,7 +102,9 @@ def _dashes_and_digits() -> dict[int, str]:
     number typed in a phone's own digits (Arabic-Indic ٤١١١, Devanagari ४१११), which NFKC
     leaves alone, reads as one. (All such digits lie below U+20000.)"""
     digits = (chr(code) for code in range(0x80, 0x20000))
-    native = {ord(c): str(unicodedata.decimal(c)) for c in digits if unicodedata.category(c) == "Nd"}
+    native = {
+        ord(c): str(unicodedata.decimal(c)) for c in digits if unicodedata.category(c) == "Nd"
+    }
     return _DASHES | native
 
 

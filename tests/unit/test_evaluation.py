@@ -189,9 +189,9 @@ def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('["a", "b"]', 'each line needs an object with "text" and "intent"'),
-        ('{"text": "a"}', 'each line needs an object with "text" and "intent"'),
-        ('{"intent": "a"}', 'each line needs an object with "text" and "intent"'),
+        ('["a", "b"]', 'each row needs an object with "text" and "intent"'),
+        ('{"text": "a"}', 'each row needs an object with "text" and "intent"'),
+        ('{"intent": "a"}', 'each row needs an object with "text" and "intent"'),
         ('{"text": 5, "intent": "a"}', "the text must be a string"),
         ('{"text": "  ", "intent": "a"}', "the text is missing or empty"),
         ('{"text": null, "intent": "a"}', "the text is missing or empty"),
@@ -201,6 +201,38 @@ def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
 def test_malformed_json_lines(tmp_path: Path, line: str, message: str) -> None:
     path = write(tmp_path, "a.jsonl", '{"text": "ok", "intent": "a"}\n' + line + "\n")
     assert problem(path).startswith(f"{path}:2: {message}")
+
+
+def test_every_malformed_row_is_reported_at_once(tmp_path: Path) -> None:
+    text = "text,intent\nhi\nwhere is my order,order_status\n  ,greeting\nok,a,b\n"
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f"{tmp_path / 'a.csv'}:2: the row has 1 of the header's 2 columns\n    hi\n"
+        f"{tmp_path / 'a.csv'}:4: the text is missing or empty\n      ,greeting\n"
+        f"{tmp_path / 'a.csv'}:5: the row has 3 columns, the header 2: put a text that holds a "
+        'comma in double quotes ("hi, there")\n    ok,a,b'
+    )
+    lines = ['{"text": "a", "intent": }', '{"text": "ok", "intent": "a"}', '{"text": 5}']
+    path = write(tmp_path, "a.jsonl", "\n".join(lines))
+    assert [line.split(": ")[0] for line in problem(path).splitlines()[::3]] == [
+        f"{path}:1:25",
+        f"{path}:3",
+    ]
+
+
+def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
+    text = """[
+  {"text": "where is my order", "intent": "order_status"},
+  {"text": "我的快递到哪了？",
+   "intent": "order_status"}, {"text": "write me a poem", "label": null}
+]"""
+    rows = read_labelled(write(tmp_path, "a.json", text))
+    assert rows == [
+        Labelled("where is my order", "order_status", 2),
+        Labelled("我的快递到哪了？", "order_status", 3),
+        Labelled("write me a poem", OUT_OF_SCOPE, 4),
+    ]
+    path = write(tmp_path, "b.json", '[{"text": "ok", "intent": "a"},\n\n  {"txt": "hi"}]')
+    assert problem(path).startswith(f'{path}:3: each row needs an object with "text"')
 
 
 def test_an_unknown_extension(tmp_path: Path) -> None:
