@@ -326,9 +326,10 @@ class Turn:
             events += reviewed.events
             if cut_off:
                 events.append(FilterEvent("postfilter", "length", "cut_off", "repair"))
-            self.trace.append(
-                Step("postfilter", reviewed.verdict, _ms(start), {"events": len(reviewed.events)})
-            )
+            repaired = cut_off or any(event.action == "repair" for event in reviewed.events)
+            decision = "repaired" if reviewed.verdict == "pass" and repaired else reviewed.verdict
+            details = {"events": len(reviewed.events) + cut_off}
+            self.trace.append(Step("postfilter", decision, _ms(start), details))
             if reviewed.verdict == "pass":
                 action = _answered(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text

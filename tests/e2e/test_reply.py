@@ -660,6 +660,18 @@ def test_a_stream_cut_short_by_the_post_filter_keeps_what_was_shown_and_stores_n
     assert "415" not in stored.reply_text + stored.customer_text
 
 
+def test_the_trace_says_when_the_post_filter_repaired_the_answer(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot()
+    server.responder = lambda body: "Refunds take 5 days. Call our partner on +1 212-555-0147."
+    repaired = bot.reply(REFUNDS)
+    assert repaired.action == "answer" and "212-555-0147" not in repaired.text
+    assert repaired.step("postfilter").decision == "repaired"
+    server.responder = lambda body: "Refunds take 5 days."
+    assert bot.reply(REFUNDS + " thanks").step("postfilter").decision == "pass"
+
+
 def test_replay_mode_in_settings_records_then_answers_without_the_model(
     spec: BotSpec, server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
