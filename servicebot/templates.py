@@ -65,7 +65,7 @@ def create_environment(
         )
     environment = SandboxedEnvironment(
         loader=loader,
-        undefined=jinja2.StrictUndefined,
+        undefined=_StrictEvenInLists,
         autoescape=False,
         keep_trailing_newline=False,
         trim_blocks=True,
@@ -75,6 +75,13 @@ def create_environment(
     for name in _UNWANTED_GLOBALS:
         del environment.globals[name]
     return environment
+
+
+class _StrictEvenInLists(jinja2.StrictUndefined):
+    """StrictUndefined that fails when printed inside a list too: ``{{ intents|map(attribute=
+    '__class__')|list }}`` printed ``[Undefined]``, as a list prints its items' repr."""
+
+    __repr__ = jinja2.StrictUndefined._fail_with_undefined_error
 
 
 # Jinja's own helpers no bot needs: {{ lipsum }} would print a function to a customer.

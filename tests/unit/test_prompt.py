@@ -325,6 +325,7 @@ RENDER_TIME_ESCAPES = [
     "{{ ''.join }}",  # printed, Python's description of a function would reach a customer
     "{{ self }}",
     "{{ range }}",
+    "{{ intents|map(attribute='__class__')|list }}",  # printed [Undefined] in a list
 ]
 
 
