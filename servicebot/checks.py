@@ -11,12 +11,13 @@ from itertools import combinations, product
 
 from .budget import budget_limit, fit_prompt
 from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
-from .config import TEMPLATES_FOLDER, BotSpec
+from .config import SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .routing import Match
 from .templates import TEMPLATE_NAMES
+from .yamlfile import read_yaml
 
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
 _FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
@@ -48,6 +49,25 @@ def validate_bot(spec: BotSpec) -> Renderer:
             context = Context(language, (), out_of_scope, flags, script=script)
             _check_system_fits(spec, renderer.system(context, 0), language)
     return renderer
+
+
+def store_problem(spec: BotSpec) -> Problem | None:
+    """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
+    store without redis-py. (``Bot`` is not refused for it: its application may pass its
+    own store.)"""
+    if not spec.settings.store.url.startswith("redis://"):
+        return None
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        path = spec.root / SETTINGS_FILE
+        message = (
+            "a redis store needs redis-py, not installed here: pip install 'servicebot[redis]'"
+        )
+        document = read_yaml(path, [])
+        node = document.node_at(("store", "url")) if document else None
+        return document.problem_at(node, message) if document and node else Problem(path, message)
+    return None
 
 
 def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | None:

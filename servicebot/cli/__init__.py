@@ -56,11 +56,13 @@ main.add_command(record)
 @click.argument("path", type=BOT_PATH, default=".")
 def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
-    from ..checks import validate_bot
+    from ..checks import store_problem, validate_bot
 
     try:
         spec = load_bot(path)
         validate_bot(spec)
+        if problem := store_problem(spec):
+            raise ConfigError([problem])
     except ConfigError as exc:
         for problem in exc.problems:
             click.echo(str(problem), err=True)

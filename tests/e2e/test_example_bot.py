@@ -65,6 +65,26 @@ def test_check_on_a_broken_bot_lists_every_problem_and_exits_1(tmp_path: Path) -
     assert "Traceback" not in result.output
 
 
+def test_check_reports_a_redis_store_this_installation_cannot_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    settings = bot / "servicebot.yaml"
+    text = re.sub(r"(?ms)^store:\n(?:  .*\n)*", "", settings.read_text())
+    settings.write_text(text + "store:\n  url: redis://127.0.0.1:6379/0\n")
+    line = settings.read_text().splitlines().index("  url: redis://127.0.0.1:6379/0") + 1
+    monkeypatch.setitem(sys.modules, "redis", None)  # as if redis-py were not installed
+    result = CliRunner().invoke(main, ["check", str(bot)])
+    assert result.exit_code == 1
+    assert result.output.startswith(
+        f"{settings}:{line}:8: a redis store needs redis-py, not installed here: "
+        "pip install 'servicebot[redis]'"
+    )
+    monkeypatch.delitem(sys.modules, "redis")
+    assert CliRunner().invoke(main, ["check", str(bot)]).exit_code == 0
+
+
 def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     target = tmp_path / "mybot"
     result = CliRunner().invoke(main, ["init", str(target)])
