@@ -205,7 +205,10 @@ def usage(days: int, bot_path: Path) -> None:
     console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
     unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
     if unpriced:
-        click.echo(f"* no price in servicebot.yaml for: {', '.join(unpriced)} (left out)")
+        click.echo(
+            f"- or *: no price in servicebot.yaml for {', '.join(unpriced)}, whose tokens are "
+            "left out of the cost (-: all of the row's tokens, *: some of them)"
+        )
     if snapshots := sorted(set().union(*(u.snapshots for u in by_day.values()))):
         click.echo(
             f"priced as the model they are a snapshot of: {', '.join(snapshots)} "

@@ -82,7 +82,10 @@ def test_usage_shows_tokens_without_a_price_as_unpriced_not_free(bot: Path) -> N
     output = run("usage", "--bot", str(bot))
     assert "q-1               1      2,000         300           -" in output
     assert "0.4500*" in output  # today: priced and unpriced turns
-    assert "* no price in servicebot.yaml for: qwen-max (left out)" in output
+    assert (
+        "- or *: no price in servicebot.yaml for qwen-max, whose tokens are left out of the "
+        "cost (-: all of the row's tokens, *: some of them)"
+    ) in output
 
 
 def test_usage_keeps_its_columns_whatever_the_conversation_ids(bot: Path) -> None:
