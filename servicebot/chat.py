@@ -24,7 +24,8 @@ _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 
 
 def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> None:
-    """Chat until end of input (Ctrl-D) or ``exit``; ``offline`` says why no model answers."""
+    """Chat until end of input (Ctrl-D) or, typed at a terminal, ``exit``; ``offline`` says why
+    no model answers."""
     bot = Bot(spec, offline=offline is not None)
     interactive = sys.stdin.isatty()
     if conversation_id and not bot.store.history(conversation_id, 1):
@@ -36,8 +37,8 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
     kept = False  # whether any turn was stored, so that the id can be continued
     for line in _lines(interactive):
-        if line.strip().casefold() in _QUIT:
-            break
+        if interactive and line.strip().casefold() in _QUIT:
+            break  # piped lines are customer messages: a transcript may hold "exit"
         if not line.strip():
             continue
         if not interactive:

@@ -232,6 +232,21 @@ def test_chat_shows_control_characters_in_piped_lines_instead_of_sending_them(
     assert "\x07" not in result.output and "\x1b" not in result.output
 
 
+def test_piped_chat_answers_every_line_even_one_that_reads_exit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    transcript = "hi\nexit\nwhere is my order\n"
+    result = CliRunner().invoke(main, ["chat", "--bot", str(tmp_path / "bot")], input=transcript)
+    assert result.exit_code == 0, result.output
+    assert [line for line in result.output.splitlines() if line.startswith("you> ")] == [
+        "you> hi",
+        "you> exit",
+        "you> where is my order",
+    ]
+
+
 def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
     tmp_path: Path,
 ) -> None:
