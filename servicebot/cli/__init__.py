@@ -357,6 +357,9 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
         key, equals, value = pair.partition("=")
         if not equals or not key:
             raise click.BadParameter(f"{pair!r} is not KEY=VALUE", param_hint="--customer")
+        if key in found:
+            message = f"{key!r} is given twice ({found[key]!r}, then {value!r}): give it once"
+            raise click.BadParameter(message, param_hint="--customer")
         found[key] = value
     return found
 

@@ -269,6 +269,19 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
         assert "left: " in output and "dropped" not in output
 
 
+def test_render_shows_the_customer_details_given_and_refuses_a_key_given_twice() -> None:
+    render = ["render", "where is my order", "--bot", str(REPO)]
+    shown = CliRunner().invoke(main, [*render, "--customer", "name=Ada", "--customer", "tier="])
+    assert shown.exit_code == 0, shown.output
+    assert "The customer's name is Ada." in shown.output
+    for wrong, why in (
+        (["--customer", "name"], "'name' is not KEY=VALUE"),
+        (["--customer", "name=Ada", "--customer", "name=Bob"], "'name' is given twice"),
+    ):
+        refused = CliRunner().invoke(main, [*render, *wrong])
+        assert refused.exit_code == 2 and why in refused.output, refused.output
+
+
 def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None:
     message = "where is my order? " + "The tracking page has not moved. " * 8_000  # 264 KB
     result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=message + "\n")
