@@ -352,7 +352,7 @@ def render(
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
-    found = {}
+    found: dict[str, str] = {}
     for pair in pairs:
         key, equals, value = pair.partition("=")
         if not equals or not key:
