@@ -99,7 +99,7 @@ def read_labelled(path: Path) -> list[Labelled]:
     """
     suffix = path.suffix.lower()
     if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
-        raise ConfigError.at(path, "unknown file type: use .csv or .jsonl (JSON Lines)")
+        raise ConfigError.at(path, "unknown file type: use .csv, .jsonl (JSON Lines) or .json")
     text = _read_text(path)
     read = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _json_rows(path, text))
     if problems := [row for row in read if isinstance(row, Problem)]:
@@ -141,9 +141,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                 else:
                     yield _labelled(where, [row[text_at]], [row[label_at]])
             start = reader.line_num + 1
-    except csv.Error as exc:
-        where = Problem(path, f"not valid CSV: {exc}", reader.line_num)
-        raise ConfigError([where]) from exc
+    except csv.Error as exc:  # the rest of the file cannot be read: after the rows before
+        yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
 
 
 def _csv_columns(path: Path, header: list[str], lines: list[str]) -> tuple[int, int]:
@@ -158,14 +157,17 @@ def _csv_columns(path: Path, header: list[str], lines: list[str]) -> tuple[int, 
 
 
 def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
-    """JSON Lines; or, for a file that is one JSON array (``[{"text": ...}, ...]``), its items,
-    each at the line it starts on."""
+    """JSON Lines; or, for a ``.json`` file that is one JSON array (``[{"text": ...}, ...]``),
+    its items, each at the line it starts on."""
     lines = text.split("\n")
-    if path.suffix.lower() == ".json" and text.lstrip().startswith("["):
+    if path.suffix.lower() == ".json" and _is_one_document(text):
         try:
             records = json.loads(text)
-        except json.JSONDecodeError:
-            records = None  # not one array: read as JSON Lines, which says where it breaks
+        except json.JSONDecodeError as exc:
+            yield Problem(
+                path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno, lines[exc.lineno - 1]
+            )
+            return
         if isinstance(records, list):
             for number, record in zip(_item_lines(text, len(records)), records, strict=True):
                 yield _json_labelled(path, number, lines[number - 1], record)
@@ -182,9 +184,23 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         yield _json_labelled(path, number, line, record)
 
 
+def _is_one_document(text: str) -> bool:
+    """Whether ``text`` opens a JSON array that its first line does not close, as a file
+    holding one array does; a JSON Lines file's first line is a whole value."""
+    first = text.lstrip().split("\n", 1)[0]
+    if not first.startswith("["):
+        return False
+    try:
+        json.loads(first)
+    except json.JSONDecodeError:
+        return True
+    return "\n" not in text.strip()  # "[...]" alone: one array either way
+
+
 def _item_lines(array: str, count: int) -> Iterator[int]:
     """The line each of the ``count`` items of a valid JSON array starts on."""
-    decoder, position, line = json.JSONDecoder(), array.index("[") + 1, 1
+    decoder, position = json.JSONDecoder(), array.index("[") + 1
+    line = 1 + array.count("\n", 0, position)
     for _ in range(count):
         item = _NEXT_ITEM.search(array, position)
         assert item is not None  # the array was parsed: it has ``count`` items

@@ -396,12 +396,28 @@ def _completion(response: Any) -> Completion:
 
 def _usage(usage: Any) -> Usage | None:
     """The token counts the server reports; None when it reports none, or counts that are not
-    whole numbers (the SDK does not check them): an odd count must not cost a good answer."""
+    whole numbers a store can keep (the SDK does not check them): an odd count must not cost
+    a good answer."""
     try:
-        counts = int(usage.prompt_tokens or 0), int(usage.completion_tokens or 0)
-    except (AttributeError, TypeError, ValueError, OverflowError):
+        prompt, completion = (
+            _token_count(usage.prompt_tokens),
+            _token_count(usage.completion_tokens),
+        )
+    except AttributeError:  # no usage, or not an object at all
         return None
-    return Usage(*counts) if min(counts) >= 0 else None
+    return Usage(prompt, completion) if prompt is not None and completion is not None else None
+
+
+_MOST_TOKENS = 2**53  # more than any request, and less than a store's 64-bit integer
+
+
+def _token_count(value: Any) -> int | None:
+    """A reported count as an int (0 if absent); None if it is not a whole number in range."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
 class _Joined:

@@ -236,21 +236,23 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
     }
 
 
-def _one_line(value: Any, depth: int = 0) -> Any:
+def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
-    (a customer may choose their own) cannot start a section of the system message. Below
-    ``_DEEPEST_DETAIL`` levels of nesting (a dict that holds itself has no bottom), "...".
+    (a customer may choose their own) cannot start a section of the system message. A
+    mapping or list inside itself (``details["account"] = details``), or nested deeper than
+    ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...".
     """
     if isinstance(value, str):  # a str Enum too: its value, as before
         return _BREAKS.sub(" ", without_surrogates(value)).strip()
     if value is None or isinstance(value, numbers.Number | datetime.date | datetime.time):
         return value  # a template may format them ({{ customer.since.year }})
-    if depth == _DEEPEST_DETAIL:
-        return "..."
-    if isinstance(value, Mapping):
-        return {key: _one_line(item, depth + 1) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [_one_line(item, depth + 1) for item in value]
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if id(value) in inside or len(inside) == _DEEPEST_DETAIL:
+            return "..."
+        inside = (*inside, id(value))
+        if isinstance(value, Mapping):
+            return {key: _one_line(item, inside) for key, item in value.items()}
+        return [_one_line(item, inside) for item in value]
     # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
     return _one_line(str(value))
 

@@ -327,7 +327,7 @@ class Turn:
             if cut_off:
                 events.append(FilterEvent("postfilter", "length", "cut_off", "repair"))
             repaired = cut_off or any(event.action == "repair" for event in reviewed.events)
-            decision = "repaired" if reviewed.verdict == "pass" and repaired else reviewed.verdict
+            decision = reviewed.verdict + (" (repaired)" if repaired else "")
             details = {"events": len(reviewed.events) + cut_off}
             self.trace.append(Step("postfilter", decision, _ms(start), details))
             if reviewed.verdict == "pass":

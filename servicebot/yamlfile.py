@@ -42,7 +42,7 @@ _STR = _CORE + "str"
 _SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
 _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
 _FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
-_NEXT_LINE = re.compile(r"\n\s*")  # to the first character on the lines after
+_NEXT_LINE = re.compile(r"[\r\n\x85\u2028\u2029]\s*")  # a line break, to the next line's text
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
@@ -219,18 +219,16 @@ class _EventBuilder:
             # A value alone on its line ("examples:\n  text\n  - b") is a list missing its
             # first '- ', which validation reports; the hint is for "- a\n   - b".
             after_dash = text[line_start : start.index].strip()
-            short_first_line = text.index("\n", start.index) - line_start < _FOLD_WIDTH
             if joined and after_dash:
                 message = (
                     "this list item is indented further than the one above, so YAML joined "
                     "it onto that item's text: line the '- ' up with the others"
                 )
                 self._problems.append(self._at(joined.end() - 2, message))
-            elif in_list and after_dash and not self._flow and short_first_line:
+            elif in_list and after_dash and not self._flow and self._short_first_line(event):
                 # "- where is my order\n    track my parcel": the second line is meant as a
                 # phrasing of its own. A quoted item may run over lines, and so may a long one
-                # that a YAML writer folded: PyYAML and go-yaml fold plain text only past
-                # column _FOLD_WIDTH, so a shorter first line was ended by hand.
+                # that a YAML writer folded (see _short_first_line).
                 message = (
                     "this line has no '- ', so YAML joined it onto the list item above: start "
                     "it with '- ' (or, for one long item, put the item in quotes)"
@@ -248,6 +246,14 @@ class _EventBuilder:
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
             self._problems.append(self._at(comment.end() - 2, message))
+
+    def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
+        """Whether a value that spans lines ends its first line before column _FOLD_WIDTH:
+        PyYAML and go-yaml fold plain text only past it, so a shorter line was ended by hand."""
+        text, start, end = self._document.text, _index(event.start_mark), _index(event.end_mark)
+        line_start = max(text.rfind(newline, 0, start) for newline in "\r\n") + 1
+        line_end = _NEXT_LINE.search(text, start, end)
+        return line_end is not None and line_end.start() - line_start < _FOLD_WIDTH
 
     def _at(self, index: int, message: str) -> Problem:
         return self._document.problem_at_offset(message, index)

@@ -495,9 +495,10 @@ def test_the_schema_check_catches_a_broken_body() -> None:
         {"prompt_tokens": "n/a", "completion_tokens": 5, "total_tokens": 5},
         {"prompt_tokens": {"cached": 3}, "completion_tokens": None, "total_tokens": 0},
         {"prompt_tokens": -1, "completion_tokens": 5, "total_tokens": 4},
+        {"prompt_tokens": 1e30, "completion_tokens": 5.5, "total_tokens": 1e30},
         "lots",
     ],
-    ids=["text", "object", "negative", "not an object"],
+    ids=["text", "object", "negative", "too large", "not an object"],
 )
 def test_an_answer_with_odd_token_counts_is_kept_without_them(
     server: OpenAIServer, make_model: MakeModel, usage: Any

@@ -667,7 +667,7 @@ def test_the_trace_says_when_the_post_filter_repaired_the_answer(
     server.responder = lambda body: "Refunds take 5 days. Call our partner on +1 212-555-0147."
     repaired = bot.reply(REFUNDS)
     assert repaired.action == "answer" and "212-555-0147" not in repaired.text
-    assert repaired.step("postfilter").decision == "repaired"
+    assert repaired.step("postfilter").decision == "pass (repaired)"
     server.responder = lambda body: "Refunds take 5 days."
     assert bot.reply(REFUNDS + " thanks").step("postfilter").decision == "pass"
 

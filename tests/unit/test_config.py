@@ -292,3 +292,17 @@ def test_a_misspelt_key_inside_a_named_entry_gets_a_suggestion(tmp_path: Path) -
     assert [p.message for p in raised.value.problems] == [
         "unknown key 'outptu' (did you mean 'output'?)"
     ]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n", "\r"])
+def test_a_phrasing_missing_its_dash_is_found_whatever_the_line_endings(
+    tmp_path: Path, newline: str
+) -> None:
+    bot = make_bot(tmp_path)
+    lines = ["intents:", "  - name: gifts", "    examples:", "      - can you gift wrap"]
+    lines += ["        my order", "    answer: Gift wrap is $4.99.", ""]
+    (bot / "faq" / "gifts.yaml").write_bytes(newline.join(lines).encode())
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert (raised.value.line, raised.value.column) == (5, 9)
+    assert raised.value.message.startswith("this line has no '- ', so YAML joined it")

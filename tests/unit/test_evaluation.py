@@ -217,6 +217,12 @@ def test_every_malformed_row_is_reported_at_once(tmp_path: Path) -> None:
         f"{path}:1:25",
         f"{path}:3",
     ]
+    huge = "x" * 200_000  # past the csv module's field limit: the file cannot be read on
+    path = write(tmp_path, "b.csv", f"text,intent\n  ,a\nok,b\n{huge},c\n")
+    assert [line.split(": ")[0] for line in problem(path).splitlines()[::2]] == [
+        f"{path}:2",
+        f"{path}:4",
+    ]
 
 
 def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
@@ -231,13 +237,17 @@ def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
         Labelled("我的快递到哪了？", "order_status", 3),
         Labelled("write me a poem", OUT_OF_SCOPE, 4),
     ]
-    path = write(tmp_path, "b.json", '[{"text": "ok", "intent": "a"},\n\n  {"txt": "hi"}]')
-    assert problem(path).startswith(f'{path}:3: each row needs an object with "text"')
+    path = write(tmp_path, "b.json", '\n [{"text": "ok", "intent": "a"},\n\n  {"txt": "hi"}]')
+    assert problem(path).startswith(f'{path}:4: each row needs an object with "text"')
+    path = write(tmp_path, "c.json", '[\n  {"text": "ok", "intent": "a"},\n]\n')  # a comma too many
+    assert problem(path) == f"{path}:3:1: not valid JSON: Expecting value\n    ]\n    ^"
+    one_line = '[{"text": "a", "intent": "b"}, {"text": "c", "intent": "d"}]'
+    assert len(read_labelled(write(tmp_path, "d.json", one_line))) == 2
 
 
 def test_an_unknown_extension(tmp_path: Path) -> None:
     path = write(tmp_path, "a.txt", "text,intent\n")
-    assert problem(path) == f"{path}: unknown file type: use .csv or .jsonl (JSON Lines)"
+    assert problem(path) == f"{path}: unknown file type: use .csv, .jsonl (JSON Lines) or .json"
 
 
 def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
