@@ -173,7 +173,9 @@ class Bot:
         :meth:`Router.route`). ``itemise`` costs each FAQ entry on its own in
         ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
         """
-        clock, text = _Clock(), _plain(text)  # as reply() takes it: bytes decoded, None refused
+        if not isinstance(text, str):  # as reply() takes it: bytes decoded, None refused
+            text = _plain(text)
+        clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = history[-1].user if history else None
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
