@@ -37,6 +37,8 @@ _CSV_SUFFIXES = (".csv",)
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _CONFUSED_SHOWN = 10
 _NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
+_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')  # strings, then brackets
+_SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
 
 
 @dataclass(frozen=True)
@@ -123,8 +125,12 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
     lines = io.StringIO(text, newline="").readlines()
     reader = csv.reader(lines)
     try:
-        header = [name.strip().casefold() for name in next(reader, [])]
-        text_at, label_at = _csv_columns(path, header, lines)
+        first = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        if first is None:  # blank lines above the header are skipped
+            raise ConfigError.at(path, "no labelled rows: the file is empty")
+        header = [name.strip().casefold() for name in first]
+        where = Problem(path, "", reader.line_num, None, lines[reader.line_num - 1])
+        text_at, label_at = _csv_columns(where, header)
         start = reader.line_num + 1
         for row in reader:
             if any(cell.strip() for cell in row):
@@ -145,14 +151,12 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
 
 
-def _csv_columns(path: Path, header: list[str], lines: list[str]) -> tuple[int, int]:
-    """The positions of the text column and of the label column."""
-    if not header:
-        raise ConfigError.at(path, "no labelled rows: the file is empty")
+def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:
+    """The positions of the text column and of the label column in the header at ``where``."""
     labels = [name for name in LABEL_COLUMNS if name in header]
     if "text" not in header or not labels:
         message = "the header needs a 'text' column and an 'intent', 'category' or 'label' one"
-        raise ConfigError([Problem(path, message, 1, None, lines[0])])
+        raise ConfigError([replace(where, message=message)])
     return header.index("text"), header.index(labels[0])
 
 
@@ -162,7 +166,7 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
     lines = text.split("\n")
     if path.suffix.lower() == ".json" and _is_one_document(text):
         try:
-            records = json.loads(text)
+            records = _decode(text)
         except json.JSONDecodeError as exc:
             yield Problem(
                 path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno, lines[exc.lineno - 1]
@@ -177,11 +181,33 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = _decode(line)
         except json.JSONDecodeError as exc:
             yield Problem(path, f"not valid JSON: {exc.msg}", number, exc.colno, line)
             continue
         yield _json_labelled(path, number, line, record)
+
+
+def _decode(text: str) -> object:
+    """``json.loads``; a value nested too deeply for Python's decoder is a JSONDecodeError
+    too (json raises RecursionError), at its 51st level."""
+    try:
+        return json.loads(text)
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, _too_deep(text)) from None
+
+
+def _too_deep(text: str) -> int:
+    """Where ``text`` first opens a bracket deeper than ``_SHOWN_DEPTH`` (0 if it does not)."""
+    depth = 0
+    for token in _JSON_NESTING.finditer(text):
+        if token[0] in "[{":
+            depth += 1
+            if depth > _SHOWN_DEPTH:
+                return token.start()
+        elif token[0] in "]}":
+            depth -= 1
+    return 0
 
 
 def _is_one_document(text: str) -> bool:
@@ -191,7 +217,7 @@ def _is_one_document(text: str) -> bool:
     if not first.startswith("["):
         return False
     try:
-        json.loads(first)
+        _decode(first)
     except json.JSONDecodeError:
         return True
     return "\n" not in text.strip()  # "[...]" alone: one array either way

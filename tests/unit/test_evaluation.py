@@ -166,6 +166,15 @@ def test_a_csv_without_a_label_column(tmp_path: Path) -> None:
     )
 
 
+def test_blank_lines_above_a_csv_header_are_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "\n \ntext,intent\nhello,greeting\n ,greeting\n")
+    assert problem(path) == f"{path}:5: the text is missing or empty\n     ,greeting"
+    path = write(tmp_path, "b.csv", "\n\ntxt,intent\nhello,greeting\n")
+    assert problem(path).startswith(f"{path}:3: the header needs a 'text' column")
+    path = write(tmp_path, "c.csv", "\ntext,intent\n")
+    assert problem(path) == f"{path}: no labelled rows: only a header"
+
+
 def test_a_csv_without_a_header(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "hello,greeting\n")
     assert problem(path).startswith(f"{path}:1: the header needs a 'text' column")
@@ -201,6 +210,19 @@ def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
 def test_malformed_json_lines(tmp_path: Path, line: str, message: str) -> None:
     path = write(tmp_path, "a.jsonl", '{"text": "ok", "intent": "a"}\n' + line + "\n")
     assert problem(path).startswith(f"{path}:2: {message}")
+
+
+def test_json_nested_too_deeply_for_python_is_a_mistake_where_it_passes_50(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # json.loads raises RecursionError
+    row = '{"text": "[[[[", "intent": "a"}'  # brackets in a string do not count
+    path = write(tmp_path, "a.jsonl", f'{row}\n{{"text": "a", "intent": {deep}}}\n')
+    assert problem(path).startswith(f"{path}:2:74: not valid JSON: nested too deeply\n")
+    path = write(tmp_path, "b.json", f"{deep}\n")
+    assert problem(path).startswith(f"{path}:1:51: not valid JSON: nested too deeply\n")
+    path = write(tmp_path, "c.json", f"[\n  {row},\n  {deep}\n]\n")
+    assert problem(path).startswith(f"{path}:3:52: not valid JSON: nested too deeply\n")
 
 
 def test_every_malformed_row_is_reported_at_once(tmp_path: Path) -> None:
