@@ -6,12 +6,16 @@ so that a check needs neither the model SDK nor, usually, an encoding file.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from itertools import combinations, product
+from pathlib import Path
+
+import yaml
 
 from .budget import budget_limit, fit_prompt
 from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
-from .config import SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec
+from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, faq_files
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
@@ -19,6 +23,8 @@ from .routing import Match
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
+_TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
+_SHOWN_SYNTAX = 40  # characters of it quoted in the warning
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
 _FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
 # Every combination of pre-filter flags a template may branch on.
@@ -68,6 +74,46 @@ def store_problem(spec: BotSpec) -> Problem | None:
         node = document.node_at(("store", "url")) if document else None
         return document.problem_at(node, message) if document and node else Problem(path, message)
     return None
+
+
+def faq_template_warnings(root: Path) -> list[Problem]:
+    """Jinja syntax in FAQ text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent
+    and shown to the model as written, so the customer would see the braces. Not a mistake
+    (a bot about templates may mean it), so ``servicebot check`` warns and still passes."""
+    warnings = []
+    for path in faq_files(root / FAQ_FOLDER):
+        document = read_yaml(path, [])
+        if document is None or not _TEMPLATE_SYNTAX.search(document.text):
+            continue
+        for node in _text_values(document.root):
+            if found := _TEMPLATE_SYNTAX.search(node.value):
+                syntax = found[0][:_SHOWN_SYNTAX] + ("..." if len(found[0]) > _SHOWN_SYNTAX else "")
+                where = document.text.find(found[0][:2], node.start_mark.index, node.end_mark.index)
+                message = (
+                    f"FAQ text is not a template: '{syntax}' is sent as written "
+                    "(only templates/ fill in {{ }} and {% %})"
+                )
+                warnings.append(document.problem_at_offset(message, max(where, 0)))
+    return warnings
+
+
+def _text_values(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+    """Every value under ``root`` that a customer or the model may read, in file order, each
+    once (an alias is the node it names): not mapping keys, and not example phrasings, which
+    only routing reads."""
+    seen: set[int] = set()
+    waiting = [root]
+    while waiting:
+        node = waiting.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            yield node
+        elif isinstance(node, yaml.SequenceNode):
+            waiting += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            waiting += reversed([value for key, value in node.value if key.value != "examples"])
 
 
 def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | None:

@@ -142,7 +142,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
 
 
 def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
-    files = _faq_files(folder)
+    files = faq_files(folder)
     if not files:
         problems.append(Problem(folder, "no intents: add at least one faq/*.yaml file"))
     loaded: list[_Loaded] = []
@@ -155,7 +155,7 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
     return loaded
 
 
-def _faq_files(folder: Path) -> list[Path]:
+def faq_files(folder: Path) -> list[Path]:
     """Every *.yaml and *.yml file in faq/ and its subfolders, skipping hidden ones (editors'
     lock and backup files start with '.')."""
     if not folder.is_dir():

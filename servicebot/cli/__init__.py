@@ -56,21 +56,23 @@ main.add_command(record)
 @click.argument("path", type=BOT_PATH, default=".")
 def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
-    from ..checks import store_problem, validate_bot
+    from ..checks import faq_template_warnings, store_problem, validate_bot
 
+    warnings = [f"warning: {found}" for found in faq_template_warnings(path)]
     try:
         spec = load_bot(path)
         validate_bot(spec)
         if problem := store_problem(spec):
             raise ConfigError([problem])
     except ConfigError as exc:
-        for problem in exc.problems:
-            click.echo(str(problem), err=True)
+        for problem_or_warning in [*map(str, exc.problems), *warnings]:
+            click.echo(problem_or_warning, err=True)
         click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
-    if warning := _model_key_warning(spec):
-        click.echo(warning, err=True)
+    for warning in [*warnings, _model_key_warning(spec)]:
+        if warning:
+            click.echo(warning, err=True)
 
 
 def _model_key_warning(spec: BotSpec) -> str | None:

@@ -140,6 +140,41 @@ def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) ->
     )
 
 
+def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    faq = target / "faq" / "extra.yaml"
+    faq.write_text(
+        "intents:\n"
+        "  - name: opening_hours\n"
+        "    examples: ['are you open {{ today }}', when do you open]\n"
+        "    answer:\n"
+        "      en: >-\n"
+        "        We are open 9-5. Call {{ contact.phone }} after hours.\n"
+        "      zh: 我们九点到五点营业。\n"
+        "    few_shot:\n"
+        '      - user: "{% if %} open?"\n'
+        '        assistant: "9-5 {# weekdays #}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert warnings[:3] == [
+        f"warning: {faq}:6:31: FAQ text is not a template: '{{{{ contact.phone }}}}' is sent as "
+        "written (only templates/ fill in {{ }} and {% %})",
+        f"warning: {faq}:9:16: FAQ text is not a template: '{{% if %}}' is sent as written "
+        "(only templates/ fill in {{ }} and {% %})",
+        f"warning: {faq}:10:25: FAQ text is not a template: '{{# weekdays #}}' is sent as "
+        "written (only templates/ fill in {{ }} and {% %})",
+    ]  # the example phrasing is only read by routing: no warning
+    faq.write_text(faq.read_text(encoding="utf-8").replace("answer:", "answr:"))
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    assert "did you mean 'answer'?" in result.output
+    assert f"warning: {faq}:6:31: FAQ text is not a template" in result.output
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])
