@@ -216,6 +216,8 @@ class OpenAIServer:
         self._lock = threading.Lock()
         self._closing = threading.Event()
         self._ids = itertools.count(1)
+        self._waiting = 0
+        self.most_waiting = 0  # the most requests held for their latency at one time
         self._http = _HTTPServer(("127.0.0.1", port), _Handler)
         self._http.app = self
         self._thread = threading.Thread(target=self._http.serve_forever, args=(0.05,))
@@ -278,8 +280,16 @@ class OpenAIServer:
             return self._faults.popleft() if self._faults else None
 
     def _wait(self, seconds: float) -> None:
-        if seconds > 0:
+        if seconds <= 0:
+            return
+        with self._lock:
+            self._waiting += 1
+            self.most_waiting = max(self.most_waiting, self._waiting)
+        try:
             self._closing.wait(seconds)  # cut short when the server closes
+        finally:
+            with self._lock:
+                self._waiting -= 1
 
     def _next_id(self) -> str:
         return f"chatcmpl-{next(self._ids)}"

@@ -6,7 +6,6 @@ import asyncio
 import gc
 import socket
 import threading
-import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -241,18 +240,17 @@ def test_one_connection_serves_one_request_after_another(
     assert len({sent.client_port for sent in server.requests}) == 1
 
 
-def test_hundreds_of_concurrent_requests_are_answered(make_model: MakeModel) -> None:
-    with OpenAIServer(latency=0.05, validate=False) as server:
+def test_hundreds_of_concurrent_requests_are_answered_at_once(make_model: MakeModel) -> None:
+    with OpenAIServer(latency=1.0, validate=False) as server:
         model = make_model(base_url=server.url)
         request = request_for(model.settings, MESSAGES)
 
         async def many() -> list[Completion]:
             return await asyncio.gather(*(model.acomplete(request) for _ in range(200)))
 
-        started = time.monotonic()
         completions = run(model, many)
-        assert time.monotonic() - started < 5.0  # at once: one after another takes 10 s
         assert {c.text for c in completions} == {ANSWER} and len(server.requests) == 200
+        assert server.most_waiting >= 100  # in flight together, not one after another
 
 
 # --- setup mistakes: ConfigError ------------------------------------------------------------
@@ -363,10 +361,9 @@ def test_server_errors_past_the_retries_are_server_errors(
 def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
     model = make_model(timeout=0.2)
     server.fail(Fault.slow(1.0))
-    started = time.monotonic()
-    with pytest.raises(ModelError) as caught:
+    with pytest.raises(ModelError) as caught:  # not the answer, which comes after 1 s
         model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "timeout" and time.monotonic() - started < 0.8
+    assert caught.value.kind == "timeout"
 
 
 def test_a_reset_connection_is_a_connection_error(
