@@ -28,6 +28,25 @@ def test_quickstart_is_two_commands_and_ci_runs_the_second_verbatim() -> None:
     assert commands[1] in (REPO / ".ci" / "run").read_text().splitlines()
 
 
+def test_the_quickstart_chat_prints_what_the_readme_shows(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from servicebot.cli import main
+
+    section = README.split("## Quickstart", 1)[1].split("\n## ", 1)[0]
+    shown = section.split("says so:\n\n```\n", 1)[1].split("```", 1)[0].splitlines()
+    asked = re.findall(r"printf '(.*?)'", quickstart_commands()[0])[0].replace("\\n", "\n")
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    result = CliRunner(env={"OPENAI_API_KEY": None}).invoke(
+        main, ["chat", "--bot", str(bot)], input=asked
+    )
+    assert result.exit_code == 0, result.output
+    printed = result.output.splitlines()
+    assert printed[:-1] == shown[:-1]  # the last line names a new conversation's random id
+    assert re.fullmatch(r"conversation \w+ \(continue it with --conversation\)", printed[-1])
+
+
 def _settings_keys(model: type[BaseModel], prefix: str = "") -> dict[str, Any]:
     keys: dict[str, Any] = {}
     for name, field in model.model_fields.items():
