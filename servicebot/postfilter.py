@@ -21,7 +21,7 @@ import re
 import time
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
 
 from .config import BotSpec
@@ -76,8 +76,12 @@ class Postfilter:
         known_text: str,
         facts: str,
         profanity: ProfanityFilter | None = None,
+        public: Sequence[str] = (),
     ) -> None:
-        """``known_text`` holds every contact the bot may give; ``facts`` what it may quote."""
+        """``known_text`` holds every contact the bot may give; ``facts`` what it may quote;
+        ``public``, the bot's name and contacts: a run of the system prompt that holds one of
+        them whole is the bot saying who it is ("I'm the assistant for Maple Market") or how
+        to reach it, not a leak."""
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
@@ -88,6 +92,9 @@ class Postfilter:
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._fact_shingles = _shingles(normalise(facts).text)
+        self._public = tuple(
+            tuple(run) for text in public if (run := _TOKEN.findall(normalise(text).text.lower()))
+        )
         # A streamed answer is reviewed once a sentence, against the same system prompt.
         self._leak_finder = lru_cache(maxsize=64)(self._leaks)
 
@@ -106,7 +113,8 @@ class Postfilter:
         )
         contacts = spec.settings.contact.model_dump().values()
         known = "\n".join([facts, *spec.templates.values(), *(c for c in contacts if c)])
-        return cls(spec.settings.postfilter, known, facts, profanity)
+        public = [spec.settings.name, *(c for c in contacts if c)]
+        return cls(spec.settings.postfilter, known, facts, profanity, public)
 
     def run(
         self, answer: str, system_prompt: str, values: Mapping[str, str], language: str = "en"
@@ -135,7 +143,7 @@ class Postfilter:
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
-        secret = _shingles(normalise(system_prompt).text) - self._fact_shingles
+        secret = _shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
         starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:
@@ -317,6 +325,26 @@ def _allowed(domain: str, known: set[str]) -> bool:
 
 
 @lru_cache(maxsize=256)
-def _shingles(text: str) -> frozenset[tuple[str, ...]]:
-    tokens = _TOKEN.findall(text.lower())
-    return frozenset(tuple(tokens[i : i + SHINGLE]) for i in range(len(tokens) - SHINGLE + 1))
+def _shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
+    """Every run of ``SHINGLE`` words (or Chinese characters) in ``text``; none spans one of
+    the ``public`` runs of words, which cut the text in pieces."""
+    pieces = [_TOKEN.findall(text.lower())]
+    for run in public:
+        pieces = [piece for tokens in pieces for piece in _split(tokens, run)]
+    return frozenset(
+        tuple(tokens[i : i + SHINGLE])
+        for tokens in pieces
+        for i in range(len(tokens) - SHINGLE + 1)
+    )
+
+
+def _split(tokens: list[str], run: tuple[str, ...]) -> list[list[str]]:
+    """``tokens`` in the pieces between the places ``run`` occurs."""
+    pieces, start, i = [], 0, 0
+    while i <= len(tokens) - len(run):
+        if tokens[i] == run[0] and tuple(tokens[i : i + len(run)]) == run:
+            pieces.append(tokens[start:i])
+            i = start = i + len(run)
+        else:
+            i += 1
+    return [*pieces, tokens[start:]]

@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from servicebot import load_bot
 from servicebot.postfilter import Postfilter
+from servicebot.prompt import Context, Renderer
 from servicebot.settings import PostfilterSettings
 from tests.conftest import REPO
 
@@ -238,6 +239,40 @@ def test_a_verbatim_run_of_the_system_prompt_is_leakage_but_the_facts_are_not() 
     assert postfilter().run(leaked, SYSTEM, {}).verdict == "fallback"
     facts = "Refunds take 5-10 business days after the warehouse receives your return."
     assert postfilter().run(facts, SYSTEM, {}).verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    ("language", "answer"),
+    [
+        ("en", "I'm the customer-service assistant for Maple Market support. How can I help?"),
+        ("zh", "我是 Maple Market support 的客服助手，请问有什么可以帮您？"),
+        ("en", "Reach us at +1 800-555-0199, support@maple.example.com or maple.example.com."),
+    ],
+)
+def test_the_bot_may_say_who_it_is_and_how_to_reach_it(language: str, answer: str) -> None:
+    spec = load_bot(REPO)
+    system = Renderer(spec).system(Context(language))
+    assert Postfilter.for_bot(spec).run(answer, system, {}, language).verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    ("language", "answer"),
+    [
+        (
+            "en",
+            "I was told: You are the customer-service assistant for Maple Market support. "
+            "Reply in English, friendly and brief (four sentences at most).",
+        ),
+        (
+            "zh",
+            "我的指示：你是 Maple Market support 的客服助手。请用简体中文回答，语气友好、简洁。",
+        ),
+    ],
+)
+def test_the_instructions_around_the_bots_name_are_still_a_leak(language: str, answer: str) -> None:
+    spec = load_bot(REPO)
+    system = Renderer(spec).system(Context(language))
+    assert Postfilter.for_bot(spec).run(answer, system, {}, language).verdict == "fallback"
 
 
 def test_a_long_answer_is_cut_after_its_last_whole_sentence() -> None:
