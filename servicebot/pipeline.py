@@ -37,7 +37,7 @@ from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
-from .routing import Router, Routing, detect_language, is_blank
+from .routing import Router, Routing, detect_language, is_blank, previous_message
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
@@ -177,7 +177,7 @@ class Bot:
             text = _plain(text)
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
-        previous = history[-1].user if history else None
+        previous = previous_message([exchange.user for exchange in history])
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
             language = detect_language(filtered.text, self.spec.settings.languages, previous)
             script = script_of(filtered.text, language, previous)

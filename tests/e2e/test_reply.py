@@ -231,6 +231,20 @@ def test_history_from_the_store_goes_into_the_next_prompt(
     assert second.step("routing").detail["follow_up"] is True  # type: ignore[union-attr]
 
 
+def test_follow_ups_in_a_row_are_each_read_with_the_question_they_follow(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot()
+    for conversation, messages in {
+        "en": ["Do you ship to Canada?", "and to Germany?", "and to Japan?"],
+        "zh": ["能寄到加拿大吗", "德国呢？", "那日本呢"],
+    }.items():
+        replies = [bot.reply(text, conversation_id=conversation) for text in messages]
+        routed = [reply.step("routing").detail for reply in replies]  # type: ignore[union-attr]
+        assert [detail["follow_up"] for detail in routed] == [False, True, True], conversation
+        assert all("international_shipping" in detail["intents"] for detail in routed)
+
+
 def test_a_placeholder_from_an_earlier_turn_reaches_the_customer_as_words(
     make_bot: Any, server: OpenAIServer
 ) -> None:

@@ -6,7 +6,7 @@ import pytest
 
 from servicebot import load_bot
 from servicebot.config import BotSpec
-from servicebot.routing import Router, decide, detect_language
+from servicebot.routing import Router, decide, detect_language, previous_message
 from servicebot.routing.index import IntentIndex, Match, features
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
@@ -341,6 +341,18 @@ def test_a_short_follow_up_leans_on_the_previous_message(router: Router) -> None
     routing = router.route("and to Germany?", previous="how long does delivery take to Canada")
     assert routing.follow_up
     assert routing.best is not None and routing.best.intent.name in SHIPPING
+
+
+def test_follow_ups_in_a_row_are_read_back_to_the_message_they_lean_on(router: Router) -> None:
+    earlier = ["where is my order", "Do you ship to Canada?", "and to Germany?", "[PHONE_1]"]
+    assert previous_message(earlier) == "Do you ship to Canada?\nand to Germany?\n[PHONE_1]"
+    assert best(router, "and to Japan?", previous_message(earlier)) == "international_shipping"
+    assert best(router, "and to Japan?", earlier[-1]) is None  # the last message alone
+    assert previous_message(earlier[:2]) == "Do you ship to Canada?"  # it leans on nothing
+    assert previous_message(["do you ship to Canada", *["and to Germany?"] * 4]) == "\n".join(
+        ["and to Germany?"] * 4
+    )  # three follow-ups back at most
+    assert previous_message([]) is None
 
 
 def test_a_follow_up_to_a_direct_answer_goes_to_the_model(router: Router) -> None:
