@@ -161,8 +161,17 @@ class Renderer:
         try:
             return self._templates[name].render(variables).strip()
         except Exception as exc:  # any failure inside operator template code
-            source = SourceFile(self.folder / name, self._sources[name])
-            raise _template_error(source, exc) from exc
+            raise self._template_error(name, exc) from exc
+
+    def _template_error(self, name: str, exc: Exception) -> TemplateError:
+        """A TemplateError at the template line the exception came from, if Jinja recorded it:
+        in an included template, that template's."""
+        failed, line = _template_frame(exc.__traceback__, self._sources)
+        source = SourceFile(self.folder / (failed or name), self._sources[failed or name])
+        message = f"template failed while rendering: {type(exc).__name__}: {exc}"
+        if isinstance(exc, jinja2.UndefinedError):
+            message += " (guard optional values with `is defined`)"
+        return TemplateError(source.problem(message, line or None))
 
     def reply(self, name: str, context: Context) -> str:
         """A canned reply's template (such as ``handoff.j2``), in the customer's script; without
@@ -257,20 +266,13 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
     return _one_line(str(value))
 
 
-def _template_error(source: SourceFile, exc: Exception) -> TemplateError:
-    """A TemplateError at the template line the exception came from, if Jinja recorded it."""
-    line = _template_line(exc.__traceback__, source.path.name)
-    message = f"template failed while rendering: {type(exc).__name__}: {exc}"
-    if isinstance(exc, jinja2.UndefinedError):
-        message += " (guard optional values with `is defined`)"
-    return TemplateError(source.problem(message, line))
-
-
-def _template_line(trace: TracebackType | None, name: str) -> int | None:
-    """Jinja rewrites tracebacks so that template frames carry the template's own line."""
-    line = None
+def _template_frame(trace: TracebackType | None, names: Mapping[str, str]) -> tuple[str, int]:
+    """The innermost template in ``trace`` (one of ``names``: an included or imported file,
+    or the macro's), and its line: Jinja rewrites tracebacks so that template frames carry
+    the template's own file name and line. ("", 0) if none."""
+    found = ("", 0)
     while trace is not None:
-        if trace.tb_frame.f_code.co_filename == name:
-            line = trace.tb_lineno
+        if trace.tb_frame.f_code.co_filename in names:
+            found = (trace.tb_frame.f_code.co_filename, trace.tb_lineno)
         trace = trace.tb_next
-    return line
+    return found

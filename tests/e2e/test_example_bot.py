@@ -121,6 +121,27 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     assert "Traceback" not in result.output
 
 
+def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    templates = target / "templates"
+    (templates / "part.j2").write_text("a\nb\n{{ 1 / 0 }}\n")
+    (templates / "macros.j2").write_text(
+        "{% macro sign() %}\n{{ bot.name.upper(1, 2) }}\n{% endmacro %}\n"
+    )
+    (templates / "handoff.j2").write_text('x\n{% include "part.j2" %}\n')
+    blocked = templates / "blocked.j2"
+    blocked.write_text('{% from "macros.j2" import sign %}\nSorry.\n{{ sign() }}\n')
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    assert f"{templates / 'part.j2'}:3: template failed while rendering: ZeroDivisionError" in (
+        result.output
+    )
+    assert f"{templates / 'macros.j2'}:2: template failed while rendering: " in (result.output)
+
+
 def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) -> None:
     target = tmp_path / "bot"
     CliRunner().invoke(main, ["init", str(target)])
