@@ -192,6 +192,12 @@ _CONTROLS = re.compile(
 )
 
 
+def visible(text: str) -> str:
+    """``text`` without the control and invisible characters no customer is sent: for replies
+    that do not pass the post-filter (FAQ answers as written, canned replies)."""
+    return _without_controls(text)[0]
+
+
 def _without_controls(answer: str) -> tuple[str, int]:
     """``answer`` without :data:`_CONTROLS`, and how many went; most answers have none, and
     ``isprintable`` (False for control and format characters) tells so in C."""

@@ -42,6 +42,7 @@ from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
 from .filters.normalise import without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
+from .postfilter import visible
 from .routing import Match, detect_language
 from .settings import FewShot, Intent
 from .source import SourceFile
@@ -109,8 +110,9 @@ def in_script(reply: str, context: Context) -> str:
 
 
 def faq_answer(intent: Intent, context: Context) -> str:
-    """An intent's canonical answer as the customer reads it: their language and script."""
-    return in_script(intent.answer_in(context.language), context)
+    """An intent's canonical answer as the customer reads it: their language and script,
+    without invisible characters (it does not pass the post-filter)."""
+    return visible(in_script(intent.answer_in(context.language), context))
 
 
 class Renderer:
@@ -183,7 +185,7 @@ class Renderer:
                 raise
             customer_details_failed(error)
             text = self.render(name, dataclasses.replace(context, customer=None))
-        return in_script(text, context)
+        return visible(in_script(text, context))
 
 
 def customer_details_failed(error: TemplateError) -> None:

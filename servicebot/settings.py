@@ -32,8 +32,8 @@ LANGUAGE_ALIASES = {"cn": "zh", "chs": "zh", "zh-cn": "zh", "zh-hans": "zh", "en
 
 
 def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must not be empty or only whitespace")
+    if not any(char.isprintable() and not char.isspace() for char in text):
+        raise ValueError("must not be empty, or only whitespace or invisible characters")
     return text
 
 

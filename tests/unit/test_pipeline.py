@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from servicebot import BotSpec
@@ -31,6 +33,24 @@ def test_a_direct_intent_gets_its_canonical_answer_without_a_model(bot: Bot, spe
     assert prepared.routing.best.intent.name == "thanks"
     assert prepared.reply == _answer(spec, "thanks", "en")
     assert prepared.fitted is None
+
+
+def test_faq_answers_and_canned_replies_reach_the_customer_without_invisible_characters(
+    spec: BotSpec,
+) -> None:
+    def hidden(text: str) -> str:
+        return text.replace(" ", " \u200b", 1).replace(".", "\u202e.", 1)
+
+    intents = tuple(
+        i.model_copy(update={"answer": {k: hidden(v) for k, v in i.answer.items()}})
+        for i in spec.intents
+    )
+    templates = {**spec.templates, "out_of_scope.j2": hidden(spec.templates["out_of_scope.j2"])}
+    bot = Bot(dataclasses.replace(spec, intents=intents, templates=templates))
+    direct = bot.prepare("thanks!")
+    assert direct.routing is not None and direct.routing.route == "direct"
+    assert direct.reply == _answer(spec, "thanks", "en")
+    assert bot.prepare("").reply == Bot(spec).prepare("").reply  # out_of_scope.j2
 
 
 def test_a_direct_chinese_question_gets_the_chinese_answer(bot: Bot, spec: BotSpec) -> None:
