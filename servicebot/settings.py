@@ -111,6 +111,12 @@ def _known_store(url: str) -> str:
     scheme = url.partition("://")[0]
     if scheme not in STORE_SCHEMES or "://" not in url:
         raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
+    file = url.partition("://")[2].removeprefix("/")
+    if scheme == "sqlite" and (not file.strip() or file.endswith(("/", "\\"))):
+        raise ValueError(
+            "names no file: write sqlite:///conversations.db (relative to the bot folder) "
+            "or sqlite:////var/lib/bot/conversations.db"
+        )
     if scheme == "redis":
         try:
             parts = urllib.parse.urlsplit(url)

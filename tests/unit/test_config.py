@@ -188,14 +188,19 @@ def test_a_missing_folder_says_so(tmp_path: Path) -> None:
     [
         ("redis://localhost:6379x/0", "is not a Redis url such as"),
         ("redis://127.0.0.1:6379/99x", "the database '99x' is not a number"),
+        ("sqlite://", "names no file: write sqlite:///conversations.db"),
+        ("sqlite:///", "names no file"),
+        ("sqlite:///data/", "names no file"),
     ],
 )
-def test_a_bad_redis_url_is_a_settings_mistake(tmp_path: Path, url: str, message: str) -> None:
+def test_a_bad_store_url_is_a_settings_mistake(tmp_path: Path, url: str, message: str) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     settings.write_text(settings.read_text() + f"store:\n  url: {url}\n")
     with pytest.raises(ConfigError, match=message):
         load_bot(bot)
+    settings.write_text(settings.read_text().replace(url, "sqlite:///data/conversations.db"))
+    assert load_bot(bot).settings.store.url == "sqlite:///data/conversations.db"
 
 
 @pytest.mark.parametrize(
