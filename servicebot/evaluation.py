@@ -114,7 +114,10 @@ def read_labelled(path: Path) -> list[Labelled]:
 
 def _read_text(path: Path) -> str:
     try:
-        return path.read_bytes().decode("utf-8-sig")
+        raw = path.read_bytes()
+        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+            raise ConfigError.at(path, "saved as UTF-16: save the file as UTF-8 instead")
+        return raw.decode("utf-8-sig")
     except OSError as exc:
         raise ConfigError.at(path, f"cannot read: {exc.strerror or exc}") from exc
     except UnicodeDecodeError as exc:

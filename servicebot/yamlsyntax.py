@@ -36,6 +36,10 @@ _HINTS = {
     "could not find expected ':'": (
         "this line has no ':' after its key (a list item starts with '- ')"
     ),
+    "found unhashable key": (  # "answer: {{ bot.name }}": a mapping inside a mapping
+        "text that starts with '{' must be in quotes (and '{{ }}' in YAML text is sent as "
+        "written, not filled in)"
+    ),
     "while scanning an alias": "text that starts with '*' must be in quotes",
     "while scanning an anchor": "text that starts with '&' must be in quotes",
 }

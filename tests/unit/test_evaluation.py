@@ -276,6 +276,8 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes("text,intent\nr\xe9sum\xe9,a\n".encode("latin-1"))
     assert problem(path) == f"{path}: not UTF-8 (byte 13): save it as UTF-8"
+    path.write_text("text,intent\nhello,greeting\n", encoding="utf-16")  # as Excel may save it
+    assert problem(path) == f"{path}: saved as UTF-16: save the file as UTF-8 instead"
 
 
 # Intents built from a labelled file
