@@ -149,16 +149,16 @@ _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chine
 
 def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
     """The contexts the pipeline renders template ``name`` with, customer details aside: in
-    each language (Chinese in both scripts); blocked.j2 with nothing else, the others with
-    each combination of flags; the system message without facts, with the first intents as
-    facts, and out of scope."""
+    each language (Chinese in both scripts) and combination of flags (for blocked.j2, what
+    blocked the message); the system message without facts, with the first intents as facts,
+    and out of scope."""
     facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
     for language in spec.settings.languages:
         for script in _SCRIPTS[language == "zh"]:
-            if name == "blocked.j2":
-                yield Context(language, script=script)
-                continue
             for flags in _FLAG_SETS:
+                if name == "blocked.j2":
+                    yield Context(language, (), False, flags, script=script)
+                    continue
                 if name == "system.j2":
                     yield Context(language, (), False, flags, script=script)
                     yield Context(language, facts, False, flags, script=script)

@@ -181,7 +181,7 @@ class Bot:
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
             language = detect_language(filtered.text, self.spec.settings.languages, previous)
             script = script_of(filtered.text, language, previous)
-            context = Context(language, customer=customer, script=script)
+            context = Context(language, flags=filtered.flags, customer=customer, script=script)
             reply = self.renderer.reply("blocked.j2", context)
             return Prepared(filtered, None, reply=reply, timings=clock.laps, script=script)
         routing = clock.time("routing", self.router.route, filtered.text, previous, misses)

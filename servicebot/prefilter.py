@@ -126,10 +126,9 @@ class _Turn:
             self.events[detector, finding.kind, action, placeholder] += 1
 
     def _act(self, detector: str, finding: Finding, action: str) -> str | None:
-        if action == "flag":
+        if action in ("flag", "block"):  # blocked.j2 may say why: "don't send passwords"
             self.flags.add(detector)
-        elif action == "block":
-            self.blocked = True
+        self.blocked |= action == "block"
         if action not in ("mask", "block"):
             return None
         if detector == "profanity":
