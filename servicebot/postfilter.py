@@ -79,9 +79,9 @@ class Postfilter:
         public: Sequence[str] = (),
     ) -> None:
         """``known_text`` holds every contact the bot may give; ``facts`` what it may quote;
-        ``public``, the bot's name and contacts: a run of the system prompt that holds one of
-        them whole is the bot saying who it is ("I'm the assistant for Maple Market") or how
-        to reach it, not a leak."""
+        ``public``, the bot's name and contacts: no copied run of the system prompt counts
+        across one of them, so the bot may say who it is ("I'm the assistant for Maple
+        Market") and how to reach it."""
         self.settings = settings
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
