@@ -180,6 +180,8 @@ def _is_follow_up(text: str) -> bool:
     """Whether a message that matches no intent may be read with the previous one: four words
     or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK);
     a message of one or two words (or Chinese characters) always may."""
+    if len(text.split(None, 2 * _FOLLOW_UP_TOKENS)) > 2 * _FOLLOW_UP_TOKENS:
+        return False  # 9 pieces between spaces, each a word unless punctuation alone: too long
     tokens = TOKEN.findall(text)
     cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
     words = sum(1 for token in tokens if not CJK_RUN.match(token))
