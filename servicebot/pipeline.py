@@ -37,7 +37,14 @@ from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
-from .routing import Router, Routing, detect_language, is_blank, previous_message
+from .routing import (
+    FOLLOW_UP_CHAIN,
+    Router,
+    Routing,
+    detect_language,
+    is_blank,
+    previous_message,
+)
 from .store import Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
@@ -177,7 +184,7 @@ class Bot:
             text = _plain(text)
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
-        previous = previous_message([exchange.user for exchange in history])
+        previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
             language = detect_language(filtered.text, self.spec.settings.languages, previous)
             script = script_of(filtered.text, language, previous)

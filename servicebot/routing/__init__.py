@@ -21,6 +21,7 @@ from ..settings import Intent, RoutingSettings
 from .index import CJK_RUN, TOKEN, IntentIndex, Match
 
 __all__ = [
+    "FOLLOW_UP_CHAIN",
     "Match",
     "Route",
     "Router",
@@ -38,7 +39,7 @@ _ASCII_LETTER = re.compile("[A-Za-z]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
-_FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row that are read back to the message they lean on
+FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
 # How a short message shows that it leans on the previous one, besides having at most two
 # words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
 # "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢).
@@ -138,11 +139,12 @@ def previous_message(earlier: Sequence[str]) -> str | None:
     """What this turn's message may be read with (see :meth:`Router.route`): the customer's
     last message, and while that one is itself a short message leaning back, the ones before
     it, oldest first. "and to Japan?" after "Do you ship to Canada?" and "and to Germany?" is
-    read with both, not with "and to Germany?" alone, which says nothing of shipping."""
+    read with both, not with "and to Germany?" alone, which says nothing of shipping. Only
+    the last ``FOLLOW_UP_CHAIN + 1`` messages are read."""
     if not earlier:
         return None
     chain = [earlier[-1]]
-    for message in reversed(earlier[-1 - _FOLLOW_UP_CHAIN : -1]):
+    for message in reversed(earlier[-1 - FOLLOW_UP_CHAIN : -1]):
         if not _is_follow_up(_without_placeholders(chain[0])):
             break
         chain.insert(0, message)
