@@ -18,6 +18,10 @@ The index is lexical, built from each intent's example phrasings in well under a
   averaged by each part's share of the message. A bilingual intent's English phrasings then
   do not dilute its Chinese ones, nor the other way round: adding Chinese examples leaves
   every English score as it was, and a Chinese message can score as high as an English one.
+  An English word no intent has (``iPhone``, ``Nike``) in a mostly Chinese message weighs
+  as one of its features, not all of them: a word brings 10 to 20 features, a Chinese
+  character 2, so the unknown name would otherwise outweigh the whole request
+  (``我想退货 Nike`` 0.37, ``我想退货`` 0.85).
   Both similarities lie between 0 and 1 and do not depend on other messages, so a threshold in
   ``servicebot.yaml`` means the same thing for every message (feature weights depend on
   the bot's intents, so scores move a little when intents are added). A message equal
@@ -209,7 +213,9 @@ class IntentIndex:
         cheaper than a pass over the rare features of every example, and an intent far
         from the message's centroid is almost never the best match.
         """
-        ids, weights, by_script = self._query(Counter(features(text)), text.isascii())
+        count = Counter(features(text))
+        scales = None if text.isascii() else self._name_scales(text)
+        ids, weights, by_script = self._query(count, text.isascii(), scales)
         centroid = self._centroids.dot(ids, by_script)
         if self._blocks is None:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
@@ -280,10 +286,12 @@ class IntentIndex:
             owners[rows],
         )
 
-    def _query(self, count: Counter[str], ascii_only: bool) -> tuple[Ints, Floats, Floats]:
+    def _query(
+        self, count: Counter[str], ascii_only: bool, scales: dict[str, float] | None = None
+    ) -> tuple[Ints, Floats, Floats]:
         """A message's known features and weights, normalised over all its features; and
         the weights for its centroid similarity, each scaled by the length of its script's
-        part of the message (see _script_lengths).
+        part of the message (see _script_lengths). ``scales`` multiply some features' weights.
 
         Features no intent has still count in the norm, so a message that is mostly
         about something else scores low everywhere.
@@ -292,11 +300,28 @@ class IntentIndex:
         ids = np.fromiter(map(self._vocabulary.get, count, repeat(unknown)), np.int64, len(count))
         weights = self._query_weights[ids]
         weights *= 1 + np.log(np.fromiter(count.values(), np.float64, len(count)))
+        if scales:
+            weights *= np.fromiter((scales.get(f, 1.0) for f in count), np.float64, len(count))
         weights /= math.sqrt(float(weights @ weights)) or 1.0
         known = ids < unknown
         if ascii_only:  # one script: its part is the whole message, of length 1
             return ids[known], weights[known], weights[known]
         return ids[known], weights[known], (weights * _script_lengths(count, weights))[known]
+
+    def _name_scales(self, text: str) -> dict[str, float]:
+        """In a mostly CJK message, the features of each English word no intent has, with
+        the scale that makes such a word weigh as one of its features (see the module's
+        docstring). A message of more words than CJK letters keeps every word whole."""
+        tokens = TOKEN.findall(normalise(text).text.casefold())
+        words = [token[:_LONGEST_WORD] for token in tokens if not CJK_RUN.match(token)]
+        if not words or sum(len(t) for t in tokens if CJK_RUN.match(t)) < len(words):
+            return {}
+        scales: dict[str, float] = {}
+        for word in words:
+            stem, found = _word_features(word)
+            if "w" + stem not in self._vocabulary:
+                scales.update(dict.fromkeys(found, 1 / math.sqrt(len(found))))
+        return scales
 
 
 @dataclass(frozen=True)

@@ -297,6 +297,34 @@ def test_model_route_keeps_the_top_k_matches_cut_at_min_score(bot: BotSpec) -> N
 # Scores
 
 
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("我想退货 Nike", "我想退货"),
+        ("AirPods可以退货吗", "可以退货吗"),
+        ("我的 iPhone 包裹到哪了", "我的包裹到哪了"),
+        ("我想取消 Amazon 订单", "我想取消订单"),
+    ],
+)
+def test_a_product_name_in_a_chinese_message_does_not_push_it_out_of_scope(
+    router: Router, text: str, plain: str
+) -> None:
+    with_name, without = router.route(text), router.route(plain)
+    assert with_name.route == without.route == "model"
+    assert best(router, text) == best(router, plain)
+    assert with_name.matches[0].score > 0.8 * without.matches[0].score
+
+
+def test_an_unknown_word_still_counts_fully_in_a_mostly_english_message(router: Router) -> None:
+    # Only a mostly Chinese message weighs a word no intent has as one feature: in English
+    # text such words are what keeps a request nobody handles out of scope.
+    for text in ("how do i cook pasta 谢谢", "write python code 好的", "tell me a joke 你好"):
+        assert router.route(text).route == "out_of_scope", text
+    assert score(router.index, "how do i return my Nike shoes", "return_item") < score(
+        router.index, "how do i return my shoes", "return_item"
+    )
+
+
 def test_scores_lie_between_zero_and_one(router: Router) -> None:
     for text in ("where is my order", "我的快递到哪了？", "hi", "", "x" * 500, "order " * 200):
         scores = router.index.scores(text)
