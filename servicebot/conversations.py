@@ -22,8 +22,8 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
           stored: {not_contains: ["13800138000"]}  # the turn as the store keeps it
 
 :func:`run_conversation` sends each customer line through a fresh :class:`Bot` (its own
-in-memory store; the conversation id is the file's stem) whose model is a
-:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<stem>.yaml``, and checks
+in-memory store; the conversation id is its :attr:`~Conversation.name`) whose model is a
+:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml``, and checks
 every expectation. A request with no recording fails its turn with a diff against the closest
 recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
 only once the whole conversation has run; a live model that fails stops the recording and
@@ -158,8 +158,12 @@ class Conversation:
 
     @property
     def name(self) -> str:
-        """The conversation id, and the name of its cassette: the file's stem."""
-        return self.path.stem
+        """The conversation id, and the name of its cassette: the file's path inside the
+        nearest folder named ``conversations`` without its suffix (``zh/refund``), else its
+        stem. Scripts of one name in two subfolders then keep two cassettes."""
+        folder = next((p for p in self.path.parents if p.name == "conversations"), None)
+        inside = self.path.relative_to(folder) if folder else Path(self.path.name)
+        return inside.with_suffix("").as_posix()
 
     def problem(self, turn: Turn, message: str) -> Problem:
         if self.source is None:
@@ -168,13 +172,14 @@ class Conversation:
 
 
 def find_conversations(path: Path) -> list[Path]:
-    """The conversation files at ``path``: the file itself, or a folder's ``*.yaml`` files."""
+    """The conversation files at ``path``: the file itself, or the ``*.yaml`` files in a
+    folder and its subfolders."""
     if path.is_file():
         return [path]
     if not path.is_dir():
         message = "no such conversation file or folder (conversations live in tests/conversations)"
         raise ConfigError.at(path, message)
-    return sorted(p for p in path.iterdir() if p.suffix in _SUFFIXES and p.is_file())
+    return sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
 
 
 def load_conversations(path: Path) -> list[Conversation]:

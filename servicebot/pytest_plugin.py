@@ -1,10 +1,11 @@
 """A pytest plugin: a bot's scripted conversations run as tests, ``pytest tests/conversations``.
 
 Registered as the ``servicebot`` ``pytest11`` entry point. Every ``*.yaml`` file in a folder
-named ``conversations`` inside a bot (the nearest folder above it with a ``servicebot.yaml``)
-is one test item. Model replies are always replayed from the bot's cassettes, exactly as
-``servicebot test`` does; a failing item lists the failed expectations and, for a request
-with no recording, the diff against the closest recorded prompt.
+named ``conversations``, or a subfolder of one, inside a bot (the nearest folder above it
+with a ``servicebot.yaml``) is one test item. Model replies are always replayed from the
+bot's cassettes, exactly as ``servicebot test`` does; a failing item lists the failed
+expectations and, for a request with no recording, the diff against the closest recorded
+prompt.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ _SUFFIXES = (".yaml", ".yml")  # as conversations.py's; not imported: pytest loa
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix not in _SUFFIXES or file_path.parent.name != "conversations":
+    if file_path.suffix not in _SUFFIXES or "conversations" not in file_path.parent.parts:
         return None
     root = _bot_root(file_path)
     if root is None:  # YAML in some other project's conversations folder

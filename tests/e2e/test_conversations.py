@@ -261,6 +261,28 @@ def test_the_pytest_plugin_runs_each_conversation_as_a_test(bot: Path) -> None:
     assert f"{len(NAMES)} passed" in done.stdout
 
 
+def test_conversations_in_subfolders_run_each_with_its_own_recording(bot: Path) -> None:
+    conversations, replies = bot / "tests" / "conversations", bot / "tests" / "replies"
+    for folder, script in (("en", "refund_with_faq_context"), ("zh", "chinese_model_answers")):
+        (conversations / folder).mkdir()
+        shutil.copy2(conversations / f"{script}.yaml", conversations / folder / "refund.yaml")
+    recorded = servicebot("record", "--by-hand", "--bot", bot)
+    assert recorded.exit_code == 0, recorded.output
+    english, chinese = (
+        (replies / "en" / "refund.yaml").read_bytes(),
+        (replies / "zh" / "refund.yaml").read_bytes(),
+    )
+    assert english != chinese and "我们".encode() in chinese
+    assert not (replies / "refund.yaml").exists()
+    result = servicebot("test", "--bot", bot)
+    assert result.exit_code == 0, result.output
+    for name in ("en/refund", "zh/refund"):
+        assert re.search(rf"^ *{name} +\d+ +passed", result.output, re.M), name
+    assert f"\n{len(NAMES) + 2} passed" in result.output
+    done = run_pytest(bot / "tests" / "conversations")
+    assert f"{len(NAMES) + 2} passed" in done.stdout, done.stdout + done.stderr
+
+
 def test_a_failing_conversation_shows_its_failures_and_diff_in_pytest(bot: Path) -> None:
     edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
     edit(
