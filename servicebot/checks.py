@@ -53,7 +53,7 @@ def validate_bot(spec: BotSpec) -> Renderer:
             (False, True), _FLAG_SETS, _SCRIPTS[language == "zh"]
         ):
             context = Context(language, (), out_of_scope, flags, script=script)
-            _check_system_fits(spec, renderer.system(context, 0), language)
+            _check_system_fits(spec, renderer.system(context, 0), context)
     return renderer
 
 
@@ -132,13 +132,19 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
 def _blank_reply(spec: BotSpec, name: str, context: Context) -> Problem:
     """A canned reply that renders to nothing (an emptied file, a branch left without text):
     the customer would be sent a blank message."""
-    turn = f"a turn in {context.language}"
+    message = f"renders to nothing for {_turn(context)}: the customer would get a blank reply"
+    return Problem(spec.root / TEMPLATES_FOLDER / name, message, 1)
+
+
+def _turn(context: Context) -> str:
+    """The kind of turn a context stands for: "an out-of-scope turn in zh (traditional script)
+    flagged pii"."""
+    turn = f"{'an out-of-scope' if context.out_of_scope else 'a'} turn in {context.language}"
     if context.language == "zh":
         turn += f" ({context.script} script)"
     if context.flags:
         turn += f" flagged {', '.join(sorted(context.flags))}"
-    message = f"renders to nothing for {turn}: the customer would get a blank reply"
-    return Problem(spec.root / TEMPLATES_FOLDER / name, message, 1)
+    return turn
 
 
 _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chinese
@@ -167,7 +173,7 @@ def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
                     yield Context(language, (), name == "out_of_scope.j2", flags, script=script)
 
 
-def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:
+def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:
     settings = spec.settings
     if len(system.encode()) + _FIXED_TOKENS <= budget_limit(settings.budget):
         return
@@ -176,4 +182,4 @@ def _check_system_fits(spec: BotSpec, system: str, language: str) -> None:
         fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
     except BudgetError as exc:
         path = spec.root / TEMPLATES_FOLDER / "system.j2"
-        raise ConfigError([Problem(path, f"in {language}: {exc}")]) from exc
+        raise ConfigError([Problem(path, f"for {_turn(context)}: {exc}")]) from exc

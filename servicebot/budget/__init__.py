@@ -88,10 +88,11 @@ def fit_prompt(
     limit = budget_limit(settings)
     system = _memo(system)  # each size is rendered once
     base = counter.count_message("system", system(0)) + REPLY_PRIMING
-    if base + counter.count_message("user", "") > limit:
+    if (least := base + counter.count_message("user", "")) > limit:
         raise BudgetError(
-            f"the system message alone takes {base} tokens, over the prompt budget of {limit}: "
-            "shorten templates/system.j2 or raise budget.max_prompt_tokens"
+            f"the system message alone, with an empty customer message, takes {least} tokens, "
+            f"over the prompt budget of {limit}: shorten templates/system.j2 or raise "
+            "budget.max_prompt_tokens"
         )
     fitting = _Fitting(counter, limit - base, itemise)
     priority = _priority(settings)

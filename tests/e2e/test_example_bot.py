@@ -156,7 +156,7 @@ def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) ->
     blank = "the customer would get a blank reply"
     assert f"{blocked}:1: renders to nothing for a turn in en: {blank}" in result.output
     assert (
-        f"{out_of_scope}:1: renders to nothing for a turn in zh (simplified script)"
+        f"{out_of_scope}:1: renders to nothing for an out-of-scope turn in zh (simplified script)"
         in result.output
     )
 

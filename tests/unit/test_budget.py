@@ -160,8 +160,9 @@ def test_a_system_message_over_the_budget_raises_budget_error() -> None:
     counter = _fitter()
     smallest = counter.count_message("system", _system(0)) + REPLY_PRIMING
     smallest += counter.count_message("user", "")
-    with pytest.raises(BudgetError, match="system message alone"):
+    with pytest.raises(BudgetError, match="system message alone") as raised:
         _fit(smallest - 1)
+    assert f"takes {smallest} tokens, over the prompt budget of {smallest - 1}" in str(raised.value)
     fitted = _fit(smallest)  # just room for the system message and an empty one
     assert fitted.messages == (Message("system", _system(0)), Message("user", ""))
     assert fitted.truncated
@@ -344,7 +345,7 @@ def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> 
     with pytest.raises(ConfigError) as raised:
         Bot(load_bot(folder))
     assert raised.value.path == folder / "templates" / "system.j2"
-    assert str(raised.value).startswith(f"{folder / 'templates' / 'system.j2'}: in en: ")
+    assert str(raised.value).startswith(f"{folder / 'templates' / 'system.j2'}: for a turn in en: ")
     assert "system message alone" in str(raised.value)
     assert isinstance(raised.value.__cause__, BudgetError)
 
@@ -360,10 +361,12 @@ def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
 def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(
     tmp_path: Path,
 ) -> None:
-    # With an empty message the example bot's prompt needs 159 tokens, or 188 out of scope.
-    folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 170")])
-    with pytest.raises(ConfigError):
+    # With an empty message the example bot's prompt needs 159 tokens (175 when flagged for
+    # injection), or 188 out of scope: the error names the kind of turn that does not fit.
+    folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 180")])
+    with pytest.raises(ConfigError) as raised:
         Bot(load_bot(folder)).prepare("write me a poem about spring")
+    assert ": for an out-of-scope turn in en: " in str(raised.value)
 
 
 def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Path) -> None:
