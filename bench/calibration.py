@@ -35,7 +35,9 @@ from servicebot.settings import Intent
 HERE = Path(__file__).resolve().parent
 THRESHOLDS = (0.18, 0.2, 0.22, 0.24, 0.26)
 GROUPS = ("en", "zh", "mixed", "mixed+typo", "zh+name")
-NAMES = ("iPhone", "Nike", "AirPods", "Kindle", "Lego", "Dyson", "Samsung", "PlayStation")
+NAMES = (
+    "iPhone 15", "Nike", "AirPods Pro 2", "Kindle", "Lego", "Dyson V15", "Samsung", "PlayStation 5"
+)  # fmt: skip
 _LATIN = re.compile("[A-Za-z]")
 
 

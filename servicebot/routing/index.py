@@ -18,10 +18,10 @@ The index is lexical, built from each intent's example phrasings in well under a
   averaged by each part's share of the message. A bilingual intent's English phrasings then
   do not dilute its Chinese ones, nor the other way round: adding Chinese examples leaves
   every English score as it was, and a Chinese message can score as high as an English one.
-  An English word no intent has (``iPhone``, ``Nike``) in a mostly Chinese message weighs
-  as one of its features, not all of them: a word brings 10 to 20 features, a Chinese
-  character 2, so the unknown name would otherwise outweigh the whole request
-  (``我想退货 Nike`` 0.37, ``我想退货`` 0.85).
+  An English word no intent has (``iPhone``, ``Nike``), or a number (``15``), in a mostly
+  Chinese message weighs as one of its features, not all of them: a word brings 10 to 20
+  features, a Chinese character 2, so the unknown name would otherwise outweigh the whole
+  request (``我想退货 Nike`` 0.37, ``我想退货`` 0.85).
   Both similarities lie between 0 and 1 and do not depend on other messages, so a threshold in
   ``servicebot.yaml`` means the same thing for every message (feature weights depend on
   the bot's intents, so scores move a little when intents are added). A message equal
@@ -309,9 +309,10 @@ class IntentIndex:
         return ids[known], weights[known], (weights * _script_lengths(count, weights))[known]
 
     def _name_scales(self, text: str) -> dict[str, float]:
-        """In a mostly CJK message, the features of each English word no intent has, with
-        the scale that makes such a word weigh as one of its features (see the module's
-        docstring). A message of more words than CJK letters keeps every word whole."""
+        """In a mostly CJK message, the features of each English word no intent has and of
+        each number (``15``), with the scale that makes such a word weigh
+        as one of its features (see the module's docstring). A message of more words than
+        CJK letters keeps every word whole."""
         tokens = TOKEN.findall(normalise(text).text.casefold())
         words = [token[:_LONGEST_WORD] for token in tokens if not CJK_RUN.match(token)]
         if not words or sum(len(t) for t in tokens if CJK_RUN.match(t)) < len(words):
@@ -319,7 +320,7 @@ class IntentIndex:
         scales: dict[str, float] = {}
         for word in words:
             stem, found = _word_features(word)
-            if "w" + stem not in self._vocabulary:
+            if "w" + stem not in self._vocabulary or word.isdigit():  # a name, a number
                 scales.update(dict.fromkeys(found, 1 / math.sqrt(len(found))))
         return scales
 

@@ -315,6 +315,22 @@ def test_a_product_name_in_a_chinese_message_does_not_push_it_out_of_scope(
     assert with_name.matches[0].score > 0.8 * without.matches[0].score
 
 
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("我的iPhone 15还没到", "我的iPhone还没到"),
+        ("AirPods Pro 2 可以退货吗", "可以退货吗"),
+        ("iPhone 2 到哪了", "iPhone 到哪了"),
+        ("退货 2", "退货"),
+    ],
+)
+def test_a_model_number_in_a_chinese_message_keeps_it_in_scope(
+    router: Router, text: str, plain: str
+) -> None:
+    assert router.route(text).route == router.route(plain).route == "model"
+    assert best(router, text) == best(router, plain)
+
+
 def test_an_unknown_word_still_counts_fully_in_a_mostly_english_message(router: Router) -> None:
     # Only a mostly Chinese message weighs a word no intent has as one feature: in English
     # text such words are what keeps a request nobody handles out of scope.
