@@ -184,6 +184,8 @@ class Turn:
                 "follow_up": routing.follow_up,
                 "misses": routing.misses,
             }
+            if routing.closest:
+                found["closest"] = {m.intent.name: m.score for m in routing.closest}
             self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
         if prepared.reply is not None and routing is not None and routing.route == "model":
             sure = confident(routing, self.bot.spec.settings.routing)

@@ -334,7 +334,7 @@ def render(
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True)
-    console.print(_route_line(prepared), markup=False)
+    console.print(_route_line(prepared, bot.spec.settings.routing.min_score), markup=False)
     for event in prepared.filtered.events:
         placeholder = f" -> {event.placeholder}" if event.placeholder else ""
         console.print(
@@ -366,11 +366,14 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-def _route_line(prepared: Prepared) -> str:
+def _route_line(prepared: Prepared, min_score: float) -> str:
     routing = prepared.routing
     if routing is None:
         return "route: blocked by the pre-filter"
     intents = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.matches) or "none"
+    if routing.closest:
+        closest = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.closest)
+        intents += f" reached min_score {min_score} (closest: {closest})"
     follow_up = " (read with the previous message)" if routing.follow_up else ""
     return f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}"
 

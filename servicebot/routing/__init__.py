@@ -64,6 +64,7 @@ class Routing:
     language: str
     follow_up: bool = False  # the previous customer message was read with this one
     misses: int = 0  # the conversation's turns right before this one that were out of scope
+    closest: tuple[Match, ...] = ()  # with no matches, the top-k below min_score: how near
 
     @property
     def best(self) -> Match | None:
@@ -100,18 +101,19 @@ class Router:
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
         language = detect_language(text, self.languages, previous)
-        matches, follow_up = self._matches(text), False
+        ranked = self.index.rank(text, self.settings.top_k)
+        matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
-            joined = self._matches(f"{previous}\n{text}")
+            joined = self._cut(self.index.rank(f"{previous}\n{text}", self.settings.top_k))
             if joined:
                 matches, follow_up = joined, True
         route = decide(matches, self.settings, misses)
         if follow_up and route == "direct":
             route = "model"
-        return Routing(route, tuple(matches), language, follow_up, misses)
+        closest = () if matches else tuple(m for m in ranked if m.score > 0)
+        return Routing(route, tuple(matches), language, follow_up, misses, closest)
 
-    def _matches(self, text: str) -> list[Match]:
-        ranked = self.index.rank(text, self.settings.top_k)
+    def _cut(self, ranked: list[Match]) -> list[Match]:
         return [match for match in ranked if match.score >= self.settings.min_score]
 
 

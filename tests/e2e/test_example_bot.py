@@ -338,6 +338,20 @@ def test_render_shows_the_customer_details_given_and_refuses_a_key_given_twice()
         assert refused.exit_code == 2 and why in refused.output, refused.output
 
 
+def test_render_shows_how_near_an_out_of_scope_message_came_to_an_intent() -> None:
+    result = CliRunner().invoke(main, ["render", "write me a poem about the sea", "--bot", REPO])
+    assert result.exit_code == 0, result.output
+    first = result.output.splitlines()[0]
+    shown = re.fullmatch(
+        r"route: out_of_scope  language: en  intents: none reached min_score 0\.22 "
+        r"\(closest: (\w+) (0\.\d\d), (\w+) (0\.\d\d), (\w+) (0\.\d\d)\)",
+        first,
+    )
+    assert shown, first
+    scores = [float(score) for score in shown.groups()[1::2]]
+    assert scores == sorted(scores, reverse=True) and scores[0] < 0.22
+
+
 def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None:
     message = "where is my order? " + "The tracking page has not moved. " * 8_000  # 264 KB
     result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=message + "\n")

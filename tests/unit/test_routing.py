@@ -280,6 +280,16 @@ def test_out_of_scope_when_nothing_reaches_min_score(router: Router, text: str) 
     assert (routing.route, routing.matches, routing.best) == ("out_of_scope", (), None)
 
 
+def test_an_out_of_scope_routing_keeps_the_closest_intents_below_min_score(
+    router: Router,
+) -> None:
+    missed = router.route("what's the weather like in the mountains")
+    assert missed.route == "out_of_scope" and not missed.matches
+    assert 0 < len(missed.closest) <= router.settings.top_k
+    assert all(0 < m.score < router.settings.min_score for m in missed.closest)
+    assert not router.route("where is my order").closest
+
+
 def test_model_route_keeps_the_top_k_matches_cut_at_min_score(bot: BotSpec) -> None:
     settings = bot.settings.routing
     for min_score in (0.0, settings.min_score, 0.5):
