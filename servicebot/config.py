@@ -21,6 +21,7 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
+from .filters.normalise import normalise
 from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, FaqFile, Intent, Settings
 from .templates import read_templates
 from .validation import validate
@@ -239,9 +240,10 @@ _NOT_WORD = re.compile(r"[\W_]+")
 
 
 def normalise_example(text: str) -> str:
-    """The form two phrasings must not share: width- and case-folded, letters and digits only
-    (or the folded text itself, for phrasings such as emoji that have neither)."""
-    folded = unicodedata.normalize("NFKC", text).casefold()
+    """The form two phrasings must not share: as routing reads them (width-folded, traditional
+    characters as simplified: ``退貨`` is ``退货``), case-folded, letters and digits only (or
+    the folded text itself, for phrasings such as emoji that have neither)."""
+    folded = unicodedata.normalize("NFKC", normalise(text).text).casefold()
     return _NOT_WORD.sub("", folded) or folded.strip()
 
 

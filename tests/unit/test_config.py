@@ -98,6 +98,7 @@ def test_example_normalisation_folds_case_width_and_punctuation() -> None:
     assert normalise_example("Where is my ORDER?!") == normalise_example("where is my order")
     assert normalise_example("我的快递到哪了？") == normalise_example("我的快递到哪了")
     assert normalise_example("ＡＢＣ１２３") == "abc123"
+    assert normalise_example("退貨政策是什麼") == normalise_example("退货政策是什么")
 
 
 # --- the example bot at the repository root -------------------------------------------------
