@@ -104,14 +104,20 @@ _RULES: dict[str, str] = {
         r"|(?:用|凭|根据)你(?:自己)?的(?:知识|常识)(?:来)?(?:回答|回复)"
         r"|(?:修改|更改|改变|替换|重写)你的(?:指令|规则|设定|提示词)"
     ),
+    # "你的系统提示" is the bot's own prompt, not an app's error message.
     "reveal_zh": (
         rf"(?:显示|输出|告诉我|重复|打印|泄露|透露|给我看|展示|发给我){_ZH_GAP}"
-        r"(?:系统提示词|提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt)"
-        rf"|(?:系统提示词|提示词|系统指令|初始指令|系统设定){_ZH_GAP}(?:输出|显示|发|告诉|展示)"
+        r"(?:系统提示词|提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt)"
+        rf"|(?:系统提示词|提示词|系统指令|初始指令|系统设定|你的系统提示){_ZH_GAP}"
+        r"(?:输出|显示|发|告诉|展示)"
+        r"|(?:重复|输出|打印|显示)(?:一遍|一下)?(?:上面|以上|前面)的?(?:所有|全部)?(?:文字|内容)"
     ),
     "roleplay_zh": (
-        r"(?:从现在(?:开始|起)你(?:就)?是|假装你是|假设你是|请你扮演|你来扮演)"
+        r"(?:从现在(?:开始|起)[，,]?你(?:就|要)?(?:是|扮演|来扮演)|假装你是|假设你是|请你扮演"
+        r"|你来扮演|你现在扮演)"
         r"|越狱|开发者模式|不受(?:任何)?(?:限制|约束)|无限制模式"
+        r"|你(?:现在)?(?:没有|不再有)(?:任何)?(?:限制|约束|规则)"
+        r"|没有(?:任何)?(?:限制|约束|规则|过滤)的(?:ai|人工智能|助手|机器人|模型)"
     ),
     # Attacks often switch language: German (half of the public examples), then a few others.
     "override_other": (
@@ -144,8 +150,9 @@ _TRIGGERS = {
         "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys",
         "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃|知识|常识"
         "|修改你|更改你|改变你|替换你|重写你",
-        "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|prompt",
-        "roleplay_zh": "从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受|无限制模式",
+        "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt"
+        "|上面|以上|前面",
+        "roleplay_zh": "从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受|无限制模式|没有|不再有",
         "override_other": "ignorier|vergiss|vergessen|missachte|lass|nun folgen|vorherigen"
         "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi"
         "|забуд|Забуд",
@@ -168,7 +175,7 @@ _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
 _CASED = re.compile(
-    r"\bDAN\b(?!-)|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\b[Yy]ou\s+are\s+now\s+[A-Z]"
+    r"(?<![A-Za-z0-9])DAN(?![A-Za-z0-9-])|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\b[Yy]ou\s+are\s+now\s+[A-Z]"
 )
 
 
