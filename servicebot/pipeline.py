@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import logging
 import threading
 import time
 import uuid
@@ -50,6 +51,8 @@ from .stream import AsyncReplyStream, ReplyStream
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
+
+log = logging.getLogger("servicebot")
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -362,9 +365,20 @@ def _conversation(conversation_id: str | None) -> str | None:
 
 
 def _plain(text: str | bytes) -> str:
-    """Customer text as a str: bytes are decoded, with undecodable bytes replaced."""
+    """Customer text as a str: bytes are decoded as UTF-8, with undecodable bytes replaced
+    (a customer's binary paste still gets a reply) and a warning logged (an application
+    passing GBK or Latin-1 bytes should decode them itself)."""
     if isinstance(text, bytes | bytearray):
-        return bytes(text).decode("utf-8", "replace")
+        try:
+            return bytes(text).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            log.warning(
+                "a customer message of %d bytes is not UTF-8 (%s): undecodable bytes were "
+                "replaced with U+FFFD; pass a str, decoded from the encoding it was sent in",
+                len(text),
+                exc.reason,
+            )
+            return bytes(text).decode("utf-8", "replace")
     if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
         raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
     return without_surrogates(text)

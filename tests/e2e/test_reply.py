@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import shutil
 import subprocess
 import sys
@@ -405,9 +406,16 @@ def test_a_huge_paste_is_cut_before_it_is_read_or_stored(make_bot: Any) -> None:
             "placeholder": None, "count": 1} in stored.events  # fmt: skip
 
 
-def test_undecodable_bytes_are_replaced_not_raised(make_bot: Any) -> None:
-    reply = make_bot().reply(b"where is my order \xff\xfe")
-    assert reply.action in ("answer", "direct")
+def test_undecodable_bytes_are_replaced_not_raised(
+    make_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot()
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        bot.reply("我的订单到哪了".encode())
+        assert not caplog.records  # UTF-8 bytes are read as they are
+        reply = bot.reply("我的订单到哪了".encode("gbk"))
+    assert reply.text  # answered (out of scope: the text is garbled), not raised
+    assert "not UTF-8" in caplog.text and "pass a str" in caplog.text
 
 
 def test_racing_replies_on_one_conversation_keep_turns_gapless(
