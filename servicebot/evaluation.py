@@ -140,6 +140,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                 where = Problem(path, "", start, None, lines[start - 1])
                 if len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
+                    if "，" in "".join(row):  # typed with a Chinese input method
+                        message += " (a full-width comma '，' does not separate columns: use ',')"
                     yield replace(where, message=message)
                 elif any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
                     message = (

@@ -27,8 +27,14 @@ ANY_LANGUAGE = "*"
 
 STORE_SCHEMES = ("sqlite", "redis", "memory")
 
-LANGUAGE_ALIASES = {"cn": "zh", "chs": "zh", "zh-cn": "zh", "zh-hans": "zh", "eng": "en"}
-"""Codes people write for Chinese and English that are not the ISO 639-1 codes a bot uses."""
+LANGUAGE_ALIASES = {
+    **dict.fromkeys(("cn", "chs", "cht", "zh-cn", "zh-hans", "zh-sg"), "zh"),
+    **dict.fromkeys(("zh-tw", "zh-hk", "zh-mo", "zh-hant"), "zh"),
+    **dict.fromkeys(("eng", "en-us", "en-gb"), "en"),
+}
+"""Codes people write for Chinese and English that are not the codes a bot uses: one ``zh``
+serves simplified and traditional Chinese alike (each reply follows the customer's script),
+and one ``en`` every English."""
 
 
 def _not_blank(text: str) -> str:
@@ -45,7 +51,12 @@ def _answer_as_mapping(value: Any) -> Any:
 
 def _not_an_alias(code: str) -> str:
     if meant := LANGUAGE_ALIASES.get(code.lower()):
-        raise ValueError(f"is '{code}', not an ISO 639-1 code: did you mean '{meant}'?")
+        if meant == "zh":
+            raise ValueError(
+                f"is '{code}': Chinese is 'zh', simplified and traditional alike "
+                "(each reply follows the script the customer writes in)"
+            )
+        raise ValueError(f"is '{code}': English is '{meant}', whatever the region")
     return code
 
 

@@ -20,6 +20,8 @@ COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a
 
 _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
 _FULL_WIDTH_DASH = re.compile("[ \t]*-(\u3000)")  # "-　text": an IME's space after a dash
+_FULL_WIDTH_INDENT = re.compile("[ \t]*(\u3000)")  # "　　- text": an IME's spaces as indentation
+_WIDE_LIST_DASH = re.compile("[ \t\u3000]*([\uff0d\u2014\u2013\u2212])[ \u3000]")  # "－ text"
 _OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
 _UNREADABLE = (
     "YAML cannot read this line: check its indentation against the lines above, and put text "
@@ -118,6 +120,12 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             return document.problem(message, number + 1, match.start(1) + 1)
         if match := _FULL_WIDTH_DASH.match(line):
             message = "full-width space '\u3000' after a list dash: YAML needs a plain space"
+            return document.problem(message, number + 1, match.start(1) + 1)
+        if match := _WIDE_LIST_DASH.match(line):
+            message = f"'{match[1]}' is not a list dash: a list item starts with a plain '- '"
+            return document.problem(message, number + 1, match.start(1) + 1)
+        if match := _FULL_WIDTH_INDENT.match(line):
+            message = "full-width space '\u3000' in the indentation: YAML indents with plain spaces"
             return document.problem(message, number + 1, match.start(1) + 1)
         quote = _OPENING_QUOTE.match(line)
         if quote and (closing := _closing(lines, number, quote)) != _CLOSED:

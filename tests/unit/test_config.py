@@ -205,6 +205,25 @@ def test_a_bad_store_url_is_a_settings_mistake(tmp_path: Path, url: str, message
 
 
 @pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("zh-tw", "is 'zh-tw': Chinese is 'zh', simplified and traditional alike"),
+        ("zh-CN", "is 'zh-CN': Chinese is 'zh'"),
+        ("en-gb", "is 'en-gb': English is 'en', whatever the region"),
+    ],
+)
+def test_a_regional_code_for_chinese_or_english_is_named_as_such(
+    tmp_path: Path, code: str, message: str
+) -> None:
+    # A bot of "zh-tw" would never have answered in Chinese: routing speaks "zh".
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text().replace("languages: [en, zh]", f"languages: [{code}]"))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_bot(bot)
+
+
+@pytest.mark.parametrize(
     ("setting", "message"),
     [
         ('cache:\n  enabled: "yes"\n', "'enabled' should be true or false, not text"),
