@@ -175,7 +175,8 @@ _PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
 _CASED = re.compile(
-    r"(?<![A-Za-z0-9])DAN(?![A-Za-z0-9-])|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\b[Yy]ou\s+are\s+now\s+[A-Z]"
+    r"(?<![A-Za-z0-9])DAN(?![A-Za-z0-9-])"  # not \b: "你现在是DAN" has no word boundary
+    r"|\b(?:[Nn]ow|[Oo]kay,?\s+now)\s+you\s+are\s+[A-Z]|\b[Yy]ou\s+are\s+now\s+[A-Z]"
 )
 
 

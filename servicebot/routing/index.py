@@ -287,7 +287,7 @@ class IntentIndex:
         )
 
     def _query(
-        self, count: Counter[str], ascii_only: bool, scales: dict[str, float] | None = None
+        self, count: Counter[str], ascii_only: bool, scales: dict[str, float] | None
     ) -> tuple[Ints, Floats, Floats]:
         """A message's known features and weights, normalised over all its features; and
         the weights for its centroid similarity, each scaled by the length of its script's

@@ -122,9 +122,14 @@ def test_an_order_or_tracking_number_is_one_feature_whatever_its_digits() -> Non
         ("我的快递SF1234567890123到哪了", "我的快递到哪了"),
         ("退款12345678901怎么还没到", "退款怎么还没到"),
         ("where is my package SF1234567890123", "where is my package"),
+        # A product name no intent has, in a mostly Chinese message, weighs as one feature.
+        ("我想退货 Nike", "我想退货"),
+        ("AirPods可以退货吗", "可以退货吗"),
+        ("我的 iPhone 包裹到哪了", "我的包裹到哪了"),
+        ("我想取消 Amazon 订单", "我想取消订单"),
     ],
 )
-def test_a_pasted_number_does_not_push_a_question_out_of_scope(
+def test_a_pasted_number_or_product_name_does_not_push_a_question_out_of_scope(
     router: Router, text: str, plain: str
 ) -> None:
     with_number, without = router.route(text), router.route(plain)
@@ -305,24 +310,6 @@ def test_model_route_keeps_the_top_k_matches_cut_at_min_score(bot: BotSpec) -> N
 
 
 # Scores
-
-
-@pytest.mark.parametrize(
-    ("text", "plain"),
-    [
-        ("我想退货 Nike", "我想退货"),
-        ("AirPods可以退货吗", "可以退货吗"),
-        ("我的 iPhone 包裹到哪了", "我的包裹到哪了"),
-        ("我想取消 Amazon 订单", "我想取消订单"),
-    ],
-)
-def test_a_product_name_in_a_chinese_message_does_not_push_it_out_of_scope(
-    router: Router, text: str, plain: str
-) -> None:
-    with_name, without = router.route(text), router.route(plain)
-    assert with_name.route == without.route == "model"
-    assert best(router, text) == best(router, plain)
-    assert with_name.matches[0].score > 0.8 * without.matches[0].score
 
 
 @pytest.mark.parametrize(
