@@ -31,6 +31,8 @@ def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Col
     root = _bot_root(file_path)
     if root is None:  # YAML in some other project's conversations folder
         return None
+    if "conversations" not in file_path.relative_to(root).parent.parts:
+        return None  # a bot's faq/ file, in a bot that lives inside a "conversations" folder
     collector: ConversationFile = ConversationFile.from_parent(parent, path=file_path)
     collector.bot_root = root
     return collector

@@ -283,6 +283,17 @@ def test_conversations_in_subfolders_run_each_with_its_own_recording(bot: Path) 
     assert f"{len(NAMES) + 2} passed" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_bot_inside_a_folder_named_conversations_runs_only_its_conversations(
+    bot: Path, tmp_path: Path
+) -> None:
+    inside = tmp_path / "conversations" / "bot"
+    inside.parent.mkdir()
+    bot.rename(inside)
+    done = run_pytest(inside)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{len(NAMES)} passed" in done.stdout  # not its faq/ files
+
+
 def test_a_failing_conversation_shows_its_failures_and_diff_in_pytest(bot: Path) -> None:
     edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
     edit(
