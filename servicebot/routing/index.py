@@ -84,11 +84,20 @@ class Match(NamedTuple):
 
 def features(text: str) -> list[str]:
     """The index features of a text: stemmed words, word bigrams, character n-grams, CJK."""
+    return _features(_tokens(text), maybe_cjk=not text.isascii())
+
+
+def _tokens(text: str) -> list[str]:
+    """A text's words and CJK runs, as routing reads them: normalised and case-folded."""
+    return TOKEN.findall(normalise(text).text.casefold())
+
+
+def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:
+    """The features of :func:`_tokens`' tokens; with ``maybe_cjk`` false (most messages are
+    ASCII), no token is checked for CJK."""
     found: list[str] = []
     previous = ""
-    folded = normalise(text).text.casefold()
-    maybe_cjk = not folded.isascii()  # most messages are ASCII: no token needs the CJK check
-    for token in TOKEN.findall(folded):
+    for token in tokens:
         if maybe_cjk and CJK_RUN.match(token):
             found += _cjk_features(token)
             previous = ""
@@ -213,9 +222,10 @@ class IntentIndex:
         cheaper than a pass over the rare features of every example, and an intent far
         from the message's centroid is almost never the best match.
         """
-        count = Counter(features(text))
-        scales = None if text.isascii() else self._name_scales(text)
-        ids, weights, by_script = self._query(count, text.isascii(), scales)
+        tokens, ascii_only = _tokens(text), text.isascii()
+        count = Counter(_features(tokens, maybe_cjk=not ascii_only))
+        scales = None if ascii_only else self._name_scales(tokens)
+        ids, weights, by_script = self._query(count, ascii_only, scales)
         centroid = self._centroids.dot(ids, by_script)
         if self._blocks is None:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
@@ -308,12 +318,11 @@ class IntentIndex:
             return ids[known], weights[known], weights[known]
         return ids[known], weights[known], (weights * _script_lengths(count, weights))[known]
 
-    def _name_scales(self, text: str) -> dict[str, float]:
+    def _name_scales(self, tokens: list[str]) -> dict[str, float]:
         """In a mostly CJK message, the features of each English word no intent has and of
         each number (``15``), with the scale that makes such a word weigh
         as one of its features (see the module's docstring). A message of more words than
         CJK letters keeps every word whole."""
-        tokens = TOKEN.findall(normalise(text).text.casefold())
         words = [token[:_LONGEST_WORD] for token in tokens if not CJK_RUN.match(token)]
         if not words or sum(len(t) for t in tokens if CJK_RUN.match(t)) < len(words):
             return {}
