@@ -175,13 +175,15 @@ class Bot:
         placeholders: Placeholders | None = None,
         *,
         misses: int = 0,
-        itemise: bool = False,
+        explain: bool = False,
     ) -> Prepared:
         """Run a turn up to the model call: pre-filter, routing, prompt and budget.
 
         ``misses``: the conversation's out-of-scope turns right before this one (see
-        :meth:`Router.route`). ``itemise`` costs each FAQ entry on its own in
-        ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), for ``servicebot render``.
+        :meth:`Router.route`). ``explain``, for ``servicebot render``: each FAQ entry is
+        costed on its own in ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), and
+        a turn routed to the model has its prompt fitted even when the bot has no model to
+        send it to (besides the offline ``reply``), so an operator sees it before naming one.
         """
         if not isinstance(text, str):  # as reply() takes it: bytes decoded, None refused
             text = _plain(text)
@@ -204,17 +206,19 @@ class Bot:
             script_of(filtered.text, routing.language, previous),
         )
         canned = routing.route in ("direct", "handoff") or self.model is None
+        reply: str | None = None
         if canned or (routing.route == "out_of_scope" and is_blank(filtered.text)):
             reply = clock.time("prompt", self._canned_reply, routing, context)
-            return Prepared(
-                filtered, routing, reply=reply, timings=clock.laps, script=context.script
-            )
+            if not (explain and routing.route == "model"):
+                return Prepared(
+                    filtered, routing, reply=reply, timings=clock.laps, script=context.script
+                )
         # An exchange the customer saw no answer to (a stream stopped before its first sentence
         # was cleared) still informs routing above, but an empty answer would teach the model
         # to say nothing.
         answered = [exchange for exchange in history if exchange.assistant]
-        fitted = clock.time("prompt", self._fit, context, answered, filtered.text, itemise)
-        return Prepared(filtered, routing, fitted=fitted, timings=clock.laps, script=context.script)
+        fitted = clock.time("prompt", self._fit, context, answered, filtered.text, explain)
+        return Prepared(filtered, routing, reply, fitted, timings=clock.laps, script=context.script)
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:
         """A history written by hand as the store would hold it: each customer line through

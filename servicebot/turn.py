@@ -53,7 +53,7 @@ class Prepared:
     filtered: FilterResult  # what the pre-filter made of the customer's text
     routing: Routing | None  # None when the pre-filter blocked the message
     reply: str | None = None  # the answer when no model is needed (blocked, direct, handoff)
-    fitted: Fitted | None = None  # the prompt, when the model answers
+    fitted: Fitted | None = None  # the prompt, when the model answers (or, explained, would)
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
     script: Script = "simplified"  # the Chinese script the customer writes
 

@@ -330,7 +330,7 @@ def render(
         bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
         history = bot.as_stored(read_history(history_file), placeholders) if history_file else []
         customer_details = _key_values(customer)
-        prepared = bot.prepare(message, history, customer_details, placeholders, itemise=True)
+        prepared = bot.prepare(message, history, customer_details, placeholders, explain=True)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True)
@@ -340,11 +340,16 @@ def render(
         console.print(
             f"pre-filter: {event.detector} {event.kind} {event.action}{placeholder}", markup=False
         )
+    if prepared.reply is not None:
+        console.print(f"\nreply, without a model call:\n{printable(prepared.reply)}", markup=False)
     if prepared.fitted is None:
-        console.print(
-            f"\nreply, without a model call:\n{printable(prepared.reply or '')}", markup=False
-        )
         return
+    if prepared.reply is not None:  # routed to the model, and the bot has none
+        console.print(
+            "\nno model is named in servicebot.yaml, so that is the offline reply; "
+            "with a model, this prompt would be sent:",
+            markup=False,
+        )
     for sent in prepared.fitted.messages:
         console.rule(sent.role, align="left")
         console.print(printable(sent.content), markup=False)

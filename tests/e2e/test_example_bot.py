@@ -325,6 +325,22 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
         assert "left: " in output and "dropped" not in output
 
 
+def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) -> None:
+    """An operator writing a bot before choosing a model still sees the prompt it would send,
+    after the offline reply the customer gets today."""
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    settings = bot / "servicebot.yaml"
+    settings.write_text(re.sub(r"(?m)^model:\n(  .*\n)+", "", settings.read_text()))
+    result = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
+    assert result.exit_code == 0, result.output
+    offline, prompt = result.output.split("no model is named in servicebot.yaml")
+    assert offline.startswith("route: model  language: zh  intents: order_status")
+    assert "reply, without a model call:" in offline
+    assert "你是 Maple Market support 的客服助手" in prompt and " faq       order_status " in prompt
+    assert "\n我的快递到哪了\n" in prompt and "budget: 6000 tokens" in prompt
+
+
 def test_render_shows_the_customer_details_given_and_refuses_a_key_given_twice() -> None:
     render = ["render", "where is my order", "--bot", str(REPO)]
     shown = CliRunner().invoke(main, [*render, "--customer", "name=Ada", "--customer", "tier="])
