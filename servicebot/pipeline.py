@@ -194,8 +194,8 @@ class Bot:
             language = detect_language(filtered.text, self.spec.settings.languages, previous)
             script = script_of(filtered.text, language, previous)
             context = Context(language, flags=filtered.flags, customer=customer, script=script)
-            reply = self.renderer.reply("blocked.j2", context)
-            return Prepared(filtered, None, reply=reply, timings=clock.laps, script=script)
+            blocked = self.renderer.reply("blocked.j2", context)
+            return Prepared(filtered, None, reply=blocked, timings=clock.laps, script=script)
         routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
         context = Context(
             routing.language,
