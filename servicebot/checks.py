@@ -122,7 +122,7 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
         for context in _turns(spec, name):
             if name == "system.j2":
                 renderer.system(context)
-            elif not renderer.render(name, context):  # as the pipeline does: no facts
+            elif not renderer.render(name, context, context.matches):
                 return _blank_reply(spec, name, context)
     except TemplateError as exc:
         return exc.problems[0]
@@ -156,8 +156,9 @@ _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chine
 def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
     """The contexts the pipeline renders template ``name`` with, customer details aside: in
     each language (Chinese in both scripts) and combination of flags (for blocked.j2, what
-    blocked the message); the system message without facts, with the first intents as facts,
-    and out of scope."""
+    blocked the message); the system message and handoff.j2 without intents and with the
+    first ones (a handoff may come with none: a customer the bot kept missing), and the
+    system message out of scope too."""
     facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
     for language in spec.settings.languages:
         for script in _SCRIPTS[language == "zh"]:
@@ -165,12 +166,13 @@ def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
                 if name == "blocked.j2":
                     yield Context(language, (), False, flags, script=script)
                     continue
-                if name == "system.j2":
-                    yield Context(language, (), False, flags, script=script)
-                    yield Context(language, facts, False, flags, script=script)
+                if name == "out_of_scope.j2":
                     yield Context(language, (), True, flags, script=script)
-                else:
-                    yield Context(language, (), name == "out_of_scope.j2", flags, script=script)
+                    continue
+                yield Context(language, (), False, flags, script=script)
+                yield Context(language, facts, False, flags, script=script)
+                if name == "system.j2":
+                    yield Context(language, (), True, flags, script=script)
 
 
 def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:

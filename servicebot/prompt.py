@@ -179,12 +179,12 @@ class Renderer:
         """A canned reply's template (such as ``handoff.j2``), in the customer's script; without
         the customer details if they break it (see :func:`customer_details_failed`)."""
         try:
-            text = self.render(name, context)
+            text = self.render(name, context, context.matches)
         except TemplateError as error:
             if not context.customer:
                 raise
             customer_details_failed(error)
-            text = self.render(name, dataclasses.replace(context, customer=None))
+            text = self.render(name, dataclasses.replace(context, customer=None), context.matches)
         return visible(in_script(text, context))
 
 

@@ -258,9 +258,10 @@ class Turn:
 
     @property
     def context(self) -> Context:
-        """What a reply rendered after the model (a handoff) may read: no intents."""
+        """What a reply rendered after the model (a handoff) may read."""
         flags, script = self.prep.filtered.flags, self.prep.script
-        return Context(self.language, (), False, flags, self.metadata, script)
+        matches = self.prep.routing.matches if self.prep.routing else ()
+        return Context(self.language, matches, False, flags, self.metadata, script)
 
     def review(self, answer: str) -> FilterResult:
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's

@@ -8,8 +8,10 @@ import pytest
 
 from servicebot import BotSpec
 from servicebot.filters.traditional import fold_traditional
+from servicebot.model import AnswersAtOnce, Completion, ModelError, ModelRequest
 from servicebot.pipeline import Bot, Prepared
 from servicebot.prompt import Exchange, Message
+from servicebot.store.memory import MemoryStore
 
 API_KEY = "sk-proj-" + "a1B2c3D4e5" * 4
 PHONE = "415-555-0123"
@@ -85,6 +87,23 @@ def test_asking_for_a_person_gets_the_handoff_reply(bot: Bot) -> None:
     assert "+1 800-555-0199" in prepared.reply
     assert "support@maple.example.com" in prepared.reply
     assert "{{" not in prepared.reply
+
+
+def test_a_handoff_reply_can_name_the_intents_the_turn_matched(spec: BotSpec) -> None:
+    """handoff.j2 gets the turn's intents, as every template does: a handoff intent's, or a
+    model turn's when the model fails; none when the bot kept missing the customer."""
+    handoff = "{% for intent in intents %}[{{ intent.name }}] {% endfor %}A person will help."
+    templates = {**spec.templates, "handoff.j2": handoff}
+
+    class Down(AnswersAtOnce):
+        def complete(self, request: ModelRequest) -> Completion:
+            raise ModelError("server_error", "500 Internal Server Error")
+
+    bot = Bot(dataclasses.replace(spec, templates=templates), model=Down(), store=MemoryStore())
+    assert bot.prepare("I want to talk to a human").reply == "[talk_to_human] A person will help."
+    failed = bot.reply("I sent my return last week, when do I get my money back?")
+    assert failed.action == "fallback" and failed.text.startswith("[refund_status] ")
+    assert bot.prepare("write me a poem", misses=2).reply == "A person will help."
 
 
 def test_a_pasted_api_key_is_blocked_with_the_blocked_reply(bot: Bot) -> None:
