@@ -18,7 +18,7 @@ from pathlib import Path
 
 import jinja2
 from jinja2 import nodes
-from jinja2.sandbox import SandboxedEnvironment
+from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from .errors import Problem
 from .source import SourceFile, read_text
@@ -54,6 +54,10 @@ def create_environment(
 ) -> SandboxedEnvironment:
     """The one Jinja environment templates render in: sandboxed, strict, reproducible.
 
+    Jinja's immutable sandbox: a template cannot change the lists and mappings it is given
+    (``{{ bot.languages.append('fr') }}``), which are the bot's for its whole life and would
+    grow with every turn.
+
     With ``sources`` (file name -> text, as checked at load time) templates and includes
     come from there, under their file names, so that an edit on disk after loading cannot
     bypass the checks, and tracebacks name the template file.
@@ -63,7 +67,7 @@ def create_environment(
         loader = jinja2.FunctionLoader(
             lambda name: (sources[name], name, lambda: True) if name in sources else None
         )
-    environment = SandboxedEnvironment(
+    environment = ImmutableSandboxedEnvironment(
         loader=loader,
         undefined=_StrictEvenInLists,
         autoescape=False,

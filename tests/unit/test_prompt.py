@@ -328,6 +328,10 @@ RENDER_TIME_ESCAPES = [
     "{{ self }}",
     "{{ range }}",
     "{{ intents|map(attribute='__class__')|list }}",  # printed [Undefined] in a list
+    # The variables last the bot's life: a change would carry over to every later turn.
+    "{{ bot.languages.append('fr') }}",
+    "{{ customer.update(name='Ada') }}",
+    "{% for intent in intents %}{{ intents.pop() }}{% endfor %}",
 ]
 
 
