@@ -377,8 +377,13 @@ def _kind(exc: Exception) -> ErrorKind:
 
 
 def _describe(exc: Exception) -> str:
+    """The SDK's error, and what caused it: its connection error says only "Connection
+    error.", and the cause tells a refused port from a TLS mismatch or a DNS failure."""
     status = getattr(exc, "status_code", None)
-    return f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "") + f": {exc}"[:300]
+    text = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "") + f": {exc}"
+    if exc.__cause__ is not None and str(exc.__cause__) not in text:
+        text += f" ({type(exc.__cause__).__name__}: {exc.__cause__})"
+    return text[:300]
 
 
 def _completion(response: Any) -> Completion:

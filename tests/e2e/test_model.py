@@ -376,6 +376,18 @@ def test_a_reset_connection_is_a_connection_error(
     assert caught.value.kind == "connection"
 
 
+def test_a_connection_error_says_what_failed(make_model: MakeModel) -> None:
+    """The SDK says only "Connection error."; the engineer reading the log needs the cause."""
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    model = make_model(base_url=f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "connection"
+    assert "Connection refused" in str(caught.value), caught.value
+
+
 def test_malformed_json_is_a_broken_response(server: OpenAIServer, make_model: MakeModel) -> None:
     model = make_model()
     server.fail(Fault.malformed())
