@@ -353,6 +353,8 @@ class Turn:
             stored = f"{streamed.cleared}\n\n{stored}"
         best = routing.best if routing else None
         usage = self.completion.usage if self.completion else None
+        if usage is None and streamed is not None and streamed.answer:  # a stream cut mid-answer
+            usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
         return Reply(
             shown,

@@ -622,6 +622,24 @@ def test_a_stream_whose_usage_is_lost_is_stored_with_the_tokens_counted_here(
     assert stored.completion_tokens == bot.counter.count(ANSWER)
 
 
+def test_a_stream_cut_mid_answer_is_stored_with_the_tokens_it_cost(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    """The provider bills a stream that breaks for the prompt and what it sent: `servicebot
+    usage` must count them, as it does for a stream the caller stops."""
+    server.responder = lambda body: ANSWER
+    server.fail(Fault.cut(6))  # "Refunds take 5 business days. They ", then the line drops
+    bot = make_bot()
+    stream = bot.stream(REFUNDS, conversation_id="c")
+    shown = "".join(stream)
+    assert shown.startswith("Refunds take 5 business days.\n\n")  # then the fallback
+    (stored,) = bot.store.history("c")
+    assert stored.action == "fallback"
+    assert stored.prompt_tokens > 0
+    count = bot.counter.count
+    assert count("Refunds take 5 business days.") < stored.completion_tokens < count(ANSWER)
+
+
 def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -> None:
     with pytest.raises(TypeError, match="a customer message is str or bytes"):
         make_bot().astream(None)  # type: ignore[arg-type]
