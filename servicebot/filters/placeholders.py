@@ -17,7 +17,7 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pii import canonical
+from .pii import PII_KINDS, canonical
 
 KEY_ENV = "SERVICEBOT_PII_KEY"
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)_(\d+)\]")
@@ -70,13 +70,27 @@ _DESCRIBED = {
 }  # fmt: skip
 
 
+# Models copy a placeholder loosely, Chinese answers most: 【PHONE_1】, ［PHONE_1］, {PHONE_1},
+# [Phone 1], [PHONE_01], a bare PHONE_1. Such forms are read as placeholders only for the kinds
+# the pre-filter issues, so "[Step 1]" stays as written; (PHONE_1) is a customer's own text.
+# A bare one may touch Chinese (打PHONE_1联系), so its edges are ASCII letters and digits.
+_COPIED = re.compile(
+    r"[\[［【{]\s*([A-Za-z][A-Za-z_]*?)[ _]?0*(\d+)\s*[\]］】}]"
+    r"|(?<![A-Za-z0-9_\[［【{(])([A-Z][A-Z_]*)_0*(\d+)(?![A-Za-z0-9_\]］】})])"
+)
+
+
 def restore(text: str, values: dict[str, str], language: str = "en") -> str:
-    """``text`` with each placeholder replaced by the customer's own value from ``values``, or,
-    for a value not known this turn, by what it stands for in the turn's ``language`` ("your
-    phone number", "您的电话号码"): a customer never reads a bracketed token."""
+    """``text`` with each placeholder, as written or as models copy it, replaced by the
+    customer's own value from ``values``, or, for a value not known this turn, by what it
+    stands for in the turn's ``language`` ("your phone number", "您的电话号码"): a customer
+    never reads a bracketed token."""
     described = _DESCRIBED.get(language, _DESCRIBED["en"])
 
     def value(match: re.Match[str]) -> str:
-        return values.get(match.group()) or described.get(match.group(1), described[""])
+        kind, number = (match[1] or match[3]).upper(), match[2] or match[4]
+        if kind not in PII_KINDS and not PLACEHOLDER.fullmatch(match[0]):
+            return match[0]
+        return values.get(f"[{kind}_{number}]") or described.get(kind, described[""])
 
-    return PLACEHOLDER.sub(value, text)
+    return _COPIED.sub(value, text)

@@ -94,3 +94,22 @@ def test_restore_puts_back_the_values_it_is_given_and_describes_the_others() -> 
     )
     assert restore("我们会联系[PHONE_1]。", {}, "zh") == "我们会联系您的电话号码。"
     assert restore("see [FOO_BAR_2]", {}) == "see your details"
+
+
+def test_restore_reads_a_placeholder_as_models_copy_it_but_nothing_else() -> None:
+    values = {"[PHONE_1]": "13800138000", "[CN_ID_1]": "11010519491231002X"}
+    for copied in (
+        "【PHONE_1】",
+        "［PHONE_1］",
+        "{PHONE_1}",
+        "[Phone_1]",
+        "[PHONE 1]",
+        "[PHONE_01]",
+        "[ PHONE_1 ]",
+        "PHONE_1",
+    ):
+        assert restore(f"我们会打{copied}联系您。", values, "zh") == "我们会打13800138000联系您。"
+    assert restore("身份证【CN_ID_1】已登记", values, "zh") == "身份证11010519491231002X已登记"
+    assert restore("then call 【PHONE_2】", values) == "then call your phone number"
+    for kept in ("see [Step 1] and {Option 2}", "ISO_9001 certified", "you typed (PHONE_1)"):
+        assert restore(kept, values) == kept
