@@ -23,7 +23,7 @@ from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.injection import find_injection
-from .filters.normalise import Masks, Normalised, normalise
+from .filters.normalise import Masks, Normalised, normalise, visible_only
 from .filters.pii import find_pii
 from .filters.placeholders import PLACEHOLDER, Placeholders
 from .filters.profanity import DEFAULT_KIND, ProfanityFilter, better_profanity_words
@@ -60,7 +60,11 @@ class Prefilter:
 def _cut(text: str, limit: int) -> str:
     """``text``'s first ``limit`` characters, ending at a space if there is one near the end,
     and before any digit groups that go on past the cut: "my card 4111 1111 1111" would keep
-    three quarters of a card number that no detector can tell from other digits."""
+    three quarters of a card number that no detector can tell from other digits. Invisible
+    characters go first: a padding of zero-width spaces must not push the question past it."""
+    if len(text) <= limit:
+        return text
+    text = visible_only(text)
     if len(text) <= limit:
         return text
     space = text.rfind(" ", max(limit - 100, 0), limit + 1)

@@ -153,9 +153,15 @@ def _normalise_with_offsets(text: str) -> Normalised:
     return Normalised(text, "".join(chars), tuple(starts), tuple(ends))
 
 
+def visible_only(text: str) -> str:
+    """``text`` without the characters :func:`normalise` drops, ESC and BEL made spaces as
+    there: what detectors, routing and the model have to read."""
+    return _INVISIBLE.sub("", text.translate(_SEPARATORS))
+
+
 @lru_cache(maxsize=4096)
 def _normalise_cluster(cluster: str) -> str:
-    visible = _INVISIBLE.sub("", cluster.translate(_SEPARATORS))
+    visible = visible_only(cluster)
     folded = unicodedata.normalize("NFKC", visible).translate(_dashes_and_digits())
     folded = fold_traditional(folded)
     return "".join(" " if char != "\n" and char.isspace() else char for char in folded)

@@ -94,6 +94,12 @@ def test_a_message_past_max_chars_is_cut_at_a_space_and_says_so() -> None:
     assert prefilter.run("x" * 30, Placeholders()).events == ()
 
 
+def test_a_padding_of_invisible_characters_does_not_push_the_question_past_the_cut() -> None:
+    prefilter = Prefilter(PrefilterSettings(max_chars=1_000))
+    result = prefilter.run("\u200b" * 100_000 + "where is my order" + "\ufeff" * 5, Placeholders())
+    assert result.text == "where is my order"
+
+
 @pytest.mark.parametrize(
     ("text", "kept"),
     [
