@@ -76,6 +76,33 @@ def store_problem(spec: BotSpec) -> Problem | None:
     return None
 
 
+def threshold_warnings(spec: BotSpec) -> list[Problem]:
+    """Thresholds under ``min_score``, which can never apply as written: matches below
+    ``min_score`` are cut before any other threshold is read, so a ``handoff_threshold`` of
+    0.3 under a ``min_score`` of 0.5 acts as 0.5."""
+    routing = spec.settings.routing
+    low = [
+        name
+        for name in ("direct_threshold", "handoff_threshold")
+        if getattr(routing, name) < routing.min_score
+    ]
+    if not low:
+        return []
+    path = spec.root / SETTINGS_FILE
+    document = read_yaml(path, [])
+    warnings = []
+    for name in low:
+        message = (
+            f"routing {name} ({getattr(routing, name)}) is below min_score "
+            f"({routing.min_score}), which is applied first: it acts as {routing.min_score}"
+        )
+        node = document.node_at(("routing", name)) if document else None
+        warnings.append(
+            document.problem_at(node, message) if document and node else Problem(path, message)
+        )
+    return warnings
+
+
 def faq_template_warnings(root: Path) -> list[Problem]:
     """Jinja syntax in FAQ text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent
     and shown to the model as written, so the customer would see the braces. Not a mistake

@@ -196,6 +196,22 @@ def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: P
     assert f"warning: {faq}:6:31: FAQ text is not a template" in result.output
 
 
+def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  min_score: 0.22 ", "  min_score: 0.5  "), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    line = 1 + text[: text.index("  handoff_threshold:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:22: routing handoff_threshold (0.35) is below min_score "
+        "(0.5), which is applied first: it acts as 0.5"
+    ) in result.output
+    assert "direct_threshold" not in result.output  # 0.55 is above min_score
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])
