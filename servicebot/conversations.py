@@ -32,9 +32,10 @@ leaves the cassette as it was.
 
 from __future__ import annotations
 
+import difflib
 import re
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,7 @@ from .errors import ConfigError, Problem, ServicebotError
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Bot
 from .replay import Replayer, add_hand_written
-from .settings import Frozen
+from .settings import Frozen, Intent
 from .source import SourceFile
 from .store import TurnRecord
 from .store.memory import MemoryStore
@@ -339,7 +340,9 @@ def _run(
         stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
         found = [
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
-            for check, expected, got in _checks(turn.spec.expect, reply, watched.request, stored)
+            for check, expected, got in _checks(
+                turn.spec.expect, reply, watched.request, stored, bot.router.index.intents
+            )
         ]
         answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
         if getattr(turn.spec, answer) is not None and watched.request is None:  # a stale script
@@ -441,12 +444,17 @@ Check = tuple[str, str, str]  # which expectation, what it expected, what came
 
 
 def _checks(
-    expect: Expectations, reply: Reply, request: ModelRequest | None, stored: TurnRecord | None
+    expect: Expectations,
+    reply: Reply,
+    request: ModelRequest | None,
+    stored: TurnRecord | None,
+    intents: Sequence[Intent],
 ) -> Iterator[Check]:
     if expect.action is not None and reply.action != expect.action:
         yield "action", f"action {expect.action}", f"action {reply.action}: {reply.text!r}"
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
-        yield "intent", f"intent {expect.intent}", f"intent {reply.intent} ({reply.score or 0:.3f})"
+        got = f"intent {reply.intent} ({reply.score or 0:.3f})"
+        yield "intent", f"intent {expect.intent}{_unknown(expect.intent, intents)}", got
     yield from _text_checks(expect, reply.text)
     for event in expect.events:
         if not any(_same(event, found) for found in reply.events):
@@ -463,6 +471,17 @@ def _checks(
     if expect.stored is not None:
         kept = f"{stored.customer_text}\n{stored.reply_text}" if stored else None
         yield from _part_checks("stored", "the stored turn", expect.stored, kept)
+
+
+def _unknown(name: str | None, intents: Sequence[Intent]) -> str:
+    """What to add to an expected intent that is no intent's name (a typo in the script)."""
+    names = [intent.name for intent in intents]
+    if name is None or name in names:
+        return ""
+    close = difflib.get_close_matches(name, names, n=1)
+    return ", which no intent of the bot is named" + (
+        f" (did you mean '{close[0]}'?)" if close else ""
+    )
 
 
 def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:

@@ -159,6 +159,17 @@ def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
     assert f"1 failed, {len(NAMES) - 1} passed" in result.output
 
 
+def test_an_expected_intent_no_intent_is_named_says_so(bot: Path) -> None:
+    conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
+    edit(conversation, "intent: refund_status", "intent: refund_stauts")
+    result = servicebot("test", "--bot", bot)
+    assert result.exit_code == 1
+    assert (
+        "turn 1: expected intent refund_stauts, which no intent of the bot is named "
+        "(did you mean 'refund_status'?)\n    got intent refund_status (0.783)"
+    ) in result.output
+
+
 def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
     """A broken pipeline would fail these: each check reports what it expected and what came."""
     conversation = bot / "tests/conversations/phone_number_restored.yaml"
