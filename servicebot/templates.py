@@ -113,23 +113,42 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
         problems.append(Problem(folder, f"no templates folder: a bot needs {names}"))
         return {}
     environment = create_environment(folder)
-    sources: dict[str, str] = {}
+    read: list[SourceFile] = []
     paths = sorted({*folder.glob("*.j2"), *(folder / name for name in TEMPLATE_NAMES)})
     for path in paths:
         if not path.exists() and path.name in TEMPLATE_NAMES:
             problems.append(Problem(path, f"missing template: {TEMPLATE_NAMES[path.name]}"))
         elif (source := read_text(path, problems)) is not None:
-            problems += _check_template(environment, source, folder)
-            sources[path.name] = source.text
-    return sources
+            read.append(source)
+    # An included file sees the includer's variables: a loop's item, a {% set %}. So a file
+    # the bot does not render itself may use any name another template sets.
+    shared = set().union(*(_assigned_in(environment, source) for source in read))
+    for source in read:
+        partial = source.path.name not in TEMPLATE_NAMES
+        problems += _check_template(environment, source, folder, shared if partial else set())
+    return {source.path.name: source.text for source in read}
+
+
+def _assigned_in(environment: SandboxedEnvironment, source: SourceFile) -> set[str]:
+    """The names a template sets, if it parses (its syntax error is reported on its own)."""
+    try:
+        return _assigned(environment.parse(source.text))
+    except (jinja2.TemplateSyntaxError, RecursionError):
+        return set()
+
+
+def _assigned(tree: nodes.Template) -> set[str]:
+    """Names a template assigns anywhere: ``{% set %}``, loop targets, macro parameters."""
+    return {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
 
 
 def _check_template(
-    environment: SandboxedEnvironment, source: SourceFile, folder: Path
+    environment: SandboxedEnvironment, source: SourceFile, folder: Path, included: set[str]
 ) -> list[Problem]:
+    """``included``: names an including template may set, which this one may use."""
     try:
         tree = environment.parse(source.text, name=source.path.name)
-        problems = _tree_problems(environment, tree, source, folder)
+        problems = _tree_problems(environment, tree, source, folder, included)
         if not problems:
             environment.compile(tree, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
@@ -216,18 +235,21 @@ def _unclosed_tag(
 
 
 def _tree_problems(
-    environment: SandboxedEnvironment, tree: nodes.Template, source: SourceFile, folder: Path
+    environment: SandboxedEnvironment,
+    tree: nodes.Template,
+    source: SourceFile,
+    folder: Path,
+    included: set[str],
 ) -> list[Problem]:
     def at(node: nodes.Node, message: str) -> Problem:
         return source.problem(message, node.lineno)
 
-    assigned = {  # a {% set %} inside {% if %} is still the template's own variable
-        node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")
-    }
     # Not jinja2.meta.find_undeclared_variables: it runs the code generator, which stops at
     # the first unknown filter and so would hide every other problem (rendering in check
-    # finds a name used outside the block that sets it).
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _declared(tree)
+    # finds a name used outside the block that sets it, as a {% set %} inside {% if %} is
+    # still the template's own variable).
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | _assigned(tree) | _declared(tree)
+    known |= included
     problems = [
         at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
         for node in tree.find_all(nodes.Name)

@@ -61,6 +61,23 @@ def test_macros_imports_and_jinja_names_are_not_unknown_variables(tmp_path: Path
     assert _problems(tmp_path, system) == []
 
 
+def test_an_included_file_may_use_the_names_its_includer_sets_but_not_typos(
+    tmp_path: Path,
+) -> None:
+    """Jinja gives an included file the includer's loop item and {% set %} names."""
+    (tmp_path / "_item.j2").write_text("{{ intent.name }} {{ hours }}", encoding="utf-8")
+    system = (
+        '{% set hours = "9-5" %}{% for intent in intents %}{% include "_item.j2" %}{% endfor %}'
+    )
+    assert _problems(tmp_path, system) == []
+    (tmp_path / "_item.j2").write_text("{{ intnt.name }}", encoding="utf-8")
+    [problem] = _problems(tmp_path, system)
+    assert problem.path.name == "_item.j2" and "unknown variable 'intnt'" in problem.message
+    (tmp_path / "_item.j2").write_text("{{ hours }}", encoding="utf-8")
+    [problem] = _problems(tmp_path, "{% include '_item.j2' %}")  # nothing sets it now
+    assert "unknown variable 'hours'" in problem.message
+
+
 def test_an_unclosed_tag_is_placed_right_in_a_file_with_windows_line_breaks(
     tmp_path: Path,
 ) -> None:
