@@ -341,7 +341,7 @@ def _run(
         found = [
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
             for check, expected, got in _checks(
-                turn.spec.expect, reply, watched.request, stored, bot.router.index.intents
+                turn.spec.expect, reply, watched.request, stored, spec.intents
             )
         ]
         answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
