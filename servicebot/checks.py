@@ -66,13 +66,10 @@ def store_problem(spec: BotSpec) -> Problem | None:
     try:
         import redis  # noqa: F401
     except ImportError:
-        path = spec.root / SETTINGS_FILE
         message = (
             "a redis store needs redis-py, not installed here: pip install 'servicebot[redis]'"
         )
-        document = read_yaml(path, [])
-        node = document.node_at(("store", "url")) if document else None
-        return document.problem_at(node, message) if document and node else Problem(path, message)
+        return _settings_problems(spec, {("store", "url"): message})[0]
     return None
 
 
@@ -86,21 +83,28 @@ def threshold_warnings(spec: BotSpec) -> list[Problem]:
         for name in ("direct_threshold", "handoff_threshold")
         if getattr(routing, name) < routing.min_score
     ]
-    if not low:
-        return []
-    path = spec.root / SETTINGS_FILE
-    document = read_yaml(path, [])
-    warnings = []
-    for name in low:
-        message = (
-            f"routing {name} ({getattr(routing, name)}) is below min_score "
+    return _settings_problems(
+        spec,
+        {
+            ("routing", name): f"routing {name} ({getattr(routing, name)}) is below min_score "
             f"({routing.min_score}), which is applied first: it acts as {routing.min_score}"
-        )
-        node = document.node_at(("routing", name)) if document else None
-        warnings.append(
+            for name in low
+        },
+    )
+
+
+def _settings_problems(spec: BotSpec, messages: dict[tuple[str, str], str]) -> list[Problem]:
+    """A problem for each message, at its key in ``servicebot.yaml`` (naming the file alone
+    when the key is not written there: a default value)."""
+    path = spec.root / SETTINGS_FILE
+    document = read_yaml(path, []) if messages else None
+    problems = []
+    for key, message in messages.items():
+        node = document.node_at(key) if document else None
+        problems.append(
             document.problem_at(node, message) if document and node else Problem(path, message)
         )
-    return warnings
+    return problems
 
 
 def faq_template_warnings(root: Path) -> list[Problem]:
@@ -149,7 +153,7 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
         for context in _turns(spec, name):
             if name == "system.j2":
                 renderer.system(context)
-            elif not renderer.render(name, context, context.matches):
+            elif not renderer.render(name, context):
                 return _blank_reply(spec, name, context)
     except TemplateError as exc:
         return exc.problems[0]

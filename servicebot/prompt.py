@@ -149,8 +149,11 @@ class Renderer:
     ) -> str:
         return self.render("system.j2", Context(language, (), out_of_scope, flags, None, script))
 
-    def render(self, name: str, context: Context, matches: Sequence[Match] = ()) -> str:
-        """Render template ``name`` (such as ``handoff.j2``) for this turn."""
+    def render(self, name: str, context: Context, matches: Sequence[Match] | None = None) -> str:
+        """Render template ``name`` (such as ``handoff.j2``) for this turn, with ``matches``
+        as its intents (by default the context's)."""
+        if matches is None:
+            matches = context.matches
         variables = {
             "bot": self._bot,
             "language": context.language,
@@ -179,12 +182,12 @@ class Renderer:
         """A canned reply's template (such as ``handoff.j2``), in the customer's script; without
         the customer details if they break it (see :func:`customer_details_failed`)."""
         try:
-            text = self.render(name, context, context.matches)
+            text = self.render(name, context)
         except TemplateError as error:
             if not context.customer:
                 raise
             customer_details_failed(error)
-            text = self.render(name, dataclasses.replace(context, customer=None), context.matches)
+            text = self.render(name, dataclasses.replace(context, customer=None))
         return visible(in_script(text, context))
 
 
