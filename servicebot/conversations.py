@@ -32,7 +32,6 @@ leaves the cassette as it was.
 
 from __future__ import annotations
 
-import difflib
 import re
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
@@ -54,7 +53,7 @@ from .source import SourceFile
 from .store import TurnRecord
 from .store.memory import MemoryStore
 from .turn import Action, Reply
-from .validation import suggest, validate
+from .validation import closest, suggest, validate
 from .yamlfile import YamlFile, read_yaml
 
 CONVERSATIONS_FOLDER = Path("tests") / "conversations"
@@ -478,9 +477,9 @@ def _unknown(name: str | None, intents: Sequence[Intent]) -> str:
     names = [intent.name for intent in intents]
     if name is None or name in names:
         return ""
-    close = difflib.get_close_matches(name, names, n=1)
+    close = closest(name, names)
     return ", which no intent of the bot is named" + (
-        f" (did you mean '{close[0]}'?)" if close else ""
+        f" (did you mean '{close}'?)" if close else ""
     )
 
 

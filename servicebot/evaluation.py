@@ -30,6 +30,8 @@ from .errors import ConfigError, Problem
 from .routing import Router
 from .routing.index import features
 from .settings import Intent, RoutingSettings
+from .source import decode
+from .validation import closest
 
 OUT_OF_SCOPE = "out_of_scope"
 LABEL_COLUMNS = ("intent", "category", "label")
@@ -66,6 +68,16 @@ class Misroute:
 
 
 @dataclass(frozen=True)
+class UnknownLabel:
+    """A label that names no intent (a typo, or an intent the bot lacks): counted wrong."""
+
+    label: str
+    line: int  # its first row's
+    rows: int
+    closest: str | None  # the intent name it is closest to, if any is close
+
+
+@dataclass(frozen=True)
 class EvalReport:
     """What evaluating a labelled file against a set of intents found."""
 
@@ -81,7 +93,7 @@ class EvalReport:
     out_of_scope_rows: int
     out_of_scope_precision: float | None  # None when nothing was routed out of scope
     out_of_scope_recall: float | None  # None when no row is labelled out of scope
-    unknown_intents: tuple[str, ...]  # labels that name no intent: always counted wrong
+    unknown_intents: tuple[UnknownLabel, ...]  # in the order of their first rows
     misroutes: tuple[Misroute, ...]  # the most confident mistakes, as many as asked for
     build_seconds: float
     route_ms_median: float
@@ -113,15 +125,16 @@ def read_labelled(path: Path) -> list[Labelled]:
 
 
 def _read_text(path: Path) -> str:
+    """The file's text; unlike an operator's bot files, a labelled file has no size limit."""
     try:
         raw = path.read_bytes()
-        if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
-            raise ConfigError.at(path, "saved as UTF-16: save the file as UTF-8 instead")
-        return raw.decode("utf-8-sig")
     except OSError as exc:
         raise ConfigError.at(path, f"cannot read: {exc.strerror or exc}") from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError.at(path, f"not UTF-8 (byte {exc.start}): save it as UTF-8") from exc
+    problems: list[Problem] = []
+    source = decode(path, raw, problems)
+    if source is None:
+        raise ConfigError(problems)
+    return source.text
 
 
 def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
@@ -138,7 +151,13 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         for row in reader:
             if any(cell.strip() for cell in row):
                 where = Problem(path, "", start, None, lines[start - 1])
-                if len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
+                if _unclosed_quote(lines[start - 1 : reader.line_num], reader.line_num, lines):
+                    message = (
+                        'a double quote (") opened on this line is never closed, so the rest '
+                        'of the file is read as its text: close it, or write a quote as ""'
+                    )
+                    yield replace(where, message=message)
+                elif len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
                     if "，" in "".join(row):  # typed with a Chinese input method
                         message += " (a full-width comma '，' does not separate columns: use ',')"
@@ -154,6 +173,18 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
             start = reader.line_num + 1
     except csv.Error as exc:  # the rest of the file cannot be read: after the rows before
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
+
+
+def _unclosed_quote(row_lines: list[str], end: int, lines: list[str]) -> bool:
+    """Whether a CSV row that runs to the end of the file does so because a quoted text is
+    never closed (Python's csv module, unless strict, takes the rest of the file as the text)."""
+    if end < len(lines) or len(row_lines) < 2:
+        return False
+    try:
+        list(csv.reader(row_lines, strict=True))
+    except csv.Error:
+        return True
+    return False
 
 
 def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:
@@ -401,9 +432,16 @@ def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | N
     return _ratio(both, sum(routed)), _ratio(both, sum(labelled))
 
 
-def _unknown(rows: Sequence[Labelled], intents: Sequence[Intent]) -> tuple[str, ...]:
-    known = {intent.name for intent in intents}
-    return tuple(sorted({row.intent for row in rows if row.in_scope} - known))
+def _unknown(rows: Sequence[Labelled], intents: Sequence[Intent]) -> tuple[UnknownLabel, ...]:
+    names = [intent.name for intent in intents]
+    unknown: dict[str, list[Labelled]] = {}
+    for row in rows:
+        if row.in_scope and row.intent not in names:
+            unknown.setdefault(row.intent, []).append(row)
+    return tuple(
+        UnknownLabel(label, found[0].line, len(found), closest(label, names))
+        for label, found in unknown.items()
+    )
 
 
 def _misroutes(router: Router, outcomes: Sequence[_Outcome], wanted: int) -> tuple[Misroute, ...]:

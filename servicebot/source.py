@@ -55,8 +55,13 @@ class SourceFile:
 def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
     """Read an operator file as UTF-8, refusing special, oversized and undecodable files."""
     raw = _read_bytes(path, problems)
-    if raw is None:
-        return None
+    return None if raw is None else decode(path, raw, problems)
+
+
+def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None:
+    """``raw``, the bytes of ``path``, as UTF-8 text; a byte order mark is dropped. Other
+    encodings are refused at their first undecodable character, and UTF-16 and GBK (as
+    Chinese Windows saves text) are named, so that the operator knows what to convert from."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
         problems.append(Problem(path, "saved as UTF-16: save the file as UTF-8 instead"))
         return None
@@ -65,9 +70,20 @@ def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
     except UnicodeDecodeError as exc:
         readable = SourceFile(path, raw.decode("utf-8", errors="replace"))
         offset = len(raw[: exc.start].decode("utf-8", errors="replace"))
-        message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8"
+        saved_as = "; it looks saved as GBK" if _is_gb2312(raw) else ""
+        message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}{saved_as}); save the file as UTF-8"
         problems.append(readable.problem_at_offset(message, offset))
         return None
+
+
+def _is_gb2312(raw: bytes) -> bool:
+    """Whether ``raw`` reads as GB2312, the simplified Chinese core of GBK: both bytes of
+    every character at 0xA1 or above. Accented Latin-1 letters, mostly followed by ASCII, fail."""
+    try:
+        raw.decode("gb2312")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:

@@ -70,9 +70,16 @@ def validate(document: YamlFile, model: type[Model], problems: list[Problem]) ->
 
 def suggest(name: str, choices: Sequence[str]) -> str:
     """``did you mean 'x'?`` for the closest choice, or the list of choices."""
+    close = closest(name, choices)
+    return f"did you mean '{close}'?" if close else f"allowed: {', '.join(choices)}"
+
+
+def closest(name: str, choices: Sequence[str]) -> str | None:
+    """The choice a mistyped ``name`` most likely meant: the same but for case, or the most
+    similar if it is similar enough; None if none is."""
     same = [choice for choice in choices if choice.casefold() == name.casefold()]
     close = same or difflib.get_close_matches(name, choices, n=1, cutoff=0.6)
-    return f"did you mean '{close[0]}'?" if close else f"allowed: {', '.join(choices)}"
+    return close[0] if close else None
 
 
 def _root_causes(errors: list[Any], model: type[BaseModel]) -> list[Any]:

@@ -21,6 +21,7 @@ if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from ..evaluation import EvalReport, Labelled
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
+_UNKNOWN_SHOWN = 10
 
 
 @click.command("eval")
@@ -126,12 +127,7 @@ def _print_report(report: EvalReport) -> None:
     if report.misroutes:
         _print_misroutes(console, report)
     if report.unknown_intents:
-        shown = ", ".join(report.unknown_intents[:10])
-        more = len(report.unknown_intents) - 10
-        console.print(
-            f"labels that name no intent (counted wrong): {shown}"
-            + (f" and {more} more" if more > 0 else "")
-        )
+        _print_unknown(console, report)
 
 
 def _summary(report: EvalReport) -> Table:
@@ -173,6 +169,17 @@ def _print_confused(console: Console, report: EvalReport) -> None:
     width = len(f"{report.confused[0][2]:,}")
     for expected, got, count in report.confused:
         console.print(f"  {count:>{width},}  {expected} -> {got}", overflow="fold")
+
+
+def _print_unknown(console: Console, report: EvalReport) -> None:
+    """Each label that names no intent, where it is first used, and what it may mean."""
+    console.print("labels that name no intent (their rows count as wrong):")
+    for unknown in report.unknown_intents[:_UNKNOWN_SHOWN]:
+        rows = f"{unknown.rows:,} row{'' if unknown.rows == 1 else 's'}"
+        meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
+        console.print(f"  line {unknown.line}: {unknown.label} ({rows}{meant})", overflow="fold")
+    if (more := len(report.unknown_intents) - _UNKNOWN_SHOWN) > 0:
+        console.print(f"  and {more:,} more")
 
 
 def _print_misroutes(console: Console, report: EvalReport) -> None:

@@ -13,6 +13,7 @@ from servicebot.cli import main
 from servicebot.evaluation import (
     OUT_OF_SCOPE,
     Labelled,
+    UnknownLabel,
     evaluate,
     intents_from,
     percentile,
@@ -79,6 +80,22 @@ def test_csv_rows_keep_their_line_across_quoted_line_breaks(tmp_path: Path) -> N
         ("third", "b", 5),
         ("fourth", OUT_OF_SCOPE, 6),
     ]
+
+
+@pytest.mark.parametrize("opened", ['"hello there,greeting', 'hello,"greeting'])
+def test_a_quote_never_closed_is_named_where_it_opens(tmp_path: Path, opened: str) -> None:
+    # Python's csv module reads the rest of the file into the open text, silently.
+    text = f"text,intent\nhi,greeting\n{opened}\nwhere is my order,order_status\n"
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f'{tmp_path / "a.csv"}:3: a double quote (") opened on this line is never closed, so '
+        'the rest of the file is read as its text: close it, or write a quote as ""\n'
+        f"    {opened}"
+    )
+
+
+def test_a_quoted_text_over_several_lines_may_end_the_file(tmp_path: Path) -> None:
+    rows = read_labelled(write(tmp_path, "a.csv", 'text,intent\nhi,a\n"two\nlines",b'))
+    assert [(row.text, row.line) for row in rows] == [("hi", 2), ("two\nlines", 3)]
 
 
 def test_csv_with_a_byte_order_mark_and_chinese(tmp_path: Path) -> None:
@@ -285,7 +302,11 @@ def test_an_unknown_extension(tmp_path: Path) -> None:
 def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
     path = tmp_path / "a.csv"
     path.write_bytes("text,intent\nr\xe9sum\xe9,a\n".encode("latin-1"))
-    assert problem(path) == f"{path}: not UTF-8 (byte 13): save it as UTF-8"
+    assert problem(path) == (
+        f"{path}:2:2: not UTF-8 (byte 0xe9); save the file as UTF-8\n    r\ufffdsum\ufffd,a\n     ^"
+    )
+    path.write_bytes("text,intent\nhello,greeting\n你好,greeting\n".encode("gbk"))
+    assert problem(path).startswith(f"{path}:3:1: not UTF-8 (byte 0xc4; it looks saved as GBK);")
     path.write_text("text,intent\nhello,greeting\n", encoding="utf-16")  # as Excel may save it
     assert problem(path) == f"{path}: saved as UTF-16: save the file as UTF-8 instead"
 
@@ -392,12 +413,12 @@ def test_the_example_bot_and_labels_it_does_not_know() -> None:
         Labelled("我的快递到哪了？", "order_status", 3),
         Labelled("I want to talk to a human", "talk_to_human", 4),
         Labelled("the quick brown fox jumps over the lazy dog", OUT_OF_SCOPE, 5),
-        Labelled("how do i reset my password", "reset_password", 6),
+        Labelled("how do i reset my password", "password_rest", 6),
     ]
     report = evaluate(rows, bot.intents, bot.settings.routing, bot.settings.languages)
     assert report.correct == 4
-    assert report.unknown_intents == ("reset_password",)
-    assert report.confused == (("reset_password", "password_reset", 1),)
+    assert report.unknown_intents == (UnknownLabel("password_rest", 6, 1, "password_reset"),)
+    assert report.confused == (("password_rest", "password_reset", 1),)
     assert (report.out_of_scope_precision, report.out_of_scope_recall) == (1.0, 1.0)
 
 
@@ -461,7 +482,8 @@ def test_cli_with_many_rows_and_unknown_labels(tmp_path: Path) -> None:
     code, output = run(str(test), "--bot", str(REPO))
     assert code == 0, output
     assert "rows            250" in output
-    assert "labels that name no intent (counted wrong): parcel_tracking" in output
+    assert "labels that name no intent (their rows count as wrong):\n" in output
+    assert "  line 152: parcel_tracking (100 rows)\n" in output
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:

@@ -36,6 +36,17 @@ def test_not_utf8_points_at_the_bad_character_counting_characters(tmp_path: Path
     assert problems[0].message == "not UTF-8 (byte 0xe9); save the file as UTF-8"
 
 
+def test_chinese_saved_as_gbk_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_bytes("a: 1\nb: 退款\n".encode("gbk"))
+    _, problems = _read(path)
+    assert (problems[0].line, problems[0].column) == (2, 4)
+    assert (
+        problems[0].message
+        == "not UTF-8 (byte 0xcd; it looks saved as GBK); save the file as UTF-8"
+    )
+
+
 def test_utf16_is_named(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_bytes("a: 1\n".encode("utf-16"))
