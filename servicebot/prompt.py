@@ -46,7 +46,7 @@ from .postfilter import visible
 from .routing import Match, detect_language
 from .settings import FewShot, Intent
 from .source import SourceFile
-from .templates import create_environment
+from .templates import create_environment, render
 from .validation import validate
 from .yamlfile import read_yaml
 
@@ -164,7 +164,7 @@ class Renderer:
             "script": context.script,
         }
         try:
-            return self._templates[name].render(variables).strip()
+            return render(self._templates[name], variables).strip()
         except Exception as exc:  # any failure inside operator template code
             raise self._template_error(name, exc) from exc
 

@@ -10,14 +10,17 @@ customer's conversation.
 
 from __future__ import annotations
 
+import contextvars
 import datetime
 import numbers
 import re
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from jinja2 import nodes
+from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from .errors import Problem
@@ -67,7 +70,7 @@ def create_environment(
         loader = jinja2.FunctionLoader(
             lambda name: (sources[name], name, lambda: True) if name in sources else None
         )
-    environment = ImmutableSandboxedEnvironment(
+    environment = _BoundedSandbox(
         loader=loader,
         undefined=_StrictEvenInLists,
         autoescape=False,
@@ -79,6 +82,92 @@ def create_environment(
     for name in _UNWANTED_GLOBALS:
         del environment.globals[name]
     return environment
+
+
+# What one render may do. Jinja's sandbox keeps templates from Python's internals, but not
+# from running away: {{ 'x' * 100000000 }} took 80 s and 5 GB in `check`, and loops over
+# range(100000) inside each other would take hours, on every turn. No library bounds this.
+MAX_RENDER_STEPS = 100_000  # calls (filters are not calls), each item of a range() one more
+MAX_RENDER_CHARS = 100_000  # what one render prints, and the longest text or list * makes
+_MAX_POWER_BITS = 1_000  # 10 ** 300 passes; 10 ** 100000000 would compute for minutes
+
+
+class _BoundedSandbox(ImmutableSandboxedEnvironment):
+    """The immutable sandbox, bounded in the work a render does: see :func:`render`.
+
+    Meant for an operator's mistake, not a determined author: a macro that doubles a text
+    with ``~`` at each level still can exhaust memory. Whoever writes templates already
+    decides what the bot says.
+    """
+
+    intercepted_binops = frozenset({"*", "**"})
+
+    def call(self, context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
+        result = super().call(context, obj, *args, **kwargs)
+        _spend(1 + len(result) if isinstance(result, range) else 1)
+        return result
+
+    def call_binop(
+        self, context: jinja2.runtime.Context, operator: str, left: Any, right: Any
+    ) -> Any:
+        if operator == "*" and _repeated_size(left, right) > MAX_RENDER_CHARS:
+            raise SecurityError(f"'*' would make over {MAX_RENDER_CHARS:,} characters or items")
+        if operator == "**" and _power_bits(left, right) > _MAX_POWER_BITS:
+            raise SecurityError(f"'**' would make a number of over {_MAX_POWER_BITS:,} bits")
+        return super().call_binop(context, operator, left, right)
+
+
+def _repeated_size(left: object, right: object) -> int:
+    """The length of ``left * right`` when it repeats a text or a list, else 0."""
+    if isinstance(right, str | list | tuple):
+        left, right = right, left
+    if isinstance(left, str | list | tuple) and isinstance(right, int):
+        return len(left) * right
+    return 0
+
+
+def _power_bits(base: object, exponent: object) -> int:
+    """About how many bits the integer ``base ** exponent`` takes (0 for other numbers)."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
+        return abs(base).bit_length() * exponent
+    return 0
+
+
+class _Steps:
+    """What is left of the current render's :data:`MAX_RENDER_STEPS`."""
+
+    def __init__(self) -> None:
+        self.left = MAX_RENDER_STEPS
+
+
+_STEPS: contextvars.ContextVar[_Steps | None] = contextvars.ContextVar("steps", default=None)
+
+
+def _spend(steps: int) -> None:
+    budget = _STEPS.get()
+    if budget is not None:
+        budget.left -= steps
+        if budget.left < 0:
+            raise SecurityError(
+                f"the template does too much: over {MAX_RENDER_STEPS:,} calls and loop steps "
+                "in one render (a loop over range() inside another?)"
+            )
+
+
+def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
+    """``template`` rendered with ``variables``, within :data:`MAX_RENDER_STEPS` calls and
+    loop steps and :data:`MAX_RENDER_CHARS` characters of output (a SecurityError past them)."""
+    token = _STEPS.set(_Steps())
+    try:
+        parts, size = [], 0
+        for part in template.generate(variables):
+            size += len(part)
+            if size > MAX_RENDER_CHARS:
+                raise SecurityError(f"the template prints over {MAX_RENDER_CHARS:,} characters")
+            parts.append(part)
+        return "".join(parts)
+    finally:
+        _STEPS.reset(token)
 
 
 class _StrictEvenInLists(jinja2.StrictUndefined):

@@ -370,6 +370,51 @@ def test_a_computed_sandbox_escape_is_refused_at_start_up_at_its_line(
     assert raised.value.source_line == payload
 
 
+# Runaway templates: each took minutes, gigabytes, or hours before renders were bounded.
+RUNAWAYS = [
+    ("{{ 'x' * 100000000 }}", "'*' would make over 100,000 characters or items"),
+    ("{{ (intents * 100000000)|length }}", "'*' would make over 100,000 characters or items"),
+    ("{{ 10 ** 100000000 }}", "'**' would make a number of over 1,000 bits"),
+    (
+        "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
+        "over 100,000 calls and loop steps in one render",
+    ),
+    (
+        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+        "over 100,000 calls and loop steps in one render",
+    ),
+]
+
+
+@pytest.mark.parametrize(("payload", "named"), RUNAWAYS)
+def test_a_runaway_template_is_refused_at_start_up_at_its_line(
+    tmp_path: Path, payload: str, named: str
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)
+    assert f"{SYSTEM_J2}:3: template failed while rendering: SecurityError: " in str(raised.value)
+    assert named in str(raised.value)
+
+
+def test_a_template_that_prints_too_much_is_refused(tmp_path: Path) -> None:
+    payload = "{% for i in range(5000) %}{{ '-' * 80 }}{% endfor %}"
+    with pytest.raises(ConfigError) as raised:
+        Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
+    assert (
+        f"{SYSTEM_J2}: template failed while rendering: "
+        "SecurityError: the template prints over 100,000 characters"
+    ) in str(raised.value)
+
+
+def test_loops_and_repetition_within_the_bounds_render(tmp_path: Path) -> None:
+    payload = "{% for i in range(3) %}{{ '=' * 3 }}{{ 2 ** 3 }}{{ [i] * 2 }}{% endfor %}"
+    bot = Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
+    fitted = bot.prepare("how long does my refund take?").fitted
+    assert fitted is not None
+    assert "===8[0, 0]===8[1, 1]===8[2, 2]" in fitted.messages[0].content
+
+
 def test_an_escape_inside_the_facts_loop_is_refused_at_start_up(tmp_path: Path) -> None:
     system = (
         PREAMBLE
