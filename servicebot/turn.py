@@ -102,6 +102,7 @@ class Turn:
         self.lost_races = 0  # turns of the conversation that kept their placeholders first
         self.unkept: str | None = None  # why this turn's placeholders could not be kept
         self.completion: Completion | None = None
+        self.model_failure: str | None = None  # the kind of ModelError the call ended with
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
 
@@ -224,6 +225,7 @@ class Turn:
             yield
         except ModelError as exc:
             log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
+            self.model_failure = exc.kind
             detail = {"error": exc.kind}
             self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))
 
@@ -345,6 +347,8 @@ class Turn:
                 action = "fallback"
                 stored = shown = fallback_reply(self.bot, routing, self.context)
         else:
+            if self.model_failure is not None:  # kept with the turn: why it fell back
+                events.append(FilterEvent("model", "model", self.model_failure, "fallback"))
             action = "fallback"
             stored = shown = fallback_reply(self.bot, routing, self.context)
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):

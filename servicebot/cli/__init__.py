@@ -147,6 +147,9 @@ def history(conversation: str, bot_path: Path) -> None:
         click.echo(f"  customer: {_indented(turn.customer_text)}")
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:
+            if event.get("stage") == "model":  # the call failed, and the turn fell back
+                click.echo(f"  model:    failed ({event.get('kind')}), {event.get('action')}")
+                continue
             shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
             placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
             click.echo(f"  filter:   {shown}{placeholder}")

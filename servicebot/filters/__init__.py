@@ -28,10 +28,10 @@ class Finding:
 class FilterEvent:
     """One filter decision, for the turn's trace. Holds no customer text."""
 
-    stage: str  # prefilter | postfilter
+    stage: str  # prefilter | postfilter | model (the call failed: the turn fell back)
     detector: str  # profanity | pii | injection | placeholder | contact | leakage | length | empty
-    # | model (the provider's content filter stopped the answer)
-    kind: str  # what was found: PHONE, override, profanity, ...
+    # | model (the provider's content filter stopped the answer, or the call failed)
+    kind: str  # what was found: PHONE, override, profanity, ...; or timeout, rate_limit, ...
     action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)
     placeholder: str | None = None
     count: int = 1  # how many times it was found in this text

@@ -18,6 +18,7 @@ import pytest
 from servicebot import ConfigError, load_bot
 from servicebot.config import BotSpec
 from servicebot.errors import StorageError
+from servicebot.filters import FilterEvent
 from servicebot.model import OpenAIClient
 from servicebot.pipeline import Bot, Reply
 from servicebot.settings import ModelSettings
@@ -134,13 +135,17 @@ def test_a_model_outage_is_answered_by_a_fallback_never_an_exception(
     make_bot: Any, server: OpenAIServer, faults: list[Fault], kind: str, spec: BotSpec
 ) -> None:
     server.fail(*faults)
-    reply = make_bot(max_retries=2).reply("how long do refunds take?")
+    bot = make_bot(max_retries=2)
+    reply = bot.reply("how long do refunds take?", conversation_id="c")
     assert reply.action == "fallback"
     model = reply.step("model")
     assert model is not None and model.decision == f"failed ({kind})"
     refund = next(i for i in spec.intents if i.name == "refund_status")
     assert reply.text == refund.answer_in("en")  # routing was sure: the FAQ's own answer
-    assert reply.turn == 1  # and the turn is stored
+    assert reply.turn == 1  # and the turn is stored, with why it fell back
+    outage = FilterEvent("model", "model", kind, "fallback")
+    assert reply.events == (outage,)
+    assert bot.store.history("c")[0].events == (dataclasses.asdict(outage),)
 
 
 def test_content_sent_as_a_list_of_parts_gets_a_fallback_and_the_turn_is_stored(

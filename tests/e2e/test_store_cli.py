@@ -59,6 +59,15 @@ def test_history_prints_each_turn_with_action_intent_and_filter_events(bot: Path
     assert lines[4].endswith("direct thanks")  # an intent without a score still shows
 
 
+def test_history_says_why_a_turn_fell_back(bot: Path) -> None:
+    outage = {"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"}
+    store = open_bot_store(load_bot(bot))
+    store.append_turn(TurnRecord("down", "hi", "Sorry, try again.", "fallback", events=(outage,)))
+    store.close()
+    lines = run("history", "down", "--bot", str(bot)).splitlines()
+    assert lines[0].endswith(" fallback") and lines[3] == "  model:    failed (timeout), fallback"
+
+
 def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
     clipboard = "\x1b]52;c;ZWNobyBwd25lZA==\x07where is my order\u202e\x00"
     store = open_bot_store(load_bot(bot))

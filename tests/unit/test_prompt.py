@@ -380,7 +380,7 @@ RUNAWAYS = [
         "over 100,000 calls and loop steps in one render",
     ),
     (
-        "{% macro f(n) %}{% if n %}{{ f(n - 1) }}{{ f(n - 1) }}{% endif %}{% endmacro %}{{ f(40) }}",
+        "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
         "over 100,000 calls and loop steps in one render",
     ),
 ]
