@@ -35,7 +35,7 @@ from .prefilter import bot_profanity_filter
 from .settings import PostfilterSettings
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
-LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "CARD", "SSN", "IP")
+LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "IP")
 REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
 SHINGLE = 8  # this many words (or Chinese characters) in a row copied from the system prompt
 

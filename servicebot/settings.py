@@ -277,7 +277,7 @@ class ReplaySettings(Frozen):
     cassettes: str = "tests/replies"
 
 
-PiiKind = Literal["SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP"]
+PiiKind = Literal["SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"]
 Action = Literal["allow", "mask", "flag", "block"]
 Outcome = Literal["repair", "fallback", "handoff"]
 

@@ -1,6 +1,6 @@
 """Personal data found by what the customer calls it, right before it: "my card number is
 4111 1111 1111 1112", "CVV code: 123", "身份证 11010119900307775X", "電話 9123 4567",
-"验证码 482913", "密码是abc123".
+"护照号E12345678", "验证码 482913", "密码是abc123".
 
 The shape of a value often says too little on its own: 9123 4567 is a Hong Kong phone or an
 order number, a card number typed with one digit wrong fails the Luhn check, three digits are
@@ -145,6 +145,15 @@ _LABELS: Final = (
         ("iban",),
         re.compile(iban.SHAPE, re.ASCII | re.IGNORECASE),
         range(2, 35),
+    ),
+    # A passport or travel permit (港澳通行证) number: a letter or two and digits in most
+    # countries (E12345678, EA1234567), nine digits in the UK and US, letters among the digits
+    # in Germany (C01X00T47). Only a customer's label tells it from a product code.
+    _Label(
+        "PASSPORT",
+        ("passport", "passport number", *("护照", "護照", "通行证", "通行證")),
+        re.compile(r"[0-9A-Za-z]{6,10}(?![0-9A-Za-z])", re.ASCII),
+        range(5, 11),
     ),
     _Label(
         "SSN",

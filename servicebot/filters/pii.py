@@ -1,5 +1,5 @@
 """PII detection: emails, phones, payment cards and their security codes, CN resident IDs,
-IBANs, IPs, US SSNs, secrets.
+passport numbers, IBANs, IPs, US SSNs, secrets.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
@@ -16,9 +16,9 @@ character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
-security code, a one-time code, a password) are found by :mod:`.labelled`, and a number the
-customer calls an order, invoice, part or other reference number is none of these (unless it
-is a mainland mobile, or grouped like a card).
+security code, a passport number, a one-time code, a password) are found by
+:mod:`.labelled`, and a number the customer calls an order, invoice, part or other reference
+number is none of these (unless it is a mainland mobile, or grouped like a card).
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -35,7 +35,7 @@ from servicebot.filters import Finding, iban
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
 
-PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "CARD", "SSN", "PHONE", "IP")
+PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
 
 _Spans = Iterator[tuple[int, int]]
 _Found = Iterator[tuple[int, int, str]]

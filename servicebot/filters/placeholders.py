@@ -59,14 +59,15 @@ class Placeholders:
 # [PHONE_1] from an earlier turn, whose value was never kept (see the module docstring).
 _DESCRIBED = {
     "en": {"PHONE": "your phone number", "EMAIL": "your email address", "CARD": "your card",
-           "CN_ID": "your ID number", "IBAN": "your IBAN", "IP": "your IP address",
-           "SSN": "your social security number", "SECRET": "your key", "": "your details"},
+           "CN_ID": "your ID number", "PASSPORT": "your passport number", "IBAN": "your IBAN",
+           "IP": "your IP address", "SSN": "your social security number", "SECRET": "your key",
+           "": "your details"},
     "zh": {"PHONE": "您的电话号码", "EMAIL": "您的邮箱", "CARD": "您的银行卡",
-           "CN_ID": "您的身份证号", "IBAN": "您的IBAN账号", "IP": "您的IP地址",
-           "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
+           "CN_ID": "您的身份证号", "PASSPORT": "您的护照号", "IBAN": "您的IBAN账号",
+           "IP": "您的IP地址", "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
     "zh-Hant": {"PHONE": "您的電話號碼", "EMAIL": "您的郵箱", "CARD": "您的銀行卡",
-                "CN_ID": "您的身分證號", "IBAN": "您的IBAN帳號", "IP": "您的IP位址",
-                "SSN": "您的社會安全號", "SECRET": "您的金鑰", "": "您的資訊"},
+                "CN_ID": "您的身分證號", "PASSPORT": "您的護照號碼", "IBAN": "您的IBAN帳號",
+                "IP": "您的IP位址", "SSN": "您的社會安全號", "SECRET": "您的金鑰", "": "您的資訊"},
 }  # fmt: skip
 
 

@@ -564,6 +564,13 @@ def test_a_card_right_after_an_iban_is_found_with_it() -> None:
         ("api key: 9f8e7d6c5b4a39281706", "SECRET", "9f8e7d6c5b4a39281706"),
         ("token=abcd1234efgh5678ijkl", "SECRET", "abcd1234efgh5678ijkl"),
         ("SSN 536221234", "SSN", "536221234"),
+        # passports and travel permits, of any country's shape
+        ("my passport number is E12345678", "PASSPORT", "E12345678"),
+        ("Passport no. 123456789, expires 2030", "PASSPORT", "123456789"),
+        ("passport: C01X00T47", "PASSPORT", "C01X00T47"),
+        ("护照号E12345678", "PASSPORT", "E12345678"),
+        ("護照號碼：EA1234567", "PASSPORT", "EA1234567"),
+        ("港澳通行证 C12345678 过期了", "PASSPORT", "C12345678"),
     ],
 )
 def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str) -> None:
@@ -751,10 +758,26 @@ def test_a_version_number_is_not_an_address(text: str) -> None:
     assert found(text, "IP") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my passport expires 2030-01-01",  # a date
+        "passport photo size 35x45mm",
+        "I lost my passport, order 12345678",  # a reference number after it
+        "is my passport ok for 2 bags",
+        "这是普通文本没有护照号",
+        "G12345678",  # a passport's shape, but as much a product code's: unnamed, not found
+    ],
+)
+def test_a_passport_is_found_only_where_its_number_is_named(text: str) -> None:
+    assert found(normalise(text).text, "PASSPORT") == []
+
+
 _LABEL_PIECES = st.sampled_from(
     [
         *("card", "credit card", "id card", "cvv2", "pin", "phone", "order", "cc", "sku", "ssn"),
-        *("订单id", "卡号", "身份证", "电话", "验证码", "订单编号", "背面的后三位"),
+        *("passport", "passport number"),
+        *("订单id", "卡号", "身份证", "电话", "验证码", "订单编号", "背面的后三位", "护照"),
         *(" ", "-", ":", "a", "x", "QQ", "是", "2", "ping", "\n"),
     ]
 )
