@@ -265,7 +265,7 @@ class OpenAIClient:
         with self._failures():
             chunks = self.client.post(**_streamed(request, openai.Stream[ChatCompletionChunk]))
             joined = _Joined()
-            with chunks, joined.cut_off(openai.APIConnectionError):
+            with chunks, joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
                 for chunk in chunks:
                     if text := joined.add(chunk):
                         yield text
@@ -281,7 +281,7 @@ class OpenAIClient:
             )
             joined = _Joined()
             async with chunks:
-                with joined.cut_off(openai.APIConnectionError):
+                with joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
                     async for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -453,9 +453,10 @@ class _Joined:
         return text or ""
 
     @contextlib.contextmanager
-    def cut_off(self, dropped: type[Exception]) -> Iterator[None]:
-        """A connection lost after part of the answer came is a broken answer, not an outage;
-        lost after the answer finished (only the usage chunk or [DONE] missing), no loss."""
+    def cut_off(self, dropped: type[Exception], stalled: type[Exception]) -> Iterator[None]:
+        """A connection lost after part of the answer came is a broken answer, not an outage
+        (one silent for longer than the timeout, a timeout); lost after the answer finished
+        (only the usage chunk or [DONE] missing), no loss."""
         try:
             yield
         except dropped as exc:
@@ -463,6 +464,8 @@ class _Joined:
                 return
             if not self.parts:
                 raise
+            if isinstance(exc, stalled):
+                raise ModelError("timeout", "the stream stalled mid-answer") from exc
             raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
 
     def completion(self) -> Completion:

@@ -73,6 +73,7 @@ class Fault:
     delay: float = 0.0
     chunks: int = 2
     abrupt: bool = True
+    stall: float = 0.0
     usage: Any = None
 
     @classmethod
@@ -96,13 +97,14 @@ class Fault:
         return cls("malformed")
 
     @classmethod
-    def cut(cls, chunks: int = 2, *, abrupt: bool = True) -> Fault:
+    def cut(cls, chunks: int = 2, *, abrupt: bool = True, stall: float = 0.0) -> Fault:
         """A stream cut after ``chunks`` content chunks: no finish_reason and no [DONE].
 
         ``abrupt`` closes the connection mid-body; otherwise the HTTP body ends properly and
-        only the answer is missing its end. A JSON answer is cut halfway through its body.
+        only the answer is missing its end. ``stall``: seconds of silence before the cut.
+        A JSON answer is cut halfway through its body.
         """
-        return cls("cut", chunks=chunks, abrupt=abrupt)
+        return cls("cut", chunks=chunks, abrupt=abrupt, stall=stall)
 
     @classmethod
     def finish(cls, reason: str) -> Fault:
@@ -397,6 +399,8 @@ class _Handler(BaseHTTPRequestHandler):
         events = list(_events("chatcmpl-cut", body, reply))[: 1 + fault.chunks]  # role, chunks
         for event in events:
             self._send_chunk(_sse(event))
+        self.wfile.flush()
+        self.server.app._wait(fault.stall)
         if fault.abrupt:
             self.close_connection = True  # the connection ends before the body does
         else:

@@ -404,6 +404,27 @@ def stream_until_it_breaks(model: OpenAIClient) -> tuple[list[str | Completion],
     return parts, caught.value
 
 
+@pytest.mark.parametrize("streamed", ["stream", "astream"])
+def test_a_stream_that_stalls_mid_answer_is_a_timeout(
+    server: OpenAIServer, make_model: MakeModel, streamed: str
+) -> None:
+    model = make_model(timeout=0.3)
+    server.fail(Fault.cut(2, stall=3.0))  # two chunks, then silence past the read timeout
+    parts: list[str | Completion] = []
+
+    async def until_it_breaks() -> None:
+        async for part in model.astream(request_for(model.settings, MESSAGES)):
+            parts.append(part)
+
+    with pytest.raises(ModelError) as caught:
+        if streamed == "stream":
+            for part in model.stream(request_for(model.settings, MESSAGES)):
+                parts.append(part)
+        else:
+            run(model, until_it_breaks)
+    assert parts == ["You ", "asked: "] and caught.value.kind == "timeout", caught.value
+
+
 def test_a_stream_that_ends_mid_answer_is_a_broken_response(
     server: OpenAIServer, make_model: MakeModel
 ) -> None:
