@@ -187,7 +187,13 @@ _PRINTABLE = (*_DATA, jinja2.Undefined)
 def _printable(value: object) -> object:
     """What ``{{ ... }}`` may print: text, numbers, dates and the variables' lists and
     mappings. A function, a method or a template object would print Python's description of
-    it (``<built-in method join of str object at 0x7f...>``) to a customer."""
+    it (``<built-in method join of str object at 0x7f...>``) to a customer; so would a value
+    that is not there print ``None`` ("or call None", with no ``contact.phone`` set)."""
+    if value is None:
+        raise TypeError(
+            "{{ }} would print None (a setting left unset, such as bot.contact.phone?): "
+            "set it, or print it inside {% if ... %}"
+        )
     if not isinstance(value, _PRINTABLE):
         raise TypeError(
             f"{{{{ }}}} prints text, numbers and variables, not a {type(value).__name__}"

@@ -371,8 +371,8 @@ _BOOLEANS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n"
 
 
 def _child(node: yaml.Node | None, part: str | int, *, key: bool, text: str) -> yaml.Node | None:
-    if isinstance(node, yaml.MappingNode):
-        for key_node, value_node in node.value:
+    if isinstance(node, yaml.MappingNode):  # the last of duplicate keys: its value is kept
+        for key_node, value_node in reversed(node.value):
             if isinstance(key_node, yaml.ScalarNode) and _is_key(key_node.value, part):
                 return key_node if key else _as_written(value_node, key_node.end_mark, text)
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):

@@ -249,6 +249,21 @@ def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
     assert (model.timeout, model.max_tokens) == (1000.0, 20)
 
 
+def test_a_mistake_in_a_duplicated_key_is_placed_at_the_copy_that_counts(
+    tmp_path: Path,
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text() + "routing:\n  top_k: 3\nrouting:\n  top_k: 99\n"
+    settings.write_text(text)
+    lines = text.count("\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    placed = [(p.line, p.message) for p in raised.value.problems]
+    assert (lines, "'top_k' should be at most 20") in placed  # the later copy: YAML keeps it
+    assert (lines - 1, "duplicate key 'routing': the later value would silently win") in placed
+
+
 def test_a_language_listed_twice_is_a_settings_mistake(tmp_path: Path) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"

@@ -145,7 +145,9 @@ def test_importing_normalise_and_checking_an_english_bot_do_not_build_the_table(
         "    answer: Track it from your account.\n",
         encoding="utf-8",
     )
-    (tmp_path / "servicebot.yaml").write_text("name: Shop\nlanguages: [en]\n", encoding="utf-8")
+    contact = "{phone: +1 800-555-0199, email: a@shop.example, website: https://shop.example}"
+    settings = f"name: Shop\nlanguages: [en]\ncontact: {contact}\n"
+    (tmp_path / "servicebot.yaml").write_text(settings, encoding="utf-8")
     code = (
         "import sys\n"
         "from servicebot.cli import main\n"

@@ -370,6 +370,28 @@ def test_a_computed_sandbox_escape_is_refused_at_start_up_at_its_line(
     assert raised.value.source_line == payload
 
 
+NO_WEBSITE = [("  website: https://maple.example.com\n", "")]
+
+
+def test_a_setting_left_unset_is_not_printed_as_none(tmp_path: Path) -> None:
+    system = PREAMBLE + "See {{ bot.contact.website }}.\n"
+    spec = load_bot(make_bot(tmp_path, system=system, settings=NO_WEBSITE))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # "See None." would reach the model, and a canned reply the customer
+    assert str(raised.value).startswith(
+        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: TypeError: "
+        "{{ }} would print None (a setting left unset, such as bot.contact.phone?)"
+    )
+
+
+def test_a_setting_printed_only_when_set_renders(tmp_path: Path) -> None:
+    system = PREAMBLE + "{% if bot.contact.website %}See {{ bot.contact.website }}.{% endif %}\n"
+    bot = Bot(load_bot(make_bot(tmp_path, system=system, settings=NO_WEBSITE)))
+    fitted = bot.prepare("how long does my refund take?").fitted
+    assert fitted is not None and fitted.messages[0].content.startswith("You are Maple")
+    assert "See" not in fitted.messages[0].content
+
+
 # Runaway templates: each took minutes, gigabytes, or hours before renders were bounded.
 RUNAWAYS = [
     ("{{ 'x' * 100000000 }}", "'*' would make over 100,000 characters or items"),
