@@ -343,10 +343,12 @@ def _tree_problems(
     # the first unknown filter and so would hide every other problem (rendering in check
     # finds a name used outside the block that sets it, as a {% set %} inside {% if %} is
     # still the template's own variable).
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | _assigned(tree) | _declared(tree)
+    assigned = _assigned(tree)
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _declared(tree)
     known |= included
+    meant = [*TEMPLATE_VARIABLES, *sorted(assigned - set(TEMPLATE_VARIABLES))]  # loop items too
     problems = [
-        at(node, f"unknown variable '{node.name}' ({suggest(node.name, list(TEMPLATE_VARIABLES))})")
+        at(node, f"unknown variable '{node.name}' ({suggest(node.name, meant)})")
         for node in tree.find_all(nodes.Name)
         if node.ctx == "load" and node.name not in known
     ]

@@ -50,6 +50,15 @@ def _problems(tmp_path: Path, system: str) -> list[Problem]:
     return problems
 
 
+def test_a_mistyped_loop_item_is_suggested_as_itself(tmp_path: Path) -> None:
+    system = "{% for intent in intents %}\n{{ intnet.answer }}\n{% endfor %}\n"
+    [problem] = _problems(tmp_path, system)
+    assert (problem.line, problem.message) == (
+        2,
+        "unknown variable 'intnet' (did you mean 'intent'?)",  # not the list, 'intents'
+    )
+
+
 def test_macros_imports_and_jinja_names_are_not_unknown_variables(tmp_path: Path) -> None:
     (tmp_path / "parts.j2").write_text("{% macro sign() %}Maple{% endmacro %}", encoding="utf-8")
     system = (
