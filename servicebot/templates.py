@@ -25,7 +25,7 @@ from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from .errors import Problem
 from .source import SourceFile, read_text
-from .validation import suggest
+from .validation import closest, suggest
 
 TEMPLATE_NAMES = {
     "system.j2": "the system message: the bot's voice, rules and the selected intents' facts",
@@ -329,6 +329,13 @@ def _unclosed_tag(
     return opened if opened and opened[1] <= error_line else None
 
 
+def _meant(name: str, assigned: set[str]) -> str:
+    """What an unknown variable was likely meant to be: a template variable, or a name the
+    template sets (a loop's item); else the template variables."""
+    close = closest(name, [*TEMPLATE_VARIABLES, *sorted(assigned)])
+    return f"did you mean '{close}'?" if close else suggest(name, list(TEMPLATE_VARIABLES))
+
+
 def _tree_problems(
     environment: SandboxedEnvironment,
     tree: nodes.Template,
@@ -346,9 +353,8 @@ def _tree_problems(
     assigned = _assigned(tree)
     known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned | _declared(tree)
     known |= included
-    meant = [*TEMPLATE_VARIABLES, *sorted(assigned - set(TEMPLATE_VARIABLES))]  # loop items too
     problems = [
-        at(node, f"unknown variable '{node.name}' ({suggest(node.name, meant)})")
+        at(node, f"unknown variable '{node.name}' ({_meant(node.name, assigned)})")
         for node in tree.find_all(nodes.Name)
         if node.ctx == "load" and node.name not in known
     ]
