@@ -369,7 +369,7 @@ def _after_links(lowered: str, end: int) -> int:
 # case-sensitive", 密码为8到16位), not the password. So:
 # - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
 #   2024"); of a longer clause, a first word of letters and digits.
-# - "password is x" takes one word of letters and digits, 5 characters or more ("hunter2",
+# - "password is x" takes one word with a digit, 5 characters or more ("hunter2", "123456";
 #   not "2FA" or "case-sensitive"; an all-letter password after "is" is let through).
 # - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
 #   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
@@ -393,6 +393,7 @@ _CHINESE_VALUE: Final = re.compile(r"(?:(?!密码)[^\s，。；！？、,;]){1,6
 _ASCII_WORD: Final = re.compile(r"[!-~]{1,64}")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
 _LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
+_WITH_A_DIGIT: Final = re.compile(r"(?=.*[0-9]).{5,}", re.ASCII | re.DOTALL)
 _UNIT: Final = r"\s*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
 _LENGTH: Final = re.compile(  # starts with a range, or a number and its unit: not 12345678
     rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
@@ -414,10 +415,10 @@ def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
     start = match.end()
-    if match["sep"][-1] not in ":=":  # "password is x": one word of letters and digits
+    if match["sep"][-1] not in ":=":  # "password is x": one word with a digit
         word = _WORD.match(text, start)
         span = _trimmed(text, start, word.end()) if word else None
-        return span if span and _LETTERS_AND_DIGITS.fullmatch(text, *span) else None
+        return span if span and _WITH_A_DIGIT.fullmatch(text, *span) else None
     end = _CLAUSE_END.search(text, start, start + 128)
     start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
     words = text[start:stop].split()

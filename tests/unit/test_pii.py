@@ -374,6 +374,8 @@ def test_ssn_negatives(ssn: str) -> None:
         ),
         ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", ["eyJhbGciOiJIUzI1NiJ9.e30.x"]),
         ("my password is hunter2!", ["hunter2"]),
+        ("my password is 123456", ["123456"]),  # digits alone are a password too
+        ("my old password was 20240315", ["20240315"]),
         ("Password: letmein.", ["letmein"]),
         ("password is: 'open sesame'", ["open sesame"]),
         ('pwd = "p4ss w0rd"', ["p4ss w0rd"]),
