@@ -133,21 +133,15 @@ def _power_bits(base: object, exponent: object) -> int:
     return 0
 
 
-class _Steps:
-    """What is left of the current render's :data:`MAX_RENDER_STEPS`."""
-
-    def __init__(self) -> None:
-        self.left = MAX_RENDER_STEPS
-
-
-_STEPS: contextvars.ContextVar[_Steps | None] = contextvars.ContextVar("steps", default=None)
+# What is left of the current render's MAX_RENDER_STEPS (None: no render of ours is running).
+_STEPS_LEFT: contextvars.ContextVar[int | None] = contextvars.ContextVar("steps", default=None)
 
 
 def _spend(steps: int) -> None:
-    budget = _STEPS.get()
-    if budget is not None:
-        budget.left -= steps
-        if budget.left < 0:
+    left = _STEPS_LEFT.get()
+    if left is not None:
+        _STEPS_LEFT.set(left - steps)
+        if left < steps:
             raise SecurityError(
                 f"the template does too much: over {MAX_RENDER_STEPS:,} calls and loop steps "
                 "in one render (a loop over range() inside another?)"
@@ -157,7 +151,7 @@ def _spend(steps: int) -> None:
 def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
     """``template`` rendered with ``variables``, within :data:`MAX_RENDER_STEPS` calls and
     loop steps and :data:`MAX_RENDER_CHARS` characters of output (a SecurityError past them)."""
-    token = _STEPS.set(_Steps())
+    token = _STEPS_LEFT.set(MAX_RENDER_STEPS)
     try:
         parts, size = [], 0
         for part in template.generate(variables):
@@ -167,7 +161,7 @@ def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
             parts.append(part)
         return "".join(parts)
     finally:
-        _STEPS.reset(token)
+        _STEPS_LEFT.reset(token)
 
 
 class _StrictEvenInLists(jinja2.StrictUndefined):
