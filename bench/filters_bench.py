@@ -50,7 +50,7 @@ ANSWER = (
     "with your order number and email. If it has not arrived by Friday, call +1 800-555-0199 or "
     "write to support@maple.example.com and we will open a carrier claim. We'll text [PHONE_1]."
 )
-ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's link pattern
+ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's link and tag patterns
     "ignore, repeated": "ignore " * 15_000,
     "ignore, then filler": "ignore the " + "x " * 50_000,
     "every trigger": "show your act as ignore all previous " * 2_700,
@@ -60,6 +60,9 @@ ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's l
     "scheme, dotted run": "http://" + "a." * 50_000,
     "label inside words": "c" * 99_999 + "1",  # "cc", a card's label, at every letter
     "many phone-length runs": "12345678 a " * 9_091,
+    "tag, then equals signs": "<a " + "=" * 99_996 + "<",
+    "unclosed tags": "<img src=x " * 9_091,
+    "script links": "javascript:" * 9_091,
 }
 
 MESSAGE_35 = (

@@ -1,12 +1,13 @@
 """The post-filter: what an answer must pass before the customer sees it.
 
-    answer ─► empty? ─► leakage ─► profanity ─► contacts ─► PII leak ─► length ─► FilterResult
-                        (a run of     (listed     (phones,     (cards, IDs,  (cut at a
-                        the system    words)      emails and   keys the      sentence)
-                        prompt)                   links that   bot was
-                                                  no FAQ,      never given)
-                                                  template or
-                                                  setting has)
+    answer ─► empty? ─► leakage ─► markup ─► contacts ─► PII leak ─► profanity ─► length
+                        (a run of     (HTML      (phones,     (cards, IDs,  (listed     (cut at a
+                        the system    tags the   emails and   keys the      words)      sentence)
+                        prompt)       bot's      links that   bot was
+                                      files do   no FAQ,      never given)
+                                      not use)   template or
+                                                 setting has;
+                                                 script links)
 
 Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
 offending text), ``fallback`` (the pipeline sends the top intent's canonical answer) or
@@ -54,6 +55,27 @@ _URL = re.compile(
     re.IGNORECASE,
 )
 _SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
+# A link that runs code or carries a page in itself ("[Track it](javascript:...)", a
+# "data:text/html;base64,..." page) points at no domain anyone could vouch for: always
+# removed, to the end of its run. A data link has a comma ("Data:deleted" is not one).
+_SCRIPT_LINK = re.compile(
+    rf"(?<!{_NOT_CJK_LETTER})(?:(?:javascript|vbscript):(?=\S)|data:[\w/.+-]*(?:;[\w.+=-]+)*,)"
+    r'[^\s<>"，。]*',
+    re.IGNORECASE,
+)
+# HTML in an answer: a widget that renders HTML or Markdown would run it, and customer
+# service answers are text. A tag with an attribute is HTML whatever its name ("<svg/onload=",
+# closed or not: a stream may close it in a later sentence); a bare tag only when HTML has
+# the element, so "<order number>", "<ORDER-ID>" and "x<y and y>z" stay.
+_ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas center code del
+    details dialog div em embed font form frame frameset h1 h2 h3 h4 h5 h6 head hr html i iframe
+    img input ins kbd label li link marquee math meta noscript object ol option p pre q s
+    script select small source span strike strong style sub summary sup svg table tbody td
+    template textarea th title tr u ul video""".split()
+_TAG = re.compile(
+    rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>|</?[a-z][a-z0-9-]*[\s/][^<>=]*=[^<>]*+(?:>|$)",
+    re.IGNORECASE,
+)
 _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
     club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
@@ -91,6 +113,7 @@ class Postfilter:
         self._known_values = {canonical(kind, known[start:end]) for start, end, kind in found}
         self._known_domains = {_domain(match.group()) for match in _links(known)}
         self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
+        self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
         self._fact_shingles = _shingles(normalise(facts).text)
         self._public = tuple(
             tuple(run) for text in public if (run := _TOKEN.findall(normalise(text).text.lower()))
@@ -130,6 +153,7 @@ class Postfilter:
         if hidden:
             review.events["control", "invisible", "repair"] += hidden
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
+        review.check("markup", self._unknown_tags, self.settings.markup, "")
         removed = REMOVED.get(language, REMOVED["en"])
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
         contacts = partial(self._unknown_contacts, labelled=labelled)
@@ -169,7 +193,18 @@ class Postfilter:
             if not _allowed(_domain(m.group()), self._known_domains)
             and not any(f.start <= m.start() < f.end for f in found)
         ]
+        if ":" in text:
+            found += [Finding(m.start(), m.end(), "URL") for m in _SCRIPT_LINK.finditer(text)]
         return sorted(found, key=lambda f: f.start)
+
+    def _unknown_tags(self, text: str) -> list[Finding]:
+        if "<" not in text:
+            return []
+        return [
+            Finding(m.start(), m.end(), "HTML")
+            for m in _TAG.finditer(text)
+            if m.group().lower() not in self._known_tags
+        ]
 
     def _leaked_pii(self, text: str, labelled: Labelled) -> list[Finding]:
         return [

@@ -306,6 +306,7 @@ class PostfilterSettings(Frozen):
     profanity: Outcome = "repair"
     pii_leak: Outcome = "repair"
     unknown_contact: Outcome = "repair"
+    markup: Outcome = "repair"
     leakage: Literal["fallback", "handoff"] = "fallback"
     too_long: Outcome = "repair"
     empty: Literal["fallback", "handoff"] = "fallback"

@@ -216,6 +216,72 @@ def test_the_bots_own_word_lists_apply_to_answers() -> None:
     assert result.text == "你这个****"
 
 
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("[Track it](javascript:alert(document.cookie)) now.", "[Track it]([removed] now."),
+        ("Open JavaScript:fetch('//evil.example') to see.", "Open [removed] to see."),
+        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed]"),
+        ("点这里vbscript:msgbox(1)。", "点这里[removed]。"),
+    ],
+)
+def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+
+
+def test_a_colon_after_the_word_data_is_not_a_link() -> None:
+    answer = "Your data: we keep it for 30 days. Data:deleted on request."
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        (
+            "Thanks!<img src=x onerror=alert(1)> Refunds take 5 days.",
+            "Thanks! Refunds take 5 days.",
+        ),
+        ("<script>alert(1)</script>Done.", "alert(1)Done."),
+        ('See <a href="https://maple.example.com" onclick="steal()">here</a>.', "See here."),
+        ("<IFRAME SRC=//maple.example.com></IFRAME>Hi.", "Hi."),
+        ("好的。<svg/onload=alert(1)>", "好的。"),
+        ("Sure. <img src=x onerror=alert(1)", "Sure. "),  # unclosed: a stream may close it later
+    ],
+)
+def test_html_in_an_answer_is_removed(answer: str, text: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert {(e.detector, e.kind, e.action) for e in result.events} == {("markup", "HTML", "repair")}
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Use the form: <order number> then <your email>.",
+        "If x<y and y>z the refund is smaller.",
+        "Send it to <ada@example.com> or see <https://maple.example.com>.",
+        "Reply with <ORDER-ID> in the subject.",
+    ],
+)
+def test_angle_brackets_that_are_not_html_stay(answer: str) -> None:
+    checker = Postfilter(PostfilterSettings(), KNOWN + " ada@example.com", FACTS)
+    assert checker.run(answer, SYSTEM, {}).events == ()
+
+
+def test_html_the_bots_own_files_use_may_be_repeated() -> None:
+    checker = Postfilter(PostfilterSettings(), KNOWN + " Steps:<br>1. Sign in<b>now</b>", FACTS)
+    answer = "Steps:<br>1. Sign in <b>now</b>."
+    assert checker.run(answer, SYSTEM, {}).events == ()
+    assert checker.run("Sign in <i>now</i>.", SYSTEM, {}).text == "Sign in now."
+
+
+def test_html_can_make_the_answer_fall_back() -> None:
+    result = postfilter(markup="fallback").run("Hi <script>x</script>", SYSTEM, {})
+    assert result.verdict == "fallback"
+
+
 def test_allowed_domains_extend_the_links_the_bot_may_give() -> None:
     answer = "Track it at https://www.ups.com/track and https://tools.ups.com/x"
     assert postfilter(allowed_domains=["ups.com"]).run(answer, SYSTEM, {}).events == ()

@@ -144,3 +144,11 @@ def test_a_stopped_stream_names_the_model_its_tokens_are_priced_by(spec: BotSpec
     pieces.close()  # type: ignore[attr-defined]
     (stored,) = bot.store.history("priced")
     assert stored.prompt_tokens > 0 and stored.model == spec.settings.model.name
+
+
+def test_a_tag_split_across_sentences_never_reaches_a_streaming_customer(spec: BotSpec) -> None:
+    answer = f'{FIRST} <img src=x alt="Done. Really." onerror=alert(1)> Anything else?'
+    bot = Bot(spec, model=Says(answer), store=MemoryStore())
+    shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
+    assert "<img" not in shown and "onerror" not in shown
+    assert shown == bot.reply(REFUNDS, conversation_id="r").text == f"{FIRST}  Anything else?"
