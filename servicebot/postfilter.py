@@ -331,9 +331,14 @@ def last_sentence_end(text: str, start: int = 0) -> int:
 
 
 def _cut_point(text: str, limit: int) -> int:
-    """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence."""
+    """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence,
+    else at its last space in the second half of the limit (Chinese has none: at the limit)."""
     ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
-    return ends[-1] if ends else limit
+    if ends:
+        return ends[-1]
+    head = text[: limit + 1]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    return space if space > limit // 2 else limit
 
 
 def _links(text: str) -> list[re.Match[str]]:

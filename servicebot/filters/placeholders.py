@@ -92,6 +92,19 @@ def restore(text: str, values: dict[str, str], language: str = "en") -> str:
         kind, number = (match[1] or match[3]).upper(), match[2] or match[4]
         if kind not in PII_KINDS and not PLACEHOLDER.fullmatch(match[0]):
             return match[0]
-        return values.get(f"[{kind}_{number}]") or described.get(kind, described[""])
+        given = values.get(f"[{kind}_{number}]")
+        return _shown(kind, given) if given else described.get(kind, described[""])
 
     return _COPIED.sub(value, text)
+
+
+def _shown(kind: str, value: str) -> str:
+    """How a customer's own value is shown back. A card number only by its last four digits,
+    and its security code, a password, key or one-time code never (as •••): a shop may display
+    no more of a card (PCI DSS), and a chat window is read over shoulders and kept in logs."""
+    if kind == "SECRET":
+        return "•••"
+    if kind == "CARD":
+        digits = "".join(c for c in value if c.isdigit())
+        return f"•••• {digits[-4:]}" if len(digits) >= 12 else "•••"
+    return value

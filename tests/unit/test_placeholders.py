@@ -96,6 +96,19 @@ def test_restore_puts_back_the_values_it_is_given_and_describes_the_others() -> 
     assert restore("see [FOO_BAR_2]", {}) == "see your details"
 
 
+def test_a_card_is_shown_by_its_last_four_digits_and_its_code_or_a_secret_never() -> None:
+    values = {
+        "[CARD_1]": "4111 1111 1111 1111",
+        "[CARD_2]": "123",  # the card's security code, named by the customer
+        "[SECRET_1]": "hunter2024",
+    }
+    text = "Card [CARD_1] with code [CARD_2] is linked; your password [SECRET_1] was reset."
+    assert restore(text, values) == (
+        "Card •••• 1111 with code ••• is linked; your password ••• was reset."
+    )
+    assert restore("尾号【CARD_1】的卡", values, "zh") == "尾号•••• 1111的卡"
+
+
 def test_restore_reads_a_placeholder_as_models_copy_it_but_nothing_else() -> None:
     values = {"[PHONE_1]": "13800138000", "[CN_ID_1]": "11010519491231002X"}
     for copied in (

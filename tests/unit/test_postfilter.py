@@ -348,6 +348,16 @@ def test_a_long_answer_is_cut_after_its_last_whole_sentence() -> None:
     assert postfilter(max_chars=40, too_long="handoff").run(answer, SYSTEM, {}).verdict == "handoff"
 
 
+def test_a_long_answer_without_a_sentence_end_is_cut_between_words() -> None:
+    answer = "Sure thing " + "refund " * 10
+    assert (
+        postfilter(max_chars=40).run(answer, SYSTEM, {}).text
+        == "Sure thing refund refund refund refund"
+    )
+    chinese = "退款" * 30
+    assert postfilter(max_chars=40).run(chinese, SYSTEM, {}, "zh").text == chinese[:40]
+
+
 @pytest.mark.parametrize("answer", ["", "   \n"])
 def test_an_empty_answer_falls_back(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
