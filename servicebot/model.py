@@ -34,7 +34,9 @@ from .settings import ModelSettings
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
 
-ErrorKind = Literal["timeout", "rate_limit", "server_error", "connection", "broken_response"]
+ErrorKind = Literal[
+    "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response"
+]
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 # The SDK's create() walks every typed parameter of every message before sending (about 7 ms
 # for a 32-message prompt). Our body is plain JSON types already, so it goes to the same
@@ -258,34 +260,44 @@ class OpenAIClient:
             )
             return _completion(response)
 
+    # The SDK retries a stream only until its headers arrive. One whose connection drops
+    # after them but before any text is asked for again, as often as ``max_retries`` allows:
+    # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
+
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         import openai
         from openai.types.chat import ChatCompletionChunk
 
-        with self._failures():
-            chunks = self.client.post(**_streamed(request, openai.Stream[ChatCompletionChunk]))
-            joined = _Joined()
-            with chunks, joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
-                for chunk in chunks:
-                    if text := joined.add(chunk):
-                        yield text
-            yield joined.completion()
+        for retries_left in reversed(range(self.settings.max_retries + 1)):
+            with self._failures():
+                chunks = self.client.post(**_streamed(request, openai.Stream[ChatCompletionChunk]))
+                joined = _Joined(may_retry=retries_left > 0)
+                with chunks, joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
+                    for chunk in chunks:
+                        if text := joined.add(chunk):
+                            yield text
+                if not joined.dropped:
+                    yield joined.completion()
+                    return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         import openai
         from openai.types.chat import ChatCompletionChunk
 
-        with self._failures():
-            chunks = await (await self.async_client()).post(
-                **_streamed(request, openai.AsyncStream[ChatCompletionChunk])
-            )
-            joined = _Joined()
-            async with chunks:
-                with joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
-                    async for chunk in chunks:
-                        if text := joined.add(chunk):
-                            yield text
-            yield joined.completion()
+        for retries_left in reversed(range(self.settings.max_retries + 1)):
+            with self._failures():
+                chunks = await (await self.async_client()).post(
+                    **_streamed(request, openai.AsyncStream[ChatCompletionChunk])
+                )
+                joined = _Joined(may_retry=retries_left > 0)
+                async with chunks:
+                    with joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
+                        async for chunk in chunks:
+                            if text := joined.add(chunk):
+                                yield text
+                if not joined.dropped:
+                    yield joined.completion()
+                    return
 
     def _failures(self) -> _Failures:
         return _Failures(self.settings, self._settings_file)
@@ -373,7 +385,9 @@ def _kind(exc: Exception) -> ErrorKind:
         return "server_error"
     if isinstance(exc, openai.APIConnectionError):
         return "connection"
-    return "broken_response"  # bad JSON, a cut stream, an answer with no choices, a 4xx
+    if isinstance(exc, openai.APIStatusError) and 400 <= exc.status_code < 500:
+        return "rejected"  # 400, 413, 422: a setting the model does not take, a prompt too long
+    return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
 
 def _describe(exc: Exception) -> str:
@@ -428,11 +442,13 @@ def _token_count(value: Any) -> int | None:
 class _Joined:
     """A streamed answer put back together from its chunks."""
 
-    def __init__(self) -> None:
+    def __init__(self, may_retry: bool = False) -> None:
         self.parts: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.model = ""
+        self.may_retry = may_retry
+        self.dropped = False  # lost before any text, and may be asked for again
 
     def add(self, chunk: Any) -> str:
         from openai.types.chat import ChatCompletionChunk
@@ -456,13 +472,17 @@ class _Joined:
     def cut_off(self, dropped: type[Exception], stalled: type[Exception]) -> Iterator[None]:
         """A connection lost after part of the answer came is a broken answer, not an outage
         (one silent for longer than the timeout, a timeout); lost after the answer finished
-        (only the usage chunk or [DONE] missing), no loss."""
+        (only the usage chunk or [DONE] missing), no loss; lost before any text, ``dropped``
+        if it ``may_retry`` (not after a timeout: the customer has waited long enough)."""
         try:
             yield
         except dropped as exc:
             if self.finish_reason is not None:
                 return
             if not self.parts:
+                if self.may_retry and not isinstance(exc, stalled):
+                    self.dropped = True
+                    return
                 raise
             if isinstance(exc, stalled):
                 raise ModelError("timeout", "the stream stalled mid-answer") from exc

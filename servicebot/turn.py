@@ -224,7 +224,7 @@ class Turn:
         try:
             yield
         except ModelError as exc:
-            log.warning("conversation %s: model unavailable: %s", self.conversation_id, exc)
+            log.warning("conversation %s: the model did not answer: %s", self.conversation_id, exc)
             self.model_failure = exc.kind
             detail = {"error": exc.kind}
             self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))

@@ -358,6 +358,20 @@ def test_server_errors_past_the_retries_are_server_errors(
     assert len(server.requests) == 3
 
 
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_a_request_the_server_refuses_is_rejected_and_says_why(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    """Often a setting the model does not take, or a prompt over its context: not an outage."""
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(status))
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rejected" and f"HTTP {status}" in str(caught.value)
+    assert f"injected fault: HTTP {status}" in str(caught.value)  # the server's own words
+    assert len(server.requests) == 1  # the same request would be refused again
+
+
 def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
     model = make_model(timeout=0.2)
     server.fail(Fault.slow(1.0))
@@ -446,10 +460,26 @@ def test_a_stream_whose_connection_drops_mid_answer_is_a_broken_response(
 def test_a_stream_whose_connection_drops_before_any_text_is_a_connection_error(
     server: OpenAIServer, make_model: MakeModel
 ) -> None:
-    model = make_model()
-    server.fail(Fault.cut(0))  # only the role chunk came
+    model = make_model(max_retries=1)
+    server.fail(Fault.cut(0), Fault.cut(0))  # only the role chunk came, twice
     parts, error = stream_until_it_breaks(model)
-    assert parts == [] and error.kind == "connection"
+    assert parts == [] and error.kind == "connection" and len(server.requests) == 2
+
+
+@pytest.mark.parametrize("streamed", ["stream", "astream"])
+def test_a_stream_dropped_before_any_text_is_asked_for_again(
+    server: OpenAIServer, make_model: MakeModel, streamed: str
+) -> None:
+    model = make_model(max_retries=1)
+    server.fail(Fault.cut(0))
+    request = request_for(model.settings, MESSAGES)
+    if streamed == "stream":
+        parts = list(model.stream(request))
+    else:
+        parts = run(model, lambda: collect(model.astream(request)))
+    check_stream(parts)  # the customer sees one whole answer, nothing twice
+    first, retry = server.requests
+    assert first.body == retry.body
 
 
 def test_a_stream_dropped_after_its_finish_keeps_the_whole_answer(
