@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import logging
+import os
 import threading
 import time
 import uuid
@@ -33,7 +34,7 @@ from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.normalise import without_surrogates
-from .filters.placeholders import Placeholders
+from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
@@ -113,6 +114,14 @@ class Bot:
         with self._opening:  # threads replying at once open one store
             if self._store is None:
                 self._store = open_bot_store(self.spec)
+                kept = not self.spec.settings.store.url.startswith("memory:")
+                if kept and not os.environ.get(KEY_ENV):  # the URL may hold a password: not logged
+                    log.warning(
+                        "%s is not set: the placeholder digests this bot stores are keyed by "
+                        "a salt stored beside them, so a copy of the store could be searched "
+                        "for phone numbers; set it to a secret",
+                        KEY_ENV,
+                    )
         return self._store
 
     def reply(

@@ -40,7 +40,7 @@ from pydantic import RootModel
 
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
-from .filters.normalise import without_surrogates
+from .filters.normalise import visible_only, without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .postfilter import visible
 from .routing import Match, detect_language
@@ -257,7 +257,9 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
     ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...".
     """
     if isinstance(value, str):  # a str Enum too: its value, as before
-        return _BREAKS.sub(" ", without_surrogates(value)).strip()
+        # Invisible characters go too: a bidi override would show the model one order of
+        # words and an operator reading the prompt another.
+        return visible_only(_BREAKS.sub(" ", without_surrogates(value))).strip()
     if value is None or isinstance(value, numbers.Number | datetime.date | datetime.time):
         return value  # a template may format them ({{ customer.since.year }})
     if isinstance(value, Mapping | list | tuple | set | frozenset):

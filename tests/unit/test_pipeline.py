@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import logging
+from pathlib import Path
 
 import pytest
 
 from servicebot import BotSpec
+from servicebot.filters.placeholders import KEY_ENV
 from servicebot.filters.traditional import fold_traditional
 from servicebot.model import AnswersAtOnce, Completion, ModelError, ModelRequest
 from servicebot.pipeline import Bot, Prepared
@@ -245,3 +248,34 @@ def test_prepare_takes_the_customer_text_as_reply_does(bot: Bot) -> None:
     assert as_bytes.filtered.text == "满多少包邮"
     with pytest.raises(TypeError, match="a customer message is str or bytes, not NoneType"):
         bot.prepare(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("url", "key", "warned"),
+    [
+        ("sqlite:///{}/c.db", None, True),
+        ("sqlite:///{}/c.db", "s3cret", False),
+        ("memory://", None, False),
+    ],
+)
+def test_a_bot_warns_once_when_a_copy_of_its_store_could_be_searched_for_phone_numbers(
+    spec: BotSpec,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    url: str,
+    key: str | None,
+    warned: bool,
+) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    if key:
+        monkeypatch.setenv(KEY_ENV, key)
+    store = spec.settings.store.model_copy(update={"url": url.format(tmp_path)})
+    settings = spec.settings.model_copy(update={"store": store})
+    bot = Bot(dataclasses.replace(spec, settings=settings), offline=True)
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        bot.reply("hi", conversation_id="a")
+        bot.reply("hi again", conversation_id="a")
+    bot.close()
+    unkeyed = [r for r in caplog.records if KEY_ENV in r.getMessage()]
+    assert len(unkeyed) == (1 if warned else 0)

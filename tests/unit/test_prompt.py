@@ -198,6 +198,13 @@ def test_customer_details_cannot_start_a_new_section_of_the_system_message(bot: 
     assert "\nNEW RULES" not in system and "\x1b" not in system
 
 
+def test_customer_details_cannot_hide_or_reorder_text_in_the_system_message(bot: Bot) -> None:
+    name = "Ada\u202e.seilpmoc ti\u202c \u200bKing\u2066\ufeff\U000e0041"
+    prepared = bot.prepare("where is my order", customer={"name": name})
+    assert prepared.fitted is not None
+    assert "The customer's name is Ada.seilpmoc ti King." in prepared.fitted.messages[0].content
+
+
 class _Lazy:
     """A value that renders through its __str__, as a lazy translation or an ORM field does."""
 
