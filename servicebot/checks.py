@@ -15,7 +15,7 @@ import yaml
 
 from .budget import budget_limit, fit_prompt
 from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
-from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, faq_files
+from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, yaml_files
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
@@ -112,7 +112,7 @@ def faq_template_warnings(root: Path) -> list[Problem]:
     and shown to the model as written, so the customer would see the braces. Not a mistake
     (a bot about templates may mean it), so ``servicebot check`` warns and still passes."""
     warnings = []
-    for path in faq_files(root / FAQ_FOLDER):
+    for path in yaml_files(root / FAQ_FOLDER):
         document = read_yaml(path, [])
         if document is None or not _TEMPLATE_SYNTAX.search(document.text):
             continue

@@ -110,6 +110,23 @@ def load_bot(path: str | Path) -> BotSpec:
     )
 
 
+def load_bot_settings(path: str | Path) -> BotSpec:
+    """The bot folder at ``path`` with its ``servicebot.yaml`` alone read and validated, and no
+    intents or templates: for the commands that only reach its store (``history``, ``purge``,
+    ``usage``), which a typo in an FAQ answer must not stop from erasing a customer's data.
+
+    Raises:
+        ConfigError: the mistakes in ``servicebot.yaml``.
+    """
+    root = Path(path)
+    problems: list[Problem] = []
+    _check_folder(root)
+    settings = _load_settings(root, problems)
+    if problems or settings is None:
+        raise ConfigError.listing(problems)
+    return BotSpec(root=root, settings=settings, intents=(), templates=MappingProxyType({}))
+
+
 def _check_folder(root: Path) -> None:
     if not root.exists():
         raise ConfigError.at(root, "does not exist")
@@ -143,7 +160,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
 
 
 def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
-    files = faq_files(folder)
+    files = yaml_files(folder)
     if not files:
         problems.append(Problem(folder, "no intents: add at least one faq/*.yaml file"))
     loaded: list[_Loaded] = []
@@ -156,9 +173,17 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
     return loaded
 
 
-def faq_files(folder: Path) -> list[Path]:
-    """Every *.yaml and *.yml file in faq/ and its subfolders, skipping hidden ones (editors'
-    lock and backup files start with '.')."""
+def bot_holding(path: Path) -> Path | None:
+    """The bot folder ``path`` (a conversation script) is in: the nearest folder above it
+    with a ``servicebot.yaml``, or else with a ``faq`` folder (every setting is optional)."""
+    parents = path.resolve().parents
+    settled = next((folder for folder in parents if (folder / SETTINGS_FILE).is_file()), None)
+    return settled or next((folder for folder in parents if (folder / FAQ_FOLDER).is_dir()), None)
+
+
+def yaml_files(folder: Path) -> list[Path]:
+    """Every *.yaml and *.yml file in ``folder`` (faq/, tests/conversations/) and its
+    subfolders, skipping hidden ones (editors' lock and backup files start with '.')."""
     if not folder.is_dir():
         return []
     return sorted(

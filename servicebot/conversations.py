@@ -43,7 +43,7 @@ from typing import Annotated, Any, Literal
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 
 from .cassette import Cassette, ReplayMissError
-from .config import BotSpec
+from .config import BotSpec, yaml_files
 from .errors import ConfigError, Problem, ServicebotError
 from .model import AnswersAtOnce, Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 from .pipeline import Bot
@@ -58,7 +58,6 @@ from .yamlfile import YamlFile, read_yaml
 
 CONVERSATIONS_FOLDER = Path("tests") / "conversations"
 STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
-_SUFFIXES = (".yaml", ".yml")
 _SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
 
 
@@ -160,9 +159,11 @@ class Conversation:
     def name(self) -> str:
         """The conversation id, and the name of its cassette: the file's path inside the
         nearest folder named ``conversations`` without its suffix (``zh/refund``), else its
-        stem. Scripts of one name in two subfolders then keep two cassettes."""
-        folder = next((p for p in self.path.parents if p.name == "conversations"), None)
-        inside = self.path.relative_to(folder) if folder else Path(self.path.name)
+        stem. Scripts of one name in two subfolders then keep two cassettes, however the
+        path was written (``zh``, from inside ``tests/conversations``)."""
+        path = self.path.resolve()
+        folder = next((p for p in path.parents if p.name == "conversations"), None)
+        inside = path.relative_to(folder) if folder else Path(path.name)
         return inside.with_suffix("").as_posix()
 
     def problem(self, turn: Turn, message: str) -> Problem:
@@ -179,7 +180,7 @@ def find_conversations(path: Path) -> list[Path]:
     if not path.is_dir():
         message = "no such conversation file or folder (conversations live in tests/conversations)"
         raise ConfigError.at(path, message)
-    return sorted(p for p in path.rglob("*") if p.suffix in _SUFFIXES and p.is_file())
+    return [file for file in yaml_files(path) if file.is_file()]
 
 
 def load_conversations(path: Path) -> list[Conversation]:
@@ -191,6 +192,18 @@ def load_conversations(path: Path) -> list[Conversation]:
             conversations.append(load_conversation(file))
         except ConfigError as exc:
             problems += exc.problems
+    first_named: dict[str, Conversation] = {}
+    for conversation in conversations:
+        first = first_named.setdefault(conversation.name, conversation)
+        if first is not conversation:  # they would record into one cassette, each over the other
+            problems.append(
+                Problem(
+                    conversation.path,
+                    f"has the name {conversation.name!r}, as {first.path} has, and a name is "
+                    "a conversation's cassette; rename one, or keep them in subfolders of "
+                    "tests/conversations, whose paths tell them apart",
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return conversations
@@ -284,7 +297,13 @@ def run_conversation(
     """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it."""
     cassette = cassette_for(spec, conversation)
     if mode == "replay":
-        return _run(spec, conversation, Replayer(cassette, "replay"))
+        try:
+            replayer = Replayer(cassette, "replay")
+        except ConfigError as exc:  # this conversation fails; the others still run
+            first = conversation.turns[0]
+            broken = Failure(conversation.path, 1, first.line, "a readable cassette", str(exc))
+            return ConversationResult(conversation, (), (broken,))
+        return _run(spec, conversation, replayer)
     if model is None:
         raise ValueError("record mode needs the model to record from")
     with _fresh(cassette) as scratch:

@@ -2,10 +2,10 @@
 
 Registered as the ``servicebot`` ``pytest11`` entry point. Every ``*.yaml`` file in a folder
 named ``conversations``, or a subfolder of one, inside a bot (the nearest folder above it
-with a ``servicebot.yaml``) is one test item. Model replies are always replayed from the
-bot's cassettes, exactly as ``servicebot test`` does; a failing item lists the failed
-expectations and, for a request with no recording, the diff against the closest recorded
-prompt.
+with a ``servicebot.yaml``, else with a ``faq`` folder) is one test item; hidden files are
+not. Model replies are always replayed from the bot's cassettes, exactly as ``servicebot
+test`` does; a failing item lists the failed expectations and, for a request with no
+recording, the diff against the closest recorded prompt.
 """
 
 from __future__ import annotations
@@ -22,27 +22,25 @@ if TYPE_CHECKING:  # the bot's modules load only when a conversation runs
     from .conversations import ConversationResult
 
 _SPECS = pytest.StashKey[dict[Path, "BotSpec"]]()
-_SUFFIXES = (".yaml", ".yml")  # as conversations.py's; not imported: pytest loads this each run
+_SUFFIXES = (".yaml", ".yml")  # as config.yaml_files'; not imported: pytest loads this each run
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
-    if file_path.suffix not in _SUFFIXES or "conversations" not in file_path.parent.parts:
+    if file_path.suffix.lower() not in _SUFFIXES or "conversations" not in file_path.parent.parts:
         return None
-    root = _bot_root(file_path)
+    from .config import bot_holding
+
+    root = bot_holding(file_path)
     if root is None:  # YAML in some other project's conversations folder
         return None
-    if "conversations" not in file_path.relative_to(root).parent.parts:
+    inside = file_path.resolve().relative_to(root).parts
+    if "conversations" not in inside[:-1]:
         return None  # a bot's faq/ file, in a bot that lives inside a "conversations" folder
+    if any(part.startswith(".") for part in inside):  # an editor's lock or backup file
+        return None
     collector: ConversationFile = ConversationFile.from_parent(parent, path=file_path)
     collector.bot_root = root
     return collector
-
-
-def _bot_root(path: Path) -> Path | None:
-    """The nearest folder above ``path`` that holds a ``servicebot.yaml``."""
-    from .config import SETTINGS_FILE
-
-    return next((folder for folder in path.parents if (folder / SETTINGS_FILE).is_file()), None)
 
 
 class ConversationFile(pytest.File):

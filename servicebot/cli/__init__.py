@@ -25,7 +25,7 @@ from ..errors import ConfigError, ServicebotError
 from ..store import Store, now, open_bot_store
 from ..terminal import printable
 from ..usage import Usage, usage_by
-from .common import BOT_PATH, FILE_PATH, load
+from .common import BOT_PATH, FILE_PATH, load, load_settings
 from .evaluate import evaluate_routing
 from .scripts import record, test_conversations
 
@@ -174,7 +174,7 @@ def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path)
     and say what was removed. --older-than 0 removes every conversation: it asks first."""
     if days is not None and conversation is not None:
         raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
-    spec = load(bot_path)
+    spec = load_settings(bot_path)
     if days is None and conversation is None:
         days = spec.settings.store.retention_days
         if days is None:
@@ -199,7 +199,7 @@ def usage(days: int, bot_path: Path) -> None:
     """Turns, tokens and estimated cost per day and per conversation."""
     from rich.console import Console
 
-    spec = load(bot_path)
+    spec = load_settings(bot_path)
     with _store(bot_path, spec, create=False) as store:
         by_day, by_conversation = usage_by(
             store.turns_since(now() - timedelta(days=days)), spec.settings.prices
@@ -293,7 +293,7 @@ def _example_bot() -> Path:
 def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
     """The bot's conversation store, closed afterwards; store failures become CLI errors."""
     try:
-        store = open_bot_store(spec or load(bot_path), create=create)
+        store = open_bot_store(spec or load_settings(bot_path), create=create)
         try:
             yield store
         finally:

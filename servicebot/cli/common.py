@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from ..config import BotSpec, load_bot
+from ..config import BotSpec, load_bot, load_bot_settings
 from ..errors import ConfigError
 
 BOT_PATH = click.Path(file_okay=False, path_type=Path)
@@ -18,3 +18,11 @@ def load(bot_path: Path) -> BotSpec:
         return load_bot(bot_path)
     except ConfigError as exc:
         raise click.ClickException(f"fix the bot folder first:\n{exc}") from exc
+
+
+def load_settings(bot_path: Path) -> BotSpec:
+    """The bot's settings alone (see :func:`load_bot_settings`)."""
+    try:
+        return load_bot_settings(bot_path)
+    except ConfigError as exc:
+        raise click.ClickException(f"fix servicebot.yaml first:\n{exc}") from exc

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import SETTINGS_FILE, BotSpec
+from ..config import SETTINGS_FILE, BotSpec, bot_holding
 from ..errors import ConfigError, ServicebotError
 from ..terminal import printable
 from .common import BOT_PATH, load
@@ -74,7 +74,7 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
 def _conversations(bot_path: Path | None, path: Path | None) -> tuple[BotSpec, list[Conversation]]:
     from ..conversations import CONVERSATIONS_FOLDER, load_conversations
 
-    spec = load(bot_path or _bot_holding(path))
+    spec = load(bot_path or (path and bot_holding(path)) or Path("."))
     path = path or spec.root / CONVERSATIONS_FOLDER
     try:
         conversations = load_conversations(path)
@@ -83,15 +83,6 @@ def _conversations(bot_path: Path | None, path: Path | None) -> tuple[BotSpec, l
     if not conversations:
         raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
     return spec, conversations
-
-
-def _bot_holding(path: Path | None) -> Path:
-    """The bot folder a conversation path is in (the nearest one with a servicebot.yaml), or ."""
-    if path is not None:
-        for folder in path.resolve().parents:
-            if (folder / SETTINGS_FILE).is_file():
-                return folder
-    return Path(".")
 
 
 def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:

@@ -294,6 +294,92 @@ def test_conversations_in_subfolders_run_each_with_its_own_recording(bot: Path) 
     assert f"{len(NAMES) + 2} passed" in done.stdout, done.stdout + done.stderr
 
 
+def test_a_conversation_keeps_its_recording_however_its_path_is_written(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    conversations = bot / "tests" / "conversations"
+    (conversations / "zh").mkdir()
+    script = "chinese_model_answers"
+    shutil.copy2(conversations / f"{script}.yaml", conversations / "zh" / f"{script}.yaml")
+    monkeypatch.chdir(conversations)
+    recorded = servicebot("record", "--by-hand", "zh")
+    assert recorded.exit_code == 0, recorded.output
+    assert (bot / "tests" / "replies" / "zh" / f"{script}.yaml").is_file()
+    monkeypatch.chdir(conversations / "zh")
+    assert servicebot("test", ".").exit_code == 0
+    monkeypatch.chdir(bot)
+    result = servicebot("test")  # the top-level recording was not written over
+    assert result.exit_code == 0, result.output
+
+
+def test_two_scripts_that_would_share_a_recording_are_refused(bot: Path) -> None:
+    scripts = bot / "tests" / "scripts"
+    (scripts / "zh").mkdir(parents=True)
+    for folder, script in (
+        (scripts, "refund_with_faq_context"),
+        (scripts / "zh", "chinese_model_answers"),
+    ):
+        shutil.copy2(bot / "tests" / "conversations" / f"{script}.yaml", folder / "refund.yaml")
+    for command in ("record", "test"):
+        result = (
+            servicebot(command, "--by-hand", scripts)
+            if command == "record"
+            else servicebot(command, scripts)
+        )
+        assert result.exit_code == 1, result.output
+        first, second = scripts / "refund.yaml", scripts / "zh" / "refund.yaml"
+        assert f"{second}: has the name 'refund', as {first} has" in result.output
+    assert not (bot / "tests" / "replies" / "refund.yaml").exists()
+
+
+def test_a_broken_recording_fails_its_conversation_and_the_others_still_run(bot: Path) -> None:
+    replies = bot / "tests" / "replies"
+    for name in ("chinese_model_answers", "refund_with_faq_context"):
+        edit(replies / f"{name}.yaml", "key: ", "key: [1] #")
+    result = servicebot("test", "--bot", bot)
+    assert result.exit_code == 1
+    assert f"\n2 failed, {len(NAMES) - 2} passed" in result.output
+    for name in ("chinese_model_answers", "refund_with_faq_context"):
+        assert re.search(rf"^ *{name} +0 of \d+ run +FAILED", result.output, re.M), name
+        assert f"{replies / name}.yaml:4:10: 'key' should be text, not a list" in result.output
+
+
+def test_hidden_conversation_files_are_not_run(bot: Path) -> None:
+    conversations = bot / "tests" / "conversations"
+    (conversations / ".#direct_answers.yaml").write_text("garbage: [\n", "utf-8")
+    (conversations / ".old").mkdir()
+    (conversations / ".old" / "stale.yaml").write_text("garbage: [\n", "utf-8")
+    result = servicebot("test", "--bot", bot)
+    assert result.exit_code == 0, result.output
+    done = run_pytest(conversations)
+    assert f"{len(NAMES)} passed" in done.stdout, done.stdout + done.stderr
+
+
+def test_the_pytest_plugin_runs_a_bot_with_no_settings_file(tmp_path: Path) -> None:
+    bot = tmp_path / "minimal"  # every setting is optional: no servicebot.yaml
+    (bot / "faq").mkdir(parents=True)
+    (bot / "faq" / "hours.yaml").write_text(
+        "intents:\n  - name: opening_hours\n    direct: true\n"
+        "    examples: [when are you open, what are your opening hours, are you open on sunday]\n"
+        "    answer: We are open 9:00-17:00, Monday to Friday.\n",
+        "utf-8",
+    )
+    (bot / "templates").mkdir()
+    for name in ("system", "handoff", "blocked", "out_of_scope"):
+        (bot / "templates" / f"{name}.j2").write_text(f"The {name} reply.", "utf-8")
+    conversations = bot / "tests" / "conversations"
+    conversations.mkdir(parents=True)
+    (conversations / "hours.yaml").write_text(
+        "turns:\n  - customer: when are you open?\n"
+        "    expect: {action: direct, contains: [Monday to Friday]}\n",
+        "utf-8",
+    )
+    cli = servicebot("test", conversations)
+    assert cli.exit_code == 0 and "1 passed" in cli.output, cli.output
+    done = run_pytest(conversations)
+    assert done.returncode == 0 and "1 passed" in done.stdout, done.stdout + done.stderr
+
+
 def test_a_bot_inside_a_folder_named_conversations_runs_only_its_conversations(
     bot: Path, tmp_path: Path
 ) -> None:

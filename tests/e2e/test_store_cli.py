@@ -118,6 +118,18 @@ def test_purge_reports_what_it_removed(bot: Path) -> None:
     assert result.exit_code == 1 and "no conversation 'c-42'" in result.output
 
 
+def test_a_mistake_in_the_faq_does_not_stop_an_erasure_request(bot: Path) -> None:
+    faq = next((bot / "faq").glob("*.yaml"))
+    faq.write_text(faq.read_text("utf-8").replace("direct: true", "direct: maybe", 1), "utf-8")
+    assert "customer: my phone is [PHONE_1]" in run("history", "c-42", "--bot", str(bot))
+    assert "0.4500" in run("usage", "--bot", str(bot))  # priced from the settings
+    assert run("purge", "--conversation", "c-42", "--bot", str(bot)).startswith("removed 2 turns")
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text("utf-8") + "store: [oops\n", "utf-8")
+    result = CliRunner().invoke(main, ["purge", "--conversation", "old", "--bot", str(bot)])
+    assert result.exit_code == 1 and f"{settings}:" in result.output  # settings still matter
+
+
 def test_purging_an_unknown_conversation_says_there_was_nothing(bot: Path) -> None:
     removed = run("purge", "--conversation", "nobody", "--bot", str(bot))
     assert removed == "no conversation 'nobody' in this bot's store: nothing to remove\n"
