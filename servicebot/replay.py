@@ -4,7 +4,10 @@
 from a cassette (one YAML file of recorded requests and replies: see
 :mod:`servicebot.cassette`), and a request with no entry raises
 :class:`~servicebot.cassette.ReplayMissError`, which shows a diff against the closest
-recorded request. In ``record`` mode it asks the real model and writes the answer down.
+recorded request. In ``record`` mode it asks the real model and writes the answer down; a
+call that fails is not written (a recording is what the model said: an outage to test is
+scripted, with ``model_error`` or :func:`add_hand_written`), and the cassette keeps any
+earlier answer to that request.
 """
 
 from __future__ import annotations
@@ -45,22 +48,14 @@ class Replayer:
     def complete(self, request: ModelRequest) -> Completion:
         if self._model is None or self.mode == "replay":
             return self._replayed(request)
-        try:
-            completion = self._model.complete(request)
-        except ModelError as exc:
-            self._record(request, exc.kind)
-            raise
+        completion = self._model.complete(request)
         self._record(request, completion)
         return completion
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         if self._model is None or self.mode == "replay":
             return self._replayed(request)
-        try:
-            completion = await self._model.acomplete(request)
-        except ModelError as exc:
-            await asyncio.to_thread(self._record, request, exc.kind)
-            raise
+        completion = await self._model.acomplete(request)
         await asyncio.to_thread(self._record, request, completion)
         return completion
 
@@ -70,14 +65,10 @@ class Replayer:
             yield from stream_chunks(completion.text)
             yield completion
             return
-        try:
-            for item in self._model.stream(request):
-                if isinstance(item, Completion):
-                    self._record(request, item)
-                yield item
-        except ModelError as exc:
-            self._record(request, exc.kind)
-            raise
+        for item in self._model.stream(request):
+            if isinstance(item, Completion):
+                self._record(request, item)
+            yield item
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         if self._model is None or self.mode == "replay":
@@ -86,14 +77,10 @@ class Replayer:
                 yield chunk
             yield completion
             return
-        try:
-            async for item in self._model.astream(request):
-                if isinstance(item, Completion):
-                    await asyncio.to_thread(self._record, request, item)
-                yield item
-        except ModelError as exc:
-            await asyncio.to_thread(self._record, request, exc.kind)
-            raise
+        async for item in self._model.astream(request):
+            if isinstance(item, Completion):
+                await asyncio.to_thread(self._record, request, item)
+            yield item
 
     def _replayed(self, request: ModelRequest) -> Completion:
         entry = self.cassette.get(request)
@@ -104,14 +91,9 @@ class Replayer:
         assert entry.completion is not None  # an entry holds one or the other
         return entry.completion
 
-    def _record(self, request: ModelRequest, outcome: Completion | ErrorKind) -> None:
-        completion = outcome if isinstance(outcome, Completion) else None
-        origin = {
-            "recorded_from": (completion.model if completion else "") or request.model,
-            "on": self._today(),
-        }
-        error = None if isinstance(outcome, Completion) else outcome
-        entry = Entry(request_key(request), origin, request, completion, error)
+    def _record(self, request: ModelRequest, completion: Completion) -> None:
+        origin = {"recorded_from": completion.model or request.model, "on": self._today()}
+        entry = Entry(request_key(request), origin, request, completion, None)
         self.cassette = store_entry(self.path, entry)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 
@@ -151,12 +151,28 @@ def test_async_streaming_record(tmp_path: Path) -> None:
     assert Replayer(path, "replay").complete(request()).text == "Again."
 
 
-def test_a_recorded_outage_is_re_raised_and_replays_as_that_kind(tmp_path: Path) -> None:
+def test_a_live_outage_is_re_raised_and_not_recorded(tmp_path: Path) -> None:
+    """A recording is what the model said; an outage to test is scripted (model_error)."""
     path = tmp_path / "replies.yaml"
-    model = FakeModel().enqueue(ModelError("rate_limit", "429 Too Many Requests"))
-    with pytest.raises(ModelError, match="429"):
-        Replayer(path, "record", model, today=lambda: TODAY).complete(request())
-    assert "\n    error: rate_limit\n" in path.read_text(encoding="utf-8")
+    Replayer(path, "record", FakeModel().enqueue(completion()), today=lambda: TODAY).complete(
+        request()
+    )
+    before = path.read_bytes()
+    calls: list[Callable[[Replayer], object]] = [
+        lambda recorder: recorder.complete(request()),
+        lambda recorder: list(recorder.stream(request())),
+        lambda recorder: asyncio.run(recorder.acomplete(request())),
+    ]
+    for call in calls:
+        model = FakeModel().enqueue(ModelError("connection", "Connection error."))
+        with pytest.raises(ModelError, match="Connection error"):
+            call(Replayer(path, "record", model, today=lambda: TODAY))
+        assert path.read_bytes() == before  # the earlier answer is kept, no outage written
+
+
+def test_a_scripted_outage_replays_as_that_kind(tmp_path: Path) -> None:
+    path = tmp_path / "replies.yaml"
+    add_hand_written(path, request(), error="rate_limit")
     replayer = Replayer(path, "replay")
     for call in (
         lambda: replayer.complete(request()),
