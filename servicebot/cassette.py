@@ -27,6 +27,7 @@ it was sent, and what the model answered::
             prompt_tokens: 120
             completion_tokens: 9
           model: gpt-4o-mini-2024-07-18
+          # refusal: I can't help with that.   (a model that declined; content is then '')
 
 This module owns that file: reading it (a mistake is ConfigError with file:line), writing
 it atomically and refusing anything that looks like an API key, and the error for a request
@@ -267,6 +268,7 @@ class _ResponseSpec(Frozen):
     finish_reason: str | None = "stop"
     usage: _UsageSpec | None = None
     model: str = ""
+    refusal: str | None = None
 
 
 class _EntrySpec(Frozen):
@@ -323,9 +325,8 @@ def _entry(spec: _EntrySpec, line: int | None) -> Entry:
     if spec.response is not None:
         reply, usage = spec.response, spec.response.usage
         counted = Usage(usage.prompt_tokens, usage.completion_tokens) if usage else None
-        completion = Completion(
-            reply.content, reply.finish_reason, counted, reply.model or request.model
-        )
+        model = reply.model or request.model
+        completion = Completion(reply.content, reply.finish_reason, counted, model, reply.refusal)
     return Entry(request_key(request), origin, request, completion, spec.error, line)
 
 
@@ -365,6 +366,8 @@ def _entry_data(entry: Entry) -> dict[str, Any]:
             },
             "model": reply.model,
         }
+        if reply.refusal is not None:
+            data["response"]["refusal"] = reply.refusal
     return data
 
 

@@ -67,6 +67,7 @@ class Completion:
     finish_reason: str | None = "stop"
     usage: Usage | None = None
     model: str = ""
+    refusal: str | None = None  # why the model declined to answer (OpenAI's message.refusal)
 
 
 @dataclass(frozen=True)
@@ -408,9 +409,17 @@ def _completion(response: Any) -> Completion:
         raise ModelError("broken_response", "the response has no choices")
     choice = response.choices[0]
     text = choice.message.content if choice.message else None
+    refusal = getattr(choice.message, "refusal", None)
+    if text is None and isinstance(refusal, str):  # declined: an answer, though not one to show
+        text = ""
     if not isinstance(text, str):
         raise ModelError("broken_response", "the response has no message content")
-    return Completion(text, choice.finish_reason, _usage(response.usage), response.model or "")
+    usage, model = _usage(response.usage), response.model or ""
+    return Completion(text, choice.finish_reason, usage, model, _refusal(refusal))
+
+
+def _refusal(text: Any) -> str | None:
+    return text if isinstance(text, str) else None
 
 
 def _usage(usage: Any) -> Usage | None:
@@ -444,6 +453,7 @@ class _Joined:
 
     def __init__(self, may_retry: bool = False) -> None:
         self.parts: list[str] = []
+        self.refusal: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
         self.model = ""
@@ -466,6 +476,8 @@ class _Joined:
             raise ModelError("broken_response", "a stream chunk's content is not text")
         if text:
             self.parts.append(text)
+        if refusal := _refusal(getattr(choice.delta, "refusal", None)):
+            self.refusal.append(refusal)
         return text or ""
 
     @contextlib.contextmanager
@@ -491,4 +503,5 @@ class _Joined:
     def completion(self) -> Completion:
         if self.finish_reason is None:
             raise ModelError("broken_response", "the stream ended before the answer finished")
-        return Completion("".join(self.parts), self.finish_reason, self.usage, self.model)
+        refusal = "".join(self.refusal) if self.refusal else None
+        return Completion("".join(self.parts), self.finish_reason, self.usage, self.model, refusal)

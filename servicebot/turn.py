@@ -316,10 +316,11 @@ class Turn:
         stored = shown = ""
         action: Action
         completion = self.completion
-        if completion is not None and completion.finish_reason == "content_filter":
-            # The provider's own filter stopped the answer: what came is unfinished, and may be
-            # what it objected to. Answered as if none came: never sent, never cached.
-            events.append(FilterEvent("postfilter", "model", "content_filter", "fallback"))
+        if completion is not None and (declined := _declined(completion)):
+            # The provider's own filter stopped the answer (what came is unfinished, and may be
+            # what it objected to), or the model refused. Answered as if none came: never sent,
+            # never cached; the tokens it used are still counted.
+            events.append(FilterEvent("postfilter", "model", declined, "fallback"))
             completion = None
         if prep.reply is not None:
             action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
@@ -474,3 +475,11 @@ def _finished(completion: Completion) -> tuple[str, bool]:
     if completion.finish_reason != "length":
         return completion.text, False
     return whole_sentences(completion.text), True
+
+
+def _declined(completion: Completion) -> str | None:
+    """Why the model's answer is not one to show: the provider's content filter stopped it
+    ("content_filter"), or the model refused ("refusal", OpenAI's ``message.refusal``)."""
+    if completion.finish_reason == "content_filter":
+        return "content_filter"
+    return "refusal" if completion.refusal is not None else None

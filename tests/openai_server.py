@@ -66,7 +66,9 @@ def echo(body: dict[str, Any]) -> str:
 class Fault:
     """One misbehaviour, for one request. Build with the class methods."""
 
-    kind: Literal["status", "slow", "reset", "malformed", "cut", "finish", "parts", "usage"]
+    kind: Literal[
+        "status", "slow", "reset", "malformed", "cut", "finish", "parts", "usage", "refusal"
+    ]
     code: int = 200
     finish_reason: str = "stop"
     retry_after: float | None = None
@@ -115,6 +117,11 @@ class Fault:
     def parts(cls) -> Fault:
         """The answer's content as a list of content parts, as some compatible servers send."""
         return cls("parts")
+
+    @classmethod
+    def refusal(cls) -> Fault:
+        """The model declines: the reply comes as ``refusal``, and ``content`` is null."""
+        return cls("refusal")
 
     @classmethod
     def odd_usage(cls, usage: Any) -> Fault:
@@ -350,7 +357,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             fault = app._next_fault()
             app._wait(app.latency + (fault.delay if fault else 0.0))
-            if fault is None or fault.kind in ("slow", "finish", "parts", "usage"):
+            if fault is None or fault.kind in ("slow", "finish", "parts", "usage", "refusal"):
                 self._answer(body, fault)
             else:
                 self._misbehave(fault, body)
@@ -442,6 +449,8 @@ def _completion(
     id: str, body: dict[str, Any], reply: str, fault: Fault | None = None
 ) -> dict[str, Any]:
     message = {"role": "assistant", "content": _content(reply, fault), "refusal": None}
+    if fault and fault.kind == "refusal":
+        message.update(content=None, refusal=reply)
     finish = fault.finish_reason if fault else "stop"
     choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
     return {
@@ -461,9 +470,10 @@ def _events(
         choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
         return {**envelope, "choices": [choice]}
 
-    yield chunk({"role": "assistant", "content": ""})
+    refused = fault is not None and fault.kind == "refusal"
+    yield chunk({"role": "assistant", "content": None if refused else ""})
     for piece in re.findall(r"\S+\s*|\s+", reply):
-        yield chunk({"content": _content(piece, fault)})
+        yield chunk({"refusal": piece} if refused else {"content": _content(piece, fault)})
     yield chunk({}, fault.finish_reason if fault else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**envelope, "choices": [], "usage": _usage(body, reply, fault)}

@@ -183,6 +183,30 @@ def test_an_answer_stopped_by_the_providers_content_filter_is_neither_sent_nor_c
     assert len(server.requests) == 3
 
 
+def test_a_refusal_gets_the_same_fallback_from_reply_and_stream_and_its_tokens_count(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    # OpenAI sends a refusal as message.refusal with null content: reply() called that a
+    # broken response and lost the tokens used; stream() called it an empty answer.
+    refusal = "I'm sorry, I can't help with that."
+    server.responder = lambda body: refusal
+    bot = make_bot()
+    server.fail(Fault.refusal(), Fault.refusal())
+    replied = bot.reply(REFUNDS, conversation_id="r")
+    stream = bot.stream(REFUNDS, conversation_id="s")
+    shown = "".join(stream)
+    assert stream.reply is not None and shown == stream.reply.text == replied.text
+    for answered in (replied, stream.reply):
+        assert answered.action == "fallback" and "sorry" not in answered.text
+        assert ("model", "refusal") in {(e.detector, e.kind) for e in answered.events}
+        assert answered.step("model").decision == "answered"  # type: ignore[union-attr]
+        assert answered.usage is not None  # as the server reported it
+        assert answered.usage.completion_tokens == bot.counter.count(refusal) > 0
+    # The same opening question again reaches the model: the refusal was not cached.
+    assert bot.reply(REFUNDS, conversation_id="t").action == "answer"
+    assert len(server.requests) == 3
+
+
 def test_a_timeout_with_unsure_routing_hands_over_to_a_person(
     make_bot: Any, server: OpenAIServer
 ) -> None:

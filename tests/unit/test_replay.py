@@ -95,6 +95,14 @@ def test_recorded_reply_replays_without_the_model(tmp_path: Path) -> None:
     assert model.calls == 1
 
 
+def test_a_recorded_refusal_replays_as_a_refusal(tmp_path: Path) -> None:
+    path = tmp_path / "replies.yaml"
+    refused = Completion("", "stop", Usage(120, 9), "gpt-4o", refusal="I can't help with that.")
+    Replayer(path, "record", FakeModel().enqueue(refused), today=lambda: TODAY).complete(request())
+    assert "refusal: I can't help with that." in path.read_text(encoding="utf-8")
+    assert Replayer(path, "replay").complete(request()) == refused
+
+
 def test_async_replay(tmp_path: Path) -> None:
     path = tmp_path / "replies.yaml"
     record(path, request())
