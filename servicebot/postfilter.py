@@ -30,7 +30,7 @@ from .filters import FilterEvent, FilterResult, Finding
 from .filters.labelled import Labelled, find_labelled
 from .filters.normalise import CJK_LETTERS, Masks, normalise
 from .filters.pii import PII_KINDS, canonical, find_pii, resolve
-from .filters.placeholders import restore
+from .filters.placeholders import PLACEHOLDER, restore
 from .filters.profanity import ProfanityFilter, default_filter
 from .prefilter import bot_profanity_filter
 from .settings import PostfilterSettings
@@ -332,13 +332,19 @@ def last_sentence_end(text: str, start: int = 0) -> int:
 
 def _cut_point(text: str, limit: int) -> int:
     """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence,
-    else at its last space in the second half of the limit (Chinese has none: at the limit)."""
+    else at its last space in the second half of the limit (Chinese has none: at the limit,
+    or before the placeholder the limit falls in)."""
     ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
     if ends:
         return ends[-1]
     head = text[: limit + 1]
     space = max(head.rfind(" "), head.rfind("\n"))
-    return space if space > limit // 2 else limit
+    if space > limit // 2:
+        return space
+    # Not inside a placeholder: "[PHO" would be restored to nothing, and shown as it is.
+    start = text.rfind("[", 0, limit)
+    placeholder = PLACEHOLDER.match(text, start) if start >= 0 else None
+    return start if placeholder and placeholder.end() > limit else limit
 
 
 def _links(text: str) -> list[re.Match[str]]:

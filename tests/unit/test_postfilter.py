@@ -358,6 +358,14 @@ def test_a_long_answer_without_a_sentence_end_is_cut_between_words() -> None:
     assert postfilter(max_chars=40).run(chinese, SYSTEM, {}, "zh").text == chinese[:40]
 
 
+def test_a_cut_without_a_space_never_splits_a_placeholder() -> None:
+    # "[PHO" cannot be restored: the customer would read a broken placeholder.
+    answer = "退款" * 18 + "请拨打[PHONE_1]联系我们" + "退款" * 20
+    result = postfilter(max_chars=42).run(answer, SYSTEM, {"[PHONE_1]": "13812345678"}, "zh")
+    assert result.text == "退款" * 18 + "请拨打"
+    assert "[" not in result.shown
+
+
 @pytest.mark.parametrize("answer", ["", "   \n"])
 def test_an_empty_answer_falls_back(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
