@@ -19,7 +19,7 @@ from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, yaml_f
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
-from .routing import Match
+from .routing import Match, detect_language
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -93,7 +93,52 @@ def threshold_warnings(spec: BotSpec) -> list[Problem]:
     )
 
 
-def _settings_problems(spec: BotSpec, messages: dict[tuple[str, str], str]) -> list[Problem]:
+def language_warnings(spec: BotSpec) -> list[Problem]:
+    """What the bot's languages cannot do: only Chinese is told apart from other text, so a
+    second language besides Chinese is never chosen; and an intent with no phrasing in one of
+    a bilingual bot's languages is seldom reached by messages in it (routing compares a
+    message with phrasings in its own script)."""
+    others = [language for language in spec.settings.languages if language != "zh"]
+    warnings = []
+    if len(others) > 1:
+        unused = ", ".join(others[1:])
+        message = (
+            f"only Chinese is told apart from other text: every message not in Chinese is "
+            f"answered in {others[0]}, so {unused} is never chosen"
+        )
+        warnings += _settings_problems(spec, {("languages",): message})
+    if "zh" in spec.settings.languages and others:
+        warnings += _one_language_intents(spec, others[0])
+    return warnings
+
+
+def _one_language_intents(spec: BotSpec, other: str) -> list[Problem]:
+    """A warning at the examples of each intent whose phrasings are all Chinese, or all not."""
+    warnings = []
+    for path in yaml_files(spec.root / FAQ_FOLDER):
+        document = read_yaml(path, [])
+        intents = (
+            document.data.get("intents") if document and isinstance(document.data, dict) else None
+        )
+        for i, intent in enumerate(intents if isinstance(intents, list) else ()):
+            examples = intent.get("examples") if isinstance(intent, dict) else None
+            if not isinstance(examples, list) or not examples or document is None:
+                continue
+            found = {detect_language(str(text), ("zh", other)) for text in examples}
+            if len(found) == 1:
+                missing = "Chinese" if found == {other} else other
+                node = document.node_at(("intents", i, "examples"))
+                message = (
+                    f"intent '{intent.get('name')}' has no phrasing in {missing}: messages in "
+                    f"{missing} seldom reach it (add a few, in the words customers use)"
+                )
+                warnings.append(
+                    document.problem_at(node, message) if node else Problem(path, message)
+                )
+    return warnings
+
+
+def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:
     """A problem for each message, at its key in ``servicebot.yaml`` (naming the file alone
     when the key is not written there: a default value)."""
     path = spec.root / SETTINGS_FILE

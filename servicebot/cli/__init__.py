@@ -56,7 +56,13 @@ main.add_command(record)
 @click.argument("path", type=BOT_PATH, default=".")
 def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
-    from ..checks import faq_template_warnings, store_problem, threshold_warnings, validate_bot
+    from ..checks import (
+        faq_template_warnings,
+        language_warnings,
+        store_problem,
+        threshold_warnings,
+        validate_bot,
+    )
 
     warnings = [f"warning: {found}" for found in faq_template_warnings(path)]
     try:
@@ -70,7 +76,8 @@ def check(path: Path) -> None:
         click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
-    warnings += [f"warning: {found}" for found in threshold_warnings(spec)]
+    later = [*threshold_warnings(spec), *language_warnings(spec)]
+    warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:
         if warning:
             click.echo(warning, err=True)

@@ -154,21 +154,28 @@ def previous_message(earlier: Sequence[str]) -> str | None:
 
 
 def detect_language(text: str, languages: Sequence[str], previous: str | None = None) -> str:
-    """'zh' when the message is mostly Chinese and the bot speaks it, else the first language.
+    """'zh' when the message is mostly Chinese and the bot speaks it, else the bot's first
+    language that is not Chinese (or 'zh' if it speaks nothing else). Only Chinese is told
+    apart from other text: a bot of ``[en, de]`` answers German messages in English.
 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
     Chinese; a kana or hangul letter counts as a word too, so Japanese and Korean are not.
-    A message with neither ("12345?") keeps the language of the previous message.
+    A message with neither ("12345?") keeps the language of the previous message, and
+    without one gets the bot's first language.
     """
     if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
-        return languages[0]
+        return _not_chinese(languages)
     tokens = TOKEN.findall(text)
     chinese = len(_HAN.findall(text))
     words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
     words += len(_KANA_HANGUL.findall(text))  # Japanese and Korean are not Chinese
-    if not chinese and not words and previous:
-        return detect_language(previous, languages)
-    return "zh" if "zh" in languages and chinese and chinese >= words else languages[0]
+    if not chinese and not words:
+        return detect_language(previous, languages) if previous else languages[0]
+    return "zh" if "zh" in languages and chinese >= words else _not_chinese(languages)
+
+
+def _not_chinese(languages: Sequence[str]) -> str:
+    return next((language for language in languages if language != "zh"), languages[0])
 
 
 def is_blank(text: str) -> bool:

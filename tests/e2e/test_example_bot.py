@@ -212,6 +212,44 @@ def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> 
     assert "direct_threshold" not in result.output  # 0.55 is above min_score
 
 
+def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
+    tmp_path: Path,
+) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8").replace(
+        "languages: [en, zh]", "languages: [zh, en, de]"
+    )
+    settings.write_text(text, encoding="utf-8")
+    for path in (target / "faq").glob("*.yaml"):  # every answer in German too
+        path.write_text(
+            re.sub(
+                r"(?m)^(\s+)zh: ", r"\1de: Auf Deutsch.\n\1zh: ", path.read_text(encoding="utf-8")
+            ),
+            encoding="utf-8",
+        )
+    (target / "faq" / "gifts.yaml").write_text(
+        "intents:\n"
+        "  - name: gift_wrap\n"
+        "    examples: [can you gift wrap my order, how much is gift wrap]\n"
+        "    answer: {en: Gift wrap is $4.99., zh: 礼品包装4.99美元。, de: Geschenkpapier.}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    line = 1 + text[: text.index("languages:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:12: only Chinese is told apart from other text: every "
+        "message not in Chinese is answered in en, so de is never chosen"
+    ) in result.output
+    assert (
+        f"warning: {target / 'faq' / 'gifts.yaml'}:3:15: intent 'gift_wrap' has no phrasing in "
+        "Chinese: messages in Chinese seldom reach it (add a few, in the words customers use)"
+    ) in result.output
+    assert result.output.count("has no phrasing") == 1  # the example bot's intents have both
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])

@@ -525,6 +525,17 @@ def test_detect_language_answers_only_in_the_bots_languages() -> None:
     assert detect_language("12345", ("zh", "en")) == "zh"  # unclear: the first language
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("How long do refunds take?", "en"), ("注文はどこですか", "en"), ("退款要多久", "zh")],
+)
+def test_a_bot_that_lists_chinese_first_answers_other_text_in_its_other_language(
+    text: str, expected: str
+) -> None:
+    # With languages [zh, en], every English message was answered in Chinese.
+    assert detect_language(text, ("zh", "en")) == expected
+
+
 def test_routing_reports_the_language_of_a_digits_only_reply(router: Router) -> None:
     assert router.route("100482", previous="我的快递到哪了").language == "zh"
 
