@@ -73,11 +73,14 @@ class Shown:
 
     The answer so far is reviewed up to its last sentence end; what the review lets through
     beyond what was already shown goes out. If a later sentence turns the verdict to a
-    fallback or handoff, nothing more of the answer is shown.
+    fallback or handoff, nothing more of the answer is shown; nor once the answer is over
+    ``postfilter.max_chars``, which the review cuts it to. The rest is only collected, so a
+    model that runs on costs one review of the whole answer at its end, not one a sentence.
     """
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
+        self.longest = turn.bot.spec.settings.postfilter.max_chars
         self.answer = ""
         self.emitted = ""  # as the customer saw it, their details restored
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
@@ -89,11 +92,16 @@ class Shown:
         if isinstance(piece, Completion):
             self.turn.model_answered(piece)
             return
-        self.answer += piece
-        end = last_sentence_end(self.answer, self.reviewed)
-        if self.stopped or end <= self.reviewed:
+        # A sentence end needs the character after it: look again from the last one seen.
+        scan_from, self.answer = max(self.reviewed, len(self.answer) - 1), self.answer + piece
+        if self.stopped:
+            return
+        end = last_sentence_end(self.answer, scan_from)
+        if end <= self.reviewed:
+            self.stopped = len(self.answer) > self.longest  # no more sentences to show
             return
         self.reviewed = end
+        self.stopped = end > self.longest  # the review cuts it: nothing after can be shown
         reviewed = self.turn.review(self.answer[:end])
         shown = reviewed.shown or reviewed.text
         if reviewed.verdict != "pass" or not shown.startswith(self.emitted):

@@ -152,3 +152,22 @@ def test_a_tag_split_across_sentences_never_reaches_a_streaming_customer(spec: B
     shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
     assert "<img" not in shown and "onerror" not in shown
     assert shown == bot.reply(REFUNDS, conversation_id="r").text == f"{FIRST}  Anything else?"
+
+
+def test_a_model_that_runs_on_is_reviewed_once_past_max_chars(spec: BotSpec) -> None:
+    # Every sentence was reviewed with the whole answer before it: a 100 KB answer took
+    # minutes, blocking an asyncio server's loop.
+    answer = " ".join(f"Your order {n} is on its way." for n in range(4000))
+    bot = Bot(spec, model=Says(answer), store=MemoryStore())
+    reviewed: list[int] = []
+    run = bot.postfilter.run
+
+    def counting(text: str, *args: object) -> object:
+        reviewed.append(len(text))
+        return run(text, *args)  # type: ignore[arg-type]
+
+    bot.postfilter.run = counting  # type: ignore[method-assign]
+    shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
+    assert shown == bot.reply(REFUNDS, conversation_id="r").text
+    assert len(shown) <= spec.settings.postfilter.max_chars
+    assert sum(reviewed) < 3 * len(answer)
