@@ -25,15 +25,17 @@ from collections.abc import Callable
 from .model import ModelRequest
 from .settings import CacheSettings
 
-_NOT_WORD = re.compile(r"[\W_]+")
+# Spaces, and the punctuation that ends or breaks up a sentence, in English and Chinese.
+# Other symbols change what is asked ("S23+", "$5", "C++"): they stay.
+_SPACING = re.compile(r"[\s.,!?;:…'\"“”‘’，。！？；：、「」『』]+")
 
 
 def cache_key(request: ModelRequest) -> str:
     """The key of a request whose last message is the customer's opening question: the same
     question asked another way (case, spacing, punctuation) shares it."""
     *context, question = request.messages
-    # A message of emoji or punctuation alone keeps its own characters: "👍" is not "😡".
-    words = _NOT_WORD.sub(" ", question.content.casefold()).strip() or question.content
+    # A message of punctuation alone keeps its own characters: "???" is not "!!!".
+    words = _SPACING.sub(" ", question.content.casefold()).strip() or question.content
     sent = [request.model, dict(request.params), [m.as_dict() for m in context], words]
     return hashlib.sha256(json.dumps(sent, sort_keys=True).encode()).hexdigest()
 

@@ -339,7 +339,8 @@ class Turn:
             if reviewed.verdict == "pass":
                 action = _answered(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
-                if self.cache_key is not None and self.bot.cache is not None and not cut_off:
+                # A repaired answer is not kept: asked again, the model may get it right.
+                if self.cache_key is not None and self.bot.cache is not None and not repaired:
                     self.bot.cache.put(self.cache_key, completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"

@@ -171,3 +171,15 @@ def test_a_model_that_runs_on_is_reviewed_once_past_max_chars(spec: BotSpec) -> 
     assert shown == bot.reply(REFUNDS, conversation_id="r").text
     assert len(shown) <= spec.settings.postfilter.max_chars
     assert sum(reviewed) < 3 * len(answer)
+
+
+def test_a_repaired_answer_is_not_kept_for_the_next_customer(spec: BotSpec) -> None:
+    # Cached, it was repaired again for every customer who asked within the hour: "[removed]"
+    # where the model, asked again, may well give the right number.
+    model = Says("Call our refunds desk at +1 415-555-0134 and they will help.")
+    bot = Bot(spec, model=model, store=MemoryStore())
+    assert spec.settings.cache.enabled
+    for conversation in ("a", "b"):
+        reply = bot.reply(REFUNDS, conversation_id=conversation)
+        assert reply.text == "Call our refunds desk at [removed] and they will help."
+    assert model.calls == 2
