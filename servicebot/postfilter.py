@@ -24,6 +24,7 @@ import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache, partial
+from typing import NamedTuple
 
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
@@ -106,13 +107,9 @@ class Postfilter:
         Market") and how to reach it."""
         self.settings = settings
         self._profanity = profanity or default_filter()
+        allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
+        self._known = _given(known_text) | _Given(frozenset(), frozenset(allowed))
         known = normalise(known_text).text
-        labelled = find_labelled(known, PII_KINDS)
-        found = _spans(find_pii(known, labelled=labelled))
-        found += _phone_shapes(known, found, labelled.references)
-        self._known_values = {canonical(kind, known[start:end]) for start, end, kind in found}
-        self._known_domains = {_domain(match.group()) for match in _links(known)}
-        self._known_domains |= {d.lower().removeprefix("www.") for d in settings.allowed_domains}
         self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
         self._fact_shingles = _shingles(normalise(facts).text)
         self._public = tuple(
@@ -120,6 +117,7 @@ class Postfilter:
         )
         # A streamed answer is reviewed once a sentence, against the same system prompt.
         self._leak_finder = lru_cache(maxsize=64)(self._leaks)
+        self._known_with = lru_cache(maxsize=64)(lambda prompt: self._known | _given(prompt))
 
     @classmethod
     def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
@@ -156,9 +154,9 @@ class Postfilter:
         review.check("markup", self._unknown_tags, self.settings.markup, "")
         removed = REMOVED.get(language, REMOVED["en"])
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
-        contacts = partial(self._unknown_contacts, labelled=labelled)
+        contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
         review.check("contact", contacts, self.settings.unknown_contact, removed)
-        leaks = partial(self._leaked_pii, labelled=labelled)
+        leaks = partial(self._leaked_pii, labelled=labelled, prompt=system_prompt)
         review.check("pii", leaks, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
@@ -179,20 +177,15 @@ class Postfilter:
 
         return find
 
-    def _unknown_contacts(self, text: str, labelled: Labelled) -> list[Finding]:
+    def _unknown_contacts(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
+        """Contacts and links neither the bot's files nor this turn's system prompt (which
+        may show the customer's own details, from the application) give."""
         contacts = _spans(find_pii(text, CONTACT_KINDS, labelled))
         shapes = _phone_shapes(text, contacts, labelled.references)
-        found = [
-            f
-            for f in resolve(contacts + shapes, len(text))
-            if canonical(f.kind, text[f.start : f.end]) not in self._known_values
-        ]
-        found += [
-            Finding(m.start(), m.end(), "URL")
-            for m in _links(text)
-            if not _allowed(_domain(m.group()), self._known_domains)
-            and not any(f.start <= m.start() < f.end for f in found)
-        ]
+        candidates, links = resolve(contacts + shapes, len(text)), _links(text)
+        found = _not_given(text, candidates, links, self._known)
+        if found:  # the system prompt is read only for an answer with something to remove
+            found = _not_given(text, candidates, links, self._known_with(prompt))
         if ":" in text:
             found += [Finding(m.start(), m.end(), "URL") for m in _SCRIPT_LINK.finditer(text)]
         return sorted(found, key=lambda f: f.start)
@@ -206,12 +199,45 @@ class Postfilter:
             if m.group().lower() not in self._known_tags
         ]
 
-    def _leaked_pii(self, text: str, labelled: Labelled) -> list[Finding]:
-        return [
-            f
-            for f in find_pii(text, LEAK_KINDS, labelled)
-            if canonical(f.kind, text[f.start : f.end]) not in self._known_values
-        ]
+    def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
+        found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
+        return _not_given(text, found, [], self._known_with(prompt)) if found else []
+
+
+class _Given(NamedTuple):
+    """The contact and PII values (canonical) and link domains a text gives."""
+
+    values: frozenset[str]
+    domains: frozenset[str]
+
+    def __or__(self, other: object) -> _Given:
+        if not isinstance(other, _Given):
+            return NotImplemented
+        return _Given(self.values | other.values, self.domains | other.domains)
+
+
+def _given(text: str) -> _Given:
+    known = normalise(text).text
+    labelled = find_labelled(known, PII_KINDS)
+    found = _spans(find_pii(known, labelled=labelled))
+    found += _phone_shapes(known, found, labelled.references)
+    values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
+    return _Given(values, frozenset(_domain(match.group()) for match in _links(known)))
+
+
+def _not_given(
+    text: str, findings: Sequence[Finding], links: Sequence[re.Match[str]], known: _Given
+) -> list[Finding]:
+    """The ``findings`` whose values, and the ``links`` (outside them) whose domains,
+    ``known`` does not give."""
+    found = [f for f in findings if canonical(f.kind, text[f.start : f.end]) not in known.values]
+    found += [
+        Finding(m.start(), m.end(), "URL")
+        for m in links
+        if not _allowed(_domain(m.group()), known.domains)
+        and not any(f.start <= m.start() < f.end for f in found)
+    ]
+    return found
 
 
 # What a terminal or a text renderer would act on rather than show, removed from answers
@@ -372,7 +398,7 @@ def _domain(link: str) -> str:
     return host.removeprefix("www.").rstrip(".")
 
 
-def _allowed(domain: str, known: set[str]) -> bool:
+def _allowed(domain: str, known: frozenset[str]) -> bool:
     return any(domain == k or domain.endswith("." + k) for k in known)
 
 

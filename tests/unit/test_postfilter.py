@@ -366,6 +366,23 @@ def test_a_cut_without_a_space_never_splits_a_placeholder() -> None:
     assert "[" not in result.shown
 
 
+def test_details_the_system_prompt_gives_this_turn_may_be_repeated() -> None:
+    # The application's customer details, shown by the template, were removed as invented:
+    # "We'll email [removed]" about the customer's own address.
+    system = (
+        f"{SYSTEM}\nThe customer's email is bob.smith@gmail.com, phone +1 415-555-0132; "
+        "their order page is https://track.example.org/o/1."
+    )
+    answer = (
+        "We'll email bob.smith@gmail.com and text +1 415-555-0132 when it ships: "
+        "https://track.example.org/o/1 shows where it is."
+    )
+    assert postfilter().run(answer, system, {}).events == ()
+    for other in ("ann@gmail.com", "+1 415-555-0177", "https://evil.example.net/o/1"):
+        repaired = postfilter().run(f"Contact {other} now.", system, {})
+        assert repaired.text == "Contact [removed] now.", other
+
+
 @pytest.mark.parametrize("answer", ["", "   \n"])
 def test_an_empty_answer_falls_back(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
