@@ -174,9 +174,10 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
 
 
 def bot_holding(path: Path) -> Path | None:
-    """The bot folder ``path`` (a conversation script) is in: the nearest folder above it
-    with a ``servicebot.yaml``, or else with a ``faq`` folder (every setting is optional)."""
-    parents = path.resolve().parents
+    """The bot folder ``path`` (a conversation script, or a folder) is in: the nearest folder,
+    itself or above it, with a ``servicebot.yaml``, or else with a ``faq`` folder (every
+    setting is optional)."""
+    parents = (path.resolve(), *path.resolve().parents)
     settled = next((folder for folder in parents if (folder / SETTINGS_FILE).is_file()), None)
     return settled or next((folder for folder in parents if (folder / FAQ_FOLDER).is_dir()), None)
 

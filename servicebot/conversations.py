@@ -185,15 +185,24 @@ def find_conversations(path: Path) -> list[Path]:
 
 def load_conversations(path: Path) -> list[Conversation]:
     """Every conversation at ``path``; the mistakes in all of them raise one ConfigError."""
-    conversations: list[Conversation] = []
+    conversations, problems = read_conversations(path)
+    if problems:
+        raise ConfigError(problems)
+    return conversations
+
+
+def read_conversations(path: Path) -> tuple[list[Conversation], list[Problem]]:
+    """The conversations at ``path`` that could be read, and the mistakes in the others (a
+    second conversation of the same name is one: it would share the first one's cassette)."""
+    read: list[Conversation] = []
     problems: list[Problem] = []
     for file in find_conversations(path):
         try:
-            conversations.append(load_conversation(file))
+            read.append(load_conversation(file))
         except ConfigError as exc:
             problems += exc.problems
     first_named: dict[str, Conversation] = {}
-    for conversation in conversations:
+    for conversation in read:
         first = first_named.setdefault(conversation.name, conversation)
         if first is not conversation:  # they would record into one cassette, each over the other
             problems.append(
@@ -204,9 +213,7 @@ def load_conversations(path: Path) -> list[Conversation]:
                     "tests/conversations, whose paths tell them apart",
                 )
             )
-    if problems:
-        raise ConfigError(problems)
-    return conversations
+    return list(first_named.values()), problems
 
 
 def load_conversation(path: Path) -> Conversation:

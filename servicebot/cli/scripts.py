@@ -3,14 +3,14 @@ against their recordings or recorded anew, and the results printed."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ..config import SETTINGS_FILE, BotSpec, bot_holding
-from ..errors import ConfigError, ServicebotError
+from ..errors import ConfigError, Problem, ServicebotError
 from ..terminal import printable
 from .common import BOT_PATH, load
 
@@ -29,9 +29,9 @@ def test_conversations(path: Path | None, bot_path: Path | None) -> None:
     tests/conversations) against the recorded model replies; exit 1 if any fails."""
     from ..conversations import run_conversation
 
-    spec, conversations = _conversations(bot_path, path)
+    spec, conversations, unreadable = _conversations(bot_path, path, keep_going=True)
     results = _run_conversations(conversations, lambda c: run_conversation(spec, c), "testing")
-    _print_results(results)
+    _print_results(results, unreadable)
 
 
 @click.command()
@@ -50,7 +50,7 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
     model fails, recording stops and the cassettes left are unchanged."""
     from ..conversations import run_conversation, write_by_hand
 
-    spec, conversations = _conversations(bot_path, path)
+    spec, conversations, _ = _conversations(bot_path, path)
     if spec.settings.model.name is None:  # before any cassette is touched
         raise click.ClickException(
             f"{spec.root / SETTINGS_FILE}: no model to record for: with no model.name the bot "
@@ -71,18 +71,24 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
     _print_results(results)
 
 
-def _conversations(bot_path: Path | None, path: Path | None) -> tuple[BotSpec, list[Conversation]]:
-    from ..conversations import CONVERSATIONS_FOLDER, load_conversations
+def _conversations(
+    bot_path: Path | None, path: Path | None, *, keep_going: bool = False
+) -> tuple[BotSpec, list[Conversation], list[Problem]]:
+    """The bot, its conversations at ``path``, and the mistakes in the files that could not
+    be read: with ``keep_going`` the others run; otherwise nothing does."""
+    from ..conversations import CONVERSATIONS_FOLDER, read_conversations
 
-    spec = load(bot_path or (path and bot_holding(path)) or Path("."))
+    spec = load(bot_path or bot_holding(path or Path(".")) or Path("."))
     path = path or spec.root / CONVERSATIONS_FOLDER
     try:
-        conversations = load_conversations(path)
+        conversations, problems = read_conversations(path)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
-    if not conversations:
+    if problems and not keep_going:
+        raise click.ClickException(str(ConfigError(problems)))
+    if not conversations and not problems:
         raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
-    return spec, conversations
+    return spec, conversations, problems
 
 
 def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:
@@ -129,8 +135,9 @@ def _run_conversations(
     return results
 
 
-def _print_results(results: list[ConversationResult]) -> None:
-    """A table of the conversations, then every failure in full; exit 1 if any failed."""
+def _print_results(results: list[ConversationResult], unreadable: Sequence[Problem] = ()) -> None:
+    """A table of the conversations, then every failure in full, then the mistakes in the
+    files that could not be read; exit 1 if any failed or could not be read."""
     from rich.console import Console
     from rich.table import Table
 
@@ -149,9 +156,13 @@ def _print_results(results: list[ConversationResult]) -> None:
         click.echo(f"\nFAILED {result.conversation.path}")
         for failure in result.failures:
             click.echo(printable(str(failure)))
-    passed = len(results) - len(failed)
-    click.echo(f"\n{len(failed)} failed, {passed} passed" if failed else f"\n{passed} passed")
-    if failed:
+    if unreadable:
+        click.echo(f"\nNOT RUN: {ConfigError(unreadable)}")
+    passed, files = len(results) - len(failed), len({problem.path for problem in unreadable})
+    counts = [f"{len(failed)} failed"] if failed else []
+    counts += [f"{_count(files, 'file')} not read"] if unreadable else []
+    click.echo(f"\n{', '.join([*counts, f'{passed} passed'])}")
+    if failed or unreadable:
         raise SystemExit(1)
 
 

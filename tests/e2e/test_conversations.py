@@ -237,10 +237,16 @@ def test_a_mistake_in_a_conversation_file_names_file_and_line(
     broken.write_text(text, encoding="utf-8")
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
-    assert f"Error: {broken}:{line}:" in result.output
+    assert f"NOT RUN: {broken}:{line}:" in result.output
     assert message in result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+    # The other conversations still ran (one broken script stopped the whole run).
+    others = len(list((bot / "tests/conversations").glob("*.yaml"))) - 1
+    assert f"1 file not read, {others} passed" in result.output
+    # Recording refuses to start: nothing is recorded while a script is broken.
+    recorded = servicebot("record", "--by-hand", "--bot", bot)
+    assert recorded.exit_code == 1 and f"Error: {broken}:{line}:" in recorded.output
 
 
 def test_a_missing_conversations_folder_is_a_clear_error(tmp_path: Path, bot: Path) -> None:
@@ -606,3 +612,13 @@ def test_the_pii_scan_would_catch_a_leak(tmp_path: Path) -> None:
 def _line_of(path: Path, text: str) -> int:
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+def test_test_finds_its_bot_from_inside_the_conversations_folder(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # As pytest does: it was "fix the bot folder first: .: not a bot folder".
+    monkeypatch.chdir(bot / "tests/conversations")
+    result = servicebot("test")
+    assert result.exit_code == 0, result.output
+    assert f"{len(list(Path().glob('*.yaml')))} passed" in result.output
