@@ -7,7 +7,9 @@ to know.
 
 :func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
 turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
-intent pairs, out-of-scope precision and recall, and routing times. The figures other than
+intent pairs, out-of-scope precision and recall, the routes the bot's thresholds take (and
+the rows a handoff intent sends to a person though an intent that answers was asked for),
+and routing times. The figures other than
 the times depend only on the inputs. :func:`intents_from` builds intents from a labelled
 file when there is no bot folder to evaluate.
 """
@@ -27,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Problem
-from .routing import Router
+from .routing import Route, Router, decide
 from .routing.index import features
 from .settings import Intent, RoutingSettings
 from .source import decode
@@ -94,6 +96,10 @@ class EvalReport:
     out_of_scope_precision: float | None  # None when nothing was routed out of scope
     out_of_scope_recall: float | None  # None when no row is labelled out of scope
     unknown_intents: tuple[UnknownLabel, ...]  # in the order of their first rows
+    # How the bot's thresholds route the rows (its top_k, not k), most first; and the rows
+    # a handoff intent took from an intent that answers: (labelled, handoff intent, count).
+    routes: tuple[tuple[Route, int], ...]
+    handed_off: tuple[tuple[str, str, int], ...]
     misroutes: tuple[Misroute, ...]  # the most confident mistakes, as many as asked for
     build_seconds: float
     route_ms_median: float
@@ -349,6 +355,8 @@ class _Outcome:
     predicted: str
     ranked: tuple[str, ...]  # intents at or above min_score, best first, at most k
     nanoseconds: int
+    route: Route  # as a turn would route it, with the bot's own top_k
+    handoff: str | None  # the handoff intent that took it, if one did
 
 
 def evaluate(
@@ -368,7 +376,7 @@ def evaluate(
     started = time.perf_counter()
     router = Router(intents, _wide(settings, k), languages)
     build_seconds = time.perf_counter() - started
-    outcomes = [_route(router, row, k, advance) for row in rows]
+    outcomes = [_route(router, row, k, settings, advance) for row in rows]
     correct, found = _accuracy(outcomes)
     in_scope = sum(row.in_scope for row in rows)
     precision, out_recall = _out_of_scope(outcomes)
@@ -387,6 +395,8 @@ def evaluate(
         out_of_scope_precision=precision,
         out_of_scope_recall=out_recall,
         unknown_intents=_unknown(rows, intents),
+        routes=tuple(Counter(outcome.route for outcome in outcomes).most_common()),
+        handed_off=_handed_off(outcomes, intents),
         misroutes=_misroutes(router, outcomes, errors),
         build_seconds=round(build_seconds, 4),
         route_ms_median=round(percentile(times, 50) / 1e6, 4),
@@ -399,7 +409,13 @@ def _wide(settings: RoutingSettings, k: int) -> RoutingSettings:
     return settings.model_copy(update={"top_k": max(k, settings.top_k)})
 
 
-def _route(router: Router, row: Labelled, k: int, advance: Callable[[], None] | None) -> _Outcome:
+def _route(
+    router: Router,
+    row: Labelled,
+    k: int,
+    settings: RoutingSettings,
+    advance: Callable[[], None] | None,
+) -> _Outcome:
     started = time.perf_counter_ns()
     routing = router.route(row.text)
     elapsed = time.perf_counter_ns() - started
@@ -407,7 +423,17 @@ def _route(router: Router, row: Labelled, k: int, advance: Callable[[], None] | 
         advance()
     ranked = tuple(match.intent.name for match in routing.matches[:k])
     predicted = OUT_OF_SCOPE if routing.route == "out_of_scope" else ranked[0]
-    return _Outcome(row, predicted, ranked, elapsed)
+    shortlist = routing.matches[: settings.top_k]  # what a turn decides on
+    route = decide(shortlist, settings) if routing.matches else routing.route
+    handoff = next(
+        (
+            m.intent.name
+            for m in shortlist
+            if m.intent.handoff and m.score >= settings.handoff_threshold
+        ),
+        None,
+    )
+    return _Outcome(row, predicted, ranked, elapsed, route, handoff if route == "handoff" else None)
 
 
 def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
@@ -422,6 +448,22 @@ def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:
     pairs = Counter((o.row.intent, o.predicted) for o in outcomes if o.predicted != o.row.intent)
     ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
     return tuple((expected, got, count) for (expected, got), count in ordered[:_CONFUSED_SHOWN])
+
+
+def _handed_off(
+    outcomes: Sequence[_Outcome], intents: Sequence[Intent]
+) -> tuple[tuple[str, str, int], ...]:
+    """Rows labelled with an intent that answers, which a handoff intent sent to a person:
+    (labelled, handoff intent, count), most first."""
+    hands_off = {intent.name for intent in intents if intent.handoff}
+    pairs = Counter(
+        (o.row.intent, o.handoff)
+        for o in outcomes
+        if o.handoff and o.row.in_scope and o.row.intent not in hands_off
+    )
+    ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+    shown = ordered[:_CONFUSED_SHOWN]
+    return tuple((labelled, taken_by, count) for (labelled, taken_by), count in shown)
 
 
 def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | None]:

@@ -124,6 +124,8 @@ def _print_report(report: EvalReport) -> None:
     console.print(_summary(report))
     if report.confused:
         _print_confused(console, report)
+    if report.handed_off:
+        _print_handed_off(console, report)
     if report.misroutes:
         _print_misroutes(console, report)
     if report.unknown_intents:
@@ -152,6 +154,8 @@ def _summary(report: EvalReport) -> Table:
             f"recall {_figure(report.out_of_scope_recall)} "
             f"({report.out_of_scope_rows:,} row{'' if report.out_of_scope_rows == 1 else 's'})",
         )
+    routes = ", ".join(f"{route} {count:,}" for route, count in report.routes)
+    table.add_row("routes", f"{routes} (with the bot's thresholds and top_k)")
     table.add_row(
         "routing time",
         f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message",
@@ -169,6 +173,15 @@ def _print_confused(console: Console, report: EvalReport) -> None:
     width = len(f"{report.confused[0][2]:,}")
     for expected, got, count in report.confused:
         console.print(f"  {count:>{width},}  {expected} -> {got}", overflow="fold")
+
+
+def _print_handed_off(console: Console, report: EvalReport) -> None:
+    """Rows a handoff intent sent to a person though they ask what another intent answers:
+    top-1 counts them right, and a customer would wait for a person."""
+    console.print("handed to a person by a handoff intent, though labelled with one that answers:")
+    width = len(f"{max(count for _, _, count in report.handed_off):,}")
+    for labelled, taken_by, count in report.handed_off:
+        console.print(f"  {count:>{width},}  {labelled} -> {taken_by} (handoff)", overflow="fold")
 
 
 def _print_unknown(console: Console, report: EvalReport) -> None:

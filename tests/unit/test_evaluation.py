@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from servicebot.evaluation import (
     read_intents,
     read_labelled,
 )
-from servicebot.settings import RoutingSettings
+from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 
 TRAIN = """text,category
@@ -420,6 +421,44 @@ def test_the_example_bot_and_labels_it_does_not_know() -> None:
     assert report.unknown_intents == (UnknownLabel("password_rest", 6, 1, "password_reset"),)
     assert report.confused == (("password_rest", "password_reset", 1),)
     assert (report.out_of_scope_precision, report.out_of_scope_recall) == (1.0, 1.0)
+
+
+def test_routes_and_the_rows_a_handoff_intent_takes_from_one_that_answers(
+    tmp_path: Path,
+) -> None:
+    # Top-1 said all was well while every points question went to a person.
+    bot = load_bot(REPO)
+    fraud = Intent(
+        name="loyalty_fraud_report",
+        examples=("my points were stolen", "someone used my reward points", "我的积分被盗了"),
+        answer="Our security team will look into this.",
+        handoff=True,
+    )
+    rows = [
+        Labelled("how do reward points work?", "rewards_points", 2),
+        Labelled("when do my reward points expire", "rewards_points", 3),
+        Labelled("someone stole my reward points", "loyalty_fraud_report", 4),
+        Labelled("the quick brown fox jumps over the lazy dog", OUT_OF_SCOPE, 5),
+    ]
+    intents = (*bot.intents, fraud)
+    report = evaluate(rows, intents, bot.settings.routing, bot.settings.languages)
+    assert report.correct == 4
+    assert dict(report.routes) == {"handoff": 3, "out_of_scope": 1}
+    assert report.handed_off == (("rewards_points", "loyalty_fraud_report", 2),)
+    test = write(tmp_path, "test.csv", "text,intent\nhow do reward points work?,rewards_points\n")
+    (tmp_path / "bot").mkdir()
+    for part in ("servicebot.yaml", "faq", "templates"):
+        copy = shutil.copytree if (REPO / part).is_dir() else shutil.copy2
+        copy(REPO / part, tmp_path / "bot" / part)
+    (tmp_path / "bot/faq/fraud.yaml").write_text(
+        "intents:\n  - name: loyalty_fraud_report\n"
+        "    examples: [my points were stolen, someone used my reward points, 我的积分被盗了]\n"
+        "    answer: Our security team will look into this.\n    handoff: true\n",
+        encoding="utf-8",
+    )
+    code, output = run(str(test), "--bot", str(tmp_path / "bot"))
+    assert code == 0, output
+    assert "  1  rewards_points -> loyalty_fraud_report (handoff)" in output.splitlines()
 
 
 def test_percentile_is_nearest_rank() -> None:
