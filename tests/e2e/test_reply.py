@@ -165,45 +165,30 @@ def test_content_sent_as_a_list_of_parts_gets_a_fallback_and_the_turn_is_stored(
     assert [turn.action for turn in bot.store.history("c")] == ["fallback", "fallback"]
 
 
-def test_an_answer_stopped_by_the_providers_content_filter_is_neither_sent_nor_cached(
-    make_bot: Any, server: OpenAIServer
-) -> None:
-    server.responder = lambda body: "Sure, here is how to"
-    bot = make_bot()
-    server.fail(Fault.finish("content_filter"), Fault.finish("content_filter"))
-    replied = bot.reply(REFUNDS, conversation_id="r")
-    stream = bot.stream(REFUNDS, conversation_id="s")
-    shown = "".join(stream)
-    assert stream.reply is not None and shown == stream.reply.text
-    for answered in (replied, stream.reply):
-        assert answered.action == "fallback" and "here is how" not in answered.text
-        assert ("model", "content_filter") in {(e.detector, e.kind) for e in answered.events}
-    # The same opening question again reaches the model: the filtered answer was not cached.
-    assert bot.reply(REFUNDS, conversation_id="t").text == "Sure, here is how to"
-    assert len(server.requests) == 3
-
-
-def test_a_refusal_gets_the_same_fallback_from_reply_and_stream_and_its_tokens_count(
-    make_bot: Any, server: OpenAIServer
+@pytest.mark.parametrize(
+    ("fault", "kind"),
+    [(Fault.finish("content_filter"), "content_filter"), (Fault.refusal(), "refusal")],
+)
+def test_a_filtered_or_refused_answer_is_neither_sent_nor_cached_and_its_tokens_count(
+    make_bot: Any, server: OpenAIServer, fault: Fault, kind: str
 ) -> None:
     # OpenAI sends a refusal as message.refusal with null content: reply() called that a
     # broken response and lost the tokens used; stream() called it an empty answer.
-    refusal = "I'm sorry, I can't help with that."
-    server.responder = lambda body: refusal
+    server.responder = lambda body: "Sorry, here is how to"
     bot = make_bot()
-    server.fail(Fault.refusal(), Fault.refusal())
+    server.fail(fault, fault)
     replied = bot.reply(REFUNDS, conversation_id="r")
     stream = bot.stream(REFUNDS, conversation_id="s")
     shown = "".join(stream)
     assert stream.reply is not None and shown == stream.reply.text == replied.text
     for answered in (replied, stream.reply):
-        assert answered.action == "fallback" and "sorry" not in answered.text
-        assert ("model", "refusal") in {(e.detector, e.kind) for e in answered.events}
+        assert answered.action == "fallback" and "here is how" not in answered.text
+        assert ("model", kind) in {(e.detector, e.kind) for e in answered.events}
         assert answered.step("model").decision == "answered"  # type: ignore[union-attr]
         assert answered.usage is not None  # as the server reported it
-        assert answered.usage.completion_tokens == bot.counter.count(refusal) > 0
-    # The same opening question again reaches the model: the refusal was not cached.
-    assert bot.reply(REFUNDS, conversation_id="t").action == "answer"
+        assert answered.usage.completion_tokens == bot.counter.count("Sorry, here is how to")
+    # The same opening question again reaches the model: the answer was not cached.
+    assert bot.reply(REFUNDS, conversation_id="t").text == "Sorry, here is how to"
     assert len(server.requests) == 3
 
 
