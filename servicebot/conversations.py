@@ -183,14 +183,6 @@ def find_conversations(path: Path) -> list[Path]:
     return [file for file in yaml_files(path) if file.is_file()]
 
 
-def load_conversations(path: Path) -> list[Conversation]:
-    """Every conversation at ``path``; the mistakes in all of them raise one ConfigError."""
-    conversations, problems = read_conversations(path)
-    if problems:
-        raise ConfigError(problems)
-    return conversations
-
-
 def read_conversations(path: Path) -> tuple[list[Conversation], list[Problem]]:
     """The conversations at ``path`` that could be read, and the mistakes in the others (a
     second conversation of the same name is one: it would share the first one's cassette)."""

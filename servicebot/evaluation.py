@@ -9,9 +9,9 @@ to know.
 turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
 intent pairs, out-of-scope precision and recall, the routes the bot's thresholds take (and
 the rows a handoff intent sends to a person though an intent that answers was asked for),
-and routing times. The figures other than
-the times depend only on the inputs. :func:`intents_from` builds intents from a labelled
-file when there is no bot folder to evaluate.
+and routing times. The figures other than the times depend only on the inputs.
+:func:`intents_from` builds intents from a labelled file when there is no bot folder to
+evaluate.
 """
 
 from __future__ import annotations

@@ -217,6 +217,7 @@ class _Given(NamedTuple):
 
 
 def _given(text: str) -> _Given:
+    """What ``text`` (the bot's files, or a turn's system prompt) gives the model to repeat."""
     known = normalise(text).text
     labelled = find_labelled(known, PII_KINDS)
     found = _spans(find_pii(known, labelled=labelled))
