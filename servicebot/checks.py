@@ -15,7 +15,14 @@ import yaml
 
 from .budget import budget_limit, fit_prompt
 from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
-from .config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, yaml_files
+from .config import (
+    FAQ_FOLDER,
+    SETTINGS_FILE,
+    TEMPLATES_FOLDER,
+    BotSpec,
+    intent_problems,
+    yaml_files,
+)
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
@@ -114,28 +121,16 @@ def language_warnings(spec: BotSpec) -> list[Problem]:
 
 def _one_language_intents(spec: BotSpec, other: str) -> list[Problem]:
     """A warning at the examples of each intent whose phrasings are all Chinese, or all not."""
-    warnings = []
-    for path in yaml_files(spec.root / FAQ_FOLDER):
-        document = read_yaml(path, [])
-        intents = (
-            document.data.get("intents") if document and isinstance(document.data, dict) else None
-        )
-        for i, intent in enumerate(intents if isinstance(intents, list) else ()):
-            examples = intent.get("examples") if isinstance(intent, dict) else None
-            if not isinstance(examples, list) or not examples or document is None:
-                continue
-            found = {detect_language(str(text), ("zh", other)) for text in examples}
-            if len(found) == 1:
-                missing = "Chinese" if found == {other} else other
-                node = document.node_at(("intents", i, "examples"))
-                message = (
-                    f"intent '{intent.get('name')}' has no phrasing in {missing}: messages in "
-                    f"{missing} seldom reach it (add a few, in the words customers use)"
-                )
-                warnings.append(
-                    document.problem_at(node, message) if node else Problem(path, message)
-                )
-    return warnings
+    messages = {}
+    for intent in spec.intents:
+        found = {detect_language(text, ("zh", other)) for text in intent.examples}
+        if len(found) == 1:
+            missing = "Chinese" if found == {other} else other
+            messages[intent.name] = (
+                f"intent '{intent.name}' has no phrasing in {missing}: messages in "
+                f"{missing} seldom reach it (add a few, in the words customers use)"
+            )
+    return intent_problems(spec.root, messages, "examples")
 
 
 def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

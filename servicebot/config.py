@@ -211,6 +211,20 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int,
     return valid
 
 
+def intent_problems(root: Path, messages: Mapping[str, str], *loc: str) -> list[Problem]:
+    """For each intent ``messages`` names, its message at ``loc`` inside the intent (such as
+    its "examples") where its FAQ file has it, in file order. The files are read only if
+    there is something to report."""
+    if not messages:
+        return []
+    loaded = _load_faq(root / FAQ_FOLDER, [])
+    return [
+        item.problem(messages[item.intent.name], *loc)
+        for item in loaded
+        if item.intent.name in messages
+    ]
+
+
 # --- what no single file can show ---------------------------------------------------------
 
 

@@ -209,21 +209,29 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
             problems.append(Problem(path, f"missing template: {TEMPLATE_NAMES[path.name]}"))
         elif (source := read_text(path, problems)) is not None:
             read.append(source)
+    parsed = [(source, _parsed(environment, source)) for source in read]
     # An included file sees the includer's variables: a loop's item, a {% set %}. So a file
     # the bot does not render itself may use any name another template sets.
-    shared = set().union(*(_assigned_in(environment, source) for source in read))
-    for source in read:
+    shared = set().union(
+        *(_assigned(tree) for _, tree in parsed if isinstance(tree, nodes.Template))
+    )
+    for source, tree in parsed:
+        if isinstance(tree, Problem):
+            problems.append(tree)
+            continue
         partial = source.path.name not in TEMPLATE_NAMES
-        problems += _check_template(environment, source, folder, shared if partial else set())
+        problems += _check_template(environment, tree, source, folder, shared if partial else set())
     return {source.path.name: source.text for source in read}
 
 
-def _assigned_in(environment: SandboxedEnvironment, source: SourceFile) -> set[str]:
-    """The names a template sets, if it parses (its syntax error is reported on its own)."""
+def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Template | Problem:
+    """The template's syntax tree, or the problem that keeps it from being read."""
     try:
-        return _assigned(environment.parse(source.text))
-    except (jinja2.TemplateSyntaxError, RecursionError):
-        return set()
+        return environment.parse(source.text, name=source.path.name)
+    except jinja2.TemplateSyntaxError as exc:
+        return _syntax_problem(environment, source, exc)
+    except RecursionError:
+        return source.problem("template is nested too deeply to read")
 
 
 def _assigned(tree: nodes.Template) -> set[str]:
@@ -232,11 +240,14 @@ def _assigned(tree: nodes.Template) -> set[str]:
 
 
 def _check_template(
-    environment: SandboxedEnvironment, source: SourceFile, folder: Path, included: set[str]
+    environment: SandboxedEnvironment,
+    tree: nodes.Template,
+    source: SourceFile,
+    folder: Path,
+    included: set[str],
 ) -> list[Problem]:
     """``included``: names an including template may set, which this one may use."""
     try:
-        tree = environment.parse(source.text, name=source.path.name)
         problems = _tree_problems(environment, tree, source, folder, included)
         if not problems:
             environment.compile(tree, name=source.path.name)
