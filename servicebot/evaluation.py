@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError, Problem
-from .routing import Route, Router, decide
+from .routing import Route, Router, decide, handing_off
 from .routing.index import features
 from .settings import Intent, RoutingSettings
 from .source import decode
@@ -425,15 +425,8 @@ def _route(
     predicted = OUT_OF_SCOPE if routing.route == "out_of_scope" else ranked[0]
     shortlist = routing.matches[: settings.top_k]  # what a turn decides on
     route = decide(shortlist, settings) if routing.matches else routing.route
-    handoff = next(
-        (
-            m.intent.name
-            for m in shortlist
-            if m.intent.handoff and m.score >= settings.handoff_threshold
-        ),
-        None,
-    )
-    return _Outcome(row, predicted, ranked, elapsed, route, handoff if route == "handoff" else None)
+    handoff = handing_off(shortlist, settings) if route == "handoff" else None
+    return _Outcome(row, predicted, ranked, elapsed, route, handoff and handoff.intent.name)
 
 
 def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
@@ -446,8 +439,13 @@ def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
 def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:
     """The most frequent (expected, predicted) mistakes; ties in name order."""
     pairs = Counter((o.row.intent, o.predicted) for o in outcomes if o.predicted != o.row.intent)
+    return _most_common(pairs)
+
+
+def _most_common(pairs: Counter[tuple[str, str]]) -> tuple[tuple[str, str, int], ...]:
+    """The ``_CONFUSED_SHOWN`` most frequent pairs, with their counts; ties in name order."""
     ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
-    return tuple((expected, got, count) for (expected, got), count in ordered[:_CONFUSED_SHOWN])
+    return tuple((first, second, count) for (first, second), count in ordered[:_CONFUSED_SHOWN])
 
 
 def _handed_off(
@@ -461,9 +459,7 @@ def _handed_off(
         for o in outcomes
         if o.handoff and o.row.in_scope and o.row.intent not in hands_off
     )
-    ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
-    shown = ordered[:_CONFUSED_SHOWN]
-    return tuple((labelled, taken_by, count) for (labelled, taken_by), count in shown)
+    return _most_common(pairs)
 
 
 def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | None]:

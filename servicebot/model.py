@@ -409,13 +409,13 @@ def _completion(response: Any) -> Completion:
         raise ModelError("broken_response", "the response has no choices")
     choice = response.choices[0]
     text = choice.message.content if choice.message else None
-    refusal = getattr(choice.message, "refusal", None)
-    if text is None and isinstance(refusal, str):  # declined: an answer, though not one to show
+    refusal = _refusal(getattr(choice.message, "refusal", None))
+    if text is None and refusal is not None:  # declined: an answer, though not one to show
         text = ""
     if not isinstance(text, str):
         raise ModelError("broken_response", "the response has no message content")
     usage, model = _usage(response.usage), response.model or ""
-    return Completion(text, choice.finish_reason, usage, model, _refusal(refusal))
+    return Completion(text, choice.finish_reason, usage, model, refusal)
 
 
 def _refusal(text: Any) -> str | None:

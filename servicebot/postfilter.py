@@ -107,9 +107,9 @@ class Postfilter:
         Market") and how to reach it."""
         self.settings = settings
         self._profanity = profanity or default_filter()
-        allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
-        self._known = _given(known_text) | _Given(frozenset(), frozenset(allowed))
         known = normalise(known_text).text
+        allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
+        self._known = _given(known) | _Given(frozenset(), frozenset(allowed))
         self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
         self._fact_shingles = _shingles(normalise(facts).text)
         self._public = tuple(
@@ -117,7 +117,9 @@ class Postfilter:
         )
         # A streamed answer is reviewed once a sentence, against the same system prompt.
         self._leak_finder = lru_cache(maxsize=64)(self._leaks)
-        self._known_with = lru_cache(maxsize=64)(lambda prompt: self._known | _given(prompt))
+        self._known_with = lru_cache(maxsize=64)(
+            lambda prompt: self._known | _given(normalise(prompt).text)
+        )
 
     @classmethod
     def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
@@ -216,9 +218,9 @@ class _Given(NamedTuple):
         return _Given(self.values | other.values, self.domains | other.domains)
 
 
-def _given(text: str) -> _Given:
-    """What ``text`` (the bot's files, or a turn's system prompt) gives the model to repeat."""
-    known = normalise(text).text
+def _given(known: str) -> _Given:
+    """What ``known`` (the bot's files, or a turn's system prompt, normalised) gives the
+    model to repeat."""
     labelled = find_labelled(known, PII_KINDS)
     found = _spans(find_pii(known, labelled=labelled))
     found += _phone_shapes(known, found, labelled.references)

@@ -28,6 +28,7 @@ __all__ = [
     "Routing",
     "decide",
     "detect_language",
+    "handing_off",
     "is_blank",
     "previous_message",
     "sure",
@@ -123,9 +124,17 @@ def decide(matches: Sequence[Match], settings: RoutingSettings, misses: int = 0)
     if not matches:
         stuck = 0 < settings.handoff_after <= misses + 1
         return "handoff" if stuck else "out_of_scope"
-    if any(m.intent.handoff and m.score >= settings.handoff_threshold for m in matches):
+    if handing_off(matches, settings) is not None:
         return "handoff"
     return "direct" if matches[0].intent.direct and sure(matches, settings) else "model"
+
+
+def handing_off(matches: Sequence[Match], settings: RoutingSettings) -> Match | None:
+    """The first of ``matches`` that hands the customer to a person: a handoff intent at or
+    above ``handoff_threshold``."""
+    return next(
+        (m for m in matches if m.intent.handoff and m.score >= settings.handoff_threshold), None
+    )
 
 
 def sure(matches: Sequence[Match], settings: RoutingSettings) -> bool:
