@@ -179,8 +179,7 @@ class OpenAIClient:
                 import openai
 
                 options = self._options()  # first: a missing key raises before any pool
-                refuse = _refusing_waits_over(self.settings.max_retry_after)
-                http = openai.DefaultHttpxClient(event_hooks={"response": [refuse]})
+                http = openai.DefaultHttpxClient(event_hooks=self._hooks())
                 self._sync = openai.OpenAI(**options, http_client=http)
                 # The SDK closes a pool it made when its client is collected (a bot never
                 # closed), but not one passed in: so this one is closed the same way.
@@ -210,13 +209,18 @@ class OpenAIClient:
         import openai
 
         options = self._options()
-        refuse = _refusing_waits_over(self.settings.max_retry_after)
-
-        async def arefuse(response: Any) -> None:  # an async client's hooks are coroutines
-            refuse(response)
-
-        http = openai.DefaultAsyncHttpxClient(event_hooks={"response": [arefuse]})
+        hooks = {
+            stage: [_awaitable(hook) for hook in each] for stage, each in self._hooks().items()
+        }
+        http = openai.DefaultAsyncHttpxClient(event_hooks=hooks)
         return openai.AsyncOpenAI(**options, http_client=http)
+
+    def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
+        """The httpx event hooks of every attempt: its deadline, and waits refused."""
+        from .deadline import deadline, started  # imports httpx2, as the SDK does
+
+        refuse = _refusing_waits_over(self.settings.max_retry_after)
+        return {"request": [started], "response": [refuse, deadline(self.settings.timeout)]}
 
     async def _closed_with(
         self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI
@@ -318,6 +322,15 @@ def _refusing_waits_over(limit: float) -> Callable[[Any], None]:
             response.headers["x-should-retry"] = "false"
 
     return refuse
+
+
+def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
+    """An httpx event hook as an async client calls it: a coroutine function."""
+
+    async def call(message: Any) -> None:
+        hook(message)
+
+    return call
 
 
 def _retry_after(headers: Mapping[str, str]) -> float | None:

@@ -67,7 +67,17 @@ class Fault:
     """One misbehaviour, for one request. Build with the class methods."""
 
     kind: Literal[
-        "status", "slow", "reset", "malformed", "cut", "finish", "parts", "usage", "refusal"
+        "status",
+        "slow",
+        "reset",
+        "malformed",
+        "cut",
+        "finish",
+        "parts",
+        "usage",
+        "refusal",
+        "trickle",
+        "drip",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -77,6 +87,7 @@ class Fault:
     abrupt: bool = True
     stall: float = 0.0
     usage: Any = None
+    every: float = 0.0
 
     @classmethod
     def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
@@ -122,6 +133,18 @@ class Fault:
     def refusal(cls) -> Fault:
         """The model declines: the reply comes as ``refusal``, and ``content`` is null."""
         return cls("refusal")
+
+    @classmethod
+    def trickle(cls, seconds: float, every: float) -> Fault:
+        """The normal answer after ``seconds`` of keep-alive bytes, one each ``every`` seconds:
+        SSE comment lines after a stream's first event, or spaces before a JSON body (which
+        JSON allows). The connection never falls silent for long, though no answer comes."""
+        return cls("trickle", delay=seconds, every=every)
+
+    @classmethod
+    def drip(cls, every: float) -> Fault:
+        """The normal answer, streamed with ``every`` seconds between its events."""
+        return cls("drip", every=every)
 
     @classmethod
     def odd_usage(cls, usage: Any) -> Fault:
@@ -356,8 +379,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(400, error_body(400, errors))
         else:
             fault = app._next_fault()
-            app._wait(app.latency + (fault.delay if fault else 0.0))
-            if fault is None or fault.kind in ("slow", "finish", "parts", "usage", "refusal"):
+            trickling = fault is not None and fault.kind == "trickle"
+            app._wait(app.latency + (fault.delay if fault and not trickling else 0.0))
+            if fault is None or fault.kind in (
+                "slow",
+                "finish",
+                "parts",
+                "usage",
+                "refusal",
+                "drip",
+            ):
                 self._answer(body, fault)
             else:
                 self._misbehave(fault, body)
@@ -379,10 +410,37 @@ class _Handler(BaseHTTPRequestHandler):
             self._start_stream()
             for event in _events(self.server.app._next_id(), body, reply, fault):
                 self._send_chunk(_sse(event))
+                if fault is not None and fault.kind == "drip":
+                    self.wfile.flush()
+                    self.server.app._wait(fault.every)
             self._send_chunk(b"data: [DONE]\n\n")
             self._send_chunk(b"")
         else:
             self._send_json(200, _completion(self.server.app._next_id(), body, reply, fault))
+
+    def _trickle(self, fault: Fault, body: dict[str, Any]) -> None:
+        """Keep-alive bytes for ``fault.delay`` seconds, then the normal answer."""
+        app = self.server.app
+        reply = app.responder(body)
+        events = [_sse(e) for e in _events(app._next_id(), body, reply)] + [b"data: [DONE]\n\n"]
+        if body.get("stream"):
+            self._start_stream()
+            self._send_chunk(events.pop(0))  # the role chunk: the stream has begun
+            keep_alive = b": keep-alive\n\n"
+        else:
+            self.send_response(200)
+            self.send_header("content-type", "application/json")
+            self.send_header("transfer-encoding", "chunked")
+            self.end_headers()
+            events = [json.dumps(_completion(app._next_id(), body, reply)).encode()]
+            keep_alive = b" "
+        for _ in range(max(1, round(fault.delay / fault.every))):
+            self._send_chunk(keep_alive)
+            self.wfile.flush()
+            app._wait(fault.every)
+        for event in events:
+            self._send_chunk(event)
+        self._send_chunk(b"")
 
     def _misbehave(self, fault: Fault, body: dict[str, Any]) -> None:
         if fault.kind == "status":
@@ -390,6 +448,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_json(fault.code, error_body(fault.code), retry)
         elif fault.kind == "reset":
             self._reset()
+        elif fault.kind == "trickle":
+            self._trickle(fault, body)
         elif fault.kind == "malformed":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [{"message": ', {})
         elif body.get("stream"):

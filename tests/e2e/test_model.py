@@ -439,6 +439,53 @@ def test_a_stream_that_stalls_mid_answer_is_a_timeout(
     assert parts == ["You ", "asked: "] and caught.value.kind == "timeout", caught.value
 
 
+CALLS = ["complete", "acomplete", "stream", "astream"]
+
+
+def call(model: OpenAIClient, form: str) -> list[str | Completion]:
+    """One request, made with the client's method ``form``: what it returned or yielded."""
+    request = request_for(model.settings, MESSAGES)
+
+    async def collect() -> list[str | Completion]:
+        if form == "acomplete":
+            return [await model.acomplete(request)]
+        return [part async for part in model.astream(request)]
+
+    if form == "complete":
+        return [model.complete(request)]
+    if form == "stream":
+        return list(model.stream(request))
+    return run(model, collect)
+
+
+@pytest.mark.parametrize("form", CALLS)
+def test_a_server_that_only_keeps_the_connection_alive_is_a_timeout(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """Spaces before a JSON body, or SSE comments: each read is quick, but no answer comes.
+    The customer waits ``timeout`` for it, not as long as the server keeps sending."""
+    model = make_model(timeout=0.5)
+    server.fail(Fault.trickle(4.0, every=0.1))  # the answer comes after 4 s
+    with pytest.raises(ModelError) as caught:
+        call(model, form)
+    assert caught.value.kind == "timeout", caught.value
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", ["stream", "astream"])
+def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    model = make_model(timeout=0.5)
+    server.responder = lambda body: "one two three four five six seven eight"
+    server.fail(Fault.drip(every=0.15))  # 11 events: 1.6 s in all
+    parts = call(model, form)
+    assert "".join(p for p in parts if isinstance(p, str)) == (
+        "one two three four five six seven eight"
+    )
+    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
+
+
 def test_a_stream_that_ends_mid_answer_is_a_broken_response(
     server: OpenAIServer, make_model: MakeModel
 ) -> None:
