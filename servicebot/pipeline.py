@@ -16,6 +16,7 @@ in ``turn.py`` (the turn in progress, and the reply it becomes) and ``stream.py`
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import functools
 import logging
@@ -48,7 +49,7 @@ from .routing import (
     previous_message,
 )
 from .store import Store, open_bot_store
-from .stream import AsyncReplyStream, ReplyStream
+from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
@@ -150,7 +151,12 @@ class Bot:
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
-                turn.model_answered(await model.acomplete(request))
+                try:
+                    completion = await model.acomplete(request)
+                except asyncio.CancelledError:  # a web client went away: keep its message
+                    turn.stopped(Shown(turn))
+                    raise
+                turn.model_answered(completion)
         return await turn.afinish()
 
     def stream(

@@ -285,10 +285,11 @@ class Turn:
         return await off_loop(self.bot.store, self.save, self.decide(streamed))
 
     def stopped(self, streamed: Shown) -> Reply | None:
-        """The caller stopped reading a stream (a client went away): store what it was shown,
-        so that the next turn has it as history, with the prompt's exact tokens and those of
-        the answer that had arrived. Never raises: the caller is already leaving."""
-        self.trace.append(Step("model", "stream stopped by the caller", self._model_ms()))
+        """The caller stopped reading a stream, or cancelled ``areply`` (a client went away):
+        store what it was shown, so that the next turn has it as history, with the prompt's
+        exact tokens and those of the answer that had arrived. Never raises: the caller is
+        already leaving."""
+        self.trace.append(Step("model", "stopped by the caller", self._model_ms()))
         self.stored_text = streamed.cleared
         routing = self.prep.routing
         best = routing.best if routing else None

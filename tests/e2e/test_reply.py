@@ -590,8 +590,9 @@ def test_an_async_stream_the_caller_closes_is_stored_too(
     assert stored.reply_text == first == "Refunds take 5 business days."
 
 
-def test_a_stream_cancelled_before_anything_is_shown_is_stored_but_not_sent_again(
-    make_bot: Any, server: OpenAIServer
+@pytest.mark.parametrize("form", ["astream", "areply"])
+def test_a_turn_cancelled_before_anything_is_shown_is_stored_but_not_sent_again(
+    make_bot: Any, server: OpenAIServer, form: str
 ) -> None:
     server.responder = lambda body: ANSWER
     server.fail(Fault.slow(2.0))  # the customer closes the chat while the model is thinking
@@ -599,6 +600,8 @@ def test_a_stream_cancelled_before_anything_is_shown_is_stored_but_not_sent_agai
 
     async def leave_early() -> None:
         async def read() -> None:
+            if form == "areply":
+                await bot.areply(REFUNDS, conversation_id="gone")
             async for _ in bot.astream(REFUNDS, conversation_id="gone"):
                 pass
 
