@@ -44,14 +44,18 @@ FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they
 # How a short message shows that it leans on the previous one, besides having at most two
 # words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
 # "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢).
-# A new request that matches nothing ("write me a poem", 帮我写代码) does neither. Chinese
-# cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
+# Chinese drops the "it" that points back, so a bare question of price, time or place with no
+# topic of its own (多少钱？, 要多久？, 免费吗) leans back too: "how much?" does, being two words.
+# A new request that matches nothing ("write me a poem", 帮我写代码, 写首诗) does neither.
+# Chinese cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
 _LEANS_BACK = re.compile(
     r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
     r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
     r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
     r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
-    r"|呢\W*$|(?<!其)它|这个|那个",
+    r"|呢\W*$|(?<!其)它|这个|那个"
+    r"|^\W*(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
+    r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$",
     re.IGNORECASE,
 )
 

@@ -488,11 +488,31 @@ def test_a_short_new_request_that_matches_nothing_is_out_of_scope_not_a_follow_u
 
 
 @pytest.mark.parametrize(
-    "text", ["Germany?", "93857", "德国呢？", "那德国呢", "and by tomorrow?", "what about Tuesday?"]
+    "text",
+    [
+        "Germany?",
+        "93857",
+        "德国呢？",
+        "那德国呢",
+        "and by tomorrow?",
+        "what about Tuesday?",
+        "免费吗",  # "is it free?"
+    ],
 )
 def test_a_short_message_that_leans_back_is_a_follow_up(router: Router, text: str) -> None:
     assert router.route(text).route == "out_of_scope"
     assert router.route(text, previous="where is my order").follow_up
+
+
+@pytest.mark.parametrize("text", ["多少钱？", "要多久？", "大概几天？", "要多少钱"])
+def test_a_bare_chinese_question_of_price_or_time_is_a_follow_up(text: str) -> None:
+    # Chinese drops the "it" an English follow-up points back with ("how much is it?").
+    addresses = intent("change_address", "我想改收货地址", "怎么修改地址", "change my address")
+    router = Router([addresses, intent("invoice", "开发票", "我要发票")], RoutingSettings(), ["zh"])
+    assert router.route(text).route == "out_of_scope"
+    routing = router.route(text, previous="我想改收货地址")
+    assert routing.follow_up and routing.best is not None
+    assert routing.best.intent.name == "change_address"
 
 
 # Language
