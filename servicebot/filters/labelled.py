@@ -25,7 +25,7 @@ from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
-    r"(?:[ \t:：=#,.(-]|是|为|系|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
+    r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
 
@@ -86,19 +86,22 @@ _LABELS: Final = (
         re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
         range(3, 5),
     ),
-    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong; so are a
-    # Taiwan ID (A123456789) and a Hong Kong one (A123456(7)) named as an ID card.
+    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong, in any
+    # grouping (110101-19900307-001X, 1101 0119 9003 0700 1X); so are a Taiwan ID
+    # (A123456789, 身分證字號) and a Hong Kong one (A123456(7)) named as an ID card.
     _Label(
         "CN_ID",
         (
             "身份证",
+            "身分证",
             "id card",
             "identity card",
             "identity number",
             "hkid",
         ),  # not "id number": an order has one too
         re.compile(
-            r"[0-9]{6} ?[0-9]{8} ?[0-9]{3}[0-9Xx](?![0-9A-Za-z])|[0-9]{15}(?![0-9A-Za-z])"
+            r"[0-9](?:[ -]?[0-9]){16}[ -]?[0-9Xx](?![0-9A-Za-z])"
+            r"|[0-9](?:[ -]?[0-9]){14}(?![0-9A-Za-z])"
             r"|[A-Za-z][12][0-9]{8}(?![0-9A-Za-z])"
             r"|[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))",
             re.ASCII,

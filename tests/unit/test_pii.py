@@ -527,8 +527,15 @@ def test_a_card_right_after_an_iban_is_found_with_it() -> None:
         ("身份证 110101199003077757", "CN_ID", "110101199003077757"),
         ("身份证 110101 19900307 7750", "CN_ID", "110101 19900307 7750"),
         ("身份證號碼：350303900203307", "CN_ID", "350303900203307"),
+        # the same, in any grouping: these reached the model unmasked, or half a phone
+        ("身份证号 110101-19900307-001X", "CN_ID", "110101-19900307-001X"),
+        ("身份证号 110101－19900307－001X", "CN_ID", "110101-19900307-001X"),
+        ("身份证 1101 0119 9003 0700 1X", "CN_ID", "1101 0119 9003 0700 1X"),
+        ("my id card is 110101-19900307-001X", "CN_ID", "110101-19900307-001X"),
         # Taiwan and Hong Kong IDs, named as ID cards
         ("台灣身分證 身份證號 A123456789", "CN_ID", "A123456789"),
+        ("身份證字號 A123456789", "CN_ID", "A123456789"),  # Taiwan's usual wording
+        ("身分證 A123456789", "CN_ID", "A123456789"),
         ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
         ("HKID: AB9876543", "CN_ID", "AB9876543"),
         # an IBAN named as one: in lower case, or with a check digit typed wrong
