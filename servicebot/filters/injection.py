@@ -90,16 +90,20 @@ _RULES: dict[str, str] = {
         r"|\bfrom now on,? you (?:are|will|must)\b"
     ),
     # Chat-format markers pasted into a message to fake another speaker.
+    # In Chinese too: "系统：", "【系统】", "### 指令". Not "系统提示：" nor "【系统通知】", which
+    # apps show their users.
     "role_marker": (
         rf"{_LINE_START}(?:system|assistant|developer|instructions?) ?:"
+        rf"|{_LINE_START}(?:系统|助手|开发者|指令) ?[:：]"
+        rf"|{_LINE_START}[【\[] ?(?:系统|助手|指令|system|assistant) ?[】\]]"
         r"|< ?\| ?(?:im_start|im_end|system|user|assistant|endoftext) ?\| ?>"
         r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"
-        r"|^[ \t]{0,8}#{2,6}[ \t]{0,8}(?:instruction|system|response)s?\b"
+        r"|^[ \t]{0,8}#{2,6}[ \t]{0,8}(?:(?:instruction|system|response)s?\b|指令|系统)"
     ),
     # "系统提示" alone is what Chinese apps call an error message: the rules name prompts.
     "override_zh": (
         rf"(?:忽略|无视|忘记|忘掉|不要理会|别理会|不要管|别管|不要遵守|跳过|抛开|放弃){_ZH_GAP}"
-        r"(?:指令|指示|规则|提示词|设定|命令|限制|约束)"
+        r"(?:指令|指示|规则|规定|提示词|设定|命令|限制|约束)"
         r"|忘(?:记|掉)你是"
         r"|(?:用|凭|根据)你(?:自己)?的(?:知识|常识)(?:来)?(?:回答|回复)"
         r"|(?:修改|更改|改变|替换|重写)你的(?:指令|规则|设定|提示词)"
@@ -147,7 +151,7 @@ _TRIGGERS = {
         "reveal": "prompt|instructions|written|above|before this",
         "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|you have no"
         "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
-        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys",
+        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys|系统|助手|开发者|指令",
         "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃|知识|常识"
         "|修改你|更改你|改变你|替换你|重写你",
         "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt"
