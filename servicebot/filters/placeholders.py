@@ -72,11 +72,12 @@ _DESCRIBED = {
 
 
 # Models copy a placeholder loosely, Chinese answers most: 【PHONE_1】, ［PHONE_1］, {PHONE_1},
-# [Phone 1], [PHONE_01], a bare PHONE_1. Such forms are read as placeholders only for the kinds
-# the pre-filter issues, so "[Step 1]" stays as written; (PHONE_1) is a customer's own text.
+# [Phone 1], [PHONE-1], [CN-ID-1], [PHONE_01], a bare PHONE_1. Such forms are read as
+# placeholders only for the kinds the pre-filter issues, so "[Step 1]" stays as written;
+# (PHONE_1) is a customer's own text.
 # A bare one may touch Chinese (打PHONE_1联系), so its edges are ASCII letters and digits.
 _COPIED = re.compile(
-    r"[\[［【{]\s*([A-Za-z][A-Za-z_]*?)[ _]?0*(\d+)\s*[\]］】}]"
+    r"[\[［【{]\s*([A-Za-z][A-Za-z_-]*?)[ _-]?0*(\d+)\s*[\]］】}]"
     r"|(?<![A-Za-z0-9_\[［【{(])([A-Z][A-Z_]*)_0*(\d+)(?![A-Za-z0-9_\]］】})])"
 )
 
@@ -89,7 +90,7 @@ def restore(text: str, values: dict[str, str], language: str = "en") -> str:
     described = _DESCRIBED.get(language, _DESCRIBED["en"])
 
     def value(match: re.Match[str]) -> str:
-        kind, number = (match[1] or match[3]).upper(), match[2] or match[4]
+        kind, number = (match[1] or match[3]).upper().replace("-", "_"), match[2] or match[4]
         if kind not in PII_KINDS and not PLACEHOLDER.fullmatch(match[0]):
             return match[0]
         given = values.get(f"[{kind}_{number}]")

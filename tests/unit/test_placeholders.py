@@ -119,10 +119,19 @@ def test_restore_reads_a_placeholder_as_models_copy_it_but_nothing_else() -> Non
         "[PHONE 1]",
         "[PHONE_01]",
         "[ PHONE_1 ]",
+        "[PHONE-1]",
+        "【phone-1】",
         "PHONE_1",
     ):
         assert restore(f"我们会打{copied}联系您。", values, "zh") == "我们会打13800138000联系您。"
-    assert restore("身份证【CN_ID_1】已登记", values, "zh") == "身份证11010519491231002X已登记"
+    for copied in ("【CN_ID_1】", "[CN-ID-1]"):
+        assert restore(f"身份证{copied}已登记", values, "zh") == "身份证11010519491231002X已登记"
     assert restore("then call 【PHONE_2】", values) == "then call your phone number"
-    for kept in ("see [Step 1] and {Option 2}", "ISO_9001 certified", "you typed (PHONE_1)"):
+    kept_as_written = (
+        "see [Step 1] and {Option 2}",
+        "ISO_9001 certified",
+        "you typed (PHONE_1)",
+        "model [USB-C-2]",
+    )
+    for kept in kept_as_written:
         assert restore(kept, values) == kept
