@@ -22,6 +22,8 @@ _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
 _FULL_WIDTH_DASH = re.compile("[ \t]*-(\u3000)")  # "-　text": an IME's space after a dash
 _FULL_WIDTH_INDENT = re.compile("[ \t]*(\u3000)")  # "　　- text": an IME's spaces as indentation
 _WIDE_LIST_DASH = re.compile("[ \t\u3000]*([\uff0d\u2014\u2013\u2212])[ \u3000]")  # "－ text"
+# "name:Maple" or "description:\u3000text": a key whose colon has no plain space after it.
+_COLON_WITHOUT_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*):([^ \t/:])")
 _OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
 _UNREADABLE = (
     "YAML cannot read this line: check its indentation against the lines above, and put text "
@@ -54,6 +56,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     mark = exc.problem_mark or exc.context_mark
     error_line = document.position(mark.index)[0] if mark is not None else len(document.lines)
     if (cause := _likely_cause(document, error_line)) is not None:
+        return cause
+    if (cause := _colon_without_space(document, error_line)) is not None:
         return cause
     problem, context = exc.problem or str(exc), exc.context or ""
     if exc.context_mark is not None and (
@@ -142,6 +146,21 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
                     "write an apostrophe inside single quotes as ''"
                 )
             return document.problem(message, number + 1, quote.start(1) + 1)
+    return None
+
+
+def _colon_without_space(document: SourceFile, error_line: int) -> Problem | None:
+    """A key written "name:Maple" on the error's line or the line above it, where YAML
+    reports it. Only there: elsewhere "- note:see below" is legal text."""
+    for number in (error_line - 1, error_line):
+        if 0 <= number < len(document.lines):
+            if match := _COLON_WITHOUT_SPACE.match(document.lines[number]):
+                key, after = match.groups()
+                if after == "\u3000":
+                    message = f"full-width space '\u3000' after '{key}:': YAML needs a plain space"
+                else:
+                    message = f"no space after '{key}:': YAML needs one, as in '{key}: value'"
+                return document.problem(message, number + 1, match.start(2) + 1)
     return None
 
 
