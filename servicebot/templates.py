@@ -226,12 +226,23 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
 
 def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Template | Problem:
     """The template's syntax tree, or the problem that keeps it from being read."""
+    if wide := _WIDE_DELIMITER.search(source.text):  # Jinja reads it as text, or fails later
+        line, column = source.position(wide.start())
+        message = (
+            f"'{wide[0]}': a full-width brace or percent sign neither opens nor closes a "
+            "template tag (the customer would read it as written): type {{ }} or {% %} plainly"
+        )
+        return source.problem(message, line + 1, column + 1)
     try:
         return environment.parse(source.text, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
         return _syntax_problem(environment, source, exc)
     except RecursionError:
         return source.problem("template is nested too deeply to read")
+
+
+# "｛｛ bot.name ｝｝", "｛% if %｝": a Chinese IME's braces and percent signs around a tag.
+_WIDE_DELIMITER = re.compile("｛[｛{％%]|{[｛％]|[％%｝]｝|％}")
 
 
 def _assigned(tree: nodes.Template) -> set[str]:
@@ -281,6 +292,8 @@ def _syntax_problem(
         message = f"template syntax error: unexpected character {unexpected[1]}"
     if any(char in text for char in "｛｝％"):
         message += " (a full-width brace or percent sign: type { } % plainly)"
+    elif any(char in text for char in "“”‘’"):
+        message += " (a curly quotation mark: type a plain \" or ')"
     elif unexpected:
         message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
     if not unexpected:
