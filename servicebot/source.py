@@ -70,20 +70,24 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
     except UnicodeDecodeError as exc:
         readable = SourceFile(path, raw.decode("utf-8", errors="replace"))
         offset = len(raw[: exc.start].decode("utf-8", errors="replace"))
-        saved_as = "; it looks saved as GBK" if _is_gb2312(raw) else ""
+        saved_as = "; it looks saved as GBK" if _is_gbk(raw) else ""
         message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}{saved_as}); save the file as UTF-8"
         problems.append(readable.problem_at_offset(message, offset))
         return None
 
 
-def _is_gb2312(raw: bytes) -> bool:
-    """Whether ``raw`` reads as GB2312, the simplified Chinese core of GBK: both bytes of
-    every character at 0xA1 or above. Accented Latin-1 letters, mostly followed by ASCII, fail."""
+def _is_gbk(raw: bytes) -> bool:
+    """Whether ``raw`` reads as GBK, every character it does not share with ASCII Chinese
+    (traditional characters, as in 發票, are GBK but not GB2312). Accented Latin-1 letters,
+    mostly followed by ASCII or a space, fail to decode or decode to something else."""
     try:
-        raw.decode("gb2312")
+        text = raw.decode("gbk")
     except UnicodeDecodeError:
         return False
-    return True
+    return all(_CHINESE.fullmatch(char) for char in text if not char.isascii())
+
+
+_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:

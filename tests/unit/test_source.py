@@ -36,14 +36,15 @@ def test_not_utf8_points_at_the_bad_character_counting_characters(tmp_path: Path
     assert problems[0].message == "not UTF-8 (byte 0xe9); save the file as UTF-8"
 
 
-def test_chinese_saved_as_gbk_is_named(tmp_path: Path) -> None:
+@pytest.mark.parametrize("text", ["退款", "發票怎麼開"])  # traditional: GBK, not GB2312
+def test_chinese_saved_as_gbk_is_named(tmp_path: Path, text: str) -> None:
     path = tmp_path / "a.yaml"
-    path.write_bytes("a: 1\nb: 退款\n".encode("gbk"))
+    path.write_bytes(f"a: 1\nb: {text}\n".encode("gbk"))
     _, problems = _read(path)
     assert (problems[0].line, problems[0].column) == (2, 4)
-    assert (
-        problems[0].message
-        == "not UTF-8 (byte 0xcd; it looks saved as GBK); save the file as UTF-8"
+    first = text.encode("gbk")[0]
+    assert problems[0].message == (
+        f"not UTF-8 (byte 0x{first:02x}; it looks saved as GBK); save the file as UTF-8"
     )
 
 
