@@ -510,7 +510,7 @@ def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:
         if unwanted in text:
             yield "not_contains", f"the reply not to contain {unwanted!r}", shown
     if expect.regex is not None and not re.search(expect.regex, text):
-        yield "regex", f"the reply to match {expect.regex!r}", shown
+        yield "regex", f"the reply to match '{expect.regex}'", shown  # a regex as typed
     if expect.max_length is not None and len(text) > expect.max_length:
         yield "max_length", f"at most {expect.max_length} characters", f"{len(text)}: {text!r}"
 

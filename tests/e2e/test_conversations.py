@@ -181,9 +181,15 @@ def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
         'stored:\n        contains: ["[PHONE_1]"]',
         'stored:\n        contains: ["138"]',
     )
-    result = servicebot("test", conversation, "--bot", bot)
+    edit(
+        bot / "tests/conversations/refund_with_faq_context.yaml",
+        'regex: "within \\\\d+ business days"',
+        'regex: "within \\\\d+ weeks"',
+    )
+    result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
     output = result.output
+    assert "turn 1: expected the reply to match 'within \\d+ weeks'" in output  # as typed
     assert "turn 1: expected the reply to contain 'call you on 555'" in output
     assert "turn 1: expected the reply not to contain '48 hours'" in output
     assert "turn 1: expected an event {stage=prefilter detector=pii kind=EMAIL" in output
