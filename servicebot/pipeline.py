@@ -312,10 +312,10 @@ class Bot:
     ) -> Turn:
         """:meth:`_begin` with the store read and written off the event loop."""
         turn, text = self._start(text, conversation_id, metadata)
-        loaded = await off_loop(self.store, turn.load)
+        loaded = await off_loop(self, turn.load)
         prepared = self._prepare(turn, text, loaded)
         keep = turn.keep_placeholders
-        while (stored := await off_loop(self.store, keep, loaded.placeholders)) is not None:
+        while (stored := await off_loop(self, keep, loaded.placeholders)) is not None:
             loaded = loaded._replace(placeholders=stored)
             prepared = self._prepare(turn, text, loaded)
         return self._ready(turn, prepared, loaded)

@@ -29,7 +29,7 @@ from .postfilter import whole_sentences
 from .prompt import Context, Exchange, Script, faq_answer
 from .routing import Routing, detect_language, is_blank, sure
 from .settings import RoutingSettings
-from .store import Store, TurnRecord
+from .store import TurnRecord
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -282,7 +282,7 @@ class Turn:
 
     async def afinish(self, streamed: Shown | None = None) -> Reply:
         """:meth:`finish` with the store write off the event loop."""
-        return await off_loop(self.bot.store, self.save, self.decide(streamed))
+        return await off_loop(self.bot, self.save, self.decide(streamed))
 
     def stopped(self, streamed: Shown) -> Reply | None:
         """The caller stopped reading a stream, or cancelled ``areply`` (a client went away):
@@ -463,10 +463,15 @@ def confident(routing: Routing | None, settings: RoutingSettings) -> bool:
     return routing is not None and not routing.follow_up and sure(routing.matches, settings)
 
 
-async def off_loop(store: Store, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    """``work`` (store calls) in a worker thread, or inline for a store that never waits:
-    handing over to a thread costs more than a dict lookup."""
-    if store.blocking:
+async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work`` (the bot's store calls) in a worker thread, or inline for a store that never
+    waits: handing over to a thread costs more than a dict lookup. A store that cannot be
+    opened is ``work``'s to meet, as in a blocking turn: it costs only the turn's record."""
+    try:
+        blocking = bot.store.blocking
+    except StorageError:
+        blocking = False
+    if blocking:
         return await asyncio.to_thread(work, *args, **kwargs)
     return work(*args, **kwargs)
 

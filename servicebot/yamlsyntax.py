@@ -153,14 +153,14 @@ def _colon_without_space(document: SourceFile, error_line: int) -> Problem | Non
     """A key written "name:Maple" on the error's line or the line above it, where YAML
     reports it. Only there: elsewhere "- note:see below" is legal text."""
     for number in (error_line - 1, error_line):
-        if 0 <= number < len(document.lines):
-            if match := _COLON_WITHOUT_SPACE.match(document.lines[number]):
-                key, after = match.groups()
-                if after == "\u3000":
-                    message = f"full-width space '\u3000' after '{key}:': YAML needs a plain space"
-                else:
-                    message = f"no space after '{key}:': YAML needs one, as in '{key}: value'"
-                return document.problem(message, number + 1, match.start(2) + 1)
+        line = document.lines[number] if 0 <= number < len(document.lines) else ""
+        if match := _COLON_WITHOUT_SPACE.match(line):
+            key, after = match.groups()
+            if after == "\u3000":
+                message = f"full-width space '\u3000' after '{key}:': YAML needs a plain space"
+            else:
+                message = f"no space after '{key}:': YAML needs one, as in '{key}: value'"
+            return document.problem(message, number + 1, match.start(2) + 1)
     return None
 
 

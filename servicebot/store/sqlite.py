@@ -14,8 +14,9 @@ import dataclasses
 import json
 import sqlite3
 import threading
+import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,10 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._local = threading.local()
-        self._opened: list[sqlite3.Connection] = []  # every thread's, to close them all
+        # Every live thread's connection, to close them all. Weakly: a thread's connection is
+        # closed when its thread ends, as asyncio.to_thread's workers do after each
+        # asyncio.run, so that a process serving many loops does not run out of files.
+        self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
         self._lock = threading.Lock()
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -131,8 +135,8 @@ class SQLiteStore:
 
     def close(self) -> None:
         with self._lock:
-            for connection in self._opened:
-                connection.close()
+            for held in list(self._opened):
+                held.connection.close()
             self._opened.clear()
         self._local.__dict__.clear()
 
@@ -170,19 +174,20 @@ class SQLiteStore:
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (sqlite3 connections must stay in their thread)."""
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
+        held: _Held | None = getattr(self._local, "held", None)
+        if held is None:
             # Used only by this thread; check_same_thread=False lets close() end it from another.
             connection = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
             )
+            held = _Held(connection)
             with self._lock:
-                self._opened.append(connection)
+                self._opened.add(held)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
-            self._local.connection = connection
-        return connection
+            self._local.held = held
+        return held.connection
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -194,9 +199,22 @@ def _migrate(db: sqlite3.Connection) -> None:
             db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
 
 
+class _Held:
+    """A thread's connection, closed when the thread ends and its thread-local values go."""
+
+    __slots__ = ("__weakref__", "connection")
+
+    def __init__(self, connection: sqlite3.Connection) -> None:
+        self.connection = connection
+
+    def __del__(self) -> None:
+        self.connection.close()
+
+
 def _rollback(db: sqlite3.Connection | None) -> None:
-    if db is not None and db.in_transaction:
-        db.execute("ROLLBACK")
+    with suppress(sqlite3.ProgrammingError):  # closed: by close(), while a thread still used it
+        if db is not None and db.in_transaction:
+            db.execute("ROLLBACK")
 
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:

@@ -231,6 +231,33 @@ def test_a_reply_is_returned_when_the_store_fails(
     assert "turn not stored" in caplog.text
 
 
+@pytest.mark.parametrize("form", ["reply", "areply", "stream", "astream"])
+def test_a_store_that_cannot_be_opened_costs_only_the_record(
+    spec: BotSpec, form: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """areply and astream raised StorageError where reply answered."""
+    unopenable = with_settings(spec, store={"url": "sqlite:////proc/no-such-dir/bot.db"})
+    bot = Bot(unopenable, offline=True)
+
+    async def answer() -> Reply | None:
+        if form == "areply":
+            return await bot.areply("how long do refunds take?", "c1")
+        stream = bot.astream("how long do refunds take?", "c1")
+        assert "".join([piece async for piece in stream])
+        return stream.reply
+
+    if form == "reply":
+        reply: Reply | None = bot.reply("how long do refunds take?", "c1")
+    elif form == "stream":
+        stream = bot.stream("how long do refunds take?", "c1")
+        assert "".join(stream)
+        reply = stream.reply
+    else:
+        reply = asyncio.run(answer())
+    assert reply is not None and reply.action == "direct" and reply.turn is None
+    assert "cannot open the conversation store" in caplog.text
+
+
 def test_history_from_the_store_goes_into_the_next_prompt(
     make_bot: Any, server: OpenAIServer
 ) -> None:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -164,6 +167,39 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
             ("0001_conversations_and_turns",)
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def _open_files(under: Path) -> int:
+    """How many of this process's file descriptors are open on files in ``under``."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(under) in os.path.realpath(fd))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_sqlite_closes_a_threads_connection_when_the_thread_ends(tmp_path: Path) -> None:
+    """asyncio.run(bot.areply(...)) per request runs the store in a new thread each time: the
+    files each thread opened stayed open until close(), until the process ran out."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    for n in range(20):
+        worker = threading.Thread(target=store.append_turn, args=(turn(f"c{n}"),))
+        worker.start()
+        worker.join()
+    assert len(store.history("c19")) == 1
+    # This thread's database, WAL and shared memory, and one SQLite keeps to reuse: not a
+    # set of files for each thread that ever wrote.
+    assert _open_files(tmp_path) <= 4
+    store.close()
+    assert _open_files(tmp_path) == 0
+
+
+def test_sqlite_used_after_close_is_a_storage_error(tmp_path: Path) -> None:
+    """A pool thread still serving a request while the bot shuts down."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store.append_turn, turn("c")).result()
+        store.close()
+        with pytest.raises(StorageError):
+            pool.submit(store.append_turn, turn("c")).result()
 
 
 def test_an_unusable_sqlite_path_is_a_storage_error(tmp_path: Path) -> None:
