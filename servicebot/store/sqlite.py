@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import threading
 import weakref
@@ -58,18 +59,24 @@ class SQLiteStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
-        # Every live thread's connection, to close them all. Weakly: a thread's connection is
-        # closed when its thread ends, as asyncio.to_thread's workers do after each
-        # asyncio.run, so that a process serving many loops does not run out of files.
-        self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
-        self._lock = threading.Lock()
+        self._forget_connections()
+        _STORES.add(self)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
         with self._transaction("open") as db:
             _migrate(db)
+
+    def _forget_connections(self) -> None:
+        """Start with no connection: at creation, and in a forked child, which must not use
+        its parent's (SQLite's rule); collected, they close only the child's copies."""
+        self._local = threading.local()
+        # Every live thread's connection, to close them all. Weakly: a thread's connection is
+        # closed when its thread ends, as asyncio.to_thread's workers do after each
+        # asyncio.run, so that a process serving many loops does not run out of files.
+        self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
+        self._lock = threading.Lock()
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         at = stamp(turn.at)
@@ -197,6 +204,18 @@ def _migrate(db: sqlite3.Connection) -> None:
         if name not in applied:
             migrate(db)
             db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
+
+
+_STORES: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
+
+
+def _forget_in_child() -> None:
+    for store in list(_STORES):
+        store._forget_connections()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class _Held:

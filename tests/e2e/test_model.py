@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import socket
 import threading
 import warnings
@@ -437,6 +438,29 @@ def test_a_stream_that_stalls_mid_answer_is_a_timeout(
         else:
             run(model, until_it_breaks)
     assert parts == ["You ", "asked: "] and caught.value.kind == "timeout", caught.value
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_worker_opens_connections_of_its_own(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """A prefork server (gunicorn --preload, Celery) forks after the parent has answered: its
+    kept-alive connection, shared, crossed the children's answers."""
+    model = make_model()
+    model.complete(request_for(model.settings, MESSAGES))  # the parent's pool keeps a socket
+    child = os.fork()
+    if child == 0:  # the worker: answer, then leave without running the parent's cleanup
+        try:
+            answer = model.complete(request_for(model.settings, MESSAGES)).text
+            os._exit(0 if answer.startswith("You asked") else 1)
+        except BaseException:
+            os._exit(2)
+    _, status = os.waitpid(child, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    parent, worker = server.requests
+    assert worker.client_port != parent.client_port  # not the parent's connection
+    model.complete(request_for(model.settings, MESSAGES))  # the parent's own still works
+    assert server.requests[-1].client_port == parent.client_port
 
 
 CALLS = ["complete", "acomplete", "stream", "astream"]
