@@ -246,14 +246,16 @@ def _not_given(
 # What a terminal or a text renderer would act on rather than show, removed from answers
 # before anyone sees or stores them: escape sequences whole (colours, cursor moves, window
 # titles), control characters but tab and line breaks, and the invisible characters that hide
-# or reorder text (zero-width space, word joiner, BOM, bidi overrides and isolates, tag
-# characters). The joiners U+200C and U+200D stay: emoji and scripts need them. An escape
-# sequence never ended loses only its ESC, and U+0085 (next line) is a line break.
+# or reorder text (zero-width space, word joiner, BOM, soft hyphen, bidi marks, overrides and
+# isolates, tag characters). The joiners U+200C and U+200D stay: emoji and scripts need them.
+# An escape sequence never ended loses only its ESC; U+0085 (next line) and the line and
+# paragraph separators U+2028 and U+2029 are line breaks.
 _CONTROLS = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b"
-    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u200b\u200e\u200f\u202a-\u202e\u2060-\u2064"
-    "\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
+_LINE_BREAKS = str.maketrans("\x85\u2028\u2029", "\n\n\n")
 
 
 def visible(text: str) -> str:
@@ -267,7 +269,7 @@ def _without_controls(answer: str) -> tuple[str, int]:
     ``isprintable`` (False for control and format characters) tells so in C."""
     if answer.replace("\n", "").replace("\t", "").isprintable():
         return answer, 0
-    return _CONTROLS.subn("", answer.replace("\x85", "\n"))
+    return _CONTROLS.subn("", answer.translate(_LINE_BREAKS))
 
 
 # Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and

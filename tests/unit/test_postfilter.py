@@ -183,6 +183,8 @@ def test_the_bots_own_number_without_a_label_passes() -> None:
          "Refunds take 5 days.] Please keep your receipt.\nThanks!"),  # never ended: ESC alone
         ("Sure\x1bEverything is fine.", "SureEverything is fine."),
         ("Line one\x85line two.", "Line one\nline two."),
+        ("Line one\u2028line two\u2029Thanks.", "Line one\nline two\nThanks."),
+        ("We ship\u00ad to Canada\u061c\u180e.", "We ship to Canada."),  # soft hyphen, marks
     ],
 )  # fmt: skip
 def test_control_removal_takes_no_text_with_it(answer: str, shown: str) -> None:
