@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from .errors import ConfigError, ServicebotError
+from .forking import forget_in_child
 from .prompt import Message
 from .settings import ModelSettings
 
@@ -146,10 +147,10 @@ class OpenAIClient:
         self.settings = settings
         self._settings_file = settings_file
         self._forget_connections()
-        _CLIENTS.add(self)
+        forget_in_child(self)
 
     def _forget_connections(self) -> None:
-        """Start with no SDK client: at creation, and in a forked child (see _CLIENTS)."""
+        """Start with no SDK client: at creation, and in a forked child (see forking.py)."""
         self._sync: openai.OpenAI | None = None
         self._building = threading.Lock()
         # An async client's connections belong to the event loop that opened them; each is
@@ -311,21 +312,6 @@ class OpenAIClient:
 
     def _failures(self) -> _Failures:
         return _Failures(self.settings, self._settings_file)
-
-
-# A process forked after a model call (gunicorn --preload, Celery's prefork pool) would share
-# the parent's kept-alive connections, and the children's answers would cross on them: each
-# child starts with none (the old clients, collected, close only the child's copies).
-_CLIENTS: weakref.WeakSet[OpenAIClient] = weakref.WeakSet()
-
-
-def _forget_in_child() -> None:
-    for client in list(_CLIENTS):
-        client._forget_connections()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def _refusing_waits_over(limit: float) -> Callable[[Any], None]:

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sqlite3
 import threading
 import weakref
@@ -23,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
+from ..forking import forget_in_child
 from . import PurgeReport, TurnRecord, now, parse_stamp, read_state, stamp
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
@@ -60,7 +60,7 @@ class SQLiteStore:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._forget_connections()
-        _STORES.add(self)
+        forget_in_child(self)
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -204,18 +204,6 @@ def _migrate(db: sqlite3.Connection) -> None:
         if name not in applied:
             migrate(db)
             db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
-
-
-_STORES: weakref.WeakSet[SQLiteStore] = weakref.WeakSet()
-
-
-def _forget_in_child() -> None:
-    for store in list(_STORES):
-        store._forget_connections()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_in_child)
 
 
 class _Held:
