@@ -77,7 +77,7 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
 
 
 def _is_gbk(raw: bytes) -> bool:
-    """Whether ``raw`` reads as GBK, every character it does not share with ASCII Chinese
+    """Whether ``raw`` reads as GBK with Chinese for every character beyond ASCII
     (traditional characters, as in 發票, are GBK but not GB2312). Accented Latin-1 letters,
     mostly followed by ASCII or a space, fail to decode or decode to something else."""
     try:
