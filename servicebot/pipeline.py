@@ -197,8 +197,9 @@ class Bot:
         ``misses``: the conversation's out-of-scope turns right before this one (see
         :meth:`Router.route`). ``explain``, for ``servicebot render``: each FAQ entry is
         costed on its own in ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), and
-        a turn routed to the model has its prompt fitted even when the bot has no model to
-        send it to (besides the offline ``reply``), so an operator sees it before naming one.
+        a turn a model would answer (routed to the model, or out of scope) has its prompt
+        fitted even when the bot has no model to send it to (besides the offline ``reply``),
+        so an operator sees it before naming one.
         """
         if not isinstance(text, str):  # as reply() takes it: bytes decoded, None refused
             text = _plain(text)
@@ -220,11 +221,15 @@ class Bot:
             customer,
             script_of(filtered.text, routing.language, previous),
         )
-        canned = routing.route in ("direct", "handoff") or self.model is None
+        # Direct answers, handoffs and blank messages never reach a model; with no model
+        # named, nothing does, and ``explain`` fits the prompt a model would have been sent.
+        canned = routing.route in ("direct", "handoff") or (
+            routing.route == "out_of_scope" and is_blank(filtered.text)
+        )
         reply: str | None = None
-        if canned or (routing.route == "out_of_scope" and is_blank(filtered.text)):
+        if canned or self.model is None:
             reply = clock.time("prompt", self._canned_reply, routing, context)
-            if not (explain and routing.route == "model"):
+            if canned or not explain:
                 return Prepared(
                     filtered, routing, reply=reply, timings=clock.laps, script=context.script
                 )

@@ -340,6 +340,8 @@ def render(
     try:
         bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
         history = bot.as_stored(read_history(history_file), placeholders) if history_file else []
+        unread = max(len(history) - bot.spec.settings.budget.history_turns, 0)
+        history = history[unread:]  # a turn reads back only these from the store
         customer_details = _key_values(customer)
         prepared = bot.prepare(message, history, customer_details, placeholders, explain=True)
     except ServicebotError as exc:
@@ -366,7 +368,7 @@ def render(
         console.print(printable(sent.content), markup=False)
     console.rule()
     console.print(_budget_table(prepared.fitted))
-    console.print(_budget_summary(bot, prepared.fitted), markup=False)
+    console.print(_budget_summary(bot, prepared.fitted, unread), markup=False)
 
 
 def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
@@ -404,7 +406,7 @@ def _budget_table(fitted: Fitted) -> Table:
     return table
 
 
-def _budget_summary(bot: Bot, fitted: Fitted) -> str:
+def _budget_summary(bot: Bot, fitted: Fitted, unread: int) -> str:
     from ..budget.tokens import REPLY_PRIMING
 
     budget = bot.spec.settings.budget
@@ -414,6 +416,12 @@ def _budget_summary(bot: Bot, fitted: Fitted) -> str:
         f"used: {fitted.used} (with {REPLY_PRIMING} that prime the reply), left: {fitted.left}, "
         f"encoding: {bot.counter.name}",
     ]
+    if unread:
+        lines.append(
+            f"not read: the history file's first {unread} turn{'s' * (unread != 1)} "
+            f"(budget.history_turns {budget.history_turns}: a turn reads back only the last "
+            f"{budget.history_turns} from the store)"
+        )
     if fitted.dropped:
         dropped = ", ".join(f"{part.kind} {part.label}" for part in fitted.dropped)
         lines.append(f"dropped to fit ({' > '.join(budget.drop_order)} go first): {dropped}")

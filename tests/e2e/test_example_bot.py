@@ -393,6 +393,12 @@ def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) ->
     assert "reply, without a model call:" in offline
     assert "你是 Maple Market support 的客服助手" in prompt and " faq       order_status " in prompt
     assert "\n我的快递到哪了\n" in prompt and "budget: 6000 tokens" in prompt
+    # Out of scope, a model is sent the message with no facts; the bot has none to send it to.
+    result = CliRunner().invoke(main, ["render", "write me a poem", "--bot", str(bot)])
+    assert result.exit_code == 0, result.output
+    offline, prompt = result.output.split("no model is named in servicebot.yaml")
+    assert offline.startswith("route: out_of_scope") and "reply, without a model call:" in offline
+    assert "You are the customer-service assistant" in prompt and "\nwrite me a poem\n" in prompt
 
 
 def test_render_shows_the_customer_details_given_and_refuses_a_key_given_twice() -> None:
@@ -498,6 +504,23 @@ def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> No
     assert "history   turn 1" in result.output and "DROPPED" in result.output
     assert "dropped to fit (few_shot > history > faq go first):" in result.output
     assert "history turn 1" in result.output.splitlines()[-1]
+
+
+def test_render_reads_only_as_many_history_turns_as_a_turn_reads_back(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text().replace("budget:\n", "budget:\n  history_turns: 3\n"))
+    history = tmp_path / "history.yaml"
+    history.write_text(
+        "".join(f"- {{user: 'my router dropped, try {n}', assistant: 'Restart it ({n}).'}}\n"
+                for n in range(5))
+    )  # fmt: skip
+    args = ["render", "where is my order", "--bot", str(bot), "--history", str(history)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert [n for n in range(5) if f"my router dropped, try {n}" in result.output] == [2, 3, 4]
+    assert "not read: the history file's first 2 turns (budget.history_turns 3" in result.output
 
 
 def test_an_operator_edit_to_an_answer_shows_up_in_render(tmp_path: Path) -> None:
