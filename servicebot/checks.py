@@ -26,7 +26,7 @@ from .config import (
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
-from .routing import Match, detect_language
+from .routing import Match, Router, detect_language, handing_off
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -130,6 +130,39 @@ def _one_language_intents(spec: BotSpec, other: str) -> list[Problem]:
                 f"intent '{intent.name}' has no phrasing in {missing}: messages in "
                 f"{missing} seldom reach it (add a few, in the words customers use)"
             )
+    return intent_problems(spec.root, messages, "examples")
+
+
+def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
+    """Phrasings of answering intents that a customer typing them would be handed off for: a
+    handoff intent among their top ``top_k`` scores at least ``handoff_threshold``, and one
+    anywhere there wins (so that "where is my order? let me talk to a person" goes to a
+    person). Warned at each such intent's examples, naming the first ``shown`` phrasings and
+    the score the threshold would have to clear."""
+    if not any(intent.handoff for intent in spec.intents):
+        return []
+    settings = spec.settings.routing
+    router = Router(spec.intents, settings, spec.settings.languages)
+    messages = {}
+    for intent in spec.intents:
+        taken = [
+            (text, match)
+            for text in ([] if intent.handoff else intent.examples)
+            if (match := handing_off(router.route(text).matches, settings)) is not None
+        ]
+        if not taken:
+            continue
+        highest = max(match.score for _, match in taken)
+        handoffs = "', '".join(dict.fromkeys(match.intent.name for _, match in taken))
+        listed = [f"'{text}' ({m.intent.name} {m.score:.2f})" for text, m in taken[:shown]]
+        listed += [f"and {len(taken) - shown} more"] if len(taken) > shown else []
+        messages[intent.name] = (
+            f"{len(taken)} phrasing{'s' * (len(taken) > 1)} of '{intent.name}' would go to a "
+            f"person, a handoff intent scoring at least handoff_threshold "
+            f"({settings.handoff_threshold}) among the top {settings.top_k}: {', '.join(listed)}. "
+            f"Raise routing.handoff_threshold above {highest:.2f}, or make '{handoffs}' "
+            "phrasings less like these"
+        )
     return intent_problems(spec.root, messages, "examples")
 
 

@@ -58,6 +58,7 @@ def check(path: Path) -> None:
     """Validate the bot folder PATH and list every mistake as file:line:column."""
     from ..checks import (
         faq_template_warnings,
+        handoff_warnings,
         language_warnings,
         store_problem,
         threshold_warnings,
@@ -76,7 +77,7 @@ def check(path: Path) -> None:
         click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
-    later = [*threshold_warnings(spec), *language_warnings(spec)]
+    later = [*threshold_warnings(spec), *language_warnings(spec), *handoff_warnings(spec)]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:
         if warning:

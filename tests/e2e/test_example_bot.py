@@ -250,6 +250,49 @@ def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     assert result.output.count("has no phrasing") == 1  # the example bot's intents have both
 
 
+def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) -> None:
+    """In a small bot, "i want an agent" under talk_to_human takes "i want an esim" from
+    sim_swap at the example bot's handoff_threshold: customers asking for an eSIM would be
+    handed off, and only an operator who knows the rule would look."""
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    general = (target / "faq" / "general.yaml").read_text(encoding="utf-8")
+    start = general.index("  - name: talk_to_human")
+    end = general.find("\n  - name:", start)
+    people = general[start : end if end > 0 else None].replace(
+        "      - agent please\n", "      - agent please\n      - i want an agent\n"
+    )
+    for path in (target / "faq").glob("*.yaml"):
+        path.unlink()
+    (target / "faq" / "people.yaml").write_text(f"intents:\n{people}", encoding="utf-8")
+    (target / "faq" / "sim.yaml").write_text(
+        "intents:\n"
+        "  - name: sim_swap\n"
+        "    examples: [i want an esim, swap my sim card, 我想换SIM卡, 补办SIM卡]\n"
+        "    answer: {en: Bring your ID to any store., zh: 请携带身份证到任意门店换卡。}\n"
+        "  - name: roaming\n"
+        "    examples: [how much is roaming in europe, i want to use my phone abroad, 漫游怎么收费]\n"
+        "    answer: {en: Roaming in the EU is included., zh: 欧盟境内漫游免费。}\n"
+        "  - name: router_setup\n"
+        "    examples: [how do i set up my router, wifi router not working, 路由器怎么设置]\n"
+        "    answer: {en: Plug it in and wait for the light., zh: 插上电源等待指示灯亮起。}\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    warning = re.search(
+        rf"warning: {re.escape(str(target / 'faq' / 'sim.yaml'))}:3:15: 1 phrasing of 'sim_swap' "
+        r"would go to a person, a handoff intent scoring at least handoff_threshold \(0\.35\) "
+        r"among the top 3: 'i want an esim' \(talk_to_human (0\.\d\d)\)\. Raise "
+        r"routing\.handoff_threshold above \1, or make 'talk_to_human' phrasings less like these",
+        result.output,
+    )
+    assert warning, result.output
+    assert result.output.count("would go to a person") == 1  # not 'roaming', not the rest
+    route = CliRunner().invoke(main, ["render", "i want an esim", "--bot", str(target)])
+    assert route.output.startswith("route: handoff  language: en  intents: sim_swap")
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])
