@@ -145,7 +145,8 @@ def _read_text(path: Path) -> str:
 
 def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
     lines = io.StringIO(text, newline="").readlines()
-    reader = csv.reader(lines)
+    delimiter = _delimiter(lines)
+    reader = csv.reader(lines, delimiter=delimiter)
     try:
         first = next((row for row in reader if any(cell.strip() for cell in row)), None)
         if first is None:  # blank lines above the header are skipped
@@ -157,7 +158,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         for row in reader:
             if any(cell.strip() for cell in row):
                 where = Problem(path, "", start, None, lines[start - 1])
-                if _unclosed_quote(lines[start - 1 : reader.line_num], reader.line_num, lines):
+                rows_lines = lines[start - 1 : reader.line_num]
+                if _unclosed_quote(rows_lines, reader.line_num, lines, delimiter):
                     message = (
                         'a double quote (") opened on this line is never closed, so the rest '
                         'of the file is read as its text: close it, or write a quote as ""'
@@ -181,13 +183,22 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
 
 
-def _unclosed_quote(row_lines: list[str], end: int, lines: list[str]) -> bool:
+def _delimiter(lines: list[str]) -> str:
+    """The header's column separator: a comma, or the semicolon that Excel writes where a
+    comma is the decimal mark (much of Europe), or a tab (a TSV saved as .csv)."""
+    header = next((line for line in lines if line.strip()), "")
+    if "," in header:
+        return ","
+    return next((separator for separator in ";\t" if separator in header), ",")
+
+
+def _unclosed_quote(row_lines: list[str], end: int, lines: list[str], delimiter: str) -> bool:
     """Whether a CSV row that runs to the end of the file does so because a quoted text is
     never closed (Python's csv module, unless strict, takes the rest of the file as the text)."""
     if end < len(lines) or len(row_lines) < 2:
         return False
     try:
-        list(csv.reader(row_lines, strict=True))
+        list(csv.reader(row_lines, delimiter=delimiter, strict=True))
     except csv.Error:
         return True
     return False
@@ -305,7 +316,15 @@ def _labelled(
     name = label[0] if label else ""
     if not isinstance(name, str):
         return replace(where, message="the intent must be a string (or empty)")
-    return Labelled(given, name.strip() or OUT_OF_SCOPE, where.line or 0)
+    return Labelled(given, _label(name), where.line or 0)
+
+
+def _label(name: str) -> str:
+    """A row's intent: ``out_of_scope`` for an empty label and for that word written
+    otherwise (``OUT_OF_SCOPE``, ``out of scope``, ``Out-of-scope``)."""
+    name = name.strip()
+    spelt = re.sub(r"[\s-]+", "_", name.casefold())
+    return OUT_OF_SCOPE if not name or spelt == OUT_OF_SCOPE else name
 
 
 def read_intents(path: Path) -> tuple[Intent, ...]:

@@ -78,7 +78,7 @@ def evaluate_routing(
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_report(report)
+        _print_report(report, settings)
 
 
 def _eval_target(
@@ -117,11 +117,11 @@ def _evaluate_with_progress(
         return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
 
 
-def _print_report(report: EvalReport) -> None:
+def _print_report(report: EvalReport, settings: RoutingSettings) -> None:
     from rich.console import Console
 
     console = Console(markup=False, emoji=False, highlight=False)
-    console.print(_summary(report))
+    console.print(_summary(report, settings))
     if report.confused:
         _print_confused(console, report)
     if report.handed_off:
@@ -132,7 +132,7 @@ def _print_report(report: EvalReport) -> None:
         _print_unknown(console, report)
 
 
-def _summary(report: EvalReport) -> Table:
+def _summary(report: EvalReport, settings: RoutingSettings) -> Table:
     from rich.table import Table
 
     table = Table(box=None, show_header=False, pad_edge=False)
@@ -145,7 +145,8 @@ def _summary(report: EvalReport) -> Table:
     in_scope = report.rows - report.out_of_scope_rows
     table.add_row(
         f"recall@{report.k}",
-        f"{report.recall_at_k:.4f} ({report.found_at_k:,} of {in_scope:,} in-scope rows)",
+        f"{report.recall_at_k:.4f} ({report.found_at_k:,} of {in_scope:,} in-scope rows have "
+        f"their intent among the first {report.k} at or above min_score)",
     )
     if report.out_of_scope_rows:
         table.add_row(
@@ -155,7 +156,11 @@ def _summary(report: EvalReport) -> Table:
             f"({report.out_of_scope_rows:,} row{'' if report.out_of_scope_rows == 1 else 's'})",
         )
     routes = ", ".join(f"{route} {count:,}" for route, count in report.routes)
-    table.add_row("routes", f"{routes} (with the bot's thresholds and top_k)")
+    thresholds = ", ".join(
+        f"{name} {getattr(settings, name)}"
+        for name in ("min_score", "direct_threshold", "handoff_threshold", "top_k")
+    )
+    table.add_row("routes", f"{routes} (with {thresholds})")
     table.add_row(
         "routing time",
         f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message",
