@@ -25,7 +25,7 @@ from ..errors import ConfigError, ServicebotError
 from ..store import Store, now, open_bot_store
 from ..terminal import printable
 from ..usage import Usage, usage_by
-from .common import BOT_PATH, FILE_PATH, load, load_settings
+from .common import BOT_PATH, FILE_PATH, bot_option, load, load_settings, nearest_bot
 from .evaluate import evaluate_routing
 from .scripts import record, test_conversations
 
@@ -53,9 +53,10 @@ main.add_command(record)
 
 
 @main.command()
-@click.argument("path", type=BOT_PATH, default=".")
+@click.argument("path", type=BOT_PATH, required=False, callback=nearest_bot)
 def check(path: Path) -> None:
-    """Validate the bot folder PATH and list every mistake as file:line:column."""
+    """Validate the bot folder PATH (default: the nearest one here or above) and list every
+    mistake as file:line:column."""
     from ..checks import (
         faq_template_warnings,
         handoff_warnings,
@@ -97,7 +98,7 @@ def _model_key_warning(spec: BotSpec) -> str | None:
 
 
 @main.command()
-@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@bot_option
 @click.option("--trace", is_flag=True, help="Show every stage's decision and time.")
 @click.option(
     "--conversation",
@@ -141,7 +142,7 @@ def _offline_reason(spec: BotSpec) -> str | None:
 
 @main.command()
 @click.argument("conversation")
-@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@bot_option
 def history(conversation: str, bot_path: Path) -> None:
     """Print CONVERSATION turn by turn: actions, intents and filter events."""
     with _store(bot_path, create=False) as store:
@@ -176,7 +177,7 @@ def _indented(text: str) -> str:
 @click.option(
     "-y", "--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything."
 )
-@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@bot_option
 def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
     """Delete old conversations (default: older than store.retention_days), or one conversation,
     and say what was removed. --older-than 0 removes every conversation: it asks first."""
@@ -202,7 +203,7 @@ def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path)
 
 @main.command()
 @click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
-@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@bot_option
 def usage(days: int, bot_path: Path) -> None:
     """Turns, tokens and estimated cost per day and per conversation."""
     from rich.console import Console
@@ -324,7 +325,7 @@ def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> 
     metavar="KEY=VALUE",
     help="Customer metadata for the templates (repeatable).",
 )
-@click.option("--bot", "bot_path", type=BOT_PATH, default=".", help="The bot folder.")
+@bot_option
 def render(
     message: str, history_file: Path | None, customer: tuple[str, ...], bot_path: Path
 ) -> None:

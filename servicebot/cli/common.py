@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+from typing import Any
 
 import click
 
-from ..config import BotSpec, load_bot, load_bot_settings
+from ..config import BotSpec, bot_holding, load_bot, load_bot_settings
 from ..errors import ConfigError
 
 BOT_PATH = click.Path(file_okay=False, path_type=Path)
 FILE_PATH = click.Path(dir_okay=False, path_type=Path)
+
+
+def nearest_bot(_context: Any, _parameter: Any, given: Path | None) -> Path:
+    """The bot folder a command works on: the one given; else the nearest folder holding a
+    bot, the current one or above it (an operator editing inside faq/ runs ``servicebot
+    check`` there), named relative to the current one; else the current one."""
+    if given is not None:
+        return given
+    found = bot_holding(Path("."))
+    return Path(os.path.relpath(found)) if found else Path(".")
+
+
+BOT_HELP = "The bot folder (default: the nearest one here or above)."
+bot_option = click.option("--bot", "bot_path", type=BOT_PATH, callback=nearest_bot, help=BOT_HELP)
 
 
 def load(bot_path: Path) -> BotSpec:

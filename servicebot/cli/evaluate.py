@@ -12,7 +12,7 @@ import click
 from ..errors import ServicebotError
 from ..settings import Intent, RoutingSettings
 from ..terminal import printable
-from .common import BOT_PATH, FILE_PATH, load
+from .common import BOT_HELP, BOT_PATH, FILE_PATH, load, nearest_bot
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
@@ -26,7 +26,7 @@ _UNKNOWN_SHOWN = 10
 
 @click.command("eval")
 @click.argument("file", type=FILE_PATH)
-@click.option("--bot", "bot_path", type=BOT_PATH, help="The bot folder to evaluate (default: .).")
+@click.option("--bot", "bot_path", type=BOT_PATH, help=BOT_HELP)
 @click.option("--train", type=FILE_PATH, help="Build the intents from this labelled file instead.")
 @click.option(
     "--min-score",
@@ -89,7 +89,7 @@ def _eval_target(
 
     if train is not None:
         return read_intents(train), RoutingSettings(), ("en",)
-    spec = load(bot_path or Path("."))
+    spec = load(nearest_bot(None, None, bot_path))
     return spec.intents, spec.settings.routing, spec.settings.languages
 
 

@@ -35,6 +35,21 @@ def test_check_on_the_example_bot_prints_one_summary_line() -> None:
     assert "templates, languages en, zh" in result.stdout
 
 
+def test_commands_find_the_bot_from_inside_its_folders(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(bot)])
+    (bot / "faq" / "drafts").mkdir()
+    for inside in (bot / "faq", bot / "faq" / "drafts", bot / "templates"):
+        checked = run(str(SCRIPT), "check", cwd=inside)
+        assert checked.returncode == 0, checked.stderr
+        assert checked.stdout.startswith("ok: Maple Market support: 37 intents")
+    rendered = run(str(SCRIPT), "render", "我的快递到哪了", cwd=bot / "faq")
+    assert rendered.returncode == 0, rendered.stderr
+    assert rendered.stdout.startswith("route: model  language: zh  intents: order_status")
+    outside = run(str(SCRIPT), "check", cwd=tmp_path)  # no bot here or above
+    assert outside.returncode == 1 and "not a bot folder" in outside.stderr
+
+
 def test_python_dash_m_works_too() -> None:
     result = run(sys.executable, "-m", "servicebot", "--version")
     assert result.returncode == 0 and "servicebot, version" in result.stdout
