@@ -174,7 +174,10 @@ class Turn:
                 "prefilter",
                 filtered.verdict,
                 laps.get("prefilter", 0.0),
-                {"events": len(filtered.events), "flags": sorted(filtered.flags)},
+                {
+                    "events": [str(event) for event in filtered.events],
+                    "flags": sorted(filtered.flags),
+                },
             )
         )
         if routing is not None:
@@ -335,7 +338,7 @@ class Turn:
                 events.append(FilterEvent("postfilter", "length", "cut_off", "repair"))
             repaired = cut_off or any(event.action == "repair" for event in reviewed.events)
             decision = reviewed.verdict + (" (repaired)" if repaired else "")
-            details = {"events": len(reviewed.events) + cut_off}
+            details = {"events": [str(event) for event in events if event.stage == "postfilter"]}
             self.trace.append(Step("postfilter", decision, _ms(start), details))
             if reviewed.verdict == "pass":
                 action = _answered(routing)

@@ -351,10 +351,7 @@ def render(
     console = Console(highlight=False, soft_wrap=True)
     console.print(_route_line(prepared, bot.spec.settings.routing.min_score), markup=False)
     for event in prepared.filtered.events:
-        placeholder = f" -> {event.placeholder}" if event.placeholder else ""
-        console.print(
-            f"pre-filter: {event.detector} {event.kind} {event.action}{placeholder}", markup=False
-        )
+        console.print(f"pre-filter: {event}", markup=False)
     if prepared.reply is not None:
         console.print(f"\nreply, without a model call:\n{printable(prepared.reply)}", markup=False)
     if prepared.fitted is None:

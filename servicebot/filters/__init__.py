@@ -36,6 +36,13 @@ class FilterEvent:
     placeholder: str | None = None
     count: int = 1  # how many times it was found in this text
 
+    def __str__(self) -> str:
+        """The event as a trace shows it: ``pii PHONE mask -> [PHONE_1]``, ``profanity
+        profanity mask (2 times)``."""
+        placeholder = f" -> {self.placeholder}" if self.placeholder else ""
+        times = f" ({self.count} times)" if self.count > 1 else ""
+        return f"{self.detector} {self.kind} {self.action}{placeholder}{times}"
+
 
 @dataclass(frozen=True)
 class FilterResult:

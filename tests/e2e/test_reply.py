@@ -749,9 +749,16 @@ def test_the_trace_says_when_the_post_filter_repaired_the_answer(
 ) -> None:
     bot = make_bot()
     server.responder = lambda body: "Refunds take 5 days. Call our partner on +1 212-555-0147."
-    repaired = bot.reply(REFUNDS)
+    repaired = bot.reply(REFUNDS + " My email is ada@example.com.")
     assert repaired.action == "answer" and "212-555-0147" not in repaired.text
-    assert repaired.step("postfilter").decision == "pass (repaired)"
+    assert repaired.step("postfilter").decision == "pass (repaired)"  # type: ignore[union-attr]
+    # The trace names what each filter found, for `chat --trace`, not just how many.
+    assert repaired.step("postfilter").detail["events"] == [  # type: ignore[union-attr]
+        "contact PHONE repair"
+    ]
+    assert repaired.step("prefilter").detail["events"] == [  # type: ignore[union-attr]
+        "pii EMAIL mask -> [EMAIL_1]"
+    ]
     server.responder = lambda body: "Refunds take 5 days."
     assert bot.reply(REFUNDS + " thanks").step("postfilter").decision == "pass"
 
