@@ -180,13 +180,18 @@ def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> l
     return problems
 
 
-def faq_template_warnings(root: Path) -> list[Problem]:
-    """Jinja syntax in FAQ text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent
-    and shown to the model as written, so the customer would see the braces. Not a mistake
-    (a bot about templates may mean it), so ``servicebot check`` warns and still passes."""
+def faq_file_warnings(root: Path) -> list[Problem]:
+    """FAQ files with no intents (empty, or all comments: a topic set aside while it is
+    rewritten), and Jinja syntax in FAQ text (``{{ contact.phone }}`` in an answer): FAQ text
+    is data, sent and shown to the model as written, so the customer would see the braces.
+    Neither is surely a mistake (a bot about templates may mean it), so ``servicebot check``
+    warns and still passes."""
     warnings = []
     for path in yaml_files(root / FAQ_FOLDER):
         document = read_yaml(path, [])
+        if document is not None and document.data is None:
+            message = "no intents: the file is empty or all comments, so it adds nothing"
+            warnings.append(document.problem(message, 1, 1))
         if document is None or not _TEMPLATE_SYNTAX.search(document.text):
             continue
         for node in _text_values(document.root):

@@ -160,9 +160,7 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
 
 
 def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
-    files = yaml_files(folder)
-    if not files:
-        problems.append(Problem(folder, "no intents: add at least one faq/*.yaml file"))
+    files, before = yaml_files(folder), len(problems)
     loaded: list[_Loaded] = []
     for path in files:
         document = read_yaml(path, problems)
@@ -170,6 +168,11 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
             loaded += [
                 _Loaded(intent, document, i) for i, intent in _faq_intents(document, problems)
             ]
+    if not loaded and len(problems) == before:
+        missing = (
+            "every faq/*.yaml file is empty or all comments" if files else "add a faq/*.yaml file"
+        )
+        problems.append(Problem(folder, f"no intents: {missing}"))
     return loaded
 
 
@@ -195,10 +198,22 @@ def yaml_files(folder: Path) -> list[Path]:
     )
 
 
+_RASA_KEYS = ("nlu", "responses", "stories", "rules")  # the sections of Rasa's training data
+_RASA = (
+    "this is Rasa training data, not a FAQ file: a FAQ file starts with 'intents:', and each "
+    "intent has a 'name:', its 'examples:' as a YAML list (no '|' block) and an 'answer:' "
+    "(see the README's faq/*.yaml section)"
+)
+
+
 def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int, Intent]]:
     """The file's valid intents, by position; a broken intent does not hide its neighbours."""
-    if document.data is None:
-        problems.append(document.problem("empty file: a FAQ file starts with 'intents:'", 1, 1))
+    if document.data is None:  # empty, or all comments: a topic set aside (check warns)
+        return []
+    data = document.data if isinstance(document.data, dict) else {"intents": None}
+    if rasa := next((key for key in _RASA_KEYS if key in data and "intents" not in data), None):
+        node = document.node_at((rasa,), key=True)
+        problems.append(document.problem_at(node, _RASA) if node else document.problem(_RASA))
         return []
     faq = validate(document, FaqFile, problems)
     if faq is not None:

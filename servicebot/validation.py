@@ -68,9 +68,13 @@ def validate(document: YamlFile, model: type[Model], problems: list[Problem]) ->
         return None
 
 
+# Keys other tools' files use for ours (Rasa's "- intent: greet"), as did-you-mean suggests them.
+_KNOWN_AS = {"intent": "name", "title": "name", "utterances": "examples", "response": "answer"}
+
+
 def suggest(name: str, choices: Sequence[str]) -> str:
     """``did you mean 'x'?`` for the closest choice, or the list of choices."""
-    close = closest(name, choices)
+    close = _meant(name, choices)
     return f"did you mean '{close}'?" if close else f"allowed: {', '.join(choices)}"
 
 
@@ -82,6 +86,13 @@ def closest(name: str, choices: Sequence[str]) -> str | None:
     return close[0] if close else None
 
 
+def _meant(name: str, choices: Sequence[str]) -> str | None:
+    """The key an unknown key ``name`` most likely stands for: another tool's word for one of
+    ``choices``, or the closest spelling."""
+    known_as = _KNOWN_AS.get(name.casefold())
+    return known_as if known_as in choices else closest(name, choices)
+
+
 def _root_causes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
     """Drop errors that only echo another: a list 'too short' because its items failed, and a
     'missing' key that an unknown key right beside it was surely meant to be."""
@@ -90,9 +101,7 @@ def _root_causes(errors: list[Any], model: type[BaseModel]) -> list[Any]:
         (*error["loc"][:-1], close)
         for error in errors
         if error["type"] == "extra_forbidden"
-        for close in difflib.get_close_matches(
-            str(error["loc"][-1]), _fields_at(model, error["loc"][:-1]), n=1, cutoff=0.6
-        )
+        and (close := _meant(str(error["loc"][-1]), _fields_at(model, error["loc"][:-1])))
     }
     return [
         error
@@ -137,10 +146,8 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in _EXPECTED:
         expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
         given = error["input"]
-        return (
-            f"{name} should be {expected}, not {_kind_of(given)}{_quote_hint(kind, given)}",
-            False,
-        )
+        hint = _quote_hint(kind, given) or _block_hint(kind, given)
+        return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
     if kind == "literal_error" and isinstance(error["input"], str):
         given = error["input"]
         return f"{name}: '{given}' is not allowed ({suggest(given, _choices(ctx))})", False
@@ -169,6 +176,13 @@ def _quote_hint(kind: str, given: Any) -> str:
         return " (text that contains ': ' must be in quotes)"
     if isinstance(given, bool | int | float | datetime.date):
         return " (put it in quotes to keep it as text)"
+    return ""
+
+
+def _block_hint(kind: str, given: Any) -> str:
+    """A list written as a ``|`` block of ``- `` lines (as Rasa's examples are) is one text."""
+    if kind in ("list_type", "tuple_type") and isinstance(given, str) and given.startswith("- "):
+        return " (after '|' its '- ' lines are one text: remove the '|' to make them a list)"
     return ""
 
 

@@ -58,7 +58,7 @@ def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
     from ..checks import (
-        faq_template_warnings,
+        faq_file_warnings,
         handoff_warnings,
         language_warnings,
         store_problem,
@@ -66,7 +66,7 @@ def check(path: Path) -> None:
         validate_bot,
     )
 
-    warnings = [f"warning: {found}" for found in faq_template_warnings(path)]
+    warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
         spec = load_bot(path)
         validate_bot(spec)

@@ -286,7 +286,8 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
         "    examples: [i want an esim, swap my sim card, 我想换SIM卡, 补办SIM卡]\n"
         "    answer: {en: Bring your ID to any store., zh: 请携带身份证到任意门店换卡。}\n"
         "  - name: roaming\n"
-        "    examples: [how much is roaming in europe, i want to use my phone abroad, 漫游怎么收费]\n"
+        "    examples: [how much is roaming in europe, i want to use my phone abroad,\n"
+        "               漫游怎么收费]\n"
         "    answer: {en: Roaming in the EU is included., zh: 欧盟境内漫游免费。}\n"
         "  - name: router_setup\n"
         "    examples: [how do i set up my router, wifi router not working, 路由器怎么设置]\n"
@@ -306,6 +307,21 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
     assert result.output.count("would go to a person") == 1  # not 'roaming', not the rest
     route = CliRunner().invoke(main, ["render", "i want an esim", "--bot", str(target)])
     assert route.output.startswith("route: handoff  language: en  intents: sim_swap")
+
+
+def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
+    target = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(target)])
+    (target / "faq" / "drafts.yaml").write_text("# intents:\n#   - name: gift_wrap\n")
+    (target / "faq" / "new.yaml").write_text("")
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ok: Maple Market support: 37 intents")
+    for name in ("drafts.yaml", "new.yaml"):
+        assert (
+            f"warning: {target / 'faq' / name}:1:1: no intents: the file is empty or all "
+            "comments, so it adds nothing"
+        ) in result.output
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
