@@ -221,9 +221,25 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int,
     items = document.data.get("intents") if isinstance(document.data, dict) else None
     valid = []
     for i, item in enumerate(items if isinstance(items, list) else []):
-        with contextlib.suppress(ValidationError):  # already reported for the whole file
+        try:
             valid.append((i, Intent.model_validate(item)))
+        except ValidationError as exc:  # already reported for the whole file
+            if (salvaged := _salvaged(item, exc)) is not None:
+                valid.append((i, salvaged))
     return valid
+
+
+def _salvaged(item: object, error: ValidationError) -> Intent | None:
+    """An intent that failed validation, without the keys at fault, if it is valid so: so
+    that the checks across intents (answer languages, direct with handoff, names and phrasings
+    used twice) report its other mistakes in the same run. The bot never loads with it: its
+    mistakes are reported."""
+    at_fault = {found["loc"][0] for found in error.errors() if found["loc"]}
+    if not isinstance(item, dict):
+        return None
+    with contextlib.suppress(ValidationError):
+        return Intent.model_validate({k: v for k, v in item.items() if k not in at_fault})
+    return None
 
 
 def intent_problems(root: Path, messages: Mapping[str, str], *loc: str) -> list[Problem]:
