@@ -17,6 +17,7 @@ import click
 from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
+from .source import is_gbk
 from .terminal import printable
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
@@ -76,8 +77,7 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
 
 def _lines(interactive: bool) -> Iterator[str]:
     if not interactive:
-        for line in sys.stdin:
-            yield line.rstrip("\r\n")
+        yield from _piped_lines()
         return
     import readline  # noqa: F401 - importing it gives input() line editing and history
 
@@ -86,6 +86,24 @@ def _lines(interactive: bool) -> Iterator[str]:
             yield input("you> ")
         except (EOFError, KeyboardInterrupt):
             return
+
+
+def _piped_lines() -> Iterator[str]:
+    """The lines piped in, as UTF-8; a line that is not, as GBK if it reads as Chinese so
+    (a file saved on Chinese Windows), else with U+FFFD for its undecodable bytes. Said once,
+    on standard error: routing garbled text would hand the customer off for no reason."""
+    told = False
+    for raw in sys.stdin.buffer:
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            encoding = "gbk" if is_gbk(raw) else "utf-8"
+            line = raw.decode(encoding, "replace")
+            if not told:
+                read_as = "read as GBK" if encoding == "gbk" else "undecodable bytes replaced"
+                click.echo(f"standard input is not UTF-8: {read_as}", err=True)
+                told = True
+        yield line.rstrip("\r\n")
 
 
 def _summary(reply: Reply) -> str:

@@ -70,13 +70,13 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
     except UnicodeDecodeError as exc:
         readable = SourceFile(path, raw.decode("utf-8", errors="replace"))
         offset = len(raw[: exc.start].decode("utf-8", errors="replace"))
-        saved_as = "; it looks saved as GBK" if _is_gbk(raw) else ""
+        saved_as = "; it looks saved as GBK" if is_gbk(raw) else ""
         message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}{saved_as}); save the file as UTF-8"
         problems.append(readable.problem_at_offset(message, offset))
         return None
 
 
-def _is_gbk(raw: bytes) -> bool:
+def is_gbk(raw: bytes) -> bool:
     """Whether ``raw`` reads as GBK with Chinese for every character beyond ASCII
     (traditional characters, as in 發票, are GBK but not GB2312). Accented Latin-1 letters,
     mostly followed by ASCII or a space, fail to decode or decode to something else."""

@@ -431,6 +431,21 @@ def test_piped_chat_answers_every_line_even_one_that_reads_exit(
     ]
 
 
+def test_piped_chat_reads_gbk_as_chinese_and_says_so(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A transcript saved on Chinese Windows is GBK: read as UTF-8 it would be noise, routed
+    on its ASCII letters alone."""
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    transcript = "我的快递到哪了\nwhere is my order\n".encode("gbk")
+    result = CliRunner().invoke(main, ["chat", "--bot", str(tmp_path / "bot")], input=transcript)
+    assert result.exit_code == 0, result.output
+    assert "standard input is not UTF-8: read as GBK" in result.stderr
+    assert "you> 我的快递到哪了" in result.output and "[direct order_status" in result.output
+    assert "\ufffd" not in result.output
+
+
 def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
     tmp_path: Path,
 ) -> None:
