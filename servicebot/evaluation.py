@@ -341,6 +341,23 @@ def read_intents(path: Path) -> tuple[Intent, ...]:
     return intents
 
 
+def labelled_twice(path: Path, rows: Sequence[Labelled]) -> list[Problem]:
+    """A warning for each row of ``path`` whose text an earlier row labels otherwise: built
+    into intents, it is an example of both, and each takes some of the other's messages (a bot
+    folder refuses this; in a labelled file it is the data's own noise)."""
+    first: dict[str, Labelled] = {}
+    warnings = []
+    for row in rows:
+        earlier = first.setdefault(row.text.strip().casefold(), row)
+        if row.in_scope and earlier.in_scope and earlier.intent != row.intent:
+            message = (
+                f"'{row.text.strip()}' is labelled '{row.intent}' here and '{earlier.intent}' "
+                f"at line {earlier.line}: it is an example of both"
+            )
+            warnings.append(Problem(path, message, row.line))
+    return warnings
+
+
 def intents_from(rows: Sequence[Labelled]) -> tuple[Intent, ...]:
     """One intent per label, its examples the label's texts (out-of-scope rows are skipped).
 

@@ -85,10 +85,13 @@ def _eval_target(
     bot_path: Path | None, train: Path | None
 ) -> tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]]:
     """The intents, routing settings and languages to evaluate: a bot's, or built from --train."""
-    from ..evaluation import read_intents
+    from ..evaluation import labelled_twice, read_intents, read_labelled
 
     if train is not None:
-        return read_intents(train), RoutingSettings(), ("en",)
+        intents = read_intents(train)
+        for warning in labelled_twice(train, read_labelled(train)):
+            click.echo(f"warning: {warning}", err=True)
+        return intents, RoutingSettings(), ("en",)
     spec = load(nearest_bot(None, None, bot_path))
     return spec.intents, spec.settings.routing, spec.settings.languages
 

@@ -521,6 +521,21 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     assert "    reset my password" in lines
 
 
+def test_cli_warns_of_a_training_text_under_two_labels(tmp_path: Path) -> None:
+    train = write(
+        tmp_path,
+        "train.csv",
+        "text,intent\nreset my pin,card_pin\nwhere is my card,card_arrival\n"
+        "Reset my PIN,pin_blocked\nhello,\nhello,greeting\n",
+    )
+    result = CliRunner().invoke(main, ["eval", str(train), "--train", str(train)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr.splitlines() == [
+        f"warning: {train}:4: 'Reset my PIN' is labelled 'pin_blocked' here and 'card_pin' at "
+        "line 2: it is an example of both"
+    ]  # an out-of-scope row, then the text labelled, is no example of two intents
+
+
 def test_cli_min_score_overrides(files: tuple[Path, Path]) -> None:
     train, test = files
     code, output = run(str(test), "--train", str(train), "--min-score", "1", "--json")
