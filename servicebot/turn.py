@@ -140,6 +140,9 @@ class Turn:
         they cannot be kept (the store fails, or other turns keep coming first), the turn is
         not stored either: a later turn could give its placeholders to other values."""
         state, loaded = placeholders.to_state(), self.loaded_placeholders
+        if loaded is None and placeholders.by_digest:  # the load failed: its numbers are unknown
+            self.unkept = "the conversation's placeholders could not be loaded"
+            return None  # so this turn's [PHONE_1] may be another value's: it is not stored
         if loaded is None or state == loaded:
             return None  # nothing new; or the load failed, and the store's must not be lost
         start = time.perf_counter()

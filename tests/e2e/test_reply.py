@@ -231,6 +231,38 @@ def test_a_reply_is_returned_when_the_store_fails(
     assert "turn not stored" in caplog.text
 
 
+class _BlinkingStore(MemoryStore):
+    """A store whose reads fail while ``down``: a blip during one turn's load."""
+
+    down = False
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        if self.down:
+            raise StorageError("redis: timeout reading from socket")
+        return super().history(conversation_id, limit)
+
+
+def test_a_turn_whose_placeholders_could_not_be_loaded_is_not_stored(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    """Numbered afresh, the blip's number would be stored as [PHONE_1] beside the first
+    one's, and the model would read both as one."""
+    store = _BlinkingStore()
+    bot = make_bot(store=store)
+    server.responder = lambda body: "We will call you shortly."
+    assert bot.reply("my parcel is late, call me on 13800138000", "c1").turn == 1
+    store.down = True
+    blip = bot.reply("actually call my wife on 13900139000 instead", "c1")
+    store.down = False
+    assert blip.text and blip.turn is None  # answered, not stored
+    assert "could not be loaded" in blip.trace[-1].decision
+    assert bot.reply("or on 13700137000", "c1").turn == 2
+    assert [turn.customer_text for turn in store.history("c1")] == [
+        "my parcel is late, call me on [PHONE_1]",
+        "or on [PHONE_2]",
+    ]
+
+
 @pytest.mark.parametrize("form", ["reply", "areply", "stream", "astream"])
 def test_a_store_that_cannot_be_opened_costs_only_the_record(
     spec: BotSpec, form: str, caplog: pytest.LogCaptureFixture
