@@ -68,7 +68,7 @@ def store_problem(spec: BotSpec) -> Problem | None:
     """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
     store without redis-py. (``Bot`` is not refused for it: its application may pass its
     own store.)"""
-    if not spec.settings.store.url.startswith("redis://"):
+    if not spec.settings.store.url.startswith(("redis://", "rediss://")):
         return None
     try:
         import redis  # noqa: F401

@@ -25,7 +25,7 @@ from pydantic import (
 ANY_LANGUAGE = "*"
 """The key under which a plain-text ``answer`` is kept: it serves every language."""
 
-STORE_SCHEMES = ("sqlite", "redis", "memory")
+STORE_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 
 LANGUAGE_ALIASES = {
     **dict.fromkeys(("cn", "chs", "cht", "zh-cn", "zh-hans", "zh-sg"), "zh"),
@@ -128,14 +128,15 @@ def _known_store(url: str) -> str:
             "names no file: write sqlite:///conversations.db (relative to the bot folder) "
             "or sqlite:////var/lib/bot/conversations.db"
         )
-    if scheme == "redis":
+    if scheme in ("redis", "rediss"):
         try:
             parts = urllib.parse.urlsplit(url)
             parts.port  # noqa: B018 (a bad port raises here)
-        except ValueError as exc:
+        except ValueError:  # its message may quote the password
             raise ValueError(
-                f"is not a Redis url such as redis://127.0.0.1:6379/0 ({exc})"
-            ) from exc
+                "is not a Redis url such as redis://127.0.0.1:6379/0 (its port is not a "
+                "number; in a password, write ':', '@' and '/' as %3A, %40 and %2F)"
+            ) from None
         if not re.fullmatch(r"/?[0-9]*", parts.path):
             raise ValueError(
                 f"is not a Redis url such as redis://127.0.0.1:6379/0 (the database "
@@ -260,6 +261,7 @@ class StoreSettings(Frozen):
 
     url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
+    timeout: Annotated[float, Field(gt=0, le=60)] = 1.0  # seconds a Redis command may wait
 
 
 class CacheSettings(Frozen):

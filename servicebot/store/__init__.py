@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import re
+import urllib.parse
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -161,6 +163,7 @@ def open_store(
     namespace: str = "servicebot",
     retention_days: int | None = None,
     create: bool = True,
+    timeout: float = 1.0,
 ) -> Store:
     """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
 
@@ -177,16 +180,19 @@ def open_store(
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
         return SQLiteStore(path)
-    if scheme == "redis":
+    if scheme in ("redis", "rediss"):
         from .redis import RedisStore
 
-        return RedisStore(url, namespace=namespace, retention_days=retention_days)
+        return RedisStore(
+            _from_environment(url), namespace=namespace, retention_days=retention_days,
+            timeout=timeout,
+        )  # fmt: skip
     if scheme == "memory":
         from .memory import MemoryStore
 
         return MemoryStore()
     raise StorageError(
-        f"unknown store url {url!r}: use sqlite:///path, redis://host:port/db or memory://"
+        f"unknown store url {url!r}: use sqlite:///path, redis://host:port/db, rediss:// or memory://"
     )
 
 
@@ -199,4 +205,20 @@ def open_bot_store(spec: BotSpec, *, create: bool = True) -> Store:
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
         retention_days=settings.store.retention_days, create=create,
+        timeout=settings.store.timeout,
     )  # fmt: skip
+
+
+def _from_environment(url: str) -> str:
+    """``url`` with each ``${NAME}`` replaced by that environment variable, so that a password
+    stays out of servicebot.yaml: ``redis://:${REDIS_PASSWORD}@cache:6379/0``."""
+
+    def value(match: re.Match[str]) -> str:
+        if (found := os.environ.get(match[1])) is None:
+            raise StorageError(f"the store url names ${{{match[1]}}}, which is not set")
+        return urllib.parse.quote(found, safe="")
+
+    return _VARIABLE.sub(value, url)
+
+
+_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")

@@ -11,7 +11,8 @@ Lua scripts do the work on the server in one step: an append reads the list's le
 the turn numbered one more, records its id and scores the conversation, so numbers stay
 unique and gapless whatever the number of writers, and a retry after a timeout (redis-py's own
 retries, or the caller's) cannot store a turn twice. A purge re-checks a conversation's age as
-it deletes it. A conversation's keys expire ``retention_days`` after its last write; ``purge``
+it deletes it. A conversation's keys expire ``retention_days`` after its last write (as set
+then: a shorter one applies from the next write, and none removes the expiry); ``purge``
 also drops expired conversations from the index. Whether turns survive a restart of the server
 is the server's persistence setting (``appendonly yes`` keeps them); what fails while it is
 down becomes a StorageError.
@@ -48,11 +49,11 @@ local newest = redis.call('ZSCORE', KEYS[4], ARGV[4])
 if not newest or tonumber(newest) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 end
-if ARGV[5] ~= '' then
-  for i = 1, 3 do
-    if redis.call('TTL', KEYS[i]) < tonumber(ARGV[5]) then
-      redis.call('EXPIRE', KEYS[i], ARGV[5])
-    end
+for i = 1, 3 do
+  if ARGV[5] == '' then
+    redis.call('PERSIST', KEYS[i])
+  else
+    redis.call('EXPIRE', KEYS[i], ARGV[5])
   end
 end
 return number
@@ -76,19 +77,24 @@ class RedisStore:
 
     blocking = True
 
-    def __init__(self, url: str, *, namespace: str, retention_days: int | None = None) -> None:
+    def __init__(
+        self, url: str, *, namespace: str, retention_days: int | None = None, timeout: float = 1.0
+    ) -> None:
+        """``timeout``: seconds a command may wait for a connection or a reply. A command is
+        tried once more after a dropped connection or a timeout (a server that restarted), so
+        a server that stopped answering costs a turn about 2 x ``timeout`` a command."""
         try:
             self.url = _without_password(url)
         except ValueError as exc:
             raise StorageError(f"cannot use the store url: {exc}") from exc
         self._ns = namespace
         self._ttl = "" if retention_days is None else str(retention_days * 86_400)
-        retry = Retry(ExponentialBackoff(cap=1.0, base=0.05), retries=3)
+        retry = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1)
         try:
             self._redis = redis.Redis.from_url(
                 url,
-                socket_timeout=5,
-                socket_connect_timeout=2,
+                socket_timeout=timeout,
+                socket_connect_timeout=timeout,
                 retry=retry,
                 retry_on_error=[redis.ConnectionError, redis.TimeoutError],
                 health_check_interval=30,

@@ -256,6 +256,77 @@ def test_redis_keys_expire_retention_days_after_the_last_write(redis_url: str) -
     store.close()
 
 
+@pytest.mark.redis
+def test_a_changed_retention_applies_to_a_conversation_from_its_next_write(redis_url: str) -> None:
+    """Cut from 90 days to 7 for compliance, or to none: the next write sets it."""
+    import redis
+
+    namespace, client = f"ttl-{uuid.uuid4().hex}", redis.Redis.from_url(redis_url)
+    for days, low, high in ((90, 89 * 86_400, 90 * 86_400), (7, 6 * 86_400, 7 * 86_400)):
+        store = open_store(redis_url, namespace=namespace, retention_days=days)
+        store.append_turn(turn("c"))
+        store.close()
+        assert low < client.ttl(f"{namespace}:conversation:c:turns") <= high, days
+    store = open_store(redis_url, namespace=namespace, retention_days=None)
+    store.append_turn(turn("c"))
+    store.close()
+    assert client.ttl(f"{namespace}:conversation:c:turns") == -1  # kept
+    client.close()
+
+
+@pytest.mark.redis
+def test_a_redis_password_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    from tests.redisserver import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    try:
+        redis.Redis.from_url(server.url).config_set("requirepass", "s3cret:@/x")
+        url = server.url.replace("redis://", "redis://:${BOT_REDIS_PASSWORD}@")
+        with pytest.raises(StorageError, match=r"names \$\{BOT_REDIS_PASSWORD\}, which is not set"):
+            open_store(url)
+        monkeypatch.setenv("BOT_REDIS_PASSWORD", "s3cret:@/x")  # quoted into the url
+        store = open_store(url)
+        assert store.append_turn(turn("c")).number == 1
+        assert "s3cret" not in str(store.url)
+        store.close()
+    finally:
+        server.stop()
+
+
+@pytest.mark.redis
+def test_a_redis_server_that_stops_answering_fails_a_command_within_its_timeout(
+    tmp_path: Path,
+) -> None:
+    """A paused server (a partition, a failover) used to hold each command 20 s (5 s, four
+    tries), and a turn about 73 s; with ``store.timeout`` 0.2 s a command fails in about 0.4 s.
+    The bound asserted is loose: this checks that the wait is bounded, not how fast it is."""
+    import signal
+    import time
+
+    from tests.redisserver import RedisServer
+
+    server = RedisServer(tmp_path)
+    server.start()
+    assert server.process is not None
+    try:
+        store = open_store(server.url, timeout=0.2)
+        store.append_turn(turn("c"))
+        server.process.send_signal(signal.SIGSTOP)
+        started = time.monotonic()
+        with pytest.raises(StorageError):
+            store.history("c")
+        assert time.monotonic() - started < 5
+        store.close()
+    finally:
+        server.process.send_signal(signal.SIGCONT)
+        server.stop()
+
+
 def test_a_turn_id_is_per_conversation(store: Store) -> None:
     store.append_turn(turn("a", id="msg-1"))
     store.append_turn(turn("b", id="msg-1"))  # another conversation's client reused the id
