@@ -125,6 +125,11 @@ class Bot:
                     )
         return self._store
 
+    @property
+    def opened_store(self) -> Store | None:
+        """The store, if it is open (the first turn opens it), without opening it."""
+        return self._store
+
     def reply(
         self,
         text: str | bytes,
@@ -154,7 +159,7 @@ class Bot:
                 try:
                     completion = await model.acomplete(request)
                 except asyncio.CancelledError:  # a web client went away: keep its message
-                    turn.stopped(Shown(turn))
+                    await turn.astopped(Shown(turn))
                     raise
                 turn.model_answered(completion)
         return await turn.afinish()

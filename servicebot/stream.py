@@ -58,10 +58,9 @@ class AsyncReplyStream:
                         for text in shown.take(piece):
                             yield text
             # The caller stopped reading (aclose), or its task was cancelled (a web client went
-            # away): keep what it was shown. Stored here and now, not off the loop, which a
-            # cancelled task could not wait for.
+            # away): keep what it was shown, stored before the cancel goes on.
             except (GeneratorExit, asyncio.CancelledError):
-                self.reply = turn.stopped(shown)
+                self.reply = await turn.astopped(shown)
                 raise
         self.reply = await turn.afinish(shown)
         for text in shown.rest(self.reply.text):

@@ -290,6 +290,13 @@ class Turn:
         """:meth:`finish` with the store write off the event loop."""
         return await off_loop(self.bot, self.save, self.decide(streamed))
 
+    async def astopped(self, streamed: Shown) -> Reply | None:
+        """:meth:`stopped` with the store write off the event loop, where a store that waits
+        (a Redis server that stopped answering, another process's SQLite lock) would hold up
+        every other request. Shielded: the caller is being cancelled, and a second cancel
+        leaves the write to finish in its thread."""
+        return await asyncio.shield(off_loop(self.bot, self.stopped, streamed))
+
     def stopped(self, streamed: Shown) -> Reply | None:
         """The caller stopped reading a stream, or cancelled ``areply`` (a client went away):
         store what it was shown, so that the next turn has it as history, with the prompt's
@@ -471,13 +478,12 @@ def confident(routing: Routing | None, settings: RoutingSettings) -> bool:
 
 async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """``work`` (the bot's store calls) in a worker thread, or inline for a store that never
-    waits: handing over to a thread costs more than a dict lookup. A store that cannot be
-    opened is ``work``'s to meet, as in a blocking turn: it costs only the turn's record."""
-    try:
-        blocking = bot.store.blocking
-    except StorageError:
-        blocking = False
-    if blocking:
+    waits: handing over to a thread costs more than a dict lookup. A store not opened yet is
+    opened by ``work``, in the thread: opening SQLite may wait for another process's lock. One
+    that cannot be opened is ``work``'s to meet, as in a blocking turn: it costs only the
+    turn's record."""
+    opened = bot.opened_store
+    if opened is None or opened.blocking:
         return await asyncio.to_thread(work, *args, **kwargs)
     return work(*args, **kwargs)
 

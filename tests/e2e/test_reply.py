@@ -231,6 +231,29 @@ def test_a_reply_is_returned_when_the_store_fails(
     assert "turn not stored" in caplog.text
 
 
+def test_areply_opens_the_store_off_the_event_loop(
+    spec: BotSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Opening SQLite may wait up to its busy timeout for another process's lock: on the
+    loop, every request of the worker would wait with it."""
+    import threading
+
+    import servicebot.pipeline
+
+    opened_in: list[threading.Thread] = []
+
+    def open_bot_store(*args: Any, **kwargs: Any) -> Any:
+        opened_in.append(threading.current_thread())
+        return open_store(f"sqlite:///{tmp_path / 'bot.db'}")
+
+    monkeypatch.setattr(servicebot.pipeline, "open_bot_store", open_bot_store)
+    bot = Bot(spec, offline=True)
+    reply = asyncio.run(bot.areply("how long do refunds take?", "c1"))
+    assert reply.turn == 1
+    assert len(opened_in) == 1 and opened_in[0] is not threading.main_thread()
+    bot.close()
+
+
 class _BlinkingStore(MemoryStore):
     """A store whose reads fail while ``down``: a blip during one turn's load."""
 
@@ -653,9 +676,20 @@ def test_an_async_stream_the_caller_closes_is_stored_too(
 def test_a_turn_cancelled_before_anything_is_shown_is_stored_but_not_sent_again(
     make_bot: Any, server: OpenAIServer, form: str
 ) -> None:
+    import threading
+
+    stored_in: list[threading.Thread] = []
+
+    class _WhereStored(MemoryStore):
+        blocking = True  # a store that may wait: written off the loop, even when cancelled
+
+        def append_turn(self, turn: TurnRecord) -> TurnRecord:
+            stored_in.append(threading.current_thread())
+            return super().append_turn(turn)
+
     server.responder = lambda body: ANSWER
     server.fail(Fault.slow(2.0))  # the customer closes the chat while the model is thinking
-    bot = make_bot()
+    bot = make_bot(store=_WhereStored())
 
     async def leave_early() -> None:
         async def read() -> None:
@@ -674,6 +708,7 @@ def test_a_turn_cancelled_before_anything_is_shown_is_stored_but_not_sent_again(
     asyncio.run(leave_early())
     (stored,) = bot.store.history("gone")
     assert (stored.customer_text, stored.reply_text) == (REFUNDS, "")
+    assert stored_in and threading.main_thread() not in stored_in
     assert stored.prompt_tokens > 0  # the tokens were spent, and are priced
     reply = bot.reply("and by tomorrow?", conversation_id="gone")
     routing = reply.step("routing")
