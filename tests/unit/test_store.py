@@ -11,12 +11,15 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from servicebot import StorageError
 from servicebot.store import Store, TurnRecord, now, open_store
+
+if TYPE_CHECKING:
+    from tests.redisserver import RedisServer
 
 
 @pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -276,31 +279,24 @@ def test_a_changed_retention_applies_to_a_conversation_from_its_next_write(redis
 
 @pytest.mark.redis
 def test_a_redis_password_can_come_from_the_environment(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import redis
 
-    from tests.redisserver import RedisServer
-
-    server = RedisServer(tmp_path)
-    server.start()
-    try:
-        redis.Redis.from_url(server.url).config_set("requirepass", "s3cret:@/x")
-        url = server.url.replace("redis://", "redis://:${BOT_REDIS_PASSWORD}@")
-        with pytest.raises(StorageError, match=r"names \$\{BOT_REDIS_PASSWORD\}, which is not set"):
-            open_store(url)
-        monkeypatch.setenv("BOT_REDIS_PASSWORD", "s3cret:@/x")  # quoted into the url
-        store = open_store(url)
-        assert store.append_turn(turn("c")).number == 1
-        assert "s3cret" not in str(store.url)
-        store.close()
-    finally:
-        server.stop()
+    redis.Redis.from_url(own_redis.url).config_set("requirepass", "s3cret:@/x")
+    url = own_redis.url.replace("redis://", "redis://:${BOT_REDIS_PASSWORD}@")
+    with pytest.raises(StorageError, match=r"names \$\{BOT_REDIS_PASSWORD\}, which is not set"):
+        open_store(url)
+    monkeypatch.setenv("BOT_REDIS_PASSWORD", "s3cret:@/x")  # quoted into the url
+    store = open_store(url)
+    assert store.append_turn(turn("c")).number == 1
+    assert "s3cret" not in str(store.url)
+    store.close()
 
 
 @pytest.mark.redis
 def test_a_redis_server_that_stops_answering_fails_a_command_within_its_timeout(
-    tmp_path: Path,
+    own_redis: RedisServer,
 ) -> None:
     """A paused server (a partition, a failover) used to hold each command 20 s (5 s, four
     tries), and a turn about 73 s; with ``store.timeout`` 0.2 s a command fails in about 0.4 s.
@@ -308,23 +304,15 @@ def test_a_redis_server_that_stops_answering_fails_a_command_within_its_timeout(
     import signal
     import time
 
-    from tests.redisserver import RedisServer
-
-    server = RedisServer(tmp_path)
-    server.start()
-    assert server.process is not None
-    try:
-        store = open_store(server.url, timeout=0.2)
-        store.append_turn(turn("c"))
-        server.process.send_signal(signal.SIGSTOP)
-        started = time.monotonic()
-        with pytest.raises(StorageError):
-            store.history("c")
-        assert time.monotonic() - started < 5
-        store.close()
-    finally:
-        server.process.send_signal(signal.SIGCONT)
-        server.stop()
+    store = open_store(own_redis.url, timeout=0.2)
+    store.append_turn(turn("c"))
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(StorageError):
+        store.history("c")
+    assert time.monotonic() - started < 5
+    store.close()
 
 
 def test_a_turn_id_is_per_conversation(store: Store) -> None:
