@@ -74,9 +74,13 @@ _ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas ce
     script select small source span strike strong style sub summary sup svg table tbody td
     template textarea th title tr u ul video""".split()
 _TAG = re.compile(
-    rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>|</?[a-z][a-z0-9-]*[\s/][^<>=]*=[^<>]*+(?:>|$)",
+    rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
+    # a tag with an attribute; a quoted value may hold '<' (alt="<"): a quote with no partner
+    # before the next '>' is read as a plain character, so each quote is scanned past once
+    r"|</?[a-z][a-z0-9-]*[\s/][^<>=]*=(?:\"[^\">]*\"|'[^'>]*'|[^<>])*+(?:>|$)",
     re.IGNORECASE,
 )
+_REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls back
 _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
     club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
@@ -163,6 +167,13 @@ class Postfilter:
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
+        if self.settings.markup == "repair":
+            rejoined = self._without_rejoined_tags(text)
+            if rejoined is None:  # tags inside tags, ever deeper: a hostile answer
+                review.note("markup", "nested", "fallback")
+            text = rejoined or ""
+        if not text.strip():  # the repairs left nothing: "<img src=x onerror=...>" alone
+            review.note("empty", "emptied", self.settings.empty)
         shown = restore(text, dict(values), language) if self.settings.restore_pii else text
         return review.result(text, shown)
 
@@ -200,6 +211,22 @@ class Postfilter:
             for m in _TAG.finditer(text)
             if m.group().lower() not in self._known_tags
         ]
+
+    def _without_rejoined_tags(self, text: str) -> str | None:
+        """``text`` with the tags its pieces form once the tags inside them are gone
+        (``<scr<script>ipt>`` becomes ``<script>``) removed too; None if tags are still left
+        after ``_REJOINS`` passes. The passes are bounded: 10,000 unclosed tags in a row would
+        lose one a pass, the last (it may close in a later sentence of a stream)."""
+        for _ in range(_REJOINS):
+            found = self._unknown_tags(text)
+            if not found:
+                return text
+            kept, start = [], 0
+            for finding in found:
+                kept.append(text[start : finding.start])
+                start = finding.end
+            text = "".join([*kept, text[start:]])
+        return None if self._unknown_tags(text) else text
 
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
@@ -326,8 +353,12 @@ class _Review:
         for finding in findings:
             if outcome == "repair" and mask is not None:
                 self.masks.add(finding.start, finding.end, mask)
-            self._decide(outcome)
-            self.events[detector, finding.kind, outcome] += 1
+            self.note(detector, finding.kind, outcome)
+
+    def note(self, detector: str, kind: str, outcome: str) -> None:
+        """Count one finding, and let its outcome decide the verdict if it is the gravest."""
+        self._decide(outcome)
+        self.events[detector, kind, outcome] += 1
 
     def check_length(self, limit: int, outcome: str) -> None:
         text = self.normalised.text

@@ -250,6 +250,14 @@ def test_a_colon_after_the_word_data_is_not_a_link() -> None:
         ("<IFRAME SRC=//maple.example.com></IFRAME>Hi.", "Hi."),
         ("好的。<svg/onload=alert(1)>", "好的。"),
         ("Sure. <img src=x onerror=alert(1)", "Sure. "),  # unclosed: a stream may close it later
+        # a tag inside a tag: removing the inner one joins the outer pieces into a tag
+        ("Hi <scr<script>ipt>alert(1)</scr</script>ipt>.", "Hi alert(1)."),
+        ("Hi <<script>script>alert(1)<</script>/script>.", "Hi alert(1)."),
+        ("Hi <<img src=x>img src=x onerror=alert(1)>.", "Hi ."),
+        # a '<' inside a quoted value
+        ('Thanks! <img src=x alt="<" onerror=alert(1)> ok', "Thanks!  ok"),
+        ("Thanks! <img src=x onerror=\"alert('<')\"> ok", "Thanks!  ok"),
+        ('Hi <img src=x onerror="alert(1)> there', "Hi  there"),  # a quote never closed
     ],
 )
 def test_html_in_an_answer_is_removed(answer: str, text: str) -> None:
@@ -277,6 +285,26 @@ def test_html_the_bots_own_files_use_may_be_repeated() -> None:
     answer = "Steps:<br>1. Sign in <b>now</b>."
     assert checker.run(answer, SYSTEM, {}).events == ()
     assert checker.run("Sign in <i>now</i>.", SYSTEM, {}).text == "Sign in now."
+
+
+@pytest.mark.parametrize(
+    "answer", ["<img src=x onerror=alert(1)>", "<iframe src=//x.example></iframe>", " <b>\n"]
+)
+def test_an_answer_the_repairs_leave_empty_falls_back(answer: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.verdict == "fallback"  # postfilter.empty, as for an empty answer
+    assert ("empty", "emptied", "fallback") in {
+        (e.detector, e.kind, e.action) for e in result.events
+    }
+
+
+def test_tags_nested_ever_deeper_make_the_answer_fall_back() -> None:
+    answer = "Hi " + "<scr" * 5 + "<script>" + "ipt>" * 5 + "alert(1)"
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.verdict == "fallback" and "<script>" not in result.text
+    assert ("markup", "nested", "fallback") in {
+        (e.detector, e.kind, e.action) for e in result.events
+    }
 
 
 def test_html_can_make_the_answer_fall_back() -> None:
