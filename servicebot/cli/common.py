@@ -15,7 +15,7 @@ BOT_PATH = click.Path(file_okay=False, path_type=Path)
 FILE_PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def nearest_bot(_context: Any, _parameter: Any, given: Path | None) -> Path:
+def bot_folder(given: Path | None) -> Path:
     """The bot folder a command works on: the one given; else the nearest folder holding a
     bot, the current one or above it (an operator editing inside faq/ runs ``servicebot
     check`` there), named relative to the current one; else the current one."""
@@ -23,6 +23,11 @@ def nearest_bot(_context: Any, _parameter: Any, given: Path | None) -> Path:
         return given
     found = bot_holding(Path("."))
     return Path(os.path.relpath(found)) if found else Path(".")
+
+
+def nearest_bot(_context: Any, _parameter: Any, given: Path | None) -> Path:
+    """:func:`bot_folder`, as a click callback."""
+    return bot_folder(given)
 
 
 BOT_HELP = "The bot folder (default: the nearest one here or above)."

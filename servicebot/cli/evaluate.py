@@ -12,7 +12,7 @@ import click
 from ..errors import ServicebotError
 from ..settings import Intent, RoutingSettings
 from ..terminal import printable
-from .common import BOT_HELP, BOT_PATH, FILE_PATH, load, nearest_bot
+from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
@@ -92,7 +92,7 @@ def _eval_target(
         for warning in labelled_twice(train, read_labelled(train)):
             click.echo(f"warning: {warning}", err=True)
         return intents, RoutingSettings(), ("en",)
-    spec = load(nearest_bot(None, None, bot_path))
+    spec = load(bot_folder(bot_path))
     return spec.intents, spec.settings.routing, spec.settings.languages
 
 

@@ -27,6 +27,13 @@ def run(
     return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
 
 
+def checked(target: Path, exit_code: int) -> str:
+    """``servicebot check`` on the bot folder ``target``: its output, after its exit code."""
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == exit_code, result.output
+    return result.output
+
+
 def test_check_on_the_example_bot_prints_one_summary_line() -> None:
     result = run(str(SCRIPT), "check", ".")
     assert result.returncode == 0, result.stderr
@@ -128,12 +135,11 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     handoff, blocked = target / "templates" / "handoff.j2", target / "templates" / "blocked.j2"
     handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
     blocked.write_text(blocked.read_text(encoding="utf-8") + "{{ flags[0] }}\n")
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 1
-    assert f"{handoff}:1: template failed while rendering: UndefinedError" in result.output
+    output = checked(target, 1)
+    assert f"{handoff}:1: template failed while rendering: UndefinedError" in output
     lines = len(blocked.read_text(encoding="utf-8").splitlines())
-    assert f"{blocked}:{lines}: template failed while rendering" in result.output
-    assert "Traceback" not in result.output
+    assert f"{blocked}:{lines}: template failed while rendering" in output
+    assert "Traceback" not in output
 
 
 def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
@@ -149,12 +155,11 @@ def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
     (templates / "handoff.j2").write_text('x\n{% include "part.j2" %}\n')
     blocked = templates / "blocked.j2"
     blocked.write_text('{% from "macros.j2" import sign %}\nSorry.\n{{ sign() }}\n')
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 1
+    output = checked(target, 1)
     assert f"{templates / 'part.j2'}:3: template failed while rendering: ZeroDivisionError" in (
-        result.output
+        output
     )
-    assert f"{templates / 'macros.j2'}:2: template failed while rendering: " in (result.output)
+    assert f"{templates / 'macros.j2'}:2: template failed while rendering: " in output
 
 
 def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) -> None:
@@ -166,13 +171,12 @@ def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) ->
     )
     blocked.write_text("\n")  # emptied
     out_of_scope.write_text("{% if language == 'en' %}I can only help with orders.{% endif %}")
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 1
+    output = checked(target, 1)
     blank = "the customer would get a blank reply"
-    assert f"{blocked}:1: renders to nothing for a turn in en: {blank}" in result.output
+    assert f"{blocked}:1: renders to nothing for a turn in en: {blank}" in output
     assert (
         f"{out_of_scope}:1: renders to nothing for an out-of-scope turn in zh (simplified script)"
-        in result.output
+        in output
     )
 
 
@@ -217,14 +221,13 @@ def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> 
     settings = target / "servicebot.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text.replace("  min_score: 0.22 ", "  min_score: 0.5  "), encoding="utf-8")
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 0, result.output
+    output = checked(target, 0)
     line = 1 + text[: text.index("  handoff_threshold:")].count("\n")
     assert (
         f"warning: {settings}:{line}:22: routing handoff_threshold (0.35) is below min_score "
         "(0.5), which is applied first: it acts as 0.5"
-    ) in result.output
-    assert "direct_threshold" not in result.output  # 0.55 is above min_score
+    ) in output
+    assert "direct_threshold" not in output  # 0.55 is above min_score
 
 
 def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
@@ -251,18 +254,17 @@ def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
         "    answer: {en: Gift wrap is $4.99., zh: 礼品包装4.99美元。, de: Geschenkpapier.}\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 0, result.output
+    output = checked(target, 0)
     line = 1 + text[: text.index("languages:")].count("\n")
     assert (
         f"warning: {settings}:{line}:12: only Chinese is told apart from other text: every "
         "message not in Chinese is answered in en, so de is never chosen"
-    ) in result.output
+    ) in output
     assert (
         f"warning: {target / 'faq' / 'gifts.yaml'}:3:15: intent 'gift_wrap' has no phrasing in "
         "Chinese: messages in Chinese seldom reach it (add a few, in the words customers use)"
-    ) in result.output
-    assert result.output.count("has no phrasing") == 1  # the example bot's intents have both
+    ) in output
+    assert output.count("has no phrasing") == 1  # the example bot's intents have both
 
 
 def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) -> None:
@@ -294,17 +296,16 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
         "    answer: {en: Plug it in and wait for the light., zh: 插上电源等待指示灯亮起。}\n",
         encoding="utf-8",
     )
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 0, result.output
+    output = checked(target, 0)
     warning = re.search(
         rf"warning: {re.escape(str(target / 'faq' / 'sim.yaml'))}:3:15: 1 phrasing of 'sim_swap' "
         r"would go to a person, a handoff intent scoring at least handoff_threshold \(0\.35\) "
         r"among the top 3: 'i want an esim' \(talk_to_human (0\.\d\d)\)\. Raise "
         r"routing\.handoff_threshold above \1, or make 'talk_to_human' phrasings less like these",
-        result.output,
+        output,
     )
-    assert warning, result.output
-    assert result.output.count("would go to a person") == 1  # not 'roaming', not the rest
+    assert warning, output
+    assert output.count("would go to a person") == 1  # not 'roaming', not the rest
     route = CliRunner().invoke(main, ["render", "i want an esim", "--bot", str(target)])
     assert route.output.startswith("route: handoff  language: en  intents: sim_swap")
 
@@ -314,14 +315,13 @@ def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["init", str(target)])
     (target / "faq" / "drafts.yaml").write_text("# intents:\n#   - name: gift_wrap\n")
     (target / "faq" / "new.yaml").write_text("")
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 0, result.output
-    assert result.output.startswith("ok: Maple Market support: 37 intents")
+    output = checked(target, 0)
+    assert output.startswith("ok: Maple Market support: 37 intents")
     for name in ("drafts.yaml", "new.yaml"):
         assert (
             f"warning: {target / 'faq' / name}:1:1: no intents: the file is empty or all "
             "comments, so it adds nothing"
-        ) in result.output
+        ) in output
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
@@ -337,9 +337,8 @@ def test_an_operator_edit_shows_up_in_check(tmp_path: Path) -> None:
     CliRunner().invoke(main, ["init", str(target)])
     orders = target / "faq" / "orders.yaml"
     orders.write_text(orders.read_text(encoding="utf-8").replace("examples:", "exmaples:", 1))
-    result = CliRunner().invoke(main, ["check", str(target)])
-    assert result.exit_code == 1
-    assert f"{orders}:" in result.output and "did you mean 'examples'?" in result.output
+    output = checked(target, 1)
+    assert f"{orders}:" in output and "did you mean 'examples'?" in output
 
 
 @pytest.fixture(scope="module")
