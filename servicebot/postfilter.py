@@ -29,7 +29,7 @@ from typing import NamedTuple
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.labelled import Labelled, find_labelled
-from .filters.normalise import CJK_LETTERS, Masks, normalise
+from .filters.normalise import CJK_LETTERS, Masks, normalise, without_surrogates
 from .filters.pii import PII_KINDS, canonical, find_pii, resolve
 from .filters.placeholders import PLACEHOLDER, restore
 from .filters.profanity import ProfanityFilter, default_filter
@@ -293,10 +293,12 @@ def visible(text: str) -> str:
 
 def _without_controls(answer: str) -> tuple[str, int]:
     """``answer`` without :data:`_CONTROLS`, and how many went; most answers have none, and
-    ``isprintable`` (False for control and format characters) tells so in C."""
+    ``isprintable`` (False for control and format characters, and surrogates) tells so in C.
+    A model's JSON may split a character into halves (``"\\ud83d"``): a pair is made whole,
+    a lone half U+FFFD, or no encoder would take the reply (the customer's screen, a log)."""
     if answer.replace("\n", "").replace("\t", "").isprintable():
         return answer, 0
-    return _CONTROLS.subn("", answer.translate(_LINE_BREAKS))
+    return _CONTROLS.subn("", without_surrogates(answer).translate(_LINE_BREAKS))
 
 
 # Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and

@@ -191,6 +191,12 @@ def test_control_removal_takes_no_text_with_it(answer: str, shown: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).shown == shown
 
 
+def test_halves_of_a_character_from_the_model_are_made_whole_or_replaced() -> None:
+    result = postfilter().run("Done \ud83d\ude00, and \ud83d. Bye!", SYSTEM, {})
+    assert result.shown == result.text == "Done 😀, and \ufffd. Bye!"
+    assert result.shown.encode("utf-8")  # a lone half would make this raise
+
+
 @pytest.mark.parametrize("answer", ["\x1b[0m", "\u200b", " \x07 "])
 def test_an_answer_of_control_characters_alone_is_empty(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
