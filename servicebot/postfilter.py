@@ -50,20 +50,42 @@ _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not t
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
 # ("müller-shop.de" is one link, not "ller-shop.de").
 _NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
+# A link without a scheme ("[Track it](//evil.com)") takes the page's own: it is a link too.
 _URL = re.compile(
-    rf"(?<!{_NOT_CJK_LETTER})(?:https?|ftp)://{_URL_TAIL}"
+    rf"(?<!{_NOT_CJK_LETTER})(?:(?:https?|ftp):|(?<!/)(?=//[a-z0-9-]+\.[a-z0-9]))//{_URL_TAIL}"
     rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
     re.IGNORECASE,
 )
-_SCHEME = re.compile(r"(?:https?|ftp)://", re.IGNORECASE)
-# A link that runs code or carries a page in itself ("[Track it](javascript:...)", a
-# "data:text/html;base64,..." page) points at no domain anyone could vouch for: always
-# removed, to the end of its run. A data link has a comma ("Data:deleted" is not one).
-_SCRIPT_LINK = re.compile(
-    rf"(?<!{_NOT_CJK_LETTER})(?:(?:javascript|vbscript):(?=\S)|data:[\w/.+-]*(?:;[\w.+=-]+)*,)"
-    r'[^\s<>"，。]*',
-    re.IGNORECASE,
-)
+_SCHEME = re.compile(r"(?:(?:https?|ftp):)?//", re.IGNORECASE)
+
+
+def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
+    """A link that runs code or carries a page in itself ("[Track it](javascript:...)", a
+    "data:text/html;base64,..." page) points at no domain anyone could vouch for: always
+    removed, to the end of its run. A data link has a comma ("Data:deleted" is not one).
+    ``read`` gives the pattern for each word the link starts with."""
+    return re.compile(
+        rf"(?<!{_NOT_CJK_LETTER})(?:(?:{read('javascript:')}|{read('vbscript:')})(?=\S)"
+        rf"|{read('data:')}[\w/.+-]*(?:;[\w.+=-]+)*,)"
+        r'[^\s<>"，。]*',
+        re.IGNORECASE,
+    )
+
+
+def _as_browsers_read(word: str) -> str:
+    """``word`` as a browser reads it in a link before running it: any character may be an
+    HTML character reference ("javascript&#58;", "&#106;avascript:"), and tabs and line breaks
+    written as references are dropped ("java&#x09;script:")."""
+    gap = r"(?:&#0*(?:9|10|13);?|&#x0*[9ad];?|&tab;|&newline;)*"
+    return gap.join(
+        rf"(?:{re.escape(c)}|&#0*(?:{ord(c.lower())}|{ord(c.upper())});?"
+        rf"|&#x0*(?:{ord(c.lower()):x}|{ord(c.upper()):x});?{'|&colon;' if c == ':' else ''})"
+        for c in word
+    )
+
+
+_SCRIPT_LINK = _script_link(re.escape)
+_SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for text with a "&"
 # HTML in an answer: a widget that renders HTML or Markdown would run it, and customer
 # service answers are text. A tag with an attribute is HTML whatever its name ("<svg/onload=",
 # closed or not: a stream may close it in a later sentence); a bare tag only when HTML has
@@ -84,7 +106,15 @@ _REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls bac
 _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
     club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
-    sg kr nl es it se ch br mx nz""".split()
+    sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
+    lol sbs cfd tk ml ga cf gq pw ws su""".split()
+)
+# Browsers read the ideographic full stop in a domain as a dot ("evil。com" opens evil.com):
+# one between a name and a top-level domain is read as a dot (not before "it", "in", "me" or
+# "us", which in mixed text are more often words: "我买了 iPhone。it works").
+_DOTTED_TLDS = "|".join(sorted(_TLDS - {"it", "in", "me", "us"}, key=len, reverse=True))
+_IDEOGRAPHIC_DOT = re.compile(
+    f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
@@ -199,8 +229,9 @@ class Postfilter:
         found = _not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
             found = _not_given(text, candidates, links, self._known_with(prompt))
-        if ":" in text:
-            found += [Finding(m.start(), m.end(), "URL") for m in _SCRIPT_LINK.finditer(text)]
+        script = _SCRIPT_LINK_WITH_REFERENCES if "&" in text else _SCRIPT_LINK
+        if ":" in text or "&" in text:
+            found += [Finding(m.start(), m.end(), "URL") for m in script.finditer(text)]
         return sorted(found, key=lambda f: f.start)
 
     def _unknown_tags(self, text: str) -> list[Finding]:
@@ -412,6 +443,8 @@ def _cut_point(text: str, limit: int) -> int:
 
 
 def _links(text: str) -> list[re.Match[str]]:
+    if "。" in text:  # one character for one: the matches' places hold
+        text = _IDEOGRAPHIC_DOT.sub(".", text)
     return [match for match in _URL.finditer(text) if _is_link(match.group())]
 
 

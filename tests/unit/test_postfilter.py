@@ -87,6 +87,10 @@ def test_invented_contacts_are_removed() -> None:
         "evil.ai/help",
         "bit.ly/3abc",
         "ftp://evil.com/f",
+        "//evil.com/claim",  # no scheme: the page's own
+        "[the form](//evil.com)",
+        "evil.zip",
+        "maple-help.support",
     ],
 )
 def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
@@ -121,6 +125,10 @@ def test_an_invented_contact_inside_an_escape_sequence_is_still_removed() -> Non
         ("请访问maple-refunds.biz。", "请访问[已删除]。"),
         ("详情见www.evil.com，谢谢。", "详情见[已删除]，谢谢。"),
         ("详情见maple.example.com/returns。", "详情见maple.example.com/returns。"),  # the bot's own
+        ("请访问 evil。com 领取退款。", "请访问 [已删除] 领取退款。"),  # a browser reads 。 as .
+        ("请访问maple-refunds。biz/claim。", "请访问[已删除]。"),
+        ("详情见maple.example。com/returns。", "详情见maple.example。com/returns。"),
+        ("我买的是iPhone。it works now。", "我买的是iPhone。it works now。"),
     ],
 )
 def test_a_link_written_straight_after_chinese_text_is_checked(answer: str, shown: str) -> None:
@@ -231,6 +239,10 @@ def test_the_bots_own_word_lists_apply_to_answers() -> None:
         ("Open JavaScript:fetch('//evil.example') to see.", "Open [removed] to see."),
         ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed]"),
         ("点这里vbscript:msgbox(1)。", "点这里[removed]。"),
+        # a browser decodes references and drops tabs in a link before it runs it
+        ("[Track it](javascript&#58;alert(1)) now.", "[Track it]([removed] now."),
+        ("[Track it](&#106;avascript&colon;alert(1)) now.", "[Track it]([removed] now."),
+        ("[Track it](java&#x09;script:alert(1)) now.", "[Track it]([removed] now."),
     ],
 )
 def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str) -> None:
@@ -457,7 +469,12 @@ def test_a_cut_never_splits_a_price_and_a_blocked_cut_falls_back() -> None:
 
 @pytest.mark.parametrize(
     "answer",
-    ["It ships today.It will arrive Friday.", "Built with Node.js.", "See readme.md for details."],
+    [
+        "It ships today.It will arrive Friday.",
+        "Built with Node.js.",
+        "See readme.md for details.",
+        "Step 1 // step 2: Tom &amp; Jerry &#169; 2024.",
+    ],
 )
 def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
