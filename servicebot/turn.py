@@ -308,6 +308,7 @@ class Turn:
         best = routing.best if routing else None
         usage = self._counted_usage(streamed.answer)
         reviewed = self._reviewed[1].events if self._reviewed else ()
+        stopped = FilterEvent("model", "caller", "stopped", "kept")  # history shows the cut
         reply = Reply(
             streamed.emitted,
             _answered(routing),
@@ -315,7 +316,7 @@ class Turn:
             best.intent.name if best else None,
             best.score if best else None,
             usage,
-            events=(*self.prep.filtered.events, *reviewed),
+            events=(*self.prep.filtered.events, *reviewed, stopped),
         )
         try:
             return self.save(reply)

@@ -156,6 +156,9 @@ def history(conversation: str, bot_path: Path) -> None:
         click.echo(f"  customer: {_indented(turn.customer_text)}")
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:
+            if event.get("detector") == "caller":
+                click.echo("  model:    stopped by the caller; the part shown is kept")
+                continue
             if event.get("stage") == "model":  # the call failed, and the turn fell back
                 click.echo(f"  model:    failed ({event.get('kind')}), {event.get('action')}")
                 continue

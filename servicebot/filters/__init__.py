@@ -28,11 +28,13 @@ class Finding:
 class FilterEvent:
     """One filter decision, for the turn's trace. Holds no customer text."""
 
-    stage: str  # prefilter | postfilter | model (the call failed: the turn fell back)
+    stage: str  # prefilter | postfilter | model (the call failed, or the caller stopped it)
     detector: str  # profanity | pii | injection | placeholder | contact | leakage | length | empty
     # | model (the provider's content filter stopped the answer, or the call failed)
-    kind: str  # what was found: PHONE, override, profanity, ...; or timeout, rate_limit, ...
+    # | caller (the caller stopped reading a stream, or cancelled the turn)
+    kind: str  # what was found: PHONE, override, profanity, ...; or timeout, rate_limit, stopped
     action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)
+    # | kept (what the customer was shown before the caller stopped)
     placeholder: str | None = None
     count: int = 1  # how many times it was found in this text
 

@@ -68,6 +68,15 @@ def test_history_says_why_a_turn_fell_back(bot: Path) -> None:
     assert lines[0].endswith(" fallback") and lines[3] == "  model:    failed (timeout), fallback"
 
 
+def test_history_says_when_the_caller_stopped_a_reply(bot: Path) -> None:
+    cut = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
+    store = open_bot_store(load_bot(bot))
+    store.append_turn(TurnRecord("cut", "refund?", "Refunds take 5 days.", "answer", events=(cut,)))
+    store.close()
+    lines = run("history", "cut", "--bot", str(bot)).splitlines()
+    assert lines[3] == "  model:    stopped by the caller; the part shown is kept"
+
+
 def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
     clipboard = "\x1b]52;c;ZWNobyBwd25lZA==\x07where is my order\u202e\x00"
     store = open_bot_store(load_bot(bot))

@@ -58,6 +58,8 @@ def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
     pieces.close()  # type: ignore[attr-defined]
     (stored,) = bot.store.history("poem")
     assert stored.action == "out_of_scope"  # so it still counts toward routing.handoff_after
+    stopped = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
+    assert stopped.items() <= stored.events[-1].items()  # history says the reply was cut
 
 
 class Says(AnswersAtOnce):
