@@ -89,7 +89,8 @@ class EvalReport:
     k: int
     correct: int  # rows routed to their label (out_of_scope counts as a label)
     accuracy: float
-    recall_at_k: float  # in-scope rows whose intent is in the top k at or above min_score
+    # in-scope rows whose intent is in the top k at or above min_score; None without such rows
+    recall_at_k: float | None
     found_at_k: int  # how many in-scope rows that is
     confused: tuple[tuple[str, str, int], ...]  # (expected, predicted, count), most first
     out_of_scope_rows: int
@@ -424,7 +425,7 @@ def evaluate(
         k=k,
         correct=correct,
         accuracy=_ratio(correct, len(rows)) or 0.0,
-        recall_at_k=_ratio(found, in_scope) or 0.0,
+        recall_at_k=_ratio(found, in_scope),
         found_at_k=found,
         confused=_confused(outcomes),
         out_of_scope_rows=sum(not row.in_scope for row in rows),
@@ -458,9 +459,9 @@ def _route(
     if advance is not None:
         advance()
     ranked = tuple(match.intent.name for match in routing.matches[:k])
-    predicted = OUT_OF_SCOPE if routing.route == "out_of_scope" else ranked[0]
+    predicted = ranked[0] if ranked else OUT_OF_SCOPE  # none: out of scope, or handoff_after 1
     shortlist = routing.matches[: settings.top_k]  # what a turn decides on
-    route = decide(shortlist, settings) if routing.matches else routing.route
+    route = decide(shortlist, settings, 0, routing.runner_up) if ranked else routing.route
     handoff = handing_off(shortlist, settings) if route == "handoff" else None
     return _Outcome(row, predicted, ranked, elapsed, route, handoff and handoff.intent.name)
 

@@ -474,7 +474,9 @@ def confident(routing: Routing | None, settings: RoutingSettings) -> bool:
     Never for a follow-up: its intent came from the previous message, whose answer the
     customer has; sent again, it would ignore what this message asks.
     """
-    return routing is not None and not routing.follow_up and sure(routing.matches, settings)
+    if routing is None or routing.follow_up:
+        return False
+    return sure(routing.matches, settings, routing.runner_up)
 
 
 async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

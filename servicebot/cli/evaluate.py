@@ -146,11 +146,13 @@ def _summary(report: EvalReport, settings: RoutingSettings) -> Table:
         "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,} {every})"
     )
     in_scope = report.rows - report.out_of_scope_rows
-    table.add_row(
-        f"recall@{report.k}",
-        f"{report.recall_at_k:.4f} ({report.found_at_k:,} of {in_scope:,} in-scope rows have "
-        f"their intent among the first {report.k} at or above min_score)",
+    found = (
+        f"{report.found_at_k:,} of {in_scope:,} in-scope rows have their intent among the "
+        f"first {report.k} at or above min_score"
+        if in_scope
+        else "no row is labelled with an intent"
     )
+    table.add_row(f"recall@{report.k}", f"{_figure(report.recall_at_k)} ({found})")
     if report.out_of_scope_rows:
         table.add_row(
             "out of scope",

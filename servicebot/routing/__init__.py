@@ -70,6 +70,7 @@ class Routing:
     follow_up: bool = False  # the previous customer message was read with this one
     misses: int = 0  # the conversation's turns right before this one that were out of scope
     closest: tuple[Match, ...] = ()  # with no matches, the top-k below min_score: how near
+    runner_up: float = 0.0  # the second intent's score, even below min_score: direct_margin's
 
     @property
     def best(self) -> Match | None:
@@ -106,31 +107,44 @@ class Router:
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
         language = detect_language(text, self.languages, previous)
-        ranked = self.index.rank(text, self.settings.top_k)
+        ranked = self._rank(text)
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
-            joined = self._cut(self.index.rank(f"{previous}\n{text}", self.settings.top_k))
-            if joined:
-                matches, follow_up = joined, True
-        route = decide(matches, self.settings, misses)
+            joined = self._rank(f"{previous}\n{text}")
+            if self._cut(joined):
+                ranked, matches, follow_up = joined, self._cut(joined), True
+        runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        route = decide(matches, self.settings, misses, runner_up)
         if follow_up and route == "direct":
             route = "model"
-        closest = () if matches else tuple(m for m in ranked if m.score > 0)
-        return Routing(route, tuple(matches), language, follow_up, misses, closest)
+        closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
+        return Routing(route, tuple(matches), language, follow_up, misses, closest, runner_up)
+
+    def _rank(self, text: str) -> list[Match]:
+        """The top-k intents, and at least two: the second is direct_margin's measure."""
+        return self.index.rank(text, max(self.settings.top_k, 2))
 
     def _cut(self, ranked: list[Match]) -> list[Match]:
-        return [match for match in ranked if match.score >= self.settings.min_score]
+        """The top-k of ``ranked`` at or above min_score."""
+        top = ranked[: self.settings.top_k]
+        return [match for match in top if match.score >= self.settings.min_score]
 
 
-def decide(matches: Sequence[Match], settings: RoutingSettings, misses: int = 0) -> Route:
+def decide(
+    matches: Sequence[Match],
+    settings: RoutingSettings,
+    misses: int = 0,
+    runner_up: float | None = None,
+) -> Route:
     """The route for matches already cut at ``min_score``, best first, after ``misses``
-    out-of-scope turns in a row."""
+    out-of-scope turns in a row (``runner_up``: see :func:`sure`)."""
     if not matches:
         stuck = 0 < settings.handoff_after <= misses + 1
         return "handoff" if stuck else "out_of_scope"
     if handing_off(matches, settings) is not None:
         return "handoff"
-    return "direct" if matches[0].intent.direct and sure(matches, settings) else "model"
+    direct = matches[0].intent.direct and sure(matches, settings, runner_up)
+    return "direct" if direct else "model"
 
 
 def handing_off(matches: Sequence[Match], settings: RoutingSettings) -> Match | None:
@@ -141,12 +155,17 @@ def handing_off(matches: Sequence[Match], settings: RoutingSettings) -> Match | 
     )
 
 
-def sure(matches: Sequence[Match], settings: RoutingSettings) -> bool:
+def sure(
+    matches: Sequence[Match], settings: RoutingSettings, runner_up: float | None = None
+) -> bool:
     """Whether the best of ``matches`` (best first) is sure enough for its answer to be sent
-    as written: it scores at least ``direct_threshold`` and leads the next by ``direct_margin``."""
+    as written: it scores at least ``direct_threshold`` and leads the next intent by
+    ``direct_margin``. ``runner_up`` is that intent's score, which may be below ``min_score``
+    (a close second is close whatever the cut); by default, the second of ``matches``."""
     if not matches or matches[0].score < settings.direct_threshold:
         return False
-    runner_up = matches[1].score if len(matches) > 1 else 0.0
+    if runner_up is None:
+        runner_up = matches[1].score if len(matches) > 1 else 0.0
     return matches[0].score - runner_up >= settings.direct_margin
 
 

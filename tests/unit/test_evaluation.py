@@ -544,6 +544,16 @@ def test_cli_min_score_overrides(files: tuple[Path, Path]) -> None:
     assert (figures["correct"], figures["out_of_scope_recall"]) == (3, 1.0)
 
 
+def test_out_of_scope_rows_with_handoff_after_1_are_handed_off_and_have_no_recall() -> None:
+    # handoff_after 1: a message that matches nothing goes to a person at once. eval broke
+    # on those rows, and gave a recall of 0 for a file with no row to recall.
+    bot = load_bot(REPO)
+    settings = bot.settings.routing.model_copy(update={"handoff_after": 1})
+    rows = [Labelled("write me a poem", OUT_OF_SCOPE, 2), Labelled("what is 2+2", OUT_OF_SCOPE, 3)]
+    report = evaluate(rows, bot.intents, settings, bot.settings.languages)
+    assert (report.correct, dict(report.routes), report.recall_at_k) == (2, {"handoff": 2}, None)
+
+
 def test_cli_with_a_bot_folder(tmp_path: Path) -> None:
     test = write(tmp_path, "test.jsonl", '{"text": "where is my order", "intent": "order_status"}')
     code, output = run(str(test), "--bot", str(REPO), "--json")

@@ -228,6 +228,19 @@ def test_a_question_between_two_intents_goes_to_the_model(router: Router) -> Non
     assert router.route("how much is shipping").route == "direct"
 
 
+@pytest.mark.parametrize("thresholds", [{"min_score": 0.5}, {"top_k": 1}])
+def test_the_margin_is_kept_from_a_runner_up_that_min_score_or_top_k_leaves_out(
+    bot: BotSpec, thresholds: dict[str, float]
+) -> None:
+    # A close second is close whatever the cut: raising min_score (or top_k 1) left the best
+    # intent alone, and with no runner-up its US rates went out as written.
+    settings = bot.settings.routing.model_copy(update=thresholds)
+    routing = Router(bot.intents, settings, LANGUAGES).route("How much is shipping to Canada?")
+    assert [m.intent.name for m in routing.matches] == ["shipping_times_costs"]
+    assert routing.matches[0].score - routing.runner_up < settings.direct_margin
+    assert routing.route == "model"
+
+
 def test_a_close_match_to_an_intent_that_is_not_direct_goes_to_the_model() -> None:
     routing = small_router(direct_threshold=0.0).route("how long does shipping take")
     assert (routing.route, routing.best and routing.best.intent.name) == ("model", "shipping")
