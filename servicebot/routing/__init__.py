@@ -60,6 +60,20 @@ _LEANS_BACK = re.compile(
 )
 
 
+# Courtesies: they say how a customer asks, not what. Intents for greetings and thanks have
+# few phrasings, so "please", "thanks" or "hello" beside a question matched them better than the
+# question's own intent ("退货 please" went to a person, "thanks, where is my refund?" got
+# "you're welcome"). A message is routed without them first; with them when the rest matches
+# nothing ("thanks a lot") or an intent of courtesies ("hi there!": most of its phrasings
+# have one, as a greeting's do).
+_COURTESY = re.compile(
+    r"\b(?:please|pls|plz|kindly|thanks|thank you|thankyou|thx|ty|cheers|hi|hello|hey|hiya"
+    r"|good (?:morning|afternoon|evening))\b"
+    r"|请问|請問|谢谢|謝謝|多谢|多謝|感谢|感謝|谢了|您好|你好|麻烦您|麻烦你|麻烦了|早上好|下午好|晚上好",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Routing:
     """What routing decided for one message, and why."""
@@ -86,6 +100,11 @@ class Router:
         self.index = IntentIndex(intents)
         self.settings = settings
         self.languages = tuple(languages)
+        self._courteous = frozenset(
+            intent.name
+            for intent in intents
+            if 2 * sum(bool(_COURTESY.search(e)) for e in intent.examples) > len(intent.examples)
+        )
 
     def route(self, text: str, previous: str | None = None, misses: int = 0) -> Routing:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
@@ -107,7 +126,7 @@ class Router:
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
         language = detect_language(text, self.languages, previous)
-        ranked = self._rank(text)
+        text, ranked = self._rank_past_courtesies(text)
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
             joined = self._rank(f"{previous}\n{text}")
@@ -119,6 +138,16 @@ class Router:
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
         return Routing(route, tuple(matches), language, follow_up, misses, closest, runner_up)
+
+    def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
+        """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
+        the whole, when the rest matches nothing or an intent of courtesies."""
+        if _COURTESY.search(text):
+            rest = _COURTESY.sub(" ", text)
+            ranked = self._rank(rest)
+            if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
+                return rest, ranked
+        return text, self._rank(text)
 
     def _rank(self, text: str) -> list[Match]:
         """The top-k intents, and at least two: the second is direct_margin's measure."""

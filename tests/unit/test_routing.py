@@ -197,6 +197,36 @@ def test_plural_and_singular_share_a_stem() -> None:
     assert set(features("refunds")) & set(features("refund")) >= {"wrefund"}
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("退货 please", "return_item"),  # was handed to a person: "agent please"
+        ("please 退款", "refund_status"),
+        ("退货 thanks", "return_item"),  # was "you're welcome", as written
+        ("thanks, where is my refund?", "refund_status"),
+        ("谢谢，但是我还没收到退款", "refund_status"),
+        ("good morning, my package never arrived", "order_delayed"),
+        ("do you ship to germany thanks", "international_shipping"),
+    ],
+)
+def test_courtesies_beside_a_request_do_not_decide_its_intent(
+    router: Router, text: str, expected: str
+) -> None:
+    routing = router.route(text)
+    assert best(router, text) == expected and routing.route != "handoff"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [("hi there!", "greeting"), ("hello", "greeting"), ("您好", "greeting"),
+     ("thanks a lot", "thanks"), ("谢谢", "thanks"), ("thanks, bye!", "goodbye")],
+)  # fmt: skip
+def test_courtesies_alone_still_route_to_their_intents(
+    router: Router, text: str, expected: str
+) -> None:
+    assert (router.route(text).route, best(router, text)) == ("direct", expected)
+
+
 # Routing decisions
 
 
