@@ -95,6 +95,11 @@ def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:
         if not path.is_file():  # a folder, a pipe or a device would hang or make no sense
             problems.append(Problem(path, "not a regular file" if path.exists() else "not found"))
             return None
+        if not path.resolve().is_relative_to(path.parent.resolve()):
+            # A link out of its folder ("templates/env.j2" -> /proc/self/environ, ../.env) would
+            # put any file the bot's process can read into its prompts or error messages.
+            problems.append(Problem(path, "a link to a file outside its folder: copy it in"))
+            return None
         with path.open("rb") as handle:
             raw = handle.read(MAX_FILE_BYTES + 1)
     except OSError as exc:

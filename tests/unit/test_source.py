@@ -64,6 +64,18 @@ def test_a_pipe_or_device_is_refused_rather_than_read_forever(tmp_path: Path) ->
         assert _read(path)[1][0].message == "not a regular file"
 
 
+def test_a_link_out_of_its_folder_is_refused_and_one_inside_it_is_read(tmp_path: Path) -> None:
+    (tmp_path / "secret.env").write_text("OPENAI_API_KEY=sk-test\n")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    (templates / "env.j2").symlink_to(tmp_path / "secret.env")
+    (templates / "real.j2").write_text("Hello\n")
+    (templates / "alias.j2").symlink_to("real.j2")
+    source, problems = _read(templates / "env.j2")
+    assert source is None and problems[0].message.startswith("a link to a file outside its folder")
+    assert _read(templates / "alias.j2")[0] is not None
+
+
 def test_a_missing_file_is_reported_as_not_found(tmp_path: Path) -> None:
     assert _read(tmp_path / "history.yaml")[1][0].message == "not found"
 
