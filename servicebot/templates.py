@@ -14,7 +14,7 @@ import contextvars
 import datetime
 import numbers
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -87,7 +87,7 @@ def create_environment(
 # What one render may do. Jinja's sandbox keeps templates from Python's internals, but not
 # from running away: {{ 'x' * 100000000 }} took 80 s and 5 GB in `check`, and loops over
 # range(100000) inside each other would take hours, on every turn. No library bounds this.
-MAX_RENDER_STEPS = 100_000  # calls (filters are not calls), each item of a range() one more
+MAX_RENDER_STEPS = 100_000  # calls (filters are not calls), range() items and loop steps
 MAX_RENDER_CHARS = 100_000  # what one render prints, and the longest text or list * makes
 _MAX_POWER_BITS = 1_000  # 10 ** 300 passes; 10 ** 100000000 would compute for minutes
 
@@ -101,6 +101,20 @@ class _BoundedSandbox(ImmutableSandboxedEnvironment):
     """
 
     intercepted_binops = frozenset({"*", "**"})
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.filters[_LOOP_STEPS] = _loop_steps
+
+    def _parse(self, source: str, name: str | None, filename: str | None) -> nodes.Template:
+        """The template, each ``{% for %}`` counting its steps: a loop over a list or a text
+        inside another (``{% for i in l %}{% for j in l %}``) calls nothing while it runs."""
+        tree = super()._parse(source, name, filename)
+        for loop in tree.find_all(nodes.For):
+            loop.iter = nodes.Filter(
+                loop.iter, _LOOP_STEPS, [], [], None, None, lineno=loop.iter.lineno
+            )
+        return tree
 
     def call(self, context: jinja2.runtime.Context, obj: Any, /, *args: Any, **kwargs: Any) -> Any:
         result = super().call(context, obj, *args, **kwargs)
@@ -144,8 +158,18 @@ def _spend(steps: int) -> None:
         if left < steps:
             raise SecurityError(
                 f"the template does too much: over {MAX_RENDER_STEPS:,} calls and loop steps "
-                "in one render (a loop over range() inside another?)"
+                "in one render (a loop inside another?)"
             )
+
+
+_LOOP_STEPS = "_loop_steps"  # the filter every loop's items pass through
+
+
+def _loop_steps(items: Iterable[Any]) -> Iterator[Any]:
+    """``items``, one step each."""
+    for item in items:
+        _spend(1)
+        yield item
 
 
 def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:

@@ -408,6 +408,14 @@ RUNAWAYS = [
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         "over 100,000 calls and loop steps in one render",
     ),
+    (  # a loop over a list calls nothing while it runs
+        "{% set l = [0] * 99999 %}{% for i in l %}{% for j in l %}{% endfor %}{% endfor %}",
+        "over 100,000 calls and loop steps in one render",
+    ),
+    (
+        "{% for i in 'x' * 99999 %}{% for j in 'x' * 99999 %}{% endfor %}{% endfor %}",
+        "over 100,000 calls and loop steps in one render",
+    ),
     (
         "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
         "over 100,000 calls and loop steps in one render",
