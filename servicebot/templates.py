@@ -271,7 +271,10 @@ _WIDE_DELIMITER = re.compile("｛[｛{％%]|{[｛％]|[％%｝]｝|％}")
 
 def _assigned(tree: nodes.Template) -> set[str]:
     """Names a template assigns anywhere: ``{% set %}``, loop targets, macro parameters."""
-    return {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    try:
+        return {node.name for node in tree.find_all(nodes.Name) if node.ctx in ("store", "param")}
+    except RecursionError:  # nested too deeply: _check_template reports it
+        return set()
 
 
 def _check_template(
@@ -290,6 +293,8 @@ def _check_template(
         return [_syntax_problem(environment, source, exc)]
     except RecursionError:
         return [source.problem("template is nested too deeply to read")]
+    except SyntaxError:  # Python's own limits on the code Jinja makes: about 20 nested loops
+        return [source.problem("template is nested too deeply to run")]
     return _first_per_line(problems)
 
 

@@ -434,6 +434,22 @@ def test_a_runaway_template_is_refused_at_start_up_at_its_line(
     assert named in str(raised.value)
 
 
+@pytest.mark.parametrize(
+    ("payload", "named"),
+    [
+        ("{% for i in [1] %}" * 21 + "x" + "{% endfor %}" * 21, "nested too deeply to run"),
+        ("{% if 1 %}" * 100 + "x" + "{% endif %}" * 100, "nested too deeply to run"),
+        ("{{ 1" + " + 1" * 1000 + " }}", "nested too deeply to read"),
+    ],
+)
+def test_a_template_nested_past_pythons_limits_is_a_problem_not_a_traceback(
+    tmp_path: Path, payload: str, named: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    assert f"{SYSTEM_J2}: template is {named}" in str(raised.value)
+
+
 def test_a_template_that_prints_too_much_is_refused(tmp_path: Path) -> None:
     payload = "{% for i in range(5000) %}{{ '-' * 80 }}{% endfor %}"
     with pytest.raises(ConfigError) as raised:
