@@ -206,8 +206,7 @@ class Bot:
         fitted even when the bot has no model to send it to (besides the offline ``reply``),
         so an operator sees it before naming one.
         """
-        if not isinstance(text, str):  # as reply() takes it: bytes decoded, None refused
-            text = _plain(text)
+        text = _plain(text)  # as reply() takes it: bytes decoded, None refused, halves joined
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])

@@ -267,7 +267,7 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
             return "..."
         inside = (*inside, id(value))
         if isinstance(value, Mapping):
-            return {key: _one_line(item, inside) for key, item in value.items()}
+            return {_one_line(key): _one_line(item, inside) for key, item in value.items()}
         return [_one_line(item, inside) for item in value]
     # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
     return _one_line(str(value))

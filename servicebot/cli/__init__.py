@@ -219,7 +219,7 @@ def usage(days: int, bot_path: Path) -> None:
     if not by_day:
         click.echo(f"no turns stored in the last {days} days")
         return
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
     unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
     if unpriced:
@@ -351,7 +351,7 @@ def render(
         prepared = bot.prepare(message, history, customer_details, placeholders, explain=True)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
-    console = Console(highlight=False, soft_wrap=True)
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
     console.print(_route_line(prepared, bot.spec.settings.routing.min_score), markup=False)
     for event in prepared.filtered.events:
         console.print(f"pre-filter: {event}", markup=False)

@@ -555,6 +555,12 @@ def test_render_routes_past_escape_sequences_and_prints_them_escaped(tmp_path: P
     assert "\x1b" not in result.output and "\u202e" not in result.output
 
 
+def test_render_shows_emoji_shortcodes_as_typed() -> None:
+    result = CliRunner().invoke(main, ["render", "my order status:ok: and code :100:"])
+    assert result.exit_code == 0, result.output
+    assert "my order status:ok: and code :100:" in result.output  # exactly as the model gets it
+
+
 def test_render_shows_a_history_file_as_the_store_would_hold_it(tmp_path: Path) -> None:
     history = tmp_path / "history.yaml"
     history.write_text(

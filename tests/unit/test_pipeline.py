@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -248,6 +249,9 @@ def test_prepare_takes_the_customer_text_as_reply_does(bot: Bot) -> None:
     assert as_bytes.filtered.text == "满多少包邮"
     with pytest.raises(TypeError, match="a customer message is str or bytes, not NoneType"):
         bot.prepare(None)  # type: ignore[arg-type]
+    halves = bot.prepare("where is my order \udcff\udcfe ok").fitted  # a JSON front end's
+    assert halves is not None
+    json.dumps([m.as_dict() for m in halves.messages], ensure_ascii=False).encode()
 
 
 @pytest.mark.parametrize(
