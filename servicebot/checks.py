@@ -265,9 +265,10 @@ _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chine
 def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
     """The contexts the pipeline renders template ``name`` with, customer details aside: in
     each language (Chinese in both scripts) and combination of flags (for blocked.j2, what
-    blocked the message); the system message and handoff.j2 without intents and with the
-    first ones (a handoff may come with none: a customer the bot kept missing), and the
-    system message out of scope too."""
+    blocked the message); the system message and handoff.j2 without intents and with one to
+    ``top_k`` of them (a handoff may come with none: a customer the bot kept missing; fewer
+    than ``top_k`` may match, and the budget may drop some), and the system message out of
+    scope too."""
     facts = tuple(Match(intent, 1.0) for intent in spec.intents[: spec.settings.routing.top_k])
     for language in spec.settings.languages:
         for script in _SCRIPTS[language == "zh"]:
@@ -278,8 +279,8 @@ def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
                 if name == "out_of_scope.j2":
                     yield Context(language, (), True, flags, script=script)
                     continue
-                yield Context(language, (), False, flags, script=script)
-                yield Context(language, facts, False, flags, script=script)
+                for count in range(len(facts) + 1):
+                    yield Context(language, facts[:count], False, flags, script=script)
                 if name == "system.j2":
                     yield Context(language, (), True, flags, script=script)
 

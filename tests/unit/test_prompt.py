@@ -438,6 +438,15 @@ def test_a_runaway_template_is_refused_at_start_up_at_its_line(
     assert named in str(raised.value)
 
 
+def test_a_system_template_that_needs_top_k_facts_is_refused_at_start_up(tmp_path: Path) -> None:
+    # Routing often matches fewer than top_k intents, and the budget may drop some: this
+    # template broke those turns with a TemplateError, and passed `check`.
+    payload = "{% if intents %}Runner-up: {{ intents[1].name }}{% endif %}"
+    with pytest.raises(ConfigError) as raised:
+        Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
+    assert f"{SYSTEM_J2}:3: template failed while rendering: UndefinedError" in str(raised.value)
+
+
 @pytest.mark.parametrize(
     ("payload", "named"),
     [
