@@ -59,22 +59,23 @@ def test_history_prints_each_turn_with_action_intent_and_filter_events(bot: Path
     assert lines[4].endswith("direct thanks")  # an intent without a score still shows
 
 
-def test_history_says_why_a_turn_fell_back(bot: Path) -> None:
-    outage = {"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"}
+@pytest.mark.parametrize(
+    ("event", "action", "said"),
+    [
+        ({"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"},
+         "fallback", "  model:    failed (timeout), fallback"),
+        ({"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"},
+         "answer", "  model:    stopped by the caller; the part shown is kept"),
+    ],
+)  # fmt: skip
+def test_history_says_what_became_of_the_model_call(
+    bot: Path, event: dict[str, str], action: str, said: str
+) -> None:
     store = open_bot_store(load_bot(bot))
-    store.append_turn(TurnRecord("down", "hi", "Sorry, try again.", "fallback", events=(outage,)))
+    store.append_turn(TurnRecord("call", "hi", "Refunds take 5 days.", action, events=(event,)))
     store.close()
-    lines = run("history", "down", "--bot", str(bot)).splitlines()
-    assert lines[0].endswith(" fallback") and lines[3] == "  model:    failed (timeout), fallback"
-
-
-def test_history_says_when_the_caller_stopped_a_reply(bot: Path) -> None:
-    cut = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
-    store = open_bot_store(load_bot(bot))
-    store.append_turn(TurnRecord("cut", "refund?", "Refunds take 5 days.", "answer", events=(cut,)))
-    store.close()
-    lines = run("history", "cut", "--bot", str(bot)).splitlines()
-    assert lines[3] == "  model:    stopped by the caller; the part shown is kept"
+    lines = run("history", "call", "--bot", str(bot)).splitlines()
+    assert lines[0].endswith(f" {action}") and lines[3] == said
 
 
 def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
