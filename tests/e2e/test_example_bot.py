@@ -34,6 +34,14 @@ def checked(target: Path, exit_code: int) -> str:
     return result.output
 
 
+def new_bot(tmp_path: Path) -> Path:
+    """A copy of the example bot in ``tmp_path / "bot"``, made by ``servicebot init``."""
+    folder = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder
+
+
 def test_check_on_the_example_bot_prints_one_summary_line() -> None:
     result = run(str(SCRIPT), "check", ".")
     assert result.returncode == 0, result.stderr
@@ -43,8 +51,7 @@ def test_check_on_the_example_bot_prints_one_summary_line() -> None:
 
 
 def test_commands_find_the_bot_from_inside_its_folders(tmp_path: Path) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     (bot / "faq" / "drafts").mkdir()
     for inside in (bot / "faq", bot / "faq" / "drafts", bot / "templates"):
         checked = run(str(SCRIPT), "check", cwd=inside)
@@ -90,8 +97,7 @@ def test_check_on_a_broken_bot_lists_every_problem_and_exits_1(tmp_path: Path) -
 def test_check_reports_a_redis_store_this_installation_cannot_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     text = re.sub(r"(?ms)^store:\n(?:  .*\n)*", "", settings.read_text())
     settings.write_text(text + "store:\n  url: redis://127.0.0.1:6379/0\n")
@@ -130,8 +136,7 @@ def test_init_keeps_the_stored_conversations_out_of_version_control(tmp_path: Pa
 def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     tmp_path: Path,
 ) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     handoff, blocked = target / "templates" / "handoff.j2", target / "templates" / "blocked.j2"
     handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
     blocked.write_text(blocked.read_text(encoding="utf-8") + "{{ flags[0] }}\n")
@@ -145,8 +150,7 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
 def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
     tmp_path: Path,
 ) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     templates = target / "templates"
     (templates / "part.j2").write_text("a\nb\n{{ 1 / 0 }}\n")
     (templates / "macros.j2").write_text(
@@ -163,8 +167,7 @@ def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
 
 
 def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     blocked, out_of_scope = (
         target / "templates" / "blocked.j2",
         target / "templates" / "out_of_scope.j2",
@@ -181,8 +184,7 @@ def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) ->
 
 
 def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     faq = target / "faq" / "extra.yaml"
     faq.write_text(
         "intents:\n"
@@ -216,8 +218,7 @@ def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: P
 
 
 def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     settings = target / "servicebot.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text.replace("  min_score: 0.22 ", "  min_score: 0.5  "), encoding="utf-8")
@@ -233,8 +234,7 @@ def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> 
 def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     tmp_path: Path,
 ) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     settings = target / "servicebot.yaml"
     text = settings.read_text(encoding="utf-8").replace(
         "languages: [en, zh]", "languages: [zh, en, de]"
@@ -271,8 +271,7 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
     """In a small bot, "i want an agent" under talk_to_human takes "i want an esim" from
     sim_swap at the example bot's handoff_threshold: customers asking for an eSIM would be
     handed off, and only an operator who knows the rule would look."""
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     general = (target / "faq" / "general.yaml").read_text(encoding="utf-8")
     start = general.index("  - name: talk_to_human")
     end = general.find("\n  - name:", start)
@@ -311,8 +310,7 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
 
 
 def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     (target / "faq" / "drafts.yaml").write_text("# intents:\n#   - name: gift_wrap\n")
     (target / "faq" / "new.yaml").write_text("")
     output = checked(target, 0)
@@ -333,8 +331,7 @@ def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
 
 
 def test_an_operator_edit_shows_up_in_check(tmp_path: Path) -> None:
-    target = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(target)])
+    target = new_bot(tmp_path)
     orders = target / "faq" / "orders.yaml"
     orders.write_text(orders.read_text(encoding="utf-8").replace("examples:", "exmaples:", 1))
     output = checked(target, 1)
@@ -390,8 +387,7 @@ def test_chat_says_why_a_turn_was_not_stored_and_offers_no_id_to_continue(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     closed_port = "store:\n  url: redis://127.0.0.1:1/0\n"  # nothing listens on port 1
     settings.write_text(
@@ -407,7 +403,7 @@ def test_chat_shows_control_characters_in_piped_lines_instead_of_sending_them(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    new_bot(tmp_path)
     bot = str(tmp_path / "bot")
     result = CliRunner().invoke(main, ["chat", "--bot", bot], input="hi\x07 \x1b[2J\n")
     assert result.exit_code == 0, result.output
@@ -419,7 +415,7 @@ def test_piped_chat_answers_every_line_even_one_that_reads_exit(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    new_bot(tmp_path)
     transcript = "hi\nexit\nwhere is my order\n"
     result = CliRunner().invoke(main, ["chat", "--bot", str(tmp_path / "bot")], input=transcript)
     assert result.exit_code == 0, result.output
@@ -436,7 +432,7 @@ def test_piped_chat_reads_gbk_as_chinese_and_says_so(
     """A transcript saved on Chinese Windows is GBK: read as UTF-8 it would be noise, routed
     on its ASCII letters alone."""
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
-    CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
+    new_bot(tmp_path)
     transcript = "我的快递到哪了\nwhere is my order\n".encode("gbk")
     result = CliRunner().invoke(main, ["chat", "--bot", str(tmp_path / "bot")], input=transcript)
     assert result.exit_code == 0, result.output
@@ -448,8 +444,7 @@ def test_piped_chat_reads_gbk_as_chinese_and_says_so(
 def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
     tmp_path: Path,
 ) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     english = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
     chinese = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
     assert english.exit_code == chinese.exit_code == 0, english.output + chinese.output
@@ -470,8 +465,7 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
 def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) -> None:
     """An operator writing a bot before choosing a model still sees the prompt it would send,
     after the offline reply the customer gets today."""
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     settings.write_text(re.sub(r"(?m)^model:\n(  .*\n)+", "", settings.read_text()))
     result = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
@@ -545,8 +539,7 @@ def test_a_terminal_that_is_not_utf8_gets_stand_ins_not_a_traceback(
 
 
 def test_render_routes_past_escape_sequences_and_prints_them_escaped(tmp_path: Path) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     message = "\x1b]0;PWNED\x07where is my order\u202e"
     result = CliRunner().invoke(main, ["render", message, "--bot", str(bot)])
     assert result.exit_code == 0, result.output
@@ -577,8 +570,7 @@ def test_render_shows_a_history_file_as_the_store_would_hold_it(tmp_path: Path) 
 
 
 def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 400"))
@@ -601,8 +593,7 @@ def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> No
 
 
 def test_render_reads_only_as_many_history_turns_as_a_turn_reads_back(tmp_path: Path) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     settings.write_text(settings.read_text().replace("budget:\n", "budget:\n  history_turns: 3\n"))
     history = tmp_path / "history.yaml"
@@ -618,8 +609,7 @@ def test_render_reads_only_as_many_history_turns_as_a_turn_reads_back(tmp_path: 
 
 
 def test_an_operator_edit_to_an_answer_shows_up_in_render(tmp_path: Path) -> None:
-    bot = tmp_path / "bot"
-    CliRunner().invoke(main, ["init", str(bot)])
+    bot = new_bot(tmp_path)
     before = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
     assert "Orders ship from Toronto by owl." not in before.output
     orders = bot / "faq" / "orders.yaml"
