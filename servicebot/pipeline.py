@@ -210,13 +210,17 @@ class Bot:
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
+        # A first message of masked insults alone ("****") is in the language they were in.
+        said = text[: self.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
-            language = detect_language(filtered.text, self.spec.settings.languages, previous)
+            language = detect_language(filtered.text, self.spec.settings.languages, previous, said)
             script = script_of(filtered.text, language, previous)
             context = Context(language, flags=filtered.flags, customer=customer, script=script)
             blocked = self.renderer.reply("blocked.j2", context)
-            return Prepared(filtered, None, reply=blocked, timings=clock.laps, script=script)
-        routing = clock.time("routing", self.router.route, filtered.text, previous, misses)
+            return Prepared(filtered, None, language, blocked, timings=clock.laps, script=script)
+        routing = clock.time(
+            "routing", self.router.route, filtered.text, previous, misses, said=said
+        )
         context = Context(
             routing.language,
             routing.matches if routing.route != "out_of_scope" else (),
@@ -235,14 +239,21 @@ class Bot:
             reply = clock.time("prompt", self._canned_reply, routing, context)
             if canned or not explain:
                 return Prepared(
-                    filtered, routing, reply=reply, timings=clock.laps, script=context.script
+                    filtered,
+                    routing,
+                    routing.language,
+                    reply,
+                    timings=clock.laps,
+                    script=context.script,
                 )
         # An exchange the customer saw no answer to (a stream stopped before its first sentence
         # was cleared) still informs routing above, but an empty answer would teach the model
         # to say nothing.
         answered = [exchange for exchange in history if exchange.assistant]
         fitted = clock.time("prompt", self._fit, context, answered, filtered.text, explain)
-        return Prepared(filtered, routing, reply, fitted, timings=clock.laps, script=context.script)
+        return Prepared(
+            filtered, routing, routing.language, reply, fitted, clock.laps, context.script
+        )
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:
         """A history written by hand as the store would hold it: each customer line through

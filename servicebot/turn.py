@@ -27,7 +27,7 @@ from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import whole_sentences
 from .prompt import Context, Exchange, Script, faq_answer
-from .routing import Routing, detect_language, is_blank, sure
+from .routing import Routing, is_blank, sure
 from .settings import RoutingSettings
 from .store import TurnRecord
 
@@ -52,6 +52,7 @@ class Prepared:
 
     filtered: FilterResult  # what the pre-filter made of the customer's text
     routing: Routing | None  # None when the pre-filter blocked the message
+    language: str  # the language the customer writes and is answered in
     reply: str | None = None  # the answer when no model is needed (blocked, direct, handoff)
     fitted: Fitted | None = None  # the prompt, when the model answers (or, explained, would)
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
@@ -259,10 +260,7 @@ class Turn:
 
     @property
     def language(self) -> str:
-        routing = self.prep.routing
-        if routing is not None:
-            return routing.language
-        return detect_language(self.prep.filtered.text, self.bot.spec.settings.languages)
+        return self.prep.language
 
     @property
     def context(self) -> Context:

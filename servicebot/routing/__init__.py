@@ -106,9 +106,13 @@ class Router:
             if 2 * sum(bool(_COURTESY.search(e)) for e in intent.examples) > len(intent.examples)
         )
 
-    def route(self, text: str, previous: str | None = None, misses: int = 0) -> Routing:
+    def route(
+        self, text: str, previous: str | None = None, misses: int = 0, *, said: str | None = None
+    ) -> Routing:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
-        and ``misses`` how many turns right before this one were out of scope.
+        and ``misses`` how many turns right before this one were out of scope. ``said`` is
+        the message before the pre-filter masked words in it: with no previous message, the
+        language of one of masked insults alone ("****").
 
         A short message that matches no intent alone and leans back ("and to Germany?") is
         read together with the previous one. One that does match ("wher is my ordr") is a new
@@ -122,10 +126,10 @@ class Router:
         they ask, and its kind's name would pull the message to the contact intents.
         """
         if is_blank(text):
-            language = detect_language(text, self.languages, previous)
+            language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
-        language = detect_language(text, self.languages, previous)
+        language = detect_language(text, self.languages, previous, said)
         text, ranked = self._rank_past_courtesies(text)
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
@@ -214,15 +218,15 @@ def previous_message(earlier: Sequence[str]) -> str | None:
     return "\n".join(chain)
 
 
-def detect_language(text: str, languages: Sequence[str], previous: str | None = None) -> str:
+def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -> str:
     """'zh' when the message is mostly Chinese and the bot speaks it, else the bot's first
     language that is not Chinese (or 'zh' if it speaks nothing else). Only Chinese is told
     apart from other text: a bot of ``[en, de]`` answers German messages in English.
 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
     Chinese; a kana or hangul letter counts as a word too, so Japanese and Korean are not.
-    A message with neither ("12345?") keeps the language of the previous message, and
-    without one gets the bot's first language.
+    A message with neither ("12345?") takes the language of the first of ``earlier`` that has
+    one (the customer's previous message, say), and without one the bot's first language.
     """
     if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
         return _not_chinese(languages)
@@ -231,7 +235,8 @@ def detect_language(text: str, languages: Sequence[str], previous: str | None = 
     words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
     words += len(_KANA_HANGUL.findall(text))  # Japanese and Korean are not Chinese
     if not chinese and not words:
-        return detect_language(previous, languages) if previous else languages[0]
+        rest = [other for other in earlier if other]
+        return detect_language(rest[0], languages, *rest[1:]) if rest else languages[0]
     return "zh" if "zh" in languages and chinese >= words else _not_chinese(languages)
 
 

@@ -184,6 +184,25 @@ def test_a_chinese_question_gets_a_chinese_system_prompt(bot: Bot, spec: BotSpec
     assert messages[-1] == Message("user", "我的快递到哪了？")
 
 
+@pytest.mark.parametrize(
+    ("text", "earlier", "opening"),
+    [
+        ("傻逼", None, "你是 Maple Market support 的客服助手。"),
+        ("傻逼 王八蛋！", None, "你是 Maple Market support 的客服助手。"),
+        ("fuck", None, "You are the customer-service assistant"),
+        ("fuck", "我的快递到哪了？", "你是 Maple Market support 的客服助手。"),  # the earlier first
+        ("傻逼", "where is my order", "You are the customer-service assistant"),
+    ],
+)
+def test_a_message_of_masked_insults_alone_is_answered_in_the_language_of_its_words(
+    bot: Bot, text: str, earlier: str | None, opening: str
+) -> None:
+    history = [Exchange(earlier, "...")] if earlier else []
+    prepared = bot.prepare(text, history)
+    assert set(prepared.filtered.text) <= {"*", " ", "！"}  # nothing but masks reaches routing
+    assert _messages(prepared)[0].content.startswith(opening)
+
+
 def test_a_phone_number_reaches_the_model_only_as_a_placeholder(bot: Bot) -> None:
     prepared = bot.prepare(f"where is my order? call me at {PHONE}")
     messages = _messages(prepared)
