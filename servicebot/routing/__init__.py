@@ -145,9 +145,13 @@ class Router:
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
         """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
-        the whole, when the rest matches nothing or an intent of courtesies."""
+        the whole, when the rest matches nothing or an intent of courtesies. A message of
+        courtesies alone matches only intents of courtesies: "please" asks for nothing, though
+        "agent please" is a phrasing of talk_to_human."""
         if _COURTESY.search(text):
             rest = _COURTESY.sub(" ", text)
+            if not TOKEN.search(rest):
+                return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)
             if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
                 return rest, ranked

@@ -227,6 +227,16 @@ def test_courtesies_alone_still_route_to_their_intents(
     assert (router.route(text).route, best(router, text)) == ("direct", expected)
 
 
+@pytest.mark.parametrize("text", ["please", "please!", "pls", "kindly", "请问"])
+def test_a_courtesy_that_asks_for_nothing_is_out_of_scope_unless_it_follows_a_request(
+    router: Router, text: str
+) -> None:
+    # "please" alone matched talk_to_human's "agent please", and was handed to a person.
+    assert router.route(text).route == "out_of_scope"
+    after = router.route(text, previous="can i talk to a real person")
+    assert (after.route, after.follow_up) == ("handoff", True)
+
+
 # Routing decisions
 
 
