@@ -152,10 +152,10 @@ def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
     assert re.search(
         r"^ *refund_with_faq_context +1 +FAILED +turn 1: expected", result.output, re.M
     )
-    assert (
-        f"{conversation}:{line}: turn 1: expected intent return_item\n"
-        "    got intent refund_status (0.783)"
-    ) in result.output
+    expected = f"{conversation}:{line}: turn 1: expected intent return_item\n"
+    assert re.search(
+        re.escape(expected) + r"    got intent refund_status \(0\.\d{3}\)\n", result.output
+    )
     assert f"1 failed, {len(NAMES) - 1} passed" in result.output
 
 
@@ -164,10 +164,13 @@ def test_an_expected_intent_no_intent_is_named_says_so(bot: Path) -> None:
     edit(conversation, "intent: refund_status", "intent: refund_stauts")
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
-    assert (
+    expected = (
         "turn 1: expected intent refund_stauts, which no intent of the bot is named "
-        "(did you mean 'refund_status'?)\n    got intent refund_status (0.783)"
-    ) in result.output
+        "(did you mean 'refund_status'?)\n"
+    )
+    assert re.search(
+        re.escape(expected) + r"    got intent refund_status \(0\.\d{3}\)\n", result.output
+    )
 
 
 def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
