@@ -2,8 +2,9 @@
 
 A labelled file is CSV (a header row with a ``text`` column and an ``intent``, ``category``
 or ``label`` column), JSON Lines (one object a line with the same keys) or a JSON array of
-such objects. An empty label or ``out_of_scope`` marks a message the bot should not claim
-to know.
+such objects; ``.tsv`` is CSV separated by tabs. An empty label, ``out_of_scope``, or
+``oos`` or ``none`` as other datasets write it (CLINC150's ``oos``), marks a message the bot
+should not claim to know.
 
 :func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
 turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
@@ -37,11 +38,13 @@ from .validation import closest
 
 OUT_OF_SCOPE = "out_of_scope"
 LABEL_COLUMNS = ("intent", "category", "label")
-_CSV_SUFFIXES = (".csv",)
+_CSV_SUFFIXES = (".csv", ".tsv")
+_OTHER_OUT_OF_SCOPE = ("oos", "none")  # how other datasets label a message of no intent
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _CONFUSED_SHOWN = 10
 _NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
 _JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')  # strings, then brackets
+_EXCEL_SEPARATOR = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
 _SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
 
 
@@ -120,7 +123,8 @@ def read_labelled(path: Path) -> list[Labelled]:
     """
     suffix = path.suffix.lower()
     if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
-        raise ConfigError.at(path, "unknown file type: use .csv, .jsonl (JSON Lines) or .json")
+        message = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
+        raise ConfigError.at(path, message)
     text = _read_text(path)
     read = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _json_rows(path, text))
     if problems := [row for row in read if isinstance(row, Problem)]:
@@ -150,6 +154,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
     reader = csv.reader(lines, delimiter=delimiter)
     try:
         first = next((row for row in reader if any(cell.strip() for cell in row)), None)
+        if first is not None and _EXCEL_SEPARATOR.fullmatch(delimiter.join(first)):
+            first = next((row for row in reader if any(cell.strip() for cell in row)), None)
         if first is None:  # blank lines above the header are skipped
             raise ConfigError.at(path, "no labelled rows: the file is empty")
         header = [name.strip().casefold() for name in first]
@@ -186,8 +192,11 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
 
 def _delimiter(lines: list[str]) -> str:
     """The header's column separator: a comma, or the semicolon that Excel writes where a
-    comma is the decimal mark (much of Europe), or a tab (a TSV saved as .csv)."""
+    comma is the decimal mark (much of Europe), or a tab (a TSV, or one saved as .csv); or
+    what an Excel ``sep=;`` line above the header names."""
     header = next((line for line in lines if line.strip()), "")
+    if named := _EXCEL_SEPARATOR.fullmatch(header.strip()):
+        return named.group(1)
     if "," in header:
         return ","
     return next((separator for separator in ";\t" if separator in header), ",")
@@ -321,11 +330,13 @@ def _labelled(
 
 
 def _label(name: str) -> str:
-    """A row's intent: ``out_of_scope`` for an empty label and for that word written
-    otherwise (``OUT_OF_SCOPE``, ``out of scope``, ``Out-of-scope``)."""
+    """A row's intent: ``out_of_scope`` for an empty label, for that word written
+    otherwise (``OUT_OF_SCOPE``, ``out of scope``, ``Out-of-scope``), and for ``oos`` and
+    ``none``."""
     name = name.strip()
     spelt = re.sub(r"[\s-]+", "_", name.casefold())
-    return OUT_OF_SCOPE if not name or spelt == OUT_OF_SCOPE else name
+    out = not name or spelt == OUT_OF_SCOPE or spelt in _OTHER_OUT_OF_SCOPE
+    return OUT_OF_SCOPE if out else name
 
 
 def read_intents(path: Path) -> tuple[Intent, ...]:

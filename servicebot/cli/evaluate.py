@@ -59,9 +59,9 @@ def evaluate_routing(
     errors: int,
     as_json: bool,
 ) -> None:
-    """Measure routing on FILE, a labelled CSV, JSON Lines or JSON file (text, intent).
+    """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
 
-    An empty intent or out_of_scope marks a message no intent should claim.
+    An empty intent, out_of_scope, oos or none marks a message no intent should claim.
     """
     from ..evaluation import read_labelled
 

@@ -84,6 +84,27 @@ def test_csv_separated_by_semicolons_or_tabs(tmp_path: Path, separator: str) -> 
     ]
 
 
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("a.tsv", "text\tintent\nhi, there\tgreeting\n", 2),
+        ("a.csv", "sep=;\ntext;intent\nhi, there;greeting\n", 3),  # Excel's line naming it
+        ("a.csv", '"sep=,"\ntext,intent\n"hi, there",greeting\n', 3),
+    ],
+)
+def test_tsv_files_and_excels_separator_line(
+    tmp_path: Path, name: str, text: str, line: int
+) -> None:
+    rows = read_labelled(write(tmp_path, name, text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [("hi, there", "greeting", line)]
+
+
+@pytest.mark.parametrize("label", ["oos", "OOS", "none", "None", " out of scope "])
+def test_other_datasets_labels_for_no_intent_mean_out_of_scope(tmp_path: Path, label: str) -> None:
+    path = write(tmp_path, "a.csv", f"text,intent\nwhat's the weather,{label}\n")
+    assert read_labelled(path) == [Labelled("what's the weather", OUT_OF_SCOPE, 2)]
+
+
 def test_csv_rows_keep_their_line_across_quoted_line_breaks(tmp_path: Path) -> None:
     text = 'text,intent\n"two\nlines",a\n\nthird,b\r\nfourth,\n'
     rows = read_labelled(write(tmp_path, "a.csv", text))
@@ -310,7 +331,8 @@ def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
 
 def test_an_unknown_extension(tmp_path: Path) -> None:
     path = write(tmp_path, "a.txt", "text,intent\n")
-    assert problem(path) == f"{path}: unknown file type: use .csv, .jsonl (JSON Lines) or .json"
+    expected = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
+    assert problem(path) == f"{path}: {expected}"
 
 
 def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
