@@ -69,7 +69,15 @@ _LEANS_BACK = re.compile(
 _COURTESY = re.compile(
     r"\b(?:please|pls|plz|kindly|thanks|thank you|thankyou|thx|ty|cheers|hi|hello|hey|hiya"
     r"|good (?:morning|afternoon|evening))\b"
-    r"|请问|請問|谢谢|謝謝|多谢|多謝|感谢|感謝|谢了|您好|你好|麻烦您|麻烦你|麻烦了|早上好|下午好|晚上好",
+    r"|请问|請問|谢谢|謝謝|多谢|多謝|感谢|感謝|谢了|谢啦|辛苦了|辛苦你了|您好|你好|麻烦您|麻烦你|麻烦了"
+    r"|早上好|下午好|晚上好",
+    re.IGNORECASE,
+)
+# What a courtesy comes with that asks for nothing either: "Got it, thanks!", "Many thanks",
+# 好的谢谢, 太感谢了. Left beside the request, "many" matched "too many promo emails".
+_ACKNOWLEDGEMENT = re.compile(
+    r"\b(?:ok|okay|got it|great|perfect|awesome|cool|alright|all right|many|so much|very much"
+    r"|a lot|a bunch)\b|好的|好吧|非常|真的|太|[了啦](?=\W|$)",
     re.IGNORECASE,
 )
 
@@ -149,7 +157,7 @@ class Router:
         courtesies alone matches only intents of courtesies: "please" asks for nothing, though
         "agent please" is a phrasing of talk_to_human."""
         if _COURTESY.search(text):
-            rest = _COURTESY.sub(" ", text)
+            rest = _ACKNOWLEDGEMENT.sub(" ", _COURTESY.sub(" ", text))
             if not TOKEN.search(rest):
                 return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)

@@ -207,6 +207,8 @@ def test_plural_and_singular_share_a_stem() -> None:
         ("谢谢，但是我还没收到退款", "refund_status"),
         ("good morning, my package never arrived", "order_delayed"),
         ("do you ship to germany thanks", "international_shipping"),
+        ("ok thanks, where is my refund?", "refund_status"),
+        ("好的谢谢，那退货要多久", "return_item"),
     ],
 )
 def test_courtesies_beside_a_request_do_not_decide_its_intent(
@@ -225,6 +227,12 @@ def test_courtesies_alone_still_route_to_their_intents(
     router: Router, text: str, expected: str
 ) -> None:
     assert (router.route(text).route, best(router, text)) == ("direct", expected)
+
+
+@pytest.mark.parametrize("text", ["Many thanks!", "Got it, thanks!", "ok谢谢", "太感谢了！"])
+def test_what_comes_with_a_courtesy_asks_for_nothing_either(router: Router, text: str) -> None:
+    # "Many" was left as the request, and matched "too many promo emails".
+    assert best(router, text) == "thanks"
 
 
 @pytest.mark.parametrize("text", ["please", "please!", "pls", "kindly", "请问"])
