@@ -142,8 +142,8 @@ class Router:
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
             joined = self._rank(f"{previous}\n{text}")
-            if self._cut(joined):
-                ranked, matches, follow_up = joined, self._cut(joined), True
+            if cut := self._cut(joined):
+                ranked, matches, follow_up = joined, cut, True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         route = decide(matches, self.settings, misses, runner_up)
         if follow_up and route == "direct":
