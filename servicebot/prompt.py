@@ -46,7 +46,7 @@ from .postfilter import visible
 from .routing import Match, detect_language
 from .settings import FewShot, Intent
 from .source import SourceFile
-from .templates import create_environment, render
+from .templates import Unset, create_environment, render
 from .validation import validate
 from .yamlfile import read_yaml
 
@@ -127,7 +127,12 @@ class Renderer:
         self._bot = {
             "name": spec.settings.name,
             "languages": list(spec.settings.languages),
-            "contact": {"phone": contact.phone, "email": contact.email, "website": contact.website},
+            "contact": {
+                name: Unset(hint=f"bot.contact.{name} is not set in servicebot.yaml")
+                if value is None
+                else value
+                for name, value in contact.model_dump().items()
+            },
         }
 
     def system(self, context: Context, faq_entries: int | None = None) -> str:
@@ -254,13 +259,16 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
     (a customer may choose their own) cannot start a section of the system message. A
     mapping or list inside itself (``details["account"] = details``), or nested deeper than
-    ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...".
+    ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...". None is
+    :class:`~servicebot.templates.Unset`: printed, it would read "None".
     """
     if isinstance(value, str):  # a str Enum too: its value, as before
         # Invisible characters go too: a bidi override would show the model one order of
         # words and an operator reading the prompt another.
         return visible_only(_BREAKS.sub(" ", without_surrogates(value))).strip()
-    if value is None or isinstance(value, numbers.Number | datetime.date | datetime.time):
+    if value is None:
+        return Unset(hint="a customer detail is None")
+    if isinstance(value, numbers.Number | datetime.date | datetime.time):
         return value  # a template may format them ({{ customer.since.year }})
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         if id(value) in inside or len(inside) == _DEEPEST_DETAIL:

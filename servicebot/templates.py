@@ -79,6 +79,8 @@ def create_environment(
         lstrip_blocks=True,
         finalize=_printable,
     )
+    environment.tests["none"] = _is_none
+    environment.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
     for name in _UNWANTED_GLOBALS:
         del environment.globals[name]
     return environment
@@ -195,28 +197,58 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
     __repr__ = jinja2.StrictUndefined._fail_with_undefined_error
 
 
+class Unset(jinja2.Undefined):
+    """A value left unset, such as ``bot.contact.phone`` with no phone in ``servicebot.yaml``.
+
+    Templates get this for None: it is false in ``{% if %}``, ``none`` and not ``defined``
+    in their tests, and ``|default`` replaces it; anything that would print it fails, with
+    ``hint`` naming it. As None, it printed "None" wherever a template made text of it
+    without ``{{ }}``: ``"call " ~ phone``, ``phone|string``, ``|join``, ``|format``.
+    """
+
+    __str__ = __repr__ = __format__ = jinja2.Undefined._fail_with_undefined_error
+
+
+def _is_none(value: object) -> bool:
+    """Jinja's ``none`` test, true for an :class:`Unset` value too."""
+    return value is None or isinstance(value, Unset)
+
+
+def _json_default(value: object) -> None:
+    """``|tojson`` writes an :class:`Unset` value as null, as it wrote None."""
+    if not isinstance(value, Unset):
+        raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
 # Jinja's own helpers no bot needs: {{ lipsum }} would print a function to a customer.
 _UNWANTED_GLOBALS = ("lipsum", "cycler", "joiner")
-_DATA = (str, numbers.Number, list, tuple, dict, type(None), datetime.date, datetime.time)
+_DATA = (str, numbers.Number, type(None), datetime.date, datetime.time)
 # An undefined value passes: printing it raises StrictUndefined's own error.
 _PRINTABLE = (*_DATA, jinja2.Undefined)
 
 
 def _printable(value: object) -> object:
     """What ``{{ ... }}`` may print: text, numbers, dates and the variables' lists and
-    mappings. A function, a method or a template object would print Python's description of
-    it (``<built-in method join of str object at 0x7f...>``) to a customer; so would a value
-    that is not there print ``None`` ("or call None", with no ``contact.phone`` set)."""
+    mappings of them. A function, a method or a template object would print Python's
+    description of it (``<built-in method join of str object at 0x7f...>``) to a customer,
+    alone or inside a list; so would None print "None"."""
     if value is None:
-        raise TypeError(
-            "{{ }} would print None (a setting left unset, such as bot.contact.phone?): "
-            "set it, or print it inside {% if ... %}"
-        )
-    if not isinstance(value, _PRINTABLE):
+        raise TypeError("{{ }} would print None: print it inside {% if ... %}")
+    _check_printable(value)
+    return value
+
+
+def _check_printable(value: object) -> None:
+    if isinstance(value, list | tuple):
+        for item in value:
+            _check_printable(item)
+    elif isinstance(value, dict):
+        for item in (*value, *value.values()):
+            _check_printable(item)
+    elif not isinstance(value, _PRINTABLE):
         raise TypeError(
             f"{{{{ }}}} prints text, numbers and variables, not a {type(value).__name__}"
         )
-    return value
 
 
 def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:

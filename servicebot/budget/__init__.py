@@ -2,13 +2,13 @@
 
 The system message (without FAQ facts) and the customer's message always go in; a message
 too long for the room left is cut to fit. A message that would leave no room for the FAQ
-facts is cut further so that they fit, if it keeps at least half the room and the facts are
-the last to give way (the default): what the bot knows about the question matters more than
-the end of a pasted page. FAQ facts by relevance, few-shot pairs and history newest first
-fill the rest, in the order ``budget.drop_order`` gives, and a user/assistant pair goes in
-whole or not at all. Counts come from ``tokens.py`` beside this file and are
-cached per message, so a long conversation costs no more per turn than the part of it that
-fits.
+facts is cut further so that the most relevant of them fit, as many as leave it at least
+half the room, when the facts are the last to give way (the default): what the bot knows
+about the question matters more than the end of a pasted page. FAQ facts by relevance,
+few-shot pairs and history newest first fill the rest, in the order ``budget.drop_order``
+gives, and a user/assistant pair goes in whole or not at all. Counts come from ``tokens.py``
+beside this file and are cached per message, so a long conversation costs no more per turn
+than the part of it that fits.
 """
 
 from __future__ import annotations
@@ -98,10 +98,12 @@ def fit_prompt(
     priority = _priority(settings)
 
     # The room a long message gives up goes to the facts only if they are filled next.
-    def facts() -> int:
-        return counter.count_message("system", system(len(faq))) - base + REPLY_PRIMING
+    def facts(entries: int) -> int:
+        return counter.count_message("system", system(entries)) - base + REPLY_PRIMING
 
-    message, truncated = fitting.take_message(message, facts if priority[0] == "faq" else None)
+    message, truncated = fitting.take_message(
+        message, facts if priority[0] == "faq" else None, len(faq)
+    )
     chosen = {kind: fitting.take(kind, system, faq, few_shot, history) for kind in priority}
     kept_faq, kept_pairs, kept_turns = chosen["faq"], chosen["few_shot"], chosen["history"]
     messages = (
@@ -143,13 +145,17 @@ class _Fitting:
         self.parts: list[Part] = []
         self.message_part = Part("message", "message", 0)
 
-    def take_message(self, text: str, facts: Callable[[], int] | None) -> tuple[str, bool]:
+    def take_message(
+        self, text: str, facts: Callable[[int], int] | None, entries: int
+    ) -> tuple[str, bool]:
         """The customer's message, truncated if it is longer than the room there is, or than
-        the room the FAQ facts (``facts()`` tokens) leave when that is at least half of it."""
+        the room left by the most FAQ facts, from the first of ``entries`` (``facts(n)``
+        tokens for the first n), that leave it at least half."""
         tokens = self.counter.count_message("user", text)
         room = self.room
-        if facts and tokens > room // 2 and (left := room - facts()) >= room // 2:
-            room = left
+        if facts and tokens > room // 2:
+            half = room - room // 2
+            room -= next((cost for n in range(entries, 0, -1) if (cost := facts(n)) <= half), 0)
         cut = text
         if tokens > room:
             cut = self.counter.truncate(text, room - self.counter.count_message("user", ""))

@@ -200,6 +200,18 @@ def test_an_oversize_message_is_not_cut_for_facts_that_give_way_first() -> None:
 def test_an_oversize_message_keeps_half_the_room_when_the_facts_need_more() -> None:
     base = _fitter().count_message("system", _system(0)) + REPLY_PRIMING
     room = 2 * _faq_cost(3) - 2  # the facts would leave the message less than half of it
+    assert _faq_cost(2) <= room // 2
+    fitted = _fit(base + room, message=LONG_MESSAGE)
+    assert fitted.truncated
+    # the two most relevant facts fit in half the room: a long paste no longer drops them all
+    assert fitted.messages[0] == Message("system", _system(2))
+    assert _fitter().count_message("user", fitted.messages[-1].content) >= room // 2
+    assert fitted.left < 10
+
+
+def test_an_oversize_message_keeps_half_the_room_when_even_one_fact_needs_more() -> None:
+    base = _fitter().count_message("system", _system(0)) + REPLY_PRIMING
+    room = 2 * _faq_cost(1) - 2
     fitted = _fit(base + room, message=LONG_MESSAGE)
     assert fitted.truncated
     assert fitted.messages[0] == Message("system", _system(0))  # it took all the room

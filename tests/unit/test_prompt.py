@@ -267,6 +267,16 @@ def test_an_empty_customer_name_is_left_out_of_the_example_system_message(
     assert "customer's name" not in prepared.fitted.messages[0].content
 
 
+def test_a_customer_detail_of_none_is_never_printed(tmp_path: Path) -> None:
+    system = PREAMBLE + "{% if customer %}Tier: {{ customer.tier|string }}.{% endif %}\n"
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+    gold = bot.prepare("where is my order", customer={"tier": "gold"}).fitted
+    assert gold is not None and "Tier: gold." in gold.messages[0].content
+    unset = bot.prepare("where is my order", customer={"tier": None}).fitted
+    assert unset is not None and "Tier" not in unset.messages[0].content  # not "Tier: None."
+    assert ("system", "customer details") in [(p.kind, p.label) for p in unset.dropped]
+
+
 # --- FAQ and few-shot text are data ---
 
 
@@ -384,23 +394,68 @@ def test_a_computed_sandbox_escape_is_refused_at_start_up_at_its_line(
 NO_WEBSITE = [("  website: https://maple.example.com\n", "")]
 
 
-def test_a_setting_left_unset_is_not_printed_as_none(tmp_path: Path) -> None:
-    system = PREAMBLE + "See {{ bot.contact.website }}.\n"
-    spec = load_bot(make_bot(tmp_path, system=system, settings=NO_WEBSITE))
+# Every way a template makes text of a value: each printed "See None." with no website set.
+PRINTING_AN_UNSET_SETTING = [
+    "See {{ bot.contact.website }}.",
+    "{{ 'See ' ~ bot.contact.website }}.",
+    "See {{ bot.contact.website|string }}.",
+    "See {{ [bot.contact.website, bot.contact.email]|join(' or ') }}.",
+    "{{ 'See %s.'|format(bot.contact.website) }}",
+    "{{ 'See {}.'.format(bot.contact.website) }}",
+    "See {{ [bot.contact.website] }}.",
+]
+
+
+@pytest.mark.parametrize("payload", PRINTING_AN_UNSET_SETTING)
+def test_a_setting_left_unset_is_never_printed_as_none(tmp_path: Path, payload: str) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n", settings=NO_WEBSITE))
     with pytest.raises(ConfigError) as raised:
         Bot(spec)  # "See None." would reach the model, and a canned reply the customer
     assert str(raised.value).startswith(
-        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: TypeError: "
-        "{{ }} would print None (a setting left unset, such as bot.contact.phone?)"
+        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: UndefinedError: "
+        "bot.contact.website is not set in servicebot.yaml"
     )
 
 
-def test_a_setting_printed_only_when_set_renders(tmp_path: Path) -> None:
-    system = PREAMBLE + "{% if bot.contact.website %}See {{ bot.contact.website }}.{% endif %}\n"
+@pytest.mark.parametrize(
+    "guarded",
+    [
+        "{% if bot.contact.website %}See {{ bot.contact.website }}.{% endif %}",
+        "{% if bot.contact.website is not none %}See {{ bot.contact.website }}.{% endif %}",
+        "{% if bot.contact.website is defined %}See {{ bot.contact.website }}.{% endif %}",
+        "{{ ('See ' ~ bot.contact.website) if bot.contact.website }}",
+        "Ask us{{ ' at ' ~ bot.contact.website if bot.contact.website else '' }}.",
+    ],
+)
+def test_a_setting_printed_only_when_set_renders(tmp_path: Path, guarded: str) -> None:
+    system = PREAMBLE + guarded + "\n"
     bot = Bot(load_bot(make_bot(tmp_path, system=system, settings=NO_WEBSITE)))
     fitted = bot.prepare("how long does my refund take?").fitted
     assert fitted is not None and fitted.messages[0].content.startswith("You are Maple")
     assert "See" not in fitted.messages[0].content
+    assert "None" not in fitted.messages[0].content
+
+
+def test_an_unset_setting_takes_its_default_and_is_null_in_json(tmp_path: Path) -> None:
+    system = PREAMBLE + (
+        "Visit {{ bot.contact.website|default('our shop') }}.\n{{ bot.contact|tojson }}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system, settings=NO_WEBSITE)))
+    fitted = bot.prepare("how long does my refund take?").fitted
+    assert fitted is not None
+    assert "Visit our shop.\n" in fitted.messages[0].content
+    assert '"website": null' in fitted.messages[0].content
+
+
+@pytest.mark.parametrize(
+    "payload", ["{{ [range] }}", "{{ {'f': range} }}", "{{ [[bot.name.upper]] }}"]
+)
+def test_a_function_inside_a_list_is_not_printed(tmp_path: Path, payload: str) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # printed "[<class 'range'>]", or a function's memory address
+    assert f"{SYSTEM_J2}:3: template failed while rendering: TypeError: " in str(raised.value)
+    assert "prints text, numbers and variables, not a" in str(raised.value)
 
 
 # Runaway templates: each took minutes, gigabytes, or hours before renders were bounded.
