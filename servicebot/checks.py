@@ -34,6 +34,9 @@ _TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$
 _SHOWN_SYNTAX = 40  # characters of it quoted in the warning
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
 _FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
+# The least room a budget should leave for the customer's message: a few sentences, about 75
+# English words or 100 Chinese characters. Less, and a message of a few lines is cut.
+_MESSAGE_ROOM = 100
 # Every combination of pre-filter flags a template may branch on.
 _FLAG_SETS = [
     frozenset(chosen) for size in range(len(FLAGS) + 1) for chosen in combinations(FLAGS, size)
@@ -55,13 +58,39 @@ def validate_bot(spec: BotSpec) -> Renderer:
     problems = [p for name in TEMPLATE_NAMES if (p := _render_problem(renderer, spec, name))]
     if problems:
         raise ConfigError(problems)
+    for context in _system_contexts(spec):
+        _check_system_fits(spec, renderer.system(context, 0), context)
+    return renderer
+
+
+def _system_contexts(spec: BotSpec) -> Iterator[Context]:
+    """Every kind of turn the system message is rendered for, without FAQ facts."""
     for language in spec.settings.languages:
         for out_of_scope, flags, script in product(
             (False, True), _FLAG_SETS, _SCRIPTS[language == "zh"]
         ):
-            context = Context(language, (), out_of_scope, flags, script=script)
-            _check_system_fits(spec, renderer.system(context, 0), context)
-    return renderer
+            yield Context(language, (), out_of_scope, flags, script=script)
+
+
+def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
+    """A budget that leaves the customer's message less than ``_MESSAGE_ROOM`` tokens beside
+    the longest system message: a longer message is cut, and no FAQ fact fits beside it.
+    (:func:`validate_bot` refuses a system message that leaves no room at all.)"""
+    limit = budget_limit(spec.settings.budget)
+    system = max((renderer.system(c, 0) for c in _system_contexts(spec)), key=len)
+    if len(system.encode()) + _FIXED_TOKENS + _MESSAGE_ROOM <= limit:
+        return []  # a token is at least one byte: no encoding needed to tell
+    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
+    taken = counter.count_message("system", system)
+    room = limit - taken - counter.count_message("user", "") - REPLY_PRIMING
+    if room >= _MESSAGE_ROOM:
+        return []
+    message = (
+        f"the system message takes {taken} of the {limit}-token prompt budget, leaving {room} "
+        "for the customer's message: a longer one is cut, and no FAQ fact fits beside it "
+        "(raise max_prompt_tokens, or shorten templates/system.j2)"
+    )
+    return _settings_problems(spec, {("budget", "max_prompt_tokens"): message})
 
 
 def store_problem(spec: BotSpec) -> Problem | None:

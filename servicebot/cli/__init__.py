@@ -58,6 +58,7 @@ def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
     from ..checks import (
+        budget_warnings,
         faq_file_warnings,
         handoff_warnings,
         language_warnings,
@@ -69,7 +70,7 @@ def check(path: Path) -> None:
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
         spec = load_bot(path)
-        validate_bot(spec)
+        renderer = validate_bot(spec)
         if problem := store_problem(spec):
             raise ConfigError([problem])
     except ConfigError as exc:
@@ -78,7 +79,12 @@ def check(path: Path) -> None:
         click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
-    later = [*threshold_warnings(spec), *language_warnings(spec), *handoff_warnings(spec)]
+    later = [
+        *threshold_warnings(spec),
+        *budget_warnings(spec, renderer),
+        *language_warnings(spec),
+        *handoff_warnings(spec),
+    ]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:
         if warning:

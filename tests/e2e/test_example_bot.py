@@ -231,6 +231,22 @@ def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> 
     assert "direct_threshold" not in output  # 0.55 is above min_score
 
 
+def test_check_warns_of_a_budget_that_leaves_little_room_for_the_message(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "the customer's message" not in checked(target, 0)  # 6,000 tokens leave plenty
+    settings.write_text(text.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 250"))
+    output = checked(target, 0)  # it still runs: every message is cut to a few lines
+    line = 1 + text[: text.index("max_prompt_tokens:")].count("\n")
+    warning = next(w for w in output.splitlines() if "for the customer's message" in w)
+    assert warning.startswith(f"warning: {settings}:{line}:")
+    taken, room = map(
+        int, re.findall(r"takes (\d+) of the 250-token .* leaving (\d+) ", warning)[0]
+    )
+    assert 0 < room < 100 and taken + room < 250
+
+
 def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     tmp_path: Path,
 ) -> None:
