@@ -14,7 +14,7 @@ import contextvars
 import datetime
 import numbers
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -180,10 +180,15 @@ def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
     token = _STEPS_LEFT.set(MAX_RENDER_STEPS)
     try:
         parts, size = [], 0
-        for part in template.generate(variables):
+        printing = template.generate(variables)
+        for part in printing:
             size += len(part)
             if size > MAX_RENDER_CHARS:
-                raise SecurityError(f"the template prints over {MAX_RENDER_CHARS:,} characters")
+                # Thrown in where the template printed, so that the error has its line.
+                error = SecurityError(f"the template prints over {MAX_RENDER_CHARS:,} characters")
+                if isinstance(printing, Generator):  # Jinja's is; it is typed as an Iterator
+                    printing.throw(error)
+                raise error
             parts.append(part)
         return "".join(parts)
     finally:
@@ -449,6 +454,15 @@ def _tree_problems(
         at(node, f"unknown test '{node.name}' ({suggest(node.name, sorted(environment.tests))})")
         for node in tree.find_all(nodes.Test)
         if node.name not in environment.tests
+    ]
+    problems += [  # Jinja raises this at render time, on the wrong line
+        at(
+            node,
+            f"cannot set {node.name}.{node.attr}: only a namespace() the template sets can "
+            f"take attributes ({{% set ns = namespace({node.attr}=...) %}})",
+        )
+        for node in tree.find_all(nodes.NSRef)
+        if node.name not in assigned | included
     ]
     problems += _attribute_problems(tree, source)
     problems += _include_problems(tree, source, folder)

@@ -479,6 +479,9 @@ RUNAWAYS = [
         "{% macro f(n) %}{% if n %}{{ f(n-1) }}{{ f(n-1) }}{% endif %}{% endmacro %}{{ f(40) }}",
         "over 100,000 calls and loop steps in one render",
     ),
+    # Each part is within bounds, and the whole prints too much: this gave no line.
+    ("{% set x = 'y' * 99999 %}{{ x }}{{ x }}", "the template prints over 100,000 characters"),
+    ("{{ 'x' * 99999 }}{{ 'y' * 99999 }}", "the template prints over 100,000 characters"),
 ]
 
 
@@ -491,6 +494,7 @@ def test_a_runaway_template_is_refused_at_start_up_at_its_line(
         Bot(spec)
     assert f"{SYSTEM_J2}:3: template failed while rendering: SecurityError: " in str(raised.value)
     assert named in str(raised.value)
+    assert raised.value.line == 3
 
 
 def test_a_system_template_that_needs_top_k_facts_is_refused_at_start_up(tmp_path: Path) -> None:
@@ -523,7 +527,7 @@ def test_a_template_that_prints_too_much_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError) as raised:
         Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
     assert (
-        f"{SYSTEM_J2}: template failed while rendering: "
+        f"{SYSTEM_J2}:3: template failed while rendering: "
         "SecurityError: the template prints over 100,000 characters"
     ) in str(raised.value)
 

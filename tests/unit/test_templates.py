@@ -59,6 +59,25 @@ def test_a_mistyped_loop_item_is_suggested_as_itself(tmp_path: Path) -> None:
     )
 
 
+def test_setting_an_attribute_of_a_variable_is_refused_at_its_line(tmp_path: Path) -> None:
+    # Jinja raised this only while rendering, with the line of an earlier tag
+    system = (
+        "Rules.\n{% for intent in intents %}{{ intent.name }}{% endfor %}\n"
+        "{% set bot.name = 'x' %}\n"
+    )
+    [problem] = _problems(tmp_path, system)
+    assert problem.line == 3
+    assert problem.message.startswith("cannot set bot.name: only a namespace() the template")
+
+
+def test_a_namespace_the_template_sets_takes_attributes(tmp_path: Path) -> None:
+    system = (
+        "{% set ns = namespace(n=0) %}\n"
+        "{% for i in intents %}{% set ns.n = ns.n + 1 %}{% endfor %}\n"
+    )
+    assert _problems(tmp_path, system) == []
+
+
 def test_macros_imports_and_jinja_names_are_not_unknown_variables(tmp_path: Path) -> None:
     (tmp_path / "parts.j2").write_text("{% macro sign() %}Maple{% endmacro %}", encoding="utf-8")
     system = (
