@@ -39,6 +39,7 @@ Route = Literal["direct", "handoff", "out_of_scope", "model"]
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
 # How a short message shows that it leans on the previous one, besides having at most two
@@ -271,7 +272,7 @@ def _is_follow_up(text: str) -> bool:
     a message of one or two words (or Chinese characters) always may."""
     if len(text.split(None, 2 * _FOLLOW_UP_TOKENS)) > 2 * _FOLLOW_UP_TOKENS:
         return False  # 9 pieces between spaces, each a word unless punctuation alone: too long
-    tokens = TOKEN.findall(text)
+    tokens = TOKEN.findall(_APOSTROPHE.sub("", text))  # "it's" is one word, not "it" and "s"
     cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
     words = sum(1 for token in tokens if not CJK_RUN.match(token))
     if words + cjk / 2 > _FOLLOW_UP_TOKENS:

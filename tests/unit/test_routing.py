@@ -558,6 +558,8 @@ def test_a_short_new_request_that_matches_nothing_is_out_of_scope_not_a_follow_u
         "and by tomorrow?",
         "what about Tuesday?",
         "免费吗",  # "is it free?"
+        "and if it's Tuesday?",  # four words: "it's" counted as two made it five
+        "what if it’s Germany?",
     ],
 )
 def test_a_short_message_that_leans_back_is_a_follow_up(router: Router, text: str) -> None:
