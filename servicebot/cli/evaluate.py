@@ -16,7 +16,6 @@ from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
-    from rich.table import Table
 
     from ..evaluation import EvalReport, Labelled
 
@@ -123,8 +122,13 @@ def _evaluate_with_progress(
 def _print_report(report: EvalReport, settings: RoutingSettings) -> None:
     from rich.console import Console
 
-    console = Console(markup=False, emoji=False, highlight=False)
-    console.print(_summary(report, settings))
+    # soft_wrap: a row is one line, in a terminal or piped to a file (rich wrapped at 80
+    # columns there, and padded each line with spaces)
+    console = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
+    summary = _summary(report, settings)
+    width = max(len(label) for label, _ in summary)
+    for label, figures in summary:
+        console.print(f"{label:<{width}}  {figures}")
     if report.confused:
         _print_confused(console, report)
     if report.handed_off:
@@ -135,16 +139,9 @@ def _print_report(report: EvalReport, settings: RoutingSettings) -> None:
         _print_unknown(console, report)
 
 
-def _summary(report: EvalReport, settings: RoutingSettings) -> Table:
-    from rich.table import Table
-
-    table = Table(box=None, show_header=False, pad_edge=False)
-    table.add_row("rows", f"{report.rows:,}")
-    table.add_row("intents", f"{report.intents:,} ({report.examples:,} examples)")
+def _summary(report: EvalReport, settings: RoutingSettings) -> list[tuple[str, str]]:
+    """The report's first lines: what each figure is, and the figure."""
     every = "rows" if not report.out_of_scope_rows else "rows, out of scope ones included"
-    table.add_row(
-        "top-1 accuracy", f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,} {every})"
-    )
     in_scope = report.rows - report.out_of_scope_rows
     found = (
         f"{report.found_at_k:,} of {in_scope:,} in-scope rows have their intent among the "
@@ -152,26 +149,36 @@ def _summary(report: EvalReport, settings: RoutingSettings) -> Table:
         if in_scope
         else "no row is labelled with an intent"
     )
-    table.add_row(f"recall@{report.k}", f"{_figure(report.recall_at_k)} ({found})")
+    lines = [
+        ("rows", f"{report.rows:,}"),
+        ("intents", f"{report.intents:,} ({report.examples:,} examples)"),
+        (
+            "top-1 accuracy",
+            f"{report.accuracy:.4f} ({report.correct:,} of {report.rows:,} {every})",
+        ),
+        (f"recall@{report.k}", f"{_figure(report.recall_at_k)} ({found})"),
+    ]
     if report.out_of_scope_rows:
-        table.add_row(
-            "out of scope",
-            f"precision {_figure(report.out_of_scope_precision)}, "
-            f"recall {_figure(report.out_of_scope_recall)} "
-            f"({report.out_of_scope_rows:,} row{'' if report.out_of_scope_rows == 1 else 's'})",
+        rows = f"{report.out_of_scope_rows:,} row{'' if report.out_of_scope_rows == 1 else 's'}"
+        lines.append(
+            (
+                "out of scope",
+                f"precision {_figure(report.out_of_scope_precision)}, "
+                f"recall {_figure(report.out_of_scope_recall)} ({rows})",
+            )
         )
     routes = ", ".join(f"{route} {count:,}" for route, count in report.routes)
     thresholds = ", ".join(
         f"{name} {getattr(settings, name)}"
         for name in ("min_score", "direct_threshold", "handoff_threshold", "top_k")
     )
-    table.add_row("routes", f"{routes} (with {thresholds})")
-    table.add_row(
-        "routing time",
-        f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message",
-    )
-    table.add_row("index build", f"{report.build_seconds:.3f} s")
-    return table
+    speed = f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message"
+    return [
+        *lines,
+        ("routes", f"{routes} (with {thresholds})"),
+        ("routing time", speed),
+        ("index build", f"{report.build_seconds:.3f} s"),
+    ]
 
 
 def _figure(value: float | None) -> str:

@@ -525,17 +525,16 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     train, test = files
     code, output = run(str(test), "--train", str(train), "-k", "2", "--errors", "1")
     assert code == 0, output
-    lines = [line.rstrip() for line in output.splitlines()]
+    lines = output.splitlines()  # each figure on one line, unpadded, though not a terminal
     assert "top-1 accuracy  0.5556 (5 of 9 rows, out of scope ones included)" in lines
-    flowing = " ".join(output.split())  # the table wraps long rows to the terminal's width
     # A row routed out of scope counts as a miss for recall: its intent reaches no model.
     assert (
-        "recall@2 0.5000 (3 of 6 in-scope rows have their intent among the first 2 at or above "
-        "min_score)" in flowing
+        "recall@2        0.5000 (3 of 6 in-scope rows have their intent among the first 2 at or "
+        "above min_score)" in lines
     )
     assert (
-        "routes model 6, out_of_scope 3 (with min_score 0.2, direct_threshold 0.6, "
-        "handoff_threshold 0.5, top_k 3)" in flowing
+        "routes          model 6, out_of_scope 3 (with min_score 0.2, direct_threshold 0.6, "
+        "handoff_threshold 0.5, top_k 3)" in lines
     )
     assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines
     assert "  1  refund -> track" in lines
