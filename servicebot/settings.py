@@ -7,9 +7,10 @@ defaults an operator gets by leaving a key out; the README's settings table list
 from __future__ import annotations
 
 import re
+import typing
 import urllib.parse
 from collections.abc import Mapping
-from types import MappingProxyType
+from types import MappingProxyType, UnionType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -19,6 +20,8 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 
@@ -159,9 +162,29 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
 class Frozen(BaseModel):
-    """What every file servicebot reads is validated into: unknown keys refused, frozen after."""
+    """What every file servicebot reads is validated into: unknown keys refused, frozen after,
+    and no true/false taken for a number."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_true_or_false_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        """YAML reads yes, no, on and off as true and false, which pydantic takes as 1 and 0
+        for a number: ``min_score: yes`` was 1.0, and every message went out of scope."""
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field and _is_number(field.annotation):
+            raise ValueError(
+                "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
+            )
+        return value
+
+
+def _is_number(annotation: Any) -> bool:
+    """Whether a field holds an int or a float (or None)."""
+    if typing.get_origin(annotation) in (typing.Union, UnionType, Annotated):
+        return any(_is_number(arg) for arg in typing.get_args(annotation))
+    return annotation in (int, float)
 
 
 class FewShot(Frozen):

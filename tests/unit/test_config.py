@@ -241,6 +241,33 @@ def test_a_quoted_or_numeric_flag_is_reported_not_converted(
         load_bot(bot)
 
 
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        ("routing:\n  min_score: yes\n", "min_score"),  # was 1.0: every message out of scope
+        ("routing:\n  handoff_after: no\n", "handoff_after"),  # was 0: never handed off
+        ("model:\n  temperature: on\n", "temperature"),
+        ("budget:\n  max_prompt_tokens: true\n", "max_prompt_tokens"),  # was 1
+        ("store:\n  retention_days: off\n", "retention_days"),
+    ],
+)
+def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
+    tmp_path: Path, setting: str, field: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text() + setting
+    settings.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert problem.message == (
+        f"'{field}' should be a number, not true/false (YAML reads yes, no, on and off as "
+        "true/false)"
+    )
+    assert problem.line == text.count("\n")
+
+
 def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
