@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,31 @@ def main() -> None:
                 f"intent {(kept & right).mean():.2f}), out of scope turned away "
                 f"{(away < threshold).mean():.2f}"
             )
+    print_quoted(spec.intents, index)
+
+
+# Messages whose scores the README's "Routing" section quotes.
+QUOTED = ("write me a poem", "帮我写代码", "今天天气怎么样", "我想退货 Nike", "我想退货")
+
+
+def print_quoted(intents: Sequence[Intent], index: IntentIndex) -> None:
+    """The scores the README quotes: each phrasing of the example bot for its own intent,
+    and the best intent for a few messages."""
+    own = np.array(
+        [
+            float(index.scores(text)[number])
+            for number, intent in enumerate(intents)
+            for text in intent.examples
+        ]
+    )
+    print(
+        f"each phrasing, for its own intent: {own.min():.2f} to {own.max():.2f} "
+        f"(median {np.median(own):.2f})"
+    )
+    for text in QUOTED:
+        scores = index.scores(text)
+        best = int(scores.argmax())
+        print(f"  {text}: {intents[best].name} {scores[best]:.2f}")
 
 
 if __name__ == "__main__":
