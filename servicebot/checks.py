@@ -321,6 +321,10 @@ def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:
     try:
         counter = counter_for(settings.model.name, settings.budget.encoding)
         fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
-    except BudgetError as exc:
-        path = spec.root / TEMPLATES_FOLDER / "system.j2"
-        raise ConfigError([Problem(path, f"for {_turn(context)}: {exc}")]) from exc
+    except BudgetError as exc:  # at the setting that bounds the budget, where it was lowered
+        budget = settings.budget
+        bound = "max_prompt_tokens"
+        if budget.context_window - budget.reply_reserve < budget.max_prompt_tokens:
+            bound = "context_window"
+        message = f"for {_turn(context)}: {exc}"
+        raise ConfigError(_settings_problems(spec, {("budget", bound): message})) from exc

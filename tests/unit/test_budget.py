@@ -356,9 +356,12 @@ def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> 
     folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     with pytest.raises(ConfigError) as raised:
         Bot(load_bot(folder))
-    assert raised.value.path == folder / "templates" / "system.j2"
-    assert str(raised.value).startswith(f"{folder / 'templates' / 'system.j2'}: for a turn in en: ")
+    settings = folder / "servicebot.yaml"
+    line = 1 + settings.read_text()[: settings.read_text().index("max_prompt_tokens")].count("\n")
+    assert (raised.value.path, raised.value.line) == (settings, line)  # what was lowered
+    assert str(raised.value).startswith(f"{settings}:{line}:22: for a turn in en: ")
     assert "system message alone" in str(raised.value)
+    assert "shorten templates/system.j2 or raise budget.max_prompt_tokens" in str(raised.value)
     assert isinstance(raised.value.__cause__, BudgetError)
 
 
@@ -366,7 +369,7 @@ def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
     folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 1
-    assert str(Path("templates") / "system.j2") in result.output
+    assert f"{folder / 'servicebot.yaml'}:" in result.output
     assert "system message alone" in result.output
 
 
