@@ -21,7 +21,7 @@ The index is lexical, built from each intent's example phrasings in well under a
   An English word no intent has (``iPhone``, ``Nike``), or a number (``15``), in a mostly
   Chinese message weighs as one of its features, not all of them: a word brings 10 to 20
   features, a Chinese character 2, so the unknown name would otherwise outweigh the whole
-  request (``我想退货 Nike`` scored 0.37 so, and 0.71 now; ``我想退货`` 0.82).
+  request (``我想退货 Nike`` scored 0.37 that way, and scores 0.71; ``我想退货`` 0.82).
   Both similarities lie between 0 and 1 and do not depend on other messages, so a threshold in
   ``servicebot.yaml`` means the same thing for every message (feature weights depend on
   the bot's intents, so scores move a little when intents are added). A message equal
