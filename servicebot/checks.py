@@ -85,12 +85,22 @@ def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     room = limit - taken - counter.count_message("user", "") - REPLY_PRIMING
     if room >= _MESSAGE_ROOM:
         return []
+    bound = _budget_bound(spec)
     message = (
         f"the system message takes {taken} of the {limit}-token prompt budget, leaving {room} "
         "for the customer's message: a longer one is cut, and no FAQ fact fits beside it "
-        "(raise max_prompt_tokens, or shorten templates/system.j2)"
+        f"(raise {bound}, or shorten templates/system.j2)"
     )
-    return _settings_problems(spec, {("budget", "max_prompt_tokens"): message})
+    return _settings_problems(spec, {("budget", bound): message})
+
+
+def _budget_bound(spec: BotSpec) -> str:
+    """The budget setting that bounds the prompt: max_prompt_tokens, or context_window when
+    the window less the reply's reserve is smaller (see budget_limit)."""
+    budget = spec.settings.budget
+    if budget.context_window - budget.reply_reserve < budget.max_prompt_tokens:
+        return "context_window"
+    return "max_prompt_tokens"
 
 
 def store_problem(spec: BotSpec) -> Problem | None:
@@ -322,9 +332,6 @@ def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:
         counter = counter_for(settings.model.name, settings.budget.encoding)
         fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
     except BudgetError as exc:  # at the setting that bounds the budget, where it was lowered
-        budget = settings.budget
-        bound = "max_prompt_tokens"
-        if budget.context_window - budget.reply_reserve < budget.max_prompt_tokens:
-            bound = "context_window"
         message = f"for {_turn(context)}: {exc}"
-        raise ConfigError(_settings_problems(spec, {("budget", bound): message})) from exc
+        problems = _settings_problems(spec, {("budget", _budget_bound(spec)): message})
+        raise ConfigError(problems) from exc
