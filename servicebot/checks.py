@@ -73,6 +73,28 @@ def _system_contexts(spec: BotSpec) -> Iterator[Context]:
 
 
 def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
+    """A budget that leaves too little room for the customer's message or for the reply."""
+    return [*_message_room(spec, renderer), *_reply_room(spec)]
+
+
+def _reply_room(spec: BotSpec) -> list[Problem]:
+    """A ``model.max_tokens`` that a full prompt leaves no room for: the request asks for
+    more tokens than the context window holds, which OpenAI's API refuses with a 400
+    ("maximum context length") on the turns whose prompt uses the whole budget."""
+    settings = spec.settings
+    limit, window = budget_limit(settings.budget), settings.budget.context_window
+    if limit + settings.model.max_tokens <= window:
+        return []
+    message = (
+        f"model max_tokens ({settings.model.max_tokens}) is more than a full "
+        f"{limit}-token prompt leaves of context_window ({window}): the model's API refuses "
+        f"such a request (raise budget reply_reserve to {settings.model.max_tokens}, "
+        "or lower max_tokens)"
+    )
+    return _settings_problems(spec, {("model", "max_tokens"): message})
+
+
+def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     """A budget that leaves the customer's message less than ``_MESSAGE_ROOM`` tokens beside
     the longest system message: a longer message is cut, and no FAQ fact fits beside it.
     (:func:`validate_bot` refuses a system message that leaves no room at all.)"""

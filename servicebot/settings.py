@@ -22,7 +22,6 @@ from pydantic import (
     StrictBool,
     ValidationInfo,
     field_validator,
-    model_validator,
 )
 
 ANY_LANGUAGE = "*"
@@ -119,6 +118,16 @@ def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
     if repeated:
         raise ValueError(f"lists {', '.join(repeated)} more than once")
     return items
+
+
+DropKind = Literal["few_shot", "history", "faq"]
+_DROP_ORDER: tuple[DropKind, ...] = ("few_shot", "history", "faq")
+
+
+def _then_the_rest(drop_order: tuple[DropKind, ...]) -> tuple[DropKind, ...]:
+    """The drop order as written, then the kinds it leaves out in the default order: they
+    give way last (``[]`` is the default order), and ``render`` names the whole order."""
+    return (*drop_order, *(kind for kind in _DROP_ORDER if kind not in drop_order))
 
 
 def _known_store(url: str) -> str:
@@ -249,18 +258,24 @@ class BudgetSettings(Frozen):
     max_prompt_tokens: Annotated[int, Field(gt=0)] = 8_000
     encoding: Literal["o200k_base", "cl100k_base"] | None = None
     drop_order: Annotated[
-        tuple[Literal["few_shot", "history", "faq"], ...], AfterValidator(_no_repeats)
-    ] = ("few_shot", "history", "faq")
+        tuple[DropKind, ...],
+        AfterValidator(_no_repeats),
+        AfterValidator(_then_the_rest),
+    ] = _DROP_ORDER
     history_turns: Annotated[int, Field(ge=0, le=1000)] = 50  # recent turns read from the store
 
-    @model_validator(mode="after")
-    def _room_for_a_prompt(self) -> BudgetSettings:
-        if self.reply_reserve >= self.context_window:
+    @field_validator("reply_reserve")
+    @classmethod
+    def _room_for_a_prompt(cls, reserve: int, info: ValidationInfo) -> int:
+        """On ``reply_reserve``, so that the mistake is reported at its line (context_window,
+        declared first, is validated by now, and absent from ``info.data`` if it failed)."""
+        window = info.data.get("context_window")
+        if window is not None and reserve >= window:
             raise ValueError(
-                f"reply_reserve ({self.reply_reserve}) leaves no room for a prompt in "
-                f"context_window ({self.context_window})"
+                f"reply_reserve ({reserve}) leaves no room for a prompt in "
+                f"context_window ({window})"
             )
-        return self
+        return reserve
 
 
 class RoutingSettings(Frozen):

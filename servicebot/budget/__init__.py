@@ -95,7 +95,7 @@ def fit_prompt(
             "budget.max_prompt_tokens"
         )
     fitting = _Fitting(counter, limit - base, itemise)
-    priority = _priority(settings)
+    priority: list[PartKind] = list(reversed(settings.drop_order))
 
     # The room a long message gives up goes to the facts only if they are filled next.
     def facts(entries: int) -> int:
@@ -129,12 +129,6 @@ def _memo(system: Callable[[int], str]) -> Callable[[int], str]:
         return rendered[size]
 
     return remembered
-
-
-def _priority(settings: BudgetSettings) -> list[PartKind]:
-    """Kinds to fill, first to last: any the drop order leaves out, then the reverse of it."""
-    listed: list[PartKind] = list(reversed(settings.drop_order))
-    return [kind for kind in ("faq", "history", "few_shot") if kind not in listed] + listed
 
 
 class _Fitting:

@@ -247,6 +247,24 @@ def test_check_warns_of_a_budget_that_leaves_little_room_for_the_message(tmp_pat
     assert 0 < room < 100 and taken + room < 250
 
 
+def test_check_warns_of_a_reply_longer_than_a_full_prompt_leaves_room_for(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # 6,000 + 400 fit in 128,000
+    text = text.replace("  reply_reserve: 1000", "  reply_reserve: 1000\n  context_window: 6300")
+    settings.write_text(text, encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # a 5,300 budget leaves the reply 1,000
+    settings.write_text(text.replace("reply_reserve: 1000", "reply_reserve: 300"))
+    output = checked(target, 0)  # 6,000 + 400 > 6,300: a full prompt leaves the reply 300
+    line = 1 + text[: text.index("  max_tokens:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:15: model max_tokens (400) is more than a full 6000-token "
+        "prompt leaves of context_window (6300): the model's API refuses such a request "
+        "(raise budget reply_reserve to 400, or lower max_tokens)"
+    ) in output
+
+
 def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     tmp_path: Path,
 ) -> None:
@@ -606,6 +624,14 @@ def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> No
     assert "history   turn 1" in result.output and "DROPPED" in result.output
     assert "dropped to fit (few_shot > history > faq go first):" in result.output
     assert "history turn 1" in result.output.splitlines()[-1]
+    for written, order in (
+        ("[history]", "history > few_shot > faq"),
+        ("[]", "few_shot > history > faq"),
+    ):
+        changed = text.replace("drop_order: [few_shot, history, faq]", f"drop_order: {written}")
+        settings.write_text(changed.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 400"))
+        result = CliRunner().invoke(main, args)  # kinds left out give way last
+        assert f"dropped to fit ({order} go first): " in result.output.splitlines()[-1]
 
 
 def test_render_reads_only_as_many_history_turns_as_a_turn_reads_back(tmp_path: Path) -> None:

@@ -389,7 +389,14 @@ def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Pat
     folder = make_bot(tmp_path, settings=[window])
     with pytest.raises(ConfigError) as raised:
         load_bot(folder)
-    assert raised.value.path == folder / "servicebot.yaml"
+    (problem,) = raised.value.problems  # at reply_reserve's line, not the budget block's first
+    assert (problem.path, problem.source_line) == (
+        folder / "servicebot.yaml",
+        "  reply_reserve: 1000",
+    )
+    assert "reply_reserve (1000) leaves no room for a prompt in context_window (1000)" in str(
+        problem
+    )
 
 
 def test_a_kind_listed_twice_in_the_drop_order_is_fitted_once() -> None:
