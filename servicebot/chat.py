@@ -17,7 +17,7 @@ import click
 from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
-from .source import is_gbk
+from .source import decode_typed
 from .terminal import printable
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
@@ -89,20 +89,14 @@ def _lines(interactive: bool) -> Iterator[str]:
 
 
 def _piped_lines() -> Iterator[str]:
-    """The lines piped in, as UTF-8; a line that is not, as GBK if it reads as Chinese so
-    (a file saved on Chinese Windows), else with U+FFFD for its undecodable bytes. Said once,
-    on standard error: routing garbled text would hand the customer off for no reason."""
+    """The lines piped in, each decoded by :func:`decode_typed`; one not UTF-8 is said once,
+    on standard error."""
     told = False
     for raw in sys.stdin.buffer:
-        try:
-            line = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            encoding = "gbk" if is_gbk(raw) else "utf-8"
-            line = raw.decode(encoding, "replace")
-            if not told:
-                read_as = "read as GBK" if encoding == "gbk" else "undecodable bytes replaced"
-                click.echo(f"standard input is not UTF-8: {read_as}", err=True)
-                told = True
+        line, read_as = decode_typed(raw)
+        if read_as and not told:
+            click.echo(f"standard input is not UTF-8: {read_as}", err=True)
+            told = True
         yield line.rstrip("\r\n")
 
 

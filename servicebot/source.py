@@ -90,6 +90,19 @@ def is_gbk(raw: bytes) -> bool:
 _CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
+def decode_typed(raw: bytes) -> tuple[str, str | None]:
+    """Text piped in as a customer's: UTF-8; else GBK if it reads as Chinese so (a file saved
+    on Chinese Windows), else UTF-8 with U+FFFD for its undecodable bytes. Also how it was
+    read when not as UTF-8, for the operator to be told: routing garbled text would hand the
+    customer off for no reason."""
+    try:
+        return raw.decode("utf-8"), None
+    except UnicodeDecodeError:
+        if is_gbk(raw):
+            return raw.decode("gbk"), "read as GBK"
+        return raw.decode("utf-8", "replace"), "undecodable bytes replaced"
+
+
 def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:
     try:
         if not path.is_file():  # a folder, a pipe or a device would hang or make no sense

@@ -22,6 +22,7 @@ import click
 from .. import __version__
 from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
 from ..errors import ConfigError, ServicebotError
+from ..source import decode_typed
 from ..store import Store, now, open_bot_store
 from ..terminal import printable
 from ..usage import Usage, usage_by
@@ -347,7 +348,10 @@ def render(
     from ..prompt import read_history
 
     if message == "-":
-        message = sys.stdin.read().removesuffix("\n")
+        message, read_as = decode_typed(sys.stdin.buffer.read())
+        message = message.replace("\r\n", "\n").removesuffix("\n")  # as text mode reads it
+        if read_as:
+            click.echo(f"standard input is not UTF-8: {read_as}", err=True)
     try:
         bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
         history = bot.as_stored(read_history(history_file), placeholders) if history_file else []

@@ -553,6 +553,15 @@ def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None
     assert "the customer's message was truncated to fit" in result.output
 
 
+def test_render_reads_gbk_from_stdin_as_chinese_and_says_so() -> None:
+    raw = "我的快递到哪了\r\n".encode("gbk")  # saved on Chinese Windows
+    result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=raw)
+    assert result.exit_code == 0, result.output
+    assert "standard input is not UTF-8: read as GBK" in result.stderr
+    assert result.stdout.startswith("route: model  language: zh  intents: order_status")
+    assert "\ufffd" not in result.output
+
+
 @pytest.mark.parametrize("encoding", ["cp1252", "ascii"])
 def test_a_terminal_that_is_not_utf8_gets_stand_ins_not_a_traceback(
     encoding: str, tmp_path: Path
