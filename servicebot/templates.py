@@ -83,6 +83,8 @@ def create_environment(
     environment.policies["json.dumps_kwargs"] = {"sort_keys": True, "default": _json_default}
     for name in _UNWANTED_GLOBALS:
         del environment.globals[name]
+    for name in _UNWANTED_FILTERS:
+        del environment.filters[name]
     return environment
 
 
@@ -227,6 +229,12 @@ def _json_default(value: object) -> None:
 
 # Jinja's own helpers no bot needs: {{ lipsum }} would print a function to a customer.
 _UNWANTED_GLOBALS = ("lipsum", "cycler", "joiner")
+# Filters refused, and why: rendering must be deterministic, as recorded replies and the
+# answer cache find a request by its exact messages.
+_UNWANTED_FILTERS = {
+    "random": "it picks differently each time, so the same turn's prompt would differ "
+    "from one render to the next (recorded replies and the answer cache need them equal)"
+}
 _DATA = (str, numbers.Number, type(None), datetime.date, datetime.time)
 # An undefined value passes: printing it raises StrictUndefined's own error.
 _PRINTABLE = (*_DATA, jinja2.Undefined)
@@ -413,6 +421,15 @@ def _unclosed_tag(
     return opened if opened and opened[1] <= error_line else None
 
 
+def _filter_problem(environment: SandboxedEnvironment, name: str) -> str:
+    """Why filter ``name`` cannot be used: refused, or unknown (then the filters an operator
+    may use, not the one the sandbox puts in every loop)."""
+    if name in _UNWANTED_FILTERS:
+        return f"filter '{name}' is not allowed: {_UNWANTED_FILTERS[name]}"
+    allowed = sorted(filter_ for filter_ in environment.filters if filter_ != _LOOP_STEPS)
+    return f"unknown filter '{name}' ({suggest(name, allowed)})"
+
+
 def _meant(name: str, assigned: set[str]) -> str:
     """What an unknown variable was likely meant to be: a template variable, or a name the
     template sets (a loop's item); else the template variables."""
@@ -443,10 +460,7 @@ def _tree_problems(
         if node.ctx == "load" and node.name not in known
     ]
     problems += [
-        at(
-            node,
-            f"unknown filter '{node.name}' ({suggest(node.name, sorted(environment.filters))})",
-        )
+        at(node, _filter_problem(environment, node.name))
         for node in tree.find_all(nodes.Filter)
         if node.name not in environment.filters
     ]
