@@ -25,6 +25,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, Protocol
 
 from .errors import ConfigError, ServicebotError
@@ -34,6 +35,21 @@ from .settings import ModelSettings
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
+
+_IMPORTING = threading.Lock()
+
+
+def _sdk() -> ModuleType:
+    """The ``openai`` package, its chat types loaded, imported by one thread at a time.
+    Threads importing it at once (the first turns of a threaded web server) saw it half
+    initialised: "cannot import name ... from partially initialized module
+    'openai.types.chat'", or no ``openai.Stream`` yet, and their turns fell back. Once it
+    is imported, this is a lock and a look-up."""
+    with _IMPORTING:
+        import openai
+        import openai.types.chat
+    return openai
+
 
 ErrorKind = Literal[
     "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response"
@@ -182,11 +198,10 @@ class OpenAIClient:
     def client(self) -> openai.OpenAI:
         with self._building:  # threads calling at once share one client and its pool
             if self._sync is None:
-                import openai
-
+                sdk = _sdk()
                 options = self._options()  # first: a missing key raises before any pool
-                http = openai.DefaultHttpxClient(event_hooks=self._hooks())
-                self._sync = openai.OpenAI(**options, http_client=http)
+                http = sdk.DefaultHttpxClient(event_hooks=self._hooks())
+                self._sync = sdk.OpenAI(**options, http_client=http)
                 # The SDK closes a pool it made when its client is collected (a bot never
                 # closed), but not one passed in: so this one is closed the same way.
                 weakref.finalize(self._sync, http.close).atexit = False
@@ -212,14 +227,14 @@ class OpenAIClient:
         return self._async[loop].client
 
     def _new_async_client(self) -> openai.AsyncOpenAI:
-        import openai
-
+        sdk = _sdk()
         options = self._options()
         hooks = {
             stage: [_awaitable(hook) for hook in each] for stage, each in self._hooks().items()
         }
-        http = openai.DefaultAsyncHttpxClient(event_hooks=hooks)
-        return openai.AsyncOpenAI(**options, http_client=http)
+        http = sdk.DefaultAsyncHttpxClient(event_hooks=hooks)
+        client: openai.AsyncOpenAI = sdk.AsyncOpenAI(**options, http_client=http)
+        return client
 
     def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
         """The httpx event hooks of every attempt: its deadline, and waits refused."""
@@ -254,20 +269,20 @@ class OpenAIClient:
             await kept.closer.aclose()
 
     def complete(self, request: ModelRequest) -> Completion:
-        from openai.types.chat import ChatCompletion
-
         with self._failures():
-            response = self.client.post(
-                _PATH, cast_to=ChatCompletion, body=request.body(), options=_OPTIONS
+            client = self.client
+            chat = _sdk().types.chat
+            response = client.post(
+                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
             )
             return _completion(response)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
-        from openai.types.chat import ChatCompletion
-
         with self._failures():
-            response = await (await self.async_client()).post(
-                _PATH, cast_to=ChatCompletion, body=request.body(), options=_OPTIONS
+            client = await self.async_client()  # imports the SDK off the event loop
+            chat = _sdk().types.chat
+            response = await client.post(
+                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
             )
             return _completion(response)
 
@@ -276,14 +291,14 @@ class OpenAIClient:
     # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        import openai
-        from openai.types.chat import ChatCompletionChunk
-
         for retries_left in reversed(range(self.settings.max_retries + 1)):
             with self._failures():
-                chunks = self.client.post(**_streamed(request, openai.Stream[ChatCompletionChunk]))
+                client = self.client
+                sdk = _sdk()
+                chunk = sdk.types.chat.ChatCompletionChunk
+                chunks = client.post(**_streamed(request, sdk.Stream[chunk]))
                 joined = _Joined(may_retry=retries_left > 0)
-                with chunks, joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
+                with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -292,17 +307,15 @@ class OpenAIClient:
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        import openai
-        from openai.types.chat import ChatCompletionChunk
-
         for retries_left in reversed(range(self.settings.max_retries + 1)):
             with self._failures():
-                chunks = await (await self.async_client()).post(
-                    **_streamed(request, openai.AsyncStream[ChatCompletionChunk])
-                )
+                client = await self.async_client()  # imports the SDK off the event loop
+                sdk = _sdk()
+                chunk = sdk.types.chat.ChatCompletionChunk
+                chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk]))
                 joined = _Joined(may_retry=retries_left > 0)
                 async with chunks:
-                    with joined.cut_off(openai.APIConnectionError, openai.APITimeoutError):
+                    with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text
@@ -356,10 +369,8 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
 
 def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:
     """The SDK post() arguments of a streamed request."""
-    from openai.types.chat import ChatCompletion
-
-    body = request.body(stream=True)
-    return {"path": _PATH, "cast_to": ChatCompletion, "body": body, "options": _OPTIONS,
+    body, cast_to = request.body(stream=True), _sdk().types.chat.ChatCompletion
+    return {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS,
             "stream": True, "stream_cls": stream_cls}  # fmt: skip
 
 
@@ -375,15 +386,14 @@ class _Failures:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
         if exc is None or isinstance(exc, (ServicebotError, GeneratorExit)):
             return
-        import openai
-
-        if isinstance(exc, (openai.AuthenticationError, openai.PermissionDeniedError)):
+        sdk = _sdk()
+        if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
             raise ConfigError.at(
                 self.settings_file,
                 f"model: the server rejected the API key in {self.settings.api_key_env} "
                 f"({exc.status_code}); check the key and model.base_url",
             ) from exc
-        if isinstance(exc, openai.NotFoundError):
+        if isinstance(exc, sdk.NotFoundError):
             raise ConfigError.at(
                 self.settings_file,
                 f"model: the server has no model {self.settings.name!r} at "
@@ -395,17 +405,16 @@ class _Failures:
 
 
 def _kind(exc: Exception) -> ErrorKind:
-    import openai
-
-    if isinstance(exc, openai.APITimeoutError):
+    sdk = _sdk()
+    if isinstance(exc, sdk.APITimeoutError):
         return "timeout"
-    if isinstance(exc, openai.RateLimitError):
+    if isinstance(exc, sdk.RateLimitError):
         return "rate_limit"
-    if isinstance(exc, openai.InternalServerError):
+    if isinstance(exc, sdk.InternalServerError):
         return "server_error"
-    if isinstance(exc, openai.APIConnectionError):
+    if isinstance(exc, sdk.APIConnectionError):
         return "connection"
-    if isinstance(exc, openai.APIStatusError) and 400 <= exc.status_code < 500:
+    if isinstance(exc, sdk.APIStatusError) and 400 <= exc.status_code < 500:
         return "rejected"  # 400, 413, 422: a setting the model does not take, a prompt too long
     return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
@@ -422,9 +431,7 @@ def _describe(exc: Exception) -> str:
 
 def _completion(response: Any) -> Completion:
     """The answer in a ChatCompletion; the SDK does not validate it, so this does."""
-    from openai.types.chat import ChatCompletion
-
-    if not isinstance(response, ChatCompletion) or not response.choices:
+    if not isinstance(response, _sdk().types.chat.ChatCompletion) or not response.choices:
         raise ModelError("broken_response", "the response has no choices")
     choice = response.choices[0]
     text = choice.message.content if choice.message else None
@@ -480,9 +487,7 @@ class _Joined:
         self.dropped = False  # lost before any text, and may be asked for again
 
     def add(self, chunk: Any) -> str:
-        from openai.types.chat import ChatCompletionChunk
-
-        if not isinstance(chunk, ChatCompletionChunk):
+        if not isinstance(chunk, _sdk().types.chat.ChatCompletionChunk):
             raise ModelError("broken_response", f"an unreadable stream chunk: {chunk!r}"[:200])
         self.model = chunk.model or self.model
         self.usage = _usage(chunk.usage) or self.usage

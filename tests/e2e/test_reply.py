@@ -973,3 +973,47 @@ def test_areply_keeps_the_event_loop_free_while_the_store_waits(spec: BotSpec) -
     ticks, replies = asyncio.run(main())
     assert [r.action for r in replies] == ["direct"] * 4
     assert ticks >= 10  # the loop ran on while four store reads waited 0.2 s each
+
+
+_FIRST_TURNS_AT_ONCE = """
+import sys, threading
+from servicebot import Bot
+bot = Bot.load(sys.argv[1])
+start, replies = threading.Barrier(12), {}
+def turn(n):
+    message, conversation = f"where is my parcel {n}, it is late", f"c{n}"
+    start.wait()  # every thread makes the process's first model call at the same moment
+    if n % 2:
+        replies[n] = "".join(bot.stream(message, conversation_id=conversation))
+    else:
+        replies[n] = bot.reply(message, conversation_id=conversation).text
+threads = [threading.Thread(target=turn, args=(n,)) for n in range(12)]
+for thread in threads: thread.start()
+for thread in threads: thread.join()
+print(sum(text.startswith("You asked: where is my parcel") for text in replies.values()))
+"""
+
+
+def test_threads_making_the_first_model_calls_at_once_all_get_answers(
+    tmp_path: Path, server: OpenAIServer
+) -> None:
+    """A threaded web server's first requests import the openai SDK at the same moment; one
+    that saw it half imported (ImportError, no openai.Stream) fell back."""
+    bot = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, bot / name)
+    settings = (REPO / "servicebot.yaml").read_text(encoding="utf-8")
+    settings = settings.replace("  api_key_env: OPENAI_API_KEY", f"  base_url: {server.url}")
+    settings = settings.replace("sqlite:///.servicebot/conversations.db", "memory://")
+    (bot / "servicebot.yaml").write_text(settings, encoding="utf-8")
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-test"}
+    for _ in range(3):  # the race is lost about one time in three
+        result = subprocess.run(
+            [sys.executable, "-c", _FIRST_TURNS_AT_ONCE, str(bot)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip() == "12", result.stderr
