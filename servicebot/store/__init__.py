@@ -175,6 +175,7 @@ def open_store(
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
+        rest = _from_environment(rest, quote=False)  # a file path, taken as written
         path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
         path = path if path.is_absolute() else root / path
         if not create and not path.exists():
@@ -209,14 +210,15 @@ def open_bot_store(spec: BotSpec, *, create: bool = True) -> Store:
     )  # fmt: skip
 
 
-def _from_environment(url: str) -> str:
+def _from_environment(url: str, *, quote: bool = True) -> str:
     """``url`` with each ``${NAME}`` replaced by that environment variable, so that a password
-    stays out of servicebot.yaml: ``redis://:${REDIS_PASSWORD}@cache:6379/0``."""
+    stays out of servicebot.yaml: ``redis://:${REDIS_PASSWORD}@cache:6379/0``. Each value is
+    URL-quoted unless ``quote`` is False (a SQLite path: ``sqlite:///${DATA_DIR}/bot.db``)."""
 
     def value(match: re.Match[str]) -> str:
         if (found := os.environ.get(match[1])) is None:
             raise StorageError(f"the store url names ${{{match[1]}}}, which is not set")
-        return urllib.parse.quote(found, safe="")
+        return urllib.parse.quote(found, safe="") if quote else found
 
     return _VARIABLE.sub(value, url)
 

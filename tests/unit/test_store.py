@@ -277,6 +277,21 @@ def test_a_changed_retention_applies_to_a_conversation_from_its_next_write(redis
     client.close()
 
 
+def test_a_sqlite_path_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "sqlite:///${BOT_DATA}/conversations.db"
+    with pytest.raises(StorageError, match=r"names \$\{BOT_DATA\}, which is not set"):
+        open_store(url, root=tmp_path / "bot")
+    monkeypatch.setenv("BOT_DATA", str(tmp_path / "data dir"))  # a path, not URL-quoted
+    (tmp_path / "data dir").mkdir()
+    store = open_store(url, root=tmp_path / "bot")
+    assert store.append_turn(turn("c")).number == 1
+    store.close()
+    assert (tmp_path / "data dir" / "conversations.db").is_file()
+    assert not (tmp_path / "bot").exists()  # no file named ${BOT_DATA} in the bot folder
+
+
 @pytest.mark.redis
 def test_a_redis_password_can_come_from_the_environment(
     own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
