@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from .budget import budget_limit, fit_prompt
+from .budget import budget_limit, fit_prompt, remedies, window_bounds
 from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
 from .config import (
     FAQ_FOLDER,
@@ -88,7 +88,7 @@ def _reply_room(spec: BotSpec) -> list[Problem]:
     message = (
         f"model max_tokens ({settings.model.max_tokens}) is more than a full "
         f"{limit}-token prompt leaves of context_window ({window}): the model's API refuses "
-        f"such a request (raise budget reply_reserve to {settings.model.max_tokens}, "
+        f"such a request (raise budget.reply_reserve to {settings.model.max_tokens}, "
         "or lower max_tokens)"
     )
     return _settings_problems(spec, {("model", "max_tokens"): message})
@@ -99,7 +99,9 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     the longest system message: a longer message is cut, and no FAQ fact fits beside it.
     (:func:`validate_bot` refuses a system message that leaves no room at all.)"""
     limit = budget_limit(spec.settings.budget)
-    system = max((renderer.system(c, 0) for c in _system_contexts(spec)), key=len)
+    system, context = max(
+        ((renderer.system(c, 0), c) for c in _system_contexts(spec)), key=lambda s: len(s[0])
+    )
     if len(system.encode()) + _FIXED_TOKENS + _MESSAGE_ROOM <= limit:
         return []  # a token is at least one byte: no encoding needed to tell
     counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
@@ -107,22 +109,24 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     room = limit - taken - counter.count_message("user", "") - REPLY_PRIMING
     if room >= _MESSAGE_ROOM:
         return []
-    bound = _budget_bound(spec)
     message = (
-        f"the system message takes {taken} of the {limit}-token prompt budget, leaving {room} "
+        f"for {_turn(context)}, the system message takes {taken} of the {limit}-token prompt "
+        f"budget, leaving {room} "
         "for the customer's message: a longer one is cut, and no FAQ fact fits beside it "
-        f"(raise {bound}, or shorten templates/system.j2)"
+        f"({remedies(spec.settings.budget, 'shorten templates/system.j2')})"
     )
-    return _settings_problems(spec, {("budget", bound): message})
+    return _settings_problems(spec, {_budget_key(spec): message})
 
 
-def _budget_bound(spec: BotSpec) -> str:
-    """The budget setting that bounds the prompt: max_prompt_tokens, or context_window when
-    the window less the reply's reserve is smaller (see budget_limit)."""
+def _budget_key(spec: BotSpec) -> tuple[str, str]:
+    """Where the budget is set in servicebot.yaml: max_prompt_tokens; or, when the context
+    window less the reply's reserve bounds it, whichever of the two is written there (a
+    default is not, and the key written is the one the operator changed)."""
     budget = spec.settings.budget
-    if budget.context_window - budget.reply_reserve < budget.max_prompt_tokens:
-        return "context_window"
-    return "max_prompt_tokens"
+    if not window_bounds(budget):
+        return ("budget", "max_prompt_tokens")
+    written = "context_window" in budget.model_fields_set
+    return ("budget", "context_window" if written else "reply_reserve")
 
 
 def store_problem(spec: BotSpec) -> Problem | None:
@@ -355,5 +359,5 @@ def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:
         fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
     except BudgetError as exc:  # at the setting that bounds the budget, where it was lowered
         message = f"for {_turn(context)}: {exc}"
-        problems = _settings_problems(spec, {("budget", _budget_bound(spec)): message})
+        problems = _settings_problems(spec, {_budget_key(spec): message})
         raise ConfigError(problems) from exc

@@ -272,8 +272,8 @@ class BudgetSettings(Frozen):
         window = info.data.get("context_window")
         if window is not None and reserve >= window:
             raise ValueError(
-                f"reply_reserve ({reserve}) leaves no room for a prompt in "
-                f"context_window ({window})"
+                f"({reserve}) leaves no room for a prompt in context_window ({window}): lower "
+                "it, or raise context_window"
             )
         return reserve
 

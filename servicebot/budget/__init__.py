@@ -59,6 +59,19 @@ def budget_limit(settings: BudgetSettings) -> int:
     return min(settings.context_window - settings.reply_reserve, settings.max_prompt_tokens)
 
 
+def window_bounds(settings: BudgetSettings) -> bool:
+    """Whether the context window less the reply's share bounds the budget, rather than
+    ``max_prompt_tokens``: then raising max_prompt_tokens would change nothing."""
+    return settings.context_window - settings.reply_reserve < settings.max_prompt_tokens
+
+
+def remedies(settings: BudgetSettings, first: str) -> str:
+    """``first``, or what an operator changes to raise the budget: "a or b", "a, b or c"."""
+    if window_bounds(settings):
+        return f"{first}, lower budget.reply_reserve or raise budget.context_window"
+    return f"{first} or raise budget.max_prompt_tokens"
+
+
 def fit_prompt(
     counter: TokenCounter,
     settings: BudgetSettings,
@@ -91,8 +104,8 @@ def fit_prompt(
     if (least := base + counter.count_message("user", "")) > limit:
         raise BudgetError(
             f"the system message alone, with an empty customer message, takes {least} tokens, "
-            f"over the prompt budget of {limit}: shorten templates/system.j2 or raise "
-            "budget.max_prompt_tokens"
+            f"over the prompt budget of {limit}: "
+            f"{remedies(settings, 'shorten templates/system.j2')}"
         )
     fitting = _Fitting(counter, limit - base, itemise)
     priority: list[PartKind] = list(reversed(settings.drop_order))

@@ -261,7 +261,7 @@ def test_check_warns_of_a_reply_longer_than_a_full_prompt_leaves_room_for(tmp_pa
     assert (
         f"warning: {settings}:{line}:15: model max_tokens (400) is more than a full 6000-token "
         "prompt leaves of context_window (6300): the model's API refuses such a request "
-        "(raise budget reply_reserve to 400, or lower max_tokens)"
+        "(raise budget.reply_reserve to 400, or lower max_tokens)"
     ) in output
 
 

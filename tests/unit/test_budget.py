@@ -365,6 +365,28 @@ def test_a_bot_whose_system_prompt_cannot_fit_fails_to_start(tmp_path: Path) -> 
     assert isinstance(raised.value.__cause__, BudgetError)
 
 
+@pytest.mark.parametrize(
+    ("written", "at"),
+    [
+        ("reply_reserve: 127900", "reply_reserve: 127900"),  # context_window is the default
+        ("reply_reserve: 1000\n  context_window: 1200", "context_window: 1200"),
+    ],
+)
+def test_a_budget_the_window_bounds_is_reported_where_it_is_set_with_advice_that_works(
+    tmp_path: Path, written: str, at: str
+) -> None:
+    # The window less the reply's reserve (100 or 200) is under max_prompt_tokens (6000):
+    # raising max_prompt_tokens would change nothing.
+    folder = make_bot(tmp_path, settings=[("reply_reserve: 1000", written)])
+    with pytest.raises(ConfigError) as raised:
+        Bot(load_bot(folder))
+    (problem,) = raised.value.problems
+    assert problem.source_line == f"  {at}"
+    assert problem.message.endswith(
+        "shorten templates/system.j2, lower budget.reply_reserve or raise budget.context_window"
+    )
+
+
 def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
     folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     result = CliRunner().invoke(main, ["check", str(folder)])
@@ -394,7 +416,7 @@ def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Pat
         folder / "servicebot.yaml",
         "  reply_reserve: 1000",
     )
-    assert "reply_reserve (1000) leaves no room for a prompt in context_window (1000)" in str(
+    assert "'reply_reserve' (1000) leaves no room for a prompt in context_window (1000)" in str(
         problem
     )
 
