@@ -295,16 +295,28 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
             names = " or ".join(repr(code) for code in missing)
             problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
     for code, item in unknown.items():
-        meant = LANGUAGE_ALIASES.get(code.lower(), code.lower())
+        meant = _language_meant(code, languages)
         if meant in languages:
             message = f"unknown language '{code}' (did you mean '{meant}'?)"
         else:
+            added = "it" if meant == code else f"'{meant}'"
             message = (
                 f"answers are written in '{code}', which is not one of this bot's languages "
-                f"({', '.join(languages)}): add it to 'languages' in servicebot.yaml"
-            )
+                f"({', '.join(languages)}): add {added} to 'languages' in servicebot.yaml"
+            ) + ("" if meant == code else f", and key the answer '{meant}'")
         problems.append(item.problem(message, "answer", code, key=True))
     return problems
+
+
+def _language_meant(code: str, languages: tuple[str, ...]) -> str:
+    """The language code an answer's key stands for: one of the bot's languages but for case
+    or ``_`` (``EN``, ``pt_BR``), an alias's language (``zh_CN`` is ``zh``), else ``code``
+    as 'languages' takes it: the language lower case, ``-`` before a region (``De`` is
+    ``de``, ``pt_BR`` is ``pt-BR``)."""
+    language, dash, region = code.replace("_", "-").partition("-")
+    written = language.lower() + dash + region
+    same = [known for known in languages if known.lower() == written.lower()]
+    return same[0] if same else LANGUAGE_ALIASES.get(written.lower(), written)
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
