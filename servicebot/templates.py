@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextvars
 import datetime
+import math
 import numbers
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
@@ -145,9 +146,12 @@ def _repeated_size(left: object, right: object) -> int:
 
 
 def _power_bits(base: object, exponent: object) -> int:
-    """About how many bits the integer ``base ** exponent`` takes (0 for other numbers)."""
-    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0:
-        return abs(base).bit_length() * exponent
+    """How many bits the integer ``base ** exponent`` takes, to within one as floats go (0
+    for other numbers): 2 ** 600 takes 601."""
+    if isinstance(base, int) and isinstance(exponent, int) and exponent > 0 and abs(base) > 1:
+        if exponent > _MAX_POWER_BITS:  # at least a bit each, and maybe too large for a float
+            return exponent
+        return math.floor(exponent * math.log2(abs(base))) + 1
     return 0
 
 

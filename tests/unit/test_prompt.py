@@ -463,6 +463,8 @@ RUNAWAYS = [
     ("{{ 'x' * 100000000 }}", "'*' would make over 100,000 characters or items"),
     ("{{ (intents * 100000000)|length }}", "'*' would make over 100,000 characters or items"),
     ("{{ 10 ** 100000000 }}", "'**' would make a number of over 1,000 bits"),
+    ("{{ 2 ** 1000 }}", "'**' would make a number of over 1,000 bits"),  # 1,001 bits
+    ("{{ 3 ** (10 ** 300 * 10 ** 300) }}", "'**' would make a number of over 1,000 bits"),
     (
         "{% for i in range(100000) %}{% for j in range(100000) %}{% endfor %}{% endfor %}",
         "over 100,000 calls and loop steps in one render",
@@ -538,6 +540,13 @@ def test_loops_and_repetition_within_the_bounds_render(tmp_path: Path) -> None:
     fitted = bot.prepare("how long does my refund take?").fitted
     assert fitted is not None
     assert "===8[0, 0]===8[1, 1]===8[2, 2]" in fitted.messages[0].content
+
+
+def test_a_power_of_at_most_1000_bits_renders(tmp_path: Path) -> None:
+    payload = "{{ 2 ** 999 % 10 }} {{ (10 ** 301) // 10 ** 300 }}"  # 1,000 and 1,000 bits
+    bot = Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
+    fitted = bot.prepare("how long does my refund take?").fitted
+    assert fitted is not None and "8 10" in fitted.messages[0].content
 
 
 def test_an_escape_inside_the_facts_loop_is_refused_at_start_up(tmp_path: Path) -> None:
