@@ -189,7 +189,7 @@ def _print_confused(console: Console, report: EvalReport) -> None:
     console.print("most confused, expected -> routed to:")
     width = len(f"{report.confused[0][2]:,}")
     for expected, got, count in report.confused:
-        console.print(f"  {count:>{width},}  {expected} -> {got}", overflow="fold")
+        console.print(f"  {count:>{width},}  {expected} -> {got}")
 
 
 def _print_handed_off(console: Console, report: EvalReport) -> None:
@@ -198,7 +198,7 @@ def _print_handed_off(console: Console, report: EvalReport) -> None:
     console.print("handed to a person by a handoff intent, though labelled with one that answers:")
     width = len(f"{max(count for _, _, count in report.handed_off):,}")
     for labelled, taken_by, count in report.handed_off:
-        console.print(f"  {count:>{width},}  {labelled} -> {taken_by} (handoff)", overflow="fold")
+        console.print(f"  {count:>{width},}  {labelled} -> {taken_by} (handoff)")
 
 
 def _print_unknown(console: Console, report: EvalReport) -> None:
@@ -207,7 +207,7 @@ def _print_unknown(console: Console, report: EvalReport) -> None:
     for unknown in report.unknown_intents[:_UNKNOWN_SHOWN]:
         rows = f"{unknown.rows:,} row{'' if unknown.rows == 1 else 's'}"
         meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
-        console.print(f"  line {unknown.line}: {unknown.label} ({rows}{meant})", overflow="fold")
+        console.print(f"  line {unknown.line}: {unknown.label} ({rows}{meant})")
     if (more := len(report.unknown_intents) - _UNKNOWN_SHOWN) > 0:
         console.print(f"  and {more:,} more")
 
@@ -217,4 +217,4 @@ def _print_misroutes(console: Console, report: EvalReport) -> None:
     console.print("misrouted, most confident first:")
     for miss in report.misroutes:
         console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
-        console.print(f"    {printable(miss.text)}", overflow="fold")
+        console.print(f"    {printable(miss.text)}")

@@ -585,12 +585,16 @@ def test_cli_with_a_bot_folder(tmp_path: Path) -> None:
 def test_cli_with_many_rows_and_unknown_labels(tmp_path: Path) -> None:
     rows = "".join(f"where is my order {n},order_status\n" for n in range(150))
     rows += "".join(f"track parcel {n},parcel_tracking\n" for n in range(100))
+    rows += "my card never came,card_delivery_estimate\n"
     test = write(tmp_path, "test.csv", "text,intent\n" + rows)
     code, output = run(str(test), "--bot", str(REPO))
     assert code == 0, output
-    assert "rows            250" in output
+    assert "rows            251" in output
     assert "labels that name no intent (their rows count as wrong):\n" in output
     assert "  line 152: parcel_tracking (100 rows)\n" in output
+    assert (  # whole, though longer than 80 columns
+        "  line 252: card_delivery_estimate (1 row; did you mean 'change_delivery_address'?)\n"
+    ) in output
 
 
 def test_cli_errors_are_messages_not_tracebacks(tmp_path: Path) -> None:
