@@ -197,7 +197,7 @@ class _Fitting:
         if growth > self.room:
             return False
         self.room -= growth
-        self.parts.append(Part("faq", ", ".join(faq), growth))
+        self.parts.append(Part("faq", _names(faq).of(0, len(faq)), growth))
         return True
 
     def _take_each(self, kind: PartKind, costs: Iterable[int], labels: _Labels) -> int:
@@ -233,8 +233,9 @@ class _Labels(NamedTuple):
 
 
 def _names(names: Sequence[str]) -> _Labels:
-    """Items labelled by name: 'shipping', or 'shipping, returns' for several."""
-    return _Labels(len(names), lambda start, stop: ", ".join(names[start:stop]))
+    """Items labelled by name: 'shipping', or 'shipping + returns' for several (a comma would
+    read as two parts in render's list of what was dropped)."""
+    return _Labels(len(names), lambda start, stop: " + ".join(names[start:stop]))
 
 
 def _turns(count: int) -> _Labels:

@@ -641,6 +641,10 @@ def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> No
         settings.write_text(changed.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 400"))
         result = CliRunner().invoke(main, args)  # kinds left out give way last
         assert f"dropped to fit ({order} go first): " in result.output.splitlines()[-1]
+    # parts dropped together read as one: "few_shot a + b", not "few_shot a, b"
+    assert result.output.splitlines()[-1].endswith(
+        ": few_shot order_status, few_shot change_order_items + refund_status, history turn 1"
+    )
 
 
 def test_render_reads_only_as_many_history_turns_as_a_turn_reads_back(tmp_path: Path) -> None:

@@ -311,7 +311,7 @@ def test_faq_entries_that_all_fit_are_one_part_unless_itemised() -> None:
     assert whole.messages == itemised.messages
     assert whole.used == itemised.used
     faq = [(p.label, p.tokens, p.kept) for p in whole.parts if p.kind == "faq"]
-    assert faq == [("shipping, express, returns", _faq_cost(3), True)]
+    assert faq == [("shipping + express + returns", _faq_cost(3), True)]
     # when they do not all fit, each is costed to find where to stop
     tight = _fit(_mandatory() + _faq_cost(2), few_shot=(), history=(), itemise=False)
     assert [(p.label, p.kept) for p in tight.parts if p.kind == "faq"] == [
