@@ -571,6 +571,9 @@ def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) ->
             problems.append(source.problem(message, node.lineno))
         elif not _is_file(folder / name):
             problems.append(source.problem(f"template '{name}' does not exist", node.lineno))
+        elif (folder / name).resolve() == source.path.resolve():
+            message = f"'{name}' includes itself, again and again until the render is stopped"
+            problems.append(source.problem(message, node.lineno))
     return problems
 
 

@@ -582,6 +582,15 @@ def test_an_unguarded_optional_value_is_refused_at_start_up_at_its_line(tmp_path
     assert "Customer: {{ customer.name }}" in message
 
 
+def test_an_undefined_value_that_no_guard_mends_gets_no_advice_to_guard_it(
+    tmp_path: Path,
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + "Item {{ loop.index }}\n"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # outside any loop: `is defined` would hide the mistake, not mend it
+    assert str(raised.value).splitlines()[0].endswith("UndefinedError: 'loop' is undefined")
+
+
 def test_a_guarded_optional_value_renders_with_and_without_it(tmp_path: Path) -> None:
     system = (
         PREAMBLE + "{% if customer.name is defined %}Customer: {{ customer.name }}{% endif %}\n"
