@@ -57,10 +57,12 @@ def _free(text: str, start: int, blocked: frozenset[str] = _ALNUM) -> bool:
 # --- EMAIL ------------------------------------------------------------------------------------
 
 # The local part may hold accented Latin letters (josé.garcía@...), and a Chinese keyboard's
-# 。 may stand for a dot in the domain (john@gmail。com).
+# 。 may stand for any of the address's dots (zhang。san@qq。com), though not begin it: one
+# before an address ends a sentence. (Latin text, 。 and an address with no space between,
+# "iPhone。zhang@qq.com", is masked whole: more than the address, rather than part of it.)
 _LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
 _EMAIL: Final = re.compile(
-    f"[{_LOCAL}](?<![{_LOCAL}].)[{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
+    f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
 )
 _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", _A)
 

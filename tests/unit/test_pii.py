@@ -733,6 +733,9 @@ def test_unicode_dashes_between_digit_groups_do_not_hide_a_number() -> None:
     ("text", "email"),
     [
         ("my email is john@gmail。com", "john@gmail。com"),
+        ("邮箱是 zhang。san。feng@qq。com", "zhang。san。feng@qq。com"),  # every dot a 。
+        ("郵箱 chen。wei@gmail。com，衣服小了能退嗎", "chen。wei@gmail。com"),
+        ("请发到我的邮箱。zhang@qq.com", "zhang@qq.com"),  # a sentence's 。 before it
         ("email josé.garcía@example.com", "josé.garcía@example.com"),
     ],
 )
