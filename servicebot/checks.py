@@ -83,13 +83,13 @@ def _reply_room(spec: BotSpec) -> list[Problem]:
     ("maximum context length") on the turns whose prompt uses the whole budget."""
     settings = spec.settings
     limit, window = budget_limit(settings.budget), settings.budget.context_window
-    if limit + settings.model.max_tokens <= window:
-        return []
+    if settings.model.name is None or limit + settings.model.max_tokens <= window:
+        return []  # offline, no model is asked
     message = (
-        f"model max_tokens ({settings.model.max_tokens}) is more than a full "
-        f"{limit}-token prompt leaves of context_window ({window}): the model's API refuses "
-        f"such a request (raise budget.reply_reserve to {settings.model.max_tokens}, "
-        "or lower max_tokens)"
+        f"model.max_tokens ({settings.model.max_tokens}) does not fit beside a full "
+        f"{limit}-token prompt in context_window ({window}): the model's API refuses such a "
+        f"request (raise budget.reply_reserve to {settings.model.max_tokens}, or lower "
+        "max_tokens)"
     )
     return _settings_problems(spec, {("model", "max_tokens"): message})
 
@@ -118,15 +118,17 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     return _settings_problems(spec, {_budget_key(spec): message})
 
 
-def _budget_key(spec: BotSpec) -> tuple[str, str]:
-    """Where the budget is set in servicebot.yaml: max_prompt_tokens; or, when the context
-    window less the reply's reserve bounds it, whichever of the two is written there (a
-    default is not, and the key written is the one the operator changed)."""
+def _budget_key(spec: BotSpec) -> tuple[str, ...]:
+    """Where the budget is set in servicebot.yaml: at max_prompt_tokens; or, when the context
+    window less the reply's reserve bounds it, at whichever of the two is written (the one
+    the operator changed), else at max_prompt_tokens if written above it. At the ``budget``
+    block when none of them is written."""
     budget = spec.settings.budget
-    if not window_bounds(budget):
-        return ("budget", "max_prompt_tokens")
-    written = "context_window" in budget.model_fields_set
-    return ("budget", "context_window" if written else "reply_reserve")
+    keys: tuple[str, ...] = ("max_prompt_tokens",)
+    if window_bounds(budget):
+        keys = ("context_window", "reply_reserve", *keys)
+    written = [key for key in keys if key in budget.model_fields_set]
+    return ("budget", written[0]) if written else ("budget",)
 
 
 def store_problem(spec: BotSpec) -> Problem | None:

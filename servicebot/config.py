@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
 from .filters.normalise import normalise
-from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, FaqFile, Intent, Settings
+from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, FaqFile, Intent, Settings
 from .templates import read_templates
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
@@ -298,6 +298,11 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
         meant = _language_meant(code, languages)
         if meant in languages:
             message = f"unknown language '{code}' (did you mean '{meant}'?)"
+        elif not LANGUAGE_CODE.match(meant):
+            message = (
+                f"'{code}' is not a language code: key each answer by one of this bot's "
+                f"languages ({', '.join(languages)})"
+            )
         else:
             added = "it" if meant == code else f"'{meant}'"
             message = (
@@ -310,13 +315,19 @@ def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list
 
 def _language_meant(code: str, languages: tuple[str, ...]) -> str:
     """The language code an answer's key stands for: one of the bot's languages but for case
-    or ``_`` (``EN``, ``pt_BR``), an alias's language (``zh_CN`` is ``zh``), else ``code``
-    as 'languages' takes it: the language lower case, ``-`` before a region (``De`` is
-    ``de``, ``pt_BR`` is ``pt-BR``)."""
+    or ``_`` (``EN``, ``pt_BR``); an alias's language (``zh_CN`` and ``中文`` are ``zh``);
+    the bot's language a regional code is of (``en_AU`` is ``en``); else ``code`` as
+    'languages' takes it: the language lower case, ``-`` before a region (``De`` is ``de``,
+    ``pt_BR`` is ``pt-BR``)."""
     language, dash, region = code.replace("_", "-").partition("-")
     written = language.lower() + dash + region
     same = [known for known in languages if known.lower() == written.lower()]
-    return same[0] if same else LANGUAGE_ALIASES.get(written.lower(), written)
+    if same:
+        return same[0]
+    for form in (written.lower(), language.lower()):
+        if form in LANGUAGE_ALIASES:
+            return LANGUAGE_ALIASES[form]
+    return language.lower() if language.lower() in languages else written
 
 
 _NOT_WORD = re.compile(r"[\W_]+")

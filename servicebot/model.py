@@ -37,6 +37,7 @@ if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `
     import openai  # offline chat never needs it
 
 _IMPORTING = threading.Lock()
+_SDK: list[ModuleType] = []  # the openai package, once imported
 
 
 def _sdk() -> ModuleType:
@@ -44,11 +45,14 @@ def _sdk() -> ModuleType:
     Threads importing it at once (the first turns of a threaded web server) saw it half
     initialised: "cannot import name ... from partially initialized module
     'openai.types.chat'", or no ``openai.Stream`` yet, and their turns fell back. Once it
-    is imported, this is a lock and a look-up."""
-    with _IMPORTING:
-        import openai
-        import openai.types.chat
-    return openai
+    is imported, no lock is taken: this runs for every streamed chunk."""
+    if not _SDK:
+        with _IMPORTING:
+            import openai
+            import openai.types.chat
+
+            _SDK[:] = [openai]
+    return _SDK[0]
 
 
 ErrorKind = Literal[
@@ -295,8 +299,8 @@ class OpenAIClient:
             with self._failures():
                 client = self.client
                 sdk = _sdk()
-                chunk = sdk.types.chat.ChatCompletionChunk
-                chunks = client.post(**_streamed(request, sdk.Stream[chunk]))
+                chunk_type = sdk.types.chat.ChatCompletionChunk
+                chunks = client.post(**_streamed(request, sdk.Stream[chunk_type]))
                 joined = _Joined(may_retry=retries_left > 0)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     for chunk in chunks:
@@ -311,8 +315,8 @@ class OpenAIClient:
             with self._failures():
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = _sdk()
-                chunk = sdk.types.chat.ChatCompletionChunk
-                chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk]))
+                chunk_type = sdk.types.chat.ChatCompletionChunk
+                chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk_type]))
                 joined = _Joined(may_retry=retries_left > 0)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
@@ -384,8 +388,8 @@ class _Failures:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
-        if exc is None or isinstance(exc, (ServicebotError, GeneratorExit)):
-            return
+        if not isinstance(exc, Exception) or isinstance(exc, ServicebotError):
+            return  # none, ours, or the turn's end: GeneratorExit, CancelledError
         sdk = _sdk()
         if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
             raise ConfigError.at(
@@ -400,8 +404,7 @@ class _Failures:
                 f"{self.settings.base_url or 'the OpenAI API'} (404); check model.name "
                 "and model.base_url",
             ) from exc
-        if isinstance(exc, Exception):
-            raise ModelError(_kind(exc), _describe(exc)) from exc
+        raise ModelError(_kind(exc), _describe(exc)) from exc
 
 
 def _kind(exc: Exception) -> ErrorKind:

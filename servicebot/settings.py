@@ -24,6 +24,7 @@ from pydantic import (
     field_validator,
 )
 
+LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
 ANY_LANGUAGE = "*"
 """The key under which a plain-text ``answer`` is kept: it serves every language."""
 
@@ -33,6 +34,11 @@ LANGUAGE_ALIASES = {
     **dict.fromkeys(("cn", "chs", "cht", "zh-cn", "zh-hans", "zh-sg"), "zh"),
     **dict.fromkeys(("zh-tw", "zh-hk", "zh-mo", "zh-hant"), "zh"),
     **dict.fromkeys(("eng", "en-us", "en-gb"), "en"),
+    # a language's name, for its code
+    **dict.fromkeys(
+        ("chinese", "mandarin", "中文", "汉语", "漢語", "简体中文", "繁體中文", "繁体中文"), "zh"
+    ),
+    **dict.fromkeys(("english", "英文", "英语", "英語"), "en"),
 }
 """Codes people write for Chinese and English that are not the codes a bot uses: one ``zh``
 serves simplified and traditional Chinese alike (each reply follows the customer's script),
@@ -51,8 +57,9 @@ def _answer_as_mapping(value: Any) -> Any:
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
 
 
-def _not_an_alias(code: str) -> str:
-    if meant := LANGUAGE_ALIASES.get(code.lower()):
+def _not_an_alias(code: Any) -> Any:
+    """Before the pattern, so that ``中文`` or ``English`` is told its code."""
+    if isinstance(code, str) and (meant := LANGUAGE_ALIASES.get(code.lower())):
         if meant == "zh":
             raise ValueError(
                 f"is '{code}': Chinese is 'zh', simplified and traditional alike "
@@ -164,9 +171,7 @@ Answer = Annotated[
     AfterValidator(MappingProxyType),
 ]
 IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
-Language = Annotated[
-    str, Field(pattern=r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$"), AfterValidator(_not_an_alias)
-]
+Language = Annotated[str, Field(pattern=LANGUAGE_CODE.pattern), BeforeValidator(_not_an_alias)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 
@@ -254,7 +259,7 @@ class BudgetSettings(Frozen):
     """How many tokens the prompt may use, and what gives way first when it is too long."""
 
     context_window: Annotated[int, Field(gt=0)] = 128_000
-    reply_reserve: Annotated[int, Field(ge=0)] = 1_000
+    reply_reserve: Annotated[int, Field(ge=0, validate_default=True)] = 1_000
     max_prompt_tokens: Annotated[int, Field(gt=0)] = 8_000
     encoding: Literal["o200k_base", "cl100k_base"] | None = None
     drop_order: Annotated[

@@ -562,6 +562,12 @@ def _attribute(node: nodes.Node) -> str:
 def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) -> list[Problem]:
     problems = []
     kinds = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
+    # Only a template that uses itself unconditionally surely never ends.
+    guarded = {
+        id(node)
+        for block in tree.find_all((nodes.If, nodes.For, nodes.Macro, nodes.CallBlock))
+        for node in block.find_all(kinds)
+    }
     for node in tree.find_all(kinds):
         name = getattr(getattr(node, "template", None), "value", None)
         if not isinstance(name, str):
@@ -571,8 +577,8 @@ def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) ->
             problems.append(source.problem(message, node.lineno))
         elif not _is_file(folder / name):
             problems.append(source.problem(f"template '{name}' does not exist", node.lineno))
-        elif (folder / name).resolve() == source.path.resolve():
-            message = f"'{name}' includes itself, again and again until the render is stopped"
+        elif (folder / name).resolve() == source.path.resolve() and id(node) not in guarded:
+            message = f"'{name}' is this template itself: each render would use it again"
             problems.append(source.problem(message, node.lineno))
     return problems
 

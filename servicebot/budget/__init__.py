@@ -67,8 +67,14 @@ def window_bounds(settings: BudgetSettings) -> bool:
 
 def remedies(settings: BudgetSettings, first: str) -> str:
     """``first``, or what an operator changes to raise the budget: "a or b", "a, b or c"."""
-    if window_bounds(settings):
+    window = settings.context_window - settings.reply_reserve
+    if window < settings.max_prompt_tokens:
         return f"{first}, lower budget.reply_reserve or raise budget.context_window"
+    if window == settings.max_prompt_tokens:  # both bound it
+        return (
+            f"{first}, or raise budget.max_prompt_tokens and also lower budget.reply_reserve "
+            "or raise budget.context_window"
+        )
     return f"{first} or raise budget.max_prompt_tokens"
 
 

@@ -175,8 +175,7 @@ def open_store(
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        rest = _from_environment(rest, quote=False)  # a file path, taken as written
-        path = Path(rest[1:]) if rest.startswith("/") else Path(rest)
+        path = Path(_from_environment(rest[1:] if rest.startswith("/") else rest, quote=False))
         path = path if path.is_absolute() else root / path
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
@@ -218,6 +217,8 @@ def _from_environment(url: str, *, quote: bool = True) -> str:
     def value(match: re.Match[str]) -> str:
         if (found := os.environ.get(match[1])) is None:
             raise StorageError(f"the store url names ${{{match[1]}}}, which is not set")
+        if not found and not quote:  # sqlite:///${DATA_DIR}/bot.db would be /bot.db
+            raise StorageError(f"the store url names ${{{match[1]}}}, which is empty")
         return urllib.parse.quote(found, safe="") if quote else found
 
     return _VARIABLE.sub(value, url)

@@ -255,14 +255,18 @@ def test_check_warns_of_a_reply_longer_than_a_full_prompt_leaves_room_for(tmp_pa
     text = text.replace("  reply_reserve: 1000", "  reply_reserve: 1000\n  context_window: 6300")
     settings.write_text(text, encoding="utf-8")
     assert "max_tokens (" not in checked(target, 0)  # a 5,300 budget leaves the reply 1,000
-    settings.write_text(text.replace("reply_reserve: 1000", "reply_reserve: 300"))
+    text = text.replace("reply_reserve: 1000", "reply_reserve: 300")
+    settings.write_text(text, encoding="utf-8")
     output = checked(target, 0)  # 6,000 + 400 > 6,300: a full prompt leaves the reply 300
     line = 1 + text[: text.index("  max_tokens:")].count("\n")
     assert (
-        f"warning: {settings}:{line}:15: model max_tokens (400) is more than a full 6000-token "
-        "prompt leaves of context_window (6300): the model's API refuses such a request "
+        f"warning: {settings}:{line}:15: model.max_tokens (400) does not fit beside a full "
+        "6000-token prompt in context_window (6300): the model's API refuses such a request "
         "(raise budget.reply_reserve to 400, or lower max_tokens)"
     ) in output
+    offline = text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini")
+    settings.write_text(offline, encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # no model is asked
 
 
 def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
@@ -641,7 +645,7 @@ def test_render_shows_what_history_and_a_tight_budget_drop(tmp_path: Path) -> No
         settings.write_text(changed.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 400"))
         result = CliRunner().invoke(main, args)  # kinds left out give way last
         assert f"dropped to fit ({order} go first): " in result.output.splitlines()[-1]
-    # parts dropped together read as one: "few_shot a + b", not "few_shot a, b"
+    # parts dropped together read as one: "few_shot a + b", not "few_shot a, b" (drop_order [])
     assert result.output.splitlines()[-1].endswith(
         ": few_shot order_status, few_shot change_order_items + refund_status, history turn 1"
     )

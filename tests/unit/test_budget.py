@@ -9,7 +9,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from servicebot.budget import Fitted, budget_limit, fit_prompt
+from servicebot.budget import Fitted, budget_limit, fit_prompt, remedies
 from servicebot.budget.tokens import REPLY_PRIMING, TokenCounter, counter_for
 from servicebot.cli import main
 from servicebot.config import load_bot
@@ -387,6 +387,26 @@ def test_a_budget_the_window_bounds_is_reported_where_it_is_set_with_advice_that
     )
 
 
+@pytest.mark.parametrize(
+    ("window", "cap", "advice"),
+    [
+        (1_100, 200, "shorten it, lower budget.reply_reserve or raise budget.context_window"),
+        (
+            1_100,
+            100,
+            "shorten it, or raise budget.max_prompt_tokens and also lower "
+            "budget.reply_reserve or raise budget.context_window",
+        ),  # both bound it
+        (1_100, 50, "shorten it or raise budget.max_prompt_tokens"),
+    ],
+)
+def test_the_advice_to_raise_the_budget_names_what_bounds_it(
+    window: int, cap: int, advice: str
+) -> None:
+    settings = BudgetSettings(context_window=window, reply_reserve=1_000, max_prompt_tokens=cap)
+    assert remedies(settings, "shorten it") == advice
+
+
 def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
     folder = make_bot(tmp_path, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 100")])
     result = CliRunner().invoke(main, ["check", str(folder)])
@@ -418,6 +438,17 @@ def test_a_reply_reserve_that_fills_the_window_is_a_settings_error(tmp_path: Pat
     )
     assert "'reply_reserve' (1000) leaves no room for a prompt in context_window (1000)" in str(
         problem
+    )
+
+
+def test_a_window_smaller_than_the_default_reply_reserve_is_a_settings_error(
+    tmp_path: Path,
+) -> None:
+    folder = make_bot(tmp_path, settings=[("reply_reserve: 1000", "context_window: 800")])
+    with pytest.raises(ConfigError) as raised:  # not a budget of -200
+        load_bot(folder)
+    assert "'reply_reserve' (1000) leaves no room for a prompt in context_window (800)" in str(
+        raised.value
     )
 
 

@@ -210,6 +210,8 @@ def test_a_bad_store_url_is_a_settings_mistake(tmp_path: Path, url: str, message
         ("zh-tw", "is 'zh-tw': Chinese is 'zh', simplified and traditional alike"),
         ("zh-CN", "is 'zh-CN': Chinese is 'zh'"),
         ("en-gb", "is 'en-gb': English is 'en', whatever the region"),
+        ("中文", "is '中文': Chinese is 'zh'"),  # a name, not a code: told the code
+        ("English", "is 'English': English is 'en'"),
     ],
 )
 def test_a_regional_code_for_chinese_or_english_is_named_as_such(

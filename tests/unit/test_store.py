@@ -290,6 +290,12 @@ def test_a_sqlite_path_can_come_from_the_environment(
     store.close()
     assert (tmp_path / "data dir" / "conversations.db").is_file()
     assert not (tmp_path / "bot").exists()  # no file named ${BOT_DATA} in the bot folder
+    monkeypatch.setenv("BOT_DB", str(tmp_path / "data dir" / "other.db"))
+    open_store("sqlite://${BOT_DB}", root=tmp_path / "bot").close()  # its own / is kept
+    assert (tmp_path / "data dir" / "other.db").is_file()
+    monkeypatch.setenv("BOT_DATA", "")
+    with pytest.raises(StorageError, match=r"names \$\{BOT_DATA\}, which is empty"):
+        open_store(url, root=tmp_path / "bot")  # not /conversations.db
 
 
 @pytest.mark.redis
