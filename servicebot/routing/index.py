@@ -19,9 +19,10 @@ The index is lexical, built from each intent's example phrasings in well under a
   do not dilute its Chinese ones, nor the other way round: adding Chinese examples leaves
   every English score as it was, and a Chinese message can score as high as an English one.
   An English word no intent has (``iPhone``, ``Nike``), or a number (``15``), in a mostly
-  Chinese message weighs as one of its features, not all of them: a word brings 10 to 20
-  features, a Chinese character 2, so the unknown name would otherwise outweigh the whole
-  request (``我想退货 Nike`` scored 0.37 that way, and scores 0.71; ``我想退货`` 0.82).
+  Chinese message weighs as one of its features, not all of them, and so does each pair of
+  words it is in (``air max``): a word brings 10 to 20 features, a Chinese character 2, so
+  the unknown name would otherwise outweigh the whole request (``我想退货 Nike`` scored
+  0.37 that way, and scores 0.71; ``我想退货`` 0.82).
   Both similarities lie between 0 and 1 and do not depend on other messages, so a threshold in
   ``servicebot.yaml`` means the same thing for every message (feature weights depend on
   the bot's intents, so scores move a little when intents are added). A message equal
@@ -320,17 +321,29 @@ class IntentIndex:
 
     def _name_scales(self, tokens: list[str]) -> dict[str, float]:
         """In a mostly CJK message, the features of each English word no intent has and of
-        each number (``15``), with the scale that makes such a word weigh
-        as one of its features (see the module's docstring). A message of more words than
-        CJK letters keeps every word whole."""
-        words = [token[:_LONGEST_WORD] for token in tokens if not CJK_RUN.match(token)]
-        if not words or sum(len(t) for t in tokens if CJK_RUN.match(t)) < len(words):
+        each number (``15``), with the scale that makes such a word weigh as one of its
+        features (see the module's docstring); so do the word pairs it is in (``iphone 15``,
+        ``air max``), which no intent has either. A message of more words than CJK letters
+        keeps every word whole. Numbers are not words here, as they are not to
+        detect_language: ``Nike Air Max 270 能退吗`` is mostly Chinese, and answered so."""
+        words = [token for token in tokens if not CJK_RUN.match(token)]
+        letters = sum(len(token) for token in tokens if CJK_RUN.match(token))
+        if not words or letters < sum(not word.isdigit() for word in words):
             return {}
         scales: dict[str, float] = {}
-        for word in words:
+        previous = ""  # the stem of the word before, as _features pairs them
+        for token in tokens:
+            if CJK_RUN.match(token):
+                previous = ""
+                continue
+            word = token[:_LONGEST_WORD]
             stem, found = _word_features(word)
             if "w" + stem not in self._vocabulary or word.isdigit():  # a name, a number
-                scales.update(dict.fromkeys(found, 1 / math.sqrt(len(found))))
+                scale = 1 / math.sqrt(len(found))
+                scales.update(dict.fromkeys(found, scale))
+                if previous:
+                    scales[f"b{previous} {stem}"] = scale
+            previous = stem
         return scales
 
 

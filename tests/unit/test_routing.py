@@ -138,6 +138,24 @@ def test_a_pasted_number_or_product_name_does_not_push_a_question_out_of_scope(
     assert with_number.matches[0].score > 0.8 * without.matches[0].score
 
 
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        # A name of several words and a number (not a word: the message is Chinese) weighs
+        # as one word too. Each of these was out of scope, though answered in Chinese.
+        ("Nike Air Max 270 能退吗", "这个能退吗"),
+        ("iPhone 15 Pro Max 到哪了", "我的包裹到哪了"),
+        ("AirPods Pro 2 退款", "退款"),
+    ],
+)
+def test_a_product_name_of_several_words_stays_in_scope_in_a_chinese_message(
+    router: Router, text: str, plain: str
+) -> None:
+    routing = router.route(text)
+    assert (routing.route, routing.language) == ("model", "zh")
+    assert best(router, text) == best(router, plain)
+
+
 def with_examples(intents: tuple[Intent, ...], name: str, *extra: str) -> list[Intent]:
     return [
         item.model_copy(update={"examples": (*item.examples, *extra)})
