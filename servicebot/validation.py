@@ -173,6 +173,12 @@ def _quote_hint(kind: str, given: Any) -> str:
     if kind != "string_type" or given is None:
         return ""
     if isinstance(given, dict):
+        first = str(next(iter(given), ""))
+        if first[:1] in "“‘「":  # an input method's quotation marks: text to YAML
+            return (
+                f" (text that contains ': ' must be in quotes, and '{first[0]}' is not one: "
+                'type a plain ")'
+            )
         return " (text that contains ': ' must be in quotes)"
     if isinstance(given, bool | int | float | datetime.date):
         return " (put it in quotes to keep it as text)"
@@ -180,10 +186,18 @@ def _quote_hint(kind: str, given: Any) -> str:
 
 
 def _block_hint(kind: str, given: Any) -> str:
-    """A list written as a ``|`` block of ``- `` lines (as Rasa's examples are) is one text."""
-    if kind in ("list_type", "tuple_type") and isinstance(given, str) and given.startswith("- "):
+    """A list written as a ``|`` block of ``- `` lines (as Rasa's examples are) is one text;
+    so is one whose first dash is a Chinese input method's ``－`` or ``—``, not ``-``."""
+    if kind not in ("list_type", "tuple_type") or not isinstance(given, str):
+        return ""
+    if given.startswith("- "):
         return " (after '|' its '- ' lines are one text: remove the '|' to make them a list)"
+    if given[:1] in _WIDE_DASHES:
+        return f" ('{given[0]}' is not a list dash: a list item starts with a plain '- ')"
     return ""
+
+
+_WIDE_DASHES = "\uff0d\u2014\u2013\u2212"  # － — – −
 
 
 def _last_field(loc: tuple[str | int, ...]) -> str:
