@@ -331,6 +331,7 @@ def _language_meant(code: str, languages: tuple[str, ...]) -> str:
 
 
 _NOT_WORD = re.compile(r"[\W_]+")
+_CJK = re.compile("[\u3400-\u9fff]")
 
 
 def normalise_example(text: str) -> str:
@@ -353,5 +354,7 @@ def _repeated_examples(item: _Loaded, seen: dict[str, tuple[_Loaded, int]]) -> l
         first = owner.problem("", "examples", j)
         where = "in this intent" if owner is item else f"under intent '{owner.intent.name}'"
         message = f"the same phrasing is already an example {where} ({first.path}:{first.line})"
+        if _CJK.findall(example) != _CJK.findall(owner.intent.examples[j]):
+            message += ": traditional and simplified characters read the same to routing"
         problems.append(item.problem(message, "examples", i))
     return problems
