@@ -204,13 +204,13 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
     """Phrasings of answering intents that a customer typing them would be handed off for: a
     handoff intent among their top ``top_k`` scores at least ``handoff_threshold``, and one
     anywhere there wins (so that "where is my order? let me talk to a person" goes to a
-    person). Warned at each such intent's examples, naming the first ``shown`` phrasings and
-    the score the threshold would have to clear."""
+    person). Warned at the first such phrasing of each intent, naming the first ``shown``
+    and the score the threshold would have to clear."""
     if not any(intent.handoff for intent in spec.intents):
         return []
     settings = spec.settings.routing
     router = Router(spec.intents, settings, spec.settings.languages)
-    messages = {}
+    messages, first = {}, {}
     for intent in spec.intents:
         taken = [
             (text, match)
@@ -219,6 +219,7 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
         ]
         if not taken:
             continue
+        first[intent.name] = intent.examples.index(taken[0][0])  # warned at its line
         highest = max(match.score for _, match in taken)
         handoffs = "', '".join(dict.fromkeys(match.intent.name for _, match in taken))
         listed = [f"'{text}' ({m.intent.name} {m.score:.2f})" for text, m in taken[:shown]]
@@ -230,7 +231,7 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
             f"Raise routing.handoff_threshold above {highest:.2f}, or make '{handoffs}' "
             "phrasings less like these"
         )
-    return intent_problems(spec.root, messages, "examples")
+    return intent_problems(spec.root, messages, "examples", index=first)
 
 
 def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

@@ -242,17 +242,20 @@ def _salvaged(item: object, error: ValidationError) -> Intent | None:
     return None
 
 
-def intent_problems(root: Path, messages: Mapping[str, str], *loc: str) -> list[Problem]:
+def intent_problems(
+    root: Path, messages: Mapping[str, str], *loc: str, index: Mapping[str, int] | None = None
+) -> list[Problem]:
     """For each intent ``messages`` names, its message at ``loc`` inside the intent (such as
-    its "examples") where its FAQ file has it, in file order. The files are read only if
-    there is something to report."""
+    its "examples", or the ``index[name]``-th of them) where its FAQ file has it, in file
+    order. The files are read only if there is something to report."""
     if not messages:
         return []
     loaded = _load_faq(root / FAQ_FOLDER, [])
+    index = index or {}
     return [
-        item.problem(messages[item.intent.name], *loc)
+        item.problem(messages[name], *loc, *([index[name]] if name in index else []))
         for item in loaded
-        if item.intent.name in messages
+        if (name := item.intent.name) in messages
     ]
 
 

@@ -322,7 +322,7 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
     (target / "faq" / "sim.yaml").write_text(
         "intents:\n"
         "  - name: sim_swap\n"
-        "    examples: [i want an esim, swap my sim card, 我想换SIM卡, 补办SIM卡]\n"
+        "    examples: [swap my sim card, i want an esim, 我想换SIM卡, 补办SIM卡]\n"
         "    answer: {en: Bring your ID to any store., zh: 请携带身份证到任意门店换卡。}\n"
         "  - name: roaming\n"
         "    examples: [how much is roaming in europe, i want to use my phone abroad,\n"
@@ -335,7 +335,7 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
     )
     output = checked(target, 0)
     warning = re.search(
-        rf"warning: {re.escape(str(target / 'faq' / 'sim.yaml'))}:3:15: 1 phrasing of 'sim_swap' "
+        rf"warning: {re.escape(str(target / 'faq' / 'sim.yaml'))}:3:34: 1 phrasing of 'sim_swap' "
         r"would go to a person, a handoff intent scoring at least handoff_threshold \(0\.35\) "
         r"among the top 3: 'i want an esim' \(talk_to_human (0\.\d\d)\)\. Raise "
         r"routing\.handoff_threshold above \1, or make 'talk_to_human' phrasings less like these",
