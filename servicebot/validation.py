@@ -174,7 +174,7 @@ def _quote_hint(kind: str, given: Any) -> str:
         return ""
     if isinstance(given, dict):
         first = str(next(iter(given), ""))
-        if first[:1] in "“‘「":  # an input method's quotation marks: text to YAML
+        if first.startswith(("“", "‘", "「")):  # an input method's quotation marks: text to YAML
             return (
                 f" (text that contains ': ' must be in quotes, and '{first[0]}' is not one: "
                 'type a plain ")'
@@ -192,12 +192,12 @@ def _block_hint(kind: str, given: Any) -> str:
         return ""
     if given.startswith("- "):
         return " (after '|' its '- ' lines are one text: remove the '|' to make them a list)"
-    if given[:1] in _WIDE_DASHES:
+    if given.startswith(_WIDE_DASHES):
         return f" ('{given[0]}' is not a list dash: a list item starts with a plain '- ')"
     return ""
 
 
-_WIDE_DASHES = "\uff0d\u2014\u2013\u2212"  # － — – −
+_WIDE_DASHES = ("\uff0d", "\u2014", "\u2013", "\u2212")  # － — – −
 
 
 def _last_field(loc: tuple[str | int, ...]) -> str:
