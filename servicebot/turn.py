@@ -123,10 +123,11 @@ class Turn:
             self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
-        history = [  # a blank message asked nothing: the model is not sent it
+        history = [  # a blank message asked nothing, and a blocked one never reaches the model
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
-            if t.action != "out_of_scope" or not is_blank(t.customer_text)  # blank: out of scope
+            if t.action != "blocked"
+            and (t.action != "out_of_scope" or not is_blank(t.customer_text))
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, _ms(start)))
