@@ -205,6 +205,8 @@ class Postfilter:
         if not text.strip():  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
         shown = restore(text, dict(values), language) if self.settings.restore_pii else text
+        if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
+            shown = shown[: _cut_point(shown, limit) or limit]
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:

@@ -35,6 +35,13 @@ def test_a_good_answer_passes_and_gets_the_customers_values_back() -> None:
     assert result.text == answer  # what may be stored keeps the placeholder
 
 
+def test_the_customers_values_put_back_do_not_take_the_answer_past_max_chars() -> None:
+    email = "a" * 60 + "@gmail.com"
+    answer = "We will write to [EMAIL_1]. " * 40  # 1,120 characters; 2,800 with the email
+    result = postfilter().run(answer, SYSTEM, {"[EMAIL_1]": email})
+    assert len(result.shown) <= 1200 and result.shown.endswith(f"We will write to {email}.")
+
+
 def test_restoring_can_be_switched_off() -> None:
     result = postfilter(restore_pii=False).run("We'll text [PHONE_1].", SYSTEM, {"[PHONE_1]": "1"})
     assert result.shown == "We'll text [PHONE_1]."
