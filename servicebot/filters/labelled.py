@@ -214,8 +214,9 @@ _REFERENCE_WORDS: Final = (
 # Passwords are read by _password (below); 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
 _PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码")
-# What may come between 密码 and its value; each run of spaces can be read one way only.
-_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
+# What may come between 密码 and its value, and up to two line breaks (a label on a line of its
+# own, as a form puts it); each run of spaces can be read one way only.
+_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?(?:\n[ \t]*){0,2}"
 _MIMA_AHEAD: Final = f"(?={_MIMA_SEP}(?![\\s，。；！？、,;是为:：=]|密码|$))"
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
@@ -372,14 +373,20 @@ def _after_links(lowered: str, end: int) -> int:
 # case-sensitive", 密码为8到16位), not the password. So:
 # - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
 #   2024"); of a longer clause, a first word of letters and digits.
-# - "password is x" takes one word with a digit, 5 characters or more ("hunter2", "123456";
-#   not "2FA" or "case-sensitive"; an all-letter password after "is" is let through).
+# - "password is x" (or "password's x") takes one word with a digit, 5 characters or more
+#   ("hunter2", "123456"; not "2FA" or "case-sensitive"; an all-letter one is let through).
 # - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
 #   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
-#   with a digit (密码 abc12345, not 密码后提示 error 1005).
-# A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never.
+#   with a digit (密码 abc12345, not 密码后提示 error 1005); on the next line, only a word
+#   that fills its line (密码\nabc12345, not 忘记密码\nOrder12345 到哪了).
+# The value may be on the label's line or, a form's way, on the next (after a blank line too).
+# A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never. A "!"
+# right after the value is part of it: it is the symbol most password rules end with
+# (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
 _PASSWORD: Final = re.compile(  # in the lower-cased text
-    r"(?:password|passwd|pwd|pw)(?P<sep>[ \t]*[:=]|[ \t]+(?:is|was)\b(?:[ \t]*[:=])?)[ \t]*"
+    r"(?:password|passwd|pwd|pw)"
+    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?)"
+    r"[ \t]*(?:\n[ \t]*){0,2}"
 )
 _MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})")
 _QUOTED: Final = re.compile(
@@ -394,6 +401,7 @@ _WORD: Final = re.compile(r"\S{1,128}")
 # Up to the next space, Chinese punctuation or 密码 (密码是多少密码是abc123 holds two).
 _CHINESE_VALUE: Final = re.compile(r"(?:(?!密码)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*")
 _ASCII_WORD: Final = re.compile(r"[!-~]{1,64}")
+_LINE_END: Final = re.compile(r"[ \t]*(?:\n|$)")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
 _LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
 _WITH_A_DIGIT: Final = re.compile(r"(?=.*[0-9]).{5,}", re.ASCII | re.DOTALL)
@@ -413,7 +421,12 @@ def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
         span = _quoted(text, chinese.end()) or _chinese_password(text, chinese)
     else:
         return None
-    return span if span and not _LENGTH.match(text, *span) else None
+    if not span or _LENGTH.match(text, *span):
+        return None
+    end = span[1]
+    while text.startswith("!", end):
+        end += 1
+    return span[0], end
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
@@ -440,6 +453,8 @@ def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
         return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
     word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
     span = _trimmed(text, *word.span()) if word else None
+    if "\n" in match["sep"] and word and not _LINE_END.match(text, word.end()):
+        return None  # 忘记密码\nOrder12345 到哪了: the next line goes on, about something else
     if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
         return span
     return None

@@ -373,7 +373,9 @@ def test_ssn_negatives(ssn: str) -> None:
             ["AKIAIOSFODNN7EXAMPLE", "ASIAY34FZKBOKMUTVV7A"],
         ),
         ("Authorization: Bearer eyJhbGciOiJIUzI1NiJ9.e30.x", ["eyJhbGciOiJIUzI1NiJ9.e30.x"]),
-        ("my password is hunter2!", ["hunter2"]),
+        ("my password is hunter2!", ["hunter2!"]),  # a "!" right after it is part of it
+        ("password: Summer2024!", ["Summer2024!"]),
+        ("my password's hunter22", ["hunter22"]),
         ("my password is 123456", ["123456"]),  # digits alone are a password too
         ("my old password was 20240315", ["20240315"]),
         ("Password: letmein.", ["letmein"]),
@@ -442,6 +444,8 @@ ADVERSARIAL = {
     "iban-ish": "GB29 " * 20_000,
     "keys": "sk-" * 33_334,
     "passwords": "password: " * 10_000,
+    "passwords on lines": "password:\n\n" * 10_000,
+    "chinese passwords on lines": "密码\n" * 30_000,
     "chinese passwords": "密码是" * 30_000,
     "chinese password runs": "密码" + "a" * 100_000,
     "labels": "card phone cvv 身份证 " * 5_000,
@@ -596,7 +600,12 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         ("我的密码是我爱你1234", "我爱你1234"),
         ("密码是：Abc 123", "Abc 123"),
         ("我的登录密码:Pass word1", "Pass word1"),
-        ("my password is: Hunter 2024! can you reset it", "Hunter 2024"),
+        ("my password is: Hunter 2024! can you reset it", "Hunter 2024!"),
+        # a form's way: the value on the next line, or after a blank line
+        ("password:\nhunter2\nthanks", "hunter2"),
+        ("Password:\n\nletmein", "letmein"),
+        ("密码\n\nabc12345", "abc12345"),
+        ("密码是：\n我爱你1234", "我爱你1234"),
         ("pw: hunter2", "hunter2"),
         ("my password was Hunter2024", "Hunter2024"),
         ("password: 'abc123", "abc123"),
@@ -624,6 +633,9 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "boarding pass is missing",
         # complaints about a password, and answers about them, hold none
         "My password: I forgot it, can you reset?",
+        "password:\n\nI forgot it, can you reset?",
+        "忘记密码\nOrder12345 到哪了",  # the next line goes on, about something else
+        "the password's reset link expired",
         "password: 3 attempts failed, account locked",
         "my password is 8 chars",
         "Password: at least 8 characters, including 1 number.",

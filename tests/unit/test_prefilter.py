@@ -42,6 +42,21 @@ def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -
     assert result.text == "卡号[CARD_1]谢谢"
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("phone 138\n0013\n8000", "phone [PHONE_1]"),
+        ("电话\r\n138\r\n0013\r\n8000", "电话\r\n[PHONE_1]"),
+        ("card 4111 \n1111\n 1111\n1111 thanks", "card [CARD_1] thanks"),
+        ("order 12345\n13800138000", "order 12345\n[PHONE_1]"),
+    ],
+)
+def test_a_number_typed_over_several_lines_is_masked_whole(
+    prefilter: Prefilter, typed: str, sent: str
+) -> None:
+    assert prefilter.run(typed, Placeholders()).text == sent
+
+
 def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -> None:
     names = "My name is Wang Xiaoming, 收件人 Dong Wang, Mr. Gai"
     assert Prefilter(PrefilterSettings()).run(names, Placeholders()).text == names
