@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from .errors import ConfigError, Problem
 from .filters.normalise import normalise
 from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, FaqFile, Intent, Settings
+from .source import operator_files
 from .templates import read_templates
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
@@ -187,15 +188,8 @@ def bot_holding(path: Path) -> Path | None:
 
 def yaml_files(folder: Path) -> list[Path]:
     """Every *.yaml and *.yml file in ``folder`` (faq/, tests/conversations/) and its
-    subfolders, skipping hidden ones (editors' lock and backup files start with '.')."""
-    if not folder.is_dir():
-        return []
-    return sorted(
-        path
-        for path in folder.rglob("*")
-        if path.suffix.lower() in (".yaml", ".yml")
-        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
-    )
+    subfolders: see :func:`operator_files`."""
+    return operator_files(folder, ".yaml", ".yml")
 
 
 _RASA_KEYS = ("nlu", "responses", "stories", "rules")  # the sections of Rasa's training data

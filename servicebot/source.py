@@ -52,6 +52,20 @@ class SourceFile:
         return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]
 
 
+def operator_files(folder: Path, *suffixes: str) -> list[Path]:
+    """Every file in ``folder`` and its subfolders whose name ends in one of ``suffixes`` (in
+    any case), sorted, skipping hidden ones (editors' lock and backup files start with '.')
+    and folders that are links (``Path.rglob`` does not enter them)."""
+    if not folder.is_dir():
+        return []
+    return sorted(
+        path
+        for path in folder.rglob("*")
+        if path.suffix.lower() in suffixes
+        and not any(part.startswith(".") for part in path.relative_to(folder).parts)
+    )
+
+
 def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
     """Read an operator file as UTF-8, refusing special, oversized and undecodable files."""
     raw = _read_bytes(path, problems)

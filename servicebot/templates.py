@@ -25,7 +25,7 @@ from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
 from .errors import Problem
-from .source import SourceFile, read_text
+from .source import SourceFile, operator_files, read_text
 from .validation import closest, suggest
 
 TEMPLATE_NAMES = {
@@ -276,7 +276,7 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
         return {}
     environment = create_environment(folder)
     read: list[SourceFile] = []
-    paths = sorted({*folder.glob("*.j2"), *(folder / name for name in TEMPLATE_NAMES)})
+    paths = sorted({*operator_files(folder, ".j2"), *(folder / name for name in TEMPLATE_NAMES)})
     for path in paths:
         if not path.exists() and path.name in TEMPLATE_NAMES:
             problems.append(Problem(path, f"missing template: {TEMPLATE_NAMES[path.name]}"))
@@ -292,9 +292,14 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
         if isinstance(tree, Problem):
             problems.append(tree)
             continue
-        partial = source.path.name not in TEMPLATE_NAMES
+        partial = _name(source, folder) not in TEMPLATE_NAMES
         problems += _check_template(environment, tree, source, folder, shared if partial else set())
-    return {source.path.name: source.text for source in read}
+    return {_name(source, folder): source.text for source in read}
+
+
+def _name(source: SourceFile, folder: Path) -> str:
+    """A template's name, as an include gives it: its path in ``folder`` (``parts/faq.j2``)."""
+    return source.path.relative_to(folder).as_posix()
 
 
 def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Template | Problem:

@@ -779,3 +779,24 @@ def test_few_shot_follows_the_matches_most_relevant_first(spec: BotSpec) -> None
 
 def test_few_shot_of_no_matches_is_empty(spec: BotSpec) -> None:
     assert few_shot([], "en", spec.settings.languages) == []
+
+
+def test_a_template_in_a_subfolder_of_templates_is_read_checked_and_included(
+    tmp_path: Path,
+) -> None:
+    # Included by name, it passed the include check and then failed every render: only the
+    # top folder was read.
+    bot = tmp_path / "bot"
+    shutil.copytree(REPO, bot, ignore=shutil.ignore_patterns(".*", "tests", "bench", "docs"))
+    (bot / "templates" / "parts").mkdir()
+    (bot / "templates" / "parts" / "sign_off.j2").write_text(
+        "Sign off as {{ bot.name }}.\n", encoding="utf-8"
+    )
+    system = bot / "templates" / "system.j2"
+    system.write_text(system.read_text() + '\n{% include "parts/sign_off.j2" %}\n')
+    prepared = Bot(load_bot(bot)).prepare("where is my order")
+    assert prepared.fitted is not None
+    assert prepared.fitted.messages[0].content.endswith("Sign off as Maple Market support.")
+    (bot / "templates" / "parts" / "sign_off.j2").write_text("{{ bot.nmae }}", encoding="utf-8")
+    with pytest.raises(ConfigError, match=r"parts/sign_off\.j2:1:.*'nmae'"):
+        load_bot(bot)
