@@ -68,11 +68,15 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
         mark = exc.context_mark  # where the unclosed quote, key or bracket begins
     if mark is None:
         return document.problem(f"YAML syntax error: {problem}")
-    number, column = document.position(mark.index)
+    index = mark.index
+    if context == "while parsing a flow node" and not document.text[index:].strip():
+        # "intents: [" as the file's last line: PyYAML marks the end of the file, past any line.
+        index = max(document.text.rfind("[", 0, index), document.text.rfind("{", 0, index), 0)
+    number, column = document.position(index)
     line = document.lines[number] if number < len(document.lines) else ""
     above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
     message = _message_for(problem, context, line[column : column + 1], line, above)
-    return document.problem_at_offset(message, mark.index)
+    return document.problem_at_offset(message, index)
 
 
 def _json_problem(document: SourceFile) -> Problem | None:
