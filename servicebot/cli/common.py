@@ -15,13 +15,14 @@ BOT_PATH = click.Path(file_okay=False, path_type=Path)
 FILE_PATH = click.Path(dir_okay=False, path_type=Path)
 
 
-def bot_folder(given: Path | None) -> Path:
+def bot_folder(given: Path | None, inside: Path = Path(".")) -> Path:
     """The bot folder a command works on: the one given; else the nearest folder holding a
-    bot, the current one or above it (an operator editing inside faq/ runs ``servicebot
-    check`` there), named relative to the current one; else the current one."""
+    bot, ``inside`` or above it (an operator editing inside faq/ runs ``servicebot check``
+    there), named relative to the current one, as the command's messages name its files;
+    else the current one."""
     if given is not None:
         return given
-    found = bot_holding(Path("."))
+    found = bot_holding(inside)
     return Path(os.path.relpath(found)) if found else Path(".")
 
 

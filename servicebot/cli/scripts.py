@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 
 import click
 
-from ..config import SETTINGS_FILE, BotSpec, bot_holding
+from ..config import SETTINGS_FILE, BotSpec
 from ..errors import ConfigError, Problem, ServicebotError
 from ..terminal import printable
-from .common import BOT_PATH, load
+from .common import BOT_PATH, bot_folder, load
 
 if TYPE_CHECKING:
     from ..conversations import Conversation, ConversationResult
@@ -78,7 +78,7 @@ def _conversations(
     be read: with ``keep_going`` the others run; otherwise nothing does."""
     from ..conversations import CONVERSATIONS_FOLDER, read_conversations
 
-    spec = load(bot_path or bot_holding(path or Path(".")) or Path("."))
+    spec = load(bot_folder(bot_path, path or Path(".")))
     path = path or spec.root / CONVERSATIONS_FOLDER
     try:
         conversations, problems = read_conversations(path)

@@ -143,6 +143,21 @@ def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     assert re.search(r"^ *refund_with_faq_context +0 of 1 run +FAILED", result.output, re.M)
 
 
+def test_files_are_named_as_the_readme_shows_when_run_in_the_bot_folder(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # With no --bot the bot was found as an absolute path, and every file was named by it.
+    edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
+    monkeypatch.chdir(bot)
+    output = servicebot("test").output
+    assert (
+        "\ntests/conversations/refund_with_faq_context.yaml:5: turn 1: expected a recorded "
+        "model reply for this turn\n"
+        "    no recorded reply in tests/replies/refund_with_faq_context.yaml for this request"
+    ) in output
+    assert "The closest recorded request (tests/replies/refund_with_faq_context.yaml:4)" in output
+
+
 def test_a_wrong_expectation_is_reported_with_its_line(bot: Path) -> None:
     conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
     edit(conversation, "intent: refund_status", "intent: return_item")
