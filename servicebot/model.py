@@ -291,7 +291,8 @@ class OpenAIClient:
             return _completion(response)
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
-    # after them but before any text is asked for again, as often as ``max_retries`` allows:
+    # after them but before any text (or whose body ends there, unfinished) is asked for
+    # again, as often as ``max_retries`` allows:
     # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
@@ -306,6 +307,7 @@ class OpenAIClient:
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
+                    joined.ended()
                 if not joined.dropped:
                     yield joined.completion()
                     return
@@ -323,6 +325,7 @@ class OpenAIClient:
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text
+                        joined.ended()
                 if not joined.dropped:
                     yield joined.completion()
                     return
@@ -526,6 +529,12 @@ class _Joined:
             if isinstance(exc, stalled):
                 raise ModelError("timeout", "the stream stalled mid-answer") from exc
             raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
+
+    def ended(self) -> None:
+        """The stream's body ended. Before any text and any finish reason, that is a drop too:
+        a response framed by closing its connection (no chunked encoding) ends this way when
+        the connection is lost, with no error to tell it from a proper end."""
+        self.dropped = self.may_retry and not self.parts and self.finish_reason is None
 
     def completion(self) -> Completion:
         if self.finish_reason is None:

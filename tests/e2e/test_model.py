@@ -538,11 +538,12 @@ def test_a_stream_whose_connection_drops_before_any_text_is_a_connection_error(
 
 
 @pytest.mark.parametrize("streamed", ["stream", "astream"])
+@pytest.mark.parametrize("abrupt", [True, False])  # False: as a connection-close body ends
 def test_a_stream_dropped_before_any_text_is_asked_for_again(
-    server: OpenAIServer, make_model: MakeModel, streamed: str
+    server: OpenAIServer, make_model: MakeModel, streamed: str, abrupt: bool
 ) -> None:
     model = make_model(max_retries=1)
-    server.fail(Fault.cut(0))
+    server.fail(Fault.cut(0, abrupt=abrupt))
     request = request_for(model.settings, MESSAGES)
     if streamed == "stream":
         parts = list(model.stream(request))
