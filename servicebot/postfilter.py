@@ -117,11 +117,14 @@ _IDEOGRAPHIC_DOT = re.compile(
     f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
-_SENTENCE_END = re.compile(r"[.!?。！？](?=\s|$)|[。！？]")
+# A dot after a title or a Latin abbreviation ends no sentence: "Mr. Smith", "e.g. a receipt".
+_TITLES = ("Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "vs", "e.g", "i.e")
+_DOT = "".join(f"(?<!\\b{re.escape(title)})" for title in _TITLES) + "\\."
+_SENTENCE_END = re.compile(f"(?:[!?]|{_DOT})(?=\\s|$)|[。！？]")
 # A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
 # after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one. A stream shows an
 # answer up to these, and an answer broken off at the token limit is cut after the last one.
-_SENTENCE_OVER = re.compile(r"[.!?…](?=\s)|[。！？]")
+_SENTENCE_OVER = re.compile(f"(?:[!?…]|{_DOT})(?=\\s)|[。！？]")
 
 
 class Postfilter:

@@ -124,6 +124,7 @@ def test_a_broken_off_answer_ends_at_a_sentence_that_is_surely_over(spec: BotSpe
     for answer, kept in [
         ("Refunds take 5 days. Standard shipping costs $5.", "Refunds take 5 days."),  # $5.99
         ("Sure. Let me check… Refunds take 5 busin", "Sure. Let me check…"),
+        ("Refunds take 5 days. Ask Mr. Smith or bring e.g. a recei", "Refunds take 5 days."),
     ]:
         bot = Bot(spec, model=Says(answer, "length"), store=MemoryStore())
         assert bot.reply(REFUNDS, conversation_id="a").text == kept
@@ -185,3 +186,12 @@ def test_a_repaired_answer_is_not_kept_for_the_next_customer(spec: BotSpec) -> N
         reply = bot.reply(REFUNDS, conversation_id=conversation)
         assert reply.text == "Call our refunds desk at [removed] and they will help."
     assert model.calls == 2
+
+
+def test_a_stream_shows_a_sentence_with_a_title_in_it_whole(spec: BotSpec) -> None:
+    answer = "Mr. Smith will call you, e.g. tomorrow. Dr. Lee approves refunds."
+    bot = Bot(spec, model=Says(answer), store=MemoryStore())
+    assert list(bot.stream(REFUNDS, conversation_id="s")) == [
+        "Mr. Smith will call you, e.g. tomorrow.",
+        " Dr. Lee approves refunds.",
+    ]
