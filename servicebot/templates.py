@@ -10,10 +10,12 @@ customer's conversation.
 
 from __future__ import annotations
 
+import collections
 import contextvars
 import datetime
 import math
 import numbers
+import posixpath
 import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
@@ -288,12 +290,15 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
     shared = set().union(
         *(_assigned(tree) for _, tree in parsed if isinstance(tree, nodes.Template))
     )
+    trees = {}
     for source, tree in parsed:
         if isinstance(tree, Problem):
             problems.append(tree)
             continue
+        trees[_name(source, folder)] = source, tree
         partial = _name(source, folder) not in TEMPLATE_NAMES
         problems += _check_template(environment, tree, source, folder, shared if partial else set())
+    problems += _loop_problems(trees)
     return {_name(source, folder): source.text for source in read}
 
 
@@ -564,28 +569,80 @@ def _attribute(node: nodes.Node) -> str:
     return key.value if isinstance(key, nodes.Const) and isinstance(key.value, str) else ""
 
 
+_USES = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
+
+
 def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) -> list[Problem]:
     problems = []
-    kinds = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
-    # Only a template that uses itself unconditionally surely never ends.
-    guarded = {
-        id(node)
-        for block in tree.find_all((nodes.If, nodes.For, nodes.Macro, nodes.CallBlock))
-        for node in block.find_all(kinds)
-    }
-    for node in tree.find_all(kinds):
-        name = getattr(getattr(node, "template", None), "value", None)
-        if not isinstance(name, str):
+    for node in tree.find_all(_USES):
+        name = _used_name(node)
+        if name is None:
             continue  # a computed name: only rendering can tell
         if Path(name).is_absolute() or ".." in Path(name).parts:
             message = f"'{name}': templates may include only files in templates/"
             problems.append(source.problem(message, node.lineno))
         elif not _is_file(folder / name):
             problems.append(source.problem(f"template '{name}' does not exist", node.lineno))
-        elif (folder / name).resolve() == source.path.resolve() and id(node) not in guarded:
-            message = f"'{name}' is this template itself: each render would use it again"
-            problems.append(source.problem(message, node.lineno))
     return problems
+
+
+def _used_name(node: nodes.Node) -> str | None:
+    """The template an include, import or extends names, if a constant names it."""
+    name = getattr(getattr(node, "template", None), "value", None)
+    return posixpath.normpath(name) if isinstance(name, str) else None
+
+
+def _loop_problems(trees: Mapping[str, tuple[SourceFile, nodes.Template]]) -> list[Problem]:
+    """Templates that use themselves on every render, directly or round a loop (``a.j2 ->
+    b.j2 -> a.j2``): each render would never end. Reported once a loop, at the use in the
+    template that comes first by name. Only uses outside any ``if``, loop or macro count:
+    only those surely come round again."""
+    uses = {name: _unguarded_uses(tree) for name, (_, tree) in trees.items()}
+    problems = []
+    for name in sorted(uses):
+        for target, node in uses[name]:
+            loop = _way(uses, target, name)
+            if loop is None or min(loop) < name:
+                continue
+            if loop == [name]:
+                message = f"'{name}' is this template itself: each render would use it again"
+            else:
+                message = (
+                    f"'{target}' uses this template again ({' -> '.join([name, *loop])}): each "
+                    "render would go round for ever"
+                )
+            source = trees[name][0]
+            problems.append(_with_column(source.problem(message, node.lineno), source))
+    return problems
+
+
+def _unguarded_uses(tree: nodes.Template) -> list[tuple[str, nodes.Node]]:
+    """The templates ``tree`` names in includes, imports and extends outside any ``if``,
+    loop or macro, with the tag that names each."""
+    guarded = {
+        id(node)
+        for block in tree.find_all((nodes.If, nodes.For, nodes.Macro, nodes.CallBlock))
+        for node in block.find_all(_USES)
+    }
+    named = ((_used_name(node), node) for node in tree.find_all(_USES) if id(node) not in guarded)
+    return [(name, node) for name, node in named if name is not None]
+
+
+def _way(
+    uses: Mapping[str, list[tuple[str, nodes.Node]]], start: str, goal: str
+) -> list[str] | None:
+    """The shortest way from ``start`` to ``goal`` along ``uses``, both ends included."""
+    ways = {start: [start]}
+    queue = collections.deque([start])
+    while queue:
+        name = queue.popleft()
+        if name == goal:
+            return ways[name]
+        for target, _ in uses.get(name, ()):
+            if target not in ways:
+                ways[target] = [*ways[name], target]
+                queue.append(target)
+    return None
 
 
 def _is_file(path: Path) -> bool:
