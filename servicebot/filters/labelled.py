@@ -24,8 +24,9 @@ from . import iban, word_automaton
 from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
-_LINK: Final = re.compile(  # read in the lower-cased text, as labels are
-    r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
+_LINK: Final = re.compile(  # read in the lower-cased text, as labels are; a form's label may
+    # stand on a line of its own ("Phone:\n9123 4567")
+    r"(?:[ \t\n:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
 
@@ -214,10 +215,11 @@ _REFERENCE_WORDS: Final = (
 # Passwords are read by _password (below); 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
 _PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码")
-# What may come between 密码 and its value, and up to two line breaks (a label on a line of its
-# own, as a form puts it); each run of spaces can be read one way only.
-_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?(?:\n[ \t]*){0,2}"
-_MIMA_AHEAD: Final = f"(?={_MIMA_SEP}(?![\\s，。；！？、,;是为:：=]|密码|$))"
+# What may come between 密码 and its value; each run of spaces can be read one way only. Then
+# up to two line breaks: a form puts the value on a line of its own (see _next_line_password).
+_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
+_LINES: Final = r"(?:\n[ \t]*){0,2}"
+_MIMA_AHEAD: Final = f"(?={_MIMA_SEP}{_LINES}(?![\\s，。；！？、,;是为:：=]|密码|$))"
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
 _NOT_PAYMENT: Final = (
@@ -292,14 +294,32 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         kind, _, value, digits = _LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, label, int(role), start):
             continue
-        number = value.match(text, start)
-        if not number or sum(map(str.isdigit, number[0])) not in digits:
-            continue
-        if not _DATE.match(number[0]) and (kind != "PHONE" or not _AMOUNT.match(number[0])):
-            found.append((*number.span(), kind))
+        number = _value(text, start, value, digits)
+        if number and not _DATE.match(number) and (kind != "PHONE" or not _AMOUNT.match(number)):
+            found.append((start, start + len(number), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references)
+
+
+def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str | None:
+    """The value of ``value``'s shape at ``start``, with as many ``digits``: on its line, else
+    typed over several lines, as a phone's keyboard breaks a long number ("电话\n138\n0013\n
+    8000", "card 4111\n1111\n1111\n1111"). Only a value too short on its line is read on:
+    "phone: 9123 4567\n12 Nathan Road" keeps the street number out."""
+    number = value.match(text, start)
+    if number and sum(map(str.isdigit, number[0])) in digits:
+        return number[0]
+    window = text[start : start + _JOINED_REACH]
+    if "\n" not in window:
+        return None
+    joined = value.match(window.replace("\n", " "))  # one character for one: places hold
+    if joined is None or joined.end() == _JOINED_REACH:  # it may go on past the window
+        return None
+    return window[: joined.end()] if sum(map(str.isdigit, joined[0])) in digits else None
+
+
+_JOINED_REACH: Final = 64  # a number of up to 19 digits, over as many lines as it likes
 
 
 def _label_spans(lowered: str) -> list[tuple[int, int]]:
@@ -377,18 +397,17 @@ def _after_links(lowered: str, end: int) -> int:
 #   ("hunter2", "123456"; not "2FA" or "case-sensitive"; an all-letter one is let through).
 # - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
 #   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
-#   with a digit (密码 abc12345, not 密码后提示 error 1005); on the next line, only a word
-#   that fills its line (密码\nabc12345, not 忘记密码\nOrder12345 到哪了).
-# The value may be on the label's line or, a form's way, on the next (after a blank line too).
+#   with a digit (密码 abc12345, not 密码后提示 error 1005).
+# - On a later line, as a form puts it, one word alone on its line: see _next_line_password.
 # A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never. A "!"
 # right after the value is part of it: it is the symbol most password rules end with
 # (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
 _PASSWORD: Final = re.compile(  # in the lower-cased text
     r"(?:password|passwd|pwd|pw)"
-    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?)"
-    r"[ \t]*(?:\n[ \t]*){0,2}"
+    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?|(?=[ \t]*\n))"
+    f"[ \\t]*(?P<lines>{_LINES})"
 )
-_MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})")
+_MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})(?P<lines>{_LINES})")
 _QUOTED: Final = re.compile(
     "\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|“[^”\n]{1,128}”|「[^」\n]{1,128}」|『[^』\n]{1,128}』"
 )
@@ -416,11 +435,15 @@ _TRIM_START: Final = "'\"([{<"
 def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
     """The password after the label at ``start``, if one is there."""
     if english := _PASSWORD.match(lowered, start):
-        span = _quoted(text, english.end()) or _english_password(text, english)
+        match, on_its_line = english, _english_password
     elif chinese := _MIMA.match(text, start):
-        span = _quoted(text, chinese.end()) or _chinese_password(text, chinese)
+        match, on_its_line = chinese, _chinese_password
     else:
         return None
+    if match["lines"]:
+        span = _quoted(text, match.end()) or _next_line_password(text, match)
+    else:
+        span = _quoted(text, match.end()) or on_its_line(text, match)
     if not span or _LENGTH.match(text, *span):
         return None
     end = span[1]
@@ -453,11 +476,27 @@ def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
         return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
     word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
     span = _trimmed(text, *word.span()) if word else None
-    if "\n" in match["sep"] and word and not _LINE_END.match(text, word.end()):
-        return None  # 忘记密码\nOrder12345 到哪了: the next line goes on, about something else
     if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
         return span
     return None
+
+
+def _next_line_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """A value a line or two below its label, as a form has it ("Password:\nhunter2",
+    "密码\n\nabc12345"): one word with a digit, alone on its line, and not the form's next
+    field ("Order: 12345678" under an empty "Password:"). After a label with nothing to link
+    it (no colon, "is" or 是), only when the label begins its line: "忘记密码\n12345678" forgot
+    the password and then gives an order number."""
+    if (
+        not match["sep"].strip()
+        and text[text.rfind("\n", 0, match.start()) + 1 : match.start()].strip()
+    ):
+        return None
+    word = _ASCII_WORD.match(text, match.end())
+    if not word or not _LINE_END.match(text, word.end()) or ":" in word[0]:
+        return None
+    span = _trimmed(text, *word.span())
+    return span if span[1] - span[0] >= 4 and _DIGIT.search(text, *span) else None
 
 
 def _quoted(text: str, start: int) -> tuple[int, int] | None:

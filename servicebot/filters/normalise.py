@@ -23,7 +23,6 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -39,16 +38,8 @@ _INVISIBLE_CHARS = (
 )
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
-# What reads as one plain space: two or more spaces, or one odd space; and a line break between
-# digits, with any spaces around it, so that a number typed over several lines on a phone
-# ("138\n0013\n8000", "4111 \n1111 ...") reads as the one number it is. A blank line still
-# parts two numbers. One pattern beginning with a set, so that ``re`` skips ahead to a space
-# in C; the line-break cases come first, so a run of spaces does not stop short of the break.
-_SPACE_RUN = re.compile(
-    r"\s(?:(?<=[0-9]\n)[^\S\n]*(?=[0-9])"  # 138\n0013, 138\n 0013
-    r"|(?<=[0-9][^\S\n])[^\S\n]*\n[^\S\n]*(?=[0-9])"  # 4111 \n1111
-    r"|(?<=[^\S\n])(?:[^\S\n]+|(?<=[^\S\n ])))"  # "a  b", "a\u3000b"
-)
+# Two or more spaces, or one odd space; a set first, so that ``re`` skips ahead to a space in C.
+_SPACE_RUN = re.compile(r"[^\S\n](?:[^\S\n]+|(?<=[^\S\n ]))")
 # ESC starts a terminal escape sequence and BEL may end one: each reads as a space, so that
 # "\x1b]0;title\x07where is my order" keeps "where" a word of its own. What the sequence
 # holds stays in the text: a detector must see a card number or an instruction hidden there.
@@ -130,30 +121,21 @@ def normalise(text: str) -> Normalised:
     return _normalise_with_offsets(text)
 
 
-def _collapse_spaces(
-    text: str,
-    folded: str,
-    starts: Sequence[int] | None = None,
-    ends: Sequence[int] | None = None,
-) -> Normalised:
-    """Each run of :data:`_SPACE_RUN` in ``folded`` becomes one space covering the whole run;
-    the stretches between runs are copied whole. ``starts`` and ``ends``: where each character
-    of ``folded`` came from in ``text`` (by default, the same place)."""
-    starts = range(len(folded)) if starts is None else starts
-    ends = range(1, len(folded) + 1) if ends is None else ends
+def _collapse_spaces(text: str, folded: str) -> Normalised:
+    """Only runs of spaces change: copy the stretches between them whole."""
     pieces: list[str] = []
-    new_starts: list[int] = []
-    new_ends: list[int] = []
+    starts: list[int] = []
+    ends: list[int] = []
     position = 0
     for run in _SPACE_RUN.finditer(folded):
         pieces += [folded[position : run.start()], " "]
-        new_starts += starts[position : run.start() + 1]
-        new_ends += [*ends[position : run.start()], ends[run.end() - 1]]
+        starts += [*range(position, run.start()), run.start()]
+        ends += [*range(position + 1, run.start() + 1), run.end()]
         position = run.end()
     pieces.append(folded[position:])
-    new_starts += starts[position:]
-    new_ends += ends[position:]
-    return Normalised(text, "".join(pieces), tuple(new_starts), tuple(new_ends))
+    starts += range(position, len(folded))
+    ends += range(position + 1, len(folded) + 1)
+    return Normalised(text, "".join(pieces), tuple(starts), tuple(ends))
 
 
 def _normalise_with_offsets(text: str) -> Normalised:
@@ -162,10 +144,13 @@ def _normalise_with_offsets(text: str) -> Normalised:
     ends: list[int] = []
     for match in _CLUSTER.finditer(text):
         for char in _normalise_cluster(match.group()):
+            if char == " " and chars and chars[-1] == " ":
+                ends[-1] = match.end()  # a collapsed space covers the whole run
+                continue
             chars.append(char)
             starts.append(match.start())
             ends.append(match.end())
-    return _collapse_spaces(text, "".join(chars), starts, ends)
+    return Normalised(text, "".join(chars), tuple(starts), tuple(ends))
 
 
 def visible_only(text: str) -> str:

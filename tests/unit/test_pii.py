@@ -446,6 +446,7 @@ ADVERSARIAL = {
     "passwords": "password: " * 10_000,
     "passwords on lines": "password:\n\n" * 10_000,
     "chinese passwords on lines": "密码\n" * 30_000,
+    "labels over lines": "phone\n1\n" * 10_000,
     "chinese passwords": "密码是" * 30_000,
     "chinese password runs": "密码" + "a" * 100_000,
     "labels": "card phone cvv 身份证 " * 5_000,
@@ -603,9 +604,9 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         ("my password is: Hunter 2024! can you reset it", "Hunter 2024!"),
         # a form's way: the value on the next line, or after a blank line
         ("password:\nhunter2\nthanks", "hunter2"),
-        ("Password:\n\nletmein", "letmein"),
+        ("Password\n\nletmein1", "letmein1"),
         ("密码\n\nabc12345", "abc12345"),
-        ("密码是：\n我爱你1234", "我爱你1234"),
+        ("密码：\nabc12345", "abc12345"),
         ("pw: hunter2", "hunter2"),
         ("my password was Hunter2024", "Hunter2024"),
         ("password: 'abc123", "abc123"),
@@ -635,6 +636,9 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "My password: I forgot it, can you reset?",
         "password:\n\nI forgot it, can you reset?",
         "忘记密码\nOrder12345 到哪了",  # the next line goes on, about something else
+        "忘记密码\n12345678",  # the label does not begin its line: no form's field
+        "Username: bob\nPassword:\nOrder: 12345678",  # an empty field, then the next
+        "账号：zhang\n密码：\n订单号：12345678",
         "the password's reset link expired",
         "password: 3 attempts failed, account locked",
         "my password is 8 chars",

@@ -47,8 +47,17 @@ def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -
     [
         ("phone 138\n0013\n8000", "phone [PHONE_1]"),
         ("电话\r\n138\r\n0013\r\n8000", "电话\r\n[PHONE_1]"),
-        ("card 4111 \n1111\n 1111\n1111 thanks", "card [CARD_1] thanks"),
-        ("order 12345\n13800138000", "order 12345\n[PHONE_1]"),
+        ("card 4111\n1111\n1111\n1111\nthanks", "card [CARD_1]\nthanks"),
+        # a form's label on a line of its own
+        ("Phone:\n9123 4567", "Phone:\n[PHONE_1]"),
+        ("CVV:\n123", "CVV:\n[CARD_1]"),
+        ("验证码\n482913", "验证码\n[SECRET_1]"),
+        # a value whole on its line takes nothing from the next
+        ("phone: 9123 4567\n12 Nathan Road", "phone: [PHONE_1]\n12 Nathan Road"),
+        ("John Smith\n+44 20 7946 0958\n221B Baker St", "John Smith\n[PHONE_1]\n221B Baker St"),
+        # numbers no label names, one to a line, are a list: not joined
+        ("Prices:\n199\n2999\n3999", "Prices:\n199\n2999\n3999"),
+        ("my orders\n45012340\n45012342", "my orders\n45012340\n45012342"),
     ],
 )
 def test_a_number_typed_over_several_lines_is_masked_whole(
