@@ -176,6 +176,7 @@ class OpenAIClient:
         # An async client's connections belong to the event loop that opened them; each is
         # kept with the generator that closes it when asyncio.run finishes its loop.
         self._async: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
+        self._making: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def api_key(self) -> str:
         """The key from the environment variable the settings name (never from YAML)."""
@@ -219,16 +220,24 @@ class OpenAIClient:
             # one step: threads running loops of their own add and remove theirs meanwhile.
             for closed in [old for old in list(self._async) if old.is_closed()]:
                 self._async.pop(closed, None)
+            # One turn makes it; the loop's other turns, a burst of them at a worker's start,
+            # wait for that one (each making its own took 300 clients for 300 turns). Shielded:
+            # a turn cancelled meanwhile leaves the making to finish for the others.
+            if (making := self._making.get(loop)) is None:
+                making = self._making[loop] = loop.create_task(self._make_async_client(loop))
+            await asyncio.shield(making)
+        return self._async[loop].client
+
+    async def _make_async_client(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
             # The first import of the SDK takes about 0.4 s, and a client's TLS context some
             # 20 ms more: made in a worker thread, while the loop's other turns go on.
             client = await asyncio.to_thread(self._new_async_client)
-            if loop in self._async:  # another turn on this loop made one meanwhile
-                await client.close()
-            else:
-                closer = self._closed_with(loop, client)
-                await anext(closer)  # suspended until the loop finalises it
-                self._async[loop] = _LoopClient(client, closer)
-        return self._async[loop].client
+            closer = self._closed_with(loop, client)
+            await anext(closer)  # suspended until the loop finalises it
+            self._async[loop] = _LoopClient(client, closer)
+        finally:
+            self._making.pop(loop, None)
 
     def _new_async_client(self) -> openai.AsyncOpenAI:
         sdk = _sdk()

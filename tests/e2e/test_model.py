@@ -7,6 +7,7 @@ import gc
 import os
 import socket
 import threading
+import time
 import warnings
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
@@ -149,6 +150,34 @@ def test_the_async_client_is_made_while_the_loops_other_turns_go_on(
 
     check_answer(asyncio.run(both()))
     assert others_ran == [True]
+
+
+def test_a_burst_of_turns_on_a_new_loop_makes_one_client_and_a_cancelled_one_leaves_it(
+    make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Each waiting turn made a client of its own: 300 clients for 300 turns at a worker's start.
+    model = make_model()
+    make_client = model._new_async_client
+    made: list[object] = []
+
+    def counted() -> Any:
+        time.sleep(0.2)  # long enough for every turn to ask for it meanwhile
+        made.append(client := make_client())
+        return client
+
+    monkeypatch.setattr(model, "_new_async_client", counted)
+
+    async def burst() -> list[Completion]:
+        request = request_for(model.settings, MESSAGES)
+        cancelled = asyncio.ensure_future(model.acomplete(request))
+        turns = [model.acomplete(request) for _ in range(20)]
+        await asyncio.sleep(0.05)
+        cancelled.cancel()
+        return await asyncio.gather(*turns)
+
+    for answer in asyncio.run(burst()):
+        check_answer(answer)
+    assert len(made) == 1
 
 
 def test_astream_yields_the_deltas_then_the_completion(make_model: MakeModel) -> None:
