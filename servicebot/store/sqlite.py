@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sqlite3
 import threading
 import weakref
@@ -65,8 +66,8 @@ class SQLiteStore:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
-        with self._transaction("open") as db:
-            _migrate(db)
+        self._file: tuple[int, int] | None = None  # the file migrated last: device, inode
+        self._connection()  # makes the file and its tables
 
     def _forget_connections(self) -> None:
         """Start with no connection: at creation, and in a forked child, which must not use
@@ -141,9 +142,11 @@ class SQLiteStore:
         return self._purge("WHERE updated_at < ?", (stamp(cutoff),))
 
     def close(self) -> None:
+        """Close every thread's connection; a thread that goes on opens a new one."""
         with self._lock:
             for held in list(self._opened):
                 held.connection.close()
+                held.file = None
             self._opened.clear()
         self._local.__dict__.clear()
 
@@ -180,9 +183,14 @@ class SQLiteStore:
             raise
 
     def _connection(self) -> sqlite3.Connection:
-        """This thread's connection (sqlite3 connections must stay in their thread)."""
+        """This thread's connection (sqlite3 connections must stay in their thread), opened
+        again when the file it has is no longer the store's: deleted or replaced under the
+        running bot (a clean-up job, a restored backup), where its turns would go to a file no
+        one can open; or closed by :meth:`close`. A new file gets its tables first."""
         held: _Held | None = getattr(self._local, "held", None)
-        if held is None:
+        if held is not None and held.file is not None and held.file == _file_of(self.path):
+            return held.connection
+        try:
             # Used only by this thread; check_same_thread=False lets close() end it from another.
             connection = sqlite3.connect(
                 self.path, timeout=30, isolation_level=None, check_same_thread=False
@@ -193,26 +201,51 @@ class SQLiteStore:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
-            self._local.held = held
+            held.file = _file_of(self.path)
+            if held.file != self._file:  # first opened, or made anew
+                _migrate(connection)
+                self._file = held.file
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc
+        self._local.held = held
         return held.connection
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    db.execute("CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
-    applied = {name for (name,) in db.execute("SELECT name FROM _migrations")}
-    for name, migrate in MIGRATIONS:
-        if name not in applied:
-            migrate(db)
-            db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
+    """Apply the migrations the file lacks, in one write transaction."""
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        db.execute(
+            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
+        )
+        applied = {name for (name,) in db.execute("SELECT name FROM _migrations")}
+        for name, migrate in MIGRATIONS:
+            if name not in applied:
+                migrate(db)
+                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
+        db.execute("COMMIT")
+    except BaseException:
+        _rollback(db)
+        raise
+
+
+def _file_of(path: Path) -> tuple[int, int] | None:
+    """Which file ``path`` is now (device, inode); None if there is none."""
+    try:
+        found = os.stat(path)
+    except OSError:
+        return None
+    return found.st_dev, found.st_ino
 
 
 class _Held:
     """A thread's connection, closed when the thread ends and its thread-local values go."""
 
-    __slots__ = ("__weakref__", "connection")
+    __slots__ = ("__weakref__", "connection", "file")
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
+        self.file: tuple[int, int] | None = None  # the file it has open; None once closed
 
     def __del__(self) -> None:
         self.connection.close()

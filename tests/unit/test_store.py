@@ -195,14 +195,41 @@ def test_sqlite_closes_a_threads_connection_when_the_thread_ends(tmp_path: Path)
     assert _open_files(tmp_path) == 0
 
 
-def test_sqlite_used_after_close_is_a_storage_error(tmp_path: Path) -> None:
-    """A pool thread still serving a request while the bot shuts down."""
+def test_sqlite_used_after_close_opens_again_in_every_thread(tmp_path: Path) -> None:
+    """A pool thread serving requests after bot.close(): it failed every turn from then on,
+    while the thread that closed the store opened it again."""
     store = open_store("sqlite:///bot.db", root=tmp_path)
     with ThreadPoolExecutor(1) as pool:
         pool.submit(store.append_turn, turn("c")).result()
         store.close()
-        with pytest.raises(StorageError):
-            pool.submit(store.append_turn, turn("c")).result()
+        assert pool.submit(store.append_turn, turn("c", "again")).result().number == 2
+    assert store.append_turn(turn("c", "here")).number == 3
+    store.close()
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+def test_a_sqlite_file_deleted_or_replaced_under_a_running_store_is_opened_anew(
+    tmp_path: Path, replaced: bool
+) -> None:
+    """A clean-up job or a restored backup: threads that had the old file open went on writing
+    to it, where no one could read their turns, and new threads found a file with no tables."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store.append_turn, turn("c", "first")).result()
+        store.append_turn(turn("c", "second"))
+        for file in tmp_path.glob("bot.db*"):
+            file.unlink()
+        if replaced:
+            backup = open_store("sqlite:///bot.db", root=tmp_path)
+            backup.append_turn(turn("old", "from the backup"))
+            backup.close()
+        assert pool.submit(store.append_turn, turn("c", "third")).result().number == 1
+        assert store.append_turn(turn("c", "fourth")).number == 2
+    reopened = open_store("sqlite:///bot.db", root=tmp_path)
+    assert [t.customer_text for t in reopened.history("c")] == ["third", "fourth"]
+    assert len(reopened.history("old")) == (1 if replaced else 0)
+    reopened.close()
+    store.close()
 
 
 def test_an_unusable_sqlite_path_is_a_storage_error(tmp_path: Path) -> None:
