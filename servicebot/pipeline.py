@@ -48,7 +48,7 @@ from .routing import (
     is_blank,
     previous_message,
 )
-from .store import Store, open_bot_store
+from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
 
@@ -90,6 +90,7 @@ class Bot:
         self.model = model
         self._store = store
         self._opening = threading.Lock()
+        self.store_pause = Pause()  # the turns' store commands fail fast while it cannot answer
         self.cache = AnswerCache(settings.cache) if settings.cache.enabled else None
 
     @classmethod

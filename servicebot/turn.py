@@ -112,10 +112,10 @@ class Turn:
         start, settings = time.perf_counter(), self.bot.spec.settings
         kept = settings.budget.history_turns
         try:
-            turns = self.bot.store.history(
-                self.conversation_id, limit=max(kept, settings.routing.handoff_after)
-            )
-            stored = self.bot.store.load_state(self.conversation_id)
+            store, run = self.bot.store, self.bot.store_pause.run
+            limit = max(kept, settings.routing.handoff_after)
+            turns = run(store.history, self.conversation_id, limit=limit)
+            stored = run(store.load_state, self.conversation_id)
         except StorageError as exc:
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
@@ -149,7 +149,8 @@ class Turn:
             return None  # nothing new; or the load failed, and the store's must not be lost
         start = time.perf_counter()
         try:
-            if self.bot.store.swap_state(self.conversation_id, self.stored_state, state):
+            store, run = self.bot.store, self.bot.store_pause.run
+            if run(store.swap_state, self.conversation_id, self.stored_state, state):
                 if self.lost_races:
                     kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
                     self.trace.append(Step("store", kept, _ms(start)))
@@ -157,7 +158,7 @@ class Turn:
             self.lost_races += 1
             if self.lost_races == _MOST_RACES:
                 raise StorageError("other turns of the conversation kept coming first")
-            stored = self.bot.store.load_state(self.conversation_id)
+            stored = run(store.load_state, self.conversation_id)
         except StorageError as exc:
             self.unkept = str(exc)
             log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
@@ -416,7 +417,7 @@ class Turn:
         try:
             if self.unkept is not None:  # its text has placeholders the conversation lacks
                 raise StorageError(f"its placeholders could not be kept: {self.unkept}")
-            number = self.bot.store.append_turn(record).number
+            number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
         except StorageError as exc:
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"not stored ({exc})", _ms(start)))

@@ -19,19 +19,23 @@ import dataclasses
 import json
 import os
 import re
+import time
 import urllib.parse
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 
 from ..errors import StorageError
 from ..filters.normalise import without_surrogates
 
 if TYPE_CHECKING:
     from ..config import BotSpec
+
+P = ParamSpec("P")
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -154,6 +158,37 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
+
+
+class Pause:
+    """Failing fast while a store cannot answer.
+
+    A Redis server that stops answering (a partition, a failover) makes each command wait out
+    ``store.timeout``, and async turns make their store calls in a few worker threads: 100
+    turns at once queued behind each other for over a minute each. So after a command fails
+    having waited ``SLOW`` seconds or more, every command fails at once, untried, for
+    ``LENGTH`` seconds: each of those turns loses its record (or history) as a turn that waited
+    would, in no time. The first command after the pause tries the store again. A command that
+    fails at once (a server that refuses connections) never pauses the store: it costs nothing.
+    """
+
+    SLOW: ClassVar[float] = 0.25
+    LENGTH: ClassVar[float] = 5.0
+
+    def __init__(self) -> None:
+        self._until = 0.0  # time.monotonic() when commands are tried again
+
+    def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """``command(*args, **kwargs)``, unless the store is paused: then StorageError."""
+        if (left := self._until - time.monotonic()) > 0:
+            raise StorageError(f"not tried: a command failed slowly just now ({left:.1f} s left)")
+        started = time.monotonic()
+        try:
+            return command(*args, **kwargs)
+        except StorageError:
+            if (failed := time.monotonic()) - started >= self.SLOW:
+                self._until = failed + self.LENGTH
+            raise
 
 
 def open_store(

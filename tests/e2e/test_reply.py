@@ -22,7 +22,7 @@ from servicebot.filters import FilterEvent
 from servicebot.model import OpenAIClient
 from servicebot.pipeline import Bot, Reply
 from servicebot.settings import ModelSettings
-from servicebot.store import TurnRecord, open_store
+from servicebot.store import Pause, TurnRecord, open_store
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO, at_once
 from tests.openai_server import Fault, OpenAIServer
@@ -229,6 +229,46 @@ def test_a_reply_is_returned_when_the_store_fails(
     assert reply.action == "answer" and reply.turn is None
     assert reply.trace[-1].stage == "store" and "not stored" in reply.trace[-1].decision
     assert "turn not stored" in caplog.text
+
+
+class _HangingStore(MemoryStore):
+    """A store whose server stopped answering: each command waits out its timeout (on the
+    clock below), then fails, until ``up``."""
+
+    def __init__(self, clock: list[float]) -> None:
+        super().__init__()
+        self.clock, self.up, self.tried = clock, False, 0
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        self.tried += 1
+        if not self.up:
+            self.clock[0] += 2.0  # store.timeout, tried twice
+            raise StorageError("redis: timeout reading from socket")
+        return super().history(conversation_id, limit)
+
+
+def test_a_store_that_stops_answering_is_not_waited_for_by_every_turn(
+    spec: BotSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # 100 async turns at once queued for the worker threads behind each other's timeouts:
+    # over a minute each. After a slow failure, turns skip the store for a while.
+    import servicebot.store
+
+    clock = [1000.0]
+    monkeypatch.setattr(servicebot.store.time, "monotonic", lambda: clock[0])
+    store = _HangingStore(clock)
+    bot = Bot(spec, offline=True, store=store)
+    first = bot.reply("how long do refunds take?", "c1")
+    assert first.text and first.turn is None and store.tried == 1
+    for n in range(10):  # answered at once, unstored, without trying the store
+        skipped = bot.reply("退货政策是什么？", f"c{n}")
+        assert skipped.text and skipped.turn is None
+        assert "not tried" in skipped.trace[0].decision
+    assert store.tried == 1
+    clock[0] += Pause.LENGTH
+    store.up = True
+    assert bot.reply("how long do refunds take?", "c1").turn == 1  # tried again, and stored
+    assert store.tried == 2
 
 
 def test_areply_opens_the_store_off_the_event_loop(
