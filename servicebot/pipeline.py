@@ -90,7 +90,8 @@ class Bot:
         self.model = model
         self._store = store
         self._opening = threading.Lock()
-        self.store_pause = Pause()  # the turns' store commands fail fast while it cannot answer
+        # The turns' store commands fail fast while the store cannot answer.
+        self.store_pause = Pause(slow=settings.store.timeout)
         self.cache = AnswerCache(settings.cache) if settings.cache.enabled else None
 
     @classmethod

@@ -17,7 +17,7 @@ import math
 import numbers
 import posixpath
 import re
-from collections.abc import Generator, Iterable, Iterator, Mapping
+from collections.abc import Collection, Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -290,14 +290,15 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
     shared = set().union(
         *(_assigned(tree) for _, tree in parsed if isinstance(tree, nodes.Template))
     )
-    trees = {}
+    trees, read_names = {}, {_name(source, folder) for source in read}
     for source, tree in parsed:
         if isinstance(tree, Problem):
             problems.append(tree)
             continue
         trees[_name(source, folder)] = source, tree
         partial = _name(source, folder) not in TEMPLATE_NAMES
-        problems += _check_template(environment, tree, source, folder, shared if partial else set())
+        included = shared if partial else set()
+        problems += _check_template(environment, tree, source, read_names, included)
     problems += _loop_problems(trees)
     return {_name(source, folder): source.text for source in read}
 
@@ -340,12 +341,13 @@ def _check_template(
     environment: SandboxedEnvironment,
     tree: nodes.Template,
     source: SourceFile,
-    folder: Path,
+    templates: Collection[str],
     included: set[str],
 ) -> list[Problem]:
-    """``included``: names an including template may set, which this one may use."""
+    """``templates``: the names of the templates read, which this one may include;
+    ``included``: names an including template may set, which this one may use."""
     try:
-        problems = _tree_problems(environment, tree, source, folder, included)
+        problems = _tree_problems(environment, tree, source, templates, included)
         if not problems:
             environment.compile(tree, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
@@ -455,7 +457,7 @@ def _tree_problems(
     environment: SandboxedEnvironment,
     tree: nodes.Template,
     source: SourceFile,
-    folder: Path,
+    templates: Collection[str],
     included: set[str],
 ) -> list[Problem]:
     def at(node: nodes.Node, message: str) -> Problem:
@@ -493,7 +495,7 @@ def _tree_problems(
         if node.name not in assigned | included
     ]
     problems += _attribute_problems(tree, source)
-    problems += _include_problems(tree, source, folder)
+    problems += _include_problems(tree, source, templates)
     problems += [
         source.problem_at_offset(
             f"stray '{m.group()[0]}' next to a Jinja tag: it would reach customers", m.start()
@@ -572,24 +574,32 @@ def _attribute(node: nodes.Node) -> str:
 _USES = (nodes.Include, nodes.Extends, nodes.Import, nodes.FromImport)
 
 
-def _include_problems(tree: nodes.Template, source: SourceFile, folder: Path) -> list[Problem]:
+def _include_problems(
+    tree: nodes.Template, source: SourceFile, templates: Collection[str]
+) -> list[Problem]:
+    """Uses of templates that are not among ``templates``, the names of those read: only
+    those are rendered from (hidden folders and links are not read)."""
     problems = []
     for node in tree.find_all(_USES):
         name = _used_name(node)
-        if name is None:
-            continue  # a computed name: only rendering can tell
+        if name is None or name in templates:  # None: a computed name, only rendering can tell
+            continue
         if Path(name).is_absolute() or ".." in Path(name).parts:
             message = f"'{name}': templates may include only files in templates/"
-            problems.append(source.problem(message, node.lineno))
-        elif not _is_file(folder / name):
-            problems.append(source.problem(f"template '{name}' does not exist", node.lineno))
+        elif (plain := posixpath.normpath(name)) in templates:
+            message = f"'{name}': write it '{plain}', its path in templates/"
+        elif any(part.startswith(".") for part in Path(name).parts):
+            message = f"'{name}': hidden files and folders (names starting with '.') are not read"
+        else:
+            message = f"template '{name}' does not exist"
+        problems.append(source.problem(message, node.lineno))
     return problems
 
 
 def _used_name(node: nodes.Node) -> str | None:
     """The template an include, import or extends names, if a constant names it."""
     name = getattr(getattr(node, "template", None), "value", None)
-    return posixpath.normpath(name) if isinstance(name, str) else None
+    return name if isinstance(name, str) else None
 
 
 def _loop_problems(trees: Mapping[str, tuple[SourceFile, nodes.Template]]) -> list[Problem]:
@@ -643,13 +653,6 @@ def _way(
                 ways[target] = [*ways[name], target]
                 queue.append(target)
     return None
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except OSError:  # such as a name too long for the file system
-        return False
 
 
 _STRAY_BRACE = re.compile(r"\}(?<=[}%]\}\})|\{(?=\{[{%])")  # "}}}" or "{{{", "{{%"

@@ -71,12 +71,27 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     index = mark.index
     if context == "while parsing a flow node" and not document.text[index:].strip():
         # "intents: [" as the file's last line: PyYAML marks the end of the file, past any line.
-        index = max(document.text.rfind("[", 0, index), document.text.rfind("{", 0, index), 0)
+        index = _last_opening(document.text, index)
     number, column = document.position(index)
     line = document.lines[number] if number < len(document.lines) else ""
     above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
     message = _message_for(problem, context, line[column : column + 1], line, above)
     return document.problem_at_offset(message, index)
+
+
+def _last_opening(text: str, end: int) -> int:
+    """Where the last '[' or '{' before ``end`` is, outside comments (0 if none)."""
+    start = end
+    while start > 0:
+        start = text.rfind("\n", 0, start - 1) + 1
+        line = _COMMENT.sub("", text[start:end])
+        if (found := max(line.rfind("["), line.rfind("{"))) >= 0:
+            return start + found
+        end = start
+    return 0
+
+
+_COMMENT = re.compile(r"(?:^|(?<=\s))#.*", re.DOTALL)
 
 
 def _json_problem(document: SourceFile) -> Problem | None:

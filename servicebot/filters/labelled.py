@@ -24,9 +24,8 @@ from . import iban, word_automaton
 from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
-_LINK: Final = re.compile(  # read in the lower-cased text, as labels are; a form's label may
-    # stand on a line of its own ("Phone:\n9123 4567")
-    r"(?:[ \t\n:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
+_LINK: Final = re.compile(  # read in the lower-cased text, as labels are
+    r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
 )
 
@@ -288,6 +287,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         if not _DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
         role, start = _ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
+        start = _on_the_next_line(lowered, label, start)
         if role == "reference":
             references.add(start)
             continue
@@ -305,8 +305,11 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
 def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str | None:
     """The value of ``value``'s shape at ``start``, with as many ``digits``: on its line, else
     typed over several lines, as a phone's keyboard breaks a long number ("电话\n138\n0013\n
-    8000", "card 4111\n1111\n1111\n1111"). Only a value too short on its line is read on:
-    "phone: 9123 4567\n12 Nathan Road" keeps the street number out."""
+    8000", "card 4111\n1111\n1111\n1111"). Only a value too short on its line is read on
+    ("phone: 9123 4567\n12 Nathan Road" keeps the street number out), and then as far as its
+    shape goes: "Phone:\n9123\n4567\n12 Nathan Road" takes the 12 too. Where a number ends
+    cannot be told ("8000 谢谢" ends one), and masking a street number costs less than showing
+    the end of a phone number."""
     number = value.match(text, start)
     if number and sum(map(str.isdigit, number[0])) in digits:
         return number[0]
@@ -386,6 +389,21 @@ _AMOUNT: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z|[0-9]+[.,][0-9]{1,2
 def _after_links(lowered: str, end: int) -> int:
     link = _LINK.match(lowered, end, end + _REACH)
     return link.end() if link else end
+
+
+def _on_the_next_line(lowered: str, label: tuple[int, int], value_start: int) -> int:
+    """Where the value starts when a form puts it on a line below its label ("Phone:\n9123
+    4567", "验证码\n482913"): after a label that ends in a colon, or that is alone on its line.
+    Else ``value_start``: "refund my order\n4111111111111111" names no order number."""
+    breaks = _LINE_BREAKS.match(lowered, value_start)
+    if breaks is None:
+        return value_start
+    link = lowered[label[1] : value_start]
+    alone = not lowered[lowered.rfind("\n", 0, label[0]) + 1 : label[0]].strip()
+    return breaks.end() if ":" in link or "：" in link or alone else value_start
+
+
+_LINE_BREAKS: Final = re.compile(r"(?:[ \t]*\n){1,2}[ \t]*")  # a blank line too
 
 
 # --- passwords ----------------------------------------------------------------------------------

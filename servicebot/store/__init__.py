@@ -168,25 +168,27 @@ class Pause:
     turns at once queued behind each other for over a minute each. So after a command fails
     having waited ``SLOW`` seconds or more, every command fails at once, untried, for
     ``LENGTH`` seconds: each of those turns loses its record (or history) as a turn that waited
-    would, in no time. The first command after the pause tries the store again. A command that
-    fails at once (a server that refuses connections) never pauses the store: it costs nothing.
+    would, in no time. Commands after the pause try the store again. A command that fails
+    sooner (a server that refuses connections) never pauses the store: it costs little.
+    ``slow`` is ``SLOW``, or the store's own timeout if that is shorter.
     """
 
     SLOW: ClassVar[float] = 0.25
     LENGTH: ClassVar[float] = 5.0
 
-    def __init__(self) -> None:
-        self._until = 0.0  # time.monotonic() when commands are tried again
+    def __init__(self, slow: float = SLOW, clock: Callable[[], float] = time.monotonic) -> None:
+        self.slow, self.clock = min(slow, self.SLOW), clock
+        self._until = 0.0  # when commands are tried again, on ``clock``
 
     def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``command(*args, **kwargs)``, unless the store is paused: then StorageError."""
-        if (left := self._until - time.monotonic()) > 0:
+        if (left := self._until - self.clock()) > 0:
             raise StorageError(f"not tried: a command failed slowly just now ({left:.1f} s left)")
-        started = time.monotonic()
+        started = self.clock()
         try:
             return command(*args, **kwargs)
         except StorageError:
-            if (failed := time.monotonic()) - started >= self.SLOW:
+            if (failed := self.clock()) - started >= self.slow:
                 self._until = failed + self.LENGTH
             raise
 

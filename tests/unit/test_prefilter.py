@@ -55,6 +55,8 @@ def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -
         # a value whole on its line takes nothing from the next
         ("phone: 9123 4567\n12 Nathan Road", "phone: [PHONE_1]\n12 Nathan Road"),
         ("John Smith\n+44 20 7946 0958\n221B Baker St", "John Smith\n[PHONE_1]\n221B Baker St"),
+        # only a form's label (a colon, or alone on its line) names a value on the next line
+        ("Please refund my order\n4111111111111111", "Please refund my order\n[CARD_1]"),
         # numbers no label names, one to a line, are a list: not joined
         ("Prices:\n199\n2999\n3999", "Prices:\n199\n2999\n3999"),
         ("my orders\n45012340\n45012342", "my orders\n45012340\n45012342"),
