@@ -118,13 +118,18 @@ _IDEOGRAPHIC_DOT = re.compile(
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 # A dot after a title or a Latin abbreviation ends no sentence: "Mr. Smith", "e.g. a receipt".
+# One look-behind per length (re's must each have one width), after the stop is read: the
+# pattern starts with a set, so that re skips ahead to a stop in C.
 _TITLES = ("Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "vs", "e.g", "i.e")
-_DOT = "".join(f"(?<!\\b{re.escape(title)})" for title in _TITLES) + "\\."
-_SENTENCE_END = re.compile(f"(?:[!?]|{_DOT})(?=\\s|$)|[。！？]")
+_NOT_A_TITLE = "".join(
+    f"(?<!\\b(?:{'|'.join(re.escape(t) for t in _TITLES if len(t) == size)})\\.)"
+    for size in sorted({len(title) for title in _TITLES})
+)
+_SENTENCE_END = re.compile(f"[.!?]{_NOT_A_TITLE}(?=\\s|$)|[。！？]")
 # A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
 # after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one. A stream shows an
 # answer up to these, and an answer broken off at the token limit is cut after the last one.
-_SENTENCE_OVER = re.compile(f"(?:[!?…]|{_DOT})(?=\\s)|[。！？]")
+_SENTENCE_OVER = re.compile(f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[。！？]")
 
 
 class Postfilter:
