@@ -72,6 +72,19 @@ def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
     )
 
 
+def _run_end(text: str, start: int, end: int) -> int:
+    """The end of a script link's run without the sentence's stop after it, or the bracket
+    that encloses it: "[here](javascript:alert(1))." keeps its ")." when the link goes."""
+    opened, closed = text.count("(", start, end), text.count(")", start, end)
+    while end > start and text[end - 1] in ".,;!?)":
+        if text[end - 1] == ")":
+            if closed <= opened:
+                break  # the link's own: "alert(1)"
+            closed -= 1
+        end -= 1
+    return end
+
+
 def _as_browsers_read(word: str) -> str:
     """``word`` as a browser reads it in a link before running it: any character may be an
     HTML character reference ("javascript&#58;", "&#106;avascript:"), and tabs and line breaks
@@ -241,7 +254,9 @@ class Postfilter:
             found = _not_given(text, candidates, links, self._known_with(prompt))
         script = _SCRIPT_LINK_WITH_REFERENCES if "&" in text else _SCRIPT_LINK
         if ":" in text or "&" in text:
-            found += [Finding(m.start(), m.end(), "URL") for m in script.finditer(text)]
+            found += [
+                Finding(m.start(), _run_end(text, *m.span()), "URL") for m in script.finditer(text)
+            ]
         return sorted(found, key=lambda f: f.start)
 
     def _unknown_tags(self, text: str) -> list[Finding]:

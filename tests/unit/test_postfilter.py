@@ -242,14 +242,16 @@ def test_the_bots_own_word_lists_apply_to_answers() -> None:
 @pytest.mark.parametrize(
     ("answer", "text"),
     [
-        ("[Track it](javascript:alert(document.cookie)) now.", "[Track it]([removed] now."),
+        ("[Track it](javascript:alert(document.cookie)) now.", "[Track it]([removed]) now."),
         ("Open JavaScript:fetch('//evil.example') to see.", "Open [removed] to see."),
-        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed]"),
+        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed])"),
         ("点这里vbscript:msgbox(1)。", "点这里[removed]。"),
         # a browser decodes references and drops tabs in a link before it runs it
-        ("[Track it](javascript&#58;alert(1)) now.", "[Track it]([removed] now."),
-        ("[Track it](&#106;avascript&colon;alert(1)) now.", "[Track it]([removed] now."),
-        ("[Track it](java&#x09;script:alert(1)) now.", "[Track it]([removed] now."),
+        ("[Track it](javascript&#58;alert(1)) now.", "[Track it]([removed]) now."),
+        ("[Track it](&#106;avascript&colon;alert(1)) now.", "[Track it]([removed]) now."),
+        ("[Track it](java&#x09;script:alert(1)) now.", "[Track it]([removed]) now."),
+        # the sentence's stop, and the bracket that encloses the link, stay
+        ("See [here](javascript:void(0)).", "See [here]([removed])."),
     ],
 )
 def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str) -> None:
