@@ -77,9 +77,11 @@ def _regex(text: str) -> str:
 
 
 def _known_stages(stages: dict[str, str]) -> dict[str, str]:
-    for name in stages:
+    for name, decision in stages.items():
         if name not in STAGES:
             raise ValueError(f"names no stage '{name}' ({suggest(name, STAGES)})")
+        if not decision.strip():
+            raise ValueError(f"stage '{name}': an empty decision would match any decision")
     return stages
 
 
@@ -214,7 +216,7 @@ def load_conversation(path: Path) -> Conversation:
     document = read_yaml(path, problems)
     if document is not None and not problems and not isinstance(document.data, dict):
         problems.append(
-            document.problem("a conversation file is a mapping: turns: - customer: ...")
+            document.problem("a conversation file is a mapping: turns: - customer: ...", 1, 1)
         )
     spec = validate(document, ConversationSpec, problems) if document and not problems else None
     if spec is None or document is None:
@@ -470,8 +472,9 @@ def _checks(
     if expect.action is not None and reply.action != expect.action:
         yield "action", f"action {expect.action}", f"action {reply.action}: {reply.text!r}"
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
-        got = f"intent {reply.intent} ({reply.score or 0:.3f})"
-        yield "intent", f"intent {expect.intent}{_unknown(expect.intent, intents)}", got
+        got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
+        wanted = f"intent {expect.intent}" if expect.intent else "no intent"
+        yield "intent", f"{wanted}{_unknown(expect.intent, intents)}", got
     yield from _text_checks(expect, reply.text)
     for event in expect.events:
         if not any(_same(event, found) for found in reply.events):
@@ -480,7 +483,8 @@ def _checks(
     for stage, decision in expect.stages.items():
         decided = [step.decision for step in reply.trace if step.stage == stage]
         if not any(decision in made for made in decided):
-            got = f"stage {stage}: " + (" then ".join(map(repr, decided)) or "did not run")
+            said = " then ".join(map(repr, decided))
+            got = f"stage {stage}: {said}" if said else f"no {stage} stage in the turn's trace"
             yield "stages", f"stage {stage} to decide {decision!r}", got
     if expect.prompt is not None:
         sent = "\n".join(m.content for m in request.messages) if request else None

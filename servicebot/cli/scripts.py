@@ -150,15 +150,20 @@ def _print_results(results: list[ConversationResult], unreadable: Sequence[Probl
         table.add_row(
             result.conversation.name, turns, "passed" if result.passed else "FAILED", first
         )
+    not_read: dict[Path, list[Problem]] = {}
+    for problem in unreadable:
+        not_read.setdefault(problem.path, []).append(problem)
+    for path, problems in not_read.items():
+        table.add_row(path.stem, "-", "NOT RUN", printable(problems[0].message))
     Console(markup=False, emoji=False, highlight=False).print(table)
     failed = [result for result in results if not result.passed]
     for result in failed:
         click.echo(f"\nFAILED {result.conversation.path}")
         for failure in result.failures:
             click.echo(printable(str(failure)))
-    if unreadable:
-        click.echo(f"\nNOT RUN: {ConfigError(unreadable)}")
-    passed, files = len(results) - len(failed), len({problem.path for problem in unreadable})
+    for problems in not_read.values():
+        click.echo(f"\nNOT RUN: {ConfigError(problems)}")
+    passed, files = len(results) - len(failed), len(not_read)
     counts = [f"{len(failed)} failed"] if failed else []
     counts += [f"{_count(files, 'file')} not read"] if unreadable else []
     click.echo(f"\n{', '.join([*counts, f'{passed} passed'])}")

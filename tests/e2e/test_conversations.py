@@ -143,6 +143,33 @@ def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     assert re.search(r"^ *refund_with_faq_context +0 of 1 run +FAILED", result.output, re.M)
 
 
+def test_every_script_not_read_is_listed_as_not_run(bot: Path) -> None:
+    # Only the first was labelled, and none was in the table.
+    folder = bot / "tests/conversations"
+    (folder / "broken_a.yaml").write_text("turns:\n  - custmer: hi\n", encoding="utf-8")
+    (folder / "broken_b.yaml").write_text("", encoding="utf-8")
+    output = servicebot("test", "--bot", bot).output
+    assert re.search(r"^ *broken_a +- +NOT RUN +unknown key 'custmer'", output, re.M)
+    assert re.search(r"^ *broken_b +- +NOT RUN +a conversation file is a mapping", output, re.M)
+    assert f"NOT RUN: {folder / 'broken_a.yaml'}:2:" in output
+    assert f"NOT RUN: {folder / 'broken_b.yaml'}:1:1:" in output
+    assert "2 files not read" in output
+
+
+def test_expected_and_missing_things_are_named_as_the_script_writes_them(bot: Path) -> None:
+    conversation = bot / "tests/conversations/handoff.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: I want to talk to a human\n"
+        "    expect: {intent: null, stages: {model: answered}}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert "turn 1: expected no intent\n    got intent talk_to_human (" in output
+    assert "expected stage model to decide 'answered'\n    got no model stage in the turn's" in (
+        output
+    )
+
+
 def test_files_are_named_as_the_readme_shows_when_run_in_the_bot_folder(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -252,6 +279,12 @@ def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
             "gives both 'model_reply' and 'model_error': keep one",
         ),
         ("description: no turns\n", 1, "missing required key 'turns'"),
+        ("- customer: hi\n", 1, "a conversation file is a mapping"),
+        (
+            "turns:\n  - customer: hi\n    expect: {stages: {prefilter: ''}}\n",
+            3,
+            "stage 'prefilter': an empty decision would match any decision",
+        ),
     ],
 )
 def test_a_mistake_in_a_conversation_file_names_file_and_line(
