@@ -204,11 +204,19 @@ class Postfilter:
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
+        tags, nested = 0, False
+        if self.settings.markup == "repair":  # first: a tag inside a value hides it from all else
+            answer, tags, nested = self._untagged(answer)
         review = _Review(answer)
         if hidden:
             review.events["control", "invisible", "repair"] += hidden
+        if tags:
+            review.events["markup", "HTML", "repair"] += tags
+        if nested:  # tags inside tags, ever deeper: a hostile answer
+            review.note("markup", "nested", "fallback")
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
-        review.check("markup", self._unknown_tags, self.settings.markup, "")
+        if self.settings.markup != "repair":
+            review.check("markup", self._unknown_tags, self.settings.markup, None)
         removed = REMOVED.get(language, REMOVED["en"])
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
         contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
@@ -218,11 +226,6 @@ class Postfilter:
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
-        if self.settings.markup == "repair":
-            rejoined = self._without_rejoined_tags(text)
-            if rejoined is None:  # tags inside tags, ever deeper: a hostile answer
-                review.note("markup", "nested", "fallback")
-            text = rejoined or ""
         if not text.strip():  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
         shown = restore(text, dict(values), language) if self.settings.restore_pii else text
@@ -268,21 +271,27 @@ class Postfilter:
             if m.group().lower() not in self._known_tags
         ]
 
-    def _without_rejoined_tags(self, text: str) -> str | None:
-        """``text`` with the tags its pieces form once the tags inside them are gone
-        (``<scr<script>ipt>`` becomes ``<script>``) removed too; None if tags are still left
-        after ``_REJOINS`` passes. The passes are bounded: 10,000 unclosed tags in a row would
-        lose one a pass, the last (it may close in a later sentence of a stream)."""
+    def _untagged(self, answer: str) -> tuple[str, int, bool]:
+        """``answer`` without its tags, and without those its pieces form once the tags inside
+        them are gone (``<scr<script>ipt>`` becomes ``<script>``); how many went; and whether
+        tags were still left after ``_REJOINS`` passes (then the answer is ""). Done before the
+        other checks read the answer: ``evil<i></i>.com`` and ``4111 <b>1111</b> ...`` are
+        whole to them only once the tags are gone. The passes are bounded: 10,000 unclosed
+        tags in a row would lose one a pass, the last (it may close in a later sentence of a
+        stream)."""
+        removed = 0
         for _ in range(_REJOINS):
-            found = self._unknown_tags(text)
+            normalised = normalise(answer)  # a full-width ＜script＞ is a tag too
+            found = self._unknown_tags(normalised.text)
             if not found:
-                return text
-            kept, start = [], 0
+                return answer, removed, False
+            removed += len(found)
+            masks = Masks(normalised)
             for finding in found:
-                kept.append(text[start : finding.start])
-                start = finding.end
-            text = "".join([*kept, text[start:]])
-        return None if self._unknown_tags(text) else text
+                masks.add(finding.start, finding.end, "")
+            answer = masks.apply()
+        nested = bool(self._unknown_tags(normalise(answer).text))
+        return ("" if nested else answer), removed, nested
 
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)

@@ -260,6 +260,24 @@ def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str)
     assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
 
 
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Pay the fee at evil<i></i>.com/pay now.", "Pay the fee at [removed] now."),
+        ("Or call 212-555-<u></u>0123 today.", "Or call [removed] today."),
+        ("Card 4111 <b>1111</b> 1111 1111 was Bob's.", "Card [removed] was Bob's."),
+        ("Key sk-proj-abcdefghij<b></b>klmnopqrstuvwxyz123456 ok.", "Key [removed] ok."),
+    ],
+)
+def test_a_tag_inside_a_value_does_not_hide_it_from_the_other_checks(
+    answer: str, text: str
+) -> None:
+    # The tags were removed and the value they split was never read whole: it was shown.
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert ("markup", "HTML", "repair") in [(e.detector, e.kind, e.action) for e in result.events]
+
+
 def test_a_colon_after_the_word_data_is_not_a_link() -> None:
     answer = "Your data: we keep it for 30 days. Data:deleted on request."
     assert postfilter().run(answer, SYSTEM, {}).events == ()
