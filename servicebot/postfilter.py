@@ -18,6 +18,7 @@ their own values back when ``restore_pii`` is on.
 
 from __future__ import annotations
 
+import html
 import re
 import time
 import urllib.parse
@@ -29,7 +30,7 @@ from typing import NamedTuple
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.labelled import Labelled, find_labelled
-from .filters.normalise import CJK_LETTERS, Masks, normalise, without_surrogates
+from .filters.normalise import CJK_LETTERS, Masks, normalise, visible_only, without_surrogates
 from .filters.pii import PII_KINDS, canonical, find_pii, resolve
 from .filters.placeholders import PLACEHOLDER, restore
 from .filters.profanity import ProfanityFilter, default_filter
@@ -200,7 +201,7 @@ class Postfilter:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
         ``language``, which stays the same for every part of a stream that is reviewed."""
         answer, hidden = _without_controls(answer)
-        if not answer.strip():
+        if _blank(answer):
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
@@ -226,7 +227,7 @@ class Postfilter:
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
-        if not text.strip():  # the repairs left nothing: "<img src=x onerror=...>" alone
+        if _blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
         shown = restore(text, dict(values), language) if self.settings.restore_pii else text
         if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
@@ -354,6 +355,13 @@ def visible(text: str) -> str:
     """``text`` without the control and invisible characters no customer is sent: for replies
     that do not pass the post-filter (FAQ answers as written, canned replies)."""
     return _without_controls(text)[0]
+
+
+def _blank(text: str) -> bool:
+    """Whether ``text`` shows nothing: spaces, characters drawn blank (a Hangul filler, a
+    Braille blank, variation selectors: what :func:`visible_only` drops, and U+2800), and
+    their HTML references (``&nbsp;``). Cached and sent, such an answer is an empty bubble."""
+    return not visible_only(html.unescape(text)).replace("\u2800", "").strip()
 
 
 def _without_controls(answer: str) -> tuple[str, int]:

@@ -212,7 +212,14 @@ def test_halves_of_a_character_from_the_model_are_made_whole_or_replaced() -> No
     assert result.shown.encode("utf-8")  # a lone half would make this raise
 
 
-@pytest.mark.parametrize("answer", ["\x1b[0m", "\u200b", " \x07 "])
+@pytest.mark.parametrize(
+    "answer",
+    [
+        *("\x1b[0m", "\u200b", " \x07 "),
+        # drawn blank: a Braille blank, Hangul fillers, a variation selector, joiners, &nbsp;
+        *("\u2800\u3164", "\u115f\u1160", "\ufe0f", "\u200d\u200d", "&nbsp;", "<p>&nbsp;</p>"),
+    ],
+)
 def test_an_answer_of_control_characters_alone_is_empty(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).verdict == "fallback"
 
