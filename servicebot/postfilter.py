@@ -109,8 +109,14 @@ _ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas ce
     img input ins kbd label li link marquee math meta noscript object ol option p pre q s
     script select small source span strike strong style sub summary sup svg table tbody td
     template textarea th title tr u ul video""".split()
+# Elements that run, load or take input are HTML with any attributes, "=" or not: <script
+# defer>, <iframe srcdoc>, <img src>.
+_ACTIVE = """audio base button canvas details dialog embed form frame frameset iframe img input
+    link marquee math meta noscript object option script select source style svg template
+    textarea video""".split()
 _TAG = re.compile(
     rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
+    rf"|</?(?:{'|'.join(_ACTIVE)})[\s/][^<>]*(?:>|$)"
     # a tag with an attribute; a quoted value may hold '<' (alt="<"): a quote with no partner
     # before the next '>' is read as a plain character, so each quote is scanned past once
     r"|</?[a-z][a-z0-9-]*[\s/][^<>=]*=(?:\"[^\">]*\"|'[^'>]*'|[^<>])*+(?:>|$)",

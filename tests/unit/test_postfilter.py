@@ -298,6 +298,10 @@ def test_a_colon_after_the_word_data_is_not_a_link() -> None:
             "Thanks! Refunds take 5 days.",
         ),
         ("<script>alert(1)</script>Done.", "alert(1)Done."),
+        # an element that runs or loads is a tag with any attribute, "=" or not
+        ("<script defer>fetch(1)</script>Done.", "fetch(1)Done."),
+        ("<script x>alert(1)</script x>Done.", "alert(1)Done."),
+        ("Hi.<iframe srcdoc>", "Hi."),
         ('See <a href="https://maple.example.com" onclick="steal()">here</a>.', "See here."),
         ("<IFRAME SRC=//maple.example.com></IFRAME>Hi.", "Hi."),
         ("好的。<svg/onload=alert(1)>", "好的。"),
