@@ -510,8 +510,8 @@ def _domain(link: str) -> str:
     """The host a link points at: what a browser would connect to, not what it seems to say."""
     if not _SCHEME.match(link):
         link = "//" + link
-    try:
-        host = urllib.parse.urlsplit(link.lower()).hostname or ""
+    try:  # a browser reads a backslash as "/" in a web link, so the host ends there
+        host = urllib.parse.urlsplit(link.lower().replace("\\", "/")).hostname or ""
     except ValueError:  # such as "http://[": no host anyone could vouch for
         return ""
     return host.removeprefix("www.").rstrip(".")

@@ -285,6 +285,12 @@ def test_a_tag_inside_a_value_does_not_hide_it_from_the_other_checks(
     assert ("markup", "HTML", "repair") in [(e.detector, e.kind, e.action) for e in result.events]
 
 
+def test_a_backslash_is_read_as_a_browser_reads_it_in_a_link() -> None:
+    # urlsplit read the host as maple.example.com; a browser opens evil.com
+    answer = "[pay](https://evil.com\\@maple.example.com/pay)."
+    assert postfilter().run(answer, SYSTEM, {}).text == "[pay]([removed])."
+
+
 def test_a_colon_after_the_word_data_is_not_a_link() -> None:
     answer = "Your data: we keep it for 30 days. Data:deleted on request."
     assert postfilter().run(answer, SYSTEM, {}).events == ()
