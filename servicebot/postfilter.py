@@ -433,7 +433,7 @@ class _Review:
         self.timings[detector] = round((time.perf_counter() - started) * 1000, 4)
         for finding in findings:
             if outcome == "repair" and mask is not None:
-                self.masks.add(finding.start, finding.end, mask)
+                self.masks.add(finding.start, finding.end, mask, merge=True)
             self.note(detector, finding.kind, outcome)
 
     def note(self, detector: str, kind: str, outcome: str) -> None:

@@ -178,16 +178,26 @@ class Masks:
         self._starts: list[int] = []  # sorted; _spans in the same order, never overlapping
         self._spans: list[tuple[int, int, str]] = []
 
-    def add(self, start: int, end: int, replacement: str) -> bool:
-        """Replace ``normalised.text[start:end]``; False if an earlier mask covers part of it."""
+    def add(self, start: int, end: int, replacement: str, *, merge: bool = False) -> bool:
+        """Replace ``normalised.text[start:end]``; False if an earlier mask covers part of it.
+        With ``merge``, the earlier masks it overlaps and it become one, replaced as the first
+        of them was: a phone found in a card's tail must not leave the card's head shown."""
         original_start, original_end = self.normalised.original_span(start, end)
-        i = bisect.bisect_left(self._starts, original_start)
-        before = self._spans[i - 1] if i else None
-        after = self._spans[i] if i < len(self._spans) else None
-        if (before and before[1] > original_start) or (after and after[0] < original_end):
-            return False
-        self._starts.insert(i, original_start)
-        self._spans.insert(i, (original_start, original_end, replacement))
+        first = bisect.bisect_left(self._starts, original_start)
+        if first and self._spans[first - 1][1] > original_start:
+            first -= 1
+        last = first
+        while last < len(self._spans) and self._spans[last][0] < original_end:
+            last += 1
+        if last > first:  # it overlaps the masks first to last - 1
+            if not merge:
+                return False
+            replacement = self._spans[first][2]
+            original_start = min(original_start, self._spans[first][0])
+            original_end = max(original_end, self._spans[last - 1][1])
+            del self._starts[first:last], self._spans[first:last]
+        self._starts.insert(first, original_start)
+        self._spans.insert(first, (original_start, original_end, replacement))
         return True
 
     def apply(self) -> str:

@@ -171,3 +171,11 @@ def test_space_runs_are_the_runs_of_the_plain_pattern(text: str) -> None:
 
     plain = re.compile(r"[^\S\n]{2,}|[^\S\n ]")
     assert [m.span() for m in _SPACE_RUN.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+def test_merged_masks_become_one_replaced_as_the_first_was() -> None:
+    masks = Masks(normalise("card 4242 4242 0044 7911 1234 ok"))
+    assert masks.add(15, 29, "[removed]")
+    assert not masks.add(5, 29, "[other]")  # refused, without merge
+    assert masks.add(5, 29, "[other]", merge=True)
+    assert masks.apply() == "card [removed] ok"

@@ -291,6 +291,19 @@ def test_a_backslash_is_read_as_a_browser_reads_it_in_a_link() -> None:
     assert postfilter().run(answer, SYSTEM, {}).text == "[pay]([removed])."
 
 
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("IBAN DE89 3704 0044 0532 0130 00", "IBAN [removed]"),
+        ("Card 4242 4242 0044 7911 1234", "Card [removed]"),
+    ],
+)
+def test_a_phone_found_in_a_longer_values_tail_does_not_leave_its_head_shown(
+    answer: str, text: str
+) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).text == text
+
+
 def test_a_colon_after_the_word_data_is_not_a_link() -> None:
     answer = "Your data: we keep it for 30 days. Data:deleted on request."
     assert postfilter().run(answer, SYSTEM, {}).events == ()
