@@ -147,9 +147,11 @@ _NOT_A_TITLE = "".join(
 )
 _SENTENCE_END = re.compile(f"[.!?]{_NOT_A_TITLE}(?=\\s|$)|[。！？]")
 # A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
-# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one. A stream shows an
-# answer up to these, and an answer broken off at the token limit is cut after the last one.
-_SENTENCE_OVER = re.compile(f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[。！？]")
+# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one; a 。 only before what
+# no address goes on with ("help@maple-pay。" may go on "com", as 。 stands for a dot in one).
+# A stream shows an answer up to these, and an answer broken off at the token limit is cut
+# after the last one.
+_SENTENCE_OVER = re.compile(f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[！？]|。(?=[^A-Za-z0-9-])")
 
 
 class Postfilter:
@@ -465,7 +467,7 @@ class _Review:
 def whole_sentences(text: str) -> str:
     """``text`` up to the end of its last whole sentence: an answer the model broke off at
     its token limit ends mid-sentence ("... takes up to 5 busin")."""
-    return text[: last_sentence_end(text)]
+    return text if text.endswith("。") else text[: last_sentence_end(text)]
 
 
 def last_sentence_end(text: str, start: int = 0) -> int:

@@ -25,7 +25,7 @@ from .errors import StorageError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
-from .postfilter import whole_sentences
+from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Exchange, Script, faq_answer
 from .routing import Routing, is_blank, sure
 from .settings import RoutingSettings
@@ -369,9 +369,13 @@ class Turn:
             action = "fallback"
             stored = shown = fallback_reply(self.bot, routing, self.context)
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
-            # What was shown cannot be taken back: keep it, then the fallback or handoff.
-            shown = f"{streamed.emitted}\n\n{shown}"
-            stored = f"{streamed.cleared}\n\n{stored}"
+            # What was shown cannot be taken back: keep it, then the fallback or handoff; or,
+            # when a repair changed some of it, the answer again from the sentence it changed.
+            again = action == _answered(routing) and completion is not None
+            shown = f"{streamed.emitted}\n\n{_after(streamed.emitted, shown) if again else shown}"
+            stored = (
+                f"{streamed.cleared}\n\n{_after(streamed.cleared, stored) if again else stored}"
+            )
         best = routing.best if routing else None
         usage = self.completion.usage if self.completion else None
         if usage is None and streamed is not None and streamed.answer:  # a stream cut mid-answer
@@ -432,6 +436,15 @@ class Loaded(NamedTuple):
     history: list[Exchange]
     placeholders: Placeholders
     misses: int  # out-of-scope turns at its end, in a row
+
+
+def _after(shown: str, answer: str) -> str:
+    """``answer`` from the last sentence it shares with what a stream ``shown`` already, for
+    a repair that reached shown text ("help@maple-pay。" before "com" made it an address): the
+    customer reads the repaired sentence again, not the whole answer twice."""
+    pairs = enumerate(zip(shown, answer, strict=False))
+    same = next((i for i, (a, b) in pairs if a != b), min(len(shown), len(answer)))
+    return answer[last_sentence_end(answer[:same]) :].lstrip()
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

@@ -195,3 +195,37 @@ def test_a_stream_shows_a_sentence_with_a_title_in_it_whole(spec: BotSpec) -> No
         "Mr. Smith will call you, e.g. tomorrow.",
         " Dr. Lee approves refunds.",
     ]
+
+
+class InChunks(AnswersAtOnce):
+    """A model that streams its answer in the chunks given."""
+
+    def __init__(self, *chunks: str) -> None:
+        self.chunks = chunks
+
+    def complete(self, request: ModelRequest) -> Completion:
+        return Completion("".join(self.chunks))
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        yield from self.chunks
+        yield Completion("".join(self.chunks))
+
+
+def test_a_stream_waits_past_a_chinese_full_stop_that_may_be_an_address_dot(
+    spec: BotSpec,
+) -> None:
+    # "help@maple-pay。" was shown as a sentence; "com" then made it an invented address.
+    model = InChunks("退款需要5个工作日。请联系 help@maple-pay。", "com 付款。")
+    bot = Bot(spec, model=model, store=MemoryStore())
+    shown = list(bot.stream(REFUNDS, conversation_id="s"))
+    assert shown == ["退款需要5个工作日。", "请联系 [removed] 付款。"]
+
+
+def test_a_repair_of_shown_text_shows_the_repaired_sentence_again_not_the_whole_answer(
+    spec: BotSpec,
+) -> None:
+    model = InChunks("Refunds take 5 days. You f. U. C. ", "K. Ing idiot.")
+    bot = Bot(spec, model=model, store=MemoryStore())
+    shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
+    assert shown == "Refunds take 5 days. You f. U. C.\n\nYou ****. Ing idiot."
+    assert bot.store.history("s")[0].reply_text == shown
