@@ -500,12 +500,18 @@ def _links(text: str) -> list[re.Match[str]]:
 
 def _is_link(found: str) -> bool:
     """A scheme makes a link; without one, a known top-level domain written in lower case
-    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It")."""
+    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It"), or one that is no word,
+    capitalised or in capitals ("EVIL-PAY.COM", "evil.Com")."""
     if _SCHEME.match(found) or found.lower().startswith("www."):
         return True
     host = re.split(r"[/?#:]", found, maxsplit=1)[0]
     label = host.rsplit(".", 1)[-1]
-    return label in _TLDS  # case-sensitive on purpose
+    shouted = label.isupper() or label[1:].islower()
+    return label in _TLDS or (shouted and label.lower() in _NO_WORD_TLDS)
+
+
+# Top-level domains that are no English word, so that "Com" or "COM" can only be one.
+_NO_WORD_TLDS = frozenset("com net org info biz xyz cn uk de jp ru hk tw eu".split())
 
 
 def _domain(link: str) -> str:

@@ -304,6 +304,13 @@ def test_a_phone_found_in_a_longer_values_tail_does_not_leave_its_head_shown(
     assert postfilter().run(answer, SYSTEM, {}).text == text
 
 
+def test_a_bare_domain_capitalised_or_in_capitals_is_a_link_when_its_ending_is_no_word() -> None:
+    for answer in ("Pay at EVIL-PAY.COM/checkout now.", "Pay at evil.Com now."):
+        assert postfilter().run(answer, SYSTEM, {}).text == "Pay at [removed] now.", answer
+    for answer in ("It works today.It is fine.", "Use Node.js or readme.md."):
+        assert postfilter().run(answer, SYSTEM, {}).events == (), answer
+
+
 def test_a_colon_after_the_word_data_is_not_a_link() -> None:
     answer = "Your data: we keep it for 30 days. Data:deleted on request."
     assert postfilter().run(answer, SYSTEM, {}).events == ()
