@@ -560,6 +560,9 @@ def test_a_card_right_after_an_iban_is_found_with_it() -> None:
         ("联系我 9123 4567", "PHONE", "9123 4567"),
         ("whatsapp me 9123 4567", "PHONE", "9123 4567"),
         ("Tel. 9123 4567", "PHONE", "9123 4567"),
+        ("Hotline: 9123 4567", "PHONE", "9123 4567"),  # as a model invents one
+        ("客服热线 02112345678", "PHONE", "02112345678"),
+        ("请拨打 9123 4567", "PHONE", "9123 4567"),
         ("my cell's 9123 4567", "PHONE", "9123 4567"),
         ("我嘅電話係 9876 5432", "PHONE", "9876 5432"),
         ("致电 9123 4567 找我", "PHONE", "9123 4567"),
