@@ -21,6 +21,7 @@ from __future__ import annotations
 import html
 import re
 import time
+import unicodedata
 import urllib.parse
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
@@ -176,9 +177,7 @@ class Postfilter:
         self._known = _given(known) | _Given(frozenset(), frozenset(allowed))
         self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
         self._fact_shingles = _shingles(normalise(facts).text)
-        self._public = tuple(
-            tuple(run) for text in public if (run := _TOKEN.findall(normalise(text).text.lower()))
-        )
+        self._public = tuple(tuple(run) for text in public if (run := _words(normalise(text).text)))
         # A streamed answer is reviewed once a sentence, against the same system prompt.
         self._leak_finder = lru_cache(maxsize=64)(self._leaks)
         self._known_with = lru_cache(maxsize=64)(
@@ -247,7 +246,7 @@ class Postfilter:
         starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:
-            tokens = _TOKEN.findall(text.lower())
+            tokens = _words(text)
             for i in range(len(tokens) - SHINGLE + 1):  # cheap first-token test, then the tuple
                 if tokens[i] in starts and tuple(tokens[i : i + SHINGLE]) in secret:
                     return [Finding(0, 0, "system_prompt")]  # the whole answer falls back
@@ -530,10 +529,21 @@ def _allowed(domain: str, known: frozenset[str]) -> bool:
 
 
 @lru_cache(maxsize=256)
+def _words(text: str) -> list[str]:
+    """The words (and Chinese characters) of ``text`` that leakage compares, in lower case
+    and without accents: "Nevér invént ordér détails" copies the rules as surely."""
+    if not text.isascii():
+        text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
+    return _TOKEN.findall(text.lower())
+
+
+_ACCENTS = re.compile("[\u0300-\u036f]")
+
+
 def _shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
     """Every run of ``SHINGLE`` words (or Chinese characters) in ``text``; none spans one of
     the ``public`` runs of words, which cut the text in pieces."""
-    pieces = [_TOKEN.findall(text.lower())]
+    pieces = [_words(text)]
     for run in public:
         pieces = [piece for tokens in pieces for piece in _split(tokens, run)]
     return frozenset(

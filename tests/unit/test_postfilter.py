@@ -559,6 +559,11 @@ def test_a_system_prompt_copied_out_in_traditional_characters_is_leakage() -> No
     assert postfilter().run("您的訂單已發貨，請耐心等待。", system, {}).verdict == "pass"
 
 
+def test_a_system_prompt_copied_out_with_accents_added_is_leakage() -> None:
+    leaked = "My rules: nevér invént ordér détails, pricés, datés, links, phoné numbers."
+    assert postfilter().run(leaked, SYSTEM, {}).verdict == "fallback"
+
+
 def test_an_amount_in_an_answer_is_not_censored_as_a_word() -> None:
     answer = "您的退款455元已原路退回，订单 #717 今天发货。"
     assert postfilter().run(answer, SYSTEM, {}).text == answer
