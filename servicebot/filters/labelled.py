@@ -26,7 +26,7 @@ from .normalise import lower_in_place
 _REACH: Final = 40  # the linking words between a label and its value, at most
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
-    r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the)(?![a-z]))+"
+    r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z]))+"
 )
 
 

@@ -561,6 +561,8 @@ def test_a_card_right_after_an_iban_is_found_with_it() -> None:
         ("whatsapp me 9123 4567", "PHONE", "9123 4567"),
         ("Tel. 9123 4567", "PHONE", "9123 4567"),
         ("Hotline: 9123 4567", "PHONE", "9123 4567"),  # as a model invents one
+        ("WhatsApp us: 44 7911 123456", "PHONE", "44 7911 123456"),
+        ("call us at 9123 4567", "PHONE", "9123 4567"),
         ("客服热线 02112345678", "PHONE", "02112345678"),
         ("请拨打 9123 4567", "PHONE", "9123 4567"),
         ("my cell's 9123 4567", "PHONE", "9123 4567"),
