@@ -287,6 +287,8 @@ class Postfilter:
         whole to them only once the tags are gone. The passes are bounded: 10,000 unclosed
         tags in a row would lose one a pass, the last (it may close in a later sentence of a
         stream)."""
+        if "<" not in answer and answer.isascii():
+            return answer, 0, False
         removed = 0
         for _ in range(_REJOINS):
             normalised = normalise(answer)  # a full-width ＜script＞ is a tag too
