@@ -1,13 +1,14 @@
 """The post-filter: what an answer must pass before the customer sees it.
 
-    answer ─► empty? ─► leakage ─► markup ─► contacts ─► PII leak ─► profanity ─► length
-                        (a run of     (HTML      (phones,     (cards, IDs,  (listed     (cut at a
-                        the system    tags the   emails and   keys the      words)      sentence)
-                        prompt)       bot's      links that   bot was
-                                      files do   no FAQ,      never given)
-                                      not use)   template or
-                                                 setting has;
-                                                 script links)
+    answer ─► empty? ─► markup ─► leakage ─► contacts ─► PII leak ─► profanity ─► length
+                        (HTML      (a run of     (phones,     (cards, IDs,  (listed     (cut at a
+                        tags the   the system    emails and   keys the      words)      sentence)
+                        bot's      prompt)       links that   bot was
+                        files do                 no FAQ,      never given)
+                        not use:                 template or
+                        removed                  setting has;
+                        first when               script links)
+                        repaired)
 
 Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
 offending text), ``fallback`` (the pipeline sends the top intent's canonical answer) or
@@ -110,14 +111,13 @@ _ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas ce
     img input ins kbd label li link marquee math meta noscript object ol option p pre q s
     script select small source span strike strong style sub summary sup svg table tbody td
     template textarea th title tr u ul video""".split()
-# Elements that run, load or take input are HTML with any attributes, "=" or not: <script
-# defer>, <iframe srcdoc>, <img src>.
-_ACTIVE = """audio base button canvas details dialog embed form frame frameset iframe img input
-    link marquee math meta noscript object option script select source style svg template
-    textarea video""".split()
+# A script runs whatever its attributes, so <script defer> is a tag with attribute names alone,
+# no "=". Other elements do nothing harmful without an "=" (<img src>), and their names are words
+# a support answer puts in brackets as UI text (<Select all>, <Link to your account>).
+_ACTIVE = ("script",)
 _TAG = re.compile(
     rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
-    rf"|</?(?:{'|'.join(_ACTIVE)})[\s/][^<>]*(?:>|$)"
+    rf"|</?(?:{'|'.join(_ACTIVE)})(?:[\s/]+[a-z][a-z0-9-]*)*[\s/]*>"
     # a tag with an attribute; a quoted value may hold '<' (alt="<"): a quote with no partner
     # before the next '>' is read as a plain character, so each quote is scanned past once
     r"|</?[a-z][a-z0-9-]*[\s/][^<>=]*=(?:\"[^\">]*\"|'[^'>]*'|[^<>])*+(?:>|$)",
@@ -148,11 +148,13 @@ _NOT_A_TITLE = "".join(
 )
 _SENTENCE_END = re.compile(f"[.!?]{_NOT_A_TITLE}(?=\\s|$)|[。！？]")
 # A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
-# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one; a 。 only before what
-# no address goes on with ("help@maple-pay。" may go on "com", as 。 stands for a dot in one).
-# A stream shows an answer up to these, and an answer broken off at the token limit is cut
-# after the last one.
-_SENTENCE_OVER = re.compile(f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[！？]|。(?=[^A-Za-z0-9-])")
+# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one; a 。 after a letter or
+# digit only before what no address goes on with ("help@maple-pay。" may go on "com", as 。
+# stands for a dot in one; "30天。iPhone" ends a sentence). A stream shows an answer up to
+# these, and an answer broken off at the token limit is cut after the last one.
+_SENTENCE_OVER = re.compile(
+    f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[！？]|。(?:(?<![A-Za-z0-9-]。)|(?=[^A-Za-z0-9-]))"
+)
 
 
 class Postfilter:
@@ -287,7 +289,7 @@ class Postfilter:
         whole to them only once the tags are gone. The passes are bounded: 10,000 unclosed
         tags in a row would lose one a pass, the last (it may close in a later sentence of a
         stream)."""
-        if "<" not in answer and answer.isascii():
+        if "<" not in answer and "＜" not in answer and "﹤" not in answer:  # what NFKC makes "<"
             return answer, 0, False
         removed = 0
         for _ in range(_REJOINS):
@@ -501,18 +503,19 @@ def _links(text: str) -> list[re.Match[str]]:
 
 def _is_link(found: str) -> bool:
     """A scheme makes a link; without one, a known top-level domain written in lower case
-    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It"), or one that is no word,
-    capitalised or in capitals ("EVIL-PAY.COM", "evil.Com")."""
+    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It"), or, in a name all in
+    capitals, one that is neither a word nor a product's name ("EVIL-PAY.COM"; not "ASP.NET")."""
     if _SCHEME.match(found) or found.lower().startswith("www."):
         return True
     host = re.split(r"[/?#:]", found, maxsplit=1)[0]
     label = host.rsplit(".", 1)[-1]
-    shouted = label.isupper() or label[1:].islower()
-    return label in _TLDS or (shouted and label.lower() in _NO_WORD_TLDS)
+    shouted = host.isupper() and label.lower() in _NO_WORD_TLDS
+    return label in _TLDS or shouted
 
 
-# Top-level domains that are no English word, so that "Com" or "COM" can only be one.
-_NO_WORD_TLDS = frozenset("com net org info biz xyz cn uk de jp ru hk tw eu".split())
+# Top-level domains that are no English word nor a product's (.NET, REPORT.INFO), so that a
+# name in capitals ending in one can only be a domain.
+_NO_WORD_TLDS = frozenset("com org biz xyz cn uk de jp ru hk tw eu".split())
 
 
 def _domain(link: str) -> str:
@@ -530,11 +533,10 @@ def _allowed(domain: str, known: frozenset[str]) -> bool:
     return any(domain == k or domain.endswith("." + k) for k in known)
 
 
-@lru_cache(maxsize=256)
 def _words(text: str) -> list[str]:
     """The words (and Chinese characters) of ``text`` that leakage compares, in lower case
     and without accents: "Nevér invént ordér détails" copies the rules as surely."""
-    if not text.isascii():
+    if not text.isascii() and not unicodedata.is_normalized("NFKD", text):  # Chinese is
         text = _ACCENTS.sub("", unicodedata.normalize("NFKD", text))
     return _TOKEN.findall(text.lower())
 
@@ -542,6 +544,7 @@ def _words(text: str) -> list[str]:
 _ACCENTS = re.compile("[\u0300-\u036f]")
 
 
+@lru_cache(maxsize=256)
 def _shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
     """Every run of ``SHINGLE`` words (or Chinese characters) in ``text``; none spans one of
     the ``public`` runs of words, which cut the text in pieces."""

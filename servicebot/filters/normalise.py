@@ -170,7 +170,8 @@ def _normalise_cluster(cluster: str) -> str:
 class Masks:
     """Replacements for spans of a normalised text, applied to the customer's own characters.
 
-    A span that overlaps one added before it is refused, so detectors added first win.
+    A span that overlaps one added before it is refused, so detectors added first win; or,
+    added with ``merge``, made one with those it overlaps.
     """
 
     def __init__(self, normalised: Normalised) -> None:

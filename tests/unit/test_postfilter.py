@@ -304,10 +304,15 @@ def test_a_phone_found_in_a_longer_values_tail_does_not_leave_its_head_shown(
     assert postfilter().run(answer, SYSTEM, {}).text == text
 
 
-def test_a_bare_domain_capitalised_or_in_capitals_is_a_link_when_its_ending_is_no_word() -> None:
-    for answer in ("Pay at EVIL-PAY.COM/checkout now.", "Pay at evil.Com now."):
-        assert postfilter().run(answer, SYSTEM, {}).text == "Pay at [removed] now.", answer
-    for answer in ("It works today.It is fine.", "Use Node.js or readme.md."):
+def test_a_bare_domain_in_capitals_is_a_link_when_its_ending_is_no_word() -> None:
+    answer = "Pay at EVIL-PAY.COM/checkout now."
+    assert postfilter().run(answer, SYSTEM, {}).text == "Pay at [removed] now."
+    for answer in (
+        *("It works today.It is fine.", "Use Node.js or readme.md."),
+        *("Our app is built on ASP.NET and VB.NET.", "See REPORT.INFO.", "order.Com fees"),
+        # words in angle brackets are UI text, not tags
+        *("Tap <Select all> then <Delete>.", "Open the <Link to your account> page."),
+    ):
         assert postfilter().run(answer, SYSTEM, {}).events == (), answer
 
 
@@ -324,10 +329,9 @@ def test_a_colon_after_the_word_data_is_not_a_link() -> None:
             "Thanks! Refunds take 5 days.",
         ),
         ("<script>alert(1)</script>Done.", "alert(1)Done."),
-        # an element that runs or loads is a tag with any attribute, "=" or not
+        # a script is a tag with attribute names alone, no "="
         ("<script defer>fetch(1)</script>Done.", "fetch(1)Done."),
         ("<script x>alert(1)</script x>Done.", "alert(1)Done."),
-        ("Hi.<iframe srcdoc>", "Hi."),
         ('See <a href="https://maple.example.com" onclick="steal()">here</a>.', "See here."),
         ("<IFRAME SRC=//maple.example.com></IFRAME>Hi.", "Hi."),
         ("好的。<svg/onload=alert(1)>", "好的。"),

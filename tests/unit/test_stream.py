@@ -122,6 +122,11 @@ def test_a_client_passed_to_the_bot_answers_when_no_model_is_named(spec: BotSpec
 
 def test_a_broken_off_answer_ends_at_a_sentence_that_is_surely_over(spec: BotSpec) -> None:
     for answer, kept in [
+        (
+            "您好。Maple Market 的退货期为30天。iPhone 需在7天内退",
+            "您好。Maple Market 的退货期为30天。",
+        ),
+        ("您的订单号是 A12345。", "您的订单号是 A12345。"),  # a 。 that ends the answer ends it
         ("Refunds take 5 days. Standard shipping costs $5.", "Refunds take 5 days."),  # $5.99
         ("Sure. Let me check… Refunds take 5 busin", "Sure. Let me check…"),
         ("Refunds take 5 days. Ask Mr. Smith or bring e.g. a recei", "Refunds take 5 days."),
