@@ -372,7 +372,12 @@ def _blank(text: str) -> bool:
     """Whether ``text`` shows nothing: spaces, characters drawn blank (a Hangul filler, a
     Braille blank, variation selectors: what :func:`visible_only` drops, and U+2800), and
     their HTML references (``&nbsp;``). Cached and sent, such an answer is an empty bubble."""
+    if "&" not in text and _PLAINLY_VISIBLE.search(text):  # most answers, at their start
+        return False
     return not visible_only(html.unescape(text)).replace("\u2800", "").strip()
+
+
+_PLAINLY_VISIBLE = re.compile("[0-9A-Za-z\u4e00-\u9fff]")
 
 
 def _without_controls(answer: str) -> tuple[str, int]:
