@@ -32,7 +32,15 @@ from typing import NamedTuple
 from .config import BotSpec
 from .filters import FilterEvent, FilterResult, Finding
 from .filters.labelled import Labelled, find_labelled
-from .filters.normalise import CJK_LETTERS, Masks, normalise, visible_only, without_surrogates
+from .filters.normalise import (
+    CJK_LETTERS,
+    Masks,
+    Normalised,
+    normalise,
+    normalise_without,
+    visible_only,
+    without_surrogates,
+)
 from .filters.pii import PII_KINDS, canonical, find_pii, resolve
 from .filters.placeholders import PLACEHOLDER, restore
 from .filters.profanity import ProfanityFilter, default_filter
@@ -217,7 +225,7 @@ class Postfilter:
         tags, nested = 0, False
         if self.settings.markup == "repair":  # first: a tag inside a value hides it from all else
             answer, tags, nested = self._untagged(answer)
-        review = _Review(answer)
+        review = _Review(self._without_own_tags(answer))
         if hidden:
             review.events["control", "invisible", "repair"] += hidden
         if tags:
@@ -304,6 +312,15 @@ class Postfilter:
             answer = masks.apply()
         nested = bool(self._unknown_tags(normalise(answer).text))
         return ("" if nested else answer), removed, nested
+
+    def _without_own_tags(self, answer: str) -> Normalised:
+        """``answer`` as the checks read it: normalised, and without the tags the bot's own
+        files use (``<b>``), which must not split a value either (``4111 <b>1111</b> 1111
+        1111``). They stay in the answer, unless a repair covers them."""
+        if "<" not in answer or not self._known_tags:
+            return normalise(answer)
+        own = [m.span() for m in _TAG.finditer(answer) if m.group().lower() in self._known_tags]
+        return normalise_without(answer, own)
 
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
@@ -425,10 +442,10 @@ def _phone_shapes(
 
 
 class _Review:
-    """One answer on its way through the checks."""
+    """One answer on its way through the checks, as they read it (``normalised``)."""
 
-    def __init__(self, answer: str) -> None:
-        self.normalised = normalise(answer)
+    def __init__(self, normalised: Normalised) -> None:
+        self.normalised = normalised
         self.masks = Masks(self.normalised)
         self.events: Counter[tuple[str, str, str]] = Counter()
         self.timings: dict[str, float] = {}

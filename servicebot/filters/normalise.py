@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
@@ -119,6 +120,31 @@ def normalise(text: str) -> Normalised:
                 return Normalised(text, folded)
             return _collapse_spaces(text, folded)
     return _normalise_with_offsets(text)
+
+
+def normalise_without(text: str, spans: Sequence[tuple[int, int]]) -> Normalised:
+    """``text`` normalised as :func:`normalise` does, with ``spans`` (sorted, disjoint) of it
+    left out: what detectors read has them gone, and its positions map back to ``text``, so
+    that a mask over a left-out span replaces it too, and one beside it leaves it be."""
+    if not spans:
+        return normalise(text)
+    pieces: list[str] = []
+    places: list[int] = []  # where each character of the pieces stands in text
+    position = 0
+    for start, end in [*spans, (len(text), len(text))]:
+        pieces.append(text[position:start])
+        places += range(position, start)
+        position = end
+    inner = normalise("".join(pieces))
+    size = len(inner.text)
+    starts = inner._starts if inner._starts is not None else range(size)
+    ends = inner._ends if inner._ends is not None else range(1, size + 1)
+    return Normalised(
+        text,
+        inner.text,
+        tuple(places[start] for start in starts),
+        tuple(places[end - 1] + 1 for end in ends),
+    )
 
 
 def _collapse_spaces(text: str, folded: str) -> Normalised:

@@ -5,7 +5,12 @@ from pathlib import Path
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from servicebot.filters.normalise import Masks, _normalise_with_offsets, normalise
+from servicebot.filters.normalise import (
+    Masks,
+    _normalise_with_offsets,
+    normalise,
+    normalise_without,
+)
 from servicebot.filters.traditional import (
     _t2s,
     fold_traditional,
@@ -179,3 +184,23 @@ def test_merged_masks_become_one_replaced_as_the_first_was() -> None:
     assert not masks.add(5, 29, "[other]")  # refused, without merge
     assert masks.add(5, 29, "[other]", merge=True)
     assert masks.apply() == "card [removed] ok"
+
+
+@given(TRICKY, st.lists(st.integers(0, 40), max_size=6))
+def test_text_normalised_without_spans_maps_back_outside_them(text: str, cuts: list[int]) -> None:
+    edges = sorted({min(cut, len(text)) for cut in cuts})
+    spans = list(zip(edges[::2], edges[1::2], strict=False))
+    view = normalise_without(text, spans)
+    assert view.text == normalise("".join(_outside(text, spans))).text
+    for i in range(len(view.text)):
+        start, end = view.original_span(i, i + 1)
+        assert 0 <= start < end <= len(text)
+        assert not any(a <= start and end <= b for a, b in spans if a < b)
+
+
+def _outside(text: str, spans: list[tuple[int, int]]) -> list[str]:
+    pieces, position = [], 0
+    for start, end in spans:
+        pieces.append(text[position:start])
+        position = end
+    return [*pieces, text[position:]]

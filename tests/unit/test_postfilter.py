@@ -316,6 +316,21 @@ def test_a_bare_domain_in_capitals_is_a_link_when_its_ending_is_no_word() -> Non
         assert postfilter().run(answer, SYSTEM, {}).events == (), answer
 
 
+def test_the_bots_own_tags_do_not_hide_a_value_either_and_stay_elsewhere() -> None:
+    # A bot whose answers use <b> kept those tags through the tag pass, and they split values.
+    known = KNOWN + " Refunds take <b>5 days</b>.<br>"
+    checker = Postfilter(PostfilterSettings(), known, FACTS)
+    for answer, text in [
+        ("Card 4111 <b>1111</b> 1111 1111 was Bob's.", "Card [removed] was Bob's."),
+        ("Call 212-555-<br>0123 today.", "Call [removed] today."),
+        (
+            "Refunds take <b>5 days</b>, evil<b></b>.com/x.",
+            "Refunds take <b>5 days</b>, [removed].",
+        ),
+    ]:
+        assert checker.run(answer, SYSTEM, {}).text == text
+
+
 def test_a_colon_after_the_word_data_is_not_a_link() -> None:
     answer = "Your data: we keep it for 30 days. Data:deleted on request."
     assert postfilter().run(answer, SYSTEM, {}).events == ()
