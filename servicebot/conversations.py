@@ -18,6 +18,7 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
           max_length: 300
           events: [{detector: pii, kind: PHONE}]  # each matches some event (given fields equal)
           stages: {prompt: "message truncated"}   # a substring of that stage's trace decision
+                                                  # (null: the stage did not run)
           prompt: {contains: ["[PHONE_1]"], not_contains: ["13800138000"]}  # sent to the model
           stored: {not_contains: ["13800138000"]}  # the turn as the store keeps it
 
@@ -76,11 +77,11 @@ def _regex(text: str) -> str:
     return text
 
 
-def _known_stages(stages: dict[str, str]) -> dict[str, str]:
+def _known_stages(stages: dict[str, str | None]) -> dict[str, str | None]:
     for name, decision in stages.items():
         if name not in STAGES:
             raise ValueError(f"names no stage '{name}' ({suggest(name, STAGES)})")
-        if not decision.strip():
+        if decision is not None and not decision.strip():
             raise ValueError(f"stage '{name}': an empty decision would match any decision")
     return stages
 
@@ -112,7 +113,9 @@ class Expectations(Frozen):
     regex: Annotated[str, AfterValidator(_regex)] | None = None
     max_length: Annotated[int, Field(gt=0)] | None = None
     events: tuple[EventSpec, ...] = ()
-    stages: Annotated[dict[str, str], AfterValidator(_known_stages)] = Field(default_factory=dict)
+    stages: Annotated[dict[str, str | None], AfterValidator(_known_stages)] = Field(
+        default_factory=dict
+    )
     prompt: TextSpec | None = None
     stored: TextSpec | None = None
 
@@ -482,8 +485,10 @@ def _checks(
             yield "events", f"an event {_event(event)}", found
     for stage, decision in expect.stages.items():
         decided = [step.decision for step in reply.trace if step.stage == stage]
-        if not any(decision in made for made in decided):
-            said = " then ".join(map(repr, decided))
+        said = " then ".join(map(repr, decided))
+        if decision is None and decided:
+            yield "stages", f"no {stage} stage", f"stage {stage}: {said}"
+        elif decision is not None and not any(decision in made for made in decided):
             got = f"stage {stage}: {said}" if said else f"no {stage} stage in the turn's trace"
             yield "stages", f"stage {stage} to decide {decision!r}", got
     if expect.prompt is not None:

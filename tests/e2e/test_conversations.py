@@ -170,6 +170,20 @@ def test_expected_and_missing_things_are_named_as_the_script_writes_them(bot: Pa
     )
 
 
+def test_a_stage_expected_not_to_run_is_checked(bot: Path) -> None:
+    conversation = bot / "tests/conversations/handoff.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: I want to talk to a human\n"
+        "    expect: {action: handoff, stages: {model: null}}\n"
+        "  - customer: a person please\n"
+        "    expect: {stages: {routing: null}}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert "turn 1" not in output  # the handoff asked no model: as expected
+    assert re.search(r"turn 2: expected no routing stage\n    got stage routing: '", output)
+
+
 def test_files_are_named_as_the_readme_shows_when_run_in_the_bot_folder(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
