@@ -401,11 +401,16 @@ def _on_the_next_line(lowered: str, label: tuple[int, int], value_start: int) ->
     if breaks is None:
         return value_start
     link = lowered[label[1] : value_start]
-    alone = not lowered[lowered.rfind("\n", 0, label[0]) + 1 : label[0]].strip()
-    return breaks.end() if ":" in link or "：" in link or alone else value_start
+    formal = ":" in link or "：" in link or _begins_line(lowered, label[0])
+    return breaks.end() if formal else value_start
 
 
-_LINE_BREAKS: Final = re.compile(r"(?:[ \t]*\n){1,2}[ \t]*")  # a blank line too
+def _begins_line(text: str, position: int) -> bool:
+    """Whether only spaces stand before ``position`` on its line."""
+    return not text[text.rfind("\n", 0, position) + 1 : position].strip()
+
+
+_LINE_BREAKS: Final = re.compile(rf"[ \t]*(?=\n){_LINES}")  # one or two: a blank line too
 
 
 # --- passwords ----------------------------------------------------------------------------------
@@ -507,10 +512,7 @@ def _next_line_password(text: str, match: re.Match[str]) -> tuple[int, int] | No
     field ("Order: 12345678" under an empty "Password:"). After a label with nothing to link
     it (no colon, "is" or 是), only when the label begins its line: "忘记密码\n12345678" forgot
     the password and then gives an order number."""
-    if (
-        not match["sep"].strip()
-        and text[text.rfind("\n", 0, match.start()) + 1 : match.start()].strip()
-    ):
+    if not match["sep"].strip() and not _begins_line(text, match.start()):
         return None
     word = _ASCII_WORD.match(text, match.end())
     if not word or not _LINE_END.match(text, word.end()) or ":" in word[0]:
