@@ -20,7 +20,9 @@ from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
+    in_reading_order,
     intent_problems,
+    read_bot,
     yaml_files,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
@@ -41,6 +43,28 @@ _MESSAGE_ROOM = 100
 _FLAG_SETS = [
     frozenset(chosen) for size in range(len(FLAGS) + 1) for chosen in combinations(FLAGS, size)
 ]
+
+
+def check_bot(path: Path) -> tuple[BotSpec, Renderer]:
+    """The bot folder at ``path``, read and validated, for ``servicebot check``.
+
+    Raises:
+        ConfigError: listing every mistake at once: :func:`~servicebot.config.read_bot`'s,
+            and what :func:`validate_bot` finds in templates that read cleanly, even when a
+            FAQ file has a mistake; a store that cannot be opened only once there are none.
+    """
+    spec, problems = read_bot(path)
+    renderer = None
+    if spec is not None:
+        try:
+            renderer = validate_bot(spec)
+        except ConfigError as exc:
+            problems = in_reading_order([*problems, *exc.problems])
+    if spec is None or renderer is None or problems:
+        raise ConfigError.listing(problems)
+    if problem := store_problem(spec):
+        raise ConfigError([problem])
+    return spec, renderer
 
 
 def validate_bot(spec: BotSpec) -> Renderer:

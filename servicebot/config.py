@@ -90,6 +90,22 @@ def load_bot(path: str | Path) -> BotSpec:
     Raises:
         ConfigError: listing every mistake in every file, each with file, line and column.
     """
+    spec, problems = read_bot(path)
+    if problems or spec is None:
+        raise ConfigError.listing(problems)
+    return spec
+
+
+def read_bot(path: str | Path) -> tuple[BotSpec | None, list[Problem]]:
+    """Every mistake in the bot folder at ``path``, in reading order, and the bot as read:
+    its settings, templates and the intents that read cleanly; None unless the settings and
+    templates read without a problem (nothing renders without them). ``servicebot check``
+    renders such a bot's templates despite a mistake in a FAQ file, so that it lists both
+    at once.
+
+    Raises:
+        ConfigError: a folder that is not a bot's, or cannot be read.
+    """
     root = Path(path)
     problems: list[Problem] = []
     try:
@@ -101,14 +117,11 @@ def load_bot(path: str | Path) -> BotSpec:
         where = Path(exc.filename) if exc.filename else root
         raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
     _check_intents(loaded, settings, problems)
-    if problems or settings is None:
-        raise ConfigError.listing(sorted(problems, key=_reading_order))
-    return BotSpec(
-        root=root,
-        settings=settings,
-        intents=tuple(item.intent for item in loaded),
-        templates=MappingProxyType(templates),
-    )
+    problems = in_reading_order(problems)
+    if settings is None or any(_reading_order(p)[0] == _TEMPLATES_RANK for p in problems):
+        return None, problems
+    intents = tuple(item.intent for item in loaded)
+    return BotSpec(root, settings, intents, MappingProxyType(templates)), problems
 
 
 def load_bot_settings(path: str | Path) -> BotSpec:
@@ -138,10 +151,17 @@ def _check_folder(root: Path) -> None:
         raise ConfigError.at(root, message)
 
 
-def _reading_order(problem: Problem) -> tuple[int, str, int, int]:
+def in_reading_order(problems: list[Problem]) -> list[Problem]:
     """Settings first, then FAQ files, then templates; by line within a file."""
+    return sorted(problems, key=_reading_order)
+
+
+_TEMPLATES_RANK = 2
+
+
+def _reading_order(problem: Problem) -> tuple[int, str, int, int]:
     parts = problem.path.parts
-    rank = 2 if TEMPLATES_FOLDER in parts else 1 if FAQ_FOLDER in parts else 0
+    rank = _TEMPLATES_RANK if TEMPLATES_FOLDER in parts else 1 if FAQ_FOLDER in parts else 0
     return (rank, str(problem.path), problem.line or 0, problem.column or 0)
 
 

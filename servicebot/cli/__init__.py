@@ -60,20 +60,16 @@ def check(path: Path) -> None:
     mistake as file:line:column."""
     from ..checks import (
         budget_warnings,
+        check_bot,
         faq_file_warnings,
         handoff_warnings,
         language_warnings,
-        store_problem,
         threshold_warnings,
-        validate_bot,
     )
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
-        spec = load_bot(path)
-        renderer = validate_bot(spec)
-        if problem := store_problem(spec):
-            raise ConfigError([problem])
+        spec, renderer = check_bot(path)
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:
             click.echo(problem_or_warning, err=True)

@@ -147,6 +147,29 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     assert "Traceback" not in output
 
 
+def test_check_lists_a_faq_mistake_and_a_template_render_mistake_at_once(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    shipping, handoff = target / "faq" / "shipping.yaml", target / "templates" / "handoff.j2"
+    shipping.write_text(shipping.read_text(encoding="utf-8").replace("examples:", "exampels:", 1))
+    handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
+    output = checked(target, 1)
+    assert f"{shipping}:" in output and "exampels" in output
+    assert f"{handoff}:1: template failed while rendering: UndefinedError" in output
+    assert output.index(str(shipping)) < output.index(str(handoff))  # in reading order
+    assert output.endswith(f"2 problems in {target}\n")
+
+
+def test_check_renders_no_template_while_servicebot_yaml_has_a_mistake(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings, handoff = target / "servicebot.yaml", target / "templates" / "handoff.j2"
+    settings.write_text(settings.read_text(encoding="utf-8") + "colour: blue\n")
+    handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
+    output = checked(target, 1)
+    assert "colour" in output and str(handoff) not in output  # the template needs the settings
+
+
 def test_a_mistake_in_an_included_template_or_macro_is_reported_at_its_own_line(
     tmp_path: Path,
 ) -> None:
