@@ -45,6 +45,7 @@ _CONFUSED_SHOWN = 10
 _NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
 _JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')  # strings, then brackets
 _EXCEL_SEPARATOR = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
+_WIDE_SEPARATORS = {"，": "a full-width comma '，'", "；": "a full-width semicolon '；'"}
 _SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
 
 
@@ -175,7 +176,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                 elif len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
                     if "，" in "".join(row):  # typed with a Chinese input method
-                        message += " (a full-width comma '，' does not separate columns: use ',')"
+                        message += f" ({_WIDE_SEPARATORS['，']} does not separate columns: use ',')"
                     yield replace(where, message=message)
                 elif any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
                     message = (
@@ -219,6 +220,9 @@ def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:
     labels = [name for name in LABEL_COLUMNS if name in header]
     if "text" not in header or not labels:
         message = "the header needs a 'text' column and an 'intent', 'category' or 'label' one"
+        typed = "".join(header)  # one cell, when a Chinese input method typed the separator
+        if wide := next((name for mark, name in _WIDE_SEPARATORS.items() if mark in typed), None):
+            message += f" ({wide} does not separate columns: use ',')"
         raise ConfigError([replace(where, message=message)])
     return header.index("text"), header.index(labels[0])
 

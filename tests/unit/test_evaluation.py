@@ -163,6 +163,19 @@ def test_a_full_width_comma_between_columns_is_named(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize("mark", ["；", "，"])
+def test_a_header_split_by_a_full_width_mark_is_named(tmp_path: Path, mark: str) -> None:
+    path = write(tmp_path, "a.csv", f"text{mark}intent\n我想退货{mark}return_item\n")
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(
+        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label' one "
+    )
+    assert f"full-width {'semicolon' if mark == '；' else 'comma'} '{mark}' does not separate" in (
+        str(raised.value)
+    )
+
+
 def test_a_row_split_by_an_unquoted_comma_is_a_mistake_not_a_wrong_label(
     tmp_path: Path,
 ) -> None:
