@@ -6,12 +6,15 @@ carriage return may overwrite what was printed, and bidirectional overrides may 
 another order than it is stored. Every command that prints such text passes it through
 :func:`printable`, which writes those characters as escapes (``\\x1b``, ``\\u202e``) instead.
 rich strips only a few of them (bell, backspace, carriage return and form feeds), not ESC.
+:func:`message_body` does the same for a message printed under a rule that names its role,
+and escapes the rule's own line character.
 """
 
 from __future__ import annotations
 
 import re
 
+RULE_CHARACTER = "\u2500"  # the line of the rules that name each message's role: "user ────"
 # C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional overrides
 # and isolates (as in "Trojan Source").
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -20,6 +23,13 @@ _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 def printable(text: str) -> str:
     """``text`` with every character a terminal would act on written as an escape."""
     return _UNSAFE.sub(_escaped, text)
+
+
+def message_body(text: str) -> str:
+    """``text``, printable, as the body of a message printed under a rule naming its role
+    (``servicebot render``): the rule's line character is escaped too, so that a customer's
+    ``system ────`` cannot pass for the next message's rule."""
+    return printable(text).replace(RULE_CHARACTER, "\\u2500")
 
 
 def _escaped(match: re.Match[str]) -> str:

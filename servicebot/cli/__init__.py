@@ -24,7 +24,7 @@ from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_
 from ..errors import ConfigError, ServicebotError
 from ..source import decode_typed
 from ..store import Store, now, open_bot_store
-from ..terminal import printable
+from ..terminal import RULE_CHARACTER, message_body, printable
 from ..usage import Usage, usage_by
 from .common import BOT_PATH, FILE_PATH, bot_option, load, load_settings, nearest_bot
 from .evaluate import evaluate_routing
@@ -372,9 +372,9 @@ def render(
             markup=False,
         )
     for sent in prepared.fitted.messages:
-        console.rule(sent.role, align="left")
-        console.print(printable(sent.content), markup=False)
-    console.rule()
+        console.rule(sent.role, characters=RULE_CHARACTER, align="left")
+        console.print(message_body(sent.content), markup=False)
+    console.rule(characters=RULE_CHARACTER)
     console.print(_budget_table(prepared.fitted))
     console.print(_budget_summary(bot, prepared.fitted, unread), markup=False)
 
