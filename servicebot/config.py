@@ -280,19 +280,23 @@ def _check_intents(
     loaded: list[_Loaded], settings: Settings | None, problems: list[Problem]
 ) -> None:
     """Checks across intents and files; answer languages only once the settings are valid."""
-    names: dict[str, _Loaded] = {}
+    names: dict[str, _Loaded] = {}  # by name, case-folded
     examples: dict[str, tuple[_Loaded, int]] = {}
     for item in loaded:
         intent = item.intent
         if intent.direct and intent.handoff:
             message = "an intent cannot be both 'direct' and 'handoff'"
             problems.append(item.problem(message, "handoff"))
-        if intent.name in names:
-            first = names[intent.name].origin
-            message = f"intent '{intent.name}' is already defined at {first}"
+        if first := names.get(intent.name.casefold()):
+            message = f"intent '{intent.name}' is already defined at {first.origin}"
+            if first.intent.name != intent.name:
+                message = (
+                    f"intent '{intent.name}' differs from '{first.intent.name}' at "
+                    f"{first.origin} only in case: rename one (names so alike are easily mixed up in eval files and conversation scripts)"
+                )
             problems.append(item.problem(message, "name"))
             continue  # a copied intent: its phrasings would only repeat the same news
-        names[intent.name] = item
+        names[intent.name.casefold()] = item
         problems += _repeated_examples(item, examples)
     if settings is not None:
         problems += _answer_languages(loaded, settings.languages)
