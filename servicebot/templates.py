@@ -216,10 +216,13 @@ class Unset(jinja2.Undefined):
     Templates get this for None: it is false in ``{% if %}``, ``none`` and not ``defined``
     in their tests, and ``|default`` replaces it; anything that would print it fails, with
     ``hint`` naming it. As None, it printed "None" wherever a template made text of it
-    without ``{{ }}``: ``"call " ~ phone``, ``phone|string``, ``|join``, ``|format``.
+    without ``{{ }}``: ``"call " ~ phone``, ``phone|string``, ``|join``, ``|format``. Nor is
+    it an empty list: ``phone|urlencode`` and ``phone|length`` read it as one, and printed
+    nothing.
     """
 
     __str__ = __repr__ = __format__ = jinja2.Undefined._fail_with_undefined_error
+    __iter__ = __len__ = jinja2.Undefined._fail_with_undefined_error
 
 
 def _is_none(value: object) -> bool:

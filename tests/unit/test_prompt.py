@@ -394,7 +394,8 @@ def test_a_computed_sandbox_escape_is_refused_at_start_up_at_its_line(
 NO_WEBSITE = [("  website: https://maple.example.com\n", "")]
 
 
-# Every way a template makes text of a value: each printed "See None." with no website set.
+# Every way a template makes text of a value: each printed "See None." with no website set
+# (or, read as an empty list, nothing).
 PRINTING_AN_UNSET_SETTING = [
     "See {{ bot.contact.website }}.",
     "{{ 'See ' ~ bot.contact.website }}.",
@@ -403,6 +404,8 @@ PRINTING_AN_UNSET_SETTING = [
     "{{ 'See %s.'|format(bot.contact.website) }}",
     "{{ 'See {}.'.format(bot.contact.website) }}",
     "See {{ [bot.contact.website] }}.",
+    "See https://maple.example.com/?next={{ bot.contact.website|urlencode }}.",  # printed "="
+    "See {{ bot.contact.website }}{{ bot.contact.website|length }}.",  # printed "0"
 ]
 
 
