@@ -292,7 +292,8 @@ def _check_intents(
             if first.intent.name != intent.name:
                 message = (
                     f"intent '{intent.name}' differs from '{first.intent.name}' at "
-                    f"{first.origin} only in case: rename one (names so alike are easily mixed up in eval files and conversation scripts)"
+                    f"{first.origin} only in case: rename one (names so alike are easily mixed "
+                    "up in eval files and conversation scripts)"
                 )
             problems.append(item.problem(message, "name"))
             continue  # a copied intent: its phrasings would only repeat the same news

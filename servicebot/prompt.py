@@ -276,10 +276,31 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
             return "..."
         inside = (*inside, id(value))
         if isinstance(value, Mapping):
-            return {_one_line(key): _one_line(item, inside) for key, item in value.items()}
-        return [_one_line(item, inside) for item in value]
+            return {_detail_key(key): _one_line(item, inside) for key, item in value.items()}
+        items = [_one_line(item, inside) for item in value]
+        return sorted(items, key=_set_order) if isinstance(value, set | frozenset) else items
     # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
     return _one_line(str(value))
+
+
+def _detail_key(key: object) -> object:
+    """A customer detail's key as templates read it: a number as it is, anything else as
+    text on one line (a tuple key was made a list, which cannot be a key)."""
+    return (
+        key
+        if isinstance(key, numbers.Number)
+        else _one_line(key if isinstance(key, str) else str(key))
+    )
+
+
+def _set_order(item: object) -> str:
+    """A set's items in the order of their text, so that a set renders the same in every
+    process: its own order follows the hash seed, and recorded replies and the answer cache
+    find a turn by its exact messages."""
+    try:
+        return f"{type(item).__name__}:{item!r}"
+    except jinja2.UndefinedError:  # None in the set, made Unset
+        return ""
 
 
 def _template_frame(trace: TracebackType | None, names: Mapping[str, str]) -> tuple[str, int]:
