@@ -146,7 +146,8 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in _EXPECTED:
         expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
         given = error["input"]
-        hint = _quote_hint(kind, given) or _block_hint(kind, given)
+        textual = kind == "string_type" or str(loc[-1]) in _EXPECTED_FOR_FIELD  # answer: yes
+        hint = (_quote_hint(given) if textual else "") or _block_hint(kind, given)
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
     if kind == "literal_error" and isinstance(error["input"], str):
         given = error["input"]
@@ -168,10 +169,8 @@ def _choices(ctx: dict[str, Any]) -> list[str]:
     return re.findall(r"'([^']*)'", ctx["expected"])
 
 
-def _quote_hint(kind: str, given: Any) -> str:
+def _quote_hint(given: Any) -> str:
     """YAML turns ``yes``, ``12``, ``2024-05-01`` and ``a: b`` into other things than text."""
-    if kind != "string_type" or given is None:
-        return ""
     if isinstance(given, dict):
         first = str(next(iter(given), ""))
         if first.startswith(("“", "‘", "「")):  # an input method's quotation marks: text to YAML

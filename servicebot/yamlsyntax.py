@@ -159,10 +159,15 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             else:
                 words, closed_on = closing
                 where = "" if closed_on == number + 1 else f" on line {closed_on}"
+                inside = (
+                    "write an apostrophe inside single quotes as ''"
+                    if quote.group(1) == "'"
+                    else 'put the whole text in single quotes to keep its " marks'
+                )
                 message = (
                     f"the quoted text that starts here ends at the {quote.group(1)} in "
                     f"{words!r}{where}, with more text after it: close it on this line, or "
-                    "write an apostrophe inside single quotes as ''"
+                    f"{inside}"
                 )
             return document.problem(message, number + 1, quote.start(1) + 1)
     return None
