@@ -48,7 +48,7 @@ from .settings import FewShot, Intent
 from .source import SourceFile
 from .templates import Unset, create_environment, render
 from .validation import validate
-from .yamlfile import read_yaml
+from .yamlfile import YamlFile, read_yaml
 
 Role = Literal["system", "user", "assistant"]
 Script = Literal["simplified", "traditional"]
@@ -240,10 +240,33 @@ def read_history(path: Path) -> list[Exchange]:
             document.root,
         )
         problems.append(document.problem_at(root, wrong) if root else document.problem(wrong))
+    elif document is not None:
+        problems += _history_items(document)
     history = validate(document, _HistoryFile, problems) if document and not problems else None
     if history is None:
         raise ConfigError(problems)
     return [Exchange(pair.user, pair.assistant) for pair in history.root]
+
+
+def _history_items(document: YamlFile) -> list[Problem]:
+    """A history file's items that are not pairs; or one problem for a file of OpenAI's
+    role/content messages, whose every key would be reported wrong one by one."""
+    items: list[Any] = document.data
+
+    def at(loc: list[int], message: str) -> Problem:
+        node = document.node_at(loc)
+        return document.problem_at(node, message) if node else document.problem(message)
+
+    json = document.path.suffix.lower() == ".json"
+    pair = '{"user": ..., "assistant": ...}' if json else "- user: ...  assistant: ..."
+    if items and all(isinstance(item, dict) and "role" in item for item in items):
+        message = "these are role/content messages: a history file is a list of pairs"
+        return [at([], f"{message}, {pair}, one for each exchange")]
+    return [
+        at([n], f"history item {n + 1} should be a pair: {pair}")
+        for n, item in enumerate(items)
+        if not isinstance(item, dict)
+    ]
 
 
 def _intent_variable(match: Match, language: str) -> dict[str, Any]:

@@ -207,7 +207,9 @@ def _last_field(loc: tuple[str | int, ...]) -> str:
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
     field = _last_field(loc)
-    return f"'{field}' item {loc[-1] + 1}" if loc and isinstance(loc[-1], int) else f"'{field}'"
+    if not loc or not isinstance(loc[-1], int):
+        return f"'{field}'"
+    return f"'{field}' item {loc[-1] + 1}" if field != "item" else f"item {loc[-1] + 1}"
 
 
 def _kind_of(value: Any) -> str:

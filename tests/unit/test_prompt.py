@@ -729,6 +729,8 @@ def test_read_history_reads_json(tmp_path: Path) -> None:
         ("number.yaml", "- user: 12345\n  assistant: x\n", 1, "should be text"),
         ("pair.yaml", "\nuser: hi\nassistant: hello\n", 2, "a history file is a list of pairs"),
         ("broken.json", '[\n{"user": "hi" "assistant": "hello"}]\n', 2, "Expecting ',' delimiter"),
+        ("texts.yaml", "- hi\n- hello\n", 1, "history item 1 should be a pair: - user: ..."),
+        ("lists.yaml", "- user: a\n  assistant: b\n- [hi, hello]\n", 3, "history item 2 should"),
     ],
 )
 def test_a_bad_history_file_names_file_and_line(
@@ -740,6 +742,19 @@ def test_a_bad_history_file_names_file_and_line(
         read_history(path)
     assert str(raised.value).startswith(f"{path}:{line}:")
     assert says in str(raised.value)
+
+
+def test_a_history_file_of_role_and_content_messages_is_named_as_such(tmp_path: Path) -> None:
+    path = tmp_path / "openai.json"
+    text = '[{"role": "user", "content": "hi"},\n {"role": "assistant", "content": "hello"}]'
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(ConfigError) as raised:
+        read_history(path)
+    assert raised.value.problems[0].message == (
+        "these are role/content messages: a history file is a list of pairs, "
+        '{"user": ..., "assistant": ...}, one for each exchange'
+    )
+    assert len(raised.value.problems) == 1  # not one for each key of each message
 
 
 @pytest.mark.parametrize("text", ["", "# nothing yet\n"])
