@@ -179,8 +179,9 @@ class Renderer:
         failed, line = _template_frame(exc.__traceback__, self._sources)
         source = SourceFile(self.folder / (failed or name), self._sources[failed or name])
         message = f"template failed while rendering: {type(exc).__name__}: {exc}"
-        if isinstance(exc, jinja2.UndefinedError) and "has no attribute" in str(exc):
-            # a customer detail the application did not pass; not "'loop' is undefined"
+        if isinstance(exc, jinja2.UndefinedError) and "'dict object' has no attribute" in str(exc):
+            # a customer detail the application did not pass; not "'loop' is undefined", nor
+            # a method a text or a number lacks ("'str object' has no attribute 'uppercase'")
             message += " (guard optional values with `is defined`)"
         return TemplateError(source.problem(message, line or None))
 

@@ -618,6 +618,17 @@ def test_an_undefined_value_that_no_guard_mends_gets_no_advice_to_guard_it(
     assert str(raised.value).splitlines()[0].endswith("UndefinedError: 'loop' is undefined")
 
 
+def test_a_method_a_value_lacks_gets_no_advice_to_guard_it(tmp_path: Path) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + "{{ language.uppercase() }}\n"))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # `is defined` would hide the typo for upper(), not mend it
+    assert (
+        str(raised.value)
+        .splitlines()[0]
+        .endswith("UndefinedError: 'str object' has no attribute 'uppercase'")
+    )
+
+
 def test_a_guarded_optional_value_renders_with_and_without_it(tmp_path: Path) -> None:
     system = (
         PREAMBLE + "{% if customer.name is defined %}Customer: {{ customer.name }}{% endif %}\n"
