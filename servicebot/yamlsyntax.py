@@ -76,7 +76,24 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     line = document.lines[number] if number < len(document.lines) else ""
     above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
     message = _message_for(problem, context, line[column : column + 1], line, above)
+    if "could not find expected ':'" in problem and _after_block_text(document.lines, number):
+        message = (
+            "this line is less indented than the '|' or '>-' block text above it, so it ends "
+            "that text and reads as a key with no ':': indent it as far as the text above"
+        )
     return document.problem_at_offset(message, index)
+
+
+def _after_block_text(lines: list[str], number: int) -> bool:
+    """Whether line ``number`` comes right after the text of a block (``answer: |`` and the
+    more indented lines under it), indented no further than the block's key."""
+    indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    above = number - 1
+    while above >= 0 and (
+        not lines[above].strip() or len(lines[above]) - len(lines[above].lstrip(" ")) > indent
+    ):
+        above -= 1
+    return above >= 0 and above < number - 1 and lines[above].rstrip().endswith(_BLOCK_OPENERS)
 
 
 def _last_opening(text: str, end: int) -> int:
