@@ -130,6 +130,11 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
         what = context.removeprefix("while scanning ").replace("scalar", "value")
         return f"YAML syntax error: {what} that starts here is never closed"
     if context.startswith("while parsing a flow"):
+        if char == "-":  # [hello, - dash]: a block list's dash inside [ ]
+            return (
+                "'- ' cannot start an item inside [ ]: separate items with commas, or put "
+                "text that starts with '-' in quotes"
+            )
         if COMMENT_AFTER_VALUE.search(line):
             return "' #' starts a YAML comment that hides the closing ']': put that text in quotes"
         return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
