@@ -101,7 +101,8 @@ def is_gbk(raw: bytes) -> bool:
     return all(_CHINESE.fullmatch(char) for char in text if not char.isascii())
 
 
-_CHINESE = re.compile("[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# CJK letters and punctuation, and the quotes, dashes and ellipsis Chinese text uses (“…”——).
+_CHINESE = re.compile("[\u00b7\u2010-\u2027\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
 
 
 def decode_typed(raw: bytes) -> tuple[str, str | None]:

@@ -36,7 +36,9 @@ def test_not_utf8_points_at_the_bad_character_counting_characters(tmp_path: Path
     assert problems[0].message == "not UTF-8 (byte 0xe9); save the file as UTF-8"
 
 
-@pytest.mark.parametrize("text", ["退款", "發票怎麼開"])  # traditional: GBK, not GB2312
+@pytest.mark.parametrize(
+    "text", ["退款", "發票怎麼開", "“七天无理由”退货——可以…"]
+)  # 發: not GB2312
 def test_chinese_saved_as_gbk_is_named(tmp_path: Path, text: str) -> None:
     path = tmp_path / "a.yaml"
     path.write_bytes(f"a: 1\nb: {text}\n".encode("gbk"))
