@@ -240,8 +240,15 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
             )
             return
         if isinstance(records, list):
-            for number, record in zip(_item_lines(text, len(records)), records, strict=True):
-                yield _json_labelled(path, number, lines[number - 1], record)
+            numbers = _item_lines(text, len(records))
+            for item, (number, record) in enumerate(zip(numbers, records, strict=True), 1):
+                read = _json_labelled(path, number, lines[number - 1], record)
+                # An array on one line has every item on line 1: say which item it is.
+                yield (
+                    replace(read, message=f"item {item}: {read.message}")
+                    if isinstance(read, Problem)
+                    else read
+                )
             return
     for number, line in enumerate(lines, start=1):
         line = line.removesuffix("\r")

@@ -335,11 +335,13 @@ def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
         Labelled("write me a poem", OUT_OF_SCOPE, 4),
     ]
     path = write(tmp_path, "b.json", '\n [{"text": "ok", "intent": "a"},\n\n  {"txt": "hi"}]')
-    assert problem(path).startswith(f'{path}:4: each row needs an object with "text"')
+    assert problem(path).startswith(f'{path}:4: item 2: each row needs an object with "text"')
     path = write(tmp_path, "c.json", '[\n  {"text": "ok", "intent": "a"},\n]\n')  # a comma too many
     assert problem(path) == f"{path}:3:1: not valid JSON: Expecting value\n    ]\n    ^"
     one_line = '[{"text": "a", "intent": "b"}, {"text": "c", "intent": "d"}]'
     assert len(read_labelled(write(tmp_path, "d.json", one_line))) == 2
+    path = write(tmp_path, "e.json", '[{"text": "a", "intent": "b"}, {"text": "c"}]')
+    assert problem(path).startswith(f'{path}:1: item 2: each row needs an object with "text"')
 
 
 def test_an_unknown_extension(tmp_path: Path) -> None:
