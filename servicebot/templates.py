@@ -96,6 +96,7 @@ def create_environment(
 # range(100000) inside each other would take hours, on every turn. No library bounds this.
 MAX_RENDER_STEPS = 100_000  # calls (filters are not calls), range() items and loop steps
 MAX_RENDER_CHARS = 100_000  # what one render prints, and the longest text or list * makes
+_TOO_LONG = f"the template prints over {MAX_RENDER_CHARS:,} characters"
 _MAX_POWER_BITS = 1_000  # 10 ** 300 passes; 10 ** 100000000 would compute for minutes
 
 
@@ -193,7 +194,7 @@ def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
             size += len(part)
             if size > MAX_RENDER_CHARS:
                 # Thrown in where the template printed, so that the error has its line.
-                error = SecurityError(f"the template prints over {MAX_RENDER_CHARS:,} characters")
+                error = SecurityError(_TOO_LONG)
                 if isinstance(printing, Generator):  # Jinja's is; it is typed as an Iterator
                     printing.throw(error)
                 raise error
@@ -253,9 +254,13 @@ def _printable(value: object) -> object:
     """What ``{{ ... }}`` may print: text, numbers, dates and the variables' lists and
     mappings of them. A function, a method or a template object would print Python's
     description of it (``<built-in method join of str object at 0x7f...>``) to a customer,
-    alone or inside a list; so would None print "None"."""
+    alone or inside a list; so would None print "None". A text too long to print fails here,
+    at its own line: :func:`render` finds it only where Jinja yields the line's output, which
+    it joins with the lines before it."""
     if value is None:
         raise TypeError("{{ }} would print None: print it inside {% if ... %}")
+    if isinstance(value, str) and len(value) > MAX_RENDER_CHARS:
+        raise SecurityError(_TOO_LONG)
     _check_printable(value)
     return value
 

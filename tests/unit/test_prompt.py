@@ -561,6 +561,16 @@ def test_a_template_that_prints_too_much_is_refused(tmp_path: Path) -> None:
     ) in str(raised.value)
 
 
+def test_a_filter_that_prints_too_much_is_refused_at_its_own_line(tmp_path: Path) -> None:
+    payload = "{{ bot.name }}\n{% set x = 'y' %}\n{{ 'x'|center(200000) }}"
+    with pytest.raises(ConfigError) as raised:
+        Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
+    assert str(raised.value).startswith(
+        f"{tmp_path / 'bot' / SYSTEM_J2}:5: template failed while rendering: "
+        "SecurityError: the template prints over 100,000 characters"
+    )  # not line 3, where Jinja's one yield for lines 3 to 5 is
+
+
 def test_loops_and_repetition_within_the_bounds_render(tmp_path: Path) -> None:
     payload = "{% for i in range(3) %}{{ '=' * 3 }}{{ 2 ** 3 }}{{ [i] * 2 }}{% endfor %}"
     bot = Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
