@@ -116,8 +116,26 @@ def _json_problem(document: SourceFile) -> Problem | None:
     try:
         json.loads(document.text)
     except json.JSONDecodeError as exc:
+        if not document.text[exc.pos :].strip():  # "Expecting ',' delimiter" at the very end
+            opened = _unclosed(document.text)
+            message = "JSON syntax error: the file ends before the '[' or '{' here is closed"
+            return document.problem_at_offset(message, opened)
         return document.problem_at_offset(f"JSON syntax error: {exc.msg}", exc.pos)
     return None
+
+
+def _unclosed(text: str) -> int:
+    """Where the innermost '[' or '{' that JSON ``text`` leaves open is (0 if none)."""
+    opened: list[int] = []
+    for token in _JSON_TOKEN.finditer(text):
+        if token[0] in "[{":
+            opened.append(token.start())
+        elif token[0] in "]}" and opened:
+            opened.pop()
+    return opened[-1] if opened else 0
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings, whose brackets are text
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:

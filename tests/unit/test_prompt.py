@@ -750,6 +750,12 @@ def test_read_history_reads_json(tmp_path: Path) -> None:
         ("number.yaml", "- user: 12345\n  assistant: x\n", 1, "should be text"),
         ("pair.yaml", "\nuser: hi\nassistant: hello\n", 2, "a history file is a list of pairs"),
         ("broken.json", '[\n{"user": "hi" "assistant": "hello"}]\n', 2, "Expecting ',' delimiter"),
+        (
+            "unclosed.json",
+            '[{"user": "[hi", "assistant": "hello"},\n {"user": "a", "assistant": "b"}\n',
+            1,
+            "JSON syntax error: the file ends before the '[' or '{' here is closed",
+        ),
         ("texts.yaml", "- hi\n- hello\n", 1, "history item 1 should be a pair: - user: ..."),
         ("lists.yaml", "- user: a\n  assistant: b\n- [hi, hello]\n", 3, "history item 2 should"),
     ],
