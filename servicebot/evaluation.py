@@ -35,6 +35,7 @@ from .routing.index import features
 from .settings import Intent, RoutingSettings
 from .source import decode
 from .validation import closest
+from .yamlsyntax import JSON_BRACKETS
 
 OUT_OF_SCOPE = "out_of_scope"
 LABEL_COLUMNS = ("intent", "category", "label")
@@ -43,7 +44,6 @@ _OTHER_OUT_OF_SCOPE = ("oos", "none")  # how other datasets label a message of n
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _CONFUSED_SHOWN = 10
 _NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
-_JSON_NESTING = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{]|[\]}]')  # strings, then brackets
 _EXCEL_SEPARATOR = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
 _WIDE_SEPARATORS = {"，": "a full-width comma '，'", "；": "a full-width semicolon '；'"}
 _SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
@@ -274,7 +274,7 @@ def _decode(text: str) -> object:
 def _too_deep(text: str) -> int:
     """Where ``text`` first opens a bracket deeper than ``_SHOWN_DEPTH`` (0 if it does not)."""
     depth = 0
-    for token in _JSON_NESTING.finditer(text):
+    for token in JSON_BRACKETS.finditer(text):
         if token[0] in "[{":
             depth += 1
             if depth > _SHOWN_DEPTH:

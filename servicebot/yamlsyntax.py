@@ -17,6 +17,7 @@ from .errors import Problem
 from .source import SourceFile
 
 COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
+JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (their brackets are text)
 
 _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
 _FULL_WIDTH_DASH = re.compile("[ \t]*-(\u3000)")  # "-　text": an IME's space after a dash
@@ -127,15 +128,12 @@ def _json_problem(document: SourceFile) -> Problem | None:
 def _unclosed(text: str) -> int:
     """Where the innermost '[' or '{' that JSON ``text`` leaves open is (0 if none)."""
     opened: list[int] = []
-    for token in _JSON_TOKEN.finditer(text):
+    for token in JSON_BRACKETS.finditer(text):
         if token[0] in "[{":
             opened.append(token.start())
         elif token[0] in "]}" and opened:
             opened.pop()
     return opened[-1] if opened else 0
-
-
-_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings, whose brackets are text
 
 
 def _message_for(problem: str, context: str, char: str, line: str, above: str) -> str:
