@@ -59,7 +59,7 @@ def check_bot(path: Path) -> tuple[BotSpec, Renderer]:
         try:
             renderer = validate_bot(spec)
         except ConfigError as exc:
-            problems = in_reading_order([*problems, *exc.problems])
+            problems = in_reading_order([*problems, *exc.problems], spec.root)
     if spec is None or renderer is None or problems:
         raise ConfigError.listing(problems)
     if problem := store_problem(spec):

@@ -98,10 +98,11 @@ def load_bot(path: str | Path) -> BotSpec:
 
 def read_bot(path: str | Path) -> tuple[BotSpec | None, list[Problem]]:
     """Every mistake in the bot folder at ``path``, in reading order, and the bot as read:
-    its settings, templates and the intents that read cleanly; None unless the settings and
-    templates read without a problem (nothing renders without them). ``servicebot check``
-    renders such a bot's templates despite a mistake in a FAQ file, so that it lists both
-    at once.
+    its settings and templates, and its intents only if every FAQ file read cleanly (one
+    with a mistake, such as an answer missing a language, may not render); None unless the
+    settings and templates read without a problem (nothing renders without them).
+    ``servicebot check`` renders such a bot's templates despite a mistake in a FAQ file, so
+    that it lists both at once.
 
     Raises:
         ConfigError: a folder that is not a bot's, or cannot be read.
@@ -112,16 +113,18 @@ def read_bot(path: str | Path) -> tuple[BotSpec | None, list[Problem]]:
         _check_folder(root)
         settings = _load_settings(root, problems)
         loaded = _load_faq(root / FAQ_FOLDER, problems)
+        _check_intents(loaded, settings, problems)
+        faq_read = len(problems)
         templates = read_templates(root / TEMPLATES_FOLDER, problems)
     except OSError as exc:  # a folder we may not list, a file that vanished while reading
         where = Path(exc.filename) if exc.filename else root
         raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
-    _check_intents(loaded, settings, problems)
-    problems = in_reading_order(problems)
-    if settings is None or any(_reading_order(p)[0] == _TEMPLATES_RANK for p in problems):
-        return None, problems
-    intents = tuple(item.intent for item in loaded)
-    return BotSpec(root, settings, intents, MappingProxyType(templates)), problems
+    if settings is None or len(problems) > faq_read:  # settings or templates have a mistake
+        return None, in_reading_order(problems, root)
+    intents = () if problems else tuple(item.intent for item in loaded)
+    return BotSpec(root, settings, intents, MappingProxyType(templates)), in_reading_order(
+        problems, root
+    )
 
 
 def load_bot_settings(path: str | Path) -> BotSpec:
@@ -151,18 +154,18 @@ def _check_folder(root: Path) -> None:
         raise ConfigError.at(root, message)
 
 
-def in_reading_order(problems: list[Problem]) -> list[Problem]:
-    """Settings first, then FAQ files, then templates; by line within a file."""
-    return sorted(problems, key=_reading_order)
+def in_reading_order(problems: list[Problem], root: Path) -> list[Problem]:
+    """Problems in the bot folder ``root``: settings first, then FAQ files, then templates;
+    by line within a file."""
 
+    def order(problem: Problem) -> tuple[int, str, int, int]:
+        folder = (
+            problem.path.relative_to(root).parts[:1] if problem.path.is_relative_to(root) else ()
+        )
+        rank = 2 if folder == (TEMPLATES_FOLDER,) else 1 if folder == (FAQ_FOLDER,) else 0
+        return (rank, str(problem.path), problem.line or 0, problem.column or 0)
 
-_TEMPLATES_RANK = 2
-
-
-def _reading_order(problem: Problem) -> tuple[int, str, int, int]:
-    parts = problem.path.parts
-    rank = _TEMPLATES_RANK if TEMPLATES_FOLDER in parts else 1 if FAQ_FOLDER in parts else 0
-    return (rank, str(problem.path), problem.line or 0, problem.column or 0)
+    return sorted(problems, key=order)
 
 
 def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:

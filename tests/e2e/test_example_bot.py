@@ -161,6 +161,25 @@ def test_check_lists_a_faq_mistake_and_a_template_render_mistake_at_once(
     assert output.endswith(f"2 problems in {target}\n")
 
 
+@pytest.mark.parametrize("parent", ["bots", "templates"])  # a folder named as the bot's own
+def test_check_lists_an_answer_missing_a_language_and_a_template_mistake(
+    tmp_path: Path, parent: str
+) -> None:
+    bot = tmp_path / parent / "bot"
+    assert CliRunner().invoke(main, ["init", str(bot)]).exit_code == 0
+    account, handoff = bot / "faq" / "account.yaml", bot / "templates" / "handoff.j2"
+    text = account.read_text(encoding="utf-8")
+    zh = re.search(r"\n      zh: .*", text[text.index("answer:") :])
+    assert zh is not None
+    account.write_text(text.replace(zh[0], "", 1), encoding="utf-8")  # an intent without zh
+    handoff.write_text("Hi {{ customer.name }}!\n" + handoff.read_text(encoding="utf-8"))
+    output = checked(bot, 1)  # rendering that intent's answer raised a KeyError
+    assert f"{account}:" in output and "has no 'zh' text" in output
+    assert f"{handoff}:1: template failed while rendering: UndefinedError" in output
+    assert output.index(str(account)) < output.index(str(handoff))
+    assert "Traceback" not in output
+
+
 def test_check_renders_no_template_while_servicebot_yaml_has_a_mistake(tmp_path: Path) -> None:
     target = new_bot(tmp_path)
     settings, handoff = target / "servicebot.yaml", target / "templates" / "handoff.j2"
