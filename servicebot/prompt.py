@@ -46,7 +46,7 @@ from .postfilter import visible
 from .routing import Match, detect_language
 from .settings import FewShot, Intent
 from .source import SourceFile
-from .templates import Unset, create_environment, render
+from .templates import Unset, UnsetSetting, create_environment, render
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
@@ -128,7 +128,7 @@ class Renderer:
             "name": spec.settings.name,
             "languages": list(spec.settings.languages),
             "contact": {
-                name: Unset(hint=f"bot.contact.{name} is not set in servicebot.yaml")
+                name: UnsetSetting(hint=f"bot.contact.{name} is not set in servicebot.yaml")
                 if value is None
                 else value
                 for name, value in contact.model_dump().items()

@@ -217,12 +217,18 @@ class Unset(jinja2.Undefined):
     Templates get this for None: it is false in ``{% if %}``, ``none`` and not ``defined``
     in their tests, and ``|default`` replaces it; anything that would print it fails, with
     ``hint`` naming it. As None, it printed "None" wherever a template made text of it
-    without ``{{ }}``: ``"call " ~ phone``, ``phone|string``, ``|join``, ``|format``. Nor is
-    it an empty list: ``phone|urlencode`` and ``phone|length`` read it as one, and printed
-    nothing.
+    without ``{{ }}``: ``"call " ~ phone``, ``phone|string``, ``|join``, ``|format``. A
+    customer detail of None is this, and reads as an empty list (``{% for o in
+    customer.orders %}``), as it did.
     """
 
     __str__ = __repr__ = __format__ = jinja2.Undefined._fail_with_undefined_error
+
+
+class UnsetSetting(Unset):
+    """A setting left unset (``bot.contact.phone``), which is one text when set: not an empty
+    list either, which ``phone|urlencode`` and ``phone|length`` printed as nothing and 0."""
+
     __iter__ = __len__ = jinja2.Undefined._fail_with_undefined_error
 
 

@@ -301,6 +301,17 @@ def test_a_customer_detail_of_none_is_never_printed(tmp_path: Path) -> None:
     assert ("system", "customer details") in [(p.kind, p.label) for p in unset.dropped]
 
 
+def test_a_customer_detail_of_none_reads_as_an_empty_list(tmp_path: Path) -> None:
+    system = PREAMBLE + (
+        "{% if 'orders' in customer %}Orders:{% for o in customer.orders %} {{ o }}{% endfor %}"
+        " ({{ customer.orders|length }}).{% endif %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+    fitted = bot.prepare("where is my order", customer={"name": "Ada", "orders": None}).fitted
+    assert fitted is not None and "Orders: (0)." in fitted.messages[0].content
+    assert not fitted.dropped  # the details stay: only a setting left unset fails as a list
+
+
 # --- FAQ and few-shot text are data ---
 
 
@@ -429,7 +440,7 @@ PRINTING_AN_UNSET_SETTING = [
     "{{ 'See {}.'.format(bot.contact.website) }}",
     "See {{ [bot.contact.website] }}.",
     "See https://maple.example.com/?next={{ bot.contact.website|urlencode }}.",  # printed "="
-    "See {{ bot.contact.website }}{{ bot.contact.website|length }}.",  # printed "0"
+    "See {{ bot.contact.website|length }}.",  # printed "See 0."
 ]
 
 
