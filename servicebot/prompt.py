@@ -26,6 +26,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import functools
+import json
 import logging
 import numbers
 import re
@@ -320,11 +321,12 @@ def _detail_key(key: object) -> object:
 def _set_order(item: object) -> str:
     """A set's items in the order of their text, so that a set renders the same in every
     process: its own order follows the hash seed, and recorded replies and the answer cache
-    find a turn by its exact messages."""
-    try:
-        return f"{type(item).__name__}:{item!r}"
-    except jinja2.UndefinedError:  # None in the set, made Unset
-        return ""
+    find a turn by its exact messages. (``repr`` would fail on an Unset, a None made one.)"""
+    return f"{type(item).__name__}:{json.dumps(item, default=_as_json, ensure_ascii=False)}"
+
+
+def _as_json(value: object) -> object:
+    return None if isinstance(value, Unset) else str(value)
 
 
 def _template_frame(trace: TracebackType | None, names: Mapping[str, str]) -> tuple[str, int]:

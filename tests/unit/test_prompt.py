@@ -252,7 +252,8 @@ def test_a_set_of_customer_details_renders_in_one_order_in_every_process() -> No
     assert _one_line(frozenset({3, 1, 2, None}))[1:] == [1, 2, 3]  # None, made Unset, goes first
     code = (
         "from servicebot.prompt import _one_line; "
-        "print(_one_line({'tags': {'vip', 'new', 'eu-west', 'beta', 'b2b', 'trial'}}))"
+        "print(_one_line({'tags': {'vip', 'new', 'eu-west', 'beta', 'b2b', 'trial'}}), "
+        "[pair[0] for pair in _one_line({('a', None), ('b', None), ('c', None), ('d', None)})])"
     )
     seeds = [{**os.environ, "PYTHONHASHSEED": str(seed)} for seed in range(4)]
     assert len({run_python(code, env=env) for env in seeds}) == 1
