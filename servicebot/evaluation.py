@@ -175,8 +175,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                     yield replace(where, message=message)
                 elif len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
-                    if "，" in "".join(row):  # typed with a Chinese input method
-                        message += f" ({_WIDE_SEPARATORS['，']} does not separate columns: use ',')"
+                    message += _wide_separator("".join(row))
                     yield replace(where, message=message)
                 elif any(cell.strip() for cell in row[len(header) :]):  # hi, there,greeting
                     message = (
@@ -220,11 +219,14 @@ def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:
     labels = [name for name in LABEL_COLUMNS if name in header]
     if "text" not in header or not labels:
         message = "the header needs a 'text' column and an 'intent', 'category' or 'label' one"
-        typed = "".join(header)  # one cell, when a Chinese input method typed the separator
-        if wide := next((name for mark, name in _WIDE_SEPARATORS.items() if mark in typed), None):
-            message += f" ({wide} does not separate columns: use ',')"
-        raise ConfigError([replace(where, message=message)])
+        raise ConfigError([replace(where, message=message + _wide_separator("".join(header)))])
     return header.index("text"), header.index(labels[0])
+
+
+def _wide_separator(text: str) -> str:
+    """The hint for a row or header that a Chinese input method's separator left one cell."""
+    wide = next((name for mark, name in _WIDE_SEPARATORS.items() if mark in text), None)
+    return f" ({wide} does not separate columns: use ',')" if wide else ""
 
 
 def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:

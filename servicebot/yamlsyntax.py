@@ -80,7 +80,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     if "could not find expected ':'" in problem and _after_block_text(document.lines, number):
         message = (
             "this line is less indented than the '|' or '>-' block text above it, so it ends "
-            "that text and reads as a key with no ':': indent it as far as the text above"
+            "that text: indent it as far as the text above if it is more of it, or put ':' "
+            "after its key if it is a key"
         )
     return document.problem_at_offset(message, index)
 
@@ -94,7 +95,8 @@ def _after_block_text(lines: list[str], number: int) -> bool:
         not lines[above].strip() or len(lines[above]) - len(lines[above].lstrip(" ")) > indent
     ):
         above -= 1
-    return above >= 0 and above < number - 1 and lines[above].rstrip().endswith(_BLOCK_OPENERS)
+    key = _COMMENT.sub("", lines[above]).rstrip() if above >= 0 else ""
+    return above < number - 1 and key.endswith(_BLOCK_OPENERS)
 
 
 def _last_opening(text: str, end: int) -> int:
@@ -148,8 +150,8 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
     if context.startswith("while parsing a flow"):
         if char == "-":  # [hello, - dash]: a block list's dash inside [ ]
             return (
-                "'- ' cannot start an item inside [ ]: separate items with commas, or put "
-                "text that starts with '-' in quotes"
+                "'- ' cannot start an item inside [ ] or { }: separate items with commas, or "
+                "put text that starts with '-' in quotes"
             )
         if COMMENT_AFTER_VALUE.search(line):
             return "' #' starts a YAML comment that hides the closing ']': put that text in quotes"
@@ -200,7 +202,8 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
                 inside = (
                     "write an apostrophe inside single quotes as ''"
                     if quote.group(1) == "'"
-                    else 'put the whole text in single quotes to keep its " marks'
+                    else 'put the whole text in single quotes to keep its " marks (and write '
+                    "an apostrophe in it as ''), or write each \" in it as \\\""
                 )
                 message = (
                     f"the quoted text that starts here ends at the {quote.group(1)} in "

@@ -153,13 +153,14 @@ def test_a_row_without_its_label_column_is_a_mistake_not_out_of_scope(tmp_path: 
     assert str(raised.value).startswith(f"{path}:3: the row has 1 of the header's 2 columns")
 
 
-def test_a_full_width_comma_between_columns_is_named(tmp_path: Path) -> None:
-    path = write(tmp_path, "a.csv", "text,intent\n我想退货，return_item\n")
+@pytest.mark.parametrize(("mark", "name"), [("，", "comma"), ("；", "semicolon")])
+def test_a_full_width_mark_between_columns_is_named(tmp_path: Path, mark: str, name: str) -> None:
+    path = write(tmp_path, "a.csv", f"text,intent\n我想退货{mark}return_item\n")
     with pytest.raises(ConfigError) as raised:
         read_labelled(path)
     assert str(raised.value).startswith(
         f"{path}:2: the row has 1 of the header's 2 columns "
-        "(a full-width comma '，' does not separate columns: use ',')"
+        f"(a full-width {name} '{mark}' does not separate columns: use ',')"
     )
 
 
