@@ -7,7 +7,7 @@ another order than it is stored. Every command that prints such text passes it t
 :func:`printable`, which writes those characters as escapes (``\\x1b``, ``\\u202e``) instead.
 rich strips only a few of them (bell, backspace, carriage return and form feeds), not ESC.
 :func:`message_body` does the same for a message printed under a rule that names its role,
-and escapes the rule's own line character.
+and escapes what could draw such a rule.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ RULE_CHARACTER = "\u2500"  # the line of the rules that name each message's role
 # C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional overrides
 # and isolates (as in "Trojan Source").
 _UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_RULE_LIKE = re.compile("[\u2015\u2500-\u257f]")  # ― and box drawing: ─ ━ ═ ┄ ...
 
 
 def printable(text: str) -> str:
@@ -27,9 +28,10 @@ def printable(text: str) -> str:
 
 def message_body(text: str) -> str:
     """``text``, printable, as the body of a message printed under a rule naming its role
-    (``servicebot render``): the rule's line character is escaped too, so that a customer's
-    ``system ────`` cannot pass for the next message's rule."""
-    return printable(text).replace(RULE_CHARACTER, "\\u2500")
+    (``servicebot render``): box-drawing characters and the horizontal bar are escaped too,
+    so that a customer's ``system ────`` or ``system ━━━━`` cannot pass for the next
+    message's rule. (A console that cannot show ``─`` draws rules with ``-``, which stays.)"""
+    return _RULE_LIKE.sub(_escaped, printable(text))
 
 
 def _escaped(match: re.Match[str]) -> str:
