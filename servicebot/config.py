@@ -119,12 +119,11 @@ def read_bot(path: str | Path) -> tuple[BotSpec | None, list[Problem]]:
     except OSError as exc:  # a folder we may not list, a file that vanished while reading
         where = Path(exc.filename) if exc.filename else root
         raise ConfigError.at(where, f"cannot read: {exc.strerror or exc}") from exc
+    ordered = in_reading_order(problems, root)
     if settings is None or len(problems) > faq_read:  # settings or templates have a mistake
-        return None, in_reading_order(problems, root)
+        return None, ordered
     intents = () if problems else tuple(item.intent for item in loaded)
-    return BotSpec(root, settings, intents, MappingProxyType(templates)), in_reading_order(
-        problems, root
-    )
+    return BotSpec(root, settings, intents, MappingProxyType(templates)), ordered
 
 
 def load_bot_settings(path: str | Path) -> BotSpec:

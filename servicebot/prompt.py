@@ -259,8 +259,8 @@ def _history_items(document: YamlFile) -> list[Problem]:
         node = document.node_at(loc)
         return document.problem_at(node, message) if node else document.problem(message)
 
-    json = document.path.suffix.lower() == ".json"
-    pair = '{"user": ..., "assistant": ...}' if json else "- user: ...  assistant: ..."
+    in_json = document.path.suffix.lower() == ".json"
+    pair = '{"user": ..., "assistant": ...}' if in_json else "- user: ...  assistant: ..."
     if items and all(isinstance(item, dict) and "role" in item for item in items):
         message = "these are role/content messages: a history file is a list of pairs"
         return [at([], f"{message}, {pair}, one for each exchange")]
