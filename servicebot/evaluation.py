@@ -56,10 +56,15 @@ class Labelled:
     text: str
     intent: str
     line: int  # where the row starts in its file, 1-based
+    item: int = 0  # its number in a JSON array that has other items on its line, else 0
 
     @property
     def in_scope(self) -> bool:
         return self.intent != OUT_OF_SCOPE
+
+    @property
+    def place(self) -> str:
+        return place(self.line, self.item)
 
 
 @dataclass(frozen=True)
@@ -71,6 +76,7 @@ class Misroute:
     got: str
     score: float
     line: int
+    item: int = 0  # as in Labelled
 
 
 @dataclass(frozen=True)
@@ -81,6 +87,7 @@ class UnknownLabel:
     line: int  # its first row's
     rows: int
     closest: str | None  # the intent name it is closest to, if any is close
+    item: int = 0  # as in Labelled
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,11 @@ class EvalReport:
     def as_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data."""
         return asdict(self)
+
+
+def place(line: int, item: int) -> str:
+    """Where a row is, for people: 'line 3', or 'line 1, item 2' in a one-line JSON array."""
+    return f"line {line}, item {item}" if item else f"line {line}"
 
 
 def read_labelled(path: Path) -> list[Labelled]:
@@ -242,15 +254,15 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
             )
             return
         if isinstance(records, list):
-            numbers = _item_lines(text, len(records))
+            numbers = list(_item_lines(text, len(records)))
+            shared = {number for number, count in Counter(numbers).items() if count > 1}
             for item, (number, record) in enumerate(zip(numbers, records, strict=True), 1):
                 read = _json_labelled(path, number, lines[number - 1], record)
                 # An array on one line has every item on line 1: say which item it is.
-                yield (
-                    replace(read, message=f"item {item}: {read.message}")
-                    if isinstance(read, Problem)
-                    else read
-                )
+                if isinstance(read, Problem):
+                    yield replace(read, message=f"item {item}: {read.message}")
+                else:
+                    yield replace(read, item=item if number in shared else 0)
             return
     for number, line in enumerate(lines, start=1):
         line = line.removesuffix("\r")
@@ -377,8 +389,10 @@ def labelled_twice(path: Path, rows: Sequence[Labelled]) -> list[Problem]:
         if row.in_scope and earlier.in_scope and earlier.intent != row.intent:
             message = (
                 f"'{row.text.strip()}' is labelled '{row.intent}' here and '{earlier.intent}' "
-                f"at line {earlier.line}: it is an example of both"
+                f"at {earlier.place}: it is an example of both"
             )
+            if row.item:
+                message = f"item {row.item}: {message}"
             warnings.append(Problem(path, message, row.line))
     return warnings
 
@@ -538,7 +552,7 @@ def _unknown(rows: Sequence[Labelled], intents: Sequence[Intent]) -> tuple[Unkno
         if row.in_scope and row.intent not in names:
             unknown.setdefault(row.intent, []).append(row)
     return tuple(
-        UnknownLabel(label, found[0].line, len(found), closest(label, names))
+        UnknownLabel(label, found[0].line, len(found), closest(label, names), found[0].item)
         for label, found in unknown.items()
     )
 
@@ -547,14 +561,14 @@ def _misroutes(router: Router, outcomes: Sequence[_Outcome], wanted: int) -> tup
     """The ``wanted`` misroutes with the highest best score: the most confident mistakes."""
     wrong = [o for o in outcomes if o.predicted != o.row.intent] if wanted else []
     found = [_misroute(router, outcome) for outcome in wrong]
-    found.sort(key=lambda misroute: (-misroute.score, misroute.line))
+    found.sort(key=lambda misroute: (-misroute.score, misroute.line, misroute.item))
     return tuple(found[:wanted])
 
 
 def _misroute(router: Router, outcome: _Outcome) -> Misroute:
     best = router.index.rank(outcome.row.text, 1)[0]
     row = outcome.row
-    return Misroute(row.text, row.intent, outcome.predicted, best.score, row.line)
+    return Misroute(row.text, row.intent, outcome.predicted, best.score, row.line, row.item)
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -203,18 +203,23 @@ def _print_handed_off(console: Console, report: EvalReport) -> None:
 
 def _print_unknown(console: Console, report: EvalReport) -> None:
     """Each label that names no intent, where it is first used, and what it may mean."""
+    from ..evaluation import place
+
     console.print("labels that name no intent (their rows count as wrong):")
     for unknown in report.unknown_intents[:_UNKNOWN_SHOWN]:
         rows = f"{unknown.rows:,} row{'' if unknown.rows == 1 else 's'}"
         meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
-        console.print(f"  line {unknown.line}: {unknown.label} ({rows}{meant})")
+        console.print(f"  {place(unknown.line, unknown.item)}: {unknown.label} ({rows}{meant})")
     if (more := len(report.unknown_intents) - _UNKNOWN_SHOWN) > 0:
         console.print(f"  and {more:,} more")
 
 
 def _print_misroutes(console: Console, report: EvalReport) -> None:
     """Each misrouted message on its own line, under where it is and what went wrong."""
+    from ..evaluation import place
+
     console.print("misrouted, most confident first:")
     for miss in report.misroutes:
-        console.print(f"  line {miss.line}: {miss.expected} -> {miss.got} ({miss.score:.3f})")
+        where, routed = place(miss.line, miss.item), f"{miss.expected} -> {miss.got}"
+        console.print(f"  {where}: {routed} ({miss.score:.3f})")
         console.print(f"    {printable(miss.text)}")

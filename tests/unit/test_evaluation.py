@@ -340,7 +340,10 @@ def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
     path = write(tmp_path, "c.json", '[\n  {"text": "ok", "intent": "a"},\n]\n')  # a comma too many
     assert problem(path) == f"{path}:3:1: not valid JSON: Expecting value\n    ]\n    ^"
     one_line = '[{"text": "a", "intent": "b"}, {"text": "c", "intent": "d"}]'
-    assert len(read_labelled(write(tmp_path, "d.json", one_line))) == 2
+    assert read_labelled(write(tmp_path, "d.json", one_line)) == [
+        Labelled("a", "b", 1, item=1),
+        Labelled("c", "d", 1, item=2),
+    ]
     path = write(tmp_path, "e.json", '[{"text": "a", "intent": "b"}, {"text": "c"}]')
     assert problem(path).startswith(f'{path}:1: item 2: each row needs an object with "text"')
 
@@ -571,6 +574,25 @@ def test_cli_warns_of_a_training_text_under_two_labels(tmp_path: Path) -> None:
         f"warning: {train}:4: 'Reset my PIN' is labelled 'pin_blocked' here and 'card_pin' at "
         "line 2: it is an example of both"
     ]  # an out-of-scope row, then the text labelled, is no example of two intents
+
+
+def test_cli_names_the_item_of_a_json_array_written_on_one_line(tmp_path: Path) -> None:
+    test = write(
+        tmp_path,
+        "test.json",
+        '[{"text": "where is my parcel", "intent": "order_status"}, '
+        '{"text": "how do refunds work", "intent": "refund_stats"}, '
+        '{"text": "How do refunds work", "intent": "refund_status"}]',
+    )
+    result = CliRunner().invoke(main, ["eval", str(test), "--bot", str(REPO), "--errors", "5"])
+    assert result.exit_code == 0, result.output
+    assert "  line 1, item 2: refund_stats -> refund_status (" in result.stdout
+    assert "  line 1, item 2: refund_stats (1 row; did you mean 'refund_status'?)" in result.stdout
+    result = CliRunner().invoke(main, ["eval", str(test), "--train", str(test)])
+    assert result.stderr.splitlines() == [
+        f"warning: {test}:1: item 3: 'How do refunds work' is labelled 'refund_status' here and "
+        "'refund_stats' at line 1, item 2: it is an example of both"
+    ]
 
 
 def test_cli_min_score_overrides(files: tuple[Path, Path]) -> None:
