@@ -44,6 +44,7 @@ _COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
 _FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
 _NEXT_LINE = re.compile(r"[\r\n\x85\u2028\u2029]\s*")  # a line break, to the next line's text
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
+_TEXT_AFTER_ANCHOR = re.compile(r"&\S+[ \t]+[^\s#]")
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
 
@@ -108,7 +109,7 @@ def _construct(document: YamlFile, problems: list[Problem]) -> Any:
     builder = _EventBuilder(document, found)
     data = builder.build()
     if builder.needs_nodes:
-        found = []
+        found = list(builder.anchored_text)  # the node tree no longer shows where text began
         data = _construct_from_nodes(document, found)
     problems += found
     return data
@@ -131,6 +132,7 @@ class _EventBuilder:
         self._depth = 0
         self._flow = 0  # how many [...] or {...} we are inside
         self.needs_nodes = False  # anchors, aliases, merge keys, several documents
+        self.anchored_text: list[Problem] = []  # "answer: &Co will help": '&Co' is dropped
 
     def build(self) -> Any:
         data, documents = None, 0
@@ -192,6 +194,8 @@ class _EventBuilder:
         value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
         if plain:
             self._check_plain(event, in_list)
+            if event.anchor is not None:
+                self._check_anchored(event)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -246,6 +250,18 @@ class _EventBuilder:
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
             self._problems.append(self._at(comment.end() - 2, message))
+
+    def _check_anchored(self, event: yaml.ScalarEvent) -> None:
+        """Plain text that starts with '&' on the line of its key or dash: YAML reads the first
+        word as an anchor's name and drops it ("&Co will help" is "will help"). An anchor
+        before quoted text, or alone on its line, is one meant."""
+        start = _index(event.start_mark)
+        if _TEXT_AFTER_ANCHOR.match(self._document.text, start):
+            message = (
+                "text that starts with '&' must be in quotes: YAML reads the first word as an "
+                "anchor's name and drops it"
+            )
+            self.anchored_text.append(self._at(start, message))
 
     def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
         """Whether a value that spans lines ends its first line before column _FOLD_WIDTH:

@@ -61,7 +61,9 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     if (cause := _colon_without_space(document, error_line)) is not None:
         return cause
     problem, context = exc.problem or str(exc), exc.context or ""
-    if exc.context_mark is not None and (
+    if context == "while scanning a block scalar" and exc.context_mark is not None:
+        mark = exc.context_mark  # "- > quoted": the '>' that YAML took for a block's start
+    elif exc.context_mark is not None and (
         "end of stream" in problem
         or "could not find expected ':'" in problem
         or context.startswith("while parsing a flow")
@@ -158,6 +160,11 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
         return "a '[' or '{' that starts here is never closed (put text starting with it in quotes)"
     if "cannot start any token" in problem and char in "@`%|>":
         return f"text that starts with '{char}' must be in quotes"
+    if context == "while scanning a block scalar" and char in "|>":
+        return (
+            f"text that starts with '{char}' must be in quotes (a '{char}' block's text starts "
+            "on the line below, indented)"
+        )
     for text, hint in _HINTS.items():
         if text in problem or text in context:
             return hint
