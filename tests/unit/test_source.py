@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from servicebot.errors import Problem
-from servicebot.source import MAX_FILE_BYTES, read_text
+from servicebot.source import MAX_FILE_BYTES, decode_typed, read_text
 
 
 def _read(path: Path) -> tuple[str | None, list[Problem]]:
@@ -37,8 +37,15 @@ def test_not_utf8_points_at_the_bad_character_counting_characters(tmp_path: Path
 
 
 @pytest.mark.parametrize(
-    "text", ["退款", "發票怎麼開", "“七天无理由”退货——可以…"]
-)  # 發: not GB2312
+    "text",
+    [
+        "退款",
+        "發票怎麼開",
+        "“七天无理由”退货——可以…",
+        "乌龙茶用95℃的水，约3×5分钟",
+        "温度≤30°C，①冷藏",
+    ],
+)  # 發: not GB2312; ℃ ° × ≤ ①: GBK's own symbols
 def test_chinese_saved_as_gbk_is_named(tmp_path: Path, text: str) -> None:
     path = tmp_path / "a.yaml"
     path.write_bytes(f"a: 1\nb: {text}\n".encode("gbk"))
@@ -89,3 +96,11 @@ def test_unreadable_file_is_reported(tmp_path: Path) -> None:
     if os.access(path, os.R_OK):
         pytest.skip("running as a user who can read anything")
     assert _read(path)[1][0].message.startswith("cannot read:")
+
+
+def test_typed_chinese_with_gbk_symbols_reads_as_gbk_and_latin1_does_not() -> None:
+    # A customer's "95℃" made the whole line undecodable: the turn was handed off.
+    typed = "乌龙茶用95℃的水吗？室温25°，约3×5分钟".encode("gbk")
+    assert decode_typed(typed) == ("乌龙茶用95℃的水吗？室温25°，约3×5分钟", "read as GBK")
+    latin1 = "Café crème, 25° à l'intérieur, prix ±3 ×2 ÷4 ·".encode("latin-1")
+    assert decode_typed(latin1)[1] == "undecodable bytes replaced"
