@@ -101,6 +101,27 @@ def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     return [*_message_room(spec, renderer), *_reply_room(spec)]
 
 
+def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
+    """A system template that renders the same with an intent as without: the model would
+    never see the FAQ's answers, though ``render`` lists them as sent."""
+    if not spec.intents:
+        return []
+    fact = (Match(spec.intents[0], 1.0),)
+    silent = [
+        language
+        for language in spec.settings.languages
+        if renderer.system(Context(language, fact), 1) == renderer.system(Context(language), 0)
+    ]
+    if not silent:
+        return []
+    where = "" if len(silent) == len(spec.settings.languages) else f" in {', '.join(silent)}"
+    message = (
+        f"never prints the matching intents' answers{where}: the model would answer without "
+        "the FAQ (loop over `intents` and print `intent.answer`, as the example bot's does)"
+    )
+    return [Problem(spec.root / TEMPLATES_FOLDER / "system.j2", message, 1)]
+
+
 def _reply_room(spec: BotSpec) -> list[Problem]:
     """A ``model.max_tokens`` that a full prompt leaves no room for: the request asks for
     more tokens than the context window holds, which OpenAI's API refuses with a 400

@@ -61,6 +61,7 @@ def check(path: Path) -> None:
     from ..checks import (
         budget_warnings,
         check_bot,
+        facts_warnings,
         faq_file_warnings,
         handoff_warnings,
         language_warnings,
@@ -79,6 +80,7 @@ def check(path: Path) -> None:
     later = [
         *threshold_warnings(spec),
         *budget_warnings(spec, renderer),
+        *facts_warnings(spec, renderer),
         *language_warnings(spec),
         *handoff_warnings(spec),
     ]
@@ -410,7 +412,10 @@ def _budget_table(fitted: Fitted) -> Table:
     table = Table("part", "item", "tokens", "sent", box=None)
     for part in fitted.parts:
         tokens = "not counted" if part.tokens is None else str(part.tokens)
-        table.add_row(part.kind, part.label, tokens, "yes" if part.kept else "DROPPED")
+        sent = "yes" if part.kept else "DROPPED"
+        if part.kind == "faq" and part.kept and part.tokens == 0:
+            sent = "no: system.j2 does not print it"
+        table.add_row(part.kind, part.label, tokens, sent)
     return table
 
 

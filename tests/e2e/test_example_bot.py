@@ -273,6 +273,30 @@ def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> 
     assert "direct_threshold" not in output  # 0.55 is above min_score
 
 
+def test_check_warns_of_a_system_template_that_never_prints_the_faq(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    assert "never prints" not in checked(target, 0)
+    system = target / "templates" / "system.j2"
+    text = system.read_text(encoding="utf-8")
+    english_only = text.replace(
+        "{% for intent in intents %}", "{% for intent in intents if language == 'en' %}"
+    )
+    assert english_only != text
+    system.write_text(english_only, encoding="utf-8")
+    assert (
+        f"warning: {system}:1: never prints the matching intents' answers in zh: the model "
+        "would answer without the FAQ"
+    ) in checked(target, 0)
+    system.write_text("You are a tea shop's assistant.\n", encoding="utf-8")
+    assert f"warning: {system}:1: never prints the matching intents' answers: " in checked(
+        target, 0
+    )
+    # render lists the matching intents, and says they are not in the prompt.
+    result = CliRunner().invoke(main, ["render", "How long do refunds take?", "--bot", str(target)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"faq +refund_status +0 +no: system.j2 does not print it", result.output)
+
+
 def test_check_warns_of_a_budget_that_leaves_little_room_for_the_message(tmp_path: Path) -> None:
     target = new_bot(tmp_path)
     settings = target / "servicebot.yaml"
