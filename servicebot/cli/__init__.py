@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Iterator, Mapping
@@ -286,8 +287,9 @@ def init(directory: Path) -> None:
     click.echo(f"  ok: {load_bot(directory).summary()}")
     click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
     click.echo("the store details in templates/*.j2, then run after each edit:")
-    click.echo(f"  servicebot check {directory}")
-    click.echo(f"  servicebot test --bot {directory}   (its conversations in tests/conversations)")
+    typed = shlex.quote(str(directory))  # to paste as it is: "my bot" is two arguments
+    click.echo(f"  servicebot check {typed}")
+    click.echo(f"  servicebot test --bot {typed}   (its conversations in tests/conversations)")
 
 
 _EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -123,6 +124,14 @@ def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     assert tested.exit_code == 0, tested.output  # its conversations and recordings came along
     scripts = len(list((REPO / "tests" / "conversations").glob("*.yaml")))
     assert f"\n{scripts} passed" in tested.output
+
+
+def test_init_prints_next_steps_that_work_when_pasted_into_a_shell(tmp_path: Path) -> None:
+    target = tmp_path / "my bot 客服"
+    result = CliRunner().invoke(main, ["init", str(target)])
+    assert result.exit_code == 0, result.output
+    command = next(line for line in result.output.splitlines() if "servicebot check" in line)
+    assert shlex.split(command) == ["servicebot", "check", str(target)]
 
 
 def test_init_keeps_the_stored_conversations_out_of_version_control(tmp_path: Path) -> None:
