@@ -13,6 +13,7 @@ earlier answer to that request.
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
@@ -33,7 +34,7 @@ class Replayer:
 
     def __init__(
         self,
-        cassette: Path,
+        cassette: str | os.PathLike[str],
         mode: Literal["replay", "record"],
         model: ModelClient | None = None,
         today: Callable[[], date] = date.today,
@@ -42,8 +43,8 @@ class Replayer:
             raise ValueError(f"mode must be 'replay' or 'record', not {mode!r}")
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
-        self.path, self.mode, self._model, self._today = cassette, mode, model, today
-        self.cassette = Cassette.load(cassette)  # a broken file fails now, not mid-test
+        self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
+        self.cassette = Cassette.load(self.path)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
         if self._model is None or self.mode == "replay":

@@ -163,7 +163,8 @@ def history(conversation: str, bot_path: Path) -> None:
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:
             if event.get("detector") == "caller":
-                click.echo("  model:    stopped by the caller; the part shown is kept")
+                kept = "the part shown is kept" if turn.reply_text else "nothing had been shown"
+                click.echo(f"  model:    stopped by the caller; {kept}")
                 continue
             if event.get("stage") == "model":  # the call failed, and the turn fell back
                 click.echo(f"  model:    failed ({event.get('kind')}), {event.get('action')}")

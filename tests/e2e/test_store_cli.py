@@ -59,20 +59,24 @@ def test_history_prints_each_turn_with_action_intent_and_filter_events(bot: Path
     assert lines[4].endswith("direct thanks")  # an intent without a score still shows
 
 
+_STOPPED = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
+
+
 @pytest.mark.parametrize(
-    ("event", "action", "said"),
+    ("event", "action", "reply", "said"),
     [
         ({"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"},
-         "fallback", "  model:    failed (timeout), fallback"),
-        ({"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"},
-         "answer", "  model:    stopped by the caller; the part shown is kept"),
+         "fallback", "Sorry.", "  model:    failed (timeout), fallback"),
+        (_STOPPED, "answer", "Refunds take 5 days.",
+         "  model:    stopped by the caller; the part shown is kept"),
+        (_STOPPED, "answer", "", "  model:    stopped by the caller; nothing had been shown"),
     ],
 )  # fmt: skip
 def test_history_says_what_became_of_the_model_call(
-    bot: Path, event: dict[str, str], action: str, said: str
+    bot: Path, event: dict[str, str], action: str, reply: str, said: str
 ) -> None:
     store = open_bot_store(load_bot(bot))
-    store.append_turn(TurnRecord("call", "hi", "Refunds take 5 days.", action, events=(event,)))
+    store.append_turn(TurnRecord("call", "hi", reply, action, events=(event,)))
     store.close()
     lines = run("history", "call", "--bot", str(bot)).splitlines()
     assert lines[0].endswith(f" {action}") and lines[3] == said

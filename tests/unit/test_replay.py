@@ -93,6 +93,7 @@ def test_recorded_reply_replays_without_the_model(tmp_path: Path) -> None:
     model = record(path, request())
     assert Replayer(path, "replay").complete(request()) == completion()
     assert model.calls == 1
+    assert Replayer(str(path), "replay").complete(request()) == completion()  # as Bot.load takes
 
 
 def test_a_recorded_refusal_replays_as_a_refusal(tmp_path: Path) -> None:
