@@ -336,6 +336,8 @@ class Turn:
             # what it objected to), or the model refused. Answered as if none came: never sent,
             # never cached; the tokens it used are still counted.
             events.append(FilterEvent("postfilter", "model", declined, "fallback"))
+            details = {"events": [str(events[-1])]}
+            self.trace.append(Step("postfilter", f"fallback ({declined})", 0.0, details))
             completion = None
         if prep.reply is not None:
             action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
