@@ -29,6 +29,7 @@ from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .routing import Match, Router, detect_language, handing_off
+from .settings import ANY_LANGUAGE
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -102,15 +103,17 @@ def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
 
 
 def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """A system template that renders the same with an intent as without: the model would
-    never see the FAQ's answers, though ``render`` lists them as sent."""
-    if not spec.intents:
-        return []
-    fact = (Match(spec.intents[0], 1.0),)
+    """A system template that never prints the matching intents' answers: the model would
+    answer without the FAQ, though ``render`` lists its entries as sent. Told by an answer
+    of digits alone, which survives filters such as ``upper`` or ``indent``."""
+    if not spec.intents or spec.settings.model.name is None:
+        return []  # with no model, no system message is sent
+    marked = spec.intents[0].model_copy(update={"answer": {ANY_LANGUAGE: _MARKED_ANSWER}})
+    fact = (Match(marked, 1.0),)
     silent = [
         language
         for language in spec.settings.languages
-        if renderer.system(Context(language, fact), 1) == renderer.system(Context(language), 0)
+        if _MARKED_ANSWER not in renderer.system(Context(language, fact), 1)
     ]
     if not silent:
         return []
@@ -120,6 +123,9 @@ def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
         "the FAQ (loop over `intents` and print `intent.answer`, as the example bot's does)"
     )
     return [Problem(spec.root / TEMPLATES_FOLDER / "system.j2", message, 1)]
+
+
+_MARKED_ANSWER = "8406217935"
 
 
 def _reply_room(spec: BotSpec) -> list[Problem]:

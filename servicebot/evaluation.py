@@ -62,10 +62,6 @@ class Labelled:
     def in_scope(self) -> bool:
         return self.intent != OUT_OF_SCOPE
 
-    @property
-    def place(self) -> str:
-        return place(self.line, self.item)
-
 
 @dataclass(frozen=True)
 class Misroute:
@@ -389,7 +385,7 @@ def labelled_twice(path: Path, rows: Sequence[Labelled]) -> list[Problem]:
         if row.in_scope and earlier.in_scope and earlier.intent != row.intent:
             message = (
                 f"'{row.text.strip()}' is labelled '{row.intent}' here and '{earlier.intent}' "
-                f"at {earlier.place}: it is an example of both"
+                f"at {place(earlier.line, earlier.item)}: it is an example of both"
             )
             if row.item:
                 message = f"item {row.item}: {message}"

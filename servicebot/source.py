@@ -98,16 +98,20 @@ def is_gbk(raw: bytes) -> bool:
         text = raw.decode("gbk")
     except UnicodeDecodeError:
         return False
-    return all(_CHINESE.fullmatch(char) for char in text if not char.isascii())
+    beyond_ascii = [char for char in text if not char.isascii()]
+    return all(map(_CHINESE_OR_SYMBOL.fullmatch, beyond_ascii)) and any(
+        map(_CHINESE.fullmatch, beyond_ascii)
+    )
 
 
-# CJK letters and punctuation, the quotes, dashes and ellipsis Chinese text uses (“…”——), and
-# the symbols of GBK's own symbol rows that it uses among them: ° ± × ÷, ‰ ′ ″ ※, ℃ №, Roman
-# numerals, arrows, maths (≈ ≤ ∞), ① ⑴ ⒈, shapes (■ ○ ★), Greek letters (β版).
-_CHINESE = re.compile(
-    "[\u00b0\u00b1\u00b7\u00d7\u00f7\u0391-\u03c9\u2010-\u2027\u2030-\u203b\u2103\u2116"
-    "\u2160-\u217f\u2190-\u2199\u2200-\u22ff\u2460-\u249b\u25a0-\u25ff\u2605\u2606"
-    "\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
+# CJK letters and punctuation, and the quotes, dashes and ellipsis Chinese text uses (“…”——).
+_CHINESE = re.compile("[\u00b7\u2010-\u2027\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+# Those, and the symbols of GBK's own symbol rows that Chinese text uses among them: ° ± × ÷,
+# ‰ ′ ″ ※, ℃ №, Roman numerals, arrows, maths (≈ ≤ ∞), ① ⑴ ⒈, shapes (■ ○ ★), Greek (β版).
+# Alone they are no sign of GBK: Latin-1's "¡Á" reads as GBK's "×".
+_CHINESE_OR_SYMBOL = re.compile(
+    f"{_CHINESE.pattern}|[\u00b0\u00b1\u00d7\u00f7\u0391-\u03c9\u2030-\u203b\u2103\u2116"
+    "\u2160-\u217f\u2190-\u2199\u2200-\u22ff\u2460-\u249b\u25a0-\u25ff\u2605\u2606]"
 )
 
 

@@ -252,7 +252,9 @@ class Turn:
             detail["completion_tokens"] = usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
         self.completion = dataclasses.replace(completion, usage=usage)
-        self.trace.append(Step("model", "answered", self._model_ms(), detail))
+        declined = _declined(completion)  # then the post-filter does not run: say why here
+        decision = f"answered, but {declined}: fallback" if declined else "answered"
+        self.trace.append(Step("model", decision, self._model_ms(), detail))
 
     def _counted_usage(self, answer: str) -> Usage:
         """The tokens a model call used as our own count has them: the prompt as fitted and
@@ -336,8 +338,6 @@ class Turn:
             # what it objected to), or the model refused. Answered as if none came: never sent,
             # never cached; the tokens it used are still counted.
             events.append(FilterEvent("postfilter", "model", declined, "fallback"))
-            details = {"events": [str(events[-1])]}
-            self.trace.append(Step("postfilter", f"fallback ({declined})", 0.0, details))
             completion = None
         if prep.reply is not None:
             action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))

@@ -132,7 +132,8 @@ class _EventBuilder:
         self._depth = 0
         self._flow = 0  # how many [...] or {...} we are inside
         self.needs_nodes = False  # anchors, aliases, merge keys, several documents
-        self.anchored_text: list[Problem] = []  # "answer: &Co will help": '&Co' is dropped
+        self._anchored_text: list[tuple[str, Problem]] = []  # "&Co will help": '&Co' is lost
+        self._aliased: set[str] = set()
 
     def build(self) -> Any:
         data, documents = None, 0
@@ -149,6 +150,7 @@ class _EventBuilder:
             return self._scalar(event, in_list)
         if isinstance(event, yaml.AliasEvent):
             self.needs_nodes = True
+            self._aliased.add(event.anchor or "")
             return None
         self._check_collection(event)
         flow = bool(getattr(event, "flow_style", False))
@@ -194,8 +196,7 @@ class _EventBuilder:
         value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
         if plain:
             self._check_plain(event, in_list)
-            if event.anchor is not None:
-                self._check_anchored(event)
+            self._check_anchored(event)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -251,17 +252,21 @@ class _EventBuilder:
             )
             self._problems.append(self._at(comment.end() - 2, message))
 
+    @property
+    def anchored_text(self) -> list[Problem]:
+        """Plain text that starts with '&' on the line of its key or dash, and that no alias
+        refers to: YAML read the first word as an anchor's name and dropped it ("&Co will
+        help" is "will help"). An anchor that an alias uses is one meant."""
+        return [problem for name, problem in self._anchored_text if name not in self._aliased]
+
     def _check_anchored(self, event: yaml.ScalarEvent) -> None:
-        """Plain text that starts with '&' on the line of its key or dash: YAML reads the first
-        word as an anchor's name and drops it ("&Co will help" is "will help"). An anchor
-        before quoted text, or alone on its line, is one meant."""
         start = _index(event.start_mark)
-        if _TEXT_AFTER_ANCHOR.match(self._document.text, start):
+        if event.anchor is not None and _TEXT_AFTER_ANCHOR.match(self._document.text, start):
             message = (
                 "text that starts with '&' must be in quotes: YAML reads the first word as an "
                 "anchor's name and drops it"
             )
-            self.anchored_text.append(self._at(start, message))
+            self._anchored_text.append((event.anchor, self._at(start, message)))
 
     def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
         """Whether a value that spans lines ends its first line before column _FOLD_WIDTH:

@@ -47,6 +47,9 @@ _HINTS = {
     ),
     "while scanning an alias": "text that starts with '*' must be in quotes",
     "while scanning an anchor": "text that starts with '&' must be in quotes",
+    "found duplicate anchor": (
+        "an anchor of the same name as one above: text that starts with '&' must be in quotes"
+    ),
 }
 
 
@@ -61,7 +64,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     if (cause := _colon_without_space(document, error_line)) is not None:
         return cause
     problem, context = exc.problem or str(exc), exc.context or ""
-    if context == "while scanning a block scalar" and exc.context_mark is not None:
+    found = document.text[mark.index : mark.index + 1] if mark is not None else ""
+    if context == "while scanning a block scalar" and exc.context_mark and not found.isdigit():
         mark = exc.context_mark  # "- > quoted": the '>' that YAML took for a block's start
     elif exc.context_mark is not None and (
         "end of stream" in problem

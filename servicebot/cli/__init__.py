@@ -288,7 +288,8 @@ def init(directory: Path) -> None:
     click.echo(f"  ok: {load_bot(directory).summary()}")
     click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
     click.echo("the store details in templates/*.j2, then run after each edit:")
-    typed = shlex.quote(str(directory))  # to paste as it is: "my bot" is two arguments
+    # To paste as it is: "my bot" would be two arguments, and "-x" an option.
+    typed = shlex.quote(f"./{directory}" if str(directory).startswith("-") else str(directory))
     click.echo(f"  servicebot check {typed}")
     click.echo(f"  servicebot test --bot {typed}   (its conversations in tests/conversations)")
 

@@ -296,10 +296,17 @@ def test_check_warns_of_a_system_template_that_never_prints_the_faq(tmp_path: Pa
         f"warning: {system}:1: never prints the matching intents' answers in zh: the model "
         "would answer without the FAQ"
     ) in checked(target, 0)
-    system.write_text("You are a tea shop's assistant.\n", encoding="utf-8")
+    names_only = "Topics: {% for intent in intents %}{{ intent.name }} {% endfor %}\n"
+    system.write_text(names_only, encoding="utf-8")
     assert f"warning: {system}:1: never prints the matching intents' answers: " in checked(
         target, 0
     )
+    settings = target / "servicebot.yaml"  # no model: no system message is sent
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini"))
+    assert "never prints" not in checked(target, 0)
+    settings.write_text(text, encoding="utf-8")
+    system.write_text("You are a tea shop's assistant.\n", encoding="utf-8")
     # render lists the matching intents, and says they are not in the prompt.
     result = CliRunner().invoke(main, ["render", "How long do refunds take?", "--bot", str(target)])
     assert result.exit_code == 0, result.output

@@ -102,5 +102,6 @@ def test_typed_chinese_with_gbk_symbols_reads_as_gbk_and_latin1_does_not() -> No
     # A customer's "95℃" made the whole line undecodable: the turn was handed off.
     typed = "乌龙茶用95℃的水吗？室温25°，约3×5分钟".encode("gbk")
     assert decode_typed(typed) == ("乌龙茶用95℃的水吗？室温25°，约3×5分钟", "read as GBK")
-    latin1 = "Café crème, 25° à l'intérieur, prix ±3 ×2 ÷4 ·".encode("latin-1")
-    assert decode_typed(latin1)[1] == "undecodable bytes replaced"
+    # Latin-1's "¡Á" (0xA1 0xC1) is GBK's "×": a symbol alone is no sign of Chinese.
+    for spanish in ("¡Ánimo!", "¡Éxito total!", "¡Órale!", "¡Última oportunidad!"):
+        assert decode_typed(spanish.encode("cp1252"))[1] == "undecodable bytes replaced"

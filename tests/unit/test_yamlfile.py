@@ -174,17 +174,24 @@ def test_a_value_written_as_an_alias_is_located_at_the_alias(
 
 def test_text_that_starts_with_an_ampersand_is_not_cut_silently(tmp_path: Path) -> None:
     # YAML read "&Co" as an anchor's name and dropped it: the answer was "will help you".
-    _, problems = _read(tmp_path, "answer:\n  en: &Co will help you.\nexamples:\n  - &amp tea\n")
-    assert [(p.line, p.column) for p in problems] == [(2, 7), (4, 5)]
+    text = "answer:\n  en: &Co will help you.\nexamples:\n  - &amp tea\n  - &and coffee\n"
+    _, problems = _read(tmp_path, text)
+    assert [(p.line, p.column) for p in problems] == [(2, 7), (4, 5), (5, 5)]
     assert problems[0].message.startswith("text that starts with '&' must be in quotes")
-    # An anchor meant as one: before quoted or block text, or alone on its line, then reused.
-    text = "a: &ship 'Shipping is free'\nb: &more\n  More text\nc: &x >-\n  Folded\nd: *ship\n"
+    text = (
+        "a: &ship 'Shipping is free'\nb: &more\n  More text\nc: &x >-\n  Folded\nd: *ship\n"
+        "max_tokens: &reply 400\nreply_reserve: *reply\ne: &contact Call us\nf: *contact\n"
+    )  # before quoted or block text, alone on its line, or used by an alias
     data, problems = _read(tmp_path, text)
     assert problems == [] and data == {
         "a": "Shipping is free",
         "b": "More text",
         "c": "Folded",
         "d": "Shipping is free",
+        "max_tokens": 400,
+        "reply_reserve": 400,
+        "e": "Call us",
+        "f": "Call us",
     }
 
 
@@ -193,3 +200,11 @@ def test_text_that_starts_with_a_block_mark_is_named(tmp_path: Path, mark: str) 
     _, problems = _read(tmp_path, f"examples:\n  - where is it\n  - {mark} quoted text\n")
     assert [(p.line, p.column) for p in problems] == [(3, 5)]
     assert problems[0].message.startswith(f"text that starts with '{mark[0]}' must be in quotes")
+
+
+@pytest.mark.parametrize("mark", ["|0", ">10"])
+def test_a_block_mark_with_a_bad_indentation_digit_is_not_called_text(
+    tmp_path: Path, mark: str
+) -> None:
+    _, problems = _read(tmp_path, f"examples:\n  - {mark}\n    text below\n")
+    assert len(problems) == 1 and "must be in quotes" not in problems[0].message
