@@ -48,7 +48,8 @@ _HINTS = {
     "while scanning an alias": "text that starts with '*' must be in quotes",
     "while scanning an anchor": "text that starts with '&' must be in quotes",
     "found duplicate anchor": (
-        "an anchor of the same name as one above: text that starts with '&' must be in quotes"
+        "an anchor named as one above: give it a name of its own, or, if this is text that "
+        "starts with '&', put it in quotes"
     ),
 }
 

@@ -178,6 +178,9 @@ def test_text_that_starts_with_an_ampersand_is_not_cut_silently(tmp_path: Path) 
     _, problems = _read(tmp_path, text)
     assert [(p.line, p.column) for p in problems] == [(2, 7), (4, 5), (5, 5)]
     assert problems[0].message.startswith("text that starts with '&' must be in quotes")
+    _, problems = _read(tmp_path, "examples:\n  - &amp tea\n  - &amp coffee\n")
+    assert [(p.line, p.column) for p in problems] == [(3, 5)]
+    assert "if this is text that starts with '&', put it in quotes" in problems[0].message
     text = (
         "a: &ship 'Shipping is free'\nb: &more\n  More text\nc: &x >-\n  Folded\nd: *ship\n"
         "max_tokens: &reply 400\nreply_reserve: *reply\ne: &contact Call us\nf: *contact\n"
