@@ -91,17 +91,26 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
 
 
 def is_gbk(raw: bytes) -> bool:
-    """Whether ``raw`` reads as GBK with Chinese for every character beyond ASCII
-    (traditional characters, as in 發票, are GBK but not GB2312). Accented Latin-1 letters,
-    mostly followed by ASCII or a space, fail to decode or decode to something else."""
+    """Whether ``raw`` reads as GBK with Chinese for every character beyond ASCII, at least
+    one of them in GB2312, the common characters (traditional ones, as in 發票, are GBK but
+    not GB2312). Accented Latin-1 letters, mostly followed by ASCII or a space, fail to
+    decode, or decode to characters outside GB2312: ``Æble, blåbær`` reads as ``芺le, bl錬鎟``."""
     try:
         text = raw.decode("gbk")
     except UnicodeDecodeError:
         return False
     beyond_ascii = [char for char in text if not char.isascii()]
     return all(map(_CHINESE_OR_SYMBOL.fullmatch, beyond_ascii)) and any(
-        map(_CHINESE.fullmatch, beyond_ascii)
+        _CHINESE.fullmatch(char) and _in_gb2312(char) for char in beyond_ascii
     )
+
+
+def _in_gb2312(char: str) -> bool:
+    try:
+        char.encode("gb2312")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 # CJK letters and punctuation, and the quotes, dashes and ellipsis Chinese text uses (“…”——).

@@ -105,3 +105,7 @@ def test_typed_chinese_with_gbk_symbols_reads_as_gbk_and_latin1_does_not() -> No
     # Latin-1's "¡Á" (0xA1 0xC1) is GBK's "×": a symbol alone is no sign of Chinese.
     for spanish in ("¡Ánimo!", "¡Éxito total!", "¡Órale!", "¡Última oportunidad!"):
         assert decode_typed(spanish.encode("cp1252"))[1] == "undecodable bytes replaced"
+    # An accented letter before an ASCII one reads as one of GBK's rarer characters, none
+    # of them in GB2312: "Æble" is "芺le", "Señor" "Se駉r".
+    for latin in ("Æble, ørred, blåbær", "Señor Muñoz", "Très élégant", "Fußball", "Ça va"):
+        assert decode_typed(latin.encode("latin-1"))[1] == "undecodable bytes replaced"
