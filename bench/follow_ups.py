@@ -56,4 +56,7 @@ def main(split: str) -> None:
 
 
 if __name__ == "__main__":
-    main(sys.argv[1] if len(sys.argv) > 1 else "dev")
+    split = sys.argv[1] if len(sys.argv) > 1 else "dev"
+    if split not in ("dev", "test"):
+        sys.exit("usage: python bench/follow_ups.py [dev|test]")
+    main(split)

@@ -57,7 +57,7 @@ def test_commands_find_the_bot_from_inside_its_folders(tmp_path: Path) -> None:
     for inside in (bot / "faq", bot / "faq" / "drafts", bot / "templates"):
         checked = run(str(SCRIPT), "check", cwd=inside)
         assert checked.returncode == 0, checked.stderr
-        assert checked.stdout.startswith("ok: Maple Market support: 37 intents")
+        assert checked.stdout.startswith("ok: Maple Market support: 38 intents")
     rendered = run(str(SCRIPT), "render", "我的快递到哪了", cwd=bot / "faq")
     assert rendered.returncode == 0, rendered.stderr
     assert rendered.stdout.startswith("route: model  language: zh  intents: order_status")
@@ -434,7 +434,7 @@ def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
     (target / "faq" / "drafts.yaml").write_text("# intents:\n#   - name: gift_wrap\n")
     (target / "faq" / "new.yaml").write_text("")
     output = checked(target, 0)
-    assert output.startswith("ok: Maple Market support: 37 intents")
+    assert output.startswith("ok: Maple Market support: 38 intents")
     for name in ("drafts.yaml", "new.yaml"):
         assert (
             f"warning: {target / 'faq' / name}:1:1: no intents: the file is empty or all "
