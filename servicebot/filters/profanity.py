@@ -17,7 +17,9 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
 
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
 reads 455 as "ass", so a refund of 455 yuan was censored), nor is a product such as ``7*7``
-(read as "t*t"), an empty list censors nothing (it falls back to its default list), and words
+(read as "t*t"), nor does a number start a phrase unless a listed word starts with it as
+written (``size 7. It`` read as "tit", ``item 5 hit`` as "shit"; ``2 girls 1 cup`` is
+listed), an empty list censors nothing (it falls back to its default list), and words
 added to the default list obey the allow-list and widen the phrase window (its
 ``add_censor_words`` does neither).
 
@@ -210,10 +212,15 @@ class _WordMatcher:
         self._whole: set[str] = set()  # listed words, folded
         self._starts: set[str] = set()  # and every prefix of them
         self._vague_starts: set[str] = set()  # the same, vowels and "*" folded into "*"
+        # Numbers that listed words start with as written ("2 girls 1 cup", "4r5e"): no
+        # other number starts a phrase, so that "size 7. It" is not read as "tit".
+        self._number_starts: set[str] = set()
         self.window = 1
         for word, kind in words:
             self._add(word, kind)
             self.window = max(self.window, sum(c not in word_chars for c in word))
+            digits = "".join(itertools.takewhile(str.isdigit, word))
+            self._number_starts.update(digits[:end] for end in range(1, len(digits) + 1))
 
     def _add(self, word: str, kind: int) -> None:
         node = self._root
@@ -288,7 +295,11 @@ class _WordMatcher:
         """(words censored as one, kind) at word ``k``: a phrase first, else the word alone."""
         low = words.parts[2 * k + 1].lower()
         kind, longer = self.lookup(low, words.folded[2 * k + 1])
-        if longer and words.span(k)[1] < len(words.text):
+        if (
+            longer
+            and words.span(k)[1] < len(words.text)
+            and (low in self._number_starts or not low.isdigit())
+        ):
             phrase = self._phrase(words, k, low)
             if phrase is not None:
                 return phrase[0] - k + 1, phrase[1]

@@ -95,15 +95,22 @@ def _rows(name: str) -> list[dict[str, Any]]:
     return [json.loads(line) for line in lines if line.strip()]
 
 
-_NUMBER = re.compile(r"(?<![\w$@*'\"])[0-9]+(?![\w$@*'\"])")
+# A number that is a word of its own to better-profanity ("_" separates words there).
+_NUMBER = re.compile(r"(?<![^\W_])(?<![$@*'\"])[0-9]+(?![^\W_])(?![$@*'\"])")
 
 
 def _differences(texts: Iterable[str], ours: ProfanityFilter, reference: Any) -> list[str]:
     """Every text on which ours and better-profanity disagree, with both answers; texts with
-    a number better-profanity reads as a word (455, "ass") are left out: ours never does."""
+    a number better-profanity reads as a word (455, "ass"), or as the start of a phrase that
+    no listed word starts with as written ("7. It", "tit"; "2 girls 1 cup" and "4r5e" are
+    listed), are left out: ours never does."""
     out = []
     for text in texts:
-        if any(reference.contains_profanity(n) for n in _NUMBER.findall(text)):
+        numbers = list(_NUMBER.finditer(text))
+        if any(reference.contains_profanity(n[0]) for n in numbers) or any(
+            n[0] not in ("2", "4") and reference.censor(text[n.start() :])[:4] == "****"
+            for n in numbers
+        ):
             continue
         expected = reference.censor(text)
         got = ours.censor(text)
@@ -243,6 +250,16 @@ def test_a_product_of_numbers_is_never_read_as_a_word() -> None:
     for text in ("{{ 7*7 }}", "order 7*7 items", "7*7=49", "a 2*4*7 pallet"):
         assert ours.censor(text) == text
     assert ours.censor("sh*t, 7*7 boxes") == "****, 7*7 boxes"
+
+
+def test_a_number_never_starts_a_phrase_that_no_listed_word_starts_with() -> None:
+    """better-profanity joins "7" and "It" into "7it", which its leetspeak reads as "tit": a
+    customer's size or order number before a new sentence was censored with it."""
+    ours, reference = _pair()
+    for text in ("I ordered size 7. It is too small", "Did you get order 7? It never came"):
+        assert reference.censor(text) != text
+        assert ours.censor(text) == text
+    assert ours.censor("aisle 5 hit, 2 girls 1 cup") == "aisle 5 hit, ****"  # listed with "2"
 
 
 def test_every_listed_word_is_found() -> None:
