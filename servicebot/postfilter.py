@@ -25,7 +25,7 @@ import time
 import unicodedata
 import urllib.parse
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import lru_cache, partial
 from typing import NamedTuple
 
@@ -50,7 +50,10 @@ from .settings import PostfilterSettings
 CONTACT_KINDS = ("PHONE", "EMAIL")
 LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "IP")
 REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
-SHINGLE = 8  # this many words (or Chinese characters) in a row copied from the system prompt
+# This many words in a row copied from the system prompt are a leak. A Chinese character
+# counts as half a word (16 in a row), as Chinese words are one or two characters: at 8, a
+# bot that said who it is ("我是小枫商城的在线客服") copied a Chinese system prompt.
+SHINGLE = 8
 
 _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
 # Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
@@ -257,8 +260,8 @@ class Postfilter:
 
         def find(text: str) -> list[Finding]:
             tokens = _words(text)
-            for i in range(len(tokens) - SHINGLE + 1):  # cheap first-token test, then the tuple
-                if tokens[i] in starts and tuple(tokens[i : i + SHINGLE]) in secret:
+            for start, end in _runs(tokens):  # cheap first-token test, then the tuple
+                if tokens[start] in starts and tuple(tokens[start:end]) in secret:
                     return [Finding(0, 0, "system_prompt")]  # the whole answer falls back
             return []
 
@@ -568,16 +571,27 @@ _ACCENTS = re.compile("[\u0300-\u036f]")
 
 @lru_cache(maxsize=256)
 def _shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
-    """Every run of ``SHINGLE`` words (or Chinese characters) in ``text``; none spans one of
-    the ``public`` runs of words, which cut the text in pieces."""
+    """Every run of words (see :func:`_runs`) in ``text``; none spans one of the ``public``
+    runs of words, which cut the text in pieces."""
     pieces = [_words(text)]
     for run in public:
         pieces = [piece for tokens in pieces for piece in _split(tokens, run)]
-    return frozenset(
-        tuple(tokens[i : i + SHINGLE])
-        for tokens in pieces
-        for i in range(len(tokens) - SHINGLE + 1)
-    )
+    return frozenset(tuple(tokens[start:end]) for tokens in pieces for start, end in _runs(tokens))
+
+
+def _runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
+    """From each token on, the shortest run of tokens that makes ``SHINGLE`` words, a Chinese
+    character being half a word: (start, end). The same tokens make the same runs, so a
+    copied run is found whatever comes before it."""
+    end = weight = 0  # in half words
+    for start, token in enumerate(tokens):
+        while weight < 2 * SHINGLE and end < len(tokens):
+            weight += 1 if tokens[end] >= "\u3400" else 2
+            end += 1
+        if weight < 2 * SHINGLE:
+            return
+        yield start, end
+        weight -= 1 if token >= "\u3400" else 2
 
 
 def _split(tokens: list[str], run: tuple[str, ...]) -> list[list[str]]:

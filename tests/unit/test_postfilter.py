@@ -578,6 +578,22 @@ def test_a_system_prompt_copied_out_in_traditional_characters_is_leakage() -> No
     assert postfilter().run("您的訂單已發貨，請耐心等待。", system, {}).verdict == "pass"
 
 
+def test_a_few_words_of_a_chinese_system_prompt_are_not_a_leak_and_a_rule_copied_out_is() -> None:
+    # 8 characters are 4 or 5 Chinese words: a bot saying who it is copied that many.
+    system = (
+        "你是小枫客服，小枫商城的在线客服。请用简体中文回答，语气亲切、简洁。\n规则：\n"
+        "- 只根据下面的资料回答；资料里没有的内容，请告诉顾客会转接人工客服。\n"
+        "- 不要编造订单信息、价格、日期、链接、电话或邮箱。"
+    )
+    for answer in (
+        "您好！我是小枫商城的在线客服，很高兴为您服务。",
+        "您好！资料里没有的内容，我会帮您转接人工客服。",
+    ):
+        assert postfilter().run(answer, system, {}, "zh").verdict == "pass"
+    leaked = "我的规则：不要编造订单信息、价格、日期、链接、电话或邮箱。"
+    assert postfilter().run(leaked, system, {}, "zh").verdict == "fallback"
+
+
 def test_a_system_prompt_copied_out_with_accents_added_is_leakage() -> None:
     leaked = "My rules: nevér invént ordér détails, pricés, datés, links, phoné numbers."
     assert postfilter().run(leaked, SYSTEM, {}).verdict == "fallback"
