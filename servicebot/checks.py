@@ -31,7 +31,7 @@ from .prompt import Context, Renderer, Script
 from .routing import Match, Router, detect_language, handing_off
 from .settings import ANY_LANGUAGE
 from .templates import TEMPLATE_NAMES
-from .yamlfile import read_yaml
+from .yamlfile import YamlFile, read_yaml
 
 _TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
 _SHOWN_SYNTAX = 40  # characters of it quoted in the warning
@@ -301,16 +301,18 @@ def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> l
 
 def faq_file_warnings(root: Path) -> list[Problem]:
     """FAQ files with no intents (empty, or all comments: a topic set aside while it is
-    rewritten), and Jinja syntax in FAQ text (``{{ contact.phone }}`` in an answer): FAQ text
-    is data, sent and shown to the model as written, so the customer would see the braces.
-    Neither is surely a mistake (a bot about templates may mean it), so ``servicebot check``
-    warns and still passes."""
+    rewritten), a full-width comma in an item of a ``[...]`` list, and Jinja syntax in FAQ
+    text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent and shown to the model
+    as written, so the customer would see the braces. None is surely a mistake (a bot about
+    templates may mean it), so ``servicebot check`` warns and still passes."""
     warnings = []
     for path in yaml_files(root / FAQ_FOLDER):
         document = read_yaml(path, [])
         if document is not None and document.data is None:
             message = "no intents: the file is empty or all comments, so it adds nothing"
             warnings.append(document.problem(message, 1, 1))
+        if document is not None and "，" in document.text:
+            warnings += _wide_comma_warnings(document)
         if document is None or not _TEMPLATE_SYNTAX.search(document.text):
             continue
         for node in _text_values(document.root):
@@ -325,10 +327,33 @@ def faq_file_warnings(root: Path) -> list[Problem]:
     return warnings
 
 
+def _wide_comma_warnings(document: YamlFile) -> list[Problem]:
+    """Items of a ``[...]`` list of several with a full-width comma in them: part of the text
+    (``你好，优惠券怎么用``), or meant to separate two items? (One item alone is an error.)"""
+    message = (
+        "a full-width comma '，' inside this item: YAML reads it as part of the text; if it "
+        "separates two items, write a plain ','"
+    )
+    return [
+        document.problem_at_offset(message, document.text.index("，", item.start_mark.index))
+        for node in _nodes(document.root)
+        if isinstance(node, yaml.SequenceNode) and node.flow_style and len(node.value) > 1
+        for item in node.value
+        if isinstance(item, yaml.ScalarNode) and not item.style and "，" in item.value
+    ]
+
+
 def _text_values(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
-    """Every value under ``root`` that a customer or the model may read, in file order, each
-    once (an alias is the node it names): not mapping keys, and not example phrasings, which
-    only routing reads."""
+    """Every value under ``root`` that a customer or the model may read, in file order: not
+    example phrasings, which only routing reads."""
+    for node in _nodes(root, skipping="examples"):
+        if isinstance(node, yaml.ScalarNode):
+            yield node
+
+
+def _nodes(root: yaml.Node | None, skipping: str = "") -> Iterator[yaml.Node]:
+    """Every node under ``root`` in file order, each once (an alias is the node it names):
+    not mapping keys, nor what the key ``skipping`` holds."""
     seen: set[int] = set()
     waiting = [root]
     while waiting:
@@ -336,12 +361,11 @@ def _text_values(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
         if node is None or id(node) in seen:
             continue
         seen.add(id(node))
-        if isinstance(node, yaml.ScalarNode):
-            yield node
-        elif isinstance(node, yaml.SequenceNode):
+        yield node
+        if isinstance(node, yaml.SequenceNode):
             waiting += reversed(node.value)
         elif isinstance(node, yaml.MappingNode):
-            waiting += reversed([value for key, value in node.value if key.value != "examples"])
+            waiting += reversed([value for key, value in node.value if key.value != skipping])
 
 
 def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | None:

@@ -134,6 +134,7 @@ class _EventBuilder:
         self.needs_nodes = False  # anchors, aliases, merge keys, several documents
         self._anchored_text: list[tuple[str, Problem]] = []  # "&Co will help": '&Co' is lost
         self._aliased: set[str] = set()
+        self._wide_comma: Problem | None = None  # in the [...] item just read, if any
 
     def build(self) -> Any:
         data, documents = None, 0
@@ -158,7 +159,7 @@ class _EventBuilder:
         self._flow += flow
         try:
             if isinstance(event, yaml.SequenceStartEvent):
-                return self._sequence()
+                return self._sequence(flow)
             return self._mapping(in_list)
         finally:
             self._depth -= 1
@@ -172,10 +173,18 @@ class _EventBuilder:
         if tag not in _COLLECTION_TAGS:
             self._problems.append(self._at(_index(event.start_mark), _unsafe_tag(tag)))
 
-    def _sequence(self) -> list[Any]:
-        items = []
+    def _sequence(self, flow: bool) -> list[Any]:
+        """The list's items. ``[退货，退款，换货]`` is one item: its full-width commas were meant
+        to separate items. In a list of several, ``，`` is more likely part of the text
+        (``[你好，优惠券怎么用, coupon]``), and ``servicebot check`` only warns of it."""
+        items, wide_commas = [], []
         while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
+            self._wide_comma = None
             items.append(self._value(event, in_list=True))
+            if flow and self._wide_comma:
+                wide_commas.append(self._wide_comma)
+        if len(items) == 1:
+            self._problems += wide_commas
         return items
 
     def _mapping(self, in_list: bool) -> dict[Any, Any]:
@@ -244,7 +253,7 @@ class _EventBuilder:
             message = (
                 "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
             )
-            self._problems.append(self._at(text.index("，", start.index), message))
+            self._wide_comma = self._at(text.index("，", start.index), message)
         elif comment := COMMENT_AFTER_VALUE.match(text, end.index):
             message = (
                 "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "

@@ -268,6 +268,35 @@ def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: P
     assert f"warning: {faq}:6:31: FAQ text is not a template" in result.output
 
 
+def test_a_full_width_comma_in_a_list_of_several_is_a_warning_and_in_a_list_of_one_an_error(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    faq = target / "faq" / "extra.yaml"
+    faq.write_text(
+        "intents:\n"
+        "  - name: coupon_help\n"
+        '    examples: [你好，优惠券怎么用, "请问，优惠码在哪里输入", coupon help please]\n'
+        "    answer:\n"
+        "      en: Enter the code at checkout.\n"
+        "      zh: 结账时输入优惠码。\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output  # Chinese phrasings have commas of their own
+    assert (
+        f"warning: {faq}:3:18: a full-width comma '，' inside this item: YAML reads it as part "
+        "of the text; if it separates two items, write a plain ','"
+    ) in result.output.splitlines()
+    assert result.output.count("a full-width comma") == 1  # not the quoted item
+    examples = next(i.examples for i in load_bot(target).intents if i.name == "coupon_help")
+    assert examples[:2] == ("你好，优惠券怎么用", "请问，优惠码在哪里输入")
+    faq.write_text(faq.read_text(encoding="utf-8").replace(", coupon help please", ""))
+    faq.write_text(faq.read_text(encoding="utf-8").replace(', "请问，优惠码在哪里输入"', ""))
+    output = checked(target, 1)  # [a，b] alone: the commas were meant to separate items
+    assert f"{faq}:3:18: full-width comma '，' between items" in output
+
+
 def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> None:
     target = new_bot(tmp_path)
     settings = target / "servicebot.yaml"
