@@ -177,7 +177,8 @@ class _EventBuilder:
         """The list's items. ``[退货，退款，换货]`` is one item: its full-width commas were meant
         to separate items. In a list of several, ``，`` is more likely part of the text
         (``[你好，优惠券怎么用, coupon]``), and ``servicebot check`` only warns of it."""
-        items, wide_commas = [], []
+        items: list[Any] = []
+        wide_commas: list[Problem] = []
         while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
             self._wide_comma = None
             items.append(self._value(event, in_list=True))
