@@ -54,6 +54,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from .errors import ConfigError, Problem, ServicebotError
+from .filters.pii import find_pii
 from .model import Completion, ErrorKind, ModelRequest, Usage
 from .prompt import Message, Role
 from .settings import Frozen
@@ -68,7 +69,6 @@ _RECORD_HINT = (
     "record it with `servicebot record` (or write one with `servicebot record --by-hand` "
     "when no live model is reachable)"
 )
-_API_KEY = re.compile(r"sk-[A-Za-z0-9_-]{16,}|Bearer ")
 _MAX_DIFF_LINES = 80
 _WRITE_LOCK = threading.Lock()  # one recording at a time rewrites a cassette file
 
@@ -188,10 +188,13 @@ def store_entry(path: Path, entry: Entry) -> Cassette:
 
 
 def _refuse_secrets(value: Any, path: Path, where: str = "entry") -> None:
-    if isinstance(value, str) and _API_KEY.search(value):
+    """A cassette is kept with the code: no API key or token may go in one. A secret is what
+    the pre-filter masks as one (``sk-`` keys, bearer tokens, GitHub, Stripe, AWS keys...):
+    "Bearer bonds" in an answer is not."""
+    if isinstance(value, str) and find_pii(value, ("SECRET",)):
         raise ServicebotError(
-            f"refusing to write {path}: {where} looks like an API key ('sk-...' or "
-            "'Bearer ...'); redact it before it reaches the model"
+            f"refusing to write {path}: {where} looks like an API key or token; a cassette "
+            "is kept with the code, so take it out of the request or the answer first"
         )
     if isinstance(value, Mapping):
         for key, item in value.items():

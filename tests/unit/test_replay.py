@@ -451,7 +451,7 @@ def test_loading_a_hand_written_file_and_saving_it_adds_the_keys(tmp_path: Path)
 
 
 @pytest.mark.parametrize(
-    "secret", ["my key is sk-abcdefghijklmnop0123", "Authorization: Bearer abc.def"]
+    "secret", ["my key is sk-abcdefghijklmnop0123", "Authorization: Bearer eyJhbGciOi.e30.x1"]
 )
 def test_an_api_key_is_never_written(tmp_path: Path, secret: str) -> None:
     path = tmp_path / "replies.yaml"
@@ -463,6 +463,16 @@ def test_an_api_key_is_never_written(tmp_path: Path, secret: str) -> None:
         record(path, request(user=secret))
     assert secret.split()[-1] not in str(raised.value)  # the error does not repeat the key
     assert not path.exists()
+
+
+def test_an_answer_that_only_looks_like_a_key_to_a_crude_pattern_is_recorded(
+    tmp_path: Path,
+) -> None:
+    # "Bearer " and "sk-" with 16 characters refused these, and Bot.reply raised in record mode.
+    path = tmp_path / "replies.yaml"
+    for answer in ("Bearer bonds are not accepted as payment.", "Item sk-1234567890abcdefg"):
+        add_hand_written(path, request(user=answer), answer)
+    assert len(Cassette.load(path).entries) == 2
 
 
 @hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
