@@ -7,7 +7,7 @@ reviewed up to its last sentence end, and only what the review lets through is s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 
 from .model import Completion
 from .postfilter import last_sentence_end
@@ -39,15 +39,34 @@ class ReplyStream:
 
 
 class AsyncReplyStream:
-    """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread."""
+    """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread.
+
+    An ``async for`` left with ``break`` or an exception closes the stream only when Python
+    gets round to it, later: ``async with`` or :meth:`aclose` closes it at once, so that the
+    turn is stored with what was shown and ``reply`` is set.
+    """
 
     def __init__(self, begin: Callable[[], Awaitable[Turn]]) -> None:
         self._begin = begin
+        self._pieces: AsyncGenerator[str, None] | None = None
         self.reply: Reply | None = None
 
-    async def __aiter__(self) -> AsyncIterator[str]:
-        if self.reply is not None:  # read once: the turn is already answered and stored
-            return
+    def __aiter__(self) -> AsyncIterator[str]:
+        if self._pieces is None:  # read once: a second loop finds the turn answered
+            self._pieces = self._stream()
+        return self._pieces
+
+    async def aclose(self) -> None:
+        if self._pieces is not None:
+            await self._pieces.aclose()
+
+    async def __aenter__(self) -> AsyncReplyStream:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.aclose()
+
+    async def _stream(self) -> AsyncGenerator[str, None]:
         turn = await self._begin()
         shown = Shown(turn)
         if pending := turn.pending():

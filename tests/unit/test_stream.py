@@ -51,6 +51,27 @@ def test_a_cancelled_async_stream_is_stored_with_what_it_showed(spec: BotSpec) -
     assert (stored.reply_text, stored.action) == (FIRST, "answer") and shown == [FIRST]
 
 
+def test_an_async_stream_left_with_break_is_stored_when_closed_not_later(spec: BotSpec) -> None:
+    # Python closes an async generator left with break only later: .reply was None and
+    # nothing was stored when the caller looked, in its except or after its loop.
+    bot = Bot(spec, model=Stalls(), store=MemoryStore())
+
+    async def main() -> None:
+        stream = bot.astream(REFUNDS, conversation_id="left")
+        async for _ in stream:
+            break
+        await stream.aclose()
+        assert stream.reply is not None and stream.reply.text == FIRST
+        assert [turn.reply_text for turn in bot.store.history("left")] == [FIRST]
+        async with bot.astream(REFUNDS, conversation_id="with") as again:
+            async for _ in again:
+                break
+        assert again.reply is not None
+        assert [turn.reply_text for turn in bot.store.history("with")] == [FIRST]
+
+    asyncio.run(main())
+
+
 def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
     bot = Bot(spec, model=Stalls(), store=MemoryStore())
     pieces = iter(bot.stream("write me a poem about spring", conversation_id="poem"))
