@@ -512,12 +512,7 @@ def _unknown(name: str | None, intents: Sequence[Intent]) -> str:
 
 def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:
     shown = f"the reply {text!r}"
-    for wanted in expect.contains:
-        if wanted not in text:
-            yield "contains", f"the reply to contain {wanted!r}", shown
-    for unwanted in expect.not_contains:
-        if unwanted in text:
-            yield "not_contains", f"the reply not to contain {unwanted!r}", shown
+    yield from _containing(expect, text, "the reply", shown, ("contains", "not_contains"))
     if expect.regex is not None and not re.search(expect.regex, text):
         yield "regex", f"the reply to match '{expect.regex}'", shown  # a regex as typed
     if expect.max_length is not None and len(text) > expect.max_length:
@@ -531,12 +526,19 @@ def _part_checks(check: str, what: str, spec: TextSpec, text: str | None) -> Ite
             yield check, f"{what} to be checked", missing
         return
     shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text) - _SHOWN} more)"
+    yield from _containing(spec, text, what, f"{what}:\n{shown}", (check, check))
+
+
+def _containing(
+    spec: Expectations | TextSpec, text: str, what: str, shown: str, checks: tuple[str, str]
+) -> Iterator[Check]:
+    """``spec``'s contains and not_contains checks of ``text``, named ``checks``."""
     for wanted in spec.contains:
         if wanted not in text:
-            yield check, f"{what} to contain {wanted!r}", f"{what}:\n{shown}"
+            yield checks[0], f"{what} to contain {wanted!r}", shown
     for unwanted in spec.not_contains:
         if unwanted in text:
-            yield check, f"{what} not to contain {unwanted!r}", f"{what}:\n{shown}"
+            yield checks[1], f"{what} not to contain {unwanted!r}", shown
 
 
 def _same(wanted: EventSpec, event: Any) -> bool:
@@ -545,6 +547,9 @@ def _same(wanted: EventSpec, event: Any) -> bool:
 
 
 def _event(event: Any) -> str:
-    fields = ("stage", "detector", "kind", "action", "placeholder", "count")
-    parts = [f"{key}={getattr(event, key)}" for key in fields if getattr(event, key, None)]
+    parts = [
+        f"{key}={getattr(event, key)}"
+        for key in EventSpec.model_fields
+        if getattr(event, key, None)
+    ]
     return "{" + " ".join(parts) + "}"

@@ -192,7 +192,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                     )
                     yield replace(where, message=message)
                 else:
-                    yield _labelled(where, [row[text_at]], [row[label_at]])
+                    yield _labelled(where, row[text_at], row[label_at])
             start = reader.line_num + 1
     except csv.Error as exc:  # the rest of the file cannot be read: after the rows before
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
@@ -327,24 +327,21 @@ def _json_labelled(path: Path, number: int, line: str, record: object) -> Labell
     if not isinstance(record, dict) or "text" not in record or not keys:
         message = 'each row needs an object with "text" and "intent" (or "category", "label")'
         return replace(where, message=message)
-    label = record[keys[0]]
-    return _labelled(where, [record["text"]], ["" if label is None else label])
+    return _labelled(where, record["text"], record[keys[0]])
 
 
-def _labelled(
-    where: Problem, text: Sequence[object], label: Sequence[object]
-) -> Labelled | Problem:
+def _labelled(where: Problem, text: object, label: object) -> Labelled | Problem:
     """One row, checked: a non-empty text and a string label (empty means out of scope).
 
     ``where`` is the row's place in its file; if the row is wrong, it is returned with the
     mistake as its message.
     """
-    given = "" if not text or text[0] is None else text[0]
+    given = "" if text is None else text
     if not isinstance(given, str):
         return replace(where, message="the text must be a string")
     if not given.strip():
         return replace(where, message="the text is missing or empty")
-    name = label[0] if label else ""
+    name = "" if label is None else label
     if not isinstance(name, str):
         return replace(where, message="the intent must be a string (or empty)")
     return Labelled(given, _label(name), where.line or 0)

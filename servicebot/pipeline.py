@@ -1,6 +1,6 @@
 """The pipeline: one customer turn through every stage, in order. It only sequences them.
 
-    text ─► prefilter ─► routing ─► prompt ─► budget ─► model ─► postfilter ─► store
+    text ─► prefilter ─► routing ─► prompt ─► budget ─► cache ─► model ─► postfilter ─► store
               │ block      │ direct: the intent's answer, as written
               ▼            │ handoff: handoff.j2
           blocked.j2       │ out_of_scope: no FAQ facts; the system template says so

@@ -477,8 +477,7 @@ class _Review:
             return
         if outcome == "repair" and not self.masks.add(_cut_point(text, limit), len(text), ""):
             outcome = "fallback"  # a repair already covers the cut: no clean place to cut
-        self._decide(outcome)
-        self.events["length", "too_long", outcome] += 1
+        self.note("length", "too_long", outcome)
 
     def result(self, text: str, shown: str) -> FilterResult:
         events = tuple(

@@ -63,7 +63,7 @@ class Prepared:
 class Step:
     """One stage's part in a turn: what it decided, how long it took, and why."""
 
-    stage: str  # prefilter | routing | prompt | model | postfilter | store
+    stage: str  # prefilter | routing | prompt | cache | model | postfilter | store
     decision: str  # "pass", "model", "answer", "fallback (timeout)", "turn 3", ...
     ms: float = 0.0
     detail: Mapping[str, Any] = field(default_factory=dict)  # never the customer's text

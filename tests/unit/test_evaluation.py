@@ -617,7 +617,7 @@ def test_cli_with_a_bot_folder(tmp_path: Path) -> None:
     test = write(tmp_path, "test.jsonl", '{"text": "where is my order", "intent": "order_status"}')
     code, output = run(str(test), "--bot", str(REPO), "--json")
     assert code == 0, output
-    assert (json.loads(output)["accuracy"], json.loads(output)["intents"]) == (1.0, 37)
+    assert (json.loads(output)["accuracy"], json.loads(output)["intents"]) == (1.0, 38)
 
 
 def test_cli_with_many_rows_and_unknown_labels(tmp_path: Path) -> None:
