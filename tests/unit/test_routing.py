@@ -552,7 +552,7 @@ def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Rout
         "帮我写代码",
         "写首诗",
         "还款怎么操作",  # 还 opens 还款 (repayment), not 还有 (and also)
-        "用户名忘了",
+        "用户名能用表情吗",  # 用 opens 用户名 (user name), not 用 (use)
         "好评返现",
         "我有其它问题",  # 它 inside 其它 (other)
     ],
