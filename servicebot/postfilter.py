@@ -582,6 +582,12 @@ def _runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
     """From each token on, the shortest run of tokens that makes ``SHINGLE`` words, a Chinese
     character being half a word: (start, end). The same tokens make the same runs, so a
     copied run is found whatever comes before it."""
+    if not tokens or max(tokens) < "\u3400":  # no Chinese: runs of SHINGLE tokens, in C
+        return zip(range(len(tokens) - SHINGLE + 1), range(SHINGLE, len(tokens) + 1), strict=True)
+    return _weighted_runs(tokens)
+
+
+def _weighted_runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
     end = weight = 0  # in half words
     for start, token in enumerate(tokens):
         while weight < 2 * SHINGLE and end < len(tokens):
