@@ -185,7 +185,8 @@ class Bot:
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
     ) -> AsyncReplyStream:
-        """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``."""
+        """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``, or inside
+        ``async with bot.astream(...) as stream:`` to store a stream left early at once."""
         _checked(text, metadata)  # refused at the call, as by stream(), not at the first piece
         return AsyncReplyStream(functools.partial(self._abegin, text, conversation_id, metadata))
 

@@ -41,32 +41,37 @@ class ReplyStream:
 class AsyncReplyStream:
     """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread.
 
-    An ``async for`` left with ``break`` or an exception closes the stream only when Python
-    gets round to it, later: ``async with`` or :meth:`aclose` closes it at once, so that the
-    turn is stored with what was shown and ``reply`` is set.
+    An ``async for`` left with ``break`` or an exception leaves the stream to asyncio, which
+    closes it on a later pass of the event loop: only then is the turn stored with what was
+    shown, and ``reply`` set. Inside ``async with``, leaving the block closes it at once.
     """
 
     def __init__(self, begin: Callable[[], Awaitable[Turn]]) -> None:
         self._begin = begin
-        self._pieces: AsyncGenerator[str, None] | None = None
+        self._in_block = False
+        # The stream read inside ``async with``; held only there, as the stream and the
+        # generator would keep each other alive, and asyncio would never close it.
+        self._held: AsyncGenerator[str, None] | None = None
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
-        if self._pieces is None:  # read once: a second loop finds the turn answered
-            self._pieces = self._stream()
-        return self._pieces
-
-    async def aclose(self) -> None:
-        if self._pieces is not None:
-            await self._pieces.aclose()
+        pieces = self._stream()
+        if self._in_block:
+            self._held = pieces
+        return pieces
 
     async def __aenter__(self) -> AsyncReplyStream:
+        self._in_block = True
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        await self.aclose()
+        self._in_block, pieces, self._held = False, self._held, None
+        if pieces is not None:
+            await pieces.aclose()
 
     async def _stream(self) -> AsyncGenerator[str, None]:
+        if self.reply is not None:  # read once: the turn is already answered and stored
+            return
         turn = await self._begin()
         shown = Shown(turn)
         if pending := turn.pending():
