@@ -18,7 +18,7 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
 reads 455 as "ass", so a refund of 455 yuan was censored), nor is a product such as ``7*7``
 (read as "t*t"), nor does a number start a phrase unless a listed word starts with it as
-written (``size 7. It`` read as "tit", ``item 5 hit`` as "shit"; ``2 girls 1 cup`` is
+written (``size 7. It`` read as "tit", ``4 Ryan`` as "aryan"; ``2 girls 1 cup`` is
 listed), an empty list censors nothing (it falls back to its default list), and words
 added to the default list obey the allow-list and widen the phrase window (its
 ``add_censor_words`` does neither).
@@ -212,15 +212,10 @@ class _WordMatcher:
         self._whole: set[str] = set()  # listed words, folded
         self._starts: set[str] = set()  # and every prefix of them
         self._vague_starts: set[str] = set()  # the same, vowels and "*" folded into "*"
-        # Numbers that listed words start with as written ("2 girls 1 cup", "4r5e"): no
-        # other number starts a phrase, so that "size 7. It" is not read as "tit".
-        self._number_starts: set[str] = set()
         self.window = 1
         for word, kind in words:
             self._add(word, kind)
             self.window = max(self.window, sum(c not in word_chars for c in word))
-            digits = "".join(itertools.takewhile(str.isdigit, word))
-            self._number_starts.update(digits[:end] for end in range(1, len(digits) + 1))
 
     def _add(self, word: str, kind: int) -> None:
         node = self._root
@@ -232,17 +227,17 @@ class _WordMatcher:
         self._starts.update(folded[:end] for end in range(1, len(folded) + 1))
         self._vague_starts.update(vague[:end] for end in range(1, len(vague) + 1))
 
-    def lookup(self, low: str, folded: str) -> tuple[int | None, bool]:
-        """(kind of a listed word ``low`` reads as, whether ``low`` starts a longer one)."""
+    def lookup(self, low: str, folded: str, literal: int = 0) -> tuple[int | None, bool]:
+        """(kind of a listed word ``low`` reads as, whether ``low`` starts a longer one); its
+        first ``literal`` characters stand only for themselves."""
         if folded not in self._starts and (
             "*" not in low or low.translate(_VAGUE) not in self._vague_starts
         ):
             return None, False
         nodes = [self._root]
-        for c in low:
-            nodes = [
-                n for node in nodes for k in _READS_AS.get(c, c) if (n := node.children.get(k))
-            ]
+        for i, c in enumerate(low):
+            reads_as = c if i < literal else _READS_AS.get(c, c)
+            nodes = [n for node in nodes for k in reads_as if (n := node.children.get(k))]
             if not nodes:
                 return None, False
         kinds = [node.kind for node in nodes if node.kind is not None]
@@ -294,13 +289,12 @@ class _WordMatcher:
     def _outcome(self, words: _Words, k: int) -> tuple[int, int] | None:
         """(words censored as one, kind) at word ``k``: a phrase first, else the word alone."""
         low = words.parts[2 * k + 1].lower()
-        kind, longer = self.lookup(low, words.folded[2 * k + 1])
-        if (
-            longer
-            and words.span(k)[1] < len(words.text)
-            and (low in self._number_starts or not low.isdigit())
-        ):
-            phrase = self._phrase(words, k, low)
+        # A number starts a phrase as written: listed "2 girls 1 cup" is one, but "size 7.
+        # It" does not read as "tit", nor "4 Ryan" as "aryan".
+        literal = len(low) if low.isdigit() else 0
+        kind, longer = self.lookup(low, words.folded[2 * k + 1], literal)
+        if longer and words.span(k)[1] < len(words.text):
+            phrase = self._phrase(words, k, low, literal)
             if phrase is not None:
                 return phrase[0] - k + 1, phrase[1]
         # A number alone is never a word, unlike in better-profanity, whose leetspeak reads
@@ -308,7 +302,7 @@ class _WordMatcher:
         # is a product of numbers: * stands for any vowel, so "7*7" read as "t*t".
         return None if kind is None or not low.strip(_NUMBER_CHARS) else (1, kind)
 
-    def _phrase(self, words: _Words, k: int, low: str) -> tuple[int, int] | None:
+    def _phrase(self, words: _Words, k: int, low: str, literal: int) -> tuple[int, int] | None:
         """(last word, kind) of the shortest listed phrase starting at word ``k``."""
         joined = spaced = low
         for j in range(k + 1, min(k + 1 + self.window, len(words.parts) // 2)):
@@ -316,8 +310,8 @@ class _WordMatcher:
                 return None
             joined += words.parts[2 * j + 1].lower()
             spaced += (words.parts[2 * j] + words.parts[2 * j + 1]).lower()
-            kind, more = self.lookup(joined, joined.translate(_FOLD))
-            kind_spaced, more_spaced = self.lookup(spaced, spaced.translate(_FOLD))
+            kind, more = self.lookup(joined, joined.translate(_FOLD), literal)
+            kind_spaced, more_spaced = self.lookup(spaced, spaced.translate(_FOLD), literal)
             kind = kind if kind is not None else kind_spaced
             if kind is not None:
                 return j, kind

@@ -101,15 +101,14 @@ _NUMBER = re.compile(r"(?<![^\W_])(?<![$@*'\"])[0-9]+(?![^\W_])(?![$@*'\"])")
 
 def _differences(texts: Iterable[str], ours: ProfanityFilter, reference: Any) -> list[str]:
     """Every text on which ours and better-profanity disagree, with both answers; texts with
-    a number better-profanity reads as a word (455, "ass"), or as the start of a phrase that
-    no listed word starts with as written ("7. It", "tit"; "2 girls 1 cup" and "4r5e" are
-    listed), are left out: ours never does."""
+    a number better-profanity reads as a word (455, "ass"), or as the start of a phrase
+    ("7. It", "tit"), are left out: ours never does the first, and does the second only for
+    a listed word that starts with the number as written (see the tests below)."""
     out = []
     for text in texts:
         numbers = list(_NUMBER.finditer(text))
         if any(reference.contains_profanity(n[0]) for n in numbers) or any(
-            n[0] not in ("2", "4") and reference.censor(text[n.start() :])[:4] == "****"
-            for n in numbers
+            reference.censor(text[n.start() :])[:4] == "****" for n in numbers
         ):
             continue
         expected = reference.censor(text)
@@ -259,7 +258,9 @@ def test_a_number_never_starts_a_phrase_that_no_listed_word_starts_with() -> Non
     for text in ("I ordered size 7. It is too small", "Did you get order 7? It never came"):
         assert reference.censor(text) != text
         assert ours.censor(text) == text
-    assert ours.censor("aisle 5 hit, 2 girls 1 cup") == "aisle 5 hit, ****"  # listed with "2"
+    for text in ("aisle 5 hit", "I ordered 4 Ryan Air tickets"):  # "shit", "aryan"
+        assert ours.censor(text) == text
+    assert ours.censor("2 girls 1 cup, 4. r5e") == "****, ****"  # listed: "4r5e"
 
 
 def test_every_listed_word_is_found() -> None:
