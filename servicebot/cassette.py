@@ -54,7 +54,7 @@ import yaml
 from pydantic import Field, model_validator
 
 from .errors import ConfigError, Problem, ServicebotError
-from .filters.pii import find_pii
+from .filters.pii import holds_key
 from .model import Completion, ErrorKind, ModelRequest, Usage
 from .prompt import Message, Role
 from .settings import Frozen
@@ -188,10 +188,10 @@ def store_entry(path: Path, entry: Entry) -> Cassette:
 
 
 def _refuse_secrets(value: Any, path: Path, where: str = "entry") -> None:
-    """A cassette is kept with the code: no API key or token may go in one. A secret is what
-    the pre-filter masks as one (``sk-`` keys, bearer tokens, GitHub, Stripe, AWS keys...):
-    "Bearer bonds" in an answer is not."""
-    if isinstance(value, str) and find_pii(value, ("SECRET",)):
+    """A cassette is kept with the code: no API key or token may go in one, as the pre-filter
+    finds them ("Bearer bonds" in an answer is none). A password or PIN that the FAQ or an
+    answer gives may be recorded: the bot's own files hold it already."""
+    if isinstance(value, str) and holds_key(value):
         raise ServicebotError(
             f"refusing to write {path}: {where} looks like an API key or token; a cassette "
             "is kept with the code, so take it out of the request or the answer first"

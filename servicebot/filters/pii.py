@@ -369,6 +369,13 @@ def _bearer_tokens(text: str) -> _Spans:
 
 # --- public -----------------------------------------------------------------------------------
 
+
+def holds_key(text: str) -> bool:
+    """Whether ``text`` holds an API key or token (``sk-``, AWS, GitHub, Stripe, Slack, Google,
+    a private key, a bearer token): the SECRET findings that need no label before them."""
+    return any(start < end for start, end in _secrets(text))
+
+
 _DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
     "SECRET": _secrets,
     "EMAIL": _emails,

@@ -470,9 +470,13 @@ def test_an_answer_that_only_looks_like_a_key_to_a_crude_pattern_is_recorded(
 ) -> None:
     # "Bearer " and "sk-" with 16 characters refused these, and Bot.reply raised in record mode.
     path = tmp_path / "replies.yaml"
-    for answer in ("Bearer bonds are not accepted as payment.", "Item sk-1234567890abcdefg"):
+    for answer in (
+        "Bearer bonds are not accepted as payment.",
+        "Item sk-1234567890abcdefg",
+        "The Wi-Fi password: maplefree. Your one-time code is 482913.",  # no key, nor token
+    ):
         add_hand_written(path, request(user=answer), answer)
-    assert len(Cassette.load(path).entries) == 2
+    assert len(Cassette.load(path).entries) == 3
 
 
 @hypothesis_settings(deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
