@@ -303,8 +303,9 @@ def faq_file_warnings(root: Path) -> list[Problem]:
     """FAQ files with no intents (empty, or all comments: a topic set aside while it is
     rewritten), a full-width comma in an item of a ``[...]`` list, and Jinja syntax in FAQ
     text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent and shown to the model
-    as written, so the customer would see the braces. None is surely a mistake (a bot about
-    templates may mean it), so ``servicebot check`` warns and still passes."""
+    as written, so the customer would see the braces. None is surely a mistake (a Chinese
+    phrasing has commas of its own; a bot about templates may mean the braces), so
+    ``servicebot check`` warns and still passes."""
     warnings = []
     for path in yaml_files(root / FAQ_FOLDER):
         document = read_yaml(path, [])
@@ -351,7 +352,7 @@ def _text_values(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
             yield node
 
 
-def _nodes(root: yaml.Node | None, skipping: str = "") -> Iterator[yaml.Node]:
+def _nodes(root: yaml.Node | None, skipping: str | None = None) -> Iterator[yaml.Node]:
     """Every node under ``root`` in file order, each once (an alias is the node it names):
     not mapping keys, nor what the key ``skipping`` holds."""
     seen: set[int] = set()

@@ -93,8 +93,10 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
 def is_gbk(raw: bytes) -> bool:
     """Whether ``raw`` reads as GBK with Chinese for every character beyond ASCII, at least
     one of them in GB2312, the common characters (traditional ones, as in 發票, are GBK but
-    not GB2312). Accented Latin-1 letters, mostly followed by ASCII or a space, fail to
-    decode, or decode to characters outside GB2312: ``Æble, blåbær`` reads as ``芺le, bl錬鎟``."""
+    not GB2312). An accented Latin-1 letter before an ASCII one fails to decode, or decodes
+    to a character outside GB2312: ``Æble, blåbær`` reads as ``芺le, bl錬鎟``. Two accented
+    letters in a row can still make a GB2312 character (``café»``), and Chinese of
+    traditional characters alone, none of them in GB2312, is not recognised."""
     try:
         text = raw.decode("gbk")
     except UnicodeDecodeError:

@@ -184,6 +184,7 @@ class _EventBuilder:
             items.append(self._value(event, in_list=True))
             if flow and self._wide_comma:
                 wide_commas.append(self._wide_comma)
+            self._wide_comma = None  # taken: a list around this one does not report it again
         if len(items) == 1:
             self._problems += wide_commas
         return items

@@ -291,8 +291,10 @@ def test_a_full_width_comma_in_a_list_of_several_is_a_warning_and_in_a_list_of_o
     assert result.output.count("a full-width comma") == 1  # not the quoted item
     examples = next(i.examples for i in load_bot(target).intents if i.name == "coupon_help")
     assert examples[:2] == ("你好，优惠券怎么用", "请问，优惠码在哪里输入")
-    faq.write_text(faq.read_text(encoding="utf-8").replace(", coupon help please", ""))
-    faq.write_text(faq.read_text(encoding="utf-8").replace(', "请问，优惠码在哪里输入"', ""))
+    text = faq.read_text(encoding="utf-8").replace(
+        ', "请问，优惠码在哪里输入", coupon help please', ""
+    )
+    faq.write_text(text, encoding="utf-8")
     output = checked(target, 1)  # [a，b] alone: the commas were meant to separate items
     assert f"{faq}:3:18: full-width comma '，' between items" in output
 

@@ -211,3 +211,15 @@ def test_a_block_mark_with_a_bad_indentation_digit_is_not_called_text(
 ) -> None:
     _, problems = _read(tmp_path, f"examples:\n  - {mark}\n    text below\n")
     assert len(problems) == 1 and "must be in quotes" not in problems[0].message
+
+
+def test_a_full_width_comma_is_an_error_in_a_list_of_one_item_and_said_once(
+    tmp_path: Path,
+) -> None:
+    for text in ("x: [退货，退款]\n", "x: [[退货，退款]]\n"):  # a list around it: still once
+        _, problems = _read(tmp_path, text)
+        assert [p.message.split(":")[0] for p in problems] == [
+            "full-width comma '，' between items"
+        ]
+    for text in ("x: [你好，请问, coupon]\n", "x: {a: 退货，退款}\n"):  # text, not separators
+        assert _read(tmp_path, text)[1] == []
