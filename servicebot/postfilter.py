@@ -149,6 +149,7 @@ _IDEOGRAPHIC_DOT = re.compile(
     f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )
 _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
+_FIRST_CHINESE = "\u3400"  # a token from here on is a Chinese character, half a word
 # A dot after a title or a Latin abbreviation ends no sentence: "Mr. Smith", "e.g. a receipt".
 # One look-behind per length (re's must each have one width), after the stop is read: the
 # pattern starts with a set, so that re skips ahead to a stop in C.
@@ -582,7 +583,7 @@ def _runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
     """From each token on, the shortest run of tokens that makes ``SHINGLE`` words, a Chinese
     character being half a word: (start, end). The same tokens make the same runs, so a
     copied run is found whatever comes before it."""
-    if not tokens or max(tokens) < "\u3400":  # no Chinese: runs of SHINGLE tokens, in C
+    if not tokens or max(tokens) < _FIRST_CHINESE:  # no Chinese: runs of SHINGLE tokens, in C
         return zip(range(len(tokens) - SHINGLE + 1), range(SHINGLE, len(tokens) + 1), strict=True)
     return _weighted_runs(tokens)
 
@@ -591,12 +592,12 @@ def _weighted_runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
     end = weight = 0  # in half words
     for start, token in enumerate(tokens):
         while weight < 2 * SHINGLE and end < len(tokens):
-            weight += 1 if tokens[end] >= "\u3400" else 2
+            weight += 1 if tokens[end] >= _FIRST_CHINESE else 2
             end += 1
         if weight < 2 * SHINGLE:
             return
         yield start, end
-        weight -= 1 if token >= "\u3400" else 2
+        weight -= 1 if token >= _FIRST_CHINESE else 2
 
 
 def _split(tokens: list[str], run: tuple[str, ...]) -> list[list[str]]:

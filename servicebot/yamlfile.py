@@ -178,15 +178,14 @@ class _EventBuilder:
         to separate items. In a list of several, ``，`` is more likely part of the text
         (``[你好，优惠券怎么用, coupon]``), and ``servicebot check`` only warns of it."""
         items: list[Any] = []
-        wide_commas: list[Problem] = []
+        wide_comma = None
         while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
             self._wide_comma = None
             items.append(self._value(event, in_list=True))
-            if flow and self._wide_comma:
-                wide_commas.append(self._wide_comma)
-            self._wide_comma = None  # taken: a list around this one does not report it again
-        if len(items) == 1:
-            self._problems += wide_commas
+            # Taken, so that a list around this one does not report it again.
+            wide_comma, self._wide_comma = self._wide_comma, None
+        if flow and len(items) == 1 and wide_comma:
+            self._problems.append(wide_comma)
         return items
 
     def _mapping(self, in_list: bool) -> dict[Any, Any]:
