@@ -81,9 +81,16 @@ def _website(text: str) -> str:
     return text
 
 
+# An extension after the number: "ext. 2", "x204", "转 2", "分机 8001", "#3".
+_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|转|轉|分机|分機|#)\s*\d{1,6}\s*$", re.IGNORECASE)
+
+
 def _phone(text: str) -> str:
-    if len(re.sub(r"\D", "", text)) < 6 or re.search(r"[^\d\s+()./-]", text):
-        raise ValueError("is not a phone number such as +1 800-555-0199")
+    number = _EXTENSION.sub("", text)
+    if len(re.sub(r"\D", "", number)) < 6 or re.search(r"[^\d\s+()./-]", number):
+        raise ValueError(
+            "is not a phone number such as +1 800-555-0199 (an extension may follow: ext. 2, 转 2)"
+        )
     return text
 
 

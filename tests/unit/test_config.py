@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from servicebot import ConfigError, load_bot
 from servicebot.config import normalise_example
+from servicebot.postfilter import Postfilter
 from servicebot.source import MAX_FILE_BYTES
 from tests.conftest import DATA, REPO
 
@@ -302,6 +303,23 @@ def test_a_language_listed_twice_is_a_settings_mistake(tmp_path: Path) -> None:
 
 
 LANGUAGES = re.compile(r"^languages:.*\n", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("phone", "answer"),
+    [
+        ("400-820-1234 转 2", "请拨打 400-820-1234 转 2 联系我们。"),
+        ("+1 800-555-0199 ext. 204", "Call 1-800-555-0199 ext. 204 any day."),
+    ],
+)
+def test_a_phone_number_may_have_an_extension(tmp_path: Path, phone: str, answer: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text().replace("contact:\n", f"contact:\n  phone: {phone}\n")
+    settings.write_text(text, encoding="utf-8")
+    spec = load_bot(bot)
+    assert spec.settings.contact.phone == phone
+    assert Postfilter.for_bot(spec).run(answer, "Be brief.", {}).verdict == "pass"
 
 
 @pytest.mark.parametrize(
