@@ -19,6 +19,7 @@ import asyncio
 import contextlib
 import email.utils
 import os
+import random
 import threading
 import time
 import weakref
@@ -301,17 +302,20 @@ class OpenAIClient:
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text (or whose body ends there, unfinished) is asked for
-    # again, as often as ``max_retries`` allows:
+    # again, as often as ``max_retries`` allows, after the SDK's pause (see _pause):
     # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        for retries_left in reversed(range(self.settings.max_retries + 1)):
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(_pause(attempt))
             with self._failures():
                 client = self.client
                 sdk = _sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = client.post(**_streamed(request, sdk.Stream[chunk_type]))
-                joined = _Joined(may_retry=retries_left > 0)
+                joined = _Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     for chunk in chunks:
                         if text := joined.add(chunk):
@@ -322,13 +326,16 @@ class OpenAIClient:
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        for retries_left in reversed(range(self.settings.max_retries + 1)):
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            if attempt:
+                await asyncio.sleep(_pause(attempt))
             with self._failures():
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = _sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk_type]))
-                joined = _Joined(may_retry=retries_left > 0)
+                joined = _Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                         async for chunk in chunks:
@@ -487,6 +494,14 @@ def _token_count(value: Any) -> int | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
+
+
+def _pause(retry: int) -> float:
+    """The wait before a stream's ``retry``-th new attempt: the SDK's backoff for a retry whose
+    server names no wait (0.5 s, doubling to 8 s at most, up to a quarter less at random),
+    written out because the SDK's is private. Without it, a server that drops every stream
+    before its first word got all its attempts within milliseconds."""
+    return min(0.5 * 2.0 ** (retry - 1), 8.0) * (1 - 0.25 * random.random())
 
 
 class _Joined:

@@ -224,6 +224,7 @@ class Recorded:
     headers: dict[str, str]  # names in lower case
     body: Any  # the parsed JSON, or None if it was not JSON
     client_port: int  # the same port for two requests: one kept-alive connection
+    at: float = field(default_factory=time.monotonic)  # when it arrived
     schema_errors: list[str] | None = field(default=None)  # None: not checked
 
 

@@ -581,6 +581,7 @@ def test_a_stream_dropped_before_any_text_is_asked_for_again(
     check_stream(parts)  # the customer sees one whole answer, nothing twice
     first, retry = server.requests
     assert first.body == retry.body
+    assert retry.at - first.at >= 0.5 * 0.75  # the SDK's first pause, less its jitter
 
 
 def test_a_stream_dropped_after_its_finish_keeps_the_whole_answer(
