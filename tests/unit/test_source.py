@@ -57,6 +57,13 @@ def test_chinese_saved_as_gbk_is_named(tmp_path: Path, text: str) -> None:
     )
 
 
+def test_chinese_saved_as_big5_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_bytes("a: 1\nb: 訂單號碼在哪裡查\n".encode("big5"))
+    _, problems = _read(path)
+    assert problems[0].message.endswith("it looks saved as Big5); save the file as UTF-8")
+
+
 def test_utf16_is_named(tmp_path: Path) -> None:
     path = tmp_path / "a.yaml"
     path.write_bytes("a: 1\n".encode("utf-16"))
@@ -108,4 +115,17 @@ def test_typed_chinese_with_gbk_symbols_reads_as_gbk_and_latin1_does_not() -> No
     # An accented letter before an ASCII one reads as one of GBK's rarer characters, none
     # of them in GB2312: "Æble" is "芺le", "Señor" "Se駉r".
     for latin in ("Æble, ørred, blåbær", "Señor Muñoz", "Très élégant", "Fußball", "Ça va"):
+        assert decode_typed(latin.encode("latin-1"))[1] == "undecodable bytes replaced"
+
+
+@pytest.mark.parametrize("text", ["我的訂單在哪裡？", "訂單號碼", "請問退貨要多久", "帳號無法登入"])
+def test_typed_traditional_chinese_in_big5_reads_as_big5(text: str) -> None:
+    # 訂單號碼 also decodes as GBK, to the rare characters 璹虫腹絏: it was read so.
+    assert decode_typed(text.encode("big5")) == (text, "read as Big5")
+
+
+def test_accented_latin1_that_decodes_as_gbk_characters_is_not_read_as_chinese() -> None:
+    # Each decodes as GBK to characters all Chinese, one of them in GB2312 (Größe is 菖e),
+    # which was enough to read them as GBK.
+    for latin in ("Größe", "café»", "élégant Größe"):
         assert decode_typed(latin.encode("latin-1"))[1] == "undecodable bytes replaced"
