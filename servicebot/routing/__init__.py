@@ -146,6 +146,8 @@ class Router:
             if cut := self._cut(joined):
                 ranked, matches, follow_up = joined, cut, True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        if handing_off(matches, self.settings) is None:
+            matches = [match for match in matches if not match.intent.handoff]  # see decide
         route = decide(matches, self.settings, misses, runner_up)
         if follow_up and route == "direct":
             route = "model"
@@ -183,7 +185,13 @@ def decide(
     runner_up: float | None = None,
 ) -> Route:
     """The route for matches already cut at ``min_score``, best first, after ``misses``
-    out-of-scope turns in a row (``runner_up``: see :func:`sure`)."""
+    out-of-scope turns in a row (``runner_up``: see :func:`sure`).
+
+    :meth:`Router.route` leaves out a handoff intent below ``handoff_threshold`` before
+    deciding: its answer and few-shot pairs promise a person, so as a fact the model would
+    say "I'll connect you" and no one would come, and sent as written it would say the same.
+    With nothing else left, the message is out of scope (and counts toward ``handoff_after``).
+    """
     if not matches:
         stuck = 0 < settings.handoff_after <= misses + 1
         return "handoff" if stuck else "out_of_scope"

@@ -316,7 +316,17 @@ def test_handoff_when_a_handoff_intent_reaches_the_handoff_threshold() -> None:
     top = small_router().index.rank("talk to a person", 1)[0]
     assert small_router(handoff_threshold=top.score).route("talk to a person").route == "handoff"
     above = min(1.0, top.score + 0.01)
-    assert small_router(handoff_threshold=above).route("talk to a person").route == "model"
+    below = small_router(handoff_threshold=above).route("talk to a person")
+    # Below its threshold a handoff intent is no fact: its answer promises a person.
+    assert (below.route, below.matches) == ("out_of_scope", ())
+    assert [match.intent.name for match in below.closest][:1] == ["human"]
+
+
+def test_a_handoff_intent_below_its_threshold_is_left_out_of_the_facts() -> None:
+    router = small_router(handoff_threshold=0.99, min_score=0.05)
+    routing = router.route("talk to a person about my refund")
+    assert routing.route == "model"
+    assert [match.intent.name for match in routing.matches] == ["refund"]
 
 
 def test_handoff_counts_any_of_the_top_matches_and_comes_before_direct() -> None:
