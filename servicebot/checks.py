@@ -98,8 +98,9 @@ def _system_contexts(spec: BotSpec) -> Iterator[Context]:
 
 
 def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """A budget that leaves too little room for the customer's message or for the reply."""
-    return [*_message_room(spec, renderer), *_reply_room(spec)]
+    """A budget that leaves too little room for the customer's message or for the reply,
+    and answers too long to be a fact beside them."""
+    return [*_message_room(spec, renderer), *_reply_room(spec), *_answer_room(spec, renderer)]
 
 
 def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
@@ -153,11 +154,7 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     system, context = max(
         ((renderer.system(c, 0), c) for c in _system_contexts(spec)), key=lambda s: len(s[0])
     )
-    if len(system.encode()) + _FIXED_TOKENS + _MESSAGE_ROOM <= limit:
-        return []  # a token is at least one byte: no encoding needed to tell
-    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
-    taken = counter.count_message("system", system)
-    room = limit - taken - counter.count_message("user", "") - REPLY_PRIMING
+    taken, room = _room_beside(spec, system)
     if room >= _MESSAGE_ROOM:
         return []
     message = (
@@ -167,6 +164,45 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
         f"({remedies(spec.settings.budget, 'shorten templates/system.j2')})"
     )
     return _settings_problems(spec, {_budget_key(spec): message})
+
+
+def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
+    """An answer that, as the one fact in the system message, leaves the customer's message
+    less than ``_MESSAGE_ROOM`` tokens: the budget drops it, and the facts after it (they go
+    in by relevance, and stop at the first that does not fit), so a turn it matches first
+    reaches the model with no FAQ facts at all. Warned at the answer, once an intent."""
+    if spec.settings.model.name is None:
+        return []  # with no model, answers are only ever sent as written
+    limit, messages = budget_limit(spec.settings.budget), {}
+    for intent, language in product(spec.intents, spec.settings.languages):
+        if intent.handoff or intent.name in messages:
+            continue  # a handoff intent's answer is never a fact
+        system = renderer.system(Context(language, (Match(intent, 1.0),)), 1)
+        taken, room = _room_beside(spec, system)
+        if room < _MESSAGE_ROOM:
+            messages[intent.name] = (
+                f"the answer of '{intent.name}' is too long to be a fact{_in(spec, language)}: "
+                f"with it the system message takes {taken} of the {limit}-token prompt budget, "
+                f"leaving {room} for the customer's message, so the model never gets it, nor "
+                "the facts after it "
+                f"({remedies(spec.settings.budget, 'shorten it')})"
+            )
+    return intent_problems(spec.root, messages, "answer")
+
+
+def _in(spec: BotSpec, language: str) -> str:
+    return f" in {language}" if len(spec.settings.languages) > 1 else ""
+
+
+def _room_beside(spec: BotSpec, system: str) -> tuple[int, int]:
+    """The tokens a system message takes, and the room it leaves the customer's message; the
+    room is at least ``_MESSAGE_ROOM`` without counting when the bytes say so."""
+    limit = budget_limit(spec.settings.budget)
+    if len(system.encode()) + _FIXED_TOKENS + _MESSAGE_ROOM <= limit:
+        return 0, _MESSAGE_ROOM  # a token is at least one byte: no encoding needed to tell
+    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
+    taken = counter.count_message("system", system)
+    return taken, limit - taken - counter.count_message("user", "") - REPLY_PRIMING
 
 
 def _budget_key(spec: BotSpec) -> tuple[str, ...]:

@@ -415,6 +415,29 @@ def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
     assert "system message alone" in result.output
 
 
+def test_check_warns_of_an_answer_too_long_to_be_a_fact(tmp_path: Path) -> None:
+    # An answer of about 700 tokens in a 1,000-token budget: as the one fact it leaves the
+    # customer's message under 100 tokens, so render drops it, and the facts after it.
+    faq = (
+        "intents:\n"
+        "  - name: assembly\n"
+        "    examples: [do you assemble furniture]\n"
+        f"    answer: {'We assemble wardrobes, beds and desks on delivery day. ' * 70}\n"
+        "  - name: shipping\n"
+        "    examples: [how long does shipping take]\n"
+        "    answer: Shipping takes 3 days.\n"
+    )
+    folder = make_bot(
+        tmp_path, faq=faq, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 1000")]
+    )
+    result = CliRunner().invoke(main, ["check", str(folder)])
+    assert result.exit_code == 0, result.output
+    (line,) = [text for text in result.output.splitlines() if "too long to be a fact" in text]
+    assert line.startswith(f"warning: {folder / 'faq' / 'test.yaml'}:4:")
+    assert "the answer of 'assembly' is too long to be a fact in en" in line
+    assert "answer of 'shipping'" not in result.output
+
+
 def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(
     tmp_path: Path,
 ) -> None:
