@@ -18,7 +18,10 @@ if TYPE_CHECKING:
     from ..conversations import Conversation, ConversationResult
     from ..model import OpenAIClient
 
-_SCRIPTS_BOT_HELP = "The bot folder (default: the one PATH is in, else .)."
+_SCRIPTS_BOT_HELP = (
+    "The bot folder (default: the nearest one at PATH or above it; with no PATH, the "
+    "nearest here or above)."
+)
 
 
 @click.command("test")
