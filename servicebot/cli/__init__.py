@@ -355,7 +355,9 @@ def render(
         if read_as:
             click.echo(f"standard input is not UTF-8: {read_as}", err=True)
     try:
-        bot, placeholders = Bot(load_bot(bot_path)), Placeholders()
+        spec = load_bot(bot_path)
+        offline = _offline_reason(spec)  # as chat answers: its reply is shown before the prompt
+        bot, placeholders = Bot(spec, offline=offline is not None), Placeholders()
         history = bot.as_stored(read_history(history_file), placeholders) if history_file else []
         unread = max(len(history) - bot.spec.settings.budget.history_turns, 0)
         history = history[unread:]  # a turn reads back only these from the store
@@ -371,10 +373,10 @@ def render(
         console.print(f"\nreply, without a model call:\n{printable(prepared.reply)}", markup=False)
     if prepared.fitted is None:
         return
-    if prepared.reply is not None:  # routed to the model, and the bot has none
+    if prepared.reply is not None:  # routed to the model, and the bot has none to ask
         console.print(
-            "\nno model is named in servicebot.yaml, so that is the offline reply; "
-            "with a model, this prompt would be sent:",
+            f"\n{offline}, so that is the offline reply (`servicebot chat` gives it); with a "
+            "model, this prompt would be sent:",
             markup=False,
         )
     for sent in prepared.fitted.messages:

@@ -593,8 +593,9 @@ def test_piped_chat_reads_gbk_as_chinese_and_says_so(
 
 
 def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
-    tmp_path: Path,
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")  # a model would answer: no offline reply
     bot = new_bot(tmp_path)
     english = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
     chinese = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
@@ -621,7 +622,7 @@ def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) ->
     settings.write_text(re.sub(r"(?m)^model:\n(  .*\n)+", "", settings.read_text()))
     result = CliRunner().invoke(main, ["render", "我的快递到哪了", "--bot", str(bot)])
     assert result.exit_code == 0, result.output
-    offline, prompt = result.output.split("no model is named in servicebot.yaml")
+    offline, prompt = result.output.split("no model is configured in servicebot.yaml")
     assert offline.startswith("route: model  language: zh  intents: order_status")
     assert "reply, without a model call:" in offline
     assert "你是 Maple Market support 的客服助手" in prompt and " faq       order_status " in prompt
@@ -629,9 +630,22 @@ def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) ->
     # Out of scope, a model is sent the message with no facts; the bot has none to send it to.
     result = CliRunner().invoke(main, ["render", "write me a poem", "--bot", str(bot)])
     assert result.exit_code == 0, result.output
-    offline, prompt = result.output.split("no model is named in servicebot.yaml")
+    offline, prompt = result.output.split("no model is configured in servicebot.yaml")
     assert offline.startswith("route: out_of_scope") and "reply, without a model call:" in offline
     assert "You are the customer-service assistant" in prompt and "\nwrite me a poem\n" in prompt
+
+
+def test_render_without_the_api_key_shows_the_offline_reply_chat_gives(tmp_path: Path) -> None:
+    """A model is named and its key is not set: chat answers from the FAQ, and so render
+    shows that reply before the prompt, not the prompt alone."""
+    bot = new_bot(tmp_path)
+    result = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert result.exit_code == 0, result.output
+    offline, prompt = result.output.split("OPENAI_API_KEY is not set, so that is the offline reply")
+    chat = CliRunner().invoke(main, ["chat", "--bot", str(bot)], input="where is my order\n")
+    reply = offline.split("reply, without a model call:\n")[1].strip()
+    assert f"bot> {reply}" in chat.output
+    assert "You are the customer-service assistant for Maple Market" in prompt
 
 
 def test_render_shows_the_customer_details_given_and_refuses_a_key_given_twice() -> None:
