@@ -23,7 +23,14 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
+from collections.abc import (
+    AsyncGenerator,
+    Callable,
+    Generator,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -134,9 +141,9 @@ class ModelClient(Protocol):
 
     async def acomplete(self, request: ModelRequest) -> Completion: ...
 
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]: ...
+    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]: ...
 
-    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]: ...
+    def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]: ...
 
 
 class AnswersAtOnce:
@@ -149,10 +156,10 @@ class AnswersAtOnce:
     async def acomplete(self, request: ModelRequest) -> Completion:
         return self.complete(request)
 
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
         yield self.complete(request)
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
         yield self.complete(request)
 
 
@@ -305,7 +312,7 @@ class OpenAIClient:
     # again, as often as ``max_retries`` allows, after the SDK's pause (see _pause):
     # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
 
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
         retries = self.settings.max_retries
         for attempt in range(retries + 1):
             if attempt:
@@ -325,7 +332,7 @@ class OpenAIClient:
                     yield joined.completion()
                     return
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
         retries = self.settings.max_retries
         for attempt in range(retries + 1):
             if attempt:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -60,7 +60,7 @@ class Replayer:
         await asyncio.to_thread(self._record, request, completion)
         return completion
 
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
         if self._model is None or self.mode == "replay":
             completion = self._replayed(request)
             yield from stream_chunks(completion.text)
@@ -71,7 +71,7 @@ class Replayer:
                 self._record(request, item)
             yield item
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
         if self._model is None or self.mode == "replay":
             completion = self._replayed(request)
             for chunk in stream_chunks(completion.text):

@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
 
-from .model import Completion
+from .model import Completion, ModelRequest
 from .postfilter import last_sentence_end
 from .turn import Reply, Turn
 
@@ -27,10 +27,15 @@ class ReplyStream:
         turn, shown = self._turn, Shown(self._turn)
         if pending := turn.pending():
             model, request = pending
+            pieces = model.stream(request)
             try:
                 with turn.model_call():
-                    for piece in model.stream(request):
+                    for piece in pieces:
                         yield from shown.take(piece)
+                        if shown.full:
+                            pieces.close()  # the connection, and the model's work, end here
+                            turn.model_answered(shown.cut(request))
+                            break
             except GeneratorExit:  # the caller stopped reading: keep what it was shown
                 self.reply = turn.stopped(shown)
                 raise
@@ -76,11 +81,16 @@ class AsyncReplyStream:
         shown = Shown(turn)
         if pending := turn.pending():
             model, request = pending
+            pieces = model.astream(request)
             try:
                 with turn.model_call():
-                    async for piece in model.astream(request):
+                    async for piece in pieces:
                         for text in shown.take(piece):
                             yield text
+                        if shown.full:
+                            await pieces.aclose()  # see ReplyStream
+                            turn.model_answered(shown.cut(request))
+                            break
             # The caller stopped reading (aclose), or its task was cancelled (a web client went
             # away): keep what it was shown, stored before the cancel goes on.
             except (GeneratorExit, asyncio.CancelledError):
@@ -97,8 +107,10 @@ class Shown:
     The answer so far is reviewed up to its last sentence end; what the review lets through
     beyond what was already shown goes out. If a later sentence turns the verdict to a
     fallback or handoff, nothing more of the answer is shown; nor once the answer is over
-    ``postfilter.max_chars``, which the review cuts it to. The rest is only collected, so a
-    model that runs on costs one review of the whole answer at its end, not one a sentence.
+    ``postfilter.max_chars``, which the review cuts it to. Then the stream is ``full``: the
+    model is not read further, and its answer so far is the turn's (see :meth:`cut`). A
+    server that ignores ``max_tokens`` (or a model caught in a loop) held the turn, the
+    customer's ``reply`` and the event loop's time for as long as it went on.
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -133,6 +145,17 @@ class Shown:
         if new := shown[len(self.emitted) :]:
             self.emitted, self.cleared = shown, reviewed.text
             yield new
+
+    @property
+    def full(self) -> bool:
+        """Whether nothing more of the answer can be shown: it is past ``max_chars``."""
+        return self.stopped and len(self.answer) > self.longest
+
+    def cut(self, request: ModelRequest) -> Completion:
+        """The answer so far, with the finish reason ``max_chars``: the post-filter reviews it
+        as it would the whole (``postfilter.too_long``, as in ``reply()``), since what follows
+        could never be shown."""
+        return Completion(self.answer, "max_chars", model=request.model)
 
     def rest(self, final: str) -> Iterator[str]:
         """The end of the final reply text, after what was already shown."""

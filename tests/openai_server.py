@@ -225,6 +225,7 @@ class Recorded:
     body: Any  # the parsed JSON, or None if it was not JSON
     client_port: int  # the same port for two requests: one kept-alive connection
     at: float = field(default_factory=time.monotonic)  # when it arrived
+    events_sent: int = 0  # of a streamed answer: the SSE events written before it ended
     schema_errors: list[str] | None = field(default=None)  # None: not checked
 
 
@@ -390,7 +391,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "refusal",
                 "drip",
             ):
-                self._answer(body, fault)
+                self._answer(body, fault, request)
             else:
                 self._misbehave(fault, body)
 
@@ -405,12 +406,13 @@ class _Handler(BaseHTTPRequestHandler):
             request.schema_errors = validate_chat_request(body)
         return (body if isinstance(body, dict) else None), request
 
-    def _answer(self, body: dict[str, Any], fault: Fault | None) -> None:
+    def _answer(self, body: dict[str, Any], fault: Fault | None, request: Recorded) -> None:
         reply = self.server.app.responder(body)
         if body.get("stream"):
             self._start_stream()
             for event in _events(self.server.app._next_id(), body, reply, fault):
-                self._send_chunk(_sse(event))
+                self._send_chunk(_sse(event))  # a client gone away: it raises, and we stop
+                request.events_sent += 1
                 if fault is not None and fault.kind == "drip":
                     self.wfile.flush()
                     self.server.app._wait(fault.every)

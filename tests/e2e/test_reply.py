@@ -105,6 +105,36 @@ def test_areply_and_both_streams_answer_like_reply(make_bot: Any, server: OpenAI
     assert server.schema_errors == []
 
 
+@pytest.mark.parametrize("streamed", ["stream", "astream"])
+def test_a_stream_past_max_chars_stops_reading_the_model(
+    make_bot: Any, server: OpenAIServer, streamed: str
+) -> None:
+    # A server that ignores max_tokens: the turn went on for as long as it sent (minutes),
+    # its .reply unset, though nothing after max_chars could ever be shown.
+    answer = "Refunds take 2 business days to reach your card. " * 2000  # 2,000 sentences
+    server.responder = lambda body: answer
+    server.fail(Fault.drip(0.0005))  # each event flushed on its own, as a model sends them
+    bot = make_bot()
+    if streamed == "stream":
+        stream = bot.stream(REFUNDS, conversation_id="long")
+        shown = "".join(stream)
+    else:
+
+        async def read() -> tuple[str, Any]:
+            stream = bot.astream(REFUNDS, conversation_id="long")
+            return "".join([piece async for piece in stream]), stream
+
+        shown, stream = asyncio.run(read())
+    words = len(answer.split())
+    assert server.requests[-1].events_sent < words // 10  # it stopped ~200 words in
+    assert stream.reply is not None and stream.reply.text == shown
+    assert 1000 < len(shown) <= bot.spec.settings.postfilter.max_chars
+    assert shown.endswith("card.") and stream.reply.turn == 1
+    assert "length too_long" in " ".join(str(event) for event in stream.reply.events)
+    model = stream.reply.step("model")
+    assert model is not None and model.detail["finish"] == "max_chars"
+
+
 def test_a_stream_shows_only_sentences_the_post_filter_cleared(
     make_bot: Any, server: OpenAIServer
 ) -> None:
