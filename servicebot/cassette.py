@@ -66,9 +66,9 @@ _HEADER = (
     "# `servicebot record` rewrites this file; an entry written by hand may leave out `key`.\n"
 )
 _RECORD_HINT = (
-    "record it with `servicebot record` (or, when no live model is reachable, make the "
-    "turn's model_reply in the script say what the bot should now, and write it with "
-    "`servicebot record --by-hand`)"
+    "record it with `servicebot record` (or, when no live model is reachable, write it with "
+    "`servicebot record --by-hand`, which records each turn's model_reply as written: update "
+    "it first if the FAQ's answer changed)"
 )
 _MAX_DIFF_LINES = 80
 _WRITE_LOCK = threading.Lock()  # one recording at a time rewrites a cassette file

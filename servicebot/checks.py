@@ -168,30 +168,39 @@ def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
 
 def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     """An answer that, as the one fact in the system message, leaves the customer's message
-    less than ``_MESSAGE_ROOM`` tokens: the budget drops it, and the facts after it (they go
-    in by relevance, and stop at the first that does not fit), so a turn it matches first
-    reaches the model with no FAQ facts at all. Warned at the answer, once an intent."""
+    less than ``_MESSAGE_ROOM`` tokens: beside a longer message the budget drops it, and the
+    facts after it (they go in by relevance, and stop at the first that does not fit). Warned
+    at the answer (at its language's text, when it has one per language), once an intent."""
     if spec.settings.model.name is None:
         return []  # with no model, answers are only ever sent as written
-    limit, messages = budget_limit(spec.settings.budget), {}
+    limit = budget_limit(spec.settings.budget)
+    messages: dict[str | None, dict[str, str]] = {}  # by the answer's language key
     for intent, language in product(spec.intents, spec.settings.languages):
-        if intent.handoff or intent.name in messages:
+        if intent.handoff or any(intent.name in found for found in messages.values()):
             continue  # a handoff intent's answer is never a fact
         system = renderer.system(Context(language, (Match(intent, 1.0),)), 1)
         taken, room = _room_beside(spec, system)
-        if room < _MESSAGE_ROOM:
-            messages[intent.name] = (
-                f"the answer of '{intent.name}' is too long to be a fact{_in(spec, language)}: "
-                f"with it the system message takes {taken} of the {limit}-token prompt budget, "
-                f"leaving {room} for the customer's message, so the model never gets it, nor "
-                "the facts after it "
-                f"({remedies(spec.settings.budget, 'shorten it')})"
-            )
-    return intent_problems(spec.root, messages, "answer")
-
-
-def _in(spec: BotSpec, language: str) -> str:
-    return f" in {language}" if len(spec.settings.languages) > 1 else ""
+        if room >= _MESSAGE_ROOM:
+            continue
+        plain = ANY_LANGUAGE in intent.answer
+        where = "" if plain or len(spec.settings.languages) == 1 else f" in {language}"
+        takes = f"with it the system message takes {taken} of the {limit}-token prompt budget"
+        effect = (
+            f"{takes}, leaving {room} for the customer's message: beside a longer one the "
+            "budget drops it, and the facts after it"
+            if room > 0
+            else f"{takes}, leaving no room for the customer's message: the model never gets "
+            "it, nor the facts after it"
+        )
+        messages.setdefault(None if plain else language, {})[intent.name] = (
+            f"the answer of '{intent.name}' is too long to be a fact{where}: {effect} "
+            f"({remedies(spec.settings.budget, 'shorten it')})"
+        )
+    return [
+        problem
+        for key, found in messages.items()
+        for problem in intent_problems(spec.root, found, "answer", *([key] if key else []))
+    ]
 
 
 def _room_beside(spec: BotSpec, system: str) -> tuple[int, int]:

@@ -35,14 +35,7 @@ from __future__ import annotations
 
 import re
 import tempfile
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -400,11 +393,11 @@ class _Watched:
         self.request = request
         return await self.client.acomplete(request)
 
-    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         self.request = request
         return self.client.stream(request)
 
-    def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         self.request = request
         return self.client.astream(request)
 

@@ -23,14 +23,7 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import (
-    AsyncGenerator,
-    Callable,
-    Generator,
-    Iterator,
-    Mapping,
-    Sequence,
-)
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -141,9 +134,9 @@ class ModelClient(Protocol):
 
     async def acomplete(self, request: ModelRequest) -> Completion: ...
 
-    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]: ...
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]: ...
 
-    def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]: ...
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]: ...
 
 
 class AnswersAtOnce:
@@ -156,10 +149,10 @@ class AnswersAtOnce:
     async def acomplete(self, request: ModelRequest) -> Completion:
         return self.complete(request)
 
-    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         yield self.complete(request)
 
-    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         yield self.complete(request)
 
 
@@ -312,7 +305,7 @@ class OpenAIClient:
     # again, as often as ``max_retries`` allows, after the SDK's pause (see _pause):
     # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
 
-    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
         for attempt in range(retries + 1):
             if attempt:
@@ -332,7 +325,7 @@ class OpenAIClient:
                     yield joined.completion()
                     return
 
-    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         retries = self.settings.max_retries
         for attempt in range(retries + 1):
             if attempt:

@@ -374,7 +374,10 @@ def _configured_model(spec: BotSpec) -> ModelClient:
 
     cassette = spec.root / settings.replay.cassettes / "bot.yaml"
     return Replayer(
-        cassette, settings.replay.mode, live if settings.replay.mode == "record" else None
+        cassette,
+        settings.replay.mode,
+        live if settings.replay.mode == "record" else None,
+        longest=settings.postfilter.max_chars,
     )
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncGenerator, Callable, Generator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
 from typing import Literal
@@ -38,12 +38,18 @@ class Replayer:
         mode: Literal["replay", "record"],
         model: ModelClient | None = None,
         today: Callable[[], date] = date.today,
+        longest: int | None = None,
     ) -> None:
+        """``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
+        more characters than this is recorded as far as it came, with the finish reason
+        ``max_chars``. A bot's stream stops reading the model there (see ``stream.Shown``),
+        and its replay must find the request; one closed sooner was left by its reader."""
         if mode not in ("replay", "record"):
             raise ValueError(f"mode must be 'replay' or 'record', not {mode!r}")
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
         self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
+        self._longest = longest
         self.cassette = Cassette.load(self.path)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
@@ -60,28 +66,46 @@ class Replayer:
         await asyncio.to_thread(self._record, request, completion)
         return completion
 
-    def stream(self, request: ModelRequest) -> Generator[str | Completion, None, None]:
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         if self._model is None or self.mode == "replay":
             completion = self._replayed(request)
             yield from stream_chunks(completion.text)
             yield completion
             return
-        for item in self._model.stream(request):
-            if isinstance(item, Completion):
-                self._record(request, item)
-            yield item
+        parts: list[str] = []
+        try:
+            for item in self._model.stream(request):
+                if isinstance(item, Completion):
+                    self._record(request, item)
+                else:
+                    parts.append(item)
+                yield item
+        except GeneratorExit:
+            self._record_cut(request, parts)
+            raise
 
-    async def astream(self, request: ModelRequest) -> AsyncGenerator[str | Completion, None]:
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         if self._model is None or self.mode == "replay":
             completion = self._replayed(request)
             for chunk in stream_chunks(completion.text):
                 yield chunk
             yield completion
             return
-        async for item in self._model.astream(request):
-            if isinstance(item, Completion):
-                await asyncio.to_thread(self._record, request, item)
-            yield item
+        parts: list[str] = []
+        items = self._model.astream(request)
+        try:
+            async for item in items:
+                if isinstance(item, Completion):
+                    await asyncio.to_thread(self._record, request, item)
+                else:
+                    parts.append(item)
+                yield item
+        except GeneratorExit:
+            await asyncio.to_thread(self._record_cut, request, parts)
+            raise
+        finally:  # closed now, not when asyncio finalises it: its connection ends with it
+            if aclose := getattr(items, "aclose", None):
+                await aclose()
 
     def _replayed(self, request: ModelRequest) -> Completion:
         entry = self.cassette.get(request)
@@ -91,6 +115,11 @@ class Replayer:
             raise ModelError(entry.error, "recorded outage")
         assert entry.completion is not None  # an entry holds one or the other
         return entry.completion
+
+    def _record_cut(self, request: ModelRequest, parts: list[str]) -> None:
+        """Record a stream closed early, if past ``longest`` (see __init__)."""
+        if self._longest is not None and sum(map(len, parts)) > self._longest:
+            self._record(request, Completion("".join(parts), "max_chars", model=request.model))
 
     def _record(self, request: ModelRequest, completion: Completion) -> None:
         origin = {"recorded_from": completion.model or request.model, "on": self._today()}

@@ -99,7 +99,9 @@ def chinese_encoding(raw: bytes) -> str | None:
     ``_COMMON_SHARE`` of its two or more ideographs are common ones (see _common_share). Read
     in the wrong one of the two, Chinese becomes rarer characters (Big5's 訂單號碼 is GBK's
     璹虫腹絏), and so does accented Latin-1 (``Größe`` is GBK's 菖e, ``Åre`` Big5's 邃e).
-    A tie goes to GBK. One Chinese character alone (嗨) is not enough to tell."""
+    A tie goes to GBK. One Chinese character alone (嗨) is not enough to tell. Korean in
+    EUC-KR reads as common GBK characters (감사합니다 as 皑荤钦聪促) and is not told apart,
+    nor are a few capital accented Latin-1 letters (``Åse Äpfel``)."""
     readings = [(share, name) for name in ("gbk", "big5") if (share := _common_share(raw, name))]
     best = max(readings, default=(0.0, None))
     return best[1] if best[0] >= _COMMON_SHARE else None

@@ -32,8 +32,8 @@ class ReplyStream:
                 with turn.model_call():
                     for piece in pieces:
                         yield from shown.take(piece)
-                        if shown.full:
-                            pieces.close()  # the connection, and the model's work, end here
+                        if shown.full:  # the connection, and the model's work, end here
+                            getattr(pieces, "close", _nothing)()  # a plain iterator has none
                             turn.model_answered(shown.cut(request))
                             break
             except GeneratorExit:  # the caller stopped reading: keep what it was shown
@@ -87,8 +87,9 @@ class AsyncReplyStream:
                     async for piece in pieces:
                         for text in shown.take(piece):
                             yield text
-                        if shown.full:
-                            await pieces.aclose()  # see ReplyStream
+                        if shown.full:  # see ReplyStream
+                            if aclose := getattr(pieces, "aclose", None):
+                                await aclose()
                             turn.model_answered(shown.cut(request))
                             break
             # The caller stopped reading (aclose), or its task was cancelled (a web client went
@@ -101,16 +102,22 @@ class AsyncReplyStream:
             yield text
 
 
+_REVIEWED_UP_TO = 4  # times postfilter.max_chars: see Shown.take
+
+
 class Shown:
     """What a stream has shown: whole sentences only, each cleared by the post-filter first.
 
     The answer so far is reviewed up to its last sentence end; what the review lets through
     beyond what was already shown goes out. If a later sentence turns the verdict to a
-    fallback or handoff, nothing more of the answer is shown; nor once the answer is over
-    ``postfilter.max_chars``, which the review cuts it to. Then the stream is ``full``: the
-    model is not read further, and its answer so far is the turn's (see :meth:`cut`). A
-    server that ignores ``max_tokens`` (or a model caught in a loop) held the turn, the
-    customer's ``reply`` and the event loop's time for as long as it went on.
+    fallback or handoff, nothing more of the answer is shown. Once a review finds the answer
+    so far over ``postfilter.max_chars`` (as the post-filter measures it: markup and runs of
+    spaces left out), which the review cuts it to, the stream is ``full``: the model is not
+    read further, and its answer so far is the turn's (see :meth:`cut`). A server that
+    ignores ``max_tokens`` (or a model caught in a loop) held the turn, the customer's
+    ``reply`` and the event loop's time for as long as it went on. An answer with no
+    sentence end, or one four times ``max_chars`` long that the review still finds short
+    enough, is read to its end.
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -121,6 +128,7 @@ class Shown:
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
         self.reviewed = 0  # how much of the answer the post-filter has seen
         self.stopped = False
+        self.full = False
 
     def take(self, piece: str | Completion) -> Iterator[str]:
         """A piece of the model's stream in; whatever may now be shown out."""
@@ -133,11 +141,13 @@ class Shown:
             return
         end = last_sentence_end(self.answer, scan_from)
         if end <= self.reviewed:
-            self.stopped = len(self.answer) > self.longest  # no more sentences to show
             return
         self.reviewed = end
-        self.stopped = end > self.longest  # the review cuts it: nothing after can be shown
         reviewed = self.turn.review(self.answer[:end])
+        self.full = any(e.detector == "length" and e.kind == "too_long" for e in reviewed.events)
+        # Far past max_chars and still not too long (mostly markup or spaces): the rest is
+        # only collected, and reviewed once at the end.
+        self.stopped = end > _REVIEWED_UP_TO * self.longest
         shown = reviewed.shown or reviewed.text
         if reviewed.verdict != "pass" or not shown.startswith(self.emitted):
             self.stopped = True
@@ -146,18 +156,17 @@ class Shown:
             self.emitted, self.cleared = shown, reviewed.text
             yield new
 
-    @property
-    def full(self) -> bool:
-        """Whether nothing more of the answer can be shown: it is past ``max_chars``."""
-        return self.stopped and len(self.answer) > self.longest
-
     def cut(self, request: ModelRequest) -> Completion:
-        """The answer so far, with the finish reason ``max_chars``: the post-filter reviews it
-        as it would the whole (``postfilter.too_long``, as in ``reply()``), since what follows
-        could never be shown."""
+        """The answer so far, with the finish reason ``max_chars``. Already too long, it is
+        reviewed as ``reply()`` reviews the whole answer (``postfilter.too_long`` applies),
+        and gives the same text: what follows could never be shown."""
         return Completion(self.answer, "max_chars", model=request.model)
 
     def rest(self, final: str) -> Iterator[str]:
         """The end of the final reply text, after what was already shown."""
         if final.startswith(self.emitted) and (tail := final[len(self.emitted) :]):
             yield tail
+
+
+def _nothing() -> None:
+    """What closing a plain iterator takes (a model client's stream need not be a generator)."""

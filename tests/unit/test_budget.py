@@ -416,26 +416,38 @@ def test_check_reports_a_system_prompt_over_the_budget(tmp_path: Path) -> None:
 
 
 def test_check_warns_of_an_answer_too_long_to_be_a_fact(tmp_path: Path) -> None:
-    # An answer of about 700 tokens in a 1,000-token budget: as the one fact it leaves the
-    # customer's message under 100 tokens, so render drops it, and the facts after it.
+    # About 700 tokens in a 1,000-token budget: as the one fact it leaves the customer's
+    # message under 100 tokens, and beside a longer message the budget drops it. The long
+    # Chinese answer is warned at its own line, not at the answer's first.
+    long = "We assemble wardrobes, beds and desks on delivery day. " * 70
     faq = (
         "intents:\n"
         "  - name: assembly\n"
         "    examples: [do you assemble furniture]\n"
-        f"    answer: {'We assemble wardrobes, beds and desks on delivery day. ' * 70}\n"
+        f"    answer: {long}\n"
         "  - name: shipping\n"
-        "    examples: [how long does shipping take]\n"
-        "    answer: Shipping takes 3 days.\n"
+        "    examples: [how long does shipping take, 运费多少]\n"
+        "    answer:\n"
+        "      en: Shipping takes 3 days.\n"
+        f"      zh: {'我们在送货当天免费组装衣柜、床和书桌。' * 80}\n"
     )
     folder = make_bot(
         tmp_path, faq=faq, settings=[("max_prompt_tokens: 6000", "max_prompt_tokens: 1000")]
     )
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert result.exit_code == 0, result.output
-    (line,) = [text for text in result.output.splitlines() if "too long to be a fact" in text]
-    assert line.startswith(f"warning: {folder / 'faq' / 'test.yaml'}:4:")
-    assert "the answer of 'assembly' is too long to be a fact in en" in line
-    assert "answer of 'shipping'" not in result.output
+    warned = [text for text in result.output.splitlines() if "too long to be a fact" in text]
+    faq_file = folder / "faq" / "test.yaml"
+    assert len(warned) == 2
+    assert warned[0].startswith(f"warning: {faq_file}:4:")
+    assert "the answer of 'assembly' is too long to be a fact: " in warned[0]
+    assert "beside a longer one the budget drops it, and the facts after it" in warned[0]
+    assert warned[1].startswith(f"warning: {faq_file}:9:")
+    assert "the answer of 'shipping' is too long to be a fact in zh: " in warned[1]
+    # and the budget does what the warning says: a short message keeps the fact
+    spec = load_bot(folder)
+    fitted = Bot(spec).prepare("do you assemble furniture").fitted
+    assert fitted is not None and any(p.label == "assembly" and p.kept for p in fitted.parts)
 
 
 def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(

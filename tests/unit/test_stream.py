@@ -7,10 +7,14 @@ import asyncio
 import contextlib
 import dataclasses
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
 
 from servicebot.config import BotSpec
 from servicebot.model import AnswersAtOnce, Completion, ModelRequest
 from servicebot.pipeline import Bot
+from servicebot.replay import Replayer
 from servicebot.settings import ModelSettings
 from servicebot.store.memory import MemoryStore
 
@@ -260,3 +264,65 @@ def test_a_repair_of_shown_text_shows_the_repaired_sentence_again_not_the_whole_
     shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
     assert shown == "Refunds take 5 days. You f. U. C.\n\nYou ****. Ing idiot."
     assert bot.store.history("s")[0].reply_text == shown
+
+
+class Listed(Says):
+    """A model client whose stream is a plain iterator, with no ``close``."""
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        return iter([*super().stream(request)])
+
+
+@pytest.mark.parametrize(
+    ("answer", "too_long"),
+    [
+        # Long as sent, short as the post-filter measures it (tags removed): read whole.
+        ("".join(f"<li><span>Step {n}: pack the item in its box.</span></li>\n" for n in range(30))
+         + "The refund reaches your card within 2 business days.", "repair"),
+        # Too long either way, with the operator's policy for it: the same verdict.
+        (" ".join(f"Your order {n} is on its way." for n in range(400)), "repair"),
+        (" ".join(f"Your order {n} is on its way." for n in range(400)), "fallback"),
+        ("Refunds   take   2   days.   " * 100, "handoff"),
+    ],
+)  # fmt: skip
+def test_a_stream_that_stops_reading_past_max_chars_ends_as_reply_does(
+    spec: BotSpec, answer: str, too_long: str
+) -> None:
+    postfilter = spec.settings.postfilter.model_copy(update={"too_long": too_long})
+    settings = spec.settings.model_copy(update={"postfilter": postfilter})
+    spec = dataclasses.replace(spec, settings=settings)
+    for model in (Says(answer), Listed(answer)):
+        bot = Bot(spec, model=model, store=MemoryStore())
+        bot.cache = None
+        stream = bot.stream(REFUNDS, conversation_id="s")
+        shown = "".join(stream)
+        whole = bot.reply(REFUNDS, conversation_id="r")
+        assert stream.reply is not None
+        assert (stream.reply.action, stream.reply.events) == (whole.action, whole.events)
+        if too_long == "repair":  # else the stream showed sentences before the fallback
+            assert shown == whole.text
+
+
+def test_a_recorded_stream_that_stops_past_max_chars_replays(spec: BotSpec, tmp_path: Path) -> None:
+    # The recorder wrote a stream down only when its final Completion came, which a stream
+    # that stops reading never gets: the next replay of the turn found no recording.
+    answer = " ".join(f"Your order {n} is on its way." for n in range(4000))
+    cassette, longest = tmp_path / "bot.yaml", spec.settings.postfilter.max_chars
+    for streamed in ("stream", "astream"):
+        live = Replayer(cassette, "record", Says(answer), longest=longest)
+        recorded = _streamed(Bot(spec, model=live, store=MemoryStore()), streamed)
+        replayed = _streamed(
+            Bot(spec, model=Replayer(cassette, "replay"), store=MemoryStore()), streamed
+        )
+        assert replayed == recorded and 1000 < len(recorded) <= longest
+        cassette.unlink()
+
+
+def _streamed(bot: Bot, streamed: str) -> str:
+    if streamed == "stream":
+        return "".join(bot.stream(REFUNDS))
+
+    async def read() -> str:
+        return "".join([piece async for piece in bot.astream(REFUNDS)])
+
+    return asyncio.run(read())
