@@ -33,7 +33,8 @@ class ReplyStream:
                     for piece in pieces:
                         yield from shown.take(piece)
                         if shown.full:  # the connection, and the model's work, end here
-                            getattr(pieces, "close", _nothing)()  # a plain iterator has none
+                            if close := getattr(pieces, "close", None):  # not an iterator's
+                                close()
                             turn.model_answered(shown.cut(request))
                             break
             except GeneratorExit:  # the caller stopped reading: keep what it was shown
@@ -158,15 +159,11 @@ class Shown:
 
     def cut(self, request: ModelRequest) -> Completion:
         """The answer so far, with the finish reason ``max_chars``. Already too long, it is
-        reviewed as ``reply()`` reviews the whole answer (``postfilter.too_long`` applies),
-        and gives the same text: what follows could never be shown."""
+        reviewed as ``reply()`` reviews the whole answer (``postfilter.too_long`` applies):
+        the same verdict, and repaired, the same text. What follows could never be shown."""
         return Completion(self.answer, "max_chars", model=request.model)
 
     def rest(self, final: str) -> Iterator[str]:
         """The end of the final reply text, after what was already shown."""
         if final.startswith(self.emitted) and (tail := final[len(self.emitted) :]):
             yield tail
-
-
-def _nothing() -> None:
-    """What closing a plain iterator takes (a model client's stream need not be a generator)."""
