@@ -173,34 +173,43 @@ def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     at the answer (at its language's text, when it has one per language), once an intent."""
     if spec.settings.model.name is None:
         return []  # with no model, answers are only ever sent as written
-    limit = budget_limit(spec.settings.budget)
     messages: dict[str | None, dict[str, str]] = {}  # by the answer's language key
-    for intent, language in product(spec.intents, spec.settings.languages):
-        if intent.handoff or any(intent.name in found for found in messages.values()):
+    for intent in spec.intents:
+        if intent.handoff:
             continue  # a handoff intent's answer is never a fact
-        system = renderer.system(Context(language, (Match(intent, 1.0),)), 1)
-        taken, room = _room_beside(spec, system)
-        if room >= _MESSAGE_ROOM:
-            continue
-        plain = ANY_LANGUAGE in intent.answer
-        where = "" if plain or len(spec.settings.languages) == 1 else f" in {language}"
-        takes = f"with it the system message takes {taken} of the {limit}-token prompt budget"
-        effect = (
-            f"{takes}, leaving {room} for the customer's message: beside a longer one the "
-            "budget drops it, and the facts after it"
-            if room > 0
-            else f"{takes}, leaving no room for the customer's message: the model never gets "
-            "it, nor the facts after it"
-        )
-        messages.setdefault(None if plain else language, {})[intent.name] = (
-            f"the answer of '{intent.name}' is too long to be a fact{where}: {effect} "
-            f"({remedies(spec.settings.budget, 'shorten it')})"
-        )
+        for language in spec.settings.languages:
+            system = renderer.system(Context(language, (Match(intent, 1.0),)), 1)
+            taken, room = _room_beside(spec, system)
+            if room < _MESSAGE_ROOM:
+                key = None if ANY_LANGUAGE in intent.answer else language
+                messages.setdefault(key, {})[intent.name] = _too_long_to_be_a_fact(
+                    spec, intent.name, key, taken, room
+                )
+                break  # once an intent
     return [
         problem
         for key, found in messages.items()
         for problem in intent_problems(spec.root, found, "answer", *([key] if key else []))
     ]
+
+
+def _too_long_to_be_a_fact(
+    spec: BotSpec, name: str, language: str | None, taken: int, room: int
+) -> str:
+    limit = budget_limit(spec.settings.budget)
+    where = f" in {language}" if language and len(spec.settings.languages) > 1 else ""
+    takes = f"with it the system message takes {taken} of the {limit}-token prompt budget"
+    effect = (
+        f"{takes}, leaving {room} for the customer's message: beside a longer one the "
+        "budget drops it, and the facts after it"
+        if room > 0
+        else f"{takes}, leaving no room for the customer's message: the model never gets "
+        "it, nor the facts after it"
+    )
+    return (
+        f"the answer of '{name}' is too long to be a fact{where}: {effect} "
+        f"({remedies(spec.settings.budget, 'shorten it')})"
+    )
 
 
 def _room_beside(spec: BotSpec, system: str) -> tuple[int, int]:
