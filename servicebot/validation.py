@@ -11,6 +11,7 @@ import datetime
 import difflib
 import re
 import typing
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
@@ -147,7 +148,11 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
         given = error["input"]
         textual = kind == "string_type" or str(loc[-1]) in _EXPECTED_FOR_FIELD  # answer: yes
-        hint = (_quote_hint(given) if textual else "") or _block_hint(kind, given)
+        hint = (
+            (_quote_hint(given) if textual else "")
+            or _block_hint(kind, given)
+            or _number_hint(kind, given)
+        )
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
     if kind == "literal_error" and isinstance(error["input"], str):
         given = error["input"]
@@ -194,6 +199,25 @@ def _block_hint(kind: str, given: Any) -> str:
     if given.startswith(_WIDE_DASHES):
         return f" ('{given[0]}' is not a list dash: a list item starts with a plain '- ')"
     return ""
+
+
+def _number_hint(kind: str, given: Any) -> str:
+    """How to write a number YAML read as text: ``0,22`` with a decimal comma, ``1,000`` with
+    a thousands separator, ``０.２２`` in full-width digits, ``22%`` for a fraction."""
+    if kind not in ("float_parsing", "int_parsing") or not isinstance(given, str):
+        return ""
+    text = unicodedata.normalize("NFKC", given).strip()  # full-width digits: plain ones
+    if re.fullmatch(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+", text):
+        text = text.replace(",", "")
+    elif kind == "float_parsing" and re.fullmatch(r"[-+]?\d+,\d+", text):
+        text = text.replace(",", ".")
+    elif kind == "float_parsing" and re.fullmatch(r"\d{1,3}(?:\.\d+)?%", text):
+        text = f"{float(text[:-1]) / 100:g}"
+    try:
+        float(text)
+    except ValueError:
+        return ""
+    return f" (write {text})" if text != given.strip() else ""
 
 
 _WIDE_DASHES = ("\uff0d", "\u2014", "\u2013", "\u2212")  # － — – −
