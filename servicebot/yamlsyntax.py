@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 
 import yaml
 
@@ -30,11 +31,13 @@ _UNREADABLE = (
     "YAML cannot read this line: check its indentation against the lines above, and put text "
     "in quotes if it starts with a quote, '[' or '{', or contains ': '"
 )
+_UNEXPECTED_COLON = (
+    "unexpected ':' here: check this line's indentation, or put quotes around text that "
+    "contains ': '"
+)
+_INDENTATION_HINTS = (_UNREADABLE, _UNEXPECTED_COLON)  # see _misplaced_item
 _HINTS = {
-    "mapping values are not allowed": (
-        "unexpected ':' here: check this line's indentation, or put quotes around text "
-        "that contains ': '"
-    ),
+    "mapping values are not allowed": _UNEXPECTED_COLON,
     "did not find expected key": _UNREADABLE,
     "expected <block end>, but found": _UNREADABLE,
     "did not find expected '-' indicator": _UNREADABLE,
@@ -90,7 +93,49 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
             "that text: indent it as far as the text above if it is more of it, or put ':' "
             "after its key if it is a key"
         )
+    if message in _INDENTATION_HINTS and (moved := _misplaced_item(document, number)):
+        return moved
     return document.problem_at_offset(message, index)
+
+
+def _misplaced_item(document: SourceFile, number: int) -> Problem | None:
+    """A list item indented unlike the other items of its key (``- name:``), when it is line
+    ``number`` or the item above it, which is the mistake to fix.
+
+    An item one space off the others' ``  - name:`` is reported there, or, when it stays in
+    its list (the first item, say), at the line below, whose key is where the others' keys
+    are and not where this item's is. Another item of the same key elsewhere in the file
+    tells which line is out of place.
+    """
+    lines = document.lines
+    if (item := _ITEM_KEY.match(lines[number])) is not None:
+        dash = item.start(1)
+        like = _like_item(lines, number, item, lambda other: other.start(1) != dash)
+    else:
+        indent = len(lines[number]) - len(lines[number].lstrip(" "))
+        number = next((n for n in range(number - 1, -1, -1) if lines[n].strip()), -1)
+        item = _ITEM_KEY.match(lines[number]) if number >= 0 else None
+        if item is None or indent in (item.start(2), *range(item.start(1) + 1)):
+            return None
+        like = _like_item(lines, number, item, lambda other: other.start(2) == indent)
+    if like is None:
+        return None
+    message = (
+        f"this list item is indented differently from the one on line {like + 1}: "
+        "line its '- ' up with that one's"
+    )
+    return document.problem(message, number + 1, item.start(1) + 1)
+
+
+def _like_item(
+    lines: list[str], number: int, item: re.Match[str], placed: Callable[[re.Match[str]], bool]
+) -> int | None:
+    """The first line other than ``number`` with an item of ``item``'s key that is ``placed``."""
+    for n, line in enumerate(lines):
+        other = _ITEM_KEY.match(line)
+        if n != number and other is not None and other[2] == item[2] and placed(other):
+            return n
+    return None
 
 
 def _after_block_text(lines: list[str], number: int) -> bool:
@@ -242,6 +287,7 @@ def _colon_without_space(document: SourceFile, error_line: int) -> Problem | Non
 
 
 _INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")
+_ITEM_KEY = re.compile(r" *(-) +([A-Za-z_][\w.-]*):(?:\s|$)")  # "  - name: x"
 _BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 

@@ -223,3 +223,31 @@ def test_a_full_width_comma_is_an_error_in_a_list_of_one_item_and_said_once(
         ]
     for text in ("x: [你好，请问, coupon]\n", "x: {a: 退货，退款}\n"):  # text, not separators
         assert _read(tmp_path, text)[1] == []
+
+
+_TWO_INTENTS = """intents:
+  - name: first
+    examples: [a]
+{second}
+    examples: [b]
+"""
+
+
+@pytest.mark.parametrize("second", [" - name: second", "   - name: second"])
+def test_a_list_item_indented_wrongly_is_blamed_not_the_line_below_it(
+    tmp_path: Path, second: str
+) -> None:
+    _, [problem] = _read(tmp_path, _TWO_INTENTS.format(second=second))
+    assert (problem.line, problem.column) == (4, second.index("-") + 1)  # PyYAML says line 5
+    assert problem.message == (
+        "this list item is indented differently from the one on line 2: line its '- ' up "
+        "with that one's"
+    )
+
+
+def test_a_line_indented_wrongly_under_a_sound_list_item_is_blamed_itself(
+    tmp_path: Path,
+) -> None:
+    text = _TWO_INTENTS.format(second="  - name: second").replace("    examples: [b]", "     x: 1")
+    _, [problem] = _read(tmp_path, text)
+    assert problem.line == 5 and "check this line's indentation" in problem.message
