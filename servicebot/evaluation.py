@@ -25,7 +25,7 @@ import re
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ class Labelled:
     intent: str
     line: int  # where the row starts in its file, 1-based
     item: int = 0  # its number in a JSON array that has other items on its line, else 0
+    # the row's first line as written, shown under a problem with its label
+    source_line: str | None = field(default=None, compare=False, repr=False)
 
     @property
     def in_scope(self) -> bool:
@@ -130,18 +132,49 @@ def read_labelled(path: Path) -> list[Labelled]:
         ConfigError: the file is missing, unreadable or empty, or rows are malformed: every
             malformed row, each with its file and line.
     """
+    rows, problems = read_rows(path)
+    if problems:
+        raise ConfigError.listing(problems)
+    return rows
+
+
+def read_rows(path: Path) -> tuple[list[Labelled], list[Problem]]:
+    """The well-formed rows of a labelled file, and a problem for each malformed one, so that
+    a caller can report them beside problems it finds itself (see :func:`unknown_labels`).
+
+    Raises:
+        ConfigError: the file is missing, unreadable, empty or of an unknown type.
+    """
     suffix = path.suffix.lower()
     if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
         message = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
         raise ConfigError.at(path, message)
     text = _read_text(path)
     read = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _json_rows(path, text))
-    if problems := [row for row in read if isinstance(row, Problem)]:
-        raise ConfigError.listing(problems)
     if not read:
         what = "only a header" if suffix in _CSV_SUFFIXES and text.strip() else "the file is empty"
         raise ConfigError.at(path, f"no labelled rows: {what}")
-    return [row for row in read if isinstance(row, Labelled)]
+    rows = [row for row in read if isinstance(row, Labelled)]
+    return rows, [row for row in read if isinstance(row, Problem)]
+
+
+def unknown_labels(
+    path: Path, rows: Sequence[Labelled], intents: Sequence[Intent]
+) -> list[Problem]:
+    """A problem for each label of ``rows`` (read from ``path``) that names none of
+    ``intents``, at its first row: a typo such as ``refund_stauts`` would otherwise only
+    lower the scores."""
+    found = {(row.line, row.item): row for row in rows}
+    problems = []
+    for unknown in _unknown(rows, intents):
+        count = f" ({unknown.rows:,} rows, the first here)" if unknown.rows > 1 else ""
+        meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
+        message = f"no intent is named '{unknown.label}'{count}{meant}"
+        if unknown.item:
+            message = f"item {unknown.item}: {message}"
+        first = found[unknown.line, unknown.item]
+        problems.append(Problem(path, message, unknown.line, None, first.source_line))
+    return problems
 
 
 def _read_text(path: Path) -> str:
@@ -344,7 +377,7 @@ def _labelled(where: Problem, text: object, label: object) -> Labelled | Problem
     name = "" if label is None else label
     if not isinstance(name, str):
         return replace(where, message="the intent must be a string (or empty)")
-    return Labelled(given, _label(name), where.line or 0)
+    return Labelled(given, _label(name), where.line or 0, source_line=where.source_line)
 
 
 def _label(name: str) -> str:

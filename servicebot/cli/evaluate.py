@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from ..errors import ServicebotError
+from ..errors import ConfigError, Problem, ServicebotError
 from ..settings import Intent, RoutingSettings
 from ..terminal import printable
 from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
@@ -21,6 +22,7 @@ if TYPE_CHECKING:  # imported where used: the other commands start without rich
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 _UNKNOWN_SHOWN = 10
+_SKIP_HINT = "(--skip-unknown leaves the rows of a label that names no intent out of the scores)"
 
 
 @click.command("eval")
@@ -48,6 +50,12 @@ _UNKNOWN_SHOWN = 10
     metavar="N",
     help="List up to N misrouted messages, most confident first.",
 )
+@click.option(
+    "--skip-unknown",
+    is_flag=True,
+    help="Leave out of the scores, with a warning, rows whose intent the bot does not have "
+    "(by default such a row stops the run, as a malformed one does).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def evaluate_routing(
     file: Path,
@@ -56,19 +64,23 @@ def evaluate_routing(
     min_score: float | None,
     k: int,
     errors: int,
+    skip_unknown: bool,
     as_json: bool,
 ) -> None:
     """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
 
     An empty intent, out_of_scope, oos or none marks a message no intent should claim.
     """
-    from ..evaluation import read_labelled
+    from ..evaluation import read_rows
 
     if bot_path is not None and train is not None:
         raise click.UsageError("give one of --bot and --train, not both")
     try:
-        rows = read_labelled(file)
+        read, problems = read_rows(file)
+        if train is not None and problems:  # the labels make the intents: none is unknown
+            raise ConfigError.listing(problems)
         intents, settings, languages = _eval_target(bot_path, train)
+        rows = read if train else _known_rows(file, read, problems, intents, skip_unknown)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
     if min_score is not None:
@@ -77,7 +89,40 @@ def evaluate_routing(
     if as_json:
         click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
     else:
-        _print_report(report, settings)
+        _print_report(report, settings, left_out=len(read) - len(rows))
+
+
+def _known_rows(
+    file: Path,
+    rows: list[Labelled],
+    problems: list[Problem],
+    intents: tuple[Intent, ...],
+    skip_unknown: bool,
+) -> list[Labelled]:
+    """The rows to score. Malformed rows and labels that name no intent are reported together,
+    in line order, so that one run finds them all; with ``skip_unknown``, unknown labels are
+    warnings instead, and their rows are left out rather than counted wrong."""
+    from ..evaluation import unknown_labels
+
+    unknown = unknown_labels(file, rows, intents)
+    if skip_unknown:
+        _warn_left_out(unknown)
+    if problems or (unknown and not skip_unknown):
+        found = problems + ([] if skip_unknown else unknown)
+        error = ConfigError.listing(sorted(found, key=lambda problem: problem.line or 0))
+        hint = "" if skip_unknown or not unknown else f"\n{_SKIP_HINT}"
+        raise click.ClickException(f"{error}{hint}")
+    names = {intent.name for intent in intents}
+    known = [row for row in rows if not row.in_scope or row.intent in names]
+    if not known:
+        raise ConfigError.at(file, "no row left to score: every label names no intent")
+    return known
+
+
+def _warn_left_out(unknown: list[Problem]) -> None:
+    for warning in unknown:
+        left_out = replace(warning, message=f"{warning.message} (left out of the scores)")
+        click.echo(f"warning: {left_out}", err=True)
 
 
 def _eval_target(
@@ -119,13 +164,13 @@ def _evaluate_with_progress(
         return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
 
 
-def _print_report(report: EvalReport, settings: RoutingSettings) -> None:
+def _print_report(report: EvalReport, settings: RoutingSettings, *, left_out: int = 0) -> None:
     from rich.console import Console
 
     # soft_wrap: a row is one line, in a terminal or piped to a file (rich wrapped at 80
     # columns there, and padded each line with spaces)
     console = Console(markup=False, emoji=False, highlight=False, soft_wrap=True)
-    summary = _summary(report, settings)
+    summary = _summary(report, settings, left_out)
     width = max(len(label) for label, _ in summary)
     for label, figures in summary:
         console.print(f"{label:<{width}}  {figures}")
@@ -139,8 +184,10 @@ def _print_report(report: EvalReport, settings: RoutingSettings) -> None:
         _print_unknown(console, report)
 
 
-def _summary(report: EvalReport, settings: RoutingSettings) -> list[tuple[str, str]]:
-    """The report's first lines: what each figure is, and the figure."""
+def _summary(report: EvalReport, settings: RoutingSettings, left_out: int) -> list[tuple[str, str]]:
+    """The report's first lines: what each figure is, and the figure; ``left_out`` rows have a
+    label that names no intent, and were not scored."""
+    skipped = f" ({left_out:,} more left out: their label names no intent)" if left_out else ""
     every = "rows" if not report.out_of_scope_rows else "rows, out of scope ones included"
     in_scope = report.rows - report.out_of_scope_rows
     found = (
@@ -150,7 +197,7 @@ def _summary(report: EvalReport, settings: RoutingSettings) -> list[tuple[str, s
         else "no row is labelled with an intent"
     )
     lines = [
-        ("rows", f"{report.rows:,}"),
+        ("rows", f"{report.rows:,}{skipped}"),
         ("intents", f"{report.intents:,} ({report.examples:,} examples)"),
         (
             "top-1 accuracy",
