@@ -6,7 +6,9 @@ The index is lexical, built from each intent's example phrasings in well under a
   form bigrams. Each word also gives its character 2- to 4-grams, which catch typos and
   word forms the stemmer misses. Chinese (and other CJK) text has no spaces, so every
   character and every pair of neighbouring characters is a feature. No dictionary is
-  needed, and mixed text such as ``怎么create一个account`` gets both kinds.
+  needed, and mixed text such as ``怎么create一个account`` gets both kinds. Traditional
+  characters read as simplified, and a few Taiwan words as the mainland's (``登入`` as
+  ``登录``; see ``routing/taiwan.py``).
 * **Weights.** A feature is weighted by how few *intents* use it (inverse intent
   frequency), not how few examples do. A word found in every intent tells routing
   nothing, however rare it is overall. Term counts are dampened with ``1 + log(count)``.
@@ -49,6 +51,7 @@ import numpy.typing as npt
 
 from ..filters.normalise import CJK_LETTERS, normalise
 from ..settings import Intent
+from .taiwan import fold_taiwan_words
 
 TOKEN = re.compile(f"[{CJK_LETTERS}]+|[^\\W_{CJK_LETTERS}]+")
 CJK_RUN = re.compile(f"[{CJK_LETTERS}]")
@@ -89,8 +92,9 @@ def features(text: str) -> list[str]:
 
 
 def _tokens(text: str) -> list[str]:
-    """A text's words and CJK runs, as routing reads them: normalised and case-folded."""
-    return TOKEN.findall(normalise(text).text.casefold())
+    """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
+    the mainland's (登入 reads as 登录), and case-folded."""
+    return TOKEN.findall(fold_taiwan_words(normalise(text).text).casefold())
 
 
 def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:

@@ -8,6 +8,7 @@ from servicebot import load_bot
 from servicebot.config import BotSpec
 from servicebot.routing import Router, decide, detect_language, previous_message
 from servicebot.routing.index import IntentIndex, Match, features
+from servicebot.routing.taiwan import fold_taiwan_words
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 
@@ -91,6 +92,32 @@ def test_full_width_and_compatibility_forms_read_as_their_plain_forms(router: Ro
 
 def test_traditional_chinese_matches_simplified_examples(router: Router) -> None:
     assert best(router, "我的訂單發貨了嗎") == "order_status"
+
+
+@pytest.mark.parametrize(
+    ("taiwan", "mainland", "expected"),
+    [
+        ("帳號無法登入", "账号无法登录", "login_trouble"),  # was out of scope
+        ("什麼時候出貨", "什么时候发货", "dispatch_and_carriers"),  # was product_availability
+        ("折價券不能用", "优惠券不能用", "coupon_code"),  # was out of scope
+        ("我要客訴", "我要投诉", "complaint"),  # 0.34, not 0.77
+    ],
+)
+def test_taiwan_words_route_like_the_mainland_ones(
+    router: Router, taiwan: str, mainland: str, expected: str
+) -> None:
+    assert best(router, taiwan) == best(router, mainland) == expected
+    assert score(router.index, taiwan, expected) == score(router.index, mainland, expected)
+
+
+def test_only_taiwan_words_in_chinese_text_are_read_the_mainland_way() -> None:
+    english = "cant log in, where is my order"
+    assert fold_taiwan_words(english) is english
+    assert fold_taiwan_words("login 登入 failed") == "login 登录 failed"
+    assert features("my account 帳號登入不了") == features("my account 账号登录不了")
+    # Mainland text where a Taiwan word would span two words is read as written.
+    for text in ("我要下订单", "电影片段", "有点数量不对", "包裹超出货运重量"):
+        assert fold_taiwan_words(text) == text
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,84 @@
+"""Taiwan's customer-service words read as the mainland's, for routing only.
+
+Folding traditional characters to simplified ones (:mod:`..filters.traditional`) makes 帳號
+read as 账号, but some words differ as words, not characters: a customer in Taipei who
+cannot 登入 means what one in Shanghai means by 登录, and ``帳號無法登入`` went out of
+scope while ``账号无法登录`` reached ``login_trouble``. :func:`fold_taiwan_words` rewrites
+the few such words a shop's support desk hears into the mainland form FAQ examples are
+mostly written in. Routing applies it to every text it reads, the intents' examples too, so
+a bot whose examples are written the Taiwan way still matches mainland messages.
+
+The table is small and chosen by hand, from the vocabulary of Taiwanese shops' help pages
+(login, SMS codes, dispatch, points, coupons, refunds, complaints), not taken from a
+dictionary: OpenCC's Taiwan phrase table (``TWPhrases``) is mostly computing terms
+(滑鼠, 程式) and would bring a dependency on its phrase files for a handful of pairs. A word
+is in only if it means the same thing wherever a shopping customer writes it, and if a
+mainland message holding it across a word boundary is rare; the few such boundaries that do
+occur are kept as they are (see ``_KEPT``). Left out on purpose: 列印 (打印; but 系列印花,
+"a printed range"), 軟體 (软件; but 软体家具, upholstered furniture), 線上 (在线; the
+mainland writes 线上 too, and 路线上 is "on the route").
+
+Words change length (登出 becomes 退出登录), so this is for matching only: detectors need the
+one-for-one fold that keeps offsets, and the customer's text is never rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..filters.traditional import t2s_table
+
+# Taiwan's word (as Taiwan writes it) -> the mainland's word for the same thing.
+_WORDS = {
+    "登入": "登录",  # log in
+    "登出": "退出登录",  # log out
+    "簡訊": "短信",  # SMS: 簡訊驗證碼, the verification code
+    "網路": "网络",  # network, the internet
+    "預設": "默认",  # default: 預設地址, the default address
+    "資訊": "信息",  # information: 帳戶資訊, account details
+    "螢幕": "屏幕",  # screen
+    "影片": "视频",  # video: of a damaged item, say
+    "行動電話": "手机",  # mobile phone
+    "信箱": "邮箱",  # mailbox: 電子信箱, the email address
+    "超商": "便利店",  # convenience store: 超商取貨, collecting a parcel there
+    "宅配": "快递",  # home delivery by courier
+    "出貨": "发货",  # dispatch: 什麼時候出貨, when does it ship
+    "下訂": "下单",  # place an order
+    "點數": "积分",  # loyalty points
+    "折價券": "优惠券",  # coupon
+    "退費": "退款",  # refund
+    "刷退": "退款",  # a refund to the card
+    "金融卡": "银行卡",  # debit card
+    "客訴": "投诉",  # complaint
+}
+# Mainland text in which a word above spans a word boundary, matched first and kept as it is:
+# 电影片段 (a film clip), 下订单 (already the mainland's), 有点数量不对 (the count is wrong),
+# 超出货运重量 (over the freight weight).
+_KEPT = ("電影片", "下訂單", "點數量", "超出貨")
+
+
+def fold_taiwan_words(text: str) -> str:
+    """``text`` (already folded to simplified characters) with Taiwan's words above made
+    the mainland's. Text without CJK is returned as it is: every word above is Chinese."""
+    if text.isascii():
+        return text
+    words = _folded_words()
+    return _pattern().sub(lambda match: words[match.group()], text)
+
+
+@functools.cache
+def _folded_words() -> dict[str, str]:
+    """The table as it meets routing's text: keys folded to simplified characters, as the
+    text is, and each kept word mapped to itself. (``str.translate`` with the table that
+    normalising has built already: ``fold_traditional`` would compile its own regex, 18 ms.)"""
+    table = t2s_table()
+    kept = {word.translate(table): word.translate(table) for word in _KEPT}
+    return {taiwan.translate(table): mainland for taiwan, mainland in _WORDS.items()} | kept
+
+
+@functools.cache
+def _pattern() -> re.Pattern[str]:
+    """One alternation of every word, longest first, so that 下订单 wins over 下订."""
+    words = sorted(_folded_words(), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)))
