@@ -20,12 +20,14 @@ from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
+    few_shot_problems,
     in_reading_order,
     intent_problems,
     read_bot,
     yaml_files,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
+from .figures import unstated
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .routing import Match, Router, detect_language, handing_off
@@ -337,6 +339,33 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
             "phrasings less like these"
         )
     return intent_problems(spec.root, messages, "examples", index=first)
+
+
+def few_shot_warnings(spec: BotSpec) -> list[Problem]:
+    """Few-shot replies stating a figure (a number, link or email address) that their intent's
+    answer in the pair's language does not, nor the pair's customer line, nor the bot's
+    contacts: the model copies few-shot replies, so an answer edited from 30 days to 45 with
+    its pair left at 30 has customers told 30. Not a figure another answer states in the same
+    words ("6-digit order number"). Warned at each such reply; not offline, where no pair is
+    shown."""
+    if spec.settings.model.name is None:
+        return []
+    languages = spec.settings.languages
+    contacts = [value for value in spec.settings.contact.model_dump().values() if value]
+    messages = {}
+    for intent in spec.intents:
+        for index, pair in enumerate(intent.few_shot):
+            language = detect_language(pair.user, languages)  # as prompt.few_shot picks pairs
+            answer, also = intent.answer_in(language), [pair.user, *contacts]
+            others = [other.answer_in(language) for other in spec.intents if other != intent]
+            if figures := unstated(pair.assistant, answer, also, others):
+                where = "" if ANY_LANGUAGE in intent.answer else f" in {language}"
+                quoted = ", ".join(f'"{figure}"' for figure in figures)
+                messages[intent.name, index] = (
+                    f"few-shot reply of '{intent.name}' says {quoted} but its answer{where} "
+                    "does not: update the pair, the model copies it"
+                )
+    return few_shot_problems(spec.root, messages)
 
 
 def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

@@ -275,6 +275,20 @@ def intent_problems(
     ]
 
 
+def few_shot_problems(root: Path, messages: Mapping[tuple[str, int], str]) -> list[Problem]:
+    """For each (intent name, pair index) ``messages`` names, its message at that few-shot
+    pair's assistant reply, in file order. The files are read only if there is something to
+    report."""
+    if not messages:
+        return []
+    return [
+        item.problem(message, "few_shot", index, "assistant")
+        for item in _load_faq(root / FAQ_FOLDER, [])
+        for (name, index), message in messages.items()
+        if name == item.intent.name
+    ]
+
+
 # --- what no single file can show ---------------------------------------------------------
 
 

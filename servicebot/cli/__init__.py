@@ -64,6 +64,7 @@ def check(path: Path) -> None:
         check_bot,
         facts_warnings,
         faq_file_warnings,
+        few_shot_warnings,
         handoff_warnings,
         language_warnings,
         threshold_warnings,
@@ -84,6 +85,7 @@ def check(path: Path) -> None:
         *facts_warnings(spec, renderer),
         *language_warnings(spec),
         *handoff_warnings(spec),
+        *few_shot_warnings(spec),
     ]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:

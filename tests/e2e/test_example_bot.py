@@ -819,3 +819,69 @@ def test_an_operator_edit_to_an_answer_shows_up_in_render(tmp_path: Path) -> Non
     after = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
     assert after.exit_code == 0, after.output
     assert "## order_status\nOrders ship from Toronto by owl. You can track" in after.output
+
+
+def test_check_warns_of_a_few_shot_reply_the_answer_was_edited_away_from(tmp_path: Path) -> None:
+    """An operator changed the return window to 45 days; the pair still says 30, and the
+    model copies few-shot replies. (Other answers still say "30 days of delivery".)"""
+    target = new_bot(tmp_path)
+    assert "few-shot reply" not in checked(target, 0)  # the example's pairs agree
+    returns = target / "faq" / "returns.yaml"
+    text = returns.read_text(encoding="utf-8")
+    edited = text.replace("return items within 30 days", "return items within 45 days", 1)
+    assert edited != text
+    returns.write_text(edited, encoding="utf-8")
+    output = checked(target, 0)
+    start = edited.index("  - name: return_item")
+    line = 1 + edited[: edited.index("assistant:", start)].count("\n")
+    assert (
+        f"warning: {returns}:{line}:20: few-shot reply of 'return_item' says \"30\" but its "
+        "answer in en does not: update the pair, the model copies it"
+    ) in output
+    assert output.count("few-shot reply") == 1  # the Chinese pair's answer still says 30
+
+
+GIFTS = """\
+intents:
+  - name: gift_wrap
+    examples: [can you gift wrap my order, 可以礼品包装吗]
+    answer:
+      en: Gift wrap costs $4.99, see https://maple.example.com/gifts.
+      zh: 礼品包装￥35，详见 https://maple.example.com/gifts 。
+    few_shot:
+      - user: how much is gift wrap?
+        assistant: It's $4.99 (5.00 with a card); details at https://maple.example.com/gift.
+      - user: 礼品包装多少钱
+        assistant: 礼品包装４.９９美元，３５元也行。
+      - user: gift wrap for order 100482?
+        assistant: Sure, gift wrap for order 100482 is 4.99 dollars, call +1 800-555-0199.
+      - user: 包装要钱吗
+        assistant: 要的，礼品包装３５元，详见 https://maple.example.com/gifts。
+"""
+
+
+def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_language(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    gifts = target / "faq" / "gifts.yaml"
+    gifts.write_text(GIFTS, encoding="utf-8")
+    output = checked(target, 0)
+    lines = [1 + GIFTS[: m.start()].count("\n") for m in re.finditer("assistant:", GIFTS)]
+    assert (  # "5.00" is no number of the answer; the link is not its link
+        f"warning: {gifts}:{lines[0]}:20: few-shot reply of 'gift_wrap' says \"5.00\", "
+        '"https://maple.example.com/gift" but its answer in en does not: update the pair, '
+        "the model copies it"
+    ) in output
+    assert (  # full-width digits read as digits; $4.99 is the English answer's, not the Chinese
+        f"warning: {gifts}:{lines[1]}:20: few-shot reply of 'gift_wrap' says \"4.99\" but its "
+        "answer in zh does not: update the pair, the model copies it"
+    ) in output
+    # The customer's order number and the bot's contacts are no figure the answer must state;
+    # a Chinese pair written with full-width digits and the answer's link agrees with it.
+    assert output.count("few-shot reply") == 2
+
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini"))
+    assert "few-shot reply" not in checked(target, 0)  # no model: no pair is shown
