@@ -27,7 +27,7 @@ from .config import (
     yaml_files,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
-from .figures import unstated
+from .figures import phrases, unstated
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .routing import Match, Router, detect_language, handing_off
@@ -352,13 +352,16 @@ def few_shot_warnings(spec: BotSpec) -> list[Problem]:
         return []
     languages = spec.settings.languages
     contacts = [value for value in spec.settings.contact.model_dump().values() if value]
+    stated = {
+        language: phrases(intent.answer_in(language) for intent in spec.intents)
+        for language in languages
+    }  # the intent's own answer among them changes nothing: its figures are stated anyway
     messages = {}
     for intent in spec.intents:
         for index, pair in enumerate(intent.few_shot):
             language = detect_language(pair.user, languages)  # as prompt.few_shot picks pairs
             answer, also = intent.answer_in(language), [pair.user, *contacts]
-            others = [other.answer_in(language) for other in spec.intents if other != intent]
-            if figures := unstated(pair.assistant, answer, also, others):
+            if figures := unstated(pair.assistant, answer, also, stated[language]):
                 where = "" if ANY_LANGUAGE in intent.answer else f" in {language}"
                 quoted = ", ".join(f'"{figure}"' for figure in figures)
                 messages[intent.name, index] = (

@@ -14,7 +14,7 @@ Chinese numerals (三十天) and links with no scheme ("maple.example.com") are 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from decimal import Decimal
 from typing import NamedTuple
 
@@ -43,13 +43,22 @@ class Figure(NamedTuple):
     words: tuple[str, ...]
 
 
+Phrase = tuple[frozenset[str], tuple[str, ...]]  # a figure's values and the words after it
+
+
+def phrases(texts: Iterable[str]) -> set[Phrase]:
+    """Every figure the texts state, with the words after it: what :func:`unstated` is told
+    the bot's answers say elsewhere (computed once for all of them)."""
+    return {(figure.values, figure.words) for text in texts for figure in figures(text)}
+
+
 def unstated(
-    reply: str, answer: str, also: Iterable[str] = (), elsewhere: Iterable[str] = ()
+    reply: str, answer: str, also: Iterable[str] = (), elsewhere: Collection[Phrase] = ()
 ) -> list[str]:
     """The figures ``reply`` states that neither ``answer`` nor any of ``also`` does, as
     ``reply`` writes them, each once, in order.
 
-    A figure that one of ``elsewhere`` states followed by the same words ("6-digit order" in
+    A figure stated elsewhere followed by the same words (``elsewhere``: "6-digit order" in
     another intent's answer) is a fact of the bot's, not one the answer was edited away from;
     unless ``answer`` has another figure before those words ("45 days of delivery" for the
     reply's "30 days of delivery"), which is just what an edit leaves.
@@ -58,7 +67,6 @@ def unstated(
     stated = {value for text in also for figure in figures(text) for value in figure.values}
     stated |= {value for figure in said for value in figure.values}
     contrary = {figure.words for figure in said}
-    phrases = {(figure.values, figure.words) for text in elsewhere for figure in figures(text)}
     found: list[str] = []
     for figure in figures(reply):
         if figure.values <= stated or figure.written in found:
@@ -66,7 +74,7 @@ def unstated(
         if (
             figure.words
             and figure.words not in contrary
-            and (figure.values, figure.words) in phrases
+            and (figure.values, figure.words) in elsewhere
         ):
             continue
         found.append(figure.written)
