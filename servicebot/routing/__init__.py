@@ -61,26 +61,43 @@ _LEANS_BACK = re.compile(
 )
 
 
+def _phrases(english: Sequence[str], chinese: Sequence[str]) -> re.Pattern[str]:
+    """A pattern for any of the ``english`` words and phrases, whole and in any case, or the
+    ``chinese`` ones (regex fragments that each start with a plain character). It opens with
+    a look-ahead for the phrases' first characters: without one, Python's re tries every
+    alternative at every character of a message (a courtesy search of an 85-character
+    message took 9 to 26 µs, up to a tenth of routing); with it, re skips in C to the places
+    one can start (3 µs)."""
+    firsts = "".join(sorted({phrase[0] for phrase in (*english, *chinese)}))
+    words = "|".join(map(re.escape, english))
+    return re.compile(f"(?=[{firsts}])(?:\\b(?:{words})\\b|{'|'.join(chinese)})", re.IGNORECASE)
+
+
 # Courtesies: they say how a customer asks, not what. Intents for greetings and thanks have
 # few phrasings, so "please", "thanks" or "hello" beside a question matched them better than the
 # question's own intent ("退货 please" went to a person, "thanks, where is my refund?" got
 # "you're welcome"). A message is routed without them first; with them when the rest matches
 # nothing ("thanks a lot") or an intent of courtesies ("hi there!": most of its phrasings
 # have one, as a greeting's do).
-_COURTESY = re.compile(
-    r"\b(?:please|pls|plz|kindly|thanks|thank you|thankyou|thx|ty|cheers|hi|hello|hey|hiya"
-    r"|good (?:morning|afternoon|evening))\b"
-    r"|请问|請問|谢谢|謝謝|多谢|多謝|感谢|感謝|谢了|谢啦|辛苦了|辛苦你了|您好|你好|麻烦您|麻烦你|麻烦了"
-    r"|早上好|下午好|晚上好",
-    re.IGNORECASE,
-)
+_COURTESY = _phrases(
+    (
+        "please", "pls", "plz", "kindly", "thanks", "thank you", "thankyou", "thx", "ty",
+        "cheers", "hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening",
+    ),
+    (
+        "请问", "請問", "谢谢", "謝謝", "多谢", "多謝", "感谢", "感謝", "谢了", "谢啦", "辛苦了",
+        "辛苦你了", "您好", "你好", "麻烦您", "麻烦你", "麻烦了", "早上好", "下午好", "晚上好",
+    ),
+)  # fmt: skip
 # What a courtesy comes with that asks for nothing either: "Got it, thanks!", "Many thanks",
 # 好的谢谢, 太感谢了. Left beside the request, "many" matched "too many promo emails".
-_ACKNOWLEDGEMENT = re.compile(
-    r"\b(?:ok|okay|got it|great|perfect|awesome|cool|alright|all right|many|so much|very much"
-    r"|a lot|a bunch)\b|好的|好吧|非常|真的|太|[了啦](?=\W|$)",
-    re.IGNORECASE,
-)
+_ACKNOWLEDGEMENT = _phrases(
+    (
+        "ok", "okay", "got it", "great", "perfect", "awesome", "cool", "alright", "all right",
+        "many", "so much", "very much", "a lot", "a bunch",
+    ),
+    ("好的", "好吧", "非常", "真的", "太", "了(?=\\W|$)", "啦(?=\\W|$)"),
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
