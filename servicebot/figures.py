@@ -8,7 +8,10 @@ its value, however written: "30-day" and "30 days", "5.00" and "5", "１,000" an
 one figure. A range, a time or a phone number ("3-5", "14:00", "800-555-0199") is quoted
 whole but stated when each of its numbers is. Links and addresses are compared as written,
 case aside. Placeholders ("[PHONE_1]") and numbers inside a word ("WELCOME10") state nothing.
-Chinese numerals (三十天) and links with no scheme ("maple.example.com") are not read.
+Figures are quoted as normalised text has them (full-width "３０" as "30"). Not read: numbers
+in words ("thirty days", 三十天), 12-hour times ("2pm" for "14:00") and links with no
+scheme ("maple.example.com"), so a reply that words a figure differently from its answer
+may be warned of.
 """
 
 from __future__ import annotations
@@ -21,12 +24,16 @@ from typing import NamedTuple
 from .filters.normalise import CJK_LETTERS, normalise
 from .filters.placeholders import PLACEHOLDER
 
-_LINK = re.compile(r"https?://[^\s<>\"'，。、；）)\]]*[^\s<>\"'，。、；）)\].,;:!?]", re.IGNORECASE)
+# Figures are read in normalised text, where most full-width punctuation is ASCII: a link
+# ends at a Chinese letter or mark ("…/orders：登录后" is "…/orders:登录后" there), and not on
+# punctuation that ends a sentence or a bracket.
+_NOT_IN_LINK = f"\\s<>\"'{CJK_LETTERS}。、，；：（）「」"
+_LINK = re.compile(f"https?://[^{_NOT_IN_LINK}]*[^{_NOT_IN_LINK}()\\[\\].,;:!?]", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE | re.ASCII)
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # Numbers joined into one figure: a range, a time, a date, a phone number's digit groups.
 _FIGURE = re.compile(
-    rf"(?<![\w.,])[+$¥€£]?(?:{_NUMBER})(?:[-~:/](?:{_NUMBER}))*%?(?![\d_])", re.ASCII
+    rf"(?<!\w)(?<!\d[.,])[+$¥€£]?(?:{_NUMBER})(?:[-~:/](?:{_NUMBER}))*%?(?![\d_])", re.ASCII
 )
 _PART = re.compile(_NUMBER, re.ASCII)
 # The words after a figure that say what it counts: two English words or Chinese characters.

@@ -202,17 +202,16 @@ def _block_hint(kind: str, given: Any) -> str:
 
 
 def _number_hint(kind: str, given: Any) -> str:
-    """How to write a number YAML read as text: ``0,22`` with a decimal comma, ``1,000`` with
-    a thousands separator, ``０.２２`` in full-width digits, ``22%`` for a fraction."""
+    """How to write a number YAML read as text: ``0,22`` with a decimal comma, ``6,000`` with a
+    thousands separator in a whole number, ``０.２２`` in full-width digits. (``2,000`` is
+    either in a number that may have decimals: no hint.)"""
     if kind not in ("float_parsing", "int_parsing") or not isinstance(given, str):
         return ""
     text = unicodedata.normalize("NFKC", given).strip()  # full-width digits: plain ones
-    if re.fullmatch(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+", text):
+    if kind == "int_parsing" and re.fullmatch(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+", text):
         text = text.replace(",", "")
-    elif kind == "float_parsing" and re.fullmatch(r"[-+]?\d+,\d+", text):
+    elif kind == "float_parsing" and re.fullmatch(r"[-+]?\d+,(?!\d{3}$)\d+", text):
         text = text.replace(",", ".")
-    elif kind == "float_parsing" and re.fullmatch(r"\d{1,3}(?:\.\d+)?%", text):
-        text = f"{float(text[:-1]) / 100:g}"
     try:
         float(text)
     except ValueError:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 
 import yaml
 
@@ -99,25 +98,32 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
 
 
 def _misplaced_item(document: SourceFile, number: int) -> Problem | None:
-    """A list item indented unlike the other items of its key (``- name:``), when it is line
+    """A list item indented unlike every other item of its key (``- name:``), when it is line
     ``number`` or the item above it, which is the mistake to fix.
 
     An item one space off the others' ``  - name:`` is reported there, or, when it stays in
     its list (the first item, say), at the line below, whose key is where the others' keys
-    are and not where this item's is. Another item of the same key elsewhere in the file
-    tells which line is out of place.
+    are and not where this item's is. The item is blamed only if no other item of its key
+    in the file shares its place: a file may indent one intent's ``- user:`` items and not
+    another's, and either is sound.
     """
     lines = document.lines
-    if (item := _ITEM_KEY.match(lines[number])) is not None:
-        dash = item.start(1)
-        like = _like_item(lines, number, item, lambda other: other.start(1) != dash)
-    else:
-        indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    below = None  # the indentation the line below the item has, when that line is the error's
+    if (item := _ITEM_KEY.match(lines[number])) is None:
         number = next((n for n in range(number - 1, -1, -1) if lines[n].strip()), -1)
         item = _ITEM_KEY.match(lines[number]) if number >= 0 else None
         if item is None or indent in (item.start(2), *range(item.start(1) + 1)):
             return None
-        like = _like_item(lines, number, item, lambda other: other.start(2) == indent)
+        below = indent
+    others = [
+        (n, other)
+        for n, line in enumerate(lines)
+        if n != number and (other := _ITEM_KEY.match(line)) and other[2] == item[2]
+    ]
+    if any(other.start(1) == item.start(1) for _, other in others):
+        return None  # placed as another is: not the odd one out
+    like = next((n for n, other in others if below in (None, other.start(2))), None)
     if like is None:
         return None
     message = (
@@ -125,17 +131,6 @@ def _misplaced_item(document: SourceFile, number: int) -> Problem | None:
         "line its '- ' up with that one's"
     )
     return document.problem(message, number + 1, item.start(1) + 1)
-
-
-def _like_item(
-    lines: list[str], number: int, item: re.Match[str], placed: Callable[[re.Match[str]], bool]
-) -> int | None:
-    """The first line other than ``number`` with an item of ``item``'s key that is ``placed``."""
-    for n, line in enumerate(lines):
-        other = _ITEM_KEY.match(line)
-        if n != number and other is not None and other[2] == item[2] and placed(other):
-            return n
-    return None
 
 
 def _after_block_text(lines: list[str], number: int) -> bool:

@@ -75,6 +75,10 @@ def evaluate_routing(
 
     if bot_path is not None and train is not None:
         raise click.UsageError("give one of --bot and --train, not both")
+    if skip_unknown and train is not None:
+        raise click.UsageError(
+            "--skip-unknown is for --bot: with --train the labels make the intents"
+        )
     try:
         read, problems = read_rows(file)
         if train is not None and problems:  # the labels make the intents: none is unknown
@@ -86,10 +90,12 @@ def evaluate_routing(
     if min_score is not None:
         settings = settings.model_copy(update={"min_score": min_score})
     report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=errors)
+    left_out = len(read) - len(rows)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), indent=2, ensure_ascii=False))
+        figures = report.as_dict() | ({"rows_left_out": left_out} if skip_unknown else {})
+        click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
-        _print_report(report, settings, left_out=len(read) - len(rows))
+        _print_report(report, settings, left_out=left_out)
 
 
 def _known_rows(
@@ -105,13 +111,12 @@ def _known_rows(
     from ..evaluation import unknown_labels
 
     unknown = unknown_labels(file, rows, intents)
-    if skip_unknown:
-        _warn_left_out(unknown)
     if problems or (unknown and not skip_unknown):
         found = problems + ([] if skip_unknown else unknown)
         error = ConfigError.listing(sorted(found, key=lambda problem: problem.line or 0))
         hint = "" if skip_unknown or not unknown else f"\n{_SKIP_HINT}"
         raise click.ClickException(f"{error}{hint}")
+    _warn_left_out(unknown)
     names = {intent.name for intent in intents}
     known = [row for row in rows if not row.in_scope or row.intent in names]
     if not known:

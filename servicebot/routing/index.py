@@ -51,7 +51,7 @@ import numpy.typing as npt
 
 from ..filters.normalise import CJK_LETTERS, normalise
 from ..settings import Intent
-from .taiwan import fold_taiwan_words
+from .taiwan import fold_taiwan_words, fold_traditional_words
 
 TOKEN = re.compile(f"[{CJK_LETTERS}]+|[^\\W_{CJK_LETTERS}]+")
 CJK_RUN = re.compile(f"[{CJK_LETTERS}]")
@@ -94,7 +94,8 @@ def features(text: str) -> list[str]:
 def _tokens(text: str) -> list[str]:
     """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
     the mainland's (登入 reads as 登录), and case-folded."""
-    return TOKEN.findall(fold_taiwan_words(normalise(text).text).casefold())
+    folded = normalise(fold_traditional_words(text)).text
+    return TOKEN.findall(fold_taiwan_words(folded).casefold())
 
 
 def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:

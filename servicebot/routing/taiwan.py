@@ -14,7 +14,9 @@ dictionary: OpenCC's Taiwan phrase table (``TWPhrases``) is mostly computing ter
 (滑鼠, 程式) and would bring a dependency on its phrase files for a handful of pairs. A word
 is in only if it means the same thing wherever a shopping customer writes it, and if a
 mainland message holding it across a word boundary is rare; the few such boundaries that do
-occur are kept as they are (see ``_KEPT``). Left out on purpose: 列印 (打印; but 系列印花,
+occur are kept as they are (see ``_KEPT``). Two words are read so only as written in
+traditional characters (see ``_TRADITIONAL_WORDS``). Left out on purpose: 下訂 (下单; but
+查一下訂閱, "look up a subscription"), 列印 (打印; but 系列印花,
 "a printed range"), 軟體 (软件; but 软体家具, upholstered furniture), 線上 (在线; the
 mainland writes 线上 too, and 路线上 is "on the route").
 
@@ -29,12 +31,12 @@ import re
 
 from ..filters.traditional import t2s_table
 
-# Taiwan's word (as Taiwan writes it) -> the mainland's word for the same thing.
+# Taiwan's word (as Taiwan writes it) -> the mainland's word for the same thing, in either
+# script: folded to simplified characters, none of them is part of a common mainland word.
 _WORDS = {
     "登入": "登录",  # log in
     "登出": "退出登录",  # log out
     "簡訊": "短信",  # SMS: 簡訊驗證碼, the verification code
-    "網路": "网络",  # network, the internet
     "預設": "默认",  # default: 預設地址, the default address
     "資訊": "信息",  # information: 帳戶資訊, account details
     "螢幕": "屏幕",  # screen
@@ -44,8 +46,6 @@ _WORDS = {
     "超商": "便利店",  # convenience store: 超商取貨, collecting a parcel there
     "宅配": "快递",  # home delivery by courier
     "出貨": "发货",  # dispatch: 什麼時候出貨, when does it ship
-    "下訂": "下单",  # place an order
-    "點數": "积分",  # loyalty points
     "折價券": "优惠券",  # coupon
     "退費": "退款",  # refund
     "刷退": "退款",  # a refund to the card
@@ -53,18 +53,38 @@ _WORDS = {
     "客訴": "投诉",  # complaint
 }
 # Mainland text in which a word above spans a word boundary, matched first and kept as it is:
-# 电影片段 (a film clip), 下订单 (already the mainland's), 有点数量不对 (the count is wrong),
-# 超出货运重量 (over the freight weight).
-_KEPT = ("電影片", "下訂單", "點數量", "超出貨")
+# 电影片段 (a film clip), 超出货运重量 (over the freight weight).
+_KEPT = ("電影片", "超出貨")
+# Taiwan's words read so only as Taiwan writes them, in traditional characters: folded, they
+# are parts of common mainland text (无线网路由器, a wireless router; 一点数据, a little data).
+# 下訂 (place an order) is left out: 查一下訂閱 is "look up a subscription", in either script,
+# and 下訂單 reads as 下订单 by its characters anyway.
+_TRADITIONAL_WORDS = {
+    "網路": "网络",  # network, the internet
+    "點數": "积分",  # loyalty points
+}
+_TRADITIONAL_KEPT = ("點數據", "點數量", "點數字", "點數目")  # a little data, the count, ...
 
 
 def fold_taiwan_words(text: str) -> str:
-    """``text`` (already folded to simplified characters) with Taiwan's words above made
-    the mainland's. Text without CJK is returned as it is: every word above is Chinese."""
+    """``text`` (already folded to simplified characters) with Taiwan's words in ``_WORDS``
+    made the mainland's. Text without CJK is returned as it is: every word is Chinese."""
     if text.isascii():
         return text
     words = _folded_words()
     return _pattern().sub(lambda match: words[match.group()], text)
+
+
+def fold_traditional_words(text: str) -> str:
+    """``text``, as the customer wrote it, with Taiwan's words in ``_TRADITIONAL_WORDS`` made
+    the mainland's where they are written in traditional characters."""
+    if text.isascii():
+        return text
+    return _TRADITIONAL_PATTERN.sub(lambda match: _TRADITIONAL[match.group()], text)
+
+
+_TRADITIONAL = _TRADITIONAL_WORDS | {word: word for word in _TRADITIONAL_KEPT}
+_TRADITIONAL_PATTERN = re.compile("|".join(sorted(_TRADITIONAL, key=len, reverse=True)))
 
 
 @functools.cache
@@ -79,6 +99,6 @@ def _folded_words() -> dict[str, str]:
 
 @functools.cache
 def _pattern() -> re.Pattern[str]:
-    """One alternation of every word, longest first, so that 下订单 wins over 下订."""
+    """One alternation of every word, longest first, so that 电影片 wins over 影片."""
     words = sorted(_folded_words(), key=len, reverse=True)
     return re.compile("|".join(map(re.escape, words)))

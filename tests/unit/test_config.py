@@ -279,7 +279,8 @@ def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
             "routing:\n  min_score: ０.２２\n",
             "'min_score' should be a number, not text (write 0.22)",
         ),
-        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text (write 0.22)"),
+        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text"),
+        ("model:\n  temperature: 2,000\n", "'temperature' should be a number, not text"),
         (
             "budget:\n  max_prompt_tokens: 6,000\n",
             "'max_prompt_tokens' should be a whole number, not text (write 6000)",

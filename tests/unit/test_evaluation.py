@@ -676,8 +676,8 @@ def test_cli_reports_malformed_rows_and_unknown_labels_together_in_line_order(
         "(--skip-unknown leaves the rows of a label that names no intent out of the scores)",
     ]  # the empty label and out_of_scope are out-of-scope rows, not unknown labels
     result = CliRunner().invoke(main, ["eval", str(test), "--bot", str(REPO), "--skip-unknown"])
-    assert result.exit_code == 1  # a malformed row still stops the run
-    assert result.stderr.splitlines()[2:] == [
+    assert result.exit_code == 1  # a malformed row still stops the run, and nothing is
+    assert result.stderr.splitlines() == [  # left out of scores never made: no warning
         f"Error: {test}:4: the text is missing or empty",
         "    ,order_status",
         f"{test}:5: the row has 1 of the header's 2 columns",
@@ -703,7 +703,9 @@ def test_cli_an_unknown_label_fails_the_run_unless_skipped(tmp_path: Path) -> No
     assert result.exit_code == 0, result.output
     figures = json.loads(result.stdout)  # the valid rows are scored, the unknown one is not
     assert (figures["rows"], figures["correct"], figures["out_of_scope_rows"]) == (2, 2, 1)
-    assert figures["unknown_intents"] == []
+    assert figures["unknown_intents"] == [] and figures["rows_left_out"] == 1
+    result = CliRunner().invoke(main, ["eval", str(test), "--train", str(test), "--skip-unknown"])
+    assert result.exit_code == 2 and "--skip-unknown is for --bot" in result.stderr
 
 
 def test_read_rows_returns_malformed_rows_and_unknown_labels_names_each_label(

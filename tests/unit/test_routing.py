@@ -8,7 +8,7 @@ from servicebot import load_bot
 from servicebot.config import BotSpec
 from servicebot.routing import Router, decide, detect_language, previous_message
 from servicebot.routing.index import IntentIndex, Match, features
-from servicebot.routing.taiwan import fold_taiwan_words
+from servicebot.routing.taiwan import fold_taiwan_words, fold_traditional_words
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 
@@ -118,6 +118,27 @@ def test_only_taiwan_words_in_chinese_text_are_read_the_mainland_way() -> None:
     # Mainland text where a Taiwan word would span two words is read as written.
     for text in ("我要下订单", "电影片段", "有点数量不对", "包裹超出货运重量"):
         assert fold_taiwan_words(text) == text
+
+
+@pytest.mark.parametrize(
+    "mainland",
+    ["我有一点数据线的问题", "清点数目不对", "我想问一下订阅怎么取消", "无线网路由器坏了"],
+)
+def test_mainland_text_holding_a_taiwan_word_across_words_is_read_as_written(
+    router: Router, mainland: str
+) -> None:
+    """网路 and 点数 are Taiwan's words only when written 網路 and 點數: folded, they are
+    parts of mainland words (无线网路由器, 一点数据); and 下订 is not one at all."""
+    assert fold_taiwan_words(fold_traditional_words(mainland)) == mainland
+    assert best(router, mainland) != "rewards_points"  # 一点数据 went there, not 积分
+
+
+def test_taiwan_words_written_in_traditional_characters_are_read_the_mainland_way(
+    router: Router,
+) -> None:
+    assert features("我的點數什麼時候入帳") == features("我的积分什么时候入账")
+    assert features("網路很慢") == features("网络很慢")
+    assert features("有一點數據不對") == features("有一点数据不对")
 
 
 @pytest.mark.parametrize(

@@ -251,3 +251,14 @@ def test_a_line_indented_wrongly_under_a_sound_list_item_is_blamed_itself(
     text = _TWO_INTENTS.format(second="  - name: second").replace("    examples: [b]", "     x: 1")
     _, [problem] = _read(tmp_path, text)
     assert problem.line == 5 and "check this line's indentation" in problem.message
+
+
+def test_an_item_placed_as_another_of_its_key_is_not_blamed(tmp_path: Path) -> None:
+    """One intent's few-shot items indented under their key, another's not: both are sound,
+    so the line that is wrong is the over-indented one below."""
+    text = (
+        "intents:\n  - name: first\n    few_shot:\n    - user: hi\n      assistant: hello\n"
+        "  - name: second\n    few_shot:\n      - user: hey\n          assistant: there\n"
+    )
+    _, [problem] = _read(tmp_path, text)
+    assert problem.line == 9 and "check this line's indentation" in problem.message
