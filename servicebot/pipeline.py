@@ -323,22 +323,40 @@ class Bot:
         """Everything before the model call: load the conversation, prepare the prompt, and
         keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
         turn, text = self._start(text, conversation_id, metadata)
-        loaded = turn.load()
-        prepared = self._prepare(turn, text, loaded)
-        while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
-            loaded = loaded._replace(placeholders=stored)
-            prepared = self._prepare(turn, text, loaded)
-        return self._ready(turn, prepared, loaded)
+        return self._load_and_prepare(turn, text)
 
     async def _abegin(
         self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
     ) -> Turn:
-        """:meth:`_begin` with the store read and written off the event loop."""
+        """:meth:`_begin` with the store read and written off the event loop.
+
+        A caller cancelled meanwhile (a web client that went away) does not wait for the
+        store, which may be locked or slow: the worker thread cannot be stopped anyway, so the
+        rest of the turn is handed to it, and it stores the turn as stopped once its
+        placeholders are kept (see :meth:`Turn.stopped`). Otherwise the customer's message
+        was lost, and a placeholder it had taken ([PHONE_1]) was used up with no turn
+        holding it."""
         turn, text = self._start(text, conversation_id, metadata)
-        loaded = await off_loop(self, turn.load)
+        try:
+            return await off_loop(self, self._begin_for_caller, turn, text)
+        except asyncio.CancelledError:
+            if not turn.leave():  # the thread had handed the turn back: this task stores it
+                await turn.astopped(Shown(turn))
+            raise
+
+    def _begin_for_caller(self, turn: Turn, text: str) -> Turn:
+        """:meth:`_load_and_prepare`, in a worker thread: the turn is stored as stopped here
+        if its caller was cancelled meanwhile, as no one else will."""
+        self._load_and_prepare(turn, text)
+        if not turn.hand_back():
+            turn.stopped(Shown(turn))
+        return turn
+
+    def _load_and_prepare(self, turn: Turn, text: str) -> Turn:
+        """The turn loaded, prepared, and its placeholders kept, ready for the model."""
+        loaded = turn.load()
         prepared = self._prepare(turn, text, loaded)
-        keep = turn.keep_placeholders
-        while (stored := await off_loop(self, keep, loaded.placeholders)) is not None:
+        while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
             loaded = loaded._replace(placeholders=stored)
             prepared = self._prepare(turn, text, loaded)
         return self._ready(turn, prepared, loaded)

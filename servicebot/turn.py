@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import dataclasses
+import functools
 import itertools
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -103,6 +106,11 @@ class Turn:
         self.lost_races = 0  # turns of the conversation that kept their placeholders first
         self.unkept: str | None = None  # why this turn's placeholders could not be kept
         self.completion: Completion | None = None
+        self.model_started: float | None = None  # None: the model was never asked
+        # Who stores a turn whose async caller is cancelled before the model call: the worker
+        # thread preparing it ("thread"), until it hands it back ("caller") or is left it.
+        self._owner: Literal["thread", "caller", "left"] = "thread"
+        self._handing = threading.Lock()
         self.model_failure: str | None = None  # the kind of ModelError the call ended with
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
@@ -165,6 +173,24 @@ class Turn:
             self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
             return None
         return self._start_from(stored)
+
+    def hand_back(self) -> bool:
+        """The worker thread is done preparing the turn: False if its caller has left (see
+        :meth:`leave`), and the turn is the thread's to store."""
+        with self._handing:
+            if self._owner == "left":
+                return False
+            self._owner = "caller"
+            return True
+
+    def leave(self) -> bool:
+        """The async caller was cancelled before the model call: True if the worker thread
+        still preparing the turn will store it, False if it was handed back already."""
+        with self._handing:
+            if self._owner == "caller":
+                return False
+            self._owner = "left"
+            return True
 
     def _start_from(self, stored: dict[str, Any] | None) -> Placeholders:
         """The placeholders of the state ``stored``, which the turn now starts from."""
@@ -239,7 +265,7 @@ class Turn:
             self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))
 
     def _model_ms(self) -> float:
-        return _ms(self.model_started)
+        return 0.0 if self.model_started is None else _ms(self.model_started)
 
     def model_answered(self, completion: Completion) -> None:
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
@@ -308,12 +334,14 @@ class Turn:
         self.stored_text = streamed.cleared
         routing = self.prep.routing
         best = routing.best if routing else None
-        usage = self._counted_usage(streamed.answer)
+        # Stopped before the model call (while the store was read): no tokens were spent.
+        asked = self.model_started is not None
+        usage = self._counted_usage(streamed.answer) if asked else None
         reviewed = self._reviewed[1].events if self._reviewed else ()
         stopped = FilterEvent("model", "caller", "stopped", "kept")  # history shows the cut
         reply = Reply(
             streamed.emitted,
-            _answered(routing),
+            self._finished_action(),
             self.conversation_id,
             best.intent.name if best else None,
             best.score if best else None,
@@ -325,6 +353,13 @@ class Turn:
         except Exception:  # a StorageError is handled in save: this is a bug, but logged
             log.exception("conversation %s: stopped stream not stored", self.conversation_id)
             return None
+
+    def _finished_action(self) -> Action:
+        """The action the turn would have had, answered: a stopped turn is stored with it."""
+        if self.prep.reply is None:
+            return _answered(self.prep.routing)
+        routing = self.prep.routing  # a direct answer, handoff or block, stopped unshown
+        return _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
 
     def decide(self, streamed: Shown | None = None) -> Reply:
         """The reply, before it is stored. ``streamed``: what a stream already showed."""
@@ -403,7 +438,9 @@ class Turn:
         used tokens without a completion, and they must be priced too."""
         if self.completion is not None:
             return self.completion.model
-        return self.request.model if self.request is not None else None
+        if self.request is None or self.model_started is None:  # never asked: nothing to price
+            return None
+        return self.request.model
 
     def _store(self, reply: Reply) -> int | None:
         start, usage = time.perf_counter(), reply.usage
@@ -501,9 +538,14 @@ async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kw
     that cannot be opened is ``work``'s to meet, as in a blocking turn: it costs only the
     turn's record."""
     opened = bot.opened_store
-    if opened is None or opened.blocking:
-        return await asyncio.to_thread(work, *args, **kwargs)
-    return work(*args, **kwargs)
+    if opened is not None and not opened.blocking:
+        return work(*args, **kwargs)
+    # Shielded: work queued behind other turns' is not dropped when the caller is cancelled
+    # (to_thread's would be), just as work already running cannot be stopped: a turn stored by
+    # its thread once its caller has left (see Bot._abegin) is stored even under load. The
+    # caller stops waiting at once; asyncio.run's end waits for the thread.
+    call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
+    return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call))
 
 
 def _finished(completion: Completion) -> tuple[str, bool]:

@@ -6,8 +6,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,7 @@ from servicebot.model import AnswersAtOnce, Completion, ModelRequest
 from servicebot.pipeline import Bot
 from servicebot.replay import Replayer
 from servicebot.settings import ModelSettings
+from servicebot.store import open_store
 from servicebot.store.memory import MemoryStore
 
 REFUNDS = "How long does a refund take to show up on my card?"
@@ -53,6 +56,102 @@ def test_a_cancelled_async_stream_is_stored_with_what_it_showed(spec: BotSpec) -
     asyncio.run(main())
     (stored,) = bot.store.history("cut")
     assert (stored.reply_text, stored.action) == (FIRST, "answer") and shown == [FIRST]
+
+
+class _Held:
+    """A store call that waits, once, until the test lets it go: a SQLite lock held by
+    another process, or a Redis server slow to answer."""
+
+    def __init__(self, call: Callable[..., object]) -> None:
+        self.call, self.entered, self.go = call, threading.Event(), threading.Event()
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        if not self.entered.is_set():
+            self.entered.set()
+            assert self.go.wait(10), "the test never let the store go"
+        return self.call(*args, **kwargs)
+
+
+@pytest.mark.parametrize("form", ["areply", "astream"])
+@pytest.mark.parametrize(
+    ("message", "action"),
+    [
+        ("my parcel is late, call me on 13800138000", "answer"),
+        ("how do I reset my password? call 13800138000", "direct"),  # no model call at all
+    ],
+)
+@pytest.mark.parametrize("seam", ["history", "swap_state"])  # the read; the placeholders' write
+def test_a_turn_cancelled_before_the_model_call_keeps_the_customers_message(
+    spec: BotSpec, tmp_path: Path, form: str, message: str, action: str, seam: str
+) -> None:
+    """A web client that went away while the store was read, or the placeholders written:
+    the message was lost, and the [PHONE_1] it took was used up with no turn holding it."""
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    held = _Held(getattr(store, seam))
+    setattr(store, seam, held)
+    bot = Bot(spec, model=Says("We will call you shortly."), store=store)
+
+    async def read() -> None:
+        if form == "areply":
+            await bot.areply(message, conversation_id="gone")
+            return
+        async for _ in bot.astream(message, conversation_id="gone"):
+            pass
+
+    async def main() -> None:
+        task = asyncio.create_task(read())
+        while not held.entered.is_set():
+            await asyncio.sleep(0.001)
+        task.cancel()
+        task.cancel()  # cancelled twice: still neither hangs nor stores the turn twice
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 2)  # at once, not after the store lets go
+        held.go.set()
+
+    asyncio.run(main())  # which waits for the worker thread, as a server's shutdown does
+    reply = bot.reply("or call my wife on 13900139000", conversation_id="gone")
+    assert reply.step("store") == reply.trace[0] and reply.trace[0].decision == "1 turn loaded"
+    first, _ = store.history("gone")
+    assert (first.customer_text, first.reply_text, first.action) == (
+        message.replace("13800138000", "[PHONE_1]"),
+        "",
+        action,
+    )
+    stopped = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
+    assert stopped.items() <= first.events[-1].items()
+    assert first.prompt_tokens == first.completion_tokens == 0  # the model was never asked
+    assert "[PHONE_2]" in store.history("gone")[-1].customer_text
+    store.close()
+
+
+def test_a_turn_cancelled_as_its_thread_hands_it_back_is_stored_once_by_its_task(
+    spec: BotSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker thread is done, but the loop has not yet resumed the task when the cancel
+    comes: the thread stored nothing, so the task stores the turn."""
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    bot = Bot(spec, model=Says("We will call you shortly."), store=store)
+    prepared, begin = threading.Event(), bot._begin_for_caller
+
+    def begin_and_tell(*args: Any) -> Any:
+        turn = begin(*args)
+        prepared.set()
+        return turn
+
+    monkeypatch.setattr(bot, "_begin_for_caller", begin_and_tell)
+
+    async def main() -> None:
+        task = asyncio.create_task(bot.areply("call me on 13800138000", conversation_id="c"))
+        await asyncio.sleep(0)  # the task hands the turn to a thread
+        assert prepared.wait(5)  # blocking the loop: the thread's result waits to be taken
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    (stored,) = store.history("c")
+    assert (stored.customer_text, stored.reply_text) == ("call me on [PHONE_1]", "")
+    store.close()
 
 
 def test_an_async_stream_left_with_break_is_stored_at_once_in_async_with_and_soon_without(
