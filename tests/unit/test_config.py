@@ -232,16 +232,34 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
         ('cache:\n  enabled: "yes"\n', "'enabled' should be true or false, not text"),
         ("cache:\n  enabled: 1\n", "'enabled' should be true or false, not a number"),
         ("routing:\n  top_k: 3.5\n", "'top_k' should be a whole number, not 3.5"),
+        # A number YAML reads as text gets how to write it, where that is clear.
+        ("routing:\n  min_score: 0,22\n", "'min_score' should be a number, not text (write 0.22)"),
+        (
+            "routing:\n  min_score: ０.２２\n",
+            "'min_score' should be a number, not text (write 0.22)",
+        ),
+        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text"),
+        ("model:\n  temperature: 2,000\n", "'temperature' should be a number, not text"),
+        (
+            "budget:\n  max_prompt_tokens: 6,000\n",
+            "'max_prompt_tokens' should be a whole number, not text (write 6000)",
+        ),
+        (  # a decimal comma is no whole number: no hint
+            "budget:\n  max_prompt_tokens: 6,5\n",
+            "'max_prompt_tokens' should be a whole number, not text",
+        ),
+        ("routing:\n  min_score: high\n", "'min_score' should be a number, not text"),
     ],
 )
-def test_a_quoted_or_numeric_flag_is_reported_not_converted(
+def test_a_value_of_the_wrong_kind_is_reported_not_converted(
     tmp_path: Path, setting: str, message: str
 ) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     settings.write_text(settings.read_text() + setting)
-    with pytest.raises(ConfigError, match=message):
+    with pytest.raises(ConfigError) as raised:
         load_bot(bot)
+    assert [problem.message for problem in raised.value.problems] == [message]
 
 
 @pytest.mark.parametrize(
@@ -269,38 +287,6 @@ def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
         "true/false)"
     )
     assert problem.line == text.count("\n")
-
-
-@pytest.mark.parametrize(
-    ("setting", "message"),
-    [
-        ("routing:\n  min_score: 0,22\n", "'min_score' should be a number, not text (write 0.22)"),
-        (
-            "routing:\n  min_score: ０.２２\n",
-            "'min_score' should be a number, not text (write 0.22)",
-        ),
-        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text"),
-        ("model:\n  temperature: 2,000\n", "'temperature' should be a number, not text"),
-        (
-            "budget:\n  max_prompt_tokens: 6,000\n",
-            "'max_prompt_tokens' should be a whole number, not text (write 6000)",
-        ),
-        (  # a decimal comma is no whole number: no hint
-            "budget:\n  max_prompt_tokens: 6,5\n",
-            "'max_prompt_tokens' should be a whole number, not text",
-        ),
-        ("routing:\n  min_score: high\n", "'min_score' should be a number, not text"),
-    ],
-)
-def test_a_number_written_as_text_gets_how_to_write_it(
-    tmp_path: Path, setting: str, message: str
-) -> None:
-    bot = make_bot(tmp_path)
-    settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + setting)
-    with pytest.raises(ConfigError) as raised:
-        load_bot(bot)
-    assert [problem.message for problem in raised.value.problems] == [message]
 
 
 def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
