@@ -20,9 +20,9 @@ from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
-    few_shot_problems,
     in_reading_order,
     intent_problems,
+    placed_in_intents,
     read_bot,
     yaml_files,
 )
@@ -356,7 +356,7 @@ def few_shot_warnings(spec: BotSpec) -> list[Problem]:
         language: phrases(intent.answer_in(language) for intent in spec.intents)
         for language in languages
     }  # the intent's own answer among them changes nothing: its figures are stated anyway
-    messages = {}
+    messages: dict[tuple[str, tuple[str | int, ...]], str] = {}
     for intent in spec.intents:
         for index, pair in enumerate(intent.few_shot):
             language = detect_language(pair.user, languages)  # as prompt.few_shot picks pairs
@@ -364,11 +364,11 @@ def few_shot_warnings(spec: BotSpec) -> list[Problem]:
             if figures := unstated(pair.assistant, answer, also, stated[language]):
                 where = "" if ANY_LANGUAGE in intent.answer else f" in {language}"
                 quoted = ", ".join(f'"{figure}"' for figure in figures)
-                messages[intent.name, index] = (
+                messages[intent.name, ("few_shot", index, "assistant")] = (
                     f"few-shot reply of '{intent.name}' says {quoted} but its answer{where} "
                     "does not: update the pair, the model copies it"
                 )
-    return few_shot_problems(spec.root, messages)
+    return placed_in_intents(spec.root, messages)
 
 
 def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

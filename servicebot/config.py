@@ -262,29 +262,29 @@ def intent_problems(
     root: Path, messages: Mapping[str, str], *loc: str, index: Mapping[str, int] | None = None
 ) -> list[Problem]:
     """For each intent ``messages`` names, its message at ``loc`` inside the intent (such as
-    its "examples", or the ``index[name]``-th of them) where its FAQ file has it, in file
-    order. The files are read only if there is something to report."""
-    if not messages:
-        return []
-    loaded = _load_faq(root / FAQ_FOLDER, [])
+    its "examples", or the ``index[name]``-th of them): see :func:`placed_in_intents`."""
     index = index or {}
-    return [
-        item.problem(messages[name], *loc, *([index[name]] if name in index else []))
-        for item in loaded
-        if (name := item.intent.name) in messages
-    ]
+    return placed_in_intents(
+        root,
+        {
+            (name, (*loc, *([index[name]] if name in index else []))): message
+            for name, message in messages.items()
+        },
+    )
 
 
-def few_shot_problems(root: Path, messages: Mapping[tuple[str, int], str]) -> list[Problem]:
-    """For each (intent name, pair index) ``messages`` names, its message at that few-shot
-    pair's assistant reply, in file order. The files are read only if there is something to
-    report."""
+def placed_in_intents(
+    root: Path, messages: Mapping[tuple[str, tuple[str | int, ...]], str]
+) -> list[Problem]:
+    """For each (intent name, place inside the intent) ``messages`` names, such as
+    ``("returns", ("few_shot", 0, "assistant"))``, its message there, where its FAQ file has
+    the intent, in file order. The files are read only if there is something to report."""
     if not messages:
         return []
     return [
-        item.problem(message, "few_shot", index, "assistant")
+        item.problem(message, *loc)
         for item in _load_faq(root / FAQ_FOLDER, [])
-        for (name, index), message in messages.items()
+        for (name, loc), message in messages.items()
         if name == item.intent.name
     ]
 
