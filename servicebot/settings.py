@@ -190,22 +190,31 @@ class Frozen(BaseModel):
 
     @field_validator("*", mode="before")
     @classmethod
-    def _no_true_or_false_for_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+    def _no_number_converted(cls, value: Any, info: ValidationInfo) -> Any:
         """YAML reads yes, no, on and off as true and false, which pydantic takes as 1 and 0
-        for a number: ``min_score: yes`` was 1.0, and every message went out of scope."""
+        for a number: ``min_score: yes`` was 1.0, and every message went out of scope. And a
+        whole number written with a point is taken as its whole part: ``max_chars: 50.000``
+        (fifty thousand, written as in much of Europe) cut every message to 50 characters."""
         field = cls.model_fields.get(info.field_name or "")
-        if isinstance(value, bool) and field and _is_number(field.annotation):
+        kinds = _number_kinds(field.annotation) if field else set()
+        if isinstance(value, bool) and kinds:
             raise ValueError(
                 "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
+            )
+        if isinstance(value, float) and kinds == {int} and value.is_integer():
+            thousands = f", or {value * 1000:.0f} if the point separates thousands"
+            raise ValueError(
+                f"should be a whole number, not {value!r} "
+                f"(write {value:.0f}{thousands if abs(value) < 1000 else ''})"
             )
         return value
 
 
-def _is_number(annotation: Any) -> bool:
-    """Whether a field holds an int or a float (or None)."""
+def _number_kinds(annotation: Any) -> set[type]:
+    """The number types a field holds: {int}, {float}, both or none (None aside)."""
     if typing.get_origin(annotation) in (typing.Union, UnionType, Annotated):
-        return any(_is_number(arg) for arg in typing.get_args(annotation))
-    return annotation in (int, float)
+        return set().union(*(_number_kinds(arg) for arg in typing.get_args(annotation)))
+    return {annotation} if annotation in (int, float) else set()
 
 
 class FewShot(Frozen):

@@ -244,6 +244,15 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
             "budget:\n  max_prompt_tokens: 6,000\n",
             "'max_prompt_tokens' should be a whole number, not text (write 6000)",
         ),
+        (  # 6.000 is six thousand in much of Europe, and YAML reads it as 6.0: was taken as 6
+            "budget:\n  max_prompt_tokens: 6.000\n",
+            "'max_prompt_tokens' should be a whole number, not 6.0 "
+            "(write 6, or 6000 if the point separates thousands)",
+        ),
+        (
+            "cache:\n  ttl_seconds: 3600.0\n",
+            "'ttl_seconds' should be a whole number, not 3600.0 (write 3600)",
+        ),
         (  # a decimal comma is no whole number: no hint
             "budget:\n  max_prompt_tokens: 6,5\n",
             "'max_prompt_tokens' should be a whole number, not text",
