@@ -180,7 +180,11 @@ class Renderer:
         failed, line = _template_frame(exc.__traceback__, self._sources)
         source = SourceFile(self.folder / (failed or name), self._sources[failed or name])
         message = f"template failed while rendering: {type(exc).__name__}: {exc}"
-        if isinstance(exc, jinja2.UndefinedError) and "'dict object' has no attribute" in str(exc):
+        if (
+            isinstance(exc, jinja2.UndefinedError)
+            and "'dict object' has no attribute" in str(exc)
+            and "(did you mean" not in str(exc)  # a typo: `is defined` would hide it for good
+        ):
             # a customer detail the application did not pass; not "'loop' is undefined", nor
             # a method a text or a number lacks ("'str object' has no attribute 'uppercase'")
             message += " (guard optional values with `is defined`)"

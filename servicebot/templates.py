@@ -210,6 +210,21 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
 
     __repr__ = jinja2.StrictUndefined._fail_with_undefined_error
 
+    @property
+    def _undefined_message(self) -> str:
+        """Jinja's message, naming the attribute a typo most likely meant: ``{{ i.answr }}``
+        on an intent passed to a macro, ``{{ loop.idx }}``. Only rendering finds these."""
+        message = super()._undefined_message
+        name, owner = self._undefined_name, self._undefined_obj
+        if self._undefined_hint or not isinstance(name, str) or owner is jinja2.utils.missing:
+            return message
+        if isinstance(owner, Mapping):
+            known = [key for key in owner if isinstance(key, str)]
+        else:
+            known = [key for key in dir(type(owner)) if not key.startswith("_")]
+        meant = closest(name, known)
+        return f"{message} (did you mean '{meant}'?)" if meant and meant != name else message
+
 
 class Unset(jinja2.Undefined):
     """A value left unset, such as ``bot.contact.phone`` with no phone in ``servicebot.yaml``.

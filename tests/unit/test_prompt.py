@@ -647,8 +647,34 @@ def test_a_method_a_value_lacks_gets_no_advice_to_guard_it(tmp_path: Path) -> No
     assert (
         str(raised.value)
         .splitlines()[0]
-        .endswith("UndefinedError: 'str object' has no attribute 'uppercase'")
+        .endswith(
+            "UndefinedError: 'str object' has no attribute 'uppercase' (did you mean 'upper'?)"
+        )
     )
+
+
+@pytest.mark.parametrize(
+    ("template", "meant"),
+    [
+        (
+            "{% macro fact(i) %}{{ i.answr }}{% endmacro %}{% for x in intents %}"
+            "{{ fact(x) }}{% endfor %}\n",
+            "answer",
+        ),
+        ("{% for x in intents|reverse %}{{ x.scroe }}{% endfor %}\n", "score"),
+        ("{% for x in intents %}{{ loop.idx }}{% endfor %}\n", "index"),
+    ],
+)
+def test_a_misspelt_attribute_only_rendering_finds_is_named_not_advised_to_be_guarded(
+    tmp_path: Path, template: str, meant: str
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + template))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)  # `is defined` would hide the answer for good, not mend the typo
+    first = str(raised.value).splitlines()[0]
+    assert f"{SYSTEM_J2}:3: template failed while rendering: UndefinedError" in first
+    assert first.endswith(f"(did you mean '{meant}'?)")
+    assert "is defined" not in str(raised.value)
 
 
 def test_a_guarded_optional_value_renders_with_and_without_it(tmp_path: Path) -> None:
