@@ -235,9 +235,10 @@ class _EventBuilder:
             # first '- ', which validation reports; the hint is for "- a\n   - b".
             after_dash = text[line_start : start.index].strip()
             if joined and after_dash:
+                above = text.count("\n", 0, start.index) + 1  # the first item may be wrong
                 message = (
-                    "this list item is indented further than the one above, so YAML joined "
-                    "it onto that item's text: line the '- ' up with the others"
+                    f"this list item is indented further than the one on line {above}, so YAML "
+                    "joined it onto that item's text: line their '- ' up"
                 )
                 self._problems.append(self._at(joined.end() - 2, message))
             elif in_list and after_dash and not self._flow and self._short_first_line(event):

@@ -262,3 +262,15 @@ def test_an_item_placed_as_another_of_its_key_is_not_blamed(tmp_path: Path) -> N
     )
     _, [problem] = _read(tmp_path, text)
     assert problem.line == 9 and "check this line's indentation" in problem.message
+
+
+def test_a_list_item_joined_onto_the_one_above_names_that_line(tmp_path: Path) -> None:
+    """The first item written one space short joins the next onto it: the next is the one
+    blamed, though it lines up with all the others, so the message names the line above."""
+    text = "examples:\n - how do i return something\n  - i want to return an item\n  - a\n"
+    _, [problem] = _read(tmp_path, text)
+    assert (problem.line, problem.column) == (3, 3)
+    assert problem.message == (
+        "this list item is indented further than the one on line 2, so YAML joined it onto "
+        "that item's text: line their '- ' up"
+    )
