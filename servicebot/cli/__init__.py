@@ -271,7 +271,7 @@ def _cost(totals: Usage) -> str:
 
 
 @main.command()
-@click.argument("directory", type=BOT_PATH)
+@click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a new bot folder DIRECTORY from the example store bot."""
     if directory.exists() and any(directory.iterdir()):

@@ -11,7 +11,26 @@ import click
 from ..config import BotSpec, bot_holding, load_bot, load_bot_settings
 from ..errors import ConfigError
 
-BOT_PATH = click.Path(file_okay=False, path_type=Path)
+
+class _BotPath(click.Path):
+    """A bot folder; given a file in one (``check faq/returns.yaml``), names the folder."""
+
+    def __init__(self) -> None:
+        super().__init__(file_okay=False, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str | Path) and Path(value).is_file():
+            found = bot_holding(Path(value).parent)
+            folder = (
+                f"its bot folder, '{os.path.relpath(found)}'"
+                if found
+                else "a bot folder (one holding servicebot.yaml and faq/)"
+            )
+            self.fail(f"'{value}' is a file: give {folder}", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+BOT_PATH = _BotPath()
 FILE_PATH = click.Path(dir_okay=False, path_type=Path)
 
 

@@ -95,6 +95,19 @@ def test_check_on_a_broken_bot_lists_every_problem_and_exits_1(tmp_path: Path) -
     assert "Traceback" not in result.output
 
 
+def test_a_file_given_for_the_bot_folder_is_answered_with_its_bot_folder(
+    tmp_path: Path,
+) -> None:
+    bot = new_bot(tmp_path)  # "servicebot check faq/returns.yaml" said "Directory ... is a file"
+    result = CliRunner().invoke(main, ["check", str(bot / "faq" / "returns.yaml")])
+    assert result.exit_code == 2
+    assert f"is a file: give its bot folder, '{os.path.relpath(bot)}'" in result.output
+    stray = tmp_path / "notes.txt"
+    stray.write_text("not a bot")
+    result = CliRunner().invoke(main, ["render", "hi", "--bot", str(stray)])
+    assert "is a file: give a bot folder (one holding servicebot.yaml and faq/)" in result.output
+
+
 def test_check_reports_a_redis_store_this_installation_cannot_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
