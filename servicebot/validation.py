@@ -152,6 +152,7 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             (_quote_hint(given) if textual else "")
             or _block_hint(kind, given)
             or _number_hint(kind, given)
+            or _section_hint(kind, given, loc, model)
         )
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
     if kind == "literal_error" and isinstance(error["input"], str):
@@ -219,6 +220,27 @@ def _number_hint(kind: str, given: Any) -> str:
     return f" (write {text})" if text != given.strip() else ""
 
 
+def _section_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    """Where the text given for a whole section goes, when one key of it takes that text:
+    ``model: gpt-4o``, as other tools write it, is ``model:`` with ``name: gpt-4o`` under it."""
+    section = _model_at(model, loc) if kind in ("model_type", "model_attributes_type") else None
+    if section is None or not isinstance(given, str):
+        return ""
+    takers = [name for name in section.model_fields if _takes(section, name, given)]
+    if len(takers) != 1:
+        return ""
+    return f" (write '{loc[-1]}:' and under it '  {takers[0]}: {given}')"
+
+
+def _takes(section: type[BaseModel], name: str, given: str) -> bool:
+    """Whether the key ``name`` of ``section`` takes ``given`` (the others kept as they are)."""
+    try:
+        section.model_validate({name: given})
+    except ValidationError:
+        return False
+    return True
+
+
 _WIDE_DASHES = ("\uff0d", "\u2014", "\u2013", "\u2212")  # － — – −
 
 
@@ -248,20 +270,26 @@ def _kind_of(value: Any) -> str:
 
 def _fields_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> list[str]:
     """The keys allowed at ``loc`` inside ``model``, for did-you-mean suggestions."""
+    current = _model_at(model, loc)
+    return list(current.model_fields) if current else []
+
+
+def _model_at(model: type[BaseModel], loc: tuple[str | int, ...]) -> type[BaseModel] | None:
+    """The model that the value at ``loc`` inside ``model`` is validated into, if any."""
     current: type[BaseModel] | None = model
     if issubclass(model, RootModel):  # a file that is a list: its items are the models
         current = _model_in(model.model_fields["root"].annotation)
     keyed = False  # the part before was a mapping such as prices: this part is its key
     for part in loc:
         if current is None:
-            return []
+            return None
         if isinstance(part, str) and not keyed:
             field = current.model_fields.get(part)
             current = _model_in(field.annotation) if field else None
             keyed = field is not None and typing.get_origin(field.annotation) is dict
         else:
             keyed = False
-    return list(current.model_fields) if current else []
+    return current
 
 
 def _model_in(annotation: Any) -> type[BaseModel] | None:

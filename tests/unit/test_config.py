@@ -258,6 +258,21 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
             "'max_prompt_tokens' should be a whole number, not text",
         ),
         ("routing:\n  min_score: high\n", "'min_score' should be a number, not text"),
+        # A section written as one value, as other tools write it: where the value goes.
+        (
+            "model: gpt-4o\n",
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: gpt-4o')",
+        ),
+        (
+            "store: redis://localhost:6379/0\n",
+            "'store' should be a mapping of keys to values, not text "
+            "(write 'store:' and under it '  url: redis://localhost:6379/0')",
+        ),
+        (  # mode and cassettes both take text: no guess
+            "replay: record\n",
+            "'replay' should be a mapping of keys to values, not text",
+        ),
     ],
 )
 def test_a_value_of_the_wrong_kind_is_reported_not_converted(
