@@ -20,6 +20,7 @@ from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
+    Place,
     in_reading_order,
     intent_problems,
     placed_in_intents,
@@ -356,7 +357,8 @@ def few_shot_warnings(spec: BotSpec) -> list[Problem]:
         language: phrases(intent.answer_in(language) for intent in spec.intents)
         for language in languages
     }  # the intent's own answer among them changes nothing: its figures are stated anyway
-    messages: dict[tuple[str, tuple[str | int, ...]], str] = {}
+    messages: dict[Place, str] = {}
+    first_figures: dict[Place, str] = {}  # where each warning points: its first figure
     for intent in spec.intents:
         for index, pair in enumerate(intent.few_shot):
             language = detect_language(pair.user, languages)  # as prompt.few_shot picks pairs
@@ -364,11 +366,13 @@ def few_shot_warnings(spec: BotSpec) -> list[Problem]:
             if figures := unstated(pair.assistant, answer, also, stated[language]):
                 where = "" if ANY_LANGUAGE in intent.answer else f" in {language}"
                 quoted = ", ".join(f'"{figure}"' for figure in figures)
-                messages[intent.name, ("few_shot", index, "assistant")] = (
+                place = (intent.name, ("few_shot", index, "assistant"))
+                messages[place] = (
                     f"few-shot reply of '{intent.name}' says {quoted} but its answer{where} "
                     "does not: update the pair, the model copies it"
                 )
-    return placed_in_intents(spec.root, messages)
+                first_figures[place] = figures[0]
+    return placed_in_intents(spec.root, messages, first_figures)
 
 
 def _settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

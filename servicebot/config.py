@@ -71,11 +71,14 @@ class _Loaded:
     document: YamlFile
     index: int
 
-    def problem(self, message: str, *loc: str | int, key: bool = False) -> Problem:
-        """A problem at ``loc`` inside this intent (at the key itself if ``key``)."""
+    def problem(
+        self, message: str, *loc: str | int, key: bool = False, near: str | None = None
+    ) -> Problem:
+        """A problem at ``loc`` inside this intent (at the key itself if ``key``; where
+        ``near`` is written in it, if it is)."""
         node = self.document.node_at(("intents", self.index, *loc), key=key)
         assert node is not None  # the intent validated, so its node exists
-        return self.document.problem_at(node, message)
+        return self.document.problem_at(node, message, near)
 
     @property
     def origin(self) -> str:
@@ -273,16 +276,20 @@ def intent_problems(
     )
 
 
+Place = tuple[str, tuple[str | int, ...]]  # an intent's name, and a place inside it
+
+
 def placed_in_intents(
-    root: Path, messages: Mapping[tuple[str, tuple[str | int, ...]], str]
+    root: Path, messages: Mapping[Place, str], near: Mapping[Place, str] | None = None
 ) -> list[Problem]:
     """For each (intent name, place inside the intent) ``messages`` names, such as
-    ``("returns", ("few_shot", 0, "assistant"))``, its message there, where its FAQ file has
-    the intent, in file order. The files are read only if there is something to report."""
+    ``("returns", ("few_shot", 0, "assistant"))``, its message there (where the text ``near``
+    names for it is written, if it is), where its FAQ file has the intent, in file order. The
+    files are read only if there is something to report."""
     if not messages:
         return []
     return [
-        item.problem(message, *loc)
+        item.problem(message, *loc, near=(near or {}).get((name, loc)))
         for item in _load_faq(root / FAQ_FOLDER, [])
         for (name, loc), message in messages.items()
         if name == item.intent.name

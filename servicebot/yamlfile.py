@@ -64,9 +64,12 @@ class YamlFile(SourceFile):
         finally:
             loader.dispose()
 
-    def problem_at(self, node: yaml.Node, message: str) -> Problem:
-        """A problem at a YAML node's start."""
-        return self.problem_at_offset(message, node.start_mark.index)
+    def problem_at(self, node: yaml.Node, message: str, near: str | None = None) -> Problem:
+        """A problem at a YAML node's start, or where ``near`` is first written inside it (a
+        figure on the fourth line of a ``>-`` block)."""
+        start, end = node.start_mark.index, node.end_mark.index
+        found = self.text.find(near, start, end) if near else -1
+        return self.problem_at_offset(message, found if found >= 0 else start)
 
     def node_at(self, loc: Sequence[str | int], *, key: bool = False) -> yaml.Node | None:
         """The node at ``loc`` (a pydantic error location); its key node if ``key``.

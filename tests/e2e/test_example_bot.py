@@ -845,13 +845,19 @@ def test_check_warns_of_a_few_shot_reply_the_answer_was_edited_away_from(tmp_pat
     assert edited != text
     returns.write_text(edited, encoding="utf-8")
     output = checked(target, 0)
-    start = edited.index("  - name: return_item")
-    line = 1 + edited[: edited.index("assistant:", start)].count("\n")
+    reply = edited.index("assistant:", edited.index("  - name: return_item"))
+    at = place(edited, edited.index("30", reply))  # on the third line of the reply's block
     assert (
-        f"warning: {returns}:{line}:20: few-shot reply of 'return_item' says \"30\" but its "
+        f"warning: {returns}:{at}: few-shot reply of 'return_item' says \"30\" but its "
         "answer in en does not: update the pair, the model copies it"
     ) in output
     assert output.count("few-shot reply") == 1  # the Chinese pair's answer still says 30
+
+
+def place(text: str, offset: int) -> str:
+    """``line:column`` of ``offset`` in ``text``, as ``check`` prints a place (from 1)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return f"{text.count(chr(10), 0, offset) + 1}:{offset - line_start + 1}"
 
 
 GIFTS = """\
@@ -880,14 +886,15 @@ def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_languag
     gifts = target / "faq" / "gifts.yaml"
     gifts.write_text(GIFTS, encoding="utf-8")
     output = checked(target, 0)
-    lines = [1 + GIFTS[: m.start()].count("\n") for m in re.finditer("assistant:", GIFTS)]
+    replies = [place(GIFTS, m.end() + 1) for m in re.finditer("assistant:", GIFTS)]
     assert (  # "5.00" is no number of the answer; the link is not its link
-        f"warning: {gifts}:{lines[0]}:20: few-shot reply of 'gift_wrap' says \"5.00\", "
+        f"warning: {gifts}:{place(GIFTS, GIFTS.index('5.00'))}: few-shot reply of 'gift_wrap' "
+        'says "5.00", '
         '"https://maple.example.com/gift" but its answer in en does not: update the pair, '
         "the model copies it"
     ) in output
     assert (  # full-width digits read as digits; $4.99 is the English answer's, not the Chinese
-        f"warning: {gifts}:{lines[1]}:20: few-shot reply of 'gift_wrap' says \"4.99\" but its "
+        f"warning: {gifts}:{replies[1]}: few-shot reply of 'gift_wrap' says \"4.99\" but its "
         "answer in zh does not: update the pair, the model copies it"
     ) in output
     # The customer's order number and the bot's contacts are no figure the answer must state;
