@@ -1,0 +1,295 @@
+"""The post-filter: what an answer must pass before the customer sees it.
+
+    answer ─► empty? ─► markup ─► leakage ─► contacts ─► PII leak ─► profanity ─► length
+                        (HTML      (a run of     (phones,     (cards, IDs,  (listed     (cut at a
+                        tags the   the system    emails and   keys the      words)      sentence)
+                        bot's      prompt)       links that   bot was
+                        files do                 no FAQ,      never given)
+                        not use:                 template or
+                        removed                  setting has;
+                        first when               script links)
+                        repaired)
+
+Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
+offending text), ``fallback`` (the pipeline sends the top intent's canonical answer) or
+``handoff`` (a person takes over); the worst outcome of any check wins. The result's ``text``
+keeps this turn's placeholders (it may be stored); ``shown``, what the customer reads, has
+their own values back when ``restore_pii`` is on.
+
+The checks' parts live beside this file: ``links.py`` (links and script links),
+``contacts.py`` (the contacts and values the bot's files give), ``leakage.py`` (runs of the
+system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
+(where to cut an answer).
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache, partial
+
+from ..config import BotSpec
+from ..filters import FilterEvent, FilterResult, Finding
+from ..filters.labelled import Labelled, find_labelled
+from ..filters.normalise import Masks, Normalised, normalise, normalise_without
+from ..filters.pii import PII_KINDS, find_pii, resolve
+from ..filters.placeholders import restore
+from ..filters.profanity import ProfanityFilter, default_filter
+from ..prefilter import bot_profanity_filter
+from ..settings import PostfilterSettings
+from .contacts import _Given, _given, _not_given, _phone_shapes, _spans
+from .controls import _blank, _without_controls, visible
+from .leakage import SHINGLE, _runs, _shingles, _words
+from .links import _SCRIPT_LINK, _SCRIPT_LINK_WITH_REFERENCES, _links, _run_end
+from .sentences import _cut_point, last_sentence_end, whole_sentences
+
+__all__ = [
+    "CONTACT_KINDS",
+    "LEAK_KINDS",
+    "REMOVED",
+    "SHINGLE",
+    "Postfilter",
+    "last_sentence_end",
+    "visible",
+    "whole_sentences",
+]
+
+CONTACT_KINDS = ("PHONE", "EMAIL")
+LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "IP")
+REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
+
+_SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}
+
+# HTML in an answer: a widget that renders HTML or Markdown would run it, and customer
+# service answers are text. A tag with an attribute is HTML whatever its name ("<svg/onload=",
+# closed or not: a stream may close it in a later sentence); a bare tag only when HTML has
+# the element, so "<order number>", "<ORDER-ID>" and "x<y and y>z" stay.
+_ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas center code del
+    details dialog div em embed font form frame frameset h1 h2 h3 h4 h5 h6 head hr html i iframe
+    img input ins kbd label li link marquee math meta noscript object ol option p pre q s
+    script select small source span strike strong style sub summary sup svg table tbody td
+    template textarea th title tr u ul video""".split()
+# A script runs whatever its attributes, so <script defer> is a tag with attribute names alone,
+# no "=". Other elements do nothing harmful without an "=" (<img src>), and their names are words
+# a support answer puts in brackets as UI text (<Select all>, <Link to your account>).
+_ACTIVE = ("script",)
+_TAG = re.compile(
+    rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
+    rf"|</?(?:{'|'.join(_ACTIVE)})(?:[\s/]+[a-z][a-z0-9-]*)*[\s/]*>"
+    # a tag with an attribute; a quoted value may hold '<' (alt="<"): a quote with no partner
+    # before the next '>' is read as a plain character, so each quote is scanned past once
+    r"|</?[a-z][a-z0-9-]*[\s/][^<>=]*=(?:\"[^\">]*\"|'[^'>]*'|[^<>])*+(?:>|$)",
+    re.IGNORECASE,
+)
+_REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls back
+
+
+class Postfilter:
+    """Built once per bot from what it may say; :meth:`run` once per answer."""
+
+    def __init__(
+        self,
+        settings: PostfilterSettings,
+        known_text: str,
+        facts: str,
+        profanity: ProfanityFilter | None = None,
+        public: Sequence[str] = (),
+    ) -> None:
+        """``known_text`` holds every contact the bot may give; ``facts`` what it may quote;
+        ``public``, the bot's name and contacts: no copied run of the system prompt counts
+        across one of them, so the bot may say who it is ("I'm the assistant for Maple
+        Market") and how to reach it."""
+        self.settings = settings
+        self._profanity = profanity or default_filter()
+        known = normalise(known_text).text
+        allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
+        self._known = _given(known) | _Given(frozenset(), frozenset(allowed))
+        self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
+        self._fact_shingles = _shingles(normalise(facts).text)
+        self._public = tuple(tuple(run) for text in public if (run := _words(normalise(text).text)))
+        # A streamed answer is reviewed once a sentence, against the same system prompt.
+        self._leak_finder = lru_cache(maxsize=64)(self._leaks)
+        self._known_with = lru_cache(maxsize=64)(
+            lambda prompt: self._known | _given(normalise(prompt).text)
+        )
+
+    @classmethod
+    def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
+        """A post-filter that knows every contact and fact the bot's files contain, and checks
+        its word lists (pass the pre-filter's ``profanity`` to share one)."""
+        profanity = profanity or bot_profanity_filter(spec.settings.prefilter)
+        facts = "\n".join(
+            [
+                *(answer for intent in spec.intents for answer in intent.answer.values()),
+                *(pair.assistant for intent in spec.intents for pair in intent.few_shot),
+                # the bot's own canned replies: the system prompt may ask for their wording
+                *(text for name, text in spec.templates.items() if name != "system.j2"),
+            ]
+        )
+        contacts = spec.settings.contact.model_dump().values()
+        known = "\n".join([facts, *spec.templates.values(), *(c for c in contacts if c)])
+        public = [spec.settings.name, *(c for c in contacts if c)]
+        return cls(spec.settings.postfilter, known, facts, profanity, public)
+
+    def run(
+        self, answer: str, system_prompt: str, values: Mapping[str, str], language: str = "en"
+    ) -> FilterResult:
+        """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
+        ``language``, which stays the same for every part of a stream that is reviewed."""
+        answer, hidden = _without_controls(answer)
+        if _blank(answer):
+            outcome = self.settings.empty
+            event = FilterEvent("postfilter", "empty", "empty", outcome)
+            return FilterResult(answer, outcome, (event,), shown=answer)
+        tags, nested = 0, False
+        if self.settings.markup == "repair":  # first: a tag inside a value hides it from all else
+            answer, tags, nested = self._untagged(answer)
+        review = _Review(self._without_own_tags(answer))
+        if hidden:
+            review.events["control", "invisible", "repair"] += hidden
+        if tags:
+            review.events["markup", "HTML", "repair"] += tags
+        if nested:  # tags inside tags, ever deeper: a hostile answer
+            review.note("markup", "nested", "fallback")
+        review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
+        if self.settings.markup != "repair":
+            review.check("markup", self._unknown_tags, self.settings.markup, None)
+        removed = REMOVED.get(language, REMOVED["en"])
+        labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
+        contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
+        review.check("contact", contacts, self.settings.unknown_contact, removed)
+        leaks = partial(self._leaked_pii, labelled=labelled, prompt=system_prompt)
+        review.check("pii", leaks, self.settings.pii_leak, removed)
+        review.check("profanity", self._profanity.find, self.settings.profanity, "****")
+        review.check_length(self.settings.max_chars, self.settings.too_long)
+        text = review.masks.apply()
+        if _blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
+            review.note("empty", "emptied", self.settings.empty)
+        shown = restore(text, dict(values), language) if self.settings.restore_pii else text
+        if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
+            shown = shown[: _cut_point(shown, limit) or limit]
+        return review.result(text, shown)
+
+    def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
+        secret = _shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
+        starts = {shingle[0] for shingle in secret}
+
+        def find(text: str) -> list[Finding]:
+            tokens = _words(text)
+            for start, end in _runs(tokens):  # cheap first-token test, then the tuple
+                if tokens[start] in starts and tuple(tokens[start:end]) in secret:
+                    return [Finding(0, 0, "system_prompt")]  # the whole answer falls back
+            return []
+
+        return find
+
+    def _unknown_contacts(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
+        """Contacts and links neither the bot's files nor this turn's system prompt (which
+        may show the customer's own details, from the application) give."""
+        contacts = _spans(find_pii(text, CONTACT_KINDS, labelled))
+        shapes = _phone_shapes(text, contacts, labelled.references)
+        candidates, links = resolve(contacts + shapes, len(text)), _links(text)
+        found = _not_given(text, candidates, links, self._known)
+        if found:  # the system prompt is read only for an answer with something to remove
+            found = _not_given(text, candidates, links, self._known_with(prompt))
+        script = _SCRIPT_LINK_WITH_REFERENCES if "&" in text else _SCRIPT_LINK
+        if ":" in text or "&" in text:
+            found += [
+                Finding(m.start(), _run_end(text, *m.span()), "URL") for m in script.finditer(text)
+            ]
+        return sorted(found, key=lambda f: f.start)
+
+    def _unknown_tags(self, text: str) -> list[Finding]:
+        if "<" not in text:
+            return []
+        return [
+            Finding(m.start(), m.end(), "HTML")
+            for m in _TAG.finditer(text)
+            if m.group().lower() not in self._known_tags
+        ]
+
+    def _untagged(self, answer: str) -> tuple[str, int, bool]:
+        """``answer`` without its tags, and without those its pieces form once the tags inside
+        them are gone (``<scr<script>ipt>`` becomes ``<script>``); how many went; and whether
+        tags were still left after ``_REJOINS`` passes (then the answer is ""). Done before the
+        other checks read the answer: ``evil<i></i>.com`` and ``4111 <b>1111</b> ...`` are
+        whole to them only once the tags are gone. The passes are bounded: 10,000 unclosed
+        tags in a row would lose one a pass, the last (it may close in a later sentence of a
+        stream)."""
+        if "<" not in answer and "＜" not in answer and "﹤" not in answer:  # what NFKC makes "<"
+            return answer, 0, False
+        removed = 0
+        for _ in range(_REJOINS):
+            normalised = normalise(answer)  # a full-width ＜script＞ is a tag too
+            found = self._unknown_tags(normalised.text)
+            if not found:
+                return answer, removed, False
+            removed += len(found)
+            masks = Masks(normalised)
+            for finding in found:
+                masks.add(finding.start, finding.end, "")
+            answer = masks.apply()
+        nested = bool(self._unknown_tags(normalise(answer).text))
+        return ("" if nested else answer), removed, nested
+
+    def _without_own_tags(self, answer: str) -> Normalised:
+        """``answer`` as the checks read it: normalised, and without the tags the bot's own
+        files use (``<b>``), which must not split a value either (``4111 <b>1111</b> 1111
+        1111``). They stay in the answer, unless a repair covers them."""
+        if "<" not in answer or not self._known_tags:
+            return normalise(answer)
+        own = [m.span() for m in _TAG.finditer(answer) if m.group().lower() in self._known_tags]
+        return normalise_without(answer, own)
+
+    def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
+        found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
+        return _not_given(text, found, [], self._known_with(prompt)) if found else []
+
+
+class _Review:
+    """One answer on its way through the checks, as they read it (``normalised``)."""
+
+    def __init__(self, normalised: Normalised) -> None:
+        self.normalised = normalised
+        self.masks = Masks(self.normalised)
+        self.events: Counter[tuple[str, str, str]] = Counter()
+        self.timings: dict[str, float] = {}
+        self.verdict = "pass"
+
+    def check(
+        self, detector: str, find: Callable[[str], list[Finding]], outcome: str, mask: str | None
+    ) -> None:
+        """Run one check; ``mask`` replaces what it finds when the outcome is ``repair``."""
+        started = time.perf_counter()
+        findings = find(self.normalised.text)
+        self.timings[detector] = round((time.perf_counter() - started) * 1000, 4)
+        for finding in findings:
+            if outcome == "repair" and mask is not None:
+                self.masks.add(finding.start, finding.end, mask, merge=True)
+            self.note(detector, finding.kind, outcome)
+
+    def note(self, detector: str, kind: str, outcome: str) -> None:
+        """Count one finding, and let its outcome decide the verdict if it is the gravest."""
+        self._decide(outcome)
+        self.events[detector, kind, outcome] += 1
+
+    def check_length(self, limit: int, outcome: str) -> None:
+        text = self.normalised.text
+        if len(text) <= limit:
+            return
+        if outcome == "repair" and not self.masks.add(_cut_point(text, limit), len(text), ""):
+            outcome = "fallback"  # a repair already covers the cut: no clean place to cut
+        self.note("length", "too_long", outcome)
+
+    def result(self, text: str, shown: str) -> FilterResult:
+        events = tuple(
+            FilterEvent("postfilter", detector, kind, action, count=count)
+            for (detector, kind, action), count in self.events.items()
+        )
+        return FilterResult(text, self.verdict, events, timings=self.timings, shown=shown)
+
+    def _decide(self, outcome: str) -> None:
+        if _SEVERITY[outcome] > _SEVERITY[self.verdict]:
+            self.verdict = outcome

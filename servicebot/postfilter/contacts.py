@@ -1,0 +1,87 @@
+"""Contacts and PII values an answer gives, and whether the bot's files give them too.
+
+A value or link domain the bot's files (or this turn's system prompt) do not give is one the
+model invented or leaked. Anything written like a phone number counts as one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from ..filters import Finding
+from ..filters.labelled import find_labelled
+from ..filters.pii import PII_KINDS, canonical, find_pii
+from .links import _allowed, _domain, _links
+
+
+class _Given(NamedTuple):
+    """The contact and PII values (canonical) and link domains a text gives."""
+
+    values: frozenset[str]
+    domains: frozenset[str]
+
+    def __or__(self, other: object) -> _Given:
+        if not isinstance(other, _Given):
+            return NotImplemented
+        return _Given(self.values | other.values, self.domains | other.domains)
+
+
+def _given(known: str) -> _Given:
+    """What ``known`` (the bot's files, or a turn's system prompt, normalised) gives the
+    model to repeat."""
+    labelled = find_labelled(known, PII_KINDS)
+    found = _spans(find_pii(known, labelled=labelled))
+    found += _phone_shapes(known, found, labelled.references)
+    values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
+    return _Given(values, frozenset(_domain(match.group()) for match in _links(known)))
+
+
+def _not_given(
+    text: str, findings: Sequence[Finding], links: Sequence[re.Match[str]], known: _Given
+) -> list[Finding]:
+    """The ``findings`` whose values, and the ``links`` (outside them) whose domains,
+    ``known`` does not give."""
+    found = [f for f in findings if canonical(f.kind, text[f.start : f.end]) not in known.values]
+    found += [
+        Finding(m.start(), m.end(), "URL")
+        for m in links
+        if not _allowed(_domain(m.group()), known.domains)
+        and not any(f.start <= m.start() < f.end for f in found)
+    ]
+    return found
+
+
+# Numbers a model invents are often not real ones: 555-123-4567, +1 (555) 010-9999 and
+# 123-456-7890 break the North American numbering plan, so the PII detector (which must not
+# mask an order number that merely looks like a phone) passes them over. In an answer,
+# anything written like a phone number is one: ten digits grouped 3-3-4 (a leading +1 or 1-
+# included) and the fictional 555-0100 to 555-0199.
+_NANP_REST = r"[0-9]{3}[ .-][0-9]{4}(?![0-9])"
+_FREE = r"(?<![\w+.-].)"  # after the first character: nothing number-like or word-like before it
+_PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set: re skips in C
+    rf"\+{_FREE}1[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
+    rf"|1{_FREE}[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
+    rf"|\({_FREE}[0-9]{{3}}\) ?{_NANP_REST}"
+    rf"|[0-9]{_FREE}[0-9]{{2}}[ .-]{_NANP_REST}"
+    rf"|5{_FREE}55[ .-]01[0-9]{{2}}(?![0-9])"  # the range set aside for fiction
+)
+
+
+def _spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
+    return [(f.start, f.end, f.kind) for f in findings]
+
+
+def _phone_shapes(
+    text: str, found: list[tuple[int, int, str]], references: set[int]
+) -> list[tuple[int, int, str]]:
+    """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
+    part or other reference number ("your order 123-456-7890 has shipped"): ``references``
+    are where such numbers start (see :func:`find_labelled`)."""
+    return [
+        (m.start(), m.end(), "PHONE")
+        for m in _PHONE_SHAPES.finditer(text)
+        if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
+        and m.start() not in references
+    ]

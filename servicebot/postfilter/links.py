@@ -1,0 +1,123 @@
+"""Links in an answer: where they are, the host each points at, and script links.
+
+A link with a scheme, or a bare domain ending in a known top-level domain ("maple-refunds.com",
+not "Node.js"), is checked against the domains the bot's files and this turn's system prompt
+give; a script or data link ("javascript:", "data:text/html,...") is always removed.
+"""
+
+from __future__ import annotations
+
+import re
+import urllib.parse
+from collections.abc import Callable
+
+from ..filters.normalise import CJK_LETTERS
+
+# Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
+# where a dotted run starts, so no input makes the pattern retry inside a run (linear time);
+# its last label must then be a top-level domain (checked in Python, see _links).
+_URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
+# Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
+# Chinese or Japanese character, which \w counts as a letter, but not inside a word
+# ("müller-shop.de" is one link, not "ller-shop.de").
+_NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
+# A link without a scheme ("[Track it](//evil.com)") takes the page's own: it is a link too.
+_URL = re.compile(
+    rf"(?<!{_NOT_CJK_LETTER})(?:(?:https?|ftp):|(?<!/)(?=//[a-z0-9-]+\.[a-z0-9]))//{_URL_TAIL}"
+    rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
+    re.IGNORECASE,
+)
+_SCHEME = re.compile(r"(?:(?:https?|ftp):)?//", re.IGNORECASE)
+
+
+def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
+    """A link that runs code or carries a page in itself ("[Track it](javascript:...)", a
+    "data:text/html;base64,..." page) points at no domain anyone could vouch for: always
+    removed, to the end of its run. A data link has a comma ("Data:deleted" is not one).
+    ``read`` gives the pattern for each word the link starts with."""
+    return re.compile(
+        rf"(?<!{_NOT_CJK_LETTER})(?:(?:{read('javascript:')}|{read('vbscript:')})(?=\S)"
+        rf"|{read('data:')}[\w/.+-]*(?:;[\w.+=-]+)*,)"
+        r'[^\s<>"，。]*',
+        re.IGNORECASE,
+    )
+
+
+def _run_end(text: str, start: int, end: int) -> int:
+    """The end of a script link's run without the sentence's stop after it, or the bracket
+    that encloses it: "[here](javascript:alert(1))." keeps its ")." when the link goes."""
+    opened, closed = text.count("(", start, end), text.count(")", start, end)
+    while end > start and text[end - 1] in ".,;!?)":
+        if text[end - 1] == ")":
+            if closed <= opened:
+                break  # the link's own: "alert(1)"
+            closed -= 1
+        end -= 1
+    return end
+
+
+def _as_browsers_read(word: str) -> str:
+    """``word`` as a browser reads it in a link before running it: any character may be an
+    HTML character reference ("javascript&#58;", "&#106;avascript:"), and tabs and line breaks
+    written as references are dropped ("java&#x09;script:")."""
+    gap = r"(?:&#0*(?:9|10|13);?|&#x0*[9ad];?|&tab;|&newline;)*"
+    return gap.join(
+        rf"(?:{re.escape(c)}|&#0*(?:{ord(c.lower())}|{ord(c.upper())});?"
+        rf"|&#x0*(?:{ord(c.lower()):x}|{ord(c.upper()):x});?{'|&colon;' if c == ':' else ''})"
+        for c in word
+    )
+
+
+_SCRIPT_LINK = _script_link(re.escape)
+_SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for text with a "&"
+_TLDS = frozenset(
+    """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
+    club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
+    sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
+    lol sbs cfd tk ml ga cf gq pw ws su""".split()
+)
+# Browsers read the ideographic full stop in a domain as a dot ("evil。com" opens evil.com):
+# one between a name and a top-level domain is read as a dot (not before "it", "in", "me" or
+# "us", which in mixed text are more often words: "我买了 iPhone。it works").
+_DOTTED_TLDS = "|".join(sorted(_TLDS - {"it", "in", "me", "us"}, key=len, reverse=True))
+_IDEOGRAPHIC_DOT = re.compile(
+    f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
+)
+
+
+def _links(text: str) -> list[re.Match[str]]:
+    if "。" in text:  # one character for one: the matches' places hold
+        text = _IDEOGRAPHIC_DOT.sub(".", text)
+    return [match for match in _URL.finditer(text) if _is_link(match.group())]
+
+
+def _is_link(found: str) -> bool:
+    """A scheme makes a link; without one, a known top-level domain written in lower case
+    ("maple-refunds.com", not "Node.js", "readme.md" or "today.It"), or, in a name all in
+    capitals, one that is neither a word nor a product's name ("EVIL-PAY.COM"; not "ASP.NET")."""
+    if _SCHEME.match(found) or found.lower().startswith("www."):
+        return True
+    host = re.split(r"[/?#:]", found, maxsplit=1)[0]
+    label = host.rsplit(".", 1)[-1]
+    shouted = host.isupper() and label.lower() in _NO_WORD_TLDS
+    return label in _TLDS or shouted
+
+
+# Top-level domains that are no English word nor a product's (.NET, REPORT.INFO), so that a
+# name in capitals ending in one can only be a domain.
+_NO_WORD_TLDS = frozenset("com org biz xyz cn uk de jp ru hk tw eu".split())
+
+
+def _domain(link: str) -> str:
+    """The host a link points at: what a browser would connect to, not what it seems to say."""
+    if not _SCHEME.match(link):
+        link = "//" + link
+    try:  # a browser reads a backslash as "/" in a web link, so the host ends there
+        host = urllib.parse.urlsplit(link.lower().replace("\\", "/")).hostname or ""
+    except ValueError:  # such as "http://[": no host anyone could vouch for
+        return ""
+    return host.removeprefix("www.").rstrip(".")
+
+
+def _allowed(domain: str, known: frozenset[str]) -> bool:
+    return any(domain == k or domain.endswith("." + k) for k in known)

@@ -1,0 +1,57 @@
+"""Sentences: where an answer's sentences end, to cut it at one.
+
+A stream shows an answer sentence by sentence; an answer broken off at the token limit, or
+longer than ``max_chars``, is cut after its last whole sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..filters.placeholders import PLACEHOLDER
+
+# A dot after a title or a Latin abbreviation ends no sentence: "Mr. Smith", "e.g. a receipt".
+# One look-behind per length (re's must each have one width), after the stop is read: the
+# pattern starts with a set, so that re skips ahead to a stop in C.
+_TITLES = ("Mr", "Mrs", "Ms", "Dr", "Prof", "St", "Jr", "Sr", "vs", "e.g", "i.e")
+_NOT_A_TITLE = "".join(
+    f"(?<!\\b(?:{'|'.join(re.escape(t) for t in _TITLES if len(t) == size)})\\.)"
+    for size in sorted({len(title) for title in _TITLES})
+)
+_SENTENCE_END = re.compile(f"[.!?]{_NOT_A_TITLE}(?=\\s|$)|[。！？]")
+# A sentence that is surely over, whatever comes next: an ASCII stop with a space or line break
+# after it ("800." may go on "-555", "$5." as "$5.99"), or a Chinese one; a 。 after a letter or
+# digit only before what no address goes on with ("help@maple-pay。" may go on "com", as 。
+# stands for a dot in one; "30天。iPhone" ends a sentence). A stream shows an answer up to
+# these, and an answer broken off at the token limit is cut after the last one.
+_SENTENCE_OVER = re.compile(
+    f"[.!?…]{_NOT_A_TITLE}(?=\\s)|[！？]|。(?:(?<![A-Za-z0-9-]。)|(?=[^A-Za-z0-9-]))"
+)
+
+
+def whole_sentences(text: str) -> str:
+    """``text`` up to the end of its last whole sentence: an answer the model broke off at
+    its token limit ends mid-sentence ("... takes up to 5 busin")."""
+    return text if text.endswith("。") else text[: last_sentence_end(text)]
+
+
+def last_sentence_end(text: str, start: int = 0) -> int:
+    """Where the last whole sentence of ``text`` that ends after ``start`` ends (0: none)."""
+    return max((m.end() for m in _SENTENCE_OVER.finditer(text, start)), default=0)
+
+
+def _cut_point(text: str, limit: int) -> int:
+    """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence,
+    else at its last space in the second half of the limit (Chinese has none: at the limit,
+    or before the placeholder the limit falls in)."""
+    ends = [m.end() for m in _SENTENCE_END.finditer(text) if m.end() <= limit]
+    if ends:
+        return ends[-1]
+    head = text[: limit + 1]
+    space = max(head.rfind(" "), head.rfind("\n"))
+    if space > limit // 2:
+        return space
+    # Not inside a placeholder: "[PHO" would be restored to nothing, and shown as it is.
+    start = text.rfind("[", 0, limit)
+    placeholder = PLACEHOLDER.match(text, start) if start >= 0 else None
+    return start if placeholder and placeholder.end() > limit else limit
