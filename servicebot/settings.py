@@ -263,7 +263,7 @@ class ModelSettings(Frozen):
     api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
-    max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model.py)
+    max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model/failures.py)
     temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2
     max_tokens: Annotated[int, Field(gt=0)] = 500
     top_p: Fraction | None = None

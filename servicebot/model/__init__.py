@@ -1,0 +1,46 @@
+"""The model stage: one chat completion through the official ``openai`` SDK.
+
+It owns the request (messages and the sampling settings from ``servicebot.yaml``), the SDK
+clients (built once per bot and reused: building one costs tens of milliseconds), and what a
+failure means. Retries are the SDK's own (``max_retries``; it honours ``retry-after`` and
+backs off), except that a server asking for a longer wait than ``max_retry_after`` gets
+none: the customer is waiting. What is still failing after them becomes a
+:class:`ModelError` with a kind, which the pipeline answers with a fallback; a missing,
+rejected or misnamed key, model or server is the operator's to fix and raises
+:class:`~servicebot.errors.ConfigError` instead.
+
+Every OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama, DeepSeek, Qwen) speaks the
+chat-completions wire format, which is all this package uses.
+
+Beside this file: ``client.py`` (the :class:`ModelClient` protocol, the request and what comes
+back), ``openai_client.py`` (:class:`OpenAIClient` and its SDK clients), ``failures.py``
+(what a failure means, and waits refused), ``responses.py`` (an answer or a stream's chunks
+read into a :class:`Completion`) and ``sdk.py`` (the SDK, imported on first use).
+"""
+
+from __future__ import annotations
+
+from .client import (
+    AnswersAtOnce,
+    Completion,
+    ErrorKind,
+    ModelClient,
+    ModelError,
+    ModelRequest,
+    Usage,
+    request_for,
+)
+from .failures import _retry_after as _retry_after  # tests read the waits as the SDK does
+from .openai_client import OpenAIClient
+
+__all__ = [
+    "AnswersAtOnce",
+    "Completion",
+    "ErrorKind",
+    "ModelClient",
+    "ModelError",
+    "ModelRequest",
+    "OpenAIClient",
+    "Usage",
+    "request_for",
+]

@@ -1,0 +1,108 @@
+"""The :class:`ModelClient` protocol: the request it takes (:class:`ModelRequest`, built by
+:func:`request_for` from the bot's model settings), the :class:`Completion` it gives, and the
+:class:`ModelError` it raises when the model cannot answer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal, Protocol
+
+from ..errors import ServicebotError
+from ..prompt import Message
+from ..settings import ModelSettings
+
+ErrorKind = Literal[
+    "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response"
+]
+_SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
+
+
+class ModelError(ServicebotError):
+    """The model could not answer, after the SDK's retries: the pipeline falls back."""
+
+    def __init__(self, kind: ErrorKind, detail: str) -> None:
+        super().__init__(f"{kind}: {detail}")
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class Usage:
+    prompt_tokens: int
+    completion_tokens: int
+
+
+@dataclass(frozen=True)
+class Completion:
+    """The model's answer."""
+
+    text: str
+    finish_reason: str | None = "stop"
+    usage: Usage | None = None
+    model: str = ""
+    refusal: str | None = None  # why the model declined to answer (OpenAI's message.refusal)
+
+
+@dataclass(frozen=True)
+class ModelRequest:
+    """One chat-completion request: the model, the messages, the sampling parameters."""
+
+    model: str
+    messages: tuple[Message, ...]
+    params: Mapping[str, Any] = field(default_factory=dict)  # only those that are set
+
+    def body(self, *, stream: bool = False) -> dict[str, Any]:
+        """The JSON body of ``POST /chat/completions``."""
+        body: dict[str, Any] = {
+            "model": self.model,
+            "messages": [message.as_dict() for message in self.messages],
+            **self.params,
+        }
+        if stream:
+            body["stream"] = True
+            body["stream_options"] = {"include_usage": True}
+        return body
+
+
+def request_for(settings: ModelSettings, messages: Sequence[Message]) -> ModelRequest:
+    """The request for ``messages`` with the bot's model settings. With no model named (a
+    client an application passes to ``Bot`` needs none), the request's model is empty."""
+    params = {name: getattr(settings, name) for name in _SAMPLING}
+    params = {name: value for name, value in params.items() if value is not None}
+    if settings.stop:
+        params["stop"] = list(settings.stop)
+    return ModelRequest(settings.name or "", tuple(messages), params)
+
+
+class ModelClient(Protocol):
+    """What the pipeline needs from a model: the SDK client below, or recorded replies.
+
+    ``stream`` yields the answer's text as it arrives, then one :class:`Completion` with
+    the whole text, finish reason and usage.
+    """
+
+    def complete(self, request: ModelRequest) -> Completion: ...
+
+    async def acomplete(self, request: ModelRequest) -> Completion: ...
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]: ...
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]: ...
+
+
+class AnswersAtOnce:
+    """A :class:`ModelClient` made of ``complete`` alone: the async and streamed forms give
+    the whole answer at once (replies written by hand, test doubles)."""
+
+    def complete(self, request: ModelRequest) -> Completion:
+        raise NotImplementedError
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        return self.complete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        yield self.complete(request)
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        yield self.complete(request)

@@ -1,0 +1,102 @@
+"""What a failure means: the SDK's exceptions as a :class:`ModelError` (an outage, with a
+kind) or a :class:`~servicebot.errors.ConfigError` (a key, model or server to fix), and the
+waits a server asks for that are too long to retry after (``max_retry_after``).
+"""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+from ..errors import ConfigError, ServicebotError
+from ..settings import ModelSettings
+from .client import ErrorKind, ModelError
+from .sdk import _sdk
+
+
+def _refusing_waits_over(limit: float) -> Callable[[Any], None]:
+    """An httpx response hook: a response whose server asks for a longer wait than ``limit``
+    seconds is marked ``x-should-retry: false``, which the SDK obeys.
+
+    The SDK waits as long as ``Retry-After`` says, up to 2 minutes, and has no setting for
+    less. A customer would rather have the fallback (a person to contact) at once.
+    """
+
+    def refuse(response: Any) -> None:
+        wait = _retry_after(response.headers)
+        if wait is not None and wait > limit:
+            response.headers["x-should-retry"] = "false"
+
+    return refuse
+
+
+def _retry_after(headers: Mapping[str, str]) -> float | None:
+    """The wait a response asks for, in seconds, read as the SDK reads it: ``retry-after-ms``,
+    else ``retry-after`` in seconds or as an HTTP date; None if it asks for none."""
+    for name, unit in (("retry-after-ms", 1000), ("retry-after", 1)):
+        try:
+            return float(headers[name]) / unit
+        except (KeyError, ValueError):
+            continue
+    try:
+        date = email.utils.parsedate_tz(headers.get("retry-after", ""))
+        return None if date is None else email.utils.mktime_tz(date) - time.time()
+    except (OverflowError, ValueError):  # a date no clock can reach: no wait to compare
+        return None
+
+
+class _Failures:
+    """Turns the SDK's exceptions into a ModelError (an outage) or a ConfigError (setup)."""
+
+    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+        self.settings, self.settings_file = settings, settings_file
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if not isinstance(exc, Exception) or isinstance(exc, ServicebotError):
+            return  # none, ours, or the turn's end: GeneratorExit, CancelledError
+        sdk = _sdk()
+        if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
+            raise ConfigError.at(
+                self.settings_file,
+                f"model: the server rejected the API key in {self.settings.api_key_env} "
+                f"({exc.status_code}); check the key and model.base_url",
+            ) from exc
+        if isinstance(exc, sdk.NotFoundError):
+            raise ConfigError.at(
+                self.settings_file,
+                f"model: the server has no model {self.settings.name!r} at "
+                f"{self.settings.base_url or 'the OpenAI API'} (404); check model.name "
+                "and model.base_url",
+            ) from exc
+        raise ModelError(_kind(exc), _describe(exc)) from exc
+
+
+def _kind(exc: Exception) -> ErrorKind:
+    sdk = _sdk()
+    if isinstance(exc, sdk.APITimeoutError):
+        return "timeout"
+    if isinstance(exc, sdk.RateLimitError):
+        return "rate_limit"
+    if isinstance(exc, sdk.InternalServerError):
+        return "server_error"
+    if isinstance(exc, sdk.APIConnectionError):
+        return "connection"
+    if isinstance(exc, sdk.APIStatusError) and 400 <= exc.status_code < 500:
+        return "rejected"  # 400, 413, 422: a setting the model does not take, a prompt too long
+    return "broken_response"  # bad JSON, a cut stream, an answer with no choices
+
+
+def _describe(exc: Exception) -> str:
+    """The SDK's error, and what caused it: its connection error says only "Connection
+    error.", and the cause tells a refused port from a TLS mismatch or a DNS failure."""
+    status = getattr(exc, "status_code", None)
+    text = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "") + f": {exc}"
+    if exc.__cause__ is not None and str(exc.__cause__) not in text:
+        text += f" ({type(exc.__cause__).__name__}: {exc.__cause__})"
+    return text[:300]

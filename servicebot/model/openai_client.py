@@ -1,0 +1,252 @@
+"""The SDK clients: :class:`OpenAIClient`, chat completions through the ``openai`` SDK.
+
+Its clients are built once per bot and reused (building one costs tens of milliseconds): one
+blocking client, and one async client per event loop, closed with the loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import threading
+import time
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from ..errors import ConfigError
+from ..forking import forget_in_child
+from ..settings import ModelSettings
+from .client import Completion, ModelRequest
+from .failures import _Failures, _refusing_waits_over
+from .responses import _completion, _Joined
+from .sdk import _sdk
+
+if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
+    import openai  # offline chat never needs it
+
+# The SDK's create() walks every typed parameter of every message before sending (about 7 ms
+# for a 32-message prompt). Our body is plain JSON types already, so it goes to the same
+# endpoint through the SDK's own post(): the same auth, retries, errors and response types.
+_PATH = "/chat/completions"
+_OPTIONS: Any = {"security": {"bearer_auth": True}}
+
+
+class _LoopClient(NamedTuple):
+    client: openai.AsyncOpenAI
+    closer: AsyncGenerator[None, None]
+
+
+class OpenAIClient:
+    """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
+
+    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+        self.settings = settings
+        self._settings_file = settings_file
+        self._forget_connections()
+        forget_in_child(self)
+
+    def _forget_connections(self) -> None:
+        """Start with no SDK client: at creation, and in a forked child (see forking.py)."""
+        self._sync: openai.OpenAI | None = None
+        self._building = threading.Lock()
+        # An async client's connections belong to the event loop that opened them; each is
+        # kept with the generator that closes it when asyncio.run finishes its loop.
+        self._async: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
+        self._making: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+
+    def api_key(self) -> str:
+        """The key from the environment variable the settings name (never from YAML)."""
+        name = self.settings.api_key_env
+        key = os.environ.get(name, "").strip()
+        if not key:
+            raise ConfigError.at(
+                self._settings_file,
+                f"model.api_key_env: the environment variable {name} is not set; set it to "
+                f"the API key for {self.settings.base_url or 'the OpenAI API'}, or remove "
+                "model.name to answer from the FAQ alone",
+            )
+        return key
+
+    def _options(self) -> dict[str, Any]:
+        return {
+            "api_key": self.api_key(),
+            "base_url": self.settings.base_url,
+            "timeout": self.settings.timeout,
+            "max_retries": self.settings.max_retries,
+        }
+
+    @property
+    def client(self) -> openai.OpenAI:
+        with self._building:  # threads calling at once share one client and its pool
+            if self._sync is None:
+                sdk = _sdk()
+                options = self._options()  # first: a missing key raises before any pool
+                http = sdk.DefaultHttpxClient(event_hooks=self._hooks())
+                self._sync = sdk.OpenAI(**options, http_client=http)
+                # The SDK closes a pool it made when its client is collected (a bot never
+                # closed), but not one passed in: so this one is closed the same way.
+                weakref.finalize(self._sync, http.close).atexit = False
+        return self._sync
+
+    async def async_client(self) -> openai.AsyncOpenAI:
+        """The running event loop's client: made on first use, closed with the loop."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._async:
+            # A loop closed without finalising its generators. list() copies the keys in
+            # one step: threads running loops of their own add and remove theirs meanwhile.
+            for closed in [old for old in list(self._async) if old.is_closed()]:
+                self._async.pop(closed, None)
+            # One turn makes it; the loop's other turns, a burst of them at a worker's start,
+            # wait for that one (each making its own took 300 clients for 300 turns). Shielded:
+            # a turn cancelled meanwhile leaves the making to finish for the others.
+            if (making := self._making.get(loop)) is None:
+                making = self._making[loop] = loop.create_task(self._make_async_client(loop))
+            await asyncio.shield(making)
+        return self._async[loop].client
+
+    async def _make_async_client(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            # The first import of the SDK takes about 0.4 s, and a client's TLS context some
+            # 20 ms more: made in a worker thread, while the loop's other turns go on.
+            client = await asyncio.to_thread(self._new_async_client)
+            closer = self._closed_with(loop, client)
+            await anext(closer)  # suspended until the loop finalises it
+            self._async[loop] = _LoopClient(client, closer)
+        finally:
+            self._making.pop(loop, None)
+
+    def _new_async_client(self) -> openai.AsyncOpenAI:
+        sdk = _sdk()
+        options = self._options()
+        hooks = {
+            stage: [_awaitable(hook) for hook in each] for stage, each in self._hooks().items()
+        }
+        http = sdk.DefaultAsyncHttpxClient(event_hooks=hooks)
+        client: openai.AsyncOpenAI = sdk.AsyncOpenAI(**options, http_client=http)
+        return client
+
+    def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
+        """The httpx event hooks of every attempt: its deadline, and waits refused."""
+        from ..deadline import deadline, started  # imports httpx2, as the SDK does
+
+        refuse = _refusing_waits_over(self.settings.max_retry_after)
+        return {"request": [started], "response": [refuse, deadline(self.settings.timeout)]}
+
+    async def _closed_with(
+        self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI
+    ) -> AsyncGenerator[None, None]:
+        """Closes ``client`` when its loop ends. ``asyncio.run`` finalises every suspended
+        async generator while the loop still runs, just before closing it: so an application
+        that runs each request in its own loop (a sync view, a task queue) leaves no client
+        or socket behind, and none it could never close (a closed loop's sockets cannot be)."""
+        try:
+            yield
+        finally:
+            self._async.pop(loop, None)
+            await client.close()
+
+    def close(self) -> None:
+        """Close the connections of the blocking client."""
+        if self._sync is not None:
+            self._sync.close()
+            self._sync = None
+
+    async def aclose(self) -> None:
+        """Close the connections the running event loop's client holds."""
+        kept = self._async.get(asyncio.get_running_loop())
+        if kept is not None:
+            await kept.closer.aclose()
+
+    def complete(self, request: ModelRequest) -> Completion:
+        with self._failures():
+            client = self.client
+            chat = _sdk().types.chat
+            response = client.post(
+                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
+            )
+            return _completion(response)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        with self._failures():
+            client = await self.async_client()  # imports the SDK off the event loop
+            chat = _sdk().types.chat
+            response = await client.post(
+                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
+            )
+            return _completion(response)
+
+    # The SDK retries a stream only until its headers arrive. One whose connection drops
+    # after them but before any text (or whose body ends there, unfinished) is asked for
+    # again, as often as ``max_retries`` allows, after the SDK's pause (see _pause):
+    # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            if attempt:
+                time.sleep(_pause(attempt))
+            with self._failures():
+                client = self.client
+                sdk = _sdk()
+                chunk_type = sdk.types.chat.ChatCompletionChunk
+                chunks = client.post(**_streamed(request, sdk.Stream[chunk_type]))
+                joined = _Joined(may_retry=attempt < retries)
+                with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                    for chunk in chunks:
+                        if text := joined.add(chunk):
+                            yield text
+                    joined.ended()
+                if not joined.dropped:
+                    yield joined.completion()
+                    return
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        retries = self.settings.max_retries
+        for attempt in range(retries + 1):
+            if attempt:
+                await asyncio.sleep(_pause(attempt))
+            with self._failures():
+                client = await self.async_client()  # imports the SDK off the event loop
+                sdk = _sdk()
+                chunk_type = sdk.types.chat.ChatCompletionChunk
+                chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk_type]))
+                joined = _Joined(may_retry=attempt < retries)
+                async with chunks:
+                    with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                        async for chunk in chunks:
+                            if text := joined.add(chunk):
+                                yield text
+                        joined.ended()
+                if not joined.dropped:
+                    yield joined.completion()
+                    return
+
+    def _failures(self) -> _Failures:
+        return _Failures(self.settings, self._settings_file)
+
+
+def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
+    """An httpx event hook as an async client calls it: a coroutine function."""
+
+    async def call(message: Any) -> None:
+        hook(message)
+
+    return call
+
+
+def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:
+    """The SDK post() arguments of a streamed request."""
+    body, cast_to = request.body(stream=True), _sdk().types.chat.ChatCompletion
+    return {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS,
+            "stream": True, "stream_cls": stream_cls}  # fmt: skip
+
+
+def _pause(retry: int) -> float:
+    """The wait before a stream's ``retry``-th new attempt: the SDK's backoff for a retry whose
+    server names no wait (0.5 s, doubling to 8 s at most, up to a quarter less at random),
+    written out because the SDK's is private. Without it, a server that drops every stream
+    before its first word got all its attempts within milliseconds."""
+    return min(0.5 * 2.0 ** (retry - 1), 8.0) * (1 - 0.25 * random.random())

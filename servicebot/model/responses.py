@@ -1,0 +1,120 @@
+"""The server's answers read into a :class:`Completion`: a ChatCompletion, or a stream's
+chunks joined back together. The SDK validates neither, so this does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from .client import Completion, ModelError, Usage
+from .sdk import _sdk
+
+
+def _completion(response: Any) -> Completion:
+    """The answer in a ChatCompletion; the SDK does not validate it, so this does."""
+    if not isinstance(response, _sdk().types.chat.ChatCompletion) or not response.choices:
+        raise ModelError("broken_response", "the response has no choices")
+    choice = response.choices[0]
+    text = choice.message.content if choice.message else None
+    refusal = _refusal(getattr(choice.message, "refusal", None))
+    if text is None and refusal is not None:  # declined: an answer, though not one to show
+        text = ""
+    if not isinstance(text, str):
+        raise ModelError("broken_response", "the response has no message content")
+    usage, model = _usage(response.usage), response.model or ""
+    return Completion(text, choice.finish_reason, usage, model, refusal)
+
+
+def _refusal(text: Any) -> str | None:
+    return text if isinstance(text, str) else None
+
+
+def _usage(usage: Any) -> Usage | None:
+    """The token counts the server reports; None when it reports none, or counts that are not
+    whole numbers a store can keep (the SDK does not check them): an odd count must not cost
+    a good answer."""
+    try:
+        prompt, completion = (
+            _token_count(usage.prompt_tokens),
+            _token_count(usage.completion_tokens),
+        )
+    except AttributeError:  # no usage, or not an object at all
+        return None
+    return Usage(prompt, completion) if prompt is not None and completion is not None else None
+
+
+_MOST_TOKENS = 2**53  # more than any request, and less than a store's 64-bit integer
+
+
+def _token_count(value: Any) -> int | None:
+    """A reported count as an int (0 if absent); None if it is not a whole number in range."""
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
+
+
+class _Joined:
+    """A streamed answer put back together from its chunks."""
+
+    def __init__(self, may_retry: bool = False) -> None:
+        self.parts: list[str] = []
+        self.refusal: list[str] = []
+        self.finish_reason: str | None = None
+        self.usage: Usage | None = None
+        self.model = ""
+        self.may_retry = may_retry
+        self.dropped = False  # lost before any text, and may be asked for again
+
+    def add(self, chunk: Any) -> str:
+        if not isinstance(chunk, _sdk().types.chat.ChatCompletionChunk):
+            raise ModelError("broken_response", f"an unreadable stream chunk: {chunk!r}"[:200])
+        self.model = chunk.model or self.model
+        self.usage = _usage(chunk.usage) or self.usage
+        if not chunk.choices:
+            return ""
+        choice = chunk.choices[0]
+        self.finish_reason = choice.finish_reason or self.finish_reason
+        text = choice.delta.content if choice.delta else None
+        if text is not None and not isinstance(text, str):  # a list of parts, from some servers
+            raise ModelError("broken_response", "a stream chunk's content is not text")
+        if text:
+            self.parts.append(text)
+        if refusal := _refusal(getattr(choice.delta, "refusal", None)):
+            self.refusal.append(refusal)
+        return text or ""
+
+    @contextlib.contextmanager
+    def cut_off(self, dropped: type[Exception], stalled: type[Exception]) -> Iterator[None]:
+        """A connection lost after part of the answer came is a broken answer, not an outage
+        (one silent for longer than the timeout, a timeout); lost after the answer finished
+        (only the usage chunk or [DONE] missing), no loss; lost before any text, ``dropped``
+        if it ``may_retry`` (not after a timeout: the customer has waited long enough)."""
+        try:
+            yield
+        except dropped as exc:
+            if self.finish_reason is not None:
+                return
+            if not self.parts:
+                if self.may_retry and not isinstance(exc, stalled):
+                    self.dropped = True
+                    return
+                raise
+            if isinstance(exc, stalled):
+                raise ModelError("timeout", "the stream stalled mid-answer") from exc
+            raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
+
+    def ended(self) -> None:
+        """The stream's body ended. Before any text and any finish reason, that is a drop too:
+        a response framed by closing its connection (no chunked encoding) ends this way when
+        the connection is lost, with no error to tell it from a proper end."""
+        self.dropped = self.may_retry and not self.parts and self.finish_reason is None
+
+    def completion(self) -> Completion:
+        if self.finish_reason is None:
+            raise ModelError("broken_response", "the stream ended before the answer finished")
+        refusal = "".join(self.refusal) if self.refusal else None
+        return Completion("".join(self.parts), self.finish_reason, self.usage, self.model, refusal)
