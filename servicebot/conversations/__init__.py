@@ -1,0 +1,296 @@
+"""Scripted conversations: a bot's offline tests, replayed against recorded model replies.
+
+A conversation is one YAML file in ``tests/conversations/``; every key but ``turns`` and
+``customer`` is optional::
+
+    description: A refund question answered by the model with FAQ context
+    metadata: {name: Ada}                 # Bot.reply(metadata=...): templates see `customer`
+    turns:
+      - customer: How long do refunds take?
+        model_reply: Refunds reach your card within 5 business days.  # for record --by-hand
+        # or  model_error: timeout        (a recorded outage, whether recorded live or by hand)
+        expect:
+          action: answer                  # answer | direct | handoff | blocked | fallback | ...
+          intent: refund_status           # `intent: null`: no intent matched
+          contains: ["5 business days"]   # each must appear in the reply the customer reads
+          not_contains: ["13800138000"]
+          regex: "\\d+ business days"
+          max_length: 300
+          events: [{detector: pii, kind: PHONE}]  # each matches some event (given fields equal)
+          stages: {prompt: "message truncated"}   # a substring of that stage's trace decision
+                                                  # (null: the stage did not run)
+          prompt: {contains: ["[PHONE_1]"], not_contains: ["13800138000"]}  # sent to the model
+          stored: {not_contains: ["13800138000"]}  # the turn as the store keeps it
+
+:func:`run_conversation` sends each customer line through a fresh :class:`Bot` (its own
+in-memory store; the conversation id is its :attr:`~Conversation.name`) whose model is a
+:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml``, and checks
+every expectation. A request with no recording fails its turn with a diff against the closest
+recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
+only once the whole conversation has run; a live model that fails stops the recording and
+leaves the cassette as it was.
+
+Beside this file: ``files.py`` (finding and reading conversation files) and
+``expectations.py`` (the ``expect:`` key and the checks of each reply against it).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from ..cassette import Cassette, ReplayMissError
+from ..config import BotSpec
+from ..errors import ConfigError, ServicebotError
+from ..model import AnswersAtOnce, Completion, ModelClient, ModelError, ModelRequest
+from ..pipeline import Bot
+from ..replay import Replayer, add_hand_written
+from ..store.memory import MemoryStore
+from ..turn import Reply
+from .expectations import (
+    STAGES,
+    Check,
+    EventSpec,
+    Expectations,
+    Texts,
+    TextSpec,
+    _checks,
+)
+from .files import (
+    CONVERSATIONS_FOLDER,
+    Conversation,
+    ConversationSpec,
+    Turn,
+    TurnSpec,
+    cassette_for,
+    find_conversations,
+    load_conversation,
+    read_conversations,
+)
+
+__all__ = [
+    "CONVERSATIONS_FOLDER",
+    "STAGES",
+    "Check",
+    "Conversation",
+    "ConversationResult",
+    "ConversationSpec",
+    "EventSpec",
+    "Expectations",
+    "Failure",
+    "TextSpec",
+    "Texts",
+    "Turn",
+    "TurnSpec",
+    "cassette_for",
+    "find_conversations",
+    "load_conversation",
+    "read_conversations",
+    "run_conversation",
+    "write_by_hand",
+]
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An expectation a turn did not meet (or a turn with no recorded reply)."""
+
+    path: Path
+    turn: int
+    line: int | None
+    expected: str
+    got: str
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        got = self.got.replace("\n", "\n    ")  # a miss's diff reads on without a "got"
+        return f"{where}: turn {self.turn}: expected {self.expected}\n    " + (
+            got if "\n" in self.got else f"got {got}"
+        )
+
+    def summary(self) -> str:
+        """One line for a table."""
+        return f"turn {self.turn}: expected {self.expected}"
+
+
+@dataclass(frozen=True)
+class ConversationResult:
+    conversation: Conversation
+    replies: tuple[Reply, ...]
+    failures: tuple[Failure, ...]
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def run_conversation(
+    spec: BotSpec,
+    conversation: Conversation,
+    mode: Literal["replay", "record"] = "replay",
+    model: ModelClient | None = None,
+) -> ConversationResult:
+    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it."""
+    cassette = cassette_for(spec, conversation)
+    if mode == "replay":
+        try:
+            replayer = Replayer(cassette, "replay")
+        except ConfigError as exc:  # this conversation fails; the others still run
+            first = conversation.turns[0]
+            broken = Failure(conversation.path, 1, first.line, "a readable cassette", str(exc))
+            return ConversationResult(conversation, (), (broken,))
+        return _run(spec, conversation, replayer)
+    if model is None:
+        raise ValueError("record mode needs the model to record from")
+    with _fresh(cassette) as scratch:
+        writer = _LiveWriter(scratch, conversation, model)
+        return _run(spec, conversation, writer, writer.begin)
+
+
+def write_by_hand(spec: BotSpec, conversation: Conversation) -> ConversationResult:
+    """Record each turn's ``model_reply`` (or ``model_error``) as the answer to exactly the
+    request the pipeline builds for it, replacing the conversation's cassette."""
+    with _fresh(cassette_for(spec, conversation)) as scratch:
+        writer = _HandWriter(scratch, conversation)
+        return _run(spec, conversation, writer, writer.begin)
+
+
+@contextmanager
+def _fresh(cassette: Path) -> Iterator[Path]:
+    """A scratch cassette that replaces ``cassette`` once recording has finished."""
+    with tempfile.TemporaryDirectory(prefix="servicebot-record-") as folder:
+        scratch = Path(folder) / cassette.name
+        yield scratch
+        if scratch.exists():
+            Cassette(cassette, Cassette.load(scratch).entries).save()
+        else:  # no turn needed the model
+            cassette.unlink(missing_ok=True)
+
+
+def _run(
+    spec: BotSpec,
+    conversation: Conversation,
+    client: ModelClient,
+    begin: Callable[[Turn], None] | None = None,
+) -> ConversationResult:
+    store, watched = MemoryStore(), _Watched(client)
+    # A bot whose servicebot.yaml names no model answers from the FAQ alone, as `Bot` and
+    # `servicebot chat` run it: its conversations are tested that way too.
+    offline = spec.settings.model.name is None
+    bot = Bot(spec, model=None if offline else watched, store=store, offline=offline)
+    replies: list[Reply] = []
+    failures: list[Failure] = []
+    for turn in conversation.turns:
+        if begin is not None:
+            begin(turn)
+        watched.request = None
+        try:
+            reply = bot.reply(turn.spec.customer, conversation.name, conversation.metadata or None)
+        except ReplayMissError as exc:  # later turns would miss too: their history differs
+            expected = "a recorded model reply for this turn"
+            failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
+            break
+        replies.append(reply)
+        stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
+        found = [
+            Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
+            for check, expected, got in _checks(
+                turn.spec.expect, reply, watched.request, stored, spec.intents
+            )
+        ]
+        answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
+        if getattr(turn.spec, answer) is not None and watched.request is None:  # a stale script
+            expected = f"a model call, as the turn gives a {answer}"
+            got = f"no model call: the turn was answered {reply.action}"
+            if offline:
+                got += " (servicebot.yaml names no model: the bot answers from the FAQ alone)"
+            line = turn.line_of(answer)
+            found.append(Failure(conversation.path, turn.number, line, expected, got))
+        failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
+    return ConversationResult(conversation, tuple(replies), tuple(failures))
+
+
+class _Watched:
+    """A model client that remembers the turn's request, for the ``prompt`` expectation."""
+
+    def __init__(self, client: ModelClient) -> None:
+        self.client = client
+        self.request: ModelRequest | None = None
+
+    def complete(self, request: ModelRequest) -> Completion:
+        self.request = request
+        return self.client.complete(request)
+
+    async def acomplete(self, request: ModelRequest) -> Completion:
+        self.request = request
+        return await self.client.acomplete(request)
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        self.request = request
+        return self.client.stream(request)
+
+    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        self.request = request
+        return self.client.astream(request)
+
+
+class _HandWriter(AnswersAtOnce):
+    """A model client that answers each turn with the conversation's ``model_reply`` (or
+    fails with its ``model_error``) and writes that down as a hand-written recording."""
+
+    def __init__(self, cassette: Path, conversation: Conversation) -> None:
+        self.cassette, self.conversation = cassette, conversation
+        self.turn: Turn | None = None
+
+    def begin(self, turn: Turn) -> None:
+        self.turn = turn
+
+    def complete(self, request: ModelRequest) -> Completion:
+        turn = self.turn
+        assert turn is not None, "begin() each turn first"
+        note = f"{self.conversation.path.name}, turn {turn.number}"
+        if turn.spec.model_error is not None:
+            add_hand_written(self.cassette, request, error=turn.spec.model_error, note=note)
+            raise ModelError(turn.spec.model_error, "written by hand")
+        if turn.spec.model_reply is None:
+            message = (
+                f"turn {turn.number} needs the model, but has no 'model_reply' to record: add "
+                "one (the answer, as the model would give it) or 'model_error: timeout'"
+            )
+            raise ConfigError([self.conversation.problem(turn, message)])
+        entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
+        assert entry.completion is not None
+        return entry.completion
+
+
+class _LiveWriter(AnswersAtOnce):
+    """A model client that records the live model's answer to each turn. A turn scripted as
+    an outage (``model_error``) is written by hand instead, so that recording keeps the test
+    of the fallback. A live failure (no connection, a bad key, an outage) is no answer to
+    keep: it stops the recording with ServicebotError, before the cassette is replaced."""
+
+    def __init__(self, cassette: Path, conversation: Conversation, model: ModelClient) -> None:
+        self.live = Replayer(cassette, "record", model)
+        self.by_hand = _HandWriter(cassette, conversation)
+
+    def begin(self, turn: Turn) -> None:
+        self.by_hand.begin(turn)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        turn = self.by_hand.turn
+        assert turn is not None, "begin() each turn first"
+        if turn.spec.model_error is not None:
+            return self.by_hand.complete(request)
+        try:
+            return self.live.complete(request)
+        except ModelError as exc:
+            conversation = self.by_hand.conversation
+            raise ServicebotError(
+                f"{conversation.path}, turn {turn.number}: the model failed ({exc}); "
+                "recording stopped, and the cassettes of this conversation and the ones "
+                "after it are unchanged"
+            ) from None

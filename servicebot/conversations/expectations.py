@@ -1,0 +1,169 @@
+"""What a conversation's turn expects (its ``expect:`` key), and the checks of a reply against
+it: the action and intent, the reply's text, filter events, stage decisions, the prompt sent
+to the model and the turn as stored.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Annotated, Any
+
+from pydantic import AfterValidator, BeforeValidator, Field
+
+from ..model import ModelRequest
+from ..settings import Frozen, Intent
+from ..store import TurnRecord
+from ..turn import Action, Reply
+from ..validation import closest, suggest
+
+STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
+_SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
+
+
+def _listed(value: Any) -> Any:
+    return (value,) if isinstance(value, str) else value
+
+
+def _regex(text: str) -> str:
+    try:
+        re.compile(text)
+    except re.error as exc:
+        raise ValueError(f"is not a valid regular expression ({exc})") from exc
+    return text
+
+
+def _known_stages(stages: dict[str, str | None]) -> dict[str, str | None]:
+    for name, decision in stages.items():
+        if name not in STAGES:
+            raise ValueError(f"names no stage '{name}' ({suggest(name, STAGES)})")
+        if decision is not None and not decision.strip():
+            raise ValueError(f"stage '{name}': an empty decision would match any decision")
+    return stages
+
+
+Texts = Annotated[tuple[str, ...], BeforeValidator(_listed)]
+
+
+class EventSpec(Frozen):
+    """A filter event to look for: the fields given must equal those of some event."""
+
+    stage: str | None = None
+    detector: str | None = None
+    kind: str | None = None
+    action: str | None = None
+    placeholder: str | None = None
+    count: int | None = None
+
+
+class TextSpec(Frozen):
+    contains: Texts = ()
+    not_contains: Texts = ()
+
+
+class Expectations(Frozen):
+    action: Action | None = None
+    intent: str | None = None
+    contains: Texts = ()
+    not_contains: Texts = ()
+    regex: Annotated[str, AfterValidator(_regex)] | None = None
+    max_length: Annotated[int, Field(gt=0)] | None = None
+    events: tuple[EventSpec, ...] = ()
+    stages: Annotated[dict[str, str | None], AfterValidator(_known_stages)] = Field(
+        default_factory=dict
+    )
+    prompt: TextSpec | None = None
+    stored: TextSpec | None = None
+
+
+Check = tuple[str, str, str]  # which expectation, what it expected, what came
+
+
+def _checks(
+    expect: Expectations,
+    reply: Reply,
+    request: ModelRequest | None,
+    stored: TurnRecord | None,
+    intents: Sequence[Intent],
+) -> Iterator[Check]:
+    if expect.action is not None and reply.action != expect.action:
+        yield "action", f"action {expect.action}", f"action {reply.action}: {reply.text!r}"
+    if "intent" in expect.model_fields_set and reply.intent != expect.intent:
+        got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
+        wanted = f"intent {expect.intent}" if expect.intent else "no intent"
+        yield "intent", f"{wanted}{_unknown(expect.intent, intents)}", got
+    yield from _text_checks(expect, reply.text)
+    for event in expect.events:
+        if not any(_same(event, found) for found in reply.events):
+            found = ", ".join(_event(e) for e in reply.events) or "no events"
+            yield "events", f"an event {_event(event)}", found
+    for stage, decision in expect.stages.items():
+        decided = [step.decision for step in reply.trace if step.stage == stage]
+        said = " then ".join(map(repr, decided))
+        if decision is None and decided:
+            yield "stages", f"no {stage} stage", f"stage {stage}: {said}"
+        elif decision is not None and not any(decision in made for made in decided):
+            got = f"stage {stage}: {said}" if said else f"no {stage} stage in the turn's trace"
+            yield "stages", f"stage {stage} to decide {decision!r}", got
+    if expect.prompt is not None:
+        sent = "\n".join(m.content for m in request.messages) if request else None
+        yield from _part_checks("prompt", "the prompt", expect.prompt, sent)
+    if expect.stored is not None:
+        kept = f"{stored.customer_text}\n{stored.reply_text}" if stored else None
+        yield from _part_checks("stored", "the stored turn", expect.stored, kept)
+
+
+def _unknown(name: str | None, intents: Sequence[Intent]) -> str:
+    """What to add to an expected intent that is no intent's name (a typo in the script)."""
+    names = [intent.name for intent in intents]
+    if name is None or name in names:
+        return ""
+    close = closest(name, names)
+    return ", which no intent of the bot is named" + (
+        f" (did you mean '{close}'?)" if close else ""
+    )
+
+
+def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:
+    shown = f"the reply {text!r}"
+    yield from _containing(expect, text, "the reply", shown, ("contains", "not_contains"))
+    if expect.regex is not None and not re.search(expect.regex, text):
+        yield "regex", f"the reply to match '{expect.regex}'", shown  # a regex as typed
+    if expect.max_length is not None and len(text) > expect.max_length:
+        yield "max_length", f"at most {expect.max_length} characters", f"{len(text)}: {text!r}"
+
+
+def _part_checks(check: str, what: str, spec: TextSpec, text: str | None) -> Iterator[Check]:
+    if text is None:
+        missing = "no model call this turn" if check == "prompt" else "the turn was not stored"
+        if spec.contains or spec.not_contains:
+            yield check, f"{what} to be checked", missing
+        return
+    shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text) - _SHOWN} more)"
+    yield from _containing(spec, text, what, f"{what}:\n{shown}", (check, check))
+
+
+def _containing(
+    spec: Expectations | TextSpec, text: str, what: str, shown: str, checks: tuple[str, str]
+) -> Iterator[Check]:
+    """``spec``'s contains and not_contains checks of ``text``, named ``checks``."""
+    for wanted in spec.contains:
+        if wanted not in text:
+            yield checks[0], f"{what} to contain {wanted!r}", shown
+    for unwanted in spec.not_contains:
+        if unwanted in text:
+            yield checks[1], f"{what} not to contain {unwanted!r}", shown
+
+
+def _same(wanted: EventSpec, event: Any) -> bool:
+    given = wanted.model_dump(exclude_none=True)
+    return all(getattr(event, key, None) == value for key, value in given.items())
+
+
+def _event(event: Any) -> str:
+    parts = [
+        f"{key}={getattr(event, key)}"
+        for key in EventSpec.model_fields
+        if getattr(event, key, None)
+    ]
+    return "{" + " ".join(parts) + "}"

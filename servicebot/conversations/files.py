@@ -1,0 +1,159 @@
+"""Conversation files: finding them, reading and validating them (each mistake with its
+file:line), the turns they script, and where each conversation's replies are recorded.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, model_validator
+
+from ..config import BotSpec, yaml_files
+from ..errors import ConfigError, Problem
+from ..model import ErrorKind
+from ..settings import Frozen
+from ..source import SourceFile
+from ..validation import validate
+from ..yamlfile import YamlFile, read_yaml
+from .expectations import Expectations
+
+CONVERSATIONS_FOLDER = Path("tests") / "conversations"
+
+
+class TurnSpec(Frozen):
+    customer: str  # blank too: what a bot does with an empty message is worth a test
+    model_reply: str | None = None
+    model_error: ErrorKind | None = None
+    expect: Expectations = Expectations()
+
+    @model_validator(mode="after")
+    def _one_answer(self) -> TurnSpec:
+        if self.model_reply is not None and self.model_error is not None:
+            raise ValueError("gives both 'model_reply' and 'model_error': keep one")
+        return self
+
+
+class ConversationSpec(Frozen):
+    description: str = ""
+    metadata: dict[str, Any] = Field(default_factory=dict)
+    turns: Annotated[tuple[TurnSpec, ...], Field(min_length=1)]
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One customer line of a conversation, what it expects, and where it is written."""
+
+    number: int  # 1-based
+    spec: TurnSpec
+    line: int | None = None  # of the turn's `customer:` key
+    lines: Mapping[str, int] = field(default_factory=dict)  # of each expectation
+
+    def line_of(self, check: str) -> int | None:
+        return self.lines.get(check, self.line)
+
+
+@dataclass(frozen=True)
+class Conversation:
+    path: Path
+    description: str
+    metadata: Mapping[str, Any]
+    turns: tuple[Turn, ...]
+    source: SourceFile | None = field(default=None, repr=False, compare=False)  # the file
+
+    @property
+    def name(self) -> str:
+        """The conversation id, and the name of its cassette: the file's path inside the
+        nearest folder named ``conversations`` without its suffix (``zh/refund``), else its
+        stem. Scripts of one name in two subfolders then keep two cassettes, however the
+        path was written (``zh``, from inside ``tests/conversations``)."""
+        path = self.path.resolve()
+        folder = next((p for p in path.parents if p.name == "conversations"), None)
+        inside = path.relative_to(folder) if folder else Path(path.name)
+        return inside.with_suffix("").as_posix()
+
+    def problem(self, turn: Turn, message: str) -> Problem:
+        if self.source is None:
+            return Problem(self.path, message, turn.line)
+        return self.source.problem(message, turn.line)
+
+
+def find_conversations(path: Path) -> list[Path]:
+    """The conversation files at ``path``: the file itself, or the ``*.yaml`` files in a
+    folder and its subfolders."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        message = "no such conversation file or folder (conversations live in tests/conversations)"
+        raise ConfigError.at(path, message)
+    return [file for file in yaml_files(path) if file.is_file()]
+
+
+def read_conversations(path: Path) -> tuple[list[Conversation], list[Problem]]:
+    """The conversations at ``path`` that could be read, and the mistakes in the others (a
+    second conversation of the same name is one: it would share the first one's cassette)."""
+    read: list[Conversation] = []
+    problems: list[Problem] = []
+    for file in find_conversations(path):
+        try:
+            read.append(load_conversation(file))
+        except ConfigError as exc:
+            problems += exc.problems
+    first_named: dict[str, Conversation] = {}
+    for conversation in read:
+        first = first_named.setdefault(conversation.name, conversation)
+        if first is not conversation:  # they would record into one cassette, each over the other
+            problems.append(
+                Problem(
+                    conversation.path,
+                    f"has the name {conversation.name!r}, as {first.path} has, and a name is "
+                    "a conversation's cassette; rename one, or keep them in subfolders of "
+                    "tests/conversations, whose paths tell them apart",
+                )
+            )
+    return list(first_named.values()), problems
+
+
+def load_conversation(path: Path) -> Conversation:
+    """Read and validate one conversation file; mistakes raise ConfigError with file:line."""
+    problems: list[Problem] = []
+    document = read_yaml(path, problems)
+    if document is not None and not problems and not isinstance(document.data, dict):
+        problems.append(
+            document.problem("a conversation file is a mapping: turns: - customer: ...", 1, 1)
+        )
+    spec = validate(document, ConversationSpec, problems) if document and not problems else None
+    if spec is None or document is None:
+        raise ConfigError(problems)
+    turns = tuple(_turn(document, i, turn) for i, turn in enumerate(spec.turns))
+    return Conversation(path, spec.description, spec.metadata, turns, document)
+
+
+def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
+    lines = {}
+    for check in Expectations.model_fields:
+        if (line := _line(document, ("turns", index, "expect", check))) is not None:
+            lines[check] = line
+    for answer in ("model_reply", "model_error"):
+        if (line := _line(document, ("turns", index, answer))) is not None:
+            lines[answer] = line
+    return Turn(index + 1, spec, _line(document, ("turns", index, "customer")), lines)
+
+
+def _line(document: YamlFile, loc: tuple[str | int, ...]) -> int | None:
+    """The line of the key at ``loc``, if the file has one there."""
+    data = document.data
+    for part in loc:
+        in_list = isinstance(data, list) and isinstance(part, int) and part < len(data)
+        if not in_list and not (isinstance(data, dict) and part in data):
+            return None
+        data = data[part]
+    node = document.node_at(loc, key=True)
+    return node.start_mark.line + 1 if node is not None else None
+
+
+def cassette_for(spec: BotSpec, conversation: Conversation) -> Path:
+    """Where a conversation's model replies are recorded."""
+    return spec.root / spec.settings.replay.cassettes / f"{conversation.name}.yaml"
