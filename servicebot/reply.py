@@ -1,0 +1,48 @@
+"""What a turn becomes: the :class:`Reply` the customer gets, and the :class:`Step` of the
+trace that each stage left on the way.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from .filters import FilterEvent
+from .model import Usage
+
+Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
+
+
+@dataclass(frozen=True)
+class Step:
+    """One stage's part in a turn: what it decided, how long it took, and why."""
+
+    stage: str  # prefilter | routing | prompt | cache | model | postfilter | store
+    decision: str  # "pass", "model", "answer", "fallback (timeout)", "turn 3", ...
+    ms: float = 0.0
+    detail: Mapping[str, Any] = field(default_factory=dict)  # never the customer's text
+
+
+@dataclass(frozen=True)
+class Reply:
+    """The bot's answer to one customer message, and how it came about."""
+
+    text: str  # what the customer reads, their own details restored
+    action: Action
+    conversation_id: str
+    intent: str | None = None  # the best-matching intent, if any
+    score: float | None = None
+    usage: Usage | None = None  # what the model reported, when it was called
+    trace: tuple[Step, ...] = ()
+    turn: int | None = None  # the turn's number in the conversation; None if it was not stored
+    events: tuple[FilterEvent, ...] = ()  # what the pre- and post-filter found and did
+
+    def step(self, stage: str) -> Step | None:
+        """The trace step of ``stage``, if it ran."""
+        return next((step for step in self.trace if step.stage == stage), None)
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 3)

@@ -1,0 +1,215 @@
+"""A turn's conversation in the store: :class:`TurnStorage` loads its history and
+placeholders, keeps the placeholders it gave new values against other turns of the
+conversation at once, and stores the finished turn; :func:`off_loop` keeps those store calls
+off the event loop. A store failure costs only what it could not do: it is reported in the
+trace and the log, never raised.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import dataclasses
+import functools
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
+
+from .errors import StorageError
+from .filters.placeholders import Placeholders
+from .model import Completion, ModelRequest
+from .prompt import Exchange
+from .reply import Reply, Step, _ms
+from .routing import is_blank
+from .store import TurnRecord
+
+if TYPE_CHECKING:
+    from .pipeline import Bot
+    from .turn import Prepared
+
+P = ParamSpec("P")
+T = TypeVar("T")
+log = logging.getLogger("servicebot")
+# Tries at keeping a turn's placeholders while other turns of its conversation keep coming
+# first. Each lost try is another turn kept, so a burst of turns sent at once always gets
+# through (the last of 50 retries 49 times, each a millisecond or two); the bound only stops
+# one turn from waiting forever behind an endless stream.
+_MOST_RACES = 64
+
+
+class TurnStorage:
+    """The store's side of a :class:`~servicebot.turn.Turn`, which sets what it reads."""
+
+    bot: Bot
+    conversation_id: str
+    started: float
+    trace: list[Step]
+    request: ModelRequest | None
+    stored_state: dict[str, Any] | None
+    loaded_placeholders: dict[str, Any] | None
+    lost_races: int
+    unkept: str | None
+    completion: Completion | None
+    model_started: float | None
+    _owner: Literal["thread", "caller", "left"]
+    _handing: threading.Lock
+    prep: Prepared
+    stored_text: str
+
+    def load(self) -> Loaded:
+        """What the store knows of the conversation; a store failure costs only that."""
+        start, settings = time.perf_counter(), self.bot.spec.settings
+        kept = settings.budget.history_turns
+        try:
+            store, run = self.bot.store, self.bot.store_pause.run
+            limit = max(kept, settings.routing.handoff_after)
+            turns = run(store.history, self.conversation_id, limit=limit)
+            stored = run(store.load_state, self.conversation_id)
+        except StorageError as exc:
+            log.warning(
+                "conversation %s: could not load its history: %s", self.conversation_id, exc
+            )
+            self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
+            return Loaded([], Placeholders(), 0)
+        placeholders = self._start_from(stored)
+        history = [  # a blank message asked nothing, and a blocked one never reaches the model
+            Exchange(t.customer_text, t.reply_text)
+            for t in turns[max(len(turns) - kept, 0) :]
+            if t.action != "blocked"
+            and (t.action != "out_of_scope" or not is_blank(t.customer_text))
+        ]
+        loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
+        self.trace.append(Step("store", loaded, _ms(start)))
+        return Loaded(history, placeholders, _misses(turns))
+
+    def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
+        """Store the placeholders the pre-filter gave this turn's values, before any stored
+        text holds them; None once done. Two turns of one conversation at once (a customer who
+        sends twice quickly, two tabs, two workers) start from the same placeholders and
+        would give two values one placeholder: if another turn stored its own since this one
+        loaded them, they are returned, for the message to be filtered again with them. If
+        they cannot be kept (the store fails, or other turns keep coming first), the turn is
+        not stored either: a later turn could give its placeholders to other values."""
+        state, loaded = placeholders.to_state(), self.loaded_placeholders
+        if loaded is None and placeholders.by_digest:  # the load failed: its numbers are unknown
+            self.unkept = "the conversation's placeholders could not be loaded"
+            return None  # so this turn's [PHONE_1] may be another value's: it is not stored
+        if loaded is None or state == loaded:
+            return None  # nothing new; or the load failed, and the store's must not be lost
+        start = time.perf_counter()
+        try:
+            store, run = self.bot.store, self.bot.store_pause.run
+            if run(store.swap_state, self.conversation_id, self.stored_state, state):
+                if self.lost_races:
+                    kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
+                    self.trace.append(Step("store", kept, _ms(start)))
+                return None
+            self.lost_races += 1
+            if self.lost_races == _MOST_RACES:
+                raise StorageError("other turns of the conversation kept coming first")
+            stored = run(store.load_state, self.conversation_id)
+        except StorageError as exc:
+            self.unkept = str(exc)
+            log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
+            self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
+            return None
+        return self._start_from(stored)
+
+    def hand_back(self) -> bool:
+        """The worker thread is done preparing the turn: False if its caller has left (see
+        :meth:`leave`), and the turn is the thread's to store."""
+        with self._handing:
+            if self._owner == "left":
+                return False
+            self._owner = "caller"
+            return True
+
+    def leave(self) -> bool:
+        """The async caller was cancelled before the model call: True if the worker thread
+        still preparing the turn will store it, False if it was handed back already."""
+        with self._handing:
+            if self._owner == "caller":
+                return False
+            self._owner = "left"
+            return True
+
+    def _start_from(self, stored: dict[str, Any] | None) -> Placeholders:
+        """The placeholders of the state ``stored``, which the turn now starts from."""
+        placeholders = Placeholders.from_state(stored)
+        self.stored_state, self.loaded_placeholders = stored, placeholders.to_state()
+        return placeholders
+
+    def save(self, reply: Reply) -> Reply:
+        """Store the turn; the reply with its number and the whole trace."""
+        number = self._store(reply)
+        return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
+
+    def _model_name(self) -> str | None:
+        """The model that answered, or was asked: a stream the caller stopped reading has
+        used tokens without a completion, and they must be priced too."""
+        if self.completion is not None:
+            return self.completion.model
+        if self.request is None or self.model_started is None:  # never asked: nothing to price
+            return None
+        return self.request.model
+
+    def _store(self, reply: Reply) -> int | None:
+        start, usage = time.perf_counter(), reply.usage
+        record = TurnRecord(
+            self.conversation_id,
+            self.prep.filtered.text,
+            self.stored_text,
+            reply.action,
+            reply.intent,
+            reply.score,
+            reply.events,
+            self._model_name(),
+            usage.prompt_tokens if usage else 0,
+            usage.completion_tokens if usage else 0,
+            round((time.perf_counter() - self.started) * 1000, 3),
+        )
+        try:
+            if self.unkept is not None:  # its text has placeholders the conversation lacks
+                raise StorageError(f"its placeholders could not be kept: {self.unkept}")
+            number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
+        except StorageError as exc:
+            log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
+            self.trace.append(Step("store", f"not stored ({exc})", _ms(start)))
+            return None
+        self.trace.append(Step("store", f"turn {number}", _ms(start)))
+        return number
+
+
+class Loaded(NamedTuple):
+    """A conversation as a turn starts: its recent exchanges, placeholders and misses."""
+
+    history: list[Exchange]
+    placeholders: Placeholders
+    misses: int  # out-of-scope turns at its end, in a row
+
+
+def _misses(turns: Sequence[TurnRecord]) -> int:
+    """How many of the last turns were out of scope, in a row. Blank messages (an empty
+    ping from a chat widget) are passed over: they ask nothing the bot could miss."""
+    missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
+    return sum(1 for turn in missed if not is_blank(turn.customer_text))
+
+
+async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """``work`` (the bot's store calls) in a worker thread, or inline for a store that never
+    waits: handing over to a thread costs more than a dict lookup. A store not opened yet is
+    opened by ``work``, in the thread: opening SQLite may wait for another process's lock. One
+    that cannot be opened is ``work``'s to meet, as in a blocking turn: it costs only the
+    turn's record."""
+    opened = bot.opened_store
+    if opened is not None and not opened.blocking:
+        return work(*args, **kwargs)
+    # Shielded: work queued behind other turns' is not dropped when the caller is cancelled
+    # (to_thread's would be), just as work already running cannot be stopped: a turn stored by
+    # its thread once its caller has left (see Bot._abegin) is stored even under load. The
+    # caller stops waiting at once; asyncio.run's end waits for the thread.
+    call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
+    return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call))
