@@ -2,13 +2,8 @@
 
 The index is lexical, built from each intent's example phrasings in well under a second:
 
-* **Features.** English words are case-folded and lightly stemmed, and consecutive words
-  form bigrams. Each word also gives its character 2- to 4-grams, which catch typos and
-  word forms the stemmer misses. Chinese (and other CJK) text has no spaces, so every
-  character and every pair of neighbouring characters is a feature. No dictionary is
-  needed, and mixed text such as ``怎么create一个account`` gets both kinds. Traditional
-  characters read as simplified, and a few Taiwan words as the mainland's (``登入`` as
-  ``登录``; see ``routing/taiwan.py``).
+* **Features.** Words, word bigrams, character n-grams, and CJK characters and pairs: see
+  ``routing/features.py``.
 * **Weights.** A feature is weighted by how few *intents* use it (inverse intent
   frequency), not how few examples do. A word found in every intent tells routing
   nothing, however rare it is overall. Term counts are dampened with ``1 + log(count)``.
@@ -38,28 +33,22 @@ query under a millisecond with 10,000 examples.
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from itertools import chain, repeat
 from typing import NamedTuple
 
 import numpy as np
 import numpy.typing as npt
 
-from ..filters.normalise import CJK_LETTERS, normalise
 from ..settings import Intent
-from .taiwan import fold_taiwan_words, fold_traditional_words
+from .features import _CJK, _LONGEST_WORD, _features, _tokens, _word_features
+from .features import CJK_RUN as CJK_RUN
+from .features import TOKEN as TOKEN
+from .features import features as features
+from .matrix import Floats, Ints, _ByFeature, _IntentBlocks, _Rows, _sums
 
-TOKEN = re.compile(f"[{CJK_LETTERS}]+|[^\\W_{CJK_LETTERS}]+")
-CJK_RUN = re.compile(f"[{CJK_LETTERS}]")
-_SUFFIXES = ("ing", "ed", "es", "s", "ly")
-_NUMBER = re.compile(r"\d{3}")  # a word with 3 digits in a row: "100482", "sf1234567890123"
-# 2- to 4-grams: on four 80/20 splits of BANKING77's train rows, validation top-1 was 0.5 to
-# 1.1 points higher than with 2- to 5-grams (recall@3 0.2 to 0.5 higher), with fewer features.
-_CHAR_GRAMS = range(2, 5)
 _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._example_scores)
 # With few examples an intent, the nearest example is looked for among the best intents by
 # centroid instead (see IntentIndex._scores): this many intents, when their
@@ -69,14 +58,6 @@ _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._exampl
 _CANDIDATE_INTENTS, _CANDIDATE_ROWS = 12, 192
 _COMMON_SHARE, _COMMON_MINIMUM = 0.05, 50
 _ABOUT_EXAMPLES = 2.0  # the weight of an intent's name, description and answer in its centroid
-_DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
-_DENSE_CELLS = 1 << 23  # or every feature, when they take no more cells than this (32 MB)
-_BLOCK_CELLS = 1 << 26  # the most float32 cells the per-intent example blocks may take (256 MB)
-_CJK = "h"  # the first letter of every CJK feature
-_LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
-
-Floats = npt.NDArray[np.float64]
-Ints = npt.NDArray[np.int64]
 
 
 class Match(NamedTuple):
@@ -84,61 +65,6 @@ class Match(NamedTuple):
 
     intent: Intent
     score: float
-
-
-def features(text: str) -> list[str]:
-    """The index features of a text: stemmed words, word bigrams, character n-grams, CJK."""
-    return _features(_tokens(text), maybe_cjk=not text.isascii())
-
-
-def _tokens(text: str) -> list[str]:
-    """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
-    the mainland's (登入 reads as 登录), and case-folded."""
-    folded = normalise(fold_traditional_words(text)).text
-    return TOKEN.findall(fold_taiwan_words(folded).casefold())
-
-
-def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:
-    """The features of :func:`_tokens`' tokens; with ``maybe_cjk`` false (most messages are
-    ASCII), no token is checked for CJK."""
-    found: list[str] = []
-    previous = ""
-    for token in tokens:
-        if maybe_cjk and CJK_RUN.match(token):
-            found += _cjk_features(token)
-            previous = ""
-            continue
-        stem, word_features = _word_features(token[:_LONGEST_WORD])
-        if previous:
-            found.append(f"b{previous} {stem}")
-        found += word_features
-        previous = stem
-    return found
-
-
-@lru_cache(maxsize=65_536)
-def _word_features(word: str) -> tuple[str, tuple[str, ...]]:
-    """A word's stem, and its features: the stem and its character 2- to 4-grams. An order,
-    tracking or card number is one feature, "a number": its digits say nothing of what is
-    asked, and their n-grams, found in no intent, would drown the words that do."""
-    if _NUMBER.search(word):
-        return "#", ("w#",)
-    stem = _stem(word)
-    padded = f" {word} "
-    grams = ("c" + padded[i : i + n] for n in _CHAR_GRAMS for i in range(len(padded) - n + 1))
-    return stem, ("w" + stem, *grams)
-
-
-def _stem(word: str) -> str:
-    """Strip one common English suffix: char n-grams cover what this misses."""
-    for suffix in _SUFFIXES:
-        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
-            return word[: -len(suffix)]
-    return word
-
-
-def _cjk_features(run: str) -> list[str]:
-    return [_CJK + char for char in run] + [_CJK + run[i : i + 2] for i in range(len(run) - 1)]
 
 
 class IntentIndex:
@@ -404,136 +330,6 @@ def _script_lengths(count: Counter[str], weights: Floats) -> Floats:
 def _about(intent: Intent) -> str:
     """What an intent says about itself: its name in words, description and answers."""
     return "\n".join([intent.name.replace("_", " "), intent.description, *intent.answer.values()])
-
-
-class _ByFeature:
-    """Sparse matrix cells sorted by feature, for a message's dot product with every row.
-
-    A feature that many rows share (a common character n-gram in most centroids) would
-    make the sparse walk touch most of the matrix; such features are kept as a dense
-    block instead, which numpy multiplies in one call. Dense features have more than
-    ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times their cells.
-    When all features fit in ``_DENSE_CELLS`` (1,000 intents with up to 8,388 features, as in
-    bench/prompt_bench.py), every one of them is dense.
-    """
-
-    def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
-        self._row_count = row_count
-        size = int(features.max(initial=-1)) + 1
-        dense = np.bincount(features, minlength=size) > _DENSE_SHARE * row_count
-        self._all_dense = size * row_count <= _DENSE_CELLS
-        if self._all_dense:
-            dense[:] = True
-        self._slot = np.full(size + 1, -1)  # a feature's row in the dense block; the last is -1
-        self._slot[np.flatnonzero(dense)] = np.arange(int(dense.sum()))
-        in_block = dense[features]
-        # float32: a message's dense rows are copied out per query, and half the bytes copy
-        # in half the time; a score moves by about 1e-7, far below the 4 decimals reported.
-        self._block = np.zeros((int(dense.sum()), row_count), dtype=np.float32)
-        self._block[self._slot[features[in_block]], rows[in_block]] = weights[in_block]
-        rows, features, weights = rows[~in_block], features[~in_block], weights[~in_block]
-        order = np.argsort(features, kind="stable")
-        self._rows, self._weights = rows[order], weights[order]
-        self._starts = np.searchsorted(features[order], np.arange(size + 1))
-
-    def dot(self, ids: Ints, weights: Floats) -> Floats:
-        """Each row's dot product with the sparse vector ``ids`` -> ``weights``."""
-        known = ids < len(self._starts) - 1
-        ids, weights = ids[known], weights[known]
-        if self._all_dense:  # every feature is in the block, in feature order
-            every: Floats = (weights.astype(np.float32) @ self._block[ids]).astype(np.float64)
-            return every
-        slots = self._slot[ids]
-        in_block = slots >= 0
-        dense = weights[in_block].astype(np.float32) @ self._block[slots[in_block]]
-        cells, lengths = _ranges(self._starts[ids], self._starts[ids + 1])
-        products = self._weights[cells] * np.repeat(weights, lengths)
-        total: Floats = _sums(self._rows[cells], products, self._row_count) + dense
-        return total
-
-
-class _Rows:
-    """Sparse matrix cells sorted by row, for scoring a few chosen rows in full."""
-
-    def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
-        self._features, self._weights = features, weights  # cells arrive sorted by row
-        self._starts = np.searchsorted(rows, np.arange(row_count + 1))
-
-    def dot(self, chosen: Ints, query: Floats) -> Floats:
-        """The dot product of each chosen row with the dense vector ``query``."""
-        cells, lengths = _ranges(self._starts[chosen], self._starts[chosen + 1])
-        products = self._weights[cells] * query[self._features[cells]]
-        # Each row's cells are contiguous, so they are summed in place. The 0 appended keeps
-        # every row's first index valid; reduceat gives an empty row one cell, so those are reset.
-        sums: Floats = np.add.reduceat(np.append(products, 0.0), np.cumsum(lengths) - lengths)
-        sums[lengths == 0] = 0.0
-        return sums
-
-
-class _IntentBlocks:
-    """Each intent's examples as a dense matrix over the features they use, padded to one
-    shape, so that the examples of a few chosen intents are scored by one gather and one
-    batched product (sparse cells need a gather per cell, several times the time).
-
-    Built only for intents of a handful of examples each, and only if padding to the largest
-    intent at most doubles the cells and the whole stays under ``_BLOCK_CELLS``: 1,000 intents
-    of 8 phrasings take 11 MB (bench/prompt_bench.py) to 45 MB (BANKING77's), about what
-    their sparse cells took.
-    """
-
-    def __init__(
-        self, features: npt.NDArray[np.int32], blocks: npt.NDArray[np.float32], vocabulary: int
-    ) -> None:
-        self._features = features  # (intent, slot) -> feature, or the vocabulary size if unused
-        self._blocks = blocks  # (intent, example, slot) -> weight
-        self._query_size = vocabulary + 1
-
-    @classmethod
-    def build(
-        cls,
-        intents: Ints,
-        examples: Ints,
-        features: Ints,
-        weights: Floats,
-        heights: Ints,
-        vocabulary: int,
-    ) -> _IntentBlocks | None:
-        """From example cells (each with its intent and its example's place in the intent),
-        and each intent's example count; None if the blocks would be too large (see above)."""
-        keys, slots = np.unique(intents * vocabulary + features, return_inverse=True)
-        key_intents = keys // vocabulary
-        first_key = np.searchsorted(key_intents, np.arange(len(heights) + 1))
-        widths = np.diff(first_key)
-        shape = (len(heights), int(heights.max()), int(widths.max()))
-        if math.prod(shape) > min(2 * int(widths @ heights), _BLOCK_CELLS):
-            return None
-        padded_features = np.full(shape[::2], vocabulary, dtype=np.int32)
-        padded_features[key_intents, np.arange(len(keys)) - first_key[key_intents]] = (
-            keys % vocabulary
-        )
-        blocks = np.zeros(shape, np.float32)
-        blocks[intents, examples, slots - first_key[intents]] = weights
-        return cls(padded_features, blocks, vocabulary)
-
-    def nearest(self, chosen: Ints, ids: Ints, weights: Floats) -> Floats:
-        """For each chosen intent, its highest similarity to the sparse vector ids -> weights."""
-        query = np.zeros(self._query_size, np.float32)
-        query[ids] = weights
-        products = np.matmul(self._blocks[chosen], query[self._features[chosen]][:, :, None])
-        best: Floats = products.max(axis=(1, 2)).astype(np.float64)
-        return best
-
-
-def _sums(groups: Ints, values: Floats, size: int) -> Floats:
-    """The sum of ``values`` in each group 0 to size-1 (np.bincount, typed as floats)."""
-    return np.bincount(groups, values, minlength=size).astype(np.float64, copy=False)
-
-
-def _ranges(starts: Ints, ends: Ints) -> tuple[Ints, Ints]:
-    """All positions in the ranges ``starts[i]:ends[i]``, in order, and each range's length."""
-    lengths = ends - starts
-    offsets = np.repeat(starts - np.cumsum(lengths) + lengths, lengths)
-    return offsets + np.arange(int(lengths.sum())), lengths
 
 
 def _common_features(

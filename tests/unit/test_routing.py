@@ -819,10 +819,10 @@ def test_a_tie_at_the_candidate_cut_keeps_yaml_order() -> None:
 def test_centroids_score_the_same_with_or_without_a_sparse_part(
     bot: BotSpec, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import servicebot.routing.index
+    import servicebot.routing.matrix
 
     dense = IntentIndex(bot.intents)
-    monkeypatch.setattr(servicebot.routing.index, "_DENSE_CELLS", 0)  # only common features dense
+    monkeypatch.setattr(servicebot.routing.matrix, "_DENSE_CELLS", 0)  # only common features dense
     mixed = IntentIndex(bot.intents)
     assert dense._centroids._all_dense and not mixed._centroids._all_dense
     for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz"):
