@@ -1,0 +1,210 @@
+"""The labels customers name their personal data by, for ``labelled.py``: each kind's words
+("card number", 身份证, "call me") and the shape its value must have, the words that name a
+reference number instead, and the words that make a label name no payment card.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final, NamedTuple
+
+from . import iban
+
+
+class _Label(NamedTuple):
+    kind: str
+    words: tuple[str, ...]  # lower case
+    value: re.Pattern[str]
+    digits: range  # how many digits the value may hold
+
+
+def _spellings(pattern: str) -> tuple[str, ...]:
+    """Every spelling of ``pattern`` with each ``[part]`` there or not: 背面[的][后]三位[数]."""
+    head, bracket, rest = pattern.partition("[")
+    if not bracket:
+        return (pattern,)
+    optional, _, tail = rest.partition("]")
+    return tuple(head + part + end for part in (optional, "") for end in _spellings(tail))
+
+
+# Each value pattern reads one optional separator, then one digit, per step: a failed match
+# backs off step by step, never trying one text two ways.
+_CARD_NUMBER: Final = 0  # the label below whose value is a card number
+_LABELS: Final = (
+    # A card number, Luhn or not: a customer who says it is their card typed a card number.
+    _Label(
+        "CARD",
+        (
+            "card",
+            "credit card",
+            "debit card",
+            "bank card",
+            "payment card",
+            "visa",
+            "mastercard",
+            "amex",
+            "cc",
+            *("卡号", "银行卡", "信用卡", "借记卡", "储蓄卡"),
+        ),
+        re.compile(r"[0-9](?:[ .-]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
+        range(13, 20),
+    ),
+    # The code on the back of a card, which a business must never store ("csc 2023 annual
+    # report" is too often something else).
+    _Label(
+        "CARD",
+        (
+            "cvv",
+            "cvv2",
+            "cvc",
+            "cvc2",
+            "security code",
+            "安全码",
+            "安全代码",
+            *_spellings("背面[的][后]三位[数]"),
+            *_spellings("背后[的]三位[数]"),
+        ),
+        re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
+        range(3, 5),
+    ),
+    # A mainland ID whose check digit is wrong is still someone's ID, typed wrong, in any
+    # grouping (110101-19900307-001X, 1101 0119 9003 0700 1X); so are a Taiwan ID
+    # (A123456789, 身分證字號) and a Hong Kong one (A123456(7)) named as an ID card.
+    _Label(
+        "CN_ID",
+        (
+            "身份证",
+            "身分证",
+            "id card",
+            "identity card",
+            "identity number",
+            "hkid",
+        ),  # not "id number": an order has one too
+        re.compile(
+            r"[0-9](?:[ -]?[0-9]){16}[ -]?[0-9Xx](?![0-9A-Za-z])"
+            r"|[0-9](?:[ -]?[0-9]){14}(?![0-9A-Za-z])"
+            r"|[A-Za-z][12][0-9]{8}(?![0-9A-Za-z])"
+            r"|[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))",
+            re.ASCII,
+        ),
+        range(6, 19),
+    ),
+    # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
+    # says it is a phone.
+    _Label(
+        "PHONE",
+        (
+            "phone",
+            "telephone",
+            "mobile",
+            "cell",
+            "cellphone",
+            "cell phone",
+            "tel",
+            "whatsapp",
+            "whatsapp me",
+            "call me",
+            "call me back",
+            "call",
+            "ring me",
+            "text me",
+            "reach me",
+            "my number",
+            "my new number",
+            "hk number",
+            "hong kong number",
+            "contact number",
+            "hotline",
+            "helpline",
+            *("电话", "手机", "座机", "联系方式", "联系我", "致电", "打给我", "热线", "拨打"),
+        ),
+        re.compile(
+            r"(?:\(\+?|\+\(?)?[0-9](?:(?:[ .-]\(?|\(|\)[ .-]?)?[0-9]){6,18}(?![0-9A-Za-z])",
+            re.ASCII,
+        ),
+        range(7, 16),
+    ),
+    # An IBAN the customer names is one in any case ("my iban is de89370400440532013000"),
+    # with its check digits typed wrong or not.
+    _Label(
+        "IBAN",
+        ("iban",),
+        re.compile(iban.SHAPE, re.ASCII | re.IGNORECASE),
+        range(2, 35),
+    ),
+    # A passport or travel permit (港澳通行证) number: a letter or two and digits in most
+    # countries (E12345678, EA1234567), nine digits in the UK and US, letters among the digits
+    # in Germany (C01X00T47). Only a customer's label tells it from a product code.
+    _Label(
+        "PASSPORT",
+        ("passport", "passport number", *("护照", "護照", "通行证", "通行證")),
+        re.compile(r"[0-9A-Za-z]{6,10}(?![0-9A-Za-z])", re.ASCII),
+        range(5, 11),
+    ),
+    _Label(
+        "SSN",
+        ("ssn", "social security", "social security number"),
+        re.compile(r"[0-9]{9}(?![0-9A-Za-z])", re.ASCII),
+        range(9, 10),
+    ),
+    # An API key or token of a kind with no known prefix: long (a payment reference such as
+    # PAY-20240315-000123 is shorter), and with a digit in it.
+    _Label(
+        "SECRET",
+        (
+            "api key",
+            "apikey",
+            "api_key",
+            "api-key",
+            "access token",
+            "access_token",
+            "secret key",
+            "secret_key",
+            "token",
+        ),
+        re.compile(r"[A-Za-z0-9._~+/=-]{20,256}(?![A-Za-z0-9._~+/=-])", re.ASCII),
+        range(1, 257),
+    ),
+    # One-time codes and PINs open an account as a password does.
+    _Label(
+        "SECRET",
+        (
+            *("验证码", "校验码", "认证码", "动态码", "短信码"),
+            "verification code",
+            "sms code",
+            "2fa code",
+            "one time code",
+            "one-time code",
+            "otp",
+            "pin",
+            "my pin",
+            "passcode",
+        ),
+        re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9]|[ -][0-9])", re.ASCII),  # not a longer number
+        range(4, 9),
+    ),
+)
+
+# A number the customer calls an order, tracking, invoice, part or case number is that,
+# whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a
+# Taiwan mobile, SKU 450-220-1234 like a US phone.
+_REFERENCE_WORDS: Final = (
+    *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel", "sku"),
+    *("part", "part number", "case", "case number", "ref", "reference"),
+    *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
+    *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
+)
+# Words right before a card's label that make it a shop's own card, whose number the shop needs
+# to read: a gift card, a member card (会员卡号).
+_NOT_PAYMENT: Final = (
+    *("gift", "member", "membership", "loyalty", "store", "reward", "rewards", "points"),
+    *("sim", "voucher", "library", "transit", "student"),
+)
+_NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
+# Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's
+# pin ("my pin 2580" is the customer's own).
+_NEEDS_LINK: Final = frozenset({"pin"})
+_ROLE: Final[dict[str, int | str]] = {
+    **{word: n for n, label in enumerate(_LABELS) for word in label.words},
+    **dict.fromkeys(_REFERENCE_WORDS, "reference"),
+}
