@@ -1,0 +1,152 @@
+"""Phone numbers: the patterns that find them (international, mainland China, Taiwan, UK, Hong
+Kong and North American numbers), and :func:`canonical`, one form per found value (a phone
+as dialled at home), to tell whether two findings are the same thing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from servicebot.filters.boundaries import _A, _ALNUM_PLUS, _free, _glued, _Spans
+
+# "+" and a country code; groups split by one separator, or an area code in parentheses. Also
+# the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
+# separator sets the country code apart, "0044 7700 900123" (an order number may start 00).
+_INTL_PHONE: Final = re.compile(
+    r"(?:\+(?=[1-9])|\((?:\+[1-9][0-9]{0,2}|(?:00)?[1-9][0-9]{1,2})\)[ .-]?"
+    r"|00(?=[1-9][0-9]{0,2}[ -]))"
+    r"[0-9](?=[0-9 ().-]{7})[0-9]*"
+    r"(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*",
+    _A,
+)
+# Mainland China mobile: optional +86 / 0086 / 86 / trunk 0, then 1[3-9]x xxxx xxxx.
+_CN_MOBILE: Final = re.compile(
+    r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
+)
+# Mainland China and Taiwan landlines, with the area code set apart (010-12345678,
+# (0755) 8601-3388, (02)2345-6789, 07-123-4567),
+# and the nationwide 400/800 service numbers (400-123-4567; ten bare digits are as often an
+# order number): the numbers a Chinese support answer is likeliest to make up.
+_CN_FIXED: Final = re.compile(
+    r"[(048]"  # a character class first lets the search for a start run in C: 2 us a message
+    r"(?:(?<=\()0[1-9][0-9]{0,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
+    r"|(?<=0)[1-9][0-9]{0,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
+    r"|(?<=[48])00([ -])[0-9]{3}\1[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567, not 4001234567
+    _A,
+)
+# North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
+_US_PHONES: Final = (
+    re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
+    re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", _A),
+)
+# Taiwan mobiles: 09xx xxx xxx or 09xx xxxxxx (+886 9xx xxx xxx is an international number).
+_TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za-z])", _A)
+# UK mobiles, 07xxx xxxxxx in their usual groupings (eleven bare digits may be an order
+# number), and Hong Kong numbers after a bare 852.
+_UK_MOBILE: Final = re.compile(
+    r"07[0-9]{3}(?: [0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})(?![0-9A-Za-z])", _A
+)
+_HK_BARE: Final = re.compile(r"852[ -][2-9][0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])", _A)
+_NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
+_CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
+
+
+# Every phone pattern above reads only digits, spaces and ( ) + . -, and every number it
+# finds holds at least 8 digits (_valid_intl asks as many of an international one): the
+# patterns run only on such runs of the text, which most messages have one or none of (each
+# pattern's scan of a whole 60-word message took 1-2 us). A text with many such runs (a
+# pasted list of order numbers) is scanned whole, once per pattern, which is then cheaper.
+_PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", _A)
+_PHONE_DIGITS: Final = 8
+_MOST_PHONE_RUNS: Final = 4
+_PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE)
+
+
+def _phones(text: str) -> _Spans:
+    runs: list[tuple[int, int]] = []
+    for run in _PHONE_RUN.finditer(text):
+        if (
+            run.end() - run.start() >= _PHONE_DIGITS
+            and sum(map(str.isdigit, run[0])) >= _PHONE_DIGITS
+        ):
+            runs.append(run.span())
+            if len(runs) > _MOST_PHONE_RUNS:
+                runs = [(0, len(text))]
+                break
+    for start, end in runs:
+        # One character more, so that "no letter or digit follows" reads the text's own.
+        yield from _phones_in(text, start, end + 1)
+
+
+def _phones_in(text: str, start: int, end: int) -> _Spans:
+    """Phone numbers in ``text[start:end]``; the patterns' look-behinds read on before it."""
+    for match in _INTL_PHONE.finditer(text, start, end):
+        if (
+            _free(text, match.start(), _ALNUM_PLUS)
+            and not _glued(text, match.end())
+            and _valid_intl(match[0])
+        ):
+            yield match.span()
+    for pattern in _PHONE_PATTERNS:
+        for match in pattern.finditer(text, start, end):
+            if _free(text, match.start(), _ALNUM_PLUS):
+                yield match.span()
+    for pattern in _US_PHONES:
+        for match in pattern.finditer(text, start, end):
+            if _free(text, match.start(), _ALNUM_PLUS):
+                yield _with_trunk(text, match.start()), match.end()
+
+
+def _valid_intl(number: str) -> bool:
+    """E.164 length, plus the numbering plans we know: +1 (NANP) and +86 1x (mobile, Beijing)."""
+    digits = "".join(c for c in number if c.isdigit())
+    digits = digits[2:] if number.startswith("00") else digits
+    if digits.startswith("1"):
+        return _NANP.fullmatch(digits) is not None
+    if digits.startswith("861"):
+        return _CN_NATIONAL_1.fullmatch(digits) is not None
+    return 8 <= len(digits) <= 15
+
+
+def _with_trunk(text: str, start: int) -> int:
+    """Include a leading "1-", "1 " or "1." (1-800-555-0199) in a North American number."""
+    has_trunk = text[max(0, start - 2) : start] in ("1-", "1 ", "1.")
+    return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
+
+
+def canonical(kind: str, value: str) -> str:
+    """One form per value, to tell whether two findings are the same thing.
+
+    Phones become the number as dialled at home: separators and an international prefix
+    (``+``, ``00``, ``(+852)``) go, and the country code of the numbering plans we know is
+    replaced by the trunk zero where that plan has one. "+86 138 0013 8000", "86 138 0013
+    8000", "013800138000" and "13800138000" are one number; so are "+1 800 555 0199",
+    "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199"; "+886 2 2345 6789" and
+    "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852) 9123 4567" and "9123 4567".
+    """
+    if kind != "PHONE":
+        return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
+    digits = re.sub(r"\D", "", value)
+    international = _INTERNATIONAL.match(value) is not None
+    if international:
+        digits = digits.removeprefix("00")
+    if digits.startswith("86") and (international or len(digits) == 13):
+        national = digits[2:]  # a landline gets back the trunk 0 it is written with at home
+        mobile = national.startswith("1") and len(national) == 11
+        return national if mobile or national.startswith(("400", "800")) else f"0{national}"
+    if international or (digits.startswith(("886", "852")) and len(digits) in (11, 12)):
+        for code, trunk in _COUNTRY_TRUNKS:
+            if digits.startswith(code):
+                return trunk + digits[len(code) :].removeprefix("0")
+    if len(digits) == 12 and digits.startswith("01"):
+        return digits[1:]
+    if len(digits) == 11 and digits.startswith("1") and _NANP_WRITTEN.match(value.strip()):
+        return digits[1:]
+    return digits
+
+
+_INTERNATIONAL: Final = re.compile(r"\s*\(?(?:\+|00)")
+# Country codes and the trunk prefix their numbers are written with at home.
+_COUNTRY_TRUNKS: Final = (("1", ""), ("886", "0"), ("852", ""), ("44", "0"))
+_NANP_WRITTEN: Final = re.compile(r"\+?1[\s.\-]+\(?[2-9]\d{2}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}$|\+1")
