@@ -21,7 +21,9 @@ from collections.abc import Sequence
 
 from evaldata import evaldata  # type: ignore[import-not-found]
 
-from servicebot.evaluation import Labelled, evaluate, percentile, read_intents, read_labelled
+from servicebot.evaluation import evaluate, percentile
+from servicebot.evaluation.files import Labelled, read_labelled
+from servicebot.evaluation.training import read_intents
 from servicebot.routing import Router
 from servicebot.routing.index import IntentIndex
 from servicebot.settings import Intent, RoutingSettings

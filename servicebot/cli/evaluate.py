@@ -18,7 +18,8 @@ from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
 
-    from ..evaluation import EvalReport, Labelled
+    from ..evaluation import EvalReport
+    from ..evaluation.files import Labelled
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 _UNKNOWN_SHOWN = 10
@@ -71,7 +72,7 @@ def evaluate_routing(
 
     An empty intent, out_of_scope, oos or none marks a message no intent should claim.
     """
-    from ..evaluation import read_rows
+    from ..evaluation.files import read_rows
 
     if bot_path is not None and train is not None:
         raise click.UsageError("give one of --bot and --train, not both")
@@ -134,7 +135,8 @@ def _eval_target(
     bot_path: Path | None, train: Path | None
 ) -> tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]]:
     """The intents, routing settings and languages to evaluate: a bot's, or built from --train."""
-    from ..evaluation import labelled_twice, read_intents, read_labelled
+    from ..evaluation.files import read_labelled
+    from ..evaluation.training import labelled_twice, read_intents
 
     if train is not None:
         intents = read_intents(train)
@@ -255,7 +257,7 @@ def _print_handed_off(console: Console, report: EvalReport) -> None:
 
 def _print_unknown(console: Console, report: EvalReport) -> None:
     """Each label that names no intent, where it is first used, and what it may mean."""
-    from ..evaluation import place
+    from ..evaluation.files import place
 
     console.print("labels that name no intent (their rows count as wrong):")
     for unknown in report.unknown_intents[:_UNKNOWN_SHOWN]:
@@ -268,7 +270,7 @@ def _print_unknown(console: Console, report: EvalReport) -> None:
 
 def _print_misroutes(console: Console, report: EvalReport) -> None:
     """Each misrouted message on its own line, under where it is and what went wrong."""
-    from ..evaluation import place
+    from ..evaluation.files import place
 
     console.print("misrouted, most confident first:")
     for miss in report.misroutes:

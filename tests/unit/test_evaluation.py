@@ -11,16 +11,9 @@ from click.testing import CliRunner
 
 from servicebot import ConfigError, load_bot
 from servicebot.cli import main
-from servicebot.evaluation import (
-    OUT_OF_SCOPE,
-    Labelled,
-    UnknownLabel,
-    evaluate,
-    intents_from,
-    percentile,
-    read_intents,
-    read_labelled,
-)
+from servicebot.evaluation import UnknownLabel, evaluate, percentile
+from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled, read_labelled
+from servicebot.evaluation.training import intents_from, read_intents
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 
@@ -712,7 +705,8 @@ def test_read_rows_returns_malformed_rows_and_unknown_labels_names_each_label(
     tmp_path: Path,
 ) -> None:
     from servicebot.errors import Problem
-    from servicebot.evaluation import read_rows, unknown_labels
+    from servicebot.evaluation import unknown_labels
+    from servicebot.evaluation.files import read_rows
 
     test = write(tmp_path, "t.csv", "text,intent\nhi,greting\n,x\nbye,greting\nok,none\n")
     rows, problems = read_rows(test)

@@ -1,0 +1,263 @@
+"""Routing evaluation: read labelled messages, route each one, and measure how well it went.
+
+Reading labelled files is ``evaluation/files.py``'s; building intents from one when there
+is no bot folder to evaluate, ``evaluation/training.py``'s.
+
+:func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
+turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
+intent pairs, out-of-scope precision and recall, the routes the bot's thresholds take (and
+the rows a handoff intent sends to a person though an intent that answers was asked for),
+and routing times. The figures other than the times depend only on the inputs.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from ..errors import Problem
+from ..routing import Route, Router, decide, handing_off
+from ..settings import Intent, RoutingSettings
+from ..validation import closest
+from .files import OUT_OF_SCOPE, Labelled
+
+_CONFUSED_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class Misroute:
+    """A message routed to the wrong intent; ``score`` is the best intent's, even below min."""
+
+    text: str
+    expected: str
+    got: str
+    score: float
+    line: int
+    item: int = 0  # as in Labelled
+
+
+@dataclass(frozen=True)
+class UnknownLabel:
+    """A label that names no intent (a typo, or an intent the bot lacks): counted wrong."""
+
+    label: str
+    line: int  # its first row's
+    rows: int
+    closest: str | None  # the intent name it is closest to, if any is close
+    item: int = 0  # as in Labelled
+
+
+@dataclass(frozen=True)
+class EvalReport:
+    """What evaluating a labelled file against a set of intents found."""
+
+    rows: int
+    intents: int
+    examples: int
+    k: int
+    correct: int  # rows routed to their label (out_of_scope counts as a label)
+    accuracy: float
+    # in-scope rows whose intent is in the top k at or above min_score; None without such rows
+    recall_at_k: float | None
+    found_at_k: int  # how many in-scope rows that is
+    confused: tuple[tuple[str, str, int], ...]  # (expected, predicted, count), most first
+    out_of_scope_rows: int
+    out_of_scope_precision: float | None  # None when nothing was routed out of scope
+    out_of_scope_recall: float | None  # None when no row is labelled out of scope
+    unknown_intents: tuple[UnknownLabel, ...]  # in the order of their first rows
+    # How the bot's thresholds route the rows (its top_k, not k), most first; and the rows
+    # a handoff intent took from an intent that answers: (labelled, handoff intent, count).
+    routes: tuple[tuple[Route, int], ...]
+    handed_off: tuple[tuple[str, str, int], ...]
+    misroutes: tuple[Misroute, ...]  # the most confident mistakes, as many as asked for
+    build_seconds: float
+    route_ms_median: float
+    route_ms_p99: float
+
+    def as_dict(self) -> dict[str, Any]:
+        """The report as plain JSON-ready data."""
+        return asdict(self)
+
+
+def unknown_labels(
+    path: Path, rows: Sequence[Labelled], intents: Sequence[Intent]
+) -> list[Problem]:
+    """A problem for each label of ``rows`` (read from ``path``) that names none of
+    ``intents``, at its first row: a typo such as ``refund_stauts`` would otherwise only
+    lower the scores."""
+    found = {(row.line, row.item): row for row in rows}
+    problems = []
+    for unknown in _unknown(rows, intents):
+        count = f" ({unknown.rows:,} rows, the first here)" if unknown.rows > 1 else ""
+        meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
+        message = f"no intent is named '{unknown.label}'{count}{meant}"
+        if unknown.item:
+            message = f"item {unknown.item}: {message}"
+        first = found[unknown.line, unknown.item]
+        problems.append(Problem(path, message, unknown.line, None, first.source_line))
+    return problems
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """How one row was routed."""
+
+    row: Labelled
+    predicted: str
+    ranked: tuple[str, ...]  # intents at or above min_score, best first, at most k
+    nanoseconds: int
+    route: Route  # as a turn would route it, with the bot's own top_k
+    handoff: str | None  # the handoff intent that took it, if one did
+
+
+def evaluate(
+    rows: Sequence[Labelled],
+    intents: Sequence[Intent],
+    settings: RoutingSettings,
+    languages: Sequence[str] = ("en",),
+    *,
+    k: int = 3,
+    errors: int = 0,
+    advance: Callable[[], None] | None = None,
+) -> EvalReport:
+    """Route every row with ``intents`` and ``settings``; ``advance`` is called after each.
+
+    ``errors`` asks for that many misrouted rows, the most confident first.
+    """
+    started = time.perf_counter()
+    router = Router(intents, _wide(settings, k), languages)
+    build_seconds = time.perf_counter() - started
+    outcomes = [_route(router, row, k, settings, advance) for row in rows]
+    correct, found = _accuracy(outcomes)
+    in_scope = sum(row.in_scope for row in rows)
+    precision, out_recall = _out_of_scope(outcomes)
+    times = sorted(outcome.nanoseconds for outcome in outcomes)
+    return EvalReport(
+        rows=len(rows),
+        intents=len(intents),
+        examples=sum(len(intent.examples) for intent in intents),
+        k=k,
+        correct=correct,
+        accuracy=_ratio(correct, len(rows)) or 0.0,
+        recall_at_k=_ratio(found, in_scope),
+        found_at_k=found,
+        confused=_confused(outcomes),
+        out_of_scope_rows=sum(not row.in_scope for row in rows),
+        out_of_scope_precision=precision,
+        out_of_scope_recall=out_recall,
+        unknown_intents=_unknown(rows, intents),
+        routes=tuple(Counter(outcome.route for outcome in outcomes).most_common()),
+        handed_off=_handed_off(outcomes, intents),
+        misroutes=_misroutes(router, outcomes, errors),
+        build_seconds=round(build_seconds, 4),
+        route_ms_median=round(percentile(times, 50) / 1e6, 4),
+        route_ms_p99=round(percentile(times, 99) / 1e6, 4),
+    )
+
+
+def _wide(settings: RoutingSettings, k: int) -> RoutingSettings:
+    """The settings with room for k matches: top_k changes no intent's rank or the cut."""
+    return settings.model_copy(update={"top_k": max(k, settings.top_k)})
+
+
+def _route(
+    router: Router,
+    row: Labelled,
+    k: int,
+    settings: RoutingSettings,
+    advance: Callable[[], None] | None,
+) -> _Outcome:
+    started = time.perf_counter_ns()
+    routing = router.route(row.text)
+    elapsed = time.perf_counter_ns() - started
+    if advance is not None:
+        advance()
+    ranked = tuple(match.intent.name for match in routing.matches[:k])
+    predicted = ranked[0] if ranked else OUT_OF_SCOPE  # none: out of scope, or handoff_after 1
+    shortlist = routing.matches[: settings.top_k]  # what a turn decides on
+    route = decide(shortlist, settings, 0, routing.runner_up) if ranked else routing.route
+    handoff = handing_off(shortlist, settings) if route == "handoff" else None
+    return _Outcome(row, predicted, ranked, elapsed, route, handoff and handoff.intent.name)
+
+
+def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
+    """Rows routed to their label, and in-scope rows with theirs in the top k."""
+    correct = sum(outcome.predicted == outcome.row.intent for outcome in outcomes)
+    found = sum(o.row.in_scope and o.row.intent in o.ranked for o in outcomes)
+    return correct, found
+
+
+def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:
+    """The most frequent (expected, predicted) mistakes; ties in name order."""
+    pairs = Counter((o.row.intent, o.predicted) for o in outcomes if o.predicted != o.row.intent)
+    return _most_common(pairs)
+
+
+def _most_common(pairs: Counter[tuple[str, str]]) -> tuple[tuple[str, str, int], ...]:
+    """The ``_CONFUSED_SHOWN`` most frequent pairs, with their counts; ties in name order."""
+    ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
+    return tuple((first, second, count) for (first, second), count in ordered[:_CONFUSED_SHOWN])
+
+
+def _handed_off(
+    outcomes: Sequence[_Outcome], intents: Sequence[Intent]
+) -> tuple[tuple[str, str, int], ...]:
+    """Rows labelled with an intent that answers, which a handoff intent sent to a person:
+    (labelled, handoff intent, count), most first."""
+    hands_off = {intent.name for intent in intents if intent.handoff}
+    pairs = Counter(
+        (o.row.intent, o.handoff)
+        for o in outcomes
+        if o.handoff and o.row.in_scope and o.row.intent not in hands_off
+    )
+    return _most_common(pairs)
+
+
+def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | None]:
+    """Precision and recall of routing out of scope (None where nothing is to divide by)."""
+    routed = [outcome.predicted == OUT_OF_SCOPE for outcome in outcomes]
+    labelled = [not outcome.row.in_scope for outcome in outcomes]
+    both = sum(r and lab for r, lab in zip(routed, labelled, strict=True))
+    return _ratio(both, sum(routed)), _ratio(both, sum(labelled))
+
+
+def _unknown(rows: Sequence[Labelled], intents: Sequence[Intent]) -> tuple[UnknownLabel, ...]:
+    names = [intent.name for intent in intents]
+    unknown: dict[str, list[Labelled]] = {}
+    for row in rows:
+        if row.in_scope and row.intent not in names:
+            unknown.setdefault(row.intent, []).append(row)
+    return tuple(
+        UnknownLabel(label, found[0].line, len(found), closest(label, names), found[0].item)
+        for label, found in unknown.items()
+    )
+
+
+def _misroutes(router: Router, outcomes: Sequence[_Outcome], wanted: int) -> tuple[Misroute, ...]:
+    """The ``wanted`` misroutes with the highest best score: the most confident mistakes."""
+    wrong = [o for o in outcomes if o.predicted != o.row.intent] if wanted else []
+    found = [_misroute(router, outcome) for outcome in wrong]
+    found.sort(key=lambda misroute: (-misroute.score, misroute.line, misroute.item))
+    return tuple(found[:wanted])
+
+
+def _misroute(router: Router, outcome: _Outcome) -> Misroute:
+    best = router.index.rank(outcome.row.text, 1)[0]
+    row = outcome.row
+    return Misroute(row.text, row.intent, outcome.predicted, best.score, row.line, row.item)
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def percentile(values: Sequence[int], percent: float) -> float:
+    """The nearest-rank percentile of sorted ``values`` (0 for none): 50 is the lower median."""
+    if not values:
+        return 0.0
+    return float(values[max(0, math.ceil(percent / 100 * len(values)) - 1)])
