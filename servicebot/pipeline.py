@@ -40,6 +40,7 @@ from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
 from .prefilter import Prefilter
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
+from .reply import Reply, Step
 from .routing import (
     FOLLOW_UP_CHAIN,
     Router,
@@ -50,7 +51,8 @@ from .routing import (
 )
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
-from .turn import Loaded, Prepared, Reply, Step, Turn, fallback_reply, off_loop
+from .turn import Prepared, Turn, fallback_reply
+from .turnstorage import Loaded, off_loop
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
 

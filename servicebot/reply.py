@@ -44,5 +44,5 @@ class Reply:
         return next((step for step in self.trace if step.stage == stage), None)
 
 
-def _ms(start: float) -> float:
+def elapsed_ms(start: float) -> float:
     return round((time.perf_counter() - start) * 1000, 3)

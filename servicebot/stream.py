@@ -11,7 +11,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, 
 
 from .model import Completion, ModelRequest
 from .postfilter import last_sentence_end
-from .turn import Reply, Turn
+from .reply import Reply
+from .turn import Turn
 
 
 class ReplyStream:

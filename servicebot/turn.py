@@ -26,15 +26,10 @@ from .filters import FilterEvent, FilterResult
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script, faq_answer
-from .reply import Action as Action
-from .reply import Reply as Reply
-from .reply import Step as Step
-from .reply import _ms
+from .reply import Action, Reply, Step, elapsed_ms
 from .routing import Routing, sure
 from .settings import RoutingSettings
-from .turnstorage import Loaded as Loaded
-from .turnstorage import TurnStorage
-from .turnstorage import off_loop as off_loop
+from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -124,7 +119,7 @@ class Turn(TurnStorage):
             return
         self.cache_key = cache_key(self.request)
         answer = cache.get(self.cache_key)
-        self.trace.append(Step("cache", "miss" if answer is None else "hit", _ms(start)))
+        self.trace.append(Step("cache", "miss" if answer is None else "hit", elapsed_ms(start)))
         if answer is not None:
             self.completion, self.cache_key = Completion(answer, model="cache"), None
 
@@ -147,7 +142,7 @@ class Turn(TurnStorage):
             self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))
 
     def _model_ms(self) -> float:
-        return 0.0 if self.model_started is None else _ms(self.model_started)
+        return 0.0 if self.model_started is None else elapsed_ms(self.model_started)
 
     def model_answered(self, completion: Completion) -> None:
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
@@ -269,7 +264,7 @@ class Turn(TurnStorage):
             repaired = cut_off or any(event.action == "repair" for event in reviewed.events)
             decision = reviewed.verdict + (" (repaired)" if repaired else "")
             details = {"events": [str(event) for event in events if event.stage == "postfilter"]}
-            self.trace.append(Step("postfilter", decision, _ms(start), details))
+            self.trace.append(Step("postfilter", decision, elapsed_ms(start), details))
             if reviewed.verdict == "pass":
                 action = _answered(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text

@@ -22,7 +22,7 @@ from .errors import StorageError
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelRequest
 from .prompt import Exchange
-from .reply import Reply, Step, _ms
+from .reply import Reply, Step, elapsed_ms
 from .routing import is_blank
 from .store import TurnRecord
 
@@ -72,7 +72,7 @@ class TurnStorage:
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
             )
-            self.trace.append(Step("store", f"history not loaded ({exc})", _ms(start)))
+            self.trace.append(Step("store", f"history not loaded ({exc})", elapsed_ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
         history = [  # a blank message asked nothing, and a blocked one never reaches the model
@@ -82,7 +82,7 @@ class TurnStorage:
             and (t.action != "out_of_scope" or not is_blank(t.customer_text))
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
-        self.trace.append(Step("store", loaded, _ms(start)))
+        self.trace.append(Step("store", loaded, elapsed_ms(start)))
         return Loaded(history, placeholders, _misses(turns))
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
@@ -105,7 +105,7 @@ class TurnStorage:
             if run(store.swap_state, self.conversation_id, self.stored_state, state):
                 if self.lost_races:
                     kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
-                    self.trace.append(Step("store", kept, _ms(start)))
+                    self.trace.append(Step("store", kept, elapsed_ms(start)))
                 return None
             self.lost_races += 1
             if self.lost_races == _MOST_RACES:
@@ -114,7 +114,7 @@ class TurnStorage:
         except StorageError as exc:
             self.unkept = str(exc)
             log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
-            self.trace.append(Step("store", f"placeholders not kept ({exc})", _ms(start)))
+            self.trace.append(Step("store", f"placeholders not kept ({exc})", elapsed_ms(start)))
             return None
         return self._start_from(stored)
 
@@ -177,9 +177,9 @@ class TurnStorage:
             number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
         except StorageError as exc:
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
-            self.trace.append(Step("store", f"not stored ({exc})", _ms(start)))
+            self.trace.append(Step("store", f"not stored ({exc})", elapsed_ms(start)))
             return None
-        self.trace.append(Step("store", f"turn {number}", _ms(start)))
+        self.trace.append(Step("store", f"turn {number}", elapsed_ms(start)))
         return number
 
 

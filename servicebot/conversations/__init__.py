@@ -49,8 +49,8 @@ from ..errors import ConfigError, ServicebotError
 from ..model import AnswersAtOnce, Completion, ModelClient, ModelError, ModelRequest
 from ..pipeline import Bot
 from ..replay import Replayer, add_hand_written
+from ..reply import Reply
 from ..store.memory import MemoryStore
-from ..turn import Reply
 from .expectations import (
     STAGES,
     Check,
@@ -58,7 +58,7 @@ from .expectations import (
     Expectations,
     Texts,
     TextSpec,
-    _checks,
+    expectation_checks,
 )
 from .files import (
     CONVERSATIONS_FOLDER,
@@ -198,7 +198,7 @@ def _run(
         stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
         found = [
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
-            for check, expected, got in _checks(
+            for check, expected, got in expectation_checks(
                 turn.spec.expect, reply, watched.request, stored, spec.intents
             )
         ]

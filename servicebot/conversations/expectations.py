@@ -12,9 +12,9 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..model import ModelRequest
+from ..reply import Action, Reply
 from ..settings import Frozen, Intent
 from ..store import TurnRecord
-from ..turn import Action, Reply
 from ..validation import closest, suggest
 
 STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
@@ -79,7 +79,7 @@ class Expectations(Frozen):
 Check = tuple[str, str, str]  # which expectation, what it expected, what came
 
 
-def _checks(
+def expectation_checks(
     expect: Expectations,
     reply: Reply,
     request: ModelRequest | None,

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError, Problem
-from ..routing.index import features
+from ..routing.features import features
 from ..settings import Intent
 from .files import Labelled, place, read_labelled
 

@@ -23,12 +23,12 @@ from typing import Final, NamedTuple
 
 from . import word_automaton
 from .labels import (
-    _CARD_NUMBER,
-    _LABELS,
-    _NEEDS_LINK,
-    _NOT_PAYMENT,
-    _NOT_PAYMENT_ZH,
-    _ROLE,
+    CARD_NUMBER,
+    LABELS,
+    NEEDS_LINK,
+    NOT_PAYMENT,
+    NOT_PAYMENT_ZH,
+    ROLE,
 )
 from .normalise import lower_in_place
 
@@ -73,9 +73,9 @@ def _rest(word: str) -> str:
 # which a label is one that starts and ends a word (no letter on either side). A regex of every
 # label tried after each non-letter took 10 us on a 60-word message; this, 4 us. Chinese ones
 # may follow a letter (QQ密码): one regex, see _label_spans.
-_ENGLISH_WORDS: Final = [word for word in _ROLE if word.isascii()]
+_ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
 _ENGLISH_LABELS: Final = word_automaton({word: len(word) for word in _ENGLISH_WORDS})
-_CHINESE_LABEL: Final = re.compile(_joined(w for w in _ROLE if not w.isascii()))
+_CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w.isascii()))
 _DIGIT: Final = re.compile("[0-9]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
@@ -99,12 +99,12 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     for label in _label_spans(lowered) if _DIGIT.search(text) else ():  # values have a digit
         if not _DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
-        role, start = _ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
+        role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)
         if role == "reference":
             references.add(start)
             continue
-        kind, _, value, digits = _LABELS[int(role)]
+        kind, _, value, digits = LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, label, int(role), start):
             continue
         number = _value(text, start, value, digits)
@@ -179,15 +179,15 @@ _MOST_PASSWORDS: Final = 100
 
 
 def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: int) -> bool:
-    """Whether the label at ``label`` (of ``_LABELS[role]``) can name a value where it stands."""
+    """Whether the label at ``label`` (of ``LABELS[role]``) can name a value where it stands."""
     start, end = label
-    if lowered[start:end] in _NEEDS_LINK:
+    if lowered[start:end] in NEEDS_LINK:
         link = lowered[end:value_start]
         return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
-    if role == _CARD_NUMBER:
+    if role == CARD_NUMBER:
         before = lowered[max(0, start - 16) : start].rstrip(" -")
-        shop_card = before.removesuffix("的").removesuffix("卡").endswith(_NOT_PAYMENT_ZH)
-        return not (before.endswith(_NOT_PAYMENT) or shop_card)
+        shop_card = before.removesuffix("的").removesuffix("卡").endswith(NOT_PAYMENT_ZH)
+        return not (before.endswith(NOT_PAYMENT) or shop_card)
     return True
 
 

@@ -29,8 +29,8 @@ def _spellings(pattern: str) -> tuple[str, ...]:
 
 # Each value pattern reads one optional separator, then one digit, per step: a failed match
 # backs off step by step, never trying one text two ways.
-_CARD_NUMBER: Final = 0  # the label below whose value is a card number
-_LABELS: Final = (
+CARD_NUMBER: Final = 0  # the label below whose value is a card number
+LABELS: Final = (
     # A card number, Luhn or not: a customer who says it is their card typed a card number.
     _Label(
         "CARD",
@@ -196,15 +196,15 @@ _REFERENCE_WORDS: Final = (
 )
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
-_NOT_PAYMENT: Final = (
+NOT_PAYMENT: Final = (
     *("gift", "member", "membership", "loyalty", "store", "reward", "rewards", "points"),
     *("sim", "voucher", "library", "transit", "student"),
 )
-_NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
+NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
 # Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's
 # pin ("my pin 2580" is the customer's own).
-_NEEDS_LINK: Final = frozenset({"pin"})
-_ROLE: Final[dict[str, int | str]] = {
-    **{word: n for n, label in enumerate(_LABELS) for word in label.words},
+NEEDS_LINK: Final = frozenset({"pin"})
+ROLE: Final[dict[str, int | str]] = {
+    **{word: n for n, label in enumerate(LABELS) for word in label.words},
     **dict.fromkeys(_REFERENCE_WORDS, "reference"),
 }

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from servicebot.filters.boundaries import _A, _ALNUM_PLUS, _free, _glued, _Spans
+from servicebot.filters.boundaries import ALNUM_PLUS, ASCII, Spans, glued, starts_free
 
 # "+" and a country code; groups split by one separator, or an area code in parentheses. Also
 # the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
@@ -18,11 +18,11 @@ _INTL_PHONE: Final = re.compile(
     r"|00(?=[1-9][0-9]{0,2}[ -]))"
     r"[0-9](?=[0-9 ().-]{7})[0-9]*"
     r"(?:[ .-]?\([0-9]+\)[ .-]?[0-9]+|[ .-][0-9]+)*",
-    _A,
+    ASCII,
 )
 # Mainland China mobile: optional +86 / 0086 / 86 / trunk 0, then 1[3-9]x xxxx xxxx.
 _CN_MOBILE: Final = re.compile(
-    r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", _A
+    r"(?:\+86[ -]?1|0086[ -]?1|86[ -]?1|01|1)[3-9][0-9](?:[ -]?[0-9]{4}){2}(?![0-9A-Za-z])", ASCII
 )
 # Mainland China and Taiwan landlines, with the area code set apart (010-12345678,
 # (0755) 8601-3388, (02)2345-6789, 07-123-4567),
@@ -33,23 +33,23 @@ _CN_FIXED: Final = re.compile(
     r"(?:(?<=\()0[1-9][0-9]{0,2}\) ?[1-9][0-9]{2,3}[ -]?[0-9]{4}"  # (0755) 8601-3388
     r"|(?<=0)[1-9][0-9]{0,2}[ -][1-9][0-9]{2,3}[ -]?[0-9]{4}"  # 010-12345678
     r"|(?<=[48])00([ -])[0-9]{3}\1[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567, not 4001234567
-    _A,
+    ASCII,
 )
 # North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
 _US_PHONES: Final = (
-    re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", _A),
-    re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", _A),
+    re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", ASCII),
+    re.compile(r"[2-9][0-9]{2}([ .-])[2-9][0-9]{2}\1[0-9]{4}(?![0-9A-Za-z])", ASCII),
 )
 # Taiwan mobiles: 09xx xxx xxx or 09xx xxxxxx (+886 9xx xxx xxx is an international number).
-_TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za-z])", _A)
+_TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za-z])", ASCII)
 # UK mobiles, 07xxx xxxxxx in their usual groupings (eleven bare digits may be an order
 # number), and Hong Kong numbers after a bare 852.
 _UK_MOBILE: Final = re.compile(
-    r"07[0-9]{3}(?: [0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})(?![0-9A-Za-z])", _A
+    r"07[0-9]{3}(?: [0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})(?![0-9A-Za-z])", ASCII
 )
-_HK_BARE: Final = re.compile(r"852[ -][2-9][0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])", _A)
-_NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", _A)
-_CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
+_HK_BARE: Final = re.compile(r"852[ -][2-9][0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])", ASCII)
+_NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", ASCII)
+_CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", ASCII)
 
 
 # Every phone pattern above reads only digits, spaces and ( ) + . -, and every number it
@@ -57,13 +57,13 @@ _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", _A)
 # patterns run only on such runs of the text, which most messages have one or none of (each
 # pattern's scan of a whole 60-word message took 1-2 us). A text with many such runs (a
 # pasted list of order numbers) is scanned whole, once per pattern, which is then cheaper.
-_PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", _A)
+_PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", ASCII)
 _PHONE_DIGITS: Final = 8
 _MOST_PHONE_RUNS: Final = 4
 _PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE)
 
 
-def _phones(text: str) -> _Spans:
+def phone_spans(text: str) -> Spans:
     runs: list[tuple[int, int]] = []
     for run in _PHONE_RUN.finditer(text):
         if (
@@ -79,22 +79,22 @@ def _phones(text: str) -> _Spans:
         yield from _phones_in(text, start, end + 1)
 
 
-def _phones_in(text: str, start: int, end: int) -> _Spans:
+def _phones_in(text: str, start: int, end: int) -> Spans:
     """Phone numbers in ``text[start:end]``; the patterns' look-behinds read on before it."""
     for match in _INTL_PHONE.finditer(text, start, end):
         if (
-            _free(text, match.start(), _ALNUM_PLUS)
-            and not _glued(text, match.end())
+            starts_free(text, match.start(), ALNUM_PLUS)
+            and not glued(text, match.end())
             and _valid_intl(match[0])
         ):
             yield match.span()
     for pattern in _PHONE_PATTERNS:
         for match in pattern.finditer(text, start, end):
-            if _free(text, match.start(), _ALNUM_PLUS):
+            if starts_free(text, match.start(), ALNUM_PLUS):
                 yield match.span()
     for pattern in _US_PHONES:
         for match in pattern.finditer(text, start, end):
-            if _free(text, match.start(), _ALNUM_PLUS):
+            if starts_free(text, match.start(), ALNUM_PLUS):
                 yield _with_trunk(text, match.start()), match.end()
 
 
@@ -112,7 +112,7 @@ def _valid_intl(number: str) -> bool:
 def _with_trunk(text: str, start: int) -> int:
     """Include a leading "1-", "1 " or "1." (1-800-555-0199) in a North American number."""
     has_trunk = text[max(0, start - 2) : start] in ("1-", "1 ", "1.")
-    return start - 2 if has_trunk and _free(text, start - 2, _ALNUM_PLUS) else start
+    return start - 2 if has_trunk and starts_free(text, start - 2, ALNUM_PLUS) else start
 
 
 def canonical(kind: str, value: str) -> str:

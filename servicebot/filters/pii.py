@@ -35,11 +35,10 @@ from itertools import pairwise
 from typing import Final
 
 from servicebot.filters import Finding, iban
-from servicebot.filters.boundaries import _A, _ALNUM, _free, _glued, _Spans
+from servicebot.filters.boundaries import ALNUM, ASCII, Spans, glued, starts_free
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
-from servicebot.filters.phones import _phones
-from servicebot.filters.phones import canonical as canonical
+from servicebot.filters.phones import phone_spans
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
 
@@ -56,10 +55,10 @@ _LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
 _EMAIL: Final = re.compile(
     f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
 )
-_TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", _A)
+_TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
 
 
-def _emails(text: str) -> _Spans:
+def _emails(text: str) -> Spans:
     for match in _EMAIL.finditer(text) if "@" in text else ():
         start = match.start()
         while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
@@ -83,13 +82,13 @@ def _valid_email(local: str, domain: str) -> bool:
 
 # --- IBAN -------------------------------------------------------------------------------------
 
-_IBAN: Final = re.compile(iban.SHAPE, _A)
+_IBAN: Final = re.compile(iban.SHAPE, ASCII)
 
 
-def _ibans(text: str) -> _Spans:
+def _ibans(text: str) -> Spans:
     pos = 0
     while (match := _IBAN.search(text, pos)) is not None:
-        if _free(text, match.start()) and iban.check_digits_ok(match[0]):
+        if starts_free(text, match.start()) and iban.check_digits_ok(match[0]):
             yield match.span()
             pos = match.end()
         else:
@@ -100,16 +99,16 @@ def _ibans(text: str) -> _Spans:
 
 _IPV4: Final = re.compile(
     r"[0-9][0-9]{0,2}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}(?![0-9A-Za-z_])(?:/[0-9]{1,3}(?![0-9]))?",
-    _A,
+    ASCII,
 )
 # Exactly what ipaddress.IPv4Address accepts (0-255, no leading zeros), without its cost.
-_OCTETS: Final = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.|$)){4}", _A)
+_OCTETS: Final = re.compile(r"(?:(?:25[0-5]|2[0-4][0-9]|1[0-9]{2}|[1-9]?[0-9])(?:\.|$)){4}", ASCII)
 _IPV6: Final = re.compile(
     r"(?P<addr>[0-9A-Fa-f.:](?<![0-9A-Za-z_:.].)(?:(?<=:)|[0-9A-Fa-f.]*:)[0-9A-Fa-f:.]*)"
     r"(?P<zone>%[0-9A-Za-z]+)?(?P<prefix>/[0-9]{1,3})?",
-    _A,
+    ASCII,
 )
-_IP_BLOCKED: Final = _ALNUM | {"_", "."}
+_IP_BLOCKED: Final = ALNUM | {"_", "."}
 # "firmware 2.0.1.12", "version 10.0.0.1", "updated to 4.2.0.1", "更新到 3.2.1.5": a version,
 # shaped like an address.
 _VERSION: Final = re.compile(
@@ -121,12 +120,12 @@ _VERSION: Final = re.compile(
 )
 
 
-def _ips(text: str) -> _Spans:
+def _ips(text: str) -> Spans:
     versions: set[int] | None = None  # where a version number would start, found when needed
     for match in _IPV4.finditer(text) if "." in text else ():
         addr, _, prefix = match[0].partition("/")
         start = match.start()
-        if not (_free(text, start, _IP_BLOCKED) and _OCTETS.fullmatch(addr)):
+        if not (starts_free(text, start, _IP_BLOCKED) and _OCTETS.fullmatch(addr)):
             continue
         if versions is None:
             versions = {version.end() for version in _VERSION.finditer(text)}
@@ -149,7 +148,7 @@ def _ipv6_end(text: str, match: re.Match[str]) -> int | None:
         if not _is_ipv6(addr):
             return None
     end = match.start() + len(addr)
-    if _glued(text, end):
+    if glued(text, end):
         return None
     return _ipv6_suffix_end(text, match, addr) if end == match.end("addr") else end
 
@@ -162,7 +161,7 @@ def _ipv6_suffix_end(text: str, match: re.Match[str], addr: str) -> int:
             return end
         end = match.end("zone")
     prefix = match["prefix"]
-    if prefix and int(prefix[1:]) <= 128 and not _glued(text, match.end()):
+    if prefix and int(prefix[1:]) <= 128 and not glued(text, match.end()):
         end = match.end()
     return end
 
@@ -182,18 +181,18 @@ def _is_ipv6(value: str) -> bool:
 
 # --- SSN --------------------------------------------------------------------------------------
 
-_SSN: Final = re.compile(r"([0-9][0-9]{2})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", _A)
+_SSN: Final = re.compile(r"([0-9][0-9]{2})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", ASCII)
 # Presidio's rules: one kind of separator, no all-zero group, not all one digit, and not its
 # published samples (Woolworth's wallet card, 123-45-6789, 987-65-432x). Area 9xx is an ITIN.
 _SSN_SAMPLES: Final = ("000", "666", "9", "123456789", "98765432", "078051120")
 
 
-def _ssns(text: str) -> _Spans:
+def _ssns(text: str) -> Spans:
     for match in _SSN.finditer(text):
         area, _, group, serial = match.groups()
         digits = area + group + serial
         if (
-            _free(text, match.start())
+            starts_free(text, match.start())
             and group != "00"
             and serial != "0000"
             and digits.count(digits[0]) < 9
@@ -219,15 +218,15 @@ _PREFIXED: Final = {  # private keys in PEM; GitHub, Stripe, Slack and Google ke
     "AIza": "[0-9A-Za-z_-]{35}",
 }
 _PREFIXED_KEYS: Final = tuple(
-    re.compile(f"{start}{rest}(?![A-Za-z0-9])", _A) for start, rest in _PREFIXED.items()
+    re.compile(f"{start}{rest}(?![A-Za-z0-9])", ASCII) for start, rest in _PREFIXED.items()
 )
-_KEY_START: Final = re.compile("|".join([_OPENAI_START, _AWS_START, *_PREFIXED]), _A)
-_OPENAI_KEY: Final = re.compile(rf"{_OPENAI_START}(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{{20,}}", _A)
-_AWS_KEY: Final = re.compile(rf"{_AWS_START}[A-Z0-9]{{16}}(?![A-Za-z0-9])", _A)
-_BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", _A)
+_KEY_START: Final = re.compile("|".join([_OPENAI_START, _AWS_START, *_PREFIXED]), ASCII)
+_OPENAI_KEY: Final = re.compile(rf"{_OPENAI_START}(?<![A-Za-z0-9_-]sk-)[A-Za-z0-9_-]{{20,}}", ASCII)
+_AWS_KEY: Final = re.compile(rf"{_AWS_START}[A-Z0-9]{{16}}(?![A-Za-z0-9])", ASCII)
+_BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", ASCII)
 
 
-def _secrets(text: str) -> _Spans:
+def _secrets(text: str) -> Spans:
     if "earer" in text:  # [Bb]earer: a set first costs a check per character, a word much less
         yield from _bearer_tokens(text)
     if _KEY_START.search(text) is None:
@@ -237,18 +236,20 @@ def _secrets(text: str) -> _Spans:
         if any(c.isdigit() for c in body) and any(c.isalpha() for c in body):
             yield match.span()
     for match in _AWS_KEY.finditer(text):
-        if _free(text, match.start()):
+        if starts_free(text, match.start()):
             yield match.span()
     for pattern in _PREFIXED_KEYS:
         for match in pattern.finditer(text):
-            if _free(text, match.start()):
+            if starts_free(text, match.start()):
                 yield match.span()
 
 
-def _bearer_tokens(text: str) -> _Spans:
+def _bearer_tokens(text: str) -> Spans:
     for match in _BEARER.finditer(text):
         token = match[1]
-        if _free(text, match.start()) and (any(c.isdigit() for c in token) or len(token) >= 20):
+        if starts_free(text, match.start()) and (
+            any(c.isdigit() for c in token) or len(token) >= 20
+        ):
             yield match.span(1)
 
 
@@ -261,18 +262,18 @@ def holds_key(text: str) -> bool:
     return any(start < end for start, end in _secrets(text))
 
 
-_DETECTORS: Final[dict[str, Callable[[str], _Spans]]] = {
+_DETECTORS: Final[dict[str, Callable[[str], Spans]]] = {
     "SECRET": _secrets,
     "EMAIL": _emails,
     "IBAN": _ibans,
     "SSN": _ssns,
-    "PHONE": _phones,
+    "PHONE": phone_spans,
     "IP": _ips,
 }
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
 _ALL_KINDS: Final = frozenset(PII_KINDS)
-_BARE_NUMBER: Final = re.compile(r"[0-9]+", _A)
-_CN_MOBILE_DIGITS: Final = re.compile(r"(?:86)?1[3-9][0-9]{9}", _A)
+_BARE_NUMBER: Final = re.compile(r"[0-9]+", ASCII)
+_CN_MOBILE_DIGITS: Final = re.compile(r"(?:86)?1[3-9][0-9]{9}", ASCII)
 
 
 def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:

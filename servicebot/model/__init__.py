@@ -30,7 +30,6 @@ from .client import (
     Usage,
     request_for,
 )
-from .failures import _retry_after as _retry_after  # tests read the waits as the SDK does
 from .openai_client import OpenAIClient
 
 __all__ = [

@@ -14,10 +14,10 @@ from typing import Any
 from ..errors import ConfigError, ServicebotError
 from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
-from .sdk import _sdk
+from .sdk import openai_sdk
 
 
-def _refusing_waits_over(limit: float) -> Callable[[Any], None]:
+def refusing_waits_over(limit: float) -> Callable[[Any], None]:
     """An httpx response hook: a response whose server asks for a longer wait than ``limit``
     seconds is marked ``x-should-retry: false``, which the SDK obeys.
 
@@ -26,14 +26,14 @@ def _refusing_waits_over(limit: float) -> Callable[[Any], None]:
     """
 
     def refuse(response: Any) -> None:
-        wait = _retry_after(response.headers)
+        wait = retry_after_seconds(response.headers)
         if wait is not None and wait > limit:
             response.headers["x-should-retry"] = "false"
 
     return refuse
 
 
-def _retry_after(headers: Mapping[str, str]) -> float | None:
+def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
     """The wait a response asks for, in seconds, read as the SDK reads it: ``retry-after-ms``,
     else ``retry-after`` in seconds or as an HTTP date; None if it asks for none."""
     for name, unit in (("retry-after-ms", 1000), ("retry-after", 1)):
@@ -48,7 +48,7 @@ def _retry_after(headers: Mapping[str, str]) -> float | None:
         return None
 
 
-class _Failures:
+class Failures:
     """Turns the SDK's exceptions into a ModelError (an outage) or a ConfigError (setup)."""
 
     def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
@@ -60,7 +60,7 @@ class _Failures:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
         if not isinstance(exc, Exception) or isinstance(exc, ServicebotError):
             return  # none, ours, or the turn's end: GeneratorExit, CancelledError
-        sdk = _sdk()
+        sdk = openai_sdk()
         if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
             raise ConfigError.at(
                 self.settings_file,
@@ -78,7 +78,7 @@ class _Failures:
 
 
 def _kind(exc: Exception) -> ErrorKind:
-    sdk = _sdk()
+    sdk = openai_sdk()
     if isinstance(exc, sdk.APITimeoutError):
         return "timeout"
     if isinstance(exc, sdk.RateLimitError):

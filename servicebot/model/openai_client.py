@@ -20,9 +20,9 @@ from ..errors import ConfigError
 from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
-from .failures import _Failures, _refusing_waits_over
-from .responses import _completion, _Joined
-from .sdk import _sdk
+from .failures import Failures, refusing_waits_over
+from .responses import Joined, completion_of
+from .sdk import openai_sdk
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
@@ -82,7 +82,7 @@ class OpenAIClient:
     def client(self) -> openai.OpenAI:
         with self._building:  # threads calling at once share one client and its pool
             if self._sync is None:
-                sdk = _sdk()
+                sdk = openai_sdk()
                 options = self._options()  # first: a missing key raises before any pool
                 http = sdk.DefaultHttpxClient(event_hooks=self._hooks())
                 self._sync = sdk.OpenAI(**options, http_client=http)
@@ -119,7 +119,7 @@ class OpenAIClient:
             self._making.pop(loop, None)
 
     def _new_async_client(self) -> openai.AsyncOpenAI:
-        sdk = _sdk()
+        sdk = openai_sdk()
         options = self._options()
         hooks = {
             stage: [_awaitable(hook) for hook in each] for stage, each in self._hooks().items()
@@ -132,7 +132,7 @@ class OpenAIClient:
         """The httpx event hooks of every attempt: its deadline, and waits refused."""
         from ..deadline import deadline, started  # imports httpx2, as the SDK does
 
-        refuse = _refusing_waits_over(self.settings.max_retry_after)
+        refuse = refusing_waits_over(self.settings.max_retry_after)
         return {"request": [started], "response": [refuse, deadline(self.settings.timeout)]}
 
     async def _closed_with(
@@ -163,20 +163,20 @@ class OpenAIClient:
     def complete(self, request: ModelRequest) -> Completion:
         with self._failures():
             client = self.client
-            chat = _sdk().types.chat
+            chat = openai_sdk().types.chat
             response = client.post(
                 _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
             )
-            return _completion(response)
+            return completion_of(response)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         with self._failures():
             client = await self.async_client()  # imports the SDK off the event loop
-            chat = _sdk().types.chat
+            chat = openai_sdk().types.chat
             response = await client.post(
                 _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
             )
-            return _completion(response)
+            return completion_of(response)
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text (or whose body ends there, unfinished) is asked for
@@ -190,10 +190,10 @@ class OpenAIClient:
                 time.sleep(_pause(attempt))
             with self._failures():
                 client = self.client
-                sdk = _sdk()
+                sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = client.post(**_streamed(request, sdk.Stream[chunk_type]))
-                joined = _Joined(may_retry=attempt < retries)
+                joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     for chunk in chunks:
                         if text := joined.add(chunk):
@@ -210,10 +210,10 @@ class OpenAIClient:
                 await asyncio.sleep(_pause(attempt))
             with self._failures():
                 client = await self.async_client()  # imports the SDK off the event loop
-                sdk = _sdk()
+                sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk_type]))
-                joined = _Joined(may_retry=attempt < retries)
+                joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                         async for chunk in chunks:
@@ -224,8 +224,8 @@ class OpenAIClient:
                     yield joined.completion()
                     return
 
-    def _failures(self) -> _Failures:
-        return _Failures(self.settings, self._settings_file)
+    def _failures(self) -> Failures:
+        return Failures(self.settings, self._settings_file)
 
 
 def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
@@ -239,7 +239,7 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
 
 def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:
     """The SDK post() arguments of a streamed request."""
-    body, cast_to = request.body(stream=True), _sdk().types.chat.ChatCompletion
+    body, cast_to = request.body(stream=True), openai_sdk().types.chat.ChatCompletion
     return {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS,
             "stream": True, "stream_cls": stream_cls}  # fmt: skip
 

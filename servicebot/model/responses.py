@@ -9,12 +9,12 @@ from collections.abc import Iterator
 from typing import Any
 
 from .client import Completion, ModelError, Usage
-from .sdk import _sdk
+from .sdk import openai_sdk
 
 
-def _completion(response: Any) -> Completion:
+def completion_of(response: Any) -> Completion:
     """The answer in a ChatCompletion; the SDK does not validate it, so this does."""
-    if not isinstance(response, _sdk().types.chat.ChatCompletion) or not response.choices:
+    if not isinstance(response, openai_sdk().types.chat.ChatCompletion) or not response.choices:
         raise ModelError("broken_response", "the response has no choices")
     choice = response.choices[0]
     text = choice.message.content if choice.message else None
@@ -57,7 +57,7 @@ def _token_count(value: Any) -> int | None:
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
-class _Joined:
+class Joined:
     """A streamed answer put back together from its chunks."""
 
     def __init__(self, may_retry: bool = False) -> None:
@@ -70,7 +70,7 @@ class _Joined:
         self.dropped = False  # lost before any text, and may be asked for again
 
     def add(self, chunk: Any) -> str:
-        if not isinstance(chunk, _sdk().types.chat.ChatCompletionChunk):
+        if not isinstance(chunk, openai_sdk().types.chat.ChatCompletionChunk):
             raise ModelError("broken_response", f"an unreadable stream chunk: {chunk!r}"[:200])
         self.model = chunk.model or self.model
         self.usage = _usage(chunk.usage) or self.usage

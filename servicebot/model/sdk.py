@@ -9,7 +9,7 @@ _IMPORTING = threading.Lock()
 _SDK: list[ModuleType] = []  # the openai package, once imported
 
 
-def _sdk() -> ModuleType:
+def openai_sdk() -> ModuleType:
     """The ``openai`` package, its chat types loaded, imported by one thread at a time.
     Threads importing it at once (the first turns of a threaded web server) saw it half
     initialised: "cannot import name ... from partially initialized module

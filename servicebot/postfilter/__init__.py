@@ -39,11 +39,11 @@ from ..filters.placeholders import restore
 from ..filters.profanity import ProfanityFilter, default_filter
 from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
-from .contacts import _Given, _given, _not_given, _phone_shapes, _spans
-from .controls import _blank, _without_controls, visible
-from .leakage import SHINGLE, _runs, _shingles, _words
-from .links import _SCRIPT_LINK, _SCRIPT_LINK_WITH_REFERENCES, _links, _run_end
-from .sentences import _cut_point, last_sentence_end, whole_sentences
+from .contacts import Given, finding_spans, given_by, not_given, phone_shapes
+from .controls import blank, visible, without_controls
+from .leakage import SHINGLE, leak_words, shingle_runs, shingles
+from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
+from .sentences import cut_point, last_sentence_end, whole_sentences
 
 __all__ = [
     "CONTACT_KINDS",
@@ -105,14 +105,16 @@ class Postfilter:
         self._profanity = profanity or default_filter()
         known = normalise(known_text).text
         allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
-        self._known = _given(known) | _Given(frozenset(), frozenset(allowed))
+        self._known = given_by(known) | Given(frozenset(), frozenset(allowed))
         self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
-        self._fact_shingles = _shingles(normalise(facts).text)
-        self._public = tuple(tuple(run) for text in public if (run := _words(normalise(text).text)))
+        self._fact_shingles = shingles(normalise(facts).text)
+        self._public = tuple(
+            tuple(run) for text in public if (run := leak_words(normalise(text).text))
+        )
         # A streamed answer is reviewed once a sentence, against the same system prompt.
         self._leak_finder = lru_cache(maxsize=64)(self._leaks)
         self._known_with = lru_cache(maxsize=64)(
-            lambda prompt: self._known | _given(normalise(prompt).text)
+            lambda prompt: self._known | given_by(normalise(prompt).text)
         )
 
     @classmethod
@@ -138,8 +140,8 @@ class Postfilter:
     ) -> FilterResult:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
         ``language``, which stays the same for every part of a stream that is reviewed."""
-        answer, hidden = _without_controls(answer)
-        if _blank(answer):
+        answer, hidden = without_controls(answer)
+        if blank(answer):
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
@@ -165,20 +167,20 @@ class Postfilter:
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         text = review.masks.apply()
-        if _blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
+        if blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
         shown = restore(text, dict(values), language) if self.settings.restore_pii else text
         if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
-            shown = shown[: _cut_point(shown, limit) or limit]
+            shown = shown[: cut_point(shown, limit) or limit]
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
-        secret = _shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
+        secret = shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
         starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:
-            tokens = _words(text)
-            for start, end in _runs(tokens):  # cheap first-token test, then the tuple
+            tokens = leak_words(text)
+            for start, end in shingle_runs(tokens):  # cheap first-token test, then the tuple
                 if tokens[start] in starts and tuple(tokens[start:end]) in secret:
                     return [Finding(0, 0, "system_prompt")]  # the whole answer falls back
             return []
@@ -188,16 +190,16 @@ class Postfilter:
     def _unknown_contacts(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         """Contacts and links neither the bot's files nor this turn's system prompt (which
         may show the customer's own details, from the application) give."""
-        contacts = _spans(find_pii(text, CONTACT_KINDS, labelled))
-        shapes = _phone_shapes(text, contacts, labelled.references)
-        candidates, links = resolve(contacts + shapes, len(text)), _links(text)
-        found = _not_given(text, candidates, links, self._known)
+        contacts = finding_spans(find_pii(text, CONTACT_KINDS, labelled))
+        shapes = phone_shapes(text, contacts, labelled.references)
+        candidates, links = resolve(contacts + shapes, len(text)), find_links(text)
+        found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
-            found = _not_given(text, candidates, links, self._known_with(prompt))
-        script = _SCRIPT_LINK_WITH_REFERENCES if "&" in text else _SCRIPT_LINK
+            found = not_given(text, candidates, links, self._known_with(prompt))
+        script = SCRIPT_LINK_WITH_REFERENCES if "&" in text else SCRIPT_LINK
         if ":" in text or "&" in text:
             found += [
-                Finding(m.start(), _run_end(text, *m.span()), "URL") for m in script.finditer(text)
+                Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)
             ]
         return sorted(found, key=lambda f: f.start)
 
@@ -244,8 +246,8 @@ class Postfilter:
         return normalise_without(answer, own)
 
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
-        found = _not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
-        return _not_given(text, found, [], self._known_with(prompt)) if found else []
+        found = not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
+        return not_given(text, found, [], self._known_with(prompt)) if found else []
 
 
 class _Review:
@@ -279,7 +281,7 @@ class _Review:
         text = self.normalised.text
         if len(text) <= limit:
             return
-        if outcome == "repair" and not self.masks.add(_cut_point(text, limit), len(text), ""):
+        if outcome == "repair" and not self.masks.add(cut_point(text, limit), len(text), ""):
             outcome = "fallback"  # a repair already covers the cut: no clean place to cut
         self.note("length", "too_long", outcome)
 

@@ -12,34 +12,35 @@ from typing import NamedTuple
 
 from ..filters import Finding
 from ..filters.labelled import find_labelled
-from ..filters.pii import PII_KINDS, canonical, find_pii
-from .links import _allowed, _domain, _links
+from ..filters.phones import canonical
+from ..filters.pii import PII_KINDS, find_pii
+from .links import allowed_domain, domain_of, find_links
 
 
-class _Given(NamedTuple):
+class Given(NamedTuple):
     """The contact and PII values (canonical) and link domains a text gives."""
 
     values: frozenset[str]
     domains: frozenset[str]
 
-    def __or__(self, other: object) -> _Given:
-        if not isinstance(other, _Given):
+    def __or__(self, other: object) -> Given:
+        if not isinstance(other, Given):
             return NotImplemented
-        return _Given(self.values | other.values, self.domains | other.domains)
+        return Given(self.values | other.values, self.domains | other.domains)
 
 
-def _given(known: str) -> _Given:
+def given_by(known: str) -> Given:
     """What ``known`` (the bot's files, or a turn's system prompt, normalised) gives the
     model to repeat."""
     labelled = find_labelled(known, PII_KINDS)
-    found = _spans(find_pii(known, labelled=labelled))
-    found += _phone_shapes(known, found, labelled.references)
+    found = finding_spans(find_pii(known, labelled=labelled))
+    found += phone_shapes(known, found, labelled.references)
     values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
-    return _Given(values, frozenset(_domain(match.group()) for match in _links(known)))
+    return Given(values, frozenset(domain_of(match.group()) for match in find_links(known)))
 
 
-def _not_given(
-    text: str, findings: Sequence[Finding], links: Sequence[re.Match[str]], known: _Given
+def not_given(
+    text: str, findings: Sequence[Finding], links: Sequence[re.Match[str]], known: Given
 ) -> list[Finding]:
     """The ``findings`` whose values, and the ``links`` (outside them) whose domains,
     ``known`` does not give."""
@@ -47,7 +48,7 @@ def _not_given(
     found += [
         Finding(m.start(), m.end(), "URL")
         for m in links
-        if not _allowed(_domain(m.group()), known.domains)
+        if not allowed_domain(domain_of(m.group()), known.domains)
         and not any(f.start <= m.start() < f.end for f in found)
     ]
     return found
@@ -69,11 +70,11 @@ _PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set:
 )
 
 
-def _spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
+def finding_spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
     return [(f.start, f.end, f.kind) for f in findings]
 
 
-def _phone_shapes(
+def phone_shapes(
     text: str, found: list[tuple[int, int, str]], references: set[int]
 ) -> list[tuple[int, int, str]]:
     """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,

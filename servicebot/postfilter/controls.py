@@ -25,10 +25,10 @@ _LINE_BREAKS = str.maketrans("\x85\u2028\u2029", "\n\n\n")
 def visible(text: str) -> str:
     """``text`` without the control and invisible characters no customer is sent: for replies
     that do not pass the post-filter (FAQ answers as written, canned replies)."""
-    return _without_controls(text)[0]
+    return without_controls(text)[0]
 
 
-def _blank(text: str) -> bool:
+def blank(text: str) -> bool:
     """Whether ``text`` shows nothing: spaces, characters drawn blank (a Hangul filler, a
     Braille blank, variation selectors: what :func:`visible_only` drops, and U+2800), and
     their HTML references (``&nbsp;``). Cached and sent, such an answer is an empty bubble."""
@@ -40,7 +40,7 @@ def _blank(text: str) -> bool:
 _PLAINLY_VISIBLE = re.compile("[0-9A-Za-z\u4e00-\u9fff]")
 
 
-def _without_controls(answer: str) -> tuple[str, int]:
+def without_controls(answer: str) -> tuple[str, int]:
     """``answer`` without :data:`_CONTROLS`, and how many went; most answers have none, and
     ``isprintable`` (False for control and format characters, and surrogates) tells so in C.
     A model's JSON may split a character into halves (``"\\ud83d"``): a pair is made whole,

@@ -20,7 +20,7 @@ _TOKEN = re.compile(r"[a-z0-9]+|[\u3400-\u9fff]")
 _FIRST_CHINESE = "\u3400"  # a token from here on is a Chinese character, half a word
 
 
-def _words(text: str) -> list[str]:
+def leak_words(text: str) -> list[str]:
     """The words (and Chinese characters) of ``text`` that leakage compares, in lower case
     and without accents: "Nevér invént ordér détails" copies the rules as surely."""
     if not text.isascii() and not unicodedata.is_normalized("NFKD", text):  # Chinese is
@@ -32,16 +32,18 @@ _ACCENTS = re.compile("[\u0300-\u036f]")
 
 
 @lru_cache(maxsize=256)
-def _shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
-    """Every run of words (see :func:`_runs`) in ``text``; none spans one of the ``public``
+def shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[tuple[str, ...]]:
+    """Every run of words (see :func:`shingle_runs`) in ``text``; none spans one of the ``public``
     runs of words, which cut the text in pieces."""
-    pieces = [_words(text)]
+    pieces = [leak_words(text)]
     for run in public:
         pieces = [piece for tokens in pieces for piece in _split(tokens, run)]
-    return frozenset(tuple(tokens[start:end]) for tokens in pieces for start, end in _runs(tokens))
+    return frozenset(
+        tuple(tokens[start:end]) for tokens in pieces for start, end in shingle_runs(tokens)
+    )
 
 
-def _runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
+def shingle_runs(tokens: list[str]) -> Iterator[tuple[int, int]]:
     """From each token on, the shortest run of tokens that makes ``SHINGLE`` words, a Chinese
     character being half a word: (start, end). The same tokens make the same runs, so a
     copied run is found whatever comes before it."""

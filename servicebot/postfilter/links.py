@@ -15,7 +15,7 @@ from ..filters.normalise import CJK_LETTERS
 
 # Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
 # where a dotted run starts, so no input makes the pattern retry inside a run (linear time);
-# its last label must then be a top-level domain (checked in Python, see _links).
+# its last label must then be a top-level domain (checked in Python, see find_links).
 _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
 # Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
@@ -43,7 +43,7 @@ def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
     )
 
 
-def _run_end(text: str, start: int, end: int) -> int:
+def run_end(text: str, start: int, end: int) -> int:
     """The end of a script link's run without the sentence's stop after it, or the bracket
     that encloses it: "[here](javascript:alert(1))." keeps its ")." when the link goes."""
     opened, closed = text.count("(", start, end), text.count(")", start, end)
@@ -68,8 +68,8 @@ def _as_browsers_read(word: str) -> str:
     )
 
 
-_SCRIPT_LINK = _script_link(re.escape)
-_SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for text with a "&"
+SCRIPT_LINK = _script_link(re.escape)
+SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for text with a "&"
 _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
     club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
@@ -85,7 +85,7 @@ _IDEOGRAPHIC_DOT = re.compile(
 )
 
 
-def _links(text: str) -> list[re.Match[str]]:
+def find_links(text: str) -> list[re.Match[str]]:
     if "。" in text:  # one character for one: the matches' places hold
         text = _IDEOGRAPHIC_DOT.sub(".", text)
     return [match for match in _URL.finditer(text) if _is_link(match.group())]
@@ -108,7 +108,7 @@ def _is_link(found: str) -> bool:
 _NO_WORD_TLDS = frozenset("com org biz xyz cn uk de jp ru hk tw eu".split())
 
 
-def _domain(link: str) -> str:
+def domain_of(link: str) -> str:
     """The host a link points at: what a browser would connect to, not what it seems to say."""
     if not _SCHEME.match(link):
         link = "//" + link
@@ -119,5 +119,5 @@ def _domain(link: str) -> str:
     return host.removeprefix("www.").rstrip(".")
 
 
-def _allowed(domain: str, known: frozenset[str]) -> bool:
+def allowed_domain(domain: str, known: frozenset[str]) -> bool:
     return any(domain == k or domain.endswith("." + k) for k in known)

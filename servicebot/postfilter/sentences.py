@@ -40,7 +40,7 @@ def last_sentence_end(text: str, start: int = 0) -> int:
     return max((m.end() for m in _SENTENCE_OVER.finditer(text, start)), default=0)
 
 
-def _cut_point(text: str, limit: int) -> int:
+def cut_point(text: str, limit: int) -> int:
     """Where to cut ``text`` to at most ``limit`` characters: after its last whole sentence,
     else at its last space in the second half of the limit (Chinese has none: at the limit,
     or before the placeholder the limit falls in)."""

@@ -18,7 +18,8 @@ from typing import Literal
 from ..filters.normalise import normalise
 from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
-from .index import CJK_RUN, TOKEN, IntentIndex, Match
+from .features import CJK_RUN, TOKEN
+from .index import IntentIndex, Match
 
 __all__ = [
     "FOLLOW_UP_CHAIN",

@@ -23,24 +23,24 @@ _NUMBER = re.compile(r"\d{3}")  # a word with 3 digits in a row: "100482", "sf12
 # 2- to 4-grams: on four 80/20 splits of BANKING77's train rows, validation top-1 was 0.5 to
 # 1.1 points higher than with 2- to 5-grams (recall@3 0.2 to 0.5 higher), with fewer features.
 _CHAR_GRAMS = range(2, 5)
-_CJK = "h"  # the first letter of every CJK feature
-_LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
+CJK_MARK = "h"  # the first letter of every CJK feature
+LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 
 def features(text: str) -> list[str]:
     """The index features of a text: stemmed words, word bigrams, character n-grams, CJK."""
-    return _features(_tokens(text), maybe_cjk=not text.isascii())
+    return token_features(tokens_of(text), maybe_cjk=not text.isascii())
 
 
-def _tokens(text: str) -> list[str]:
+def tokens_of(text: str) -> list[str]:
     """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
     the mainland's (登入 reads as 登录), and case-folded."""
     folded = normalise(fold_traditional_words(text)).text
     return TOKEN.findall(fold_taiwan_words(folded).casefold())
 
 
-def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:
-    """The features of :func:`_tokens`' tokens; with ``maybe_cjk`` false (most messages are
+def token_features(tokens: list[str], maybe_cjk: bool) -> list[str]:
+    """The features of :func:`tokens_of`' tokens; with ``maybe_cjk`` false (most messages are
     ASCII), no token is checked for CJK."""
     found: list[str] = []
     previous = ""
@@ -49,7 +49,7 @@ def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:
             found += _cjk_features(token)
             previous = ""
             continue
-        stem, word_features = _word_features(token[:_LONGEST_WORD])
+        stem, word_features = features_of_word(token[:LONGEST_WORD])
         if previous:
             found.append(f"b{previous} {stem}")
         found += word_features
@@ -58,7 +58,7 @@ def _features(tokens: list[str], maybe_cjk: bool) -> list[str]:
 
 
 @lru_cache(maxsize=65_536)
-def _word_features(word: str) -> tuple[str, tuple[str, ...]]:
+def features_of_word(word: str) -> tuple[str, tuple[str, ...]]:
     """A word's stem, and its features: the stem and its character 2- to 4-grams. An order,
     tracking or card number is one feature, "a number": its digits say nothing of what is
     asked, and their n-grams, found in no intent, would drown the words that do."""
@@ -79,4 +79,6 @@ def _stem(word: str) -> str:
 
 
 def _cjk_features(run: str) -> list[str]:
-    return [_CJK + char for char in run] + [_CJK + run[i : i + 2] for i in range(len(run) - 1)]
+    return [CJK_MARK + char for char in run] + [
+        CJK_MARK + run[i : i + 2] for i in range(len(run) - 1)
+    ]

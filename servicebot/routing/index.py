@@ -43,11 +43,16 @@ import numpy as np
 import numpy.typing as npt
 
 from ..settings import Intent
-from .features import _CJK, _LONGEST_WORD, _features, _tokens, _word_features
-from .features import CJK_RUN as CJK_RUN
-from .features import TOKEN as TOKEN
-from .features import features as features
-from .matrix import Floats, Ints, _ByFeature, _IntentBlocks, _Rows, _sums
+from .features import (
+    CJK_MARK,
+    CJK_RUN,
+    LONGEST_WORD,
+    features,
+    features_of_word,
+    token_features,
+    tokens_of,
+)
+from .matrix import ByFeature, Floats, IntentBlocks, Ints, Rows, group_sums
 
 _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._example_scores)
 # With few examples an intent, the nearest example is looked for among the best intents by
@@ -90,10 +95,10 @@ class IntentIndex:
         self._query_weights = np.append(self._weights, math.log(1 + len(intents)) + 1)
         weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
         cjk = np.fromiter(
-            (f.startswith(_CJK) for f in self._vocabulary), bool, len(self._vocabulary)
+            (f.startswith(CJK_MARK) for f in self._vocabulary), bool, len(self._vocabulary)
         )
         centroids = _centroids(cells, weights, self._example_count, cjk)
-        self._centroids = _ByFeature(*centroids, len(intents))
+        self._centroids = ByFeature(*centroids, len(intents))
         examples_of = np.array([len(intent.examples) for intent in intents])
         self._first_example = np.cumsum(examples_of) - examples_of
         mean_examples = self._example_count / len(intents)
@@ -103,7 +108,7 @@ class IntentIndex:
         )
         owner = cells.intents[example]
         self._blocks = (
-            _IntentBlocks.build(
+            IntentBlocks.build(
                 owner,
                 cells.rows[example] - self._first_example[owner],
                 cells.features[example],
@@ -128,12 +133,12 @@ class IntentIndex:
             example & ~self._common[cells.features],
             example & self._common[cells.features],
         )
-        self._rare_examples = _ByFeature(
+        self._rare_examples = ByFeature(
             cells.rows[rare], cells.features[rare], weights[rare], self._example_count
         )
         # Common features numbered 0..n-1, so that a message's share of them is a short vector.
         self._common_slot = np.cumsum(self._common) - 1
-        self._common_examples = _Rows(
+        self._common_examples = Rows(
             cells.rows[common],
             self._common_slot[cells.features[common]],
             weights[common],
@@ -154,8 +159,8 @@ class IntentIndex:
         cheaper than a pass over the rare features of every example, and an intent far
         from the message's centroid is almost never the best match.
         """
-        tokens, ascii_only = _tokens(text), text.isascii()
-        count = Counter(_features(tokens, maybe_cjk=not ascii_only))
+        tokens, ascii_only = tokens_of(text), text.isascii()
+        count = Counter(token_features(tokens, maybe_cjk=not ascii_only))
         scales = None if ascii_only else self._name_scales(tokens)
         ids, weights, by_script = self._query(count, ascii_only, scales)
         centroid = self._centroids.dot(ids, by_script)
@@ -262,13 +267,13 @@ class IntentIndex:
         if not words or letters < sum(not word.isdigit() for word in words):
             return {}
         scales: dict[str, float] = {}
-        previous = ""  # the stem of the word before, as _features pairs them
+        previous = ""  # the stem of the word before, as token_features pairs them
         for token in tokens:
             if CJK_RUN.match(token):
                 previous = ""
                 continue
-            word = token[:_LONGEST_WORD]
-            stem, found = _word_features(word)
+            word = token[:LONGEST_WORD]
+            stem, found = features_of_word(word)
             if "w" + stem not in self._vocabulary or word.isdigit():  # a name, a number
                 scale = 1 / math.sqrt(len(found))
                 scales.update(dict.fromkeys(found, scale))
@@ -314,7 +319,7 @@ def _centroids(
     keys, where = np.unique(cells.intents * feature_count + cells.features, return_inverse=True)
     rows, features = keys // feature_count, keys % feature_count
     parts = rows * 2 + cjk[features]  # each intent's other features, then its CJK ones
-    return rows, features, _unit_rows(parts, _sums(where, weights * share, len(keys)))
+    return rows, features, _unit_rows(parts, group_sums(where, weights * share, len(keys)))
 
 
 def _script_lengths(count: Counter[str], weights: Floats) -> Floats:
@@ -322,7 +327,7 @@ def _script_lengths(count: Counter[str], weights: Floats) -> Floats:
     the feature's script: its CJK features', or its other features'. A centroid's parts have
     length 1 each, so weights scaled by these give the mean of the parts' cosine similarities,
     weighted by each part's share of the message (its squared length)."""
-    cjk = np.fromiter((f.startswith(_CJK) for f in count), bool, len(count))
+    cjk = np.fromiter((f.startswith(CJK_MARK) for f in count), bool, len(count))
     chinese, other = weights[cjk], weights[~cjk]
     return np.where(cjk, math.sqrt(float(chinese @ chinese)), math.sqrt(float(other @ other)))
 

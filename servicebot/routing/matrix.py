@@ -1,7 +1,7 @@
 """The sparse and dense matrix layouts the intent index scores a message with: cells by
-feature (:class:`_ByFeature`) for a message's dot product with every row, cells by row
-(:class:`_Rows`) for a few chosen rows in full, and each intent's examples as one padded
-dense block (:class:`_IntentBlocks`).
+feature (:class:`ByFeature`) for a message's dot product with every row, cells by row
+(:class:`Rows`) for a few chosen rows in full, and each intent's examples as one padded
+dense block (:class:`IntentBlocks`).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 
-class _ByFeature:
+class ByFeature:
     """Sparse matrix cells sorted by feature, for a message's dot product with every row.
 
     A feature that many rows share (a common character n-gram in most centroids) would
@@ -61,11 +61,11 @@ class _ByFeature:
         dense = weights[in_block].astype(np.float32) @ self._block[slots[in_block]]
         cells, lengths = _ranges(self._starts[ids], self._starts[ids + 1])
         products = self._weights[cells] * np.repeat(weights, lengths)
-        total: Floats = _sums(self._rows[cells], products, self._row_count) + dense
+        total: Floats = group_sums(self._rows[cells], products, self._row_count) + dense
         return total
 
 
-class _Rows:
+class Rows:
     """Sparse matrix cells sorted by row, for scoring a few chosen rows in full."""
 
     def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
@@ -83,7 +83,7 @@ class _Rows:
         return sums
 
 
-class _IntentBlocks:
+class IntentBlocks:
     """Each intent's examples as a dense matrix over the features they use, padded to one
     shape, so that the examples of a few chosen intents are scored by one gather and one
     batched product (sparse cells need a gather per cell, several times the time).
@@ -110,7 +110,7 @@ class _IntentBlocks:
         weights: Floats,
         heights: Ints,
         vocabulary: int,
-    ) -> _IntentBlocks | None:
+    ) -> IntentBlocks | None:
         """From example cells (each with its intent and its example's place in the intent),
         and each intent's example count; None if the blocks would be too large (see above)."""
         keys, slots = np.unique(intents * vocabulary + features, return_inverse=True)
@@ -137,7 +137,7 @@ class _IntentBlocks:
         return best
 
 
-def _sums(groups: Ints, values: Floats, size: int) -> Floats:
+def group_sums(groups: Ints, values: Floats, size: int) -> Floats:
     """The sum of ``values`` in each group 0 to size-1 (np.bincount, typed as floats)."""
     return np.bincount(groups, values, minlength=size).astype(np.float64, copy=False)
 

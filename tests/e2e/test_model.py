@@ -17,7 +17,8 @@ import pytest
 
 from servicebot.budget.tokens import counter_for
 from servicebot.errors import ConfigError
-from servicebot.model import Completion, ModelError, OpenAIClient, _retry_after, request_for
+from servicebot.model import Completion, ModelError, OpenAIClient, request_for
+from servicebot.model.failures import retry_after_seconds
 from servicebot.prompt import Message
 from servicebot.settings import ModelSettings
 from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
@@ -369,7 +370,7 @@ def test_a_server_asking_for_a_longer_wait_than_max_retry_after_gets_no_retry(
 def test_retry_after_is_read_in_every_form_the_sdk_reads(
     headers: dict[str, str], wait: float | str | None
 ) -> None:
-    read = _retry_after(headers)
+    read = retry_after_seconds(headers)
     if wait == "far":
         assert read is not None and read > 120
     else:

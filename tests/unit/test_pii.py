@@ -822,10 +822,10 @@ def test_labels_are_found_where_one_regex_of_every_label_finds_them(pieces: list
     that is faster; what they find must be what the single regex of every label finds."""
     import re
 
-    from servicebot.filters.labelled import _ROLE, _joined, _label_spans
+    from servicebot.filters.labelled import ROLE, _joined, _label_spans
 
     lowered = "".join(pieces).lower()
-    one_regex = re.compile(_joined(_ROLE))
+    one_regex = re.compile(_joined(ROLE))
     assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
 
 

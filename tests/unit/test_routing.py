@@ -7,7 +7,8 @@ import pytest
 from servicebot import load_bot
 from servicebot.config import BotSpec
 from servicebot.routing import Router, decide, detect_language, previous_message
-from servicebot.routing.index import IntentIndex, Match, features
+from servicebot.routing.features import features
+from servicebot.routing.index import IntentIndex, Match
 from servicebot.routing.taiwan import fold_taiwan_words, fold_traditional_words
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
@@ -752,13 +753,13 @@ def test_zero_width_characters_between_words_are_ignored(router: Router) -> None
 def test_rows_dot_sums_each_chosen_row_and_empty_rows_are_zero() -> None:
     import numpy as np
 
-    from servicebot.routing.index import _Rows
+    from servicebot.routing.matrix import Rows
 
     # rows 0 and 3 and 5 have no cells; 1, 2 and 4 do
     rows = np.array([1, 1, 2, 4, 4, 4])
     features = np.array([0, 2, 1, 0, 1, 2])
     weights = np.array([1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
-    table = _Rows(rows, features, weights, 6)
+    table = Rows(rows, features, weights, 6)
     query = np.array([10.0, 100.0, 1000.0])
     chosen = np.array([0, 1, 2, 3, 4, 5])
     assert table.dot(chosen, query).tolist() == [0.0, 2010.0, 300.0, 0.0, 6540.0, 0.0]
