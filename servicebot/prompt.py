@@ -45,9 +45,9 @@ from .filters.normalise import visible_only, without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .postfilter import visible
 from .routing import Match, detect_language
+from .sandbox import Unset, UnsetSetting, create_environment, render
 from .settings import FewShot, Intent
 from .source import SourceFile
-from .templates import Unset, UnsetSetting, create_environment, render
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
@@ -290,7 +290,7 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
     (a customer may choose their own) cannot start a section of the system message. A
     mapping or list inside itself (``details["account"] = details``), or nested deeper than
     ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...". None is
-    :class:`~servicebot.templates.Unset`: printed, it would read "None".
+    :class:`~servicebot.sandbox.Unset`: printed, it would read "None".
     """
     if isinstance(value, str):  # a str Enum too: its value, as before
         # Invisible characters go too: a bidi override would show the model one order of

@@ -9,7 +9,8 @@ from typing import Any
 from pydantic import BaseModel
 
 from servicebot import Settings
-from servicebot.templates import TEMPLATE_NAMES, TEMPLATE_VARIABLES
+from servicebot.templates import TEMPLATE_NAMES
+from servicebot.templatetree import TEMPLATE_VARIABLES
 from tests.conftest import REPO
 
 README = (REPO / "README.md").read_text(encoding="utf-8")

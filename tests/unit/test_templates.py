@@ -7,7 +7,8 @@ import pytest
 from jinja2.sandbox import SecurityError
 
 from servicebot.errors import Problem
-from servicebot.templates import TEMPLATE_NAMES, create_environment, read_templates
+from servicebot.sandbox import create_environment
+from servicebot.templates import TEMPLATE_NAMES, read_templates
 
 
 @pytest.fixture
