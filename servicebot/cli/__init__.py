@@ -59,10 +59,8 @@ main.add_command(record)
 def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
-    from ..checks import (
-        budget_warnings,
-        check_bot,
-        facts_warnings,
+    from ..checks import budget_warnings, check_bot, facts_warnings
+    from ..faqwarnings import (
         faq_file_warnings,
         few_shot_warnings,
         handoff_warnings,

@@ -1,0 +1,216 @@
+"""What ``servicebot check`` warns of in the FAQ: likely mistakes, not sure ones, so it passes.
+
+Owns the warnings about FAQ files (no intents, a full-width comma in a list item, Jinja
+syntax in FAQ text), intents' phrasings (in one language only, or handed off), routing
+thresholds under ``min_score``, languages that are never chosen, and few-shot replies that
+state a figure their answer does not.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import yaml
+
+from .checks import settings_problems
+from .config import FAQ_FOLDER, BotSpec, Place, intent_problems, placed_in_intents, yaml_files
+from .errors import Problem
+from .figures import phrases, unstated
+from .routing import Router, detect_language, handing_off
+from .settings import ANY_LANGUAGE
+from .yamlfile import YamlFile, read_yaml
+
+_TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
+_SHOWN_SYNTAX = 40  # characters of it quoted in the warning
+
+
+def threshold_warnings(spec: BotSpec) -> list[Problem]:
+    """Thresholds under ``min_score``, which can never apply as written: matches below
+    ``min_score`` are cut before any other threshold is read, so a ``handoff_threshold`` of
+    0.3 under a ``min_score`` of 0.5 acts as 0.5."""
+    routing = spec.settings.routing
+    low = [
+        name
+        for name in ("direct_threshold", "handoff_threshold")
+        if getattr(routing, name) < routing.min_score
+    ]
+    return settings_problems(
+        spec,
+        {
+            ("routing", name): f"routing {name} ({getattr(routing, name)}) is below min_score "
+            f"({routing.min_score}), which is applied first: it acts as {routing.min_score}"
+            for name in low
+        },
+    )
+
+
+def language_warnings(spec: BotSpec) -> list[Problem]:
+    """What the bot's languages cannot do: only Chinese is told apart from other text, so a
+    second language besides Chinese is never chosen; and an intent with no phrasing in one of
+    a bilingual bot's languages is seldom reached by messages in it (routing compares a
+    message with phrasings in its own script)."""
+    others = [language for language in spec.settings.languages if language != "zh"]
+    warnings = []
+    if len(others) > 1:
+        unused = ", ".join(others[1:])
+        message = (
+            f"only Chinese is told apart from other text: every message not in Chinese is "
+            f"answered in {others[0]}, so {unused} is never chosen"
+        )
+        warnings += settings_problems(spec, {("languages",): message})
+    if "zh" in spec.settings.languages and others:
+        warnings += _one_language_intents(spec, others[0])
+    return warnings
+
+
+def _one_language_intents(spec: BotSpec, other: str) -> list[Problem]:
+    """A warning at the examples of each intent whose phrasings are all Chinese, or all not."""
+    messages = {}
+    for intent in spec.intents:
+        found = {detect_language(text, ("zh", other)) for text in intent.examples}
+        if len(found) == 1:
+            missing = "Chinese" if found == {other} else other
+            messages[intent.name] = (
+                f"intent '{intent.name}' has no phrasing in {missing}: messages in "
+                f"{missing} seldom reach it (add a few, in the words customers use)"
+            )
+    return intent_problems(spec.root, messages, "examples")
+
+
+def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
+    """Phrasings of answering intents that a customer typing them would be handed off for: a
+    handoff intent among their top ``top_k`` scores at least ``handoff_threshold``, and one
+    anywhere there wins (so that "where is my order? let me talk to a person" goes to a
+    person). Warned at the first such phrasing of each intent, naming the first ``shown``
+    and the score the threshold would have to clear."""
+    if not any(intent.handoff for intent in spec.intents):
+        return []
+    settings = spec.settings.routing
+    router = Router(spec.intents, settings, spec.settings.languages)
+    messages, first = {}, {}
+    for intent in spec.intents:
+        taken = [
+            (text, match)
+            for text in ([] if intent.handoff else intent.examples)
+            if (match := handing_off(router.route(text).matches, settings)) is not None
+        ]
+        if not taken:
+            continue
+        first[intent.name] = intent.examples.index(taken[0][0])  # warned at its line
+        highest = max(match.score for _, match in taken)
+        handoffs = "', '".join(dict.fromkeys(match.intent.name for _, match in taken))
+        listed = [f"'{text}' ({m.intent.name} {m.score:.2f})" for text, m in taken[:shown]]
+        listed += [f"and {len(taken) - shown} more"] if len(taken) > shown else []
+        messages[intent.name] = (
+            f"{len(taken)} phrasing{'s' * (len(taken) > 1)} of '{intent.name}' would go to a "
+            f"person, a handoff intent scoring at least handoff_threshold "
+            f"({settings.handoff_threshold}) among the top {settings.top_k}: {', '.join(listed)}. "
+            f"Raise routing.handoff_threshold above {highest:.2f}, or make '{handoffs}' "
+            "phrasings less like these"
+        )
+    return intent_problems(spec.root, messages, "examples", index=first)
+
+
+def few_shot_warnings(spec: BotSpec) -> list[Problem]:
+    """Few-shot replies stating a figure (a number, link or email address) that their intent's
+    answer in the pair's language does not, nor the pair's customer line, nor the bot's
+    contacts: the model copies few-shot replies, so an answer edited from 30 days to 45 with
+    its pair left at 30 has customers told 30. Not a figure another answer states in the same
+    words ("6-digit order number"). Warned at each such reply; not offline, where no pair is
+    shown."""
+    if spec.settings.model.name is None:
+        return []
+    languages = spec.settings.languages
+    contacts = [value for value in spec.settings.contact.model_dump().values() if value]
+    stated = {
+        language: phrases(intent.answer_in(language) for intent in spec.intents)
+        for language in languages
+    }  # the intent's own answer among them changes nothing: its figures are stated anyway
+    messages: dict[Place, str] = {}
+    first_figures: dict[Place, str] = {}  # where each warning points: its first figure
+    for intent in spec.intents:
+        for index, pair in enumerate(intent.few_shot):
+            language = detect_language(pair.user, languages)  # as prompt.few_shot picks pairs
+            answer, also = intent.answer_in(language), [pair.user, *contacts]
+            if figures := unstated(pair.assistant, answer, also, stated[language]):
+                where = "" if ANY_LANGUAGE in intent.answer else f" in {language}"
+                quoted = ", ".join(f'"{figure}"' for figure in figures)
+                place = (intent.name, ("few_shot", index, "assistant"))
+                messages[place] = (
+                    f"few-shot reply of '{intent.name}' says {quoted} but its answer{where} "
+                    "does not: update the pair, the model copies it"
+                )
+                first_figures[place] = figures[0]
+    return placed_in_intents(spec.root, messages, first_figures)
+
+
+def faq_file_warnings(root: Path) -> list[Problem]:
+    """FAQ files with no intents (empty, or all comments: a topic set aside while it is
+    rewritten), a full-width comma in an item of a ``[...]`` list, and Jinja syntax in FAQ
+    text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent and shown to the model
+    as written, so the customer would see the braces. None is surely a mistake (a Chinese
+    phrasing has commas of its own; a bot about templates may mean the braces), so
+    ``servicebot check`` warns and still passes."""
+    warnings = []
+    for path in yaml_files(root / FAQ_FOLDER):
+        document = read_yaml(path, [])
+        if document is not None and document.data is None:
+            message = "no intents: the file is empty or all comments, so it adds nothing"
+            warnings.append(document.problem(message, 1, 1))
+        if document is not None and "，" in document.text:
+            warnings += _wide_comma_warnings(document)
+        if document is None or not _TEMPLATE_SYNTAX.search(document.text):
+            continue
+        for node in _text_values(document.root):
+            if found := _TEMPLATE_SYNTAX.search(node.value):
+                syntax = found[0][:_SHOWN_SYNTAX] + ("..." if len(found[0]) > _SHOWN_SYNTAX else "")
+                where = document.text.find(found[0][:2], node.start_mark.index, node.end_mark.index)
+                message = (
+                    f"FAQ text is not a template: '{syntax}' is sent as written "
+                    "(only templates/ fill in {{ }} and {% %})"
+                )
+                warnings.append(document.problem_at_offset(message, max(where, 0)))
+    return warnings
+
+
+def _wide_comma_warnings(document: YamlFile) -> list[Problem]:
+    """Items of a ``[...]`` list of several with a full-width comma in them: part of the text
+    (``你好，优惠券怎么用``), or meant to separate two items? (One item alone is an error.)"""
+    message = (
+        "a full-width comma '，' inside this item: YAML reads it as part of the text; if it "
+        "separates two items, write a plain ','"
+    )
+    return [
+        document.problem_at_offset(message, document.text.index("，", item.start_mark.index))
+        for node in _nodes(document.root)
+        if isinstance(node, yaml.SequenceNode) and node.flow_style and len(node.value) > 1
+        for item in node.value
+        if isinstance(item, yaml.ScalarNode) and not item.style and "，" in item.value
+    ]
+
+
+def _text_values(root: yaml.Node | None) -> Iterator[yaml.ScalarNode]:
+    """Every value under ``root`` that a customer or the model may read, in file order: not
+    example phrasings, which only routing reads."""
+    for node in _nodes(root, skipping="examples"):
+        if isinstance(node, yaml.ScalarNode):
+            yield node
+
+
+def _nodes(root: yaml.Node | None, skipping: str | None = None) -> Iterator[yaml.Node]:
+    """Every node under ``root`` in file order, each once (an alias is the node it names):
+    not mapping keys, nor what the key ``skipping`` holds."""
+    seen: set[int] = set()
+    waiting = [root]
+    while waiting:
+        node = waiting.pop()
+        if node is None or id(node) in seen:
+            continue
+        seen.add(id(node))
+        yield node
+        if isinstance(node, yaml.SequenceNode):
+            waiting += reversed(node.value)
+        elif isinstance(node, yaml.MappingNode):
+            waiting += reversed([value for key, value in node.value if key.value != skipping])
