@@ -11,7 +11,8 @@ whole turn and return a :class:`Reply` whose trace has each stage's decision and
 never raise for a model outage or a store failure: an outage is answered with a fallback,
 and a turn that could not be stored is reported in the trace and the log. :meth:`Bot.prepare`
 runs everything before the model call, for ``servicebot render``. What happens after it is
-in ``turn.py`` (the turn in progress, and the reply it becomes) and ``stream.py``.
+in ``turn.py`` (the turn in progress), ``turnstorage.py`` (its store writes), ``reply.py``
+(the reply it becomes) and ``stream.py``.
 """
 
 from __future__ import annotations

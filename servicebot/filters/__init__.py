@@ -1,7 +1,7 @@
 """What the pre- and post-filter share: detector findings, trace events and results.
 
 Detectors (normalisation, profanity, PII, injection) take a normalised string and return
-:class:`Finding` spans on it; the filter stages (``prefilter.py``, ``postfilter.py``) decide
+:class:`Finding` spans on it; the filter stages (``prefilter.py``, ``postfilter/``) decide
 what to do with them and report each decision as a :class:`FilterEvent`, which carries the
 detector, the kind and any placeholder, and never the text it found.
 """
