@@ -209,22 +209,13 @@ class Turn(TurnStorage):
         already leaving."""
         self.trace.append(Step("model", "stopped by the caller", self._model_ms()))
         self.stored_text = streamed.cleared
-        routing = self.prep.routing
-        best = routing.best if routing else None
         # Stopped before the model call (while the store was read): no tokens were spent.
         asked = self.model_started is not None
         usage = self._counted_usage(streamed.answer) if asked else None
         reviewed = self._reviewed[1].events if self._reviewed else ()
         stopped = FilterEvent("model", "caller", "stopped", "kept")  # history shows the cut
-        reply = Reply(
-            streamed.emitted,
-            self._finished_action(),
-            self.conversation_id,
-            best.intent.name if best else None,
-            best.score if best else None,
-            usage,
-            events=(*self.prep.filtered.events, *reviewed, stopped),
-        )
+        events = (*self.prep.filtered.events, *reviewed, stopped)
+        reply = self._reply(streamed.emitted, self._finished_action(), usage, events)
         try:
             return self.save(reply)
         except Exception:  # a StorageError is handled in save: this is a bug, but logged
@@ -290,19 +281,25 @@ class Turn(TurnStorage):
             stored = (
                 f"{streamed.cleared}\n\n{_after(streamed.cleared, stored) if again else stored}"
             )
-        best = routing.best if routing else None
         usage = self.completion.usage if self.completion else None
         if usage is None and streamed is not None and streamed.answer:  # a stream cut mid-answer
             usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
+        return self._reply(shown, action, usage, tuple(events))
+
+    def _reply(
+        self, text: str, action: Action, usage: Usage | None, events: tuple[FilterEvent, ...]
+    ) -> Reply:
+        """The reply showing ``text``, with the intent routing found best for the turn."""
+        best = self.prep.routing.best if self.prep.routing else None
         return Reply(
-            shown,
+            text,
             action,
             self.conversation_id,
             best.intent.name if best else None,
             best.score if best else None,
             usage,
-            events=tuple(events),
+            events=events,
         )
 
 
