@@ -52,7 +52,7 @@ from .routing import (
 )
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
-from .turn import Prepared, Turn, fallback_reply
+from .turn import Prepared, Turn, canned_action
 from .turnstorage import Loaded, off_loop
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
@@ -270,13 +270,13 @@ class Bot:
         ]
 
     def _canned_reply(self, routing: Routing, context: Context) -> str:
-        """The reply for a turn no model answers: direct, handoff, or offline."""
-        if routing.route == "direct" and routing.best is not None:
+        """The reply for a turn no model answers (direct, handoff, or offline), as its action
+        (see :func:`~servicebot.turn.canned_action`) has it."""
+        action = canned_action(routing, self.spec.settings.routing)
+        if action == "direct" and routing.best is not None:
             return faq_answer(routing.best.intent, context)
-        if routing.route == "out_of_scope":
+        if action == "out_of_scope":
             return self.renderer.reply("out_of_scope.j2", context)
-        if routing.route == "model":  # no model to ask: the FAQ's answer if routing is sure
-            return fallback_reply(self, routing, context)
         return self.renderer.reply("handoff.j2", context)
 
     def _fit(

@@ -226,8 +226,8 @@ class Turn(TurnStorage):
         """The action the turn would have had, answered: a stopped turn is stored with it."""
         if self.prep.reply is None:
             return _answered(self.prep.routing)
-        routing = self.prep.routing  # a direct answer, handoff or block, stopped unshown
-        return _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
+        # A direct answer, handoff or block, stopped unshown.
+        return canned_action(self.prep.routing, self.bot.spec.settings.routing)
 
     def decide(self, streamed: Shown | None = None) -> Reply:
         """The reply, before it is stored. ``streamed``: what a stream already showed."""
@@ -243,7 +243,7 @@ class Turn(TurnStorage):
             events.append(FilterEvent("postfilter", "model", declined, "fallback"))
             completion = None
         if prep.reply is not None:
-            action = _canned_action(routing, confident(routing, self.bot.spec.settings.routing))
+            action = canned_action(routing, self.bot.spec.settings.routing)
             stored = shown = prep.reply
         elif completion is not None:
             start = time.perf_counter()
@@ -317,10 +317,12 @@ def _answered(routing: Routing | None) -> Action:
     return "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
 
 
-def _canned_action(routing: Routing | None, confident: bool) -> Action:
+def canned_action(routing: Routing | None, settings: RoutingSettings) -> Action:
+    """The action of a turn no model answers: blocked, direct (an intent's answer as written,
+    also offline when routing is sure of it), out of scope, or a handoff."""
     if routing is None:
         return "blocked"
-    if routing.route == "direct" or (routing.route == "model" and confident):
+    if routing.route == "direct" or (routing.route == "model" and confident(routing, settings)):
         return "direct"
     if routing.route == "out_of_scope":
         return "out_of_scope"
