@@ -162,21 +162,12 @@ class OpenAIClient:
 
     def complete(self, request: ModelRequest) -> Completion:
         with self._failures():
-            client = self.client
-            chat = openai_sdk().types.chat
-            response = client.post(
-                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
-            )
-            return completion_of(response)
+            return completion_of(self.client.post(**_posted(request)))
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         with self._failures():
             client = await self.async_client()  # imports the SDK off the event loop
-            chat = openai_sdk().types.chat
-            response = await client.post(
-                _PATH, cast_to=chat.ChatCompletion, body=request.body(), options=_OPTIONS
-            )
-            return completion_of(response)
+            return completion_of(await client.post(**_posted(request)))
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text (or whose body ends there, unfinished) is asked for
@@ -192,7 +183,7 @@ class OpenAIClient:
                 client = self.client
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                chunks = client.post(**_streamed(request, sdk.Stream[chunk_type]))
+                chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     for chunk in chunks:
@@ -212,7 +203,7 @@ class OpenAIClient:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                chunks = await client.post(**_streamed(request, sdk.AsyncStream[chunk_type]))
+                chunks = await client.post(**_posted(request, sdk.AsyncStream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
@@ -237,11 +228,14 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
     return call
 
 
-def _streamed(request: ModelRequest, stream_cls: type[Any]) -> dict[str, Any]:
-    """The SDK post() arguments of a streamed request."""
-    body, cast_to = request.body(stream=True), openai_sdk().types.chat.ChatCompletion
-    return {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS,
-            "stream": True, "stream_cls": stream_cls}  # fmt: skip
+def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[str, Any]:
+    """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks."""
+    streamed = stream_cls is not None
+    body, cast_to = request.body(stream=streamed), openai_sdk().types.chat.ChatCompletion
+    posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS}
+    if streamed:
+        posted.update(stream=True, stream_cls=stream_cls)
+    return posted
 
 
 def _pause(retry: int) -> float:
