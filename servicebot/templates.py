@@ -14,8 +14,9 @@ a parsed template's tree are ``templatetree.py``'s.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 
 import jinja2
@@ -121,6 +122,8 @@ def _syntax_problem(
 ) -> Problem:
     """Jinja's syntax error, placed where the operator has to look."""
     text = str(exc.message)
+    if hinted := _tag_hint(environment, source, exc):
+        return hinted
     if text.startswith("Unexpected end of template") and (
         opened := _unclosed_block(environment, source.text)
     ):  # Jinja points at the last line; the mistake is where the block begins
@@ -148,6 +151,97 @@ def _syntax_problem(
     before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]  # Jinja's offset is
     column = len(before) - before.rfind("\n")  # into the text with every break made "\n"
     return source.problem(message, before.count("\n") + 1, column)
+
+
+# Jinja's parser names a tag it did not expect, and what it was looking for, but neither the
+# column nor the tag the operator meant; an operator types what other languages spell
+# ("else if", "elseif", "end if") or closes a block twice. Each is worded by hand below.
+_UNKNOWN_TAG = re.compile(r"Encountered unknown tag '(\w+)'")
+_INNERMOST = re.compile(r"innermost block that needs to be closed is '(\w+)'")
+_ELSE_IF = re.compile(r"\{%[-+]?\s*else\s+if\b")
+_ELIF_SPELLINGS = frozenset({"elseif", "elsif", "elsf", "elif_"})
+_TAGS = (
+    "if elif else endif for endfor set endset macro endmacro call endcall filter endfilter "
+    "block endblock with endwith include import from raw endraw autoescape endautoescape"
+).split()
+
+
+def _tag_hint(
+    environment: SandboxedEnvironment, source: SourceFile, exc: jinja2.TemplateSyntaxError
+) -> Problem | None:
+    """A tag Jinja does not know or did not expect there, with what to type instead."""
+    line = exc.lineno
+    if _ELSE_IF.search(_line(source, line)):  # Jinja: "expected 'end of statement block'"
+        return _at_tag(source, line, r"else\s+if", _unknown("{% elif ... %}"))
+    if not (unknown := _UNKNOWN_TAG.match(str(exc.message))):
+        return None
+    name, innermost = unknown[1], _INNERMOST.search(str(exc.message))
+    block = innermost[1] if innermost else None
+    if name in _ELIF_SPELLINGS:
+        return _at_tag(source, line, name, _unknown("{% elif ... %}"))
+    if name == "end":
+        return _at_tag(source, line, name, _unknown(f"{{% end{block or 'if'} %}}"))
+    if name.startswith("end") or name in ("else", "elif"):
+        return _misplaced_tag(environment, source, line, name, block)
+    close = difflib.get_close_matches(name, _TAGS, n=1, cutoff=0.6)
+    return _at_tag(source, line, name, _unknown(f"{{% {close[0]} %}}" if close else None), True)
+
+
+def _unknown(meant: str | None) -> Callable[[str], str]:
+    hint = f"did you mean {meant}?" if meant else "Jinja has no such tag"
+    return lambda tag: f"unknown tag '{tag}' ({hint})"
+
+
+def _misplaced_tag(
+    environment: SandboxedEnvironment, source: SourceFile, line: int, name: str, block: str | None
+) -> Problem:
+    """An end, else or elif tag where no open block takes it: it closes nothing, closes the
+    wrong block (an endif for a for), or is a second else."""
+    tag = f"{{% {name} %}}"
+    if block is None:
+        opener = name[3:] if name.startswith("end") else "if"
+        verb = "closes" if name.startswith("end") else "belongs to"
+        message = f"{tag} {verb} no {{% {opener} %}}: remove it, or add the {{% {opener} ... %}}"
+        return _at_tag(source, line, name, lambda _: message)
+    column = _at_tag(source, line, name, str).column
+    opened = _open_block_line(environment, source, line, column)
+    where = f"the {{% {block} %}}" + (f" on line {opened}" if opened else "")
+    if name.startswith("end"):
+        message = f"{tag} inside {where}: close that first with {{% end{block} %}}"
+    elif name == "else":
+        message = f"a second {{% else %}} in {where}: use {{% elif ... %}} for another case"
+    else:
+        message = f"{tag} inside {where}: an elif belongs to an {{% if %}}"
+    return _at_tag(source, line, name, lambda _: message)
+
+
+def _at_tag(
+    source: SourceFile, line: int, name: str, message: Callable[[str], str], first: bool = False
+) -> Problem:
+    """``message(tag as written)`` at the tag ``name``, a regular expression, on ``line``. The
+    last such tag on the line unless ``first``: an end or else tag is wrong after a right one
+    on its line, not before it."""
+    found = list(re.finditer(r"\{%[-+]?\s*(" + name + r")\b", _line(source, line)))
+    match = (found[0] if first else found[-1]) if found else None
+    tag = re.sub(r"\s+", " ", match[1]) if match else name
+    column = match.start() + 1 if match else None
+    return source.problem(f"template syntax error: {message(tag)}", line, column)
+
+
+def _line(source: SourceFile, line: int) -> str:
+    return source.lines[line - 1] if 0 < line <= len(source.lines) else ""
+
+
+def _open_block_line(
+    environment: SandboxedEnvironment, source: SourceFile, line: int, column: int | None
+) -> int | None:
+    """The line of the innermost block still open where the tag at ``line``/``column`` is."""
+    before = "\n".join([*source.lines[: line - 1], _line(source, line)[: (column or 1) - 1]])
+    try:
+        opened = _unclosed_block(environment, before)
+    except jinja2.TemplateSyntaxError:
+        return None
+    return opened[1] if opened else None
 
 
 def _unclosed_block(environment: SandboxedEnvironment, text: str) -> tuple[str, int] | None:

@@ -155,3 +155,86 @@ def test_a_block_never_closed_is_reported_where_it_begins(tmp_path: Path) -> Non
     assert [(p.line, p.message) for p in problems] == [
         (2, "template syntax error: this '{% for %}' is never closed (no endfor)")
     ]
+
+
+def _located(tmp_path: Path, system: str) -> list[str]:
+    return [f"{p.line}:{p.column}: {p.message}" for p in _problems(tmp_path, system)]
+
+
+_ERROR = "template syntax error: "
+
+
+@pytest.mark.parametrize(
+    ("system", "expected"),
+    [
+        (
+            '{% if language == "zh" %}\nA\n{% else if flags %}\nB\n{% endif %}\n',
+            "3:1: unknown tag 'else if' (did you mean {% elif ... %}?)",
+        ),
+        (
+            "{% if flags %}A{%- elseif x %}B{% endif %}\n",
+            "1:16: unknown tag 'elseif' (did you mean {% elif ... %}?)",
+        ),
+        (
+            "{% if flags %}A{% elsif x %}B{% endif %}\n",
+            "1:16: unknown tag 'elsif' (did you mean {% elif ... %}?)",
+        ),
+        (
+            "{% for i in intents %}\n{{ i.name }}\n{% end for %}\n",
+            "3:1: unknown tag 'end' (did you mean {% endfor %}?)",
+        ),
+        ("{% if flags %}A{% edif %}\n", "1:16: unknown tag 'edif' (did you mean {% endif %}?)"),
+        ("{% iff flags %}A{% endif %}\n", "1:1: unknown tag 'iff' (did you mean {% if %}?)"),
+        ("Hi.\n{% hello %}\n", "2:1: unknown tag 'hello' (Jinja has no such tag)"),
+        (
+            "{% if flags %}A{% endif %}\nB\n{% endif %}\n",
+            "3:1: {% endif %} closes no {% if %}: remove it, or add the {% if ... %}",
+        ),
+        (
+            "{% if flags %}A{% endif %}{% endif %}\n",
+            "1:27: {% endif %} closes no {% if %}: remove it, or add the {% if ... %}",
+        ),
+        (
+            "Hi.\n{% else %}\n",
+            "2:1: {% else %} belongs to no {% if %}: remove it, or add the {% if ... %}",
+        ),
+        (
+            "Hi.\n{% for i in intents %}\n{{ i.name }}\n{% endif %}\n",
+            "4:1: {% endif %} inside the {% for %} on line 2: close that first with {% endfor %}",
+        ),
+        (
+            "{% for i in intents %}\n{% if flags %}\n{% endfor %}\n{% endif %}\n",
+            "3:1: {% endfor %} inside the {% if %} on line 2: close that first with {% endif %}",
+        ),
+        (
+            "{% if flags %}A{% else %}B{% else %}C{% endif %}\n",
+            "1:27: a second {% else %} in the {% if %} on line 1: "
+            "use {% elif ... %} for another case",
+        ),
+        (
+            "{% for i in intents %}{% elif flags %}{% endfor %}\n",
+            "1:23: {% elif %} inside the {% for %} on line 1: an elif belongs to an {% if %}",
+        ),
+    ],
+    ids=[
+        "else if",
+        "elseif",
+        "elsif",
+        "end for",
+        "typo",
+        "iff",
+        "no such tag",
+        "extra endif",
+        "extra endif on its line",
+        "else alone",
+        "endif for a for",
+        "endfor for an if",
+        "second else",
+        "elif in a for",
+    ],
+)
+def test_a_tag_jinja_does_not_take_there_says_what_to_type(
+    tmp_path: Path, system: str, expected: str
+) -> None:
+    line, column, message = expected.split(":", 2)
+    assert _located(tmp_path, system) == [f"{line}:{column}: {_ERROR}{message.lstrip()}"]
