@@ -133,9 +133,10 @@ def _syntax_problem(
     if opened := _unclosed_tag(environment, source.text, exc.lineno):
         tag, line = opened
         closing = "}}" if tag == "{{" else "%}"
-        return source.problem(
-            f"template syntax error: this '{tag}' is never closed (no {closing})", line
-        )
+        message = f"template syntax error: this '{tag}' is never closed: type {closing} to end it"
+        return source.problem(message, line, _unclosed_column(_line(source, line), tag))
+    if hinted := _expression_hint(source, exc):
+        return hinted
     unexpected = _UNEXPECTED_CHAR.fullmatch(text)  # "... at <offset>"
     message = f"template syntax error: {text}"
     if unexpected:
@@ -144,6 +145,11 @@ def _syntax_problem(
         message += " (a full-width brace or percent sign: type { } % plainly)"
     elif any(char in text for char in "“”‘’"):
         message += " (a curly quotation mark: type a plain \" or ')"
+    elif unexpected and (hint := _CHARACTER_HINTS.get(unexpected[1].strip("'\""))):
+        message += f" ({hint})"
+    elif unexpected and unexpected[1] in ("'\"'", '"\'"'):
+        message = f"template syntax error: this {unexpected[1]} is never closed: type it again "
+        message += "where the text ends"
     elif unexpected:
         message += " inside {{ }} or {% %} (is a closing }} or %} missing before it?)"
     if not unexpected:
@@ -151,6 +157,66 @@ def _syntax_problem(
     before = _LINE_BREAK.sub("\n", source.text)[: int(unexpected[2])]  # Jinja's offset is
     column = len(before) - before.rfind("\n")  # into the text with every break made "\n"
     return source.problem(message, before.count("\n") + 1, column)
+
+
+# Jinja's parser says what token it expected ("expected token 'name', got 'end of print
+# statement'") with no column and nothing about what the operator typed: the mistakes an
+# operator makes in an expression are recognised on the line and worded by hand.
+_CHARACTER_HINTS = {"&": "Jinja writes 'and', not &&", "!": "Jinja writes 'not', not !"}
+
+
+def _expression_hint(source: SourceFile, exc: jinja2.TemplateSyntaxError) -> Problem | None:
+    """A slip inside {{ }} or {% %} (= for ==, a | with no filter, one closing brace, an
+    unclosed comment), at its column, with what to type."""
+    text, line = str(exc.message), _line(source, exc.lineno)
+    for pattern, found, message in _EXPRESSION_SLIPS:
+        if re.fullmatch(pattern, text) and (where := list(re.finditer(found, line))):
+            last = where[-1]  # the last: a right one may come before it on the line
+            column = last.start(last.lastindex or 0) + 1
+            return source.problem(f"template syntax error: {message}", exc.lineno, column)
+    return None
+
+
+_END = r"expected token '(?:end of print statement|end of statement block)'"
+_EXPRESSION_SLIPS = [
+    (
+        _END + ", got '='",
+        r"(?<![=!<>])=(?!=)",
+        "'=' sets a value; to compare, type '==' (as in {% if language == \"zh\" %})",
+    ),
+    (
+        r"expected token 'name', got 'end of (?:print statement|statement block)'",
+        r"\|(?=\s*[-+]?[}%]\})",
+        "a | needs a filter name after it (as in | upper): type one, or remove the |",
+    ),
+    (r"expected token 'name', got '\|'", r"\|\|", "Jinja writes 'or', not ||"),
+    (
+        r"unexpected '}'",
+        r"\{\{[^{}]*(?<!\})(\})(?!\})",
+        "a tag opened with {{ closes with }}: type }}",
+    ),
+    (
+        r"unexpected '}'",
+        r"\{%[^{}]*(?<![%}])(\})(?!\})",
+        "a tag opened with {% closes with %}: type %}",
+    ),
+    (r"unexpected '}', expected '\)'", r"\((?!.*\))", "this ( is never closed: type )"),
+    (r"unexpected '}', expected '\]'", r"\[(?!.*\])", "this [ is never closed: type ]"),
+    (
+        r"Missing end of comment tag",
+        r"\{#(?!.*#\})",
+        "this {# is never closed: type #} where the comment ends",
+    ),
+]
+
+
+def _unclosed_column(line: str, tag: str) -> int | None:
+    """The column of the last ``tag`` (``{{`` or ``{%``) on ``line`` not closed on it."""
+    closing = "}}" if tag == "{{" else "%}"
+    where = [
+        m.start() for m in re.finditer(re.escape(tag), line) if closing not in line[m.start() :]
+    ]
+    return where[-1] + 1 if where else None
 
 
 # Jinja's parser names a tag it did not expect, and what it was looking for, but neither the

@@ -42,6 +42,16 @@ def test_an_unclosed_tag_is_reported_at_the_line_and_column_it_breaks(tmp_path: 
     assert "is a closing }} or %} missing" in problems[0].message
 
 
+def _located(tmp_path: Path, system: str) -> list[str]:
+    return [f"{p.line}:{p.column}: {p.message}" for p in _problems(tmp_path, system)]
+
+
+def _syntax_error(expected: str) -> str:
+    """``line:column: message`` with the message made a template syntax error."""
+    location, message = expected.split(": ", 1)
+    return f"{location}: template syntax error: {message}"
+
+
 def _problems(tmp_path: Path, system: str) -> list[Problem]:
     for name in TEMPLATE_NAMES:
         (tmp_path / name).write_text("Hello.\n", encoding="utf-8")
@@ -115,25 +125,35 @@ def test_an_unclosed_tag_is_placed_right_in_a_file_with_windows_line_breaks(
 
 
 @pytest.mark.parametrize(
-    ("system", "line", "tag"),
+    ("system", "expected"),
     [
         (
             "Rules.\n{% if flags %}\nCall {{ bot.contact.phone\n{% else %}\nx\n{% endif %}\n",
-            3,
-            "{{",
+            "3:6: this '{{' is never closed: type }} to end it",
         ),
-        ("Rules.\nCall {{ bot.\n{% if flags %}x{% endif %}\n", 2, "{{"),
-        ("Rules.\nCall {{ bot.contact.phone\n", 2, "{{"),  # the file ends inside it
-        ("Rules.\n{% if flags\nx\n{% endif %}\n", 2, "{%"),
+        (
+            "Rules.\nCall {{ bot.\n{% if flags %}x{% endif %}\n",
+            "2:6: this '{{' is never closed: type }} to end it",
+        ),
+        (  # the file ends inside it
+            "Rules.\nCall {{ bot.contact.phone\n",
+            "2:6: this '{{' is never closed: type }} to end it",
+        ),
+        (
+            "Rules.\n{% if flags %}x{% endif %} {% if flags\nx\n{% endif %}\n",
+            "2:28: this '{%' is never closed: type %} to end it",
+        ),
+        (
+            "Rules.\n{% if flags %}\nx\n{% endif\n",
+            "4:1: this '{%' is never closed: type %} to end it",
+        ),
     ],
-    ids=["next tag", "dangling dot", "end of file", "block tag"],
+    ids=["next tag", "dangling dot", "end of file", "block tag", "end tag"],
 )
 def test_a_tag_never_closed_is_reported_where_it_opens(
-    tmp_path: Path, system: str, line: int, tag: str
+    tmp_path: Path, system: str, expected: str
 ) -> None:
-    closing = "}}" if tag == "{{" else "%}"
-    message = f"template syntax error: this '{tag}' is never closed (no {closing})"
-    assert [(p.line, p.message) for p in _problems(tmp_path, system)] == [(line, message)]
+    assert _located(tmp_path, system) == [_syntax_error(expected)]
 
 
 def test_a_mistake_inside_a_tag_over_several_lines_stays_at_its_own_line(tmp_path: Path) -> None:
@@ -155,13 +175,6 @@ def test_a_block_never_closed_is_reported_where_it_begins(tmp_path: Path) -> Non
     assert [(p.line, p.message) for p in problems] == [
         (2, "template syntax error: this '{% for %}' is never closed (no endfor)")
     ]
-
-
-def _located(tmp_path: Path, system: str) -> list[str]:
-    return [f"{p.line}:{p.column}: {p.message}" for p in _problems(tmp_path, system)]
-
-
-_ERROR = "template syntax error: "
 
 
 @pytest.mark.parametrize(
@@ -236,5 +249,60 @@ _ERROR = "template syntax error: "
 def test_a_tag_jinja_does_not_take_there_says_what_to_type(
     tmp_path: Path, system: str, expected: str
 ) -> None:
-    line, column, message = expected.split(":", 2)
-    assert _located(tmp_path, system) == [f"{line}:{column}: {_ERROR}{message.lstrip()}"]
+    assert _located(tmp_path, system) == [_syntax_error(expected)]
+
+
+@pytest.mark.parametrize(
+    ("system", "expected"),
+    [
+        (
+            '{% set n = 1 %}{% if language = "zh" %}A{% endif %}\n',
+            "1:31: '=' sets a value; to compare, type '==' (as in {% if language == \"zh\" %})",
+        ),
+        (
+            "Hi.\n{{ bot.name | }}\n",
+            "2:13: a | needs a filter name after it (as in | upper): type one, or remove the |",
+        ),
+        ("{% if flags || language %}A{% endif %}\n", "1:13: Jinja writes 'or', not ||"),
+        (
+            "{{ bot.name }} and {{ bot.name }\nBye.\n",
+            "1:32: a tag opened with {{ closes with }}: type }}",
+        ),
+        ("{% if flags }A{% endif %}\n", "1:13: a tag opened with {% closes with %}: type %}"),
+        ("Hi.\n{{ (bot.name }}\n", "2:4: this ( is never closed: type )"),
+        ("Hi.\n{{ [bot.name }}\n", "2:4: this [ is never closed: type ]"),
+        (
+            "Hi.\n{# a note #} {# another\nnote\n",
+            "2:14: this {# is never closed: type #} where the comment ends",
+        ),
+        (
+            "{% if flags && language %}A{% endif %}\n",
+            "1:13: unexpected character '&' (Jinja writes 'and', not &&)",
+        ),
+        (
+            "{% if !flags %}A{% endif %}\n",
+            "1:7: unexpected character '!' (Jinja writes 'not', not !)",
+        ),
+        (
+            '{% if language == "zh %}A{% endif %}\n',
+            "1:19: this '\"' is never closed: type it again where the text ends",
+        ),
+    ],
+    ids=[
+        "= for ==",
+        "empty filter",
+        "||",
+        "one closing brace",
+        "one brace for %}",
+        "paren",
+        "bracket",
+        "comment",
+        "&&",
+        "!",
+        "unclosed quote",
+    ],
+)
+def test_a_slip_inside_a_tag_says_what_to_type_at_its_column(
+    tmp_path: Path, system: str, expected: str
+) -> None:
+    assert _located(tmp_path, system) == [_syntax_error(expected)]
