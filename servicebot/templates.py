@@ -128,8 +128,12 @@ def _syntax_problem(
         opened := _unclosed_block(environment, source.text)
     ):  # Jinja points at the last line; the mistake is where the block begins
         tag, line = opened
-        message = f"template syntax error: this '{{% {tag} %}}' is never closed (no end{tag})"
-        return source.problem(message, line)
+        end = len(source.lines) - (source.lines[-1] == "")  # a final line break ends no line
+        message = (
+            f"this {{% {tag} %}} is never closed: type {{% end{tag} %}} where it ends "
+            f"(the file ends at line {end} inside it)"
+        )
+        return _at_tag(source, line, tag, lambda _: message)
     if opened := _unclosed_tag(environment, source.text, exc.lineno):
         tag, line = opened
         closing = "}}" if tag == "{{" else "%}"

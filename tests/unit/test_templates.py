@@ -172,8 +172,13 @@ def test_a_block_never_closed_is_reported_where_it_begins(tmp_path: Path) -> Non
         "Bye.\n"
     )
     problems = _problems(tmp_path, system)
-    assert [(p.line, p.message) for p in problems] == [
-        (2, "template syntax error: this '{% for %}' is never closed (no endfor)")
+    assert [(p.line, p.column, p.message) for p in problems] == [
+        (
+            2,
+            1,
+            "template syntax error: this {% for %} is never closed: type {% endfor %} where it "
+            "ends (the file ends at line 6 inside it)",
+        )
     ]
 
 
