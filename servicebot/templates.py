@@ -83,6 +83,13 @@ def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Temp
             "template tag (the customer would read it as written): type {{ }} or {% %} plainly"
         )
         return source.problem(message, line + 1, column + 1)
+    if half := _ONE_BRACE.search(source.text):  # Jinja reads it as text: no error of its own
+        line, column = source.position(half.start())
+        message = (
+            f"'{half[0]}' opens with one brace, so it is no template tag (the customer would "
+            f"read it as written): type {{{half[0]}"
+        )
+        return source.problem(message, line + 1, column + 1)
     try:
         return environment.parse(source.text, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
@@ -93,6 +100,9 @@ def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Temp
 
 # "｛｛ bot.name ｝｝", "｛% if %｝": a Chinese IME's braces and percent signs around a tag.
 _WIDE_DELIMITER = re.compile("｛[｛{％%]|{[｛％]|[％%｝]｝|％}")
+# "{ bot.contact.phone }}": a name (and filters) between one opening brace and two closing
+# ones. Not JSON ({"id": {"n": 1}}), which has quotes and colons.
+_ONE_BRACE = re.compile(r"(?<![{$])\{[ \t]*[A-Za-z_][\w.]*(?:[ \t]*\|[ \t]*\w+)*[ \t]*\}\}")
 
 
 def _check_template(
