@@ -20,9 +20,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
+    TypeAdapter,
+    ValidationError,
     ValidationInfo,
     field_validator,
 )
+from pydantic.fields import FieldInfo
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
 ANY_LANGUAGE = "*"
@@ -201,13 +204,39 @@ class Frozen(BaseModel):
             raise ValueError(
                 "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
             )
-        if isinstance(value, float) and kinds == {int} and value.is_integer():
-            thousands = f", or {value * 1000:.0f} if the point separates thousands"
-            raise ValueError(
-                f"should be a whole number, not {value!r} "
-                f"(write {value:.0f}{thousands if abs(value) < 1000 else ''})"
-            )
+        if isinstance(value, float) and field and kinds == {int} and value.is_integer():
+            raise ValueError(f"should be a whole number, not {value!r}{_whole_hint(value, field)}")
         return value
+
+
+def _whole_hint(value: float, field: FieldInfo) -> str:
+    """How to write a whole number written with a point, offering only what the field takes:
+    ``top_k: 3.0`` is 3, never 3000, and ``max_retries: -1.0`` is told nothing to write."""
+    whole, thousands = int(value), int(value) * 1000
+    fits = _fits(field)
+    thousands_fits = thousands != whole and abs(value) < 1000 and fits(thousands)
+    if not fits(whole):
+        return f" (write {thousands} if the point separates thousands)" if thousands_fits else ""
+    if thousands_fits:
+        return f" (write {whole}, or {thousands} if the point separates thousands)"
+    return f" (write {whole})"
+
+
+def _fits(field: FieldInfo) -> typing.Callable[[int], bool]:
+    """Whether a whole number passes the field's type and bounds (its validators aside)."""
+    annotation: Any = (
+        Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
+    )
+    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
+
+    def fits(number: int) -> bool:
+        try:
+            adapter.validate_python(number)
+        except ValidationError:
+            return False
+        return True
+
+    return fits
 
 
 def _number_kinds(annotation: Any) -> set[type]:

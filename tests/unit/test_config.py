@@ -253,6 +253,15 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
             "cache:\n  ttl_seconds: 3600.0\n",
             "'ttl_seconds' should be a whole number, not 3600.0 (write 3600)",
         ),
+        (  # only what the setting takes: 3000 is past top_k's 20
+            "routing:\n  top_k: 3.0\n",
+            "'top_k' should be a whole number, not 3.0 (write 3)",
+        ),
+        (  # 0 and 0 are one number, and neither is a top_k
+            "routing:\n  top_k: 0.0\n",
+            "'top_k' should be a whole number, not 0.0",
+        ),
+        ("model:\n  max_retries: -1.0\n", "'max_retries' should be a whole number, not -1.0"),
         (  # a decimal comma is no whole number: no hint
             "budget:\n  max_prompt_tokens: 6,5\n",
             "'max_prompt_tokens' should be a whole number, not text",
