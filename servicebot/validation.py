@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import datetime
 import difflib
+import json
 import re
 import typing
 import unicodedata
 from collections.abc import Sequence
 from typing import Any, TypeVar
 
+import yaml
 from pydantic import BaseModel, RootModel, ValidationError
 
 from .errors import Problem
@@ -229,7 +231,17 @@ def _section_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type
     takers = [name for name in section.model_fields if _takes(section, name, given)]
     if len(takers) != 1:
         return ""
-    return f" (write '{loc[-1]}:' and under it '  {takers[0]}: {given}')"
+    return f" (write '{loc[-1]}:' and under it '  {takers[0]}: {_as_yaml(given)}')"
+
+
+def _as_yaml(text: str) -> str:
+    """``text`` written so that YAML reads it back as that text: in quotes where it must be
+    ("@cf/meta/llama-3-8b-instruct", "yes", "gpt-4o # tuned")."""
+    try:
+        plain = yaml.safe_load(f"key: {text}") == {"key": text}
+    except yaml.YAMLError:
+        plain = False
+    return text if plain else json.dumps(text, ensure_ascii=False)
 
 
 def _takes(section: type[BaseModel], name: str, given: str) -> bool:

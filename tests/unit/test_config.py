@@ -278,6 +278,16 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
             "'store' should be a mapping of keys to values, not text "
             "(write 'store:' and under it '  url: redis://localhost:6379/0')",
         ),
+        (  # quoted where YAML needs it: '@' cannot start plain text
+            'model: "@cf/meta/llama-3-8b-instruct"\n',
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: \"@cf/meta/llama-3-8b-instruct\"')",
+        ),
+        (
+            'model: "gpt-4o # tuned"\n',
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: \"gpt-4o # tuned\"')",
+        ),
         (  # mode and cassettes both take text: no guess
             "replay: record\n",
             "'replay' should be a mapping of keys to values, not text",
