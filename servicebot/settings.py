@@ -199,12 +199,14 @@ class Frozen(BaseModel):
         whole number written with a point is taken as its whole part: ``max_chars: 50.000``
         (fifty thousand, written as in much of Europe) cut every message to 50 characters."""
         field = cls.model_fields.get(info.field_name or "")
-        kinds = _number_kinds(field.annotation) if field else set()
+        if not isinstance(value, bool | float) or field is None:  # the rest, at no cost
+            return value
+        kinds = _number_kinds(field.annotation)
         if isinstance(value, bool) and kinds:
             raise ValueError(
                 "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
             )
-        if isinstance(value, float) and field and kinds == {int} and value.is_integer():
+        if isinstance(value, float) and kinds == {int} and value.is_integer():
             raise ValueError(f"should be a whole number, not {value!r}{_whole_hint(value, field)}")
         return value
 
