@@ -20,7 +20,7 @@ security code, a passport number, a one-time code, a password) are found by
 :mod:`.labelled`, and a number the customer calls an order, invoice, part or other reference
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
-Phone numbers, and the one form values are compared in (:func:`canonical`), are in
+Phone numbers, and the one form values are compared in (:func:`.phones.canonical`), are in
 :mod:`.phones`; where a match may begin and end, in :mod:`.boundaries`.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
