@@ -20,12 +20,10 @@ from pydantic import (
     ConfigDict,
     Field,
     StrictBool,
-    TypeAdapter,
-    ValidationError,
     ValidationInfo,
     field_validator,
 )
-from pydantic.fields import FieldInfo
+from pydantic_core import PydanticCustomError
 
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
 ANY_LANGUAGE = "*"
@@ -207,38 +205,9 @@ class Frozen(BaseModel):
                 "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
             )
         if isinstance(value, float) and kinds == {int} and value.is_integer():
-            raise ValueError(f"should be a whole number, not {value!r}{_whole_hint(value, field)}")
+            # pydantic's own kind for 3.5, worded (with what to write) where every error is
+            raise PydanticCustomError("int_from_float", "a whole number written with a point")
         return value
-
-
-def _whole_hint(value: float, field: FieldInfo) -> str:
-    """How to write a whole number written with a point, offering only what the field takes:
-    ``top_k: 3.0`` is 3, never 3000, and ``max_retries: -1.0`` is told nothing to write."""
-    whole, thousands = int(value), int(value) * 1000
-    fits = _fits(field)
-    thousands_fits = thousands != whole and abs(value) < 1000 and fits(thousands)
-    if not fits(whole):
-        return f" (write {thousands} if the point separates thousands)" if thousands_fits else ""
-    if thousands_fits:
-        return f" (write {whole}, or {thousands} if the point separates thousands)"
-    return f" (write {whole})"
-
-
-def _fits(field: FieldInfo) -> typing.Callable[[int], bool]:
-    """Whether a whole number passes the field's type and bounds (its validators aside)."""
-    annotation: Any = (
-        Annotated[(field.annotation, *field.metadata)] if field.metadata else field.annotation
-    )
-    adapter: TypeAdapter[Any] = TypeAdapter(annotation)
-
-    def fits(number: int) -> bool:
-        try:
-            adapter.validate_python(number)
-        except ValidationError:
-            return False
-        return True
-
-    return fits
 
 
 def _number_kinds(annotation: Any) -> set[type]:

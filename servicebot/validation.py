@@ -154,6 +154,7 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             (_quote_hint(given) if textual else "")
             or _block_hint(kind, given)
             or _number_hint(kind, given)
+            or _whole_hint(kind, given, loc, model)
             or _section_hint(kind, given, loc, model)
         )
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
@@ -222,6 +223,26 @@ def _number_hint(kind: str, given: Any) -> str:
     return f" (write {text})" if text != given.strip() else ""
 
 
+def _whole_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    """How to write a whole number written with a point (``max_chars: 50.000``, which YAML
+    reads as 50.0), offering only what the key takes: ``top_k: 3.0`` is 3, never 3000, and
+    ``max_retries: -1.0`` is told nothing to write."""
+    if kind != "int_from_float" or not isinstance(given, float) or not given.is_integer():
+        return ""
+    section = _model_at(model, loc[:-1])
+    whole, thousands = int(given), int(given) * 1000
+    takes = [
+        number
+        for number in dict.fromkeys((whole, thousands if abs(given) < 1000 else whole))
+        if section and _takes(section, str(loc[-1]), number)
+    ]
+    if takes == [thousands] and thousands != whole:
+        return f" (write {thousands} if the point separates thousands)"
+    if len(takes) == 2:
+        return f" (write {whole}, or {thousands} if the point separates thousands)"
+    return f" (write {whole})" if takes else ""
+
+
 def _section_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
     """Where the text given for a whole section goes, when one key of it takes that text:
     ``model: gpt-4o``, as other tools write it, is ``model:`` with ``name: gpt-4o`` under it."""
@@ -244,7 +265,7 @@ def _as_yaml(text: str) -> str:
     return text if plain else json.dumps(text, ensure_ascii=False)
 
 
-def _takes(section: type[BaseModel], name: str, given: str) -> bool:
+def _takes(section: type[BaseModel], name: str, given: Any) -> bool:
     """Whether the key ``name`` of ``section`` takes ``given`` (the others kept as they are)."""
     try:
         section.model_validate({name: given})
