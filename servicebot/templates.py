@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 from pathlib import Path
 
 import jinja2
@@ -143,7 +143,7 @@ def _syntax_problem(
             f"this {{% {tag} %}} is never closed: type {{% end{tag} %}} where it ends "
             f"(the file ends at line {end} inside it)"
         )
-        return _at_tag(source, line, tag, lambda _: message)
+        return _syntax_at(source, line, _tag_at(source, line, tag)[1], message)
     if opened := _unclosed_tag(environment, source.text, exc.lineno):
         tag, line = opened
         closing = "}}" if tag == "{{" else "%}"
@@ -187,7 +187,7 @@ def _expression_hint(source: SourceFile, exc: jinja2.TemplateSyntaxError) -> Pro
         if re.fullmatch(pattern, text) and (where := list(re.finditer(found, line))):
             last = where[-1]  # the last: a right one may come before it on the line
             column = last.start(last.lastindex or 0) + 1
-            return source.problem(f"template syntax error: {message}", exc.lineno, column)
+            return _syntax_at(source, exc.lineno, column, message)
     return None
 
 
@@ -252,24 +252,28 @@ def _tag_hint(
     """A tag Jinja does not know or did not expect there, with what to type instead."""
     line = exc.lineno
     if _ELSE_IF.search(_line(source, line)):  # Jinja: "expected 'end of statement block'"
-        return _at_tag(source, line, r"else\s+if", _unknown("{% elif ... %}"))
+        return _unknown(source, line, r"else\s+if", "{% elif ... %}")
     if not (unknown := _UNKNOWN_TAG.match(str(exc.message))):
         return None
     name, innermost = unknown[1], _INNERMOST.search(str(exc.message))
     block = innermost[1] if innermost else None
     if name in _ELIF_SPELLINGS:
-        return _at_tag(source, line, name, _unknown("{% elif ... %}"))
+        return _unknown(source, line, name, "{% elif ... %}")
     if name == "end":
-        return _at_tag(source, line, name, _unknown(f"{{% end{block or 'if'} %}}"))
+        return _unknown(source, line, name, f"{{% end{block or 'if'} %}}")
     if name.startswith("end") or name in ("else", "elif"):
         return _misplaced_tag(environment, source, line, name, block)
     close = difflib.get_close_matches(name, _TAGS, n=1, cutoff=0.6)
-    return _at_tag(source, line, name, _unknown(f"{{% {close[0]} %}}" if close else None), True)
+    return _unknown(source, line, name, f"{{% {close[0]} %}}" if close else None, first=True)
 
 
-def _unknown(meant: str | None) -> Callable[[str], str]:
+def _unknown(
+    source: SourceFile, line: int, name: str, meant: str | None, first: bool = False
+) -> Problem:
+    """The unknown tag ``name`` (a regular expression) on ``line``, and the tag it likely meant."""
+    tag, column = _tag_at(source, line, name, first)
     hint = f"did you mean {meant}?" if meant else "Jinja has no such tag"
-    return lambda tag: f"unknown tag '{tag}' ({hint})"
+    return _syntax_at(source, line, column, f"unknown tag '{tag}' ({hint})")
 
 
 def _misplaced_tag(
@@ -277,13 +281,12 @@ def _misplaced_tag(
 ) -> Problem:
     """An end, else or elif tag where no open block takes it: it closes nothing, closes the
     wrong block (an endif for a for), or is a second else."""
-    tag = f"{{% {name} %}}"
+    tag, column = f"{{% {name} %}}", _tag_at(source, line, name)[1]
     if block is None:
         opener = name[3:] if name.startswith("end") else "if"
         verb = "closes" if name.startswith("end") else "belongs to"
         message = f"{tag} {verb} no {{% {opener} %}}: remove it, or add the {{% {opener} ... %}}"
-        return _at_tag(source, line, name, lambda _: message)
-    column = _at_tag(source, line, name, str).column
+        return _syntax_at(source, line, column, message)
     opened = _open_block_line(environment, source, line, column)
     where = f"the {{% {block} %}}" + (f" on line {opened}" if opened else "")
     if name.startswith("end"):
@@ -292,20 +295,22 @@ def _misplaced_tag(
         message = f"a second {{% else %}} in {where}: use {{% elif ... %}} for another case"
     else:
         message = f"{tag} inside {where}: an elif belongs to an {{% if %}}"
-    return _at_tag(source, line, name, lambda _: message)
+    return _syntax_at(source, line, column, message)
 
 
-def _at_tag(
-    source: SourceFile, line: int, name: str, message: Callable[[str], str], first: bool = False
-) -> Problem:
-    """``message(tag as written)`` at the tag ``name``, a regular expression, on ``line``. The
+def _tag_at(
+    source: SourceFile, line: int, name: str, first: bool = False
+) -> tuple[str, int | None]:
+    """The tag ``name`` (a regular expression) on ``line`` as written, and its column. The
     last such tag on the line unless ``first``: an end or else tag is wrong after a right one
     on its line, not before it."""
     found = list(re.finditer(r"\{%[-+]?\s*(" + name + r")\b", _line(source, line)))
     match = (found[0] if first else found[-1]) if found else None
-    tag = re.sub(r"\s+", " ", match[1]) if match else name
-    column = match.start() + 1 if match else None
-    return source.problem(f"template syntax error: {message(tag)}", line, column)
+    return (re.sub(r"\s+", " ", match[1]), match.start() + 1) if match else (name, None)
+
+
+def _syntax_at(source: SourceFile, line: int, column: int | None, message: str) -> Problem:
+    return source.problem(f"template syntax error: {message}", line, column)
 
 
 def _line(source: SourceFile, line: int) -> str:
