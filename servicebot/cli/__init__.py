@@ -38,7 +38,30 @@ if TYPE_CHECKING:  # imported where used: `check` and the others start without r
     from ..pipeline import Bot, Prepared
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command group, turning a path the system refuses (a name too long, a folder that
+    cannot be read) into an error naming it, wherever it is met: in click's own checks of an
+    argument, or in the command. A pipe closed by ``head`` is left to Python as before."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            raise
+        except OSError as exc:
+            raise click.ClickException(_refused(exc)) from exc
+
+
+def _refused(error: OSError) -> str:
+    """'PATH: reason', with a path longer than a line shortened in the middle."""
+    name = os.fsdecode(error.filename) if error.filename is not None else ""
+    if len(name) > 120:
+        name = f"{name[:60]}...{name[-40:]} ({len(name):,} characters)"
+    reason = error.strerror or str(error)
+    return f"{name}: {reason}" if name else reason
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="servicebot")
 def main() -> None:
     """Customer-service bots kept in YAML and Jinja, on any OpenAI-compatible model."""

@@ -108,6 +108,25 @@ def test_a_file_given_for_the_bot_folder_is_answered_with_its_bot_folder(
     assert "is a file: give a bot folder (one holding servicebot.yaml and faq/)" in result.output
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["check", "{path}"],
+        ["render", "hi", "--bot", "{path}"],
+        ["init", "{path}"],
+        ["test", "{path}"],
+    ],
+)
+def test_a_path_the_system_refuses_is_an_error_naming_it(command: list[str]) -> None:
+    too_long = "b" * 5_000  # a pasted blob: the system refuses names over 255 bytes
+    result = CliRunner().invoke(main, [part.format(path=too_long) for part in command])
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert "File name too long" in result.output
+    assert re.search(r"\(5,0\d\d characters\)", result.output)  # shortened, not 5,000 b's
+    assert len(result.output) < 300
+
+
 def test_check_reports_a_redis_store_this_installation_cannot_open(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
