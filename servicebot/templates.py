@@ -217,6 +217,36 @@ _EXPRESSION_SLIPS = [
     (r"unexpected '}', expected '\)'", r"\((?!.*\))", "this ( is never closed: type )"),
     (r"unexpected '}', expected '\]'", r"\[(?!.*\])", "this [ is never closed: type ]"),
     (
+        r"Expected an expression, got 'end of statement block'",
+        r"\{%[-+]?\s*(?:el)?if\s*[-+]?%\}",
+        'this tag needs a condition, as in {% if language == "zh" %}',
+    ),
+    (
+        r"Expected an expression, got 'end of statement block'",
+        r"\{%[-+]?\s*for\b[^%]*\bin\s*[-+]?%\}",
+        "a for needs what to loop over after 'in', as in {% for intent in intents %}",
+    ),
+    (
+        r"Expected an expression, got 'end of print statement'",
+        r"\{\{[-+]?\s*[-+]?\}\}",
+        "nothing to print: put a variable inside, as in {{ bot.name }}, or remove the {{ }}",
+    ),
+    (
+        r"expected token 'in', got '[^']*'",
+        r"\{%[-+]?\s*for\s+\w+(?:\s*,\s*\w+)*\s+(?!in\b)(\S)",
+        "a for reads {% for intent in intents %}: type 'in' before what it loops over",
+    ),
+    (
+        r"expected name or number",
+        r"\w(\.)(?=\.|\s*(?:\}\}|%\}|\||\)|\]|,))",
+        "a '.' needs an attribute name after it, as in bot.name",
+    ),
+    (
+        _END + r", got '[^']*'",
+        r"\{%[-+]?\s*(?:end\w+|else)\s+(\S)",
+        "an end or else tag takes nothing after its name: remove what follows it",
+    ),
+    (
         r"Missing end of comment tag",
         r"\{#(?!.*#\})",
         "this {# is never closed: type #} where the comment ends",

@@ -292,6 +292,33 @@ def test_a_tag_jinja_does_not_take_there_says_what_to_type(
             '{% if language == "zh %}A{% endif %}\n',
             "1:19: this '\"' is never closed: type it again where the text ends",
         ),
+        (
+            "Hi.\n{% if %}A{% endif %}\n",
+            '2:1: this tag needs a condition, as in {% if language == "zh" %}',
+        ),
+        (
+            "{% if flags %}A{% elif -%}B{% endif %}\n",
+            '1:16: this tag needs a condition, as in {% if language == "zh" %}',
+        ),
+        (
+            "{% for intent intents %}{{ intent.name }}{% endfor %}\n",
+            "1:15: a for reads {% for intent in intents %}: type 'in' before what it loops over",
+        ),
+        (
+            "{% for intent in %}{{ intent.name }}{% endfor %}\n",
+            "1:1: a for needs what to loop over after 'in', as in {% for intent in intents %}",
+        ),
+        (
+            "Hi {{ }}.\n",
+            "1:4: nothing to print: put a variable inside, as in {{ bot.name }}, "
+            "or remove the {{ }}",
+        ),
+        ("Hi. {{ bot. }}\n", "1:11: a '.' needs an attribute name after it, as in bot.name"),
+        ("Hi {{ bot..name }}.\n", "1:10: a '.' needs an attribute name after it, as in bot.name"),
+        (
+            "{% if flags %}A{% endif flags %}\n",
+            "1:25: an end or else tag takes nothing after its name: remove what follows it",
+        ),
     ],
     ids=[
         "= for ==",
@@ -305,6 +332,14 @@ def test_a_tag_jinja_does_not_take_there_says_what_to_type(
         "&&",
         "!",
         "unclosed quote",
+        "if with no condition",
+        "elif with no condition",
+        "for without in",
+        "for with nothing after in",
+        "empty {{ }}",
+        "dangling dot",
+        "double dot",
+        "words after endif",
     ],
 )
 def test_a_slip_inside_a_tag_says_what_to_type_at_its_column(
