@@ -105,6 +105,7 @@ def tree_problems(
         for node in tree.find_all(nodes.NSRef)
         if node.name not in assigned_here | included
     ]
+    problems += [at(node, message) for node, message in _always_true(tree)]
     problems += _attribute_problems(tree, source)
     problems += _include_problems(tree, source, templates)
     problems += [
@@ -114,6 +115,36 @@ def tree_problems(
         for m in _STRAY_BRACE.finditer(source.text)
     ]
     return [_with_column(problem, source) for problem in problems]
+
+
+def _always_true(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
+    """Conditions that always hold: ``{% if language == "zh" or "en" %}`` reads as
+    ``(language == "zh") or "en"``, and a text that is not empty is true."""
+    found = []
+    for node in tree.find_all((nodes.If, nodes.CondExpr)):
+        test = node.test
+        for either in [test, *test.find_all(nodes.Or)] if test else []:
+            text = either.right if isinstance(either, nodes.Or) else None
+            if not (isinstance(text, nodes.Const) and isinstance(text.value, str) and text.value):
+                continue
+            message = f"'or \"{text.value}\"' is always true, so this condition always holds"
+            left = either.left
+            if isinstance(left, nodes.Compare) and len(left.ops) == 1 and left.ops[0].op == "eq":
+                name, value = _dotted(left.expr), left.ops[0].expr
+                if name and isinstance(value, nodes.Const) and isinstance(value.value, str):
+                    one, other = f'"{value.value}"', f'"{text.value}"'
+                    message += f": write {name} in [{one}, {other}]"
+            found.append((text, message))
+    return found
+
+
+def _dotted(node: nodes.Node) -> str:
+    """``language`` or ``customer.tier`` as written; "" for other expressions."""
+    if isinstance(node, nodes.Name):
+        return str(node.name)
+    if isinstance(node, nodes.Getattr) and (parent := _dotted(node.node)):
+        return f"{parent}.{node.attr}"
+    return ""
 
 
 def _declared(tree: nodes.Template) -> set[str]:

@@ -346,3 +346,19 @@ def test_a_slip_inside_a_tag_says_what_to_type_at_its_column(
     tmp_path: Path, system: str, expected: str
 ) -> None:
     assert _located(tmp_path, system) == [_syntax_error(expected)]
+
+
+def test_a_condition_that_always_holds_is_reported_with_what_to_write(tmp_path: Path) -> None:
+    system = (
+        '{% if language == "zh" or "en" %}A{% endif %}\n'  # reads (language == "zh") or "en"
+        '{{ "VIP" if customer.tier == "金卡" or "银卡" else "" }}\n'
+        '{% if flags %}B{% elif flags or "injection" %}C{% endif %}\n'
+        '{{ customer.name or "there" }} {% if flags or "" %}D{% endif %}\n'  # a default: fine
+    )
+    assert _located(tmp_path, system) == [
+        "1:24: 'or \"en\"' is always true, so this condition always holds: "
+        'write language in ["zh", "en"]',
+        "2:35: 'or \"银卡\"' is always true, so this condition always holds: "
+        'write customer.tier in ["金卡", "银卡"]',
+        "3:30: 'or \"injection\"' is always true, so this condition always holds",
+    ]
