@@ -3,7 +3,8 @@
 Owns which variables every template receives (:data:`TEMPLATE_VARIABLES`) and their
 attributes (:data:`TEMPLATE_ATTRIBUTES`), and the checks of a template's syntax tree
 against them: unknown variables, filters and tests, private or mistyped attributes,
-includes of templates that are not read, and templates that use themselves on every render.
+includes of templates that are not read, conditions that always hold, and templates that
+use themselves on every render.
 """
 
 from __future__ import annotations
@@ -120,21 +121,23 @@ def tree_problems(
 def _always_true(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
     """Conditions that always hold: ``{% if language == "zh" or "en" %}`` reads as
     ``(language == "zh") or "en"``, and a text that is not empty is true."""
-    found = []
-    for node in tree.find_all((nodes.If, nodes.CondExpr)):
-        test = node.test
-        for either in [test, *test.find_all(nodes.Or)] if test else []:
-            text = either.right if isinstance(either, nodes.Or) else None
-            if not (isinstance(text, nodes.Const) and isinstance(text.value, str) and text.value):
-                continue
-            message = f"'or \"{text.value}\"' is always true, so this condition always holds"
-            left = either.left
-            if isinstance(left, nodes.Compare) and len(left.ops) == 1 and left.ops[0].op == "eq":
-                name, value = _dotted(left.expr), left.ops[0].expr
-                if name and isinstance(value, nodes.Const) and isinstance(value.value, str):
-                    one, other = f'"{value.value}"', f'"{text.value}"'
-                    message += f": write {name} in [{one}, {other}]"
-            found.append((text, message))
+    conditions = [
+        node.test
+        for node in tree.find_all((nodes.If, nodes.CondExpr))
+        if isinstance(node, nodes.If | nodes.CondExpr) and node.test
+    ]
+    found: list[tuple[nodes.Node, str]] = []
+    ors = [n for test in conditions for n in [test, *test.find_all(nodes.Or)]]
+    for either in (n for n in ors if isinstance(n, nodes.Or)):
+        text, left = either.right, either.left
+        if not (isinstance(text, nodes.Const) and isinstance(text.value, str) and text.value):
+            continue
+        message = f"'or \"{text.value}\"' is always true, so this condition always holds"
+        if isinstance(left, nodes.Compare) and len(left.ops) == 1 and left.ops[0].op == "eq":
+            name, value = _dotted(left.expr), left.ops[0].expr
+            if name and isinstance(value, nodes.Const) and isinstance(value.value, str):
+                message += f': write {name} in ["{value.value}", "{text.value}"]'
+        found.append((text, message))
     return found
 
 
