@@ -154,6 +154,7 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             (_quote_hint(given) if textual else "")
             or _block_hint(kind, given)
             or _number_hint(kind, given)
+            or _unit_hint(kind, given, loc, model)
             or _whole_hint(kind, given, loc, model)
             or _section_hint(kind, given, loc, model)
         )
@@ -221,6 +222,52 @@ def _number_hint(kind: str, given: Any) -> str:
     except ValueError:
         return ""
     return f" (write {text})" if text != given.strip() else ""
+
+
+def _unit_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
+    """How to write a number typed with its unit (``timeout: 20s``, ``ttl_seconds: 1h``,
+    ``retention_days: 2 weeks``, ``max_prompt_tokens: 6k``, ``min_score: 22%``) or with a
+    letter O for a zero (``4OO``): the number the key takes, in the key's own unit."""
+    if kind not in ("float_parsing", "int_parsing") or not isinstance(given, str):
+        return ""
+    text = unicodedata.normalize("NFKC", given).strip()
+    if re.fullmatch(r"\d*[Oo][\dOo]*", text) and re.search(r"\d", text):
+        return _offer(text.translate(_LETTER_O), loc, model, ": a letter O was typed for a zero")
+    found = _WITH_UNIT.fullmatch(text)
+    if not found:
+        return ""
+    number, unit, key = float(found[1]), found[2].lower(), str(loc[-1])
+    if unit in _SECONDS and (key in ("timeout", "max_retry_after") or key.endswith("_seconds")):
+        return _offer(_plain(number * _SECONDS[unit]), loc, model, ": the number of seconds")
+    if unit in _SECONDS and key.endswith("_days") and _SECONDS[unit] >= _DAY:
+        return _offer(_plain(number * _SECONDS[unit] / _DAY), loc, model, ": the number of days")
+    scale = {"k": 1000, "%": 0.01}.get(unit, 1 if unit in _COUNTED else None)
+    return _offer(_plain(number * scale), loc, model) if scale else ""
+
+
+def _offer(number: str, loc: tuple[str | int, ...], model: type[BaseModel], why: str = "") -> str:
+    """" (write NUMBER)" if the key at ``loc`` takes it."""
+    section = _model_at(model, loc[:-1])
+    takes = section is not None and _takes(section, str(loc[-1]), number)
+    return f" (write {number}{why})" if takes else ""
+
+
+def _plain(number: float) -> str:
+    """A number as an operator writes it: 3600, not 3600.0; 0.22, not 0.22000000000000003."""
+    return str(int(number)) if number.is_integer() else f"{number:.10g}"
+
+
+_WITH_UNIT = re.compile(r"([-+]?\d+(?:\.\d+)?)\s*([^\W\d_]+|%)")
+_DAY = 86_400
+_SECONDS = {  # a unit typed after a number of seconds or days, in seconds
+    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "秒"), 1),
+    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟"), 60),
+    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时"), 3600),
+    **dict.fromkeys(("d", "day", "days", "天"), _DAY),
+    **dict.fromkeys(("w", "week", "weeks", "周"), 7 * _DAY),
+}
+_COUNTED = frozenset({"tokens", "token", "chars", "characters", "entries", "turns", "items"})
+_LETTER_O = str.maketrans("Oo", "00")
 
 
 def _whole_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:

@@ -238,7 +238,45 @@ def test_a_regional_code_for_chinese_or_english_is_named_as_such(
             "routing:\n  min_score: ０.２２\n",
             "'min_score' should be a number, not text (write 0.22)",
         ),
-        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text"),
+        # A number typed with its unit: in the key's own unit, if the key takes it.
+        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text (write 0.22)"),
+        (
+            "model:\n  timeout: 20s\n",
+            "'timeout' should be a number, not text (write 20: the number of seconds)",
+        ),
+        (
+            "model:\n  timeout: 2 minutes\n",
+            "'timeout' should be a number, not text (write 120: the number of seconds)",
+        ),
+        (
+            "cache:\n  ttl_seconds: 1.5h\n",
+            "'ttl_seconds' should be a whole number, not text (write 5400: the number of seconds)",
+        ),
+        (
+            "store:\n  retention_days: 2 weeks\n",
+            "'retention_days' should be a whole number, not text (write 14: the number of days)",
+        ),
+        (
+            "store:\n  retention_days: 90天\n",
+            "'retention_days' should be a whole number, not text (write 90: the number of days)",
+        ),
+        (
+            "budget:\n  max_prompt_tokens: 6k\n",
+            "'max_prompt_tokens' should be a whole number, not text (write 6000)",
+        ),
+        (
+            "model:\n  max_tokens: 4OO\n",
+            "'max_tokens' should be a whole number, not text "
+            "(write 400: a letter O was typed for a zero)",
+        ),
+        (  # 300 seconds is past max_retry_after's 120; a month has no fixed number of days
+            "model:\n  max_retry_after: 5m\n",
+            "'max_retry_after' should be a number, not text",
+        ),
+        (
+            "store:\n  retention_days: 3 months\n",
+            "'retention_days' should be a whole number, not text",
+        ),
         ("model:\n  temperature: 2,000\n", "'temperature' should be a number, not text"),
         (
             "budget:\n  max_prompt_tokens: 6,000\n",
