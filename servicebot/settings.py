@@ -118,6 +118,16 @@ def _variable_name(name: str) -> str:
     return name
 
 
+def _model_name(name: str) -> str:
+    """A model's name, not an API key pasted in its place (which would be sent as the name)."""
+    if name.strip().startswith(("sk-", "Bearer ")):
+        raise ValueError(
+            "looks like an API key, not a model's name such as gpt-4o-mini: remove it, and "
+            "set the key in the environment variable OPENAI_API_KEY"
+        )
+    return name
+
+
 def _looks_like_a_key(text: str) -> bool:
     """'sk-...', 'Bearer ...', or 16 or more letters and digits in a row with lower case among
     them ('gsk_3f9aQ...'), which a variable name, in words between underscores, is not."""
@@ -258,7 +268,7 @@ class ContactSettings(Frozen):
 class ModelSettings(Frozen):
     """The chat model. With no ``name`` the bot runs offline, answering from the FAQ alone."""
 
-    name: str | None = None
+    name: Annotated[str, AfterValidator(_model_name)] | None = None
     base_url: Annotated[str, AfterValidator(_http_url)] | None = None
     api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0

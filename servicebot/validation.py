@@ -46,6 +46,14 @@ _PATTERN_FOR_FIELD = {
     "(such as order_status)",
     "languages": "languages are lower-case codes such as en, zh, de or pt-br",
 }
+# Keys an operator pastes an API key under, in servicebot.yaml or its model section.
+_KEY_IN_FILE = frozenset({"api_key", "apikey", "key", "openai_api_key", "token", "secret"})
+
+
+def _key_in_file(key: str | int) -> bool:
+    return str(key).lower().replace("-", "_") in _KEY_IN_FILE
+
+
 _BOUNDS = {
     "greater_than": "more than",
     "greater_than_equal": "at least",
@@ -138,6 +146,13 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         return (
             f"this file should be a mapping of keys, not {_kind_of(error['input'])}{start}",
             False,
+        )
+    if kind == "extra_forbidden" and loc[:-1] in ((), ("model",)) and _key_in_file(loc[-1]):
+        return (
+            f"unknown key '{loc[-1]}': servicebot never reads an API key from a file, which "
+            "gets shared and committed; remove it, and set the key in the environment variable "
+            "OPENAI_API_KEY (api_key_env names another)",
+            True,
         )
     if kind == "extra_forbidden":
         return (
@@ -246,7 +261,7 @@ def _unit_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[Ba
 
 
 def _offer(number: str, loc: tuple[str | int, ...], model: type[BaseModel], why: str = "") -> str:
-    """" (write NUMBER)" if the key at ``loc`` takes it."""
+    """ " (write NUMBER)" if the key at ``loc`` takes it."""
     section = _model_at(model, loc[:-1])
     takes = section is not None and _takes(section, str(loc[-1]), number)
     return f" (write {number}{why})" if takes else ""

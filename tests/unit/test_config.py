@@ -449,6 +449,34 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
     assert value not in raised.value.message  # a pasted key is never repeated in the message
 
 
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "  name: sk-proj-abc123def456ghi789jkl\n",
+            "'name' looks like an API key, not a model's name such as gpt-4o-mini: remove it, "
+            "and set the key in the environment variable OPENAI_API_KEY",
+        ),
+        (
+            "  name: gpt-4o\n  api_key: sk-proj-abc123def456ghi789jkl\n",
+            "unknown key 'api_key': servicebot never reads an API key from a file, which gets "
+            "shared and committed; remove it, and set the key in the environment variable "
+            "OPENAI_API_KEY (api_key_env names another)",
+        ),
+    ],
+)
+def test_an_api_key_pasted_into_the_settings_is_refused_with_where_it_goes(
+    tmp_path: Path, model: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)  # sent as the model's name, or committed with the bot folder
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n" + model)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message == message
+    assert "abc123" not in str(raised.value).split("\n")[0]  # only the quoted line shows it
+
+
 @pytest.mark.parametrize("url", ["not a url", "ftp://models.example.com/v1", "localhost:8000/v1"])
 def test_base_url_must_be_an_http_address(tmp_path: Path, url: str) -> None:
     bot = make_bot(tmp_path)
