@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import copy
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -68,8 +69,8 @@ class YamlFile(SourceFile):
         """A problem at a YAML node's start, or where ``near`` is first written inside it (a
         figure on the fourth line of a ``>-`` block)."""
         start, end = node.start_mark.index, node.end_mark.index
-        found = self.text.find(near, start, end) if near else -1
-        return self.problem_at_offset(message, found if found >= 0 else start)
+        found = _find_folded(self.text[start:end], near) if near else -1
+        return self.problem_at_offset(message, start + max(found, 0))
 
     def node_at(self, loc: Sequence[str | int], *, key: bool = False) -> yaml.Node | None:
         """The node at ``loc`` (a pydantic error location); its key node if ``key``.
@@ -426,3 +427,18 @@ def _as_written(node: yaml.Node, after: Any, text: str) -> yaml.Node:
     here = copy.copy(node)
     here.start_mark = yaml.Mark("", star, 0, 0, None, 0)  # problem_at reads its index only
     return here
+
+
+def _find_folded(text: str, near: str) -> int:
+    """Where ``near`` is first written in ``text``, or -1: as written, or in NFKC form (a
+    figure read as "4.99" written "４.９９"), character by character so that an offset in
+    the folded text maps back to the character it came from."""
+    if (found := text.find(near)) >= 0:
+        return found
+    folded, origin = [], []
+    for offset, char in enumerate(text):
+        same = unicodedata.normalize("NFKC", char)
+        folded.append(same)
+        origin += [offset] * len(same)
+    found = "".join(folded).find(near)
+    return origin[found] if found >= 0 else -1

@@ -905,7 +905,6 @@ def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_languag
     gifts = target / "faq" / "gifts.yaml"
     gifts.write_text(GIFTS, encoding="utf-8")
     output = checked(target, 0)
-    replies = [place(GIFTS, m.end() + 1) for m in re.finditer("assistant:", GIFTS)]
     assert (  # "5.00" is no number of the answer; the link is not its link
         f"warning: {gifts}:{place(GIFTS, GIFTS.index('5.00'))}: few-shot reply of 'gift_wrap' "
         'says "5.00", '
@@ -913,8 +912,9 @@ def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_languag
         "the model copies it"
     ) in output
     assert (  # full-width digits read as digits; $4.99 is the English answer's, not the Chinese
-        f"warning: {gifts}:{replies[1]}: few-shot reply of 'gift_wrap' says \"4.99\" but its "
-        "answer in zh does not: update the pair, the model copies it"
+        f"warning: {gifts}:{place(GIFTS, GIFTS.index('４.９９'))}: few-shot reply of "
+        "'gift_wrap' says \"4.99\" but its answer in zh does not: update the pair, the model "
+        "copies it"
     ) in output
     # The customer's order number and the bot's contacts are no figure the answer must state;
     # a Chinese pair written with full-width digits and the answer's link agrees with it.
