@@ -20,6 +20,7 @@ from .errors import Problem
 from .figures import phrases, unstated
 from .routing import Router, detect_language, handing_off
 from .settings import ANY_LANGUAGE
+from .source import operator_files
 from .yamlfile import YamlFile, read_yaml
 
 _TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
@@ -152,8 +153,13 @@ def faq_file_warnings(root: Path) -> list[Problem]:
     text (``{{ contact.phone }}`` in an answer): FAQ text is data, sent and shown to the model
     as written, so the customer would see the braces. None is surely a mistake (a Chinese
     phrasing has commas of its own; a bot about templates may mean the braces), so
-    ``servicebot check`` warns and still passes."""
-    warnings = []
+    ``servicebot check`` warns and still passes. So does a FAQ file saved as ``gift.yaml.txt``
+    (as Notepad saves it), which is not read."""
+    warnings = [
+        Problem(path, f"not read: only .yaml and .yml files are; rename it {path.stem}")
+        for path in operator_files(root / FAQ_FOLDER, ".txt")
+        if path.stem.lower().endswith((".yaml", ".yml"))
+    ]
     for path in yaml_files(root / FAQ_FOLDER):
         document = read_yaml(path, [])
         if document is not None and document.data is None:

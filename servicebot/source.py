@@ -77,7 +77,7 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
     """``raw``, the bytes of ``path``, as UTF-8 text; a byte order mark is dropped. Other
     encodings are refused at their first undecodable character, and UTF-16, GBK and Big5 (as
     Chinese Windows saves text) are named, so that the operator knows what to convert from."""
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(raw):
         problems.append(Problem(path, "saved as UTF-16: save the file as UTF-8 instead"))
         return None
     try:
@@ -90,6 +90,16 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
         message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}{saved_as}); save the file as UTF-8"
         problems.append(readable.problem_at_offset(message, offset))
         return None
+
+
+def _utf16_without_bom(raw: bytes) -> bool:
+    """UTF-16 with no byte order mark, as some editors save it: a file's ASCII (keys,
+    indentation, line breaks) has every other byte 0 there, which UTF-8 text never has (a
+    character such as 退, U+9000, puts a 0 on the other side now and then)."""
+    if len(raw) < 2 or len(raw) % 2:
+        return False
+    fewer, more = sorted((raw[0::2].count(0), raw[1::2].count(0)))
+    return more > 0 and more >= len(raw) // 8 and fewer <= more // 8
 
 
 def chinese_encoding(raw: bytes) -> str | None:

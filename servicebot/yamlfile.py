@@ -27,7 +27,7 @@ import yaml
 
 from .errors import Problem
 from .source import MAX_FILE_BYTES, SourceFile, read_text
-from .yamlsyntax import COMMENT_AFTER_VALUE, syntax_problem
+from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, syntax_problem
 
 MAX_DEPTH = 50
 """Lists and mappings may nest this deep; a FAQ needs four levels."""
@@ -265,6 +265,11 @@ class _EventBuilder:
                 "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
                 "text in quotes (or, for a comment, write '# ' with a space)"
             )
+            if curly := CURLY_QUOTE.match(event.value):
+                message = (
+                    f"' #' starts a YAML comment, so the rest of this line is dropped: "
+                    f"'{curly[0]}' is not a YAML quote, type plain \" marks around the text"
+                )
             self._problems.append(self._at(comment.end() - 2, message))
 
     @property

@@ -17,14 +17,18 @@ from .errors import Problem
 from .source import SourceFile
 
 COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
+CURLY_QUOTE = re.compile("[“”‘’「」『』]")  # a word processor's or input method's: text to YAML
 JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (their brackets are text)
 
 _FULL_WIDTH_KEY = re.compile(r"^\s*(?:-\s+)?[A-Za-z_][\w.-]*\s*(：)")
-_FULL_WIDTH_DASH = re.compile("[ \t]*-(\u3000)")  # "-　text": an IME's space after a dash
-_FULL_WIDTH_INDENT = re.compile("[ \t]*(\u3000)")  # "　　- text": an IME's spaces as indentation
+# Spaces YAML does not read as spaces: an input method's full-width one, and the
+# non-breaking ones that text pasted from Word or a web page brings.
+_ODD_SPACES = "\u3000\u00a0\u2007\u202f"
+_FULL_WIDTH_DASH = re.compile(f"[ \t]*-([{_ODD_SPACES}])")  # "-　text": after a dash
+_FULL_WIDTH_INDENT = re.compile(f"[ \t]*([{_ODD_SPACES}])")  # "　　- text": as indentation
 _WIDE_LIST_DASH = re.compile("[ \t\u3000]*([\uff0d\u2014\u2013\u2212])[ \u3000]")  # "－ text"
 # "name:Maple" or "description:\u3000text": a key whose colon has no plain space after it.
-_COLON_WITHOUT_SPACE = re.compile(r"^\s*(?:-\s+)?([A-Za-z_][\w-]*):([^ \t/:])")
+_COLON_WITHOUT_SPACE = re.compile(r"^[ \t]*(?:-[ \t]+)?([A-Za-z_][\w-]*):([^ \t/:])")
 _OPENING_QUOTE = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\"'])")
 _UNREADABLE = (
     "YAML cannot read this line: check its indentation against the lines above, and put text "
@@ -94,6 +98,10 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
         )
     if message in _INDENTATION_HINTS and (moved := _misplaced_item(document, number)):
         return moved
+    if message == _UNEXPECTED_COLON and (curly := CURLY_QUOTE.search(line[:column])):
+        message = f"'{curly[0]}' is not a YAML quote, so the ': ' in this text reads as a key: "
+        message += 'type plain " marks around the text'
+        index -= column - curly.start()
     return document.problem_at_offset(message, index)
 
 
@@ -234,13 +242,13 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             message = "full-width colon '：' after a key: YAML needs a plain ':'"
             return document.problem(message, number + 1, match.start(1) + 1)
         if match := _FULL_WIDTH_DASH.match(line):
-            message = "full-width space '\u3000' after a list dash: YAML needs a plain space"
+            message = f"{_space(match[1])} after a list dash: YAML needs a plain space"
             return document.problem(message, number + 1, match.start(1) + 1)
         if match := _WIDE_LIST_DASH.match(line):
             message = f"'{match[1]}' is not a list dash: a list item starts with a plain '- '"
             return document.problem(message, number + 1, match.start(1) + 1)
         if match := _FULL_WIDTH_INDENT.match(line):
-            message = "full-width space '\u3000' in the indentation: YAML indents with plain spaces"
+            message = f"{_space(match[1])} in the indentation: YAML indents with plain spaces"
             return document.problem(message, number + 1, match.start(1) + 1)
         quote = _OPENING_QUOTE.match(line)
         if quote and (closing := _closing(lines, number, quote)) != _CLOSED:
@@ -273,12 +281,19 @@ def _colon_without_space(document: SourceFile, error_line: int) -> Problem | Non
         line = document.lines[number] if 0 <= number < len(document.lines) else ""
         if match := _COLON_WITHOUT_SPACE.match(line):
             key, after = match.groups()
-            if after == "\u3000":
-                message = f"full-width space '\u3000' after '{key}:': YAML needs a plain space"
+            if after in _ODD_SPACES:
+                message = f"{_space(after)} after '{key}:': YAML needs a plain space"
             else:
                 message = f"no space after '{key}:': YAML needs one, as in '{key}: value'"
             return document.problem(message, number + 1, match.start(2) + 1)
     return None
+
+
+def _space(char: str) -> str:
+    """How an operator can tell a space YAML does not read as one: its name, and where from."""
+    if char == "\u3000":
+        return "full-width space '\u3000'"
+    return f"non-breaking space (U+{ord(char):04X}, from pasted text)"
 
 
 _INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")

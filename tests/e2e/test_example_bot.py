@@ -505,6 +505,21 @@ def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
         ) in output
 
 
+def test_check_warns_of_a_faq_file_saved_with_txt_on_the_end(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)  # Notepad's "Save as" adds .txt to gift.yaml
+    (target / "faq" / "gift.yaml.txt").write_text(
+        "intents:\n  - name: gift_wrap\n    examples: [gift wrap]\n    answer: $4.99.\n"
+    )
+    (target / "faq" / "notes.txt").write_text("ideas for new intents")  # no FAQ file: quiet
+    output = checked(target, 0)
+    assert output.startswith("ok: Maple Market support: 38 intents")  # not read
+    assert (
+        f"warning: {target / 'faq' / 'gift.yaml.txt'}: not read: only .yaml and .yml files "
+        "are; rename it gift.yaml"
+    ) in output
+    assert "notes.txt" not in output
+
+
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
     (tmp_path / "keep.txt").write_text("mine")
     result = CliRunner().invoke(main, ["init", str(tmp_path)])

@@ -64,9 +64,10 @@ def test_chinese_saved_as_big5_is_named(tmp_path: Path) -> None:
     assert problems[0].message.endswith("it looks saved as Big5); save the file as UTF-8")
 
 
-def test_utf16_is_named(tmp_path: Path) -> None:
-    path = tmp_path / "a.yaml"
-    path.write_bytes("a: 1\n".encode("utf-16"))
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_is_named_with_or_without_a_byte_order_mark(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "a.yaml"  # without one, it read as "control character U+0000"
+    path.write_bytes("intents:\n  - name: 退货\n    answer: 7 天\n".encode(encoding))
     assert _read(path)[1][0].message == "saved as UTF-16: save the file as UTF-8 instead"
 
 
