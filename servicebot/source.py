@@ -94,12 +94,13 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
 
 def _utf16_without_bom(raw: bytes) -> bool:
     """UTF-16 with no byte order mark, as some editors save it: a file's ASCII (keys,
-    indentation, line breaks) has every other byte 0 there, which UTF-8 text never has (a
-    character such as 退, U+9000, puts a 0 on the other side now and then)."""
+    indentation, line breaks: a third of its characters, at least) has every other byte 0
+    there, which UTF-8 text never has but for a stray NUL (a character such as 退, U+9000,
+    puts a 0 on the other side now and then)."""
     if len(raw) < 2 or len(raw) % 2:
         return False
     fewer, more = sorted((raw[0::2].count(0), raw[1::2].count(0)))
-    return more > 0 and more >= len(raw) // 8 and fewer <= more // 8
+    return more > 1 and more >= len(raw) // 6 and fewer <= more // 8  # a third of them
 
 
 def chinese_encoding(raw: bytes) -> str | None:

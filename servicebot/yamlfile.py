@@ -27,7 +27,7 @@ import yaml
 
 from .errors import Problem
 from .source import MAX_FILE_BYTES, SourceFile, read_text
-from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, syntax_problem
+from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, FULL_WIDTH_COLON, syntax_problem
 
 MAX_DEPTH = 50
 """Lists and mappings may nest this deep; a FAQ needs four levels."""
@@ -95,7 +95,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     try:
         document.data = _construct(document, problems)
     except yaml.MarkedYAMLError as exc:
-        problems.append(syntax_problem(document, exc))
+        problems += _syntax_problems(document, exc)
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -106,6 +106,52 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
         problems.append(exc.problem)
         return None
     return document
+
+
+def _syntax_problems(document: YamlFile, first: yaml.MarkedYAMLError) -> list[Problem]:
+    """The file's first syntax mistake, and the ones after it, so that an operator fixes them
+    in one go. PyYAML stops at the first: each line blamed is blanked and the file read again,
+    while that line holds nothing below it (a key's block, a quote's next lines), since then
+    what follows reads as it would once the line is fixed (a full-width colon is mended
+    instead, as its key's block is below it). At most ``_MOST_SYNTAX`` are listed, each on a
+    later line than the one before."""
+    problems = [syntax_problem(document, first)]
+    lines = document.lines.copy()
+    while len(problems) < _MOST_SYNTAX and (blamed := problems[-1].line):
+        if problems[-1].message.startswith(FULL_WIDTH_COLON):
+            lines[blamed - 1] = lines[blamed - 1].replace("：", ": ", 1)
+        elif _holds_nothing(lines, blamed - 1):
+            lines[blamed - 1] = ""
+        else:
+            break
+        rest = YamlFile(document.path, "\n".join(lines))
+        try:
+            for _ in yaml.parse(rest.text, Loader=_SafeLoader):
+                pass
+        except yaml.MarkedYAMLError as exc:
+            problem = syntax_problem(rest, exc)
+            if problem.line is None or problem.line <= blamed:
+                break
+            problems.append(problem)
+        else:
+            break
+    return problems
+
+
+_MOST_SYNTAX = 20
+
+
+def _holds_nothing(lines: list[str], number: int) -> bool:
+    """Whether no line after ``lines[number]`` is indented under it (blank lines and comments
+    aside): a key's block, a list item's keys, a quoted text's next lines."""
+
+    def indent(line: str) -> int:  # a tab as far as most editors show it
+        line = line.expandtabs()
+        return len(line) - len(line.lstrip())
+
+    below = (line for line in lines[number + 1 :] if line.strip() and line.lstrip()[0] != "#")
+    after = next(below, None)
+    return after is None or indent(after) <= indent(lines[number])
 
 
 def _construct(document: YamlFile, problems: list[Problem]) -> Any:

@@ -17,6 +17,7 @@ from .errors import Problem
 from .source import SourceFile
 
 COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
+FULL_WIDTH_COLON = "full-width colon '：' after a key"
 CURLY_QUOTE = re.compile("[“”‘’「」『』]")  # a word processor's or input method's: text to YAML
 JSON_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # strings (their brackets are text)
 
@@ -239,7 +240,7 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             continue  # block text
         block_indent = indent if line.rstrip().endswith(_BLOCK_OPENERS) else None
         if match := _FULL_WIDTH_KEY.match(line):
-            message = "full-width colon '：' after a key: YAML needs a plain ':'"
+            message = f"{FULL_WIDTH_COLON}: YAML needs a plain ':'"
             return document.problem(message, number + 1, match.start(1) + 1)
         if match := _FULL_WIDTH_DASH.match(line):
             message = f"{_space(match[1])} after a list dash: YAML needs a plain space"
