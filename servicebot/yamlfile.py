@@ -117,6 +117,7 @@ def _syntax_problems(document: YamlFile, first: yaml.MarkedYAMLError) -> list[Pr
     later line than the one before."""
     problems = [syntax_problem(document, first)]
     lines = document.lines.copy()
+    parents = _parents(lines)
     while len(problems) < _MOST_SYNTAX and (blamed := problems[-1].line):
         if problems[-1].message.startswith(FULL_WIDTH_COLON):
             lines[blamed - 1] = lines[blamed - 1].replace("：", ": ", 1)
@@ -124,7 +125,7 @@ def _syntax_problems(document: YamlFile, first: yaml.MarkedYAMLError) -> list[Pr
             lines[blamed - 1] = ""
         else:
             break
-        rest = YamlFile(document.path, "\n".join(lines))
+        rest = YamlFile(document.path, "\n".join(_from(lines, blamed - 1, parents)))
         try:
             for _ in yaml.parse(rest.text, Loader=_SafeLoader):
                 pass
@@ -144,14 +145,49 @@ _MOST_SYNTAX = 20
 def _holds_nothing(lines: list[str], number: int) -> bool:
     """Whether no line after ``lines[number]`` is indented under it (blank lines and comments
     aside): a key's block, a list item's keys, a quoted text's next lines."""
-
-    def indent(line: str) -> int:  # a tab as far as most editors show it
-        line = line.expandtabs()
-        return len(line) - len(line.lstrip())
-
-    below = (line for line in lines[number + 1 :] if line.strip() and line.lstrip()[0] != "#")
+    below = (line for line in lines[number + 1 :] if _holds_yaml(line))
     after = next(below, None)
-    return after is None or indent(after) <= indent(lines[number])
+    return after is None or _indent(after) <= _indent(lines[number])
+
+
+def _from(lines: list[str], number: int, parents: list[int]) -> list[str]:
+    """``lines`` from ``number`` on, after only the lines above that its first line of YAML is
+    nested in (its keys and list items: see :func:`_parents`), the rest left blank: YAML reads
+    on from there as it would in the whole file, at the same line numbers, without reading
+    all of it again. (The lines any later line is nested in are among those.)"""
+    kept = [""] * number + lines[number:]
+    first = next((n for n in range(number, len(lines)) if _holds_yaml(lines[n])), None)
+    above = parents[first] if first is not None else -1
+    while above >= 0:
+        kept[above], above = lines[above], parents[above]
+    return kept
+
+
+def _parents(lines: list[str]) -> list[int]:
+    """For each line of YAML, the nearest line above it that is less indented (-1 if none);
+    for other lines, -1."""
+    parents = [-1] * len(lines)
+    open_lines: list[tuple[int, int]] = []  # (indent, line): indents rising
+    for number, line in enumerate(lines):
+        if not _holds_yaml(line):
+            continue
+        indent = _indent(line)
+        while open_lines and open_lines[-1][0] >= indent:
+            open_lines.pop()
+        parents[number] = open_lines[-1][1] if open_lines else -1
+        open_lines.append((indent, number))
+    return parents
+
+
+def _holds_yaml(line: str) -> bool:
+    """Whether a line has more than spaces or a comment."""
+    return bool(line.strip()) and not line.lstrip().startswith("#")
+
+
+def _indent(line: str) -> int:
+    """How far a line is indented, a tab counted as far as most editors show it."""
+    line = line.expandtabs()
+    return len(line) - len(line.lstrip())
 
 
 def _construct(document: YamlFile, problems: list[Problem]) -> Any:

@@ -52,6 +52,10 @@ _HINTS = {
         "text that starts with '{' must be in quotes (and '{{ }}' in YAML text is sent as "
         "written, not filled in)"
     ),
+    "block sequence entries are not allowed in this context": (
+        "a list item cannot start on its key's line: put the '- ' on the line below, indented "
+        "as the other items, or put text that starts with '- ' in quotes"
+    ),
     "while scanning an alias": "text that starts with '*' must be in quotes",
     "while scanning an anchor": "text that starts with '&' must be in quotes",
     "found duplicate anchor": (
@@ -235,8 +239,10 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
     lines = document.lines[: error_line + 1]
     block_indent: int | None = None  # the indentation of the key that opened block text
     for number, line in enumerate(lines):
+        if not line.strip():
+            continue
         indent = len(line) - len(line.lstrip())
-        if block_indent is not None and (not line.strip() or indent > block_indent):
+        if block_indent is not None and indent > block_indent:
             continue  # block text
         block_indent = indent if line.rstrip().endswith(_BLOCK_OPENERS) else None
         if match := _FULL_WIDTH_KEY.match(line):
