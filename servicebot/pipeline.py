@@ -177,8 +177,9 @@ class Bot:
     ) -> ReplyStream:
         """:meth:`reply`, yielding the answer as it arrives, a cleared sentence at a time.
 
-        Iterate over the result for text; its ``reply`` is the whole :class:`Reply` once
-        the iteration is over.
+        Iterate over the result, once, for text; its ``reply`` is the whole :class:`Reply`
+        once the iteration is over. Inside ``with bot.stream(...) as stream:``, leaving the
+        block early stores the turn with what was shown at once, as ``stream.close()`` does.
         """
         return ReplyStream(self._begin(text, conversation_id, metadata))
 

@@ -7,7 +7,9 @@ reviewed up to its last sentence end, and only what the review lets through is s
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Iterator
+import inspect
+import weakref
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
 from .model import Completion, ModelRequest
 from .postfilter import last_sentence_end
@@ -16,13 +18,58 @@ from .turn import Turn
 
 
 class ReplyStream:
-    """A reply being streamed: iterate for cleared text; ``reply`` is set at the end."""
+    """A reply being streamed: iterate once for cleared text; ``reply`` is set at the end.
+
+    A reading left early is stored with what it showed when its generator is closed, which
+    Python does at once for a ``for`` left with ``break``, but only when it collects one held
+    elsewhere (``pieces = iter(stream)``). Inside ``with``, leaving the block closes it at
+    once, as :meth:`close` does.
+    """
 
     def __init__(self, turn: Turn) -> None:
         self._turn = turn
+        # The reading, held weakly: it holds the stream, and a strong reference back would
+        # leave both to the garbage collector, where a ``for`` left with ``break`` closes the
+        # reading, and stores the turn, at once.
+        self._reading: weakref.ref[Generator[str, None, None]] | None = None
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[str]:
+        if self._underway():  # a second reading would ask the model again and store 2 turns
+            raise TypeError(
+                "this stream is already being read: read it once, or call bot.stream() again"
+            )
+        pieces = self._stream()
+        self._reading = weakref.ref(pieces)
+        return pieces
+
+    def __enter__(self) -> ReplyStream:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop reading: store the turn with what was shown, and set ``reply``, now.
+
+        Never read, the turn is stored with nothing shown: its message was already taken in
+        (and its placeholders kept), as a cancelled ``astream`` stores one. Once ``reply``
+        is set, closing does nothing.
+        """
+        if (pieces := self._held()) is not None:
+            pieces.close()  # a reading under way stores what it showed, as it stops
+        if self.reply is None:
+            self.reply = self._turn.stopped(Shown(self._turn))
+
+    def _held(self) -> Generator[str, None, None] | None:
+        return None if self._reading is None else self._reading()
+
+    def _underway(self) -> bool:
+        """A reading was begun, and has not ended or been closed (it may not have started)."""
+        pieces = self._held()
+        return pieces is not None and inspect.getgeneratorstate(pieces) != inspect.GEN_CLOSED
+
+    def _stream(self) -> Generator[str, None, None]:
         if self.reply is not None:  # read once: the turn is already answered and stored
             return
         turn, shown = self._turn, Shown(self._turn)

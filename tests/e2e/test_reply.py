@@ -105,6 +105,51 @@ def test_areply_and_both_streams_answer_like_reply(make_bot: Any, server: OpenAI
     assert server.schema_errors == []
 
 
+TWO_SENTENCES = "Refunds take 2 business days. Your bank may add a few more."
+STOPPED = {"stage": "model", "detector": "caller", "kind": "stopped", "action": "kept"}
+
+
+@pytest.mark.parametrize("leave", ["with", "close"])
+def test_a_stream_left_early_is_stored_at_once_with_what_it_showed(
+    make_bot: Any, server: OpenAIServer, leave: str
+) -> None:
+    # The caller held its iterator: .reply was None and nothing was stored until Python
+    # collected the generator, and async with was the only way to have it stored at once.
+    server.responder = lambda body: TWO_SENTENCES
+    server.fail(Fault.drip(0.05))  # the second sentence still on its way when the caller left
+    bot = make_bot()
+    stream = bot.stream(REFUNDS, conversation_id="held")
+    pieces = iter(stream)  # kept past the block: only leaving it may store the turn
+    if leave == "with":
+        with stream:
+            shown = next(pieces)
+    else:
+        shown = next(pieces)
+        stream.close()
+    assert shown == "Refunds take 2 business days."
+    assert stream.reply is not None and (stream.reply.text, stream.reply.turn) == (shown, 1)
+    (stored,) = bot.store.history("held")
+    assert (stored.reply_text, stored.action) == (shown, "answer")
+    assert STOPPED.items() <= stored.events[-1].items()
+    assert list(pieces) == [] and len(server.requests) == 1  # closed: nothing more is read
+
+
+def test_a_stream_is_read_once(make_bot: Any, server: OpenAIServer) -> None:
+    # A second iter() before the first reading ended asked the model again and stored two
+    # turns for one customer message.
+    server.responder = lambda body: TWO_SENTENCES
+    bot = make_bot()
+    bot.cache = None  # a cached answer would hide a second model request
+    stream = bot.stream(REFUNDS, conversation_id="once")
+    pieces = iter(stream)
+    with pytest.raises(TypeError, match="already being read"):
+        iter(stream)
+    assert "".join(pieces) == TWO_SENTENCES
+    assert list(stream) == []  # read to its end: the turn is answered and stored
+    assert len(server.requests) == 1
+    assert [turn.reply_text for turn in bot.store.history("once")] == [TWO_SENTENCES]
+
+
 @pytest.mark.parametrize("streamed", ["stream", "astream"])
 def test_a_stream_past_max_chars_stops_reading_the_model(
     make_bot: Any, server: OpenAIServer, streamed: str

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import gc
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -178,6 +179,41 @@ def test_an_async_stream_left_with_break_is_stored_at_once_in_async_with_and_soo
         assert [turn.reply_text for turn in bot.store.history("without")] == [FIRST]
 
     asyncio.run(main())
+
+
+def test_a_stream_closed_unread_is_stored_with_nothing_shown_and_no_model_call(
+    spec: BotSpec,
+) -> None:
+    # bot.stream() has already taken the message in (its placeholders kept): left unread,
+    # it was never stored, as an astream cancelled before the model call now is.
+    model = Says(FIRST)
+    bot = Bot(spec, model=model, store=MemoryStore())
+    with bot.stream("call me on 555-0100 about my refund", conversation_id="unread") as stream:
+        pass
+    (stored,) = bot.store.history("unread")
+    assert (stored.customer_text, stored.reply_text, stored.prompt_tokens) == (
+        "call me on [PHONE_1] about my refund",
+        "",
+        0,
+    )
+    assert stream.reply is not None and stream.reply.text == "" and model.calls == 0
+    stream.close()  # closing again, or reading after, stores nothing more
+    assert list(stream) == [] and len(bot.store.history("unread")) == 1
+
+
+def test_a_stream_left_with_break_is_stored_at_once_without_with(spec: BotSpec) -> None:
+    # The stream holds its reading only weakly: a strong reference back would leave both to
+    # the garbage collector (disabled here), and a for left with break would store nothing.
+    bot = Bot(spec, model=Stalls(), store=MemoryStore())
+    gc.disable()
+    try:
+        stream = bot.stream(REFUNDS, conversation_id="break")
+        for _ in stream:
+            break
+    finally:
+        gc.enable()
+    assert stream.reply is not None and stream.reply.text == FIRST
+    assert [turn.reply_text for turn in bot.store.history("break")] == [FIRST]
 
 
 def test_a_stopped_stream_keeps_the_route_it_had(spec: BotSpec) -> None:
