@@ -106,10 +106,17 @@ class AsyncReplyStream:
         # The stream read inside ``async with``; held only there, as the stream and the
         # generator would keep each other alive, and asyncio would never close it.
         self._held: AsyncGenerator[str, None] | None = None
+        self._reading: weakref.ref[AsyncGenerator[str, None]] | None = None  # see ReplyStream
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
+        reading = self._reading() if self._reading is not None else None
+        if getattr(reading, "ag_frame", None) is not None:  # begun, and not ended or closed
+            raise TypeError(
+                "this stream is already being read: read it once, or call bot.astream() again"
+            )
         pieces = self._stream()
+        self._reading = weakref.ref(pieces)
         if self._in_block:
             self._held = pieces
         return pieces

@@ -150,6 +150,25 @@ def test_a_stream_is_read_once(make_bot: Any, server: OpenAIServer) -> None:
     assert [turn.reply_text for turn in bot.store.history("once")] == [TWO_SENTENCES]
 
 
+def test_an_async_stream_is_read_once(make_bot: Any, server: OpenAIServer) -> None:
+    server.responder = lambda body: TWO_SENTENCES  # as above, for async for
+    bot = make_bot()
+    bot.cache = None
+
+    async def read() -> str:
+        stream = bot.astream(REFUNDS, conversation_id="once")
+        pieces = aiter(stream)
+        with pytest.raises(TypeError, match="already being read"):
+            aiter(stream)
+        text = "".join([piece async for piece in pieces])
+        assert [piece async for piece in stream] == []  # read to its end
+        return text
+
+    assert asyncio.run(read()) == TWO_SENTENCES
+    assert len(server.requests) == 1
+    assert [turn.reply_text for turn in bot.store.history("once")] == [TWO_SENTENCES]
+
+
 @pytest.mark.parametrize("streamed", ["stream", "astream"])
 def test_a_stream_past_max_chars_stops_reading_the_model(
     make_bot: Any, server: OpenAIServer, streamed: str
