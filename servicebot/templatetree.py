@@ -107,6 +107,10 @@ def tree_problems(
         if node.name not in assigned_here | included
     ]
     problems += [at(node, message) for node, message in _always_true(tree)]
+    problems += [  # the last use on the line: the first may be the loop's own ({% for k, v %})
+        source.problem(message, node.lineno, _last_column(source, node.lineno, name))
+        for node, name, message in _outside_its_loop(tree, included)
+    ]
     problems += _attribute_problems(tree, source)
     problems += _include_problems(tree, source, templates)
     problems += [
@@ -139,6 +143,60 @@ def _always_true(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
                 message += f': write {name} in ["{value.value}", "{text.value}"]'
         found.append((text, message))
     return found
+
+
+def _outside_its_loop(
+    tree: nodes.Template, included: set[str]
+) -> list[tuple[nodes.Node, str, str]]:
+    """Names only a ``{% for %}`` sets, used outside the loops that set them: Jinja keeps a
+    loop's item inside its loop, so ``{{ intent.answer }}`` after ``{% endfor %}`` fails at
+    render time ("'intent' is undefined"), on every turn. (An included template may use the
+    item of a loop it is included in: ``included``.)"""
+    loops = list(tree.find_all(nodes.For))
+    set_by_loop = {id(name): loop for loop in loops for name in _stored(loop.target)}
+    set_otherwise = {
+        node.name
+        for node in tree.find_all(nodes.Name)
+        if node.ctx in ("store", "param") and id(node) not in set_by_loop
+    }
+    loop_line = {
+        name.name: loop.lineno for loop in reversed(loops) for name in _stored(loop.target)
+    }
+    only_in_loops = set(loop_line) - set_otherwise - included - set(TEMPLATE_VARIABLES)
+    found: list[tuple[nodes.Node, str, str]] = []
+
+    def walk(node: nodes.Node, inside: frozenset[str]) -> None:
+        if isinstance(node, nodes.For):
+            walk(node.iter, inside)
+            sets = inside | {name.name for name in _stored(node.target)}
+            for child in [*node.body, *([node.test] if node.test else [])]:
+                walk(child, sets)
+            for child in node.else_:  # runs when there was nothing to loop over
+                walk(child, inside)
+            return
+        if isinstance(node, nodes.Name) and node.name in only_in_loops - inside:
+            message = (
+                f"'{node.name}' is set only inside the {{% for %}} on line "
+                f"{loop_line[node.name]}: use it inside that loop"
+            )
+            found.append((node, node.name, message))
+        for child in node.iter_child_nodes():
+            walk(child, inside)
+
+    if only_in_loops:
+        walk(tree, frozenset())
+    return found
+
+
+def _last_column(source: SourceFile, line: int, name: str) -> int | None:
+    """The column of the last use of ``name`` as a word on ``line``."""
+    found = list(re.finditer(rf"(?<![\w.]){re.escape(name)}\b", source.lines[line - 1]))
+    return found[-1].start() + 1 if found else None
+
+
+def _stored(target: nodes.Node) -> list[nodes.Name]:
+    """The names a loop's target sets: ``intent``, or ``key, value``."""
+    return [*target.find_all(nodes.Name), *([target] if isinstance(target, nodes.Name) else [])]
 
 
 def _dotted(node: nodes.Node) -> str:

@@ -362,3 +362,28 @@ def test_a_condition_that_always_holds_is_reported_with_what_to_write(tmp_path: 
         'write customer.tier in ["金卡", "银卡"]',
         "3:30: 'or \"injection\"' is always true, so this condition always holds",
     ]
+
+
+def test_a_loop_item_used_after_its_loop_is_reported_at_its_use(tmp_path: Path) -> None:
+    system = (
+        "{% for intent in intents %}\n"
+        "{{ intent.answer }}\n"
+        "{% else %}{{ intent.name }}\n"  # the else runs when there was nothing to loop over
+        "{% endfor %}\n"
+        "Best: {{ intent.name }}\n"  # failed on every turn: "'intent' is undefined"
+        "{% for key, value in customer.items() %}{{ key }}{% endfor %}{{ value }}\n"
+        "{% for item in intents %}{% for word in item.name %}{{ item }}{% endfor %}{% endfor %}\n"
+    )
+    assert _located(tmp_path, system) == [
+        "3:14: 'intent' is set only inside the {% for %} on line 1: use it inside that loop",
+        "5:10: 'intent' is set only inside the {% for %} on line 1: use it inside that loop",
+        "6:65: 'value' is set only inside the {% for %} on line 6: use it inside that loop",
+    ]
+
+
+def test_a_loop_item_set_again_outside_its_loop_or_by_an_includer_is_fine(tmp_path: Path) -> None:
+    system = (
+        "{% for intent in intents %}{{ intent.name }}{% endfor %}\n"
+        "{% set intent = intents | first %}{{ intent.name if intent }}\n"
+    )
+    assert _located(tmp_path, system) == []
