@@ -35,7 +35,7 @@ from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
-from .filters.normalise import without_surrogates
+from .filters.normalise import decoded, without_surrogates
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
@@ -432,20 +432,10 @@ def _conversation(conversation_id: str | None) -> str | None:
 
 
 def _plain(text: str | bytes) -> str:
-    """Customer text as a str: bytes are decoded as UTF-8, with undecodable bytes replaced
-    (a customer's binary paste still gets a reply) and a warning logged (an application
-    passing GBK or Latin-1 bytes should decode them itself)."""
+    """Customer text as a str: bytes are decoded as UTF-8, undecodable bytes replaced (see
+    :func:`~servicebot.filters.normalise.decoded`)."""
     if isinstance(text, bytes | bytearray):
-        try:
-            return bytes(text).decode("utf-8")
-        except UnicodeDecodeError as exc:
-            log.warning(
-                "a customer message of %d bytes is not UTF-8 (%s): undecodable bytes were "
-                "replaced with U+FFFD; pass a str, decoded from the encoding it was sent in",
-                len(text),
-                exc.reason,
-            )
-            return bytes(text).decode("utf-8", "replace")
+        return decoded(text, "a customer message")
     if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
         raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
     return without_surrogates(text)

@@ -41,7 +41,7 @@ from pydantic import RootModel
 
 from .config import TEMPLATES_FOLDER, BotSpec
 from .errors import ConfigError, Problem, TemplateError
-from .filters.normalise import visible_only, without_surrogates
+from .filters.normalise import decoded, visible_only, without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .postfilter import visible
 from .routing import Match, detect_language
@@ -56,6 +56,8 @@ Script = Literal["simplified", "traditional"]
 log = logging.getLogger("servicebot")
 _DEEPEST_DETAIL = 8  # customer details nest no deeper in a template's variables
 _BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
+# How Python describes an object by where it is in memory: <object object at 0x7f3a...>
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
 
 
 class Message(NamedTuple):
@@ -285,17 +287,14 @@ def _intent_variable(match: Match, language: str) -> dict[str, Any]:
     }
 
 
-def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
+def _one_line(value: Any, inside: tuple[int, ...] = (), where: str = "customer") -> Any:
     """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
     (a customer may choose their own) cannot start a section of the system message. A
     mapping or list inside itself (``details["account"] = details``), or nested deeper than
     ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...". None is
-    :class:`~servicebot.sandbox.Unset`: printed, it would read "None".
+    :class:`~servicebot.sandbox.Unset`: printed, it would read "None". ``where`` names the
+    detail (``customer.orders[1]``) in the log.
     """
-    if isinstance(value, str):  # a str Enum too: its value, as before
-        # Invisible characters go too: a bidi override would show the model one order of
-        # words and an operator reading the prompt another.
-        return visible_only(_BREAKS.sub(" ", without_surrogates(value))).strip()
     if value is None:
         return Unset(hint="a customer detail is None")
     if isinstance(value, numbers.Number | datetime.date | datetime.time):
@@ -305,21 +304,62 @@ def _one_line(value: Any, inside: tuple[int, ...] = ()) -> Any:
             return "..."
         inside = (*inside, id(value))
         if isinstance(value, Mapping):
-            return {_detail_key(key): _one_line(item, inside) for key, item in value.items()}
-        items = [_one_line(item, inside) for item in value]
+            return {
+                name: _one_line(item, inside, f"{where}.{name}")
+                for key, item in value.items()
+                if (name := _detail_key(key, where)) is not None
+            }
+        items = [_one_line(item, inside, f"{where}[{n}]") for n, item in enumerate(value)]
         return sorted(items, key=_set_order) if isinstance(value, set | frozenset) else items
-    # Anything else (a UserString, a lazy translation, an ORM value) renders as its text.
-    return _one_line(str(value))
+    text = _text_of(value, where)
+    return Unset(hint=f"{where} has no text to print") if text is None else _on_one_line(text)
 
 
-def _detail_key(key: object) -> object:
+def _on_one_line(text: str) -> str:
+    """``text`` on one line, without invisible characters too: a bidi override would show the
+    model one order of words and an operator reading the prompt another."""
+    return visible_only(_BREAKS.sub(" ", without_surrogates(text))).strip()
+
+
+def _text_of(value: object, where: str) -> str | None:
+    """A customer detail that is not a number, a date or a collection, as text: a str (a str
+    Enum too: its value, as before) as it is, bytes decoded as a customer's message is, and
+    anything else (a UserString, a lazy translation, an ORM value) as its ``str()``.
+
+    None, and logged, when that text cannot be made (``__str__`` raised) or would not be the
+    same in the next process: Python's description of an object by its address (``<object
+    object at 0x7f...>``, a function, a generator) changes from run to run, and the answer
+    cache and recorded replies find a turn by its exact messages. The turn goes on without
+    that detail, as it goes on without details a template fails on."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return decoded(value, f"the customer detail {where}")
+    try:
+        text = str(value)
+    except Exception as exc:  # the application's own __str__: any bug it has
+        _detail_left_out(where, value, f"its str() raised {type(exc).__name__}")
+        return None
+    if _ADDRESS.search(text):
+        _detail_left_out(where, value, "its text is its address, which changes each run")
+        return None
+    return text
+
+
+def _detail_left_out(where: str, value: object, why: str) -> None:
+    """Log a customer detail the turn goes on without: the operator reads which and why."""
+    kind = type(value).__name__
+    log.error("%s (%s) is left out: %s (this turn goes on without it)", where, kind, why)
+
+
+def _detail_key(key: object, where: str) -> object:
     """A customer detail's key as templates read it: a number as it is, anything else as
-    text on one line (a tuple key was made a list, which cannot be a key)."""
-    return (
-        key
-        if isinstance(key, numbers.Number)
-        else _one_line(key if isinstance(key, str) else str(key))
-    )
+    text on one line (a tuple key was made a list, which cannot be a key); None for a key
+    with no text (see :func:`_text_of`), whose detail is left out."""
+    if isinstance(key, numbers.Number):
+        return key
+    text = _text_of(key, f"a key of {where}")
+    return None if text is None else _on_one_line(text)
 
 
 def _set_order(item: object) -> str:

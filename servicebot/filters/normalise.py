@@ -21,6 +21,7 @@ character outside ASCII, so importing this module (as ``servicebot check`` does)
 from __future__ import annotations
 
 import bisect
+import logging
 import re
 import unicodedata
 from collections.abc import Sequence
@@ -28,6 +29,8 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 
 from .traditional import fold_traditional, t2s_table
+
+log = logging.getLogger("servicebot")
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
 # control characters other than tab and newline, variation selectors, and lone surrogates
@@ -263,3 +266,21 @@ def without_surrogates(text: str) -> str:
     if not _SURROGATE.search(text):
         return text
     return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+
+
+def decoded(raw: bytes | bytearray, what: str) -> str:
+    """Customer text passed as bytes (``what``: "a customer message", "customer detail
+    customer.name"), decoded as UTF-8. Undecodable bytes are replaced with U+FFFD, so a
+    binary paste still gets a reply, and a warning is logged: an application passing GBK or
+    Latin-1 bytes should decode them itself."""
+    try:
+        return bytes(raw).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        log.warning(
+            "%s of %d bytes is not UTF-8 (%s): undecodable bytes were replaced with U+FFFD; "
+            "pass a str, decoded from the encoding it was sent in",
+            what,
+            len(raw),
+            exc.reason,
+        )
+        return bytes(raw).decode("utf-8", "replace")

@@ -624,6 +624,46 @@ def test_customer_details_that_break_a_template_are_left_out_not_raised(
     assert "system.j2:" in lines[0] and "handoff.j2:" in lines[1]
 
 
+class _Unprintable:
+    """An application's value whose ``__str__`` has a bug (a lazy translation with no locale)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no locale")
+
+
+def test_a_customer_detail_whose_text_fails_is_left_out_not_raised(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    reply = make_bot().reply(REFUNDS, conversation_id="c", metadata={"name": _Unprintable()})
+    assert reply.action == "answer" and reply.turn == 1  # answered and stored, not raised
+    assert "customer's name" not in _sent(server)[0]["content"]
+    assert "customer.name (_Unprintable) is left out: its str() raised RuntimeError" in caplog.text
+
+
+def test_a_customer_detail_known_by_its_address_keeps_the_prompt_the_same_each_turn(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """``<object object at 0x7f...>`` differs with each object: the answer cache missed."""
+    bot = make_bot()
+    first = bot.reply(REFUNDS, metadata={"name": object()})
+    second = bot.reply(REFUNDS, metadata={"name": object()})
+    assert " at 0x" not in _sent(server)[0]["content"]
+    assert len(server.requests) == 1 and second.step("cache").decision == "hit"  # type: ignore[union-attr]
+    assert second.text == first.text
+    assert "customer.name (object) is left out" in caplog.text
+
+
+def test_a_customer_detail_in_bytes_is_decoded_as_a_message_is(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot()
+    bot.reply(REFUNDS, metadata={"name": "Zoë".encode()})
+    assert "The customer's name is Zoë." in _sent(server)[0]["content"]
+    bot.reply(REFUNDS, metadata={"name": b"Ada \xff"})
+    assert "The customer's name is Ada \ufffd." in _sent(server)[0]["content"]  # not b'Ada \xff'
+    assert "the customer detail customer.name of 5 bytes is not UTF-8" in caplog.text
+
+
 def test_a_huge_paste_is_cut_before_it_is_read_or_stored(make_bot: Any) -> None:
     bot = make_bot()
     reply = bot.reply("where is my order? " * 100_000, conversation_id="paste")  # 1.9 MB

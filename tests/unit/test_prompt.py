@@ -283,6 +283,57 @@ def test_customer_details_keep_what_a_template_can_format() -> None:
     assert variables == {"tier": "gold", "since": since, "balance": decimal.Decimal("12.50")}
 
 
+class _Unprintable:
+    """An application's value whose ``__str__`` has a bug (a lazy translation with no locale)."""
+
+    def __str__(self) -> str:
+        raise RuntimeError("no locale")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [_Unprintable(), object(), lambda: "Ada", (letter for letter in "Ada")],
+    ids=["str() raises", "object", "function", "generator"],
+)
+def test_a_customer_detail_with_no_stable_text_is_left_out_and_logged(
+    tmp_path: Path, name: object, caplog: pytest.LogCaptureFixture
+) -> None:
+    system = PREAMBLE + (
+        "{% if customer.name is defined %}Name: {{ customer.name }}.{% endif %}"
+        "{% if customer.tier is defined %} Tier: {{ customer.tier }}.{% endif %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+    fitted = bot.prepare("where is my order", customer={"name": name, "tier": "gold"}).fitted
+    assert fitted is not None and not fitted.dropped  # the other details stay
+    content = fitted.messages[0].content
+    assert "Tier: gold." in content and "Name" not in content
+    assert f"customer.name ({type(name).__name__}) is left out" in caplog.text
+
+
+def test_customer_details_render_the_same_whatever_their_objects_addresses(
+    tmp_path: Path,
+) -> None:
+    system = PREAMBLE + (
+        "{% for name, items in customer.items() %}{{ name }}:"
+        "{% for item in items if item is defined %} {{ item }}{% endfor %}.{% endfor %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+
+    def rendered() -> str:
+        details = {"tags": [object(), "vip"], "orders": {object(), "100482"}}
+        fitted = bot.prepare("where is my order", customer=details).fitted
+        assert fitted is not None and not fitted.dropped
+        return fitted.messages[0].content
+
+    first = rendered()
+    assert "tags: vip.orders: 100482." in first and first == rendered()
+
+
+def test_customer_detail_keys_in_bytes_are_decoded_and_keys_with_no_text_left_out() -> None:
+    details = {b"tier": "gold", _Unprintable(): "x", (object(),): "y", "name": b"Zo\xc3\xab"}
+    assert _one_line(details) == {"tier": "gold", "name": "Zoë"}
+
+
 @pytest.mark.parametrize("name", [None, ""])
 def test_an_empty_customer_name_is_left_out_of_the_example_system_message(
     bot: Bot, name: object
