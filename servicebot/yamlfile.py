@@ -27,7 +27,7 @@ import yaml
 
 from .errors import Problem
 from .source import MAX_FILE_BYTES, SourceFile, read_text
-from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, FULL_WIDTH_COLON, syntax_problem
+from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, SAFE_LOADER, syntax_problems
 
 MAX_DEPTH = 50
 """Lists and mappings may nest this deep; a FAQ needs four levels."""
@@ -35,7 +35,6 @@ MAX_DEPTH = 50
 MAX_EXPANDED_SIZE = 10 * MAX_FILE_BYTES
 """Anchors and aliases may not expand a file beyond this many characters (alias bombs)."""
 
-_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _RESOLVER = yaml.resolver.Resolver()
 _MAY_BE_NOT_TEXT = frozenset(_RESOLVER.yaml_implicit_resolvers)  # first characters of non-text
 _CORE = "tag:yaml.org,2002:"
@@ -58,7 +57,7 @@ class YamlFile(SourceFile):
     @cached_property
     def root(self) -> yaml.Node | None:
         """The node tree, composed only when a mistake must be located (it is slow to build)."""
-        loader = _SafeLoader(self.text)
+        loader = SAFE_LOADER(self.text)
         try:
             node: yaml.Node | None = loader.get_single_node()
             return node
@@ -95,7 +94,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     try:
         document.data = _construct(document, problems)
     except yaml.MarkedYAMLError as exc:
-        problems += _syntax_problems(document, exc)
+        problems += syntax_problems(document, exc)
         return None
     except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
@@ -106,88 +105,6 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
         problems.append(exc.problem)
         return None
     return document
-
-
-def _syntax_problems(document: YamlFile, first: yaml.MarkedYAMLError) -> list[Problem]:
-    """The file's first syntax mistake, and the ones after it, so that an operator fixes them
-    in one go. PyYAML stops at the first: each line blamed is blanked and the file read again,
-    while that line holds nothing below it (a key's block, a quote's next lines), since then
-    what follows reads as it would once the line is fixed (a full-width colon is mended
-    instead, as its key's block is below it). At most ``_MOST_SYNTAX`` are listed, each on a
-    later line than the one before."""
-    problems = [syntax_problem(document, first)]
-    lines = document.lines.copy()
-    parents = _parents(lines)
-    while len(problems) < _MOST_SYNTAX and (blamed := problems[-1].line):
-        if problems[-1].message.startswith(FULL_WIDTH_COLON):
-            lines[blamed - 1] = lines[blamed - 1].replace("：", ": ", 1)
-        elif _holds_nothing(lines, blamed - 1):
-            lines[blamed - 1] = ""
-        else:
-            break
-        rest = YamlFile(document.path, "\n".join(_from(lines, blamed - 1, parents)))
-        try:
-            for _ in yaml.parse(rest.text, Loader=_SafeLoader):
-                pass
-        except yaml.MarkedYAMLError as exc:
-            problem = syntax_problem(rest, exc)
-            if problem.line is None or problem.line <= blamed:
-                break
-            problems.append(problem)
-        else:
-            break
-    return problems
-
-
-_MOST_SYNTAX = 20
-
-
-def _holds_nothing(lines: list[str], number: int) -> bool:
-    """Whether no line after ``lines[number]`` is indented under it (blank lines and comments
-    aside): a key's block, a list item's keys, a quoted text's next lines."""
-    below = (line for line in lines[number + 1 :] if _holds_yaml(line))
-    after = next(below, None)
-    return after is None or _indent(after) <= _indent(lines[number])
-
-
-def _from(lines: list[str], number: int, parents: list[int]) -> list[str]:
-    """``lines`` from ``number`` on, after only the lines above that its first line of YAML is
-    nested in (its keys and list items: see :func:`_parents`), the rest left blank: YAML reads
-    on from there as it would in the whole file, at the same line numbers, without reading
-    all of it again. (The lines any later line is nested in are among those.)"""
-    kept = [""] * number + lines[number:]
-    first = next((n for n in range(number, len(lines)) if _holds_yaml(lines[n])), None)
-    above = parents[first] if first is not None else -1
-    while above >= 0:
-        kept[above], above = lines[above], parents[above]
-    return kept
-
-
-def _parents(lines: list[str]) -> list[int]:
-    """For each line of YAML, the nearest line above it that is less indented (-1 if none);
-    for other lines, -1."""
-    parents = [-1] * len(lines)
-    open_lines: list[tuple[int, int]] = []  # (indent, line): indents rising
-    for number, line in enumerate(lines):
-        if not _holds_yaml(line):
-            continue
-        indent = _indent(line)
-        while open_lines and open_lines[-1][0] >= indent:
-            open_lines.pop()
-        parents[number] = open_lines[-1][1] if open_lines else -1
-        open_lines.append((indent, number))
-    return parents
-
-
-def _holds_yaml(line: str) -> bool:
-    """Whether a line has more than spaces or a comment."""
-    return bool(line.strip()) and not line.lstrip().startswith("#")
-
-
-def _indent(line: str) -> int:
-    """How far a line is indented, a tab counted as far as most editors show it."""
-    line = line.expandtabs()
-    return len(line) - len(line.lstrip())
 
 
 def _construct(document: YamlFile, problems: list[Problem]) -> Any:
@@ -214,7 +131,7 @@ class _EventBuilder:
 
     def __init__(self, document: YamlFile, problems: list[Problem]) -> None:
         self._document, self._problems = document, problems
-        self._events = iter(yaml.parse(document.text, Loader=_SafeLoader))
+        self._events = iter(yaml.parse(document.text, Loader=SAFE_LOADER))
         self._depth = 0
         self._flow = 0  # how many [...] or {...} we are inside
         self.needs_nodes = False  # anchors, aliases, merge keys, several documents
@@ -450,7 +367,7 @@ def _expanded_size(root: yaml.Node) -> int:
     return size(root)
 
 
-class _Loader(_SafeLoader):  # type: ignore[misc, valid-type]
+class _Loader(SAFE_LOADER):  # type: ignore[misc, valid-type]
     """PyYAML's safe constructor, recording duplicate keys and bad values instead of stopping."""
 
     def __init__(self, text: str, document: YamlFile, problems: list[Problem]) -> None:

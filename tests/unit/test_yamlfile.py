@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from servicebot.errors import Problem
-from servicebot.yamlfile import _SafeLoader, read_yaml
+from servicebot.yamlfile import read_yaml
+from servicebot.yamlsyntax import SAFE_LOADER
 from tests.conftest import REPO
 
 
@@ -20,7 +21,7 @@ def _read(tmp_path: Path, content: str | bytes) -> tuple[object, list[Problem]]:
 
 
 def test_libyaml_is_used_when_installed() -> None:
-    assert _SafeLoader is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    assert SAFE_LOADER is getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def test_plain_yaml_loads(tmp_path: Path) -> None:
