@@ -123,7 +123,8 @@ def _model_name(name: str) -> str:
     if name.strip().startswith(("sk-", "Bearer ")):
         raise ValueError(
             "looks like an API key, not a model's name such as gpt-4o-mini: remove it, and "
-            "set the key in the environment variable OPENAI_API_KEY"
+            "set the key in the environment variable api_key_env names (OPENAI_API_KEY unless "
+            "set)"
         )
     return name
 

@@ -233,7 +233,7 @@ _EXPRESSION_SLIPS = [
     ),
     (
         r"expected token 'in', got '[^']*'",
-        r"\{%[-+]?\s*for\s+\w+(?:\s*,\s*\w+)*\s+(?!in\b)(\S)",
+        r"\{%[-+]?\s*for\s+\w+(?:\s*,\s*(?!in\b)\w+)*\s+(?!in\b)(\S)",
         "a for reads {% for intent in intents %}: type 'in' before what it loops over",
     ),
     (

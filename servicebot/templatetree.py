@@ -131,8 +131,7 @@ def _always_true(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
         if isinstance(node, nodes.If | nodes.CondExpr) and node.test
     ]
     found: list[tuple[nodes.Node, str]] = []
-    ors = [n for test in conditions for n in [test, *test.find_all(nodes.Or)]]
-    for either in (n for n in ors if isinstance(n, nodes.Or)):
+    for either in (n for test in conditions for n in _joined(test) if isinstance(n, nodes.Or)):
         text, left = either.right, either.left
         if not (isinstance(text, nodes.Const) and isinstance(text.value, str) and text.value):
             continue
@@ -158,7 +157,7 @@ def _outside_its_loop(
         node.name
         for node in tree.find_all(nodes.Name)
         if node.ctx in ("store", "param") and id(node) not in set_by_loop
-    }
+    } | _declared(tree)
     loop_line = {
         name.name: loop.lineno for loop in reversed(loops) for name in _stored(loop.target)
     }
@@ -197,6 +196,17 @@ def _last_column(source: SourceFile, line: int, name: str) -> int | None:
 def _stored(target: nodes.Node) -> list[nodes.Name]:
     """The names a loop's target sets: ``intent``, or ``key, value``."""
     return [*target.find_all(nodes.Name), *([target] if isinstance(target, nodes.Name) else [])]
+
+
+def _joined(test: nodes.Node) -> list[nodes.Node]:
+    """A condition and the parts ``and``, ``or`` and ``not`` join in it: not what is inside a
+    comparison, a filter or a call, where ``(customer.tier or "standard") == "gold"`` is a
+    default, and no condition."""
+    if isinstance(test, nodes.And | nodes.Or):
+        return [test, *_joined(test.left), *_joined(test.right)]
+    if isinstance(test, nodes.Not):
+        return [test, *_joined(test.node)]
+    return [test]
 
 
 def _dotted(node: nodes.Node) -> str:

@@ -84,7 +84,9 @@ def syntax_problems(document: SourceFile, first: yaml.MarkedYAMLError) -> list[P
             lines[blamed - 1] = ""
         else:
             break
-        rest = SourceFile(document.path, "\n".join(_from(lines, blamed - 1, parents)))
+        if (outline := _from(lines, blamed - 1, parents)) is None:
+            break
+        rest = SourceFile(document.path, "\n".join(outline))
         try:
             for _ in yaml.parse(rest.text, Loader=SAFE_LOADER):
                 pass
@@ -99,6 +101,7 @@ def syntax_problems(document: SourceFile, first: yaml.MarkedYAMLError) -> list[P
 
 
 _MOST_SYNTAX = 20
+_OPENS = re.compile(r"[\[{][^\]}]*$")  # a [ or { that its line leaves open
 
 
 def _holds_nothing(lines: list[str], number: int) -> bool:
@@ -109,15 +112,18 @@ def _holds_nothing(lines: list[str], number: int) -> bool:
     return after is None or _indent(after) <= _indent(lines[number])
 
 
-def _from(lines: list[str], number: int, parents: list[int]) -> list[str]:
+def _from(lines: list[str], number: int, parents: list[int]) -> list[str] | None:
     """``lines`` from ``number`` on, after only the lines above that its first line of YAML is
     nested in (its keys and list items: see :func:`_parents`), the rest left blank: YAML reads
     on from there as it would in the whole file, at the same line numbers, without reading
-    all of it again. (The lines any later line is nested in are among those.)"""
+    all of it again. (The lines any later line is nested in are among those.) None when one
+    of those opens a ``[`` or ``{`` that a later line closes."""
     kept = [""] * number + lines[number:]
     first = next((n for n in range(number, len(lines)) if _holds_yaml(lines[n])), None)
     above = parents[first] if first is not None else -1
     while above >= 0:
+        if _OPENS.search(lines[above]):  # a [ or { closed on a later line: not kept whole
+            return None
         kept[above], above = lines[above], parents[above]
     return kept
 
@@ -126,7 +132,7 @@ def _parents(lines: list[str]) -> list[int]:
     """For each line of YAML, the nearest line above it that is less indented (-1 if none);
     for other lines, -1."""
     parents = [-1] * len(lines)
-    open_lines: list[tuple[int, int]] = []  # (indent, line): indents rising
+    open_lines: list[tuple[float, int]] = []  # (indent, line): indents rising
     for number, line in enumerate(lines):
         if not _holds_yaml(line):
             continue
@@ -143,10 +149,13 @@ def _holds_yaml(line: str) -> bool:
     return bool(line.strip()) and not line.lstrip().startswith("#")
 
 
-def _indent(line: str) -> int:
-    """How far a line is indented, a tab counted as far as most editors show it."""
+def _indent(line: str) -> float:
+    """How far a line is indented, a tab counted as far as most editors show it; a list item
+    half a space further, as it is nested in a key at its own indentation (``examples:``
+    over ``- when are you open``, as many write lists)."""
     line = line.expandtabs()
-    return len(line) - len(line.lstrip())
+    item = line.lstrip()[:2] in ("- ", "-")
+    return len(line) - len(line.lstrip()) + (0.5 if item else 0)
 
 
 def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:

@@ -455,7 +455,8 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
         (
             "  name: sk-proj-abc123def456ghi789jkl\n",
             "'name' looks like an API key, not a model's name such as gpt-4o-mini: remove it, "
-            "and set the key in the environment variable OPENAI_API_KEY",
+            "and set the key in the environment variable api_key_env names (OPENAI_API_KEY "
+            "unless set)",
         ),
         (
             "  name: gpt-4o\n  api_key: sk-proj-abc123def456ghi789jkl\n",

@@ -354,6 +354,8 @@ def test_a_condition_that_always_holds_is_reported_with_what_to_write(tmp_path: 
         '{{ "VIP" if customer.tier == "金卡" or "银卡" else "" }}\n'
         '{% if flags %}B{% elif flags or "injection" %}C{% endif %}\n'
         '{{ customer.name or "there" }} {% if flags or "" %}D{% endif %}\n'  # a default: fine
+        '{% if (customer.tier or "standard") == "gold" %}E{% endif %}\n'  # a default inside
+        '{% if language in (customer.langs or "en") %}F{% endif %}\n'  # a comparison: fine
     )
     assert _located(tmp_path, system) == [
         "1:24: 'or \"en\"' is always true, so this condition always holds: "
