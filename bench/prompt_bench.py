@@ -16,6 +16,9 @@ for the history, the human message), then ``trim_messages`` with the tiktoken co
 LangChain's trimming guide (o200k_base, 3 tokens a message plus role and content, 3 for the
 reply: our own count), after ``prompt.invoke`` or ``format_messages``, whichever is faster.
 Its formatting and trimming alone are printed too, beside our rendering and budgeting alone.
+The ratio's verdict is taken against that fastest way. For information, when langchain-openai
+is installed, the same turns are also run with the counter the trimming guide shows first,
+``token_counter=ChatOpenAI(model=...)`` after ``prompt.invoke``, and that ratio is printed.
 
 Targets (issue): ours under 0.5 ms median and 1.5 ms p99, at least 5 times faster than
 LangChain. Last, render + budget alone with a 5-exchange and a 200-exchange history that
@@ -408,13 +411,16 @@ class LangChain:
             return tokens
 
         self.count = tiktoken_counter
+        self.model_counter = _chat_openai(bot.spec.settings.model.name, encoding)
         self.trim = trim_messages
         self.limit = budget_limit(bot.spec.settings.budget)
         self.history_messages: Callable[[Sequence[Exchange]], list[BaseMessage]] = lambda history: [
             m for x in history for m in (HumanMessage(x.user), AIMessage(x.assistant))
         ]
 
-    def turn(self, routing: Routing, text: str, history: list[Any], *, invoke: bool) -> list[Any]:
+    def turn(
+        self, routing: Routing, text: str, history: list[Any], *, invoke: bool, counter: Any
+    ) -> list[Any]:
         """Format and trim one turn's messages, given routing's result."""
         values = {
             "facts": "\n\n".join(
@@ -433,17 +439,25 @@ class LangChain:
             messages,
             max_tokens=self.limit,
             strategy="last",
-            token_counter=self.count,
+            token_counter=counter,
             include_system=True,
             start_on="human",
         )
 
     def time(
-        self, router: Router, queries: Sequence[Query], history: Sequence[Exchange], *, invoke: bool
+        self,
+        router: Router,
+        queries: Sequence[Query],
+        history: Sequence[Exchange],
+        *,
+        invoke: bool,
+        counter: Any = None,
     ) -> tuple[Stats, Stats, list[list[Any]]]:
         """The turns ``time_ours`` measured, as a LangChain application runs them: the same
         ``Router.route`` call (LangChain has no intent router), then format and trim.
-        (whole, format + trim alone, each measured turn's messages)."""
+        (whole, format + trim alone, each measured turn's messages). ``counter`` is
+        trim_messages' token counter: by default the trimming guide's tiktoken function."""
+        counter = counter or self.count
         messages = self.history_messages(history)  # an application keeps history as messages
         previous = history[-1].user
         clock = time.perf_counter_ns
@@ -452,13 +466,27 @@ class LangChain:
             start = clock()
             routing = router.route(query.text, previous)
             middle = clock()
-            trimmed = self.turn(routing, query.text, messages, invoke=invoke)
+            trimmed = self.turn(routing, query.text, messages, invoke=invoke, counter=counter)
             end = clock()
             if n >= WARM_UP:
                 whole.append(end - start)
                 alone.append(end - middle)
                 results.append(trimmed)
         return Stats.of(whole), Stats.of(alone), results
+
+
+def _chat_openai(model: str, encoding: Any) -> Any:
+    """LangChain's chat model for ``model`` as trim_messages' counter, or None without
+    langchain-openai. It counts with ``tiktoken.get_encoding``, which would download the
+    encoding: ours (verified from the package) is registered under its name first."""
+    try:
+        from langchain_openai import ChatOpenAI
+    except ImportError:
+        return None
+    import tiktoken.registry
+
+    tiktoken.registry.ENCODINGS.setdefault(encoding.name, encoding)
+    return ChatOpenAI(model=model, api_key="never-sent")  # counting makes no request
 
 
 def load_langchain(bot: Bot) -> LangChain | None:
@@ -541,6 +569,22 @@ def run_budget(
         f"    LangChain's formatting + trimming alone / ours: {free:.1f}x (its routing free); "
         f"/ our render + budget alone: {stage:.1f}x"
     )
+    if langchain.model_counter is not None:
+        guide, guide_alone, guide_trimmed = langchain.time(
+            bot.router, queries, history, invoke=True, counter=langchain.model_counter
+        )
+        same = sum(map(_same_messages, guide_trimmed, trimmed))
+        print(f"  LangChain, routing + prompt.invoke + trim, ChatOpenAI counter {guide}")
+        print(f"    of which prompt.invoke + trim             {guide_alone}")
+        print(
+            f"    ratio to ours {guide.median_ms / ours.median_ms:.1f}x, for information (the "
+            f"trimming guide's first counter; the same messages kept in {same:,} of "
+            f"{len(trimmed):,} turns)"
+        )
+
+
+def _same_messages(first: list[Any], second: list[Any]) -> bool:
+    return [m.content for m in first] == [m.content for m in second]
 
 
 def main() -> None:
