@@ -120,7 +120,7 @@ def _variable_name(name: str) -> str:
 
 def _model_name(name: str) -> str:
     """A model's name, not an API key pasted in its place (which would be sent as the name)."""
-    if name.strip().startswith(("sk-", "Bearer ")):
+    if _is_pasted_key(name):
         raise ValueError(
             "looks like an API key, not a model's name such as gpt-4o-mini: remove it, and "
             "set the key in the environment variable api_key_env names (OPENAI_API_KEY unless "
@@ -130,13 +130,25 @@ def _model_name(name: str) -> str:
 
 
 def _looks_like_a_key(text: str) -> bool:
-    """'sk-...', 'Bearer ...', or 16 or more letters and digits in a row with lower case among
-    them ('gsk_3f9aQ...'), which a variable name, in words between underscores, is not."""
+    """A key (see _is_pasted_key), or 16 or more letters and digits in a row with lower case
+    among them, which a variable name, in words between underscores, is not."""
+    return _is_pasted_key(text) or _KEY_RUN.search(text) is not None
+
+
+def _is_pasted_key(text: str) -> bool:
+    """A provider's key prefix ('sk-', 'gsk_', 'AIza', 'hf_', ...) or 'Bearer ', or 32 letters
+    and digits in a row of both cases: keys are random, model and deployment names are words
+    ('gpt-4o-mini', 'Qwen/Qwen2.5-72B-Instruct', 'prod-gpt4o-2024')."""
     text = text.strip()
-    return text.startswith(("sk-", "Bearer")) or _KEY_RUN.search(text) is not None
+    return text.startswith(_KEY_PREFIXES) or _LONG_KEY_RUN.search(text) is not None
 
 
+# OpenAI, Groq, xAI, Google, Hugging Face, Perplexity, Replicate, NVIDIA; and a pasted header.
+_KEY_PREFIXES = ("sk-", "gsk_", "xai-", "AIza", "hf_", "pplx-", "r8_", "nvapi-", "Bearer ")
 _KEY_RUN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{16,}")
+_LONG_KEY_RUN = re.compile(
+    r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"
+)
 
 
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:

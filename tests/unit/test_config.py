@@ -478,6 +478,40 @@ def test_an_api_key_pasted_into_the_settings_is_refused_with_where_it_goes(
     assert "abc123" not in str(raised.value).split("\n")[0]  # only the quoted line shows it
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        "gsk_a8Jk3mQ9x2LpR7tY5wZ1vB6nC4dF0gH2",  # Groq
+        "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv",  # Google
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345",  # Hugging Face
+        "Zx81Qw7Er6Ty5Ui4Op3As2Df1Gh0JkLmNb",  # a provider's key of no known prefix
+    ],
+)
+def test_another_providers_key_as_the_model_name_is_refused(tmp_path: Path, key: str) -> None:
+    bot = make_bot(tmp_path)  # it would be sent to the server as the model's name
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: {key}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith("'name' looks like an API key, not a model's name")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Qwen/Qwen2.5-72B-Instruct",
+        "accounts/fireworks/models/llama-v3p1-70b-instruct",
+        "mycompanygpt4odeployment2024eastus",  # an Azure deployment: one case only
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+    ],
+)
+def test_model_and_deployment_names_are_not_taken_for_keys(tmp_path: Path, name: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: '{name}'\n")
+    assert load_bot(bot).settings.model.name == name
+
+
 @pytest.mark.parametrize("url", ["not a url", "ftp://models.example.com/v1", "localhost:8000/v1"])
 def test_base_url_must_be_an_http_address(tmp_path: Path, url: str) -> None:
     bot = make_bot(tmp_path)
