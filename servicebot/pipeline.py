@@ -9,10 +9,11 @@
 :meth:`Bot.reply` (and :meth:`Bot.areply`, :meth:`Bot.stream`, :meth:`Bot.astream`) run a
 whole turn and return a :class:`Reply` whose trace has each stage's decision and time. They
 never raise for a model outage or a store failure: an outage is answered with a fallback,
-and a turn that could not be stored is reported in the trace and the log. :meth:`Bot.prepare`
-runs everything before the model call, for ``servicebot render``. What happens after it is
-in ``turn.py`` (the turn in progress), ``turnstorage.py`` (its store writes), ``reply.py``
-(the reply it becomes) and ``stream.py``.
+and a turn that could not be stored is reported in the trace and the log. A key or model the
+server refuses raises ``ConfigError``, once the turn is stored as an outage's would be.
+:meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``. What
+happens after it is in ``turn.py`` (the turn in progress), ``turnstorage.py`` (its store
+writes), ``reply.py`` (the reply it becomes) and ``stream.py``.
 """
 
 from __future__ import annotations
@@ -147,7 +148,9 @@ class Bot:
             model, request = pending
             with turn.model_call():
                 turn.model_answered(model.complete(request))
-        return turn.finish()
+        reply = turn.finish()
+        turn.raise_for_setup()
+        return reply
 
     async def areply(
         self,
@@ -167,7 +170,9 @@ class Bot:
                     await turn.astopped(Shown(turn))
                     raise
                 turn.model_answered(completion)
-        return await turn.afinish()
+        reply = await turn.afinish()
+        turn.raise_for_setup()
+        return reply
 
     def stream(
         self,

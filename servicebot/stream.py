@@ -89,6 +89,7 @@ class ReplyStream:
                 self.reply = turn.stopped(shown)
                 raise
         self.reply = turn.finish(shown)
+        turn.raise_for_setup()  # with the stored turn's reply set, for the caller to show
         yield from shown.rest(self.reply.text)
 
 
@@ -154,6 +155,7 @@ class AsyncReplyStream:
                 self.reply = await turn.astopped(shown)
                 raise
         self.reply = await turn.afinish(shown)
+        turn.raise_for_setup()  # see ReplyStream
         for text in shown.rest(self.reply.text):
             yield text
 

@@ -4,8 +4,10 @@
 the stages; the turn keeps what each one decided (a :class:`Step` of the trace), decides the
 reply from that, and stores it. It never raises for a model outage or a store failure: the
 outage gets a fallback (the FAQ's answer when routing is sure, else a handoff), and a turn that
-could not be stored is reported in the trace and the log. The reply and its steps are in
-``reply.py``, the store's side of a turn in ``turnstorage.py``; streaming is in ``stream.py``.
+could not be stored is reported in the trace and the log. A key or model the server refuses
+(a :class:`~servicebot.errors.ConfigError`) is stored as an outage is, then raised. The reply
+and its steps are in ``reply.py``, the store's side of a turn in ``turnstorage.py``; streaming
+is in ``stream.py``.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from .budget import Fitted
 from .cache import AnswerCache, cache_key
+from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
@@ -72,6 +75,7 @@ class Turn(TurnStorage):
         self._owner: Literal["thread", "caller", "left"] = "thread"
         self._handing = threading.Lock()
         self.model_failure: str | None = None  # the kind of ModelError the call ended with
+        self.setup_error: ConfigError | None = None  # raised once the turn is stored
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
 
@@ -137,9 +141,23 @@ class Turn(TurnStorage):
             yield
         except ModelError as exc:
             log.warning("conversation %s: the model did not answer: %s", self.conversation_id, exc)
-            self.model_failure = exc.kind
-            detail = {"error": exc.kind}
-            self.trace.append(Step("model", f"failed ({exc.kind})", self._model_ms(), detail))
+            self._failed(exc.kind)
+        except ConfigError as exc:
+            # A key or model the server refuses is the operator's to fix, so it is raised (see
+            # raise_for_setup); but not before the customer's message is stored, as an
+            # outage's is: raised from here, it was lost.
+            log.error("conversation %s: the model cannot be used: %s", self.conversation_id, exc)
+            self.setup_error = exc
+            self._failed("config_error")
+
+    def _failed(self, kind: str) -> None:
+        self.model_failure = kind
+        self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), {"error": kind}))
+
+    def raise_for_setup(self) -> None:
+        """Raise the ConfigError the model call met, once the turn is stored."""
+        if self.setup_error is not None:
+            raise self.setup_error
 
     def _model_ms(self) -> float:
         return 0.0 if self.model_started is None else elapsed_ms(self.model_started)

@@ -312,6 +312,36 @@ def test_a_rejected_api_key_is_an_operator_error(make_bot: Any, server: OpenAISe
         make_bot().reply(REFUNDS)
 
 
+@pytest.mark.parametrize("form", ["reply", "areply", "stream", "astream"])
+@pytest.mark.parametrize(
+    ("status", "says"), [(401, "rejected the API key"), (404, "no model 'gpt-4o-mini'")]
+)
+def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
+    make_bot: Any, server: OpenAIServer, form: str, status: int, says: str
+) -> None:
+    # The ConfigError is the operator's to act on; the customer's message was lost with it.
+    bot = make_bot()
+    server.fail(Fault.status(status))
+
+    async def areply() -> None:
+        if form == "areply":
+            await bot.areply(REFUNDS, conversation_id="c")
+        async for _ in bot.astream(REFUNDS, conversation_id="c"):
+            pass
+
+    with pytest.raises(ConfigError, match=says):
+        if form == "reply":
+            bot.reply(REFUNDS, conversation_id="c")
+        elif form == "stream":
+            list(bot.stream(REFUNDS, conversation_id="c"))
+        else:
+            asyncio.run(areply())
+    (stored,) = bot.store.history("c")
+    assert (stored.customer_text, stored.action) == (REFUNDS, "fallback")
+    setup = FilterEvent("model", "model", "config_error", "fallback")
+    assert stored.events == (dataclasses.asdict(setup),)
+
+
 class _BrokenStore(MemoryStore):
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         raise StorageError("redis: connection refused")
@@ -1094,6 +1124,8 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
     assert "[handoff talk_to_human" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
+    # The first message is stored once, with the fallback shown: not answered again offline.
+    assert "; the model failed (config_error)]" in result.stdout and "turn 2]" in result.stdout
 
 
 def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_path: Path) -> None:
