@@ -21,7 +21,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, completion_of
+from .responses import Joined, check_event_stream, completion_of
 from .sdk import openai_sdk
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
@@ -170,9 +170,12 @@ class OpenAIClient:
             return completion_of(await client.post(**_posted(request)))
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
-    # after them but before any text (or whose body ends there, unfinished) is asked for
-    # again, as often as ``max_retries`` allows, after the SDK's pause (see _pause):
-    # the customer has seen nothing, and ``complete`` gets the same retry from the SDK.
+    # after them but before any text, times out there (only SSE keep-alive comments came),
+    # or whose body ends there unfinished, is asked for again, as often as ``max_retries``
+    # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
+    # ``complete`` gets the same retry from the SDK, which reads a JSON body before it
+    # returns. What the SDK does not retry for ``complete``, a 200 whose JSON it cannot read,
+    # is not retried here either (see check_event_stream): one fault, one behaviour.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
@@ -186,6 +189,7 @@ class OpenAIClient:
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                    check_event_stream(chunks.response)
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -207,6 +211,7 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                        check_event_stream(chunks.response)
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text

@@ -57,6 +57,16 @@ def _token_count(value: Any) -> int | None:
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
+def check_event_stream(response: Any) -> None:
+    """A streamed request answered with a JSON body, not events, is a broken response, as
+    ``complete`` calls a JSON body it cannot read: neither is retried (the SDK retries no 200).
+    Read as a stream, it had no events, an end like a dropped connection's, and was asked for
+    again as often as ``max_retries`` allows."""
+    kind = response.headers.get("content-type", "")
+    if kind.startswith("application/json"):
+        raise ModelError("broken_response", f"a streamed request was answered with {kind}")
+
+
 class Joined:
     """A streamed answer put back together from its chunks."""
 
@@ -91,15 +101,17 @@ class Joined:
     def cut_off(self, dropped: type[Exception], stalled: type[Exception]) -> Iterator[None]:
         """A connection lost after part of the answer came is a broken answer, not an outage
         (one silent for longer than the timeout, a timeout); lost after the answer finished
-        (only the usage chunk or [DONE] missing), no loss; lost before any text, ``dropped``
-        if it ``may_retry`` (not after a timeout: the customer has waited long enough)."""
+        (only the usage chunk or [DONE] missing), no loss; lost or timed out before any text,
+        ``dropped`` if it ``may_retry``. A timeout is retried as the SDK retries
+        ``complete``'s (one that only kept the connection alive, too): the customer's wait is
+        the operator's to bound, with ``timeout`` and ``max_retries``, the same for both."""
         try:
             yield
         except dropped as exc:
             if self.finish_reason is not None:
                 return
             if not self.parts:
-                if self.may_retry and not isinstance(exc, stalled):
+                if self.may_retry:
                     self.dropped = True
                     return
                 raise

@@ -526,6 +526,31 @@ def test_a_server_that_only_keeps_the_connection_alive_is_a_timeout(
     assert len(server.requests) == 1
 
 
+@pytest.mark.parametrize("form", CALLS)
+def test_a_keep_alive_only_attempt_is_retried_the_same_by_every_form(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """The SDK retries ``complete``'s timeout; a stream that brought no text was asked once."""
+    model = make_model(timeout=0.5, max_retries=1)
+    server.fail(Fault.trickle(4.0, every=0.1))  # the first attempt times out; the second answers
+    parts = call(model, form)
+    check_answer(parts[-1])
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("form", CALLS)
+def test_a_broken_json_body_falls_back_without_a_retry_in_every_form(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """The SDK does not retry a 200 it cannot read; a stream given one asked again."""
+    model = make_model(max_retries=1)
+    server.fail(Fault.malformed())
+    with pytest.raises(ModelError) as caught:
+        call(model, form)
+    assert caught.value.kind == "broken_response", caught.value
+    assert len(server.requests) == 1
+
+
 @pytest.mark.parametrize("form", ["stream", "astream"])
 def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
     server: OpenAIServer, make_model: MakeModel, form: str
