@@ -45,7 +45,7 @@ from .filters.normalise import decoded, visible_only, without_surrogates
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .postfilter import visible
 from .routing import Match, detect_language
-from .sandbox import Unset, UnsetSetting, create_environment, render
+from .sandbox import Unset, UnsetSetting, create_environment, failure_message, render
 from .settings import FewShot, Intent
 from .source import SourceFile
 from .validation import validate
@@ -181,7 +181,8 @@ class Renderer:
         in an included template, that template's."""
         failed, line = _template_frame(exc.__traceback__, self._sources)
         source = SourceFile(self.folder / (failed or name), self._sources[failed or name])
-        message = f"template failed while rendering: {type(exc).__name__}: {exc}"
+        said = failure_message(exc, source.lines[line - 1] if line else "")
+        message = f"template failed while rendering: {said or f'{type(exc).__name__}: {exc}'}"
         if (
             isinstance(exc, jinja2.UndefinedError)
             and "'dict object' has no attribute" in str(exc)

@@ -3,7 +3,8 @@
 Owns :func:`create_environment` and :func:`render`: Jinja's immutable sandbox, bounded in the
 work one render may do (:data:`MAX_RENDER_STEPS`, :data:`MAX_RENDER_CHARS`); undefined values
 that fail where they would print (:class:`Unset` for a value left unset); what ``{{ }}`` may
-print; and the globals and filters no bot gets, so that rendering is deterministic.
+print; the globals and filters no bot gets, so that rendering is deterministic; and
+:func:`failure_message`, a render failure in the operator's words rather than Python's.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import contextvars
 import datetime
 import math
 import numbers
+import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -185,6 +187,8 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
         on an intent passed to a macro, ``{{ loop.idx }}``. Only rendering finds these."""
         message = super()._undefined_message
         name, owner = self._undefined_name, self._undefined_obj
+        if not self._undefined_hint and isinstance(owner, list | tuple) and isinstance(name, int):
+            return _no_item(len(owner), name)
         if self._undefined_hint or not isinstance(name, str) or owner is jinja2.utils.missing:
             return message
         if isinstance(owner, Mapping):
@@ -193,6 +197,60 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
             known = [key for key in dir(type(owner)) if not key.startswith("_")]
         meant = closest(name, known)
         return f"{message} (did you mean '{meant}'?)" if meant and meant != name else message
+
+
+def _no_item(size: int, index: int) -> str:
+    """Jinja's "list object has no element 0", with the list's length at this turn: read
+    back by :func:`failure_message`, which names the list as the template writes it."""
+    return f"the list {_holds(size)} at this turn, so it has no item {index}"
+
+
+def _holds(size: int) -> str:
+    return "is empty" if size == 0 else f"has {size} item{'s' * (size != 1)}"
+
+
+# _no_item's words, read back: Jinja makes the UndefinedError from the message alone, so
+# the list's length and the index travel in it.
+_NO_ITEM = re.compile(
+    r"the list (?:is empty|has (\d+) items?) at this turn, so it has no item (-?\d+)"
+)
+
+
+def failure_message(exc: Exception, line: str) -> str | None:
+    """A render failure that Python words for programmers, in the operator's words and with
+    what to write instead; ``line``: the template line it failed on. None for the others."""
+    if isinstance(exc, ZeroDivisionError):
+        return (
+            "division by zero: the number after /, // or % is 0 at this turn; divide only "
+            "when it is not, as in {% if count %}{{ total / count }}{% endif %}"
+        )
+    if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
+        return _no_item_message(int(found[1] or 0), int(found[2]), line)
+    return None
+
+
+def _no_item_message(size: int, index: int, line: str) -> str:
+    """``{{ intents[0] }}`` when no intent matched, naming the list as ``line`` writes it; a
+    list indexed by a variable (``intents[i]``) is "the list"."""
+    needed = index if index >= 0 else -index - 1  # items[-2] needs more than 1 item
+    written = [m[1] for m in _SUBSCRIPT.finditer(line) if int(m[2]) == index]
+    if not written:
+        return (
+            f"the list {_holds(size)} at this turn, so it has no item {index}; print it only "
+            f"inside an {{% if %}} on its length, as in {{% if intents|length > {needed} %}}"
+            "...{% endif %}"
+        )
+    name = written[0]
+    why = " (no intent matched)" if name == "intents" and size == 0 else ""
+    guard = name if size == 0 else f"{name}|length > {needed}"
+    return (
+        f"{name}[{index}]: {name} {_holds(size)} at this turn{why}, so it has no item "
+        f"{index}; print it only inside {{% if {guard} %}}...{{% endif %}}"
+    )
+
+
+# intents[0], bot.languages[1]: a name then an index, as the template writes it
+_SUBSCRIPT = re.compile(r"([A-Za-z_][\w.]*)\[\s*(-?\d+)\s*\]")
 
 
 class Unset(jinja2.Undefined):

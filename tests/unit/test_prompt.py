@@ -595,7 +595,59 @@ def test_a_system_template_that_needs_top_k_facts_is_refused_at_start_up(tmp_pat
     payload = "{% if intents %}Runner-up: {{ intents[1].name }}{% endif %}"
     with pytest.raises(ConfigError) as raised:
         Bot(load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n")))
-    assert f"{SYSTEM_J2}:3: template failed while rendering: UndefinedError" in str(raised.value)
+    assert f"{SYSTEM_J2}:3: template failed while rendering: intents[1]: intents has 1 item" in (
+        str(raised.value)
+    )
+
+
+# Render-time failures Python words for programmers ("list object has no element 0",
+# "division by zero"), in the operator's words with what to write instead.
+PLAIN_RENDER_FAILURES = [
+    (
+        "{{ intents[0].answer }}",
+        "intents[0]: intents is empty at this turn (no intent matched), so it has no item 0; "
+        "print it only inside {% if intents %}...{% endif %}",
+    ),
+    (
+        "{{ bot.languages[2] }}",
+        "bot.languages[2]: bot.languages has 2 items at this turn, so it has no item 2; "
+        "print it only inside {% if bot.languages|length > 2 %}...{% endif %}",
+    ),
+    (
+        "{{ bot.languages[-3] }}",
+        "bot.languages[-3]: bot.languages has 2 items at this turn, so it has no item -3; "
+        "print it only inside {% if bot.languages|length > 2 %}...{% endif %}",
+    ),
+    (
+        "{% set i = 0 %}{{ intents[i] }}",
+        "the list is empty at this turn, so it has no item 0; print it only inside an "
+        "{% if %} on its length, as in {% if intents|length > 0 %}...{% endif %}",
+    ),
+    (
+        "{{ 1/0 }}",
+        "division by zero: the number after /, // or % is 0 at this turn; divide only when "
+        "it is not, as in {% if count %}{{ total / count }}{% endif %}",
+    ),
+]
+
+
+@pytest.mark.parametrize(("payload", "said"), PLAIN_RENDER_FAILURES)
+def test_a_render_failure_says_in_plain_words_what_to_write(
+    tmp_path: Path, payload: str, said: str
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    renderer = Renderer(spec)
+    with pytest.raises(TemplateError) as raised:
+        renderer.render("system.j2", Context("en"))
+    assert str(raised.value) == (
+        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: {said}\n    {payload}"
+    )
+
+
+def test_an_item_guarded_in_the_template_renders(tmp_path: Path) -> None:
+    payload = "{% if intents %}{{ intents[0].name }}{% endif %}{{ intents[0]|default('none') }}"
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    assert Renderer(spec).render("system.j2", Context("en")).endswith("Be brief.\nnone")
 
 
 @pytest.mark.parametrize(
