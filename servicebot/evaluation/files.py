@@ -120,12 +120,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
             if any(cell.strip() for cell in row):
                 where = Problem(path, "", start, None, lines[start - 1])
                 rows_lines = lines[start - 1 : reader.line_num]
-                if _unclosed_quote(rows_lines, reader.line_num, lines, delimiter):
-                    message = (
-                        'a double quote (") opened on this line is never closed, so the rest '
-                        'of the file is read as its text: close it, or write a quote as ""'
-                    )
-                    yield replace(where, message=message)
+                if unclosed := _unclosed_quote(rows_lines, reader.line_num, lines, delimiter):
+                    yield replace(where, message=unclosed)
                 elif len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
                     message += _wide_separator("".join(row))
@@ -155,16 +151,27 @@ def _delimiter(lines: list[str]) -> str:
     return next((separator for separator in ";\t" if separator in header), ",")
 
 
-def _unclosed_quote(row_lines: list[str], end: int, lines: list[str], delimiter: str) -> bool:
-    """Whether a CSV row that runs to the end of the file does so because a quoted text is
-    never closed (Python's csv module, unless strict, takes the rest of the file as the text)."""
-    if end < len(lines) or len(row_lines) < 2:
-        return False
+def _unclosed_quote(row_lines: list[str], end: int, lines: list[str], delimiter: str) -> str | None:
+    """What a double quote left open on a CSV row's first line did, if one did. Python's csv
+    module, unless strict, reads the rest of the file as the quoted text, or the lines up to
+    the next quote (the one opening a later row's text): a row of one short column, or rows
+    silently merged into one text."""
     try:
         list(csv.reader(row_lines, delimiter=delimiter, strict=True))
-    except csv.Error:
-        return True
-    return False
+    except csv.Error as exc:
+        # At the end of the file, one line of "hi"x is a stray character, not an open quote.
+        if end == len(lines) and (len(row_lines) > 1 or "end of data" in str(exc)):
+            return (
+                'a double quote (") opened on this line is never closed, so the rest of the '
+                'file is read as its text: close it, or write a quote as ""'
+            )
+        if len(row_lines) > 1:
+            return (
+                'a double quote (") opened on this line is not closed on it, so the lines up '
+                f"to the next quote, on line {end}, are read as its text: close it, or write a "
+                'quote as ""'
+            )
+    return None
 
 
 def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:

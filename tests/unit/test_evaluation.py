@@ -119,6 +119,37 @@ def test_a_quote_never_closed_is_named_where_it_opens(tmp_path: Path, opened: st
     )
 
 
+@pytest.mark.parametrize("ending", ["\n", ""])
+def test_a_quote_never_closed_on_the_last_line_is_no_short_row(tmp_path: Path, ending: str) -> None:
+    # One line of one column: it said "the row has 1 of the header's 2 columns".
+    text = f'text,intent\nhi,greeting\n"hello there,greeting{ending}'
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f'{tmp_path / "a.csv"}:3: a double quote (") opened on this line is never closed, so '
+        'the rest of the file is read as its text: close it, or write a quote as ""\n'
+        '    "hello there,greeting'
+    )
+
+
+def test_a_quote_closed_only_by_a_later_rows_quote_is_named_where_it_opens(
+    tmp_path: Path,
+) -> None:
+    # The rows in between were read, silently, as one text labelled as line 4.
+    text = 'text,intent\n"hello there,greeting\nthanks,thanks\n"bye",goodbye\nok,thanks\n'
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f'{tmp_path / "a.csv"}:2: a double quote (") opened on this line is not closed on it, '
+        "so the lines up to the next quote, on line 4, are read as its text: close it, or "
+        'write a quote as ""\n    "hello there,greeting'
+    )
+
+
+def test_a_stray_character_after_a_quote_on_the_last_line_is_no_open_quote(
+    tmp_path: Path,
+) -> None:
+    text = 'text,intent\nhi,greeting\n"hello"x,greeting'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.line) for row in rows] == [("hi", 2), ("hellox", 3)]
+
+
 def test_a_quoted_text_over_several_lines_may_end_the_file(tmp_path: Path) -> None:
     rows = read_labelled(write(tmp_path, "a.csv", 'text,intent\nhi,a\n"two\nlines",b'))
     assert [(row.text, row.line) for row in rows] == [("hi", 2), ("two\nlines", 3)]
