@@ -76,16 +76,20 @@ def read_text(path: Path, problems: list[Problem]) -> SourceFile | None:
 def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None:
     """``raw``, the bytes of ``path``, as UTF-8 text; a byte order mark is dropped. Other
     encodings are refused at their first undecodable character, and UTF-16, GBK and Big5 (as
-    Chinese Windows saves text) are named, so that the operator knows what to convert from."""
+    Chinese Windows saves text) are named, so that the operator knows what to convert from;
+    a line in GBK or Big5 is quoted as read in it, so that the operator can read it."""
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(raw):
         problems.append(Problem(path, "saved as UTF-16: save the file as UTF-8 instead"))
         return None
     try:
         return SourceFile(path, raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
-        readable = SourceFile(path, raw.decode("utf-8", errors="replace"))
-        offset = len(raw[: exc.start].decode("utf-8", errors="replace"))
         encoding = chinese_encoding(raw)
+        # The line quoted as the operator wrote it: read as UTF-8, Chinese saved as GBK is
+        # replacement marks and stray characters (我的订单 as "�ҵĶ���").
+        reading = encoding or "utf-8"
+        readable = SourceFile(path, raw.decode(reading, errors="replace"))
+        offset = len(raw[: exc.start].decode(reading, errors="replace"))
         saved_as = f"; it looks saved as {_NAMES[encoding]}" if encoding else ""
         message = f"not UTF-8 (byte 0x{raw[exc.start]:02x}{saved_as}); save the file as UTF-8"
         problems.append(readable.problem_at_offset(message, offset))

@@ -385,7 +385,10 @@ def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
         f"{path}:2:2: not UTF-8 (byte 0xe9); save the file as UTF-8\n    r\ufffdsum\ufffd,a\n     ^"
     )
     path.write_bytes("text,intent\nhello,greeting\n你好,greeting\n".encode("gbk"))
-    assert problem(path).startswith(f"{path}:3:1: not UTF-8 (byte 0xc4; it looks saved as GBK);")
+    assert problem(path) == (  # the line was quoted as "���,greeting"
+        f"{path}:3:1: not UTF-8 (byte 0xc4; it looks saved as GBK); save the file as UTF-8\n"
+        "    你好,greeting\n    ^"
+    )
     path.write_text("text,intent\nhello,greeting\n", encoding="utf-16")  # as Excel may save it
     assert problem(path) == f"{path}: saved as UTF-16: save the file as UTF-8 instead"
 

@@ -62,6 +62,18 @@ def test_chinese_saved_as_big5_is_named(tmp_path: Path) -> None:
     path.write_bytes("a: 1\nb: 訂單號碼在哪裡查\n".encode("big5"))
     _, problems = _read(path)
     assert problems[0].message.endswith("it looks saved as Big5); save the file as UTF-8")
+    assert problems[0].source_line == "b: 訂單號碼在哪裡查"
+
+
+def test_a_line_saved_as_gbk_is_quoted_as_written(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"  # read as UTF-8 it was quoted as "b: �ҵĶ���������"
+    path.write_bytes("a: 1\nb: 我的订单在哪里\n".encode("gbk"))
+    _, problems = _read(path)
+    assert str(problems[0]) == (
+        f"{path}:2:4: not UTF-8 (byte 0xce; it looks saved as GBK); save the file as UTF-8\n"
+        "    b: 我的订单在哪里\n"
+        "       ^"
+    )
 
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
