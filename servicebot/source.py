@@ -198,6 +198,20 @@ def _read_bytes(path: Path, problems: list[Problem]) -> bytes | None:
         problems.append(Problem(path, f"cannot read: {exc.strerror or exc}"))
         return None
     if len(raw) > MAX_FILE_BYTES:
-        problems.append(Problem(path, f"file is over the limit of {MAX_FILE_BYTES:,} bytes"))
+        problems.append(Problem(path, _over_the_limit(path)))
         return None
     return raw
+
+
+def _over_the_limit(path: Path) -> str:
+    """The size limit in the operator's units (5 MB), and how to stay under it: the FAQ
+    folder reads any number of files, and a template may include others."""
+    limit = f"file is over the size limit of {MAX_FILE_BYTES // 2**20} MB"
+    if path.suffix.lower() == ".j2":
+        return f"{limit}: move parts of it into other templates and {{% include %}} them"
+    if path.suffix.lower() in (".yaml", ".yml") and _FAQ_FOLDER in path.parts[:-1]:
+        return f"{limit}: split it into several files (the {_FAQ_FOLDER}/ folder reads them all)"
+    return f"{limit}: split it into several files"
+
+
+_FAQ_FOLDER = "faq"  # config.FAQ_FOLDER, which imports this module

@@ -82,7 +82,10 @@ def test_an_oversized_faq_file_is_a_clear_error(tmp_path: Path) -> None:
     big.write_text("# " + "x" * MAX_FILE_BYTES + "\n")
     with pytest.raises(ConfigError) as raised:
         load_bot(bot)
-    assert str(raised.value).startswith(f"{big}: file is ")
+    assert str(raised.value).startswith(
+        f"{big}: file is over the size limit of 5 MB: split it into several files (the faq/ "
+        "folder reads them all)"
+    )
 
 
 def test_the_spec_is_frozen(tmp_path: Path) -> None:

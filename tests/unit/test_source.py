@@ -25,7 +25,25 @@ def test_oversized_file_is_refused_without_reading_it_all(tmp_path: Path) -> Non
         handle.truncate(MAX_FILE_BYTES + 1)
     text, problems = _read(path)
     assert text is None
-    assert problems[0].message == f"file is over the limit of {MAX_FILE_BYTES:,} bytes"
+    assert problems[0].message == (
+        "file is over the size limit of 5 MB: split it into several files"
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "advice"),
+    [
+        ("faq/returns/big.yaml", "split it into several files (the faq/ folder reads them all)"),
+        ("templates/system.j2", "move parts of it into other templates and {% include %} them"),
+    ],
+)
+def test_an_oversized_file_is_told_how_to_split(tmp_path: Path, name: str, advice: str) -> None:
+    path = tmp_path / name  # it said "file is over the limit of 5,242,880 bytes"
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        handle.truncate(MAX_FILE_BYTES + 1)
+    _, problems = _read(path)
+    assert problems[0].message == f"file is over the size limit of 5 MB: {advice}"
 
 
 def test_not_utf8_points_at_the_bad_character_counting_characters(tmp_path: Path) -> None:
