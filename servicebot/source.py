@@ -209,9 +209,10 @@ def _over_the_limit(path: Path) -> str:
     limit = f"file is over the size limit of {MAX_FILE_BYTES // 2**20} MB"
     if path.suffix.lower() == ".j2":
         return f"{limit}: move parts of it into other templates and {{% include %}} them"
-    if path.suffix.lower() in (".yaml", ".yml") and _FAQ_FOLDER in path.parts[:-1]:
+    faq = path.suffix.lower() in (".yaml", ".yml") and path.name != _SETTINGS_FILE
+    if faq and _FAQ_FOLDER in path.parts[:-1]:
         return f"{limit}: split it into several files (the {_FAQ_FOLDER}/ folder reads them all)"
     return f"{limit}: split it into several files"
 
 
-_FAQ_FOLDER = "faq"  # config.FAQ_FOLDER, which imports this module
+_FAQ_FOLDER, _SETTINGS_FILE = "faq", "servicebot.yaml"  # config's, which imports this module

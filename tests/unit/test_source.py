@@ -35,6 +35,7 @@ def test_oversized_file_is_refused_without_reading_it_all(tmp_path: Path) -> Non
     [
         ("faq/returns/big.yaml", "split it into several files (the faq/ folder reads them all)"),
         ("templates/system.j2", "move parts of it into other templates and {% include %} them"),
+        ("faq/servicebot.yaml", "split it into several files"),  # a bot kept in /srv/faq
     ],
 )
 def test_an_oversized_file_is_told_how_to_split(tmp_path: Path, name: str, advice: str) -> None:
