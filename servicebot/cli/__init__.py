@@ -1,7 +1,8 @@
 """The ``servicebot`` command: argument parsing and output only; the work happens elsewhere.
 
 This package is the one place that turns :class:`~servicebot.errors.ServicebotError` into
-exit codes. ``eval`` is in ``evaluate.py``, ``test`` and ``record`` in ``scripts.py``.
+exit codes. ``eval`` is in ``evaluate.py``, ``test`` and ``record`` in ``scripts.py``,
+``history``, ``purge`` and ``usage`` in ``storage.py``.
 """
 
 from __future__ import annotations
@@ -11,9 +12,6 @@ import os
 import shlex
 import shutil
 import sys
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from datetime import timedelta
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,12 +22,11 @@ from .. import __version__
 from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
 from ..errors import ConfigError, ServicebotError
 from ..source import decode_typed
-from ..store import Store, now, open_bot_store
 from ..terminal import RULE_CHARACTER, message_body, printable
-from ..usage import Usage, usage_by
-from .common import BOT_PATH, FILE_PATH, bot_option, load, load_settings, nearest_bot
+from .common import BOT_PATH, FILE_PATH, bot_option, load, nearest_bot
 from .evaluate import evaluate_routing
 from .scripts import record, test_conversations
+from .storage import history, purge, usage
 
 if TYPE_CHECKING:  # imported where used: `check` and the others start without rich or openai
     from rich.table import Table
@@ -75,6 +72,9 @@ def main() -> None:
 main.add_command(evaluate_routing)
 main.add_command(test_conversations)
 main.add_command(record)
+main.add_command(history)
+main.add_command(purge)
+main.add_command(usage)
 
 
 @main.command()
@@ -170,128 +170,6 @@ def _offline_reason(spec: BotSpec) -> str | None:
 
 
 @main.command()
-@click.argument("conversation")
-@bot_option
-def history(conversation: str, bot_path: Path) -> None:
-    """Print CONVERSATION turn by turn: actions, intents and filter events."""
-    with _store(bot_path, create=False) as store:
-        turns = store.history(conversation)
-    if not turns:
-        raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
-    for turn in turns:
-        score = f" ({turn.score:.2f})" if turn.score is not None else ""
-        intent = f" {turn.intent}{score}" if turn.intent else ""
-        click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
-        click.echo(f"  customer: {_indented(turn.customer_text)}")
-        click.echo(f"  bot:      {_indented(turn.reply_text)}")
-        for event in turn.events:
-            if event.get("detector") == "caller":
-                kept = "the part shown is kept" if turn.reply_text else "nothing had been shown"
-                click.echo(f"  model:    stopped by the caller; {kept}")
-                continue
-            if event.get("stage") == "model":  # the call failed, and the turn fell back
-                click.echo(f"  model:    failed ({event.get('kind')}), {event.get('action')}")
-                continue
-            shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
-            placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
-            click.echo(f"  filter:   {shown}{placeholder}")
-
-
-def _indented(text: str) -> str:
-    """Stored text for the terminal, its later lines under its first."""
-    return printable(text).replace("\n", "\n            ")
-
-
-@main.command()
-@click.option(
-    "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
-)
-@click.option("--conversation", help="One conversation, such as a customer's erasure request.")
-@click.option(
-    "-y", "--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything."
-)
-@bot_option
-def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
-    """Delete old conversations (default: older than store.retention_days), or one conversation,
-    and say what was removed. --older-than 0 removes every conversation: it asks first."""
-    if days is not None and conversation is not None:
-        raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
-    spec = load_settings(bot_path)
-    if days is None and conversation is None:
-        days = spec.settings.store.retention_days
-        if days is None:
-            raise click.UsageError("no retention_days in servicebot.yaml: give --older-than DAYS")
-    if days == 0 and not yes:
-        click.confirm("--older-than 0 removes every stored conversation. Go on?", abort=True)
-    with _store(bot_path, spec) as store:
-        if conversation is not None:
-            report = store.purge_conversation(conversation)
-        else:
-            report = store.purge_older_than(now() - timedelta(days=days or 0))
-    if conversation is not None and not (report.turns or report.conversations):  # still a success
-        click.echo(f"no conversation {conversation!r} in this bot's store: nothing to remove")
-        return
-    click.echo(str(report))
-
-
-@main.command()
-@click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
-@bot_option
-def usage(days: int, bot_path: Path) -> None:
-    """Turns, tokens and estimated cost per day and per conversation."""
-    from rich.console import Console
-
-    spec = load_settings(bot_path)
-    with _store(bot_path, spec, create=False) as store:
-        by_day, by_conversation = usage_by(
-            store.turns_since(now() - timedelta(days=days)), spec.settings.prices
-        )
-    if not by_day:
-        click.echo(f"no turns stored in the last {days} days")
-        return
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
-    console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
-    unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
-    if unpriced:
-        click.echo(
-            f"- or *: no price in servicebot.yaml for {', '.join(unpriced)}, whose tokens are "
-            "left out of the cost (-: all of the row's tokens, *: some of them)"
-        )
-    if snapshots := sorted(set().union(*(u.snapshots for u in by_day.values()))):
-        click.echo(
-            f"priced as the model they are a snapshot of: {', '.join(snapshots)} "
-            "(give one its own price in servicebot.yaml if it differs)"
-        )
-
-
-def _usage_table(title: str, rows: Mapping[str, Usage]) -> Table:
-    """One row per day or conversation; an application's conversation ids are shown as
-    text, whatever they hold (rich would read ``[bold]`` as markup)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title, "turns", "tokens in", "tokens out", "cost (USD)", box=None, pad_edge=False)
-    for column in table.columns[1:]:
-        column.justify = "right"
-    for key, totals in rows.items():
-        table.add_row(
-            Text(printable(key)),
-            str(totals.turns),
-            f"{totals.tokens_in:,}",
-            f"{totals.tokens_out:,}",
-            _cost(totals),
-        )
-    return table
-
-
-def _cost(totals: Usage) -> str:
-    """A row's cost; ``-`` when none of its tokens has a price, ``*`` when some have none."""
-    if totals.unpriced_models and not totals.cost:
-        return "-"
-    return f"{totals.cost:.4f}" + ("*" if totals.unpriced_models else "")
-
-
-@main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 def init(directory: Path) -> None:
     """Create a new bot folder DIRECTORY from the example store bot."""
@@ -331,19 +209,6 @@ def _example_bot() -> Path:
     if (checkout / SETTINGS_FILE).is_file():
         return checkout
     raise click.ClickException("the example bot is missing from this installation; reinstall")
-
-
-@contextmanager
-def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
-    """The bot's conversation store, closed afterwards; store failures become CLI errors."""
-    try:
-        store = open_bot_store(spec or load_settings(bot_path), create=create)
-        try:
-            yield store
-        finally:
-            store.close()
-    except ServicebotError as exc:
-        raise click.ClickException(str(exc)) from exc
 
 
 @main.command()
