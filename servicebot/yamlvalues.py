@@ -1,0 +1,340 @@
+"""Python values from an operator's YAML file, and the mistakes PyYAML lets through silently.
+
+Owns the YAML mistakes PyYAML lets through silently (duplicate keys, text cut short by a
+``#``, a list item joined onto the one above) or raises one at a time (unsafe tags, bad dates
+and numbers): each becomes a :class:`~servicebot.errors.Problem` that points at the line an
+operator has to fix, and building goes on. Only a file shaped so that reading on would be
+unsafe (nested too deep, an alias bomb) stops it, with :class:`RefusedError`.
+
+Values are built straight from libyaml's event stream, by hand, because PyYAML's own loader
+composes a node and two marks for every value first, which made a 10,000-intent FAQ take
+over 3 s; the event stream alone takes a tenth of that. The node tree is composed only for a
+file with a mistake to locate (see :mod:`.yamlfile`), or for the rare file that uses anchors
+and aliases.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from .errors import Problem
+from .source import MAX_FILE_BYTES
+from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, SAFE_LOADER
+
+if TYPE_CHECKING:
+    from .yamlfile import YamlFile
+
+MAX_DEPTH = 50
+"""Lists and mappings may nest this deep; a FAQ needs four levels."""
+
+MAX_EXPANDED_SIZE = 10 * MAX_FILE_BYTES
+"""Anchors and aliases may not expand a file beyond this many characters (alias bombs)."""
+
+_RESOLVER = yaml.resolver.Resolver()
+_MAY_BE_NOT_TEXT = frozenset(_RESOLVER.yaml_implicit_resolvers)  # first characters of non-text
+_CORE = "tag:yaml.org,2002:"
+_STR = _CORE + "str"
+_SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
+_COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
+_FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
+_NEXT_LINE = re.compile(r"[\r\n\x85\u2028\u2029]\s*")  # a line break, to the next line's text
+_JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
+_TEXT_AFTER_ANCHOR = re.compile(r"&\S+[ \t]+[^\s#]")
+_SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
+
+
+def construct(document: YamlFile, problems: list[Problem]) -> Any:
+    """The file's data, its silent mistakes added to ``problems``. A syntax error raises
+    PyYAML's ``MarkedYAMLError``, a file unsafe to read on :class:`RefusedError`."""
+    found: list[Problem] = []
+    builder = _EventBuilder(document, found)
+    data = builder.build()
+    if builder.needs_nodes:
+        found = list(builder.anchored_text)  # the node tree no longer shows where text began
+        data = _construct_from_nodes(document, found)
+    problems += found
+    return data
+
+
+class RefusedError(Exception):
+    """The file is shaped so that reading it further would be unsafe."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(problem.message)
+        self.problem = problem
+
+
+class _EventBuilder:
+    """Builds Python values from libyaml's events; notes what only the node tree handles."""
+
+    def __init__(self, document: YamlFile, problems: list[Problem]) -> None:
+        self._document, self._problems = document, problems
+        self._events = iter(yaml.parse(document.text, Loader=SAFE_LOADER))
+        self._depth = 0
+        self._flow = 0  # how many [...] or {...} we are inside
+        self.needs_nodes = False  # anchors, aliases, merge keys, several documents
+        self._anchored_text: list[tuple[str, Problem]] = []  # "&Co will help": '&Co' is lost
+        self._aliased: set[str] = set()
+        self._wide_comma: Problem | None = None  # in the [...] item just read, if any
+
+    def build(self) -> Any:
+        data, documents = None, 0
+        for event in self._events:
+            if isinstance(event, yaml.DocumentStartEvent):
+                documents += 1
+                self.needs_nodes |= documents > 1  # the composer reports it with its line
+                data = self._value(next(self._events))
+        return data
+
+    def _value(self, event: yaml.Event, in_list: bool = False) -> Any:
+        self.needs_nodes |= getattr(event, "anchor", None) is not None
+        if isinstance(event, yaml.ScalarEvent):
+            return self._scalar(event, in_list)
+        if isinstance(event, yaml.AliasEvent):
+            self.needs_nodes = True
+            self._aliased.add(event.anchor or "")
+            return None
+        self._check_collection(event)
+        flow = bool(getattr(event, "flow_style", False))
+        self._depth += 1
+        self._flow += flow
+        try:
+            if isinstance(event, yaml.SequenceStartEvent):
+                return self._sequence(flow)
+            return self._mapping(in_list)
+        finally:
+            self._depth -= 1
+            self._flow -= flow
+
+    def _check_collection(self, event: yaml.Event) -> None:
+        if self._depth >= MAX_DEPTH:
+            message = f"nested more than {MAX_DEPTH} levels deep"
+            raise RefusedError(self._at(_index(event.start_mark), message))
+        tag = getattr(event, "tag", None)
+        if tag not in _COLLECTION_TAGS:
+            self._problems.append(self._at(_index(event.start_mark), _unsafe_tag(tag)))
+
+    def _sequence(self, flow: bool) -> list[Any]:
+        """The list's items. ``[退货，退款，换货]`` is one item: its full-width commas were meant
+        to separate items. In a list of several, ``，`` is more likely part of the text
+        (``[你好，优惠券怎么用, coupon]``), and ``servicebot check`` only warns of it."""
+        items: list[Any] = []
+        wide_comma = None
+        while not isinstance(event := next(self._events), yaml.SequenceEndEvent):
+            self._wide_comma = None
+            items.append(self._value(event, in_list=True))
+            # Taken, so that a list around this one does not report it again.
+            wide_comma, self._wide_comma = self._wide_comma, None
+        if flow and len(items) == 1 and wide_comma:
+            self._problems.append(wide_comma)
+        return items
+
+    def _mapping(self, in_list: bool) -> dict[Any, Any]:
+        mapping: dict[Any, Any] = {}
+        while not isinstance(key_event := next(self._events), yaml.MappingEndEvent):
+            key = self._value(key_event)
+            value = self._value(next(self._events))
+            if isinstance(key, list | dict) or key == "<<":
+                self.needs_nodes = True  # unhashable keys and merge keys
+                continue
+            if key in mapping:
+                mark = key_event.start_mark
+                self._problems.append(_duplicate_key(self._document, key, mark, in_list))
+            mapping[key] = value
+        return mapping
+
+    def _scalar(self, event: yaml.ScalarEvent, in_list: bool = False) -> Any:
+        value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
+        if plain:
+            self._check_plain(event, in_list)
+            self._check_anchored(event)
+        if tag is None or tag == "!":
+            if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
+                return value  # quoted, block, or plain text that cannot be a number or date
+            tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
+        if tag == _STR:
+            return value
+        problem, result = _construct_scalar(tag, value)
+        if problem:
+            self._problems.append(self._at(_index(event.start_mark), problem))
+        return result
+
+    def _check_plain(self, event: yaml.ScalarEvent, in_list: bool) -> None:
+        """Plain text that YAML silently reads differently from how it looks.
+
+        Works on character offsets (libyaml counts lines differently from editors, and this
+        runs for every value, so it must stay cheap).
+        """
+        start, end = event.start_mark, event.end_mark
+        if start is None or end is None:
+            return
+        text = self._document.text
+        if end.line != start.line:  # "- a\n   - b": a list item indented too far is joined on
+            joined = _JOINED_ITEM.search(text, start.index, end.index)
+            line_start = text.rfind("\n", 0, start.index) + 1
+            # A value alone on its line ("examples:\n  text\n  - b") is a list missing its
+            # first '- ', which validation reports; the hint is for "- a\n   - b".
+            after_dash = text[line_start : start.index].strip()
+            if joined and after_dash:
+                above = text.count("\n", 0, start.index) + 1  # the first item may be wrong
+                message = (
+                    f"this list item is indented further than the one on line {above}, so YAML "
+                    "joined it onto that item's text: line their '- ' up"
+                )
+                self._problems.append(self._at(joined.end() - 2, message))
+            elif in_list and after_dash and not self._flow and self._short_first_line(event):
+                # "- where is my order\n    track my parcel": the second line is meant as a
+                # phrasing of its own. A quoted item may run over lines, and so may a long one
+                # that a YAML writer folded (see _short_first_line).
+                message = (
+                    "this line has no '- ', so YAML joined it onto the list item above: start "
+                    "it with '- ' (or, for one long item, put the item in quotes)"
+                )
+                continued = _NEXT_LINE.search(text, start.index, end.index)
+                self._problems.append(self._at(continued.end() if continued else 0, message))
+        elif self._flow and "，" in event.value:
+            message = (
+                "full-width comma '，' between items: YAML needs a plain ',' (or quote the text)"
+            )
+            self._wide_comma = self._at(text.index("，", start.index), message)
+        elif comment := COMMENT_AFTER_VALUE.match(text, end.index):
+            message = (
+                "' #' starts a YAML comment, so the rest of this line is dropped: put the whole "
+                "text in quotes (or, for a comment, write '# ' with a space)"
+            )
+            if curly := CURLY_QUOTE.match(event.value):
+                message = (
+                    f"' #' starts a YAML comment, so the rest of this line is dropped: "
+                    f"'{curly[0]}' is not a YAML quote, type plain \" marks around the text"
+                )
+            self._problems.append(self._at(comment.end() - 2, message))
+
+    @property
+    def anchored_text(self) -> list[Problem]:
+        """Plain text that starts with '&' on the line of its key or dash, and that no alias
+        refers to: YAML read the first word as an anchor's name and dropped it ("&Co will
+        help" is "will help"). An anchor that an alias uses is one meant."""
+        return [problem for name, problem in self._anchored_text if name not in self._aliased]
+
+    def _check_anchored(self, event: yaml.ScalarEvent) -> None:
+        start = _index(event.start_mark)
+        if event.anchor is not None and _TEXT_AFTER_ANCHOR.match(self._document.text, start):
+            message = (
+                "text that starts with '&' must be in quotes: YAML reads the first word as an "
+                "anchor's name and drops it"
+            )
+            self._anchored_text.append((event.anchor, self._at(start, message)))
+
+    def _short_first_line(self, event: yaml.ScalarEvent) -> bool:
+        """Whether a value that spans lines ends its first line before column _FOLD_WIDTH:
+        PyYAML and go-yaml fold plain text only past it, so a shorter line was ended by hand."""
+        text, start, end = self._document.text, _index(event.start_mark), _index(event.end_mark)
+        line_start = max(text.rfind(newline, 0, start) for newline in "\r\n") + 1
+        line_end = _NEXT_LINE.search(text, start, end)
+        return line_end is not None and line_end.start() - line_start < _FOLD_WIDTH
+
+    def _at(self, index: int, message: str) -> Problem:
+        return self._document.problem_at_offset(message, index)
+
+
+def _index(mark: Any) -> int:
+    """A mark's character offset (libyaml always gives one; the stubs allow None)."""
+    return int(mark.index) if mark is not None else 0
+
+
+def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
+    """The value for a tagged scalar, or a problem and the text as written."""
+    if tag not in _SCALAR_TAGS:
+        return _unsafe_tag(tag), value
+    try:
+        return None, _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
+    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
+        kind = _KIND_NAMES.get(tag.removeprefix(_CORE), "value")
+        return f"'{value[:40]}' is not a valid {kind}; put it in quotes to keep it as text", value
+
+
+_KIND_NAMES = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false"}
+
+
+def _unsafe_tag(tag: str | None) -> str:
+    shown = (tag or "").replace(_CORE, "!!")
+    return f"tag '{shown}' is not allowed: bot files are plain YAML (safe loading only)"
+
+
+def _duplicate_key(document: YamlFile, key: Any, mark: Any, in_list: bool = False) -> Problem:
+    message = f"duplicate key '{key}': the later value would silently win"
+    if key == "name" and in_list:
+        message += " (is a '- ' missing before the next intent?)"
+    return document.problem_at_offset(message, mark.index)
+
+
+# --- the node tree: files with anchors and aliases ------------------------------------------
+
+
+def _construct_from_nodes(document: YamlFile, problems: list[Problem]) -> Any:
+    root = document.root  # raises MarkedYAMLError on a syntax error
+    if root is None:
+        return None
+    if _expanded_size(root) > MAX_EXPANDED_SIZE:
+        message = (
+            f"anchors and aliases expand this file beyond {MAX_EXPANDED_SIZE:,} characters; "
+            "write the values out instead"
+        )
+        raise RefusedError(document.problem_at(root, message))
+    loader = _Loader("", document, problems)
+    try:
+        return loader.construct_document(root)
+    finally:
+        loader.dispose()
+
+
+def _expanded_size(root: yaml.Node) -> int:
+    """The file's size once every alias is expanded (memoised per node, so it is quick)."""
+    sizes: dict[int, int] = {}
+
+    def size(node: yaml.Node) -> int:
+        if id(node) not in sizes:
+            if isinstance(node, yaml.ScalarNode):
+                sizes[id(node)] = 1 + len(node.value)
+            elif isinstance(node, yaml.SequenceNode):
+                sizes[id(node)] = 1 + sum(size(item) for item in node.value)
+            else:
+                sizes[id(node)] = 1 + sum(size(key) + size(value) for key, value in node.value)
+        return sizes[id(node)]
+
+    return size(root)
+
+
+class _Loader(SAFE_LOADER):  # type: ignore[misc, valid-type]
+    """PyYAML's safe constructor, recording duplicate keys and bad values instead of stopping."""
+
+    def __init__(self, text: str, document: YamlFile, problems: list[Problem]) -> None:
+        super().__init__(text)
+        self._document = document
+        self._problems = problems
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        if isinstance(node, yaml.ScalarNode) and node.tag not in (_STR, _CORE + "merge"):
+            problem, value = _construct_scalar(node.tag, node.value)
+            if problem:
+                self._problems.append(self._document.problem_at(node, problem))
+            return value
+        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
+            self._problems.append(self._document.problem_at(node, _unsafe_tag(node.tag)))
+            node.tag = _CORE + ("seq" if isinstance(node, yaml.SequenceNode) else "map")
+        return super().construct_object(node, deep=deep)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        seen: set[Any] = set()
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _CORE + "merge":
+                if key_node.value in seen:
+                    self._problems.append(
+                        _duplicate_key(self._document, key_node.value, key_node.start_mark)
+                    )
+                seen.add(key_node.value)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
