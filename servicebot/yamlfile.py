@@ -2,9 +2,10 @@
 
 Owns :class:`YamlFile`, a parsed file whose node tree is composed only when a mistake must
 be located in it, and :func:`read_yaml`, which reports what stops a file being read (syntax
-errors, reworded by :mod:`.yamlsyntax`; characters YAML forbids; a file refused as unsafe)
-as a :class:`~servicebot.errors.Problem`. Nothing here raises for a bad file. The values
-themselves, and the mistakes PyYAML lets through silently, are built by :mod:`.yamlvalues`.
+errors, worded by :mod:`.yamlsyntax`, the later ones found by :mod:`.yamlrecovery`;
+characters YAML forbids; a file refused as unsafe) as a :class:`~servicebot.errors.Problem`.
+Nothing here raises for a bad file. The values themselves, and the mistakes PyYAML lets
+through silently, are built by :mod:`.yamlvalues`.
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ import yaml
 
 from .errors import Problem
 from .source import SourceFile, read_text
-from .yamlsyntax import SAFE_LOADER, syntax_problems
+from .yamlrecovery import syntax_problems
+from .yamlsyntax import SAFE_LOADER
 from .yamlvalues import RefusedError, construct
 
 
