@@ -246,11 +246,11 @@ def render(
         spec = load_bot(bot_path)
         offline = _offline_reason(spec)  # as chat answers: its reply is shown before the prompt
         bot, placeholders = Bot(spec, offline=offline is not None), Placeholders()
-        history = bot.as_stored(read_history(history_file), placeholders) if history_file else []
-        unread = max(len(history) - bot.spec.settings.budget.history_turns, 0)
-        history = history[unread:]  # a turn reads back only these from the store
+        turns = bot.as_stored(read_history(history_file), placeholders) if history_file else []
+        unread = max(len(turns) - bot.spec.settings.budget.history_turns, 0)
+        turns = turns[unread:]  # a turn reads back only these from the store
         customer_details = _key_values(customer)
-        prepared = bot.prepare(message, history, customer_details, placeholders, explain=True)
+        prepared = bot.prepare(message, turns, customer_details, placeholders, explain=True)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True, emoji=False)
