@@ -38,15 +38,15 @@ def history(conversation: str, bot_path: Path) -> None:
         click.echo(f"  customer: {_indented(turn.customer_text)}")
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:
-            if event.get("detector") == "caller":
+            if event.detector == "caller":
                 kept = "the part shown is kept" if turn.reply_text else "nothing had been shown"
                 click.echo(f"  model:    stopped by the caller; {kept}")
                 continue
-            if event.get("stage") == "model":  # the call failed, and the turn fell back
-                click.echo(f"  model:    failed ({event.get('kind')}), {event.get('action')}")
+            if event.stage == "model":  # the call failed, and the turn fell back
+                click.echo(f"  model:    failed ({event.kind}), {event.action}")
                 continue
-            shown = " ".join(str(event.get(key)) for key in ("stage", "detector", "kind", "action"))
-            placeholder = f" {event['placeholder']}" if event.get("placeholder") else ""
+            shown = f"{event.stage} {event.detector} {event.kind} {event.action}"
+            placeholder = f" {event.placeholder}" if event.placeholder else ""
             click.echo(f"  filter:   {shown}{placeholder}")
 
 

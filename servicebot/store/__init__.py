@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 
 from ..errors import StorageError
+from ..filters import FilterEvent
 from ..filters.normalise import without_surrogates
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class TurnRecord:
     action: str  # answer | direct | handoff | blocked | fallback | out_of_scope
     intent: str | None = None
     score: float | None = None
-    events: tuple[Any, ...] = ()  # the filters' trace events (FilterEvent or dict): no values
+    events: tuple[FilterEvent, ...] = ()  # the filters' trace events, as in Reply.events: no values
     model: str | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
@@ -58,10 +59,10 @@ class TurnRecord:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # makes a retried append a no-op
 
     def __post_init__(self) -> None:
-        # FilterEvent dataclasses are kept as the plain dicts they read back as; a lone
-        # surrogate (which no encoder accepts) becomes U+FFFD; a time without a zone is UTC.
-        plain = tuple(e if isinstance(e, dict) else dataclasses.asdict(e) for e in self.events)
-        object.__setattr__(self, "events", plain)
+        # Events are stored as plain dicts and become FilterEvents again here, once, as a
+        # turn is read back; a lone surrogate (which no encoder accepts) becomes U+FFFD; a
+        # time without a zone is UTC.
+        object.__setattr__(self, "events", tuple(map(_event, self.events)))
         for name in ("customer_text", "reply_text"):
             object.__setattr__(self, name, without_surrogates(getattr(self, name)))
         object.__setattr__(self, "at", as_utc(self.at))
@@ -79,6 +80,22 @@ class TurnRecord:
         data["events"] = tuple(data["events"])
         return cls(**data)
 
+
+def _event(stored: FilterEvent | dict[str, Any]) -> FilterEvent:
+    """An event as a turn holds it; ``stored``: one already, or the dict a store keeps.
+
+    Keys FilterEvent no longer has (``ms``, before ``count``) are left out, and a text field
+    a hand-made record lacks reads as empty, so that an old turn never makes its whole
+    conversation unreadable.
+    """
+    if isinstance(stored, FilterEvent):
+        return stored
+    known = {name: stored[name] for name in _EVENT_FIELDS if name in stored}
+    return FilterEvent(**{**_EVENT_TEXTS, **known})
+
+
+_EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(FilterEvent))
+_EVENT_TEXTS = dict.fromkeys(("stage", "detector", "kind", "action"), "")
 
 _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 

@@ -259,7 +259,7 @@ def _rollback(db: sqlite3.Connection | None) -> None:
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:
     values = turn.as_data()
-    values["events"] = json.dumps(list(turn.events), ensure_ascii=False)
+    values["events"] = json.dumps(list(values["events"]), ensure_ascii=False)  # as dicts
     return tuple(values[name] for name in FIELDS)
 
 

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from servicebot import StorageError
+from servicebot.filters import FilterEvent
 from servicebot.store import Store, TurnRecord, now, open_store
 
 if TYPE_CHECKING:
@@ -49,13 +50,45 @@ def test_turns_are_numbered_per_conversation_and_kept_in_order(store: Store) -> 
 def test_a_turn_keeps_every_field(store: Store) -> None:
     original = turn(
         "c-42", "我的快递到哪了？[PHONE_1]", intent="order_status", score=0.91, model="gpt-4o-mini",
-        events=({"stage": "prefilter", "detector": "pii", "kind": "PHONE", "count": 1},),
+        events=(FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]", count=2),),
         prompt_tokens=812, completion_tokens=64, latency_ms=1234.5,
     )  # fmt: skip
     stored = store.append_turn(original)
     (loaded,) = store.history("c-42")
     assert loaded == stored
     assert (loaded.number, loaded.at) == (1, original.at)
+
+
+def test_a_turns_events_read_back_as_the_filter_events_a_reply_holds(store: Store) -> None:
+    events = (
+        FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]"),
+        FilterEvent("model", "caller", "stopped", "kept"),
+    )
+    store.append_turn(turn("c-42", events=events))
+    (loaded,) = store.history("c-42")
+    assert loaded.events == events
+    assert all(type(event) is FilterEvent for event in loaded.events)
+
+
+def test_events_stored_as_dicts_by_an_older_version_still_read(tmp_path: Path) -> None:
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    store.append_turn(turn("c-42"))
+    older = [  # as stored before FilterEvent had count: with ms instead
+        {"stage": "prefilter", "detector": "pii", "kind": "PHONE", "action": "mask",
+         "placeholder": "[PHONE_1]", "ms": 0.2},
+    ]  # fmt: skip
+    with sqlite3.connect(tmp_path / "conversations.db") as db:
+        db.execute("UPDATE turns SET events = ?", (json.dumps(older),))
+    (loaded,) = store.history("c-42")
+    assert loaded.events == (FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]"),)
+    store.append_turn(turn("c-43", events=loaded.events))
+    with sqlite3.connect(tmp_path / "conversations.db") as db:  # stored as before: as dicts
+        (stored,) = db.execute("SELECT events FROM turns WHERE conversation_id = 'c-43'").fetchone()
+    assert json.loads(stored) == [
+        {"stage": "prefilter", "detector": "pii", "kind": "PHONE", "action": "mask",
+         "placeholder": "[PHONE_1]", "count": 1},
+    ]  # fmt: skip
+    store.close()
 
 
 def test_the_placeholder_state_is_kept_apart_and_purged_with_the_conversation(store: Store) -> None:
