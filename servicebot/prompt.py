@@ -30,7 +30,7 @@ import json
 import logging
 import numbers
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
@@ -168,7 +168,7 @@ class Renderer:
             "intents": [_intent_variable(m, context.language) for m in matches],
             "out_of_scope": context.out_of_scope,
             "flags": sorted(context.flags),
-            "customer": _one_line(dict(context.customer or {})),
+            "customer": _customer_details(context.customer),
             "script": context.script,
         }
         try:
@@ -303,17 +303,49 @@ def _one_line(value: Any, inside: tuple[int, ...] = (), where: str = "customer")
     if isinstance(value, Mapping | list | tuple | set | frozenset):
         if id(value) in inside or len(inside) == _DEEPEST_DETAIL:
             return "..."
-        inside = (*inside, id(value))
-        if isinstance(value, Mapping):
-            return {
-                name: _one_line(item, inside, f"{where}.{name}")
-                for key, item in value.items()
-                if (name := _detail_key(key, where)) is not None
-            }
-        items = [_one_line(item, inside, f"{where}[{n}]") for n, item in enumerate(value)]
-        return sorted(items, key=_set_order) if isinstance(value, set | frozenset) else items
+        entries = _entries_of(value, where)
+        if entries is None:
+            return Unset(hint=f"{where} could not be read")
+        return _collection_on_one_line(value, entries, (*inside, id(value)), where)
     text = _text_of(value, where)
     return Unset(hint=f"{where} has no text to print") if text is None else _on_one_line(text)
+
+
+def _customer_details(customer: Mapping[str, Any] | None) -> Any:
+    """The customer details as templates get them (see :func:`_one_line`); none, and logged,
+    when the application's mapping cannot be read: the turn goes on without them."""
+    try:
+        details = dict(customer or {})
+    except Exception as exc:  # the application's own mapping: any bug it has
+        _detail_left_out("customer", customer, f"reading it raised {type(exc).__name__}")
+        return {}
+    return _one_line(details)
+
+
+def _entries_of(value: Collection[Any], where: str) -> list[tuple[Any, Any]] | None:
+    """A mapping's (key, value) pairs, or a list's (index, item) ones; None, and logged, when
+    reading them raises (a lazy session whose backend is gone, an ORM relation detached):
+    as with a detail whose str() raises, the turn goes on without it."""
+    try:
+        return list(value.items() if isinstance(value, Mapping) else enumerate(value))
+    except Exception as exc:  # the application's own collection: any bug it has
+        _detail_left_out(where, value, f"reading it raised {type(exc).__name__}")
+        return None
+
+
+def _collection_on_one_line(
+    value: Collection[Any], entries: list[tuple[Any, Any]], inside: tuple[int, ...], where: str
+) -> Any:
+    """A mapping or list of customer details (``entries``, read from ``value``), each on one
+    line; a set's items in one order in every process."""
+    if isinstance(value, Mapping):
+        return {
+            name: _one_line(item, inside, f"{where}.{name}")
+            for key, item in entries
+            if (name := _detail_key(key, where)) is not None
+        }
+    items = [_one_line(item, inside, f"{where}[{n}]") for n, item in entries]
+    return sorted(items, key=_set_order) if isinstance(value, set | frozenset) else items
 
 
 def _on_one_line(text: str) -> str:

@@ -670,6 +670,20 @@ def test_a_customer_detail_whose_text_fails_is_left_out_not_raised(
     assert "customer.name (_Unprintable) is left out: its str() raised RuntimeError" in caplog.text
 
 
+def test_a_customer_detail_that_cannot_be_read_is_left_out_not_raised(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    class Expired(dict[str, str]):  # a lazy session whose backend is gone
+        def items(self) -> Any:
+            raise RuntimeError("session expired")
+
+    details = {"name": "Ada", "account": Expired(plan="gold")}
+    reply = make_bot().reply(REFUNDS, conversation_id="c", metadata=details)
+    assert reply.action == "answer" and reply.turn == 1  # answered and stored, not raised
+    assert "Ada" in _sent(server)[0]["content"]  # the details that could be read stay
+    assert "customer.account (Expired) is left out: reading it raised RuntimeError" in caplog.text
+
+
 def test_a_customer_detail_known_by_its_address_keeps_the_prompt_the_same_each_turn(
     make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
 ) -> None:

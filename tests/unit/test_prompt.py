@@ -13,7 +13,7 @@ import json
 import os
 import shutil
 from collections import UserString
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -308,6 +308,37 @@ def test_a_customer_detail_with_no_stable_text_is_left_out_and_logged(
     content = fitted.messages[0].content
     assert "Tier: gold." in content and "Name" not in content
     assert f"customer.name ({type(name).__name__}) is left out" in caplog.text
+
+
+class _Unreadable(Mapping[str, Any]):
+    """An application's mapping that fails when read: a lazy session whose backend is gone."""
+
+    def __getitem__(self, key: str) -> Any:
+        raise RuntimeError("session expired")
+
+    def __iter__(self) -> Iterator[str]:
+        raise RuntimeError("session expired")
+
+    def __len__(self) -> int:
+        return 1
+
+
+@pytest.mark.parametrize("where", ["customer.account", "customer"])
+def test_customer_details_that_cannot_be_read_are_left_out_and_logged(
+    tmp_path: Path, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    system = PREAMBLE + (
+        "{% if customer.account is defined %}Account: {{ customer.account }}.{% endif %}"
+        "{% if customer.tier is defined %} Tier: {{ customer.tier }}.{% endif %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+    details = {"account": _Unreadable(), "tier": "gold"} if where != "customer" else _Unreadable()
+    fitted = bot.prepare("where is my order", customer=details).fitted
+    assert fitted is not None
+    content = fitted.messages[0].content
+    assert "Account" not in content
+    assert ("Tier: gold." in content) is (where != "customer")  # the other details stay
+    assert f"{where} (_Unreadable) is left out: reading it raised RuntimeError" in caplog.text
 
 
 def test_customer_details_render_the_same_whatever_their_objects_addresses(
