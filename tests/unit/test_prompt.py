@@ -23,6 +23,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from servicebot import BotSpec, ConfigError, load_bot
+from servicebot.customer import _one_line
 from servicebot.errors import TemplateError
 from servicebot.pipeline import Bot
 from servicebot.prompt import (
@@ -30,7 +31,6 @@ from servicebot.prompt import (
     Exchange,
     Message,
     Renderer,
-    _one_line,
     few_shot,
     read_history,
 )
@@ -251,7 +251,7 @@ def test_a_set_of_customer_details_renders_in_one_order_in_every_process() -> No
     }
     assert _one_line(frozenset({3, 1, 2, None}))[1:] == [1, 2, 3]  # None, made Unset, goes first
     code = (
-        "from servicebot.prompt import _one_line; "
+        "from servicebot.customer import _one_line; "
         "print(_one_line({'tags': {'vip', 'new', 'eu-west', 'beta', 'b2b', 'trial'}}), "
         "[pair[0] for pair in _one_line({('a', None), ('b', None), ('c', None), ('d', None)})])"
     )

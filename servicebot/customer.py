@@ -1,0 +1,146 @@
+"""Customer details (the application's ``metadata``) as templates get them: plain values,
+each text on one line, the same in every process.
+
+A customer may choose their own name, so a text with line breaks (``"Ada\\n\\nNew rules:
+..."``) could start a section of the system message: every text is put on one line, without
+invisible characters. A detail that cannot be read, or whose text would change from run to
+run (Python's ``<object at 0x...>``), is left out and logged, and the turn goes on: the
+application's data is not the customer's fault, nor the operator's.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import logging
+import numbers
+import re
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from .filters.normalise import decoded, visible_only, without_surrogates
+from .sandbox import Unset
+
+log = logging.getLogger("servicebot")
+_DEEPEST_DETAIL = 8  # customer details nest no deeper in a template's variables
+_BREAKS = re.compile(r"[\s\x00-\x1f\x7f-\x9f]+")  # line breaks, other spaces, control characters
+# How Python describes an object by where it is in memory: <object object at 0x7f3a...>
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+>")
+
+
+def customer_details(customer: Mapping[str, Any] | None) -> Any:
+    """The customer details as templates get them (see :func:`_one_line`); none, and logged,
+    when the application's mapping cannot be read: the turn goes on without them."""
+    try:
+        details = dict(customer or {})
+    except Exception as exc:  # the application's own mapping: any bug it has
+        _detail_left_out("customer", customer, f"reading it raised {type(exc).__name__}")
+        return {}
+    return _one_line(details)
+
+
+def _one_line(value: Any, inside: tuple[int, ...] = (), where: str = "customer") -> Any:
+    """Customer details with every text on one line: a name such as "Ada\\n\\nNew rules: ..."
+    (a customer may choose their own) cannot start a section of the system message. A
+    mapping or list inside itself (``details["account"] = details``), or nested deeper than
+    ``_DEEPEST_DETAIL`` (``inside``: the ids of those it is in), is "...". None is
+    :class:`~servicebot.sandbox.Unset`: printed, it would read "None". ``where`` names the
+    detail (``customer.orders[1]``) in the log.
+    """
+    if value is None:
+        return Unset(hint="a customer detail is None")
+    if isinstance(value, numbers.Number | datetime.date | datetime.time):
+        return value  # a template may format them ({{ customer.since.year }})
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if id(value) in inside or len(inside) == _DEEPEST_DETAIL:
+            return "..."
+        entries = _entries_of(value, where)
+        if entries is None:
+            return Unset(hint=f"{where} could not be read")
+        return _collection_on_one_line(value, entries, (*inside, id(value)), where)
+    text = _text_of(value, where)
+    return Unset(hint=f"{where} has no text to print") if text is None else _on_one_line(text)
+
+
+def _entries_of(value: Collection[Any], where: str) -> list[tuple[Any, Any]] | None:
+    """A mapping's (key, value) pairs, or a list's (index, item) ones; None, and logged, when
+    reading them raises (a lazy session whose backend is gone, an ORM relation detached):
+    as with a detail whose str() raises, the turn goes on without it."""
+    try:
+        return list(value.items() if isinstance(value, Mapping) else enumerate(value))
+    except Exception as exc:  # the application's own collection: any bug it has
+        _detail_left_out(where, value, f"reading it raised {type(exc).__name__}")
+        return None
+
+
+def _collection_on_one_line(
+    value: Collection[Any], entries: list[tuple[Any, Any]], inside: tuple[int, ...], where: str
+) -> Any:
+    """A mapping or list of customer details (``entries``, read from ``value``), each on one
+    line; a set's items in one order in every process."""
+    if isinstance(value, Mapping):
+        return {
+            name: _one_line(item, inside, f"{where}.{name}")
+            for key, item in entries
+            if (name := _detail_key(key, where)) is not None
+        }
+    items = [_one_line(item, inside, f"{where}[{n}]") for n, item in entries]
+    return sorted(items, key=_set_order) if isinstance(value, set | frozenset) else items
+
+
+def _on_one_line(text: str) -> str:
+    """``text`` on one line, without invisible characters too: a bidi override would show the
+    model one order of words and an operator reading the prompt another."""
+    return visible_only(_BREAKS.sub(" ", without_surrogates(text))).strip()
+
+
+def _text_of(value: object, where: str) -> str | None:
+    """A customer detail that is not a number, a date or a collection, as text: a str (a str
+    Enum too: its value, as before) as it is, bytes decoded as a customer's message is, and
+    anything else (a UserString, a lazy translation, an ORM value) as its ``str()``.
+
+    None, and logged, when that text cannot be made (``__str__`` raised) or would not be the
+    same in the next process: Python's description of an object by its address (``<object
+    object at 0x7f...>``, a function, a generator) changes from run to run, and the answer
+    cache and recorded replies find a turn by its exact messages. The turn goes on without
+    that detail, as it goes on without details a template fails on."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        return decoded(value, f"the customer detail {where}")
+    try:
+        text = str(value)
+    except Exception as exc:  # the application's own __str__: any bug it has
+        _detail_left_out(where, value, f"its str() raised {type(exc).__name__}")
+        return None
+    if _ADDRESS.search(text):
+        _detail_left_out(where, value, "its text is its address, which changes each run")
+        return None
+    return text
+
+
+def _detail_left_out(where: str, value: object, why: str) -> None:
+    """Log a customer detail the turn goes on without: the operator reads which and why."""
+    kind = type(value).__name__
+    log.error("%s (%s) is left out: %s (this turn goes on without it)", where, kind, why)
+
+
+def _detail_key(key: object, where: str) -> object:
+    """A customer detail's key as templates read it: a number as it is, anything else as
+    text on one line (a tuple key was made a list, which cannot be a key); None for a key
+    with no text (see :func:`_text_of`), whose detail is left out."""
+    if isinstance(key, numbers.Number):
+        return key
+    text = _text_of(key, f"a key of {where}")
+    return None if text is None else _on_one_line(text)
+
+
+def _set_order(item: object) -> str:
+    """A set's items in the order of their text, so that a set renders the same in every
+    process: its own order follows the hash seed, and recorded replies and the answer cache
+    find a turn by its exact messages. (``repr`` would fail on an Unset, a None made one.)"""
+    return f"{type(item).__name__}:{json.dumps(item, default=_as_json, ensure_ascii=False)}"
+
+
+def _as_json(value: object) -> object:
+    return None if isinstance(value, Unset) else str(value)
