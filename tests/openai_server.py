@@ -78,6 +78,7 @@ class Fault:
         "refusal",
         "trickle",
         "drip",
+        "mislabelled",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -108,6 +109,11 @@ class Fault:
     def malformed(cls) -> Fault:
         """200 and ``application/json``, but the JSON breaks off."""
         return cls("malformed")
+
+    @classmethod
+    def mislabelled(cls) -> Fault:
+        """The normal answer, a stream's events labelled ``application/json`` (some gateways)."""
+        return cls("mislabelled")
 
     @classmethod
     def cut(cls, chunks: int = 2, *, abrupt: bool = True, stall: float = 0.0) -> Fault:
@@ -390,6 +396,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "usage",
                 "refusal",
                 "drip",
+                "mislabelled",
             ):
                 self._answer(body, fault, request)
             else:
@@ -409,7 +416,8 @@ class _Handler(BaseHTTPRequestHandler):
     def _answer(self, body: dict[str, Any], fault: Fault | None, request: Recorded) -> None:
         reply = self.server.app.responder(body)
         if body.get("stream"):
-            self._start_stream()
+            mislabelled = fault is not None and fault.kind == "mislabelled"
+            self._start_stream("application/json" if mislabelled else None)
             for event in _events(self.server.app._next_id(), body, reply, fault):
                 self._send_chunk(_sse(event))  # a client gone away: it raises, and we stop
                 request.events_sent += 1
@@ -487,9 +495,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _start_stream(self) -> None:
+    def _start_stream(self, content_type: str | None = None) -> None:
         self.send_response(200)
-        self.send_header("content-type", "text/event-stream; charset=utf-8")
+        self.send_header("content-type", content_type or "text/event-stream; charset=utf-8")
         self.send_header("cache-control", "no-cache")
         self.send_header("transfer-encoding", "chunked")
         self.end_headers()

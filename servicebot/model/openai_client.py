@@ -21,7 +21,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, check_event_stream, completion_of
+from .responses import Joined, check_event_stream, completion_of, labelled_json
 from .sdk import openai_sdk
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
@@ -189,7 +189,8 @@ class OpenAIClient:
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                    check_event_stream(chunks.response)
+                    if labelled_json(chunks.response):
+                        check_event_stream(chunks.response.read())  # the SDK reads it after
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -211,7 +212,8 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                        check_event_stream(chunks.response)
+                        if labelled_json(chunks.response):
+                            check_event_stream(await chunks.response.aread())
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text

@@ -57,14 +57,19 @@ def _token_count(value: Any) -> int | None:
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
-def check_event_stream(response: Any) -> None:
+def labelled_json(response: Any) -> bool:
+    """Whether a streamed request's answer says it is JSON: see :func:`check_event_stream`."""
+    return bool(response.headers.get("content-type", "").startswith("application/json"))
+
+
+def check_event_stream(body: bytes) -> None:
     """A streamed request answered with a JSON body, not events, is a broken response, as
-    ``complete`` calls a JSON body it cannot read: neither is retried (the SDK retries no 200).
-    Read as a stream, it had no events, an end like a dropped connection's, and was asked for
-    again as often as ``max_retries`` allows."""
-    kind = response.headers.get("content-type", "")
-    if kind.startswith("application/json"):
-        raise ModelError("broken_response", f"a streamed request was answered with {kind}")
+    ``complete`` calls a JSON body it cannot read: neither is retried (the SDK retries no
+    200). Read as a stream, it had no events, an end like a dropped connection's, and was
+    asked for again as often as ``max_retries`` allows. Events that a gateway labels JSON
+    are read as events."""
+    if not body.lstrip().startswith((b"data:", b":", b"event:")):
+        raise ModelError("broken_response", "a streamed request was answered with JSON")
 
 
 class Joined:

@@ -552,6 +552,18 @@ def test_a_broken_json_body_falls_back_without_a_retry_in_every_form(
 
 
 @pytest.mark.parametrize("form", ["stream", "astream"])
+def test_events_a_gateway_labels_json_are_read_as_a_stream(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    server.responder = lambda body: "Refunds take 2 days."
+    server.fail(Fault.mislabelled())
+    parts = call(make_model(), form)
+    assert "".join(p for p in parts if isinstance(p, str)) == "Refunds take 2 days."
+    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", ["stream", "astream"])
 def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
     server: OpenAIServer, make_model: MakeModel, form: str
 ) -> None:
