@@ -165,13 +165,21 @@ def _unclosed_quote(row_lines: list[str], end: int, lines: list[str], delimiter:
                 'a double quote (") opened on this line is never closed, so the rest of the '
                 'file is read as its text: close it, or write a quote as ""'
             )
-        if len(row_lines) > 1:
+        if len(row_lines) > 1 and _opens_a_field(row_lines[-1], delimiter):
             return (
                 'a double quote (") opened on this line is not closed on it, so the lines up '
                 f"to the next quote, on line {end}, are read as its text: close it, or write a "
                 'quote as ""'
             )
     return None
+
+
+def _opens_a_field(line: str, delimiter: str) -> bool:
+    """Whether the first double quote on ``line`` opens a text (at the line's start or after
+    a separator): the one that closed a quote left open rows before. One after a word
+    closes a text on purpose (``"my order\nis late" ,order_status``: a space before the comma)."""
+    at = line.find('"')
+    return at == 0 or (at > 0 and line[at - 1] == delimiter)
 
 
 def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:

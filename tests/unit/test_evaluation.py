@@ -150,6 +150,18 @@ def test_a_stray_character_after_a_quote_on_the_last_line_is_no_open_quote(
     assert [(row.text, row.line) for row in rows] == [("hi", 2), ("hellox", 3)]
 
 
+def test_a_space_after_a_quoted_text_over_several_lines_is_no_open_quote(
+    tmp_path: Path,
+) -> None:
+    # Called "a quote not closed on this line" once, though it was closed on purpose.
+    text = 'text,intent\n"my order\nis late" ,order_status\nhi,greeting\n'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [
+        ("my order\nis late ", "order_status", 2),
+        ("hi", "greeting", 4),
+    ]
+
+
 def test_a_quoted_text_over_several_lines_may_end_the_file(tmp_path: Path) -> None:
     rows = read_labelled(write(tmp_path, "a.csv", 'text,intent\nhi,a\n"two\nlines",b'))
     assert [(row.text, row.line) for row in rows] == [("hi", 2), ("two\nlines", 3)]
