@@ -221,8 +221,9 @@ def failure_message(exc: Exception, line: str) -> str | None:
     what to write instead; ``line``: the template line it failed on. None for the others."""
     if isinstance(exc, ZeroDivisionError):
         return (
-            "division by zero: the number after /, // or % is 0 at this turn; divide only "
-            "when it is not, as in {% if count %}{{ total / count }}{% endif %}"
+            "division by zero: the number after /, // or % is 0 at this turn (or 0 is raised "
+            "to a negative power); divide only when it is not, as in {% if count %}"
+            "{{ total / count }}{% endif %}"
         )
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
         return _no_item_message(int(found[1] or 0), int(found[2]), line)
@@ -233,14 +234,14 @@ def _no_item_message(size: int, index: int, line: str) -> str:
     """``{{ intents[0] }}`` when no intent matched, naming the list as ``line`` writes it; a
     list indexed by a variable (``intents[i]``) is "the list"."""
     needed = index if index >= 0 else -index - 1  # items[-2] needs more than 1 item
-    written = [m[1] for m in _SUBSCRIPT.finditer(line) if int(m[2]) == index]
-    if not written:
+    written = {m[1] for m in _SUBSCRIPT.finditer(line) if int(m[2]) == index}
+    if len(written) != 1:  # none, or several lists with that index: which one failed is unknown
         return (
             f"the list {_holds(size)} at this turn, so it has no item {index}; print it only "
             f"inside an {{% if %}} on its length, as in {{% if intents|length > {needed} %}}"
             "...{% endif %}"
         )
-    name = written[0]
+    (name,) = written
     why = " (no intent matched)" if name == "intents" and size == 0 else ""
     guard = name if size == 0 else f"{name}|length > {needed}"
     return (

@@ -654,10 +654,16 @@ PLAIN_RENDER_FAILURES = [
         "the list is empty at this turn, so it has no item 0; print it only inside an "
         "{% if %} on its length, as in {% if intents|length > 0 %}...{% endif %}",
     ),
+    (  # two lists with that index on the line: which one failed is not guessed
+        "{{ bot.languages[0] }} {{ intents[0].name }}",
+        "the list is empty at this turn, so it has no item 0; print it only inside an "
+        "{% if %} on its length, as in {% if intents|length > 0 %}...{% endif %}",
+    ),
     (
         "{{ 1/0 }}",
-        "division by zero: the number after /, // or % is 0 at this turn; divide only when "
-        "it is not, as in {% if count %}{{ total / count }}{% endif %}",
+        "division by zero: the number after /, // or % is 0 at this turn (or 0 is raised to "
+        "a negative power); divide only when it is not, as in {% if count %}{{ total / count "
+        "}}{% endif %}",
     ),
 ]
 
