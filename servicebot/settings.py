@@ -136,15 +136,21 @@ def _looks_like_a_key(text: str) -> bool:
 
 
 def _is_pasted_key(text: str) -> bool:
-    """A provider's key prefix ('sk-', 'gsk_', 'AIza', 'hf_', ...) or 'Bearer ', or 32 letters
-    and digits in a row of both cases: keys are random, model and deployment names are words
-    ('gpt-4o-mini', 'Qwen/Qwen2.5-72B-Instruct', 'prod-gpt4o-2024')."""
+    """'sk-...' or 'Bearer ...'; another provider's prefix with a long random tail ('gsk_',
+    'AIza', 'hf_', ...: not 'xai-grok-3' or 'hf_token'); or 32 letters and digits in a row of
+    both cases. Keys are random, model and deployment names are words ('gpt-4o-mini',
+    'Qwen/Qwen2.5-72B-Instruct', 'prod-gpt4o-2024')."""
     text = text.strip()
-    return text.startswith(_KEY_PREFIXES) or _LONG_KEY_RUN.search(text) is not None
+    return text.startswith(("sk-", "Bearer ")) or any(
+        pattern.search(text) for pattern in (_PROVIDER_KEY, _LONG_KEY_RUN)
+    )
 
 
-# OpenAI, Groq, xAI, Google, Hugging Face, Perplexity, Replicate, NVIDIA; and a pasted header.
-_KEY_PREFIXES = ("sk-", "gsk_", "xai-", "AIza", "hf_", "pplx-", "r8_", "nvapi-", "Bearer ")
+# Groq, xAI, Google, Hugging Face, Perplexity, Replicate, NVIDIA: a prefix, then 20 or more
+# random characters, upper case among them (a name in lower-case words has none).
+_PROVIDER_KEY = re.compile(
+    r"^(?:gsk_|xai-|AIza|hf_|pplx-|r8_|nvapi-)(?=[\w-]*[A-Z])[A-Za-z0-9_-]{20,}$"
+)
 _KEY_RUN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{16,}")
 _LONG_KEY_RUN = re.compile(
     r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"

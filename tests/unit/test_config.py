@@ -425,7 +425,14 @@ def test_a_phone_number_may_have_an_extension(tmp_path: Path, phone: str, answer
 
 
 @pytest.mark.parametrize(
-    "name", ["OPENAI_API_KEY", "DEEPSEEK_API_KEY", "azure_openai_key_2", "my_service_api_key_v2"]
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "azure_openai_key_2",
+        "my_service_api_key_v2",
+        "hf_token",
+    ],
 )
 def test_api_key_env_accepts_variable_names(tmp_path: Path, name: str) -> None:
     bot = make_bot(tmp_path)
@@ -506,6 +513,8 @@ def test_another_providers_key_as_the_model_name_is_refused(tmp_path: Path, key:
         "accounts/fireworks/models/llama-v3p1-70b-instruct",
         "mycompanygpt4odeployment2024eastus",  # an Azure deployment: one case only
         "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "xai-grok-3",  # a proxy's alias that starts as a key does
+        "hf_meta_llama_3_1_8b_instruct_v2",
     ],
 )
 def test_model_and_deployment_names_are_not_taken_for_keys(tmp_path: Path, name: str) -> None:
