@@ -18,6 +18,10 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .reply import Reply
 
 MAX_PROBLEMS_PER_FILE = 20  # a file with more gets one closing line that says how many
 _SHOWN_WIDTH = 100  # a quoted source line is cut to this many characters around the column
@@ -79,8 +83,12 @@ def _display_width(text: str) -> int:
 class ConfigError(ServicebotError):
     """A bot folder has one or more mistakes; ``problems`` lists every one found.
 
-    ``path``, ``line``, ``column`` and ``source_line`` describe the first problem.
+    ``path``, ``line``, ``column`` and ``source_line`` describe the first problem. Raised from
+    a turn (a key or model the server refuses), ``reply`` is the fallback the turn was stored
+    with, for the application to show; otherwise None.
     """
+
+    reply: Reply | None = None
 
     def __init__(self, problems: Sequence[Problem], total: int | None = None) -> None:
         if not problems:

@@ -149,7 +149,7 @@ class Bot:
             with turn.model_call():
                 turn.model_answered(model.complete(request))
         reply = turn.finish()
-        turn.raise_for_setup()
+        turn.raise_for_setup(reply)
         return reply
 
     async def areply(
@@ -171,7 +171,7 @@ class Bot:
                     raise
                 turn.model_answered(completion)
         reply = await turn.afinish()
-        turn.raise_for_setup()
+        turn.raise_for_setup(reply)
         return reply
 
     def stream(

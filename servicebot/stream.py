@@ -89,7 +89,7 @@ class ReplyStream:
                 self.reply = turn.stopped(shown)
                 raise
         self.reply = turn.finish(shown)
-        turn.raise_for_setup()  # with the stored turn's reply set, for the caller to show
+        turn.raise_for_setup(self.reply)  # .reply set first, for the caller to show
         yield from shown.rest(self.reply.text)
 
 
@@ -155,7 +155,7 @@ class AsyncReplyStream:
                 self.reply = await turn.astopped(shown)
                 raise
         self.reply = await turn.afinish(shown)
-        turn.raise_for_setup()  # see ReplyStream
+        turn.raise_for_setup(self.reply)  # see ReplyStream
         for text in shown.rest(self.reply.text):
             yield text
 

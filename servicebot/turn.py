@@ -154,9 +154,11 @@ class Turn(TurnStorage):
         self.model_failure = kind
         self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), {"error": kind}))
 
-    def raise_for_setup(self) -> None:
-        """Raise the ConfigError the model call met, once the turn is stored."""
+    def raise_for_setup(self, reply: Reply) -> None:
+        """Raise the ConfigError the model call met, once the turn is stored as ``reply``,
+        which the error carries for the application to show."""
         if self.setup_error is not None:
+            self.setup_error.reply = reply
             raise self.setup_error
 
     def _model_ms(self) -> float:

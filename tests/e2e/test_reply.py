@@ -329,7 +329,7 @@ def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
         async for _ in bot.astream(REFUNDS, conversation_id="c"):
             pass
 
-    with pytest.raises(ConfigError, match=says):
+    with pytest.raises(ConfigError, match=says) as raised:
         if form == "reply":
             bot.reply(REFUNDS, conversation_id="c")
         elif form == "stream":
@@ -340,6 +340,8 @@ def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
     assert (stored.customer_text, stored.action) == (REFUNDS, "fallback")
     setup = FilterEvent("model", "model", "config_error", "fallback")
     assert stored.events == (setup,)
+    fallback = raised.value.reply  # the application can show what was stored
+    assert fallback is not None and fallback.text == stored.reply_text
 
 
 class _BrokenStore(MemoryStore):
