@@ -18,7 +18,6 @@ from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
 from .source import decode_typed
-from .stream import ReplyStream
 from .terminal import printable
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
@@ -60,7 +59,6 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
 def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
     """Print the reply as it streams; a key the server rejects turns the chat offline."""
     click.echo("bot> ", nl=False)
-    stream: ReplyStream | None = None
     try:
         stream = bot.stream(line, conversation_id=conversation_id)
         for piece in stream:
@@ -72,11 +70,11 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
             raise
         click.echo(f"(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
         bot.model = None
-        if stream is None or stream.reply is None:
+        if exc.reply is None:  # refused before the turn began: answer it offline
             return _answer(bot, line, conversation_id)
         # The turn is stored already, with its fallback: shown, not answered (and stored) again.
-        click.echo(f"bot> {printable(stream.reply.text)}", nl=False)
-        return stream.reply
+        click.echo(f"bot> {printable(exc.reply.text)}", nl=False)
+        return exc.reply
     assert stream.reply is not None  # set once the stream is exhausted
     return stream.reply
 
