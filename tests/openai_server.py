@@ -79,6 +79,7 @@ class Fault:
         "trickle",
         "drip",
         "mislabelled",
+        "unstreamed",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -114,6 +115,12 @@ class Fault:
     def mislabelled(cls) -> Fault:
         """The normal answer, a stream's events labelled ``application/json`` (some gateways)."""
         return cls("mislabelled")
+
+    @classmethod
+    def unstreamed(cls) -> Fault:
+        """The normal answer as one JSON completion, even to a streamed request (a server or
+        proxy that ignores ``"stream": true``)."""
+        return cls("unstreamed")
 
     @classmethod
     def cut(cls, chunks: int = 2, *, abrupt: bool = True, stall: float = 0.0) -> Fault:
@@ -397,6 +404,7 @@ class _Handler(BaseHTTPRequestHandler):
                 "refusal",
                 "drip",
                 "mislabelled",
+                "unstreamed",
             ):
                 self._answer(body, fault, request)
             else:
@@ -415,7 +423,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _answer(self, body: dict[str, Any], fault: Fault | None, request: Recorded) -> None:
         reply = self.server.app.responder(body)
-        if body.get("stream"):
+        if body.get("stream") and not (fault is not None and fault.kind == "unstreamed"):
             mislabelled = fault is not None and fault.kind == "mislabelled"
             self._start_stream("application/json" if mislabelled else None)
             for event in _events(self.server.app._next_id(), body, reply, fault):

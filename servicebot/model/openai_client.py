@@ -21,7 +21,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, check_event_stream, completion_of, labelled_json
+from .responses import Joined, completion_of, labelled_json, unstreamed
 from .sdk import openai_sdk
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
@@ -175,7 +175,7 @@ class OpenAIClient:
     # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
     # ``complete`` gets the same retry from the SDK, which reads a JSON body before it
     # returns. What the SDK does not retry for ``complete``, a 200 whose JSON it cannot read,
-    # is not retried here either (see check_event_stream): one fault, one behaviour.
+    # is not retried here either (see unstreamed): one fault, one behaviour.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
@@ -189,8 +189,10 @@ class OpenAIClient:
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                    if labelled_json(chunks.response):
-                        check_event_stream(chunks.response.read())  # the SDK reads it after
+                    body = chunks.response.read() if labelled_json(chunks.response) else None
+                    if body is not None and (whole := unstreamed(body)):
+                        yield from _as_parts(whole)
+                        return
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -212,8 +214,12 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                        if labelled_json(chunks.response):
-                            check_event_stream(await chunks.response.aread())
+                        labelled = labelled_json(chunks.response)
+                        body = await chunks.response.aread() if labelled else None
+                        if body is not None and (whole := unstreamed(body)):
+                            for part in _as_parts(whole):
+                                yield part
+                            return
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text
@@ -224,6 +230,13 @@ class OpenAIClient:
 
     def _failures(self) -> Failures:
         return Failures(self.settings, self._settings_file)
+
+
+def _as_parts(whole: Completion) -> Iterator[str | Completion]:
+    """A whole answer as a stream's parts: its text in one piece, if any, then itself."""
+    if whole.text:
+        yield whole.text
+    yield whole
 
 
 def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:

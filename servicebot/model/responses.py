@@ -5,6 +5,7 @@ chunks joined back together. The SDK validates neither, so this does.
 from __future__ import annotations
 
 import contextlib
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -58,18 +59,30 @@ def _token_count(value: Any) -> int | None:
 
 
 def labelled_json(response: Any) -> bool:
-    """Whether a streamed request's answer says it is JSON: see :func:`check_event_stream`."""
+    """Whether a streamed request's answer says it is JSON: see :func:`unstreamed`."""
     return bool(response.headers.get("content-type", "").startswith("application/json"))
 
 
-def check_event_stream(body: bytes) -> None:
-    """A streamed request answered with a JSON body, not events, is a broken response, as
-    ``complete`` calls a JSON body it cannot read: neither is retried (the SDK retries no
-    200). Read as a stream, it had no events, an end like a dropped connection's, and was
-    asked for again as often as ``max_retries`` allows. Events that a gateway labels JSON
-    are read as events."""
-    if not body.lstrip().startswith((b"data:", b":", b"event:")):
-        raise ModelError("broken_response", "a streamed request was answered with JSON")
+def unstreamed(body: bytes) -> Completion | None:
+    """A streamed request's answer labelled JSON read as the whole answer: a server or proxy
+    that ignores ``"stream": true`` sends one ChatCompletion, which is read as ``complete``
+    reads it. None for events that a gateway labels JSON: they are read as a stream.
+
+    JSON that is not a completion is a broken response, as it is to ``complete``, and
+    neither is retried (the SDK retries no 200). Read as a stream, it had no events, an end
+    like a dropped connection's, and was asked for again as often as ``max_retries`` allows.
+    """
+    if body.lstrip().startswith((b"data:", b":", b"event:")):
+        return None
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise ModelError("broken_response", "a streamed request was answered with broken JSON")
+    # construct() is the SDK's own reading of a JSON answer: unvalidated, nested models
+    # built, as completion_of expects.
+    return completion_of(openai_sdk().types.chat.ChatCompletion.construct(**data))
 
 
 class Joined:

@@ -564,6 +564,20 @@ def test_events_a_gateway_labels_json_are_read_as_a_stream(
 
 
 @pytest.mark.parametrize("form", ["stream", "astream"])
+def test_a_whole_answer_to_a_streamed_request_is_read_as_the_answer(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """A server or proxy that ignores ``"stream": true`` sends one JSON completion."""
+    server.responder = lambda body: "Refunds take 2 days."
+    server.fail(Fault.unstreamed())
+    parts = call(make_model(max_retries=1), form)
+    assert parts[:-1] == ["Refunds take 2 days."]
+    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
+    assert parts[-1].text == "Refunds take 2 days." and parts[-1].usage is not None
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", ["stream", "astream"])
 def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
     server: OpenAIServer, make_model: MakeModel, form: str
 ) -> None:

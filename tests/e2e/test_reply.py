@@ -199,20 +199,22 @@ def test_a_stream_past_max_chars_stops_reading_the_model(
     assert model is not None and model.detail["finish"] == "max_chars"
 
 
+@pytest.mark.parametrize("faults", [[], [Fault.unstreamed()]], ids=["events", "one_json_answer"])
 def test_a_stream_shows_only_sentences_the_post_filter_cleared(
-    make_bot: Any, server: OpenAIServer
+    make_bot: Any, server: OpenAIServer, faults: list[Fault]
 ) -> None:
     server.responder = lambda body: (
         "Refunds take 2 business days. For faster help call 415-555-0123 or visit "
         "maple-refunds.biz today. Thanks for waiting!"
     )
+    server.fail(*faults)  # one JSON answer: a server that ignores "stream": true
     stream = make_bot().stream(REFUNDS)
     pieces = list(stream)
     assert stream.reply is not None and stream.reply.action == "answer"
     joined = "".join(pieces)
     assert joined == stream.reply.text
     assert "415-555-0123" not in joined and "maple-refunds.biz" not in joined
-    assert pieces[0] == "Refunds take 2 business days."
+    assert pieces[0] == "Refunds take 2 business days." or faults  # one answer: one piece
     assert {e.detector for e in stream.reply.events} == {"contact"}
 
 
