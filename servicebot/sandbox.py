@@ -23,6 +23,7 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
+from .kinds import type_failure_message
 from .validation import closest
 
 
@@ -227,6 +228,8 @@ def failure_message(exc: Exception, line: str) -> str | None:
         )
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
         return _no_item_message(int(found[1] or 0), int(found[2]), line)
+    if isinstance(exc, TypeError):
+        return type_failure_message(str(exc))
     return None
 
 

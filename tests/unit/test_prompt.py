@@ -631,6 +631,11 @@ def test_a_system_template_that_needs_top_k_facts_is_refused_at_start_up(tmp_pat
     )
 
 
+ADDS_A_NUMBER_AND_A_TEXT = (
+    "'+' adds a number and a text: to join them as text, write ~ instead of + (as in "
+    "{{ count ~ ' orders' }}); to add them as numbers, turn the text into a number with |int "
+    "or |float (as in {{ orders|int + 1 }})"
+)
 # Render-time failures Python words for programmers ("list object has no element 0",
 # "division by zero"), in the operator's words with what to write instead.
 PLAIN_RENDER_FAILURES = [
@@ -665,6 +670,34 @@ PLAIN_RENDER_FAILURES = [
         "a negative power); divide only when it is not, as in {% if count %}{{ total / count "
         "}}{% endif %}",
     ),
+    # A value of the wrong kind: Python said "unsupported operand type(s) for +: 'int' and
+    # 'str'", "'<' not supported between instances of 'str' and 'int'", ...
+    ("{{ 1 + ' orders' }}", ADDS_A_NUMBER_AND_A_TEXT),
+    ("{% set n = 3 %}{{ 'orders: ' + n }}", ADDS_A_NUMBER_AND_A_TEXT),  # "can only concatenate"
+    (
+        "{{ 10 - '3' }}",
+        "'-' needs two numbers, and one of them is a text: turn it into a number with |int or "
+        "|float, as in {{ total|float - 2 }}",
+    ),
+    (
+        "{{ bot.languages + 'fr' }}",
+        "'+' cannot combine a list and a text: it adds two numbers or joins two texts or two lists",
+    ),
+    (
+        "{% if bot.name < 3 %}x{% endif %}",
+        "'<' compares a text with a number: turn the text into a number with |int or |float "
+        "first, as in {% if orders|int < 3 %}",
+    ),
+    (
+        "{% for i in 3 %}{{ i }}{% endfor %}",
+        "a number has no items to loop over (in a {% for %}, or a filter such as |join): loop "
+        "over a list instead, or count with range, as in {% for i in range(count) %}",
+    ),
+    (
+        "{{ bot.name() }}",
+        "( ) calls a text as if it were a function: a value takes no ( ) after it, as in "
+        "{{ bot.name }} rather than {{ bot.name() }}",
+    ),
 ]
 
 
@@ -676,6 +709,29 @@ def test_a_render_failure_says_in_plain_words_what_to_write(
     renderer = Renderer(spec)
     with pytest.raises(TemplateError) as raised:
         renderer.render("system.j2", Context("en"))
+    assert str(raised.value) == (
+        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: {said}\n    {payload}"
+    )
+
+
+@pytest.mark.parametrize(
+    ("payload", "orders", "said"),
+    [
+        ("{{ customer.orders + ' orders' }}", 3, ADDS_A_NUMBER_AND_A_TEXT),
+        (  # `servicebot render --customer orders=5` passes a text
+            "{% if customer.orders > 3 %}Loyal.{% endif %}",
+            "5",
+            "'>' compares a text with a number: turn the text into a number with |int or "
+            "|float first, as in {% if orders|int > 3 %}",
+        ),
+    ],
+)
+def test_a_customer_detail_of_the_wrong_kind_says_in_plain_words_what_to_write(
+    tmp_path: Path, payload: str, orders: object, said: str
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n"))
+    with pytest.raises(TemplateError) as raised:
+        Renderer(spec).render("system.j2", Context("en", customer={"orders": orders}))
     assert str(raised.value) == (
         f"{spec.root / SYSTEM_J2}:3: template failed while rendering: {said}\n    {payload}"
     )
