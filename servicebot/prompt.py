@@ -86,6 +86,13 @@ class Context:
     customer: Mapping[str, Any] | None = None
     script: Script = "simplified"  # the Chinese script the customer writes, for a zh reply
 
+    @functools.cached_property
+    def details(self) -> Any:
+        """The customer details as templates get them, made once for this context: fitting
+        the budget renders the system message several times a turn, and each made them
+        anew, logging a detail that cannot be read as often (see :mod:`servicebot.customer`)."""
+        return customer_details(self.customer)
+
 
 def script_of(text: str, language: str, previous: str | None = None) -> Script:
     """The Chinese script a customer writes in, so that a Chinese reply can use it too. A
@@ -161,7 +168,7 @@ class Renderer:
             "intents": [_intent_variable(m, context.language) for m in matches],
             "out_of_scope": context.out_of_scope,
             "flags": sorted(context.flags),
-            "customer": customer_details(context.customer),
+            "customer": context.details,
             "script": context.script,
         }
         try:

@@ -341,6 +341,26 @@ def test_customer_details_that_cannot_be_read_are_left_out_and_logged(
     assert f"{where} (_Unreadable) is left out: reading it raised RuntimeError" in caplog.text
 
 
+@pytest.mark.parametrize("where", ["customer.account", "customer"])
+def test_customer_details_that_cannot_be_read_are_logged_once_a_turn(
+    tmp_path: Path, where: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    system = PREAMBLE + (
+        "{% for intent in intents %}{{ intent.answer }}\n{% endfor %}"
+        "{% if customer.tier is defined %}Tier: {{ customer.tier }}.{% endif %}\n"
+    )
+    bot = Bot(load_bot(make_bot(tmp_path, system=system)))
+    details = {"account": _Unreadable(), "tier": "gold"} if where != "customer" else _Unreadable()
+    caplog.clear()
+    assert bot.prepare("where is my order", customer=details).fitted is not None
+    # Fitting the budget renders the system message several times: each logged it again.
+    said = [record.getMessage() for record in caplog.records]
+    assert said == [
+        f"{where} (_Unreadable) is left out: reading it raised RuntimeError (this turn goes "
+        "on without it)"
+    ]
+
+
 def test_customer_details_render_the_same_whatever_their_objects_addresses(
     tmp_path: Path,
 ) -> None:
