@@ -78,12 +78,17 @@ def decode(path: Path, raw: bytes, problems: list[Problem]) -> SourceFile | None
     encodings are refused at their first undecodable character, and UTF-16, GBK and Big5 (as
     Chinese Windows saves text) are named, so that the operator knows what to convert from;
     a line in GBK or Big5 is quoted as read in it, so that the operator can read it."""
+    utf16 = Problem(path, "saved as UTF-16: save the file as UTF-8 instead")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) or _utf16_without_bom(raw):
-        problems.append(Problem(path, "saved as UTF-16: save the file as UTF-8 instead"))
+        problems.append(utf16)
         return None
     try:
         return SourceFile(path, raw.decode("utf-8").removeprefix("\ufeff"))
     except UnicodeDecodeError as exc:
+        # Only once UTF-8 fails: ASCII read as UTF-16 is ideographs ("ab" is U+6261, 扡).
+        if _utf16_chinese(raw):
+            problems.append(utf16)
+            return None
         encoding = chinese_encoding(raw)
         # The line quoted as the operator wrote it: read as UTF-8, Chinese saved as GBK is
         # replacement marks and stray characters (我的订单 as "�ҵĶ���").
@@ -105,6 +110,28 @@ def _utf16_without_bom(raw: bytes) -> bool:
         return False
     fewer, more = sorted((raw[0::2].count(0), raw[1::2].count(0)))
     return more > 1 and more >= len(raw) // 6 and fewer <= more // 8  # a third of them
+
+
+def _utf16_chinese(raw: bytes) -> bool:
+    """UTF-16 with no byte order mark whose text is mostly Chinese: too little ASCII for
+    :func:`_utf16_without_bom` to find its 0 bytes, and not UTF-8 either. It reads, in one
+    byte order, as Chinese text as :func:`chinese_encoding` tells it, with no control
+    character; GBK and Big5 so read are characters of other scripts (GB2312's 我, CE D2, is
+    Hangul's U+D2CE), and random bytes are unpaired surrogates, controls and rare characters."""
+    if len(raw) % 2:
+        return False
+    for order in ("utf-16-le", "utf-16-be"):
+        try:
+            text = raw.decode(order)
+        except UnicodeDecodeError:  # an unpaired surrogate
+            continue
+        share = None if _CONTROL.search(text) else _chinese_share(text)
+        if share is not None and share >= _COMMON_SHARE:
+            return True
+    return False
+
+
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # but tabs and line breaks
 
 
 def chinese_encoding(raw: bytes) -> str | None:
@@ -139,6 +166,12 @@ def _common_share(raw: bytes, encoding: str) -> float | None:
         text = raw.decode(encoding)
     except UnicodeDecodeError:
         return None
+    return _chinese_share(text)
+
+
+def _chinese_share(text: str) -> float | None:
+    """The share of ``text``'s ideographs among the commonest (see :func:`_common_share`);
+    None if it is not Chinese text with two or more ideographs in it."""
     beyond_ascii = [char for char in text if not char.isascii()]
     if not all(map(_CHINESE_OR_SYMBOL.fullmatch, beyond_ascii)):
         return None

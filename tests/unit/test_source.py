@@ -1,4 +1,5 @@
 import os
+import random
 from pathlib import Path
 
 import pytest
@@ -100,6 +101,38 @@ def test_utf16_is_named_with_or_without_a_byte_order_mark(tmp_path: Path, encodi
     path = tmp_path / "a.yaml"  # without one, it read as "control character U+0000"
     path.write_bytes("intents:\n  - name: 退货\n    answer: 7 天\n".encode(encoding))
     assert _read(path)[1][0].message == "saved as UTF-16: save the file as UTF-8 instead"
+
+
+# Mostly Chinese: too little ASCII for its 0 bytes to show that it is UTF-16.
+CHINESE_TEMPLATE = (
+    "你是{{ bot.name }}，我们的在线客服。\n"
+    "请用简短、礼貌的中文回答顾客的问题，不要编造订单号码或物流信息。\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be"])
+def test_mostly_chinese_utf16_without_a_byte_order_mark_is_named(
+    tmp_path: Path, encoding: str
+) -> None:
+    path = tmp_path / "system.j2"  # it was "not UTF-8 (byte 0xff); save the file as UTF-8"
+    path.write_bytes(CHINESE_TEMPLATE.encode(encoding))
+    assert _read(path)[1][0].message == "saved as UTF-16: save the file as UTF-8 instead"
+
+
+def test_mostly_chinese_gbk_is_still_named_gbk_not_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "system.j2"
+    raw = CHINESE_TEMPLATE.encode("gbk")
+    for text in (raw, raw + b"\n"):  # UTF-16 has an even number of bytes: both are tried
+        path.write_bytes(text)
+        assert _read(path)[1][0].message == (
+            "not UTF-8 (byte 0xc4; it looks saved as GBK); save the file as UTF-8"
+        )
+
+
+def test_random_bytes_are_not_utf16(tmp_path: Path) -> None:
+    path = tmp_path / "a.yaml"
+    path.write_bytes(b"\xc4" + random.Random(0).randbytes(4095))
+    assert _read(path)[1][0].message == "not UTF-8 (byte 0xc4); save the file as UTF-8"
 
 
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs named pipes")
