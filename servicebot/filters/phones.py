@@ -149,4 +149,8 @@ def canonical(kind: str, value: str) -> str:
 _INTERNATIONAL: Final = re.compile(r"\s*\(?(?:\+|00)")
 # Country codes and the trunk prefix their numbers are written with at home.
 _COUNTRY_TRUNKS: Final = (("1", ""), ("886", "0"), ("852", ""), ("44", "0"))
-_NANP_WRITTEN: Final = re.compile(r"\+?1[\s.\-]+\(?[2-9]\d{2}\)?[\s.\-]*\d{3}[\s.\-]*\d{4}$|\+1")
+# A North American number with its leading 1, written with any separator an answer's phone
+# shapes may have (1-800-555-0199, 1/800/555/0199, 1_800_555_0199).
+_NANP_WRITTEN: Final = re.compile(
+    r"\+?1[\s./_\-]+\(?[2-9]\d{2}\)?[\s./_\-]*\d{3}[\s./_\-]*\d{4}$|\+1"
+)

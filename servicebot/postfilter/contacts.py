@@ -58,15 +58,18 @@ def not_given(
 # 123-456-7890 break the North American numbering plan, so the PII detector (which must not
 # mask an order number that merely looks like a phone) passes them over. In an answer,
 # anything written like a phone number is one: ten digits grouped 3-3-4 (a leading +1 or 1-
-# included) and the fictional 555-0100 to 555-0199.
-_NANP_REST = r"[0-9]{3}[ .-][0-9]{4}(?![0-9])"
+# included) and the fictional 555-0100 to 555-0199. A slash or an underscore between the
+# groups (212/555/0123, 212_555_0123) reads as a number just as a hyphen does; dates and
+# fractions (12/05/2024, 2024/12/05, 1/2) have no such groups.
+_SEP = "[ ._/-]"
+_NANP_REST = rf"[0-9]{{3}}{_SEP}[0-9]{{4}}(?![0-9])"
 _FREE = r"(?<![\w+.-].)"  # after the first character: nothing number-like or word-like before it
 _PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set: re skips in C
-    rf"\+{_FREE}1[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
-    rf"|1{_FREE}[ .-]?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}[ .-]){_NANP_REST}"
+    rf"\+{_FREE}1{_SEP}?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}{_SEP}){_NANP_REST}"
+    rf"|1{_FREE}{_SEP}?(?:\([0-9]{{3}}\) ?|[0-9]{{3}}{_SEP}){_NANP_REST}"
     rf"|\({_FREE}[0-9]{{3}}\) ?{_NANP_REST}"
-    rf"|[0-9]{_FREE}[0-9]{{2}}[ .-]{_NANP_REST}"
-    rf"|5{_FREE}55[ .-]01[0-9]{{2}}(?![0-9])"  # the range set aside for fiction
+    rf"|[0-9]{_FREE}[0-9]{{2}}{_SEP}{_NANP_REST}"
+    rf"|5{_FREE}55{_SEP}01[0-9]{{2}}(?![0-9])"  # the range set aside for fiction
 )
 
 
@@ -85,4 +88,12 @@ def phone_shapes(
         for m in _PHONE_SHAPES.finditer(text)
         if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
         and m.start() not in references
+        and not _in_path(text, *m.span())
     ]
+
+
+def _in_path(text: str, start: int, end: int) -> bool:
+    """Whether a number with slashes is a run of a link's path ("/stores/212/555/0123"), a
+    slash right before or after it: the link is checked as a link, and the bot's own must
+    come through whole."""
+    return "/" in text[start:end] and "/" in text[max(start - 1, 0) : start] + text[end : end + 1]

@@ -152,6 +152,8 @@ def test_a_link_written_straight_after_chinese_text_is_checked(answer: str, show
         "+1 (555) 010-9999",
         "1-800-123-4567",
         "(555) 123 4567",
+        # slashes or underscores between the groups read as a number too
+        *("212/555/0123", "212_555_0123", "+1/212/555/0123", "555/0123"),
     ],
 )
 def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
@@ -171,6 +173,10 @@ def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
         "Tracking 5551234567 shows it in transit.",  # bare digits: an order or tracking number
         "We are open 9:00-17:00, orders over 35.99 ship free.",
         "Call 1-800-555-0199.",  # the bot's own, written another way
+        "Call 800/555/0199 or 1_800_555_0199.",
+        # dates, fractions and versions have slashes but no phone's groups
+        "Order by 12/05/2024 (or 2024/12/05) for 1/2 off; the app is v2/3 ready.",
+        "See https://maple.example.com/stores/212/555/0123 for the shop.",  # a path, the bot's own
     ],
 )
 def test_numbers_that_are_not_phones_pass(answer: str) -> None:
