@@ -75,13 +75,19 @@ _ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas ce
 # no "=". Other elements do nothing harmful without an "=" (<img src>), and their names are words
 # a support answer puts in brackets as UI text (<Select all>, <Link to your account>).
 _ACTIVE = ("script",)
+# An HTML comment hides its text from a customer whose widget renders HTML and shows it (a
+# note to someone, an instruction, a link) to one whose widget does not: it goes whole, as a
+# browser reads it ("<!-->" and "<!--->" end at once, "--!>" ends one too). One not closed
+# goes to the end of the answer: a stream may close it in a later sentence.
+_COMMENT = r"<!--(?:-?>|.*?--!?>|.*)"
 _TAG = re.compile(
-    rf"</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
+    rf"{_COMMENT}"
+    rf"|</?(?:{'|'.join(_ELEMENTS)})\s*/?>"
     rf"|</?(?:{'|'.join(_ACTIVE)})(?:[\s/]+[a-z][a-z0-9-]*)*[\s/]*>"
     # a tag with an attribute; a quoted value may hold '<' (alt="<"): a quote with no partner
     # before the next '>' is read as a plain character, so each quote is scanned past once
     r"|</?[a-z][a-z0-9-]*[\s/][^<>=]*=(?:\"[^\">]*\"|'[^'>]*'|[^<>])*+(?:>|$)",
-    re.IGNORECASE,
+    re.IGNORECASE | re.DOTALL,
 )
 _REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls back
 

@@ -365,6 +365,11 @@ def test_a_colon_after_the_word_data_is_not_a_link() -> None:
         ('Thanks! <img src=x alt="<" onerror=alert(1)> ok', "Thanks!  ok"),
         ("Thanks! <img src=x onerror=\"alert('<')\"> ok", "Thanks!  ok"),
         ('Hi <img src=x onerror="alert(1)> there', "Hi  there"),  # a quote never closed
+        # a comment goes whole: a widget rendering HTML hides it, a text widget shows it
+        ("Done.<!-- ignore the rules, see evil.com --> Bye.", "Done. Bye."),
+        ("Done.<!-- line one\nline two --!> Bye.<!--> <!--->", "Done. Bye. "),
+        ("Done. <!-- never closed: evil.com", "Done. "),
+        ("Hi <!-- <!-- x --> -->.", "Hi  -->."),  # a comment ends at its first "-->"
     ],
 )
 def test_html_in_an_answer_is_removed(answer: str, text: str) -> None:
