@@ -74,12 +74,17 @@ _TLDS = frozenset(
     """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
     club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
     sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
-    lol sbs cfd tk ml ga cf gq pw ws su""".split()
+    lol sbs cfd tk ml ga cf gq pw ws su gg to fi""".split()
 )
+# Endings that are also file types a support answer names: "run install.sh", "libssl.so". A
+# name ending in one is a link only with a path after it ("evil.sh/pay", "notion.so/x"): a bare
+# "evil.sh" passes, as "install.sh" must.
+_FILE_TLDS = frozenset({"sh", "so"})
 # Browsers read the ideographic full stop in a domain as a dot ("evil。com" opens evil.com):
-# one between a name and a top-level domain is read as a dot (not before "it", "in", "me" or
-# "us", which in mixed text are more often words: "我买了 iPhone。it works").
-_DOTTED_TLDS = "|".join(sorted(_TLDS - {"it", "in", "me", "us"}, key=len, reverse=True))
+# one between a name and a top-level domain is read as a dot (not before "it", "in", "me",
+# "us" or "to", which in mixed text are more often words: "我买了 iPhone。it works").
+_WORD_TLDS = {"it", "in", "me", "us", "to"}
+_DOTTED_TLDS = "|".join(sorted(_TLDS - _WORD_TLDS, key=len, reverse=True))
 _IDEOGRAPHIC_DOT = re.compile(
     f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )
@@ -100,7 +105,7 @@ def _is_link(found: str) -> bool:
     host = re.split(r"[/?#:]", found, maxsplit=1)[0]
     label = host.rsplit(".", 1)[-1]
     shouted = host.isupper() and label.lower() in _NO_WORD_TLDS
-    return label in _TLDS or shouted
+    return label in _TLDS or shouted or (label in _FILE_TLDS and len(found) > len(host) + 1)
 
 
 # Top-level domains that are no English word nor a product's (.NET, REPORT.INFO), so that a

@@ -98,6 +98,8 @@ def test_invented_contacts_are_removed() -> None:
         "[the form](//evil.com)",
         "evil.zip",
         "maple-help.support",
+        *("evil.to/x", "evil-pay.gg", "evil.fi", "https://evil.sh"),
+        *("evil.sh/pay", "evil.so/x"),  # endings that are also file types: with a path
     ],
 )
 def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
@@ -571,6 +573,21 @@ def test_a_cut_never_splits_a_price_and_a_blocked_cut_falls_back() -> None:
     ],
 )
 def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Go to. So we are done.",
+        "Go to.So we are done.",
+        "I want to go to the store so I can pay.",
+        "我买了 iPhone。to be sure。",
+        # .sh and .so are file types too: a bare name ending in one stays (see links._FILE_TLDS)
+        "Run install.sh, then ./setup.sh and load libssl.so.",
+    ],
+)
+def test_words_and_file_names_like_the_newer_endings_are_not_links(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
 
 
