@@ -17,7 +17,8 @@ keeps this turn's placeholders (it may be stored); ``shown``, what the customer 
 their own values back when ``restore_pii`` is on.
 
 The checks' parts live beside this file: ``links.py`` (links and script links),
-``contacts.py`` (the contacts and values the bot's files give), ``leakage.py`` (runs of the
+``contacts.py`` (the contacts and values the bot's files give), ``disguised.py`` (addresses
+defanged, spelled out or chained: "help(at)evil(dot)com"), ``leakage.py`` (runs of the
 system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
 (where to cut an answer).
 """
@@ -41,6 +42,7 @@ from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes
 from .controls import blank, visible, without_controls
+from .disguised import find_disguised, not_given_addresses
 from .leakage import SHINGLE, leak_words, shingle_runs, shingles
 from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
 from .sentences import cut_point, last_sentence_end, whole_sentences
@@ -202,12 +204,21 @@ class Postfilter:
         found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
             found = not_given(text, candidates, links, self._known_with(prompt))
+        if disguised := self._unknown_disguised(text, prompt):  # each covers what it spells
+            found = [f for f in found if not any(_covers(d, f) for d in disguised)] + disguised
         script = SCRIPT_LINK_WITH_REFERENCES if "&" in text else SCRIPT_LINK
         if ":" in text or "&" in text:
             found += [
                 Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)
             ]
         return sorted(found, key=lambda f: f.start)
+
+    def _unknown_disguised(self, text: str, prompt: str) -> list[Finding]:
+        """Addresses written so the other checks miss them ("help(at)evil(dot)com") that
+        neither the bot's files nor this turn's system prompt give."""
+        addresses = find_disguised(text)
+        found = not_given_addresses(addresses, self._known) if addresses else []
+        return not_given_addresses(addresses, self._known_with(prompt)) if found else []
 
     def _unknown_tags(self, text: str) -> list[Finding]:
         if "<" not in text:
@@ -254,6 +265,10 @@ class Postfilter:
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         found = not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
         return not_given(text, found, [], self._known_with(prompt)) if found else []
+
+
+def _covers(outer: Finding, inner: Finding) -> bool:
+    return outer.start <= inner.start and inner.end <= outer.end
 
 
 class _Review:

@@ -90,6 +90,15 @@ _IDEOGRAPHIC_DOT = re.compile(
 )
 
 
+URL_PATH = rf"[/?#]{_URL_TAIL}"  # what may follow a bare domain in a link
+
+
+def is_domain_ending(label: str) -> bool:
+    """Whether ``label``, in any case, is a top-level domain a link may end in (a file type's
+    too: an address spelled out or defanged is one whatever its ending)."""
+    return label.lower() in _TLDS or label.lower() in _FILE_TLDS
+
+
 def find_links(text: str) -> list[re.Match[str]]:
     if "。" in text:  # one character for one: the matches' places hold
         text = _IDEOGRAPHIC_DOT.sub(".", text)

@@ -108,6 +108,45 @@ def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
     assert "evil" not in result.text and "bit.ly" not in result.text and "[x" not in result.text
 
 
+@pytest.mark.parametrize(
+    ("address", "kind"),
+    [
+        *(("evil[.]com", "URL"), ("evil(.)com/pay", "URL"), ("evil [dot] com", "URL")),
+        *(("help[at]evil.com", "EMAIL"), ("help(at)evil(dot)com", "EMAIL")),
+        *(("help at evil dot com", "EMAIL"), ("HELP AT EVIL DOT COM", "EMAIL")),
+        ("help@evil{.}com", "EMAIL"),
+        # the address ends at the last "@": a mail client sends it to evil.com
+        ("support@maple.example.com@evil.com", "EMAIL"),
+    ],
+)
+def test_a_defanged_spelled_out_or_chained_address_is_removed(address: str, kind: str) -> None:
+    result = postfilter().run(f"Write to {address} today.", SYSTEM, {})
+    assert result.text == "Write to [removed] today."
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", kind)]
+
+
+def test_the_bots_own_address_passes_defanged_or_spelled_out() -> None:
+    answer = (
+        "Write to support(at)maple(dot)example(dot)com or support at maple dot example dot com,"
+        " or see maple[.]example[.]com/returns."
+    )
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Look at the dot com era: shops moved online.",
+        "Meet at home dot.",
+        "We meet at noon dot five.",  # no top-level domain after the dot
+        "The dot com bubble burst. Tap the red dot in the corner.",
+        "Your order (dot) matrix printer ships today; see list[.]length in step 2.",
+    ],
+)
+def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
 @pytest.mark.parametrize("number", ["400-123-4567", "010-12345678", "(021) 6123-4567"])
 def test_an_invented_chinese_service_or_landline_number_is_removed(number: str) -> None:
     result = postfilter().run(f"请拨打 {number} 联系我们。", SYSTEM, {}, "zh")
