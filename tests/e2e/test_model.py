@@ -552,26 +552,21 @@ def test_a_broken_json_body_falls_back_without_a_retry_in_every_form(
 
 
 @pytest.mark.parametrize("form", ["stream", "astream"])
-def test_events_a_gateway_labels_json_are_read_as_a_stream(
-    server: OpenAIServer, make_model: MakeModel, form: str
+@pytest.mark.parametrize(
+    ("fault", "pieces"),
+    [(Fault.mislabelled(), 4), (Fault.unstreamed(), 1)],
+    ids=["events_labelled_json", "one_json_answer"],
+)
+def test_a_stream_answered_as_json_is_read_as_the_answer(
+    server: OpenAIServer, make_model: MakeModel, form: str, fault: Fault, pieces: int
 ) -> None:
+    """Events a gateway labels ``application/json`` are read as a stream; one JSON answer (a
+    server or proxy that ignores ``"stream": true``) as one piece."""
     server.responder = lambda body: "Refunds take 2 days."
-    server.fail(Fault.mislabelled())
-    parts = call(make_model(), form)
-    assert "".join(p for p in parts if isinstance(p, str)) == "Refunds take 2 days."
-    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
-    assert len(server.requests) == 1
-
-
-@pytest.mark.parametrize("form", ["stream", "astream"])
-def test_a_whole_answer_to_a_streamed_request_is_read_as_the_answer(
-    server: OpenAIServer, make_model: MakeModel, form: str
-) -> None:
-    """A server or proxy that ignores ``"stream": true`` sends one JSON completion."""
-    server.responder = lambda body: "Refunds take 2 days."
-    server.fail(Fault.unstreamed())
+    server.fail(fault)
     parts = call(make_model(max_retries=1), form)
-    assert parts[:-1] == ["Refunds take 2 days."]
+    assert "".join(p for p in parts if isinstance(p, str)) == "Refunds take 2 days."
+    assert len(parts) - 1 == pieces
     assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
     assert parts[-1].text == "Refunds take 2 days." and parts[-1].usage is not None
     assert len(server.requests) == 1
