@@ -9,6 +9,7 @@ import re
 from typing import Final
 
 from servicebot.filters.boundaries import ALNUM_PLUS, ASCII, Spans, glued, starts_free
+from servicebot.filters.emails import plain_address
 
 # "+" and a country code; groups split by one separator, or an area code in parentheses. Also
 # the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
@@ -124,7 +125,10 @@ def canonical(kind: str, value: str) -> str:
     8000", "013800138000" and "13800138000" are one number; so are "+1 800 555 0199",
     "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199"; "+886 2 2345 6789" and
     "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852) 9123 4567" and "9123 4567".
+    An email written out ("john dot smith at gmail dot com") is the address it spells.
     """
+    if kind == "EMAIL":
+        value = plain_address(value)
     if kind != "PHONE":
         return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
     digits = re.sub(r"\D", "", value)

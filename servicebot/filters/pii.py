@@ -20,8 +20,10 @@ security code, a passport number, a one-time code, a password) are found by
 :mod:`.labelled`, and a number the customer calls an order, invoice, part or other reference
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
-Phone numbers, and the one form values are compared in (:func:`.phones.canonical`), are in
-:mod:`.phones`; where a match may begin and end, in :mod:`.boundaries`.
+Email addresses, as typed and as written out ("john dot smith at gmail dot com"), are in
+:mod:`.emails`. Phone numbers, and the one form values are compared in
+(:func:`.phones.canonical`), are in :mod:`.phones`; where a match may begin and end, in
+:mod:`.boundaries`.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -36,6 +38,7 @@ from typing import Final
 
 from servicebot.filters import Finding, iban
 from servicebot.filters.boundaries import ALNUM, ASCII, Spans, glued, starts_free
+from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
 from servicebot.filters.phones import phone_spans
@@ -43,41 +46,6 @@ from servicebot.filters.phones import phone_spans
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
 
 _Found = Iterator[tuple[int, int, str]]
-
-
-# --- EMAIL ------------------------------------------------------------------------------------
-
-# The local part may hold accented Latin letters (josé.garcía@...), and a Chinese keyboard's
-# 。 may stand for any of the address's dots (zhang。san@qq。com), though not begin it: one
-# before an address ends a sentence. (Latin text, 。 and an address with no space between,
-# "iPhone。zhang@qq.com", is masked whole: more than the address, rather than part of it.)
-_LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
-_EMAIL: Final = re.compile(
-    f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
-)
-_TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
-
-
-def _emails(text: str) -> Spans:
-    for match in _EMAIL.finditer(text) if "@" in text else ():
-        start = match.start()
-        while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
-            start += 1
-        local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
-        if local and _valid_email(local, domain):
-            yield start, match.end()
-
-
-def _valid_email(local: str, domain: str) -> bool:
-    return (
-        ".." not in local
-        and not local.endswith(".")
-        and _TLD.fullmatch(domain[domain.rfind(".") + 1 :]) is not None
-        and "-." not in domain
-        and ".-" not in domain
-        and domain[0] != "-"
-        and domain[-1] != "-"
-    )
 
 
 # --- IBAN -------------------------------------------------------------------------------------
@@ -264,7 +232,7 @@ def holds_key(text: str) -> bool:
 
 _DETECTORS: Final[dict[str, Callable[[str], Spans]]] = {
     "SECRET": _secrets,
-    "EMAIL": _emails,
+    "EMAIL": email_spans,
     "IBAN": _ibans,
     "SSN": _ssns,
     "PHONE": phone_spans,

@@ -11,6 +11,7 @@ import re
 import urllib.parse
 from collections.abc import Callable
 
+from ..filters.emails import TLDS
 from ..filters.normalise import CJK_LETTERS
 
 # Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
@@ -70,12 +71,6 @@ def _as_browsers_read(word: str) -> str:
 
 SCRIPT_LINK = _script_link(re.escape)
 SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for text with a "&"
-_TLDS = frozenset(
-    """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
-    club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
-    sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
-    lol sbs cfd tk ml ga cf gq pw ws su gg to fi""".split()
-)
 # Endings that are also file types a support answer names: "run install.sh", "libssl.so". A
 # name ending in one is a link only with a path after it ("evil.sh/pay", "notion.so/x"): a bare
 # "evil.sh" passes, as "install.sh" must.
@@ -84,7 +79,7 @@ _FILE_TLDS = frozenset({"sh", "so"})
 # one between a name and a top-level domain is read as a dot (not before "it", "in", "me",
 # "us" or "to", which in mixed text are more often words: "我买了 iPhone。it works").
 _WORD_TLDS = {"it", "in", "me", "us", "to"}
-_DOTTED_TLDS = "|".join(sorted(_TLDS - _WORD_TLDS, key=len, reverse=True))
+_DOTTED_TLDS = "|".join(sorted(TLDS - _WORD_TLDS, key=len, reverse=True))
 _IDEOGRAPHIC_DOT = re.compile(
     f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )
@@ -96,7 +91,7 @@ URL_PATH = rf"[/?#]{_URL_TAIL}"  # what may follow a bare domain in a link
 def is_domain_ending(label: str) -> bool:
     """Whether ``label``, in any case, is a top-level domain a link may end in (a file type's
     too: an address spelled out or defanged is one whatever its ending)."""
-    return label.lower() in _TLDS or label.lower() in _FILE_TLDS
+    return label.lower() in TLDS or label.lower() in _FILE_TLDS
 
 
 def find_links(text: str) -> list[re.Match[str]]:
@@ -114,7 +109,7 @@ def _is_link(found: str) -> bool:
     host = re.split(r"[/?#:]", found, maxsplit=1)[0]
     label = host.rsplit(".", 1)[-1]
     shouted = host.isupper() and label.lower() in _NO_WORD_TLDS
-    return label in _TLDS or shouted or (label in _FILE_TLDS and len(found) > len(host) + 1)
+    return label in TLDS or shouted or (label in _FILE_TLDS and len(found) > len(host) + 1)
 
 
 # Top-level domains that are no English word nor a product's (.NET, REPORT.INFO), so that a

@@ -765,6 +765,50 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
 
 
 @pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("it's john dot smith at gmail dot com thanks", "john dot smith at gmail dot com"),
+        ("mail john.smith at gmail.com. Thanks", "john.smith at gmail.com"),
+        ("JOHN_SMITH AT GMAIL DOT COM", "JOHN_SMITH AT GMAIL DOT COM"),
+        ("write to john[at]gmail[dot]com", "john[at]gmail[dot]com"),
+        ("john [at] gmail [dot] co [dot] uk", "john [at] gmail [dot] co [dot] uk"),
+        ("contact: john(at)gmail.com", "john(at)gmail.com"),
+        ("john @ gmail . com please", "john @ gmail . com"),
+        ("john@gmail dot com", "john@gmail dot com"),
+        ("mailto:john%40gmail.com", "john%40gmail.com"),
+        ("我的邮箱john艾特gmail点com谢谢", "john艾特gmail点com"),
+        ("邮箱 zhang.san 艾特 qq 点 com", "zhang.san 艾特 qq 点 com"),
+        ("QQ邮箱12345678(at)qq.com", "12345678(at)qq.com"),
+    ],
+)
+def test_an_email_written_out_to_get_past_a_form_is_found_whole(text: str, email: str) -> None:
+    assert found(text, "EMAIL") == [email]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "john#gmail.com",
+        "I'm at home dot",
+        "look at the dot com boom",
+        "meet me at 5 dot",
+        "we met at google",
+        "email me at the office",
+        "I ordered at amazon.com",  # "at" as a word needs a local part of two parts
+        "we met at google. It was great",  # a sentence's stop is no dot of a domain
+        "ping @ home. It works",
+        "cc @john.doe",
+        "hi @amazon.com",
+        "track ups.com at ups.com/track",  # a domain, not a local part
+        "fixed in 2.1 at github.com",
+        "x (at) y",
+    ],
+)
+def test_at_and_dot_as_words_are_not_an_email(text: str) -> None:
+    assert found(text, "EMAIL") == []
+
+
+@pytest.mark.parametrize(
     "key",
     [
         "ghp_abcdefghijklmnopqrstuvwxyz0123456789",

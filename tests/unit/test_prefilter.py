@@ -36,6 +36,18 @@ def test_pii_becomes_placeholders_stable_across_turns(prefilter: Prefilter) -> N
     assert second.text == "我的手机是[PHONE_1]，邮箱[EMAIL_1]"
 
 
+def test_an_email_written_out_keeps_the_placeholder_it_had_when_typed(
+    prefilter: Prefilter,
+) -> None:
+    conversation = Placeholders()
+    typed = prefilter.run("my email is John.Smith@gmail.com", conversation)
+    assert typed.text == "my email is [EMAIL_1]"
+    for written in ("john dot smith at gmail dot com", "john.smith［at］gmail。com"):
+        assert prefilter.run(f"I said {written}", conversation).text == "I said [EMAIL_1]"
+    other = prefilter.run("or jane(at)gmail.com", conversation)
+    assert other.text == "or [EMAIL_2]"
+
+
 def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -> None:
     typed = "卡号４１１１\u200b１１１１ １１１１ １１１１谢谢"
     result = prefilter.run(typed, Placeholders())

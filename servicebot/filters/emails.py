@@ -1,0 +1,175 @@
+"""Email addresses, for the PII detector: as typed (``john@gmail.com``) and as customers write
+them out to get past a form's check (``john dot smith at gmail dot com``, ``john[at]gmail[dot]com``,
+``john @ gmail . com``, ``john%40gmail.com`` pasted from a link, ``john艾特gmail点com``), and
+:func:`plain_address`, the one form both are compared in, so an address written two ways
+keeps one placeholder.
+
+A written-out address is read from its "at" outwards: back over the local part, forward over
+the domain, which must end in a known top-level domain (:data:`TLDS`, which the post-filter
+reads links by too). "at" as a plain word is English more often than an address ("look at the
+dot com boom", "I ordered at amazon.com"), so there the local part must have two parts
+("john.smith", "john dot smith", "john_smith") and not be a domain itself. Each "at" reads at
+most a bounded stretch either side of it, so time stays linear.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from servicebot.filters.boundaries import ASCII, Spans
+
+TLDS: Final = frozenset(
+    """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
+    club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
+    sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
+    lol sbs cfd tk ml ga cf gq pw ws su gg to fi""".split()
+)
+
+# --- as typed ---------------------------------------------------------------------------------
+
+# The local part may hold accented Latin letters (josé.garcía@...), and a Chinese keyboard's
+# 。 may stand for any of the address's dots (zhang。san@qq。com), though not begin it: one
+# before an address ends a sentence. (Latin text, 。 and an address with no space between,
+# "iPhone。zhang@qq.com", is masked whole: more than the address, rather than part of it.)
+_LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
+_EMAIL: Final = re.compile(
+    f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
+)
+_TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
+
+
+def email_spans(text: str) -> Spans:
+    """Email addresses in ``text``, as typed and as written out."""
+    yield from _typed(text)
+    yield from _written_out(text)
+
+
+def _typed(text: str) -> Spans:
+    for match in _EMAIL.finditer(text) if "@" in text else ():
+        start = match.start()
+        while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
+            start += 1
+        local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
+        if local and _valid_email(local, domain):
+            yield start, match.end()
+
+
+def _valid_email(local: str, domain: str) -> bool:
+    return (
+        ".." not in local
+        and not local.endswith(".")
+        and _TLD.fullmatch(domain[domain.rfind(".") + 1 :]) is not None
+        and "-." not in domain
+        and ".-" not in domain
+        and domain[0] != "-"
+        and domain[-1] != "-"
+    )
+
+
+# --- written out ------------------------------------------------------------------------------
+
+_I: Final = re.IGNORECASE | re.ASCII
+_WRITTEN_DOT: Final = r"[ \t]+dot[ \t]+|[ \t]*(?:[\[({<]dot[\])}>]|[点。])[ \t]*"
+_DOT: Final = re.compile(rf"\.|{_WRITTEN_DOT}", _I)
+_LOOSE_DOT: Final = rf"{_DOT.pattern}|[ \t]+\.[ \t]+"  # "gmail . com", not "home. It"
+_LABEL: Final = "[a-z0-9-]+"
+# Some labels and a known top-level domain follow (checked again, exactly, in _domain_end).
+_TO_TLD: Final = (
+    rf"(?=[ \t]*{_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL}){{0,8}}(?:{_LOOSE_DOT})"
+    rf"(?:{'|'.join(sorted(TLDS, key=len, reverse=True))})(?![a-z0-9-]))"
+)
+# The "at": @ with a space each side, or with none and a dot written out after it ("john@gmail
+# dot com"; "john@gmail.com" is typed); [at] (at) {at} <at> [@], 艾特, %40, or the word "at"
+# between spaces; then a domain. A set first lets ``re`` skip ahead to a candidate in C, and
+# the rest is checked there too: a text of "@", "a@" or "[at]" costs no Python per character.
+_AT: Final = re.compile(
+    r"[@\[({<艾%a](?:(?<=[ \t]@)(?=[ \t])"
+    r"|(?<=@)(?=[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:[ \t]+dot[ \t]+|[ \t]*(?:[\[({<]dot[\])}>]|点)))"
+    r"|(?<=[\[({<])(?:at|@)[\])}>]|(?<=艾)特|(?<=%)40|(?<=[ \t]a)t(?=[ \t]))"
+    rf"{_TO_TLD}",
+    _I,
+)
+_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_DOT.pattern}){_LABEL})*", _I)
+_LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*", _I)
+# The local part, read backwards from the "at" over the text reversed: words joined by dots.
+_PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as _LOCAL, no dots
+_LOCAL_REVERSED: Final = re.compile(
+    rf"[ \t]*({_PART}(?:(?:\.|[ \t]+tod[ \t]+|[ \t]*(?:[\])}}>]tod[\[({{<]|点)[ \t]*){_PART})*)", _I
+)
+_LOOSE_DOTS: Final = re.compile(_LOOSE_DOT, _I)
+_LOCAL_DOT: Final = re.compile(rf"\.|{_WRITTEN_DOT}|_", _I)
+_LOCAL_REACH: Final = 128  # 64 characters, with each dot written as " dot "
+_DOMAIN_REACH: Final = 320  # 253 characters, and some written-out dots
+
+
+def _written_out(text: str) -> Spans:
+    for at in _AT.finditer(text):
+        found = _address_around(text, at)
+        if found is not None:
+            yield found
+
+
+def _address_around(text: str, at: re.Match[str]) -> tuple[int, int] | None:
+    """The written-out address whose "at" is ``at``, if the text around it makes one."""
+    word, bare = at[0].lower() == "at", at[0] == "@"
+    spaced = bare and text[at.end()] in " \t"
+    loose = not word and (spaced or not bare)  # "john @ gmail . com", "john(at)gmail . com"
+    domain = (_LOOSE_DOMAIN if loose else _DOMAIN).match(text, at.end(), at.end() + _DOMAIN_REACH)
+    end = None if domain is None else _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)
+    if end is None:
+        return None
+    local = _LOCAL_REVERSED.match(text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1])
+    if local is None or (word and not _plausible_local(local[1][::-1])):
+        return None
+    return at.start() - local.end(1), end
+
+
+def _domain_end(text: str, domain: re.Match[str], dot: re.Pattern[str]) -> int | None:
+    """Where the domain ends: after its last label that is a top-level domain ("gmail.com" of
+    "gmail.com. Thanks"), with a label before it; None if it has none."""
+    start = domain.start() + len(domain[0]) - len(domain[0].lstrip(" \t"))
+    labels = list(_labels(text, start, domain.end(), dot))
+    for n in range(len(labels) - 1, 0, -1):
+        low, high = labels[n]
+        if text[low:high].lower() in TLDS and _valid_labels(text, labels[: n + 1]):
+            return high
+    return None
+
+
+def _labels(text: str, start: int, end: int, dot: re.Pattern[str]) -> Spans:
+    for separator in dot.finditer(text, start, end):
+        yield start, separator.start()
+        start = separator.end()
+    yield start, end
+
+
+def _valid_labels(text: str, labels: list[tuple[int, int]]) -> bool:
+    return all(text[low] != "-" and text[high - 1] != "-" for low, high in labels)
+
+
+def _plausible_local(local: str) -> bool:
+    """Whether a local part before the plain word "at" is one: two parts ("john.smith",
+    "john dot smith", "john_smith") with a letter, and not itself a domain ("ups.com at
+    ups.com/track"). "look at the dot com boom" has one part."""
+    parts = _LOCAL_DOT.split(local)
+    return (
+        len(parts) > 1
+        and all(parts)
+        and any(c.isalpha() for c in local)
+        and parts[-1].lower() not in TLDS
+    )
+
+
+def plain_address(value: str) -> str:
+    """``value``, a found address, as typed: "john dot smith at gmail dot com", "john(at)gmail
+    [dot]com" and "john@gmail.com" all read "john@gmail.com" (case kept)."""
+    if "@" not in value:
+        value = _AT_IN_VALUE.sub("@", value, count=1)
+    return re.sub(r"[ \t]+", "", _DOT_IN_VALUE.sub(".", value))
+
+
+_AT_IN_VALUE: Final = re.compile(
+    r"[ \t]*(?:[\[({<](?:at|@)[\])}>]|艾特|%40)[ \t]*|[ \t]+at[ \t]+", _I
+)
+_DOT_IN_VALUE: Final = _LOOSE_DOTS
