@@ -25,13 +25,18 @@ def _glued(text: str, end: int) -> bool:
     return end < len(text) and text[end].isascii() and text[end].isalnum()
 
 
+# Groups are split by one or two spaces, "-", " - " or "/" ("4111/1111/1111/1111"; a date,
+# "2024/12/05", has too few digits, and groups under 3 digits never combine, see _longest).
+_SEPARATOR: Final = "(?: {1,2}|-| - |/)"
+_SEPARATORS: Final = " -/"
+_NO_SEPARATORS: Final = str.maketrans("", "", _SEPARATORS)
 _RUN: Final = re.compile(
-    r"[0-9](?<![0-9A-Za-z].)[0-9]{2}(?=(?:(?: {1,2}|-)?[0-9]){10})"  # 13+ digits, from a run start
-    r"[0-9]*(?:(?: {1,2}|-)[0-9]+)*[Xx]?",
+    rf"[0-9](?<![0-9A-Za-z].)[0-9]{{2}}(?=(?:{_SEPARATOR}?[0-9]){{10}})"  # 13+ digits, a run start
+    rf"[0-9]*(?:{_SEPARATOR}[0-9]+)*[Xx]?",
     _A,
 )
 _GROUP: Final = re.compile(r"[0-9]+[Xx]?", _A)
-_REACH: Final = 32  # a window is at most 19 digits and 4 separators of up to 2 characters
+_REACH: Final = 32  # a window is at most 19 digits and 4 separators of up to 3 characters
 _Classify = Callable[[str], str | None]
 _MAX_MISSES: Final = 6  # group starts tried per run before only its end is: keeps time linear
 
@@ -59,12 +64,12 @@ def find_numbers(text: str, kinds: Collection[str]) -> _Found:
                 yield found
             group = _GROUP.match(text, start)
             resume = found[1] if found else (group.end() if group else end)
-            after = _GROUP.search(text, resume, end)  # the separator is one or two characters
+            after = _GROUP.search(text, resume, end)  # the separator is one to three characters
             start = end if after is None else after.start()
         while start < end and (found := _tail(text, start, end, classify)) is not None:
             yield found
             end = found[0]
-            while end > start and text[end - 1] in " -":
+            while end > start and text[end - 1] in _SEPARATORS:
                 end -= 1
 
 
@@ -103,7 +108,7 @@ def _longest(
             break
         if size >= 13:
             low, high = (a, groups[0][1]) if backwards else (groups[0][0], b)
-            kind = classify(text[low:high].replace(" ", "").replace("-", ""))
+            kind = classify(text[low:high].translate(_NO_SEPARATORS))
             if kind and not _glued(text, high):
                 best = (n + 1, kind)
     return best

@@ -125,10 +125,13 @@ def canonical(kind: str, value: str) -> str:
     8000", "013800138000" and "13800138000" are one number; so are "+1 800 555 0199",
     "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199"; "+886 2 2345 6789" and
     "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852) 9123 4567" and "9123 4567".
-    An email written out ("john dot smith at gmail dot com") is the address it spells.
+    An email written out ("john dot smith at gmail dot com") is the address it spells; a card
+    split by "/" is the card split by "-".
     """
     if kind == "EMAIL":
         value = plain_address(value)
+    elif kind in ("CARD", "CN_ID"):  # "4111/1111/1111/1111" is 4111-1111-1111-1111
+        value = value.replace("/", "")
     if kind != "PHONE":
         return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
     digits = re.sub(r"\D", "", value)
