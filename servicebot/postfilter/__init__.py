@@ -43,7 +43,7 @@ from ..settings import PostfilterSettings
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses
-from .leakage import SHINGLE, leak_words, shingle_runs, shingles
+from .leakage import SHINGLE, leak_words, shingle_runs, shingles, unquoted
 from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
 from .sentences import cut_point, last_sentence_end, whole_sentences
 
@@ -183,7 +183,9 @@ class Postfilter:
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
-        secret = shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
+        pieces = unquoted(normalise(system_prompt).text)
+        secret = frozenset().union(*(shingles(p, self._public) for p in pieces))
+        secret -= self._fact_shingles
         starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:

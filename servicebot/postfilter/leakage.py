@@ -1,8 +1,8 @@
 """Leakage: runs of words an answer copies from the system prompt.
 
 An answer that repeats ``SHINGLE`` words in a row of the system prompt, other than the facts
-the bot may quote, leaks it. Words are compared in lower case and without accents; a Chinese
-character counts as half a word.
+the bot may quote and what the prompt quotes for it to say, leaks it. Words are compared in
+lower case and without accents; a Chinese character counts as half a word.
 """
 
 from __future__ import annotations
@@ -41,6 +41,17 @@ def shingles(text: str, public: tuple[tuple[str, ...], ...] = ()) -> frozenset[t
     return frozenset(
         tuple(tokens[start:end]) for tokens in pieces for start, end in shingle_runs(tokens)
     )
+
+
+# Text the system prompt quotes, on one line, for the model to say ("say: \"I can help with
+# orders and returns.\""): a model that says it as told copies no secret. One line, so that
+# a stray quote (a 55" screen) cannot make the rules after it public.
+_QUOTED = re.compile('"[^"\n]+"|“[^”\n]+”|「[^」\n]+」|『[^』\n]+』')
+
+
+def unquoted(text: str) -> list[str]:
+    """The pieces of ``text`` around what it quotes: no copied run spans a quotation."""
+    return _QUOTED.split(text)
 
 
 def shingle_runs(tokens: list[str]) -> Iterator[tuple[int, int]]:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -488,6 +491,45 @@ def test_a_verbatim_run_of_the_system_prompt_is_leakage_but_the_facts_are_not() 
     assert postfilter().run(leaked, SYSTEM, {}).verdict == "fallback"
     facts = "Refunds take 5-10 business days after the warehouse receives your return."
     assert postfilter().run(facts, SYSTEM, {}).verdict == "pass"
+
+
+def test_what_the_system_prompt_quotes_for_the_model_to_say_is_no_leak() -> None:
+    system = (
+        "You are the assistant for Maple Market. Never invent order details, prices, dates,"
+        ' links, phone numbers or email addresses.\nIf asked something else, say: "I can help'
+        ' with orders, delivery, returns, payments and your account." and offer a person.'
+    )
+    said = "Sorry, I can help with orders, delivery, returns, payments and your account."
+    assert postfilter().run(said, system, {}).verdict == "pass"
+    leaked = "My rules: never invent order details, prices, dates, links, phone numbers."
+    assert postfilter().run(leaked, system, {}).verdict == "fallback"
+
+
+def test_a_stray_quote_does_not_make_the_rules_after_it_public() -> None:
+    system = (
+        'Maple Market sells 55" screens.\nNever invent order details, prices, dates, links,'
+        ' phone numbers or email addresses.\nSay "thanks" at the end.'
+    )
+    leaked = "My rules: never invent order details, prices, dates, links, phone numbers."
+    assert postfilter().run(leaked, system, {}).verdict == "fallback"
+
+
+def test_the_example_bots_out_of_scope_answer_is_no_leak_however_its_canned_reply_reads(
+    tmp_path: Path,
+) -> None:
+    """The model says what system.j2 tells it to, whatever out_of_scope.j2 (which the model
+    never sees) says: rewording one no longer turns the other into a leak."""
+    bot = tmp_path / "bot"
+    shutil.copytree(REPO, bot, ignore=shutil.ignore_patterns(".*", "tests", "bench", "docs"))
+    canned = bot / "templates" / "out_of_scope.j2"
+    canned.write_text(canned.read_text(encoding="utf-8").replace("delivery", "shipping"))
+    spec = load_bot(bot)
+    system = Renderer(spec).system(Context("en", out_of_scope=True))
+    answer = (
+        "Sorry, I can't help with poems. I can help with orders, delivery, returns, payments "
+        "and your account."
+    )
+    assert Postfilter.for_bot(spec).run(answer, system, {}).verdict == "pass"
 
 
 @pytest.mark.parametrize(
