@@ -65,7 +65,7 @@ _HEADER = (
     "# Recorded model replies: `servicebot test` answers from them instead of a live model.\n"
     "# `servicebot record` rewrites this file; an entry written by hand may leave out `key`.\n"
 )
-_RECORD_HINT = (
+RECORD_HINT = (  # a conversation's cassette; the bot's own says how it is recorded
     "record it with `servicebot record` (or, when no live model is reachable, write it with "
     "`servicebot record --by-hand`, which records each turn's model_reply as written: update "
     "it first if the FAQ's answer changed)"
@@ -162,19 +162,20 @@ class Cassette:
     def save(self) -> None:
         _write_atomically(self.path, self.dumps())
 
-    def miss(self, request: ModelRequest) -> ReplayMissError:
-        """The error for a request with no entry, with a diff against the closest one."""
+    def miss(self, request: ModelRequest, hint: str = RECORD_HINT) -> ReplayMissError:
+        """The error for a request with no entry, with a diff against the closest one;
+        ``hint`` says how this cassette is recorded (``record it with ...``)."""
         head = f"no recorded reply in {self.path} for this request (key {request_key(request)})"
         if not self.entries:
             state = "has no entries" if self.path.exists() else "does not exist"
-            return ReplayMissError(f"{head}: the cassette {state}; {_RECORD_HINT}")
+            return ReplayMissError(f"{head}: the cassette {state}; {hint}")
         wanted = _render(request)
         closest = max(self.entries.values(), key=lambda entry: _likeness(entry.request, wanted))
         where = f"{self.path}:{closest.line}" if closest.line else f"key {closest.key}"
         diff = _diff(_render(closest.request), wanted)
         return ReplayMissError(
             f"{head}.\nThe closest recorded request ({where}) differs:\n{diff}\n"
-            f"If the change is intended, {_RECORD_HINT}."
+            f"If the change is intended, {hint}."
         )
 
 

@@ -20,13 +20,19 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from .cassette import Cassette, Entry, request_key, store_entry
+from .cassette import RECORD_HINT, Cassette, Entry, request_key, store_entry
 from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 _PIECE = re.compile(f"[{_CJK}]\\s*|[^\\s{_CJK}]+\\s*|\\s+")  # one character, or one word
 _CJK_CHARACTER = re.compile(f"[{_CJK}]")
 _BREAK_AFTER = frozenset(".,;:!?…。，、；：！？")
+# How the bot's own cassette (``<replay.cassettes>/bot.yaml``) is recorded: `servicebot record`
+# writes the conversations' cassettes, never this one.
+BOT_RECORD_HINT = (
+    "set replay.mode: record in servicebot.yaml and run the bot (`servicebot chat`, or "
+    "Bot.reply() in code) with the model's API key set to record it"
+)
 
 
 class Replayer:
@@ -39,8 +45,12 @@ class Replayer:
         model: ModelClient | None = None,
         today: Callable[[], date] = date.today,
         longest: int | None = None,
+        hint: str = RECORD_HINT,
     ) -> None:
-        """``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
+        """``hint`` ends the error for a request with no entry: how this cassette is recorded
+        (a conversation's by ``servicebot record``, the bot's own by ``replay.mode: record``).
+
+        ``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
         more characters than this is recorded as far as it came, with the finish reason
         ``max_chars``. A bot's stream stops reading the model there (see ``stream.Shown``),
         and its replay must find the request; one closed sooner was left by its reader."""
@@ -49,7 +59,7 @@ class Replayer:
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
         self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
-        self._longest = longest
+        self._longest, self._hint = longest, hint
         self.cassette = Cassette.load(self.path)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
@@ -110,7 +120,7 @@ class Replayer:
     def _replayed(self, request: ModelRequest) -> Completion:
         entry = self.cassette.get(request)
         if entry is None:
-            raise self.cassette.miss(request)
+            raise self.cassette.miss(request, self._hint)
         if entry.error is not None:
             raise ModelError(entry.error, "recorded outage")
         assert entry.completion is not None  # an entry holds one or the other

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import functools
 from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -13,11 +14,14 @@ from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from servicebot import Bot, BotSpec
 from servicebot.cassette import Cassette, ReplayMissError, request_key
 from servicebot.errors import ConfigError, ServicebotError
 from servicebot.model import Completion, ErrorKind, ModelError, ModelRequest, Usage
 from servicebot.prompt import Message
 from servicebot.replay import Replayer, add_hand_written, stream_chunks
+from servicebot.settings import ReplaySettings
+from servicebot.store.memory import MemoryStore
 from tests.conftest import at_once
 
 SYSTEM = "You are the help desk of Shop.\nBe brief.\nNever invent phone numbers."
@@ -262,6 +266,25 @@ def test_a_miss_on_a_missing_or_empty_cassette_says_how_to_record(tmp_path: Path
     path.write_text("entries: []\n", encoding="utf-8")
     with pytest.raises(ReplayMissError, match=r"has no entries; .*`servicebot record`"):
         list(Replayer(path, "replay").stream(request()))
+
+
+def test_a_miss_on_the_bots_own_cassette_says_replay_mode_record_fills_it(
+    spec: BotSpec, tmp_path: Path
+) -> None:
+    """`servicebot record` writes the conversations' cassettes, never bot.yaml: a bot set to
+    ``replay.mode: replay`` is told what does (and needs no API key to replay)."""
+    replay = ReplaySettings(mode="replay", cassettes=str(tmp_path))
+    bot = Bot(replace(spec, settings=spec.settings.model_copy(update={"replay": replay})))
+    bot._store = MemoryStore()
+    for recorded in (False, True):
+        if recorded:  # then a miss shows the closest request, and ends with the same advice
+            add_hand_written(tmp_path / "bot.yaml", request(), "Hello.")
+        with pytest.raises(ReplayMissError) as raised:
+            bot.reply("Can I change the delivery address of my order?")
+        message = str(raised.value)
+        assert f"no recorded reply in {tmp_path / 'bot.yaml'}" in message
+        assert "set replay.mode: record in servicebot.yaml and run the bot" in message
+        assert "servicebot record" not in message
 
 
 def test_a_miss_is_not_a_model_error_so_no_fallback_hides_it() -> None:
