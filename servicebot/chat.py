@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import click
 
+from .cassette import ReplayMissError
 from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
@@ -24,9 +25,10 @@ _OFFLINE = "answers come from the FAQ; the rest goes to a person"
 _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 
 
-def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> None:
+def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> int:
     """Chat until end of input (Ctrl-D) or, typed at a terminal, ``exit``; ``offline`` says why
-    no model answers."""
+    no model answers. Returns how many messages had no recorded reply to replay: each is
+    said on standard error and the chat goes on, for the command to exit with an error."""
     bot = Bot(spec, offline=offline is not None)
     interactive = sys.stdin.isatty()
     if conversation_id and not bot.store.history(conversation_id, 1):
@@ -36,7 +38,7 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")
     if interactive:
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
-    kept = False  # whether any turn was stored, so that the id can be continued
+    kept, misses = False, 0  # kept: whether any turn was stored, so the id can be continued
     for line in _lines(interactive):
         if interactive and line.strip().casefold() in _QUIT:
             break  # piped lines are customer messages: a transcript may hold "exit"
@@ -44,7 +46,12 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
             continue
         if not interactive:
             click.echo(f"you> {printable(line)}")
-        reply = _answer(bot, line, conversation_id)
+        try:
+            reply = _answer(bot, line, conversation_id)
+        except ReplayMissError as exc:  # unanswered and not stored: the next message may hit
+            click.echo(f"error: not answered: {exc}", err=True)
+            misses += 1
+            continue
         click.echo(f"\n     [{_summary(reply)}]")
         if trace:
             click.echo(_trace(reply))
@@ -54,21 +61,26 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         ending = f"conversation {conversation_id}: nothing was stored"
     click.echo(f"\n{ending}" if interactive else ending)
     bot.close()
+    return misses
 
 
 def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
-    """Print the reply as it streams; a key the server rejects turns the chat offline."""
-    click.echo("bot> ", nl=False)
+    """Print the reply as it streams; a key the server rejects turns the chat offline.
+    ``bot>`` is printed with the first piece: a request with no recorded reply raises
+    ReplayMissError before it, so that the error is not shown as the bot's answer."""
+    prompt = "bot> "
     try:
         stream = bot.stream(line, conversation_id=conversation_id)
         for piece in stream:
-            click.echo(printable(piece), nl=False)
+            click.echo(prompt + printable(piece), nl=False)
+            prompt = ""
+        click.echo(prompt, nl=False)  # an empty reply is shown as one
     except TemplateError:
         raise  # the operator's mistake, not the model's: the chat stops at its file and line
     except ConfigError as exc:
         if bot.model is None:
             raise
-        click.echo(f"(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
+        click.echo(f"{prompt}(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
         bot.model = None
         if exc.reply is None:  # refused before the turn began: answer it offline
             return _answer(bot, line, conversation_id)

@@ -142,15 +142,22 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     the best intent's answer as written when routing is sure of it (direct_threshold and
     direct_margin; shown as direct, whether or not the intent is direct: true), and a handoff or
     out-of-scope reply otherwise.
+
+    With replay.mode: replay in servicebot.yaml, a message with no recorded reply is said
+    as an error on standard error, unanswered, and the chat goes on to the next one; the
+    command then exits with status 1.
     """
     from ..chat import run_chat
 
     spec = load(bot_path)
     offline = _offline_reason(spec)
     try:
-        run_chat(spec, offline, trace, conversation_id)
+        misses = run_chat(spec, offline, trace, conversation_id)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
+    if misses:  # each was said as it happened; a script piping lines in learns it here
+        were = "message was" if misses == 1 else "messages were"
+        raise click.ClickException(f"{misses} {were} not answered: no recorded reply to replay")
 
 
 def _not_blank(conversation_id: str | None) -> str | None:

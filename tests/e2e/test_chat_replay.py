@@ -1,0 +1,64 @@
+"""`servicebot chat` and `servicebot check` on a bot set to ``replay.mode``: replaying the
+bot's own recordings (``<replay.cassettes>/bot.yaml``), or recording them from the model."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.openai_server import OpenAIServer
+
+ASKED = "Can I change the delivery address of my order?"  # routed to the model
+DIRECT = "thanks"  # answered from the FAQ: no model, no recording
+
+
+def _bot(tmp_path: Path, server: OpenAIServer, mode: str) -> Path:
+    """A copy of the example bot on the local test server, its replies kept in replies/."""
+    bot = tmp_path / "bot"
+    if not bot.exists():
+        for name in ("faq", "templates"):
+            shutil.copytree(REPO / name, bot / name)
+    settings = (REPO / "servicebot.yaml").read_text("utf-8")
+    settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
+    settings += f"\nreplay:\n  mode: {mode}\n  cassettes: replies\n"
+    (bot / "servicebot.yaml").write_text(settings, "utf-8")
+    return bot
+
+
+def _run(
+    bot: Path, *command: str, lines: str = "", key: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    """``servicebot COMMAND`` in its own process, with OPENAI_API_KEY set only to ``key``."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent)}
+    if key is not None:
+        env["OPENAI_API_KEY"] = key
+    return subprocess.run(
+        [sys.executable, "-m", "servicebot", *command, "--bot", str(bot)],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=60,
+    )
+
+
+def test_chat_reports_a_miss_for_its_message_and_goes_on(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = _bot(tmp_path, server, "replay")
+    result = _run(bot, "chat", lines=f"{ASKED}\n{DIRECT}\n{ASKED} Today?\n", key="sk-test")
+    assert result.returncode == 1
+    out = result.stdout.splitlines()
+    # The miss is an error for its message, not the bot's answer; the next one is answered.
+    assert out[out.index(f"you> {ASKED}") + 1] == f"you> {DIRECT}"
+    assert out[out.index(f"you> {DIRECT}") + 1].startswith("bot> You're welcome")
+    assert "[direct thanks" in result.stdout and "no recorded reply" not in result.stdout
+    errors = [line for line in result.stderr.splitlines() if line.startswith("error: ")]
+    assert len(errors) == 2 and all("no recorded reply in" in line for line in errors)
+    assert result.stderr.rstrip().endswith(
+        "Error: 2 messages were not answered: no recorded reply to replay"
+    )
+    assert not server.requests  # replay: nothing reached the model
