@@ -143,9 +143,11 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     direct_margin; shown as direct, whether or not the intent is direct: true), and a handoff or
     out-of-scope reply otherwise.
 
-    With replay.mode: replay in servicebot.yaml, a message with no recorded reply is said
-    as an error on standard error, unanswered, and the chat goes on to the next one; the
-    command then exits with status 1.
+    With replay.mode: replay in servicebot.yaml, the model's answers come from the bot's
+    recorded replies (<replay.cassettes>/bot.yaml) and no API key is needed; a message with no
+    recorded reply is said as an error on standard error, unanswered, and the chat goes on to
+    the next one, the command then exiting with status 1. With replay.mode: record, the
+    model's answers are written there.
     """
     from ..chat import run_chat
 
@@ -167,11 +169,13 @@ def _not_blank(conversation_id: str | None) -> str | None:
 
 
 def _offline_reason(spec: BotSpec) -> str | None:
-    """Why chat answers from the FAQ alone, or None when a model will answer."""
+    """Why chat answers from the FAQ alone, or None when a model (or its recordings) will
+    answer. Replaying needs no API key: nothing reaches the model."""
     model = spec.settings.model
     if model.name is None:
         return "no model is configured in servicebot.yaml"
-    if not os.environ.get(model.api_key_env, "").strip():
+    replaying = spec.settings.replay.mode == "replay"
+    if not replaying and not os.environ.get(model.api_key_env, "").strip():
         return f"{model.api_key_env} is not set"
     return None
 

@@ -31,12 +31,12 @@ def _bot(tmp_path: Path, server: OpenAIServer, mode: str) -> Path:
 def _run(
     bot: Path, *command: str, lines: str = "", key: str | None = None
 ) -> subprocess.CompletedProcess[str]:
-    """``servicebot COMMAND`` in its own process, with OPENAI_API_KEY set only to ``key``."""
+    """``servicebot COMMAND BOT`` in its own process, with OPENAI_API_KEY set only to ``key``."""
     env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent)}
     if key is not None:
         env["OPENAI_API_KEY"] = key
     return subprocess.run(
-        [sys.executable, "-m", "servicebot", *command, "--bot", str(bot)],
+        [sys.executable, "-m", "servicebot", *command, str(bot)],
         input=lines,
         capture_output=True,
         text=True,
@@ -49,7 +49,7 @@ def test_chat_reports_a_miss_for_its_message_and_goes_on(
     server: OpenAIServer, tmp_path: Path
 ) -> None:
     bot = _bot(tmp_path, server, "replay")
-    result = _run(bot, "chat", lines=f"{ASKED}\n{DIRECT}\n{ASKED} Today?\n", key="sk-test")
+    result = _run(bot, "chat", "--bot", lines=f"{ASKED}\n{DIRECT}\n{ASKED} Today?\n", key="sk-test")
     assert result.returncode == 1
     out = result.stdout.splitlines()
     # The miss is an error for its message, not the bot's answer; the next one is answered.
@@ -62,3 +62,27 @@ def test_chat_reports_a_miss_for_its_message_and_goes_on(
         "Error: 2 messages were not answered: no recorded reply to replay"
     )
     assert not server.requests  # replay: nothing reached the model
+
+
+def test_chat_replays_what_it_recorded_without_an_api_key(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    server.responder = lambda body: "Yes, until it ships: write to us with the new address."
+    recorded = _run(
+        _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    assert f"bot> {server.responder({})}" in recorded.stdout and len(server.requests) == 1
+    replayed = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines=f"{ASKED}\n")
+    assert replayed.returncode == 0, replayed.stderr
+    assert "offline FAQ mode" not in replayed.stdout
+    assert f"bot> {server.responder({})}" in replayed.stdout and len(server.requests) == 1
+
+
+def test_check_wants_the_api_key_to_record_but_not_to_replay(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    replaying = _run(_bot(tmp_path, server, "replay"), "check")
+    assert replaying.returncode == 0 and "OPENAI_API_KEY" not in replaying.stderr
+    recording = _run(_bot(tmp_path, server, "record"), "check")
+    assert recording.returncode == 0 and "OPENAI_API_KEY is not set" in recording.stderr
