@@ -18,6 +18,7 @@ from .cassette import ReplayMissError
 from .config import BotSpec
 from .errors import ConfigError, TemplateError
 from .pipeline import Bot, Reply
+from .replay import Replayer
 from .source import decode_typed
 from .terminal import printable
 
@@ -36,6 +37,8 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     conversation_id = conversation_id or uuid.uuid4().hex[:12]
     if offline:
         click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")
+    elif isinstance(bot.model, Replayer):
+        click.echo(_replaying(bot.model))
     if interactive:
         click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
     kept, misses = False, 0  # kept: whether any turn was stored, so the id can be continued
@@ -89,6 +92,15 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
         return exc.reply
     assert stream.reply is not None  # set once the stream is exhausted
     return stream.reply
+
+
+def _replaying(replayer: Replayer) -> str:
+    """The line saying where the model's answers come from, or go: an operator trying the bot
+    must know whether a reply was the model's just now or one recorded earlier."""
+    if replayer.mode == "replay":
+        where = f"replaying recorded replies from {replayer.path}"
+        return f"{where} (replay.mode: replay): nothing reaches a model"
+    return f"recording the model's replies into {replayer.path} (replay.mode: record)"
 
 
 def _lines(interactive: bool) -> Iterator[str]:

@@ -147,7 +147,7 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     recorded replies (<replay.cassettes>/bot.yaml) and no API key is needed; a message with no
     recorded reply is said as an error on standard error, unanswered, and the chat goes on to
     the next one, the command then exiting with status 1. With replay.mode: record, the
-    model's answers are written there.
+    model's answers are written there. The first line says which, and the file.
     """
     from ..chat import run_chat
 

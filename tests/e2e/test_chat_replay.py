@@ -86,3 +86,17 @@ def test_check_wants_the_api_key_to_record_but_not_to_replay(
     assert replaying.returncode == 0 and "OPENAI_API_KEY" not in replaying.stderr
     recording = _run(_bot(tmp_path, server, "record"), "check")
     assert recording.returncode == 0 and "OPENAI_API_KEY is not set" in recording.stderr
+
+
+def test_chat_says_first_that_it_replays_or_records(server: OpenAIServer, tmp_path: Path) -> None:
+    cassette = tmp_path / "bot" / "replies" / "bot.yaml"
+    replaying = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines=f"{DIRECT}\n")
+    assert replaying.stdout.splitlines()[0] == (
+        f"replaying recorded replies from {cassette} (replay.mode: replay): nothing reaches a model"
+    )
+    recording = _run(
+        _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{DIRECT}\n", key="sk-test"
+    )
+    assert recording.stdout.splitlines()[0] == (
+        f"recording the model's replies into {cassette} (replay.mode: record)"
+    )
