@@ -91,7 +91,7 @@ def expectation_checks(
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
         got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
         wanted = f"intent {expect.intent}" if expect.intent else "no intent"
-        yield "intent", f"{wanted}{_unknown(expect.intent, intents)}", got
+        yield "intent", f"{wanted}{_unknown(expect.intent, intents, reply)}", got
     yield from _text_checks(expect, reply.text)
     for event in expect.events:
         if not any(_same(event, found) for found in reply.events):
@@ -113,15 +113,22 @@ def expectation_checks(
         yield from _part_checks("stored", "the stored turn", expect.stored, kept)
 
 
-def _unknown(name: str | None, intents: Sequence[Intent]) -> str:
-    """What to add to an expected intent that is no intent's name (a typo in the script)."""
+def _unknown(name: str | None, intents: Sequence[Intent], reply: Reply) -> str:
+    """What to add to an expected intent that is no intent's name: a typo in the script, or
+    an intent renamed since it was written. The intent the turn went to is then the likeliest
+    new name, more than the closest spelling (cancel_order renamed order_cancellation is
+    nearer change_order_items)."""
     names = [intent.name for intent in intents]
     if name is None or name in names:
         return ""
+    unknown = ", but the bot has no intent of that name"
     close = closest(name, names)
-    return ", which no intent of the bot is named" + (
-        f" (did you mean '{close}'?)" if close else ""
-    )
+    if reply.intent is not None:
+        score = f"{reply.score or 0:.3f}"
+        if reply.intent == close:  # a typo of where the turn went
+            return f"{unknown}; this turn went to {reply.intent} ({score}): did you mean it?"
+        return f"{unknown}; this turn went to {reply.intent} ({score}): was it renamed?"
+    return unknown + (f" (did you mean '{close}'?)" if close else "")
 
 
 def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:

@@ -221,12 +221,42 @@ def test_an_expected_intent_no_intent_is_named_says_so(bot: Path) -> None:
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
     expected = (
-        "turn 1: expected intent refund_stauts, which no intent of the bot is named "
-        "(did you mean 'refund_status'?)\n"
+        r"turn 1: expected intent refund_stauts, but the bot has no intent of that name; this "
+        r"turn went to refund_status \(0\.\d{3}\): did you mean it\?\n"
     )
+    assert re.search(expected + r"    got intent refund_status \(0\.\d{3}\)\n", result.output)
+
+
+def test_an_expected_intent_renamed_since_names_the_intent_the_turn_went_to(bot: Path) -> None:
+    # It was "which no intent of the bot is named", with no word of where the turn went.
+    edit(bot / "faq/payments.yaml", "- name: payment_methods", "- name: accepted_payments")
+    conversation = bot / "tests/conversations/renamed.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: what payment methods do you accept\n"
+        "    expect: {action: direct, intent: payment_methods}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
     assert re.search(
-        re.escape(expected) + r"    got intent refund_status \(0\.\d{3}\)\n", result.output
-    )
+        r"turn 1: expected intent payment_methods, but the bot has no intent of that name; "
+        r"this turn went to accepted_payments \((0\.\d{3})\): was it renamed\?\n"
+        r"    got intent accepted_payments \(\1\)\n",
+        output,
+    ), output
+    assert "did you mean" not in output
+    # A turn that went to no intent: the closest name, if one is close.
+    edit(conversation, "what payment methods do you accept", "' '")  # blank: no intent, no model
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert (
+        "turn 1: expected intent payment_methods, but the bot has no intent of that name\n"
+        "    got no intent"
+    ) in output
+    edit(conversation, "intent: payment_methods", "intent: payment_decline")
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert (
+        "turn 1: expected intent payment_decline, but the bot has no intent of that name "
+        "(did you mean 'payment_declined'?)\n    got no intent"
+    ) in output
 
 
 def test_each_kind_of_expectation_is_checked(bot: Path) -> None:
