@@ -30,8 +30,9 @@ recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation
 only once the whole conversation has run; a live model that fails stops the recording and
 leaves the cassette as it was.
 
-Beside this file: ``files.py`` (finding and reading conversation files) and
-``expectations.py`` (the ``expect:`` key and the checks of each reply against it).
+Beside this file: ``files.py`` (finding and reading conversation files),
+``expectations.py`` (the ``expect:`` key and the checks of each reply against it) and
+``causes.py`` (why a turn got another action than the one expected).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from ..pipeline import Bot
 from ..replay import Replayer, add_hand_written
 from ..reply import Reply
 from ..store.memory import MemoryStore
+from .causes import BECAUSE
 from .expectations import (
     STAGES,
     Check,
@@ -107,9 +109,12 @@ class Failure:
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        got = self.got.replace("\n", "\n    ")  # a miss's diff reads on without a "got"
+        got = self.got.replace("\n", "\n    ")
+        # A block (a miss's diff, a prompt) reads on without a "got"; a one-line got keeps it,
+        # with the line under it that says why.
+        block = "\n" in self.got and not self.got.partition("\n")[2].startswith(BECAUSE)
         return f"{where}: turn {self.turn}: expected {self.expected}\n    " + (
-            got if "\n" in self.got else f"got {got}"
+            got if block else f"got {got}"
         )
 
     def summary(self) -> str:

@@ -16,6 +16,7 @@ from ..reply import Action, Reply
 from ..settings import Frozen, Intent
 from ..store import TurnRecord
 from ..validation import closest, suggest
+from .causes import action_cause
 
 STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
 _SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
@@ -87,7 +88,9 @@ def expectation_checks(
     intents: Sequence[Intent],
 ) -> Iterator[Check]:
     if expect.action is not None and reply.action != expect.action:
-        yield "action", f"action {expect.action}", f"action {reply.action}: {reply.text!r}"
+        cause = action_cause(reply)  # a fallback says why: the post-filter, a model error
+        got = f"action {reply.action}: {reply.text!r}" + (f"\n{cause}" if cause else "")
+        yield "action", f"action {expect.action}", got
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
         got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
         wanted = f"intent {expect.intent}" if expect.intent else "no intent"

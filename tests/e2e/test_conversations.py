@@ -725,3 +725,52 @@ def test_test_finds_its_bot_from_inside_the_conversations_folder(
     result = servicebot("test")
     assert result.exit_code == 0, result.output
     assert f"{len(list(Path().glob('*.yaml')))} passed" in result.output
+
+
+# --- why a turn got another action ----------------------------------------------------------
+
+
+def test_a_fallback_from_the_post_filter_says_which_check_made_it(bot: Path) -> None:
+    # It was "got action fallback: '...'" alone: the reason was only in the reply's events.
+    conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
+    edit(
+        conversation,
+        "      We issue",
+        "      Never invent order details, prices, dates, links, phone numbers. We issue",
+    )
+    servicebot("record", "--by-hand", conversation, "--bot", bot)  # fails its expectations
+    output = servicebot("test", conversation, "--bot", bot).output
+    line = _line_of(conversation, "action: answer")
+    assert (
+        f"{conversation}:{line}: turn 1: expected action answer\n"
+        "    got action fallback: 'Refunds are issued within 2 business days"
+    ) in output
+    assert (
+        "'\n    because the model's answer copies 8 words in a row of the system prompt "
+        "(postfilter leakage system_prompt)\n"
+    ) in output
+
+
+def test_a_fallback_after_a_model_error_and_a_block_say_why(bot: Path) -> None:
+    outage = bot / "tests/conversations/model_outage.yaml"
+    edit(outage, "action: fallback", "action: answer")
+    output = servicebot("test", outage, "--bot", bot).output
+    assert (
+        "turn 1: expected action answer\n    got action fallback: 'Refunds are issued within"
+    ) in output
+    assert "'\n    because the model call failed (timeout)\n" in output
+    blocked = bot / "tests/conversations/secret_blocked.yaml"
+    edit(blocked, "action: blocked", "action: answer")
+    output = servicebot("test", blocked, "--bot", bot).output
+    assert "\n    because the pre-filter blocks the message (prefilter pii SECRET)\n" in output
+
+
+def test_an_action_routing_gave_has_no_reason_line(bot: Path) -> None:
+    conversation = bot / "tests/conversations/handoff.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: I want to talk to a human\n    expect: {action: direct}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert "turn 1: expected action direct\n    got action handoff: " in output
+    assert "because" not in output
