@@ -52,7 +52,7 @@ from ..pipeline import Bot
 from ..replay import Replayer, add_hand_written
 from ..reply import Reply
 from ..store.memory import MemoryStore
-from .causes import BECAUSE
+from .causes import BECAUSE, routing_cause
 from .expectations import (
     STAGES,
     Check,
@@ -95,6 +95,9 @@ __all__ = [
     "run_conversation",
     "write_by_hand",
 ]
+
+
+_NO_MODEL = ("direct", "handoff", "blocked", "out_of_scope")  # actions of turns no model answers
 
 
 @dataclass(frozen=True)
@@ -192,12 +195,15 @@ def _run(
     for turn in conversation.turns:
         if begin is not None:
             begin(turn)
-        watched.request = None
+        watched.begin(turn)
         try:
             reply = bot.reply(turn.spec.customer, conversation.name, conversation.metadata or None)
         except ReplayMissError as exc:  # later turns would miss too: their history differs
             expected = "a recorded model reply for this turn"
             failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
+            break
+        if watched.missed is not None:  # later turns would miss too, as above
+            failures.append(_missed_turn(spec, conversation, turn, reply, watched.missed))
             break
         replies.append(reply)
         stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
@@ -220,15 +226,34 @@ def _run(
 
 
 class _Watched:
-    """A model client that remembers the turn's request, for the ``prompt`` expectation."""
+    """A model client that remembers the turn's request, for the ``prompt`` expectation.
+
+    A turn that expects no model call (direct, handoff, blocked, out of scope) and gives no
+    answer for one may still be sent to the model: its recording is then missing because its
+    expectation is wrong. That miss (``missed``) is answered as an outage, for the turn to end
+    with the routing that says where the message went (see :func:`_missed_turn`)."""
 
     def __init__(self, client: ModelClient) -> None:
         self.client = client
         self.request: ModelRequest | None = None
+        self.missed: ReplayMissError | _NoModelReplyError | None = None
+        self._expects_no_model = False
+
+    def begin(self, turn: Turn) -> None:
+        self.request, self.missed = None, None
+        spec = turn.spec
+        answered = spec.model_reply is not None or spec.model_error is not None
+        self._expects_no_model = spec.expect.action in _NO_MODEL and not answered
 
     def complete(self, request: ModelRequest) -> Completion:
         self.request = request
-        return self.client.complete(request)
+        try:
+            return self.client.complete(request)
+        except (ReplayMissError, _NoModelReplyError) as exc:
+            if not self._expects_no_model:
+                raise
+            self.missed = exc
+            raise ModelError("rejected", "no recorded reply") from exc
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         self.request = request
@@ -241,6 +266,38 @@ class _Watched:
     def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         self.request = request
         return self.client.astream(request)
+
+
+def _missed_turn(
+    spec: BotSpec,
+    conversation: Conversation,
+    turn: Turn,
+    reply: Reply,
+    missed: ReplayMissError | _NoModelReplyError,
+) -> Failure:
+    """The failure of a turn whose model call ``missed`` its recording: where routing sent a
+    message the turn expects no model for (``servicebot test``), or as ``missed`` says when
+    routing did as expected. By hand, that is a turn the recording cannot go on from."""
+    expected = turn.spec.expect.action
+    assert expected is not None  # see _Watched.begin
+    settings = spec.settings.routing
+    cause = routing_cause(expected, reply, spec.intents, settings)
+    if isinstance(missed, _NoModelReplyError):
+        if cause is None:
+            raise missed
+        message = f"turn {turn.number}: expected action {expected}, but {cause}"
+        raise _NoModelReplyError([conversation.problem(turn, message)])
+    if cause is None:
+        wanted = "a recorded model reply for this turn"
+        return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
+    line = turn.line_of("action")
+    return Failure(
+        conversation.path, turn.number, line, f"action {expected}", f"a model call: {cause}"
+    )
+
+
+class _NoModelReplyError(ConfigError):
+    """A turn recorded by hand needs the model, but gives no ``model_reply`` to record."""
 
 
 class _HandWriter(AnswersAtOnce):
@@ -266,7 +323,7 @@ class _HandWriter(AnswersAtOnce):
                 f"turn {turn.number} needs the model, but has no 'model_reply' to record: add "
                 "one (the answer, as the model would give it) or 'model_error: timeout'"
             )
-            raise ConfigError([self.conversation.problem(turn, message)])
+            raise _NoModelReplyError([self.conversation.problem(turn, message)])
         entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
         assert entry.completion is not None
         return entry.completion

@@ -1,13 +1,18 @@
 """Why a turn's action is not the one its script expects, said on the line under the action
 the turn got: the filter events that decided it (a post-filter fallback or handoff, a blocked
-message), or the model error a fallback followed.
+message), or the model error a fallback followed. And why a turn that expects no model call
+(direct, handoff, blocked, out of scope) made one: where routing sent its message.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+from typing import Any
+
 from ..filters import FilterEvent
 from ..postfilter import SHINGLE
-from ..reply import Reply
+from ..reply import Action, Reply
+from ..settings import Intent, RoutingSettings
 
 BECAUSE = "because "  # opens the line under a check's one-line "got" that says why
 
@@ -51,3 +56,59 @@ def _said(event: FilterEvent) -> str:
     else:
         plain = _FOUND.get(event.detector, f"the post-filter's {event.detector} check failed")
     return f"{plain} ({event.stage} {event.detector} {event.kind})"
+
+
+def routing_cause(
+    expected: Action, reply: Reply, intents: Sequence[Intent], settings: RoutingSettings
+) -> str | None:
+    """Why ``reply``'s message, which the turn expects to get action ``expected`` with no
+    model call, went to the model: ``routing sends this message to the model (order_status
+    0.620, below direct_threshold 0.7)``. None when routing did as expected (a message out of
+    scope is answered by the model): then the turn lacks its recording, no more."""
+    prefilter, routing = reply.step("prefilter"), reply.step("routing")
+    if routing is None or prefilter is None:
+        return None
+    found: Mapping[str, Any] = routing.detail
+    matches: dict[str, float] = dict(found.get("intents", {}))
+    if routing.decision == "out_of_scope":
+        if expected == "out_of_scope":
+            return None
+        closest = dict(found.get("closest", {}))
+        near = "".join(f"; the closest is {n} {s:.3f}" for n, s in list(closest.items())[:1])
+        why = f"no intent at or above min_score {settings.min_score}{near}"
+        sends = f"routing sends this message to the model as out of scope ({why})"
+    elif found.get("follow_up"):
+        sends = "routing reads this message as a follow-up of the one before and sends both "
+        sends += "to the model (a follow-up is never answered direct)"
+    else:
+        why = _why_model(expected, matches, {i.name: i for i in intents}, settings)
+        sends = f"routing sends this message to the model ({why})"
+    if expected == "blocked":
+        return f"the pre-filter lets this message through ({prefilter.decision}), and {sends}"
+    return sends
+
+
+def _why_model(
+    expected: Action,
+    matches: dict[str, float],
+    intents: Mapping[str, Intent],
+    settings: RoutingSettings,
+) -> str:
+    """Why routing chose the model over the route ``expected`` for the intents ``matches``
+    (best first, at or above min_score)."""
+    (name, score), *others = matches.items()
+    best, intent = f"{name} {score:.3f}", intents.get(name)
+    if expected == "blocked":  # the pre-filter's part: any route would do
+        return best
+    if expected == "out_of_scope":
+        return f"{best}, at or above min_score {settings.min_score}"
+    if expected == "handoff":  # a handoff intent below the threshold is no match at all
+        return (
+            f"{best}; no handoff intent at or above handoff_threshold {settings.handoff_threshold}"
+        )
+    if intent is not None and not intent.direct:
+        return f"{best}, which is not a direct intent"
+    if score < settings.direct_threshold:
+        return f"{best}, below direct_threshold {settings.direct_threshold}"
+    second = f" ({others[0][0]} {others[0][1]:.3f})" if others else ""
+    return f"{best}, less than direct_margin {settings.direct_margin} ahead of the next{second}"

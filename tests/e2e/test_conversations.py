@@ -774,3 +774,61 @@ def test_an_action_routing_gave_has_no_reason_line(bot: Path) -> None:
     output = servicebot("test", conversation, "--bot", bot).output
     assert "turn 1: expected action direct\n    got action handoff: " in output
     assert "because" not in output
+
+
+def test_a_turn_expecting_no_model_that_routing_sends_to_it_says_so(bot: Path) -> None:
+    # It was "expected a recorded model reply for this turn ... the cassette does not exist"
+    # (test), and "turn 1 needs the model, but has no 'model_reply'" (record --by-hand).
+    conversation = bot / "tests/conversations/wrong_route.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: where is my order\n"
+        "    expect: {action: direct, intent: order_status}\n",
+        encoding="utf-8",
+    )
+    why = (
+        r"routing sends this message to the model \(order_status 0\.\d{3}, which is not a "
+        r"direct intent\)"
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert re.search(
+        rf"{re.escape(str(conversation))}:3: turn 1: expected action direct\n"
+        rf"    got a model call: {why}\n",
+        output,
+    ), output
+    assert "recorded reply" not in output
+    result = servicebot("record", "--by-hand", conversation, "--bot", bot)
+    assert result.exit_code == 1
+    assert re.search(
+        rf"Error: {re.escape(str(conversation))}:2: turn 1: expected action direct, but {why}\n",
+        result.output,
+    ), result.output
+    assert not (bot / "tests/replies/wrong_route.yaml").exists()
+    edit(conversation, "where is my order", "can i pay with my visa card or something")
+    edit(conversation, "intent: order_status", "intent: payment_methods")
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert re.search(
+        r"got a model call: routing sends this message to the model \(payment_methods "
+        r"0\.\d{3}, below direct_threshold 0\.55\)\n",
+        output,
+    ), output
+
+
+def test_a_turn_out_of_scope_as_expected_still_needs_its_recording(bot: Path) -> None:
+    conversation = bot / "tests/conversations/weather.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: what is the weather in rome\n    expect: {action: out_of_scope}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert "turn 1: expected a recorded model reply for this turn\n" in output
+    result = servicebot("record", "--by-hand", conversation, "--bot", bot)
+    assert "turn 1 needs the model, but has no 'model_reply'" in result.output
+    conversation.write_text(
+        "turns:\n  - customer: what is the weather in rome\n    expect: {action: handoff}\n",
+        encoding="utf-8",
+    )
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert (
+        "turn 1: expected action handoff\n    got a model call: routing sends this message to "
+        "the model as out of scope (no intent at or above min_score 0.22; the closest is "
+    ) in output
