@@ -44,14 +44,15 @@ def test_conversations(path: Path | None, bot_path: Path | None) -> None:
 @click.option(
     "--by-hand",
     is_flag=True,
-    help="Call no model: record each turn's model_reply (or model_error) as its answer.",
+    help="Call no model: record each turn's model_reply (or model_error) as its answer. If "
+    "any conversation cannot be recorded so, no cassette is written.",
 )
 def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
     """Record the model's replies to the conversations in PATH (default: the bot's
     tests/conversations), replacing each conversation's cassette in the bot's
     replay.cassettes folder. A turn with a model_error is recorded as that outage; if the
     model fails, recording stops and the cassettes left are unchanged."""
-    from ..conversations import run_conversation, write_by_hand
+    from ..conversations import HandRecording, run_conversation
 
     spec, conversations, _ = _conversations(bot_path, path)
     if spec.settings.model.name is None:  # before any cassette is touched
@@ -60,8 +61,13 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
             "answers from the FAQ alone, and `servicebot test` runs its conversations that way "
             "with no recordings; set model.name to record the model's replies"
         )
-    if by_hand:
-        results = _run_conversations(conversations, lambda c: write_by_hand(spec, c), "writing")
+    if by_hand:  # all or nothing: see HandRecording
+        with HandRecording(spec) as recording:
+            results = _run_conversations(conversations, recording.record, "writing")
+            try:
+                recording.save()
+            except ServicebotError as exc:
+                raise click.ClickException(str(exc)) from None
     else:
         model = _live_model(spec, conversations, yes)
         try:
@@ -117,10 +123,11 @@ def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> 
 
 def _run_conversations(
     conversations: list[Conversation],
-    run: Callable[[Conversation], ConversationResult],
+    run: Callable[[Conversation], ConversationResult | None],
     label: str,
 ) -> list[ConversationResult]:
-    """Each conversation in turn, with a progress bar on stderr."""
+    """Each conversation in turn, with a progress bar on stderr; the results of those that
+    ``run`` did not set aside (None)."""
     from rich.console import Console
     from rich.progress import Progress
 
@@ -131,9 +138,11 @@ def _run_conversations(
         for conversation in conversations:
             progress.update(task, description=f"{label} {conversation.name}")
             try:
-                results.append(run(conversation))
+                result = run(conversation)
             except ServicebotError as exc:
                 raise click.ClickException(str(exc)) from None
+            if result is not None:
+                results.append(result)
             progress.advance(task)
     return results
 

@@ -28,9 +28,11 @@ in-memory store; the conversation id is its :attr:`~Conversation.name`) whose mo
 every expectation. A request with no recording fails its turn with a diff against the closest
 recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
 only once the whole conversation has run; a live model that fails stops the recording and
-leaves the cassette as it was.
+leaves the cassette as it was. :class:`HandRecording` writes many conversations by hand all
+at once, or none of them.
 
-Beside this file: ``files.py`` (finding and reading conversation files),
+Beside this file: ``files.py`` (finding and reading conversation files), ``recording.py``
+(the model clients that record a conversation, live or by hand),
 ``expectations.py`` (the ``expect:`` key and the checks of each reply against it) and
 ``causes.py`` (why a turn got another action than the one expected).
 """
@@ -39,17 +41,16 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import AsyncIterator, Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..cassette import Cassette, ReplayMissError
+from ..cassette import ReplayMissError
 from ..config import BotSpec
 from ..errors import ConfigError, ServicebotError
-from ..model import AnswersAtOnce, Completion, ModelClient, ModelError, ModelRequest
+from ..model import Completion, ModelClient, ModelError, ModelRequest
 from ..pipeline import Bot
-from ..replay import Replayer, add_hand_written
+from ..replay import Replayer
 from ..reply import Reply
 from ..store.memory import MemoryStore
 from .causes import BECAUSE, routing_cause
@@ -73,6 +74,7 @@ from .files import (
     load_conversation,
     read_conversations,
 )
+from .recording import HandWriter, LiveWriter, NoModelReplyError, fresh, put_in_place
 
 __all__ = [
     "CONVERSATIONS_FOLDER",
@@ -84,6 +86,7 @@ __all__ = [
     "EventSpec",
     "Expectations",
     "Failure",
+    "HandRecording",
     "TextSpec",
     "Texts",
     "Turn",
@@ -154,29 +157,69 @@ def run_conversation(
         return _run(spec, conversation, replayer)
     if model is None:
         raise ValueError("record mode needs the model to record from")
-    with _fresh(cassette) as scratch:
-        writer = _LiveWriter(scratch, conversation, model)
+    with fresh(cassette) as scratch:
+        writer = LiveWriter(scratch, conversation, model)
         return _run(spec, conversation, writer, writer.begin)
 
 
 def write_by_hand(spec: BotSpec, conversation: Conversation) -> ConversationResult:
     """Record each turn's ``model_reply`` (or ``model_error``) as the answer to exactly the
     request the pipeline builds for it, replacing the conversation's cassette."""
-    with _fresh(cassette_for(spec, conversation)) as scratch:
-        writer = _HandWriter(scratch, conversation)
-        return _run(spec, conversation, writer, writer.begin)
+    with HandRecording(spec) as recording:
+        result = recording.record(conversation)
+        recording.save()
+    assert result is not None  # else save() raised
+    return result
 
 
-@contextmanager
-def _fresh(cassette: Path) -> Iterator[Path]:
-    """A scratch cassette that replaces ``cassette`` once recording has finished."""
-    with tempfile.TemporaryDirectory(prefix="servicebot-record-") as folder:
-        scratch = Path(folder) / cassette.name
-        yield scratch
-        if scratch.exists():
-            Cassette(cassette, Cassette.load(scratch).entries).save()
-        else:  # no turn needed the model
-            cassette.unlink(missing_ok=True)
+class HandRecording:
+    """Conversations written by hand (see :func:`write_by_hand`) into scratch cassettes, which
+    :meth:`save` puts in place all at once. One that cannot be written (a turn that needs the
+    model gives no ``model_reply``) leaves every cassette as it was, and the others are still
+    written, for :meth:`save` to list every such conversation. Live recording cannot be all or
+    nothing, as the model's answers cost money; by hand, nothing is lost by writing again."""
+
+    def __init__(self, spec: BotSpec) -> None:
+        self.spec = spec
+        self._folder = tempfile.TemporaryDirectory(prefix="servicebot-record-")
+        self._written: list[tuple[Path, Path]] = []  # each scratch cassette, and its place
+        self.failed: list[ServicebotError] = []
+
+    def __enter__(self) -> HandRecording:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._folder.cleanup()
+
+    def record(self, conversation: Conversation) -> ConversationResult | None:
+        """Write ``conversation`` into its scratch cassette; None if it cannot be written."""
+        folder = Path(self._folder.name) / str(len(self._written) + len(self.failed))
+        writer = HandWriter(folder / "cassette.yaml", conversation)
+        try:
+            result = _run(self.spec, conversation, writer, writer.begin)
+        except ServicebotError as exc:
+            self.failed.append(exc)
+            return None
+        self._written.append((writer.cassette, cassette_for(self.spec, conversation)))
+        return result
+
+    def save(self) -> None:
+        """Put every conversation's cassette in place; or, if any could not be written, none,
+        with ServicebotError naming each one and why."""
+        if self.failed:
+            count = len(self.failed)
+            what = "1 conversation" if count == 1 else f"{count} conversations"
+            raise ServicebotError(
+                "\n".join(
+                    [
+                        *map(str, self.failed),
+                        f"{what} could not be recorded by hand, so "
+                        "no cassette was written: every one is as it was",
+                    ]
+                )
+            )
+        for scratch, cassette in self._written:
+            put_in_place(scratch, cassette)
 
 
 def _run(
@@ -236,7 +279,7 @@ class _Watched:
     def __init__(self, client: ModelClient) -> None:
         self.client = client
         self.request: ModelRequest | None = None
-        self.missed: ReplayMissError | _NoModelReplyError | None = None
+        self.missed: ReplayMissError | NoModelReplyError | None = None
         self._expects_no_model = False
 
     def begin(self, turn: Turn) -> None:
@@ -249,7 +292,7 @@ class _Watched:
         self.request = request
         try:
             return self.client.complete(request)
-        except (ReplayMissError, _NoModelReplyError) as exc:
+        except (ReplayMissError, NoModelReplyError) as exc:
             if not self._expects_no_model:
                 raise
             self.missed = exc
@@ -273,7 +316,7 @@ def _missed_turn(
     conversation: Conversation,
     turn: Turn,
     reply: Reply,
-    missed: ReplayMissError | _NoModelReplyError,
+    missed: ReplayMissError | NoModelReplyError,
 ) -> Failure:
     """The failure of a turn whose model call ``missed`` its recording: where routing sent a
     message the turn expects no model for (``servicebot test``), or as ``missed`` says when
@@ -282,11 +325,11 @@ def _missed_turn(
     assert expected is not None  # see _Watched.begin
     settings = spec.settings.routing
     cause = routing_cause(expected, reply, spec.intents, settings)
-    if isinstance(missed, _NoModelReplyError):
+    if isinstance(missed, NoModelReplyError):
         if cause is None:
             raise missed
         message = f"turn {turn.number}: expected action {expected}, but {cause}"
-        raise _NoModelReplyError([conversation.problem(turn, message)])
+        raise NoModelReplyError([conversation.problem(turn, message)])
     if cause is None:
         wanted = "a recorded model reply for this turn"
         return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
@@ -294,65 +337,3 @@ def _missed_turn(
     return Failure(
         conversation.path, turn.number, line, f"action {expected}", f"a model call: {cause}"
     )
-
-
-class _NoModelReplyError(ConfigError):
-    """A turn recorded by hand needs the model, but gives no ``model_reply`` to record."""
-
-
-class _HandWriter(AnswersAtOnce):
-    """A model client that answers each turn with the conversation's ``model_reply`` (or
-    fails with its ``model_error``) and writes that down as a hand-written recording."""
-
-    def __init__(self, cassette: Path, conversation: Conversation) -> None:
-        self.cassette, self.conversation = cassette, conversation
-        self.turn: Turn | None = None
-
-    def begin(self, turn: Turn) -> None:
-        self.turn = turn
-
-    def complete(self, request: ModelRequest) -> Completion:
-        turn = self.turn
-        assert turn is not None, "begin() each turn first"
-        note = f"{self.conversation.path.name}, turn {turn.number}"
-        if turn.spec.model_error is not None:
-            add_hand_written(self.cassette, request, error=turn.spec.model_error, note=note)
-            raise ModelError(turn.spec.model_error, "written by hand")
-        if turn.spec.model_reply is None:
-            message = (
-                f"turn {turn.number} needs the model, but has no 'model_reply' to record: add "
-                "one (the answer, as the model would give it) or 'model_error: timeout'"
-            )
-            raise _NoModelReplyError([self.conversation.problem(turn, message)])
-        entry = add_hand_written(self.cassette, request, turn.spec.model_reply, note=note)
-        assert entry.completion is not None
-        return entry.completion
-
-
-class _LiveWriter(AnswersAtOnce):
-    """A model client that records the live model's answer to each turn. A turn scripted as
-    an outage (``model_error``) is written by hand instead, so that recording keeps the test
-    of the fallback. A live failure (no connection, a bad key, an outage) is no answer to
-    keep: it stops the recording with ServicebotError, before the cassette is replaced."""
-
-    def __init__(self, cassette: Path, conversation: Conversation, model: ModelClient) -> None:
-        self.live = Replayer(cassette, "record", model)
-        self.by_hand = _HandWriter(cassette, conversation)
-
-    def begin(self, turn: Turn) -> None:
-        self.by_hand.begin(turn)
-
-    def complete(self, request: ModelRequest) -> Completion:
-        turn = self.by_hand.turn
-        assert turn is not None, "begin() each turn first"
-        if turn.spec.model_error is not None:
-            return self.by_hand.complete(request)
-        try:
-            return self.live.complete(request)
-        except ModelError as exc:
-            conversation = self.by_hand.conversation
-            raise ServicebotError(
-                f"{conversation.path}, turn {turn.number}: the model failed ({exc}); "
-                "recording stopped, and the cassettes of this conversation and the ones "
-                "after it are unchanged"
-            ) from None

@@ -592,6 +592,43 @@ def test_record_by_hand_needs_a_reply_for_each_model_turn(bot: Path) -> None:
     assert not (bot / "tests/replies/new_question.yaml").exists()
 
 
+def test_record_by_hand_writes_every_cassette_or_none(bot: Path) -> None:
+    # It stopped at the first script it could not record, after rewriting the ones before it.
+    changed = bot / "tests/conversations/refund_with_faq_context.yaml"
+    edit(changed, "We issue your refund", "We send your refund")
+    (bot / "tests/replies/model_outage.yaml").unlink()  # would be written again
+    folder = bot / "tests/conversations"
+    (folder / "zz_no_reply.yaml").write_text(
+        "turns:\n  - customer: how do i cancel an order\n    expect: {action: answer}\n",
+        encoding="utf-8",
+    )
+    (folder / "zz_wrong_route.yaml").write_text(
+        "turns:\n  - customer: where is my order\n    expect: {action: direct}\n",
+        encoding="utf-8",
+    )
+    result = servicebot("record", "--by-hand", "--bot", bot)
+    assert result.exit_code == 1
+    assert (
+        f"Error: {folder / 'zz_no_reply.yaml'}:2: turn 1 needs the model, but has no 'model_reply'"
+    ) in result.output
+    assert (
+        f"\n{folder / 'zz_wrong_route.yaml'}:2: turn 1: expected action direct, but routing "
+    ) in result.output
+    assert result.output.endswith(
+        "\n2 conversations could not be recorded by hand, so no cassette was written: every "
+        "one is as it was\n"
+    )
+    replies = sorted(path.name for path in (bot / "tests/replies").iterdir())
+    assert replies == sorted(p.name for p in REPLIES.iterdir() if p.name != "model_outage.yaml")
+    for name in replies:
+        assert (bot / "tests/replies" / name).read_bytes() == (REPLIES / name).read_bytes(), name
+    (folder / "zz_no_reply.yaml").unlink()
+    (folder / "zz_wrong_route.yaml").unlink()
+    assert servicebot("record", "--by-hand", "--bot", bot).exit_code == 0
+    assert "We send your refund" in (bot / "tests/replies" / changed.name).read_text("utf-8")
+    assert (bot / "tests/replies/model_outage.yaml").exists()
+
+
 def test_record_without_an_api_key_is_a_clear_error(bot: Path) -> None:
     result = servicebot("record", "--bot", bot, "--yes")
     assert result.exit_code == 1
