@@ -43,7 +43,7 @@ from ..settings import PostfilterSettings
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses
-from .leakage import SHINGLE, leak_words, shingle_runs, shingles, unquoted
+from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
 from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
 from .sentences import cut_point, last_sentence_end, whole_sentences
 
@@ -136,6 +136,7 @@ class Postfilter:
                 *(pair.assistant for intent in spec.intents for pair in intent.few_shot),
                 # the bot's own canned replies: the system prompt may ask for their wording
                 *(text for name, text in spec.templates.items() if name != "system.j2"),
+                *sayable(spec.templates["system.j2"]),
             ]
         )
         contacts = spec.settings.contact.model_dump().values()
@@ -183,9 +184,7 @@ class Postfilter:
         return review.result(text, shown)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
-        pieces = unquoted(normalise(system_prompt).text)
-        secret = frozenset().union(*(shingles(p, self._public) for p in pieces))
-        secret -= self._fact_shingles
+        secret = shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
         starts = {shingle[0] for shingle in secret}
 
         def find(text: str) -> list[Finding]:
