@@ -38,12 +38,14 @@ _DOTS = re.compile(rf"{_BRACKETED_DOT}|(?P<spelled>{_SPELLED_DOT})", re.IGNORECA
 
 
 class Address(NamedTuple):
-    """``text[start:end]`` spells ``address``, an ``EMAIL`` or a ``URL``."""
+    """``text[start:end]`` spells ``address``, an ``EMAIL`` or a ``URL``; ``spoken``, whether
+    its "at" is the plain word ("us at maple dot example dot com")."""
 
     start: int
     end: int
     kind: str
     address: str
+    spoken: bool = False
 
 
 def find_disguised(text: str) -> list[Address]:
@@ -67,7 +69,8 @@ def _email(match: re.Match[str]) -> Address | None:
     disguised = "@" in local or match["bracketed"] or domain != match["domain"]
     if not disguised or (match["spelled"] and not spelled) or not _ends_well(domain):
         return None
-    return Address(match.start(), match.end(), "EMAIL", f"{local}@{domain}")
+    address = f"{local}@{domain}"
+    return Address(match.start(), match.end(), "EMAIL", address, bool(match["spelled"]))
 
 
 def _link(match: re.Match[str]) -> Address | None:
@@ -99,12 +102,16 @@ def _ends_well(domain: str) -> bool:
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:
     """The ``addresses`` ``known`` does not give: an email by its value, a link by its
     domain, as the email and link checks judge them."""
-    return [
-        Finding(a.start, a.end, a.kind)
-        for a in addresses
-        if (
-            canonical("EMAIL", a.address) not in known.values
-            if a.kind == "EMAIL"
-            else not allowed_domain(domain_of(a.address), known.domains)
-        )
-    ]
+    return [Finding(a.start, a.end, a.kind) for a in addresses if not _given(a, known)]
+
+
+def _given(address: Address, known: Given) -> bool:
+    """Whether ``known`` gives ``address``. An email whose "at" is the plain word passes on
+    its domain, as a link does: "visit us at maple dot example dot com" is the bot's own
+    website read aloud after prose, not a mailbox "us" on it."""
+    if address.kind == "URL":
+        return allowed_domain(domain_of(address.address), known.domains)
+    domain = domain_of(address.address.rsplit("@", 1)[-1])
+    if address.spoken and allowed_domain(domain, known.domains):
+        return True
+    return canonical("EMAIL", address.address) in known.values

@@ -140,6 +140,37 @@ def test_the_bots_own_address_passes_defanged_or_spelled_out() -> None:
 @pytest.mark.parametrize(
     "answer",
     [
+        "Visit us at maple dot example dot com.",
+        "Our team at maple dot example dot com will help.",
+        "Ask it at shop dot maple dot example dot com.",  # a subdomain of the bot's own
+    ],
+)
+def test_the_bots_own_website_spoken_aloud_after_at_passes(answer: str) -> None:
+    """A spelled-out "at" after one word ("us at", "team at") is prose before the bot's own
+    website, not an unknown address on it."""
+    spec = load_bot(REPO)
+    result = Postfilter.for_bot(spec).run(answer, spec.templates["system.j2"], {})
+    assert (result.shown, result.events) == (answer, ())
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Write to help at evil dot com today.",
+        "Visit us at evil dot example dot com today.",  # example.com is not the bot's own
+        "Write to help(at)maple-help(dot)com today.",
+    ],
+)
+def test_a_spelled_out_address_elsewhere_is_still_removed(answer: str) -> None:
+    spec = load_bot(REPO)
+    result = Postfilter.for_bot(spec).run(answer, spec.templates["system.j2"], {})
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "EMAIL")]
+    assert "evil" not in result.shown and "maple-help" not in result.shown
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
         "Look at the dot com era: shops moved online.",
         "Meet at home dot.",
         "We meet at noon dot five.",  # no top-level domain after the dot
