@@ -200,8 +200,9 @@ class Postfilter:
         """Contacts and links neither the bot's files nor this turn's system prompt (which
         may show the customer's own details, from the application) give."""
         contacts = finding_spans(find_pii(text, CONTACT_KINDS, labelled))
-        shapes = phone_shapes(text, contacts, labelled.references)
-        candidates, links = resolve(contacts + shapes, len(text)), find_links(text)
+        links = find_links(text)  # first: a phone shape in a link's path is the link's
+        shapes = phone_shapes(text, contacts, labelled.references, [m.span() for m in links])
+        candidates = resolve(contacts + shapes, len(text))
         found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
             found = not_given(text, candidates, links, self._known_with(prompt))

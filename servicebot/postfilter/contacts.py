@@ -34,9 +34,10 @@ def given_by(known: str) -> Given:
     model to repeat."""
     labelled = find_labelled(known, PII_KINDS)
     found = finding_spans(find_pii(known, labelled=labelled))
-    found += phone_shapes(known, found, labelled.references)
+    links = find_links(known)
+    found += phone_shapes(known, found, labelled.references, [m.span() for m in links])
     values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
-    return Given(values, frozenset(domain_of(match.group()) for match in find_links(known)))
+    return Given(values, frozenset(domain_of(match.group()) for match in links))
 
 
 def not_given(
@@ -78,22 +79,31 @@ def finding_spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
 
 
 def phone_shapes(
-    text: str, found: list[tuple[int, int, str]], references: set[int]
+    text: str,
+    found: list[tuple[int, int, str]],
+    references: set[int],
+    links: Sequence[tuple[int, int]],
 ) -> list[tuple[int, int, str]]:
     """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
     part or other reference number ("your order 123-456-7890 has shipped"): ``references``
-    are where such numbers start (see :func:`find_labelled`)."""
+    are where such numbers start (see :func:`find_labelled`); nor a run of the path of one
+    of ``links`` (the spans of those :func:`find_links` finds in ``text``)."""
     return [
         (m.start(), m.end(), "PHONE")
         for m in _PHONE_SHAPES.finditer(text)
         if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
         and m.start() not in references
-        and not _in_path(text, *m.span())
+        and not _in_path(text, *m.span(), links)
     ]
 
 
-def _in_path(text: str, start: int, end: int) -> bool:
-    """Whether a number with slashes is a run of a link's path ("/stores/212/555/0123"), a
-    slash right before or after it: the link is checked as a link, and the bot's own must
-    come through whole."""
-    return "/" in text[start:end] and "/" in text[max(start - 1, 0) : start] + text[end : end + 1]
+def _in_path(text: str, start: int, end: int, links: Sequence[tuple[int, int]]) -> bool:
+    """Whether a number with slashes is a run of a link's path ("https://maple.example.com/
+    stores/212/555/0123"): inside one of ``links``, a slash right before or after it. The
+    link is checked as a link, and the bot's own must come through whole. A slash beside a
+    number makes no link by itself ("call 212/555/0123/ today" is a phone number)."""
+    return (
+        "/" in text[start:end]
+        and "/" in text[max(start - 1, 0) : start] + text[end : end + 1]
+        and any(low <= start and end <= high for low, high in links)
+    )

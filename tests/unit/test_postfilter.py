@@ -239,6 +239,24 @@ def test_a_made_up_phone_number_is_removed_whole(number: str) -> None:
 
 
 @pytest.mark.parametrize(
+    ("answer", "shown"),
+    [  # a slash beside the number makes no link: only a link's path is checked as a link
+        ("Call 212/555/0123/ today.", "Call [removed]/ today."),
+        ("Call /212/555/0123 today.", "Call /[removed] today."),
+        ("Call 1/212/555/0123/ now", "Call [removed]/ now"),
+        (
+            "See maple.example.com, or call 212/555/0123/.",
+            "See maple.example.com, or call [removed]/.",
+        ),
+    ],
+)
+def test_a_made_up_phone_number_with_a_slash_beside_it_is_removed(answer: str, shown: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.shown == shown
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         "Your order 123-456-7890 has shipped.",  # named a reference: the customer's own
