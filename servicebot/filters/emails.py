@@ -5,11 +5,11 @@ them out to get past a form's check (``john dot smith at gmail dot com``, ``john
 keeps one placeholder.
 
 A written-out address is read from its "at" outwards: back over the local part, forward over
-the domain, which must end in a known top-level domain (:data:`TLDS`, which the post-filter
-reads links by too). "at" as a plain word is English more often than an address ("look at the
-dot com boom", "I ordered at amazon.com"), so there the local part must have two parts
-("john.smith", "john dot smith", "john_smith") and not be a domain itself. Each "at" reads at
-most a bounded stretch either side of it, so time stays linear.
+the domain, which must end in a known top-level domain (:data:`~.domains.TLDS`, which the
+post-filter reads links by too). "at" as a plain word is English more often than an address
+("look at the dot com boom", "I ordered at amazon.com"), so there the local part must have two
+parts ("john.smith", "john dot smith", "john_smith") and not be a domain itself. Each "at"
+reads at most a bounded stretch either side of it, so time stays linear.
 """
 
 from __future__ import annotations
@@ -18,13 +18,7 @@ import re
 from typing import Final
 
 from servicebot.filters.boundaries import ASCII, Spans
-
-TLDS: Final = frozenset(
-    """com net org edu gov info biz xyz top site online shop store app dev io ai ly me tv cc co
-    club live link click asia cloud tech pro mobi name cn uk de jp fr ru hk tw us eu in au ca
-    sg kr nl es it se ch br mx nz zip mov support help page email website space icu vip buzz
-    lol sbs cfd tk ml ga cf gq pw ws su gg to fi""".split()
-)
+from servicebot.filters.domains import TLDS
 
 # --- as typed ---------------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import re
 import urllib.parse
 from collections.abc import Callable
 
-from ..filters.emails import TLDS
+from ..filters.domains import TLDS
 from ..filters.normalise import CJK_LETTERS
 
 # Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
