@@ -8,8 +8,9 @@ A written-out address is read from its "at" outwards: back over the local part, 
 the domain, which must end in a known top-level domain (:data:`~.domains.TLDS`, which the
 post-filter reads links by too). "at" as a plain word is English more often than an address
 ("look at the dot com boom", "I ordered at amazon.com"), so there the local part must have two
-parts ("john.smith", "john dot smith", "john_smith") and not be a domain itself. Each "at"
-reads at most a bounded stretch either side of it, so time stays linear.
+parts ("john.smith", "john dot smith", "john_smith") and not be a domain, a file name or a
+version itself ("setup.py at github.com"). Each "at" reads at most a bounded stretch either
+side of it, so time stays linear.
 """
 
 from __future__ import annotations
@@ -142,16 +143,29 @@ def _valid_labels(text: str, labels: list[tuple[int, int]]) -> bool:
     return all(text[low] != "-" and text[high - 1] != "-" for low, high in labels)
 
 
+# A dotted local part ending in one of these is a file ("setup.py at github.com"), and one
+# beginning with a number a version ("v2.0 at apple.com"), where "at" says where they are.
+_FILE_TYPES: Final = frozenset(
+    """py yaml yml json pdf txt csv png jpg jpeg gif zip sh exe doc docx xls xlsx md html js
+    ts""".split()
+)
+_VERSION: Final = re.compile(r"v?[0-9]+", _I)
+
+
 def _plausible_local(local: str) -> bool:
     """Whether a local part before the plain word "at" is one: two parts ("john.smith",
     "john dot smith", "john_smith") with a letter, and not itself a domain ("ups.com at
-    ups.com/track"). "look at the dot com boom" has one part."""
+    ups.com/track"), a file ("setup.py at github.com") or a version ("v2.0 at apple.com").
+    "look at the dot com boom" has one part."""
     parts = _LOCAL_DOT.split(local)
+    dotted = [separator != "_" for separator in _LOCAL_DOT.findall(local)]
     return (
         len(parts) > 1
         and all(parts)
         and any(c.isalpha() for c in local)
         and parts[-1].lower() not in TLDS
+        and not (dotted[-1] and parts[-1].lower() in _FILE_TYPES)
+        and not (dotted[0] and _VERSION.fullmatch(parts[0]) is not None)
     )
 
 

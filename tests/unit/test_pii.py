@@ -790,6 +790,7 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
     [
         ("it's john dot smith at gmail dot com thanks", "john dot smith at gmail dot com"),
         ("mail john.smith at gmail.com. Thanks", "john.smith at gmail.com"),
+        ("jane_doc at yahoo.com", "jane_doc at yahoo.com"),  # after "_", "doc" is no file type
         ("JOHN_SMITH AT GMAIL DOT COM", "JOHN_SMITH AT GMAIL DOT COM"),
         ("write to john[at]gmail[dot]com", "john[at]gmail[dot]com"),
         ("john [at] gmail [dot] co [dot] uk", "john [at] gmail [dot] co [dot] uk"),
@@ -823,6 +824,10 @@ def test_an_email_written_out_to_get_past_a_form_is_found_whole(text: str, email
         "track ups.com at ups.com/track",  # a domain, not a local part
         "fixed in 2.1 at github.com",
         "x (at) y",
+        "the file setup.py at github.com",  # a file or a version says where it is, not who
+        "The file config.yaml at app.io",
+        "file report_2024.pdf at docs.google.com",
+        "Updated v2.0 at apple.com",
     ],
 )
 def test_at_and_dot_as_words_are_not_an_email(text: str) -> None:
