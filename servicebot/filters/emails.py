@@ -143,12 +143,13 @@ def _valid_labels(text: str, labels: list[tuple[int, int]]) -> bool:
     return all(text[low] != "-" and text[high - 1] != "-" for low, high in labels)
 
 
-# A dotted local part ending in one of these is a file ("setup.py at github.com"), and one
-# beginning with a number a version ("v2.0 at apple.com"), where "at" says where they are.
+# A local part whose last dotted part is one of these is a file ("setup.py at github.com"),
+# and one whose first is a number a version ("v2.0 at apple.com"): "at" says where they are.
 _FILE_TYPES: Final = frozenset(
     """py yaml yml json pdf txt csv png jpg jpeg gif zip sh exe doc docx xls xlsx md html js
     ts""".split()
 )
+_NOT_LAST: Final = TLDS | _FILE_TYPES
 _VERSION: Final = re.compile(r"v?[0-9]+", _I)
 
 
@@ -156,15 +157,15 @@ def _plausible_local(local: str) -> bool:
     """Whether a local part before the plain word "at" is one: two parts ("john.smith",
     "john dot smith", "john_smith") with a letter, and not itself a domain ("ups.com at
     ups.com/track"), a file ("setup.py at github.com") or a version ("v2.0 at apple.com").
-    "look at the dot com boom" has one part."""
+    "look at the dot com boom" has one part. Only a part after a dot is read as a top-level
+    domain or a file type: after "_" it is a word of the name ("my_name", "jane_doc")."""
     parts = _LOCAL_DOT.split(local)
     dotted = [separator != "_" for separator in _LOCAL_DOT.findall(local)]
     return (
         len(parts) > 1
         and all(parts)
         and any(c.isalpha() for c in local)
-        and parts[-1].lower() not in TLDS
-        and not (dotted[-1] and parts[-1].lower() in _FILE_TYPES)
+        and not (dotted[-1] and parts[-1].lower() in _NOT_LAST)
         and not (dotted[0] and _VERSION.fullmatch(parts[0]) is not None)
     )
 

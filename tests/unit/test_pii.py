@@ -791,6 +791,8 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
         ("it's john dot smith at gmail dot com thanks", "john dot smith at gmail dot com"),
         ("mail john.smith at gmail.com. Thanks", "john.smith at gmail.com"),
         ("jane_doc at yahoo.com", "jane_doc at yahoo.com"),  # after "_", "doc" is no file type
+        ("my_name at gmail dot com", "my_name at gmail dot com"),  # nor "name" a domain
+        ("it's bob_info at yahoo.com", "bob_info at yahoo.com"),
         ("JOHN_SMITH AT GMAIL DOT COM", "JOHN_SMITH AT GMAIL DOT COM"),
         ("write to john[at]gmail[dot]com", "john[at]gmail[dot]com"),
         ("john [at] gmail [dot] co [dot] uk", "john [at] gmail [dot] co [dot] uk"),
