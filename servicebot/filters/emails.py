@@ -87,10 +87,13 @@ _AT: Final = re.compile(
 )
 _DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_DOT.pattern}){_LABEL})*", _I)
 _LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*", _I)
-# The local part, read backwards from the "at" over the text reversed: words joined by dots.
+# The local part, read backwards from the "at" over the text reversed: words joined by dots;
+# in the loose form also by spaced dots, as its domain is ("john . smith @ gmail . com").
 _PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as _LOCAL, no dots
-_LOCAL_REVERSED: Final = re.compile(
-    rf"[ \t]*({_PART}(?:(?:\.|[ \t]+tod[ \t]+|[ \t]*(?:[\])}}>]tod[\[({{<]|点)[ \t]*){_PART})*)", _I
+_DOT_REVERSED: Final = r"\.|[ \t]+tod[ \t]+|[ \t]*(?:[\])}>]tod[\[({<]|点)[ \t]*"
+_LOCAL_REVERSED: Final = re.compile(rf"[ \t]*({_PART}(?:(?:{_DOT_REVERSED}){_PART})*)", _I)
+_LOOSE_LOCAL_REVERSED: Final = re.compile(
+    rf"[ \t]*({_PART}(?:(?:{_DOT_REVERSED}|[ \t]+\.[ \t]+){_PART})*)", _I
 )
 _LOOSE_DOTS: Final = re.compile(_LOOSE_DOT, _I)
 _LOCAL_DOT: Final = re.compile(rf"\.|{_WRITTEN_DOT}|_", _I)
@@ -114,7 +117,8 @@ def _address_around(text: str, at: re.Match[str]) -> tuple[int, int] | None:
     end = None if domain is None else _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)
     if end is None:
         return None
-    local = _LOCAL_REVERSED.match(text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1])
+    before = text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1]
+    local = (_LOOSE_LOCAL_REVERSED if loose else _LOCAL_REVERSED).match(before)
     if local is None or (word and not _plausible_local(local[1][::-1])):
         return None
     return at.start() - local.end(1), end

@@ -798,6 +798,8 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
         ("john [at] gmail [dot] co [dot] uk", "john [at] gmail [dot] co [dot] uk"),
         ("contact: john(at)gmail.com", "john(at)gmail.com"),
         ("john @ gmail . com please", "john @ gmail . com"),
+        ("john . smith @ gmail . com", "john . smith @ gmail . com"),  # not "smith @ ..." alone
+        ("mail john . smith [at] gmail . com", "john . smith [at] gmail . com"),
         ("john@gmail dot com", "john@gmail dot com"),
         ("mailto:john%40gmail.com", "john%40gmail.com"),
         ("我的邮箱john艾特gmail点com谢谢", "john艾特gmail点com"),
@@ -834,6 +836,15 @@ def test_an_email_written_out_to_get_past_a_form_is_found_whole(text: str, email
 )
 def test_at_and_dot_as_words_are_not_an_email(text: str) -> None:
     assert found(text, "EMAIL") == []
+
+
+def test_a_spaced_local_part_stops_at_a_plain_space() -> None:
+    # The local part joins words by dots only (" . " too, after a spaced @), so the prose before
+    # "me" stays: "hi . Mail" is joined by a spaced dot, but "Mail me" by a space. "me" itself
+    # is masked: after "@ " a one-word name ("john @ gmail . com") is the usual address, and
+    # hiding a pronoun costs the model less than showing an address costs the customer.
+    assert found("I said hi . Mail me @ gmail . com", "EMAIL") == ["me @ gmail . com"]
+    assert found("home. john @ gmail . com", "EMAIL") == ["john @ gmail . com"]  # not " . "
 
 
 @pytest.mark.parametrize(

@@ -42,7 +42,11 @@ def test_an_email_written_out_keeps_the_placeholder_it_had_when_typed(
     conversation = Placeholders()
     typed = prefilter.run("my email is John.Smith@gmail.com", conversation)
     assert typed.text == "my email is [EMAIL_1]"
-    for written in ("john dot smith at gmail dot com", "john.smith［at］gmail。com"):
+    for written in (
+        "john dot smith at gmail dot com",
+        "john.smith［at］gmail。com",
+        "john . smith @ gmail . com",
+    ):
         assert prefilter.run(f"I said {written}", conversation).text == "I said [EMAIL_1]"
     other = prefilter.run("or jane(at)gmail.com", conversation)
     assert other.text == "or [EMAIL_2]"
