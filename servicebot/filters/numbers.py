@@ -25,9 +25,10 @@ def _glued(text: str, end: int) -> bool:
     return end < len(text) and text[end].isascii() and text[end].isalnum()
 
 
-# Groups are split by one or two spaces, "-", " - " or "/" ("4111/1111/1111/1111"; a date,
-# "2024/12/05", has too few digits, and groups under 3 digits never combine, see _longest).
-_SEPARATOR: Final = "(?: {1,2}|-| - |/)"
+# Groups are split by one or two spaces, "-", " - ", "/" or " / " ("4111/1111/1111/1111"; a
+# date, "2024/12/05", has too few digits, and groups under 3 digits never combine, see
+# _longest).
+_SEPARATOR: Final = "(?: {1,2}|-| - |/| / )"
 _SEPARATORS: Final = " -/"
 _NO_SEPARATORS: Final = str.maketrans("", "", _SEPARATORS)
 _RUN: Final = re.compile(
@@ -36,7 +37,9 @@ _RUN: Final = re.compile(
     _A,
 )
 _GROUP: Final = re.compile(r"[0-9]+[Xx]?", _A)
-_REACH: Final = 32  # a window is at most 19 digits and 4 separators of up to 3 characters
+# A window is at most 19 digits and 4 separators of up to 3 characters (31), and the group
+# read last may be cut short, so is dropped: reach on over a separator to the next digit.
+_REACH: Final = 35
 _Classify = Callable[[str], str | None]
 _MAX_MISSES: Final = 6  # group starts tried per run before only its end is: keeps time linear
 

@@ -159,10 +159,24 @@ def test_card_negatives(text: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "number", ["4111 - 1111 - 1111 - 1111", "4111/1111/1111/1111", "3714/496353/98431"]
+    "number",
+    [
+        "4111 - 1111 - 1111 - 1111",
+        "4111/1111/1111/1111",
+        "3714/496353/98431",
+        "4111 / 1111 / 1111 / 1111",
+        "3714 / 496353 / 98431",
+    ],
 )
 def test_a_card_split_by_spaced_dashes_or_slashes_is_found(number: str) -> None:
     assert found(f"pay with {number} please", "CARD") == [number]
+
+
+@pytest.mark.parametrize("separator", [" - ", " / "])
+def test_a_19_digit_card_split_by_spaced_separators_is_found_whole(separator: str) -> None:
+    number = separator.join(["4111", "1111", "1111", "1111", "110"])  # 19 digits, Luhn ok
+    text = f"card {number} 2024{separator}12{separator}05"  # the run goes on after it
+    assert found(text, "CARD") == [number]
 
 
 @pytest.mark.parametrize(
@@ -173,6 +187,10 @@ def test_a_card_split_by_spaced_dashes_or_slashes_is_found(number: str) -> None:
         "on 2024/12/05 4111/1111",
         "1/2 3/4 5/6 7/8 9/10 11/12 13/14",
         "pages 1234 - 1240 - 1250 - 1260",
+        "4111 / 1111 / 1111 / 1112",  # bad Luhn
+        "shipped 2024 / 12 / 05, due 2025 / 01 / 15",
+        "1 / 2 3 / 4 5 / 6 7 / 8 9 / 10 11 / 12 13 / 14",
+        "pages 1234 / 1240 / 1250 / 1260",
     ],
 )
 def test_dates_fractions_and_ranges_split_by_slashes_or_dashes_are_no_card(text: str) -> None:

@@ -57,9 +57,14 @@ def test_a_card_split_by_slashes_keeps_the_placeholder_it_had_with_dashes(
 ) -> None:
     conversation = Placeholders()
     assert prefilter.run("card 4111-1111-1111-1111", conversation).text == "card [CARD_1]"
-    for written in ("4111/1111/1111/1111", "4111 - 1111 - 1111 - 1111"):
+    for written in (
+        "4111/1111/1111/1111",
+        "4111 - 1111 - 1111 - 1111",
+        "4111 / 1111 / 1111 / 1111",
+    ):
         assert prefilter.run(f"I said {written}", conversation).text == "I said [CARD_1]"
     assert prefilter.run("on 2024/12/05", conversation).text == "on 2024/12/05"
+    assert prefilter.run("on 2024 / 12 / 05", conversation).text == "on 2024 / 12 / 05"
 
 
 def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -> None:
