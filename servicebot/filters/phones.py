@@ -1,6 +1,6 @@
 """Phone numbers: the patterns that find them (international, mainland China, Taiwan, UK, Hong
-Kong and North American numbers), and :func:`canonical`, one form per found value (a phone
-as dialled at home), to tell whether two findings are the same thing.
+Kong and North American numbers), and :func:`dialled_at_home`, the one form a phone number is
+compared in (see :func:`.values.canonical`).
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ import re
 from typing import Final
 
 from servicebot.filters.boundaries import ALNUM_PLUS, ASCII, Spans, glued, starts_free
-from servicebot.filters.emails import plain_address
 
 # "+" and a country code; groups split by one separator, or an area code in parentheses. Also
 # the country code in parentheses, "(+852) 9123 4567" or "(852) ...", and "00" for "+" when a
@@ -116,24 +115,16 @@ def _with_trunk(text: str, start: int) -> int:
     return start - 2 if has_trunk and starts_free(text, start - 2, ALNUM_PLUS) else start
 
 
-def canonical(kind: str, value: str) -> str:
-    """One form per value, to tell whether two findings are the same thing.
+def dialled_at_home(value: str) -> str:
+    """A phone number as dialled at home, to tell whether two findings are one number.
 
-    Phones become the number as dialled at home: separators and an international prefix
-    (``+``, ``00``, ``(+852)``) go, and the country code of the numbering plans we know is
-    replaced by the trunk zero where that plan has one. "+86 138 0013 8000", "86 138 0013
-    8000", "013800138000" and "13800138000" are one number; so are "+1 800 555 0199",
-    "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199"; "+886 2 2345 6789" and
-    "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852) 9123 4567" and "9123 4567".
-    An email written out ("john dot smith at gmail dot com") is the address it spells; a card
-    split by "/" is the card split by "-".
+    Separators and an international prefix (``+``, ``00``, ``(+852)``) go, and the country
+    code of the numbering plans we know is replaced by the trunk zero where that plan has one.
+    "+86 138 0013 8000", "86 138 0013 8000", "013800138000" and "13800138000" are one number;
+    so are "+1 800 555 0199", "001 800 555 0199", "1-800-555-0199" and "(800) 555-0199";
+    "+886 2 2345 6789" and "(02)2345-6789"; "+44 20 7946 0958" and "020 7946 0958"; "(+852)
+    9123 4567" and "9123 4567".
     """
-    if kind == "EMAIL":
-        value = plain_address(value)
-    elif kind in ("CARD", "CN_ID"):  # "4111/1111/1111/1111" is 4111-1111-1111-1111
-        value = value.replace("/", "")
-    if kind != "PHONE":
-        return re.sub(r"[\s\-]", "", value).replace("。", ".").casefold()  # not IPs' dots
     digits = re.sub(r"\D", "", value)
     international = _INTERNATIONAL.match(value) is not None
     if international:

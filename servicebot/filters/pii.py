@@ -21,8 +21,8 @@ security code, a passport number, a one-time code, a password) are found by
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
 Email addresses, as typed and as written out ("john dot smith at gmail dot com"), are in
-:mod:`.emails`. Phone numbers, and the one form values are compared in
-(:func:`.phones.canonical`), are in :mod:`.phones`; where a match may begin and end, in
+:mod:`.emails`; phone numbers in :mod:`.phones`; the one form values are compared in
+(:func:`.values.canonical`) in :mod:`.values`; where a match may begin and end, in
 :mod:`.boundaries`.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.

@@ -17,8 +17,8 @@ import secrets
 from dataclasses import dataclass, field
 from typing import Any
 
-from .phones import canonical
 from .pii import PII_KINDS
+from .values import canonical
 
 KEY_ENV = "SERVICEBOT_PII_KEY"
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)_(\d+)\]")

@@ -12,8 +12,8 @@ from typing import NamedTuple
 
 from ..filters import Finding
 from ..filters.labelled import find_labelled
-from ..filters.phones import canonical
 from ..filters.pii import PII_KINDS, find_pii
+from ..filters.values import canonical
 from .links import allowed_domain, domain_of, find_links
 
 

@@ -13,7 +13,7 @@ import re
 from typing import NamedTuple
 
 from ..filters import Finding
-from ..filters.phones import canonical
+from ..filters.values import canonical
 from .contacts import Given
 from .links import URL_PATH, allowed_domain, domain_of, is_domain_ending
 
