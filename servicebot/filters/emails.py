@@ -1,8 +1,10 @@
 """Email addresses, for the PII detector: as typed (``john@gmail.com``) and as customers write
 them out to get past a form's check (``john dot smith at gmail dot com``, ``john[at]gmail[dot]com``,
-``john @ gmail . com``, ``john%40gmail.com`` pasted from a link, ``john艾特gmail点com``), and
-:func:`plain_address`, the one form both are compared in, so an address written two ways
-keeps one placeholder.
+``john @ gmail . com``, ``john%40gmail.com`` pasted from a link, ``john艾特gmail点com``,
+``john@gmail[.]com`` defanged) or chained (``support@maple.example.com@evil.com``, whose mail
+goes to evil.com); :func:`spoken_emails`, the one-word names before a plain "at" that the
+post-filter reads in answers (``help at evil dot com``); and :func:`plain_address`, the one
+form all are compared in, so an address written two ways keeps one placeholder.
 
 A written-out address is read from its "at" outwards: back over the local part, forward over
 the domain, which must end in a known top-level domain (:data:`~.domains.TLDS`, which the
@@ -10,7 +12,8 @@ post-filter reads links by too). "at" as a plain word is English more often than
 ("look at the dot com boom", "I ordered at amazon.com"), so there the local part must have two
 parts ("john.smith", "john dot smith", "john_smith") and not be a domain, a file name or a
 version itself ("setup.py at github.com"). Each "at" reads at most a bounded stretch either
-side of it, so time stays linear.
+side of it, so time stays linear. This is the one reader of written-out addresses: customer
+text and answers are read by the same rules.
 """
 
 from __future__ import annotations
@@ -28,9 +31,8 @@ from servicebot.filters.domains import TLDS
 # before an address ends a sentence. (Latin text, 。 and an address with no space between,
 # "iPhone。zhang@qq.com", is masked whole: more than the address, rather than part of it.)
 _LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
-_EMAIL: Final = re.compile(
-    f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
-)
+_HOST: Final = "[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
+_EMAIL: Final = re.compile(f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@{_HOST}(?:@{_HOST})*")
 _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
 
 
@@ -41,13 +43,39 @@ def email_spans(text: str) -> Spans:
 
 
 def _typed(text: str) -> Spans:
+    """Typed addresses, each with the names written out before it ("john dot smith@gmail.com")
+    and the domains chained after it ("support@maple.example.com@evil.com"): the whole run
+    is one address, which a mail client sends to its last domain."""
+    written = "dot" in text.lower() or any(end in text for end in "])}>点")  # a written dot's
     for match in _EMAIL.finditer(text) if "@" in text else ():
         start = match.start()
         while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
             start += 1
         local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
+        domain, chained, hosts = domain.partition("@")
         if local and _valid_email(local, domain):
-            yield start, match.end()
+            end = start + len(local) + 1 + len(domain)
+            yield (start - _written_before(text, start) if written else start), (
+                end + _chain_length(hosts) if chained else end
+            )
+
+
+def _chain_length(hosts: str) -> int:
+    """How much of ``hosts`` ("evil.com@x.org", after an address's domain and "@") goes on
+    the chain: each host a valid domain, with an "@" before it."""
+    length = 0
+    for host in hosts.split("@"):
+        if not _valid_email("x", host):
+            break
+        length += 1 + len(host)
+    return length
+
+
+def _written_before(text: str, start: int) -> int:
+    """How many characters before ``start`` are names joined by written-out dots."""
+    before = text[max(0, start - _LOCAL_REACH) : start][::-1]
+    written = _WRITTEN_BEFORE.match(before)
+    return 0 if written is None else written.end()
 
 
 def _valid_email(local: str, domain: str) -> bool:
@@ -65,7 +93,8 @@ def _valid_email(local: str, domain: str) -> bool:
 # --- written out ------------------------------------------------------------------------------
 
 _I: Final = re.IGNORECASE | re.ASCII
-_WRITTEN_DOT: Final = r"[ \t]+dot[ \t]+|[ \t]*(?:[\[({<]dot[\])}>]|[点。])[ \t]*"
+_BRACKETED_DOT: Final = r"[\[({<](?:dot|\.)[\])}>]"  # [dot] (dot) [.] (.) and the like
+_WRITTEN_DOT: Final = rf"[ \t]+dot[ \t]+|[ \t]*(?:{_BRACKETED_DOT}|[点。])[ \t]*"
 _DOT: Final = re.compile(rf"\.|{_WRITTEN_DOT}", _I)
 _LOOSE_DOT: Final = rf"{_DOT.pattern}|[ \t]+\.[ \t]+"  # "gmail . com", not "home. It"
 _LABEL: Final = "[a-z0-9-]+"
@@ -80,7 +109,7 @@ _TO_TLD: Final = (
 # the rest is checked there too: a text of "@", "a@" or "[at]" costs no Python per character.
 _AT: Final = re.compile(
     r"[@\[({<艾%a](?:(?<=[ \t]@)(?=[ \t])"
-    r"|(?<=@)(?=[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:[ \t]+dot[ \t]+|[ \t]*(?:[\[({<]dot[\])}>]|点)))"
+    rf"|(?<=@)(?=[a-z0-9-]+(?:\.[a-z0-9-]+)*(?:[ \t]+dot[ \t]+|[ \t]*(?:{_BRACKETED_DOT}|点)))"
     r"|(?<=[\[({<])(?:at|@)[\])}>]|(?<=艾)特|(?<=%)40|(?<=[ \t]a)t(?=[ \t]))"
     rf"{_TO_TLD}",
     _I,
@@ -90,11 +119,13 @@ _LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*
 # The local part, read backwards from the "at" over the text reversed: words joined by dots;
 # in the loose form also by spaced dots, as its domain is ("john . smith @ gmail . com").
 _PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as _LOCAL, no dots
-_DOT_REVERSED: Final = r"\.|[ \t]+tod[ \t]+|[ \t]*(?:[\])}>]tod[\[({<]|点)[ \t]*"
+_WRITTEN_DOT_REVERSED: Final = r"[ \t]+tod[ \t]+|[ \t]*(?:[\])}>](?:tod|\.)[\[({<]|点)[ \t]*"
+_DOT_REVERSED: Final = rf"\.|{_WRITTEN_DOT_REVERSED}"
 _LOCAL_REVERSED: Final = re.compile(rf"[ \t]*({_PART}(?:(?:{_DOT_REVERSED}){_PART})*)", _I)
 _LOOSE_LOCAL_REVERSED: Final = re.compile(
     rf"[ \t]*({_PART}(?:(?:{_DOT_REVERSED}|[ \t]+\.[ \t]+){_PART})*)", _I
 )
+_WRITTEN_BEFORE: Final = re.compile(rf"(?:(?:{_WRITTEN_DOT_REVERSED}){_PART})+", _I)
 _LOOSE_DOTS: Final = re.compile(_LOOSE_DOT, _I)
 _LOCAL_DOT: Final = re.compile(rf"\.|{_WRITTEN_DOT}|_", _I)
 _LOCAL_REACH: Final = 128  # 64 characters, with each dot written as " dot "
@@ -108,18 +139,36 @@ def _written_out(text: str) -> Spans:
             yield found
 
 
-def _address_around(text: str, at: re.Match[str]) -> tuple[int, int] | None:
-    """The written-out address whose "at" is ``at``, if the text around it makes one."""
+def spoken_emails(text: str) -> Spans:
+    """Addresses read aloud, "at" a plain word: those :func:`email_spans` finds, and also
+    those with a one-word name before "at" and a dot written out after it ("help at evil dot
+    com"). In customer text that is as often prose ("I ordered at amazon dot com"); in an
+    answer it is an address to check, as the post-filter does."""
+    for at in _AT.finditer(text):
+        if at[0].lower() == "at" and (found := _address_around(text, at, one_word=True)):
+            yield found
+
+
+def _address_around(
+    text: str, at: re.Match[str], *, one_word: bool = False
+) -> tuple[int, int] | None:
+    """The written-out address whose "at" is ``at``, if the text around it makes one;
+    ``one_word``: whether a one-word name may come before a plain "at" (see
+    :func:`spoken_emails`)."""
     word, bare = at[0].lower() == "at", at[0] == "@"
     spaced = bare and text[at.end()] in " \t"
     loose = not word and (spaced or not bare)  # "john @ gmail . com", "john(at)gmail . com"
     domain = (_LOOSE_DOMAIN if loose else _DOMAIN).match(text, at.end(), at.end() + _DOMAIN_REACH)
-    end = None if domain is None else _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)
-    if end is None:
+    if domain is None or (end := _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)) is None:
         return None
     before = text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1]
     local = (_LOOSE_LOCAL_REVERSED if loose else _LOCAL_REVERSED).match(before)
-    if local is None or (word and not _plausible_local(local[1][::-1])):
+    if local is None:
+        return None
+    name = local[1][::-1]
+    if word and not (
+        _plausible_local(name) or (one_word and _one_word_name(name, text, domain.start(), end))
+    ):
         return None
     return at.start() - local.end(1), end
 
@@ -171,6 +220,24 @@ def _plausible_local(local: str) -> bool:
         and any(c.isalpha() for c in local)
         and not (dotted[-1] and parts[-1].lower() in _NOT_LAST)
         and not (dotted[0] and _VERSION.fullmatch(parts[0]) is not None)
+    )
+
+
+# After a plain "at", a word no address starts with is prose: "look at the dot com era".
+_PROSE: Final = frozenset("the a an this that my your our their his her its".split())
+_FIRST_LABEL: Final = re.compile(rf"[ \t]*({_LABEL})", _I)
+
+
+def _one_word_name(name: str, text: str, start: int, end: int) -> bool:
+    """Whether ``name`` before a plain "at" and ``text[start:end]``, the domain after it,
+    read as an address: a name with a letter, and a domain with a dot written out ("evil dot
+    com"; "at evil.com" is prose before a link) whose first word is no article or pronoun."""
+    first = _FIRST_LABEL.match(text, start, end)
+    return (
+        any(c.isalpha() for c in name)
+        and any(dot != "." for dot in _DOT.findall(text, start, end))
+        and first is not None
+        and first[1].lower() not in _PROSE
     )
 
 

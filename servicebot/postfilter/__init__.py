@@ -17,8 +17,8 @@ keeps this turn's placeholders (it may be stored); ``shown``, what the customer 
 their own values back when ``restore_pii`` is on.
 
 The checks' parts live beside this file: ``links.py`` (links and script links),
-``contacts.py`` (the contacts and values the bot's files give), ``disguised.py`` (addresses
-defanged, spelled out or chained: "help(at)evil(dot)com"), ``leakage.py`` (runs of the
+``contacts.py`` (the contacts and values the bot's files give), ``disguised.py`` (defanged links
+and emails read aloud: "evil[.]com", "help at evil dot com"), ``leakage.py`` (runs of the
 system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
 (where to cut an answer).
 """
@@ -206,7 +206,9 @@ class Postfilter:
         found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
             found = not_given(text, candidates, links, self._known_with(prompt))
-        if disguised := self._unknown_disguised(text, prompt):  # each covers what it spells
+        if disguised := self._unknown_disguised(
+            text, candidates, prompt
+        ):  # each covers what it spells
             found = [f for f in found if not any(_covers(d, f) for d in disguised)] + disguised
         script = SCRIPT_LINK_WITH_REFERENCES if "&" in text else SCRIPT_LINK
         if ":" in text or "&" in text:
@@ -215,10 +217,10 @@ class Postfilter:
             ]
         return sorted(found, key=lambda f: f.start)
 
-    def _unknown_disguised(self, text: str, prompt: str) -> list[Finding]:
-        """Addresses written so the other checks miss them ("help(at)evil(dot)com") that
-        neither the bot's files nor this turn's system prompt give."""
-        addresses = find_disguised(text)
+    def _unknown_disguised(self, text: str, contacts: list[Finding], prompt: str) -> list[Finding]:
+        """Addresses written so the other checks miss them ("evil[.]com") outside the
+        ``contacts`` found, that neither the bot's files nor this turn's system prompt give."""
+        addresses = find_disguised(text, contacts)
         found = not_given_addresses(addresses, self._known) if addresses else []
         return not_given_addresses(addresses, self._known_with(prompt)) if found else []
 

@@ -474,6 +474,9 @@ ADVERSARIAL = {
     "dots": "." * 100_000,
     "a@": "a@" * 50_000,
     "a@b.": "a@b." * 25_000,
+    "chained": "a@b.co" * 16_667,
+    "written dots before @": "a dot " * 16_667 + "a@b.co",
+    "defanged dots": "a@b[.]" * 16_667,
     "brackets": "(" * 50_000 + ")" * 50_000,
     "bracket digits": "(1" * 50_000,
     "letters": "a" * 100_000,
@@ -823,6 +826,15 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
         ("我的邮箱john艾特gmail点com谢谢", "john艾特gmail点com"),
         ("邮箱 zhang.san 艾特 qq 点 com", "zhang.san 艾特 qq 点 com"),
         ("QQ邮箱12345678(at)qq.com", "12345678(at)qq.com"),
+        # defanged, as security mail writes links so no one clicks them
+        ("write to john.smith[at]gmail[.]com", "john.smith[at]gmail[.]com"),
+        ("mail john@gmail[.]com ok", "john@gmail[.]com"),
+        ("邮箱 zhang(at)qq(.)com", "zhang(at)qq(.)com"),
+        # a name written out before a typed "@" belongs to the address
+        ("it's john dot smith@gmail.com", "john dot smith@gmail.com"),
+        ("it's john[.]smith@gmail.com", "john[.]smith@gmail.com"),
+        # chained: a mail client sends it to the last domain, so all of it is the address
+        ("cc support@maple.example.com@evil.com now", "support@maple.example.com@evil.com"),
     ],
 )
 def test_an_email_written_out_to_get_past_a_form_is_found_whole(text: str, email: str) -> None:

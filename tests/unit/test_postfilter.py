@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicebot import BotSpec, load_bot
+from servicebot.filters.pii import find_pii
 from servicebot.postfilter import Postfilter
 from servicebot.postfilter.leakage import sayable
 from servicebot.prompt import Context, Renderer
@@ -129,6 +130,28 @@ def test_a_defanged_spelled_out_or_chained_address_is_removed(address: str, kind
     assert [(e.detector, e.kind) for e in result.events] == [("contact", kind)]
 
 
+@pytest.mark.parametrize(
+    "address",
+    [
+        "john.smith[at]gmail[.]com",
+        "zhang(at)qq(.)com",
+        "john dot smith@gmail.com",
+        "john_smith at gmail dot com",
+        "support@maple.example.com@evil.com",
+        "john艾特gmail点com",
+        "john%40gmail.com",
+    ],
+)
+def test_answers_and_customer_text_read_a_written_out_email_alike(address: str) -> None:
+    """One reader: what is masked whole in a customer's message is removed whole from an
+    answer, so neither side lets through a form the other knows."""
+    text = f"Write to {address} today."
+    assert [text[f.start : f.end] for f in find_pii(text)] == [address]
+    result = postfilter().run(text, SYSTEM, {})
+    assert result.text == "Write to [removed] today."
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "EMAIL")]
+
+
 def test_the_bots_own_address_passes_defanged_or_spelled_out() -> None:
     answer = (
         "Write to support(at)maple(dot)example(dot)com or support at maple dot example dot com,"
@@ -176,6 +199,7 @@ def test_a_spelled_out_address_elsewhere_is_still_removed(answer: str) -> None:
         "We meet at noon dot five.",  # no top-level domain after the dot
         "The dot com bubble burst. Tap the red dot in the corner.",
         "Your order (dot) matrix printer ships today; see list[.]length in step 2.",
+        "Build it on Microsoft (.)NET or see the [.]com section.",  # a space before "[.]"
     ],
 )
 def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
