@@ -55,8 +55,9 @@ def _typed(text: str) -> Spans:
         domain, chained, hosts = domain.partition("@")
         if local and _valid_email(local, domain):
             end = start + len(local) + 1 + len(domain)
-            yield (start - _written_before(text, start) if written else start), (
-                end + _chain_length(hosts) if chained else end
+            yield (
+                (start - _written_before(text, start) if written else start),
+                (end + _chain_length(hosts) if chained else end),
             )
 
 

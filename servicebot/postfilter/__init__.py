@@ -40,7 +40,7 @@ from ..filters.placeholders import restore
 from ..filters.profanity import ProfanityFilter, default_filter
 from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
-from .contacts import Given, finding_spans, given_by, not_given, phone_shapes
+from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
@@ -199,7 +199,7 @@ class Postfilter:
     def _unknown_contacts(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         """Contacts and links neither the bot's files nor this turn's system prompt (which
         may show the customer's own details, from the application) give."""
-        contacts = finding_spans(find_pii(text, CONTACT_KINDS, labelled))
+        contacts = unmeasured(text, finding_spans(find_pii(text, CONTACT_KINDS, labelled)))
         links = find_links(text)  # first: a phone shape in a link's path is the link's
         shapes = phone_shapes(text, contacts, labelled.references, [m.span() for m in links])
         candidates = resolve(contacts + shapes, len(text))

@@ -74,8 +74,26 @@ _PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set:
 )
 
 
+# A number a unit follows is a measurement, an amount or a size ("Size 300/400/5000 px",
+# "212-555-0123 mm", "300/400/5000%", "300/400/5000 毫米"), not a phone. The units that are
+# also words ("in", "m", "l", "g": "call 212-555-0123 in the morning", "m-f 9-5") count only
+# written straight after the number (5000in); an English unit ends where its word does.
+_WORD_UNITS = r"px|mm|cm|km|kg|mg|ml|ft|lbs?|oz|kb|mb|gb|tb|mah"
+_MEASURED = re.compile(
+    rf"(?:[ \t]?(?:(?:{_WORD_UNITS})(?![a-z])|%|毫米|厘米|公里|千米|米|千克|公斤|克|毫升|元(?!旦)"
+    r"|英寸))|(?:in|m|l|g)(?![a-z])",
+    re.IGNORECASE,
+)
+
+
 def finding_spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
     return [(f.start, f.end, f.kind) for f in findings]
+
+
+def unmeasured(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
+    """``found`` without the phone numbers a unit follows: "300-400-5000 mm" is a size, not
+    a number the model made up (the other kinds a unit says nothing of)."""
+    return [f for f in found if f[2] != "PHONE" or not _MEASURED.match(text, f[1])]
 
 
 def phone_shapes(
@@ -86,13 +104,15 @@ def phone_shapes(
 ) -> list[tuple[int, int, str]]:
     """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
     part or other reference number ("your order 123-456-7890 has shipped"): ``references``
-    are where such numbers start (see :func:`find_labelled`); nor a run of the path of one
-    of ``links`` (the spans of those :func:`find_links` finds in ``text``)."""
+    are where such numbers start (see :func:`find_labelled`); nor one a unit follows ("Size
+    300/400/5000 px"); nor a run of the path of one of ``links`` (the spans of those
+    :func:`find_links` finds in ``text``)."""
     return [
         (m.start(), m.end(), "PHONE")
         for m in _PHONE_SHAPES.finditer(text)
         if not any(start <= m.start() and m.end() <= end for start, end, _ in found)
         and m.start() not in references
+        and not _MEASURED.match(text, m.end())
         and not _in_path(text, *m.span(), links)
     ]
 

@@ -301,6 +301,29 @@ def test_numbers_that_are_not_phones_pass(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
 
 
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Size 300/400/5000 px.",
+        "The box is 300-400-5000 mm.",  # a valid US number's shape: the detector's finding too
+        "Pick 300_400_5000mm, 212 555 0123 kg or 300/400/5000 MB.",
+        "Plans: 300/400/5000%.",
+        "尺寸 300/400/5000 毫米，重量 212-555-0123克，价格 300/400/5000 元。",
+    ],
+)
+def test_a_number_a_unit_follows_is_a_measurement_not_a_phone(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(  # units that are words too count only straight after the number
+    "answer",
+    ["Call 212-555-0123 in the morning.", "Call 212/555/0123 m-f.", "拨打 212-555-0123 元旦也在"],
+)
+def test_a_made_up_phone_number_before_a_word_like_a_unit_is_removed(answer: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
 def test_escape_sequences_and_invisible_characters_never_reach_the_customer() -> None:
     answer = "Line one. 😀 Line two\u200b. \x1b[31mred\x1b[0m.\x1b]0;PWNED\x07 \u202eDone.\x00"
     result = postfilter().run(answer, SYSTEM, {})
