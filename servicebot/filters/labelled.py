@@ -33,6 +33,9 @@ from .labels import (
 from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
+# A number "at" or "on" which something is done is no reference's own: "redeem your voucher
+# at 1-800-123-4567", "track your order on 212-555-0123" give a phone.
+_WHERE: Final = re.compile(r"(?<![a-z])(?:at|on)(?![a-z])")
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z]))+"
@@ -84,25 +87,30 @@ _ANY_PASSWORD: Final = re.compile(_joined(_PASSWORD_WORDS))
 
 
 class Labelled(NamedTuple):
-    """What the customer named: values found, and where a reference number would start."""
+    """What the customer named: values found, and where a reference number or a code the
+    shop issues (a coupon, a voucher) would start."""
 
     found: list[tuple[int, int, str]]
     references: set[int]
+    codes: set[int]
 
 
 def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
-    named as an order, invoice, part or other reference number would start."""
+    named as an order, invoice, part or other reference number, or as a coupon, voucher or
+    other code, would start."""
     lowered = lower_in_place(text)
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
+    codes: set[int] = set()
     for label in _label_spans(lowered) if _DIGIT.search(text) else ():  # values have a digit
         if not _DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
         role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)
-        if role == "reference":
-            references.add(start)
+        if role in ("reference", "code"):
+            if not _WHERE.search(lowered, label[1], start):
+                (references if role == "reference" else codes).add(start)
             continue
         kind, _, value, digits = LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, label, int(role), start):
@@ -112,7 +120,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             found.append((start, start + len(number), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
-    return Labelled(found, references)
+    return Labelled(found, references, codes)
 
 
 def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str | None:

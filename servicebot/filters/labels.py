@@ -194,6 +194,13 @@ _REFERENCE_WORDS: Final = (
     *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
     *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
 )
+# A number named as a code the shop issues is no phone (优惠码 212-555-0123, "coupon
+# 212_555_0123"), but may be a card: a prepaid Visa is sold as a gift card. Not "discount" or
+# "promo" alone: "for a discount, 212-555-0123 is the line to call".
+_CODE_WORDS: Final = (
+    *("coupon", "promo code", "promotional code", "discount code", "voucher", "gift card"),
+    *("优惠码", "优惠券", "券码", "兑换码", "礼品卡"),
+)
 # Words right before a card's label that make it a shop's own card, whose number the shop needs
 # to read: a gift card, a member card (会员卡号).
 NOT_PAYMENT: Final = (
@@ -207,4 +214,5 @@ NEEDS_LINK: Final = frozenset({"pin"})
 ROLE: Final[dict[str, int | str]] = {
     **{word: n for n, label in enumerate(LABELS) for word in label.words},
     **dict.fromkeys(_REFERENCE_WORDS, "reference"),
+    **dict.fromkeys(_CODE_WORDS, "code"),
 }

@@ -256,6 +256,14 @@ def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
     return finding[2] != "CARD" or _BARE_NUMBER.fullmatch(value) is not None
 
 
+def _named_no_pii(text: str, finding: tuple[int, int, str], labelled: Labelled) -> bool:
+    """Whether the customer named ``finding`` as a reference number it can be, or as a code
+    the shop issues and it has a phone's shape (a code may be a prepaid card's number)."""
+    if finding[0] in labelled.references:
+        return _a_reference(text, finding)
+    return finding[0] in labelled.codes and finding[2] == "PHONE" and _a_reference(text, finding)
+
+
 def find_pii(
     text: str, kinds: Collection[str] | None = None, labelled: Labelled | None = None
 ) -> list[Finding]:
@@ -277,8 +285,8 @@ def find_pii(
     ibans = [(start, end) for start, end, kind in found if kind == "IBAN"]
     found.extend(find_numbers(_blanked(text, ibans) if ibans else text, wanted))
     labelled = find_labelled(text, wanted) if labelled is None else labelled
-    if labelled.references:
-        found = [f for f in found if not (f[0] in labelled.references and _a_reference(text, f))]
+    if labelled.references or labelled.codes:
+        found = [f for f in found if not _named_no_pii(text, f, labelled)]
     spans = {(start, end) for start, end, _ in found}
     found.extend(
         f for f in labelled.found if f[2] in wanted and f[:2] not in spans

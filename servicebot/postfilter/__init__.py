@@ -201,7 +201,9 @@ class Postfilter:
         may show the customer's own details, from the application) give."""
         contacts = unmeasured(text, finding_spans(find_pii(text, CONTACT_KINDS, labelled)))
         links = find_links(text)  # first: a phone shape in a link's path is the link's
-        shapes = phone_shapes(text, contacts, labelled.references, [m.span() for m in links])
+        shapes = phone_shapes(
+            text, contacts, labelled.references | labelled.codes, [m.span() for m in links]
+        )
         candidates = resolve(contacts + shapes, len(text))
         found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove

@@ -35,7 +35,9 @@ def given_by(known: str) -> Given:
     labelled = find_labelled(known, PII_KINDS)
     found = finding_spans(find_pii(known, labelled=labelled))
     links = find_links(known)
-    found += phone_shapes(known, found, labelled.references, [m.span() for m in links])
+    found += phone_shapes(
+        known, found, labelled.references | labelled.codes, [m.span() for m in links]
+    )
     values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
     return Given(values, frozenset(domain_of(match.group()) for match in links))
 

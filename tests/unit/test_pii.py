@@ -742,6 +742,8 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "SKU 450-220-1234 says out of stock",
         "part no. 414-52-1187 for the purifier",
         "零件号 03-456-7890 的滤芯",
+        "coupon code 212-555-0123 doesn't work",  # a code the shop issues, a phone's shape
+        "优惠码 212-555-0123 用不了",
     ],
 )
 def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
@@ -757,6 +759,10 @@ def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
         ("tracking number 13800138000", "PHONE"),
         ("ref: someone@example.com", "EMAIL"),
         ("证件号码：110101199003077475", "CN_ID"),  # 件号 inside it is no part number
+        ("My gift card 4012888888881881 doesn't work", "CARD"),  # a prepaid Visa's
+        ("voucher 4012888888881881", "CARD"),
+        ("优惠码 13800138000", "PHONE"),
+        ("I placed my order at 212-555-0123", "PHONE"),  # where, not which order
     ],
 )
 def test_a_card_mobile_or_email_after_a_reference_label_is_still_personal_data(

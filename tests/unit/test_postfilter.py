@@ -304,6 +304,33 @@ def test_numbers_that_are_not_phones_pass(answer: str) -> None:
 @pytest.mark.parametrize(
     "answer",
     [
+        "Use coupon 212_555_0123 at checkout.",
+        "Your promo code 212-555-0123 takes 10% off; the voucher code is 212/555/0123.",
+        "Gift card 212 555 0123 has a balance of $20. Discount code: 555-0123.",
+        "Tracking number 212-555-0123 shows it in transit.",
+        "优惠码 212-555-0123，券码212_555_0123，兑换码：555-0123，快递单号 212-555-0123。",
+    ],
+)
+def test_a_number_named_as_a_code_is_a_reference_not_a_phone(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("For a coupon, call 212-555-0123.", "For a coupon, call [removed]."),
+        ("Redeem your voucher at 212-555-0123.", "Redeem your voucher at [removed]."),
+        ("Track your order on 212-555-0123.", "Track your order on [removed]."),
+        ("Discount: 212-555-0123.", "Discount: [removed]."),  # a line for discounts
+    ],
+)
+def test_a_made_up_phone_number_near_a_code_word_is_removed(answer: str, shown: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).shown == shown
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
         "Size 300/400/5000 px.",
         "The box is 300-400-5000 mm.",  # a valid US number's shape: the detector's finding too
         "Pick 300_400_5000mm, 212 555 0123 kg or 300/400/5000 MB.",
