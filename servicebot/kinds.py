@@ -3,7 +3,8 @@ Python words with its type names, in those words and with what to write instead.
 
 Owns :func:`type_failure_message`, which :func:`servicebot.sandbox.failure_message` uses for
 a render that failed on a value of the wrong kind: ``{{ count + ' orders' }}``, ``{% if
-orders > 3 %}`` with a text for ``orders``, ``{% for i in 3 %}``, ``{{ bot.name() }}``.
+orders > 3 %}`` with a text for ``orders``, ``{% for i in 3 %}``, ``{{ bot.name() }}``,
+``{{ orders|length }}`` with a number; or on a method given the wrong number of values.
 """
 
 from __future__ import annotations
@@ -27,32 +28,74 @@ _TYPE = r"'([\w.]+)'"
 _OPERANDS = re.compile(rf"unsupported operand type\(s\) for (\S+).*: {_TYPE} and {_TYPE}")
 _JOINED = re.compile(r'can only concatenate ([\w.]+) \(not "([\w.]+)"\) to [\w.]+')
 _COMPARED = re.compile(rf"'(\S+)' not supported between instances of {_TYPE} and {_TYPE}")
-_NOT_ITERABLE = re.compile(rf"{_TYPE} object is not iterable")
-_NOT_CALLABLE = re.compile(rf"{_TYPE} object is not callable")
+# "str.upper() takes no arguments (2 given)", "replace expected at least 2 arguments, got 0"
+_ARGUMENTS = re.compile(
+    r"(?:\w+\.)?(\w+)(?:\(\) takes| expected) ((?:no|exactly one|at least \d+|at most \d+|\d+)"
+    r" arguments?)(?: \((\d+) given\)|, got (\d+))"
+)
+_KIND = r"'(?P<kind>[\w.]+)'"
+# TypeErrors about one value, and what to say, formatted with the value's kind (and any
+# other named group); a number gets what follows " | " too.
+_ONE_VALUE = {
+    rf"{_KIND} object is not iterable": "{kind} has no items to loop over (in a {{% for %}}, "
+    "or a filter such as |join): loop over a list instead"
+    " | , or count with range, as in {{% for i in range(count) %}}",
+    rf"{_KIND} object is not callable": "( ) calls {kind} as if it were a function: a value "
+    "takes no ( ) after it, as in {{{{ bot.name }}}} rather than {{{{ bot.name() }}}}",
+    rf"argument of type {_KIND} is not iterable": "'in' looks for a value inside a list, a "
+    "text or a mapping, and {kind} has nothing inside: look inside one of those, as in "
+    "{{% if 'fr' in bot.languages %}} | ; to compare two numbers, write ==, as in "
+    "{{% if count == 3 %}}",
+    rf"object of type {_KIND} has no len\(\)": "|length counts the items of a list, a text or a "
+    "mapping, and {kind} has none: count one of those instead"
+    " | ; a number is a count already: print it as it is, as in {{{{ orders }}}}",
+    rf"bad operand type for unary (?P<sign>[-+]): {_KIND}": "'{sign}' before a value needs a "
+    "number, and this is {kind}: turn it into a number with |int or |float first, as in "
+    "{{{{ {sign}(refund|float) }}}}",
+    rf"can't multiply sequence by non-int of type {_KIND}": "'*' multiplies two numbers, or "
+    "repeats a text or a list a whole number of times, and here it got {kind} where that "
+    "whole number goes: to multiply, turn the text into a number with |int or |float (as in "
+    "{{{{ price|float * 2 }}}}); to repeat, give a whole number (as in {{{{ '-' * width|int }}}})",
+    rf"{_KIND} object cannot be interpreted as an integer": "{kind} is given where a whole "
+    "number is needed: turn it into one with |int, as in {{% for i in range(count|int) %}}",
+    # 'a' % 3, or orders % 2 with a text for orders: % fills in a text's %s
+    r"not all arguments converted during string formatting": "'%' with a text on its left "
+    "fills in that text (as in {{{{ '%s orders' % count }}}}) rather than divides it: to take "
+    "the remainder of a division, turn the text into a number with |int first, as in "
+    "{{{{ orders|int % 2 }}}}",
+}
+_ONE_VALUE_PATTERNS = [(re.compile(said), say) for said, say in _ONE_VALUE.items()]
 
 
-def type_failure_message(said: str) -> str | None:
+def type_failure_message(said: str, within: str | None = None) -> str | None:
     """Python's TypeError ``said`` for a value of the wrong kind ("unsupported operand
     type(s) for +: 'int' and 'str'"), in plain words; None for one of a kind not in
-    :data:`_KINDS`, or another TypeError."""
-    if found := _OPERANDS.fullmatch(said) or _JOINED.fullmatch(said):
-        operator = found[1] if found.re is _OPERANDS else "+"
-        kinds = _kinds(*found.groups()[-2:])
-        return kinds and _operand_message(operator, *kinds)
-    if found := _COMPARED.fullmatch(said):
-        kinds = _kinds(found[2], found[3])
-        return kinds and _comparison_message(found[1], *kinds)
-    if (found := _NOT_ITERABLE.fullmatch(said)) and (kind := _KINDS.get(found[1])):
-        count = ", or count with range, as in {% for i in range(count) %}"
-        return (
-            f"{kind} has no items to loop over (in a {{% for %}}, or a filter such as |join): "
-            f"loop over a list instead{count if kind == 'a number' else ''}"
-        )
-    if (found := _NOT_CALLABLE.fullmatch(said)) and (kind := _KINDS.get(found[1])):
-        return (
-            f"( ) calls {kind} as if it were a function: a value takes no ( ) after it, as in "
-            "{{ bot.name }} rather than {{ bot.name() }}"
-        )
+    :data:`_KINDS`, or another TypeError. ``within``: the filter (``sum``, ``sort``) that
+    added or compared the items of a list, if it was one, rather than a ``+`` or a ``<``."""
+    if found := _OPERANDS.fullmatch(said) or _JOINED.fullmatch(said) or _COMPARED.fullmatch(said):
+        if not (kinds := _kinds(*found.groups()[-2:])):
+            return None
+        if within:
+            return _filter_message(within, *kinds)
+        if found.re is _COMPARED:
+            return _comparison_message(found[1], *kinds)
+        return _operand_message(found[1] if found.re is _OPERANDS else "+", *kinds)
+    if found := _ARGUMENTS.fullmatch(said):
+        return _arguments_message(found[1], found[2], int(found[3] or found[4]))
+    return _one_value_message(said)
+
+
+def _one_value_message(said: str) -> str | None:
+    """``said`` about one value of the wrong kind, by :data:`_ONE_VALUE`."""
+    for pattern, message in _ONE_VALUE_PATTERNS:
+        if found := pattern.fullmatch(said):
+            groups = found.groupdict()
+            kind = _KINDS.get(groups.pop("kind", None) or "", "")
+            if "kind" in pattern.groupindex and not kind:
+                return None  # a type an operator has no word for
+            always, _, for_a_number = message.partition(" | ")
+            message = always + for_a_number * (kind == "a number")
+            return message.format(kind=kind, **groups)
     return None
 
 
@@ -92,3 +135,31 @@ def _comparison_message(operator: str, left: str, right: str) -> str:
         f"'{operator}' compares a text with a number: turn the text into a number with |int "
         f"or |float first, as in {{% if orders|int {operator} 3 %}}"
     )
+
+
+def _filter_message(name: str, left: str, right: str) -> str:
+    """``{{ prices|sum }}`` or ``{{ tags|sort }}`` over a list that mixes kinds of value:
+    the list's items, not two values the template wrote, are what to change."""
+    if name == "sum":  # left: the total so far, a number; right: the item it failed on
+        write = "turn its items into numbers first, as in {{ prices|map('float')|sum }}"
+        write += " (to join texts, write |join)"
+        if right != "a text":
+            write = "sum a list of numbers only"
+        return f"|sum adds up numbers, and the list holds {right}: {write}"
+    if {left, right} == {"a number", "a text"}:
+        return (
+            f"|{name} compares the list's items, and it holds both texts and numbers: turn "
+            f"them into numbers first, as in {{{{ values|map('int')|{name} }}}}"
+        )
+    return (
+        f"|{name} compares the list's items, and {left} does not compare with {right}: it "
+        "compares numbers, texts or dates, all of one kind"
+    )
+
+
+def _arguments_message(name: str, takes: str, given: int) -> str:
+    """``{{ bot.name.upper(1, 2) }}``: how many values ``name`` takes between its ( )."""
+    takes = takes.replace("argument", "value").replace("exactly one", "one")
+    takes = "nothing" if takes == "no values" else takes
+    write = f"{name}()" if takes == "nothing" else f"{takes} between the ( )"
+    return f"{name}() takes {takes} between its ( ), and was given {given or 'none'}: write {write}"

@@ -229,8 +229,25 @@ def failure_message(exc: Exception, line: str) -> str | None:
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
         return _no_item_message(int(found[1] or 0), int(found[2]), line)
     if isinstance(exc, TypeError):
-        return type_failure_message(str(exc))
+        return type_failure_message(str(exc), _failed_filter(exc))
     return None
+
+
+# Jinja's filters that add up or compare a list's items, by their function's name: a
+# TypeError raised right in one is about the list's items, not a + or a < in the template.
+_LIST_FILTERS = {"sync_do_sum": "sum", "do_sort": "sort"}
+
+
+def _failed_filter(exc: Exception) -> str | None:
+    """The filter of :data:`_LIST_FILTERS` (or min or max) that ``exc`` was raised in."""
+    last = exc.__traceback__
+    while last and last.tb_next:
+        last = last.tb_next
+    if last is None or last.tb_frame.f_globals.get("__name__") != "jinja2.filters":
+        return None
+    if (name := last.tb_frame.f_code.co_name) == "_min_or_max":  # min or max, as it was given
+        return getattr(last.tb_frame.f_locals.get("func"), "__name__", None)
+    return _LIST_FILTERS.get(name)
 
 
 def _no_item_message(size: int, index: int, line: str) -> str:
