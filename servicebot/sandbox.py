@@ -178,9 +178,11 @@ def render(template: jinja2.Template, variables: Mapping[str, Any]) -> str:
 
 class _StrictEvenInLists(jinja2.StrictUndefined):
     """StrictUndefined that fails when printed inside a list too: ``{{ intents|map(attribute=
-    '__class__')|list }}`` printed ``[Undefined]``, as a list prints its items' repr."""
+    '__class__')|list }}`` printed ``[Undefined]``, as a list prints its items' repr; and
+    that fails as a whole number too: ``range(customer.orders)`` without that detail said
+    "'_StrictEvenInLists' object cannot be interpreted as an integer"."""
 
-    __repr__ = jinja2.StrictUndefined._fail_with_undefined_error
+    __repr__ = __index__ = jinja2.StrictUndefined._fail_with_undefined_error
 
     @property
     def _undefined_message(self) -> str:
@@ -285,7 +287,7 @@ class Unset(jinja2.Undefined):
     customer.orders %}``), as it did.
     """
 
-    __str__ = __repr__ = __format__ = jinja2.Undefined._fail_with_undefined_error
+    __str__ = __repr__ = __format__ = __index__ = jinja2.Undefined._fail_with_undefined_error
 
 
 class UnsetSetting(Unset):

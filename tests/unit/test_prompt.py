@@ -320,6 +320,31 @@ def test_a_setting_left_unset_is_never_printed_as_none(tmp_path: Path, payload: 
 
 
 @pytest.mark.parametrize(
+    ("payload", "said"),
+    [
+        (
+            "{% for i in range(bot.contact.website) %}*{% endfor %}",
+            "bot.contact.website is not set in servicebot.yaml",
+        ),
+        (  # said "'_StrictEvenInLists' object cannot be interpreted as an integer"
+            "{% for i in range(customer.orders) %}*{% endfor %}",
+            "'dict object' has no attribute 'orders' (guard optional values with `is defined`)",
+        ),
+        ("{{ bot.name.zfill(customer.width) }}", "'dict object' has no attribute 'width'"),
+    ],
+)
+def test_a_value_not_there_used_as_a_whole_number_says_which(
+    tmp_path: Path, payload: str, said: str
+) -> None:
+    spec = load_bot(make_bot(tmp_path, system=PREAMBLE + payload + "\n", settings=NO_WEBSITE))
+    with pytest.raises(ConfigError) as raised:
+        Bot(spec)
+    assert str(raised.value).startswith(
+        f"{spec.root / SYSTEM_J2}:3: template failed while rendering: UndefinedError: {said}"
+    )
+
+
+@pytest.mark.parametrize(
     "guarded",
     [
         "{% if bot.contact.website %}See {{ bot.contact.website }}.{% endif %}",
