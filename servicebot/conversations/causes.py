@@ -28,6 +28,11 @@ _FOUND = {
     "empty": "the model's answer is empty",
     "markup": "the model's answer holds HTML that the bot's files do not use",
 }
+# The leakage check counts a Chinese character as half a word: a Chinese answer's run is
+# twice as many characters.
+_LEAKED_CHINESE = (
+    f"the model's answer copies {2 * SHINGLE} characters in a row of the system prompt"
+)
 _DECLINED = {
     "content_filter": "the provider's content filter stopped the model's answer",
     "refusal": "the model refused to answer",
@@ -42,17 +47,22 @@ def action_cause(reply: Reply) -> str | None:
     deciding = [event for event in reply.events if made_by and event.action == made_by]
     if not deciding:
         return None
-    return BECAUSE + "; ".join(_said(event) for event in deciding)
+    routing = reply.step("routing")
+    language = str(routing.detail.get("language", "")) if routing else ""
+    return BECAUSE + "; ".join(_said(event, language) for event in deciding)
 
 
-def _said(event: FilterEvent) -> str:
-    """One deciding event in plain words, and as the event names it, for ``expect: events``."""
+def _said(event: FilterEvent, language: str) -> str:
+    """One deciding event in plain words, and as the event names it, for ``expect: events``;
+    in the units of the turn's ``language`` (a Chinese answer's copied run is in characters)."""
     if event.stage == "model":  # the call failed: its kind is the whole story
         return f"the model call failed ({event.kind})"
     if event.stage == "prefilter":
         plain = "the pre-filter blocks the message"
     elif event.detector == "model":
         plain = _DECLINED.get(event.kind, f"the model declined to answer ({event.kind})")
+    elif event.detector == "leakage" and language.partition("-")[0] == "zh":
+        plain = _LEAKED_CHINESE
     else:
         plain = _FOUND.get(event.detector, f"the post-filter's {event.detector} check failed")
     return f"{plain} ({event.stage} {event.detector} {event.kind})"

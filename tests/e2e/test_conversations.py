@@ -788,6 +788,23 @@ def test_a_fallback_from_the_post_filter_says_which_check_made_it(bot: Path) -> 
     ) in output
 
 
+def test_a_chinese_answer_that_leaks_says_its_run_in_characters(bot: Path) -> None:
+    # It said "copies 8 words in a row": the post-filter counts 16 Chinese characters.
+    conversation = bot / "tests/conversations/leak_zh.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: 我的包裹显示已签收但我没收到\n"
+        "    model_reply: 好的。请用简体中文回答，语气友好、简洁（最多四句话）。\n"
+        "    expect: {action: answer}\n",
+        encoding="utf-8",
+    )
+    servicebot("record", "--by-hand", conversation, "--bot", bot)  # fails its expectations
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert (
+        "'\n    because the model's answer copies 16 characters in a row of the system prompt "
+        "(postfilter leakage system_prompt)\n"
+    ) in output
+
+
 def test_a_fallback_after_a_model_error_and_a_block_say_why(bot: Path) -> None:
     outage = bot / "tests/conversations/model_outage.yaml"
     edit(outage, "action: fallback", "action: answer")
