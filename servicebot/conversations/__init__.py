@@ -53,7 +53,7 @@ from ..pipeline import Bot
 from ..replay import Replayer
 from ..reply import Reply
 from ..store.memory import MemoryStore
-from .causes import BECAUSE, routing_cause
+from .causes import BECAUSE, NO_MODEL, routing_cause
 from .expectations import (
     STAGES,
     Check,
@@ -98,9 +98,6 @@ __all__ = [
     "run_conversation",
     "write_by_hand",
 ]
-
-
-_NO_MODEL = ("direct", "handoff", "blocked", "out_of_scope")  # actions of turns no model answers
 
 
 @dataclass(frozen=True)
@@ -253,7 +250,12 @@ def _run(
         found = [
             Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
             for check, expected, got in expectation_checks(
-                turn.spec.expect, reply, watched.request, stored, spec.intents
+                turn.spec.expect,
+                reply,
+                watched.request,
+                stored,
+                spec.intents,
+                spec.settings.routing,
             )
         ]
         answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
@@ -286,7 +288,7 @@ class _Watched:
         self.request, self.missed = None, None
         spec = turn.spec
         answered = spec.model_reply is not None or spec.model_error is not None
-        self._expects_no_model = spec.expect.action in _NO_MODEL and not answered
+        self._expects_no_model = spec.expect.action in NO_MODEL and not answered
 
     def complete(self, request: ModelRequest) -> Completion:
         self.request = request

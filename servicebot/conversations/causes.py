@@ -15,6 +15,7 @@ from ..reply import Action, Reply
 from ..settings import Intent, RoutingSettings
 
 BECAUSE = "because "  # opens the line under a check's one-line "got" that says why
+NO_MODEL = ("direct", "handoff", "blocked", "out_of_scope")  # actions of turns no model answers
 
 # The event action that makes each reply action, when filter events make it.
 _MADE_BY = {"fallback": "fallback", "handoff": "handoff", "blocked": "block"}
@@ -66,6 +67,20 @@ def _said(event: FilterEvent, language: str) -> str:
     else:
         plain = _FOUND.get(event.detector, f"the post-filter's {event.detector} check failed")
     return f"{plain} ({event.stage} {event.detector} {event.kind})"
+
+
+def model_cause(
+    expected: Action, reply: Reply, intents: Sequence[Intent], settings: RoutingSettings
+) -> str | None:
+    """The line that says why ``reply``'s message went to the model, which answered it from
+    the turn's recording, when the turn expects action ``expected`` with no model call:
+    ``because routing sends this message to the model (order_status 0.620, which is not a
+    direct intent)``. None for a turn that expects the model, or that routing kept from it."""
+    asked = any(step.stage in ("cache", "model") for step in reply.trace)
+    if expected not in NO_MODEL or not asked:
+        return None
+    cause = routing_cause(expected, reply, intents, settings)
+    return BECAUSE + cause if cause else None
 
 
 def routing_cause(

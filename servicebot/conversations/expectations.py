@@ -13,10 +13,10 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from ..model import ModelRequest
 from ..reply import Action, Reply
-from ..settings import Frozen, Intent
+from ..settings import Frozen, Intent, RoutingSettings
 from ..store import TurnRecord
 from ..validation import closest, suggest
-from .causes import action_cause
+from .causes import action_cause, model_cause
 
 STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
 _SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
@@ -86,9 +86,12 @@ def expectation_checks(
     request: ModelRequest | None,
     stored: TurnRecord | None,
     intents: Sequence[Intent],
+    settings: RoutingSettings,
 ) -> Iterator[Check]:
     if expect.action is not None and reply.action != expect.action:
-        cause = action_cause(reply)  # a fallback says why: the post-filter, a model error
+        # A fallback says why (the post-filter, a model error); a model's answer where none
+        # was expected says where routing sent the message.
+        cause = action_cause(reply) or model_cause(expect.action, reply, intents, settings)
         got = f"action {reply.action}: {reply.text!r}" + (f"\n{cause}" if cause else "")
         yield "action", f"action {expect.action}", got
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:

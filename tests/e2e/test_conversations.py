@@ -867,6 +867,34 @@ def test_a_turn_expecting_no_model_that_routing_sends_to_it_says_so(bot: Path) -
     ), output
 
 
+def test_a_turn_expecting_no_model_answered_from_its_recording_says_why(bot: Path) -> None:
+    # It was "got action answer: '...'" alone, with no line saying where routing sent it.
+    conversation = bot / "tests/conversations/wrong_route.yaml"
+    conversation.write_text(
+        "turns:\n  - customer: where is my order\n"
+        "    model_reply: Please give me your 6-digit order number.\n"
+        "    expect: {action: direct, intent: order_status}\n",
+        encoding="utf-8",
+    )
+    servicebot("record", "--by-hand", conversation, "--bot", bot)  # fails its expectations
+    assert (bot / "tests/replies/wrong_route.yaml").exists()
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert re.search(
+        rf"{re.escape(str(conversation))}:4: turn 1: expected action direct\n"
+        r"    got action answer: 'Please give me your 6-digit order number\.'\n"
+        r"    because routing sends this message to the model \(order_status 0\.\d{3}, which "
+        r"is not a direct intent\)\n",
+        output,
+    ), output
+    edit(conversation, "action: direct", "action: blocked")
+    output = servicebot("test", conversation, "--bot", bot).output
+    assert re.search(
+        r"    because the pre-filter lets this message through \(pass\), and routing sends "
+        r"this message to the model \(order_status 0\.\d{3}\)\n",
+        output,
+    ), output
+
+
 def test_a_turn_out_of_scope_as_expected_still_needs_its_recording(bot: Path) -> None:
     conversation = bot / "tests/conversations/weather.yaml"
     conversation.write_text(
