@@ -69,9 +69,14 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
 
 def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
     """Print the reply as it streams; a key the server rejects turns the chat offline.
-    ``bot>`` is printed with the first piece: a request with no recorded reply raises
-    ReplayMissError before it, so that the error is not shown as the bot's answer."""
+    ``bot>`` is printed before the reply is waited for, so the customer sees the bot is
+    answering while a live model thinks; when replaying, with the first piece instead: a
+    request with no recorded reply raises ReplayMissError before it, and that error is said
+    on standard error, not shown as the bot's answer."""
     prompt = "bot> "
+    if not _replaying_only(bot):
+        click.echo(prompt, nl=False)
+        prompt = ""
     try:
         stream = bot.stream(line, conversation_id=conversation_id)
         for piece in stream:
@@ -79,6 +84,8 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
             prompt = ""
         click.echo(prompt, nl=False)  # an empty reply is shown as one
     except TemplateError:
+        if not prompt:  # the line begun ends before the error
+            click.echo()
         raise  # the operator's mistake, not the model's: the chat stops at its file and line
     except ConfigError as exc:
         if bot.model is None:
@@ -92,6 +99,12 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
         return exc.reply
     assert stream.reply is not None  # set once the stream is exhausted
     return stream.reply
+
+
+def _replaying_only(bot: Bot) -> bool:
+    """Whether ``bot``'s model answers from recordings alone, so that a request may find
+    none (ReplayMissError). Recording asks the live model: it misses nothing."""
+    return isinstance(bot.model, Replayer) and bot.model.mode == "replay"
 
 
 def _replaying(replayer: Replayer) -> str:

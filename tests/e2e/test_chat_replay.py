@@ -3,10 +3,17 @@ bot's own recordings (``<replay.cassettes>/bot.yaml``), or recording them from t
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from tests.conftest import REPO
 from tests.openai_server import OpenAIServer
@@ -28,13 +35,19 @@ def _bot(tmp_path: Path, server: OpenAIServer, mode: str) -> Path:
     return bot
 
 
+def _env(bot: Path, key: str | None) -> dict[str, str]:
+    """The environment of a ``servicebot`` process: OPENAI_API_KEY set only to ``key``."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent)}
+    if key is not None:
+        env["OPENAI_API_KEY"] = key
+    return env
+
+
 def _run(
     bot: Path, *command: str, lines: str = "", key: str | None = None
 ) -> subprocess.CompletedProcess[str]:
     """``servicebot COMMAND BOT`` in its own process, with OPENAI_API_KEY set only to ``key``."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent)}
-    if key is not None:
-        env["OPENAI_API_KEY"] = key
+    env = _env(bot, key)
     return subprocess.run(
         [sys.executable, "-m", "servicebot", *command, str(bot)],
         input=lines,
@@ -100,3 +113,51 @@ def test_chat_says_first_that_it_replays_or_records(server: OpenAIServer, tmp_pa
     assert recording.stdout.splitlines()[0] == (
         f"recording the model's replies into {cassette} (replay.mode: record)"
     )
+
+
+@pytest.mark.parametrize(
+    "mode", [pytest.param('"off"', id="live"), pytest.param("record", id="recording")]
+)
+def test_chat_shows_bot_before_a_live_model_answers(
+    server: OpenAIServer, tmp_path: Path, mode: str
+) -> None:
+    # "bot> " came only with the reply's first piece: the customer saw nothing while waiting.
+    asked, release = threading.Event(), threading.Event()
+
+    def held(body: dict[str, Any]) -> str:
+        asked.set()
+        release.wait(30)
+        return "Yes, until it ships."
+
+    server.responder = held
+    bot = _bot(tmp_path, server, mode)
+    chat = subprocess.Popen(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=_env(bot, "sk-test"),
+    )
+    try:
+        assert chat.stdin is not None and chat.stdout is not None
+        chat.stdin.write(f"{ASKED}\n".encode())
+        chat.stdin.flush()  # read and answered at once; communicate() ends the input
+        assert asked.wait(30), "the model was never asked"
+        shown = _read_until(chat.stdout.fileno(), b"bot> ", seconds=3)
+        assert shown.endswith(f"you> {ASKED}\nbot> ".encode()), shown  # the model still waits
+    finally:
+        release.set()
+        out, _ = chat.communicate(timeout=60)
+    assert chat.returncode == 0
+    assert out.decode().startswith("Yes, until it ships.\n")
+
+
+def _read_until(fd: int, wanted: bytes, seconds: float) -> bytes:
+    """What the process writes to ``fd`` until it ends with ``wanted``, or ``seconds`` pass."""
+    read, deadline = b"", time.monotonic() + seconds
+    while not read.endswith(wanted) and (left := deadline - time.monotonic()) > 0:
+        if select.select([fd], [], [], left)[0]:
+            if not (piece := os.read(fd, 4096)):
+                break
+            read += piece
+    return read
