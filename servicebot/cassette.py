@@ -61,7 +61,7 @@ from .settings import Frozen
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
-_HEADER = (
+HEADER = (  # a conversation's cassette; the bot's own says what writes it
     "# Recorded model replies: `servicebot test` answers from them instead of a live model.\n"
     "# `servicebot record` rewrites this file; an entry written by hand may leave out `key`.\n"
 )
@@ -125,21 +125,25 @@ def _plain(value: Any, *, canonical: bool = False) -> Any:
 class Cassette:
     """One cassette file's entries, by key, in file order."""
 
-    def __init__(self, path: Path, entries: Mapping[str, Entry] | None = None) -> None:
-        self.path = path
+    def __init__(
+        self, path: Path, entries: Mapping[str, Entry] | None = None, header: str = HEADER
+    ) -> None:
+        """``header``: the comment the file begins with, saying what answers from it and
+        what writes it."""
+        self.path, self.header = path, header
         self.entries: dict[str, Entry] = dict(entries or {})
 
     @classmethod
-    def load(cls, path: Path) -> Cassette:
+    def load(cls, path: Path, header: str = HEADER) -> Cassette:
         """Read ``path`` (a missing file is an empty cassette); ConfigError with file:line."""
         if not path.exists() and not path.is_symlink():
-            return cls(path)
+            return cls(path, header=header)
         problems: list[Problem] = []
         document = read_yaml(path, problems)
         entries = _read_entries(document, problems) if document is not None else {}
         if problems:
             raise ConfigError(problems)
-        return cls(path, entries)
+        return cls(path, entries, header)
 
     def get(self, request: ModelRequest) -> Entry | None:
         return self.entries.get(request_key(request))
@@ -150,7 +154,7 @@ class Cassette:
 
     def dumps(self) -> str:
         entries = [_entry_data(entry) for entry in self.entries.values()]
-        return _HEADER + yaml.dump(
+        return self.header + yaml.dump(
             {"entries": entries},
             Dumper=_Dumper,
             allow_unicode=True,
@@ -179,11 +183,12 @@ class Cassette:
         )
 
 
-def store_entry(path: Path, entry: Entry) -> Cassette:
-    """Add ``entry`` to the file as it is now on disk (another client may have written it)."""
+def store_entry(path: Path, entry: Entry, header: str = HEADER) -> Cassette:
+    """Add ``entry`` to the file as it is now on disk (another client may have written it),
+    which begins with ``header``."""
     _refuse_secrets(_entry_data(entry), path)
     with _WRITE_LOCK:
-        cassette = Cassette.load(path)
+        cassette = Cassette.load(path, header)
         cassette.put(entry)
         cassette.save()
     return cassette

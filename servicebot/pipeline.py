@@ -397,7 +397,7 @@ def _configured_model(spec: BotSpec) -> ModelClient:
     live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
     if settings.replay.mode == "off":
         return live
-    from .replay import BOT_RECORD_HINT, Replayer
+    from .replay import BOT_HEADER, BOT_RECORD_HINT, Replayer
 
     cassette = spec.root / settings.replay.cassettes / "bot.yaml"
     return Replayer(
@@ -406,6 +406,7 @@ def _configured_model(spec: BotSpec) -> ModelClient:
         live if settings.replay.mode == "record" else None,
         longest=settings.postfilter.max_chars,
         hint=BOT_RECORD_HINT,
+        header=BOT_HEADER,
     )
 
 

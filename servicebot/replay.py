@@ -20,7 +20,7 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from .cassette import RECORD_HINT, Cassette, Entry, request_key, store_entry
+from .cassette import HEADER, RECORD_HINT, Cassette, Entry, request_key, store_entry
 from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
@@ -32,6 +32,12 @@ _BREAK_AFTER = frozenset(".,;:!?…。，、；：！？")
 BOT_RECORD_HINT = (
     "set replay.mode: record in servicebot.yaml and run the bot (`servicebot chat`, or "
     "Bot.reply() in code) with the model's API key set to record it"
+)
+BOT_HEADER = (  # not HEADER: neither `servicebot test` nor `servicebot record` uses this file
+    "# The bot's own recorded model replies: with replay.mode: replay in servicebot.yaml, the\n"
+    "# bot (`servicebot chat`, or Bot.reply() in code) answers from them instead of a live model.\n"
+    "# The bot run with replay.mode: record adds the model's replies to this file; an entry\n"
+    "# written by hand may leave out `key`.\n"
 )
 
 
@@ -46,9 +52,11 @@ class Replayer:
         today: Callable[[], date] = date.today,
         longest: int | None = None,
         hint: str = RECORD_HINT,
+        header: str = HEADER,
     ) -> None:
         """``hint`` ends the error for a request with no entry: how this cassette is recorded
-        (a conversation's by ``servicebot record``, the bot's own by ``replay.mode: record``).
+        (a conversation's by ``servicebot record``, the bot's own by ``replay.mode: record``);
+        ``header`` begins the file when a recording writes it, saying the same.
 
         ``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
         more characters than this is recorded as far as it came, with the finish reason
@@ -59,8 +67,8 @@ class Replayer:
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
         self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
-        self._longest, self._hint = longest, hint
-        self.cassette = Cassette.load(self.path)  # a broken file fails now, not mid-test
+        self._longest, self._hint, self._header = longest, hint, header
+        self.cassette = Cassette.load(self.path, header)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
         if self._model is None or self.mode == "replay":
@@ -134,7 +142,7 @@ class Replayer:
     def _record(self, request: ModelRequest, completion: Completion) -> None:
         origin = {"recorded_from": completion.model or request.model, "on": self._today()}
         entry = Entry(request_key(request), origin, request, completion, None)
-        self.cassette = store_entry(self.path, entry)
+        self.cassette = store_entry(self.path, entry, self._header)
 
 
 def add_hand_written(

@@ -92,6 +92,22 @@ def test_chat_replays_what_it_recorded_without_an_api_key(
     assert f"bot> {server.responder({})}" in replayed.stdout and len(server.requests) == 1
 
 
+def test_the_bots_own_recordings_say_what_writes_them(server: OpenAIServer, tmp_path: Path) -> None:
+    # Its header said "`servicebot test` answers from them ... `servicebot record` rewrites
+    # this file": neither command reads or writes the bot's own cassette.
+    recorded = _run(
+        _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    text = (tmp_path / "bot" / "replies" / "bot.yaml").read_text("utf-8")
+    header = text[: text.index("entries:")]
+    assert "servicebot test" not in header and "servicebot record" not in header
+    assert "replay.mode: replay in servicebot.yaml, the\n# bot (`servicebot chat`" in header
+    assert (
+        "\n# The bot run with replay.mode: record adds the model's replies to this file" in header
+    )
+
+
 def test_check_wants_the_api_key_to_record_but_not_to_replay(
     server: OpenAIServer, tmp_path: Path
 ) -> None:
