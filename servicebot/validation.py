@@ -174,6 +174,15 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             or _section_hint(kind, given, loc, model)
         )
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
+    if kind == "literal_error" and isinstance(error["input"], bool):  # "mode: off" is false
+        choices = _choices(ctx)
+        word = next((c for c in choices if c in ("yes", "no", "on", "off")), None)
+        quote = f': put it in quotes, as in "{word}"' if word else ""
+        return (
+            f"{name} should be one of {', '.join(choices)}, not true/false (YAML reads yes, "
+            f"no, on and off as true/false){quote}",
+            False,
+        )
     if kind == "literal_error" and isinstance(error["input"], str):
         given = error["input"]
         return f"{name}: '{given}' is not allowed ({suggest(given, _choices(ctx))})", False

@@ -567,3 +567,31 @@ def test_a_phrasing_missing_its_dash_is_found_whatever_the_line_endings(
         load_bot(bot)
     assert (raised.value.line, raised.value.column) == (5, 9)
     assert raised.value.message.startswith("this line has no '- ', so YAML joined it")
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "replay:\n  mode: off\n",  # what the docs say to write; YAML reads it as false
+            "'mode' should be one of replay, record, off, not true/false (YAML reads yes, no, "
+            'on and off as true/false): put it in quotes, as in "off"',
+        ),
+        (
+            "postfilter:\n  markup: no\n",
+            "'markup' should be one of repair, fallback, handoff, not true/false (YAML reads "
+            "yes, no, on and off as true/false)",
+        ),
+    ],
+)
+def test_yes_no_on_or_off_for_a_choice_says_to_quote_it(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text() + setting
+    settings.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert (problem.message, problem.line) == (message, text.count("\n"))
