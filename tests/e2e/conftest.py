@@ -1,13 +1,28 @@
-"""End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it."""
+"""End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it,
+and the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests."""
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
+from servicebot import load_bot
 from servicebot.budget.tokens import counter_for
+from servicebot.config import BotSpec
+from servicebot.model import OpenAIClient
+from servicebot.pipeline import Bot
+from servicebot.settings import ModelSettings
+from servicebot.store.memory import MemoryStore
+from tests.conftest import REPO
 from tests.openai_server import OpenAIServer
+
+KEY_ENV = "SERVICEBOT_E2E_KEY"
+REFUNDS = "How long does a refund take to show up on my card?"
 
 
 @pytest.fixture(scope="session")
@@ -22,3 +37,57 @@ def server(running_server: OpenAIServer) -> OpenAIServer:
     """The server, with no requests recorded, no faults queued, and the default replies."""
     running_server.reset()
     return running_server
+
+
+@pytest.fixture(scope="module")
+def spec() -> BotSpec:
+    """The example bot at the repository root, loaded once a module."""
+    return load_bot(REPO)
+
+
+@pytest.fixture
+def make_bot(spec: BotSpec, server: OpenAIServer, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """Bots whose model is the local server (no retries), each closed after the test."""
+    monkeypatch.setenv(KEY_ENV, "sk-e2e-not-a-real-key")
+    bots: list[Bot] = []
+
+    def make(store: Any = None, spec: BotSpec = spec, **model: Any) -> Bot:
+        settings = spec.settings.model.model_copy(
+            update={"base_url": server.url, "api_key_env": KEY_ENV, "max_retries": 0} | model
+        )
+        client = OpenAIClient(ModelSettings(**settings.model_dump()), spec.root / "servicebot.yaml")
+        bot = Bot(spec, model=client, store=store or MemoryStore())
+        bots.append(bot)
+        return bot
+
+    yield make
+    for bot in bots:
+        bot.close()
+
+
+def asked(server: OpenAIServer, index: int = -1) -> list[dict[str, str]]:
+    """The messages of the server's ``index``-th request (the last by default)."""
+    messages: list[dict[str, str]] = server.requests[index].body["messages"]
+    return messages
+
+
+def with_settings(spec: BotSpec, **sections: dict[str, Any]) -> BotSpec:
+    """``spec`` with some settings changed: ``budget={"history_turns": 0}``."""
+    settings = spec.settings.model_copy(
+        update={
+            name: getattr(spec.settings, name).model_copy(update=values)
+            for name, values in sections.items()
+        }
+    )
+    return dataclasses.replace(spec, settings=settings)
+
+
+def bot_on_server(server: OpenAIServer, tmp_path: Path) -> Path:
+    """A copy of the example bot whose model is the local test server."""
+    bot = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, bot / name)
+    settings = (REPO / "servicebot.yaml").read_text("utf-8")
+    settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
+    (bot / "servicebot.yaml").write_text(settings, "utf-8")
+    return bot

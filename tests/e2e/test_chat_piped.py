@@ -1,0 +1,92 @@
+"""`servicebot chat` in its own process, with lines piped in: offline FAQ mode, a rejected key,
+a model outage, and a template mistake only a turn reaches."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+from tests.e2e.conftest import bot_on_server
+from tests.openai_server import Fault, OpenAIServer
+
+
+def _chat(bot: Path, lines: str, key: str) -> subprocess.CompletedProcess[str]:
+    """``servicebot chat`` in its own process, answering ``lines`` piped in."""
+    return subprocess.run(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        input=lines,
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(bot.parent), "OPENAI_API_KEY": key},
+        timeout=60,
+    )
+
+
+def test_piped_lines_are_answered_offline_in_english_and_chinese(tmp_path: Path) -> None:
+    bot = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, bot / name)
+    shutil.copy(REPO / "servicebot.yaml", bot / "servicebot.yaml")
+    lines = "how long do refunds take?\n退货政策是什么？\nI want to talk to a human\n"
+    result = subprocess.run(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        input=lines,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path)},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert out.splitlines()[0].startswith("offline FAQ mode (OPENAI_API_KEY is not set)")
+    assert "[direct refund_status" in out and "[direct return_item" in out
+    assert "[handoff talk_to_human" in out
+    assert "Traceback" not in out + result.stderr
+
+
+def test_chat_goes_offline_when_the_server_rejects_the_key(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = bot_on_server(server, tmp_path)
+    server.fail(Fault.status(401))
+    lines = "Can I change the delivery address of my order?\nI want to talk to a human\n"
+    result = _chat(bot, lines, key="sk-rejected")
+    assert result.returncode == 0, result.stderr
+    assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
+    assert "[handoff talk_to_human" in result.stdout
+    assert "Traceback" not in result.stdout + result.stderr
+    # The first message is stored once, with the fallback shown: not answered again offline.
+    assert "; the model failed (config_error)]" in result.stdout and "turn 2]" in result.stdout
+
+
+def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_path: Path) -> None:
+    bot = bot_on_server(server, tmp_path)
+    server.fail(*[Fault.status(503, retry_after=0.01)] * 10)  # more than the SDK retries
+    result = _chat(bot, "How long do refunds take?\n", key="sk-test")
+    assert result.returncode == 0, result.stderr
+    assert "[fallback refund_status" in result.stdout
+    assert "; the model failed (server_error)]" in result.stdout
+
+
+def test_chat_stops_at_a_template_mistake_a_turn_finds(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = bot_on_server(server, tmp_path)
+    system = bot / "templates" / "system.j2"
+    mistake = (  # only a turn about refunds reaches it: the start-up check cannot
+        '{% set n = "__cla" ~ "ss__" %}{% for intent in intents %}'
+        '{% if intent.name == "refund_status" %}{{ intent|attr(n) }}{% endif %}{% endfor %}\n'
+    )
+    system.write_text(system.read_text("utf-8") + mistake, "utf-8")
+    result = _chat(bot, "hello\nhow long does my refund take?\nhello again\n", key="sk-test")
+    lines = len(system.read_text("utf-8").splitlines())
+    assert result.returncode == 1
+    assert f"{system}:{lines}: template failed while rendering" in result.stderr
+    assert "[direct greeting" in result.stdout and "hello again" not in result.stdout
+    assert "offline FAQ mode" not in result.stdout  # the model was not to blame
+    assert "Traceback" not in result.stdout + result.stderr
+    assert "Recursion" not in result.stdout + result.stderr
