@@ -11,9 +11,10 @@ whole turn and return a :class:`Reply` whose trace has each stage's decision and
 never raise for a model outage or a store failure: an outage is answered with a fallback,
 and a turn that could not be stored is reported in the trace and the log. A key or model the
 server refuses raises ``ConfigError``, once the turn is stored as an outage's would be.
-:meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``. What
-happens after it is in ``turn.py`` (the turn in progress), ``turnstorage.py`` (its store
-writes), ``reply.py`` (the reply it becomes) and ``stream.py``.
+:meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``. How a
+turn begins (the caller's arguments checked, the conversation loaded, the turn prepared) is in
+``turnstart.py``; what happens after it is in ``turn.py`` (the turn in progress),
+``turnstorage.py`` (its store writes), ``reply.py`` (the reply it becomes) and ``stream.py``.
 """
 
 from __future__ import annotations
@@ -25,7 +26,6 @@ import logging
 import os
 import threading
 import time
-import uuid
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -36,7 +36,6 @@ from .cache import AnswerCache
 from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
-from .filters.normalise import decoded, without_surrogates
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
 from .postfilter import Postfilter
@@ -53,8 +52,8 @@ from .routing import (
 )
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
-from .turn import Prepared, Turn, canned_action
-from .turnstorage import Loaded, off_loop
+from .turn import Prepared, canned_action
+from .turnstart import abegin_turn, begin_turn, checked_text, plain_text
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
 
@@ -143,7 +142,7 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
-        turn = self._begin(text, conversation_id, metadata)
+        turn = begin_turn(self, text, conversation_id, metadata)
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
@@ -160,7 +159,7 @@ class Bot:
     ) -> Reply:
         """:meth:`reply` for asyncio. Reading and writing the store may wait on a lock or the
         network, so those calls run in a worker thread (unless the store never waits)."""
-        turn = await self._abegin(text, conversation_id, metadata)
+        turn = await abegin_turn(self, text, conversation_id, metadata)
         if pending := turn.pending():
             model, request = pending
             with turn.model_call():
@@ -186,7 +185,7 @@ class Bot:
         once the iteration is over. Inside ``with bot.stream(...) as stream:``, leaving the
         block early stores the turn with what was shown at once, as ``stream.close()`` does.
         """
-        return ReplyStream(self._begin(text, conversation_id, metadata))
+        return ReplyStream(begin_turn(self, text, conversation_id, metadata))
 
     def astream(
         self,
@@ -196,8 +195,10 @@ class Bot:
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``, or inside
         ``async with bot.astream(...) as stream:`` to store a stream left early at once."""
-        _checked(text, metadata)  # refused at the call, as by stream(), not at the first piece
-        return AsyncReplyStream(functools.partial(self._abegin, text, conversation_id, metadata))
+        checked_text(text, metadata)  # refused at the call, as by stream(), not at the first piece
+        return AsyncReplyStream(
+            functools.partial(abegin_turn, self, text, conversation_id, metadata)
+        )
 
     def prepare(
         self,
@@ -218,7 +219,7 @@ class Bot:
         fitted even when the bot has no model to send it to (besides the offline ``reply``),
         so an operator sees it before naming one.
         """
-        text = _plain(text)  # as reply() takes it: bytes decoded, None refused, halves joined
+        text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
         clock = _Clock()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
         previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
@@ -324,71 +325,6 @@ class Bot:
             itemise=itemise,
         )
 
-    # --- one turn -------------------------------------------------------------------------
-
-    def _begin(
-        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
-    ) -> Turn:
-        """Everything before the model call: load the conversation, prepare the prompt, and
-        keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
-        turn, text = self._start(text, conversation_id, metadata)
-        return self._load_and_prepare(turn, text)
-
-    async def _abegin(
-        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
-    ) -> Turn:
-        """:meth:`_begin` with the store read and written off the event loop.
-
-        A caller cancelled meanwhile (a web client that went away) does not wait for the
-        store, which may be locked or slow: the worker thread cannot be stopped anyway, so the
-        rest of the turn is handed to it, and it stores the turn as stopped once its
-        placeholders are kept (see :meth:`Turn.stopped`). Otherwise the customer's message
-        was lost, and a placeholder it had taken ([PHONE_1]) was used up with no turn
-        holding it."""
-        turn, text = self._start(text, conversation_id, metadata)
-        try:
-            return await off_loop(self, self._begin_for_caller, turn, text)
-        except asyncio.CancelledError:
-            if not turn.leave():  # the thread had handed the turn back: this task stores it
-                await turn.astopped(Shown(turn))
-            raise
-
-    def _begin_for_caller(self, turn: Turn, text: str) -> Turn:
-        """:meth:`_load_and_prepare`, in a worker thread: the turn is stored as stopped here
-        if its caller was cancelled meanwhile, as no one else will."""
-        self._load_and_prepare(turn, text)
-        if not turn.hand_back():
-            turn.stopped(Shown(turn))
-        return turn
-
-    def _load_and_prepare(self, turn: Turn, text: str) -> Turn:
-        """The turn loaded, prepared, and its placeholders kept, ready for the model."""
-        loaded = turn.load()
-        prepared = self._prepare(turn, text, loaded)
-        while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
-            loaded = loaded._replace(placeholders=stored)
-            prepared = self._prepare(turn, text, loaded)
-        return self._ready(turn, prepared, loaded)
-
-    def _start(
-        self, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
-    ) -> tuple[Turn, str]:
-        """A new turn, and its text as a str."""
-        text = _checked(text, metadata)
-        return Turn(self, _conversation(conversation_id) or uuid.uuid4().hex, metadata), text
-
-    def _prepare(self, turn: Turn, text: str, loaded: Loaded) -> Prepared:
-        return self.prepare(
-            text, loaded.history, turn.metadata, loaded.placeholders, misses=loaded.misses
-        )
-
-    def _ready(self, turn: Turn, prepared: Prepared, loaded: Loaded) -> Turn:
-        """The turn with its prompt, answered from the cache if it can be."""
-        turn.prepared(prepared)
-        if self.cache is not None and not loaded.history:
-            turn.look_up(self.cache)
-        return turn
-
 
 def _configured_model(spec: BotSpec) -> ModelClient:
     """The model ``servicebot.yaml`` names, through its recordings when ``replay.mode`` says so
@@ -413,39 +349,6 @@ def _configured_model(spec: BotSpec) -> ModelClient:
 def _squeezed(fitted: Fitted) -> bool:
     """Whether an FAQ fact or part of the customer's message was left out to fit."""
     return fitted.truncated or any(part.kind == "faq" and not part.kept for part in fitted.parts)
-
-
-def _checked(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
-    """The customer's text as a str; arguments of the wrong type are refused at once."""
-    if metadata is not None and not isinstance(metadata, Mapping):
-        kind = type(metadata).__name__
-        raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
-    return _plain(text)
-
-
-def _conversation(conversation_id: str | None) -> str | None:
-    """The conversation's id as given; one no store can keep is refused at once, not found
-    missing from the store later (a JSON store takes no bytes, none a lone surrogate). A
-    blank id is refused too: it is a session value that went missing, and starting a new
-    conversation for it would quietly lose the customer's history every turn."""
-    if conversation_id is not None and not isinstance(conversation_id, str):
-        kind = type(conversation_id).__name__
-        raise TypeError(f"conversation_id must be a str or None, not {kind}")
-    if conversation_id is not None and not conversation_id.strip():
-        raise ValueError("conversation_id is blank: pass None to start a new conversation")
-    if conversation_id and without_surrogates(conversation_id) != conversation_id:
-        raise ValueError("conversation_id holds a lone surrogate: no store can keep it")
-    return conversation_id
-
-
-def _plain(text: str | bytes) -> str:
-    """Customer text as a str: bytes are decoded as UTF-8, undecodable bytes replaced (see
-    :func:`~servicebot.filters.normalise.decoded`)."""
-    if isinstance(text, bytes | bytearray):
-        return decoded(text, "a customer message")
-    if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
-        raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
-    return without_surrogates(text)
 
 
 class _Clock:

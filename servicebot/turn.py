@@ -1,13 +1,13 @@
 """One turn in progress, from the stored conversation to the :class:`Reply` it becomes.
 
-:class:`~servicebot.pipeline.Bot` starts a :class:`Turn` for each customer message and runs
-the stages; the turn keeps what each one decided (a :class:`Step` of the trace), decides the
-reply from that, and stores it. It never raises for a model outage or a store failure: the
-outage gets a fallback (the FAQ's answer when routing is sure, else a handoff), and a turn that
-could not be stored is reported in the trace and the log. A key or model the server refuses
-(a :class:`~servicebot.errors.ConfigError`) is stored as an outage is, then raised. The reply
-and its steps are in ``reply.py``, the store's side of a turn in ``turnstorage.py``; streaming
-is in ``stream.py``.
+:class:`~servicebot.pipeline.Bot` starts a :class:`Turn` for each customer message (see
+``turnstart.py``) and runs the stages; the turn keeps what each one decided (a :class:`Step` of
+the trace), decides the reply from that, and stores it. It never raises for a model outage or a
+store failure: the outage gets a fallback (the FAQ's answer when routing is sure, else a
+handoff), and a turn that could not be stored is reported in the trace and the log. A key or
+model the server refuses (a :class:`~servicebot.errors.ConfigError`) is stored as an outage is,
+then raised. The reply and its steps are in ``reply.py``, the store's side of a turn in
+``turnstorage.py``; streaming is in ``stream.py``.
 """
 
 from __future__ import annotations

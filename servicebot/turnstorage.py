@@ -209,7 +209,7 @@ async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kw
         return work(*args, **kwargs)
     # Shielded: work queued behind other turns' is not dropped when the caller is cancelled
     # (to_thread's would be), just as work already running cannot be stopped: a turn stored by
-    # its thread once its caller has left (see Bot._abegin) is stored even under load. The
+    # its thread once its caller has left (see turnstart.abegin_turn) is stored even under load. The
     # caller stops waiting at once; asyncio.run's end waits for the thread.
     call = functools.partial(contextvars.copy_context().run, work, *args, **kwargs)
     return await asyncio.shield(asyncio.get_running_loop().run_in_executor(None, call))

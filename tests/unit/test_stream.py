@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+import servicebot.turnstart
 from servicebot.config import BotSpec
 from servicebot.filters import FilterEvent
 from servicebot.model import AnswersAtOnce, Completion, ModelRequest
@@ -132,14 +133,14 @@ def test_a_turn_cancelled_as_its_thread_hands_it_back_is_stored_once_by_its_task
     comes: the thread stored nothing, so the task stores the turn."""
     store = open_store("sqlite:///conversations.db", root=tmp_path)
     bot = Bot(spec, model=Says("We will call you shortly."), store=store)
-    prepared, begin = threading.Event(), bot._begin_for_caller
+    prepared, begin = threading.Event(), servicebot.turnstart._begin_for_caller
 
     def begin_and_tell(*args: Any) -> Any:
         turn = begin(*args)
         prepared.set()
         return turn
 
-    monkeypatch.setattr(bot, "_begin_for_caller", begin_and_tell)
+    monkeypatch.setattr(servicebot.turnstart, "_begin_for_caller", begin_and_tell)
 
     async def main() -> None:
         task = asyncio.create_task(bot.areply("call me on 13800138000", conversation_id="c"))

@@ -1,0 +1,127 @@
+"""How a turn begins: the caller's arguments checked, then everything before the model call.
+
+:func:`begin_turn` starts a :class:`~servicebot.turn.Turn` for one customer message: it refuses
+arguments of the wrong type at once, loads the conversation, prepares the prompt (see
+:meth:`~servicebot.pipeline.Bot.prepare`), keeps the placeholders the message's personal data
+got (see :meth:`Turn.keep_placeholders`), and answers from the cache when it can.
+:func:`abegin_turn` does the same for asyncio, with the store read and written off the event
+loop. :func:`plain_text` is how every entry point reads the customer's text.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from .filters.normalise import decoded, without_surrogates
+from .stream import Shown
+from .turn import Prepared, Turn
+from .turnstorage import Loaded, off_loop
+
+if TYPE_CHECKING:
+    from .pipeline import Bot
+
+
+def begin_turn(
+    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+) -> Turn:
+    """Everything before the model call: load the conversation, prepare the prompt, and
+    keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
+    turn, text = _start(bot, text, conversation_id, metadata)
+    return _load_and_prepare(turn, text)
+
+
+async def abegin_turn(
+    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+) -> Turn:
+    """:func:`begin_turn` with the store read and written off the event loop.
+
+    A caller cancelled meanwhile (a web client that went away) does not wait for the
+    store, which may be locked or slow: the worker thread cannot be stopped anyway, so the
+    rest of the turn is handed to it, and it stores the turn as stopped once its
+    placeholders are kept (see :meth:`Turn.stopped`). Otherwise the customer's message
+    was lost, and a placeholder it had taken ([PHONE_1]) was used up with no turn
+    holding it."""
+    turn, text = _start(bot, text, conversation_id, metadata)
+    try:
+        return await off_loop(bot, _begin_for_caller, turn, text)
+    except asyncio.CancelledError:
+        if not turn.leave():  # the thread had handed the turn back: this task stores it
+            await turn.astopped(Shown(turn))
+        raise
+
+
+def _begin_for_caller(turn: Turn, text: str) -> Turn:
+    """:func:`_load_and_prepare`, in a worker thread: the turn is stored as stopped here
+    if its caller was cancelled meanwhile, as no one else will."""
+    _load_and_prepare(turn, text)
+    if not turn.hand_back():
+        turn.stopped(Shown(turn))
+    return turn
+
+
+def _load_and_prepare(turn: Turn, text: str) -> Turn:
+    """The turn loaded, prepared, and its placeholders kept, ready for the model."""
+    loaded = turn.load()
+    prepared = _prepare(turn, text, loaded)
+    while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
+        loaded = loaded._replace(placeholders=stored)
+        prepared = _prepare(turn, text, loaded)
+    return _ready(turn, prepared, loaded)
+
+
+def _start(
+    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+) -> tuple[Turn, str]:
+    """A new turn, and its text as a str."""
+    text = checked_text(text, metadata)
+    return Turn(bot, _conversation(conversation_id) or uuid.uuid4().hex, metadata), text
+
+
+def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
+    return turn.bot.prepare(
+        text, loaded.history, turn.metadata, loaded.placeholders, misses=loaded.misses
+    )
+
+
+def _ready(turn: Turn, prepared: Prepared, loaded: Loaded) -> Turn:
+    """The turn with its prompt, answered from the cache if it can be."""
+    turn.prepared(prepared)
+    if turn.bot.cache is not None and not loaded.history:
+        turn.look_up(turn.bot.cache)
+    return turn
+
+
+def checked_text(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
+    """The customer's text as a str; arguments of the wrong type are refused at once."""
+    if metadata is not None and not isinstance(metadata, Mapping):
+        kind = type(metadata).__name__
+        raise TypeError(f"metadata must be a mapping such as a dict, or None; not {kind}")
+    return plain_text(text)
+
+
+def _conversation(conversation_id: str | None) -> str | None:
+    """The conversation's id as given; one no store can keep is refused at once, not found
+    missing from the store later (a JSON store takes no bytes, none a lone surrogate). A
+    blank id is refused too: it is a session value that went missing, and starting a new
+    conversation for it would quietly lose the customer's history every turn."""
+    if conversation_id is not None and not isinstance(conversation_id, str):
+        kind = type(conversation_id).__name__
+        raise TypeError(f"conversation_id must be a str or None, not {kind}")
+    if conversation_id is not None and not conversation_id.strip():
+        raise ValueError("conversation_id is blank: pass None to start a new conversation")
+    if conversation_id and without_surrogates(conversation_id) != conversation_id:
+        raise ValueError("conversation_id holds a lone surrogate: no store can keep it")
+    return conversation_id
+
+
+def plain_text(text: str | bytes) -> str:
+    """Customer text as a str: bytes are decoded as UTF-8, undecodable bytes replaced (see
+    :func:`~servicebot.filters.normalise.decoded`)."""
+    if isinstance(text, bytes | bytearray):
+        return decoded(text, "a customer message")
+    if not isinstance(text, str):  # str(None) would be answered, and stored, as "None"
+        raise TypeError(f"a customer message is str or bytes, not {type(text).__name__}")
+    return without_surrogates(text)
