@@ -2,11 +2,11 @@
 
 :class:`Replayer` is a :class:`~servicebot.model.ModelClient`. In ``replay`` mode it answers
 from a cassette (one YAML file of recorded requests and replies: see
-:mod:`servicebot.cassette`), and a request with no entry raises
-:class:`~servicebot.cassette.ReplayMissError`, which shows a diff against the closest
-recorded request. In ``record`` mode it asks the real model and writes the answer down; a
-call that fails is not written (a recording is what the model said: an outage to test is
-scripted, with ``model_error`` or :func:`add_hand_written`), and the cassette keeps any
+:mod:`servicebot.cassette`, and its format in :mod:`servicebot.cassetteformat`), and a request
+with no entry raises :class:`~servicebot.cassette.ReplayMissError`, which shows a diff against
+the closest recorded request. In ``record`` mode it asks the real model and writes the answer
+down; a call that fails is not written (a recording is what the model said: an outage to test
+is scripted, with ``model_error`` or :func:`add_hand_written`), and the cassette keeps any
 earlier answer to that request.
 """
 
@@ -20,7 +20,8 @@ from datetime import date
 from pathlib import Path
 from typing import Literal
 
-from .cassette import HEADER, RECORD_HINT, Cassette, Entry, request_key, store_entry
+from .cassette import HEADER, RECORD_HINT, Cassette, store_entry
+from .cassetteformat import Entry, request_key
 from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"

@@ -15,7 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from servicebot import Bot, BotSpec
-from servicebot.cassette import Cassette, ReplayMissError, request_key
+from servicebot.cassette import Cassette, ReplayMissError
+from servicebot.cassetteformat import request_key
 from servicebot.errors import ConfigError, ServicebotError
 from servicebot.model import Completion, ErrorKind, ModelError, ModelRequest, Usage
 from servicebot.prompt import Message
