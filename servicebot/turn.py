@@ -30,7 +30,7 @@ from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, req
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script, faq_answer
 from .reply import Action, Reply, Step, elapsed_ms
-from .routing import Routing, sure
+from .routing import Routing, sure, why_not_direct
 from .settings import RoutingSettings
 from .turnstorage import TurnStorage, off_loop
 
@@ -103,6 +103,8 @@ class Turn(TurnStorage):
             }
             if routing.closest:
                 found["closest"] = {m.intent.name: m.score for m in routing.closest}
+            if why := why_not_direct(routing, self.bot.spec.settings.routing):
+                found["why"] = why
             self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
         if prepared.reply is not None and routing is not None and routing.route == "model":
             sure = confident(routing, self.bot.spec.settings.routing)

@@ -33,6 +33,7 @@ if TYPE_CHECKING:  # imported where used: `check` and the others start without r
 
     from ..budget import Fitted
     from ..pipeline import Bot, Prepared
+    from ..settings import RoutingSettings
 
 
 class _Commands(click.Group):
@@ -265,7 +266,7 @@ def render(
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True, emoji=False)
-    console.print(_route_line(prepared, bot.spec.settings.routing.min_score), markup=False)
+    console.print(_route_line(prepared, bot.spec.settings.routing), markup=False)
     for event in prepared.filtered.events:
         console.print(f"pre-filter: {event}", markup=False)
     if prepared.reply is not None:
@@ -299,16 +300,22 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
     return found
 
 
-def _route_line(prepared: Prepared, min_score: float) -> str:
+def _route_line(prepared: Prepared, settings: RoutingSettings) -> str:
+    from ..routing import why_not_direct
+
     routing = prepared.routing
     if routing is None:
         return "route: blocked by the pre-filter"
     intents = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.matches) or "none"
     if routing.closest:
         closest = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.closest)
-        intents += f" reached min_score {min_score} (closest: {closest})"
+        intents += f" reached min_score {settings.min_score} (closest: {closest})"
     follow_up = " (read with the previous message)" if routing.follow_up else ""
-    return f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}"
+    why = why_not_direct(routing, settings)
+    why = f"  ({why})" if why else ""
+    return (
+        f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}{why}"
+    )
 
 
 def _budget_table(fitted: Fitted) -> Table:

@@ -33,6 +33,7 @@ __all__ = [
     "is_blank",
     "previous_message",
     "sure",
+    "why_not_direct",
 ]
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
@@ -112,6 +113,7 @@ class Routing:
     misses: int = 0  # the conversation's turns right before this one that were out of scope
     closest: tuple[Match, ...] = ()  # with no matches, the top-k below min_score: how near
     runner_up: float = 0.0  # the second intent's score, even below min_score: direct_margin's
+    runner_up_intent: str = ""  # that intent's name, to say what the best one did not lead
 
     @property
     def best(self) -> Match | None:
@@ -164,13 +166,15 @@ class Router:
             if cut := self._cut(joined):
                 ranked, matches, follow_up = joined, cut, True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+        second = ranked[1].intent.name if len(ranked) > 1 else ""
         if handing_off(matches, self.settings) is None:
             matches = [match for match in matches if not match.intent.handoff]  # see decide
         route = decide(matches, self.settings, misses, runner_up)
         if follow_up and route == "direct":
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
-        return Routing(route, tuple(matches), language, follow_up, misses, closest, runner_up)
+        found = (tuple(matches), language, follow_up, misses, closest, runner_up, second)
+        return Routing(route, *found)
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
         """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
@@ -239,6 +243,40 @@ def sure(
     if runner_up is None:
         runner_up = matches[1].score if len(matches) > 1 else 0.0
     return matches[0].score - runner_up >= settings.direct_margin
+
+
+def why_not_direct(routing: Routing, settings: RoutingSettings) -> str | None:
+    """Why a ``direct: true`` intent at or above ``direct_threshold`` was sent to the model and
+    not answered as written, for an operator reading the route ("not direct: leads
+    international_shipping by 0.18, direct_margin is 0.25"); None when the route says enough
+    (a handoff, a follow-up, an intent that is not direct or scores below the threshold)."""
+    best = routing.best
+    if routing.route != "model" or routing.follow_up or best is None or not best.intent.direct:
+        return None
+    if best.score < settings.direct_threshold or sure(routing.matches, settings, routing.runner_up):
+        return None
+    if routing.runner_up_intent == best.intent.name:  # the one above it was left out: see decide
+        return (
+            f"not direct: a handoff intent below handoff_threshold {settings.handoff_threshold}"
+            " scores above it"
+        )
+    lead = _short(best.score - routing.runner_up, settings.direct_margin)
+    if not routing.runner_up_intent:  # the bot's only intent
+        return f"not direct: scores {lead} alone, less than direct_margin {settings.direct_margin}"
+    return (
+        f"not direct: leads {routing.runner_up_intent} by {lead}, direct_margin is "
+        f"{settings.direct_margin}"
+    )
+
+
+def _short(lead: float, margin: float) -> str:
+    """``lead`` to two decimals, or more when two would round it up to ``margin``: a lead of
+    0.2496 is not "0.25" beside a margin of 0.25."""
+    for places in (2, 3, 4):
+        shown = f"{lead:.{places}f}"
+        if float(shown) < margin:
+            return shown
+    return f"{lead:.6f}"
 
 
 def previous_message(earlier: Sequence[str]) -> str | None:

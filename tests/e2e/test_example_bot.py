@@ -722,6 +722,23 @@ def test_render_shows_how_near_an_out_of_scope_message_came_to_an_intent() -> No
     assert scores == sorted(scores, reverse=True) and scores[0] < 0.22
 
 
+def test_render_and_chat_trace_say_why_a_direct_intent_was_not_answered_directly(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    why = "not direct: leads international_shipping by 0.18, direct_margin is 0.25"
+    rendered = CliRunner().invoke(main, ["render", "运费多少", "--bot", str(REPO)])
+    assert rendered.exit_code == 0, rendered.output
+    assert rendered.output.splitlines()[0].endswith(f"international_shipping 0.57  ({why})")
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    new_bot(tmp_path)
+    chat = CliRunner().invoke(
+        main, ["chat", "--trace", "--bot", str(tmp_path / "bot")], input="运费多少\n"
+    )
+    assert chat.exit_code == 0, chat.output
+    routing = next(line for line in chat.output.splitlines() if line.lstrip().startswith("routing"))
+    assert routing.endswith(f"misses=0, why={why}")
+
+
 def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None:
     message = "where is my order? " + "The tracking page has not moved. " * 8_000  # 264 KB
     result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=message + "\n")

@@ -6,7 +6,14 @@ import pytest
 
 from servicebot import load_bot
 from servicebot.config import BotSpec
-from servicebot.routing import Router, decide, detect_language, previous_message
+from servicebot.routing import (
+    Router,
+    Routing,
+    decide,
+    detect_language,
+    previous_message,
+    why_not_direct,
+)
 from servicebot.routing.features import features
 from servicebot.routing.index import IntentIndex, Match
 from servicebot.routing.taiwan import fold_taiwan_words, fold_traditional_words
@@ -354,6 +361,37 @@ def test_the_margin_is_kept_from_a_runner_up_that_min_score_or_top_k_leaves_out(
     assert [m.intent.name for m in routing.matches] == ["shipping_times_costs"]
     assert routing.matches[0].score - routing.runner_up < settings.direct_margin
     assert routing.route == "model"
+
+
+def test_a_direct_intent_the_margin_kept_from_its_answer_says_by_how_much(router: Router) -> None:
+    # 运费多少 scores above direct_threshold on shipping_times_costs (direct: true), but
+    # international_shipping is close behind: the operator sees why it was not answered.
+    routing = router.route("运费多少")
+    assert routing.route == "model"
+    assert why_not_direct(routing, router.settings) == (
+        "not direct: leads international_shipping by 0.18, direct_margin is 0.25"
+    )
+    for answered in ("how much is shipping", "where is my order"):  # direct; not direct: true
+        assert why_not_direct(router.route(answered), router.settings) is None
+
+
+def test_the_lead_is_never_shown_rounded_up_to_the_margin() -> None:
+    greeting, settings = Match(SMALL[2], 0.7496), RoutingSettings(direct_margin=0.25)
+    routing = Routing("model", (greeting,), "en", runner_up=0.5, runner_up_intent="shipping")
+    assert why_not_direct(routing, settings) == (
+        "not direct: leads shipping by 0.2496, direct_margin is 0.25"
+    )
+
+
+def test_a_direct_intent_below_a_left_out_handoff_intent_says_so() -> None:
+    # The handoff intent ranked first is below handoff_threshold and left out (see decide), so
+    # the direct intent is measured against its own score: it leads nothing.
+    settings = RoutingSettings(direct_threshold=0.4, handoff_threshold=0.9)
+    greeting = Match(SMALL[2], 0.6)
+    routing = Routing("model", (greeting,), "en", runner_up=0.6, runner_up_intent="greeting")
+    assert why_not_direct(routing, settings) == (
+        "not direct: a handoff intent below handoff_threshold 0.9 scores above it"
+    )
 
 
 def test_a_close_match_to_an_intent_that_is_not_direct_goes_to_the_model() -> None:
