@@ -44,7 +44,13 @@ class ReplayMissError(ServicebotError):
     """No recorded reply for a request: a test changed the prompt, or needs a new recording.
 
     Not a :class:`ModelError`: the pipeline must not hide a miss behind a fallback reply.
+    ``brief`` is the miss in one line, without the diff: for a chat, where the message was
+    simply never recorded and a diff against another request says nothing useful.
     """
+
+    def __init__(self, message: str, brief: str | None = None) -> None:
+        super().__init__(message)
+        self.brief = brief or message
 
 
 class Cassette:
@@ -90,13 +96,15 @@ class Cassette:
         if not self.entries:
             state = "has no entries" if self.path.exists() else "does not exist"
             return ReplayMissError(f"{head}: the cassette {state}; {hint}")
+        brief = f"{head}; {hint}"
         wanted = _render(request)
         closest = max(self.entries.values(), key=lambda entry: _likeness(entry.request, wanted))
         where = f"{self.path}:{closest.line}" if closest.line else f"key {closest.key}"
         diff = _diff(_render(closest.request), wanted)
         return ReplayMissError(
             f"{head}.\nThe closest recorded request ({where}) differs:\n{diff}\n"
-            f"If the change is intended, {hint}."
+            f"If the change is intended, {hint}.",
+            brief,
         )
 
 

@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 
+from servicebot.replay import BOT_RECORD_HINT
 from tests.conftest import REPO
 from tests.openai_server import OpenAIServer
 
@@ -90,6 +91,24 @@ def test_chat_replays_what_it_recorded_without_an_api_key(
     assert replayed.returncode == 0, replayed.stderr
     assert "offline FAQ mode" not in replayed.stdout
     assert f"bot> {server.responder({})}" in replayed.stdout and len(server.requests) == 1
+
+
+def test_chat_says_a_miss_in_one_line_without_the_diff(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    # Each unrecorded message printed a ~30-line diff against the closest recording: useful
+    # to a test that changed a prompt, noise to someone trying the bot.
+    server.responder = lambda body: "Yes, until it ships: write to us with the new address."
+    recorded = _run(
+        _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test"
+    )
+    assert recorded.returncode == 0, recorded.stderr
+    replayed = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines="write me a poem\n")
+    assert replayed.returncode == 1
+    errors = replayed.stderr.splitlines()
+    assert len(errors) == 2 and errors[1].startswith("Error: 1 message was not answered")
+    assert errors[0].startswith("error: not answered: no recorded reply in ")
+    assert errors[0].endswith(f"; {BOT_RECORD_HINT}")
 
 
 def test_the_bots_own_recordings_say_what_writes_them(server: OpenAIServer, tmp_path: Path) -> None:
