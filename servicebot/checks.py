@@ -28,6 +28,7 @@ from .config import (
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
+from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
 from .settings import ANY_LANGUAGE
 from .templates import TEMPLATE_NAMES
@@ -99,6 +100,21 @@ def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     """A budget that leaves too little room for the customer's message or for the reply,
     and answers too long to be a fact beside them."""
     return [*_message_room(spec, renderer), *_reply_room(spec), *_answer_room(spec, renderer)]
+
+
+def replay_warnings(spec: BotSpec) -> list[Problem]:
+    """``replay.mode: replay`` with no recording of the bot's own to replay: every message
+    that needs the model would go unanswered, though the bot loads fine."""
+    if spec.settings.model.name is None or spec.settings.replay.mode != "replay":
+        return []  # with no model, the FAQ answers and nothing is replayed
+    cassette = bot_cassette(spec)
+    if cassette.exists():
+        return []
+    message = (
+        f"replay.mode is replay but {cassette} does not exist, so no message that needs the "
+        f"model can be answered; {BOT_RECORD_HINT}"
+    )
+    return [Problem(spec.root / SETTINGS_FILE, message)]
 
 
 def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:

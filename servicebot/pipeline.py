@@ -333,11 +333,10 @@ def _configured_model(spec: BotSpec) -> ModelClient:
     live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
     if settings.replay.mode == "off":
         return live
-    from .replay import BOT_HEADER, BOT_RECORD_HINT, Replayer
+    from .replay import BOT_HEADER, BOT_RECORD_HINT, Replayer, bot_cassette
 
-    cassette = spec.root / settings.replay.cassettes / "bot.yaml"
     return Replayer(
-        cassette,
+        bot_cassette(spec),
         settings.replay.mode,
         live if settings.replay.mode == "record" else None,
         longest=settings.postfilter.max_chars,

@@ -18,11 +18,14 @@ import re
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import date
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from .cassette import HEADER, RECORD_HINT, Cassette, store_entry
 from .cassetteformat import Entry, request_key
 from .model import Completion, ErrorKind, ModelClient, ModelError, ModelRequest
+
+if TYPE_CHECKING:
+    from .config import BotSpec
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\uff00-\uffef"
 _PIECE = re.compile(f"[{_CJK}]\\s*|[^\\s{_CJK}]+\\s*|\\s+")  # one character, or one word
@@ -40,6 +43,12 @@ BOT_HEADER = (  # not HEADER: neither `servicebot test` nor `servicebot record` 
     "# The bot run with replay.mode: record adds the model's replies to this file; an entry\n"
     "# written by hand may leave out `key`.\n"
 )
+
+
+def bot_cassette(spec: BotSpec) -> Path:
+    """The bot's own cassette, which ``replay.mode`` replays or records (``servicebot test``
+    keeps one per conversation script instead)."""
+    return spec.root / spec.settings.replay.cassettes / "bot.yaml"
 
 
 class Replayer:

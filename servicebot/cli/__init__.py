@@ -83,7 +83,7 @@ main.add_command(usage)
 def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
-    from ..checks import budget_warnings, check_bot, facts_warnings
+    from ..checks import budget_warnings, check_bot, facts_warnings, replay_warnings
     from ..faqwarnings import (
         faq_file_warnings,
         few_shot_warnings,
@@ -108,6 +108,7 @@ def check(path: Path) -> None:
         *language_warnings(spec),
         *handoff_warnings(spec),
         *few_shot_warnings(spec),
+        *replay_warnings(spec),
     ]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:

@@ -136,6 +136,24 @@ def test_check_wants_the_api_key_to_record_but_not_to_replay(
     assert recording.returncode == 0 and "OPENAI_API_KEY is not set" in recording.stderr
 
 
+def test_check_warns_of_replaying_a_bot_with_nothing_recorded(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    # `check` said ok, then `chat` left every message that needs the model unanswered.
+    cassette = tmp_path / "bot" / "replies" / "bot.yaml"
+    replaying = _run(_bot(tmp_path, server, "replay"), "check")
+    assert replaying.returncode == 0 and replaying.stdout.startswith("ok: ")
+    assert replaying.stderr.splitlines() == [
+        f"warning: {tmp_path / 'bot' / 'servicebot.yaml'}: replay.mode is replay but "
+        f"{cassette} does not exist, so no message that needs the model can be answered; "
+        f"{BOT_RECORD_HINT}"
+    ]
+    server.responder = lambda body: "Yes, until it ships: write to us with the new address."
+    _run(_bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test")
+    recorded = _run(_bot(tmp_path, server, "replay"), "check")
+    assert recorded.returncode == 0 and cassette.exists() and recorded.stderr == ""
+
+
 def test_chat_says_first_that_it_replays_or_records(server: OpenAIServer, tmp_path: Path) -> None:
     cassette = tmp_path / "bot" / "replies" / "bot.yaml"
     replaying = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines=f"{DIRECT}\n")
