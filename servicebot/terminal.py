@@ -2,9 +2,11 @@
 
 Customer messages, model answers and labelled files can hold control characters: an escape
 sequence may recolour the screen, set the window title or write the clipboard (OSC 52), a
-carriage return may overwrite what was printed, and bidirectional overrides may show text in
-another order than it is stored. Every command that prints such text passes it through
-:func:`printable`, which writes those characters as escapes (``\\x1b``, ``\\u202e``) instead.
+carriage return may overwrite what was printed, bidirectional overrides may show text in
+another order than it is stored, and invisible characters (a zero-width space, a BOM) hide
+what the text really holds. Every command that prints such text passes it through
+:func:`printable`, which writes those characters as escapes (``\\x1b``, ``\\u202e``,
+``\\u200b``) instead; the joiner and variation selectors inside an emoji stay, as they draw it.
 rich strips only a few of them (bell, backspace, carriage return and form feeds), not ESC.
 :func:`message_body` does the same for a message printed under a rule that names its role,
 and escapes what could draw such a rule.
@@ -13,17 +15,27 @@ and escapes what could draw such a rule.
 from __future__ import annotations
 
 import re
+import unicodedata
 
 RULE_CHARACTER = "\u2500"  # the line of the rules that name each message's role: "user ────"
-# C0 controls but tab and line feed, DEL, C1 controls, and the bidirectional overrides
-# and isolates (as in "Trojan Source").
-_UNSAFE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+# C0 controls but tab and line feed, DEL, C1 controls; every format character (category Cf:
+# bidi overrides and isolates as in "Trojan Source", zero-width space and joiners, BOM, soft
+# hyphen, tags), and what normalise.py also drops as drawn blank (grapheme joiner, Hangul
+# fillers, Khmer inherent vowels, Mongolian and other variation selectors).
+_UNSAFE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
+    "\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
+    "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_EMOJI_PARTS = frozenset("\u200d\ufe0e\ufe0f")  # ZWJ, text and emoji presentation selectors
 _RULE_LIKE = re.compile("[\u2015\u2500-\u257f]")  # ― and box drawing: ─ ━ ═ ┄ ...
 
 
 def printable(text: str) -> str:
-    """``text`` with every character a terminal would act on written as an escape."""
-    return _UNSAFE.sub(_escaped, text)
+    """``text`` with every character a terminal would act on, or would not show, written as
+    an escape. What is stored is not changed: only what is printed."""
+    return _UNSAFE.sub(_escaped_unless_emoji, text)
 
 
 def message_body(text: str) -> str:
@@ -34,6 +46,29 @@ def message_body(text: str) -> str:
     return _RULE_LIKE.sub(_escaped, printable(text))
 
 
+def _escaped_unless_emoji(match: re.Match[str]) -> str:
+    """The character escaped, unless a joiner or presentation selector drawing an emoji
+    (👩‍💻, ❤️): escaped there it would split the emoji, and hides nothing."""
+    char, text, at = match[0], match.string, match.start()
+    following = text[at + 1 : at + 2]
+    if char == "\ufe0f" and following == "\u20e3":
+        return char  # a keycap: 1️⃣
+    after_emoji = char in _EMOJI_PARTS and at > 0 and _pictograph(text[at - 1])
+    if after_emoji and (char != "\u200d" or _pictograph(following)):
+        return char  # a joiner stays only between two pictographs
+    return _escaped(match)
+
+
+def _pictograph(char: str) -> bool:
+    """An emoji, a skin tone or the emoji selector after one: what a joiner joins ("" is
+    none). A joiner is none: two in a row would hide one."""
+    if char in ("\ufe0f", "\U0001f3fb", "\U0001f3fc", "\U0001f3fd", "\U0001f3fe", "\U0001f3ff"):
+        return True
+    return len(char) == 1 and unicodedata.category(char) == "So"
+
+
 def _escaped(match: re.Match[str]) -> str:
     code = ord(match[0])
+    if code > 0xFFFF:  # eight digits, as Python writes them: \ue0041 would read as \ue004, 1
+        return f"\\U{code:08x}"
     return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"

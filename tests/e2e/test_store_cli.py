@@ -92,6 +92,21 @@ def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Pa
     assert lines[2] == "  bot:      \\x1b[2JAnswer\\x0d"
 
 
+def test_history_shows_zero_width_characters_as_escapes_and_stores_them_as_written(
+    bot: Path,
+) -> None:
+    # U+200B, U+200D and U+FEFF were printed raw, while U+202E beside them was escaped.
+    from servicebot import Bot
+
+    typed = "wh\u200bere is my or\u200dder\ufeff? \u202eredro\u202c"
+    embedded = Bot.load(bot, offline=True)
+    embedded.reply(typed, conversation_id="c-zw")
+    assert embedded.store.history("c-zw", 1)[0].customer_text == typed
+    embedded.close()
+    lines = run("history", "c-zw", "--bot", str(bot)).splitlines()
+    assert lines[1] == "  customer: wh\\u200bere is my or\\u200dder\\ufeff? \\u202eredro\\u202c"
+
+
 def test_usage_counts_tokens_and_prices_them(bot: Path) -> None:
     output = run("usage", "--bot", str(bot))
     assert "c-42              2  1,000,000     500,000      0.4500" in output

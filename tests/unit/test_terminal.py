@@ -1,0 +1,54 @@
+"""What a terminal is shown of untrusted text: escapes for what it would act on or not show."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+
+import pytest
+
+from servicebot.terminal import message_body, printable
+
+FORMAT_CHARACTERS = [
+    chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
+]
+
+
+def test_every_format_character_is_escaped() -> None:
+    # U+200B, U+200D and U+FEFF reached the terminal raw while U+202E was escaped.
+    shown = {char: printable(f"a{char}b") for char in FORMAT_CHARACTERS}
+    raw = [f"U+{ord(char):04X}" for char, text in shown.items() if char in text]
+    assert not raw
+
+
+def test_a_zero_width_character_in_a_customers_message_shows_as_an_escape() -> None:
+    text = "wh\u200bere is my or\u200dder\ufeff? \u202eredro\u202c"
+    assert printable(text) == "wh\\u200bere is my or\\u200dder\\ufeff? \\u202eredro\\u202c"
+    assert message_body("wh\u200bere") == "wh\\u200bere"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("\u3164", "\\u3164"),  # Hangul filler: drawn blank
+        ("a\u034fb", "a\\u034fb"),  # combining grapheme joiner
+        ("a\ufe0fb", "a\\ufe0fb"),  # a variation selector after a letter
+        ("\u00ad", "\\xad"),  # soft hyphen
+        ("tag\U000e0041", "tag\\U000e0041"),  # eight digits: \ue0041 would read as \ue004, 1
+    ],
+)
+def test_other_invisible_characters_are_escaped(text: str, shown: str) -> None:
+    assert printable(text) == shown
+
+
+@pytest.mark.parametrize(
+    "emoji",
+    ["\u2764\ufe0f", "\U0001f469\U0001f3fd\u200d\U0001f4bb", "1\ufe0f\u20e3", "\u263a\ufe0e"],
+)
+def test_the_joiner_and_selectors_drawing_an_emoji_stay(emoji: str) -> None:
+    assert printable(f"thanks {emoji}!") == f"thanks {emoji}!"
+
+
+def test_a_joiner_not_between_two_emoji_is_escaped() -> None:
+    shown = printable("\U0001f469\u200d\u200d\U0001f4bb \U0001f469\u200d")
+    assert shown == "\U0001f469\\u200d\\u200d\U0001f4bb \U0001f469\\u200d"
