@@ -98,7 +98,8 @@ def check(path: Path) -> None:
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:
             click.echo(problem_or_warning, err=True)
-        click.echo(f"{exc.total} problem{'s' if exc.total > 1 else ''} in {path}", err=True)
+        count = f"{exc.total} problem{'s' if exc.total > 1 else ''}"
+        click.echo(f"{count} in {_named(path)}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
     later = [
@@ -114,6 +115,12 @@ def check(path: Path) -> None:
     for warning in [*warnings, _model_key_warning(spec)]:
         if warning:
             click.echo(warning, err=True)
+
+
+def _named(folder: Path) -> Path:
+    """``folder`` as given, unless that names no folder (``.``, ``..``): then its full path.
+    "1 problem in ." said nothing to an operator who ran check in the bot folder."""
+    return folder.resolve() if folder.name in ("", "..") else folder
 
 
 def _model_key_warning(spec: BotSpec) -> str | None:

@@ -188,6 +188,22 @@ def test_check_renders_every_template_and_reports_each_mistake_at_its_line(
     assert "Traceback" not in output
 
 
+def test_check_in_the_bot_folder_names_the_folder_in_its_count(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It ended "1 problem in ." (or "in .." from faq/): the folder was never named.
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    settings.write_text(settings.read_text("utf-8").replace("timeout: 20", "timeout: 20s"))
+    for where in (target, target / "faq"):
+        monkeypatch.chdir(where)
+        result = CliRunner().invoke(main, ["check"])
+        assert result.exit_code == 1
+        assert result.output.endswith(f"1 problem in {target.resolve()}\n")
+    monkeypatch.chdir(tmp_path)
+    assert checked(Path("bot"), 1).endswith("1 problem in bot\n")  # as given, when it names it
+
+
 def test_check_lists_a_faq_mistake_and_a_template_render_mistake_at_once(
     tmp_path: Path,
 ) -> None:
