@@ -66,7 +66,8 @@ class OpenAIClient:
                 self._settings_file,
                 f"model.api_key_env: the environment variable {name} is not set; set it to "
                 f"the API key for {self.settings.base_url or 'the OpenAI API'}, or remove "
-                "model.name to answer from the FAQ alone",
+                "model.name to answer from the FAQ alone (in code, "
+                "Bot.load(..., offline=True) does so without changing the file)",
             )
         return key
 

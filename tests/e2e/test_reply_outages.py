@@ -101,8 +101,13 @@ def test_a_missing_api_key_is_an_operator_error_not_a_fallback(
 ) -> None:
     bot = make_bot()
     monkeypatch.delenv(KEY_ENV)
-    with pytest.raises(ConfigError, match=f"{KEY_ENV} is not set"):
+    with pytest.raises(ConfigError, match=f"{KEY_ENV} is not set") as raised:
         bot.reply(REFUNDS)
+    # An engineer embedding the bot was told only to edit servicebot.yaml.
+    assert str(raised.value).endswith(
+        "or remove model.name to answer from the FAQ alone "
+        "(in code, Bot.load(..., offline=True) does so without changing the file)"
+    )
 
 
 def test_a_rejected_api_key_is_an_operator_error(make_bot: Any, server: OpenAIServer) -> None:
