@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from hypothesis import given
+from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from servicebot.filters import Finding
@@ -369,6 +369,26 @@ def test_ipv4_agrees_with_ipaddress(octets: tuple[int, int, int, int]) -> None:
     except ValueError:
         valid = False
     assert found(f"ip {address} here", "IP") == ([address] if valid else [])
+
+
+_GROUPS = st.lists(st.text(alphabet="0123456789abcdefABCDEF", max_size=5), min_size=1, max_size=9)
+
+
+@given(_GROUPS, st.integers(0, 9), st.booleans())
+def test_ipv6_agrees_with_ipaddress(groups: list[str], gap: int, shortened: bool) -> None:
+    """Addresses in hexadecimal groups are read without ipaddress (for speed): every one it
+    accepts, and only those, is found whole."""
+    if shortened:
+        address = ":".join(groups[:gap]) + "::" + ":".join(groups[gap:])
+    else:
+        address = ":".join(groups)
+    assume(address.strip(":"))  # a bare "::" is punctuation (see test_ip_negatives)
+    try:
+        ipaddress.IPv6Address(address)
+        valid = True
+    except ValueError:
+        valid = False
+    assert (found(f"ip {address} here", "IP") == [address]) == valid
 
 
 # --- SSN ------------------------------------------------------------------------------------------
