@@ -78,14 +78,20 @@ def test_chat_reports_a_miss_for_its_message_and_goes_on(
     assert not server.requests  # replay: nothing reached the model
 
 
-def test_chat_replays_what_it_recorded_without_an_api_key(
-    server: OpenAIServer, tmp_path: Path
-) -> None:
+def _record_one_answer(server: OpenAIServer, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """``chat`` in record mode, asked ASKED once: the bot's own cassette holds its answer."""
     server.responder = lambda body: "Yes, until it ships: write to us with the new address."
     recorded = _run(
         _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test"
     )
     assert recorded.returncode == 0, recorded.stderr
+    return recorded
+
+
+def test_chat_replays_what_it_recorded_without_an_api_key(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    recorded = _record_one_answer(server, tmp_path)
     assert f"bot> {server.responder({})}" in recorded.stdout and len(server.requests) == 1
     replayed = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines=f"{ASKED}\n")
     assert replayed.returncode == 0, replayed.stderr
@@ -98,11 +104,7 @@ def test_chat_says_a_miss_in_one_line_without_the_diff(
 ) -> None:
     # Each unrecorded message printed a ~30-line diff against the closest recording: useful
     # to a test that changed a prompt, noise to someone trying the bot.
-    server.responder = lambda body: "Yes, until it ships: write to us with the new address."
-    recorded = _run(
-        _bot(tmp_path, server, "record"), "chat", "--bot", lines=f"{ASKED}\n", key="sk-test"
-    )
-    assert recorded.returncode == 0, recorded.stderr
+    _record_one_answer(server, tmp_path)
     replayed = _run(_bot(tmp_path, server, "replay"), "chat", "--bot", lines="write me a poem\n")
     assert replayed.returncode == 1
     errors = replayed.stderr.splitlines()

@@ -359,6 +359,15 @@ def test_a_value_of_the_wrong_kind_is_reported_not_converted(
 def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
     tmp_path: Path, setting: str, field: str
 ) -> None:
+    assert _the_one_problem_with(tmp_path, setting) == (
+        f"'{field}' should be a number, not true/false (YAML reads yes, no, on and off as "
+        "true/false)"
+    )
+
+
+def _the_one_problem_with(tmp_path: Path, setting: str) -> str:
+    """The message of the one problem ``setting``, added at the end of a bot's
+    servicebot.yaml, makes, on the setting's own (last) line."""
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
     text = settings.read_text() + setting
@@ -366,11 +375,8 @@ def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
     with pytest.raises(ConfigError) as raised:
         load_bot(bot)
     [problem] = raised.value.problems
-    assert problem.message == (
-        f"'{field}' should be a number, not true/false (YAML reads yes, no, on and off as "
-        "true/false)"
-    )
     assert problem.line == text.count("\n")
+    return problem.message
 
 
 def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
@@ -587,11 +593,4 @@ def test_a_phrasing_missing_its_dash_is_found_whatever_the_line_endings(
 def test_yes_no_on_or_off_for_a_choice_says_to_quote_it(
     tmp_path: Path, setting: str, message: str
 ) -> None:
-    bot = make_bot(tmp_path)
-    settings = bot / "servicebot.yaml"
-    text = settings.read_text() + setting
-    settings.write_text(text)
-    with pytest.raises(ConfigError) as raised:
-        load_bot(bot)
-    [problem] = raised.value.problems
-    assert (problem.message, problem.line) == (message, text.count("\n"))
+    assert _the_one_problem_with(tmp_path, setting) == message
