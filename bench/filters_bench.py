@@ -63,6 +63,10 @@ ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's l
     "tag, then equals signs": "<a " + "=" * 99_996 + "<",
     "unclosed tags": "<img src=x " * 9_091,
     "script links": "javascript:" * 9_091,
+    # many findings at once: each was compared with each other one (seconds at 100 KB)
+    "phones and defanged links": "212-555-0123 e[.]co " * 5_000,
+    "spoken addresses": "help at evil dot com " * 4_762,
+    "chained addresses": "a@b.co@c.co " * 8_334,
 }
 
 MESSAGE_35 = (

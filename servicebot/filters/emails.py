@@ -44,39 +44,40 @@ def email_spans(text: str) -> Spans:
 
 def _typed(text: str) -> Spans:
     """Typed addresses, each with the names written out before it ("john dot smith@gmail.com")
-    and the domains chained after it ("support@maple.example.com@evil.com"): the whole run
-    is one address, which a mail client sends to its last domain."""
+    and the hosts chained after it ("support@maple.example.com@evil.com"): the run up to its
+    last host that is a domain is one address, which a mail client sends to that domain."""
     written = "dot" in text.lower() or any(end in text for end in "])}>点")  # a written dot's
     for match in _EMAIL.finditer(text) if "@" in text else ():
         start = match.start()
         while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
             start += 1
         local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
-        domain, chained, hosts = domain.partition("@")
-        if local and _valid_email(local, domain):
+        if "@" in domain:
+            domain = _to_last_domain(domain)
+        if local and domain and _valid_email(local, domain):
             end = start + len(local) + 1 + len(domain)
-            yield (
-                (start - _written_before(text, start) if written else start),
-                (end + _chain_length(hosts) if chained else end),
-            )
+            yield (start - _written_before(text, start) if written else start), end
 
 
-def _chain_length(hosts: str) -> int:
-    """How much of ``hosts`` ("evil.com@x.org", after an address's domain and "@") goes on
-    the chain: each host a valid domain, with an "@" before it."""
-    length = 0
-    for host in hosts.split("@"):
-        if not _valid_email("x", host):
-            break
-        length += 1 + len(host)
-    return length
+def _to_last_domain(hosts: str) -> str:
+    """``hosts`` ("maple.example.c0m@evil.com@x.c0m", after an address's first "@") up to
+    the last one that is a domain, where the mail goes ("" if none is)."""
+    chain = hosts.split("@")
+    for n in range(len(chain), 0, -1):
+        if _valid_email("x", chain[n - 1]):
+            return "@".join(chain[:n])
+    return ""
 
 
 def _written_before(text: str, start: int) -> int:
-    """How many characters before ``start`` are names joined by written-out dots."""
+    """How many characters before ``start`` are names joined by written-out dots ("john dot
+    smith@..."); none if one is an article or a pronoun ("connect the dot john@...")."""
     before = text[max(0, start - _LOCAL_REACH) : start][::-1]
     written = _WRITTEN_BEFORE.match(before)
-    return 0 if written is None else written.end()
+    if written is None:
+        return 0
+    names = _LOCAL_DOT.split(written[0][::-1])
+    return 0 if any(name.strip().lower() in _PROSE for name in names) else written.end()
 
 
 def _valid_email(local: str, domain: str) -> bool:

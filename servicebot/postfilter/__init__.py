@@ -40,7 +40,7 @@ from ..filters.placeholders import restore
 from ..filters.profanity import ProfanityFilter, default_filter
 from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
-from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
+from .contacts import Given, Marked, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
@@ -208,10 +208,10 @@ class Postfilter:
         found = not_given(text, candidates, links, self._known)
         if found:  # the system prompt is read only for an answer with something to remove
             found = not_given(text, candidates, links, self._known_with(prompt))
-        if disguised := self._unknown_disguised(
-            text, candidates, prompt
-        ):  # each covers what it spells
-            found = [f for f in found if not any(_covers(d, f) for d in disguised)] + disguised
+        disguised = self._unknown_disguised(text, candidates, prompt)
+        if disguised:  # each covers what it spells
+            spelled = Marked(len(text), [(d.start, d.end) for d in disguised])
+            found = [f for f in found if not spelled.covers(f.start, f.end)] + disguised
         script = SCRIPT_LINK_WITH_REFERENCES if "&" in text else SCRIPT_LINK
         if ":" in text or "&" in text:
             found += [
@@ -271,10 +271,6 @@ class Postfilter:
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
         found = not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
         return not_given(text, found, [], self._known_with(prompt)) if found else []
-
-
-def _covers(outer: Finding, inner: Finding) -> bool:
-    return outer.start <= inner.start and inner.end <= outer.end
 
 
 class _Review:

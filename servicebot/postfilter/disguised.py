@@ -16,7 +16,7 @@ from typing import NamedTuple
 from ..filters import Finding
 from ..filters.emails import plain_address, spoken_emails
 from ..filters.values import canonical
-from .contacts import Given
+from .contacts import Given, Marked
 from .links import URL_PATH, allowed_domain, domain_of, is_domain_ending
 
 _LABEL = r"[a-z0-9-]+"
@@ -49,12 +49,10 @@ def find_disguised(text: str, taken: Sequence[Finding]) -> list[Address]:
         Address(start, end, "EMAIL", plain_address(text[start:end]))
         for start, end in spoken_emails(text)
     ]
-    kept: list[Address] = []
-    spans = [(f.start, f.end) for f in taken]
-    for address in sorted(found, key=lambda a: a.start - a.end):
-        if all(address.end <= start or end <= address.start for start, end in spans):
-            kept.append(address)
-            spans.append((address.start, address.end))
+    if not found:
+        return []
+    marked = Marked(len(text), [(f.start, f.end) for f in taken])
+    kept = [a for a in sorted(found, key=lambda a: a.start - a.end) if marked.take(a.start, a.end)]
     return sorted(kept)
 
 
@@ -76,6 +74,7 @@ def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]
 
 
 def _given(address: Address, known: Given) -> bool:
+    """Whether ``known`` gives ``address``: see :func:`not_given_addresses`."""
     domain = domain_of(address.address.rsplit("@", 1)[-1])
     return allowed_domain(domain, known.domains) or (
         address.kind == "EMAIL" and canonical("EMAIL", address.address) in known.values

@@ -894,6 +894,19 @@ def test_at_and_dot_as_words_are_not_an_email(text: str) -> None:
     assert found(text, "EMAIL") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("Connect the dot john@gmail.com", "john@gmail.com"),  # "the dot" is no name
+        ("a@b.com@x.c0m", "a@b.com"),  # a chain ends at its last host that is a domain
+    ],
+)
+def test_an_address_takes_no_prose_before_it_nor_hosts_after_its_domain(
+    text: str, email: str
+) -> None:
+    assert found(text, "EMAIL") == [email]
+
+
 def test_a_spaced_local_part_stops_at_a_plain_space() -> None:
     # The local part joins words by dots only (" . " too, after a spaced @), so the prose before
     # "me" stays: "hi . Mail" is joined by a spaced dot, but "Mail me" by a space. "me" itself

@@ -138,6 +138,10 @@ def test_a_defanged_spelled_out_or_chained_address_is_removed(address: str, kind
         "john dot smith@gmail.com",
         "john_smith at gmail dot com",
         "support@maple.example.com@evil.com",
+        # the mail goes to the last host that is a domain, whatever the hosts before it
+        "support@maple.example.c0m@evil.com",
+        "support@maple.example.com@x.c0m@evil.com",
+        "support@1.2@evil.com",
         "john艾特gmail点com",
         "john%40gmail.com",
     ],
