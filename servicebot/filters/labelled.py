@@ -34,8 +34,10 @@ from .normalise import lower_in_place
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 # A number "at" or "on" which something is done is no reference's own: "redeem your voucher
-# at 1-800-123-4567", "track your order on 212-555-0123" give a phone.
-_WHERE: Final = re.compile(r"(?<![a-z])(?:at|on)(?![a-z])")
+# at 1-800-123-4567", "track your order on 212-555-0123" give a phone. "On the back" says
+# where the number is printed, and links a label to it as _LINK does ("part number on the
+# back is 212-555-0123").
+_WHERE: Final = re.compile(r"(?<![a-z])(?:at|on(?! the back))(?![a-z])")
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z]))+"

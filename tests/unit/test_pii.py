@@ -764,6 +764,7 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "零件号 03-456-7890 的滤芯",
         "coupon code 212-555-0123 doesn't work",  # a code the shop issues, a phone's shape
         "优惠码 212-555-0123 用不了",
+        "My part number on the back is 212-555-0123",  # where it is printed, not a place
     ],
 )
 def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
