@@ -102,13 +102,20 @@ _PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set:
 # A number a unit follows is a measurement, an amount or a size ("Size 300/400/5000 px",
 # "212-555-0123 mm", "300/400/5000%", "300/400/5000 毫米"), not a phone. The units that are
 # also words ("in", "m", "l", "g": "call 212-555-0123 in the morning", "m-f 9-5") count only
-# written straight after the number (5000in); an English unit ends where its word does.
+# written straight after the number (5000in); an English unit ends where its word does, and
+# 米, 克 and 元 where a Chinese word does: 米家 and 克莱尔 are a brand and a name, 元旦 a day.
 _WORD_UNITS = r"px|mm|cm|km|kg|mg|ml|ft|lbs?|oz|kb|mb|gb|tb|mah"
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 _MEASURED = re.compile(
-    rf"(?:[ \t]?(?:(?:{_WORD_UNITS})(?![a-z])|%|毫米|厘米|公里|千米|米|千克|公斤|克|毫升|元(?!旦)"
-    r"|英寸))|(?:in|m|l|g)(?![a-z])",
+    rf"(?:[ \t]?(?:(?:{_WORD_UNITS})(?![a-z])|%|毫米|厘米|公里|千米|千克|公斤|毫升|英寸"
+    rf"|[米克元](?![{_HAN}])))|(?:in|m|l|g)(?![a-z])",
     re.IGNORECASE,
 )
+# No unit makes a measurement of what is written only as a phone number: one with a country
+# code or an area code in brackets (+1 212-555-0123, (212) 555-0123), a mainland mobile
+# (138 1234 5678) or a nationwide 400/800 service number (400-820-1234).
+_ONLY_A_PHONE = re.compile(r"(?:0086|86|0)?1[3-9][0-9]{9}$|[48]00[0-9]{7}$")
+_NOT_DIGIT = re.compile(r"[^0-9]")
 
 
 def finding_spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
@@ -118,7 +125,15 @@ def finding_spans(findings: list[Finding]) -> list[tuple[int, int, str]]:
 def unmeasured(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int, str]]:
     """``found`` without the phone numbers a unit follows: "300-400-5000 mm" is a size, not
     a number the model made up (the other kinds a unit says nothing of)."""
-    return [f for f in found if f[2] != "PHONE" or not _MEASURED.match(text, f[1])]
+    return [f for f in found if f[2] != "PHONE" or not _measured(text, f[0], f[1])]
+
+
+def _measured(text: str, start: int, end: int) -> bool:
+    """Whether the number ``text[start:end]`` is a measurement: a unit follows it, and it is
+    not written as only a phone number is ("Call +1 212-555-0123 cm today" gives a phone)."""
+    if not _MEASURED.match(text, end) or text[start] in "+(":
+        return False
+    return not _ONLY_A_PHONE.match(_NOT_DIGIT.sub("", text[start:end]))
 
 
 def phone_shapes(
@@ -138,7 +153,7 @@ def phone_shapes(
         for m in _PHONE_SHAPES.finditer(text)
         if not covered.covers(*m.span())
         and m.start() not in references
-        and not _MEASURED.match(text, m.end())
+        and not _measured(text, *m.span())
         and not _in_path(text, *m.span(), links)
     ]
 

@@ -341,6 +341,7 @@ def test_a_made_up_phone_number_near_a_code_word_is_removed(answer: str, shown: 
         "Pick 300_400_5000mm, 212 555 0123 kg or 300/400/5000 MB.",
         "Plans: 300/400/5000%.",
         "尺寸 300/400/5000 毫米，重量 212-555-0123克，价格 300/400/5000 元。",
+        "长 300/400/5000米。",  # 米 a punctuation mark follows is a unit
     ],
 )
 def test_a_number_a_unit_follows_is_a_measurement_not_a_phone(answer: str) -> None:
@@ -352,6 +353,22 @@ def test_a_number_a_unit_follows_is_a_measurement_not_a_phone(answer: str) -> No
     ["Call 212-555-0123 in the morning.", "Call 212/555/0123 m-f.", "拨打 212-555-0123 元旦也在"],
 )
 def test_a_made_up_phone_number_before_a_word_like_a_unit_is_removed(answer: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "请拨打 +86 138 1234 5678 米家客服",  # 米家 is a brand, not metres
+        "请拨打13812345678克莱尔会接听",  # 克莱尔 is a name, not grams
+        "请拨打 138-1234-5678 米。",  # a mainland mobile is no measurement
+        "请拨打 400-820-1234元。",  # nor a 400/800 service number
+        "Call (212) 555-0123 mm today.",  # nor a number with an area code in brackets
+        "Call +1 212-555-0123 cm today.",  # or a country code
+    ],
+)
+def test_a_made_up_phone_number_a_unit_seems_to_follow_is_removed(answer: str) -> None:
     result = postfilter().run(answer, SYSTEM, {})
     assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
 
