@@ -176,7 +176,10 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
     if kind == "literal_error" and isinstance(error["input"], bool):  # "mode: off" is false
         choices = _choices(ctx)
-        word = next((c for c in choices if c in ("yes", "no", "on", "off")), None)
+        # Only a word YAML reads as this very value can have been meant: "mode: on" is true,
+        # and quoting "off" would give it the opposite of what was written.
+        words = ("on", "yes") if error["input"] else ("off", "no")
+        word = next((c for c in choices if c in words), None)
         quote = f': put it in quotes, as in "{word}"' if word else ""
         return (
             f"{name} should be one of {', '.join(choices)}, not true/false (YAML reads yes, "

@@ -584,6 +584,11 @@ def test_a_phrasing_missing_its_dash_is_found_whatever_the_line_endings(
             'on and off as true/false): put it in quotes, as in "off"',
         ),
         (
+            "replay:\n  mode: on\n",  # true: quoting "off" would turn it off
+            "'mode' should be one of replay, record, off, not true/false (YAML reads yes, no, "
+            "on and off as true/false)",
+        ),
+        (
             "postfilter:\n  markup: no\n",
             "'markup' should be one of repair, fallback, handoff, not true/false (YAML reads "
             "yes, no, on and off as true/false)",
