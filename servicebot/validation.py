@@ -2,7 +2,8 @@
 
 Owns the translation of pydantic's errors ("string_pattern_mismatch", "extra_forbidden")
 into problems like ``unknown key 'exampels' (did you mean 'examples'?)``, placed on the
-line of the value or key at fault.
+line of the value or key at fault. The hints on how to write a number (``20s``, ``0,22``,
+``50.000``) come from :mod:`.numberhints`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,14 @@ import difflib
 import json
 import re
 import typing
-import unicodedata
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
 
 import yaml
 from pydantic import BaseModel, RootModel, ValidationError
 
 from .errors import Problem
+from .numberhints import number_hint, unit_hint, whole_hint
 from .settings import ANY_LANGUAGE
 from .yamlfile import YamlFile
 
@@ -165,12 +166,13 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         expected = _EXPECTED_FOR_FIELD.get(str(loc[-1]), _EXPECTED[kind])
         given = error["input"]
         textual = kind == "string_type" or str(loc[-1]) in _EXPECTED_FOR_FIELD  # answer: yes
+        takes = _taker(model, loc)
         hint = (
             (_quote_hint(given) if textual else "")
             or _block_hint(kind, given)
-            or _number_hint(kind, given)
-            or _unit_hint(kind, given, loc, model)
-            or _whole_hint(kind, given, loc, model)
+            or number_hint(kind, given)
+            or unit_hint(kind, given, str(loc[-1]), takes)
+            or whole_hint(kind, given, takes)
             or _section_hint(kind, given, loc, model)
         )
         return f"{name} should be {expected}, not {_kind_of(given)}{hint}", False
@@ -233,90 +235,6 @@ def _block_hint(kind: str, given: Any) -> str:
     return ""
 
 
-def _number_hint(kind: str, given: Any) -> str:
-    """How to write a number YAML read as text: ``0,22`` with a decimal comma, ``6,000`` with a
-    thousands separator in a whole number, ``０.２２`` in full-width digits. (``2,000`` is
-    either in a number that may have decimals: no hint.)"""
-    if kind not in ("float_parsing", "int_parsing") or not isinstance(given, str):
-        return ""
-    text = unicodedata.normalize("NFKC", given).strip()  # full-width digits: plain ones
-    if kind == "int_parsing" and re.fullmatch(r"[-+]?[1-9]\d{0,2}(?:,\d{3})+", text):
-        text = text.replace(",", "")
-    elif kind == "float_parsing" and re.fullmatch(r"[-+]?\d+,(?!\d{3}$)\d+", text):
-        text = text.replace(",", ".")
-    try:
-        float(text)
-    except ValueError:
-        return ""
-    return f" (write {text})" if text != given.strip() else ""
-
-
-def _unit_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
-    """How to write a number typed with its unit (``timeout: 20s``, ``ttl_seconds: 1h``,
-    ``retention_days: 2 weeks``, ``max_prompt_tokens: 6k``, ``min_score: 22%``) or with a
-    letter O for a zero (``4OO``): the number the key takes, in the key's own unit."""
-    if kind not in ("float_parsing", "int_parsing") or not isinstance(given, str):
-        return ""
-    text = unicodedata.normalize("NFKC", given).strip()
-    if re.fullmatch(r"\d*[Oo][\dOo]*", text) and re.search(r"\d", text):
-        return _offer(text.translate(_LETTER_O), loc, model, ": a letter O was typed for a zero")
-    found = _WITH_UNIT.fullmatch(text)
-    if not found:
-        return ""
-    number, unit, key = float(found[1]), found[2].lower(), str(loc[-1])
-    if unit in _SECONDS and (key in ("timeout", "max_retry_after") or key.endswith("_seconds")):
-        return _offer(_plain(number * _SECONDS[unit]), loc, model, ": the number of seconds")
-    if unit in _SECONDS and key.endswith("_days") and _SECONDS[unit] >= _DAY:
-        return _offer(_plain(number * _SECONDS[unit] / _DAY), loc, model, ": the number of days")
-    scale = {"k": 1000, "%": 0.01}.get(unit, 1 if unit in _COUNTED else None)
-    return _offer(_plain(number * scale), loc, model) if scale else ""
-
-
-def _offer(number: str, loc: tuple[str | int, ...], model: type[BaseModel], why: str = "") -> str:
-    """ " (write NUMBER)" if the key at ``loc`` takes it."""
-    section = _model_at(model, loc[:-1])
-    takes = section is not None and _takes(section, str(loc[-1]), number)
-    return f" (write {number}{why})" if takes else ""
-
-
-def _plain(number: float) -> str:
-    """A number as an operator writes it: 3600, not 3600.0; 0.22, not 0.22000000000000003."""
-    return str(int(number)) if number.is_integer() else f"{number:.10g}"
-
-
-_WITH_UNIT = re.compile(r"([-+]?\d+(?:\.\d+)?)\s*([^\W\d_]+|%)")
-_DAY = 86_400
-_SECONDS = {  # a unit typed after a number of seconds or days, in seconds
-    **dict.fromkeys(("s", "sec", "secs", "second", "seconds", "秒"), 1),
-    **dict.fromkeys(("m", "min", "mins", "minute", "minutes", "分钟"), 60),
-    **dict.fromkeys(("h", "hr", "hrs", "hour", "hours", "小时"), 3600),
-    **dict.fromkeys(("d", "day", "days", "天"), _DAY),
-    **dict.fromkeys(("w", "week", "weeks", "周"), 7 * _DAY),
-}
-_COUNTED = frozenset({"tokens", "token", "chars", "characters", "entries", "turns", "items"})
-_LETTER_O = str.maketrans("Oo", "00")
-
-
-def _whole_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
-    """How to write a whole number written with a point (``max_chars: 50.000``, which YAML
-    reads as 50.0), offering only what the key takes: ``top_k: 3.0`` is 3, never 3000, and
-    ``max_retries: -1.0`` is told nothing to write."""
-    if kind != "int_from_float" or not isinstance(given, float) or not given.is_integer():
-        return ""
-    section = _model_at(model, loc[:-1])
-    whole, thousands = int(given), int(given) * 1000
-    takes = [
-        number
-        for number in dict.fromkeys((whole, thousands if abs(given) < 1000 else whole))
-        if section and _takes(section, str(loc[-1]), number)
-    ]
-    if takes == [thousands] and thousands != whole:
-        return f" (write {thousands} if the point separates thousands)"
-    if len(takes) == 2:
-        return f" (write {whole}, or {thousands} if the point separates thousands)"
-    return f" (write {whole})" if takes else ""
-
-
 def _section_hint(kind: str, given: Any, loc: tuple[str | int, ...], model: type[BaseModel]) -> str:
     """Where the text given for a whole section goes, when one key of it takes that text:
     ``model: gpt-4o``, as other tools write it, is ``model:`` with ``name: gpt-4o`` under it."""
@@ -337,6 +255,17 @@ def _as_yaml(text: str) -> str:
     except yaml.YAMLError:
         plain = False
     return text if plain else json.dumps(text, ensure_ascii=False)
+
+
+def _taker(model: type[BaseModel], loc: tuple[str | int, ...]) -> Callable[[Any], bool]:
+    """Whether the key at ``loc`` inside ``model`` takes a value, for a hint to offer only
+    what the key takes."""
+
+    def takes(given: Any) -> bool:
+        section = _model_at(model, loc[:-1])
+        return section is not None and _takes(section, str(loc[-1]), given)
+
+    return takes
 
 
 def _takes(section: type[BaseModel], name: str, given: Any) -> bool:
