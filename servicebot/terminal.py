@@ -28,7 +28,9 @@ _UNSAFE = re.compile(
     "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
-_EMOJI_PARTS = frozenset("\u200d\ufe0e\ufe0f")  # ZWJ, text and emoji presentation selectors
+_SELECTORS = frozenset("\ufe0e\ufe0f")  # text and emoji presentation selectors
+_SKIN_TONES = frozenset("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")
+_KEYCAP_BASES = frozenset("0123456789#*")  # 1️⃣ #️⃣ *️⃣
 _RULE_LIKE = re.compile("[\u2015\u2500-\u257f]")  # ― and box drawing: ─ ━ ═ ┄ ...
 
 
@@ -48,21 +50,37 @@ def message_body(text: str) -> str:
 
 def _escaped_unless_emoji(match: re.Match[str]) -> str:
     """The character escaped, unless a joiner or presentation selector drawing an emoji
-    (👩‍💻, ❤️): escaped there it would split the emoji, and hides nothing."""
+    (👩‍💻, ❤️, ❤️‍🔥): escaped there it would split the emoji, and hides nothing."""
     char, text, at = match[0], match.string, match.start()
-    following = text[at + 1 : at + 2]
-    if char == "\ufe0f" and following == "\u20e3":
-        return char  # a keycap: 1️⃣
-    after_emoji = char in _EMOJI_PARTS and at > 0 and _pictograph(text[at - 1])
-    if after_emoji and (char != "\u200d" or _pictograph(following)):
-        return char  # a joiner stays only between two pictographs
+    if char in _SELECTORS and _selects(text, at):
+        return char
+    if char == "\u200d" and _joins(text, at):
+        return char
     return _escaped(match)
 
 
+def _selects(text: str, at: int) -> bool:
+    """Whether the selector at ``at`` draws an emoji: right after a pictograph, or the emoji
+    selector of a keycap (1️⃣). After another selector it draws nothing, and would hide."""
+    before = text[at - 1] if at > 0 else ""
+    if text[at] == "\ufe0f" and before in _KEYCAP_BASES and text[at + 1 : at + 2] == "\u20e3":
+        return True
+    return _pictograph(before)
+
+
+def _joins(text: str, at: int) -> bool:
+    """Whether the joiner at ``at`` is between two pictographs; the one before may carry its
+    emoji selector (❤️‍🔥), which then is kept too. A joiner next to another, or next to a
+    selector that is escaped, would hide."""
+    before = text[at - 1] if at > 0 else ""
+    if before == "\ufe0f":
+        before = text[at - 2] if at > 1 else ""
+    return _pictograph(before) and _pictograph(text[at + 1 : at + 2])
+
+
 def _pictograph(char: str) -> bool:
-    """An emoji, a skin tone or the emoji selector after one: what a joiner joins ("" is
-    none). A joiner is none: two in a row would hide one."""
-    if char in ("\ufe0f", "\U0001f3fb", "\U0001f3fc", "\U0001f3fd", "\U0001f3fe", "\U0001f3ff"):
+    """An emoji or a skin tone: what a selector follows and a joiner joins ("" is none)."""
+    if char in _SKIN_TONES:
         return True
     return len(char) == 1 and unicodedata.category(char) == "So"
 

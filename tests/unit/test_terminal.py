@@ -43,7 +43,13 @@ def test_other_invisible_characters_are_escaped(text: str, shown: str) -> None:
 
 @pytest.mark.parametrize(
     "emoji",
-    ["\u2764\ufe0f", "\U0001f469\U0001f3fd\u200d\U0001f4bb", "1\ufe0f\u20e3", "\u263a\ufe0e"],
+    [
+        "\u2764\ufe0f",  # ❤️
+        "\U0001f469\U0001f3fd\u200d\U0001f4bb",  # 👩🏽‍💻
+        "1\ufe0f\u20e3",  # 1️⃣
+        "\u263a\ufe0e",  # ☺︎
+        "\u2764\ufe0f\u200d\U0001f525",  # ❤️‍🔥: the joiner after the emoji selector
+    ],
 )
 def test_the_joiner_and_selectors_drawing_an_emoji_stay(emoji: str) -> None:
     assert printable(f"thanks {emoji}!") == f"thanks {emoji}!"
@@ -52,3 +58,18 @@ def test_the_joiner_and_selectors_drawing_an_emoji_stay(emoji: str) -> None:
 def test_a_joiner_not_between_two_emoji_is_escaped() -> None:
     shown = printable("\U0001f469\u200d\u200d\U0001f4bb \U0001f469\u200d")
     assert shown == "\U0001f469\\u200d\\u200d\U0001f4bb \U0001f469\\u200d"
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        # Only the first selector draws the emoji; the ones after it hid raw.
+        ("\U0001f600\ufe0f\ufe0e\ufe0f\ufe0e", "\U0001f600\ufe0f\\ufe0e\\ufe0f\\ufe0e"),
+        ("\U0001f600\ufe0f\ufe0f\u200d\U0001f4bb", "\U0001f600\ufe0f\\ufe0f\\u200d\U0001f4bb"),
+        ("a\ufe0f\u200d\U0001f4bb", "a\\ufe0f\\u200d\U0001f4bb"),  # no emoji before either
+        ("\U0001f600\u200d\ufe0f", "\U0001f600\\u200d\\ufe0f"),  # a joiner joins no selector
+        ("1\ufe0f\ufe0f\u20e3", "1\\ufe0f\\ufe0f\u20e3"),  # a keycap takes one selector
+    ],
+)
+def test_a_selector_or_joiner_after_a_selector_is_escaped(text: str, shown: str) -> None:
+    assert printable(text) == shown
