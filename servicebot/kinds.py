@@ -35,34 +35,52 @@ _ARGUMENTS = re.compile(
 )
 _KIND = r"'(?P<kind>[\w.]+)'"
 # TypeErrors about one value, and what to say, formatted with the value's kind (and any
-# other named group); a number gets what follows " | " too.
+# other named group): what is always said, and what is added when the value is a number.
 _ONE_VALUE = {
-    rf"{_KIND} object is not iterable": "{kind} has no items to loop over (in a {{% for %}}, "
-    "or a filter such as |join): loop over a list instead"
-    " | , or count with range, as in {{% for i in range(count) %}}",
-    rf"{_KIND} object is not callable": "( ) calls {kind} as if it were a function: a value "
-    "takes no ( ) after it, as in {{{{ bot.name }}}} rather than {{{{ bot.name() }}}}",
-    rf"argument of type {_KIND} is not iterable": "'in' looks for a value inside a list, a "
-    "text or a mapping, and {kind} has nothing inside: look inside one of those, as in "
-    "{{% if 'fr' in bot.languages %}} | ; to compare two numbers, write ==, as in "
-    "{{% if count == 3 %}}",
-    rf"object of type {_KIND} has no len\(\)": "|length counts the items of a list, a text or a "
-    "mapping, and {kind} has none: count one of those instead"
-    " | ; a number is a count already: print it as it is, as in {{{{ orders }}}}",
-    rf"bad operand type for unary (?P<sign>[-+]): {_KIND}": "'{sign}' before a value needs a "
-    "number, and this is {kind}: turn it into a number with |int or |float first, as in "
-    "{{{{ {sign}(refund|float) }}}}",
-    rf"can't multiply sequence by non-int of type {_KIND}": "'*' multiplies two numbers, or "
-    "repeats a text or a list a whole number of times, and here it got {kind} where that "
-    "whole number goes: to multiply, turn the text into a number with |int or |float (as in "
-    "{{{{ price|float * 2 }}}}); to repeat, give a whole number (as in {{{{ '-' * width|int }}}})",
-    rf"{_KIND} object cannot be interpreted as an integer": "{kind} is given where a whole "
-    "number is needed: turn it into one with |int, as in {{% for i in range(count|int) %}}",
+    rf"{_KIND} object is not iterable": (
+        "{kind} has no items to loop over (in a {{% for %}}, or a filter such as |join): loop "
+        "over a list instead",
+        ", or count with range, as in {{% for i in range(count) %}}",
+    ),
+    rf"{_KIND} object is not callable": (
+        "( ) calls {kind} as if it were a function: a value takes no ( ) after it, as in "
+        "{{{{ bot.name }}}} rather than {{{{ bot.name() }}}}",
+        "",
+    ),
+    rf"argument of type {_KIND} is not iterable": (
+        "'in' looks for a value inside a list, a text or a mapping, and {kind} has nothing "
+        "inside: look inside one of those, as in {{% if 'fr' in bot.languages %}}",
+        "; to compare two numbers, write ==, as in {{% if count == 3 %}}",
+    ),
+    rf"object of type {_KIND} has no len\(\)": (
+        "|length counts the items of a list, a text or a mapping, and {kind} has none: count "
+        "one of those instead",
+        "; a number is a count already: print it as it is, as in {{{{ orders }}}}",
+    ),
+    rf"bad operand type for unary (?P<sign>[-+]): {_KIND}": (
+        "'{sign}' before a value needs a number, and this is {kind}: turn it into a number "
+        "with |int or |float first, as in {{{{ {sign}(refund|float) }}}}",
+        "",
+    ),
+    rf"can't multiply sequence by non-int of type {_KIND}": (
+        "'*' multiplies two numbers, or repeats a text or a list a whole number of times, and "
+        "here it got {kind} where that whole number goes: to multiply, turn the text into a "
+        "number with |int or |float (as in {{{{ price|float * 2 }}}}); to repeat, give a whole "
+        "number (as in {{{{ '-' * width|int }}}})",
+        "",
+    ),
+    rf"{_KIND} object cannot be interpreted as an integer": (
+        "{kind} is given where a whole number is needed: turn it into one with |int, as in "
+        "{{% for i in range(count|int) %}}",
+        "",
+    ),
     # 'a' % 3, or orders % 2 with a text for orders: % fills in a text's %s
-    r"not all arguments converted during string formatting": "'%' with a text on its left "
-    "fills in that text (as in {{{{ '%s orders' % count }}}}) rather than divides it: to take "
-    "the remainder of a division, turn the text into a number with |int first, as in "
-    "{{{{ orders|int % 2 }}}}",
+    r"not all arguments converted during string formatting": (
+        "'%' with a text on its left fills in that text (as in {{{{ '%s orders' % count }}}}) "
+        "rather than divides it: to take the remainder of a division, turn the text into a "
+        "number with |int first, as in {{{{ orders|int % 2 }}}}",
+        "",
+    ),
 }
 _ONE_VALUE_PATTERNS = [(re.compile(said), say) for said, say in _ONE_VALUE.items()]
 
@@ -87,13 +105,12 @@ def type_failure_message(said: str, within: str | None = None) -> str | None:
 
 def _one_value_message(said: str) -> str | None:
     """``said`` about one value of the wrong kind, by :data:`_ONE_VALUE`."""
-    for pattern, message in _ONE_VALUE_PATTERNS:
+    for pattern, (always, for_a_number) in _ONE_VALUE_PATTERNS:
         if found := pattern.fullmatch(said):
             groups = found.groupdict()
             kind = _KINDS.get(groups.pop("kind", None) or "", "")
             if "kind" in pattern.groupindex and not kind:
                 return None  # a type an operator has no word for
-            always, _, for_a_number = message.partition(" | ")
             message = always + for_a_number * (kind == "a number")
             return message.format(kind=kind, **groups)
     return None
