@@ -237,6 +237,10 @@ def failure_message(exc: Exception, line: str) -> str | None:
 
 # Jinja's filters that add up or compare a list's items, by their function's name: a
 # TypeError raised right in one is about the list's items, not a + or a < in the template.
+# These are Jinja's private names (jinja2.filters' sync_do_sum, do_sort, and _min_or_max with
+# its local `func`), which a Jinja release may rename; the message then falls back to one
+# about a + or a <. test_a_render_failure_says_in_plain_words_what_to_write in
+# tests/unit/test_prompt.py fails if so, in its |sum, |sort and |max cases.
 _LIST_FILTERS = {"sync_do_sum": "sum", "do_sort": "sort"}
 
 
