@@ -160,6 +160,8 @@ def spoken_emails(text: str) -> Spans:
     those with a one-word name before "at" and a dot written out after it ("help at evil dot
     com"). In customer text that is as often prose ("I ordered at amazon dot com"); in an
     answer it is an address to check, as the post-filter does."""
+    if not _may_write_out_at(text):
+        return
     for at in _AT.finditer(text):
         if at[0].lower() == "at" and (found := _address_around(text, at, one_word=True)):
             yield found
