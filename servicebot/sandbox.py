@@ -263,9 +263,8 @@ def _no_item_message(size: int, index: int, line: str) -> str:
     written = {m[1] for m in _SUBSCRIPT.finditer(line) if int(m[2]) == index}
     if len(written) != 1:  # none, or several lists with that index: which one failed is unknown
         return (
-            f"the list {_holds(size)} at this turn, so it has no item {index}; print it only "
-            f"inside an {{% if %}} on its length, as in {{% if intents|length > {needed} %}}"
-            "...{% endif %}"
+            f"{_no_item(size, index)}; print it only inside an {{% if %}} on its length, as in "
+            f"{{% if intents|length > {needed} %}}...{{% endif %}}"
         )
     (name,) = written
     why = " (no intent matched)" if name == "intents" and size == 0 else ""

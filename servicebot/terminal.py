@@ -17,16 +17,15 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from .filters.normalise import DRAWN_BLANK
+
 RULE_CHARACTER = "\u2500"  # the line of the rules that name each message's role: "user ────"
-# C0 controls but tab and line feed, DEL, C1 controls; every format character (category Cf:
-# bidi overrides and isolates as in "Trojan Source", zero-width space and joiners, BOM, soft
-# hyphen, tags), and what normalise.py also drops as drawn blank (grapheme joiner, Hangul
-# fillers, Khmer inherent vowels, Mongolian and other variation selectors).
+# What normalise.py drops as invisible (controls but tab and line feed, bidi overrides and
+# isolates as in "Trojan Source", zero-width space and joiners, BOM, variation selectors,
+# tags, what is drawn blank), and the rest of the format characters (category Cf).
 _UNSAFE = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891"
-    "\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164"
-    "\ufe00-\ufe0f\ufeff\uffa0\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U0001343f"
-    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+    f"[{DRAWN_BLANK}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\ufff9-\ufffb\U000110bd"
+    "\U000110cd\U00013430-\U0001343f\U0001d173-\U0001d17a]"
 )
 _SELECTORS = frozenset("\ufe0e\ufe0f")  # text and emoji presentation selectors
 _SKIN_TONES = frozenset("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")

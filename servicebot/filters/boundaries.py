@@ -1,12 +1,14 @@
 """Where the PII detectors' matches may begin and end: not inside a longer token of ASCII
 letters and digits (``ALNUM``), which ``starts_free`` checks before a match and ``glued`` after it.
-Patterns read ASCII digits and letters only (``ASCII``, ``re.ASCII``).
+Patterns read ASCII digits and letters only (``ASCII``, ``re.ASCII``). And where found
+spans overlap (:class:`Marked`), for the PII detector's and the post-filter's choice between
+them.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Final
 
 Spans = Iterator[tuple[int, int]]
@@ -23,3 +25,25 @@ def glued(text: str, end: int) -> bool:
 def starts_free(text: str, start: int, blocked: frozenset[str] = ALNUM) -> bool:
     """Whether the character before ``start`` (if any) lets a token begin there."""
     return start == 0 or text[start - 1] not in blocked
+
+
+class Marked:
+    """The characters of a text that some spans cover: whether another span overlaps them or
+    lies under them, at one mark a character. Linear in the text's size, where comparing
+    each span with each other one was quadratic in their number (an answer of phone numbers
+    and links took seconds)."""
+
+    def __init__(self, size: int, spans: Iterable[tuple[int, int]] = ()) -> None:
+        self._marks = bytearray(size)
+        for start, end in spans:
+            self._marks[start:end] = b"\x01" * (end - start)
+
+    def take(self, start: int, end: int) -> bool:
+        """Add ``start:end`` unless it overlaps a span already there; whether it was added."""
+        if self._marks.find(1, start, end) != -1:
+            return False
+        self._marks[start:end] = b"\x01" * (end - start)
+        return True
+
+    def covers(self, start: int, end: int) -> bool:
+        return self._marks.find(0, start, end) == -1

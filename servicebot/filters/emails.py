@@ -264,10 +264,9 @@ def plain_address(value: str) -> str:
     [dot]com" and "john@gmail.com" all read "john@gmail.com" (case kept)."""
     if "@" not in value:
         value = _AT_IN_VALUE.sub("@", value, count=1)
-    return re.sub(r"[ \t]+", "", _DOT_IN_VALUE.sub(".", value))
+    return re.sub(r"[ \t]+", "", _LOOSE_DOTS.sub(".", value))
 
 
 _AT_IN_VALUE: Final = re.compile(
     r"[ \t]*(?:[\[({<](?:at|@)[\])}>]|艾特|%40)[ \t]*|[ \t]+at[ \t]+", _I
 )
-_DOT_IN_VALUE: Final = _LOOSE_DOTS

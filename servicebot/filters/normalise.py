@@ -33,13 +33,16 @@ from .traditional import fold_traditional, t2s_table
 log = logging.getLogger("servicebot")
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
-# control characters other than tab and newline, variation selectors, and lone surrogates
-# (which a JSON front end can deliver and no encoder accepts).
-_INVISIBLE_CHARS = (
-    "\ud800-\udfff\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u202a-\u202e"
-    "\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufff8\x00-\x08\x0b-\x1f\x7f-\x9f"
+# control characters other than tab and newline, variation selectors, and what is drawn blank
+# (grapheme joiner, Hangul fillers, Khmer inherent vowels): a set for a regex, which the
+# terminal escapes too (``terminal.py``).
+DRAWN_BLANK = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3"
 )
+# And lone surrogates (which a JSON front end can deliver and no encoder accepts).
+_INVISIBLE_CHARS = f"\ud800-\udfff\ufff0-\ufff8{DRAWN_BLANK}"
 _INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 # Two or more spaces, or one odd space; a set first, so that ``re`` skips ahead to a space in C.

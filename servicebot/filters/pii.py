@@ -37,7 +37,7 @@ from itertools import pairwise
 from typing import Final
 
 from servicebot.filters import Finding, iban
-from servicebot.filters.boundaries import ALNUM, ASCII, Spans, glued, starts_free
+from servicebot.filters.boundaries import ALNUM, ASCII, Marked, Spans, glued, starts_free
 from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
@@ -271,9 +271,10 @@ def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
 def _named_no_pii(text: str, finding: tuple[int, int, str], labelled: Labelled) -> bool:
     """Whether the customer named ``finding`` as a reference number it can be, or as a code
     the shop issues and it has a phone's shape (a code may be a prepaid card's number)."""
-    if finding[0] in labelled.references:
-        return _a_reference(text, finding)
-    return finding[0] in labelled.codes and finding[2] == "PHONE" and _a_reference(text, finding)
+    named = finding[0] in labelled.references or (
+        finding[0] in labelled.codes and finding[2] == "PHONE"
+    )
+    return named and _a_reference(text, finding)
 
 
 def find_pii(
@@ -324,10 +325,10 @@ def resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
     found.sort()
     if all(a[1] <= b[0] for a, b in pairwise(found)):  # the usual case: nothing overlaps
         return [Finding(start, end, kind) for start, end, kind in found]
-    taken = bytearray(size)
-    kept = []
-    for start, end, kind in sorted(found, key=lambda f: (f[0] - f[1], _RANK[f[2]], f[0])):
-        if taken.find(1, start, end) == -1:
-            taken[start:end] = b"\x01" * (end - start)
-            kept.append(Finding(start, end, kind))
+    taken = Marked(size)
+    kept = [
+        Finding(start, end, kind)
+        for start, end, kind in sorted(found, key=lambda f: (f[0] - f[1], _RANK[f[2]], f[0]))
+        if taken.take(start, end)
+    ]
     return sorted(kept, key=lambda f: f.start)

@@ -33,6 +33,7 @@ from functools import lru_cache, partial
 
 from ..config import BotSpec
 from ..filters import FilterEvent, FilterResult, Finding
+from ..filters.boundaries import Marked
 from ..filters.labelled import Labelled, find_labelled
 from ..filters.normalise import Masks, Normalised, normalise, normalise_without
 from ..filters.pii import PII_KINDS, find_pii, resolve
@@ -40,7 +41,7 @@ from ..filters.placeholders import restore
 from ..filters.profanity import ProfanityFilter, default_filter
 from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
-from .contacts import Given, Marked, finding_spans, given_by, not_given, phone_shapes, unmeasured
+from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
@@ -223,7 +224,7 @@ class Postfilter:
         """Addresses written so the other checks miss them ("evil[.]com") outside the
         ``contacts`` found, that neither the bot's files nor this turn's system prompt give."""
         addresses = find_disguised(text, contacts)
-        found = not_given_addresses(addresses, self._known) if addresses else []
+        found = not_given_addresses(addresses, self._known)
         return not_given_addresses(addresses, self._known_with(prompt)) if found else []
 
     def _unknown_tags(self, text: str) -> list[Finding]:

@@ -7,10 +7,11 @@ model invented or leaked. Anything written like a phone number counts as one.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..filters import Finding
+from ..filters.boundaries import Marked
 from ..filters.labelled import find_labelled
 from ..filters.pii import PII_KINDS, find_pii
 from ..filters.values import canonical
@@ -40,28 +41,6 @@ def given_by(known: str) -> Given:
     )
     values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
     return Given(values, frozenset(domain_of(match.group()) for match in links))
-
-
-class Marked:
-    """The characters of a text that some spans, none overlapping, cover: whether another
-    span overlaps them or lies under them, at one mark a character. Linear in the text's
-    size, where comparing each span with each other one was quadratic in their number (an
-    answer of phone numbers and links took seconds)."""
-
-    def __init__(self, size: int, spans: Iterable[tuple[int, int]] = ()) -> None:
-        self._marks = bytearray(size)
-        for start, end in spans:
-            self._marks[start:end] = b"\x01" * (end - start)
-
-    def take(self, start: int, end: int) -> bool:
-        """Add ``start:end`` unless it overlaps a span already there; whether it was added."""
-        if self._marks.find(1, start, end) != -1:
-            return False
-        self._marks[start:end] = b"\x01" * (end - start)
-        return True
-
-    def covers(self, start: int, end: int) -> bool:
-        return self._marks.find(0, start, end) == -1
 
 
 def not_given(

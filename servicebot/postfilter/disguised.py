@@ -14,9 +14,10 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from ..filters import Finding
+from ..filters.boundaries import Marked
 from ..filters.emails import plain_address, spoken_emails
 from ..filters.values import canonical
-from .contacts import Given, Marked
+from .contacts import Given
 from .links import URL_PATH, allowed_domain, domain_of, is_domain_ending
 
 _LABEL = r"[a-z0-9-]+"

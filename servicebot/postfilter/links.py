@@ -22,10 +22,11 @@ _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not t
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
 # ("müller-shop.de" is one link, not "ller-shop.de").
 _NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
+URL_PATH = rf"[/?#]{_URL_TAIL}"  # what may follow a bare domain in a link
 # A link without a scheme ("[Track it](//evil.com)") takes the page's own: it is a link too.
 _URL = re.compile(
     rf"(?<!{_NOT_CJK_LETTER})(?:(?:https?|ftp):|(?<!/)(?=//[a-z0-9-]+\.[a-z0-9]))//{_URL_TAIL}"
-    rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:[/?#]{_URL_TAIL})?",
+    rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:{URL_PATH})?",
     re.IGNORECASE,
 )
 _SCHEME = re.compile(r"(?:(?:https?|ftp):)?//", re.IGNORECASE)
@@ -75,6 +76,7 @@ SCRIPT_LINK_WITH_REFERENCES = _script_link(_as_browsers_read)  # slower: for tex
 # name ending in one is a link only with a path after it ("evil.sh/pay", "notion.so/x"): a bare
 # "evil.sh" passes, as "install.sh" must.
 _FILE_TLDS = frozenset({"sh", "so"})
+_ENDINGS = TLDS | _FILE_TLDS
 # Browsers read the ideographic full stop in a domain as a dot ("evil。com" opens evil.com):
 # one between a name and a top-level domain is read as a dot (not before "it", "in", "me",
 # "us" or "to", which in mixed text are more often words: "我买了 iPhone。it works").
@@ -85,13 +87,10 @@ _IDEOGRAPHIC_DOT = re.compile(
 )
 
 
-URL_PATH = rf"[/?#]{_URL_TAIL}"  # what may follow a bare domain in a link
-
-
 def is_domain_ending(label: str) -> bool:
     """Whether ``label``, in any case, is a top-level domain a link may end in (a file type's
     too: an address spelled out or defanged is one whatever its ending)."""
-    return label.lower() in TLDS or label.lower() in _FILE_TLDS
+    return label.lower() in _ENDINGS
 
 
 def find_links(text: str) -> list[re.Match[str]]:
