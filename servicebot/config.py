@@ -23,13 +23,13 @@ from pydantic import ValidationError
 from .errors import ConfigError, Problem
 from .filters.normalise import normalise
 from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, FaqFile, Intent, Settings
+from .source import FAQ_FOLDER as FAQ_FOLDER  # re-exported: where a bot folder keeps what
+from .source import SETTINGS_FILE as SETTINGS_FILE
 from .source import operator_files
 from .templates import read_templates
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
-SETTINGS_FILE = "servicebot.yaml"
-FAQ_FOLDER = "faq"
 TEMPLATES_FOLDER = "templates"
 
 

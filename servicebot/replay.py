@@ -77,7 +77,7 @@ class Replayer:
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
         self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
-        self._longest, self._hint, self._header = longest, hint, header
+        self._longest, self._hint = longest, hint
         self.cassette = Cassette.load(self.path, header)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
@@ -152,7 +152,7 @@ class Replayer:
     def _record(self, request: ModelRequest, completion: Completion) -> None:
         origin = {"recorded_from": completion.model or request.model, "on": self._today()}
         entry = Entry(request_key(request), origin, request, completion, None)
-        self.cassette = store_entry(self.path, entry, self._header)
+        self.cassette = store_entry(self.path, entry, self.cassette.header)
 
 
 def add_hand_written(

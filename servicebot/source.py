@@ -18,6 +18,8 @@ from .filters.traditional import t2s_table
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # lines as editors and Jinja count them
 
+SETTINGS_FILE = "servicebot.yaml"  # a bot folder's settings, and its FAQ folder
+FAQ_FOLDER = "faq"
 MAX_FILE_BYTES = 5 * 1024 * 1024
 """Operator files larger than this are refused: a FAQ file is text a person edits."""
 
@@ -106,7 +108,7 @@ def _utf16_without_bom(raw: bytes) -> bool:
     indentation, line breaks: a third of its characters, at least) has every other byte 0
     there, which UTF-8 text never has but for a stray NUL (a character such as 退, U+9000,
     puts a 0 on the other side now and then)."""
-    if len(raw) < 2 or len(raw) % 2:
+    if len(raw) < 2 or len(raw) % 2 or b"\x00" not in raw:  # most files: no 0 byte at all
         return False
     fewer, more = sorted((raw[0::2].count(0), raw[1::2].count(0)))
     return more > 1 and more >= len(raw) // 6 and fewer <= more // 8  # a third of them
@@ -242,10 +244,7 @@ def _over_the_limit(path: Path) -> str:
     limit = f"file is over the size limit of {MAX_FILE_BYTES // 2**20} MB"
     if path.suffix.lower() == ".j2":
         return f"{limit}: move parts of it into other templates and {{% include %}} them"
-    faq = path.suffix.lower() in (".yaml", ".yml") and path.name != _SETTINGS_FILE
-    if faq and _FAQ_FOLDER in path.parts[:-1]:
-        return f"{limit}: split it into several files (the {_FAQ_FOLDER}/ folder reads them all)"
+    faq = path.suffix.lower() in (".yaml", ".yml") and path.name != SETTINGS_FILE
+    if faq and FAQ_FOLDER in path.parts[:-1]:
+        return f"{limit}: split it into several files (the {FAQ_FOLDER}/ folder reads them all)"
     return f"{limit}: split it into several files"
-
-
-_FAQ_FOLDER, _SETTINGS_FILE = "faq", "servicebot.yaml"  # config's, which imports this module

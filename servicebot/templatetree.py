@@ -79,8 +79,8 @@ def tree_problems(
     # the first unknown filter and so would hide every other problem (rendering in check
     # finds a name used outside the block that sets it, as a {% set %} inside {% if %} is
     # still the template's own variable).
-    assigned_here = assigned(tree)
-    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned_here | _declared(tree)
+    assigned_here, declared = assigned(tree), _declared(tree)
+    known = set(TEMPLATE_VARIABLES) | set(environment.globals) | assigned_here | declared
     known |= included
     problems = [
         at(node, f"unknown variable '{node.name}' ({_meant(node.name, assigned_here)})")
@@ -109,7 +109,7 @@ def tree_problems(
     problems += [at(node, message) for node, message in _always_true(tree)]
     problems += [  # the last use on the line: the first may be the loop's own ({% for k, v %})
         source.problem(message, node.lineno, _last_column(source, node.lineno, name))
-        for node, name, message in _outside_its_loop(tree, included)
+        for node, name, message in _outside_its_loop(tree, included, declared)
     ]
     problems += _attribute_problems(tree, source)
     problems += _include_problems(tree, source, templates)
@@ -145,7 +145,7 @@ def _always_true(tree: nodes.Template) -> list[tuple[nodes.Node, str]]:
 
 
 def _outside_its_loop(
-    tree: nodes.Template, included: set[str]
+    tree: nodes.Template, included: set[str], declared: set[str]
 ) -> list[tuple[nodes.Node, str, str]]:
     """Names only a ``{% for %}`` sets, used outside the loops that set them: Jinja keeps a
     loop's item inside its loop, so ``{{ intent.answer }}`` after ``{% endfor %}`` fails at
@@ -157,7 +157,7 @@ def _outside_its_loop(
         node.name
         for node in tree.find_all(nodes.Name)
         if node.ctx in ("store", "param") and id(node) not in set_by_loop
-    } | _declared(tree)
+    } | declared
     loop_line = {
         name.name: loop.lineno for loop in reversed(loops) for name in _stored(loop.target)
     }

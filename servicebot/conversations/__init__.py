@@ -26,7 +26,7 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
 in-memory store; the conversation id is its :attr:`~Conversation.name`) whose model is a
 :class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml``, and checks
 every expectation. A request with no recording fails its turn with a diff against the closest
-recorded one. Recording (live, or :func:`write_by_hand`) replaces a conversation's cassette
+recorded one. Recording (live, or by hand) replaces a conversation's cassette
 only once the whole conversation has run; a live model that fails stops the recording and
 leaves the cassette as it was. :class:`HandRecording` writes many conversations by hand all
 at once, or none of them.
@@ -96,7 +96,6 @@ __all__ = [
     "load_conversation",
     "read_conversations",
     "run_conversation",
-    "write_by_hand",
 ]
 
 
@@ -159,18 +158,9 @@ def run_conversation(
         return _run(spec, conversation, writer, writer.begin)
 
 
-def write_by_hand(spec: BotSpec, conversation: Conversation) -> ConversationResult:
-    """Record each turn's ``model_reply`` (or ``model_error``) as the answer to exactly the
-    request the pipeline builds for it, replacing the conversation's cassette."""
-    with HandRecording(spec) as recording:
-        result = recording.record(conversation)
-        recording.save()
-    assert result is not None  # else save() raised
-    return result
-
-
 class HandRecording:
-    """Conversations written by hand (see :func:`write_by_hand`) into scratch cassettes, which
+    """Conversations written by hand (each turn's ``model_reply`` or ``model_error`` recorded as
+    the answer to exactly the request the pipeline builds for it) into scratch cassettes, which
     :meth:`save` puts in place all at once. One that cannot be written (a turn that needs the
     model gives no ``model_reply``) leaves every cassette as it was, and the others are still
     written, for :meth:`save` to list every such conversation. Live recording cannot be all or

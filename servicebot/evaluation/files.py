@@ -156,6 +156,8 @@ def _unclosed_quote(row_lines: list[str], end: int, lines: list[str], delimiter:
     module, unless strict, reads the rest of the file as the quoted text, or the lines up to
     the next quote (the one opening a later row's text): a row of one short column, or rows
     silently merged into one text."""
+    if len(row_lines) < 2 and end < len(lines):  # one line, not the last: no quote left open
+        return None
     try:
         list(csv.reader(row_lines, delimiter=delimiter, strict=True))
     except csv.Error as exc:
