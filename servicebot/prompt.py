@@ -33,7 +33,6 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any, Literal, NamedTuple
 
-import jinja2
 from pydantic import RootModel
 
 from .config import TEMPLATES_FOLDER, BotSpec
@@ -183,14 +182,6 @@ class Renderer:
         source = SourceFile(self.folder / (failed or name), self._sources[failed or name])
         said = failure_message(exc, source.lines[line - 1] if line else "")
         message = f"template failed while rendering: {said or f'{type(exc).__name__}: {exc}'}"
-        if (
-            isinstance(exc, jinja2.UndefinedError)
-            and "'dict object' has no attribute" in str(exc)
-            and "(did you mean" not in str(exc)  # a typo: `is defined` would hide it for good
-        ):
-            # a customer detail the application did not pass; not "'loop' is undefined", nor
-            # a method a text or a number lacks ("'str object' has no attribute 'uppercase'")
-            message += " (guard optional values with `is defined`)"
         return TemplateError(source.problem(message, line or None))
 
     def reply(self, name: str, context: Context) -> str:

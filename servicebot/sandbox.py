@@ -195,11 +195,22 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
         if self._undefined_hint or not isinstance(name, str) or owner is jinja2.utils.missing:
             return message
         if isinstance(owner, Mapping):
-            known = [key for key in owner if isinstance(key, str)]
-        else:
-            known = [key for key in dir(type(owner)) if not key.startswith("_")]
-        meant = closest(name, known)
+            return _no_key(name, [key for key in owner if isinstance(key, str)])
+        meant = closest(name, [key for key in dir(type(owner)) if not key.startswith("_")])
         return f"{message} (did you mean '{meant}'?)" if meant and meant != name else message
+
+
+def _no_key(name: str, keys: list[str]) -> str:
+    """Jinja's "'dict object' has no attribute 'tier'", with the keys the mapping has at this
+    turn: read back by :func:`failure_message`, which names the mapping as the template
+    writes it (``customer.tier``)."""
+    meant = closest(name, keys)
+    shown = ", ".join(keys[:_KEYS_SHOWN]) + ", ..." * (len(keys) > _KEYS_SHOWN)
+    has = f"has: {shown}" if keys else "is empty"
+    return f"no key '{name}' at this turn ({f'did you mean {meant!r}? ' if meant else ''}it {has})"
+
+
+_KEYS_SHOWN = 8  # a mapping's keys named in a missing key's message, at most
 
 
 def _no_item(size: int, index: int) -> str:
@@ -212,10 +223,13 @@ def _holds(size: int) -> str:
     return "is empty" if size == 0 else f"has {size} item{'s' * (size != 1)}"
 
 
-# _no_item's words, read back: Jinja makes the UndefinedError from the message alone, so
-# the list's length and the index travel in it.
+# _no_item's and _no_key's words, read back: Jinja makes the UndefinedError from the message
+# alone, so the list's length and the index, or the key and the mapping's keys, travel in it.
 _NO_ITEM = re.compile(
     r"the list (?:is empty|has (\d+) items?) at this turn, so it has no item (-?\d+)"
+)
+_NO_KEY = re.compile(
+    r"no key '(.*)' at this turn \((?:did you mean '(.*)'\? )?it (.*)\)", re.DOTALL
 )
 
 
@@ -230,6 +244,8 @@ def failure_message(exc: Exception, line: str) -> str | None:
         )
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
         return _no_item_message(int(found[1] or 0), int(found[2]), line)
+    if isinstance(exc, jinja2.UndefinedError) and (found := _NO_KEY.fullmatch(str(exc))):
+        return _no_key_message(found[1], found[2], found[3], line)
     if isinstance(exc, TypeError):
         return type_failure_message(str(exc), _failed_filter(exc))
     return None
@@ -275,6 +291,30 @@ def _no_item_message(size: int, index: int, line: str) -> str:
     )
 
 
+def _no_key_message(name: str, meant: str | None, has: str, line: str) -> str:
+    """``{{ customer.tier }}`` when the application passed no such detail, naming the mapping
+    as ``line`` writes it; ``meant``: a key close to ``name``, if any; ``has``: the mapping's
+    keys (or "is empty"). A typo is not told to guard with ``is defined``, which would hide
+    it for good."""
+    key = re.escape(name)
+    written = {m[1] for m in re.finditer(rf"({_PATH})(?:\.{key}\b|\[\s*(['\"]){key}\2\s*\])", line)}
+    if len(written) != 1:  # none, or several mappings with that key: which one failed is unknown
+        guess = f"did you mean '{meant}'? " if meant else ""
+        guard = "" if meant else "; guard optional values with `is defined`"
+        return f"no key '{name}' at this turn ({guess}the mapping {has}){guard}"
+    (owner,) = written
+    if owner == "customer" and has == "is empty":
+        has = "is empty: the application passed no customer details"
+    if meant:
+        return f"{owner}.{name} is not there (did you mean {owner}.{meant}? {owner} {has})"
+    return (
+        f"{owner}.{name} is not there at this turn ({owner} {has}); print it only inside "
+        f"{{% if {owner}.{name} is defined %}}...{{% endif %}}"
+    )
+
+
+# customer, customer.address, intents[0]: a variable as the template writes it
+_PATH = r"[A-Za-z_](?:[\w.]|\[-?\d+\])*"
 # intents[0], bot.languages[1]: a name then an index, as the template writes it
 _SUBSCRIPT = re.compile(r"([A-Za-z_][\w.]*)\[\s*(-?\d+)\s*\]")
 
