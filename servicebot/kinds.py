@@ -4,12 +4,17 @@ Python words with its type names, in those words and with what to write instead.
 Owns :func:`type_failure_message`, which :func:`servicebot.sandbox.failure_message` uses for
 a render that failed on a value of the wrong kind: ``{{ count + ' orders' }}``, ``{% if
 orders > 3 %}`` with a text for ``orders``, ``{% for i in 3 %}``, ``{{ bot.name() }}``,
-``{{ orders|length }}`` with a number; or on a method given the wrong number of values.
+``{{ orders|length }}`` with a number; or on a method or a filter given the wrong values.
 """
 
 from __future__ import annotations
 
+import inspect
 import re
+
+from jinja2.filters import FILTERS
+
+from .validation import closest
 
 # The types Python names in its TypeErrors, as an operator calls them: a customer detail
 # may be any number, a date or a time (datetime.date is Python's name for a date).
@@ -32,6 +37,13 @@ _COMPARED = re.compile(rf"'(\S+)' not supported between instances of {_TYPE} and
 _ARGUMENTS = re.compile(
     r"(?:\w+\.)?(\w+)(?:\(\) takes| expected) ((?:no|exactly one|at least \d+|at most \d+|\d+)"
     r" arguments?)(?: \((\d+) given\)|, got (\d+))"
+)
+# A Jinja filter given the wrong values, named by its function: "do_truncate() takes from 2 to
+# 6 positional arguments but 8 were given", "do_replace() missing 1 required positional
+# argument: 'new'", "sync_do_join() got an unexpected keyword argument 'sep'".
+_FILTER_CALL = re.compile(
+    r"(?:sync_)?do_(\w+)\(\) (takes .* but (\d+) (?:was|were) given|missing .*"
+    r"|got an unexpected keyword argument '.*')"
 )
 _KIND = r"'(?P<kind>[\w.]+)'"
 # TypeErrors about one value, and what to say, formatted with the value's kind (and any
@@ -74,6 +86,26 @@ _ONE_VALUE = {
         "{{% for i in range(count|int) %}}",
         "",
     ),
+    r"'in <string>' requires string as left operand, not (?P<kind>[\w.]+)": (
+        "'in' looks for a text inside a text, and here it looks for {kind}: turn that into "
+        "text with |string first, as in {{% if code|string in bot.name %}}",
+        "",
+    ),
+    rf"bad operand type for abs\(\): {_KIND}": (
+        "|abs needs a number, and this is {kind}: turn it into a number with |int or |float "
+        "first, as in {{{{ refund|float|abs }}}}",
+        "",
+    ),
+    r"type (?P<kind>[\w.]+) doesn't define __round__ method": (
+        "|round needs a number, and this is {kind}: turn it into a number with |float first, "
+        "as in {{{{ price|float|round(2) }}}}",
+        "",
+    ),
+    r"(?:%\w format: an? [\w ]+ is required|must be real number), not (?P<kind>[\w.]+)": (
+        "a % code in a text ('%d', '%.2f') fills in a number, and was given {kind}: turn it "
+        "into a number with |int or |float first, as in {{{{ '%.2f'|format(price|float) }}}}",
+        "",
+    ),
     # 'a' % 3, or orders % 2 with a text for orders: % fills in a text's %s
     r"not all arguments converted during string formatting": (
         "'%' with a text on its left fills in that text (as in {{{{ '%s orders' % count }}}}) "
@@ -100,6 +132,8 @@ def type_failure_message(said: str, within: str | None = None) -> str | None:
         return _operand_message(found[1] if found.re is _OPERANDS else "+", *kinds)
     if found := _ARGUMENTS.fullmatch(said):
         return _arguments_message(found[1], found[2], int(found[3] or found[4]))
+    if (found := _FILTER_CALL.fullmatch(said)) and found[1] in FILTERS:
+        return _filter_call_message(found[1], found[2], found[3])
     return _one_value_message(said)
 
 
@@ -180,3 +214,29 @@ def _arguments_message(name: str, takes: str, given: int) -> str:
     takes = "nothing" if takes == "no values" else takes
     write = f"{name}()" if takes == "nothing" else f"{takes} between the ( )"
     return f"{name}() takes {takes} between its ( ), and was given {given or 'none'}: write {write}"
+
+
+def _filter_call_message(name: str, said: str, given: str | None) -> str:
+    """``{{ bot.name|truncate(1, 2, 3, 4, 5, 6) }}``, ``{{ text|replace('a') }}``: the values
+    filter ``name`` takes between its ( ), as it is written in a template. Python counts the
+    value before the | (and the environment Jinja passes some filters) among them."""
+    function = FILTERS[name]
+    passed = 2 if getattr(function, "jinja_pass_arg", None) else 1
+    values = list(inspect.signature(function).parameters.values())[passed:]
+    usage = ", ".join(v.name if v.default is v.empty else f"{v.name}={v.default!r}" for v in values)
+    write = f"write |{name}({usage})" if values else f"write |{name} with no ( )"
+    if given:
+        takes = f"at most {_values(len(values))}" if values else "nothing"
+        given_values = _values(int(given) - passed)
+        return f"|{name} takes {takes} between its ( ), and was given {given_values}: {write}"
+    if said.startswith("missing"):
+        return f"|{name} needs more values between its ( ): {write}"
+    named = said.rpartition(" ")[2].strip("'")
+    meant = closest(named, [value.name for value in values])
+    return f"|{name} has no value named '{named}'" + (
+        f" (did you mean '{meant}'?): {write}" if meant else f": {write}"
+    )
+
+
+def _values(count: int) -> str:
+    return f"{count} value{'s' * (count != 1)}"

@@ -242,6 +242,13 @@ def failure_message(exc: Exception, line: str) -> str | None:
             "to a negative power); divide only when it is not, as in {% if count %}"
             "{{ total / count }}{% endif %}"
         )
+    if isinstance(exc, RecursionError):
+        return (
+            "the template calls itself without end: a macro that calls itself, or a recursive "
+            "loop, needs an {% if %} that stops it"
+        )
+    if isinstance(exc, OverflowError):
+        return "a number is too large to compute (as 10.0 ** 400 is): keep the numbers smaller"
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
         return _no_item_message(int(found[1] or 0), int(found[2]), line)
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_KEY.fullmatch(str(exc))):

@@ -578,6 +578,63 @@ PLAIN_RENDER_FAILURES = [
         "|max compares the list's items, and it holds both texts and numbers: turn them into "
         "numbers first, as in {{ values|map('int')|max }}",
     ),
+    # A filter given the wrong values, by its own parameters (Python counted the value
+    # before the | too): "do_truncate() takes from 2 to 6 positional arguments but 8 were
+    # given", "do_replace() missing 1 required positional argument: 'new'", "do_truncate()
+    # got an unexpected keyword argument 'lenght'".
+    (
+        "{{ bot.name|truncate(1, 2, 3, 4, 5, 6) }}",
+        "|truncate takes at most 4 values between its ( ), and was given 6 values: write "
+        "|truncate(length=255, killwords=False, end='...', leeway=None)",
+    ),
+    (
+        "{{ bot.name|upper(1) }}",
+        "|upper takes nothing between its ( ), and was given 1 value: write |upper with no ( )",
+    ),
+    (
+        "{{ bot.name|replace('a') }}",
+        "|replace needs more values between its ( ): write |replace(old, new, count=None)",
+    ),
+    (
+        "{{ bot.name|truncate(lenght=9) }}",
+        "|truncate has no value named 'lenght' (did you mean 'length'?): write "
+        "|truncate(length=255, killwords=False, end='...', leeway=None)",
+    ),
+    # One value of a kind a filter or an operator cannot take:
+    (  # "'in <string>' requires string as left operand, not int"
+        "{{ 1 in bot.name }}",
+        "'in' looks for a text inside a text, and here it looks for a number: turn that into "
+        "text with |string first, as in {% if code|string in bot.name %}",
+    ),
+    (  # "bad operand type for abs(): 'str'"
+        "{{ bot.name|abs }}",
+        "|abs needs a number, and this is a text: turn it into a number with |int or |float "
+        "first, as in {{ refund|float|abs }}",
+    ),
+    (  # "type str doesn't define __round__ method"
+        "{{ bot.name|round }}",
+        "|round needs a number, and this is a text: turn it into a number with |float first, "
+        "as in {{ price|float|round(2) }}",
+    ),
+    (  # "%d format: a real number is required, not str"; "%.2f": "must be real number, not str"
+        "{{ '%d / %.2f' % (bot.name, 2) }}",
+        "a % code in a text ('%d', '%.2f') fills in a number, and was given a text: turn it "
+        "into a number with |int or |float first, as in {{ '%.2f'|format(price|float) }}",
+    ),
+    (
+        "{{ '%.2f' % bot.name }}",
+        "a % code in a text ('%d', '%.2f') fills in a number, and was given a text: turn it "
+        "into a number with |int or |float first, as in {{ '%.2f'|format(price|float) }}",
+    ),
+    (  # "RecursionError: maximum recursion depth exceeded"
+        "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
+        "the template calls itself without end: a macro that calls itself, or a recursive "
+        "loop, needs an {% if %} that stops it",
+    ),
+    (  # "OverflowError: (34, 'Numerical result out of range')"
+        "{{ 10.0 ** 400 }}",
+        "a number is too large to compute (as 10.0 ** 400 is): keep the numbers smaller",
+    ),
 ]
 
 
