@@ -37,6 +37,8 @@ BOT_RECORD_HINT = (
     "set replay.mode: record in servicebot.yaml and run the bot (`servicebot chat`, or "
     "Bot.reply() in code) with the model's API key set to record it"
 )
+# The bot's own cassette's name in the cassettes folder, beside the conversations' own.
+BOT_CASSETTE = "bot"
 BOT_HEADER = (  # not HEADER: neither `servicebot test` nor `servicebot record` uses this file
     "# The bot's own recorded model replies: with replay.mode: replay in servicebot.yaml, the\n"
     "# bot (`servicebot chat`, or Bot.reply() in code) answers from them instead of a live model.\n"
@@ -48,7 +50,7 @@ BOT_HEADER = (  # not HEADER: neither `servicebot test` nor `servicebot record` 
 def bot_cassette(spec: BotSpec) -> Path:
     """The bot's own cassette, which ``replay.mode`` replays or records (``servicebot test``
     keeps one per conversation script instead)."""
-    return spec.root / spec.settings.replay.cassettes / "bot.yaml"
+    return spec.root / spec.settings.replay.cassettes / f"{BOT_CASSETTE}.yaml"
 
 
 class Replayer:

@@ -24,10 +24,11 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
 
 :func:`run_conversation` sends each customer line through a fresh :class:`Bot` (its own
 in-memory store; the conversation id is its :attr:`~Conversation.name`) whose model is a
-:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml``, and checks
-every expectation. A request with no recording fails its turn with a diff against the closest
-recorded one. Recording (live, or by hand) replaces a conversation's cassette
-only once the whole conversation has run; a live model that fails stops the recording and
+:class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml`` (so no
+script may be named ``bot``: that cassette is the bot's own), and checks every expectation.
+A request with no recording fails its turn with a diff against the closest recorded one.
+Recording (live, or by hand) replaces a conversation's cassette only once the whole
+conversation has run; a live model that fails stops the recording and
 leaves the cassette as it was. :class:`HandRecording` writes many conversations by hand all
 at once, or none of them.
 

@@ -14,6 +14,7 @@ from pydantic import Field, model_validator
 from ..config import BotSpec, yaml_files
 from ..errors import ConfigError, Problem
 from ..model import ErrorKind
+from ..replay import BOT_CASSETTE
 from ..settings import Frozen
 from ..source import SourceFile
 from ..validation import validate
@@ -128,7 +129,18 @@ def load_conversation(path: Path) -> Conversation:
     if spec is None or document is None:
         raise ConfigError(problems)
     turns = tuple(_turn(document, i, turn) for i, turn in enumerate(spec.turns))
-    return Conversation(path, spec.description, spec.metadata, turns, document)
+    conversation = Conversation(path, spec.description, spec.metadata, turns, document)
+    if conversation.name.casefold() == BOT_CASSETTE:  # casefold: Bot.yaml is bot.yaml on macOS
+        raise ConfigError([Problem(path, _KEPT_NAME.format(name=conversation.name))])
+    return conversation
+
+
+# A script's recording is named after it, so this one would record into the bot's own
+# (replay.bot_cassette): `record` would replace what `chat` replays, and `test` replay it.
+_KEPT_NAME = (
+    f"the name {{name!r}} is kept for the bot's own recorded replies ({BOT_CASSETTE}.yaml in "
+    "the replay.cassettes folder, tests/replies by default); rename the script"
+)
 
 
 def _turn(document: YamlFile, index: int, spec: TurnSpec) -> Turn:
