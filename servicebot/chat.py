@@ -3,7 +3,8 @@
 At a terminal, lines are read with ``input()`` and the standard ``readline`` module (line
 editing and history, no extra dependency); piped lines are answered one by one, so
 ``printf 'hi\\nwhere is my order?\\n' | servicebot chat`` works. Replies stream as the
-post-filter clears them, each followed by its action and intent.
+post-filter clears them, each followed by its action and intent (and why, when that is not
+plain: a model that failed, a direct intent not answered as written).
 """
 
 from __future__ import annotations
@@ -144,12 +145,14 @@ def _piped_lines() -> Iterator[str]:
 
 def _summary(reply: Reply) -> str:
     """Action, intent and turn; and why, when the model could not answer (an operator trying
-    the bot needs to know that a fallback was an outage, not the bot's choice)."""
+    the bot needs to know that a fallback was an outage, not the bot's choice), or when a
+    direct intent was not answered as written (routing's why_not_direct, as render says)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
     stored = f", turn {reply.turn}" if reply.turn else f", {_not_stored(reply)}"
-    model = reply.step("model")
+    routing, model = reply.step("routing"), reply.step("model")
+    not_direct = f"; {routing.detail['why']}" if routing and "why" in routing.detail else ""
     failed = f"; the model {model.decision}" if model and "failed" in model.decision else ""
-    return f"{reply.action}{intent}{stored}{failed}"
+    return f"{reply.action}{intent}{stored}{not_direct}{failed}"
 
 
 def _not_stored(reply: Reply) -> str:
