@@ -11,7 +11,10 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from servicebot.filters import FilterEvent
 from servicebot.store import TurnRecord, open_store
+
+EVENT = FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]")
 
 
 def main(url: str, root: str, worker: str, turns: str, conversations: str, namespace: str) -> None:
@@ -19,7 +22,7 @@ def main(url: str, root: str, worker: str, turns: str, conversations: str, names
     for i in range(int(turns)):
         conversation = f"c{i % int(conversations)}"
         stored = store.append_turn(
-            TurnRecord(conversation, f"w{worker} says {i}", f"reply {i}", "answer", events=({},))
+            TurnRecord(conversation, f"w{worker} says {i}", f"reply {i}", "answer", events=(EVENT,))
         )
         print(conversation, stored.number, flush=True)
     store.close()

@@ -59,10 +59,8 @@ class TurnRecord:
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # makes a retried append a no-op
 
     def __post_init__(self) -> None:
-        # Events are stored as plain dicts and become FilterEvents again here, once, as a
-        # turn is read back; a lone surrogate (which no encoder accepts) becomes U+FFFD; a
-        # time without a zone is UTC.
-        object.__setattr__(self, "events", tuple(map(_event, self.events)))
+        # A lone surrogate (which no encoder accepts) becomes U+FFFD; a time without a zone
+        # is UTC.
         for name in ("customer_text", "reply_text"):
             object.__setattr__(self, name, without_surrogates(getattr(self, name)))
         object.__setattr__(self, "at", as_utc(self.at))
@@ -74,22 +72,25 @@ class TurnRecord:
         return data
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> TurnRecord:
-        data = json.loads(text)
+    def from_data(cls, data: dict[str, Any]) -> TurnRecord:
+        """A record from :meth:`as_data`'s values, as a store read them back: its events
+        stored as dicts become FilterEvents again."""
         data["at"] = parse_stamp(data["at"])
-        data["events"] = tuple(data["events"])
+        data["events"] = tuple(map(_event, data["events"]))
         return cls(**data)
 
+    @classmethod
+    def from_json(cls, text: str | bytes) -> TurnRecord:
+        return cls.from_data(json.loads(text))
 
-def _event(stored: FilterEvent | dict[str, Any]) -> FilterEvent:
-    """An event as a turn holds it; ``stored``: one already, or the dict a store keeps.
+
+def _event(stored: dict[str, Any]) -> FilterEvent:
+    """An event as a store keeps it, a dict, as a turn holds it.
 
     Keys FilterEvent no longer has (``ms``, before ``count``) are left out, and a text field
     a hand-made record lacks reads as empty, so that an old turn never makes its whole
     conversation unreadable.
     """
-    if isinstance(stored, FilterEvent):
-        return stored
     known = {name: stored[name] for name in _EVENT_FIELDS if name in stored}
     return FilterEvent(**{**_EVENT_TEXTS, **known})
 

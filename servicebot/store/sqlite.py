@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import StorageError
 from ..forking import forget_in_child
-from . import PurgeReport, TurnRecord, now, parse_stamp, read_state, stamp
+from . import PurgeReport, TurnRecord, now, read_state, stamp
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
 _COLUMNS = ", ".join(FIELDS)
@@ -266,8 +266,7 @@ def _row(turn: TurnRecord) -> tuple[Any, ...]:
 def _turn(row: tuple[Any, ...]) -> TurnRecord:
     try:
         values = dict(zip(FIELDS, row, strict=True))
-        values["at"] = parse_stamp(values["at"])
-        values["events"] = tuple(json.loads(values["events"]))
-        return TurnRecord(**values)
+        values["events"] = json.loads(values["events"])
+        return TurnRecord.from_data(values)
     except (ValueError, TypeError) as exc:
         raise StorageError(f"a stored turn cannot be read: {exc}") from exc
