@@ -159,7 +159,9 @@ def spoken_emails(text: str) -> Spans:
     """Addresses read aloud, "at" a plain word: those :func:`email_spans` finds, and also
     those with a one-word name before "at" and a dot written out after it ("help at evil dot
     com"). In customer text that is as often prose ("I ordered at amazon dot com"); in an
-    answer it is an address to check, as the post-filter does."""
+    answer it is an address to check, as the post-filter does. After a word that is prose
+    before "at" ("Look at Google dot com", "sign up at evil dot com") the span is the domain
+    alone, a link read aloud (see :func:`_prose_before_at`)."""
     if not _may_write_out_at(text):
         return
     for at in _AT.finditer(text):
@@ -184,10 +186,11 @@ def _address_around(
     if local is None:
         return None
     name = local[1][::-1]
-    if word and not (
-        _plausible_local(name) or (one_word and _one_word_name(name, text, domain.start(), end))
-    ):
-        return None
+    if word and not _plausible_local(name):
+        if not (one_word and _one_word_name(name, text, domain.start(), end)):
+            return None
+        if _prose_before_at(name, at[0]):  # "Look at evil dot com": the link alone
+            return domain.start() + len(domain[0]) - len(domain[0].lstrip(" \t")), end
     return at.start() - local.end(1), end
 
 
@@ -244,6 +247,26 @@ def _plausible_local(local: str) -> bool:
 # After a plain "at", a word no address starts with is prose: "look at the dot com era".
 _PROSE: Final = frozenset("the a an this that my your our their his her its".split())
 _FIRST_LABEL: Final = re.compile(rf"[ \t]*({_LABEL})", _I)
+
+
+# Words English puts before a plain "at" that name no mailbox: pronouns and particles
+# ("reach us at", "sign up at", "log in at") and verbs and adjectives that take "at" ("shop
+# at", "available at"). Mailbox names that are words too ("help", "sales", "info") are not here.
+_BEFORE_AT: Final = frozenset(
+    """us me you him her them it up in on out back here there online now today anytime
+    directly again also only is are was be look looking arrive meet stay shop buy order find
+    found available located listed hosted live work apply pay book register""".split()
+)
+
+
+def _prose_before_at(name: str, at: str) -> bool:
+    """Whether the one word ``name`` before the plain word ``at`` is prose, not a mailbox:
+    one of :data:`_BEFORE_AT`, or, before a lower-case "at", a capitalised word ("Look at
+    Google dot com", "Meet at ..."; a mailbox name is written in one case, as in "HELP AT
+    EVIL DOT COM"). The spoken domain after it is then a link read aloud, and only it goes:
+    what a customer could type is the domain either way."""
+    capitalised = name[0].isupper() and not name.isupper() and at == "at"
+    return capitalised or name.lower() in _BEFORE_AT
 
 
 def _one_word_name(name: str, text: str, start: int, end: int) -> bool:

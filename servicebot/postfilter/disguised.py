@@ -1,7 +1,8 @@
 """Addresses written so the link and contact checks do not read them, though a customer does.
 
 A defanged link ("evil[.]com", "evil(dot)com/pay") and an email read aloud after a one-word
-name ("help at evil dot com") each spell an address a customer may type. Each is read as that
+name ("help at evil dot com"; after a word that is prose, "Look at evil dot com", the
+website alone) each spell an address a customer may type. Each is read as that
 address and checked as one; a match that spells none (prose: "look at the dot com era", "meet
 at home dot") is left alone. The other written-out, defanged and chained emails are the PII
 check's (``filters/emails.py``), which reads answers by the same rules as customer text.
@@ -46,10 +47,9 @@ def find_disguised(text: str, taken: Sequence[Finding]) -> list[Address]:
     the findings ``taken`` (the contact check's); of two that overlap, the longer
     ("help at evil[.]com", not its "evil[.]com")."""
     found = [a for m in _LINK.finditer(text) if (a := _link(m))] if _DOTS.search(text) else []
-    found += [
-        Address(start, end, "EMAIL", plain_address(text[start:end]))
-        for start, end in spoken_emails(text)
-    ]
+    for start, end in spoken_emails(text):  # a link alone after prose: "Look at evil dot com"
+        address = plain_address(text[start:end])
+        found.append(Address(start, end, "EMAIL" if "@" in address else "URL", address))
     if not found:
         return []
     marked = Marked(len(text), [(f.start, f.end) for f in taken])
@@ -68,9 +68,7 @@ def _link(match: re.Match[str]) -> Address | None:
 
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:
     """The ``addresses`` ``known`` does not give: a link by its domain, as the link check
-    judges one, and an email read aloud by its domain too, or else by its value: "visit us
-    at maple dot example dot com" is the bot's own website read aloud after prose, not a
-    mailbox "us" on it."""
+    judges one, and an email read aloud by its domain too, or else by its value."""
     return [Finding(a.start, a.end, a.kind) for a in addresses if not _given(a, known)]
 
 

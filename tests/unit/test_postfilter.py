@@ -181,18 +181,36 @@ def test_the_bots_own_website_spoken_aloud_after_at_passes(answer: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "answer",
+    ("answer", "kind"),
     [
-        "Write to help at evil dot com today.",
-        "Visit us at evil dot example dot com today.",  # example.com is not the bot's own
-        "Write to help(at)maple-help(dot)com today.",
+        ("Write to help at evil dot com today.", "EMAIL"),
+        ("Visit us at evil dot example dot com today.", "URL"),  # example.com is not the bot's
+        ("Write to help(at)maple-help(dot)com today.", "EMAIL"),
     ],
 )
-def test_a_spelled_out_address_elsewhere_is_still_removed(answer: str) -> None:
+def test_a_spelled_out_address_elsewhere_is_still_removed(answer: str, kind: str) -> None:
     spec = load_bot(REPO)
     result = Postfilter.for_bot(spec).run(answer, spec.templates["system.j2"], {})
-    assert [(e.detector, e.kind) for e in result.events] == [("contact", "EMAIL")]
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", kind)]
     assert "evil" not in result.shown and "maple-help" not in result.shown
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Look at Google dot com.", "Look at [removed]."),
+        ("Arrive at Gate dot com by noon.", "Arrive at [removed] by noon."),
+        ("Look us up at evil dot com.", "Look us up at [removed]."),
+        ("You can sign up at evil dot com.", "You can sign up at [removed]."),
+        ("It is available at evil dot com.", "It is available at [removed]."),
+    ],
+)
+def test_a_word_before_a_spoken_at_stays_when_only_the_website_goes(answer: str, text: str) -> None:
+    """A verb, pronoun or sentence's first word before "at" is prose, not a mailbox name:
+    the website spoken after it is removed, and the sentence keeps its words."""
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
 
 
 @pytest.mark.parametrize(
