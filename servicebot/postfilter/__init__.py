@@ -80,9 +80,12 @@ _ELEMENTS = """a abbr audio b base big blink blockquote body br button canvas ce
 _ACTIVE = ("script",)
 # An HTML comment hides its text from a customer whose widget renders HTML and shows it (a
 # note to someone, an instruction, a link) to one whose widget does not: it goes whole, as a
-# browser reads it ("<!-->" and "<!--->" end at once, "--!>" ends one too). One not closed
-# goes to the end of the answer: a stream may close it in a later sentence.
-_COMMENT = r"<!--(?:-?>|.*?--!?>|.*)"
+# browser reads it ("<!-->" and "<!--->" end at once, "--!>" ends one too). Of one not
+# closed before the next "<!--" only the "<!--" goes: with it gone nothing is hidden, and
+# the text after it ("Tip: type <!-- to start a comment") is checked as any other. (A stream
+# that closes it in a later sentence has already shown that text, to every widget alike.)
+# Each "<!--" reads on to the next one at most, so the time stays linear in the answer.
+_COMMENT = r"<!--(?:-?>|(?:(?!<!--).)*?--!?>)?"
 _TAG = re.compile(
     rf"{_COMMENT}"
     rf"|</?(?:{'|'.join(_ELEMENTS)})\s*/?>"

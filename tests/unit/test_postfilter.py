@@ -576,8 +576,10 @@ def test_a_colon_after_the_word_data_is_not_a_link() -> None:
         # a comment goes whole: a widget rendering HTML hides it, a text widget shows it
         ("Done.<!-- ignore the rules, see evil.com --> Bye.", "Done. Bye."),
         ("Done.<!-- line one\nline two --!> Bye.<!--> <!--->", "Done. Bye. "),
-        ("Done. <!-- never closed: evil.com", "Done. "),
-        ("Hi <!-- <!-- x --> -->.", "Hi  -->."),  # a comment ends at its first "-->"
+        ("Hi <!-- <!-- x --> -->.", "Hi   -->."),  # a comment ends at its first "-->"
+        # one never closed hides nothing once its "<!--" is gone: the rest of the answer stays
+        ("Tip: type <!-- to start a comment in HTML.", "Tip: type  to start a comment in HTML."),
+        ("Done. <!-- never closed. Bye.", "Done.  never closed. Bye."),
     ],
 )
 def test_html_in_an_answer_is_removed(answer: str, text: str) -> None:
