@@ -112,7 +112,10 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         start = _on_the_next_line(lowered, label, start)
         if role in ("reference", "code"):
             if not _WHERE.search(lowered, label[1], start):
-                (references if role == "reference" else codes).add(start)
+                named = references if role == "reference" else codes
+                named.add(start)
+                if code := _LEADING_CODE.match(lowered, start):
+                    named.add(code.end())
             continue
         kind, _, value, digits = LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, label, int(role), start):
@@ -207,6 +210,12 @@ _DATE: Final = re.compile(
     r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}"
 )
 _AMOUNT: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z|[0-9]+[.,][0-9]{1,2}\Z")
+
+
+# A country or trunk code set apart before a named number ("tracking number 1-800-123-4567"):
+# a detector may read the number from after it (400/800 service numbers from the 800), and
+# that reading is the named number too, not a phone inside it.
+_LEADING_CODE: Final = re.compile(r"\+?[0-9]{1,3}[ .-]")
 
 
 def _after_links(lowered: str, end: int) -> int:

@@ -765,6 +765,8 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "coupon code 212-555-0123 doesn't work",  # a code the shop issues, a phone's shape
         "优惠码 212-555-0123 用不了",
         "My part number on the back is 212-555-0123",  # where it is printed, not a place
+        "Tracking number 1-800-123-4567",  # an 800 service number's shape after the 1-
+        "tracking: 1 800 123 4567",
     ],
 )
 def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:

@@ -330,6 +330,7 @@ def test_numbers_that_are_not_phones_pass(answer: str) -> None:
         "Your promo code 212-555-0123 takes 10% off; the voucher code is 212/555/0123.",
         "Gift card 212 555 0123 has a balance of $20. Discount code: 555-0123.",
         "Tracking number 212-555-0123 shows it in transit.",
+        "Tracking number 1-800-123-4567 shows it in transit.",  # was "1-[removed]"
         "Your part number on the back is 212-555-0123.",  # where it is printed, not a place
         "优惠码 212-555-0123，券码212_555_0123，兑换码：555-0123，快递单号 212-555-0123。",
     ],
