@@ -82,12 +82,15 @@ _PHONE_SHAPES = re.compile(  # each branch starts with a plain character or set:
 # "212-555-0123 mm", "300/400/5000%", "300/400/5000 毫米"), not a phone. The units that are
 # also words ("in", "m", "l", "g": "call 212-555-0123 in the morning", "m-f 9-5") count only
 # written straight after the number (5000in); an English unit ends where its word does, and
-# 米, 克 and 元 where a Chinese word does: 米家 and 克莱尔 are a brand and a name, 元旦 a day.
+# 米, 克 and 元 where a Chinese word does (米家 and 克莱尔 are a brand and a name, 元旦 a day)
+# or before a word a measurement takes: its dimension (5000米长, 300克重) or how it is
+# bounded (以上, 左右, 以内, 多, 的).
 _WORD_UNITS = r"px|mm|cm|km|kg|mg|ml|ft|lbs?|oz|kb|mb|gb|tb|mah"
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+_AFTER_UNIT = "长宽高深厚远重以左内外多的处"
 _MEASURED = re.compile(
     rf"(?:[ \t]?(?:(?:{_WORD_UNITS})(?![a-z])|%|毫米|厘米|公里|千米|千克|公斤|毫升|英寸"
-    rf"|[米克元](?![{_HAN}])))|(?:in|m|l|g)(?![a-z])",
+    rf"|[米克元](?!(?![{_AFTER_UNIT}])[{_HAN}])))|(?:in|m|l|g)(?![a-z])",
     re.IGNORECASE,
 )
 # No unit makes a measurement of what is written only as a phone number: one with a country

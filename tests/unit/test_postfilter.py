@@ -361,6 +361,7 @@ def test_a_made_up_phone_number_near_a_code_word_is_removed(answer: str, shown: 
         "Plans: 300/400/5000%.",
         "尺寸 300/400/5000 毫米，重量 212-555-0123克，价格 300/400/5000 元。",
         "长 300/400/5000米。",  # 米 a punctuation mark follows is a unit
+        "管子 300/400/5000米长，重 212-555-0123克左右，300/400/5000元以内。",  # and 长, 左右, 以内
     ],
 )
 def test_a_number_a_unit_follows_is_a_measurement_not_a_phone(answer: str) -> None:
