@@ -22,9 +22,10 @@ from .contacts import Given
 from .links import URL_PATH, allowed_domain, domain_of, is_domain_ending
 
 _LABEL = r"[a-z0-9-]+"
-# A dot in brackets: "[.]" with nothing around it ("Microsoft (.)NET" is a product), "[dot]"
-# with a space around it or not.
-_BRACKETED_DOT = r"[\[({]\.[\])}]| ?[\[({]dot[\])}] ?"
+# A dot in brackets: "[.]" with nothing around it or a space each side ("evil [.] com", as the
+# email reader takes "help at evil [.] com"; "Microsoft (.)NET" is a product), "[dot]" with a
+# space around it or not.
+_BRACKETED_DOT = r"[\[({]\.[\])}]| [\[({]\.[\])}] | ?[\[({]dot[\])}] ?"
 # Each starts only where a run starts, so no input makes it retry inside one (linear time).
 _LINK = re.compile(
     rf"(?<![\w.@/-])(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",

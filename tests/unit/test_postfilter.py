@@ -117,6 +117,7 @@ def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
     ("address", "kind"),
     [
         *(("evil[.]com", "URL"), ("evil(.)com/pay", "URL"), ("evil [dot] com", "URL")),
+        ("evil [.] com", "URL"),  # a space each side of the bracketed dot
         *(("help[at]evil.com", "EMAIL"), ("help(at)evil(dot)com", "EMAIL")),
         *(("help at evil dot com", "EMAIL"), ("HELP AT EVIL DOT COM", "EMAIL")),
         ("help@evil{.}com", "EMAIL"),
