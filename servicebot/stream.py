@@ -7,7 +7,6 @@ reviewed up to its last sentence end, and only what the review lets through is s
 from __future__ import annotations
 
 import asyncio
-import inspect
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
@@ -35,10 +34,7 @@ class ReplyStream:
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[str]:
-        if self._underway():  # a second reading would ask the model again and store 2 turns
-            raise TypeError(
-                "this stream is already being read: read it once, or call bot.stream() again"
-            )
+        _refuse_a_second_reading(self._held(), "bot.stream()")
         pieces = self._stream()
         self._reading = weakref.ref(pieces)
         return pieces
@@ -63,11 +59,6 @@ class ReplyStream:
 
     def _held(self) -> Generator[str, None, None] | None:
         return None if self._reading is None else self._reading()
-
-    def _underway(self) -> bool:
-        """A reading was begun, and has not ended or been closed (it may not have started)."""
-        pieces = self._held()
-        return pieces is not None and inspect.getgeneratorstate(pieces) != inspect.GEN_CLOSED
 
     def _stream(self) -> Generator[str, None, None]:
         if self.reply is not None:  # read once: the turn is already answered and stored
@@ -111,11 +102,8 @@ class AsyncReplyStream:
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
-        reading = self._reading() if self._reading is not None else None
-        if getattr(reading, "ag_frame", None) is not None:  # begun, and not ended or closed
-            raise TypeError(
-                "this stream is already being read: read it once, or call bot.astream() again"
-            )
+        reading = None if self._reading is None else self._reading()
+        _refuse_a_second_reading(reading, "bot.astream()")
         pieces = self._stream()
         self._reading = weakref.ref(pieces)
         if self._in_block:
@@ -158,6 +146,18 @@ class AsyncReplyStream:
         turn.raise_for_setup(self.reply)  # see ReplyStream
         for text in shown.rest(self.reply.text):
             yield text
+
+
+def _refuse_a_second_reading(
+    reading: Generator[str, None, None] | AsyncGenerator[str, None] | None, again: str
+) -> None:
+    """Refuse a second reading of a stream whose ``reading`` was begun and has not ended or
+    been closed (it may not have started: a generator keeps its frame until it ends): it
+    would ask the model again and store two turns for one message. ``again``: the call that
+    makes a new stream."""
+    frame = "ag_frame" if isinstance(reading, AsyncGenerator) else "gi_frame"
+    if getattr(reading, frame, None) is not None:
+        raise TypeError(f"this stream is already being read: read it once, or call {again} again")
 
 
 _REVIEWED_UP_TO = 4  # times postfilter.max_chars: see Shown.take
