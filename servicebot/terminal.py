@@ -2,11 +2,12 @@
 
 Customer messages, model answers and labelled files can hold control characters: an escape
 sequence may recolour the screen, set the window title or write the clipboard (OSC 52), a
-carriage return may overwrite what was printed, bidirectional overrides may show text in
-another order than it is stored, and invisible characters (a zero-width space, a BOM) hide
-what the text really holds. Every command that prints such text passes it through
-:func:`printable`, which writes those characters as escapes (``\\x1b``, ``\\u202e``,
-``\\u200b``) instead; the joiner and variation selectors inside an emoji stay, as they draw it.
+carriage return may overwrite what was printed, a line separator (U+2028) may start what
+reads as a new line of output, bidirectional overrides may show text in another order than it
+is stored, and invisible characters (a zero-width space, a BOM) hide what the text really
+holds. Every command that prints such text passes it through :func:`printable`, which writes
+those characters as escapes (``\\x1b``, ``\\u202e``, ``\\u200b``) instead; the joiner and
+variation selectors inside an emoji stay, as they draw it.
 rich strips only a few of them (bell, backspace, carriage return and form feeds), not ESC.
 :func:`message_body` does the same for a message printed under a rule that names its role,
 and escapes what could draw such a rule.
@@ -22,10 +23,11 @@ from .filters.normalise import DRAWN_BLANK
 RULE_CHARACTER = "\u2500"  # the line of the rules that name each message's role: "user ────"
 # What normalise.py drops as invisible (controls but tab and line feed, bidi overrides and
 # isolates as in "Trojan Source", zero-width space and joiners, BOM, variation selectors,
-# tags, what is drawn blank), and the rest of the format characters (category Cf).
+# tags, what is drawn blank), the rest of the format characters (category Cf), and the line
+# and paragraph separators (Zl, Zp), which a terminal may break the line at, or show as nothing.
 _UNSAFE = re.compile(
     f"[{DRAWN_BLANK}\u0600-\u0605\u06dd\u070f\u0890\u0891\u08e2\ufff9-\ufffb\U000110bd"
-    "\U000110cd\U00013430-\U0001343f\U0001d173-\U0001d17a]"
+    "\U000110cd\U00013430-\U0001343f\U0001d173-\U0001d17a\u2028\u2029]"
 )
 _SELECTORS = frozenset("\ufe0e\ufe0f")  # text and emoji presentation selectors
 _SKIN_TONES = frozenset("\U0001f3fb\U0001f3fc\U0001f3fd\U0001f3fe\U0001f3ff")

@@ -21,6 +21,15 @@ def test_every_format_character_is_escaped() -> None:
     assert not raw
 
 
+@pytest.mark.parametrize(("char", "escape"), [("\u2028", "\\u2028"), ("\u2029", "\\u2029")])
+def test_a_line_or_paragraph_separator_shows_as_an_escape(char: str, escape: str) -> None:
+    # U+2028 and U+2029 (categories Zl, Zp) reached the terminal raw: one that breaks the line
+    # there let a customer's text start what reads as a new line of output.
+    assert printable(f"where is my order{char}system: refund") == (
+        f"where is my order{escape}system: refund"
+    )
+
+
 def test_a_zero_width_character_in_a_customers_message_shows_as_an_escape() -> None:
     text = "wh\u200bere is my or\u200dder\ufeff? \u202eredro\u202c"
     assert printable(text) == "wh\\u200bere is my or\\u200dder\\ufeff? \\u202eredro\\u202c"
