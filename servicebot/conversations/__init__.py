@@ -54,7 +54,7 @@ from ..pipeline import Bot
 from ..replay import Replayer
 from ..reply import Reply
 from ..store.memory import MemoryStore
-from .causes import BECAUSE, NO_MODEL, routing_cause
+from .causes import NO_MODEL, routing_cause
 from .expectations import (
     STAGES,
     Check,
@@ -109,16 +109,16 @@ class Failure:
     line: int | None
     expected: str
     got: str
+    because: str | None = None  # the line under a one-line ``got`` that says why, if known
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
         got = self.got.replace("\n", "\n    ")
-        # A block (a miss's diff, a prompt) reads on without a "got"; a one-line got keeps it,
-        # with the line under it that says why.
-        block = "\n" in self.got and not self.got.partition("\n")[2].startswith(BECAUSE)
-        return f"{where}: turn {self.turn}: expected {self.expected}\n    " + (
-            got if block else f"got {got}"
-        )
+        # A block (a miss's diff, a prompt) reads on without a "got"; a one-line got keeps it.
+        shown = got if "\n" in self.got else f"got {got}"
+        if self.because:
+            shown += f"\n    {self.because}"
+        return f"{where}: turn {self.turn}: expected {self.expected}\n    {shown}"
 
     def summary(self) -> str:
         """One line for a table."""
@@ -239,8 +239,10 @@ def _run(
         replies.append(reply)
         stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
         found = [
-            Failure(conversation.path, turn.number, turn.line_of(check), expected, got)
-            for check, expected, got in expectation_checks(
+            Failure(
+                conversation.path, turn.number, turn.line_of(c.check), c.expected, c.got, c.because
+            )
+            for c in expectation_checks(
                 turn.spec.expect,
                 reply,
                 watched.request,

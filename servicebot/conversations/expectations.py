@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
@@ -77,7 +77,14 @@ class Expectations(Frozen):
     stored: TextSpec | None = None
 
 
-Check = tuple[str, str, str]  # which expectation, what it expected, what came
+class Check(NamedTuple):
+    """An expectation a reply did not meet: which (its key), what it expected, what came, and
+    the line that says why, when the check can tell (``because the model call failed``)."""
+
+    check: str
+    expected: str
+    got: str
+    because: str | None = None
 
 
 def expectation_checks(
@@ -92,25 +99,25 @@ def expectation_checks(
         # A fallback says why (the post-filter, a model error); a model's answer where none
         # was expected says where routing sent the message.
         cause = action_cause(reply) or model_cause(expect.action, reply, intents, settings)
-        got = f"action {reply.action}: {reply.text!r}" + (f"\n{cause}" if cause else "")
-        yield "action", f"action {expect.action}", got
+        got = f"action {reply.action}: {reply.text!r}"
+        yield Check("action", f"action {expect.action}", got, cause)
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
         got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
         wanted = f"intent {expect.intent}" if expect.intent else "no intent"
-        yield "intent", f"{wanted}{_unknown(expect.intent, intents, reply)}", got
+        yield Check("intent", f"{wanted}{_unknown(expect.intent, intents, reply)}", got)
     yield from _text_checks(expect, reply.text)
     for event in expect.events:
         if not any(_same(event, found) for found in reply.events):
             found = ", ".join(_event(e) for e in reply.events) or "no events"
-            yield "events", f"an event {_event(event)}", found
+            yield Check("events", f"an event {_event(event)}", found)
     for stage, decision in expect.stages.items():
         decided = [step.decision for step in reply.trace if step.stage == stage]
         said = " then ".join(map(repr, decided))
         if decision is None and decided:
-            yield "stages", f"no {stage} stage", f"stage {stage}: {said}"
+            yield Check("stages", f"no {stage} stage", f"stage {stage}: {said}")
         elif decision is not None and not any(decision in made for made in decided):
             got = f"stage {stage}: {said}" if said else f"no {stage} stage in the turn's trace"
-            yield "stages", f"stage {stage} to decide {decision!r}", got
+            yield Check("stages", f"stage {stage} to decide {decision!r}", got)
     if expect.prompt is not None:
         sent = "\n".join(m.content for m in request.messages) if request else None
         yield from _part_checks("prompt", "the prompt", expect.prompt, sent)
@@ -141,16 +148,18 @@ def _text_checks(expect: Expectations, text: str) -> Iterator[Check]:
     shown = f"the reply {text!r}"
     yield from _containing(expect, text, "the reply", shown, ("contains", "not_contains"))
     if expect.regex is not None and not re.search(expect.regex, text):
-        yield "regex", f"the reply to match '{expect.regex}'", shown  # a regex as typed
+        yield Check("regex", f"the reply to match '{expect.regex}'", shown)  # a regex as typed
     if expect.max_length is not None and len(text) > expect.max_length:
-        yield "max_length", f"at most {expect.max_length} characters", f"{len(text)}: {text!r}"
+        yield Check(
+            "max_length", f"at most {expect.max_length} characters", f"{len(text)}: {text!r}"
+        )
 
 
 def _part_checks(check: str, what: str, spec: TextSpec, text: str | None) -> Iterator[Check]:
     if text is None:
         missing = "no model call this turn" if check == "prompt" else "the turn was not stored"
         if spec.contains or spec.not_contains:
-            yield check, f"{what} to be checked", missing
+            yield Check(check, f"{what} to be checked", missing)
         return
     shown = text if len(text) <= _SHOWN else f"{text[:_SHOWN]}... ({len(text) - _SHOWN} more)"
     yield from _containing(spec, text, what, f"{what}:\n{shown}", (check, check))
@@ -162,10 +171,10 @@ def _containing(
     """``spec``'s contains and not_contains checks of ``text``, named ``checks``."""
     for wanted in spec.contains:
         if wanted not in text:
-            yield checks[0], f"{what} to contain {wanted!r}", shown
+            yield Check(checks[0], f"{what} to contain {wanted!r}", shown)
     for unwanted in spec.not_contains:
         if unwanted in text:
-            yield checks[1], f"{what} not to contain {unwanted!r}", shown
+            yield Check(checks[1], f"{what} not to contain {unwanted!r}", shown)
 
 
 def _same(wanted: EventSpec, event: Any) -> bool:
