@@ -2,13 +2,14 @@
 
 Every model forbids unknown keys and is frozen once validated. Defaults here are the
 defaults an operator gets by leaving a key out; the README's settings table lists them.
+What a contact detail, an address or a variable's name must look like is
+:mod:`.settingvalues`'s.
 """
 
 from __future__ import annotations
 
 import re
 import typing
-import urllib.parse
 from collections.abc import Mapping
 from types import MappingProxyType, UnionType
 from typing import Annotated, Any, Literal
@@ -25,11 +26,19 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .settingvalues import (
+    email_address,
+    http_url,
+    known_store,
+    model_name,
+    phone_number,
+    variable_name,
+    web_address,
+)
+
 LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
 ANY_LANGUAGE = "*"
 """The key under which a plain-text ``answer`` is kept: it serves every language."""
-
-STORE_SCHEMES = ("sqlite", "redis", "rediss", "memory")
 
 LANGUAGE_ALIASES = {
     **dict.fromkeys(("cn", "chs", "cht", "zh-cn", "zh-hans", "zh-sg"), "zh"),
@@ -70,93 +79,6 @@ def _not_an_alias(code: Any) -> Any:
     return code
 
 
-def _email(text: str) -> str:
-    if not re.fullmatch(r"[^@\s]+@[^@\s]+\.[^@\s]+", text):
-        raise ValueError("is not an email address such as support@shop.example.com")
-    return text
-
-
-def _website(text: str) -> str:
-    if not re.fullmatch(r"https?://[^\s/]+\.[^\s]+", text):
-        raise ValueError("is not a web address such as https://shop.example.com")
-    return text
-
-
-# An extension after the number: "ext. 2", "x204", "转 2", "分机 8001", "#3".
-_EXTENSION = re.compile(r"\s*(?:ext\.?|extension|x|转|轉|分机|分機|#)\s*\d{1,6}\s*$", re.IGNORECASE)
-
-
-def _phone(text: str) -> str:
-    number = _EXTENSION.sub("", text)
-    if len(re.sub(r"\D", "", number)) < 6 or re.search(r"[^\d\s+()./-]", number):
-        raise ValueError(
-            "is not a phone number such as +1 800-555-0199 (an extension may follow: ext. 2, 转 2)"
-        )
-    return text
-
-
-def _http_url(url: str) -> str:
-    """An OpenAI-compatible server's address: http(s), with a host."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(
-            "is not the http(s) address of an OpenAI-compatible server, such as "
-            "http://localhost:8000/v1"
-        )
-    return url
-
-
-def _variable_name(name: str) -> str:
-    """An environment variable's name, not the key itself (which the message never repeats)."""
-    if _looks_like_a_key(name):
-        raise ValueError(
-            "looks like an API key itself: keep the key in an environment variable and name "
-            "that variable here, such as OPENAI_API_KEY"
-        )
-    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
-        raise ValueError("is not an environment variable name such as OPENAI_API_KEY")
-    return name
-
-
-def _model_name(name: str) -> str:
-    """A model's name, not an API key pasted in its place (which would be sent as the name)."""
-    if _is_pasted_key(name):
-        raise ValueError(
-            "looks like an API key, not a model's name such as gpt-4o-mini: remove it, and "
-            "set the key in the environment variable api_key_env names (OPENAI_API_KEY unless "
-            "set)"
-        )
-    return name
-
-
-def _looks_like_a_key(text: str) -> bool:
-    """A key (see _is_pasted_key), or 16 or more letters and digits in a row with lower case
-    among them, which a variable name, in words between underscores, is not."""
-    return _is_pasted_key(text) or _KEY_RUN.search(text) is not None
-
-
-def _is_pasted_key(text: str) -> bool:
-    """'sk-...' or 'Bearer ...'; another provider's prefix with a long random tail ('gsk_',
-    'AIza', 'hf_', ...: not 'xai-grok-3' or 'hf_token'); or 32 letters and digits in a row of
-    both cases. Keys are random, model and deployment names are words ('gpt-4o-mini',
-    'Qwen/Qwen2.5-72B-Instruct', 'prod-gpt4o-2024')."""
-    text = text.strip()
-    return text.startswith(("sk-", "Bearer ")) or any(
-        pattern.search(text) for pattern in (_PROVIDER_KEY, _LONG_KEY_RUN)
-    )
-
-
-# Groq, xAI, Google, Hugging Face, Perplexity, Replicate, NVIDIA: a prefix, then 20 or more
-# random characters, upper case among them (a name in lower-case words has none).
-_PROVIDER_KEY = re.compile(
-    r"^(?:gsk_|xai-|AIza|hf_|pplx-|r8_|nvapi-)(?=[\w-]*[A-Z])[A-Za-z0-9_-]{20,}$"
-)
-_KEY_RUN = re.compile(r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])[A-Za-z0-9]{16,}")
-_LONG_KEY_RUN = re.compile(
-    r"(?=[A-Za-z0-9]*[0-9])(?=[A-Za-z0-9]*[a-z])(?=[A-Za-z0-9]*[A-Z])[A-Za-z0-9]{32,}"
-)
-
-
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
     repeated = sorted({item for item in items if items.count(item) > 1})
     if repeated:
@@ -172,33 +94,6 @@ def _then_the_rest(drop_order: tuple[DropKind, ...]) -> tuple[DropKind, ...]:
     """The drop order as written, then the kinds it leaves out in the default order: they
     give way last (``[]`` is the default order), and ``render`` names the whole order."""
     return (*drop_order, *(kind for kind in _DROP_ORDER if kind not in drop_order))
-
-
-def _known_store(url: str) -> str:
-    scheme = url.partition("://")[0]
-    if scheme not in STORE_SCHEMES or "://" not in url:
-        raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
-    file = url.partition("://")[2].removeprefix("/")
-    if scheme == "sqlite" and (not file.strip() or file.endswith(("/", "\\"))):
-        raise ValueError(
-            "names no file: write sqlite:///conversations.db (relative to the bot folder) "
-            "or sqlite:////var/lib/bot/conversations.db"
-        )
-    if scheme in ("redis", "rediss"):
-        try:
-            parts = urllib.parse.urlsplit(url)
-            parts.port  # noqa: B018 (a bad port raises here)
-        except ValueError:  # its message may quote the password
-            raise ValueError(
-                "is not a Redis url such as redis://127.0.0.1:6379/0 (its port is not a "
-                "number; in a password, write ':', '@' and '/' as %3A, %40 and %2F)"
-            ) from None
-        if not re.fullmatch(r"/?[0-9]*", parts.path):
-            raise ValueError(
-                f"is not a Redis url such as redis://127.0.0.1:6379/0 (the database "
-                f"{parts.path.lstrip('/')!r} is not a number)"
-            )
-    return url
 
 
 Text = Annotated[str, AfterValidator(_not_blank)]
@@ -279,17 +174,17 @@ class FaqFile(Frozen):
 class ContactSettings(Frozen):
     """The only contact details the bot may give; the post-filter treats others as invented."""
 
-    phone: Annotated[str, AfterValidator(_phone)] | None = None
-    email: Annotated[str, AfterValidator(_email)] | None = None
-    website: Annotated[str, AfterValidator(_website)] | None = None
+    phone: Annotated[str, AfterValidator(phone_number)] | None = None
+    email: Annotated[str, AfterValidator(email_address)] | None = None
+    website: Annotated[str, AfterValidator(web_address)] | None = None
 
 
 class ModelSettings(Frozen):
     """The chat model. With no ``name`` the bot runs offline, answering from the FAQ alone."""
 
-    name: Annotated[str, AfterValidator(_model_name)] | None = None
-    base_url: Annotated[str, AfterValidator(_http_url)] | None = None
-    api_key_env: Annotated[str, AfterValidator(_variable_name)] = "OPENAI_API_KEY"
+    name: Annotated[str, AfterValidator(model_name)] | None = None
+    base_url: Annotated[str, AfterValidator(http_url)] | None = None
+    api_key_env: Annotated[str, AfterValidator(variable_name)] = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
     max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model/failures.py)
@@ -347,7 +242,7 @@ class RoutingSettings(Frozen):
 class StoreSettings(Frozen):
     """Where conversations are kept, and for how long."""
 
-    url: Annotated[str, AfterValidator(_known_store)] = "sqlite:///.servicebot/conversations.db"
+    url: Annotated[str, AfterValidator(known_store)] = "sqlite:///.servicebot/conversations.db"
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
     timeout: Annotated[float, Field(gt=0, le=60)] = 1.0  # seconds a Redis command may wait
 
