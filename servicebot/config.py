@@ -3,16 +3,14 @@
 A bot folder is ``servicebot.yaml`` (settings, all optional), ``faq/*.yaml`` (intents) and
 ``templates/*.j2``. :func:`load_bot` reads them all, validates them against
 :mod:`servicebot.settings`, checks what no single file can show (duplicate intent names,
-one phrasing under two intents, answers missing a language), and raises one
-:class:`~servicebot.errors.ConfigError` listing every problem as ``file:line:column``.
-``servicebot check`` runs exactly this.
+one phrasing under two intents, answers missing a language: see :mod:`.faqchecks`), and
+raises one :class:`~servicebot.errors.ConfigError` listing every problem as
+``file:line:column``. ``servicebot check`` runs exactly this.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,8 +19,8 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
-from .filters.normalise import normalise
-from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, FaqFile, Intent, Settings
+from .faqchecks import LoadedIntent, check_intents
+from .settings import FaqFile, Intent, Settings
 from .source import FAQ_FOLDER as FAQ_FOLDER  # re-exported: where a bot folder keeps what
 from .source import SETTINGS_FILE as SETTINGS_FILE
 from .source import operator_files
@@ -63,30 +61,6 @@ def _count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
-@dataclass(frozen=True)
-class _Loaded:
-    """An intent that passed schema validation, with where it came from."""
-
-    intent: Intent
-    document: YamlFile
-    index: int
-
-    def problem(
-        self, message: str, *loc: str | int, key: bool = False, near: str | None = None
-    ) -> Problem:
-        """A problem at ``loc`` inside this intent (at the key itself if ``key``; where
-        ``near`` is written in it, if it is)."""
-        node = self.document.node_at(("intents", self.index, *loc), key=key)
-        assert node is not None  # the intent validated, so its node exists
-        return self.document.problem_at(node, message, near)
-
-    @property
-    def origin(self) -> str:
-        node = self.document.node_at(("intents", self.index))
-        line = node.start_mark.line + 1 if node is not None else 0
-        return f"{self.document.path}:{line}"
-
-
 def load_bot(path: str | Path) -> BotSpec:
     """Read and validate the bot folder at ``path``.
 
@@ -116,7 +90,7 @@ def read_bot(path: str | Path) -> tuple[BotSpec | None, list[Problem]]:
         _check_folder(root)
         settings = _load_settings(root, problems)
         loaded = _load_faq(root / FAQ_FOLDER, problems)
-        _check_intents(loaded, settings, problems)
+        check_intents(loaded, settings, problems)
         faq_read = len(problems)
         templates = read_templates(root / TEMPLATES_FOLDER, problems)
     except OSError as exc:  # a folder we may not list, a file that vanished while reading
@@ -185,14 +159,14 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
     return validate(document, Settings, problems)
 
 
-def _load_faq(folder: Path, problems: list[Problem]) -> list[_Loaded]:
+def _load_faq(folder: Path, problems: list[Problem]) -> list[LoadedIntent]:
     files, before = yaml_files(folder), len(problems)
-    loaded: list[_Loaded] = []
+    loaded: list[LoadedIntent] = []
     for path in files:
         document = read_yaml(path, problems)
         if document is not None:
             loaded += [
-                _Loaded(intent, document, i) for i, intent in _faq_intents(document, problems)
+                LoadedIntent(intent, document, i) for i, intent in _faq_intents(document, problems)
             ]
     if not loaded and len(problems) == before:
         missing = (
@@ -294,112 +268,3 @@ def placed_in_intents(
         for (name, loc), message in messages.items()
         if name == item.intent.name
     ]
-
-
-# --- what no single file can show ---------------------------------------------------------
-
-
-def _check_intents(
-    loaded: list[_Loaded], settings: Settings | None, problems: list[Problem]
-) -> None:
-    """Checks across intents and files; answer languages only once the settings are valid."""
-    names: dict[str, _Loaded] = {}  # by name, case-folded
-    examples: dict[str, tuple[_Loaded, int]] = {}
-    for item in loaded:
-        intent = item.intent
-        if intent.direct and intent.handoff:
-            message = "an intent cannot be both 'direct' and 'handoff'"
-            problems.append(item.problem(message, "handoff"))
-        if first := names.get(intent.name.casefold()):
-            message = f"intent '{intent.name}' is already defined at {first.origin}"
-            if first.intent.name != intent.name:
-                message = (
-                    f"intent '{intent.name}' differs from '{first.intent.name}' at "
-                    f"{first.origin} only in case: rename one (names so alike are easily mixed "
-                    "up in eval files and conversation scripts)"
-                )
-            problems.append(item.problem(message, "name"))
-            continue  # a copied intent: its phrasings would only repeat the same news
-        names[intent.name.casefold()] = item
-        problems += _repeated_examples(item, examples)
-    if settings is not None:
-        problems += _answer_languages(loaded, settings.languages)
-
-
-def _answer_languages(loaded: list[_Loaded], languages: tuple[str, ...]) -> list[Problem]:
-    problems = []
-    unknown: dict[str, _Loaded] = {}
-    for item in loaded:
-        given = set(item.intent.answer)
-        if ANY_LANGUAGE in given:
-            continue
-        for code in sorted(given - set(languages)):
-            unknown.setdefault(code, item)
-        missing = [code for code in languages if code not in given]
-        if missing:
-            names = " or ".join(repr(code) for code in missing)
-            problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
-    for code, item in unknown.items():
-        meant = _language_meant(code, languages)
-        if meant in languages:
-            message = f"unknown language '{code}' (did you mean '{meant}'?)"
-        elif not LANGUAGE_CODE.match(meant):
-            message = (
-                f"'{code}' is not a language code: key each answer by one of this bot's "
-                f"languages ({', '.join(languages)})"
-            )
-        else:
-            added = "it" if meant == code else f"'{meant}'"
-            message = (
-                f"answers are written in '{code}', which is not one of this bot's languages "
-                f"({', '.join(languages)}): add {added} to 'languages' in servicebot.yaml"
-            ) + ("" if meant == code else f", and key the answer '{meant}'")
-        problems.append(item.problem(message, "answer", code, key=True))
-    return problems
-
-
-def _language_meant(code: str, languages: tuple[str, ...]) -> str:
-    """The language code an answer's key stands for: one of the bot's languages but for case
-    or ``_`` (``EN``, ``pt_BR``); an alias's language (``zh_CN`` and ``中文`` are ``zh``);
-    the bot's language a regional code is of (``en_AU`` is ``en``); else ``code`` as
-    'languages' takes it: the language lower case, ``-`` before a region (``De`` is ``de``,
-    ``pt_BR`` is ``pt-BR``)."""
-    language, dash, region = code.replace("_", "-").partition("-")
-    written = language.lower() + dash + region
-    same = [known for known in languages if known.lower() == written.lower()]
-    if same:
-        return same[0]
-    for form in (written.lower(), language.lower()):
-        if form in LANGUAGE_ALIASES:
-            return LANGUAGE_ALIASES[form]
-    return language.lower() if language.lower() in languages else written
-
-
-_NOT_WORD = re.compile(r"[\W_]+")
-_CJK = re.compile("[\u3400-\u9fff]")
-
-
-def normalise_example(text: str) -> str:
-    """The form two phrasings must not share: as routing reads them (width-folded, traditional
-    characters as simplified: ``退貨`` is ``退货``), case-folded, letters and digits only (or
-    the folded text itself, for phrasings such as emoji that have neither). A bot with Chinese
-    phrasings builds the traditional-to-simplified table here (about 40 ms in ``check``)."""
-    folded = unicodedata.normalize("NFKC", normalise(text).text).casefold()
-    return _NOT_WORD.sub("", folded) or folded.strip()
-
-
-def _repeated_examples(item: _Loaded, seen: dict[str, tuple[_Loaded, int]]) -> list[Problem]:
-    problems = []
-    for i, example in enumerate(item.intent.examples):
-        key = normalise_example(example)
-        if key not in seen:
-            seen[key] = (item, i)
-            continue
-        owner, j = seen[key]
-        first = owner.problem("", "examples", j)
-        where = "in this intent" if owner is item else f"under intent '{owner.intent.name}'"
-        message = f"the same phrasing is already an example {where} ({first.path}:{first.line})"
-        if _CJK.findall(example) != _CJK.findall(owner.intent.examples[j]):
-            message += ": traditional and simplified characters read the same to routing"
-        problems.append(item.problem(message, "examples", i))
-    return problems

@@ -10,7 +10,7 @@ import pytest
 from pydantic import ValidationError
 
 from servicebot import ConfigError, load_bot
-from servicebot.config import normalise_example
+from servicebot.faqchecks import normalise_example
 from servicebot.postfilter import Postfilter
 from servicebot.source import MAX_FILE_BYTES
 from tests.conftest import DATA, REPO
