@@ -1,18 +1,23 @@
 """End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it,
-and the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests."""
+the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests,
+and the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``)."""
 
 from __future__ import annotations
 
 import dataclasses
 import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.budget.tokens import counter_for
+from servicebot.cli import main
 from servicebot.config import BotSpec
 from servicebot.model import OpenAIClient
 from servicebot.pipeline import Bot
@@ -91,3 +96,29 @@ def bot_on_server(server: OpenAIServer, tmp_path: Path) -> Path:
     settings = settings.replace("  timeout: 20\n", f"  timeout: 5\n  base_url: {server.url}\n")
     (bot / "servicebot.yaml").write_text(settings, "utf-8")
     return bot
+
+
+# --- the servicebot command, for the test_example_bot*.py modules ---------------------------
+
+SCRIPT = Path(sys.executable).parent / "servicebot"
+
+
+def run(
+    *args: str, cwd: Path = REPO, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
+
+
+def checked(target: Path, exit_code: int) -> str:
+    """``servicebot check`` on the bot folder ``target``: its output, after its exit code."""
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == exit_code, result.output
+    return result.output
+
+
+def new_bot(tmp_path: Path) -> Path:
+    """A copy of the example bot in ``tmp_path / "bot"``, made by ``servicebot init``."""
+    folder = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(folder)])
+    assert result.exit_code == 0, result.output
+    return folder

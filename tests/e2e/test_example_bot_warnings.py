@@ -1,0 +1,340 @@
+"""What ``servicebot check`` warns of over a copy of the example bot, and still passes: FAQ
+text that looks like a template, thresholds, budgets, languages, few-shot figures."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from servicebot import load_bot
+from servicebot.cli import main
+from tests.e2e.conftest import checked, new_bot
+
+
+def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    faq = target / "faq" / "extra.yaml"
+    faq.write_text(
+        "intents:\n"
+        "  - name: opening_hours\n"
+        "    examples: ['are you open {{ today }}', when do you open]\n"
+        "    answer:\n"
+        "      en: >-\n"
+        "        We are open 9-5. Call {{ contact.phone }} after hours.\n"
+        "      zh: 我们九点到五点营业。\n"
+        "    few_shot:\n"
+        '      - user: "{% if %} open?"\n'
+        '        assistant: "9-5 {# weekdays #}"\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if line.startswith("warning: ")]
+    assert warnings[:3] == [
+        f"warning: {faq}:6:31: FAQ text is not a template: '{{{{ contact.phone }}}}' is sent as "
+        "written (only templates/ fill in {{ }} and {% %})",
+        f"warning: {faq}:9:16: FAQ text is not a template: '{{% if %}}' is sent as written "
+        "(only templates/ fill in {{ }} and {% %})",
+        f"warning: {faq}:10:25: FAQ text is not a template: '{{# weekdays #}}' is sent as "
+        "written (only templates/ fill in {{ }} and {% %})",
+    ]  # the example phrasing is only read by routing: no warning
+    faq.write_text(faq.read_text(encoding="utf-8").replace("answer:", "answr:"))
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 1
+    assert "did you mean 'answer'?" in result.output
+    assert f"warning: {faq}:6:31: FAQ text is not a template" in result.output
+
+
+def test_a_full_width_comma_in_a_list_of_several_is_a_warning_and_in_a_list_of_one_an_error(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    faq = target / "faq" / "extra.yaml"
+    faq.write_text(
+        "intents:\n"
+        "  - name: coupon_help\n"
+        '    examples: [你好，优惠券怎么用, "请问，优惠码在哪里输入", coupon help please]\n'
+        "    answer:\n"
+        "      en: Enter the code at checkout.\n"
+        "      zh: 结账时输入优惠码。\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output  # Chinese phrasings have commas of their own
+    assert (
+        f"warning: {faq}:3:18: a full-width comma '，' inside this item: YAML reads it as part "
+        "of the text; if it separates two items, write a plain ','"
+    ) in result.output.splitlines()
+    assert result.output.count("a full-width comma") == 1  # not the quoted item
+    examples = next(i.examples for i in load_bot(target).intents if i.name == "coupon_help")
+    assert examples[:2] == ("你好，优惠券怎么用", "请问，优惠码在哪里输入")
+    text = faq.read_text(encoding="utf-8").replace(
+        ', "请问，优惠码在哪里输入", coupon help please', ""
+    )
+    faq.write_text(text, encoding="utf-8")
+    output = checked(target, 1)  # [a，b] alone: the commas were meant to separate items
+    assert f"{faq}:3:18: full-width comma '，' between items" in output
+
+
+def test_check_warns_of_a_threshold_that_min_score_overrides(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  min_score: 0.22 ", "  min_score: 0.5  "), encoding="utf-8")
+    output = checked(target, 0)
+    line = 1 + text[: text.index("  handoff_threshold:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:22: routing handoff_threshold (0.35) is below min_score "
+        "(0.5), which is applied first: it acts as 0.5"
+    ) in output
+    assert "direct_threshold" not in output  # 0.55 is above min_score
+
+
+def test_check_warns_of_a_system_template_that_never_prints_the_faq(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    assert "never prints" not in checked(target, 0)
+    system = target / "templates" / "system.j2"
+    text = system.read_text(encoding="utf-8")
+    english_only = text.replace(
+        "{% for intent in intents %}", "{% for intent in intents if language == 'en' %}"
+    )
+    assert english_only != text
+    system.write_text(english_only, encoding="utf-8")
+    assert (
+        f"warning: {system}:1: never prints the matching intents' answers in zh: the model "
+        "would answer without the FAQ"
+    ) in checked(target, 0)
+    names_only = "Topics: {% for intent in intents %}{{ intent.name }} {% endfor %}\n"
+    system.write_text(names_only, encoding="utf-8")
+    assert f"warning: {system}:1: never prints the matching intents' answers: " in checked(
+        target, 0
+    )
+    settings = target / "servicebot.yaml"  # no model: no system message is sent
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini"))
+    assert "never prints" not in checked(target, 0)
+    settings.write_text(text, encoding="utf-8")
+    system.write_text("You are a tea shop's assistant.\n", encoding="utf-8")
+    # render lists the matching intents, and says they are not in the prompt.
+    result = CliRunner().invoke(main, ["render", "How long do refunds take?", "--bot", str(target)])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"faq +refund_status +0 +no: system.j2 does not print it", result.output)
+
+
+def test_check_warns_of_a_budget_that_leaves_little_room_for_the_message(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "the customer's message" not in checked(target, 0)  # 6,000 tokens leave plenty
+    settings.write_text(text.replace("max_prompt_tokens: 6000", "max_prompt_tokens: 250"))
+    output = checked(target, 0)  # it still runs: every message is cut to a few lines
+    line = 1 + text[: text.index("max_prompt_tokens:")].count("\n")
+    warning = next(w for w in output.splitlines() if "for the customer's message" in w)
+    assert warning.startswith(f"warning: {settings}:{line}:")
+    taken, room = map(
+        int, re.findall(r"takes (\d+) of the 250-token .* leaving (\d+) ", warning)[0]
+    )
+    assert 0 < room < 100 and taken + room < 250
+
+
+def test_check_warns_of_a_reply_longer_than_a_full_prompt_leaves_room_for(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # 6,000 + 400 fit in 128,000
+    text = text.replace("  reply_reserve: 1000", "  reply_reserve: 1000\n  context_window: 6300")
+    settings.write_text(text, encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # a 5,300 budget leaves the reply 1,000
+    text = text.replace("reply_reserve: 1000", "reply_reserve: 300")
+    settings.write_text(text, encoding="utf-8")
+    output = checked(target, 0)  # 6,000 + 400 > 6,300: a full prompt leaves the reply 300
+    line = 1 + text[: text.index("  max_tokens:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:15: model.max_tokens (400) does not fit beside a full "
+        "6000-token prompt in context_window (6300): the model's API refuses such a request "
+        "(raise budget.reply_reserve to 400, or lower max_tokens)"
+    ) in output
+    offline = text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini")
+    settings.write_text(offline, encoding="utf-8")
+    assert "max_tokens (" not in checked(target, 0)  # no model is asked
+
+
+def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8").replace(
+        "languages: [en, zh]", "languages: [zh, en, de]"
+    )
+    settings.write_text(text, encoding="utf-8")
+    for path in (target / "faq").glob("*.yaml"):  # every answer in German too
+        path.write_text(
+            re.sub(
+                r"(?m)^(\s+)zh: ", r"\1de: Auf Deutsch.\n\1zh: ", path.read_text(encoding="utf-8")
+            ),
+            encoding="utf-8",
+        )
+    (target / "faq" / "gifts.yaml").write_text(
+        "intents:\n"
+        "  - name: gift_wrap\n"
+        "    examples: [can you gift wrap my order, how much is gift wrap]\n"
+        "    answer: {en: Gift wrap is $4.99., zh: 礼品包装4.99美元。, de: Geschenkpapier.}\n",
+        encoding="utf-8",
+    )
+    output = checked(target, 0)
+    line = 1 + text[: text.index("languages:")].count("\n")
+    assert (
+        f"warning: {settings}:{line}:12: only Chinese is told apart from other text: every "
+        "message not in Chinese is answered in en, so de is never chosen"
+    ) in output
+    assert (
+        f"warning: {target / 'faq' / 'gifts.yaml'}:3:15: intent 'gift_wrap' has no phrasing in "
+        "Chinese: messages in Chinese seldom reach it (add a few, in the words customers use)"
+    ) in output
+    assert output.count("has no phrasing") == 1  # the example bot's intents have both
+
+
+def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) -> None:
+    """In a small bot, "i want an agent" under talk_to_human takes "i want an esim" from
+    sim_swap at the example bot's handoff_threshold: customers asking for an eSIM would be
+    handed off, and only an operator who knows the rule would look."""
+    target = new_bot(tmp_path)
+    general = (target / "faq" / "general.yaml").read_text(encoding="utf-8")
+    start = general.index("  - name: talk_to_human")
+    end = general.find("\n  - name:", start)
+    people = general[start : end if end > 0 else None].replace(
+        "      - agent please\n", "      - agent please\n      - i want an agent\n"
+    )
+    for path in (target / "faq").glob("*.yaml"):
+        path.unlink()
+    (target / "faq" / "people.yaml").write_text(f"intents:\n{people}", encoding="utf-8")
+    (target / "faq" / "sim.yaml").write_text(
+        "intents:\n"
+        "  - name: sim_swap\n"
+        "    examples: [swap my sim card, i want an esim, 我想换SIM卡, 补办SIM卡]\n"
+        "    answer: {en: Bring your ID to any store., zh: 请携带身份证到任意门店换卡。}\n"
+        "  - name: roaming\n"
+        "    examples: [how much is roaming in europe, i want to use my phone abroad,\n"
+        "               漫游怎么收费]\n"
+        "    answer: {en: Roaming in the EU is included., zh: 欧盟境内漫游免费。}\n"
+        "  - name: router_setup\n"
+        "    examples: [how do i set up my router, wifi router not working, 路由器怎么设置]\n"
+        "    answer: {en: Plug it in and wait for the light., zh: 插上电源等待指示灯亮起。}\n",
+        encoding="utf-8",
+    )
+    output = checked(target, 0)
+    warning = re.search(
+        rf"warning: {re.escape(str(target / 'faq' / 'sim.yaml'))}:3:34: 1 phrasing of 'sim_swap' "
+        r"would go to a person, a handoff intent scoring at least handoff_threshold \(0\.35\) "
+        r"among the top 3: 'i want an esim' \(talk_to_human (0\.\d\d)\)\. Raise "
+        r"routing\.handoff_threshold above \1, or make 'talk_to_human' phrasings less like these",
+        output,
+    )
+    assert warning, output
+    assert output.count("would go to a person") == 1  # not 'roaming', not the rest
+    route = CliRunner().invoke(main, ["render", "i want an esim", "--bot", str(target)])
+    assert route.output.startswith("route: handoff  language: en  intents: sim_swap")
+
+
+def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)
+    (target / "faq" / "drafts.yaml").write_text("# intents:\n#   - name: gift_wrap\n")
+    (target / "faq" / "new.yaml").write_text("")
+    output = checked(target, 0)
+    assert output.startswith("ok: Maple Market support: 38 intents")
+    for name in ("drafts.yaml", "new.yaml"):
+        assert (
+            f"warning: {target / 'faq' / name}:1:1: no intents: the file is empty or all "
+            "comments, so it adds nothing"
+        ) in output
+
+
+def test_check_warns_of_a_faq_file_saved_with_txt_on_the_end(tmp_path: Path) -> None:
+    target = new_bot(tmp_path)  # Notepad's "Save as" adds .txt to gift.yaml
+    (target / "faq" / "gift.yaml.txt").write_text(
+        "intents:\n  - name: gift_wrap\n    examples: [gift wrap]\n    answer: $4.99.\n"
+    )
+    (target / "faq" / "notes.txt").write_text("ideas for new intents")  # no FAQ file: quiet
+    output = checked(target, 0)
+    assert output.startswith("ok: Maple Market support: 38 intents")  # not read
+    assert (
+        f"warning: {target / 'faq' / 'gift.yaml.txt'}: not read: only .yaml and .yml files "
+        "are; rename it gift.yaml"
+    ) in output
+    assert "notes.txt" not in output
+
+
+def test_check_warns_of_a_few_shot_reply_the_answer_was_edited_away_from(tmp_path: Path) -> None:
+    """An operator changed the return window to 45 days; the pair still says 30, and the
+    model copies few-shot replies. (Other answers still say "30 days of delivery".)"""
+    target = new_bot(tmp_path)
+    assert "few-shot reply" not in checked(target, 0)  # the example's pairs agree
+    returns = target / "faq" / "returns.yaml"
+    text = returns.read_text(encoding="utf-8")
+    edited = text.replace("return items within 30 days", "return items within 45 days", 1)
+    assert edited != text
+    returns.write_text(edited, encoding="utf-8")
+    output = checked(target, 0)
+    reply = edited.index("assistant:", edited.index("  - name: return_item"))
+    at = place(edited, edited.index("30", reply))  # on the third line of the reply's block
+    assert (
+        f"warning: {returns}:{at}: few-shot reply of 'return_item' says \"30\" but its "
+        "answer in en does not: update the pair, the model copies it"
+    ) in output
+    assert output.count("few-shot reply") == 1  # the Chinese pair's answer still says 30
+
+
+def place(text: str, offset: int) -> str:
+    """``line:column`` of ``offset`` in ``text``, as ``check`` prints a place (from 1)."""
+    line_start = text.rfind("\n", 0, offset) + 1
+    return f"{text.count(chr(10), 0, offset) + 1}:{offset - line_start + 1}"
+
+
+GIFTS = """\
+intents:
+  - name: gift_wrap
+    examples: [can you gift wrap my order, 可以礼品包装吗]
+    answer:
+      en: Gift wrap costs $4.99, see https://maple.example.com/gifts.
+      zh: 礼品包装￥35，详见 https://maple.example.com/gifts 。
+    few_shot:
+      - user: how much is gift wrap?
+        assistant: It's $4.99 (5.00 with a card); details at https://maple.example.com/gift.
+      - user: 礼品包装多少钱
+        assistant: 礼品包装４.９９美元，３５元也行。
+      - user: gift wrap for order 100482?
+        assistant: Sure, gift wrap for order 100482 is 4.99 dollars, call +1 800-555-0199.
+      - user: 包装要钱吗
+        assistant: 要的，礼品包装３５元，详见 https://maple.example.com/gifts。
+"""
+
+
+def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_language(
+    tmp_path: Path,
+) -> None:
+    target = new_bot(tmp_path)
+    gifts = target / "faq" / "gifts.yaml"
+    gifts.write_text(GIFTS, encoding="utf-8")
+    output = checked(target, 0)
+    assert (  # "5.00" is no number of the answer; the link is not its link
+        f"warning: {gifts}:{place(GIFTS, GIFTS.index('5.00'))}: few-shot reply of 'gift_wrap' "
+        'says "5.00", '
+        '"https://maple.example.com/gift" but its answer in en does not: update the pair, '
+        "the model copies it"
+    ) in output
+    assert (  # full-width digits read as digits; $4.99 is the English answer's, not the Chinese
+        f"warning: {gifts}:{place(GIFTS, GIFTS.index('４.９９'))}: few-shot reply of "
+        "'gift_wrap' says \"4.99\" but its answer in zh does not: update the pair, the model "
+        "copies it"
+    ) in output
+    # The customer's order number and the bot's contacts are no figure the answer must state;
+    # a Chinese pair written with full-width digits and the answer's link agrees with it.
+    assert output.count("few-shot reply") == 2
+
+    settings = target / "servicebot.yaml"
+    text = settings.read_text(encoding="utf-8")
+    settings.write_text(text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini"))
+    assert "few-shot reply" not in checked(target, 0)  # no model: no pair is shown
