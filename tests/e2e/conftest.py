@@ -1,6 +1,7 @@
 """End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it,
 the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests,
-and the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``)."""
+the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``),
+and a copy of the example bot with its scripted conversations and recordings (``bot``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from servicebot import load_bot
 from servicebot.budget.tokens import counter_for
@@ -122,3 +123,38 @@ def new_bot(tmp_path: Path) -> Path:
     result = CliRunner().invoke(main, ["init", str(folder)])
     assert result.exit_code == 0, result.output
     return folder
+
+
+# --- scripted conversations, for the test_conversations*.py modules -----------------------
+
+CONVERSATIONS = REPO / "tests" / "conversations"
+NAMES = sorted(path.stem for path in CONVERSATIONS.glob("*.yaml"))
+OLD_LINE = "Reply in English, friendly and brief"
+NEW_LINE = "Reply in English, warm and brief"
+
+
+def servicebot(*args: str | Path, input: str | None = None) -> Result:
+    return CliRunner().invoke(main, [str(arg) for arg in args], input=input)
+
+
+@pytest.fixture
+def bot(tmp_path: Path) -> Path:
+    """A copy of the example bot with its conversations and recordings."""
+    copy = tmp_path / "bot"
+    copy.mkdir()
+    shutil.copy2(REPO / "servicebot.yaml", copy / "servicebot.yaml")
+    for folder in ("faq", "templates", "tests/conversations", "tests/replies"):
+        shutil.copytree(REPO / folder, copy / folder)
+    return copy
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text, f"{old!r} is not in {path}"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def line_of(path: Path, text: str) -> int:
+    """The number of the first line of ``path`` that holds ``text``."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next(number for number, line in enumerate(lines, 1) if text in line)
