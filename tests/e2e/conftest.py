@@ -1,5 +1,6 @@
 """End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it,
 the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests,
+OpenAIClients on it (``make_model``; what they send is ``modelcalls.py``'s),
 the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``),
 and a copy of the example bot with its scripted conversations and recordings (``bot``)."""
 
@@ -25,6 +26,7 @@ from servicebot.pipeline import Bot
 from servicebot.settings import ModelSettings
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
+from tests.e2e.modelcalls import KEY, MODEL, MakeModel
 from tests.openai_server import OpenAIServer
 
 KEY_ENV = "SERVICEBOT_E2E_KEY"
@@ -69,6 +71,26 @@ def make_bot(spec: BotSpec, server: OpenAIServer, monkeypatch: pytest.MonkeyPatc
     yield make
     for bot in bots:
         bot.close()
+
+
+@pytest.fixture
+def make_model(
+    server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[MakeModel]:
+    """OpenAIClients for the server; no retries and a 2 s timeout unless a test says otherwise."""
+    monkeypatch.setenv(KEY_ENV, KEY)
+    made: list[OpenAIClient] = []
+
+    def make(**settings: Any) -> OpenAIClient:
+        base: dict[str, Any] = {"name": MODEL, "base_url": server.url, "api_key_env": KEY_ENV}
+        base |= {"timeout": 2.0, "max_retries": 0}
+        model = OpenAIClient(ModelSettings(**(base | settings)), tmp_path / "servicebot.yaml")
+        made.append(model)
+        return model
+
+    yield make
+    for model in made:
+        model.close()
 
 
 def asked(server: OpenAIServer, index: int = -1) -> list[dict[str, str]]:

@@ -1,4 +1,7 @@
-"""OpenAIClient end to end: the real openai SDK over real HTTP against tests/openai_server.py."""
+"""OpenAIClient end to end: the real openai SDK over real HTTP against tests/openai_server.py.
+
+Answers in every form, connections, and the wire format; setup mistakes and outages are
+test_model_errors.py's, streams and every call form failing are test_model_streams.py's."""
 
 from __future__ import annotations
 
@@ -9,92 +12,30 @@ import socket
 import threading
 import time
 import warnings
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 
 from servicebot.budget.tokens import counter_for
-from servicebot.errors import ConfigError
-from servicebot.model import Completion, ModelError, OpenAIClient, request_for
-from servicebot.model.failures import retry_after_seconds
-from servicebot.prompt import Message
-from servicebot.settings import ModelSettings
+from servicebot.model import Completion, OpenAIClient, request_for
+from tests.e2e.modelcalls import (
+    ANSWER,
+    KEY,
+    MESSAGES,
+    MODEL,
+    MakeModel,
+    check_answer,
+    check_stream,
+    collect,
+    run,
+)
 from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
 
-KEY_ENV = "SERVICEBOT_E2E_KEY"
-KEY = "sk-e2e-not-a-real-key"
-MODEL = "gpt-4o-mini"
-MESSAGES = (
-    Message("system", "You are Maple Shop's support bot. Answer briefly and politely."),
-    Message("user", "Hi"),
-    Message("assistant", "Hello! How can I help?"),
-    Message("user", "Where is my order #1234?"),
-)
-ANSWER = "You asked: Where is my order #1234?"
-T = TypeVar("T")
-MakeModel = Callable[..., OpenAIClient]
 needs_spec = pytest.mark.skipif(
     not OPENAPI_SPEC.exists(),
     reason=f"{OPENAPI_SPEC} not found: the shared eval data belongs in ../shared",
 )
-
-
-@pytest.fixture
-def make_model(
-    server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[MakeModel]:
-    """OpenAIClients for the server; no retries and a 2 s timeout unless a test says otherwise."""
-    monkeypatch.setenv(KEY_ENV, KEY)
-    made: list[OpenAIClient] = []
-
-    def make(**settings: Any) -> OpenAIClient:
-        base: dict[str, Any] = {"name": MODEL, "base_url": server.url, "api_key_env": KEY_ENV}
-        base |= {"timeout": 2.0, "max_retries": 0}
-        model = OpenAIClient(ModelSettings(**(base | settings)), tmp_path / "servicebot.yaml")
-        made.append(model)
-        return model
-
-    yield make
-    for model in made:
-        model.close()
-
-
-def run(model: OpenAIClient, work: Callable[[], Awaitable[T]]) -> T:
-    """``work()`` in a new event loop, closing the loop's SDK client before the loop ends."""
-
-    async def main() -> T:
-        try:
-            return await work()
-        finally:
-            await model.aclose()
-
-    return asyncio.run(main())
-
-
-async def collect(parts: AsyncIterator[str | Completion]) -> list[str | Completion]:
-    return [part async for part in parts]
-
-
-def prompt_tokens() -> int:
-    """What servicebot's own budget counts for MESSAGES."""
-    return counter_for(MODEL, None).count_messages((m.role, m.content) for m in MESSAGES)
-
-
-def check_answer(completion: str | Completion) -> None:
-    assert isinstance(completion, Completion)
-    assert (completion.text, completion.finish_reason, completion.model) == (ANSWER, "stop", MODEL)
-    assert completion.usage is not None
-    assert completion.usage.prompt_tokens == prompt_tokens()
-    assert completion.usage.completion_tokens == counter_for(MODEL, None).count(ANSWER)
-
-
-def check_stream(parts: list[str | Completion]) -> None:
-    *deltas, final = parts
-    assert len(deltas) > 1 and all(isinstance(delta, str) for delta in deltas)
-    check_answer(final)
-    assert isinstance(final, Completion) and "".join(map(str, deltas)) == final.text
 
 
 # --- answers --------------------------------------------------------------------------------
@@ -284,192 +225,6 @@ def test_hundreds_of_concurrent_requests_are_answered_at_once(make_model: MakeMo
         assert server.most_waiting >= 100  # in flight together, not one after another
 
 
-# --- setup mistakes: ConfigError ------------------------------------------------------------
-
-
-def test_a_missing_key_variable_is_a_config_error_naming_it(
-    server: OpenAIServer, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    model = make_model()
-    monkeypatch.delenv(KEY_ENV)
-    with pytest.raises(ConfigError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    where = f"{tmp_path / 'servicebot.yaml'}: model.api_key_env"
-    assert str(caught.value).startswith(f"{where}: the environment variable {KEY_ENV} is not set")
-    assert server.requests == []
-
-
-@pytest.mark.parametrize("status", [401, 403])
-def test_a_rejected_key_is_a_config_error_and_not_retried(
-    server: OpenAIServer, make_model: MakeModel, status: int
-) -> None:
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(status))
-    with pytest.raises(ConfigError, match=f"rejected the API key in {KEY_ENV} \\({status}\\)"):
-        model.complete(request_for(model.settings, MESSAGES))
-    assert len(server.requests) == 1
-
-
-def test_an_unknown_model_is_a_config_error(server: OpenAIServer, make_model: MakeModel) -> None:
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(404))
-    with pytest.raises(ConfigError, match=f"no model '{MODEL}' at {server.url} \\(404\\)"):
-        model.complete(request_for(model.settings, MESSAGES))
-    assert len(server.requests) == 1
-
-
-# --- outages: ModelError --------------------------------------------------------------------
-
-
-def test_a_429_is_retried_after_the_servers_delay(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(429, retry_after=0.01))
-    check_answer(model.complete(request_for(model.settings, MESSAGES)))
-    first, retry = server.requests
-    assert first.body == retry.body
-    assert retry.headers["x-stainless-retry-count"] == "1"
-
-
-def test_a_429_past_the_retries_is_a_rate_limit_error(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model(max_retries=1)
-    server.fail(*[Fault.status(429, retry_after=0.01)] * 2)
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "rate_limit" and len(server.requests) == 2
-
-
-def test_a_server_asking_for_a_longer_wait_than_max_retry_after_gets_no_retry(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model(max_retries=2, max_retry_after=0.5)
-    server.fail(Fault.status(429, retry_after=2), Fault.status(503, retry_after=2))
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "rate_limit" and len(server.requests) == 1
-    with pytest.raises(ModelError) as caught:  # streamed and async: the same client hook
-        run(model, lambda: collect(model.astream(request_for(model.settings, MESSAGES))))
-    assert caught.value.kind == "server_error" and len(server.requests) == 2
-    check_answer(model.complete(request_for(model.settings, MESSAGES)))  # the faults are spent
-
-
-@pytest.mark.parametrize(
-    ("headers", "wait"),
-    [
-        ({"retry-after": "2.5"}, 2.5),
-        ({"retry-after-ms": "1500", "retry-after": "60"}, 1.5),  # milliseconds first, as the SDK
-        ({"retry-after": "soon"}, None),
-        ({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"}, "far"),
-        ({"retry-after": "Fri, 31 Dec 99999999 23:59:59 GMT"}, None),
-        ({}, None),
-    ],
-)
-def test_retry_after_is_read_in_every_form_the_sdk_reads(
-    headers: dict[str, str], wait: float | str | None
-) -> None:
-    read = retry_after_seconds(headers)
-    if wait == "far":
-        assert read is not None and read > 120
-    else:
-        assert read == wait
-
-
-@pytest.mark.parametrize("status", [500, 503])
-def test_server_errors_past_the_retries_are_server_errors(
-    server: OpenAIServer, make_model: MakeModel, status: int
-) -> None:
-    model = make_model(max_retries=2)
-    server.fail(*[Fault.status(status, retry_after=0.01)] * 3)
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "server_error" and f"HTTP {status}" in str(caught.value)
-    assert len(server.requests) == 3
-
-
-@pytest.mark.parametrize("status", [400, 413, 422])
-def test_a_request_the_server_refuses_is_rejected_and_says_why(
-    server: OpenAIServer, make_model: MakeModel, status: int
-) -> None:
-    """Often a setting the model does not take, or a prompt over its context: not an outage."""
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(status))
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "rejected" and f"HTTP {status}" in str(caught.value)
-    assert f"injected fault: HTTP {status}" in str(caught.value)  # the server's own words
-    assert len(server.requests) == 1  # the same request would be refused again
-
-
-def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
-    model = make_model(timeout=0.2)
-    server.fail(Fault.slow(1.0))
-    with pytest.raises(ModelError) as caught:  # not the answer, which comes after 1 s
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "timeout"
-
-
-def test_a_reset_connection_is_a_connection_error(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model()
-    server.fail(Fault.reset())
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "connection"
-
-
-def test_a_connection_error_says_what_failed(make_model: MakeModel) -> None:
-    """The SDK says only "Connection error."; the engineer reading the log needs the cause."""
-    with socket.socket() as closed:  # a loopback port nothing listens on
-        closed.bind(("127.0.0.1", 0))
-        port = closed.getsockname()[1]
-    model = make_model(base_url=f"http://127.0.0.1:{port}/v1")
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "connection"
-    assert "Connection refused" in str(caught.value), caught.value
-
-
-def test_malformed_json_is_a_broken_response(server: OpenAIServer, make_model: MakeModel) -> None:
-    model = make_model()
-    server.fail(Fault.malformed())
-    with pytest.raises(ModelError) as caught:
-        model.complete(request_for(model.settings, MESSAGES))
-    assert caught.value.kind == "broken_response"
-
-
-def stream_until_it_breaks(model: OpenAIClient) -> tuple[list[str | Completion], ModelError]:
-    parts: list[str | Completion] = []
-    with pytest.raises(ModelError) as caught:
-        for part in model.stream(request_for(model.settings, MESSAGES)):
-            parts.append(part)
-    return parts, caught.value
-
-
-@pytest.mark.parametrize("streamed", ["stream", "astream"])
-def test_a_stream_that_stalls_mid_answer_is_a_timeout(
-    server: OpenAIServer, make_model: MakeModel, streamed: str
-) -> None:
-    model = make_model(timeout=0.3)
-    server.fail(Fault.cut(2, stall=3.0))  # two chunks, then silence past the read timeout
-    parts: list[str | Completion] = []
-
-    async def until_it_breaks() -> None:
-        async for part in model.astream(request_for(model.settings, MESSAGES)):
-            parts.append(part)
-
-    with pytest.raises(ModelError) as caught:
-        if streamed == "stream":
-            for part in model.stream(request_for(model.settings, MESSAGES)):
-                parts.append(part)
-        else:
-            run(model, until_it_breaks)
-    assert parts == ["You ", "asked: "] and caught.value.kind == "timeout", caught.value
-
-
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
 def test_a_forked_worker_opens_connections_of_its_own(
     server: OpenAIServer, make_model: MakeModel
@@ -491,182 +246,6 @@ def test_a_forked_worker_opens_connections_of_its_own(
     assert worker.client_port != parent.client_port  # not the parent's connection
     model.complete(request_for(model.settings, MESSAGES))  # the parent's own still works
     assert server.requests[-1].client_port == parent.client_port
-
-
-CALLS = ["complete", "acomplete", "stream", "astream"]
-
-
-def call(model: OpenAIClient, form: str) -> list[str | Completion]:
-    """One request, made with the client's method ``form``: what it returned or yielded."""
-    request = request_for(model.settings, MESSAGES)
-
-    async def collect() -> list[str | Completion]:
-        if form == "acomplete":
-            return [await model.acomplete(request)]
-        return [part async for part in model.astream(request)]
-
-    if form == "complete":
-        return [model.complete(request)]
-    if form == "stream":
-        return list(model.stream(request))
-    return run(model, collect)
-
-
-@pytest.mark.parametrize("form", CALLS)
-def test_a_server_that_only_keeps_the_connection_alive_is_a_timeout(
-    server: OpenAIServer, make_model: MakeModel, form: str
-) -> None:
-    """Spaces before a JSON body, or SSE comments: each read is quick, but no answer comes.
-    The customer waits ``timeout`` for it, not as long as the server keeps sending."""
-    model = make_model(timeout=0.5)
-    server.fail(Fault.trickle(4.0, every=0.1))  # the answer comes after 4 s
-    with pytest.raises(ModelError) as caught:
-        call(model, form)
-    assert caught.value.kind == "timeout", caught.value
-    assert len(server.requests) == 1
-
-
-@pytest.mark.parametrize("form", CALLS)
-def test_a_keep_alive_only_attempt_is_retried_the_same_by_every_form(
-    server: OpenAIServer, make_model: MakeModel, form: str
-) -> None:
-    """The SDK retries ``complete``'s timeout; a stream that brought no text was asked once."""
-    model = make_model(timeout=0.5, max_retries=1)
-    server.fail(Fault.trickle(4.0, every=0.1))  # the first attempt times out; the second answers
-    parts = call(model, form)
-    check_answer(parts[-1])
-    assert len(server.requests) == 2
-
-
-@pytest.mark.parametrize("form", CALLS)
-def test_a_broken_json_body_falls_back_without_a_retry_in_every_form(
-    server: OpenAIServer, make_model: MakeModel, form: str
-) -> None:
-    """The SDK does not retry a 200 it cannot read; a stream given one asked again."""
-    model = make_model(max_retries=1)
-    server.fail(Fault.malformed())
-    with pytest.raises(ModelError) as caught:
-        call(model, form)
-    assert caught.value.kind == "broken_response", caught.value
-    assert len(server.requests) == 1
-
-
-@pytest.mark.parametrize("form", ["stream", "astream"])
-@pytest.mark.parametrize(
-    ("fault", "pieces"),
-    [(Fault.mislabelled(), 4), (Fault.unstreamed(), 1)],
-    ids=["events_labelled_json", "one_json_answer"],
-)
-def test_a_stream_answered_as_json_is_read_as_the_answer(
-    server: OpenAIServer, make_model: MakeModel, form: str, fault: Fault, pieces: int
-) -> None:
-    """Events a gateway labels ``application/json`` are read as a stream; one JSON answer (a
-    server or proxy that ignores ``"stream": true``) as one piece."""
-    server.responder = lambda body: "Refunds take 2 days."
-    server.fail(fault)
-    parts = call(make_model(max_retries=1), form)
-    assert "".join(p for p in parts if isinstance(p, str)) == "Refunds take 2 days."
-    assert len(parts) - 1 == pieces
-    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
-    assert parts[-1].text == "Refunds take 2 days." and parts[-1].usage is not None
-    assert len(server.requests) == 1
-
-
-@pytest.mark.parametrize("form", ["stream", "astream"])
-def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
-    server: OpenAIServer, make_model: MakeModel, form: str
-) -> None:
-    model = make_model(timeout=0.5)
-    server.responder = lambda body: "one two three four five six seven eight"
-    server.fail(Fault.drip(every=0.15))  # 11 events: 1.6 s in all
-    parts = call(model, form)
-    assert "".join(p for p in parts if isinstance(p, str)) == (
-        "one two three four five six seven eight"
-    )
-    assert isinstance(parts[-1], Completion) and parts[-1].finish_reason == "stop"
-
-
-def test_a_stream_that_ends_mid_answer_is_a_broken_response(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model()
-    server.fail(Fault.cut(2, abrupt=False))  # the HTTP body ends; the answer has no finish
-    parts, error = stream_until_it_breaks(model)
-    assert parts == ["You ", "asked: "] and error.kind == "broken_response"
-
-
-def test_a_stream_whose_connection_drops_mid_answer_is_a_broken_response(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model()
-    server.fail(Fault.cut(2))  # the connection closes mid-body
-    parts, error = stream_until_it_breaks(model)
-    assert parts == ["You ", "asked: "] and error.kind == "broken_response"
-
-
-def test_a_stream_whose_connection_drops_before_any_text_is_a_connection_error(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    model = make_model(max_retries=1)
-    server.fail(Fault.cut(0), Fault.cut(0))  # only the role chunk came, twice
-    parts, error = stream_until_it_breaks(model)
-    assert parts == [] and error.kind == "connection" and len(server.requests) == 2
-
-
-@pytest.mark.parametrize("streamed", ["stream", "astream"])
-@pytest.mark.parametrize("abrupt", [True, False])  # False: as a connection-close body ends
-def test_a_stream_dropped_before_any_text_is_asked_for_again(
-    server: OpenAIServer, make_model: MakeModel, streamed: str, abrupt: bool
-) -> None:
-    model = make_model(max_retries=1)
-    server.fail(Fault.cut(0, abrupt=abrupt))
-    request = request_for(model.settings, MESSAGES)
-    if streamed == "stream":
-        parts = list(model.stream(request))
-    else:
-        parts = run(model, lambda: collect(model.astream(request)))
-    check_stream(parts)  # the customer sees one whole answer, nothing twice
-    first, retry = server.requests
-    assert first.body == retry.body
-    assert retry.at - first.at >= 0.5 * 0.75  # the SDK's first pause, less its jitter
-
-
-def test_a_stream_dropped_after_its_finish_keeps_the_whole_answer(
-    server: OpenAIServer, make_model: MakeModel
-) -> None:
-    reply = "Refunds take 2 days. Thanks for waiting!"
-    server.responder = lambda body: reply
-    model = make_model()
-    request = request_for(model.settings, MESSAGES)
-    finished = len(reply.split()) + 1  # a chunk a word, then the finish; no usage, no [DONE]
-    server.fail(Fault.cut(finished))
-    *deltas, final = model.stream(request)
-    assert "".join(map(str, deltas)) == reply
-    assert isinstance(final, Completion) and (final.finish_reason, final.usage) == ("stop", None)
-
-    async def streamed() -> list[str | Completion]:
-        return [part async for part in model.astream(request)]
-
-    server.fail(Fault.cut(finished))
-    *deltas, final = run(model, streamed)
-    assert isinstance(final, Completion) and final.text == reply
-
-
-@pytest.mark.parametrize("abrupt", [True, False], ids=["dropped", "ended"])
-def test_an_async_stream_cut_mid_answer_is_a_broken_response(
-    server: OpenAIServer, make_model: MakeModel, abrupt: bool
-) -> None:
-    model = make_model()
-    server.fail(Fault.cut(1, abrupt=abrupt))
-    parts: list[str | Completion] = []
-
-    async def until_it_breaks() -> None:
-        async for part in model.astream(request_for(model.settings, MESSAGES)):
-            parts.append(part)
-
-    with pytest.raises(ModelError) as caught:
-        run(model, until_it_breaks)
-    assert parts == ["You "] and caught.value.kind == "broken_response"
 
 
 # --- the wire format: what servicebot sends is a valid CreateChatCompletionRequest ----------

@@ -1,0 +1,172 @@
+"""OpenAIClient end to end: setup mistakes (a ConfigError) and outages (a ModelError), as the
+real openai SDK meets them from tests/openai_server.py."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+from servicebot.errors import ConfigError
+from servicebot.model import ModelError, request_for
+from servicebot.model.failures import retry_after_seconds
+from tests.e2e.conftest import KEY_ENV
+from tests.e2e.modelcalls import MESSAGES, MODEL, MakeModel, check_answer, collect, run
+from tests.openai_server import Fault, OpenAIServer
+
+# --- setup mistakes: ConfigError ------------------------------------------------------------
+
+
+def test_a_missing_key_variable_is_a_config_error_naming_it(
+    server: OpenAIServer, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    model = make_model()
+    monkeypatch.delenv(KEY_ENV)
+    with pytest.raises(ConfigError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    where = f"{tmp_path / 'servicebot.yaml'}: model.api_key_env"
+    assert str(caught.value).startswith(f"{where}: the environment variable {KEY_ENV} is not set")
+    assert server.requests == []
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_rejected_key_is_a_config_error_and_not_retried(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(status))
+    with pytest.raises(ConfigError, match=f"rejected the API key in {KEY_ENV} \\({status}\\)"):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert len(server.requests) == 1
+
+
+def test_an_unknown_model_is_a_config_error(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(404))
+    with pytest.raises(ConfigError, match=f"no model '{MODEL}' at {server.url} \\(404\\)"):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert len(server.requests) == 1
+
+
+# --- outages: ModelError --------------------------------------------------------------------
+
+
+def test_a_429_is_retried_after_the_servers_delay(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(429, retry_after=0.01))
+    check_answer(model.complete(request_for(model.settings, MESSAGES)))
+    first, retry = server.requests
+    assert first.body == retry.body
+    assert retry.headers["x-stainless-retry-count"] == "1"
+
+
+def test_a_429_past_the_retries_is_a_rate_limit_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=1)
+    server.fail(*[Fault.status(429, retry_after=0.01)] * 2)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rate_limit" and len(server.requests) == 2
+
+
+def test_a_server_asking_for_a_longer_wait_than_max_retry_after_gets_no_retry(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(max_retries=2, max_retry_after=0.5)
+    server.fail(Fault.status(429, retry_after=2), Fault.status(503, retry_after=2))
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rate_limit" and len(server.requests) == 1
+    with pytest.raises(ModelError) as caught:  # streamed and async: the same client hook
+        run(model, lambda: collect(model.astream(request_for(model.settings, MESSAGES))))
+    assert caught.value.kind == "server_error" and len(server.requests) == 2
+    check_answer(model.complete(request_for(model.settings, MESSAGES)))  # the faults are spent
+
+
+@pytest.mark.parametrize(
+    ("headers", "wait"),
+    [
+        ({"retry-after": "2.5"}, 2.5),
+        ({"retry-after-ms": "1500", "retry-after": "60"}, 1.5),  # milliseconds first, as the SDK
+        ({"retry-after": "soon"}, None),
+        ({"retry-after": "Fri, 31 Dec 9999 23:59:59 GMT"}, "far"),
+        ({"retry-after": "Fri, 31 Dec 99999999 23:59:59 GMT"}, None),
+        ({}, None),
+    ],
+)
+def test_retry_after_is_read_in_every_form_the_sdk_reads(
+    headers: dict[str, str], wait: float | str | None
+) -> None:
+    read = retry_after_seconds(headers)
+    if wait == "far":
+        assert read is not None and read > 120
+    else:
+        assert read == wait
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_server_errors_past_the_retries_are_server_errors(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    model = make_model(max_retries=2)
+    server.fail(*[Fault.status(status, retry_after=0.01)] * 3)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "server_error" and f"HTTP {status}" in str(caught.value)
+    assert len(server.requests) == 3
+
+
+@pytest.mark.parametrize("status", [400, 413, 422])
+def test_a_request_the_server_refuses_is_rejected_and_says_why(
+    server: OpenAIServer, make_model: MakeModel, status: int
+) -> None:
+    """Often a setting the model does not take, or a prompt over its context: not an outage."""
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(status))
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rejected" and f"HTTP {status}" in str(caught.value)
+    assert f"injected fault: HTTP {status}" in str(caught.value)  # the server's own words
+    assert len(server.requests) == 1  # the same request would be refused again
+
+
+def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model(timeout=0.2)
+    server.fail(Fault.slow(1.0))
+    with pytest.raises(ModelError) as caught:  # not the answer, which comes after 1 s
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "timeout"
+
+
+def test_a_reset_connection_is_a_connection_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model()
+    server.fail(Fault.reset())
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "connection"
+
+
+def test_a_connection_error_says_what_failed(make_model: MakeModel) -> None:
+    """The SDK says only "Connection error."; the engineer reading the log needs the cause."""
+    with socket.socket() as closed:  # a loopback port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    model = make_model(base_url=f"http://127.0.0.1:{port}/v1")
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "connection"
+    assert "Connection refused" in str(caught.value), caught.value
+
+
+def test_malformed_json_is_a_broken_response(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model()
+    server.fail(Fault.malformed())
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "broken_response"
