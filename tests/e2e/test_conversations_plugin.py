@@ -93,6 +93,24 @@ def test_two_scripts_that_would_share_a_recording_are_refused(bot: Path) -> None
     assert not (bot / "tests" / "replies" / "refund.yaml").exists()
 
 
+def test_a_script_named_bot_is_refused_and_the_bots_own_recording_kept(bot: Path) -> None:
+    own = bot / "tests" / "replies" / "bot.yaml"  # what `servicebot chat` replays
+    own.write_text("# the bot's own\nentries: []\n", encoding="utf-8")
+    script = bot / "tests" / "conversations" / "bot.yaml"
+    shutil.copy2(bot / "tests" / "conversations" / "refund_with_faq_context.yaml", script)
+    kept = (
+        f"{script}: the name 'bot' is kept for the bot's own recorded replies (bot.yaml in "
+        "the replay.cassettes folder, tests/replies by default); rename the script"
+    )
+    for args in (("record", "--by-hand"), ("test",)):
+        result = servicebot(*args, "--bot", bot)
+        assert result.exit_code == 1, result.output
+        assert kept in result.output
+    assert own.read_text(encoding="utf-8") == "# the bot's own\nentries: []\n"
+    assert re.search(r"^ *bot +- +NOT RUN", result.output, re.M)  # `test` runs the others
+    assert f"1 file not read, {len(NAMES)} passed" in result.output
+
+
 def test_a_broken_recording_fails_its_conversation_and_the_others_still_run(bot: Path) -> None:
     replies = bot / "tests" / "replies"
     for name in ("chinese_model_answers", "refund_with_faq_context"):

@@ -175,6 +175,22 @@ def test_render_and_chat_trace_say_why_a_direct_intent_was_not_answered_directly
     assert routing.endswith(f"misses=0, why={why}")
 
 
+def test_chat_says_why_a_direct_intent_was_not_answered_directly_without_trace(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    new_bot(tmp_path)
+    chat = CliRunner().invoke(
+        main,
+        ["chat", "--bot", str(tmp_path / "bot")],
+        input="运费多少\nHow long do refunds take?\n",
+    )
+    assert chat.exit_code == 0, chat.output
+    why = "not direct: leads international_shipping by 0.18, direct_margin is 0.25"
+    assert f"     [handoff shipping_times_costs 0.75, turn 1; {why}]\n" in chat.output
+    assert "     [direct refund_status 0.77, turn 2]\n" in chat.output  # answered: nothing to say
+
+
 def test_render_reads_a_message_too_long_for_a_command_line_from_stdin() -> None:
     message = "where is my order? " + "The tracking page has not moved. " * 8_000  # 264 KB
     result = CliRunner().invoke(main, ["render", "-", "--bot", str(REPO)], input=message + "\n")
