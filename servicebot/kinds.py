@@ -1,10 +1,11 @@
 """Kinds of value as an operator names them ("a number", "a text"), and the TypeErrors
 Python words with its type names, in those words and with what to write instead.
 
-Owns :func:`type_failure_message`, which :func:`servicebot.sandbox.failure_message` uses for
-a render that failed on a value of the wrong kind: ``{{ count + ' orders' }}``, ``{% if
-orders > 3 %}`` with a text for ``orders``, ``{% for i in 3 %}``, ``{{ bot.name() }}``,
-``{{ orders|length }}`` with a number; or on a method or a filter given the wrong values.
+Owns :func:`type_failure_message`, which :func:`servicebot.renderfailure.failure_message`
+uses for a render that failed on a value of the wrong kind: ``{{ count + ' orders' }}``,
+``{% if orders > 3 %}`` with a text for ``orders``, ``{% for i in 3 %}``, ``{{ bot.name()
+}}``, ``{{ orders|length }}`` with a number; or on a method or a filter given the wrong
+values.
 """
 
 from __future__ import annotations

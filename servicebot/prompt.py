@@ -40,8 +40,9 @@ from .customer import customer_details
 from .errors import ConfigError, Problem, TemplateError
 from .filters.traditional import to_traditional, writes_simplified, writes_traditional
 from .postfilter import visible
+from .renderfailure import failure_message
 from .routing import Match, detect_language
-from .sandbox import UnsetSetting, create_environment, failure_message, render
+from .sandbox import UnsetSetting, create_environment, render
 from .settings import FewShot, Intent
 from .source import SourceFile
 from .validation import validate

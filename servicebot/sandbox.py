@@ -3,8 +3,8 @@
 Owns :func:`create_environment` and :func:`render`: Jinja's immutable sandbox, bounded in the
 work one render may do (:data:`MAX_RENDER_STEPS`, :data:`MAX_RENDER_CHARS`); undefined values
 that fail where they would print (:class:`Unset` for a value left unset); what ``{{ }}`` may
-print; the globals and filters no bot gets, so that rendering is deterministic; and
-:func:`failure_message`, a render failure in the operator's words rather than Python's.
+print; and the globals and filters no bot gets, so that rendering is deterministic. A render
+failure in the operator's words is :mod:`servicebot.renderfailure`'s.
 """
 
 from __future__ import annotations
@@ -13,7 +13,6 @@ import contextvars
 import datetime
 import math
 import numbers
-import re
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ from jinja2 import nodes
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment, SandboxedEnvironment
 
-from .kinds import type_failure_message
+from .renderfailure import no_item, no_key
 from .validation import closest
 
 
@@ -191,139 +190,13 @@ class _StrictEvenInLists(jinja2.StrictUndefined):
         message = super()._undefined_message
         name, owner = self._undefined_name, self._undefined_obj
         if not self._undefined_hint and isinstance(owner, list | tuple) and isinstance(name, int):
-            return _no_item(len(owner), name)
+            return no_item(len(owner), name)
         if self._undefined_hint or not isinstance(name, str) or owner is jinja2.utils.missing:
             return message
         if isinstance(owner, Mapping):
-            return _no_key(name, [key for key in owner if isinstance(key, str)])
+            return no_key(name, [key for key in owner if isinstance(key, str)])
         meant = closest(name, [key for key in dir(type(owner)) if not key.startswith("_")])
         return f"{message} (did you mean '{meant}'?)" if meant and meant != name else message
-
-
-def _no_key(name: str, keys: list[str]) -> str:
-    """Jinja's "'dict object' has no attribute 'tier'", with the keys the mapping has at this
-    turn: read back by :func:`failure_message`, which names the mapping as the template
-    writes it (``customer.tier``)."""
-    meant = closest(name, keys)
-    shown = ", ".join(keys[:_KEYS_SHOWN]) + ", ..." * (len(keys) > _KEYS_SHOWN)
-    has = f"has: {shown}" if keys else "is empty"
-    return f"no key '{name}' at this turn ({f'did you mean {meant!r}? ' if meant else ''}it {has})"
-
-
-_KEYS_SHOWN = 8  # a mapping's keys named in a missing key's message, at most
-
-
-def _no_item(size: int, index: int) -> str:
-    """Jinja's "list object has no element 0", with the list's length at this turn: read
-    back by :func:`failure_message`, which names the list as the template writes it."""
-    return f"the list {_holds(size)} at this turn, so it has no item {index}"
-
-
-def _holds(size: int) -> str:
-    return "is empty" if size == 0 else f"has {size} item{'s' * (size != 1)}"
-
-
-# _no_item's and _no_key's words, read back: Jinja makes the UndefinedError from the message
-# alone, so the list's length and the index, or the key and the mapping's keys, travel in it.
-_NO_ITEM = re.compile(
-    r"the list (?:is empty|has (\d+) items?) at this turn, so it has no item (-?\d+)"
-)
-_NO_KEY = re.compile(
-    r"no key '(.*)' at this turn \((?:did you mean '(.*)'\? )?it (.*)\)", re.DOTALL
-)
-
-
-def failure_message(exc: Exception, line: str) -> str | None:
-    """A render failure that Python words for programmers, in the operator's words and with
-    what to write instead; ``line``: the template line it failed on. None for the others."""
-    if isinstance(exc, ZeroDivisionError):
-        return (
-            "division by zero: the number after /, // or % is 0 at this turn (or 0 is raised "
-            "to a negative power); divide only when it is not, as in {% if count %}"
-            "{{ total / count }}{% endif %}"
-        )
-    if isinstance(exc, RecursionError):
-        return (
-            "the template calls itself without end: a macro that calls itself, or a recursive "
-            "loop, needs an {% if %} that stops it"
-        )
-    if isinstance(exc, OverflowError):
-        return "a number is too large to compute (as 10.0 ** 400 is): keep the numbers smaller"
-    if isinstance(exc, jinja2.UndefinedError) and (found := _NO_ITEM.fullmatch(str(exc))):
-        return _no_item_message(int(found[1] or 0), int(found[2]), line)
-    if isinstance(exc, jinja2.UndefinedError) and (found := _NO_KEY.fullmatch(str(exc))):
-        return _no_key_message(found[1], found[2], found[3], line)
-    if isinstance(exc, TypeError):
-        return type_failure_message(str(exc), _failed_filter(exc))
-    return None
-
-
-# Jinja's filters that add up or compare a list's items, by their function's name: a
-# TypeError raised right in one is about the list's items, not a + or a < in the template.
-# These are Jinja's private names (jinja2.filters' sync_do_sum, do_sort, and _min_or_max with
-# its local `func`), which a Jinja release may rename; the message then falls back to one
-# about a + or a <. test_a_render_failure_says_in_plain_words_what_to_write in
-# tests/unit/test_prompt.py fails if so, in its |sum, |sort and |max cases.
-_LIST_FILTERS = {"sync_do_sum": "sum", "do_sort": "sort"}
-
-
-def _failed_filter(exc: Exception) -> str | None:
-    """The filter of :data:`_LIST_FILTERS` (or min or max) that ``exc`` was raised in."""
-    last = exc.__traceback__
-    while last and last.tb_next:
-        last = last.tb_next
-    if last is None or last.tb_frame.f_globals.get("__name__") != "jinja2.filters":
-        return None
-    if (name := last.tb_frame.f_code.co_name) == "_min_or_max":  # min or max, as it was given
-        return getattr(last.tb_frame.f_locals.get("func"), "__name__", None)
-    return _LIST_FILTERS.get(name)
-
-
-def _no_item_message(size: int, index: int, line: str) -> str:
-    """``{{ intents[0] }}`` when no intent matched, naming the list as ``line`` writes it; a
-    list indexed by a variable (``intents[i]``) is "the list"."""
-    needed = index if index >= 0 else -index - 1  # items[-2] needs more than 1 item
-    written = {m[1] for m in _SUBSCRIPT.finditer(line) if int(m[2]) == index}
-    if len(written) != 1:  # none, or several lists with that index: which one failed is unknown
-        return (
-            f"{_no_item(size, index)}; print it only inside an {{% if %}} on its length, as in "
-            f"{{% if intents|length > {needed} %}}...{{% endif %}}"
-        )
-    (name,) = written
-    why = " (no intent matched)" if name == "intents" and size == 0 else ""
-    guard = name if size == 0 else f"{name}|length > {needed}"
-    return (
-        f"{name}[{index}]: {name} {_holds(size)} at this turn{why}, so it has no item "
-        f"{index}; print it only inside {{% if {guard} %}}...{{% endif %}}"
-    )
-
-
-def _no_key_message(name: str, meant: str | None, has: str, line: str) -> str:
-    """``{{ customer.tier }}`` when the application passed no such detail, naming the mapping
-    as ``line`` writes it; ``meant``: a key close to ``name``, if any; ``has``: the mapping's
-    keys (or "is empty"). A typo is not told to guard with ``is defined``, which would hide
-    it for good."""
-    key = re.escape(name)
-    written = {m[1] for m in re.finditer(rf"({_PATH})(?:\.{key}\b|\[\s*(['\"]){key}\2\s*\])", line)}
-    if len(written) != 1:  # none, or several mappings with that key: which one failed is unknown
-        guess = f"did you mean '{meant}'? " if meant else ""
-        guard = "" if meant else "; guard optional values with `is defined`"
-        return f"no key '{name}' at this turn ({guess}the mapping {has}){guard}"
-    (owner,) = written
-    if owner == "customer" and has == "is empty":
-        has = "is empty: the application passed no customer details"
-    if meant:
-        return f"{owner}.{name} is not there (did you mean {owner}.{meant}? {owner} {has})"
-    return (
-        f"{owner}.{name} is not there at this turn ({owner} {has}); print it only inside "
-        f"{{% if {owner}.{name} is defined %}}...{{% endif %}}"
-    )
-
-
-# customer, customer.address, intents[0]: a variable as the template writes it
-_PATH = r"[A-Za-z_](?:[\w.]|\[-?\d+\])*"
-# intents[0], bot.languages[1]: a name then an index, as the template writes it
-_SUBSCRIPT = re.compile(r"([A-Za-z_][\w.]*)\[\s*(-?\d+)\s*\]")
 
 
 class Unset(jinja2.Undefined):
