@@ -82,7 +82,7 @@ def failure_message(exc: Exception, line: str) -> str | None:
 # These are Jinja's private names (jinja2.filters' sync_do_sum, do_sort, and _min_or_max with
 # its local `func`), which a Jinja release may rename; the message then falls back to one
 # about a + or a <. test_a_render_failure_says_in_plain_words_what_to_write in
-# tests/unit/test_prompt.py fails if so, in its |sum, |sort and |max cases.
+# tests/unit/test_render_failures.py fails if so, in its |sum, |sort and |max cases.
 _LIST_FILTERS = {"sync_do_sum": "sum", "do_sort": "sort"}
 
 

@@ -17,7 +17,7 @@ from servicebot.errors import BudgetError, ConfigError
 from servicebot.pipeline import Bot
 from servicebot.prompt import Exchange, Message
 from servicebot.settings import BudgetSettings
-from tests.unit.test_prompt import make_bot
+from tests.unit.botcopies import make_bot
 
 FACTS = (
     "Standard shipping takes 3-5 business days and costs $5.99.",

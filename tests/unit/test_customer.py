@@ -19,7 +19,7 @@ from servicebot import load_bot
 from servicebot.customer import _one_line
 from servicebot.pipeline import Bot
 from tests.conftest import run_python
-from tests.unit.test_prompt import PREAMBLE, assert_roles, make_bot
+from tests.unit.botcopies import PREAMBLE, assert_roles, make_bot
 
 
 def test_customer_metadata_is_data_in_the_system_message(bot: Bot) -> None:
