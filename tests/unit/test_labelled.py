@@ -1,0 +1,275 @@
+"""Personal data found by what the customer calls it, right before it
+(``servicebot/filters/labelled.py`` and ``labels.py``): "my card number is ...", "CVV code:
+123", "密码是abc123", a passport only where its number is named; a label without its
+value finds nothing, and a number named as a reference is no personal data."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from servicebot.filters.normalise import normalise
+from tests.unit.piifindings import found, spans
+
+# --- named by the customer ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        # a card number typed with a digit wrong: named as a card, or in a card's grouping
+        ("my card is 4111111111111112, why was it declined?", "CARD", "4111111111111112"),
+        ("my visa is 4532 0151 1283 0367", "CARD", "4532 0151 1283 0367"),
+        ("卡号6222 0212 3456 7890 123", "CARD", "6222 0212 3456 7890 123"),
+        ("the card 4111 1111 1111 1112 was charged twice", "CARD", "4111 1111 1111 1112"),
+        ("card no 4111.1111.1111.1111", "CARD", "4111.1111.1111.1111"),
+        ("cc# 4111111111111112", "CARD", "4111111111111112"),
+        ("amex 3714 496353 98432", "CARD", "3714 496353 98432"),
+        # card security codes, however the customer links name and digits
+        ("CVV code: 123", "CARD", "123"),
+        ("CVV number is 123", "CARD", "123"),
+        ("cvv no. 123", "CARD", "123"),
+        ("the cvv on the back is 123", "CARD", "123"),
+        ("背面后三位是123", "CARD", "123"),
+        ("安全代码是123", "CARD", "123"),
+        # an ID with a wrong check character, and a first-generation 15-digit ID
+        ("身份证 110101199003077757", "CN_ID", "110101199003077757"),
+        ("身份证 110101 19900307 7750", "CN_ID", "110101 19900307 7750"),
+        ("身份證號碼：350303900203307", "CN_ID", "350303900203307"),
+        # the same, in any grouping: these reached the model unmasked, or half a phone
+        ("身份证号 110101-19900307-001X", "CN_ID", "110101-19900307-001X"),
+        ("身份证号 110101－19900307－001X", "CN_ID", "110101-19900307-001X"),
+        ("身份证 1101 0119 9003 0700 1X", "CN_ID", "1101 0119 9003 0700 1X"),
+        ("my id card is 110101-19900307-001X", "CN_ID", "110101-19900307-001X"),
+        # Taiwan and Hong Kong IDs, named as ID cards
+        ("台灣身分證 身份證號 A123456789", "CN_ID", "A123456789"),
+        ("身份證字號 A123456789", "CN_ID", "A123456789"),  # Taiwan's usual wording
+        ("身分證 A123456789", "CN_ID", "A123456789"),
+        ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
+        ("HKID: AB9876543", "CN_ID", "AB9876543"),
+        # an IBAN named as one: in lower case, or with a check digit typed wrong
+        ("my iban is de89370400440532013000", "IBAN", "de89370400440532013000"),
+        ("IBAN: gb82 west 1234 5698 7654 32, thanks", "IBAN", "gb82 west 1234 5698 7654 32"),
+        ("IBAN DE88 3704 0044 0532 0130 00", "IBAN", "DE88 3704 0044 0532 0130 00"),
+        # phones in any numbering plan, once named as phones
+        ("香港電話 9123 4567", "PHONE", "9123 4567"),
+        ("my number is 91234567", "PHONE", "91234567"),
+        ("my HK number is 9123 4567", "PHONE", "9123 4567"),
+        ("my uk mobile 07700900123", "PHONE", "07700900123"),
+        ("whatsapp me on +44 7700 900123", "PHONE", "+44 7700 900123"),
+        ("电话 0086-10-62345678", "PHONE", "0086-10-62345678"),
+        ("tel: (02)2345-6789", "PHONE", "(02)2345-6789"),
+        ("contact number: 9123 4567", "PHONE", "9123 4567"),
+        ("call me back on 9123 4567", "PHONE", "9123 4567"),
+        ("联系我 9123 4567", "PHONE", "9123 4567"),
+        ("whatsapp me 9123 4567", "PHONE", "9123 4567"),
+        ("Tel. 9123 4567", "PHONE", "9123 4567"),
+        ("Hotline: 9123 4567", "PHONE", "9123 4567"),  # as a model invents one
+        ("WhatsApp us: 44 7911 123456", "PHONE", "44 7911 123456"),
+        ("call us at 9123 4567", "PHONE", "9123 4567"),
+        ("客服热线 02112345678", "PHONE", "02112345678"),
+        ("请拨打 9123 4567", "PHONE", "9123 4567"),
+        ("my cell's 9123 4567", "PHONE", "9123 4567"),
+        ("我嘅電話係 9876 5432", "PHONE", "9876 5432"),
+        ("致电 9123 4567 找我", "PHONE", "9123 4567"),
+        ("SMS code 482913", "SECRET", "482913"),
+        ("認證碼 482913", "SECRET", "482913"),
+        ("cvv (123)", "CARD", "123"),
+        ("卡背后三位 123", "CARD", "123"),
+        ("验证码 482 913", "SECRET", "482 913"),
+        ("APP验证码 482913", "SECRET", "482913"),
+        # one-time codes, PINs, keys without a known prefix, SSNs without separators
+        ("验证码是 482913", "SECRET", "482913"),
+        ("驗證碼：482913", "SECRET", "482913"),
+        ("OTP 482913", "SECRET", "482913"),
+        ("my PIN: 4321", "SECRET", "4321"),
+        ("my PIN 4321 stopped working", "SECRET", "4321"),  # the customer's own: no link needed
+        ("api key: 9f8e7d6c5b4a39281706", "SECRET", "9f8e7d6c5b4a39281706"),
+        ("token=abcd1234efgh5678ijkl", "SECRET", "abcd1234efgh5678ijkl"),
+        ("SSN 536221234", "SSN", "536221234"),
+        # passports and travel permits, of any country's shape
+        ("my passport number is E12345678", "PASSPORT", "E12345678"),
+        ("Passport no. 123456789, expires 2030", "PASSPORT", "123456789"),
+        ("passport: C01X00T47", "PASSPORT", "C01X00T47"),
+        ("护照号E12345678", "PASSPORT", "E12345678"),
+        ("護照號碼：EA1234567", "PASSPORT", "EA1234567"),
+        ("港澳通行证 C12345678 过期了", "PASSPORT", "C12345678"),
+    ],
+)
+def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str) -> None:
+    assert found(normalise(text).text, kind) == [value]  # 身份證 reads as 身份证, as in a turn
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("账号 zhangwei 密码 abc12345", "abc12345"),
+        ("密码hunter2", "hunter2"),
+        ("密码是“abc123”", "abc123"),
+        ("密码是「abc123」", "abc123"),
+        ("我的密码是我爱你1234", "我爱你1234"),
+        ("密码是：Abc 123", "Abc 123"),
+        ("我的登录密码:Pass word1", "Pass word1"),
+        ("my password is: Hunter 2024! can you reset it", "Hunter 2024!"),
+        # a form's way: the value on the next line, or after a blank line
+        ("password:\nhunter2\nthanks", "hunter2"),
+        ("Password\n\nletmein1", "letmein1"),
+        ("密码\n\nabc12345", "abc12345"),
+        ("密码：\nabc12345", "abc12345"),
+        ("pw: hunter2", "hunter2"),
+        ("my password was Hunter2024", "Hunter2024"),
+        ("password: 'abc123", "abc123"),
+        ("我的QQ密码是abc12345，登不上", "abc12345"),  # a Chinese label may follow a letter
+        ("WiFi密码是12345678", "12345678"),
+    ],
+)
+def test_a_password_is_found_however_it_is_written(text: str, value: str) -> None:
+    assert found(text, "SECRET") == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "密码是多少",  # asks what it is
+        "密码是8位",  # says how long it is
+        "密码要求8位以上",
+        "我忘记密码了",
+        "the pin is wrong",
+        "I need a new pin",
+        "my phone is broken, order 123456789",
+        "call me at 3pm",
+        "the otp never arrived",
+        "which card 2 days ago",
+        "boarding pass is missing",
+        # complaints about a password, and answers about them, hold none
+        "My password: I forgot it, can you reset?",
+        "password:\n\nI forgot it, can you reset?",
+        "忘记密码\nOrder12345 到哪了",  # the next line goes on, about something else
+        "忘记密码\n12345678",  # the label does not begin its line: no form's field
+        "Username: bob\nPassword:\nOrder: 12345678",  # an empty field, then the next
+        "账号：zhang\n密码：\n订单号：12345678",
+        "the password's reset link expired",
+        "password: 3 attempts failed, account locked",
+        "my password is 8 chars",
+        "Password: at least 8 characters, including 1 number.",
+        "pw: use at least 12 characters",
+        "Boarding pass: ABC123",
+        # codes that are no secret: a VAT invoice's check code, a coupon's 口令, a lock's pin
+        "发票校验码 03285102716351952781，帮我开发票",
+        "我用口令 MAPLE2024 领券失败",
+        "The smart lock pin 2580 is stuck",
+        "I got a PIN 1234 error at checkout",
+        "the iban field is empty and the refund of 120 failed",
+        "身份证 A12345 照片看不清",  # too short for any ID card
+        # a phone's date or price, and a shop's own cards
+        "I ordered a phone on 2024-03-15 12:30 and it hasn't arrived",
+        "手机 2024-03-15 14:30 下单",
+        "The phone is 1 299 000 VND",
+        "会员卡号 1234567890123 积分没到账",
+        "礼品卡 6035720012345678 余额不对",
+        "My gift card 6035720012345678 doesn't work",
+        "Member card 5210 3300 1234 5678 has no points",
+        "会员卡卡号 5210330012345678 积分没到账",
+        # what a customer says of a password's rules, or of an error after typing it
+        "The password is case-sensitive, right?",
+        "Password: 8-16 characters? Mine is 20",
+        "The site says password is 8-12 chars but mine has 14",
+        "My old password was 2FA protected",
+        "输入密码后提示 error 1005",
+        "修改密码时报错 0x80070005",
+        "密码为 8-16 位字母和数字的组合吗？",
+        "新密码为8到16位，我输入了12位还是不行",
+        "密碼為8-16位英數混合嗎？",
+        # a date, a price, a sender's number, a payment reference
+        "I didn't get the OTP on 2024-03-15 when I tried to pay",
+        "The phone was 10999.00 yuan",
+        "收到的验证码是 1069 0123 4567 发来的，是你们吗",
+        "The payment reference token PAY-20240315-000123 shows failed",
+    ],
+)
+def test_a_name_without_its_value_finds_nothing(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "淘宝订单号 4895803924456462927 还没发货",  # passes Luhn, with a Visa prefix
+        "运单号 0912345678",  # a Taiwan mobile's shape
+        "invoice 4012888888881881",
+        "订单编号 4895803924456462927 还没发货",
+        "Order ID: 4532015112830366",
+        "tracking: 0912345678",
+        "Can you reissue invoice 03-2024-0001?",
+        "SKU 450-220-1234 says out of stock",
+        "part no. 414-52-1187 for the purifier",
+        "零件号 03-456-7890 的滤芯",
+        "coupon code 212-555-0123 doesn't work",  # a code the shop issues, a phone's shape
+        "优惠码 212-555-0123 用不了",
+        "My part number on the back is 212-555-0123",  # where it is printed, not a place
+        "Tracking number 1-800-123-4567",  # an 800 service number's shape after the 1-
+        "tracking: 1 800 123 4567",
+    ],
+)
+def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
+    assert spans(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("my order: 4111 1111 1111 1111", "CARD"),  # grouped as a card
+        ("快递 13800138000 一直打不通", "PHONE"),  # the courier's phone
+        ("订单是13800138000下的", "PHONE"),
+        ("tracking number 13800138000", "PHONE"),
+        ("ref: someone@example.com", "EMAIL"),
+        ("证件号码：110101199003077475", "CN_ID"),  # 件号 inside it is no part number
+        ("My gift card 4012888888881881 doesn't work", "CARD"),  # a prepaid Visa's
+        ("voucher 4012888888881881", "CARD"),
+        ("优惠码 13800138000", "PHONE"),
+        ("I placed my order at 212-555-0123", "PHONE"),  # where, not which order
+    ],
+)
+def test_a_card_mobile_or_email_after_a_reference_label_is_still_personal_data(
+    text: str, kind: str
+) -> None:
+    assert [k for k, _ in spans(text)] == [kind]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my passport expires 2030-01-01",  # a date
+        "passport photo size 35x45mm",
+        "I lost my passport, order 12345678",  # a reference number after it
+        "is my passport ok for 2 bags",
+        "这是普通文本没有护照号",
+        "G12345678",  # a passport's shape, but as much a product code's: unnamed, not found
+    ],
+)
+def test_a_passport_is_found_only_where_its_number_is_named(text: str) -> None:
+    assert found(normalise(text).text, "PASSPORT") == []
+
+
+_LABEL_PIECES = st.sampled_from(
+    [
+        *("card", "credit card", "id card", "cvv2", "pin", "phone", "order", "cc", "sku", "ssn"),
+        *("passport", "passport number"),
+        *("订单id", "卡号", "身份证", "电话", "验证码", "订单编号", "背面的后三位", "护照"),
+        *(" ", "-", ":", "a", "x", "QQ", "是", "2", "ping", "\n"),
+    ]
+)
+
+
+@given(st.lists(_LABEL_PIECES))
+def test_labels_are_found_where_one_regex_of_every_label_finds_them(pieces: list[str]) -> None:
+    """Labels are sought in two scans, English after a non-letter and Chinese alone, because
+    that is faster; what they find must be what the single regex of every label finds."""
+    import re
+
+    from servicebot.filters.labelled import ROLE, _joined, _label_spans
+
+    lowered = "".join(pieces).lower()
+    one_regex = re.compile(_joined(ROLE))
+    assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
