@@ -1,0 +1,143 @@
+"""Links in answers (``servicebot/postfilter/links.py``): a link that only looks like the
+bot's own, a script link, a link read as a browser reads it (a backslash, Chinese text
+before it) is removed; allowed domains extend the bot's own; words and file names with
+dots are no links."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebot.postfilter import Postfilter
+from servicebot.settings import PostfilterSettings
+from tests.unit.postfilters import FACTS, KNOWN, SYSTEM, postfilter
+
+
+@pytest.mark.parametrize(
+    "link",
+    [
+        "https://evil.com?.maple.example.com",
+        "https://evil.com#.maple.example.com",
+        "https://maple.example.com.evil.com/x",
+        "evil.ai/help",
+        "bit.ly/3abc",
+        "ftp://evil.com/f",
+        "//evil.com/claim",  # no scheme: the page's own
+        "[the form](//evil.com)",
+        "evil.zip",
+        "maple-help.support",
+        *("evil.to/x", "evil-pay.gg", "evil.fi", "https://evil.sh"),
+        *("evil.sh/pay", "evil.so/x"),  # endings that are also file types: with a path
+    ],
+)
+def test_links_that_only_look_like_the_bots_own_are_removed(link: str) -> None:
+    result = postfilter().run(f"See {link} for details.", SYSTEM, {})
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+    assert "evil" not in result.text and "bit.ly" not in result.text and "[x" not in result.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        (
+            "退款需要2个工作日。详情请访问https://maple-refunds.biz/claim。",
+            "退款需要2个工作日。详情请访问[已删除]。",
+        ),
+        ("请访问maple-refunds.biz。", "请访问[已删除]。"),
+        ("详情见www.evil.com，谢谢。", "详情见[已删除]，谢谢。"),
+        ("详情见maple.example.com/returns。", "详情见maple.example.com/returns。"),  # the bot's own
+        ("请访问 evil。com 领取退款。", "请访问 [已删除] 领取退款。"),  # a browser reads 。 as .
+        ("请访问maple-refunds。biz/claim。", "请访问[已删除]。"),
+        ("详情见maple.example。com/returns。", "详情见maple.example。com/returns。"),
+        ("我买的是iPhone。it works now。", "我买的是iPhone。it works now。"),
+    ],
+)
+def test_a_link_written_straight_after_chinese_text_is_checked(answer: str, shown: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}, "zh").shown == shown
+
+
+def test_a_link_inside_a_word_with_an_accent_is_one_link() -> None:
+    checker = Postfilter(PostfilterSettings(allowed_domains=["müller-shop.de"]), KNOWN, FACTS)
+    answer = "Besuchen Sie müller-shop.de."
+    assert checker.run(answer, SYSTEM, {}).shown == answer
+
+
+def test_an_invented_link_is_removed_even_when_it_contains_profanity() -> None:
+    result = postfilter().run("Claim at https://maple-refunds.com/?ref=hell now.", SYSTEM, {})
+    assert result.text == "Claim at [removed] now."
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("[Track it](javascript:alert(document.cookie)) now.", "[Track it]([removed]) now."),
+        ("Open JavaScript:fetch('//evil.example') to see.", "Open [removed] to see."),
+        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed])"),
+        ("点这里vbscript:msgbox(1)。", "点这里[removed]。"),
+        # a browser decodes references and drops tabs in a link before it runs it
+        ("[Track it](javascript&#58;alert(1)) now.", "[Track it]([removed]) now."),
+        ("[Track it](&#106;avascript&colon;alert(1)) now.", "[Track it]([removed]) now."),
+        ("[Track it](java&#x09;script:alert(1)) now.", "[Track it]([removed]) now."),
+        # the sentence's stop, and the bracket that encloses the link, stay
+        ("See [here](javascript:void(0)).", "See [here]([removed])."),
+    ],
+)
+def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+
+
+def test_a_backslash_is_read_as_a_browser_reads_it_in_a_link() -> None:
+    # urlsplit read the host as maple.example.com; a browser opens evil.com
+    answer = "[pay](https://evil.com\\@maple.example.com/pay)."
+    assert postfilter().run(answer, SYSTEM, {}).text == "[pay]([removed])."
+
+
+def test_a_bare_domain_in_capitals_is_a_link_when_its_ending_is_no_word() -> None:
+    answer = "Pay at EVIL-PAY.COM/checkout now."
+    assert postfilter().run(answer, SYSTEM, {}).text == "Pay at [removed] now."
+    for answer in (
+        *("It works today.It is fine.", "Use Node.js or readme.md."),
+        *("Our app is built on ASP.NET and VB.NET.", "See REPORT.INFO.", "order.Com fees"),
+        # words in angle brackets are UI text, not tags
+        *("Tap <Select all> then <Delete>.", "Open the <Link to your account> page."),
+    ):
+        assert postfilter().run(answer, SYSTEM, {}).events == (), answer
+
+
+def test_a_colon_after_the_word_data_is_not_a_link() -> None:
+    answer = "Your data: we keep it for 30 days. Data:deleted on request."
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+def test_allowed_domains_extend_the_links_the_bot_may_give() -> None:
+    answer = "Track it at https://www.ups.com/track and https://tools.ups.com/x"
+    assert postfilter(allowed_domains=["ups.com"]).run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "It ships today.It will arrive Friday.",
+        "Built with Node.js.",
+        "See readme.md for details.",
+        "Step 1 // step 2: Tom &amp; Jerry &#169; 2024.",
+    ],
+)
+def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Go to. So we are done.",
+        "Go to.So we are done.",
+        "I want to go to the store so I can pay.",
+        "我买了 iPhone。to be sure。",
+        # .sh and .so are file types too: a bare name ending in one stays (see links._FILE_TLDS)
+        "Run install.sh, then ./setup.sh and load libssl.so.",
+    ],
+)
+def test_words_and_file_names_like_the_newer_endings_are_not_links(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
