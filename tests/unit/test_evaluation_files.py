@@ -1,0 +1,369 @@
+"""Labelled files (``servicebot/evaluation/files.py``): CSV, TSV, JSON Lines and JSON read with
+their label column's aliases and out-of-scope labels, and every malformed row named with
+its file and line."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from servicebot import ConfigError
+from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled, read_labelled
+from tests.unit.labelledfiles import write
+
+
+def problem(path: Path) -> str:
+    with pytest.raises(ConfigError) as caught:
+        read_labelled(path)
+    return str(caught.value)
+
+
+@pytest.mark.parametrize("column", ["intent", "category", "label", "Intent", " LABEL "])
+def test_csv_label_column_aliases(tmp_path: Path, column: str) -> None:
+    path = write(tmp_path, "a.csv", f"Text,{column}\nwhere is my order,order_status\n")
+    assert read_labelled(path) == [Labelled("where is my order", "order_status", 2)]
+
+
+def test_csv_columns_in_any_order_with_extra_columns(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "id,label,text\n1,refund,money back\n")
+    assert read_labelled(path) == [Labelled("money back", "refund", 2)]
+
+
+@pytest.mark.parametrize("separator", [";", "\t"])
+def test_csv_separated_by_semicolons_or_tabs(tmp_path: Path, separator: str) -> None:
+    # Excel writes ';' where a comma is the decimal mark; a TSV may be saved as .csv.
+    text = f'text{separator}intent\n"hi, there";greeting\nwhere is my order{separator}orders\n'
+    text = text.replace(";", separator)
+    assert [(row.text, row.intent) for row in read_labelled(write(tmp_path, "a.csv", text))] == [
+        ("hi, there", "greeting"),
+        ("where is my order", "orders"),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "line"),
+    [
+        ("a.tsv", "text\tintent\nhi, there\tgreeting\n", 2),
+        ("a.csv", "sep=;\ntext;intent\nhi, there;greeting\n", 3),  # Excel's line naming it
+        ("a.csv", '"sep=,"\ntext,intent\n"hi, there",greeting\n', 3),
+    ],
+)
+def test_tsv_files_and_excels_separator_line(
+    tmp_path: Path, name: str, text: str, line: int
+) -> None:
+    rows = read_labelled(write(tmp_path, name, text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [("hi, there", "greeting", line)]
+
+
+@pytest.mark.parametrize("label", ["oos", "OOS", "none", "None", " out of scope "])
+def test_other_datasets_labels_for_no_intent_mean_out_of_scope(tmp_path: Path, label: str) -> None:
+    path = write(tmp_path, "a.csv", f"text,intent\nwhat's the weather,{label}\n")
+    assert read_labelled(path) == [Labelled("what's the weather", OUT_OF_SCOPE, 2)]
+
+
+def test_csv_rows_keep_their_line_across_quoted_line_breaks(tmp_path: Path) -> None:
+    text = 'text,intent\n"two\nlines",a\n\nthird,b\r\nfourth,\n'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [
+        ("two\nlines", "a", 2),
+        ("third", "b", 5),
+        ("fourth", OUT_OF_SCOPE, 6),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("after", "opened"),
+    [
+        ("\nwhere is my order,order_status\n", '"hello there,greeting'),
+        ("\nwhere is my order,order_status\n", 'hello,"greeting'),
+        # One line of one column at the end: it said "the row has 1 of the header's 2 columns".
+        ("\n", '"hello there,greeting'),
+        ("", '"hello there,greeting'),
+    ],
+)
+def test_a_quote_never_closed_is_named_where_it_opens(
+    tmp_path: Path, after: str, opened: str
+) -> None:
+    # Python's csv module reads the rest of the file into the open text, silently.
+    text = f"text,intent\nhi,greeting\n{opened}{after}"
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f'{tmp_path / "a.csv"}:3: a double quote (") opened on this line is never closed, so '
+        'the rest of the file is read as its text: close it, or write a quote as ""\n'
+        f"    {opened}"
+    )
+
+
+def test_a_quote_closed_only_by_a_later_rows_quote_is_named_where_it_opens(
+    tmp_path: Path,
+) -> None:
+    # The rows in between were read, silently, as one text labelled as line 4.
+    text = 'text,intent\n"hello there,greeting\nthanks,thanks\n"bye",goodbye\nok,thanks\n'
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f'{tmp_path / "a.csv"}:2: a double quote (") opened on this line is not closed on it, '
+        "so the lines up to the next quote, on line 4, are read as its text: close it, or "
+        'write a quote as ""\n    "hello there,greeting'
+    )
+
+
+def test_a_stray_character_after_a_quote_on_the_last_line_is_no_open_quote(
+    tmp_path: Path,
+) -> None:
+    text = 'text,intent\nhi,greeting\n"hello"x,greeting'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.line) for row in rows] == [("hi", 2), ("hellox", 3)]
+
+
+def test_a_space_after_a_quoted_text_over_several_lines_is_no_open_quote(
+    tmp_path: Path,
+) -> None:
+    # Called "a quote not closed on this line" once, though it was closed on purpose.
+    text = 'text,intent\n"my order\nis late" ,order_status\nhi,greeting\n'
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert [(row.text, row.intent, row.line) for row in rows] == [
+        ("my order\nis late ", "order_status", 2),
+        ("hi", "greeting", 4),
+    ]
+
+
+def test_a_quoted_text_over_several_lines_may_end_the_file(tmp_path: Path) -> None:
+    rows = read_labelled(write(tmp_path, "a.csv", 'text,intent\nhi,a\n"two\nlines",b'))
+    assert [(row.text, row.line) for row in rows] == [("hi", 2), ("two\nlines", 3)]
+
+
+def test_csv_with_a_byte_order_mark_and_chinese(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("text,intent\n我的快递到哪了？,order_status\n".encode("utf-8-sig"))
+    assert read_labelled(path) == [Labelled("我的快递到哪了？", "order_status", 2)]
+
+
+def test_empty_and_out_of_scope_labels_mean_out_of_scope(tmp_path: Path) -> None:
+    text = (
+        "text,intent\na,\nb,out_of_scope\nc,  \nd,OUT_OF_SCOPE\ne,Out of scope\nf, out-of-scope\n"
+    )
+    rows = read_labelled(write(tmp_path, "a.csv", text))
+    assert {row.intent for row in rows} == {OUT_OF_SCOPE}
+    assert not any(row.in_scope for row in rows)
+
+
+def test_a_row_without_its_label_column_is_a_mistake_not_out_of_scope(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\nwhere is my order,order_status\nhi\n")
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(f"{path}:3: the row has 1 of the header's 2 columns")
+
+
+@pytest.mark.parametrize(("mark", "name"), [("，", "comma"), ("；", "semicolon")])
+def test_a_full_width_mark_between_columns_is_named(tmp_path: Path, mark: str, name: str) -> None:
+    path = write(tmp_path, "a.csv", f"text,intent\n我想退货{mark}return_item\n")
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(
+        f"{path}:2: the row has 1 of the header's 2 columns "
+        f"(a full-width {name} '{mark}' does not separate columns: use ',')"
+    )
+
+
+@pytest.mark.parametrize("mark", ["；", "，"])
+def test_a_header_split_by_a_full_width_mark_is_named(tmp_path: Path, mark: str) -> None:
+    path = write(tmp_path, "a.csv", f"text{mark}intent\n我想退货{mark}return_item\n")
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(
+        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label' one "
+    )
+    assert f"full-width {'semicolon' if mark == '；' else 'comma'} '{mark}' does not separate" in (
+        str(raised.value)
+    )
+
+
+def test_a_row_split_by_an_unquoted_comma_is_a_mistake_not_a_wrong_label(
+    tmp_path: Path,
+) -> None:
+    text = "text,intent\nhi, where is my order,order_status\ntrailing cells,greeting,,\n"
+    path = write(tmp_path, "a.csv", text)
+    with pytest.raises(ConfigError) as raised:
+        read_labelled(path)
+    assert str(raised.value).startswith(
+        f"{path}:2: the row has 3 columns, the header 2: put a text that holds a comma in "
+        'double quotes ("hi, there")'
+    )
+    path.write_text('text,intent\n"hi, where is my order",order_status\nok,greeting,,\n')
+    assert [(row.text, row.intent) for row in read_labelled(path)] == [
+        ("hi, where is my order", "order_status"),
+        ("ok", "greeting"),
+    ]
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".json", ".ndjson"])
+def test_jsonl_with_label_aliases_null_and_blank_lines(tmp_path: Path, suffix: str) -> None:
+    lines = [
+        '{"text": "where is my order", "intent": "order_status"}',
+        "",
+        '{"text": "money back", "category": "refund", "id": 7}',
+        '{"text": "hi", "label": null}',
+        '{"text": "line\\u2028separator", "label": "out_of_scope"}\r',
+    ]
+    rows = read_labelled(write(tmp_path, f"a{suffix}", "\n".join(lines) + "\n"))
+    assert rows == [
+        Labelled("where is my order", "order_status", 1),
+        Labelled("money back", "refund", 3),
+        Labelled("hi", OUT_OF_SCOPE, 4),
+        Labelled("line\u2028separator", OUT_OF_SCOPE, 5),
+    ]
+
+
+def test_a_missing_file(tmp_path: Path) -> None:
+    path = tmp_path / "missing.csv"
+    assert problem(path) == f"{path}: cannot read: No such file or directory"
+
+
+@pytest.mark.parametrize("text", ["", "\n\n"])
+def test_an_empty_file(tmp_path: Path, text: str) -> None:
+    path = write(tmp_path, "a.csv", text)
+    assert problem(path) == f"{path}: no labelled rows: the file is empty"
+
+
+def test_a_csv_with_only_its_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\n")
+    assert problem(path) == f"{path}: no labelled rows: only a header"
+
+
+def test_an_empty_jsonl_file(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.jsonl", "\n  \n")
+    assert problem(path) == f"{path}: no labelled rows: the file is empty"
+
+
+def test_a_csv_without_a_label_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intention\nhello,greeting\n")
+    assert problem(path) == (
+        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label'"
+        " one\n    text,intention"
+    )
+
+
+def test_blank_lines_above_a_csv_header_are_skipped(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "\n \ntext,intent\nhello,greeting\n ,greeting\n")
+    assert problem(path) == f"{path}:5: the text is missing or empty\n     ,greeting"
+    path = write(tmp_path, "b.csv", "\n\ntxt,intent\nhello,greeting\n")
+    assert problem(path).startswith(f"{path}:3: the header needs a 'text' column")
+    path = write(tmp_path, "c.csv", "\ntext,intent\n")
+    assert problem(path) == f"{path}: no labelled rows: only a header"
+
+
+def test_a_csv_without_a_header(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "hello,greeting\n")
+    assert problem(path).startswith(f"{path}:1: the header needs a 'text' column")
+
+
+def test_a_csv_row_without_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.csv", "text,intent\nhello,greeting\n  ,greeting\n")
+    assert problem(path) == f"{path}:3: the text is missing or empty\n      ,greeting"
+
+
+def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
+    text = '{"text": "a", "intent": "b"}\n\n{"text": "c", "intent": }\n'
+    path = write(tmp_path, "a.jsonl", text)
+    assert problem(path) == (
+        f"{path}:3:25: not valid JSON: Expecting value\n"
+        '    {"text": "c", "intent": }\n'
+        "                            ^"
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('["a", "b"]', 'each row needs an object with "text" and "intent"'),
+        ('{"text": "a"}', 'each row needs an object with "text" and "intent"'),
+        ('{"intent": "a"}', 'each row needs an object with "text" and "intent"'),
+        ('{"text": 5, "intent": "a"}', "the text must be a string"),
+        ('{"text": "  ", "intent": "a"}', "the text is missing or empty"),
+        ('{"text": null, "intent": "a"}', "the text is missing or empty"),
+        ('{"text": "a", "intent": 5}', "the intent must be a string (or empty)"),
+    ],
+)
+def test_malformed_json_lines(tmp_path: Path, line: str, message: str) -> None:
+    path = write(tmp_path, "a.jsonl", '{"text": "ok", "intent": "a"}\n' + line + "\n")
+    assert problem(path).startswith(f"{path}:2: {message}")
+
+
+def test_json_nested_too_deeply_for_python_is_a_mistake_where_it_passes_50(
+    tmp_path: Path,
+) -> None:
+    deep = "[" * 100_000 + "]" * 100_000  # json.loads raises RecursionError
+    row = '{"text": "[[[[", "intent": "a"}'  # brackets in a string do not count
+    path = write(tmp_path, "a.jsonl", f'{row}\n{{"text": "a", "intent": {deep}}}\n')
+    assert problem(path).startswith(f"{path}:2:74: not valid JSON: nested too deeply\n")
+    path = write(tmp_path, "b.json", f"{deep}\n")
+    assert problem(path).startswith(f"{path}:1:51: not valid JSON: nested too deeply\n")
+    path = write(tmp_path, "c.json", f"[\n  {row},\n  {deep}\n]\n")
+    assert problem(path).startswith(f"{path}:3:52: not valid JSON: nested too deeply\n")
+
+
+def test_every_malformed_row_is_reported_at_once(tmp_path: Path) -> None:
+    text = "text,intent\nhi\nwhere is my order,order_status\n  ,greeting\nok,a,b\n"
+    assert problem(write(tmp_path, "a.csv", text)) == (
+        f"{tmp_path / 'a.csv'}:2: the row has 1 of the header's 2 columns\n    hi\n"
+        f"{tmp_path / 'a.csv'}:4: the text is missing or empty\n      ,greeting\n"
+        f"{tmp_path / 'a.csv'}:5: the row has 3 columns, the header 2: put a text that holds a "
+        'comma in double quotes ("hi, there")\n    ok,a,b'
+    )
+    lines = ['{"text": "a", "intent": }', '{"text": "ok", "intent": "a"}', '{"text": 5}']
+    path = write(tmp_path, "a.jsonl", "\n".join(lines))
+    assert [line.split(": ")[0] for line in problem(path).splitlines()[::3]] == [
+        f"{path}:1:25",
+        f"{path}:3",
+    ]
+    huge = "x" * 200_000  # past the csv module's field limit: the file cannot be read on
+    path = write(tmp_path, "b.csv", f"text,intent\n  ,a\nok,b\n{huge},c\n")
+    assert [line.split(": ")[0] for line in problem(path).splitlines()[::2]] == [
+        f"{path}:2",
+        f"{path}:4",
+    ]
+
+
+def test_a_json_file_may_hold_one_array_of_rows(tmp_path: Path) -> None:
+    text = """[
+  {"text": "where is my order", "intent": "order_status"},
+  {"text": "我的快递到哪了？",
+   "intent": "order_status"}, {"text": "write me a poem", "label": null}
+]"""
+    rows = read_labelled(write(tmp_path, "a.json", text))
+    assert rows == [
+        Labelled("where is my order", "order_status", 2),
+        Labelled("我的快递到哪了？", "order_status", 3),
+        Labelled("write me a poem", OUT_OF_SCOPE, 4),
+    ]
+    path = write(tmp_path, "b.json", '\n [{"text": "ok", "intent": "a"},\n\n  {"txt": "hi"}]')
+    assert problem(path).startswith(f'{path}:4: item 2: each row needs an object with "text"')
+    path = write(tmp_path, "c.json", '[\n  {"text": "ok", "intent": "a"},\n]\n')  # a comma too many
+    assert problem(path) == f"{path}:3:1: not valid JSON: Expecting value\n    ]\n    ^"
+    one_line = '[{"text": "a", "intent": "b"}, {"text": "c", "intent": "d"}]'
+    assert read_labelled(write(tmp_path, "d.json", one_line)) == [
+        Labelled("a", "b", 1, item=1),
+        Labelled("c", "d", 1, item=2),
+    ]
+    path = write(tmp_path, "e.json", '[{"text": "a", "intent": "b"}, {"text": "c"}]')
+    assert problem(path).startswith(f'{path}:1: item 2: each row needs an object with "text"')
+
+
+def test_an_unknown_extension(tmp_path: Path) -> None:
+    path = write(tmp_path, "a.txt", "text,intent\n")
+    expected = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
+    assert problem(path) == f"{path}: {expected}"
+
+
+def test_a_file_that_is_not_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "a.csv"
+    path.write_bytes("text,intent\nr\xe9sum\xe9,a\n".encode("latin-1"))
+    assert problem(path) == (
+        f"{path}:2:2: not UTF-8 (byte 0xe9); save the file as UTF-8\n    r\ufffdsum\ufffd,a\n     ^"
+    )
+    path.write_bytes("text,intent\nhello,greeting\n你好,greeting\n".encode("gbk"))
+    assert problem(path) == (  # the line was quoted as "���,greeting"
+        f"{path}:3:1: not UTF-8 (byte 0xc4; it looks saved as GBK); save the file as UTF-8\n"
+        "    你好,greeting\n    ^"
+    )
+    path.write_text("text,intent\nhello,greeting\n", encoding="utf-16")  # as Excel may save it
+    assert problem(path) == f"{path}: saved as UTF-16: save the file as UTF-8 instead"

@@ -1,0 +1,40 @@
+"""Intents built from a labelled training file (``servicebot/evaluation/training.py``,
+``servicebot eval --train``)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from servicebot import ConfigError
+from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled
+from servicebot.evaluation.training import intents_from, read_intents
+from tests.unit.labelledfiles import write
+
+
+def test_intents_from_rows_group_by_label_without_duplicates_or_out_of_scope() -> None:
+    rows = [
+        Labelled("a card?", "reverted_card_payment?", 2),
+        Labelled("hello", OUT_OF_SCOPE, 3),
+        Labelled("b card", "lost_card", 4),
+        Labelled("a card?", "reverted_card_payment?", 5),
+        Labelled("c card", "reverted_card_payment?", 6),
+    ]
+    intents = intents_from(rows)
+    assert [(i.name, i.examples) for i in intents] == [
+        ("reverted_card_payment?", ("a card?", "c card")),
+        ("lost_card", ("b card",)),
+    ]
+
+
+def test_read_intents_needs_an_in_scope_row(tmp_path: Path) -> None:
+    path = write(tmp_path, "train.csv", "text,intent\nhello,\nbye,out_of_scope\n")
+    with pytest.raises(ConfigError, match="every row is out of scope"):
+        read_intents(path)
+
+
+def test_read_intents_needs_a_row_with_something_to_route_by(tmp_path: Path) -> None:
+    path = write(tmp_path, "train.csv", "text,intent\n???,!!!\n...,???\n")
+    with pytest.raises(ConfigError, match="no row has a word or a Chinese character"):
+        read_intents(path)
