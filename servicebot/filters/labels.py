@@ -141,10 +141,19 @@ LABELS: Final = (
         re.compile(r"[0-9A-Za-z]{6,10}(?![0-9A-Za-z])", re.ASCII),
         range(5, 11),
     ),
+    # A US Social Security number the customer names is one in any range, bare or grouped
+    # 3-2-4: an area the SSA never issues (000, 666, 9xx), a zero group or serial, a voided
+    # number (078-05-1120) is still the one they mean. 社会安全号/码 and 社安号 as US Chinese
+    # and Taiwan write it ("social security no." and 社会安全号码 are these and a link).
     _Label(
         "SSN",
-        ("ssn", "social security", "social security number"),
-        re.compile(r"[0-9]{9}(?![0-9A-Za-z])", re.ASCII),
+        (
+            "ssn",
+            "social security",
+            "social security number",
+            *("社会安全号", "社会安全码", "社安号"),
+        ),
+        re.compile(r"[0-9]{3}[ .-]?[0-9]{2}[ .-]?[0-9]{4}(?![0-9A-Za-z])", re.ASCII),
         range(9, 10),
     ),
     # An API key or token of a kind with no known prefix: long (a payment reference such as

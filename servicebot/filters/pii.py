@@ -16,7 +16,8 @@ character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
-security code, a passport number, a one-time code, a password) are found by
+security code, a passport number, an SSN in a range never issued, a one-time code, a
+password) are found by
 :mod:`.labelled`, and a number the customer calls an order, invoice, part or other reference
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
@@ -164,6 +165,7 @@ def _is_ipv6(value: str) -> bool:
 _SSN: Final = re.compile(r"([0-9][0-9]{2})([ .-])([0-9]{2})\2([0-9]{4})(?![0-9A-Za-z])", ASCII)
 # Presidio's rules: one kind of separator, no all-zero group, not all one digit, and not its
 # published samples (Woolworth's wallet card, 123-45-6789, 987-65-432x). Area 9xx is an ITIN.
+# These hold for a number nobody names; one the customer calls an SSN is one (labels.py).
 _SSN_SAMPLES: Final = ("000", "666", "9", "123456789", "98765432", "078051120")
 
 

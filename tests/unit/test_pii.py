@@ -150,6 +150,42 @@ def test_ssn_negatives(ssn: str) -> None:
     assert found(ssn, "SSN") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("SSN 078-05-1120", "078-05-1120"),  # the Woolworth's wallet card, voided
+        ("my SSN is 123-45-6789", "123-45-6789"),  # the published sample
+        ("my social security number is 000-12-3456", "000-12-3456"),  # area 000
+        ("social security no. 666-12-3456", "666-12-3456"),  # area 666
+        ("SSN: 900 12 3456", "900 12 3456"),  # area 9xx
+        ("ssn#536.00.1234", "536.00.1234"),  # group 00
+        ("my SSN is 536-22-0000", "536-22-0000"),  # serial 0000
+        ("SSN 111-11-1111", "111-11-1111"),  # one digit repeated
+        ("SSN 078-05 1120", "078-05 1120"),  # separators typed two ways
+        ("社会安全号 078-05-1120", "078-05-1120"),
+        ("社會安全號碼：123-45-6789", "123-45-6789"),
+        ("我的社会安全码是 000-12-3456", "000-12-3456"),
+        ("社安号 536-00-1234", "536-00-1234"),
+    ],
+)
+def test_a_number_the_customer_names_as_an_ssn_is_one_whatever_its_range(
+    text: str, value: str
+) -> None:
+    assert found(normalise(text).text, "SSN") == [value]  # 社會 reads as 社会, as in a turn
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "call social security at 800-772-1213",  # the SSA's own line, a phone
+        "my social security check of 1,234.56 is late",
+        "SSN 078-05-11205",  # too many digits for one
+    ],
+)
+def test_a_social_security_label_takes_only_an_ssns_shape(text: str) -> None:
+    assert found(normalise(text).text, "SSN") == []
+
+
 # --- SECRET ---------------------------------------------------------------------------------------
 
 

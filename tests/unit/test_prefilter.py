@@ -359,3 +359,19 @@ def test_a_traditional_message_reaches_the_model_as_typed(spec: BotSpec, tmp_pat
 def test_a_card_security_code_in_traditional_chinese_is_masked() -> None:
     checked = Prefilter(PrefilterSettings()).run("安全碼 123 有效期 12/27", Placeholders())
     assert checked.text == "安全碼 [CARD_1] 有效期 12/27"  # the customer's own characters kept
+
+
+@pytest.mark.parametrize(
+    "text", ["SSN 078-05-1120", "my SSN is 536-22-1234", "社会安全号 000-12-3456"]
+)
+def test_a_number_named_as_an_ssn_is_masked_whatever_its_range(
+    prefilter: Prefilter, text: str
+) -> None:
+    result = prefilter.run(text, Placeholders())
+    assert result.text == text[: -len("000-12-3456")] + "[SSN_1]"
+
+
+def test_an_unnamed_number_in_a_range_never_issued_is_left_as_typed(
+    prefilter: Prefilter,
+) -> None:
+    assert prefilter.run("ticket 078-05-1120", Placeholders()).text == "ticket 078-05-1120"
