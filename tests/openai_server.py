@@ -80,6 +80,7 @@ class Fault:
         "drip",
         "mislabelled",
         "unstreamed",
+        "page",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -90,6 +91,8 @@ class Fault:
     stall: float = 0.0
     usage: Any = None
     every: float = 0.0
+    text: str = ""
+    content_type: str = ""
 
     @classmethod
     def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
@@ -110,6 +113,13 @@ class Fault:
     def malformed(cls) -> Fault:
         """200 and ``application/json``, but the JSON breaks off."""
         return cls("malformed")
+
+    @classmethod
+    def page(
+        cls, text: str = "<html>502 Bad Gateway</html>", content_type: str = "text/html"
+    ) -> Fault:
+        """200 with ``text`` labelled ``content_type``, to any request: a proxy's error page."""
+        return cls("page", text=text, content_type=content_type)
 
     @classmethod
     def mislabelled(cls) -> Fault:
@@ -471,6 +481,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._trickle(fault, body)
         elif fault.kind == "malformed":
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [{"message": ', {})
+        elif fault.kind == "page":
+            self._send(200, fault.text.encode(), {"content-type": fault.content_type})
         elif body.get("stream"):
             self._cut_stream(fault, body)
         else:

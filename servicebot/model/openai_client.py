@@ -21,7 +21,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, completion_of, labelled_json, unstreamed
+from .responses import Joined, answer_of, events_labelled, unstreamed
 from .sdk import openai_sdk
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
@@ -163,20 +163,21 @@ class OpenAIClient:
 
     def complete(self, request: ModelRequest) -> Completion:
         with self._failures():
-            return completion_of(self.client.post(**_posted(request)))
+            return _answer(self.client.post(**_posted(request)))
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         with self._failures():
             client = await self.async_client()  # imports the SDK off the event loop
-            return completion_of(await client.post(**_posted(request)))
+            return _answer(await client.post(**_posted(request)))
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text, times out there (only SSE keep-alive comments came),
     # or whose body ends there unfinished, is asked for again, as often as ``max_retries``
     # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
-    # ``complete`` gets the same retry from the SDK, which reads a JSON body before it
-    # returns. What the SDK does not retry for ``complete``, a 200 whose JSON it cannot read,
-    # is not retried here either (see unstreamed): one fault, one behaviour.
+    # ``complete`` gets the same retry from the SDK, which reads the body before it returns.
+    # What the SDK does not retry for ``complete``, a 200 whose body is not a JSON answer (a
+    # proxy's error page), is not retried here either (see unstreamed): one fault, one
+    # behaviour, and one reading of it (answer_of).
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
@@ -190,8 +191,9 @@ class OpenAIClient:
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                    body = chunks.response.read() if labelled_json(chunks.response) else None
-                    if body is not None and (whole := unstreamed(body)):
+                    response = chunks.response
+                    body = None if events_labelled(response) else response.read()
+                    if body is not None and (whole := unstreamed(body, _label(response))):
                         yield from _as_parts(whole)
                         return
                     for chunk in chunks:
@@ -215,9 +217,9 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                        labelled = labelled_json(chunks.response)
-                        body = await chunks.response.aread() if labelled else None
-                        if body is not None and (whole := unstreamed(body)):
+                        response = chunks.response
+                        body = None if events_labelled(response) else await response.aread()
+                        if body is not None and (whole := unstreamed(body, _label(response))):
                             for part in _as_parts(whole):
                                 yield part
                             return
@@ -231,6 +233,15 @@ class OpenAIClient:
 
     def _failures(self) -> Failures:
         return Failures(self.settings, self._settings_file)
+
+
+def _answer(response: Any) -> Completion:
+    """The answer in the body of a response to ``complete``, read by :func:`answer_of`."""
+    return answer_of(response.content, _label(response))
+
+
+def _label(response: Any) -> str:
+    return str(response.headers.get("content-type", ""))
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:
@@ -251,8 +262,15 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
 
 def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[str, Any]:
     """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks."""
+    import httpx2  # the SDK's HTTP client, imported with it
+
     streamed = stream_cls is not None
-    body, cast_to = request.body(stream=streamed), openai_sdk().types.chat.ChatCompletion
+    # A whole answer comes back as the HTTP response, its body read (and retried) by the SDK,
+    # and is read by answer_of as a stream's unstreamed answer is. Cast to a ChatCompletion,
+    # a body that is not JSON (a proxy's error page) came back as bare text, without the
+    # content type that says what it was.
+    cast_to = openai_sdk().types.chat.ChatCompletion if streamed else httpx2.Response
+    body = request.body(stream=streamed)
     posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS}
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)

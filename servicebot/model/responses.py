@@ -58,31 +58,57 @@ def _token_count(value: Any) -> int | None:
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
-def labelled_json(response: Any) -> bool:
-    """Whether a streamed request's answer says it is JSON: see :func:`unstreamed`."""
-    return bool(response.headers.get("content-type", "").startswith("application/json"))
+def events_labelled(response: Any) -> bool:
+    """Whether a streamed request's answer says it is server-sent events: any other is read
+    whole first (see :func:`unstreamed`)."""
+    return bool(response.headers.get("content-type", "").startswith("text/event-stream"))
 
 
-def unstreamed(body: bytes) -> Completion | None:
-    """A streamed request's answer labelled JSON read as the whole answer: a server or proxy
-    that ignores ``"stream": true`` sends one ChatCompletion, which is read as ``complete``
-    reads it. None for events that a gateway labels JSON: they are read as a stream.
+def unstreamed(body: bytes, content_type: str) -> Completion | None:
+    """A streamed request's answer not labelled as events, read as the whole answer: a server
+    or proxy that ignores ``"stream": true`` sends one ChatCompletion, which is read as
+    ``complete`` reads it (:func:`answer_of`). None for events that a gateway labels JSON
+    (or anything else): they are read as a stream.
 
-    JSON that is not a completion is a broken response, as it is to ``complete``, and
-    neither is retried (the SDK retries no 200). Read as a stream, it had no events, an end
-    like a dropped connection's, and was asked for again as often as ``max_retries`` allows.
+    A body that is neither is a broken response, as it is to ``complete``, and neither is
+    retried (the SDK retries no 200). Read as a stream, it had no events, an end like a
+    dropped connection's, and was asked for again as often as ``max_retries`` allows.
     """
     if body.lstrip().startswith((b"data:", b":", b"event:")):
         return None
+    return answer_of(body, content_type)
+
+
+def answer_of(body: bytes, content_type: str) -> Completion:
+    """A 200's body read as one ChatCompletion. JSON is read whatever its label, as the SDK
+    reads it; a body that is not JSON (a proxy's error page) is a broken response that says
+    what came instead, where the SDK handed back its text and it read as "no choices"."""
     try:
         data = json.loads(body)
-    except ValueError:
-        data = None
+    except ValueError as exc:
+        raise ModelError("broken_response", _not_json(body, content_type, exc)) from exc
     if not isinstance(data, dict):
-        raise ModelError("broken_response", "a streamed request was answered with broken JSON")
+        kind = type(data).__name__
+        raise ModelError("broken_response", f"the server answered 200 with a JSON {kind}")
     # construct() is the SDK's own reading of a JSON answer: unvalidated, nested models
     # built, as completion_of expects.
     return completion_of(openai_sdk().types.chat.ChatCompletion.construct(**data))
+
+
+def _not_json(body: bytes, content_type: str, exc: ValueError) -> str:
+    """What came instead of JSON: where broken JSON breaks (not its text, which may hold the
+    answer, and the customer's details in it), or the start of a page that is not JSON."""
+    media = content_type.partition(";")[0].strip().lower()
+    if media.endswith("json"):
+        return f"the server answered 200 with broken JSON ({type(exc).__name__}: {exc})"
+    label = media or "no content type"
+    return f"the server answered 200 with {label}, not JSON: {_excerpt(body)}"
+
+
+def _excerpt(body: bytes, most: int = 60) -> str:
+    """The start of a body, on one line and printable, for a log: ``'<html>502 Bad…'``."""
+    text = " ".join(body[: most * 4].decode("utf-8", "replace").split())
+    return repr(text if len(text) <= most else text[:most] + "…")
 
 
 class Joined:

@@ -3,6 +3,8 @@ the connection, met the same by each of complete, acomplete, stream and astream.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from servicebot.model import Completion, ModelError, OpenAIClient, request_for
@@ -94,6 +96,37 @@ def test_a_broken_json_body_falls_back_without_a_retry_in_every_form(
     with pytest.raises(ModelError) as caught:
         call(model, form)
     assert caught.value.kind == "broken_response", caught.value
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", CALLS)
+def test_a_page_that_is_not_json_is_a_broken_response_that_says_what_came_in_every_form(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """A proxy's error page with a 200: the SDK returns its text to ``complete``, and a stream
+    of it has no events, which read as a drop was asked for again. Neither is retried."""
+    model = make_model(max_retries=2)
+    server.fail(Fault.page("<html>\n<h1>502 Bad\tGateway</h1>\n</html>" + "x" * 200))
+    with pytest.raises(ModelError) as caught:
+        call(model, form)
+    assert caught.value.kind == "broken_response", caught.value
+    said = "the server answered 200 with text/html, not JSON: '<html> <h1>502 Bad Gateway</h1>"
+    assert str(caught.value).startswith(f"broken_response: {said}"), caught.value
+    assert len(str(caught.value)) < 200 and str(caught.value).endswith("…'")
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("form", CALLS)
+def test_an_answer_labelled_as_text_is_read_as_json(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """A server that labels its JSON answer ``text/plain``: the SDK reads it as JSON, and so
+    is a stream answered with it."""
+    model = make_model()
+    answer = {"model": "m", "choices": [{"message": {"content": "Hi."}, "finish_reason": "stop"}]}
+    server.fail(Fault.page(json.dumps(answer), "text/plain"))
+    parts = call(model, form)
+    assert isinstance(parts[-1], Completion) and parts[-1].text == "Hi."
     assert len(server.requests) == 1
 
 

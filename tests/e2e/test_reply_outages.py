@@ -4,6 +4,7 @@ a rejected key or unknown model is the operator's error, and the customer's mess
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 import pytest
@@ -39,6 +40,27 @@ def test_a_model_outage_is_answered_by_a_fallback_never_an_exception(
     outage = FilterEvent("model", "model", kind, "fallback")
     assert reply.events == (outage,)
     assert bot.store.history("c")[0].events == (outage,)
+
+
+def test_a_proxy_page_instead_of_an_answer_says_so_and_is_not_retried(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A 200 with a proxy's HTML page was logged as "the response has no choices" by reply(),
+    # and as "the stream ended before the answer finished" by stream(), after two retries.
+    bot = make_bot(max_retries=2)
+    server.fail(Fault.page(), Fault.page())
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        reply = bot.reply(REFUNDS, conversation_id="c")
+        assert len(server.requests) == 1
+        stream = bot.stream(REFUNDS, conversation_id="c")
+        "".join(stream)
+        assert len(server.requests) == 2
+    said = "the server answered 200 with text/html, not JSON: '<html>502 Bad Gateway</html>'"
+    logged = [line for line in caplog.messages if "the model did not answer" in line]
+    assert logged == [f"conversation c: the model did not answer: broken_response: {said}"] * 2
+    for answered in (reply, stream.reply):
+        assert answered is not None and answered.action == "fallback"
+        assert answered.step("model").decision == "failed (broken_response)"  # type: ignore[union-attr]
 
 
 def test_content_sent_as_a_list_of_parts_gets_a_fallback_and_the_turn_is_stored(
