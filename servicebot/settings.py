@@ -184,7 +184,8 @@ class ModelSettings(Frozen):
 
     name: Annotated[str, AfterValidator(model_name)] | None = None
     base_url: Annotated[str, AfterValidator(http_url)] | None = None
-    api_key_env: Annotated[str, AfterValidator(variable_name)] = "OPENAI_API_KEY"
+    # None (null in YAML): a server that takes no key, such as Ollama or vLLM on localhost
+    api_key_env: Annotated[str, AfterValidator(variable_name)] | None = "OPENAI_API_KEY"
     timeout: Annotated[float, Field(gt=0)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
     max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model/failures.py)
@@ -193,6 +194,20 @@ class ModelSettings(Frozen):
     top_p: Fraction | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+
+    @field_validator("api_key_env")
+    @classmethod
+    def _keyless_needs_its_server(cls, name: str | None, info: ValidationInfo) -> str | None:
+        """No key is for a server of the operator's own: the OpenAI API, where requests go
+        without a ``base_url``, answers none without one. (A ``base_url`` that failed its own
+        check is not in ``info.data``: that mistake is reported already.)"""
+        if name is None and "base_url" in info.data and info.data["base_url"] is None:
+            raise ValueError(
+                "is null (no key), which is for a local server such as Ollama or vLLM: set "
+                "model.base_url to its address, such as http://localhost:11434/v1 (the OpenAI "
+                "API takes no request without a key)"
+            )
+        return name
 
 
 class BudgetSettings(Frozen):

@@ -59,6 +59,11 @@ def variable_name(name: str) -> str:
             "looks like an API key itself: keep the key in an environment variable and name "
             "that variable here, such as OPENAI_API_KEY"
         )
+    if name.lower() in ("none", "null", "nil"):  # YAML's null is unquoted and lower case
+        raise ValueError(
+            f"is {name!r}, a variable's name: for a server that takes no key, write "
+            "api_key_env: null"
+        )
     if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*", name):
         raise ValueError("is not an environment variable name such as OPENAI_API_KEY")
     return name

@@ -184,6 +184,8 @@ def _offline_reason(spec: BotSpec) -> str | None:
     if model.name is None:
         return "no model is configured in servicebot.yaml"
     replaying = spec.settings.replay.mode == "replay"
+    if model.api_key_env is None:  # a server that takes no key
+        return None
     if not replaying and not os.environ.get(model.api_key_env, "").strip():
         return f"{model.api_key_env} is not set"
     return None

@@ -62,11 +62,7 @@ class Failures:
             return  # none, ours, or the turn's end: GeneratorExit, CancelledError
         sdk = openai_sdk()
         if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
-            raise ConfigError.at(
-                self.settings_file,
-                f"model: the server rejected the API key in {self.settings.api_key_env} "
-                f"({exc.status_code}); check the key and model.base_url",
-            ) from exc
+            raise ConfigError.at(self.settings_file, self._rejected_key(exc.status_code)) from exc
         if isinstance(exc, sdk.NotFoundError):
             raise ConfigError.at(
                 self.settings_file,
@@ -75,6 +71,19 @@ class Failures:
                 "and model.base_url",
             ) from exc
         raise ModelError(_kind(exc), _describe(exc)) from exc
+
+    def _rejected_key(self, status: int) -> str:
+        name = self.settings.api_key_env
+        if name is None:  # a server thought to take no key
+            return (
+                f"model: the server at {self.settings.base_url} wants an API key ({status}), "
+                "and model.api_key_env is null (no key): name the environment variable that "
+                "holds its key there"
+            )
+        return (
+            f"model: the server rejected the API key in {name} ({status}); check the key and "
+            "model.base_url"
+        )
 
 
 def _kind(exc: Exception) -> ErrorKind:

@@ -32,6 +32,9 @@ if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `
 # endpoint through the SDK's own post(): the same auth, retries, errors and response types.
 _PATH = "/chat/completions"
 _OPTIONS: Any = {"security": {"bearer_auth": True}}
+# The key sent to a server that takes none (``api_key_env: null``): the SDK requires one, and
+# given none it reads OPENAI_API_KEY, which would send the operator's OpenAI key to it.
+NO_KEY = "no-key"
 
 
 class _LoopClient(NamedTuple):
@@ -58,8 +61,11 @@ class OpenAIClient:
         self._making: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def api_key(self) -> str:
-        """The key from the environment variable the settings name (never from YAML)."""
+        """The key from the environment variable the settings name (never from YAML), or
+        :data:`NO_KEY` for a server that takes none."""
         name = self.settings.api_key_env
+        if name is None:
+            return NO_KEY
         key = os.environ.get(name, "").strip()
         if not key:
             raise ConfigError.at(

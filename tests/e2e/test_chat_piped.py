@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from tests.conftest import REPO
-from tests.e2e.conftest import bot_on_server
+from tests.e2e.conftest import bot_on_server, checked, edit
 from tests.openai_server import Fault, OpenAIServer
 
 
@@ -90,3 +90,16 @@ def test_chat_stops_at_a_template_mistake_a_turn_finds(
     assert "offline FAQ mode" not in result.stdout  # the model was not to blame
     assert "Traceback" not in result.stdout + result.stderr
     assert "Recursion" not in result.stdout + result.stderr
+
+
+def test_a_server_that_takes_no_key_needs_none_in_the_environment(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = bot_on_server(server, tmp_path)
+    edit(bot / "servicebot.yaml", "api_key_env: OPENAI_API_KEY", "api_key_env: null")
+    assert "warning" not in checked(bot, 0)  # no "OPENAI_API_KEY is not set"
+    result = _chat(bot, "Can I change the delivery address of my order?\n", key="")
+    assert result.returncode == 0, result.stderr
+    assert "offline FAQ mode" not in result.stdout
+    assert "You asked: Can I change the delivery address" in result.stdout  # the model's answer
+    assert server.requests[0].headers["authorization"] == "Bearer no-key"

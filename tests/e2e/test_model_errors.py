@@ -30,6 +30,33 @@ def test_a_missing_key_variable_is_a_config_error_naming_it(
     assert server.requests == []
 
 
+def test_a_server_that_takes_no_key_is_answered_without_one(
+    server: OpenAIServer, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``api_key_env: null``: no variable is read, and no key is sent: not even the OpenAI key
+    the SDK reads from the environment when it is given none."""
+    monkeypatch.delenv(KEY_ENV)
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-the-operators-real-openai-key")
+    model = make_model(api_key_env=None)
+    check_answer(model.complete(request_for(model.settings, MESSAGES)))
+    check_answer(list(model.stream(request_for(model.settings, MESSAGES)))[-1])
+    sent = [request.headers.get("authorization", "") for request in server.requests]
+    assert sent == ["Bearer no-key"] * 2  # the SDK needs a key; the server ignores it
+
+
+def test_a_server_that_wants_a_key_after_all_says_where_to_name_it(
+    server: OpenAIServer, make_model: MakeModel, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = make_model(api_key_env=None)
+    server.fail(Fault.status(401))
+    with pytest.raises(ConfigError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert str(caught.value).endswith(
+        f"model: the server at {server.url} wants an API key (401), and model.api_key_env is "
+        "null (no key): name the environment variable that holds its key there"
+    )
+
+
 @pytest.mark.parametrize("status", [401, 403])
 def test_a_rejected_key_is_a_config_error_and_not_retried(
     server: OpenAIServer, make_model: MakeModel, status: int

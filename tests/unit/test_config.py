@@ -465,6 +465,46 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
     assert value not in raised.value.message  # a pasted key is never repeated in the message
 
 
+@pytest.mark.parametrize("written", ["null", "~", ""])
+def test_api_key_env_null_is_a_server_that_takes_no_key(tmp_path: Path, written: str) -> None:
+    bot = make_bot(tmp_path)  # Ollama, vLLM, llama.cpp's server: an invented key was needed
+    settings = bot / "servicebot.yaml"
+    model = (
+        f"model:\n  name: llama3\n  base_url: http://localhost:11434/v1\n  api_key_env: {written}\n"
+    )
+    settings.write_text(settings.read_text() + model)
+    assert load_bot(bot).settings.model.api_key_env is None
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "  name: gpt-4o\n  api_key_env: null\n",
+            "'api_key_env' is null (no key), which is for a local server such as Ollama or "
+            "vLLM: set model.base_url to its address, such as http://localhost:11434/v1 "
+            "(the OpenAI API takes no request without a key)",
+        ),
+        (
+            "  name: llama3\n  base_url: http://localhost:11434/v1\n  api_key_env: None\n",
+            "'api_key_env' is 'None', a variable's name: for a server that takes no key, "
+            "write api_key_env: null",
+        ),
+    ],
+    ids=["null_without_base_url", "None_as_text"],
+)
+def test_a_keyless_model_must_name_its_server_and_write_null(
+    tmp_path: Path, model: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n" + model)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    line = settings.read_text().count("\n")  # api_key_env, the last line; its value at 16
+    assert str(raised.value).split("\n")[0] == f"{settings}:{line}:16: {message}"
+
+
 @pytest.mark.parametrize(
     ("model", "message"),
     [
