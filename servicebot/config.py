@@ -156,7 +156,8 @@ def _load_settings(root: Path, problems: list[Problem]) -> Settings | None:
         return None
     if document.data is None:
         document.data = {}  # an empty settings file means every default
-    return validate(document, Settings, problems)
+    settings = validate(document, Settings, problems)
+    return None if document.mended else settings  # its full-width colons are still mistakes
 
 
 def _load_faq(folder: Path, problems: list[Problem]) -> list[LoadedIntent]:

@@ -50,6 +50,10 @@ class SourceFile:
         line = bisect.bisect_right(self._line_starts, offset) - 1
         return line, offset - self._line_starts[line]
 
+    def offset(self, line: int, column: int) -> int:
+        """The character offset of a 0-based line and column: :meth:`position` undone."""
+        return self._line_starts[line] + column
+
     @cached_property
     def _line_starts(self) -> list[int]:
         return [0, *(match.end() for match in _LINE_BREAK.finditer(self.text))]

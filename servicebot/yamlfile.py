@@ -13,7 +13,7 @@ from __future__ import annotations
 import copy
 import unicodedata
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import Any
@@ -23,15 +23,29 @@ import yaml
 from .errors import Problem
 from .source import SourceFile, read_text
 from .yamlrecovery import syntax_problems
-from .yamlsyntax import SAFE_LOADER
+from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER
 from .yamlvalues import RefusedError, construct
 
 
 @dataclass
 class YamlFile(SourceFile):
-    """A parsed YAML file: plain Python data, and its node tree to locate values in."""
+    """A parsed YAML file: plain Python data, and its node tree to locate values in.
+
+    ``mended`` holds the lines (1-based) read with a full-width colon mended to ``: ``, and
+    the column of that colon: see :func:`read_yaml`."""
 
     data: Any = None
+    mended: dict[int, int] = field(default_factory=dict)
+
+    def problem(self, message: str, line: int | None = None, column: int | None = None) -> Problem:
+        """A problem at 1-based ``line``/``column``; on a mended line, placed and quoted as the
+        operator wrote it (the mend ``: `` is one character longer than ``：``)."""
+        found = super().problem(message, line, column)
+        if line is None or (colon := self.mended.get(line)) is None or not found.source_line:
+            return found
+        written = found.source_line[: colon - 1] + "：" + found.source_line[colon + 1 :]
+        shifted = column - 1 if column is not None and column > colon else column
+        return replace(found, column=shifted, source_line=written)
 
     @cached_property
     def root(self) -> yaml.Node | None:
@@ -65,7 +79,11 @@ class YamlFile(SourceFile):
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
-    """Safely parse one YAML file; on a mistake that stops parsing, report it and return None."""
+    """Safely parse one YAML file; on a mistake that stops parsing, report it and return None.
+
+    A file whose only syntax mistakes are full-width colons after keys is returned as read
+    with them mended (:attr:`YamlFile.mended`), the colons still reported: so that the
+    mistakes in what it says are found in the same run."""
     source = read_text(path, problems)
     if source is None:
         return None
@@ -73,8 +91,9 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     try:
         document.data = construct(document, problems)
     except yaml.MarkedYAMLError as exc:
-        problems += syntax_problems(document, exc)
-        return None
+        found = syntax_problems(document, exc)
+        problems += found
+        return _mended(document, found, problems)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
         code = exc.character if isinstance(exc.character, int) else ord(exc.character)
         message = f"control character U+{code:04X} is not allowed in YAML; remove it"
@@ -84,6 +103,28 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
         problems.append(exc.problem)
         return None
     return document
+
+
+def _mended(document: YamlFile, found: list[Problem], problems: list[Problem]) -> YamlFile | None:
+    """``document`` read with the full-width colons ``found`` blames mended, when they are all
+    it blames and the whole file then reads cleanly: then it reads as surely meant (the
+    message says a plain ':' goes there), so its content can be checked. None otherwise: a
+    line set aside to read on past it leaves the content unknown."""
+    if not all(problem.message.startswith(FULL_WIDTH_COLON) for problem in found):
+        return None
+    text, mended = document.text, {}
+    for problem in sorted(found, key=lambda problem: -(problem.line or 0)):  # last first
+        assert problem.line is not None and problem.column is not None  # see syntax_problem
+        offset = document.offset(problem.line - 1, problem.column - 1)
+        text, mended[problem.line] = text[:offset] + ": " + text[offset + 1 :], problem.column
+    read = YamlFile(document.path, text, mended=mended)
+    try:
+        silent: list[Problem] = []
+        read.data = construct(read, silent)
+    except (yaml.YAMLError, RefusedError):
+        return None
+    problems += silent
+    return read
 
 
 def _is_key(written: str, part: str | int) -> bool:

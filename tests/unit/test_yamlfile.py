@@ -275,3 +275,14 @@ def test_a_list_item_joined_onto_the_one_above_names_that_line(tmp_path: Path) -
         "this list item is indented further than the one on line 2, so YAML joined it onto "
         "that item's text: line their '- ' up"
     )
+
+
+def test_a_file_whose_only_syntax_mistakes_are_full_width_colons_is_read_as_mended(
+    tmp_path: Path,
+) -> None:
+    text = "a：\n  b: 1\nc：d\n"
+    data, problems = _read(tmp_path, text)
+    assert data == {"a": {"b": 1}, "c": "d"}  # so that what it says can be checked too
+    assert [(p.line, p.column, p.source_line) for p in problems] == [(1, 2, "a："), (3, 2, "c：d")]
+    data, problems = _read(tmp_path, text + "e: [\n")  # another mistake: the content is unknown
+    assert data is None and len(problems) == 3
