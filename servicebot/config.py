@@ -10,7 +10,6 @@ raises one :class:`~servicebot.errors.ConfigError` listing every problem as
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -166,9 +165,7 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[LoadedIntent]:
     for path in files:
         document = read_yaml(path, problems)
         if document is not None:
-            loaded += [
-                LoadedIntent(intent, document, i) for i, intent in _faq_intents(document, problems)
-            ]
+            loaded += _faq_intents(document, problems)
     if not loaded and len(problems) == before:
         missing = (
             "every faq/*.yaml file is empty or all comments" if files else "add a faq/*.yaml file"
@@ -200,8 +197,9 @@ _RASA = (
 )
 
 
-def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int, Intent]]:
-    """The file's valid intents, by position; a broken intent does not hide its neighbours."""
+def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[LoadedIntent]:
+    """The file's valid intents; a broken intent does not hide its neighbours, nor its own
+    keys that are sound (see :func:`_salvaged`)."""
     if document.data is None:  # empty, or all comments: a topic set aside (check warns)
         return []
     data = document.data if isinstance(document.data, dict) else {"intents": None}
@@ -211,29 +209,42 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[tuple[int,
         return []
     faq = validate(document, FaqFile, problems)
     if faq is not None:
-        return list(enumerate(faq.intents))
+        return [LoadedIntent(intent, document, i) for i, intent in enumerate(faq.intents)]
     items = document.data.get("intents") if isinstance(document.data, dict) else None
     valid = []
     for i, item in enumerate(items if isinstance(items, list) else []):
         try:
-            valid.append((i, Intent.model_validate(item)))
+            valid.append(LoadedIntent(Intent.model_validate(item), document, i))
         except ValidationError as exc:  # already reported for the whole file
             if (salvaged := _salvaged(item, exc)) is not None:
-                valid.append((i, salvaged))
+                intent, at_fault = salvaged
+                valid.append(LoadedIntent(intent, document, i, at_fault))
     return valid
 
 
-def _salvaged(item: object, error: ValidationError) -> Intent | None:
-    """An intent that failed validation, without the keys at fault, if it is valid so: so
-    that the checks across intents (answer languages, direct with handoff, names and phrasings
-    used twice) report its other mistakes in the same run. The bot never loads with it: its
-    mistakes are reported."""
-    at_fault = {found["loc"][0] for found in error.errors() if found["loc"]}
+# Stand-ins for the keys an intent must have, while they are at fault: see _salvaged.
+_STAND_INS = {"name": "at_fault", "examples": ["at fault"], "answer": "at fault"}
+
+
+def _salvaged(item: object, error: ValidationError) -> tuple[Intent, frozenset[str]] | None:
+    """An intent that failed validation, without the keys at fault (a name, examples or an
+    answer at fault left empty; a bad name as written, if it is text), and those keys: so
+    that the checks across intents (answer languages, direct with handoff, names and
+    phrasings used twice) report its other mistakes in the same run, and skip what depends
+    on a key at fault. The bot never loads with it: its mistakes are reported."""
+    at_fault = frozenset(str(found["loc"][0]) for found in error.errors() if found["loc"])
     if not isinstance(item, dict):
         return None
-    with contextlib.suppress(ValidationError):
-        return Intent.model_validate({k: v for k, v in item.items() if k not in at_fault})
-    return None
+    kept = {k: v for k, v in item.items() if str(k) not in at_fault}
+    try:
+        intent = Intent.model_validate(
+            kept | {k: v for k, v in _STAND_INS.items() if k in at_fault}
+        )
+    except ValidationError:
+        return None
+    written = item.get("name")
+    emptied = {"name": written if isinstance(written, str) else "", "examples": (), "answer": {}}
+    return intent.model_copy(update={k: v for k, v in emptied.items() if k in at_fault}), at_fault
 
 
 def intent_problems(

@@ -1,10 +1,11 @@
 """The FAQ's mistakes that no single file can show, found across every intent read.
 
-Owns :class:`LoadedIntent` (an intent that passed schema validation, and where its FAQ file
-has it) and :func:`check_intents`: an intent both ``direct`` and ``handoff``, two intents of
-one name (or names that differ only in case), one phrasing under two intents (as routing
-reads them: see :func:`normalise_example`), and answers missing one of the bot's languages
-or keyed by one it does not have. Reading the files is ``config.py``'s.
+Owns :class:`LoadedIntent` (an intent that passed schema validation, or one that did not
+with its keys at fault set aside, and where its FAQ file has it) and :func:`check_intents`:
+an intent both ``direct`` and ``handoff``, two intents of one name (or names that differ
+only in case), one phrasing under two intents (as routing reads them: see
+:func:`normalise_example`), and answers missing one of the bot's languages or keyed by one
+it does not have. Reading the files is ``config.py``'s.
 """
 
 from __future__ import annotations
@@ -21,11 +22,13 @@ from .yamlfile import YamlFile
 
 @dataclass(frozen=True)
 class LoadedIntent:
-    """An intent that passed schema validation, with where it came from."""
+    """An intent that passed schema validation, with where it came from; or one that did
+    not, with the keys at fault (see ``config._salvaged``), which the checks here skip."""
 
     intent: Intent
     document: YamlFile
     index: int
+    at_fault: frozenset[str] = frozenset()
 
     def problem(
         self, message: str, *loc: str | int, key: bool = False, near: str | None = None
@@ -33,7 +36,7 @@ class LoadedIntent:
         """A problem at ``loc`` inside this intent (at the key itself if ``key``; where
         ``near`` is written in it, if it is)."""
         node = self.document.node_at(("intents", self.index, *loc), key=key)
-        assert node is not None  # the intent validated, so its node exists
+        assert node is not None  # read from the file, and no key at fault is located
         return self.document.problem_at(node, message, near)
 
     @property
@@ -54,6 +57,9 @@ def check_intents(
         if intent.direct and intent.handoff:
             message = "an intent cannot be both 'direct' and 'handoff'"
             problems.append(item.problem(message, "handoff"))
+        if "name" in item.at_fault:  # it may not be its name once the name is mended
+            problems += _repeated_examples(item, examples)
+            continue
         if first := names.get(intent.name.casefold()):
             message = f"intent '{intent.name}' is already defined at {first.origin}"
             if first.intent.name != intent.name:
@@ -74,6 +80,8 @@ def _answer_languages(loaded: list[LoadedIntent], languages: tuple[str, ...]) ->
     problems = []
     unknown: dict[str, LoadedIntent] = {}
     for item in loaded:
+        if "answer" in item.at_fault:
+            continue
         given = set(item.intent.answer)
         if ANY_LANGUAGE in given:
             continue
@@ -144,6 +152,8 @@ def _repeated_examples(
         owner, j = seen[key]
         first = owner.problem("", "examples", j)
         where = "in this intent" if owner is item else f"under intent '{owner.intent.name}'"
+        if owner is not item and not owner.intent.name:  # a name missing, or not text
+            where = "under another intent"
         message = f"the same phrasing is already an example {where} ({first.path}:{first.line})"
         if _CJK.findall(example) != _CJK.findall(owner.intent.examples[j]):
             message += ": traditional and simplified characters read the same to routing"
