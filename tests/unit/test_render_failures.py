@@ -1,5 +1,5 @@
 """A template that fails while rendering says so in the operator's words, at its line
-(``sandbox.failure_message`` and ``servicebot/kinds.py``): what Python words for programmers
+(``servicebot/renderfailure.py`` and ``kinds.py``): what Python words for programmers
 ("list object has no element 0", "division by zero", a value of the wrong kind) becomes
 what to write instead."""
 

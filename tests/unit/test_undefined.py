@@ -1,7 +1,8 @@
-"""Values that are not there (``sandbox.py``'s strict undefined values): a setting left unset
-is never printed as None, a missing customer detail says which and what there is, an
-unguarded optional value is refused at start-up at its line (a typo is named, not advised
-to be guarded), and a guarded one renders with and without it."""
+"""Values that are not there (``servicebot/sandbox.py``'s strict undefined values, their
+failures worded by ``renderfailure.py``): a setting left unset is never printed as None, a
+missing customer detail says which and what there is, an unguarded optional value is
+refused at start-up at its line (a typo is named, not advised to be guarded), and a guarded
+one renders with and without it."""
 
 from __future__ import annotations
 
