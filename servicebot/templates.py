@@ -1,15 +1,15 @@
-"""Operators' Jinja templates: the sandboxed environment, what templates get, and checks.
+"""Operators' Jinja templates: which a bot must have, reading and parsing them, and checks.
 
-Owns the contract between ``templates/*.j2`` and the renderer: which templates a bot must
-have (:data:`TEMPLATE_NAMES`), which variables every template receives
-(:data:`~servicebot.templatetree.TEMPLATE_VARIABLES`) and their attributes
-(:data:`~servicebot.templatetree.TEMPLATE_ATTRIBUTES`), and the load-time checks that turn a
-template mistake into a :class:`~servicebot.errors.Problem` on the template's own line, so
-that a typo fails ``servicebot check`` rather than a customer's conversation.
+Owns which templates a bot must have (:data:`TEMPLATE_NAMES`) and :func:`read_templates`,
+which reads every template in ``templates/``, parses it and runs the load-time checks that
+turn a template mistake into a :class:`~servicebot.errors.Problem` on the template's own
+line, so that a typo fails ``servicebot check`` rather than a customer's conversation.
 
-This module reads the templates and parses them, placing Jinja's syntax errors where the
-operator has to look (in the words of ``templatesyntax.py``); the environment they render in
-is ``sandbox.py``'s, and the checks of a parsed template's tree are ``templatetree.py``'s.
+Jinja's syntax errors are worded and placed where the operator has to look by
+``templatesyntax.py``; which variables every template receives
+(:data:`~servicebot.templatetree.TEMPLATE_VARIABLES`) and their attributes, and the checks
+of a parsed template's tree, are ``templatetree.py``'s; the environment templates render in
+is ``sandbox.py``'s.
 """
 
 from __future__ import annotations
