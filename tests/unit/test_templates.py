@@ -1,4 +1,6 @@
-"""The template environment: sandboxed, strict, and data never becomes template code."""
+"""Reading templates (``servicebot/templates.py``, the syntax errors' words in
+``templatesyntax.py``, the tree checks in ``templatetree.py``): data never becomes template
+code, and each mistake is reported at its own line and column with what to type instead."""
 
 from pathlib import Path
 
