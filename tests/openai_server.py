@@ -165,9 +165,10 @@ class Fault:
         return cls("trickle", delay=seconds, every=every)
 
     @classmethod
-    def drip(cls, every: float) -> Fault:
-        """The normal answer, streamed with ``every`` seconds between its events."""
-        return cls("drip", every=every)
+    def drip(cls, every: float, content_type: str = "") -> Fault:
+        """The normal answer, streamed with ``every`` seconds between its events, labelled
+        ``content_type`` if given (``text/plain``, as some servers label events)."""
+        return cls("drip", every=every, content_type=content_type)
 
     @classmethod
     def odd_usage(cls, usage: Any) -> Fault:
@@ -435,7 +436,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = self.server.app.responder(body)
         if body.get("stream") and not (fault is not None and fault.kind == "unstreamed"):
             mislabelled = fault is not None and fault.kind == "mislabelled"
-            self._start_stream("application/json" if mislabelled else None)
+            label = fault.content_type if fault is not None and fault.kind == "drip" else ""
+            self._start_stream("application/json" if mislabelled else label or None)
             for event in _events(self.server.app._next_id(), body, reply, fault):
                 self._send_chunk(_sse(event))  # a client gone away: it raises, and we stop
                 request.events_sent += 1

@@ -21,8 +21,9 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, answer_of, events_labelled, unstreamed
+from .responses import Joined, answer_of, events_labelled
 from .sdk import openai_sdk
+from .unlabelled import aread_start, areplayed, read_start, replayed, starts_events
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
@@ -182,8 +183,9 @@ class OpenAIClient:
     # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
     # ``complete`` gets the same retry from the SDK, which reads the body before it returns.
     # What the SDK does not retry for ``complete``, a 200 whose body is not a JSON answer (a
-    # proxy's error page), is not retried here either (see unstreamed): one fault, one
-    # behaviour, and one reading of it (answer_of).
+    # proxy's error page), is not retried here either: one fault, one behaviour, and one
+    # reading of it (answer_of). A body not labelled as events is told by its start
+    # (unlabelled.py), so events labelled anything else still come as they are sent.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
@@ -198,10 +200,13 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                     response = chunks.response
-                    body = None if events_labelled(response) else response.read()
-                    if body is not None and (whole := unstreamed(body, _label(response))):
-                        yield from _as_parts(whole)
-                        return
+                    if not events_labelled(response):  # events, or one answer: its start tells
+                        start, rest = read_start(response, sdk)
+                        if not starts_events(start):
+                            yield from _as_parts(_answer_in(start + b"".join(rest), response))
+                            return
+                        events = replayed(response, start, rest)
+                        chunks = sdk.Stream(cast_to=chunk_type, response=events, client=client)
                     for chunk in chunks:
                         if text := joined.add(chunk):
                             yield text
@@ -224,11 +229,17 @@ class OpenAIClient:
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
                         response = chunks.response
-                        body = None if events_labelled(response) else await response.aread()
-                        if body is not None and (whole := unstreamed(body, _label(response))):
-                            for part in _as_parts(whole):
-                                yield part
-                            return
+                        if not events_labelled(response):  # as in stream()
+                            start, rest = await aread_start(response, sdk)
+                            if not starts_events(start):
+                                body = start + b"".join([part async for part in rest])
+                                for part in _as_parts(_answer_in(body, response)):
+                                    yield part
+                                return
+                            events = areplayed(response, start, rest)
+                            chunks = sdk.AsyncStream(
+                                cast_to=chunk_type, response=events, client=client
+                            )
                         async for chunk in chunks:
                             if text := joined.add(chunk):
                                 yield text
@@ -243,11 +254,12 @@ class OpenAIClient:
 
 def _answer(response: Any) -> Completion:
     """The answer in the body of a response to ``complete``, read by :func:`answer_of`."""
-    return answer_of(response.content, _label(response))
+    return _answer_in(response.content, response)
 
 
-def _label(response: Any) -> str:
-    return str(response.headers.get("content-type", ""))
+def _answer_in(body: bytes, response: Any) -> Completion:
+    """The answer in ``body``, read by :func:`answer_of` with ``response``'s content type."""
+    return answer_of(body, str(response.headers.get("content-type", "")))
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:
@@ -272,7 +284,7 @@ def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[
 
     streamed = stream_cls is not None
     # A whole answer comes back as the HTTP response, its body read (and retried) by the SDK,
-    # and is read by answer_of as a stream's unstreamed answer is. Cast to a ChatCompletion,
+    # and is read by answer_of as a stream's one whole answer is. Cast to a ChatCompletion,
     # a body that is not JSON (a proxy's error page) came back as bare text, without the
     # content type that says what it was.
     cast_to = openai_sdk().types.chat.ChatCompletion if streamed else httpx2.Response

@@ -59,30 +59,19 @@ def _token_count(value: Any) -> int | None:
 
 
 def events_labelled(response: Any) -> bool:
-    """Whether a streamed request's answer says it is server-sent events: any other is read
-    whole first (see :func:`unstreamed`)."""
-    return bool(response.headers.get("content-type", "").startswith("text/event-stream"))
-
-
-def unstreamed(body: bytes, content_type: str) -> Completion | None:
-    """A streamed request's answer not labelled as events, read as the whole answer: a server
-    or proxy that ignores ``"stream": true`` sends one ChatCompletion, which is read as
-    ``complete`` reads it (:func:`answer_of`). None for events that a gateway labels JSON
-    (or anything else): they are read as a stream.
-
-    A body that is neither is a broken response, as it is to ``complete``, and neither is
-    retried (the SDK retries no 200). Read as a stream, it had no events, an end like a
-    dropped connection's, and was asked for again as often as ``max_retries`` allows.
-    """
-    if body.lstrip().startswith((b"data:", b":", b"event:")):
-        return None
-    return answer_of(body, content_type)
+    """Whether a streamed request's answer says it is server-sent events (in any case, as
+    media types are): any other is told by its start (see ``unlabelled.py``)."""
+    label = str(response.headers.get("content-type", ""))
+    return label.lower().startswith("text/event-stream")
 
 
 def answer_of(body: bytes, content_type: str) -> Completion:
-    """A 200's body read as one ChatCompletion. JSON is read whatever its label, as the SDK
-    reads it; a body that is not JSON (a proxy's error page) is a broken response that says
-    what came instead, where the SDK handed back its text and it read as "no choices"."""
+    """A 200's body read as one ChatCompletion: the answer to ``complete``, or to a stream
+    from a server or proxy that ignores ``"stream": true``. JSON is read whatever its label,
+    as the SDK reads it; a body that is not JSON (a proxy's error page) is a broken response
+    that says what came instead, where the SDK handed back its text and it read as "no
+    choices". Neither is retried (the SDK retries no 200); read as a stream, a body with no
+    events ended like a dropped connection, and was asked for again."""
     try:
         data = json.loads(body)
     except ValueError as exc:

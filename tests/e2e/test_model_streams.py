@@ -152,6 +152,38 @@ def test_a_stream_answered_as_json_is_read_as_the_answer(
 
 
 @pytest.mark.parametrize("form", ["stream", "astream"])
+@pytest.mark.parametrize("label", ["text/plain", "application/json", "TEXT/EVENT-STREAM"])
+def test_events_labelled_otherwise_come_as_they_are_sent(
+    server: OpenAIServer, make_model: MakeModel, form: str, label: str
+) -> None:
+    """Events labelled as text or JSON (or in capitals) are told by their start, and each
+    piece comes as it is sent: the body was read whole first, so the customer saw nothing
+    until the last word had come."""
+    model = make_model()
+    server.responder = lambda body: "one two three four five six"
+    server.fail(Fault.drip(every=0.1, content_type=label))
+    request = request_for(model.settings, MESSAGES)
+    sent: list[int] = []  # how many events the server had sent as each piece came
+    parts: list[str | Completion] = []
+
+    def came(part: str | Completion) -> None:
+        sent.append(server.requests[-1].events_sent)
+        parts.append(part)
+
+    async def each() -> None:
+        async for part in model.astream(request):
+            came(part)
+
+    if form == "stream":
+        for part in model.stream(request):
+            came(part)
+    else:
+        run(model, each)
+    assert "".join(p for p in parts if isinstance(p, str)) == "one two three four five six"
+    assert sent[0] < sent[-1], sent
+
+
+@pytest.mark.parametrize("form", ["stream", "astream"])
 def test_a_stream_longer_than_the_timeout_is_not_cut_while_text_keeps_coming(
     server: OpenAIServer, make_model: MakeModel, form: str
 ) -> None:

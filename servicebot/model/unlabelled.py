@@ -1,0 +1,100 @@
+"""A streamed request's answer not labelled as server-sent events, told apart by its start.
+
+A server may send events labelled ``text/plain``, ``application/json`` or nothing at all; a
+server or proxy that ignores ``"stream": true`` sends one JSON answer, and a proxy its error
+page, either labelled anything. Reading the whole body first told them apart but held every
+such stream back until it ended: the customer saw nothing until the last word, and a stall
+or a drop was an error the SDK's stream did not map (a ``ReadTimeout`` read as a broken
+response, not a timeout to retry). So only the body's first bytes are read; events go on to
+the SDK as a stream of their own, and anything else is read whole, as ``complete`` reads it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+from itertools import chain
+from typing import Any
+
+# How a body of events starts (after any blank lines): a field or a comment. The longest,
+# "event:", is as many bytes as must be read to tell.
+_EVENT_STARTS = (b"data:", b":", b"event:")
+_TELLING = max(map(len, _EVENT_STARTS))
+
+
+def starts_events(start: bytes) -> bool:
+    """Whether a body starting ``start`` is a stream of events, not one whole answer."""
+    return start.lstrip().startswith(_EVENT_STARTS)
+
+
+def read_start(response: Any, sdk: Any) -> tuple[bytes, Iterator[bytes]]:
+    """The first bytes of ``response``'s body, enough to tell events from an answer (or all of
+    it, if shorter), and an iterator over the rest. Errors are the SDK's, as its stream's."""
+    rest = _mapped(response.iter_bytes(), response.request, sdk)
+    start = b""
+    for part in rest:
+        start += part
+        if len(start.lstrip()) >= _TELLING:
+            break
+    return start, rest
+
+
+async def aread_start(response: Any, sdk: Any) -> tuple[bytes, AsyncIterator[bytes]]:
+    """:func:`read_start` for an async response."""
+    rest = _amapped(response.aiter_bytes(), response.request, sdk)
+    start = b""
+    async for part in rest:
+        start += part
+        if len(start.lstrip()) >= _TELLING:
+            break
+    return start, rest
+
+
+def replayed(response: Any, start: bytes, rest: Iterator[bytes]) -> Any:
+    """``response`` again, its body ``start`` and then ``rest``, for the SDK's stream to read
+    from its beginning. Its bytes are decoded already, so it carries no content encoding."""
+    return _rebuilt(response, chain([start], rest))
+
+
+def areplayed(response: Any, start: bytes, rest: AsyncIterator[bytes]) -> Any:
+    """:func:`replayed` for an async response."""
+
+    async def body() -> AsyncIterator[bytes]:
+        yield start
+        async for part in rest:
+            yield part
+
+    return _rebuilt(response, body())
+
+
+def _rebuilt(response: Any, body: Any) -> Any:
+    import httpx2  # the SDK's HTTP client, imported with it
+
+    headers = {"content-type": response.headers.get("content-type", "")}
+    return httpx2.Response(
+        response.status_code, headers=headers, content=body, request=response.request
+    )
+
+
+def _mapped(parts: Iterator[bytes], request: Any, sdk: Any) -> Iterator[bytes]:
+    """``parts``, an HTTP client's error reading them raised as the SDK's stream raises it."""
+    import httpx2
+
+    try:
+        yield from parts
+    except httpx2.TimeoutException as exc:
+        raise sdk.APITimeoutError(request=request) from exc
+    except httpx2.RequestError as exc:
+        raise sdk.APIConnectionError(request=request) from exc
+
+
+async def _amapped(parts: AsyncIterator[bytes], request: Any, sdk: Any) -> AsyncIterator[bytes]:
+    """:func:`_mapped` for an async body."""
+    import httpx2
+
+    try:
+        async for part in parts:
+            yield part
+    except httpx2.TimeoutException as exc:
+        raise sdk.APITimeoutError(request=request) from exc
+    except httpx2.RequestError as exc:
+        raise sdk.APIConnectionError(request=request) from exc
