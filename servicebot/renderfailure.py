@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 
 import jinja2
+from jinja2.sandbox import MAX_RANGE
 
 from .kinds import type_failure_message
 from .validation import closest
@@ -65,6 +66,11 @@ def failure_message(exc: Exception, line: str) -> str | None:
         return (
             "the template calls itself without end: a macro that calls itself, or a recursive "
             "loop, needs an {% if %} that stops it"
+        )
+    if isinstance(exc, OverflowError) and str(exc).startswith("Range too big"):
+        return (  # the sandbox's bound, not a number beyond Python's reach
+            f"range() gives at most {MAX_RANGE:,} numbers in a template, and this asks for "
+            f"more: keep its end under {MAX_RANGE:,}"
         )
     if isinstance(exc, OverflowError):
         return "a number is too large to compute (as 10.0 ** 400 is): keep the numbers smaller"

@@ -219,6 +219,11 @@ PLAIN_RENDER_FAILURES = [
         "{{ 10.0 ** 400 }}",
         "a number is too large to compute (as 10.0 ** 400 is): keep the numbers smaller",
     ),
+    (  # "OverflowError: Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000)."
+        "{% for i in range(200000) %}{% endfor %}",
+        "range() gives at most 100,000 numbers in a template, and this asks for more: keep "
+        "its end under 100,000",
+    ),
 ]
 
 
