@@ -138,11 +138,18 @@ def _no_key_message(name: str, meant: str | None, has: str, line: str) -> str:
     if owner == "customer" and has == "is empty":
         has = "is empty: the application passed no customer details"
     if meant:
-        return f"{owner}.{name} is not there (did you mean {owner}.{meant}? {owner} {has})"
+        guess = _item(owner, meant)
+        return f"{_item(owner, name)} is not there (did you mean {guess}? {owner} {has})"
     return (
-        f"{owner}.{name} is not there at this turn ({owner} {has}); print it only inside "
-        f"{{% if {owner}.{name} is defined %}}...{{% endif %}}"
+        f"{_item(owner, name)} is not there at this turn ({owner} {has}); print it only "
+        f"inside {{% if {_item(owner, name)} is defined %}}...{{% endif %}}"
     )
+
+
+def _item(owner: str, key: str) -> str:
+    """The item ``key`` of ``owner`` as a template writes it: ``customer.tier``, or
+    ``customer['first name']`` for a key that is no name."""
+    return f"{owner}.{key}" if key.isidentifier() else f"{owner}[{key!r}]"
 
 
 # customer, customer.address, intents[0]: a variable as the template writes it

@@ -137,6 +137,12 @@ def test_an_unset_setting_takes_its_default_and_is_null_in_json(tmp_path: Path) 
             "customer.nmae is not there (did you mean customer.name? customer has: name, k0, "
             "k1, k2, k3, k4, k5, k6, ...)",
         ),
+        (  # a key that is no name is written as the template writes it, in the guard too
+            "{{ customer['first name'] }}",
+            {"name": "Ada"},
+            "customer['first name'] is not there at this turn (customer has: name); print it "
+            "only inside {% if customer['first name'] is defined %}...{% endif %}",
+        ),
         (  # the mapping is not written on the line: it is "the mapping"
             "{% for o in customer.orders %}{{ o|attr('total') }}{% endfor %}",
             {"orders": [{"id": 7}]},
