@@ -77,11 +77,21 @@ def answer_of(body: bytes, content_type: str) -> Completion:
     except ValueError as exc:
         raise ModelError("broken_response", _not_json(body, content_type, exc)) from exc
     if not isinstance(data, dict):
-        kind = type(data).__name__
-        raise ModelError("broken_response", f"the server answered 200 with a JSON {kind}")
+        kind = _JSON_KINDS.get(type(data), "a value")
+        raise ModelError(
+            "broken_response", f"the server answered 200 with {kind} in JSON, not an answer"
+        )
     # construct() is the SDK's own reading of a JSON answer: unvalidated, nested models
     # built, as completion_of expects.
     return completion_of(openai_sdk().types.chat.ChatCompletion.construct(**data))
+
+
+# What JSON calls the values that are not an object, for a message: "a JSON NoneType" read as
+# Python's words.
+_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number"} | {
+    bool: "true or false",
+    type(None): "null",
+}
 
 
 def _not_json(body: bytes, content_type: str, exc: ValueError) -> str:

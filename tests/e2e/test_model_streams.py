@@ -117,6 +117,18 @@ def test_a_page_that_is_not_json_is_a_broken_response_that_says_what_came_in_eve
 
 
 @pytest.mark.parametrize("form", CALLS)
+def test_json_that_is_not_an_answer_says_what_came_in_json_words(
+    server: OpenAIServer, make_model: MakeModel, form: str
+) -> None:
+    """It said "a JSON NoneType", Python's name for JSON's null."""
+    server.fail(Fault.page("null", "application/json"))
+    with pytest.raises(ModelError) as caught:
+        call(make_model(), form)
+    said = "broken_response: the server answered 200 with null in JSON, not an answer"
+    assert str(caught.value) == said
+
+
+@pytest.mark.parametrize("form", CALLS)
 def test_an_answer_labelled_as_text_is_read_as_json(
     server: OpenAIServer, make_model: MakeModel, form: str
 ) -> None:
