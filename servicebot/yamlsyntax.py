@@ -235,15 +235,17 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
 def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
     """A full-width colon or an unclosed quote above a syntax error is usually its cause.
 
-    Lines inside block text (after ``>-`` or ``|``) are text, not keys, and a quote that
-    closes on a later line before the error is a legal multi-line string: neither is blamed.
-    One pass over the lines, so a large file with a late mistake stays quick.
+    Lines inside block text (after ``>-`` or ``|``) or inside a quoted text over several
+    lines are text, not keys, and a quote that closes on a later line before the error is a
+    legal multi-line string: none of them is blamed. One pass over the lines, so a large file
+    with a late mistake stays quick.
     """
     lines = document.lines[: error_line + 1]
     block_indent: int | None = None  # the indentation of the key that opened block text
+    quoted_until = -1  # the last line of a quoted text that goes on over several lines
     for number, line in enumerate(lines):
-        if not line.strip():
-            continue
+        if not line.strip() or number <= quoted_until:
+            continue  # blank, or in quoted text ("note： free" there is the text's)
         indent = len(line) - len(line.lstrip())
         if block_indent is not None and indent > block_indent:
             continue  # block text
@@ -261,26 +263,14 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
             message = f"{_space(match[1])} in the indentation: YAML indents with plain spaces"
             return document.problem(message, number + 1, match.start(1) + 1)
         quote = _OPENING_QUOTE.match(line)
-        if quote and (closing := _closing(lines, number, quote)) != _CLOSED:
-            if closing is None:
-                message = "a quoted text that starts here is not closed on this line"
-                if "”" in line or "’" in line:
-                    message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
-            else:
-                words, closed_on = closing
-                where = "" if closed_on == number + 1 else f" on line {closed_on}"
-                inside = (
-                    "write an apostrophe inside single quotes as ''"
-                    if quote.group(1) == "'"
-                    else 'put the whole text in single quotes to keep its " marks (and write '
-                    "an apostrophe in it as ''), or write each \" in it as \\\""
-                )
-                message = (
-                    f"the quoted text that starts here ends at the {quote.group(1)} in "
-                    f"{words!r}{where}, with more text after it: close it on this line, or "
-                    f"{inside}"
-                )
-            return document.problem(message, number + 1, quote.start(1) + 1)
+        if quote is None:
+            continue
+        closing = _closing(lines, number, quote)
+        if closing is not None and not closing[0]:
+            quoted_until = closing[1] - 1  # a legal text over several lines: read past it
+            continue
+        message = _quote_message(line, number, quote, closing)
+        return document.problem(message, number + 1, quote.start(1) + 1)
     return None
 
 
@@ -299,6 +289,31 @@ def _colon_without_space(document: SourceFile, error_line: int) -> Problem | Non
     return None
 
 
+def _quote_message(
+    line: str, number: int, quote: re.Match[str], closing: tuple[str, int] | None
+) -> str:
+    """What is wrong with the quote opened on ``line`` (0-based ``number``) that ``closing``
+    (see :func:`_closing`) does not close properly."""
+    if closing is None:
+        message = "a quoted text that starts here is not closed on this line"
+        if "”" in line or "’" in line:
+            message += ' (a Chinese quotation mark ” does not close it: type a plain ")'
+        return message
+    words, closed_on = closing
+    where = "" if closed_on == number + 1 else f" on line {closed_on}"
+    inside = (
+        "write an apostrophe inside single quotes as ''"
+        if quote.group(1) == "'"
+        else 'put the whole text in single quotes to keep its " marks (and write '
+        "an apostrophe in it as ''), or write each \" in it as \\\""
+    )
+    return (
+        f"the quoted text that starts here ends at the {quote.group(1)} in "
+        f"{words!r}{where}, with more text after it: close it on this line, or "
+        f"{inside}"
+    )
+
+
 def _space(char: str) -> str:
     """How an operator can tell a space YAML does not read as one: its name, and where from."""
     if char == "\u3000":
@@ -311,14 +326,11 @@ _ITEM_KEY = re.compile(r" *(-) +([A-Za-z_][\w.-]*):(?:\s|$)")  # "  - name: x"
 _BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 
-_CLOSED = ("", 0)
-
-
 def _closing(lines: list[str], number: int, quote: re.Match[str]) -> tuple[str, int] | None:
-    """How the quote opened on ``lines[number]`` ends: ``_CLOSED`` when it closes properly
-    (nothing but a comment, ':' or a bracket after it), None when it never closes, or the
-    words around the quote that closes it too early (an apostrophe in "they're") and the
-    line they are on, counted from 1."""
+    """How the quote opened on ``lines[number]`` ends, and the line it closes on, counted from
+    1: no words when it closes properly (nothing but a comment, ':' or a bracket after it),
+    else the words around the quote that closes it too early (an apostrophe in "they're");
+    None when it never closes."""
     mark = quote.group(1)
     rest = lines[number][quote.end() :]
     end = _closing_quote(rest, mark)
@@ -328,10 +340,11 @@ def _closing(lines: list[str], number: int, quote: re.Match[str]) -> tuple[str, 
     if end is None:
         return None
     after = rest[end + 1 :].split("\n", 1)[0].strip()
+    closed_on = number + 1 + rest.count("\n", 0, end)
     if not after or after[0] in "#:,]}":
-        return _CLOSED
+        return "", closed_on
     word_before = rest[:end].split()[-1] if end and not rest[end - 1].isspace() else ""
-    return word_before + rest[end] + after.split()[0], number + 1 + rest.count("\n", 0, end)
+    return word_before + rest[end] + after.split()[0], closed_on
 
 
 def _closing_quote(rest: str, quote: str) -> int | None:
