@@ -77,19 +77,17 @@ def _name(source: SourceFile, folder: Path) -> str:
 def _parsed(environment: SandboxedEnvironment, source: SourceFile) -> nodes.Template | Problem:
     """The template's syntax tree, or the problem that keeps it from being read."""
     if wide := _WIDE_DELIMITER.search(source.text):  # Jinja reads it as text, or fails later
-        line, column = source.position(wide.start())
         message = (
             f"'{wide[0]}': a full-width brace or percent sign neither opens nor closes a "
             "template tag (the customer would read it as written): type {{ }} or {% %} plainly"
         )
-        return source.problem(message, line + 1, column + 1)
+        return source.problem_at_offset(message, wide.start())
     if half := _ONE_BRACE.search(source.text):  # Jinja reads it as text: no error of its own
-        line, column = source.position(half.start())
         message = (
             f"'{half[0]}' opens with one brace, so it is no template tag (the customer would "
             f"read it as written): type {{{half[0]}"
         )
-        return source.problem(message, line + 1, column + 1)
+        return source.problem_at_offset(message, half.start())
     try:
         return environment.parse(source.text, name=source.path.name)
     except jinja2.TemplateSyntaxError as exc:
