@@ -210,7 +210,7 @@ def _faq_intents(document: YamlFile, problems: list[Problem]) -> list[LoadedInte
     faq = validate(document, FaqFile, problems)
     if faq is not None:
         return [LoadedIntent(intent, document, i) for i, intent in enumerate(faq.intents)]
-    items = document.data.get("intents") if isinstance(document.data, dict) else None
+    items = data.get("intents")  # None for a file that is no mapping
     valid = []
     for i, item in enumerate(items if isinstance(items, list) else []):
         try:
