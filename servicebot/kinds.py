@@ -43,8 +43,8 @@ _ARGUMENTS = re.compile(
 # 6 positional arguments but 8 were given", "do_replace() missing 1 required positional
 # argument: 'new'", "sync_do_join() got an unexpected keyword argument 'sep'".
 _FILTER_CALL = re.compile(
-    r"(?:sync_)?do_(\w+)\(\) (takes .* but (\d+) (?:was|were) given|missing .*"
-    r"|got an unexpected keyword argument '.*')"
+    r"(?:sync_)?do_(\w+)\(\) (?:takes .* but (\d+) (?:was|were) given|missing .*"
+    r"|got an unexpected keyword argument '(.*)')"
 )
 _KIND = r"'(?P<kind>[\w.]+)'"
 # TypeErrors about one value, and what to say, formatted with the value's kind (and any
@@ -217,10 +217,11 @@ def _arguments_message(name: str, takes: str, given: int) -> str:
     return f"{name}() takes {takes} between its ( ), and was given {given or 'none'}: write {write}"
 
 
-def _filter_call_message(name: str, said: str, given: str | None) -> str:
+def _filter_call_message(name: str, given: str | None, named: str | None) -> str:
     """``{{ bot.name|truncate(1, 2, 3, 4, 5, 6) }}``, ``{{ text|replace('a') }}``: the values
-    filter ``name`` takes between its ( ), as it is written in a template. Python counts the
-    value before the | (and the environment Jinja passes some filters) among them."""
+    filter ``name`` takes between its ( ), as it is written in a template; ``given``: how
+    many it was given, if too many; ``named``: a value it has no name for, if one. Python
+    counts the value before the | (and the environment Jinja passes some filters) among them."""
     function = FILTERS[name]
     passed = 2 if getattr(function, "jinja_pass_arg", None) else 1
     values = list(inspect.signature(function).parameters.values())[passed:]
@@ -230,9 +231,8 @@ def _filter_call_message(name: str, said: str, given: str | None) -> str:
         takes = f"at most {_values(len(values))}" if values else "nothing"
         given_values = _values(int(given) - passed)
         return f"|{name} takes {takes} between its ( ), and was given {given_values}: {write}"
-    if said.startswith("missing"):
+    if named is None:  # missing a value
         return f"|{name} needs more values between its ( ): {write}"
-    named = said.rpartition(" ")[2].strip("'")
     meant = closest(named, [value.name for value in values])
     return f"|{name} has no value named '{named}'" + (
         f" (did you mean '{meant}'?): {write}" if meant else f": {write}"
