@@ -118,8 +118,9 @@ _AT: Final = re.compile(
     rf"{_TO_TLD}",
     _I,
 )
-_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_DOT.pattern}){_LABEL})*", _I)
-_LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*{_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*", _I)
+# The domain after the "at": its group 1 begins where its first label does.
+_DOMAIN: Final = re.compile(rf"[ \t]*({_LABEL}(?:(?:{_DOT.pattern}){_LABEL})*)", _I)
+_LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*({_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*)", _I)
 # The local part, read backwards from the "at" over the text reversed: words joined by dots;
 # in the loose form also by spaced dots, as its domain is ("john . smith @ gmail . com").
 _PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as _LOCAL, no dots
@@ -190,15 +191,14 @@ def _address_around(
         if not (one_word and _one_word_name(name, text, domain.start(), end)):
             return None
         if _prose_before_at(name, at[0]):  # "Look at evil dot com": the link alone
-            return domain.start() + len(domain[0]) - len(domain[0].lstrip(" \t")), end
+            return domain.start(1), end
     return at.start() - local.end(1), end
 
 
 def _domain_end(text: str, domain: re.Match[str], dot: re.Pattern[str]) -> int | None:
     """Where the domain ends: after its last label that is a top-level domain ("gmail.com" of
     "gmail.com. Thanks"), with a label before it; None if it has none."""
-    start = domain.start() + len(domain[0]) - len(domain[0].lstrip(" \t"))
-    labels = list(_labels(text, start, domain.end(), dot))
+    labels = list(_labels(text, domain.start(1), domain.end(), dot))
     for n in range(len(labels) - 1, 0, -1):
         low, high = labels[n]
         if text[low:high].lower() in TLDS and _valid_labels(text, labels[: n + 1]):
