@@ -209,10 +209,9 @@ class Postfilter:
             text, contacts, labelled.references | labelled.codes, [m.span() for m in links]
         )
         candidates = resolve(contacts + shapes, len(text))
-        found = not_given(text, candidates, links, self._known)
-        if found:  # the system prompt is read only for an answer with something to remove
-            found = not_given(text, candidates, links, self._known_with(prompt))
-        disguised = self._unknown_disguised(text, candidates, prompt)
+        found = self._not_known(partial(not_given, text, candidates, links), prompt)
+        addresses = find_disguised(text, candidates)
+        disguised = self._not_known(partial(not_given_addresses, addresses), prompt)
         if disguised:  # each covers what it spells
             spelled = Marked(len(text), [(d.start, d.end) for d in disguised])
             found = [f for f in found if not spelled.covers(f.start, f.end)] + disguised
@@ -222,13 +221,6 @@ class Postfilter:
                 Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)
             ]
         return sorted(found, key=lambda f: f.start)
-
-    def _unknown_disguised(self, text: str, contacts: list[Finding], prompt: str) -> list[Finding]:
-        """Addresses written so the other checks miss them ("evil[.]com") outside the
-        ``contacts`` found, that neither the bot's files nor this turn's system prompt give."""
-        addresses = find_disguised(text, contacts)
-        found = not_given_addresses(addresses, self._known)
-        return not_given_addresses(addresses, self._known_with(prompt)) if found else []
 
     def _unknown_tags(self, text: str) -> list[Finding]:
         if "<" not in text:
@@ -273,8 +265,17 @@ class Postfilter:
         return normalise_without(answer, own)
 
     def _leaked_pii(self, text: str, labelled: Labelled, prompt: str) -> list[Finding]:
-        found = not_given(text, find_pii(text, LEAK_KINDS, labelled), [], self._known)
-        return not_given(text, found, [], self._known_with(prompt)) if found else []
+        return self._not_known(
+            partial(not_given, text, find_pii(text, LEAK_KINDS, labelled), []), prompt
+        )
+
+    def _not_known(
+        self, not_given_by: Callable[[Given], list[Finding]], prompt: str
+    ) -> list[Finding]:
+        """What ``not_given_by`` finds that neither the bot's files nor this turn's system
+        ``prompt`` give: the prompt is read only for an answer with something to remove."""
+        found = not_given_by(self._known)
+        return not_given_by(self._known_with(prompt)) if found else []
 
 
 class _Review:
