@@ -205,9 +205,7 @@ class Postfilter:
         may show the customer's own details, from the application) give."""
         contacts = unmeasured(text, finding_spans(find_pii(text, CONTACT_KINDS, labelled)))
         links = find_links(text)  # first: a phone shape in a link's path is the link's
-        shapes = phone_shapes(
-            text, contacts, labelled.references | labelled.codes, [m.span() for m in links]
-        )
+        shapes = phone_shapes(text, contacts, labelled, links)
         candidates = resolve(contacts + shapes, len(text))
         found = self._not_known(partial(not_given, text, candidates, links), prompt)
         addresses = find_disguised(text, candidates)

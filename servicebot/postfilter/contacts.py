@@ -12,7 +12,7 @@ from typing import NamedTuple
 
 from ..filters import Finding
 from ..filters.boundaries import Marked
-from ..filters.labelled import find_labelled
+from ..filters.labelled import Labelled, find_labelled
 from ..filters.pii import PII_KINDS, find_pii
 from ..filters.values import canonical
 from .links import allowed_domain, domain_of, find_links
@@ -36,9 +36,7 @@ def given_by(known: str) -> Given:
     labelled = find_labelled(known, PII_KINDS)
     found = finding_spans(find_pii(known, labelled=labelled))
     links = find_links(known)
-    found += phone_shapes(
-        known, found, labelled.references | labelled.codes, [m.span() for m in links]
-    )
+    found += phone_shapes(known, found, labelled, links)
     values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
     return Given(values, frozenset(domain_of(match.group()) for match in links))
 
@@ -121,26 +119,27 @@ def _measured(text: str, start: int, end: int) -> bool:
 def phone_shapes(
     text: str,
     found: list[tuple[int, int, str]],
-    references: set[int],
-    links: Sequence[tuple[int, int]],
+    labelled: Labelled,
+    links: Sequence[re.Match[str]],
 ) -> list[tuple[int, int, str]]:
-    """Phone-shaped numbers that none of ``found`` covers, but not one named as an order,
-    part or other reference number ("your order 123-456-7890 has shipped"): ``references``
-    are where such numbers start (see :func:`find_labelled`); nor one a unit follows ("Size
-    300/400/5000 px"); nor a run of the path of one of ``links`` (the spans of those
-    :func:`find_links` finds in ``text``)."""
+    """Phone-shaped numbers that none of ``found`` covers, but not one ``labelled`` names as
+    an order, part or other reference number ("your order 123-456-7890 has shipped") or as a
+    code the shop issues (see :func:`find_labelled`); nor one a unit follows ("Size
+    300/400/5000 px"); nor a run of the path of one of ``links`` (those :func:`find_links`
+    finds in ``text``)."""
     covered = Marked(len(text), [(start, end) for start, end, _ in found])
+    named = labelled.references | labelled.codes
     return [
         (m.start(), m.end(), "PHONE")
         for m in _PHONE_SHAPES.finditer(text)
         if not covered.covers(*m.span())
-        and m.start() not in references
+        and m.start() not in named
         and not _measured(text, *m.span())
         and not _in_path(text, *m.span(), links)
     ]
 
 
-def _in_path(text: str, start: int, end: int, links: Sequence[tuple[int, int]]) -> bool:
+def _in_path(text: str, start: int, end: int, links: Sequence[re.Match[str]]) -> bool:
     """Whether a number with slashes is a run of a link's path ("https://maple.example.com/
     stores/212/555/0123"): inside one of ``links``, a slash right before or after it. The
     link is checked as a link, and the bot's own must come through whole. A slash beside a
@@ -148,5 +147,5 @@ def _in_path(text: str, start: int, end: int, links: Sequence[tuple[int, int]]) 
     return (
         "/" in text[start:end]
         and "/" in text[max(start - 1, 0) : start] + text[end : end + 1]
-        and any(low <= start and end <= high for low, high in links)
+        and any(link.start() <= start and end <= link.end() for link in links)
     )
