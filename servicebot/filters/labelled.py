@@ -111,11 +111,9 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)
         if role in ("reference", "code"):
-            if not _WHERE.search(lowered, label[1], start):
-                named = references if role == "reference" else codes
-                named.add(start)
-                if code := _LEADING_CODE.match(lowered, start):
-                    named.add(code.end())
+            (references if role == "reference" else codes).update(
+                _named_starts(lowered, label[1], start)
+            )
             continue
         kind, _, value, digits = LABELS[int(role)]
         if kind not in kinds or not _names_value(lowered, label, int(role), start):
@@ -216,6 +214,16 @@ _AMOUNT: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z|[0-9]+[.,][0-9]{1,2
 # a detector may read the number from after it (400/800 service numbers from the 800), and
 # that reading is the named number too, not a phone inside it.
 _LEADING_CODE: Final = re.compile(r"\+?[0-9]{1,3}[ .-]")
+
+
+def _named_starts(lowered: str, label_end: int, start: int) -> list[int]:
+    """Where the number a reference's or code's label (ending at ``label_end``) names would
+    start: at ``start``, and after a leading code set apart there (``_LEADING_CODE``); nowhere
+    if the words between say where it is used ("redeem at 1-800-...", see ``_WHERE``)."""
+    if _WHERE.search(lowered, label_end, start):
+        return []
+    code = _LEADING_CODE.match(lowered, start)
+    return [start, code.end()] if code else [start]
 
 
 def _after_links(lowered: str, end: int) -> int:
