@@ -66,7 +66,7 @@ def _to_last_domain(hosts: str) -> str:
     the last one that is a domain, where the mail goes ("" if none is)."""
     chain = hosts.split("@")
     for n in range(len(chain), 0, -1):
-        if _valid_email("x", chain[n - 1]):
+        if _valid_domain(chain[n - 1]):
             return "@".join(chain[:n])
     return ""
 
@@ -83,10 +83,12 @@ def _written_before(text: str, start: int) -> int:
 
 
 def _valid_email(local: str, domain: str) -> bool:
+    return ".." not in local and not local.endswith(".") and _valid_domain(domain)
+
+
+def _valid_domain(domain: str) -> bool:
     return (
-        ".." not in local
-        and not local.endswith(".")
-        and _TLD.fullmatch(domain[domain.rfind(".") + 1 :]) is not None
+        _TLD.fullmatch(domain[domain.rfind(".") + 1 :]) is not None
         and "-." not in domain
         and ".-" not in domain
         and domain[0] != "-"
