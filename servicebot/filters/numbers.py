@@ -16,13 +16,10 @@ from functools import lru_cache
 from operator import mul
 from typing import Final
 
+from .boundaries import glued
+
 _A: Final = re.ASCII
 _Found = Iterator[tuple[int, int, str]]
-
-
-def _glued(text: str, end: int) -> bool:
-    """Whether an ASCII letter or digit follows ``end``, so the match is part of a longer token."""
-    return end < len(text) and text[end].isascii() and text[end].isalnum()
 
 
 # Groups are split by one or two spaces, "-", " - ", "/" or " / " ("4111/1111/1111/1111"; a
@@ -112,7 +109,7 @@ def _longest(
         if size >= 13:
             low, high = (a, groups[0][1]) if backwards else (groups[0][0], b)
             kind = classify(text[low:high].translate(_NO_SEPARATORS))
-            if kind and not _glued(text, high):
+            if kind and not glued(text, high):
                 best = (n + 1, kind)
     return best
 
