@@ -11,6 +11,7 @@ the SDK as a stream of their own, and anything else is read whole, as ``complete
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Iterator
 from itertools import chain
 from typing import Any
@@ -33,7 +34,7 @@ def read_start(response: Any, sdk: Any) -> tuple[bytes, Iterator[bytes]]:
     start = b""
     for part in rest:
         start += part
-        if len(start.lstrip()) >= _TELLING:
+        if _enough(start):
             break
     return start, rest
 
@@ -44,9 +45,14 @@ async def aread_start(response: Any, sdk: Any) -> tuple[bytes, AsyncIterator[byt
     start = b""
     async for part in rest:
         start += part
-        if len(start.lstrip()) >= _TELLING:
+        if _enough(start):
             break
     return start, rest
+
+
+def _enough(start: bytes) -> bool:
+    """Whether ``start`` is as much of a body as :func:`starts_events` needs to tell."""
+    return len(start.lstrip()) >= _TELLING
 
 
 def replayed(response: Any, start: bytes, rest: Iterator[bytes]) -> Any:
@@ -77,23 +83,24 @@ def _rebuilt(response: Any, body: Any) -> Any:
 
 def _mapped(parts: Iterator[bytes], request: Any, sdk: Any) -> Iterator[bytes]:
     """``parts``, an HTTP client's error reading them raised as the SDK's stream raises it."""
-    import httpx2
-
-    try:
+    with _as_sdk_errors(request, sdk):
         yield from parts
-    except httpx2.TimeoutException as exc:
-        raise sdk.APITimeoutError(request=request) from exc
-    except httpx2.RequestError as exc:
-        raise sdk.APIConnectionError(request=request) from exc
 
 
 async def _amapped(parts: AsyncIterator[bytes], request: Any, sdk: Any) -> AsyncIterator[bytes]:
     """:func:`_mapped` for an async body."""
-    import httpx2
-
-    try:
+    with _as_sdk_errors(request, sdk):
         async for part in parts:
             yield part
+
+
+@contextlib.contextmanager
+def _as_sdk_errors(request: Any, sdk: Any) -> Iterator[None]:
+    """An HTTP client's timeout or connection error, raised as the SDK's for ``request``."""
+    import httpx2  # the SDK's HTTP client, imported with it
+
+    try:
+        yield
     except httpx2.TimeoutException as exc:
         raise sdk.APITimeoutError(request=request) from exc
     except httpx2.RequestError as exc:
