@@ -21,9 +21,9 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, answer_of, events_labelled
+from .responses import Joined, answer_of
 from .sdk import openai_sdk
-from .unlabelled import aread_start, areplayed, read_start, replayed, starts_events
+from .unlabelled import aevents_or_answer, events_or_answer
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
@@ -185,7 +185,7 @@ class OpenAIClient:
     # What the SDK does not retry for ``complete``, a 200 whose body is not a JSON answer (a
     # proxy's error page), is not retried here either: one fault, one behaviour, and one
     # reading of it (answer_of). A body not labelled as events is told by its start
-    # (unlabelled.py), so events labelled anything else still come as they are sent.
+    # (unlabelled.events_or_answer), so events labelled anything else still come as sent.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         retries = self.settings.max_retries
@@ -199,15 +199,11 @@ class OpenAIClient:
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                    response = chunks.response
-                    if not events_labelled(response):  # events, or one answer: its start tells
-                        start, rest = read_start(response, sdk)
-                        if not starts_events(start):
-                            yield from _as_parts(_answer_in(start + b"".join(rest), response))
-                            return
-                        events = replayed(response, start, rest)
-                        chunks = sdk.Stream(cast_to=chunk_type, response=events, client=client)
-                    for chunk in chunks:
+                    events = events_or_answer(chunks, sdk, client)
+                    if isinstance(events, Completion):
+                        yield from _as_parts(events)
+                        return
+                    for chunk in events:
                         if text := joined.add(chunk):
                             yield text
                     joined.ended()
@@ -228,19 +224,12 @@ class OpenAIClient:
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
-                        response = chunks.response
-                        if not events_labelled(response):  # as in stream()
-                            start, rest = await aread_start(response, sdk)
-                            if not starts_events(start):
-                                body = start + b"".join([part async for part in rest])
-                                for part in _as_parts(_answer_in(body, response)):
-                                    yield part
-                                return
-                            events = areplayed(response, start, rest)
-                            chunks = sdk.AsyncStream(
-                                cast_to=chunk_type, response=events, client=client
-                            )
-                        async for chunk in chunks:
+                        events = await aevents_or_answer(chunks, sdk, client)
+                        if isinstance(events, Completion):
+                            for part in _as_parts(events):
+                                yield part
+                            return
+                        async for chunk in events:
                             if text := joined.add(chunk):
                                 yield text
                         joined.ended()
@@ -254,12 +243,7 @@ class OpenAIClient:
 
 def _answer(response: Any) -> Completion:
     """The answer in the body of a response to ``complete``, read by :func:`answer_of`."""
-    return _answer_in(response.content, response)
-
-
-def _answer_in(body: bytes, response: Any) -> Completion:
-    """The answer in ``body``, read by :func:`answer_of` with ``response``'s content type."""
-    return answer_of(body, str(response.headers.get("content-type", "")))
+    return answer_of(response.content, response)
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:

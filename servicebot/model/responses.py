@@ -58,23 +58,18 @@ def _token_count(value: Any) -> int | None:
     return int(value) if 0 <= value < _MOST_TOKENS and value == int(value) else None
 
 
-def events_labelled(response: Any) -> bool:
-    """Whether a streamed request's answer says it is server-sent events (in any case, as
-    media types are): any other is told by its start (see ``unlabelled.py``)."""
-    label = str(response.headers.get("content-type", ""))
-    return label.lower().startswith("text/event-stream")
-
-
-def answer_of(body: bytes, content_type: str) -> Completion:
+def answer_of(body: bytes, response: Any) -> Completion:
     """A 200's body read as one ChatCompletion: the answer to ``complete``, or to a stream
     from a server or proxy that ignores ``"stream": true``. JSON is read whatever its label,
     as the SDK reads it; a body that is not JSON (a proxy's error page) is a broken response
     that says what came instead, where the SDK handed back its text and it read as "no
     choices". Neither is retried (the SDK retries no 200); read as a stream, a body with no
-    events ended like a dropped connection, and was asked for again."""
+    events ended like a dropped connection, and was asked for again. ``response`` (the HTTP
+    response) says what its content type was."""
     try:
         data = json.loads(body)
     except ValueError as exc:
+        content_type = str(response.headers.get("content-type", ""))
         raise ModelError("broken_response", _not_json(body, content_type, exc)) from exc
     if not isinstance(data, dict):
         kind = _JSON_KINDS.get(type(data), "a value")
