@@ -1,0 +1,452 @@
+"""servicebot.yaml read by the loader: each setting's value checked, and a mistake named
+at its line with what to write."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from servicebot import ConfigError, load_bot
+from servicebot.postfilter import Postfilter
+from tests.unit.basebot import make_bot
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("redis://localhost:6379x/0", "is not a Redis url such as"),
+        ("redis://127.0.0.1:6379/99x", "the database '99x' is not a number"),
+        ("sqlite://", "names no file: write sqlite:///conversations.db"),
+        ("sqlite:///", "names no file"),
+        ("sqlite:///data/", "names no file"),
+    ],
+)
+def test_a_bad_store_url_is_a_settings_mistake(tmp_path: Path, url: str, message: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"store:\n  url: {url}\n")
+    with pytest.raises(ConfigError, match=message):
+        load_bot(bot)
+    settings.write_text(settings.read_text().replace(url, "sqlite:///data/conversations.db"))
+    assert load_bot(bot).settings.store.url == "sqlite:///data/conversations.db"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("zh-tw", "is 'zh-tw': Chinese is 'zh', simplified and traditional alike"),
+        ("zh-CN", "is 'zh-CN': Chinese is 'zh'"),
+        ("en-gb", "is 'en-gb': English is 'en', whatever the region"),
+        ("中文", "is '中文': Chinese is 'zh'"),  # a name, not a code: told the code
+        ("English", "is 'English': English is 'en'"),
+    ],
+)
+def test_a_regional_code_for_chinese_or_english_is_named_as_such(
+    tmp_path: Path, code: str, message: str
+) -> None:
+    # A bot of "zh-tw" would never have answered in Chinese: routing speaks "zh".
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text().replace("languages: [en, zh]", f"languages: [{code}]"))
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        load_bot(bot)
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ('cache:\n  enabled: "yes"\n', "'enabled' should be true or false, not text"),
+        ("cache:\n  enabled: 1\n", "'enabled' should be true or false, not a number"),
+        ("routing:\n  top_k: 3.5\n", "'top_k' should be a whole number, not 3.5"),
+        # A number YAML reads as text gets how to write it, where that is clear.
+        ("routing:\n  min_score: 0,22\n", "'min_score' should be a number, not text (write 0.22)"),
+        (
+            "routing:\n  min_score: ０.２２\n",
+            "'min_score' should be a number, not text (write 0.22)",
+        ),
+        # A number typed with its unit: in the key's own unit, if the key takes it.
+        ("routing:\n  min_score: 22%\n", "'min_score' should be a number, not text (write 0.22)"),
+        (
+            "model:\n  timeout: 20s\n",
+            "'timeout' should be a number, not text (write 20: the number of seconds)",
+        ),
+        (
+            "model:\n  timeout: 2 minutes\n",
+            "'timeout' should be a number, not text (write 120: the number of seconds)",
+        ),
+        (
+            "cache:\n  ttl_seconds: 1.5h\n",
+            "'ttl_seconds' should be a whole number, not text (write 5400: the number of seconds)",
+        ),
+        (
+            "store:\n  retention_days: 2 weeks\n",
+            "'retention_days' should be a whole number, not text (write 14: the number of days)",
+        ),
+        (
+            "store:\n  retention_days: 90天\n",
+            "'retention_days' should be a whole number, not text (write 90: the number of days)",
+        ),
+        (
+            "budget:\n  max_prompt_tokens: 6k\n",
+            "'max_prompt_tokens' should be a whole number, not text (write 6000)",
+        ),
+        (
+            "model:\n  max_tokens: 4OO\n",
+            "'max_tokens' should be a whole number, not text "
+            "(write 400: a letter O was typed for a zero)",
+        ),
+        (  # 300 seconds is past max_retry_after's 120; a month has no fixed number of days
+            "model:\n  max_retry_after: 5m\n",
+            "'max_retry_after' should be a number, not text",
+        ),
+        (
+            "store:\n  retention_days: 3 months\n",
+            "'retention_days' should be a whole number, not text",
+        ),
+        ("model:\n  temperature: 2,000\n", "'temperature' should be a number, not text"),
+        (
+            "budget:\n  max_prompt_tokens: 6,000\n",
+            "'max_prompt_tokens' should be a whole number, not text (write 6000)",
+        ),
+        (  # 6.000 is six thousand in much of Europe, and YAML reads it as 6.0: was taken as 6
+            "budget:\n  max_prompt_tokens: 6.000\n",
+            "'max_prompt_tokens' should be a whole number, not 6.0 "
+            "(write 6, or 6000 if the point separates thousands)",
+        ),
+        (
+            "cache:\n  ttl_seconds: 3600.0\n",
+            "'ttl_seconds' should be a whole number, not 3600.0 (write 3600)",
+        ),
+        (  # only what the setting takes: 3000 is past top_k's 20
+            "routing:\n  top_k: 3.0\n",
+            "'top_k' should be a whole number, not 3.0 (write 3)",
+        ),
+        (  # 0 and 0 are one number, and neither is a top_k
+            "routing:\n  top_k: 0.0\n",
+            "'top_k' should be a whole number, not 0.0",
+        ),
+        ("model:\n  max_retries: -1.0\n", "'max_retries' should be a whole number, not -1.0"),
+        (  # a decimal comma is no whole number: no hint
+            "budget:\n  max_prompt_tokens: 6,5\n",
+            "'max_prompt_tokens' should be a whole number, not text",
+        ),
+        ("routing:\n  min_score: high\n", "'min_score' should be a number, not text"),
+        # A section written as one value, as other tools write it: where the value goes.
+        (
+            "model: gpt-4o\n",
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: gpt-4o')",
+        ),
+        (
+            "store: redis://localhost:6379/0\n",
+            "'store' should be a mapping of keys to values, not text "
+            "(write 'store:' and under it '  url: redis://localhost:6379/0')",
+        ),
+        (  # quoted where YAML needs it: '@' cannot start plain text
+            'model: "@cf/meta/llama-3-8b-instruct"\n',
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: \"@cf/meta/llama-3-8b-instruct\"')",
+        ),
+        (
+            'model: "gpt-4o # tuned"\n',
+            "'model' should be a mapping of keys to values, not text "
+            "(write 'model:' and under it '  name: \"gpt-4o # tuned\"')",
+        ),
+        (  # mode and cassettes both take text: no guess
+            "replay: record\n",
+            "'replay' should be a mapping of keys to values, not text",
+        ),
+    ],
+)
+def test_a_value_of_the_wrong_kind_is_reported_not_converted(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + setting)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert [problem.message for problem in raised.value.problems] == [message]
+
+
+@pytest.mark.parametrize(
+    ("setting", "field"),
+    [
+        ("routing:\n  min_score: yes\n", "min_score"),  # was 1.0: every message out of scope
+        ("routing:\n  handoff_after: no\n", "handoff_after"),  # was 0: never handed off
+        ("model:\n  temperature: on\n", "temperature"),
+        ("budget:\n  max_prompt_tokens: true\n", "max_prompt_tokens"),  # was 1
+        ("store:\n  retention_days: off\n", "retention_days"),
+    ],
+)
+def test_yes_no_on_or_off_for_a_number_is_reported_not_converted(
+    tmp_path: Path, setting: str, field: str
+) -> None:
+    assert _the_one_problem_with(tmp_path, setting) == (
+        f"'{field}' should be a number, not true/false (YAML reads yes, no, on and off as "
+        "true/false)"
+    )
+
+
+def _the_one_problem_with(tmp_path: Path, setting: str) -> str:
+    """The message of the one problem ``setting``, added at the end of a bot's
+    servicebot.yaml, makes, on the setting's own (last) line."""
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text() + setting
+    settings.write_text(text)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert problem.line == text.count("\n")
+    return problem.message
+
+
+def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n  timeout: 1e3\n  max_tokens: 20\n")
+    model = load_bot(bot).settings.model  # 1e3 is text to YAML 1.1, and a number to a reader
+    assert (model.timeout, model.max_tokens) == (1000.0, 20)
+
+
+def test_a_mistake_in_a_duplicated_key_is_placed_at_the_copy_that_counts(
+    tmp_path: Path,
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text() + "routing:\n  top_k: 3\nrouting:\n  top_k: 99\n"
+    settings.write_text(text)
+    lines = text.count("\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    placed = [(p.line, p.message) for p in raised.value.problems]
+    assert (lines, "'top_k' should be at most 20") in placed  # the later copy: YAML keeps it
+    assert (lines - 1, "duplicate key 'routing': the later value would silently win") in placed
+
+
+def test_a_language_listed_twice_is_a_settings_mistake(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(LANGUAGES.sub("", settings.read_text()) + "languages: [en, zh, en]\n")
+    with pytest.raises(ConfigError, match="lists en more than once"):
+        load_bot(bot)
+
+
+LANGUAGES = re.compile(r"^languages:.*\n", re.MULTILINE)
+
+
+@pytest.mark.parametrize(
+    ("phone", "answer"),
+    [
+        ("400-820-1234 转 2", "请拨打 400-820-1234 转 2 联系我们。"),
+        ("+1 800-555-0199 ext. 204", "Call 1-800-555-0199 ext. 204 any day."),
+    ],
+)
+def test_a_phone_number_may_have_an_extension(tmp_path: Path, phone: str, answer: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text().replace("contact:\n", f"contact:\n  phone: {phone}\n")
+    settings.write_text(text, encoding="utf-8")
+    spec = load_bot(bot)
+    assert spec.settings.contact.phone == phone
+    assert Postfilter.for_bot(spec).run(answer, "Be brief.", {}).verdict == "pass"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "OPENAI_API_KEY",
+        "DEEPSEEK_API_KEY",
+        "azure_openai_key_2",
+        "my_service_api_key_v2",
+        "hf_token",
+    ],
+)
+def test_api_key_env_accepts_variable_names(tmp_path: Path, name: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  api_key_env: {name}\n")
+    assert load_bot(bot).settings.model.api_key_env == name
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("sk-proj-abc123def456ghi789jkl", "looks like an API key itself"),
+        ("gsk_a8Jk3mQ9x2LpR7tY5wZ1", "looks like an API key itself"),
+        ("MY KEY", "is not an environment variable name"),
+    ],
+)
+def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  api_key_env: {value}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith(f"'api_key_env' {message}")
+    assert value not in raised.value.message  # a pasted key is never repeated in the message
+
+
+@pytest.mark.parametrize("written", ["null", "~", ""])
+def test_api_key_env_null_is_a_server_that_takes_no_key(tmp_path: Path, written: str) -> None:
+    bot = make_bot(tmp_path)  # Ollama, vLLM, llama.cpp's server: an invented key was needed
+    settings = bot / "servicebot.yaml"
+    model = (
+        f"model:\n  name: llama3\n  base_url: http://localhost:11434/v1\n  api_key_env: {written}\n"
+    )
+    settings.write_text(settings.read_text() + model)
+    assert load_bot(bot).settings.model.api_key_env is None
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "  name: gpt-4o\n  api_key_env: null\n",
+            "'api_key_env' is null (no key), which is for a local server such as Ollama or "
+            "vLLM: set model.base_url to its address, such as http://localhost:11434/v1 "
+            "(the OpenAI API takes no request without a key)",
+        ),
+        (
+            "  name: llama3\n  base_url: http://localhost:11434/v1\n  api_key_env: None\n",
+            "'api_key_env' is 'None', a variable's name: for a server that takes no key, "
+            "write api_key_env: null",
+        ),
+    ],
+    ids=["null_without_base_url", "None_as_text"],
+)
+def test_a_keyless_model_must_name_its_server_and_write_null(
+    tmp_path: Path, model: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n" + model)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    line = settings.read_text().count("\n")  # api_key_env, the last line; its value at 16
+    assert str(raised.value).split("\n")[0] == f"{settings}:{line}:16: {message}"
+
+
+@pytest.mark.parametrize(
+    ("model", "message"),
+    [
+        (
+            "  name: sk-proj-abc123def456ghi789jkl\n",
+            "'name' looks like an API key, not a model's name such as gpt-4o-mini: remove it, "
+            "and set the key in the environment variable api_key_env names (OPENAI_API_KEY "
+            "unless set)",
+        ),
+        (
+            "  name: gpt-4o\n  api_key: sk-proj-abc123def456ghi789jkl\n",
+            "unknown key 'api_key': servicebot never reads an API key from a file, which gets "
+            "shared and committed; remove it, and set the key in the environment variable "
+            "OPENAI_API_KEY (api_key_env names another)",
+        ),
+    ],
+)
+def test_an_api_key_pasted_into_the_settings_is_refused_with_where_it_goes(
+    tmp_path: Path, model: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)  # sent as the model's name, or committed with the bot folder
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n" + model)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message == message
+    assert "abc123" not in str(raised.value).split("\n")[0]  # only the quoted line shows it
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        "gsk_a8Jk3mQ9x2LpR7tY5wZ1vB6nC4dF0gH2",  # Groq
+        "AIzaSyA1b2C3d4E5f6G7h8I9j0KlMnOpQrStUv",  # Google
+        "hf_AbCdEfGhIjKlMnOpQrStUvWxYz012345",  # Hugging Face
+        "Zx81Qw7Er6Ty5Ui4Op3As2Df1Gh0JkLmNb",  # a provider's key of no known prefix
+    ],
+)
+def test_another_providers_key_as_the_model_name_is_refused(tmp_path: Path, key: str) -> None:
+    bot = make_bot(tmp_path)  # it would be sent to the server as the model's name
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: {key}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith("'name' looks like an API key, not a model's name")
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Qwen/Qwen2.5-72B-Instruct",
+        "accounts/fireworks/models/llama-v3p1-70b-instruct",
+        "mycompanygpt4odeployment2024eastus",  # an Azure deployment: one case only
+        "anthropic.claude-3-5-sonnet-20241022-v2:0",
+        "xai-grok-3",  # a proxy's alias that starts as a key does
+        "hf_meta_llama_3_1_8b_instruct_v2",
+    ],
+)
+def test_model_and_deployment_names_are_not_taken_for_keys(tmp_path: Path, name: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: '{name}'\n")
+    assert load_bot(bot).settings.model.name == name
+
+
+@pytest.mark.parametrize("url", ["not a url", "ftp://models.example.com/v1", "localhost:8000/v1"])
+def test_base_url_must_be_an_http_address(tmp_path: Path, url: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith("'base_url' is not the http(s) address of an")
+    assert raised.value.problems[0].line == settings.read_text().count("\n")
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "https://api.deepseek.com"])
+def test_base_url_takes_an_http_address(tmp_path: Path, url: str) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
+    assert load_bot(bot).settings.model.base_url == url
+
+
+def test_a_misspelt_key_inside_a_named_entry_gets_a_suggestion(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    price = "prices:\n  gpt-4o-mini: {input: 0.15, outptu: 0.60}\n"
+    settings.write_text(settings.read_text() + price)
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert [p.message for p in raised.value.problems] == [
+        "unknown key 'outptu' (did you mean 'output'?)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        (
+            "replay:\n  mode: off\n",  # what the docs say to write; YAML reads it as false
+            "'mode' should be one of replay, record, off, not true/false (YAML reads yes, no, "
+            'on and off as true/false): put it in quotes, as in "off"',
+        ),
+        (
+            "replay:\n  mode: on\n",  # true: quoting "off" would turn it off
+            "'mode' should be one of replay, record, off, not true/false (YAML reads yes, no, "
+            "on and off as true/false)",
+        ),
+        (
+            "postfilter:\n  markup: no\n",
+            "'markup' should be one of repair, fallback, handoff, not true/false (YAML reads "
+            "yes, no, on and off as true/false)",
+        ),
+    ],
+)
+def test_yes_no_on_or_off_for_a_choice_says_to_quote_it(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    assert _the_one_problem_with(tmp_path, setting) == message
