@@ -17,7 +17,7 @@ from servicebot import load_bot
 from servicebot.cli import main
 from tests.conftest import DATA, REPO
 from tests.e2e.conftest import SCRIPT, checked, new_bot, run
-from tests.unit.test_config import make_bot
+from tests.unit.basebot import make_bot
 
 
 def test_check_on_the_example_bot_prints_one_summary_line() -> None:
