@@ -1,8 +1,8 @@
 """What the prompt tests (test_prompt.py, test_sandbox.py, test_render_failures.py,
-test_undefined.py, test_customer.py, test_budget.py) share: a copy of the example bot with
-its system template, FAQ or settings replaced (``make_bot``), the two-line ``PREAMBLE`` a
-template payload follows (so it lands on line 3 of ``SYSTEM_J2``), and the check that
-rendered messages keep the roles code gave them (``assert_roles``)."""
+test_undefined.py, test_customer.py, test_budget_settings.py) share: a copy of the example
+bot with its system template, FAQ or settings replaced (``make_bot``), the two-line
+``PREAMBLE`` a template payload follows (so it lands on line 3 of ``SYSTEM_J2``), and the
+check that rendered messages keep the roles code gave them (``assert_roles``)."""
 
 from __future__ import annotations
 
