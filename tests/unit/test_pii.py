@@ -186,6 +186,27 @@ def test_a_social_security_label_takes_only_an_ssns_shape(text: str) -> None:
     assert found(normalise(text).text, "SSN") == []
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # an SSN that runs on is masked whole: "123-45-6789" was masked and "-1" left
+        ("SSN 123-45-6789-1", [("SSN", "123-45-6789-1")]),
+        ("my ssn is 536-22-1234.12, thanks", [("SSN", "536-22-1234.12")]),
+        ("social security number 536221234/2", [("SSN", "536221234/2")]),
+        ("社会安全号 078-05-1120-3", [("SSN", "078-05-1120-3")]),
+        # what follows an SSN as a new word or a sentence's end stays
+        ("my SSN is 536-22-1234. Order 1234 costs $12.50", [("SSN", "536-22-1234")]),
+        ("SSN 536-22-1234 - version 1.2.3 of the form", [("SSN", "536-22-1234")]),
+        ("SSN: 536-22-1234, sent 2024-03-15", [("SSN", "536-22-1234")]),
+        ("SSN 536-22-1234.Thanks, see report.pdf e.g. page 2", [("SSN", "536-22-1234")]),
+    ],
+)
+def test_a_named_ssn_that_runs_on_is_masked_whole(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(normalise(text).text) == expected
+
+
 # --- SECRET ---------------------------------------------------------------------------------------
 
 
