@@ -19,13 +19,19 @@ from ..filters.boundaries import Marked
 from ..filters.emails import plain_address, spoken_emails
 from ..filters.values import canonical
 from .contacts import Given
-from .links import URL_PATH, allowed_domain, domain_of, is_domain_ending
+from .links import URL_PATH, WORD_TLDS, allowed_domain, domain_of, is_domain_ending
 
 _LABEL = r"[a-z0-9-]+"
-# A dot in brackets: "[.]" with nothing around it or a space each side ("evil [.] com", as the
-# email reader takes "help at evil [.] com"; "Microsoft (.)NET" is a product), "[dot]" with a
-# space around it or not.
-_BRACKETED_DOT = r"[\[({]\.[\])}]| [\[({]\.[\])}] | ?[\[({]dot[\])}] ?"
+# A dot in brackets, "[.]" or "[dot]", with a space before it, after it, both or neither
+# ("evil [.] com", "evil[.] com", as the email reader takes "help at evil [.]com").
+_BRACKET = r"[\[({](?:\.|dot)[\])}]"
+_BRACKETED_DOT = rf" ?{_BRACKET} ?"
+# "[.]" with a space before it and none after names a top-level domain as often as it hides a
+# dot ("the [.]com section", "Microsoft (.)NET"): a link only with a path after it
+# ("evil [.]com/pay"), as a file type's ending is (see links.py).
+_NAMED_ENDING = re.compile(r" [\[({]\.[\])}](?! )")
+# A spaced bracketed dot before an ending that is also a word is prose ("see [.] to list").
+_WORD_ENDING = re.compile(rf"(?: {_BRACKET}|{_BRACKET} )(?:{'|'.join(WORD_TLDS)})\Z", re.I)
 # Each starts only where a run starts, so no input makes it retry inside one (linear time).
 _LINK = re.compile(
     rf"(?<![\w.@/-])(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",
@@ -63,8 +69,18 @@ def _link(match: re.Match[str]) -> Address | None:
     domain = _DOTS.sub(".", match["domain"])
     if domain == match["domain"] or not is_domain_ending(domain.rsplit(".", 1)[-1]):
         return None
+    if _prose(match):
+        return None
     address = domain + match.group()[len(match["domain"]) :]
     return Address(match.start(), match.end(), "URL", address)
+
+
+def _prose(match: re.Match[str]) -> bool:
+    """Whether the bracketed dots of a ``_LINK`` match read as prose, not a hidden dot: one
+    spaced before a word ("see [.] to"), one naming an ending with no path after it ("the
+    [.]com section")."""
+    named = _NAMED_ENDING.search(match["domain"]) and match.end() == match.end("domain")
+    return bool(named or _WORD_ENDING.search(match["domain"]))
 
 
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:

@@ -80,8 +80,8 @@ _ENDINGS = TLDS | _FILE_TLDS
 # Browsers read the ideographic full stop in a domain as a dot ("evil。com" opens evil.com):
 # one between a name and a top-level domain is read as a dot (not before "it", "in", "me",
 # "us" or "to", which in mixed text are more often words: "我买了 iPhone。it works").
-_WORD_TLDS = {"it", "in", "me", "us", "to"}
-_DOTTED_TLDS = "|".join(sorted(TLDS - _WORD_TLDS, key=len, reverse=True))
+WORD_TLDS = frozenset({"it", "in", "me", "us", "to"})
+_DOTTED_TLDS = "|".join(sorted(TLDS - WORD_TLDS, key=len, reverse=True))
 _IDEOGRAPHIC_DOT = re.compile(
     f"。(?<=[a-z0-9-]。)(?=(?:{_DOTTED_TLDS})(?![a-z0-9-]))", re.IGNORECASE
 )

@@ -58,6 +58,8 @@ def test_invented_contacts_are_removed() -> None:
     [
         *(("evil[.]com", "URL"), ("evil(.)com/pay", "URL"), ("evil [dot] com", "URL")),
         ("evil [.] com", "URL"),  # a space each side of the bracketed dot
+        *(("evil[.] com", "URL"), ("evil [.]com/pay", "URL")),  # or on one side
+        ("evil (.) com/pay", "URL"),
         *(("help[at]evil.com", "EMAIL"), ("help(at)evil(dot)com", "EMAIL")),
         *(("help at evil dot com", "EMAIL"), ("HELP AT EVIL DOT COM", "EMAIL")),
         ("help@evil{.}com", "EMAIL"),
@@ -163,6 +165,8 @@ def test_a_word_before_a_spoken_at_stays_when_only_the_website_goes(answer: str,
         "The dot com bubble burst. Tap the red dot in the corner.",
         "Your order (dot) matrix printer ships today; see list[.]length in step 2.",
         "Build it on Microsoft (.)NET or see the [.]com section.",  # a space before "[.]"
+        "Type see [.] to list [.] item names, e.g. report.pdf, v1.2.3, $12.50 for 2024-03-15.",
+        "End the line with [.] then com: list[.] item, see [.]com domains in order 12345.",
     ],
 )
 def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
