@@ -23,6 +23,7 @@ from typing import Final
 
 from servicebot.filters.boundaries import ASCII, Spans
 from servicebot.filters.domains import TLDS
+from servicebot.filters.normalise import CJK_LETTERS
 
 # --- as typed ---------------------------------------------------------------------------------
 
@@ -163,8 +164,9 @@ def spoken_emails(text: str) -> Spans:
     those with a one-word name before "at" and a dot written out after it ("help at evil dot
     com"). In customer text that is as often prose ("I ordered at amazon dot com"); in an
     answer it is an address to check, as the post-filter does. After a word that is prose
-    before "at" ("Look at Google dot com", "sign up at evil dot com") the span is the domain
-    alone, a link read aloud (see :func:`_prose_before_at`)."""
+    before "at" ("Look at Google dot com", "sign up at evil dot com"; see
+    :func:`_prose_before_at`) or a Chinese word ("客服 at evil dot com") the span is the
+    domain alone, a link read aloud."""
     if not _may_write_out_at(text):
         return
     for at in _AT.finditer(text):
@@ -187,7 +189,8 @@ def _address_around(
     before = text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1]
     local = (_LOOSE_LOCAL_REVERSED if loose else _LOCAL_REVERSED).match(before)
     if local is None:
-        return None
+        spoken = word and one_word and _after_chinese(before, text, domain.start(1), end)
+        return (domain.start(1), end) if spoken else None
     name = local[1][::-1]
     if word and not _plausible_local(name):
         if not (one_word and _one_word_name(name, text, domain.start(), end)):
@@ -273,15 +276,31 @@ def _prose_before_at(name: str, at: str) -> bool:
 
 def _one_word_name(name: str, text: str, start: int, end: int) -> bool:
     """Whether ``name`` before a plain "at" and ``text[start:end]``, the domain after it,
-    read as an address: a name with a letter, and a domain with a dot written out ("evil dot
-    com"; "at evil.com" is prose before a link) whose first word is no article or pronoun."""
+    read as an address: a name with a letter, and a spoken domain (:func:`_spoken_domain`)."""
+    return any(c.isalpha() for c in name) and _spoken_domain(text, start, end)
+
+
+def _spoken_domain(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, after a plain "at", is a domain read aloud: a dot written
+    out ("evil dot com"; "at evil.com" is prose before a link), and a first word that is no
+    article or pronoun ("at the dot com era")."""
     first = _FIRST_LABEL.match(text, start, end)
     return (
-        any(c.isalpha() for c in name)
-        and any(dot != "." for dot in _DOT.findall(text, start, end))
+        any(dot != "." for dot in _DOT.findall(text, start, end))
         and first is not None
         and first[1].lower() not in _PROSE
     )
+
+
+_CHINESE_BEFORE: Final = re.compile(f"[ \t]*[{CJK_LETTERS}]")
+
+
+def _after_chinese(before: str, text: str, start: int, end: int) -> bool:
+    """Whether a Chinese word stands before a plain "at" (``before``, the text before it
+    reversed) and a spoken domain after it ("客服 at evil dot com"): the word names no mailbox
+    the local part could hold, so the domain is a link read aloud, as after English prose
+    ("Look at Google dot com")."""
+    return _CHINESE_BEFORE.match(before) is not None and _spoken_domain(text, start, end)
 
 
 def plain_address(value: str) -> str:

@@ -157,6 +157,31 @@ def test_a_word_before_a_spoken_at_stays_when_only_the_website_goes(answer: str,
 
 
 @pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("请联系客服 at evil dot com。", "请联系客服 at [已删除]。"),
+        ("Write to 客服 at evil dot com today.", "Write to 客服 at [已删除] today."),
+        ("客服 AT EVIL DOT COM", "客服 AT [已删除]"),
+        # the bot's own website and prose pass, as in English
+        ("客服 at maple dot example dot com。", "客服 at maple dot example dot com。"),
+        (
+            "请看 at the dot com 时代, 价格 at $12.50, 版本 at 1.2.3.",
+            "请看 at the dot com 时代, 价格 at $12.50, 版本 at 1.2.3.",
+        ),
+    ],
+)
+def test_a_website_spoken_after_a_chinese_word_is_read_as_after_english_prose(
+    answer: str, shown: str
+) -> None:
+    """A Chinese word before "at" names no mailbox: the spoken domain after it is a link read
+    aloud, as in "Look at Google dot com"; it went through unread."""
+    result = postfilter().run(answer, SYSTEM, {}, "zh")
+    assert result.shown == shown
+    removed = [("contact", "URL")] if shown != answer else []
+    assert [(e.detector, e.kind) for e in result.events] == removed
+
+
+@pytest.mark.parametrize(
     "answer",
     [
         "Look at the dot com era: shops moved online.",
