@@ -222,13 +222,11 @@ def _filter_call_message(name: str, given: str | None, named: str | None) -> str
     filter ``name`` takes between its ( ), as it is written in a template; ``given``: how
     many it was given, if too many; ``named``: a value it has no name for, if one. Python
     counts the value before the | (and the environment Jinja passes some filters) among them."""
-    function = FILTERS[name]
-    passed = 2 if getattr(function, "jinja_pass_arg", None) else 1
-    values = list(inspect.signature(function).parameters.values())[passed:]
-    usage = ", ".join(v.name if v.default is v.empty else f"{v.name}={v.default!r}" for v in values)
-    write = f"write |{name}({usage})" if values else f"write |{name} with no ( )"
+    values = filter_values(name)
+    write = f"write {filter_usage(name)}" if values else f"write |{name} with no ( )"
     if given:
         takes = f"at most {_values(len(values))}" if values else "nothing"
+        passed = len(inspect.signature(FILTERS[name]).parameters) - len(values)
         given_values = _values(int(given) - passed)
         return f"|{name} takes {takes} between its ( ), and was given {given_values}: {write}"
     if named is None:  # missing a value
@@ -237,6 +235,24 @@ def _filter_call_message(name: str, given: str | None, named: str | None) -> str
     return f"|{name} has no value named '{named}'" + (
         f" (did you mean '{meant}'?): {write}" if meant else f": {write}"
     )
+
+
+def filter_values(name: str) -> list[inspect.Parameter]:
+    """The values Jinja's filter ``name`` takes between its ( ): Python counts the value
+    before the | (and the environment Jinja passes some filters) among its parameters. A
+    filter with an async variant (|slice, |join) is marked as passed one whether or not its
+    own function takes it: its own function says."""
+    function = inspect.unwrap(FILTERS[name])  # the async variant's own function
+    passed = 2 if getattr(function, "jinja_pass_arg", None) else 1
+    return list(inspect.signature(function).parameters.values())[passed:]
+
+
+def filter_usage(name: str) -> str:
+    """Filter ``name`` as a template writes it with all its values: ``|wordwrap(width=79,
+    ...)``."""
+    values = filter_values(name)
+    usage = ", ".join(v.name if v.default is v.empty else f"{v.name}={v.default!r}" for v in values)
+    return f"|{name}({usage})"
 
 
 def _values(count: int) -> str:

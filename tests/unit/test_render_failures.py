@@ -171,6 +171,11 @@ PLAIN_RENDER_FAILURES = [
         "|truncate takes at most 4 values between its ( ), and was given 6 values: write "
         "|truncate(length=255, killwords=False, end='...', leeway=None)",
     ),
+    (  # |slice has an async variant, which Jinja marks as taking the eval context first
+        "{{ bot.languages|slice(1, 2, 3)|list }}",
+        "|slice takes at most 2 values between its ( ), and was given 3 values: write "
+        "|slice(slices, fill_with=None)",
+    ),
     (
         "{{ bot.name|upper(1) }}",
         "|upper takes nothing between its ( ), and was given 1 value: write |upper with no ( )",
