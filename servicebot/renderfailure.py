@@ -6,7 +6,8 @@ render that failed, and the words of the undefined values' own failures that it 
 (:func:`no_item`, :func:`no_key`): Jinja makes an UndefinedError from its message alone, so
 what the message needs (a list's length, a mapping's keys) travels in its words, and the
 template line names the list or mapping as the operator wrote it. TypeErrors are
-:mod:`servicebot.kinds`'s.
+:mod:`servicebot.kinds`'s; a method or a filter that could not work with the values it was
+given is :mod:`servicebot.callfailure`'s.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import re
 import jinja2
 from jinja2.sandbox import MAX_RANGE
 
+from .callfailure import PATH, call_failure_message
 from .kinds import type_failure_message
 from .validation import closest
 
@@ -56,6 +58,9 @@ _NO_KEY = re.compile(
 def failure_message(exc: Exception, line: str) -> str | None:
     """A render failure that Python words for programmers, in the operator's words and with
     what to write instead; ``line``: the template line it failed on. None for the others."""
+    called = isinstance(exc, _CALL_FAILURES) and not isinstance(exc, TypeError)
+    if called and (said := call_failure_message(exc, line)):  # TypeErrors: kinds' words first
+        return said
     if isinstance(exc, ZeroDivisionError):
         return (
             "division by zero: the number after /, // or % is 0 at this turn (or 0 is raised "
@@ -79,8 +84,14 @@ def failure_message(exc: Exception, line: str) -> str | None:
     if isinstance(exc, jinja2.UndefinedError) and (found := _NO_KEY.fullmatch(str(exc))):
         return _no_key_message(found[1], found[2], found[3], line)
     if isinstance(exc, TypeError):
-        return type_failure_message(str(exc), _failed_filter(exc))
+        said = type_failure_message(str(exc), _failed_filter(exc))
+        return said or call_failure_message(exc, line)
     return None
+
+
+# What a method or a filter raises when it cannot work with the values a template gave it
+# (IndexError and KeyError are LookupErrors; |truncate asserts its length).
+_CALL_FAILURES = (ValueError, LookupError, TypeError, ZeroDivisionError, AssertionError)
 
 
 # Jinja's filters that add up or compare a list's items, by their function's name: a
@@ -129,7 +140,7 @@ def _no_key_message(name: str, meant: str | None, has: str, line: str) -> str:
     keys (or "is empty"). A typo is not told to guard with ``is defined``, which would hide
     it for good."""
     key = re.escape(name)
-    written = {m[1] for m in re.finditer(rf"({_PATH})(?:\.{key}\b|\[\s*(['\"]){key}\2\s*\])", line)}
+    written = {m[1] for m in re.finditer(rf"({PATH})(?:\.{key}\b|\[\s*(['\"]){key}\2\s*\])", line)}
     if len(written) != 1:  # none, or several mappings with that key: which one failed is unknown
         guess = f"did you mean '{meant}'? " if meant else ""
         guard = "" if meant else "; guard optional values with `is defined`"
@@ -152,7 +163,5 @@ def _item(owner: str, key: str) -> str:
     return f"{owner}.{key}" if key.isidentifier() else f"{owner}[{key!r}]"
 
 
-# customer, customer.address, intents[0]: a variable as the template writes it
-_PATH = r"[A-Za-z_](?:[\w.]|\[-?\d+\])*"
 # intents[0], bot.languages[1]: a name then an index, as the template writes it
 _SUBSCRIPT = re.compile(r"([A-Za-z_][\w.]*)\[\s*(-?\d+)\s*\]")

@@ -215,6 +215,48 @@ PLAIN_RENDER_FAILURES = [
         "a % code in a text ('%d', '%.2f') fills in a number, and was given a text: turn it "
         "into a number with |int or |float first, as in {{ '%.2f'|format(price|float) }}",
     ),
+    # A method or a filter that could not work with the values it was given, named as the
+    # template writes it: Python said "substring not found", "invalid width 0 (must be > 0)".
+    (
+        "{{ bot.name.index('zz') }}",
+        "index(): 'zz' is not in bot.name at this turn, and index() fails when it finds "
+        "nothing: write find() instead, which gives -1 then, or look only when it is there, "
+        "as in {% if 'zz' in bot.name %}...{% endif %}",
+    ),
+    (  # "'zz' is not in list"
+        "{{ bot.languages.index('zz') }}",
+        "index(): 'zz' is not in bot.languages at this turn, and index() fails when it finds "
+        "nothing: look only when it is there, as in {% if 'zz' in bot.languages %}...{% endif %}",
+    ),
+    (
+        "{{ bot.name|wordwrap(0) }}",
+        "|wordwrap cannot work with 0: give it a number above 0; it is written |wordwrap("
+        "width=79, break_long_words=True, wrapstring=None, break_on_hyphens=True)",
+    ),
+    (  # "empty separator"
+        "{{ 'a,b'.split('') }}",
+        "split() cannot work with an empty text (''): give it a text that is not empty",
+    ),
+    (  # said "division by zero: the number after /, // or % is 0", with no / in the template
+        "{{ bot.languages|slice(0)|list }}",
+        "|slice cannot work with 0: give it a number above 0; it is written |slice(slices, "
+        "fill_with=None)",
+    ),
+    (  # "range() arg 3 must not be zero"
+        "{{ range(1, 10, 0)|list }}",
+        "range() cannot work with 0: give it a number above 0",
+    ),
+    (  # any other: "AssertionError: expected length >= 3, got -5"
+        "{{ bot.name|truncate(-5) }}",
+        "|truncate could not work with the values it was given at this turn: write "
+        "|truncate(length=255, killwords=False, end='...', leeway=None)",
+    ),
+    (  # a macro's own failure is the template's, not a method's
+        "{% macro m(x) %}{{ 1 / x }}{% endmacro %}{{ m(0) }}",
+        "division by zero: the number after /, // or % is 0 at this turn (or 0 is raised to "
+        "a negative power); divide only when it is not, as in {% if count %}{{ total / count "
+        "}}{% endif %}",
+    ),
     (  # "RecursionError: maximum recursion depth exceeded"
         "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
         "the template calls itself without end: a macro that calls itself, or a recursive "
