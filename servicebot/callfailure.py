@@ -7,7 +7,8 @@ asks about a failure that it and :mod:`servicebot.kinds` have no words for. The 
 general: the traceback names the method or the filter the template called, and the values it
 was given; the message names it as the template writes it (``index()``, ``|wordwrap``), says
 which value it could not work with when one is 0 or an empty text, and what to write. Only
-the commonest failures get words of their own: a search that finds nothing.
+the commonest failures get words of their own: a search that finds nothing, and a text with
+places that ``format()`` cannot fill.
 """
 
 from __future__ import annotations
@@ -41,6 +42,8 @@ def call_failure_message(exc: Exception, line: str) -> str | None:
     of the template's raised it (a ``/`` in the template, or a macro's own failure)."""
     if (call := _failed_call(exc.__traceback__)) is None:
         return None
+    if call.written == "format()" and isinstance(exc, LookupError | ValueError):
+        return _format_message(exc, len(call.values))
     plain = [v for v in call.values if isinstance(v, str | int | float) and not isinstance(v, bool)]
     if (
         isinstance(exc, ValueError)
@@ -135,6 +138,30 @@ def _edge_message(call: _Call, edge: object) -> str:
     return message + (
         f"; it is written {filter_usage(call.name)}" if call.written[0] == "|" else ""
     )
+
+
+def _format_message(exc: LookupError | ValueError, given: int) -> str:
+    """``{{ '{0} {1}'.format('a') }}``: a place in the text that format() has no value for
+    (``{1}``, ``{name}``), or cannot read (``{`` alone, ``{:q}``)."""
+    if isinstance(exc, KeyError):
+        return (
+            f"format() has no value named {exc.args[0]!r} to fill {{{exc.args[0]}}} in the text: "
+            f"give it one between the ( ), as in format({exc.args[0]}=...)"
+        )
+    if isinstance(exc, IndexError):
+        return (
+            "format() fills {0}, {1}, ... (or each {}) with the values between its ( ), in "
+            f"order, and was given {_count(given)}, fewer than the text has places: give one "
+            "value for each place"
+        )
+    return (
+        "format() could not read a { } place in the text: write {} for a value, {:.2f} for a "
+        "number with 2 decimals, and {{ or }} for a brace itself"
+    )
+
+
+def _count(values: int) -> str:
+    return f"{values} value{'s' * (values != 1)}" if values else "none"
 
 
 def _kind(value: object) -> str:

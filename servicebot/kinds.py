@@ -107,6 +107,12 @@ _ONE_VALUE = {
         "into a number with |int or |float first, as in {{{{ '%.2f'|format(price|float) }}}}",
         "",
     ),
+    # '%s %s' % ('a',), '%s %s'|format('a'): more %s than values
+    r"not enough arguments for format string": (
+        "the text has more % codes (%s, %d, ...) than values to fill them: give one value for "
+        "each, in order, as in {{{{ '%s has %d orders' % (name, count) }}}}",
+        "",
+    ),
     # 'a' % 3, or orders % 2 with a text for orders: % fills in a text's %s
     r"not all arguments converted during string formatting": (
         "'%' with a text on its left fills in that text (as in {{{{ '%s orders' % count }}}}) "

@@ -58,6 +58,11 @@ _NO_KEY = re.compile(
 def failure_message(exc: Exception, line: str) -> str | None:
     """A render failure that Python words for programmers, in the operator's words and with
     what to write instead; ``line``: the template line it failed on. None for the others."""
+    if isinstance(exc, ValueError) and _PERCENT_CODE.fullmatch(str(exc)):
+        return (  # '%q' % 1, '100%'|format(1): a % that starts no code Python knows
+            "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
+            "number, %.2f for a number with 2 decimals): write %% for a % sign itself"
+        )
     called = isinstance(exc, _CALL_FAILURES) and not isinstance(exc, TypeError)
     if called and (said := call_failure_message(exc, line)):  # TypeErrors: kinds' words first
         return said
@@ -89,6 +94,8 @@ def failure_message(exc: Exception, line: str) -> str | None:
     return None
 
 
+# Python's words for a % in a text that starts no code it knows: '%q', a % at the end.
+_PERCENT_CODE = re.compile(r"unsupported format character .*|incomplete format")
 # What a method or a filter raises when it cannot work with the values a template gave it
 # (IndexError and KeyError are LookupErrors; |truncate asserts its length).
 _CALL_FAILURES = (ValueError, LookupError, TypeError, ZeroDivisionError, AssertionError)

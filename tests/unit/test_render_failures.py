@@ -257,6 +257,38 @@ PLAIN_RENDER_FAILURES = [
         "a negative power); divide only when it is not, as in {% if count %}{{ total / count "
         "}}{% endif %}",
     ),
+    # A text with places to fill that its values do not fill: Python said "Replacement index 1
+    # out of range", "KeyError: 'name'", "not enough arguments for format string".
+    (
+        "{{ '{0} {1}'.format('a') }}",
+        "format() fills {0}, {1}, ... (or each {}) with the values between its ( ), in order, "
+        "and was given 1 value, fewer than the text has places: give one value for each place",
+    ),
+    (
+        "{{ 'Hi {name}'.format(nam='Ann') }}",
+        "format() has no value named 'name' to fill {name} in the text: give it one between "
+        "the ( ), as in format(name=...)",
+    ),
+    (  # "Single '{' encountered in format string"
+        "{{ 'a { b'.format(1) }}",
+        "format() could not read a { } place in the text: write {} for a value, {:.2f} for a "
+        "number with 2 decimals, and {{ or }} for a brace itself",
+    ),
+    (
+        "{{ '%s %s' % ('a',) }}",
+        "the text has more % codes (%s, %d, ...) than values to fill them: give one value for "
+        "each, in order, as in {{ '%s has %d orders' % (name, count) }}",
+    ),
+    (
+        "{{ '%s and %s'|format(bot.name) }}",
+        "the text has more % codes (%s, %d, ...) than values to fill them: give one value for "
+        "each, in order, as in {{ '%s has %d orders' % (name, count) }}",
+    ),
+    (  # "ValueError: incomplete format"
+        "{{ '%d%'|format(5) }}",
+        "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
+        "number, %.2f for a number with 2 decimals): write %% for a % sign itself",
+    ),
     (  # "RecursionError: maximum recursion depth exceeded"
         "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
         "the template calls itself without end: a macro that calls itself, or a recursive "
