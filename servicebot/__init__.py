@@ -11,6 +11,7 @@ from .config import BotSpec, load_bot
 from .errors import (
     BudgetError,
     ConfigError,
+    ConversationIdError,
     Problem,
     ServicebotError,
     StorageError,
@@ -31,6 +32,7 @@ __all__ = [
     "BotSpec",
     "BudgetError",
     "ConfigError",
+    "ConversationIdError",
     "Exchange",
     "FewShot",
     "Intent",

@@ -6,6 +6,8 @@
      |   +-- TemplateError          a template failed while rendering a turn (file and line)
      +-- StorageError               the conversation store failed (a file, a Redis server)
      +-- BudgetError                the prompt cannot fit, or the encoding files are damaged
+     +-- ConversationIdError        the application passed an id no conversation may have
+                                    (blank, too long, control characters); also a ValueError
 
 Only the ``cli`` package turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
@@ -137,3 +139,10 @@ class TemplateError(ConfigError):
 
     def __init__(self, problem: Problem) -> None:
         super().__init__([problem])
+
+
+class ConversationIdError(ServicebotError, ValueError):
+    """The application passed a conversation id no conversation may have: blank, longer than
+    the limit, or holding a control character. It is the engineer's mistake, not the
+    customer's, so it is raised at the call, before anything is stored or any model asked.
+    Also a ValueError, which such ids raised before this class existed."""

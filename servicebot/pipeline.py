@@ -53,7 +53,13 @@ from .routing import (
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Prepared, canned_action
-from .turnstart import abegin_turn, begin_turn, checked_text, plain_text
+from .turnstart import (
+    abegin_turn,
+    begin_turn,
+    checked_conversation_id,
+    checked_text,
+    plain_text,
+)
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
 
@@ -196,6 +202,7 @@ class Bot:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``, or inside
         ``async with bot.astream(...) as stream:`` to store a stream left early at once."""
         checked_text(text, metadata)  # refused at the call, as by stream(), not at the first piece
+        checked_conversation_id(conversation_id)
         return AsyncReplyStream(
             functools.partial(abegin_turn, self, text, conversation_id, metadata)
         )

@@ -5,16 +5,19 @@ arguments of the wrong type at once, loads the conversation, prepares the prompt
 :meth:`~servicebot.pipeline.Bot.prepare`), keeps the placeholders the message's personal data
 got (see :meth:`Turn.keep_placeholders`), and answers from the cache when it can.
 :func:`abegin_turn` does the same for asyncio, with the store read and written off the event
-loop. :func:`plain_text` is how every entry point reads the customer's text.
+loop. :func:`plain_text` is how every entry point reads the customer's text, and
+:func:`checked_conversation_id` its conversation's id.
 """
 
 from __future__ import annotations
 
 import asyncio
+import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .errors import ConversationIdError
 from .filters.normalise import decoded, without_surrogates
 from .stream import Shown
 from .turn import Prepared, Turn
@@ -22,6 +25,11 @@ from .turnstorage import Loaded, off_loop
 
 if TYPE_CHECKING:
     from .pipeline import Bot
+
+MAX_CONVERSATION_ID = 200  # characters; see conversation_id_problem for why
+_ID_RULE = f"an id is at most {MAX_CONVERSATION_ID} characters, none of them a control character"
+# Controls (C0, DEL, C1) and the line and paragraph separators: what errors.py blanks too.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def begin_turn(
@@ -77,7 +85,7 @@ def _start(
 ) -> tuple[Turn, str]:
     """A new turn, and its text as a str."""
     text = checked_text(text, metadata)
-    return Turn(bot, _conversation(conversation_id) or uuid.uuid4().hex, metadata), text
+    return Turn(bot, checked_conversation_id(conversation_id) or uuid.uuid4().hex, metadata), text
 
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
@@ -102,19 +110,40 @@ def checked_text(text: str | bytes, metadata: Mapping[str, Any] | None) -> str:
     return plain_text(text)
 
 
-def _conversation(conversation_id: str | None) -> str | None:
-    """The conversation's id as given; one no store can keep is refused at once, not found
-    missing from the store later (a JSON store takes no bytes, none a lone surrogate). A
+def checked_conversation_id(conversation_id: str | None) -> str | None:
+    """The conversation's id as given; one no conversation may have is refused at once,
+    before anything is stored or any model asked (see :func:`conversation_id_problem`). A
     blank id is refused too: it is a session value that went missing, and starting a new
     conversation for it would quietly lose the customer's history every turn."""
     if conversation_id is not None and not isinstance(conversation_id, str):
         kind = type(conversation_id).__name__
         raise TypeError(f"conversation_id must be a str or None, not {kind}")
     if conversation_id is not None and not conversation_id.strip():
-        raise ValueError("conversation_id is blank: pass None to start a new conversation")
-    if conversation_id and without_surrogates(conversation_id) != conversation_id:
-        raise ValueError("conversation_id holds a lone surrogate: no store can keep it")
+        raise ConversationIdError("conversation_id is blank: pass None to start a new conversation")
+    if conversation_id and (problem := conversation_id_problem(conversation_id)):
+        raise ConversationIdError(f"conversation_id {problem}")
     return conversation_id
+
+
+def conversation_id_problem(conversation_id: str) -> str | None:
+    """What makes ``conversation_id`` one no conversation may have, or None.
+
+    An id is a session or ticket id, typed back into ``servicebot history ID`` and
+    ``chat --conversation``, printed in the log's lines and kept in every turn's row (a key of
+    SQLite's index, part of Redis keys): at most ``MAX_CONVERSATION_ID`` characters, so that
+    even one of Chinese characters (3 bytes each) stays within a SQLite index cell, and no
+    control character (a newline would forge a log line, an escape recolour the terminal, a
+    NUL cannot be typed). Any other character is fine: ``客户-42`` is an id. A lone surrogate
+    is refused as no store can encode it (a JSON store takes none)."""
+    if len(conversation_id) > MAX_CONVERSATION_ID:
+        return f"is {len(conversation_id):,} characters long: {_ID_RULE}"
+    if found := _CONTROL.search(conversation_id):
+        return (
+            f"holds the control character {found[0]!r} (character {found.start() + 1}): {_ID_RULE}"
+        )
+    if without_surrogates(conversation_id) != conversation_id:
+        return "holds a lone surrogate: no store can keep it"
+    return None
 
 
 def plain_text(text: str | bytes) -> str:

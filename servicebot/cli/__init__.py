@@ -141,7 +141,7 @@ def _model_key_warning(spec: BotSpec) -> str | None:
 @click.option(
     "--conversation",
     "conversation_id",
-    callback=lambda _context, _option, value: _not_blank(value),
+    callback=lambda _context, _option, value: _valid_id(value),
     help="Continue a stored conversation (or start one under this id).",
 )
 def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
@@ -171,9 +171,15 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
         raise click.ClickException(f"{misses} {were} not answered: no recorded reply to replay")
 
 
-def _not_blank(conversation_id: str | None) -> str | None:
+def _valid_id(conversation_id: str | None) -> str | None:
+    """The id ``--conversation`` names, refused as ``Bot.reply`` would refuse it, before
+    the store is read."""
+    from ..turnstart import conversation_id_problem
+
     if conversation_id is not None and not conversation_id.strip():
         raise click.BadParameter("is blank: leave it out to start a new conversation")
+    if conversation_id and (problem := conversation_id_problem(conversation_id)):
+        raise click.BadParameter(problem)
     return conversation_id
 
 

@@ -3,15 +3,21 @@ conversation ids and customer details that are wrong, too long or fail to render
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import re
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from servicebot import load_bot
+from servicebot import Bot, ConversationIdError, load_bot
 from servicebot.config import BotSpec
 from servicebot.filters import FilterEvent
+from servicebot.store import Store, now, open_store
 from tests.e2e.conftest import REFUNDS, asked, bot_on_server
 from tests.openai_server import OpenAIServer
 
@@ -90,9 +96,9 @@ def test_undecodable_bytes_are_replaced_not_raised(
     [
         (b"ticket-1", TypeError),
         (4711, TypeError),
-        ("ticket-\ud800", ValueError),
-        ("", ValueError),  # a session value that went missing: not a new conversation each turn
-        (" ", ValueError),
+        ("ticket-\ud800", ConversationIdError),
+        ("", ConversationIdError),  # a session value gone missing: not a new conversation a turn
+        (" ", ValueError),  # what these raised before ConversationIdError: still caught so
     ],
 )
 def test_a_conversation_id_no_store_can_keep_is_refused(
@@ -100,6 +106,66 @@ def test_a_conversation_id_no_store_can_keep_is_refused(
 ) -> None:
     with pytest.raises(error, match="conversation_id"):
         make_bot().reply("where is my order", conversation_id=conversation_id)
+
+
+BAD_IDS = {
+    "huge": ("x" * 100_000, "is 100,000 characters long: an id is at most 200 characters"),
+    "nul": ("a\x00b", "control character '\\x00' (character 2): an id is at most 200"),
+    "newline": ("c1\nERROR forged log line", "control character '\\n' (character 3)"),
+    "escape": ("\x1b]52;c;aGk=\x07", "control character '\\x1b' (character 1)"),
+    "separator": ("a\u2028b", "control character '\\u2028' (character 2)"),
+}
+GOOD_IDS = ["ticket-4711", "user-42", str(uuid.UUID(int=42)), "客户-42", "zh/退款", "é " * 100]
+STORES = ["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+@pytest.fixture(params=STORES)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """Each store the ids are kept in: their keys (SQLite's index, Redis keys) hold the id."""
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
+    else:
+        opened = open_store(f"{request.param}:///c.db", root=tmp_path)
+    yield opened
+    opened.close()
+
+
+def _turn(bot: Bot, form: str, conversation_id: str) -> object:
+    """One turn through ``form``; ``astream`` only called: it must refuse at the call."""
+    if form == "reply":
+        return bot.reply(REFUNDS, conversation_id=conversation_id)
+    if form == "stream":
+        return "".join(bot.stream(REFUNDS, conversation_id=conversation_id))
+    if form == "areply":
+        return asyncio.run(bot.areply(REFUNDS, conversation_id=conversation_id))
+    return bot.astream(REFUNDS, conversation_id=conversation_id)
+
+
+@pytest.mark.parametrize("form", ["reply", "stream", "areply", "astream"])
+@pytest.mark.parametrize("bad", list(BAD_IDS), ids=list(BAD_IDS))
+def test_a_conversation_id_too_long_or_with_control_characters_is_refused_before_anything(
+    make_bot: Any, server: OpenAIServer, store: Store, form: str, bad: str
+) -> None:
+    # A 100,000-character id, or "a\x00b", was kept in SQLite and Redis keys as given.
+    conversation_id, message = BAD_IDS[bad]
+    bot = make_bot(store=store)
+    with pytest.raises(ConversationIdError, match=re.escape(message)):
+        _turn(bot, form, conversation_id)
+    assert server.requests == []
+    assert list(store.turns_since(now() - timedelta(days=1))) == []
+
+
+@pytest.mark.parametrize("form", ["reply", "stream", "areply"])
+def test_ids_of_any_printable_characters_up_to_200_are_kept(
+    make_bot: Any, server: OpenAIServer, store: Store, form: str
+) -> None:
+    bot = make_bot(store=store)
+    for conversation_id in GOOD_IDS:
+        _turn(bot, form, conversation_id)
+        (stored,) = store.history(conversation_id)
+        assert stored.conversation_id == conversation_id
+    assert len(GOOD_IDS[-1]) == 200
 
 
 def test_metadata_that_is_not_a_mapping_is_refused(make_bot: Any) -> None:

@@ -208,6 +208,38 @@ def test_chat_continues_a_stored_conversation_and_says_when_there_is_none(
     assert "turn 1]" not in blank.output
 
 
+def test_chat_refuses_an_id_no_conversation_may_have_before_the_store_is_read(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    refused = [
+        ("x" * 201, "is 201 characters long"),
+        ("c\x1b[2J", "holds the control character '\\x1b' (character 2)"),
+    ]
+    for conversation_id, said in refused:
+        result = CliRunner().invoke(
+            main, ["chat", "--bot", str(bot), "--conversation", conversation_id], input="hello\n"
+        )
+        assert result.exit_code == 2, result.output
+        assert (
+            f"--conversation': {said}" in result.output
+            and "at most 200 characters" in result.output
+        )
+        assert "turn 1]" not in result.output
+
+
+def test_an_id_stored_before_the_limit_can_still_be_read_and_erased(bot: Path) -> None:
+    # Bot.reply refuses such ids now; a store written before keeps them, and a customer's
+    # erasure request for one must still work.
+    old_id = "legacy-" + "x" * 300
+    open_bot_store(load_bot(bot)).append_turn(TurnRecord(old_id, "hi", "Hello!", "direct"))
+    assert "customer: hi" in run("history", old_id, "--bot", str(bot))
+    assert (
+        run("purge", "--conversation", old_id, "--bot", str(bot))
+        == "removed 1 turn in 1 conversation\n"
+    )
+
+
 def test_purging_everything_asks_first(bot: Path) -> None:
     purge_all = ["purge", "--older-than", "0", "--bot", str(bot)]
     declined = CliRunner().invoke(main, purge_all, input="n\n")
