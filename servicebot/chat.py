@@ -69,14 +69,15 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     return misses
 
 
-def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
+def _answer(bot: Bot, line: str, conversation_id: str, shown: bool = False) -> Reply:
     """Print the reply as it streams; a key the server rejects turns the chat offline.
     ``bot>`` is printed before the reply is waited for, so the customer sees the bot is
     answering while a live model thinks; when replaying, with the first piece instead: a
     request with no recorded reply raises ReplayMissError before it, and that error is said
-    on standard error, not shown as the bot's answer."""
-    prompt = "bot> "
-    if not _replaying_only(bot):
+    on standard error, not shown as the bot's answer. ``shown``: ``bot>`` is on the line
+    already, waiting for the reply."""
+    prompt = "" if shown else "bot> "
+    if prompt and not _replaying_only(bot):
         click.echo(prompt, nl=False)
         prompt = ""
     try:
@@ -92,15 +93,35 @@ def _answer(bot: Bot, line: str, conversation_id: str) -> Reply:
     except ConfigError as exc:
         if bot.model is None:
             raise
-        click.echo(f"{prompt}(the model cannot be used: {exc})\noffline FAQ mode: {_OFFLINE}")
-        bot.model = None
-        if exc.reply is None:  # refused before the turn began: answer it offline
-            return _answer(bot, line, conversation_id)
-        # The turn is stored already, with its fallback: shown, not answered (and stored) again.
-        click.echo(f"bot> {printable(exc.reply.text)}", nl=False)
-        return exc.reply
+        return _offline_after(bot, line, conversation_id, exc, shown=not prompt)
     assert stream.reply is not None  # set once the stream is exhausted
     return stream.reply
+
+
+def _offline_after(
+    bot: Bot, line: str, conversation_id: str, exc: ConfigError, shown: bool
+) -> Reply:
+    """The chat goes offline after the server refused the key or model: the operator's error
+    is said on standard error, as other errors are, never on the ``bot>`` line as if it were
+    the bot's answer; that line (``shown``: begun already) then holds the offline reply."""
+    shown = shown and not _unshow_prompt()
+    click.echo(f"error: the model cannot be used: {exc}\noffline FAQ mode: {_OFFLINE}", err=True)
+    bot.model = None
+    if exc.reply is None:  # refused before the turn began: answer it offline
+        return _answer(bot, line, conversation_id, shown)
+    # The turn is stored already, with its fallback: shown, not answered (and stored) again.
+    click.echo(("" if shown else "bot> ") + printable(exc.reply.text), nl=False)
+    return exc.reply
+
+
+def _unshow_prompt() -> bool:
+    """At a terminal, take back the ``bot> `` waiting on the line, so that an error said on
+    standard error starts a line of its own: True if it was. Piped output keeps it, for the
+    reply that follows, as standard error is apart from it."""
+    if not sys.stdout.isatty():
+        return False
+    click.echo("\r" + " " * len("bot> ") + "\r", nl=False)
+    return True
 
 
 def _replaying_only(bot: Bot) -> bool:

@@ -3,6 +3,8 @@ a model outage, and a template mistake only a turn reaches."""
 
 from __future__ import annotations
 
+import os
+import select
 import shutil
 import subprocess
 import sys
@@ -56,11 +58,64 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     lines = "Can I change the delivery address of my order?\nI want to talk to a human\n"
     result = _chat(bot, lines, key="sk-rejected")
     assert result.returncode == 0, result.stderr
-    assert "rejected the API key" in result.stdout and "offline FAQ mode" in result.stdout
+    # The operator's error is said on standard error, as other errors are: it was printed on
+    # the "bot>" line, in brackets, as though the bot had answered it.
+    assert result.stderr.startswith("error: the model cannot be used: ")
+    assert "rejected the API key" in result.stderr and "offline FAQ mode" in result.stderr
+    assert "rejected the API key" not in result.stdout and "cannot be used" not in result.stdout
+    lines_out = result.stdout.splitlines()
+    assert lines_out[1].startswith('bot> While the order status is "Processing"')  # the fallback
     assert "[handoff talk_to_human" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     # The first message is stored once, with the fallback shown: not answered again offline.
     assert "; the model failed (config_error)]" in result.stdout and "turn 2]" in result.stdout
+
+
+def test_at_a_terminal_the_rejected_key_is_said_on_a_line_of_its_own(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    # At a terminal "bot> " is shown while the model is asked; the error must not follow it.
+    bot = bot_on_server(server, tmp_path)
+    server.fail(Fault.status(401))
+    leader, follower = os.openpty()
+    try:
+        chat = subprocess.Popen(
+            [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+            stdin=subprocess.PIPE,
+            stdout=follower,
+            stderr=follower,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-no"},
+        )
+        os.close(follower)
+        assert chat.stdin is not None
+        chat.stdin.write(b"Can I change the delivery address of my order?\n")
+        chat.stdin.close()
+        screen = _read_all(leader).decode()  # read as it comes: a full terminal would block it
+        chat.wait(timeout=60)
+    finally:
+        os.close(leader)
+    assert chat.returncode == 0, screen
+    # What the terminal shows: each carriage return starts the line over.
+    shown = [line.rsplit("\r", 1)[-1] for line in screen.split("\r\n")]
+    error = next(i for i, line in enumerate(shown) if "rejected the API key" in line)
+    assert shown[error].startswith("error: the model cannot be used: "), shown
+    assert shown[error + 1].startswith("offline FAQ mode:")
+    assert shown[error + 2].startswith('bot> While the order status is "Processing"')
+
+
+def _read_all(fd: int) -> bytes:
+    """Everything written to a terminal, read from its other end until every writer closed it
+    (or nothing came for 60 s)."""
+    read = b""
+    while select.select([fd], [], [], 60)[0]:
+        try:
+            piece = os.read(fd, 4096)
+        except OSError:  # EIO: the last writer is gone
+            return read
+        if not piece:
+            return read
+        read += piece
+    return read
 
 
 def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_path: Path) -> None:
