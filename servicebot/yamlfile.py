@@ -83,13 +83,15 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
 
     A file whose only syntax mistakes are full-width colons after keys is returned as read
     with them mended (:attr:`YamlFile.mended`), the colons still reported: so that the
-    mistakes in what it says are found in the same run."""
+    mistakes in what it says are found in the same run. So is a file that YAML reads despite
+    them (``en： yes`` under ``answer:`` is text to YAML)."""
     source = read_text(path, problems)
     if source is None:
         return None
     document = YamlFile(path, source.text)
+    found: list[Problem] = []
     try:
-        document.data = construct(document, problems)
+        document.data = construct(document, found)
     except yaml.MarkedYAMLError as exc:
         found = syntax_problems(document, exc)
         problems += found
@@ -102,7 +104,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
     except RefusedError as exc:
         problems.append(exc.problem)
         return None
-    return document
+    return _silent_colons_mended(document, found, problems)
 
 
 def _mended(document: YamlFile, found: list[Problem], problems: list[Problem]) -> YamlFile | None:
@@ -110,21 +112,50 @@ def _mended(document: YamlFile, found: list[Problem], problems: list[Problem]) -
     it blames and the whole file then reads cleanly: then it reads as surely meant (the
     message says a plain ':' goes there), so its content can be checked. None otherwise: a
     line set aside to read on past it leaves the content unknown."""
-    if not all(problem.message.startswith(FULL_WIDTH_COLON) for problem in found):
+    if not all(_is_full_width_colon(problem) for problem in found):
         return None
-    text, mended = document.text, {}
-    for problem in sorted(found, key=lambda problem: -(problem.line or 0)):  # last first
-        assert problem.line is not None and problem.column is not None  # see syntax_problem
-        offset = document.offset(problem.line - 1, problem.column - 1)
-        text, mended[problem.line] = text[:offset] + ": " + text[offset + 1 :], problem.column
-    read = YamlFile(document.path, text, mended=mended)
+    read = _mend(document, found)
     try:
         silent: list[Problem] = []
         read.data = construct(read, silent)
     except (yaml.YAMLError, RefusedError):
         return None
-    problems += silent
-    return read
+    return _silent_colons_mended(read, silent, problems)
+
+
+def _silent_colons_mended(
+    document: YamlFile, found: list[Problem], problems: list[Problem]
+) -> YamlFile:
+    """``document``, read without a syntax error, its silent mistakes ``found`` added to
+    ``problems``; read again with the full-width colons among them mended, if there are any
+    and it then reads (``en： yes`` and ``zh： 是`` under ``answer:`` then are the mapping
+    they were meant to be, so its languages are checked)."""
+    colons = [problem for problem in found if _is_full_width_colon(problem)]
+    if colons:
+        read = _mend(document, colons)
+        silent: list[Problem] = []
+        try:
+            read.data = construct(read, silent)
+        except (yaml.YAMLError, RefusedError):
+            pass  # the file as YAML reads it: its colons are reported all the same
+        else:
+            document, found = read, colons + silent
+    problems += found
+    return document
+
+
+def _is_full_width_colon(problem: Problem) -> bool:
+    return problem.message.startswith(FULL_WIDTH_COLON)
+
+
+def _mend(document: YamlFile, colons: list[Problem]) -> YamlFile:
+    """``document`` with each full-width colon ``colons`` blames replaced by ``: ``."""
+    text, mended = document.text, dict(document.mended)
+    for problem in sorted(colons, key=lambda problem: -(problem.line or 0)):  # last first
+        assert problem.line is not None and problem.column is not None  # see syntax_problem
+        offset = document.offset(problem.line - 1, problem.column - 1)
+        text, mended[problem.line] = text[:offset] + ": " + text[offset + 1 :], problem.column
+    return YamlFile(document.path, text, mended=mended)
 
 
 def _is_key(written: str, part: str | int) -> bool:

@@ -22,7 +22,7 @@ import yaml
 
 from .errors import Problem
 from .source import MAX_FILE_BYTES
-from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, SAFE_LOADER
+from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, FULL_WIDTH_COLON, SAFE_LOADER
 
 if TYPE_CHECKING:
     from .yamlfile import YamlFile
@@ -43,6 +43,8 @@ _FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
 _NEXT_LINE = re.compile(r"[\r\n\x85\u2028\u2029]\s*")  # a line break, to the next line's text
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
 _TEXT_AFTER_ANCHOR = re.compile(r"&\S+[ \t]+[^\s#]")
+# "en： yes" as a line of plain text: a key written with an input method's colon.
+_WIDE_COLON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(：)(?=[ \t\r\n]|$)")
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
 
@@ -151,6 +153,8 @@ class _EventBuilder:
         if plain:
             self._check_plain(event, in_list)
             self._check_anchored(event)
+            if "：" in value and not self._flow:
+                self._check_wide_colons(event)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -211,6 +215,22 @@ class _EventBuilder:
                     f"'{curly[0]}' is not a YAML quote, type plain \" marks around the text"
                 )
             self._problems.append(self._at(comment.end() - 2, message))
+
+    def _check_wide_colons(self, event: yaml.ScalarEvent) -> None:
+        """Lines of plain text that start as a key with a full-width colon: ``en： yes`` and
+        ``zh： 是`` under ``answer:`` are one text to YAML, not a mapping. Only lines the text
+        starts (``description: note： free`` is text), and only where the colon is followed
+        by a space, as after a key (Chinese text has none after its '：'). The file is then
+        read again with them mended (see :func:`~servicebot.yamlfile.read_yaml`)."""
+        text, start, end = self._document.text, _index(event.start_mark), _index(event.end_mark)
+        line_start = text.rfind("\n", 0, start) + 1
+        starts = [start] if not text[line_start:start].strip(" \t") else []
+        starts += [found.end() for found in _NEXT_LINE.finditer(text, start, end)]
+        for pos in starts:
+            if match := _WIDE_COLON_KEY.match(text, pos, end):
+                self._problems.append(
+                    self._at(match.start(1), f"{FULL_WIDTH_COLON}: YAML needs a plain ':'")
+                )
 
     @property
     def anchored_text(self) -> list[Problem]:

@@ -1,0 +1,63 @@
+"""YAML mistakes in a FAQ file that YAML itself lets through, or blames on the wrong line:
+each is reported at the line to fix, in words an operator can act on."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from servicebot.config import read_bot
+from tests.conftest import DATA
+
+
+def _check(tmp_path: Path, faq: str) -> list[str]:
+    """``file:line:column: message`` for each mistake in the test bot with ``faq`` added as
+    faq/more.yaml."""
+    bot = tmp_path / "bot"
+    shutil.copytree(DATA / "base", bot)
+    (bot / "faq" / "more.yaml").write_text(faq, encoding="utf-8")
+    _, problems = read_bot(bot)
+    return [f"{p.path.name}:{p.line}:{p.column}: {p.message}" for p in problems]
+
+
+COLON = "full-width colon '：' after a key: YAML needs a plain ':'"
+
+
+def test_a_full_width_colon_on_a_nested_key_is_reported_and_mended(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer:\n"
+        "      en： Refunds take 5-10 business days.\n"
+        "      zh： 退款需要5-10个工作日。\n"
+    )
+    assert _check(tmp_path, faq) == [f"more.yaml:5:9: {COLON}", f"more.yaml:6:9: {COLON}"]
+
+
+def test_a_nested_full_width_colon_is_mended_so_the_answer_is_checked(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer:\n"
+        "      en： Refunds take 5-10 business days.\n"
+    )
+    assert _check(tmp_path, faq) == [
+        "more.yaml:4:5: 'answer' has no 'zh' text",
+        f"more.yaml:5:9: {COLON}",
+    ]
+
+
+def test_chinese_text_with_a_full_width_colon_is_not_a_key(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer:\n"
+        "      en: Refunds take 5-10 business days.\n"
+        "      zh: 退款需要5-10个工作日，\n"
+        "        App：设置里可以查看。\n"
+        "    description: note： text\n"
+    )
+    assert _check(tmp_path, faq) == []
