@@ -11,6 +11,8 @@ through silently, are built by :mod:`.yamlvalues`.
 from __future__ import annotations
 
 import copy
+import json
+import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -125,23 +127,48 @@ def _mended(document: YamlFile, found: list[Problem], problems: list[Problem]) -
 
 def _silent_colons_mended(
     document: YamlFile, found: list[Problem], problems: list[Problem]
-) -> YamlFile:
+) -> YamlFile | None:
     """``document``, read without a syntax error, its silent mistakes ``found`` added to
     ``problems``; read again with the full-width colons among them mended, if there are any
     and it then reads (``en： yes`` and ``zh： 是`` under ``answer:`` then are the mapping
-    they were meant to be, so its languages are checked)."""
+    they were meant to be, so its languages are checked). None when the mend leaves a syntax
+    mistake, which is reported too: ``description： Note: see below`` is a key
+    ``description： Note`` to YAML, and with a plain ':' its text needs quotes."""
     colons = [problem for problem in found if _is_full_width_colon(problem)]
     if colons:
         read = _mend(document, colons)
         silent: list[Problem] = []
         try:
             read.data = construct(read, silent)
+        except yaml.MarkedYAMLError as exc:
+            problems += found + [_quoted(read, p) for p in syntax_problems(read, exc)]
+            return None
         except (yaml.YAMLError, RefusedError):
             pass  # the file as YAML reads it: its colons are reported all the same
         else:
             document, found = read, colons + silent
     problems += found
     return document
+
+
+def _quoted(document: YamlFile, problem: Problem) -> Problem:
+    """``problem`` on a line with a full-width colon mended, when it is that the key's text
+    has a ': ' of its own: what to type then (quotes around it), as YAML's own message
+    speaks of indentation."""
+    colon = document.mended.get(problem.line or 0)
+    if colon is None or problem.line is None:
+        return problem
+    line = document.lines[problem.line - 1]
+    key = line[: colon - 1].strip().lstrip("- ")  # "- name： x" is a list item's key
+    text = _COMMENT.sub("", line[colon + 1 :]).strip()
+    if ": " not in text or text.startswith(("'", '"')):
+        return problem
+    quoted = json.dumps(text, ensure_ascii=False)
+    message = f"the text after '{key}' contains ': ', so it must be in quotes: {key}: {quoted}"
+    return replace(problem, message=message)
+
+
+_COMMENT = re.compile(r"[ \t]+#.*")
 
 
 def _is_full_width_colon(problem: Problem) -> bool:

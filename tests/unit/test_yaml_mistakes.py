@@ -61,3 +61,18 @@ def test_chinese_text_with_a_full_width_colon_is_not_a_key(tmp_path: Path) -> No
         "    description: note： text\n"
     )
     assert _check(tmp_path, faq) == []
+
+
+def test_a_full_width_colon_before_text_with_a_colon_is_that_colon(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    description： Note: read this first  # why\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: Refunds take 5-10 business days.\n"
+    )
+    assert _check(tmp_path, faq) == [
+        f"more.yaml:3:16: {COLON}",
+        "more.yaml:3:22: the text after 'description' contains ': ', so it must be in quotes: "
+        'description: "Note: read this first"',
+    ]
