@@ -45,6 +45,7 @@ _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts 
 _TEXT_AFTER_ANCHOR = re.compile(r"&\S+[ \t]+[^\s#]")
 # "en： yes" as a line of plain text: a key written with an input method's colon.
 _WIDE_COLON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(：)(?=[ \t\r\n]|$)")
+_WIDE_COLON_IN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(：)")  # "answer：{en"
 _SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
 
@@ -91,10 +92,10 @@ class _EventBuilder:
                 data = self._value(next(self._events))
         return data
 
-    def _value(self, event: yaml.Event, in_list: bool = False) -> Any:
+    def _value(self, event: yaml.Event, in_list: bool = False, key: bool = False) -> Any:
         self.needs_nodes |= getattr(event, "anchor", None) is not None
         if isinstance(event, yaml.ScalarEvent):
-            return self._scalar(event, in_list)
+            return self._scalar(event, in_list, key)
         if isinstance(event, yaml.AliasEvent):
             self.needs_nodes = True
             self._aliased.add(event.anchor or "")
@@ -137,7 +138,7 @@ class _EventBuilder:
     def _mapping(self, in_list: bool) -> dict[Any, Any]:
         mapping: dict[Any, Any] = {}
         while not isinstance(key_event := next(self._events), yaml.MappingEndEvent):
-            key = self._value(key_event)
+            key = self._value(key_event, key=True)
             value = self._value(next(self._events))
             if isinstance(key, list | dict) or key == "<<":
                 self.needs_nodes = True  # unhashable keys and merge keys
@@ -148,13 +149,13 @@ class _EventBuilder:
             mapping[key] = value
         return mapping
 
-    def _scalar(self, event: yaml.ScalarEvent, in_list: bool = False) -> Any:
+    def _scalar(self, event: yaml.ScalarEvent, in_list: bool = False, key: bool = False) -> Any:
         value, tag, plain = event.value, event.tag, not event.style and event.implicit[0]
         if plain:
             self._check_plain(event, in_list)
             self._check_anchored(event)
             if "：" in value and not self._flow:
-                self._check_wide_colons(event)
+                self._check_wide_colons(event, key)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
@@ -216,18 +217,21 @@ class _EventBuilder:
                 )
             self._problems.append(self._at(comment.end() - 2, message))
 
-    def _check_wide_colons(self, event: yaml.ScalarEvent) -> None:
+    def _check_wide_colons(self, event: yaml.ScalarEvent, key: bool) -> None:
         """Lines of plain text that start as a key with a full-width colon: ``en： yes`` and
         ``zh： 是`` under ``answer:`` are one text to YAML, not a mapping. Only lines the text
         starts (``description: note： free`` is text), and only where the colon is followed
-        by a space, as after a key (Chinese text has none after its '：'). The file is then
-        read again with them mended (see :func:`~servicebot.yamlfile.read_yaml`)."""
+        by a space, as after a key (Chinese text has none after its '：'), unless YAML read
+        the line as a key itself (``answer：{en: hi}`` is a key ``answer：{en``). The file is
+        then read again with them mended (see :func:`~servicebot.yamlfile.read_yaml`)."""
         text, start, end = self._document.text, _index(event.start_mark), _index(event.end_mark)
         line_start = text.rfind("\n", 0, start) + 1
-        starts = [start] if not text[line_start:start].strip(" \t") else []
+        before = text[line_start:start].strip(" \t")
+        starts = [start] if not before or (key and before == "-") else []
         starts += [found.end() for found in _NEXT_LINE.finditer(text, start, end)]
+        pattern = _WIDE_COLON_IN_KEY if key else _WIDE_COLON_KEY
         for pos in starts:
-            if match := _WIDE_COLON_KEY.match(text, pos, end):
+            if match := pattern.match(text, pos, end):
                 self._problems.append(
                     self._at(match.start(1), f"{FULL_WIDTH_COLON}: YAML needs a plain ':'")
                 )

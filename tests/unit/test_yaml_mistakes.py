@@ -76,3 +76,16 @@ def test_a_full_width_colon_before_text_with_a_colon_is_that_colon(tmp_path: Pat
         "more.yaml:3:22: the text after 'description' contains ': ', so it must be in quotes: "
         'description: "Note: read this first"',
     ]
+
+
+def test_a_full_width_colon_before_a_brace_is_that_colon(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer：{en: Refunds take 5-10 business days.}\n"
+    )
+    assert _check(tmp_path, faq) == [
+        "more.yaml:4:5: 'answer' has no 'zh' text",
+        f"more.yaml:4:11: {COLON}",
+    ]
