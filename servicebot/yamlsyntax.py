@@ -243,9 +243,14 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
     lines = document.lines[: error_line + 1]
     block_indent: int | None = None  # the indentation of the key that opened block text
     quoted_until = -1  # the last line of a quoted text that goes on over several lines
+    flow = 0  # how many [ or { the lines so far leave open
     for number, line in enumerate(lines):
         if not line.strip() or number <= quoted_until:
             continue  # blank, or in quoted text ("note： free" there is the text's)
+        if flow:  # inside [ ] or { } over several lines: "note： free" there is text too
+            flow = _flow_depth(line, 0, flow)
+            continue
+        flow = _flow_depth(line, opened.start(1), 0) if (opened := _OPENING_FLOW.match(line)) else 0
         indent = len(line) - len(line.lstrip())
         if block_indent is not None and indent > block_indent:
             continue  # block text
@@ -272,6 +277,21 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
         message = _quote_message(line, number, quote, closing)
         return document.problem(message, number + 1, quote.start(1) + 1)
     return None
+
+
+_OPENING_FLOW = re.compile(r"^\s*(?:-\s+|[\w.-]+:\s+)*([\[{])")  # "examples: [" and the like
+_FLOW_TOKEN = re.compile(r"\"(?:[^\"\\]|\\.)*\"?|'(?:[^']|'')*'?|(?:^|(?<=\s))#.*|[\[\]{}]")
+
+
+def _flow_depth(line: str, start: int, depth: int) -> int:
+    """How many [ or { are open after ``line``, read from ``start`` with ``depth`` open before
+    it; quoted text and a comment aside."""
+    for token in _FLOW_TOKEN.finditer(line, start):
+        if token[0] in "[{":
+            depth += 1
+        elif token[0] in "]}":
+            depth = max(depth - 1, 0)
+    return depth
 
 
 def _colon_without_space(document: SourceFile, error_line: int) -> Problem | None:

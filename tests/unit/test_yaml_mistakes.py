@@ -89,3 +89,17 @@ def test_a_full_width_colon_before_a_brace_is_that_colon(tmp_path: Path) -> None
         "more.yaml:4:5: 'answer' has no 'zh' text",
         f"more.yaml:4:11: {COLON}",
     ]
+
+
+def test_a_full_width_colon_in_a_list_over_lines_is_not_blamed(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back,\n"
+        "      refund： how long,\n"
+        "      where is my refund]\n"
+        '    answer: "Refunds take 5-10 business days.\n'
+    )
+    assert _check(tmp_path, faq) == [
+        "more.yaml:6:13: a quoted text that starts here is not closed on this line"
+    ]
