@@ -130,11 +130,11 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if (loc and loc[-1] == "[key]") or kind == "invalid_key":
         given = error["input"]
         if kind != "literal_error":
-            return "this key reads as true/false or a number, not text: put it in quotes", True
+            return f"this key reads as {_key_kind(given)}, not text: put it in quotes", True
         choices = _choices(ctx)  # a key from a fixed set
         if not isinstance(given, str):
             return (
-                f"this key reads as true/false or a number, not one of {', '.join(choices)}",
+                f"this key reads as {_key_kind(given)}, not one of {', '.join(choices)}",
                 True,
             )
         return f"unknown key '{given}' ({suggest(given, choices)})", True
@@ -201,6 +201,16 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
     if kind in _BOUNDS:
         return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
     return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
+
+
+def _key_kind(key: Any) -> str:
+    """What YAML read a key that is not text as: ``null:`` is empty, ``2024-01-01:`` a date,
+    ``yes:`` and ``1:`` true/false or a number (which Python does not tell apart as keys)."""
+    if key is None:
+        return "empty (null)"
+    if isinstance(key, datetime.date):
+        return "a date"
+    return "true/false or a number"
 
 
 def _choices(ctx: dict[str, Any]) -> list[str]:

@@ -26,7 +26,7 @@ from .errors import Problem
 from .source import SourceFile, read_text
 from .yamlrecovery import syntax_problems
 from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER
-from .yamlvalues import RefusedError, construct
+from .yamlvalues import RefusedError, construct, scalar_value
 
 
 @dataclass
@@ -185,12 +185,17 @@ def _mend(document: YamlFile, colons: list[Problem]) -> YamlFile:
     return YamlFile(document.path, text, mended=mended)
 
 
-def _is_key(written: str, part: str | int) -> bool:
-    """Whether a key as written in YAML is ``part`` ("no" is the key False, which pydantic's
-    error locations show as 0)."""
+def _is_key(node: yaml.ScalarNode, part: str | int) -> bool:
+    """Whether a key node is ``part`` of a pydantic error location: as written, or as YAML
+    reads it ("no" is the key False, which the location shows as 0; ``null`` is None, shown
+    as 'None'; ``2024-01-01`` a date, shown as its repr)."""
+    written = node.value
     if written == str(part):
         return True
-    return isinstance(part, int) and part in (0, 1) and written.lower() in _BOOLEANS[bool(part)]
+    if isinstance(part, int) and part in (0, 1) and written.lower() in _BOOLEANS[bool(part)]:
+        return True
+    value = scalar_value(node)
+    return part == value if isinstance(part, int) else part in (str(value), repr(value))
 
 
 _BOOLEANS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n")}
@@ -199,7 +204,7 @@ _BOOLEANS = {True: ("yes", "true", "on", "y"), False: ("no", "false", "off", "n"
 def _child(node: yaml.Node | None, part: str | int, *, key: bool, text: str) -> yaml.Node | None:
     if isinstance(node, yaml.MappingNode):  # the last of duplicate keys: its value is kept
         for key_node, value_node in reversed(node.value):
-            if isinstance(key_node, yaml.ScalarNode) and _is_key(key_node.value, part):
+            if isinstance(key_node, yaml.ScalarNode) and _is_key(key_node, part):
                 return key_node if key else _as_written(value_node, key_node.end_mark, text)
     elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
         after = node.value[part - 1].end_mark if part else node.start_mark

@@ -269,6 +269,12 @@ def _index(mark: Any) -> int:
     return int(mark.index) if mark is not None else 0
 
 
+def scalar_value(node: yaml.ScalarNode) -> Any:
+    """The value YAML reads a composed scalar node as (``null`` is None, ``2024-01-01`` a
+    date), or its text if that is not a valid value of its kind."""
+    return node.value if node.tag == _STR else _construct_scalar(node.tag, node.value)[1]
+
+
 def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
     """The value for a tagged scalar, or a problem and the text as written."""
     if tag not in _SCALAR_TAGS:

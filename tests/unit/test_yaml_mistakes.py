@@ -103,3 +103,18 @@ def test_a_full_width_colon_in_a_list_over_lines_is_not_blamed(tmp_path: Path) -
     assert _check(tmp_path, faq) == [
         "more.yaml:6:13: a quoted text that starts here is not closed on this line"
     ]
+
+
+def test_a_key_read_as_empty_or_a_date_is_reported_at_its_own_line(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: Refunds take 5-10 business days.\n"
+        "    null: 3\n"
+        "    2024-01-01: x\n"
+    )
+    assert _check(tmp_path, faq) == [
+        "more.yaml:5:5: this key reads as empty (null), not text: put it in quotes",
+        "more.yaml:6:5: this key reads as a date, not text: put it in quotes",
+    ]
