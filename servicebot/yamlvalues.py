@@ -137,15 +137,20 @@ class _EventBuilder:
 
     def _mapping(self, in_list: bool) -> dict[Any, Any]:
         mapping: dict[Any, Any] = {}
+        not_text: dict[Any, tuple[str, int]] = {}  # keys YAML did not read as text: as written
         while not isinstance(key_event := next(self._events), yaml.MappingEndEvent):
             key = self._value(key_event, key=True)
             value = self._value(next(self._events))
             if isinstance(key, list | dict) or key == "<<":
                 self.needs_nodes = True  # unhashable keys and merge keys
                 continue
+            written = getattr(key_event, "value", str(key))
             if key in mapping:
+                first = None if isinstance(key, str) else not_text.get(key)
                 mark = key_event.start_mark
-                self._problems.append(_duplicate_key(self._document, key, mark, in_list))
+                self._problems.append(_duplicate_key(self._document, written, mark, in_list, first))
+            elif not isinstance(key, str):
+                not_text[key] = (written, _index(key_event.start_mark))
             mapping[key] = value
         return mapping
 
@@ -294,8 +299,23 @@ def _unsafe_tag(tag: str | None) -> str:
     return f"tag '{shown}' is not allowed: bot files are plain YAML (safe loading only)"
 
 
-def _duplicate_key(document: YamlFile, key: Any, mark: Any, in_list: bool = False) -> Problem:
+def _duplicate_key(
+    document: YamlFile,
+    key: Any,
+    mark: Any,
+    in_list: bool = False,
+    first: tuple[str, int] | None = None,
+) -> Problem:
+    """A key written a second time in one mapping, named as written; or one that is not text
+    and reads as the same key as ``first`` (as written, and where): ``1:`` and ``yes:`` are
+    one key, as true is 1."""
     message = f"duplicate key '{key}': the later value would silently win"
+    if first is not None and first[0] != key:
+        line = document.position(first[1])[0] + 1
+        message = (
+            f"key '{key}' reads as the same key as '{first[0]}' on line {line}, so the later "
+            "value would silently win: put the keys in quotes to keep them apart"
+        )
     if key == "name" and in_list:
         message += " (is a '- ' missing before the next intent?)"
     return document.problem_at_offset(message, mark.index)

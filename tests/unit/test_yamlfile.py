@@ -286,3 +286,15 @@ def test_a_file_whose_only_syntax_mistakes_are_full_width_colons_is_read_as_mend
     assert [(p.line, p.column, p.source_line) for p in problems] == [(1, 2, "a："), (3, 2, "c：d")]
     data, problems = _read(tmp_path, text + "e: [\n")  # another mistake: the content is unknown
     assert data is None and len(problems) == 3
+
+
+def test_keys_that_read_as_one_are_named_as_written(tmp_path: Path) -> None:
+    _, problems = _read(tmp_path, "a:\n  1: x\n  yes: y\nb:\n  yes: x\n  yes: y\n")
+    assert [(p.line, p.message) for p in problems] == [
+        (
+            3,
+            "key 'yes' reads as the same key as '1' on line 2, so the later value would "
+            "silently win: put the keys in quotes to keep them apart",
+        ),
+        (6, "duplicate key 'yes': the later value would silently win"),
+    ]
