@@ -25,6 +25,8 @@ def syntax_problems(document: SourceFile, first: yaml.MarkedYAMLError) -> list[P
     instead, as its key's block is below it). At most ``_MOST_SYNTAX`` are listed, each on a
     later line than the one before."""
     problems = [syntax_problem(document, first)]
+    if not isinstance(first, yaml.scanner.ScannerError | yaml.parser.ParserError):
+        return problems  # a key that is a list, an alias to no anchor: the file parses
     lines = document.lines.copy()
     parents = _parents(lines)
     while len(problems) < _MOST_SYNTAX and (blamed := problems[-1].line):

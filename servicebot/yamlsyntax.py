@@ -226,6 +226,8 @@ def _message_for(problem: str, context: str, char: str, line: str, above: str) -
             f"text that starts with '{char}' must be in quotes (a '{char}' block's text starts "
             "on the line below, indented)"
         )
+    if "found unhashable key" in problem and (char != "{" or line.lstrip().startswith("?")):
+        return "a key must be text, not a list or mapping: put it in quotes"  # "? [a, b]"
     for text, hint in _HINTS.items():
         if text in problem or text in context:
             return hint

@@ -118,3 +118,17 @@ def test_a_key_read_as_empty_or_a_date_is_reported_at_its_own_line(tmp_path: Pat
         "more.yaml:5:5: this key reads as empty (null), not text: put it in quotes",
         "more.yaml:6:5: this key reads as a date, not text: put it in quotes",
     ]
+
+
+def test_a_list_as_a_key_is_told_a_key_is_text(tmp_path: Path) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: Refunds take 5-10 business days.\n"
+        "    ? [a, b]\n"
+        "    : c\n"
+    )
+    assert _check(tmp_path, faq) == [
+        "more.yaml:5:7: a key must be text, not a list or mapping: put it in quotes"
+    ]
