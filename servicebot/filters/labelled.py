@@ -7,7 +7,8 @@ order number, a card number typed with one digit wrong fails the Luhn check, thr
 any three digits, and a password looks like anything. The customer's own label settles it.
 A label is followed by at most a few linking words ("number", "is", "on the back", 是, a
 colon) and then the value, which must still have its kind's shape (a card number 13 to 19
-digits, a phone 7 to 15). The label stays in the text; only the value is reported.
+digits, a phone 7 to 15). The label stays in the text; only the value is reported, with what
+runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``_RUN_ON``).
 
 Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes
 are in ``labels.py``. Like its patterns, every label regex is linear-time, and the words after
@@ -120,7 +121,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             continue
         number = _value(text, start, value, digits)
         if number and not _DATE.match(number) and (kind != "PHONE" or not _AMOUNT.match(number)):
-            found.append((start, start + len(number), kind))
+            found.append((start, _run_on_end(text, start + len(number)), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
@@ -147,6 +148,24 @@ def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str 
 
 
 _JOINED_REACH: Final = 64  # a number of up to 19 digits, over as many lines as it likes
+
+# What runs on from a whole value, joined to it by a hyphen or a slash ("身份证
+# 110101199003077751-1", "passport E12345678-A", "SSN 536221234/2") or by a dot before a digit
+# ("536-22-1234.12"), is masked with it: the value is still the one the customer named, typed
+# with a character too many or given a suffix, and masked alone it would leave "-1" after the
+# placeholder. A dot before a letter ends a sentence or starts a file's extension
+# ("110101199003077751.Thanks", "E12345678.pdf"), and a space or comma ends the value (", sent
+# 2024-03-15", " $12.50"): these stay. At most three pieces of 16 characters, read once where
+# a value ends, so that the scan stays linear; a piece too long is left whole.
+_RUN_ON: Final = re.compile(
+    r"(?:(?:[-/][0-9A-Za-z]|\.[0-9])[0-9A-Za-z]{0,15}){0,3}(?![0-9A-Za-z])", re.ASCII
+)
+
+
+def _run_on_end(text: str, end: int) -> int:
+    """Where the value that ends at ``end`` ends with what runs on from it (``_RUN_ON``)."""
+    run_on = _RUN_ON.match(text, end)
+    return run_on.end() if run_on else end  # "cvv 123abc": the value alone, as it was read
 
 
 def _label_spans(lowered: str) -> list[tuple[int, int]]:

@@ -145,11 +145,8 @@ LABELS: Final = (
     # 3-2-4: an area the SSA never issues (000, 666, 9xx), a zero group or serial, a voided
     # number (078-05-1120) is still the one they mean. 社会安全号/码 and 社安号 as US Chinese
     # and Taiwan write it ("social security no." and 社会安全号码 are these and a link).
-    # A whole SSN that runs on, joined by a dot, hyphen or slash ("SSN 123-45-6789-1"), is
-    # masked with what runs on: its nine digits are still the SSN the customer named, typed
-    # with a digit too many or given a suffix. Read as no SSN, they would reach the model;
-    # masked alone, they would leave "-1" after the placeholder. Groups typed wrong
-    # ("078-05-11205") are no SSN's shape.
+    # Groups typed wrong ("078-05-11205") are no SSN's shape; a whole SSN that runs on
+    # ("SSN 123-45-6789-1") is masked with what runs on, as any value is (labelled.py).
     _Label(
         "SSN",
         (
@@ -158,12 +155,8 @@ LABELS: Final = (
             "social security number",
             *("社会安全号", "社会安全码", "社安号"),
         ),
-        re.compile(
-            r"[0-9]{3}[ .-]?[0-9]{2}[ .-]?[0-9]{4}"
-            r"(?:[./-][0-9][0-9A-Za-z]{0,15}){0,3}(?![0-9A-Za-z])",  # bounded: linear in labels
-            re.ASCII,
-        ),
-        range(9, 58),  # nine in the SSN, which the pattern holds; any in what runs on
+        re.compile(r"[0-9]{3}[ .-]?[0-9]{2}[ .-]?[0-9]{4}(?![0-9A-Za-z])", re.ASCII),
+        range(9, 10),
     ),
     # An API key or token of a kind with no known prefix: long (a payment reference such as
     # PAY-20240315-000123 is shorter), and with a digit in it.

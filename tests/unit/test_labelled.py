@@ -102,6 +102,37 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a named value that runs on is masked whole: "-1" was left after the placeholder
+        ("身份证 110101199003077751-1", [("CN_ID", "110101199003077751-1")]),
+        ("身份证号 110101199003077751/2 谢谢", [("CN_ID", "110101199003077751/2")]),
+        ("HKID: A123456(7)-1", [("CN_ID", "A123456(7)-1")]),
+        ("my passport number is E12345678-1", [("PASSPORT", "E12345678-1")]),
+        ("护照 E12345678-A 过期了", [("PASSPORT", "E12345678-A")]),
+        ("passport no. E12345678/01, expires 2030", [("PASSPORT", "E12345678/01")]),
+        ("my card is 4111111111111112/2", [("CARD", "4111111111111112/2")]),
+        ("電話 9123 4567/8", [("PHONE", "9123 4567/8")]),
+        ("IBAN DE89370400440532013000-1", [("IBAN", "DE89370400440532013000-1")]),
+        ("OTP 482913/2", [("SECRET", "482913/2")]),
+        ("SSN 536221234.12", [("SSN", "536221234.12")]),
+        # what follows a value as a new word, a sentence's end or a file's extension stays
+        ("身份证 110101199003077751. 订单 1234", [("CN_ID", "110101199003077751")]),
+        ("身份证 110101199003077751, 2024-03-15 办的", [("CN_ID", "110101199003077751")]),
+        ("身份证 110101199003077751.Thanks", [("CN_ID", "110101199003077751")]),
+        ("passport E12345678 costs $12.50 to renew", [("PASSPORT", "E12345678")]),
+        ("passport E12345678, see scan.pdf e.g. page 2", [("PASSPORT", "E12345678")]),
+        ("passport E12345678.pdf is attached", [("PASSPORT", "E12345678")]),
+        ("my card is 4111111111111112 - version 1.2.3", [("CARD", "4111111111111112")]),
+    ],
+)
+def test_a_named_value_that_runs_on_is_masked_whole(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(normalise(text).text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("账号 zhangwei 密码 abc12345", "abc12345"),
