@@ -83,6 +83,7 @@ _ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
 _ENGLISH_LABELS: Final = word_automaton({word: len(word) for word in _ENGLISH_WORDS})
 _CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w.isascii()))
 _DIGIT: Final = re.compile("[0-9]")
+_LETTER: Final = re.compile("[A-Za-z]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
 _VALUE_REACH: Final = _REACH + 48
@@ -121,7 +122,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             continue
         number = _value(text, start, value, digits)
         if number and not _DATE.match(number) and (kind != "PHONE" or not _AMOUNT.match(number)):
-            found.append((start, _run_on_end(text, start + len(number)), kind))
+            found.append((start, _run_on_end(text, number, start + len(number)), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
@@ -153,18 +154,21 @@ _JOINED_REACH: Final = 64  # a number of up to 19 digits, over as many lines as 
 # 110101199003077751-1", "passport E12345678-A", "SSN 536221234/2") or by a dot before a digit
 # ("536-22-1234.12"), is masked with it: the value is still the one the customer named, typed
 # with a character too many or given a suffix, and masked alone it would leave "-1" after the
-# placeholder. A dot before a letter ends a sentence or starts a file's extension
-# ("110101199003077751.Thanks", "E12345678.pdf"), and a space or comma ends the value (", sent
-# 2024-03-15", " $12.50"): these stay. At most three pieces of 16 characters, read once where
-# a value ends, so that the scan stays linear; a piece too long is left whole.
+# placeholder. After a value of digits only, what runs on starts with a digit too: "电话 9123
+# 4567/WhatsApp" and "card .../cvv 123" keep their words. A dot before a letter ends a sentence
+# or starts a file's extension ("110101199003077751.Thanks", "E12345678.pdf"), and a space or
+# comma ends the value (", sent 2024-03-15", " $12.50"): these stay. At most three pieces of 16
+# characters, read once where a value ends, so that the scan stays linear; a piece too long is
+# left whole.
 _RUN_ON: Final = re.compile(
     r"(?:(?:[-/][0-9A-Za-z]|\.[0-9])[0-9A-Za-z]{0,15}){0,3}(?![0-9A-Za-z])", re.ASCII
 )
+_RUN_ON_DIGITS: Final = re.compile(r"(?:[-/.][0-9][0-9A-Za-z]{0,15}){0,3}(?![0-9A-Za-z])", re.ASCII)
 
 
-def _run_on_end(text: str, end: int) -> int:
-    """Where the value that ends at ``end`` ends with what runs on from it (``_RUN_ON``)."""
-    run_on = _RUN_ON.match(text, end)
+def _run_on_end(text: str, value: str, end: int) -> int:
+    """Where ``value``, which ends at ``end``, ends with what runs on from it (``_RUN_ON``)."""
+    run_on = (_RUN_ON if _LETTER.search(value) else _RUN_ON_DIGITS).match(text, end)
     return run_on.end() if run_on else end  # "cvv 123abc": the value alone, as it was read
 
 

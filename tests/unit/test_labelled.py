@@ -124,6 +124,9 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         ("passport E12345678, see scan.pdf e.g. page 2", [("PASSPORT", "E12345678")]),
         ("passport E12345678.pdf is attached", [("PASSPORT", "E12345678")]),
         ("my card is 4111111111111112 - version 1.2.3", [("CARD", "4111111111111112")]),
+        # after digits alone, a word glued on by a slash or hyphen is the customer's words
+        ("电话 9123 4567/WhatsApp", [("PHONE", "9123 4567")]),
+        ("phone 9123 4567-ext please", [("PHONE", "9123 4567")]),
     ],
 )
 def test_a_named_value_that_runs_on_is_masked_whole(
