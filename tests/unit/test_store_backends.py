@@ -1,0 +1,247 @@
+"""What each store backend does on its own. SQLite: events stored by an older version, its
+migrations, a connection per thread, use after close, a file deleted or replaced under it, a
+path from the environment. Redis: a swap raced between WATCH and EXEC, keys that expire, a
+password from the environment, a server that stops answering. Either: a storage error when
+it cannot be opened or reached."""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from servicebot import StorageError
+from servicebot.filters import FilterEvent
+from servicebot.store import open_store
+from tests.unit.storedturns import turn
+
+if TYPE_CHECKING:
+    from tests.redisserver import RedisServer
+
+
+def test_events_stored_as_dicts_by_an_older_version_still_read(tmp_path: Path) -> None:
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    store.append_turn(turn("c-42"))
+    older = [  # as stored before FilterEvent had count: with ms instead
+        {"stage": "prefilter", "detector": "pii", "kind": "PHONE", "action": "mask",
+         "placeholder": "[PHONE_1]", "ms": 0.2},
+    ]  # fmt: skip
+    with sqlite3.connect(tmp_path / "conversations.db") as db:
+        db.execute("UPDATE turns SET events = ?", (json.dumps(older),))
+    (loaded,) = store.history("c-42")
+    assert loaded.events == (FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]"),)
+    store.append_turn(turn("c-43", events=loaded.events))
+    with sqlite3.connect(tmp_path / "conversations.db") as db:  # stored as before: as dicts
+        (stored,) = db.execute("SELECT events FROM turns WHERE conversation_id = 'c-43'").fetchone()
+    assert json.loads(stored) == [
+        {"stage": "prefilter", "detector": "pii", "kind": "PHONE", "action": "mask",
+         "placeholder": "[PHONE_1]", "count": 1},
+    ]  # fmt: skip
+    store.close()
+
+
+@pytest.mark.redis
+def test_redis_refuses_a_swap_when_the_state_is_written_between_watch_and_exec(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    namespace = f"watch-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace)
+    rival = {"salt": "r", "by_digest": {"d2": "[PHONE_1]"}, "counts": {"PHONE": 1}}
+    other, multi = redis.Redis.from_url(redis_url), redis.client.Pipeline.multi
+
+    def write_first(pipe: Any) -> None:  # another worker's turn, after this one's comparison
+        other.set(f"{namespace}:conversation:c:state", json.dumps(rival))
+        multi(pipe)
+
+    monkeypatch.setattr(redis.client.Pipeline, "multi", write_first)
+    assert not store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    assert store.load_state("c") == rival
+    other.close()
+    store.close()
+
+
+def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
+    import sqlite3
+
+    open_store("sqlite:///bot.db", root=tmp_path).close()
+    open_store("sqlite:///bot.db", root=tmp_path).close()
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        assert db.execute("SELECT name FROM _migrations").fetchall() == [
+            ("0001_conversations_and_turns",)
+        ]
+        assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def _open_files(under: Path) -> int:
+    """How many of this process's file descriptors are open on files in ``under``."""
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(under) in os.path.realpath(fd))
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc")
+def test_sqlite_closes_a_threads_connection_when_the_thread_ends(tmp_path: Path) -> None:
+    """asyncio.run(bot.areply(...)) per request runs the store in a new thread each time: the
+    files each thread opened stayed open until close(), until the process ran out."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    for n in range(20):
+        worker = threading.Thread(target=store.append_turn, args=(turn(f"c{n}"),))
+        worker.start()
+        worker.join()
+    assert len(store.history("c19")) == 1
+    # This thread's database, WAL and shared memory, and one SQLite keeps to reuse: not a
+    # set of files for each thread that ever wrote.
+    assert _open_files(tmp_path) <= 4
+    store.close()
+    assert _open_files(tmp_path) == 0
+
+
+def test_sqlite_used_after_close_opens_again_in_every_thread(tmp_path: Path) -> None:
+    """A pool thread serving requests after bot.close(): it failed every turn from then on,
+    while the thread that closed the store opened it again."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store.append_turn, turn("c")).result()
+        store.close()
+        assert pool.submit(store.append_turn, turn("c", "again")).result().number == 2
+    assert store.append_turn(turn("c", "here")).number == 3
+    store.close()
+
+
+@pytest.mark.parametrize("replaced", [False, True])
+def test_a_sqlite_file_deleted_or_replaced_under_a_running_store_is_opened_anew(
+    tmp_path: Path, replaced: bool
+) -> None:
+    """A clean-up job or a restored backup: threads that had the old file open went on writing
+    to it, where no one could read their turns, and new threads found a file with no tables."""
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(store.append_turn, turn("c", "first")).result()
+        store.append_turn(turn("c", "second"))
+        for file in tmp_path.glob("bot.db*"):
+            file.unlink()
+        if replaced:
+            backup = open_store("sqlite:///bot.db", root=tmp_path)
+            backup.append_turn(turn("old", "from the backup"))
+            backup.close()
+        assert pool.submit(store.append_turn, turn("c", "third")).result().number == 1
+        assert store.append_turn(turn("c", "fourth")).number == 2
+    reopened = open_store("sqlite:///bot.db", root=tmp_path)
+    assert [t.customer_text for t in reopened.history("c")] == ["third", "fourth"]
+    assert len(reopened.history("old")) == (1 if replaced else 0)
+    reopened.close()
+    store.close()
+
+
+def test_an_unusable_sqlite_path_is_a_storage_error(tmp_path: Path) -> None:
+    (tmp_path / "file").write_text("not a folder")
+    with pytest.raises(StorageError, match="cannot open the conversation store"):
+        open_store("sqlite:///file/conversations.db", root=tmp_path)
+
+
+def test_an_unreachable_redis_is_a_storage_error_without_the_password() -> None:
+    store = open_store("redis://user:s3cret@127.0.0.1:1/0", namespace="x")
+    with pytest.raises(StorageError) as raised:
+        store.append_turn(turn("c"))
+    assert "redis://127.0.0.1:1/0" in str(raised.value) and "s3cret" not in str(raised.value)
+
+
+@pytest.mark.redis
+def test_redis_keys_expire_retention_days_after_the_last_write(redis_url: str) -> None:
+    import redis
+
+    namespace = f"ttl-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace, retention_days=2)
+    store.append_turn(turn("c"))
+    assert store.swap_state("c", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    client = redis.Redis.from_url(redis_url)
+    for suffix in ("turns", "ids", "state"):
+        ttl = client.ttl(f"{namespace}:conversation:c:{suffix}")
+        assert 2 * 86_400 - 60 < ttl <= 2 * 86_400, suffix
+    client.close()
+    store.close()
+
+
+@pytest.mark.redis
+def test_a_changed_retention_applies_to_a_conversation_from_its_next_write(redis_url: str) -> None:
+    """Cut from 90 days to 7 for compliance, or to none: the next write sets it."""
+    import redis
+
+    namespace, client = f"ttl-{uuid.uuid4().hex}", redis.Redis.from_url(redis_url)
+    for days, low, high in ((90, 89 * 86_400, 90 * 86_400), (7, 6 * 86_400, 7 * 86_400)):
+        store = open_store(redis_url, namespace=namespace, retention_days=days)
+        store.append_turn(turn("c"))
+        store.close()
+        assert low < client.ttl(f"{namespace}:conversation:c:turns") <= high, days
+    store = open_store(redis_url, namespace=namespace, retention_days=None)
+    store.append_turn(turn("c"))
+    store.close()
+    assert client.ttl(f"{namespace}:conversation:c:turns") == -1  # kept
+    client.close()
+
+
+def test_a_sqlite_path_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = "sqlite:///${BOT_DATA}/conversations.db"
+    with pytest.raises(StorageError, match=r"names \$\{BOT_DATA\}, which is not set"):
+        open_store(url, root=tmp_path / "bot")
+    monkeypatch.setenv("BOT_DATA", str(tmp_path / "data dir"))  # a path, not URL-quoted
+    (tmp_path / "data dir").mkdir()
+    store = open_store(url, root=tmp_path / "bot")
+    assert store.append_turn(turn("c")).number == 1
+    store.close()
+    assert (tmp_path / "data dir" / "conversations.db").is_file()
+    assert not (tmp_path / "bot").exists()  # no file named ${BOT_DATA} in the bot folder
+    monkeypatch.setenv("BOT_DB", str(tmp_path / "data dir" / "other.db"))
+    open_store("sqlite://${BOT_DB}", root=tmp_path / "bot").close()  # its own / is kept
+    assert (tmp_path / "data dir" / "other.db").is_file()
+    monkeypatch.setenv("BOT_DATA", "")
+    with pytest.raises(StorageError, match=r"names \$\{BOT_DATA\}, which is empty"):
+        open_store(url, root=tmp_path / "bot")  # not /conversations.db
+
+
+@pytest.mark.redis
+def test_a_redis_password_can_come_from_the_environment(
+    own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import redis
+
+    redis.Redis.from_url(own_redis.url).config_set("requirepass", "s3cret:@/x")
+    url = own_redis.url.replace("redis://", "redis://:${BOT_REDIS_PASSWORD}@")
+    with pytest.raises(StorageError, match=r"names \$\{BOT_REDIS_PASSWORD\}, which is not set"):
+        open_store(url)
+    monkeypatch.setenv("BOT_REDIS_PASSWORD", "s3cret:@/x")  # quoted into the url
+    store = open_store(url)
+    assert store.append_turn(turn("c")).number == 1
+    assert "s3cret" not in str(store.url)
+    store.close()
+
+
+@pytest.mark.redis
+def test_a_redis_server_that_stops_answering_fails_a_command_within_its_timeout(
+    own_redis: RedisServer,
+) -> None:
+    """A paused server (a partition, a failover) used to hold each command 20 s (5 s, four
+    tries), and a turn about 73 s; with ``store.timeout`` 0.2 s a command fails in about 0.4 s.
+    The bound asserted is loose: this checks that the wait is bounded, not how fast it is."""
+    import signal
+    import time
+
+    store = open_store(own_redis.url, timeout=0.2)
+    store.append_turn(turn("c"))
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)
+    started = time.monotonic()
+    with pytest.raises(StorageError):
+        store.history("c")
+    assert time.monotonic() - started < 5
+    store.close()
