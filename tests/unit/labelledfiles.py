@@ -1,9 +1,15 @@
 """What the evaluation tests (test_evaluation.py, test_evaluation_files.py,
-test_evaluation_training.py) write their labelled files with (``write``)."""
+test_evaluation_problems.py, test_evaluation_training.py) write their labelled files with
+(``write``), and what test_evaluation.py and test_evaluation_problems.py run
+``servicebot eval`` with (``run``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+
+from click.testing import CliRunner
+
+from servicebot.cli import main
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -11,3 +17,8 @@ def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def run(*args: str) -> tuple[int, str]:
+    result = CliRunner().invoke(main, ["eval", *args])
+    return result.exit_code, result.output
