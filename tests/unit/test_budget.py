@@ -1,81 +1,29 @@
-"""Budget fitting: what goes in, what gives way first, and the account of every part."""
+"""Budget fitting: what goes in, the account of every part, a message too long for the
+budget, and any fit staying in budget. What gives way first is in test_budget_drops.py."""
 
 import pytest
 from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
 
 from servicebot.budget import Fitted, budget_limit, fit_prompt
-from servicebot.budget.tokens import REPLY_PRIMING, TokenCounter, counter_for
+from servicebot.budget.tokens import REPLY_PRIMING
 from servicebot.errors import BudgetError
 from servicebot.prompt import Exchange, Message
 from servicebot.settings import BudgetSettings
-
-FACTS = (
-    "Standard shipping takes 3-5 business days and costs $5.99.",
-    "Express shipping takes 1-2 business days and costs $14.99.",
-    "Returns are free within 30 days of delivery.",
+from tests.unit.budgetfits import (
+    FAQ,
+    FEW_SHOT,
+    HISTORY,
+    MESSAGE,
+    _cost,
+    _faq_cost,
+    _fit,
+    _fitter,
+    _kept,
+    _mandatory,
+    _system,
 )
-FAQ = ("shipping", "express", "returns")  # most relevant first
-FEW_SHOT = (
-    ("shipping", Exchange("how long does shipping take to Ohio?", "Standard: 3-5 business days.")),
-    ("returns", Exchange("can I send the blue mug back?", "Yes, free within 30 days of delivery.")),
-)
-HISTORY = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 5))
-MESSAGE = "where is my parcel?"
-
-
-def _system(n: int) -> str:
-    """A system message with the first ``n`` facts, as Renderer.system(context, n) gives."""
-    return "You are Maple's assistant. Be brief." + "".join(
-        f"\n## {FAQ[i]}\n{FACTS[i]}" for i in range(n)
-    )
-
-
-def _fitter() -> TokenCounter:
-    return counter_for("gpt-4o", None)
-
-
-def _fit(
-    limit: int,
-    *,
-    drop_order: tuple[str, ...] = ("few_shot", "history", "faq"),
-    faq: tuple[str, ...] = FAQ,
-    few_shot: tuple[tuple[str, Exchange], ...] = FEW_SHOT,
-    history: tuple[Exchange, ...] = HISTORY,
-    message: str = MESSAGE,
-    itemise: bool = True,
-) -> Fitted:
-    settings = BudgetSettings(max_prompt_tokens=limit, drop_order=drop_order)  # type: ignore[arg-type]
-    return fit_prompt(
-        _fitter(), settings, _system, faq, few_shot, history, message, itemise=itemise
-    )
-
-
-def _cost(*pairs: Exchange) -> int:
-    counter = _fitter()
-    return sum(
-        counter.count_message("user", p.user) + counter.count_message("assistant", p.assistant)
-        for p in pairs
-    )
-
-
-def _faq_cost(n: int) -> int:
-    """What the first ``n`` facts add to the system message."""
-    counter = _fitter()
-    return counter.count_message("system", _system(n)) - counter.count_message("system", _system(0))
-
-
-def _mandatory(message: str = MESSAGE) -> int:
-    """The system message without facts, the customer's message, and the reply priming."""
-    counter = _fitter()
-    system = counter.count_message("system", _system(0))
-    return system + counter.count_message("user", message) + REPLY_PRIMING
-
-
-def _kept(fitted: Fitted, kind: str) -> list[str]:
-    return [part.label for part in fitted.parts if part.kind == kind and part.kept]
 
 
 @pytest.mark.parametrize(
@@ -217,78 +165,6 @@ def test_a_message_that_fits_is_never_cut() -> None:
     assert fitted.messages == (Message("system", _system(0)), Message("user", MESSAGE))
 
 
-@pytest.mark.parametrize(
-    ("drop_order", "dropped"),
-    [
-        (("few_shot", "history", "faq"), "few_shot"),
-        (("history", "few_shot", "faq"), "history"),
-        (("faq", "few_shot", "history"), "faq"),
-        (("faq", "history", "few_shot"), "faq"),
-    ],
-)
-def test_the_first_kind_in_the_drop_order_gives_way_first(
-    drop_order: tuple[str, ...], dropped: str
-) -> None:
-    one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
-    full = _fit(100_000, drop_order=drop_order, **one).used  # type: ignore[arg-type]
-    fitted = _fit(full - 1, drop_order=drop_order, **one)  # type: ignore[arg-type]
-    assert [p.kind for p in fitted.dropped] == [dropped]
-    assert fitted.used <= full - 1
-
-
-def test_default_drop_order_drops_few_shot_then_history_then_faq() -> None:
-    few_shot = tuple(  # each pair costs more than any history exchange
-        (name, Exchange(pair.user + " Please tell me.", pair.assistant + " Thanks!"))
-        for name, pair in FEW_SHOT
-    )
-    assert min(_cost(p) for _, p in few_shot) > max(_cost(p) for p in HISTORY)
-    everything = _faq_cost(3) + _cost(*HISTORY)
-    fitted = _fit(_mandatory() + everything, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
-    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
-
-    fitted = _fit(_mandatory() + _faq_cost(3) + _cost(*HISTORY[2:]) + 1, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
-    assert _kept(fitted, "history") == ["turn 3", "turn 4"]
-
-    fitted = _fit(_mandatory() + _faq_cost(2) + 1, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (["shipping", "express"], [])
-    assert _kept(fitted, "history") == []
-    assert fitted.messages[0] == Message("system", _system(2))
-
-
-def test_another_drop_order_keeps_history_and_drops_faq() -> None:
-    limit = _mandatory() + _cost(*HISTORY) + _cost(*(p for _, p in FEW_SHOT)) + 1
-    fitted = _fit(limit, drop_order=("faq", "history", "few_shot"))
-    assert _kept(fitted, "faq") == []
-    assert _kept(fitted, "few_shot") == ["shipping", "returns"]
-    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
-    assert fitted.messages[0] == Message("system", _system(0))
-
-
-def test_faq_entries_go_by_relevance_the_least_relevant_first() -> None:
-    for n in range(4):
-        fitted = _fit(_mandatory() + _faq_cost(n), few_shot=(), history=())
-        assert _kept(fitted, "faq") == list(FAQ[:n])
-        assert fitted.messages[0] == Message("system", _system(n))
-
-
-def test_history_is_kept_newest_first_and_never_split() -> None:
-    limit = _mandatory() + _cost(*HISTORY[1:]) + _cost(HISTORY[0]) // 2
-    fitted = _fit(limit, faq=(), few_shot=())
-    assert fitted.messages == (
-        Message("system", _system(0)),
-        *(m for pair in HISTORY[1:] for m in pair.messages()),
-        Message("user", MESSAGE),
-    )
-    assert [(p.label, p.kept) for p in fitted.parts if p.kind == "history"] == [
-        ("turn 1", False),
-        ("turn 2", True),
-        ("turn 3", True),
-        ("turn 4", True),
-    ]
-
-
 def _turns_listed(fitted: Fitted) -> list[int]:
     """The turn numbers the history parts cover, in order ('turns 1-3' covers 1, 2, 3)."""
     numbers: list[int] = []
@@ -297,73 +173,6 @@ def _turns_listed(fitted: Fitted) -> list[int]:
             first, _, last = part.label.split(" ")[1].partition("-")
             numbers += range(int(first), int(last or first) + 1)
     return numbers
-
-
-def test_faq_entries_that_all_fit_are_one_part_unless_itemised() -> None:
-    itemised, whole = _fit(100_000), _fit(100_000, itemise=False)
-    assert whole.messages == itemised.messages
-    assert whole.used == itemised.used
-    faq = [(p.label, p.tokens, p.kept) for p in whole.parts if p.kind == "faq"]
-    assert faq == [("shipping + express + returns", _faq_cost(3), True)]
-    # when they do not all fit, each is costed to find where to stop
-    tight = _fit(_mandatory() + _faq_cost(2), few_shot=(), history=(), itemise=False)
-    assert [(p.label, p.kept) for p in tight.parts if p.kind == "faq"] == [
-        ("shipping", True),
-        ("express", True),
-        ("returns", False),
-    ]
-
-
-class _CountingCounter(TokenCounter):
-    """Records each text it is asked to count."""
-
-    def __init__(self, counter: TokenCounter) -> None:
-        super().__init__(counter.encoding)
-        self.asked: set[str] = set()
-
-    def count_message(self, role: str, content: str) -> int:
-        self.asked.add(content)
-        return super().count_message(role, content)
-
-
-def test_history_past_the_first_misfit_is_never_counted() -> None:
-    history = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 201))
-    counter = _CountingCounter(_fitter())
-    settings = BudgetSettings(max_prompt_tokens=_mandatory() + _cost(*history[-3:]))
-    fitted = fit_prompt(counter, settings, _system, (), (), history, MESSAGE)
-    assert fitted.messages[1:-1] == tuple(m for x in history[-3:] for m in x.messages())
-    parts = [(p.label, p.tokens, p.kept) for p in fitted.parts if p.kind == "history"]
-    assert parts[:2] == [("turns 1-196", None, False), ("turn 197", _cost(history[196]), False)]
-    assert [label for label, _, kept in parts if kept] == ["turn 198", "turn 199", "turn 200"]
-    assert "question 196" not in counter.asked and "answer 1" not in counter.asked
-
-
-def test_history_stops_at_the_first_exchange_that_does_not_fit() -> None:
-    history = (Exchange("a", "b"), Exchange("tell me " * 50, "sure " * 50), Exchange("c", "d"))
-    limit = _mandatory() + _cost(history[2]) + _cost(history[0])  # the long middle one: no
-    fitted = _fit(limit, faq=(), few_shot=(), history=history)
-    assert fitted.messages[1:-1] == history[2].messages()  # not the older, smaller one
-
-
-def test_a_kind_listed_twice_in_the_drop_order_is_fitted_once() -> None:
-    try:
-        settings = BudgetSettings(max_prompt_tokens=100_000, drop_order=("faq", "faq"))
-    except ValidationError:
-        return  # rejecting the setting is a fix too
-    fitted = fit_prompt(_fitter(), settings, _system, FAQ, FEW_SHOT, HISTORY, MESSAGE)
-    assert [p.label for p in fitted.parts if p.kind == "faq"] == list(FAQ)
-    assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
-
-
-def test_a_partial_drop_order_still_drops_its_first_kind_first() -> None:
-    try:
-        BudgetSettings(drop_order=("history",))
-    except ValidationError:
-        return  # requiring all three kinds is a fix too
-    one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
-    full = _fit(100_000, drop_order=("history",), **one).used  # type: ignore[arg-type]
-    fitted = _fit(full - 1, drop_order=("history",), **one)  # type: ignore[arg-type]
-    assert [p.kind for p in fitted.dropped] == ["history"]
 
 
 _WORDS = st.lists(
