@@ -1,5 +1,6 @@
-"""What the loader tests (test_config.py, test_settings.py) share: a copy of the small valid
-bot in tests/data/base, with a broken case's files laid over it (``make_bot``)."""
+"""What the loader tests (test_config.py, test_settings.py, test_model_settings.py) share:
+a copy of the small valid bot in tests/data/base, with a broken case's files laid over it
+(``make_bot``)."""
 
 from __future__ import annotations
 
