@@ -1,7 +1,7 @@
 """What the budget-fitting tests (test_budget.py, test_budget_drops.py) share: a few FAQ
-facts, few-shot pairs, history and a message, and ``_fit``, which fits them to a limit, with
-what each piece costs (``_cost``, ``_faq_cost``, ``_mandatory``) and what was kept
-(``_kept``)."""
+facts, few-shot pairs, history and a message, and ``fit``, which fits them to a limit, with
+what each piece costs (``pairs_cost``, ``faq_cost``, ``mandatory_cost``) and what was kept
+(``kept_labels``)."""
 
 from servicebot.budget import Fitted, fit_prompt
 from servicebot.budget.tokens import REPLY_PRIMING, TokenCounter, counter_for
@@ -22,18 +22,18 @@ HISTORY = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 5))
 MESSAGE = "where is my parcel?"
 
 
-def _system(n: int) -> str:
+def system_of(n: int) -> str:
     """A system message with the first ``n`` facts, as Renderer.system(context, n) gives."""
     return "You are Maple's assistant. Be brief." + "".join(
         f"\n## {FAQ[i]}\n{FACTS[i]}" for i in range(n)
     )
 
 
-def _fitter() -> TokenCounter:
+def gpt_4o_counter() -> TokenCounter:
     return counter_for("gpt-4o", None)
 
 
-def _fit(
+def fit(
     limit: int,
     *,
     drop_order: tuple[str, ...] = ("few_shot", "history", "faq"),
@@ -45,30 +45,32 @@ def _fit(
 ) -> Fitted:
     settings = BudgetSettings(max_prompt_tokens=limit, drop_order=drop_order)  # type: ignore[arg-type]
     return fit_prompt(
-        _fitter(), settings, _system, faq, few_shot, history, message, itemise=itemise
+        gpt_4o_counter(), settings, system_of, faq, few_shot, history, message, itemise=itemise
     )
 
 
-def _cost(*pairs: Exchange) -> int:
-    counter = _fitter()
+def pairs_cost(*pairs: Exchange) -> int:
+    counter = gpt_4o_counter()
     return sum(
         counter.count_message("user", p.user) + counter.count_message("assistant", p.assistant)
         for p in pairs
     )
 
 
-def _faq_cost(n: int) -> int:
+def faq_cost(n: int) -> int:
     """What the first ``n`` facts add to the system message."""
-    counter = _fitter()
-    return counter.count_message("system", _system(n)) - counter.count_message("system", _system(0))
+    counter = gpt_4o_counter()
+    return counter.count_message("system", system_of(n)) - counter.count_message(
+        "system", system_of(0)
+    )
 
 
-def _mandatory(message: str = MESSAGE) -> int:
+def mandatory_cost(message: str = MESSAGE) -> int:
     """The system message without facts, the customer's message, and the reply priming."""
-    counter = _fitter()
-    system = counter.count_message("system", _system(0))
+    counter = gpt_4o_counter()
+    system = counter.count_message("system", system_of(0))
     return system + counter.count_message("user", message) + REPLY_PRIMING
 
 
-def _kept(fitted: Fitted, kind: str) -> list[str]:
+def kept_labels(fitted: Fitted, kind: str) -> list[str]:
     return [part.label for part in fitted.parts if part.kind == kind and part.kept]

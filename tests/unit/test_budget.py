@@ -16,13 +16,13 @@ from tests.unit.budgetfits import (
     FEW_SHOT,
     HISTORY,
     MESSAGE,
-    _cost,
-    _faq_cost,
-    _fit,
-    _fitter,
-    _kept,
-    _mandatory,
-    _system,
+    faq_cost,
+    fit,
+    gpt_4o_counter,
+    kept_labels,
+    mandatory_cost,
+    pairs_cost,
+    system_of,
 )
 
 
@@ -44,15 +44,15 @@ def test_budget_is_the_window_less_the_reply_reserve_capped(
 
 def test_fit_prompt_uses_the_smaller_limit() -> None:
     settings = BudgetSettings(context_window=300, reply_reserve=200, max_prompt_tokens=8_000)
-    fitted = fit_prompt(_fitter(), settings, _system, FAQ, FEW_SHOT, HISTORY, MESSAGE)
+    fitted = fit_prompt(gpt_4o_counter(), settings, system_of, FAQ, FEW_SHOT, HISTORY, MESSAGE)
     assert fitted.budget == 100
     assert fitted.used <= 100
 
 
 def test_everything_goes_in_when_it_fits_in_prompt_order() -> None:
-    fitted = _fit(100_000)
+    fitted = fit(100_000)
     assert fitted.messages == (
-        Message("system", _system(3)),
+        Message("system", system_of(3)),
         *FEW_SHOT[0][1].messages(),
         *FEW_SHOT[1][1].messages(),
         *(m for pair in HISTORY for m in pair.messages()),
@@ -76,9 +76,9 @@ def test_everything_goes_in_when_it_fits_in_prompt_order() -> None:
 
 
 def test_used_counts_every_message_sent_and_the_parts_add_up_to_it() -> None:
-    counter = _fitter()
-    for limit in (100_000, _mandatory() + _faq_cost(2) + 3, _mandatory()):
-        fitted = _fit(limit)
+    counter = gpt_4o_counter()
+    for limit in (100_000, mandatory_cost() + faq_cost(2) + 3, mandatory_cost()):
+        fitted = fit(limit)
         assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
         assert fitted.used <= fitted.budget == limit
         assert fitted.left == limit - fitted.used
@@ -87,25 +87,25 @@ def test_used_counts_every_message_sent_and_the_parts_add_up_to_it() -> None:
 
 
 def test_part_tokens_are_what_each_piece_costs() -> None:
-    counter = _fitter()
-    tokens = {(p.kind, p.label): p.tokens for p in _fit(100_000).parts}
-    assert tokens[("system", "system")] == counter.count_message("system", _system(0))
-    assert tokens[("faq", "shipping")] == _faq_cost(1)
-    assert tokens[("faq", "express")] == _faq_cost(2) - _faq_cost(1)
-    assert tokens[("few_shot", "returns")] == _cost(FEW_SHOT[1][1])
-    assert tokens[("history", "turn 4")] == _cost(HISTORY[3])
+    counter = gpt_4o_counter()
+    tokens = {(p.kind, p.label): p.tokens for p in fit(100_000).parts}
+    assert tokens[("system", "system")] == counter.count_message("system", system_of(0))
+    assert tokens[("faq", "shipping")] == faq_cost(1)
+    assert tokens[("faq", "express")] == faq_cost(2) - faq_cost(1)
+    assert tokens[("few_shot", "returns")] == pairs_cost(FEW_SHOT[1][1])
+    assert tokens[("history", "turn 4")] == pairs_cost(HISTORY[3])
     assert tokens[("message", "message")] == counter.count_message("user", MESSAGE)
 
 
 def test_a_system_message_over_the_budget_raises_budget_error() -> None:
-    counter = _fitter()
-    smallest = counter.count_message("system", _system(0)) + REPLY_PRIMING
+    counter = gpt_4o_counter()
+    smallest = counter.count_message("system", system_of(0)) + REPLY_PRIMING
     smallest += counter.count_message("user", "")
     with pytest.raises(BudgetError, match="system message alone") as raised:
-        _fit(smallest - 1)
+        fit(smallest - 1)
     assert f"takes {smallest} tokens, over the prompt budget of {smallest - 1}" in str(raised.value)
-    fitted = _fit(smallest)  # just room for the system message and an empty one
-    assert fitted.messages == (Message("system", _system(0)), Message("user", ""))
+    fitted = fit(smallest)  # just room for the system message and an empty one
+    assert fitted.messages == (Message("system", system_of(0)), Message("user", ""))
     assert fitted.truncated
     assert fitted.used == smallest
 
@@ -114,15 +114,15 @@ LONG_MESSAGE = "My order 100482 never arrived and I am still waiting for it. " *
 
 
 def test_an_oversize_message_is_cut_to_leave_room_for_the_faq_facts() -> None:
-    fitted = _fit(300, message=LONG_MESSAGE)
+    fitted = fit(300, message=LONG_MESSAGE)
     last = fitted.messages[-1]
     assert fitted.truncated
     assert last.role == "user"
     assert 0 < len(last.content) < len(LONG_MESSAGE)
     assert LONG_MESSAGE.startswith(last.content)
-    assert fitted.messages[0] == Message("system", _system(3))  # every fact kept
+    assert fitted.messages[0] == Message("system", system_of(3))  # every fact kept
     assert fitted.used <= 300
-    assert fitted.left < _cost(FEW_SHOT[1][1])  # the message took the rest
+    assert fitted.left < pairs_cost(FEW_SHOT[1][1])  # the message took the rest
     assert [(p.kind, p.label) for p in fitted.dropped] == [
         ("few_shot", "shipping"),
         ("few_shot", "returns"),
@@ -132,37 +132,37 @@ def test_an_oversize_message_is_cut_to_leave_room_for_the_faq_facts() -> None:
 
 
 def test_an_oversize_message_is_not_cut_for_facts_that_give_way_first() -> None:
-    fitted = _fit(300, message=LONG_MESSAGE, drop_order=("faq", "history", "few_shot"))
-    assert fitted.messages[0] == Message("system", _system(0))
+    fitted = fit(300, message=LONG_MESSAGE, drop_order=("faq", "history", "few_shot"))
+    assert fitted.messages[0] == Message("system", system_of(0))
     assert {part.kind for part in fitted.dropped} == {"faq", "few_shot", "history"}
     assert fitted.left < 10  # the message took all the room there was
 
 
 def test_an_oversize_message_keeps_half_the_room_when_the_facts_need_more() -> None:
-    base = _fitter().count_message("system", _system(0)) + REPLY_PRIMING
-    room = 2 * _faq_cost(3) - 2  # the facts would leave the message less than half of it
-    assert _faq_cost(2) <= room // 2
-    fitted = _fit(base + room, message=LONG_MESSAGE)
+    base = gpt_4o_counter().count_message("system", system_of(0)) + REPLY_PRIMING
+    room = 2 * faq_cost(3) - 2  # the facts would leave the message less than half of it
+    assert faq_cost(2) <= room // 2
+    fitted = fit(base + room, message=LONG_MESSAGE)
     assert fitted.truncated
     # the two most relevant facts fit in half the room: a long paste no longer drops them all
-    assert fitted.messages[0] == Message("system", _system(2))
-    assert _fitter().count_message("user", fitted.messages[-1].content) >= room // 2
+    assert fitted.messages[0] == Message("system", system_of(2))
+    assert gpt_4o_counter().count_message("user", fitted.messages[-1].content) >= room // 2
     assert fitted.left < 10
 
 
 def test_an_oversize_message_keeps_half_the_room_when_even_one_fact_needs_more() -> None:
-    base = _fitter().count_message("system", _system(0)) + REPLY_PRIMING
-    room = 2 * _faq_cost(1) - 2
-    fitted = _fit(base + room, message=LONG_MESSAGE)
+    base = gpt_4o_counter().count_message("system", system_of(0)) + REPLY_PRIMING
+    room = 2 * faq_cost(1) - 2
+    fitted = fit(base + room, message=LONG_MESSAGE)
     assert fitted.truncated
-    assert fitted.messages[0] == Message("system", _system(0))  # it took all the room
+    assert fitted.messages[0] == Message("system", system_of(0))  # it took all the room
     assert fitted.left < 10
 
 
 def test_a_message_that_fits_is_never_cut() -> None:
-    fitted = _fit(_mandatory())
+    fitted = fit(mandatory_cost())
     assert not fitted.truncated
-    assert fitted.messages == (Message("system", _system(0)), Message("user", MESSAGE))
+    assert fitted.messages == (Message("system", system_of(0)), Message("user", MESSAGE))
 
 
 def _turns_listed(fitted: Fitted) -> list[int]:
@@ -205,23 +205,23 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
         Exchange(f"h{i} " + "".join(u), f"r{i} " + "".join(a))
         for i, (u, a) in enumerate(history_sizes)
     )
-    counter = _fitter()
-    smallest = counter.count_message("system", _system(0)) + REPLY_PRIMING
+    counter = gpt_4o_counter()
+    smallest = counter.count_message("system", system_of(0)) + REPLY_PRIMING
     smallest += counter.count_message("user", "")
     arguments = {"faq": FAQ[:faq_count], "few_shot": few_shot, "history": history}
     if limit < smallest:
         with pytest.raises(BudgetError):
-            _fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
+            fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
         return
-    fitted = _fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
+    fitted = fit(limit, drop_order=tuple(drop_order), message=message, **arguments)  # type: ignore[arg-type]
 
     assert fitted.used == counter.count_messages((m.role, m.content) for m in fitted.messages)
     assert fitted.used <= limit
     assert sum(p.tokens or 0 for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
     # system first with the most relevant facts; the customer's message, or a prefix, last
-    kept_faq = _kept(fitted, "faq")
+    kept_faq = kept_labels(fitted, "faq")
     assert kept_faq == list(FAQ[: len(kept_faq)])
-    assert fitted.messages[0] == Message("system", _system(len(kept_faq)))
+    assert fitted.messages[0] == Message("system", system_of(len(kept_faq)))
     last = fitted.messages[-1]
     assert last.role == "user" and message.startswith(last.content)
     assert fitted.truncated == (last.content != message)
@@ -235,6 +235,6 @@ def test_any_fit_stays_in_budget_and_keeps_pairs_whole(
     shown_history = pairs[len(shown_few) :]
     assert shown_few == [pair for _, pair in few_shot[: len(shown_few)]]
     assert shown_history == list(history[len(history) - len(shown_history) :])
-    assert len(_kept(fitted, "few_shot")) == len(shown_few)
-    assert len(_kept(fitted, "history")) == len(shown_history)
+    assert len(kept_labels(fitted, "few_shot")) == len(shown_few)
+    assert len(kept_labels(fitted, "history")) == len(shown_history)
     assert _turns_listed(fitted) == list(range(1, len(history) + 1))

@@ -15,13 +15,13 @@ from tests.unit.budgetfits import (
     FEW_SHOT,
     HISTORY,
     MESSAGE,
-    _cost,
-    _faq_cost,
-    _fit,
-    _fitter,
-    _kept,
-    _mandatory,
-    _system,
+    faq_cost,
+    fit,
+    gpt_4o_counter,
+    kept_labels,
+    mandatory_cost,
+    pairs_cost,
+    system_of,
 )
 
 
@@ -38,8 +38,8 @@ def test_the_first_kind_in_the_drop_order_gives_way_first(
     drop_order: tuple[str, ...], dropped: str
 ) -> None:
     one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
-    full = _fit(100_000, drop_order=drop_order, **one).used  # type: ignore[arg-type]
-    fitted = _fit(full - 1, drop_order=drop_order, **one)  # type: ignore[arg-type]
+    full = fit(100_000, drop_order=drop_order, **one).used  # type: ignore[arg-type]
+    fitted = fit(full - 1, drop_order=drop_order, **one)  # type: ignore[arg-type]
     assert [p.kind for p in fitted.dropped] == [dropped]
     assert fitted.used <= full - 1
 
@@ -49,43 +49,46 @@ def test_default_drop_order_drops_few_shot_then_history_then_faq() -> None:
         (name, Exchange(pair.user + " Please tell me.", pair.assistant + " Thanks!"))
         for name, pair in FEW_SHOT
     )
-    assert min(_cost(p) for _, p in few_shot) > max(_cost(p) for p in HISTORY)
-    everything = _faq_cost(3) + _cost(*HISTORY)
-    fitted = _fit(_mandatory() + everything, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
-    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
+    assert min(pairs_cost(p) for _, p in few_shot) > max(pairs_cost(p) for p in HISTORY)
+    everything = faq_cost(3) + pairs_cost(*HISTORY)
+    fitted = fit(mandatory_cost() + everything, few_shot=few_shot)
+    assert (kept_labels(fitted, "faq"), kept_labels(fitted, "few_shot")) == (list(FAQ), [])
+    assert kept_labels(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
 
-    fitted = _fit(_mandatory() + _faq_cost(3) + _cost(*HISTORY[2:]) + 1, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (list(FAQ), [])
-    assert _kept(fitted, "history") == ["turn 3", "turn 4"]
+    fitted = fit(mandatory_cost() + faq_cost(3) + pairs_cost(*HISTORY[2:]) + 1, few_shot=few_shot)
+    assert (kept_labels(fitted, "faq"), kept_labels(fitted, "few_shot")) == (list(FAQ), [])
+    assert kept_labels(fitted, "history") == ["turn 3", "turn 4"]
 
-    fitted = _fit(_mandatory() + _faq_cost(2) + 1, few_shot=few_shot)
-    assert (_kept(fitted, "faq"), _kept(fitted, "few_shot")) == (["shipping", "express"], [])
-    assert _kept(fitted, "history") == []
-    assert fitted.messages[0] == Message("system", _system(2))
+    fitted = fit(mandatory_cost() + faq_cost(2) + 1, few_shot=few_shot)
+    assert (kept_labels(fitted, "faq"), kept_labels(fitted, "few_shot")) == (
+        ["shipping", "express"],
+        [],
+    )
+    assert kept_labels(fitted, "history") == []
+    assert fitted.messages[0] == Message("system", system_of(2))
 
 
 def test_another_drop_order_keeps_history_and_drops_faq() -> None:
-    limit = _mandatory() + _cost(*HISTORY) + _cost(*(p for _, p in FEW_SHOT)) + 1
-    fitted = _fit(limit, drop_order=("faq", "history", "few_shot"))
-    assert _kept(fitted, "faq") == []
-    assert _kept(fitted, "few_shot") == ["shipping", "returns"]
-    assert _kept(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
-    assert fitted.messages[0] == Message("system", _system(0))
+    limit = mandatory_cost() + pairs_cost(*HISTORY) + pairs_cost(*(p for _, p in FEW_SHOT)) + 1
+    fitted = fit(limit, drop_order=("faq", "history", "few_shot"))
+    assert kept_labels(fitted, "faq") == []
+    assert kept_labels(fitted, "few_shot") == ["shipping", "returns"]
+    assert kept_labels(fitted, "history") == ["turn 1", "turn 2", "turn 3", "turn 4"]
+    assert fitted.messages[0] == Message("system", system_of(0))
 
 
 def test_faq_entries_go_by_relevance_the_least_relevant_first() -> None:
     for n in range(4):
-        fitted = _fit(_mandatory() + _faq_cost(n), few_shot=(), history=())
-        assert _kept(fitted, "faq") == list(FAQ[:n])
-        assert fitted.messages[0] == Message("system", _system(n))
+        fitted = fit(mandatory_cost() + faq_cost(n), few_shot=(), history=())
+        assert kept_labels(fitted, "faq") == list(FAQ[:n])
+        assert fitted.messages[0] == Message("system", system_of(n))
 
 
 def test_history_is_kept_newest_first_and_never_split() -> None:
-    limit = _mandatory() + _cost(*HISTORY[1:]) + _cost(HISTORY[0]) // 2
-    fitted = _fit(limit, faq=(), few_shot=())
+    limit = mandatory_cost() + pairs_cost(*HISTORY[1:]) + pairs_cost(HISTORY[0]) // 2
+    fitted = fit(limit, faq=(), few_shot=())
     assert fitted.messages == (
-        Message("system", _system(0)),
+        Message("system", system_of(0)),
         *(m for pair in HISTORY[1:] for m in pair.messages()),
         Message("user", MESSAGE),
     )
@@ -98,13 +101,13 @@ def test_history_is_kept_newest_first_and_never_split() -> None:
 
 
 def test_faq_entries_that_all_fit_are_one_part_unless_itemised() -> None:
-    itemised, whole = _fit(100_000), _fit(100_000, itemise=False)
+    itemised, whole = fit(100_000), fit(100_000, itemise=False)
     assert whole.messages == itemised.messages
     assert whole.used == itemised.used
     faq = [(p.label, p.tokens, p.kept) for p in whole.parts if p.kind == "faq"]
-    assert faq == [("shipping + express + returns", _faq_cost(3), True)]
+    assert faq == [("shipping + express + returns", faq_cost(3), True)]
     # when they do not all fit, each is costed to find where to stop
-    tight = _fit(_mandatory() + _faq_cost(2), few_shot=(), history=(), itemise=False)
+    tight = fit(mandatory_cost() + faq_cost(2), few_shot=(), history=(), itemise=False)
     assert [(p.label, p.kept) for p in tight.parts if p.kind == "faq"] == [
         ("shipping", True),
         ("express", True),
@@ -126,20 +129,25 @@ class _CountingCounter(TokenCounter):
 
 def test_history_past_the_first_misfit_is_never_counted() -> None:
     history = tuple(Exchange(f"question {n}", f"answer {n}") for n in range(1, 201))
-    counter = _CountingCounter(_fitter())
-    settings = BudgetSettings(max_prompt_tokens=_mandatory() + _cost(*history[-3:]))
-    fitted = fit_prompt(counter, settings, _system, (), (), history, MESSAGE)
+    counter = _CountingCounter(gpt_4o_counter())
+    settings = BudgetSettings(max_prompt_tokens=mandatory_cost() + pairs_cost(*history[-3:]))
+    fitted = fit_prompt(counter, settings, system_of, (), (), history, MESSAGE)
     assert fitted.messages[1:-1] == tuple(m for x in history[-3:] for m in x.messages())
     parts = [(p.label, p.tokens, p.kept) for p in fitted.parts if p.kind == "history"]
-    assert parts[:2] == [("turns 1-196", None, False), ("turn 197", _cost(history[196]), False)]
+    assert parts[:2] == [
+        ("turns 1-196", None, False),
+        ("turn 197", pairs_cost(history[196]), False),
+    ]
     assert [label for label, _, kept in parts if kept] == ["turn 198", "turn 199", "turn 200"]
     assert "question 196" not in counter.asked and "answer 1" not in counter.asked
 
 
 def test_history_stops_at_the_first_exchange_that_does_not_fit() -> None:
     history = (Exchange("a", "b"), Exchange("tell me " * 50, "sure " * 50), Exchange("c", "d"))
-    limit = _mandatory() + _cost(history[2]) + _cost(history[0])  # the long middle one: no
-    fitted = _fit(limit, faq=(), few_shot=(), history=history)
+    limit = (
+        mandatory_cost() + pairs_cost(history[2]) + pairs_cost(history[0])
+    )  # the long middle one: no
+    fitted = fit(limit, faq=(), few_shot=(), history=history)
     assert fitted.messages[1:-1] == history[2].messages()  # not the older, smaller one
 
 
@@ -148,7 +156,7 @@ def test_a_kind_listed_twice_in_the_drop_order_is_fitted_once() -> None:
         settings = BudgetSettings(max_prompt_tokens=100_000, drop_order=("faq", "faq"))
     except ValidationError:
         return  # rejecting the setting is a fix too
-    fitted = fit_prompt(_fitter(), settings, _system, FAQ, FEW_SHOT, HISTORY, MESSAGE)
+    fitted = fit_prompt(gpt_4o_counter(), settings, system_of, FAQ, FEW_SHOT, HISTORY, MESSAGE)
     assert [p.label for p in fitted.parts if p.kind == "faq"] == list(FAQ)
     assert sum(p.tokens for p in fitted.parts if p.kept) + REPLY_PRIMING == fitted.used
 
@@ -159,6 +167,6 @@ def test_a_partial_drop_order_still_drops_its_first_kind_first() -> None:
     except ValidationError:
         return  # requiring all three kinds is a fix too
     one = {"faq": FAQ[:1], "few_shot": FEW_SHOT[:1], "history": HISTORY[-1:]}
-    full = _fit(100_000, drop_order=("history",), **one).used  # type: ignore[arg-type]
-    fitted = _fit(full - 1, drop_order=("history",), **one)  # type: ignore[arg-type]
+    full = fit(100_000, drop_order=("history",), **one).used  # type: ignore[arg-type]
+    fitted = fit(full - 1, drop_order=("history",), **one)  # type: ignore[arg-type]
     assert [p.kind for p in fitted.dropped] == ["history"]
