@@ -109,9 +109,11 @@ Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 class Frozen(BaseModel):
     """What every file servicebot reads is validated into: unknown keys refused, frozen after,
-    and no true/false taken for a number."""
+    no true/false taken for a number, and no number that is not finite. YAML reads ``.inf``
+    and ``.nan`` as numbers: ``model.timeout: .inf`` passed ``servicebot check``, and then
+    every model call failed (no clock reaches an infinite deadline)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
     @field_validator("*", mode="before")
     @classmethod
@@ -186,7 +188,8 @@ class ModelSettings(Frozen):
     base_url: Annotated[str, AfterValidator(http_url)] | None = None
     # None (null in YAML): a server that takes no key, such as Ollama or vLLM on localhost
     api_key_env: Annotated[str, AfterValidator(variable_name)] | None = "OPENAI_API_KEY"
-    timeout: Annotated[float, Field(gt=0)] = 30.0
+    # Seconds an attempt may take; at most the SDK's own default, 10 minutes (see README).
+    timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
     max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model/failures.py)
     temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2

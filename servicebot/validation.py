@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import difflib
 import json
+import math
 import re
 import typing
 from collections.abc import Callable, Sequence
@@ -198,9 +199,18 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         return f"{name} needs at least {count} item{'s' if count > 1 else ''}", False
     if kind == "string_pattern_mismatch" and field in _PATTERN_FOR_FIELD:
         return f"'{error['input']}' is not allowed: {_PATTERN_FOR_FIELD[field]}", False
+    if kind == "finite_number":
+        return f"{name} should be a finite number, not {_yaml_number(error['input'])}", False
     if kind in _BOUNDS:
         return f"{name} should be {_BOUNDS[kind]} {next(iter(ctx.values()))}", False
     return f"{name}: {error['msg'][0].lower()}{error['msg'][1:]}", False
+
+
+def _yaml_number(number: Any) -> str:
+    """A number that is not finite as YAML writes it: ``.inf``, ``-.inf``, ``.nan``."""
+    if math.isnan(number):
+        return ".nan (not a number)"
+    return {float("inf"): ".inf", float("-inf"): "-.inf"}.get(number, str(number))
 
 
 def _key_kind(key: Any) -> str:

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from servicebot import load_bot
 from servicebot.cli import main
 from tests.conftest import DATA, REPO
-from tests.e2e.conftest import SCRIPT, checked, new_bot, run
+from tests.e2e.conftest import SCRIPT, checked, line_of, new_bot, run
 from tests.unit.basebot import make_bot
 
 
@@ -179,6 +179,22 @@ def test_check_in_the_bot_folder_names_the_folder_in_its_count(
         assert result.output.endswith(f"1 problem in {target.resolve()}\n")
     monkeypatch.chdir(tmp_path)
     assert checked(Path("bot"), 1).endswith("1 problem in bot\n")  # as given, when it names it
+
+
+@pytest.mark.parametrize(
+    ("written", "message"),
+    [(".inf", "should be a finite number, not .inf"), ("1e12", "should be at most 600.0")],
+)
+def test_check_refuses_a_model_timeout_no_clock_can_reach(
+    tmp_path: Path, written: str, message: str
+) -> None:
+    """It said "ok", then every turn fell back: "broken_response: OverflowError: timestamp
+    out of range for platform time_t"."""
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    settings.write_text(settings.read_text("utf-8").replace("timeout: 20", f"timeout: {written}"))
+    line = line_of(settings, f"timeout: {written}")
+    assert f"{settings}:{line}:12: 'timeout' {message}" in checked(target, 1)
 
 
 def test_check_lists_a_faq_mistake_and_a_template_render_mistake_at_once(

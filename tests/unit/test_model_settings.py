@@ -170,3 +170,45 @@ def test_base_url_takes_an_http_address(tmp_path: Path, url: str) -> None:
     settings = bot / "servicebot.yaml"
     settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
     assert load_bot(bot).settings.model.base_url == url
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("timeout: .inf", "'timeout' should be a finite number, not .inf"),
+        ("timeout: 1e12", "'timeout' should be at most 600.0"),
+        ("timeout: .nan", "'timeout' should be a finite number, not .nan (not a number)"),
+        ("max_retry_after: .inf", "'max_retry_after' should be a finite number, not .inf"),
+        ("temperature: .nan", "'temperature' should be a finite number, not .nan (not a number)"),
+    ],
+)
+def test_a_model_setting_no_clock_can_reach_is_refused_at_its_line(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    """``timeout: .inf`` passed ``check``, then every turn fell back ("timestamp out of range
+    for platform time_t")."""
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  {setting}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert (problem.line, problem.message) == (settings.read_text().count("\n"), message)
+
+
+def test_a_price_must_be_a_finite_number(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "prices:\n  gpt-4o: {input: .inf, output: 0.6}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert [p.message for p in raised.value.problems] == [
+        "'input' should be a finite number, not .inf"
+    ]
+
+
+def test_the_longest_model_timeout_is_taken(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + "model:\n  name: gpt-4o\n  timeout: 600\n")
+    assert load_bot(bot).settings.model.timeout == 600.0

@@ -208,9 +208,9 @@ def _the_one_problem_with(tmp_path: Path, setting: str) -> str:
 def test_numbers_are_read_as_yaml_writes_them(tmp_path: Path) -> None:
     bot = make_bot(tmp_path)
     settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + "model:\n  timeout: 1e3\n  max_tokens: 20\n")
-    model = load_bot(bot).settings.model  # 1e3 is text to YAML 1.1, and a number to a reader
-    assert (model.timeout, model.max_tokens) == (1000.0, 20)
+    settings.write_text(settings.read_text() + "model:\n  timeout: 5e2\n  max_tokens: 20\n")
+    model = load_bot(bot).settings.model  # 5e2 is text to YAML 1.1, and a number to a reader
+    assert (model.timeout, model.max_tokens) == (500.0, 20)
 
 
 def test_a_mistake_in_a_duplicated_key_is_placed_at_the_copy_that_counts(
