@@ -81,6 +81,7 @@ class Fault:
         "mislabelled",
         "unstreamed",
         "page",
+        "error_event",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -93,6 +94,7 @@ class Fault:
     every: float = 0.0
     text: str = ""
     content_type: str = ""
+    error_type: str = "server_error"
 
     @classmethod
     def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
@@ -169,6 +171,15 @@ class Fault:
         """The normal answer, streamed with ``every`` seconds between its events, labelled
         ``content_type`` if given (``text/plain``, as some servers label events)."""
         return cls("drip", every=every, content_type=content_type)
+
+    @classmethod
+    def error_event(
+        cls, error_type: str = "server_error", *, chunks: int = 0, text: str = ""
+    ) -> Fault:
+        """A 200 stream whose event after ``chunks`` content chunks (the first event, if 0) is
+        an error, ``{"error": {"message": ..., "type": error_type}}``, as OpenAI sends when a
+        model fails mid-stream; then the body ends. For streamed requests only."""
+        return cls("error_event", chunks=chunks, error_type=error_type, text=text)
 
     @classmethod
     def odd_usage(cls, usage: Any) -> Fault:
@@ -485,6 +496,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._send(200, b'{"id": "chatcmpl-broken", "choices": [{"message": ', {})
         elif fault.kind == "page":
             self._send(200, fault.text.encode(), {"content-type": fault.content_type})
+        elif fault.kind == "error_event" and body.get("stream"):
+            self._error_event(fault, body)
         elif body.get("stream"):
             self._cut_stream(fault, body)
         else:
@@ -505,6 +518,17 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True  # the connection ends before the body does
         else:
             self._send_chunk(b"")  # the HTTP body ends properly; the answer does not
+
+    def _error_event(self, fault: Fault, body: dict[str, Any]) -> None:
+        reply = self.server.app.responder(body)
+        self._start_stream()
+        events = list(_events("chatcmpl-err", body, reply))[: 1 + fault.chunks]  # role, chunks
+        for event in events if fault.chunks else ():
+            self._send_chunk(_sse(event))
+        message = fault.text or "The server is overloaded"
+        error = {"message": message, "type": fault.error_type, "param": None, "code": None}
+        self._send_chunk(_sse({"error": error}))
+        self._send_chunk(b"")
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
         self._send(status, json.dumps(payload).encode(), headers or {})

@@ -101,6 +101,40 @@ def _kind(exc: Exception) -> ErrorKind:
     return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
 
+# The kinds of failure the SDK retries, as the HTTP statuses it retries (408, 429, 5xx).
+RETRIED_KINDS: frozenset[ErrorKind] = frozenset({"timeout", "rate_limit", "server_error"})
+# An error event's type or code, in the words servers use for it, and its kind: OpenAI's
+# "server_error" and "rate_limit_exceeded", Anthropic-style "overloaded_error" and "api_error".
+_EVENT_WORDS: tuple[tuple[tuple[str, ...], ErrorKind], ...] = (
+    (("rate_limit",), "rate_limit"),
+    (("server_error", "internal", "overloaded", "unavailable", "api_error"), "server_error"),
+    (("timeout",), "timeout"),
+    (("invalid_request", "bad_request"), "rejected"),
+)
+
+
+def event_kind(exc: Any) -> ErrorKind:
+    """The kind of an error a stream sent as an event (``data: {"error": {...}}``), which the
+    SDK raises as a bare ``APIError``: the kind of the HTTP error it stands for, read from its
+    ``code`` when that is a status (vLLM sends 400, 500) or else from the words of its
+    ``type`` and ``code``. One that names none is a broken response, as it was."""
+    code = str(exc.code or "")
+    if code.isdigit() and 400 <= int(code) < 600:
+        return _status_kind(int(code))
+    named = f"{exc.type or ''} {code}".lower()
+    kinds = (kind for words, kind in _EVENT_WORDS if any(word in named for word in words))
+    return next(kinds, "broken_response")
+
+
+def _status_kind(status: int) -> ErrorKind:
+    """The kind of an HTTP error status, as :func:`_kind` reads the SDK's error for it."""
+    if status == 408:
+        return "timeout"
+    if status == 429:
+        return "rate_limit"
+    return "server_error" if status >= 500 else "rejected"
+
+
 def _describe(exc: Exception) -> str:
     """The SDK's error, and what caused it: its connection error says only "Connection
     error.", and the cause tells a refused port from a TLS mismatch or a DNS failure."""

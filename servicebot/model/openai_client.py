@@ -179,7 +179,9 @@ class OpenAIClient:
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text, times out there (only SSE keep-alive comments came),
-    # or whose body ends there unfinished, is asked for again, as often as ``max_retries``
+    # or whose body ends there unfinished, or whose first event is an error the SDK would
+    # retry as an HTTP status (a server_error, a rate limit), is asked for again, as often
+    # as ``max_retries``
     # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
     # ``complete`` gets the same retry from the SDK, which reads the body before it returns.
     # What the SDK does not retry for ``complete``, a 200 whose body is not a JSON answer (a
@@ -198,7 +200,7 @@ class OpenAIClient:
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
-                with chunks, joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                with chunks, joined.cut_off(*_stream_errors(sdk)):
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
                         yield from _as_parts(events)
@@ -223,7 +225,7 @@ class OpenAIClient:
                 chunks = await client.post(**_posted(request, sdk.AsyncStream[chunk_type]))
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
-                    with joined.cut_off(sdk.APIConnectionError, sdk.APITimeoutError):
+                    with joined.cut_off(*_stream_errors(sdk)):
                         events = await aevents_or_answer(chunks, sdk, client)
                         if isinstance(events, Completion):
                             for part in _as_parts(events):
@@ -239,6 +241,12 @@ class OpenAIClient:
 
     def _failures(self) -> Failures:
         return Failures(self.settings, self._settings_file)
+
+
+def _stream_errors(sdk: Any) -> tuple[type[Exception], type[Exception], type[Exception]]:
+    """The SDK's errors from reading a stream, as :meth:`Joined.cut_off` takes them: a
+    dropped connection, a stall, and an error the server sent as an event."""
+    return sdk.APIConnectionError, sdk.APITimeoutError, sdk.APIError
 
 
 def _answer(response: Any) -> Completion:

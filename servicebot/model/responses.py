@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .client import Completion, ModelError, Usage
+from .failures import RETRIED_KINDS, event_kind
 from .sdk import openai_sdk
 
 
@@ -136,13 +137,17 @@ class Joined:
         return text or ""
 
     @contextlib.contextmanager
-    def cut_off(self, dropped: type[Exception], stalled: type[Exception]) -> Iterator[None]:
+    def cut_off(
+        self, dropped: type[Exception], stalled: type[Exception], reported: type[Exception]
+    ) -> Iterator[None]:
         """A connection lost after part of the answer came is a broken answer, not an outage
         (one silent for longer than the timeout, a timeout); lost after the answer finished
         (only the usage chunk or [DONE] missing), no loss; lost or timed out before any text,
         ``dropped`` if it ``may_retry``. A timeout is retried as the SDK retries
         ``complete``'s (one that only kept the connection alive, too): the customer's wait is
-        the operator's to bound, with ``timeout`` and ``max_retries``, the same for both."""
+        the operator's to bound, with ``timeout`` and ``max_retries``, the same for both.
+        An error the server sent as an event (``reported``, the SDK's bare APIError) is
+        :meth:`_reported`'s."""
         try:
             yield
         except dropped as exc:
@@ -156,6 +161,27 @@ class Joined:
             if isinstance(exc, stalled):
                 raise ModelError("timeout", "the stream stalled mid-answer") from exc
             raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
+        except reported as exc:
+            self._reported(exc)
+
+    def _reported(self, exc: Exception) -> None:
+        """An error event, ``{"error": {"type": "server_error", ...}}``, is the HTTP error it
+        stands for: before any text, ``dropped`` if it ``may_retry`` and the SDK retries that
+        error (an overloaded server, a rate limit), as it would a 500 or a 429 (it was a
+        broken response, never retried). Otherwise a ModelError of its kind; after text was
+        shown it cannot be asked for again: the customer saw the start of an answer."""
+        kind = event_kind(exc)
+        if not self.parts and self.finish_reason is None:
+            if self.may_retry and kind in RETRIED_KINDS:
+                self.dropped = True
+                return
+            where = "before the first word"
+        else:
+            where = "mid-answer"
+        named = getattr(exc, "type", None) or getattr(exc, "code", None) or "no type"
+        message = getattr(exc, "message", str(exc))
+        detail = f"the stream sent an error {where} ({named}): {message}"
+        raise ModelError(kind, detail[:300]) from exc
 
     def ended(self) -> None:
         """The stream's body ended. Before any text and any finish reason, that is a drop too:
