@@ -142,8 +142,9 @@ class Turn(TurnStorage):
         try:
             yield
         except ModelError as exc:
-            log.warning("conversation %s: the model did not answer: %s", self.conversation_id, exc)
-            self._failed(exc.kind)
+            said = f"{exc}{exc.tried()}"
+            log.warning("conversation %s: the model did not answer: %s", self.conversation_id, said)
+            self._failed(exc.kind, exc.attempts)
         except ConfigError as exc:
             # A key or model the server refuses is the operator's to fix, so it is raised (see
             # raise_for_setup); but not before the customer's message is stored, as an
@@ -152,9 +153,12 @@ class Turn(TurnStorage):
             self.setup_error = exc
             self._failed("config_error")
 
-    def _failed(self, kind: str) -> None:
+    def _failed(self, kind: str, attempts: int | None = None) -> None:
         self.model_failure = kind
-        self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), {"error": kind}))
+        detail: dict[str, Any] = {"error": kind}
+        if attempts is not None:  # requests sent, retries included; unknown for a recording
+            detail["attempts"] = attempts
+        self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), detail))
 
     def raise_for_setup(self, reply: Reply) -> None:
         """Raise the ConfigError the model call met, once the turn is stored as ``reply``,
@@ -168,6 +172,7 @@ class Turn(TurnStorage):
 
     def model_answered(self, completion: Completion) -> None:
         detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
+        detail["attempts"] = completion.attempts  # requests sent, retries included
         usage = completion.usage
         if usage is None:  # not sent (by the server, or in a recording), or a stream cut late
             usage = self._counted_usage(completion.text)

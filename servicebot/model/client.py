@@ -20,11 +20,18 @@ _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 
 
 class ModelError(ServicebotError):
-    """The model could not answer, after the SDK's retries: the pipeline falls back."""
+    """The model could not answer, after the SDK's retries: the pipeline falls back.
+    ``attempts``: the requests sent for it, when they are known (not for a recording)."""
 
-    def __init__(self, kind: ErrorKind, detail: str) -> None:
+    def __init__(self, kind: ErrorKind, detail: str, *, attempts: int | None = None) -> None:
         super().__init__(f"{kind}: {detail}")
-        self.kind = kind
+        self.kind, self.attempts = kind, attempts
+
+    def tried(self) -> str:
+        """How many requests it took, for a log line: ``" (3 attempts)"``; "" if not known."""
+        if self.attempts is None:
+            return ""
+        return f" ({self.attempts} attempt{'s' if self.attempts != 1 else ''})"
 
 
 @dataclass(frozen=True)
@@ -42,6 +49,7 @@ class Completion:
     usage: Usage | None = None
     model: str = ""
     refusal: str | None = None  # why the model declined to answer (OpenAI's message.refusal)
+    attempts: int = field(default=1, compare=False)  # requests sent: retries and re-asks too
 
 
 @dataclass(frozen=True)

@@ -49,17 +49,44 @@ def retry_after_seconds(headers: Mapping[str, str]) -> float | None:
 
 
 class Failures:
-    """Turns the SDK's exceptions into a ModelError (an outage) or a ConfigError (setup)."""
+    """Turns the SDK's exceptions into a ModelError (an outage) or a ConfigError (setup), and
+    counts the requests one model call sent: the SDK's retries, and a stream's new attempts
+    (one Failures for all of them)."""
 
     def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
         self.settings, self.settings_file = settings, settings_file
+        self._before = self._current = 0  # requests sent by earlier attempts, and this one
+
+    @property
+    def attempts(self) -> int:
+        return self._before + self._current
+
+    def sent(self, request: Any) -> None:
+        """Count the requests of the SDK's post() whose last request was ``request``: the SDK
+        numbers each in its ``x-stainless-retry-count`` header."""
+        try:
+            self._current = int(request.headers.get("x-stainless-retry-count", "0")) + 1
+        except (AttributeError, ValueError):
+            self._current = max(self._current, 1)
+
+    def again(self) -> None:
+        """A stream is asked for again: what the attempt before sent is counted."""
+        self._before, self._current = self.attempts, 0
 
     def __enter__(self) -> None:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
+        if isinstance(exc, ModelError) and exc.attempts is None:  # ours: broken, cut, stalled
+            exc.attempts = self.attempts or None
         if not isinstance(exc, Exception) or isinstance(exc, ServicebotError):
             return  # none, ours, or the turn's end: GeneratorExit, CancelledError
+        if (request := getattr(exc, "request", None)) is not None:
+            self.sent(request)  # the SDK's last request for it
+        self._convert(exc)
+
+    def _convert(self, exc: Exception) -> None:
+        """Raise ``exc`` as a ConfigError (a key, model or server to fix) or a ModelError."""
         sdk = openai_sdk()
         if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
             raise ConfigError.at(self.settings_file, self._rejected_key(exc.status_code)) from exc
@@ -70,7 +97,23 @@ class Failures:
                 f"{self.settings.base_url or 'the OpenAI API'} (404); check model.name "
                 "and model.base_url",
             ) from exc
-        raise ModelError(_kind(exc), _describe(exc)) from exc
+        detail = _describe(exc) + self._not_retried(exc)
+        raise ModelError(_kind(exc), detail, attempts=self.attempts or None) from exc
+
+    def _not_retried(self, exc: Exception) -> str:
+        """Why an error the SDK retries (408, 409, 429, 5xx) was not, with retries left: its
+        server asked for a longer wait than ``max_retry_after`` (see refusing_waits_over)."""
+        response = getattr(exc, "response", None)
+        status = getattr(response, "status_code", 0)
+        if response is None or not (status in (408, 409, 429) or status >= 500):
+            return ""
+        wait, most = retry_after_seconds(response.headers), self.settings.max_retry_after
+        if wait is None or wait <= most or self._current > self.settings.max_retries:
+            return ""
+        return (
+            f"; not retried: the server asked for a {round(wait, 1):g} s wait, and "
+            f"model.max_retry_after is {most:g} s"
+        )
 
     def _rejected_key(self, status: int) -> str:
         name = self.settings.api_key_env

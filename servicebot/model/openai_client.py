@@ -7,6 +7,8 @@ blocking client, and one async client per event loop, closed with the loop.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import logging
 import os
 import random
 import threading
@@ -27,6 +29,8 @@ from .unlabelled import aevents_or_answer, events_or_answer
 
 if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
     import openai  # offline chat never needs it
+
+log = logging.getLogger("servicebot")
 
 # The SDK's create() walks every typed parameter of every message before sending (about 7 ms
 # for a 32-message prompt). Our body is plain JSON types already, so it goes to the same
@@ -169,13 +173,15 @@ class OpenAIClient:
             await kept.closer.aclose()
 
     def complete(self, request: ModelRequest) -> Completion:
-        with self._failures():
-            return _answer(self.client.post(**_posted(request)))
+        failures = self._failures()
+        with failures:
+            return _answer(self.client.post(**_posted(request)), failures)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
-        with self._failures():
+        failures = self._failures()
+        with failures:
             client = await self.async_client()  # imports the SDK off the event loop
-            return _answer(await client.post(**_posted(request)))
+            return _answer(await client.post(**_posted(request)), failures)
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text, times out there (only SSE keep-alive comments came),
@@ -190,53 +196,57 @@ class OpenAIClient:
     # (unlabelled.events_or_answer), so events labelled anything else still come as sent.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        retries = self.settings.max_retries
+        retries, failures, why = self.settings.max_retries, self._failures(), ""
         for attempt in range(retries + 1):
             if attempt:
-                time.sleep(_pause(attempt))
-            with self._failures():
+                failures.again()
+                time.sleep(_pause_logged(attempt, retries, why))
+            with failures:
                 client = self.client
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
+                failures.sent(chunks.response.request)
                 joined = Joined(may_retry=attempt < retries)
                 with chunks, joined.cut_off(*_stream_errors(sdk)):
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
-                        yield from _as_parts(events)
+                        yield from _as_parts(_counted(events, failures))
                         return
                     for chunk in events:
                         if text := joined.add(chunk):
                             yield text
                     joined.ended()
-                if not joined.dropped:
-                    yield joined.completion()
+                if not (why := joined.dropped):
+                    yield joined.completion(failures.attempts)
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        retries = self.settings.max_retries
+        retries, failures, why = self.settings.max_retries, self._failures(), ""
         for attempt in range(retries + 1):
             if attempt:
-                await asyncio.sleep(_pause(attempt))
-            with self._failures():
+                failures.again()
+                await asyncio.sleep(_pause_logged(attempt, retries, why))
+            with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
                 chunks = await client.post(**_posted(request, sdk.AsyncStream[chunk_type]))
+                failures.sent(chunks.response.request)
                 joined = Joined(may_retry=attempt < retries)
                 async with chunks:
                     with joined.cut_off(*_stream_errors(sdk)):
                         events = await aevents_or_answer(chunks, sdk, client)
                         if isinstance(events, Completion):
-                            for part in _as_parts(events):
+                            for part in _as_parts(_counted(events, failures)):
                                 yield part
                             return
                         async for chunk in events:
                             if text := joined.add(chunk):
                                 yield text
                         joined.ended()
-                if not joined.dropped:
-                    yield joined.completion()
+                if not (why := joined.dropped):
+                    yield joined.completion(failures.attempts)
                     return
 
     def _failures(self) -> Failures:
@@ -249,9 +259,16 @@ def _stream_errors(sdk: Any) -> tuple[type[Exception], type[Exception], type[Exc
     return sdk.APIConnectionError, sdk.APITimeoutError, sdk.APIError
 
 
-def _answer(response: Any) -> Completion:
-    """The answer in the body of a response to ``complete``, read by :func:`answer_of`."""
-    return answer_of(response.content, response)
+def _answer(response: Any, failures: Failures) -> Completion:
+    """The answer in the body of a response to ``complete``, read by :func:`answer_of`, with
+    the requests it took (the SDK's retries) counted by ``failures``."""
+    failures.sent(response.request)
+    return _counted(answer_of(response.content, response), failures)
+
+
+def _counted(answer: Completion, failures: Failures) -> Completion:
+    """``answer`` with the number of requests it took."""
+    return dataclasses.replace(answer, attempts=failures.attempts)
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:
@@ -285,6 +302,14 @@ def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)
     return posted
+
+
+def _pause_logged(retry: int, retries: int, why: str) -> float:
+    """:func:`_pause`, logged as the SDK logs its own retries (at INFO), with why the stream
+    is asked for again: the SDK's log showed its retries, and not these."""
+    pause = _pause(retry)
+    log.info("Retrying the stream in %.2f seconds (retry %i of %i): %s", pause, retry, retries, why)
+    return pause
 
 
 def _pause(retry: int) -> float:

@@ -116,7 +116,7 @@ class Joined:
         self.usage: Usage | None = None
         self.model = ""
         self.may_retry = may_retry
-        self.dropped = False  # lost before any text, and may be asked for again
+        self.dropped = ""  # why it was lost before any text, and may be asked for again
 
     def add(self, chunk: Any) -> str:
         if not isinstance(chunk, openai_sdk().types.chat.ChatCompletionChunk):
@@ -155,7 +155,8 @@ class Joined:
                 return
             if not self.parts:
                 if self.may_retry:
-                    self.dropped = True
+                    stall = "no event came within model.timeout"
+                    self.dropped = stall if isinstance(exc, stalled) else "the connection dropped"
                     return
                 raise
             if isinstance(exc, stalled):
@@ -170,27 +171,27 @@ class Joined:
         error (an overloaded server, a rate limit), as it would a 500 or a 429 (it was a
         broken response, never retried). Otherwise a ModelError of its kind; after text was
         shown it cannot be asked for again: the customer saw the start of an answer."""
-        kind = event_kind(exc)
-        if not self.parts and self.finish_reason is None:
-            if self.may_retry and kind in RETRIED_KINDS:
-                self.dropped = True
-                return
-            where = "before the first word"
-        else:
-            where = "mid-answer"
+        kind, first = event_kind(exc), not self.parts and self.finish_reason is None
+        where = "before the first word" if first else "mid-answer"
         named = getattr(exc, "type", None) or getattr(exc, "code", None) or "no type"
         message = getattr(exc, "message", str(exc))
-        detail = f"the stream sent an error {where} ({named}): {message}"
-        raise ModelError(kind, detail[:300]) from exc
+        detail = f"the stream sent an error {where} ({named}): {message}"[:300]
+        if first and self.may_retry and kind in RETRIED_KINDS:
+            self.dropped = detail
+            return
+        raise ModelError(kind, detail) from exc
 
     def ended(self) -> None:
         """The stream's body ended. Before any text and any finish reason, that is a drop too:
         a response framed by closing its connection (no chunked encoding) ends this way when
         the connection is lost, with no error to tell it from a proper end."""
-        self.dropped = self.may_retry and not self.parts and self.finish_reason is None
+        if self.may_retry and not self.parts and self.finish_reason is None:
+            self.dropped = "the stream ended with no answer"
 
-    def completion(self) -> Completion:
+    def completion(self, attempts: int = 1) -> Completion:
+        """The answer, from the ``attempts`` requests it took."""
         if self.finish_reason is None:
             raise ModelError("broken_response", "the stream ended before the answer finished")
         refusal = "".join(self.refusal) if self.refusal else None
-        return Completion("".join(self.parts), self.finish_reason, self.usage, self.model, refusal)
+        text = "".join(self.parts)
+        return Completion(text, self.finish_reason, self.usage, self.model, refusal, attempts)

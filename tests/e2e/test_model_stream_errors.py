@@ -106,7 +106,7 @@ def test_a_turn_whose_stream_keeps_sending_errors_logs_a_server_error(
     logged = [line for line in caplog.messages if "the model did not answer" in line]
     assert logged == [
         "conversation c: the model did not answer: server_error: the stream sent an error "
-        "before the first word (server_error): The server is overloaded"
+        "before the first word (server_error): The server is overloaded (2 attempts)"
     ]
     assert len(server.requests) == 2
 

@@ -57,7 +57,8 @@ def test_a_proxy_page_instead_of_an_answer_says_so_and_is_not_retried(
         assert len(server.requests) == 2
     said = "the server answered 200 with text/html, not JSON: '<html>502 Bad Gateway</html>'"
     logged = [line for line in caplog.messages if "the model did not answer" in line]
-    assert logged == [f"conversation c: the model did not answer: broken_response: {said}"] * 2
+    expected = f"conversation c: the model did not answer: broken_response: {said} (1 attempt)"
+    assert logged == [expected] * 2
     for answered in (reply, stream.reply):
         assert answered is not None and answered.action == "fallback"
         assert answered.step("model").decision == "failed (broken_response)"  # type: ignore[union-attr]
