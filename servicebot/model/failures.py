@@ -61,6 +61,11 @@ class Failures:
     def attempts(self) -> int:
         return self._before + self._current
 
+    def requests_left(self) -> int:
+        """The requests ``max_retries`` still allows: a stream asked for again and the SDK's
+        retries inside each attempt share it."""
+        return self.settings.max_retries + 1 - self.attempts
+
     def sent(self, request: Any) -> None:
         """Count the requests of the SDK's post() whose last request was ``request``: the SDK
         numbers each in its ``x-stainless-retry-count`` header."""

@@ -186,28 +186,30 @@ class OpenAIClient:
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text, times out there (only SSE keep-alive comments came),
     # or whose body ends there unfinished, or whose first event is an error the SDK would
-    # retry as an HTTP status (a server_error, a rate limit), is asked for again, as often
-    # as ``max_retries``
-    # allows, after the SDK's pause (see _pause): the customer has seen nothing, and
-    # ``complete`` gets the same retry from the SDK, which reads the body before it returns.
+    # retry as an HTTP status (a server_error, a rate limit), is asked for again, after the
+    # SDK's pause (see _pause), while ``max_retries`` allows: the SDK's retries and these
+    # share it, so a turn sends at most ``max_retries`` + 1 requests. The customer has seen
+    # nothing, and ``complete`` gets the same retry from the SDK, which reads the body before
+    # it returns.
     # What the SDK does not retry for ``complete``, a 200 whose body is not a JSON answer (a
     # proxy's error page), is not retried here either: one fault, one behaviour, and one
     # reading of it (answer_of). A body not labelled as events is told by its start
     # (unlabelled.events_or_answer), so events labelled anything else still come as sent.
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        retries, failures, why = self.settings.max_retries, self._failures(), ""
-        for attempt in range(retries + 1):
-            if attempt:
+        failures, why = self._failures(), ""
+        for _ in range(self.settings.max_retries + 1):  # each asks at least once
+            if retry := failures.attempts:
                 failures.again()
-                time.sleep(_pause_logged(attempt, retries, why))
+                time.sleep(_pause_logged(retry, self.settings.max_retries, why))
             with failures:
                 client = self.client
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                chunks = client.post(**_posted(request, sdk.Stream[chunk_type]))
+                posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1)
+                chunks = client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(may_retry=attempt < retries)
+                joined = Joined(may_retry=failures.requests_left() > 0)
                 with chunks, joined.cut_off(*_stream_errors(sdk)):
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
@@ -222,18 +224,19 @@ class OpenAIClient:
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        retries, failures, why = self.settings.max_retries, self._failures(), ""
-        for attempt in range(retries + 1):
-            if attempt:
+        failures, why = self._failures(), ""
+        for _ in range(self.settings.max_retries + 1):  # each asks at least once
+            if retry := failures.attempts:
                 failures.again()
-                await asyncio.sleep(_pause_logged(attempt, retries, why))
+                await asyncio.sleep(_pause_logged(retry, self.settings.max_retries, why))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                chunks = await client.post(**_posted(request, sdk.AsyncStream[chunk_type]))
+                posted = _posted(request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1)
+                chunks = await client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(may_retry=attempt < retries)
+                joined = Joined(may_retry=failures.requests_left() > 0)
                 async with chunks:
                     with joined.cut_off(*_stream_errors(sdk)):
                         events = await aevents_or_answer(chunks, sdk, client)
@@ -287,8 +290,11 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
     return call
 
 
-def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[str, Any]:
-    """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks."""
+def _posted(
+    request: ModelRequest, stream_cls: type[Any] | None = None, retries: int | None = None
+) -> dict[str, Any]:
+    """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks,
+    and retried by the SDK at most ``retries`` times when given (else ``max_retries``)."""
     import httpx2  # the SDK's HTTP client, imported with it
 
     streamed = stream_cls is not None
@@ -298,7 +304,8 @@ def _posted(request: ModelRequest, stream_cls: type[Any] | None = None) -> dict[
     # content type that says what it was.
     cast_to = openai_sdk().types.chat.ChatCompletion if streamed else httpx2.Response
     body = request.body(stream=streamed)
-    posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": _OPTIONS}
+    options = _OPTIONS if retries is None else {**_OPTIONS, "max_retries": retries}
+    posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": options}
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)
     return posted

@@ -4,6 +4,7 @@ requests a turn's answer (or its failure) took."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from typing import Any
@@ -112,3 +113,26 @@ def test_a_failure_says_how_many_requests_it_took(
     [logged] = failures_logged(caplog)
     assert logged.startswith("conversation c: the model did not answer: server_error: ")
     assert logged.endswith(" (3 attempts)")
+
+
+@pytest.mark.parametrize("streamed", ["stream", "astream"])
+def test_a_stream_sends_at_most_max_retries_plus_one_requests_in_all(
+    server: OpenAIServer, make_model: MakeModel, streamed: str
+) -> None:
+    """The SDK's retries and a stream's own new attempts share ``max_retries``: a 503 the
+    SDK retried, then streams that end before any word, took 4 requests with
+    ``max_retries: 2`` (the stream was asked for twice more, each free to be retried)."""
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(503, retry_after=0.01), *[Fault.cut(0, abrupt=False)] * 4)
+    request = request_for(model.settings, MESSAGES)
+    with pytest.raises(ModelError) as caught:
+        if streamed == "stream":
+            list(model.stream(request))
+        else:
+            asyncio.run(_drain(model.astream(request)))
+    assert len(server.requests) == 3 and caught.value.attempts == 3
+
+
+async def _drain(parts: Any) -> None:
+    async for _ in parts:
+        pass
