@@ -262,7 +262,8 @@ class StoreSettings(Frozen):
 
     url: Annotated[str, AfterValidator(known_store)] = "sqlite:///.servicebot/conversations.db"
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
-    timeout: Annotated[float, Field(gt=0, le=60)] = 1.0  # seconds a Redis command may wait
+    # Seconds a store command may wait: Redis for a connection or a reply, SQLite for a lock.
+    timeout: Annotated[float, Field(gt=0, le=60)] = 1.0
 
 
 class CacheSettings(Frozen):

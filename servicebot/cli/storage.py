@@ -146,9 +146,10 @@ def _cost(totals: Usage) -> str:
 
 @contextmanager
 def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
-    """The bot's conversation store, closed afterwards; store failures become CLI errors."""
+    """The bot's conversation store, closed afterwards; store failures become CLI errors. An
+    operator's command waits longer for a SQLite lock than a turn does (see open_bot_store)."""
     try:
-        store = open_bot_store(spec or load_settings(bot_path), create=create)
+        store = open_bot_store(spec or load_settings(bot_path), create=create, patient=True)
         try:
             yield store
         finally:

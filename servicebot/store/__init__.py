@@ -181,7 +181,8 @@ class Store(Protocol):
 class Pause:
     """Failing fast while a store cannot answer.
 
-    A Redis server that stops answering (a partition, a failover) makes each command wait out
+    A Redis server that stops answering (a partition, a failover), or a SQLite file another
+    process holds locked (a VACUUM, a long purge), makes each command wait out
     ``store.timeout``, and async turns make their store calls in a few worker threads: 100
     turns at once queued behind each other for over a minute each. So after a command fails
     having waited ``SLOW`` seconds or more, every command fails at once, untried, for
@@ -224,7 +225,9 @@ def open_store(
 
     ``namespace`` keeps several bots apart on one Redis server; ``retention_days`` sets the
     Redis keys' time to live (SQLite conversations are removed by ``purge``). With ``create``
-    False, a SQLite file that does not exist yet is an error rather than made.
+    False, a SQLite file that does not exist yet is an error rather than made. ``timeout``:
+    seconds a Redis command may wait for a connection or a reply, or a SQLite write for
+    another process's lock.
     """
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite":
@@ -234,7 +237,7 @@ def open_store(
         path = path if path.is_absolute() else root / path
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
-        return SQLiteStore(path)
+        return SQLiteStore(path, timeout=timeout)
     if scheme in ("redis", "rediss"):
         from .redis import RedisStore
 
@@ -251,17 +254,27 @@ def open_store(
     )
 
 
-def open_bot_store(spec: BotSpec, *, create: bool = True) -> Store:
-    """The store a bot's settings name, namespaced by the bot's name on a shared Redis."""
+def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False) -> Store:
+    """The store a bot's settings name, namespaced by the bot's name on a shared Redis.
+
+    ``patient``: for an operator's command (``history``, ``purge``), whose SQLite writes wait
+    up to ``OPERATOR_LOCK_WAIT`` seconds for a lock (a purge run beside a busy bot should not
+    fail), where a turn waits only ``store.timeout``.
+    """
     settings = spec.settings
+    timeout = settings.store.timeout
+    if patient and settings.store.url.startswith("sqlite:"):
+        timeout = max(timeout, OPERATOR_LOCK_WAIT)
     namespace = "servicebot:" + (
         re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-") or "bot"
     )
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
-        retention_days=settings.store.retention_days, create=create,
-        timeout=settings.store.timeout,
+        retention_days=settings.store.retention_days, create=create, timeout=timeout,
     )  # fmt: skip
+
+
+OPERATOR_LOCK_WAIT = 30.0
 
 
 def _from_environment(url: str, *, quote: bool = True) -> str:

@@ -6,6 +6,11 @@ the primary key on (conversation, number) would refuse a duplicate anyway). With
 ``synchronous=NORMAL`` a committed turn survives the writing process being killed; only a
 power cut can lose the last moments. The schema is an ordered list of named migrations,
 each recorded in ``_migrations`` once applied.
+
+A write waits at most ``timeout`` seconds (``store.timeout``) for another process's lock (a
+VACUUM, a long purge, a tool holding a transaction): then it fails with StorageError, which
+the turns' :class:`~servicebot.store.Pause` counts as slow. Reads do not wait: WAL lets them
+go on beside a writer, and a file whose migrations are all applied is opened without a lock.
 """
 
 from __future__ import annotations
@@ -58,8 +63,9 @@ class SQLiteStore:
 
     blocking = True
 
-    def __init__(self, path: Path) -> None:
-        self.path = path
+    def __init__(self, path: Path, timeout: float = 1.0) -> None:
+        """``timeout``: seconds a write may wait for another connection's lock."""
+        self.path, self.timeout = path, timeout
         self._forget_connections()
         forget_in_child(self)
         try:
@@ -193,7 +199,7 @@ class SQLiteStore:
         try:
             # Used only by this thread; check_same_thread=False lets close() end it from another.
             connection = sqlite3.connect(
-                self.path, timeout=30, isolation_level=None, check_same_thread=False
+                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
             held = _Held(connection)
             with self._lock:
@@ -212,7 +218,10 @@ class SQLiteStore:
 
 
 def _migrate(db: sqlite3.Connection) -> None:
-    """Apply the migrations the file lacks, in one write transaction."""
+    """Apply the migrations the file lacks, in one write transaction; none if it lacks none,
+    so that a bot opening a file another process holds locked can still read it."""
+    if _applied(db) >= {name for name, _ in MIGRATIONS}:
+        return
     db.execute("BEGIN IMMEDIATE")
     try:
         db.execute(
@@ -227,6 +236,15 @@ def _migrate(db: sqlite3.Connection) -> None:
     except BaseException:
         _rollback(db)
         raise
+
+
+def _applied(db: sqlite3.Connection) -> set[str]:
+    """The migrations the file records as applied, read without a lock; none if it records
+    none (a new file)."""
+    try:
+        return {name for (name,) in db.execute("SELECT name FROM _migrations")}
+    except sqlite3.OperationalError:  # no such table
+        return set()
 
 
 def _file_of(path: Path) -> tuple[int, int] | None:

@@ -1,0 +1,111 @@
+"""A real SQLite file another process holds locked: a turn waits store.timeout for it, not
+30 s, and is answered unstored; an operator's purge waits longer."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servicebot import Bot
+from servicebot.cli import main
+from servicebot.config import BotSpec
+from servicebot.pipeline import Reply
+from servicebot.store import open_store
+from tests.e2e.conftest import with_settings
+from tests.unit.storedturns import turn
+
+# Another process that takes the file's write lock and keeps it until killed (or ``seconds``).
+_HOLD = """import sqlite3, sys, time
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+db.execute("BEGIN EXCLUSIVE")
+print("held", flush=True)
+time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.fixture
+def held(tmp_path: Path) -> Iterator[Path]:
+    """A conversation store with a turn in it, locked by another process for the test."""
+    path = tmp_path / "conversations.db"
+    store = open_store(f"sqlite:///{path}")
+    store.append_turn(turn("c"))
+    store.close()
+    holder = _hold(path, 600)
+    yield path
+    holder.kill()
+    _release(holder)
+
+
+def _hold(path: Path, seconds: float) -> subprocess.Popen[str]:
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _HOLD, str(path), str(seconds)], stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+    return holder
+
+
+def _release(holder: subprocess.Popen[str]) -> None:
+    """Wait for the holder to end (its lock with it), and close its pipe."""
+    holder.wait()
+    assert holder.stdout is not None
+    holder.stdout.close()
+
+
+def test_a_locked_sqlite_file_costs_one_turn_about_store_timeout(
+    spec: BotSpec, held: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A VACUUM, a long purge or a tool's open transaction: each turn waited 30 s to open the
+    file and 30 s more to store, and nothing set it. Now a write waits store.timeout, the
+    history is read beside the lock, and the turns after skip the store for a while."""
+    bot = Bot(with_settings(spec, store={"url": f"sqlite:///{held}", "timeout": 1}), offline=True)
+    started = time.monotonic()
+    reply = bot.reply("how long do refunds take?", "c")
+    assert time.monotonic() - started < 10  # loose: it took 60 s
+    assert reply.text and reply.turn is None
+    assert reply.trace[0].decision == "1 turn loaded"  # read, though another process writes
+    assert "database is locked" in reply.trace[-1].decision and "turn not stored" in caplog.text
+    skipped = bot.reply("how long do refunds take?", "c")
+    assert skipped.turn is None and "not tried" in skipped.trace[-1].decision
+    bot.close()
+
+
+def test_async_turns_at_once_on_a_locked_sqlite_file_do_not_queue_for_minutes(
+    spec: BotSpec, held: Path
+) -> None:
+    """20 areply calls at once each waited about 74 s, queued for a few worker threads."""
+    bot = Bot(with_settings(spec, store={"url": f"sqlite:///{held}", "timeout": 1}), offline=True)
+
+    async def turns() -> list[Reply]:
+        asked = [bot.areply("how long do refunds take?", f"c{n}") for n in range(20)]
+        return await asyncio.gather(*asked)
+
+    started = time.monotonic()
+    replies = asyncio.run(turns())
+    assert time.monotonic() - started < 15  # loose: each turn once waited a minute
+    assert all(reply.text and reply.turn is None for reply in replies)
+    bot.close()
+
+
+def test_purge_waits_longer_for_a_lock_than_a_turn_does(tmp_path: Path) -> None:
+    """An operator's command beside a busy bot should not fail after store.timeout."""
+    folder = tmp_path / "bot"
+    CliRunner().invoke(main, ["init", str(folder)])
+    settings = folder / "servicebot.yaml"
+    text = settings.read_text("utf-8")
+    settings.write_text(text.replace("retention_days: 90", "retention_days: 90\n  timeout: 0.2"))
+    path = folder / ".servicebot" / "conversations.db"
+    store = open_store(f"sqlite:///{path}")
+    store.append_turn(turn("c-42"))
+    store.close()
+    holder = _hold(path, 1.5)  # a purge of its own, say
+    result = CliRunner().invoke(main, ["purge", "--conversation", "c-42", "--bot", str(folder)])
+    _release(holder)
+    assert result.exit_code == 0, result.output
+    assert result.output == "removed 1 turn in 1 conversation\n"
