@@ -78,11 +78,22 @@ class RedisStore:
     blocking = True
 
     def __init__(
-        self, url: str, *, namespace: str, retention_days: int | None = None, timeout: float = 1.0
+        self,
+        url: str,
+        *,
+        namespace: str,
+        retention_days: int | None = None,
+        timeout: float = 1.0,
     ) -> None:
         """``timeout``: seconds a command may wait for a connection or a reply. A command is
         tried once more after a dropped connection or a timeout (a server that restarted), so
-        a server that stopped answering costs a turn about 2 x ``timeout`` a command."""
+        a server that stopped answering costs a command about 2 x ``timeout``, on a pooled
+        connection or a new one alike.
+
+        No health checks: redis-py pings a connection it has not checked before its first
+        command, and tries that ping once more, inside the connect it also tries twice, so a
+        new connection to a hung server waited 4 x ``timeout`` (async turns at once each take
+        a new one). A dropped connection is met by the command's own second try instead."""
         try:
             self.url = _without_password(url)
         except ValueError as exc:
@@ -97,7 +108,6 @@ class RedisStore:
                 socket_connect_timeout=timeout,
                 retry=retry,
                 retry_on_error=[redis.ConnectionError, redis.TimeoutError],
-                health_check_interval=30,
             )
         except ValueError as exc:
             raise StorageError(f"cannot use the store url {self.url}: {exc}") from exc

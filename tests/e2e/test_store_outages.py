@@ -1,9 +1,11 @@
-"""A real SQLite file another process holds locked: a turn waits store.timeout for it, not
-30 s, and is answered unstored; an operator's purge waits longer."""
+"""A real store that cannot answer a turn: a SQLite file another process holds locked, and a
+redis-server that stops answering turns sent at once. Each costs a turn about store.timeout
+(twice, for Redis's second try), and the turn is answered unstored."""
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from servicebot.config import BotSpec
 from servicebot.pipeline import Reply
 from servicebot.store import open_store
 from tests.e2e.conftest import with_settings
+from tests.redisserver import RedisServer
 from tests.unit.storedturns import turn
 
 # Another process that takes the file's write lock and keeps it until killed (or ``seconds``).
@@ -109,3 +112,31 @@ def test_purge_waits_longer_for_a_lock_than_a_turn_does(tmp_path: Path) -> None:
     _release(holder)
     assert result.exit_code == 0, result.output
     assert result.output == "removed 1 turn in 1 conversation\n"
+
+
+@pytest.mark.redis
+def test_turns_at_once_on_a_redis_that_stops_answering_each_wait_about_twice_its_timeout(
+    spec: BotSpec, own_redis: RedisServer
+) -> None:
+    """Five areply calls at once: the first failed in 2.1 s and the others in 4.3 s, as a new
+    connection pinged the server (tried twice) inside a connect tried twice. The README says
+    a hung server costs a turn about twice store.timeout."""
+    settings = {"url": own_redis.url, "timeout": 1.5}
+    bot = Bot(with_settings(spec, store=settings), offline=True)
+    assert bot.reply("how long do refunds take?", "warm").turn == 1  # one pooled connection
+    assert own_redis.process is not None
+    own_redis.process.send_signal(signal.SIGSTOP)
+
+    async def timed(n: int) -> float:
+        started = time.monotonic()
+        reply = await bot.areply("how long do refunds take?", f"c{n}")
+        assert reply.text and reply.turn is None
+        return time.monotonic() - started
+
+    async def turns() -> list[float]:
+        return await asyncio.gather(*[timed(n) for n in range(5)])
+
+    waits = asyncio.run(turns())
+    assert max(waits) < 5, waits  # twice 1.5 s, and room for a slow machine; it was 6.4 s
+    own_redis.process.send_signal(signal.SIGCONT)
+    bot.close()
