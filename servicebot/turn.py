@@ -161,8 +161,9 @@ class Turn(TurnStorage):
         self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), detail))
 
     def raise_for_setup(self, reply: Reply) -> None:
-        """Raise the ConfigError the model call met, once the turn is stored as ``reply``,
-        which the error carries for the application to show."""
+        """Raise the ConfigError the model call or the store met, once the turn is stored as
+        ``reply`` (or, the store refusing its setup, answered unstored), which the error
+        carries for the application to show."""
         if self.setup_error is not None:
             self.setup_error.reply = reply
             raise self.setup_error

@@ -2,7 +2,8 @@
 placeholders, keeps the placeholders it gave new values against other turns of the
 conversation at once, and stores the finished turn; :func:`off_loop` keeps those store calls
 off the event loop. A store failure costs only what it could not do: it is reported in the
-trace and the log, never raised.
+trace and the log, never raised. A store the operator set up wrongly (a password the Redis
+server refuses) costs the same, and its ConfigError is raised once the turn is answered.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
 
-from .errors import StorageError
+from .errors import ConfigError, StorageError
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelRequest
 from .prompt import Exchange
@@ -56,6 +57,7 @@ class TurnStorage:
     model_started: float | None
     _owner: Literal["thread", "caller", "left"]
     _handing: threading.Lock
+    setup_error: ConfigError | None  # raised once the turn is stored (see Turn.raise_for_setup)
     prep: Prepared
     stored_text: str
 
@@ -68,7 +70,8 @@ class TurnStorage:
             limit = max(kept, settings.routing.handoff_after)
             turns = run(store.history, self.conversation_id, limit=limit)
             stored = run(store.load_state, self.conversation_id)
-        except StorageError as exc:
+        except (StorageError, ConfigError) as exc:
+            self._keep_setup_error(exc)
             log.warning(
                 "conversation %s: could not load its history: %s", self.conversation_id, exc
             )
@@ -111,7 +114,8 @@ class TurnStorage:
             if self.lost_races == _MOST_RACES:
                 raise StorageError("other turns of the conversation kept coming first")
             stored = run(store.load_state, self.conversation_id)
-        except StorageError as exc:
+        except (StorageError, ConfigError) as exc:
+            self._keep_setup_error(exc)
             self.unkept = str(exc)
             log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"placeholders not kept ({exc})", elapsed_ms(start)))
@@ -135,6 +139,13 @@ class TurnStorage:
                 return False
             self._owner = "left"
             return True
+
+    def _keep_setup_error(self, exc: StorageError | ConfigError) -> None:
+        """Keep the first ConfigError the store raised (a refused password, user or database:
+        every turn would fail alike until the operator fixes it) for the application, which
+        otherwise would see only answered turns, unstored, for ever."""
+        if isinstance(exc, ConfigError) and self.setup_error is None:
+            self.setup_error = exc
 
     def _start_from(self, stored: dict[str, Any] | None) -> Placeholders:
         """The placeholders of the state ``stored``, which the turn now starts from."""
@@ -175,7 +186,8 @@ class TurnStorage:
             if self.unkept is not None:  # its text has placeholders the conversation lacks
                 raise StorageError(f"its placeholders could not be kept: {self.unkept}")
             number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
-        except StorageError as exc:
+        except (StorageError, ConfigError) as exc:
+            self._keep_setup_error(exc)
             log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
             self.trace.append(Step("store", f"not stored ({exc})", elapsed_ms(start)))
             return None

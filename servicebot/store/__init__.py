@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 from ..errors import StorageError
 from ..filters import FilterEvent
 from ..filters.normalise import without_surrogates
+from ..source import SETTINGS_FILE
 
 if TYPE_CHECKING:
     from ..config import BotSpec
@@ -220,6 +221,7 @@ def open_store(
     retention_days: int | None = None,
     create: bool = True,
     timeout: float = 1.0,
+    settings_file: Path | None = None,
 ) -> Store:
     """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
 
@@ -227,7 +229,8 @@ def open_store(
     Redis keys' time to live (SQLite conversations are removed by ``purge``). With ``create``
     False, a SQLite file that does not exist yet is an error rather than made. ``timeout``:
     seconds a Redis command may wait for a connection or a reply, or a SQLite write for
-    another process's lock.
+    another process's lock. ``settings_file``: the servicebot.yaml naming ``url``, where a
+    Redis server's refusal of its password, user or database is a ConfigError.
     """
     scheme, _, rest = url.partition("://")
     if scheme == "sqlite":
@@ -243,7 +246,7 @@ def open_store(
 
         return RedisStore(
             _from_environment(url), namespace=namespace, retention_days=retention_days,
-            timeout=timeout,
+            timeout=timeout, settings_file=settings_file,
         )  # fmt: skip
     if scheme == "memory":
         from .memory import MemoryStore
@@ -271,6 +274,7 @@ def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False)
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
         retention_days=settings.store.retention_days, create=create, timeout=timeout,
+        settings_file=spec.root / SETTINGS_FILE,
     )  # fmt: skip
 
 

@@ -25,6 +25,7 @@ import urllib.parse
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
@@ -36,6 +37,8 @@ try:
     from redis.retry import Retry
 except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
+
+from .refusals import refusal, refused
 
 # KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
 # id, time-to-live in seconds ("" for none).
@@ -84,6 +87,7 @@ class RedisStore:
         namespace: str,
         retention_days: int | None = None,
         timeout: float = 1.0,
+        settings_file: Path | None = None,
     ) -> None:
         """``timeout``: seconds a command may wait for a connection or a reply. A command is
         tried once more after a dropped connection or a timeout (a server that restarted), so
@@ -93,12 +97,16 @@ class RedisStore:
         No health checks: redis-py pings a connection it has not checked before its first
         command, and tries that ping once more, inside the connect it also tries twice, so a
         new connection to a hung server waited 4 x ``timeout`` (async turns at once each take
-        a new one). A dropped connection is met by the command's own second try instead."""
+        a new one). A dropped connection is met by the command's own second try instead.
+
+        ``settings_file``: the servicebot.yaml whose ``store.url`` this is. A server that
+        refuses the URL's password, user or database (see refusals.py) is then a ConfigError
+        there; without one (a URL from code), a StorageError that says so."""
         try:
             self.url = _without_password(url)
         except ValueError as exc:
             raise StorageError(f"cannot use the store url: {exc}") from exc
-        self._ns = namespace
+        self._ns, self._settings_file = namespace, settings_file
         self._ttl = "" if retention_days is None else str(retention_days * 86_400)
         retry = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1)
         try:
@@ -223,7 +231,13 @@ class RedisStore:
     def _call(self, command: Any) -> Any:
         try:
             return command()
-        except (redis.RedisError, UnicodeError) as exc:
+        except redis.RedisError as exc:
+            if (mistake := refusal(exc, self.url, self._ns)) is None:
+                raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
+            if self._settings_file is None:
+                raise StorageError(mistake) from exc
+            raise refused(self._settings_file, mistake) from exc
+        except UnicodeError as exc:
             raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
 
 

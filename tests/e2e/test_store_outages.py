@@ -1,10 +1,12 @@
-"""A real store that cannot answer a turn: a SQLite file another process holds locked, and a
-redis-server that stops answering turns sent at once. Each costs a turn about store.timeout
-(twice, for Redis's second try), and the turn is answered unstored."""
+"""A real store that cannot answer a turn, and one set up wrongly: a SQLite file another process
+holds locked, a redis-server that stops answering turns sent at once, and a redis-server that
+refuses the URL's password, user or database. The first two cost a turn about store.timeout
+and answer it unstored; the last is the operator's to fix, so it is raised as a ConfigError."""
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import signal
 import subprocess
 import sys
@@ -15,12 +17,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from servicebot import Bot
+from servicebot import Bot, ConfigError, StorageError
 from servicebot.cli import main
 from servicebot.config import BotSpec
 from servicebot.pipeline import Reply
 from servicebot.store import open_store
-from tests.e2e.conftest import with_settings
+from tests.conftest import REPO
+from tests.e2e.conftest import line_of, with_settings
 from tests.redisserver import RedisServer
 from tests.unit.storedturns import turn
 
@@ -140,3 +143,59 @@ def test_turns_at_once_on_a_redis_that_stops_answering_each_wait_about_twice_its
     assert max(waits) < 5, waits  # twice 1.5 s, and room for a slow machine; it was 6.4 s
     own_redis.process.send_signal(signal.SIGCONT)
     bot.close()
+
+
+def _bot_on(tmp_path: Path, url: str) -> Path:
+    """A copy of the example bot whose store.url is ``url``."""
+    folder = tmp_path / "bot"
+    for name in ("faq", "templates"):
+        shutil.copytree(REPO / name, folder / name)
+    text = (REPO / "servicebot.yaml").read_text("utf-8")
+    (folder / "servicebot.yaml").write_text(
+        text.replace("url: sqlite:///.servicebot/conversations.db", f"url: {url}"), "utf-8"
+    )
+    return folder
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    ("mistake", "told"),
+    [
+        ("password", "refused the user or password (invalid username-password pair"),
+        ("acl", "the Redis user is not allowed what the store does (this user has no permissions"),
+        ("database", "has no such database (DB index is out of range)"),
+    ],
+)
+def test_a_redis_that_refuses_the_store_url_is_a_config_error_at_its_line(
+    mistake: str, told: str, own_redis: RedisServer, tmp_path: Path
+) -> None:
+    """Every turn was answered and logged "turn not stored", for ever, and nothing told the
+    application. The turn is still answered (the error carries it), as for a refused model
+    key; a server that is down stays an outage (test_store_backends.py)."""
+    import redis
+
+    server = redis.Redis.from_url(own_redis.url)
+    server.execute_command("ACL", "SETUSER", "reader", "on", ">s3cret", "~*", "+@read")
+    server.config_set("requirepass", "right")
+    base = f"127.0.0.1:{own_redis.port}"
+    url = {
+        "password": f"redis://:s3cret@{base}/0",
+        "acl": f"redis://reader:s3cret@{base}/0",  # may read, may not run the append script
+        "database": f"redis://:right@{base}/99",
+    }[mistake]
+    folder = _bot_on(tmp_path, url)
+    bot = Bot.load(folder, offline=True)
+    with pytest.raises(ConfigError) as raised:
+        bot.reply("how long do refunds take?", "c")
+    settings = folder / "servicebot.yaml"
+    assert raised.value.path == settings and raised.value.line == line_of(settings, "url: redis")
+    assert f"store.url: the Redis server at redis://{base}" in str(raised.value) or (
+        "store.url: the Redis user" in str(raised.value)
+    )
+    assert told in str(raised.value) and "s3cret" not in str(raised.value)
+    assert raised.value.reply is not None and raised.value.reply.turn is None
+    assert raised.value.reply.text  # answered: the application can show it
+    bot.close()
+    with pytest.raises(StorageError, match="store"):  # a URL from code, with no file to blame
+        open_store(url, namespace="x").append_turn(turn("c"))
+    server.close()
