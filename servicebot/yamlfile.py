@@ -168,7 +168,9 @@ def _quoted(document: YamlFile, problem: Problem) -> Problem:
     return replace(problem, message=message)
 
 
-_COMMENT = re.compile(r"[ \t]+#.*")
+# Starts only where a run of blanks starts, so a long run is read once, not once per blank in
+# it (a line of 100,000 spaces took 10 s).
+_COMMENT = re.compile(r"(?<![ \t])[ \t]+#.*")
 
 
 def _is_full_width_colon(problem: Problem) -> bool:

@@ -1,3 +1,4 @@
+import time
 from pathlib import Path
 
 import pytest
@@ -298,3 +299,13 @@ def test_keys_that_read_as_one_are_named_as_written(tmp_path: Path) -> None:
         ),
         (6, "duplicate key 'yes': the later value would silently win"),
     ]
+
+
+def test_a_long_run_of_spaces_after_a_mended_colon_is_read_quickly(tmp_path: Path) -> None:
+    # The text after a full-width colon is read for a comment: a run of blanks once, not once
+    # for each blank in it (100,000 spaces took 10 s).
+    spaces = " " * 100_000
+    started = time.monotonic()
+    _, problems = _read(tmp_path, f"description： Note: see{spaces}x # why\n")
+    assert time.monotonic() - started < 2
+    assert problems[1].message.endswith(f'description: "Note: see{spaces}x"')
