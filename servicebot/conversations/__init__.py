@@ -54,6 +54,7 @@ from ..pipeline import Bot
 from ..replay import Replayer
 from ..reply import Reply
 from ..store.memory import MemoryStore
+from ..turnstart import conversation_id_problem
 from .causes import NO_MODEL, routing_cause
 from .expectations import (
     STAGES,
@@ -223,12 +224,13 @@ def _run(
     bot = Bot(spec, model=None if offline else watched, store=store, offline=offline)
     replies: list[Reply] = []
     failures: list[Failure] = []
+    conversation_id = _conversation_id(conversation)
     for turn in conversation.turns:
         if begin is not None:
             begin(turn)
         watched.begin(turn)
         try:
-            reply = bot.reply(turn.spec.customer, conversation.name, conversation.metadata or None)
+            reply = bot.reply(turn.spec.customer, conversation_id, conversation.metadata or None)
         except ReplayMissError as exc:  # later turns would miss too: their history differs
             expected = "a recorded model reply for this turn"
             failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
@@ -237,7 +239,7 @@ def _run(
             failures.append(_missed_turn(spec, conversation, turn, reply, watched.missed))
             break
         replies.append(reply)
-        stored = store.history(conversation.name, 1)[-1] if reply.turn is not None else None
+        stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
         found = [
             Failure(
                 conversation.path, turn.number, turn.line_of(c.check), c.expected, c.got, c.because
@@ -261,6 +263,14 @@ def _run(
             found.append(Failure(conversation.path, turn.number, line, expected, got))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))
+
+
+def _conversation_id(conversation: Conversation) -> str:
+    """The id a script's turns are stored under: its name, unless that is no id a
+    conversation may have (a path inside ``conversations`` over 200 characters, a newline in
+    a folder's name). Its store is its own, so any id keeps its turns apart from others'; a
+    name refused as an id stopped the whole ``servicebot test`` run, naming no file."""
+    return "script" if conversation_id_problem(conversation.name) else conversation.name
 
 
 class _Watched:

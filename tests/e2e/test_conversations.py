@@ -4,6 +4,7 @@ their recordings (tests/replies): what passes, and each failure as the operator 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -330,3 +331,17 @@ def test_test_finds_its_bot_from_inside_the_conversations_folder(
     result = servicebot("test")
     assert result.exit_code == 0, result.output
     assert f"{len(list(Path().glob('*.yaml')))} passed" in result.output
+
+
+def test_a_script_whose_name_is_too_long_for_an_id_still_runs(bot: Path) -> None:
+    # Its name (the path inside conversations/) is its conversation id only where it may be
+    # one: 210 characters stopped the whole run with "conversation_id is 210 characters long".
+    long = "a" * 210
+    for folder in ("conversations", "replies"):
+        shutil.copy2(
+            bot / f"tests/{folder}/customer_name_and_history.yaml",
+            bot / f"tests/{folder}/{long}.yaml",
+        )
+    result = servicebot("test", "--bot", bot)
+    assert result.exit_code == 0, result.output
+    assert f"\n{len(NAMES) + 1} passed" in result.output
