@@ -107,14 +107,15 @@ class Failures:
 
     def _not_retried(self, exc: Exception) -> str:
         """Why an error the SDK retries (408, 409, 429, 5xx) was not, with retries left: its
-        server asked for a longer wait than ``max_retry_after`` (see refusing_waits_over)."""
+        server asked for a longer wait than ``max_retry_after`` (see refusing_waits_over). Not
+        said once the attempts are all spent, the SDK's and a stream's new ones together."""
         response = getattr(exc, "response", None)
         status = getattr(response, "status_code", 0)
         if response is None or not (status in (408, 409, 429) or status >= 500):
             return ""
         wait, most = retry_after_seconds(response.headers), self.settings.max_retry_after
-        if wait is None or wait <= most or self._current > self.settings.max_retries:
-            return ""
+        if wait is None or wait <= most or self.requests_left() <= 0:
+            return ""  # out of retries (a stream's new attempts spend them too): no wait's fault
         return (
             f"; not retried: the server asked for a {round(wait, 1):g} s wait, and "
             f"model.max_retry_after is {most:g} s"

@@ -136,3 +136,18 @@ def test_a_stream_sends_at_most_max_retries_plus_one_requests_in_all(
 async def _drain(parts: Any) -> None:
     async for _ in parts:
         pass
+
+
+def test_a_long_wait_asked_for_after_a_streams_last_attempt_is_not_blamed(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """A stream asked for again shares max_retries with the SDK: out of them, the 429 would
+    not have been retried whatever its wait, and the error said it was for the wait."""
+    model = make_model(max_retries=2, max_retry_after=10)
+    server.fail(
+        Fault.cut(0, abrupt=False), Fault.cut(0, abrupt=False), Fault.status(429, retry_after=30)
+    )
+    with pytest.raises(ModelError) as caught:
+        list(model.stream(request_for(model.settings, MESSAGES)))
+    assert "not retried" not in str(caught.value) and caught.value.attempts == 3
+    assert len(server.requests) == 3
