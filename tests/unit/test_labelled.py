@@ -127,6 +127,12 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         # after digits alone, a word glued on by a slash or hyphen is the customer's words
         ("电话 9123 4567/WhatsApp", [("PHONE", "9123 4567")]),
         ("phone 9123 4567-ext please", [("PHONE", "9123 4567")]),
+        # and so is a time glued on by one ("9am-5pm"), or a piece glued to a Chinese word
+        ("phone 91234567/9am-5pm", [("PHONE", "91234567")]),
+        ("电话 13812345678/9点以后打", [("PHONE", "13812345678")]),
+        ("电话 13812345678/5月3日前", [("PHONE", "13812345678")]),
+        ("电话 13812345678/8-10点", [("PHONE", "13812345678")]),
+        ("护照 E12345678/3月到期", [("PASSPORT", "E12345678")]),
     ],
 )
 def test_a_named_value_that_runs_on_is_masked_whole(
