@@ -63,8 +63,7 @@ def failure_message(exc: Exception, line: str) -> str | None:
             "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
             "number, %.2f for a number with 2 decimals): write %% for a % sign itself"
         )
-    called = isinstance(exc, _CALL_FAILURES) and not isinstance(exc, TypeError)
-    if called and (said := call_failure_message(exc, line)):  # TypeErrors: kinds' words first
+    if isinstance(exc, _CALL_FAILURES) and (said := call_failure_message(exc, line)):
         return said
     if isinstance(exc, ZeroDivisionError):
         return (
@@ -97,8 +96,9 @@ def failure_message(exc: Exception, line: str) -> str | None:
 # Python's words for a % in a text that starts no code it knows: '%q', a % at the end.
 _PERCENT_CODE = re.compile(r"unsupported format character .*|incomplete format")
 # What a method or a filter raises when it cannot work with the values a template gave it
-# (IndexError and KeyError are LookupErrors; |truncate asserts its length).
-_CALL_FAILURES = (ValueError, LookupError, TypeError, ZeroDivisionError, AssertionError)
+# (IndexError and KeyError are LookupErrors; |truncate asserts its length). A TypeError too,
+# but kinds' words for it come first: see the end of failure_message.
+_CALL_FAILURES = (ValueError, LookupError, ZeroDivisionError, AssertionError)
 
 
 # Jinja's filters that add up or compare a list's items, by their function's name: a
