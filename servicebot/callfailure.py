@@ -26,14 +26,18 @@ from .kinds import filter_usage, filter_values
 
 @dataclasses.dataclass(frozen=True)
 class _Call:
-    """A method or a filter a template called: ``written`` as the template writes it
-    (``index()``, ``|wordwrap``); ``owner``: the value a method belongs to; ``values``: what
-    it was given between its ( )."""
+    """A method or a filter (``is_filter``) a template called: ``owner``: the value a method
+    belongs to; ``values``: what it was given between its ( )."""
 
     name: str
-    written: str
+    is_filter: bool
     owner: object
     values: tuple[Any, ...]
+
+    @property
+    def written(self) -> str:
+        """The call as the template writes it: ``index()``, ``|wordwrap``."""
+        return f"|{self.name}" if self.is_filter else f"{self.name}()"
 
 
 def call_failure_message(exc: Exception, line: str) -> str | None:
@@ -58,7 +62,7 @@ def call_failure_message(exc: Exception, line: str) -> str | None:
         return _edge_message(call, edge)
     return f"{call.written} could not work with the values it was given at this turn: " + (
         f"write {filter_usage(call.name)}"
-        if call.written.startswith("|")
+        if call.is_filter
         else "check the values between its ( ) and the value before it"
     )
 
@@ -92,7 +96,7 @@ def _method_call(local: dict[str, Any]) -> _Call | None:
     owner = getattr(obj, "__self__", None)
     values = (*local.get("args", ()), *local.get("kwargs", {}).values())
     name = name.removeprefix("safe_")  # the sandbox's range() is safe_range
-    return _Call(name, f"{name}()", owner, values)
+    return _Call(name, False, owner, values)
 
 
 def _filter_call(function: str, local: dict[str, Any]) -> _Call | None:
@@ -102,7 +106,7 @@ def _filter_call(function: str, local: dict[str, Any]) -> _Call | None:
         return None
     name = found[1]
     values = tuple(local[v.name] for v in filter_values(name) if v.name in local)
-    return _Call(name, f"|{name}", local.get("value", local.get("s")), values)
+    return _Call(name, True, local.get("value", local.get("s")), values)
 
 
 # Methods that fail when what they look for is not there, and the one that gives -1 instead.
@@ -135,9 +139,7 @@ def _edge_message(call: _Call, edge: object) -> str:
         else ("an empty text ('')", "a text that is not empty")
     )
     message = f"{call.written} cannot work with {given}: give it {needs}"
-    return message + (
-        f"; it is written {filter_usage(call.name)}" if call.written[0] == "|" else ""
-    )
+    return message + (f"; it is written {filter_usage(call.name)}" if call.is_filter else "")
 
 
 def _format_message(exc: LookupError | ValueError, given: int) -> str:
