@@ -146,7 +146,7 @@ class _EventBuilder:
                 continue
             written = getattr(key_event, "value", str(key))
             if key in mapping:
-                first = None if isinstance(key, str) else not_text.get(key)
+                first = not_text.get(key)  # None for text: only other keys are kept there
                 mark = key_event.start_mark
                 self._problems.append(_duplicate_key(self._document, written, mark, in_list, first))
             elif not isinstance(key, str):
