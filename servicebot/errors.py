@@ -27,7 +27,9 @@ if TYPE_CHECKING:
 
 MAX_PROBLEMS_PER_FILE = 20  # a file with more gets one closing line that says how many
 _SHOWN_WIDTH = 100  # a quoted source line is cut to this many characters around the column
-_UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Controls (C0, DEL, C1) and the line and paragraph separators: blanked in a quoted line, and
+# refused in a conversation id (turnstart.conversation_id_problem).
+UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 class ServicebotError(Exception):
@@ -67,7 +69,7 @@ def _window(line: str, column: int | None) -> tuple[str, int | None]:
     """
     caret = None if column is None else column - 1
     start = 0 if caret is None else max(0, min(caret - _SHOWN_WIDTH // 2, len(line) - _SHOWN_WIDTH))
-    shown = _UNPRINTABLE.sub(" ", line.replace("\t", " ")[start : start + _SHOWN_WIDTH])
+    shown = UNPRINTABLE.sub(" ", line.replace("\t", " ")[start : start + _SHOWN_WIDTH])
     if start > 0:
         shown = "..." + shown[3:]
     if start + _SHOWN_WIDTH < len(line):

@@ -12,12 +12,11 @@ loop. :func:`plain_text` is how every entry point reads the customer's text, and
 from __future__ import annotations
 
 import asyncio
-import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from .errors import ConversationIdError
+from .errors import UNPRINTABLE, ConversationIdError
 from .filters.normalise import decoded, without_surrogates
 from .stream import Shown
 from .turn import Prepared, Turn
@@ -28,8 +27,6 @@ if TYPE_CHECKING:
 
 MAX_CONVERSATION_ID = 200  # characters; see conversation_id_problem for why
 _ID_RULE = f"an id is at most {MAX_CONVERSATION_ID} characters, none of them a control character"
-# Controls (C0, DEL, C1) and the line and paragraph separators: what errors.py blanks too.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def begin_turn(
@@ -137,7 +134,7 @@ def conversation_id_problem(conversation_id: str) -> str | None:
     is refused as no store can encode it (a JSON store takes none)."""
     if len(conversation_id) > MAX_CONVERSATION_ID:
         return f"is {len(conversation_id):,} characters long: {_ID_RULE}"
-    if found := _CONTROL.search(conversation_id):
+    if found := UNPRINTABLE.search(conversation_id):
         return (
             f"holds the control character {found[0]!r} (character {found.start() + 1}): {_ID_RULE}"
         )
