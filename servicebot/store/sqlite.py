@@ -227,7 +227,7 @@ def _migrate(db: sqlite3.Connection) -> None:
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
-        applied = {name for (name,) in db.execute("SELECT name FROM _migrations")}
+        applied = _applied(db)  # again, inside the lock: another process may have migrated
         for name, migrate in MIGRATIONS:
             if name not in applied:
                 migrate(db)
