@@ -25,6 +25,7 @@ from .terminal import printable
 
 _OFFLINE = "answers come from the FAQ; the rest goes to a person"
 _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
+_PROMPT = "bot> "  # begins the line of each reply
 
 
 def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> int:
@@ -76,7 +77,7 @@ def _answer(bot: Bot, line: str, conversation_id: str, shown: bool = False) -> R
     request with no recorded reply raises ReplayMissError before it, and that error is said
     on standard error, not shown as the bot's answer. ``shown``: ``bot>`` is on the line
     already, waiting for the reply."""
-    prompt = "" if shown else "bot> "
+    prompt = "" if shown else _PROMPT
     if prompt and not _replaying_only(bot):
         click.echo(prompt, nl=False)
         prompt = ""
@@ -110,7 +111,7 @@ def _offline_after(
     if exc.reply is None:  # refused before the turn began: answer it offline
         return _answer(bot, line, conversation_id, shown)
     # The turn is stored already, with its fallback: shown, not answered (and stored) again.
-    click.echo(("" if shown else "bot> ") + printable(exc.reply.text), nl=False)
+    click.echo(("" if shown else _PROMPT) + printable(exc.reply.text), nl=False)
     return exc.reply
 
 
@@ -120,7 +121,7 @@ def _unshow_prompt() -> bool:
     reply that follows, as standard error is apart from it."""
     if not sys.stdout.isatty():
         return False
-    click.echo("\r" + " " * len("bot> ") + "\r", nl=False)
+    click.echo("\r" + " " * len(_PROMPT) + "\r", nl=False)
     return True
 
 
