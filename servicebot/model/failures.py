@@ -139,14 +139,10 @@ def _kind(exc: Exception) -> ErrorKind:
     sdk = openai_sdk()
     if isinstance(exc, sdk.APITimeoutError):
         return "timeout"
-    if isinstance(exc, sdk.RateLimitError):
-        return "rate_limit"
-    if isinstance(exc, sdk.InternalServerError):
-        return "server_error"
     if isinstance(exc, sdk.APIConnectionError):
         return "connection"
-    if isinstance(exc, sdk.APIStatusError) and 400 <= exc.status_code < 500:
-        return "rejected"  # 400, 413, 422: a setting the model does not take, a prompt too long
+    if isinstance(exc, sdk.APIStatusError) and exc.status_code >= 400:
+        return _status_kind(exc.status_code)
     return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
 
@@ -176,7 +172,9 @@ def event_kind(exc: Any) -> ErrorKind:
 
 
 def _status_kind(status: int) -> ErrorKind:
-    """The kind of an HTTP error status, as :func:`_kind` reads the SDK's error for it."""
+    """The kind of an HTTP error status: a 408 (a request timeout) is a timeout as the SDK's
+    own is; 400, 413, 422 are ``rejected`` (a setting the model does not take, a prompt too
+    long), as are other 4xx."""
     if status == 408:
         return "timeout"
     if status == 429:

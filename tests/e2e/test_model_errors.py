@@ -161,6 +161,16 @@ def test_a_request_the_server_refuses_is_rejected_and_says_why(
     assert len(server.requests) == 1  # the same request would be refused again
 
 
+def test_a_408_past_the_retries_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
+    """The SDK retries a 408 (the server's request timeout), which was then called rejected,
+    as a request the server refuses; an error event with code 408 was a timeout already."""
+    model = make_model(max_retries=1)
+    server.fail(*[Fault.status(408, retry_after=0.01)] * 2)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "timeout" and len(server.requests) == 2
+
+
 def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
     model = make_model(timeout=0.2)
     server.fail(Fault.slow(1.0))
