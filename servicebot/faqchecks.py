@@ -57,23 +57,29 @@ def check_intents(
         if intent.direct and intent.handoff:
             message = "an intent cannot be both 'direct' and 'handoff'"
             problems.append(item.problem(message, "handoff"))
-        if "name" in item.at_fault:  # it may not be its name once the name is mended
-            problems += _repeated_examples(item, examples)
-            continue
-        if first := names.get(intent.name.casefold()):
-            message = f"intent '{intent.name}' is already defined at {first.origin}"
-            if first.intent.name != intent.name:
-                message = (
-                    f"intent '{intent.name}' differs from '{first.intent.name}' at "
-                    f"{first.origin} only in case: rename one (names so alike are easily mixed "
-                    "up in eval files and conversation scripts)"
-                )
-            problems.append(item.problem(message, "name"))
+        # a name at fault is not checked: it may not be its name once the name is mended
+        if "name" not in item.at_fault and (taken := _name_taken(item, names)):
+            problems.append(taken)
             continue  # a copied intent: its phrasings would only repeat the same news
-        names[intent.name.casefold()] = item
         problems += _repeated_examples(item, examples)
     if settings is not None:
         problems += _answer_languages(loaded, settings.languages)
+
+
+def _name_taken(item: LoadedIntent, names: dict[str, LoadedIntent]) -> Problem | None:
+    """The problem of an intent whose name another in ``names`` (by name, case-folded) has
+    already; None for a name not seen before, which is added to ``names``."""
+    name = item.intent.name
+    if (first := names.setdefault(name.casefold(), item)) is item:
+        return None
+    message = f"intent '{name}' is already defined at {first.origin}"
+    if first.intent.name != name:
+        message = (
+            f"intent '{name}' differs from '{first.intent.name}' at {first.origin} only in "
+            "case: rename one (names so alike are easily mixed up in eval files and "
+            "conversation scripts)"
+        )
+    return item.problem(message, "name")
 
 
 def _answer_languages(loaded: list[LoadedIntent], languages: tuple[str, ...]) -> list[Problem]:
