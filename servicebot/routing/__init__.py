@@ -173,8 +173,9 @@ class Router:
         if follow_up and route == "direct":
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
-        found = (tuple(matches), language, follow_up, misses, closest, runner_up, second)
-        return Routing(route, *found)
+        return Routing(
+            route, tuple(matches), language, follow_up, misses, closest, runner_up, second
+        )
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
         """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
