@@ -84,7 +84,11 @@ def answer_of(body: bytes, response: Any) -> Completion:
 
 # What JSON calls the values that are not an object, for a message: "a JSON NoneType" read as
 # Python's words.
-_JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number"} | {
+_JSON_KINDS = {
+    list: "an array",
+    str: "a string",
+    int: "a number",
+    float: "a number",
     bool: "true or false",
     type(None): "null",
 }
