@@ -201,8 +201,9 @@ class Bot:
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``, or inside
         ``async with bot.astream(...) as stream:`` to store a stream left early at once."""
-        checked_text(text, metadata)  # refused at the call, as by stream(), not at the first piece
-        checked_conversation_id(conversation_id)
+        # Refused at the call, as by stream(), not at the first piece; bytes decoded once.
+        text = checked_text(text, metadata)
+        conversation_id = checked_conversation_id(conversation_id)
         return AsyncReplyStream(
             functools.partial(abegin_turn, self, text, conversation_id, metadata)
         )

@@ -91,6 +91,22 @@ def test_undecodable_bytes_are_replaced_not_raised(
     assert "not UTF-8" in caplog.text and "pass a str" in caplog.text
 
 
+def test_undecodable_bytes_are_warned_of_once_in_a_stream_for_asyncio(
+    make_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    """astream() checks the text at the call and began the turn with the bytes again, so the
+    warning was logged twice."""
+    bot = make_bot()
+
+    async def run() -> str:
+        return "".join([piece async for piece in bot.astream("我的订单到哪了".encode("gbk"))])
+
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        assert asyncio.run(run())
+    assert [r.getMessage() for r in caplog.records].count(caplog.records[0].getMessage()) == 1
+    assert "not UTF-8" in caplog.records[0].getMessage()
+
+
 @pytest.mark.parametrize(
     ("conversation_id", "error"),
     [
