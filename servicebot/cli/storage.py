@@ -1,19 +1,22 @@
-"""``servicebot history``, ``purge`` and ``usage``: the conversations a bot has stored, shown,
-deleted or totted up, and the store opened for them."""
+"""``servicebot history``, ``purge`` and ``usage``: the conversations a bot has stored, listed,
+shown, deleted or totted up, and the store opened for them."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+import json
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from ..config import BotSpec
 from ..errors import ServicebotError
-from ..store import Store, now, open_bot_store
+from ..store import Store, TurnRecord, now, open_bot_store, stamp
 from ..terminal import printable
 from ..usage import Usage, usage_by
 from .common import bot_option, load_settings
@@ -23,14 +26,43 @@ if TYPE_CHECKING:  # imported where used: the other commands start without rich
 
 
 @click.command()
-@click.argument("conversation")
+@click.argument("conversation", required=False)
+@click.option(
+    "--days",
+    type=click.IntRange(1, 36_500),
+    help="Without CONVERSATION: list the conversations with a turn in the last DAYS days "
+    "(default 7).",
+)
+@click.option(
+    "--failed", is_flag=True, help="Without CONVERSATION: only those where a model call failed."
+)
+@click.option(
+    "--json", "as_json", is_flag=True, help="JSON Lines: one turn or conversation a line."
+)
 @bot_option
-def history(conversation: str, bot_path: Path) -> None:
-    """Print CONVERSATION turn by turn: actions, intents and filter events."""
+def history(
+    conversation: str | None, days: int | None, failed: bool, as_json: bool, bot_path: Path
+) -> None:
+    """Print CONVERSATION turn by turn: actions, intents and filter events. Without it, list
+    the recent conversations, newest first, with their turns, actions and failed model calls."""
+    if conversation is None:
+        _list_conversations(bot_path, days or 7, failed, as_json)
+        return
+    if days is not None or failed:
+        raise click.UsageError("--days and --failed list conversations: give no CONVERSATION")
     with _store(bot_path, create=False) as store:
         turns = store.history(conversation)
     if not turns:
         raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
+    if as_json:
+        for turn in turns:
+            click.echo(json.dumps(turn.as_data()))
+        return
+    _print_turns(turns)
+
+
+def _print_turns(turns: list[TurnRecord]) -> None:
+    """A conversation for the terminal: each turn's header, texts and events."""
     for turn in turns:
         score = f" ({turn.score:.2f})" if turn.score is not None else ""
         intent = f" {turn.intent}{score}" if turn.intent else ""
@@ -48,6 +80,63 @@ def history(conversation: str, bot_path: Path) -> None:
             shown = f"{event.stage} {event.detector} {event.kind} {event.action}"
             placeholder = f" {event.placeholder}" if event.placeholder else ""
             click.echo(f"  filter:   {shown}{placeholder}")
+
+
+def _list_conversations(bot_path: Path, days: int, failed: bool, as_json: bool) -> None:
+    """Each conversation with a turn in the last ``days`` days, newest last turn first: an
+    operator's way in to ``history ID`` without the application's logs."""
+    with _store(bot_path, create=False) as store:
+        recent = _summaries(store.turns_since(now() - timedelta(days=days)))
+    shown = [s for s in recent if s.failed or not failed]
+    if as_json:
+        for summary in shown:
+            click.echo(json.dumps(summary.as_data()))
+        return
+    if not shown:
+        which = "with a failed model call " if failed else ""
+        click.echo(f"no conversation {which}in the last {days} days")
+        return
+    for summary in shown:
+        actions = ", ".join(f"{action} {n}" for action, n in sorted(summary.actions.items()))
+        failures = f"; model failed {summary.failed}" if summary.failed else ""
+        click.echo(
+            f"{printable(summary.conversation_id)}  {summary.last:%Y-%m-%d %H:%M:%S} UTC  "
+            f"{summary.turns} turns ({actions}{failures})"
+        )
+
+
+@dataclass
+class _Summary:
+    """One conversation's turns in the listed days, counted."""
+
+    conversation_id: str
+    last: datetime
+    turns: int = 0
+    failed: int = 0  # turns whose model call failed (not those a caller stopped)
+    actions: Counter[str] = field(default_factory=Counter)
+
+    def as_data(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "last_at": stamp(self.last),
+            "turns": self.turns,
+            "failed_model_calls": self.failed,
+            "actions": dict(sorted(self.actions.items())),
+        }
+
+
+def _summaries(turns: Iterable[TurnRecord]) -> list[_Summary]:
+    """The turns (oldest first) gathered per conversation, newest last turn first."""
+    summaries: dict[str, _Summary] = {}
+    for turn in turns:
+        summary = summaries.setdefault(
+            turn.conversation_id, _Summary(turn.conversation_id, turn.at)
+        )
+        summary.last = max(summary.last, turn.at)
+        summary.turns += 1
+        summary.actions[turn.action] += 1
+        summary.failed += any(e.stage == "model" and e.detector != "caller" for e in turn.events)
+    return sorted(summaries.values(), key=lambda s: s.last, reverse=True)
 
 
 def _indented(text: str) -> str:

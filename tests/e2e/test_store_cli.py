@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -80,6 +81,41 @@ def test_history_says_what_became_of_the_model_call(
     store.close()
     lines = run("history", "call", "--bot", str(bot)).splitlines()
     assert lines[0].endswith(f" {action}") and lines[3] == said
+
+
+_TIMEOUT = {"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"}
+
+
+def test_history_without_an_id_lists_recent_conversations_newest_first(bot: Path) -> None:
+    store = open_bot_store(load_bot(bot))
+    store.append_turn(TurnRecord("c-7", "hi", "Sorry.", "fallback", events=(_TIMEOUT,)))
+    store.append_turn(TurnRecord("c-8", "hi", "Stop.", "answer", events=(_STOPPED,)))
+    store.close()
+    lines = run("history", "--bot", str(bot)).splitlines()
+    assert [line.split()[0] for line in lines] == ["c-8", "c-7", "c-42"]  # not the 200-day-old
+    assert lines[1].endswith("1 turns (fallback 1; model failed 1)")
+    assert lines[2].endswith("2 turns (answer 1, direct 1)")
+    # A caller that stopped reading is no failure; only c-7's model call failed.
+    assert run("history", "--failed", "--bot", str(bot)).split()[0] == "c-7"
+    assert run("history", "--days", "365", "--bot", str(bot)).splitlines()[-1].startswith("old ")
+
+
+def test_history_as_json_lines_for_scripts(bot: Path) -> None:
+    turns = [json.loads(line) for line in run("history", "c-42", "--json", "--bot", str(bot))
+             .splitlines()]  # fmt: skip
+    assert [t["number"] for t in turns] == [1, 2]
+    assert turns[0]["events"] == [PHONE_EVENT] and turns[0]["customer_text"].endswith("[PHONE_1]")
+    listed = json.loads(run("history", "--json", "--bot", str(bot)))
+    assert listed == {"conversation_id": "c-42", "last_at": turns[1]["at"], "turns": 2,
+                      "failed_model_calls": 0, "actions": {"answer": 1, "direct": 1}}  # fmt: skip
+
+
+def test_history_says_when_no_conversation_is_listed(bot: Path) -> None:
+    assert run("history", "--failed", "--bot", str(bot)) == (
+        "no conversation with a failed model call in the last 7 days\n"
+    )
+    result = CliRunner().invoke(main, ["history", "c-42", "--failed", "--bot", str(bot)])
+    assert result.exit_code == 2 and "give no CONVERSATION" in result.output
 
 
 def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
