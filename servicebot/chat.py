@@ -37,12 +37,13 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
     if conversation_id and not bot.store.history(conversation_id, 1):
         click.echo(f"no stored conversation {conversation_id!r}: a new one starts under that id")
     conversation_id = conversation_id or uuid.uuid4().hex[:12]
+    shown_id = printable(conversation_id)  # a bidi override in an id would turn the line round
     if offline:
         click.echo(f"offline FAQ mode ({offline}): {_OFFLINE}")
     elif isinstance(bot.model, Replayer):
         click.echo(_replaying(bot.model))
     if interactive:
-        click.echo(f"{spec.settings.name}, conversation {conversation_id}. Ctrl-D or 'exit' ends.")
+        click.echo(f"{spec.settings.name}, conversation {shown_id}. Ctrl-D or 'exit' ends.")
     kept, misses = False, 0  # kept: whether any turn was stored, so the id can be continued
     for line in _lines(interactive):
         if interactive and line.strip().casefold() in _QUIT:
@@ -62,9 +63,9 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         if trace:
             click.echo(_trace(reply))
         kept = kept or reply.turn is not None
-    ending = f"conversation {conversation_id} (continue it with --conversation)"
+    ending = f"conversation {shown_id} (continue it with --conversation)"
     if not kept:
-        ending = f"conversation {conversation_id}: nothing was stored"
+        ending = f"conversation {shown_id}: nothing was stored"
     click.echo(f"\n{ending}" if interactive else ending)
     bot.close()
     return misses

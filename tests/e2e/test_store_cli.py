@@ -264,6 +264,17 @@ def test_chat_refuses_an_id_no_conversation_may_have_before_the_store_is_read(
         assert "turn 1]" not in result.output
 
 
+def test_chat_prints_an_id_with_a_bidi_override_escaped(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    chat = ["chat", "--bot", str(bot), "--conversation", "c\u202e-1"]  # allowed: not control
+    result = CliRunner().invoke(main, chat, input="hello\n")
+    assert result.exit_code == 0, result.output
+    assert "\u202e" not in result.output  # the terminal would show the line's end reversed
+    assert "conversation c\\u202e-1 (continue it with --conversation)" in result.output
+
+
 def test_an_id_stored_before_the_limit_can_still_be_read_and_erased(bot: Path) -> None:
     # Bot.reply refuses such ids now; a store written before keeps them, and a customer's
     # erasure request for one must still work.
