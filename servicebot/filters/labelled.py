@@ -8,7 +8,7 @@ any three digits, and a password looks like anything. The customer's own label s
 A label is followed by at most a few linking words ("number", "is", "on the back", 是, a
 colon) and then the value, which must still have its kind's shape (a card number 13 to 19
 digits, a phone 7 to 15). The label stays in the text; only the value is reported, with what
-runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``_RUN_ON``).
+runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``runon.py``).
 
 Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes
 are in ``labels.py``. Like its patterns, every label regex is linear-time, and the words after
@@ -31,7 +31,8 @@ from .labels import (
     NOT_PAYMENT_ZH,
     ROLE,
 )
-from .normalise import CJK_LETTERS, lower_in_place
+from .normalise import lower_in_place
+from .runon import run_on_end
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 # A number "at" or "on" which something is done is no reference's own: "redeem your voucher
@@ -83,7 +84,6 @@ _ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
 _ENGLISH_LABELS: Final = word_automaton({word: len(word) for word in _ENGLISH_WORDS})
 _CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w.isascii()))
 _DIGIT: Final = re.compile("[0-9]")
-_LETTER: Final = re.compile("[A-Za-z]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
 _VALUE_REACH: Final = _REACH + 48
@@ -122,7 +122,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             continue
         number = _value(text, start, value, digits)
         if number and not _DATE.match(number) and (kind != "PHONE" or not _AMOUNT.match(number)):
-            found.append((start, _run_on_end(text, number, start + len(number)), kind))
+            found.append((start, run_on_end(text, number, start + len(number)), kind))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
@@ -149,30 +149,6 @@ def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str 
 
 
 _JOINED_REACH: Final = 64  # a number of up to 19 digits, over as many lines as it likes
-
-# What runs on from a whole value, joined to it by a hyphen or a slash ("身份证
-# 110101199003077751-1", "passport E12345678-A", "SSN 536221234/2") or by a dot before a digit
-# ("536-22-1234.12"), is masked with it: the value is still the one the customer named, typed
-# with a character too many or given a suffix, and masked alone it would leave "-1" after the
-# placeholder. It is taken whole or not at all ("电话 13812345678/8-10点" keeps "/8-10点").
-# After a value of digits only, what runs on is digits too: "电话 9123 4567/WhatsApp", "card
-# .../cvv 123" and "phone 91234567/9am-5pm" keep their words. A piece glued to a Chinese word
-# is a time, date or place ("电话 13812345678/9点以后", "-3号楼") and stays, after any value.
-# A dot before a letter ends a sentence or starts a file's extension
-# ("110101199003077751.Thanks", "E12345678.pdf"), and a space or comma ends the value (", sent
-# 2024-03-15", " $12.50"): these stay. At most three pieces of 16 characters, read once where a
-# value ends, so that the scan stays linear; a piece too long is left whole.
-_ENDS_RUN_ON: Final = f"(?![0-9A-Za-z{CJK_LETTERS}]|[-/][0-9A-Za-z{CJK_LETTERS}])"
-_RUN_ON: Final = re.compile(
-    rf"(?:(?:[-/][0-9A-Za-z]|\.[0-9])[0-9A-Za-z]{{0,15}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII
-)
-_RUN_ON_DIGITS: Final = re.compile(rf"(?:[-/.][0-9]{{1,16}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
-
-
-def _run_on_end(text: str, value: str, end: int) -> int:
-    """Where ``value``, which ends at ``end``, ends with what runs on from it (``_RUN_ON``)."""
-    run_on = (_RUN_ON if _LETTER.search(value) else _RUN_ON_DIGITS).match(text, end)
-    return run_on.end() if run_on else end  # "cvv 123abc": the value alone, as it was read
 
 
 def _label_spans(lowered: str) -> list[tuple[int, int]]:

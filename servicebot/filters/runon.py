@@ -1,0 +1,40 @@
+"""What runs on from a value the customer named, past its end: "身份证 110101199003077751-1",
+"passport E12345678-A", "SSN 536221234/2". ``labelled.py`` masks it with the value, so that
+no "-1" is left after the placeholder.
+
+Owns :func:`run_on_end`. Its patterns are linear-time: they read at most three bounded pieces
+where a value ends.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from .normalise import CJK_LETTERS
+
+_LETTER: Final = re.compile("[A-Za-z]")
+
+# What runs on from a whole value, joined to it by a hyphen or a slash ("身份证
+# 110101199003077751-1", "passport E12345678-A", "SSN 536221234/2") or by a dot before a digit
+# ("536-22-1234.12"), is masked with it: the value is still the one the customer named, typed
+# with a character too many or given a suffix, and masked alone it would leave "-1" after the
+# placeholder. It is taken whole or not at all ("电话 13812345678/8-10点" keeps "/8-10点").
+# After a value of digits only, what runs on is digits too: "电话 9123 4567/WhatsApp", "card
+# .../cvv 123" and "phone 91234567/9am-5pm" keep their words. A piece glued to a Chinese word
+# is a time, date or place ("电话 13812345678/9点以后", "-3号楼") and stays, after any value.
+# A dot before a letter ends a sentence or starts a file's extension
+# ("110101199003077751.Thanks", "E12345678.pdf"), and a space or comma ends the value (", sent
+# 2024-03-15", " $12.50"): these stay. At most three pieces of 16 characters, read once where a
+# value ends, so that the scan stays linear; a piece too long is left whole.
+_ENDS_RUN_ON: Final = f"(?![0-9A-Za-z{CJK_LETTERS}]|[-/][0-9A-Za-z{CJK_LETTERS}])"
+_RUN_ON: Final = re.compile(
+    rf"(?:(?:[-/][0-9A-Za-z]|\.[0-9])[0-9A-Za-z]{{0,15}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII
+)
+_RUN_ON_DIGITS: Final = re.compile(rf"(?:[-/.][0-9]{{1,16}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
+
+
+def run_on_end(text: str, value: str, end: int) -> int:
+    """Where ``value``, which ends at ``end``, ends with what runs on from it (``_RUN_ON``)."""
+    run_on = (_RUN_ON if _LETTER.search(value) else _RUN_ON_DIGITS).match(text, end)
+    return run_on.end() if run_on else end  # "cvv 123abc": the value alone, as it was read
