@@ -20,18 +20,34 @@ _LETTER: Final = re.compile("[A-Za-z]")
 # ("536-22-1234.12"), is masked with it: the value is still the one the customer named, typed
 # with a character too many or given a suffix, and masked alone it would leave "-1" after the
 # placeholder. It is taken whole or not at all ("电话 13812345678/8-10点" keeps "/8-10点").
-# After a value of digits only, what runs on is digits too: "电话 9123 4567/WhatsApp", "card
-# .../cvv 123" and "phone 91234567/9am-5pm" keep their words. A piece glued to a Chinese word
-# is a time, date or place ("电话 13812345678/9点以后", "-3号楼") and stays, after any value.
+# A suffix is a piece with a digit or one letter ("-A", "-B2"): a longer piece of letters
+# alone is a word ("passport E12345678/visa", "-ext"), and stays. After a value of digits
+# only, what runs on is digits too: "电话 9123 4567/WhatsApp", "card .../cvv 123" and "phone
+# 91234567/9am-5pm" keep their words. A date glued on ("passport E12345678-2024-03-15",
+# "/15.03.2024") is when, not more of the value, and stays, after any value; a suffix before
+# such a word or date goes with the value ("E12345678-A/visa"). A piece glued to a Chinese
+# word is a time, date or place ("电话 13812345678/9点以后", "-3号楼") and stays too.
 # A dot before a letter ends a sentence or starts a file's extension
 # ("110101199003077751.Thanks", "E12345678.pdf"), and a space or comma ends the value (", sent
 # 2024-03-15", " $12.50"): these stay. At most three pieces of 16 characters, read once where a
 # value ends, so that the scan stays linear; a piece too long is left whole.
-_ENDS_RUN_ON: Final = f"(?![0-9A-Za-z{CJK_LETTERS}]|[-/][0-9A-Za-z{CJK_LETTERS}])"
-_RUN_ON: Final = re.compile(
-    rf"(?:(?:[-/][0-9A-Za-z]|\.[0-9])[0-9A-Za-z]{{0,15}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII
+# A date glued on, year first or last (-2024-03-15, /15.03.2024), and no more digits after it.
+_DATE: Final = (
+    r"[-/.](?:(?:19|20)[0-9]{2}[-/.][01]?[0-9][-/.][0-3]?[0-9]"
+    r"|[0-3]?[0-9][-/.][0-3]?[0-9][-/.](?:19|20)?[0-9]{2})(?![0-9A-Za-z]|[-/.][0-9])"
 )
-_RUN_ON_DIGITS: Final = re.compile(rf"(?:[-/.][0-9]{{1,16}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
+_WORD: Final = r"[-/][A-Za-z]{2,16}(?![0-9A-Za-z])"
+_ENDS_RUN_ON: Final = (
+    f"(?:(?={_DATE}|{_WORD})|(?![0-9A-Za-z{CJK_LETTERS}]|[-/][0-9A-Za-z{CJK_LETTERS}]))"
+)
+_SUFFIX: Final = (  # with a digit, or one letter alone
+    r"(?:[-/.][0-9]|[-/][A-Za-z](?=[A-Za-z]{0,14}[0-9]))[0-9A-Za-z]{0,15}"
+    r"|[-/][A-Za-z](?![0-9A-Za-z])"
+)
+_RUN_ON: Final = re.compile(rf"(?:(?!{_DATE})(?:{_SUFFIX})){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
+_RUN_ON_DIGITS: Final = re.compile(
+    rf"(?:(?!{_DATE})[-/.][0-9]{{1,16}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII
+)
 
 
 def run_on_end(text: str, value: str, end: int) -> int:

@@ -133,6 +133,13 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         ("电话 13812345678/5月3日前", [("PHONE", "13812345678")]),
         ("电话 13812345678/8-10点", [("PHONE", "13812345678")]),
         ("护照 E12345678/3月到期", [("PASSPORT", "E12345678")]),
+        # after a value with letters, only a suffix goes with it: a glued word or date stays
+        ("passport E12345678/visa", [("PASSPORT", "E12345678")]),
+        ("passport E12345678-ext 2", [("PASSPORT", "E12345678")]),
+        ("passport E12345678-A/visa", [("PASSPORT", "E12345678-A")]),
+        ("passport no E12345678-2024-03-15", [("PASSPORT", "E12345678")]),
+        ("passport E12345678-1/15.03.2024", [("PASSPORT", "E12345678-1")]),
+        ("身份证 110101199003077751-2024-03-15", [("CN_ID", "110101199003077751")]),
     ],
 )
 def test_a_named_value_that_runs_on_is_masked_whole(
