@@ -8,7 +8,8 @@ any three digits, and a password looks like anything. The customer's own label s
 A label is followed by at most a few linking words ("number", "is", "on the back", 是, a
 colon) and then the value, which must still have its kind's shape (a card number 13 to 19
 digits, a phone 7 to 15). The label stays in the text; only the value is reported, with what
-runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``runon.py``).
+runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``runon.py``), and
+so is each value of its shape that a slash joins to it ("phone 0412 345 678/0412 345 679").
 
 Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes
 are in ``labels.py``. Like its patterns, every label regex is linear-time, and the words after
@@ -117,15 +118,34 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
                 _named_starts(lowered, label[1], start)
             )
             continue
-        kind, _, value, digits = LABELS[int(role)]
-        if kind not in kinds or not _names_value(lowered, label, int(role), start):
-            continue
-        number = _value(text, start, value, digits)
-        if number and not _DATE.match(number) and (kind != "PHONE" or not _AMOUNT.match(number)):
-            found.append((start, run_on_end(text, number, start + len(number)), kind))
+        kind = LABELS[int(role)].kind
+        if kind in kinds and _names_value(lowered, label, int(role), start):
+            found += ((start, end, kind) for start, end in _values(text, start, int(role)))
     if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
+
+
+def _values(text: str, start: int, role: int) -> Iterator[tuple[int, int]]:
+    """Where the value of ``LABELS[role]`` at ``start`` stands, with what runs on from it, and
+    each value of its shape that a slash joins to it: "phone 0412 345 678/0412 345 679" gives
+    two phones (read as a run-on, "/0412" went with the first, and " 345 679" was shown)."""
+    number = _checked_value(text, start, role)
+    while number:
+        end = start + len(number)
+        after = _checked_value(text, end + 1, role) if text.startswith("/", end) else None
+        yield start, end if after else run_on_end(text, number, end)
+        start, number = end + 1, after
+
+
+def _checked_value(text: str, start: int, role: int) -> str | None:
+    """The value of ``LABELS[role]`` at ``start`` (``_value``), unless it is a date, or an
+    amount where a phone is named."""
+    kind, _, value, digits = LABELS[role]
+    number = _value(text, start, value, digits)
+    if not number or _DATE.match(number) or (kind == "PHONE" and _AMOUNT.match(number)):
+        return None
+    return number
 
 
 def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str | None:

@@ -149,6 +149,25 @@ def test_a_named_value_that_runs_on_is_masked_whole(
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # read as a run-on, "/0412" went with the first phone and " 345 679" was shown
+        ("call 0412 345 678/0412 345 679", [("PHONE", "0412 345 678"), ("PHONE", "0412 345 679")]),
+        (
+            "电话 9123 4567/9876 5432/6123 4567-1",
+            [("PHONE", "9123 4567"), ("PHONE", "9876 5432"), ("PHONE", "6123 4567-1")],
+        ),
+        ("passport E12345678/E87654321", [("PASSPORT", "E12345678"), ("PASSPORT", "E87654321")]),
+        ("phone 0412 345 678/9", [("PHONE", "0412 345 678/9")]),  # a suffix, not a phone
+    ],
+)
+def test_named_values_a_slash_joins_are_each_masked_whole(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(normalise(text).text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("账号 zhangwei 密码 abc12345", "abc12345"),
