@@ -104,7 +104,8 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        # a named value that runs on is masked whole: "-1" was left after the placeholder
+        # a named value that runs on is masked whole: "-1" was left after the placeholder (an
+        # SSN that runs on: test_pii.py)
         ("身份证 110101199003077751-1", [("CN_ID", "110101199003077751-1")]),
         ("身份证号 110101199003077751/2 谢谢", [("CN_ID", "110101199003077751/2")]),
         ("HKID: A123456(7)-1", [("CN_ID", "A123456(7)-1")]),
@@ -115,7 +116,6 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         ("電話 9123 4567/8", [("PHONE", "9123 4567/8")]),
         ("IBAN DE89370400440532013000-1", [("IBAN", "DE89370400440532013000-1")]),
         ("OTP 482913/2", [("SECRET", "482913/2")]),
-        ("SSN 536221234.12", [("SSN", "536221234.12")]),
         # what follows a value as a new word, a sentence's end or a file's extension stays
         ("身份证 110101199003077751. 订单 1234", [("CN_ID", "110101199003077751")]),
         ("身份证 110101199003077751, 2024-03-15 办的", [("CN_ID", "110101199003077751")]),
