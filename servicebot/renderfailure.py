@@ -5,9 +5,10 @@ Owns :func:`failure_message`, which :class:`~servicebot.prompt.Renderer` calls f
 render that failed, and the words of the undefined values' own failures that it reads back
 (:func:`no_item`, :func:`no_key`): Jinja makes an UndefinedError from its message alone, so
 what the message needs (a list's length, a mapping's keys) travels in its words, and the
-template line names the list or mapping as the operator wrote it. TypeErrors are
-:mod:`servicebot.kinds`'s; a method or a filter that could not work with the values it was
-given is :mod:`servicebot.callfailure`'s.
+template line names the list or mapping as the operator wrote it; so does a slice that
+failed (``[1:2:0]``). TypeErrors are :mod:`servicebot.kinds`'s; a method or a filter that
+could not work with the values it was given is :mod:`servicebot.callfailure`'s, and a text
+that ``%`` or ``|format`` could not fill :mod:`servicebot.fillfailure`'s.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import jinja2
 from jinja2.sandbox import MAX_RANGE
 
 from .callfailure import PATH, call_failure_message
+from .fillfailure import fill_failure_message
 from .kinds import type_failure_message
 from .validation import closest
 
@@ -58,11 +60,8 @@ _NO_KEY = re.compile(
 def failure_message(exc: Exception, line: str) -> str | None:
     """A render failure that Python words for programmers, in the operator's words and with
     what to write instead; ``line``: the template line it failed on. None for the others."""
-    if isinstance(exc, ValueError) and _PERCENT_CODE.fullmatch(str(exc)):
-        return (  # '%q' % 1, '100%'|format(1): a % that starts no code Python knows
-            "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
-            "number, %.2f for a number with 2 decimals): write %% for a % sign itself"
-        )
+    if said := fill_failure_message(exc) or _slice_message(exc, line):
+        return said
     if isinstance(exc, _CALL_FAILURES) and (said := call_failure_message(exc, line)):
         return said
     if isinstance(exc, ZeroDivisionError):
@@ -93,8 +92,6 @@ def failure_message(exc: Exception, line: str) -> str | None:
     return None
 
 
-# Python's words for a % in a text that starts no code it knows: '%q', a % at the end.
-_PERCENT_CODE = re.compile(r"unsupported format character .*|incomplete format")
 # What a method or a filter raises when it cannot work with the values a template gave it
 # (IndexError and KeyError are LookupErrors; |truncate asserts its length). A TypeError too,
 # but kinds' words for it come first: see the end of failure_message.
@@ -120,6 +117,30 @@ def _failed_filter(exc: Exception) -> str | None:
     if (name := last.tb_frame.f_code.co_name) == "_min_or_max":  # min or max, as it was given
         return getattr(last.tb_frame.f_locals.get("func"), "__name__", None)
     return _LIST_FILTERS.get(name)
+
+
+def _slice_message(exc: Exception, line: str) -> str | None:
+    """``{{ items[1:2:0] }}``, ``{{ bot.name[1:'a'] }}``: a slice whose step is 0, or whose
+    start, end or step is no whole number; named as ``line`` writes it when it has one."""
+    if str(exc) == "slice step cannot be zero":
+        said = (
+            "a slice's step (the number after its second :) cannot be 0: write 1 or more to "
+            "go forwards, or -1 or less to go backwards, as in {{ items[::2] }}"
+        )
+    elif str(exc).startswith("slice indices must be integers or None"):
+        said = (
+            "a slice's start, end and step ([start:end:step]) are whole numbers, or left out, "
+            "and one of them is not at this turn: turn it into one with |int, as in "
+            "{{ items[:count|int] }}"
+        )
+    else:
+        return None
+    written = set(_SLICE.findall(line))
+    return f"{written.pop()}: {said}" if len(written) == 1 else said
+
+
+# [1:2:0], [:count]: a slice as the template writes it (an index holds no ':')
+_SLICE = re.compile(r"\[[^\[\]{}]*:[^\[\]{}]*\]")
 
 
 def _no_item_message(size: int, index: int, line: str) -> str:

@@ -289,6 +289,33 @@ PLAIN_RENDER_FAILURES = [
         "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
         "number, %.2f for a number with 2 decimals): write %% for a % sign itself",
     ),
+    (  # "KeyError: 'a'"
+        "{{ '%(a)s' % {'b': 1} }}",
+        "'%' fills %(a)s in the text on its left from the mapping on its right, which has no "
+        "key 'a' at this turn: give it one, as in {{ '%(a)s' % {'a': value} }}",
+    ),
+    (  # "TypeError: format requires a mapping"
+        "{{ '%(a)s' % 1 }}",
+        "'%' fills %(name)s codes in the text on its left from a mapping on its right, and was "
+        "given something else: give a mapping, as in {{ '%(name)s' % {'name': value} }}",
+    ),
+    (  # was told that '%' takes a remainder: "not all arguments converted ..."
+        "{{ bot.name|format(1, 2) }}",
+        "|format fills the % codes of the text before it (%s, %d, ...), one value each, and was "
+        "given 2 values, more than the text has codes: give one value for each code, in order, "
+        "as in {{ '%s has %d orders'|format(name, count) }}",
+    ),
+    (  # "ValueError: slice step cannot be zero"
+        "{{ [1, 2, 3][1:2:0] }}",
+        "[1:2:0]: a slice's step (the number after its second :) cannot be 0: write 1 or more "
+        "to go forwards, or -1 or less to go backwards, as in {{ items[::2] }}",
+    ),
+    (  # "TypeError: slice indices must be integers or None or have an __index__ method"
+        "{{ bot.name[1:'a'] }}",
+        "[1:'a']: a slice's start, end and step ([start:end:step]) are whole numbers, or left "
+        "out, and one of them is not at this turn: turn it into one with |int, as in "
+        "{{ items[:count|int] }}",
+    ),
     (  # "RecursionError: maximum recursion depth exceeded"
         "{% macro f() %}{{ f() }}{% endmacro %}{{ f() }}",
         "the template calls itself without end: a macro that calls itself, or a recursive "
