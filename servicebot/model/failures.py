@@ -148,25 +148,35 @@ def _kind(exc: Exception) -> ErrorKind:
 
 # The kinds of failure the SDK retries, as the HTTP statuses it retries (408, 429, 5xx).
 RETRIED_KINDS: frozenset[ErrorKind] = frozenset({"timeout", "rate_limit", "server_error"})
-# An error event's type or code, in the words servers use for it, and its kind: OpenAI's
-# "server_error" and "rate_limit_exceeded", Anthropic-style "overloaded_error" and "api_error".
+# An error's type, code or status, in the words servers use for it, and its kind: OpenAI's
+# "server_error" and "rate_limit_exceeded", Anthropic-style "overloaded_error" and "api_error",
+# Google-style "UNAVAILABLE" and "RESOURCE_EXHAUSTED".
 _EVENT_WORDS: tuple[tuple[tuple[str, ...], ErrorKind], ...] = (
-    (("rate_limit",), "rate_limit"),
+    (("rate_limit", "resource_exhausted"), "rate_limit"),
     (("server_error", "internal", "overloaded", "unavailable", "api_error"), "server_error"),
-    (("timeout",), "timeout"),
+    (("timeout", "deadline_exceeded"), "timeout"),
     (("invalid_request", "bad_request"), "rejected"),
 )
 
 
 def event_kind(exc: Any) -> ErrorKind:
     """The kind of an error a stream sent as an event (``data: {"error": {...}}``), which the
-    SDK raises as a bare ``APIError``: the kind of the HTTP error it stands for, read from its
-    ``code`` when that is a status (vLLM sends 400, 500) or else from the words of its
-    ``type`` and ``code``. One that names none is a broken response, as it was."""
-    code = str(exc.code or "")
-    if code.isdigit() and 400 <= int(code) < 600:
-        return _status_kind(int(code))
-    named = f"{exc.type or ''} {code}".lower()
+    SDK raises as a bare ``APIError`` whose ``body`` is the error: see :func:`reported_kind`."""
+    body = getattr(exc, "body", None)
+    return reported_kind(body if isinstance(body, Mapping) else {})
+
+
+def reported_kind(error: Mapping[str, Any]) -> ErrorKind:
+    """The kind of an error a server reported in a 200's body, ``{"error": {...}}`` (a
+    stream's event, or a proxy's whole answer): the kind of the HTTP error it stands for, read
+    from its ``code`` or ``status`` when that is a status (vLLM sends ``"code": 400``, some
+    gateways ``"status": 503``) or else from the words of its ``type``, ``code`` and
+    ``status``. One that names none is a broken response, as it was."""
+    fields = [str(error.get(name) or "") for name in ("code", "status", "type")]
+    for field in fields[:2]:
+        if field.isdigit() and 400 <= int(field) < 600:
+            return _status_kind(int(field))
+    named = " ".join(fields).lower()
     kinds = (kind for words, kind in _EVENT_WORDS if any(word in named for word in words))
     return next(kinds, "broken_response")
 

@@ -23,7 +23,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
-from .responses import Joined, answer_of
+from .responses import Joined, ReportedError, answer_of
 from .sdk import openai_sdk
 from .unlabelled import aevents_or_answer, events_or_answer
 
@@ -172,16 +172,35 @@ class OpenAIClient:
         if kept is not None:
             await kept.closer.aclose()
 
+    # A 200 whose body is an error the SDK would retry as a status (a proxy's "overloaded",
+    # see ReportedError) is asked for again, after the SDK's pause, while ``max_retries``
+    # allows, as a stream's error event is: the SDK retries no 200. Its retries and these
+    # share ``max_retries``, so a call sends at most ``max_retries`` + 1 requests.
+
     def complete(self, request: ModelRequest) -> Completion:
-        failures = self._failures()
-        with failures:
-            return _answer(self.client.post(**_posted(request)), failures)
+        failures, why = self._failures(), ""
+        while True:  # each pass sends a request at least; the last one's error is raised
+            if retry := failures.attempts:
+                failures.again()
+                time.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
+            with failures:
+                posted = _posted(request, retries=failures.requests_left() - 1)
+                answer, why = _answer(self.client.post(**posted), failures)
+                if answer is not None:
+                    return answer
 
     async def acomplete(self, request: ModelRequest) -> Completion:
-        failures = self._failures()
-        with failures:
-            client = await self.async_client()  # imports the SDK off the event loop
-            return _answer(await client.post(**_posted(request)), failures)
+        failures, why = self._failures(), ""
+        while True:  # each pass sends a request at least; the last one's error is raised
+            if retry := failures.attempts:
+                failures.again()
+                await asyncio.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
+            with failures:
+                client = await self.async_client()  # imports the SDK off the event loop
+                posted = _posted(request, retries=failures.requests_left() - 1)
+                answer, why = _answer(await client.post(**posted), failures)
+                if answer is not None:
+                    return answer
 
     # The SDK retries a stream only until its headers arrive. One whose connection drops
     # after them but before any text, times out there (only SSE keep-alive comments came),
@@ -262,11 +281,18 @@ def _stream_errors(sdk: Any) -> tuple[type[Exception], type[Exception], type[Exc
     return sdk.APIConnectionError, sdk.APITimeoutError, sdk.APIError
 
 
-def _answer(response: Any, failures: Failures) -> Completion:
+def _answer(response: Any, failures: Failures) -> tuple[Completion | None, str]:
     """The answer in the body of a response to ``complete``, read by :func:`answer_of`, with
-    the requests it took (the SDK's retries) counted by ``failures``."""
+    the requests it took (the SDK's retries) counted by ``failures``; or, for a body that is
+    an error to ask again for (a :class:`ReportedError` the SDK retries, with requests left),
+    None and why."""
     failures.sent(response.request)
-    return _counted(answer_of(response.content, response), failures)
+    try:
+        return _counted(answer_of(response.content, response), failures), ""
+    except ReportedError as exc:
+        if not exc.retried or failures.requests_left() <= 0:
+            raise
+        return None, str(exc)
 
 
 def _counted(answer: Completion, failures: Failures) -> Completion:
@@ -311,11 +337,13 @@ def _posted(
     return posted
 
 
-def _pause_logged(retry: int, retries: int, why: str) -> float:
+def _pause_logged(retry: int, retries: int, why: str, what: str = "stream") -> float:
     """:func:`_pause`, logged as the SDK logs its own retries (at INFO), with why the stream
-    is asked for again: the SDK's log showed its retries, and not these."""
+    (or ``what`` else) is asked for again: the SDK's log showed its retries, and not these."""
     pause = _pause(retry)
-    log.info("Retrying the stream in %.2f seconds (retry %i of %i): %s", pause, retry, retries, why)
+    log.info(
+        "Retrying the %s in %.2f seconds (retry %i of %i): %s", what, pause, retry, retries, why
+    )
     return pause
 
 

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .client import Completion, ModelError, Usage
-from .failures import RETRIED_KINDS, event_kind
+from .failures import RETRIED_KINDS, event_kind, reported_kind
 from .sdk import openai_sdk
 
 
@@ -65,8 +65,9 @@ def answer_of(body: bytes, response: Any) -> Completion:
     as the SDK reads it; a body that is not JSON (a proxy's error page) is a broken response
     that says what came instead, where the SDK handed back its text and it read as "no
     choices". Neither is retried (the SDK retries no 200); read as a stream, a body with no
-    events ended like a dropped connection, and was asked for again. ``response`` (the HTTP
-    response) says what its content type was."""
+    events ended like a dropped connection, and was asked for again. A body that is an error,
+    ``{"error": {...}}``, is a :class:`ReportedError`. ``response`` (the HTTP response) says
+    what its content type was."""
     try:
         data = json.loads(body)
     except ValueError as exc:
@@ -77,9 +78,31 @@ def answer_of(body: bytes, response: Any) -> Completion:
         raise ModelError(
             "broken_response", f"the server answered 200 with {kind} in JSON, not an answer"
         )
+    if isinstance(error := data.get("error"), dict) and not data.get("choices"):
+        raise ReportedError.of(error)
     # construct() is the SDK's own reading of a JSON answer: unvalidated, nested models
     # built, as completion_of expects.
     return completion_of(openai_sdk().types.chat.ChatCompletion.construct(**data))
+
+
+class ReportedError(ModelError):
+    """A 200 whose whole body is an error, ``{"error": {...}}``, as some OpenAI-compatible
+    proxies answer when their model is overloaded: the HTTP error it stands for, of its kind
+    (read as a stream's error event is). It was a broken response with "no choices", never
+    retried; one of a kind the SDK retries as a status is now asked for again (see
+    ``OpenAIClient.complete``), sharing ``max_retries`` with the SDK's retries."""
+
+    @classmethod
+    def of(cls, error: dict[str, Any]) -> ReportedError:
+        named = error.get("type") or error.get("code") or error.get("status") or "no type"
+        message = error.get("message") or "no message"
+        detail = f"the server answered 200 with an error ({named}): {message}"
+        return cls(reported_kind(error), detail[:300])
+
+    @property
+    def retried(self) -> bool:
+        """Whether the SDK retries the HTTP error it stands for (a 500, a 429)."""
+        return self.kind in RETRIED_KINDS
 
 
 # What JSON calls the values that are not an object, for a message: "a JSON NoneType" read as
@@ -151,9 +174,15 @@ class Joined:
         ``complete``'s (one that only kept the connection alive, too): the customer's wait is
         the operator's to bound, with ``timeout`` and ``max_retries``, the same for both.
         An error the server sent as an event (``reported``, the SDK's bare APIError) is
-        :meth:`_reported`'s."""
+        :meth:`_reported`'s; a whole body that is an error (:class:`ReportedError`, from a
+        server that ignores ``"stream": true``), ``dropped`` too if the SDK retries its kind.
+        """
         try:
             yield
+        except ReportedError as exc:
+            if not (self.may_retry and exc.retried):
+                raise
+            self.dropped = str(exc)
         except dropped as exc:
             if self.finish_reason is not None:
                 return
