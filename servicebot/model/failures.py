@@ -110,8 +110,7 @@ class Failures:
         server asked for a longer wait than ``max_retry_after`` (see refusing_waits_over). Not
         said once the attempts are all spent, the SDK's and a stream's new ones together."""
         response = getattr(exc, "response", None)
-        status = getattr(response, "status_code", 0)
-        if response is None or not (status in (408, 409, 429) or status >= 500):
+        if response is None or not sdk_retries(getattr(response, "status_code", 0)):
             return ""
         wait, most = retry_after_seconds(response.headers), self.settings.max_retry_after
         if wait is None or wait <= most or self.requests_left() <= 0:
@@ -146,7 +145,14 @@ def _kind(exc: Exception) -> ErrorKind:
     return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
 
-# The kinds of failure the SDK retries, as the HTTP statuses it retries (408, 429, 5xx).
+def sdk_retries(status: int) -> bool:
+    """Whether the ``openai`` SDK retries an HTTP ``status`` (its ``_should_retry``, when the
+    server sets no ``x-should-retry``): 408, 409 (a lock timeout), 429 and every 5xx."""
+    return status in (408, 409, 429) or status >= 500
+
+
+# The kinds of failure the SDK retries, as the HTTP statuses it retries (sdk_retries): each
+# such status is of one of these kinds (_status_kind), and every other 4xx is "rejected".
 RETRIED_KINDS: frozenset[ErrorKind] = frozenset({"timeout", "rate_limit", "server_error"})
 # An error's type, code or status, in the words servers use for it, and its kind: OpenAI's
 # "server_error" and "rate_limit_exceeded", Anthropic-style "overloaded_error" and "api_error",
@@ -183,13 +189,14 @@ def reported_kind(error: Mapping[str, Any]) -> ErrorKind:
 
 def _status_kind(status: int) -> ErrorKind:
     """The kind of an HTTP error status: a 408 (a request timeout) is a timeout as the SDK's
-    own is; 400, 413, 422 are ``rejected`` (a setting the model does not take, a prompt too
-    long), as are other 4xx."""
+    own is; a 409, which the SDK retries as a lock timeout (a conflict on the server's side,
+    not the request's fault), a server error; 400, 413, 422 are ``rejected`` (a setting the
+    model does not take, a prompt too long), as are other 4xx, which the SDK does not retry."""
     if status == 408:
         return "timeout"
     if status == 429:
         return "rate_limit"
-    return "server_error" if status >= 500 else "rejected"
+    return "server_error" if status == 409 or status >= 500 else "rejected"
 
 
 def _describe(exc: Exception) -> str:

@@ -171,6 +171,18 @@ def test_a_408_past_the_retries_is_a_timeout(server: OpenAIServer, make_model: M
     assert caught.value.kind == "timeout" and len(server.requests) == 2
 
 
+def test_a_409_past_the_retries_is_a_server_error(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """The SDK retries a 409 (a lock timeout on the server's side), which was then called
+    rejected, as a request the server refuses whatever the wait."""
+    model = make_model(max_retries=1)
+    server.fail(*[Fault.status(409, retry_after=0.01)] * 2)
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "server_error" and len(server.requests) == 2
+
+
 def test_a_slow_answer_is_a_timeout(server: OpenAIServer, make_model: MakeModel) -> None:
     model = make_model(timeout=0.2)
     server.fail(Fault.slow(1.0))

@@ -4,6 +4,7 @@ after the headers went out, met as the HTTP error it stands for."""
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
@@ -116,6 +117,7 @@ def test_a_turn_whose_stream_keeps_sending_errors_logs_a_server_error(
     [
         ({"type": "BadRequestError", "code": 400}, "rejected"),  # vLLM: the status as its code
         ({"type": "InternalServerError", "code": 500}, "server_error"),
+        ({"type": "conflict", "code": 409}, "server_error"),  # the SDK retries a 409
         ({"type": "server_error", "code": None}, "server_error"),  # OpenAI
         ({"type": "tokens", "code": "rate_limit_exceeded"}, "rate_limit"),
         ({"type": "api_error"}, "server_error"),  # Anthropic-style
@@ -130,3 +132,32 @@ def test_an_error_events_kind_is_read_from_its_type_or_code(error: Any, kind: st
 
     request = httpx2.Request("POST", "http://127.0.0.1/v1/chat/completions")
     assert event_kind(openai.APIError("failed", request, body=error)) == kind
+
+
+@pytest.mark.parametrize("how", ["stream", "astream"])
+def test_an_error_event_with_code_409_is_asked_for_again_as_the_sdk_retries_a_409(
+    server: OpenAIServer, make_model: MakeModel, how: str
+) -> None:
+    """It was ``rejected`` after one request, though the SDK retries an HTTP 409."""
+    model = make_model(max_retries=1)
+    event = {"error": {"message": "lock timeout", "type": "conflict", "code": 409}}
+    server.fail(Fault.page(f"data: {json.dumps(event)}\n\n", "text/event-stream"))
+    check_stream(streamed(model, how))
+    assert len(server.requests) == 2
+
+
+def test_every_status_the_sdk_retries_is_of_a_kind_asked_for_again() -> None:
+    """An error event or error body is retried when its kind is in RETRIED_KINDS: the same
+    statuses as the SDK's own ``_should_retry``, so either way a fault meets one rule."""
+    import httpx2
+    import openai
+
+    from servicebot.model.failures import RETRIED_KINDS, _status_kind, sdk_retries
+
+    client = openai.OpenAI(api_key="sk-test", base_url="http://127.0.0.1:9/v1")
+    request = httpx2.Request("POST", "http://127.0.0.1:9/v1/chat/completions")
+    for status in range(400, 600):
+        retried = client._should_retry(httpx2.Response(status, request=request))
+        assert sdk_retries(status) == retried, status
+        assert (_status_kind(status) in RETRIED_KINDS) == retried, status
+    client.close()
