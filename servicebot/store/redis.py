@@ -38,7 +38,7 @@ try:
 except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
 
-from .refusals import refusal, refused
+from .refusals import outage, refusal, refused
 
 # KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
 # id, time-to-live in seconds ("" for none).
@@ -233,7 +233,7 @@ class RedisStore:
             return command()
         except redis.RedisError as exc:
             if (mistake := refusal(exc, self.url, self._ns)) is None:
-                raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
+                raise StorageError(outage(exc, self.url)) from exc
             if self._settings_file is None:
                 raise StorageError(mistake) from exc
             raise refused(self._settings_file, mistake) from exc

@@ -5,6 +5,11 @@ number the server lacks is the operator's mistake in ``store.url``: it fails eve
 until the setting is changed, so it is a :class:`~servicebot.errors.ConfigError` at the
 setting's line (as a model key the server rejects is), not an outage. A server that refuses
 connections or stops answering may come back: that stays a StorageError.
+
+So does one that answers but takes no writes for a while, said in plain words (see
+:func:`outage`): a read-only replica (``READONLY``: a failover in progress, or a URL naming
+a replica), one out of memory (``OOM``) or one that cannot save to disk (``MISCONF``). Each
+clears on the server's side, with no change to ``store.url``; reads still work meanwhile.
 """
 
 from __future__ import annotations
@@ -59,3 +64,46 @@ def refused(settings_file: Path, message: str) -> ConfigError:
     problem = document.problem_at(node, message)
     shown = _PASSWORD.sub(r"\1***@", problem.source_line or "")
     return ConfigError([replace(problem, source_line=shown)])
+
+
+# Redis's replies that refuse writes for a while, by their first word (redis-py maps the first
+# two to exceptions and drops the word from the message): what the server is, and what ends it.
+_NO_WRITES = {
+    "READONLY": (
+        "is read-only (a replica, or failing over): turns are answered but not stored until "
+        "it takes writes again; if it stays so, point store.url at the primary"
+    ),
+    "OOM": (
+        "is out of memory (its maxmemory reached, and its maxmemory-policy evicts nothing): "
+        "turns are answered but not stored until memory is freed or maxmemory raised"
+    ),
+    "MISCONF": (
+        "cannot save to disk (its last snapshot failed, and stop-writes-on-bgsave-error "
+        "refuses writes until one succeeds): turns are answered but not stored; the Redis "
+        "log says why (a full disk, its dir's permissions)"
+    ),
+}
+
+
+def outage(exc: redis.RedisError, url: str) -> str:
+    """What failed, for the log: a server that takes no writes for a while says why in plain
+    words (redis-py's text for a read-only replica was "You can't write against a read only
+    replica. script: 7511…, on @user_script:5."); any other error as redis-py words it."""
+    code = _refusing_code(exc)
+    if code is None:
+        return f"the conversation store at {url} failed: {exc}"
+    return f"the Redis server at {url} {_NO_WRITES[code]} ({code})"
+
+
+def _refusing_code(exc: redis.RedisError) -> str | None:
+    """The first word of a reply that refuses writes for a while (``_NO_WRITES``), or None."""
+    if isinstance(exc, redis.exceptions.ReadOnlyError):
+        return "READONLY"
+    if isinstance(exc, redis.exceptions.OutOfMemoryError):
+        return "OOM"
+    # MISCONF has no exception of its own; in a pipeline, its text follows "Command # 1 (SET
+    # key value) of pipeline caused error: ", whose value may be anything.
+    reply = str(exc).rpartition("caused error: ")[2]
+    if isinstance(exc, redis.ResponseError) and reply.startswith("MISCONF "):
+        return "MISCONF"
+    return None

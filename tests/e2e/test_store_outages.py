@@ -6,6 +6,7 @@ and answer it unstored; the last is the operator's to fix, so it is raised as a 
 from __future__ import annotations
 
 import asyncio
+import logging
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ from servicebot.pipeline import Reply
 from servicebot.store import open_store
 from tests.conftest import REPO
 from tests.e2e.conftest import line_of, with_settings
-from tests.redisserver import RedisServer
+from tests.redisserver import RedisServer, free_port
 from tests.unit.storedturns import turn
 
 # Another process that takes the file's write lock and keeps it until killed (or ``seconds``).
@@ -199,3 +200,69 @@ def test_a_redis_that_refuses_the_store_url_is_a_config_error_at_its_line(
     with pytest.raises(StorageError, match="store"):  # a URL from code, with no file to blame
         open_store(url, namespace="x").append_turn(turn("c"))
     server.close()
+
+
+@pytest.fixture
+def spare_redis(tmp_path: Path) -> Iterator[RedisServer]:
+    """A redis-server of this test's own, in a folder of its own that the test may remove."""
+    import redis
+
+    (tmp_path / "redis").mkdir()
+    server = RedisServer(tmp_path / "redis")
+    server.start()
+    yield server
+    with redis.Redis.from_url(server.url) as client:
+        client.config_set("save", "")  # a snapshot that cannot be saved blocks its shutdown
+    server.stop()
+
+
+def _refuse_writes(server: RedisServer, how: str) -> None:
+    """Put ``server`` in a state where it refuses writes with the ``how`` reply."""
+    import redis
+
+    with redis.Redis.from_url(server.url) as client:
+        if how == "READONLY":  # a replica of a primary it cannot reach, as in a failover
+            client.config_set("replica-read-only", "yes")
+            client.execute_command("REPLICAOF", "127.0.0.1", str(free_port()))
+        elif how == "OOM":
+            client.config_set("maxmemory-policy", "noeviction")
+            client.config_set("maxmemory", 1)
+        else:  # MISCONF: a snapshot that failed, its folder gone
+            client.config_set("save", "3600 1")
+            shutil.rmtree(server.folder)
+            client.bgsave()
+            deadline = time.monotonic() + 10
+            while client.info("persistence")["rdb_last_bgsave_status"] != "err":
+                assert time.monotonic() < deadline, "the snapshot did not fail"
+                time.sleep(0.05)
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize(
+    ("how", "told"),
+    [
+        ("READONLY", "is read-only (a replica, or failing over): turns are answered but not"),
+        ("OOM", "is out of memory (its maxmemory reached, and its maxmemory-policy evicts"),
+        ("MISCONF", "cannot save to disk (its last snapshot failed, and stop-writes-on-bgsave"),
+    ],
+)
+def test_a_redis_that_takes_no_writes_for_a_while_is_an_outage_said_in_plain_words(
+    spec: BotSpec,
+    spare_redis: RedisServer,
+    caplog: pytest.LogCaptureFixture,
+    how: str,
+    told: str,
+) -> None:
+    """Not the operator's store.url to fix (a failover, a full memory or disk clears on the
+    server's side): the turn is answered, and not stored. The log said only redis-py's text,
+    "You can't write against a read only replica. script: 7511…, on @user_script:5."."""
+    bot = Bot(with_settings(spec, store={"url": spare_redis.url}), offline=True)
+    _refuse_writes(spare_redis, how)
+    with caplog.at_level(logging.ERROR, logger="servicebot"):
+        reply = bot.reply("how long do refunds take?", "c")
+    assert reply.text and reply.turn is None
+    [logged] = [line for line in caplog.messages if "turn not stored" in line]
+    base = f"redis://127.0.0.1:{spare_redis.port}/0"
+    assert f"turn not stored: the Redis server at {base} {told}" in logged
+    assert logged.endswith(f"({how})")
+    bot.close()

@@ -245,3 +245,25 @@ def test_a_redis_server_that_stops_answering_fails_a_command_within_its_timeout(
         store.history("c")
     assert time.monotonic() - started < 5
     store.close()
+
+
+@pytest.mark.parametrize(
+    ("reply", "said"),
+    [
+        ("MISCONF Redis is configured to save RDB snapshots, but", "cannot save to disk"),
+        (
+            'Command # 1 (SET k {"a": "MISCONF x"}) of pipeline caused error: MISCONF Redis is',
+            "cannot save to disk",
+        ),
+        ('Command # 1 (SET k {"a": "MISCONF x"}) of pipeline caused error: ERR no', "failed:"),
+    ],
+)
+def test_a_redis_that_cannot_save_is_told_by_its_reply_not_by_a_value_in_it(
+    reply: str, said: str
+) -> None:
+    """redis-py has no exception for MISCONF; a pipeline's error quotes its command's value."""
+    import redis
+
+    from servicebot.store.refusals import outage
+
+    assert said in outage(redis.ResponseError(reply), "redis://127.0.0.1:1/0")
