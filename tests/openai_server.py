@@ -3,7 +3,8 @@
 It speaks the real wire format over real HTTP/1.1 with keep-alive: a JSON ``chat.completion``,
 or, for ``"stream": true``, server-sent ``chat.completion.chunk`` events ending in
 ``data: [DONE]``. Every request is recorded (path, headers, body) and its body checked against
-``CreateChatCompletionRequest`` in the OpenAI OpenAPI spec kept in ../shared::
+``CreateChatCompletionRequest`` in the OpenAI OpenAPI spec kept in ../shared. What it sends
+(and the faults it commits) is built in tests/openai_wire.py; this module serves it::
 
     with OpenAIServer() as server:
         client = openai.OpenAI(base_url=server.url, api_key="sk-test")
@@ -24,227 +25,40 @@ from __future__ import annotations
 import argparse
 import collections
 import contextlib
-import functools
 import itertools
 import json
-import re
 import socket
 import struct
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
-import yaml
+from tests.openai_wire import (
+    OPENAPI_SPEC,
+    Fault,
+    chat_request_validator,
+    chunk_events,
+    completion_json,
+    error_body,
+    http_chunk,
+    sse,
+    text_of,
+    validate_chat_request,
+)
 
-from servicebot.budget.tokens import counter_for
-
-REPO = Path(__file__).resolve().parent.parent
-OPENAPI_SPEC = REPO.parent / "shared" / "evaldata" / "openai_openapi" / "openapi.yaml"
 PATHS = ("/v1/chat/completions", "/chat/completions")
 
 Responder = Callable[[dict[str, Any]], str]
-# counter_for() caches, but does not lock: the first requests of a burst would each load the
-# encoding (about 50 MB and 0.3 s apiece) at the same time.
-_COUNTER_LOCK = threading.Lock()
 
 
 def echo(body: dict[str, Any]) -> str:
     """The default reply: repeats the last user message, so every answer is predictable."""
     users = [m.get("content") for m in body.get("messages", []) if m.get("role") == "user"]
-    return f"You asked: {_text(users[-1]) if users else ''}"
-
-
-# --- faults ---------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Fault:
-    """One misbehaviour, for one request. Build with the class methods."""
-
-    kind: Literal[
-        "status",
-        "slow",
-        "reset",
-        "malformed",
-        "cut",
-        "finish",
-        "parts",
-        "usage",
-        "refusal",
-        "trickle",
-        "drip",
-        "mislabelled",
-        "unstreamed",
-        "page",
-        "error_event",
-    ]
-    code: int = 200
-    finish_reason: str = "stop"
-    retry_after: float | None = None
-    delay: float = 0.0
-    chunks: int = 2
-    abrupt: bool = True
-    stall: float = 0.0
-    usage: Any = None
-    every: float = 0.0
-    text: str = ""
-    content_type: str = ""
-    error_type: str = "server_error"
-
-    @classmethod
-    def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
-        """HTTP ``code`` with an OpenAI-style error body (and ``retry-after`` if given)."""
-        return cls("status", code=code, retry_after=retry_after)
-
-    @classmethod
-    def slow(cls, delay: float) -> Fault:
-        """The normal answer, after ``delay`` seconds."""
-        return cls("slow", delay=delay)
-
-    @classmethod
-    def reset(cls) -> Fault:
-        """The connection reset (TCP RST) without a byte of response."""
-        return cls("reset")
-
-    @classmethod
-    def malformed(cls) -> Fault:
-        """200 and ``application/json``, but the JSON breaks off."""
-        return cls("malformed")
-
-    @classmethod
-    def page(
-        cls, text: str = "<html>502 Bad Gateway</html>", content_type: str = "text/html"
-    ) -> Fault:
-        """200 with ``text`` labelled ``content_type``, to any request: a proxy's error page."""
-        return cls("page", text=text, content_type=content_type)
-
-    @classmethod
-    def mislabelled(cls) -> Fault:
-        """The normal answer, a stream's events labelled ``application/json`` (some gateways)."""
-        return cls("mislabelled")
-
-    @classmethod
-    def unstreamed(cls) -> Fault:
-        """The normal answer as one JSON completion, even to a streamed request (a server or
-        proxy that ignores ``"stream": true``)."""
-        return cls("unstreamed")
-
-    @classmethod
-    def cut(cls, chunks: int = 2, *, abrupt: bool = True, stall: float = 0.0) -> Fault:
-        """A stream cut after ``chunks`` content chunks: no finish_reason and no [DONE].
-
-        ``abrupt`` closes the connection mid-body; otherwise the HTTP body ends properly and
-        only the answer is missing its end. ``stall``: seconds of silence before the cut.
-        A JSON answer is cut halfway through its body.
-        """
-        return cls("cut", chunks=chunks, abrupt=abrupt, stall=stall)
-
-    @classmethod
-    def finish(cls, reason: str) -> Fault:
-        """The normal answer, ended with ``finish_reason`` ``reason`` ("content_filter")."""
-        return cls("finish", finish_reason=reason)
-
-    @classmethod
-    def parts(cls) -> Fault:
-        """The answer's content as a list of content parts, as some compatible servers send."""
-        return cls("parts")
-
-    @classmethod
-    def refusal(cls) -> Fault:
-        """The model declines: the reply comes as ``refusal``, and ``content`` is null."""
-        return cls("refusal")
-
-    @classmethod
-    def trickle(cls, seconds: float, every: float) -> Fault:
-        """The normal answer after ``seconds`` of keep-alive bytes, one each ``every`` seconds:
-        SSE comment lines after a stream's first event, or spaces before a JSON body (which
-        JSON allows). The connection never falls silent for long, though no answer comes."""
-        return cls("trickle", delay=seconds, every=every)
-
-    @classmethod
-    def drip(cls, every: float, content_type: str = "") -> Fault:
-        """The normal answer, streamed with ``every`` seconds between its events, labelled
-        ``content_type`` if given (``text/plain``, as some servers label events)."""
-        return cls("drip", every=every, content_type=content_type)
-
-    @classmethod
-    def error_event(
-        cls, error_type: str = "server_error", *, chunks: int = 0, text: str = ""
-    ) -> Fault:
-        """A 200 stream whose event after ``chunks`` content chunks (the first event, if 0) is
-        an error, ``{"error": {"message": ..., "type": error_type}}``, as OpenAI sends when a
-        model fails mid-stream; then the body ends. For streamed requests only."""
-        return cls("error_event", chunks=chunks, error_type=error_type, text=text)
-
-    @classmethod
-    def odd_usage(cls, usage: Any) -> Fault:
-        """The normal answer, with ``usage`` as its token counts ({"prompt_tokens": "n/a"})."""
-        return cls("usage", usage=usage)
-
-
-_ERROR_TYPES = {
-    400: ("invalid_request_error", None),
-    401: ("invalid_request_error", "invalid_api_key"),
-    403: ("permission_denied", None),
-    404: ("invalid_request_error", "model_not_found"),
-    429: ("rate_limit_exceeded", "rate_limit_exceeded"),
-}
-
-
-def error_body(status: int, message: str | None = None) -> dict[str, Any]:
-    """The JSON body OpenAI sends with an error status."""
-    kind, code = _ERROR_TYPES.get(status, ("server_error", None))
-    message = message or f"injected fault: HTTP {status}"
-    return {"error": {"message": message, "type": kind, "param": None, "code": code}}
-
-
-# --- the request schema ---------------------------------------------------------------------
-
-
-def validate_chat_request(body: Any) -> list[str]:
-    """Every way ``body`` breaks ``CreateChatCompletionRequest``; empty when it is valid.
-
-    Raises FileNotFoundError when ../shared/evaldata/openai_openapi/openapi.yaml is missing.
-    """
-    errors = _chat_request_validator().iter_errors(body)
-    return sorted(f"{error.json_path}: {error.message}"[:300] for error in errors)
-
-
-@functools.lru_cache(maxsize=1)
-def _chat_request_validator() -> Any:
-    from jsonschema import Draft202012Validator
-    from referencing import Registry, Resource
-    from referencing.jsonschema import DRAFT202012
-
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    with OPENAPI_SPEC.open("rb") as file:
-        spec = yaml.load(file, Loader=loader)  # a safe loader
-    _allow_nulls(spec)
-    uri = "urn:openai:openapi"
-    resource = Resource.from_contents(spec, default_specification=DRAFT202012)
-    registry: Registry[Any] = Registry().with_resource(uri, resource)
-    ref = {"$ref": f"{uri}#/components/schemas/CreateChatCompletionRequest"}
-    return Draft202012Validator(ref, registry=registry)
-
-
-def _allow_nulls(node: Any) -> None:
-    """OpenAPI 3.0's ``nullable: true`` (still used by this 3.1 spec) as JSON Schema says it."""
-    if isinstance(node, dict):
-        if node.get("nullable") is True:
-            if isinstance(node.get("type"), str):
-                node["type"] = [node["type"], "null"]
-            if isinstance(node.get("enum"), list) and None not in node["enum"]:
-                node["enum"].append(None)
-        for value in node.values():
-            _allow_nulls(value)
-    elif isinstance(node, list):
-        for value in node:
-            _allow_nulls(value)
+    return f"You asked: {text_of(users[-1]) if users else ''}"
 
 
 # --- the server -----------------------------------------------------------------------------
@@ -321,7 +135,7 @@ class OpenAIServer:
 
     def start(self) -> OpenAIServer:
         if self.validate:
-            _chat_request_validator()  # load the spec now, not in the first request
+            chat_request_validator()  # load the spec now, not in the first request
         self._thread.start()
         return self
 
@@ -449,8 +263,8 @@ class _Handler(BaseHTTPRequestHandler):
             mislabelled = fault is not None and fault.kind == "mislabelled"
             label = fault.content_type if fault is not None and fault.kind == "drip" else ""
             self._start_stream("application/json" if mislabelled else label or None)
-            for event in _events(self.server.app._next_id(), body, reply, fault):
-                self._send_chunk(_sse(event))  # a client gone away: it raises, and we stop
+            for event in chunk_events(self.server.app._next_id(), body, reply, fault):
+                self._send_chunk(sse(event))  # a client gone away: it raises, and we stop
                 request.events_sent += 1
                 if fault is not None and fault.kind == "drip":
                     self.wfile.flush()
@@ -458,13 +272,13 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_chunk(b"data: [DONE]\n\n")
             self._send_chunk(b"")
         else:
-            self._send_json(200, _completion(self.server.app._next_id(), body, reply, fault))
+            self._send_json(200, completion_json(self.server.app._next_id(), body, reply, fault))
 
     def _trickle(self, fault: Fault, body: dict[str, Any]) -> None:
         """Keep-alive bytes for ``fault.delay`` seconds, then the normal answer."""
         app = self.server.app
         reply = app.responder(body)
-        events = [_sse(e) for e in _events(app._next_id(), body, reply)] + [b"data: [DONE]\n\n"]
+        events = [sse(e) for e in chunk_events(app._next_id(), body, reply)] + [b"data: [DONE]\n\n"]
         if body.get("stream"):
             self._start_stream()
             self._send_chunk(events.pop(0))  # the role chunk: the stream has begun
@@ -474,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-type", "application/json")
             self.send_header("transfer-encoding", "chunked")
             self.end_headers()
-            events = [json.dumps(_completion(app._next_id(), body, reply)).encode()]
+            events = [json.dumps(completion_json(app._next_id(), body, reply)).encode()]
             keep_alive = b" "
         for _ in range(max(1, round(fault.delay / fault.every))):
             self._send_chunk(keep_alive)
@@ -502,16 +316,16 @@ class _Handler(BaseHTTPRequestHandler):
             self._cut_stream(fault, body)
         else:
             reply = self.server.app.responder(body)
-            data = json.dumps(_completion("chatcmpl-cut", body, reply)).encode()
+            data = json.dumps(completion_json("chatcmpl-cut", body, reply)).encode()
             self._send(200, data[: len(data) // 2], {"content-length": str(len(data))})
             self._reset()
 
     def _cut_stream(self, fault: Fault, body: dict[str, Any]) -> None:
         reply = self.server.app.responder(body)
         self._start_stream()
-        events = list(_events("chatcmpl-cut", body, reply))[: 1 + fault.chunks]  # role, chunks
+        events = list(chunk_events("chatcmpl-cut", body, reply))[: 1 + fault.chunks]  # role, chunks
         for event in events:
-            self._send_chunk(_sse(event))
+            self._send_chunk(sse(event))
         self.wfile.flush()
         self.server.app._wait(fault.stall)
         if fault.abrupt:
@@ -522,12 +336,12 @@ class _Handler(BaseHTTPRequestHandler):
     def _error_event(self, fault: Fault, body: dict[str, Any]) -> None:
         reply = self.server.app.responder(body)
         self._start_stream()
-        events = list(_events("chatcmpl-err", body, reply))[: 1 + fault.chunks]  # role, chunks
+        events = list(chunk_events("chatcmpl-err", body, reply))[: 1 + fault.chunks]  # role, chunks
         for event in events if fault.chunks else ():
-            self._send_chunk(_sse(event))
+            self._send_chunk(sse(event))
         message = fault.text or "The server is overloaded"
         error = {"message": message, "type": fault.error_type, "param": None, "code": None}
-        self._send_chunk(_sse({"error": error}))
+        self._send_chunk(sse({"error": error}))
         self._send_chunk(b"")
 
     def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
@@ -549,7 +363,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send_chunk(self, data: bytes) -> None:
-        self.wfile.write(_chunk(data))
+        self.wfile.write(http_chunk(data))
 
     def _reset(self) -> None:
         """Close with SO_LINGER 0: the client sees a reset, not an orderly end."""
@@ -557,80 +371,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.close()  # the file holds a reference that would keep the socket open
         self.connection.close()
         self.close_connection = True
-
-
-# --- the wire format ------------------------------------------------------------------------
-
-
-def _completion(
-    id: str, body: dict[str, Any], reply: str, fault: Fault | None = None
-) -> dict[str, Any]:
-    message = {"role": "assistant", "content": _content(reply, fault), "refusal": None}
-    if fault and fault.kind == "refusal":
-        message.update(content=None, refusal=reply)
-    finish = fault.finish_reason if fault else "stop"
-    choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
-    return {
-        **_envelope(id, body, "chat.completion"),
-        "choices": [choice],
-        "usage": _usage(body, reply, fault),
-    }
-
-
-def _events(
-    id: str, body: dict[str, Any], reply: str, fault: Fault | None = None
-) -> Iterator[dict[str, Any]]:
-    """A streamed answer: the role, the text in word-sized pieces, the finish, the usage."""
-    envelope = _envelope(id, body, "chat.completion.chunk")
-
-    def chunk(delta: dict[str, Any], finish_reason: str | None = None) -> dict[str, Any]:
-        choice = {"index": 0, "delta": delta, "logprobs": None, "finish_reason": finish_reason}
-        return {**envelope, "choices": [choice]}
-
-    refused = fault is not None and fault.kind == "refusal"
-    yield chunk({"role": "assistant", "content": None if refused else ""})
-    for piece in re.findall(r"\S+\s*|\s+", reply):
-        yield chunk({"refusal": piece} if refused else {"content": _content(piece, fault)})
-    yield chunk({}, fault.finish_reason if fault else "stop")
-    if (body.get("stream_options") or {}).get("include_usage"):
-        yield {**envelope, "choices": [], "usage": _usage(body, reply, fault)}
-
-
-def _envelope(id: str, body: dict[str, Any], kind: str) -> dict[str, Any]:
-    return {"id": id, "object": kind, "created": int(time.time()), "model": body.get("model")}
-
-
-def _usage(body: dict[str, Any], reply: str, fault: Fault | None = None) -> Any:
-    """Tokens counted as servicebot's budget counts them, so the two can be compared."""
-    if fault and fault.kind == "usage":
-        return fault.usage
-    with _COUNTER_LOCK:
-        counter = counter_for(str(body.get("model") or ""), None)
-    messages = body.get("messages") or []
-    prompt = counter.count_messages((m.get("role", ""), _text(m.get("content"))) for m in messages)
-    completion = counter.count(reply)
-    total = prompt + completion
-    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": total}
-
-
-def _content(text: str, fault: Fault | None) -> str | list[dict[str, str]]:
-    return [{"type": "text", "text": text}] if fault and fault.kind == "parts" else text
-
-
-def _text(content: Any) -> str:
-    """A message's text, whether plain or a list of content parts."""
-    if isinstance(content, list):
-        return "".join(part.get("text", "") for part in content if isinstance(part, dict))
-    return content if isinstance(content, str) else ""
-
-
-def _chunk(data: bytes) -> bytes:
-    """One piece of a ``transfer-encoding: chunked`` body; empty data ends the body."""
-    return b"%x\r\n%s\r\n" % (len(data), data)
-
-
-def _sse(event: dict[str, Any]) -> bytes:
-    return b"data: " + json.dumps(event).encode() + b"\n\n"
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -30,7 +30,8 @@ from tests.e2e.modelcalls import (
     collect,
     run,
 )
-from tests.openai_server import OPENAPI_SPEC, Fault, OpenAIServer, validate_chat_request
+from tests.openai_server import Fault, OpenAIServer
+from tests.openai_wire import OPENAPI_SPEC, validate_chat_request
 
 needs_spec = pytest.mark.skipif(
     not OPENAPI_SPEC.exists(),
