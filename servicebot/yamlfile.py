@@ -33,21 +33,30 @@ from .yamlvalues import RefusedError, construct, scalar_value
 class YamlFile(SourceFile):
     """A parsed YAML file: plain Python data, and its node tree to locate values in.
 
-    ``mended`` holds the lines (1-based) read with a full-width colon mended to ``: ``, and
-    the column of that colon: see :func:`read_yaml`."""
+    ``mended`` holds the lines (1-based) read with full-width colons mended to ``: ``, and
+    the columns of those colons as written, left to right (``{en： hi, zh： 是}`` has two):
+    see :func:`read_yaml`."""
 
     data: Any = None
-    mended: dict[int, int] = field(default_factory=dict)
+    mended: dict[int, tuple[int, ...]] = field(default_factory=dict)
 
     def problem(self, message: str, line: int | None = None, column: int | None = None) -> Problem:
         """A problem at 1-based ``line``/``column``; on a mended line, placed and quoted as the
-        operator wrote it (the mend ``: `` is one character longer than ``：``)."""
+        operator wrote it (each mend ``: `` is one character longer than ``：``)."""
         found = super().problem(message, line, column)
-        if line is None or (colon := self.mended.get(line)) is None or not found.source_line:
+        if line is None or not (colons := self.at_mends(line)) or not found.source_line:
             return found
-        written = found.source_line[: colon - 1] + "：" + found.source_line[colon + 1 :]
-        shifted = column - 1 if column is not None and column > colon else column
-        return replace(found, column=shifted, source_line=written)
+        written = found.source_line
+        for colon in reversed(colons):  # from the right, so that the left ones stay put
+            written = written[: colon - 1] + "：" + written[colon + 1 :]
+        if column is not None:
+            column -= sum(column > colon for colon in colons)
+        return replace(found, column=column, source_line=written)
+
+    def at_mends(self, line: int) -> list[int]:
+        """The columns of line ``line``'s mended colons in the text as read (each ``: ``
+        before one moves it one further right than it was written)."""
+        return [colon + i for i, colon in enumerate(self.mended.get(line, ()))]
 
     @cached_property
     def root(self) -> yaml.Node | None:
@@ -154,20 +163,21 @@ def _silent_colons_mended(
 def _quoted(document: YamlFile, problem: Problem) -> Problem:
     """``problem`` on a line with a full-width colon mended, when it is that the key's text
     has a ': ' of its own: what to type then (quotes around it), as YAML's own message
-    speaks of indentation."""
-    colon = document.mended.get(problem.line or 0)
-    if colon is None or problem.line is None:
+    speaks of indentation. Only for a key that starts its line: inside ``{ }`` a value ends at
+    a ',' or '}', and quotes around the rest of the line would not fit."""
+    if problem.line is None or not (colons := document.at_mends(problem.line)):
         return problem
     line = document.lines[problem.line - 1]
-    key = line[: colon - 1].strip().lstrip("- ")  # "- name： x" is a list item's key
-    text = _COMMENT.sub("", line[colon + 1 :]).strip()
-    if ": " not in text or text.startswith(("'", '"')):
+    key = line[: colons[0] - 1].strip().lstrip("- ")  # "- name： x" is a list item's key
+    text = _COMMENT.sub("", line[colons[0] + 1 :]).strip()
+    if ": " not in text or text.startswith(("'", '"')) or not _PLAIN_KEY.fullmatch(key):
         return problem
     quoted = json.dumps(text, ensure_ascii=False)
     message = f"the text after '{key}' contains ': ', so it must be in quotes: {key}: {quoted}"
     return replace(problem, message=message)
 
 
+_PLAIN_KEY = re.compile(r"[^\s\[\]{},]+")  # a key written alone at its line's start
 # Starts only where a run of blanks starts, so a long run is read once, not once per blank in
 # it (a line of 100,000 spaces took 10 s).
 _COMMENT = re.compile(r"(?<![ \t])[ \t]+#.*")
@@ -178,12 +188,17 @@ def _is_full_width_colon(problem: Problem) -> bool:
 
 
 def _mend(document: YamlFile, colons: list[Problem]) -> YamlFile:
-    """``document`` with each full-width colon ``colons`` blames replaced by ``: ``."""
+    """``document`` with each full-width colon ``colons`` blames (at its column as written)
+    replaced by ``: ``."""
     text, mended = document.text, dict(document.mended)
-    for problem in sorted(colons, key=lambda problem: -(problem.line or 0)):  # last first
-        assert problem.line is not None and problem.column is not None  # see syntax_problem
-        offset = document.offset(problem.line - 1, problem.column - 1)
-        text, mended[problem.line] = text[:offset] + ": " + text[offset + 1 :], problem.column
+    # Last first, so that the offsets of the ones before it still hold.
+    for problem in sorted(colons, key=lambda problem: (problem.line, problem.column), reverse=True):
+        line, column = problem.line, problem.column
+        assert line is not None and column is not None  # see syntax_problem
+        before = document.mended.get(line, ())
+        offset = document.offset(line - 1, column - 1 + sum(colon < column for colon in before))
+        text = text[:offset] + ": " + text[offset + 1 :]
+        mended[line] = tuple(sorted((*mended.get(line, ()), column)))
     return YamlFile(document.path, text, mended=mended)
 
 

@@ -159,7 +159,7 @@ class _EventBuilder:
         if plain:
             self._check_plain(event, in_list)
             self._check_anchored(event)
-            if "：" in value and not self._flow:
+            if "：" in value and (key or not self._flow):
                 self._check_wide_colons(event, key)
         if tag is None or tag == "!":
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
@@ -227,14 +227,18 @@ class _EventBuilder:
         ``zh： 是`` under ``answer:`` are one text to YAML, not a mapping. Only lines the text
         starts (``description: note： free`` is text), and only where the colon is followed
         by a space, as after a key (Chinese text has none after its '：'), unless YAML read
-        the line as a key itself (``answer：{en: hi}`` is a key ``answer：{en``). The file is
-        then read again with them mended (see :func:`~servicebot.yamlfile.read_yaml`)."""
+        the line as a key itself (``answer：{en: hi}`` is a key ``answer：{en``). Inside
+        ``{ }`` the same goes for a key's start: ``{en： hi, zh： 是}`` is two keys with no
+        values to YAML, ``en： hi`` and ``zh： 是``. The file is then read again with them
+        mended (see :func:`~servicebot.yamlfile.read_yaml`)."""
         text, start, end = self._document.text, _index(event.start_mark), _index(event.end_mark)
         line_start = text.rfind("\n", 0, start) + 1
         before = text[line_start:start].strip(" \t")
-        starts = [start] if not before or (key and before == "-") else []
+        starts = [start] if not before or self._flow or (key and before == "-") else []
         starts += [found.end() for found in _NEXT_LINE.finditer(text, start, end)]
-        pattern = _WIDE_COLON_IN_KEY if key else _WIDE_COLON_KEY
+        # Inside { } a space after the colon is asked for, as in text: "{App：设置}" is more
+        # likely Chinese text wrongly braced than a key.
+        pattern = _WIDE_COLON_IN_KEY if key and not self._flow else _WIDE_COLON_KEY
         for pos in starts:
             if match := pattern.match(text, pos, end):
                 self._problems.append(

@@ -91,6 +91,35 @@ def test_a_full_width_colon_before_a_brace_is_that_colon(tmp_path: Path) -> None
     ]
 
 
+def test_full_width_colons_inside_braces_are_reported_and_mended(tmp_path: Path) -> None:
+    # YAML reads "{en： hi, zh： 是}" as two keys with no values, "en： hi" and "zh： 是".
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: {en： Refunds take 5-10 business days., zh： 退款需要5-10个工作日, fr： x}\n"
+    )
+    assert _check(tmp_path, faq) == [
+        f"more.yaml:4:16: {COLON}",
+        f"more.yaml:4:54: {COLON}",
+        "more.yaml:4:70: answers are written in 'fr', which is not one of this bot's languages "
+        "(en, zh): add it to 'languages' in servicebot.yaml",  # at 'fr' as written
+        f"more.yaml:4:72: {COLON}",
+    ]
+
+
+def test_chinese_text_with_a_full_width_colon_inside_braces_is_not_a_key(
+    tmp_path: Path,
+) -> None:
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: {en: Refunds take 5-10 business days., zh: App：设置里可以查看}\n"
+    )
+    assert _check(tmp_path, faq) == []
+
+
 def test_a_full_width_colon_in_a_list_over_lines_is_not_blamed(tmp_path: Path) -> None:
     faq = (
         "intents:\n"
