@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 MAX_PROBLEMS_PER_FILE = 20  # a file with more gets one closing line that says how many
 _SHOWN_WIDTH = 100  # a quoted source line is cut to this many characters around the column
+_QUOTED_WIDTH = 60  # an operator's text copied into a message is cut to this many characters
 # Controls (C0, DEL, C1) and the line and paragraph separators: blanked in a quoted line, and
 # refused in a conversation id (turnstart.conversation_id_problem).
 UNPRINTABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
@@ -60,6 +61,12 @@ class Problem:
             if caret is not None:
                 text += "\n    " + " " * caret + "^"
         return text
+
+
+def shorten(text: str, most: int = _QUOTED_WIDTH) -> str:
+    """``text`` as a message copies it: its first ``most`` characters and '…' if it is longer,
+    so that a value of 100 KB does not print 100 KB (the quoted source line shows the rest)."""
+    return text if len(text) <= most else text[:most] + "…"
 
 
 def _window(line: str, column: int | None) -> tuple[str, int | None]:

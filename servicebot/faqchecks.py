@@ -14,7 +14,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from .errors import Problem
+from .errors import Problem, shorten
 from .filters.normalise import normalise
 from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, Intent, Settings
 from .yamlfile import YamlFile
@@ -98,22 +98,26 @@ def _answer_languages(loaded: list[LoadedIntent], languages: tuple[str, ...]) ->
             names = " or ".join(repr(code) for code in missing)
             problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
     for code, item in unknown.items():
-        meant = _language_meant(code, languages)
-        if meant in languages:
-            message = f"unknown language '{code}' (did you mean '{meant}'?)"
-        elif not LANGUAGE_CODE.match(meant):
-            message = (
-                f"'{code}' is not a language code: key each answer by one of this bot's "
-                f"languages ({', '.join(languages)})"
-            )
-        else:
-            added = "it" if meant == code else f"'{meant}'"
-            message = (
-                f"answers are written in '{code}', which is not one of this bot's languages "
-                f"({', '.join(languages)}): add {added} to 'languages' in servicebot.yaml"
-            ) + ("" if meant == code else f", and key the answer '{meant}'")
+        message = _unknown_language(code, _language_meant(code, languages), languages)
         problems.append(item.problem(message, "answer", code, key=True))
     return problems
+
+
+def _unknown_language(code: str, meant: str, languages: tuple[str, ...]) -> str:
+    """What to do about answers keyed ``code``, which stands for ``meant`` (see
+    :func:`_language_meant`): a key of any length is quoted short."""
+    if meant in languages:
+        return f"unknown language '{shorten(code)}' (did you mean '{meant}'?)"
+    if not LANGUAGE_CODE.match(meant):
+        return (
+            f"'{shorten(code)}' is not a language code: key each answer by one of this bot's "
+            f"languages ({', '.join(languages)})"
+        )
+    added = "it" if meant == code else f"'{shorten(meant)}'"
+    return (
+        f"answers are written in '{shorten(code)}', which is not one of this bot's languages "
+        f"({', '.join(languages)}): add {added} to 'languages' in servicebot.yaml"
+    ) + ("" if meant == code else f", and key the answer '{shorten(meant)}'")
 
 
 def _language_meant(code: str, languages: tuple[str, ...]) -> str:

@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 import yaml
 from pydantic import BaseModel, RootModel, ValidationError
 
-from .errors import Problem
+from .errors import Problem, shorten
 from .numberhints import number_hint, unit_hint, whole_hint
 from .settings import ANY_LANGUAGE
 from .yamlfile import YamlFile
@@ -138,7 +138,7 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
                 f"this key reads as {_key_kind(given)}, not one of {', '.join(choices)}",
                 True,
             )
-        return f"unknown key '{given}' ({suggest(given, choices)})", True
+        return f"unknown key '{shorten(given)}' ({suggest(given, choices)})", True
     if not loc and kind in _EXPECTED:
         start = (
             " (a FAQ file starts with 'intents:' and the list under it)"
@@ -157,8 +157,9 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
             True,
         )
     if kind == "extra_forbidden":
+        given = str(loc[-1])
         return (
-            f"unknown key '{loc[-1]}' ({suggest(str(loc[-1]), _fields_at(model, loc[:-1]))})",
+            f"unknown key '{shorten(given)}' ({suggest(given, _fields_at(model, loc[:-1]))})",
             True,
         )
     if kind == "missing":
@@ -191,14 +192,14 @@ def _describe(error: Any, model: type[BaseModel]) -> tuple[str, bool]:
         )
     if kind == "literal_error" and isinstance(error["input"], str):
         given = error["input"]
-        return f"{name}: '{given}' is not allowed ({suggest(given, _choices(ctx))})", False
+        return f"{name}: '{shorten(given)}' is not allowed ({suggest(given, _choices(ctx))})", False
     if kind == "value_error":
         return f"{name} {ctx['error']}", False
     if kind == "too_short":
         count = ctx["min_length"]
         return f"{name} needs at least {count} item{'s' if count > 1 else ''}", False
     if kind == "string_pattern_mismatch" and field in _PATTERN_FOR_FIELD:
-        return f"'{error['input']}' is not allowed: {_PATTERN_FOR_FIELD[field]}", False
+        return f"'{shorten(error['input'])}' is not allowed: {_PATTERN_FOR_FIELD[field]}", False
     if kind == "finite_number":
         return f"{name} should be a finite number, not {_yaml_number(error['input'])}", False
     if kind in _BOUNDS:
@@ -307,7 +308,7 @@ def _last_field(loc: tuple[str | int, ...]) -> str:
 
 
 def _field_name(loc: tuple[str | int, ...]) -> str:
-    field = _last_field(loc)
+    field = shorten(_last_field(loc))  # a key YAML read from a long text ("en： hi" in { })
     if not loc or not isinstance(loc[-1], int):
         return f"'{field}'"
     return f"'{field}' item {loc[-1] + 1}" if field != "item" else f"item {loc[-1] + 1}"

@@ -22,7 +22,7 @@ from typing import Any
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, shorten
 from .source import SourceFile, read_text
 from .yamlrecovery import syntax_problems
 from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER
@@ -172,7 +172,7 @@ def _quoted(document: YamlFile, problem: Problem) -> Problem:
     text = _COMMENT.sub("", line[colons[0] + 1 :]).strip()
     if ": " not in text or text.startswith(("'", '"')) or not _PLAIN_KEY.fullmatch(key):
         return problem
-    quoted = json.dumps(text, ensure_ascii=False)
+    key, quoted = shorten(key), json.dumps(shorten(text), ensure_ascii=False)
     message = f"the text after '{key}' contains ': ', so it must be in quotes: {key}: {quoted}"
     return replace(problem, message=message)
 

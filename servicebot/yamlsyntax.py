@@ -15,7 +15,7 @@ import re
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, shorten
 from .source import SourceFile
 
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's
@@ -302,7 +302,7 @@ def _colon_without_space(document: SourceFile, error_line: int) -> Problem | Non
     for number in (error_line - 1, error_line):
         line = document.lines[number] if 0 <= number < len(document.lines) else ""
         if match := _COLON_WITHOUT_SPACE.match(line):
-            key, after = match.groups()
+            key, after = shorten(match[1]), match[2]
             if after in _ODD_SPACES:
                 message = f"{_space(after)} after '{key}:': YAML needs a plain space"
             else:
@@ -331,7 +331,7 @@ def _quote_message(
     )
     return (
         f"the quoted text that starts here ends at the {quote.group(1)} in "
-        f"{words!r}{where}, with more text after it: close it on this line, or "
+        f"{shorten(words)!r}{where}, with more text after it: close it on this line, or "
         f"{inside}"
     )
 

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import Problem
+from .errors import Problem, shorten
 from .source import MAX_FILE_BYTES
 from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, FULL_WIDTH_COLON, SAFE_LOADER
 
@@ -292,14 +292,15 @@ def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
         return None, _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
     except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
         kind = _KIND_NAMES.get(tag.removeprefix(_CORE), "value")
-        return f"'{value[:40]}' is not a valid {kind}; put it in quotes to keep it as text", value
+        message = f"'{shorten(value)}' is not a valid {kind}; put it in quotes to keep it as text"
+        return message, value
 
 
 _KIND_NAMES = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false"}
 
 
 def _unsafe_tag(tag: str | None) -> str:
-    shown = (tag or "").replace(_CORE, "!!")
+    shown = shorten((tag or "").replace(_CORE, "!!"))
     return f"tag '{shown}' is not allowed: bot files are plain YAML (safe loading only)"
 
 
@@ -313,11 +314,12 @@ def _duplicate_key(
     """A key written a second time in one mapping, named as written; or one that is not text
     and reads as the same key as ``first`` (as written, and where): ``1:`` and ``yes:`` are
     one key, as true is 1."""
-    message = f"duplicate key '{key}': the later value would silently win"
+    message = f"duplicate key '{shorten(str(key))}': the later value would silently win"
     if first is not None and first[0] != key:
         line = document.position(first[1])[0] + 1
         message = (
-            f"key '{key}' reads as the same key as '{first[0]}' on line {line}, so the later "
+            f"key '{shorten(key)}' reads as the same key as '{shorten(first[0])}' on line {line}, "
+            "so the later "
             "value would silently win: put the keys in quotes to keep them apart"
         )
     if key == "name" and in_list:

@@ -78,6 +78,42 @@ def test_a_full_width_colon_before_text_with_a_colon_is_that_colon(tmp_path: Pat
     ]
 
 
+def test_a_long_text_is_quoted_short_in_the_hint_to_quote_it(tmp_path: Path) -> None:
+    note = "Note: " + "read this first. " * 6000  # a pasted page: 100 KB on one line
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        f"    description： {note}\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: Refunds take 5-10 business days.\n"
+    )
+    assert _check(tmp_path, faq) == [
+        f"more.yaml:3:16: {COLON}",
+        "more.yaml:3:22: the text after 'description' contains ': ', so it must be in quotes: "
+        'description: "Note: read this first. read this first. read this first. rea…"',
+    ]
+
+
+def test_messages_quote_a_long_key_or_value_short(tmp_path: Path) -> None:
+    long = "x" * 1000  # YAML takes keys up to 1024 characters
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        f"    answer: {{en: hi, zh: 是, {long}: a}}\n"
+        f"    {long}: a\n"
+        f"    {long}: b\n"
+    )
+    shown = "x" * 60 + "…"
+    assert _check(tmp_path, faq) == [
+        f"more.yaml:4:29: '{shown}' is not a language code: key each answer by one of this "
+        "bot's languages (en, zh)",
+        f"more.yaml:6:5: duplicate key '{shown}': the later value would silently win",
+        f"more.yaml:6:5: unknown key '{shown}' (allowed: name, description, examples, answer, "
+        "few_shot, direct, handoff)",
+    ]
+
+
 def test_a_full_width_colon_before_a_brace_is_that_colon(tmp_path: Path) -> None:
     faq = (
         "intents:\n"
