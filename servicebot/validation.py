@@ -65,7 +65,11 @@ _BOUNDS = {
 
 
 def validate(document: YamlFile, model: type[Model], problems: list[Problem]) -> Model | None:
-    """``document.data`` as a ``model``; or None, with every mistake added to ``problems``."""
+    """``document.data`` as a ``model``; or None, with every mistake added to ``problems``.
+
+    A key that is not text and reads as the same key as one above it (``1:`` and ``yes:``)
+    was reported as such when the file was read, with what to do (quotes): it is not
+    reported again as a key that is not text."""
     try:
         return model.model_validate(document.data)
     except ValidationError as exc:
@@ -76,6 +80,8 @@ def validate(document: YamlFile, model: type[Model], problems: list[Problem]) ->
             if loc and loc[-1] == "[key]":  # a key that YAML read as true/false or a number
                 loc, at_key = loc[:-1], True
             node = document.node_at(loc, key=at_key)
+            if at_key and node is not None and node.start_mark.index in document.same_keys:
+                continue
             found.append(document.problem_at(node, message) if node else document.problem(message))
         problems += sorted(found, key=lambda problem: (problem.line or 0, problem.column or 0))
         return None

@@ -35,10 +35,13 @@ class YamlFile(SourceFile):
 
     ``mended`` holds the lines (1-based) read with full-width colons mended to ``: ``, and
     the columns of those colons as written, left to right (``{en： hi, zh： 是}`` has two):
-    see :func:`read_yaml`."""
+    see :func:`read_yaml`. ``same_keys`` holds where the keys are that were reported as
+    reading as the same key as one above them (``yes:`` after ``1:``), which that report
+    tells to put in quotes already."""
 
     data: Any = None
     mended: dict[int, tuple[int, ...]] = field(default_factory=dict)
+    same_keys: set[int] = field(default_factory=set)  # character offsets
 
     def problem(self, message: str, line: int | None = None, column: int | None = None) -> Problem:
         """A problem at 1-based ``line``/``column``; on a mended line, placed and quoted as the

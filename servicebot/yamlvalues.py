@@ -149,6 +149,8 @@ class _EventBuilder:
                 first = not_text.get(key)  # None for text: only other keys are kept there
                 mark = key_event.start_mark
                 self._problems.append(_duplicate_key(self._document, written, mark, in_list, first))
+                if first is not None and first[0] != written:
+                    self._document.same_keys.add(_index(mark))  # see validation.validate
             elif not isinstance(key, str):
                 not_text[key] = (written, _index(key_event.start_mark))
             mapping[key] = value

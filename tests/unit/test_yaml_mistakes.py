@@ -185,6 +185,24 @@ def test_a_key_read_as_empty_or_a_date_is_reported_at_its_own_line(tmp_path: Pat
     ]
 
 
+def test_keys_that_read_as_one_are_reported_once(tmp_path: Path) -> None:
+    # 1 and true are one key to Python: the report says so, and to quote them, which also
+    # mends their not being text: "this key reads as true/false or a number" is not repeated.
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer: {en: hi, zh: 是, 1: a, yes: b}\n"
+        "    1: a\n"
+        "    yes: b\n"
+    )
+    same = "so the later value would silently win: put the keys in quotes to keep them apart"
+    assert _check(tmp_path, faq) == [
+        f"more.yaml:4:35: key 'yes' reads as the same key as '1' on line 4, {same}",
+        f"more.yaml:6:5: key 'yes' reads as the same key as '1' on line 5, {same}",
+    ]
+
+
 def test_a_list_as_a_key_is_told_a_key_is_text(tmp_path: Path) -> None:
     faq = (
         "intents:\n"
