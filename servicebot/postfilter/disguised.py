@@ -32,6 +32,10 @@ _BRACKETED_DOT = rf" ?{_BRACKET} ?"
 _NAMED_ENDING = re.compile(r" [\[({]\.[\])}](?! )")
 # A spaced bracketed dot before an ending that is also a word is prose ("see [.] to list").
 _WORD_ENDING = re.compile(rf"(?: {_BRACKET}|{_BRACKET} )(?:{'|'.join(WORD_TLDS)})\Z", re.I)
+# A bracketed dot with a space after it, before a capitalised word, ends a sentence ("Done[.]
+# So you can go", "Thanks[.] Click Save"): many endings are words too (so, click, help,
+# live). A link only with a path after it, as with _NAMED_ENDING; "evil[.] com" is one.
+_SENTENCE_END = re.compile(rf"(?i:{_BRACKET}) [A-Z][a-z0-9-]*\Z")
 # Each starts only where a run starts, so no input makes it retry inside one (linear time).
 _LINK = re.compile(
     rf"(?<![\w.@/-])(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",
@@ -77,10 +81,11 @@ def _link(match: re.Match[str]) -> Address | None:
 
 def _prose(match: re.Match[str]) -> bool:
     """Whether the bracketed dots of a ``_LINK`` match read as prose, not a hidden dot: one
-    spaced before a word ("see [.] to"), one naming an ending with no path after it ("the
-    [.]com section")."""
-    named = _NAMED_ENDING.search(match["domain"]) and match.end() == match.end("domain")
-    return bool(named or _WORD_ENDING.search(match["domain"]))
+    spaced before a word ("see [.] to"); with no path after it, one naming an ending ("the
+    [.]com section") or ending a sentence ("Done[.] So you can go")."""
+    domain = match["domain"]
+    named = _NAMED_ENDING.search(domain) or _SENTENCE_END.search(domain)
+    return bool((named and match.end() == match.end("domain")) or _WORD_ENDING.search(domain))
 
 
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:

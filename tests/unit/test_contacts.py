@@ -60,6 +60,7 @@ def test_invented_contacts_are_removed() -> None:
         ("evil [.] com", "URL"),  # a space each side of the bracketed dot
         *(("evil[.] com", "URL"), ("evil [.]com/pay", "URL")),  # or on one side
         ("evil (.) com/pay", "URL"),
+        ("Evil[.] Com/pay", "URL"),  # a capitalised word after "[.] " with a path: a link
         *(("help[at]evil.com", "EMAIL"), ("help(at)evil(dot)com", "EMAIL")),
         *(("help at evil dot com", "EMAIL"), ("HELP AT EVIL DOT COM", "EMAIL")),
         ("help@evil{.}com", "EMAIL"),
@@ -192,6 +193,8 @@ def test_a_website_spoken_after_a_chinese_word_is_read_as_after_english_prose(
         "Build it on Microsoft (.)NET or see the [.]com section.",  # a space before "[.]"
         "Type see [.] to list [.] item names, e.g. report.pdf, v1.2.3, $12.50 for 2024-03-15.",
         "End the line with [.] then com: list[.] item, see [.]com domains in order 12345.",
+        # "[.] " before a capitalised word ends a sentence, though "so" and "click" are endings
+        "Done[.] So you can go. Thanks [.] Click Save to finish.",
     ],
 )
 def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
