@@ -40,10 +40,13 @@ class Marked:
 
     def take(self, start: int, end: int) -> bool:
         """Add ``start:end`` unless it overlaps a span already there; whether it was added."""
-        if self._marks.find(1, start, end) != -1:
+        if self.overlaps(start, end):
             return False
         self._marks[start:end] = b"\x01" * (end - start)
         return True
+
+    def overlaps(self, start: int, end: int) -> bool:
+        return self._marks.find(1, start, end) != -1
 
     def covers(self, start: int, end: int) -> bool:
         return self._marks.find(0, start, end) == -1

@@ -43,7 +43,7 @@ from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
-from .disguised import find_disguised, not_given_addresses
+from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
 from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
 from .sentences import cut_point, last_sentence_end, whole_sentences
@@ -209,6 +209,7 @@ class Postfilter:
         candidates = resolve(contacts + shapes, len(text))
         found = self._not_known(partial(not_given, text, candidates, links), prompt)
         addresses = find_disguised(text, candidates)
+        found = widened(found, addresses)  # a link read inside one is removed with all of it
         disguised = self._not_known(partial(not_given_addresses, addresses), prompt)
         if disguised:  # each covers what it spells
             spelled = Marked(len(text), [(d.start, d.end) for d in disguised])

@@ -10,6 +10,7 @@ check's (``filters/emails.py``), which reads answers by the same rules as custom
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -55,8 +56,8 @@ class Address(NamedTuple):
 
 def find_disguised(text: str, taken: Sequence[Finding]) -> list[Address]:
     """The addresses ``text`` spells that the link and contact checks do not read, outside
-    the findings ``taken`` (the contact check's); of two that overlap, the longer
-    ("help at evil[.]com", not its "evil[.]com")."""
+    the findings ``taken`` (the contact check's), in order and none overlapping: see
+    :func:`_joined`."""
     found = [a for m in _LINK.finditer(text) if (a := _link(m))] if _DOTS.search(text) else []
     for start, end in spoken_emails(text):  # a link alone after prose: "Look at evil dot com"
         address = plain_address(text[start:end])
@@ -64,8 +65,43 @@ def find_disguised(text: str, taken: Sequence[Finding]) -> list[Address]:
     if not found:
         return []
     marked = Marked(len(text), [(f.start, f.end) for f in taken])
-    kept = [a for a in sorted(found, key=lambda a: a.start - a.end) if marked.take(a.start, a.end)]
-    return sorted(kept)
+    return _joined([a for a in found if not marked.overlaps(a.start, a.end)])
+
+
+def _joined(addresses: list[Address]) -> list[Address]:
+    """``addresses`` with those that overlap as one, read as the longest of them ("help at
+    evil [.]com", not its "evil [.]com") and spanning them all: "help at evil [.]com/x" is
+    removed whole, not leaving "/x" of the link the email's reading cut short."""
+    joined: list[tuple[int, int, Address]] = []  # each span, and the longest address in it
+    for address in sorted(addresses):
+        if joined and address.start < joined[-1][1]:
+            start, end, longest = joined[-1]
+            if address.end - address.start > longest.end - longest.start:
+                longest = address
+            joined[-1] = (start, max(end, address.end), longest)
+        else:
+            joined.append((address.start, address.end, address))
+    return [longest._replace(start=start, end=end) for start, end, longest in joined]
+
+
+def widened(findings: list[Finding], addresses: Sequence[Address]) -> list[Finding]:
+    """``findings`` (the link and contact checks') each widened to the whole of the
+    ``addresses`` (:func:`find_disguised`'s, in order, none overlapping) it overlaps: in
+    "maple[.] example.com/x" the link check reads "example.com/x", and removing only that
+    would leave "maple[.] " of what may be read as one link."""
+    if not addresses:
+        return findings
+    starts = [address.start for address in addresses]
+    found = []
+    for finding in findings:
+        start, end = finding.start, finding.end
+        # Those that start before the finding ends, back to one that ends before it starts.
+        at = bisect.bisect_left(starts, finding.end) - 1
+        while at >= 0 and addresses[at].end > finding.start:
+            start, end = min(start, addresses[at].start), max(end, addresses[at].end)
+            at -= 1
+        found.append(Finding(start, end, finding.kind))
+    return found
 
 
 def _link(match: re.Match[str]) -> Address | None:

@@ -61,6 +61,9 @@ def test_invented_contacts_are_removed() -> None:
         *(("evil[.] com", "URL"), ("evil [.]com/pay", "URL")),  # or on one side
         ("evil (.) com/pay", "URL"),
         ("Evil[.] Com/pay", "URL"),  # a capitalised word after "[.] " with a path: a link
+        # Removed whole, not leaving "/x" after the email read aloud, nor "maple[.] " before
+        # the plain link "example.com/x" (though maple.example.com is the bot's own site).
+        *(("help at evil [.]com/x", "EMAIL"), ("maple[.] example.com/x", "URL")),
         *(("help[at]evil.com", "EMAIL"), ("help(at)evil(dot)com", "EMAIL")),
         *(("help at evil dot com", "EMAIL"), ("HELP AT EVIL DOT COM", "EMAIL")),
         ("help@evil{.}com", "EMAIL"),
