@@ -80,8 +80,11 @@ class ReplyStream:
                 self.reply = turn.stopped(shown)
                 raise
         self.reply = turn.finish(shown)
-        turn.raise_for_setup(self.reply)  # .reply set first, for the caller to show
         yield from shown.rest(self.reply.text)
+        # A setup mistake (a refused key or store password) is raised once the customer has
+        # been shown the whole reply: what came before it was shown already, and a caller
+        # that showed error.reply would say it twice.
+        turn.raise_for_setup(self.reply)
 
 
 class AsyncReplyStream:
@@ -143,9 +146,9 @@ class AsyncReplyStream:
                 self.reply = await turn.astopped(shown)
                 raise
         self.reply = await turn.afinish(shown)
-        turn.raise_for_setup(self.reply)  # see ReplyStream
         for text in shown.rest(self.reply.text):
             yield text
+        turn.raise_for_setup(self.reply)  # see ReplyStream
 
 
 def _refuse_a_second_reading(

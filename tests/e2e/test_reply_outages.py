@@ -150,17 +150,19 @@ def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
     bot = make_bot()
     server.fail(Fault.status(status))
 
+    shown: list[str] = []  # a stream shows the whole fallback, then raises
+
     async def areply() -> None:
         if form == "areply":
             await bot.areply(REFUNDS, conversation_id="c")
-        async for _ in bot.astream(REFUNDS, conversation_id="c"):
-            pass
+        async for piece in bot.astream(REFUNDS, conversation_id="c"):
+            shown.append(piece)
 
     with pytest.raises(ConfigError, match=says) as raised:
         if form == "reply":
             bot.reply(REFUNDS, conversation_id="c")
         elif form == "stream":
-            list(bot.stream(REFUNDS, conversation_id="c"))
+            shown.extend(bot.stream(REFUNDS, conversation_id="c"))
         else:
             asyncio.run(areply())
     (stored,) = bot.store.history("c")
@@ -169,3 +171,4 @@ def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
     assert stored.events == (setup,)
     fallback = raised.value.reply  # the application can show what was stored
     assert fallback is not None and fallback.text == stored.reply_text
+    assert "".join(shown) == ("" if form.endswith("reply") else fallback.text)

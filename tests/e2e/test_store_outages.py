@@ -202,6 +202,31 @@ def test_a_redis_that_refuses_the_store_url_is_a_config_error_at_its_line(
     server.close()
 
 
+@pytest.mark.redis
+def test_a_stream_shows_the_whole_reply_before_a_refused_store_url_is_raised(
+    own_redis: RedisServer, tmp_path: Path
+) -> None:
+    """The error came before the reply's last part (all of it for an answer from the FAQ):
+    the customer was shown less than the reply, and error.reply again would repeat the rest."""
+    import redis
+
+    redis.Redis.from_url(own_redis.url).config_set("requirepass", "right")
+    bot = Bot.load(_bot_on(tmp_path, f"redis://:wrong@127.0.0.1:{own_redis.port}/0"), offline=True)
+    shown: list[str] = []
+
+    async def astream() -> None:
+        async for piece in bot.astream("how long do refunds take?", "c"):
+            shown.append(piece)
+
+    for read in (lambda: shown.extend(bot.stream("how long do refunds take?", "c")),
+                 lambda: asyncio.run(astream())):  # fmt: skip
+        shown.clear()
+        with pytest.raises(ConfigError, match=r"store\.url") as raised:
+            read()
+        assert raised.value.reply is not None and "".join(shown) == raised.value.reply.text != ""
+    bot.close()
+
+
 @pytest.fixture
 def spare_redis(tmp_path: Path) -> Iterator[RedisServer]:
     """A redis-server of this test's own, in a folder of its own that the test may remove."""
