@@ -31,6 +31,7 @@ from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
 from .settings import ANY_LANGUAGE
+from .store import unset_variables
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -264,6 +265,20 @@ def store_problem(spec: BotSpec) -> Problem | None:
         )
         return settings_problems(spec, {("store", "url"): message})[0]
     return None
+
+
+def store_warnings(spec: BotSpec) -> list[Problem]:
+    """``store.url`` naming an environment variable that is not set where ``check`` runs:
+    the bot would load, and answer each turn unstored (the log says why)."""
+    unset = unset_variables(spec.settings.store.url)
+    if not unset:
+        return []
+    names = ", ".join(f"${{{name}}}" for name in unset)
+    message = (
+        f"store.url names {names}, not set here: unless it is set where the bot runs, every "
+        "turn is answered but not stored"
+    )
+    return settings_problems(spec, {("store", "url"): message})
 
 
 def settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

@@ -83,7 +83,13 @@ main.add_command(usage)
 def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
-    from ..checks import budget_warnings, check_bot, facts_warnings, replay_warnings
+    from ..checks import (
+        budget_warnings,
+        check_bot,
+        facts_warnings,
+        replay_warnings,
+        store_warnings,
+    )
     from ..faqwarnings import (
         faq_file_warnings,
         few_shot_warnings,
@@ -110,6 +116,7 @@ def check(path: Path) -> None:
         *handoff_warnings(spec),
         *few_shot_warnings(spec),
         *replay_warnings(spec),
+        *store_warnings(spec),
     ]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:

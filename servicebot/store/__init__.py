@@ -297,3 +297,9 @@ def _from_environment(url: str, *, quote: bool = True) -> str:
 
 
 _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+def unset_variables(url: str) -> list[str]:
+    """The ``${NAME}`` variables ``url`` names that are not set here, for ``check`` to warn
+    of: each turn would be answered but not stored."""
+    return [name for name in dict.fromkeys(_VARIABLE.findall(url)) if name not in os.environ]

@@ -123,6 +123,26 @@ def test_check_reports_a_redis_store_this_installation_cannot_open(
     assert CliRunner().invoke(main, ["check", str(bot)]).exit_code == 0
 
 
+def test_check_warns_of_a_store_url_variable_not_set_here(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # check said ok; then every turn was answered "not stored (... ${DATA_DIR}, not set)".
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    url = "  url: sqlite:///${DATA_DIR}/bot.db"
+    settings.write_text(re.sub(r"(?m)^  url: sqlite:.*$", lambda _: url, settings.read_text()))
+    line = settings.read_text().splitlines().index(url) + 1
+    monkeypatch.delenv("DATA_DIR", raising=False)
+    result = CliRunner().invoke(main, ["check", str(bot)])
+    assert result.exit_code == 0  # it may be set where the bot runs
+    assert (
+        f"warning: {settings}:{line}:8: store.url names ${{DATA_DIR}}, not set here: unless it "
+        "is set where the bot runs, every turn is answered but not stored"
+    ) in result.output.splitlines()
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert "store.url" not in CliRunner().invoke(main, ["check", str(bot)]).output
+
+
 def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     target = tmp_path / "mybot"
     result = CliRunner().invoke(main, ["init", str(target)])
