@@ -24,7 +24,7 @@ import urllib.parse
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 
@@ -105,8 +105,8 @@ _STAMP = "%Y-%m-%dT%H:%M:%S.%fZ"
 def as_utc(moment: datetime) -> datetime:
     """``moment`` in UTC; a time without a zone is taken to be UTC already."""
     if moment.tzinfo is None:
-        return moment.replace(tzinfo=timezone.utc)
-    return moment.astimezone(timezone.utc)
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
 
 
 def stamp(moment: datetime) -> str:
@@ -115,11 +115,11 @@ def stamp(moment: datetime) -> str:
 
 
 def parse_stamp(text: str) -> datetime:
-    return datetime.strptime(text, _STAMP).replace(tzinfo=timezone.utc)
+    return datetime.strptime(text, _STAMP).replace(tzinfo=UTC)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def read_state(stored: str | bytes | None, where: object) -> dict[str, Any] | None:

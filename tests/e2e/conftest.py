@@ -1,7 +1,8 @@
 """End-to-end fixtures: the local OpenAI-compatible server, shared by the modules that call it,
 the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests,
 OpenAIClients on it (``make_model``; what they send is ``modelcalls.py``'s),
-the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``),
+the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``) and
+the ``wheel`` a packager builds,
 and a copy of the example bot with its scripted conversations and recordings (``bot``)."""
 
 from __future__ import annotations
@@ -145,6 +146,26 @@ def new_bot(tmp_path: Path) -> Path:
     result = CliRunner().invoke(main, ["init", str(folder)])
     assert result.exit_code == 0, result.output
     return folder
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The wheel built from this checkout, as a packager builds it (once a run)."""
+    out = tmp_path_factory.mktemp("wheel")
+    build = run(
+        sys.executable,
+        "-m",
+        "pip",
+        "wheel",
+        "--no-deps",
+        "--no-build-isolation",
+        "--no-index",
+        "-w",
+        str(out),
+        str(REPO),
+    )
+    assert build.returncode == 0, build.stderr
+    return next(out.glob("servicebot-*.whl"))
 
 
 # --- scripted conversations, for the test_conversations*.py modules -----------------------

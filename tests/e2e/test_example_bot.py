@@ -311,25 +311,6 @@ def test_an_operator_edit_shows_up_in_check(tmp_path: Path) -> None:
     assert f"{orders}:" in output and "did you mean 'examples'?" in output
 
 
-@pytest.fixture(scope="module")
-def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    out = tmp_path_factory.mktemp("wheel")
-    build = run(
-        sys.executable,
-        "-m",
-        "pip",
-        "wheel",
-        "--no-deps",
-        "--no-build-isolation",
-        "--no-index",
-        "-w",
-        str(out),
-        str(REPO),
-    )
-    assert build.returncode == 0, build.stderr
-    return next(out.glob("servicebot-*.whl"))
-
-
 def test_the_wheel_carries_the_example_bot(wheel: Path) -> None:
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in (REPO / "faq").glob("*.yaml"):

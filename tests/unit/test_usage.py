@@ -1,4 +1,4 @@
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from servicebot.settings import Price
 from servicebot.store import TurnRecord
@@ -10,7 +10,7 @@ PRICES = {"gpt-4o-mini": Price(input=0.15, output=0.60)}
 def turn(
     conversation: str, day: int, model: str | None, tokens_in: int, tokens_out: int
 ) -> TurnRecord:
-    at = datetime(2026, 11, day, 12, tzinfo=timezone.utc)
+    at = datetime(2026, 11, day, 12, tzinfo=UTC)
     return TurnRecord(conversation, "q", "a", "answer", model=model, prompt_tokens=tokens_in,
                       completion_tokens=tokens_out, at=at)  # fmt: skip
 

@@ -1,0 +1,28 @@
+"""What a packager gets from this checkout: the wheel's metadata says which Python it runs on,
+in agreement with the README and the linter's target."""
+
+from __future__ import annotations
+
+import tomllib
+import zipfile
+from email import message_from_bytes
+from email.message import Message
+from pathlib import Path
+
+from tests.conftest import REPO
+
+
+def _metadata(wheel: Path) -> Message:
+    """The wheel's METADATA, as pip reads it before installing."""
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/METADATA"))
+        return message_from_bytes(archive.read(name))
+
+
+def test_the_wheel_admits_only_pythons_servicebot_runs_on(wheel: Path) -> None:
+    # The post-filter's patterns use possessive quantifiers and httpx2 needs 3.11: on 3.10
+    # pip must refuse the install, not leave an import that fails.
+    assert _metadata(wheel)["Requires-Python"] == ">=3.11"
+    pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    assert pyproject["tool"]["ruff"]["target-version"] == "py311"
+    assert "Python 3.11+" in (REPO / "README.md").read_text(encoding="utf-8")
