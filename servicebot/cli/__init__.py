@@ -213,10 +213,10 @@ def init(directory: Path) -> None:
     example = _example_bot()
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        shutil.copy2(example / SETTINGS_FILE, directory / SETTINGS_FILE)
+        shutil.copyfile(example / SETTINGS_FILE, directory / SETTINGS_FILE)
         for folder in (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS):
             if (example / folder).is_dir():
-                shutil.copytree(example / folder, directory / folder)
+                _copy_contents(example / folder, directory / folder)
         (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
@@ -233,6 +233,20 @@ def init(directory: Path) -> None:
 _EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings
 # The example store keeps conversations (customer text) in the bot folder: never commit them.
 _GITIGNORE = "# Conversations and usage the bot stores: customer text, not code.\n.servicebot/\n"
+
+
+def _copy_contents(source: Path, target: Path) -> None:
+    """Copy the folder ``source`` to the new folder ``target``, contents only: a read-only
+    installation (Nix, a Docker layer after ``chmod -R a-w``) must not hand its modes and
+    install-time dates to a bot folder its owner edits. Folders are made anew and files
+    written afresh, so they get the user's umask and the current time, as copy2 and
+    copytree's copystat would not."""
+    target.mkdir(parents=True)
+    for path in sorted(source.iterdir()):
+        if path.is_dir():
+            _copy_contents(path, target / path.name)
+        else:
+            shutil.copyfile(path, target / path.name)
 
 
 def _example_bot() -> Path:

@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import re
 import shlex
+import shutil
+import stat
 import sys
 import zipfile
 from pathlib import Path
@@ -293,6 +295,32 @@ def test_check_refuses_a_canned_reply_that_renders_to_nothing(tmp_path: Path) ->
         f"{out_of_scope}:1: renders to nothing for an out-of-scope turn in zh (simplified script)"
         in output
     )
+
+
+def _read_only_example(folder: Path) -> Path:
+    """A copy of the example bot as a locked installation holds it: read-only, dated 2001."""
+    for name in ("servicebot.yaml", "faq", "templates", "tests/conversations", "tests/replies"):
+        copy = shutil.copytree if (REPO / name).is_dir() else shutil.copyfile
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        copy(REPO / name, folder / name)
+    for path in [*sorted(folder.rglob("*"), reverse=True), folder]:  # files before folders
+        os.utime(path, (1e9, 1e9))
+        path.chmod(0o555 if path.is_dir() else 0o444)
+    return folder
+
+
+def test_init_from_a_read_only_installation_makes_a_folder_its_owner_can_edit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    example = _read_only_example(tmp_path / "site")
+    monkeypatch.setattr("servicebot.cli._example_bot", lambda: example)
+    target = tmp_path / "mybot"
+    assert CliRunner().invoke(main, ["init", str(target)]).exit_code == 0
+    made = [target, *target.rglob("*")]
+    assert len(made) > 40 and (target / "tests" / "replies").is_dir()
+    for path in made:
+        assert path.stat().st_mode & stat.S_IWUSR, f"{path} is read-only"
+        assert path.stat().st_mtime > 1e9 + 86400, f"{path} kept the installation's date"
 
 
 def test_init_refuses_a_folder_that_is_not_empty(tmp_path: Path) -> None:
