@@ -176,11 +176,12 @@ def _load_faq(folder: Path, problems: list[Problem]) -> list[LoadedIntent]:
 
 def bot_holding(path: Path) -> Path | None:
     """The bot folder ``path`` (a conversation script, or a folder) is in: the nearest folder,
-    itself or above it, with a ``servicebot.yaml``, or else with a ``faq`` folder (every
-    setting is optional)."""
+    itself or above it, with a ``servicebot.yaml``, or else with a ``faq`` folder holding a
+    YAML file (every setting is optional). A ``faq/`` of other files (a project's docs, its
+    README.md) is no bot's: the pytest plugin would fail that project's test run."""
     parents = (path.resolve(), *path.resolve().parents)
     settled = next((folder for folder in parents if (folder / SETTINGS_FILE).is_file()), None)
-    return settled or next((folder for folder in parents if (folder / FAQ_FOLDER).is_dir()), None)
+    return settled or next((folder for folder in parents if yaml_files(folder / FAQ_FOLDER)), None)
 
 
 def yaml_files(folder: Path) -> list[Path]:

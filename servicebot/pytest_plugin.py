@@ -2,8 +2,8 @@
 
 Registered as the ``servicebot`` ``pytest11`` entry point. Every ``*.yaml`` file in a folder
 named ``conversations``, or a subfolder of one, inside a bot (the nearest folder above it
-with a ``servicebot.yaml``, else with a ``faq`` folder) is one test item; hidden files are
-not. Model replies are always replayed from the bot's cassettes, exactly as ``servicebot
+with a ``servicebot.yaml``, else with a ``faq`` folder holding YAML) is one test item; hidden
+files are not. Model replies are always replayed from the bot's cassettes, exactly as ``servicebot
 test`` does; a failing item lists the failed expectations and, for a request with no
 recording, the diff against the closest recorded prompt.
 """

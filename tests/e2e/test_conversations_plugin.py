@@ -206,3 +206,14 @@ def test_the_pytest_plugin_leaves_yaml_outside_a_bot_alone(tmp_path: Path) -> No
     (elsewhere / "chat.yaml").write_text("messages: [hello]\n", "utf-8")
     done = run_pytest(tmp_path / "project")
     assert done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, done.stdout
+
+
+def test_the_pytest_plugin_leaves_a_project_with_a_faq_of_docs_alone(tmp_path: Path) -> None:
+    project = tmp_path / "project"  # a faq/ of docs is no bot's, nor its conversations
+    (project / "faq").mkdir(parents=True)
+    (project / "faq" / "README.md").write_text("# docs\n", "utf-8")
+    (project / "tests" / "conversations").mkdir(parents=True)
+    (project / "tests" / "conversations" / "stories.yml").write_text("stories: []\n", "utf-8")
+    done = run_pytest(project)
+    assert done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, done.stdout
+    assert "no intents" not in done.stdout
