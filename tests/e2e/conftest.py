@@ -2,7 +2,7 @@
 the example bot wired to it (``spec``, ``make_bot``, ``bot_on_server``) for Bot.reply tests,
 OpenAIClients on it (``make_model``; what they send is ``modelcalls.py``'s),
 the ``servicebot`` command run as an operator runs it (``run``, ``checked``, ``new_bot``) and
-the ``wheel`` a packager builds,
+the ``wheel`` and ``sdist`` a packager builds,
 and a copy of the example bot with its scripted conversations and recordings (``bot``)."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ import dataclasses
 import shutil
 import subprocess
 import sys
+import tarfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -166,6 +167,17 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     assert build.returncode == 0, build.stderr
     return next(out.glob("servicebot-*.whl"))
+
+
+@pytest.fixture(scope="session")
+def sdist(tmp_path_factory: pytest.TempPathFactory) -> set[str]:
+    """The paths in the sdist built from this checkout, below its top folder (once a run)."""
+    out = tmp_path_factory.mktemp("sdist")
+    code = f"from hatchling.build import build_sdist; print(build_sdist({str(out)!r}))"
+    build = run(sys.executable, "-c", code)
+    assert build.returncode == 0, build.stderr
+    with tarfile.open(out / build.stdout.strip()) as archive:
+        return {name.partition("/")[2] for name in archive.getnames()}
 
 
 # --- scripted conversations, for the test_conversations*.py modules -----------------------

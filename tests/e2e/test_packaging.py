@@ -1,8 +1,10 @@
 """What a packager gets from this checkout: the wheel's metadata says which Python it runs on,
-in agreement with the README and the linter's target."""
+in agreement with the README and the linter's target; the sdist holds what its README links
+and its tests read."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 import zipfile
 from email import message_from_bytes
@@ -26,3 +28,11 @@ def test_the_wheel_admits_only_pythons_servicebot_runs_on(wheel: Path) -> None:
     pyproject = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
     assert pyproject["tool"]["ruff"]["target-version"] == "py311"
     assert "Python 3.11+" in (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_sdist_holds_the_files_the_readme_links_and_its_tests_read(sdist: set[str]) -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    linked = set(re.findall(r"\]\((?!https?:|#)([^)#]+)\)", readme))
+    assert "docs/cli.md" in linked
+    assert linked <= sdist, linked - sdist
+    assert "tests/e2e/test_cli_docs.py" in sdist  # it opens docs/cli.md
