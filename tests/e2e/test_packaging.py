@@ -1,6 +1,6 @@
 """What a packager gets from this checkout: the wheel's metadata says which Python it runs on,
 in agreement with the README and the linter's target; the sdist holds what its README links
-and its tests read."""
+and its tests read; both carry the license."""
 
 from __future__ import annotations
 
@@ -36,3 +36,14 @@ def test_the_sdist_holds_the_files_the_readme_links_and_its_tests_read(sdist: se
     assert "docs/cli.md" in linked
     assert linked <= sdist, linked - sdist
     assert "tests/e2e/test_cli_docs.py" in sdist  # it opens docs/cli.md
+
+
+def test_the_wheel_and_the_sdist_carry_the_mit_license(wheel: Path, sdist: set[str]) -> None:
+    metadata = _metadata(wheel)
+    assert metadata["License-Expression"] == "MIT"
+    assert metadata["License-File"] == "LICENSE"
+    with zipfile.ZipFile(wheel) as archive:
+        name = next(n for n in archive.namelist() if n.endswith(".dist-info/licenses/LICENSE"))
+        text = archive.read(name).decode("utf-8")
+    assert text.startswith("MIT License\n") and "2026 the servicebot authors" in text
+    assert "LICENSE" in sdist
