@@ -5,7 +5,7 @@
      |   |                          (file, line, column, the line itself)
      |   +-- TemplateError          a template failed while rendering a turn (file and line)
      +-- StorageError               the conversation store failed (a file, a Redis server)
-     +-- BudgetError                the prompt cannot fit, or the encoding files are damaged
+     +-- BudgetError                the prompt cannot fit, or an encoding file is missing or damaged
      +-- ConversationIdError        the application passed an id no conversation may have
                                     (blank, too long, control characters); also a ValueError
 
@@ -140,7 +140,7 @@ class StorageError(ServicebotError):
 
 
 class BudgetError(ServicebotError):
-    """The prompt cannot fit the token budget, or a packaged encoding file is damaged."""
+    """The prompt cannot fit the token budget, or a packaged encoding file is missing or damaged."""
 
 
 class TemplateError(ConfigError):

@@ -170,7 +170,13 @@ def read_encoding(name: EncodingName, directory: Path) -> tiktoken.Encoding:
 def _read_verified(path: Path, sha256: str) -> bytes:
     """The decompressed contents of ``path``, which must hash to ``sha256``."""
     try:
-        data = gzip.decompress(path.read_bytes())
+        raw = path.read_bytes()
+    except FileNotFoundError as exc:  # deleted from the installation: not a damaged file
+        raise _reinstall(f"encoding file {path} is missing") from exc
+    except OSError as exc:
+        raise _damaged(path, f"it cannot be read ({exc.strerror or exc})") from exc
+    try:
+        data = gzip.decompress(raw)
     except (OSError, EOFError, zlib.error) as exc:
         raise _damaged(path, f"it cannot be read as gzip ({exc})") from exc
     actual = hashlib.sha256(data).hexdigest()
@@ -180,9 +186,13 @@ def _read_verified(path: Path, sha256: str) -> bytes:
 
 
 def _damaged(path: Path, why: str) -> BudgetError:
+    return _reinstall(f"encoding file {path} is damaged: {why}")
+
+
+def _reinstall(problem: str) -> BudgetError:
+    """``problem`` with a packaged file, and the way to get the file back."""
     return BudgetError(
-        f"encoding file {path} is damaged: {why}; reinstall servicebot "
-        "(pip install --force-reinstall servicebot)"
+        f"{problem}; reinstall servicebot (pip install --force-reinstall servicebot)"
     )
 
 
