@@ -37,6 +37,9 @@ _WORD_ENDING = re.compile(rf"(?: {_BRACKET}|{_BRACKET} )(?:{'|'.join(WORD_TLDS)}
 # So you can go", "Thanks[.] Click Save"): many endings are words too (so, click, help,
 # live). A link only with a path after it, as with _NAMED_ENDING; "evil[.] com" is one.
 _SENTENCE_END = re.compile(rf"(?i:{_BRACKET}) [A-Z][a-z0-9-]*\Z")
+# The last bracketed dot, a space after it, and the word after it: a sentence's end that a
+# link may stand before ("evil[.]com[.] So", read as "evil[.]com").
+_LAST_WORD = re.compile(rf" ?{_BRACKET} {_LABEL}\Z", re.IGNORECASE)
 # Each starts only where a run starts, so no input makes it retry inside one (linear time).
 _LINK = re.compile(
     rf"(?<![\w.@/-])(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",
@@ -105,23 +108,34 @@ def widened(findings: list[Finding], addresses: Sequence[Address]) -> list[Findi
 
 
 def _link(match: re.Match[str]) -> Address | None:
-    """The link ``match`` spells, if a bracketed dot disguises it ("evil[.]com/pay")."""
-    domain = _DOTS.sub(".", match["domain"])
-    if domain == match["domain"] or not is_domain_ending(domain.rsplit(".", 1)[-1]):
-        return None
-    if _prose(match):
-        return None
-    address = domain + match.group()[len(match["domain"]) :]
-    return Address(match.start(), match.end(), "URL", address)
+    """The link ``match`` spells, if a bracketed dot disguises it ("evil[.]com/pay"); with
+    no path, read without its last bracketed dot and word when they end a sentence after the
+    link ("evil[.]com[.] So you can go", "evil[.]com[.] Thanks"), which would otherwise hide
+    it as prose."""
+    domain, path = match["domain"], match.group()[len(match["domain"]) :]
+    address = _spelled(domain, path)
+    if address is None and not path and (last := _LAST_WORD.search(domain)):
+        domain = domain[: last.start()]  # cut once, so that the scan stays linear
+        address = _spelled(domain, "")
+    end = match.start() + len(domain) + len(path)
+    return Address(match.start(), end, "URL", address) if address else None
 
 
-def _prose(match: re.Match[str]) -> bool:
-    """Whether the bracketed dots of a ``_LINK`` match read as prose, not a hidden dot: one
-    spaced before a word ("see [.] to"); with no path after it, one naming an ending ("the
+def _spelled(domain: str, path: str) -> str | None:
+    """The address ``domain`` (its dots bracketed, some or all) and ``path`` spell, unless
+    no dot is bracketed, the last label is no ending, or the dots read as prose."""
+    plain = _DOTS.sub(".", domain)
+    if plain == domain or not is_domain_ending(plain.rsplit(".", 1)[-1]):
+        return None
+    return None if _prose(domain, path) else plain + path
+
+
+def _prose(domain: str, path: str) -> bool:
+    """Whether the bracketed dots of ``domain`` read as prose, not a hidden dot: one spaced
+    before a word ("see [.] to"); with no ``path`` after it, one naming an ending ("the
     [.]com section") or ending a sentence ("Done[.] So you can go")."""
-    domain = match["domain"]
     named = _NAMED_ENDING.search(domain) or _SENTENCE_END.search(domain)
-    return bool((named and match.end() == match.end("domain")) or _WORD_ENDING.search(domain))
+    return bool((named and not path) or _WORD_ENDING.search(domain))
 
 
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:

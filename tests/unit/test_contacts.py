@@ -77,6 +77,14 @@ def test_a_defanged_spelled_out_or_chained_address_is_removed(address: str, kind
     assert [(e.detector, e.kind) for e in result.events] == [("contact", kind)]
 
 
+@pytest.mark.parametrize("after", ["So you can pay.", "Click Save to pay.", "Thanks for waiting."])
+def test_a_defanged_link_before_a_bracketed_sentence_end_is_removed(after: str) -> None:
+    # "[.] So" ends the sentence, not the link: read whole as prose, "evil[.]com" passed
+    result = postfilter().run(f"Visit evil[.]com[.] {after}", SYSTEM, {})
+    assert result.text == f"Visit [removed][.] {after}"
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+
+
 @pytest.mark.parametrize(
     "address",
     [
