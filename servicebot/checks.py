@@ -275,8 +275,8 @@ def store_warnings(spec: BotSpec) -> list[Problem]:
         return []
     names = ", ".join(f"${{{name}}}" for name in unset)
     message = (
-        f"store.url names {names}, not set here: unless it is set where the bot runs, every "
-        "turn is answered but not stored"
+        f"store.url names {names}, not set here (or empty): unless it is set where the bot "
+        "runs, every turn is answered but not stored"
     )
     return settings_problems(spec, {("store", "url"): message})
 

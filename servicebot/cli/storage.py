@@ -101,7 +101,7 @@ def _list_conversations(bot_path: Path, days: int, failed: bool, as_json: bool) 
         failures = f"; model failed {summary.failed}" if summary.failed else ""
         click.echo(
             f"{printable(summary.conversation_id)}  {summary.last:%Y-%m-%d %H:%M:%S} UTC  "
-            f"{summary.turns} turns ({actions}{failures})"
+            f"{summary.turns} turn{'s' * (summary.turns != 1)} ({actions}{failures})"
         )
 
 

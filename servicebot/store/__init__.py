@@ -300,6 +300,9 @@ _VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 def unset_variables(url: str) -> list[str]:
-    """The ``${NAME}`` variables ``url`` names that are not set here, for ``check`` to warn
-    of: each turn would be answered but not stored."""
-    return [name for name in dict.fromkeys(_VARIABLE.findall(url)) if name not in os.environ]
+    """The ``${NAME}`` variables ``url`` names that are not set here (or are empty, in a
+    SQLite path: see _from_environment), for ``check`` to warn of: each turn would be
+    answered but not stored."""
+    sqlite = url.startswith("sqlite:")
+    values = {name: os.environ.get(name) for name in _VARIABLE.findall(url)}
+    return [name for name, value in values.items() if value is None or (sqlite and not value)]

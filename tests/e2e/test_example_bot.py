@@ -138,9 +138,11 @@ def test_check_warns_of_a_store_url_variable_not_set_here(
     result = CliRunner().invoke(main, ["check", str(bot)])
     assert result.exit_code == 0  # it may be set where the bot runs
     assert (
-        f"warning: {settings}:{line}:8: store.url names ${{DATA_DIR}}, not set here: unless it "
-        "is set where the bot runs, every turn is answered but not stored"
+        f"warning: {settings}:{line}:8: store.url names ${{DATA_DIR}}, not set here (or empty): "
+        "unless it is set where the bot runs, every turn is answered but not stored"
     ) in result.output.splitlines()
+    monkeypatch.setenv("DATA_DIR", "")  # a SQLite path of /bot.db: refused at each turn too
+    assert "${DATA_DIR}, not set here" in CliRunner().invoke(main, ["check", str(bot)]).output
     monkeypatch.setenv("DATA_DIR", str(tmp_path))
     assert "store.url" not in CliRunner().invoke(main, ["check", str(bot)]).output
 

@@ -93,7 +93,7 @@ def test_history_without_an_id_lists_recent_conversations_newest_first(bot: Path
     store.close()
     lines = run("history", "--bot", str(bot)).splitlines()
     assert [line.split()[0] for line in lines] == ["c-8", "c-7", "c-42"]  # not the 200-day-old
-    assert lines[1].endswith("1 turns (fallback 1; model failed 1)")
+    assert lines[1].endswith("1 turn (fallback 1; model failed 1)")
     assert lines[2].endswith("2 turns (answer 1, direct 1)")
     # A caller that stopped reading is no failure; only c-7's model call failed.
     assert run("history", "--failed", "--bot", str(bot)).split()[0] == "c-7"

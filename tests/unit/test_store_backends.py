@@ -19,7 +19,7 @@ import pytest
 
 from servicebot import StorageError
 from servicebot.filters import FilterEvent
-from servicebot.store import open_store
+from servicebot.store import open_store, unset_variables
 from tests.unit.storedturns import turn
 
 if TYPE_CHECKING:
@@ -207,6 +207,16 @@ def test_a_sqlite_path_can_come_from_the_environment(
     monkeypatch.setenv("BOT_DATA", "")
     with pytest.raises(StorageError, match=r"names \$\{BOT_DATA\}, which is empty"):
         open_store(url, root=tmp_path / "bot")  # not /conversations.db
+
+
+def test_check_is_told_of_the_variables_a_turn_would_refuse(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("BOT_A", raising=False)
+    monkeypatch.setenv("BOT_B", "")
+    # An empty SQLite folder would make the path /bot.db; an empty Redis password is none.
+    assert unset_variables("sqlite:///${BOT_A}/${BOT_B}/${BOT_A}.db") == ["BOT_A", "BOT_B"]
+    assert unset_variables("redis://:${BOT_B}@${BOT_A}:6379/0") == ["BOT_A"]
 
 
 @pytest.mark.redis
