@@ -30,7 +30,7 @@ from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
-from .settings import ANY_LANGUAGE
+from .settings import ANY_LANGUAGE, Intent
 from .store import unset_variables
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
@@ -193,7 +193,7 @@ def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
         if intent.handoff:
             continue  # a handoff intent's answer is never a fact
         for language in spec.settings.languages:
-            system = renderer.system(Context(language, (Match(intent, 1.0),)), 1)
+            system = _with_fact(spec, renderer, intent, language)
             taken, room = _room_beside(spec, system)
             if room < _MESSAGE_ROOM:
                 key = None if ANY_LANGUAGE in intent.answer else language
@@ -206,6 +206,28 @@ def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
         for key, found in messages.items()
         for problem in intent_problems(spec.root, found, "answer", *([key] if key else []))
     ]
+
+
+def _with_fact(spec: BotSpec, renderer: Renderer, intent: Intent, language: str) -> str:
+    """The system message with ``intent``'s answer as its one fact.
+
+    Raises:
+        ConfigError: at the answer, when the template fails with it (one that prints each
+            answer several times, past the sandbox's limit): every turn it is a fact for
+            would fail, and the template's line alone would not say which answer to look at.
+    """
+    try:
+        return renderer.system(Context(language, (Match(intent, 1.0),)), 1)
+    except TemplateError as exc:
+        failed = exc.problems[0]
+        message = (
+            f"with the answer of '{intent.name}' as a fact, {failed.path}:{failed.line}: "
+            f"{failed.message} (shorten the answer, or print it fewer times)"
+        )
+        key = [] if ANY_LANGUAGE in intent.answer else [language]
+        raise ConfigError(
+            intent_problems(spec.root, {intent.name: message}, "answer", *key)
+        ) from exc
 
 
 def _too_long_to_be_a_fact(

@@ -61,6 +61,24 @@ def _not_blank(text: str) -> str:
     return text
 
 
+# The longest answer text, per language: a few screens in a chat window. The answers of the
+# default three intents routed to still print together well under the 100,000 characters a
+# template may print (sandbox.MAX_RENDER_CHARS); a 200,000-character paste of the terms made
+# every turn that matched it fail, blamed on the system template. A customer's message is cut
+# at 50,000 (prefilter.max_chars), and a model's reply at 1,200 (postfilter.max_chars).
+MAX_ANSWER_CHARS = 20_000
+
+
+def _sendable(text: str) -> str:
+    """An answer text short enough to send a customer (see ``MAX_ANSWER_CHARS``)."""
+    if len(text) > MAX_ANSWER_CHARS:
+        raise ValueError(
+            f"is {len(text):,} characters long, too long to send a customer (at most "
+            f"{MAX_ANSWER_CHARS:,}): answer in a few paragraphs, and link to a page for the rest"
+        )
+    return text
+
+
 def _answer_as_mapping(value: Any) -> Any:
     if isinstance(value, dict) and ANY_LANGUAGE in value:
         raise ValueError(f"'{ANY_LANGUAGE}' is not a language code")
@@ -98,7 +116,7 @@ def _then_the_rest(drop_order: tuple[DropKind, ...]) -> tuple[DropKind, ...]:
 
 Text = Annotated[str, AfterValidator(_not_blank)]
 Answer = Annotated[
-    dict[str, Text],
+    dict[str, Annotated[Text, AfterValidator(_sendable)]],
     BeforeValidator(_answer_as_mapping),
     AfterValidator(MappingProxyType),
 ]

@@ -101,6 +101,18 @@ def check(path: Path) -> None:
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
         spec, renderer = check_bot(path)
+        # Before "ok": a template that fails only while a warning is looked for (with a long
+        # answer as its fact) is a problem too, reported as one, never a traceback.
+        later = [
+            *threshold_warnings(spec),
+            *budget_warnings(spec, renderer),
+            *facts_warnings(spec, renderer),
+            *language_warnings(spec),
+            *handoff_warnings(spec),
+            *few_shot_warnings(spec),
+            *replay_warnings(spec),
+            *store_warnings(spec),
+        ]
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:
             click.echo(problem_or_warning, err=True)
@@ -108,16 +120,6 @@ def check(path: Path) -> None:
         click.echo(f"{count} in {_named(path)}", err=True)
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
-    later = [
-        *threshold_warnings(spec),
-        *budget_warnings(spec, renderer),
-        *facts_warnings(spec, renderer),
-        *language_warnings(spec),
-        *handoff_warnings(spec),
-        *few_shot_warnings(spec),
-        *replay_warnings(spec),
-        *store_warnings(spec),
-    ]
     warnings += [f"warning: {found}" for found in later]
     for warning in [*warnings, _model_key_warning(spec)]:
         if warning:

@@ -114,6 +114,37 @@ def test_check_warns_of_an_answer_too_long_to_be_a_fact(tmp_path: Path) -> None:
     assert fitted is not None and any(p.label == "assembly" and p.kept for p in fitted.parts)
 
 
+def test_check_reports_a_template_that_fails_with_a_long_answer_as_a_problem_at_the_answer(
+    tmp_path: Path,
+) -> None:
+    # Printed six times, a 17,500-character answer is past what a template may print. Only
+    # the budget warnings render it as a fact (top_k is 1): that failed with a traceback.
+    system = (
+        "{% for intent in intents %}{% for _ in range(6) %}{{ intent.answer }}{% endfor %}"
+        "{% endfor %}\n"
+    )
+    faq = (
+        "intents:\n"
+        "  - name: hours\n"
+        "    examples: [when are you open]\n"
+        "    answer: 9 to 5.\n"
+        "  - name: terms\n"
+        "    examples: [terms and conditions]\n"
+        f"    answer: {'Our terms apply to every purchase. ' * 500}\n"
+    )
+    folder = make_bot(tmp_path, system=system, faq=faq, settings=[("top_k: 3", "top_k: 1")])
+    result = CliRunner().invoke(main, ["check", str(folder)])
+    assert isinstance(result.exception, SystemExit) and result.exit_code == 1, result.output
+    assert "ok:" not in result.output
+    assert result.output.startswith(
+        f"{folder / 'faq' / 'test.yaml'}:7:13: with the answer of 'terms' as a fact, "
+        f"{folder / 'templates' / 'system.j2'}:1: template failed while rendering: "
+        "SecurityError: the template prints over 100,000 characters (shorten the answer, or "
+        "print it fewer times)\n"
+    )
+    assert result.output.endswith(f"1 problem in {folder}\n")
+
+
 def test_a_system_prompt_too_long_for_an_out_of_scope_turn_fails_to_start(
     tmp_path: Path,
 ) -> None:

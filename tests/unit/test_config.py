@@ -70,6 +70,42 @@ def test_an_oversized_faq_file_is_a_clear_error(tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.parametrize(
+    ("answer", "at", "key"),
+    [
+        ("    answer: {text}\n", "7:13", "answer"),
+        ("    answer:\n      en: {text}\n      zh: 见网站。\n", "8:11", "en"),
+    ],
+)
+def test_an_answer_too_long_to_send_a_customer_is_an_error_at_it(
+    tmp_path: Path, answer: str, at: str, key: str
+) -> None:
+    # A pasted 200,000-character text made check fail with a traceback, blamed on the
+    # system template; chat sent it whole.
+    bot = make_bot(tmp_path)
+    text = "Our terms apply to every purchase. " * 5_000  # read without its last space
+    (bot / "faq" / "terms.yaml").write_text(
+        "# the terms, pasted\nintents:\n  - name: terms\n    examples:\n"
+        "      - terms and conditions\n      - 服务条款\n" + answer.format(text=text),
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert str(raised.value).startswith(
+        f"{bot / 'faq' / 'terms.yaml'}:{at}: '{key}' is 174,999 characters long, too long to "
+        "send a customer (at most 20,000): answer in a few paragraphs, and link to a page "
+        "for the rest\n"
+    )
+
+
+def test_an_answer_of_20000_characters_is_allowed(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    (bot / "faq" / "terms.yaml").write_text(
+        f"intents:\n  - name: terms\n    examples: [terms]\n    answer: {'x' * 20_000}\n"
+    )
+    assert len(load_bot(bot).intents[-1].answer_in("en")) == 20_000
+
+
 def test_the_spec_is_frozen(tmp_path: Path) -> None:
     spec = load_bot(make_bot(tmp_path))
     with pytest.raises(ValidationError):
