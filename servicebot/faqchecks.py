@@ -153,19 +153,45 @@ def normalise_example(text: str) -> str:
 def _repeated_examples(
     item: LoadedIntent, seen: dict[str, tuple[LoadedIntent, int]]
 ) -> list[Problem]:
-    problems = []
+    """A problem for each of ``item``'s phrasings that an intent before it (or it) already
+    has; one for them all when its ``examples`` are an alias of another intent's."""
+    problems, owners = [], []
     for i, example in enumerate(item.intent.examples):
         key = normalise_example(example)
         if key not in seen:
             seen[key] = (item, i)
             continue
         owner, j = seen[key]
+        owners.append(owner)
         first = owner.problem("", "examples", j)
-        where = "in this intent" if owner is item else f"under intent '{owner.intent.name}'"
-        if owner is not item and not owner.intent.name:  # a name missing, or not text
-            where = "under another intent"
-        message = f"the same phrasing is already an example {where} ({first.path}:{first.line})"
+        message = f"the same phrasing is already an example {_under(owner, item)} "
+        message += f"({first.path}:{first.line})"
         if _CJK.findall(example) != _CJK.findall(owner.intent.examples[j]):
             message += ": traditional and simplified characters read the same to routing"
         problems.append(item.problem(message, "examples", i))
-    return problems
+    alias = item.document.alias_at(("intents", item.index, "examples")) if problems else None
+    return [_repeated_alias(item, alias, owners)] if alias else problems
+
+
+def _under(owner: LoadedIntent, item: LoadedIntent) -> str:
+    """Where ``owner`` has a phrasing, said to intent ``item``: "under intent 'returns'"."""
+    if owner is item:
+        return "in this intent"
+    if not owner.intent.name:  # a name missing, or not text
+        return "under another intent"
+    return f"under intent '{owner.intent.name}'"
+
+
+def _repeated_alias(item: LoadedIntent, alias: str, owners: list[LoadedIntent]) -> Problem:
+    """One problem for an ``examples`` list written as an alias (``examples: *gc``) that
+    repeats the phrasings of the intents ``owners`` (one per repeated phrasing): a problem
+    per copied phrasing would each point at the alias, and say the same."""
+    places = []
+    for owner in {id(owner): owner for owner in owners}.values():  # each once, in order
+        at = owner.problem("", "examples")
+        places.append(f"{_under(owner, item).removeprefix('under ')} ({at.path}:{at.line})")
+    message = (
+        f"{shorten(alias)} repeats the phrasings of {' and '.join(places)}: one phrasing may "
+        "belong to one intent only, so write this intent's own phrasings in place of the alias"
+    )
+    return item.problem(message, "examples")

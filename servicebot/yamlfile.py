@@ -82,14 +82,28 @@ class YamlFile(SourceFile):
         """The node at ``loc`` (a pydantic error location); its key node if ``key``.
 
         Falls back to the deepest node that exists, so a missing field points at its parent.
+        A place inside a value written as an alias (``*name``) is the alias: the value is
+        copied there, and a mistake in the copy is the alias's (its parts, at the anchor, are
+        another place's: the copied phrasings of ``examples: *gc`` were each blamed on the
+        anchored list they repeat, as if repeating themselves).
         """
         node, found = self.root, self.root
         for i, part in enumerate(loc):
+            if _at_alias(found):
+                break
             node = _child(node, part, key=key and i == len(loc) - 1, text=self.text)
             if node is None:
                 break
             found = node
         return found
+
+    def alias_at(self, loc: Sequence[str | int]) -> str | None:
+        """The alias (``*name``) the value at ``loc`` is written as, if it is one."""
+        node = self.node_at(loc)
+        if node is None or not _at_alias(node):
+            return None
+        found = _ALIAS.match(self.text, node.start_mark.index)
+        return found.group() if found else None
 
 
 def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
@@ -240,8 +254,17 @@ def _as_written(node: yaml.Node, after: Any, text: str) -> yaml.Node:
     if node.start_mark.index >= after.index or (star := text.find("*", after.index)) < 0:
         return node
     here = copy.copy(node)
-    here.start_mark = yaml.Mark("", star, 0, 0, None, 0)  # problem_at reads its index only
+    here.start_mark = yaml.Mark(_AT_ALIAS, star, 0, 0, None, 0)  # problem_at reads its index
     return here
+
+
+_AT_ALIAS = "*alias"  # the name of the marks _as_written places at an alias
+_ALIAS = re.compile(r"\*[^\s,\[\]{}]+")
+
+
+def _at_alias(node: yaml.Node | None) -> bool:
+    """Whether ``node`` is a value placed at the alias it is written as (see _as_written)."""
+    return node is not None and node.start_mark.name == _AT_ALIAS
 
 
 def _find_folded(text: str, near: str) -> int:

@@ -157,7 +157,12 @@ def test_a_tab_after_a_document_marker_is_not_called_indentation(tmp_path: Path)
         ("a: &x one\nb: *x\n", ("b",), (2, 4)),
         ("a: &x one\nitems:\n  - two\n  - *x\n", ("items", 1), (4, 5)),
         ("items: [&x one, *x]\n", ("items", 1), (1, 17)),
-        ("a: &x {k: v}\nb: *x\n", ("b", "k"), (1, 11)),  # inside: where it is written, once
+        # Inside an alias: at the alias, where the value is copied (its parts are the
+        # anchor's places); each item alike, not only the first.
+        ("a: &x {k: v}\nb: *x\n", ("b", "k"), (2, 4)),
+        ("a: &x [p, q, r]\nb: *x\n", ("b", 0), (2, 4)),
+        ("a: &x [p, q, r]\nb: *x\n", ("b", 2), (2, 4)),
+        ("a: &x [p, q, r]\nb: *x\n", ("a", 2), (1, 14)),
         ("a: &x one\nb: *x\n", ("a",), (1, 4)),
     ],
 )
