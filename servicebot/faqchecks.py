@@ -16,7 +16,14 @@ from dataclasses import dataclass
 
 from .errors import Problem, shorten
 from .filters.normalise import normalise
-from .settings import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, Intent, Settings
+from .settings import (
+    ANY_LANGUAGE,
+    LANGUAGE_ALIASES,
+    LANGUAGE_CODE,
+    Intent,
+    Settings,
+    language_advice,
+)
 from .yamlfile import YamlFile
 
 
@@ -107,7 +114,10 @@ def _unknown_language(code: str, meant: str, languages: tuple[str, ...]) -> str:
     """What to do about answers keyed ``code``, which stands for ``meant`` (see
     :func:`_language_meant`): a key of any length is quoted short."""
     if meant in languages:
-        return f"unknown language '{shorten(code)}' (did you mean '{meant}'?)"
+        advice = language_advice(code.replace("_", "-"))  # zh-TW, zh_TW: as 'languages' says
+        return f"unknown language '{shorten(code)}' (did you mean '{meant}'?)" + (
+            f": {advice}" if advice else ""
+        )
     if not LANGUAGE_CODE.match(meant):
         return (
             f"'{shorten(code)}' is not a language code: key each answer by one of this bot's "

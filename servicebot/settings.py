@@ -85,15 +85,23 @@ def _answer_as_mapping(value: Any) -> Any:
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
 
 
+def language_advice(code: str) -> str | None:
+    """Which code to write for ``code``, when it is one people write for Chinese or English
+    that a bot does not use (see ``LANGUAGE_ALIASES``): said alike wherever it is written,
+    in 'languages' or as an answer's key."""
+    meant = LANGUAGE_ALIASES.get(code.lower())
+    if meant == "zh":
+        return (
+            "Chinese is 'zh', simplified and traditional alike (each reply follows the script "
+            "the customer writes in)"
+        )
+    return None if meant is None else f"English is '{meant}', whatever the region"
+
+
 def _not_an_alias(code: Any) -> Any:
     """Before the pattern, so that ``中文`` or ``English`` is told its code."""
-    if isinstance(code, str) and (meant := LANGUAGE_ALIASES.get(code.lower())):
-        if meant == "zh":
-            raise ValueError(
-                f"is '{code}': Chinese is 'zh', simplified and traditional alike "
-                "(each reply follows the script the customer writes in)"
-            )
-        raise ValueError(f"is '{code}': English is '{meant}', whatever the region")
+    if isinstance(code, str) and (advice := language_advice(code)):
+        raise ValueError(f"is '{code}': {advice}")
     return code
 
 
