@@ -121,9 +121,11 @@ def check(path: Path) -> None:
         raise SystemExit(1) from None
     click.echo(f"ok: {spec.summary()}")
     warnings += [f"warning: {found}" for found in later]
-    for warning in [*warnings, _model_key_warning(spec)]:
-        if warning:
-            click.echo(warning, err=True)
+    warnings += [key] if (key := _model_key_warning(spec)) else []
+    for warning in warnings:
+        click.echo(warning, err=True)
+    if len(warnings) > 1:  # last, as the problems' count is: "ok" is far above a long list
+        click.echo(f"{len(warnings)} warnings in {_named(path)}", err=True)
 
 
 def _named(folder: Path) -> Path:

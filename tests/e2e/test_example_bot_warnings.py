@@ -47,6 +47,29 @@ def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: P
     assert f"warning: {faq}:6:31: FAQ text is not a template" in result.output
 
 
+def test_check_ends_a_list_of_warnings_with_their_count(tmp_path: Path) -> None:
+    # On a big FAQ, 58 warnings of 3 lines each scrolled the "ok" line away, and nothing
+    # said how many there were. One warning alone is right under "ok": no count.
+    target = new_bot(tmp_path)
+    faq = target / "faq" / "extra.yaml"
+    faq.write_text(
+        "intents:\n"
+        "  - name: opening_hours\n"
+        "    examples: [when do you open]\n"
+        "    answer: We are open 9-5. Call {{ contact.phone }} after {{ hours }}.\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["check", str(target)])
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    warned = [line for line in lines if line.startswith("warning: ")]
+    assert lines[0].startswith("ok: ") and len(warned) >= 2
+    assert lines[-1] == f"{len(warned)} warnings in {target}"
+    faq.unlink()
+    result = CliRunner().invoke(main, ["check", str(target)], env={"OPENAI_API_KEY": "sk-test"})
+    assert result.output.startswith("ok: ") and result.output.count("\n") == 1  # a clean bot
+
+
 def test_a_full_width_comma_in_a_list_of_several_is_a_warning_and_in_a_list_of_one_an_error(
     tmp_path: Path,
 ) -> None:
