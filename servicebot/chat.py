@@ -167,12 +167,15 @@ def _piped_lines() -> Iterator[str]:
 
 
 def _summary(reply: Reply) -> str:
-    """Action, intent and turn; and why, when the model could not answer (an operator trying
-    the bot needs to know that a fallback was an outage, not the bot's choice), or when a
-    direct intent was not answered as written (routing's why_not_direct, as render says)."""
+    """Action, intent and turn (for a handoff intent below the top, both); and why, when the
+    model could not answer (an operator trying the bot needs to know that a fallback was an
+    outage, not the bot's choice), or when a direct intent was not answered as written
+    (routing's why_not_direct, as render says)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
     stored = f", turn {reply.turn}" if reply.turn else f", {_not_stored(reply)}"
     routing, model = reply.step("routing"), reply.step("model")
+    if routing and "by" in routing.detail:  # a handoff intent below the top: name both
+        intent = f" {routing.detail['by']}"
     not_direct = f"; {routing.detail['why']}" if routing and "why" in routing.detail else ""
     failed = f"; the model {model.decision}" if model and "failed" in model.decision else ""
     return f"{reply.action}{intent}{stored}{not_direct}{failed}"

@@ -32,7 +32,7 @@ class Reply:
     text: str  # what the customer reads, their own details restored
     action: Action
     conversation_id: str
-    intent: str | None = None  # the best-matching intent, if any
+    intent: str | None = None  # the best-matching intent, or the handoff intent that handed off
     score: float | None = None
     usage: Usage | None = None  # what the model reported, when it was called
     trace: tuple[Step, ...] = ()

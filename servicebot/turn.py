@@ -30,7 +30,7 @@ from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, req
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script, faq_answer
 from .reply import Action, Reply, Step, elapsed_ms
-from .routing import Routing, sure, why_not_direct
+from .routing import Routing, handed_off_by, sure, why_not_direct
 from .settings import RoutingSettings
 from .turnstorage import TurnStorage, off_loop
 
@@ -95,7 +95,9 @@ class Turn(TurnStorage):
         )
         if routing is not None:
             intents = {m.intent.name: m.score for m in routing.matches}
+            by = handed_off_by(routing)
             found = {
+                **({"by": by} if by else {}),  # first: the trace line leads with who hands off
                 "intents": intents,
                 "language": routing.language,
                 "follow_up": routing.follow_up,
@@ -318,8 +320,9 @@ class Turn(TurnStorage):
     def _reply(
         self, text: str, action: Action, usage: Usage | None, events: tuple[FilterEvent, ...]
     ) -> Reply:
-        """The reply showing ``text``, with the intent routing found best for the turn."""
-        best = self.prep.routing.best if self.prep.routing else None
+        """The reply showing ``text``, with the intent the turn is about (Routing.chosen): a
+        handoff names the handoff intent that caused it, not a better match that answers."""
+        best = self.prep.routing.chosen if self.prep.routing else None
         return Reply(
             text,
             action,

@@ -342,7 +342,7 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _route_line(prepared: Prepared, settings: RoutingSettings) -> str:
-    from ..routing import why_not_direct
+    from ..routing import handed_off_by, why_not_direct
 
     routing = prepared.routing
     if routing is None:
@@ -354,9 +354,9 @@ def _route_line(prepared: Prepared, settings: RoutingSettings) -> str:
     follow_up = " (read with the previous message)" if routing.follow_up else ""
     why = why_not_direct(routing, settings)
     why = f"  ({why})" if why else ""
-    return (
-        f"route: {routing.route}  language: {routing.language}  intents: {intents}{follow_up}{why}"
-    )
+    by = handed_off_by(routing)
+    route = f"{routing.route} {by}" if by else routing.route
+    return f"route: {route}  language: {routing.language}  intents: {intents}{follow_up}{why}"
 
 
 def _budget_table(fitted: Fitted) -> Table:

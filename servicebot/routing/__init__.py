@@ -29,6 +29,7 @@ __all__ = [
     "Routing",
     "decide",
     "detect_language",
+    "handed_off_by",
     "handing_off",
     "is_blank",
     "previous_message",
@@ -114,10 +115,18 @@ class Routing:
     closest: tuple[Match, ...] = ()  # with no matches, the top-k below min_score: how near
     runner_up: float = 0.0  # the second intent's score, even below min_score: direct_margin's
     runner_up_intent: str = ""  # that intent's name, to say what the best one did not lead
+    handoff: Match | None = None  # the handoff intent that sent the turn to a person, if one did
 
     @property
     def best(self) -> Match | None:
         return self.matches[0] if self.matches else None
+
+    @property
+    def chosen(self) -> Match | None:
+        """The intent the turn is about: the handoff intent that sent it to a person, which
+        need not be the best ("can i return my blender?" may match return_item best and go to
+        a person for repair_blender); otherwise the best."""
+        return self.handoff or self.best
 
 
 class Router:
@@ -167,14 +176,14 @@ class Router:
                 ranked, matches, follow_up = joined, cut, True
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         second = ranked[1].intent.name if len(ranked) > 1 else ""
-        if handing_off(matches, self.settings) is None:
+        if (handoff := handing_off(matches, self.settings)) is None:
             matches = [match for match in matches if not match.intent.handoff]  # see decide
         route = decide(matches, self.settings, misses, runner_up)
         if follow_up and route == "direct":
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
         return Routing(
-            route, tuple(matches), language, follow_up, misses, closest, runner_up, second
+            route, tuple(matches), language, follow_up, misses, closest, runner_up, second, handoff
         )
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
@@ -230,6 +239,16 @@ def handing_off(matches: Sequence[Match], settings: RoutingSettings) -> Match | 
     return next(
         (m for m in matches if m.intent.handoff and m.score >= settings.handoff_threshold), None
     )
+
+
+def handed_off_by(routing: Routing) -> str | None:
+    """The handoff intent that sent the turn to a person and the best intent, when the two
+    differ: "repair_blender 0.53 (top: return_item 0.58)". An operator reading only the best
+    would take return_item for the intent that hands off."""
+    handoff, best = routing.handoff, routing.best
+    if handoff is None or best is None or handoff.intent.name == best.intent.name:
+        return None
+    return f"{handoff.intent.name} {handoff.score:.2f} (top: {best.intent.name} {best.score:.2f})"
 
 
 def sure(

@@ -259,7 +259,15 @@ def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) ->
     assert warning, output
     assert output.count("would go to a person") == 1  # not 'roaming', not the rest
     route = CliRunner().invoke(main, ["render", "i want an esim", "--bot", str(target)])
-    assert route.output.startswith("route: handoff  language: en  intents: sim_swap")
+    # The handoff names the intent that hands off, not the best match, which answers.
+    by = rf"talk_to_human {warning[1][:4]} \(top: sim_swap 0\.\d\d\)"
+    assert re.match(rf"route: handoff {by}  language: en  intents: sim_swap", route.output)
+    chat = CliRunner().invoke(main, ["chat", "--bot", str(target)], input="i want an esim\n")
+    assert re.search(rf"\[handoff {by}, turn 1\]", chat.output), chat.output
+    turn = re.search(r"conversation (\w+)", chat.output)
+    assert turn, chat.output
+    history = CliRunner().invoke(main, ["history", turn[1], "--bot", str(target)])
+    assert f"  handoff talk_to_human ({warning[1][:4]})\n" in history.output
 
 
 def test_check_warns_of_a_faq_file_set_aside_but_passes(tmp_path: Path) -> None:

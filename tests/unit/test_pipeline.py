@@ -16,6 +16,7 @@ from servicebot.model import AnswersAtOnce, Completion, ModelError, ModelRequest
 from servicebot.pipeline import Bot, Prepared
 from servicebot.prompt import Exchange, Message
 from servicebot.store.memory import MemoryStore
+from tests.unit.routers import SMALL
 
 API_KEY = "sk-proj-" + "a1B2c3D4e5" * 4
 PHONE = "415-555-0123"
@@ -302,3 +303,28 @@ def test_a_bot_warns_once_when_a_copy_of_its_store_could_be_searched_for_phone_n
     bot.close()
     unkeyed = [r for r in caplog.records if KEY_ENV in r.getMessage()]
     assert len(unkeyed) == (1 if warned else 0)
+
+
+def test_a_handoff_names_the_handoff_intent_that_caused_it_not_the_top_match(
+    spec: BotSpec,
+) -> None:
+    """A handoff intent in the top_k hands off though another intent scores best: the reply,
+    the stored turn and the trace name the handoff intent (an operator reading the best would
+    take an intent that answers for one that hands off), and the trace the best beside it."""
+    routing = spec.settings.routing.model_copy(update={"handoff_threshold": 0.3})
+    settings = spec.settings.model_copy(update={"routing": routing})
+    intents = tuple(i.model_copy(update={"answer": {"en": "Yes.", "zh": "是。"}}) for i in SMALL)
+    small = dataclasses.replace(spec, intents=intents, settings=settings)
+    bot = Bot(small, store=MemoryStore(), offline=True)
+    reply = bot.reply("when will i get my refund, talk to a person")
+    step = reply.step("routing")
+    assert step is not None and list(step.detail["intents"]) == ["refund", "human"]
+    scores = step.detail["intents"]
+    assert (reply.action, reply.intent, reply.score) == ("handoff", "human", scores["human"])
+    stored = bot.store.history(reply.conversation_id)
+    assert [(turn.intent, turn.score) for turn in stored] == [("human", scores["human"])]
+    top = f"human {scores['human']:.2f} (top: refund {scores['refund']:.2f})"
+    assert step.detail["by"] == top
+    direct = Bot(small, store=MemoryStore(), offline=True).reply("hello there")
+    assert (direct.action, direct.intent) == ("direct", "greeting")
+    assert direct.step("routing") is not None and "by" not in direct.step("routing").detail

@@ -13,6 +13,7 @@ from servicebot.routing import (
     Routing,
     decide,
     detect_language,
+    handed_off_by,
     previous_message,
     why_not_direct,
 )
@@ -145,6 +146,24 @@ def test_the_example_bot_hands_off_a_customer_asking_for_a_human(router: Router)
     routing = router.route("I want to talk to a human")
     assert routing.route == "handoff"
     assert routing.best is not None and routing.best.intent.name == "talk_to_human"
+
+
+def test_a_handoff_intent_below_the_best_is_the_intent_the_handoff_is_about() -> None:
+    # The best intent answers; the handoff intent second in the top_k sent the turn to a
+    # person, and it is the one the turn names, with the best beside it for the operator.
+    routing = small_router(handoff_threshold=0.3).route(
+        "when will i get my refund, talk to a person"
+    )
+    assert routing.route == "handoff"
+    assert [m.intent.name for m in routing.matches] == ["refund", "human"]
+    assert routing.chosen is routing.handoff is routing.matches[1]
+    refund, human = routing.matches
+    assert handed_off_by(routing) == f"human {human.score:.2f} (top: refund {refund.score:.2f})"
+    model = small_router().route("when will i get my refund, talk to a person")  # below 0.5
+    assert (model.route, model.handoff, model.chosen) == ("model", None, model.best)
+    assert handed_off_by(model) is None
+    asked = small_router().route("talk to a person")  # the best hands off: nothing to add
+    assert asked.chosen is asked.best is asked.handoff and handed_off_by(asked) is None
 
 
 @pytest.mark.parametrize(
