@@ -26,7 +26,9 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
 in-memory store; the conversation id is its :attr:`~Conversation.name`) whose model is a
 :class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml`` (so no
 script may be named ``bot``: that cassette is the bot's own), and checks every expectation.
-A request with no recording fails its turn with a diff against the closest recorded one.
+A request with no recording fails its turn with a diff against the closest recorded one;
+an ``expect: intent:`` that names no intent of the bot (renamed, which changes the prompt)
+is reported too, in that turn and in the later ones that cannot run.
 Recording (live, or by hand) replaces a conversation's cassette only once the whole
 conversation has run; a live model that fails stops the recording and
 leaves the cassette as it was. :class:`HandRecording` writes many conversations by hand all
@@ -41,7 +43,7 @@ Beside this file: ``files.py`` (finding and reading conversation files), ``recor
 from __future__ import annotations
 
 import tempfile
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -64,6 +66,7 @@ from .expectations import (
     Texts,
     TextSpec,
     expectation_checks,
+    stale_intent,
 )
 from .files import (
     CONVERSATIONS_FOLDER,
@@ -228,15 +231,17 @@ def _run(
     for turn in conversation.turns:
         if begin is not None:
             begin(turn)
-        watched.begin(turn)
+        watched.begin(turn, stale_intent(turn.spec.expect, None, spec.intents) is not None)
         try:
             reply = bot.reply(turn.spec.customer, conversation_id, conversation.metadata or None)
         except ReplayMissError as exc:  # later turns would miss too: their history differs
             expected = "a recorded model reply for this turn"
             failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
+            failures += _not_run(spec, conversation, turn, replies)
             break
         if watched.missed is not None:  # later turns would miss too, as above
-            failures.append(_missed_turn(spec, conversation, turn, reply, watched.missed))
+            failures += _missed_turn(spec, conversation, turn, reply, watched.missed)
+            failures += _not_run(spec, conversation, turn, [*replies, reply])
             break
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
@@ -265,6 +270,24 @@ def _run(
     return ConversationResult(conversation, tuple(replies), tuple(failures))
 
 
+def _not_run(
+    spec: BotSpec, conversation: Conversation, missed: Turn, replies: Sequence[Reply]
+) -> list[Failure]:
+    """The turns after ``missed`` (whose recording missed, so that they cannot run) that
+    expect an intent the bot has no longer: a renamed intent's name is stale in them too.
+    ``replies``: the turns' that ran, first to last, where an old name went."""
+    went: dict[str | None, tuple[int, Reply]] = {}
+    for turn, reply in zip(conversation.turns, replies, strict=False):
+        went.setdefault(turn.spec.expect.intent, (turn.number, reply))
+    failures = []
+    for turn in conversation.turns[missed.number :]:
+        expect = turn.spec.expect
+        if (check := stale_intent(expect, None, spec.intents, went.get(expect.intent))) is None:
+            continue
+        failures.append(_failure(conversation, turn, check))
+    return failures
+
+
 def _conversation_id(conversation: Conversation) -> str:
     """The id a script's turns are stored under: its name, unless that is no id a
     conversation may have (a path inside ``conversations`` over 200 characters, a newline in
@@ -279,16 +302,18 @@ class _Watched:
     A turn that expects no model call (direct, handoff, blocked, out of scope) and gives no
     answer for one may still be sent to the model: its recording is then missing because its
     expectation is wrong. That miss (``missed``) is answered as an outage, for the turn to end
-    with the routing that says where the message went (see :func:`_missed_turn`)."""
+    with the routing that says where the message went (see :func:`_missed_turn`). So is a
+    replay's miss in a turn that expects an intent the bot no longer has (``stale``): renamed,
+    it changed the prompt, and the turn's intent says where the old name went."""
 
     def __init__(self, client: ModelClient) -> None:
         self.client = client
         self.request: ModelRequest | None = None
         self.missed: ReplayMissError | NoModelReplyError | None = None
-        self._expects_no_model = False
+        self._expects_no_model = self._stale = False
 
-    def begin(self, turn: Turn) -> None:
-        self.request, self.missed = None, None
+    def begin(self, turn: Turn, stale: bool = False) -> None:
+        self.request, self.missed, self._stale = None, None, stale
         spec = turn.spec
         answered = spec.model_reply is not None or spec.model_error is not None
         self._expects_no_model = spec.expect.action in NO_MODEL and not answered
@@ -298,7 +323,8 @@ class _Watched:
         try:
             return self.client.complete(request)
         except (ReplayMissError, NoModelReplyError) as exc:
-            if not self._expects_no_model:
+            stale = self._stale and isinstance(exc, ReplayMissError)
+            if not (self._expects_no_model or stale):
                 raise
             self.missed = exc
             raise ModelError("rejected", "no recorded reply") from exc
@@ -322,23 +348,33 @@ def _missed_turn(
     turn: Turn,
     reply: Reply,
     missed: ReplayMissError | NoModelReplyError,
-) -> Failure:
-    """The failure of a turn whose model call ``missed`` its recording: where routing sent a
+) -> list[Failure]:
+    """The failures of a turn whose model call ``missed`` its recording: where routing sent a
     message the turn expects no model for (``servicebot test``), or as ``missed`` says when
-    routing did as expected. By hand, that is a turn the recording cannot go on from."""
+    routing did as expected; and the turn's expected intent, if the bot has it no longer
+    (see :func:`stale_intent`). By hand, that is a turn the recording cannot go on from."""
     expected = turn.spec.expect.action
-    assert expected is not None  # see _Watched.begin
     settings = spec.settings.routing
-    cause = routing_cause(expected, reply, spec.intents, settings)
+    cause = None  # a stale intent's miss (see _Watched.begin) may expect the model
+    if expected is not None and expected in NO_MODEL:
+        cause = routing_cause(expected, reply, spec.intents, settings)
     if isinstance(missed, NoModelReplyError):
         if cause is None:
             raise missed
         message = f"turn {turn.number}: expected action {expected}, but {cause}"
         raise NoModelReplyError([conversation.problem(turn, message)])
+    stale = stale_intent(turn.spec.expect, reply, spec.intents)
+    found = [] if stale is None else [_failure(conversation, turn, stale)]
     if cause is None:
         wanted = "a recorded model reply for this turn"
-        return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
-    line = turn.line_of("action")
-    return Failure(
-        conversation.path, turn.number, line, f"action {expected}", f"a model call: {cause}"
-    )
+        found.append(Failure(conversation.path, turn.number, turn.line, wanted, str(missed)))
+    else:
+        got = f"a model call: {cause}"
+        found.append(_failure(conversation, turn, Check("action", f"action {expected}", got)))
+    return sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
+
+
+def _failure(conversation: Conversation, turn: Turn, check: Check) -> Failure:
+    """``check``'s failure, at the line of its key in ``turn``."""
+    line = turn.line_of(check.check)
+    return Failure(conversation.path, turn.number, line, check.expected, check.got, check.because)

@@ -20,6 +20,7 @@ from .causes import action_cause, model_cause
 
 STAGES = ("store", "prefilter", "routing", "prompt", "cache", "model", "postfilter")
 _SHOWN = 3000  # characters of a prompt or stored turn shown when a check on it fails
+_NO_SUCH_INTENT = ", but the bot has no intent of that name"
 
 
 def _listed(value: Any) -> Any:
@@ -126,7 +127,35 @@ def expectation_checks(
         yield from _part_checks("stored", "the stored turn", expect.stored, kept)
 
 
-def _unknown(name: str | None, intents: Sequence[Intent], reply: Reply) -> str:
+def stale_intent(
+    expect: Expectations,
+    reply: Reply | None,
+    intents: Sequence[Intent],
+    earlier: tuple[int, Reply] | None = None,
+) -> Check | None:
+    """The intent check of a turn whose ``expect: intent:`` names no intent of the bot, for a
+    turn whose recording missed (``reply``: the turn answered as an outage) or that did not
+    run, as an earlier turn's missed (``reply`` None; ``earlier``, the number and reply of a
+    turn that ran expecting the same name). Renaming an intent changes the prompt too, so
+    every such turn misses: its miss alone would hide the stale name until the script was
+    recorded again."""
+    name = expect.intent
+    if name is None or "intent" not in expect.model_fields_set:
+        return None
+    if name in (intent.name for intent in intents):
+        return None
+    if reply is not None:
+        got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
+        return Check("intent", f"intent {name}{_unknown(name, intents, reply)}", got)
+    got = "a turn that did not run, as an earlier turn has no recorded model reply"
+    if earlier is None or earlier[1].intent is None:
+        return Check("intent", f"intent {name}{_unknown(name, intents, None)}", got)
+    number, went = earlier
+    said = f"turn {number}, which expects it too, went to {went.intent} ({went.score or 0:.3f})"
+    return Check("intent", f"intent {name}{_NO_SUCH_INTENT}; {said}: was it renamed?", got)
+
+
+def _unknown(name: str | None, intents: Sequence[Intent], reply: Reply | None) -> str:
     """What to add to an expected intent that is no intent's name: a typo in the script, or
     an intent renamed since it was written. The intent the turn went to is then the likeliest
     new name, more than the closest spelling (cancel_order renamed order_cancellation is
@@ -134,9 +163,9 @@ def _unknown(name: str | None, intents: Sequence[Intent], reply: Reply) -> str:
     names = [intent.name for intent in intents]
     if name is None or name in names:
         return ""
-    unknown = ", but the bot has no intent of that name"
+    unknown = _NO_SUCH_INTENT
     close = closest(name, names)
-    if reply.intent is not None:
+    if reply is not None and reply.intent is not None:
         score = f"{reply.score or 0:.3f}"
         if reply.intent == close:  # a typo of where the turn went
             return f"{unknown}; this turn went to {reply.intent} ({score}): did you mean it?"
