@@ -84,8 +84,9 @@ def evaluate_routing(
         read, problems = read_rows(file)
         if train is not None and problems:  # the labels make the intents: none is unknown
             raise ConfigError.listing(problems)
-        intents, settings, languages = _eval_target(bot_path, train)
-        rows = read if train else _known_rows(file, read, problems, intents, skip_unknown)
+        target = _eval_target(bot_path, train)
+        rows = read if train else _known_rows(file, read, problems, target, skip_unknown)
+        intents, settings, languages = target
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
     if min_score is not None:
@@ -103,15 +104,17 @@ def _known_rows(
     file: Path,
     rows: list[Labelled],
     problems: list[Problem],
-    intents: tuple[Intent, ...],
+    target: tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]],
     skip_unknown: bool,
 ) -> list[Labelled]:
     """The rows to score. Malformed rows and labels that name no intent are reported together,
     in line order, so that one run finds them all; with ``skip_unknown``, unknown labels are
-    warnings instead, and their rows are left out rather than counted wrong."""
+    warnings instead, and their rows are left out rather than counted wrong. ``target``: the
+    intents, settings and languages to route with, for where an unknown label's rows go."""
     from ..evaluation import unknown_labels
 
-    unknown = unknown_labels(file, rows, intents)
+    intents, settings, languages = target
+    unknown = unknown_labels(file, rows, intents, settings, languages)
     if problems or (unknown and not skip_unknown):
         found = problems + ([] if skip_unknown else unknown)
         error = ConfigError.listing(sorted(found, key=lambda problem: problem.line or 0))
@@ -262,8 +265,8 @@ def _print_unknown(console: Console, report: EvalReport) -> None:
     console.print("labels that name no intent (their rows count as wrong):")
     for unknown in report.unknown_intents[:_UNKNOWN_SHOWN]:
         rows = f"{unknown.rows:,} row{'' if unknown.rows == 1 else 's'}"
-        meant = f"; did you mean '{unknown.closest}'?" if unknown.closest else ""
-        console.print(f"  {place(unknown.line, unknown.item)}: {unknown.label} ({rows}{meant})")
+        shown = f"{unknown.label} ({rows}{unknown.hint()})"
+        console.print(f"  {place(unknown.line, unknown.item)}: {shown}")
     if (more := len(report.unknown_intents) - _UNKNOWN_SHOWN) > 0:
         console.print(f"  and {more:,} more")
 

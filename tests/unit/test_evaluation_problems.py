@@ -72,11 +72,11 @@ def test_cli_with_many_rows_and_unknown_labels_skipped(tmp_path: Path) -> None:
     assert "top-1 accuracy  1.0000 (250 of 250 rows)\n" in result.stdout
     assert "labels that name no intent" not in result.stdout
     assert result.stderr.splitlines() == [
-        f"warning: {test}:252: no intent is named 'parcel_tracking' (100 rows, the first here) "
-        "(left out of the scores)",
+        f"warning: {test}:252: no intent is named 'parcel_tracking' (100 rows, the first here); "
+        "its rows route to 'order_status' (100 of 100): was it renamed? (left out of the scores)",
         "    track parcel 0,parcel_tracking",
         f"warning: {test}:352: no intent is named 'card_delivery_estimate'; did you mean "
-        "'change_delivery_address'? (left out of the scores)",
+        "'change_delivery_address'? (its row routes to 'password_reset') (left out of the scores)",
         "    my card never came,card_delivery_estimate",
     ]
 
@@ -177,3 +177,46 @@ def test_cli_with_a_broken_bot_folder(tmp_path: Path) -> None:
     good = write(tmp_path, "good.csv", "text,intent\nhello,greeting\n")
     code, output = run(str(good), "--bot", str(tmp_path / "nobot"))
     assert code == 1 and output.startswith("Error: fix the bot folder first:")
+
+
+def test_an_unknown_label_whose_rows_route_to_one_intent_suggests_it(tmp_path: Path) -> None:
+    # refund_status renamed refund_timing: by name, the label is closest to order_status, and
+    # that was all it suggested; its rows still route to the intent under its new name.
+    from servicebot import load_bot
+    from servicebot.evaluation import UnknownLabel, evaluate, unknown_labels
+    from servicebot.evaluation.files import read_rows
+
+    bot = load_bot(REPO)
+    intents = [
+        i.model_copy(update={"name": "refund_timing"}) if i.name == "refund_status" else i
+        for i in bot.intents
+    ]
+    test = write(
+        tmp_path,
+        "test.csv",
+        "text,intent\nwhere is my order,order_status\nhow long do refunds take,refund_status\n"
+        "when will i get my refund,refund_status\nwhen do i get my money back,refund_status\n",
+    )
+    rows, _ = read_rows(test)
+    settings, languages = bot.settings.routing, bot.settings.languages
+    assert [p.message for p in unknown_labels(test, rows, intents, settings, languages)] == [
+        "no intent is named 'refund_status' (3 rows, the first here); its rows route to "
+        "'refund_timing' (3 of 3): was it renamed?"
+    ]
+    report = evaluate(rows, intents, settings, languages)
+    assert report.unknown_intents == (
+        UnknownLabel("refund_status", 3, 3, "order_status", 0, "refund_timing", 3),
+    )
+    # A typo's rows routed to the intent it misspells suggest it, as before. One row routed
+    # elsewhere says less (a typo's row may be misrouted): the closest name comes first.
+    typo = write(tmp_path, "typo.csv", "text,intent\nhow long do refunds take,refund_stauts\n")
+    rows, _ = read_rows(typo)
+    assert [p.message for p in unknown_labels(typo, rows, bot.intents, settings, languages)] == [
+        "no intent is named 'refund_stauts'; did you mean 'refund_status'?"
+    ]
+    renamed = write(tmp_path, "one.csv", "text,intent\nhow long do refunds take,refund_status\n")
+    rows, _ = read_rows(renamed)
+    assert [p.message for p in unknown_labels(renamed, rows, intents, settings, languages)] == [
+        "no intent is named 'refund_status'; did you mean 'order_status'? (its row routes to "
+        "'refund_timing')"
+    ]
