@@ -31,25 +31,28 @@ from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
 from .budget import Fitted, Part, fit_prompt
-from .budget.tokens import TokenCounter, counter_for
 from .cache import AnswerCache
-from .checks import validate_bot
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
-from .postfilter import Postfilter
-from .prefilter import Prefilter
-from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
+from .prompt import (
+    Context,
+    Exchange,
+    customer_details_failed,
+    faq_answer,
+    few_shot,
+    script_of,
+)
 from .reply import Reply, Step
 from .routing import (
     FOLLOW_UP_CHAIN,
-    Router,
     Routing,
     detect_language,
     is_blank,
     previous_message,
 )
+from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Prepared, canned_action
@@ -76,7 +79,7 @@ class Bot:
     in ``servicebot.yaml``. With no model named, or ``offline``, the bot answers from the FAQ
     alone: an intent's answer when routing is sure of it, a handoff or out-of-scope reply
     otherwise. ``store`` keeps the conversations: by default the one in ``servicebot.yaml``,
-    opened on first use.
+    opened on first use. ``stages``: those built from the spec alone, shared with other bots.
     """
 
     def __init__(
@@ -86,14 +89,20 @@ class Bot:
         model: ModelClient | None = None,
         store: Store | None = None,
         offline: bool = False,
+        stages: Stages | None = None,
     ) -> None:
         settings = spec.settings
+        if stages is None:
+            stages = Stages.build(spec)
+        elif stages.spec is not spec:
+            raise ValueError("stages are shared only by bots of the spec they were built from")
         self.spec = spec
-        self.renderer = validate_bot(spec)
-        self.prefilter = Prefilter(settings.prefilter)
-        self.postfilter = Postfilter.for_bot(spec, self.prefilter.profanity)
-        self.router = Router(spec.intents, settings.routing, settings.languages)
-        self.counter: TokenCounter = counter_for(settings.model.name, settings.budget.encoding)
+        self.renderer, self.prefilter, self.postfilter = (
+            stages.renderer,
+            stages.prefilter,
+            stages.postfilter,
+        )
+        self.router, self.counter = stages.router, stages.counter
         if model is None and settings.model.name is not None and not offline:
             model = _configured_model(spec)
         self.model = model
