@@ -36,14 +36,7 @@ from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
-from .prompt import (
-    Context,
-    Exchange,
-    customer_details_failed,
-    faq_answer,
-    few_shot,
-    script_of,
-)
+from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
 from .reply import Reply, Step
 from .routing import (
     FOLLOW_UP_CHAIN,
@@ -97,12 +90,8 @@ class Bot:
         elif stages.spec is not spec:
             raise ValueError("stages are shared only by bots of the spec they were built from")
         self.spec = spec
-        self.renderer, self.prefilter, self.postfilter = (
-            stages.renderer,
-            stages.prefilter,
-            stages.postfilter,
-        )
-        self.router, self.counter = stages.router, stages.counter
+        self.renderer, self.router, self.counter = stages.renderer, stages.router, stages.counter
+        self.prefilter, self.postfilter = stages.prefilter, stages.postfilter
         if model is None and settings.model.name is not None and not offline:
             model = _configured_model(spec)
         self.model = model
