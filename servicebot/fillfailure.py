@@ -7,7 +7,8 @@ Owns :func:`fill_failure_message`, which :func:`servicebot.renderfailure.failure
 asks first. The rule is callfailure's: the message names what failed as the template writes
 it (``'%'``, ``|format``), the value it could not work with, and what to write. ``|format``
 is ``%`` inside Jinja's ``do_format``, so the traceback tells the two apart: a failure of
-``%`` itself is raised in the template's own frame.
+``%`` itself is raised in the template's own frame (:func:`last_frame`, which
+renderfailure reads too).
 """
 
 from __future__ import annotations
@@ -32,8 +33,9 @@ def fill_failure_message(exc: Exception) -> str | None:
             "a % in a text filled by % or |format starts a code (%s for a value, %d for a whole "
             "number, %.2f for a number with 2 decimals): write %% for a % sign itself"
         )
-    format_values = _format_values(exc)
-    if isinstance(exc, KeyError) and (format_values is not None or _in_template(exc)):
+    frame = last_frame(exc)
+    format_values = _format_values(frame)
+    if isinstance(exc, KeyError) and (format_values is not None or _in_template(frame)):
         return _no_key_message(str(exc.args[0]), format_values is not None)
     if isinstance(exc, TypeError) and str(exc) == _NEEDS_MAPPING:
         return _needs_mapping_message(format_values is not None)
@@ -74,10 +76,9 @@ def _needs_mapping_message(in_format: bool) -> str:
     )
 
 
-def _format_values(exc: Exception) -> tuple[Any, ...] | dict[str, Any] | None:
-    """The values ``|format`` was given, if ``exc`` was raised in it (in Jinja's
-    ``do_format``, whose ``%`` is the last line that ran); else None."""
-    frame = _last_frame(exc)
+def _format_values(frame: FrameType | None) -> tuple[Any, ...] | dict[str, Any] | None:
+    """The values ``|format`` was given, if ``frame``, where the failure was raised, is
+    Jinja's ``do_format`` (whose ``%`` is the last line that ran); else None."""
     module = frame.f_globals.get("__name__") if frame else None
     if frame is None or (module, frame.f_code.co_name) != ("jinja2.filters", "do_format"):
         return None
@@ -85,14 +86,14 @@ def _format_values(exc: Exception) -> tuple[Any, ...] | dict[str, Any] | None:
     return values or frame.f_locals.get("args", ())
 
 
-def _in_template(exc: Exception) -> bool:
-    """Whether ``exc`` was raised in a template's own code: Jinja names its frames after the
-    template, never after an imported module."""
-    frame = _last_frame(exc)
+def _in_template(frame: FrameType | None) -> bool:
+    """Whether ``frame``, where the failure was raised, is a template's own code: Jinja names
+    its frames after the template, never after an imported module."""
     return frame is not None and frame.f_globals.get("__name__") not in sys.modules
 
 
-def _last_frame(exc: Exception) -> FrameType | None:
+def last_frame(exc: Exception) -> FrameType | None:
+    """The frame ``exc`` was raised in: the innermost of its traceback."""
     last = exc.__traceback__
     while last is not None and last.tb_next is not None:
         last = last.tb_next

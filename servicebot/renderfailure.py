@@ -19,7 +19,7 @@ import jinja2
 from jinja2.sandbox import MAX_RANGE
 
 from .callfailure import PATH, call_failure_message
-from .fillfailure import fill_failure_message
+from .fillfailure import fill_failure_message, last_frame
 from .kinds import type_failure_message
 from .validation import closest
 
@@ -109,13 +109,11 @@ _LIST_FILTERS = {"sync_do_sum": "sum", "do_sort": "sort"}
 
 def _failed_filter(exc: Exception) -> str | None:
     """The filter of :data:`_LIST_FILTERS` (or min or max) that ``exc`` was raised in."""
-    last = exc.__traceback__
-    while last and last.tb_next:
-        last = last.tb_next
-    if last is None or last.tb_frame.f_globals.get("__name__") != "jinja2.filters":
+    last = last_frame(exc)
+    if last is None or last.f_globals.get("__name__") != "jinja2.filters":
         return None
-    if (name := last.tb_frame.f_code.co_name) == "_min_or_max":  # min or max, as it was given
-        return getattr(last.tb_frame.f_locals.get("func"), "__name__", None)
+    if (name := last.f_code.co_name) == "_min_or_max":  # min or max, as it was given
+        return getattr(last.f_locals.get("func"), "__name__", None)
     return _LIST_FILTERS.get(name)
 
 
