@@ -321,8 +321,7 @@ def _duplicate_key(
         line = document.position(first[1])[0] + 1
         message = (
             f"key '{shorten(key)}' reads as the same key as '{shorten(first[0])}' on line {line}, "
-            "so the later "
-            "value would silently win: put the keys in quotes to keep them apart"
+            "so the later value would silently win: put the keys in quotes to keep them apart"
         )
     if key == "name" and in_list:
         message += " (is a '- ' missing before the next intent?)"
