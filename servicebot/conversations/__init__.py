@@ -244,8 +244,7 @@ def _run(
         try:
             reply = bot.reply(turn.spec.customer, conversation_id, conversation.metadata or None)
         except ReplayMissError as exc:  # later turns would miss too: their history differs
-            expected = "a recorded model reply for this turn"
-            failures.append(Failure(conversation.path, turn.number, turn.line, expected, str(exc)))
+            failures.append(_unrecorded(conversation, turn, exc))
             failures += _not_run(spec, conversation, turn, replies)
             break
         if watched.missed is not None:  # later turns would miss too, as above
@@ -255,10 +254,8 @@ def _run(
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
         found = [
-            Failure(
-                conversation.path, turn.number, turn.line_of(c.check), c.expected, c.got, c.because
-            )
-            for c in expectation_checks(
+            _failure(conversation, turn, check)
+            for check in expectation_checks(
                 turn.spec.expect,
                 reply,
                 watched.request,
@@ -273,8 +270,7 @@ def _run(
             got = f"no model call: the turn was answered {reply.action}"
             if offline:
                 got += " (servicebot.yaml names no model: the bot answers from the FAQ alone)"
-            line = turn.line_of(answer)
-            found.append(Failure(conversation.path, turn.number, line, expected, got))
+            found.append(_failure(conversation, turn, Check(answer, expected, got)))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))
 
@@ -385,8 +381,7 @@ def _missed_turn(
     stale = stale_intent(turn.spec.expect, reply, spec.intents)
     found = [] if stale is None else [_failure(conversation, turn, stale)]
     if cause is None:
-        wanted = "a recorded model reply for this turn"
-        found.append(Failure(conversation.path, turn.number, turn.line, wanted, str(missed)))
+        found.append(_unrecorded(conversation, turn, missed))
     else:
         got = f"a model call: {cause}"
         found.append(_failure(conversation, turn, Check("action", f"action {expected}", got)))
@@ -397,3 +392,9 @@ def _failure(conversation: Conversation, turn: Turn, check: Check) -> Failure:
     """``check``'s failure, at the line of its key in ``turn``."""
     line = turn.line_of(check.check)
     return Failure(conversation.path, turn.number, line, check.expected, check.got, check.because)
+
+
+def _unrecorded(conversation: Conversation, turn: Turn, missed: ReplayMissError) -> Failure:
+    """The failure of a turn whose model request has no recording, as ``missed`` says."""
+    wanted = "a recorded model reply for this turn"
+    return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
