@@ -93,7 +93,7 @@ class IntentIndex:
         )
         self._weights = np.log((1 + len(intents)) / (1 + used_by)) + 1
         self._query_weights = np.append(self._weights, math.log(1 + len(intents)) + 1)
-        weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
+        weights = self._unit_weights(cells)
         self._cjk = np.fromiter(
             (f.startswith(CJK_MARK) for f in self._vocabulary), bool, len(self._vocabulary)
         )
@@ -192,14 +192,21 @@ class IntentIndex:
         :meth:`query`'s weights (:class:`~servicebot.routing.screen.IntentScreen`)."""
         intents = [self.intents[i] for i in chosen]
         cells = self._cells([Counter(features(text)) for text in _texts(intents)], intents)
-        weights = _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
-        examples = sum(len(intent.examples) for intent in intents)
+        weights = self._unit_weights(cells)
+        sizes = [len(intent.examples) for intent in intents]
+        examples = sum(sizes)
         example = cells.rows < examples
         return IntentVectors(
             (cells.rows[example], cells.features[example], weights[example]),
-            np.repeat(np.arange(len(intents)), [len(intent.examples) for intent in intents]),
+            np.repeat(np.arange(len(intents)), sizes),
             _centroids(cells, weights, examples, self._cjk),
         )
+
+    def _unit_weights(self, cells: _Cells) -> Floats:
+        """Each cell's weight as the index scores it: its count, damped by a log, times its
+        feature's weight, each row then scaled to length 1. The index and :meth:`vectors`
+        both weigh so: a screen's scores are exact only while they agree."""
+        return _unit_rows(cells.rows, (1 + np.log(cells.counts)) * self._weights[cells.features])
 
     def _example_scores(self, ids: Ints, weights: Floats) -> Floats:
         """Similarity to every example: exact for the closest candidates, a lower bound elsewhere.
