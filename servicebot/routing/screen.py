@@ -27,10 +27,8 @@ class IntentScreen:
     def __init__(self, index: IntentIndex, chosen: Sequence[int]) -> None:
         self._index = index
         vectors = index.vectors(chosen)
-        (rows, features, weights), (centroid_rows, centroid_features, centroid_weights) = (
-            vectors.examples,
-            vectors.centroids,
-        )
+        rows, features, weights = vectors.examples
+        centroid_rows, centroid_features, centroid_weights = vectors.centroids
         self._features = np.unique(np.concatenate([features, centroid_features]))
         self._examples = self._dense(rows, features, weights, len(vectors.owners))
         self._centroids = self._dense(
