@@ -14,6 +14,7 @@ bounded (``.{0,40}``) so that no input can make a rule backtrack for long.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import re
 import unicodedata
@@ -176,9 +177,15 @@ _TRIGGERED = word_automaton(
     }
 )
 
-# The rules above are written in lower case and run on text lowered one character for one
-# (offsets stay put): re.IGNORECASE would make every rule several times slower.
-_PATTERNS = {name: re.compile(pattern, re.MULTILINE) for name, pattern in _RULES.items()}
+
+@functools.cache
+def _pattern(name: str) -> re.Pattern[str]:
+    """Rule ``name`` compiled, the first time a message triggers it: compiling them all took
+    5 ms of every start, `servicebot check`'s included, which never runs one. The rules are
+    written in lower case and run on text lowered one character for one (offsets stay put):
+    re.IGNORECASE would make every rule several times slower."""
+    return re.compile(_RULES[name], re.MULTILINE)
+
 
 # Where capitals matter: "DAN" is a jailbreak, "Dan" a customer; "now you are Ted" a role.
 _CASED = re.compile(
@@ -237,9 +244,9 @@ def _run_rules(lowered: str) -> list[Finding]:
     triggered = {name for _, names in _TRIGGERED.iter(lowered) for name in names}
     return [
         Finding(match.start(), match.end(), name)
-        for name, pattern in _PATTERNS.items()
+        for name in _RULES
         if name in triggered
-        for match in pattern.finditer(lowered)
+        for match in _pattern(name).finditer(lowered)
     ]
 
 

@@ -68,9 +68,15 @@ _LEET = {
 # better_profanity.constants.ALLOWED_CHARACTERS, less the alphabetic_unicode.json part.
 _ASCII_WORD_CHARS = string.ascii_letters + string.digits + "@$*\"'"
 _CJK = CJK_LETTERS + "\U00020000-\U0003134f"  # and the astral ideographs
-_HAS_CJK = re.compile(f"[{_CJK}]")
 _INSIGNIFICANT = re.compile(r"[\W_]+")  # a CJK match is made of letters and digits only
 _INSIGNIFICANT_RUNS = re.compile(r"([\W_]+)")
+
+
+@functools.cache
+def _has_cjk() -> re.Pattern[str]:
+    """A CJK character. Compiled on first use (2 ms of every start): only building a filter
+    reads it."""
+    return re.compile(f"[{_CJK}]")
 
 
 def better_profanity_words() -> list[str]:
@@ -99,8 +105,8 @@ class ProfanityFilter:
         words: list[tuple[str, int]] = []
         for kind, listed in enumerate(categories.values()):
             words += [(word.lower(), kind) for word in listed if word.lower() not in allowed]
-        self._words = _WordMatcher([(w, k) for w, k in words if w and not _HAS_CJK.search(w)])
-        self._cjk = _CjkMatcher([(w, k) for w, k in words if _HAS_CJK.search(w)], allowed)
+        self._words = _WordMatcher([(w, k) for w, k in words if w and not _has_cjk().search(w)])
+        self._cjk = _CjkMatcher([(w, k) for w, k in words if _has_cjk().search(w)], allowed)
 
     def find(self, text: str) -> list[Finding]:
         """Non-overlapping listed words in ``text``, in order; ``kind`` is their category."""
@@ -329,11 +335,11 @@ class _CjkMatcher:
             self._kinds.setdefault(_INSIGNIFICANT.sub("", fold_traditional(word)), kind)
         self._kinds.pop("", None)
         self.active = bool(self._kinds)
-        self._probe = re.compile(char_class(_HAS_CJK.findall("".join(self._kinds))))
+        self._probe = re.compile(char_class(_has_cjk().findall("".join(self._kinds))))
         self._any = _alternation(self._kinds, "{}")
         self._words = _alternation(self._kinds, "(?=({}))")  # at every position: overlaps too
         by_length: dict[int, list[str]] = {}
-        cjk_allowed = {fold_traditional(term) for term in allow if _HAS_CJK.search(term)}
+        cjk_allowed = {fold_traditional(term) for term in allow if _has_cjk().search(term)}
         for term in {_INSIGNIFICANT.sub("", term) for term in cjk_allowed}:
             by_length.setdefault(len(term), []).append(term)
         self._allow = [  # longest first; a blanked character is never part of a finding

@@ -8,6 +8,7 @@ where a value ends.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -44,13 +45,17 @@ _SUFFIX: Final = (  # with a digit, or one letter alone
     r"(?:[-/.][0-9]|[-/][A-Za-z](?=[A-Za-z]{0,14}[0-9]))[0-9A-Za-z]{0,15}"
     r"|[-/][A-Za-z](?![0-9A-Za-z])"
 )
-_RUN_ON: Final = re.compile(rf"(?:(?!{_DATE})(?:{_SUFFIX})){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
-_RUN_ON_DIGITS: Final = re.compile(
-    rf"(?:(?!{_DATE})[-/.][0-9]{{1,16}}){{0,3}}{_ENDS_RUN_ON}", re.ASCII
-)
+
+
+@functools.cache
+def _run_on(letters: bool) -> re.Pattern[str]:
+    """What runs on from a value, with ``letters`` or of digits only. Compiled on first use:
+    the two took 4.5 ms of every start (`servicebot check` never masks a value)."""
+    piece = f"(?:{_SUFFIX})" if letters else "[-/.][0-9]{1,16}"
+    return re.compile(rf"(?:(?!{_DATE}){piece}){{0,3}}{_ENDS_RUN_ON}", re.ASCII)
 
 
 def run_on_end(text: str, value: str, end: int) -> int:
-    """Where ``value``, which ends at ``end``, ends with what runs on from it (``_RUN_ON``)."""
-    run_on = (_RUN_ON if _LETTER.search(value) else _RUN_ON_DIGITS).match(text, end)
+    """Where ``value``, which ends at ``end``, ends with what runs on from it (``_run_on``)."""
+    run_on = _run_on(_LETTER.search(value) is not None).match(text, end)
     return run_on.end() if run_on else end  # "cvv 123abc": the value alone, as it was read

@@ -45,7 +45,7 @@ from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, u
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
-from .links import SCRIPT_LINK, SCRIPT_LINK_WITH_REFERENCES, find_links, run_end
+from .links import find_links, run_end, script_link
 from .sentences import cut_point, last_sentence_end, whole_sentences
 
 __all__ = [
@@ -214,8 +214,8 @@ class Postfilter:
         if disguised:  # each covers what it spells
             spelled = Marked(len(text), [(d.start, d.end) for d in disguised])
             found = [f for f in found if not spelled.covers(f.start, f.end)] + disguised
-        script = SCRIPT_LINK_WITH_REFERENCES if "&" in text else SCRIPT_LINK
         if ":" in text or "&" in text:
+            script = script_link("&" in text)
             found += [
                 Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)
             ]
