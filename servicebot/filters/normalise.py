@@ -23,7 +23,9 @@ from __future__ import annotations
 import bisect
 import logging
 import re
+import sys
 import unicodedata
+from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -31,6 +33,7 @@ from functools import cache, lru_cache
 from .traditional import fold_traditional, t2s_table
 
 log = logging.getLogger("servicebot")
+_UTF32 = f"utf-32-{sys.byteorder[0]}e"  # how array("I") lays out code points
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
 # control characters other than tab and newline, variation selectors, and what is drawn blank
@@ -107,11 +110,11 @@ def _one_for_one() -> dict[int, str]:
 def _dashes_and_digits() -> dict[int, str]:
     """The dashes, and every decimal digit outside ASCII as its ASCII digit: a card or phone
     number typed in a phone's own digits (Arabic-Indic ٤١١١, Devanagari ४१११), which NFKC
-    leaves alone, reads as one. (All such digits lie below U+20000.)"""
-    digits = (chr(code) for code in range(0x80, 0x20000))
-    native = {
-        ord(c): str(unicodedata.decimal(c)) for c in digits if unicodedata.category(c) == "Nd"
-    }
+    leaves alone, reads as one. (All such digits lie below U+20000.) ``re``'s ``\\d`` is
+    exactly Unicode's decimal digits (category Nd): finding them in one string of every code
+    point takes 4 ms, where asking ``unicodedata`` of each took 10 ms of every start."""
+    every = array("I", range(0x80, 0x20000)).tobytes().decode(_UTF32, "surrogatepass")
+    native = {ord(c): str(unicodedata.decimal(c)) for c in re.findall(r"\d", every)}
     return _DASHES | native
 
 

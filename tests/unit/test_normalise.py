@@ -204,3 +204,15 @@ def _outside(text: str, spans: list[tuple[int, int]]) -> list[str]:
         pieces.append(text[position:start])
         position = end
     return [*pieces, text[position:]]
+
+
+def test_every_decimal_digit_outside_ascii_reads_as_its_ascii_digit() -> None:
+    """The table ``re``'s \\d builds is exactly Unicode's decimal digits (category Nd)."""
+    from servicebot.filters.normalise import _DASHES, _dashes_and_digits
+
+    digits = (chr(code) for code in range(0x80, 0x20000))
+    native = {
+        ord(c): str(unicodedata.decimal(c)) for c in digits if unicodedata.category(c) == "Nd"
+    }
+    assert _dashes_and_digits() == _DASHES | native
+    assert normalise("٤١١١ ४१११").text == "4111 4111"
