@@ -52,7 +52,7 @@ from .features import (
     token_features,
     tokens_of,
 )
-from .matrix import ByFeature, Floats, IntentBlocks, Ints, Rows, group_sums
+from .matrix import ByFeature, Floats, IntentBlocks, Ints, Rows, distinct, group_sums
 
 _CANDIDATES = 64  # examples scored in full per message (see IntentIndex._example_scores)
 # With few examples an intent, the nearest example is looked for among the best intents by
@@ -333,7 +333,7 @@ class _Cells:
 
 def _distinct_per_feature(groups: Ints, features: Ints, feature_count: int) -> Floats:
     """For each feature, how many distinct groups (intents) have it."""
-    pairs = np.unique(groups * feature_count + features)
+    pairs = distinct(groups * feature_count + features)
     return np.bincount(pairs % feature_count, minlength=feature_count).astype(np.float64)
 
 

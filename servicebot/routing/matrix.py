@@ -19,6 +19,13 @@ Floats = npt.NDArray[np.float64]
 Ints = npt.NDArray[np.int64]
 
 
+def distinct(values: Ints) -> Ints:
+    """``np.unique(values)``: the distinct values, sorted. Asked with the inverse, which is
+    dropped: without it, numpy 2.3 and later import ``numpy.ma`` on first use to ask whether
+    ``values`` is masked, 6 ms of `servicebot check`'s start."""
+    return np.unique(values, return_inverse=True)[0]
+
+
 class ByFeature:
     """Sparse matrix cells sorted by feature, for a message's dot product with every row.
 

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .index import IntentIndex
-from .matrix import Floats, Ints
+from .matrix import Floats, Ints, distinct
 
 _BATCH = 256  # messages scored at once: 256 by a few thousand features of float64, a few MB
 
@@ -29,7 +29,7 @@ class IntentScreen:
         vectors = index.vectors(chosen)
         rows, features, weights = vectors.examples
         centroid_rows, centroid_features, centroid_weights = vectors.centroids
-        self._features = np.unique(np.concatenate([features, centroid_features]))
+        self._features = distinct(np.concatenate([features, centroid_features]))
         self._examples = self._dense(rows, features, weights, len(vectors.owners))
         self._centroids = self._dense(
             centroid_rows, centroid_features, centroid_weights, len(chosen)
