@@ -19,7 +19,6 @@ turn begins (the caller's arguments checked, the conversation loaded, the turn p
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import functools
 import logging
@@ -58,6 +57,11 @@ from .turnstart import (
 )
 
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
+
+# asyncio is imported in the coroutines that use it (here, and in turn, turnstart, turnstorage,
+# stream, replay and model/openai_client), where a running loop has imported it already: at
+# import it took 13 ms of every start (ssl and subprocess come with it), and `servicebot check`
+# and a blocking Bot.reply never run a loop.
 
 log = logging.getLogger("servicebot")
 
@@ -163,6 +167,8 @@ class Bot:
     ) -> Reply:
         """:meth:`reply` for asyncio. Reading and writing the store may wait on a lock or the
         network, so those calls run in a worker thread (unless the store never waits)."""
+        import asyncio  # here, not at the top: see the note above `log`
+
         turn = await abegin_turn(self, text, conversation_id, metadata)
         if pending := turn.pending():
             model, request = pending

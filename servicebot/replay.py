@@ -12,7 +12,6 @@ earlier answer to that request.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import os
 import re
@@ -89,6 +88,7 @@ class Replayer:
         return completion
 
     async def acomplete(self, request: ModelRequest) -> Completion:
+        import asyncio  # here, not at the top: see pipeline.py
 
         if self._model is None or self.mode == "replay":
             return self._replayed(request)
@@ -115,6 +115,7 @@ class Replayer:
             raise
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        import asyncio  # here, not at the top: see pipeline.py
 
         if self._model is None or self.mode == "replay":
             completion = self._replayed(request)

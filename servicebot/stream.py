@@ -6,7 +6,6 @@ reviewed up to its last sentence end, and only what the review lets through is s
 
 from __future__ import annotations
 
-import asyncio
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
@@ -123,6 +122,8 @@ class AsyncReplyStream:
             await pieces.aclose()
 
     async def _stream(self) -> AsyncGenerator[str, None]:
+        import asyncio  # here, not at the top: see pipeline.py
+
         if self.reply is not None:  # read once: the turn is already answered and stored
             return
         turn = await self._begin()

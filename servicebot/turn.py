@@ -12,7 +12,6 @@ then raised. The reply and its steps are in ``reply.py``, the store's side of a 
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import dataclasses
 import logging
@@ -230,6 +229,8 @@ class Turn(TurnStorage):
         (a Redis server that stopped answering, another process's SQLite lock) would hold up
         every other request. Shielded: the caller is being cancelled, and a second cancel
         leaves the write to finish in its thread."""
+        import asyncio  # here, not at the top: see pipeline.py
+
         return await asyncio.shield(off_loop(self.bot, self.stopped, streamed))
 
     def stopped(self, streamed: Shown) -> Reply | None:

@@ -11,7 +11,6 @@ loop. :func:`plain_text` is how every entry point reads the customer's text, and
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -49,6 +48,8 @@ async def abegin_turn(
     placeholders are kept (see :meth:`Turn.stopped`). Otherwise the customer's message
     was lost, and a placeholder it had taken ([PHONE_1]) was used up with no turn
     holding it."""
+    import asyncio  # here, not at the top: see pipeline.py
+
     turn, text = _start(bot, text, conversation_id, metadata)
     try:
         return await off_loop(bot, _begin_for_caller, turn, text)

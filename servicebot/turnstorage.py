@@ -8,7 +8,6 @@ server refuses) costs the same, and its ConfigError is raised once the turn is a
 
 from __future__ import annotations
 
-import asyncio
 import contextvars
 import dataclasses
 import functools
@@ -216,6 +215,8 @@ async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kw
     opened by ``work``, in the thread: opening SQLite may wait for another process's lock. One
     that cannot be opened is ``work``'s to meet, as in a blocking turn: it costs only the
     turn's record."""
+    import asyncio  # here, not at the top: see pipeline.py
+
     opened = bot.opened_store
     if opened is not None and not opened.blocking:
         return work(*args, **kwargs)

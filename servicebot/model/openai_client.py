@@ -6,7 +6,6 @@ blocking client, and one async client per event loop, closed with the loop.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import logging
 import os
@@ -27,8 +26,10 @@ from .responses import Joined, ReportedError, answer_of
 from .sdk import openai_sdk
 from .unlabelled import aevents_or_answer, events_or_answer
 
-if TYPE_CHECKING:  # imported on first use: the SDK takes 0.3 s to import, and `check` or an
-    import openai  # offline chat never needs it
+if TYPE_CHECKING:  # imported where used: `check` or an offline chat needs neither the SDK
+    import asyncio  # (0.3 s to import) nor asyncio (13 ms; see pipeline.py)
+
+    import openai
 
 log = logging.getLogger("servicebot")
 
@@ -105,6 +106,8 @@ class OpenAIClient:
 
     async def async_client(self) -> openai.AsyncOpenAI:
         """The running event loop's client: made on first use, closed with the loop."""
+        import asyncio  # here, not at the top: see pipeline.py
+
         loop = asyncio.get_running_loop()
         if loop not in self._async:
             # A loop closed without finalising its generators. list() copies the keys in
@@ -120,6 +123,8 @@ class OpenAIClient:
         return self._async[loop].client
 
     async def _make_async_client(self, loop: asyncio.AbstractEventLoop) -> None:
+        import asyncio  # here, not at the top: see pipeline.py
+
         try:
             # The first import of the SDK takes about 0.4 s, and a client's TLS context some
             # 20 ms more: made in a worker thread, while the loop's other turns go on.
@@ -168,6 +173,8 @@ class OpenAIClient:
 
     async def aclose(self) -> None:
         """Close the connections the running event loop's client holds."""
+        import asyncio  # here, not at the top: see pipeline.py
+
         kept = self._async.get(asyncio.get_running_loop())
         if kept is not None:
             await kept.closer.aclose()
@@ -190,6 +197,8 @@ class OpenAIClient:
                     return answer
 
     async def acomplete(self, request: ModelRequest) -> Completion:
+        import asyncio  # here, not at the top: see pipeline.py
+
         failures, why = self._failures(), ""
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
@@ -243,6 +252,8 @@ class OpenAIClient:
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        import asyncio  # here, not at the top: see pipeline.py
+
         failures, why = self._failures(), ""
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.cli import main
-from tests.conftest import DATA, REPO
+from tests.conftest import DATA, REPO, run_python
 from tests.e2e.conftest import SCRIPT, checked, line_of, new_bot, run
 from tests.unit.basebot import make_bot
 
@@ -28,6 +28,30 @@ def test_check_on_the_example_bot_prints_one_summary_line() -> None:
     assert result.stdout.count("\n") == 1
     assert result.stdout.startswith("ok: Maple Market support: ")
     assert "templates, languages en, zh" in result.stdout
+
+
+_STARTUP = """
+import sys
+from servicebot.cli import main
+try:
+    main(["check", "."])
+except SystemExit:
+    pass
+from servicebot import replay
+from servicebot.filters import injection, profanity, runon
+from servicebot.postfilter import contacts, links
+lazy = [links._url, links.script_link, injection._pattern, runon._run_on, profanity._has_cjk,
+        contacts._unit, replay._pieces]
+print(sorted(name for name in ("asyncio", "ssl", "numpy.ma") if name in sys.modules))
+print(sorted(f.__name__ for f in lazy if f.cache_info().currsize))
+"""
+
+
+def test_check_loads_nothing_only_replies_need() -> None:
+    """`servicebot check` must start in under half a second (README, Performance): it loads
+    no event loop (asyncio, with ssl), nor numpy.ma, and compiles none of the patterns only
+    replies use (together some 60 ms of its start)."""
+    assert run_python(_STARTUP).splitlines()[-2:] == ["[]", "[]"]
 
 
 def test_commands_find_the_bot_from_inside_its_folders(tmp_path: Path) -> None:
