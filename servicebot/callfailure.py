@@ -21,7 +21,7 @@ from typing import Any
 
 from jinja2.filters import FILTERS
 
-from .kinds import filter_usage, filter_values
+from .kinds import counted_values, filter_usage, filter_values
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,19 +151,16 @@ def _format_message(exc: LookupError | ValueError, given: int) -> str:
             f"give it one between the ( ), as in format({exc.args[0]}=...)"
         )
     if isinstance(exc, IndexError):
+        count = counted_values(given) if given else "none"
         return (
             "format() fills {0}, {1}, ... (or each {}) with the values between its ( ), in "
-            f"order, and was given {_count(given)}, fewer than the text has places: give one "
-            "value for each place"
+            f"order, and was given {count}, fewer than the text has places: give one value "
+            "for each place"
         )
     return (
         "format() could not read a { } place in the text: write {} for a value, {:.2f} for a "
         "number with 2 decimals, and {{ or }} for a brace itself"
     )
-
-
-def _count(values: int) -> str:
-    return f"{values} value{'s' * (values != 1)}" if values else "none"
 
 
 def _kind(value: object) -> str:

@@ -18,6 +18,8 @@ import sys
 from types import FrameType
 from typing import Any
 
+from .kinds import counted_values
+
 # Python's words for a % in a text that starts no code it knows: '%q', a % at the end.
 _PERCENT_CODE = re.compile(r"unsupported format character .*|incomplete format")
 _NEEDS_MAPPING = "format requires a mapping"
@@ -40,11 +42,11 @@ def fill_failure_message(exc: Exception) -> str | None:
     if isinstance(exc, TypeError) and str(exc) == _NEEDS_MAPPING:
         return _needs_mapping_message(format_values is not None)
     if isinstance(exc, TypeError) and str(exc) == _TOO_MANY and format_values is not None:
+        given = counted_values(len(format_values))
         return (
             "|format fills the % codes of the text before it (%s, %d, ...), one value each, "
-            f"and was given {_count(len(format_values))}, more than the text has codes: give "
-            "one value for each code, in order, as in {{ '%s has %d orders'|format(name, "
-            "count) }}"
+            f"and was given {given}, more than the text has codes: give one value for each "
+            "code, in order, as in {{ '%s has %d orders'|format(name, count) }}"
         )
     return None
 
@@ -98,7 +100,3 @@ def last_frame(exc: Exception) -> FrameType | None:
     while last is not None and last.tb_next is not None:
         last = last.tb_next
     return last.tb_frame if last is not None else None
-
-
-def _count(values: int) -> str:
-    return f"{values} value{'s' * (values != 1)}"

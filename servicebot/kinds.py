@@ -231,9 +231,9 @@ def _filter_call_message(name: str, given: str | None, named: str | None) -> str
     values = filter_values(name)
     write = f"write {filter_usage(name)}" if values else f"write |{name} with no ( )"
     if given:
-        takes = f"at most {_values(len(values))}" if values else "nothing"
+        takes = f"at most {counted_values(len(values))}" if values else "nothing"
         passed = len(inspect.signature(FILTERS[name]).parameters) - len(values)
-        given_values = _values(int(given) - passed)
+        given_values = counted_values(int(given) - passed)
         return f"|{name} takes {takes} between its ( ), and was given {given_values}: {write}"
     if named is None:  # missing a value
         return f"|{name} needs more values between its ( ): {write}"
@@ -261,5 +261,6 @@ def filter_usage(name: str) -> str:
     return f"|{name}({usage})"
 
 
-def _values(count: int) -> str:
+def counted_values(count: int) -> str:
+    """``count`` values in words: "1 value", "3 values"."""
     return f"{count} value{'s' * (count != 1)}"
