@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import sys
 from types import TracebackType
 from typing import Any
 
 from jinja2.filters import FILTERS
 
+from .fillfailure import in_template
 from .kinds import counted_values, filter_usage, filter_values
 
 
@@ -70,13 +70,12 @@ def call_failure_message(exc: Exception, line: str) -> str | None:
 def _failed_call(trace: TracebackType | None) -> _Call | None:
     """The method or filter the template called that raised, if one did: the innermost
     call after the innermost template frame (a macro's own failure is in a template frame;
-    ``|slice(0)`` fails inside the ``|list`` after it, which reads what it gives). A
-    template's frames are of no imported module: Jinja names them after the template."""
+    ``|slice(0)`` fails inside the ``|list`` after it, which reads what it gives)."""
     found = None
     while trace is not None:
         frame = trace.tb_frame
         module = frame.f_globals.get("__name__")
-        if module not in sys.modules:
+        if in_template(frame):
             found = None
         elif module == "servicebot.sandbox" and frame.f_code.co_name == "call":
             found = _method_call(frame.f_locals) or found

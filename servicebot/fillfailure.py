@@ -37,7 +37,7 @@ def fill_failure_message(exc: Exception) -> str | None:
         )
     frame = last_frame(exc)
     format_values = _format_values(frame)
-    if isinstance(exc, KeyError) and (format_values is not None or _in_template(frame)):
+    if isinstance(exc, KeyError) and (format_values is not None or in_template(frame)):
         return _no_key_message(str(exc.args[0]), format_values is not None)
     if isinstance(exc, TypeError) and str(exc) == _NEEDS_MAPPING:
         return _needs_mapping_message(format_values is not None)
@@ -88,9 +88,9 @@ def _format_values(frame: FrameType | None) -> tuple[Any, ...] | dict[str, Any] 
     return values or frame.f_locals.get("args", ())
 
 
-def _in_template(frame: FrameType | None) -> bool:
-    """Whether ``frame``, where the failure was raised, is a template's own code: Jinja names
-    its frames after the template, never after an imported module."""
+def in_template(frame: FrameType | None) -> bool:
+    """Whether ``frame`` (of a failure's traceback) is a template's own code: Jinja names
+    its frames after the template, never after an imported module. callfailure reads it too."""
     return frame is not None and frame.f_globals.get("__name__") not in sys.modules
 
 
