@@ -103,9 +103,7 @@ def expectation_checks(
         got = f"action {reply.action}: {reply.text!r}"
         yield Check("action", f"action {expect.action}", got, cause)
     if "intent" in expect.model_fields_set and reply.intent != expect.intent:
-        got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
-        wanted = f"intent {expect.intent}" if expect.intent else "no intent"
-        yield Check("intent", f"{wanted}{_unknown(expect.intent, intents, reply)}", got)
+        yield _intent_check(expect.intent, reply, intents)
     yield from _text_checks(expect, reply.text)
     for event in expect.events:
         if not any(_same(event, found) for found in reply.events):
@@ -145,14 +143,21 @@ def stale_intent(
     if name in (intent.name for intent in intents):
         return None
     if reply is not None:
-        got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
-        return Check("intent", f"intent {name}{_unknown(name, intents, reply)}", got)
+        return _intent_check(name, reply, intents)
     got = "a turn that did not run, as an earlier turn has no recorded model reply"
     if earlier is None or earlier[1].intent is None:
         return Check("intent", f"intent {name}{_unknown(name, intents, None)}", got)
     number, went = earlier
     said = f"turn {number}, which expects it too, went to {went.intent} ({went.score or 0:.3f})"
     return Check("intent", f"intent {name}{_NO_SUCH_INTENT}; {said}: was it renamed?", got)
+
+
+def _intent_check(name: str | None, reply: Reply, intents: Sequence[Intent]) -> Check:
+    """The intent check of a turn expecting intent ``name`` (None: no intent) that ``reply``
+    did not go to."""
+    got = f"intent {reply.intent} ({reply.score or 0:.3f})" if reply.intent else "no intent"
+    wanted = f"intent {name}" if name else "no intent"
+    return Check("intent", f"{wanted}{_unknown(name, intents, reply)}", got)
 
 
 def _unknown(name: str | None, intents: Sequence[Intent], reply: Reply | None) -> str:
