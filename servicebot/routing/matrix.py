@@ -83,11 +83,8 @@ class Rows:
         """The dot product of each chosen row with the dense vector ``query``."""
         cells, lengths = _ranges(self._starts[chosen], self._starts[chosen + 1])
         products = self._weights[cells] * query[self._features[cells]]
-        # Each row's cells are contiguous, so they are summed in place. The 0 appended keeps
-        # every row's first index valid; reduceat gives an empty row one cell, so those are reset.
-        sums: Floats = np.add.reduceat(np.append(products, 0.0), np.cumsum(lengths) - lengths)
-        sums[lengths == 0] = 0.0
-        return sums
+        # Each row's cells are contiguous, so they are summed in place.
+        return run_sums(products, np.cumsum(lengths) - lengths, lengths == 0)
 
 
 class IntentBlocks:
@@ -147,6 +144,16 @@ class IntentBlocks:
 def group_sums(groups: Ints, values: Floats, size: int) -> Floats:
     """The sum of ``values`` in each group 0 to size-1 (np.bincount, typed as floats)."""
     return np.bincount(groups, values, minlength=size).astype(np.float64, copy=False)
+
+
+def run_sums(values: Floats, firsts: Ints, empty: npt.NDArray[np.bool_]) -> Floats:
+    """The sums of the runs of ``values`` (along the first axis) that start at each of
+    ``firsts``, and 0 for those ``empty`` marks. The zero appended keeps every run's first
+    index valid; reduceat gives an empty run one value, so those are reset."""
+    padded = np.concatenate([values, np.zeros((1, *values.shape[1:]))])
+    sums: Floats = np.add.reduceat(padded, firsts)
+    sums[empty] = 0.0
+    return sums
 
 
 def _ranges(starts: Ints, ends: Ints) -> tuple[Ints, Ints]:

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from .index import IntentIndex
-from .matrix import Floats, Ints, distinct
+from .matrix import Floats, Ints, distinct, run_sums
 
 _BATCH = 256  # messages scored at once: 256 by a few thousand features of float64, a few MB
 
@@ -53,8 +53,9 @@ class IntentScreen:
         slots = self._slots(ids)
         used = slots >= 0
         starts = np.searchsorted(owner[used], np.arange(len(texts) + 1))
-        nearest = _sums(self._examples[slots[used]] * weights[used, None], starts)
-        centroid = _sums(self._centroids[slots[used]] * by_script[used, None], starts)
+        firsts, empty = starts[:-1], starts[:-1] == starts[1:]
+        nearest = run_sums(self._examples[slots[used]] * weights[used, None], firsts, empty)
+        centroid = run_sums(self._centroids[slots[used]] * by_script[used, None], firsts, empty)
         nearest = np.maximum.reduceat(nearest, self._first_example, axis=1)
         scores: Floats = ((nearest + centroid) / 2).max(axis=1)
         return scores
@@ -71,12 +72,3 @@ class IntentScreen:
         matrix = np.zeros((len(self._features), row_count))
         matrix[self._slots(features), rows] = weights
         return matrix
-
-
-def _sums(products: Floats, starts: Ints) -> Floats:
-    """The sums of ``products``' rows from each of ``starts`` to the next (0 for none)."""
-    # The zero row appended keeps every run's first index valid (as in matrix.Rows.dot).
-    padded = np.vstack([products, np.zeros(products.shape[1])])
-    sums: Floats = np.add.reduceat(padded, starts[:-1])
-    sums[starts[:-1] == starts[1:]] = 0.0
-    return sums
