@@ -12,6 +12,7 @@ and routing times. The figures other than the times depend only on the inputs.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections import Counter
@@ -283,12 +284,10 @@ def _routed_by(
 ) -> Callable[[Labelled], str]:
     """Where a row routes: its best intent, or out of scope. The router is built at the first
     row asked, as only the rows of unknown labels are, and most files have none."""
-    built: list[Router] = []
+    router = functools.cache(lambda: Router(intents, settings, languages))
 
     def route(row: Labelled) -> str:
-        if not built:
-            built.append(Router(intents, settings, languages))
-        best = built[0].route(row.text).best
+        best = router().route(row.text).best
         return best.intent.name if best else OUT_OF_SCOPE
 
     return route
