@@ -238,7 +238,7 @@ class OpenAIClient:
                 chunks = client.post(**posted)
                 failures.sent(chunks.response.request)
                 joined = Joined(may_retry=failures.requests_left() > 0)
-                with chunks, joined.cut_off(*_stream_errors(sdk)):
+                with chunks, joined.cut_off():
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
                         yield from _as_parts(_counted(events, failures))
@@ -268,7 +268,7 @@ class OpenAIClient:
                 failures.sent(chunks.response.request)
                 joined = Joined(may_retry=failures.requests_left() > 0)
                 async with chunks:
-                    with joined.cut_off(*_stream_errors(sdk)):
+                    with joined.cut_off():
                         events = await aevents_or_answer(chunks, sdk, client)
                         if isinstance(events, Completion):
                             for part in _as_parts(_counted(events, failures)):
@@ -284,12 +284,6 @@ class OpenAIClient:
 
     def _failures(self) -> Failures:
         return Failures(self.settings, self._settings_file)
-
-
-def _stream_errors(sdk: Any) -> tuple[type[Exception], type[Exception], type[Exception]]:
-    """The SDK's errors from reading a stream, as :meth:`Joined.cut_off` takes them: a
-    dropped connection, a stall, and an error the server sent as an event."""
-    return sdk.APIConnectionError, sdk.APITimeoutError, sdk.APIError
 
 
 def _answer(response: Any, failures: Failures) -> tuple[Completion | None, str]:

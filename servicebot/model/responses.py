@@ -164,38 +164,39 @@ class Joined:
         return text or ""
 
     @contextlib.contextmanager
-    def cut_off(
-        self, dropped: type[Exception], stalled: type[Exception], reported: type[Exception]
-    ) -> Iterator[None]:
+    def cut_off(self) -> Iterator[None]:
         """A connection lost after part of the answer came is a broken answer, not an outage
         (one silent for longer than the timeout, a timeout); lost after the answer finished
         (only the usage chunk or [DONE] missing), no loss; lost or timed out before any text,
-        ``dropped`` if it ``may_retry``. A timeout is retried as the SDK retries
-        ``complete``'s (one that only kept the connection alive, too): the customer's wait is
-        the operator's to bound, with ``timeout`` and ``max_retries``, the same for both.
-        An error the server sent as an event (``reported``, the SDK's bare APIError) is
-        :meth:`_reported`'s; a whole body that is an error (:class:`ReportedError`, from a
-        server that ignores ``"stream": true``), ``dropped`` too if the SDK retries its kind.
+        ``dropped`` if it ``may_retry`` (the SDK's APIConnectionError, or its APITimeoutError
+        for a stall). A timeout is retried as the SDK retries ``complete``'s (one that only
+        kept the connection alive, too): the customer's wait is the operator's to bound, with
+        ``timeout`` and ``max_retries``, the same for both. An error the server sent as an
+        event (the SDK's bare APIError) is :meth:`_reported`'s; a whole body that is an error
+        (:class:`ReportedError`, from a server that ignores ``"stream": true``), ``dropped``
+        too if the SDK retries its kind.
         """
+        sdk = openai_sdk()
         try:
             yield
         except ReportedError as exc:
             if not (self.may_retry and exc.retried):
                 raise
             self.dropped = str(exc)
-        except dropped as exc:
+        except sdk.APIConnectionError as exc:
+            stalled = isinstance(exc, sdk.APITimeoutError)
             if self.finish_reason is not None:
                 return
             if not self.parts:
                 if self.may_retry:
                     stall = "no event came within model.timeout"
-                    self.dropped = stall if isinstance(exc, stalled) else "the connection dropped"
+                    self.dropped = stall if stalled else "the connection dropped"
                     return
                 raise
-            if isinstance(exc, stalled):
+            if stalled:
                 raise ModelError("timeout", "the stream stalled mid-answer") from exc
             raise ModelError("broken_response", "the stream was cut off mid-answer") from exc
-        except reported as exc:
+        except sdk.APIError as exc:
             self._reported(exc)
 
     def _reported(self, exc: Exception) -> None:
