@@ -17,12 +17,15 @@ from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
+    from rich.table import Table
 
     from ..evaluation import EvalReport
     from ..evaluation.files import Labelled
+    from ..evaluation.perintent import IntentFigures
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 _UNKNOWN_SHOWN = 10
+_PAIRS_SHOWN = 10
 _SKIP_HINT = "(--skip-unknown leaves the rows of a label that names no intent out of the scores)"
 
 
@@ -49,7 +52,21 @@ _SKIP_HINT = "(--skip-unknown leaves the rows of a label that names no intent ou
     type=click.IntRange(0),
     default=0,
     metavar="N",
-    help="List up to N misrouted messages, most confident first.",
+    help="List up to N misrouted messages, most confident first (--json lists them all).",
+)
+@click.option(
+    "--pairs",
+    type=click.IntRange(0),
+    default=_PAIRS_SHOWN,
+    show_default=True,
+    metavar="N",
+    help="List up to N most confused intent pairs (--json lists them all).",
+)
+@click.option(
+    "--per-intent",
+    is_flag=True,
+    help="Add a table of each intent's rows, top-1 and recall@k, worst first "
+    "(--json always has it).",
 )
 @click.option(
     "--skip-unknown",
@@ -65,6 +82,8 @@ def evaluate_routing(
     min_score: float | None,
     k: int,
     errors: int,
+    pairs: int,
+    per_intent: bool,
     skip_unknown: bool,
     as_json: bool,
 ) -> None:
@@ -91,13 +110,15 @@ def evaluate_routing(
         raise click.ClickException(str(exc)) from exc
     if min_score is not None:
         settings = settings.model_copy(update={"min_score": min_score})
-    report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=errors)
+    # JSON lists every misrouted row, for a script to diff two runs with
+    wanted = None if as_json else errors
+    report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=wanted)
     left_out = len(read) - len(rows)
     if as_json:
         figures = report.as_dict() | ({"rows_left_out": left_out} if skip_unknown else {})
         click.echo(json.dumps(figures, indent=2, ensure_ascii=False))
     else:
-        _print_report(report, settings, left_out=left_out)
+        _print_report(report, settings, left_out=left_out, pairs=pairs, per_intent=per_intent)
 
 
 def _known_rows(
@@ -157,7 +178,7 @@ def _evaluate_with_progress(
     languages: tuple[str, ...],
     *,
     k: int,
-    errors: int,
+    errors: int | None,
 ) -> EvalReport:
     """evaluate(), with a progress bar on stderr when there are many rows."""
     from rich.console import Console
@@ -174,7 +195,16 @@ def _evaluate_with_progress(
         return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
 
 
-def _print_report(report: EvalReport, settings: RoutingSettings, *, left_out: int = 0) -> None:
+def _print_report(
+    report: EvalReport,
+    settings: RoutingSettings,
+    *,
+    left_out: int = 0,
+    pairs: int = _PAIRS_SHOWN,
+    per_intent: bool = False,
+) -> None:
+    """The summary, then each intent's figures if asked for, the first ``pairs`` confused
+    pairs, the handoffs, the misroutes asked for and the labels that name no intent."""
     from rich.console import Console
 
     # soft_wrap: a row is one line, in a terminal or piped to a file (rich wrapped at 80
@@ -184,8 +214,13 @@ def _print_report(report: EvalReport, settings: RoutingSettings, *, left_out: in
     width = max(len(label) for label, _ in summary)
     for label, figures in summary:
         console.print(f"{label:<{width}}  {figures}")
-    if report.confused:
-        _print_confused(console, report)
+    if per_intent:
+        console.print("per intent, worst first:")
+        if not console.is_terminal:  # piped to a file, a row is one line, however wide
+            console.width = 10_000  # the table is as wide as its cells, not this
+        console.print(_per_intent_table(report))
+    if report.confused and pairs:
+        _print_confused(console, report, pairs)
     if report.handed_off:
         _print_handed_off(console, report)
     if report.misroutes:
@@ -242,11 +277,46 @@ def _figure(value: float | None) -> str:
     return "n/a" if value is None else f"{value:.4f}"
 
 
-def _print_confused(console: Console, report: EvalReport) -> None:
+def _print_confused(console: Console, report: EvalReport, shown: int) -> None:
+    """The ``shown`` most confused pairs, and how many more there are."""
     console.print("most confused, expected -> routed to:")
     width = len(f"{report.confused[0][2]:,}")
-    for expected, got, count in report.confused:
+    for expected, got, count in report.confused[:shown]:
         console.print(f"  {count:>{width},}  {expected} -> {got}")
+    if (more := len(report.confused) - shown) > 0:
+        console.print(f"  and {more:,} more (--pairs N lists more)")
+
+
+def _per_intent_table(report: EvalReport) -> Table:
+    """One row per labelled intent, worst first; the out-of-scope rows last, on their own."""
+    from rich.table import Table
+
+    columns = ("intent", "rows", "top-1", "accuracy", f"recall@{report.k}", "most missed to")
+    table = Table(*columns, box=None, pad_edge=False)
+    for column in table.columns[1:5]:
+        column.justify = "right"
+    for column in (table.columns[0], table.columns[5]):
+        column.overflow = "fold"  # a long intent name is wrapped whole, not cut short
+    for figures in report.per_intent:
+        table.add_row(*_per_intent_row(figures))
+    if report.per_intent_out_of_scope is not None:
+        table.add_row(*_per_intent_row(report.per_intent_out_of_scope))
+    return table
+
+
+def _per_intent_row(figures: IntentFigures) -> tuple[str, ...]:
+    """An intent's cells: recall@k is '-' for the out-of-scope rows, which no ranking holds."""
+    missed = (
+        f"{printable(figures.missed_to)} ({figures.missed_to_rows:,})" if figures.missed_to else ""
+    )
+    return (
+        printable(figures.intent),
+        f"{figures.rows:,}",
+        f"{figures.correct:,}",
+        f"{figures.accuracy:.4f}",
+        "-" if figures.recall_at_k is None else f"{figures.recall_at_k:.4f}",
+        missed,
+    )
 
 
 def _print_handed_off(console: Console, report: EvalReport) -> None:

@@ -4,8 +4,9 @@ Reading labelled files is ``evaluation/files.py``'s; building intents from one w
 is no bot folder to evaluate, ``evaluation/training.py``'s.
 
 :func:`evaluate` routes every message with :class:`~servicebot.routing.Router`, exactly as a
-turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the most confused
-intent pairs, out-of-scope precision and recall, the routes the bot's thresholds take (and
+turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the confused intent
+pairs, the figures of each intent (``evaluation/perintent.py``'s), out-of-scope precision and
+recall, the routes the bot's thresholds take (and
 the rows a handoff intent sends to a person though an intent that answers was asked for),
 and routing times. The figures other than the times depend only on the inputs.
 """
@@ -26,8 +27,9 @@ from ..routing import Route, Router, decide, handing_off
 from ..settings import Intent, RoutingSettings
 from ..validation import closest
 from .files import OUT_OF_SCOPE, Labelled
+from .perintent import IntentFigures, Routed, per_intent
 
-_CONFUSED_SHOWN = 10
+_HANDED_OFF_SHOWN = 10
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,8 @@ class EvalReport:
     # in-scope rows whose intent is in the top k at or above min_score; None without such rows
     recall_at_k: float | None
     found_at_k: int  # how many in-scope rows that is
-    confused: tuple[tuple[str, str, int], ...]  # (expected, predicted, count), most first
+    # every (expected, predicted, count) mistake, most first, ties in name order
+    confused: tuple[tuple[str, str, int], ...]
     out_of_scope_rows: int
     out_of_scope_precision: float | None  # None when nothing was routed out of scope
     out_of_scope_recall: float | None  # None when no row is labelled out of scope
@@ -91,6 +94,9 @@ class EvalReport:
     # a handoff intent took from an intent that answers: (labelled, handoff intent, count).
     routes: tuple[tuple[Route, int], ...]
     handed_off: tuple[tuple[str, str, int], ...]
+    # each labelled intent's figures, worst first; the out-of-scope rows' (None without any)
+    per_intent: tuple[IntentFigures, ...]
+    per_intent_out_of_scope: IntentFigures | None
     misroutes: tuple[Misroute, ...]  # the most confident mistakes, as many as asked for
     build_seconds: float
     route_ms_median: float
@@ -145,12 +151,12 @@ def evaluate(
     languages: Sequence[str] = ("en",),
     *,
     k: int = 3,
-    errors: int = 0,
+    errors: int | None = 0,
     advance: Callable[[], None] | None = None,
 ) -> EvalReport:
     """Route every row with ``intents`` and ``settings``; ``advance`` is called after each.
 
-    ``errors`` asks for that many misrouted rows, the most confident first.
+    ``errors`` asks for that many misrouted rows, the most confident first; None for all.
     """
     started = time.perf_counter()
     router = Router(intents, _wide(settings, k), languages)
@@ -160,6 +166,10 @@ def evaluate(
     in_scope = sum(row.in_scope for row in rows)
     precision, out_recall = _out_of_scope(outcomes)
     times = sorted(outcome.nanoseconds for outcome in outcomes)
+    figures, out_of_scope = per_intent(
+        Routed(o.row.intent, o.predicted, o.row.in_scope and o.row.intent in o.ranked)
+        for o in outcomes
+    )
     return EvalReport(
         rows=len(rows),
         intents=len(intents),
@@ -176,6 +186,8 @@ def evaluate(
         unknown_intents=_unknown(rows, intents, _predicted(outcomes)),
         routes=tuple(Counter(outcome.route for outcome in outcomes).most_common()),
         handed_off=_handed_off(outcomes, intents),
+        per_intent=figures,
+        per_intent_out_of_scope=out_of_scope,
         misroutes=_misroutes(router, outcomes, errors),
         build_seconds=round(build_seconds, 4),
         route_ms_median=round(percentile(times, 50) / 1e6, 4),
@@ -216,15 +228,18 @@ def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
 
 
 def _confused(outcomes: Sequence[_Outcome]) -> tuple[tuple[str, str, int], ...]:
-    """The most frequent (expected, predicted) mistakes; ties in name order."""
+    """Every (expected, predicted) mistake, most frequent first; ties in name order. All of
+    them: the terminal shows as many as asked for, and JSON all, for two runs to diff."""
     pairs = Counter((o.row.intent, o.predicted) for o in outcomes if o.predicted != o.row.intent)
     return _most_common(pairs)
 
 
-def _most_common(pairs: Counter[tuple[str, str]]) -> tuple[tuple[str, str, int], ...]:
-    """The ``_CONFUSED_SHOWN`` most frequent pairs, with their counts; ties in name order."""
+def _most_common(
+    pairs: Counter[tuple[str, str]], limit: int | None = None
+) -> tuple[tuple[str, str, int], ...]:
+    """The ``limit`` (None: all) most frequent pairs, with their counts; ties in name order."""
     ordered = sorted(pairs.items(), key=lambda item: (-item[1], item[0]))
-    return tuple((first, second, count) for (first, second), count in ordered[:_CONFUSED_SHOWN])
+    return tuple((first, second, count) for (first, second), count in ordered[:limit])
 
 
 def _handed_off(
@@ -238,7 +253,7 @@ def _handed_off(
         for o in outcomes
         if o.handoff and o.row.in_scope and o.row.intent not in hands_off
     )
-    return _most_common(pairs)
+    return _most_common(pairs, _HANDED_OFF_SHOWN)
 
 
 def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | None]:
@@ -299,9 +314,12 @@ def _predicted(outcomes: Sequence[_Outcome]) -> Callable[[Labelled], str]:
     return lambda row: predicted[row.line, row.item]
 
 
-def _misroutes(router: Router, outcomes: Sequence[_Outcome], wanted: int) -> tuple[Misroute, ...]:
-    """The ``wanted`` misroutes with the highest best score: the most confident mistakes."""
-    wrong = [o for o in outcomes if o.predicted != o.row.intent] if wanted else []
+def _misroutes(
+    router: Router, outcomes: Sequence[_Outcome], wanted: int | None
+) -> tuple[Misroute, ...]:
+    """The ``wanted`` (None: all) misroutes with the highest best score: the most confident
+    mistakes, ties in file order."""
+    wrong = [o for o in outcomes if o.predicted != o.row.intent] if wanted != 0 else []
     found = [_misroute(router, outcome) for outcome in wrong]
     found.sort(key=lambda misroute: (-misroute.score, misroute.line, misroute.item))
     return tuple(found[:wanted])
