@@ -178,13 +178,22 @@ def reported_kind(error: Mapping[str, Any]) -> ErrorKind:
     from its ``code`` or ``status`` when that is a status (vLLM sends ``"code": 400``, some
     gateways ``"status": 503``) or else from the words of its ``type``, ``code`` and
     ``status``. One that names none is a broken response, as it was."""
-    fields = [str(error.get(name) or "") for name in ("code", "status", "type")]
-    for field in fields[:2]:
-        if field.isdigit() and 400 <= int(field) < 600:
-            return _status_kind(int(field))
-    named = " ".join(fields).lower()
+    for name in ("code", "status"):
+        if (status := _status_of(error.get(name))) is not None:
+            return _status_kind(status)
+    named = " ".join(str(error.get(name) or "") for name in ("code", "status", "type")).lower()
     kinds = (kind for words, kind in _EVENT_WORDS if any(word in named for word in words))
     return next(kinds, "broken_response")
+
+
+def _status_of(value: Any) -> int | None:
+    """An error's ``code`` or ``status`` as the HTTP error status it stands for: ``500``,
+    ``"500"``, or ``500.0`` (JSON has one kind of number, and some servers write every number
+    with a point); None for anything else (``500.5``, ``"abc"``, ``true``, a 200)."""
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value) if isinstance(value, int | str) else ""
+    return int(text) if text.isdigit() and 400 <= int(text) < 600 else None
 
 
 def _status_kind(status: int) -> ErrorKind:

@@ -76,6 +76,7 @@ def test_error_bodies_past_the_retries_are_labelled_by_their_kind(
         ({"code": 429, "message": "Too many requests"}, "rate_limit"),
         ({"status": "RESOURCE_EXHAUSTED", "message": "quota"}, "rate_limit"),  # Google-style
         ({"status": 503, "message": "try later"}, "server_error"),
+        ({"code": 500.0, "message": "try later"}, "server_error"),  # a status as a float
     ],
 )
 def test_an_error_bodys_kind_is_read_from_its_code_status_or_type(

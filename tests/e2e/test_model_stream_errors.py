@@ -122,6 +122,10 @@ def test_a_turn_whose_stream_keeps_sending_errors_logs_a_server_error(
         ({"type": "tokens", "code": "rate_limit_exceeded"}, "rate_limit"),
         ({"type": "api_error"}, "server_error"),  # Anthropic-style
         ({"type": "something_new"}, "broken_response"),
+        ({"message": "failed", "code": 500.0}, "server_error"),  # a status written as a float
+        ({"message": "failed", "code": 429.0}, "rate_limit"),
+        ({"message": "failed", "code": 500.5}, "broken_response"),  # no status
+        ({"message": "failed", "code": "abc"}, "broken_response"),
     ],
 )
 def test_an_error_events_kind_is_read_from_its_type_or_code(error: Any, kind: str) -> None:
@@ -141,6 +145,18 @@ def test_an_error_event_with_code_409_is_asked_for_again_as_the_sdk_retries_a_40
     """It was ``rejected`` after one request, though the SDK retries an HTTP 409."""
     model = make_model(max_retries=1)
     event = {"error": {"message": "lock timeout", "type": "conflict", "code": 409}}
+    server.fail(Fault.page(f"data: {json.dumps(event)}\n\n", "text/event-stream"))
+    check_stream(streamed(model, how))
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("how", ["stream", "astream"])
+def test_an_error_event_with_a_float_code_is_asked_for_again_as_its_status_is(
+    server: OpenAIServer, make_model: MakeModel, how: str
+) -> None:
+    """``"code": 500.0`` is the 500 it stands for: it was a broken response, never retried."""
+    model = make_model(max_retries=1)
+    event = {"error": {"message": "The server is overloaded", "code": 500.0}}
     server.fail(Fault.page(f"data: {json.dumps(event)}\n\n", "text/event-stream"))
     check_stream(streamed(model, how))
     assert len(server.requests) == 2
