@@ -31,7 +31,8 @@ from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
 from .settings import ANY_LANGUAGE, Intent
-from .store import unset_variables
+from .settingvalues import REDIS_SCHEMES
+from .store import EMPTIED, empty_variables, unset_variables
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -277,7 +278,7 @@ def store_problem(spec: BotSpec) -> Problem | None:
     """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
     store without redis-py. (``Bot`` is not refused for it: its application may pass its
     own store.)"""
-    if not spec.settings.store.url.startswith(("redis://", "rediss://")):
+    if spec.settings.store.url.partition("://")[0] not in REDIS_SCHEMES:
         return None
     try:
         import redis  # noqa: F401
@@ -291,16 +292,21 @@ def store_problem(spec: BotSpec) -> Problem | None:
 
 def store_warnings(spec: BotSpec) -> list[Problem]:
     """``store.url`` naming an environment variable that is not set where ``check`` runs:
-    the bot would load, and answer each turn unstored (the log says why)."""
+    the bot would load, and answer each turn unstored (the log says why). Then those a Redis
+    url names that are empty here, in its password, user or host (see empty_variables)."""
     unset = unset_variables(spec.settings.store.url)
-    if not unset:
-        return []
-    names = ", ".join(f"${{{name}}}" for name in unset)
-    message = (
-        f"store.url names {names}, not set here (or empty): unless it is set where the bot "
-        "runs, every turn is answered but not stored"
-    )
-    return settings_problems(spec, {("store", "url"): message})
+    problems = []
+    if unset:
+        names = ", ".join(f"${{{name}}}" for name in unset)
+        message = (
+            f"store.url names {names}, not set here (or empty): unless it is set where the "
+            "bot runs, every turn is answered but not stored"
+        )
+        problems += settings_problems(spec, {("store", "url"): message})
+    for name, part in empty_variables(spec.settings.store.url):
+        message = f"store.url names ${{{name}}}, empty here: {EMPTIED[part]}"
+        problems += settings_problems(spec, {("store", "url"): message})
+    return problems
 
 
 def settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

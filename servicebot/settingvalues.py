@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-STORE_SCHEMES = ("sqlite", "redis", "rediss", "memory")
+REDIS_SCHEMES = ("redis", "rediss")
+STORE_SCHEMES = ("sqlite", *REDIS_SCHEMES, "memory")
 
 
 def email_address(text: str) -> str:
@@ -118,7 +119,7 @@ def known_store(url: str) -> str:
             "names no file: write sqlite:///conversations.db (relative to the bot folder) "
             "or sqlite:////var/lib/bot/conversations.db"
         )
-    if scheme in ("redis", "rediss"):
+    if scheme in REDIS_SCHEMES:
         try:
             parts = urllib.parse.urlsplit(url)
             parts.port  # noqa: B018 (a bad port raises here)

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 from ..errors import StorageError
 from ..filters import FilterEvent
 from ..filters.normalise import without_surrogates
+from ..settingvalues import REDIS_SCHEMES
 from ..source import SETTINGS_FILE
 
 if TYPE_CHECKING:
@@ -241,7 +242,7 @@ def open_store(
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
         return SQLiteStore(path, timeout=timeout)
-    if scheme in ("redis", "rediss"):
+    if scheme in REDIS_SCHEMES:
         from .redis import RedisStore
 
         return RedisStore(
@@ -306,3 +307,49 @@ def unset_variables(url: str) -> list[str]:
     sqlite = url.startswith("sqlite:")
     values = {name: os.environ.get(name) for name in _VARIABLE.findall(url)}
     return [name for name, value in values.items() if value is None or (sqlite and not value)]
+
+
+def empty_variables(url: str) -> list[tuple[str, str]]:
+    """The ``${NAME}`` variables a Redis ``url`` names that are set here but empty where that
+    matters, each with the part of the url it is in, for ``check`` to warn of: the ``user``
+    or ``password`` (Redis allows an empty password, and redis-py then sends none; but one
+    written as ``${REDIS_PASSWORD}`` was meant, and empty it is almost always a secret
+    missing where the bot is deployed), or the ``host`` when it leaves the host empty or
+    malformed (redis-py connects to localhost when given none). A port or database cannot be
+    a variable (settingvalues.known_store), and a SQLite path's are unset_variables'."""
+    if url.partition("://")[0] not in REDIS_SCHEMES:
+        return []
+    empty = {name for name in _VARIABLE.findall(url) if os.environ.get(name) == ""}
+    found: list[tuple[str, str]] = []
+    for part, text in _redis_parts(url).items():
+        names = [name for name in dict.fromkeys(_VARIABLE.findall(text)) if name in empty]
+        if names and (part != "host" or _bad_host(_without(text, empty))):
+            found += [(name, part) for name in names]
+    return found
+
+
+# What an empty variable does in each part of a Redis url, for check's warning.
+EMPTIED = {
+    "password": "an empty password is sent as none, which a Redis server that wants one "
+    "refuses; set it where the bot runs",
+    "user": "an empty user is sent as none (Redis's default user); set it where the bot runs",
+    "host": "it leaves the Redis host empty or malformed (redis-py connects to localhost "
+    "when given none); set it where the bot runs",
+}
+
+
+def _redis_parts(url: str) -> dict[str, str]:
+    """A Redis url's user, password and host as written, ``${NAME}`` and all."""
+    userinfo, _, host_port = urllib.parse.urlsplit(url).netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return {"user": user, "password": password, "host": re.sub(r":[0-9]*$", "", host_port)}
+
+
+def _without(text: str, empty: set[str]) -> str:
+    """``text`` with its ``empty`` variables taken out, and any other kept as a name."""
+    return _VARIABLE.sub(lambda match: "" if match[1] in empty else "name", text)
+
+
+def _bad_host(host: str) -> bool:
+    """Whether a host is empty or malformed: ``""``, ``.example.com``, ``cache..internal``."""
+    return not host or host.startswith((".", "-")) or host.endswith("-") or ".." in host

@@ -171,6 +171,28 @@ def test_check_warns_of_a_store_url_variable_not_set_here(
     assert "store.url" not in CliRunner().invoke(main, ["check", str(bot)]).output
 
 
+def test_check_warns_of_an_empty_redis_password_variable(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Redis takes an empty password as none, and check said ok: but one written as
+    ``${REDIS_PASSWORD}`` was meant, and empty it is a secret missing in deployment."""
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    url = "  url: redis://:${REDIS_PASSWORD}@127.0.0.1:6379/0"
+    settings.write_text(re.sub(r"(?m)^  url: sqlite:.*$", lambda _: url, settings.read_text()))
+    line = settings.read_text().splitlines().index(url) + 1
+    monkeypatch.setenv("REDIS_PASSWORD", "")
+    result = CliRunner().invoke(main, ["check", str(bot)])
+    assert result.exit_code == 0  # it may be set where the bot runs
+    assert (
+        f"warning: {settings}:{line}:8: store.url names ${{REDIS_PASSWORD}}, empty here: an "
+        "empty password is sent as none, which a Redis server that wants one refuses; set it "
+        "where the bot runs"
+    ) in result.output.splitlines()
+    monkeypatch.setenv("REDIS_PASSWORD", "s3cret")
+    assert "store.url" not in CliRunner().invoke(main, ["check", str(bot)]).output
+
+
 def test_init_scaffolds_a_bot_that_passes_check(tmp_path: Path) -> None:
     target = tmp_path / "mybot"
     result = CliRunner().invoke(main, ["init", str(target)])

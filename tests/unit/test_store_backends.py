@@ -19,7 +19,7 @@ import pytest
 
 from servicebot import StorageError
 from servicebot.filters import FilterEvent
-from servicebot.store import open_store, unset_variables
+from servicebot.store import empty_variables, open_store, unset_variables
 from tests.unit.storedturns import turn
 
 if TYPE_CHECKING:
@@ -217,6 +217,28 @@ def test_check_is_told_of_the_variables_a_turn_would_refuse(
     # An empty SQLite folder would make the path /bot.db; an empty Redis password is none.
     assert unset_variables("sqlite:///${BOT_A}/${BOT_B}/${BOT_A}.db") == ["BOT_A", "BOT_B"]
     assert unset_variables("redis://:${BOT_B}@${BOT_A}:6379/0") == ["BOT_A"]
+
+
+@pytest.mark.parametrize(
+    ("url", "found"),
+    [
+        ("redis://:${BOT_E}@cache:6379/0", [("BOT_E", "password")]),  # meant, missing
+        ("rediss://${BOT_E}:${BOT_S}@cache:6379/0", [("BOT_E", "user")]),
+        ("redis://${BOT_E}:6379/0", [("BOT_E", "host")]),  # redis-py would use localhost
+        ("redis://${BOT_E}.internal:6379/0", [("BOT_E", "host")]),  # .internal
+        ("redis://cache${BOT_E}:6379/0", []),  # cache: a suffix left out, a host still
+        ("redis://:${BOT_S}@${BOT_S}:6379/0", []),  # set
+        ("sqlite:///${BOT_E}/bot.db", []),  # unset_variables' to tell
+    ],
+)
+def test_check_is_told_of_an_empty_variable_in_a_redis_url_where_it_matters(
+    monkeypatch: pytest.MonkeyPatch, url: str, found: list[tuple[str, str]]
+) -> None:
+    """An empty ``${REDIS_PASSWORD}`` said nothing: Redis takes an empty password as none,
+    but one written as a variable was meant, and empty it is a secret missing."""
+    monkeypatch.setenv("BOT_E", "")
+    monkeypatch.setenv("BOT_S", "set")
+    assert empty_variables(url) == found
 
 
 @pytest.mark.redis
