@@ -102,8 +102,23 @@ def _refusing_code(exc: redis.RedisError) -> str | None:
     if isinstance(exc, redis.exceptions.OutOfMemoryError):
         return "OOM"
     # MISCONF has no exception of its own; in a pipeline, its text follows "Command # 1 (SET
-    # key value) of pipeline caused error: ", whose value may be anything.
-    reply = str(exc).rpartition("caused error: ")[2]
-    if isinstance(exc, redis.ResponseError) and reply.startswith("MISCONF "):
-        return "MISCONF"
+    # key value) of pipeline caused error: ", whose value may be anything. An older Redis
+    # wraps each in a script's error, where redis-py sees no first word to map.
+    reply = _unwrapped(str(exc).rpartition("caused error: ")[2])
+    if isinstance(exc, redis.ResponseError) and reply.partition(" ")[0] in _NO_WRITES:
+        return reply.partition(" ")[0]
     return None
+
+
+# How a Redis before 7 wraps the error a script's command met (the store appends by a
+# script): "Error running script (call to f_…): @user_script:1: MISCONF Redis is…", the
+# place sometimes twice and the word after a "-" (redis-py drops the leading "ERR ").
+_SCRIPT_ERROR = re.compile(
+    r"(?:ERR )?Error running script \(call to [^)]*\): (?:@user_script: ?\d+: )*-?"
+)
+
+
+def _unwrapped(reply: str) -> str:
+    """A reply's error as the command met it, out of a script error that wraps it."""
+    wrapped = _SCRIPT_ERROR.match(reply)
+    return reply[wrapped.end() :] if wrapped else reply

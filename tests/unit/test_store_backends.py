@@ -299,3 +299,34 @@ def test_a_redis_that_cannot_save_is_told_by_its_reply_not_by_a_value_in_it(
     from servicebot.store.refusals import outage
 
     assert said in outage(redis.ResponseError(reply), "redis://127.0.0.1:1/0")
+
+
+SCRIPT = "ERR Error running script (call to f_8ea1): @user_script:1: "
+
+
+@pytest.mark.parametrize(
+    ("reply", "told"),
+    [
+        (SCRIPT + "MISCONF Redis is configured to save RDB snapshots, but", "MISCONF"),
+        (SCRIPT + "OOM command not allowed when used memory > 'maxmemory'.", "OOM"),
+        (SCRIPT + "@user_script: 1: -READONLY You can't write against a read only", "READONLY"),
+        ("Command # 1 (EVALSHA 8ea1 1 k) of pipeline caused error: " + SCRIPT[4:] + "OOM x", "OOM"),
+        (SCRIPT + "ERR wrong number of args, MISCONF OOM READONLY", None),  # words in its text
+        (SCRIPT + "Script attempted to access nonexistent global variable 'x'", None),
+    ],
+)
+def test_a_redis_that_takes_no_writes_is_told_where_a_script_error_wraps_its_reply(
+    reply: str, told: str | None
+) -> None:
+    """An older Redis (before 7) wraps the reply a script's command met: it was logged as
+    redis-py words it, not in plain words."""
+    from redis._parsers.base import BaseParser
+
+    from servicebot.store.refusals import outage
+
+    said = outage(BaseParser.parse_error(reply), "redis://127.0.0.1:1/0")
+    if told is None:
+        assert said.startswith("the conversation store at redis://127.0.0.1:1/0 failed: ")
+    else:
+        assert said.startswith("the Redis server at redis://127.0.0.1:1/0 ")
+        assert said.endswith(f"({told})")
