@@ -193,6 +193,14 @@ def test_a_social_security_label_takes_only_an_ssns_shape(text: str) -> None:
         ("my ssn is 536-22-1234.12, thanks", [("SSN", "536-22-1234.12")]),
         ("social security number 536221234/2", [("SSN", "536221234/2")]),
         ("社会安全号 078-05-1120-3", [("SSN", "078-05-1120-3")]),
+        # more two-digit groups are more of what the customer typed, not a date: "-01-02-03"
+        # was shown after the placeholder, and "-03-04-05" after "536221234-01-02"
+        ("SSN 536221234-01-02-03", [("SSN", "536221234-01-02-03")]),
+        ("SSN 536221234-01-02-03-04-05, thanks", [("SSN", "536221234-01-02-03-04-05")]),
+        ("SSN 536-22-1234-01-02-03", [("SSN", "536-22-1234-01-02-03")]),
+        # a date with its year in four digits is when, and stays
+        ("SSN 536221234-2024-03-15", [("SSN", "536221234")]),
+        ("SSN 536221234/15.03.2024", [("SSN", "536221234")]),
         # what follows an SSN as a new word or a sentence's end stays
         ("my SSN is 536-22-1234. Order 1234 costs $12.50", [("SSN", "536-22-1234")]),
         ("SSN 536-22-1234 - version 1.2.3 of the form", [("SSN", "536-22-1234")]),
