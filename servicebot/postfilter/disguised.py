@@ -35,8 +35,15 @@ _NAMED_ENDING = re.compile(r" [\[({]\.[\])}](?! )")
 _WORD_ENDING = re.compile(rf"(?: {_BRACKET}|{_BRACKET} )(?:{'|'.join(WORD_TLDS)})\Z", re.I)
 # A bracketed dot with a space after it, before a capitalised word, ends a sentence ("Done[.]
 # So you can go", "Thanks[.] Click Save"): many endings are words too (so, click, help,
-# live). A link only with a path after it, as with _NAMED_ENDING; "evil[.] com" is one.
-_SENTENCE_END = re.compile(rf"(?i:{_BRACKET}) [A-Z][a-z0-9-]*\Z")
+# live). A link only with a path after it, as with _NAMED_ENDING; "evil[.] com" is one, and
+# so is "Evil[.] Com": an ending that is no word a sentence starts with (_NO_WORD_ENDINGS).
+_SENTENCE_END = re.compile(rf"(?i:{_BRACKET}) (?P<word>[A-Z][a-z0-9-]*)\Z")
+# The endings a sentence never starts with, whatever their case; "net" too, though a
+# sentence may ("Net refunds..."): a bracketed dot before it hides a dot far more often.
+_NO_WORD_ENDINGS = frozenset(
+    """com net org edu gov biz xyz io cn uk de jp fr ru hk tw eu au nl ch se sg kr nz mx br
+    es icu sbs cfd tk ml ga gq pw ws su gg fi ly cc tv mobi""".split()
+)
 # The last bracketed dot, a space after it, and the word after it: a sentence's end that a
 # link may stand before ("evil[.]com[.] So", read as "evil[.]com").
 _LAST_WORD = re.compile(rf" ?{_BRACKET} {_LABEL}\Z", re.IGNORECASE)
@@ -134,8 +141,15 @@ def _prose(domain: str, path: str) -> bool:
     """Whether the bracketed dots of ``domain`` read as prose, not a hidden dot: one spaced
     before a word ("see [.] to"); with no ``path`` after it, one naming an ending ("the
     [.]com section") or ending a sentence ("Done[.] So you can go")."""
-    named = _NAMED_ENDING.search(domain) or _SENTENCE_END.search(domain)
+    named = _NAMED_ENDING.search(domain) or _sentence_end(domain)
     return bool((named and not path) or _WORD_ENDING.search(domain))
+
+
+def _sentence_end(domain: str) -> bool:
+    """Whether ``domain`` ends in a bracketed dot, a space and a capitalised word that starts
+    a sentence ("Done[.] So"), not an ending no sentence starts with ("Evil[.] Com")."""
+    end = _SENTENCE_END.search(domain)
+    return end is not None and end["word"].lower() not in _NO_WORD_ENDINGS
 
 
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:

@@ -61,6 +61,8 @@ def test_invented_contacts_are_removed() -> None:
         *(("evil[.] com", "URL"), ("evil [.]com/pay", "URL")),  # or on one side
         ("evil (.) com/pay", "URL"),
         ("Evil[.] Com/pay", "URL"),  # a capitalised word after "[.] " with a path: a link
+        # with none, a capitalised ending no sentence starts with: it passed, read as "Done[.] So"
+        *(("Evil[.] Com", "URL"), ("Evil[.] NET", "URL"), ("evil [.] Io", "URL")),
         # Removed whole, not leaving "/x" after the email read aloud, nor "maple[.] " before
         # the plain link "example.com/x" (though maple.example.com is the bot's own site).
         *(("help at evil [.]com/x", "EMAIL"), ("maple[.] example.com/x", "URL")),
@@ -206,10 +208,18 @@ def test_a_website_spoken_after_a_chinese_word_is_read_as_after_english_prose(
         "End the line with [.] then com: list[.] item, see [.]com domains in order 12345.",
         # "[.] " before a capitalised word ends a sentence, though "so" and "click" are endings
         "Done[.] So you can go. Thanks [.] Click Save to finish.",
+        "Done[.] Then you can go. Done[.] The end. Done [.] It works.",
     ],
 )
 def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+def test_every_ending_no_sentence_starts_with_is_an_ending() -> None:
+    from servicebot.filters.domains import TLDS
+    from servicebot.postfilter.disguised import _NO_WORD_ENDINGS
+
+    assert _NO_WORD_ENDINGS <= TLDS
 
 
 @pytest.mark.parametrize("number", ["400-123-4567", "010-12345678", "(021) 6123-4567"])
