@@ -6,6 +6,7 @@ reviewed up to its last sentence end, and only what the review lets through is s
 
 from __future__ import annotations
 
+import atexit
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
@@ -20,8 +21,8 @@ class ReplyStream:
 
     A reading left early is stored with what it showed when its generator is closed, which
     Python does at once for a ``for`` left with ``break``, but only when it collects one held
-    elsewhere (``pieces = iter(stream)``). Inside ``with``, leaving the block closes it at
-    once, as :meth:`close` does.
+    elsewhere (``pieces = iter(stream)``), or as the interpreter exits. Inside ``with``,
+    leaving the block closes it at once, as :meth:`close` does.
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -36,6 +37,7 @@ class ReplyStream:
         _refuse_a_second_reading(self._held(), "bot.stream()")
         pieces = self._stream()
         self._reading = weakref.ref(pieces)
+        _unfinished.add(self)
         return pieces
 
     def __enter__(self) -> ReplyStream:
@@ -84,6 +86,22 @@ class ReplyStream:
         # been shown the whole reply: what came before it was shown already, and a caller
         # that showed error.reply would say it twice.
         turn.raise_for_setup(self.reply)
+
+
+# The sync streams being read, for _close_unfinished; held weakly, so as not to keep one alive.
+_unfinished: weakref.WeakSet[ReplyStream] = weakref.WeakSet()
+
+
+@atexit.register
+def _close_unfinished() -> None:
+    """Store the streams still held, unfinished, as the interpreter exits (a script that kept
+    ``pieces = iter(stream)`` to its end), with what they showed. Left to the interpreter's
+    teardown, their turns were never stored, and closing one there failed on an import
+    (``sys.meta_path is None``). Async streams end with their event loop (``asyncio.run``
+    closes them)."""
+    for stream in list(_unfinished):
+        if stream.reply is None:
+            stream.close()
 
 
 class AsyncReplyStream:

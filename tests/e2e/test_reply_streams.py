@@ -4,7 +4,10 @@ what is stored when the caller leaves early, cancels, or the stream breaks."""
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,8 @@ from servicebot.model import OpenAIClient
 from servicebot.pipeline import Bot, Reply
 from servicebot.store import TurnRecord
 from servicebot.store.memory import MemoryStore
-from tests.e2e.conftest import REFUNDS, asked
+from tests.conftest import REPO
+from tests.e2e.conftest import REFUNDS, asked, bot_on_server
 from tests.openai_server import Fault, OpenAIServer
 
 
@@ -70,6 +74,41 @@ def test_a_stream_left_early_is_stored_at_once_with_what_it_showed(
     assert (stored.reply_text, stored.action) == (shown, "answer")
     assert stored.events[-1] == STOPPED
     assert list(pieces) == [] and len(server.requests) == 1  # closed: nothing more is read
+
+
+_HELD_TO_THE_END = """
+import sys
+from servicebot import Bot
+bot = Bot.load(sys.argv[1])
+pieces = iter(bot.stream(sys.argv[2], conversation_id="held"))
+print(next(pieces))
+"""
+
+
+def test_a_stream_held_unfinished_when_the_script_ends_is_stored_with_what_it_showed(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    # A script that kept its iterator to the end: the turn was never stored, and closing the
+    # reading in the interpreter's teardown logged "sys.meta_path is None".
+    server.responder = lambda body: TWO_SENTENCES
+    server.fail(Fault.drip(0.05))
+    bot = bot_on_server(server, tmp_path)
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-test"}
+    env["PYTHONPATH"] = str(REPO)
+    result = subprocess.run(
+        [sys.executable, "-c", _HELD_TO_THE_END, str(bot), REFUNDS],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+    assert (result.returncode, result.stdout) == (0, "Refunds take 2 business days.\n")
+    assert "Traceback" not in result.stderr and "Error" not in result.stderr, result.stderr
+    reloaded = Bot.load(bot)
+    (stored,) = reloaded.store.history("held")
+    reloaded.close()
+    assert stored.reply_text == "Refunds take 2 business days."
+    assert stored.events[-1] == STOPPED
 
 
 def test_a_stream_is_read_once(make_bot: Any, server: OpenAIServer) -> None:
