@@ -90,6 +90,7 @@ def check(path: Path) -> None:
         replay_warnings,
         store_warnings,
     )
+    from ..conversations.scriptchecks import script_warnings
     from ..faqwarnings import (
         faq_file_warnings,
         few_shot_warnings,
@@ -112,6 +113,7 @@ def check(path: Path) -> None:
             *few_shot_warnings(spec),
             *replay_warnings(spec),
             *store_warnings(spec),
+            *script_warnings(spec),
         ]
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:
