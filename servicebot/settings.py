@@ -327,10 +327,26 @@ class PrefilterSettings(Frozen):
     max_chars: Annotated[int, Field(gt=0)] = 50_000
 
 
+def _every_kind_or_none(value: Any) -> Any:
+    """``restore_pii: true`` is every kind, ``false`` none; a list names the kinds."""
+    if isinstance(value, bool):
+        return typing.get_args(PiiKind) if value else ()
+    if not isinstance(value, list | tuple):
+        raise PydanticCustomError(
+            "kinds", "should be true, false or a list of kinds such as [PHONE, EMAIL]"
+        )
+    return value
+
+
+# The kinds whose values an answer shows the customer back; the others read as what they
+# stand for ("your ID number"). None: the answer keeps its placeholders as written.
+RestoredKinds = Annotated[tuple[PiiKind, ...], BeforeValidator(_every_kind_or_none)]
+
+
 class PostfilterSettings(Frozen):
     """What happens to an answer before the customer sees it."""
 
-    restore_pii: StrictBool = True
+    restore_pii: RestoredKinds = typing.get_args(PiiKind)
     max_chars: Annotated[int, Field(gt=0)] = 1200
     allowed_domains: tuple[str, ...] = ()
     profanity: Outcome = "repair"

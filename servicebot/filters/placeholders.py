@@ -14,6 +14,7 @@ import hmac
 import os
 import re
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -83,18 +84,23 @@ _COPIED = re.compile(
 )
 
 
-def restore(text: str, values: dict[str, str], language: str = "en") -> str:
+def restore(
+    text: str,
+    values: dict[str, str],
+    language: str = "en",
+    kinds: Collection[str] | None = None,
+) -> str:
     """``text`` with each placeholder, as written or as models copy it, replaced by the
-    customer's own value from ``values``, or, for a value not known this turn, by what it
-    stands for in the turn's ``language`` ("your phone number", "您的电话号码"): a customer
-    never reads a bracketed token."""
+    customer's own value from ``values``, or, for a value not known this turn or of a kind
+    not in ``kinds`` (None: every kind), by what it stands for in the turn's ``language``
+    ("your phone number", "您的电话号码"): a customer never reads a bracketed token."""
     described = _DESCRIBED.get(language, _DESCRIBED["en"])
 
     def value(match: re.Match[str]) -> str:
         kind, number = (match[1] or match[3]).upper().replace("-", "_"), match[2] or match[4]
         if kind not in PII_KINDS and not PLACEHOLDER.fullmatch(match[0]):
             return match[0]
-        given = values.get(f"[{kind}_{number}]")
+        given = values.get(f"[{kind}_{number}]") if kinds is None or kind in kinds else None
         return _shown(kind, given) if given else described.get(kind, described[""])
 
     return _COPIED.sub(value, text)

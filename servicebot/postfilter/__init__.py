@@ -182,7 +182,8 @@ class Postfilter:
         text = review.masks.apply()
         if blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
-        shown = restore(text, dict(values), language) if self.settings.restore_pii else text
+        kinds = self.settings.restore_pii
+        shown = restore(text, dict(values), language, kinds) if kinds else text
         if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
             shown = shown[: cut_point(shown, limit) or limit]
         return review.result(text, shown)

@@ -292,3 +292,23 @@ def test_yes_no_on_or_off_for_a_choice_says_to_quote_it(
     tmp_path: Path, setting: str, message: str
 ) -> None:
     assert _the_one_problem_with(tmp_path, setting) == message
+
+
+def test_restore_pii_may_name_the_kinds_a_customer_is_shown_back(tmp_path: Path) -> None:
+    # Under PIPL an ID number is sensitive: a bot may show back a phone number but not it.
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    base = settings.read_text()
+    settings.write_text(base + "postfilter:\n  restore_pii: [PHONE, EMAIL]\n")
+    answer = "We will call [PHONE_1] about ID [CN_ID_1]."
+    values = {"[PHONE_1]": "13800138000", "[CN_ID_1]": "11010519491231002X"}
+    result = Postfilter.for_bot(load_bot(bot)).run(answer, "", values)
+    assert result.shown == "We will call 13800138000 about ID your ID number."
+    settings.write_text(base + "postfilter:\n  restore_pii: [PHONE, ID]\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    (problem,) = raised.value.problems
+    assert problem.line == base.count("\n") + 2 and "'ID'" in problem.message, problem
+    settings.write_text(base + "postfilter:\n  restore_pii: only phones\n")
+    with pytest.raises(ConfigError, match="should be true, false or a list of kinds such as"):
+        load_bot(bot)
