@@ -223,6 +223,9 @@ class ModelSettings(Frozen):
     top_p: Fraction | None = None
     stop: tuple[str, ...] = ()
     seed: int | None = None
+    # How a reasoning model's thinking in its content is told from its answer (see
+    # model/reasoning.py): auto, tags (the model thinks before every answer) or off.
+    reasoning: Literal["auto", "tags", "off"] = "auto"
 
     @field_validator("api_key_env")
     @classmethod

@@ -183,9 +183,15 @@ class Turn(TurnStorage):
             detail["prompt_tokens"] = usage.prompt_tokens
             detail["completion_tokens"] = usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
+        if completion.reasoning:  # how much, never what: it may quote the system prompt
+            detail["reasoning"] = f"removed ({completion.reasoning} characters)"
         self.completion = dataclasses.replace(completion, usage=usage)
-        declined = _declined(completion)  # then the post-filter does not run: say why here
+        declined = completion.declined()  # then the post-filter does not run: say why here
         decision = f"answered, but {declined}: fallback" if declined else "answered"
+        most = self.request.params.get("max_tokens") if self.request else None
+        if why := completion.missing(most):
+            log.warning("conversation %s: %s", self.conversation_id, why)
+            detail["why"] = why
         self.trace.append(Step("model", decision, self._model_ms(), detail))
 
     def _counted_usage(self, answer: str) -> Usage:
@@ -267,7 +273,7 @@ class Turn(TurnStorage):
         stored = shown = ""
         action: Action
         completion = self.completion
-        if completion is not None and (declined := _declined(completion)):
+        if completion is not None and (declined := completion.declined()):
             # The provider's own filter stopped the answer (what came is unfinished, and may be
             # what it objected to), or the model refused. Answered as if none came: never sent,
             # never cached; the tokens it used are still counted.
@@ -386,11 +392,3 @@ def _finished(completion: Completion) -> tuple[str, bool]:
     if completion.finish_reason != "length":
         return completion.text, False
     return whole_sentences(completion.text), True
-
-
-def _declined(completion: Completion) -> str | None:
-    """Why the model's answer is not one to show: the provider's content filter stopped it
-    ("content_filter"), or the model refused ("refusal", OpenAI's ``message.refusal``)."""
-    if completion.finish_reason == "content_filter":
-        return "content_filter"
-    return "refusal" if completion.refusal is not None else None

@@ -241,6 +241,8 @@ class _Handler(BaseHTTPRequestHandler):
                 "drip",
                 "mislabelled",
                 "unstreamed",
+                "thought",
+                "tool_call",
             ):
                 self._answer(body, fault, request)
             else:

@@ -50,6 +50,8 @@ class Fault:
         "unstreamed",
         "page",
         "error_event",
+        "thought",
+        "tool_call",
     ]
     code: int = 200
     finish_reason: str = "stop"
@@ -150,6 +152,18 @@ class Fault:
         return cls("error_event", chunks=chunks, error_type=error_type, text=text)
 
     @classmethod
+    def thought(cls, content: str | None = None) -> Fault:
+        """A reasoning model that used up ``max_tokens`` thinking: the reply is its
+        ``reasoning_content``, ``content`` is ``content`` (null by default, or ""), and the
+        finish reason is "length", as vLLM with a reasoning parser and DeepSeek send it."""
+        return cls("thought", finish_reason="length", text="" if content is None else content)
+
+    @classmethod
+    def tool_call(cls) -> Fault:
+        """The model calls a tool nobody offered: ``tool_calls``, with ``content`` null."""
+        return cls("tool_call", finish_reason="tool_calls")
+
+    @classmethod
     def odd_usage(cls, usage: Any) -> Fault:
         """The normal answer, with ``usage`` as its token counts ({"prompt_tokens": "n/a"})."""
         return cls("usage", usage=usage)
@@ -224,6 +238,10 @@ def completion_json(
     message = {"role": "assistant", "content": _content(reply, fault), "refusal": None}
     if fault and fault.kind == "refusal":
         message.update(content=None, refusal=reply)
+    if fault and fault.kind == "thought":
+        message.update(content=fault.text or None, reasoning_content=reply)
+    if fault and fault.kind == "tool_call":
+        message.update(content=None, tool_calls=[_TOOL_CALL])
     finish = fault.finish_reason if fault else "stop"
     choice = {"index": 0, "message": message, "logprobs": None, "finish_reason": finish}
     return {
@@ -245,11 +263,30 @@ def chunk_events(
 
     refused = fault is not None and fault.kind == "refusal"
     yield chunk({"role": "assistant", "content": None if refused else ""})
-    for piece in re.findall(r"\S+\s*|\s+", reply):
-        yield chunk({"refusal": piece} if refused else {"content": _content(piece, fault)})
+    if fault and fault.kind == "tool_call":
+        yield chunk({"content": None, "tool_calls": [{"index": 0, **_TOOL_CALL}]})
+    said = "" if fault and fault.kind == "tool_call" else reply
+    for piece in re.findall(r"\S+\s*|\s+", said):
+        yield chunk(_delta(piece, fault))
     yield chunk({}, fault.finish_reason if fault else "stop")
     if (body.get("stream_options") or {}).get("include_usage"):
         yield {**envelope, "choices": [], "usage": _usage(body, reply, fault)}
+
+
+_TOOL_CALL = {
+    "id": "call_1",
+    "type": "function",
+    "function": {"name": "lookup_order", "arguments": '{"order": "123"}'},
+}
+
+
+def _delta(piece: str, fault: Fault | None) -> dict[str, Any]:
+    """One piece of a streamed reply: its content, or what a fault sends it as instead."""
+    if fault and fault.kind == "refusal":
+        return {"refusal": piece}
+    if fault and fault.kind == "thought":
+        return {"content": None, "reasoning_content": piece}
+    return {"content": _content(piece, fault)}
 
 
 def _envelope(id: str, body: dict[str, Any], kind: str) -> dict[str, Any]:

@@ -37,6 +37,8 @@ _LEAKED_CHINESE = (
 _DECLINED = {
     "content_filter": "the provider's content filter stopped the model's answer",
     "refusal": "the model refused to answer",
+    "reasoning_only": "the model spent its tokens reasoning and gave no answer",
+    "tool_calls": "the model asked to call a tool instead of answering",
 }
 
 

@@ -50,6 +50,42 @@ class Completion:
     model: str = ""
     refusal: str | None = None  # why the model declined to answer (OpenAI's message.refusal)
     attempts: int = field(default=1, compare=False)  # requests sent: retries and re-asks too
+    # Characters of reasoning the answer came with, never shown: removed from its content
+    # (see reasoning.py), or in a field of their own (``reasoning_content``).
+    reasoning: int = 0
+
+    def declined(self) -> str | None:
+        """Why the answer is not one to show: the provider's content filter stopped it
+        ("content_filter"), the model refused ("refusal", OpenAI's ``message.refusal``), only
+        reasoned ("reasoning_only": its answer never came), or asked to call a tool the bot
+        never offered ("tool_calls")."""
+        if self.finish_reason == "content_filter":
+            return "content_filter"
+        if self.refusal is not None:
+            return "refusal"
+        if self.text.strip():
+            return None
+        if self.reasoning:
+            return "reasoning_only"
+        return "tool_calls" if self.finish_reason == "tool_calls" else None
+
+    def missing(self, max_tokens: Any = None) -> str | None:
+        """Why a reasoning or tool-calling model gave no answer, and what to do, for the log
+        and the trace; ``max_tokens``: the request's limit."""
+        declined = self.declined()
+        if declined == "tool_calls":
+            return (
+                "the model asked to call a tool instead of answering, and servicebot offers "
+                "none: use a model (or a server setting) that answers in text"
+            )
+        if declined != "reasoning_only":
+            return None
+        if self.finish_reason == "length":
+            spent = f"model.max_tokens ({max_tokens})" if max_tokens else "its token limit"
+            return (
+                f"the model spent {spent} on reasoning and gave no answer: raise model.max_tokens"
+            )
+        return "the model reasoned but gave no answer (its reasoning never ended with </think>)"
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,7 @@ from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
+from .reasoning import split_reasoning
 from .responses import Joined, ReportedError, answer_of
 from .sdk import openai_sdk
 from .unlabelled import aevents_or_answer, events_or_answer
@@ -192,7 +193,7 @@ class OpenAIClient:
                 time.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
             with failures:
                 posted = _posted(request, retries=failures.requests_left() - 1)
-                answer, why = _answer(self.client.post(**posted), failures)
+                answer, why = self._answer(self.client.post(**posted), failures)
                 if answer is not None:
                     return answer
 
@@ -207,7 +208,7 @@ class OpenAIClient:
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 posted = _posted(request, retries=failures.requests_left() - 1)
-                answer, why = _answer(await client.post(**posted), failures)
+                answer, why = self._answer(await client.post(**posted), failures)
                 if answer is not None:
                     return answer
 
@@ -237,18 +238,18 @@ class OpenAIClient:
                 posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1)
                 chunks = client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(may_retry=failures.requests_left() > 0)
+                joined = Joined(failures.requests_left() > 0, self.settings.reasoning)
                 with chunks, joined.cut_off():
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
-                        yield from _as_parts(_counted(events, failures))
+                        yield from _as_parts(self._read(events, failures))
                         return
                     for chunk in events:
                         if text := joined.add(chunk):
                             yield text
                     joined.ended()
                 if not (why := joined.dropped):
-                    yield joined.completion(failures.attempts)
+                    yield from joined.finished(failures.attempts)
                     return
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
@@ -266,12 +267,12 @@ class OpenAIClient:
                 posted = _posted(request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1)
                 chunks = await client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(may_retry=failures.requests_left() > 0)
+                joined = Joined(failures.requests_left() > 0, self.settings.reasoning)
                 async with chunks:
                     with joined.cut_off():
                         events = await aevents_or_answer(chunks, sdk, client)
                         if isinstance(events, Completion):
-                            for part in _as_parts(_counted(events, failures)):
+                            for part in _as_parts(self._read(events, failures)):
                                 yield part
                             return
                         async for chunk in events:
@@ -279,30 +280,34 @@ class OpenAIClient:
                                 yield text
                         joined.ended()
                 if not (why := joined.dropped):
-                    yield joined.completion(failures.attempts)
+                    for part in joined.finished(failures.attempts):
+                        yield part
                     return
 
     def _failures(self) -> Failures:
         return Failures(self.settings, self._settings_file)
 
+    def _answer(self, response: Any, failures: Failures) -> tuple[Completion | None, str]:
+        """The answer in the body of a response to ``complete``, read by :func:`answer_of`,
+        with the requests it took (the SDK's retries) counted by ``failures``; or, for a body
+        that is an error to ask again for (a :class:`ReportedError` the SDK retries, with
+        requests left), None and why."""
+        failures.sent(response.request)
+        try:
+            return self._read(answer_of(response.content, response), failures), ""
+        except ReportedError as exc:
+            if not exc.retried or failures.requests_left() <= 0:
+                raise
+            return None, str(exc)
 
-def _answer(response: Any, failures: Failures) -> tuple[Completion | None, str]:
-    """The answer in the body of a response to ``complete``, read by :func:`answer_of`, with
-    the requests it took (the SDK's retries) counted by ``failures``; or, for a body that is
-    an error to ask again for (a :class:`ReportedError` the SDK retries, with requests left),
-    None and why."""
-    failures.sent(response.request)
-    try:
-        return _counted(answer_of(response.content, response), failures), ""
-    except ReportedError as exc:
-        if not exc.retried or failures.requests_left() <= 0:
-            raise
-        return None, str(exc)
-
-
-def _counted(answer: Completion, failures: Failures) -> Completion:
-    """``answer`` with the number of requests it took."""
-    return dataclasses.replace(answer, attempts=failures.attempts)
+    def _read(self, whole: Completion, failures: Failures) -> Completion:
+        """A whole answer as the bot takes it: its reasoning removed (see reasoning.py), with
+        the number of requests it took."""
+        text, removed = split_reasoning(whole.text, self.settings.reasoning, whole.finish_reason)
+        reasoning = whole.reasoning + removed
+        return dataclasses.replace(
+            whole, text=text, reasoning=reasoning, attempts=failures.attempts
+        )
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:

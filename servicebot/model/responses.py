@@ -11,6 +11,7 @@ from typing import Any
 
 from .client import Completion, ModelError, Usage
 from .failures import RETRIED_KINDS, event_kind, reported_kind
+from .reasoning import Reasoning, ReasoningSplit
 from .sdk import openai_sdk
 
 
@@ -19,14 +20,28 @@ def completion_of(response: Any) -> Completion:
     if not isinstance(response, openai_sdk().types.chat.ChatCompletion) or not response.choices:
         raise ModelError("broken_response", "the response has no choices")
     choice = response.choices[0]
-    text = choice.message.content if choice.message else None
-    refusal = _refusal(getattr(choice.message, "refusal", None))
-    if text is None and refusal is not None:  # declined: an answer, though not one to show
+    message = choice.message
+    text = message.content if message else None
+    refusal = _refusal(getattr(message, "refusal", None))
+    thought = thought_of(message)
+    # No content, but an answer of a kind: declined (a refusal), all reasoning (the token
+    # limit came first), or a call of a tool the bot never offered. Each is a fallback that
+    # says why, with the tokens it used, as a stream's is (see turn.py's _declined).
+    if text is None and (refusal is not None or thought or getattr(message, "tool_calls", None)):
         text = ""
     if not isinstance(text, str):
         raise ModelError("broken_response", "the response has no message content")
     usage, model = _usage(response.usage), response.model or ""
-    return Completion(text, choice.finish_reason, usage, model, refusal)
+    return Completion(text, choice.finish_reason, usage, model, refusal, reasoning=thought)
+
+
+def thought_of(message: Any) -> int:
+    """How long the reasoning is in a message's (or a delta's) field of its own, which vLLM
+    with a reasoning parser, DeepSeek and Ollama send: counted, never read as the answer."""
+    for name in ("reasoning_content", "reasoning"):
+        if isinstance(text := getattr(message, name, None), str) and text:
+            return len(text)
+    return 0
 
 
 def _refusal(text: Any) -> str | None:
@@ -134,9 +149,12 @@ def _excerpt(body: bytes, most: int = 60) -> str:
 
 
 class Joined:
-    """A streamed answer put back together from its chunks."""
+    """A streamed answer put back together from its chunks: its ``parts`` are the answer,
+    the reasoning before it held back and dropped as it comes (see reasoning.py)."""
 
-    def __init__(self, may_retry: bool = False) -> None:
+    def __init__(self, may_retry: bool = False, reasoning: Reasoning = "off") -> None:
+        self.split = ReasoningSplit(reasoning)
+        self.thought = 0  # characters of reasoning in a field of its own
         self.parts: list[str] = []
         self.refusal: list[str] = []
         self.finish_reason: str | None = None
@@ -157,7 +175,8 @@ class Joined:
         text = choice.delta.content if choice.delta else None
         if text is not None and not isinstance(text, str):  # a list of parts, from some servers
             raise ModelError("broken_response", "a stream chunk's content is not text")
-        if text:
+        self.thought += thought_of(choice.delta)
+        if text and (text := self.split.feed(text)):
             self.parts.append(text)
         if refusal := _refusal(getattr(choice.delta, "refusal", None)):
             self.refusal.append(refusal)
@@ -222,10 +241,17 @@ class Joined:
         if self.may_retry and not self.parts and self.finish_reason is None:
             self.dropped = "the stream ended with no answer"
 
-    def completion(self, attempts: int = 1) -> Completion:
-        """The answer, from the ``attempts`` requests it took."""
+    def finished(self, attempts: int = 1) -> Iterator[str | Completion]:
+        """The end of the stream's parts: what was held that turns out to be answer (content
+        with no </think> after all), if any, then the answer, from the ``attempts`` requests
+        it took."""
         if self.finish_reason is None:
             raise ModelError("broken_response", "the stream ended before the answer finished")
+        if held := self.split.end(self.finish_reason):
+            self.parts.append(held)
+            yield held
         refusal = "".join(self.refusal) if self.refusal else None
-        text = "".join(self.parts)
-        return Completion(text, self.finish_reason, self.usage, self.model, refusal, attempts)
+        text, reasoning = "".join(self.parts), self.split.removed + self.thought
+        yield Completion(
+            text, self.finish_reason, self.usage, self.model, refusal, attempts, reasoning
+        )

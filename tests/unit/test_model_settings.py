@@ -212,3 +212,17 @@ def test_the_longest_model_timeout_is_taken(tmp_path: Path) -> None:
     settings = bot / "servicebot.yaml"
     settings.write_text(settings.read_text() + "model:\n  name: gpt-4o\n  timeout: 600\n")
     assert load_bot(bot).settings.model.timeout == 600.0
+
+
+def test_model_reasoning_takes_auto_tags_or_off_and_says_so_at_its_line(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    base = settings.read_text()
+    settings.write_text(base + "model:\n  name: qwq\n  reasoning: tags\n")
+    assert load_bot(bot).settings.model.reasoning == "tags"
+    settings.write_text(base + "model:\n  name: qwq\n  reasoning: think\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert problem.line == settings.read_text().count("\n")
+    assert problem.message == "'reasoning': 'think' is not allowed (allowed: auto, tags, off)"

@@ -1,0 +1,158 @@
+"""A reasoning model's thinking, split from its answer where the answer is read.
+
+Open-weight reasoning models (Qwen3, DeepSeek-R1 and its distills, QwQ) served without a
+reasoning parser (vLLM without ``--reasoning-parser``, Ollama, llama.cpp) write their
+thinking into ``message.content``, in a ``<think>...</think>`` block before the answer; or,
+when the chat template already put ``<think>`` in the prompt (R1 distills, QwQ), with no
+opening tag at all: the content starts with the reasoning and a lone ``</think>`` ends it.
+Reasoning is never an answer: shown, stored, sent back as history, reviewed by the
+post-filter (where quoting the system prompt is a leak, and its length cut the answer away),
+it did harm. So it is removed here, before any of them sees it; its tokens still count in
+the usage the server reports. A separate field (``reasoning_content``, ``reasoning``) is not
+content, and is never read as the answer.
+
+``model.reasoning`` says how to read the content:
+
+- ``auto`` (the default): a block that opens the content is removed (a stream is held until
+  it closes); in a complete answer, a lone ``</think>`` also ends the reasoning before it. A
+  stream cannot tell reasoning with no opening tag from an answer until that ``</think>``
+  comes, by when it was passed on; the tag itself is dropped, and a warning says to set
+  ``tags``.
+- ``tags``: the model thinks before it answers. A stream is held until ``</think>`` (or its
+  end), and a lone ``</think>`` splits reasoning from answer; content with no tag at all that
+  the token limit broke off is reasoning, with no answer.
+- ``off``: the content is the answer as it came.
+
+A block never closed (the token limit came first) is reasoning with no answer: the turn
+falls back, and says why (see turn.py).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Literal
+
+log = logging.getLogger("servicebot")
+
+Reasoning = Literal["auto", "tags", "off"]
+OPEN, CLOSE = "<think>", "</think>"
+# Where a split is in its content: before any text; in reasoning opened by <think>; in what
+# may be reasoning with no opening tag (held); in an answer; or in an answer that may still
+# hold a lone </think> (auto, streamed), whose tag is dropped.
+_State = Literal["start", "opened", "unopened", "answer", "unsure"]
+
+
+class ReasoningSplit:
+    """A model's content, read a piece at a time (a stream's deltas, or a complete answer as
+    one piece): :meth:`feed` gives what of it is answer, holding reasoning back and dropping
+    it; :meth:`end` gives what was held that turns out to be answer. ``removed``: how many
+    characters of reasoning (and its tags) were dropped. ``whole``: the content is a complete
+    answer, read at once, where a lone ``</think>`` can still end reasoning passed on."""
+
+    def __init__(self, mode: Reasoning, *, whole: bool = False) -> None:
+        self.mode, self.whole = mode, whole
+        self.state: _State = "answer" if mode == "off" else "start"
+        self.held = ""
+        self.removed = 0
+        self._searched = 0  # how far into ``held`` no </think> begins
+        self._answered = False  # the answer has begun: its leading whitespace is passed on
+
+    def feed(self, text: str) -> str:
+        """The answer in ``text``, with what came before it; reasoning is held or dropped."""
+        if self.state == "answer":
+            return self._answer(text)
+        self.held += text
+        if self.state == "start":
+            self._start()
+        return self._onward()
+
+    def _onward(self) -> str:
+        """What the held text gives, now that the state it is in may have changed."""
+        if self.state in ("opened", "unopened"):
+            return self._think()
+        if self.state == "unsure":
+            return self._unsure()
+        return self._answer(self._release()) if self.state == "answer" else ""
+
+    def end(self, finish_reason: str | None) -> str:
+        """What was held that is answer, once the content ended with ``finish_reason``:
+        reasoning never closed is dropped (no answer); content with no tag at all is the
+        answer, unless the model ``tags`` its reasoning and the token limit broke it off."""
+        cut = finish_reason == "length"
+        if (
+            self.state == "opened"
+            or (self.state == "unopened" and self.mode == "tags" and cut)
+            or (self.state == "start" and cut and self.held.strip())  # "<thi", cut off
+        ):
+            self.removed += len(self.held)
+            self.held = ""
+            return ""
+        return self._answer(self._release())
+
+    def _start(self) -> None:
+        """Decide, from the content's first characters, whether it opens with ``<think>``:
+        a prefix of the tag waits for more."""
+        begun = self.held.lstrip()
+        if begun.startswith(OPEN):
+            self.removed += len(self.held) - len(begun) + len(OPEN)
+            self.held, self.state = begun[len(OPEN) :], "opened"
+        elif begun and not OPEN.startswith(begun):
+            self.state = "unopened" if self.mode == "tags" or self.whole else "unsure"
+
+    def _think(self) -> str:
+        """Reasoning held until its ``</think>``; then the answer after it."""
+        at = self.held.find(CLOSE, self._searched)
+        if at < 0:  # a long reasoning comes in many pieces: each is searched once
+            self._searched = max(0, len(self.held) - len(CLOSE) + 1)
+            return ""
+        self.removed += at + len(CLOSE)
+        self.held, self.state = self.held[at + len(CLOSE) :], "answer"
+        return self._answer(self._release())
+
+    def _unsure(self) -> str:
+        """An answer streamed as it comes, which may still hold a lone ``</think>``: the
+        reasoning before it was passed on (too late to hold), the tag is dropped. A tail that
+        may be the start of the tag waits for the next piece."""
+        at = self.held.find(CLOSE)
+        if at >= 0:
+            log.warning(
+                "the model's answer has a </think> with no <think> before it: the reasoning "
+                "before it was streamed as the answer; set model.reasoning: tags for a model "
+                "that thinks before it answers"
+            )
+            after = self.held[at + len(CLOSE) :]
+            self.removed += len(CLOSE) + len(after) - len(after.lstrip())
+            before, self.held = self.held[:at], after.lstrip()
+            self.state, self._answered = "answer", False  # what follows, from its first word
+            return before + self._answer(self._release())
+        keep = _tag_start(self.held)
+        out, self.held = self.held[: len(self.held) - keep], self.held[len(self.held) - keep :]
+        self._answered = self._answered or bool(out.strip())
+        return out
+
+    def _release(self) -> str:
+        held, self.held = self.held, ""
+        return held
+
+    def _answer(self, text: str) -> str:
+        """Answer text, its leading whitespace dropped until the answer begins."""
+        if not self._answered and self.removed:
+            begun = text.lstrip()
+            self.removed += len(text) - len(begun)  # all but the answer is counted removed
+            text = begun
+        self._answered = self._answered or bool(text)
+        return text
+
+
+def _tag_start(text: str) -> int:
+    """How many of ``text``'s last characters may be the start of ``</think>``."""
+    sizes = range(min(len(text), len(CLOSE) - 1), 0, -1)
+    return next((size for size in sizes if CLOSE.startswith(text[-size:])), 0)
+
+
+def split_reasoning(text: str, mode: Reasoning, finish_reason: str | None) -> tuple[str, int]:
+    """A complete answer's content as its answer, and how many characters of reasoning were
+    removed from it."""
+    split = ReasoningSplit(mode, whole=True)
+    answer = split.feed(text)
+    return answer + split.end(finish_reason), split.removed

@@ -1,0 +1,124 @@
+"""A reasoning model's thinking split from its answer (servicebot/model/reasoning.py): a
+``<think>`` block before the answer, Qwen3's empty block, R1-style reasoning with only a lone
+``</think>``, a block the token limit broke off; whole, and fed as a stream's deltas split
+anywhere, the tags too."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from servicebot.model.reasoning import Reasoning, ReasoningSplit, split_reasoning
+
+THINK = "The rules say: never reveal these instructions. Refunds: 2 business days."
+ANSWER = "Refunds are issued within 2 business days."
+
+
+def streamed(
+    text: str, mode: Reasoning, size: int, finish: str = "stop"
+) -> tuple[list[str], str, int]:
+    """``text`` fed in pieces of ``size`` characters: what was passed on at each, what the
+    end gave, and how many characters were removed."""
+    split = ReasoningSplit(mode)
+    passed = [split.feed(text[at : at + size]) for at in range(0, len(text), size)]
+    return passed, split.end(finish), split.removed
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "answer"),
+    [
+        (f"<think>\n{THINK}\n</think>\n\n{ANSWER}", "auto", ANSWER),
+        ("<think>\n\n</think>\n\n您好！退款两个工作日到账。", "auto", "您好！退款两个工作日到账。"),
+        (f"  \n<think>{THINK}</think>{ANSWER}", "tags", ANSWER),
+        (f"{THINK}\n</think>\n\n{ANSWER}", "auto", ANSWER),  # R1, QwQ
+        (f"{THINK}\n</think>\n\n{ANSWER}", "tags", ANSWER),
+        (ANSWER, "auto", ANSWER),
+        (ANSWER, "tags", ANSWER),  # this time the model did not think
+        (f"<think>{THINK}</think>{ANSWER}", "off", f"<think>{THINK}</think>{ANSWER}"),
+        (f"Use <think> tags? {ANSWER}", "auto", f"Use <think> tags? {ANSWER}"),
+    ],
+)
+def test_a_complete_answer_loses_its_reasoning(content: str, mode: Reasoning, answer: str) -> None:
+    assert split_reasoning(content, mode, "stop") == (answer, len(content) - len(answer))
+
+
+@pytest.mark.parametrize(
+    ("content", "mode", "finish"),
+    [
+        (f"<think>\n{THINK} {THINK}", "auto", "length"),  # the token limit came first
+        (f"<think>\n{THINK}", "auto", "stop"),
+        ("<thi", "auto", "length"),
+        (THINK, "tags", "length"),  # a model that thinks first, cut off before </think>
+    ],
+)
+def test_reasoning_never_closed_leaves_no_answer(
+    content: str, mode: Reasoning, finish: str
+) -> None:
+    assert split_reasoning(content, mode, finish) == ("", len(content))
+
+
+def test_unclosed_content_with_no_tag_is_an_answer_unless_the_model_tags_its_reasoning() -> None:
+    cut = "Refunds are issued within 2 business"
+    assert split_reasoning(cut, "auto", "length") == (cut, 0)
+    assert split_reasoning(cut, "tags", "length") == ("", len(cut))
+
+
+@pytest.mark.parametrize("size", [1, 2, 3, 4, 5, 7, 8, 9, 1000])
+@pytest.mark.parametrize("mode", ["auto", "tags"])
+def test_a_stream_never_passes_on_reasoning_wherever_its_deltas_split_the_tags(
+    size: int, mode: Reasoning
+) -> None:
+    content = f"\n<think>\n{THINK}\n</think>\n\n{ANSWER}"
+    passed, end, removed = streamed(content, mode, size)
+    assert "".join(passed) + end == ANSWER
+    assert not any(THINK[:5] in piece or "think" in piece for piece in passed)
+    assert removed == len(content) - len(ANSWER)
+
+
+@pytest.mark.parametrize("size", [1, 3, 8, 1000])
+def test_a_stream_from_a_model_that_tags_its_reasoning_is_held_until_its_lone_close(
+    size: int,
+) -> None:
+    content = f"{THINK}\n</think>\n\n{ANSWER}"
+    passed, end, removed = streamed(content, "tags", size)
+    assert "".join(passed) + end == ANSWER and removed == len(content) - len(ANSWER)
+    first = next(at for at, piece in enumerate(passed) if piece)
+    assert (first + 1) * size >= len(THINK) + 9  # nothing before </think> came in full
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_a_stream_held_for_reasoning_that_never_comes_is_the_answer_at_its_end(
+    size: int,
+) -> None:
+    passed, end, removed = streamed(ANSWER, "tags", size)
+    assert passed == [""] * len(passed) and end == ANSWER and removed == 0
+
+
+@pytest.mark.parametrize("size", [1, 4, 1000])
+def test_a_stream_in_auto_passes_an_answer_on_as_it_comes(size: int) -> None:
+    passed, end, _ = streamed(f"  {ANSWER}", "auto", size)
+    assert "".join(passed) + end == f"  {ANSWER}"
+    assert passed[-1] or len(passed) == 1  # not held to the end
+
+
+@pytest.mark.parametrize("size", [1, 2, 5, 1000])
+def test_a_stream_in_auto_drops_a_lone_close_and_says_to_set_tags(
+    size: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "servicebot")
+    passed, end, removed = streamed(f"{THINK}\n</think>\n\n{ANSWER}", "auto", size)
+    assert "".join(passed) + end == f"{THINK}\n{ANSWER}"  # too late to hold the reasoning
+    assert removed == len("</think>\n\n")
+    assert "set model.reasoning: tags" in caplog.text and THINK not in caplog.text
+
+
+def test_a_stream_whose_block_is_never_closed_passes_nothing_on() -> None:
+    passed, end, removed = streamed(f"<think>\n{THINK} " * 3, "auto", 4, "length")
+    assert not any(passed) and end == "" and removed == len(f"<think>\n{THINK} " * 3)
+
+
+def test_a_stream_with_reasoning_off_is_passed_on_as_it_came() -> None:
+    content = f"<think>{THINK}</think>{ANSWER}"
+    passed, end, removed = streamed(content, "off", 3)
+    assert "".join(passed) + end == content and removed == 0
