@@ -233,7 +233,10 @@ class Bot:
         """
         text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
         clock = _Clock()
-        filtered = clock.time("prefilter", self.prefilter.run, text, placeholders or Placeholders())
+        said_before = history[-1].user if history else None  # may end with this value's label
+        filtered = clock.time(
+            "prefilter", self.prefilter.run, text, placeholders or Placeholders(), said_before
+        )
         previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
         # A first message of masked insults alone ("****") is in the language they were in.
         said = text[: self.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
@@ -284,9 +287,12 @@ class Bot:
         """A history written by hand as the store would hold it: each customer line through
         the pre-filter, its personal data as the conversation's ``placeholders``. The bot's
         lines are taken as written: the store keeps them with placeholders, so write them so."""
-        return [
-            Exchange(self.prefilter.run(x.user, placeholders).text, x.assistant) for x in history
-        ]
+        stored: list[Exchange] = []
+        for exchange in history:
+            previous = stored[-1].user if stored else None
+            user = self.prefilter.run(exchange.user, placeholders, previous).text
+            stored.append(Exchange(user, exchange.assistant))
+        return stored
 
     def _canned_reply(self, routing: Routing, context: Context) -> str:
         """The reply for a turn no model answers (direct, handoff, or offline), as its action

@@ -15,6 +15,7 @@ becomes ``(PHONE_1)``), so a placeholder always means a value we masked.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 from collections import Counter
@@ -22,9 +23,9 @@ from collections.abc import Callable, Mapping
 from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
+from .filters.followup import find_pii_after
 from .filters.injection import find_injection
 from .filters.normalise import Masks, Normalised, normalise, visible_only
-from .filters.pii import find_pii
 from .filters.placeholders import PLACEHOLDER, Placeholders
 from .filters.profanity import DEFAULT_KIND, ProfanityFilter, better_profanity_words
 from .settings import PrefilterSettings
@@ -40,13 +41,17 @@ class Prefilter:
         self.settings = settings
         self.profanity = bot_profanity_filter(settings)
 
-    def run(self, text: str, placeholders: Placeholders) -> FilterResult:
-        """Filter one message; ``placeholders`` (the conversation's) gains any new values."""
+    def run(
+        self, text: str, placeholders: Placeholders, previous: str | None = None
+    ) -> FilterResult:
+        """Filter one message; ``placeholders`` (the conversation's) gains any new values.
+        ``previous``: the customer's last message as stored, whose label may name this one's
+        value ("my password is", then "Hunter2!x": see ``filters/followup.py``)."""
         cut = _cut(text, self.settings.max_chars)
         turn = _Turn(normalise(cut), placeholders)
         if cut != text:
             turn.events["length", "too_long", "cut", None] += 1
-        turn.apply("pii", find_pii, self._pii_action)
+        turn.apply("pii", functools.partial(find_pii_after, previous=previous), self._pii_action)
         turn.neutralise_lookalikes()
         turn.apply("profanity", self.profanity.find, lambda finding: self.settings.profanity)
         turn.apply("injection", find_injection, lambda finding: self.settings.injection)

@@ -1,0 +1,68 @@
+"""A value the customer sends on its own, right after a message that ended with its label:
+"my card number is" then "4111 1111 1111 1111", "and the cvv is" then "123", "我的身分證號碼是"
+then "A123456789", "my password is" then "Hunter2!x". A chat window sends each line as it is
+typed, so the label that says what a value is may come one message before it.
+
+Owns :func:`find_pii_after`, which the pre-filter calls with the customer's previous message
+as the store keeps it (masked; labels stay in the text). The value is read as ``labelled.py``
+reads one after its label on the same line, the end of the previous message, a space, then the
+value: the same labels, links and shapes decide (a gift card's number is no payment card, a
+lock's "pin" needs "is", a password "is" or a colon). It is taken only where that reading
+gives the new message's value whole, so the previous message must end with the label and its
+links (a "?" may follow: "手机号？"), and the new one be the value alone, with spaces around it,
+a full stop after it, or "it's"/是 before it. "my order number is" then "4111111111111111"
+stays an order number; a number split over two messages ("phone: 138 0013" then "8000")
+is not joined: the first part was read, and masked, on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Final
+
+from . import Finding
+from .labelled import find_labelled
+from .normalise import normalise
+from .pii import PII_KINDS, find_pii
+
+_LEAD: Final = re.compile(r"\s*(?:(?:it's|it’s|it is|its)\s+|就?是\s*)?", re.IGNORECASE)
+_DIGIT: Final = re.compile("[0-9]")  # every labelled value has one (see labelled.py)
+_MOST: Final = 128  # characters of a value alone: more is a message of its own
+_TAIL: Final = 64  # characters of the previous message read: a label and its linking words
+
+
+def find_pii_after(text: str, previous: str | None = None) -> list[Finding]:
+    """:func:`~.pii.find_pii` over normalised ``text``, with the value it is alone when the
+    customer's ``previous`` message (as stored) ended with that value's label."""
+    carried = carried_value(text, previous) if previous else None
+    if carried is None:
+        return find_pii(text)
+    labelled = find_labelled(text, PII_KINDS)
+    labelled.found.append(carried)
+    return find_pii(text, labelled=labelled)
+
+
+def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:
+    """Where the value that normalised ``text`` is alone stands, and its kind, when
+    ``previous`` ends with its label; None if it does not, or ``text`` is more than a value."""
+    lead = _LEAD.match(text)
+    start = lead.end() if lead else 0
+    value = text[start:].rstrip()
+    value = value[:-1].rstrip() if value.endswith((".", "。")) else value
+    if not 0 < len(value) <= _MOST or not _DIGIT.search(value):
+        return None  # most messages: a question, not a value
+    head = _label_end(previous)
+    joined = f"{head} {value}"
+    for found_start, found_end, kind in find_labelled(joined, PII_KINDS).found:
+        if found_start == len(head) + 1 and found_end == len(joined):
+            return start, start + len(value), kind
+    return None
+
+
+def _label_end(previous: str) -> str:
+    """The end of ``previous``, normalised, where a label would stand: its last ``_TAIL``
+    characters from a word's start, without the spaces and question mark after them."""
+    tail = previous[-_TAIL:]
+    if len(previous) > _TAIL and " " in tail:  # "discard" cut to "card" would be a label
+        tail = tail[tail.index(" ") :]
+    return normalise(tail).text.rstrip().rstrip("?？").rstrip()

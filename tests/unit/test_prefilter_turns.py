@@ -1,0 +1,112 @@
+"""A value sent on its own after a message that ended with its label (filters/followup.py):
+masked by the pre-filter given the previous message, and so in what the model is sent and the
+store keeps, through Bot.reply."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from servicebot.config import BotSpec
+from servicebot.filters.placeholders import Placeholders
+from servicebot.model import AnswersAtOnce, Completion, ModelRequest
+from servicebot.pipeline import Bot
+from servicebot.prefilter import Prefilter
+from servicebot.settings import PrefilterSettings
+from servicebot.store import open_store
+
+
+@pytest.fixture(scope="module")
+def prefilter() -> Prefilter:
+    return Prefilter(PrefilterSettings())
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "masked"),
+    [
+        ("and the cvv is", "123", "[CARD_1]"),
+        ("my card's security code:", " it's 123. ", " it's [CARD_1]. "),
+        ("my password is", "Hunter2!x", "[SECRET_1]"),
+        ("Password:", "Passw0rd!", "[SECRET_1]"),
+        ("my passport number is", "533380006", "[PASSPORT_1]"),
+        ("my phone number is", "9123 4567", "[PHONE_1]"),
+        ("my new phone is [PHONE_1] and my pin is", "2580", "[SECRET_1]"),
+        ("我的身分證號碼是", "A123456789", "[CN_ID_1]"),
+        ("手机号？", "9123 4567", "[PHONE_1]"),
+        ("我的護照號碼：", "E12345678。", "[PASSPORT_1]。"),
+        ("密码是", "abc12345", "[SECRET_1]"),
+        ("安全码", "是 456", "是 [CARD_1]"),
+    ],
+)
+def test_a_value_alone_after_a_message_that_ended_with_its_label_is_masked(
+    prefilter: Prefilter, previous: str, text: str, masked: str
+) -> None:
+    result = prefilter.run(text, Placeholders(), previous)
+    assert result.text == masked
+    assert prefilter.run(text, Placeholders()).text == text  # alone, it is any number
+
+
+@pytest.mark.parametrize(
+    ("previous", "text"),
+    [
+        ("my order number is", "12345678"),  # a reference, as on one line
+        ("my gift card number is", "4111 1111 1111 1112"),  # the shop's own card
+        ("my phone is broken", "9123 4567"),  # the label does not end the message
+        ("what is the security code for?", "123 is on the back"),  # more than a value
+        ("the password rules", "8-16 characters"),  # a password's rule, not one
+        ("I forgot my password", "2024"),  # no password's shape
+        ("a pin", "2580"),  # "pin" needs "is" or a colon
+        ("我的电话号码", "13800"),  # too short for a phone
+    ],
+)
+def test_a_message_is_read_as_a_value_only_when_it_is_one_and_its_label_ends_the_last(
+    prefilter: Prefilter, previous: str, text: str
+) -> None:
+    assert prefilter.run(text, Placeholders(), previous).text == text
+
+
+class _Recorder(AnswersAtOnce):
+    """A ModelClient that keeps every request and gives one answer."""
+
+    def __init__(self) -> None:
+        self.requests: list[ModelRequest] = []
+
+    def complete(self, request: ModelRequest) -> Completion:
+        self.requests.append(request)
+        return Completion("Thanks, noted.")
+
+
+CONVERSATIONS = {
+    "card": (["my card number is", "4111 1111 1111 1111", "and the cvv is", "123"], "123"),
+    "password": (["my password is", "Hunter2!x"], "Hunter2!x"),
+    "tw-id": (["我的身分證號碼是", "A123456789"], "A123456789"),
+    "passport": (["我的护照号码是", "E12345678"], "E12345678"),
+}
+
+
+@pytest.mark.parametrize("conversation", CONVERSATIONS)
+def test_a_value_sent_after_its_label_is_never_sent_to_the_model_or_stored(
+    spec: BotSpec, tmp_path: Path, conversation: str
+) -> None:
+    model = _Recorder()
+    bot = Bot(spec, model=model, store=open_store("sqlite:///turns.db", root=tmp_path))
+    messages, value = CONVERSATIONS[conversation]
+    for message in messages:
+        bot.reply(message, conversation_id=conversation)
+    stored = [turn.customer_text for turn in bot.store.history(conversation)]
+    bot.close()
+    assert stored[0] == messages[0]  # the label stays
+    assert value not in "\n".join(stored) and "[" in stored[-1]
+    sent = [message.content for request in model.requests for message in request.messages]
+    assert [text for text in sent if value in text] == []
+    assert conversation == "password" or "[" in sent[-1]  # a password's turn is blocked
+
+
+def test_a_history_written_by_hand_is_stored_as_the_turns_would_be(bot: Bot) -> None:
+    """``servicebot render --history``: each line read after the one before it."""
+    from servicebot.prompt import Exchange
+
+    history = [Exchange("my password is", "Go on."), Exchange("Hunter2!x", "Thanks.")]
+    stored = bot.as_stored(history, Placeholders())
+    assert [x.user for x in stored] == ["my password is", "[SECRET_1]"]
