@@ -184,6 +184,8 @@ def test_named_values_a_slash_joins_are_each_masked_whole(
         ("密码\n\nabc12345", "abc12345"),
         ("密码：\nabc12345", "abc12345"),
         ("pw: hunter2", "hunter2"),
+        ("password Passw0rd!", "Passw0rd!"),  # nothing between: one word with a digit
+        ("my pw hunter2 does not work", "hunter2"),
         ("my password was Hunter2024", "Hunter2024"),
         ("password: 'abc123", "abc123"),
         ("我的QQ密码是abc12345，登不上", "abc12345"),  # a Chinese label may follow a letter
@@ -218,6 +220,9 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "the password's reset link expired",
         "password: 3 attempts failed, account locked",
         "my password is 8 chars",
+        "I changed my password 3 times",
+        "password reset link 404",
+        "password 2FA",
         "Password: at least 8 characters, including 1 number.",
         "pw: use at least 12 characters",
         "Boarding pass: ABC123",

@@ -29,6 +29,7 @@ def prefilter() -> Prefilter:
         ("my card's security code:", " it's 123. ", " it's [CARD_1]. "),
         ("my password is", "Hunter2!x", "[SECRET_1]"),
         ("Password:", "Passw0rd!", "[SECRET_1]"),
+        ("I forgot my password", "Hunter2!x", "[SECRET_1]"),  # as "password Hunter2!x"
         ("my passport number is", "533380006", "[PASSPORT_1]"),
         ("my phone number is", "9123 4567", "[PHONE_1]"),
         ("my new phone is [PHONE_1] and my pin is", "2580", "[SECRET_1]"),
