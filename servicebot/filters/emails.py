@@ -11,9 +11,10 @@ the domain, which must end in a known top-level domain (:data:`~.domains.TLDS`, 
 post-filter reads links by too). "at" as a plain word is English more often than an address
 ("look at the dot com boom", "I ordered at amazon.com"), so there the local part must have two
 parts ("john.smith", "john dot smith", "john_smith") and not be a domain, a file name or a
-version itself ("setup.py at github.com"). Each "at" reads at most a bounded stretch either
-side of it, so time stays linear. This is the one reader of written-out addresses: customer
-text and answers are read by the same rules.
+version itself ("setup.py at github.com"), or be one word introduced as an address before a
+domain read aloud ("alice at example dot org" alone, "my email is bob at gmail dot com").
+Each "at" reads at most a bounded stretch either side of it, so time stays linear. This is
+the one reader of written-out addresses: customer text and answers are read by the same rules.
 """
 
 from __future__ import annotations
@@ -191,13 +192,14 @@ def _address_around(
     if local is None:
         spoken = word and one_word and _after_chinese(before, text, domain.start(1), end)
         return (domain.start(1), end) if spoken else None
-    name = local[1][::-1]
+    name, start = local[1][::-1], at.start() - local.end(1)
     if word and not _plausible_local(name):
-        if not (one_word and _one_word_name(name, text, domain.start(), end)):
+        introduced = not one_word and _introduced(text, start, name)
+        if not ((one_word or introduced) and _one_word_name(name, text, domain.start(), end)):
             return None
-        if _prose_before_at(name, at[0]):  # "Look at evil dot com": the link alone
-            return domain.start(1), end
-    return at.start() - local.end(1), end
+        if not introduced and _prose_before_at(name, at[0]):  # "Look at evil dot com"
+            return domain.start(1), end  # the link alone
+    return start, end
 
 
 def _domain_end(text: str, domain: re.Match[str], dot: re.Pattern[str]) -> int | None:
@@ -262,6 +264,31 @@ _BEFORE_AT: Final = frozenset(
     directly again also only is are was be look looking arrive meet stay shop buy order find
     found available located listed hosted live work apply pay book register""".split()
 )
+
+
+# What introduces an address in customer text: a colon, "is", "email", 是, 邮箱, or nothing
+# (the line's start), as in "alice at example dot org" or "my email is alice at example dot org".
+_INTRODUCTION: Final = re.compile(
+    r"(?:[:：\n]|(?<![a-z])(?:is|e-?mail|address)|是|邮箱)[ \t]*\Z", _I
+)
+
+
+def _introduced(text: str, start: int, name: str) -> bool:
+    """Whether the one-word name at ``start`` before a plain "at" is introduced as an address
+    (see :data:`_INTRODUCTION`), and no word English puts before "at": in customer text, "I
+    ordered at amazon dot com" names a shop, "alice at example dot org" a mailbox."""
+    before = max(0, start - 16)  # bounded, as every "at" is read: time stays linear
+    window = text[before:start].rstrip(" \t")
+    if window[-1:] not in _INTRODUCTION_ENDS:  # most words before a name: checked in C
+        return False
+    if name.lower() in _BEFORE_AT or name.lower() in _PROSE:
+        return False
+    return not window or bool(_INTRODUCTION.search(window))
+
+
+# The last character of each introduction, and "" for the text's start (the window is empty
+# only there: the normalised text has no run of spaces).
+_INTRODUCTION_ENDS: Final = frozenset(":：\nsSlL是箱") | {""}
 
 
 def _prose_before_at(name: str, at: str) -> bool:

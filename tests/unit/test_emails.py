@@ -61,6 +61,11 @@ def test_emails_as_chinese_keyboards_and_accented_names_write_them(text: str, em
         ("mail john.smith at gmail.com. Thanks", "john.smith at gmail.com"),
         ("jane_doc at yahoo.com", "jane_doc at yahoo.com"),  # after "_", "doc" is no file type
         ("my_name at gmail dot com", "my_name at gmail dot com"),  # nor "name" a domain
+        # one word before "at", introduced as an address, and a domain read aloud
+        ("alice at example dot org", "alice at example dot org"),
+        ("my email is alice at example dot org", "alice at example dot org"),
+        ("Email: Bob at gmail dot com", "Bob at gmail dot com"),
+        ("我的邮箱是 alice at example dot org", "alice at example dot org"),
         ("it's bob_info at yahoo.com", "bob_info at yahoo.com"),
         ("JOHN_SMITH AT GMAIL DOT COM", "JOHN_SMITH AT GMAIL DOT COM"),
         ("write to john[at]gmail[dot]com", "john[at]gmail[dot]com"),
@@ -99,6 +104,10 @@ def test_an_email_written_out_to_get_past_a_form_is_found_whole(text: str, email
         "we met at google",
         "email me at the office",
         "I ordered at amazon.com",  # "at" as a word needs a local part of two parts
+        "I ordered at amazon dot com",  # or one introduced as an address
+        "shop at walmart dot com",
+        "my order is here at amazon dot com",
+        "alice at example.org",  # and a domain read aloud
         "we met at google. It was great",  # a sentence's stop is no dot of a domain
         "ping @ home. It works",
         "cc @john.doe",
