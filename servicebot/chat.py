@@ -105,14 +105,17 @@ def _offline_after(
 ) -> Reply:
     """The chat goes offline after the server refused the key or model: the operator's error
     is said on standard error, as other errors are, never on the ``bot>`` line as if it were
-    the bot's answer; that line (``shown``: begun already) then holds the offline reply."""
-    shown = shown and not _unshow_prompt()
+    the bot's answer. Refused before the turn began, the turn is answered offline on that
+    line (``shown``: begun already). Refused during it, the stream has shown the whole reply
+    (the fallback, stored) before raising: it is not shown, or answered, again."""
+    if exc.reply is not None and sys.stdout.isatty():
+        click.echo()  # the reply's line ends before the error, which shares the terminal
+    elif exc.reply is None:
+        shown = shown and not _unshow_prompt()
     click.echo(f"error: the model cannot be used: {exc}\noffline FAQ mode: {_OFFLINE}", err=True)
     bot.model = None
     if exc.reply is None:  # refused before the turn began: answer it offline
         return _answer(bot, line, conversation_id, shown)
-    # The turn is stored already, with its fallback: shown, not answered (and stored) again.
-    click.echo(("" if shown else _PROMPT) + printable(exc.reply.text), nl=False)
     return exc.reply
 
 

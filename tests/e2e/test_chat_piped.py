@@ -65,6 +65,8 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "rejected the API key" not in result.stdout and "cannot be used" not in result.stdout
     lines_out = result.stdout.splitlines()
     assert lines_out[1].startswith('bot> While the order status is "Processing"')  # the fallback
+    # Shown once: the stream shows the whole reply before it raises the setup error.
+    assert result.stdout.count('While the order status is "Processing"') == 1, result.stdout
     assert "[handoff talk_to_human" in result.stdout
     assert "Traceback" not in result.stdout + result.stderr
     # The first message is stored once, with the fallback shown: not answered again offline.
@@ -100,7 +102,9 @@ def test_at_a_terminal_the_rejected_key_is_said_on_a_line_of_its_own(
     error = next(i for i, line in enumerate(shown) if "rejected the API key" in line)
     assert shown[error].startswith("error: the model cannot be used: "), shown
     assert shown[error + 1].startswith("offline FAQ mode:")
-    assert shown[error + 2].startswith('bot> While the order status is "Processing"')
+    # The fallback was shown, once, before the error: not again after it.
+    assert shown[error - 1].startswith('bot> While the order status is "Processing"'), shown
+    assert screen.count('While the order status is "Processing"') == 1, shown
 
 
 def _read_all(fd: int) -> bytes:
