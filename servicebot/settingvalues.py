@@ -43,12 +43,18 @@ def phone_number(text: str) -> str:
 
 
 def http_url(url: str) -> str:
-    """An OpenAI-compatible server's address: http(s), with a host."""
+    """An OpenAI-compatible server's address: http(s), with a host, and not its chat
+    endpoint (the SDK adds ``/chat/completions``; the server would answer a route 404)."""
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise ValueError(
             "is not the http(s) address of an OpenAI-compatible server, such as "
             "http://localhost:8000/v1"
+        )
+    if parts.path.rstrip("/").endswith("/chat/completions"):  # sent to .../chat/completions twice
+        raise ValueError(
+            "ends in /chat/completions, which the client adds to it: write the address up to "
+            "it, such as http://localhost:8000/v1"
         )
     return url
 

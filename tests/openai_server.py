@@ -224,7 +224,7 @@ class _Handler(BaseHTTPRequestHandler):
         body, request = self._parse(raw)
         app._record(request)
         if self.path.partition("?")[0].rstrip("/") not in PATHS:
-            self._send_json(404, error_body(404, f"no route {self.path}"))
+            self._send_json(404, {"detail": "Not Found"})  # as vLLM's FastAPI router says it
         elif body is None or (request.schema_errors and app.reject_invalid):
             errors = "; ".join(request.schema_errors or ["the body is not a JSON object"])
             self._send_json(400, error_body(400, errors))
@@ -303,7 +303,11 @@ class _Handler(BaseHTTPRequestHandler):
     def _misbehave(self, fault: Fault, body: dict[str, Any]) -> None:
         if fault.kind == "status":
             retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
-            self._send_json(fault.code, error_body(fault.code), retry)
+            if fault.text:  # another server's error, as it words it
+                retry["content-type"] = fault.content_type or "application/json"
+                self._send(fault.code, fault.text.encode(), retry)
+            else:
+                self._send_json(fault.code, error_body(fault.code), retry)
         elif fault.kind == "reset":
             self._reset()
         elif fault.kind == "trickle":

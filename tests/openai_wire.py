@@ -67,9 +67,14 @@ class Fault:
     error_type: str = "server_error"
 
     @classmethod
-    def status(cls, code: int, *, retry_after: float | None = None) -> Fault:
-        """HTTP ``code`` with an OpenAI-style error body (and ``retry-after`` if given)."""
-        return cls("status", code=code, retry_after=retry_after)
+    def status(
+        cls, code: int, *, retry_after: float | None = None, body: str = "", content_type: str = ""
+    ) -> Fault:
+        """HTTP ``code`` with an OpenAI-style error body (and ``retry-after`` if given), or with
+        ``body`` labelled ``content_type`` (JSON unless given): another server's error."""
+        return cls(
+            "status", code=code, retry_after=retry_after, text=body, content_type=content_type
+        )
 
     @classmethod
     def slow(cls, delay: float) -> Fault:

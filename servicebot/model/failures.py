@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import ConfigError, ServicebotError
 from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
+from .notfound import not_found_message
 from .sdk import openai_sdk
 
 
@@ -96,12 +97,7 @@ class Failures:
         if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
             raise ConfigError.at(self.settings_file, self._rejected_key(exc.status_code)) from exc
         if isinstance(exc, sdk.NotFoundError):
-            raise ConfigError.at(
-                self.settings_file,
-                f"model: the server has no model {self.settings.name!r} at "
-                f"{self.settings.base_url or 'the OpenAI API'} (404); check model.name "
-                "and model.base_url",
-            ) from exc
+            raise ConfigError.at(self.settings_file, not_found_message(exc, self.settings)) from exc
         detail = _describe(exc) + self._not_retried(exc)
         raise ModelError(_kind(exc), detail, attempts=self.attempts or None) from exc
 

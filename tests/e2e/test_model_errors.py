@@ -76,6 +76,65 @@ def test_an_unknown_model_is_a_config_error(server: OpenAIServer, make_model: Ma
     assert len(server.requests) == 1
 
 
+# A 404 from a server that has the route but not the model, as OpenAI, Ollama and vLLM word it.
+MODEL_404S = [
+    "",  # OpenAI's: "code": "model_not_found"
+    '{"error": "model \'llama3.1:8b\' not found, try pulling it first"}',
+    '{"object": "error", "message": "The model `Qwen/Qwen2.5-7B` does not exist.", "code": 404}',
+]
+# A 404 from a server that has no such route: vLLM's FastAPI, Ollama's Go router, llama.cpp.
+ROUTE_404S = [
+    ('{"detail":"Not Found"}', "application/json", "'Not Found'"),
+    ("404 page not found", "text/plain", "'404 page not found'"),
+    (
+        '{"error": {"code": 404, "message": "File Not Found", "type": "not_found_error"}}',
+        "",
+        "'File Not Found'",
+    ),
+]
+
+
+@pytest.mark.parametrize("body", MODEL_404S)
+def test_a_404_naming_the_model_is_an_unknown_model(
+    server: OpenAIServer, make_model: MakeModel, body: str
+) -> None:
+    model = make_model()
+    server.fail(Fault.status(404, body=body))
+    with pytest.raises(ConfigError, match=f"no model '{MODEL}' at {server.url} \\(404\\)"):
+        model.complete(request_for(model.settings, MESSAGES))
+
+
+@pytest.mark.parametrize(("body", "content_type", "quoted"), ROUTE_404S)
+def test_a_404_naming_no_model_is_a_wrong_address(
+    server: OpenAIServer, make_model: MakeModel, body: str, content_type: str, quoted: str
+) -> None:
+    # A vLLM serves /v1/... only: a base_url without /v1 gets its router's 404, not the model's.
+    model = make_model()
+    server.fail(Fault.status(404, body=body, content_type=content_type))
+    with pytest.raises(ConfigError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    said = str(caught.value)
+    assert f"no chat-completions endpoint at {server.url}/chat/completions (404: " in said
+    assert quoted in said and "no model" not in said
+
+
+def test_a_base_url_without_v1_says_it_may_need_it(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    # vLLM serves /v1/... only: its router answers any other path with a 404 naming no model.
+    base_url = server.url.removesuffix("/v1") + "/api"
+    model = make_model(base_url=base_url, max_retries=2)
+    for call in (model.complete, lambda request: list(model.stream(request))):
+        with pytest.raises(ConfigError) as caught:
+            call(request_for(model.settings, MESSAGES))
+        assert str(caught.value).endswith(
+            f"model: the server has no chat-completions endpoint at {base_url}/chat/completions "
+            "(404: 'Not Found'); does model.base_url need /v1 at its end (vLLM, Ollama, "
+            "llama.cpp serve /v1/...)?"
+        )
+    assert len(server.requests) == 2  # a 404 is not retried
+
+
 # --- outages: ModelError --------------------------------------------------------------------
 
 

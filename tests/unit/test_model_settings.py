@@ -164,6 +164,24 @@ def test_base_url_must_be_an_http_address(tmp_path: Path, url: str) -> None:
     assert raised.value.problems[0].line == settings.read_text().count("\n")
 
 
+@pytest.mark.parametrize(
+    "url",
+    ["http://localhost:8000/v1/chat/completions", "https://api.example.com/chat/completions/"],
+)
+def test_base_url_must_not_be_the_chat_endpoint(tmp_path: Path, url: str) -> None:
+    # The client adds /chat/completions: the server was asked for it twice, and answered 404.
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  base_url: {url}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    assert raised.value.message.startswith(
+        "'base_url' ends in /chat/completions, which the client adds to it: write the address "
+        "up to it, such as http://localhost:8000/v1"
+    )
+    assert raised.value.problems[0].line == settings.read_text().count("\n")
+
+
 @pytest.mark.parametrize("url", ["http://127.0.0.1:8000/v1", "https://api.deepseek.com"])
 def test_base_url_takes_an_http_address(tmp_path: Path, url: str) -> None:
     bot = make_bot(tmp_path)

@@ -1,0 +1,72 @@
+"""What a 404 means: a model the server does not have, or an address with no chat endpoint.
+
+Both come back as HTTP 404, and the fix differs: ``model.name`` for the one, ``model.base_url``
+for the other. A server that lacks the model says so in its body (OpenAI's ``"code":
+"model_not_found"``, Ollama's ``model 'x' not found``, vLLM's ``The model 'x' does not
+exist.``); a route the server lacks gets its web framework's page (FastAPI's ``{"detail":
+"Not Found"}`` from vLLM, ``404 page not found`` from Ollama's Go router, llama.cpp's ``File
+Not Found``), which names no model. A ``base_url`` without ``/v1`` (vLLM serves only
+``/v1/...``) is such a route; one ending in ``/chat/completions``, which the client adds
+itself, is refused as it is loaded (settingvalues.http_url).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from ..settings import ModelSettings
+
+# A body that says the model is missing: "model_not_found", "The model `x` does not exist",
+# "model 'x' not found, try pulling it first", "ModelNotFound".
+_MODEL_MISSING = re.compile(
+    r"model.?not.?found|model\b.*\b(not found|does not exist|not exist|unknown|no such)",
+    re.IGNORECASE | re.DOTALL,
+)
+_QUOTED = 80  # characters of the server's words kept in the message
+
+
+def not_found_message(exc: Any, settings: ModelSettings) -> str:
+    """The operator's message for the SDK's NotFoundError ``exc``: a missing model, or (a
+    body that names no model) a missing route."""
+    body = _body_text(exc)
+    where = settings.base_url or "the OpenAI API"
+    if _MODEL_MISSING.search(body):
+        return (
+            f"model: the server has no model {settings.name!r} at {where} (404); check "
+            "model.name and model.base_url"
+        )
+    url = getattr(getattr(exc, "request", None), "url", None) or where
+    return (
+        f"model: the server has no chat-completions endpoint at {url} (404: "
+        f"{_quoted(exc, body)}); " + _route_hint(settings.base_url)
+    )
+
+
+def _route_hint(base_url: str | None) -> str:
+    """What to change in ``model.base_url`` for a route the server does not have."""
+    if base_url and not base_url.rstrip("/").endswith("/v1"):
+        return "does model.base_url need /v1 at its end (vLLM, Ollama, llama.cpp serve /v1/...)?"
+    return "check model.base_url: /chat/completions is added to it for each request"
+
+
+def _body_text(exc: Any) -> str:
+    """The body of the server's reply, as text: what the SDK read of it."""
+    import httpx2  # the SDK's HTTP client, imported with it
+
+    response = getattr(exc, "response", None)
+    try:
+        return str(response.text) if response is not None else ""
+    except httpx2.ResponseNotRead:  # a body never read: the SDK's message stands for it
+        return str(exc)
+
+
+def _quoted(exc: Any, body: str) -> str:
+    """The server's words, on one line and short: its error's message (OpenAI's
+    ``error.message``, FastAPI's ``detail``) or else its body."""
+    error = getattr(exc, "body", None)  # the SDK's parsed body, its "error" taken out
+    if isinstance(error, Mapping):
+        error = error.get("message") or error.get("detail") or error.get("error")
+    text = " ".join(str(error if isinstance(error, str) and error else body).split())
+    return repr(text if len(text) <= _QUOTED else text[: _QUOTED - 1] + "…")
