@@ -76,6 +76,28 @@ def test_an_unknown_model_is_a_config_error(server: OpenAIServer, make_model: Ma
     assert len(server.requests) == 1
 
 
+DEEPSEEK_402 = (
+    '{"error": {"message": "Insufficient Balance", "type": "unknown_error", "param": null, '
+    '"code": "invalid_request_error"}}'
+)
+
+
+def test_a_402_is_an_account_to_top_up_not_retried(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    # DeepSeek's answer to every request once the balance is spent: the operator's to fix.
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(402, body=DEEPSEEK_402), Fault.status(402, body=DEEPSEEK_402))
+    for call in (model.complete, lambda request: list(model.stream(request))):
+        with pytest.raises(ConfigError) as caught:
+            call(request_for(model.settings, MESSAGES))
+        assert str(caught.value).endswith(
+            f"model: the server at {server.url} wants payment (402: 'Insufficient Balance'); "
+            f"top up the account behind the key in {KEY_ENV}"
+        )
+    assert len(server.requests) == 2  # once a call: the SDK does not retry a 402
+
+
 # A 404 from a server that has the route but not the model, as OpenAI, Ollama and vLLM word it.
 MODEL_404S = [
     "",  # OpenAI's: "code": "model_not_found"

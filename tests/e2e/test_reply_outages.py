@@ -141,7 +141,8 @@ def test_a_rejected_api_key_is_an_operator_error(make_bot: Any, server: OpenAISe
 
 @pytest.mark.parametrize("form", ["reply", "areply", "stream", "astream"])
 @pytest.mark.parametrize(
-    ("status", "says"), [(401, "rejected the API key"), (404, "no model 'gpt-4o-mini'")]
+    ("status", "says"),
+    [(401, "rejected the API key"), (402, "wants payment"), (404, "no model 'gpt-4o-mini'")],
 )
 def test_a_rejected_key_or_unknown_model_raises_but_keeps_the_customers_message(
     make_bot: Any, server: OpenAIServer, form: str, status: int, says: str

@@ -1,4 +1,9 @@
-"""What a 404 means: a model the server does not have, or an address with no chat endpoint.
+"""What a refusal to fix in servicebot.yaml says: a 402 (an account to top up), and a 404 (a
+model the server does not have, or an address with no chat endpoint).
+
+A 402 is DeepSeek's ``Insufficient Balance`` (an OpenAI-compatible gateway's too): no turn
+succeeds until the account is topped up, and the SDK does not retry it, so it is the
+operator's, as a rejected key (401) is, not one turn's ``rejected`` request.
 
 Both come back as HTTP 404, and the fix differs: ``model.name`` for the one, ``model.base_url``
 for the other. A server that lacks the model says so in its body (OpenAI's ``"code":
@@ -41,6 +46,16 @@ def not_found_message(exc: Any, settings: ModelSettings) -> str:
     return (
         f"model: the server has no chat-completions endpoint at {url} (404: "
         f"{_quoted(exc, body)}); " + _route_hint(settings.base_url)
+    )
+
+
+def payment_message(exc: Any, settings: ModelSettings) -> str:
+    """The operator's message for a 402 ``exc``: the account behind the key has no credit."""
+    key = f"the key in {settings.api_key_env}" if settings.api_key_env else "its key"
+    server = f"the server at {settings.base_url}" if settings.base_url else "the OpenAI API"
+    return (
+        f"model: {server} wants payment (402: "
+        f"{_quoted(exc, _body_text(exc))}); top up the account behind {key}"
     )
 
 
