@@ -227,6 +227,13 @@ class ModelSettings(Frozen):
     # model/reasoning.py): auto, tags (the model thinks before every answer) or off.
     reasoning: Literal["auto", "tags", "off"] = "auto"
 
+    @field_validator("api_key_env", mode="before")
+    @classmethod
+    def _empty_is_no_key(cls, name: object) -> object:
+        """``api_key_env: ""`` is no key, as ``null`` and a bare ``api_key_env:`` are: an
+        operator clearing the setting writes either."""
+        return None if isinstance(name, str) and not name.strip() else name
+
     @field_validator("api_key_env")
     @classmethod
     def _keyless_needs_its_server(cls, name: str | None, info: ValidationInfo) -> str | None:

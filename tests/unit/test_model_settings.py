@@ -48,7 +48,7 @@ def test_api_key_env_must_name_a_variable(tmp_path: Path, value: str, message: s
     assert value not in raised.value.message  # a pasted key is never repeated in the message
 
 
-@pytest.mark.parametrize("written", ["null", "~", ""])
+@pytest.mark.parametrize("written", ["null", "~", "", '""', "''"])
 def test_api_key_env_null_is_a_server_that_takes_no_key(tmp_path: Path, written: str) -> None:
     bot = make_bot(tmp_path)  # Ollama, vLLM, llama.cpp's server: an invented key was needed
     settings = bot / "servicebot.yaml"
