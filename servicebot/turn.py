@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from .budget import Fitted
+from .budget.estimate import compare_counts
 from .cache import AnswerCache, cache_key
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
@@ -183,6 +184,8 @@ class Turn(TurnStorage):
             detail["prompt_tokens"] = usage.prompt_tokens
             detail["completion_tokens"] = usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
+            if completion.usage is not None:  # the server's own count: is ours far off?
+                compare_counts(detail, self.bot.counter.name)
         if completion.reasoning:  # how much, never what: it may quote the system prompt
             detail["reasoning"] = f"removed ({completion.reasoning} characters)"
         self.completion = dataclasses.replace(completion, usage=usage)

@@ -126,11 +126,15 @@ def encoding_name_for(model: str | None, configured: EncodingName | None) -> Enc
     """
     if configured is not None:
         return configured
+    return known_encoding(model) or DEFAULT_ENCODING
+
+
+def known_encoding(model: str | None) -> EncodingName | None:
+    """The encoding of an OpenAI model ``model`` (see encoding_name_for); None for any other
+    model (Qwen, DeepSeek, Llama...), whose tokenizer servicebot does not carry."""
     base = (model or "").rsplit("/", 1)[-1].strip().lower().removeprefix("ft:")
     matches = [prefix for prefix in _ENCODING_BY_MODEL_PREFIX if base.startswith(prefix)]
-    if not matches:
-        return DEFAULT_ENCODING
-    return _ENCODING_BY_MODEL_PREFIX[max(matches, key=len)]
+    return _ENCODING_BY_MODEL_PREFIX[max(matches, key=len)] if matches else None
 
 
 # functools.cache does not stop two threads computing the same value at once, and an

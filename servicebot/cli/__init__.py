@@ -98,6 +98,7 @@ def check(path: Path) -> None:
         language_warnings,
         threshold_warnings,
     )
+    from ..modelchecks import token_count_warnings
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
@@ -114,6 +115,7 @@ def check(path: Path) -> None:
             *replay_warnings(spec),
             *store_warnings(spec),
             *script_warnings(spec),
+            *token_count_warnings(spec),
         ]
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:
@@ -375,14 +377,16 @@ def _budget_table(fitted: Fitted) -> Table:
 
 
 def _budget_summary(bot: Bot, fitted: Fitted, unread: int) -> str:
+    from ..budget.estimate import encoding_label
     from ..budget.tokens import REPLY_PRIMING
 
     budget = bot.spec.settings.budget
+    encoding = encoding_label(bot.counter.name, bot.spec.settings.model.name, budget.encoding)
     lines = [
         f"budget: {fitted.budget} tokens = min(context_window {budget.context_window} - "
         f"reply_reserve {budget.reply_reserve}, max_prompt_tokens {budget.max_prompt_tokens})",
         f"used: {fitted.used} (with {REPLY_PRIMING} that prime the reply), left: {fitted.left}, "
-        f"encoding: {bot.counter.name}",
+        f"encoding: {encoding}",
     ]
     if unread:
         lines.append(

@@ -97,6 +97,22 @@ def test_render_shows_the_messages_and_the_budget_table_in_english_and_chinese(
         assert "left: " in output and "dropped" not in output
 
 
+def test_render_labels_the_encoding_assumed_for_a_model_it_does_not_know(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    bot = new_bot(tmp_path)
+    known = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert known.output.rstrip().endswith("encoding: o200k_base"), known.output  # gpt-4o-mini
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text().replace("name: gpt-4o-mini", "name: deepseek-chat"))
+    result = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert result.exit_code == 0, result.output
+    assert result.output.rstrip().endswith(
+        "encoding: o200k_base (assumed: not deepseek-chat's own tokenizer; budget.encoding sets it)"
+    )
+
+
 def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) -> None:
     """An operator writing a bot before choosing a model still sees the prompt it would send,
     after the offline reply the customer gets today."""

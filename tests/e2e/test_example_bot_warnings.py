@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.cli import main
-from tests.e2e.conftest import checked, new_bot
+from tests.e2e.conftest import checked, edit, line_of, new_bot
 
 
 def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
@@ -369,3 +370,30 @@ def test_check_warns_of_few_shot_figures_against_the_answer_in_the_pairs_languag
     text = settings.read_text(encoding="utf-8")
     settings.write_text(text.replace("  name: gpt-4o-mini", "  # name: gpt-4o-mini"))
     assert "few-shot reply" not in checked(target, 0)  # no model: no pair is shown
+
+
+@pytest.mark.parametrize(
+    "name", ["qwen2.5-7b-instruct", "deepseek-chat", "'llama3.1:8b'", "Qwen/Qwen2.5-7B-Instruct"]
+)
+def test_check_warns_once_that_counts_for_a_model_it_does_not_know_are_estimates(
+    tmp_path: Path, name: str
+) -> None:
+    # They were counted with o200k_base, silently, and render said so as if exact.
+    target = new_bot(tmp_path)
+    settings = target / "servicebot.yaml"
+    edit(settings, "name: gpt-4o-mini", f"name: {name}")
+    output = checked(target, 0)
+    line = line_of(settings, f"name: {name}")
+    assert output.count("are an estimate") == 1, output
+    assert (
+        f"warning: {settings}:{line}:9: token counts for model {name.strip(chr(39))} are an "
+        "estimate with o200k_base, not its own tokenizer, which may count more (Chinese "
+        "especially): leave a margin with budget.max_prompt_tokens, or set budget.encoding to "
+        "silence this"
+    ) in output
+    edit(settings, "budget:\n", "budget:\n  encoding: o200k_base\n")  # the operator's choice
+    assert "are an estimate" not in checked(target, 0)
+
+
+def test_check_does_not_warn_of_counts_for_an_openai_model(tmp_path: Path) -> None:
+    assert "are an estimate" not in checked(new_bot(tmp_path), 0)  # gpt-4o-mini: exact

@@ -7,20 +7,23 @@ modules take one concern each.
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from servicebot.budget import estimate
 from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
 from tests.e2e.conftest import KEY_ENV, REFUNDS, asked
-from tests.openai_server import OpenAIServer
+from tests.openai_server import Fault, OpenAIServer
 
 
 def test_a_faq_question_is_answered_by_the_model_with_the_intents_facts(
@@ -172,3 +175,37 @@ def test_threads_making_the_first_model_calls_at_once_all_get_answers(
         )
         assert result.returncode == 0, result.stderr
         assert result.stdout.strip() == "12", result.stderr
+
+
+def test_a_server_counting_far_more_prompt_tokens_is_logged_once_per_process(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    # A Qwen or Llama counts Chinese with more tokens than o200k_base: the budget was fitted by
+    # a count the model does not share, and nothing said so.
+    monkeypatch.setattr(estimate, "_told", threading.Event())  # as in a new process
+    usage = {"prompt_tokens": 5000, "completion_tokens": 9, "total_tokens": 5009}
+    server.fail(Fault.odd_usage(usage), Fault.odd_usage(usage))
+    bot = make_bot()
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        first = bot.reply(REFUNDS, conversation_id="c")
+        bot.reply("How long does a refund take after I send it back?", conversation_id="c")
+    model = first.step("model")
+    assert model is not None and model.detail["prompt_tokens"] == 5000
+    counted = model.detail["budget_count"]
+    assert caplog.messages == [
+        f"the server counted 5000 prompt tokens where servicebot counted {counted} (with "
+        "o200k_base) for model gpt-4o-mini: prompts are fitted to the budget by servicebot's "
+        "count; leave a margin with budget.max_prompt_tokens, or set budget.encoding (said "
+        "once per process)"
+    ]
+
+
+def test_a_server_counting_as_servicebot_does_is_not_logged(
+    make_bot: Any, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+) -> None:
+    monkeypatch.setattr(estimate, "_told", threading.Event())
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        reply = make_bot().reply(REFUNDS, conversation_id="c")
+    model = reply.step("model")
+    assert model is not None and model.detail["prompt_tokens"] == model.detail["budget_count"]
+    assert caplog.messages == []

@@ -1,7 +1,10 @@
 """Token counting: exact counts against tiktoken for both encodings, the encoding a model
-uses, per-message overhead, and truncation at a token boundary."""
+uses (and when that is an estimate), per-message overhead, and truncation at a token
+boundary."""
 
 import gzip
+import logging
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +15,8 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
+from servicebot.budget import estimate
+from servicebot.budget.estimate import compare_counts, counts_are_estimates
 from servicebot.budget.tokens import (
     ENCODINGS_DIR,
     MESSAGE_OVERHEAD,
@@ -325,3 +330,40 @@ def test_a_system_prompt_with_new_facts_reuses_its_other_lines_counts() -> None:
     hits = counter._line_tokens.cache_info().hits
     assert counter.count(second) == len(counter.encode(second))
     assert counter._line_tokens.cache_info().hits - hits >= 20  # the rules were not re-encoded
+
+
+@pytest.mark.parametrize(
+    ("model", "configured", "estimate"),
+    [
+        ("qwen2.5-7b-instruct", None, True),
+        ("Qwen/Qwen2.5-7B-Instruct", None, True),
+        ("llama3.1:8b", None, True),
+        ("deepseek-chat", "o200k_base", False),  # the operator chose it
+        ("openai/gpt-4o-mini", None, False),
+        (None, None, False),  # no model: nothing is counted for one
+    ],
+)
+def test_counts_are_estimates_for_a_model_nobody_named_an_encoding_for(
+    model: str | None, configured: EncodingName | None, estimate: bool
+) -> None:
+    assert counts_are_estimates(model, configured) is estimate
+
+
+@pytest.mark.parametrize(
+    ("counted", "reported", "logged"),
+    [(100, 124, False), (20, 29, False), (100, 140, True), (100, 60, True)],
+    ids=["within a quarter", "a few tokens", "far more", "far fewer"],
+)
+def test_a_servers_count_far_from_ours_is_logged_once(
+    counted: int,
+    reported: int,
+    logged: bool,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(estimate, "_told", threading.Event())
+    step = {"model": "qwen3", "budget_count": counted, "prompt_tokens": reported}
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        for _ in range(3):
+            compare_counts(step, "o200k_base")
+    assert len(caplog.messages) == int(logged)
