@@ -356,7 +356,7 @@ RestoredKinds = Annotated[tuple[PiiKind, ...], BeforeValidator(_every_kind_or_no
 class PostfilterSettings(Frozen):
     """What happens to an answer before the customer sees it."""
 
-    restore_pii: RestoredKinds = typing.get_args(PiiKind)
+    restore_pii: RestoredKinds = Field(default=True, validate_default=True)  # every kind
     max_chars: Annotated[int, Field(gt=0)] = 1200
     allowed_domains: tuple[str, ...] = ()
     profanity: Outcome = "repair"
