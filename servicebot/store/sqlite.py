@@ -157,13 +157,33 @@ class SQLiteStore:
         self._local.__dict__.clear()
 
     def _purge(self, where: str, args: tuple[Any, ...]) -> PurgeReport:
+        """Delete the conversations ``where`` chooses, then empty the WAL file.
+
+        The erased text is still in the ``-wal`` file after the delete commits: the frames
+        that wrote it stay there until a checkpoint resets the log, and SQLite truncates the
+        log only when the last connection closes, which a running bot's never do. An erasure
+        request must leave nothing on disk, so the purge ends with a TRUNCATE checkpoint."""
         with self._transaction("write") as db:
             chosen = f"SELECT id FROM conversations {where}"
             (turns,) = db.execute(
                 f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({chosen})", args
             ).fetchone()
             conversations = db.execute(f"DELETE FROM conversations {where}", args).rowcount
+        self._checkpoint()
         return PurgeReport(conversations, turns)
+
+    def _checkpoint(self) -> None:
+        """Copy the WAL into the database file and truncate it to nothing, waiting up to
+        ``timeout`` for readers and writers (a bot's connections hold none between calls)."""
+        try:
+            (busy, _, _) = self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.Error as exc:
+            raise StorageError(f"cannot empty the WAL of {self.path}: {exc}") from exc
+        if busy:
+            raise StorageError(
+                f"purged, but the WAL of {self.path} still holds the removed text: another "
+                "connection kept it busy; run the purge again"
+            )
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:

@@ -1,0 +1,35 @@
+"""What an erasure leaves on disk, and who can read the store's files: a purged conversation's
+text is gone from a SQLite file and its WAL while the bot still runs, whatever the platform's
+SQLite build."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from servicebot.store import now, open_store
+from tests.unit.storedturns import turn
+
+SECRET = "NI number QQ123456C, 221B Baker Street"
+
+
+def _on_disk(folder: Path) -> bytes:
+    """Every byte of the store's files: the database, its WAL and shared memory."""
+    return b"".join(file.read_bytes() for file in sorted(folder.glob("bot.db*")))
+
+
+def test_a_purge_leaves_no_erased_text_in_the_wal_while_the_bot_runs(tmp_path: Path) -> None:
+    running = open_store("sqlite:///bot.db", root=tmp_path)  # the bot's, never closed here
+    running.append_turn(turn("ticket-2", SECRET))
+    running.append_turn(turn("ticket-other", "where is my order?"))
+    for purge in ("conversation", "older_than"):
+        operator = open_store("sqlite:///bot.db", root=tmp_path)
+        if purge == "conversation":
+            assert operator.purge_conversation("ticket-2").conversations == 1
+        else:
+            running.append_turn(turn("old", SECRET, at=now() - timedelta(days=200)))
+            assert operator.purge_older_than(now() - timedelta(days=90)).conversations == 1
+        operator.close()
+        assert SECRET.encode() not in _on_disk(tmp_path), purge
+    assert [t.customer_text for t in running.history("ticket-other")] == ["where is my order?"]
+    running.close()
