@@ -4,8 +4,9 @@ WAL mode lets readers work while a turn is written; ``BEGIN IMMEDIATE`` makes wr
 turns, so a conversation's next number is read and used inside one locked transaction (and
 the primary key on (conversation, number) would refuse a duplicate anyway). With
 ``synchronous=NORMAL`` a committed turn survives the writing process being killed; only a
-power cut can lose the last moments. The schema is an ordered list of named migrations,
-each recorded in ``_migrations`` once applied.
+power cut can lose the last moments. ``secure_delete`` zeroes what a delete frees, so a
+purged conversation's text leaves the file whatever the platform's SQLite build. The
+schema is an ordered list of named migrations, each recorded in ``_migrations`` once applied.
 
 A write waits at most ``timeout`` seconds (``store.timeout``) for another process's lock (a
 VACUUM, a long purge, a tool holding a transaction): then it fails with StorageError, which
@@ -227,6 +228,9 @@ class SQLiteStore:
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
+            # Deleted text is overwritten with zeros, not left in free pages: erasure must
+            # not depend on whether this platform's SQLite was built with SECURE_DELETE.
+            connection.execute("PRAGMA secure_delete = ON")
             held.file = _file_of(self.path)
             if held.file != self._file:  # first opened, or made anew
                 _migrate(connection)

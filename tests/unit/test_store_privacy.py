@@ -4,8 +4,12 @@ SQLite build."""
 
 from __future__ import annotations
 
+import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from servicebot.store import now, open_store
 from tests.unit.storedturns import turn
@@ -33,3 +37,26 @@ def test_a_purge_leaves_no_erased_text_in_the_wal_while_the_bot_runs(tmp_path: P
         assert SECRET.encode() not in _on_disk(tmp_path), purge
     assert [t.customer_text for t in running.history("ticket-other")] == ["where is my order?"]
     running.close()
+
+
+def test_a_purge_overwrites_the_text_on_a_sqlite_built_without_secure_delete(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """python.org's and macOS's SQLite leave deleted rows in free pages; this machine's build
+    zeroes them. Each connection is made as theirs would be, secure_delete off."""
+    connect = sqlite3.connect
+
+    def without_secure_delete(*args: Any, **kwargs: Any) -> sqlite3.Connection:
+        connection = connect(*args, **kwargs)
+        connection.execute("PRAGMA secure_delete = OFF")
+        return connection
+
+    monkeypatch.setattr(sqlite3, "connect", without_secure_delete)
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    store.append_turn(turn("gone", SECRET))
+    store.append_turn(turn("kept", "where is my order?"))
+    assert store._connection().execute("PRAGMA secure_delete").fetchone() == (1,)  # type: ignore[attr-defined]
+    store.purge_conversation("gone")
+    assert SECRET.encode() not in _on_disk(tmp_path)
+    store.close()
+    assert SECRET.encode() not in _on_disk(tmp_path)
