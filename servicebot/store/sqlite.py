@@ -70,7 +70,7 @@ class SQLiteStore:
         self._forget_connections()
         forget_in_child(self)
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(path.parent)
         except OSError as exc:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
         self._file: tuple[int, int] | None = None  # the file migrated last: device, inode
@@ -218,6 +218,7 @@ class SQLiteStore:
         if held is not None and held.file is not None and held.file == _file_of(self.path):
             return held.connection
         try:
+            _make_file(self.path)
             # Used only by this thread; check_same_thread=False lets close() end it from another.
             connection = sqlite3.connect(
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
@@ -235,7 +236,7 @@ class SQLiteStore:
             if held.file != self._file:  # first opened, or made anew
                 _migrate(connection)
                 self._file = held.file
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc
         self._local.held = held
         return held.connection
@@ -269,6 +270,27 @@ def _applied(db: sqlite3.Connection) -> set[str]:
         return {name for (name,) in db.execute("SELECT name FROM _migrations")}
     except sqlite3.OperationalError:  # no such table
         return set()
+
+
+def _make_folder(folder: Path) -> None:
+    """Make ``folder`` and any folder above it that is missing, each readable by its owner
+    alone (0700): the conversations in it are customers' words. A folder that exists keeps
+    the mode its operator gave it."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for each in reversed(missing):
+        with suppress(FileExistsError):  # made by another process meanwhile
+            each.mkdir(mode=0o700)
+
+
+def _make_file(path: Path) -> None:
+    """Make the database file, if there is none, readable by its owner alone (0600); SQLite
+    gives its -wal and -shm files the database file's mode. (SQLite itself would make all
+    three 0644, for every user of the machine to read.) A file that exists keeps its mode."""
+    with suppress(FileExistsError):
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
 
 
 def _file_of(path: Path) -> tuple[int, int] | None:

@@ -60,3 +60,29 @@ def test_a_purge_overwrites_the_text_on_a_sqlite_built_without_secure_delete(
     assert SECRET.encode() not in _on_disk(tmp_path)
     store.close()
     assert SECRET.encode() not in _on_disk(tmp_path)
+
+
+def test_a_sqlite_store_servicebot_creates_is_its_owners_alone(tmp_path: Path) -> None:
+    """Other users of the machine could read every conversation: SQLite makes its files 0644."""
+    store = open_store("sqlite:///.servicebot/data/bot.db", root=tmp_path)
+    store.append_turn(turn("c", SECRET))
+    folder = tmp_path / ".servicebot" / "data"
+    modes = {file.name: _mode(file) for file in folder.glob("bot.db*")}
+    assert modes == {"bot.db": 0o600, "bot.db-wal": 0o600, "bot.db-shm": 0o600}
+    assert _mode(folder) == _mode(folder.parent) == 0o700
+    store.close()
+
+
+def test_a_sqlite_file_the_operator_made_keeps_its_mode(tmp_path: Path) -> None:
+    """Shared with a backup job's group on purpose: not servicebot's to change."""
+    (tmp_path / "bot.db").touch(mode=0o640)
+    (tmp_path / "bot.db").chmod(0o640)
+    tmp_path.chmod(0o750)
+    store = open_store("sqlite:///bot.db", root=tmp_path)
+    store.append_turn(turn("c"))
+    assert (_mode(tmp_path / "bot.db"), _mode(tmp_path)) == (0o640, 0o750)
+    store.close()
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
