@@ -227,7 +227,8 @@ def open_store(
     """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
 
     ``namespace`` keeps several bots apart on one Redis server; ``retention_days`` sets the
-    Redis keys' time to live (SQLite conversations are removed by ``purge``). With ``create``
+    Redis keys' time to live, or how long a SQLite store keeps a conversation after its last
+    turn (it removes the older ones as it opens and writes). With ``create``
     False, a SQLite file that does not exist yet is an error rather than made. ``timeout``:
     seconds a Redis command may wait for a connection or a reply, or a SQLite write for
     another process's lock. ``settings_file``: the servicebot.yaml naming ``url``, where a
@@ -241,7 +242,7 @@ def open_store(
         path = path if path.is_absolute() else root / path
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
-        return SQLiteStore(path, timeout=timeout)
+        return SQLiteStore(path, timeout=timeout, retention_days=retention_days)
     if scheme in REDIS_SCHEMES:
         from .redis import RedisStore
 
@@ -263,18 +264,20 @@ def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False)
 
     ``patient``: for an operator's command (``history``, ``purge``), whose SQLite writes wait
     up to ``OPERATOR_LOCK_WAIT`` seconds for a lock (a purge run beside a busy bot should not
-    fail), where a turn waits only ``store.timeout``.
+    fail), where a turn waits only ``store.timeout``; nor does it apply ``retention_days`` to
+    a SQLite file as it opens: ``history`` and ``usage`` only read, and ``purge`` removes
+    those conversations itself and says so.
     """
     settings = spec.settings
-    timeout = settings.store.timeout
+    timeout, retention = settings.store.timeout, settings.store.retention_days
     if patient and settings.store.url.startswith("sqlite:"):
-        timeout = max(timeout, OPERATOR_LOCK_WAIT)
+        timeout, retention = max(timeout, OPERATOR_LOCK_WAIT), None
     namespace = "servicebot:" + (
         re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-") or "bot"
     )
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
-        retention_days=settings.store.retention_days, create=create, timeout=timeout,
+        retention_days=retention, create=create, timeout=timeout,
         settings_file=spec.root / SETTINGS_FILE,
     )  # fmt: skip
 

@@ -12,6 +12,11 @@ A write waits at most ``timeout`` seconds (``store.timeout``) for another proces
 VACUUM, a long purge, a tool holding a transaction): then it fails with StorageError, which
 the turns' :class:`~servicebot.store.Pause` counts as slow. Reads do not wait: WAL lets them
 go on beside a writer, and a file whose migrations are all applied is opened without a lock.
+
+With ``retention_days``, the store removes the conversations whose last turn is older (as
+``purge`` does): when it opens, and then at most once an hour, inside a turn's own write
+transaction, through the index on ``updated_at``. Nothing has to schedule ``purge`` for the
+setting to hold.
 """
 
 from __future__ import annotations
@@ -21,10 +26,11 @@ import json
 import os
 import sqlite3
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -63,10 +69,20 @@ class SQLiteStore:
     """A :class:`~servicebot.store.Store` in one SQLite file; safe across threads and processes."""
 
     blocking = True
+    SWEEP_EVERY = 3600.0  # seconds between two removals of the conversations past retention
 
-    def __init__(self, path: Path, timeout: float = 1.0) -> None:
-        """``timeout``: seconds a write may wait for another connection's lock."""
+    def __init__(
+        self,
+        path: Path,
+        timeout: float = 1.0,
+        retention_days: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """``timeout``: seconds a write may wait for another connection's lock.
+        ``retention_days``: how long a conversation is kept after its last turn (None: kept)."""
         self.path, self.timeout = path, timeout
+        self._retention = None if retention_days is None else timedelta(days=retention_days)
+        self._clock, self._sweep_due = clock, clock()
         self._forget_connections()
         forget_in_child(self)
         try:
@@ -75,6 +91,8 @@ class SQLiteStore:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
         self._file: tuple[int, int] | None = None  # the file migrated last: device, inode
         self._connection()  # makes the file and its tables
+        if self._retention is not None:
+            self._sweep_on_open()
 
     def _forget_connections(self) -> None:
         """Start with no connection: at creation, and in a forked child, which must not use
@@ -106,6 +124,8 @@ class SQLiteStore:
             ).fetchone()
             stored = dataclasses.replace(turn, number=number)
             db.execute(f"INSERT INTO turns ({_COLUMNS}) VALUES ({_PLACES})", _row(stored))
+            if self._clock() >= self._sweep_due:
+                self._sweep(db)
         return stored
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
@@ -156,6 +176,20 @@ class SQLiteStore:
                 held.file = None
             self._opened.clear()
         self._local.__dict__.clear()
+
+    def _sweep_on_open(self) -> None:
+        """Remove the conversations past retention now; if another process holds the file
+        locked past ``timeout`` (a VACUUM, a long purge), the first write does instead."""
+        with suppress(StorageError), self._transaction("apply retention to") as db:
+            self._sweep(db)
+
+    def _sweep(self, db: sqlite3.Connection) -> None:
+        """Remove the conversations past retention in ``db``'s open write transaction, and
+        put the next removal an hour off."""
+        if self._retention is not None:
+            cutoff = stamp(now() - self._retention)
+            db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+        self._sweep_due = self._clock() + self.SWEEP_EVERY
 
     def _purge(self, where: str, args: tuple[Any, ...]) -> PurgeReport:
         """Delete the conversations ``where`` chooses, then empty the WAL file.

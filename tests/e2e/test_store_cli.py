@@ -87,7 +87,7 @@ _TIMEOUT = {"stage": "model", "detector": "model", "kind": "timeout", "action": 
 
 
 def test_history_without_an_id_lists_recent_conversations_newest_first(bot: Path) -> None:
-    store = open_bot_store(load_bot(bot))
+    store = open_bot_store(load_bot(bot), patient=True)  # a bot's would remove the 200-day-old
     store.append_turn(TurnRecord("c-7", "hi", "Sorry.", "fallback", events=(_TIMEOUT,)))
     store.append_turn(TurnRecord("c-8", "hi", "Stop.", "answer", events=(_STOPPED,)))
     store.close()

@@ -7,11 +7,13 @@ from __future__ import annotations
 import sqlite3
 from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 
-from servicebot.store import now, open_store
+from servicebot.store import now, open_bot_store, open_store
+from servicebot.store.sqlite import SQLiteStore
 from tests.unit.storedturns import turn
 
 SECRET = "NI number QQ123456C, 221B Baker Street"
@@ -86,3 +88,46 @@ def test_a_sqlite_file_the_operator_made_keeps_its_mode(tmp_path: Path) -> None:
 
 def _mode(path: Path) -> int:
     return path.stat().st_mode & 0o777
+
+
+def test_a_sqlite_store_removes_conversations_past_retention_as_it_opens(tmp_path: Path) -> None:
+    """retention_days was kept only by an operator who scheduled `servicebot purge`."""
+    kept_forever = open_store("sqlite:///bot.db", root=tmp_path)
+    kept_forever.append_turn(turn("quiet", SECRET, at=now() - timedelta(days=91)))
+    kept_forever.append_turn(turn("in-use", "first", at=now() - timedelta(days=325)))
+    kept_forever.append_turn(turn("in-use", "today"))
+    kept_forever.close()
+    store = open_store("sqlite:///bot.db", root=tmp_path, retention_days=90)
+    assert store.history("quiet") == []
+    assert [t.customer_text for t in store.history("in-use")] == ["first", "today"]  # last turn
+    store.close()
+    assert SECRET.encode() not in _on_disk(tmp_path)
+
+
+def test_a_running_sqlite_store_applies_retention_at_most_once_an_hour(tmp_path: Path) -> None:
+    clock = [0.0]
+    store = SQLiteStore(tmp_path / "bot.db", retention_days=90, clock=lambda: clock[0])
+    store.append_turn(turn("imported", at=now() - timedelta(days=200)))
+    store.append_turn(turn("c"))
+    assert len(store.history("imported")) == 1  # swept when opened, not again yet
+    clock[0] = 3600.0
+    store.append_turn(turn("c"))
+    assert store.history("imported") == [] and len(store.history("c")) == 2
+    store.close()
+
+
+def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
+    """`history` and `usage` only read; `purge` removes them itself and says how many."""
+    old = open_store("sqlite:///bot.db", root=tmp_path)
+    old.append_turn(turn("quiet", at=now() - timedelta(days=91)))
+    old.close()
+    spec = SimpleNamespace(
+        root=tmp_path,
+        settings=SimpleNamespace(
+            name="bot",
+            store=SimpleNamespace(url="sqlite:///bot.db", timeout=1.0, retention_days=90),
+        ),
+    )
+    store = open_bot_store(spec, patient=True)  # type: ignore[arg-type]
+    assert store.purge_older_than(now() - timedelta(days=90)).conversations == 1
+    store.close()
