@@ -12,10 +12,12 @@ the turn numbered one more, records its id and scores the conversation, so numbe
 unique and gapless whatever the number of writers, and a retry after a timeout (redis-py's own
 retries, or the caller's) cannot store a turn twice. A purge re-checks a conversation's age as
 it deletes it. A conversation's keys expire ``retention_days`` after its last write (as set
-then: a shorter one applies from the next write, and none removes the expiry); ``purge``
-also drops expired conversations from the index. Whether turns survive a restart of the server
-is the server's persistence setting (``appendonly yes`` keeps them); what fails while it is
-down becomes a StorageError.
+then: a shorter one applies from the next write, and none removes the expiry). Conversation
+ids (an application may use an email) must not outlive them in the index: each append drops
+the ids whose newest turn is past retention, the index itself expires ``retention_days``
+after the bot's last write, and ``purge`` drops every id whose keys are all gone. Whether
+turns survive a restart of the server is the server's persistence setting (``appendonly
+yes`` keeps them); what fails while it is down becomes a StorageError.
 """
 
 from __future__ import annotations
@@ -41,18 +43,22 @@ except ImportError as exc:  # an optional backend: say how to get it
 from .refusals import outage, refusal, refused
 
 # KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
-# id, time-to-live in seconds ("" for none).
+# id, time-to-live in seconds ("" for none), the time before which a conversation's last turn
+# is past retention ("" for none).
 _APPEND = """
 local done = redis.call('HGET', KEYS[2], ARGV[1])
 if done then return tonumber(done) end
 local number = redis.call('LLEN', KEYS[1]) + 1
 redis.call('RPUSH', KEYS[1], '{"number":' .. number .. ',' .. ARGV[2])
 redis.call('HSET', KEYS[2], ARGV[1], number)
+if ARGV[6] ~= '' then
+  redis.call('ZREMRANGEBYSCORE', KEYS[4], '-inf', '(' .. ARGV[6])
+end
 local newest = redis.call('ZSCORE', KEYS[4], ARGV[4])
 if not newest or tonumber(newest) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 end
-for i = 1, 3 do
+for i = 1, 4 do
   if ARGV[5] == '' then
     redis.call('PERSIST', KEYS[i])
   else
@@ -72,6 +78,19 @@ local turns = redis.call('LLEN', KEYS[1])
 local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return {existed, turns}
+"""
+
+# KEYS: the index, then each conversation's turns, ids and state. ARGV: the conversation ids.
+# An id whose keys are all gone (expired) leaves the index; how many left.
+_FORGET = """
+local forgotten = 0
+for i, id in ipairs(ARGV) do
+  local base = 2 + (i - 1) * 3
+  if redis.call('EXISTS', KEYS[base], KEYS[base + 1], KEYS[base + 2]) == 0 then
+    forgotten = forgotten + redis.call('ZREM', KEYS[1], id)
+  end
+end
+return forgotten
 """
 
 
@@ -121,6 +140,7 @@ class RedisStore:
             raise StorageError(f"cannot use the store url {self.url}: {exc}") from exc
         self._append = self._redis.register_script(_APPEND)
         self._purge_one = self._redis.register_script(_PURGE)
+        self._forget = self._redis.register_script(_FORGET)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         body = turn.as_data()
@@ -135,6 +155,7 @@ class RedisStore:
             turn.at.timestamp(),
             turn.conversation_id,
             self._ttl,
+            "" if not self._ttl else now().timestamp() - int(self._ttl),
         ]
         keys = self._keys(turn.conversation_id)
         number = self._call(lambda: self._append(keys=keys, args=args))
@@ -177,6 +198,8 @@ class RedisStore:
                     pipe.multi()
                     pipe.set(key, text, ex=ttl)
                     pipe.zadd(index, {conversation_id: now().timestamp()}, nx=True)
+                    if self._ttl:
+                        pipe.expire(index, int(self._ttl))
                     pipe.execute()
                 except redis.WatchError:
                     return False
@@ -197,7 +220,9 @@ class RedisStore:
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
         moment = as_utc(cutoff).timestamp()
         ids = self._call(lambda: self._redis.zrangebyscore(self._index, "-inf", f"({moment}"))
-        return self._purge([raw.decode() for raw in ids], cutoff=str(moment))
+        report = self._purge([raw.decode() for raw in ids], cutoff=str(moment))
+        self._forget_expired()
+        return report
 
     def close(self) -> None:
         self._redis.close()
@@ -212,6 +237,17 @@ class RedisStore:
             turns += count
             conversations += 1 if existed else 0
         return PurgeReport(conversations, turns)
+
+    def _forget_expired(self, batch: int = 200) -> None:
+        """Drop from the index every id whose conversation's keys have all expired, however
+        recent its score (a retention shortened since, a turn stored with an old time), so
+        that no id outlives its conversation; checked and dropped in one step per batch, so
+        that a conversation written meanwhile keeps its place."""
+        ids = [raw.decode() for raw in self._call(lambda: self._redis.zrange(self._index, 0, -1))]
+        for start in range(0, len(ids), batch):
+            chosen = ids[start : start + batch]
+            keys = [self._index] + [k for cid in chosen for k in self._keys(cid)[:3]]
+            self._call(lambda k=keys, a=chosen: self._forget(keys=k, args=a))
 
     @property
     def _index(self) -> str:

@@ -87,17 +87,19 @@ _TIMEOUT = {"stage": "model", "detector": "model", "kind": "timeout", "action": 
 
 
 def test_history_without_an_id_lists_recent_conversations_newest_first(bot: Path) -> None:
-    store = open_bot_store(load_bot(bot), patient=True)  # a bot's would remove the 200-day-old
+    store = open_bot_store(load_bot(bot))  # past retention, the 200-day-old goes
+    month = now() - timedelta(days=30)
+    store.append_turn(TurnRecord("month", "hi", "Hello!", "direct", at=month))
     store.append_turn(TurnRecord("c-7", "hi", "Sorry.", "fallback", events=(_TIMEOUT,)))
     store.append_turn(TurnRecord("c-8", "hi", "Stop.", "answer", events=(_STOPPED,)))
     store.close()
     lines = run("history", "--bot", str(bot)).splitlines()
-    assert [line.split()[0] for line in lines] == ["c-8", "c-7", "c-42"]  # not the 200-day-old
+    assert [line.split()[0] for line in lines] == ["c-8", "c-7", "c-42"]  # not the 30-day-old
     assert lines[1].endswith("1 turn (fallback 1; model failed 1)")
     assert lines[2].endswith("2 turns (answer 1, direct 1)")
     # A caller that stopped reading is no failure; only c-7's model call failed.
     assert run("history", "--failed", "--bot", str(bot)).split()[0] == "c-7"
-    assert run("history", "--days", "365", "--bot", str(bot)).splitlines()[-1].startswith("old ")
+    assert run("history", "--days", "365", "--bot", str(bot)).splitlines()[-1].startswith("month ")
 
 
 def test_history_as_json_lines_for_scripts(bot: Path) -> None:

@@ -1,10 +1,12 @@
-"""What an erasure leaves on disk, and who can read the store's files: a purged conversation's
-text is gone from a SQLite file and its WAL while the bot still runs, whatever the platform's
-SQLite build."""
+"""What an erasure leaves behind. SQLite: a purged conversation's text is gone from the file
+and its WAL while the bot still runs, whatever the platform's SQLite build; its files are the
+owner's alone; retention_days holds without a scheduled purge. Redis: no conversation id
+outlives its conversation in the index."""
 
 from __future__ import annotations
 
 import sqlite3
+import uuid
 from datetime import timedelta
 from pathlib import Path
 from types import SimpleNamespace
@@ -131,3 +133,37 @@ def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
     store = open_bot_store(spec, patient=True)  # type: ignore[arg-type]
     assert store.purge_older_than(now() - timedelta(days=90)).conversations == 1
     store.close()
+
+
+@pytest.mark.redis
+def test_a_redis_write_drops_ids_past_retention_from_the_index(redis_url: str) -> None:
+    """The index has conversation ids, which may be emails: they outlived the expired keys."""
+    import redis
+
+    namespace, client = f"index-{uuid.uuid4().hex}", redis.Redis.from_url(redis_url)
+    store = open_store(redis_url, namespace=namespace, retention_days=1)
+    store.append_turn(turn("alice@example.org", at=now() - timedelta(days=2)))
+    store.append_turn(turn("c"))
+    index = f"{namespace}:conversations"
+    assert client.zrange(index, 0, -1) == [b"c"]
+    assert 86_400 - 60 < client.ttl(index) <= 86_400  # an idle bot's index expires too
+    store.close()
+    client.close()
+
+
+@pytest.mark.redis
+def test_a_redis_purge_drops_ids_whose_conversation_expired(redis_url: str) -> None:
+    import redis
+
+    namespace, client = f"index-{uuid.uuid4().hex}", redis.Redis.from_url(redis_url)
+    store = open_store(redis_url, namespace=namespace, retention_days=90)
+    store.append_turn(turn("alice@example.org"))
+    assert store.swap_state("bob@example.org", None, {"salt": "s", "by_digest": {}, "counts": {}})
+    store.append_turn(turn("c"))
+    for key in client.keys(f"{namespace}:conversation:*@example.org:*"):
+        client.delete(key)  # as their time to live does, set when retention was shorter
+    assert store.purge_older_than(now() - timedelta(days=90)).conversations == 0
+    assert client.zrange(f"{namespace}:conversations", 0, -1) == [b"c"]
+    assert len(store.history("c")) == 1
+    store.close()
+    client.close()
