@@ -6,7 +6,8 @@ so that a check needs neither the model SDK nor, usually, an encoding file.
 This module renders every template for each kind of turn and checks the system message
 against the budget; it warns of a budget that leaves too little room and of a system
 template that never prints the intents' answers. The warnings about FAQ files, phrasings,
-thresholds, languages and few-shot pairs are ``faqwarnings.py``'s.
+thresholds, languages and few-shot pairs are ``faqwarnings.py``'s; those about the store and
+what a bot keeps of its customers are ``storechecks.py``'s.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
 from .settings import ANY_LANGUAGE, Intent
-from .settingvalues import REDIS_SCHEMES
-from .store import EMPTIED, empty_variables, unset_variables
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
@@ -64,6 +63,8 @@ def check_bot(path: Path) -> tuple[BotSpec, Renderer]:
             problems = in_reading_order([*problems, *exc.problems], spec.root)
     if spec is None or renderer is None or problems:
         raise ConfigError.listing(problems)
+    from .storechecks import store_problem  # which builds on settings_problems, below
+
     if problem := store_problem(spec):
         raise ConfigError([problem])
     return spec, renderer
@@ -272,41 +273,6 @@ def _budget_key(spec: BotSpec) -> tuple[str, ...]:
         keys = ("context_window", "reply_reserve", *keys)
     written = [key for key in keys if key in budget.model_fields_set]
     return ("budget", written[0]) if written else ("budget",)
-
-
-def store_problem(spec: BotSpec) -> Problem | None:
-    """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
-    store without redis-py. (``Bot`` is not refused for it: its application may pass its
-    own store.)"""
-    if spec.settings.store.url.partition("://")[0] not in REDIS_SCHEMES:
-        return None
-    try:
-        import redis  # noqa: F401
-    except ImportError:
-        message = (
-            "a redis store needs redis-py, not installed here: pip install 'servicebot[redis]'"
-        )
-        return settings_problems(spec, {("store", "url"): message})[0]
-    return None
-
-
-def store_warnings(spec: BotSpec) -> list[Problem]:
-    """``store.url`` naming an environment variable that is not set where ``check`` runs:
-    the bot would load, and answer each turn unstored (the log says why). Then those a Redis
-    url names that are empty here, in its password, user or host (see empty_variables)."""
-    unset = unset_variables(spec.settings.store.url)
-    problems = []
-    if unset:
-        names = ", ".join(f"${{{name}}}" for name in unset)
-        message = (
-            f"store.url names {names}, not set here (or empty): unless it is set where the "
-            "bot runs, every turn is answered but not stored"
-        )
-        problems += settings_problems(spec, {("store", "url"): message})
-    for name, part in empty_variables(spec.settings.store.url):
-        message = f"store.url names ${{{name}}}, empty here: {EMPTIED[part]}"
-        problems += settings_problems(spec, {("store", "url"): message})
-    return problems
 
 
 def settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:

@@ -88,7 +88,6 @@ def check(path: Path) -> None:
         check_bot,
         facts_warnings,
         replay_warnings,
-        store_warnings,
     )
     from ..conversations.scriptchecks import script_warnings
     from ..faqwarnings import (
@@ -99,6 +98,7 @@ def check(path: Path) -> None:
         threshold_warnings,
     )
     from ..modelchecks import token_count_warnings
+    from ..storechecks import pii_key_warnings, recording_warnings, store_warnings
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
@@ -114,8 +114,10 @@ def check(path: Path) -> None:
             *few_shot_warnings(spec),
             *replay_warnings(spec),
             *store_warnings(spec),
-            *script_warnings(spec),
+            *recording_warnings(spec),
+            *pii_key_warnings(spec),
             *token_count_warnings(spec),
+            *script_warnings(spec),
         ]
     except ConfigError as exc:
         for problem_or_warning in [*map(str, exc.problems), *warnings]:

@@ -37,8 +37,9 @@ def _bot(tmp_path: Path, server: OpenAIServer, mode: str) -> Path:
 
 
 def _env(bot: Path, key: str | None) -> dict[str, str]:
-    """The environment of a ``servicebot`` process: OPENAI_API_KEY set only to ``key``."""
-    env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent)}
+    """The environment of a ``servicebot`` process: OPENAI_API_KEY set only to ``key``; a
+    placeholder key, as where a bot runs."""
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(bot.parent), "SERVICEBOT_PII_KEY": "k"}
     if key is not None:
         env["OPENAI_API_KEY"] = key
     return env

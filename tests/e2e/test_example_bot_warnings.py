@@ -67,7 +67,8 @@ def test_check_ends_a_list_of_warnings_with_their_count(tmp_path: Path) -> None:
     assert lines[0].startswith("ok: ") and len(warned) >= 2
     assert lines[-1] == f"{len(warned)} warnings in {target}"
     faq.unlink()
-    result = CliRunner().invoke(main, ["check", str(target)], env={"OPENAI_API_KEY": "sk-test"})
+    keys = {"OPENAI_API_KEY": "sk-test", "SERVICEBOT_PII_KEY": "a-secret"}
+    result = CliRunner().invoke(main, ["check", str(target)], env=keys)
     assert result.output.startswith("ok: ") and result.output.count("\n") == 1  # a clean bot
 
 

@@ -1,0 +1,85 @@
+"""``servicebot check``'s findings about the store and what a bot keeps of its customers.
+
+A store this installation cannot open (a redis:// url without redis-py) is a problem; the
+rest are warnings, since the bot still loads and answers: a store url whose variables are
+not set (or are empty) here, a bot that records every prompt into a cassette that ``purge``
+never reaches, and a persistent store whose placeholder digests are keyed by nothing secret.
+"""
+
+from __future__ import annotations
+
+import os
+
+from .checks import settings_problems
+from .config import BotSpec
+from .errors import Problem
+from .filters.placeholders import KEY_ENV
+from .replay import bot_cassette
+from .settingvalues import REDIS_SCHEMES
+from .store import EMPTIED, empty_variables, unset_variables
+
+
+def store_problem(spec: BotSpec) -> Problem | None:
+    """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
+    store without redis-py. (``Bot`` is not refused for it: its application may pass its
+    own store.)"""
+    if spec.settings.store.url.partition("://")[0] not in REDIS_SCHEMES:
+        return None
+    try:
+        import redis  # noqa: F401
+    except ImportError:
+        message = (
+            "a redis store needs redis-py, not installed here: pip install 'servicebot[redis]'"
+        )
+        return settings_problems(spec, {("store", "url"): message})[0]
+    return None
+
+
+def store_warnings(spec: BotSpec) -> list[Problem]:
+    """``store.url`` naming an environment variable that is not set where ``check`` runs:
+    the bot would load, and answer each turn unstored (the log says why). Then those a Redis
+    url names that are empty here, in its password, user or host (see empty_variables)."""
+    unset = unset_variables(spec.settings.store.url)
+    problems = []
+    if unset:
+        names = ", ".join(f"${{{name}}}" for name in unset)
+        message = (
+            f"store.url names {names}, not set here (or empty): unless it is set where the "
+            "bot runs, every turn is answered but not stored"
+        )
+        problems += settings_problems(spec, {("store", "url"): message})
+    for name, part in empty_variables(spec.settings.store.url):
+        message = f"store.url names ${{{name}}}, empty here: {EMPTIED[part]}"
+        problems += settings_problems(spec, {("store", "url"): message})
+    return problems
+
+
+def recording_warnings(spec: BotSpec) -> list[Problem]:
+    """``replay.mode: record``: every turn's prompt goes into the bot's cassette, customers'
+    messages (masked) and the customer details the templates are given (which no filter
+    reads), in a file ``purge`` never touches and a team usually commits."""
+    if spec.settings.model.name is None or spec.settings.replay.mode != "record":
+        return []  # with no model, nothing is recorded
+    message = (
+        f"replay.mode is record: every turn's prompt, with the customer's messages (masked) "
+        f"and the customer details given to the templates (not masked), is written to "
+        f"{bot_cassette(spec)}, which `servicebot purge` does not touch and which is usually "
+        "committed to git; record with test conversations, not customers"
+    )
+    return settings_problems(spec, {("replay", "mode"): message})
+
+
+def pii_key_warnings(spec: BotSpec) -> list[Problem]:
+    """A store that keeps conversations (not ``memory://``) while ``SERVICEBOT_PII_KEY`` is not
+    set here: each placeholder's digest is then keyed by the conversation's salt, stored
+    beside it, so a copy of the store is enough to try every phone number against it (see
+    filters/placeholders.py). As the bot logs when it opens such a store."""
+    if spec.settings.store.url.startswith("memory:") or os.environ.get(KEY_ENV):
+        return []
+    message = (
+        f"{KEY_ENV} is not set here: the placeholders' digests in this bot's store are then "
+        "keyed by a salt stored beside them, so anyone with a copy of the store can recover a "
+        f"masked phone number by trying every number; set {KEY_ENV} to a secret where the bot "
+        "runs"
+    )
+    return settings_problems(spec, {("store", "url"): message})

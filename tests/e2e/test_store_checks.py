@@ -1,0 +1,62 @@
+"""What ``servicebot check`` warns of about what a bot keeps of its customers: prompts recorded
+into a cassette, and placeholder digests a copy of the store could be searched with."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from servicebot.filters.placeholders import KEY_ENV
+from tests.e2e.conftest import checked, new_bot
+
+
+def _warnings(bot: Path) -> list[str]:
+    """The warnings ``check`` gives beside the one for OPENAI_API_KEY, unset in tests."""
+    lines = checked(bot, 0).splitlines()
+    return [line for line in lines if line.startswith("warning: ") and "OPENAI_API_KEY" not in line]
+
+
+def test_check_warns_that_recording_writes_every_prompt_where_purge_never_looks(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "a-secret")
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text("utf-8") + "replay:\n  mode: record\n", "utf-8")
+    line = len(settings.read_text("utf-8").splitlines())
+    assert _warnings(bot) == [
+        f"warning: {settings}:{line}:9: replay.mode is record: every turn's prompt, with the "
+        "customer's messages (masked) and the customer details given to the templates (not "
+        f"masked), is written to {bot / 'tests' / 'replies' / 'bot.yaml'}, which `servicebot "
+        "purge` does not touch and which is usually committed to git; record with test "
+        "conversations, not customers"
+    ]
+
+
+def test_check_warns_of_a_kept_store_without_a_pii_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the key, the digests' only key is the salt stored beside them: a copy of the
+    store is enough to try every phone number."""
+    monkeypatch.delenv(KEY_ENV, raising=False)
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    line = (
+        settings.read_text("utf-8")
+        .splitlines()
+        .index("  url: sqlite:///.servicebot/conversations.db")
+    )
+    assert _warnings(bot) == [
+        f"warning: {settings}:{line + 1}:8: {KEY_ENV} is not set here: the placeholders' "
+        "digests in this bot's store are then keyed by a salt stored beside them, so anyone "
+        "with a copy of the store can recover a masked phone number by trying every number; "
+        f"set {KEY_ENV} to a secret where the bot runs"
+    ]
+    monkeypatch.setenv(KEY_ENV, "a-secret")
+    assert _warnings(bot) == []
+    monkeypatch.delenv(KEY_ENV)
+    text = settings.read_text("utf-8")
+    settings.write_text(re.sub(r"(?m)^  url: sqlite:.*$", "  url: memory://", text), "utf-8")
+    assert _warnings(bot) == []  # nothing outlives the process
