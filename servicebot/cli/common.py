@@ -67,3 +67,17 @@ def load_settings(bot_path: Path) -> BotSpec:
         return load_bot_settings(bot_path)
     except ConfigError as exc:
         raise click.ClickException(f"fix servicebot.yaml first:\n{exc}") from exc
+
+
+def offline_reason(spec: BotSpec) -> str | None:
+    """Why chat answers from the FAQ alone, or None when a model (or its recordings) will
+    answer. Replaying needs no API key: nothing reaches the model."""
+    model = spec.settings.model
+    if model.name is None:
+        return "no model is configured in servicebot.yaml"
+    replaying = spec.settings.replay.mode == "replay"
+    if model.api_key_env is None:  # a server that takes no key
+        return None
+    if not replaying and not os.environ.get(model.api_key_env, "").strip():
+        return f"{model.api_key_env} is not set"
+    return None
