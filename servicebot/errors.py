@@ -8,6 +8,8 @@
      +-- BudgetError                the prompt cannot fit, or an encoding file is missing or damaged
      +-- ConversationIdError        the application passed an id no conversation may have
                                     (blank, too long, control characters); also a ValueError
+     +-- NoPIIError                 a value to find a customer's conversations by holds no
+                                    PII the pre-filter reads ("hello"); also a ValueError
 
 Only the ``cli`` package turns these into exit codes and messages. Anything else that escapes
 is a bug and should show its traceback.
@@ -155,3 +157,17 @@ class ConversationIdError(ServicebotError, ValueError):
     the limit, or holding a control character. It is the engineer's mistake, not the
     customer's, so it is raised at the call, before anything is stored or any model asked.
     Also a ValueError, which such ids raised before this class existed."""
+
+
+class NoPIIError(ServicebotError, ValueError):
+    """A value to find a customer's conversations by (``history --holding``) holds nothing
+    the pre-filter's PII detector reads, so no conversation could have a digest of it.
+    ``kinds``: those that can be looked up. Also a ValueError: the caller's value is wrong."""
+
+    def __init__(self, value: str, kinds: Sequence[str]) -> None:
+        super().__init__(
+            f"{shorten(value)!r} holds no value the pre-filter replaces with a placeholder: give "
+            f"one of these kinds, as the customer typed it: {', '.join(kinds)} (a passport "
+            'number or password with its label: "passport E12345678")'
+        )
+        self.value, self.kinds = value, tuple(kinds)

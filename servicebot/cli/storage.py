@@ -1,11 +1,14 @@
 """``servicebot history``, ``purge`` and ``usage``: the conversations a bot has stored, listed,
-shown, deleted or totted up, and the store opened for them."""
+shown, deleted or totted up, and the store opened for them. ``--holding VALUE`` finds a
+customer's conversations by an email or phone number (store/holding.py), for an access or
+erasure request."""
 
 from __future__ import annotations
 
 import json
+import os
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -15,14 +18,36 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from ..config import BotSpec
-from ..errors import ServicebotError
-from ..store import Store, TurnRecord, now, open_bot_store, stamp
+from ..errors import NoPIIError, ServicebotError
+from ..filters.placeholders import KEY_ENV
+from ..store import PurgeReport, Store, TurnRecord, now, open_bot_store, stamp
+from ..store.holding import Holding, conversations_holding, lookups
 from ..terminal import printable
 from ..usage import Usage, usage_by
 from .common import bot_option, load_settings
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.table import Table
+
+
+def _pii_values(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    """``--holding``'s values, each read for PII before any store is opened: one holding none
+    ("hello") could be in no conversation, and the operator should hear so, not "none found"."""
+    for value in values:
+        try:
+            lookups(value)
+        except NoPIIError as exc:
+            raise click.BadParameter(str(exc), ctx, param) from exc
+    return values
+
+
+def _holding_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """``--holding VALUE``, repeatable, each value read for PII; ``text``: its help."""
+    return click.option(
+        "--holding", "values", multiple=True, metavar="VALUE", callback=_pii_values, help=text
+    )
 
 
 @click.command()
@@ -36,15 +61,32 @@ if TYPE_CHECKING:  # imported where used: the other commands start without rich
 @click.option(
     "--failed", is_flag=True, help="Without CONVERSATION: only those where a model call failed."
 )
+@_holding_option(
+    "List the conversations where the customer typed VALUE (an email, a phone number; repeat "
+    "for several): an access or erasure request. With --json: their turns, as stored."
+)
 @click.option(
     "--json", "as_json", is_flag=True, help="JSON Lines: one turn or conversation a line."
 )
 @bot_option
 def history(
-    conversation: str | None, days: int | None, failed: bool, as_json: bool, bot_path: Path
+    conversation: str | None,
+    days: int | None,
+    failed: bool,
+    values: tuple[str, ...],
+    as_json: bool,
+    bot_path: Path,
 ) -> None:
     """Print CONVERSATION turn by turn: actions, intents and filter events. Without it, list
-    the recent conversations, newest first, with their turns, actions and failed model calls."""
+    the recent conversations, newest first, with their turns, actions and failed model calls.
+    The customer's values show as the placeholders the store keeps ([EMAIL_1]), not as typed."""
+    if values:
+        if conversation is not None or days is not None or failed:
+            raise click.UsageError(
+                "--holding finds the conversations: give no CONVERSATION, --days or --failed"
+            )
+        _list_holding(bot_path, values, as_json)
+        return
     if conversation is None:
         _list_conversations(bot_path, days or 7, failed, as_json)
         return
@@ -96,13 +138,64 @@ def _list_conversations(bot_path: Path, days: int, failed: bool, as_json: bool) 
         which = "with a failed model call " if failed else ""
         click.echo(f"no conversation {which}in the last {days} days")
         return
+    _print_summaries(shown)
+
+
+def _print_summaries(shown: list[_Summary], notes: Mapping[str, str] | None = None) -> None:
+    """One line per conversation; ``notes``: text to end a conversation's line with, by id."""
     for summary in shown:
         actions = ", ".join(f"{action} {n}" for action, n in sorted(summary.actions.items()))
         failures = f"; model failed {summary.failed}" if summary.failed else ""
+        note = (notes or {}).get(summary.conversation_id, "")
         click.echo(
             f"{printable(summary.conversation_id)}  {summary.last:%Y-%m-%d %H:%M:%S} UTC  "
-            f"{summary.turns} turn{'s' * (summary.turns != 1)} ({actions}{failures})"
+            f"{summary.turns} turn{'s' * (summary.turns != 1)} ({actions}{failures}){note}"
         )
+
+
+def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> None:
+    """The conversations holding any of ``values``, listed as recent ones are, with what
+    stands for the values in each; with ``as_json``, their turns as stored (an access
+    request's export), and on standard error which placeholders are the customer's."""
+    with _store(bot_path, create=False) as store:
+        holding = conversations_holding(store, values)
+        turns = [turn for found in holding for turn in store.history(found.conversation_id)]
+    if not holding:
+        click.echo(_nothing_holds(values), err=as_json)
+        return
+    if as_json:
+        for turn in turns:
+            click.echo(json.dumps(turn.as_data()))
+        click.echo(
+            f"the customer's values are shown as the store keeps them: {_placeholders(holding)}",
+            err=True,
+        )
+        return
+    notes = {found.conversation_id: f"  {', '.join(found.placeholders)}" for found in holding}
+    _print_summaries(_summaries(turns), notes)
+
+
+def _placeholders(holding: list[Holding]) -> str:
+    """Which placeholders stand for the values, per conversation: "[EMAIL_1] in c-42; ..."."""
+    return "; ".join(
+        f"{', '.join(found.placeholders)} in {printable(found.conversation_id)}"
+        for found in holding
+    )
+
+
+def _it(values: tuple[str, ...]) -> str:
+    """How a message names the values looked for: "it", or "any of them"."""
+    return "it" if len(values) == 1 else "any of them"
+
+
+def _nothing_holds(values: tuple[str, ...]) -> str:
+    """What to say when no conversation holds ``values``; the digests are keyed by
+    SERVICEBOT_PII_KEY, so a key other than the bot's (or none) finds nothing."""
+    key = "set" if os.environ.get(KEY_ENV) else "not set"
+    return (
+        f"no conversation in this bot's store holds {_it(values)}: only a value the customer "
+        f"typed is found, and only with the {KEY_ENV} the bot runs with ({key} here)"
+    )
 
 
 @dataclass
@@ -149,16 +242,31 @@ def _indented(text: str) -> str:
     "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
 )
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
+@_holding_option(
+    "Every conversation where the customer typed VALUE (an email, a phone number; repeat for "
+    "several): a customer's erasure request. Lists them and asks first."
+)
 @click.option(
-    "-y", "--yes", is_flag=True, help="Do not ask before --older-than 0 removes everything."
+    "-y",
+    "--yes",
+    is_flag=True,
+    help="Do not ask before --older-than 0 removes everything, or --holding what it found.",
 )
 @bot_option
-def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path) -> None:
-    """Delete old conversations (default: older than store.retention_days), or one conversation,
-    and say what was removed. --older-than 0 removes every conversation: it asks first."""
-    if days is not None and conversation is not None:
-        raise click.UsageError("give one of --older-than DAYS and --conversation ID, not both")
+def purge(
+    days: int | None, conversation: str | None, values: tuple[str, ...], yes: bool, bot_path: Path
+) -> None:
+    """Delete old conversations (default: older than store.retention_days), one conversation,
+    or those holding a customer's value, and say what was removed. --older-than 0 removes
+    every conversation: it asks first."""
+    if (days is not None) + (conversation is not None) + bool(values) > 1:
+        raise click.UsageError(
+            "give one of --older-than DAYS, --conversation ID and --holding VALUE, not both"
+        )
     spec = load_settings(bot_path)
+    if values:
+        _purge_holding(bot_path, spec, values, yes)
+        return
     if days is None and conversation is None:
         days = spec.settings.store.retention_days
         if days is None:
@@ -174,6 +282,24 @@ def purge(days: int | None, conversation: str | None, yes: bool, bot_path: Path)
         click.echo(f"no conversation {conversation!r} in this bot's store: nothing to remove")
         return
     click.echo(str(report))
+
+
+def _purge_holding(bot_path: Path, spec: BotSpec, values: tuple[str, ...], yes: bool) -> None:
+    """Remove every conversation holding any of ``values`` (asking first, unless ``yes``)
+    and say what was removed, naming them: the record of an erasure request."""
+    with _store(bot_path, spec) as store:
+        ids = [found.conversation_id for found in conversations_holding(store, values)]
+        if not ids:
+            click.echo(f"{_nothing_holds(values)}: nothing to remove")
+            return
+        named = ", ".join(map(printable, ids))
+        if not yes:
+            click.confirm(
+                f"Remove {len(ids)} conversation(s) holding {_it(values)}: {named}?", abort=True
+            )
+        reports = [store.purge_conversation(conversation_id) for conversation_id in ids]
+    removed = PurgeReport(sum(r.conversations for r in reports), sum(r.turns for r in reports))
+    click.echo(f"{removed} ({named})")
 
 
 @click.command()

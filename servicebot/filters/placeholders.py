@@ -41,6 +41,11 @@ class Placeholders:
             self.by_digest[digest] = f"[{kind}_{self.counts[kind]}]"
         return self.by_digest[digest]
 
+    def placeholder_of(self, kind: str, value: str) -> str | None:
+        """The placeholder ``value`` has had in this conversation, issuing none: None if the
+        customer never typed it here (how an erasure request finds it: store/holding.py)."""
+        return self.by_digest.get(self._digest(kind, value))
+
     def to_state(self) -> dict[str, Any]:
         """What the store keeps for the conversation: a salt and digests, never a value."""
         return {"salt": self.salt, "by_digest": dict(self.by_digest), "counts": dict(self.counts)}

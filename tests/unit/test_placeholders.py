@@ -26,6 +26,16 @@ def test_the_state_holds_digests_never_values() -> None:
     assert "jane" not in state and "example.com" not in state
 
 
+def test_placeholder_of_finds_a_typed_value_in_any_form_and_issues_none() -> None:
+    placeholders = Placeholders()
+    placeholders.placeholder_for("PHONE", "138 0013 8000")
+    state = placeholders.to_state()
+    assert placeholders.placeholder_of("PHONE", "+86 13800138000") == "[PHONE_1]"
+    assert placeholders.placeholder_of("PHONE", "13900139000") is None
+    assert placeholders.placeholder_of("EMAIL", "138 0013 8000") is None  # another kind
+    assert placeholders.to_state() == state
+
+
 @pytest.mark.parametrize("key", [None, "a-secret-key"])
 def test_placeholders_are_stable_across_processes(
     key: str | None, monkeypatch: pytest.MonkeyPatch

@@ -1,0 +1,84 @@
+"""Which conversations hold a customer's value: the way in to an erasure or access request
+that names the customer by an email address or phone number (``servicebot history
+--holding``, ``servicebot purge --holding``).
+
+A store keeps no value the pre-filter replaced (see ``filters/placeholders.py``): each
+conversation's state holds a salt of its own and an HMAC digest per value. So a value is
+looked for as the pre-filter would have digested it in each conversation: read with the
+pre-filter's own PII detector (each kind's alone, on the value normalised as a message is),
+each value found put in its kind's one form (``filters/values.py``), digested with that
+conversation's salt and ``SERVICEBOT_PII_KEY`` if set, and compared with its digests. Every
+conversation's state is read (the ids from ``turns_since``, then ``load_state`` each), so a
+look-up takes longer as the store grows; it works alike on SQLite and Redis.
+
+It finds each conversation where the customer typed the value in a message the pre-filter
+masked or blocked, in any form with the same canonical one: "138 0013 8000" and
+"+86 13800138000", "Alice@Example.org" and "alice@example.org". A value read only after
+its label (a passport number, a password) is looked for with its label: "passport E12345678".
+
+It cannot find:
+
+- a value the customer never typed: given only as customer details (``Bot.reply(...,
+  customer=...)``), or written by the bot alone;
+- a value typed in a form the detector does not read as that kind, or of a kind the bot
+  lets through (``prefilter.pii`` or ``pii_kinds``: ``allow`` or ``flag``), which is stored
+  as typed and never digested: search the turns' text for it;
+- anything at all unless ``SERVICEBOT_PII_KEY`` here is the one the bot ran with (set, or
+  unset, alike): a digest made with another key matches nothing;
+- a conversation none of whose turns was stored, or one already removed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from ..errors import NoPIIError
+from ..filters.normalise import normalise
+from ..filters.pii import PII_KINDS, find_pii
+from ..filters.placeholders import Placeholders
+from . import Store
+
+_EVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any stored turn
+
+
+@dataclass(frozen=True)
+class Holding:
+    """A conversation holding one or more of the values looked for."""
+
+    conversation_id: str
+    placeholders: tuple[str, ...]  # what its turns show for the values, as they were given
+
+
+def lookups(value: str) -> list[tuple[str, str]]:
+    """The (kind, value as found) pairs the pre-filter would digest if a customer typed
+    ``value``. Each kind's detector reads it alone, so a number that two kinds' detectors
+    read (the one ranked first wins in a message) is looked for as both. NoPIIError if none."""
+    text = normalise(value).text
+    found = {(f.kind, text[f.start : f.end]) for kind in PII_KINDS for f in find_pii(text, (kind,))}
+    if not found:
+        raise NoPIIError(value, PII_KINDS)
+    return sorted(found)
+
+
+def conversations_holding(store: Store, values: Iterable[str]) -> list[Holding]:
+    """The conversations in ``store`` where the customer typed any of ``values``, in the order
+    of their first stored turn. Each value is read before the store is: NoPIIError for one
+    holding no PII; StorageError if the store fails."""
+    wanted = [pair for value in values for pair in lookups(value)]
+    ids = dict.fromkeys(turn.conversation_id for turn in store.turns_since(_EVER))
+    found = [(cid, _placeholders_in(store.load_state(cid), wanted)) for cid in ids]
+    return [Holding(cid, placeholders) for cid, placeholders in found if placeholders]
+
+
+def _placeholders_in(
+    state: dict[str, Any] | None, wanted: list[tuple[str, str]]
+) -> tuple[str, ...]:
+    """The placeholders the ``wanted`` values have in a conversation's ``state``, if any."""
+    if not state:
+        return ()
+    placeholders = Placeholders.from_state(state)
+    issued = (placeholders.placeholder_of(kind, value) for kind, value in wanted)
+    return tuple(dict.fromkeys(p for p in issued if p is not None))

@@ -1,0 +1,117 @@
+"""store/holding.py: the conversations where a customer typed a value, found by the digests
+the pre-filter kept, over conversations made by Bot.reply on each store."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from servicebot import Bot, BotSpec, load_bot
+from servicebot.errors import NoPIIError
+from servicebot.filters.pii import PII_KINDS
+from servicebot.store import Store, open_store
+from servicebot.store.holding import Holding, conversations_holding, lookups
+from tests.conftest import REPO
+
+KEY_ENV = "SERVICEBOT_PII_KEY"
+
+
+@pytest.fixture(scope="module")
+def spec() -> BotSpec:
+    return load_bot(REPO)
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        opened = open_store(request.getfixturevalue("redis_url"), namespace=uuid.uuid4().hex)
+    else:
+        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
+        opened = open_store(url, root=tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(KEY_ENV, raising=False)
+
+
+def converse(spec: BotSpec, store: Store, *turns: tuple[str, str]) -> None:
+    """Each (conversation, message) as a customer's turn, answered offline and stored."""
+    bot = Bot(spec, store=store, offline=True)
+    for conversation_id, message in turns:
+        bot.reply(message, conversation_id=conversation_id)
+
+
+def ids(holding: list[Holding]) -> list[str]:
+    return [found.conversation_id for found in holding]
+
+
+def test_finds_every_conversation_where_the_customer_typed_an_email(
+    spec: BotSpec, store: Store
+) -> None:
+    converse(
+        spec, store,
+        ("c1", "Where is my order? My email is Alice@Example.org"),
+        ("c2", "How long does a refund take?"),
+        ("c3", "my phone is 212-555-0147"),
+        ("c3", "or email alice@example.org"),
+        ("c4", "I'm bob@example.org"),
+    )  # fmt: skip
+    found = conversations_holding(store, ["alice@example.org"])
+    assert found == [Holding("c1", ("[EMAIL_1]",)), Holding("c3", ("[EMAIL_1]",))]
+    assert conversations_holding(store, ["carol@example.org"]) == []
+
+
+def test_a_chinese_mobile_typed_with_spaces_is_found_by_its_canonical_form(
+    spec: BotSpec, store: Store
+) -> None:
+    converse(spec, store, ("会话1", "我的手机号是 138 0013 8000，退货要多久？"), ("会话2", "你好"))
+    for written in ("13800138000", "+86 138-0013-8000", "１３８ ００１３ ８０００"):
+        assert conversations_holding(store, [written]) == [Holding("会话1", ("[PHONE_1]",))]
+
+
+def test_several_values_find_each_conversation_holding_any(spec: BotSpec, store: Store) -> None:
+    converse(
+        spec, store,
+        ("a", "email alice@example.org"),
+        ("b", "电话 13800138000"),
+        ("c", "alice@example.org or 13800138000"),
+    )  # fmt: skip
+    found = conversations_holding(store, ["alice@example.org", "138 0013 8000"])
+    assert found == [
+        Holding("a", ("[EMAIL_1]",)),
+        Holding("b", ("[PHONE_1]",)),
+        Holding("c", ("[EMAIL_1]", "[PHONE_1]")),
+    ]
+
+
+def test_only_the_key_the_bot_ran_with_finds_its_conversations(
+    spec: BotSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "the-bots-key")
+    converse(spec, store, ("c1", "my email is alice@example.org"))
+    assert ids(conversations_holding(store, ["alice@example.org"])) == ["c1"]
+    monkeypatch.setenv(KEY_ENV, "another-key")
+    assert conversations_holding(store, ["alice@example.org"]) == []
+    monkeypatch.delenv(KEY_ENV)
+    assert conversations_holding(store, ["alice@example.org"]) == []
+
+
+@pytest.mark.parametrize("value", ["hello", "你好", "order 12345", ""])
+def test_a_value_holding_no_pii_is_an_error_naming_the_kinds_that_can_be_found(
+    value: str,
+) -> None:
+    with pytest.raises(NoPIIError) as raised:
+        conversations_holding(open_store("memory://"), ["alice@example.org", value])
+    assert isinstance(raised.value, ValueError) and raised.value.kinds == PII_KINDS
+    assert "EMAIL, IBAN" in str(raised.value) and "PHONE" in str(raised.value)
+
+
+def test_a_value_is_looked_for_as_every_kind_the_detector_reads_in_it() -> None:
+    assert lookups("Alice@Example.org") == [("EMAIL", "Alice@Example.org")]
+    assert lookups("passport number E12345678") == [("PASSPORT", "E12345678")]
