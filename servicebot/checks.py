@@ -17,20 +17,22 @@ from itertools import combinations, product
 from pathlib import Path
 
 from .budget import budget_limit, fit_prompt, remedies, window_bounds
-from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
+from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, TokenCounter, counter_for
 from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
+    Place,
     in_reading_order,
     intent_problems,
+    placed_in_intents,
     read_bot,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
-from .routing import Match
+from .routing import Match, detect_language
 from .settings import ANY_LANGUAGE, Intent
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
@@ -102,7 +104,12 @@ def _system_contexts(spec: BotSpec) -> Iterator[Context]:
 def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     """A budget that leaves too little room for the customer's message or for the reply,
     and answers too long to be a fact beside them."""
-    return [*_message_room(spec, renderer), *_reply_room(spec), *_answer_room(spec, renderer)]
+    return [
+        *_message_room(spec, renderer),
+        *_reply_room(spec),
+        *_answer_room(spec, renderer),
+        *_few_shot_room(spec, renderer),
+    ]
 
 
 def replay_warnings(spec: BotSpec) -> list[Problem]:
@@ -210,6 +217,35 @@ def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     ]
 
 
+def _few_shot_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
+    """Few-shot pairs too long ever to be sent: a pair goes only beside its intent's answer as
+    a fact, and one that takes more than that system message leaves even an empty customer
+    message is dropped from every prompt (``render`` shows it DROPPED; a pasted page did).
+    Warned at the pair's reply. A pair of fewer bytes than half the budget is not measured:
+    it fits unless the answer alone takes the other half, which ``_answer_room`` warns of."""
+    if spec.settings.model.name is None:
+        return []  # with no model, no pair is ever sent
+    limit = budget_limit(spec.settings.budget)
+    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
+    messages: dict[Place, str] = {}
+    for intent in spec.intents:
+        for index, pair in enumerate(intent.few_shot):
+            if len(pair.user.encode()) + len(pair.assistant.encode()) < limit // 2:
+                continue  # a token is at least one byte: see above
+            language = detect_language(pair.user, spec.settings.languages)
+            system = _with_fact(spec, renderer, intent, language)
+            room = limit - counter.count_message("system", system) - _empty_message(counter)
+            taken = counter.count_message("user", pair.user)
+            taken += counter.count_message("assistant", pair.assistant)
+            if taken > room:
+                messages[intent.name, ("few_shot", index, "assistant")] = (
+                    f"this few-shot pair of '{intent.name}' takes {taken:,} tokens, more than "
+                    f"the {limit}-token prompt budget leaves it beside the intent's answer "
+                    f"({max(room, 0):,}): it is never sent (shorten it)"
+                )
+    return placed_in_intents(spec.root, messages)
+
+
 def _with_fact(spec: BotSpec, renderer: Renderer, intent: Intent, language: str) -> str:
     """The system message with ``intent``'s answer as its one fact.
 
@@ -259,7 +295,12 @@ def _room_beside(spec: BotSpec, system: str) -> tuple[int, int]:
         return 0, _MESSAGE_ROOM  # a token is at least one byte: no encoding needed to tell
     counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
     taken = counter.count_message("system", system)
-    return taken, limit - taken - counter.count_message("user", "") - REPLY_PRIMING
+    return taken, limit - taken - _empty_message(counter)
+
+
+def _empty_message(counter: TokenCounter) -> int:
+    """What an empty customer message and the reply's priming take."""
+    return counter.count_message("user", "") + REPLY_PRIMING
 
 
 def _budget_key(spec: BotSpec) -> tuple[str, ...]:
