@@ -266,10 +266,12 @@ _BEFORE_AT: Final = frozenset(
 )
 
 
-# What introduces an address in customer text: a colon, "is", "email", 是, 邮箱, or nothing
-# (the line's start), as in "alice at example dot org" or "my email is alice at example dot org".
+# What introduces an address in customer text: a colon, "email" or "address" (with "is" or
+# not), 是, 邮箱, or nothing (the line's start), as in "alice at example dot org" or "my email is
+# alice at example dot org". "is" alone introduces any word: "Shipping is free at target dot
+# com" names a shop.
 _INTRODUCTION: Final = re.compile(
-    r"(?:[:：\n]|(?<![a-z])(?:is|e-?mail|address)|是|邮箱)[ \t]*\Z", _I
+    r"(?:[:：\n]|(?<![a-z])(?:e-?mail|address)(?:[ \t]+is)?|是|邮箱)[ \t]*\Z", _I
 )
 
 
