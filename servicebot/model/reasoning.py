@@ -52,9 +52,11 @@ class ReasoningSplit:
     def __init__(self, mode: Reasoning, *, whole: bool = False) -> None:
         self.mode, self.whole = mode, whole
         self.state: _State = "answer" if mode == "off" else "start"
-        self.held = ""
+        self.held = ""  # the text not yet searched for </think>, or held for a tag's start
+        # Reasoning with no opening tag, searched, that may yet be answer (no </think> came):
+        # kept in pieces, as one string it was copied whole with every piece (quadratic).
+        self._searched: list[str] = []
         self.removed = 0
-        self._searched = 0  # how far into ``held`` no </think> begins
         self._answered = False  # the answer has begun: its leading whitespace is passed on
 
     def feed(self, text: str) -> str:
@@ -84,8 +86,7 @@ class ReasoningSplit:
             or (self.state == "unopened" and self.mode == "tags" and cut)
             or (self.state == "start" and cut and self.held.strip())  # "<thi", cut off
         ):
-            self.removed += len(self.held)
-            self.held = ""
+            self.removed += len(self._release())
             return ""
         return self._answer(self._release())
 
@@ -101,11 +102,17 @@ class ReasoningSplit:
 
     def _think(self) -> str:
         """Reasoning held until its ``</think>``; then the answer after it."""
-        at = self.held.find(CLOSE, self._searched)
+        at = self.held.find(CLOSE)
         if at < 0:  # a long reasoning comes in many pieces: each is searched once
-            self._searched = max(0, len(self.held) - len(CLOSE) + 1)
+            searched = max(0, len(self.held) - len(CLOSE) + 1)
+            if self.state == "opened":  # reasoning for certain: dropped as it comes
+                self.removed += searched
+            else:
+                self._searched.append(self.held[:searched])
+            self.held = self.held[searched:]
             return ""
-        self.removed += at + len(CLOSE)
+        self.removed += sum(map(len, self._searched)) + at + len(CLOSE)
+        self._searched.clear()
         self.held, self.state = self.held[at + len(CLOSE) :], "answer"
         return self._answer(self._release())
 
@@ -131,7 +138,9 @@ class ReasoningSplit:
         return out
 
     def _release(self) -> str:
-        held, self.held = self.held, ""
+        """All that is held, searched or not, given up."""
+        held, self.held = "".join(self._searched) + self.held, ""
+        self._searched.clear()
         return held
 
     def _answer(self, text: str) -> str:
