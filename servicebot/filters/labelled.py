@@ -310,7 +310,7 @@ _LINE_END: Final = re.compile(r"[ \t]*(?:\n|$)")
 _ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
 _LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
 _WITH_A_DIGIT: Final = re.compile(r"(?=.*[0-9]).{5,}", re.ASCII | re.DOTALL)
-_UNIT: Final = r"\s*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
+_UNIT: Final = r"[\s-]*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
 _LENGTH: Final = re.compile(  # starts with a range, or a number and its unit: not 12345678
     rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
 )

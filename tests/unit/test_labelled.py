@@ -223,6 +223,10 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "I changed my password 3 times",
         "password reset link 404",
         "password 2FA",
+        # a length with a hyphen is a length too
+        "the password 6-digit code never came",
+        "Is the password 10-digit or 12-digit?",
+        "my password is 8-character minimum",
         "Password: at least 8 characters, including 1 number.",
         "pw: use at least 12 characters",
         "Boarding pass: ABC123",
