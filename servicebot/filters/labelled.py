@@ -278,9 +278,9 @@ _LINE_BREAKS: Final = re.compile(rf"[ \t]*(?=\n){_LINES}")  # one or two: a blan
 # case-sensitive", 密码为8到16位), not the password. So:
 # - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
 #   2024"); of a longer clause, a first word of letters and digits.
-# - "password is x" (or "password's x", "password x", "pw x") takes one word with a digit, 5
-#   characters or more ("hunter2", "123456"; not "2FA", "case-sensitive" or "reset"; an
-#   all-letter one is let through).
+# - "password is x" (or "password's x", "password to x", "password as x", "password x",
+#   "pw x") takes one word with a digit, 5 characters or more ("hunter2", "123456"; not
+#   "2FA", "case-sensitive" or "reset"; an all-letter one is let through).
 # - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
 #   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
 #   with a digit (密码 abc12345, not 密码后提示 error 1005).
@@ -290,7 +290,8 @@ _LINE_BREAKS: Final = re.compile(rf"[ \t]*(?=\n){_LINES}")  # one or two: a blan
 # (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
 _PASSWORD: Final = re.compile(  # in the lower-cased text
     r"(?:password|passwd|pwd|pw)"
-    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?|(?=[ \t]*\n)|[ \t])"
+    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was|to|as)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?"
+    r"|(?=[ \t]*\n)|[ \t])"
     f"[ \\t]*(?P<lines>{_LINES})"
 )
 _MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})(?P<lines>{_LINES})")

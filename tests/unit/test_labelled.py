@@ -186,6 +186,8 @@ def test_named_values_a_slash_joins_are_each_masked_whole(
         ("pw: hunter2", "hunter2"),
         ("password Passw0rd!", "Passw0rd!"),  # nothing between: one word with a digit
         ("my pw hunter2 does not work", "hunter2"),
+        ("please change my password to Hunter22", "Hunter22"),  # the new one, told
+        ("I set my password as Summer2024!", "Summer2024!"),
         ("my password was Hunter2024", "Hunter2024"),
         ("password: 'abc123", "abc123"),
         ("我的QQ密码是abc12345，登不上", "abc12345"),  # a Chinese label may follow a letter
