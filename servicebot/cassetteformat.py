@@ -28,6 +28,7 @@ it was sent, and what the model answered::
             completion_tokens: 9
           model: gpt-4o-mini-2024-07-18
           # refusal: I can't help with that.   (a model that declined; content is then '')
+          # reasoning: 1840   (characters of reasoning removed from the answer, or all of it)
 
 This module owns an entry (:class:`Entry`, keyed by :func:`request_key`) and the file's
 format: the schema an entry is read against (a mistake is a Problem with file:line), and
@@ -136,6 +137,7 @@ class _ResponseSpec(Frozen):
     usage: _UsageSpec | None = None
     model: str = ""
     refusal: str | None = None
+    reasoning: Annotated[int, Field(ge=0)] = 0
 
 
 class _EntrySpec(Frozen):
@@ -194,7 +196,10 @@ def _entry(spec: _EntrySpec, line: int | None) -> Entry:
         reply, usage = spec.response, spec.response.usage
         counted = Usage(usage.prompt_tokens, usage.completion_tokens) if usage else None
         model = reply.model or request.model
-        completion = Completion(reply.content, reply.finish_reason, counted, model, reply.refusal)
+        completion = Completion(
+            reply.content, reply.finish_reason, counted, model, reply.refusal,
+            reasoning=reply.reasoning,
+        )  # fmt: skip
     return Entry(request_key(request), origin, request, completion, spec.error, line)
 
 
@@ -237,6 +242,8 @@ def entry_data(entry: Entry) -> dict[str, Any]:
         }
         if reply.refusal is not None:
             data["response"]["refusal"] = reply.refusal
+        if reply.reasoning:  # how much, never what: an answer all reasoning replays as one
+            data["response"]["reasoning"] = reply.reasoning
     return data
 
 

@@ -48,6 +48,16 @@ def test_a_recorded_refusal_replays_as_a_refusal(tmp_path: Path) -> None:
     assert Replayer(path, "replay").complete(request()) == refused
 
 
+def test_a_recorded_answer_all_reasoning_replays_as_one(tmp_path: Path) -> None:
+    # Replayed without its reasoning, it was an empty answer: the turn no longer fell back
+    # with a "reasoning_only" event and the log's "raise model.max_tokens", as it did live.
+    path = tmp_path / "replies.yaml"
+    thought = Completion("", "length", Usage(120, 400), "qwen3", reasoning=1840)
+    Replayer(path, "record", FakeModel().enqueue(thought), today=lambda: TODAY).complete(request())
+    replayed = Replayer(path, "replay").complete(request())
+    assert replayed == thought and replayed.declined() == "reasoning_only"
+
+
 def test_async_replay(tmp_path: Path) -> None:
     path = tmp_path / "replies.yaml"
     record(path, request())
