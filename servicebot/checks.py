@@ -226,12 +226,12 @@ def _few_shot_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
     if spec.settings.model.name is None:
         return []  # with no model, no pair is ever sent
     limit = budget_limit(spec.settings.budget)
-    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
     messages: dict[Place, str] = {}
     for intent in spec.intents:
         for index, pair in enumerate(intent.few_shot):
             if len(pair.user.encode()) + len(pair.assistant.encode()) < limit // 2:
-                continue  # a token is at least one byte: see above
+                continue  # a token is at least one byte: see above (no encoding is loaded)
+            counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
             language = detect_language(pair.user, spec.settings.languages)
             system = _with_fact(spec, renderer, intent, language)
             room = limit - counter.count_message("system", system) - _empty_message(counter)
