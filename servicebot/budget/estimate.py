@@ -44,6 +44,8 @@ def compare_counts(step: Mapping[str, Any], encoding: str) -> None:
     fits prompts by our count, and a model that counts more may find them too long. Once, as
     every turn would say it."""
     counted, reported = step["budget_count"], step["prompt_tokens"]
+    if not reported:  # a server that leaves the prompt out of its usage counted nothing
+        return
     gap = abs(reported - counted)
     if gap <= MISCOUNT_TOKENS or gap <= MISCOUNT_SHARE * max(counted, 1) or _told.is_set():
         return

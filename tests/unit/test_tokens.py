@@ -351,8 +351,8 @@ def test_counts_are_estimates_for_a_model_nobody_named_an_encoding_for(
 
 @pytest.mark.parametrize(
     ("counted", "reported", "logged"),
-    [(100, 124, False), (20, 29, False), (100, 140, True), (100, 60, True)],
-    ids=["within a quarter", "a few tokens", "far more", "far fewer"],
+    [(100, 124, False), (20, 29, False), (100, 140, True), (100, 60, True), (535, 0, False)],
+    ids=["within a quarter", "a few tokens", "far more", "far fewer", "none reported"],
 )
 def test_a_servers_count_far_from_ours_is_logged_once(
     counted: int,
