@@ -26,7 +26,11 @@ from .normalise import normalise
 from .pii import PII_KINDS, find_pii
 
 _LEAD: Final = re.compile(r"\s*(?:(?:it's|it’s|it is|its)\s+|就?是\s*)?", re.IGNORECASE)
-_DIGIT: Final = re.compile("[0-9]")  # every labelled value has one (see labelled.py)
+_DIGIT: Final = re.compile("[0-9]")  # every labelled value has one (see labelled.py)...
+# ...but a password, which may be letters alone after "password:" or 密码是 (as on one line)
+_PASSWORD_LABEL: Final = re.compile(
+    r"(?:password|passwd|pwd|pw|密码|密碼)\s*(?:is|was|[:：=]|是|为|為)?\s*[?？]?\s*\Z", re.I
+)
 _MOST: Final = 128  # characters of a value alone: more is a message of its own
 _TAIL: Final = 64  # characters of the previous message read: a label and its linking words
 
@@ -49,7 +53,9 @@ def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:
     start = lead.end() if lead else 0
     value = text[start:].rstrip()
     value = value[:-1].rstrip() if value.endswith((".", "。")) else value
-    if not 0 < len(value) <= _MOST or not _DIGIT.search(value):
+    if not 0 < len(value) <= _MOST:
+        return None
+    if not _DIGIT.search(value) and not _PASSWORD_LABEL.search(previous[-_TAIL:]):
         return None  # most messages: a question, not a value
     head = _label_end(previous)
     joined = f"{head} {value}"

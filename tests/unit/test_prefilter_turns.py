@@ -38,6 +38,8 @@ def prefilter() -> Prefilter:
         ("我的護照號碼：", "E12345678。", "[PASSPORT_1]。"),
         ("密码是", "abc12345", "[SECRET_1]"),
         ("安全码", "是 456", "是 [CARD_1]"),
+        ("password:", "hunter", "[SECRET_1]"),  # letters alone, as "password: hunter" is
+        ("密码是", "abcdefg", "[SECRET_1]"),
     ],
 )
 def test_a_value_alone_after_a_message_that_ended_with_its_label_is_masked(
@@ -59,6 +61,8 @@ def test_a_value_alone_after_a_message_that_ended_with_its_label_is_masked(
         ("I forgot my password", "2024"),  # no password's shape
         ("a pin", "2580"),  # "pin" needs "is" or a colon
         ("我的电话号码", "13800"),  # too short for a phone
+        ("my password:", "ok"),  # no password's shape, as on one line
+        ("my password is", "Hunter!!"),  # letters alone after "is", as on one line
     ],
 )
 def test_a_message_is_read_as_a_value_only_when_it_is_one_and_its_label_ends_the_last(
