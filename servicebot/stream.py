@@ -11,6 +11,7 @@ import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
 from .model import Completion, ModelRequest
+from .model.reasoning import AnswerBegins
 from .postfilter import last_sentence_end
 from .reply import Reply
 from .turn import Turn
@@ -198,6 +199,11 @@ class Shown:
     ``reply`` and the event loop's time for as long as it went on. An answer with no
     sentence end, or one four times ``max_chars`` long that the review still finds short
     enough, is read to its end.
+
+    Reasoning shown before a lone ``</think>`` said what it was (``model.reasoning: auto``,
+    see reasoning.py) is set apart where the answer begins (:class:`AnswerBegins`): the
+    answer is reviewed, shown and stored on its own, as ``reply()`` has it, after a blank
+    line. What was shown cannot be taken back, but it is never the answer.
     """
 
     def __init__(self, turn: Turn) -> None:
@@ -209,12 +215,15 @@ class Shown:
         self.reviewed = 0  # how much of the answer the post-filter has seen
         self.stopped = False
         self.full = False
+        self.gap = ""  # put before the answer's first text, after reasoning shown
 
     def take(self, piece: str | Completion) -> Iterator[str]:
         """A piece of the model's stream in; whatever may now be shown out."""
         if isinstance(piece, Completion):
             self.turn.model_answered(piece)
             return
+        if isinstance(piece, AnswerBegins):
+            self._answer_begins()
         # A sentence end needs the character after it: look again from the last one seen.
         scan_from, self.answer = max(self.reviewed, len(self.answer) - 1), self.answer + piece
         if self.stopped:
@@ -234,7 +243,19 @@ class Shown:
             return
         if new := shown[len(self.emitted) :]:
             self.emitted, self.cleared = shown, reviewed.text
-            yield new
+            yield self._after_gap(new)
+
+    def _answer_begins(self) -> None:
+        """All that came before was reasoning: the answer starts afresh, unreviewed, and the
+        reasoning shown is left where it is, a blank line before it."""
+        self.gap = "\n\n" if self.emitted.strip() else ""
+        self.answer, self.emitted, self.cleared = "", "", ""
+        self.reviewed, self.stopped = 0, False
+
+    def _after_gap(self, text: str) -> str:
+        """``text`` shown, after the gap before the answer's first text, if any."""
+        text, self.gap = self.gap + text, ""
+        return text
 
     def cut(self, request: ModelRequest) -> Completion:
         """The answer so far, with the finish reason ``max_chars``. Already too long, it is
@@ -245,4 +266,4 @@ class Shown:
     def rest(self, final: str) -> Iterator[str]:
         """The end of the final reply text, after what was already shown."""
         if final.startswith(self.emitted) and (tail := final[len(self.emitted) :]):
-            yield tail
+            yield self._after_gap(tail)

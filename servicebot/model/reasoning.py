@@ -17,7 +17,9 @@ content, and is never read as the answer.
   it closes); in a complete answer, a lone ``</think>`` also ends the reasoning before it. A
   stream cannot tell reasoning with no opening tag from an answer until that ``</think>``
   comes, by when it was passed on; the tag itself is dropped, and a warning says to set
-  ``tags``.
+  ``tags``. What came before it is still no answer: the stream marks where the answer begins
+  (:class:`AnswerBegins`), and the completion, stored and sent back as history, holds only
+  what follows, as a complete answer's does.
 - ``tags``: the model thinks before it answers. A stream is held until ``</think>`` (or its
   end), and a lone ``</think>`` splits reasoning from answer; content with no tag at all that
   the token limit broke off is reasoning, with no answer.
@@ -57,6 +59,10 @@ class ReasoningSplit:
         # kept in pieces, as one string it was copied whole with every piece (quadratic).
         self._searched: list[str] = []
         self.removed = 0
+        self.passed = 0  # what was passed on that may yet be reasoning (auto, streamed)
+        # Where the answer begins in what feed last gave, once a lone </think> showed that all
+        # before it was reasoning: the caller takes it (and sets it back to None).
+        self.answer_at: int | None = None
         self._answered = False  # the answer has begun: its leading whitespace is passed on
 
     def feed(self, text: str) -> str:
@@ -128,13 +134,15 @@ class ReasoningSplit:
                 "that thinks before it answers"
             )
             after = self.held[at + len(CLOSE) :]
-            self.removed += len(CLOSE) + len(after) - len(after.lstrip())
             before, self.held = self.held[:at], after.lstrip()
+            self.removed += self.passed + len(before) + len(CLOSE) + len(after) - len(self.held)
             self.state, self._answered = "answer", False  # what follows, from its first word
+            self.answer_at = len(before)
             return before + self._answer(self._release())
         keep = _tag_start(self.held)
         out, self.held = self.held[: len(self.held) - keep], self.held[len(self.held) - keep :]
         self._answered = self._answered or bool(out.strip())
+        self.passed += len(out)
         return out
 
     def _release(self) -> str:
@@ -151,6 +159,12 @@ class ReasoningSplit:
             text = begun
         self._answered = self._answered or bool(text)
         return text
+
+
+class AnswerBegins(str):
+    """A streamed piece of text where the answer begins, after reasoning with no opening tag
+    that was passed on before its lone ``</think>`` came (auto): what a stream shows may set
+    what it showed before apart from the answer. A ``str``, read as any other piece."""
 
 
 def _tag_start(text: str) -> int:

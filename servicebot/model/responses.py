@@ -11,7 +11,7 @@ from typing import Any
 
 from .client import Completion, ModelError, Usage
 from .failures import RETRIED_KINDS, event_kind, reported_kind
-from .reasoning import Reasoning, ReasoningSplit
+from .reasoning import AnswerBegins, Reasoning, ReasoningSplit
 from .sdk import openai_sdk
 
 
@@ -150,12 +150,16 @@ def _excerpt(body: bytes, most: int = 60) -> str:
 
 class Joined:
     """A streamed answer put back together from its chunks: its ``parts`` are the answer,
-    the reasoning before it held back and dropped as it comes (see reasoning.py)."""
+    the reasoning before it held back and dropped as it comes (see reasoning.py). Reasoning
+    passed on before a lone ``</think>`` showed what it was (auto) is in ``parts`` before
+    ``answer_from``: shown, but never the answer."""
 
     def __init__(self, may_retry: bool = False, reasoning: Reasoning = "off") -> None:
         self.split = ReasoningSplit(reasoning)
         self.thought = 0  # characters of reasoning in a field of its own
         self.parts: list[str] = []
+        self.answer_from = 0  # the first of the parts that is answer
+        self._begins = False  # the next text passed on is where the answer begins
         self.refusal: list[str] = []
         self.finish_reason: str | None = None
         self.usage: Usage | None = None
@@ -176,11 +180,23 @@ class Joined:
         if text is not None and not isinstance(text, str):  # a list of parts, from some servers
             raise ModelError("broken_response", "a stream chunk's content is not text")
         self.thought += thought_of(choice.delta)
-        if text and (text := self.split.feed(text)):
-            self.parts.append(text)
+        text = self._passed(self.split.feed(text)) if text else ""
         if refusal := _refusal(getattr(choice.delta, "refusal", None)):
             self.refusal.append(refusal)
         return text or ""
+
+    def _passed(self, text: str) -> str:
+        """What of ``text`` (what the split gave) is passed on: after a lone ``</think>``,
+        only the answer, marked where it begins (the reasoning in the same piece was not
+        passed on yet, and need not be)."""
+        if (at := self.split.answer_at) is not None:
+            self.split.answer_at, self.answer_from, self._begins = None, len(self.parts), True
+            text = text[at:]
+        if text and self._begins:
+            text, self._begins = AnswerBegins(text), False
+        if text:
+            self.parts.append(text)
+        return text
 
     @contextlib.contextmanager
     def cut_off(self) -> Iterator[None]:
@@ -247,11 +263,11 @@ class Joined:
         it took."""
         if self.finish_reason is None:
             raise ModelError("broken_response", "the stream ended before the answer finished")
-        if held := self.split.end(self.finish_reason):
-            self.parts.append(held)
+        if held := self._passed(self.split.end(self.finish_reason)):
             yield held
         refusal = "".join(self.refusal) if self.refusal else None
-        text, reasoning = "".join(self.parts), self.split.removed + self.thought
+        text = "".join(self.parts[self.answer_from :])
+        reasoning = self.split.removed + self.thought
         yield Completion(
             text, self.finish_reason, self.usage, self.model, refusal, attempts, reasoning
         )

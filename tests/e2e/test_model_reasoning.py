@@ -87,6 +87,31 @@ def test_reasoning_in_the_content_never_reaches_the_customer_the_store_or_the_hi
     assert not any("think>" in m["content"] or THINK[:40] in m["content"] for m in history)
 
 
+@pytest.mark.parametrize("how", ["stream", "astream"])
+def test_reasoning_streamed_before_a_lone_close_in_auto_is_never_stored_or_sent_back(
+    make_bot: Any, server: OpenAIServer, how: str
+) -> None:
+    # An R1 distill, QwQ: no <think>, so auto passes the reasoning on before its </think>.
+    thought = "Okay, the customer asks about refunds. I should say how long they take."
+    content = f"{thought}\n</think>\n\n{ANSWER}"
+    server.responder = lambda body: content
+    bot = make_bot()
+    bot.cache = None
+    reply, pieces = answered(bot, how)
+    shown = "".join(pieces)
+    assert shown.endswith(f"\n\n{ANSWER}") and shown.count("Refunds are issued") == 1
+    assert reply.action == "answer" and reply.text == ANSWER
+    model = reply.step("model")
+    assert model is not None
+    assert model.detail["reasoning"] == f"removed ({len(content) - len(ANSWER)} characters)"
+    (turn,) = bot.store.history("c", limit=5)
+    assert turn.reply_text == ANSWER
+    server.responder = lambda body: "Anything else?"
+    bot.reply("and how long until my bank shows the refund?", conversation_id="c")
+    assert asked(server)[-2] == {"role": "assistant", "content": ANSWER}
+    assert not any("think>" in m["content"] or "Okay" in m["content"] for m in asked(server))
+
+
 def test_qwen3s_empty_block_is_not_shown(make_bot: Any, server: OpenAIServer) -> None:
     server.responder = lambda body: "<think>\n\n</think>\n\n您好！退款会在2个工作日内退回。"
     bot = make_bot()
