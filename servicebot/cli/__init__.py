@@ -89,7 +89,7 @@ def check(path: Path) -> None:
         language_warnings,
         threshold_warnings,
     )
-    from ..modelchecks import token_count_warnings
+    from ..modelchecks import reasoning_warnings, token_count_warnings
     from ..storechecks import pii_key_warnings, recording_warnings, store_warnings
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
@@ -109,6 +109,7 @@ def check(path: Path) -> None:
             *recording_warnings(spec),
             *pii_key_warnings(spec),
             *token_count_warnings(spec),
+            *reasoning_warnings(spec),
             *script_warnings(spec),
         ]
     except ConfigError as exc:
