@@ -141,6 +141,14 @@ def checked(target: Path, exit_code: int) -> str:
     return result.output
 
 
+def with_model(tmp_path: Path, name: str) -> tuple[Path, str, int]:
+    """A new bot whose model is ``name``: its servicebot.yaml, what ``check`` printed (it
+    passes), and the line of ``name:``."""
+    settings = new_bot(tmp_path) / "servicebot.yaml"
+    edit(settings, "name: gpt-4o-mini", f"name: {name}")
+    return settings, checked(settings.parent, 0), line_of(settings, f"name: {name}")
+
+
 def new_bot(tmp_path: Path) -> Path:
     """A copy of the example bot in ``tmp_path / "bot"``, made by ``servicebot init``."""
     folder = tmp_path / "bot"

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import checked, edit, line_of, new_bot
+from tests.e2e.conftest import checked, edit, new_bot, with_model
 
 THINKS = "thinks before it answers"
 
@@ -28,11 +28,8 @@ def test_check_warns_at_the_model_name_of_a_model_that_thinks_before_it_answers(
     tmp_path: Path, name: str
 ) -> None:
     # With auto, its stream showed the customer its reasoning until the lone </think> came.
-    target = new_bot(tmp_path)
-    settings = target / "servicebot.yaml"
-    edit(settings, "name: gpt-4o-mini", f"name: {name}")
-    output = checked(target, 0)
-    line = line_of(settings, f"name: {name}")
+    settings, output, line = with_model(tmp_path, name)
+    target = settings.parent
     assert output.count(THINKS) == 1, output
     assert (
         f"warning: {settings}:{line}:9: model {name} thinks before it answers; set "

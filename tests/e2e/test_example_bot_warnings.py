@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.cli import main
-from tests.e2e.conftest import checked, edit, line_of, new_bot
+from tests.e2e.conftest import checked, edit, new_bot, with_model
 
 
 def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
@@ -343,11 +343,8 @@ def test_check_warns_once_that_counts_for_a_model_it_does_not_know_are_estimates
     tmp_path: Path, name: str
 ) -> None:
     # They were counted with o200k_base, silently, and render said so as if exact.
-    target = new_bot(tmp_path)
-    settings = target / "servicebot.yaml"
-    edit(settings, "name: gpt-4o-mini", f"name: {name}")
-    output = checked(target, 0)
-    line = line_of(settings, f"name: {name}")
+    settings, output, line = with_model(tmp_path, name)
+    target = settings.parent
     assert output.count("are an estimate") == 1, output
     assert (
         f"warning: {settings}:{line}:9: token counts for model {name.strip(chr(39))} are an "
