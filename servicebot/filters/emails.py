@@ -262,8 +262,27 @@ _FIRST_LABEL: Final = re.compile(rf"[ \t]*({_LABEL})", _I)
 _BEFORE_AT: Final = frozenset(
     """us me you him her them it up in on out back here there online now today anytime
     directly again also only is are was be look looking arrive meet stay shop buy order find
-    found available located listed hosted live work apply pay book register""".split()
+    found available located listed hosted live work apply pay book register purchase bought
+    paid sold""".split()
 )
+
+
+def _before_at(name: str) -> bool:
+    """Whether ``name`` is one of :data:`_BEFORE_AT`, or a past tense of one ("Ordered at
+    amazon dot com", "booked at", "shopped at", "applied at"): a sentence may begin with it, as
+    a mailbox name does, and only its ending tells it from one ("ahmed", "fred" are names)."""
+    word = name.lower()
+    if word in _BEFORE_AT:
+        return True
+    if not word.endswith("ed") or len(word) < 5:
+        return False
+    stem = word[:-2]
+    return (
+        stem in _BEFORE_AT  # ordered, booked
+        or stem + "e" in _BEFORE_AT  # arrived, located
+        or (stem[-1] == stem[-2] and stem[:-1] in _BEFORE_AT)  # shopped
+        or (stem[-1] == "i" and stem[:-1] + "y" in _BEFORE_AT)  # applied
+    )
 
 
 # What introduces an address in customer text: a colon, "email" or "address" (with "is" or
@@ -283,7 +302,7 @@ def _introduced(text: str, start: int, name: str) -> bool:
     window = text[before:start].rstrip(" \t")
     if window[-1:] not in _INTRODUCTION_ENDS:  # most words before a name: checked in C
         return False
-    if name.lower() in _BEFORE_AT or name.lower() in _PROSE:
+    if _before_at(name) or name.lower() in _PROSE:
         return False
     return not window or bool(_INTRODUCTION.search(window))
 
@@ -300,7 +319,7 @@ def _prose_before_at(name: str, at: str) -> bool:
     EVIL DOT COM"). The spoken domain after it is then a link read aloud, and only it goes:
     what a customer could type is the domain either way."""
     capitalised = name[0].isupper() and not name.isupper() and at == "at"
-    return capitalised or name.lower() in _BEFORE_AT
+    return capitalised or _before_at(name)
 
 
 def _one_word_name(name: str, text: str, start: int, end: int) -> bool:

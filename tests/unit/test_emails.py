@@ -142,6 +142,39 @@ def test_an_address_takes_no_prose_before_it_nor_hosts_after_its_domain(
     assert found(text, "EMAIL") == [email]
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Ordered at amazon dot com",
+        "ordered at amazon dot com",
+        "Hi\nBooked at hotels dot com last week",
+        "Shopped at walmart dot com",
+        "Applied at acme dot org",
+        "Arrived at gate dot com",
+        "Bought at ebay dot com",
+        "我的邮箱是 ordered at amazon dot com",  # a verb, even where an address is expected
+    ],
+)
+def test_a_verb_beginning_a_line_before_a_spoken_at_is_no_mailbox(text: str) -> None:
+    """A sentence may begin with a verb that takes "at" as it may with a mailbox name, and
+    in the past tense ("Ordered at amazon dot com") it names the shop, not an address."""
+    assert found(text, "EMAIL") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "email"),
+    [
+        ("alice at example dot org", "alice at example dot org"),
+        ("Ahmed at gmail dot com", "Ahmed at gmail dot com"),  # a name ending as a verb does
+        ("Fred at gmail dot com", "Fred at gmail dot com"),
+        ("Hi\nBob at gmail dot com", "Bob at gmail dot com"),
+        ("我的邮箱是 ahmed at example dot org", "ahmed at example dot org"),
+    ],
+)
+def test_a_name_beginning_a_line_before_a_spoken_at_is_a_mailbox(text: str, email: str) -> None:
+    assert found(text, "EMAIL") == [email]
+
+
 def test_a_spaced_local_part_stops_at_a_plain_space() -> None:
     # The local part joins words by dots only (" . " too, after a spaced @), so the prose before
     # "me" stays: "hi . Mail" is joined by a spaced dot, but "Mail me" by a space. "me" itself
