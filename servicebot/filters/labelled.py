@@ -33,6 +33,7 @@ from .labels import (
     ROLE,
 )
 from .normalise import lower_in_place
+from .passwords import LINES, MIMA_AHEAD, begins_line, password_at
 from .runon import run_on_end
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
@@ -46,14 +47,9 @@ _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z]))+"
 )
 
-# Passwords are read by _password (below); 密码 only where a value follows, so that a run of
+# Passwords are read by ``passwords.py``; 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
 _PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码")
-# What may come between 密码 and its value; each run of spaces can be read one way only. Then
-# up to two line breaks: a form puts the value on a line of its own (see _next_line_password).
-_MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
-_LINES: Final = r"(?:\n[ \t]*){0,2}"
-_MIMA_AHEAD: Final = f"(?={_MIMA_SEP}{_LINES}(?![\\s，。；！？、,;是为:：=]|密码|$))"
 
 
 def _joined(words: Iterable[str]) -> str:
@@ -73,7 +69,7 @@ def _joined(words: Iterable[str]) -> str:
 def _rest(word: str) -> str:
     """A word after its first character, and how it must end: an English word at a word's end
     ("pin", not "ping"), 密码 where a value follows."""
-    ending = "(?![a-z])" if word.isascii() else _MIMA_AHEAD if word == "密码" else ""
+    ending = "(?![a-z])" if word.isascii() else MIMA_AHEAD if word == "密码" else ""
     return re.escape(word[1:]) + ending
 
 
@@ -203,7 +199,7 @@ def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
     reading each one's clause would take time that grows with them."""
     end = 0  # a password label inside the last password's value is part of it
     for match in itertools.islice(_ANY_PASSWORD.finditer(lowered), _MOST_PASSWORDS):
-        if match.start() >= end and (span := _password(text, lowered, match.start())):
+        if match.start() >= end and (span := password_at(text, lowered, match.start())):
             yield span
             end = span[1]
 
@@ -261,137 +257,8 @@ def _on_the_next_line(lowered: str, label: tuple[int, int], value_start: int) ->
     if breaks is None:
         return value_start
     link = lowered[label[1] : value_start]
-    formal = ":" in link or "：" in link or _begins_line(lowered, label[0])
+    formal = ":" in link or "：" in link or begins_line(lowered, label[0])
     return breaks.end() if formal else value_start
 
 
-def _begins_line(text: str, position: int) -> bool:
-    """Whether only spaces stand before ``position`` on its line."""
-    return not text[text.rfind("\n", 0, position) + 1 : position].strip()
-
-
-_LINE_BREAKS: Final = re.compile(rf"[ \t]*(?=\n){_LINES}")  # one or two: a blank line too
-
-
-# --- passwords ----------------------------------------------------------------------------------
-# Said of a password, most values are its rules ("password: 8-16 characters", "password is
-# case-sensitive", 密码为8到16位), not the password. So:
-# - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
-#   2024"); of a longer clause, a first word of letters and digits.
-# - "password is x" (or "password's x", "password to x", "password as x", "password x",
-#   "pw x") takes one word with a digit, 5 characters or more ("hunter2", "123456"; not
-#   "2FA", "case-sensitive" or "reset"; an all-letter one is let through).
-# - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
-#   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
-#   with a digit (密码 abc12345, not 密码后提示 error 1005).
-# - On a later line, as a form puts it, one word alone on its line: see _next_line_password.
-# A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never. A "!"
-# right after the value is part of it: it is the symbol most password rules end with
-# (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
-_PASSWORD: Final = re.compile(  # in the lower-cased text
-    r"(?:password|passwd|pwd|pw)"
-    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was|to|as)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?"
-    r"|(?=[ \t]*\n)|[ \t])"
-    f"[ \\t]*(?P<lines>{_LINES})"
-)
-_MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})(?P<lines>{_LINES})")
-_QUOTED: Final = re.compile(
-    "\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|“[^”\n]{1,128}”|「[^」\n]{1,128}」|『[^』\n]{1,128}』"
-)
-_CLAUSE_END: Final = re.compile(  # a set first, so that ``re`` skips ahead in C
-    r"(?=[\s，。；！？,;.!?])(?:[\n，。；！？]|[,;.!?](?:\s|$)|\s(?:and|or|but|then|please|thanks)"
-    r"(?![a-z]))",
-    re.IGNORECASE,
-)
-_WORD: Final = re.compile(r"\S{1,128}")
-# Up to the next space, Chinese punctuation or 密码 (密码是多少密码是abc123 holds two).
-_CHINESE_VALUE: Final = re.compile(r"(?:(?!密码)[^\s，。；！？、,;]){1,64}(?:[ \t]+[!-~]{1,64})*")
-_ASCII_WORD: Final = re.compile(r"[!-~]{1,64}")
-_LINE_END: Final = re.compile(r"[ \t]*(?:\n|$)")
-_ASCII_ALNUM: Final = re.compile(r"[0-9A-Za-z]", re.ASCII)
-_LETTERS_AND_DIGITS: Final = re.compile(r"(?=.*[0-9])(?=.*[A-Za-z]).{5,}", re.ASCII | re.DOTALL)
-_WITH_A_DIGIT: Final = re.compile(r"(?=.*[0-9]).{5,}", re.ASCII | re.DOTALL)
-_UNIT: Final = r"[\s-]*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
-_LENGTH: Final = re.compile(  # starts with a range, or a number and its unit: not 12345678
-    rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
-)
-_TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
-_TRIM_START: Final = "'\"([{<"
-
-
-def _password(text: str, lowered: str, start: int) -> tuple[int, int] | None:
-    """The password after the label at ``start``, if one is there."""
-    if english := _PASSWORD.match(lowered, start):
-        match, on_its_line = english, _english_password
-    elif chinese := _MIMA.match(text, start):
-        match, on_its_line = chinese, _chinese_password
-    else:
-        return None
-    if match["lines"]:
-        span = _quoted(text, match.end()) or _next_line_password(text, match)
-    else:
-        span = _quoted(text, match.end()) or on_its_line(text, match)
-    if not span or _LENGTH.match(text, *span):
-        return None
-    end = span[1]
-    while text.startswith("!", end):
-        end += 1
-    return span[0], end
-
-
-def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    start = match.end()
-    if match["sep"][-1] not in ":=":  # "password is x": one word with a digit
-        word = _WORD.match(text, start)
-        span = _trimmed(text, start, word.end()) if word else None
-        return span if span and _WITH_A_DIGIT.fullmatch(text, *span) else None
-    end = _CLAUSE_END.search(text, start, start + 128)
-    start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
-    words = text[start:stop].split()
-    if len(words) == 2 and all(map(str.isalpha, words)):
-        return None
-    if len(words) > 2:  # a sentence about the password, or a password then one
-        first = (start, start + len(words[0]))
-        return first if _LETTERS_AND_DIGITS.fullmatch(text, *first) else None
-    return (start, stop) if stop - start >= 3 else None
-
-
-def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    if match["sep"].strip():  # 密码是..., 密码：...
-        value = _CHINESE_VALUE.match(text, match.end())
-        span = _trimmed(text, *value.span()) if value else None
-        return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
-    word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
-    span = _trimmed(text, *word.span()) if word else None
-    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
-        return span
-    return None
-
-
-def _next_line_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
-    """A value a line or two below its label, as a form has it ("Password:\nhunter2",
-    "密码\n\nabc12345"): one word with a digit, alone on its line, and not the form's next
-    field ("Order: 12345678" under an empty "Password:"). After a label with nothing to link
-    it (no colon, "is" or 是), only when the label begins its line: "忘记密码\n12345678" forgot
-    the password and then gives an order number."""
-    if not match["sep"].strip() and not _begins_line(text, match.start()):
-        return None
-    word = _ASCII_WORD.match(text, match.end())
-    if not word or not _LINE_END.match(text, word.end()) or ":" in word[0]:
-        return None
-    span = _trimmed(text, *word.span())
-    return span if span[1] - span[0] >= 4 and _DIGIT.search(text, *span) else None
-
-
-def _quoted(text: str, start: int) -> tuple[int, int] | None:
-    found = _QUOTED.match(text, start)
-    return (found.start() + 1, found.end() - 1) if found else None
-
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """A value without the punctuation and spaces around it."""
-    while end > start and (text[end - 1] in _TRIM_END or text[end - 1].isspace()):
-        end -= 1
-    while start < end and text[start] in _TRIM_START:
-        start += 1
-    return start, end
+_LINE_BREAKS: Final = re.compile(rf"[ \t]*(?=\n){LINES}")  # one or two: a blank line too
