@@ -29,7 +29,11 @@ def begins_line(text: str, position: int) -> bool:
 #   2024"); of a longer clause, a first word of letters and digits.
 # - "password is x" (or "password's x", "password to x", "password as x", "password x",
 #   "pw x") takes one word with a digit, 5 characters or more ("hunter2", "123456"; not
-#   "2FA", "case-sensitive" or "reset"; an all-letter one is let through).
+#   "2FA", "case-sensitive" or "reset"; an all-letter one is let through). With nothing but
+#   "to" or "as" between, not a count, an amount, a version or a time: "password 1,000
+#   times", "password v2.0.1 update" and "pw 12:30pm" speak of one (see _PROSE_NUMBER).
+# - "password to/for/of/on the wifi is x" (a few words of letters naming what it opens, then
+#   "is", "was" or a colon) is read as "password is x" or "password: x".
 # - After 密码 with 是, 为 or a colon, a value with three ASCII letters or digits (密码是
 #   我爱你1234, not 密码是多少); with nothing or a space between, an ASCII word of four or more
 #   with a digit (密码 abc12345, not 密码后提示 error 1005).
@@ -39,7 +43,9 @@ def begins_line(text: str, position: int) -> bool:
 # (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
 _PASSWORD: Final = re.compile(  # in the lower-cased text
     r"(?:password|passwd|pwd|pw)"
-    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:is|was|to|as)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?"
+    r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:to|for|of|on)(?:[ \t]+[a-z'’._-]{1,32}){1,4}?"
+    r"(?:[ \t]+(?:is|was)\b|[ \t]*[:=]))"
+    r"|(?:[ \t]+(?:is|was|to|as)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?"
     r"|(?=[ \t]*\n)|[ \t])"
     f"[ \\t]*(?P<lines>{LINES})"
 )
@@ -63,6 +69,16 @@ _WITH_A_DIGIT: Final = re.compile(r"(?=.*[0-9]).{5,}", re.ASCII | re.DOTALL)
 _UNIT: Final = r"[\s-]*(?:characters?|chars?|digits?|letters?|位|个字符|个字|字符|字元)"
 _LENGTH: Final = re.compile(  # starts with a range, or a number and its unit: not 12345678
     rf"[0-9]+(?:\s*(?:-|~|to|到|至)\s*[0-9]+(?:{_UNIT})?|{_UNIT})", re.IGNORECASE
+)
+# A number prose gives after a password's label with no "is": a count or an amount ("1,000
+# times", "$1,299.00", "2.5"), a version ("v2.0.1", "2.0.1-beta"), a time ("12:30pm") or a
+# date ("2024-03-15"). Digits alone ("password 123456") stay a password.
+_PROSE_NUMBER: Final = re.compile(
+    r"[$€£¥]?[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]+)?%?|[$€£¥]?[0-9]+\.[0-9]+%?"
+    r"|v?[0-9]+(?:\.[0-9]+){1,3}(?:[-+]?[a-z]+[0-9]*)?"
+    r"|[0-9]{1,2}:[0-9]{2}(?::[0-9]{2})?(?:am|pm)?"
+    r"|[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}",
+    re.IGNORECASE,
 )
 _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
 _TRIM_START: Final = "'\"([{<"
@@ -93,7 +109,10 @@ def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
     if match["sep"][-1] not in ":=":  # "password is x": one word with a digit
         word = _WORD.match(text, start)
         span = _trimmed(text, start, word.end()) if word else None
-        return span if span and _WITH_A_DIGIT.fullmatch(text, *span) else None
+        if not span or not _WITH_A_DIGIT.fullmatch(text, *span):
+            return None
+        weak = match["sep"].strip() in ("", "to", "as")  # no "is" says the word is the value
+        return None if weak and _PROSE_NUMBER.fullmatch(text, *span) else span
     end = _CLAUSE_END.search(text, start, start + 128)
     start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
     words = text[start:stop].split()

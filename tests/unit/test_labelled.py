@@ -192,6 +192,12 @@ def test_named_values_a_slash_joins_are_each_masked_whole(
         ("password: 'abc123", "abc123"),
         ("我的QQ密码是abc12345，登不上", "abc12345"),  # a Chinese label may follow a letter
         ("WiFi密码是12345678", "12345678"),
+        # what the password opens, between the label and "is" or a colon
+        ("the password to the wifi is Room1203", "Room1203"),
+        ("pw for the guest network was Guest2024!", "Guest2024!"),
+        ("password for wifi: abc12345", "abc12345"),
+        ("please change my password to Hunter22 is that ok", "Hunter22"),
+        ("password is 12:30pm", "12:30pm"),  # "is" says it is the password, whatever it looks like
     ],
 )
 def test_a_password_is_found_however_it_is_written(text: str, value: str) -> None:
@@ -225,6 +231,13 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "I changed my password 3 times",
         "password reset link 404",
         "password 2FA",
+        # a count, a version, a time or a date with no "is" before it
+        "password 1,000 times",
+        "password v2.0.1 update",
+        "my pw 12:30pm reset failed",
+        "I reset my password 2.5 times a week",
+        "password 2024-03-15 reset failed",
+        "my password to the account is case-sensitive",
         # a length with a hyphen is a length too
         "the password 6-digit code never came",
         "Is the password 10-digit or 12-digit?",
