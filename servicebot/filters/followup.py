@@ -9,8 +9,10 @@ reads one after its label on the same line, the end of the previous message, a s
 value: the same labels, links and shapes decide (a gift card's number is no payment card, a
 lock's "pin" needs "is", a password "is" or a colon). It is taken only where that reading
 gives the new message's value whole, so the previous message must end with the label and its
-links (a "?" may follow: "手机号？"), and the new one be the value alone, with spaces around it,
-a full stop after it, or "it's"/是 before it. "my order number is" then "4111111111111111"
+links (a "?" may follow: "手机号？"), and the new one start with the value (after "it's"/是, if
+any), which is all of it or is followed by a few words set apart from it ("123 thanks",
+"E12345678, expires 2030", "123 🙂"; a value with a digit: "password:" then "sure, one sec"
+gives none). "my order number is" then "4111111111111111"
 stays an order number; a number split over two messages ("phone: 138 0013" then "8000")
 is not joined: the first part was read, and masked, on its own.
 """
@@ -33,6 +35,7 @@ _PASSWORD_LABEL: Final = re.compile(
 )
 _MOST: Final = 128  # characters of a value alone: more is a message of its own
 _TAIL: Final = 64  # characters of the previous message read: a label and its linking words
+_AFTER: Final = 48  # characters after a value at the message's start: a few words, no more
 
 
 def find_pii_after(text: str, previous: str | None = None) -> list[Finding]:
@@ -47,22 +50,38 @@ def find_pii_after(text: str, previous: str | None = None) -> list[Finding]:
 
 
 def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:
-    """Where the value that normalised ``text`` is alone stands, and its kind, when
-    ``previous`` ends with its label; None if it does not, or ``text`` is more than a value."""
+    """Where the value that normalised ``text`` starts with stands, and its kind, when
+    ``previous`` ends with its label; None if it does not, or ``text`` is more than a value
+    and a few words after it (see :func:`_value_then_words`)."""
     lead = _LEAD.match(text)
     start = lead.end() if lead else 0
     value = text[start:].rstrip()
     value = value[:-1].rstrip() if value.endswith((".", "。")) else value
-    if not 0 < len(value) <= _MOST:
+    if not 0 < len(value) <= _MOST + _AFTER:
         return None
     if not _DIGIT.search(value) and not _PASSWORD_LABEL.search(previous[-_TAIL:]):
         return None  # most messages: a question, not a value
     head = _label_end(previous)
     joined = f"{head} {value}"
     for found_start, found_end, kind in find_labelled(joined, PII_KINDS).found:
-        if found_start == len(head) + 1 and found_end == len(joined):
-            return start, start + len(value), kind
+        end = start + found_end - len(head) - 1
+        if found_start != len(head) + 1 or end - start > _MOST:
+            continue
+        if found_end == len(joined) or _value_then_words(text, start, end):
+            return start, end, kind
     return None
+
+
+def _value_then_words(text: str, start: int, end: int) -> bool:
+    """Whether ``text[start:end]``, a value at the message's start, is followed by a few words
+    only ("123 thanks", "E12345678, expires 2030", "123 🙂"), set apart from it, and holds a
+    digit: "password:" then "sure, one sec" is no password "sure" but an answer."""
+    after = text[end:]
+    return (
+        not after[:1].isalnum()
+        and len(after.strip()) <= _AFTER
+        and _DIGIT.search(text, start, end) is not None
+    )
 
 
 def _label_end(previous: str) -> str:

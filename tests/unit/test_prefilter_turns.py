@@ -51,12 +51,32 @@ def test_a_value_alone_after_a_message_that_ended_with_its_label_is_masked(
 
 
 @pytest.mark.parametrize(
+    ("previous", "text", "masked"),
+    [
+        ("and the cvv is", "123 thanks", "[CARD_1] thanks"),
+        ("my passport number is", "E12345678, expires 2030", "[PASSPORT_1], expires 2030"),
+        ("and the cvv is", "123 🙂", "[CARD_1] 🙂"),
+        ("my password is", "Hunter2!x lol", "[SECRET_1] lol"),
+        ("我的護照號碼：", "E12345678，谢谢", "[PASSPORT_1]，谢谢"),
+    ],
+)
+def test_a_value_and_a_few_words_after_a_message_that_ended_with_its_label_is_masked(
+    prefilter: Prefilter, previous: str, text: str, masked: str
+) -> None:
+    assert prefilter.run(text, Placeholders(), previous).text == masked
+
+
+@pytest.mark.parametrize(
     ("previous", "text"),
     [
         ("my order number is", "12345678"),  # a reference, as on one line
         ("my gift card number is", "4111 1111 1111 1112"),  # the shop's own card
         ("my phone is broken", "9123 4567"),  # the label does not end the message
-        ("what is the security code for?", "123 is on the back"),  # more than a value
+        ("what is the security code for?", "123 is on the back"),  # no label at the end
+        ("and the cvv is", "123 " + "and then more words " * 3),  # a message of its own
+        ("and the cvv is", "123thanks"),  # not set apart from the words after it
+        ("password:", "sure, give me a sec"),  # no digit: an answer, not "sure"
+        ("my order number is", "12345678 thanks"),  # a reference, with words after it
         ("the password rules", "8-16 characters"),  # a password's rule, not one
         ("I forgot my password", "2024"),  # no password's shape
         ("a pin", "2580"),  # "pin" needs "is" or a colon
