@@ -221,6 +221,7 @@ class Bot:
         *,
         misses: int = 0,
         explain: bool = False,
+        said_before: str | None = None,
     ) -> Prepared:
         """Run a turn up to the model call: pre-filter, routing, prompt and budget.
 
@@ -229,11 +230,14 @@ class Bot:
         costed on its own in ``fitted.parts`` (see :func:`~servicebot.budget.fit_prompt`), and
         a turn a model would answer (routed to the model, or out of scope) has its prompt
         fitted even when the bot has no model to send it to (besides the offline ``reply``),
-        so an operator sees it before naming one.
+        so an operator sees it before naming one. ``said_before``: the customer's last
+        message as stored, when ``history`` may not hold it (``budget.history_turns: 0``);
+        else ``history``'s last is read.
         """
         text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
         clock = _Clock()
-        said_before = history[-1].user if history else None  # may end with this value's label
+        if said_before is None and history:  # it may end with this value's label
+            said_before = history[-1].user
         filtered = clock.time(
             "prefilter", self.prefilter.run, text, placeholders or Placeholders(), said_before
         )

@@ -88,7 +88,12 @@ def _start(
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
     return turn.bot.prepare(
-        text, loaded.history, turn.metadata, loaded.placeholders, misses=loaded.misses
+        text,
+        loaded.history,
+        turn.metadata,
+        loaded.placeholders,
+        misses=loaded.misses,
+        said_before=loaded.said_before,
     )
 
 

@@ -66,7 +66,8 @@ class TurnStorage:
         kept = settings.budget.history_turns
         try:
             store, run = self.bot.store, self.bot.store_pause.run
-            limit = max(kept, settings.routing.handoff_after)
+            # At least one: the last message may end with the label of this one's value.
+            limit = max(kept, settings.routing.handoff_after, 1)
             turns = run(store.history, self.conversation_id, limit=limit)
             stored = run(store.load_state, self.conversation_id)
         except (StorageError, ConfigError) as exc:
@@ -77,15 +78,15 @@ class TurnStorage:
             self.trace.append(Step("store", f"history not loaded ({exc})", elapsed_ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
-        history = [  # a blank message asked nothing, and a blocked one never reaches the model
+        history = [
             Exchange(t.customer_text, t.reply_text)
             for t in turns[max(len(turns) - kept, 0) :]
-            if t.action != "blocked"
-            and (t.action != "out_of_scope" or not is_blank(t.customer_text))
+            if _read_back(t)
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
-        return Loaded(history, placeholders, _misses(turns))
+        said_before = next((t.customer_text for t in reversed(turns) if _read_back(t)), None)
+        return Loaded(history, placeholders, _misses(turns), said_before)
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
         """Store the placeholders the pre-filter gave this turn's values, before any stored
@@ -200,6 +201,16 @@ class Loaded(NamedTuple):
     history: list[Exchange]
     placeholders: Placeholders
     misses: int  # out-of-scope turns at its end, in a row
+    # The customer's last message, even where budget.history_turns reads no turn back: it may
+    # end with the label of this message's value (see filters/followup.py).
+    said_before: str | None = None
+
+
+def _read_back(turn: TurnRecord) -> bool:
+    """Whether a later turn reads ``turn`` back: a blocked message never reaches the model,
+    and a blank one (an empty ping from a widget) asked nothing."""
+    blank = turn.action == "out_of_scope" and is_blank(turn.customer_text)
+    return turn.action != "blocked" and not blank
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

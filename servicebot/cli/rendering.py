@@ -60,10 +60,13 @@ def render(
         offline = offline_reason(spec)  # as chat answers: its reply is shown before the prompt
         bot, placeholders = Bot(spec, offline=offline is not None), Placeholders()
         turns = bot.as_stored(read_history(history_file), placeholders) if history_file else []
+        said_before = turns[-1].user if turns else None  # read even when no turn is
         unread = max(len(turns) - bot.spec.settings.budget.history_turns, 0)
         turns = turns[unread:]  # a turn reads back only these from the store
         customer_details = _key_values(customer)
-        prepared = bot.prepare(message, turns, customer_details, placeholders, explain=True)
+        prepared = bot.prepare(
+            message, turns, customer_details, placeholders, explain=True, said_before=said_before
+        )
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from None
     console = Console(highlight=False, soft_wrap=True, emoji=False)

@@ -351,3 +351,17 @@ def test_an_operator_edit_to_an_answer_shows_up_in_render(tmp_path: Path) -> Non
     after = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
     assert after.exit_code == 0, after.output
     assert "## order_status\nOrders ship from Toronto by owl. You can track" in after.output
+
+
+def test_render_reads_the_label_before_a_value_with_no_history_turns(tmp_path: Path) -> None:
+    """The last line of the history file is read for a label, as a turn reads the customer's
+    last message, even when ``budget.history_turns: 0`` reads no turn into the prompt."""
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text().replace("budget:\n", "budget:\n  history_turns: 0\n"))
+    history = tmp_path / "history.yaml"
+    history.write_text("- {user: 'and the cvv is', assistant: 'Go on.'}\n")
+    args = ["render", "123", "--bot", str(bot), "--history", str(history)]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert "[CARD_1]" in result.output  # the message, masked as the cvv it is

@@ -4,6 +4,7 @@ store keeps, through Bot.reply."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -126,6 +127,24 @@ def test_a_value_sent_after_its_label_is_never_sent_to_the_model_or_stored(
     sent = [message.content for request in model.requests for message in request.messages]
     assert [text for text in sent if value in text] == []
     assert conversation == "password" or "[" in sent[-1]  # a password's turn is blocked
+
+
+@pytest.mark.parametrize("handoff_after", [0, 3])
+def test_a_value_after_its_label_is_masked_when_no_turn_is_read_back(
+    spec: BotSpec, tmp_path: Path, handoff_after: int
+) -> None:
+    """``budget.history_turns: 0`` sends the model no earlier turn, but the customer's last
+    message is still read for the label that names this one's value."""
+    budget = spec.settings.budget.model_copy(update={"history_turns": 0})
+    routing = spec.settings.routing.model_copy(update={"handoff_after": handoff_after})
+    settings = spec.settings.model_copy(update={"budget": budget, "routing": routing})
+    store = open_store("sqlite:///turns.db", root=tmp_path)
+    bot = Bot(dataclasses.replace(spec, settings=settings), model=_Recorder(), store=store)
+    for message in ["and the cvv is", "123"]:
+        bot.reply(message, conversation_id="c")
+    stored = [turn.customer_text for turn in bot.store.history("c")]
+    bot.close()
+    assert stored == ["and the cvv is", "[CARD_1]"]
 
 
 def test_a_history_written_by_hand_is_stored_as_the_turns_would_be(bot: Bot) -> None:
