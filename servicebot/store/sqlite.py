@@ -16,7 +16,9 @@ go on beside a writer, and a file whose migrations are all applied is opened wit
 With ``retention_days``, the store removes the conversations whose last turn is older (as
 ``purge`` does): when it opens, and then at most once an hour, inside a turn's own write
 transaction, through the index on ``updated_at``. Nothing has to schedule ``purge`` for the
-setting to hold.
+setting to hold. A sweep that removed any ends with the purge's TRUNCATE checkpoint, once its
+transaction commits, so that the removed text leaves the ``-wal`` file too; if a reader keeps
+the log busy, the next write tries again.
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ class SQLiteStore:
         self.path, self.timeout = path, timeout
         self._retention = None if retention_days is None else timedelta(days=retention_days)
         self._clock, self._sweep_due = clock, clock()
+        self._swept = False  # the last sweep removed text the WAL may still hold
         self._forget_connections()
         forget_in_child(self)
         try:
@@ -126,6 +129,7 @@ class SQLiteStore:
             db.execute(f"INSERT INTO turns ({_COLUMNS}) VALUES ({_PLACES})", _row(stored))
             if self._clock() >= self._sweep_due:
                 self._sweep(db)
+        self._empty_wal_after_sweep()
         return stored
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
@@ -182,14 +186,25 @@ class SQLiteStore:
         locked past ``timeout`` (a VACUUM, a long purge), the first write does instead."""
         with suppress(StorageError), self._transaction("apply retention to") as db:
             self._sweep(db)
+        self._empty_wal_after_sweep()
 
     def _sweep(self, db: sqlite3.Connection) -> None:
         """Remove the conversations past retention in ``db``'s open write transaction, and
         put the next removal an hour off."""
         if self._retention is not None:
             cutoff = stamp(now() - self._retention)
-            db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+            removed = db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+            self._swept = self._swept or removed.rowcount > 0
         self._sweep_due = self._clock() + self.SWEEP_EVERY
+
+    def _empty_wal_after_sweep(self) -> None:
+        """After a committed sweep that removed any conversation, empty the WAL as a purge
+        does: retention is an erasure too. A busy log is not the turn's failure (its turn is
+        stored): the flag stays, and the next write tries again."""
+        if self._swept:
+            with suppress(StorageError):
+                self._checkpoint()
+                self._swept = False
 
     def _purge(self, where: str, args: tuple[Any, ...]) -> PurgeReport:
         """Delete the conversations ``where`` chooses, then empty the WAL file.

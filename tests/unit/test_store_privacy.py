@@ -118,6 +118,23 @@ def test_a_running_sqlite_store_applies_retention_at_most_once_an_hour(tmp_path:
     store.close()
 
 
+def test_retention_leaves_no_erased_text_in_the_wal_while_the_bot_runs(tmp_path: Path) -> None:
+    """The sweep's delete stayed in the -wal file until the bot closed, which it never does."""
+    clock = [0.0]
+    old = open_store("sqlite:///bot.db", root=tmp_path)
+    old.append_turn(turn("quiet", SECRET, at=now() - timedelta(days=91)))
+    opened = SQLiteStore(tmp_path / "bot.db", retention_days=90, clock=lambda: clock[0])
+    assert opened.history("quiet") == []
+    assert SECRET.encode() not in _on_disk(tmp_path)  # swept as it opened
+    old.append_turn(turn("imported", SECRET, at=now() - timedelta(days=200)))
+    clock[0] = 3600.0
+    opened.append_turn(turn("c"))
+    assert opened.history("imported") == []
+    assert SECRET.encode() not in _on_disk(tmp_path)  # swept as it wrote
+    opened.close()
+    old.close()
+
+
 def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
     """`history` and `usage` only read; `purge` removes them itself and says how many."""
     old = open_store("sqlite:///bot.db", root=tmp_path)
