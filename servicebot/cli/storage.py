@@ -173,6 +173,9 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
         return
     notes = {found.conversation_id: f"  {', '.join(found.placeholders)}" for found in holding}
     _print_summaries(_summaries(turns), notes)
+    stored = {turn.conversation_id for turn in turns}
+    for cid in (found.conversation_id for found in holding if found.conversation_id not in stored):
+        click.echo(f"{printable(cid)}  no turn stored{notes[cid]}")
 
 
 def _placeholders(holding: list[Holding]) -> str:

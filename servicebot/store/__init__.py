@@ -22,7 +22,7 @@ import re
 import time
 import urllib.parse
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -132,6 +132,13 @@ def read_state(stored: str | bytes | None, where: object) -> dict[str, Any] | No
     return state
 
 
+def issued_any(state: dict[str, Any] | None, kinds: Collection[str]) -> bool:
+    """Whether a placeholder state (filters/placeholders.py) issued a placeholder of any of
+    ``kinds``: its ``counts`` are per kind, and hold no value."""
+    counts = (state or {}).get("counts") or {}
+    return any(counts.get(kind, 0) > 0 for kind in kinds)
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     """What a purge removed."""
@@ -169,6 +176,12 @@ class Store(Protocol):
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         """Every turn stored at or after ``since``, for usage reports."""
+
+    def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
+        """The conversations whose placeholder state issued one of ``kinds`` (``EMAIL``),
+        oldest first turn first (a state with no turn yet: by when it was saved): those that
+        may hold a customer's value of those kinds (store/holding.py), found without reading
+        any turn of the others."""
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         """Delete a conversation, its turns and its state (a customer's erasure request)."""

@@ -8,8 +8,9 @@ looked for as the pre-filter would have digested it in each conversation: read w
 pre-filter's own PII detector (each kind's alone, on the value normalised as a message is),
 each value found put in its kind's one form (``filters/values.py``), digested with that
 conversation's salt and ``SERVICEBOT_PII_KEY`` if set, and compared with its digests. Every
-conversation's state is read (the ids from ``turns_since``, then ``load_state`` each), so a
-look-up takes longer as the store grows; it works alike on SQLite and Redis.
+conversation that issued a placeholder of the value's kind is read (the store lists them
+without reading a turn: ``conversations_with_placeholders``, then ``load_state`` each), so a
+look-up takes longer as such conversations grow in number; it works alike on SQLite and Redis.
 
 It finds each conversation where the customer typed the value in a message the pre-filter
 masked or blocked, in any form with the same canonical one: "138 0013 8000" and
@@ -25,14 +26,14 @@ It cannot find:
   as typed and never digested: search the turns' text for it;
 - anything at all unless ``SERVICEBOT_PII_KEY`` here is the one the bot ran with (set, or
   unset, alike): a digest made with another key matches nothing;
-- a conversation none of whose turns was stored, or one already removed.
+- a conversation already removed. (One whose state was saved but no turn stored, the store
+  having failed, is found, with no turn to show.)
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import NoPIIError
@@ -40,8 +41,6 @@ from ..filters.normalise import normalise
 from ..filters.pii import PII_KINDS, find_pii
 from ..filters.placeholders import Placeholders
 from . import Store
-
-_EVER = datetime(1970, 1, 1, tzinfo=UTC)  # before any stored turn
 
 
 @dataclass(frozen=True)
@@ -68,7 +67,7 @@ def conversations_holding(store: Store, values: Iterable[str]) -> list[Holding]:
     of their first stored turn. Each value is read before the store is: NoPIIError for one
     holding no PII; StorageError if the store fails."""
     wanted = [pair for value in values for pair in lookups(value)]
-    ids = dict.fromkeys(turn.conversation_id for turn in store.turns_since(_EVER))
+    ids = store.conversations_with_placeholders({kind for kind, _ in wanted})
     found = [(cid, _placeholders_in(store.load_state(cid), wanted)) for cid in ids]
     return [Holding(cid, placeholders) for cid, placeholders in found if placeholders]
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import PurgeReport, TurnRecord, as_utc
+from . import PurgeReport, TurnRecord, as_utc, issued_any, now
 
 
 class MemoryStore:
@@ -20,6 +20,7 @@ class MemoryStore:
         self._lock = threading.Lock()
         self._turns: dict[str, list[TurnRecord]] = {}
         self._states: dict[str, dict[str, Any]] = {}
+        self._saved: dict[str, datetime] = {}  # when each conversation's state was first saved
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         with self._lock:
@@ -49,6 +50,7 @@ class MemoryStore:
             if self._states.get(conversation_id) != before:
                 return False
             self._states[conversation_id] = dict(after)
+            self._saved.setdefault(conversation_id, now())
         return True
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
@@ -56,6 +58,15 @@ class MemoryStore:
         with self._lock:
             turns = [t for turns in self._turns.values() for t in turns if t.at >= since]
         return iter(sorted(turns, key=lambda turn: turn.at))
+
+    def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
+        with self._lock:
+            found = [cid for cid, state in self._states.items() if issued_any(state, kinds)]
+            firsts = {
+                cid: min((t.at for t in self._turns.get(cid, ())), default=None) for cid in found
+            }
+            saved = {cid: self._saved[cid] for cid in found}
+        return sorted(found, key=lambda cid: firsts[cid] or saved[cid])
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         return self._purge([conversation_id])
@@ -75,4 +86,5 @@ class MemoryStore:
             turns = sum(len(self._turns.pop(cid, ())) for cid in known)
             for cid in known:
                 self._states.pop(cid, None)
+                self._saved.pop(cid, None)
         return PurgeReport(len(known), turns)

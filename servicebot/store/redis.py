@@ -24,14 +24,14 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord, as_utc, now, read_state
+from . import PurgeReport, TurnRecord, as_utc, issued_any, now, read_state
 
 try:
     import redis
@@ -213,6 +213,30 @@ class RedisStore:
         ids = self._call(lambda: self._redis.zrangebyscore(self._index, since.timestamp(), "+inf"))
         turns = [t for cid in ids for t in self.history(cid.decode()) if t.at >= since]
         return iter(sorted(turns, key=lambda turn: turn.at))
+
+    def conversations_with_placeholders(
+        self, kinds: Collection[str], batch: int = 500
+    ) -> list[str]:
+        """The index's ids, their states read with one MGET per ``batch``; the turns only of
+        those that match, for the time of their first (the index's score, the time the
+        state was saved, for one with no turn yet: see :meth:`swap_state`)."""
+        index = self._call(lambda: self._redis.zrange(self._index, 0, -1, withscores=True))
+        found: list[tuple[str, float]] = []
+        for start in range(0, len(index), batch):
+            chosen = [(raw.decode(), score) for raw, score in index[start : start + batch]]
+            keys = [self._keys(cid)[2] for cid, _ in chosen]
+            states = self._call(lambda k=keys: self._redis.mget(k))
+            found += [
+                (cid, score)
+                for (cid, score), state in zip(chosen, states, strict=True)
+                if issued_any(read_state(state, self.url), kinds)
+            ]
+        firsts = {cid: self._first_turn_time(cid, score) for cid, score in found}
+        return sorted(firsts, key=firsts.__getitem__)
+
+    def _first_turn_time(self, conversation_id: str, saved: float) -> float:
+        """When the conversation's earliest turn was; ``saved`` if it has none."""
+        return min((turn.at.timestamp() for turn in self.history(conversation_id)), default=saved)
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         return self._purge([conversation_id], cutoff="")

