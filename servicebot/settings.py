@@ -345,12 +345,19 @@ def _every_kind_or_none(value: Any) -> Any:
         raise PydanticCustomError(
             "kinds", "should be true, false or a list of kinds such as [PHONE, EMAIL]"
         )
+    if not value:  # shows nothing back, as false does: more likely a list left unfinished
+        raise ValueError(
+            "is an empty list, which shows no value back: write false for that, or name the "
+            "kinds to show, such as [PHONE, EMAIL]"
+        )
     return value
 
 
 # The kinds whose values an answer shows the customer back; the others read as what they
 # stand for ("your ID number"). None: the answer keeps its placeholders as written.
-RestoredKinds = Annotated[tuple[PiiKind, ...], BeforeValidator(_every_kind_or_none)]
+RestoredKinds = Annotated[
+    tuple[PiiKind, ...], BeforeValidator(_every_kind_or_none), AfterValidator(_no_repeats)
+]
 
 
 class PostfilterSettings(Frozen):

@@ -312,3 +312,26 @@ def test_restore_pii_may_name_the_kinds_a_customer_is_shown_back(tmp_path: Path)
     settings.write_text(base + "postfilter:\n  restore_pii: only phones\n")
     with pytest.raises(ConfigError, match="should be true, false or a list of kinds such as"):
         load_bot(bot)
+
+
+@pytest.mark.parametrize(
+    ("kinds", "message"),
+    [
+        (
+            "[]",  # read as false before: a list left unfinished showed every customer nothing
+            "'restore_pii' is an empty list, which shows no value back: write false for that, "
+            "or name the kinds to show, such as [PHONE, EMAIL]",
+        ),
+        ("[PHONE, EMAIL, PHONE]", "'restore_pii' lists PHONE more than once"),
+        (
+            "[PHONE, NAME]",
+            "'restore_pii' item 2: 'NAME' is not allowed (allowed: SECRET, EMAIL, IBAN, CN_ID, "
+            "PASSPORT, CARD, SSN, PHONE, IP)",
+        ),
+    ],
+)
+def test_restore_pii_refuses_an_empty_list_a_repeat_or_an_unknown_kind(
+    tmp_path: Path, kinds: str, message: str
+) -> None:
+    setting = f"postfilter:\n  restore_pii: {kinds}\n"
+    assert _the_one_problem_with(tmp_path, setting) == message
