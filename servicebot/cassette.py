@@ -25,6 +25,7 @@ from .cassetteformat import Entry, dump_entries, entry_data, plain_data, read_en
 from .errors import ConfigError, Problem, ServicebotError
 from .filters.pii import holds_key
 from .model import ModelRequest
+from .privatefiles import PRIVATE_FILE, make_private_folder
 from .yamlfile import read_yaml
 
 HEADER = (  # a conversation's cassette; the bot's own says what writes it
@@ -166,10 +167,13 @@ def _diff(recorded: list[str], wanted: list[str]) -> str:
 
 
 def _write_atomically(path: Path, text: str) -> None:
-    """Write to a temporary file beside ``path``, then rename it over ``path``."""
+    """Write to a temporary file beside ``path``, then rename it over ``path``. A new file
+    (and any folder made for it) is its owner's alone, as the SQLite store's is: a recording
+    keeps every prompt, with the customer details given to the templates unmasked. A file
+    that exists keeps its mode."""
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
+        make_private_folder(path.parent)
+        mode = path.stat().st_mode & 0o777 if path.exists() else PRIVATE_FILE
         handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
         try:
             with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as file:

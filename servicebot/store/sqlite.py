@@ -38,6 +38,7 @@ from typing import Any
 
 from ..errors import StorageError
 from ..forking import forget_in_child
+from ..privatefiles import PRIVATE_FILE, make_private_folder
 from . import PurgeReport, TurnRecord, now, read_state, stamp
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
@@ -89,7 +90,7 @@ class SQLiteStore:
         self._forget_connections()
         forget_in_child(self)
         try:
-            _make_folder(path.parent)
+            make_private_folder(path.parent)
         except OSError as exc:
             raise StorageError(f"cannot open the conversation store {path}: {exc}") from exc
         self._file: tuple[int, int] | None = None  # the file migrated last: device, inode
@@ -334,25 +335,12 @@ def _applied(db: sqlite3.Connection) -> set[str]:
         return set()
 
 
-def _make_folder(folder: Path) -> None:
-    """Make ``folder`` and any folder above it that is missing, each readable by its owner
-    alone (0700): the conversations in it are customers' words. A folder that exists keeps
-    the mode its operator gave it."""
-    missing = []
-    while not folder.exists():
-        missing.append(folder)
-        folder = folder.parent
-    for each in reversed(missing):
-        with suppress(FileExistsError):  # made by another process meanwhile
-            each.mkdir(mode=0o700)
-
-
 def _make_file(path: Path) -> None:
     """Make the database file, if there is none, readable by its owner alone (0600); SQLite
     gives its -wal and -shm files the database file's mode. (SQLite itself would make all
     three 0644, for every user of the machine to read.) A file that exists keeps its mode."""
     with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
 
 
 def _file_of(path: Path) -> tuple[int, int] | None:

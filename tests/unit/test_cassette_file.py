@@ -242,3 +242,18 @@ def test_any_text_survives_the_file(
         return
     entry = add_hand_written(path, sent, None if error else contents[0], error=error)
     assert Cassette.load(path).entries == {entry.key: entry}
+
+
+def test_a_new_cassette_and_its_folders_are_their_owners_alone(tmp_path: Path) -> None:
+    """A recording keeps every prompt, customer details unmasked: it was made 0644, for every
+    user of the machine to read, where the SQLite store is 0600."""
+    path = tmp_path / "tests" / "replies" / "bot.yaml"
+    record(path, request(user="my card is 4111 1111 1111 1111"))
+    assert (_mode(path), _mode(path.parent), _mode(path.parent.parent)) == (0o600, 0o700, 0o700)
+    path.chmod(0o640)  # shared with a reviewer's group on purpose: not servicebot's to change
+    record(path, request(user="and my email"))
+    assert _mode(path) == 0o640
+
+
+def _mode(path: Path) -> int:
+    return path.stat().st_mode & 0o777
