@@ -3,20 +3,25 @@
 A store this installation cannot open (a redis:// url without redis-py) is a problem; the
 rest are warnings, since the bot still loads and answers: a store url whose variables are
 not set (or are empty) here, a bot that records every prompt into a cassette that ``purge``
-never reaches, and a persistent store whose placeholder digests are keyed by nothing secret.
+never reaches, a persistent store whose placeholder digests are keyed by nothing secret, and
+a SQLite file (or its folder) that other users of the machine can read, as an earlier version
+made them.
 """
 
 from __future__ import annotations
 
 import os
+import shlex
+import stat
+from pathlib import Path
 
 from .checks import settings_problems
 from .config import BotSpec
-from .errors import Problem
+from .errors import Problem, StorageError
 from .filters.placeholders import KEY_ENV
 from .replay import bot_cassette
 from .settingvalues import REDIS_SCHEMES
-from .store import EMPTIED, empty_variables, unset_variables
+from .store import EMPTIED, empty_variables, sqlite_path, unset_variables
 
 
 def store_problem(spec: BotSpec) -> Problem | None:
@@ -83,3 +88,40 @@ def pii_key_warnings(spec: BotSpec) -> list[Problem]:
         "runs"
     )
     return settings_problems(spec, {("store", "url"): message})
+
+
+def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
+    """A SQLite store file (or its ``-wal`` or ``-shm``) or its folder that other users of the
+    machine can read: servicebot makes them its owner's alone, but keeps the mode of what
+    exists, such as a file an earlier version made 0644. Each says the chmod to run. (Read
+    by the group alone is left be: an operator may share it with a backup job on purpose.)"""
+    url = spec.settings.store.url
+    if not url.startswith("sqlite:") or unset_variables(url):
+        return []  # a variable not set is store_warnings'
+    try:
+        path = sqlite_path(url, spec.root)
+    except StorageError:
+        return []
+    files = [each for each in _store_files(path) if _others_read(each)]
+    folder = _others_read(path.parent)
+    if not files and not folder:
+        return []
+    what = f"the conversation store {path}{' and its folder' * folder}"
+    what = what if files else f"the folder of the conversation store {path}"
+    commands = [f"chmod 600 {' '.join(shlex.quote(str(each)) for each in files)}"] * bool(files)
+    commands += [f"chmod 700 {shlex.quote(str(path.parent))}"] * folder
+    message = f"{what} can be read by other users of this machine: run {' and '.join(commands)}"
+    return settings_problems(spec, {("store", "url"): message})
+
+
+def _store_files(path: Path) -> list[Path]:
+    """The database file and the ``-wal`` and ``-shm`` beside it, those that exist."""
+    return [each for each in (path, Path(f"{path}-wal"), Path(f"{path}-shm")) if each.exists()]
+
+
+def _others_read(path: Path) -> bool:
+    """Whether users other than the owner and its group can read ``path``."""
+    try:
+        return path.exists() and bool(path.stat().st_mode & stat.S_IROTH)
+    except OSError:
+        return False

@@ -90,7 +90,12 @@ def check(path: Path) -> None:
         threshold_warnings,
     )
     from ..modelchecks import reasoning_warnings, token_count_warnings
-    from ..storechecks import pii_key_warnings, recording_warnings, store_warnings
+    from ..storechecks import (
+        pii_key_warnings,
+        recording_warnings,
+        sqlite_mode_warnings,
+        store_warnings,
+    )
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
@@ -108,6 +113,7 @@ def check(path: Path) -> None:
             *store_warnings(spec),
             *recording_warnings(spec),
             *pii_key_warnings(spec),
+            *sqlite_mode_warnings(spec),
             *token_count_warnings(spec),
             *reasoning_warnings(spec),
             *script_warnings(spec),

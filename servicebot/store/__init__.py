@@ -247,12 +247,11 @@ def open_store(
     another process's lock. ``settings_file``: the servicebot.yaml naming ``url``, where a
     Redis server's refusal of its password, user or database is a ConfigError.
     """
-    scheme, _, rest = url.partition("://")
+    scheme = url.partition("://")[0]
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        path = Path(_from_environment(rest[1:] if rest.startswith("/") else rest, quote=False))
-        path = path if path.is_absolute() else root / path
+        path = sqlite_path(url, root)
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
         return SQLiteStore(path, timeout=timeout, retention_days=retention_days)
@@ -270,6 +269,14 @@ def open_store(
     raise StorageError(
         f"unknown store url {url!r}: use sqlite:///path, redis://host:port/db, rediss:// or memory://"
     )
+
+
+def sqlite_path(url: str, root: Path) -> Path:
+    """The file a ``sqlite:///`` ``url`` names, its variables filled in (StorageError for one
+    not set); a relative path is relative to the bot folder ``root``."""
+    rest = url.partition("://")[2]
+    path = Path(_from_environment(rest[1:] if rest.startswith("/") else rest, quote=False))
+    return path if path.is_absolute() else root / path
 
 
 def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False) -> Store:

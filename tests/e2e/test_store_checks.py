@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from servicebot.filters.placeholders import KEY_ENV
+from servicebot.store import open_store
 from tests.e2e.conftest import checked, new_bot
 
 
@@ -60,3 +61,35 @@ def test_check_warns_of_a_kept_store_without_a_pii_key(
     text = settings.read_text("utf-8")
     settings.write_text(re.sub(r"(?m)^  url: sqlite:.*$", "  url: memory://", text), "utf-8")
     assert _warnings(bot) == []  # nothing outlives the process
+
+
+def test_check_warns_of_a_sqlite_store_other_users_can_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An earlier version made the file 0644 (SQLite's default), and servicebot keeps the mode
+    of a file that exists: nothing told the operator."""
+    monkeypatch.setenv(KEY_ENV, "a-secret")
+    bot = new_bot(tmp_path)
+    store = open_store("sqlite:///.servicebot/conversations.db", root=bot)
+    store.close()
+    assert _warnings(bot) == []  # as servicebot makes them: 0600 in a 0700 folder
+    path, folder = bot / ".servicebot" / "conversations.db", bot / ".servicebot"
+    path.chmod(0o644)
+    folder.chmod(0o755)
+    settings = bot / "servicebot.yaml"
+    line = (
+        settings.read_text("utf-8")
+        .splitlines()
+        .index(f"  url: sqlite:///{path.parent.name}/{path.name}")
+    )
+    assert _warnings(bot) == [
+        f"warning: {settings}:{line + 1}:8: the conversation store {path} and its folder can be "
+        f"read by other users of this machine: run chmod 600 {path} and chmod 700 {folder}"
+    ]
+    path.chmod(0o640)  # shared with a backup job's group on purpose
+    assert _warnings(bot) == [
+        f"warning: {settings}:{line + 1}:8: the folder of the conversation store {path} can be "
+        f"read by other users of this machine: run chmod 700 {folder}"
+    ]
+    folder.chmod(0o750)
+    assert _warnings(bot) == []
