@@ -14,15 +14,19 @@ content, and is never read as the answer.
 ``model.reasoning`` says how to read the content:
 
 - ``auto`` (the default): a block that opens the content is removed (a stream is held until
-  it closes); in a complete answer, a lone ``</think>`` also ends the reasoning before it. A
-  stream cannot tell reasoning with no opening tag from an answer until that ``</think>``
-  comes, by when it was passed on; the tag itself is dropped, and a warning says to set
-  ``tags``. What came before it is still no answer: the stream marks where the answer begins
-  (:class:`AnswerBegins`), and the completion, stored and sent back as history, holds only
-  what follows, as a complete answer's does.
+  it closes); a lone ``</think>`` (no ``<think>`` before it) also ends the reasoning before
+  it, where it stands at a line break as R1 writes it: alone at its line's start, or with
+  only a line break between it and the text after it. One inside a line of text (``the
+  closing tag is </think>, which ...``) is an answer quoting the tag, and so is any after a
+  ``<think>`` the answer wrote; a complete answer and a stream read it alike (one rule,
+  :meth:`ReasoningSplit._lone`). A stream cannot tell reasoning with no opening tag from an
+  answer until that ``</think>`` comes, by when it was passed on; the tag itself is
+  dropped, and a warning says to set ``tags``. What came before it is still no answer: the
+  stream marks where the answer begins (:class:`AnswerBegins`), and the completion, stored
+  and sent back as history, holds only what follows, as a complete answer's does.
 - ``tags``: the model thinks before it answers. A stream is held until ``</think>`` (or its
-  end), and a lone ``</think>`` splits reasoning from answer; content with no tag at all that
-  the token limit broke off is reasoning, with no answer.
+  end), and a lone ``</think>``, wherever it stands, splits reasoning from answer; content
+  with no tag at all that the token limit broke off is reasoning, with no answer.
 - ``off``: the content is the answer as it came.
 
 A block never closed (the token limit came first) is reasoning with no answer: the turn
@@ -32,6 +36,7 @@ falls back, and says why (see turn.py).
 from __future__ import annotations
 
 import logging
+import re
 from typing import Literal
 
 log = logging.getLogger("servicebot")
@@ -40,8 +45,9 @@ Reasoning = Literal["auto", "tags", "off"]
 OPEN, CLOSE = "<think>", "</think>"
 # Where a split is in its content: before any text; in reasoning opened by <think>; in what
 # may be reasoning with no opening tag (held); in an answer; or in an answer that may still
-# hold a lone </think> (auto, streamed), whose tag is dropped.
+# hold a lone </think> (auto), whose tag is dropped.
 _State = Literal["start", "opened", "unopened", "answer", "unsure"]
+_MENTION = re.compile(r"<think\b", re.IGNORECASE | re.ASCII)  # an answer writing the tag
 
 
 class ReasoningSplit:
@@ -49,7 +55,7 @@ class ReasoningSplit:
     one piece): :meth:`feed` gives what of it is answer, holding reasoning back and dropping
     it; :meth:`end` gives what was held that turns out to be answer. ``removed``: how many
     characters of reasoning (and its tags) were dropped. ``whole``: the content is a complete
-    answer, read at once, where a lone ``</think>`` can still end reasoning passed on."""
+    answer, read at once: it may hold a lone ``</think>`` to its end, and is never warned of."""
 
     def __init__(self, mode: Reasoning, *, whole: bool = False) -> None:
         self.mode, self.whole = mode, whole
@@ -64,6 +70,9 @@ class ReasoningSplit:
         # before it was reasoning: the caller takes it (and sets it back to None).
         self.answer_at: int | None = None
         self._answered = False  # the answer has begun: its leading whitespace is passed on
+        # What a lone </think> is told by (auto), in what was passed on: the line it ends is
+        # blank so far; the answer wrote <think> (any </think> after it is quoted); its end.
+        self._bare, self._quoted, self._last = True, False, ""
 
     def feed(self, text: str) -> str:
         """The answer in ``text``, with what came before it; reasoning is held or dropped."""
@@ -104,7 +113,7 @@ class ReasoningSplit:
             self.removed += len(self.held) - len(begun) + len(OPEN)
             self.held, self.state = begun[len(OPEN) :], "opened"
         elif begun and not OPEN.startswith(begun):
-            self.state = "unopened" if self.mode == "tags" or self.whole else "unsure"
+            self.state = "unopened" if self.mode == "tags" else "unsure"
 
     def _think(self) -> str:
         """Reasoning held until its ``</think>``; then the answer after it."""
@@ -123,27 +132,62 @@ class ReasoningSplit:
         return self._answer(self._release())
 
     def _unsure(self) -> str:
-        """An answer streamed as it comes, which may still hold a lone ``</think>``: the
-        reasoning before it was passed on (too late to hold), the tag is dropped. A tail that
-        may be the start of the tag waits for the next piece."""
-        at = self.held.find(CLOSE)
-        if at >= 0:
+        """An answer passed on as it comes, which may still hold a lone ``</think>``: the
+        reasoning before it was passed on (too late to hold, streamed), the tag is dropped.
+        A ``</think>`` quoted in the answer is passed on as text; a tail that may be the start
+        of the tag, or a tag whose line is not yet known, waits for the next piece."""
+        passed = ""
+        while (at := self.held.find(CLOSE)) >= 0:
+            lone = self._lone(at)
+            if lone is None:
+                return passed + self._pass(at)
+            if not lone:
+                passed += self._pass(at + len(CLOSE))
+                continue
+            self.answer_at = len(passed) + at
+            return passed + self._close(at)
+        return passed + self._pass(len(self.held) - _tag_start(self.held))
+
+    def _lone(self, at: int) -> bool | None:
+        """Whether the ``</think>`` at ``at`` in what is held ends reasoning (auto): where R1
+        writes it, at a line break, and no ``<think>`` the answer wrote before it. None: its
+        line is not known yet. A complete answer and a stream are told apart by this alone."""
+        before = self.held[:at]
+        if self._quoted or _MENTION.search(self._last + before):
+            return False
+        _, newline, line = before.rpartition("\n")
+        if not line.strip() and (newline or self._bare):  # alone at its line's start
+            return True
+        after = self.held[at + len(CLOSE) :]
+        gap = after[: len(after) - len(after.lstrip())]
+        return None if gap == after else "\n" in gap  # text after it, a line break between
+
+    def _pass(self, size: int) -> str:
+        """The first ``size`` characters held, passed on as (so far) the answer; what tells a
+        lone ``</think>`` in what follows is kept."""
+        out, self.held = self.held[:size], self.held[size:]
+        self._quoted = self._quoted or bool(_MENTION.search(self._last + out))
+        self._last = (self._last + out)[-len(OPEN) :]
+        _, newline, line = out.rpartition("\n")
+        self._bare = not line.strip() and (bool(newline) or self._bare)
+        self._answered = self._answered or bool(out.strip())
+        self.passed += len(out)
+        return out
+
+    def _close(self, at: int) -> str:
+        """Reasoning passed on ends at the lone ``</think>`` at ``at``: the tag is dropped,
+        and the answer follows, from its first word."""
+        if not self.whole:
             log.warning(
                 "the model's answer has a </think> with no <think> before it: the reasoning "
                 "before it was streamed as the answer; set model.reasoning: tags for a model "
                 "that thinks before it answers"
             )
-            after = self.held[at + len(CLOSE) :]
-            before, self.held = self.held[:at], after.lstrip()
-            self.removed += self.passed + len(before) + len(CLOSE) + len(after) - len(self.held)
-            self.state, self._answered = "answer", False  # what follows, from its first word
-            self.answer_at = len(before)
-            return before + self._answer(self._release())
-        keep = _tag_start(self.held)
-        out, self.held = self.held[: len(self.held) - keep], self.held[len(self.held) - keep :]
-        self._answered = self._answered or bool(out.strip())
-        self.passed += len(out)
-        return out
+        after = self.held[at + len(CLOSE) :]
+        before, self.held = self.held[:at], after.lstrip()
+        self.removed += self.passed + len(before) + len(CLOSE) + len(after) - len(self.held)
+        self.state, self._answered = "answer", False  # what follows, from its first word
+        return before + self._answer(self._release())
 
     def _release(self) -> str:
         """All that is held, searched or not, given up."""
@@ -177,5 +221,7 @@ def split_reasoning(text: str, mode: Reasoning, finish_reason: str | None) -> tu
     """A complete answer's content as its answer, and how many characters of reasoning were
     removed from it."""
     split = ReasoningSplit(mode, whole=True)
-    answer = split.feed(text)
-    return answer + split.end(finish_reason), split.removed
+    answer = split.feed(text) + split.end(finish_reason)
+    if split.answer_at is not None:  # what was passed on before a lone </think>: reasoning
+        answer = answer[split.answer_at :]
+    return answer, split.removed

@@ -167,3 +167,18 @@ def test_a_tool_call_nobody_offered_falls_back_alike_in_reply_and_streams(
     assert reply.action in ("fallback", "handoff")
     assert [str(e) for e in reply.events if e.action == "fallback"] == ["model tool_calls fallback"]
     assert reply.usage is not None and reply.usage.prompt_tokens > 0  # the server's, kept
+
+
+@pytest.mark.parametrize("how", HOWS)
+def test_an_answer_quoting_a_close_is_the_same_answer_in_reply_and_streams(
+    make_bot: Any, server: OpenAIServer, how: str
+) -> None:
+    # reply() dropped all before the tag; a stream showed it, and stored only what followed.
+    content = "Our bot hides text up to a </think> tag, which ends a model's reasoning."
+    server.responder = lambda body: content
+    bot = make_bot()
+    bot.cache = None
+    reply, pieces = answered(bot, how)
+    assert reply.text == "".join(pieces) == content
+    (turn,) = bot.store.history("c", limit=5)
+    assert turn.reply_text == content

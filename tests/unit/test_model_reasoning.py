@@ -37,6 +37,8 @@ def streamed(
         (ANSWER, "tags", ANSWER),  # this time the model did not think
         (f"<think>{THINK}</think>{ANSWER}", "off", f"<think>{THINK}</think>{ANSWER}"),
         (f"Use <think> tags? {ANSWER}", "auto", f"Use <think> tags? {ANSWER}"),
+        (f"{THINK}</think>\n\n{ANSWER}", "auto", ANSWER),  # a line break after it is enough
+        (f"{THINK}</think>{ANSWER}", "tags", ANSWER),  # tags: wherever it stands
     ],
 )
 def test_a_complete_answer_loses_its_reasoning(content: str, mode: Reasoning, answer: str) -> None:
@@ -111,6 +113,25 @@ def test_a_stream_in_auto_drops_a_lone_close_and_says_to_set_tags(
     assert "".join(passed) + end == f"{THINK}\n{ANSWER}"  # too late to hold the reasoning
     assert removed == len(f"{THINK}\n</think>\n\n")  # passed on, but still no answer
     assert "set model.reasoning: tags" in caplog.text and THINK not in caplog.text
+
+
+QUOTED = [
+    "The closing tag is </think>, which ends a block.",
+    "Close the block with </think>",
+    "Write `</think>` after the reasoning.\n\nAnything else?",
+    "A block looks like this:\n\n<think>\nreasoning\n</think>\n\nthen the answer.",
+    f"{THINK}</think>{ANSWER}",  # in a line of text: auto cannot tell it from a quote
+]
+
+
+@pytest.mark.parametrize("content", QUOTED)
+def test_a_close_the_answer_quotes_is_kept_alike_whole_and_streamed(content: str) -> None:
+    # reply() dropped all before the tag (a stream showed it, then stored what followed).
+    assert split_reasoning(content, "auto", "stop") == (content, 0)
+    for size in (1, 3, 8, 1000):
+        split = ReasoningSplit("auto")
+        passed = [split.feed(content[at : at + size]) for at in range(0, len(content), size)]
+        assert "".join(passed) + split.end("stop") == content and split.answer_at is None
 
 
 def test_a_stream_whose_block_is_never_closed_passes_nothing_on() -> None:
