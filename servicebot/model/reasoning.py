@@ -9,7 +9,9 @@ Reasoning is never an answer: shown, stored, sent back as history, reviewed by t
 post-filter (where quoting the system prompt is a leak, and its length cut the answer away),
 it did harm. So it is removed here, before any of them sees it; its tokens still count in
 the usage the server reports. A separate field (``reasoning_content``, ``reasoning``) is not
-content, and is never read as the answer.
+content, and is never read as the answer. The tags are read in any case (``<THINK>``), the
+opening one with attributes (``<think type="x">``) and after a byte order mark or blank
+lines; wherever a stream's deltas split them.
 
 ``model.reasoning`` says how to read the content:
 
@@ -47,6 +49,12 @@ OPEN, CLOSE = "<think>", "</think>"
 # may be reasoning with no opening tag (held); in an answer; or in an answer that may still
 # hold a lone </think> (auto), whose tag is dropped.
 _State = Literal["start", "opened", "unopened", "answer", "unsure"]
+# The tags as models write them: any case, the opening one with attributes; after a byte
+# order mark or blank lines. An opening tag's attributes longer than this make it no tag.
+_OPEN = re.compile(r"<think(?:\s[^<>]{0,200})?>", re.IGNORECASE | re.ASCII)
+_OPENING = re.compile(r"<think\s[^<>]{0,200}\Z", re.IGNORECASE | re.ASCII)
+_CLOSE = re.compile(re.escape(CLOSE), re.IGNORECASE | re.ASCII)
+_LEADING = re.compile(r"^[\s\ufeff]+")
 _MENTION = re.compile(r"<think\b", re.IGNORECASE | re.ASCII)  # an answer writing the tag
 
 
@@ -106,18 +114,19 @@ class ReasoningSplit:
         return self._answer(self._release())
 
     def _start(self) -> None:
-        """Decide, from the content's first characters, whether it opens with ``<think>``:
-        a prefix of the tag waits for more."""
-        begun = self.held.lstrip()
-        if begun.startswith(OPEN):
-            self.removed += len(self.held) - len(begun) + len(OPEN)
-            self.held, self.state = begun[len(OPEN) :], "opened"
-        elif begun and not OPEN.startswith(begun):
+        """Decide, from the content's first characters, whether it opens with ``<think>``
+        (``<THINK>``, ``<think type="x">``), after blank lines or a byte order mark: a
+        prefix of the tag waits for more."""
+        begun = _LEADING.sub("", self.held, count=1)
+        if opened := _OPEN.match(begun):
+            self.removed += len(self.held) - len(begun) + opened.end()
+            self.held, self.state = begun[opened.end() :], "opened"
+        elif begun and not (OPEN.startswith(begun.lower()) or _OPENING.match(begun)):
             self.state = "unopened" if self.mode == "tags" else "unsure"
 
     def _think(self) -> str:
         """Reasoning held until its ``</think>``; then the answer after it."""
-        at = self.held.find(CLOSE)
+        at = _find_close(self.held)
         if at < 0:  # a long reasoning comes in many pieces: each is searched once
             searched = max(0, len(self.held) - len(CLOSE) + 1)
             if self.state == "opened":  # reasoning for certain: dropped as it comes
@@ -137,7 +146,7 @@ class ReasoningSplit:
         A ``</think>`` quoted in the answer is passed on as text; a tail that may be the start
         of the tag, or a tag whose line is not yet known, waits for the next piece."""
         passed = ""
-        while (at := self.held.find(CLOSE)) >= 0:
+        while (at := _find_close(self.held)) >= 0:
             lone = self._lone(at)
             if lone is None:
                 return passed + self._pass(at)
@@ -211,10 +220,16 @@ class AnswerBegins(str):
     what it showed before apart from the answer. A ``str``, read as any other piece."""
 
 
+def _find_close(text: str) -> int:
+    """Where the first ``</think>`` (in any case) is in ``text``; -1 if none is."""
+    found = _CLOSE.search(text)
+    return found.start() if found else -1
+
+
 def _tag_start(text: str) -> int:
     """How many of ``text``'s last characters may be the start of ``</think>``."""
     sizes = range(min(len(text), len(CLOSE) - 1), 0, -1)
-    return next((size for size in sizes if CLOSE.startswith(text[-size:])), 0)
+    return next((size for size in sizes if CLOSE.startswith(text[-size:].lower())), 0)
 
 
 def split_reasoning(text: str, mode: Reasoning, finish_reason: str | None) -> tuple[str, int]:

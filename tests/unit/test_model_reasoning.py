@@ -115,6 +115,41 @@ def test_a_stream_in_auto_drops_a_lone_close_and_says_to_set_tags(
     assert "set model.reasoning: tags" in caplog.text and THINK not in caplog.text
 
 
+@pytest.mark.parametrize(
+    ("content", "mode"),
+    [
+        (f"<THINK>\n{THINK}\n</THINK>\n\n{ANSWER}", "auto"),
+        (f'<think type="reasoning" budget=200>{THINK}</think>{ANSWER}', "auto"),
+        (f"\ufeff<think>{THINK}</think>\n{ANSWER}", "auto"),  # a byte order mark
+        (f"\ufeff\n\n  <Think>\n{THINK}\n</Think>\n\n{ANSWER}", "tags"),
+        (f"{THINK}\n</THINK>\n\n{ANSWER}", "auto"),
+        (f"{THINK}</Think>{ANSWER}", "tags"),
+    ],
+)
+@pytest.mark.parametrize("size", [1, 2, 3, 5, 8, 1000])
+def test_tags_in_any_case_with_attributes_or_after_a_bom_are_reasoning(
+    content: str, mode: Reasoning, size: int
+) -> None:
+    # They passed through: the customer was shown the reasoning, and the post-filter read it.
+    assert split_reasoning(content, mode, "stop") == (ANSWER, len(content) - len(ANSWER))
+    split, answer, passed = ReasoningSplit(mode), "", []
+    for at in range(0, len(content), size):
+        passed.append(split.feed(content[at : at + size]))
+        if split.answer_at is not None:  # as a stream's completion holds it (Joined)
+            answer, passed[-1], split.answer_at = "", passed[-1][split.answer_at :], None
+        answer += passed[-1]
+    assert answer + split.end("stop") == ANSWER
+    assert split.removed == len(content) - len(ANSWER)
+    assert not any("think" in piece.lower() for piece in passed)
+    if mode == "tags" or content.lstrip("\ufeff \n").lower().startswith("<think"):
+        assert not any(THINK[:5] in piece for piece in passed)
+
+
+def test_a_tag_like_think_that_is_no_tag_is_the_answer() -> None:
+    for content in ("<thinking>about it</thinking> Yes.", '<think a="' + "x" * 300 + '">no'):
+        assert split_reasoning(content, "auto", "stop") == (content, 0)
+
+
 QUOTED = [
     "The closing tag is </think>, which ends a block.",
     "Close the block with </think>",
