@@ -46,6 +46,14 @@ def _offline(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("SERVICEBOT_HOME", str(tmp_path / "home"))
 
 
+@pytest.fixture(autouse=True)
+def _new_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test sees the warnings said once per process as a new process would."""
+    from servicebot import notices
+
+    monkeypatch.setattr(notices, "_said", set())
+
+
 @pytest.fixture(scope="session")
 def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """The redis-server .ci/run started (SERVICEBOT_TEST_REDIS_URL), or one of our own."""

@@ -10,18 +10,14 @@ of it (modelchecks.py), ``render`` labels the encoding as assumed, and a server'
 
 from __future__ import annotations
 
-import logging
-import threading
 from collections.abc import Mapping
 from typing import Any
 
+from ..notices import warn_once
 from .tokens import known_encoding
-
-log = logging.getLogger("servicebot")
 
 MISCOUNT_SHARE = 0.25  # a server's count this far from ours (either way) is worth a warning
 MISCOUNT_TOKENS = 10  # ...and this many tokens: chat formats add a few of their own
-_told = threading.Event()  # the warning is logged once per process
 
 
 def counts_are_estimates(model: str | None, configured: str | None) -> bool:
@@ -47,10 +43,10 @@ def compare_counts(step: Mapping[str, Any], encoding: str) -> None:
     if not reported:  # a server that leaves the prompt out of its usage counted nothing
         return
     gap = abs(reported - counted)
-    if gap <= MISCOUNT_TOKENS or gap <= MISCOUNT_SHARE * max(counted, 1) or _told.is_set():
+    if gap <= MISCOUNT_TOKENS or gap <= MISCOUNT_SHARE * max(counted, 1):
         return
-    _told.set()
-    log.warning(
+    warn_once(
+        "miscount",
         "the server counted %d prompt tokens where servicebot counted %d (with %s) for model "
         "%s: prompts are fitted to the budget by servicebot's count; leave a margin with "
         "budget.max_prompt_tokens, or set budget.encoding (said once per process)",

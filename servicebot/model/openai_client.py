@@ -238,7 +238,9 @@ class OpenAIClient:
                 posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1)
                 chunks = client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(failures.requests_left() > 0, self.settings.reasoning)
+                joined = Joined(
+                    failures.requests_left() > 0, self.settings.reasoning, request.model
+                )
                 with chunks, joined.cut_off():
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
@@ -267,7 +269,9 @@ class OpenAIClient:
                 posted = _posted(request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1)
                 chunks = await client.post(**posted)
                 failures.sent(chunks.response.request)
-                joined = Joined(failures.requests_left() > 0, self.settings.reasoning)
+                joined = Joined(
+                    failures.requests_left() > 0, self.settings.reasoning, request.model
+                )
                 async with chunks:
                     with joined.cut_off():
                         events = await aevents_or_answer(chunks, sdk, client)

@@ -37,11 +37,10 @@ falls back, and says why (see turn.py).
 
 from __future__ import annotations
 
-import logging
 import re
 from typing import Literal
 
-log = logging.getLogger("servicebot")
+from ..notices import warn_once
 
 Reasoning = Literal["auto", "tags", "off"]
 OPEN, CLOSE = "<think>", "</think>"
@@ -63,10 +62,11 @@ class ReasoningSplit:
     one piece): :meth:`feed` gives what of it is answer, holding reasoning back and dropping
     it; :meth:`end` gives what was held that turns out to be answer. ``removed``: how many
     characters of reasoning (and its tags) were dropped. ``whole``: the content is a complete
-    answer, read at once: it may hold a lone ``</think>`` to its end, and is never warned of."""
+    answer, read at once: it may hold a lone ``</think>`` to its end, and is never warned of.
+    ``model``: the model the content is from, named in the warning (once per process)."""
 
-    def __init__(self, mode: Reasoning, *, whole: bool = False) -> None:
-        self.mode, self.whole = mode, whole
+    def __init__(self, mode: Reasoning, *, whole: bool = False, model: str = "") -> None:
+        self.mode, self.whole, self.model = mode, whole, model
         self.state: _State = "answer" if mode == "off" else "start"
         self.held = ""  # the text not yet searched for </think>, or held for a tag's start
         # Reasoning with no opening tag, searched, that may yet be answer (no </think> came):
@@ -186,11 +186,13 @@ class ReasoningSplit:
     def _close(self, at: int) -> str:
         """Reasoning passed on ends at the lone ``</think>`` at ``at``: the tag is dropped,
         and the answer follows, from its first word."""
-        if not self.whole:
-            log.warning(
-                "the model's answer has a </think> with no <think> before it: the reasoning "
-                "before it was streamed as the answer; set model.reasoning: tags for a model "
-                "that thinks before it answers"
+        if not self.whole:  # every turn would say it: once per process, for each model
+            warn_once(
+                ("reasoning tags", self.model),
+                "the answer of model %s has a </think> with no <think> before it: the "
+                "reasoning before it was streamed as the answer; set model.reasoning: tags for "
+                "a model that thinks before it answers (said once per process)",
+                self.model,
             )
         after = self.held[at + len(CLOSE) :]
         before, self.held = self.held[:at], after.lstrip()

@@ -154,8 +154,10 @@ class Joined:
     passed on before a lone ``</think>`` showed what it was (auto) is in ``parts`` before
     ``answer_from``: shown, but never the answer."""
 
-    def __init__(self, may_retry: bool = False, reasoning: Reasoning = "off") -> None:
-        self.split = ReasoningSplit(reasoning)
+    def __init__(
+        self, may_retry: bool = False, reasoning: Reasoning = "off", model: str = ""
+    ) -> None:
+        self.split = ReasoningSplit(reasoning, model=model)
         self.thought = 0  # characters of reasoning in a field of its own
         self.parts: list[str] = []
         self.answer_from = 0  # the first of the parts that is answer

@@ -182,3 +182,16 @@ def test_an_answer_quoting_a_close_is_the_same_answer_in_reply_and_streams(
     assert reply.text == "".join(pieces) == content
     (turn,) = bot.store.history("c", limit=5)
     assert turn.reply_text == content
+
+
+def test_the_hint_to_set_tags_is_logged_once_not_every_turn(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, "servicebot")
+    server.responder = lambda body: f"Okay, refunds.\n</think>\n\n{ANSWER}"
+    bot = make_bot()
+    bot.cache = None
+    for conversation in ("a", "b", "c"):
+        answered(bot, "stream", conversation)
+    hints = [m for m in caplog.messages if "set model.reasoning: tags" in m]
+    assert len(hints) == 1 and "gpt-4o-mini" in hints[0]

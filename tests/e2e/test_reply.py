@@ -11,13 +11,11 @@ import logging
 import shutil
 import subprocess
 import sys
-import threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from servicebot.budget import estimate
 from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
 from servicebot.store.memory import MemoryStore
@@ -178,11 +176,10 @@ def test_threads_making_the_first_model_calls_at_once_all_get_answers(
 
 
 def test_a_server_counting_far_more_prompt_tokens_is_logged_once_per_process(
-    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
 ) -> None:
     # A Qwen or Llama counts Chinese with more tokens than o200k_base: the budget was fitted by
     # a count the model does not share, and nothing said so.
-    monkeypatch.setattr(estimate, "_told", threading.Event())  # as in a new process
     usage = {"prompt_tokens": 5000, "completion_tokens": 9, "total_tokens": 5009}
     server.fail(Fault.odd_usage(usage), Fault.odd_usage(usage))
     bot = make_bot()
@@ -201,9 +198,8 @@ def test_a_server_counting_far_more_prompt_tokens_is_logged_once_per_process(
 
 
 def test_a_server_counting_as_servicebot_does_is_not_logged(
-    make_bot: Any, caplog: pytest.LogCaptureFixture, monkeypatch: Any
+    make_bot: Any, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(estimate, "_told", threading.Event())
     with caplog.at_level(logging.WARNING, logger="servicebot"):
         reply = make_bot().reply(REFUNDS, conversation_id="c")
     model = reply.step("model")

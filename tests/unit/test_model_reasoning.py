@@ -169,6 +169,22 @@ def test_a_close_the_answer_quotes_is_kept_alike_whole_and_streamed(content: str
         assert "".join(passed) + split.end("stop") == content and split.answer_at is None
 
 
+def test_the_hint_to_set_tags_is_logged_once_per_process_for_each_model(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # It was logged on every turn: a busy service's log said little else.
+    caplog.set_level(logging.WARNING, "servicebot")
+    content = f"{THINK}\n</think>\n\n{ANSWER}"
+    for model in ("deepseek-r1", "deepseek-r1", "qwq", "deepseek-r1", "qwq"):
+        split = ReasoningSplit("auto", model=model)
+        assert split.feed(content).endswith(ANSWER)
+    assert [message.split(" has ")[0] for message in caplog.messages] == [
+        "the answer of model deepseek-r1",
+        "the answer of model qwq",
+    ]
+    assert all(message.endswith("(said once per process)") for message in caplog.messages)
+
+
 def test_a_stream_whose_block_is_never_closed_passes_nothing_on() -> None:
     passed, end, removed = streamed(f"<think>\n{THINK} " * 3, "auto", 4, "length")
     assert not any(passed) and end == "" and removed == len(f"<think>\n{THINK} " * 3)

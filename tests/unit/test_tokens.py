@@ -4,7 +4,6 @@ boundary."""
 
 import gzip
 import logging
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,7 +14,6 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
-from servicebot.budget import estimate
 from servicebot.budget.estimate import compare_counts, counts_are_estimates
 from servicebot.budget.tokens import (
     ENCODINGS_DIR,
@@ -359,9 +357,7 @@ def test_a_servers_count_far_from_ours_is_logged_once(
     reported: int,
     logged: bool,
     caplog: pytest.LogCaptureFixture,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(estimate, "_told", threading.Event())
     step = {"model": "qwen3", "budget_count": counted, "prompt_tokens": reported}
     with caplog.at_level(logging.WARNING, logger="servicebot"):
         for _ in range(3):
