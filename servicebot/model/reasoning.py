@@ -25,7 +25,9 @@ lines; wherever a stream's deltas split them.
   answer until that ``</think>`` comes, by when it was passed on; the tag itself is
   dropped, and a warning says to set ``tags``. What came before it is still no answer: the
   stream marks where the answer begins (:class:`AnswerBegins`), and the completion, stored
-  and sent back as history, holds only what follows, as a complete answer's does.
+  and sent back as history, holds only what follows, as a complete answer's does. Passed on,
+  it counts towards ``postfilter.max_chars`` as an answer would (stream.Shown cannot tell it
+  from one), and one longer ends the stream before its answer: ``tags`` holds it.
 - ``tags``: the model thinks before it answers. A stream is held until ``</think>`` (or its
   end), and a lone ``</think>``, wherever it stands, splits reasoning from answer; content
   with no tag at all that the token limit broke off is reasoning, with no answer.
