@@ -4,7 +4,7 @@ A store this installation cannot open (a redis:// url without redis-py) is a pro
 rest are warnings, since the bot still loads and answers: a store url whose variables are
 not set (or are empty) here, a bot that records every prompt into a cassette that ``purge``
 never reaches, a persistent store whose placeholder digests are keyed by nothing secret, and
-a SQLite file (or its folder) that other users of the machine can read, as an earlier version
+a SQLite file that other users of the machine can read, as an earlier version
 made them.
 """
 
@@ -91,10 +91,11 @@ def pii_key_warnings(spec: BotSpec) -> list[Problem]:
 
 
 def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
-    """A SQLite store file (or its ``-wal`` or ``-shm``) or its folder that other users of the
-    machine can read: servicebot makes them its owner's alone, but keeps the mode of what
-    exists, such as a file an earlier version made 0644. Each says the chmod to run. (Read
-    by the group alone is left be: an operator may share it with a backup job on purpose.)"""
+    """A SQLite store file (or its ``-wal`` or ``-shm``) that other users of the machine can
+    read: servicebot makes them its owner's alone, but keeps the mode of what exists, such as a
+    file an earlier version made 0644. It says the chmod to run. (Read by the group alone is
+    left be: an operator may share it with a backup job on purpose; a folder others can list
+    shows them no conversation, so a store kept in the bot folder is not warned of.)"""
     url = spec.settings.store.url
     if not url.startswith("sqlite:") or unset_variables(url):
         return []  # a variable not set is store_warnings'
@@ -103,14 +104,12 @@ def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
     except StorageError:
         return []
     files = [each for each in _store_files(path) if _others_read(each)]
-    folder = _others_read(path.parent)
-    if not files and not folder:
+    if not files:
         return []
-    what = f"the conversation store {path}{' and its folder' * folder}"
-    what = what if files else f"the folder of the conversation store {path}"
-    commands = [f"chmod 600 {' '.join(shlex.quote(str(each)) for each in files)}"] * bool(files)
-    commands += [f"chmod 700 {shlex.quote(str(path.parent))}"] * folder
-    message = f"{what} can be read by other users of this machine: run {' and '.join(commands)}"
+    command = f"chmod 600 {' '.join(shlex.quote(str(each)) for each in files)}"
+    message = (
+        f"the conversation store {path} can be read by other users of this machine: run {command}"
+    )
     return settings_problems(spec, {("store", "url"): message})
 
 
