@@ -1,7 +1,8 @@
 """What a failure means: the SDK's exceptions as a :class:`ModelError` (an outage, with a
 kind) or a :class:`~servicebot.errors.ConfigError` (a key, model, server or account to fix: a
-401, 403, 404 or 402, the last two worded in refusals.py), and the waits a server asks for
-that are too long to retry after (``max_retry_after``).
+401, 403, 404, 402 or a 400 in a server's words for one of those, the last three worded in
+refusals.py), and the waits a server asks for that are too long to retry after
+(``max_retry_after``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Any
 from ..errors import ConfigError, ServicebotError
 from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
-from .refusals import not_found_message, payment_message
+from .refusals import not_found_message, payment_message, setup_400_message
 from .sdk import openai_sdk
 
 
@@ -101,6 +102,8 @@ class Failures:
             raise ConfigError.at(self.settings_file, not_found_message(exc, self.settings)) from exc
         if isinstance(exc, sdk.APIStatusError) and exc.status_code == 402:  # not retried
             raise ConfigError.at(self.settings_file, payment_message(exc, self.settings)) from exc
+        if isinstance(exc, sdk.BadRequestError) and (said := setup_400_message(exc, self.settings)):
+            raise ConfigError.at(self.settings_file, said) from exc
         detail = _describe(exc) + self._not_retried(exc)
         raise ModelError(_kind(exc), detail, attempts=self.attempts or None) from exc
 

@@ -1,5 +1,6 @@
-"""What a refusal to fix in servicebot.yaml says: a 402 (an account to top up), and a 404 (a
-model the server does not have, or an address with no chat endpoint).
+"""What a refusal to fix in servicebot.yaml says: a 402 (an account to top up), a 404 (a
+model the server does not have, or an address with no chat endpoint), and the few 400s that
+are one of those in other words.
 
 A 402 is DeepSeek's ``Insufficient Balance`` (an OpenAI-compatible gateway's too): no turn
 succeeds until the account is topped up, and the SDK does not retry it, so it is the
@@ -13,6 +14,12 @@ exist.``); a route the server lacks gets its web framework's page (FastAPI's ``{
 Not Found``), which names no model. A ``base_url`` without ``/v1`` (vLLM serves only
 ``/v1/...``) is such a route; one ending in ``/chat/completions``, which the client adds
 itself, is refused as it is loaded (settingvalues.http_url).
+
+Some servers send a setup error as a 400: DeepSeek's ``"message": "Model Not Exist"`` for a
+model it does not serve, DashScope's ``"code": "Arrearage"`` ("Access denied, please make
+sure your account is in good standing") for an account in arrears. A 400 is as often one
+turn's (a prompt too long, a content filter), so only these, known by the server's code or
+whole message, are setup errors (setup_400_message); every other 400 stays ``rejected``.
 """
 
 from __future__ import annotations
@@ -30,6 +37,9 @@ _MODEL_MISSING = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTED = 80  # characters of the server's words kept in the message
+# A 400's error code or type, or its whole message, that names a setup error: see the docstring.
+_MISSING_MODEL_400 = frozenset({"model_not_found", "model not exist"})
+_UNPAID_400 = frozenset({"arrearage"})
 
 
 def not_found_message(exc: Any, settings: ModelSettings) -> str:
@@ -49,14 +59,37 @@ def not_found_message(exc: Any, settings: ModelSettings) -> str:
     )
 
 
-def payment_message(exc: Any, settings: ModelSettings) -> str:
-    """The operator's message for a 402 ``exc``: the account behind the key has no credit."""
+def payment_message(exc: Any, settings: ModelSettings, status: int = 402) -> str:
+    """The operator's message for a 402 ``exc`` (or a 400 saying the same): the account
+    behind the key has no credit."""
     key = f"the key in {settings.api_key_env}" if settings.api_key_env else "its key"
     server = f"the server at {settings.base_url}" if settings.base_url else "the OpenAI API"
     return (
-        f"model: {server} wants payment (402: "
+        f"model: {server} wants payment ({status}: "
         f"{_quoted(exc, _body_text(exc))}); top up the account behind {key}"
     )
+
+
+def setup_400_message(exc: Any, settings: ModelSettings) -> str | None:
+    """The operator's message for a 400 ``exc`` that is a setup error in a server's words (a
+    missing model, an unpaid account); None for any other 400, which is one turn's."""
+    said = _error_words(exc)
+    if said & _MISSING_MODEL_400:
+        where = settings.base_url or "the OpenAI API"
+        return (
+            f"model: the server has no model {settings.name!r} at {where} (400: "
+            f"{_quoted(exc, _body_text(exc))}); check model.name and model.base_url"
+        )
+    return payment_message(exc, settings, 400) if said & _UNPAID_400 else None
+
+
+def _error_words(exc: Any) -> set[str]:
+    """The code, type and whole message of the error in ``exc``'s body, lower case."""
+    error = getattr(exc, "body", None)  # the SDK's parsed body, its "error" taken out
+    if not isinstance(error, Mapping):
+        return set()
+    said = (error.get(name) for name in ("code", "type", "message"))
+    return {" ".join(value.split()).lower() for value in said if isinstance(value, str)}
 
 
 def _route_hint(base_url: str | None) -> str:

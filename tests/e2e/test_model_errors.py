@@ -98,6 +98,56 @@ def test_a_402_is_an_account_to_top_up_not_retried(
     assert len(server.requests) == 2  # once a call: the SDK does not retry a 402
 
 
+# Setup errors some servers send as a 400: DeepSeek's missing model, DashScope's unpaid account.
+DEEPSEEK_400_MODEL = (
+    '{"error": {"message": "Model Not Exist", "type": "invalid_request_error", "param": null, '
+    '"code": "invalid_request_error"}}'
+)
+DASHSCOPE_400_ARREARAGE = (
+    '{"error": {"code": "Arrearage", "param": null, "message": "Access denied, please make '
+    'sure your account is in good standing.", "type": "Arrearage"}, "request_id": "8f3c"}'
+)
+# 400s that are one turn's: a prompt over the context, a content filter.
+TURN_400S = [
+    '{"error": {"message": "This model\'s maximum context length is 65536 tokens. However, you '
+    'requested 70000 tokens. Please reduce the length of the messages.", "type": '
+    '"invalid_request_error", "param": null, "code": "invalid_request_error"}}',
+    '{"error": {"code": "data_inspection_failed", "param": null, "message": "Input data may '
+    'contain inappropriate content.", "type": "data_inspection_failed"}}',
+]
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        (DEEPSEEK_400_MODEL, f"has no model '{MODEL}' at {{url}} (400: 'Model Not Exist'); check"),
+        (DASHSCOPE_400_ARREARAGE, "wants payment (400: 'Access denied, please make sure your"),
+    ],
+)
+def test_a_400_in_a_servers_words_for_a_setup_error_is_a_config_error(
+    server: OpenAIServer, make_model: MakeModel, body: str, says: str
+) -> None:
+    # No turn gets past either until servicebot.yaml or the account is fixed.
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(400, body=body), Fault.status(400, body=body))
+    for call in (model.complete, lambda request: list(model.stream(request))):
+        with pytest.raises(ConfigError) as caught:
+            call(request_for(model.settings, MESSAGES))
+        assert says.format(url=server.url) in str(caught.value)
+    assert len(server.requests) == 2
+
+
+@pytest.mark.parametrize("body", TURN_400S)
+def test_a_400_for_one_turns_prompt_stays_rejected(
+    server: OpenAIServer, make_model: MakeModel, body: str
+) -> None:
+    model = make_model()
+    server.fail(Fault.status(400, body=body))
+    with pytest.raises(ModelError) as caught:
+        model.complete(request_for(model.settings, MESSAGES))
+    assert caught.value.kind == "rejected"
+
+
 # A 404 from a server that has the route but not the model, as OpenAI, Ollama and vLLM word it.
 MODEL_404S = [
     "",  # OpenAI's: "code": "model_not_found"
