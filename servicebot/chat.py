@@ -12,6 +12,7 @@ from __future__ import annotations
 import sys
 import uuid
 from collections.abc import Iterator
+from typing import NamedTuple
 
 import click
 
@@ -28,10 +29,20 @@ _QUIT = {"exit", "quit", "/exit", "/quit", "退出"}
 _PROMPT = "bot> "  # begins the line of each reply
 
 
-def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None) -> int:
+class ChatEnd(NamedTuple):
+    """What went wrong in a chat that went on, for the command to exit with an error: each
+    was said on standard error as it happened."""
+
+    misses: int  # messages with no recorded reply to replay
+    went_offline: bool  # the server refused the key, account or model: FAQ answers after it
+
+
+def run_chat(
+    spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None
+) -> ChatEnd:
     """Chat until end of input (Ctrl-D) or, typed at a terminal, ``exit``; ``offline`` says why
-    no model answers. Returns how many messages had no recorded reply to replay: each is
-    said on standard error and the chat goes on, for the command to exit with an error."""
+    no model answers. A message with no recorded reply to replay, and a server refusing the
+    setup, are said on standard error and the chat goes on: see :class:`ChatEnd`."""
     bot = Bot(spec, offline=offline is not None)
     interactive = sys.stdin.isatty()
     if conversation_id and not bot.store.history(conversation_id, 1):
@@ -68,7 +79,8 @@ def run_chat(spec: BotSpec, offline: str | None, trace: bool, conversation_id: s
         ending = f"conversation {shown_id}: nothing was stored"
     click.echo(f"\n{ending}" if interactive else ending)
     bot.close()
-    return misses
+    # Only a refused setup (see _offline_after) takes the model of a bot that had one away.
+    return ChatEnd(misses, went_offline=offline is None and bot.model is None)
 
 
 def _answer(bot: Bot, line: str, conversation_id: str, shown: bool = False) -> Reply:

@@ -173,18 +173,27 @@ def chat(bot_path: Path, trace: bool, conversation_id: str | None) -> None:
     recorded reply is said as an error on standard error, unanswered, and the chat goes on to
     the next one, the command then exiting with status 1. With replay.mode: record, the
     model's answers are written there. The first line says which, and the file.
+
+    A key, account or model the server refuses is said on standard error; the chat goes on
+    from the FAQ alone, and the command then exits with status 1.
     """
     from ..chat import run_chat
 
     spec = load(bot_path)
     offline = offline_reason(spec)
     try:
-        misses = run_chat(spec, offline, trace, conversation_id)
+        end = run_chat(spec, offline, trace, conversation_id)
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
-    if misses:  # each was said as it happened; a script piping lines in learns it here
-        were = "message was" if misses == 1 else "messages were"
-        raise click.ClickException(f"{misses} {were} not answered: no recorded reply to replay")
+    # Each was said as it happened; a script piping lines in learns it here, from the status.
+    failed = []
+    if end.went_offline:
+        failed.append("the model could not be used (see above): the FAQ answered after it")
+    if end.misses:
+        were = "message was" if end.misses == 1 else "messages were"
+        failed.append(f"{end.misses} {were} not answered: no recorded reply to replay")
+    if failed:
+        raise click.ClickException("; ".join(failed))
 
 
 def _valid_id(conversation_id: str | None) -> str | None:

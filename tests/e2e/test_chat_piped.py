@@ -59,7 +59,12 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     server.fail(Fault.status(401))
     lines = "Can I change the delivery address of my order?\nI want to talk to a human\n"
     result = _chat(bot, lines, key="sk-rejected")
-    assert result.returncode == 0, result.stderr
+    # The chat goes on from the FAQ, and then exits with an error: it exited 0, and a script
+    # piping lines in took the FAQ's answers for the model's.
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.rstrip().endswith(
+        "Error: the model could not be used (see above): the FAQ answered after it"
+    )
     # The operator's error is said on standard error, as other errors are: it was printed on
     # the "bot>" line, in brackets, as though the bot had answered it.
     assert result.stderr.startswith("error: the model cannot be used: ")
@@ -73,6 +78,17 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     assert "Traceback" not in result.stdout + result.stderr
     # The first message is stored once, with the fallback shown: not answered again offline.
     assert "; the model failed (config_error)]" in result.stdout and "turn 2]" in result.stdout
+
+
+def test_chat_exits_with_an_error_after_an_account_out_of_credit(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = bot_on_server(server, tmp_path)
+    server.fail(Fault.status(402, body='{"error": {"message": "Insufficient Balance"}}'))
+    result = _chat(bot, "How long do refunds take?\nI want to talk to a human\n", key="sk-t")
+    assert result.returncode == 1, result.stderr
+    assert "wants payment (402: 'Insufficient Balance')" in result.stderr
+    assert "[handoff talk_to_human" in result.stdout  # the chat went on from the FAQ
 
 
 def test_at_a_terminal_the_rejected_key_is_said_on_a_line_of_its_own(
@@ -98,7 +114,7 @@ def test_at_a_terminal_the_rejected_key_is_said_on_a_line_of_its_own(
         chat.wait(timeout=60)
     finally:
         os.close(leader)
-    assert chat.returncode == 0, screen
+    assert chat.returncode == 1, screen
     # What the terminal shows: each carriage return starts the line over.
     shown = [line.rsplit("\r", 1)[-1] for line in screen.split("\r\n")]
     error = next(i for i, line in enumerate(shown) if "rejected the API key" in line)
