@@ -4,11 +4,15 @@ At a terminal, lines are read with ``input()`` and the standard ``readline`` mod
 editing and history, no extra dependency); piped lines are answered one by one, so
 ``printf 'hi\\nwhere is my order?\\n' | servicebot chat`` works. Replies stream as the
 post-filter clears them, each followed by its action and intent (and why, when that is not
-plain: a model that failed, a direct intent not answered as written).
+plain: a model that failed, a direct intent not answered as written). The ``servicebot``
+logger's warnings (a reasoning tag out of place, a server counting tokens far from ours, a
+request the server refused, in its words) are said on standard error after the turn that
+logged them, never inside a reply's line.
 """
 
 from __future__ import annotations
 
+import logging
 import sys
 import uuid
 from collections.abc import Iterator
@@ -37,12 +41,50 @@ class ChatEnd(NamedTuple):
     went_offline: bool  # the server refused the key, account or model: FAQ answers after it
 
 
+class _Warnings(logging.Handler):
+    """The ``servicebot`` logger's warnings and errors, held until :meth:`flush` says them on
+    standard error, as ``warning: ...``: a warning logged while a reply streams would break
+    its line. A record marked ``raised`` is left out: the error is raised too, and chat says
+    it itself (the model that cannot be used)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.held: list[str] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if not getattr(record, "raised", False):
+            self.held.append(f"{record.levelname.lower()}: {printable(record.getMessage())}")
+
+    def flush(self) -> None:
+        for line in self.held:
+            click.echo(line, err=True)
+        self.held.clear()
+
+
 def run_chat(
     spec: BotSpec, offline: str | None, trace: bool, conversation_id: str | None
 ) -> ChatEnd:
     """Chat until end of input (Ctrl-D) or, typed at a terminal, ``exit``; ``offline`` says why
     no model answers. A message with no recorded reply to replay, and a server refusing the
-    setup, are said on standard error and the chat goes on: see :class:`ChatEnd`."""
+    setup, are said on standard error and the chat goes on: see :class:`ChatEnd`. The
+    ``servicebot`` logger's warnings are said after each turn (see :class:`_Warnings`)."""
+    warnings, logger = _Warnings(), logging.getLogger("servicebot")
+    logger.addHandler(warnings)
+    try:
+        return _chat(spec, offline, trace, conversation_id, warnings)
+    finally:
+        logger.removeHandler(warnings)
+        warnings.flush()
+
+
+def _chat(
+    spec: BotSpec,
+    offline: str | None,
+    trace: bool,
+    conversation_id: str | None,
+    warnings: _Warnings,
+) -> ChatEnd:
+    """:func:`run_chat`, its warnings said after each turn."""
     bot = Bot(spec, offline=offline is not None)
     interactive = sys.stdin.isatty()
     if conversation_id and not bot.store.history(conversation_id, 1):
@@ -69,10 +111,12 @@ def run_chat(
             # The diff against the closest recording helps a test, not a chat: one line here.
             click.echo(f"error: not answered: {exc.brief}", err=True)
             misses += 1
+            warnings.flush()
             continue
         click.echo(f"\n     [{_summary(reply)}]")
         if trace:
             click.echo(_trace(reply))
+        warnings.flush()
         kept = kept or reply.turn is not None
     ending = f"conversation {shown_id} (continue it with --conversation)"
     if not kept:

@@ -151,7 +151,9 @@ class Turn(TurnStorage):
             # A key or model the server refuses is the operator's to fix, so it is raised (see
             # raise_for_setup); but not before the customer's message is stored, as an
             # outage's is: raised from here, it was lost.
-            log.error("conversation %s: the model cannot be used: %s", self.conversation_id, exc)
+            # Marked raised: a handler may leave it to whoever catches it (servicebot chat).
+            said = "conversation %s: the model cannot be used: %s"
+            log.error(said, self.conversation_id, exc, extra={"raised": True})
             self.setup_error = exc
             self._failed("config_error")
 

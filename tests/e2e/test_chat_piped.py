@@ -69,6 +69,7 @@ def test_chat_goes_offline_when_the_server_rejects_the_key(
     # the "bot>" line, in brackets, as though the bot had answered it.
     assert result.stderr.startswith("error: the model cannot be used: ")
     assert "rejected the API key" in result.stderr and "offline FAQ mode" in result.stderr
+    assert result.stderr.count("cannot be used") == 1  # the logger's error is not said again
     assert "rejected the API key" not in result.stdout and "cannot be used" not in result.stdout
     lines_out = result.stdout.splitlines()
     assert lines_out[1].startswith('bot> While the order status is "Processing"')  # the fallback
@@ -147,6 +148,29 @@ def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_
     assert result.returncode == 0, result.stderr
     assert "[fallback refund_status" in result.stdout
     assert "; the model failed (server_error)]" in result.stdout
+
+
+def test_chat_says_the_loggers_warnings_after_the_turn(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    """A rejected request's words were logged where chat showed nothing: only "rejected"."""
+    bot = bot_on_server(server, tmp_path)
+    refused = '{"error": {"message": "Range of max_tokens should be [1, 8192]"}}'
+    server.fail(Fault.status(400, body=refused))
+    result = subprocess.run(
+        [sys.executable, "-m", "servicebot", "chat", "--bot", str(bot)],
+        input="How long do refunds take?\n",
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,  # one stream, to see the order
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "OPENAI_API_KEY": "sk-t"},
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout
+    said = result.stdout.splitlines()
+    (warning,) = [line for line in said if "the model did not answer" in line]
+    assert warning.startswith("warning: conversation ") and "should be [1, 8192]" in warning
+    assert said.index(warning) > next(i for i, line in enumerate(said) if "[fallback" in line)
 
 
 def test_chat_stops_at_a_template_mistake_a_turn_finds(
