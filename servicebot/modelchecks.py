@@ -3,7 +3,9 @@
 A model servicebot does not know the tokenizer of (qwen2.5-7b-instruct, deepseek-chat,
 llama3.1:8b) is counted with ``o200k_base``: the counts are an estimate, and its own
 tokenizer may count more (Chinese especially), so a prompt fitted to the budget may not fit
-the model. Said once, at ``model.name``'s line; setting ``budget.encoding`` silences it.
+the model. Said once, at ``model.name``'s line; setting ``budget.encoding`` silences it. A
+``budget.encoding`` other than a known model's own (``cl100k_base`` for gpt-4o) is said at
+its line.
 
 A model named as one that thinks before it answers with no opening tag (DeepSeek-R1 and its
 distills, QwQ, a ``-thinking`` model: their template puts ``<think>`` in the prompt) streams
@@ -16,23 +18,32 @@ from __future__ import annotations
 import re
 
 from .budget.estimate import counts_are_estimates
-from .budget.tokens import DEFAULT_ENCODING
+from .budget.tokens import DEFAULT_ENCODING, known_encoding
 from .checks import settings_problems
 from .config import BotSpec
 from .errors import Problem
 
 
 def token_count_warnings(spec: BotSpec) -> list[Problem]:
-    """A model named whose tokenizer servicebot does not carry, with no ``budget.encoding``."""
+    """A model named whose tokenizer servicebot does not carry, with no ``budget.encoding``;
+    or a ``budget.encoding`` other than the known encoding of the model named."""
     name, encoding = spec.settings.model.name, spec.settings.budget.encoding
-    if not counts_are_estimates(name, encoding):
+    if counts_are_estimates(name, encoding):
+        message = (
+            f"token counts for model {name} are an estimate with {DEFAULT_ENCODING}, not its "
+            "own tokenizer, which may count more (Chinese especially): leave a margin with "
+            "budget.max_prompt_tokens, or set budget.encoding to silence this"
+        )
+        return settings_problems(spec, {("model", "name"): message})
+    own = known_encoding(name)
+    if encoding is None or own is None or encoding == own:
         return []
     message = (
-        f"token counts for model {name} are an estimate with {DEFAULT_ENCODING}, not its own "
-        "tokenizer, which may count more (Chinese especially): leave a margin with "
-        "budget.max_prompt_tokens, or set budget.encoding to silence this"
+        f"budget.encoding {encoding} is not the encoding of model {name} ({own}): prompts "
+        f"are counted and fitted to the budget as {name} does not count them; remove "
+        "budget.encoding"
     )
-    return settings_problems(spec, {("model", "name"): message})
+    return settings_problems(spec, {("budget", "encoding"): message})
 
 
 # Names of models that think before they answer with no opening tag: "deepseek-r1",

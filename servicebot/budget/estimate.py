@@ -6,6 +6,10 @@ Llama, served by vLLM, Ollama, llama.cpp or a provider's API) is counted with
 Chinese especially, and a prompt fitted to the budget may not fit the model. ``check`` warns
 of it (modelchecks.py), ``render`` labels the encoding as assumed, and a server's reported
 ``prompt_tokens`` far from our count is logged once per process, not per turn.
+
+``budget.encoding`` set for such a model is the operator's word that it counts close enough:
+``check`` says nothing, and ``render`` names the encoding as theirs, not the model's. Set for
+one of OpenAI's models to another encoding than its own, ``check`` warns at it.
 """
 
 from __future__ import annotations
@@ -27,10 +31,16 @@ def counts_are_estimates(model: str | None, configured: str | None) -> bool:
 
 
 def encoding_label(encoding: str, model: str | None, configured: str | None) -> str:
-    """The encoding as ``render`` shows it: marked assumed when counts are an estimate."""
-    if not counts_are_estimates(model, configured):
+    """The encoding as ``render`` shows it: marked assumed when counts are an estimate, and
+    as ``budget.encoding``'s when that is not the model's own (or its own is unknown)."""
+    if counts_are_estimates(model, configured):
+        return f"{encoding} (assumed: not {model}'s own tokenizer; budget.encoding sets it)"
+    own = known_encoding(model)
+    if model is None or configured is None or configured == own:
         return encoding
-    return f"{encoding} (assumed: not {model}'s own tokenizer; budget.encoding sets it)"
+    if own is None:
+        return f"{encoding} (budget.encoding: servicebot does not carry {model}'s own tokenizer)"
+    return f"{encoding} (budget.encoding: {model}'s own is {own})"
 
 
 def compare_counts(step: Mapping[str, Any], encoding: str) -> None:

@@ -111,6 +111,15 @@ def test_render_labels_the_encoding_assumed_for_a_model_it_does_not_know(
     assert result.output.rstrip().endswith(
         "encoding: o200k_base (assumed: not deepseek-chat's own tokenizer; budget.encoding sets it)"
     )
+    # Set by the operator, the counts are theirs: render said o200k_base as for gpt-4o-mini.
+    settings.write_text(
+        settings.read_text().replace("budget:\n", "budget:\n  encoding: o200k_base\n")
+    )
+    chosen = CliRunner().invoke(main, ["render", "where is my order", "--bot", str(bot)])
+    assert chosen.output.rstrip().endswith(
+        "encoding: o200k_base (budget.encoding: servicebot does not carry deepseek-chat's own "
+        "tokenizer)"
+    ), chosen.output
 
 
 def test_render_shows_the_prompt_of_a_bot_with_no_model_named(tmp_path: Path) -> None:

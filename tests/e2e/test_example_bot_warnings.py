@@ -12,7 +12,7 @@ from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.cli import main
-from tests.e2e.conftest import checked, edit, new_bot, with_model
+from tests.e2e.conftest import checked, edit, line_of, new_bot, with_model
 
 
 def test_check_warns_of_template_syntax_in_faq_text_and_still_passes(tmp_path: Path) -> None:
@@ -358,3 +358,16 @@ def test_check_warns_once_that_counts_for_a_model_it_does_not_know_are_estimates
 
 def test_check_does_not_warn_of_counts_for_an_openai_model(tmp_path: Path) -> None:
     assert "are an estimate" not in checked(new_bot(tmp_path), 0)  # gpt-4o-mini: exact
+
+
+def test_check_warns_at_an_encoding_other_than_an_openai_models_own(tmp_path: Path) -> None:
+    # budget.encoding: cl100k_base replaced gpt-4o-mini's o200k_base without a word.
+    settings = new_bot(tmp_path) / "servicebot.yaml"
+    edit(settings, "budget:\n", "budget:\n  encoding: cl100k_base\n")
+    assert (
+        f"warning: {settings}:{line_of(settings, 'encoding: cl100k_base')}:13: budget.encoding "
+        "cl100k_base is not the encoding of model gpt-4o-mini (o200k_base): prompts are counted "
+        "and fitted to the budget as gpt-4o-mini does not count them; remove budget.encoding"
+    ) in checked(settings.parent, 0)
+    edit(settings, "encoding: cl100k_base", "encoding: o200k_base")  # its own: nothing to say
+    assert "budget.encoding" not in checked(settings.parent, 0)

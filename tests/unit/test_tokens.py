@@ -14,7 +14,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from tiktoken_ext import openai_public
 
-from servicebot.budget.estimate import compare_counts, counts_are_estimates
+from servicebot.budget.estimate import compare_counts, counts_are_estimates, encoding_label
 from servicebot.budget.tokens import (
     ENCODINGS_DIR,
     MESSAGE_OVERHEAD,
@@ -345,6 +345,27 @@ def test_counts_are_estimates_for_a_model_nobody_named_an_encoding_for(
     model: str | None, configured: EncodingName | None, estimate: bool
 ) -> None:
     assert counts_are_estimates(model, configured) is estimate
+
+
+@pytest.mark.parametrize(
+    ("model", "configured", "label"),
+    [
+        ("gpt-4o", None, "o200k_base"),
+        ("gpt-4o", "o200k_base", "o200k_base"),
+        ("gpt-4o", "cl100k_base", "cl100k_base (budget.encoding: gpt-4o's own is o200k_base)"),
+        (
+            "qwen3-8b",
+            "o200k_base",
+            "o200k_base (budget.encoding: servicebot does not carry qwen3-8b's own tokenizer)",
+        ),
+        (None, "cl100k_base", "cl100k_base"),  # no model: nothing to compare with
+    ],
+)
+def test_render_names_an_encoding_set_in_place_of_the_models_own(
+    model: str | None, configured: EncodingName | None, label: str
+) -> None:
+    """A budget.encoding set for a model servicebot does not know was shown as exact."""
+    assert encoding_label(configured or "o200k_base", model, configured) == label
 
 
 @pytest.mark.parametrize(
