@@ -45,14 +45,15 @@ class _Warnings(logging.Handler):
     """The ``servicebot`` logger's warnings and errors, held until :meth:`flush` says them on
     standard error, as ``warning: ...``: a warning logged while a reply streams would break
     its line. A record marked ``raised`` is left out: the error is raised too, and chat says
-    it itself (the model that cannot be used)."""
+    it itself (the model that cannot be used); so is one marked ``checked``, setup advice
+    ``servicebot check`` gives (a store with no PII key), which would greet every chat."""
 
     def __init__(self) -> None:
         super().__init__(logging.WARNING)
         self.held: list[str] = []
 
     def emit(self, record: logging.LogRecord) -> None:
-        if not getattr(record, "raised", False):
+        if not getattr(record, "raised", False) and not getattr(record, "checked", False):
             self.held.append(f"{record.levelname.lower()}: {printable(record.getMessage())}")
 
     def flush(self) -> None:

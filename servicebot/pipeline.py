@@ -135,6 +135,7 @@ class Bot:
                         "a salt stored beside them, so a copy of the store could be searched "
                         "for phone numbers; set it to a secret",
                         KEY_ENV,
+                        extra={"checked": True},  # check warns of it: chat leaves it out
                     )
         return self._store
 
