@@ -35,6 +35,7 @@ from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
+from .model.openai_client import ApiKey
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
 from .reply import Reply, Step
 from .routing import (
@@ -77,6 +78,8 @@ class Bot:
     alone: an intent's answer when routing is sure of it, a handoff or out-of-scope reply
     otherwise. ``store`` keeps the conversations: by default the one in ``servicebot.yaml``,
     opened on first use. ``stages``: those built from the spec alone, shared with other bots.
+    ``api_key``: the configured model's key, or a function returning it (called each time a
+    client is built), in place of the environment variable ``model.api_key_env`` names.
     """
 
     def __init__(
@@ -87,6 +90,7 @@ class Bot:
         store: Store | None = None,
         offline: bool = False,
         stages: Stages | None = None,
+        api_key: ApiKey | None = None,
     ) -> None:
         settings = spec.settings
         if stages is None:
@@ -96,8 +100,10 @@ class Bot:
         self.spec = spec
         self.renderer, self.router, self.counter = stages.renderer, stages.router, stages.counter
         self.prefilter, self.postfilter = stages.prefilter, stages.postfilter
+        if model is not None and api_key is not None:
+            raise ValueError("api_key is the configured model's: pass it to your model instead")
         if model is None and settings.model.name is not None and not offline:
-            model = _configured_model(spec)
+            model = _configured_model(spec, api_key)
         self.model = model
         self._store = store
         self._opening = threading.Lock()
@@ -349,11 +355,11 @@ class Bot:
         )
 
 
-def _configured_model(spec: BotSpec) -> ModelClient:
+def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClient:
     """The model ``servicebot.yaml`` names, through its recordings when ``replay.mode`` says so
     (``<replay.cassettes>/bot.yaml``; ``servicebot test`` keeps one cassette per script)."""
     settings = spec.settings
-    live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE)
+    live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE, api_key=api_key)
     if settings.replay.mode == "off":
         return live
     from .replay import BOT_HEADER, BOT_RECORD_HINT, Replayer, bot_cassette

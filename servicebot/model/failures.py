@@ -56,8 +56,11 @@ class Failures:
     counts the requests one model call sent: the SDK's retries, and a stream's new attempts
     (one Failures for all of them)."""
 
-    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+    def __init__(
+        self, settings: ModelSettings, settings_file: Path, *, key_given: bool = False
+    ) -> None:
         self.settings, self.settings_file = settings, settings_file
+        self.key_given = key_given  # passed in code as api_key, not read from api_key_env
         self._before = self._current = 0  # requests sent by earlier attempts, and this one
 
     @property
@@ -101,8 +104,12 @@ class Failures:
         if isinstance(exc, sdk.NotFoundError):
             raise ConfigError.at(self.settings_file, not_found_message(exc, self.settings)) from exc
         if isinstance(exc, sdk.APIStatusError) and exc.status_code == 402:  # not retried
-            raise ConfigError.at(self.settings_file, payment_message(exc, self.settings)) from exc
-        if isinstance(exc, sdk.BadRequestError) and (said := setup_400_message(exc, self.settings)):
+            raise ConfigError.at(
+                self.settings_file, payment_message(exc, self.settings, self._key())
+            ) from exc
+        if isinstance(exc, sdk.BadRequestError) and (
+            said := setup_400_message(exc, self.settings, self._key())
+        ):
             raise ConfigError.at(self.settings_file, said) from exc
         detail = _describe(exc) + self._not_retried(exc)
         raise ModelError(_kind(exc), detail, attempts=self.attempts or None) from exc
@@ -122,8 +129,20 @@ class Failures:
             f"model.max_retry_after is {most:g} s"
         )
 
+    def _key(self) -> str:
+        """Where the key sent came from, for the operator's messages (never the key)."""
+        if self.key_given:
+            return "the api_key passed in code"
+        name = self.settings.api_key_env
+        return f"the key in {name}" if name else "its key"
+
     def _rejected_key(self, status: int) -> str:
         name = self.settings.api_key_env
+        if self.key_given:
+            return (
+                f"model: the server rejected {self._key()} ({status}); check the key and "
+                "model.base_url"
+            )
         if name is None:  # a server thought to take no key
             return (
                 f"model: the server at {self.settings.base_url} wants an API key ({status}), "

@@ -42,6 +42,9 @@ _OPTIONS: Any = {"security": {"bearer_auth": True}}
 # The key sent to a server that takes none (``api_key_env: null``): the SDK requires one, and
 # given none it reads OPENAI_API_KEY, which would send the operator's OpenAI key to it.
 NO_KEY = "no-key"
+# An API key passed in code (``Bot.load(..., api_key=...)``): the key, or a function that
+# returns it, called each time an SDK client is built (see OpenAIClient.api_key).
+ApiKey = str | Callable[[], str]
 
 
 class _LoopClient(NamedTuple):
@@ -52,9 +55,12 @@ class _LoopClient(NamedTuple):
 class OpenAIClient:
     """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
 
-    def __init__(self, settings: ModelSettings, settings_file: Path) -> None:
+    def __init__(
+        self, settings: ModelSettings, settings_file: Path, *, api_key: ApiKey | None = None
+    ) -> None:
         self.settings = settings
         self._settings_file = settings_file
+        self._given_key = _key_source(api_key)
         self._forget_connections()
         forget_in_child(self)
 
@@ -68,8 +74,10 @@ class OpenAIClient:
         self._making: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
 
     def api_key(self) -> str:
-        """The key from the environment variable the settings name (never from YAML), or
-        :data:`NO_KEY` for a server that takes none."""
+        """The key passed in code, else the one in the environment variable the settings name
+        (never from YAML), or :data:`NO_KEY` for a server that takes none."""
+        if self._given_key is not None:
+            return self._passed_key(self._given_key)
         name = self.settings.api_key_env
         if name is None:
             return NO_KEY
@@ -83,6 +91,21 @@ class OpenAIClient:
                 "Bot.load(..., offline=True) does so without changing the file)",
             )
         return key
+
+    def _passed_key(self, given: Callable[[], str]) -> str:
+        """The key passed as ``api_key``, asked for again each time (a function's may have
+        been rotated). Never quoted in an error: only its type or emptiness is."""
+        key = given()
+        if not isinstance(key, str):
+            raise TypeError(f"api_key() returned {type(key).__name__}, not the key as a str")
+        if not key.strip():
+            raise ConfigError.at(
+                self._settings_file,
+                "the api_key passed to Bot.load() (or OpenAIClient) is empty; pass the "
+                f"API key for {self.settings.base_url or 'the OpenAI API'}, or "
+                "Bot.load(..., offline=True) to answer from the FAQ alone",
+            )
+        return key.strip()
 
     def _options(self) -> dict[str, Any]:
         return {
@@ -289,7 +312,7 @@ class OpenAIClient:
                     return
 
     def _failures(self) -> Failures:
-        return Failures(self.settings, self._settings_file)
+        return Failures(self.settings, self._settings_file, key_given=self._given_key is not None)
 
     def _answer(self, response: Any, failures: Failures) -> tuple[Completion | None, str]:
         """The answer in the body of a response to ``complete``, read by :func:`answer_of`,
@@ -312,6 +335,22 @@ class OpenAIClient:
         return dataclasses.replace(
             whole, text=text, reasoning=reasoning, attempts=failures.attempts
         )
+
+
+def _key_source(api_key: ApiKey | None) -> Callable[[], str] | None:
+    """``api_key`` as a function to call for the key; a str is kept inside one, so that no
+    repr, vars() or trace of the client shows it."""
+    if api_key is None or callable(api_key):
+        return api_key
+    if not isinstance(api_key, str):
+        raise TypeError(
+            f"api_key is a str or a function returning one, not {type(api_key).__name__}"
+        )
+
+    def given() -> str:
+        return api_key
+
+    return given
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:

@@ -59,10 +59,9 @@ def not_found_message(exc: Any, settings: ModelSettings) -> str:
     )
 
 
-def payment_message(exc: Any, settings: ModelSettings, status: int = 402) -> str:
+def payment_message(exc: Any, settings: ModelSettings, key: str, status: int = 402) -> str:
     """The operator's message for a 402 ``exc`` (or a 400 saying the same): the account
-    behind the key has no credit."""
-    key = f"the key in {settings.api_key_env}" if settings.api_key_env else "its key"
+    behind the key (``key`` says where it came from) has no credit."""
     server = f"the server at {settings.base_url}" if settings.base_url else "the OpenAI API"
     return (
         f"model: {server} wants payment ({status}: "
@@ -70,7 +69,7 @@ def payment_message(exc: Any, settings: ModelSettings, status: int = 402) -> str
     )
 
 
-def setup_400_message(exc: Any, settings: ModelSettings) -> str | None:
+def setup_400_message(exc: Any, settings: ModelSettings, key: str) -> str | None:
     """The operator's message for a 400 ``exc`` that is a setup error in a server's words (a
     missing model, an unpaid account); None for any other 400, which is one turn's."""
     said = _error_words(exc)
@@ -80,7 +79,7 @@ def setup_400_message(exc: Any, settings: ModelSettings) -> str | None:
             f"model: the server has no model {settings.name!r} at {where} (400: "
             f"{_quoted(exc, _body_text(exc))}); check model.name and model.base_url"
         )
-    return payment_message(exc, settings, 400) if said & _UNPAID_400 else None
+    return payment_message(exc, settings, key, 400) if said & _UNPAID_400 else None
 
 
 def _error_words(exc: Any) -> set[str]:

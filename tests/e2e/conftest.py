@@ -79,14 +79,16 @@ def make_bot(spec: BotSpec, server: OpenAIServer, monkeypatch: pytest.MonkeyPatc
 def make_model(
     server: OpenAIServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[MakeModel]:
-    """OpenAIClients for the server; no retries and a 2 s timeout unless a test says otherwise."""
+    """OpenAIClients for the server; no retries and a 2 s timeout unless a test says otherwise.
+    The key is read from KEY_ENV, unless passed as ``api_key``."""
     monkeypatch.setenv(KEY_ENV, KEY)
     made: list[OpenAIClient] = []
 
-    def make(**settings: Any) -> OpenAIClient:
+    def make(api_key: Any = None, **settings: Any) -> OpenAIClient:
         base: dict[str, Any] = {"name": MODEL, "base_url": server.url, "api_key_env": KEY_ENV}
         base |= {"timeout": 2.0, "max_retries": 0}
-        model = OpenAIClient(ModelSettings(**(base | settings)), tmp_path / "servicebot.yaml")
+        file = tmp_path / "servicebot.yaml"
+        model = OpenAIClient(ModelSettings(**(base | settings)), file, api_key=api_key)
         made.append(model)
         return model
 

@@ -1,0 +1,98 @@
+"""An API key passed in code (``Bot.load(..., api_key=...)``, ``OpenAIClient(..., api_key=...)``)
+rather than through the environment variable ``model.api_key_env`` names: sent in its place,
+asked for again each time a client is built when it is a function, and never shown."""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import traceback
+from pathlib import Path
+
+import pytest
+
+from servicebot import Bot, ConfigError
+from servicebot.model import request_for
+from servicebot.store.memory import MemoryStore
+from tests.conftest import REPO
+from tests.e2e.conftest import REFUNDS, bot_on_server
+from tests.e2e.modelcalls import MESSAGES, MakeModel, collect, run
+from tests.openai_server import Fault, OpenAIServer
+
+PASSED = "sk-passed-in-code-0123456789abcdef"
+
+
+def sent_keys(server: OpenAIServer) -> list[str]:
+    return [request.headers["authorization"] for request in server.requests]
+
+
+def test_a_key_passed_to_bot_load_answers_with_no_variable_set(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    # OPENAI_API_KEY, which the folder's api_key_env names, is unset (tests/conftest.py):
+    # without api_key, this turn raised ConfigError ("... is not set").
+    bot = Bot.load(bot_on_server(server, tmp_path), api_key=PASSED, store=MemoryStore())
+    reply = bot.reply(REFUNDS)
+    bot.close()
+    assert reply.step("model") is not None and reply.action == "answer"
+    assert sent_keys(server) == [f"Bearer {PASSED}"]
+
+
+def test_a_passed_key_overrides_the_variable(server: OpenAIServer, make_model: MakeModel) -> None:
+    model = make_model(api_key=PASSED)  # KEY_ENV is set to another key
+    model.complete(request_for(model.settings, MESSAGES))
+    assert sent_keys(server) == [f"Bearer {PASSED}"]
+
+
+def test_a_key_function_is_called_each_time_a_client_is_built(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    calls = itertools.count(1)
+    model = make_model(api_key=lambda: f"sk-rotated-{next(calls)}")
+    request = request_for(model.settings, MESSAGES)
+    model.complete(request)
+    model.complete(request)  # the same client: the function is not asked again
+    model.close()  # as after a rotation: the next call builds a client, with the new key
+    list(model.stream(request))
+    run(model, lambda: model.acomplete(request))  # each event loop builds its own client
+    run(model, lambda: collect(model.astream(request)))
+    assert sent_keys(server) == [f"Bearer sk-rotated-{n}" for n in (1, 1, 2, 3, 4)]
+
+
+def test_an_empty_passed_key_is_a_config_error_that_says_where_it_came_from(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(api_key=lambda: "  ")
+    with pytest.raises(ConfigError, match=r"the api_key passed to Bot.load\(\) .* is empty"):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert server.requests == []
+
+
+def test_a_passed_key_is_never_in_a_log_an_error_a_repr_or_a_trace(
+    server: OpenAIServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)  # the SDK's and httpx's debug lines too
+    bot = Bot.load(bot_on_server(server, tmp_path), api_key=PASSED, store=MemoryStore())
+    server.fail(Fault.status(401))
+    with pytest.raises(ConfigError) as raised:
+        bot.reply(REFUNDS, conversation_id="c")
+    assert "the server rejected the api_key passed in code (401)" in str(raised.value)
+    reply = raised.value.reply
+    shown = [
+        caplog.text,
+        "".join(traceback.format_exception(raised.value)),
+        repr(raised.value),
+        repr(reply),
+        repr(bot),
+        repr(bot.model),
+        repr(vars(bot.model)),
+        repr(bot.store.history("c")),
+    ]
+    bot.close()
+    assert [PASSED in text for text in shown] == [False] * len(shown)
+    assert sent_keys(server) == [f"Bearer {PASSED}"]  # it was sent, all the same
+
+
+def test_a_bot_given_its_own_model_refuses_a_key(make_model: MakeModel) -> None:
+    with pytest.raises(ValueError, match="api_key is the configured model's"):
+        Bot.load(REPO, model=make_model(), api_key=PASSED)
