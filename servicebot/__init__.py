@@ -21,11 +21,13 @@ from .model import ModelError
 from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
 from .settings import FewShot, Intent, Settings
+from .turnlog import TurnFields as _TurnFields
 
 __version__ = "0.1.0"
 
 # Outages and store failures are logged to "servicebot"; the application decides where to.
 logging.getLogger(__name__).addHandler(logging.NullHandler())
+logging.getLogger(__name__).addFilter(_TurnFields())  # conversation_id and bot on each record
 
 __all__ = [
     "Bot",

@@ -49,6 +49,7 @@ from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Prepared, canned_action
+from .turnlog import logged_as
 from .turnstart import (
     abegin_turn,
     begin_turn,
@@ -158,13 +159,14 @@ class Bot:
     ) -> Reply:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
         turn = begin_turn(self, text, conversation_id, metadata)
-        if pending := turn.pending():
-            model, request = pending
-            with turn.model_call():
-                turn.model_answered(model.complete(request))
-        reply = turn.finish()
-        turn.raise_for_setup(reply)
-        return reply
+        with logged_as(turn.log_fields):
+            if pending := turn.pending():
+                model, request = pending
+                with turn.model_call():
+                    turn.model_answered(model.complete(request))
+            reply = turn.finish()
+            turn.raise_for_setup(reply)
+            return reply
 
     async def areply(
         self,
@@ -177,18 +179,19 @@ class Bot:
         import asyncio  # here, not at the top: see the note above `log`
 
         turn = await abegin_turn(self, text, conversation_id, metadata)
-        if pending := turn.pending():
-            model, request = pending
-            with turn.model_call():
-                try:
-                    completion = await model.acomplete(request)
-                except asyncio.CancelledError:  # a web client went away: keep its message
-                    await turn.astopped(Shown(turn))
-                    raise
-                turn.model_answered(completion)
-        reply = await turn.afinish()
-        turn.raise_for_setup(reply)
-        return reply
+        with logged_as(turn.log_fields):
+            if pending := turn.pending():
+                model, request = pending
+                with turn.model_call():
+                    try:
+                        completion = await model.acomplete(request)
+                    except asyncio.CancelledError:  # a web client went away: keep its message
+                        await turn.astopped(Shown(turn))
+                        raise
+                    turn.model_answered(completion)
+            reply = await turn.afinish()
+            turn.raise_for_setup(reply)
+            return reply
 
     def stream(
         self,

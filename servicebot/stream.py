@@ -15,6 +15,7 @@ from .model.reasoning import AnswerBegins
 from .postfilter import last_sentence_end
 from .reply import Reply
 from .turn import Turn
+from .turnlog import NO_TURN, Fields, alogged_steps, logged_as, logged_steps
 
 
 class ReplyStream:
@@ -36,7 +37,7 @@ class ReplyStream:
 
     def __iter__(self) -> Iterator[str]:
         _refuse_a_second_reading(self._held(), "bot.stream()")
-        pieces = self._stream()
+        pieces = logged_steps(lambda: self._turn.log_fields, self._stream())
         self._reading = weakref.ref(pieces)
         _unfinished.add(self)
         return pieces
@@ -57,7 +58,8 @@ class ReplyStream:
         if (pieces := self._held()) is not None:
             pieces.close()  # a reading under way stores what it showed, as it stops
         if self.reply is None:
-            self.reply = self._turn.stopped(Shown(self._turn))
+            with logged_as(self._turn.log_fields):
+                self.reply = self._turn.stopped(Shown(self._turn))
 
     def _held(self) -> Generator[str, None, None] | None:
         return None if self._reading is None else self._reading()
@@ -120,12 +122,13 @@ class AsyncReplyStream:
         # generator would keep each other alive, and asyncio would never close it.
         self._held: AsyncGenerator[str, None] | None = None
         self._reading: weakref.ref[AsyncGenerator[str, None]] | None = None  # see ReplyStream
+        self._turn: Turn | None = None  # once begun
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
         reading = None if self._reading is None else self._reading()
         _refuse_a_second_reading(reading, "bot.astream()")
-        pieces = self._stream()
+        pieces = alogged_steps(self._log_fields, self._stream())
         self._reading = weakref.ref(pieces)
         if self._in_block:
             self._held = pieces
@@ -140,12 +143,16 @@ class AsyncReplyStream:
         if pieces is not None:
             await pieces.aclose()
 
+    def _log_fields(self) -> Fields:
+        """The turn's log fields, once it has begun (abegin_turn sets them meanwhile)."""
+        return NO_TURN if self._turn is None else self._turn.log_fields
+
     async def _stream(self) -> AsyncGenerator[str, None]:
         import asyncio  # here, not at the top: see pipeline.py
 
         if self.reply is not None:  # read once: the turn is already answered and stored
             return
-        turn = await self._begin()
+        turn = self._turn = await self._begin()
         shown = Shown(turn)
         if pending := turn.pending():
             model, request = pending

@@ -59,6 +59,8 @@ class Turn(TurnStorage):
 
     def __init__(self, bot: Bot, conversation_id: str, metadata: Mapping[str, Any] | None):
         self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
+        # On each record the servicebot logger emits during the turn (see turnlog.py).
+        self.log_fields = {"conversation_id": conversation_id, "bot": bot.spec.settings.name}
         self.started = time.perf_counter()
         self.trace: list[Step] = []
         self.request: ModelRequest | None = None

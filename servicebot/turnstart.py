@@ -19,6 +19,7 @@ from .errors import UNPRINTABLE, ConversationIdError
 from .filters.normalise import decoded, without_surrogates
 from .stream import Shown
 from .turn import Prepared, Turn
+from .turnlog import logged_as
 from .turnstorage import Loaded, off_loop
 
 if TYPE_CHECKING:
@@ -34,7 +35,8 @@ def begin_turn(
     """Everything before the model call: load the conversation, prepare the prompt, and
     keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
     turn, text = _start(bot, text, conversation_id, metadata)
-    return _load_and_prepare(turn, text)
+    with logged_as(turn.log_fields):
+        return _load_and_prepare(turn, text)
 
 
 async def abegin_turn(
@@ -51,12 +53,13 @@ async def abegin_turn(
     import asyncio  # here, not at the top: see pipeline.py
 
     turn, text = _start(bot, text, conversation_id, metadata)
-    try:
-        return await off_loop(bot, _begin_for_caller, turn, text)
-    except asyncio.CancelledError:
-        if not turn.leave():  # the thread had handed the turn back: this task stores it
-            await turn.astopped(Shown(turn))
-        raise
+    with logged_as(turn.log_fields):  # the worker thread gets a copy
+        try:
+            return await off_loop(bot, _begin_for_caller, turn, text)
+        except asyncio.CancelledError:
+            if not turn.leave():  # the thread had handed the turn back: this task stores it
+                await turn.astopped(Shown(turn))
+            raise
 
 
 def _begin_for_caller(turn: Turn, text: str) -> Turn:
