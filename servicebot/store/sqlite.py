@@ -187,12 +187,18 @@ class SQLiteStore:
         return self._purge("WHERE updated_at < ?", (stamp(cutoff),))
 
     def close(self) -> None:
-        """Close every thread's connection; a thread that goes on opens a new one."""
+        """Close every thread's connection; a thread that goes on opens a new one.
+
+        A connection another thread is using (a turn still being stored) is closed once that
+        call ends: closed under it, SQLite freed what the call was using, and the process
+        crashed (signal 11). Each use holds its connection's lock (see :meth:`_used`)."""
         with self._lock:
-            for held in list(self._opened):
+            opened = list(self._opened)
+            self._opened.clear()
+        for held in opened:
+            with held.lock:
                 held.connection.close()
                 held.file = None
-            self._opened.clear()
         self._local.__dict__.clear()
 
     def _sweep_on_open(self) -> None:
@@ -240,7 +246,8 @@ class SQLiteStore:
         """Copy the WAL into the database file and truncate it to nothing, waiting up to
         ``timeout`` for readers and writers (a bot's connections hold none between calls)."""
         try:
-            (busy, _, _) = self._connection().execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+            with self._used() as db:
+                (busy, _, _) = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
         except sqlite3.Error as exc:
             raise StorageError(f"cannot empty the WAL of {self.path}: {exc}") from exc
         if busy:
@@ -251,7 +258,8 @@ class SQLiteStore:
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:
-            rows: list[Any] = self._connection().execute(sql, args).fetchall()
+            with self._used() as db:
+                rows: list[Any] = db.execute(sql, args).fetchall()
             return rows
         except (sqlite3.Error, UnicodeError, OverflowError) as exc:
             raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
@@ -259,27 +267,39 @@ class SQLiteStore:
     @contextmanager
     def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
         """One write transaction: the database lock is taken at the start, not at first write."""
-        db = None
-        try:
-            db = self._connection()
-            db.execute("BEGIN IMMEDIATE")
-            yield db
-            db.execute("COMMIT")
-        except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
-            _rollback(db)
-            raise StorageError(f"cannot {doing} the conversation store {self.path}: {exc}") from exc
-        except BaseException:
-            _rollback(db)
-            raise
+        with self._used() as db:
+            try:
+                db.execute("BEGIN IMMEDIATE")
+                yield db
+                db.execute("COMMIT")
+            except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
+                _rollback(db)
+                raise StorageError(
+                    f"cannot {doing} the conversation store {self.path}: {exc}"
+                ) from exc
+            except BaseException:
+                _rollback(db)
+                raise
 
-    def _connection(self) -> sqlite3.Connection:
+    @contextmanager
+    def _used(self) -> Iterator[sqlite3.Connection]:
+        """This thread's connection, held for one call (a query, a transaction), so that
+        :meth:`close`, in another thread, waits for the call to end before closing it."""
+        while True:
+            held = self._connection()
+            with held.lock:
+                if held.file is not None:  # else closed since: this thread opens another
+                    yield held.connection
+                    return
+
+    def _connection(self) -> _Held:
         """This thread's connection (sqlite3 connections must stay in their thread), opened
         again when the file it has is no longer the store's: deleted or replaced under the
         running bot (a clean-up job, a restored backup), where its turns would go to a file no
         one can open; or closed by :meth:`close`. A new file gets its tables first."""
         held: _Held | None = getattr(self._local, "held", None)
         if held is not None and held.file is not None and held.file == _file_of(self.path):
-            return held.connection
+            return held
         try:
             _make_file(self.path)
             # Used only by this thread; check_same_thread=False lets close() end it from another.
@@ -287,8 +307,6 @@ class SQLiteStore:
                 self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
             )
             held = _Held(connection)
-            with self._lock:
-                self._opened.add(held)
             connection.execute("PRAGMA journal_mode = WAL")
             connection.execute("PRAGMA synchronous = NORMAL")
             connection.execute("PRAGMA foreign_keys = ON")
@@ -301,8 +319,10 @@ class SQLiteStore:
                 self._file = held.file
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc
+        with self._lock:  # only now, set up, may close() end it
+            self._opened.add(held)
         self._local.held = held
-        return held.connection
+        return held
 
 
 def _migrate(db: sqlite3.Connection) -> None:
@@ -353,21 +373,24 @@ def _file_of(path: Path) -> tuple[int, int] | None:
 
 
 class _Held:
-    """A thread's connection, closed when the thread ends and its thread-local values go."""
+    """A thread's connection, closed when the thread ends and its thread-local values go;
+    ``lock`` is held while it is used, and by :meth:`SQLiteStore.close`."""
 
-    __slots__ = ("__weakref__", "connection", "file")
+    __slots__ = ("__weakref__", "connection", "file", "lock")
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
         self.file: tuple[int, int] | None = None  # the file it has open; None once closed
+        self.lock = threading.Lock()
 
     def __del__(self) -> None:
         self.connection.close()
 
 
-def _rollback(db: sqlite3.Connection | None) -> None:
-    with suppress(sqlite3.ProgrammingError):  # closed: by close(), while a thread still used it
-        if db is not None and db.in_transaction:
+def _rollback(db: sqlite3.Connection) -> None:
+    # A closed connection has no transaction to end: the error that brought us here is raised.
+    with suppress(sqlite3.ProgrammingError):
+        if db.in_transaction:
             db.execute("ROLLBACK")
 
 

@@ -1,14 +1,16 @@
 """What each store backend does on its own. SQLite: events stored by an older version, its
-migrations, a connection per thread, use after close, a file deleted or replaced under it, a
-path from the environment. Redis: a swap raced between WATCH and EXEC, keys that expire, a
-password from the environment, a server that stops answering. Either: a storage error when
-it cannot be opened or reached."""
+migrations, a connection per thread, closed while other threads write, use after close, a file
+deleted or replaced under it, a path from the environment. Redis: a swap raced between WATCH
+and EXEC, keys that expire, a password from the environment, a server that stops answering.
+Either: a storage error when it cannot be opened or reached."""
 
 from __future__ import annotations
 
 import json
 import os
 import sqlite3
+import subprocess
+import sys
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -20,6 +22,7 @@ import pytest
 from servicebot import StorageError
 from servicebot.filters import FilterEvent
 from servicebot.store import empty_variables, open_store, unset_variables
+from tests.conftest import REPO
 from tests.unit.storedturns import turn
 
 if TYPE_CHECKING:
@@ -114,6 +117,42 @@ def test_sqlite_used_after_close_opens_again_in_every_thread(tmp_path: Path) -> 
         assert pool.submit(store.append_turn, turn("c", "again")).result().number == 2
     assert store.append_turn(turn("c", "here")).number == 3
     store.close()
+
+
+# Four threads store turns while the main thread closes the store again and again.
+_CLOSED_UNDER_WRITES = """
+import sys, threading
+from pathlib import Path
+from servicebot.store.sqlite import SQLiteStore
+from tests.unit.storedturns import turn
+
+store = SQLiteStore(Path(sys.argv[1]))
+started = threading.Barrier(5)
+def write(k):
+    started.wait()
+    for i in range(150):
+        store.append_turn(turn(f"c{k}", str(i)))
+        store.history(f"c{k}", limit=3)
+threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+for thread in threads:
+    thread.start()
+started.wait()
+while any(thread.is_alive() for thread in threads):
+    store.close()
+print(sum(len(store.history(f"c{k}")) for k in range(4)))
+"""
+
+
+def test_sqlite_closed_while_other_threads_store_turns_lets_them_finish(tmp_path: Path) -> None:
+    """A reload: bot.close() on the old bot while its turns were still being stored in other
+    threads closed their connections under them, and the process died (signal 11), 10 runs
+    of 10. Run in a process of its own, so that a crash fails this test, not pytest."""
+    result = subprocess.run(
+        [sys.executable, "-c", _CLOSED_UNDER_WRITES, str(tmp_path / "bot.db")],
+        cwd=REPO, capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert (result.returncode, result.stderr) == (0, "")
+    assert result.stdout.split() == ["600"]  # every turn stored, once
 
 
 @pytest.mark.parametrize("replaced", [False, True])

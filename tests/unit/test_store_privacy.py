@@ -59,7 +59,7 @@ def test_a_purge_overwrites_the_text_on_a_sqlite_built_without_secure_delete(
     store = open_store("sqlite:///bot.db", root=tmp_path)
     store.append_turn(turn("gone", SECRET))
     store.append_turn(turn("kept", "where is my order?"))
-    assert store._connection().execute("PRAGMA secure_delete").fetchone() == (1,)  # type: ignore[attr-defined]
+    assert store._query("PRAGMA secure_delete", ()) == [(1,)]  # type: ignore[attr-defined]
     store.purge_conversation("gone")
     assert SECRET.encode() not in _on_disk(tmp_path)
     store.close()
