@@ -31,6 +31,7 @@ from typing import Any, ParamSpec, TypeVar
 
 from .budget import Fitted, Part, fit_prompt
 from .cache import AnswerCache
+from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
@@ -108,6 +109,7 @@ class Bot:
         self.model = model
         self._store = store
         self._opening = threading.Lock()
+        self._closing = Closing()  # the turns in progress, which a close waits for
         # The turns' store commands fail fast while the store cannot answer.
         self.store_pause = Pause(slow=settings.store.timeout)
         self.cache = AnswerCache(settings.cache) if settings.cache.enabled else None
@@ -118,17 +120,26 @@ class Bot:
         return cls(load_bot(folder), **kwargs)
 
     def close(self) -> None:
-        """Close the store and the blocking model client's connections."""
+        """Close the store and the blocking model client's connections: at once, or, while
+        turns are in progress (a reload), when the last of them ends (see closing.py)."""
+        self._closing.close(self._release)
+
+    async def aclose(self) -> None:
+        """:meth:`close`, and the running event loop's model connections too, once the turns
+        in progress have ended: awaited, while the loop serves on, for at most as long as a
+        model call may take, after which those connections close with the loop instead."""
+        self.close()
+        if isinstance(self.model, OpenAIClient):
+            settings = self.model.settings  # the longest a model call takes: every attempt's
+            if await self._closing.ended(within=settings.timeout * (settings.max_retries + 1)):
+                await self.model.aclose()  # no await before it: no turn of this loop began since
+
+    def _release(self) -> None:
+        """Close the store and the blocking model client's connections, now."""
         if isinstance(self.model, OpenAIClient):
             self.model.close()
         if self._store is not None:
             self._store.close()
-
-    async def aclose(self) -> None:
-        """:meth:`close`, and the running event loop's model connections too."""
-        if isinstance(self.model, OpenAIClient):
-            await self.model.aclose()
-        self.close()
 
     @property
     def store(self) -> Store:
@@ -158,15 +169,16 @@ class Bot:
         metadata: Mapping[str, Any] | None = None,
     ) -> Reply:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
-        turn = begin_turn(self, text, conversation_id, metadata)
-        with logged_as(turn.log_fields):
-            if pending := turn.pending():
-                model, request = pending
-                with turn.model_call():
-                    turn.model_answered(model.complete(request))
-            reply = turn.finish()
-            turn.raise_for_setup(reply)
-            return reply
+        with self._closing.turn():
+            turn = begin_turn(self, text, conversation_id, metadata)
+            with logged_as(turn.log_fields):
+                if pending := turn.pending():
+                    model, request = pending
+                    with turn.model_call():
+                        turn.model_answered(model.complete(request))
+                reply = turn.finish()
+        turn.raise_for_setup(reply)
+        return reply
 
     async def areply(
         self,
@@ -178,20 +190,21 @@ class Bot:
         network, so those calls run in a worker thread (unless the store never waits)."""
         import asyncio  # here, not at the top: see the note above `log`
 
-        turn = await abegin_turn(self, text, conversation_id, metadata)
-        with logged_as(turn.log_fields):
-            if pending := turn.pending():
-                model, request = pending
-                with turn.model_call():
-                    try:
-                        completion = await model.acomplete(request)
-                    except asyncio.CancelledError:  # a web client went away: keep its message
-                        await turn.astopped(Shown(turn))
-                        raise
-                    turn.model_answered(completion)
-            reply = await turn.afinish()
-            turn.raise_for_setup(reply)
-            return reply
+        with self._closing.turn():
+            turn = await abegin_turn(self, text, conversation_id, metadata)
+            with logged_as(turn.log_fields):
+                if pending := turn.pending():
+                    model, request = pending
+                    with turn.model_call():
+                        try:
+                            completion = await model.acomplete(request)
+                        except asyncio.CancelledError:  # a web client went away: keep it
+                            await turn.astopped(Shown(turn))
+                            raise
+                        turn.model_answered(completion)
+                reply = await turn.afinish()
+        turn.raise_for_setup(reply)
+        return reply
 
     def stream(
         self,
@@ -205,7 +218,12 @@ class Bot:
         once the iteration is over. Inside ``with bot.stream(...) as stream:``, leaving the
         block early stores the turn with what was shown at once, as ``stream.close()`` does.
         """
-        return ReplyStream(begin_turn(self, text, conversation_id, metadata))
+        end = self._closing.begin()
+        try:
+            return ReplyStream(begin_turn(self, text, conversation_id, metadata), end)
+        except BaseException:
+            end()
+            raise
 
     def astream(
         self,
@@ -219,7 +237,8 @@ class Bot:
         text = checked_text(text, metadata)
         conversation_id = checked_conversation_id(conversation_id)
         return AsyncReplyStream(
-            functools.partial(abegin_turn, self, text, conversation_id, metadata)
+            functools.partial(abegin_turn, self, text, conversation_id, metadata),
+            self._closing.turn,
         )
 
     def prepare(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
+from contextlib import AbstractContextManager
 
 from .model import Completion, ModelRequest
 from .model.reasoning import AnswerBegins
@@ -27,8 +28,12 @@ class ReplyStream:
     leaving the block closes it at once, as :meth:`close` does.
     """
 
-    def __init__(self, turn: Turn) -> None:
+    def __init__(self, turn: Turn, end: Callable[[], None]) -> None:
         self._turn = turn
+        # Ends the turn for Bot.close() (see closing.py): when the reading ends, the stream
+        # is closed, or, read never, it is collected.
+        self._end = end
+        weakref.finalize(self, end)
         # The reading, held weakly: it holds the stream, and a strong reference back would
         # leave both to the garbage collector, where a ``for`` left with ``break`` closes the
         # reading, and stores the turn, at once.
@@ -60,11 +65,18 @@ class ReplyStream:
         if self.reply is None:
             with logged_as(self._turn.log_fields):
                 self.reply = self._turn.stopped(Shown(self._turn))
+        self._end()
 
     def _held(self) -> Generator[str, None, None] | None:
         return None if self._reading is None else self._reading()
 
     def _stream(self) -> Generator[str, None, None]:
+        try:
+            yield from self._read()
+        finally:
+            self._end()
+
+    def _read(self) -> Generator[str, None, None]:
         if self.reply is not None:  # read once: the turn is already answered and stored
             return
         turn, shown = self._turn, Shown(self._turn)
@@ -115,8 +127,13 @@ class AsyncReplyStream:
     shown, and ``reply`` set. Inside ``async with``, leaving the block closes it at once.
     """
 
-    def __init__(self, begin: Callable[[], Awaitable[Turn]]) -> None:
+    def __init__(
+        self,
+        begin: Callable[[], Awaitable[Turn]],
+        counted: Callable[[], AbstractContextManager[None]],
+    ) -> None:
         self._begin = begin
+        self._counted = counted  # the turn in progress, for Bot.close() (see closing.py)
         self._in_block = False
         # The stream read inside ``async with``; held only there, as the stream and the
         # generator would keep each other alive, and asyncio would never close it.
@@ -150,32 +167,33 @@ class AsyncReplyStream:
     async def _stream(self) -> AsyncGenerator[str, None]:
         import asyncio  # here, not at the top: see pipeline.py
 
-        if self.reply is not None:  # read once: the turn is already answered and stored
-            return
-        turn = self._turn = await self._begin()
-        shown = Shown(turn)
-        if pending := turn.pending():
-            model, request = pending
-            pieces = model.astream(request)
-            try:
-                with turn.model_call():
-                    async for piece in pieces:
-                        for text in shown.take(piece):
-                            yield text
-                        if shown.full:  # see ReplyStream
-                            if aclose := getattr(pieces, "aclose", None):
-                                await aclose()
-                            turn.model_answered(shown.cut(request))
-                            break
-            # The caller stopped reading (aclose), or its task was cancelled (a web client went
-            # away): keep what it was shown, stored before the cancel goes on.
-            except (GeneratorExit, asyncio.CancelledError):
-                self.reply = await turn.astopped(shown)
-                raise
-        self.reply = await turn.afinish(shown)
-        for text in shown.rest(self.reply.text):
-            yield text
-        turn.raise_for_setup(self.reply)  # see ReplyStream
+        with self._counted():
+            if self.reply is not None:  # read once: the turn is already answered and stored
+                return
+            turn = self._turn = await self._begin()
+            shown = Shown(turn)
+            if pending := turn.pending():
+                model, request = pending
+                pieces = model.astream(request)
+                try:
+                    with turn.model_call():
+                        async for piece in pieces:
+                            for text in shown.take(piece):
+                                yield text
+                            if shown.full:  # see ReplyStream
+                                if aclose := getattr(pieces, "aclose", None):
+                                    await aclose()
+                                turn.model_answered(shown.cut(request))
+                                break
+                # The caller stopped reading (aclose), or its task was cancelled (a web client
+                # went away): keep what it was shown, stored before the cancel goes on.
+                except (GeneratorExit, asyncio.CancelledError):
+                    self.reply = await turn.astopped(shown)
+                    raise
+            self.reply = await turn.afinish(shown)
+            for text in shown.rest(self.reply.text):
+                yield text
+            turn.raise_for_setup(self.reply)  # see ReplyStream
 
 
 def _refuse_a_second_reading(

@@ -13,8 +13,9 @@ from ..errors import ServicebotError
 from ..prompt import Message
 from ..settings import ModelSettings
 
+# "closed": the bot closed its own model client under the call (bot.close()); not the server.
 ErrorKind = Literal[
-    "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response"
+    "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response", "closed"
 ]
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 

@@ -112,7 +112,9 @@ class Failures:
         ):
             raise ConfigError.at(self.settings_file, said) from exc
         detail = _describe(exc) + self._not_retried(exc)
-        raise ModelError(_kind(exc), detail, attempts=self.attempts or None) from exc
+        if (kind := _kind(exc)) == "closed":
+            detail = f"closed here, not by the server (bot.close() while the turn ran): {detail}"
+        raise ModelError(kind, detail, attempts=self.attempts or None) from exc
 
     def _not_retried(self, exc: Exception) -> str:
         """Why an error the SDK retries (408, 409, 429, 5xx) was not, with retries left: its
@@ -163,6 +165,8 @@ def _kind(exc: Exception) -> ErrorKind:
         return "connection"
     if isinstance(exc, sdk.APIStatusError) and exc.status_code >= 400:
         return _status_kind(exc.status_code)
+    if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):  # httpx's
+        return "closed"  # by this process: nothing for the provider's on-call to look at
     return "broken_response"  # bad JSON, a cut stream, an answer with no choices
 
 

@@ -186,7 +186,8 @@ class OpenAIClient:
         try:
             yield
         finally:
-            self._async.pop(loop, None)
+            if (kept := self._async.get(loop)) is not None and kept.client is client:
+                self._async.pop(loop, None)  # not a client made since aclose() took this one
             await client.close()
 
     def close(self) -> None:
@@ -196,10 +197,11 @@ class OpenAIClient:
             self._sync = None
 
     async def aclose(self) -> None:
-        """Close the connections the running event loop's client holds."""
+        """Close the connections the running event loop's client holds. It is taken out first,
+        before any await: a turn that begins meanwhile makes a new one, not one closing."""
         import asyncio  # here, not at the top: see pipeline.py
 
-        kept = self._async.get(asyncio.get_running_loop())
+        kept = self._async.pop(asyncio.get_running_loop(), None)
         if kept is not None:
             await kept.closer.aclose()
 

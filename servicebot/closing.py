@@ -1,0 +1,96 @@
+"""Closing a bot whose turns are still running: what they use is closed when the last ends.
+
+A reload closes the old bot while turns it had begun still wait on the model or are being
+stored, in other threads or tasks. Closed under them, the model client refused to send ("the
+client has been closed") and those turns became fallbacks. So a bot counts its turns in
+progress (:meth:`Closing.turn`), and :meth:`Closing.close` releases at once only when none is;
+otherwise the last turn to end releases, in its own thread, and ``close()`` returns at once:
+nothing waits, neither a reload in a request handler nor an event loop. A turn begun after the
+close opens what it uses again, as a store used after ``close()`` always did.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+
+from .forking import forget_in_child
+
+log = logging.getLogger("servicebot")
+
+
+class Closing:
+    """A bot's turns in progress, and the releases waiting for the last of them to end."""
+
+    def __init__(self) -> None:
+        self._forget_connections()
+        forget_in_child(self)
+
+    def _forget_connections(self) -> None:
+        """No turn in progress: at creation, and in a forked child, whose parent's turns are
+        not its own (see forking.py)."""
+        self._lock = threading.Lock()
+        self._running = 0
+        self._waiting: list[Callable[[], None]] = []
+
+    @contextmanager
+    def turn(self) -> Iterator[None]:
+        """Count one turn in progress while the block runs."""
+        end = self.begin()
+        try:
+            yield
+        finally:
+            end()
+
+    def begin(self) -> Callable[[], None]:
+        """Count one turn in progress; the call that ends it, once however often it is made
+        (a stream ends when it finishes, is closed, or is collected unread)."""
+        with self._lock:
+            self._running += 1
+        once = threading.Lock()
+
+        def end() -> None:
+            if once.acquire(blocking=False):
+                self._ended()
+
+        return end
+
+    def close(self, release: Callable[[], None]) -> None:
+        """Call ``release`` now if no turn is in progress, else when the last one ends."""
+        with self._lock:
+            if self._running:
+                self._waiting.append(release)
+            else:
+                release()
+
+    async def ended(self, within: float) -> bool:
+        """Whether the turns in progress end within ``within`` seconds; awaited, so that the
+        event loop serves on, and looked at every 10 ms, as they may run in any thread."""
+        import asyncio  # here, not at the top: see pipeline.py
+
+        until = time.monotonic() + within
+        while self._running and time.monotonic() < until:
+            await asyncio.sleep(0.01)
+        return self._running == 0
+
+    def _ended(self) -> None:
+        # Released under the lock: a turn beginning meanwhile waits, then opens anew what it
+        # uses, rather than taking a client about to be closed under it.
+        with self._lock:
+            self._running -= 1
+            if self._running == 0:
+                waiting, self._waiting = self._waiting, []
+                for release in waiting:
+                    _release(release)
+
+
+def _release(release: Callable[[], None]) -> None:
+    """Call ``release``; a failure is logged, not raised into the turn that happened to end
+    last, which was answered and stored."""
+    try:
+        release()
+    except Exception:
+        log.exception("the bot's connections could not all be closed")
