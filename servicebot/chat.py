@@ -227,10 +227,10 @@ def _piped_lines() -> Iterator[str]:
 
 
 def _summary(reply: Reply) -> str:
-    """Action, intent and turn (for a handoff intent below the top, both); and why, when the
-    model could not answer (an operator trying the bot needs to know that a fallback was an
-    outage, not the bot's choice), or when a direct intent was not answered as written
-    (routing's why_not_direct, as render says)."""
+    """Action (a fallback's with what it sent), intent and turn (for a handoff intent below
+    the top, both); and why, when the model could not answer (an operator trying the bot
+    needs to know that a fallback was an outage, not the bot's choice), or when a direct
+    intent was not answered as written (routing's why_not_direct, as render says)."""
     intent = f" {reply.intent} {reply.score:.2f}" if reply.intent and reply.score else ""
     stored = f", turn {reply.turn}" if reply.turn else f", {_not_stored(reply)}"
     routing, model = reply.step("routing"), reply.step("model")
@@ -238,7 +238,8 @@ def _summary(reply: Reply) -> str:
         intent = f" {routing.detail['by']}"
     not_direct = f"; {routing.detail['why']}" if routing and "why" in routing.detail else ""
     failed = f"; the model {model.decision}" if model and "failed" in model.decision else ""
-    return f"{reply.action}{intent}{stored}{not_direct}{failed}"
+    action = f"{reply.action} ({reply.fallback})" if reply.fallback else reply.action
+    return f"{action}{intent}{stored}{not_direct}{failed}"
 
 
 def _not_stored(reply: Reply) -> str:

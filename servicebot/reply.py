@@ -13,6 +13,7 @@ from .filters import FilterEvent
 from .model import Usage
 
 Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
+Fallback = Literal["answer", "handoff"]  # what a fallback sent: an intent's answer, or a person
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,16 @@ class Reply:
     trace: tuple[Step, ...] = ()
     turn: int | None = None  # the turn's number in the conversation; None if it was not stored
     events: tuple[FilterEvent, ...] = ()  # what the pre- and post-filter found and did
+    # For a fallback: "answer" (the best intent's answer, routing being sure of it) or
+    # "handoff" (handoff.j2: the customer was told a person takes over). None otherwise.
+    fallback: Fallback | None = None
+
+    @property
+    def handed_off(self) -> bool:
+        """Whether the customer was told a person takes over: a handoff, or a fallback that
+        sent ``handoff.j2``. An application that queues a person checks this, not the action
+        alone: during a model outage a handoff comes as action ``fallback``."""
+        return self.action == "handoff" or self.fallback == "handoff"
 
     def step(self, stage: str) -> Step | None:
         """The trace step of ``stage``, if it ran."""

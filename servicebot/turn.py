@@ -29,7 +29,7 @@ from .filters import FilterEvent, FilterResult
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script, faq_answer
-from .reply import Action, Reply, Step, elapsed_ms
+from .reply import Action, Fallback, Reply, Step, elapsed_ms
 from .routing import Routing, handed_off_by, sure, why_not_direct
 from .settings import RoutingSettings
 from .turnstorage import TurnStorage, off_loop
@@ -279,6 +279,7 @@ class Turn(TurnStorage):
         events = list(prep.filtered.events)
         stored = shown = ""
         action: Action
+        fallback: Fallback | None = None
         completion = self.completion
         if completion is not None and (declined := completion.declined()):
             # The provider's own filter stopped the answer (what came is unfinished, and may be
@@ -310,13 +311,13 @@ class Turn(TurnStorage):
                 action = "handoff"
                 stored = shown = self.bot.renderer.reply("handoff.j2", self.context)
             else:
-                action = "fallback"
-                stored = shown = fallback_reply(self.bot, routing, self.context)
+                action, (stored, fallback) = "fallback", self.fall_back()
+                shown = stored
         else:
             if self.model_failure is not None:  # kept with the turn: why it fell back
                 events.append(FilterEvent("model", "model", self.model_failure, "fallback"))
-            action = "fallback"
-            stored = shown = fallback_reply(self.bot, routing, self.context)
+            action, (stored, fallback) = "fallback", self.fall_back()
+            shown = stored
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
             # What was shown cannot be taken back: keep it, then the fallback or handoff; or,
             # when a repair changed some of it, the answer again from the sentence it changed.
@@ -329,7 +330,19 @@ class Turn(TurnStorage):
         if usage is None and streamed is not None and streamed.answer:  # a stream cut mid-answer
             usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
-        return self._reply(shown, action, usage, tuple(events))
+        reply = self._reply(shown, action, usage, tuple(events))
+        return dataclasses.replace(reply, fallback=fallback)
+
+    def fall_back(self) -> tuple[str, Fallback]:
+        """The fallback's text and what it is, noted on the trace step that caused it (the
+        model's, or the post-filter's): a handoff there promises the customer a person."""
+        text, fallback = fallback_reply(self.bot, self.prep.routing, self.context)
+        for i, step in reversed(list(enumerate(self.trace))):
+            if step.stage in ("model", "postfilter"):
+                detail = {**step.detail, "fallback": fallback}
+                self.trace[i] = dataclasses.replace(step, detail=detail)
+                break
+        return text, fallback
 
     def _reply(
         self, text: str, action: Action, usage: Usage | None, events: tuple[FilterEvent, ...]
@@ -374,12 +387,12 @@ def canned_action(routing: Routing | None, settings: RoutingSettings) -> Action:
     return "handoff"  # a handoff intent, or no model to ask
 
 
-def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> str:
+def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> tuple[str, Fallback]:
     """When the model cannot answer: the top intent's answer if routing was confident,
-    otherwise a handoff to a person."""
+    otherwise a handoff to a person; and which of the two it is."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return faq_answer(routing.best.intent, context)
-    return bot.renderer.reply("handoff.j2", context)
+        return faq_answer(routing.best.intent, context), "answer"
+    return bot.renderer.reply("handoff.j2", context), "handoff"
 
 
 def confident(routing: Routing | None, settings: RoutingSettings) -> bool:

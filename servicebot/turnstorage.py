@@ -181,6 +181,7 @@ class TurnStorage:
             usage.prompt_tokens if usage else 0,
             usage.completion_tokens if usage else 0,
             round((time.perf_counter() - self.started) * 1000, 3),
+            fallback=reply.fallback,
         )
         try:
             if self.unkept is not None:  # its text has placeholders the conversation lacks

@@ -108,7 +108,8 @@ def _print_turns(turns: list[TurnRecord]) -> None:
     for turn in turns:
         score = f" ({turn.score:.2f})" if turn.score is not None else ""
         intent = f" {turn.intent}{score}" if turn.intent else ""
-        click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {turn.action}{intent}")
+        action = f"{turn.action} ({turn.fallback})" if turn.fallback else turn.action
+        click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {action}{intent}")
         click.echo(f"  customer: {_indented(turn.customer_text)}")
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
         for event in turn.events:

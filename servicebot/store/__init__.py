@@ -59,6 +59,9 @@ class TurnRecord:
     at: datetime = field(default_factory=lambda: now())
     number: int = 0  # assigned by the store: 1, 2, 3, ... per conversation
     id: str = field(default_factory=lambda: uuid.uuid4().hex)  # makes a retried append a no-op
+    # A fallback's kind, as Reply.fallback: "answer" or "handoff" (a person was promised).
+    # None for other actions, and for a fallback stored before it was kept.
+    fallback: str | None = None
 
     def __post_init__(self) -> None:
         # A lone surrogate (which no encoder accepts) becomes U+FFFD; a time without a zone
@@ -76,10 +79,11 @@ class TurnRecord:
     @classmethod
     def from_data(cls, data: dict[str, Any]) -> TurnRecord:
         """A record from :meth:`as_data`'s values, as a store read them back: its events
-        stored as dicts become FilterEvents again."""
+        stored as dicts become FilterEvents again. A field it lacks (a turn stored before
+        the field was added) takes its default; one the record no longer has is left out."""
         data["at"] = parse_stamp(data["at"])
         data["events"] = tuple(map(_event, data["events"]))
-        return cls(**data)
+        return cls(**{name: data[name] for name in _RECORD_FIELDS if name in data})
 
     @classmethod
     def from_json(cls, text: str | bytes) -> TurnRecord:
@@ -97,6 +101,7 @@ def _event(stored: dict[str, Any]) -> FilterEvent:
     return FilterEvent(**{**_EVENT_TEXTS, **known})
 
 
+_RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))
 _EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(FilterEvent))
 _EVENT_TEXTS = dict.fromkeys(("stage", "detector", "kind", "action"), "")
 

@@ -145,6 +145,8 @@ class RedisStore:
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         body = turn.as_data()
         del body["number"]
+        if body["fallback"] is None:  # left out: a worker still on an older version reads it
+            del body["fallback"]
         try:
             text = json.dumps(body, ensure_ascii=False)
         except (TypeError, ValueError) as exc:

@@ -63,8 +63,14 @@ def _create_tables(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX conversations_updated ON conversations (updated_at)")
 
 
+def _add_fallback(db: sqlite3.Connection) -> None:
+    """What a fallback sent (TurnRecord.fallback); NULL in the turns stored before."""
+    db.execute("ALTER TABLE turns ADD COLUMN fallback TEXT")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_conversations_and_turns", _create_tables),
+    ("0002_turns_fallback", _add_fallback),
 ]
 
 

@@ -146,7 +146,7 @@ def test_chat_says_when_a_fallback_was_a_model_outage(server: OpenAIServer, tmp_
     server.fail(*[Fault.status(503, retry_after=0.01)] * 10)  # more than the SDK retries
     result = _chat(bot, "How long do refunds take?\n", key="sk-test")
     assert result.returncode == 0, result.stderr
-    assert "[fallback refund_status" in result.stdout
+    assert "[fallback (answer) refund_status" in result.stdout
     assert "; the model failed (server_error)]" in result.stdout
 
 

@@ -42,6 +42,30 @@ def test_a_model_outage_is_answered_by_a_fallback_never_an_exception(
     assert bot.store.history("c")[0].events == (outage,)
 
 
+def test_an_outage_fallback_that_hands_off_says_so_for_the_application_to_queue_a_person(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    # The fallback could be handoff.j2 ("I'm passing you to a member of our support team")
+    # with nothing but action "fallback" to show for it, as for a fallback that answered: an
+    # application queueing a person on action "handoff" promised one and sent nobody.
+    bot = make_bot()
+    unsure = "I sent my return last week, when do I get my money back?"
+    for message, conversation in ((unsure, "c"), ("how long do refunds take?", "d")):
+        server.fail(Fault.status(500))
+        assert bot.reply(message, conversation_id=conversation).action == "fallback"
+    (handed,), (answered,) = bot.store.history("c"), bot.store.history("d")
+    assert handed.reply_text.startswith("I'm passing you to a member of our support team.")
+    assert (handed.fallback, answered.fallback) == ("handoff", "answer")
+    server.fail(Fault.status(500))
+    stream = bot.stream(unsure, conversation_id="c")
+    assert "".join(stream).startswith("I'm passing you")
+    assert stream.reply is not None and stream.reply.fallback == "handoff"
+    assert stream.reply.handed_off and stream.reply.action == "fallback"
+    model = stream.reply.step("model")
+    assert model is not None and model.detail["fallback"] == "handoff"
+    assert bot.store.history("c")[1].fallback == "handoff"
+
+
 def test_a_proxy_page_instead_of_an_answer_says_so_and_is_not_retried(
     make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -83,6 +83,17 @@ def test_history_says_what_became_of_the_model_call(
     assert lines[0].endswith(f" {action}") and lines[3] == said
 
 
+def test_history_says_when_a_fallback_handed_the_customer_to_a_person(bot: Path) -> None:
+    store = open_bot_store(load_bot(bot))
+    handed = TurnRecord("out", "hi", "I'm passing you to a person.", "fallback", fallback="handoff")
+    store.append_turn(handed)
+    store.close()
+    assert run("history", "out", "--bot", str(bot)).splitlines()[0].endswith(" fallback (handoff)")
+    (turn,) = [json.loads(line) for line in run("history", "out", "--json", "--bot", str(bot))
+               .splitlines()]  # fmt: skip
+    assert (turn["action"], turn["fallback"]) == ("fallback", "handoff")
+
+
 _TIMEOUT = {"stage": "model", "detector": "model", "kind": "timeout", "action": "fallback"}
 
 

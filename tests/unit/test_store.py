@@ -3,6 +3,7 @@ What one backend does on its own is in test_store_backends.py."""
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import uuid
 from collections.abc import Iterator
@@ -41,7 +42,7 @@ def test_a_turn_keeps_every_field(store: Store) -> None:
     original = turn(
         "c-42", "我的快递到哪了？[PHONE_1]", intent="order_status", score=0.91, model="gpt-4o-mini",
         events=(FilterEvent("prefilter", "pii", "PHONE", "mask", "[PHONE_1]", count=2),),
-        prompt_tokens=812, completion_tokens=64, latency_ms=1234.5,
+        prompt_tokens=812, completion_tokens=64, latency_ms=1234.5, fallback="handoff",
     )  # fmt: skip
     stored = store.append_turn(original)
     (loaded,) = store.history("c-42")
@@ -169,3 +170,47 @@ def test_a_turn_id_is_per_conversation(store: Store) -> None:
     store.append_turn(turn("a", id="msg-1"))
     store.append_turn(turn("b", id="msg-1"))  # another conversation's client reused the id
     assert len(store.history("a")) == len(store.history("b")) == 1
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_turn_stored_before_fallbacks_were_kept_reads_with_none(
+    name: str, request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    """A SQLite file or Redis list an older version wrote, with no ``fallback``, still reads."""
+    if name == "sqlite":
+        _older_sqlite_file(tmp_path / "old.db")
+        store = open_store("sqlite:///old.db", root=tmp_path)
+    else:
+        import redis
+
+        namespace, url = f"test-{uuid.uuid4().hex}", request.getfixturevalue("redis_url")
+        store = open_store(url, namespace=namespace)
+        store.append_turn(turn("c-1"))
+        client = redis.Redis.from_url(url)
+        key = f"{namespace}:conversation:c-1:turns"
+        older = json.loads(client.lindex(key, 0))  # type: ignore[arg-type]
+        assert "fallback" not in older  # left out when None: older versions read it too
+        older["action"] = "fallback"
+        client.lset(key, 0, json.dumps(older))
+        client.close()
+    (old,) = store.history("c-1")
+    assert (old.action, old.fallback) == ("fallback", None)
+    assert store.append_turn(turn("c-1", fallback="answer")).number == 2
+    assert store.history("c-1")[1].fallback == "answer"
+    store.close()
+
+
+def _older_sqlite_file(path: Path) -> None:
+    """A conversation store as servicebot made it before turns kept ``fallback``."""
+    from servicebot.store.sqlite import MIGRATIONS
+
+    with sqlite3.connect(path) as db:
+        db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+        MIGRATIONS[0][1](db)
+        db.execute("INSERT INTO _migrations VALUES ('0001_conversations_and_turns', 'then')")
+        db.execute("INSERT INTO conversations VALUES ('c-1', 'then', 'then', NULL)")
+        db.execute(
+            "INSERT INTO turns VALUES ('c-1', 'hi', 'sorry', 'fallback', NULL, NULL, '[]', NULL,"
+            " 0, 0, 1.0, '2024-05-01T10:00:00.000000Z', 1, 'id-1')"
+        )
+    db.close()

@@ -79,7 +79,8 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
     open_store("sqlite:///bot.db", root=tmp_path).close()
     with sqlite3.connect(tmp_path / "bot.db") as db:
         assert db.execute("SELECT name FROM _migrations").fetchall() == [
-            ("0001_conversations_and_turns",)
+            ("0001_conversations_and_turns",),
+            ("0002_turns_fallback",),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
