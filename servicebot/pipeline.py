@@ -48,6 +48,7 @@ from .routing import (
 )
 from .stages import Stages
 from .store import Pause, Store, open_bot_store
+from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream, Shown
 from .turn import Prepared, canned_action
 from .turnlog import logged_as
@@ -146,7 +147,7 @@ class Bot:
         with self._opening:  # threads replying at once open one store
             if self._store is None:
                 self._store = open_bot_store(self.spec)
-                kept = not self.spec.settings.store.url.startswith("memory:")
+                kept = store_scheme(self.spec.settings.store.url) != "memory"
                 if kept and not os.environ.get(KEY_ENV):  # the URL may hold a password: not logged
                     log.warning(
                         "%s is not set: the placeholder digests this bot stores are keyed by "

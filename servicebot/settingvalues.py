@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-REDIS_SCHEMES = ("redis", "rediss")
+from .storeurl import REDIS_SCHEMES, VARIABLE, from_environment, store_scheme, whole_variable
+
 STORE_SCHEMES = ("sqlite", *REDIS_SCHEMES, "memory")
 
 
@@ -116,6 +117,23 @@ _LONG_KEY_RUN = re.compile(
 
 
 def known_store(url: str) -> str:
+    """A store url servicebot can open, checked as it will be used: with the environment's
+    values in for its ``${NAME}`` variables (see storeurl.py). A variable not set here is
+    not a mistake (``check`` warns of it): it may be set only where the bot runs."""
+    if whole_variable(url) is not None and not store_scheme(url):
+        return url  # ${STORE_URL}, not set here: nothing to check yet
+    used = from_environment(url, lenient=True)
+    try:
+        _check_store(used)
+    except ValueError as exc:
+        if used == url:
+            raise
+        names = ", ".join(dict.fromkeys(f"${{{name}}}" for name in VARIABLE.findall(url)))
+        raise ValueError(f"{exc}, with {names} as set here") from None
+    return url
+
+
+def _check_store(url: str) -> None:
     scheme = url.partition("://")[0]
     if scheme not in STORE_SCHEMES or "://" not in url:
         raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
@@ -139,4 +157,3 @@ def known_store(url: str) -> str:
                 f"is not a Redis url such as redis://127.0.0.1:6379/0 (the database "
                 f"{parts.path.lstrip('/')!r} is not a number)"
             )
-    return url

@@ -20,15 +20,15 @@ from .config import BotSpec
 from .errors import Problem, StorageError
 from .filters.placeholders import KEY_ENV
 from .replay import bot_cassette
-from .settingvalues import REDIS_SCHEMES
-from .store import EMPTIED, empty_variables, sqlite_path, unset_variables
+from .store import EMPTIED, empty_variables, sqlite_file, unset_variables
+from .storeurl import REDIS_SCHEMES, store_scheme
 
 
 def store_problem(spec: BotSpec) -> Problem | None:
     """The store ``servicebot.yaml`` names, if this installation cannot open it: a redis://
     store without redis-py. (``Bot`` is not refused for it: its application may pass its
     own store.)"""
-    if spec.settings.store.url.partition("://")[0] not in REDIS_SCHEMES:
+    if store_scheme(spec.settings.store.url) not in REDIS_SCHEMES:
         return None
     try:
         import redis  # noqa: F401
@@ -79,7 +79,7 @@ def pii_key_warnings(spec: BotSpec) -> list[Problem]:
     set here: each placeholder's digest is then keyed by the conversation's salt, stored
     beside it, so a copy of the store is enough to try every phone number against it (see
     filters/placeholders.py). As the bot logs when it opens such a store."""
-    if spec.settings.store.url.startswith("memory:") or os.environ.get(KEY_ENV):
+    if store_scheme(spec.settings.store.url) == "memory" or os.environ.get(KEY_ENV):
         return []
     message = (
         f"{KEY_ENV} is not set here: the placeholders' digests in this bot's store are then "
@@ -97,10 +97,10 @@ def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
     left be: an operator may share it with a backup job on purpose; a folder others can list
     shows them no conversation, so a store kept in the bot folder is not warned of.)"""
     url = spec.settings.store.url
-    if not url.startswith("sqlite:") or unset_variables(url):
+    if store_scheme(url) != "sqlite" or unset_variables(url):
         return []  # a variable not set is store_warnings'
     try:
-        path = sqlite_path(url, spec.root)
+        path = sqlite_file(url, spec.root)
     except StorageError:
         return []
     files = [each for each in _store_files(path) if _others_read(each)]

@@ -31,8 +31,15 @@ from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
 from ..errors import StorageError
 from ..filters import FilterEvent
 from ..filters.normalise import without_surrogates
-from ..settingvalues import REDIS_SCHEMES
 from ..source import SETTINGS_FILE
+from ..storeurl import (
+    REDIS_SCHEMES,
+    VARIABLE,
+    from_environment,
+    sqlite_path,
+    store_scheme,
+    whole_variable,
+)
 
 if TYPE_CHECKING:
     from ..config import BotSpec
@@ -252,11 +259,13 @@ def open_store(
     another process's lock. ``settings_file``: the servicebot.yaml naming ``url``, where a
     Redis server's refusal of its password, user or database is a ConfigError.
     """
+    if whole_variable(url) is not None:  # ${STORE_URL}: the url is that variable's value
+        url = from_environment(url)
     scheme = url.partition("://")[0]
     if scheme == "sqlite":
         from .sqlite import SQLiteStore
 
-        path = sqlite_path(url, root)
+        path = sqlite_file(url, root)
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
         return SQLiteStore(path, timeout=timeout, retention_days=retention_days)
@@ -264,7 +273,7 @@ def open_store(
         from .redis import RedisStore
 
         return RedisStore(
-            _from_environment(url), namespace=namespace, retention_days=retention_days,
+            from_environment(url), namespace=namespace, retention_days=retention_days,
             timeout=timeout, settings_file=settings_file,
         )  # fmt: skip
     if scheme == "memory":
@@ -276,11 +285,11 @@ def open_store(
     )
 
 
-def sqlite_path(url: str, root: Path) -> Path:
-    """The file a ``sqlite:///`` ``url`` names, its variables filled in (StorageError for one
-    not set); a relative path is relative to the bot folder ``root``."""
-    rest = url.partition("://")[2]
-    path = Path(_from_environment(rest[1:] if rest.startswith("/") else rest, quote=False))
+def sqlite_file(url: str, root: Path) -> Path:
+    """The file a ``sqlite://`` ``url`` names (or a whole-url variable's value does), its
+    variables filled in (StorageError for one not set); a relative path is relative to the
+    bot folder ``root``."""
+    path = Path(sqlite_path(from_environment(url) if whole_variable(url) else url))
     return path if path.is_absolute() else root / path
 
 
@@ -295,7 +304,7 @@ def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False)
     """
     settings = spec.settings
     timeout, retention = settings.store.timeout, settings.store.retention_days
-    if patient and settings.store.url.startswith("sqlite:"):
+    if patient and store_scheme(settings.store.url) == "sqlite":
         timeout, retention = max(timeout, OPERATOR_LOCK_WAIT), None
     namespace = "servicebot:" + (
         re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-") or "bot"
@@ -310,31 +319,13 @@ def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False)
 OPERATOR_LOCK_WAIT = 30.0
 
 
-def _from_environment(url: str, *, quote: bool = True) -> str:
-    """``url`` with each ``${NAME}`` replaced by that environment variable, so that a password
-    stays out of servicebot.yaml: ``redis://:${REDIS_PASSWORD}@cache:6379/0``. Each value is
-    URL-quoted unless ``quote`` is False (a SQLite path: ``sqlite:///${DATA_DIR}/bot.db``)."""
-
-    def value(match: re.Match[str]) -> str:
-        if (found := os.environ.get(match[1])) is None:
-            raise StorageError(f"the store url names ${{{match[1]}}}, which is not set")
-        if not found and not quote:  # sqlite:///${DATA_DIR}/bot.db would be /bot.db
-            raise StorageError(f"the store url names ${{{match[1]}}}, which is empty")
-        return urllib.parse.quote(found, safe="") if quote else found
-
-    return _VARIABLE.sub(value, url)
-
-
-_VARIABLE = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
 def unset_variables(url: str) -> list[str]:
     """The ``${NAME}`` variables ``url`` names that are not set here (or are empty, in a
-    SQLite path: see _from_environment), for ``check`` to warn of: each turn would be
-    answered but not stored."""
-    sqlite = url.startswith("sqlite:")
-    values = {name: os.environ.get(name) for name in _VARIABLE.findall(url)}
-    return [name for name, value in values.items() if value is None or (sqlite and not value)]
+    SQLite path or as the whole url: see storeurl.py), for ``check`` to warn of: each turn
+    would be answered but not stored."""
+    whole = url.startswith("sqlite:") or whole_variable(url) is not None
+    values = {name: os.environ.get(name) for name in VARIABLE.findall(url)}
+    return [name for name, value in values.items() if value is None or (whole and not value)]
 
 
 def empty_variables(url: str) -> list[tuple[str, str]]:
@@ -343,14 +334,14 @@ def empty_variables(url: str) -> list[tuple[str, str]]:
     or ``password`` (Redis allows an empty password, and redis-py then sends none; but one
     written as ``${REDIS_PASSWORD}`` was meant, and empty it is almost always a secret
     missing where the bot is deployed), or the ``host`` when it leaves the host empty or
-    malformed (redis-py connects to localhost when given none). A port or database cannot be
-    a variable (settingvalues.known_store), and a SQLite path's are unset_variables'."""
+    malformed (redis-py connects to localhost when given none). A SQLite path's, and a
+    whole url's, are unset_variables'."""
     if url.partition("://")[0] not in REDIS_SCHEMES:
         return []
-    empty = {name for name in _VARIABLE.findall(url) if os.environ.get(name) == ""}
+    empty = {name for name in VARIABLE.findall(url) if os.environ.get(name) == ""}
     found: list[tuple[str, str]] = []
     for part, text in _redis_parts(url).items():
-        names = [name for name in dict.fromkeys(_VARIABLE.findall(text)) if name in empty]
+        names = [name for name in dict.fromkeys(VARIABLE.findall(text)) if name in empty]
         if names and (part != "host" or _bad_host(_without(text, empty))):
             found += [(name, part) for name in names]
     return found
@@ -375,7 +366,7 @@ def _redis_parts(url: str) -> dict[str, str]:
 
 def _without(text: str, empty: set[str]) -> str:
     """``text`` with its ``empty`` variables taken out, and any other kept as a name."""
-    return _VARIABLE.sub(lambda match: "" if match[1] in empty else "name", text)
+    return VARIABLE.sub(lambda match: "" if match[1] in empty else "name", text)
 
 
 def _bad_host(host: str) -> bool:

@@ -35,6 +35,47 @@ def test_a_bad_store_url_is_a_settings_mistake(tmp_path: Path, url: str, message
 
 
 @pytest.mark.parametrize(
+    ("url", "environment", "message"),
+    [
+        ("redis://127.0.0.1:${BOT_PORT}/${BOT_DB}", {"BOT_PORT": "16399", "BOT_DB": "2"}, None),
+        ("redis://${BOT_HOSTPORT}/0", {"BOT_HOSTPORT": "127.0.0.1:16399"}, None),
+        ("redis://127.0.0.1:${BOT_PORT}/${BOT_DB}", {}, None),  # set where the bot runs
+        ("${BOT_STORE_URL}", {"BOT_STORE_URL": "redis://:p@ss@cache:6379/0"}, None),
+        ("${BOT_STORE_URL}", {}, None),
+        ("redis://127.0.0.1:${BOT_PORT}/0", {"BOT_PORT": "6379x"},
+         "its port is not a number.*, with \\$\\{BOT_PORT\\} as set here"),
+        ("redis://127.0.0.1:6379/${BOT_DB}", {"BOT_DB": "zero"},
+         "the database 'zero' is not a number\\), with \\$\\{BOT_DB\\} as set here"),
+        ("${BOT_STORE_URL}", {"BOT_STORE_URL": "postgres://db/bot"},
+         "must start with sqlite://.*, with \\$\\{BOT_STORE_URL\\} as set here"),
+    ],
+)  # fmt: skip
+def test_a_store_url_is_checked_with_its_variables_values_in(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    url: str,
+    environment: dict[str, str],
+    message: str | None,
+) -> None:
+    """A port, database or whole url from the environment was refused ("the database
+    '${BOT_DB}' is not a number"); a bad value is named at the setting's line."""
+    for name in ("BOT_PORT", "BOT_DB", "BOT_HOSTPORT", "BOT_STORE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"store:\n  url: '{url}'\n")
+    if message is None:
+        assert load_bot(bot).settings.store.url == url  # kept as written: no secret in it
+        return
+    line = len(settings.read_text().splitlines())
+    with pytest.raises(ConfigError, match=message) as raised:
+        load_bot(bot)
+    assert str(raised.value).startswith(f"{settings}:{line}:")
+
+
+@pytest.mark.parametrize(
     ("code", "message"),
     [
         ("zh-tw", "is 'zh-tw': Chinese is 'zh', simplified and traditional alike"),

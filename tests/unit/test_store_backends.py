@@ -282,6 +282,47 @@ def test_check_is_told_of_an_empty_variable_in_a_redis_url_where_it_matters(
 
 
 @pytest.mark.redis
+def test_a_redis_host_port_database_or_whole_url_can_come_from_the_environment(
+    redis_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """REDIS_HOSTPORT=127.0.0.1:16399 was quoted to 127.0.0.1%3A16399, and every turn failed
+    (connecting to 127.0.0.1:16399:6379); a port, database or whole url was refused."""
+    import redis
+
+    hostport = redis_url.removeprefix("redis://").removesuffix("/0")
+    monkeypatch.setenv("BOT_HOSTPORT", hostport)
+    monkeypatch.setenv("BOT_PORT", hostport.rpartition(":")[2])
+    monkeypatch.setenv("BOT_DB", "3")
+    monkeypatch.setenv("BOT_STORE_URL", f"redis://{hostport}/3")
+    for url in ("redis://${BOT_HOSTPORT}/${BOT_DB}", "redis://127.0.0.1:${BOT_PORT}/3",
+                "${BOT_STORE_URL}"):  # fmt: skip
+        namespace = f"env-{uuid.uuid4().hex}"
+        store = open_store(url, namespace=namespace)
+        assert store.append_turn(turn("c")).number == 1, url
+        store.close()
+        client = redis.Redis.from_url(f"redis://{hostport}/3")
+        assert client.exists(f"{namespace}:conversation:c:turns"), url  # in database 3
+        client.close()
+    monkeypatch.delenv("BOT_STORE_URL")
+    with pytest.raises(
+        StorageError, match=r"the store url is \$\{BOT_STORE_URL\}, which is not set"
+    ):
+        open_store("${BOT_STORE_URL}")
+
+
+def test_a_whole_sqlite_url_can_come_from_the_environment(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BOT_STORE_URL", "sqlite:///data/bot.db")
+    open_store("${BOT_STORE_URL}", root=tmp_path).close()
+    assert (tmp_path / "data" / "bot.db").is_file()
+    monkeypatch.setenv("BOT_STORE_URL", "")
+    assert unset_variables("${BOT_STORE_URL}") == ["BOT_STORE_URL"]  # check warns of it
+    with pytest.raises(StorageError, match=r"is \$\{BOT_STORE_URL\}, which is empty"):
+        open_store("${BOT_STORE_URL}", root=tmp_path)
+
+
+@pytest.mark.redis
 def test_a_redis_password_can_come_from_the_environment(
     own_redis: RedisServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
