@@ -228,8 +228,12 @@ class Pause:
 
     def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``command(*args, **kwargs)``, unless the store is paused: then StorageError."""
-        if (left := self._until - self.clock()) > 0:
-            raise StorageError(f"not tried: a command failed slowly just now ({left:.1f} s left)")
+        if self._until > self.clock():
+            # The same words every time (no countdown), for log tools to group the lines.
+            raise StorageError(
+                "not tried: a command failed slowly just now (the store is tried again "
+                f"{self.LENGTH:g} s after it)"
+            )
         started = self.clock()
         try:
             return command(*args, **kwargs)
