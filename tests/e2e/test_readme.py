@@ -93,3 +93,13 @@ def test_the_filters_snippet_runs_as_shown(tmp_path: Path) -> None:
     assert namespace["checked"].text == "我的手机号是[PHONE_1]，订单到哪了？"
     assert namespace["answer"].shown == "We'll text 13800138000 when it ships."
     namespace["store"].close()
+
+
+def test_the_events_the_readme_names_are_as_str_prints_them() -> None:
+    """It named a stopped stream's event `model caller stopped kept`; str(event) prints
+    `caller stopped kept` (detector, kind and action, as every event's)."""
+    from servicebot.filters import FilterEvent
+
+    stopped = str(FilterEvent("model", "caller", "stopped", "kept"))
+    assert f"with a `{stopped}` event" in README
+    assert "`model caller stopped kept`" not in README
