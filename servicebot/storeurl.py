@@ -41,10 +41,10 @@ def from_environment(url: str, *, lenient: bool = False) -> str:
     check at load, where a variable may be set only where the bot runs, such a variable
     reads as a stand-in that is valid wherever it is (a whole url is left as written)."""
     if (name := whole_variable(url)) is not None:
-        value = os.environ.get(name, "")
+        value = os.environ.get(name, "").strip()
         if not value and not lenient:
             raise StorageError(f"the store url is ${{{name}}}, which is {_unset(name)}")
-        return value.strip() or url
+        return value or url
     scheme, sep, rest = url.partition("://")
     if scheme == "sqlite":
         return scheme + sep + _put(rest, lenient, quote=False, empty_ok=False)
