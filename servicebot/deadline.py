@@ -9,32 +9,65 @@ least that often (comments do not count), so a long answer that keeps coming is 
 
 The error is httpx2's own read timeout, which the SDK turns into ``APITimeoutError`` and
 retries like any other.
+
+A turn's deadline (``model.turn_timeout``) bounds the whole call, the SDK's retries included.
+The SDK retries inside one ``post()`` with the same options, so each request carries the
+turn's due time in a header (:data:`DUE_HEADER`, taken off before it is sent), and each
+attempt gets only the time left: its connect and read timeouts are cut to it (a stream's
+read timeout is given back once its headers come: its events have ``timeout`` each), and its
+body must come by then. An attempt cut short by the deadline ends the call (a ModelError
+``timeout`` the SDK does not retry), as does one that would start with no time left. A
+server that hangs before its headers is cut by httpx2's timeout, which the SDK retries after
+its pause (0.5 s, then 1 s, ...): the next attempt then ends the call at once, so a blocking
+call may end that one pause after the deadline. Async calls are bounded exactly, with
+``asyncio.timeout`` (model/guarded.py).
 """
 
 from __future__ import annotations
 
+import math
 import re
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx2
 
+from .model.guarded import DUE_HEADER, late_error
+
 _STARTED = "servicebot.started"  # the request extension holding when the attempt began
+_DUE = "servicebot.due"  # the request extension holding the turn's due time, if any
+_TIMEOUTS = "servicebot.timeouts"  # the attempt's own timeouts, before the deadline cut them
 _EVENT = re.compile(rb"[\r\n]data:")  # an SSE data line, its line start marked by a newline
 
 
 def started(request: httpx2.Request) -> None:
-    """A request hook: the attempt starts now (the SDK builds a request per attempt)."""
-    request.extensions[_STARTED] = time.monotonic()
+    """A request hook: the attempt starts now (the SDK builds a request per attempt), with
+    the time the turn has left, if it has a deadline; ModelError if it has none left."""
+    now = request.extensions[_STARTED] = time.monotonic()
+    if (due := request.headers.get(DUE_HEADER)) is None:
+        return
+    del request.headers[DUE_HEADER]
+    left = float(due) - now
+    if left <= 0:
+        raise late_error()
+    timeouts = request.extensions.get("timeout", {})
+    request.extensions[_DUE], request.extensions[_TIMEOUTS] = float(due), timeouts
+    request.extensions["timeout"] = {
+        name: left if value is None else min(value, left) for name, value in timeouts.items()
+    }
 
 
 def deadline(timeout: float) -> Callable[[httpx2.Response], None]:
     """A response hook that times the body of each response as it is read."""
 
     def watch(response: httpx2.Response) -> None:
-        began = response.request.extensions.get(_STARTED, time.monotonic())
+        request = response.request
+        began = request.extensions.get(_STARTED, time.monotonic())
         events = response.headers.get("content-type", "").startswith("text/event-stream")
-        clock = _Clock(response.request, began + timeout, timeout if events else None)
+        due = min(began + timeout, request.extensions.get(_DUE, math.inf))
+        if events and _TIMEOUTS in request.extensions:  # read when the body is (httpcore2)
+            request.extensions["timeout"] = request.extensions[_TIMEOUTS]
+        clock = _Clock(request, due, timeout if events else None)
         if isinstance(response.stream, httpx2.AsyncByteStream):
             response.stream = _AsyncTimed(response.stream, clock)
         elif isinstance(response.stream, httpx2.SyncByteStream):
@@ -52,16 +85,24 @@ class _Clock:
 
     def __init__(self, request: httpx2.Request, due: float, renew: float | None) -> None:
         self.request, self.due, self.renew = request, due, renew
+        self.turn_due: float = request.extensions.get(_DUE, math.inf)  # until the answer begins
         self._line_start = True
 
     def check(self, piece: bytes) -> None:
         now = time.monotonic()
         # An event split between two pieces is missed: the next one renews the deadline.
         if self.renew is not None and _EVENT.search(b"\n" * self._line_start + piece):
-            self.due = now + self.renew
+            self.due, self.turn_due = now + self.renew, math.inf  # the answer has begun
+        elif now > self.turn_due:
+            raise late_error()
         elif now > self.due:
             raise httpx2.ReadTimeout("no answer within model.timeout", request=self.request)
         self._line_start = piece.endswith((b"\n", b"\r"))
+
+    def late(self) -> bool:
+        """Whether the turn's deadline has passed, the answer not begun: a timeout then (a
+        silent body, cut by the read timeout the deadline set) ends the call."""
+        return time.monotonic() >= self.turn_due - 0.05  # a socket timeout may end just before
 
 
 class _Timed(httpx2.SyncByteStream):
@@ -69,9 +110,14 @@ class _Timed(httpx2.SyncByteStream):
         self._stream, self._clock = stream, clock
 
     def __iter__(self) -> Iterator[bytes]:
-        for piece in self._stream:
-            self._clock.check(piece)
-            yield piece
+        try:
+            for piece in self._stream:
+                self._clock.check(piece)
+                yield piece
+        except httpx2.TimeoutException as exc:
+            if self._clock.late():
+                raise late_error() from exc
+            raise
 
     def close(self) -> None:
         self._stream.close()
@@ -82,9 +128,14 @@ class _AsyncTimed(httpx2.AsyncByteStream):
         self._stream, self._clock = stream, clock
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for piece in self._stream:
-            self._clock.check(piece)
-            yield piece
+        try:
+            async for piece in self._stream:
+                self._clock.check(piece)
+                yield piece
+        except httpx2.TimeoutException as exc:
+            if self._clock.late():
+                raise late_error() from exc
+            raise
 
     async def aclose(self) -> None:
         await self._stream.aclose()

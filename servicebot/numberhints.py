@@ -48,7 +48,10 @@ def unit_hint(kind: str, given: Any, key: str, takes: Takes) -> str:
     if not found:
         return ""
     number, unit = float(found[1]), found[2].lower()
-    if unit in _SECONDS and (key in ("timeout", "max_retry_after") or key.endswith("_seconds")):
+    if unit in _SECONDS and (
+        key in ("timeout", "max_retry_after", "turn_timeout", "breaker_pause")
+        or key.endswith("_seconds")
+    ):
         return _offer(_plain(number * _SECONDS[unit]), takes, ": the number of seconds")
     if unit in _SECONDS and key.endswith("_days") and _SECONDS[unit] >= _DAY:
         return _offer(_plain(number * _SECONDS[unit] / _DAY), takes, ": the number of days")

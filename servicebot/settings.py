@@ -218,6 +218,11 @@ class ModelSettings(Frozen):
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
     max_retry_after: Annotated[float, Field(ge=0, le=120)] = 10.0  # seconds (see model/failures.py)
+    # Seconds a turn's whole model call may take, retries included; None: no such bound.
+    turn_timeout: Annotated[float, Field(gt=0, le=3600)] | None = None
+    # Outages in a row that pause the model, and the pause in seconds (model/breaker.py).
+    breaker_failures: Annotated[int, Field(ge=0, le=1000)] = 5
+    breaker_pause: Annotated[float, Field(ge=0, le=3600)] = 10.0
     temperature: Annotated[float, Field(ge=0, le=2)] | None = 0.2
     max_tokens: Annotated[int, Field(gt=0)] = 500
     top_p: Fraction | None = None

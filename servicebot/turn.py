@@ -147,7 +147,11 @@ class Turn(TurnStorage):
             yield
         except ModelError as exc:
             said = f"{exc}{exc.tried()}"
-            log.warning("conversation %s: the model did not answer: %s", self.conversation_id, said)
+            # Not asked, the model being paused: the breaker logged that once, as it opened.
+            level = logging.DEBUG if exc.kind == "paused" else logging.WARNING
+            log.log(
+                level, "conversation %s: the model did not answer: %s", self.conversation_id, said
+            )
             self._failed(exc.kind, exc.attempts)
         except ConfigError as exc:
             # A key or model the server refuses is the operator's to fix, so it is raised (see

@@ -15,8 +15,15 @@ from ..settings import ModelSettings
 
 # "closed": the bot closed its own model client under the call (bot.close()); not the server.
 ErrorKind = Literal[
-    "timeout", "rate_limit", "server_error", "connection", "rejected", "broken_response", "closed"
-]
+    "timeout",
+    "rate_limit",
+    "server_error",
+    "connection",
+    "rejected",
+    "broken_response",
+    "closed",
+    "paused",
+]  # paused: not asked at all, the model being paused after an outage (see breaker.py)
 _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 
 

@@ -13,15 +13,17 @@ import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import ConfigError
 from ..forking import forget_in_child
 from ..settings import ModelSettings
+from .breaker import Breaker
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
+from .guarded import Guarded
 from .reasoning import split_reasoning
 from .responses import Joined, ReportedError, answer_of
 from .sdk import openai_sdk
@@ -52,8 +54,9 @@ class _LoopClient(NamedTuple):
     closer: AsyncGenerator[None, None]
 
 
-class OpenAIClient:
-    """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server."""
+class OpenAIClient(Guarded):
+    """Chat completions through the ``openai`` SDK, for any OpenAI-compatible server: each
+    call guarded by the model's breaker and the turn's deadline (see guarded.py)."""
 
     def __init__(
         self, settings: ModelSettings, settings_file: Path, *, api_key: ApiKey | None = None
@@ -61,6 +64,8 @@ class OpenAIClient:
         self.settings = settings
         self._settings_file = settings_file
         self._given_key = _key_source(api_key)
+        self.breaker = Breaker(settings.breaker_failures, settings.breaker_pause)
+        self.turn_timeout = settings.turn_timeout
         self._forget_connections()
         forget_in_child(self)
 
@@ -210,19 +215,19 @@ class OpenAIClient:
     # allows, as a stream's error event is: the SDK retries no 200. Its retries and these
     # share ``max_retries``, so a call sends at most ``max_retries`` + 1 requests.
 
-    def complete(self, request: ModelRequest) -> Completion:
+    def _complete(self, request: ModelRequest, due: dict[str, str]) -> Completion:
         failures, why = self._failures(), ""
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
                 failures.again()
                 time.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
             with failures:
-                posted = _posted(request, retries=failures.requests_left() - 1)
+                posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
                 answer, why = self._answer(self.client.post(**posted), failures)
                 if answer is not None:
                     return answer
 
-    async def acomplete(self, request: ModelRequest) -> Completion:
+    async def _acomplete(self, request: ModelRequest, due: dict[str, str]) -> Completion:
         import asyncio  # here, not at the top: see pipeline.py
 
         failures, why = self._failures(), ""
@@ -232,7 +237,7 @@ class OpenAIClient:
                 await asyncio.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
-                posted = _posted(request, retries=failures.requests_left() - 1)
+                posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
                 answer, why = self._answer(await client.post(**posted), failures)
                 if answer is not None:
                     return answer
@@ -250,7 +255,7 @@ class OpenAIClient:
     # reading of it (answer_of). A body not labelled as events is told by its start
     # (unlabelled.events_or_answer), so events labelled anything else still come as sent.
 
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+    def _stream(self, request: ModelRequest, due: dict[str, str]) -> Iterator[str | Completion]:
         failures, why = self._failures(), ""
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
@@ -260,7 +265,7 @@ class OpenAIClient:
                 client = self.client
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1)
+                posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1, due)
                 chunks = client.post(**posted)
                 failures.sent(chunks.response.request)
                 joined = Joined(
@@ -279,7 +284,9 @@ class OpenAIClient:
                     yield from joined.finished(failures.attempts)
                     return
 
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+    async def _astream(
+        self, request: ModelRequest, due: dict[str, str]
+    ) -> AsyncGenerator[str | Completion, None]:
         import asyncio  # here, not at the top: see pipeline.py
 
         failures, why = self._failures(), ""
@@ -291,7 +298,9 @@ class OpenAIClient:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                posted = _posted(request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1)
+                posted = _posted(
+                    request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1, due
+                )
                 chunks = await client.post(**posted)
                 failures.sent(chunks.response.request)
                 joined = Joined(
@@ -372,10 +381,14 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
 
 
 def _posted(
-    request: ModelRequest, stream_cls: type[Any] | None = None, retries: int | None = None
+    request: ModelRequest,
+    stream_cls: type[Any] | None = None,
+    retries: int | None = None,
+    headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks,
-    and retried by the SDK at most ``retries`` times when given (else ``max_retries``)."""
+    retried by the SDK at most ``retries`` times when given (else ``max_retries``), with
+    ``headers`` (the turn's deadline, for the hooks: see deadline.py)."""
     import httpx2  # the SDK's HTTP client, imported with it
 
     streamed = stream_cls is not None
@@ -386,6 +399,8 @@ def _posted(
     cast_to = openai_sdk().types.chat.ChatCompletion if streamed else httpx2.Response
     body = request.body(stream=streamed)
     options = _OPTIONS if retries is None else {**_OPTIONS, "max_retries": retries}
+    if headers:
+        options = {**options, "headers": headers}
     posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": options}
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)

@@ -244,3 +244,33 @@ def test_model_reasoning_takes_auto_tags_or_off_and_says_so_at_its_line(tmp_path
     [problem] = raised.value.problems
     assert problem.line == settings.read_text().count("\n")
     assert problem.message == "'reasoning': 'think' is not allowed (allowed: auto, tags, off)"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("turn_timeout: 0", "'turn_timeout' should be more than 0.0"),
+        ("turn_timeout: .inf", "'turn_timeout' should be a finite number, not .inf"),
+        ("breaker_failures: -1", "'breaker_failures' should be at least 0"),
+        ("breaker_pause: -5", "'breaker_pause' should be at least 0.0"),
+    ],
+)
+def test_the_outage_settings_are_checked_at_their_line(
+    tmp_path: Path, setting: str, message: str
+) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  {setting}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert (problem.line, problem.message) == (settings.read_text().count("\n"), message)
+
+
+def test_the_outage_settings_are_taken(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    more = "  turn_timeout: 8\n  breaker_failures: 0\n  breaker_pause: 30\n"
+    settings.write_text(settings.read_text() + "model:\n  name: gpt-4o\n" + more)
+    model = load_bot(bot).settings.model
+    assert (model.turn_timeout, model.breaker_failures, model.breaker_pause) == (8.0, 0, 30.0)

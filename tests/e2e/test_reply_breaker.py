@@ -1,0 +1,135 @@
+"""A model outage against the local server: after ``model.breaker_failures`` outages in a row
+the model is paused, and turns get their fallback without a request; after the pause one
+turn probes it. ``model.turn_timeout`` ends a turn's model call, retries and all, with a
+fallback. Counts of requests and outcomes are asserted; times only within generous bounds."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from typing import Any
+
+import pytest
+
+from servicebot.filters import FilterEvent
+from tests.e2e.conftest import REFUNDS
+from tests.openai_server import Fault, OpenAIServer
+
+PAUSED = FilterEvent("model", "model", "paused", "fallback")
+
+
+def test_after_outages_in_a_row_a_turn_falls_back_paused_without_asking(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(breaker_failures=2, breaker_pause=60)
+    server.fail(Fault.status(503), Fault.status(503))
+    with caplog.at_level(logging.INFO, logger="servicebot"):
+        for _ in range(2):
+            assert bot.reply(REFUNDS, conversation_id="c").events[0].kind == "server_error"
+        paused = [bot.reply(REFUNDS, conversation_id="c") for _ in range(3)]
+    assert len(server.requests) == 2  # the paused turns sent none
+    for reply in paused:
+        assert reply.action == "fallback" and reply.events == (PAUSED,)
+        step = reply.step("model")
+        assert step is not None and step.decision == "failed (paused)"
+    assert bot.store.history("c")[-1].events == (PAUSED,)
+    opened = [m for m in caplog.messages if "it is paused for 60 s" in m]
+    assert len(opened) == 1  # once, as it opened, not per turn
+    assert not [m for m in caplog.messages if "did not answer: paused" in m]
+
+
+def test_the_first_turn_after_the_pause_probes_and_an_answer_closes_the_breaker(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(breaker_failures=1, breaker_pause=0.2)
+    server.fail(Fault.status(500), Fault.reset())
+    bot.reply(REFUNDS)  # opens it
+    time.sleep(0.3)
+    assert bot.reply(REFUNDS).events[0].kind == "connection"  # the probe fails: paused again
+    assert bot.reply(REFUNDS).events == (PAUSED,)
+    assert len(server.requests) == 2
+    time.sleep(0.3)
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        probe = bot.reply(REFUNDS)
+        after = bot.reply(REFUNDS + " I paid by card.")  # not an answer cached
+    assert probe.action == after.action == "answer" and len(server.requests) == 4
+    assert [m for m in caplog.messages if "the breaker is closed" in m] != []
+
+
+def test_a_request_the_server_refuses_is_no_outage(make_bot: Any, server: OpenAIServer) -> None:
+    bot = make_bot(breaker_failures=1)
+    server.fail(Fault.status(400))
+    assert bot.reply(REFUNDS).events[0].kind == "rejected"
+    assert bot.reply(REFUNDS).action == "answer"
+    assert len(server.requests) == 2
+
+
+def test_streams_and_async_turns_are_paused_alike(make_bot: Any, server: OpenAIServer) -> None:
+    bot = make_bot(breaker_failures=1, breaker_pause=60)
+    server.fail(Fault.status(429, retry_after=0))
+    stream = bot.stream(REFUNDS)
+    "".join(stream)
+    assert stream.reply is not None and stream.reply.events[0].kind == "rate_limit"
+
+    async def turns() -> list[Any]:
+        streamed = bot.astream(REFUNDS)
+        assert [piece async for piece in streamed]  # the fallback's text
+        return [await bot.areply(REFUNDS), streamed.reply]
+
+    for reply in [*asyncio.run(turns()), bot.reply(REFUNDS)]:
+        assert reply.events == (PAUSED,)
+    assert len(server.requests) == 1
+
+
+def test_breaker_failures_0_never_pauses(make_bot: Any, server: OpenAIServer) -> None:
+    bot = make_bot(breaker_failures=0)
+    server.fail(*[Fault.status(500)] * 6)
+    assert {bot.reply(REFUNDS).events[0].kind for _ in range(6)} == {"server_error"}
+    assert len(server.requests) == 6
+
+
+# A server that hangs: without turn_timeout each turn waited its three attempts of
+# model.timeout (5 s), 15 s and more; with it, about 1 s (a blocking call may wait one more
+# of the SDK's pauses between attempts, 0.5 s): 6 s is a generous bound on a noisy machine.
+
+
+def test_a_hung_model_ends_the_turn_at_its_deadline_with_a_fallback(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(timeout=5, max_retries=2, turn_timeout=1, breaker_failures=0)
+    server.fail(*[Fault.slow(8)] * 3)
+    began = time.monotonic()
+    reply = bot.reply(REFUNDS)
+    assert time.monotonic() - began < 6
+    assert reply.action == "fallback" and reply.events[0].kind == "timeout"
+    assert len(server.requests) <= 2  # the attempt past the deadline is never sent
+
+
+def test_a_hung_model_ends_an_async_turn_and_a_stream_at_the_deadline(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(timeout=5, max_retries=2, turn_timeout=1, breaker_failures=0)
+    server.fail(*[Fault.slow(8)] * 9)
+
+    async def turns() -> list[Any]:
+        streamed = bot.astream(REFUNDS)
+        assert [piece async for piece in streamed]
+        return [await bot.areply(REFUNDS), streamed.reply]
+
+    began = time.monotonic()
+    stream = bot.stream(REFUNDS)
+    "".join(stream)
+    replies = [*asyncio.run(turns()), stream.reply]
+    assert time.monotonic() - began < 3 * 6
+    for reply in replies:
+        assert reply.action == "fallback" and reply.events[0].kind == "timeout"
+
+
+def test_a_slow_answer_within_the_deadline_is_kept(make_bot: Any, server: OpenAIServer) -> None:
+    bot = make_bot(timeout=5, turn_timeout=5)
+    server.fail(Fault.slow(0.3), Fault.slow(0.3))
+    assert bot.reply(REFUNDS).action == "answer"
+    stream = bot.stream(REFUNDS)
+    "".join(stream)
+    assert stream.reply is not None and stream.reply.action == "answer"
