@@ -13,6 +13,10 @@ import numpy.typing as npt
 
 _DENSE_SHARE = 1 / 8  # features in more rows than this share are multiplied densely
 _DENSE_CELLS = 1 << 23  # or every feature, when they take no more cells than this (32 MB)
+# ... and when at least this share of those cells is not zero; an emptier block is kept as its
+# cells and made dense per query. Centroids fill 7% (BANKING77) to 16% (bench/prompt_bench.py)
+# of theirs; the example rows of `servicebot init`'s bot 0.6% (15.6 MB dense, 0.2 MB packed).
+_PACKED_SHARE = 1 / 32
 _BLOCK_CELLS = 1 << 26  # the most float32 cells the per-intent example blocks may take (256 MB)
 
 Floats = npt.NDArray[np.float64]
@@ -34,7 +38,10 @@ class ByFeature:
     block instead, which numpy multiplies in one call. Dense features have more than
     ``1 / _DENSE_SHARE`` of the rows, so the block holds at most that many times their cells.
     When all features fit in ``_DENSE_CELLS`` (1,000 intents with up to 8,388 features, as in
-    bench/prompt_bench.py), every one of them is dense.
+    bench/prompt_bench.py), every one of them is dense. Unless most of those cells would be
+    zero (under ``_PACKED_SHARE``): then only the cells are kept, by feature, and a message's
+    rows of the block are rebuilt from them per query, the same numbers multiplied the same
+    way (a bot of 689 examples took 15.6 MB for them, and 40 such bots in one process 620 MB).
     """
 
     def __init__(self, rows: Ints, features: Ints, weights: Floats, row_count: int) -> None:
@@ -42,6 +49,10 @@ class ByFeature:
         size = int(features.max(initial=-1)) + 1
         dense = np.bincount(features, minlength=size) > _DENSE_SHARE * row_count
         self._all_dense = size * row_count <= _DENSE_CELLS
+        self._packed = self._all_dense and len(features) < _PACKED_SHARE * size * row_count
+        if self._packed:
+            self._pack(rows, features, weights, size)
+            return
         if self._all_dense:
             dense[:] = True
         self._slot = np.full(size + 1, -1)  # a feature's row in the dense block; the last is -1
@@ -56,12 +67,21 @@ class ByFeature:
         self._rows, self._weights = rows[order], weights[order]
         self._starts = np.searchsorted(features[order], np.arange(size + 1))
 
+    def _pack(self, rows: Ints, features: Ints, weights: Floats, size: int) -> None:
+        """Keep the cells alone, by feature, as the block's float32 numbers (see above)."""
+        order = np.argsort(features, kind="stable")
+        self._rows = rows[order].astype(np.int32)
+        self._weights = weights[order].astype(np.float32)
+        self._starts = np.searchsorted(features[order], np.arange(size + 1))
+        self._block = np.zeros((0, self._row_count), dtype=np.float32)
+
     def dot(self, ids: Ints, weights: Floats) -> Floats:
         """Each row's dot product with the sparse vector ``ids`` -> ``weights``."""
         known = ids < len(self._starts) - 1
         ids, weights = ids[known], weights[known]
         if self._all_dense:  # every feature is in the block, in feature order
-            every: Floats = (weights.astype(np.float32) @ self._block[ids]).astype(np.float64)
+            block = self._unpacked(ids) if self._packed else self._block[ids]
+            every: Floats = (weights.astype(np.float32) @ block).astype(np.float64)
             return every
         slots = self._slot[ids]
         in_block = slots >= 0
@@ -70,6 +90,14 @@ class ByFeature:
         products = self._weights[cells] * np.repeat(weights, lengths)
         total: Floats = group_sums(self._rows[cells], products, self._row_count) + dense
         return total
+
+    def _unpacked(self, ids: Ints) -> npt.NDArray[np.float32]:
+        """The dense block's rows for ``ids``, rebuilt from the packed cells: equal to them,
+        so the product, and every score, is the same to the last bit."""
+        cells, lengths = _ranges(self._starts[ids], self._starts[ids + 1])
+        block = np.zeros((len(ids), self._row_count), dtype=np.float32)
+        block[np.repeat(np.arange(len(ids)), lengths), self._rows[cells]] = self._weights[cells]
+        return block
 
 
 class Rows:

@@ -206,3 +206,26 @@ def test_centroids_score_the_same_with_or_without_a_sparse_part(
     assert dense._centroids._all_dense and not mixed._centroids._all_dense
     for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz"):
         assert mixed.scores(text) == pytest.approx(dense.scores(text), abs=1e-6)
+
+
+def _array_bytes(index: IntentIndex) -> int:
+    """The bytes of every numpy array the index and its matrices hold."""
+    import numpy as np
+
+    parts = [index, *(v for v in vars(index).values() if hasattr(v, "__dict__"))]
+    arrays = [v for part in parts for v in vars(part).values() if isinstance(v, np.ndarray)]
+    return sum(array.nbytes for array in arrays)
+
+
+def test_a_small_bot_index_is_small_and_scores_as_the_dense_one(
+    spec: BotSpec, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import servicebot.routing.matrix
+
+    packed = IntentIndex(spec.intents)  # the example bot: 689 examples, 0.6% of cells set
+    monkeypatch.setattr(servicebot.routing.matrix, "_PACKED_SHARE", 0.0)  # the dense layout
+    dense = IntentIndex(spec.intents)
+    assert _array_bytes(packed) < 4 << 20 < 16 << 20 < _array_bytes(dense)  # 40 bots: 640 MB
+    for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz", ""):
+        assert packed.scores(text).tolist() == dense.scores(text).tolist()  # to the last bit
+    assert packed.rank("refund please", 3) == dense.rank("refund please", 3)
