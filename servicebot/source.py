@@ -14,7 +14,7 @@ from functools import cached_property
 from pathlib import Path
 
 from .errors import Problem
-from .filters.traditional import t2s_table
+from .filters.traditional import folds
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")  # lines as editors and Jinja count them
 
@@ -184,7 +184,7 @@ def _chinese_share(text: str) -> float | None:
     ideographs = [char for char in beyond_ascii if _IDEOGRAPH.fullmatch(char)]
     if len(ideographs) < 2:
         return None
-    folded = "".join(ideographs).translate(t2s_table())
+    folded = "".join(ideographs).translate(folds())
     return sum(map(_common, folded)) / len(folded)
 
 

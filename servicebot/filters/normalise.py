@@ -14,8 +14,8 @@ Written by hand because no library keeps NFKC's offsets: each grapheme-ish clust
 character and the combining marks after it) is normalised on its own and remembers where
 it came from. Text that needs no change (most messages) skips all of this, and text whose
 only changes are one character for one (width, spaces, traditional characters) is folded by
-one ``str.translate``. The traditional-to-simplified table is built for the first text with a
-character outside ASCII, so importing this module (as ``servicebot check`` does) stays cheap.
+one ``str.translate``. Traditional characters are folded by a table filled in as they are met
+(see :mod:`.traditional`), so importing this module (as ``servicebot check`` does) stays cheap.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from .traditional import fold_traditional, t2s_table
+from .traditional import Folds, fold_traditional, folds
 
 log = logging.getLogger("servicebot")
 _UTF32 = f"utf-32-{sys.byteorder[0]}e"  # how array("I") lays out code points
@@ -101,9 +101,10 @@ _WIDTH_FOLD = _DASHES | str.maketrans(
 
 
 @cache
-def _one_for_one() -> dict[int, str]:
-    """Every fold that keeps offsets: width, spaces and digits, then traditional to simplified."""
-    return {**_WIDTH_FOLD, **_dashes_and_digits(), **t2s_table()}
+def _one_for_one() -> Folds:
+    """Every fold that keeps offsets: width, spaces and digits, then traditional to simplified
+    (filled in as ideographs are met: see :mod:`.traditional`)."""
+    return Folds(folds().__getitem__, {**_WIDTH_FOLD, **_dashes_and_digits()})
 
 
 @cache

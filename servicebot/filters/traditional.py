@@ -24,8 +24,13 @@ binding converts text rather than listing its dictionary, so the table is made b
 each character converts alone (the result equals OpenCC's TSCharacters and TSCharactersExt
 lists). Only results of exactly one character are kept, and chains (薴 to 苧 to 苎) are
 followed to their end so that folding twice changes nothing. With opencc 1.4.2 that is 4,117
-characters, built in about 30 ms (the import of opencc included) once per process, on first
-use: importing this module costs nothing, and ``servicebot check`` never builds it.
+characters, built in about 50 ms (the import of opencc included); tests compare with it.
+
+Text is folded with :func:`folds` instead, the same table filled in as characters are met:
+each ideograph is converted alone (1 µs) the first time some text has it, and every other
+character is looked at once, so a process that folds a few hundred distinct characters, as
+``servicebot check`` on a bilingual bot does, never builds the whole table. Importing this
+module costs nothing, and English text never imports opencc.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ import re
 import sys
 import unicodedata
 from array import array
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 _log = logging.getLogger("servicebot")
@@ -96,9 +101,11 @@ def writes_traditional(text: str) -> bool:
     characters that simplified text also uses (乾 in 乾隆, the surname 於) count too."""
     if text.isascii():
         return False
-    if _traditional().search(text):
+    codes = set(map(ord, text))
+    if any(code <= 0xFFFF and _fold(code) is not None for code in codes):
         return True
-    return ASTRAL.search(text) is not None and text.translate(_t2s()) != text
+    # An astral character counts when it changes: as the table's astral ones always have.
+    return any(code > 0xFFFF for code in codes) and text.translate(_t2s_folds()) != text
 
 
 def writes_simplified(text: str) -> bool:
@@ -108,26 +115,58 @@ def writes_simplified(text: str) -> bool:
 
 def fold_traditional(text: str) -> str:
     """``text`` with traditional Chinese characters made simplified, one for one."""
-    if text.isascii() or not (_foldable().search(text) or ASTRAL.search(text)):
-        return text  # most text: a search in C instead of a dict look-up per character
-    return text.translate(t2s_table())
+    return text if text.isascii() else text.translate(folds())
+
+
+class Folds(dict[int, str]):
+    """A ``str.translate`` table filled in on use: a code point not yet in it is looked up
+    with ``fold`` once, and kept, as itself when ``fold`` has nothing for it; so a character
+    met again costs a look-up in C, and no character is converted before some text has it."""
+
+    def __init__(self, fold: Callable[[int], str | None], known: dict[int, str]) -> None:
+        super().__init__(known)
+        self._fold = fold
+
+    def __missing__(self, code: int) -> str:
+        found = self[code] = self._fold(code) or chr(code)
+        return found
 
 
 @functools.cache
-def _foldable() -> re.Pattern[str]:
-    return _any_of(t2s_table())
+def folds() -> Folds:
+    """:func:`t2s_table` as :class:`Folds`: what folding text uses."""
+    return Folds(lambda code: _VARIANTS.get(code) or _settled_fold(code), {})
 
 
 @functools.cache
-def _traditional() -> re.Pattern[str]:
-    return _any_of(_t2s())
+def _t2s_folds() -> Folds:
+    """:func:`_t2s` (OpenCC's only, without the variants) as :class:`Folds`."""
+    return Folds(_settled_fold, {})
 
 
-def _any_of(table: dict[int, str]) -> re.Pattern[str]:
-    """Any character of the Basic Multilingual Plane that ``table`` maps (``re`` checks a
-    class of BMP characters in one step, and one with others range by range); text with an
-    ASTRAL character needs the table itself."""
-    return re.compile(char_class(chr(code) for code in table if code <= 0xFFFF))
+def _settled_fold(code: int) -> str | None:
+    """``_t2s()[code]``, worked out for this character alone: its fold, followed to the end."""
+    simple = _fold(code)
+    return None if simple is None else _settled_by(simple, _fold)
+
+
+@functools.cache
+def _fold(code: int) -> str | None:
+    """What OpenCC's t2s makes of the ideograph ``code`` alone, when it is one other character
+    and both are NFKC-stable, as :func:`_t2s` keeps them; None otherwise."""
+    if not any(code in block for block in _IDEOGRAPHS):
+        return None
+    char = chr(code)
+    simple = str(_converter().convert(char))
+    keep = char != simple and len(simple) == 1 and _stable(char) and _stable(simple)
+    return simple if keep else None
+
+
+@functools.cache
+def _converter() -> Any:
+    import opencc  # type: ignore[import-untyped,unused-ignore]
+
+    return opencc.OpenCC("t2s.json")
 
 
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # a character outside the BMP
@@ -164,8 +203,13 @@ def _stable(char: str) -> bool:
 
 def _settled(char: str, folds: dict[str, str]) -> str:
     """Where ``char`` ends up when folded until nothing changes, so folding twice is a no-op."""
+    return _settled_by(char, lambda code: folds.get(chr(code)))
+
+
+def _settled_by(char: str, fold: Callable[[int], str | None]) -> str:
+    """:func:`_settled`, each step's fold asked of ``fold``."""
     seen = {char}
-    while char in folds and folds[char] not in seen:
-        char = folds[char]
+    while (after := fold(ord(char))) is not None and after not in seen:
+        char = after
         seen.add(char)
     return char

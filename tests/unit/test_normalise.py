@@ -14,6 +14,7 @@ from servicebot.filters.normalise import (
 from servicebot.filters.traditional import (
     _t2s,
     fold_traditional,
+    folds,
     t2s_table,
     writes_traditional,
 )
@@ -133,6 +134,29 @@ def test_telling_traditional_text_skips_the_translate_only_when_it_would_find_no
         assert writes_traditional(text) == (text.translate(table) != text), text
 
 
+def test_characters_folded_as_met_are_folded_as_the_whole_table_folds_them() -> None:
+    table, met = t2s_table(), folds()
+    others = [0x41, 0x4E00, 0x4E01, 0x3400, 0x9FFF, 0x20000, 0x323AF, 0x1F600]  # kept as typed
+    assert all(met[code] == table.get(code, chr(code)) for code in [*table, *others])
+    assert not {code for code in _t2s() if code <= 0xFFFF} ^ {
+        code for code in range(0x3400, 0xA000) if writes_traditional(chr(code))
+    }
+
+
+def test_checking_a_bilingual_bot_folds_only_the_characters_it_meets() -> None:
+    # Building the whole table (every ideograph through OpenCC, about 50 ms) was a tenth of
+    # `servicebot check` on the example bot; it folds a few hundred distinct characters.
+    code = (
+        "from servicebot.cli import main\n"
+        "from servicebot.filters import traditional\n"
+        "main(['check'], standalone_mode=False)\n"
+        "print(traditional._t2s.cache_info().currsize, 0 < len(traditional.folds()) < 2000)\n"
+    )
+    output = run_python(code).splitlines()
+    assert output[0].startswith("ok: Maple Market support"), output
+    assert output[-1] == "0 True"
+
+
 def test_both_ways_of_writing_account_read_as_one() -> None:
     assert {normalise(text).text for text in ("帳號", "帐号", "账号", "賬號")} == {"账号"}
     assert writes_traditional("帳號") and not writes_traditional("帐号")
@@ -141,8 +165,8 @@ def test_both_ways_of_writing_account_read_as_one() -> None:
 def test_importing_normalise_and_checking_an_english_bot_do_not_build_the_table(
     tmp_path: Path,
 ) -> None:
-    # A bot with Chinese phrasings builds it in `check` (about 40 ms), to compare phrasings
-    # across scripts as routing reads them; an English bot never pays for it.
+    # A bot with Chinese phrasings imports OpenCC in `check` and folds the characters it meets,
+    # to compare phrasings across scripts as routing reads them; an English bot never does.
     shutil.copytree(REPO / "templates", tmp_path / "templates")
     (tmp_path / "faq").mkdir()
     (tmp_path / "faq" / "orders.yaml").write_text(
