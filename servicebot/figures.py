@@ -26,9 +26,11 @@ from .filters.placeholders import PLACEHOLDER
 
 # Figures are read in normalised text, where most full-width punctuation is ASCII: a link
 # ends at a Chinese letter or mark ("…/orders：登录后" is "…/orders:登录后" there), and not on
-# punctuation that ends a sentence or a bracket.
+# punctuation that ends a sentence or a bracket. Only the scheme is read in any case: none of
+# these characters has a case, and re.IGNORECASE on the whole pattern made re fold every
+# character of those classes when compiling it (6 ms of every `servicebot check`).
 _NOT_IN_LINK = f"\\s<>\"'{CJK_LETTERS}。、，；：（）「」"
-_LINK = re.compile(f"https?://[^{_NOT_IN_LINK}]*[^{_NOT_IN_LINK}()\\[\\].,;:!?]", re.IGNORECASE)
+_LINK = re.compile(f"(?i:https?://)[^{_NOT_IN_LINK}]*[^{_NOT_IN_LINK}()\\[\\].,;:!?]")
 _EMAIL = re.compile(r"[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+", re.IGNORECASE | re.ASCII)
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|\d+(?:\.\d+)?"
 # Numbers joined into one figure: a range, a time, a date, a phone number's digit groups.
