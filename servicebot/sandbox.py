@@ -13,8 +13,10 @@ import contextvars
 import datetime
 import math
 import numbers
+import threading
 from collections.abc import Generator, Iterable, Iterator, Mapping
 from pathlib import Path
+from types import CodeType
 from typing import Any
 
 import jinja2
@@ -46,6 +48,7 @@ def create_environment(
         )
     environment = _BoundedSandbox(
         loader=loader,
+        bytecode_cache=_COMPILED,
         undefined=_StrictEvenInLists,
         autoescape=False,
         keep_trailing_newline=False,
@@ -61,6 +64,42 @@ def create_environment(
         del environment.filters[name]
     return environment
 
+
+def compile_checked(
+    environment: SandboxedEnvironment, tree: nodes.Template, name: str, text: str
+) -> None:
+    """Compile ``tree``, parsed from ``text``, as loading template ``name`` from the bot's
+    checked sources compiles it, and keep the code: a bot's templates are compiled when they
+    are checked (compiling finds mistakes of its own), and the environment that renders them
+    loads that code instead of parsing and compiling them again (3 ms a template)."""
+    code = environment.compile(tree, name=name, filename=name)
+    bucket = _COMPILED.get_bucket(environment, name, name, text)
+    bucket.code = code
+    _COMPILED.set_bucket(bucket)
+
+
+class _CompiledTemplates(jinja2.BytecodeCache):
+    """Code compiled in this process, by template name and text (Jinja's checksum of it):
+    never stale, since other text is another entry. Holds the last ``size`` only."""
+
+    def __init__(self, size: int) -> None:
+        self._size, self._lock = size, threading.Lock()
+        self._codes: dict[tuple[str, str], CodeType] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        bucket.code = self._codes.get((bucket.key, bucket.checksum))
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.code is None:
+            return
+        with self._lock:
+            self._codes.pop((bucket.key, bucket.checksum), None)
+            self._codes[bucket.key, bucket.checksum] = bucket.code
+            while len(self._codes) > self._size:
+                del self._codes[next(iter(self._codes))]
+
+
+_COMPILED = _CompiledTemplates(size=256)
 
 # What one render may do. Jinja's sandbox keeps templates from Python's internals, but not
 # from running away: {{ 'x' * 100000000 }} took 80 s and 5 GB in `check`, and loops over

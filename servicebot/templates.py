@@ -23,7 +23,7 @@ from jinja2 import nodes
 from jinja2.sandbox import SandboxedEnvironment
 
 from .errors import Problem
-from .sandbox import create_environment
+from .sandbox import compile_checked, create_environment
 from .source import SourceFile, operator_files, read_text
 from .templatesyntax import syntax_problem
 from .templatetree import assigned, loop_problems, tree_problems
@@ -61,10 +61,10 @@ def read_templates(folder: Path, problems: list[Problem]) -> dict[str, str]:
         if isinstance(tree, Problem):
             problems.append(tree)
             continue
-        trees[_name(source, folder)] = source, tree
-        partial = _name(source, folder) not in TEMPLATE_NAMES
-        included = shared if partial else set()
-        problems += _check_template(environment, tree, source, read_names, included)
+        name = _name(source, folder)
+        trees[name] = source, tree
+        included = shared if name not in TEMPLATE_NAMES else set()  # a partial's
+        problems += _check_template(environment, (name, tree), source, read_names, included)
     problems += loop_problems(trees)
     return {_name(source, folder): source.text for source in read}
 
@@ -105,17 +105,19 @@ _ONE_BRACE = re.compile(r"(?<![{$])\{[ \t]*[A-Za-z_][\w.]*(?:[ \t]*\|[ \t]*\w+)*
 
 def _check_template(
     environment: SandboxedEnvironment,
-    tree: nodes.Template,
+    named: tuple[str, nodes.Template],
     source: SourceFile,
     templates: Collection[str],
     included: set[str],
 ) -> list[Problem]:
     """``templates``: the names of the templates read, which this one may include;
-    ``included``: names an including template may set, which this one may use."""
+    ``included``: names an including template may set, which this one may use. Compiled
+    once clean, for mistakes only compiling finds; the code is kept for rendering."""
+    name, tree = named
     try:
         problems = tree_problems(environment, tree, source, templates, included)
         if not problems:
-            environment.compile(tree, name=source.path.name)
+            compile_checked(environment, tree, name, source.text)
     except jinja2.TemplateSyntaxError as exc:
         return [syntax_problem(environment, source, exc)]
     except RecursionError:

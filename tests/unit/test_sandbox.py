@@ -6,6 +6,7 @@ nesting past Python's limits, too much printed), while work within the bounds re
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -212,3 +213,25 @@ def test_an_escape_only_one_intent_reaches_fails_its_turn_at_its_line(tmp_path: 
     with pytest.raises(TemplateError) as raised:
         bot.prepare("how long does my refund take?")
     assert f"{SYSTEM_J2}:4: template failed while rendering: SecurityError" in str(raised.value)
+
+
+def test_a_bots_templates_are_compiled_once_and_render_from_that_code(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checking a template compiles it (Python's limits fail only there); loading it to render
+    # compiled it again, 3 ms a template of every start and `servicebot check`.
+    from servicebot.prompt import Context, Renderer
+    from servicebot.sandbox import _BoundedSandbox
+
+    compiled: list[str | None] = []
+    generate = _BoundedSandbox._generate
+
+    def counted(self: _BoundedSandbox, source: Any, name: str | None, *args: Any, **kw: Any) -> str:
+        compiled.append(name)
+        return generate(self, source, name, *args, **kw)
+
+    monkeypatch.setattr(_BoundedSandbox, "_generate", counted)
+    system = "{{ bot.name }} here: {% if bot.name == 'Once' %}once{% endif %}\n"  # its own text
+    renderer = Renderer(load_bot(make_bot(tmp_path, system=system)))
+    assert sorted(compiled) == ["blocked.j2", "handoff.j2", "out_of_scope.j2", "system.j2"]
+    assert renderer.system(Context("en", (), False, frozenset())) == "Maple Market support here:"
