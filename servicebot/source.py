@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 
 from .errors import Problem
@@ -179,9 +179,10 @@ def _chinese_share(text: str) -> float | None:
     """The share of ``text``'s ideographs among the commonest (see :func:`_common_share`);
     None if it is not Chinese text with two or more ideographs in it."""
     beyond_ascii = [char for char in text if not char.isascii()]
-    if not all(map(_CHINESE_OR_SYMBOL.fullmatch, beyond_ascii)):
+    ideograph, chinese_or_symbol = _chinese_patterns()
+    if not all(map(chinese_or_symbol.fullmatch, beyond_ascii)):
         return None
-    ideographs = [char for char in beyond_ascii if _IDEOGRAPH.fullmatch(char)]
+    ideographs = [char for char in beyond_ascii if ideograph.fullmatch(char)]
     if len(ideographs) < 2:
         return None
     folded = "".join(ideographs).translate(folds())
@@ -196,16 +197,23 @@ def _common(char: str) -> bool:
         return False
 
 
-_IDEOGRAPH = re.compile("[\u3400-\u4dbf\u4e00-\u9fff]")
+_IDEOGRAPH = "[\u3400-\u4dbf\u4e00-\u9fff]"
 # CJK letters and punctuation, and the quotes, dashes and ellipsis Chinese text uses (“…”——).
-_CHINESE = re.compile("[\u00b7\u2010-\u2027\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]")
+_CHINESE = "[\u00b7\u2010-\u2027\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uff00-\uffef]"
 # Those, and the symbols of GBK's own symbol rows that Chinese text uses among them: ° ± × ÷,
 # ‰ ′ ″ ※, ℃ №, Roman numerals, arrows, maths (≈ ≤ ∞), ① ⑴ ⒈, shapes (■ ○ ★), Greek (β版).
 # Alone they are no sign of GBK: Latin-1's "¡Á" reads as GBK's "×".
-_CHINESE_OR_SYMBOL = re.compile(
-    f"{_CHINESE.pattern}|[\u00b0\u00b1\u00d7\u00f7\u0391-\u03c9\u2030-\u203b\u2103\u2116"
+_CHINESE_OR_SYMBOL = (
+    f"{_CHINESE}|[\u00b0\u00b1\u00d7\u00f7\u0391-\u03c9\u2030-\u203b\u2103\u2116"
     "\u2160-\u217f\u2190-\u2199\u2200-\u22ff\u2460-\u249b\u25a0-\u25ff\u2605\u2606]"
 )
+
+
+@cache
+def _chinese_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """:data:`_IDEOGRAPH` and :data:`_CHINESE_OR_SYMBOL`, compiled when text that is not UTF-8
+    is first met: re fills in their ranges of ideographs one by one (3 ms of every start)."""
+    return re.compile(_IDEOGRAPH), re.compile(_CHINESE_OR_SYMBOL)
 
 
 def decode_typed(raw: bytes) -> tuple[str, str | None]:
