@@ -43,14 +43,15 @@ from servicebot.postfilter import contacts, controls, links
 lazy = [links._url, links.script_link, injection._pattern, runon._run_on, profanity._has_cjk,
         contacts._unit, replay._pieces, source._chinese_patterns, faqchecks._cjk,
         controls._plainly_visible, emails._chinese_before]
-print(sorted(name for name in ("asyncio", "ssl", "numpy.ma") if name in sys.modules))
+print(sorted(name for name in ("asyncio", "ssl", "numpy.ma", "tiktoken") if name in sys.modules))
 print(sorted(f.__name__ for f in lazy if f.cache_info().currsize))
 """
 
 
 def test_check_loads_nothing_only_replies_need() -> None:
     """`servicebot check` must start in under half a second (README, Performance): it loads
-    no event loop (asyncio, with ssl), nor numpy.ma, and compiles none of the patterns only
+    no event loop (asyncio, with ssl), nor numpy.ma, nor tiktoken (it counts no tokens on
+    the example bot), and compiles none of the patterns only
     replies, text that is not UTF-8 or a repeated phrasing use (together some 65 ms of its
     start: a pattern with a range of ideographs takes re 1 ms or more to compile)."""
     assert run_python(_STARTUP).splitlines()[-2:] == ["[]", "[]"]
