@@ -39,7 +39,8 @@ def test_a_wait_longer_than_max_retry_after_is_logged_as_why_there_was_no_retry(
         f"conversation c: the model did not answer: {REFUSED} (1 attempt)"
     ]
     model = reply.step("model")
-    assert model is not None and dict(model.detail) == {"error": "rate_limit", "attempts": 1}
+    assert model is not None
+    assert dict(model.detail) == {"error": "rate_limit", "attempts": 1, "fallback": "handoff"}
     assert len(server.requests) == 1
 
 
@@ -109,7 +110,8 @@ def test_a_failure_says_how_many_requests_it_took(
     server.fail(*[Fault.status(503, retry_after=0.01)] * 3)
     with caplog.at_level(logging.WARNING, logger="servicebot"):
         model = bot.reply(REFUNDS, conversation_id="c").step("model")
-    assert model is not None and dict(model.detail) == {"error": "server_error", "attempts": 3}
+    assert model is not None
+    assert dict(model.detail) == {"error": "server_error", "attempts": 3, "fallback": "handoff"}
     [logged] = failures_logged(caplog)
     assert logged.startswith("conversation c: the model did not answer: server_error: ")
     assert logged.endswith(" (3 attempts)")
