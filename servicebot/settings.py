@@ -32,6 +32,7 @@ from .settingvalues import (
     known_store,
     model_name,
     phone_number,
+    store_namespace,
     variable_name,
     web_address,
 )
@@ -305,6 +306,8 @@ class StoreSettings(Frozen):
     retention_days: Annotated[int, Field(gt=0, le=36_500)] | None = 90
     # Seconds a store command may wait: Redis for a connection or a reply, SQLite for a lock.
     timeout: Annotated[float, Field(gt=0, le=60)] = 1.0
+    # Keeps this bot's conversations apart from other bots' on one store (store/namespaces.py).
+    namespace: Annotated[str, AfterValidator(store_namespace)] | None = None
 
 
 class CacheSettings(Frozen):

@@ -116,6 +116,16 @@ _LONG_KEY_RUN = re.compile(
 )
 
 
+def store_namespace(name: str) -> str:
+    """A namespace that is one part of a Redis key (no ``:``) and reads the same everywhere."""
+    if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}", name):
+        raise ValueError(
+            "is not a namespace such as acme-support: up to 64 Latin letters, digits, '.', "
+            "'_' and '-', starting with a letter or digit"
+        )
+    return name
+
+
 def known_store(url: str) -> str:
     """A store url servicebot can open, checked as it will be used: with the environment's
     values in for its ``${NAME}`` variables (see storeurl.py). A variable not set here is

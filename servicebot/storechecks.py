@@ -2,7 +2,8 @@
 
 A store this installation cannot open (a redis:// url without redis-py) is a problem; the
 rest are warnings, since the bot still loads and answers: a store url whose variables are
-not set (or are empty) here, a bot that records every prompt into a cassette that ``purge``
+not set (or are empty) here, a store other bots can share with no ``store.namespace``
+(store/namespaces.py), a bot that records every prompt into a cassette that ``purge``
 never reaches, a persistent store whose placeholder digests are keyed by nothing secret, and
 a SQLite file that other users of the machine can read, as an earlier version
 made them.
@@ -21,6 +22,7 @@ from .errors import Problem, StorageError
 from .filters.placeholders import KEY_ENV
 from .replay import bot_cassette
 from .store import EMPTIED, empty_variables, sqlite_file, unset_variables
+from .store.namespaces import namespace_warning
 from .storeurl import REDIS_SCHEMES, store_scheme
 
 
@@ -43,7 +45,8 @@ def store_problem(spec: BotSpec) -> Problem | None:
 def store_warnings(spec: BotSpec) -> list[Problem]:
     """``store.url`` naming an environment variable that is not set where ``check`` runs:
     the bot would load, and answer each turn unstored (the log says why). Then those a Redis
-    url names that are empty here, in its password, user or host (see empty_variables)."""
+    url names that are empty here, in its password, user or host (see empty_variables). Then
+    a store other bots can name, with no ``store.namespace`` to keep this bot's apart."""
     unset = unset_variables(spec.settings.store.url)
     problems = []
     if unset:
@@ -56,6 +59,8 @@ def store_warnings(spec: BotSpec) -> list[Problem]:
     for name, part in empty_variables(spec.settings.store.url):
         message = f"store.url names ${{{name}}}, empty here: {EMPTIED[part]}"
         problems += settings_problems(spec, {("store", "url"): message})
+    if shared := namespace_warning(spec.settings):
+        problems += settings_problems(spec, {("store", "url"): shared})
     return problems
 
 

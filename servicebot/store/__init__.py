@@ -247,7 +247,7 @@ def open_store(
     url: str,
     *,
     root: Path = Path("."),
-    namespace: str = "servicebot",
+    namespace: str | None = None,
     retention_days: int | None = None,
     create: bool = True,
     timeout: float = 1.0,
@@ -255,7 +255,9 @@ def open_store(
 ) -> Store:
     """The store at ``url``; a relative SQLite path is relative to the bot folder ``root``.
 
-    ``namespace`` keeps several bots apart on one Redis server; ``retention_days`` sets the
+    ``namespace`` keeps several bots apart on one store: a Redis key prefix (``servicebot``
+    if None), or a SQLite file's namespace (``''``, the one its conversations were in before
+    files had namespaces, if None). ``retention_days`` sets the
     Redis keys' time to live, or how long a SQLite store keeps a conversation after its last
     turn (it removes the older ones as it opens and writes). With ``create``
     False, a SQLite file that does not exist yet is an error rather than made. ``timeout``:
@@ -272,13 +274,15 @@ def open_store(
         path = sqlite_file(url, root)
         if not create and not path.exists():
             raise StorageError(f"no conversations stored yet ({path} does not exist)")
-        return SQLiteStore(path, timeout=timeout, retention_days=retention_days)
+        return SQLiteStore(
+            path, timeout=timeout, retention_days=retention_days, namespace=namespace or ""
+        )
     if scheme in REDIS_SCHEMES:
         from .redis import RedisStore
 
         return RedisStore(
-            from_environment(url), namespace=namespace, retention_days=retention_days,
-            timeout=timeout, settings_file=settings_file,
+            from_environment(url), namespace=namespace or "servicebot",
+            retention_days=retention_days, timeout=timeout, settings_file=settings_file,
         )  # fmt: skip
     if scheme == "memory":
         from .memory import MemoryStore
@@ -298,7 +302,7 @@ def sqlite_file(url: str, root: Path) -> Path:
 
 
 def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False) -> Store:
-    """The store a bot's settings name, namespaced by the bot's name on a shared Redis.
+    """The store a bot's settings name, in the bot's namespace there (see namespaces.py).
 
     ``patient``: for an operator's command (``history``, ``purge``), whose SQLite writes wait
     up to ``OPERATOR_LOCK_WAIT`` seconds for a lock (a purge run beside a busy bot should not
@@ -306,13 +310,14 @@ def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False)
     a SQLite file as it opens: ``history`` and ``usage`` only read, and ``purge`` removes
     those conversations itself and says so.
     """
+    from .namespaces import redis_namespace, sqlite_namespace
+
     settings = spec.settings
     timeout, retention = settings.store.timeout, settings.store.retention_days
-    if patient and store_scheme(settings.store.url) == "sqlite":
+    sqlite = store_scheme(settings.store.url) == "sqlite"
+    if patient and sqlite:
         timeout, retention = max(timeout, OPERATOR_LOCK_WAIT), None
-    namespace = "servicebot:" + (
-        re.sub(r"[^a-z0-9]+", "-", settings.name.lower()).strip("-") or "bot"
-    )
+    namespace = sqlite_namespace(settings) if sqlite else redis_namespace(settings)
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,
         retention_days=retention, create=create, timeout=timeout,

@@ -6,7 +6,9 @@ the primary key on (conversation, number) would refuse a duplicate anyway). With
 ``synchronous=NORMAL`` a committed turn survives the writing process being killed; only a
 power cut can lose the last moments. ``secure_delete`` zeroes what a delete frees, so a
 purged conversation's text leaves the file whatever the platform's SQLite build. The
-schema is an ordered list of named migrations, each recorded in ``_migrations`` once applied.
+schema is an ordered list of named migrations, each recorded in ``_migrations`` once applied
+(sqlitemigrations.py). Bots sharing a file each keep to their ``namespace`` (namespaces.py):
+every read, write, purge and retention sweep names it.
 
 A write waits at most ``timeout`` seconds (``store.timeout``) for another process's lock (a
 VACUUM, a long purge, a tool holding a transaction): then it fails with StorageError, which
@@ -15,10 +17,10 @@ go on beside a writer, and a file whose migrations are all applied is opened wit
 
 With ``retention_days``, the store removes the conversations whose last turn is older (as
 ``purge`` does): when it opens, and then at most once an hour, inside a turn's own write
-transaction, through the index on ``updated_at``. Nothing has to schedule ``purge`` for the
-setting to hold. A sweep that removed any ends with the purge's TRUNCATE checkpoint, once its
-transaction commits, so that the removed text leaves the ``-wal`` file too; if a reader keeps
-the log busy, the next write tries again.
+transaction, through the index on (``namespace``, ``updated_at``). Nothing has to schedule
+``purge`` for the setting to hold. A sweep that removed any ends with the purge's TRUNCATE
+checkpoint, once its transaction commits, so that the removed text leaves the ``-wal`` file
+too; if a reader keeps the log busy, the next write tries again.
 """
 
 from __future__ import annotations
@@ -40,38 +42,11 @@ from ..errors import StorageError
 from ..forking import forget_in_child
 from ..privatefiles import PRIVATE_FILE, make_private_folder
 from . import PurgeReport, TurnRecord, now, read_state, stamp
+from .sqlitemigrations import migrate, rollback
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
 _COLUMNS = ", ".join(FIELDS)
 _PLACES = ", ".join("?" * len(FIELDS))
-
-
-def _create_tables(db: sqlite3.Connection) -> None:
-    db.execute(
-        "CREATE TABLE conversations (id TEXT PRIMARY KEY, created_at TEXT NOT NULL,"
-        " updated_at TEXT NOT NULL, state TEXT)"
-    )
-    db.execute(
-        "CREATE TABLE turns (conversation_id TEXT NOT NULL REFERENCES conversations(id)"
-        " ON DELETE CASCADE, customer_text TEXT NOT NULL, reply_text TEXT NOT NULL,"
-        " action TEXT NOT NULL, intent TEXT, score REAL, events TEXT NOT NULL, model TEXT,"
-        " prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL,"
-        " latency_ms REAL NOT NULL, at TEXT NOT NULL, number INTEGER NOT NULL,"
-        " id TEXT NOT NULL, PRIMARY KEY (conversation_id, number), UNIQUE (conversation_id, id))"
-    )
-    db.execute("CREATE INDEX turns_at ON turns (at)")
-    db.execute("CREATE INDEX conversations_updated ON conversations (updated_at)")
-
-
-def _add_fallback(db: sqlite3.Connection) -> None:
-    """What a fallback sent (TurnRecord.fallback); NULL in the turns stored before."""
-    db.execute("ALTER TABLE turns ADD COLUMN fallback TEXT")
-
-
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("0001_conversations_and_turns", _create_tables),
-    ("0002_turns_fallback", _add_fallback),
-]
 
 
 class SQLiteStore:
@@ -86,10 +61,12 @@ class SQLiteStore:
         timeout: float = 1.0,
         retention_days: int | None = None,
         clock: Callable[[], float] = time.monotonic,
+        namespace: str = "",
     ) -> None:
         """``timeout``: seconds a write may wait for another connection's lock.
-        ``retention_days``: how long a conversation is kept after its last turn (None: kept)."""
-        self.path, self.timeout = path, timeout
+        ``retention_days``: how long a conversation is kept after its last turn (None: kept).
+        ``namespace``: the bot's part of the file; every read, write and purge stays in it."""
+        self.path, self.timeout, self.namespace = path, timeout, namespace
         self._retention = None if retention_days is None else timedelta(days=retention_days)
         self._clock, self._sweep_due = clock, clock()
         self._swept = False  # the last sweep removed text the WAL may still hold
@@ -115,25 +92,30 @@ class SQLiteStore:
         self._lock = threading.Lock()
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
-        at = stamp(turn.at)
+        at, ns = stamp(turn.at), self.namespace
         with self._transaction("write") as db:
             done = db.execute(
-                "SELECT number FROM turns WHERE conversation_id = ? AND id = ?",
-                (turn.conversation_id, turn.id),
+                "SELECT number FROM turns WHERE namespace = ? AND conversation_id = ? AND id = ?",
+                (ns, turn.conversation_id, turn.id),
             ).fetchone()
             if done:  # the same turn again (a retry): store it once
                 return dataclasses.replace(turn, number=done[0])
             db.execute(
-                "INSERT INTO conversations (id, created_at, updated_at) VALUES (?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET updated_at = MAX(updated_at, excluded.updated_at)",
-                (turn.conversation_id, at, at),
+                "INSERT INTO conversations (namespace, id, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?) ON CONFLICT (namespace, id)"
+                " DO UPDATE SET updated_at = MAX(updated_at, excluded.updated_at)",
+                (ns, turn.conversation_id, at, at),
             )
             (number,) = db.execute(
-                "SELECT COALESCE(MAX(number), 0) + 1 FROM turns WHERE conversation_id = ?",
-                (turn.conversation_id,),
+                "SELECT COALESCE(MAX(number), 0) + 1 FROM turns"
+                " WHERE namespace = ? AND conversation_id = ?",
+                (ns, turn.conversation_id),
             ).fetchone()
             stored = dataclasses.replace(turn, number=number)
-            db.execute(f"INSERT INTO turns ({_COLUMNS}) VALUES ({_PLACES})", _row(stored))
+            db.execute(
+                f"INSERT INTO turns (namespace, {_COLUMNS}) VALUES (?, {_PLACES})",
+                (ns, *_row(stored)),
+            )
             if self._clock() >= self._sweep_due:
                 self._sweep(db)
         self._empty_wal_after_sweep()
@@ -141,13 +123,17 @@ class SQLiteStore:
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM turns WHERE conversation_id = ? ORDER BY number DESC LIMIT ?",
-            (conversation_id, -1 if limit is None else max(limit, 0)),
+            f"SELECT {_COLUMNS} FROM turns WHERE namespace = ? AND conversation_id = ?"
+            " ORDER BY number DESC LIMIT ?",
+            (self.namespace, conversation_id, -1 if limit is None else max(limit, 0)),
         )
         return [_turn(row) for row in reversed(rows)]
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
-        rows = self._query("SELECT state FROM conversations WHERE id = ?", (conversation_id,))
+        rows = self._query(
+            "SELECT state FROM conversations WHERE namespace = ? AND id = ?",
+            (self.namespace, conversation_id),
+        )
         return read_state(rows[0][0] if rows else None, self.path)
 
     def swap_state(
@@ -156,20 +142,23 @@ class SQLiteStore:
         at = stamp(now())
         with self._transaction("write") as db:  # no other writer between the read and the write
             row = db.execute(
-                "SELECT state FROM conversations WHERE id = ?", (conversation_id,)
+                "SELECT state FROM conversations WHERE namespace = ? AND id = ?",
+                (self.namespace, conversation_id),
             ).fetchone()
             if read_state(row[0] if row else None, self.path) != before:
                 return False
             db.execute(
-                "INSERT INTO conversations (id, created_at, updated_at, state) VALUES (?, ?, ?, ?)"
-                " ON CONFLICT (id) DO UPDATE SET state = excluded.state",
-                (conversation_id, at, at, json.dumps(after)),
+                "INSERT INTO conversations (namespace, id, created_at, updated_at, state)"
+                " VALUES (?, ?, ?, ?, ?)"
+                " ON CONFLICT (namespace, id) DO UPDATE SET state = excluded.state",
+                (self.namespace, conversation_id, at, at, json.dumps(after)),
             )
         return True
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         rows = self._query(
-            f"SELECT {_COLUMNS} FROM turns WHERE at >= ? ORDER BY at", (stamp(since),)
+            f"SELECT {_COLUMNS} FROM turns WHERE namespace = ? AND at >= ? ORDER BY at",
+            (self.namespace, stamp(since)),
         )
         return (_turn(row) for row in rows)
 
@@ -178,11 +167,12 @@ class SQLiteStore:
         conversations that match, for the time of their first."""
         chosen = sorted(kinds)
         rows = self._query(
-            "SELECT c.id FROM conversations c WHERE c.state IS NOT NULL AND EXISTS (SELECT 1"
-            f" FROM json_each(c.state, '$.counts') WHERE key IN ({', '.join('?' * len(chosen))})"
-            " AND value > 0) ORDER BY COALESCE((SELECT MIN(at) FROM turns"
-            " WHERE conversation_id = c.id), c.created_at), c.rowid",
-            tuple(chosen),
+            "SELECT c.id FROM conversations c WHERE c.namespace = ? AND c.state IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM json_each(c.state, '$.counts')"
+            f" WHERE key IN ({', '.join('?' * len(chosen))}) AND value > 0)"
+            " ORDER BY COALESCE((SELECT MIN(at) FROM turns"
+            " WHERE namespace = c.namespace AND conversation_id = c.id), c.created_at), c.rowid",
+            (self.namespace, *chosen),
         )
         return [conversation_id for (conversation_id,) in rows]
 
@@ -219,7 +209,10 @@ class SQLiteStore:
         put the next removal an hour off."""
         if self._retention is not None:
             cutoff = stamp(now() - self._retention)
-            removed = db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,))
+            removed = db.execute(
+                "DELETE FROM conversations WHERE namespace = ? AND updated_at < ?",
+                (self.namespace, cutoff),
+            )
             self._swept = self._swept or removed.rowcount > 0
         self._sweep_due = self._clock() + self.SWEEP_EVERY
 
@@ -238,11 +231,14 @@ class SQLiteStore:
         The erased text is still in the ``-wal`` file after the delete commits: the frames
         that wrote it stay there until a checkpoint resets the log, and SQLite truncates the
         log only when the last connection closes, which a running bot's never do. An erasure
-        request must leave nothing on disk, so the purge ends with a TRUNCATE checkpoint."""
+        request must leave nothing on disk, so the purge ends with a TRUNCATE checkpoint.
+        Only this store's namespace: ``where`` is narrowed to it."""
+        where, args = f"{where} AND namespace = ?", (*args, self.namespace)
         with self._transaction("write") as db:
             chosen = f"SELECT id FROM conversations {where}"
             (turns,) = db.execute(
-                f"SELECT COUNT(*) FROM turns WHERE conversation_id IN ({chosen})", args
+                f"SELECT COUNT(*) FROM turns WHERE namespace = ? AND conversation_id IN ({chosen})",
+                (self.namespace, *args),
             ).fetchone()
             conversations = db.execute(f"DELETE FROM conversations {where}", args).rowcount
         self._checkpoint()
@@ -279,12 +275,12 @@ class SQLiteStore:
                 yield db
                 db.execute("COMMIT")
             except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
-                _rollback(db)
+                rollback(db)
                 raise StorageError(
                     f"cannot {doing} the conversation store {self.path}: {exc}"
                 ) from exc
             except BaseException:
-                _rollback(db)
+                rollback(db)
                 raise
 
     @contextmanager
@@ -321,7 +317,7 @@ class SQLiteStore:
             connection.execute("PRAGMA secure_delete = ON")
             held.file = _file_of(self.path)
             if held.file != self._file:  # first opened, or made anew
-                _migrate(connection)
+                migrate(connection)
                 self._file = held.file
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc
@@ -329,36 +325,6 @@ class SQLiteStore:
             self._opened.add(held)
         self._local.held = held
         return held
-
-
-def _migrate(db: sqlite3.Connection) -> None:
-    """Apply the migrations the file lacks, in one write transaction; none if it lacks none,
-    so that a bot opening a file another process holds locked can still read it."""
-    if _applied(db) >= {name for name, _ in MIGRATIONS}:
-        return
-    db.execute("BEGIN IMMEDIATE")
-    try:
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
-        )
-        applied = _applied(db)  # again, inside the lock: another process may have migrated
-        for name, migrate in MIGRATIONS:
-            if name not in applied:
-                migrate(db)
-                db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
-        db.execute("COMMIT")
-    except BaseException:
-        _rollback(db)
-        raise
-
-
-def _applied(db: sqlite3.Connection) -> set[str]:
-    """The migrations the file records as applied, read without a lock; none if it records
-    none (a new file)."""
-    try:
-        return {name for (name,) in db.execute("SELECT name FROM _migrations")}
-    except sqlite3.OperationalError:  # no such table
-        return set()
 
 
 def _make_file(path: Path) -> None:
@@ -391,13 +357,6 @@ class _Held:
 
     def __del__(self) -> None:
         self.connection.close()
-
-
-def _rollback(db: sqlite3.Connection) -> None:
-    # A closed connection has no transaction to end: the error that brought us here is raised.
-    with suppress(sqlite3.ProgrammingError):
-        if db.in_transaction:
-            db.execute("ROLLBACK")
 
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:

@@ -202,7 +202,7 @@ def test_a_turn_stored_before_fallbacks_were_kept_reads_with_none(
 
 def _older_sqlite_file(path: Path) -> None:
     """A conversation store as servicebot made it before turns kept ``fallback``."""
-    from servicebot.store.sqlite import MIGRATIONS
+    from servicebot.store.sqlitemigrations import MIGRATIONS
 
     with sqlite3.connect(path) as db:
         db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")

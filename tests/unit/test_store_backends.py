@@ -81,6 +81,7 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
         assert db.execute("SELECT name FROM _migrations").fetchall() == [
             ("0001_conversations_and_turns",),
             ("0002_turns_fallback",),
+            ("0003_namespaces",),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 

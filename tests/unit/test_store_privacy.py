@@ -144,7 +144,9 @@ def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
         root=tmp_path,
         settings=SimpleNamespace(
             name="bot",
-            store=SimpleNamespace(url="sqlite:///bot.db", timeout=1.0, retention_days=90),
+            store=SimpleNamespace(
+                url="sqlite:///bot.db", timeout=1.0, retention_days=90, namespace=None
+            ),
         ),
     )
     store = open_bot_store(spec, patient=True)  # type: ignore[arg-type]
