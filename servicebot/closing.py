@@ -7,6 +7,10 @@ progress (:meth:`Closing.turn`), and :meth:`Closing.close` releases at once only
 otherwise the last turn to end releases, in its own thread, and ``close()`` returns at once:
 nothing waits, neither a reload in a request handler nor an event loop. A turn begun after the
 close opens what it uses again, as a store used after ``close()`` always did.
+
+``aclose()`` waits a while for the turns (:meth:`Closing.ended`), then stores the streams
+still open as stopped with what they showed (:meth:`Closing.stop_streams`): a web server
+stopping leaves the responses it cut suspended, their streams unstored until the loop ends.
 """
 
 from __future__ import annotations
@@ -14,12 +18,20 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
 from .forking import forget_in_child
 
 log = logging.getLogger("servicebot")
+
+
+class Stoppable(Protocol):
+    """An open stream (stream.py), which a bot's close stores as stopped."""
+
+    async def astop(self) -> None: ...
 
 
 class Closing:
@@ -35,6 +47,11 @@ class Closing:
         self._lock = threading.Lock()
         self._running = 0
         self._waiting: list[Callable[[], None]] = []
+        self._streams: weakref.WeakSet[Stoppable] = weakref.WeakSet()  # not kept alive here
+
+    def opened(self, stream: Stoppable) -> None:
+        """Keep ``stream``, weakly, for :meth:`stop_streams` to stop if it is still open then."""
+        self._streams.add(stream)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -75,6 +92,12 @@ class Closing:
         while self._running and time.monotonic() < until:
             await asyncio.sleep(0.01)
         return self._running == 0
+
+    async def stop_streams(self) -> None:
+        """Store the streams still open as stopped, with what they showed, and end their
+        turns. Called after :meth:`ended`: a stream read to its end meanwhile is not cut."""
+        for stream in list(self._streams):
+            await stream.astop()  # nothing, for one stored already
 
     def _ended(self) -> None:
         # Released under the lock: a turn beginning meanwhile waits, then opens anew what it

@@ -128,12 +128,16 @@ class Bot:
     async def aclose(self) -> None:
         """:meth:`close`, and the running event loop's model connections too, once the turns
         in progress have ended: awaited, while the loop serves on, for at most as long as a
-        model call may take, after which those connections close with the loop instead."""
+        model call may take, after which those connections close with the loop instead. The
+        streams still open then (responses a web server cut as it stopped) are stored as
+        stopped, with what they showed."""
         self.close()
-        if isinstance(self.model, OpenAIClient):
-            settings = self.model.settings  # the longest a model call takes: every attempt's
-            if await self._closing.ended(within=settings.timeout * (settings.max_retries + 1)):
-                await self.model.aclose()  # no await before it: no turn of this loop began since
+        client = self.model if isinstance(self.model, OpenAIClient) else None
+        settings = client.settings if client else self.spec.settings.model
+        longest = settings.timeout * (settings.max_retries + 1)  # a model call: every attempt
+        if await self._closing.ended(within=longest) and client:
+            await client.aclose()  # no await before it: no turn of this loop began since
+        await self._closing.stop_streams()
 
     def _release(self) -> None:
         """Close the store and the blocking model client's connections, now."""
@@ -221,10 +225,12 @@ class Bot:
         """
         end = self._closing.begin()
         try:
-            return ReplyStream(begin_turn(self, text, conversation_id, metadata), end)
+            stream = ReplyStream(begin_turn(self, text, conversation_id, metadata), end)
         except BaseException:
             end()
             raise
+        self._closing.opened(stream)
+        return stream
 
     def astream(
         self,
@@ -237,10 +243,12 @@ class Bot:
         # Refused at the call, as by stream(), not at the first piece; bytes decoded once.
         text = checked_text(text, metadata)
         conversation_id = checked_conversation_id(conversation_id)
-        return AsyncReplyStream(
+        stream = AsyncReplyStream(
             functools.partial(abegin_turn, self, text, conversation_id, metadata),
-            self._closing.turn,
+            self._closing.begin,
         )
+        self._closing.opened(stream)
+        return stream
 
     def prepare(
         self,

@@ -9,14 +9,14 @@ from __future__ import annotations
 import atexit
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
-from contextlib import AbstractContextManager
 
 from .model import Completion, ModelRequest
 from .model.reasoning import AnswerBegins
 from .postfilter import last_sentence_end
 from .reply import Reply
+from .streamend import StreamEnd
 from .turn import Turn
-from .turnlog import NO_TURN, Fields, alogged_steps, logged_as, logged_steps
+from .turnlog import NO_TURN, Fields, alogged_steps, logged_steps
 
 
 class ReplyStream:
@@ -34,6 +34,8 @@ class ReplyStream:
         # is closed, or, read never, it is collected.
         self._end = end
         weakref.finalize(self, end)
+        self._ending = StreamEnd(end)  # which end stores the turn: see streamend.py
+        self._ending.turn, self._ending.shown = turn, Shown(turn)
         # The reading, held weakly: it holds the stream, and a strong reference back would
         # leave both to the garbage collector, where a ``for`` left with ``break`` closes the
         # reading, and stores the turn, at once.
@@ -62,10 +64,19 @@ class ReplyStream:
         """
         if (pieces := self._held()) is not None:
             pieces.close()  # a reading under way stores what it showed, as it stops
-        if self.reply is None:
-            with logged_as(self._turn.log_fields):
-                self.reply = self._turn.stopped(Shown(self._turn))
+        self._stopped(self._ending.stop())
         self._end()
+
+    async def astop(self) -> None:
+        """Store the turn as stopped with what it has shown, now, unless it is stored: for
+        :meth:`Bot.aclose`, under a reading that may go on in another thread (it ends at its
+        next piece)."""
+        self._stopped(await self._ending.astop())
+
+    def _stopped(self, reply: Reply | None) -> None:
+        """Keep the reply a stop stored, if it stored one."""
+        if reply is not None:
+            self.reply = reply
 
     def _held(self) -> Generator[str, None, None] | None:
         return None if self._reading is None else self._reading()
@@ -77,9 +88,11 @@ class ReplyStream:
             self._end()
 
     def _read(self) -> Generator[str, None, None]:
-        if self.reply is not None:  # read once: the turn is already answered and stored
+        ending = self._ending
+        if ending.taken:  # read once: the turn is already answered and stored
             return
-        turn, shown = self._turn, Shown(self._turn)
+        turn, shown = self._turn, ending.shown
+        assert shown is not None
         if pending := turn.pending():
             model, request = pending
             pieces = model.stream(request)
@@ -87,14 +100,20 @@ class ReplyStream:
                 with turn.model_call():
                     for piece in pieces:
                         yield from shown.take(piece)
-                        if shown.full:  # the connection, and the model's work, end here
+                        # Full, or stopped by Bot.aclose(), which stored what was shown: the
+                        # connection, and the model's work, end here.
+                        if shown.full or ending.taken:
                             if close := getattr(pieces, "close", None):  # not an iterator's
                                 close()
+                            if ending.taken:
+                                return
                             turn.model_answered(shown.cut(request))
                             break
             except GeneratorExit:  # the caller stopped reading: keep what it was shown
-                self.reply = turn.stopped(shown)
+                self._stopped(ending.stop())
                 raise
+        if not ending.take():  # stopped by Bot.aclose() as the model ended
+            return
         self.reply = turn.finish(shown)
         yield from shown.rest(self.reply.text)
         # A setup mistake (a refused key or store password) is raised once the customer has
@@ -128,12 +147,14 @@ class AsyncReplyStream:
     """
 
     def __init__(
-        self,
-        begin: Callable[[], Awaitable[Turn]],
-        counted: Callable[[], AbstractContextManager[None]],
+        self, begin: Callable[[], Awaitable[Turn]], counted: Callable[[], Callable[[], None]]
     ) -> None:
         self._begin = begin
-        self._counted = counted  # the turn in progress, for Bot.close() (see closing.py)
+        self._counted = counted  # counts the turn in progress, for Bot.close() (closing.py)
+        self._ending = StreamEnd()  # which end stores the turn: see streamend.py
+        # Dropped unclosed (its event loop gone before it could close it), or held as the
+        # interpreter exits: its turn was never stored.
+        weakref.finalize(self, self._ending.abandoned)
         self._in_block = False
         # The stream read inside ``async with``; held only there, as the stream and the
         # generator would keep each other alive, and asyncio would never close it.
@@ -164,14 +185,23 @@ class AsyncReplyStream:
         """The turn's log fields, once it has begun (abegin_turn sets them meanwhile)."""
         return NO_TURN if self._turn is None else self._turn.log_fields
 
+    async def astop(self) -> None:
+        """Store the turn as stopped with what it has shown, now, unless it is stored: for
+        :meth:`Bot.aclose`, under a reading left suspended (a web server's response cut at
+        shutdown), which ends if it is read again."""
+        if (reply := await self._ending.astop()) is not None:
+            self.reply = reply
+
     async def _stream(self) -> AsyncGenerator[str, None]:
         import asyncio  # here, not at the top: see pipeline.py
 
-        with self._counted():
-            if self.reply is not None:  # read once: the turn is already answered and stored
-                return
-            turn = self._turn = await self._begin()
-            shown = Shown(turn)
+        ending = self._ending
+        if ending.taken:  # read once: the turn is already answered and stored
+            return
+        ending.end = self._counted()
+        try:
+            turn = self._turn = ending.turn = await self._begin()
+            shown = ending.shown = Shown(turn)
             if pending := turn.pending():
                 model, request = pending
                 pieces = model.astream(request)
@@ -180,20 +210,28 @@ class AsyncReplyStream:
                         async for piece in pieces:
                             for text in shown.take(piece):
                                 yield text
-                            if shown.full:  # see ReplyStream
+                                if ending.taken:  # read again after Bot.aclose() stopped it
+                                    break
+                            if shown.full or ending.taken:  # see ReplyStream
                                 if aclose := getattr(pieces, "aclose", None):
                                     await aclose()
+                                if ending.taken:
+                                    return
                                 turn.model_answered(shown.cut(request))
                                 break
                 # The caller stopped reading (aclose), or its task was cancelled (a web client
                 # went away): keep what it was shown, stored before the cancel goes on.
                 except (GeneratorExit, asyncio.CancelledError):
-                    self.reply = await turn.astopped(shown)
+                    await self.astop()
                     raise
+            if not ending.take():  # stopped by Bot.aclose() as the model ended
+                return
             self.reply = await turn.afinish(shown)
             for text in shown.rest(self.reply.text):
                 yield text
             turn.raise_for_setup(self.reply)  # see ReplyStream
+        finally:
+            ending.end()
 
 
 def _refuse_a_second_reading(

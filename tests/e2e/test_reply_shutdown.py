@@ -1,0 +1,116 @@
+"""Streams a web server leaves suspended as it shuts down, against the local server: the
+response's body generator holds ``async with bot.astream()`` and is never resumed, and the
+turn must still be stored with what the customer was shown (the README's promise for a
+cancelled astream), by ``await bot.aclose()`` or else as the event loop ends."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicebot.pipeline import Bot
+from servicebot.store import open_store
+from tests.e2e.conftest import REFUNDS
+from tests.openai_server import OpenAIServer
+from tests.openai_wire import Fault
+
+FIRST = "A refund shows up within 5 business days."
+ANSWER = f"{FIRST} It goes back to the card you paid with. Anything else I can help with?"
+
+
+@pytest.fixture
+def slow(server: OpenAIServer) -> OpenAIServer:
+    """Each answer streamed a word every 30 ms: under a second for the whole of it."""
+    server.responder = lambda body: ANSWER
+    server.fail(*[Fault.drip(0.03)] * 4)
+    return server
+
+
+def _history(tmp_path: Path, conversation_id: str) -> list[tuple[str, str, list[str]]]:
+    """The stored turns of ``conversation_id``: reply text, action, and events."""
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    turns = [
+        (t.reply_text, t.action, [str(e) for e in t.events]) for t in store.history(conversation_id)
+    ]
+    store.close()
+    return turns
+
+
+def _bot(make_bot: Any, tmp_path: Path, **model: Any) -> Bot:
+    bot: Bot = make_bot(store=open_store("sqlite:///conversations.db", root=tmp_path), **model)
+    return bot
+
+
+def _body(bot: Bot, conversation_id: str) -> AsyncIterator[str]:
+    """A StreamingResponse's body, as the README's FastAPI example writes it."""
+
+    async def body() -> AsyncIterator[str]:
+        async with bot.astream(REFUNDS, conversation_id=conversation_id) as stream:
+            async for piece in stream:
+                yield piece
+
+    return body()
+
+
+async def _send_first_then_stall(bot: Bot, conversation_id: str, sent: list[str]) -> None:
+    """A response that sent the first piece and then never sends again (a client that
+    stopped reading, as uvicorn's response task is left when its graceful time is up)."""
+    async for piece in _body(bot, conversation_id):
+        sent.append(piece)
+        await asyncio.Event().wait()
+
+
+def test_aclose_stores_streams_left_suspended_with_what_they_showed(
+    make_bot: Any, slow: OpenAIServer, tmp_path: Path
+) -> None:
+    """``await bot.aclose()`` in a lifespan hook waited for the suspended streams' turns and
+    returned; the streams stayed unstored until the loop ended, and then were lost."""
+    bot = _bot(make_bot, tmp_path, timeout=3.0)
+
+    async def shut_down() -> None:
+        sent: list[str] = []
+        cut = asyncio.create_task(_send_first_then_stall(bot, "cut", sent))
+        whole = asyncio.create_task(_drain(_body(bot, "whole")))  # ends during the wait
+        while not sent:
+            await asyncio.sleep(0.01)
+        await bot.aclose()
+        assert sent == [FIRST] and cut.done() is False and whole.done()
+        assert _history(tmp_path, "cut") == [(FIRST, "answer", ["caller stopped kept"])]
+        cut.cancel()  # the server's cancel, after: nothing more is stored
+        with contextlib.suppress(asyncio.CancelledError):
+            await cut
+
+    asyncio.run(shut_down())
+    assert len(_history(tmp_path, "cut")) == 1
+    assert _history(tmp_path, "whole") == [(ANSWER, "answer", [])]  # not cut by the close
+
+
+async def _drain(body: AsyncIterator[str]) -> None:
+    async for _ in body:
+        pass
+
+
+def test_a_stream_left_suspended_as_its_event_loop_ends_is_stored(
+    make_bot: Any, slow: OpenAIServer, tmp_path: Path
+) -> None:
+    """No aclose(): the response task is cancelled while it waits to send, its body is
+    closed as the loop ends, and asyncio.run cancelled the store write before it began."""
+    bot = _bot(make_bot, tmp_path)
+    sent: list[str] = []
+
+    async def main() -> None:
+        task = asyncio.create_task(_send_first_then_stall(bot, "ended", sent))
+        while not sent:
+            await asyncio.sleep(0.01)
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    asyncio.run(main())
+    assert sent == [FIRST]
+    assert _history(tmp_path, "ended") == [(FIRST, "answer", ["caller stopped kept"])]
