@@ -20,6 +20,7 @@ from .errors import Problem
 from .figures import phrases, unstated
 from .routing import Router, detect_language, handing_off
 from .routing.screen import IntentScreen
+from .routing.scripts import told_apart
 from .settings import ANY_LANGUAGE
 from .source import operator_files
 from .yamlfile import YamlFile, read_yaml
@@ -50,17 +51,18 @@ def threshold_warnings(spec: BotSpec) -> list[Problem]:
 
 
 def language_warnings(spec: BotSpec) -> list[Problem]:
-    """What the bot's languages cannot do: only Chinese is told apart from other text, so a
-    second language besides Chinese is never chosen; and an intent with no phrasing in one of
-    a bilingual bot's languages is seldom reached by messages in it (routing compares a
-    message with phrasings in its own script)."""
+    """What the bot's languages cannot do: only Chinese and languages with letters of their
+    own (see ``routing/scripts.py``) are told apart from other text, so a second language
+    besides them is never chosen; and an intent with no phrasing in one of a bilingual bot's
+    languages is seldom reached by messages in it (routing compares a message with phrasings
+    in its own script)."""
     others = [language for language in spec.settings.languages if language != "zh"]
     warnings = []
-    if len(others) > 1:
-        unused = ", ".join(others[1:])
+    if unused := ", ".join(code for code in others[1:] if not told_apart(code)):
         message = (
-            f"only Chinese is told apart from other text: every message not in Chinese is "
-            f"answered in {others[0]}, so {unused} is never chosen"
+            f"only Chinese and languages with letters of their own (Japanese, Korean, Arabic, "
+            f"Cyrillic, Devanagari, Thai) are told apart from other text: every other message "
+            f"is answered in {others[0]}, so {unused} is never chosen"
         )
         warnings += settings_problems(spec, {("languages",): message})
     if "zh" in spec.settings.languages and others:

@@ -42,6 +42,7 @@ from .filters.traditional import to_traditional, writes_simplified, writes_tradi
 from .postfilter import visible
 from .renderfailure import failure_message
 from .routing import Match, detect_language
+from .routing.scripts import writes_kana_or_hangul
 from .sandbox import UnsetSetting, create_environment, render
 from .settings import FewShot, Intent
 from .source import SourceFile
@@ -97,13 +98,20 @@ class Context:
 def script_of(text: str, language: str, previous: str | None = None) -> Script:
     """The Chinese script a customer writes in, so that a Chinese reply can use it too. A
     message with no character that tells the scripts apart (an order number, "ok", 我的CVV是)
-    keeps the previous one's."""
+    keeps the previous one's. Japanese and Korean are never traditional Chinese, though
+    Japanese writes 状況 where Chinese writes 状况: a bot that speaks Chinese alone answers
+    them in simplified characters."""
     if language != "zh":
         return "simplified"
-    if writes_traditional(text):
+    if _writes_traditional(text):
         return "traditional"
-    kept = previous and writes_traditional(previous) and not writes_simplified(text)
+    kept = previous and _writes_traditional(previous) and not writes_simplified(text)
     return "traditional" if kept else "simplified"
+
+
+def _writes_traditional(text: str) -> bool:
+    """Whether ``text`` is Chinese in traditional characters (see :func:`script_of`)."""
+    return writes_traditional(text) and not writes_kana_or_hangul(text)
 
 
 def in_script(reply: str, context: Context) -> str:

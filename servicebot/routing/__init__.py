@@ -20,6 +20,7 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .features import CJK_RUN, TOKEN
 from .index import IntentIndex, Match
+from .scripts import spoken, writes_kana_or_hangul, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -41,7 +42,6 @@ Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
 _ASCII_LETTER = re.compile("[A-Za-z]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
-_KANA_HANGUL = re.compile("[\u3040-\u30ff\uac00-\ud7af]")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
@@ -326,21 +326,28 @@ def previous_message(earlier: Sequence[str]) -> str | None:
 
 
 def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -> str:
-    """'zh' when the message is mostly Chinese and the bot speaks it, else the bot's first
-    language that is not Chinese (or 'zh' if it speaks nothing else). Only Chinese is told
-    apart from other text: a bot of ``[en, de]`` answers German messages in English.
+    """'zh' when the message is mostly Chinese and the bot speaks it; the bot's language
+    written in the message's writing system, when it is mostly in one that
+    ``routing/scripts.py`` tells apart (Japanese kana to a bot of ``[en, ja]``); else the
+    bot's first language that is not Chinese (or 'zh' if it speaks nothing else). Other
+    languages are not told apart: a bot of ``[en, de]`` answers German messages in English,
+    and one of ``[en, zh]`` Japanese ones.
 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
-    Chinese; a kana or hangul letter counts as a word too, so Japanese and Korean are not.
+    Chinese. A kana or hangul letter anywhere makes a message Japanese or Korean, not
+    Chinese: ``配送状況を確認したい`` has more Chinese characters than kana.
     A message with neither ("12345?") takes the language of the first of ``earlier`` that has
     one (the customer's previous message, say), and without one the bot's first language.
     """
     if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
         return _not_chinese(languages)
+    if (writing := writing_of(text)) is not None:
+        return spoken(writing, languages) or _not_chinese(languages)
+    if writes_kana_or_hangul(text):
+        return _not_chinese(languages)
     tokens = TOKEN.findall(text)
     chinese = len(_HAN.findall(text))
     words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
-    words += len(_KANA_HANGUL.findall(text))  # Japanese and Korean are not Chinese
     if not chinese and not words:
         rest = [other for other in earlier if other]
         return detect_language(rest[0], languages, *rest[1:]) if rest else languages[0]

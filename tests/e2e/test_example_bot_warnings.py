@@ -175,8 +175,9 @@ def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     output = checked(target, 0)
     line = 1 + text[: text.index("languages:")].count("\n")
     assert (
-        f"warning: {settings}:{line}:12: only Chinese is told apart from other text: every "
-        "message not in Chinese is answered in en, so de is never chosen"
+        f"warning: {settings}:{line}:12: only Chinese and languages with letters of their own "
+        "(Japanese, Korean, Arabic, Cyrillic, Devanagari, Thai) are told apart from other "
+        "text: every other message is answered in en, so de is never chosen"
     ) in output
     assert (
         f"warning: {target / 'faq' / 'gifts.yaml'}:3:15: intent 'gift_wrap' has no phrasing in "

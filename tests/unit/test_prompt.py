@@ -22,7 +22,15 @@ from hypothesis import strategies as st
 
 from servicebot import BotSpec, ConfigError, load_bot
 from servicebot.pipeline import Bot
-from servicebot.prompt import Context, Exchange, Message, Renderer, few_shot, read_history
+from servicebot.prompt import (
+    Context,
+    Exchange,
+    Message,
+    Renderer,
+    few_shot,
+    read_history,
+    script_of,
+)
 from servicebot.routing import Match
 from tests.conftest import REPO, run_python
 from tests.unit.botcopies import assert_roles, make_bot
@@ -382,3 +390,11 @@ def test_a_template_in_a_subfolder_of_templates_is_read_checked_and_included(
     (bot / "templates" / "parts" / "sign_off.j2").write_text("{{ bot.nmae }}", encoding="utf-8")
     with pytest.raises(ConfigError, match=r"parts/sign_off\.j2:1:.*'nmae'"):
         load_bot(bot)
+
+
+def test_japanese_is_never_answered_in_traditional_chinese() -> None:
+    # 況 is a traditional character, and Japanese writes it: a bot that speaks Chinese alone
+    # told Japanese customers to be answered in traditional Chinese.
+    assert script_of("配送状況を確認したい", "zh") == "simplified"
+    assert script_of("100482", "zh", previous="配送状況を確認したい") == "simplified"
+    assert script_of("我的訂單到哪了", "zh") == "traditional"

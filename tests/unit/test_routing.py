@@ -367,6 +367,12 @@ def test_a_bare_chinese_question_of_price_or_time_is_a_follow_up(text: str) -> N
         ("배송은 얼마나 걸리나요?", None, "en"),  # Korean and Japanese are not Chinese
         ("注文はどこですか", None, "en"),
         ("どうもありがとう", "我的快递到哪了", "en"),
+        # More Chinese characters than kana, and still Japanese: 状況 is no traditional Chinese.
+        ("配送状況を確認したい", None, "en"),
+        ("送料無料ですか", None, "en"),
+        ("担当者と話したい", None, "en"),
+        ("大丈夫です", None, "en"),
+        ("100482", "配送状況を確認したい", "en"),
     ],
 )
 def test_detect_language(text: str, previous: str | None, expected: str) -> None:
@@ -387,6 +393,13 @@ def test_a_bot_that_lists_chinese_first_answers_other_text_in_its_other_language
 ) -> None:
     # With languages [zh, en], every English message was answered in Chinese.
     assert detect_language(text, ("zh", "en")) == expected
+
+
+def test_a_bot_that_speaks_a_writing_systems_language_answers_in_it() -> None:
+    assert detect_language("配送状況を確認したい", ("en", "zh", "ja")) == "ja"
+    assert detect_language("Где мой заказ?", ("en", "ru")) == "ru"
+    assert detect_language("Где мой заказ?", ("en", "zh")) == "en"  # none: the first
+    assert detect_language("配送状況を確認したい", ("zh",)) == "zh"  # nothing else to say
 
 
 def test_routing_reports_the_language_of_a_digits_only_reply(router: Router) -> None:

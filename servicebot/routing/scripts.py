@@ -1,0 +1,110 @@
+"""The writing systems a message's letters alone tell apart, and the languages each writes.
+
+Routing tells Chinese from other text by counting (see ``detect_language``), but a Chinese
+character is also Japanese: ``配送状況を確認したい`` has six of them and four kana, and was
+answered in traditional Chinese (況 is a traditional character). Kana or hangul anywhere
+means Japanese or Korean, never Chinese. A message mostly in a writing system below (kana,
+hangul, Arabic, Cyrillic, Devanagari, Thai) is in one of its languages; if the bot speaks
+none of them, it answers in a language the customer does not write, so an answer sent as
+written (in English, say) should rather go to the model, which can answer in theirs.
+
+Only the writing system is read, not the language: Spanish and English are both Latin
+letters, and Russian and Ukrainian both Cyrillic, so a bot of ``[en, uk]`` answers Russian
+in Ukrainian. No language model is involved, and text of ASCII alone costs one check.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = [
+    "Writing",
+    "spoken",
+    "told_apart",
+    "unspoken_writing",
+    "writes_kana_or_hangul",
+    "writing_of",
+]
+
+_KANA = "\u3040-\u30fa\u30fc-\u30ff\uff66-\uff9d"  # not ・ (U+30FB), which Chinese text uses too
+_HANGUL = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7af"
+_KANA_HANGUL = re.compile(f"[{_KANA}{_HANGUL}]")
+_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class Writing:
+    """A writing system: its name, as an operator reads it in a trace, its letters, and the
+    language codes written in it (the part of a bot's code before any ``-``)."""
+
+    name: str
+    letters: re.Pattern[str]
+    languages: frozenset[str]
+
+
+_JAPANESE = Writing("Japanese kana", re.compile(f"[{_KANA}]"), frozenset({"ja"}))
+_WRITINGS = (
+    _JAPANESE,
+    Writing("Korean hangul", re.compile(f"[{_HANGUL}]"), frozenset({"ko"})),
+    # Arabic-Indic digits (U+0660-0669, U+06F0-06F9) are left out: a number is no language.
+    Writing(
+        "Arabic script",
+        re.compile(
+            "[\u0600-\u065f\u066a-\u06ef\u06fa-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]"
+        ),
+        frozenset({"ar", "fa", "ur", "ps", "ku", "ckb", "sd", "ug"}),
+    ),
+    Writing(
+        "Cyrillic",
+        re.compile("[\u0400-\u04ff\u0500-\u052f]"),
+        frozenset({"ru", "uk", "be", "bg", "sr", "mk", "kk", "ky", "mn", "tg", "tt", "ba"}),
+    ),
+    Writing(
+        "Devanagari", re.compile("[\u0900-\u097f]"), frozenset({"hi", "mr", "ne", "sa", "kok"})
+    ),
+    Writing("Thai", re.compile("[\u0e00-\u0e7f]"), frozenset({"th"})),
+)
+_ANY = re.compile("|".join(writing.letters.pattern for writing in _WRITINGS))
+
+
+def writes_kana_or_hangul(text: str) -> bool:
+    """Whether ``text`` has a kana or hangul letter: Japanese or Korean, however many Chinese
+    characters it has, and never in traditional Chinese."""
+    return not text.isascii() and _KANA_HANGUL.search(text) is not None
+
+
+def writing_of(text: str) -> Writing | None:
+    """The writing system in ``_WRITINGS`` that at least half of ``text``'s letters are in
+    (a Chinese character counts as Japanese beside a kana), or None: ``Где мой заказ?`` is
+    Cyrillic, ``my order for Иван`` is not. Text without one of their letters (most
+    messages) is not counted."""
+    if text.isascii() or not _ANY.search(text):
+        return None
+    letters = len(_LETTER.findall(text))
+    for writing in _WRITINGS:
+        found = len(writing.letters.findall(text))
+        if writing is _JAPANESE and found:
+            found += len(_HAN.findall(text))
+        if found and 2 * found >= letters:
+            return writing
+    return None
+
+
+def spoken(writing: Writing, languages: Sequence[str]) -> str | None:
+    """The first of the bot's ``languages`` written in ``writing``, or None."""
+    return next((code for code in languages if code.split("-")[0] in writing.languages), None)
+
+
+def told_apart(language: str) -> bool:
+    """Whether a message in ``language`` is told apart by its letters (``ja``, ``ru``)."""
+    return any(language.split("-")[0] in writing.languages for writing in _WRITINGS)
+
+
+def unspoken_writing(text: str, languages: Sequence[str]) -> str | None:
+    """The name of the writing system ``text`` is in when the bot's ``languages`` include none
+    written in it (Cyrillic to a bot of ``[en, zh]``), else None."""
+    writing = writing_of(text)
+    return None if writing is None or spoken(writing, languages) else writing.name
