@@ -20,7 +20,7 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .features import CJK_RUN, TOKEN
 from .index import IntentIndex, Match
-from .scripts import spoken, writes_kana_or_hangul, writing_of
+from .scripts import spoken, unspoken_writing, writes_kana_or_hangul, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -116,6 +116,7 @@ class Routing:
     runner_up: float = 0.0  # the second intent's score, even below min_score: direct_margin's
     runner_up_intent: str = ""  # that intent's name, to say what the best one did not lead
     handoff: Match | None = None  # the handoff intent that sent the turn to a person, if one did
+    unspoken: str | None = None  # the writing system of a message in none of the bot's languages
 
     @property
     def best(self) -> Match | None:
@@ -157,8 +158,12 @@ class Router:
         question, and one that does not lean back ("write me a poem") is out of scope. A
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). It may be handed off:
-        "yes, transfer me" after asking for a person should be. A customer the bot
-        keeps missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
+        "yes, transfer me" after asking for a person should be. Nor is a message in letters
+        none of the bot's languages is written in (``Где мой заказ?`` to a bot of ``[en, zh]``;
+        see ``routing/scripts.py``): the answer as written is in another language, and the
+        model can answer in the customer's; with no model, the answer is still sent, as for
+        any turn routing is sure of (``turn.canned_action``). A customer the bot keeps
+        missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
         A blank message is out of scope, and nothing more. Placeholders such as
         ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
         they ask, and its kind's name would pull the message to the contact intents.
@@ -168,6 +173,7 @@ class Router:
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
         language = detect_language(text, self.languages, previous, said)
+        unspoken = unspoken_writing(text, self.languages)
         text, ranked = self._rank_past_courtesies(text)
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
@@ -179,12 +185,11 @@ class Router:
         if (handoff := handing_off(matches, self.settings)) is None:
             matches = [match for match in matches if not match.intent.handoff]  # see decide
         route = decide(matches, self.settings, misses, runner_up)
-        if follow_up and route == "direct":
+        if (follow_up or unspoken) and route == "direct":
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
-        return Routing(
-            route, tuple(matches), language, follow_up, misses, closest, runner_up, second, handoff
-        )
+        found = (route, tuple(matches), language, follow_up, misses, closest, runner_up, second)
+        return Routing(*found, handoff, unspoken)
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
         """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
@@ -283,8 +288,10 @@ def why_not_direct(routing: Routing, settings: RoutingSettings) -> str | None:
     best = routing.best
     if routing.route != "model" or routing.follow_up or best is None or not best.intent.direct:
         return None
-    if best.score < settings.direct_threshold or sure(routing.matches, settings, routing.runner_up):
+    if best.score < settings.direct_threshold:
         return None
+    if sure(routing.matches, settings, routing.runner_up):
+        return _unspoken(routing)
     if routing.runner_up_intent == best.intent.name:  # the one above it was left out: see decide
         return (
             f"not direct: a handoff intent below handoff_threshold {settings.handoff_threshold}"
@@ -297,6 +304,14 @@ def why_not_direct(routing: Routing, settings: RoutingSettings) -> str | None:
         f"not direct: leads {routing.runner_up_intent} by {lead}, direct_margin is "
         f"{settings.direct_margin}"
     )
+
+
+def _unspoken(routing: Routing) -> str | None:
+    """Why a message routing is sure of went to the model: its letters (see
+    :meth:`Router.route`)."""
+    if routing.unspoken is None:
+        return None
+    return f"not direct: written in {routing.unspoken}, which none of the bot's languages is"
 
 
 def _short(lead: float, margin: float) -> str:

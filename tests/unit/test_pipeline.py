@@ -328,3 +328,21 @@ def test_a_handoff_names_the_handoff_intent_that_caused_it_not_the_top_match(
     direct = Bot(small, store=MemoryStore(), offline=True).reply("hello there")
     assert (direct.action, direct.intent) == ("direct", "greeting")
     assert direct.step("routing") is not None and "by" not in direct.step("routing").detail
+
+
+def test_a_message_in_letters_the_bot_does_not_speak_still_gets_the_answer_offline(
+    spec: BotSpec,
+) -> None:
+    # Routing sends it to the model (the answer is in another language); with no model, the
+    # answer routing is sure of is still better than nothing.
+    hours = SMALL[2].model_copy(
+        update={"examples": ("hello there", "Здравствуйте"), "answer": {"en": "Hi!", "zh": "嗨"}}
+    )
+    bot = Bot(dataclasses.replace(spec, intents=(hours,)), store=MemoryStore(), offline=True)
+    reply = bot.reply("Здравствуйте")
+    routing = reply.step("routing")
+    assert routing is not None and routing.decision == "model"
+    assert routing.detail["why"] == (
+        "not direct: written in Cyrillic, which none of the bot's languages is"
+    )
+    assert (reply.action, reply.text) == ("direct", "Hi!")

@@ -404,3 +404,17 @@ def test_a_bot_that_speaks_a_writing_systems_language_answers_in_it() -> None:
 
 def test_routing_reports_the_language_of_a_digits_only_reply(router: Router) -> None:
     assert router.route("100482", previous="我的快递到哪了").language == "zh"
+
+
+def test_a_message_in_letters_the_bot_does_not_speak_goes_to_the_model() -> None:
+    # An operator's Russian phrasing matched, and the English answer was sent as written.
+    hours = intent("hours", "when are you open", "Когда вы открыты?", direct=True)
+    settings = RoutingSettings(direct_threshold=0.5)
+    routing = Router([hours, *SMALL], settings, LANGUAGES).route("Когда вы открыты?")
+    assert (routing.route, routing.unspoken) == ("model", "Cyrillic")
+    assert why_not_direct(routing, settings) == (
+        "not direct: written in Cyrillic, which none of the bot's languages is"
+    )
+    spoken = Router([hours, *SMALL], settings, ("en", "ru")).route("Когда вы открыты?")
+    assert (spoken.route, spoken.language, spoken.unspoken) == ("direct", "ru", None)
+    assert Router([hours, *SMALL], settings, LANGUAGES).route("when are you open").route == "direct"
