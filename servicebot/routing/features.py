@@ -5,7 +5,8 @@ word also gives its character 2- to 4-grams, which catch typos and word forms th
 misses. Chinese (and other CJK) text has no spaces, so every character and every pair of
 neighbouring characters is a feature. No dictionary is needed, and mixed text such as
 ``怎么create一个account`` gets both kinds. Traditional characters read as simplified, and a few
-Taiwan words as the mainland's (``登入`` as ``登录``; see ``routing/taiwan.py``).
+Taiwan words as the mainland's (``登入`` as ``登录``; see ``routing/taiwan.py``), and a few
+Cantonese words as Mandarin ones (``嘅`` as ``的``; see ``routing/cantonese.py``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import re
 from functools import lru_cache
 
 from ..filters.normalise import CJK_LETTERS, normalise
+from .cantonese import fold_cantonese_words
 from .taiwan import fold_taiwan_words, fold_traditional_words
 
 TOKEN = re.compile(f"[{CJK_LETTERS}]+|[^\\W_{CJK_LETTERS}]+")
@@ -34,9 +36,10 @@ def features(text: str) -> list[str]:
 
 def tokens_of(text: str) -> list[str]:
     """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
-    the mainland's (登入 reads as 登录), and case-folded."""
+    the mainland's (登入 reads as 登录), Cantonese ones Mandarin (嘅 reads as 的), and
+    case-folded."""
     folded = normalise(fold_traditional_words(text)).text
-    return TOKEN.findall(fold_taiwan_words(folded).casefold())
+    return TOKEN.findall(fold_cantonese_words(fold_taiwan_words(folded)).casefold())
 
 
 def token_features(tokens: list[str], maybe_cjk: bool) -> list[str]:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import pytest
 
 from servicebot.routing import Router
+from servicebot.routing.cantonese import fold_cantonese_words
 from servicebot.routing.features import features
 from servicebot.routing.index import IntentIndex
 from servicebot.routing.taiwan import fold_taiwan_words, fold_traditional_words
@@ -99,6 +100,22 @@ def test_taiwan_words_written_in_traditional_characters_are_read_the_mainland_wa
     assert features("我的點數什麼時候入帳") == features("我的积分什么时候入账")
     assert features("網路很慢") == features("网络很慢")
     assert features("有一點數據不對") == features("有一点数据不对")
+
+
+def test_everyday_cantonese_reads_as_mandarin(router: Router) -> None:
+    # "Where has my order gone?" went out of scope (0.167): only 我, 訂單 and 去 were Mandarin.
+    assert features("我嘅訂單喺邊度？") == features("我的订单在哪里？")
+    assert features("點解冇收到佢") == features("为什么没有收到他")
+    assert best(router, "我嘅訂單去咗邊？") == "order_status"
+    assert best(router, "我想搵真人") == "talk_to_human"
+
+
+@pytest.mark.parametrize("mandarin", ["我想去海边度假", "有点解释不清", "这个问题有点解决不了"])
+def test_mandarin_holding_a_cantonese_word_across_words_is_read_as_written(
+    mandarin: str,
+) -> None:
+    # 海边度假 is "a holiday by the sea", not 哪里 (where); 一点解释 "a little explanation".
+    assert fold_cantonese_words(mandarin) == mandarin
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,69 @@
+"""Everyday Cantonese words read as Mandarin ones, for routing only.
+
+Hong Kong customers write as they speak: ``我嘅訂單去咗邊？`` ("where has my order gone?")
+shares only 我, 訂單 and 去 with the Mandarin phrasings FAQ examples are written in, and went
+out of scope (0.167). :func:`fold_cantonese_words` rewrites the few grammatical words and
+common verbs that make the difference (嘅 as 的, 咗 as 了, 唔 as 不, 搵 as 找) into their
+Mandarin forms, as ``routing/taiwan.py`` does for Taiwan's words; routing applies it to every
+text it reads, the intents' examples too.
+
+The table is small and chosen by hand. Most of its words are written only in Cantonese
+(嘅, 咗, 冇, 佢, 啲, 喺, 嘢), so no Mandarin message holds them; of the others, a Mandarin
+message may hold 邊度 or 點解 across a word boundary (海边度假, "a holiday by the sea";
+一点解释, "a little explanation"), and those are kept as they are (see ``_KEPT``).
+
+Words change length (冇 becomes 没有), so this is for matching only: the customer's text is
+never rewritten.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+
+from ..filters.traditional import folds
+
+# Cantonese (as Hong Kong writes it) -> Mandarin; folded to simplified characters, as
+# routing's text is, before use.
+_WORDS = {
+    "嘅": "的",  # possessive: 我嘅訂單, my order
+    "咗": "了",  # done: 寄咗, sent
+    "冇": "没有",  # have not: 冇收到, not received
+    "佢": "他",  # he, she, it
+    "啲": "些",  # some: 我啲貨, my goods
+    "唔": "不",  # not: 唔記得, forget
+    "喺": "在",  # at, in
+    "邊度": "哪里",  # where
+    "點解": "为什么",  # why
+    "俾": "给",  # give, to: 俾錢, pay
+    "搵": "找",  # look for: 搵真人, find a person
+    "睇": "看",  # look at
+    "嘢": "东西",  # thing, goods
+}
+# Mandarin text in which a word above spans a word boundary, matched first and kept as it is.
+_KEPT = ("邊度假", "邊度過", "點解決", "點解釋", "點解答", "點解鎖", "點解析")
+
+
+def fold_cantonese_words(text: str) -> str:
+    """``text`` (already folded to simplified characters) with Cantonese words in ``_WORDS``
+    made Mandarin. Text without CJK is returned as it is: every word is Chinese."""
+    if text.isascii():
+        return text
+    words = _folded_words()
+    return _pattern().sub(lambda match: words[match.group()], text)
+
+
+@functools.cache
+def _folded_words() -> dict[str, str]:
+    """The table as it meets routing's text: keys folded to simplified characters, as the
+    text is, and each kept word mapped to itself."""
+    table = folds()
+    kept = {word.translate(table): word.translate(table) for word in _KEPT}
+    return {cantonese.translate(table): mandarin for cantonese, mandarin in _WORDS.items()} | kept
+
+
+@functools.cache
+def _pattern() -> re.Pattern[str]:
+    """One alternation of every word, longest first, so that 边度假 wins over 边度."""
+    words = sorted(_folded_words(), key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, words)))
