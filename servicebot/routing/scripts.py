@@ -3,7 +3,8 @@
 Routing tells Chinese from other text by counting (see ``detect_language``), but a Chinese
 character is also Japanese: ``配送状況を確認したい`` has six of them and four kana, and was
 answered in traditional Chinese (況 is a traditional character). Kana or hangul anywhere
-means Japanese or Korean, never Chinese. A message mostly in a writing system below (kana,
+(with a few katakana, a brand's name in Chinese text, the exception) means Japanese or
+Korean, never Chinese. A message mostly in a writing system below (kana,
 hangul, Arabic, Cyrillic, Devanagari, Thai) is in one of its languages; if the bot speaks
 none of them, it answers in a language the customer does not write, so an answer sent as
 written (in English, say) should rather go to the model, which can answer in theirs.
@@ -28,9 +29,12 @@ __all__ = [
     "writing_of",
 ]
 
-_KANA = "\u3040-\u30fa\u30fc-\u30ff\uff66-\uff9d"  # not ・ (U+30FB), which Chinese text uses too
+_HIRAGANA = "\u3040-\u309f"
+_KATAKANA = "\u30a0-\u30fa\u30fc-\u30ff\uff66-\uff9d"  # not ・ (U+30FB): Chinese uses it too
+_KANA = _HIRAGANA + _KATAKANA
 _HANGUL = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7af"
-_KANA_HANGUL = re.compile(f"[{_KANA}{_HANGUL}]")
+_HIRAGANA_HANGUL = re.compile(f"[{_HIRAGANA}{_HANGUL}]")
+_KATAKANA_LETTER = re.compile(f"[{_KATAKANA}]")
 _HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
@@ -71,23 +75,31 @@ _ANY = re.compile("|".join(writing.letters.pattern for writing in _WRITINGS))
 
 
 def writes_kana_or_hangul(text: str) -> bool:
-    """Whether ``text`` has a kana or hangul letter: Japanese or Korean, however many Chinese
-    characters it has, and never in traditional Chinese."""
-    return not text.isascii() and _KANA_HANGUL.search(text) is not None
+    """Whether ``text`` is Japanese or Korean, however many Chinese characters it has, and
+    never traditional Chinese: it has a hiragana or hangul letter (Japanese sentences have
+    their particles, を, は, です), or no fewer katakana than Chinese characters
+    (``パスワード再設定``). A few katakana among more Chinese characters are a brand's name in
+    a Chinese message (``我买的ポケモン卡什么时候到``)."""
+    if text.isascii():
+        return False
+    if _HIRAGANA_HANGUL.search(text) is not None:
+        return True
+    katakana = len(_KATAKANA_LETTER.findall(text))
+    return katakana > 0 and katakana >= len(_HAN.findall(text))
 
 
 def writing_of(text: str) -> Writing | None:
     """The writing system in ``_WRITINGS`` that at least half of ``text``'s letters are in
-    (a Chinese character counts as Japanese beside a kana), or None: ``Где мой заказ?`` is
-    Cyrillic, ``my order for Иван`` is not. Text without one of their letters (most
-    messages) is not counted."""
+    (a Chinese character counts as Japanese where :func:`writes_kana_or_hangul`), or None:
+    ``Где мой заказ?`` is Cyrillic, ``my order for Иван`` is not. Text without one of their
+    letters (most messages) is not counted."""
     if text.isascii() or not _ANY.search(text):
         return None
     letters = len(_LETTER.findall(text))
     for writing in _WRITINGS:
         found = len(writing.letters.findall(text))
-        if writing is _JAPANESE and found:
-            found += len(_HAN.findall(text))
+        if writing is _JAPANESE and found and writes_kana_or_hangul(text):
+            found += len(_HAN.findall(text))  # Japanese's own, not a brand's name in Chinese
         if found and 2 * found >= letters:
             return writing
     return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from servicebot.routing import detect_language
 from servicebot.routing.scripts import unspoken_writing, writes_kana_or_hangul, writing_of
 
 
@@ -39,3 +40,11 @@ def test_a_writing_is_unspoken_when_no_language_of_the_bot_is_written_in_it() ->
 def test_kana_or_hangul_anywhere_is_not_chinese() -> None:
     assert writes_kana_or_hangul("大丈夫です") and writes_kana_or_hangul("ㅋㅋ 주문")
     assert not writes_kana_or_hangul("我的訂單・到哪了")  # the middle dot is Chinese's too
+    assert writes_kana_or_hangul("パスワード再設定")  # katakana no fewer than Chinese characters
+
+
+def test_a_brand_in_katakana_leaves_a_chinese_message_chinese() -> None:
+    """Any kana made it Japanese: a Chinese customer naming ポケモン was answered in English."""
+    message = "我买的ポケモン卡什么时候到"
+    assert not writes_kana_or_hangul(message) and writing_of(message) is None
+    assert detect_language(message, ["en", "zh"]) == "zh"
