@@ -11,10 +11,10 @@ digits, a phone 7 to 15). The label stays in the text; only the value is reporte
 runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see ``runon.py``), and
 so is each value of its shape that a slash joins to it ("phone 0412 345 678/0412 345 679").
 
-Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes
-are in ``labels.py``. Like its patterns, every label regex is linear-time, and the words after
-a label are read once, at most ``_REACH`` characters.
-"""
+Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes are
+in ``labels.py``, those of languages other than English and Chinese in ``locales.py``. Like its
+patterns, every label regex is linear-time, and the words after a label are read once, at most
+``_REACH`` characters."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
-from . import word_automaton
+from . import locales, word_automaton
 from .labels import (
     CARD_NUMBER,
     LABELS,
@@ -44,12 +44,16 @@ _REACH: Final = 40  # the linking words between a label and its value, at most
 _WHERE: Final = re.compile(r"(?<![a-z])(?:at|on(?! the back))(?![a-z])")
 _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     r"(?:[ \t:：=#,.(-]|是|为|系|字号|号码|号|码|'s|’s"  # 系: Cantonese 係, as detectors read it
-    r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z]))+"
+    r"|(?<![a-z])(?:on the back|number|num|no\.?|code|is|was|are|at|on|my|the|us)(?![a-z])"
+    f"|{'|'.join(locales.LINK_PARTICLES)}"  # other languages' (locales.py): は, 는, "es", номер
+    f"|(?<![^\\W\\d_])(?:{'|'.join(locales.LINK_WORDS)})(?![^\\W\\d_]))+"
 )
 
 # Passwords are read by ``passwords.py``; 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
-_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码")
+_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码", *locales.PASSWORD)
+# What a message must hold to be read for passwords at all: a search each, in C.
+_PASSWORD_HINTS: Final = ("pass", "pw", "密码", *locales.PASSWORD)
 
 
 def _joined(words: Iterable[str]) -> str:
@@ -61,16 +65,44 @@ def _joined(words: Iterable[str]) -> str:
     for word in sorted(words, key=len, reverse=True):
         by_first.setdefault(word[0], []).append(_rest(word))
     return "|".join(
-        re.escape(first) + ("(?<![a-z].)" if first.isascii() else "") + f"(?:{'|'.join(rest)})"
+        re.escape(first) + _word_start(first) + f"(?:{'|'.join(rest)})"
         for first, rest in by_first.items()
     )
 
 
+def _word_start(first: str) -> str:
+    """How a label starting with ``first`` must start: after no letter, in a script written
+    with spaces ("card", not "scard"; телефон); anywhere in Chinese, Japanese or Korean."""
+    if first.isascii():
+        return "(?<![a-z].)"
+    return "" if _unspaced(first) else r"(?<![^\W\d_].)"
+
+
 def _rest(word: str) -> str:
     """A word after its first character, and how it must end: an English word at a word's end
-    ("pin", not "ping"), 密码 where a value follows."""
-    ending = "(?![a-z])" if word.isascii() else MIMA_AHEAD if word == "密码" else ""
+    ("pin", not "ping"), a word of another script written with spaces too ("telefon", not
+    "telefonisch"), 密码 where a value follows; a Japanese or Korean one before a particle."""
+    if word.isascii():
+        ending = "(?![a-z])"
+    elif _unspaced(word[-1]):
+        ending = MIMA_AHEAD if word == "密码" else ""
+    else:
+        ending = r"(?![^\W\d_])"
     return re.escape(word[1:]) + ending
+
+
+def _unspaced(character: str) -> bool:
+    """Whether ``character`` is kana, a CJK ideograph or hangul: of a script written without
+    spaces between words."""
+    return any(low <= character <= high for low, high in _UNSPACED)
+
+
+_UNSPACED: Final = (
+    ("\u3040", "\u30ff"),
+    ("\u3400", "\u9fff"),
+    ("\uf900", "\ufaff"),
+    ("\uac00", "\ud7af"),
+)
 
 
 # English labels: every occurrence of every label in one Aho-Corasick pass over the text, of
@@ -117,7 +149,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         kind = LABELS[int(role)].kind
         if kind in kinds and _names_value(lowered, label, int(role), start):
             found += ((start, end, kind) for start, end in _values(text, start, int(role)))
-    if "SECRET" in kinds and any(word in lowered for word in ("pass", "pw", "密码")):
+    if "SECRET" in kinds and any(word in lowered for word in _PASSWORD_HINTS):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
 
@@ -181,7 +213,9 @@ def _label_spans(lowered: str) -> list[tuple[int, int]]:
             longest[start] = end
     spans = sorted(longest.items())
     if not lowered.isascii():
-        spans = sorted(spans + [m.span() for m in _CHINESE_LABEL.finditer(lowered)])
+        # The longest of those that start together: "teléfono", not the English "tel" in it.
+        found = spans + [m.span() for m in _CHINESE_LABEL.finditer(lowered)]
+        spans = sorted(found, key=lambda span: (span[0], -span[1]))
     kept: list[tuple[int, int]] = []
     for span in spans:
         if not kept or span[0] >= kept[-1][1]:  # "credit card" is one label, not "card" too

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 from typing import Final, NamedTuple
 
-from . import iban
+from . import iban, locales
 
 
 class _Label(NamedTuple):
@@ -45,6 +45,7 @@ LABELS: Final = (
             "amex",
             "cc",
             *("卡号", "银行卡", "信用卡", "借记卡", "储蓄卡"),
+            *locales.CARD,
         ),
         re.compile(r"[0-9](?:[ .-]?[0-9]){12,18}(?![0-9A-Za-z]|\.[0-9])", re.ASCII),
         range(13, 20),
@@ -117,12 +118,24 @@ LABELS: Final = (
             "hotline",
             "helpline",
             *("电话", "手机", "座机", "联系方式", "联系我", "致电", "打给我", "热线", "拨打"),
+            *locales.PHONE,
         ),
         re.compile(
             r"(?:\(\+?|\+\(?)?[0-9](?:(?:[ .-]\(?|\(|\)[ .-]?)?[0-9]){6,18}(?![0-9A-Za-z])",
             re.ASCII,
         ),
         range(7, 16),
+    ),
+    # Another country's national ID the customer names (주민등록번호 900101-1234567, DNI
+    # 12345678Z, CPF 123.456.789-09, マイナンバー 1234 5678 9012): digits in groups, a letter or
+    # two before them or one after. Kind CN_ID, the kind of an ID card's number.
+    _Label(
+        "CN_ID",
+        locales.NATIONAL_ID,
+        re.compile(
+            r"(?:[A-Za-z]{1,2})?[0-9](?:[ .-]?[0-9]){5,17}[A-Za-z]?(?![0-9A-Za-z])", re.ASCII
+        ),
+        range(6, 19),
     ),
     # An IBAN the customer names is one in any case ("my iban is de89370400440532013000"),
     # with its check digits typed wrong or not.
@@ -137,7 +150,7 @@ LABELS: Final = (
     # in Germany (C01X00T47). Only a customer's label tells it from a product code.
     _Label(
         "PASSPORT",
-        ("passport", "passport number", *("护照", "護照", "通行证", "通行證")),
+        ("passport", "passport number", *("护照", "護照", "通行证", "通行證"), *locales.PASSPORT),
         re.compile(r"[0-9A-Za-z]{6,10}(?![0-9A-Za-z])", re.ASCII),
         range(5, 11),
     ),
@@ -190,6 +203,7 @@ LABELS: Final = (
             "pin",
             "my pin",
             "passcode",
+            *locales.ONE_TIME_CODE,
         ),
         re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9]|[ -][0-9])", re.ASCII),  # not a longer number
         range(4, 9),
@@ -204,6 +218,7 @@ _REFERENCE_WORDS: Final = (
     *("part", "part number", "case", "case number", "ref", "reference"),
     *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
     *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
+    *locales.ORDER,
 )
 # A number named as a code the shop issues is no phone (优惠码 212-555-0123, "coupon
 # 212_555_0123"), but may be a card: a prepaid Visa is sold as a gift card. Not "discount" or

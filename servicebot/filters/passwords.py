@@ -1,6 +1,7 @@
-"""Passwords, for the labelled reader (``labelled.py``): the value after "password", "pw" or
-密码 on the same line, or alone on a line below it as a form puts it. What each way of
-linking the label to its value lets through is set out before :data:`_PASSWORD`.
+"""Passwords, for the labelled reader (``labelled.py``): the value after "password", "pw", 密码 or
+another language's label (contraseña, пароль, パスワード; see ``locales.py``) on the same line, or
+alone on a line below it as a form puts it. What each way of linking the label to its value lets
+through is set out before :data:`_PASSWORD`.
 
 Owns :func:`password_at`, which ``labelled.find_labelled`` calls at each password label.
 """
@@ -9,6 +10,8 @@ from __future__ import annotations
 
 import re
 from typing import Final
+
+from . import locales
 
 # What may come between 密码 and its value; each run of spaces can be read one way only. Then
 # up to two line breaks: a form puts the value on a line of its own (see _next_line_password).
@@ -50,6 +53,16 @@ _PASSWORD: Final = re.compile(  # in the lower-cased text
     f"[ \\t]*(?P<lines>{LINES})"
 )
 _MIMA: Final = re.compile(f"密码(?P<sep>{_MIMA_SEP})(?P<lines>{LINES})")
+# Another language's label (locales.py) and what links it to its value: a colon, its "is"
+# ("es", "ist", "est", là, هي), a dash, or nothing; a Japanese or Korean particle (は, 는).
+# Its value is read as after "password": see _foreign_password.
+_FOREIGN_IS: Final = ("es", "é", "est", "ist", "lautet", "era", "là", "это", "هي", "هو", "—", "-")
+_FOREIGN: Final = re.compile(
+    f"(?P<label>{'|'.join(sorted(locales.PASSWORD, key=len, reverse=True))})"
+    r"(?P<sep>[ \t]*[:=：]|[ \t]*(?:は|が|는|은)(?:[ \t]*[:=：])?"
+    rf"|[ \t]+(?:{'|'.join(_FOREIGN_IS)})(?![^\W\d_])(?:[ \t]*[:=：])?|(?=[ \t]*\n)|[ \t])"
+    f"[ \\t]*(?P<lines>{LINES})"
+)
 _QUOTED: Final = re.compile(
     "\"[^\"\n]{1,128}\"|'[^'\n]{1,128}'|“[^”\n]{1,128}”|「[^」\n]{1,128}」|『[^』\n]{1,128}』"
 )
@@ -90,6 +103,8 @@ def password_at(text: str, lowered: str, start: int) -> tuple[int, int] | None:
         match, on_its_line = english, _english_password
     elif chinese := _MIMA.match(text, start):
         match, on_its_line = chinese, _chinese_password
+    elif foreign := _FOREIGN.match(lowered, start):
+        match, on_its_line = foreign, _foreign_password
     else:
         return None
     if match["lines"]:
@@ -134,6 +149,23 @@ def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
     if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
         return span
     return None
+
+
+def _foreign_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
+    """The value after another language's label (locales.py): as after "password is" or
+    "password:" in a script written with spaces ("Mi contraseña es Hunter2!x", "пароль:
+    Hunter2!x"); in Japanese or Korean, a word of ASCII letters and digits (4 or more, one a
+    digit) up to the next other character, as after 密码 ("パスワードはhunter2です")."""
+    if not match["label"].isascii() and "\u3040" <= match["label"][0] <= "\ud7af":
+        word = _ASCII_WORD_ONLY.match(text, match.end())
+        span = _trimmed(text, *word.span()) if word else None
+        if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
+            return span
+        return None
+    return _english_password(text, match)
+
+
+_ASCII_WORD_ONLY: Final = re.compile(r"[!-~]{1,64}(?![!-~])")
 
 
 def _next_line_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:

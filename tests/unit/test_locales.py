@@ -1,0 +1,113 @@
+"""Labels in languages other than English and Chinese (``servicebot/filters/locales.py``, read
+by ``labelled.py`` and ``passwords.py``): a password, one-time code, phone, passport or
+national ID the customer names in Japanese, Korean, Spanish, Portuguese, French, German,
+Russian, Arabic, Hindi or Vietnamese is found; an order number so named is no card; a label
+without its value, or a password's rules, finds nothing."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebot.filters import locales
+from servicebot.filters.normalise import lower_in_place, normalise
+from tests.unit.piifindings import spans
+
+# One row per language and kind: (language, text as typed, kind, value found).
+_NAMED: list[tuple[str, str, str, str]] = [
+    ("es", "Mi contraseña es Hunter2!x", "SECRET", "Hunter2!x"),
+    ("ru", "пароль: Hunter2!x", "SECRET", "Hunter2!x"),
+    ("ja", "パスワードはhunter2です", "SECRET", "hunter2"),
+    ("ko", "비밀번호는 hunter2 입니다", "SECRET", "hunter2"),
+    ("pt", "Minha senha é Hunter2!x", "SECRET", "Hunter2!x"),
+    ("fr", "Mon mot de passe est Hunter2!x", "SECRET", "Hunter2!x"),
+    ("de", "Mein Passwort ist Hunter2!x", "SECRET", "Hunter2!x"),
+    ("ar", "كلمة المرور: Hunter2!x", "SECRET", "Hunter2!x"),
+    ("hi", "मेरा पासवर्ड Hunter2x है", "SECRET", "Hunter2x"),
+    ("vi", "mật khẩu là Hunter2!x", "SECRET", "Hunter2!x"),
+    ("ja", "認証コードは482913です", "SECRET", "482913"),
+    ("es", "código de verificación: 482913", "SECRET", "482913"),
+    ("ru", "код подтверждения 482913", "SECRET", "482913"),
+    ("ko", "인증번호 482913", "SECRET", "482913"),
+    ("ar", "رمز التحقق 482913", "SECRET", "482913"),
+    ("vi", "mã xác nhận: 482913", "SECRET", "482913"),
+    ("ja", "電話番号：09012345678", "PHONE", "09012345678"),
+    ("ja", "私の電話番号は０９０１２３４５６７８です", "PHONE", "09012345678"),
+    ("ko", "전화번호 01012345678", "PHONE", "01012345678"),
+    ("es", "teléfono 612345678", "PHONE", "612345678"),
+    ("pt", "meu telefone é 11 91234 5678", "PHONE", "11 91234 5678"),
+    ("fr", "mon numéro de téléphone est 06 12 34 56 78", "PHONE", "06 12 34 56 78"),
+    ("de", "Handynummer: 0171 1234567", "PHONE", "0171 1234567"),
+    ("ru", "телефон 89123456789", "PHONE", "89123456789"),
+    ("ar", "رقم هاتفي ٠٥٠١٢٣٤٥٦٧", "PHONE", "0501234567"),
+    ("hi", "मेरा फोन नंबर 9876543210 है", "PHONE", "9876543210"),
+    ("vi", "số điện thoại 0912345678", "PHONE", "0912345678"),
+    ("ja", "パスポート番号はTK1234567です", "PASSPORT", "TK1234567"),
+    ("es", "número de pasaporte: XDB123456", "PASSPORT", "XDB123456"),
+    ("fr", "passeport 12AB34567", "PASSPORT", "12AB34567"),
+    ("de", "Reisepassnummer C01X00T47", "PASSPORT", "C01X00T47"),
+    ("ko", "주민등록번호 900101-1234567", "CN_ID", "900101-1234567"),
+    ("es", "mi DNI es 12345678Z", "CN_ID", "12345678Z"),
+    ("pt", "CPF 123.456.789-09", "CN_ID", "123.456.789-09"),
+]
+
+
+@pytest.mark.parametrize(("language", "text", "kind", "value"), _NAMED)
+def test_a_value_named_in_another_language_is_found(
+    language: str, text: str, kind: str, value: str
+) -> None:
+    assert spans(normalise(text).text) == [(kind, value)], language
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "注文番号 4895803924456462927",  # passes Luhn, with a Visa prefix
+        "número de pedido 4895803924456462927",
+        "número do pedido 4895803924456462927",
+        "numéro de commande 4895803924456462927",
+        "Bestellnummer 4895803924456462927",
+        "номер заказа 4895803924456462927",
+        "주문번호 4895803924456462927",
+        "رقم الطلب 4895803924456462927",
+        "ऑर्डर नंबर 4895803924456462927",
+        "mã đơn hàng 4895803924456462927",
+    ],
+)
+def test_an_order_number_named_in_another_language_is_no_card(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Mi contraseña es muy larga",  # said of it, no value
+        "contraseña: 8-16 caracteres",  # its rules
+        "パスワードは8文字以上です",
+        "Mein Passwort ist zu kurz",
+        "mot de passe oublié",
+        "senha: minha senha antiga",
+        "el código de verificación no llegó",
+        "인증번호가 안 와요",
+        "mi pedido 612345678 no llegó",  # an order's number, a phone's shape
+        "Die Bestellung ist telefonisch 0301234567 nicht erreichbar",  # no label in a word
+    ],
+)
+def test_a_label_in_another_language_without_its_value_finds_nothing(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "word",
+    [
+        *locales.PASSWORD,
+        *locales.ONE_TIME_CODE,
+        *locales.PHONE,
+        *locales.PASSPORT,
+        *locales.NATIONAL_ID,
+        *locales.CARD,
+        *locales.ORDER,
+    ],
+)
+def test_every_label_is_written_as_the_detectors_read_it(word: str) -> None:
+    """A label in another form (電話 for 电话, upper case) would never be found."""
+    assert lower_in_place(normalise(word).text) == word
