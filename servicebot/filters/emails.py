@@ -25,6 +25,7 @@ from typing import Final
 
 from servicebot.filters.boundaries import ASCII, Spans
 from servicebot.filters.domains import TLDS
+from servicebot.filters.idnemails import idn_email_spans
 from servicebot.filters.normalise import CJK_LETTERS
 
 # --- as typed ---------------------------------------------------------------------------------
@@ -40,8 +41,11 @@ _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
 
 
 def email_spans(text: str) -> Spans:
-    """Email addresses in ``text``, as typed and as written out."""
+    """Email addresses in ``text``, as typed (with letters beyond Latin ones too: see
+    ``idnemails.py``) and as written out."""
     yield from _typed(text)
+    if not text.isascii() and "@" in text:
+        yield from idn_email_spans(text)
     yield from _written_out(text)
 
 
