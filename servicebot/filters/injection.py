@@ -1,4 +1,5 @@
-"""Prompt-injection heuristics for customer messages, in English, Chinese and German.
+"""Prompt-injection heuristics for customer messages, in English, Chinese and German, and
+overrides and role markers in a few more languages (see :mod:`.injectionlanguages`).
 
 Each rule is one regular expression for one family of attack: overriding the bot's
 instructions, asking it to reveal them, role-play jailbreaks, and fake role markers pasted
@@ -20,6 +21,7 @@ import re
 import unicodedata
 
 from . import Finding, word_automaton
+from .injectionlanguages import OVERRIDES, ROLE_NAMES
 from .normalise import lower_in_place
 from .traditional import fold_traditional
 
@@ -95,7 +97,7 @@ _RULES: dict[str, str] = {
     # apps show their users.
     "role_marker": (
         rf"{_LINE_START}(?:system|assistant|developer|instructions?) ?:"
-        rf"|{_LINE_START}(?:系统|助手|开发者|指令) ?[:：]"
+        rf"|{_LINE_START}(?:系统|助手|开发者|指令|{ROLE_NAMES}) ?[:：]"
         rf"|{_LINE_START}[【\[] ?(?:系统|助手|指令|system|assistant) ?[】\]]"
         r"|< ?\| ?(?:im_start|im_end|system|user|assistant|endoftext) ?\| ?>"
         r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"
@@ -142,7 +144,11 @@ _RULES: dict[str, str] = {
         r"|\b(?:oubliez|olvid[ae]|zaboravi|забудьте|забудь)\b[^.?!\n]{0,40}?"
         r"(?:instruc|instruk|инструкц|todo|tout|sve|вс[её])"
     ),
+    # Spanish, French, Russian, Japanese, Korean, Arabic, Vietnamese, Hindi: see that module.
+    **{name: pattern for name, (pattern, _) in OVERRIDES.items()},
 }
+# What a rule's findings are called, where that is not its name.
+_KINDS = dict.fromkeys(OVERRIDES, "override_other")
 
 # Every match of a rule contains one of its trigger words, so a message without any skips the
 # rule, and most support messages then run no rule at all.
@@ -155,7 +161,8 @@ _TRIGGERS = {
         "reveal": "prompt|instructions|written|above|before this",
         "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|you have no"
         "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
-        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys|系统|助手|开发者|指令",
+        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys|系统|助手|开发者|指令|"
+        + ROLE_NAMES,
         "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃|知识|常识"
         "|修改你|更改你|改变你|替换你|重写你",
         "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt"
@@ -164,6 +171,7 @@ _TRIGGERS = {
         "override_other": "ignorier|vergiss|vergessen|missachte|lass|nun folgen|vorherigen"
         "|bisherigen|abweichend|obigen|bist du|stell dir|fungieren|oubliez|olvid|zaboravi"
         "|забуд|Забуд",
+        **{name: words for name, (_, words) in OVERRIDES.items()},
     }.items()
 }
 
@@ -243,7 +251,7 @@ def find_injection(text: str) -> list[Finding]:
 def _run_rules(lowered: str) -> list[Finding]:
     triggered = {name for _, names in _TRIGGERED.iter(lowered) for name in names}
     return [
-        Finding(match.start(), match.end(), name)
+        Finding(match.start(), match.end(), _KINDS.get(name, name))
         for name in _RULES
         if name in triggered
         for match in _pattern(name).finditer(lowered)
