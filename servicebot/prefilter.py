@@ -89,10 +89,13 @@ _GROUP = f"[+(＋（]?\\d[^{_DASH}]*"
 _NUMBER_TAIL = re.compile(f"[{_DASH}]?(?:{_GROUP}[{_DASH}])*{_GROUP}$")
 
 
-# Words in better-profanity's list that are also Chinese names written in pinyin: Wang (王,
-# the most common surname), Dong (董) and Gai (盖). A bilingual bot's customers sign with
-# them, so they are not profanity by default; a bot may list them again in prefilter.words.
-PINYIN_NAMES = frozenset({"dong", "gai", "wang"})
+# Words in better-profanity's list that are also names, which customers sign with and ship
+# to, so they are not profanity by default; a bot may list them again in prefilter.words.
+# Chinese names in pinyin: Wang (王, the most common surname), Dong (董) and Gai (盖). Hong
+# Kong and Malaysian names in Cantonese romanisation: Fuk (福, "Fuk Wing Street", "Lee Fuk
+# Sang") and Kum (金, "Hoe Kum Seng"). And Cumming, a town in Georgia and a surname. The list
+# matches whole words (see profanity.py), so "cum", "fuker" or "kums" stay listed.
+NAMES = frozenset({"cumming", "dong", "fuk", "gai", "kum", "wang"})
 
 
 # Filters built, by the lists they were built from: bots with the same lists share one (0.9 MB
@@ -114,7 +117,7 @@ def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
 
 def _build_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
     extra = dict(settings.words)
-    listed = [word for word in better_profanity_words() if word not in PINYIN_NAMES]
+    listed = [word for word in better_profanity_words() if word not in NAMES]
     default = [*listed, *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
     return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=settings.allow_words)
 

@@ -106,6 +106,25 @@ def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -
     assert listed.run(names, Placeholders()).text == names.replace("Wang", "****")
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "12 Fuk Wing Street, Sham Shui Po",  # Cantonese romanisation, Hong Kong
+        "Mr. Hoe Kum Seng ordered this",  # Malaysian Chinese name
+        "Ship to 104 Main St, Cumming, Georgia 30040",
+    ],
+)
+def test_names_and_places_are_not_profanity_unless_the_bot_lists_them(text: str) -> None:
+    assert Prefilter(PrefilterSettings()).run(text, Placeholders()).text == text
+    listed = Prefilter(PrefilterSettings(words={"profanity": ("fuk", "kum", "cumming")}))
+    assert "****" in listed.run(text, Placeholders()).text
+
+
+def test_profanity_around_the_names_is_still_masked() -> None:
+    text = "cum fuker kums"
+    assert Prefilter(PrefilterSettings()).run(text, Placeholders()).text == "**** **** ****"
+
+
 def test_bots_with_the_same_word_lists_share_one_profanity_filter() -> None:
     # 0.9 MB a filter: a process hosting 40 bots built 40 of the same.
     first = Prefilter(PrefilterSettings(words=ZH_WORDS, allow_words=("滚筒",)))
