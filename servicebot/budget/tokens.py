@@ -17,6 +17,7 @@ import gzip
 import hashlib
 import re
 import threading
+import unicodedata
 import zlib
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -255,13 +256,15 @@ class TokenCounter:
         """``text`` cut after its first ``max_tokens`` tokens (fewer if re-counting needs it).
 
         The result is a prefix of ``text`` counting at most ``max_tokens``. A multi-byte
-        character split by the cut is dropped whole, never half kept.
+        character split by the cut is dropped whole, never half kept, and so is a character
+        the customer sees as one but is several (see :func:`_cluster_start`).
         """
         tokens = self.encode(text)
         if len(tokens) <= max_tokens:
             return text
         for keep in range(max(max_tokens, 0), -1, -1):
             cut = _utf8_prefix(self.encoding.decode_bytes(tokens[:keep]))
+            cut = cut[: _cluster_start(text, len(cut))]
             if self.count(cut) <= max_tokens:  # re-encoding a prefix can merge differently
                 return cut
         return ""  # not reached: keep == 0 gives ""
@@ -276,6 +279,53 @@ def _utf8_prefix(data: bytes) -> str:
         return data.decode("utf-8")
     except UnicodeDecodeError as exc:
         return data[: exc.start].decode("utf-8")
+
+
+# What joins the character before it into one user-perceived character: the zero-width
+# joiner (an emoji family), variation selectors (🏳️), skin tones (👍🏽), emoji tags (a
+# subdivision flag); combining marks (é as e and U+0301, Indic vowel signs, keycaps) are
+# told by their category. Hand-written rather than a new dependency (the ``regex`` module's
+# \X): a cut needs only "does a cluster go on here", and these rules, regional-indicator
+# pairs (flags) and Indic conjuncts cover what customers type; not Hangul jamo sequences,
+# which arrive composed.
+_EXTENDS = re.compile(
+    "[\u200d\ufe00-\ufe0f\U0001f3fb-\U0001f3ff\U000e0020-\U000e007f\U000e0100-\U000e01ef]"
+)
+_REGIONAL = re.compile("[\U0001f1e6-\U0001f1ff]")
+_LONGEST_CLUSTER = 64  # no real one is longer: past it, a run of marks is cut where it falls
+
+
+def _cluster_start(text: str, end: int) -> int:
+    """Where the cluster that ``text[:end]`` would split starts (``end`` if none is split):
+    a message cut inside an emoji family ended in a joiner and half a family."""
+    start = end
+    while 0 < start < len(text) and _joined(text, start):
+        start -= 1
+        if end - start >= _LONGEST_CLUSTER:
+            return end
+    stop = end
+    while start < stop < len(text) and _joined(text, stop):
+        stop += 1
+        if stop - start >= _LONGEST_CLUSTER:
+            return end
+    return start
+
+
+def _joined(text: str, at: int) -> bool:
+    """Whether ``text[at - 1]`` and ``text[at]`` belong to one cluster."""
+    before, after = text[at - 1], text[at]
+    if before == "\u200d" or _EXTENDS.match(after) or unicodedata.category(after)[0] == "M":
+        return True
+    if unicodedata.combining(before) == 9 and after.isalpha():  # a virama: क्ष is one
+        return True
+    if before == "\r":
+        return after == "\n"
+    if _REGIONAL.match(before) and _REGIONAL.match(after):  # flags pair from the run's start
+        first = at - 1
+        while first > 0 and _REGIONAL.match(text[first - 1]):
+            first -= 1
+        return (at - first) % 2 == 1
+    return False
 
 
 @functools.cache

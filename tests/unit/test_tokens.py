@@ -263,7 +263,8 @@ def test_truncate_cuts_at_a_token_boundary(name: EncodingName) -> None:
     [
         ("cl100k_base", "请帮我", 2, "请"),  # 帮 is two tokens: b"\xe5\xb8" + b"\xae"
         ("cl100k_base", "😀!", 1, ""),  # b"\xf0\x9f\x98" + b"\x80"
-        ("o200k_base", "👩‍👩‍👧", 2, "👩"),
+        ("o200k_base", "👩‍👩‍👧", 2, ""),  # one emoji: no part of it is kept
+        ("o200k_base", "ok 👩‍👩‍👧", 3, "ok "),
         ("o200k_base", "👩‍👩‍👧", 1, ""),
     ],
 )
@@ -384,3 +385,34 @@ def test_a_servers_count_far_from_ours_is_logged_once(
         for _ in range(3):
             compare_counts(step, "o200k_base")
     assert len(caplog.messages) == int(logged)
+
+
+FAMILY = "\U0001f468\u200d\U0001f469\u200d\U0001f467\u200d\U0001f466"  # one emoji, seven characters
+CLUSTERS = [
+    FAMILY,
+    "\U0001f3f3\ufe0f\u200d\U0001f308",  # rainbow flag: variation selector and joiner
+    "\U0001f1ef\U0001f1f5",  # a flag: two regional indicators
+    "\U0001f44d\U0001f3fd",  # a skin tone
+    "e\u0301",  # a combining accent
+    "\u0915\u094d\u0937",  # Devanagari क्ष: a virama joins two letters
+]
+
+
+@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("cluster", CLUSTERS)
+def test_truncate_never_splits_what_shows_as_one_character(
+    name: EncodingName, cluster: str
+) -> None:
+    counter = _counter(name)
+    text = "我想退货 " + cluster * 400
+    for max_tokens in range(3, 60):
+        cut = counter.truncate(text, max_tokens)
+        assert counter.count(cut) <= max_tokens
+        assert text.startswith(cut)
+        assert len(cut) <= 5 or (len(cut) - 5) % len(cluster) == 0, (max_tokens, cut[-8:])
+
+
+def test_truncate_cuts_a_run_of_marks_longer_than_any_character() -> None:
+    text = "a" + "\u0301" * 5000  # "Zalgo": one letter and its marks, never one character
+    cut = _counter("o200k_base").truncate(text, 10)
+    assert cut and _counter("o200k_base").count(cut) <= 10
