@@ -11,13 +11,18 @@ from ..filters.normalise import visible_only, without_surrogates
 # What a terminal or a text renderer would act on rather than show, removed from answers
 # before anyone sees or stores them: escape sequences whole (colours, cursor moves, window
 # titles), control characters but tab and line breaks, and the invisible characters that hide
-# or reorder text (zero-width space, word joiner, BOM, soft hyphen, bidi marks, overrides and
-# isolates, tag characters). The joiners U+200C and U+200D stay: emoji and scripts need them.
+# or reorder text (zero-width space, word joiner, BOM, soft hyphen, bidi embeddings, overrides
+# and isolates, tag characters). The joiners U+200C and U+200D stay: emoji and scripts need
+# them. So do the marks U+200E, U+200F and U+061C (LRM, RLM, ALM): each is one invisible
+# letter of a direction, which sets where a neutral run such as "#123456" or "(5)" sits
+# in right-to-left text and overrides nothing after it; removed, the order number showed
+# on the wrong side of its Arabic sentence. (The pre-filter keeps them in the customer's
+# text too; only the copy detectors read drops them, so "sh\u200fit" still matches.)
 # An escape sequence never ended loses only its ESC; U+0085 (next line) and the line and
 # paragraph separators U+2028 and U+2029 are line breaks.
 _CONTROLS = re.compile(
     r"\x1b\[[0-?]*[ -/]*[@-~]?|\x1b\][^\x07\x1b\n]*(?:\x07|\x1b\\)|\x1b"
-    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u061c\u180e\u200b\u200e\u200f"
+    "|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x84\x86-\x9f\u00ad\u180e\u200b"
     "\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff\U000e0000-\U000e007f]"
 )
 _LINE_BREAKS = str.maketrans("\x85\u2028\u2029", "\n\n\n")

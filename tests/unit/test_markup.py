@@ -38,11 +38,32 @@ def test_escape_sequences_and_invisible_characters_never_reach_the_customer() ->
         ("Sure\x1bEverything is fine.", "SureEverything is fine."),
         ("Line one\x85line two.", "Line one\nline two."),
         ("Line one\u2028line two\u2029Thanks.", "Line one\nline two\nThanks."),
-        ("We ship\u00ad to Canada\u061c\u180e.", "We ship to Canada."),  # soft hyphen, marks
+        ("We ship\u00ad to Canada\u180e.", "We ship to Canada."),  # soft hyphen, U+180E
     ],
 )  # fmt: skip
 def test_control_removal_takes_no_text_with_it(answer: str, shown: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).shown == shown
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "رقم طلبك \u200f#123456\u200f سيصل غدا.",  # RLM: the number stays where it belongs
+        "الطلب \u061c(5)\u061c جاهز",  # ALM
+        "Order \u200e#123456\u200e: שלום",  # LRM
+    ],
+)
+def test_direction_marks_stay_in_answers(answer: str) -> None:
+    # Unlike embeddings, overrides and isolates, a mark overrides nothing after it.
+    result = postfilter().run(answer, SYSTEM, {})
+    assert (result.shown, result.events) == (answer, ())
+
+
+def test_a_direction_mark_hides_nothing_from_the_other_checks() -> None:
+    assert (
+        postfilter().run("That is sh\u200fit, sorry.", SYSTEM, {}).shown == "That is ****, sorry."
+    )
+    assert postfilter().run("\u200f\u200e", SYSTEM, {}).verdict == "fallback"
 
 
 def test_halves_of_a_character_from_the_model_are_made_whole_or_replaced() -> None:
