@@ -36,7 +36,7 @@ from .config import SETTINGS_FILE, BotSpec, load_bot
 from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
-from .model.openai_client import ApiKey
+from .model.apikey import ApiKey
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
 from .reply import Reply, Step
 from .routing import (

@@ -13,9 +13,10 @@ Every OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama, DeepSeek, Qwen) spe
 chat-completions wire format, which is all this package uses.
 
 Beside this file: ``client.py`` (the :class:`ModelClient` protocol, the request and what comes
-back), ``openai_client.py`` (:class:`OpenAIClient` and its SDK clients), ``failures.py``
-(what a failure means, and waits refused), ``responses.py`` (an answer or a stream's chunks
-read into a :class:`Completion`) and ``sdk.py`` (the SDK, imported on first use).
+back), ``openai_client.py`` (:class:`OpenAIClient` and its SDK clients), ``apikey.py`` (the
+API key it sends), ``failures.py`` (what a failure means, and waits refused), ``responses.py``
+(an answer or a stream's chunks read into a :class:`Completion`) and ``sdk.py`` (the SDK,
+imported on first use).
 """
 
 from __future__ import annotations

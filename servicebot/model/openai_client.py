@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import os
 import random
 import threading
 import time
@@ -17,9 +16,9 @@ from collections.abc import AsyncGenerator, Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from ..errors import ConfigError
 from ..forking import forget_in_child
 from ..settings import ModelSettings
+from .apikey import ApiKey, api_key_for, key_source
 from .breaker import Breaker
 from .client import Completion, ModelRequest
 from .failures import Failures, refusing_waits_over
@@ -41,12 +40,6 @@ log = logging.getLogger("servicebot")
 # endpoint through the SDK's own post(): the same auth, retries, errors and response types.
 _PATH = "/chat/completions"
 _OPTIONS: Any = {"security": {"bearer_auth": True}}
-# The key sent to a server that takes none (``api_key_env: null``): the SDK requires one, and
-# given none it reads OPENAI_API_KEY, which would send the operator's OpenAI key to it.
-NO_KEY = "no-key"
-# An API key passed in code (``Bot.load(..., api_key=...)``): the key, or a function that
-# returns it, called each time an SDK client is built (see OpenAIClient.api_key).
-ApiKey = str | Callable[[], str]
 
 
 class _LoopClient(NamedTuple):
@@ -63,7 +56,7 @@ class OpenAIClient(Guarded):
     ) -> None:
         self.settings = settings
         self._settings_file = settings_file
-        self._given_key = _key_source(api_key)
+        self._given_key = key_source(api_key)
         self.breaker = Breaker(settings.breaker_failures, settings.breaker_pause)
         self.turn_timeout = settings.turn_timeout
         self._forget_connections()
@@ -80,37 +73,8 @@ class OpenAIClient(Guarded):
 
     def api_key(self) -> str:
         """The key passed in code, else the one in the environment variable the settings name
-        (never from YAML), or :data:`NO_KEY` for a server that takes none."""
-        if self._given_key is not None:
-            return self._passed_key(self._given_key)
-        name = self.settings.api_key_env
-        if name is None:
-            return NO_KEY
-        key = os.environ.get(name, "").strip()
-        if not key:
-            raise ConfigError.at(
-                self._settings_file,
-                f"model.api_key_env: the environment variable {name} is not set; set it to "
-                f"the API key for {self.settings.base_url or 'the OpenAI API'}, or remove "
-                "model.name to answer from the FAQ alone (in code, "
-                "Bot.load(..., offline=True) does so without changing the file)",
-            )
-        return key
-
-    def _passed_key(self, given: Callable[[], str]) -> str:
-        """The key passed as ``api_key``, asked for again each time (a function's may have
-        been rotated). Never quoted in an error: only its type or emptiness is."""
-        key = given()
-        if not isinstance(key, str):
-            raise TypeError(f"api_key() returned {type(key).__name__}, not the key as a str")
-        if not key.strip():
-            raise ConfigError.at(
-                self._settings_file,
-                "the api_key passed to Bot.load() (or OpenAIClient) is empty; pass the "
-                f"API key for {self.settings.base_url or 'the OpenAI API'}, or "
-                "Bot.load(..., offline=True) to answer from the FAQ alone",
-            )
-        return key.strip()
+        (never from YAML), or :data:`NO_KEY` for a server that takes none (see apikey.py)."""
+        return api_key_for(self._given_key, self.settings, self._settings_file)
 
     def _options(self) -> dict[str, Any]:
         return {
@@ -346,22 +310,6 @@ class OpenAIClient(Guarded):
         return dataclasses.replace(
             whole, text=text, reasoning=reasoning, attempts=failures.attempts
         )
-
-
-def _key_source(api_key: ApiKey | None) -> Callable[[], str] | None:
-    """``api_key`` as a function to call for the key; a str is kept inside one, so that no
-    repr, vars() or trace of the client shows it."""
-    if api_key is None or callable(api_key):
-        return api_key
-    if not isinstance(api_key, str):
-        raise TypeError(
-            f"api_key is a str or a function returning one, not {type(api_key).__name__}"
-        )
-
-    def given() -> str:
-        return api_key
-
-    return given
 
 
 def _as_parts(whole: Completion) -> Iterator[str | Completion]:
