@@ -7,9 +7,9 @@ prompt is built. Each measured turn has a message not seen before; the history r
 as it does turn after turn in one conversation. Two budgets: 8,000 tokens (everything fits)
 and 1,200 tokens (history is trimmed).
 
-Ours: ``Router.route`` then ``Bot._fit``, in the sequence ``Bot.prepare`` runs them, without
-the pre-filter; ``Bot.prepare()`` with the pre-filter is printed too. LangChain, the same turns
-in the same run: LangChain has no intent router, so its application makes the same
+Ours: ``Router.route`` then ``fitted_prompt``, in the sequence ``Bot.prepare`` runs them,
+without the pre-filter; ``Bot.prepare()`` with the pre-filter is printed too. LangChain, the
+same turns in the same run: LangChain has no intent router, so its application makes the same
 ``Router.route`` call, then builds the prompt the way LangChain's documentation does:
 ChatPromptTemplate (system facts, a FewShotChatMessagePromptTemplate, a MessagesPlaceholder
 for the history, the human message), then ``trim_messages`` with the tiktoken counter from
@@ -52,6 +52,7 @@ from servicebot.budget import Fitted, budget_limit
 from servicebot.budget.tokens import load_encoding
 from servicebot.filters.placeholders import Placeholders
 from servicebot.pipeline import Bot
+from servicebot.preparation import fitted_prompt
 from servicebot.prompt import Context, Exchange
 from servicebot.routing import Router, Routing
 
@@ -279,7 +280,7 @@ def time_ours(
         )
         if routing.route in ("direct", "handoff"):
             raise AssertionError(f"{query.text!r} routed {routing.route}: no prompt to build")
-        result = bot._fit(context, history, query.text)
+        result = fitted_prompt(bot, context, history, query.text)
         end = clock()
         if n >= WARM_UP:
             whole.append(end - start)
@@ -317,7 +318,7 @@ def time_fit_growing(
     for n, (query, context) in enumerate(zip(queries, contexts, strict=True)):
         history = conversation[n : n + window]
         start = time.perf_counter_ns()
-        fitted = bot._fit(context, history, query.text)
+        fitted = fitted_prompt(bot, context, history, query.text)
         end = time.perf_counter_ns()
         if n >= WARM_UP:
             times.append(end - start)
@@ -529,7 +530,7 @@ def run_budget(
         f"(targets < {TARGET_MEDIAN_MS} ms {verdict(ok[0])}, < {TARGET_P99_MS} ms {verdict(ok[1])})"
     )
     print(f"    of which routing                    {routing}")
-    print(f"    of which render + budget (_fit)     {fit}")
+    print(f"    of which render + budget            {fit}")
     print(f"  ours, Bot.prepare() with pre-filter   {prepare}")
     messages = statistics.mean(len(f.messages) for f in fitted)
     tokens = statistics.mean(f.used for f in fitted)

@@ -11,37 +11,34 @@ whole turn and return a :class:`Reply` whose trace has each stage's decision and
 never raise for a model outage or a store failure: an outage is answered with a fallback,
 and a turn that could not be stored is reported in the trace and the log. A key or model the
 server refuses raises ``ConfigError``, once the turn is stored as an outage's would be.
-:meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``. How a
-turn begins (the caller's arguments checked, the conversation loaded, the turn prepared) is in
+:meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``; its
+canned replies, prompt fitting and stage clock are in ``preparation.py``. How a turn begins
+(the caller's arguments checked, the conversation loaded, the turn prepared) is in
 ``turnstart.py``; what happens after it is in ``turn.py`` (the turn in progress),
 ``turnstorage.py`` (its store writes), ``reply.py`` (the reply it becomes) and ``stream.py``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import logging
 import os
 import threading
-import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import Any
 
-from .budget import Fitted, Part, fit_prompt
 from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
-from .errors import BudgetError, TemplateError
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import ModelClient, OpenAIClient
 from .model.apikey import ApiKey
-from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
+from .preparation import Clock, canned_reply, fitted_prompt
+from .prompt import Context, Exchange, script_of
 from .reply import Reply, Step
 from .routing import (
     FOLLOW_UP_CHAIN,
-    Routing,
     detect_language,
     is_blank,
     previous_message,
@@ -50,7 +47,7 @@ from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream, Shown
-from .turn import Prepared, canned_action
+from .turn import Prepared
 from .turnlog import logged_as
 from .turnstart import (
     abegin_turn,
@@ -68,9 +65,6 @@ __all__ = ["Bot", "Prepared", "Reply", "Step"]
 # and a blocking Bot.reply never run a loop.
 
 log = logging.getLogger("servicebot")
-
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 class Bot:
@@ -273,7 +267,7 @@ class Bot:
         else ``history``'s last is read.
         """
         text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
-        clock = _Clock()
+        clock = Clock()
         if said_before is None and history:  # it may end with this value's label
             said_before = history[-1].user
         filtered = clock.time(
@@ -306,7 +300,7 @@ class Bot:
         )
         reply: str | None = None
         if canned or self.model is None:
-            reply = clock.time("prompt", self._canned_reply, routing, context)
+            reply = clock.time("prompt", canned_reply, self, routing, context)
             if canned or not explain:
                 return Prepared(
                     filtered,
@@ -320,7 +314,9 @@ class Bot:
         # was cleared) still informs routing above, but an empty answer would teach the model
         # to say nothing.
         answered = [exchange for exchange in history if exchange.assistant]
-        fitted = clock.time("prompt", self._fit, context, answered, filtered.text, explain)
+        fitted = clock.time(
+            "prompt", fitted_prompt, self, context, answered, filtered.text, explain
+        )
         return Prepared(
             filtered, routing, routing.language, reply, fitted, clock.laps, context.script
         )
@@ -335,55 +331,6 @@ class Bot:
             user = self.prefilter.run(exchange.user, placeholders, previous).text
             stored.append(Exchange(user, exchange.assistant))
         return stored
-
-    def _canned_reply(self, routing: Routing, context: Context) -> str:
-        """The reply for a turn no model answers (direct, handoff, or offline), as its action
-        (see :func:`~servicebot.turn.canned_action`) has it."""
-        action = canned_action(routing, self.spec.settings.routing)
-        if action == "direct" and routing.best is not None:
-            return faq_answer(routing.best.intent, context)
-        if action == "out_of_scope":
-            return self.renderer.reply("out_of_scope.j2", context)
-        return self.renderer.reply("handoff.j2", context)
-
-    def _fit(
-        self, context: Context, history: Sequence[Exchange], text: str, itemise: bool = False
-    ) -> Fitted:
-        """The turn's prompt, fitted. Customer details (the application's metadata) give way
-        to the FAQ's facts: when they overflow the budget, push out a fact or part of the
-        customer's message, or break the system template, the turn goes without them, and
-        the fitted parts say so."""
-        try:
-            fitted: Fitted | None = self._fit_with(context, history, text, itemise)
-        except (BudgetError, TemplateError) as error:
-            if not context.customer:
-                raise  # the templates alone: servicebot check reports that before any turn
-            if isinstance(error, TemplateError):
-                customer_details_failed(error)
-            fitted = None
-        if fitted is not None and not (context.customer and _squeezed(fitted)):
-            return fitted
-        without = self._fit_with(
-            dataclasses.replace(context, customer=None), history, text, itemise
-        )
-        if fitted is not None and _squeezed(without):
-            return fitted  # the details are not what squeezed it
-        left_out = Part("system", "customer details", None, kept=False)
-        return dataclasses.replace(without, parts=(left_out, *without.parts))
-
-    def _fit_with(
-        self, context: Context, history: Sequence[Exchange], text: str, itemise: bool
-    ) -> Fitted:
-        return fit_prompt(
-            self.counter,
-            self.spec.settings.budget,
-            lambda n: self.renderer.system(context, n),
-            [match.intent.name for match in context.matches],
-            few_shot(context.matches, context.language, self.spec.settings.languages),
-            history,
-            text,
-            itemise=itemise,
-        )
 
 
 def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClient:
@@ -403,22 +350,3 @@ def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClie
         hint=BOT_RECORD_HINT,
         header=BOT_HEADER,
     )
-
-
-def _squeezed(fitted: Fitted) -> bool:
-    """Whether an FAQ fact or part of the customer's message was left out to fit."""
-    return fitted.truncated or any(part.kind == "faq" and not part.kept for part in fitted.parts)
-
-
-class _Clock:
-    """Times each stage of one turn, in milliseconds."""
-
-    def __init__(self) -> None:
-        self.laps: dict[str, float] = {}
-
-    def time(self, stage: str, run: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        start = time.perf_counter()
-        try:
-            return run(*args, **kwargs)
-        finally:
-            self.laps[stage] = self.laps.get(stage, 0.0) + (time.perf_counter() - start) * 1000
