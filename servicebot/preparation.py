@@ -11,11 +11,11 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
+from .actions import canned_action
 from .budget import Fitted, Part, fit_prompt
 from .errors import BudgetError, TemplateError
 from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot
 from .routing import Routing
-from .turn import canned_action
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -26,7 +26,7 @@ T = TypeVar("T")
 
 def canned_reply(bot: Bot, routing: Routing, context: Context) -> str:
     """The reply for a turn no model answers (direct, handoff, or offline), as its action
-    (see :func:`~servicebot.turn.canned_action`) has it."""
+    (see :func:`~servicebot.actions.canned_action`) has it."""
     action = canned_action(routing, bot.spec.settings.routing)
     if action == "direct" and routing.best is not None:
         return faq_answer(routing.best.intent, context)

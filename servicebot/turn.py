@@ -6,8 +6,9 @@ the trace), decides the reply from that, and stores it. It never raises for a mo
 store failure: the outage gets a fallback (the FAQ's answer when routing is sure, else a
 handoff), and a turn that could not be stored is reported in the trace and the log. A key or
 model the server refuses (a :class:`~servicebot.errors.ConfigError`) is stored as an outage is,
-then raised. The reply and its steps are in ``reply.py``, the store's side of a turn in
-``turnstorage.py``; streaming is in ``stream.py``.
+then raised. The reply and its steps are in ``reply.py``, the action a turn ends with and the
+fallback's reply in ``actions.py``, the store's side of a turn in ``turnstorage.py``;
+streaming is in ``stream.py``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from .actions import answered_action, canned_action, confident, fallback_reply
 from .budget import Fitted
 from .budget.estimate import compare_counts
 from .cache import AnswerCache, cache_key
@@ -28,10 +30,9 @@ from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
-from .prompt import Context, Script, faq_answer
+from .prompt import Context, Script
 from .reply import Action, Fallback, Reply, Step, elapsed_ms
-from .routing import Routing, handed_off_by, sure, why_not_direct
-from .settings import RoutingSettings
+from .routing import Routing, handed_off_by, why_not_direct
 from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
@@ -273,7 +274,7 @@ class Turn(TurnStorage):
     def _finished_action(self) -> Action:
         """The action the turn would have had, answered: a stopped turn is stored with it."""
         if self.prep.reply is None:
-            return _answered(self.prep.routing)
+            return answered_action(self.prep.routing)
         # A direct answer, handoff or block, stopped unshown.
         return canned_action(self.prep.routing, self.bot.spec.settings.routing)
 
@@ -306,7 +307,7 @@ class Turn(TurnStorage):
             details = {"events": [str(event) for event in events if event.stage == "postfilter"]}
             self.trace.append(Step("postfilter", decision, elapsed_ms(start), details))
             if reviewed.verdict == "pass":
-                action = _answered(routing)
+                action = answered_action(routing)
                 stored, shown = reviewed.text, reviewed.shown or reviewed.text
                 # A repaired answer is not kept: asked again, the model may get it right.
                 if self.cache_key is not None and self.bot.cache is not None and not repaired:
@@ -325,7 +326,7 @@ class Turn(TurnStorage):
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
             # What was shown cannot be taken back: keep it, then the fallback or handoff; or,
             # when a repair changed some of it, the answer again from the sentence it changed.
-            again = action == _answered(routing) and completion is not None
+            again = action == answered_action(routing) and completion is not None
             shown = f"{streamed.emitted}\n\n{_after(streamed.emitted, shown) if again else shown}"
             stored = (
                 f"{streamed.cleared}\n\n{_after(streamed.cleared, stored) if again else stored}"
@@ -372,42 +373,6 @@ def _after(shown: str, answer: str) -> str:
     pairs = enumerate(zip(shown, answer, strict=False))
     same = next((i for i, (a, b) in pairs if a != b), min(len(shown), len(answer)))
     return answer[last_sentence_end(answer[:same]) :].lstrip()
-
-
-def _answered(routing: Routing | None) -> Action:
-    """The action of a turn the model answered: out of scope if routing found no intent."""
-    return "out_of_scope" if routing and routing.route == "out_of_scope" else "answer"
-
-
-def canned_action(routing: Routing | None, settings: RoutingSettings) -> Action:
-    """The action of a turn no model answers: blocked, direct (an intent's answer as written,
-    also offline when routing is sure of it), out of scope, or a handoff."""
-    if routing is None:
-        return "blocked"
-    if routing.route == "direct" or (routing.route == "model" and confident(routing, settings)):
-        return "direct"
-    if routing.route == "out_of_scope":
-        return "out_of_scope"
-    return "handoff"  # a handoff intent, or no model to ask
-
-
-def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> tuple[str, Fallback]:
-    """When the model cannot answer: the top intent's answer if routing was confident,
-    otherwise a handoff to a person; and which of the two it is."""
-    if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return faq_answer(routing.best.intent, context), "answer"
-    return bot.renderer.reply("handoff.j2", context), "handoff"
-
-
-def confident(routing: Routing | None, settings: RoutingSettings) -> bool:
-    """Whether routing is sure enough of its best intent to send that answer as written.
-
-    Never for a follow-up: its intent came from the previous message, whose answer the
-    customer has; sent again, it would ignore what this message asks.
-    """
-    if routing is None or routing.follow_up:
-        return False
-    return sure(routing.matches, settings, routing.runner_up)
 
 
 def _finished(completion: Completion) -> tuple[str, bool]:
