@@ -29,11 +29,12 @@ from .config import (
     read_bot,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
+from .languages import ANY_LANGUAGE
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match, detect_language
-from .settings import ANY_LANGUAGE, Intent
+from .settings import Intent
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 

@@ -17,14 +17,8 @@ from dataclasses import dataclass
 
 from .errors import Problem, shorten
 from .filters.normalise import normalise
-from .settings import (
-    ANY_LANGUAGE,
-    LANGUAGE_ALIASES,
-    LANGUAGE_CODE,
-    Intent,
-    Settings,
-    language_advice,
-)
+from .languages import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, language_advice
+from .settings import Intent, Settings
 from .yamlfile import YamlFile
 
 

@@ -18,10 +18,10 @@ from .checks import settings_problems
 from .config import FAQ_FOLDER, BotSpec, Place, intent_problems, placed_in_intents, yaml_files
 from .errors import Problem
 from .figures import phrases, unstated
+from .languages import ANY_LANGUAGE
 from .routing import Router, detect_language, handing_off
 from .routing.screen import IntentScreen
 from .routing.scripts import told_apart
-from .settings import ANY_LANGUAGE
 from .source import operator_files
 from .yamlfile import YamlFile, read_yaml
 

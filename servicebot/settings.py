@@ -3,12 +3,11 @@
 Every model forbids unknown keys and is frozen once validated. Defaults here are the
 defaults an operator gets by leaving a key out; the README's settings table lists them.
 What a contact detail, an address or a variable's name must look like is
-:mod:`.settingvalues`'s.
+:mod:`.settingvalues`'s; what a language code looks like, :mod:`.languages`'s.
 """
 
 from __future__ import annotations
 
-import re
 import typing
 from collections.abc import Mapping
 from types import MappingProxyType, UnionType
@@ -26,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .languages import ANY_LANGUAGE, LANGUAGE_CODE, not_an_alias
 from .settingvalues import (
     email_address,
     http_url,
@@ -36,24 +36,6 @@ from .settingvalues import (
     variable_name,
     web_address,
 )
-
-LANGUAGE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]+)*$")
-ANY_LANGUAGE = "*"
-"""The key under which a plain-text ``answer`` is kept: it serves every language."""
-
-LANGUAGE_ALIASES = {
-    **dict.fromkeys(("cn", "chs", "cht", "zh-cn", "zh-hans", "zh-sg"), "zh"),
-    **dict.fromkeys(("zh-tw", "zh-hk", "zh-mo", "zh-hant"), "zh"),
-    **dict.fromkeys(("eng", "en-us", "en-gb"), "en"),
-    # a language's name, for its code
-    **dict.fromkeys(
-        ("chinese", "mandarin", "中文", "汉语", "漢語", "简体中文", "繁體中文", "繁体中文"), "zh"
-    ),
-    **dict.fromkeys(("english", "英文", "英语", "英語"), "en"),
-}
-"""Codes people write for Chinese and English that are not the codes a bot uses: one ``zh``
-serves simplified and traditional Chinese alike (each reply follows the customer's script),
-and one ``en`` every English."""
 
 
 def _not_blank(text: str) -> str:
@@ -86,26 +68,6 @@ def _answer_as_mapping(value: Any) -> Any:
     return {ANY_LANGUAGE: value} if isinstance(value, str) else value
 
 
-def language_advice(code: str) -> str | None:
-    """Which code to write for ``code``, when it is one people write for Chinese or English
-    that a bot does not use (see ``LANGUAGE_ALIASES``): said alike wherever it is written,
-    in 'languages' or as an answer's key."""
-    meant = LANGUAGE_ALIASES.get(code.lower())
-    if meant == "zh":
-        return (
-            "Chinese is 'zh', simplified and traditional alike (each reply follows the script "
-            "the customer writes in)"
-        )
-    return None if meant is None else f"English is '{meant}', whatever the region"
-
-
-def _not_an_alias(code: Any) -> Any:
-    """Before the pattern, so that ``中文`` or ``English`` is told its code."""
-    if isinstance(code, str) and (advice := language_advice(code)):
-        raise ValueError(f"is '{code}': {advice}")
-    return code
-
-
 def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
     repeated = sorted({item for item in items if items.count(item) > 1})
     if repeated:
@@ -130,7 +92,7 @@ Answer = Annotated[
     AfterValidator(MappingProxyType),
 ]
 IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
-Language = Annotated[str, Field(pattern=LANGUAGE_CODE.pattern), BeforeValidator(_not_an_alias)]
+Language = Annotated[str, Field(pattern=LANGUAGE_CODE.pattern), BeforeValidator(not_an_alias)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
 
 

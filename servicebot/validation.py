@@ -21,8 +21,8 @@ import yaml
 from pydantic import BaseModel, RootModel, ValidationError
 
 from .errors import Problem, shorten
+from .languages import ANY_LANGUAGE
 from .numberhints import number_hint, unit_hint, whole_hint
-from .settings import ANY_LANGUAGE
 from .yamlfile import YamlFile
 
 Model = TypeVar("Model", bound=BaseModel)
