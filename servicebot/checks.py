@@ -4,10 +4,10 @@
 so that a check needs neither the model SDK nor, usually, an encoding file.
 
 This module renders every template for each kind of turn and checks the system message
-against the budget; it warns of a budget that leaves too little room and of a system
-template that never prints the intents' answers. The warnings about FAQ files, phrasings,
-thresholds, languages and few-shot pairs are ``faqwarnings.py``'s; those about the store and
-what a bot keeps of its customers are ``storechecks.py``'s.
+against the budget; it warns of a system template that never prints the intents' answers.
+The warnings about a budget that leaves too little room are ``budgetchecks.py``'s; those
+about FAQ files, phrasings, thresholds, languages and few-shot pairs are ``faqwarnings.py``'s;
+those about the store and what a bot keeps of its customers are ``storechecks.py``'s.
 """
 
 from __future__ import annotations
@@ -16,16 +16,13 @@ from collections.abc import Iterator
 from itertools import combinations, product
 from pathlib import Path
 
-from .budget import budget_limit, fit_prompt, remedies, window_bounds
-from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, TokenCounter, counter_for
+from .budget import budget_limit, fit_prompt, window_bounds
+from .budget.tokens import MESSAGE_OVERHEAD, REPLY_PRIMING, counter_for
 from .config import (
     SETTINGS_FILE,
     TEMPLATES_FOLDER,
     BotSpec,
-    Place,
     in_reading_order,
-    intent_problems,
-    placed_in_intents,
     read_bot,
 )
 from .errors import BudgetError, ConfigError, Problem, TemplateError
@@ -33,16 +30,12 @@ from .languages import ANY_LANGUAGE
 from .prefilter import FLAGS
 from .prompt import Context, Renderer, Script
 from .replay import BOT_RECORD_HINT, bot_cassette
-from .routing import Match, detect_language
-from .settings import Intent
+from .routing import Match
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 
 # Tokens every request has besides the system text: two message overheads, two roles, priming.
-_FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
-# The least room a budget should leave for the customer's message: a few sentences, about 75
-# English words or 100 Chinese characters. Less, and a message of a few lines is cut.
-_MESSAGE_ROOM = 100
+FIXED_TOKENS = 2 * (MESSAGE_OVERHEAD + 1) + REPLY_PRIMING
 # Every combination of pre-filter flags a template may branch on.
 _FLAG_SETS = [
     frozenset(chosen) for size in range(len(FLAGS) + 1) for chosen in combinations(FLAGS, size)
@@ -88,29 +81,18 @@ def validate_bot(spec: BotSpec) -> Renderer:
     problems = [p for name in TEMPLATE_NAMES if (p := _render_problem(renderer, spec, name))]
     if problems:
         raise ConfigError(problems)
-    for context in _system_contexts(spec):
+    for context in system_contexts(spec):
         _check_system_fits(spec, renderer.system(context, 0), context)
     return renderer
 
 
-def _system_contexts(spec: BotSpec) -> Iterator[Context]:
+def system_contexts(spec: BotSpec) -> Iterator[Context]:
     """Every kind of turn the system message is rendered for, without FAQ facts."""
     for language in spec.settings.languages:
         for out_of_scope, flags, script in product(
             (False, True), _FLAG_SETS, _SCRIPTS[language == "zh"]
         ):
             yield Context(language, (), out_of_scope, flags, script=script)
-
-
-def budget_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """A budget that leaves too little room for the customer's message or for the reply,
-    and answers too long to be a fact beside them."""
-    return [
-        *_message_room(spec, renderer),
-        *_reply_room(spec),
-        *_answer_room(spec, renderer),
-        *_few_shot_room(spec, renderer),
-    ]
 
 
 def replay_warnings(spec: BotSpec) -> list[Problem]:
@@ -154,157 +136,7 @@ def facts_warnings(spec: BotSpec, renderer: Renderer) -> list[Problem]:
 _MARKED_ANSWER = "8406217935"
 
 
-def _reply_room(spec: BotSpec) -> list[Problem]:
-    """A ``model.max_tokens`` that a full prompt leaves no room for: the request asks for
-    more tokens than the context window holds, which OpenAI's API refuses with a 400
-    ("maximum context length") on the turns whose prompt uses the whole budget."""
-    settings = spec.settings
-    limit, window = budget_limit(settings.budget), settings.budget.context_window
-    if settings.model.name is None or limit + settings.model.max_tokens <= window:
-        return []  # offline, no model is asked
-    message = (
-        f"model.max_tokens ({settings.model.max_tokens}) does not fit beside a full "
-        f"{limit}-token prompt in context_window ({window}): the model's API refuses such a "
-        f"request (raise budget.reply_reserve to {settings.model.max_tokens}, or lower "
-        "max_tokens)"
-    )
-    return settings_problems(spec, {("model", "max_tokens"): message})
-
-
-def _message_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """A budget that leaves the customer's message less than ``_MESSAGE_ROOM`` tokens beside
-    the longest system message: a longer message is cut, and no FAQ fact fits beside it.
-    (:func:`validate_bot` refuses a system message that leaves no room at all.)"""
-    limit = budget_limit(spec.settings.budget)
-    system, context = max(
-        ((renderer.system(c, 0), c) for c in _system_contexts(spec)), key=lambda s: len(s[0])
-    )
-    taken, room = _room_beside(spec, system)
-    if room >= _MESSAGE_ROOM:
-        return []
-    message = (
-        f"for {_turn(context)}, the system message takes {taken} of the {limit}-token prompt "
-        f"budget, leaving {room} "
-        "for the customer's message: a longer one is cut, and no FAQ fact fits beside it "
-        f"({remedies(spec.settings.budget, 'shorten templates/system.j2')})"
-    )
-    return settings_problems(spec, {_budget_key(spec): message})
-
-
-def _answer_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """An answer that, as the one fact in the system message, leaves the customer's message
-    less than ``_MESSAGE_ROOM`` tokens: beside a longer message the budget drops it, and the
-    facts after it (they go in by relevance, and stop at the first that does not fit). Warned
-    at the answer (at its language's text, when it has one per language), once an intent."""
-    if spec.settings.model.name is None:
-        return []  # with no model, answers are only ever sent as written
-    messages: dict[str | None, dict[str, str]] = {}  # by the answer's language key
-    for intent in spec.intents:
-        if intent.handoff:
-            continue  # a handoff intent's answer is never a fact
-        for language in spec.settings.languages:
-            system = _with_fact(spec, renderer, intent, language)
-            taken, room = _room_beside(spec, system)
-            if room < _MESSAGE_ROOM:
-                key = None if ANY_LANGUAGE in intent.answer else language
-                messages.setdefault(key, {})[intent.name] = _too_long_to_be_a_fact(
-                    spec, intent.name, key, taken, room
-                )
-                break  # once an intent
-    return [
-        problem
-        for key, found in messages.items()
-        for problem in intent_problems(spec.root, found, "answer", *([key] if key else []))
-    ]
-
-
-def _few_shot_room(spec: BotSpec, renderer: Renderer) -> list[Problem]:
-    """Few-shot pairs too long ever to be sent: a pair goes only beside its intent's answer as
-    a fact, and one that takes more than that system message leaves even an empty customer
-    message is dropped from every prompt (``render`` shows it DROPPED; a pasted page did).
-    Warned at the pair's reply. A pair of fewer bytes than half the budget is not measured:
-    it fits unless the answer alone takes the other half, which ``_answer_room`` warns of."""
-    if spec.settings.model.name is None:
-        return []  # with no model, no pair is ever sent
-    limit = budget_limit(spec.settings.budget)
-    messages: dict[Place, str] = {}
-    for intent in spec.intents:
-        for index, pair in enumerate(intent.few_shot):
-            if len(pair.user.encode()) + len(pair.assistant.encode()) < limit // 2:
-                continue  # a token is at least one byte: see above (no encoding is loaded)
-            counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
-            language = detect_language(pair.user, spec.settings.languages)
-            system = _with_fact(spec, renderer, intent, language)
-            room = limit - counter.count_message("system", system) - _empty_message(counter)
-            taken = counter.count_message("user", pair.user)
-            taken += counter.count_message("assistant", pair.assistant)
-            if taken > room:
-                messages[intent.name, ("few_shot", index, "assistant")] = (
-                    f"this few-shot pair of '{intent.name}' takes {taken:,} tokens, more than "
-                    f"the {limit}-token prompt budget leaves it beside the intent's answer "
-                    f"({max(room, 0):,}): it is never sent (shorten it)"
-                )
-    return placed_in_intents(spec.root, messages)
-
-
-def _with_fact(spec: BotSpec, renderer: Renderer, intent: Intent, language: str) -> str:
-    """The system message with ``intent``'s answer as its one fact.
-
-    Raises:
-        ConfigError: at the answer, when the template fails with it (one that prints each
-            answer several times, past the sandbox's limit): every turn it is a fact for
-            would fail, and the template's line alone would not say which answer to look at.
-    """
-    try:
-        return renderer.system(Context(language, (Match(intent, 1.0),)), 1)
-    except TemplateError as exc:
-        failed = exc.problems[0]
-        message = (
-            f"with the answer of '{intent.name}' as a fact, {failed.path}:{failed.line}: "
-            f"{failed.message} (shorten the answer, or print it fewer times)"
-        )
-        key = [] if ANY_LANGUAGE in intent.answer else [language]
-        raise ConfigError(
-            intent_problems(spec.root, {intent.name: message}, "answer", *key)
-        ) from exc
-
-
-def _too_long_to_be_a_fact(
-    spec: BotSpec, name: str, language: str | None, taken: int, room: int
-) -> str:
-    limit = budget_limit(spec.settings.budget)
-    where = f" in {language}" if language and len(spec.settings.languages) > 1 else ""
-    takes = f"with it the system message takes {taken} of the {limit}-token prompt budget"
-    effect = (
-        f"{takes}, leaving {room} for the customer's message: beside a longer one the "
-        "budget drops it, and the facts after it"
-        if room > 0
-        else f"{takes}, leaving no room for the customer's message: the model never gets "
-        "it, nor the facts after it"
-    )
-    return (
-        f"the answer of '{name}' is too long to be a fact{where}: {effect} "
-        f"({remedies(spec.settings.budget, 'shorten it')})"
-    )
-
-
-def _room_beside(spec: BotSpec, system: str) -> tuple[int, int]:
-    """The tokens a system message takes, and the room it leaves the customer's message; the
-    room is at least ``_MESSAGE_ROOM`` without counting when the bytes say so."""
-    limit = budget_limit(spec.settings.budget)
-    if len(system.encode()) + _FIXED_TOKENS + _MESSAGE_ROOM <= limit:
-        return 0, _MESSAGE_ROOM  # a token is at least one byte: no encoding needed to tell
-    counter = counter_for(spec.settings.model.name, spec.settings.budget.encoding)
-    taken = counter.count_message("system", system)
-    return taken, limit - taken - _empty_message(counter)
-
-
-def _empty_message(counter: TokenCounter) -> int:
-    """What an empty customer message and the reply's priming take."""
-    return counter.count_message("user", "") + REPLY_PRIMING
-
-
-def _budget_key(spec: BotSpec) -> tuple[str, ...]:
+def budget_key(spec: BotSpec) -> tuple[str, ...]:
     """Where the budget is set in servicebot.yaml: at max_prompt_tokens; or, when the context
     window less the reply's reserve bounds it, at whichever of the two is written (the one
     the operator changed), else at max_prompt_tokens if written above it. At the ``budget``
@@ -347,11 +179,13 @@ def _render_problem(renderer: Renderer, spec: BotSpec, name: str) -> Problem | N
 def _blank_reply(spec: BotSpec, name: str, context: Context) -> Problem:
     """A canned reply that renders to nothing (an emptied file, a branch left without text):
     the customer would be sent a blank message."""
-    message = f"renders to nothing for {_turn(context)}: the customer would get a blank reply"
+    message = (
+        f"renders to nothing for {describe_turn(context)}: the customer would get a blank reply"
+    )
     return Problem(spec.root / TEMPLATES_FOLDER / name, message, 1)
 
 
-def _turn(context: Context) -> str:
+def describe_turn(context: Context) -> str:
     """The kind of turn a context stands for: "an out-of-scope turn in zh (traditional script)
     flagged pii"."""
     turn = f"{'an out-of-scope' if context.out_of_scope else 'a'} turn in {context.language}"
@@ -393,12 +227,12 @@ def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
 
 def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:
     settings = spec.settings
-    if len(system.encode()) + _FIXED_TOKENS <= budget_limit(settings.budget):
+    if len(system.encode()) + FIXED_TOKENS <= budget_limit(settings.budget):
         return
     try:
         counter = counter_for(settings.model.name, settings.budget.encoding)
         fit_prompt(counter, settings.budget, lambda _: system, [], [], [], "")
     except BudgetError as exc:  # at the setting that bounds the budget, where it was lowered
-        message = f"for {_turn(context)}: {exc}"
-        problems = settings_problems(spec, {_budget_key(spec): message})
+        message = f"for {describe_turn(context)}: {exc}"
+        problems = settings_problems(spec, {budget_key(spec): message})
         raise ConfigError(problems) from exc

@@ -75,12 +75,8 @@ main.add_command(render)
 def check(path: Path) -> None:
     """Validate the bot folder PATH (default: the nearest one here or above) and list every
     mistake as file:line:column."""
-    from ..checks import (
-        budget_warnings,
-        check_bot,
-        facts_warnings,
-        replay_warnings,
-    )
+    from ..budgetchecks import budget_warnings
+    from ..checks import check_bot, facts_warnings, replay_warnings
     from ..conversations.scriptchecks import script_warnings
     from ..faqwarnings import (
         faq_file_warnings,
