@@ -10,7 +10,8 @@ the words before it (请发到张三 or 张三), so the address is masked from t
 letters, up to 64 of them: more than the address, rather than part of it (``emails.py`` does
 the same for Latin text glued to an address by a 。).
 
-Each "@" reads at most 64 characters back and 253 forward: time stays linear.
+Each "@" before a dotted host reads at most 64 characters back and 253 forward: time stays
+linear. Other "@"s (a mention, "张@张@..." pasted) are passed over by a search in C.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ _LONGEST_TLD: Final = max(map(len, _IDN_TLDS))
 _LOCAL_RUN: Final = re.compile(r"[\w.%+'-]+")  # read backwards from the "@"
 _LOCAL_REACH: Final = 64
 _HOST: Final = re.compile(r"[^\W_](?:[\w-]{0,62})(?:[.。][^\W_][\w-]{0,62}){1,8}")
+# An "@" that a host with a dot follows: the others are no address, and are skipped in C.
+_AT_HOST: Final = re.compile(r"@(?=[^\W_][\w-]{0,62}[.。][^\W_])")
 _ASCII_TLD: Final = re.compile(r"[A-Za-z]{2,63}", re.ASCII)
 _LATIN: Final = r"A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"  # emails._LOCAL
 _ASCII_LOCAL: Final = re.compile(f"[{_LATIN}]+")
@@ -39,14 +42,13 @@ _LATIN_RUN: Final = re.compile(f"[{_LATIN}]*")
 def idn_email_spans(text: str) -> Spans:
     """Addresses in ``text`` whose domain or local part holds letters beyond Latin ones (those
     ``emails.py`` reads as typed are left to it)."""
-    at = text.find("@")
-    while at != -1:
+    for found in _AT_HOST.finditer(text):
+        at = found.start()
         start, end = _local_start(text, at), _domain_end(text, at + 1)
         if start < at and end is not None:
             local, domain = text[start:at], text[at + 1 : end]
             if not (domain.isascii() and _ASCII_LOCAL.fullmatch(local)):
                 yield start, end
-        at = text.find("@", at + 1)
 
 
 def _local_start(text: str, at: int) -> int:

@@ -19,6 +19,8 @@ ADVERSARIAL = {
     "at signs": "@" * 100_000,
     "dots": "." * 100_000,
     "a@": "a@" * 50_000,
+    "chinese a@": "张@" * 50_000,
+    "idn hosts": "张@例." * 25_000,
     "a@b.": "a@b." * 25_000,
     "chained": "a@b.co" * 16_667,
     "written dots before @": "a dot " * 16_667 + "a@b.co",
