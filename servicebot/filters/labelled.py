@@ -111,7 +111,15 @@ _UNSPACED: Final = (
 # may follow a letter (QQ密码): one regex, see _label_spans.
 _ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
 _ENGLISH_LABELS: Final = word_automaton({word: len(word) for word in _ENGLISH_WORDS})
-_CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w.isascii()))
+_CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w[0].isascii()))
+# Labels of Latin letters with accents (teléfono, mật khẩu): read only in text that has one of
+# their accented letters, since a regex whose words start with ASCII letters tries them at
+# every letter, which an English message with a ’ would pay for.
+_ACCENTED: Final = [w for w in ROLE if w[0].isascii() and not w.isascii()]
+_ACCENTED_LABEL: Final = re.compile(_joined(_ACCENTED))
+_ACCENTED_LETTER: Final = re.compile(
+    "[" + "".join(sorted({c for w in _ACCENTED for c in w if not c.isascii()})) + "]"
+)
 _DIGIT: Final = re.compile("[0-9]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
@@ -215,6 +223,8 @@ def _label_spans(lowered: str) -> list[tuple[int, int]]:
     if not lowered.isascii():
         # The longest of those that start together: "teléfono", not the English "tel" in it.
         found = spans + [m.span() for m in _CHINESE_LABEL.finditer(lowered)]
+        if _ACCENTED_LETTER.search(lowered):
+            found += [m.span() for m in _ACCENTED_LABEL.finditer(lowered)]
         spans = sorted(found, key=lambda span: (span[0], -span[1]))
     kept: list[tuple[int, int]] = []
     for span in spans:
