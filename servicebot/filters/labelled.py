@@ -256,7 +256,7 @@ def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: i
     start, end = label
     if lowered[start:end] in NEEDS_LINK:
         link = lowered[end:value_start]
-        return any(word in link for word in (":", "：", "=", " is ", "是", "为"))
+        return any(word in link for word in (":", "：", "=", " is ", " est ", " ist ", "是", "为"))
     if role == CARD_NUMBER:
         before = lowered[max(0, start - 16) : start].rstrip(" -")
         shop_card = before.removesuffix("的").removesuffix("卡").endswith(NOT_PAYMENT_ZH)

@@ -37,6 +37,9 @@ _NAMED: list[tuple[str, str, str, str]] = [
     ("pt", "meu telefone é 11 91234 5678", "PHONE", "11 91234 5678"),
     ("fr", "mon numéro de téléphone est 06 12 34 56 78", "PHONE", "06 12 34 56 78"),
     ("de", "Handynummer: 0171 1234567", "PHONE", "0171 1234567"),
+    ("de", "Mein Handy ist 0171 1234567", "PHONE", "0171 1234567"),
+    ("fr", "mon portable est 06 12 34 56 78", "PHONE", "06 12 34 56 78"),
+    ("fr", "Portable : 06 12 34 56 78", "PHONE", "06 12 34 56 78"),
     ("ru", "телефон 89123456789", "PHONE", "89123456789"),
     ("ar", "رقم هاتفي ٠٥٠١٢٣٤٥٦٧", "PHONE", "0501234567"),
     ("hi", "मेरा फोन नंबर 9876543210 है", "PHONE", "9876543210"),
@@ -93,6 +96,16 @@ def test_an_order_number_named_in_another_language_is_no_card(text: str) -> None
     ],
 )
 def test_a_label_in_another_language_without_its_value_finds_nothing(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["I need help with a portable 1234567 unit", "Account for Mr Handy 1234567890 please"],
+)
+def test_an_english_word_that_is_another_languages_label_needs_a_link(text: str) -> None:
+    # "portable" (French) and "Handy" (German) name a phone only with a colon or "is" after
+    # them: in English they describe a product, and its model number stays.
     assert spans(normalise(text).text) == []
 
 
