@@ -128,7 +128,9 @@ class Folds(dict[int, str]):
         self._fold = fold
 
     def __missing__(self, code: int) -> str:
-        found = self[code] = self._fold(code) or chr(code)
+        found = self._fold(code) or chr(code)
+        if code <= 0xFFFF or found != chr(code):  # not every astral code a customer can send
+            self[code] = found
         return found
 
 
@@ -150,12 +152,15 @@ def _settled_fold(code: int) -> str | None:
     return None if simple is None else _settled_by(simple, _fold)
 
 
-@functools.cache
 def _fold(code: int) -> str | None:
     """What OpenCC's t2s makes of the ideograph ``code`` alone, when it is one other character
     and both are NFKC-stable, as :func:`_t2s` keeps them; None otherwise."""
-    if not any(code in block for block in _IDEOGRAPHS):
-        return None
+    return _ideograph_fold(code) if any(code in block for block in _IDEOGRAPHS) else None
+
+
+@functools.cache
+def _ideograph_fold(code: int) -> str | None:
+    """:func:`_fold` of an ideograph: cached for ideographs only, which bounds the cache."""
     char = chr(code)
     simple = str(_converter().convert(char))
     keep = char != simple and len(simple) == 1 and _stable(char) and _stable(simple)

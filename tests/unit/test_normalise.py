@@ -240,3 +240,12 @@ def test_every_decimal_digit_outside_ascii_reads_as_its_ascii_digit() -> None:
     }
     assert _dashes_and_digits() == _DASHES | native
     assert normalise("٤١١١ ४१११").text == "4111 4111"
+
+
+def test_folding_keeps_no_entry_for_each_astral_character_a_customer_sends() -> None:
+    # The fold table fills in as text meets it; a customer sending every code point of the
+    # private-use planes must not grow it (and the process) by one entry each.
+    text = "".join(map(chr, range(0xF0000, 0xF4000)))
+    before = len(folds())
+    assert fold_traditional(text) == text
+    assert len(folds()) == before
