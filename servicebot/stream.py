@@ -32,7 +32,6 @@ class ReplyStream:
         self._turn = turn
         # Ends the turn for Bot.close() (see closing.py): when the reading ends, the stream
         # is closed, or, read never, it is collected.
-        self._end = end
         weakref.finalize(self, end)
         self._ending = StreamEnd(end)  # which end stores the turn: see streamend.py
         self._ending.turn, self._ending.shown = turn, Shown(turn)
@@ -65,7 +64,7 @@ class ReplyStream:
         if (pieces := self._held()) is not None:
             pieces.close()  # a reading under way stores what it showed, as it stops
         self._stopped(self._ending.stop())
-        self._end()
+        self._ending.end()
 
     async def astop(self) -> None:
         """Store the turn as stopped with what it has shown, now, unless it is stored: for
@@ -85,7 +84,7 @@ class ReplyStream:
         try:
             yield from self._read()
         finally:
-            self._end()
+            self._ending.end()
 
     def _read(self) -> Generator[str, None, None]:
         ending = self._ending
@@ -160,7 +159,6 @@ class AsyncReplyStream:
         # generator would keep each other alive, and asyncio would never close it.
         self._held: AsyncGenerator[str, None] | None = None
         self._reading: weakref.ref[AsyncGenerator[str, None]] | None = None  # see ReplyStream
-        self._turn: Turn | None = None  # once begun
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
@@ -183,7 +181,8 @@ class AsyncReplyStream:
 
     def _log_fields(self) -> Fields:
         """The turn's log fields, once it has begun (abegin_turn sets them meanwhile)."""
-        return NO_TURN if self._turn is None else self._turn.log_fields
+        turn = self._ending.turn
+        return NO_TURN if turn is None else turn.log_fields
 
     async def astop(self) -> None:
         """Store the turn as stopped with what it has shown, now, unless it is stored: for
@@ -200,7 +199,7 @@ class AsyncReplyStream:
             return
         ending.end = self._counted()
         try:
-            turn = self._turn = ending.turn = await self._begin()
+            turn = ending.turn = await self._begin()
             shown = ending.shown = Shown(turn)
             if pending := turn.pending():
                 model, request = pending
