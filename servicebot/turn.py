@@ -335,8 +335,7 @@ class Turn(TurnStorage):
         if usage is None and streamed is not None and streamed.answer:  # a stream cut mid-answer
             usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
-        reply = self._reply(shown, action, usage, tuple(events))
-        return dataclasses.replace(reply, fallback=fallback)
+        return self._reply(shown, action, usage, tuple(events), fallback)
 
     def fall_back(self) -> tuple[str, Fallback]:
         """The fallback's text and what it is, noted on the trace step that caused it (the
@@ -350,7 +349,12 @@ class Turn(TurnStorage):
         return text, fallback
 
     def _reply(
-        self, text: str, action: Action, usage: Usage | None, events: tuple[FilterEvent, ...]
+        self,
+        text: str,
+        action: Action,
+        usage: Usage | None,
+        events: tuple[FilterEvent, ...],
+        fallback: Fallback | None = None,
     ) -> Reply:
         """The reply showing ``text``, with the intent the turn is about (Routing.chosen): a
         handoff names the handoff intent that caused it, not a better match that answers."""
@@ -363,6 +367,7 @@ class Turn(TurnStorage):
             best.score if best else None,
             usage,
             events=events,
+            fallback=fallback,
         )
 
 
