@@ -230,6 +230,8 @@ class AsyncReplyStream:
                 yield text
             turn.raise_for_setup(self.reply)  # see ReplyStream
         finally:
+            if not ending.taken:  # an error ended it: nothing to store, as for areply()
+                ending.turn = ending.shown = None
             ending.end()
 
 

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 import servicebot.turnstart
+from servicebot.cassette import ReplayMissError
 from servicebot.config import BotSpec
 from servicebot.filters import FilterEvent
 from servicebot.model import AnswersAtOnce, Completion, ModelRequest
@@ -196,6 +197,29 @@ def test_a_stream_closed_unread_is_stored_with_nothing_shown_and_no_model_call(
     assert stream.reply is not None and stream.reply.text == "" and model.calls == 0
     stream.close()  # closing again, or reading after, stores nothing more
     assert list(stream) == [] and len(bot.store.history("unread")) == 1
+
+
+class Misses(AnswersAtOnce):
+    """A replay with no recording for the request: the error ends the stream."""
+
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+        raise ReplayMissError("no recorded reply")
+        yield ""  # pragma: no cover
+
+
+def test_an_async_stream_an_error_ended_is_not_stored_when_collected(
+    spec: BotSpec, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = Bot(spec, model=Misses(), store=MemoryStore())
+
+    async def read() -> None:
+        with pytest.raises(ReplayMissError):
+            async for _ in bot.astream(REFUNDS, conversation_id="miss"):
+                pass
+
+    asyncio.run(read())
+    gc.collect()
+    assert bot.store.history("miss") == [] and "never closed" not in caplog.text
 
 
 def test_a_stream_left_with_break_is_stored_at_once_without_with(spec: BotSpec) -> None:
