@@ -143,10 +143,7 @@ class RedisStore:
         self._forget = self._redis.register_script(_FORGET)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
-        body = turn.as_data()
-        del body["number"]
-        if body["fallback"] is None:  # left out: a worker still on an older version reads it
-            del body["fallback"]
+        body = _stored(turn.as_data())
         try:
             text = json.dumps(body, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
@@ -286,7 +283,7 @@ class RedisStore:
 
     def _read(self, row: bytes) -> TurnRecord:
         try:
-            return TurnRecord.from_json(row)
+            return TurnRecord.from_data(_read_fallback(json.loads(row)))
         except (ValueError, TypeError, KeyError) as exc:
             raise StorageError(f"a stored turn in {self.url} cannot be read: {exc}") from exc
 
@@ -301,6 +298,34 @@ class RedisStore:
             raise refused(self._settings_file, mistake) from exc
         except UnicodeError as exc:
             raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
+
+
+# The version before turns kept their fallback's kind passes every top-level key of a stored
+# turn to TurnRecord, and fails on one it lacks (its pods beside newer ones in a rolling
+# deploy, or after a rollback, could not read the conversation); but it keeps only the keys it
+# knows of each event. So the kind rides in an event of its own, under "fallback": that
+# version shows it as ``reply fallback handoff sent``, this one takes it out again.
+_FALLBACK_EVENT = {"stage": "reply", "detector": "fallback", "action": "sent"}
+
+
+def _stored(body: dict[str, Any]) -> dict[str, Any]:
+    """A turn's :meth:`~TurnRecord.as_data` as Redis keeps it: no number (the append script
+    gives it), and no top-level key an older version lacks (see ``_FALLBACK_EVENT``)."""
+    del body["number"]
+    if (kind := body.pop("fallback")) is not None:
+        body["events"] = [*body["events"], {**_FALLBACK_EVENT, "kind": kind, "fallback": kind}]
+    return body
+
+
+def _read_fallback(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored turn's data with its fallback's kind back in ``fallback``, out of its events
+    (a turn stored by the version just before this one has it at the top level)."""
+    events = data["events"]
+    kinds = [event["fallback"] for event in events if "fallback" in event]
+    data["events"] = [event for event in events if "fallback" not in event]
+    if kinds and data.get("fallback") is None:
+        data["fallback"] = kinds[0]
+    return data
 
 
 def _without_password(url: str) -> str:

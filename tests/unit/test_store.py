@@ -200,6 +200,58 @@ def test_a_turn_stored_before_fallbacks_were_kept_reads_with_none(
     store.close()
 
 
+# TurnRecord's fields in the version before turns kept their fallback's kind (7728cac): it
+# passes every top-level key of a stored turn to TurnRecord, so a key outside these makes the
+# whole conversation unreadable there. Its events keep only the keys they know.
+_FIELDS_BEFORE_FALLBACK = {
+    "conversation_id", "customer_text", "reply_text", "action", "intent", "score", "events",
+    "model", "prompt_tokens", "completion_tokens", "latency_ms", "at", "number", "id",
+}  # fmt: skip
+_EVENT_FIELDS_BEFORE_FALLBACK = {"stage", "detector", "kind", "action", "placeholder", "count"}
+
+
+@pytest.mark.redis
+def test_a_redis_turn_with_a_fallback_reads_in_the_version_before_fallbacks_were_kept(
+    redis_url: str,
+) -> None:
+    """A rolling deploy or a rollback: pods on the older version read the newer turns."""
+    import redis
+
+    namespace = f"test-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace)
+    event = FilterEvent("model", "model", "timeout", "fallback")
+    store.append_turn(turn("c-1", events=(event,), fallback="handoff"))
+    client = redis.Redis.from_url(redis_url)
+    (raw,) = client.lrange(f"{namespace}:conversation:c-1:turns", 0, -1)
+    client.close()
+    stored = json.loads(raw)
+    assert set(stored) <= _FIELDS_BEFORE_FALLBACK
+    assert all(
+        FilterEvent(**{k: e[k] for k in _EVENT_FIELDS_BEFORE_FALLBACK if k in e})
+        for e in stored["events"]
+    )
+    (loaded,) = store.history("c-1")
+    assert (loaded.fallback, loaded.events) == ("handoff", (event,))
+    store.close()
+
+
+@pytest.mark.redis
+def test_a_redis_turn_with_its_fallback_at_the_top_level_still_reads(redis_url: str) -> None:
+    """As the version just before this one stored it."""
+    import redis
+
+    namespace = f"test-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace)
+    store.append_turn(turn("c-1"))
+    client, key = redis.Redis.from_url(redis_url), f"{namespace}:conversation:c-1:turns"
+    older = json.loads(client.lindex(key, 0))  # type: ignore[arg-type]
+    client.lset(key, 0, json.dumps({**older, "action": "fallback", "fallback": "answer"}))
+    client.close()
+    (loaded,) = store.history("c-1")
+    assert (loaded.action, loaded.fallback, loaded.events) == ("fallback", "answer", ())
+    store.close()
+
+
 def _older_sqlite_file(path: Path) -> None:
     """A conversation store as servicebot made it before turns kept ``fallback``."""
     from servicebot.store.sqlitemigrations import MIGRATIONS
