@@ -21,9 +21,9 @@ from .config import BotSpec
 from .errors import Problem, StorageError
 from .filters.placeholders import KEY_ENV
 from .replay import bot_cassette
-from .store import EMPTIED, empty_variables, sqlite_file, unset_variables
+from .store import sqlite_file, unset_variables
 from .store.namespaces import namespace_warning
-from .storeurl import REDIS_SCHEMES, store_scheme
+from .storeurl import EMPTIED, REDIS_SCHEMES, empty_variables, store_scheme
 
 
 def store_problem(spec: BotSpec) -> Problem | None:
@@ -45,7 +45,8 @@ def store_problem(spec: BotSpec) -> Problem | None:
 def store_warnings(spec: BotSpec) -> list[Problem]:
     """``store.url`` naming an environment variable that is not set where ``check`` runs:
     the bot would load, and answer each turn unstored (the log says why). Then those a Redis
-    url names that are empty here, in its password, user or host (see empty_variables). Then
+    url names that are empty here, in its password or user, or leaving its host, port or
+    database empty (see empty_variables). Then
     a store other bots can name, with no ``store.namespace`` to keep this bot's apart."""
     unset = unset_variables(spec.settings.store.url)
     problems = []

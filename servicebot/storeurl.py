@@ -7,6 +7,10 @@ validator to check the url that will be used, at load.
     redis://${REDIS_HOSTPORT}/${REDIS_DB}     a host, port or database is put in as it is
     sqlite:///${DATA_DIR}/bot.db              and so is a SQLite path
     ${STORE_URL}                              the whole url from one variable (12-factor)
+
+A variable set but empty that leaves a Redis url's host, port or database empty is refused as
+one not set is (redis-py would use localhost, 6379 or 0); :func:`empty_variables` finds those,
+and the empty user or password ``check`` warns of.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from __future__ import annotations
 import os
 import re
 import urllib.parse
+from collections.abc import Callable
 
 from .errors import StorageError
 
@@ -50,6 +55,10 @@ def from_environment(url: str, *, lenient: bool = False) -> str:
         return scheme + sep + _put(rest, lenient, quote=False, empty_ok=False)
     if scheme not in REDIS_SCHEMES:
         return url
+    emptied = [] if lenient else [each for each in empty_variables(url) if each[1] in _WHERE_TO]
+    if emptied:
+        name, part = emptied[0]
+        raise StorageError(f"the store url names ${{{name}}}, which is empty: {EMPTIED[part]}")
     netloc, tail = re.match(r"([^/?#]*)(.*)", rest, re.DOTALL).groups()  # type: ignore[union-attr]
     userinfo, at, host = netloc.rpartition("@")
     path, question, query = tail.partition("?")
@@ -94,3 +103,70 @@ def _put(text: str, lenient: bool, *, quote: bool = False, empty_ok: bool = True
 
 def _unset(name: str) -> str:
     return "empty" if os.environ.get(name) == "" else "not set"
+
+
+def empty_variables(url: str) -> list[tuple[str, str]]:
+    """The ``${NAME}`` variables a Redis ``url`` names that are set here but empty where that
+    matters, each with the part of the url it is in. In the ``host``, ``port`` or
+    ``database``, one that leaves that part empty or malformed: redis-py would connect to
+    localhost, port 6379 or database 0, another server's or bot's perhaps, so a turn refuses
+    it (see :func:`from_environment`) and ``check`` warns of it. In the ``user`` or
+    ``password``, any: Redis allows an empty password, and redis-py then sends none; but one
+    written as ``${REDIS_PASSWORD}`` was meant, and empty it is almost always a secret
+    missing where the bot is deployed, for ``check`` to warn of. A SQLite path's, and a whole
+    url's, are unset_variables' (store/__init__.py)."""
+    if url.partition("://")[0] not in REDIS_SCHEMES:
+        return []
+    empty = {name for name in VARIABLE.findall(url) if os.environ.get(name) == ""}
+    found: list[tuple[str, str]] = []
+    for part, text in _redis_parts(url).items():
+        names = [name for name in dict.fromkeys(VARIABLE.findall(text)) if name in empty]
+        if names and (part not in _WHERE_TO or _WHERE_TO[part](_without(text, empty))):
+            found += [(name, part) for name in names]
+    return found
+
+
+# What an empty variable does in each part of a Redis url, for check's warning and the error
+# a turn's store command then meets.
+EMPTIED = {
+    "password": "an empty password is sent as none, which a Redis server that wants one "
+    "refuses; set it where the bot runs",
+    "user": "an empty user is sent as none (Redis's default user); set it where the bot runs",
+    "host": "it leaves the Redis host empty or malformed (redis-py connects to localhost "
+    "when given none); set it where the bot runs",
+    "port": "it leaves the Redis port empty (redis-py connects to 6379 when given none); set "
+    "it where the bot runs",
+    "database": "it leaves the Redis database empty (redis-py uses database 0 when given "
+    "none); set it where the bot runs",
+}
+
+
+def _redis_parts(url: str) -> dict[str, str]:
+    """A Redis url's user, password, host, port and database as written, ``${NAME}`` and
+    all: ``127.0.0.1:${REDIS_PORT}`` is a host and a port, ``${REDIS_HOSTPORT}`` a host."""
+    parts = urllib.parse.urlsplit(url)
+    userinfo, _, host_port = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    host, colon, port = host_port.rpartition(":")
+    if not colon or host_port.endswith("]"):  # no port written ([::1] is an IPv6 host)
+        host, port = host_port, ""
+    return {"user": user, "password": password, "host": host, "port": port, "database": parts.path}
+
+
+def _without(text: str, empty: set[str]) -> str:
+    """``text`` with its ``empty`` variables taken out, and any other kept as a name."""
+    return VARIABLE.sub(lambda match: "" if match[1] in empty else "name", text)
+
+
+def _bad_host(host: str) -> bool:
+    """Whether a host is empty or malformed: ``""``, ``.example.com``, ``cache..internal``."""
+    return not host or host.startswith((".", "-")) or host.endswith("-") or ".." in host
+
+
+# The parts where an empty variable matters only if it breaks the part (``cache${SUFFIX}``
+# is a host still; ``63${DIGIT}`` a port), with how to tell, from the part without it.
+_WHERE_TO: dict[str, Callable[[str], bool]] = {
+    "host": _bad_host,
+    "port": lambda port: not port,
+    "database": lambda path: not path.strip("/"),
+}

@@ -18,9 +18,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import re
 import time
-import urllib.parse
 import uuid
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
@@ -335,49 +333,3 @@ def unset_variables(url: str) -> list[str]:
     whole = url.startswith("sqlite:") or whole_variable(url) is not None
     values = {name: os.environ.get(name) for name in VARIABLE.findall(url)}
     return [name for name, value in values.items() if value is None or (whole and not value)]
-
-
-def empty_variables(url: str) -> list[tuple[str, str]]:
-    """The ``${NAME}`` variables a Redis ``url`` names that are set here but empty where that
-    matters, each with the part of the url it is in, for ``check`` to warn of: the ``user``
-    or ``password`` (Redis allows an empty password, and redis-py then sends none; but one
-    written as ``${REDIS_PASSWORD}`` was meant, and empty it is almost always a secret
-    missing where the bot is deployed), or the ``host`` when it leaves the host empty or
-    malformed (redis-py connects to localhost when given none). A SQLite path's, and a
-    whole url's, are unset_variables'."""
-    if url.partition("://")[0] not in REDIS_SCHEMES:
-        return []
-    empty = {name for name in VARIABLE.findall(url) if os.environ.get(name) == ""}
-    found: list[tuple[str, str]] = []
-    for part, text in _redis_parts(url).items():
-        names = [name for name in dict.fromkeys(VARIABLE.findall(text)) if name in empty]
-        if names and (part != "host" or _bad_host(_without(text, empty))):
-            found += [(name, part) for name in names]
-    return found
-
-
-# What an empty variable does in each part of a Redis url, for check's warning.
-EMPTIED = {
-    "password": "an empty password is sent as none, which a Redis server that wants one "
-    "refuses; set it where the bot runs",
-    "user": "an empty user is sent as none (Redis's default user); set it where the bot runs",
-    "host": "it leaves the Redis host empty or malformed (redis-py connects to localhost "
-    "when given none); set it where the bot runs",
-}
-
-
-def _redis_parts(url: str) -> dict[str, str]:
-    """A Redis url's user, password and host as written, ``${NAME}`` and all."""
-    userinfo, _, host_port = urllib.parse.urlsplit(url).netloc.rpartition("@")
-    user, _, password = userinfo.partition(":")
-    return {"user": user, "password": password, "host": re.sub(r":[0-9]*$", "", host_port)}
-
-
-def _without(text: str, empty: set[str]) -> str:
-    """``text`` with its ``empty`` variables taken out, and any other kept as a name."""
-    return VARIABLE.sub(lambda match: "" if match[1] in empty else "name", text)
-
-
-def _bad_host(host: str) -> bool:
-    """Whether a host is empty or malformed: ``""``, ``.example.com``, ``cache..internal``."""
-    return not host or host.startswith((".", "-")) or host.endswith("-") or ".." in host

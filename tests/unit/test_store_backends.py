@@ -21,7 +21,9 @@ import pytest
 
 from servicebot import StorageError
 from servicebot.filters import FilterEvent
-from servicebot.store import empty_variables, open_store, unset_variables
+from servicebot.settingvalues import known_store
+from servicebot.store import open_store, unset_variables
+from servicebot.storeurl import empty_variables
 from tests.conftest import REPO
 from tests.unit.storedturns import turn
 
@@ -268,6 +270,10 @@ def test_check_is_told_of_the_variables_a_turn_would_refuse(
         ("redis://${BOT_E}:6379/0", [("BOT_E", "host")]),  # redis-py would use localhost
         ("redis://${BOT_E}.internal:6379/0", [("BOT_E", "host")]),  # .internal
         ("redis://cache${BOT_E}:6379/0", []),  # cache: a suffix left out, a host still
+        ("redis://127.0.0.1:${BOT_E}/0", [("BOT_E", "port")]),  # redis-py would use 6379
+        ("redis://127.0.0.1:63${BOT_E}/0", []),  # a port still
+        ("redis://127.0.0.1:6379/${BOT_E}", [("BOT_E", "database")]),  # would use 0
+        ("redis://[::1]:${BOT_E}/0", [("BOT_E", "port")]),
         ("redis://:${BOT_S}@${BOT_S}:6379/0", []),  # set
         ("sqlite:///${BOT_E}/bot.db", []),  # unset_variables' to tell
     ],
@@ -280,6 +286,28 @@ def test_check_is_told_of_an_empty_variable_in_a_redis_url_where_it_matters(
     monkeypatch.setenv("BOT_E", "")
     monkeypatch.setenv("BOT_S", "set")
     assert empty_variables(url) == found
+
+
+@pytest.mark.parametrize(
+    ("written", "part"),
+    [
+        ("${BOT_E}:{port}/0", "host"),
+        ("127.0.0.1:${BOT_E}/0", "port"),
+        ("{hostport}/${BOT_E}", "database"),
+    ],
+)
+def test_a_turn_refuses_a_redis_url_an_empty_variable_leaves_without_its_host_port_or_database(
+    monkeypatch: pytest.MonkeyPatch, written: str, part: str
+) -> None:
+    """``redis://127.0.0.1:${RP}/0`` with ``RP=`` connected to port 6379, another server's
+    (or ``${DB}`` to database 0, another bot's) and stored the turns there."""
+    monkeypatch.setenv("BOT_E", "")
+    url = "redis://" + written.replace("{port}", "6379").replace("{hostport}", "127.0.0.1:6379")
+    with pytest.raises(
+        StorageError, match=rf"names \$\{{BOT_E\}}, which is empty: .* {part} empty"
+    ):
+        open_store(url, namespace="x")
+    assert known_store(url) == url  # the bot loads, and answers each turn unstored
 
 
 @pytest.mark.redis
