@@ -5,6 +5,7 @@
      |   |                          (file, line, column, the line itself)
      |   +-- TemplateError          a template failed while rendering a turn (file and line)
      +-- StorageError               the conversation store failed (a file, a Redis server)
+     |   +-- StorePausedError       not tried: the store failed just now (store.Pause)
      +-- BudgetError                the prompt cannot fit, or an encoding file is missing or damaged
      +-- ConversationIdError        the application passed an id no conversation may have
                                     (blank, too long, control characters); also a ValueError
@@ -139,6 +140,11 @@ class ConfigError(ServicebotError):
 
 class StorageError(ServicebotError):
     """The conversation store could not read or write; the message says which and why."""
+
+
+class StorePausedError(StorageError):
+    """A store command not tried, while the store is paused after failing (store.Pause):
+    the pause is logged as it starts, so each command it skips need not be."""
 
 
 class BudgetError(ServicebotError):

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
 
-from .errors import ConfigError, StorageError
+from .errors import ConfigError, StorageError, StorePausedError
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelRequest
 from .prompt import Exchange
@@ -72,8 +72,11 @@ class TurnStorage:
             stored = run(store.load_state, self.conversation_id)
         except (StorageError, ConfigError) as exc:
             self._keep_setup_error(exc)
-            log.warning(
-                "conversation %s: could not load its history: %s", self.conversation_id, exc
+            log.log(
+                _level(exc, logging.WARNING),
+                "conversation %s: could not load its history: %s",
+                self.conversation_id,
+                exc,
             )
             self.trace.append(Step("store", f"history not loaded ({exc})", elapsed_ms(start)))
             return Loaded([], Placeholders(), 0)
@@ -117,7 +120,12 @@ class TurnStorage:
         except (StorageError, ConfigError) as exc:
             self._keep_setup_error(exc)
             self.unkept = str(exc)
-            log.warning("conversation %s: placeholders not kept: %s", self.conversation_id, exc)
+            log.log(
+                _level(exc, logging.WARNING),
+                "conversation %s: placeholders not kept: %s",
+                self.conversation_id,
+                exc,
+            )
             self.trace.append(Step("store", f"placeholders not kept ({exc})", elapsed_ms(start)))
             return None
         return self._start_from(stored)
@@ -189,7 +197,12 @@ class TurnStorage:
             number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
         except (StorageError, ConfigError) as exc:
             self._keep_setup_error(exc)
-            log.error("conversation %s: turn not stored: %s", self.conversation_id, exc)
+            log.log(
+                _level(exc, logging.ERROR),
+                "conversation %s: turn not stored: %s",
+                self.conversation_id,
+                exc,
+            )
             self.trace.append(Step("store", f"not stored ({exc})", elapsed_ms(start)))
             return None
         self.trace.append(Step("store", f"turn {number}", elapsed_ms(start)))
@@ -205,6 +218,13 @@ class Loaded(NamedTuple):
     # The customer's last message, even where budget.history_turns reads no turn back: it may
     # end with the label of this message's value (see filters/followup.py).
     said_before: str | None = None
+
+
+def _level(exc: Exception, level: int) -> int:
+    """How loudly to log a store failure: ``level``, or DEBUG for a command the store's
+    pause skipped (the pause was logged once as it started: 845 warnings and 842 errors in a
+    5 s freeze hid everything else)."""
+    return logging.DEBUG if isinstance(exc, StorePausedError) else level
 
 
 def _read_back(turn: TurnRecord) -> bool:

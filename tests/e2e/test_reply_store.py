@@ -4,6 +4,7 @@ the customer is answered all the same, and async turns keep the event loop free.
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from pathlib import Path
 from typing import Any
@@ -61,25 +62,76 @@ def test_a_store_that_stops_answering_is_not_waited_for_by_every_turn(
     bot.store_pause = Pause(clock=lambda: clock[0])
     first = bot.reply("how long do refunds take?", "c1")
     assert first.text and first.turn is None and store.tried == 1
+    pausing = [r.getMessage() for r in caplog.records if "without trying it" in r.getMessage()]
+    assert pausing == [
+        "the conversation store failed slowly (last: redis: timeout reading from socket): turns "
+        "are answered but not stored, without trying it, for 5 s at a time until it answers "
+        "again"
+    ]
     caplog.clear()
+    caplog.set_level(logging.DEBUG, "servicebot")
     for _ in range(10):  # answered at once, unstored, without trying the store
         skipped = bot.reply("退货政策是什么？", "c2")
         assert skipped.text and skipped.turn is None
         assert "not tried" in skipped.trace[0].decision
         clock[0] += 0.4
     assert store.tried == 1
-    # The same words each time: a countdown in them ("4.9 s left") split the lines' groups.
-    said = {record.getMessage() for record in caplog.records}
-    assert said == {
-        "conversation c2: could not load its history: not tried: a command failed slowly just "
-        "now (the store is tried again 5 s after it)",
-        "conversation c2: turn not stored: not tried: a command failed slowly just now (the "
-        "store is tried again 5 s after it)",
+    # Said once, as the pause started: 845 warnings and 842 errors in a 5 s freeze hid
+    # everything else. Each skip at DEBUG, in the same words (no countdown, for log tools).
+    skips = [r for r in caplog.records if "not tried" in r.getMessage()]
+    assert {r.levelno for r in skips} == {logging.DEBUG} and len(skips) == 20
+    assert {r.getMessage() for r in skips} == {
+        "conversation c2: could not load its history: not tried: the store failed just now "
+        "(it is tried again 5 s after it)",
+        "conversation c2: turn not stored: not tried: the store failed just now (it is tried "
+        "again 5 s after it)",
     }
+    caplog.clear()
     clock[0] += Pause.LENGTH
     store.up = True
     assert bot.reply("how long do refunds take?", "c1").turn == 1  # tried again, and stored
     assert store.tried == 2
+    said = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert said == ["the conversation store answered again: turns are stored again"]
+
+
+class _RefusingStore(MemoryStore):
+    """A store whose server is down and refuses connections: each command fails at once."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tried, self.up = 0, False
+
+    def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
+        self.tried += 1
+        if not self.up:
+            raise StorageError("redis: Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return super().history(conversation_id, limit)
+
+    def append_turn(self, turn: TurnRecord) -> TurnRecord:
+        self.tried += 1
+        if not self.up:
+            raise StorageError("redis: Error 111 connecting to 127.0.0.1:6379. Connection refused.")
+        return super().append_turn(turn)
+
+
+def test_a_store_that_refuses_connections_is_paused_after_a_few_failures_in_a_row(
+    spec: BotSpec, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Redis down: each command was tried (twice, with a back-off), and turns went from 160
+    to 30 a second, each logging its failures."""
+    clock = [1000.0]
+    store = _RefusingStore()
+    bot = Bot(spec, offline=True, store=store)
+    bot.store_pause = Pause(clock=lambda: clock[0])
+    for _ in range(10):
+        assert bot.reply("how long do refunds take?", "c1").text
+    assert store.tried == Pause.FAILURES  # then the store is paused: not tried
+    pausing = [r.getMessage() for r in caplog.records if "without trying it" in r.getMessage()]
+    assert len(pausing) == 1 and "failed 3 times in a row" in pausing[0]
+    clock[0] += Pause.LENGTH
+    store.up = True
+    assert bot.reply("how long do refunds take?", "c1").turn == 1
 
 
 def test_areply_opens_the_store_off_the_event_loop(
