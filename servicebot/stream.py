@@ -7,10 +7,12 @@ reviewed up to its last sentence end, and only what the review lets through is s
 from __future__ import annotations
 
 import atexit
+import dataclasses
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
 from .model import Completion, ModelRequest
+from .model.client import Showing
 from .model.reasoning import AnswerBegins
 from .postfilter import last_sentence_end
 from .reply import Reply
@@ -94,7 +96,7 @@ class ReplyStream:
         assert shown is not None
         if pending := turn.pending():
             model, request = pending
-            pieces = model.stream(request)
+            pieces = model.stream(shown.watched(request))
             try:
                 with turn.model_call():
                     for piece in pieces:
@@ -203,7 +205,7 @@ class AsyncReplyStream:
             shown = ending.shown = Shown(turn)
             if pending := turn.pending():
                 model, request = pending
-                pieces = model.astream(request)
+                pieces = model.astream(shown.watched(request))
                 try:
                     with turn.model_call():
                         async for piece in pieces:
@@ -280,6 +282,14 @@ class Shown:
         self.stopped = False
         self.full = False
         self.gap = ""  # put before the answer's first text, after reasoning shown
+        self.showing = Showing()  # set as the first text goes out: see watched
+
+    def watched(self, request: ModelRequest) -> ModelRequest:
+        """``request``, telling the model's guard (model/guarded.py) when the customer is
+        shown its first text: until then the turn's deadline holds, and a failure is an
+        outage for the breaker, though the model has sent words (all held, short of a
+        sentence end, or refused by the post-filter)."""
+        return dataclasses.replace(request, showing=self.showing)
 
     def take(self, piece: str | Completion) -> Iterator[str]:
         """A piece of the model's stream in; whatever may now be shown out."""
@@ -319,6 +329,7 @@ class Shown:
     def _after_gap(self, text: str) -> str:
         """``text`` shown, after the gap before the answer's first text, if any."""
         text, self.gap = self.gap + text, ""
+        self.showing.shown = True
         return text
 
     def cut(self, request: ModelRequest) -> Completion:

@@ -96,13 +96,26 @@ class Completion:
         return "the model reasoned but gave no answer (its reasoning never ended with </think>)"
 
 
+class Showing:
+    """Whether a stream's reader has shown the customer any of it yet: set by the reader
+    (stream.py's ``Shown``), read by the model's guard (guarded.py). Until then the turn's
+    deadline holds, and a failure is an outage, however many words the model has sent: the
+    reader shows a whole sentence at a time, once the post-filter has passed it."""
+
+    def __init__(self) -> None:
+        self.shown = False
+
+
 @dataclass(frozen=True)
 class ModelRequest:
-    """One chat-completion request: the model, the messages, the sampling parameters."""
+    """One chat-completion request: the model, the messages, the sampling parameters; for a
+    stream, the reader's :class:`Showing`, if it tells what it has shown (else the model's
+    first piece counts as shown)."""
 
     model: str
     messages: tuple[Message, ...]
     params: Mapping[str, Any] = field(default_factory=dict)  # only those that are set
+    showing: Showing | None = field(default=None, compare=False, repr=False)
 
     def body(self, *, stream: bool = False) -> dict[str, Any]:
         """The JSON body of ``POST /chat/completions``."""

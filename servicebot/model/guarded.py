@@ -3,9 +3,16 @@ turn's deadline, ``model.turn_timeout``, for the whole call, the SDK's retries i
 
 A blocking call cannot be stopped from outside, so its requests carry the deadline to the
 HTTP hooks (deadline.py), which give each attempt only the time left and end the call once
-it is spent. An async call is bounded exactly besides, by ``asyncio.timeout``; an async
-stream until its first piece, after which each event has ``model.timeout`` (a long answer
-coming in is never cut). The hooks bound a blocking stream until its first event alike.
+it is spent. An async call is bounded exactly besides, by ``asyncio.timeout``.
+
+A stream is bounded until its reader shows the customer its first piece (the request's
+:class:`~servicebot.model.client.Showing`), not the model's first word: the reader shows
+whole sentences the post-filter has passed, so a model that sent two words and stalled held
+a customer who saw nothing for ``model.timeout``, past the deadline. After that piece each
+event has ``model.timeout`` (a long answer coming in is never cut), and the stream counts as
+answered for the breaker; a failure before it is an outage. An async stream is bounded
+exactly; a blocking one is checked as each piece arrives (and by the hooks until the model's
+first event), so one that stalls after the model's first words ends at ``model.timeout``.
 """
 
 from __future__ import annotations
@@ -23,9 +30,19 @@ DUE_HEADER = "x-servicebot-turn-due"
 
 def due_header(turn_timeout: float | None) -> dict[str, str]:
     """The headers that give a call's requests ``turn_timeout`` seconds from now, all told."""
-    if turn_timeout is None:
-        return {}
-    return {DUE_HEADER: repr(time.monotonic() + turn_timeout)}
+    due = _due(turn_timeout)
+    return {} if due is None else {DUE_HEADER: repr(due)}
+
+
+def _due(turn_timeout: float | None) -> float | None:
+    """When a call begun now is due, on ``time.monotonic()``; None: no deadline."""
+    return None if turn_timeout is None else time.monotonic() + turn_timeout
+
+
+def _shown(request: ModelRequest, began: bool) -> bool:
+    """Whether a stream's reader has shown the customer any of it: as its ``showing`` says,
+    or, if it has none, once it has been given a piece (``began``)."""
+    return began if request.showing is None else request.showing.shown
 
 
 def late_error() -> ModelError:
@@ -57,32 +74,44 @@ class Guarded:
                 raise late_error() from exc
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        due, began = _due(self.turn_timeout), False
         with self.breaker.call() as call:
-            for piece in self._stream(request, due_header(self.turn_timeout)):
-                call.answered()  # the model is up, whatever comes after
-                yield piece
+            try:
+                for piece in self._stream(request, {} if due is None else {DUE_HEADER: repr(due)}):
+                    if _shown(request, began):
+                        call.answered()  # the model is up, whatever comes after
+                    elif due is not None and time.monotonic() > due:
+                        raise late_error()
+                    yield piece
+                    began = True
+            finally:
+                if _shown(request, began):  # a failure after the first piece is no outage
+                    call.answered()
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         import asyncio  # here, not at the top: see pipeline.py
 
         loop = asyncio.get_running_loop()
         with self.breaker.call() as call:
-            limit = self.turn_timeout
+            limit, began = self.turn_timeout, False
             pieces = self._astream(request, due_header(limit))
             due = None if limit is None else loop.time() + limit
             try:
                 while True:
+                    if shown := _shown(request, began):
+                        call.answered()  # the model is up: each event has model.timeout
                     try:  # in a task of its own while timed: see asyncio.wait_for
-                        left = None if due is None else due - loop.time()
+                        left = None if due is None or shown else due - loop.time()
                         piece = await asyncio.wait_for(anext(pieces), left)
                     except StopAsyncIteration:
                         return
                     except TimeoutError as exc:
                         raise late_error() from exc
-                    call.answered()
-                    due = None  # the answer has begun: each event has model.timeout
                     yield piece
+                    began = True
             finally:
+                if _shown(request, began):  # a failure after the first piece is no outage
+                    call.answered()
                 await pieces.aclose()
 
     def _complete(self, request: ModelRequest, due: dict[str, str]) -> Completion:
