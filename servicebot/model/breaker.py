@@ -8,7 +8,18 @@ its content, which says the model is up), the model is not asked for ``breaker_p
 seconds: each turn fails at once as ``paused``, and gets its fallback. The first turn after
 the pause is a probe, alone (the others still fail at once): an answer, or any reply from
 the server, closes the breaker, and an outage pauses it again. The breaker opening and
-closing are logged once each, not per turn.
+closing are logged once each, not per turn, and so is each failed probe that pauses it again.
+
+Each failed request counts, not only each turn's last: a retry the SDK makes says the attempt
+before it failed as an outage (it retries only timeouts, connection errors, 408, 409, 429 and
+5xx), so :meth:`Breaker.retrying`, a request hook, counts it, and sends none while the
+breaker is open (the call fails as ``paused``). Counted only as turns ended, 100 turns at
+once against a provider returning 503s all retried before the first ended, and still sent
+300 requests; now they send about 100 and ``failures`` more.
+
+The state is this object's: one per Bot per process. Several workers each keep their own,
+and a Bot made anew (a reload) starts closed. :meth:`Breaker.state` reads it, for a health
+check (``Bot.model_breaker``).
 
 The store's :class:`~servicebot.store.Pause` is the same mechanism (an injectable clock, a
 time until which calls are refused), but it wraps one blocking call and pauses after one
@@ -22,6 +33,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .client import ErrorKind, ModelError
@@ -32,6 +44,21 @@ log = logging.getLogger("servicebot")
 OUTAGE_KINDS: frozenset[ErrorKind] = frozenset(
     {"timeout", "connection", "server_error", "rate_limit"}
 )
+
+
+# The header the SDK numbers each attempt of a request in: 0 the first, 1 its first retry.
+_RETRY_HEADER = "x-stainless-retry-count"
+
+
+@dataclass(frozen=True)
+class BreakerState:
+    """A model's breaker as it stands: ``open`` while turns get the fallback without asking
+    it, for ``seconds_left`` more (0 once a probe may go, or is under way); ``failures``:
+    the failed requests in a row."""
+
+    open: bool
+    seconds_left: float
+    failures: int
 
 
 class Breaker:
@@ -54,6 +81,29 @@ class Breaker:
 
     def _open(self) -> bool:
         return self.failures > 0 and self._in_a_row >= self.failures
+
+    def state(self) -> BreakerState:
+        """The breaker now, read only (a health check's)."""
+        with self._lock:
+            is_open, left = self._open(), self._until - self.clock()
+            return BreakerState(is_open, max(left, 0.0) if is_open else 0.0, self._in_a_row)
+
+    def retrying(self, request: Any) -> None:
+        """An httpx request hook: a retry of the SDK's is a failed attempt before it, counted
+        as an outage; while the breaker is open it is not sent, and the call fails as
+        ``paused`` (a ModelError, which the SDK raises as it is, retrying no more)."""
+        try:
+            sent = int(request.headers.get(_RETRY_HEADER, "0"))
+        except ValueError:
+            return
+        if sent == 0:  # a call's first request: the breaker admitted its call (call())
+            return
+        if in_a_row := self._count(probe=False, said="a request the SDK retries"):
+            raise ModelError(
+                "paused",
+                f"not retried: the model failed {in_a_row} times in a row",
+                attempts=sent,  # this post()'s requests, all failed
+            )
 
     def _admit(self) -> bool:
         """Whether this call is the probe; ModelError("paused") if it may not be made."""
@@ -82,21 +132,36 @@ class Breaker:
     def failed(self, probe: bool, exc: ModelError) -> None:
         """An outage: counted; the one that reaches ``failures`` (or a failed probe)
         pauses the model."""
+        self._count(probe, str(exc))
+
+    def _count(self, probe: bool, said: str) -> int:
+        """One outage more; logged as it opens the breaker, and as it pauses the model again
+        after a pause (a failed probe: the pause restarts). The outages in a row if the
+        breaker is open now, else 0."""
         with self._lock:
-            was_open = self._open()
+            was_open, now = self._open(), self.clock()
+            again = was_open and (probe or self._until <= now)
             self._in_a_row += 1
             self._probing = self._probing and not probe
-            if self._open():
-                self._until = self.clock() + self.pause
-        if not was_open and self._open():
+            if is_open := self._open():
+                self._until = now + self.pause
+            in_a_row = self._in_a_row if is_open else 0
+        if again:
+            log.warning(
+                "the model failed again after its pause (%s): it is paused for %g s more",
+                said,
+                self.pause,
+            )
+        elif not was_open and is_open:
             log.warning(
                 "the model failed %i times in a row (last: %s): it is paused for %g s, and "
                 "turns get the fallback without asking it (model.breaker_failures, "
                 "model.breaker_pause)",
-                self._in_a_row,
-                exc,
+                in_a_row,
+                said,
                 self.pause,
             )
+        return in_a_row
 
     def abandoned(self, probe: bool) -> None:
         """A call left before its outcome (a customer gone): a probe's place is free again."""
@@ -107,7 +172,8 @@ class Breaker:
 
 class BreakerCall:
     """One model call's outcome, told to its breaker as the call ends; :meth:`answered` as
-    a stream's first piece arrives (a stream left after it is no outage)."""
+    a stream's reader shows its first piece (guarded.py: a stream that fails after it is no
+    outage, one that fails before it is, whatever the model had sent)."""
 
     def __init__(self, breaker: Breaker, probe: bool) -> None:
         self.breaker, self.probe = breaker, probe
@@ -124,7 +190,9 @@ class BreakerCall:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
         if self._told:
             return
-        if exc is None or (isinstance(exc, Exception) and not _outage(exc)):
+        if isinstance(exc, ModelError) and exc.kind == "paused":  # a retry refused: counted
+            self.breaker.abandoned(self.probe)
+        elif exc is None or (isinstance(exc, Exception) and not _outage(exc)):
             self.answered()  # a ConfigError or a refused request: the server is up
         elif isinstance(exc, ModelError):
             self.breaker.failed(self.probe, exc)

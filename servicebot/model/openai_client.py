@@ -139,11 +139,15 @@ class OpenAIClient(Guarded):
         return client
 
     def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
-        """The httpx event hooks of every attempt: its deadline, and waits refused."""
+        """The httpx event hooks of every attempt: a retry counted by the breaker (and none
+        sent while it is open), its deadline, and waits refused."""
         from ..deadline import deadline, started  # imports httpx2, as the SDK does
 
         refuse = refusing_waits_over(self.settings.max_retry_after)
-        return {"request": [started], "response": [refuse, deadline(self.settings.timeout)]}
+        return {
+            "request": [self.breaker.retrying, started],
+            "response": [refuse, deadline(self.settings.timeout)],
+        }
 
     async def _closed_with(
         self, loop: asyncio.AbstractEventLoop, client: openai.AsyncOpenAI

@@ -133,3 +133,42 @@ def test_a_slow_answer_within_the_deadline_is_kept(make_bot: Any, server: OpenAI
     stream = bot.stream(REFUNDS)
     "".join(stream)
     assert stream.reply is not None and stream.reply.action == "answer"
+
+
+# A burst against a provider returning 503s, with two retries a turn: before, the breaker
+# counted only turns that had ended, all 20 turns retried before the first ended, and 60
+# requests went out. Each retry now counts, and none is sent while the breaker is open: the
+# 20 first requests, and the 2 retries before the third failure opened it.
+
+
+def test_a_burst_of_turns_sends_no_retries_once_the_breaker_opens(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(max_retries=2, breaker_failures=3, breaker_pause=60)
+    server.fail(*[Fault.status(503)] * 60)
+
+    async def burst() -> list[Any]:
+        return await asyncio.gather(*[bot.areply(REFUNDS, f"c{i}") for i in range(20)])
+
+    replies = asyncio.run(burst())
+    assert 20 <= len(server.requests) <= 25
+    assert {reply.action for reply in replies} == {"fallback"}
+    kinds = [reply.events[0].kind for reply in replies]
+    assert kinds.count("paused") >= 15  # their retries refused
+    assert bot.reply(REFUNDS).events == (PAUSED,) and len(server.requests) <= 25
+
+
+def test_a_failed_probe_is_logged_as_it_pauses_the_model_again(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(breaker_failures=1, breaker_pause=0.2)
+    server.fail(*[Fault.status(503)] * 3)
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        bot.reply(REFUNDS)  # opens it
+        for _ in range(2):
+            time.sleep(0.3)
+            assert bot.reply(REFUNDS).events[0].kind == "server_error"  # a probe, failed
+            assert bot.reply(REFUNDS).events == (PAUSED,)
+    again = [m for m in caplog.messages if "failed again after its pause" in m]
+    assert len(again) == 2  # once per failed probe, not per turn paused
+    assert len(server.requests) == 3
