@@ -32,7 +32,7 @@ from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .filters.placeholders import KEY_ENV, Placeholders
-from .model import ModelClient, OpenAIClient
+from .model import BreakerState, ModelClient, OpenAIClient
 from .model.apikey import ApiKey
 from .preparation import Clock, canned_reply, fitted_prompt
 from .prompt import Context, Exchange, script_of
@@ -160,6 +160,16 @@ class Bot:
     def opened_store(self) -> Store | None:
         """The store, if it is open (the first turn opens it), without opening it."""
         return self._store
+
+    @property
+    def model_breaker(self) -> BreakerState:
+        """The model's breaker, read only, for a health check: ``open`` while turns get the
+        fallback without asking the model, for ``seconds_left`` more. This Bot's, in this
+        process (see "Model outages" in the README); closed for a model without one (a
+        client passed in, a recording)."""
+        if isinstance(self.model, OpenAIClient):
+            return self.model.breaker.state()
+        return BreakerState(open=False, seconds_left=0.0, failures=0)
 
     def reply(
         self,

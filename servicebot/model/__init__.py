@@ -21,6 +21,7 @@ imported on first use).
 
 from __future__ import annotations
 
+from .breaker import BreakerState
 from .client import (
     AnswersAtOnce,
     Completion,
@@ -35,6 +36,7 @@ from .openai_client import OpenAIClient
 
 __all__ = [
     "AnswersAtOnce",
+    "BreakerState",
     "Completion",
     "ErrorKind",
     "ModelClient",

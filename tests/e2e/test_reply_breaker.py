@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from servicebot.filters import FilterEvent
+from servicebot.model import BreakerState
 from tests.e2e.conftest import REFUNDS
 from tests.openai_server import Fault, OpenAIServer
 
@@ -156,6 +157,21 @@ def test_a_burst_of_turns_sends_no_retries_once_the_breaker_opens(
     kinds = [reply.events[0].kind for reply in replies]
     assert kinds.count("paused") >= 15  # their retries refused
     assert bot.reply(REFUNDS).events == (PAUSED,) and len(server.requests) <= 25
+
+
+def test_the_breaker_state_is_readable_for_a_health_check(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(breaker_failures=1, breaker_pause=0.5)
+    assert bot.model_breaker == BreakerState(open=False, seconds_left=0.0, failures=0)
+    server.fail(Fault.status(503))
+    bot.reply(REFUNDS)
+    state = bot.model_breaker
+    assert state.open and 0 < state.seconds_left <= 0.5 and state.failures == 1
+    time.sleep(0.6)
+    assert bot.model_breaker.seconds_left == 0  # a probe may go
+    bot.reply(REFUNDS)  # the probe, answered
+    assert not bot.model_breaker.open
 
 
 def test_a_failed_probe_is_logged_as_it_pauses_the_model_again(
