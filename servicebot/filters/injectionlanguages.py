@@ -79,8 +79,9 @@ _ARABIC = (
 # Vietnamese, accents removed (đ has none to remove): "bỏ qua tất cả các hướng dẫn trước đó".
 # Not "quen" alone: without accents it is also "quen" (familiar with).
 _VI_OBJECT = r"\b(?:huong dan|chi dan|chi thi|quy tac|cau lenh|menh lenh)\b"
+_VI_VERB = r"\b(?:bo qua|phot lo|lo di|quen di|hay quen)\b"
 _VIETNAMESE = (
-    rf"\b(?:bo qua|phot lo|lo di|quen di|hay quen)\b{_GAP}(?:\b(?:tat ca|moi|toan bo)\b{_GAP}"
+    rf"{_VI_VERB}{_GAP}(?:\b(?:tat ca|moi|toan bo)\b{_GAP}"
     rf"{_VI_OBJECT}|{_VI_OBJECT}{_SHORT}\b(?:truoc|cua ban|ban [đd]au|he thong)\b)"
 )
 # Hindi, the verb last: "पिछले सभी निर्देशों को अनदेखा करें". No \b: Devanagari vowel signs are
@@ -109,6 +110,17 @@ OVERRIDES: dict[str, tuple[str, str]] = {
 }
 """Instructions overridden, per rule: its pattern, and words one of which each match contains
 (see ``_TRIGGERS`` in :mod:`.injection`). Their findings are of kind ``override_other``."""
+
+REACHES: dict[str, tuple[str, str, int]] = {
+    # A verb of up to 25 letters, a gap, an earlier word, a gap: 200 leaves the words 120.
+    "override_europe": (_VERB, _OBJECT, 200),
+    "override_vi": (_VI_VERB, _VI_OBJECT, 8 + 40 + 7 + 40),  # "hay quen", "toan bo": exact
+}
+"""Where the rules with two gaps can start, per rule: its verb, its object (each match holds
+one), and how many characters at most lie from the verb's start to the object's. Tried at
+every verb, such a rule took 110 ms on "забудь все " * 10,000 + "инструкции"; tried only at
+the verbs that have an object within reach, the same matches take a fraction of that (see
+``_near`` in :mod:`.injection`)."""
 
 ROLE_NAMES = "システム|アシスタント|시스템"
 """Role names that, alone at a line's start before a colon, fake a speaker, as 系统： does."""
