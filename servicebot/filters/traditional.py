@@ -49,6 +49,9 @@ _log = logging.getLogger("servicebot")
 # CJK unified ideographs: extension A and the basic block, then the supplementary planes'
 # extensions B to I. Compatibility ideographs are left to NFKC, which makes them unified ones.
 _IDEOGRAPHS = (range(0x3400, 0xA000), range(0x20000, 0x323B0))
+_IDEOGRAPH = re.compile(
+    "[" + "".join(f"{chr(r.start)}-{chr(r.stop - 1)}" for r in _IDEOGRAPHS) + "]"
+)
 
 
 # Characters that simplified text itself writes two ways for one word, folded to the usual
@@ -114,8 +117,12 @@ def writes_simplified(text: str) -> bool:
 
 
 def fold_traditional(text: str) -> str:
-    """``text`` with traditional Chinese characters made simplified, one for one."""
-    return text if text.isascii() else text.translate(folds())
+    """``text`` with traditional Chinese characters made simplified, one for one. Only an
+    ideograph folds (the variants are ideographs too), so text without one is returned after
+    a search in C: a translate looks every character up (100 KB of English with a ’: 2.5 ms)."""
+    if text.isascii() or not _IDEOGRAPH.search(text):
+        return text
+    return text.translate(folds())
 
 
 class Folds(dict[int, str]):

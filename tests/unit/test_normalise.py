@@ -127,6 +127,15 @@ def test_folding_skips_only_text_with_nothing_to_fold() -> None:
         assert fold_traditional(text) == text.translate(table), text
 
 
+def test_folding_text_without_an_ideograph_returns_it_and_fills_in_nothing() -> None:
+    # English with a curly apostrophe, Cyrillic, Glagolitic: a search finds no ideograph, so
+    # no character is looked up one by one, nor kept in the table.
+    text = "It’s заказ ⰀⰁ done"
+    before = len(folds())
+    assert fold_traditional(text) is text
+    assert len(folds()) == before
+
+
 def test_telling_traditional_text_skips_the_translate_only_when_it_would_find_nothing() -> None:
     table = _t2s()
     astral = next(chr(code) for code in table if code > 0xFFFF)
