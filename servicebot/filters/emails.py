@@ -25,7 +25,7 @@ from typing import Final
 
 from servicebot.filters.boundaries import ASCII, Spans
 from servicebot.filters.domains import TLDS
-from servicebot.filters.idnemails import idn_email_spans
+from servicebot.filters.idnemails import LOCAL, idn_email_spans
 from servicebot.filters.normalise import CJK_LETTERS
 
 # --- as typed ---------------------------------------------------------------------------------
@@ -34,9 +34,8 @@ from servicebot.filters.normalise import CJK_LETTERS
 # 。 may stand for any of the address's dots (zhang。san@qq。com), though not begin it: one
 # before an address ends a sentence. (Latin text, 。 and an address with no space between,
 # "iPhone。zhang@qq.com", is masked whole: more than the address, rather than part of it.)
-_LOCAL: Final = "A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
 _HOST: Final = "[A-Za-z0-9-]+(?:[.。][A-Za-z0-9-]+)+"
-_EMAIL: Final = re.compile(f"[{_LOCAL}](?<![{_LOCAL}].)[。{_LOCAL}]*@{_HOST}(?:@{_HOST})*")
+_EMAIL: Final = re.compile(f"[{LOCAL}](?<![{LOCAL}].)[。{LOCAL}]*@{_HOST}(?:@{_HOST})*")
 _TLD: Final = re.compile(r"[A-Za-z]{2,63}|xn--[A-Za-z0-9-]{1,59}", ASCII)
 
 
@@ -132,7 +131,7 @@ _DOMAIN: Final = re.compile(rf"[ \t]*({_LABEL}(?:(?:{_DOT.pattern}){_LABEL})*)",
 _LOOSE_DOMAIN: Final = re.compile(rf"[ \t]*({_LABEL}(?:(?:{_LOOSE_DOT}){_LABEL})*)", _I)
 # The local part, read backwards from the "at" over the text reversed: words joined by dots;
 # in the loose form also by spaced dots, as its domain is ("john . smith @ gmail . com").
-_PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as _LOCAL, no dots
+_PART: Final = "[a-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f_+-]+"  # as LOCAL, no dots
 _WRITTEN_DOT_REVERSED: Final = r"[ \t]+tod[ \t]+|[ \t]*(?:[\])}>](?:tod|\.)[\[({<]|点)[ \t]*"
 _DOT_REVERSED: Final = rf"\.|{_WRITTEN_DOT_REVERSED}"
 _LOCAL_REVERSED: Final = re.compile(rf"[ \t]*({_PART}(?:(?:{_DOT_REVERSED}){_PART})*)", _I)

@@ -34,9 +34,11 @@ _HOST: Final = re.compile(r"[^\W_](?:[\w-]{0,62})(?:[.。][^\W_][\w-]{0,62}){1,8
 # An "@" that a host with a dot follows: the others are no address, and are skipped in C.
 _AT_HOST: Final = re.compile(r"@(?=[^\W_][\w-]{0,62}[.。][^\W_])")
 _ASCII_TLD: Final = re.compile(r"[A-Za-z]{2,63}", re.ASCII)
-_LATIN: Final = r"A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"  # emails._LOCAL
-_ASCII_LOCAL: Final = re.compile(f"[{_LATIN}]+")
-_LATIN_RUN: Final = re.compile(f"[{_LATIN}]*")
+# What emails.py reads a local part of as typed (it imports it from here): Latin letters, some
+# accented (josé.garcía@...), digits and the usual signs.
+LOCAL: Final = r"A-Za-z0-9\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u024f._%+'-"
+_ASCII_LOCAL: Final = re.compile(f"[{LOCAL}]+")
+_LATIN_RUN: Final = re.compile(f"[{LOCAL}]*")
 
 
 def idn_email_spans(text: str) -> Spans:

@@ -33,7 +33,7 @@ from .labels import (
     ROLE,
 )
 from .normalise import lower_in_place
-from .passwords import LINES, MIMA_AHEAD, begins_line, password_at
+from .passwords import DIGIT, LINES, MIMA_AHEAD, begins_line, password_at
 from .runon import run_on_end
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
@@ -120,7 +120,6 @@ _ACCENTED_LABEL: Final = re.compile(_joined(_ACCENTED))
 _ACCENTED_LETTER: Final = re.compile(
     "[" + "".join(sorted({c for w in _ACCENTED for c in w if not c.isascii()})) + "]"
 )
-_DIGIT: Final = re.compile("[0-9]")
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
 _VALUE_REACH: Final = _REACH + 48
@@ -144,8 +143,8 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
     codes: set[int] = set()
-    for label in _label_spans(lowered) if _DIGIT.search(text) else ():  # values have a digit
-        if not _DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
+    for label in _label_spans(lowered) if DIGIT.search(text) else ():  # values have a digit
+        if not DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
         role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)

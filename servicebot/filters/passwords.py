@@ -18,7 +18,7 @@ from . import locales
 _MIMA_SEP: Final = r"[ \t]*(?:(?:[是为][ \t]*[:=：]?|[:=：])[ \t]*)?"
 LINES: Final = r"(?:\n[ \t]*){0,2}"
 MIMA_AHEAD: Final = f"(?={_MIMA_SEP}{LINES}(?![\\s，。；！？、,;是为:：=]|密码|$))"
-_DIGIT: Final = re.compile("[0-9]")
+DIGIT: Final = re.compile("[0-9]")
 
 
 def begins_line(text: str, position: int) -> bool:
@@ -146,7 +146,7 @@ def _chinese_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
         return span if span and len(_ASCII_ALNUM.findall(text, *span)) >= 3 else None
     word = _ASCII_WORD.match(text, match.end())  # 密码 abc12345, 密码hunter2
     span = _trimmed(text, *word.span()) if word else None
-    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
+    if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and DIGIT.search(text, *span):
         return span
     return None
 
@@ -159,7 +159,7 @@ def _foreign_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
     if not match["label"].isascii() and "\u3040" <= match["label"][0] <= "\ud7af":
         word = _ASCII_WORD_ONLY.match(text, match.end())
         span = _trimmed(text, *word.span()) if word else None
-        if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and _DIGIT.search(text, *span):
+        if span and len(_ASCII_ALNUM.findall(text, *span)) >= 4 and DIGIT.search(text, *span):
             return span
         return None
     return _english_password(text, match)
@@ -180,7 +180,7 @@ def _next_line_password(text: str, match: re.Match[str]) -> tuple[int, int] | No
     if not word or not _LINE_END.match(text, word.end()) or ":" in word[0]:
         return None
     span = _trimmed(text, *word.span())
-    return span if span[1] - span[0] >= 4 and _DIGIT.search(text, *span) else None
+    return span if span[1] - span[0] >= 4 and DIGIT.search(text, *span) else None
 
 
 def _quoted(text: str, start: int) -> tuple[int, int] | None:

@@ -20,7 +20,7 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .features import CJK_RUN, TOKEN
 from .index import IntentIndex, Match
-from .scripts import spoken, unspoken_writing, writes_kana_or_hangul, writing_of
+from .scripts import HAN, spoken, unspoken_writing, writes_kana_or_hangul, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -41,7 +41,6 @@ __all__ = [
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
 _ASCII_LETTER = re.compile("[A-Za-z]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
@@ -361,7 +360,7 @@ def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -
     if writes_kana_or_hangul(text):
         return _not_chinese(languages)
     tokens = TOKEN.findall(text)
-    chinese = len(_HAN.findall(text))
+    chinese = len(HAN.findall(text))
     words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
     if not chinese and not words:
         rest = [other for other in earlier if other]

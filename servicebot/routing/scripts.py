@@ -21,6 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 __all__ = [
+    "HAN",
     "Writing",
     "spoken",
     "told_apart",
@@ -35,7 +36,7 @@ _KANA = _HIRAGANA + _KATAKANA
 _HANGUL = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7af"
 _HIRAGANA_HANGUL = re.compile(f"[{_HIRAGANA}{_HANGUL}]")
 _KATAKANA_LETTER = re.compile(f"[{_KATAKANA}]")
-_HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LETTER = re.compile(r"[^\W\d_]")
 
 
@@ -85,7 +86,7 @@ def writes_kana_or_hangul(text: str) -> bool:
     if _HIRAGANA_HANGUL.search(text) is not None:
         return True
     katakana = len(_KATAKANA_LETTER.findall(text))
-    return katakana > 0 and katakana >= len(_HAN.findall(text))
+    return katakana > 0 and katakana >= len(HAN.findall(text))
 
 
 def writing_of(text: str) -> Writing | None:
@@ -99,7 +100,7 @@ def writing_of(text: str) -> Writing | None:
     for writing in _WRITINGS:
         found = len(writing.letters.findall(text))
         if writing is _JAPANESE and found and writes_kana_or_hangul(text):
-            found += len(_HAN.findall(text))  # Japanese's own, not a brand's name in Chinese
+            found += len(HAN.findall(text))  # Japanese's own, not a brand's name in Chinese
         if found and 2 * found >= letters:
             return writing
     return None
