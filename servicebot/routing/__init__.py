@@ -20,7 +20,7 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .features import CJK_RUN, TOKEN
 from .index import IntentIndex, Match
-from .scripts import HAN, spoken, unspoken_writing, writes_kana_or_hangul, writing_of
+from .scripts import HAN, Writing, spoken, unspoken, writes_kana_or_hangul, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -171,8 +171,9 @@ class Router:
             language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
         text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
-        language = detect_language(text, self.languages, previous, said)
-        unspoken = unspoken_writing(text, self.languages)
+        writing = writing_of(text)  # once: detecting the language and telling it apart read it
+        language = language_of(text, writing, self.languages, previous, said)
+        unspoken_in = unspoken(writing, self.languages)
         text, ranked = self._rank_past_courtesies(text)
         matches, follow_up = self._cut(ranked), False
         if previous and not matches and _is_follow_up(text):
@@ -184,11 +185,11 @@ class Router:
         if (handoff := handing_off(matches, self.settings)) is None:
             matches = [match for match in matches if not match.intent.handoff]  # see decide
         route = decide(matches, self.settings, misses, runner_up)
-        if (follow_up or unspoken) and route == "direct":
+        if (follow_up or unspoken_in) and route == "direct":
             route = "model"
         closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
         found = (route, tuple(matches), language, follow_up, misses, closest, runner_up, second)
-        return Routing(*found, handoff, unspoken)
+        return Routing(*found, handoff, unspoken_in)
 
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
         """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
@@ -353,9 +354,16 @@ def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -
     A message with neither ("12345?") takes the language of the first of ``earlier`` that has
     one (the customer's previous message, say), and without one the bot's first language.
     """
+    return language_of(text, writing_of(text), languages, *earlier)
+
+
+def language_of(
+    text: str, writing: Writing | None, languages: Sequence[str], *earlier: str | None
+) -> str:
+    """:func:`detect_language` of ``text``, whose :func:`writing_of` is ``writing``."""
     if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
         return _not_chinese(languages)
-    if (writing := writing_of(text)) is not None:
+    if writing is not None:
         return spoken(writing, languages) or _not_chinese(languages)
     if writes_kana_or_hangul(text):
         return _not_chinese(languages)

@@ -25,6 +25,7 @@ __all__ = [
     "Writing",
     "spoken",
     "told_apart",
+    "unspoken",
     "unspoken_writing",
     "writes_kana_or_hangul",
     "writing_of",
@@ -119,5 +120,9 @@ def told_apart(language: str) -> bool:
 def unspoken_writing(text: str, languages: Sequence[str]) -> str | None:
     """The name of the writing system ``text`` is in when the bot's ``languages`` include none
     written in it (Cyrillic to a bot of ``[en, zh]``), else None."""
-    writing = writing_of(text)
+    return unspoken(writing_of(text), languages)
+
+
+def unspoken(writing: Writing | None, languages: Sequence[str]) -> str | None:
+    """:func:`unspoken_writing` of a message whose :func:`writing_of` is ``writing``."""
     return None if writing is None or spoken(writing, languages) else writing.name

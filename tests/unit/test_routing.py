@@ -418,3 +418,18 @@ def test_a_message_in_letters_the_bot_does_not_speak_goes_to_the_model() -> None
     spoken = Router([hours, *SMALL], settings, ("en", "ru")).route("Когда вы открыты?")
     assert (spoken.route, spoken.language, spoken.unspoken) == ("direct", "ru", None)
     assert Router([hours, *SMALL], settings, LANGUAGES).route("when are you open").route == "direct"
+
+
+def test_routing_a_message_reads_its_writing_system_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Detecting the language and telling an unspoken one apart both need it: a long Cyrillic
+    # message counted its letters twice.
+    import servicebot.routing as routing
+    from servicebot.routing import scripts
+
+    calls: list[str] = []
+    counted = scripts.writing_of
+    for module in (routing, scripts):
+        monkeypatch.setattr(module, "writing_of", lambda text: calls.append(text) or counted(text))
+    hours = intent("hours", "when are you open", "Когда вы открыты?", direct=True)
+    found = Router([hours, *SMALL], RoutingSettings(), ("en", "ru")).route("Когда вы открыты?")
+    assert (found.language, found.unspoken, len(calls)) == ("ru", None, 1)
