@@ -27,26 +27,27 @@ class ReplyStream:
     A reading left early is stored with what it showed when its generator is closed, which
     Python does at once for a ``for`` left with ``break``, but only when it collects one held
     elsewhere (``pieces = iter(stream)``), or as the interpreter exits. Inside ``with``,
-    leaving the block closes it at once, as :meth:`close` does.
+    leaving the block closes it at once, as :meth:`close` does. A reading an error ended is
+    not stored, as ``reply()`` stores nothing then; nor is a stream dropped unread (see
+    :meth:`StreamEnd.abandoned`).
     """
 
     def __init__(self, turn: Turn, end: Callable[[], None]) -> None:
         self._turn = turn
-        # Ends the turn for Bot.close() (see closing.py): when the reading ends, the stream
-        # is closed, or, read never, it is collected.
-        weakref.finalize(self, end)
-        self._ending = StreamEnd(end)  # which end stores the turn: see streamend.py
+        self._ending = StreamEnd()  # which end stores the turn: see streamend.py
+        self._ending.counted(end)  # the turn, begun already, counts for Bot.close()
         self._ending.turn, self._ending.shown = turn, Shown(turn)
-        # The reading, held weakly: it holds the stream, and a strong reference back would
-        # leave both to the garbage collector, where a ``for`` left with ``break`` closes the
-        # reading, and stores the turn, at once.
-        self._reading: weakref.ref[Generator[str, None, None]] | None = None
+        # Collected unclosed, or held as the interpreter exits: stored, or its count ended.
+        weakref.finalize(self, _abandoned, self._ending)
         self.reply: Reply | None = None
 
     def __iter__(self) -> Iterator[str]:
         _refuse_a_second_reading(self._held(), "bot.stream()")
         pieces = logged_steps(lambda: self._turn.log_fields, self._stream())
-        self._reading = weakref.ref(pieces)
+        # Held weakly: the reading holds the stream, and a strong reference back would leave
+        # both to the garbage collector, where a ``for`` left with ``break`` closes the
+        # reading, and stores the turn, at once.
+        self._ending.reading = weakref.ref(pieces)
         _unfinished.add(self)
         return pieces
 
@@ -80,13 +81,17 @@ class ReplyStream:
             self.reply = reply
 
     def _held(self) -> Generator[str, None, None] | None:
-        return None if self._reading is None else self._reading()
+        return _held(self._ending)
 
     def _stream(self) -> Generator[str, None, None]:
+        ending = self._ending
+        ending.began = True
         try:
             yield from self._read()
         finally:
-            self._ending.end()
+            if not ending.taken:  # an error ended it: nothing to store, as for reply()
+                ending.failed()
+            ending.end()
 
     def _read(self) -> Generator[str, None, None]:
         ending = self._ending
@@ -139,6 +144,24 @@ def _close_unfinished() -> None:
             stream.close()
 
 
+def _held(ending: StreamEnd) -> Generator[str, None, None] | None:
+    """A sync stream's reading, if it is still held."""
+    reading = None if ending.reading is None else ending.reading()
+    return reading if isinstance(reading, Generator) else None
+
+
+def _abandoned(ending: StreamEnd) -> None:
+    """A sync stream collected, or held as the interpreter exits (a script that kept
+    ``pieces = iter(stream)`` to its end): its reading, if still held and not running in
+    another thread, is closed first, which stores what it showed and closes the model's
+    stream while imports still work (left to the interpreter's teardown, closing it failed:
+    ``sys.meta_path is None``).
+    Async streams end with their event loop (``asyncio.run`` closes them)."""
+    if (pieces := _held(ending)) is not None and not getattr(pieces, "gi_running", True):
+        pieces.close()
+    ending.abandoned()
+
+
 class AsyncReplyStream:
     """:class:`ReplyStream` for asyncio; the stages around the model run in a worker thread.
 
@@ -160,14 +183,13 @@ class AsyncReplyStream:
         # The stream read inside ``async with``; held only there, as the stream and the
         # generator would keep each other alive, and asyncio would never close it.
         self._held: AsyncGenerator[str, None] | None = None
-        self._reading: weakref.ref[AsyncGenerator[str, None]] | None = None  # see ReplyStream
         self.reply: Reply | None = None
 
     def __aiter__(self) -> AsyncIterator[str]:
-        reading = None if self._reading is None else self._reading()
+        reading = None if self._ending.reading is None else self._ending.reading()
         _refuse_a_second_reading(reading, "bot.astream()")
         pieces = alogged_steps(self._log_fields, self._stream())
-        self._reading = weakref.ref(pieces)
+        self._ending.reading = weakref.ref(pieces)  # see ReplyStream
         if self._in_block:
             self._held = pieces
         return pieces
@@ -199,7 +221,8 @@ class AsyncReplyStream:
         ending = self._ending
         if ending.taken:  # read once: the turn is already answered and stored
             return
-        ending.end = self._counted()
+        ending.counted(self._counted())
+        ending.began = True
         try:
             turn = ending.turn = await self._begin()
             shown = ending.shown = Shown(turn)
@@ -233,7 +256,7 @@ class AsyncReplyStream:
             turn.raise_for_setup(self.reply)  # see ReplyStream
         finally:
             if not ending.taken:  # an error ended it: nothing to store, as for areply()
-                ending.turn = ending.shown = None
+                ending.failed()
             ending.end()
 
 

@@ -9,13 +9,18 @@ Under uvicorn (Starlette's ``StreamingResponse``) a response cut at shutdown lea
 generator, and the ``async with bot.astream()`` in it, suspended: nothing closed it until the
 event loop ended, and then ``asyncio.run`` cancelled the store write before its thread began.
 The customer had been shown text, and the turn was neither stored nor logged.
+
+A reading that an error ended (a replay miss) stores nothing, as ``reply()`` and ``areply()``
+store nothing for a turn an error ended; nor does a sync stream dropped before it was read,
+whose customer was shown nothing (see :meth:`StreamEnd.abandoned`).
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator
 from typing import TYPE_CHECKING
 
 from .turnlog import logged_as
@@ -28,19 +33,37 @@ if TYPE_CHECKING:
 log = logging.getLogger("servicebot")
 
 
-def _nothing() -> None:
-    """No turn in progress to end (an async stream not read yet)."""
+Reading = Generator[str, None, None] | AsyncGenerator[str, None]
 
 
 class StreamEnd:
     """A stream's turn, what it has shown, and whether one of its ends has stored it."""
 
-    def __init__(self, end: Callable[[], None] = _nothing) -> None:
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._taken = False
-        self.end = end  # ends the turn in progress, for Bot.close() (see closing.py)
+        self._end: Callable[[], None] | None = None  # see counted()
         self.turn: Turn | None = None  # once begun
         self.shown: Shown | None = None
+        self.began = False  # whether its reading began: a stream never read showed nothing
+        # The reading, held weakly: it holds the stream (see ReplyStream).
+        self.reading: weakref.ref[Reading] | None = None
+
+    def counted(self, end: Callable[[], None]) -> None:
+        """Keep ``end``, which ends the count of the turn in progress (see closing.py)."""
+        self._end = end
+
+    def end(self) -> None:
+        """End the turn's count, for Bot.close(): when the reading ends, the stream is
+        closed or stopped, or it is collected. Once, however often it is called."""
+        end, self._end = self._end, None
+        if end is not None:
+            end()  # once, even called from two threads at once: see Closing.begin
+
+    def failed(self) -> None:
+        """The reading ended in an error (a replay miss): nothing is stored, as ``reply()``
+        stores nothing for a turn an error ended, and no other end stores it later."""
+        self.turn = self.shown = None
 
     @property
     def taken(self) -> bool:
@@ -83,8 +106,25 @@ class StreamEnd:
     def abandoned(self) -> None:
         """The stream was collected unclosed, or the interpreter exits holding it, with its
         turn unstored: its generator was dropped, its event loop gone. Store it now, and say
-        so: what the customer was shown would otherwise be lost without a word."""
+        so: what the customer was shown would otherwise be lost without a word.
+
+        A sync stream never read (its turn begun by ``bot.stream()``) is not stored: its
+        customer was shown nothing, and ``reply()`` stores nothing for a turn begun and not
+        finished either. Its message's placeholders stay kept, as they do then."""
+        try:
+            self._abandoned()
+        finally:
+            self.end()
+
+    def _abandoned(self) -> None:
         if self.turn is None or self._taken:
+            return
+        if not self.began:
+            log.warning(
+                "conversation %s: a stream was never read nor closed; its turn is not "
+                "stored. Read it, or close it: `with bot.stream(...)`",
+                self.turn.conversation_id,
+            )
             return
         log.error(
             "conversation %s: a stream was left unfinished and never closed; its turn is "
