@@ -6,7 +6,6 @@ reviewed up to its last sentence end, and only what the review lets through is s
 
 from __future__ import annotations
 
-import atexit
 import dataclasses
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
@@ -48,7 +47,6 @@ class ReplyStream:
         # both to the garbage collector, where a ``for`` left with ``break`` closes the
         # reading, and stores the turn, at once.
         self._ending.reading = weakref.ref(pieces)
-        _unfinished.add(self)
         return pieces
 
     def __enter__(self) -> ReplyStream:
@@ -128,22 +126,6 @@ class ReplyStream:
         turn.raise_for_setup(self.reply)
 
 
-# The sync streams being read, for _close_unfinished; held weakly, so as not to keep one alive.
-_unfinished: weakref.WeakSet[ReplyStream] = weakref.WeakSet()
-
-
-@atexit.register
-def _close_unfinished() -> None:
-    """Store the streams still held, unfinished, as the interpreter exits (a script that kept
-    ``pieces = iter(stream)`` to its end), with what they showed. Left to the interpreter's
-    teardown, their turns were never stored, and closing one there failed on an import
-    (``sys.meta_path is None``). Async streams end with their event loop (``asyncio.run``
-    closes them)."""
-    for stream in list(_unfinished):
-        if stream.reply is None:
-            stream.close()
-
-
 def _held(ending: StreamEnd) -> Generator[str, None, None] | None:
     """A sync stream's reading, if it is still held."""
     reading = None if ending.reading is None else ending.reading()
@@ -155,7 +137,7 @@ def _abandoned(ending: StreamEnd) -> None:
     ``pieces = iter(stream)`` to its end): its reading, if still held and not running in
     another thread, is closed first, which stores what it showed and closes the model's
     stream while imports still work (left to the interpreter's teardown, closing it failed:
-    ``sys.meta_path is None``).
+    ``sys.meta_path is None``). Weakref's own exit hook runs this: one way out, not two.
     Async streams end with their event loop (``asyncio.run`` closes them)."""
     if (pieces := _held(ending)) is not None and not getattr(pieces, "gi_running", True):
         pieces.close()
