@@ -11,6 +11,9 @@ close opens what it uses again, as a store used after ``close()`` always did.
 ``aclose()`` waits a while for the turns (:meth:`Closing.ended`), then stores the streams
 still open as stopped with what they showed (:meth:`Closing.stop_streams`): a web server
 stopping leaves the responses it cut suspended, their streams unstored until the loop ends.
+It does not wait for a stream so suspended, whose caller is not asking for a piece: nothing
+of it runs, and nothing would end it. Waiting for one held every shutdown for the model's
+whole timeout, longer than a web server's graceful shutdown lets a lifespan hook run.
 """
 
 from __future__ import annotations
@@ -30,6 +33,10 @@ log = logging.getLogger("servicebot")
 
 class Stoppable(Protocol):
     """An open stream (stream.py), which a bot's close stores as stopped."""
+
+    @property
+    def suspended(self) -> bool:
+        """Whether its turn is counted and nothing of it runs (its caller does not read)."""
 
     async def astop(self) -> None: ...
 
@@ -51,7 +58,8 @@ class Closing:
 
     def opened(self, stream: Stoppable) -> None:
         """Keep ``stream``, weakly, for :meth:`stop_streams` to stop if it is still open then."""
-        self._streams.add(stream)
+        with self._lock:  # not while ended() looks at them from the event loop's thread
+            self._streams.add(stream)
 
     @contextmanager
     def turn(self) -> Iterator[None]:
@@ -84,19 +92,28 @@ class Closing:
                 release()
 
     async def ended(self, within: float) -> bool:
-        """Whether the turns in progress end within ``within`` seconds; awaited, so that the
-        event loop serves on, and looked at every 10 ms, as they may run in any thread."""
+        """Whether the turns in progress, but for streams suspended (see :class:`Stoppable`),
+        end within ``within`` seconds; awaited, so that the event loop serves on, and looked
+        at every 10 ms, as they may run in any thread."""
         import asyncio  # here, not at the top: see pipeline.py
 
         until = time.monotonic() + within
-        while self._running and time.monotonic() < until:
+        while self._busy() and time.monotonic() < until:
             await asyncio.sleep(0.01)
-        return self._running == 0
+        return not self._busy()
+
+    def _busy(self) -> bool:
+        """Whether a turn is in progress that is not a suspended stream's."""
+        return self._running > sum(stream.suspended for stream in self._open())
+
+    def _open(self) -> list[Stoppable]:
+        with self._lock:  # a WeakSet changed by another thread fails an iteration under way
+            return list(self._streams)
 
     async def stop_streams(self) -> None:
         """Store the streams still open as stopped, with what they showed, and end their
         turns. Called after :meth:`ended`: a stream read to its end meanwhile is not cut."""
-        for stream in list(self._streams):
+        for stream in self._open():
             await stream.astop()  # nothing, for one stored already
 
     def _ended(self) -> None:

@@ -119,17 +119,24 @@ class Bot:
         turns are in progress (a reload), when the last of them ends (see closing.py)."""
         self._closing.close(self._release)
 
-    async def aclose(self) -> None:
+    async def aclose(self, within: float | None = None) -> None:
         """:meth:`close`, and the running event loop's model connections too, once the turns
-        in progress have ended: awaited, while the loop serves on, for at most as long as a
-        model call may take, after which those connections close with the loop instead. The
-        streams still open then (responses a web server cut as it stopped) are stored as
-        stopped, with what they showed."""
+        in progress have ended: awaited, while the loop serves on, for at most ``within``
+        seconds (by default as long as a model call may take: ``model.timeout`` for every
+        attempt), after which those connections close with the loop instead. The streams
+        still open then (responses a web server cut as it stopped) are stored as stopped,
+        with what they showed. A stream whose caller is not reading (suspended between
+        pieces, as a response cut at shutdown is left) is not waited for.
+
+        Under a web server, give ``within`` below its graceful-shutdown time (uvicorn's
+        ``--timeout-graceful-shutdown``): a server that stops waiting for the hook stops
+        the streams too late, or never."""
         self.close()
         client = self.model if isinstance(self.model, OpenAIClient) else None
-        settings = client.settings if client else self.spec.settings.model
-        longest = settings.timeout * (settings.max_retries + 1)  # a model call: every attempt
-        if await self._closing.ended(within=longest) and client:
+        if within is None:
+            settings = client.settings if client else self.spec.settings.model
+            within = settings.timeout * (settings.max_retries + 1)  # a call: every attempt
+        if await self._closing.ended(within) and client:
             await client.aclose()  # no await before it: no turn of this loop began since
         await self._closing.stop_streams()
 

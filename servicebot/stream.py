@@ -73,6 +73,11 @@ class ReplyStream:
         next piece)."""
         self._stopped(await self._ending.astop())
 
+    @property
+    def suspended(self) -> bool:
+        """Whether nothing of the turn runs: see :attr:`StreamEnd.suspended`."""
+        return self._ending.suspended
+
     def _stopped(self, reply: Reply | None) -> None:
         """Keep the reply a stop stored, if it stored one."""
         if reply is not None:
@@ -196,6 +201,11 @@ class AsyncReplyStream:
         shutdown), which ends if it is read again."""
         if (reply := await self._ending.astop()) is not None:
             self.reply = reply
+
+    @property
+    def suspended(self) -> bool:
+        """Whether nothing of the turn runs: see :attr:`StreamEnd.suspended`."""
+        return self._ending.suspended
 
     async def _stream(self) -> AsyncGenerator[str, None]:
         import asyncio  # here, not at the top: see pipeline.py

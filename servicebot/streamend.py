@@ -60,6 +60,18 @@ class StreamEnd:
         if end is not None:
             end()  # once, even called from two threads at once: see Closing.begin
 
+    @property
+    def suspended(self) -> bool:
+        """Whether the turn is counted and nothing of it runs: its reading waits for its
+        caller to ask for the next piece (a response a web server cut at shutdown is left so
+        for good), or a sync stream's was never begun. ``Bot.aclose()`` does not wait for
+        such a turn: nothing of it would end it. A reading waiting on the model, or on the
+        store, is running (``gi_running``; an async generator's ``ag_running`` stays set
+        across its awaits)."""
+        reading = None if self.reading is None else self.reading()
+        running = getattr(reading, "gi_running", False) or getattr(reading, "ag_running", False)
+        return self._end is not None and not running
+
     def failed(self) -> None:
         """The reading ended in an error (a replay miss): nothing is stored, as ``reply()``
         stores nothing for a turn an error ended, and no other end stores it later."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,63 @@ def test_aclose_stores_streams_left_suspended_with_what_they_showed(
     asyncio.run(shut_down())
     assert len(_history(tmp_path, "cut")) == 1
     assert _history(tmp_path, "whole") == [(ANSWER, "answer", [])]  # not cut by the close
+
+
+def test_aclose_does_not_wait_for_a_stream_its_caller_left_suspended(
+    make_bot: Any, slow: OpenAIServer, tmp_path: Path
+) -> None:
+    """The suspended stream's turn held aclose() for the model's timeout times its attempts
+    (the example bot's 20 s), past any web server's graceful shutdown, before it was stored:
+    nothing of it runs, and nothing would end it."""
+    bot = _bot(make_bot, tmp_path)  # model.timeout: 20
+
+    async def shut_down() -> float:
+        sent: list[str] = []
+        cut = asyncio.create_task(_send_first_then_stall(bot, "cut", sent))
+        while not sent:
+            await asyncio.sleep(0.01)
+        began = time.monotonic()
+        await bot.aclose()
+        took = time.monotonic() - began
+        cut.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cut
+        return took
+
+    assert asyncio.run(shut_down()) < 5
+    assert _history(tmp_path, "cut") == [(FIRST, "answer", ["caller stopped kept"])]
+
+
+def test_aclose_within_bounds_its_wait_for_a_stream_on_the_model(
+    make_bot: Any, server: OpenAIServer, tmp_path: Path
+) -> None:
+    """``within``, below a web server's graceful shutdown: a stream whose model stalled
+    (read, not suspended) is waited for that long, then stored with what it showed."""
+    server.responder = lambda body: ANSWER
+    server.fail(Fault.cut(chunks=9, stall=5.0))  # the first sentence, then silence
+    bot = _bot(make_bot, tmp_path)  # model.timeout: 20
+
+    async def shut_down() -> float:
+        sent: list[str] = []
+        reading = asyncio.create_task(_collect(_body(bot, "stalled"), sent))
+        while not sent:
+            await asyncio.sleep(0.01)
+        began = time.monotonic()
+        await bot.aclose(within=0.5)
+        took = time.monotonic() - began
+        assert sent == [FIRST] and not reading.done()  # still waiting on the model
+        reading.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await reading
+        return took
+
+    assert 0.4 < asyncio.run(shut_down()) < 3
+    assert _history(tmp_path, "stalled") == [(FIRST, "answer", ["caller stopped kept"])]
+
+
+async def _collect(body: AsyncIterator[str], sent: list[str]) -> None:
+    async for piece in body:
+        sent.append(piece)
 
 
 async def _drain(body: AsyncIterator[str]) -> None:
