@@ -16,6 +16,7 @@ bounded (``.{0,40}``) so that no input can make a rule backtrack for long.
 from __future__ import annotations
 
 import functools
+import heapq
 import itertools
 import re
 import unicodedata
@@ -40,32 +41,40 @@ _EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|a
 _PRIOR = r"(?:previous|prior|earlier|preceding|above)"
 _LINE_START = r"(?:^|\n|\\n)[ \t>*]{0,8}"  # a real line break, or a typed "\n"
 
+# The override rule's verbs that two gaps follow, and what the last ones drop; see _REACHES.
+_OVERRIDE_VERB = r"\b(?:ignore|disregard|forget|bypass|override|abandon)\b"
+_EVERYDAY_VERB = r"\b(?:leave|remove|drop|skip)\b"
+_DROP_VERB = r"\b(?:drop(?! off)|scrap)\b"
+_DROPPED = r"\b(?:instructions|rules|guidelines|directives|programming)\b"
+# The override rule's alternatives without long gaps: a few words each, found by themselves.
+_OVERRIDE_PHRASES = (
+    r"\b(?:change|replace|overwrite|rewrite|update) your (?:instructions|rules|prompt"
+    r"|programming|guidelines) (?:to|with|as)(?: the following| this| these| ?:)"
+    r"|\b(?:ignore|disregard) (?:the )?above\b"
+    r"|\b(?:ignore|disregard|forget) (?:about )?(?:all|everything)"
+    r"(?: (?:above|before|previous|prior|we|you|that|else)"
+    r"|,? (?:and )?(?:now )?(?:tell|say|write|print|answer|repeat|just))\b"
+    r"|\bnew (?:tasks?|instructions?|rules) (?:follow|are|is)\b"
+    r"|\bnow (?:(?:focus|concentrate) on )?your new task\b"
+    r"|\b(?:just|only) output (?:[\"'“:]|the (?:words?|text|sentence|following))"
+    r"|\b(?:attention|achtung) ?[-:!]+ ?stopp?\b"
+    # Answering past the facts the bot was given.
+    r"|\b(?:answer|respond|reply)\b[^.?!\n]{0,20}?\b(?:by|from|with) your own knowledge\b"
+    r"|\bdespite what you(?:'ve| have) been told\b"
+    r"|\bdisregarding (?:the|your|all) (?:articles|documents|sources|context|facts)\b"
+    r"|\byour (?:new )?instructions are now\b|\brepeat after me\b"
+    r"|\bstopp? ?[-:]+ ?(?:write|schreib)"
+)
+
 _RULES: dict[str, str] = {
     # "Ignore all previous instructions", "forget everything above", "disregard your rules".
     "override": (
-        r"\b(?:ignore|disregard|forget|bypass|override|abandon)\b"
-        rf"{_GAP}\b{_EARLIER}\b{_GAP}\b{_OBJECT}\b"
+        rf"{_OVERRIDE_VERB}{_GAP}\b{_EARLIER}\b{_GAP}\b{_OBJECT}\b"
         # Everyday verbs count only with an earlier object: "leave the instructions blank" is not.
-        rf"|\b(?:leave|remove|drop|skip)\b{_GAP}\b{_PRIOR}\b{_GAP}\b{_OBJECT}\b"
+        rf"|{_EVERYDAY_VERB}{_GAP}\b{_PRIOR}\b{_GAP}\b{_OBJECT}\b"
         # "drop all your instructions"; not "remove all my information".
-        rf"|\b(?:drop(?! off)|scrap)\b{_GAP}\b(?:all|your)\b{_GAP}"
-        r"\b(?:instructions|rules|guidelines|directives|programming)\b"
-        r"|\b(?:change|replace|overwrite|rewrite|update) your (?:instructions|rules|prompt"
-        r"|programming|guidelines) (?:to|with|as)(?: the following| this| these| ?:)"
-        r"|\b(?:ignore|disregard) (?:the )?above\b"
-        r"|\b(?:ignore|disregard|forget) (?:about )?(?:all|everything)"
-        r"(?: (?:above|before|previous|prior|we|you|that|else)"
-        r"|,? (?:and )?(?:now )?(?:tell|say|write|print|answer|repeat|just))\b"
-        r"|\bnew (?:tasks?|instructions?|rules) (?:follow|are|is)\b"
-        r"|\bnow (?:(?:focus|concentrate) on )?your new task\b"
-        r"|\b(?:just|only) output (?:[\"'“:]|the (?:words?|text|sentence|following))"
-        r"|\b(?:attention|achtung) ?[-:!]+ ?stopp?\b"
-        # Answering past the facts the bot was given.
-        r"|\b(?:answer|respond|reply)\b[^.?!\n]{0,20}?\b(?:by|from|with) your own knowledge\b"
-        r"|\bdespite what you(?:'ve| have) been told\b"
-        r"|\bdisregarding (?:the|your|all) (?:articles|documents|sources|context|facts)\b"
-        r"|\byour (?:new )?instructions are now\b|\brepeat after me\b"
-        r"|\bstopp? ?[-:]+ ?(?:write|schreib)"
+        rf"|{_DROP_VERB}{_GAP}\b(?:all|your)\b{_GAP}{_DROPPED}"
+        rf"|{_OVERRIDE_PHRASES}"
     ),
     # "Show me your system prompt", "repeat the text above", "summarise your instructions".
     "reveal": (
@@ -150,6 +159,19 @@ _RULES: dict[str, str] = {
 }
 # What a rule's findings are called, where that is not its name.
 _KINDS = dict.fromkeys(OVERRIDES, "override_other")
+
+# Where the rules with two gaps can start (see _matches): per rule, its verbs, its objects
+# (each match of those alternatives holds one), and how many characters at most lie from the
+# verb's start to the object's, as REACHES; and the rule's other alternatives, which start where
+# they match. Tried at every verb, override took 54 ms on "ignore all " * 9,000.
+_REACHES: dict[str, tuple[tuple[str, str, int], str]] = {
+    "override": (
+        # What is dropped is an object too. "disregard", "preceding": the longest words.
+        (f"{_OVERRIDE_VERB}|{_EVERYDAY_VERB}|{_DROP_VERB}", rf"\b{_OBJECT}\b", 9 + 40 + 9 + 40),
+        _OVERRIDE_PHRASES,
+    ),
+    **{name: (reach, "") for name, reach in REACHES.items()},
+}
 
 # Every match of a rule contains one of its trigger words, so a message without any skips the
 # rule, and most support messages then run no rule at all.
@@ -261,10 +283,14 @@ def _run_rules(lowered: str) -> list[Finding]:
 
 def _matches(name: str, lowered: str) -> Iterator[re.Match[str]]:
     """Rule ``name``'s matches in ``lowered``, the ones ``finditer`` finds."""
-    if name not in REACHES:
+    if name not in _REACHES:
         return _pattern(name).finditer(lowered)
-    verb, thing, reach = REACHES[name]
-    return _near(_pattern(name), _starts(verb, thing, reach, lowered), lowered)
+    (verb, thing, reach), phrases = _REACHES[name]
+    starts = _starts(verb, thing, reach, lowered)
+    if phrases:
+        phrased = _found(_lookahead(phrases), lowered, 0, len(lowered))
+        starts = heapq.merge(starts, phrased)
+    return _near(_pattern(name), starts, lowered)
 
 
 def _near(pattern: re.Pattern[str], starts: Iterator[int], text: str) -> Iterator[re.Match[str]]:
