@@ -20,7 +20,8 @@ from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
 from .features import CJK_RUN, TOKEN
 from .index import IntentIndex, Match
-from .scripts import HAN, Writing, spoken, unspoken, writes_kana_or_hangul, writing_of
+from .languages import detect_language, language_of
+from .scripts import unspoken, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -40,7 +41,6 @@ __all__ = [
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
-_ASCII_LETTER = re.compile("[A-Za-z]")
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
 FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
@@ -338,46 +338,6 @@ def previous_message(earlier: Sequence[str]) -> str | None:
             break
         chain.insert(0, message)
     return "\n".join(chain)
-
-
-def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -> str:
-    """'zh' when the message is mostly Chinese and the bot speaks it; the bot's language
-    written in the message's writing system, when it is mostly in one that
-    ``routing/scripts.py`` tells apart (Japanese kana to a bot of ``[en, ja]``); else the
-    bot's first language that is not Chinese (or 'zh' if it speaks nothing else). Other
-    languages are not told apart: a bot of ``[en, de]`` answers German messages in English,
-    and one of ``[en, zh]`` Japanese ones.
-
-    A Chinese character counts as much as an English word, so ``怎么create一个account`` is
-    Chinese. A kana or hangul letter anywhere makes a message Japanese or Korean, not
-    Chinese: ``配送状況を確認したい`` has more Chinese characters than kana.
-    A message with neither ("12345?") takes the language of the first of ``earlier`` that has
-    one (the customer's previous message, say), and without one the bot's first language.
-    """
-    return language_of(text, writing_of(text), languages, *earlier)
-
-
-def language_of(
-    text: str, writing: Writing | None, languages: Sequence[str], *earlier: str | None
-) -> str:
-    """:func:`detect_language` of ``text``, whose :func:`writing_of` is ``writing``."""
-    if text.isascii() and _ASCII_LETTER.search(text):  # most messages: words, no Chinese
-        return _not_chinese(languages)
-    if writing is not None:
-        return spoken(writing, languages) or _not_chinese(languages)
-    if writes_kana_or_hangul(text):
-        return _not_chinese(languages)
-    tokens = TOKEN.findall(text)
-    chinese = len(HAN.findall(text))
-    words = sum(1 for token in tokens if not CJK_RUN.match(token) and not token.isdigit())
-    if not chinese and not words:
-        rest = [other for other in earlier if other]
-        return detect_language(rest[0], languages, *rest[1:]) if rest else languages[0]
-    return "zh" if "zh" in languages and chinese >= words else _not_chinese(languages)
-
-
-def _not_chinese(languages: Sequence[str]) -> str:
-    return next((language for language in languages if language != "zh"), languages[0])
 
 
 def is_blank(text: str) -> bool:

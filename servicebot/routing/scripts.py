@@ -1,7 +1,7 @@
 """The writing systems a message's letters alone tell apart, and the languages each writes.
 
-Routing tells Chinese from other text by counting (see ``detect_language``), but a Chinese
-character is also Japanese: ``配送状況を確認したい`` has six of them and four kana, and was
+Routing tells Chinese from other text by counting (see ``routing/languages.py``), but a
+Chinese character is also Japanese: ``配送状況を確認したい`` has six of them and four kana, and was
 answered in traditional Chinese (況 is a traditional character). Kana or hangul anywhere
 (with a few katakana, a brand's name in Chinese text, the exception) means Japanese or
 Korean, never Chinese. A message mostly in a writing system below (kana,
