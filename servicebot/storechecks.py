@@ -6,7 +6,7 @@ not set (or are empty) here, a store other bots can share with no ``store.namesp
 (store/namespaces.py), a bot that records every prompt into a cassette that ``purge``
 never reaches, a persistent store whose placeholder digests are keyed by nothing secret, and
 a SQLite file that other users of the machine can read, as an earlier version
-made them.
+made them, and a SQLite file a newer version migrated, which this one refuses.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .filters.placeholders import KEY_ENV
 from .replay import bot_cassette
 from .store import sqlite_file, unset_variables
 from .store.namespaces import namespace_warning
+from .store.sqlitemigrations import newer_file
 from .storeurl import EMPTIED, REDIS_SCHEMES, empty_variables, store_scheme
 
 
@@ -101,7 +102,9 @@ def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
     read: servicebot makes them its owner's alone, but keeps the mode of what exists, such as a
     file an earlier version made 0644. It says the chmod to run. (Read by the group alone is
     left be: an operator may share it with a backup job on purpose; a folder others can list
-    shows them no conversation, so a store kept in the bot folder is not warned of.)"""
+    shows them no conversation, so a store kept in the bot folder is not warned of.) And a
+    file a newer version migrated, which this one refuses: every turn would be answered but
+    not stored (see sqlitemigrations.py)."""
     url = spec.settings.store.url
     if store_scheme(url) != "sqlite" or unset_variables(url):
         return []  # a variable not set is store_warnings'
@@ -109,14 +112,21 @@ def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:
         path = sqlite_file(url, spec.root)
     except StorageError:
         return []
+    found = [message for message in (newer_file(path), _readable(path)) if message]
+    return [
+        each for message in found for each in settings_problems(spec, {("store", "url"): message})
+    ]
+
+
+def _readable(path: Path) -> str | None:
+    """The chmod to run if other users can read the store's files; None if they cannot."""
     files = [each for each in _store_files(path) if _others_read(each)]
     if not files:
-        return []
+        return None
     command = f"chmod 600 {' '.join(shlex.quote(str(each)) for each in files)}"
-    message = (
+    return (
         f"the conversation store {path} can be read by other users of this machine: run {command}"
     )
-    return settings_problems(spec, {("store", "url"): message})
 
 
 def _store_files(path: Path) -> list[Path]:

@@ -317,7 +317,7 @@ class SQLiteStore:
             connection.execute("PRAGMA secure_delete = ON")
             held.file = _file_of(self.path)
             if held.file != self._file:  # first opened, or made anew
-                migrate(connection)
+                migrate(connection, self.path)
                 self._file = held.file
         except (sqlite3.Error, OSError) as exc:
             raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc

@@ -5,15 +5,30 @@ file made by any earlier version is brought up to date as it is first opened.
     0001_conversations_and_turns   conversations by id; their turns, numbered
     0002_turns_fallback            what a fallback sent, kept with its turn
     0003_namespaces                conversations by namespace and id (see namespaces.py)
+
+A file that records a migration this version does not know was migrated by a newer version:
+it is refused (StorageError), not used. A version's writes may not fit a newer schema (the
+version before 0003 failed every turn's write on such a file, unstored and logged only as a
+conflict clause): it says to run the newer version, or restore the copy made before upgrading.
+
+A migration that makes tables anew (``REBUILDS``) leaves the file twice its size (the old
+tables' pages are freed, not given back) and the WAL as large: once it commits the file is
+compacted (VACUUM, then the WAL emptied). Another process using the file meanwhile may keep
+either from finishing: the file is then used as it is, and that is logged at INFO.
 """
 
 from __future__ import annotations
 
+import logging
 import sqlite3
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from contextlib import suppress
+from pathlib import Path
 
+from ..errors import StorageError
 from . import now, stamp
+
+log = logging.getLogger("servicebot")
 
 # The turns' columns after 0002, in order: 0003 copies them as they are.
 _TURN_COLUMNS_0002 = (
@@ -87,12 +102,17 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0002_turns_fallback", _add_fallback),
     ("0003_namespaces", _add_namespaces),
 ]
+# The migrations that make a table anew and copy its rows: the file is compacted after them.
+REBUILDS = frozenset({"0003_namespaces"})
 
 
-def migrate(db: sqlite3.Connection) -> None:
-    """Apply the migrations the file lacks, in one write transaction; none if it lacks none,
-    so that a bot opening a file another process holds locked can still read it."""
-    if _applied(db) >= {name for name, _ in MIGRATIONS}:
+def migrate(db: sqlite3.Connection, path: Path) -> None:
+    """Apply the migrations the file at ``path`` lacks, in one write transaction; none if it
+    lacks none, so that a bot opening a file another process holds locked can still read it.
+    StorageError for a file a newer version migrated (see :func:`_refuse_newer`)."""
+    known = {name for name, _ in MIGRATIONS}
+    if (applied := _applied(db)) >= known:
+        _refuse_newer(applied - known, path)
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -100,6 +120,7 @@ def migrate(db: sqlite3.Connection) -> None:
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         applied = _applied(db)  # again, inside the lock: another process may have migrated
+        _refuse_newer(applied - known, path)
         for name, step in MIGRATIONS:
             if name not in applied:
                 step(db)
@@ -108,6 +129,55 @@ def migrate(db: sqlite3.Connection) -> None:
     except BaseException:
         rollback(db)
         raise
+    if REBUILDS - applied and applied:  # a file with turns in it was rebuilt (not a new one)
+        _compact(db, path)
+
+
+def _refuse_newer(unknown: Collection[str], path: Path) -> None:
+    """StorageError if the file records migrations this version does not know (``unknown``):
+    a newer version migrated it, and this one's writes may not fit its tables."""
+    if unknown:
+        raise StorageError(_newer_message(unknown, path))
+
+
+def _newer_message(unknown: Collection[str], path: Path) -> str:
+    return (
+        f"the conversation store {path} was migrated by a newer version of servicebot "
+        f"({', '.join(sorted(unknown))}, unknown to this one), so this version neither reads "
+        "nor stores conversations there; run the newer version, or, to roll back, restore the "
+        'copy of the file made before upgrading (see "Upgrading and rolling back" in the README)'
+    )
+
+
+def newer_file(path: Path) -> str | None:
+    """Why the file at ``path`` is refused, if a newer version migrated it, for ``check``:
+    read without writing to it (no file made, no migration applied; its WAL, if any, is
+    read, as a bot reads it); None if it cannot be read."""
+    try:
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=1.0)
+    except (sqlite3.Error, ValueError):
+        return None
+    try:
+        unknown = _applied(db) - {name for name, _ in MIGRATIONS}
+    except sqlite3.Error:  # not a database, or locked
+        return None
+    finally:
+        db.close()
+    return _newer_message(unknown, path) if unknown else None
+
+
+def _compact(db: sqlite3.Connection, path: Path) -> None:
+    """Give back the pages a rebuilding migration freed (VACUUM) and empty the WAL, which
+    holds a copy of the whole file by then. Waits ``timeout`` for another process's lock, as a
+    write does; if one keeps it (or a reader keeps the WAL), the file works as it is."""
+    try:
+        db.execute("VACUUM")
+        (busy, _, _) = db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    except sqlite3.Error as exc:
+        log.info("migrated %s, but not compacted (it is used as it is): %s", path, exc)
+        return
+    if busy:
+        log.info("migrated and compacted %s; its WAL stays large while a reader holds it", path)
 
 
 def _applied(db: sqlite3.Connection) -> set[str]:
