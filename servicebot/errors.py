@@ -4,6 +4,8 @@
      +-- ConfigError                an operator's bot files are wrong; lists every Problem
      |   |                          (file, line, column, the line itself)
      |   +-- TemplateError          a template failed while rendering a turn (file and line)
+     |   +-- NoKeyError             no API key to send (unset, empty, or its function failed):
+     |                              the model was not asked
      +-- StorageError               the conversation store failed (a file, a Redis server)
      |   +-- StorePausedError       not tried: the store failed just now (store.Pause)
      +-- BudgetError                the prompt cannot fit, or an encoding file is missing or damaged
@@ -23,7 +25,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 if TYPE_CHECKING:
     from .reply import Reply
@@ -115,7 +117,7 @@ class ConfigError(ServicebotError):
         super().__init__(first.message)  # the full text is built only when asked for
 
     @classmethod
-    def at(cls, path: Path, message: str) -> ConfigError:
+    def at(cls, path: Path, message: str) -> Self:
         """An error about a whole file or folder."""
         return cls([Problem(path, message)])
 
@@ -136,6 +138,11 @@ class ConfigError(ServicebotError):
 
     def __str__(self) -> str:
         return "\n".join(str(problem) for problem in self.problems)
+
+
+class NoKeyError(ConfigError):
+    """No API key to send: its variable unset, the key empty, or the ``api_key`` function
+    passed in code failed. The model was not asked, so its breaker counts nothing."""
 
 
 class StorageError(ServicebotError):

@@ -11,7 +11,7 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
-from ..errors import ConfigError
+from ..errors import NoKeyError, shorten
 from ..settings import ModelSettings
 
 # The key sent to a server that takes none (``api_key_env: null``): the SDK requires one, and
@@ -51,7 +51,7 @@ def api_key_for(
         return NO_KEY
     key = os.environ.get(name, "").strip()
     if not key:
-        raise ConfigError.at(
+        raise NoKeyError.at(
             settings_file,
             f"model.api_key_env: the environment variable {name} is not set; set it to "
             f"the API key for {settings.base_url or 'the OpenAI API'}, or remove "
@@ -63,15 +63,32 @@ def api_key_for(
 
 def _passed_key(given: Callable[[], str], settings: ModelSettings, settings_file: Path) -> str:
     """The key passed as ``api_key``, asked for again each time (a function's may have
-    been rotated). Never quoted in an error: only its type or emptiness is."""
-    key = given()
+    been rotated). A function that fails (a vault out of reach) or returns no str is a
+    missing key, as an empty key is: NoKeyError, never quoting a key."""
+    try:
+        key = given()
+    except Exception as exc:  # the application's function: any failure is a missing key
+        failed = f"failed ({type(exc).__name__}: {shorten(str(exc))})"
+        raise _no_key(failed, settings, settings_file) from exc
     if not isinstance(key, str):
-        raise TypeError(f"api_key() returned {type(key).__name__}, not the key as a str")
+        raise _no_key(
+            f"returned {type(key).__name__}, not the key as a str", settings, settings_file
+        )
     if not key.strip():
-        raise ConfigError.at(
+        raise NoKeyError.at(
             settings_file,
             "the api_key passed to Bot.load() (or OpenAIClient) is empty; pass the "
             f"API key for {settings.base_url or 'the OpenAI API'}, or "
             "Bot.load(..., offline=True) to answer from the FAQ alone",
         )
     return key.strip()
+
+
+def _no_key(what: str, settings: ModelSettings, settings_file: Path) -> NoKeyError:
+    """The error of an ``api_key`` function that gave no key (``what`` it did instead)."""
+    return NoKeyError.at(
+        settings_file,
+        f"model: the api_key function passed in code {what}, so no key was sent to "
+        f"{settings.base_url or 'the OpenAI API'} and the model was not asked; fix what it "
+        "reads the key from (it is asked again the next time a client is built)",
+    )

@@ -36,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..errors import NoKeyError
 from .client import ErrorKind, ModelError
 
 log = logging.getLogger("servicebot")
@@ -190,7 +191,7 @@ class BreakerCall:
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
         if self._told:
             return
-        if isinstance(exc, ModelError) and exc.kind == "paused":  # a retry refused: counted
+        if _unasked(exc):
             self.breaker.abandoned(self.probe)
         elif exc is None or (isinstance(exc, Exception) and not _outage(exc)):
             self.answered()  # a ConfigError or a refused request: the server is up
@@ -202,3 +203,10 @@ class BreakerCall:
 
 def _outage(exc: Exception) -> bool:
     return isinstance(exc, ModelError) and exc.kind in OUTAGE_KINDS
+
+
+def _unasked(exc: BaseException | None) -> bool:
+    """Whether a call ended without asking the model: a retry refused while the breaker is
+    open (counted already), or no key to send (the model may be up or down)."""
+    paused = isinstance(exc, ModelError) and exc.kind == "paused"
+    return paused or isinstance(exc, NoKeyError)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from servicebot import Bot, ConfigError
+from servicebot import Bot, ConfigError, ModelError
 from servicebot.model import request_for
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
@@ -96,3 +96,56 @@ def test_a_passed_key_is_never_in_a_log_an_error_a_repr_or_a_trace(
 def test_a_bot_given_its_own_model_refuses_a_key(make_model: MakeModel) -> None:
     with pytest.raises(ValueError, match="api_key is the configured model's"):
         Bot.load(REPO, model=make_model(), api_key=PASSED)
+
+
+class Vault:
+    """An ``api_key`` function: the key it holds now (rotated by setting it), or, while
+    ``down``, the error a vault out of reach raises; ``calls`` counts the times asked."""
+
+    def __init__(self, key: str = "sk-vault-1") -> None:
+        self.key: str | None = key
+        self.down, self.calls = False, 0
+
+    def __call__(self) -> str | None:
+        self.calls += 1
+        if self.down:
+            raise RuntimeError("vault unreachable")
+        return self.key
+
+
+def test_a_key_function_that_fails_is_a_missing_key_not_a_broken_response(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    """Before, it was the model's ``broken_response`` fallback, returned, not raised."""
+    vault = Vault()
+    vault.down = True
+    bot = Bot.load(bot_on_server(server, tmp_path), api_key=vault, store=MemoryStore())
+    with pytest.raises(ConfigError) as raised:
+        bot.reply(REFUNDS, conversation_id="c")
+    said = str(raised.value)
+    assert "the api_key function passed in code failed (RuntimeError: vault unreachable)" in said
+    assert raised.value.reply is not None and raised.value.reply.fallback is not None
+    step = raised.value.reply.step("model")
+    assert step is not None and step.detail["error"] == "config_error"
+    vault.down, vault.key = False, None  # answers, with no key
+    with pytest.raises(ConfigError, match="the api_key function passed in code returned NoneType"):
+        bot.reply(REFUNDS, conversation_id="c")
+    bot.close()
+    assert server.requests == []
+
+
+def test_a_key_function_that_fails_is_no_outage_and_no_answer_for_the_breaker(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """Before, it was counted as an answer: the outages in a row started again from 0."""
+    vault = Vault()
+    model = make_model(api_key=vault, breaker_failures=3)
+    request = request_for(model.settings, MESSAGES)
+    server.fail(Fault.status(503))
+    with pytest.raises(ModelError):
+        model.complete(request)
+    model.close()  # the next call builds a client, asking the vault
+    vault.down = True
+    with pytest.raises(ConfigError):
+        model.complete(request)
+    assert model.breaker.state().failures == 1
