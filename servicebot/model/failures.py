@@ -2,12 +2,14 @@
 kind) or a :class:`~servicebot.errors.ConfigError` (a key, model, server or account to fix: a
 401, 403, 404, 402 or a 400 in a server's words for one of those, the last three worded in
 refusals.py), and the waits a server asks for that are too long to retry after
-(``max_retry_after``).
+(``max_retry_after``), and the pause before a request or stream is asked for again.
 """
 
 from __future__ import annotations
 
 import email.utils
+import logging
+import random
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -18,6 +20,8 @@ from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
 from .refusals import not_found_message, payment_message, setup_400_message
 from .sdk import openai_sdk
+
+log = logging.getLogger("servicebot")
 
 
 def refusing_waits_over(limit: float) -> Callable[[Any], None]:
@@ -241,3 +245,21 @@ def _describe(exc: Exception) -> str:
     if exc.__cause__ is not None and str(exc.__cause__) not in text:
         text += f" ({type(exc.__cause__).__name__}: {exc.__cause__})"
     return text[:300]
+
+
+def pause_logged(retry: int, retries: int, why: str, what: str = "stream") -> float:
+    """:func:`_pause`, logged as the SDK logs its own retries (at INFO), with why the stream
+    (or ``what`` else) is asked for again: the SDK's log showed its retries, and not these."""
+    pause = _pause(retry)
+    log.info(
+        "Retrying the %s in %.2f seconds (retry %i of %i): %s", what, pause, retry, retries, why
+    )
+    return pause
+
+
+def _pause(retry: int) -> float:
+    """The wait before a stream's ``retry``-th new attempt: the SDK's backoff for a retry whose
+    server names no wait (0.5 s, doubling to 8 s at most, up to a quarter less at random),
+    written out because the SDK's is private. Without it, a server that drops every stream
+    before its first word got all its attempts within milliseconds."""
+    return min(0.5 * 2.0 ** (retry - 1), 8.0) * (1 - 0.25 * random.random())

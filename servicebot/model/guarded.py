@@ -13,19 +13,35 @@ event has ``model.timeout`` (a long answer coming in is never cut), and the stre
 answered for the breaker; a failure before it is an outage. An async stream is bounded
 exactly; a blocking one is checked as each piece arrives (and by the hooks until the model's
 first event), so one that stalls after the model's first words ends at ``model.timeout``.
+
+A call the server refused for its key (a ConfigError) is made once more, with the same
+deadline, if the client says the key may have changed since (:meth:`Guarded._key_renewed`:
+a key function's, rotated): before any piece of a stream, and only once.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncGenerator, AsyncIterator, Iterator
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterator,
+)
+from contextlib import aclosing, closing
+from typing import TypeVar
 
+from ..errors import ConfigError
 from .breaker import Breaker
 from .client import Completion, ModelError, ModelRequest
 
 # The header a request carries the turn's due time in (time.monotonic()), for the hooks,
 # which take it off before the request is sent.
 DUE_HEADER = "x-servicebot-turn-due"
+
+T = TypeVar("T")
 
 
 def due_header(turn_timeout: float | None) -> dict[str, str]:
@@ -60,7 +76,13 @@ class Guarded:
 
     def complete(self, request: ModelRequest) -> Completion:
         with self.breaker.call():
-            return self._complete(request, due_header(self.turn_timeout))
+            due = due_header(self.turn_timeout)
+            try:
+                return self._complete(request, due)
+            except ConfigError as exc:
+                if not self._key_renewed(exc):
+                    raise
+            return self._complete(request, due)
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         import asyncio  # here, not at the top: see pipeline.py
@@ -69,7 +91,7 @@ class Guarded:
             due = due_header(self.turn_timeout)
             try:
                 async with asyncio.timeout(self.turn_timeout):
-                    return await self._acomplete(request, due)
+                    return await self._renewing(lambda: self._acomplete(request, due))
             except TimeoutError as exc:  # asyncio's: an SDK error is a ModelError by now
                 raise late_error() from exc
 
@@ -77,7 +99,9 @@ class Guarded:
         due, began = _due(self.turn_timeout), False
         with self.breaker.call() as call:
             try:
-                for piece in self._stream(request, {} if due is None else {DUE_HEADER: repr(due)}):
+                for piece in self._stream_renewing(
+                    request, {} if due is None else {DUE_HEADER: repr(due)}
+                ):
                     if _shown(request, began):
                         call.answered()  # the model is up, whatever comes after
                     elif due is not None and time.monotonic() > due:
@@ -94,7 +118,7 @@ class Guarded:
         loop = asyncio.get_running_loop()
         with self.breaker.call() as call:
             limit, began = self.turn_timeout, False
-            pieces = self._astream(request, due_header(limit))
+            pieces = self._astream_renewing(request, due_header(limit))
             due = None if limit is None else loop.time() + limit
             try:
                 while True:
@@ -114,13 +138,63 @@ class Guarded:
                     call.answered()
                 await pieces.aclose()
 
+    async def _renewing(self, call: Callable[[], Awaitable[T]]) -> T:
+        """``await call()``, once more if its key was refused and may have changed since."""
+        try:
+            return await call()
+        except ConfigError as exc:
+            if not self._key_renewed(exc):
+                raise
+        return await call()
+
+    def _stream_renewing(
+        self, request: ModelRequest, due: dict[str, str]
+    ) -> Iterator[str | Completion]:
+        """:meth:`_stream`, asked once more if its key was refused before any piece came and
+        may have changed since."""
+        for last in (False, True):
+            began = False
+            try:
+                with closing(self._stream(request, due)) as pieces:  # as this one is closed
+                    for piece in pieces:
+                        began = True
+                        yield piece
+                return
+            except ConfigError as exc:
+                if last or began or not self._key_renewed(exc):
+                    raise
+
+    async def _astream_renewing(
+        self, request: ModelRequest, due: dict[str, str]
+    ) -> AsyncGenerator[str | Completion, None]:
+        """:meth:`_astream`, as :meth:`_stream_renewing`."""
+        for last in (False, True):
+            began = False
+            try:
+                async with aclosing(self._astream(request, due)) as pieces:  # as this one is
+                    async for piece in pieces:
+                        began = True
+                        yield piece
+                return
+            except ConfigError as exc:
+                if last or began or not self._key_renewed(exc):
+                    raise
+
+    def _key_renewed(self, exc: ConfigError) -> bool:
+        """Whether a call that ``exc`` (a key the server refused, or another setup error)
+        ended may be made once more, its client built anew with a key that may have
+        changed since. No client here has such a key."""
+        return False
+
     def _complete(self, request: ModelRequest, due: dict[str, str]) -> Completion:
         raise NotImplementedError
 
     async def _acomplete(self, request: ModelRequest, due: dict[str, str]) -> Completion:
         raise NotImplementedError
 
-    def _stream(self, request: ModelRequest, due: dict[str, str]) -> Iterator[str | Completion]:
+    def _stream(
+        self, request: ModelRequest, due: dict[str, str]
+    ) -> Generator[str | Completion, None, None]:
         raise NotImplementedError
 
     def _astream(

@@ -1,27 +1,30 @@
 """The SDK clients: :class:`OpenAIClient`, chat completions through the ``openai`` SDK.
 
 Its clients are built once per bot and reused (building one costs tens of milliseconds): one
-blocking client, and one async client per event loop, closed with the loop.
+blocking client, and one async client per event loop, closed with the loop. A client is built
+with the key of its time: ``close()`` drops them all, so that the next call builds one with
+the key as it is then (rotated), and so does a 401 to a key from a function (the call is made
+once more, with the function's key now: see guarded.py).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-import random
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Callable, Iterator
+from collections.abc import AsyncGenerator, Callable, Generator, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from ..errors import ConfigError
 from ..forking import forget_in_child
 from ..settings import ModelSettings
 from .apikey import ApiKey, api_key_for, key_source
 from .breaker import Breaker
 from .client import Completion, ModelRequest
-from .failures import Failures, refusing_waits_over
+from .failures import Failures, pause_logged, refusing_waits_over
 from .guarded import Guarded
 from .reasoning import split_reasoning
 from .responses import Joined, ReportedError, answer_of
@@ -57,6 +60,7 @@ class OpenAIClient(Guarded):
         self.settings = settings
         self._settings_file = settings_file
         self._given_key = key_source(api_key)
+        self._key_function = callable(api_key)  # asked again as a client is built
         self.breaker = Breaker(settings.breaker_failures, settings.breaker_pause)
         self.turn_timeout = settings.turn_timeout
         self._forget_connections()
@@ -70,6 +74,9 @@ class OpenAIClient(Guarded):
         # kept with the generator that closes it when asyncio.run finishes its loop.
         self._async: dict[asyncio.AbstractEventLoop, _LoopClient] = {}
         self._making: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        # Clients dropped while their loop runs on (see _drop_clients): closed with their
+        # loop, or by aclose() in it; kept here till then, for nothing to close them sooner.
+        self._dropped: dict[asyncio.AbstractEventLoop, list[_LoopClient]] = {}
 
     def api_key(self) -> str:
         """The key passed in code, else the one in the environment variable the settings name
@@ -105,8 +112,9 @@ class OpenAIClient(Guarded):
         if loop not in self._async:
             # A loop closed without finalising its generators. list() copies the keys in
             # one step: threads running loops of their own add and remove theirs meanwhile.
-            for closed in [old for old in list(self._async) if old.is_closed()]:
+            for closed in [old for old in [*self._async, *self._dropped] if old.is_closed()]:
                 self._async.pop(closed, None)
+                self._dropped.pop(closed, None)
             # One turn makes it; the loop's other turns, a burst of them at a worker's start,
             # wait for that one (each making its own took 300 clients for 300 turns). Shielded:
             # a turn cancelled meanwhile leaves the making to finish for the others.
@@ -161,22 +169,48 @@ class OpenAIClient(Guarded):
         finally:
             if (kept := self._async.get(loop)) is not None and kept.client is client:
                 self._async.pop(loop, None)  # not a client made since aclose() took this one
+            if left := [each for each in self._dropped.pop(loop, []) if each.client is not client]:
+                self._dropped[loop] = left
             await client.close()
 
     def close(self) -> None:
-        """Close the connections of the blocking client."""
-        if self._sync is not None:
-            self._sync.close()
-            self._sync = None
+        """Close the connections of the blocking client, and drop every event loop's client
+        (one cannot be closed from another thread or loop: each closes with its loop, or by
+        :meth:`aclose` in it). The next call builds new ones, with the key as it is then."""
+        sync, self._sync = self._sync, None
+        if sync is not None:
+            sync.close()
+        self._drop_clients()
+
+    def _drop_clients(self) -> None:
+        """Build every client anew at its next use; none is closed here, a call may be using
+        it (the blocking one closes its connections once collected: see :attr:`client`)."""
+        self._sync = None
+        for loop in list(self._async):  # threads running loops of their own add theirs
+            if (kept := self._async.pop(loop, None)) is not None:
+                self._dropped.setdefault(loop, []).append(kept)
+
+    def _key_renewed(self, exc: ConfigError) -> bool:
+        """A 401 to a key from a function (rotated since the client was built, perhaps): the
+        clients are dropped, to be built with the function's key now, for the call to be made
+        once more (see guarded.py). Not for a key in a str or a variable, which is as it was."""
+        if not (self._key_function and isinstance(exc.__cause__, openai_sdk().AuthenticationError)):
+            return False
+        log.info("the server refused the api_key function's key (401): asking it again")
+        self._drop_clients()
+        return True
 
     async def aclose(self) -> None:
-        """Close the connections the running event loop's client holds. It is taken out first,
-        before any await: a turn that begins meanwhile makes a new one, not one closing."""
+        """Close the connections the running event loop's clients hold (one dropped by
+        :meth:`close` too). Taken out first, before any await: a turn that begins meanwhile
+        makes a new one, not one closing."""
         import asyncio  # here, not at the top: see pipeline.py
 
-        kept = self._async.pop(asyncio.get_running_loop(), None)
-        if kept is not None:
-            await kept.closer.aclose()
+        loop = asyncio.get_running_loop()
+        kept = [*self._dropped.pop(loop, []), self._async.pop(loop, None)]
+        for each in kept:
+            if each is not None:
+                await each.closer.aclose()
 
     # A 200 whose body is an error the SDK would retry as a status (a proxy's "overloaded",
     # see ReportedError) is asked for again, after the SDK's pause, while ``max_retries``
@@ -188,7 +222,7 @@ class OpenAIClient(Guarded):
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
                 failures.again()
-                time.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
+                time.sleep(pause_logged(retry, self.settings.max_retries, why, "request"))
             with failures:
                 posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
                 answer, why = self._answer(self.client.post(**posted), failures)
@@ -202,7 +236,7 @@ class OpenAIClient(Guarded):
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
                 failures.again()
-                await asyncio.sleep(_pause_logged(retry, self.settings.max_retries, why, "request"))
+                await asyncio.sleep(pause_logged(retry, self.settings.max_retries, why, "request"))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
@@ -223,12 +257,14 @@ class OpenAIClient(Guarded):
     # reading of it (answer_of). A body not labelled as events is told by its start
     # (unlabelled.events_or_answer), so events labelled anything else still come as sent.
 
-    def _stream(self, request: ModelRequest, due: dict[str, str]) -> Iterator[str | Completion]:
+    def _stream(
+        self, request: ModelRequest, due: dict[str, str]
+    ) -> Generator[str | Completion, None, None]:
         failures, why = self._failures(), ""
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
                 failures.again()
-                time.sleep(_pause_logged(retry, self.settings.max_retries, why))
+                time.sleep(pause_logged(retry, self.settings.max_retries, why))
             with failures:
                 client = self.client
                 sdk = openai_sdk()
@@ -261,7 +297,7 @@ class OpenAIClient(Guarded):
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
                 failures.again()
-                await asyncio.sleep(_pause_logged(retry, self.settings.max_retries, why))
+                await asyncio.sleep(pause_logged(retry, self.settings.max_retries, why))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
@@ -357,21 +393,3 @@ def _posted(
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)
     return posted
-
-
-def _pause_logged(retry: int, retries: int, why: str, what: str = "stream") -> float:
-    """:func:`_pause`, logged as the SDK logs its own retries (at INFO), with why the stream
-    (or ``what`` else) is asked for again: the SDK's log showed its retries, and not these."""
-    pause = _pause(retry)
-    log.info(
-        "Retrying the %s in %.2f seconds (retry %i of %i): %s", what, pause, retry, retries, why
-    )
-    return pause
-
-
-def _pause(retry: int) -> float:
-    """The wait before a stream's ``retry``-th new attempt: the SDK's backoff for a retry whose
-    server names no wait (0.5 s, doubling to 8 s at most, up to a quarter less at random),
-    written out because the SDK's is private. Without it, a server that drops every stream
-    before its first word got all its attempts within milliseconds."""
-    return min(0.5 * 2.0 ** (retry - 1), 8.0) * (1 - 0.25 * random.random())

@@ -149,3 +149,67 @@ def test_a_key_function_that_fails_is_no_outage_and_no_answer_for_the_breaker(
     with pytest.raises(ConfigError):
         model.complete(request)
     assert model.breaker.state().failures == 1
+
+
+@pytest.mark.parametrize("call", ["complete", "stream", "acomplete", "astream"])
+def test_a_401_to_a_key_function_asks_it_again_and_retries_once(
+    server: OpenAIServer, make_model: MakeModel, call: str
+) -> None:
+    """A key rotated in the vault: before, every call failed until ``close()``. All in one
+    event loop, whose client is kept between calls, as the blocking client is."""
+    vault = Vault()
+    model = make_model(api_key=vault)
+    request = request_for(model.settings, MESSAGES)
+
+    async def once() -> object:
+        if call == "acomplete":
+            return await model.acomplete(request)
+        if call == "astream":
+            return await collect(model.astream(request))
+        return model.complete(request) if call == "complete" else list(model.stream(request))
+
+    async def rotated() -> None:
+        await once()
+        vault.key = "sk-vault-2"  # rotated: the server now refuses -1
+        server.fail(Fault.status(401))
+        await once()
+        server.fail(Fault.status(401), Fault.status(401))  # the new key refused too: no loop
+        with pytest.raises(ConfigError, match="the server rejected the api_key passed in code"):
+            await once()
+
+    run(model, rotated)
+    assert sent_keys(server) == [f"Bearer sk-vault-{n}" for n in (1, 1, 2, 2, 2)]
+    assert vault.calls == 3  # built, rebuilt after the first 401, and after the second
+
+
+def test_a_401_to_a_key_in_a_str_is_not_sent_again(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    model = make_model(api_key=PASSED)
+    server.fail(Fault.status(401))
+    with pytest.raises(ConfigError):
+        model.complete(request_for(model.settings, MESSAGES))
+    assert len(server.requests) == 1
+
+
+def test_close_drops_the_running_loops_client_for_a_rotated_key(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """Before, ``close()`` closed only the blocking client: an async app's calls kept the old
+    key until ``aclose()``."""
+    vault = Vault()
+    model = make_model(api_key=vault)
+    request = request_for(model.settings, MESSAGES)
+
+    async def rotated() -> None:
+        await model.acomplete(request)
+        old = await model.async_client()
+        vault.key = "sk-vault-2"
+        model.close()  # as the README says after a rotation; from another thread alike
+        await model.acomplete(request)
+        assert not old.is_closed()  # a call may be using it: closed with its loop
+        await model.aclose()  # closes both
+        assert old.is_closed()
+
+    run(model, rotated)
+    assert sent_keys(server) == ["Bearer sk-vault-1", "Bearer sk-vault-2"]
