@@ -116,6 +116,31 @@ def writes_simplified(text: str) -> bool:
     return to_traditional(text) != text
 
 
+def writes_chinese_only(text: str) -> bool:
+    """Whether ``text`` has a simplified character that Japanese writes otherwise (货, 买, 们;
+    Japanese writes 貨, 買, 們), so a Japanese customer would not type it: ``ユニクロ退货`` is
+    Chinese naming a brand. Japanese's own simple forms (担, 国, 発) are not such characters.
+    OpenCC's ``s2t`` then ``t2jp`` give a character's Japanese form, looked up once each."""
+    return not text.isascii() and any(_chinese_only(char) for char in set(_IDEOGRAPH.findall(text)))
+
+
+@functools.cache
+def _chinese_only(char: str) -> bool:
+    """:func:`writes_chinese_only` of one ideograph. Where simplified Chinese merged several
+    characters into one Japanese keeps (里 for 裏, 干 for 幹), the merged one still reads as
+    Chinese; a Japanese message rarely has one and more Chinese characters than kana."""
+    traditional = str(_opencc("s2t.json").convert(char))
+    return traditional != char and str(_opencc("t2jp.json").convert(traditional)) != char
+
+
+@functools.cache
+def _opencc(config: str) -> Any:
+    """OpenCC's converter of ``config``, made once."""
+    import opencc  # type: ignore[import-untyped,unused-ignore]
+
+    return opencc.OpenCC(config)
+
+
 def fold_traditional(text: str) -> str:
     """``text`` with traditional Chinese characters made simplified, one for one. Only an
     ideograph folds (the variants are ideographs too), so text without one is returned after

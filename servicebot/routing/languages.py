@@ -27,8 +27,9 @@ def detect_language(text: str, languages: Sequence[str], *earlier: str | None) -
     and one of ``[en, zh]`` Japanese ones.
 
     A Chinese character counts as much as an English word, so ``怎么create一个account`` is
-    Chinese. A kana or hangul letter anywhere makes a message Japanese or Korean, not
-    Chinese: ``配送状況を確認したい`` has more Chinese characters than kana.
+    Chinese. Kana or hangul in words make a message Japanese or Korean, not Chinese
+    (``配送状況を確認したい`` has more Chinese characters than kana); a kaomoji's or a brand's
+    do not (``我的订单到哪了？(っ´ω`c)``; see ``routing/scripts.py``).
     A message with neither ("12345?") takes the language of the first of ``earlier`` that has
     one (the customer's previous message, say), and without one the bot's first language.
     """

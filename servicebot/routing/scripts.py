@@ -2,12 +2,13 @@
 
 Routing tells Chinese from other text by counting (see ``routing/languages.py``), but a
 Chinese character is also Japanese: ``配送状況を確認したい`` has six of them and four kana, and was
-answered in traditional Chinese (況 is a traditional character). Kana or hangul anywhere
-(with a few katakana, a brand's name in Chinese text, the exception) means Japanese or
-Korean, never Chinese. A message mostly in a writing system below (kana,
-hangul, Arabic, Cyrillic, Devanagari, Thai) is in one of its languages; if the bot speaks
-none of them, it answers in a language the customer does not write, so an answer sent as
-written (in English, say) should rather go to the model, which can answer in theirs.
+answered in traditional Chinese (況 is a traditional character). Kana and hangul in words
+(see ``_japanese_or_korean``) mean Japanese or Korean, never Chinese; Chinese customers write
+them too, in a kaomoji, as laughter (ㅋㅋ), as の for 的, in a brand's name, and stay Chinese.
+A message mostly in a writing system below (kana, hangul, Arabic, Cyrillic, Devanagari, Thai)
+is in one of its languages; if the bot speaks none of them, it answers in a language the
+customer does not write, so an answer sent as written (in English, say) should rather go to
+the model, which can answer in theirs.
 
 Only the writing system is read, not the language: Spanish and English are both Latin
 letters, and Russian and Ukrainian both Cyrillic, so a bot of ``[en, uk]`` answers Russian
@@ -19,6 +20,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+
+from ..filters.traditional import writes_chinese_only
 
 __all__ = [
     "HAN",
@@ -35,10 +38,19 @@ _HIRAGANA = "\u3040-\u309f"
 _KATAKANA = "\u30a0-\u30fa\u30fc-\u30ff\uff66-\uff9d"  # not ・ (U+30FB): Chinese uses it too
 _KANA = _HIRAGANA + _KATAKANA
 _HANGUL = "\u1100-\u11ff\u3131-\u318e\uac00-\ud7af"
-_HIRAGANA_HANGUL = re.compile(f"[{_HIRAGANA}{_HANGUL}]")
-_KATAKANA_LETTER = re.compile(f"[{_KATAKANA}]")
-HAN = re.compile("[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_SYLLABLE = "\uac00-\ud7af"  # hangul syllables; jamo alone (ㅋㅋ, ㅠㅠ) are laughter or tears
+_IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
+HAN = re.compile(f"[{_IDEOGRAPHS}]")
 _LETTER = re.compile(r"[^\W\d_]")
+# A run of Chinese characters, kana and hangul syllables: a word, or several unspaced ones.
+_CJK_WORD = re.compile(f"[{_IDEOGRAPHS}{_KANA}{_SYLLABLE}]+")
+# Kana in a word: a katakana word (a name, ポケモン, ドラえもん, with what follows it) or a
+# hiragana one; の alone between Chinese characters is Taiwan's and Hong Kong's 的 (我の订单).
+_KANA_WORD = re.compile(
+    f"(?P<of>(?<=[{_IDEOGRAPHS}])の(?=[{_IDEOGRAPHS}]))"
+    f"|(?P<katakana>[{_KATAKANA}][{_KANA}]*)|(?P<hiragana>[{_HIRAGANA}]+)"
+)
+_SYLLABLES = re.compile(f"[{_SYLLABLE}]")
 
 
 @dataclass(frozen=True)
@@ -52,9 +64,10 @@ class Writing:
 
 
 _JAPANESE = Writing("Japanese kana", re.compile(f"[{_KANA}]"), frozenset({"ja"}))
+_KOREAN = Writing("Korean hangul", re.compile(f"[{_HANGUL}]"), frozenset({"ko"}))
 _WRITINGS = (
     _JAPANESE,
-    Writing("Korean hangul", re.compile(f"[{_HANGUL}]"), frozenset({"ko"})),
+    _KOREAN,
     # Arabic-Indic digits (U+0660-0669, U+06F0-06F9) are left out: a number is no language.
     Writing(
         "Arabic script",
@@ -78,30 +91,62 @@ _ANY = re.compile("|".join(writing.letters.pattern for writing in _WRITINGS))
 
 def writes_kana_or_hangul(text: str) -> bool:
     """Whether ``text`` is Japanese or Korean, however many Chinese characters it has, and
-    never traditional Chinese: it has a hiragana or hangul letter (Japanese sentences have
-    their particles, を, は, です), or no fewer katakana than Chinese characters
-    (``パスワード再設定``). A few katakana among more Chinese characters are a brand's name in
-    a Chinese message (``我买的ポケモン卡什么时候到``)."""
+    never traditional Chinese (see :func:`_japanese_or_korean`)."""
+    return _japanese_or_korean(text) is not None
+
+
+def _japanese_or_korean(text: str) -> Writing | None:
+    """Japanese or Korean, read from ``text``'s words, or None. Korean: no fewer hangul
+    syllables than Chinese characters (``我买的방탄소년단专辑什么时候到`` names a band in Chinese).
+    Japanese: hiragana, its particles and word endings, no fewer than the Chinese characters
+    (``担当者と話したい``); or fewer (``配送状況を確認したい``), or katakana no fewer
+    (``パスワード再設定``), with no simplified character Japanese writes otherwise
+    (``ユニクロ退货`` names a brand in Chinese). Chinese customers write kana and hangul too:
+    a kaomoji's mouth (``(っ´ω`c)``), laughter in jamo (``ㅋㅋ``), の for 的, a brand's name."""
     if text.isascii():
-        return False
-    if _HIRAGANA_HANGUL.search(text) is not None:
-        return True
-    katakana = len(_KATAKANA_LETTER.findall(text))
-    return katakana > 0 and katakana >= len(HAN.findall(text))
+        return None
+    hiragana, katakana, syllables = _east_asian_letters(text)
+    han = len(HAN.findall(text))
+    if syllables and syllables >= han:
+        return _KOREAN
+    if hiragana and hiragana >= han:
+        return _JAPANESE
+    some = hiragana >= 2 or (hiragana and 3 * hiragana >= han) or (katakana and katakana >= han)
+    return _JAPANESE if some and not writes_chinese_only(text) else None
+
+
+def _east_asian_letters(text: str) -> tuple[int, int, int]:
+    """How many of ``text``'s hiragana, katakana and hangul syllables are in words. A kana
+    letter alone among symbols is a kaomoji's (``(っ´ω`c)``), not counted; the letters of a
+    word that begins in katakana are katakana (ドラえもん is a name); の alone between Chinese
+    characters is not counted."""
+    hiragana = katakana = syllables = 0
+    for word in _CJK_WORD.findall(text):
+        if len(word) == 1 and not HAN.match(word) and not _SYLLABLES.match(word):
+            continue
+        syllables += len(_SYLLABLES.findall(word))
+        for kana in _KANA_WORD.finditer(word):
+            if kana.lastgroup == "katakana":
+                katakana += len(kana.group())
+            elif kana.lastgroup == "hiragana":
+                hiragana += len(kana.group())
+    return hiragana, katakana, syllables
 
 
 def writing_of(text: str) -> Writing | None:
     """The writing system in ``_WRITINGS`` that at least half of ``text``'s letters are in
-    (a Chinese character counts as Japanese where :func:`writes_kana_or_hangul`), or None:
-    ``Где мой заказ?`` is Cyrillic, ``my order for Иван`` is not. Text without one of their
-    letters (most messages) is not counted."""
+    (Chinese characters count as Japanese or Korean where :func:`writes_kana_or_hangul` reads
+    one, and kana or hangul as neither where it does not), or None: ``Где мой заказ?`` is
+    Cyrillic, ``my order for Иван`` is not. Text without one of their letters (most
+    messages) is not counted."""
     if text.isascii() or not _ANY.search(text):
         return None
     letters = len(_LETTER.findall(text))
+    east = _japanese_or_korean(text)
     for writing in _WRITINGS:
         found = len(writing.letters.findall(text))
-        if writing is _JAPANESE and found and writes_kana_or_hangul(text):
-            found += len(HAN.findall(text))  # Japanese's own, not a brand's name in Chinese
+        if writing in (_JAPANESE, _KOREAN):  # a kaomoji's kana, a Chinese message's ㅋㅋ: no
+            found = found + len(HAN.findall(text)) if writing is east else 0
         if found and 2 * found >= letters:
             return writing
     return None

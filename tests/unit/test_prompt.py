@@ -398,3 +398,5 @@ def test_japanese_is_never_answered_in_traditional_chinese() -> None:
     assert script_of("配送状況を確認したい", "zh") == "simplified"
     assert script_of("100482", "zh", previous="配送状況を確認したい") == "simplified"
     assert script_of("我的訂單到哪了", "zh") == "traditional"
+    # の for 的, as Taiwan and Hong Kong write it, is Chinese: it was answered in simplified.
+    assert script_of("我の訂單到哪了", "zh") == "traditional"

@@ -433,3 +433,9 @@ def test_routing_a_message_reads_its_writing_system_once(monkeypatch: pytest.Mon
     hours = intent("hours", "when are you open", "Когда вы открыты?", direct=True)
     found = Router([hours, *SMALL], RoutingSettings(), ("en", "ru")).route("Когда вы открыты?")
     assert (found.language, found.unspoken, len(calls)) == ("ru", None, 1)
+
+
+def test_a_kaomoji_leaves_a_chinese_message_chinese(router: Router) -> None:
+    # っ in (っ´ω`c) is hiragana: the message was answered in English.
+    assert router.route("我的订单到哪了？(っ´ω`c)").language == "zh"
+    assert router.route("我の订单到哪了").language == "zh"
