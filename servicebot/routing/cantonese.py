@@ -41,7 +41,12 @@ _WORDS = {
     "嘢": "东西",  # thing, goods
 }
 # Mandarin text in which a word above spans a word boundary, matched first and kept as it is.
-_KEPT = ("邊度假", "邊度過", "點解決", "點解釋", "點解答", "點解鎖", "點解析")
+# 點 ends 快點 and 重點, and 解 begins a verb of unlocking or undoing: 快点解冻, 重点解读.
+_KEPT = (
+    *("邊度假", "邊度過"),
+    *("點解決", "點解釋", "點解答", "點解鎖", "點解析", "點解除", "點解凍", "點解讀", "點解壓"),
+    *("點解綁", "點解約", "點解封"),
+)
 
 
 def fold_cantonese_words(text: str) -> str:

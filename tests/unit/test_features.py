@@ -110,7 +110,15 @@ def test_everyday_cantonese_reads_as_mandarin(router: Router) -> None:
     assert best(router, "我想搵真人") == "talk_to_human"
 
 
-@pytest.mark.parametrize("mandarin", ["我想去海边度假", "有点解释不清", "这个问题有点解决不了"])
+@pytest.mark.parametrize(
+    "mandarin",
+    [
+        *("我想去海边度假", "有点解释不清", "这个问题有点解决不了"),
+        # 快点 (hurry) or 重点 (the key point), then a verb: not 为什么 (why).
+        *("快点解除限制", "快点解冻账户", "重点解读一下", "能快点解压吗", "快点解绑银行卡"),
+        *("快点解约", "快点解封账号"),
+    ],
+)
 def test_mandarin_holding_a_cantonese_word_across_words_is_read_as_written(
     mandarin: str,
 ) -> None:
