@@ -60,11 +60,35 @@ def _local_start(text: str, at: int) -> int:
     before it (邮箱test@qq.com, 请发邮件到zhang@例子.中国): the name is the Latin part."""
     before = text[max(0, at - _LOCAL_REACH) : at][::-1]
     latin = _LATIN_RUN.match(before)  # "邮箱test@qq.com": the Latin name glued to Chinese
-    run = latin if latin and latin.end() else _LOCAL_RUN.match(before)
+    run = latin if latin and latin.end() else _han_name(before) or _LOCAL_RUN.match(before)
     start = at - (run.end() if run else 0)
     while start < at and text[start] in ".'":
         start += 1
     return start
+
+
+def _han_name(before: str) -> re.Match[str] | None:
+    """The Chinese name that ``before`` (the text before an "@", reversed) starts with, if it
+    starts with a Chinese character: at most :data:`_HAN_NAME` characters, up to a word that
+    introduces it (请发邮件到张三, 邮箱是李四). A name's second character may be such a word
+    (张为民, 王发), so the word ends a name of two characters or more."""
+    name = _HAN_NAME_REVERSED.match(before)
+    if name is None:
+        return None
+    for size in range(2, len(name[0])):
+        if before[size:].startswith(_HAN_LINKS_REVERSED):
+            return _HAN_NAME_REVERSED.match(before, 0, size)
+    return name
+
+
+_HAN_NAME: Final = 4  # Chinese names are 2 to 4 characters: 张三, 欧阳明月
+_HAN_NAME_REVERSED: Final = re.compile(
+    f"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]{{1,{_HAN_NAME}}}"
+)
+# The words that introduce an address (text is folded to simplified characters), reversed.
+_HAN_LINKS_REVERSED: Final = tuple(
+    word[::-1] for word in ("是", "到", "至", "为", "给", "发", "邮箱", "邮件", "地址", "信箱")
+)
 
 
 def _domain_end(text: str, start: int) -> int | None:

@@ -7,6 +7,9 @@ from __future__ import annotations
 import pytest
 
 from servicebot.filters.normalise import normalise
+from servicebot.filters.placeholders import Placeholders
+from servicebot.prefilter import Prefilter
+from servicebot.settings import PrefilterSettings
 from tests.unit.piifindings import spans
 from tests.unit.postfilters import SYSTEM, postfilter
 
@@ -22,9 +25,14 @@ from tests.unit.postfilters import SYSTEM, postfilter
         ("请发邮件到 zhang@例子.中国", "zhang@例子.中国"),
         ("連絡は user@例え.jp です", "user@例え.jp"),
         ("客服@例子.公司。", "客服@例子.公司"),
-        # A domain runs into the text after it: it ends at its top-level domain. Nothing tells
-        # the name from the words before it, so the run of letters goes with the address.
-        ("请发到张三@例子.中国谢谢", "请发到张三@例子.中国"),
+        # A domain runs into the text after it: it ends at its top-level domain. A Chinese
+        # name before the "@" ends at the word that introduces it, and is at most 4 long.
+        ("请发到张三@例子.中国谢谢", "张三@例子.中国"),
+        ("请发邮件到张三@例子.中国谢谢", "张三@例子.中国"),
+        ("我的邮箱是张为民@例子.中国", "张为民@例子.中国"),
+        ("邮箱张三@例子.中国", "张三@例子.中国"),
+        ("发到邮箱欧阳明@例子.中国", "欧阳明@例子.中国"),
+        ("请写信給欧阳明月@例子.中国", "欧阳明月@例子.中国"),
         ("메일: 홍길동@예시.한국입니다", "홍길동@예시.한국"),
     ],
 )
@@ -45,6 +53,13 @@ def test_an_invented_address_with_letters_beyond_ascii_is_removed(address: str) 
     result = postfilter().run(f"Write to {address} for help.", SYSTEM, {})
     assert result.text == "Write to [removed] for help."
     assert [(e.detector, e.kind) for e in result.events] == [("contact", "EMAIL")]
+
+
+def test_a_restored_address_keeps_the_request_out_of_it() -> None:
+    """The model reads 请发邮件到[EMAIL_1], and the words put back are the address alone: the
+    customer was shown 发邮件到 请发邮件到张三@例子.中国 in a reply."""
+    result = Prefilter(PrefilterSettings()).run("请发邮件到张三@例子.中国谢谢", Placeholders())
+    assert result.text == "请发邮件到[EMAIL_1]谢谢"
 
 
 def test_a_latin_name_glued_to_chinese_is_the_address_alone() -> None:
