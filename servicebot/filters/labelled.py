@@ -253,9 +253,11 @@ _MOST_PASSWORDS: Final = 100
 def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: int) -> bool:
     """Whether the label at ``label`` (of ``LABELS[role]``) can name a value where it stands."""
     start, end = label
-    if lowered[start:end] in NEEDS_LINK:
-        link = lowered[end:value_start]
-        return any(word in link for word in (":", "：", "=", " is ", " est ", " ist ", "是", "为"))
+    word, link = lowered[start:end], lowered[end:value_start]
+    if word in NEEDS_LINK:
+        return any(sign in link for sign in (":", "：", "=", " is ", "是", "为"))
+    if not locales.links(lowered, word, link):  # "the phone era 12345678", "clave 12345 came"
+        return False
     if role == CARD_NUMBER:
         before = lowered[max(0, start - 16) : start].rstrip(" -")
         shop_card = before.removesuffix("的").removesuffix("卡").endswith(NOT_PAYMENT_ZH)

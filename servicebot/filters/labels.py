@@ -235,10 +235,9 @@ NOT_PAYMENT: Final = (
 )
 NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储值", "加油", "提货", "兑换")
 # Labels that need "is", 是 or a colon before their value: "pin 2580 is stuck" names a lock's
-# pin ("my pin 2580" is the customer's own). French "portable" and German "Handy" are English
-# words too ("a portable 1234567 unit", "Mr Handy 1234567890"): they need a colon or their
-# language's "is" ("mon portable est 06 12 34 56 78", "Handy ist 0171 1234567").
-NEEDS_LINK: Final = frozenset({"pin", "portable", "handy"})
+# pin ("my pin 2580" is the customer's own). Other languages' labels that are English words too
+# ("a portable 1234567 unit") are locales.AMBIGUOUS.
+NEEDS_LINK: Final = frozenset({"pin"})
 ROLE: Final[dict[str, int | str]] = {
     **{word: n for n, label in enumerate(LABELS) for word in label.words},
     **dict.fromkeys(_REFERENCE_WORDS, "reference"),

@@ -11,11 +11,14 @@ Words are written as the detectors read them: lower case, NFKC, traditional Chin
 characters folded to simplified ones (電話番号 is 电话番号, 認証 is 认证; see
 ``normalise.py``). A word of a script written with spaces must stand as a word of its own
 (``telefon`` is not found in ``telefonisch``); a Japanese or Korean one may have a particle
-glued to it (비밀번호는, パスワードは).
+glued to it (비밀번호는, パスワードは). :func:`links` says whether the words after a label link
+it to its value: another language's "is" does nothing in an English message, and a label that
+is an English word too needs a colon or its own language's "is".
 """
 
 from __future__ import annotations
 
+import re
 from typing import Final
 
 # A password's label; its value is read by ``passwords.py``.
@@ -92,3 +95,50 @@ LINK_WORDS: Final = (
     *("número", "numero", "numéro", "nummer", "номер", "नंबर", "رقم", "số"),
 )
 LINK_PARTICLES: Final = ("番号", "は", "が", "는", "은", "이", "가", "번호")
+# Those "is" in Latin letters are English words, names or abbreviations too ("the phone era
+# 12345678", "The portable est 12345678 grams"): after a label English writes too, they link
+# it to a value only in a message with no English word (see ``links``).
+_LATIN_IS: Final = frozenset({"es", "é", "est", "ist", "lautet", "era", "là"})
+# Labels that are English words too, or abbreviations too short to tell ("a portable 1234567
+# unit", "Mr Handy 1234567890", "clave 12345 came without the case", "my MDP 123456 is
+# invalid", "SDT 1234567890 is the product code"), with their language's "is": each names a
+# value after a colon, or after that "is" in a message that is not English ("mon portable est
+# 06 12 34 56 78", "Mi clave es Hunter2x", "Handy ist 0171 1234567", "sdt là 0912345678").
+AMBIGUOUS: Final[dict[str, tuple[str, ...]]] = {
+    "portable": ("est",),
+    "handy": ("ist", "lautet"),
+    "clave": ("es", "era"),
+    "mdp": ("est",),
+    "celular": ("es", "é", "era"),
+    "movil": ("es", "era"),
+    "sdt": ("là",),
+}
+# Words of English that none of these languages writes alone: one in a message makes it
+# English enough that another language's "is" links no English word to a value.
+_ENGLISH: Final = re.compile(
+    r"(?<![^\W\d_])(?:the|my|is|was|are|and|of|for|with|without|this|it|your|please)"
+    r"(?![^\W\d_])"
+)
+
+
+def links(lowered: str, label: str, link: str) -> bool:
+    """Whether ``link``, the words between ``label`` and the value after it in ``lowered``,
+    links them. A label of these languages is linked by any of them ("my contraseña es
+    Hunter2x"), one of :data:`AMBIGUOUS` only by a colon, 是, 为, or its language's "is" in a
+    message that is not English; an English or Chinese one by another language's "is" only in
+    a message that is not English."""
+    words = link.split()
+    if label in AMBIGUOUS:
+        colon = any(sign in link for sign in ":：=是为")
+        return colon or (any(w in AMBIGUOUS[label] for w in words) and not _english(lowered))
+    return label in _LABELS or not (_LATIN_IS.intersection(words) and _english(lowered))
+
+
+def _english(lowered: str) -> bool:
+    """Whether ``lowered`` holds a word that only English, of these languages, writes."""
+    return _ENGLISH.search(lowered) is not None
+
+
+_LABELS: Final = frozenset(
+    (*PASSWORD, *ONE_TIME_CODE, *PHONE, *PASSPORT, *NATIONAL_ID, *CARD, *ORDER)
+)

@@ -103,7 +103,7 @@ def password_at(text: str, lowered: str, start: int) -> tuple[int, int] | None:
         match, on_its_line = english, _english_password
     elif chinese := _MIMA.match(text, start):
         match, on_its_line = chinese, _chinese_password
-    elif foreign := _FOREIGN.match(lowered, start):
+    elif (foreign := _FOREIGN.match(lowered, start)) and _links(lowered, foreign):
         match, on_its_line = foreign, _foreign_password
     else:
         return None
@@ -117,6 +117,12 @@ def password_at(text: str, lowered: str, start: int) -> tuple[int, int] | None:
     while text.startswith("!", end):
         end += 1
     return span[0], end
+
+
+def _links(lowered: str, foreign: re.Match[str]) -> bool:
+    """Whether another language's label is linked to the value after it: "clave 12345 came
+    without the case" and "my MDP 123456 is invalid" name no password (``locales.links``)."""
+    return locales.links(lowered, foreign["label"], foreign["sep"])
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:

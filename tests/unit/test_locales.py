@@ -101,12 +101,44 @@ def test_a_label_in_another_language_without_its_value_finds_nothing(text: str) 
 
 @pytest.mark.parametrize(
     "text",
-    ["I need help with a portable 1234567 unit", "Account for Mr Handy 1234567890 please"],
+    [
+        "I need help with a portable 1234567 unit",
+        "Account for Mr Handy 1234567890 please",
+        "clave 12345 came without the case",
+        "my MDP 123456 is invalid",
+        "SDT 1234567890 is the product code",
+        "Celular 1234567 case, model 2",
+        "movil 1234567 holder",
+        # Another language's "is" links nothing in an English message.
+        "The portable est 12345678 grams",
+        "the phone era 12345678",
+    ],
 )
 def test_an_english_word_that_is_another_languages_label_needs_a_link(text: str) -> None:
-    # "portable" (French) and "Handy" (German) name a phone only with a colon or "is" after
-    # them: in English they describe a product, and its model number stays.
+    # "portable" (French), "Handy" (German), "clave" (Spanish), "MDP" (French), "SDT"
+    # (Vietnamese) name a phone or a password only with a colon, or their language's "is" in a
+    # message that is not English: in English they describe a product, and its number stays.
     assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("Mi clave es Hunter2x", "SECRET", "Hunter2x"),
+        ("clave: 12345", "SECRET", "12345"),
+        ("mon mdp est azerty123", "SECRET", "azerty123"),
+        ("MDP : azerty123", "SECRET", "azerty123"),
+        ("Mi celular es 612345678", "PHONE", "612345678"),
+        ("movil: 612345678", "PHONE", "612345678"),
+        ("sdt là 912345678", "PHONE", "912345678"),
+        ("SDT: 912345678", "PHONE", "912345678"),
+        ("mi teléfono era 612345678", "PHONE", "612345678"),
+        # A label no English word spells is linked by its "is" in English words too.
+        ("my contraseña es Hunter2x please", "SECRET", "Hunter2x"),
+    ],
+)
+def test_an_ambiguous_label_with_its_link_names_a_value(text: str, kind: str, value: str) -> None:
+    assert spans(normalise(text).text) == [(kind, value)]
 
 
 @pytest.mark.parametrize(
