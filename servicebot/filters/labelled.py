@@ -178,9 +178,19 @@ def _checked_value(text: str, start: int, role: int) -> str | None:
     amount where a phone is named."""
     kind, _, value, digits = LABELS[role]
     number = _value(text, start, value, digits)
-    if not number or _DATE.match(number) or (kind == "PHONE" and _AMOUNT.match(number)):
+    if not number or _DATE.match(number) or (kind == "PHONE" and _amount(text, start, number)):
         return None
     return number
+
+
+def _amount(text: str, start: int, number: str) -> bool:
+    """Whether ``number``, at ``start`` after a phone's label, is an amount: one with cents
+    ("10999.00 yuan"), thousands set apart by commas, or by spaces or dots with a currency
+    after it ("1 299 000 VND"). Without one, "phone 612 345 678" is a Spanish phone."""
+    if _CENTS.match(number):
+        return True
+    priced = "," in number or _CURRENCY_AFTER.match(text, start + len(number))
+    return bool(priced and _GROUPED.match(number))
 
 
 def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str | None:
@@ -266,11 +276,18 @@ def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: i
 
 
 # A date is no value, whoever names it ("a phone on 2024-03-15", "the OTP on 15.03.2024"), and
-# an amount is no phone ("1 299 000 VND", "10999.00 yuan").
+# an amount is no phone ("1 299 000 VND", "10999.00 yuan"; see _amount).
 _DATE: Final = re.compile(
     r"[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}"
 )
-_AMOUNT: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z|[0-9]+[.,][0-9]{1,2}\Z")
+_GROUPED: Final = re.compile(r"[0-9]{1,3}(?:[ ,.][0-9]{3})+\Z")
+_CENTS: Final = re.compile(r"[0-9]+[.,][0-9]{1,2}\Z")
+_CURRENCY_AFTER: Final = re.compile(
+    r"[ \t]?(?:[$€£¥₫₩₹₽]|r\$|元|块|円|원|руб|(?<![a-z])(?:vnd|usd|eur|gbp|jpy|cny|rmb|hkd|twd|krw"
+    r"|inr|rub|brl|mxn|yuan|dollars?|euros?|pounds?|yen|won|rupees?|reais|pesos?|đồng|dong)"
+    r"(?![a-z]))",
+    re.IGNORECASE,
+)
 
 
 # A country or trunk code set apart before a named number ("tracking number 1-800-123-4567"):

@@ -34,6 +34,7 @@ _NAMED: list[tuple[str, str, str, str]] = [
     ("ja", "私の電話番号は０９０１２３４５６７８です", "PHONE", "09012345678"),
     ("ko", "전화번호 01012345678", "PHONE", "01012345678"),
     ("es", "teléfono 612345678", "PHONE", "612345678"),
+    ("es", "teléfono 612 345 678", "PHONE", "612 345 678"),
     ("pt", "meu telefone é 11 91234 5678", "PHONE", "11 91234 5678"),
     ("fr", "mon numéro de téléphone est 06 12 34 56 78", "PHONE", "06 12 34 56 78"),
     ("de", "Handynummer: 0171 1234567", "PHONE", "0171 1234567"),
