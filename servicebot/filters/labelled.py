@@ -31,6 +31,7 @@ from .labels import (
     NOT_PAYMENT,
     NOT_PAYMENT_ZH,
     ROLE,
+    SECOND_ROLE,
 )
 from .normalise import lower_in_place
 from .passwords import DIGIT, LINES, MIMA_AHEAD, begins_line, password_at
@@ -153,12 +154,24 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
                 _named_starts(lowered, label[1], start)
             )
             continue
-        kind = LABELS[int(role)].kind
-        if kind in kinds and _names_value(lowered, label, int(role), start):
-            found += ((start, end, kind) for start, end in _values(text, start, int(role)))
+        found += _named(text, lowered, label, start, int(role), kinds)
     if "SECRET" in kinds and any(word in lowered for word in _PASSWORD_HINTS):
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
     return Labelled(found, references, codes)
+
+
+def _named(
+    text: str, lowered: str, label: tuple[int, int], start: int, role: int, kinds: Collection[str]
+) -> list[tuple[int, int, str]]:
+    """The values of ``kinds`` that the label at ``label`` (of ``LABELS[role]``) names from
+    ``start``: of its second role's kind if its first's shape is not there (``SECOND_ROLE``)."""
+    for each in (role, *SECOND_ROLE.get(lowered[slice(*label)], ())):
+        kind = LABELS[each].kind
+        if kind not in kinds or not _names_value(lowered, label, each, start):
+            continue
+        if values := [(begin, end, kind) for begin, end in _values(text, start, each)]:
+            return values
+    return []
 
 
 def _values(text: str, start: int, role: int) -> Iterator[tuple[int, int]]:

@@ -64,6 +64,7 @@ LABELS: Final = (
             "安全代码",
             *_spellings("背面[的][后]三位[数]"),
             *_spellings("背后[的]三位[数]"),
+            *locales.SECURITY_CODE,
         ),
         re.compile(r"[0-9]{3,4}(?![0-9])", re.ASCII),
         range(3, 5),
@@ -209,6 +210,11 @@ LABELS: Final = (
         range(4, 9),
     ),
 )
+
+ONE_TIME_CODE: Final = len(LABELS) - 1  # the last label above
+# Labels that name a second kind, read where the value of the first's shape is not there:
+# "セキュリティコード 123" is a card's code, "セキュリティコード 482913" a one-time code.
+SECOND_ROLE: Final = {"セキュリティコード": (ONE_TIME_CODE,)}
 
 # A number the customer calls an order, tracking, invoice, part or case number is that,
 # whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a

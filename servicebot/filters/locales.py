@@ -35,7 +35,7 @@ PASSWORD: Final = (
     "mật khẩu",  # vi
 )
 ONE_TIME_CODE: Final = (
-    *("认证コード", "确认コード", "认证番号", "ワンタイムコード", "セキュリティコード"),
+    *("认证コード", "确认コード", "认证番号", "ワンタイムコード"),
     *("인증번호", "인증 번호", "인증코드", "인증 코드", "확인 코드", "확인코드"),
     *("código de verificación", "código de confirmación", "código de verificação"),
     *("código de confirmação", "código sms", "código otp"),
@@ -45,6 +45,13 @@ ONE_TIME_CODE: Final = (
     *("رمز التحقق", "كود التحقق", "رمز التأكيد"),
     "ओटीपी",
     *("mã xác nhận", "mã xác thực", "mã otp"),
+)
+# The code on the back of a card (CVV), read as "CVV" is. セキュリティコード names a one-time
+# code too: a value of its shape (482913) is read as one (labels.SECOND_ROLE).
+SECURITY_CODE: Final = (
+    *("セキュリティコード", "보안코드", "보안 코드", "código de seguridad", "código de segurança"),
+    *("code de sécurité", "cryptogramme", "sicherheitscode", "kartenprüfnummer"),
+    *("код безопасности", "cvv-код", "cvc-код", "رمز الأمان", "mã bảo mật", "सुरक्षा कोड"),
 )
 PHONE: Final = (
     *("电话番号", "携帯番号", "携帯", "连络先"),
@@ -140,5 +147,5 @@ def _english(lowered: str) -> bool:
 
 
 _LABELS: Final = frozenset(
-    (*PASSWORD, *ONE_TIME_CODE, *PHONE, *PASSPORT, *NATIONAL_ID, *CARD, *ORDER)
+    (*PASSWORD, *ONE_TIME_CODE, *SECURITY_CODE, *PHONE, *PASSPORT, *NATIONAL_ID, *CARD, *ORDER)
 )

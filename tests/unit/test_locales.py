@@ -30,6 +30,12 @@ _NAMED: list[tuple[str, str, str, str]] = [
     ("ko", "인증번호 482913", "SECRET", "482913"),
     ("ar", "رمز التحقق 482913", "SECRET", "482913"),
     ("vi", "mã xác nhận: 482913", "SECRET", "482913"),
+    ("ja", "セキュリティコード 123", "CARD", "123"),
+    ("ja", "セキュリティコードは123です", "CARD", "123"),
+    ("ja", "セキュリティコード 482913", "SECRET", "482913"),  # a one-time code's shape
+    ("es", "código de seguridad 123", "CARD", "123"),
+    ("fr", "code de sécurité : 123", "CARD", "123"),
+    ("ko", "보안코드 123", "CARD", "123"),
     ("ja", "電話番号：09012345678", "PHONE", "09012345678"),
     ("ja", "私の電話番号は０９０１２３４５６７８です", "PHONE", "09012345678"),
     ("ko", "전화번호 01012345678", "PHONE", "01012345678"),
@@ -147,6 +153,7 @@ def test_an_ambiguous_label_with_its_link_names_a_value(text: str, kind: str, va
     [
         *locales.PASSWORD,
         *locales.ONE_TIME_CODE,
+        *locales.SECURITY_CODE,
         *locales.PHONE,
         *locales.PASSPORT,
         *locales.NATIONAL_ID,
