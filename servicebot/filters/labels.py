@@ -148,11 +148,12 @@ LABELS: Final = (
     ),
     # A passport or travel permit (港澳通行证) number: a letter or two and digits in most
     # countries (E12345678, EA1234567), nine digits in the UK and US, letters among the digits
-    # in Germany (C01X00T47). Only a customer's label tells it from a product code.
+    # in Germany (C01X00T47), a series and a number in Russia (4510 123456). Only a customer's
+    # label tells it from a product code.
     _Label(
         "PASSPORT",
         ("passport", "passport number", *("护照", "護照", "通行证", "通行證"), *locales.PASSPORT),
-        re.compile(r"[0-9A-Za-z]{6,10}(?![0-9A-Za-z])", re.ASCII),
+        re.compile(r"(?:[0-9]{4} [0-9]{6}|[0-9A-Za-z]{6,10})(?![0-9A-Za-z])", re.ASCII),
         range(5, 11),
     ),
     # A US Social Security number the customer names is one in any range, bare or grouped

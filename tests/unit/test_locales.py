@@ -55,6 +55,8 @@ _NAMED: list[tuple[str, str, str, str]] = [
     ("es", "número de pasaporte: XDB123456", "PASSPORT", "XDB123456"),
     ("fr", "passeport 12AB34567", "PASSPORT", "12AB34567"),
     ("de", "Reisepassnummer C01X00T47", "PASSPORT", "C01X00T47"),
+    ("ru", "номер паспорта 4510 123456", "PASSPORT", "4510 123456"),  # series and number
+    ("ru", "паспорт: 4510 123456, выдан 2015", "PASSPORT", "4510 123456"),
     ("ko", "주민등록번호 900101-1234567", "CN_ID", "900101-1234567"),
     ("es", "mi DNI es 12345678Z", "CN_ID", "12345678Z"),
     ("pt", "CPF 123.456.789-09", "CN_ID", "123.456.789-09"),
