@@ -1,6 +1,6 @@
 """Phone numbers: the patterns that find them (international, mainland China, Taiwan, UK, Hong
-Kong and North American numbers), and :func:`dialled_at_home`, the one form a phone number is
-compared in (see :func:`.values.canonical`).
+Kong, North American numbers, and Japanese and Korean mobiles), and :func:`dialled_at_home`,
+the one form a phone number is compared in (see :func:`.values.canonical`).
 """
 
 from __future__ import annotations
@@ -47,6 +47,8 @@ _TW_MOBILE: Final = re.compile(r"09[0-9]{2}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9A-Za
 _UK_MOBILE: Final = re.compile(
     r"07[0-9]{3}(?: [0-9]{6}| [0-9]{3} [0-9]{3}|-[0-9]{3}-[0-9]{3})(?![0-9A-Za-z])", ASCII
 )
+# Japanese (070, 080, 090) and Korean (010) mobiles: 0x0 and eight digits, bare or as 4-4.
+JP_KR_MOBILE: Final = re.compile(r"0[1789]0([ -]?)[0-9]{4}\1[0-9]{4}(?![0-9A-Za-z])", ASCII)
 _HK_BARE: Final = re.compile(r"852[ -][2-9][0-9]{3}[ -]?[0-9]{4}(?![0-9A-Za-z])", ASCII)
 _NANP: Final = re.compile(r"1[2-9][0-9]{2}[2-9][0-9]{6}", ASCII)
 _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", ASCII)
@@ -60,7 +62,7 @@ _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", ASCII)
 _PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", ASCII)
 _PHONE_DIGITS: Final = 8
 _MOST_PHONE_RUNS: Final = 4
-_PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE)
+_PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE, JP_KR_MOBILE)
 
 
 def phone_spans(text: str) -> Spans:

@@ -42,7 +42,7 @@ from servicebot.filters.boundaries import ALNUM, ASCII, Marked, Spans, glued, st
 from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
-from servicebot.filters.phones import phone_spans
+from servicebot.filters.phones import JP_KR_MOBILE, phone_spans
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
 
@@ -260,12 +260,13 @@ _CN_MOBILE_DIGITS: Final = re.compile(r"(?:86)?1[3-9][0-9]{9}", ASCII)
 
 def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
     """Whether a finding the customer named as a reference (order, invoice, part...) number can
-    be one: not a mainland mobile (快递 13800138000 is the courier's phone), and a card only as
-    bare digits (a card's grouping, "order: 4111 1111 1111 1111", says it is a card)."""
+    be one: not a mainland, Japanese or Korean mobile (快递 13800138000 is the courier's phone,
+    注文 09012345678 に電話して one to call), and a card only as bare digits (a card's grouping,
+    "order: 4111 1111 1111 1111", says it is a card)."""
     value = text[finding[0] : finding[1]]
     if finding[2] not in ("CARD", "CN_ID", "SSN", "PHONE"):
         return False  # "ref: a@b.example" is an email
-    if _CN_MOBILE_DIGITS.fullmatch(re.sub(r"[^0-9]", "", value)):
+    if _CN_MOBILE_DIGITS.fullmatch(re.sub(r"[^0-9]", "", value)) or JP_KR_MOBILE.fullmatch(value):
         return False
     return finding[2] != "CARD" or _BARE_NUMBER.fullmatch(value) is not None
 

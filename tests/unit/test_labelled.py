@@ -325,6 +325,9 @@ def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
         ("voucher 4012888888881881", "CARD"),
         ("优惠码 13800138000", "PHONE"),
         ("I placed my order at 212-555-0123", "PHONE"),  # where, not which order
+        ("注文 09012345678 に電話して", "PHONE"),  # a Japanese mobile's shape
+        ("注文番号 080-1234-5678", "PHONE"),
+        ("주문 010-1234-5678 으로 연락주세요", "PHONE"),  # a Korean mobile's
     ],
 )
 def test_a_card_mobile_or_email_after_a_reference_label_is_still_personal_data(

@@ -40,10 +40,28 @@ from tests.unit.piifindings import found
         "0912345678",
         "0912-345678",
         "+886 912 345 678",
+        "09012345678",  # Japanese and Korean mobiles
+        "080-1234-5678",
+        "070 1234 5678",
+        "010-1234-5678",
+        "01012345678",
     ],
 )
 def test_phone_positives(number: str) -> None:
     assert found(f"call me on {number}, thanks", "PHONE") == [number]
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("09012345678 に電話して", "09012345678"),
+        ("080-1234-5678までお願いします", "080-1234-5678"),
+        ("010-1234-5678 으로 연락주세요", "010-1234-5678"),
+        ("01012345678로 연락", "01012345678"),
+    ],
+)
+def test_a_japanese_or_korean_mobile_needs_no_label(text: str, number: str) -> None:
+    assert found(text, "PHONE") == [number]
 
 
 @pytest.mark.parametrize(
@@ -62,6 +80,8 @@ def test_phone_positives(number: str) -> None:
         "单号 4001234567",  # ten bare digits: an order number as often as a 400 number
         "400-500 6000",  # mixed separators: a range, not a number
         "单号 09123456789",  # eleven digits: not a Taiwan mobile
+        "单号 06012345678",  # nor a Japanese one (070, 080, 090)
+        "0901-2345-678",  # nor in its grouping
     ],
 )
 def test_phone_negatives(text: str) -> None:
