@@ -34,6 +34,18 @@ PASSWORD: Final = (
     "पासवर्ड",  # hi
     "mật khẩu",  # vi
 )
+# What a customer writes after a password's label instead of a password: "I forgot", "wrong",
+# "blocked", "expired" ("пароль: забыл", "senha: esqueci"); see passwords._NOT_A_PASSWORD.
+NOT_A_PASSWORD: Final = (
+    *("olvidé", "olvide", "olvidada", "incorrecta", "bloqueada", "caducada", "perdida"),  # es
+    *("esqueci", "esquecida", "errada", "incorreta", "bloqueada", "expirada"),  # pt
+    *("oublié", "oubliée", "oublie", "perdu", "incorrect", "bloqué", "expiré"),  # fr
+    *("vergessen", "falsch", "gesperrt", "abgelaufen", "ungültig"),  # de
+    *("забыл", "забыла", "забыли", "забыт", "неверный", "неправильный", "заблокирован"),  # ru
+    *("نسيت", "خطأ", "خاطئة"),  # ar
+    *("भूल", "गलत"),  # hi
+    *("quên", "sai"),  # vi
+)
 ONE_TIME_CODE: Final = (
     *("认证コード", "确认コード", "认证番号", "ワンタイムコード"),
     *("인증번호", "인증 번호", "인증코드", "인증 코드", "확인 코드", "확인코드"),

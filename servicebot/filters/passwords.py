@@ -29,7 +29,8 @@ def begins_line(text: str, position: int) -> bool:
 # Said of a password, most values are its rules ("password: 8-16 characters", "password is
 # case-sensitive", 密码为8到16位), not the password. So:
 # - "password: x" takes the clause: one word, or two that are not both plain words ("Hunter
-#   2024"); of a longer clause, a first word of letters and digits.
+#   2024"); of a longer clause, a first word of letters and digits. Not a word that says what
+#   became of it ("password: forgot", "пароль: забыл": _NOT_A_PASSWORD).
 # - "password is x" (or "password's x", "password to x", "password as x", "password x",
 #   "pw x") takes one word with a digit, 5 characters or more ("hunter2", "123456"; not
 #   "2FA", "case-sensitive" or "reset"; an all-letter one is let through). With nothing but
@@ -93,6 +94,15 @@ _PROSE_NUMBER: Final = re.compile(
     r"|[0-9]{4}[-./][0-9]{1,2}[-./][0-9]{1,2}|[0-9]{1,2}[-./][0-9]{1,2}[-./][0-9]{2,4}",
     re.IGNORECASE,
 )
+# One word after "password:" that says what became of it, not what it is: English's, and
+# other languages' (locales.py).
+_NOT_A_PASSWORD: Final = frozenset(
+    (
+        *("forgot", "forgotten", "lost", "expired", "wrong", "incorrect", "invalid"),
+        *("locked", "blocked", "reset", "changed", "unknown"),
+        *locales.NOT_A_PASSWORD,
+    )
+)
 _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
 _TRIM_START: Final = "'\"([{<"
 
@@ -138,6 +148,8 @@ def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None
     start, stop = _trimmed(text, start, end.start() if end else min(len(text), start + 128))
     words = text[start:stop].split()
     if len(words) == 2 and all(map(str.isalpha, words)):
+        return None
+    if len(words) == 1 and words[0].lower() in _NOT_A_PASSWORD:  # "password: forgot"
         return None
     if len(words) > 2:  # a sentence about the password, or a password then one
         first = (start, start + len(words[0]))

@@ -272,6 +272,8 @@ def test_a_password_is_found_however_it_is_written(text: str, value: str) -> Non
         "Password: 8-16 characters? Mine is 20",
         "The site says password is 8-12 chars but mine has 14",
         "My old password was 2FA protected",
+        "password: forgot",
+        "Password: expired.",
         "输入密码后提示 error 1005",
         "修改密码时报错 0x80070005",
         "密码为 8-16 位字母和数字的组合吗？",

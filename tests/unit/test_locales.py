@@ -98,6 +98,12 @@ def test_an_order_number_named_in_another_language_is_no_card(text: str) -> None
         "Mein Passwort ist zu kurz",
         "mot de passe oublié",
         "senha: minha senha antiga",
+        # what became of it, not what it is: "I forgot"
+        "пароль: забыл",
+        "senha: esqueci",
+        "contraseña: olvidada",
+        "mot de passe : oublié",
+        "Passwort: vergessen",
         "el código de verificación no llegó",
         "인증번호가 안 와요",
         "mi pedido 612345678 no llegó",  # an order's number, a phone's shape
