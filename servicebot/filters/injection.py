@@ -23,7 +23,14 @@ import unicodedata
 from collections.abc import Iterator
 
 from . import Finding, word_automaton
-from .injectionlanguages import OVERRIDES, REACHES, ROLE_NAMES
+from .injectionlanguages import (
+    ORDER_START,
+    OVERRIDES,
+    REACHES,
+    ROLE_NAMES,
+    SPEAKING,
+    SYSTEM_NAMES,
+)
 from .normalise import lower_in_place
 from .traditional import fold_traditional
 
@@ -104,10 +111,11 @@ _RULES: dict[str, str] = {
     ),
     # Chat-format markers pasted into a message to fake another speaker.
     # In Chinese too: "系统：", "【系统】", "### 指令". Not "系统提示：" nor "【系统通知】", which
-    # apps show their users.
+    # apps show their users, nor "系统：" before an error ("系统：iOS 17，无法付款").
     "role_marker": (
         rf"{_LINE_START}(?:system|assistant|developer|instructions?) ?:"
-        rf"|{_LINE_START}(?:系统|助手|开发者|指令|{ROLE_NAMES}) ?[:：]"
+        rf"|{_LINE_START}(?:助手|开发者|指令|{ROLE_NAMES}) ?[:：]"
+        rf"|{_LINE_START}(?:{SYSTEM_NAMES}) ?[:：](?=[^\n]{{0,60}}?(?:{SPEAKING}))"
         rf"|{_LINE_START}[【\[] ?(?:系统|助手|指令|system|assistant) ?[】\]]"
         r"|< ?\| ?(?:im_start|im_end|system|user|assistant|endoftext) ?\| ?>"
         r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"
@@ -151,7 +159,10 @@ _RULES: dict[str, str] = {
         r"|\babweichend\s+zu\s+(?:vorherigen|bisherigen)\b|\bobigen\s+ausführungen\s+ignor"
         r"|\b(?:jetzt|nun)\s+bist\s+du\b|\bstell\s+dir\s+vor,?\s+du\s+bist\b"
         r"|\bals\b[^.?!\n]{0,60}?\bfungieren\b"
-        r"|\b(?:oubliez|olvid[ae]|zaboravi|забудьте|забудь)\b[^.?!\n]{0,40}?"
+        # Not "n'oubliez pas", "не забудьте" (do not forget), "el mensajero olvida" (a report).
+        rf"|\b(?:oubliez(?<!n'oubliez)|olvide|(?=olvida){ORDER_START}olvida|zaboravi"
+        r"|забудь(?:те)?(?<!не забудь)(?<!не забудьте))\b"
+        r"[^.?!\n]{0,40}?"
         r"(?:instruc|instruk|инструкц|todo|tout|sve|вс[её])"
     ),
     # Spanish, French, Russian, Japanese, Korean, Arabic, Vietnamese, Hindi: see that module.
@@ -184,8 +195,8 @@ _TRIGGERS = {
         "reveal": "prompt|instructions|written|above|before this",
         "roleplay": "anything|jailbr|developer|unfiltered|uncensored|amoral|you have no"
         "|you has no|act as|pretend|you are now|role|imagine|character|from now on",
-        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys|系统|助手|开发者|指令|"
-        + ROLE_NAMES,
+        "role_marker": "system|assistant|developer|instruction|<|inst]|#|sys|助手|开发者|指令|"
+        + f"{ROLE_NAMES}|{SYSTEM_NAMES}",
         "override_zh": "忽略|无视|忘记|忘掉|理会|不要管|别管|不要遵守|跳过|抛开|放弃|知识|常识"
         "|修改你|更改你|改变你|替换你|重写你",
         "reveal_zh": "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt"

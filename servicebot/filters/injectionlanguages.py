@@ -28,47 +28,139 @@ _SHORT = r"[^.?!,;。？！\n]{0,20}?"  # the object's own adjectives
 
 # Spanish, French, Italian, Portuguese and Russian: verb, then an earlier word before the
 # object ("todas las instrucciones", "все предыдущие инструкции") or after it ("las
-# instrucciones anteriores", "инструкции выше").
+# instrucciones anteriores", "инструкции выше"), the three words of one language: "ignore the
+# Tue delivery instructions" is English with an Italian "your" in it, not an attack. A verb
+# says an order, not a report: "le livreur a ignoré toutes mes instructions" is a complaint.
+
+
+def _behind(words: str, sign: str) -> str:
+    """Look-behinds, either (``sign`` "=") or all (``sign`` "!"), for ``words`` before a space,
+    or right before for one ending in an apostrophe ("l'ignore"): one per length, as ``re``
+    wants each of one width (one per word took 30 ms more of a 100 KB message)."""
+    ends = [word if word.endswith("'") else rf"\b{word} " for word in words.split("|")]
+    widths = sorted({len(end.replace("\\b", "")) for end in ends})
+    groups = (
+        "|".join(end for end in ends if len(end.replace("\\b", "")) == width) for width in widths
+    )
+    return ("|" if sign == "=" else "").join(f"(?<{sign}{group})" for group in groups)
+
+
+# Where an order starts, for a verb that may also report: the message's or a line's start,
+# after punctuation ("Hola, ignora"), or after a word that leads an order ("por favor
+# ignora"); not after a subject ("el repartidor ignora") or an object ("l'ignore").
+_LEADS = (
+    "por favor|porfa|ahora|y|e|et|pero|entonces|luego|solo|simplemente|please|now|and|then"
+    "|just|maintenant|alors|puis|mais|per favore|ora|adesso|poi|ma|agora|entao|apenas|mas"
+)
+ORDER_START = "(?:(?<![\\w'’] )|" + _behind(_LEADS, "=") + ")"
+"""Where a verb that may also report ("ignora": ignore!, or he ignores) is an order."""
+
+# French says who does what: a report has a subject or an auxiliary right before the verb
+# ("il ignore", "vous ignorez", "a ignoré", "n'a pas oublié"), an order has neither. Not
+# ORDER_START: an order may follow any other word ("oubliez donc toutes les consignes").
+_UNREPORTED = _behind(
+    "je|j'|n'|tu|il|elle|on|nous|vous|ils|elles|qui|l'|a|ai|as|avons|avez|ont|avait|avais"
+    "|avaient|aurait|pas|jamais|deja|encore|completement|totalement|toujours|livreur"
+    "|transporteur|facteur|coursier|chauffeur|vendeur",
+    "!",
+)
+# Per language: its orders, imperatives and infinitives that do not report, then the forms
+# that may ("el repartidor ignora", "le livreur a ignoré", "il corriere ignora"), which count
+# only where an order starts; its earlier words before the object, its objects, and its
+# earlier words after them.
+_LANGUAGES = {
+    # Spanish and Portuguese, which share their verbs: each one rule, "ignore" tried once.
+    # "ignore", "olvide", "esqueça": an order to "usted", "você", or a subjunctive, which
+    # reports no fact.
+    "es, pt": (
+        "ignore|ignoren|ignorar|olvide|olviden|olvidar|descarte|descartar|omita|omitir"
+        "|haz caso omiso|no hagas caso|esqueca|esquecer|desconsidere|desconsiderar",
+        (ORDER_START, "ignora|olvida|descarta|omite|esquece|desconsidera"),
+        "todas|todos|tus|sus|vuestras|previas|anteriores|iniciales|originales|suas|tuas",
+        "instrucciones|reglas|indicaciones|directrices|ordenes|instrucoes|regras|diretrizes"
+        "|orientacoes|prompts?",
+        "anteriores|previas|de arriba|iniciales|originales|del sistema|precedentes|acima"
+        "|iniciais|originais|do sistema",
+    ),
+    # Written without accents, "ignore" is also "ignoré" (a ignoré: ignored) and "oublie"
+    # "oublié": every form but the infinitive may report.
+    "fr": (
+        "ignorer|oublier|faites abstraction",
+        (
+            _UNREPORTED,
+            "ignorez|ignore|oubliez|oublie|ne (?:tiens|tenez) pas compte|fais abstraction",
+        ),
+        "toutes|tous|tes|vos|precedentes|anterieures",
+        "instructions|consignes|regles|directives|prompts?",
+        "precedentes|anterieures|ci-dessus|initiales|du systeme",
+    ),
+    "it": (
+        "ignorate|ignorare|dimenticate|dimenticare|non considerare",
+        (ORDER_START, "ignora|dimentica"),
+        "tutte|tutti|tue|tuoi|precedenti",
+        "istruzioni|regole|indicazioni|direttive|prompts?",
+        "precedenti|di sopra|iniziali|originali|di sistema",
+    ),
+    # Only the imperative and the infinitive: "проигнорировал" (ignored) reports; "не
+    # забудьте" (do not forget) is no attack.
+    "ru": (
+        "(?:про)?игнорируй(?:те)?|(?:про)?игнорировать|забыть"
+        "|забудь(?:те)?(?<!не забудь)(?<!не забудьте)|не обращай(?:те)? внимани[яе]"
+        "|отбрось(?:те)?",
+        ("", ""),  # every form reports or orders, never both
+        "вс[её]|свои|твои|ваши|предыдущ\\w*|прежн\\w*|системн\\w*|изначальн\\w*",
+        "инструкци\\w*|указани\\w*|правил\\w*|промпт\\w*|директив\\w*",
+        "выше|предыдущ\\w*|системы",
+    ),
+}
+
+
+def _european(orders: str, reports: tuple[str, str], before: str, objects: str, after: str) -> str:
+    """One language's override rule: verb, then an earlier word and the object in either
+    order, within one sentence. A form that may report is looked for before its guard is
+    tried: a guard is many look-behinds, and tried at every word it took 30 ms of a 100 KB
+    message."""
+    guard, words = reports
+    verb = rf"{orders}|(?=(?:{words})\b){guard}(?:{words})" if words else orders
+    return (
+        rf"\b(?:{verb})\b{_GAP}(?:\b(?:{before})\b{_GAP}\b(?:{objects})\b"
+        rf"|\b(?:{objects})\b{_SHORT}\b(?:{after})\b)"
+    )
+
+
+_EUROPEAN = "|".join(_european(*words) for words in _LANGUAGES.values())
+# Where the rule can start, the verbs' beginnings (see REACHES): each verb in full, tried at
+# every letter of a 100 KB message, took 8 ms more. And every object, which it reaches.
 _VERB = (
-    r"\b(?:ignor(?:a|e|en|ar|ez|er|are)|olvid(?:a|e|en|ar)|descart(?:a|e|ar)|omit(?:e|a|ir)"
-    r"|haz caso omiso|no hagas caso|oublie[rz]?|ne (?:tiens|tenez) pas compte"
-    r"|(?:fais|faites) abstraction|dimentic(?:a|ate|are)|non considerare"
-    r"|esquec(?:a|e|er)|desconsider(?:a|e|ar)"
-    r"|(?:про)?игнорир\w*|забудь(?:те)?|забыть|не обращай(?:те)? внимани[яе]"
-    r"|отбрось(?:те)?)\b"
+    r"\b(?:ignor|olvid|descart|omit|haz |no hagas|oubli|ne t|fais |faites |dimentic|non c"
+    r"|esquec|desconsider|(?:про)?игнорир|заб|не обращ|отбрось)"
 )
-_BEFORE = (
-    r"\b(?:todas|todos|tus|sus|vuestras|previas|anteriores|iniciales|originales|toutes|tous"
-    r"|tes|vos|precedentes|anterieures|tutte|tutti|tue|precedenti|suas|tuas"
-    r"|вс[её]|свои|твои|ваши|предыдущ\w*|прежн\w*|системн\w*|изначальн\w*)\b"
-)
-_OBJECT = (
-    r"\b(?:instrucciones|reglas|indicaciones|directrices|ordenes|instructions|consignes"
-    r"|regles|directives|istruzioni|regole|indicazioni|direttive|instrucoes|regras"
-    r"|diretrizes|orientacoes|prompts?|инструкци\w*|указани\w*|правил\w*|промпт\w*"
-    r"|директив\w*)\b"
-)
-_AFTER = (
-    r"\b(?:anteriores|previas|de arriba|iniciales|originales|del sistema|precedentes"
-    r"|anterieures|ci-dessus|initiales|du systeme|precedenti|di sopra|iniziali|originali"
-    r"|di sistema|acima|iniciais|originais|do sistema|выше|предыдущ\w*|системы)\b"
-)
-_EUROPEAN = rf"{_VERB}{_GAP}(?:{_BEFORE}{_GAP}{_OBJECT}|{_OBJECT}{_SHORT}{_AFTER})"
+_OBJECT = r"\b(?:" + "|".join(w[3] for w in _LANGUAGES.values()) + r")\b"
 
 # Japanese: "前の指示を無視して", "以前の指示をすべて無視して", "これまでの規則は全部忘れて".
 _JA_OBJECT = r"(?:指示|命令|指令|ルール|プロンプト|制约|规则)"
-# An order, not a report: "無視された", "忘れてしまいました" are a customer's complaint.
-_JA_VERB = r"(?:无视(?!され)|忘れ(?:て(?!しま)|ろ|なさい))"
+# An order, not a report: "無視された", "無視しました", "忘れてしまいました" are a customer's
+# complaint, and so is a "て" whose sentence ends in the past: "無視して配達された".
+_JA_PAST = r"[^。？！?!\n]{0,20}?(?:た|ました)(?:よ|ね|けど|のに|んです)?(?:[。、？！?!\n]|$)"
+_JA_VERB = (
+    rf"(?:无视(?:しろ|せよ|しなさい|する(?:こと|ように)|して(?!しま|い|た|{_JA_PAST})"
+    rf"|(?=[。、！!\n]|$))|忘れ(?:て(?!しま|い|た|{_JA_PAST})|ろ|なさい))"
+)
 _JAPANESE = (
     r"(?:前|以前|これまで|今まで|先ほど|上记|最初|すべて|全て|あなた|システム)の"
     rf"(?:すべての|全ての)?{_JA_OBJECT}(?:を|は)(?:すべて|全て|全部)?{_JA_VERB}"
     rf"|{_JA_OBJECT}(?:を|は)?(?:すべて|全て|全部){_JA_VERB}"
 )
-# Korean: "이전 지시를 무시하고", "모든 규칙을 잊어"; not "잊어버렸어요" (I forgot).
+# Korean: "이전 지시를 무시하고", "모든 규칙을 잊어"; not "잊어버렸어요" (I forgot), "무시했어요"
+# (ignored), nor "무시하고 배달했어요" (ignored them and delivered): the past, and "있" (is
+# doing), end in ㅆ, one of the syllables _KO_DONE lists.
+_KO_DONE = "".join(chr(0xAC00 + syllable * 28 + 20) for syllable in range(19 * 21))
+_KO_THEN = rf"(?![^.?!\n]{{0,20}}?[{_KO_DONE}])"  # what follows "하고", "잊고" is not past
 _KOREAN = (
     r"(?:이전|앞의|앞선|위의|기존|모든|너의|당신의|시스템) ?(?:의 ?)?(?:모든 ?)?"
     r"(?:지시|지침|명령|규칙|프롬프트)(?:사항)?들?(?:을|를|은|는)? ?(?:모두 |전부 |다 )?"
-    r"(?:무시(?!당)|잊(?:고|으세요|어(?!버렸|버린|서)))"
+    rf"(?:무시(?:하(?:세요|십시오|라|고{_KO_THEN})|해(?!서)|(?=[.!,\n]|$))"
+    rf"|잊(?:고{_KO_THEN}|으세요|어(?!버렸|버린|서)))"
 )
 # Arabic: "تجاهل جميع التعليمات السابقة", "انس تعليماتك".
 _AR_OBJECT = r"(?:ال)?(?:تعليمات|اوامر|أوامر|إرشادات|ارشادات|قواعد)"
@@ -84,12 +176,16 @@ _VIETNAMESE = (
     rf"{_VI_VERB}{_GAP}(?:\b(?:tat ca|moi|toan bo)\b{_GAP}"
     rf"{_VI_OBJECT}|{_VI_OBJECT}{_SHORT}\b(?:truoc|cua ban|ban [đd]au|he thong)\b)"
 )
-# Hindi, the verb last: "पिछले सभी निर्देशों को अनदेखा करें". No \b: Devanagari vowel signs are
-# not word characters to ``re``. ज़ is ज and a nukta once NFKC has run, or ज typed alone.
+# What follows "कर" when it reports: "अनदेखा कर दिया" (ignored), "कर रहा है" (is ignoring).
+_HI_DONE = "(?:दिया|दी|दिए|दिये|रहा|रही|रहे|चुक|लिया|ली|गया|गई|देता|देती|देते)"
+# Hindi, the verb last, an order: "पिछले सभी निर्देशों को अनदेखा करें"; not "अनदेखा किया"
+# (ignored). No \b: Devanagari vowel signs are not word characters to ``re``. ज़ is ज and a
+# nukta once NFKC has run, or ज typed alone.
 _HINDI = (
     r"(?:पिछले|पहले के|सभी|सारे|अपने|तुम्हारे|आपके|सिस्टम के)[^।.?!\n]{0,20}?"
     r"(?:निर्देश|नियम|आदेश|प्रॉम्प्ट|हिदायत)[^।.?!\n]{0,15}?"
-    "(?:अनदेखा|नज\u093c?रअंदाज\u093c?|भूल ?जा|इग्नोर)"
+    "(?:(?:अनदेखा|नज\u093c?रअंदाज\u093c?|इग्नोर) ?(?:करें|करो|करिए|करिये|कीजिए|कीजिये|करना"
+    f"|कर(?!\\S)(?! ?{_HI_DONE}))|भूल ?जा(?:ओ|एं|एँ|इए|इये|ना|(?!\\S)))"
 )
 
 # Each language its own rule, woken by its own words: one alternation of them all took 85 us
@@ -122,5 +218,20 @@ every verb, such a rule took 110 ms on "забудь все " * 10,000 + "инс
 the verbs that have an object within reach, the same matches take a fraction of that (see
 ``_near`` in :mod:`.injection`)."""
 
-ROLE_NAMES = "システム|アシスタント|시스템"
-"""Role names that, alone at a line's start before a colon, fake a speaker, as 系统： does."""
+ROLE_NAMES = "アシスタント"
+"""Role names that, alone at a line's start before a colon, fake a speaker, as 助手： does."""
+
+SYSTEM_NAMES = "系统|システム|시스템"
+""""System" before a colon: a customer quoting an app's error too ("系统：iOS 17，无法付款",
+"システム：エラーが表示されます", "시스템: 오류가 납니다"), so it fakes a speaker only where
+:data:`SPEAKING` follows it on its line."""
+
+SPEAKING = (
+    # Speaking to the bot: not 您 (apps say it) nor 你们 (the customer to the shop).
+    "你(?!们)|あなた|당신|너(?:는|의|가|를)|네가|\\byou\\b"
+    # Granting what the bot may not, or naming its rules.
+    "|管理员|授权|批准|管理者|承认|许可|관리자|승인|허가|规则|指令|指示|模式|ルール|モード"
+    "|규칙|지시|모드|prompt|プロンプト|프롬프트"
+)
+"""What a fake system message says, as an error report does not: it speaks to the bot, grants
+what it may not, or names its rules."""
