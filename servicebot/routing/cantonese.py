@@ -18,10 +18,7 @@ never rewritten.
 
 from __future__ import annotations
 
-import functools
-import re
-
-from ..filters.traditional import folds
+from .taiwan import WordFolds
 
 # Cantonese (as Hong Kong writes it) -> Mandarin; folded to simplified characters, as
 # routing's text is, before use.
@@ -49,26 +46,4 @@ _KEPT = (
 )
 
 
-def fold_cantonese_words(text: str) -> str:
-    """``text`` (already folded to simplified characters) with Cantonese words in ``_WORDS``
-    made Mandarin. Text without CJK is returned as it is: every word is Chinese."""
-    if text.isascii():
-        return text
-    words = _folded_words()
-    return _pattern().sub(lambda match: words[match.group()], text)
-
-
-@functools.cache
-def _folded_words() -> dict[str, str]:
-    """The table as it meets routing's text: keys folded to simplified characters, as the
-    text is, and each kept word mapped to itself."""
-    table = folds()
-    kept = {word.translate(table): word.translate(table) for word in _KEPT}
-    return {cantonese.translate(table): mandarin for cantonese, mandarin in _WORDS.items()} | kept
-
-
-@functools.cache
-def _pattern() -> re.Pattern[str]:
-    """One alternation of every word, longest first, so that 边度假 wins over 边度."""
-    words = sorted(_folded_words(), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, words)))
+fold_cantonese_words = WordFolds(_WORDS, _KEPT).fold

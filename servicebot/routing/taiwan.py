@@ -66,13 +66,37 @@ _TRADITIONAL_WORDS = {
 _TRADITIONAL_KEPT = ("點數據", "點數量", "點數字", "點數目")  # a little data, the count, ...
 
 
-def fold_taiwan_words(text: str) -> str:
-    """``text`` (already folded to simplified characters) with Taiwan's words in ``_WORDS``
-    made the mainland's. Text without CJK is returned as it is: every word is Chinese."""
-    if text.isascii():
-        return text
-    words = _folded_words()
-    return _pattern().sub(lambda match: words[match.group()], text)
+class WordFolds:
+    """Words of one region read as the mainland's (``words``), for routing's text, which is
+    folded to simplified characters first: so are the keys, once, on first use. ``kept``:
+    mainland text in which a word spans a word boundary, matched first (longest first) and
+    left as it is. Taiwan's words here; Hong Kong's in ``routing/cantonese.py``."""
+
+    def __init__(self, words: dict[str, str], kept: tuple[str, ...]) -> None:
+        self._words, self._kept = words, kept
+
+    def fold(self, text: str) -> str:
+        """``text`` (already folded to simplified characters) with the words made the
+        mainland's. Text without CJK is returned as it is: every word is Chinese."""
+        if text.isascii():
+            return text
+        words = self._folded_words
+        return self._pattern.sub(lambda match: words[match.group()], text)
+
+    @functools.cached_property
+    def _folded_words(self) -> dict[str, str]:
+        table = folds()
+        kept = {word.translate(table): word.translate(table) for word in self._kept}
+        return {word.translate(table): usual for word, usual in self._words.items()} | kept
+
+    @functools.cached_property
+    def _pattern(self) -> re.Pattern[str]:
+        """One alternation of every word, longest first, so that 电影片 wins over 影片."""
+        words = sorted(self._folded_words, key=len, reverse=True)
+        return re.compile("|".join(map(re.escape, words)))
+
+
+fold_taiwan_words = WordFolds(_WORDS, _KEPT).fold
 
 
 def fold_traditional_words(text: str) -> str:
@@ -85,19 +109,3 @@ def fold_traditional_words(text: str) -> str:
 
 _TRADITIONAL = _TRADITIONAL_WORDS | {word: word for word in _TRADITIONAL_KEPT}
 _TRADITIONAL_PATTERN = re.compile("|".join(sorted(_TRADITIONAL, key=len, reverse=True)))
-
-
-@functools.cache
-def _folded_words() -> dict[str, str]:
-    """The table as it meets routing's text: keys folded to simplified characters, as the
-    text is, and each kept word mapped to itself."""
-    table = folds()
-    kept = {word.translate(table): word.translate(table) for word in _KEPT}
-    return {taiwan.translate(table): mainland for taiwan, mainland in _WORDS.items()} | kept
-
-
-@functools.cache
-def _pattern() -> re.Pattern[str]:
-    """One alternation of every word, longest first, so that 电影片 wins over 影片."""
-    words = sorted(_folded_words(), key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, words)))
