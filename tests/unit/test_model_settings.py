@@ -205,13 +205,7 @@ def test_a_model_setting_no_clock_can_reach_is_refused_at_its_line(
 ) -> None:
     """``timeout: .inf`` passed ``check``, then every turn fell back ("timestamp out of range
     for platform time_t")."""
-    bot = make_bot(tmp_path)
-    settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  {setting}\n")
-    with pytest.raises(ConfigError) as raised:
-        load_bot(bot)
-    [problem] = raised.value.problems
-    assert (problem.line, problem.message) == (settings.read_text().count("\n"), message)
+    assert _refused_model_setting(tmp_path, setting) == message
 
 
 def test_a_price_must_be_a_finite_number(tmp_path: Path) -> None:
@@ -258,13 +252,7 @@ def test_model_reasoning_takes_auto_tags_or_off_and_says_so_at_its_line(tmp_path
 def test_the_outage_settings_are_checked_at_their_line(
     tmp_path: Path, setting: str, message: str
 ) -> None:
-    bot = make_bot(tmp_path)
-    settings = bot / "servicebot.yaml"
-    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  {setting}\n")
-    with pytest.raises(ConfigError) as raised:
-        load_bot(bot)
-    [problem] = raised.value.problems
-    assert (problem.line, problem.message) == (settings.read_text().count("\n"), message)
+    assert _refused_model_setting(tmp_path, setting) == message
 
 
 def test_the_outage_settings_are_taken(tmp_path: Path) -> None:
@@ -274,3 +262,16 @@ def test_the_outage_settings_are_taken(tmp_path: Path) -> None:
     settings.write_text(settings.read_text() + "model:\n  name: gpt-4o\n" + more)
     model = load_bot(bot).settings.model
     assert (model.turn_timeout, model.breaker_failures, model.breaker_pause) == (8.0, 0, 30.0)
+
+
+def _refused_model_setting(tmp_path: Path, setting: str) -> str:
+    """The one problem loading a bot with ``setting`` under ``model:`` gives, which must be
+    at the setting's line, the file's last."""
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    settings.write_text(settings.read_text() + f"model:\n  name: gpt-4o\n  {setting}\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    [problem] = raised.value.problems
+    assert problem.line == settings.read_text().count("\n")
+    return problem.message
