@@ -14,8 +14,9 @@ Written by hand because no library keeps NFKC's offsets: each grapheme-ish clust
 character and the combining marks after it) is normalised on its own and remembers where
 it came from. Text that needs no change (most messages) skips all of this, and text whose
 only changes are one character for one (width, spaces, traditional characters) is folded by
-one ``str.translate``. Traditional characters are folded by a table filled in as they are met
-(see :mod:`.traditional`), so importing this module (as ``servicebot check`` does) stays cheap.
+one ``str.translate``. The traditional-to-simplified table is read (about 1 ms, see
+:mod:`.traditional`) for the first text with a character outside ASCII, so importing this
+module (as ``servicebot check`` does) stays cheap.
 """
 
 from __future__ import annotations
@@ -103,7 +104,7 @@ _WIDTH_FOLD = _DASHES | str.maketrans(
 @cache
 def _one_for_one() -> Folds:
     """Every fold that keeps offsets: width, spaces and digits, then traditional to simplified
-    (filled in as ideographs are met: see :mod:`.traditional`)."""
+    (a :class:`Folds`, so each other character met is kept as itself)."""
     return Folds(folds().__getitem__, {**_WIDTH_FOLD, **_dashes_and_digits()})
 
 

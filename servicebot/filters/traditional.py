@@ -19,18 +19,21 @@ binding (``opencc`` on PyPI): maintained with OpenCC itself, wheels for CPython 
 Linux, macOS and Windows, its dictionaries inside the package, nothing downloaded at run time.
 ``opencc-python-reimplemented`` ships an older copy of the dictionary (last release 2023) under
 the same ``opencc`` import name, and ``zhconv`` uses MediaWiki's phrase-first tables. The
-binding converts text rather than listing its dictionary, so the table is made by running its
+binding converts text rather than listing its dictionary, so :func:`opencc_t2s` runs its
 ``t2s`` conversion once over every CJK ideograph, one per line: no phrase can span a line, so
 each character converts alone (the result equals OpenCC's TSCharacters and TSCharactersExt
 lists). Only results of exactly one character are kept, and chains (薴 to 苧 to 苎) are
 followed to their end so that folding twice changes nothing. With opencc 1.4.2 that is 4,117
-characters, built in about 50 ms (the import of opencc included); tests compare with it.
+characters, in about 50 ms (the import of opencc included).
 
-Text is folded with :func:`folds` instead, the same table filled in as characters are met:
-each ideograph is converted alone (1 µs) the first time some text has it, and every other
-character is looked at once, so a process that folds a few hundred distinct characters, as
-``servicebot check`` on a bilingual bot does, never builds the whole table. Importing this
-module costs nothing, and English text never imports opencc.
+That ran at every start that folded text, so the result ships as package data instead:
+``t2s.txt`` beside this module, one pair a line, written by ``scripts/t2s_table.py``; a test
+compares it with what the installed OpenCC gives, so an upgrade that changes a character
+fails until the file is written again. Reading it takes about 1 ms, the first time some text
+is folded: importing this module costs nothing, and ASCII text never reads it. With the
+whole table known, text is folded only when a regex (compiled once, 2 ms) finds a character
+to fold: a Chinese message usually has none, and a ``str.translate`` looks each character up
+(5 µs for 80 characters).
 """
 
 from __future__ import annotations
@@ -42,16 +45,16 @@ import sys
 import unicodedata
 from array import array
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 _log = logging.getLogger("servicebot")
+TABLE_FILE = Path(__file__).with_name("t2s.txt")
+_HEADER = re.compile(r"(?:#.*\n)*")  # the file's comment lines, then its pairs
 
 # CJK unified ideographs: extension A and the basic block, then the supplementary planes'
 # extensions B to I. Compatibility ideographs are left to NFKC, which makes them unified ones.
 _IDEOGRAPHS = (range(0x3400, 0xA000), range(0x20000, 0x323B0))
-_IDEOGRAPH = re.compile(
-    "[" + "".join(f"{chr(r.start)}-{chr(r.stop - 1)}" for r in _IDEOGRAPHS) + "]"
-)
 
 
 # Characters that simplified text itself writes two ways for one word, folded to the usual
@@ -68,7 +71,18 @@ def t2s_table() -> dict[int, str]:
 
 @functools.cache
 def _t2s() -> dict[int, str]:
-    """A traditional character's code point to its simplified form, OpenCC's only."""
+    """A traditional character's code point to its simplified form, OpenCC's only: read from
+    ``t2s.txt`` (each line two characters, then a newline) by slices, at C speed."""
+    text = TABLE_FILE.read_text(encoding="utf-8")
+    pairs = text[_HEADER.match(text).end() :]  # type: ignore[union-attr]  # matches always
+    if pairs[2::3] != "\n" * (len(pairs) // 3) or len(pairs) % 3:
+        raise RuntimeError(f"{TABLE_FILE} is damaged: reinstall servicebot")
+    return dict(zip(map(ord, pairs[0::3]), pairs[1::3], strict=True))
+
+
+def opencc_t2s() -> dict[int, str]:
+    """What the installed OpenCC's t2s makes of each ideograph alone (see the module
+    docstring): the table ``t2s.txt`` holds, worked out again (about 50 ms)."""
     import opencc  # type: ignore[import-untyped,unused-ignore]  # typed from 1.4 on
 
     lines = _one_per_line(_IDEOGRAPHS)
@@ -102,13 +116,7 @@ def _simplified_to_traditional() -> Any:
 def writes_traditional(text: str) -> bool:
     """Whether ``text`` has traditional Chinese characters (訂單 rather than 订单). A few
     characters that simplified text also uses (乾 in 乾隆, the surname 於) count too."""
-    if text.isascii():
-        return False
-    codes = set(map(ord, text))
-    if any(code <= 0xFFFF and _fold(code) is not None for code in codes):
-        return True
-    # An astral character counts when it changes: as the table's astral ones always have.
-    return any(code > 0xFFFF for code in codes) and text.translate(_t2s_folds()) != text
+    return not text.isascii() and not _t2s().keys().isdisjoint(map(ord, text))
 
 
 def writes_simplified(text: str) -> bool:
@@ -142,18 +150,27 @@ def _opencc(config: str) -> Any:
 
 
 def fold_traditional(text: str) -> str:
-    """``text`` with traditional Chinese characters made simplified, one for one. Only an
-    ideograph folds (the variants are ideographs too), so text without one is returned after
-    a search in C: a translate looks every character up (100 KB of English with a ’: 2.5 ms)."""
-    if text.isascii() or not _IDEOGRAPH.search(text):
+    """``text`` with traditional Chinese characters made simplified, one for one. Most text
+    has none to fold, and is returned after a search in C: a translate looks every character
+    up (a Chinese message of 80 characters: 5 µs; 100 KB of English with a ’: 2.5 ms)."""
+    if text.isascii() or not (_foldable().search(text) or ASTRAL.search(text)):
         return text
     return text.translate(folds())
+
+
+@functools.cache
+def _foldable() -> re.Pattern[str]:
+    """Any character of the Basic Multilingual Plane that :func:`t2s_table` maps (``re``
+    checks a class of BMP characters in one step, and one with others range by range, at
+    every character); text with an ASTRAL character is translated."""
+    return re.compile(char_class(chr(code) for code in t2s_table() if code <= 0xFFFF))
 
 
 class Folds(dict[int, str]):
     """A ``str.translate`` table filled in on use: a code point not yet in it is looked up
     with ``fold`` once, and kept, as itself when ``fold`` has nothing for it; so a character
-    met again costs a look-up in C, and no character is converted before some text has it."""
+    met again costs a look-up in C (a miss in a plain dict raises a KeyError inside translate
+    for each character). Astral code points are kept only where they fold, which bounds it."""
 
     def __init__(self, fold: Callable[[int], str | None], known: dict[int, str]) -> None:
         super().__init__(known)
@@ -169,41 +186,12 @@ class Folds(dict[int, str]):
 @functools.cache
 def folds() -> Folds:
     """:func:`t2s_table` as :class:`Folds`: what folding text uses."""
-    return Folds(lambda code: _VARIANTS.get(code) or _settled_fold(code), {})
+    return Folds(_unfolded, t2s_table())
 
 
-@functools.cache
-def _t2s_folds() -> Folds:
-    """:func:`_t2s` (OpenCC's only, without the variants) as :class:`Folds`."""
-    return Folds(_settled_fold, {})
-
-
-def _settled_fold(code: int) -> str | None:
-    """``_t2s()[code]``, worked out for this character alone: its fold, followed to the end."""
-    simple = _fold(code)
-    return None if simple is None else _settled_by(simple, _fold)
-
-
-def _fold(code: int) -> str | None:
-    """What OpenCC's t2s makes of the ideograph ``code`` alone, when it is one other character
-    and both are NFKC-stable, as :func:`_t2s` keeps them; None otherwise."""
-    return _ideograph_fold(code) if any(code in block for block in _IDEOGRAPHS) else None
-
-
-@functools.cache
-def _ideograph_fold(code: int) -> str | None:
-    """:func:`_fold` of an ideograph: cached for ideographs only, which bounds the cache."""
-    char = chr(code)
-    simple = str(_converter().convert(char))
-    keep = char != simple and len(simple) == 1 and _stable(char) and _stable(simple)
-    return simple if keep else None
-
-
-@functools.cache
-def _converter() -> Any:
-    import opencc  # type: ignore[import-untyped,unused-ignore]
-
-    return opencc.OpenCC("t2s.json")
+def _unfolded(code: int) -> None:
+    """What :class:`Folds` asks of a character the whole table leaves alone: nothing."""
+    return None
 
 
 ASTRAL = re.compile("[\U00010000-\U0010ffff]")  # a character outside the BMP
@@ -240,13 +228,8 @@ def _stable(char: str) -> bool:
 
 def _settled(char: str, folds: dict[str, str]) -> str:
     """Where ``char`` ends up when folded until nothing changes, so folding twice is a no-op."""
-    return _settled_by(char, lambda code: folds.get(chr(code)))
-
-
-def _settled_by(char: str, fold: Callable[[int], str | None]) -> str:
-    """:func:`_settled`, each step's fold asked of ``fold``."""
     seen = {char}
-    while (after := fold(ord(char))) is not None and after not in seen:
+    while (after := folds.get(char)) is not None and after not in seen:
         char = after
         seen.add(char)
     return char

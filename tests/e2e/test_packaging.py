@@ -1,6 +1,6 @@
 """What a packager gets from this checkout: the wheel's metadata says which Python it runs on,
 in agreement with the README and the linter's target; the sdist holds what its README links
-and its tests read; both carry the license."""
+and its tests read; the wheel the data files servicebot reads; both carry the license."""
 
 from __future__ import annotations
 
@@ -36,6 +36,16 @@ def test_the_sdist_holds_the_files_the_readme_links_and_its_tests_read(sdist: se
     assert "docs/cli.md" in linked
     assert linked <= sdist, linked - sdist
     assert "tests/e2e/test_cli_docs.py" in sdist  # it opens docs/cli.md
+
+
+def test_the_wheel_carries_the_data_files_servicebot_reads(wheel: Path) -> None:
+    # Read from beside their modules at run time: the token encodings, and the traditional
+    # Chinese fold table (without it every Chinese message would fail to be read).
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+        table = archive.read("servicebot/filters/t2s.txt").decode("utf-8")
+    assert {"servicebot/encodings/o200k_base.tiktoken.gz", "servicebot/filters/t2s.txt"} <= names
+    assert table == (REPO / "servicebot" / "filters" / "t2s.txt").read_text(encoding="utf-8")
 
 
 def test_the_wheel_and_the_sdist_carry_the_mit_license(wheel: Path, sdist: set[str]) -> None:
