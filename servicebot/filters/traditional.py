@@ -55,6 +55,7 @@ _HEADER = re.compile(r"(?:#.*\n)*")  # the file's comment lines, then its pairs
 # CJK unified ideographs: extension A and the basic block, then the supplementary planes'
 # extensions B to I. Compatibility ideographs are left to NFKC, which makes them unified ones.
 _IDEOGRAPHS = (range(0x3400, 0xA000), range(0x20000, 0x323B0))
+_IDEOGRAPH = re.compile("[\u3400-\u9fff\U00020000-\U000323af]")  # one of those
 
 
 # Characters that simplified text itself writes two ways for one word, folded to the usual

@@ -374,3 +374,45 @@ def test_labels_are_found_where_one_regex_of_every_label_finds_them(pieces: list
     lowered = "".join(pieces).lower()
     one_regex = re.compile(_joined(ROLE))
     assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
+
+
+_OTHER_LANGUAGE_PIECES = st.sampled_from(
+    [
+        *("电话番号", "电话", "注文番号", "ご注文番号", "注文", "携帯", "パスワード", "は"),
+        *("전화번호", "전화", "주문", "비밀번호", "는", "телефон", "номер заказа", "заказ"),
+        *("teléfono", "tel", "tél", "số điện thoại", "điện thoại", "đơn hàng", "रफोन", "फोन"),
+        *("رقم الهاتف", "هاتف", "pedido", "número de pedido", "mật khẩu", "senha", "clave"),
+        *(" ", ":", "a", "é", "x", "是", "2", "\n", "号"),
+    ]
+)
+
+
+@given(st.lists(_OTHER_LANGUAGE_PIECES))
+def test_other_languages_labels_are_found_where_one_regex_of_every_label_finds_them(
+    pieces: list[str],
+) -> None:
+    """A text without kana, hangul, Cyrillic, Arabic, Devanagari or đ is read for the labels
+    starting with an ideograph alone (faster); what is found must not change."""
+    import re
+
+    from servicebot.filters.labelled import ROLE, _joined, _label_spans
+
+    lowered = "".join(pieces).lower()
+    one_regex = re.compile(_joined(ROLE))
+    assert _label_spans(lowered) == [match.span() for match in one_regex.finditer(lowered)]
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["pass", "pw", "senha", "密码", "パスワード", "mật khẩu", "a", "ê", "p", "w", "密", " "]
+        )
+    )
+)
+def test_a_message_is_read_for_passwords_when_it_holds_any_password_word(
+    pieces: list[str],
+) -> None:
+    from servicebot.filters.labelled import _PASSWORD_HINTS, _may_name_a_password
+
+    lowered = "".join(pieces)
+    assert _may_name_a_password(lowered) == any(word in lowered for word in _PASSWORD_HINTS)
