@@ -147,13 +147,15 @@ class OpenAIClient(Guarded):
         return client
 
     def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
-        """The httpx event hooks of every attempt: a retry counted by the breaker (and none
-        sent while it is open), its deadline, and waits refused."""
+        """The httpx event hooks of every attempt: its deadline, a retry counted by the
+        breaker (and none sent while it is open), and waits refused. The deadline's first: a
+        retry past it ends the call as a timeout, which the breaker counts as the call ends,
+        so counted by ``retrying`` too, its one failed attempt opened a breaker of 2."""
         from ..deadline import deadline, started  # imports httpx2, as the SDK does
 
         refuse = refusing_waits_over(self.settings.max_retry_after)
         return {
-            "request": [self.breaker.retrying, started],
+            "request": [started, self.breaker.retrying],
             "response": [refuse, deadline(self.settings.timeout)],
         }
 

@@ -188,3 +188,14 @@ def test_a_failed_probe_is_logged_as_it_pauses_the_model_again(
     again = [m for m in caplog.messages if "failed again after its pause" in m]
     assert len(again) == 2  # once per failed probe, not per turn paused
     assert len(server.requests) == 3
+
+
+def test_a_retry_refused_for_the_deadline_counts_its_failed_attempt_once(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(max_retries=2, turn_timeout=0.3, breaker_failures=2, breaker_pause=60)
+    bot.reply(REFUNDS + " I paid by card.")  # the SDK imported, its client built
+    server.fail(Fault.status(503, retry_after=0.6))  # its retry would start past the deadline
+    assert bot.reply(REFUNDS).events[0].kind == "timeout"
+    assert len(server.requests) == 2
+    assert bot.model_breaker.failures == 1 and not bot.model_breaker.open
