@@ -24,7 +24,7 @@ from .model import Completion, ModelRequest
 from .prompt import Exchange
 from .reply import Reply, Step, elapsed_ms
 from .routing import is_blank
-from .store import TurnRecord
+from .store import Store, TurnRecord
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -65,7 +65,7 @@ class TurnStorage:
         start, settings = time.perf_counter(), self.bot.spec.settings
         kept = settings.budget.history_turns
         try:
-            store, run = self.bot.store, self.bot.store_pause.run
+            store, run = self._opened(), self.bot.store_pause.run
             # At least one: the last message may end with the label of this one's value.
             limit = max(kept, settings.routing.handoff_after, 1)
             turns = run(store.history, self.conversation_id, limit=limit)
@@ -107,7 +107,7 @@ class TurnStorage:
             return None  # nothing new; or the load failed, and the store's must not be lost
         start = time.perf_counter()
         try:
-            store, run = self.bot.store, self.bot.store_pause.run
+            store, run = self._opened(), self.bot.store_pause.run
             if run(store.swap_state, self.conversation_id, self.stored_state, state):
                 if self.lost_races:
                     kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
@@ -147,6 +147,14 @@ class TurnStorage:
                 return False
             self._owner = "left"
             return True
+
+    def _opened(self) -> Store:
+        """The bot's store, opened (by the first turn) through the store's pause: a store that
+        cannot be opened (a file a newer version migrated, a file locked past store.timeout)
+        is paused as one whose commands fail is, not opened again by every turn."""
+        if (store := self.bot.opened_store) is not None:
+            return store
+        return self.bot.store_pause.run(lambda: self.bot.store)
 
     def _keep_setup_error(self, exc: StorageError | ConfigError) -> None:
         """Keep the first ConfigError the store raised (a refused password, user or database:
@@ -194,7 +202,7 @@ class TurnStorage:
         try:
             if self.unkept is not None:  # its text has placeholders the conversation lacks
                 raise StorageError(f"its placeholders could not be kept: {self.unkept}")
-            number = self.bot.store_pause.run(self.bot.store.append_turn, record).number
+            number = self.bot.store_pause.run(self._opened().append_turn, record).number
         except (StorageError, ConfigError) as exc:
             self._keep_setup_error(exc)
             log.log(

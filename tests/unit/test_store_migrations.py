@@ -63,6 +63,22 @@ def test_a_turn_on_a_newer_file_is_answered_unstored_and_history_says_why(
     db.close()
 
 
+def test_turns_on_a_newer_file_are_paused_as_a_failing_store_is(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its store cannot be opened: before, every turn tried to open it again, and logged
+    each of its store calls' failures, never paused (a command's failures are)."""
+    folder = make_bot(tmp_path, settings=[(EXAMPLE_URL, "sqlite:///bot.db")])
+    _newer_file(folder / "bot.db")
+    bot = Bot.load(folder, offline=True)
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        replies = [bot.reply("How long do refunds take?", conversation_id="c1") for _ in range(6)]
+    bot.close()
+    assert all(reply.text and reply.turn is None for reply in replies)
+    assert len([r for r in caplog.records if "was migrated by a newer" in r.getMessage()]) <= 4
+    assert [r for r in caplog.records if "turns are answered but not stored" in r.getMessage()]
+
+
 def _file_before_namespaces(path: Path, conversations: int = 1500) -> None:
     """A file as the version before 0003_namespaces left it, with some turns in it."""
     db = sqlite3.connect(path, isolation_level=None)
