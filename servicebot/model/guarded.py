@@ -46,7 +46,11 @@ T = TypeVar("T")
 
 def due_header(turn_timeout: float | None) -> dict[str, str]:
     """The headers that give a call's requests ``turn_timeout`` seconds from now, all told."""
-    due = _due(turn_timeout)
+    return _header(_due(turn_timeout))
+
+
+def _header(due: float | None) -> dict[str, str]:
+    """The headers that give a call's requests until ``due`` (None: no deadline)."""
     return {} if due is None else {DUE_HEADER: repr(due)}
 
 
@@ -99,9 +103,7 @@ class Guarded:
         due, began = _due(self.turn_timeout), False
         with self.breaker.call() as call:
             try:
-                for piece in self._stream_renewing(
-                    request, {} if due is None else {DUE_HEADER: repr(due)}
-                ):
+                for piece in self._stream_renewing(request, _header(due)):
                     if _shown(request, began):
                         call.answered()  # the model is up, whatever comes after
                     elif due is not None and time.monotonic() > due:
