@@ -13,7 +13,14 @@ from __future__ import annotations
 import re
 import urllib.parse
 
-from .storeurl import REDIS_SCHEMES, VARIABLE, from_environment, store_scheme, whole_variable
+from .storeurl import (
+    REDIS_SCHEMES,
+    VARIABLE,
+    from_environment,
+    sqlite_written,
+    store_scheme,
+    whole_variable,
+)
 
 STORE_SCHEMES = ("sqlite", *REDIS_SCHEMES, "memory")
 
@@ -147,7 +154,7 @@ def _check_store(url: str) -> None:
     scheme = url.partition("://")[0]
     if scheme not in STORE_SCHEMES or "://" not in url:
         raise ValueError(f"must start with {', '.join(s + '://' for s in STORE_SCHEMES)}")
-    file = url.partition("://")[2].removeprefix("/")
+    file = sqlite_written(url)
     if scheme == "sqlite" and (not file.strip() or file.endswith(("/", "\\"))):
         raise ValueError(
             "names no file: write sqlite:///conversations.db (relative to the bot folder) "

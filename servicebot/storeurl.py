@@ -82,8 +82,13 @@ def sqlite_path(url: str) -> str:
     """The file a ``sqlite://`` url names, variables put in: ``sqlite:///data/bot.db`` is
     ``data/bot.db`` (in the bot folder), ``sqlite:////var/lib/bot.db`` and
     ``sqlite://${DB_FILE}`` (set to ``/var/lib/bot.db``) are absolute."""
-    rest = url.partition("://")[2]
-    return _put(rest[1:] if rest.startswith("/") else rest, False, empty_ok=False)
+    return _put(sqlite_written(url), False, empty_ok=False)
+
+
+def sqlite_written(url: str) -> str:
+    """The path a ``sqlite://`` url names, as written (``${NAME}`` and all): the url's
+    rest less one ``/``, so that ``sqlite:////var/lib/bot.db`` is absolute."""
+    return url.partition("://")[2].removeprefix("/")
 
 
 def _put(text: str, lenient: bool, *, quote: bool = False, empty_ok: bool = True) -> str:

@@ -25,7 +25,7 @@ import re
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING
 
-from ..storeurl import REDIS_SCHEMES, store_scheme, whole_variable
+from ..storeurl import REDIS_SCHEMES, sqlite_written, store_scheme, whole_variable
 
 if TYPE_CHECKING:
     from ..settings import Settings
@@ -71,8 +71,7 @@ def shared_capable(url: str) -> bool:
         return False
     if whole_variable(url) is not None:
         return True
-    rest = url.partition("://")[2]
-    path = rest[1:] if rest.startswith("/") else rest
+    path = sqlite_written(url)
     return path.startswith("/") or "${" in path or ".." in PurePosixPath(path).parts
 
 
