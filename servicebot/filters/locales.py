@@ -18,6 +18,7 @@ is an English word too needs a colon or its own language's "is".
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Final
 
@@ -153,8 +154,11 @@ def links(lowered: str, label: str, link: str) -> bool:
     return label in _LABELS or not (_LATIN_IS.intersection(words) and _english(lowered))
 
 
+@functools.lru_cache(maxsize=1)
 def _english(lowered: str) -> bool:
-    """Whether ``lowered`` holds a word that only English, of these languages, writes."""
+    """Whether ``lowered`` holds a word that only English, of these languages, writes. Asked
+    at each label of one message: searched once per message (a search of 100 KB at each of
+    its 8,000 labels, "handy ist 1 " repeated, took 20 s)."""
     return _ENGLISH.search(lowered) is not None
 
 
