@@ -51,6 +51,7 @@ _KANA_WORD = re.compile(
     f"|(?P<katakana>[{_KATAKANA}][{_KANA}]*)|(?P<hiragana>[{_HIRAGANA}]+)"
 )
 _SYLLABLES = re.compile(f"[{_SYLLABLE}]")
+_KANA_OR_SYLLABLE = re.compile(f"[{_KANA}{_SYLLABLE}]")  # what the rest counts: none, no word
 
 
 @dataclass(frozen=True)
@@ -103,7 +104,7 @@ def _japanese_or_korean(text: str) -> Writing | None:
     (``パスワード再設定``), with no simplified character Japanese writes otherwise
     (``ユニクロ退货`` names a brand in Chinese). Chinese customers write kana and hangul too:
     a kaomoji's mouth (``(っ´ω`c)``), laughter in jamo (``ㅋㅋ``), の for 的, a brand's name."""
-    if text.isascii():
+    if text.isascii() or not _KANA_OR_SYLLABLE.search(text):  # most Chinese: one search in C
         return None
     hiragana, katakana, syllables = _east_asian_letters(text)
     han = len(HAN.findall(text))
