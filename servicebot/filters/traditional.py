@@ -104,14 +104,7 @@ def to_traditional(text: str) -> str:
     s2tw, which also converts some phrases: this text is shown, never matched, so the
     one-for-one rule above does not apply). FAQ answers and canned replies are written once,
     in simplified; a customer who writes 我的訂單 reads them as 您的訂單."""
-    return text if text.isascii() else str(_simplified_to_traditional().convert(text))
-
-
-@functools.cache
-def _simplified_to_traditional() -> Any:
-    import opencc  # type: ignore[import-untyped,unused-ignore]
-
-    return opencc.OpenCC("s2tw.json")
+    return text if text.isascii() else str(_opencc("s2tw.json").convert(text))
 
 
 def writes_traditional(text: str) -> bool:
