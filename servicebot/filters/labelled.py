@@ -341,7 +341,7 @@ _CENTS: Final = re.compile(r"[0-9]+[.,][0-9]{1,2}\Z")
 _CURRENCY_AFTER: Final = re.compile(
     r"[ \t]?(?:[$€£¥₫₩₹₽]|r\$|元|块|円|원|руб|(?<![a-z])(?:vnd|usd|eur|gbp|jpy|cny|rmb|hkd|twd|krw"
     r"|inr|rub|brl|mxn|yuan|dollars?|euros?|pounds?|yen|won|rupees?|reais|pesos?|đồng|dong)"
-    r"(?![a-z]))",
+    r"(?![a-z'’]))",  # not "won't"
     re.IGNORECASE,
 )
 

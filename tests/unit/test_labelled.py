@@ -75,6 +75,7 @@ from tests.unit.piifindings import found, spans
         ("致电 9123 4567 找我", "PHONE", "9123 4567"),
         # grouped as thousands, but with no currency after them: a phone, not an amount
         ("phone 612 345 678", "PHONE", "612 345 678"),
+        ("phone 612 345 678 won't connect", "PHONE", "612 345 678"),  # won: no currency here
         ("电话 612 345 678", "PHONE", "612 345 678"),
         ("call me on 612.345.678", "PHONE", "612.345.678"),
         ("SMS code 482913", "SECRET", "482913"),
