@@ -191,7 +191,8 @@ def _named(
 ) -> list[tuple[int, int, str]]:
     """The values of ``kinds`` that the label at ``label`` (of ``LABELS[role]``) names from
     ``start``: of its second role's kind if its first's shape is not there (``SECOND_ROLE``)."""
-    for each in (role, *SECOND_ROLE.get(lowered[slice(*label)], ())):
+    second = SECOND_ROLE.get(lowered[label[0] : label[1]])  # one label has one (CVV's ja word)
+    for each in (role, *second) if second else (role,):
         kind = LABELS[each].kind
         if kind not in kinds or not _names_value(lowered, label, each, start):
             continue
