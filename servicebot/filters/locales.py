@@ -147,11 +147,11 @@ def links(lowered: str, label: str, link: str) -> bool:
     Hunter2x"), one of :data:`AMBIGUOUS` only by a colon, 是, 为, or its language's "is" in a
     message that is not English; an English or Chinese one by another language's "is" only in
     a message that is not English."""
-    words = link.split()
     if label in AMBIGUOUS:
         colon = any(sign in link for sign in ":：=是为")
-        return colon or (any(w in AMBIGUOUS[label] for w in words) and not _english(lowered))
-    return label in _LABELS or not (_LATIN_IS.intersection(words) and _english(lowered))
+        return colon or (any(w in AMBIGUOUS[label] for w in link.split()) and not _english(lowered))
+    # Most links hold no other language's "is" (" ", ": ", " is "): no set built, no search.
+    return label in _LABELS or _LATIN_IS.isdisjoint(link.split()) or not _english(lowered)
 
 
 @functools.lru_cache(maxsize=1)
