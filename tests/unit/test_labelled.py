@@ -429,3 +429,24 @@ def test_a_phone_is_read_for_an_amount_only_when_it_has_a_space_comma_or_dot(
 
     if not any(sign in number for sign in " ,."):
         assert not _amount(number + after, 0, number)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            [
+                *("pass", "passport", "pw", "pwd", "clave", "kennwort", "mdp", "phone", "p", "w"),
+                *("senha", "contrasena", "card", "pin", "1", "a", " ", "ê", "密码"),
+            ]
+        )
+    )
+)
+def test_the_label_pass_tells_a_password_hint_as_the_hint_search_does(pieces: list[str]) -> None:
+    """ASCII text is told to hold a password's hint in the pass that finds its labels (faster):
+    what it tells must be what the search for hints tells, and other text is left to it."""
+    from servicebot.filters.labelled import _label_spans, _labels, _may_name_a_password
+
+    lowered = "".join(pieces)
+    spans, hinted = _labels(lowered)
+    assert spans == _label_spans(lowered)
+    assert hinted == (_may_name_a_password(lowered) if lowered.isascii() else None)
