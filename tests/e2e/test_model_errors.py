@@ -86,16 +86,25 @@ def test_a_402_is_an_account_to_top_up_not_retried(
     server: OpenAIServer, make_model: MakeModel
 ) -> None:
     # DeepSeek's answer to every request once the balance is spent: the operator's to fix.
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(402, body=DEEPSEEK_402), Fault.status(402, body=DEEPSEEK_402))
-    for call in (model.complete, lambda request: list(model.stream(request))):
-        with pytest.raises(ConfigError) as caught:
-            call(request_for(model.settings, MESSAGES))
-        assert str(caught.value).endswith(
+    for said in _setup_errors(server, make_model, 402, DEEPSEEK_402):
+        assert said.endswith(
             f"model: the server at {server.url} wants payment (402: 'Insufficient Balance'); "
             f"top up the account behind the key in {KEY_ENV}"
         )
     assert len(server.requests) == 2  # once a call: the SDK does not retry a 402
+
+
+def _setup_errors(server: OpenAIServer, make_model: MakeModel, status: int, body: str) -> list[str]:
+    """What the ConfigError says when the server answers a complete and a stream call (a
+    model allowed two retries) with ``status`` and ``body``."""
+    model = make_model(max_retries=2)
+    server.fail(Fault.status(status, body=body), Fault.status(status, body=body))
+    said = []
+    for call in (model.complete, lambda request: list(model.stream(request))):
+        with pytest.raises(ConfigError) as caught:
+            call(request_for(model.settings, MESSAGES))
+        said.append(str(caught.value))
+    return said
 
 
 # Setup errors some servers send as a 400: DeepSeek's missing model, DashScope's unpaid account.
@@ -128,12 +137,8 @@ def test_a_400_in_a_servers_words_for_a_setup_error_is_a_config_error(
     server: OpenAIServer, make_model: MakeModel, body: str, says: str
 ) -> None:
     # No turn gets past either until servicebot.yaml or the account is fixed.
-    model = make_model(max_retries=2)
-    server.fail(Fault.status(400, body=body), Fault.status(400, body=body))
-    for call in (model.complete, lambda request: list(model.stream(request))):
-        with pytest.raises(ConfigError) as caught:
-            call(request_for(model.settings, MESSAGES))
-        assert says.format(url=server.url) in str(caught.value)
+    for said in _setup_errors(server, make_model, 400, body):
+        assert says.format(url=server.url) in said
     assert len(server.requests) == 2
 
 
