@@ -93,6 +93,8 @@ def system_contexts(spec: BotSpec) -> Iterator[Context]:
             (False, True), _FLAG_SETS, _SCRIPTS[language == "zh"]
         ):
             yield Context(language, (), out_of_scope, flags, script=script)
+        for out_of_scope in (False, True):
+            yield Context(language, (), out_of_scope, other_script=_OTHER_SCRIPT)
 
 
 def replay_warnings(spec: BotSpec) -> list[Problem]:
@@ -193,9 +195,13 @@ def describe_turn(context: Context) -> str:
         turn += f" ({context.script} script)"
     if context.flags:
         turn += f" flagged {', '.join(sorted(context.flags))}"
+    if context.other_script:
+        turn += f" written in {context.other_script}"
     return turn
 
 
+# A writing system no bot's language uses, for templates that branch on ``other_script``.
+_OTHER_SCRIPT = "Thai"
 _SCRIPTS: dict[bool, tuple[Script, ...]] = {  # by whether the language is Chinese
     False: ("simplified",),
     True: ("simplified", "traditional"),
@@ -223,6 +229,10 @@ def _turns(spec: BotSpec, name: str) -> Iterator[Context]:
                     yield Context(language, facts[:count], False, flags, script=script)
                 if name == "system.j2":
                     yield Context(language, (), True, flags, script=script)
+        if name != "blocked.j2":  # a message the bot's languages do not write (see Context)
+            yield Context(language, facts, name == "out_of_scope.j2", other_script=_OTHER_SCRIPT)
+            if name == "system.j2":
+                yield Context(language, (), True, other_script=_OTHER_SCRIPT)
 
 
 def _check_system_fits(spec: BotSpec, system: str, context: Context) -> None:

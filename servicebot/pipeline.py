@@ -309,6 +309,7 @@ class Bot:
             filtered.flags,
             customer,
             script_of(filtered.text, routing.language, previous),
+            routing.unspoken,
         )
         # Direct answers, handoffs and blank messages never reach a model; with no model
         # named, nothing does, and ``explain`` fits the prompt a model would have been sent.

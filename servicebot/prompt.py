@@ -86,6 +86,8 @@ class Context:
     flags: frozenset[str] = frozenset()
     customer: Mapping[str, Any] | None = None
     script: Script = "simplified"  # the Chinese script the customer writes, for a zh reply
+    # The writing system of a message in none of the bot's languages (``Japanese kana``).
+    other_script: str | None = None
 
     @functools.cached_property
     def details(self) -> Any:
@@ -126,6 +128,12 @@ def faq_answer(intent: Intent, context: Context) -> str:
     return visible(in_script(intent.answer_in(context.language), context))
 
 
+_NO_OTHER_SCRIPT = UnsetSetting(
+    hint="other_script is set only for a message in a writing system none of the bot's"
+    " languages uses: guard it with {% if other_script %}"
+)
+
+
 class Renderer:
     """The bot's templates compiled once in the sandbox; renders them for each turn."""
 
@@ -156,14 +164,24 @@ class Renderer:
         if matches or context.customer:  # customer details are not kept in a cache
             return self.render("system.j2", context, matches)
         return self._bare_system(
-            context.language, context.out_of_scope, context.flags, context.script
+            context.language,
+            context.out_of_scope,
+            context.flags,
+            context.script,
+            context.other_script,
         )
 
     @functools.lru_cache(maxsize=64)  # noqa: B019 - one Renderer per bot, kept for its life
     def _bare_system(
-        self, language: str, out_of_scope: bool, flags: frozenset[str], script: Script
+        self,
+        language: str,
+        out_of_scope: bool,
+        flags: frozenset[str],
+        script: Script,
+        other_script: str | None,
     ) -> str:
-        return self.render("system.j2", Context(language, (), out_of_scope, flags, None, script))
+        context = Context(language, (), out_of_scope, flags, None, script, other_script)
+        return self.render("system.j2", context)
 
     def render(self, name: str, context: Context, matches: Sequence[Match] | None = None) -> str:
         """Render template ``name`` (such as ``handoff.j2``) for this turn, with ``matches``
@@ -178,6 +196,7 @@ class Renderer:
             "flags": sorted(context.flags),
             "customer": context.details,
             "script": context.script,
+            "other_script": context.other_script or _NO_OTHER_SCRIPT,
         }
         try:
             return render(self._templates[name], variables).strip()

@@ -31,6 +31,7 @@ TEMPLATE_VARIABLES = {
     "flags": "what the pre-filter noticed in the message, such as 'injection' (a list of names)",
     "customer": "metadata the embedding application passes with the turn (a mapping)",
     "script": "'traditional' when the customer writes traditional Chinese, else 'simplified'",
+    "other_script": "the writing system of a message in none of the bot's languages, if so",
 }
 
 

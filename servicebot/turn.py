@@ -219,9 +219,10 @@ class Turn(TurnStorage):
     @property
     def context(self) -> Context:
         """What a reply rendered after the model (a handoff) may read."""
-        flags, script = self.prep.filtered.flags, self.prep.script
-        matches = self.prep.routing.matches if self.prep.routing else ()
-        return Context(self.language, matches, False, flags, self.metadata, script)
+        flags, script, routing = self.prep.filtered.flags, self.prep.script, self.prep.routing
+        matches = routing.matches if routing else ()
+        other_script = routing.unspoken if routing else None
+        return Context(self.language, matches, False, flags, self.metadata, script, other_script)
 
     def review(self, answer: str) -> FilterResult:
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's

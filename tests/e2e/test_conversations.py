@@ -96,7 +96,7 @@ def test_a_bot_that_names_no_model_is_tested_as_it_answers_offline(bot: Path) ->
 
 
 def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
-    edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
+    edit(bot / "templates" / "system.j2", OLD_LINE, NEW_LINE)
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 1
     assert "refund_with_faq_context" in result.output and "FAILED" in result.output
@@ -153,7 +153,7 @@ def test_files_are_named_as_the_readme_shows_when_run_in_the_bot_folder(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # With no --bot the bot was found as an absolute path, and every file was named by it.
-    edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
+    edit(bot / "templates" / "system.j2", OLD_LINE, NEW_LINE)
     monkeypatch.chdir(bot)
     output = servicebot("test").output
     assert (

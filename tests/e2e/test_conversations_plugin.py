@@ -171,7 +171,7 @@ def test_a_bot_inside_a_folder_named_conversations_runs_only_its_conversations(
 
 
 def test_a_failing_conversation_shows_its_failures_and_diff_in_pytest(bot: Path) -> None:
-    edit(bot / "templates" / "system.j2", "friendly and brief", "warm and brief")
+    edit(bot / "templates" / "system.j2", OLD_LINE, NEW_LINE)
     edit(
         bot / "tests/conversations/direct_answers.yaml",
         "intent: greeting",

@@ -400,3 +400,17 @@ def test_japanese_is_never_answered_in_traditional_chinese() -> None:
     assert script_of("我的訂單到哪了", "zh") == "traditional"
     # の for 的, as Taiwan and Hong Kong write it, is Chinese: it was answered in simplified.
     assert script_of("我の訂單到哪了", "zh") == "traditional"
+
+
+def test_a_message_in_a_script_the_bot_does_not_speak_is_answered_in_the_customers() -> None:
+    # The example bot told the model "Reply in English" for a Japanese customer, whose
+    # message it sends to the model so that it can answer in their language.
+    bot = Bot(load_bot(REPO))
+    for message in ("配送状況を確認したい", "Сколько идёт доставка?"):
+        prepared = bot.prepare(message)
+        assert prepared.fitted is not None
+        system = prepared.fitted.messages[0].content
+        assert "Reply in the language the customer\nwrites in" in system
+    english = bot.prepare("How long does delivery to Canada take?").fitted
+    assert english is not None
+    assert "Reply in English" in english.messages[0].content

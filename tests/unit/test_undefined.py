@@ -240,3 +240,15 @@ def test_a_variable_set_inside_an_if_block_is_not_unknown(tmp_path: Path) -> Non
     system = PREAMBLE + '{% if language == "en" %}{% set hello = "Hi" %}{{ hello }}{% endif %}\n'
     spec = load_bot(make_bot(tmp_path, system=system))
     assert Renderer(spec).system(Context("en")).endswith("Hi")
+
+
+def test_other_script_printed_unguarded_is_refused_at_its_line(tmp_path: Path) -> None:
+    # It is set only for a message in a writing system none of the bot's languages uses.
+    bot = make_bot(tmp_path, system=PREAMBLE + "Reply in {{ other_script }}.\n")
+    with pytest.raises(ConfigError, match=r"system\.j2:3: .*other_script is set only for a"):
+        Bot(load_bot(bot))
+    guarded = "Reply in {{ other_script if other_script else 'English' }}.\n"
+    (bot / SYSTEM_J2).write_text(PREAMBLE + guarded, encoding="utf-8")
+    fitted = Bot(load_bot(bot)).prepare("ส่งของกี่วัน").fitted
+    assert fitted is not None
+    assert "Reply in Thai." in fitted.messages[0].content
