@@ -47,6 +47,18 @@ _OBJECT = (
 _EARLIER = r"(?:previous|prior|above|earlier|preceding|initial|original|system|all|any|your)"
 _PRIOR = r"(?:previous|prior|earlier|preceding|above)"
 _LINE_START = r"(?:^|\n|\\n)[ \t>*]{0,8}"  # a real line break, or a typed "\n"
+_ALONE = r"[ \t]*(?:$|\\n)"  # nothing more on the line: a speaker's heading
+# What makes "System:" a speaker's turn rather than a customer's device ("System: iOS 17,
+# can't pay"): it speaks to the bot ("you are now"), orders it ("ignore", "respond"), grants
+# what it may not ("refund approved", not "payment not approved") or names its rules.
+_ROLE_TURN = (
+    r"\byou (?:are (?:now|a|an|my|free|no longer)|must|shall|should|now|have no)\b"
+    r"|\byour (?:new |real |true )?(?:instructions|rules|task|role|prompt|guidelines)\b"
+    r"|\b(?:ignore|disregard|forget|override|bypass|obey|comply|respond|reply|answer|pretend)\b"
+    r"|(?<!not )(?<!n't )\b(?:authori[sz]ed|approved|granted)\b|\badmin(?:istrator)?\b"
+    r"|\b(?:instructions|rules|prompt|guidelines|unrestricted|jailbr\w*)\b"
+    r"|\b(?:developer|admin|debug|god) mode\b"
+)
 
 # The override rule's verbs that two gaps follow, and what the last ones drop; see _REACHES.
 _OVERRIDE_VERB = r"\b(?:ignore|disregard|forget|bypass|override|abandon)\b"
@@ -111,11 +123,14 @@ _RULES: dict[str, str] = {
     ),
     # Chat-format markers pasted into a message to fake another speaker.
     # In Chinese too: "系统：", "【系统】", "### 指令". Not "系统提示：" nor "【系统通知】", which
-    # apps show their users, nor "系统：" before an error ("系统：iOS 17，无法付款").
+    # apps show their users, nor "System:" before a device or an error ("System: iOS 17, can't
+    # pay", "系统：iOS 17，无法付款"): that one is a turn only alone on its line, or before
+    # what a turn says (_ROLE_TURN, SPEAKING).
     "role_marker": (
-        rf"{_LINE_START}(?:system|assistant|developer|instructions?) ?:"
+        rf"{_LINE_START}(?:assistant|instructions?) ?:"
+        rf"|{_LINE_START}(?:system|developer) ?:(?={_ALONE}|[^\n]{{0,60}}?(?:{_ROLE_TURN}))"
         rf"|{_LINE_START}(?:助手|开发者|指令|{ROLE_NAMES}) ?[:：]"
-        rf"|{_LINE_START}(?:{SYSTEM_NAMES}) ?[:：](?=[^\n]{{0,60}}?(?:{SPEAKING}))"
+        rf"|{_LINE_START}(?:{SYSTEM_NAMES}) ?[:：](?={_ALONE}|[^\n]{{0,60}}?(?:{SPEAKING}))"
         rf"|{_LINE_START}[【\[] ?(?:系统|助手|指令|system|assistant) ?[】\]]"
         r"|< ?\| ?(?:im_start|im_end|system|user|assistant|endoftext) ?\| ?>"
         r"|\[/?inst\]|<</?sys>>|</?(?:system|assistant|instructions?)>"

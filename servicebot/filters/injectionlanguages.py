@@ -224,13 +224,16 @@ ROLE_NAMES = "アシスタント"
 SYSTEM_NAMES = "系统|システム|시스템"
 """"System" before a colon: a customer quoting an app's error too ("系统：iOS 17，无法付款",
 "システム：エラーが表示されます", "시스템: 오류가 납니다"), so it fakes a speaker only where
-:data:`SPEAKING` follows it on its line."""
+:data:`SPEAKING` follows it on its line, or where it stands alone on its line (a
+heading)."""
 
 SPEAKING = (
     # Speaking to the bot: not 您 (apps say it) nor 你们 (the customer to the shop).
     "你(?!们)|あなた|당신|너(?:는|의|가|를)|네가|\\byou\\b"
-    # Granting what the bot may not, or naming its rules.
-    "|管理员|授权|批准|管理者|承认|许可|관리자|승인|허가|规则|指令|指示|模式|ルール|モード"
+    # Granting what the bot may not, or naming its rules. Someone made an administrator, not
+    # one to contact: "系统：请联系管理员" is an app's error.
+    "|(?:是|为|成为)管理员|管理员(?:身份|权限)|管理者(?:です|として|権限|权限)|관리자(?:입니다|로|권한)"
+    "|授权|批准|承认|许可|승인|허가|规则|指令|指示|模式|ルール|モード"
     "|규칙|지시|모드|prompt|プロンプト|프롬프트"
 )
 """What a fake system message says, as an error report does not: it speaks to the bot, grants
