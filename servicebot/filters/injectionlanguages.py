@@ -56,12 +56,16 @@ ORDER_START = "(?:(?<![\\w'’] )|" + _behind(_LEADS, "=") + ")"
 """Where a verb that may also report ("ignora": ignore!, or he ignores) is an order."""
 
 # French says who does what: a report has a subject or an auxiliary right before the verb
-# ("il ignore", "vous ignorez", "a ignoré", "n'a pas oublié"), an order has neither. Not
-# ORDER_START: an order may follow any other word ("oubliez donc toutes les consignes").
+# ("il ignore", "vous ignorez", "a ignoré", "n'a pas oublié", "le client ignore"), an order has
+# neither. Not ORDER_START: an order may follow any other word ("oubliez donc toutes les
+# consignes"). The subjects a customer reports on are listed as typed, accents too: the first
+# pass reads "le système ignore" with its accent.
 _UNREPORTED = _behind(
     "je|j'|n'|tu|il|elle|on|nous|vous|ils|elles|qui|l'|a|ai|as|avons|avez|ont|avait|avais"
-    "|avaient|aurait|pas|jamais|deja|encore|completement|totalement|toujours|livreur"
-    "|transporteur|facteur|coursier|chauffeur|vendeur",
+    "|avaient|aurait|pas|jamais|deja|encore|completement|totalement|toujours|livreur|livreuse"
+    "|transporteur|facteur|coursier|chauffeur|vendeur|vendeuse|client|cliente|conseiller"
+    "|conseillere|conseillère|agent|magasin|boutique|site|service|support|systeme|système"
+    "|application|appli|poste",
     "!",
 )
 # Per language: its orders, imperatives and infinitives that do not report, then the forms

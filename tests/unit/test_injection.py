@@ -189,6 +189,8 @@ SUPPORT = [
     "Le livreur a ignoré toutes mes instructions",
     "Vous ignorez toutes mes instructions de livraison",
     "N'oubliez pas toutes les consignes de livraison",
+    "le client ignore toutes mes instructions",  # a subject before the verb: a report
+    "Le système ignore toutes mes consignes de livraison",
     "el repartidor ignora todas las instrucciones de entrega",
     "El mensajero olvida todas mis instrucciones de entrega",
     "il corriere ignora tutte le istruzioni di consegna",
