@@ -135,6 +135,21 @@ def _chinese_only(char: str) -> bool:
     return traditional != char and str(_opencc("t2jp.json").convert(traditional)) != char
 
 
+def writes_traditional_only(text: str) -> bool:
+    """Whether ``text`` has a traditional character that Japanese writes otherwise (單, 收;
+    Japanese writes 単, 収): ``我の訂單到哪了`` is Taiwan's, not Japan's. OpenCC's ``t2jp``
+    gives a character's Japanese form, looked up once each."""
+    return not text.isascii() and any(
+        _traditional_only(char) for char in set(_IDEOGRAPH.findall(text))
+    )
+
+
+@functools.cache
+def _traditional_only(char: str) -> bool:
+    """:func:`writes_traditional_only` of one ideograph."""
+    return str(_opencc("t2jp.json").convert(char)) != char
+
+
 @functools.cache
 def _opencc(config: str) -> Any:
     """OpenCC's converter of ``config``, made once."""

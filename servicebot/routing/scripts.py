@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..filters.traditional import writes_chinese_only
+from ..filters.traditional import writes_chinese_only, writes_traditional_only
 
 __all__ = [
     "HAN",
@@ -50,6 +50,15 @@ _KANA_WORD = re.compile(
     f"(?P<of>(?<=[{_IDEOGRAPHS}])の(?=[{_IDEOGRAPHS}]))"
     f"|(?P<katakana>[{_KATAKANA}][{_KANA}]*)|(?P<hiragana>[{_HIRAGANA}]+)"
 )
+# One kana among Chinese characters, in terse Japanese: a particle ending a word after one
+# (商品到着後返品可能期間は; not a kaomoji's へ before its "("), or の between two
+# (配送料金の確認). Chinese writes の for 的 too, with words Japanese does not write
+# (我の訂單到哪了): see _lone_particle.
+_PARTICLE = re.compile(
+    f"(?<=[{_IDEOGRAPHS}])(?:[をはがにでへとも](?=$|[\\s。、，,.!?！？{_IDEOGRAPHS}{_KATAKANA}])"
+    f"|の(?=[{_IDEOGRAPHS}]))"
+)
+_CHINESE_WORDS = re.compile("[你您哪吗嗎呢吧啊么麼这這们們没沒还還给給说說很]")
 _SYLLABLES = re.compile(f"[{_SYLLABLE}]")
 _KANA_OR_SYLLABLE = re.compile(f"[{_KANA}{_SYLLABLE}]")  # what the rest counts: none, no word
 
@@ -101,7 +110,8 @@ def _japanese_or_korean(text: str) -> Writing | None:
     syllables than Chinese characters (``我买的방탄소년단专辑什么时候到`` names a band in Chinese).
     Japanese: hiragana, its particles and word endings, no fewer than the Chinese characters
     (``担当者と話したい``); or fewer (``配送状況を確認したい``), or katakana no fewer
-    (``パスワード再設定``), with no simplified character Japanese writes otherwise
+    (``パスワード再設定``), or one particle among kanji (``配送料金の確認``; see
+    :func:`_lone_particle`), with no simplified character Japanese writes otherwise
     (``ユニクロ退货`` names a brand in Chinese). Chinese customers write kana and hangul too:
     a kaomoji's mouth (``(っ´ω`c)``), laughter in jamo (``ㅋㅋ``), の for 的, a brand's name."""
     if text.isascii() or not _KANA_OR_SYLLABLE.search(text):  # most Chinese: one search in C
@@ -113,7 +123,20 @@ def _japanese_or_korean(text: str) -> Writing | None:
     if hiragana and hiragana >= han:
         return _JAPANESE
     some = hiragana >= 2 or (hiragana and 3 * hiragana >= han) or (katakana and katakana >= han)
+    some = some or _lone_particle(text)
     return _JAPANESE if some and not writes_chinese_only(text) else None
+
+
+def _lone_particle(text: str) -> bool:
+    """Whether ``text`` has a kana that reads as a Japanese particle though it is alone among
+    Chinese characters: one ending a word (``商品到着後返品可能期間は``) or の between two
+    (``配送料金の確認``), in a message with no word nor traditional character only Chinese
+    writes (``我の訂單到哪了``: 哪, 單; Japanese writes 単)."""
+    return bool(
+        _PARTICLE.search(text)
+        and not _CHINESE_WORDS.search(text)
+        and not writes_traditional_only(text)
+    )
 
 
 def _east_asian_letters(text: str) -> tuple[int, int, int]:

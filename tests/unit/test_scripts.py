@@ -65,6 +65,8 @@ CHINESE = [
     "退款什么时候到账 ㅜㅜ",
     "我の订单到哪了",  # の for 的
     "我の訂單到哪了",
+    "你們の服務很好",  # の between characters Japanese writes too, and Chinese's own words
+    "台灣の朋友",  # 灣: Japanese writes 湾
     "小店の包裹什么时候到",
     "这个の价格是多少",
     "无印良品の收纳盒还有吗",
@@ -98,6 +100,11 @@ JAPANESE = [
     "支払方法を変更したい",
     "里帰りの予定です",
     "どうもありがとう",
+    # One kana among the kanji: a particle ending a word, or の between two.
+    "商品到着後返品可能期間は",
+    "住所を変更",
+    "配送料金の確認",
+    "発送済の商品",
 ]
 KOREAN = [
     "배송은 얼마나 걸리나요?",
