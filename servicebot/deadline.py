@@ -21,17 +21,27 @@ server that hangs before its headers is cut by httpx2's timeout, which the SDK r
 its pause (0.5 s, then 1 s, ...): the next attempt then ends the call at once, so a blocking
 call may end that one pause after the deadline. Async calls are bounded exactly, with
 ``asyncio.timeout`` (model/guarded.py).
+
+A blocking stream is bounded until its reader shows the customer a piece, as an async one
+is, by :class:`Cutoff`: a read cannot be stopped from another thread, but its socket can be
+shut down, which ends the read at once; the error that follows is the turn's timeout.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import socket
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
+from types import TracebackType
+from typing import Any
 
 import httpx2
 
+from .model.client import Showing
 from .model.guarded import DUE_HEADER, late_error
 
 _STARTED = "servicebot.started"  # the request extension holding when the attempt began
@@ -139,3 +149,47 @@ class _AsyncTimed(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         await self._stream.aclose()
+
+
+class Cutoff:
+    """A blocking stream's deadline until its reader shows the customer a piece (``showing``):
+    at the turn's due time (``due``, the headers of :func:`~servicebot.model.guarded.due_header`)
+    the response's socket is shut down, and what that ends the stream with is raised as the
+    turn's timeout. A server that sent its headers, or a few words, and fell silent held the
+    customer until ``model.timeout``; an async stream is cut by ``asyncio`` (guarded.py)."""
+
+    def __init__(self, due: dict[str, str], showing: Showing | None, response: Any) -> None:
+        self._showing, self._lock, self._cut = showing, threading.Lock(), False
+        stream = response.extensions.get("network_stream")  # none through a test transport
+        self._socket = None if stream is None else stream.get_extra_info("socket")
+        left = None if DUE_HEADER not in due else float(due[DUE_HEADER]) - time.monotonic()
+        self._timer: threading.Timer | None = None
+        if left is not None and self._socket is not None and showing is not None:
+            self._timer = threading.Timer(left, self._shut)
+            self._timer.daemon = True  # never holds a process that is exiting
+
+    def __enter__(self) -> Cutoff:
+        if self._timer is not None:
+            self._timer.start()
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, _: TracebackType | None
+    ) -> None:
+        with self._lock:  # no shut down once the stream is done: its connection may be reused
+            if self._timer is not None:
+                self._timer.cancel()
+            self._showing = None
+        if self._cut and isinstance(exc, Exception):
+            raise late_error() from exc
+
+    def _shut(self) -> None:
+        """At the due time: the socket shut down if nothing has been shown yet. Shut down
+        through the plain socket's method, as a TLS socket's would drop its TLS state while
+        the reading thread uses it."""
+        with self._lock:
+            if self._showing is None or self._showing.shown or self._socket is None:
+                return
+            self._cut = True
+            with contextlib.suppress(OSError):  # closed meanwhile: the stream has ended
+                socket.socket.shutdown(self._socket, socket.SHUT_RDWR)

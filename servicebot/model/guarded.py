@@ -11,8 +11,8 @@ whole sentences the post-filter has passed, so a model that sent two words and s
 a customer who saw nothing for ``model.timeout``, past the deadline. After that piece each
 event has ``model.timeout`` (a long answer coming in is never cut), and the stream counts as
 answered for the breaker; a failure before it is an outage. An async stream is bounded
-exactly; a blocking one is checked as each piece arrives (and by the hooks until the model's
-first event), so one that stalls after the model's first words ends at ``model.timeout``.
+exactly, and so is a blocking one: checked as each piece arrives, and cut by the client
+(deadline.py's ``Cutoff``) if its server falls silent before one is shown.
 
 A call the server refused for its key (a ConfigError) is made once more, with the same
 deadline, if the client says the key may have changed since (:meth:`Guarded._key_renewed`:
@@ -21,6 +21,7 @@ a key function's, rotated): before any piece of a stream, and only once.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from collections.abc import (
     AsyncGenerator,
@@ -35,7 +36,7 @@ from typing import TypeVar
 
 from ..errors import ConfigError
 from .breaker import Breaker
-from .client import Completion, ModelError, ModelRequest
+from .client import Completion, ModelError, ModelRequest, Showing
 
 # The header a request carries the turn's due time in (time.monotonic()), for the hooks,
 # which take it off before the request is sent.
@@ -100,7 +101,9 @@ class Guarded:
                 raise late_error() from exc
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        due, began = _due(self.turn_timeout), False
+        due, began, given = _due(self.turn_timeout), False, request.showing is None
+        showing = request.showing or Showing()  # its own: shown once given a piece (_shown)
+        request = dataclasses.replace(request, showing=showing)  # for the client's cutoff
         with self.breaker.call() as call:
             try:
                 for piece in self._stream_renewing(request, _header(due)):
@@ -110,6 +113,8 @@ class Guarded:
                         raise late_error()
                     yield piece
                     began = True
+                    if given:
+                        showing.shown = True
             finally:
                 if _shown(request, began):  # a failure after the first piece is no outage
                     call.answered()

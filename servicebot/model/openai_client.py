@@ -262,6 +262,8 @@ class OpenAIClient(Guarded):
     def _stream(
         self, request: ModelRequest, due: dict[str, str]
     ) -> Generator[str | Completion, None, None]:
+        from ..deadline import Cutoff  # imports httpx2, as the SDK does
+
         failures, why = self._failures(), ""
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
@@ -277,7 +279,7 @@ class OpenAIClient(Guarded):
                 joined = Joined(
                     failures.requests_left() > 0, self.settings.reasoning, request.model
                 )
-                with chunks, joined.cut_off():
+                with chunks, joined.cut_off(), Cutoff(due, request.showing, chunks.response):
                     events = events_or_answer(chunks, sdk, client)
                     if isinstance(events, Completion):
                         yield from _as_parts(self._read(events, failures))

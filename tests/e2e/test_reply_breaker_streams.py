@@ -87,3 +87,29 @@ def test_a_stream_shown_its_first_sentence_is_answered_past_the_deadline(
     assert stream.reply is not None and stream.reply.action == "answer"
     assert bot.reply(REFUNDS + " I paid by card.").action == "answer"  # not paused
     assert len(server.requests) == 2
+
+
+# The server sends its headers and the role event (or two words, nothing shown), then nothing
+# for 15 s; the model's timeout is 30 s. Before, a blocking stream dropped its deadline at the
+# headers and waited out the stall, 15 s; now it ends at its 1 s deadline, as an async one does,
+# with the same fallback and cause.
+
+
+def test_a_blocking_stream_that_stalls_after_its_headers_ends_at_its_deadline(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(timeout=30, turn_timeout=1, breaker_failures=0)
+    server.fail(*[Fault.cut(chunks, abrupt=False, stall=15) for chunks in (0, 2, 0)])
+    replies = []
+    for _ in range(2):
+        began = time.monotonic()
+        stream = bot.stream(REFUNDS)
+        pieces = list(stream)
+        assert time.monotonic() - began < 10
+        assert stream.reply is not None and "".join(pieces) == stream.reply.text
+        replies.append(stream.reply)
+    _, areply = asyncio.run(_streamed(bot))
+    for reply in replies:
+        assert reply.action == "fallback" and reply.events == areply.events
+        assert reply.events[0].kind == "timeout"
+    assert len(server.requests) == 3
