@@ -175,6 +175,10 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     references: set[int] = set()
     codes: set[int] = set()
     spans, hinted = _labels(lowered) if DIGIT.search(text) else ([], None)  # values have one
+    passwords = "SECRET" in kinds and (_may_name_a_password(lowered) if hinted is None else hinted)
+    if not (spans or passwords):
+        return Labelled(found, references, codes)
+    english = locales.English(lowered)  # searched once, if a label asks: see locales.links
     for label in spans:
         if not DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             continue  # "I paid with Visa. Could you...": no value near enough
@@ -185,21 +189,28 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
                 _named_starts(lowered, label[1], start)
             )
             continue
-        found += _named(text, lowered, label, start, int(role), kinds)
-    if "SECRET" in kinds and (_may_name_a_password(lowered) if hinted is None else hinted):
-        found += ((start, end, "SECRET") for start, end in _passwords(text, lowered))
+        found += _named(text, lowered, label, start, int(role), kinds, english)
+    if passwords:
+        found += ((start, end, "SECRET") for start, end in _passwords(text, lowered, english))
     return Labelled(found, references, codes)
 
 
 def _named(
-    text: str, lowered: str, label: tuple[int, int], start: int, role: int, kinds: Collection[str]
+    text: str,
+    lowered: str,
+    label: tuple[int, int],
+    start: int,
+    role: int,
+    kinds: Collection[str],
+    english: locales.English,
 ) -> list[tuple[int, int, str]]:
     """The values of ``kinds`` that the label at ``label`` (of ``LABELS[role]``) names from
-    ``start``: of its second role's kind if its first's shape is not there (``SECOND_ROLE``)."""
+    ``start``: of its second role's kind if its first's shape is not there (``SECOND_ROLE``).
+    ``english``: whether the message is English."""
     second = SECOND_ROLE.get(lowered[label[0] : label[1]])  # one label has one (CVV's ja word)
     for each in (role, *second) if second else (role,):
         kind = LABELS[each].kind
-        if kind not in kinds or not _names_value(lowered, label, each, start):
+        if kind not in kinds or not _names_value(lowered, label, each, start, english):
             continue
         if values := [(begin, end, kind) for begin, end in _values(text, start, each)]:
             return values
@@ -325,12 +336,12 @@ def _non_english_spans(lowered: str) -> list[tuple[int, int]]:
 _ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")  # of the lower-cased text
 
 
-def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
+def _passwords(text: str, lowered: str, english: locales.English) -> Iterator[tuple[int, int]]:
     """Passwords after the first ``_MOST_PASSWORDS`` labels: more is a paste or spam, and
     reading each one's clause would take time that grows with them."""
     end = 0  # a password label inside the last password's value is part of it
     for match in itertools.islice(_ANY_PASSWORD.finditer(lowered), _MOST_PASSWORDS):
-        if match.start() >= end and (span := password_at(text, lowered, match.start())):
+        if match.start() >= end and (span := password_at(text, lowered, match.start(), english)):
             yield span
             end = span[1]
 
@@ -338,13 +349,16 @@ def _passwords(text: str, lowered: str) -> Iterator[tuple[int, int]]:
 _MOST_PASSWORDS: Final = 100
 
 
-def _names_value(lowered: str, label: tuple[int, int], role: int, value_start: int) -> bool:
-    """Whether the label at ``label`` (of ``LABELS[role]``) can name a value where it stands."""
+def _names_value(
+    lowered: str, label: tuple[int, int], role: int, value_start: int, english: locales.English
+) -> bool:
+    """Whether the label at ``label`` (of ``LABELS[role]``) can name a value where it stands
+    (``english``: whether the message is English)."""
     start, end = label
     word, link = lowered[start:end], lowered[end:value_start]
     if word in NEEDS_LINK:
         return any(sign in link for sign in (":", "：", "=", " is ", "是", "为"))
-    if not locales.links(lowered, word, link):  # "the phone era 12345678", "clave 12345 came"
+    if not locales.links(english, word, link):  # "the phone era 12345678", "clave 12345 came"
         return False
     if role == CARD_NUMBER:
         before = lowered[max(0, start - 16) : start].rstrip(" -")

@@ -18,7 +18,6 @@ is an English word too needs a colon or its own language's "is".
 
 from __future__ import annotations
 
-import functools
 import re
 from typing import Final
 
@@ -141,25 +140,36 @@ _ENGLISH: Final = re.compile(
 )
 
 
-def links(lowered: str, label: str, link: str) -> bool:
-    """Whether ``link``, the words between ``label`` and the value after it in ``lowered``,
-    links them. A label of these languages is linked by any of them ("my contraseña es
-    Hunter2x"), one of :data:`AMBIGUOUS` only by a colon, 是, 为, or its language's "is" in a
-    message that is not English; an English or Chinese one by another language's "is" only in
-    a message that is not English."""
+class English:
+    """Whether one message holds a word that only English, of these languages, writes: asked
+    at each of its labels, searched at most once, when first asked (a search of 100 KB at each
+    of its 8,000 labels, "handy ist 1 " repeated, took 20 s). Made for each message and dropped
+    with it: a cache of the last message kept a customer's text in memory past its turn."""
+
+    __slots__ = ("_found", "_lowered")
+
+    def __init__(self, lowered: str) -> None:
+        self._lowered: str | None = lowered
+        self._found = False
+
+    def found(self) -> bool:
+        """Whether the message is English enough; its text let go once searched."""
+        if self._lowered is not None:
+            self._found, self._lowered = _ENGLISH.search(self._lowered) is not None, None
+        return self._found
+
+
+def links(english: English, label: str, link: str) -> bool:
+    """Whether ``link``, the words between ``label`` and the value after it in a message
+    (``english`` says if it is English), links them. A label of these languages is linked by
+    any of them ("my contraseña es Hunter2x"), one of :data:`AMBIGUOUS` only by a colon, 是,
+    为, or its language's "is" in a message that is not English; an English or Chinese one by
+    another language's "is" only in a message that is not English."""
     if label in AMBIGUOUS:
         colon = any(sign in link for sign in ":：=是为")
-        return colon or (any(w in AMBIGUOUS[label] for w in link.split()) and not _english(lowered))
+        return colon or (any(w in AMBIGUOUS[label] for w in link.split()) and not english.found())
     # Most links hold no other language's "is" (" ", ": ", " is "): no set built, no search.
-    return label in _LABELS or _LATIN_IS.isdisjoint(link.split()) or not _english(lowered)
-
-
-@functools.lru_cache(maxsize=1)
-def _english(lowered: str) -> bool:
-    """Whether ``lowered`` holds a word that only English, of these languages, writes. Asked
-    at each label of one message: searched once per message (a search of 100 KB at each of
-    its 8,000 labels, "handy ist 1 " repeated, took 20 s)."""
-    return _ENGLISH.search(lowered) is not None
+    return label in _LABELS or _LATIN_IS.isdisjoint(link.split()) or not english.found()
 
 
 _LABELS: Final = frozenset(

@@ -107,13 +107,16 @@ _TRIM_END: Final = ".,;:!?)]}>'\"。，；！？"
 _TRIM_START: Final = "'\"([{<"
 
 
-def password_at(text: str, lowered: str, start: int) -> tuple[int, int] | None:
-    """The password after the label at ``start``, if one is there."""
+def password_at(
+    text: str, lowered: str, start: int, is_english: locales.English
+) -> tuple[int, int] | None:
+    """The password after the label at ``start``, if one is there (``is_english``: whether the
+    message is English, for another language's label)."""
     if english := _PASSWORD.match(lowered, start):
         match, on_its_line = english, _english_password
     elif chinese := _MIMA.match(text, start):
         match, on_its_line = chinese, _chinese_password
-    elif (foreign := _FOREIGN.match(lowered, start)) and _links(lowered, foreign):
+    elif (foreign := _FOREIGN.match(lowered, start)) and _links(is_english, foreign):
         match, on_its_line = foreign, _foreign_password
     else:
         return None
@@ -129,10 +132,10 @@ def password_at(text: str, lowered: str, start: int) -> tuple[int, int] | None:
     return span[0], end
 
 
-def _links(lowered: str, foreign: re.Match[str]) -> bool:
+def _links(is_english: locales.English, foreign: re.Match[str]) -> bool:
     """Whether another language's label is linked to the value after it: "clave 12345 came
     without the case" and "my MDP 123456 is invalid" name no password (``locales.links``)."""
-    return locales.links(lowered, foreign["label"], foreign["sep"])
+    return locales.links(is_english, foreign["label"], foreign["sep"])
 
 
 def _english_password(text: str, match: re.Match[str]) -> tuple[int, int] | None:
