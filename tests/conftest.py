@@ -27,6 +27,19 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
+EVALDATA = REPO.parent / "shared" / "evaldata"  # public datasets; see README "Development"
+
+
+def pytest_report_header() -> str:
+    """Say up front whether the public evaluation data is there: without it, the tests that
+    read it are skipped, and a run that looks green has not checked against it."""
+    if EVALDATA.is_dir():
+        return f"public evaluation data: {EVALDATA}"
+    return (
+        f"public evaluation data: {EVALDATA} not found; the tests that read it are skipped "
+        "(see README 'Development')"
+    )
+
 
 _connect = socket.socket.connect
 
