@@ -74,7 +74,7 @@ def _name_taken(item: LoadedIntent, names: dict[str, LoadedIntent]) -> Problem |
     name = item.intent.name
     if (first := names.setdefault(name.casefold(), item)) is item:
         return None
-    message = f"intent '{name}' is already defined at {first.origin}"
+    message = f"intent '{name}' is defined twice, here and at {first.origin}: keep one"
     if first.intent.name != name:
         message = (
             f"intent '{name}' differs from '{first.intent.name}' at {first.origin} only in "
