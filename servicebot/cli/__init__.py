@@ -221,13 +221,27 @@ def init(directory: Path) -> None:
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
     click.echo(f"Created {directory}, a copy of the example store bot:")
-    click.echo(f"  ok: {load_bot(directory).summary()}")
+    spec = load_bot(directory)
+    click.echo(f"  ok: {spec.summary()}")
     click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
     click.echo("the store details in templates/*.j2, then run after each edit:")
     # To paste as it is: "my bot" would be two arguments, and "-x" an option.
     typed = shlex.quote(f"./{directory}" if str(directory).startswith("-") else str(directory))
     click.echo(f"  servicebot check {typed}")
     click.echo(f"  servicebot test --bot {typed}   (its conversations in tests/conversations)")
+    if unset := _unset_secrets(spec):  # check warns of each; say so before it surprises
+        click.echo(f"Where it runs, set {' and '.join(unset)}; `check` warns until then.")
+
+
+def _unset_secrets(spec: BotSpec) -> list[str]:
+    """The environment variables a new bot needs where it runs and that are not set here: its
+    model's API key and, for a store that keeps conversations, the placeholders' key."""
+    from ..filters.placeholders import KEY_ENV
+    from ..storechecks import pii_key_warnings
+
+    key = spec.settings.model.api_key_env
+    unset = [key] if key and spec.settings.model.name and not os.environ.get(key) else []
+    return unset + ([KEY_ENV] if pii_key_warnings(spec) else [])
 
 
 _EXAMPLE_TESTS = ("tests/conversations", "tests/replies")  # scripts and their recordings

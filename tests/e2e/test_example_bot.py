@@ -216,6 +216,21 @@ def test_init_prints_next_steps_that_work_when_pasted_into_a_shell(tmp_path: Pat
     assert shlex.split(command) == ["servicebot", "check", str(target)]
 
 
+def test_init_names_the_secrets_check_will_warn_of(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # init said "ok" and the first check after it warned twice.
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("SERVICEBOT_PII_KEY", raising=False)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "a")])
+    assert "Where it runs, set OPENAI_API_KEY and SERVICEBOT_PII_KEY;" in result.output
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    monkeypatch.setenv("SERVICEBOT_PII_KEY", "a-secret")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "b")])
+    assert result.exit_code == 0 and "Where it runs" not in result.output
+    assert CliRunner().invoke(main, ["check", str(tmp_path / "b")]).stderr == ""
+
+
 def test_init_keeps_the_stored_conversations_out_of_version_control(tmp_path: Path) -> None:
     target = tmp_path / "mybot"
     assert CliRunner().invoke(main, ["init", str(target)]).exit_code == 0
