@@ -102,21 +102,31 @@ _RULES: dict[str, str] = {
         rf"{_GAP}\b(?:your|initial|original|hidden|secret|system)\b{_GAP}"
         r"\b(?:system prompt|prompt texts?|prompts|instructions|initial prompt"
         r"|hidden prompt|pre-?prompt)\b"
-        r"|\bsystem prompt\b|\bwhat (?:is|was) written above\b"
-        r"|\binstructions (?:you were given|above)\b"
+        # Not "your system prompt me to update", a verb: the system prompts me.
+        r"|\bsystem prompt\b(?! (?:me|us|him|her|them)\b)|\bwhat (?:is|was) written above\b"
+        # Not "the instructions above the barcode": a place on a label, not the chat.
+        r"|\binstructions (?:you were given|above\b(?! (?:the|a|an|my|this|each|every)\b))"
         r"|\b(?:repeat|print|output|show) (?:the )?(?:text|words|everything|all) "
         r"(?:above|before this)\b"
     ),
     # DAN-style jailbreaks and "you are now ..." role-play.
     "roleplay": (
-        r"\bdo anything now\b|\bjailbr(?:eak|oken)\b|\bdeveloper mode\b"
+        r"\bdo anything now\b|\bjailbr(?:eak|oken)\b"
+        # A phone's setting too ("turn off developer mode", "my developer mode"): the jailbreak
+        # puts the bot in it, or answers with it on.
+        r"|\b(?:you(?:'re| are)(?: now)? in|with|simulate|enter|act in|switch to) developer mode\b"
+        r"|\bdeveloper mode (?:enabled|activated|output|response)\b(?! on (?:my|the|this)\b)"
         r"|\b(?:unfiltered|uncensored|amoral) (?:ai|chatbot|assistant|model|response)"
         r"|\byou (?:have|has) no (?:restrictions|limits|rules|filters|guidelines)\b"
         r"|\b(?:i want you to|you (?:will|should|must|shall)|now,? you) act as\b"
         r"|\bact as (?:a|an) [\w-]+ (?:interpreter|terminal|translator|chatbot|ai"
         r"|assistant|character|model|bot)\b"
         r"|\bpretend (?:to be|you (?:are|can|have))\b"
-        r"|\byou are now (?:a|an|my|the|in|called|named|free)\b"
+        # "You are now my least favourite store", "the third agent I've talked to": a complaint.
+        # "my" and "the" count before a role the bot is told to take.
+        r"|\byou are now (?:a|an|in|called|named|free)\b"
+        r"|\byou are now (?:my|the) (?:[\w-]+ ){0,2}(?:assistant|bot|ai|chatbot|model|admin"
+        r"|administrator|developer|system|master|servant|slave|character|persona)\b"
         r"|\brole-?play(?:ing)? as\b|\bimagine you are\b"
         r"|\bstay in (?:your )?character\b"
         r"|\bfrom now on,? you (?:are|will|must)\b"
@@ -158,7 +168,9 @@ _RULES: dict[str, str] = {
     "roleplay_zh": (
         r"(?:从现在(?:开始|起)[，,]?你(?:就|要)?(?:是|扮演|来扮演)|假装你是|假设你是|请你扮演"
         r"|你来扮演|你现在扮演)"
-        r"|越狱|开发者模式|不受(?:任何)?(?:限制|约束)|无限制模式"
+        # "开发者模式怎么关闭" is a phone's setting: the bot must be the one put in that mode.
+        r"|越狱|你(?:现在)?(?:已经)?(?:进入|处于|在|是|切换到|开启)了?开发者模式"
+        r"|(?:以|用|模拟)开发者模式|不受(?:任何)?(?:限制|约束)|无限制模式"
         r"|你(?:现在)?(?:没有|不再有)(?:任何)?(?:限制|约束|规则)"
         r"|没有(?:任何)?(?:限制|约束|规则|过滤)的(?:ai|人工智能|助手|机器人|模型)"
     ),
