@@ -19,10 +19,10 @@ import functools
 import heapq
 import itertools
 import re
-import unicodedata
 from collections.abc import Iterator
 
 from . import Finding, word_automaton
+from .disguises import undisguise
 from .injectionlanguages import (
     ORDER_START,
     OVERRIDES,
@@ -32,7 +32,6 @@ from .injectionlanguages import (
     SYSTEM_NAMES,
 )
 from .normalise import lower_in_place
-from .traditional import fold_traditional
 
 # The rules run on normalised text (see normalise.py), where runs of spaces are one space.
 _GAP = r"[^.?!。？！\n]{0,40}?"  # a few words, within one sentence
@@ -263,20 +262,6 @@ _CASED = re.compile(
 )
 
 
-# The detection copy undoes the usual disguises, one character for one so that it is cheap to
-# tell whether anything changed: Cyrillic and Greek letters that look Latin, digits and
-# symbols in leetspeak words ("1gn0r3"), traditional Chinese characters (as normalise folds
-# them, for callers that pass text it has not seen).
-_LOOKALIKE_LETTERS = "аеорсухіјѕԁɡοαεικνρτυχ"
-_LOOKALIKES = str.maketrans(_LOOKALIKE_LETTERS, "aeopcyxijsdgoaeiknptux")
-_LOOKALIKE = re.compile(f"[{_LOOKALIKE_LETTERS}]")  # translate only text that has one: 5 us saved
-_LEET = str.maketrans("013457@$", "oieastas")
-_LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
-_WORD = re.compile(r"[\w@$]+")
-# A line break inside a sentence, between two words ("ignore previous\ninstructions"), reads
-# as a space: the rules look for their words within one sentence.
-_WRAPPED = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*(?=[a-z])")
-_CJK_SEPARATED = re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
 # Four letters spaced out, found from the first gap: ``re`` skips to a gap in C, and gaps are
 # rarer than letters.
 _SPACED_HINT = re.compile(r"[ .\-_*](?<=[a-z].)[a-z][ .\-_*][a-z][ .\-_*][a-z]")
@@ -296,7 +281,7 @@ def find_injection(text: str) -> list[Finding]:
     findings = _run_rules(lowered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
-    undisguised = _undisguise(lowered)
+    undisguised = undisguise(lowered)
     if undisguised != lowered:
         found = {finding.kind for finding in findings}
         findings += [f for f in _run_rules(undisguised) if f.kind not in found]
@@ -366,26 +351,3 @@ def _found(pattern: re.Pattern[str], text: str, start: int, end: int) -> Iterato
 def _lookahead(pattern: str) -> re.Pattern[str]:
     """``pattern`` found at every position it matches at, overlapping ones too."""
     return re.compile(f"(?={pattern})", re.MULTILINE)
-
-
-def _undisguise(lowered: str) -> str:
-    """The text with common disguises undone (see _LOOKALIKES, _WRAPPED); it may differ in
-    length."""
-    if not lowered.isascii():
-        if not unicodedata.is_normalized("NFKD", lowered):  # accents: "prévious"
-            decomposed = unicodedata.normalize("NFKD", lowered)
-            lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
-        if _LOOKALIKE.search(lowered):
-            lowered = lowered.translate(_LOOKALIKES)
-        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered))
-    if _LEET_HINT.search(lowered):
-        lowered = _WORD.sub(_unleet, lowered)
-    if "\n" in lowered:
-        lowered = _WRAPPED.sub(" ", lowered)
-    return lowered.replace("_", " ")
-
-
-def _unleet(word: re.Match[str]) -> str:
-    """ "1gn0r3" reads "ignore"; "100482" and "a4" stay as they are unless letters mix in."""
-    text = word.group()
-    return text.translate(_LEET) if _LEET_HINT.search(text) else text

@@ -1,0 +1,51 @@
+"""The detection copy of a message, with the disguises undone that attacks use to slip past
+word rules: accents ("prévious"), Cyrillic and Greek letters that look Latin, leetspeak
+("1gn0r3"), traditional Chinese characters and separators between them ("忽.略"), line breaks
+inside a sentence, and underscores for spaces. :mod:`.injection` runs its rules on this copy
+too when it differs from the lowered message.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from .traditional import fold_traditional
+
+# The detection copy undoes the usual disguises, one character for one so that it is cheap to
+# tell whether anything changed: Cyrillic and Greek letters that look Latin, digits and
+# symbols in leetspeak words ("1gn0r3"), traditional Chinese characters (as normalise folds
+# them, for callers that pass text it has not seen).
+_LOOKALIKE_LETTERS = "аеорсухіјѕԁɡοαεικνρτυχ"
+_LOOKALIKES = str.maketrans(_LOOKALIKE_LETTERS, "aeopcyxijsdgoaeiknptux")
+_LOOKALIKE = re.compile(f"[{_LOOKALIKE_LETTERS}]")  # translate only text that has one: 5 us saved
+_LEET = str.maketrans("013457@$", "oieastas")
+_LEET_HINT = re.compile(r"[013457@$](?:(?<=[a-z].)|(?=[a-z]))")  # a letter touches one
+_WORD = re.compile(r"[\w@$]+")
+# A line break inside a sentence, between two words ("ignore previous\ninstructions"), reads
+# as a space: the rules look for their words within one sentence.
+_WRAPPED = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*(?=[a-z])")
+_CJK_SEPARATED = re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
+
+
+def undisguise(lowered: str) -> str:
+    """The text with common disguises undone (see _LOOKALIKES, _WRAPPED); it may differ in
+    length."""
+    if not lowered.isascii():
+        if not unicodedata.is_normalized("NFKD", lowered):  # accents: "prévious"
+            decomposed = unicodedata.normalize("NFKD", lowered)
+            lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
+        if _LOOKALIKE.search(lowered):
+            lowered = lowered.translate(_LOOKALIKES)
+        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered))
+    if _LEET_HINT.search(lowered):
+        lowered = _WORD.sub(_unleet, lowered)
+    if "\n" in lowered:
+        lowered = _WRAPPED.sub(" ", lowered)
+    return lowered.replace("_", " ")
+
+
+def _unleet(word: re.Match[str]) -> str:
+    """ "1gn0r3" reads "ignore"; "100482" and "a4" stay as they are unless letters mix in."""
+    text = word.group()
+    return text.translate(_LEET) if _LEET_HINT.search(text) else text
