@@ -10,17 +10,17 @@ enough) or ``model`` (the model answers with the best intents as facts). A short
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from ..filters.normalise import normalise
-from ..filters.placeholders import PLACEHOLDER
 from ..settings import Intent, RoutingSettings
-from .features import CJK_RUN, TOKEN
+from .features import TOKEN
+from .followups import FOLLOW_UP_CHAIN, is_follow_up, previous_message
 from .index import IntentIndex, Match
 from .languages import detect_language, language_of
+from .phrases import COURTESY, refuses, says_nothing, without_courtesies, without_placeholders
 from .scripts import unspoken, writing_of
 
 __all__ = [
@@ -40,66 +40,6 @@ __all__ = [
 ]
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
-
-_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
-_FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
-FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
-# How a short message shows that it leans on the previous one, besides having at most two
-# words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
-# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢).
-# Chinese drops the "it" that points back, so a bare question of price, time or place with no
-# topic of its own (多少钱？, 要多久？, 免费吗) leans back too: "how much?" does, being two words.
-# A new request that matches nothing ("write me a poem", 帮我写代码, 写首诗) does neither.
-# Chinese cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
-_LEANS_BACK = re.compile(
-    r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
-    r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
-    r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
-    r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
-    r"|呢\W*$|(?<!其)它|这个|那个"
-    r"|^\W*(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
-    r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$",
-    re.IGNORECASE,
-)
-
-
-def _phrases(english: Sequence[str], chinese: Sequence[str]) -> re.Pattern[str]:
-    """A pattern for any of the ``english`` words and phrases, whole and in any case, or the
-    ``chinese`` ones (regex fragments that each start with a plain character). It opens with
-    a look-ahead for the phrases' first characters: without one, Python's re tries every
-    alternative at every character of a message (a courtesy search of an 85-character
-    message took 9 to 26 µs, up to a tenth of routing); with it, re skips in C to the places
-    one can start (3 µs)."""
-    firsts = "".join(sorted({phrase[0] for phrase in (*english, *chinese)}))
-    words = "|".join(map(re.escape, english))
-    return re.compile(f"(?=[{firsts}])(?:\\b(?:{words})\\b|{'|'.join(chinese)})", re.IGNORECASE)
-
-
-# Courtesies: they say how a customer asks, not what. Intents for greetings and thanks have
-# few phrasings, so "please", "thanks" or "hello" beside a question matched them better than the
-# question's own intent ("退货 please" went to a person, "thanks, where is my refund?" got
-# "you're welcome"). A message is routed without them first; with them when the rest matches
-# nothing ("thanks a lot") or an intent of courtesies ("hi there!": most of its phrasings
-# have one, as a greeting's do).
-_COURTESY = _phrases(
-    (
-        "please", "pls", "plz", "kindly", "thanks", "thank you", "thankyou", "thx", "ty",
-        "cheers", "hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening",
-    ),
-    (
-        "请问", "請問", "谢谢", "謝謝", "多谢", "多謝", "感谢", "感謝", "谢了", "谢啦", "辛苦了",
-        "辛苦你了", "您好", "你好", "麻烦您", "麻烦你", "麻烦了", "早上好", "下午好", "晚上好",
-    ),
-)  # fmt: skip
-# What a courtesy comes with that asks for nothing either: "Got it, thanks!", "Many thanks",
-# 好的谢谢, 太感谢了. Left beside the request, "many" matched "too many promo emails".
-_ACKNOWLEDGEMENT = _phrases(
-    (
-        "ok", "okay", "got it", "great", "perfect", "awesome", "cool", "alright", "all right",
-        "many", "so much", "very much", "a lot", "a bunch",
-    ),
-    ("好的", "好吧", "非常", "真的", "太", "了(?=\\W|$)", "啦(?=\\W|$)"),
-)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -141,7 +81,14 @@ class Router:
         self._courteous = frozenset(
             intent.name
             for intent in intents
-            if 2 * sum(bool(_COURTESY.search(e)) for e in intent.examples) > len(intent.examples)
+            if 2 * sum(bool(COURTESY.search(e)) for e in intent.examples) > len(intent.examples)
+        )
+        # Intents that carry no topic: greetings, thanks, farewells (most phrasings say
+        # nothing but those). A refusal matches only these, and nothing leans on them.
+        self._topicless = self._courteous | frozenset(
+            intent.name
+            for intent in intents
+            if 2 * sum(map(says_nothing, intent.examples)) > len(intent.examples)
         )
 
     def route(
@@ -154,7 +101,10 @@ class Router:
 
         A short message that matches no intent alone and leans back ("and to Germany?") is
         read together with the previous one. One that does match ("wher is my ordr") is a new
-        question, and one that does not lean back ("write me a poem") is out of scope. A
+        question, and one that does not lean back ("write me a poem") is out of scope. Nothing
+        leans on a message that carries no topic ("hi", "thanks", "no"; see
+        ``routing/phrases.py``), and a refusal ("no", "forget it", 算了) is never read with the
+        message it refuses: it matches only intents that carry no topic (goodbye), or none. A
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). It may be handed off:
         "yes, transfer me" after asking for a person should be. Nor is a message in letters
@@ -170,16 +120,12 @@ class Router:
         if is_blank(text):
             language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
-        text, previous = _without_placeholders(text), previous and _without_placeholders(previous)
+        text, said_before = without_placeholders(text), previous
+        previous = previous and without_placeholders(previous)
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
         language = language_of(text, writing, self.languages, previous, said)
         unspoken_in = unspoken(writing, self.languages)
-        text, ranked = self._rank_past_courtesies(text)
-        matches, follow_up = self._cut(ranked), False
-        if previous and not matches and _is_follow_up(text):
-            joined = self._rank(f"{previous}\n{text}")
-            if cut := self._cut(joined):
-                ranked, matches, follow_up = joined, cut, True
+        ranked, matches, follow_up = self._rank_in_context(text, said_before)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         second = ranked[1].intent.name if len(ranked) > 1 else ""
         if (handoff := handing_off(matches, self.settings)) is None:
@@ -191,12 +137,44 @@ class Router:
         found = (route, tuple(matches), language, follow_up, misses, closest, runner_up, second)
         return Routing(*found, handoff, unspoken_in)
 
+    def _rank_in_context(
+        self, text: str, previous: str | None
+    ) -> tuple[list[Match], list[Match], bool]:
+        """The ranking of ``text``, its matches, and whether it was read with ``previous``
+        (as said, placeholders and all) to get them: see :meth:`route`. A refusal is ranked
+        alone among the intents that carry no topic: "no" after "talk to a human" was handed
+        off, and "cancel that" alone matches cancel_order."""
+        if refuses(text):
+            ranked = [m for m in self._rank(text) if m.intent.name in self._topicless]
+            return ranked, self._cut(ranked), False
+        text, ranked = self._rank_past_courtesies(text)
+        matches = self._cut(ranked)
+        if matches or not previous or not is_follow_up(text) or not self._has_topic(previous):
+            return ranked, matches, False
+        joined = self._rank(f"{without_placeholders(previous)}\n{text}")
+        if cut := self._cut(joined):
+            return joined, cut, True
+        return ranked, matches, False
+
+    def _has_topic(self, previous: str) -> bool:
+        """Whether the customer's last message (the last line of ``previous``) has a topic for
+        a follow-up to take on: not when it says nothing but courtesies, refusals and
+        farewells, or is routed to an intent that carries no topic ("在吗", "hi again"). A
+        value alone ("[EMAIL_1]") has one: what it was given for."""
+        last = previous.rsplit("\n", 1)[-1]
+        if says_nothing(last):
+            return False
+        if not TOKEN.search(plain := without_placeholders(last)):
+            return True
+        matches = self._cut(self._rank_past_courtesies(plain)[1])
+        return not matches or matches[0].intent.name not in self._topicless
+
     def _rank_past_courtesies(self, text: str) -> tuple[str, list[Match]]:
-        """The ranking of ``text`` without its courtesies (see _COURTESY), and that text; or of
+        """The ranking of ``text`` without its courtesies (see COURTESY), and that text; or of
         the whole, when the rest matches nothing or an intent of courtesies. A message of
         courtesies alone matches only intents of courtesies: "please" asks for nothing, though
         "agent please" is a phrasing of talk_to_human."""
-        if (rest := _without_courtesies(text)) is not None:
+        if (rest := without_courtesies(text)) is not None:
             if not TOKEN.search(rest):
                 return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)
@@ -211,8 +189,8 @@ class Router:
         at most its exact score (:class:`~servicebot.routing.screen.IntentScreen`) for one."""
         if is_blank(text):
             return ()
-        text = _without_placeholders(text)
-        rest = _without_courtesies(text)
+        text = without_placeholders(text)
+        rest = without_courtesies(text)
         return (text,) if rest is None else (text, rest)
 
     def _rank(self, text: str) -> list[Match]:
@@ -324,48 +302,6 @@ def _short(lead: float, margin: float) -> str:
     return f"{lead:.6f}"
 
 
-def previous_message(earlier: Sequence[str]) -> str | None:
-    """What this turn's message may be read with (see :meth:`Router.route`): the customer's
-    last message, and while that one is itself a short message leaning back, the ones before
-    it, oldest first. "and to Japan?" after "Do you ship to Canada?" and "and to Germany?" is
-    read with both, not with "and to Germany?" alone, which says nothing of shipping. Only
-    the last ``FOLLOW_UP_CHAIN + 1`` messages are read."""
-    if not earlier:
-        return None
-    chain = [earlier[-1]]
-    for message in reversed(earlier[-1 - FOLLOW_UP_CHAIN : -1]):
-        if not _is_follow_up(_without_placeholders(chain[0])):
-            break
-        chain.insert(0, message)
-    return "\n".join(chain)
-
-
 def is_blank(text: str) -> bool:
     """Nothing but spaces and invisible characters: no message at all, and no follow-up."""
     return not normalise(text).text.strip()
-
-
-def _without_placeholders(text: str) -> str:
-    return PLACEHOLDER.sub(" ", text) if "[" in text else text
-
-
-def _without_courtesies(text: str) -> str | None:
-    """``text`` with its courtesies and what comes with them left out (see _COURTESY), or
-    None if it has none."""
-    if not _COURTESY.search(text):
-        return None
-    return _ACKNOWLEDGEMENT.sub(" ", _COURTESY.sub(" ", text))
-
-
-def _is_follow_up(text: str) -> bool:
-    """Whether a message that matches no intent may be read with the previous one: four words
-    or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK);
-    a message of one or two words (or Chinese characters) always may."""
-    if len(text.split(None, 2 * _FOLLOW_UP_TOKENS)) > 2 * _FOLLOW_UP_TOKENS:
-        return False  # 9 pieces between spaces, each a word unless punctuation alone: too long
-    tokens = TOKEN.findall(_APOSTROPHE.sub("", text))  # "it's" is one word, not "it" and "s"
-    cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
-    words = sum(1 for token in tokens if not CJK_RUN.match(token))
-    if words + cjk / 2 > _FOLLOW_UP_TOKENS:
-        return False
-    return words + cjk <= 2 or _LEANS_BACK.search(text) is not None

@@ -1,0 +1,83 @@
+"""Follow-ups: a short message that leans on the customer's previous one ("and to Germany?").
+
+:meth:`~servicebot.routing.Router.route` reads such a message with the previous one when it
+matches nothing alone. This module tells which messages lean back (:func:`is_follow_up`) and
+what they are read with (:func:`previous_message`). A message that carries no topic (a
+greeting, thanks, a farewell or a refusal; see ``routing/phrases.py``) is never leaned on,
+and a follow-up chain does not reach back past one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from .features import CJK_RUN, TOKEN
+from .phrases import says_nothing, without_placeholders
+
+__all__ = ["FOLLOW_UP_CHAIN", "is_follow_up", "previous_message"]
+
+_APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
+_FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
+FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
+# How a short message shows that it leans on the previous one, besides having at most two
+# words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
+# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢).
+# Chinese drops the "it" that points back, so a bare question of price, time or place with no
+# topic of its own (多少钱？, 要多久？, 免费吗) leans back too: "how much?" does, being two words.
+# A new request that matches nothing ("write me a poem", 帮我写代码, 写首诗) does neither.
+# Chinese cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
+_LEANS_BACK = re.compile(
+    r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
+    r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
+    r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
+    r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
+    r"|呢\W*$|(?<!其)它|这个|那个"
+    r"|^\W*(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
+    r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$",
+    re.IGNORECASE,
+)
+
+
+def previous_message(earlier: Sequence[str]) -> str | None:
+    """What this turn's message may be read with (see :meth:`Router.route`): the customer's
+    last message, and while that one is itself a short message leaning back, the ones before
+    it, oldest first. "and to Japan?" after "Do you ship to Canada?" and "and to Germany?" is
+    read with both, not with "and to Germany?" alone, which says nothing of shipping. Only
+    the last ``FOLLOW_UP_CHAIN + 1`` messages are read.
+
+    The chain ends at a message that carries no topic ("hi", "thanks", "no, forget it"): a
+    customer who greets, thanks or refuses between two messages has closed the topic before,
+    or started anew, so "100482" after "Do you ship to Canada?" and "hi" is not read as a
+    shipping question. Reaching back past it would guess at a topic the customer left; out
+    of scope, the model asks instead."""
+    if not earlier:
+        return None
+    chain = [earlier[-1]]
+    for message in reversed(earlier[-1 - FOLLOW_UP_CHAIN : -1]):
+        if not _leans_on(chain[0], message):
+            break
+        chain.insert(0, message)
+    return "\n".join(chain)
+
+
+def _leans_on(message: str, before: str) -> bool:
+    """Whether ``message`` is read with the message ``before`` it in a follow-up chain: it
+    leans back, and neither carries no topic."""
+    if says_nothing(message) or says_nothing(before):
+        return False
+    return is_follow_up(without_placeholders(message))
+
+
+def is_follow_up(text: str) -> bool:
+    """Whether a message that matches no intent may be read with the previous one: four words
+    or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK);
+    a message of one or two words (or Chinese characters) always may."""
+    if len(text.split(None, 2 * _FOLLOW_UP_TOKENS)) > 2 * _FOLLOW_UP_TOKENS:
+        return False  # 9 pieces between spaces, each a word unless punctuation alone: too long
+    tokens = TOKEN.findall(_APOSTROPHE.sub("", text))  # "it's" is one word, not "it" and "s"
+    cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
+    words = sum(1 for token in tokens if not CJK_RUN.match(token))
+    if words + cjk / 2 > _FOLLOW_UP_TOKENS:
+        return False
+    return words + cjk <= 2 or _LEANS_BACK.search(text) is not None
