@@ -32,7 +32,7 @@ from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, req
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script
 from .reply import Action, Fallback, Reply, Step, elapsed_ms
-from .routing import Routing, handed_off_by, why_not_direct
+from .routing import Routing, handed_off_by, why_not_direct, why_out_of_scope
 from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
@@ -108,7 +108,8 @@ class Turn(TurnStorage):
             }
             if routing.closest:
                 found["closest"] = {m.intent.name: m.score for m in routing.closest}
-            if why := why_not_direct(routing, self.bot.spec.settings.routing):
+            settings = self.bot.spec.settings.routing
+            if why := why_not_direct(routing, settings) or why_out_of_scope(routing, settings):
                 found["why"] = why
             self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
         if prepared.reply is not None and routing is not None and routing.route == "model":

@@ -105,7 +105,7 @@ def _key_values(pairs: tuple[str, ...]) -> dict[str, str]:
 
 
 def _route_line(prepared: Prepared, settings: RoutingSettings) -> str:
-    from ..routing import handed_off_by, why_not_direct
+    from ..routing import handed_off_by, why_not_direct, why_out_of_scope
 
     routing = prepared.routing
     if routing is None:
@@ -113,7 +113,10 @@ def _route_line(prepared: Prepared, settings: RoutingSettings) -> str:
     intents = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.matches) or "none"
     if routing.closest:
         closest = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in routing.closest)
-        intents += f" reached min_score {settings.min_score} (closest: {closest})"
+        # A handoff intent at or above min_score was left out: it did reach min_score.
+        held = why_out_of_scope(routing, settings)
+        cut = f"kept: {held}" if held else f"reached min_score {settings.min_score}"
+        intents += f" {cut} (closest: {closest})"
     follow_up = " (read with the previous message)" if routing.follow_up else ""
     why = why_not_direct(routing, settings)
     why = f"  ({why})" if why else ""

@@ -102,7 +102,7 @@ def routing_cause(
             return None
         closest = dict(found.get("closest", {}))
         near = "".join(f"; the closest is {n} {s:.3f}" for n, s in list(closest.items())[:1])
-        why = f"no intent at or above min_score {settings.min_score}{near}"
+        why = found.get("why") or f"no intent at or above min_score {settings.min_score}{near}"
         sends = f"routing sends this message to the model as out of scope ({why})"
     elif found.get("follow_up"):
         sends = "routing reads this message as a follow-up of the one before and sends both "

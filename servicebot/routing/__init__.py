@@ -37,6 +37,7 @@ __all__ = [
     "previous_message",
     "sure",
     "why_not_direct",
+    "why_out_of_scope",
 ]
 
 Route = Literal["direct", "handoff", "out_of_scope", "model"]
@@ -281,6 +282,25 @@ def why_not_direct(routing: Routing, settings: RoutingSettings) -> str | None:
     return (
         f"not direct: leads {routing.runner_up_intent} by {lead}, direct_margin is "
         f"{settings.direct_margin}"
+    )
+
+
+def why_out_of_scope(routing: Routing, settings: RoutingSettings) -> str | None:
+    """Why a message out of scope, whose best intent reached ``min_score``, is out of scope
+    anyway, for an operator reading the route: that intent hands off and scores under
+    ``handoff_threshold``, so it is left out (see :func:`decide`): "talk_to_human 0.34
+    reached min_score 0.22 but is a handoff intent under handoff_threshold 0.35". None when
+    nothing reached ``min_score``: "none reached min_score" says it all then."""
+    if routing.route != "out_of_scope" or routing.matches:
+        return None
+    held = [m for m in routing.closest if m.score >= settings.min_score and m.intent.handoff]
+    if not held:
+        return None
+    named = ", ".join(f"{m.intent.name} {m.score:.2f}" for m in held)
+    kind = "is a handoff intent" if len(held) == 1 else "are handoff intents"
+    return (
+        f"{named} reached min_score {settings.min_score} but {kind} under handoff_threshold "
+        f"{settings.handoff_threshold}"
     )
 
 

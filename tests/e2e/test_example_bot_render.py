@@ -183,6 +183,24 @@ def test_render_shows_how_near_an_out_of_scope_message_came_to_an_intent() -> No
     assert scores == sorted(scores, reverse=True) and scores[0] < 0.22
 
 
+def test_render_and_chat_trace_say_a_handoff_intent_scored_under_handoff_threshold(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    message = "I do not know how I can talk to an agent"
+    why = "talk_to_human 0.34 reached min_score 0.22 but is a handoff intent under "
+    why += "handoff_threshold 0.35"
+    rendered = CliRunner().invoke(main, ["render", message, "--bot", str(REPO)])
+    assert rendered.exit_code == 0, rendered.output
+    assert f"intents: none kept: {why} (closest: talk_to_human 0.34" in rendered.output
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    new_bot(tmp_path)
+    bot = str(tmp_path / "bot")
+    chat = CliRunner().invoke(main, ["chat", "--trace", "--bot", bot], input=f"{message}\n")
+    assert chat.exit_code == 0, chat.output
+    routing = next(line for line in chat.output.splitlines() if line.lstrip().startswith("routing"))
+    assert routing.endswith(f", why={why}")
+
+
 def test_render_and_chat_trace_say_why_a_direct_intent_was_not_answered_directly(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -16,6 +16,7 @@ from servicebot.routing import (
     handed_off_by,
     previous_message,
     why_not_direct,
+    why_out_of_scope,
 )
 from servicebot.routing.index import Match
 from servicebot.settings import RoutingSettings
@@ -203,6 +204,20 @@ def test_model_route_keeps_the_top_k_matches_cut_at_min_score(spec: BotSpec) -> 
             (m.score for m in routing.matches), reverse=True
         )
     assert len(Router(spec.intents, settings, LANGUAGES).route("where is my order").matches) == 3
+
+
+def test_out_of_scope_says_a_handoff_intent_scored_under_handoff_threshold(
+    router: Router,
+) -> None:
+    # render said "none reached min_score 0.22 (closest: talk_to_human 0.34 ...)", though 0.34
+    # is above 0.22: handoff_threshold 0.35 is what left it out.
+    routing = router.route("I do not know how I can talk to an agent")
+    assert routing.route == "out_of_scope"
+    assert why_out_of_scope(routing, router.settings) == (
+        "talk_to_human 0.34 reached min_score 0.22 but is a handoff intent under "
+        "handoff_threshold 0.35"
+    )
+    assert why_out_of_scope(router.route("write me a poem"), router.settings) is None
 
 
 # Follow-ups
