@@ -18,7 +18,8 @@ their own values back when ``restore_pii`` is on.
 
 The checks' parts live beside this file: ``links.py`` (links and script links),
 ``contacts.py`` (the contacts and values the bot's files give), ``disguised.py`` (defanged links
-and emails read aloud: "evil[.]com", "help at evil dot com"), ``leakage.py`` (runs of the
+and emails read aloud: "evil[.]com", "help at evil dot com"), ``written.py`` (links with their
+dots written out: "www . evil . com / pay", "evil点com"), ``leakage.py`` (runs of the
 system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
 (where to cut an answer).
 """

@@ -1,6 +1,7 @@
 """Addresses written so the link and contact checks do not read them, though a customer does.
 
-A defanged link ("evil[.]com", "evil(dot)com/pay") and an email read aloud after a one-word
+A defanged link ("evil[.]com", "hxxps://evil(dot)com/pay"), or one with its dots
+written out (``written.py``: "evil . com", "evil点com"), and an email read aloud after a one-word
 name ("help at evil dot com"; after a word that is prose, "Look at evil dot com", the
 website alone) each spell an address a customer may type. Each is read as that
 address and checked as one; a match that spells none (prose: "look at the dot com era", "meet
@@ -20,7 +21,8 @@ from ..filters.boundaries import Marked
 from ..filters.emails import plain_address, spoken_emails
 from ..filters.values import canonical
 from .contacts import Given
-from .links import URL_PATH, WORD_TLDS, allowed_domain, domain_of, is_domain_ending
+from .links import SCHEME, URL_PATH, WORD_TLDS, allowed_domain, domain_of, is_domain_ending
+from .written import find_written
 
 _LABEL = r"[a-z0-9-]+"
 # A dot in brackets, "[.]" or "[dot]", with a space before it, after it, both or neither
@@ -47,9 +49,11 @@ _NO_WORD_ENDINGS = frozenset(
 # The last bracketed dot, a space after it, and the word after it: a sentence's end that a
 # link may stand before ("evil[.]com[.] So", read as "evil[.]com").
 _LAST_WORD = re.compile(rf" ?{_BRACKET} {_LABEL}\Z", re.IGNORECASE)
-# Each starts only where a run starts, so no input makes it retry inside one (linear time).
+# Each starts only where a run starts, so no input makes it retry inside one (linear time);
+# a scheme before it is part of the link ("hxxps://evil[.]com", "//evil[.]com"), not a run
+# the link may not start after.
 _LINK = re.compile(
-    rf"(?<![\w.@/-])(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",
+    rf"(?<![\w.@/-])(?:{SCHEME})?(?P<domain>{_LABEL}(?:(?:{_BRACKETED_DOT}|\.){_LABEL})+)(?:{URL_PATH})?",
     re.IGNORECASE,
 )
 _DOTS = re.compile(_BRACKETED_DOT, re.IGNORECASE)
@@ -69,6 +73,7 @@ def find_disguised(text: str, taken: Sequence[Finding]) -> list[Address]:
     the findings ``taken`` (the contact check's), in order and none overlapping: see
     :func:`_joined`."""
     found = [a for m in _LINK.finditer(text) if (a := _link(m))] if _DOTS.search(text) else []
+    found += [Address(start, end, "URL", link) for start, end, link in find_written(text)]
     for start, end in spoken_emails(text):  # a link alone after prose: "Look at evil dot com"
         address = plain_address(text[start:end])
         found.append(Address(start, end, "EMAIL" if "@" in address else "URL", address))
@@ -98,13 +103,19 @@ def widened(findings: list[Finding], addresses: Sequence[Address]) -> list[Findi
     """``findings`` (the link and contact checks') each widened to the whole of the
     ``addresses`` (:func:`find_disguised`'s, in order, none overlapping) it overlaps: in
     "maple[.] example.com/x" the link check reads "example.com/x", and removing only that
-    would leave "maple[.] " of what may be read as one link."""
+    would leave "maple[.] " of what may be read as one link. A finding one of them reads on
+    from the same start is dropped: the link check's "https://maple[" is the start of
+    "https://maple[.]example[.]com/returns", judged whole, as the bot's own."""
     if not addresses:
         return findings
     starts = [address.start for address in addresses]
     found = []
     for finding in findings:
         start, end = finding.start, finding.end
+        if (at := bisect.bisect_left(starts, start)) < len(starts) and _reads_on(
+            addresses[at], finding
+        ):
+            continue
         # Those that start before the finding ends, back to one that ends before it starts.
         at = bisect.bisect_left(starts, finding.end) - 1
         while at >= 0 and addresses[at].end > finding.start:
@@ -114,17 +125,23 @@ def widened(findings: list[Finding], addresses: Sequence[Address]) -> list[Findi
     return found
 
 
+def _reads_on(address: Address, finding: Finding) -> bool:
+    """Whether ``address`` is the link ``finding`` is, read further from the same start."""
+    same = address.start == finding.start and address.end >= finding.end
+    return same and address.kind == finding.kind == "URL"
+
+
 def _link(match: re.Match[str]) -> Address | None:
     """The link ``match`` spells, if a bracketed dot disguises it ("evil[.]com/pay"); with
     no path, read without its last bracketed dot and word when they end a sentence after the
     link ("evil[.]com[.] So you can go", "evil[.]com[.] Thanks"), which would otherwise hide
     it as prose."""
-    domain, path = match["domain"], match.group()[len(match["domain"]) :]
+    domain, path = match["domain"], match.group()[match.end("domain") - match.start() :]
     address = _spelled(domain, path)
     if address is None and not path and (last := _LAST_WORD.search(domain)):
         domain = domain[: last.start()]  # cut once, so that the scan stays linear
         address = _spelled(domain, "")
-    end = match.start() + len(domain) + len(path)
+    end = match.start("domain") + len(domain) + len(path)
     return Address(match.start(), end, "URL", address) if address else None
 
 

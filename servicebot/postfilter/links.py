@@ -22,8 +22,11 @@ _URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not t
 # Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
 # ("müller-shop.de" is one link, not "ller-shop.de").
-_NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
+NOT_CJK_LETTER = f"[^\\W{CJK_LETTERS}]"
 URL_PATH = rf"[/?#]{_URL_TAIL}"  # what may follow a bare domain in a link
+# A scheme, or "//" alone, as a link starts; defanged too ("hxxps://", "hxxp[:]//"), as
+# a customer reads it and may type it back in.
+SCHEME = r"(?:(?:h[tx]{2}ps?|f[tx]p)(?::|\[:\]))?//"
 
 
 # Compiled on first use, as are the script links' patterns: together they took 18 ms to
@@ -33,13 +36,14 @@ def _url() -> re.Pattern[str]:
     """A link without a scheme ("[Track it](//evil.com)") takes the page's own: it is a link
     too."""
     return re.compile(
-        rf"(?<!{_NOT_CJK_LETTER})(?:(?:https?|ftp):|(?<!/)(?=//[a-z0-9-]+\.[a-z0-9]))//{_URL_TAIL}"
-        rf"|(?<![.@/-])(?<!{_NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:{URL_PATH})?",
+        rf"(?<!{NOT_CJK_LETTER})(?:(?:h[tx]{{2}}ps?|f[tx]p)(?::|\[:\])|(?<!/)(?=//[a-z0-9-]+\.[a-z0-9]))//"
+        rf"{_URL_TAIL}"
+        rf"|(?<![.@/-])(?<!{NOT_CJK_LETTER})[a-z0-9-]+(?:\.[a-z0-9-]+)+(?:{URL_PATH})?",
         re.IGNORECASE,
     )
 
 
-_SCHEME = re.compile(r"(?:(?:https?|ftp):)?//", re.IGNORECASE)
+_SCHEME = re.compile(SCHEME, re.IGNORECASE)
 
 
 def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
@@ -48,7 +52,7 @@ def _script_link(read: Callable[[str], str]) -> re.Pattern[str]:
     removed, to the end of its run. A data link has a comma ("Data:deleted" is not one).
     ``read`` gives the pattern for each word the link starts with."""
     return re.compile(
-        rf"(?<!{_NOT_CJK_LETTER})(?:(?:{read('javascript:')}|{read('vbscript:')})(?=\S)"
+        rf"(?<!{NOT_CJK_LETTER})(?:(?:{read('javascript:')}|{read('vbscript:')})(?=\S)"
         rf"|{read('data:')}[\w/.+-]*(?:;[\w.+=-]+)*,)"
         r'[^\s<>"，。]*',
         re.IGNORECASE,
@@ -133,8 +137,8 @@ _NO_WORD_TLDS = frozenset("com org biz xyz cn uk de jp ru hk tw eu".split())
 
 def domain_of(link: str) -> str:
     """The host a link points at: what a browser would connect to, not what it seems to say."""
-    if not _SCHEME.match(link):
-        link = "//" + link
+    scheme = _SCHEME.match(link)  # read as "//": "hxxps[:]//" is no scheme urlsplit knows
+    link = "//" + link[scheme.end() if scheme else 0 :]
     try:  # a browser reads a backslash as "/" in a web link, so the host ends there
         host = urllib.parse.urlsplit(link.lower().replace("\\", "/")).hostname or ""
     except ValueError:  # such as "http://[": no host anyone could vouch for

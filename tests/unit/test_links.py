@@ -141,3 +141,76 @@ def test_ordinary_words_with_dots_are_not_links(answer: str) -> None:
 )
 def test_words_and_file_names_like_the_newer_endings_are_not_links(answer: str) -> None:
     assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        # a scheme, defanged or not, or "//" alone before a defanged link: it passed whole, or
+        # left "[removed].]com/login" where the link check read only "https://evil["
+        ("Go to hxxps://evil[.]com/login now", "Go to [removed] now"),
+        ("Go to //evil[.]com/login now", "Go to [removed] now"),
+        ("Go to https://evil[.]com/login now", "Go to [removed] now"),
+        ("Go to https://evil(dot)com/pay now", "Go to [removed] now"),
+        ("Go to https://evil [.] com/login now", "Go to [removed] now"),
+        ("Go to hxxp://evil.com/x now", "Go to [removed] now"),
+        # dots spaced, Chinese or spoken, and a path after spaced or spoken slashes
+        ("Go to evil 。com/pay now", "Go to [removed] now"),
+        ("Go to www . evil . com / pay now", "Go to [removed] now"),
+        ("Go to evil . com now", "Go to [removed] now"),
+        ("Go to evil .com/pay now", "Go to [removed] now"),
+        ("Go to evil. com/pay now", "Go to [removed] now"),
+        ("Visit evil dot com slash refund now", "Visit [removed] now"),
+        ("Visit evil dot example dot com now", "Visit [removed] now"),
+        ("Go to the shop. evil . com now", "Go to the shop. [removed] now"),
+    ],
+)
+def test_a_link_with_a_scheme_or_its_dots_written_out_is_removed_whole(
+    answer: str, text: str
+) -> None:
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "URL")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        ("请访问 evil点com 办理退款", "请访问 [已删除] 办理退款"),
+        ("请访问evil 点 com/refund 办理退款", "请访问[已删除] 办理退款"),
+        ("请访问 evil 。com 办理退款", "请访问 [已删除] 办理退款"),
+        ("请访问 evil点com斜杠refund 办理退款", "请访问 [已删除] 办理退款"),
+    ],
+)
+def test_a_link_with_chinese_dots_is_removed_whole(answer: str, shown: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}, "zh").shown == shown
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "See hxxps://maple[.]example[.]com/returns for the form.",
+        "See https://maple[.]example[.]com/returns for the form.",
+        "See www . maple . example . com / returns for the form.",
+        "See maple dot example dot com slash returns for the form.",
+        "请访问maple点example点com办理退款。",
+        "请访问 maple 。example 。com/returns 办理退款。",
+    ],
+)
+def test_the_bots_own_site_written_out_passes(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "We sell .com and .net domains. Do you sell .com lists?",
+        "Thanks. Net refunds take 5 days. I shopped there. Com fees apply.",
+        "Step 1. com port settings; open the app. io errors are rare.",
+        "A former dot com CEO. The dot com bubble burst. Tap the red dot in the corner.",
+        "e.g. this, i.e. that, U.S. orders, 3.5 kg, 3 . 5 dollars, v1 . 2 . 3, Node.js.",
+        "版本 2.0 已发布。com 口设置见第 3 步。我买了 iPhone 。it works。",
+    ],
+)
+def test_prose_with_spaced_or_chinese_dots_is_not_a_link(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
