@@ -180,7 +180,10 @@ class Postfilter:
         review.check("pii", leaks, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
-        text = review.masks.apply()
+        # Without the whitespace at either end a model often leaves ("It ships today.\n\n"):
+        # a widget shows it as an empty bubble or a gap. Every review of a stream does the
+        # same, so what a stream shows is a start of what the whole answer's review keeps.
+        text = review.masks.apply().strip()
         if blank(text):  # the repairs left nothing: "<img src=x onerror=...>" alone
             review.note("empty", "emptied", self.settings.empty)
         kinds = self.settings.restore_pii

@@ -228,3 +228,36 @@ def _streamed(bot: Bot, streamed: str) -> str:
         return "".join([piece async for piece in bot.astream(REFUNDS)])
 
     return asyncio.run(read())
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Sure. It ships today.\n\n", "Sure. It ships today."),
+        ("\n\n  Sure. It ships today.  \n", "Sure. It ships today."),
+        ("好的。今天发货。\n\n", "好的。今天发货。"),
+    ],
+)
+def test_the_whitespace_around_a_models_answer_is_never_shown_nor_stored(
+    spec: BotSpec, answer: str, text: str
+) -> None:
+    # It was: reply.text "Sure. It ships today.\n\n", and a stream's last piece "\n\n", which a
+    # chat widget shows as an empty bubble.
+    whole = Bot(spec, model=Says(answer), store=MemoryStore())
+    assert whole.reply(REFUNDS, conversation_id="r").text == text
+    assert whole.store.history("r")[0].reply_text == text
+    for streamed in ("stream", "astream"):
+        bot = Bot(spec, model=Says(answer), store=MemoryStore())
+        pieces = _pieces(bot, streamed)
+        assert "".join(pieces) == text and all(piece.strip() for piece in pieces), pieces
+        assert bot.store.history("s")[0].reply_text == text
+
+
+def _pieces(bot: Bot, streamed: str) -> list[str]:
+    if streamed == "stream":
+        return list(bot.stream(REFUNDS, conversation_id="s"))
+
+    async def read() -> list[str]:
+        return [piece async for piece in bot.astream(REFUNDS, conversation_id="s")]
+
+    return asyncio.run(read())
