@@ -20,6 +20,7 @@ canned replies, prompt fitting and stage clock are in ``preparation.py``. How a 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import logging
 import os
@@ -31,6 +32,7 @@ from typing import Any
 from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
+from .customer import ScreenedDetails
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import BreakerState, ModelClient, OpenAIClient
 from .model.apikey import ApiKey
@@ -287,18 +289,30 @@ class Bot:
         clock = Clock()
         if said_before is None and history:  # it may end with this value's label
             said_before = history[-1].user
-        filtered = clock.time(
-            "prefilter", self.prefilter.run, text, placeholders or Placeholders(), said_before
-        )
+        placeholders = placeholders or Placeholders()
+        filtered = clock.time("prefilter", self.prefilter.run, text, placeholders, said_before)
+        details: ScreenedDetails | None = None  # after the message: its values come first
+        if customer is not None:
+            details = clock.time("prefilter", self._screened, customer, placeholders)
+            values = {**filtered.values, **details.masked_values}  # restored in the answer
+            filtered = dataclasses.replace(filtered, values=values)
         previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
         # A first message of masked insults alone ("****") is in the language they were in.
         said = text[: self.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
             language = detect_language(filtered.text, self.spec.settings.languages, previous, said)
             script = script_of(filtered.text, language, previous)
-            context = Context(language, flags=filtered.flags, customer=customer, script=script)
+            context = Context(language, flags=filtered.flags, customer=details, script=script)
             blocked = self.renderer.reply("blocked.j2", context)
-            return Prepared(filtered, None, language, blocked, timings=clock.laps, script=script)
+            return Prepared(
+                filtered,
+                None,
+                language,
+                blocked,
+                timings=clock.laps,
+                script=script,
+                customer=details,
+            )
         routing = clock.time(
             "routing", self.router.route, filtered.text, previous, misses, said=said
         )
@@ -307,7 +321,7 @@ class Bot:
             routing.matches if routing.route != "out_of_scope" else (),
             routing.route == "out_of_scope",
             filtered.flags,
-            customer,
+            details,
             script_of(filtered.text, routing.language, previous),
             routing.unspoken,
         )
@@ -327,6 +341,7 @@ class Bot:
                     reply,
                     timings=clock.laps,
                     script=context.script,
+                    customer=details,
                 )
         # An exchange the customer saw no answer to (a stream stopped before its first sentence
         # was cleared) still informs routing above, but an empty answer would teach the model
@@ -336,7 +351,14 @@ class Bot:
             "prompt", fitted_prompt, self, context, answered, filtered.text, explain
         )
         return Prepared(
-            filtered, routing, routing.language, reply, fitted, clock.laps, context.script
+            filtered, routing, routing.language, reply, fitted, clock.laps, context.script, details
+        )
+
+    def _screened(self, customer: Mapping[str, Any], placeholders: Placeholders) -> ScreenedDetails:
+        """The customer details through the pre-filter, with the conversation's placeholders:
+        a customer may choose their own name (see :class:`~servicebot.customer.ScreenedDetails`)."""
+        return ScreenedDetails(
+            customer, functools.partial(self.prefilter.run, placeholders=placeholders)
         )
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:

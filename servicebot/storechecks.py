@@ -68,13 +68,13 @@ def store_warnings(spec: BotSpec) -> list[Problem]:
 
 def recording_warnings(spec: BotSpec) -> list[Problem]:
     """``replay.mode: record``: every turn's prompt goes into the bot's cassette, customers'
-    messages (masked) and the customer details the templates are given (which no filter
-    reads), in a file ``purge`` never touches and a team usually commits."""
+    messages and the customer details the templates are given (both masked by the pre-filter),
+    in a file ``purge`` never touches and a team usually commits."""
     if spec.settings.model.name is None or spec.settings.replay.mode != "record":
         return []  # with no model, nothing is recorded
     message = (
-        f"replay.mode is record: every turn's prompt, with the customer's messages (masked) "
-        f"and the customer details given to the templates (not masked), is written to "
+        f"replay.mode is record: every turn's prompt, with the customer's messages and the "
+        f"customer details given to the templates (masked), is written to "
         f"{bot_cassette(spec)}, which `servicebot purge` does not touch and which is usually "
         "committed to git; record with test conversations, not customers"
     )

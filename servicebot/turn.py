@@ -26,8 +26,10 @@ from .actions import answered_action, canned_action, confident, fallback_reply
 from .budget import Fitted
 from .budget.estimate import compare_counts
 from .cache import AnswerCache, cache_key
+from .customer import ScreenedDetails
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
+from .filters.placeholders import restore
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, Script
@@ -53,6 +55,7 @@ class Prepared:
     fitted: Fitted | None = None  # the prompt, when the model answers (or, explained, would)
     timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
     script: Script = "simplified"  # the Chinese script the customer writes
+    customer: ScreenedDetails | None = None  # the customer details as templates got them
 
 
 class Turn(TurnStorage):
@@ -93,6 +96,7 @@ class Turn(TurnStorage):
                 {
                     "events": [str(event) for event in filtered.events],
                     "flags": sorted(filtered.flags),
+                    **(prepared.customer.trace() if prepared.customer else {}),
                 },
             )
         )
@@ -223,7 +227,8 @@ class Turn(TurnStorage):
         flags, script, routing = self.prep.filtered.flags, self.prep.script, self.prep.routing
         matches = routing.matches if routing else ()
         other_script = routing.unspoken if routing else None
-        return Context(self.language, matches, False, flags, self.metadata, script, other_script)
+        customer = self.prep.customer  # screened by the pre-filter once, as the prompt got them
+        return Context(self.language, matches, False, flags, customer, script, other_script)
 
     def review(self, answer: str) -> FilterResult:
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's
@@ -296,7 +301,7 @@ class Turn(TurnStorage):
             completion = None
         if prep.reply is not None:
             action = canned_action(routing, self.bot.spec.settings.routing)
-            stored = shown = prep.reply
+            stored, shown = prep.reply, self._shown(prep.reply)
         elif completion is not None:
             start = time.perf_counter()
             answer, cut_off = _finished(completion)
@@ -316,15 +321,16 @@ class Turn(TurnStorage):
                     self.bot.cache.put(self.cache_key, completion.text)
             elif reviewed.verdict == "handoff":
                 action = "handoff"
-                stored = shown = self.bot.renderer.reply("handoff.j2", self.context)
+                stored = self.bot.renderer.reply("handoff.j2", self.context)
+                shown = self._shown(stored)
             else:
                 action, (stored, fallback) = "fallback", self.fall_back()
-                shown = stored
+                shown = self._shown(stored)
         else:
             if self.model_failure is not None:  # kept with the turn: why it fell back
                 events.append(FilterEvent("model", "model", self.model_failure, "fallback"))
             action, (stored, fallback) = "fallback", self.fall_back()
-            shown = stored
+            shown = self._shown(stored)
         if streamed is not None and streamed.emitted and not shown.startswith(streamed.emitted):
             # What was shown cannot be taken back: keep it, then the fallback or handoff; or,
             # when a repair changed some of it, the answer again from the sentence it changed.
@@ -338,6 +344,13 @@ class Turn(TurnStorage):
             usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
         return self._reply(shown, action, usage, tuple(events), fallback)
+
+    def _shown(self, canned: str) -> str:
+        """A canned reply as the customer reads it: a customer detail it shows (``{{
+        customer.email }}``) is stored as its placeholder, and shown as their own value."""
+        values = self.prep.customer.masked_values if self.prep.customer else None
+        kinds = self.bot.spec.settings.postfilter.restore_pii
+        return restore(canned, values, self.language, kinds) if values and kinds else canned
 
     def fall_back(self) -> tuple[str, Fallback]:
         """The fallback's text and what it is, noted on the trace step that caused it (the

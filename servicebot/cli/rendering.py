@@ -73,6 +73,11 @@ def render(
     console.print(_route_line(prepared, bot.spec.settings.routing), markup=False)
     for event in prepared.filtered.events:
         console.print(f"pre-filter: {event}", markup=False)
+    details = prepared.customer
+    for found in details.found if details else ():
+        console.print(f"pre-filter: {found}", markup=False)
+    for where, why in details.left_out.items() if details else ():
+        console.print(f"pre-filter: {where} left out ({why})", markup=False)
     if prepared.reply is not None:
         console.print(f"\nreply, without a model call:\n{printable(prepared.reply)}", markup=False)
     if prepared.fitted is None:

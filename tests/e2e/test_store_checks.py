@@ -29,8 +29,8 @@ def test_check_warns_that_recording_writes_every_prompt_where_purge_never_looks(
     line = len(settings.read_text("utf-8").splitlines())
     assert _warnings(bot) == [
         f"warning: {settings}:{line}:9: replay.mode is record: every turn's prompt, with the "
-        "customer's messages (masked) and the customer details given to the templates (not "
-        f"masked), is written to {bot / 'tests' / 'replies' / 'bot.yaml'}, which `servicebot "
+        "customer's messages and the customer details given to the templates (masked), is "
+        f"written to {bot / 'tests' / 'replies' / 'bot.yaml'}, which `servicebot "
         "purge` does not touch and which is usually committed to git; record with test "
         "conversations, not customers"
     ]
