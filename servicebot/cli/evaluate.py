@@ -342,11 +342,13 @@ def _print_unknown(console: Console, report: EvalReport) -> None:
 
 
 def _print_misroutes(console: Console, report: EvalReport) -> None:
-    """Each misrouted message on its own line, under where it is and what went wrong."""
+    """Each misrouted message on its own line, under where it is and what went wrong: the
+    routed intent's score and the route, for a wrong answer sent as written (direct) to be
+    told from a wrong fact given to the model."""
     from ..evaluation.files import place
 
-    console.print("misrouted, most confident first:")
+    console.print("misrouted, most confident first (score, route):")
     for miss in report.misroutes:
         where, routed = place(miss.line, miss.item), f"{miss.expected} -> {miss.got}"
-        console.print(f"  {where}: {routed} ({miss.score:.3f})")
+        console.print(f"  {where}: {routed} ({miss.score:.3f}, {miss.route})")
         console.print(f"    {printable(miss.text)}")

@@ -17,6 +17,7 @@ from servicebot.cli import main
 from servicebot.evaluation import UnknownLabel, evaluate, percentile
 from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled, read_labelled
 from servicebot.evaluation.training import read_intents
+from servicebot.routing import Router
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
 from tests.unit.labelledfiles import run, write
@@ -95,6 +96,30 @@ def test_misroutes_most_confident_first(files: tuple[Path, Path]) -> None:
     scores = [m.score for m in report.misroutes]
     assert scores == sorted(scores, reverse=True)
     assert evaluate(rows, intents, RoutingSettings(), errors=2).misroutes == report.misroutes[:2]
+
+
+def test_a_misroute_has_the_score_and_route_of_the_routed_turn(tmp_path: Path) -> None:
+    # Scored again without the router, a courteous message showed 0.569 where the turn (and
+    # render) had 0.75, and "please help" another intent's score than the one it went to.
+    bot = load_bot(REPO)
+    router = Router(bot.intents, bot.settings.routing, bot.settings.languages)
+    texts = ["thanks a lot, I want to return this", "谢谢，我想退货", "please help"]
+    rows = [Labelled(text, "exchange_item", line) for line, text in enumerate(texts, 2)]
+    rows.append(Labelled("how long does shipping take", "international_shipping", 5))
+    report = evaluate(rows, bot.intents, bot.settings.routing, bot.settings.languages, errors=9)
+    found = {m.text: (m.got, m.score, m.route) for m in report.misroutes}
+    for text in (*texts, "how long does shipping take"):
+        routing = router.route(text)
+        assert routing.best is not None
+        assert found[text] == (routing.best.intent.name, routing.best.score, routing.route)
+    assert found["thanks a lot, I want to return this"][2] == "model"
+    assert found["how long does shipping take"][2] == "direct"  # a wrong answer sent as is
+    test = write(tmp_path, "test.csv", "text,intent\nhow long does shipping take,return_item\n")
+    code, output = run(str(test), "--bot", str(REPO), "--errors", "1")
+    assert code == 0, output
+    assert "  line 2: return_item -> shipping_times_costs (0.763, direct)" in output.splitlines()
+    code, output = run(str(test), "--bot", str(REPO), "--json")
+    assert json.loads(output)["misroutes"][0]["route"] == "direct"
 
 
 def test_evaluation_is_deterministic(files: tuple[Path, Path]) -> None:
@@ -201,7 +226,7 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     )
     assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines
     assert "  1  refund -> track" in lines
-    assert "  line 10: out_of_scope -> password (0.932)" in lines
+    assert "  line 10: out_of_scope -> password (0.932, model)" in lines
     assert "    reset my password" in lines
 
 
