@@ -89,7 +89,9 @@ def evaluate_routing(
 ) -> None:
     """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
 
-    An empty intent, out_of_scope, oos or none marks a message no intent should claim.
+    An empty intent, out_of_scope, oos or none marks a message no intent should claim. An
+    optional previous column, the customer's previous message, routes its row as the turn
+    after that message: a short follow-up is read with it.
     """
     from ..evaluation.files import read_rows
 
@@ -351,4 +353,6 @@ def _print_misroutes(console: Console, report: EvalReport) -> None:
     for miss in report.misroutes:
         where, routed = place(miss.line, miss.item), f"{miss.expected} -> {miss.got}"
         console.print(f"  {where}: {routed} ({miss.score:.3f}, {miss.route})")
+        if miss.previous is not None:  # a follow-up says little without what it follows
+            console.print(f"    previous: {printable(miss.previous)}")
         console.print(f"    {printable(miss.text)}")

@@ -47,6 +47,7 @@ class Misroute:
     line: int
     item: int = 0  # as in Labelled
     route: Route = "model"
+    previous: str | None = None  # as in Labelled
 
 
 @dataclass(frozen=True)
@@ -214,7 +215,7 @@ def _route(
     advance: Callable[[], None] | None,
 ) -> _Outcome:
     started = time.perf_counter_ns()
-    routing = router.route(row.text)
+    routing = router.route(row.text, row.previous)  # as a turn after the previous message
     elapsed = time.perf_counter_ns() - started
     if advance is not None:
         advance()
@@ -312,7 +313,7 @@ def _routed_by(
     router = functools.cache(lambda: Router(intents, settings, languages))
 
     def route(row: Labelled) -> str:
-        best = router().route(row.text).best
+        best = router().route(row.text, row.previous).best
         return best.intent.name if best else OUT_OF_SCOPE
 
     return route
@@ -339,7 +340,8 @@ def _misroute(outcome: _Outcome) -> Misroute:
     and below min_score sometimes another intent's."""
     row = outcome.row
     got, score = outcome.predicted, outcome.score
-    return Misroute(row.text, row.intent, got, score, row.line, row.item, outcome.route)
+    where = (row.line, row.item, outcome.route, row.previous)
+    return Misroute(row.text, row.intent, got, score, *where)
 
 
 def _ratio(part: int, whole: int) -> float | None:

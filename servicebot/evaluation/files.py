@@ -3,7 +3,9 @@ intent each should route to, every malformed row reported with its file and line
 
 A labelled file is CSV (a header row with a ``text`` column and an ``intent``, ``category``
 or ``label`` column), JSON Lines (one object a line with the same keys) or a JSON array of
-such objects; ``.tsv`` is CSV separated by tabs. An empty label, ``out_of_scope``, or
+such objects; ``.tsv`` is CSV separated by tabs. An optional ``previous`` column (key) holds
+the customer's previous message, which a short follow-up is routed with; other columns are
+ignored. An empty label, ``out_of_scope``, or
 ``oos`` or ``none`` as other datasets write it (CLINC150's ``oos``), marks a message the bot
 should not claim to know.
 """
@@ -25,6 +27,7 @@ from ..yamlsyntax import JSON_BRACKETS
 
 OUT_OF_SCOPE = "out_of_scope"
 LABEL_COLUMNS = ("intent", "category", "label")
+PREVIOUS = "previous"  # the column of the customer's previous message, for follow-ups
 _CSV_SUFFIXES = (".csv", ".tsv")
 _OTHER_OUT_OF_SCOPE = ("oos", "none")  # how other datasets label a message of no intent
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
@@ -42,6 +45,7 @@ class Labelled:
     intent: str
     line: int  # where the row starts in its file, 1-based
     item: int = 0  # its number in a JSON array that has other items on its line, else 0
+    previous: str | None = None  # the customer's previous message, if the file gives one
     # the row's first line as written, shown under a problem with its label
     source_line: str | None = field(default=None, compare=False, repr=False)
 
@@ -115,6 +119,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         header = [name.strip().casefold() for name in first]
         where = Problem(path, "", reader.line_num, None, lines[reader.line_num - 1])
         text_at, label_at = _csv_columns(where, header)
+        previous_at = header.index(PREVIOUS) if PREVIOUS in header else None
+        needed = max(text_at, label_at, -1 if previous_at is None else previous_at)
         start = reader.line_num + 1
         for row in reader:
             if any(cell.strip() for cell in row):
@@ -122,7 +128,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                 rows_lines = lines[start - 1 : reader.line_num]
                 if unclosed := _unclosed_quote(rows_lines, reader.line_num, lines, delimiter):
                     yield replace(where, message=unclosed)
-                elif len(row) <= max(text_at, label_at):  # "hi" where "hi," was meant
+                elif len(row) <= needed:  # "hi" where "hi," was meant
                     message = f"the row has {len(row)} of the header's {len(header)} columns"
                     message += _wide_separator("".join(row))
                     yield replace(where, message=message)
@@ -133,7 +139,8 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
                     )
                     yield replace(where, message=message)
                 else:
-                    yield _labelled(where, row[text_at], row[label_at])
+                    previous = None if previous_at is None else row[previous_at]
+                    yield _labelled(where, row[text_at], row[label_at], previous)
             start = reader.line_num + 1
     except csv.Error as exc:  # the rest of the file cannot be read: after the rows before
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
@@ -289,11 +296,14 @@ def _json_labelled(path: Path, number: int, line: str, record: object) -> Labell
     if not isinstance(record, dict) or "text" not in record or not keys:
         message = 'each row needs an object with "text" and "intent" (or "category", "label")'
         return replace(where, message=message)
-    return _labelled(where, record["text"], record[keys[0]])
+    return _labelled(where, record["text"], record[keys[0]], record.get(PREVIOUS))
 
 
-def _labelled(where: Problem, text: object, label: object) -> Labelled | Problem:
-    """One row, checked: a non-empty text and a string label (empty means out of scope).
+def _labelled(
+    where: Problem, text: object, label: object, previous: object = None
+) -> Labelled | Problem:
+    """One row, checked: a non-empty text, a string label (empty means out of scope) and, if
+    given, a string previous message (empty means none).
 
     ``where`` is the row's place in its file; if the row is wrong, it is returned with the
     mistake as its message.
@@ -306,7 +316,13 @@ def _labelled(where: Problem, text: object, label: object) -> Labelled | Problem
     name = "" if label is None else label
     if not isinstance(name, str):
         return replace(where, message="the intent must be a string (or empty)")
-    return Labelled(given, _label(name), where.line or 0, source_line=where.source_line)
+    if previous is not None and not isinstance(previous, str):
+        return replace(where, message="the previous message must be a string (or empty)")
+    earlier = previous.strip() if previous else None
+    line = where.line or 0
+    return Labelled(
+        given, _label(name), line, previous=earlier or None, source_line=where.source_line
+    )
 
 
 def _label(name: str) -> str:

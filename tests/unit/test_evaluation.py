@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -120,6 +121,35 @@ def test_a_misroute_has_the_score_and_route_of_the_routed_turn(tmp_path: Path) -
     assert "  line 2: return_item -> shipping_times_costs (0.763, direct)" in output.splitlines()
     code, output = run(str(test), "--bot", str(REPO), "--json")
     assert json.loads(output)["misroutes"][0]["route"] == "direct"
+
+
+def test_rows_with_a_previous_message_are_routed_as_follow_ups(tmp_path: Path) -> None:
+    # The previous column was ignored: "and to Germany?" alone matches nothing, and eval gave
+    # 0.64 on the follow-ups file where the bot, reading the previous message, gets 0.78.
+    test = write(
+        tmp_path,
+        "test.csv",
+        "previous,text,intent,kind\n"
+        "Do you ship to Canada?,and to Germany?,international_shipping,value\n"
+        '"I returned a lamp, when will I get my refund?",To my original card?,refund_status,a\n'
+        "Do you ship to Canada?,where is my order,order_status,new\n",
+    )
+    bot = load_bot(REPO)
+    rows = read_labelled(test)
+    report = evaluate(rows, bot.intents, bot.settings.routing, bot.settings.languages)
+    assert report.correct == 3
+    assert dict(report.routes) == {"model": 3}  # a follow-up is never answered directly
+    alone = [replace(row, previous=None) for row in rows]
+    assert evaluate(alone, bot.intents, bot.settings.routing, bot.settings.languages).correct == 1
+    code, output = run(str(test), "--bot", str(REPO), "--json")
+    assert code == 0, output
+    assert json.loads(output)["correct"] == 3
+    missed = write(
+        tmp_path, "missed.csv", "previous,text,intent\nreturn a sweater,is it free?,order_status\n"
+    )
+    code, output = run(str(missed), "--bot", str(REPO), "--errors", "1")
+    lines = output.splitlines()
+    assert lines[lines.index("    previous: return a sweater") + 1] == "    is it free?"
 
 
 def test_evaluation_is_deterministic(files: tuple[Path, Path]) -> None:

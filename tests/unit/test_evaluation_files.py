@@ -30,6 +30,23 @@ def test_csv_columns_in_any_order_with_extra_columns(tmp_path: Path) -> None:
     assert read_labelled(path) == [Labelled("money back", "refund", 2)]
 
 
+def test_a_previous_column_is_read_with_each_row(tmp_path: Path) -> None:
+    # The customer's previous message, which a short follow-up is routed with.
+    csv = "previous,text,intent,kind\nDo you ship to Canada?,and to Germany?,shipping,value\n"
+    csv += ",where is my order,order_status,new\n"
+    rows = read_labelled(write(tmp_path, "a.csv", csv))
+    assert [row.previous for row in rows] == ["Do you ship to Canada?", None]  # empty: none
+    jsonl = '{"text": "and to Germany?", "intent": "shipping", "previous": "ship to Canada?"}\n'
+    jsonl += '{"text": "where is my order", "intent": "order_status", "previous": null}\n'
+    rows = read_labelled(write(tmp_path, "a.jsonl", jsonl))
+    assert [row.previous for row in rows] == ["ship to Canada?", None]
+    wrong = write(tmp_path, "b.jsonl", '{"text": "and to Germany?", "intent": "a", "previous": 3}')
+    assert problem(wrong) == (
+        f"{wrong}:1: the previous message must be a string (or empty)\n"
+        '    {"text": "and to Germany?", "intent": "a", "previous": 3}'
+    )
+
+
 @pytest.mark.parametrize("separator", [";", "\t"])
 def test_csv_separated_by_semicolons_or_tabs(tmp_path: Path, separator: str) -> None:
     # Excel writes ';' where a comma is the decimal mark; a TSV may be saved as .csv.

@@ -144,7 +144,8 @@ def test_cli_json_has_every_pair_misroute_and_intent(tmp_path: Path) -> None:
     assert figures["per_intent_out_of_scope"]["rows"] == 2
     misroutes = figures["misroutes"]  # all of them, whatever --errors says
     assert len(misroutes) == 14
-    assert set(misroutes[0]) == {"text", "expected", "got", "score", "line", "item", "route"}
+    keys = {"text", "expected", "got", "score", "line", "item", "route", "previous"}
+    assert set(misroutes[0]) == keys
     keys = [(-m["score"], m["line"]) for m in misroutes]
     assert keys == sorted(keys)  # most confident first, ties in file order
     code, again = run(str(test), "--train", str(train), "--json")
