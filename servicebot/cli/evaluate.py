@@ -89,6 +89,10 @@ def evaluate_routing(
 ) -> None:
     """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
 
+    The text column may be named utterance, query or message too, and the intent column
+    category or label; of two such columns (Bitext's category and intent), the one named
+    first here is read, with a warning.
+
     An empty intent, out_of_scope, oos or none marks a message no intent should claim. An
     optional previous column, the customer's previous message, routes its row as the turn
     after that message: a short follow-up is read with it.
@@ -102,7 +106,9 @@ def evaluate_routing(
             "--skip-unknown is for --bot: with --train the labels make the intents"
         )
     try:
-        read, problems = read_rows(file)
+        warnings: list[Problem] = []  # which column was read, where two could be
+        read, problems = read_rows(file, warnings)
+        _warn(warnings)
         if train is not None and problems:  # the labels make the intents: none is unknown
             raise ConfigError.listing(problems)
         target = _eval_target(bot_path, train)
@@ -151,6 +157,11 @@ def _known_rows(
     return known
 
 
+def _warn(warnings: list[Problem]) -> None:
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
+
+
 def _warn_left_out(unknown: list[Problem]) -> None:
     for warning in unknown:
         left_out = replace(warning, message=f"{warning.message} (left out of the scores)")
@@ -166,8 +177,9 @@ def _eval_target(
 
     if train is not None:
         intents = read_intents(train)
-        for warning in labelled_twice(train, read_labelled(train)):
-            click.echo(f"warning: {warning}", err=True)
+        warnings: list[Problem] = []
+        rows = read_labelled(train, warnings)
+        _warn([*warnings, *labelled_twice(train, rows)])
         return intents, RoutingSettings(), ("en",)
     spec = load(bot_folder(bot_path))
     return spec.intents, spec.settings.routing, spec.settings.languages

@@ -1,12 +1,14 @@
 """Labelled files: reading the messages of a CSV, TSV, JSON Lines or JSON file and the
 intent each should route to, every malformed row reported with its file and line.
 
-A labelled file is CSV (a header row with a ``text`` column and an ``intent``, ``category``
-or ``label`` column), JSON Lines (one object a line with the same keys) or a JSON array of
-such objects; ``.tsv`` is CSV separated by tabs. An optional ``previous`` column (key) holds
-the customer's previous message, which a short follow-up is routed with; other columns are
-ignored. An empty label, ``out_of_scope``, or
-``oos`` or ``none`` as other datasets write it (CLINC150's ``oos``), marks a message the bot
+A labelled file is CSV (a header row with a ``text`` column, or ``utterance``, ``query`` or
+``message`` as other datasets name it, and an ``intent``, ``category`` or ``label`` column;
+where a header has two of a kind, Bitext's ``category`` and ``intent``, the first named here
+is read, and a warning says so), JSON Lines (one object a line with the same keys) or a JSON
+array of such objects; ``.tsv`` is CSV separated by tabs. An optional ``previous`` column
+(key) holds the customer's previous message, which a short follow-up is routed with; other
+columns are ignored. An empty label, ``out_of_scope``, or ``oos`` or ``none`` as other
+datasets write it (CLINC150's ``oos``), marks a message the bot
 should not claim to know.
 """
 
@@ -17,7 +19,7 @@ import io
 import json
 import re
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -26,6 +28,7 @@ from ..source import decode
 from ..yamlsyntax import JSON_BRACKETS
 
 OUT_OF_SCOPE = "out_of_scope"
+TEXT_COLUMNS = ("text", "utterance", "query", "message")  # the first a file has is read
 LABEL_COLUMNS = ("intent", "category", "label")
 PREVIOUS = "previous"  # the column of the customer's previous message, for follow-ups
 _CSV_SUFFIXES = (".csv", ".tsv")
@@ -34,6 +37,10 @@ _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
 _NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
 _EXCEL_SEPARATOR = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
 _WIDE_SEPARATORS = {"，": "a full-width comma '，'", "；": "a full-width semicolon '；'"}
+_JSON_NEEDS = (
+    'each row needs an object with "text" (or "utterance", "query", "message") and "intent" '
+    '(or "category", "label")'
+)
 _SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
 
 
@@ -59,23 +66,27 @@ def place(line: int, item: int) -> str:
     return f"line {line}, item {item}" if item else f"line {line}"
 
 
-def read_labelled(path: Path) -> list[Labelled]:
-    """Read a labelled CSV, JSON Lines or JSON file (an array of objects), by its extension.
+def read_labelled(path: Path, warnings: list[Problem] | None = None) -> list[Labelled]:
+    """Read a labelled CSV, JSON Lines or JSON file (an array of objects), by its extension;
+    ``warnings`` gets which column was read where the file has two of a kind.
 
     Raises:
         ConfigError: the file is missing, unreadable or empty, or rows are malformed: every
             malformed row, each with its file and line.
     """
-    rows, problems = read_rows(path)
+    rows, problems = read_rows(path, warnings)
     if problems:
         raise ConfigError.listing(problems)
     return rows
 
 
-def read_rows(path: Path) -> tuple[list[Labelled], list[Problem]]:
+def read_rows(
+    path: Path, warnings: list[Problem] | None = None
+) -> tuple[list[Labelled], list[Problem]]:
     """The well-formed rows of a labelled file, and a problem for each malformed one, so that
     a caller can report them beside problems it finds itself (see
-    :func:`~servicebot.evaluation.unknown_labels`).
+    :func:`~servicebot.evaluation.unknown_labels`). ``warnings`` gets, once each, which
+    column was read where the file has two of a kind (``category`` and ``intent``).
 
     Raises:
         ConfigError: the file is missing, unreadable, empty or of an unknown type.
@@ -85,7 +96,14 @@ def read_rows(path: Path) -> tuple[list[Labelled], list[Problem]]:
         message = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
         raise ConfigError.at(path, message)
     text = _read_text(path)
-    read = list(_csv_rows(path, text) if suffix in _CSV_SUFFIXES else _json_rows(path, text))
+    notes: list[Problem] = []
+    csv_file = suffix in _CSV_SUFFIXES
+    read = list(_csv_rows(path, text, notes) if csv_file else _json_rows(path, text, notes))
+    once: dict[str, Problem] = {}  # each JSON object with two labels says the same
+    for note in notes:
+        once.setdefault(note.message, note)
+    if warnings is not None:
+        warnings.extend(once.values())
     if not read:
         what = "only a header" if suffix in _CSV_SUFFIXES and text.strip() else "the file is empty"
         raise ConfigError.at(path, f"no labelled rows: {what}")
@@ -106,7 +124,7 @@ def _read_text(path: Path) -> str:
     return source.text
 
 
-def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
+def _csv_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled | Problem]:
     lines = io.StringIO(text, newline="").readlines()
     delimiter = _delimiter(lines)
     reader = csv.reader(lines, delimiter=delimiter)
@@ -119,6 +137,7 @@ def _csv_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         header = [name.strip().casefold() for name in first]
         where = Problem(path, "", reader.line_num, None, lines[reader.line_num - 1])
         text_at, label_at = _csv_columns(where, header)
+        notes.extend(replace(where, message=note) for note in _read_from(header, "column"))
         previous_at = header.index(PREVIOUS) if PREVIOUS in header else None
         needed = max(text_at, label_at, -1 if previous_at is None else previous_at)
         start = reader.line_num + 1
@@ -192,12 +211,37 @@ def _opens_a_field(line: str, delimiter: str) -> bool:
 
 
 def _csv_columns(where: Problem, header: list[str]) -> tuple[int, int]:
-    """The positions of the text column and of the label column in the header at ``where``."""
+    """The positions of the text column and of the label column in the header at ``where``:
+    the first of TEXT_COLUMNS and of LABEL_COLUMNS that it has."""
+    texts = [name for name in TEXT_COLUMNS if name in header]
     labels = [name for name in LABEL_COLUMNS if name in header]
-    if "text" not in header or not labels:
-        message = "the header needs a 'text' column and an 'intent', 'category' or 'label' one"
-        raise ConfigError([replace(where, message=message + _wide_separator("".join(header)))])
-    return header.index("text"), header.index(labels[0])
+    if not texts or not labels:
+        needs = [f"a {kind} column ({_names(names)})" for kind, names in _lacking(texts, labels)]
+        message = f"the header needs {' and '.join(needs)}" + _wide_separator("".join(header))
+        raise ConfigError([replace(where, message=message)])
+    return header.index(texts[0]), header.index(labels[0])
+
+
+def _lacking(texts: list[str], labels: list[str]) -> list[tuple[str, tuple[str, ...]]]:
+    """The kinds of column (or JSON key) a header (or object) lacks, each with its names."""
+    kinds = (("text", texts, TEXT_COLUMNS), ("label", labels, LABEL_COLUMNS))
+    return [(kind, names) for kind, found, names in kinds if not found]
+
+
+def _names(names: tuple[str, ...]) -> str:
+    """``'text', 'utterance', 'query' or 'message'``."""
+    quoted = [f"'{name}'" for name in names]
+    return f"{', '.join(quoted[:-1])} or {quoted[-1]}"
+
+
+def _read_from(names: Iterable[str], what: str) -> Iterator[str]:
+    """Which text and which label column (``what``: or key) is read, for a header (or object)
+    that has several of one: Bitext's has ``category`` (ORDER) and ``intent`` (cancel_order)."""
+    for kind, aliases in (("text", TEXT_COLUMNS), ("label", LABEL_COLUMNS)):
+        found = [alias for alias in aliases if alias in names]
+        if len(found) > 1:
+            others = " or ".join(f"'{name}'" for name in found[1:])
+            yield f"the {kind} is read from the '{found[0]}' {what}, not from {others}"
 
 
 def _wide_separator(text: str) -> str:
@@ -206,7 +250,7 @@ def _wide_separator(text: str) -> str:
     return f" ({wide} does not separate columns: use ',')" if wide else ""
 
 
-def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
+def _json_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled | Problem]:
     """JSON Lines; or, for a ``.json`` file that is one JSON array (``[{"text": ...}, ...]``),
     its items, each at the line it starts on."""
     lines = text.split("\n")
@@ -222,7 +266,7 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
             numbers = list(_item_lines(text, len(records)))
             shared = {number for number, count in Counter(numbers).items() if count > 1}
             for item, (number, record) in enumerate(zip(numbers, records, strict=True), 1):
-                read = _json_labelled(path, number, lines[number - 1], record)
+                read = _json_labelled(path, number, lines[number - 1], record, notes)
                 # An array on one line has every item on line 1: say which item it is.
                 if isinstance(read, Problem):
                     yield replace(read, message=f"item {item}: {read.message}")
@@ -238,7 +282,7 @@ def _json_rows(path: Path, text: str) -> Iterator[Labelled | Problem]:
         except json.JSONDecodeError as exc:
             yield Problem(path, f"not valid JSON: {exc.msg}", number, exc.colno, line)
             continue
-        yield _json_labelled(path, number, line, record)
+        yield _json_labelled(path, number, line, record, notes)
 
 
 def _decode(text: str) -> object:
@@ -290,13 +334,19 @@ def _item_lines(array: str, count: int) -> Iterator[int]:
         position = end
 
 
-def _json_labelled(path: Path, number: int, line: str, record: object) -> Labelled | Problem:
-    keys = [key for key in LABEL_COLUMNS if isinstance(record, dict) and key in record]
+def _json_labelled(
+    path: Path, number: int, line: str, record: object, notes: list[Problem]
+) -> Labelled | Problem:
+    """One object's row; ``notes`` gets which key was read where it has two of a kind."""
     where = Problem(path, "", number, None, line)
-    if not isinstance(record, dict) or "text" not in record or not keys:
-        message = 'each row needs an object with "text" and "intent" (or "category", "label")'
-        return replace(where, message=message)
-    return _labelled(where, record["text"], record[keys[0]], record.get(PREVIOUS))
+    if not isinstance(record, dict):
+        return replace(where, message=_JSON_NEEDS)
+    texts = [key for key in TEXT_COLUMNS if key in record]
+    labels = [key for key in LABEL_COLUMNS if key in record]
+    if not texts or not labels:
+        return replace(where, message=_JSON_NEEDS)
+    notes.extend(replace(where, message=note) for note in _read_from(record, "key"))
+    return _labelled(where, record[texts[0]], record[labels[0]], record.get(PREVIOUS))
 
 
 def _labelled(

@@ -285,6 +285,17 @@ def test_cli_with_a_bot_folder(tmp_path: Path) -> None:
     assert (json.loads(output)["accuracy"], json.loads(output)["intents"]) == (1.0, 38)
 
 
+def test_cli_reads_bitexts_header_and_warns_which_label_column(tmp_path: Path) -> None:
+    text = "flags,utterance,category,intent\nB,where is my order,ORDER,order_status\n"
+    test = write(tmp_path, "bitext.csv", text)
+    result = CliRunner().invoke(main, ["eval", str(test), "--bot", str(REPO), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["correct"] == 1
+    assert result.stderr.startswith(
+        f"warning: {test}:1: the label is read from the 'intent' column, not from 'category'"
+    )
+
+
 def test_cli_bot_and_train_exclude_each_other(files: tuple[Path, Path]) -> None:
     train, test = files
     code, output = run(str(test), "--train", str(train), "--bot", str(REPO))

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from servicebot import ConfigError
-from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled, read_labelled
+from servicebot.errors import Problem
+from servicebot.evaluation.files import OUT_OF_SCOPE, Labelled, read_labelled, read_rows
 from tests.unit.labelledfiles import write
 
 
@@ -23,6 +24,49 @@ def problem(path: Path) -> str:
 def test_csv_label_column_aliases(tmp_path: Path, column: str) -> None:
     path = write(tmp_path, "a.csv", f"Text,{column}\nwhere is my order,order_status\n")
     assert read_labelled(path) == [Labelled("where is my order", "order_status", 2)]
+
+
+@pytest.mark.parametrize("column", ["utterance", "query", "Message"])
+def test_csv_text_column_aliases(tmp_path: Path, column: str) -> None:
+    path = write(tmp_path, "a.csv", f"{column},intent\nwhere is my order,order_status\n")
+    assert read_labelled(path) == [Labelled("where is my order", "order_status", 2)]
+
+
+def test_bitexts_header_is_read_and_says_which_label_column(tmp_path: Path) -> None:
+    # flags,utterance,category,intent was refused: "needs a 'text' column". Its category is
+    # the coarse ORDER, its intent cancel_order: the first of intent, category, label is read.
+    text = "flags,utterance,category,intent\nB,i want to cancel my order,ORDER,cancel_order\n"
+    path = write(tmp_path, "bitext.csv", text)
+    warnings: list[Problem] = []
+    rows, problems = read_rows(path, warnings)
+    assert (rows, problems) == ([Labelled("i want to cancel my order", "cancel_order", 2)], [])
+    assert [str(warning) for warning in warnings] == [
+        f"{path}:1: the label is read from the 'intent' column, not from 'category'\n"
+        "    flags,utterance,category,intent"
+    ]
+    both = write(tmp_path, "b.csv", "text,message,label,category\nhi,hello,greeting,chat\n")
+    warnings = []
+    assert read_labelled(both, warnings) == [Labelled("hi", "chat", 2)]
+    assert [warning.message for warning in warnings] == [
+        "the text is read from the 'text' column, not from 'message'",
+        "the label is read from the 'category' column, not from 'label'",
+    ]
+
+
+def test_json_keys_aliases_and_which_is_read_said_once(tmp_path: Path) -> None:
+    lines = [
+        '{"utterance": "cancel it", "category": "ORDER", "intent": "cancel_order"}',
+        '{"query": "where is it", "category": "ORDER", "intent": "order_status"}',
+    ]
+    warnings: list[Problem] = []
+    rows = read_labelled(write(tmp_path, "a.jsonl", "\n".join(lines)), warnings)
+    assert [(row.text, row.intent) for row in rows] == [
+        ("cancel it", "cancel_order"),
+        ("where is it", "order_status"),
+    ]
+    assert [(w.line, w.message) for w in warnings] == [
+        (1, "the label is read from the 'intent' key, not from 'category'")
+    ]
 
 
 def test_csv_columns_in_any_order_with_extra_columns(tmp_path: Path) -> None:
@@ -187,7 +231,8 @@ def test_a_header_split_by_a_full_width_mark_is_named(tmp_path: Path, mark: str)
     with pytest.raises(ConfigError) as raised:
         read_labelled(path)
     assert str(raised.value).startswith(
-        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label' one "
+        f"{path}:1: the header needs a text column ('text', 'utterance', 'query' or 'message') "
+        "and a label column ('intent', 'category' or 'label') "
     )
     assert f"full-width {'semicolon' if mark == '；' else 'comma'} '{mark}' does not separate" in (
         str(raised.value)
@@ -254,8 +299,8 @@ def test_an_empty_jsonl_file(tmp_path: Path) -> None:
 def test_a_csv_without_a_label_column(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "text,intention\nhello,greeting\n")
     assert problem(path) == (
-        f"{path}:1: the header needs a 'text' column and an 'intent', 'category' or 'label'"
-        " one\n    text,intention"
+        f"{path}:1: the header needs a label column ('intent', 'category' or 'label')"
+        "\n    text,intention"
     )
 
 
@@ -263,14 +308,14 @@ def test_blank_lines_above_a_csv_header_are_skipped(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "\n \ntext,intent\nhello,greeting\n ,greeting\n")
     assert problem(path) == f"{path}:5: the text is missing or empty\n     ,greeting"
     path = write(tmp_path, "b.csv", "\n\ntxt,intent\nhello,greeting\n")
-    assert problem(path).startswith(f"{path}:3: the header needs a 'text' column")
+    assert problem(path).startswith(f"{path}:3: the header needs a text column ('text', ")
     path = write(tmp_path, "c.csv", "\ntext,intent\n")
     assert problem(path) == f"{path}: no labelled rows: only a header"
 
 
 def test_a_csv_without_a_header(tmp_path: Path) -> None:
     path = write(tmp_path, "a.csv", "hello,greeting\n")
-    assert problem(path).startswith(f"{path}:1: the header needs a 'text' column")
+    assert problem(path).startswith(f"{path}:1: the header needs a text column ('text', ")
 
 
 def test_a_csv_row_without_text(tmp_path: Path) -> None:
@@ -291,9 +336,9 @@ def test_bad_json_names_its_line_and_column(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("line", "message"),
     [
-        ('["a", "b"]', 'each row needs an object with "text" and "intent"'),
-        ('{"text": "a"}', 'each row needs an object with "text" and "intent"'),
-        ('{"intent": "a"}', 'each row needs an object with "text" and "intent"'),
+        ('["a", "b"]', 'each row needs an object with "text" (or "utterance"'),
+        ('{"text": "a"}', 'each row needs an object with "text" (or "utterance"'),
+        ('{"intent": "a"}', 'each row needs an object with "text" (or "utterance"'),
         ('{"text": 5, "intent": "a"}', "the text must be a string"),
         ('{"text": "  ", "intent": "a"}', "the text is missing or empty"),
         ('{"text": null, "intent": "a"}', "the text is missing or empty"),
