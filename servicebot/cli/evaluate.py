@@ -98,6 +98,7 @@ def evaluate_routing(
     after that message: a short follow-up is read with it.
     """
     from ..evaluation.files import read_rows
+    from ..evaluation.training import labelled_otherwise
 
     if bot_path is not None and train is not None:
         raise click.UsageError("give one of --bot and --train, not both")
@@ -114,6 +115,8 @@ def evaluate_routing(
         target = _eval_target(bot_path, train)
         rows = read if train else _known_rows(file, read, problems, target, skip_unknown)
         intents, settings, languages = target
+        if train is None or file.resolve() != train.resolve():  # else --train said it
+            _warn(list(filter(None, [labelled_otherwise(file, read)])))
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
     if min_score is not None:

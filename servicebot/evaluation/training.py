@@ -1,12 +1,15 @@
-"""Intents built from a labelled training file (``servicebot eval --train``).
+"""Intents built from a labelled training file (``servicebot eval --train``), and the texts
+a labelled file labels twice.
 
 :func:`intents_from` builds intents from a labelled file when there is no bot folder to
-evaluate.
+evaluate. :func:`labelled_twice` warns of each text a training file makes an example of two
+intents; :func:`labelled_otherwise` of the texts a file to score labels twice, once for all.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError, Problem
@@ -33,19 +36,48 @@ def labelled_twice(path: Path, rows: Sequence[Labelled]) -> list[Problem]:
     """A warning for each row of ``path`` whose text an earlier row labels otherwise: built
     into intents, it is an example of both, and each takes some of the other's messages (a bot
     folder refuses this; in a labelled file it is the data's own noise)."""
-    first: dict[str, Labelled] = {}
     warnings = []
-    for row in rows:
-        earlier = first.setdefault(row.text.strip().casefold(), row)
-        if row.in_scope and earlier.in_scope and earlier.intent != row.intent:
-            message = (
-                f"'{row.text.strip()}' is labelled '{row.intent}' here and '{earlier.intent}' "
-                f"at {place(earlier.line, earlier.item)}: it is an example of both"
-            )
-            if row.item:
-                message = f"item {row.item}: {message}"
-            warnings.append(Problem(path, message, row.line))
+    for row, earlier in _twice(rows, lambda row: None):  # an example is its text alone
+        if row.in_scope and earlier.in_scope:
+            warnings.append(_labelled_here(path, row, earlier, "it is an example of both"))
     return warnings
+
+
+def labelled_otherwise(path: Path, rows: Sequence[Labelled]) -> Problem | None:
+    """One warning for the texts of ``path`` (with the same previous message) that an earlier
+    row labels otherwise, at the first, naming both rows, with how many more there are:
+    whatever routing does, one of the two rows is counted wrong. None if there are none."""
+    found = list(_twice(rows, lambda row: row.previous))
+    if not found:
+        return None
+    row, earlier = found[0]
+    warning = _labelled_here(path, row, earlier, "at most one of the two can be routed right")
+    if more := len(found) - 1:
+        warning = replace(warning, message=f"{warning.message} ({more:,} more rows like it)")
+    return warning
+
+
+def _twice(
+    rows: Sequence[Labelled], previous: Callable[[Labelled], str | None]
+) -> Iterator[tuple[Labelled, Labelled]]:
+    """Each row whose text (in any case, after the same ``previous`` message) an earlier row
+    labels otherwise, with the first row of that text."""
+    first: dict[tuple[str, str | None], Labelled] = {}
+    for row in rows:
+        earlier = first.setdefault((row.text.strip().casefold(), previous(row)), row)
+        if earlier.intent != row.intent:
+            yield row, earlier
+
+
+def _labelled_here(path: Path, row: Labelled, earlier: Labelled, meaning: str) -> Problem:
+    """The warning at ``row`` that ``earlier`` labels its text otherwise, and what it means."""
+    message = (
+        f"'{row.text.strip()}' is labelled '{row.intent}' here and '{earlier.intent}' "
+        f"at {place(earlier.line, earlier.item)}: {meaning}"
+    )
+    if row.item:
+        message = f"item {row.item}: {message}"
+    return Problem(path, message, row.line)
 
 
 def intents_from(rows: Sequence[Labelled]) -> tuple[Intent, ...]:

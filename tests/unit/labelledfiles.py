@@ -1,11 +1,13 @@
 """What the evaluation tests (test_evaluation.py, test_evaluation_files.py,
 test_evaluation_problems.py, test_evaluation_training.py) write their labelled files with
 (``write``), and what test_evaluation.py and test_evaluation_problems.py run
-``servicebot eval`` with (``run``)."""
+``servicebot eval`` with (``run``, and ``run_json`` for its ``--json`` figures)."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
+from typing import Any
 
 from click.testing import CliRunner
 
@@ -22,3 +24,10 @@ def write(folder: Path, name: str, text: str) -> Path:
 def run(*args: str) -> tuple[int, str]:
     result = CliRunner().invoke(main, ["eval", *args])
     return result.exit_code, result.output
+
+
+def run_json(*args: str) -> Any:
+    """The figures ``servicebot eval ... --json`` prints on stdout (warnings go to stderr)."""
+    result = CliRunner().invoke(main, ["eval", *args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)

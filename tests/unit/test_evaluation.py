@@ -21,7 +21,7 @@ from servicebot.evaluation.training import read_intents
 from servicebot.routing import Router
 from servicebot.settings import Intent, RoutingSettings
 from tests.conftest import REPO
-from tests.unit.labelledfiles import run, write
+from tests.unit.labelledfiles import run, run_json, write
 
 TRAIN = """text,category
 where is my parcel,track
@@ -262,9 +262,7 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
 
 def test_cli_min_score_overrides(files: tuple[Path, Path]) -> None:
     train, test = files
-    code, output = run(str(test), "--train", str(train), "--min-score", "1", "--json")
-    assert code == 0, output
-    figures = json.loads(output)
+    figures = run_json(str(test), "--train", str(train), "--min-score", "1")
     assert (figures["correct"], figures["out_of_scope_recall"]) == (3, 1.0)
 
 
@@ -293,6 +291,17 @@ def test_cli_reads_bitexts_header_and_warns_which_label_column(tmp_path: Path) -
     assert json.loads(result.stdout)["correct"] == 1
     assert result.stderr.startswith(
         f"warning: {test}:1: the label is read from the 'intent' column, not from 'category'"
+    )
+
+
+def test_cli_warns_once_of_texts_labelled_twice(tmp_path: Path) -> None:
+    text = "text,intent\nwhere is my order,order_status\nhi,greeting\nhi,thanks\nhi,\n"
+    test = write(tmp_path, "test.csv", text + "where is my order,cancel_order\n")
+    result = CliRunner().invoke(main, ["eval", str(test), "--bot", str(REPO)])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == (
+        f"warning: {test}:4: 'hi' is labelled 'thanks' here and 'greeting' at line 3: at most "
+        "one of the two can be routed right (2 more rows like it)\n"
     )
 
 

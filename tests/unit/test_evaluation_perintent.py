@@ -4,7 +4,6 @@ the ``--per-intent`` table, ``--pairs`` and the ``--json`` shape two runs are di
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from servicebot.evaluation import evaluate
@@ -12,7 +11,7 @@ from servicebot.evaluation.files import OUT_OF_SCOPE, read_labelled
 from servicebot.evaluation.perintent import IntentFigures, Routed, per_intent
 from servicebot.evaluation.training import read_intents
 from servicebot.settings import RoutingSettings
-from tests.unit.labelledfiles import run, write
+from tests.unit.labelledfiles import run, run_json, write
 
 TRAIN = """text,intent
 where is my parcel,track
@@ -126,9 +125,7 @@ def test_cli_pairs_shows_as_many_as_asked(tmp_path: Path) -> None:
 
 def test_cli_json_has_every_pair_misroute_and_intent(tmp_path: Path) -> None:
     train, test = write(tmp_path, "train.csv", TRAIN), write(tmp_path, "test.csv", TEST)
-    code, output = run(str(test), "--train", str(train), "--json", "--errors", "1")
-    assert code == 0, output
-    figures = json.loads(output)
+    figures = run_json(str(test), "--train", str(train), "--errors", "1")
     assert len(figures["confused"]) == 14
     assert figures["per_intent"][0] == {
         "intent": "lost_00",
@@ -148,8 +145,8 @@ def test_cli_json_has_every_pair_misroute_and_intent(tmp_path: Path) -> None:
     assert set(misroutes[0]) == keys
     keys = [(-m["score"], m["line"]) for m in misroutes]
     assert keys == sorted(keys)  # most confident first, ties in file order
-    code, again = run(str(test), "--train", str(train), "--json")
+    again = run_json(str(test), "--train", str(train))
     timing = {"build_seconds", "route_ms_median", "route_ms_p99"}
-    assert {k: v for k, v in json.loads(again).items() if k not in timing} == {
+    assert {k: v for k, v in again.items() if k not in timing} == {
         k: v for k, v in figures.items() if k not in timing
     }  # two runs diff cleanly
