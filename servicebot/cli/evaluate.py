@@ -295,13 +295,32 @@ def _figure(value: float | None) -> str:
 
 
 def _print_confused(console: Console, report: EvalReport, shown: int) -> None:
-    """The ``shown`` most confused pairs, and how many more there are."""
-    console.print("most confused, expected -> routed to:")
-    width = len(f"{report.confused[0][2]:,}")
-    for expected, got, count in report.confused[:shown]:
-        console.print(f"  {count:>{width},}  {expected} -> {got}")
-    if (more := len(report.confused) - shown) > 0:
+    """The ``shown`` most confused pairs, and how many more there are; a pair confused both
+    ways is one line, ``a <-> b (6 + 6)``, for the two are one problem of overlapping
+    phrasings."""
+    console.print("most confused, expected -> routed to (<->: both ways):")
+    pairs = _both_ways(report.confused)
+    width = len(f"{pairs[0][0]:,}")
+    for count, pair in pairs[:shown]:
+        console.print(f"  {count:>{width},}  {pair}")
+    if (more := len(pairs) - shown) > 0:
         console.print(f"  and {more:,} more (--pairs N lists more)")
+
+
+def _both_ways(confused: tuple[tuple[str, str, int], ...]) -> list[tuple[int, str]]:
+    """Each confused pair and its count, a pair confused both ways once with both counts
+    (the larger first, as ``confused`` is most first), most first; ties in its order."""
+    counts = {(expected, got): count for expected, got, count in confused}
+    pairs: list[tuple[int, str]] = []
+    joined: set[tuple[str, str]] = set()
+    for expected, got, count in confused:
+        back = counts.get((got, expected))
+        if back is None:
+            pairs.append((count, f"{expected} -> {got}"))
+        elif (got, expected) not in joined:
+            joined.add((expected, got))
+            pairs.append((count + back, f"{expected} <-> {got} ({count:,} + {back:,})"))
+    return sorted(pairs, key=lambda pair: -pair[0])  # stable: ties stay in name order
 
 
 def _per_intent_table(report: EvalReport) -> Table:
@@ -323,9 +342,9 @@ def _per_intent_table(report: EvalReport) -> Table:
 
 def _per_intent_row(figures: IntentFigures) -> tuple[str, ...]:
     """An intent's cells: recall@k is '-' for the out-of-scope rows, which no ranking holds."""
-    missed = (
-        f"{printable(figures.missed_to)} ({figures.missed_to_rows:,})" if figures.missed_to else ""
-    )
+    names = ", ".join(map(printable, (figures.missed_to or "", *figures.missed_to_ties)))
+    each = " each" if figures.missed_to_ties else ""  # ties: one intent named hid the others
+    missed = f"{names} ({figures.missed_to_rows:,}{each})" if figures.missed_to else ""
     return (
         printable(figures.intent),
         f"{figures.rows:,}",

@@ -28,6 +28,8 @@ class IntentFigures:
     # where most of its misrouted rows went (ties in name order), and how many; None if none
     missed_to: str | None
     missed_to_rows: int
+    # the other intents as many of its misrouted rows went to, in name order
+    missed_to_ties: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ def _figures(label: str, rows: list[Routed]) -> IntentFigures:
     missed = Counter(row.predicted for row in rows if row.predicted != label)
     # most first, ties in name order, so that two runs name the same intent
     top = min(missed.items(), key=lambda item: (-item[1], item[0]), default=None)
+    ties = sorted(name for name, count in missed.items() if top and count == top[1])[1:]
     return IntentFigures(
         intent=label,
         rows=len(rows),
@@ -68,6 +71,7 @@ def _figures(label: str, rows: list[Routed]) -> IntentFigures:
         recall_at_k=None if label == OUT_OF_SCOPE else round(found / len(rows), 4),
         missed_to=top[0] if top else None,
         missed_to_rows=top[1] if top else 0,
+        missed_to_ties=tuple(ties),
     )
 
 

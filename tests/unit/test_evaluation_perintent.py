@@ -46,8 +46,11 @@ def test_a_tie_for_most_missed_to_goes_to_the_first_name() -> None:
     routed = [Routed("refund", "track", False), Routed("refund", "password", False)]
     (refund,), _ = per_intent(routed)
     assert (refund.missed_to, refund.missed_to_rows) == ("password", 1)
+    assert refund.missed_to_ties == ("track",)  # named too: one name hid the other
     (right,), _ = per_intent([Routed("refund", "refund", True)])
-    assert (right.missed_to, right.missed_to_rows) == (None, 0)
+    assert (right.missed_to, right.missed_to_rows, right.missed_to_ties) == (None, 0, ())
+    (one,), _ = per_intent([*routed, Routed("refund", "track", False)])
+    assert (one.missed_to, one.missed_to_rows, one.missed_to_ties) == ("track", 2, ())
 
 
 def test_worst_first_then_recall_then_more_rows_then_name() -> None:
@@ -111,7 +114,7 @@ def test_cli_pairs_shows_as_many_as_asked(tmp_path: Path) -> None:
     code, output = run(str(test), "--train", str(train))
     assert code == 0, output
     lines = output.splitlines()
-    first = lines.index("most confused, expected -> routed to:")
+    first = lines.index("most confused, expected -> routed to (<->: both ways):")
     assert lines[first + 1 : first + 12] == [
         *(f"  1  lost_{number:02} -> track" for number in range(10)),
         "  and 4 more (--pairs N lists more)",
@@ -136,6 +139,7 @@ def test_cli_json_has_every_pair_misroute_and_intent(tmp_path: Path) -> None:
         "recall_at_k": 0.0,
         "missed_to": "track",
         "missed_to_rows": 1,
+        "missed_to_ties": [],
     }
     assert [f["intent"] for f in figures["per_intent"]][-2:] == ["track", "password"]
     assert figures["per_intent_out_of_scope"]["rows"] == 2
@@ -150,3 +154,30 @@ def test_cli_json_has_every_pair_misroute_and_intent(tmp_path: Path) -> None:
     assert {k: v for k, v in again.items() if k not in timing} == {
         k: v for k, v in figures.items() if k not in timing
     }  # two runs diff cleanly
+
+
+def test_cli_shows_a_pair_confused_both_ways_on_one_line_and_ties_for_most_missed_to(
+    tmp_path: Path,
+) -> None:
+    # a -> b 2 and b -> a 1 were two lines far apart; password's misses, one to refund and
+    # one to track, named refund alone.
+    train = write(tmp_path, "train.csv", TRAIN)
+    test = write(
+        tmp_path,
+        "test.csv",
+        "text,intent\nwhere is my parcel,refund\nwhen will my refund arrive,track\n"
+        "how do i get my money back,track\nwhere is my parcel,password\n"
+        "how do i get my money back,password\n",
+    )
+    code, output = run(str(test), "--train", str(train), "--per-intent")
+    assert code == 0, output
+    lines = [line.rstrip() for line in output.splitlines()]
+    first = lines.index("most confused, expected -> routed to (<->: both ways):")
+    assert lines[first + 1 : first + 4] == [
+        "  3  track <-> refund (2 + 1)",
+        "  1  password -> refund",
+        "  1  password -> track",
+    ]
+    table = lines[lines.index("per intent, worst first:") + 1 :]
+    row = next(line for line in table if line.startswith("password"))
+    assert row.split()[-4:] == ["refund,", "track", "(1", "each)"]
