@@ -33,6 +33,7 @@ from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
 from .customer import ScreenedDetails
+from .filters.pieces import CARRIED
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import BreakerState, ModelClient, OpenAIClient
 from .model.apikey import ApiKey
@@ -272,7 +273,7 @@ class Bot:
         *,
         misses: int = 0,
         explain: bool = False,
-        said_before: str | None = None,
+        said_before: str | Sequence[str] | None = None,
     ) -> Prepared:
         """Run a turn up to the model call: pre-filter, routing, prompt and budget.
 
@@ -282,13 +283,13 @@ class Bot:
         a turn a model would answer (routed to the model, or out of scope) has its prompt
         fitted even when the bot has no model to send it to (besides the offline ``reply``),
         so an operator sees it before naming one. ``said_before``: the customer's last
-        message as stored, when ``history`` may not hold it (``budget.history_turns: 0``);
-        else ``history``'s last is read.
+        messages as stored, the newest last (or the last alone), when ``history`` may not hold
+        them (``budget.history_turns: 0``); else ``history``'s last ``CARRIED`` are read.
         """
         text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
         clock = Clock()
-        if said_before is None and history:  # it may end with this value's label
-            said_before = history[-1].user
+        if said_before is None:  # they may end with this value's label, or pieces after it
+            said_before = [exchange.user for exchange in history[-CARRIED:]]
         placeholders = placeholders or Placeholders()
         filtered = clock.time("prefilter", self.prefilter.run, text, placeholders, said_before)
         details: ScreenedDetails | None = None  # after the message: its values come first
@@ -367,7 +368,7 @@ class Bot:
         lines are taken as written: the store keeps them with placeholders, so write them so."""
         stored: list[Exchange] = []
         for exchange in history:
-            previous = stored[-1].user if stored else None
+            previous = [earlier.user for earlier in stored[-CARRIED:]]
             user = self.prefilter.run(exchange.user, placeholders, previous).text
             stored.append(Exchange(user, exchange.assistant))
         return stored

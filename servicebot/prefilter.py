@@ -20,7 +20,7 @@ import re
 import time
 import weakref
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
@@ -43,16 +43,20 @@ class Prefilter:
         self.profanity = bot_profanity_filter(settings)
 
     def run(
-        self, text: str, placeholders: Placeholders, previous: str | None = None
+        self, text: str, placeholders: Placeholders, previous: str | Sequence[str] | None = None
     ) -> FilterResult:
         """Filter one message; ``placeholders`` (the conversation's) gains any new values.
-        ``previous``: the customer's last message as stored, whose label may name this one's
-        value ("my password is", then "Hunter2!x": see ``filters/followup.py``)."""
+        ``previous``: the customer's last message as stored, or their last few, the newest
+        last, whose label may name this one's value ("my password is", then "Hunter2!x": see
+        ``filters/followup.py``) or a piece of it ("my phone is", "415", then "555": see
+        ``filters/pieces.py``)."""
         cut = _cut(text, self.settings.max_chars)
         turn = _Turn(normalise(cut), placeholders)
         if cut != text:
             turn.events["length", "too_long", "cut", None] += 1
-        turn.apply("pii", functools.partial(find_pii_after, previous=previous), self._pii_action)
+        turn.apply(
+            "pii", functools.partial(find_pii_after, previous=_messages(previous)), self._pii_action
+        )
         turn.neutralise_lookalikes()
         turn.apply("profanity", self.profanity.find, lambda finding: self.settings.profanity)
         turn.apply("injection", find_injection, lambda finding: self.settings.injection)
@@ -61,6 +65,14 @@ class Prefilter:
     def _pii_action(self, finding: Finding) -> str:
         actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names
         return actions.get(finding.kind, self.settings.pii)
+
+
+def _messages(previous: str | Sequence[str] | None) -> tuple[str, ...]:
+    """The customer's previous messages, the newest last: ``previous`` as a tuple, one message
+    alone as one (a str is a sequence of characters, none of which is a message)."""
+    if previous is None or isinstance(previous, str):
+        return () if previous is None else (previous,)
+    return tuple(previous)
 
 
 def _cut(text: str, limit: int) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 from .errors import ConfigError, StorageError, StorePausedError
+from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
 from .model import Completion, ModelRequest
 from .prompt import Exchange
@@ -66,8 +67,9 @@ class TurnStorage:
         kept = settings.budget.history_turns
         try:
             store, run = self._opened(), self.bot.store_pause.run
-            # At least one: the last message may end with the label of this one's value.
-            limit = max(kept, settings.routing.handoff_after, 1)
+            # At least CARRIED: the last messages may end with the label of this one's value,
+            # then pieces of it (filters/pieces.py).
+            limit = max(kept, settings.routing.handoff_after, CARRIED)
             turns = run(store.history, self.conversation_id, limit=limit)
             stored = run(store.load_state, self.conversation_id)
         except (StorageError, ConfigError) as exc:
@@ -88,7 +90,7 @@ class TurnStorage:
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
-        said_before = next((t.customer_text for t in reversed(turns) if _read_back(t)), None)
+        said_before = tuple(t.customer_text for t in turns if _read_back(t))[-CARRIED:]
         return Loaded(history, placeholders, _misses(turns), said_before)
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
@@ -223,9 +225,10 @@ class Loaded(NamedTuple):
     history: list[Exchange]
     placeholders: Placeholders
     misses: int  # out-of-scope turns at its end, in a row
-    # The customer's last message, even where budget.history_turns reads no turn back: it may
-    # end with the label of this message's value (see filters/followup.py).
-    said_before: str | None = None
+    # The customer's last messages (CARRIED at most, the newest last), even where
+    # budget.history_turns reads no turn back: they may end with the label of this message's
+    # value (see filters/followup.py), then pieces of it (filters/pieces.py).
+    said_before: tuple[str, ...] = ()
 
 
 def _level(exc: Exception, level: int) -> int:

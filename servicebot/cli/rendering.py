@@ -46,6 +46,7 @@ def render(
     MESSAGE "-" reads the message from standard input (one longer than a command line takes)."""
     from rich.console import Console
 
+    from ..filters.pieces import CARRIED
     from ..filters.placeholders import Placeholders
     from ..pipeline import Bot
     from ..prompt import read_history
@@ -60,7 +61,7 @@ def render(
         offline = offline_reason(spec)  # as chat answers: its reply is shown before the prompt
         bot, placeholders = Bot(spec, offline=offline is not None), Placeholders()
         turns = bot.as_stored(read_history(history_file), placeholders) if history_file else []
-        said_before = turns[-1].user if turns else None  # read even when no turn is
+        said_before = [turn.user for turn in turns[-CARRIED:]]  # read even when no turn is
         unread = max(len(turns) - bot.spec.settings.budget.history_turns, 0)
         turns = turns[unread:]  # a turn reads back only these from the store
         customer_details = _key_values(customer)

@@ -13,18 +13,19 @@ links (a "?" may follow: "手机号？"), and the new one start with the value (
 any), which is all of it or is followed by a few words set apart from it ("123 thanks",
 "E12345678, expires 2030", "123 🙂"; a value with a digit: "password:" then "sure, one sec"
 gives none). "my order number is" then "4111111111111111"
-stays an order number; a number split over two messages ("phone: 138 0013" then "8000")
-is not joined: the first part was read, and masked, on its own.
+stays an order number. A number split over messages ("phone: 138 0013" then "8000") is not
+joined: each piece is masked on its own, by ``pieces.py``, which reads further back.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Final
 
 from . import Finding
 from .labelled import find_labelled
-from .normalise import normalise
+from .pieces import find_pieces, label_end
 from .pii import PII_KINDS, find_pii
 
 _LEAD: Final = re.compile(r"\s*(?:(?:it's|it’s|it is|its)\s+|就?是\s*)?", re.IGNORECASE)
@@ -33,19 +34,18 @@ _DIGIT: Final = re.compile("[0-9]")  # every labelled value has one (see labelle
 _PASSWORD_LABEL: Final = re.compile(
     r"(?:password|passwd|pwd|pw|密码|密碼)\s*(?:is|was|[:：=]|是|为|為)?\s*[?？]?\s*\Z", re.I
 )
-_MOST: Final = 128  # characters of a value alone: more is a message of its own
 _TAIL: Final = 64  # characters of the previous message read: a label and its linking words
+_MOST: Final = 128  # characters of a value alone: more is a message of its own
 _AFTER: Final = 48  # characters after a value at the message's start: a few words, no more
 
 
-def find_pii_after(text: str, previous: str | None = None) -> list[Finding]:
+def find_pii_after(text: str, previous: Sequence[str] = ()) -> list[Finding]:
     """:func:`~.pii.find_pii` over normalised ``text``, with the value it is alone when the
-    customer's ``previous`` message (as stored) ended with that value's label."""
-    carried = carried_value(text, previous) if previous else None
-    if carried is None:
-        return find_pii(text)
+    customer's last message (``previous``: their last ones as stored, the newest last) ended
+    with that value's label, and a piece of a value typed in pieces (``pieces.py``)."""
+    carried = carried_value(text, previous[-1]) if previous else None
     labelled = find_labelled(text, PII_KINDS)
-    labelled.found.append(carried)
+    labelled.found.extend([carried] if carried else find_pieces(text, previous, labelled))
     return find_pii(text, labelled=labelled)
 
 
@@ -61,7 +61,7 @@ def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:
         return None
     if not _DIGIT.search(value) and not _PASSWORD_LABEL.search(previous[-_TAIL:]):
         return None  # most messages: a question, not a value
-    head = _label_end(previous)
+    head = label_end(previous)
     joined = f"{head} {value}"
     for found_start, found_end, kind in find_labelled(joined, PII_KINDS).found:
         end = start + found_end - len(head) - 1
@@ -82,12 +82,3 @@ def _value_then_words(text: str, start: int, end: int) -> bool:
         and len(after.strip()) <= _AFTER
         and _DIGIT.search(text, start, end) is not None
     )
-
-
-def _label_end(previous: str) -> str:
-    """The end of ``previous``, normalised, where a label would stand: its last ``_TAIL``
-    characters from a word's start, without the spaces and question mark after them."""
-    tail = previous[-_TAIL:]
-    if len(previous) > _TAIL and " " in tail:  # "discard" cut to "card" would be a label
-        tail = tail[tail.index(" ") :]
-    return normalise(tail).text.rstrip().rstrip("?？").rstrip()

@@ -1,10 +1,11 @@
-"""A value sent on its own after a message that ended with its label (filters/followup.py):
-masked by the pre-filter given the previous message, and so in what the model is sent and the
-store keeps, through Bot.reply."""
+"""A value sent on its own after a message that ended with its label (filters/followup.py),
+or in pieces after it (filters/pieces.py): masked by the pre-filter given the previous
+messages, and so in what the model is sent and the store keeps, through Bot.reply."""
 
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -81,7 +82,6 @@ def test_a_value_and_a_few_words_after_a_message_that_ended_with_its_label_is_ma
         ("the password rules", "8-16 characters"),  # a password's rule, not one
         ("I forgot my password", "2024"),  # no password's shape
         ("a pin", "2580"),  # "pin" needs "is" or a colon
-        ("我的电话号码", "13800"),  # too short for a phone
         ("my password:", "ok"),  # no password's shape, as on one line
         ("my password is", "Hunter!!"),  # letters alone after "is", as on one line
     ],
@@ -142,9 +142,13 @@ def test_a_value_after_its_label_is_masked_when_no_turn_is_read_back(
     bot = Bot(dataclasses.replace(spec, settings=settings), model=_Recorder(), store=store)
     for message in ["and the cvv is", "123"]:
         bot.reply(message, conversation_id="c")
+    for message in ["my phone is", "415", "555", "2671"]:  # the label, read 3 messages back
+        bot.reply(message, conversation_id="p")
     stored = [turn.customer_text for turn in bot.store.history("c")]
+    pieces = [turn.customer_text for turn in bot.store.history("p")]
     bot.close()
     assert stored == ["and the cvv is", "[CARD_1]"]
+    assert pieces == ["my phone is", "[PHONE_1]", "[PHONE_2]", "[PHONE_3]"]
 
 
 def test_a_history_written_by_hand_is_stored_as_the_turns_would_be(bot: Bot) -> None:
@@ -154,3 +158,90 @@ def test_a_history_written_by_hand_is_stored_as_the_turns_would_be(bot: Bot) -> 
     history = [Exchange("my password is", "Go on."), Exchange("Hunter2!x", "Thanks.")]
     stored = bot.as_stored(history, Placeholders())
     assert [x.user for x in stored] == ["my password is", "[SECRET_1]"]
+
+
+PIECES = {
+    "card": (
+        ["my card number is 4111 1111", "1111 1111"],
+        ["my card number is [CARD_1]", "[CARD_2]"],
+    ),
+    "phone": (
+        ["my phone is", "415", "555", "2671"],
+        ["my phone is", "[PHONE_1]", "[PHONE_2]", "[PHONE_3]"],
+    ),
+    "id": (
+        ["我的身份证号是", "110101", "19900307", "7777"],
+        ["我的身份证号是", "[CN_ID_1]", "[CN_ID_2]", "[CN_ID_3]"],
+    ),
+    "email": (
+        ["my email is john.smith", "@gmail.com"],
+        ["my email is [EMAIL_1]", "[EMAIL_2]"],
+    ),
+    "email-alone": (
+        ["my email is", "john.smith", "@gmail.com"],
+        ["my email is", "[EMAIL_1]", "[EMAIL_2]"],
+    ),
+    "card-groups": (  # four groups, one a message: the most a label carries over
+        ["my card number is", "4111", "1111", "1111", "1111"],
+        ["my card number is", "[CARD_1]", "[CARD_2]", "[CARD_2]", "[CARD_2]"],
+    ),
+    "mobile": (
+        ["手机号：", "138", "0013", "8000"],
+        ["手机号：", "[PHONE_1]", "[PHONE_2]", "[PHONE_3]"],
+    ),
+}
+
+
+def _conversation(bot: Bot, name: str, messages: list[str]) -> tuple[list[str], list[str]]:
+    """What the store keeps of ``messages`` sent one by one, and what the model was sent of
+    the customer's."""
+    for message in messages:
+        bot.reply(message, conversation_id=name)
+    stored = [turn.customer_text for turn in bot.store.history(name)]
+    model = bot.model
+    assert isinstance(model, _Recorder)
+    sent = [m.content for request in model.requests for m in request.messages if m.role == "user"]
+    return stored, sent
+
+
+@pytest.fixture
+def recorded(spec: BotSpec, tmp_path: Path) -> Iterator[Bot]:
+    bot = Bot(spec, model=_Recorder(), store=open_store("sqlite:///turns.db", root=tmp_path))
+    yield bot
+    bot.close()
+
+
+@pytest.mark.parametrize("conversation", PIECES)
+def test_a_value_sent_in_pieces_after_its_label_is_masked_piece_by_piece(
+    recorded: Bot, conversation: str
+) -> None:
+    messages, masked = PIECES[conversation]
+    stored, sent = _conversation(recorded, conversation, messages)
+    assert stored == masked
+    pieces = ["4111", "1111", "415", "555", "2671", "110101", "19900307", "7777", "0013"]
+    pieces += ["8000", "john.smith", "gmail"]
+    assert [text for text in sent if any(piece in text for piece in pieces)] == []
+
+
+QUIET = {
+    "order number": ["my order number is", "123456"],  # the 6 digits the example bot asks for
+    "order in pieces": ["my order number is", "123", "456"],
+    "quantity": ["my phone is", "2"],
+    "quantity after a card": ["my card number is 4111 1111 1111 1111", "2"],
+    "expiry year": ["my card number is 4111 1111 1111 1111", "2027"],
+    "year": ["my phone is 415 555 2671", "2024"],
+    "price": ["my phone is 415 555 2671", "25.99"],
+    "amount": ["I paid with my card", "199"],  # a label with no "is" or colon after it
+    "no label": ["where is my order?", "123456"],
+    "interrupted": ["my phone is", "415", "what's your refund policy?", "2671"],
+    "a fifth piece": ["my phone is", "415", "555", "2671", "1234"],
+}
+
+
+@pytest.mark.parametrize("conversation", QUIET)
+def test_numbers_that_are_no_piece_of_a_labelled_value_stay_as_typed(
+    recorded: Bot, conversation: str
+) -> None:
+    messages = QUIET[conversation]
+    stored, _ = _conversation(recorded, conversation, messages)
+    assert stored[-1] == messages[-1]

@@ -1,0 +1,233 @@
+"""A value typed in pieces, one message each, after its label: "my card number is 4111 1111"
+then "1111 1111"; "my phone is", "415", "555", "2671"; "我的身份证号是", "110101", "19900307",
+"7777"; "my email is john.smith" then "@gmail.com". A chat window sends each line as it is
+typed, and a customer copying a number from a card or a letter sends it group by group.
+
+Owns :func:`find_pieces`, which ``followup.py`` calls once the message is not a whole value
+after its label. A piece is masked with its label's kind ([CARD_1], then [CARD_2]: each piece
+is a value of its own to the placeholders, which never hold a value to join them with):
+
+- a value that the message ends with, right after its label, too short to be whole ("my card
+  number is 4111 1111": no customer types half a card for another reason);
+- a message that is only a piece (digit groups; an email's ``@domain``, or its name before
+  the ``@``) after messages that leave its label open: one that ends with the label, or with
+  the label and a piece, then at most ``CARRIED`` - 1 more pieces, each a message of its own.
+
+Whether a piece the store masked was the whole value cannot be read back (both are
+[CARD_1]), so after one a lone year (2024) is no piece: the card's expiry, not its number.
+A number the customer calls an order number stays one (``labelled.py`` reads the labels), and
+a quantity (2) or a price (25.99) has no piece's shape.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import Final
+
+from . import locales
+from .labelled import Labelled, find_labelled
+from .normalise import normalise
+from .pii import PII_KINDS
+from .placeholders import PLACEHOLDER
+
+# The messages after its label that a label carries over, each only a piece: a card number
+# typed in its four printed groups, one a message, is the longest value customers send in
+# pieces; a phone (415 555 2671, 138 0013 8000), a mainland ID (110101 19900307 7777) or an
+# email (john, .smith, @gmail.com) takes three. Beyond that, digits alone are more likely an
+# answer to something else than one more piece: the store keeps a piece as a placeholder,
+# so how many digits came cannot be counted, only the messages.
+_MOST_PIECES: Final = {"CARD": 4, "PHONE": 3, "CN_ID": 3, "SECRET": 3, "EMAIL": 3}
+CARRIED: Final = max(_MOST_PIECES.values())  # the customer's messages read back
+_TAIL: Final = 64  # characters read before a piece: a label and its linking words
+
+# A value of each kind that a piece may belong to, whole: read after the end of a message, a
+# label finds it only if the message ends with that kind's label and its links (a card's
+# 16 digits are no phone's, a phone's 10 no card's, an ID's 18 no phone's).
+_WHOLE: Final = (
+    ("CARD", "4111111111111111"),
+    ("PHONE", "4155552671"),
+    ("CN_ID", "110101199003077777"),
+    ("SECRET", "482913"),  # a one-time code or a PIN
+)
+_MOST_DIGITS: Final = {"CARD": 19, "PHONE": 15, "CN_ID": 18, "SECRET": 8}
+# Digit groups set apart by spaces or dashes, three digits at least (a quantity has fewer); an
+# ID's last group may end in its X. No dot or comma: "25.99" and "1,299" are prices.
+_DIGITS: Final = re.compile(r"[0-9]+(?:[ -][0-9]+)*[Xx]?", re.ASCII)
+_YEAR: Final = re.compile(r"(?:19|20)[0-9]{2}", re.ASCII)
+_EMAIL_LABEL: Final = re.compile(  # read in the lower-cased text
+    r"(?<![a-z])e-?mail(?:[ \t]+address)?(?:[ \t]+is|[ \t]*[:：])?"
+    r"|(?:邮箱|郵箱|电邮|電郵|电子邮件|電子郵件)(?:地址)?(?:是|为|為|[:：])?"
+)
+_LOCAL: Final = re.compile(r"[A-Za-z0-9._+-]*[._+0-9][A-Za-z0-9._+-]*", re.ASCII)  # john.smith
+_AT_DOMAIN: Final = re.compile(r"@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
+_DOMAIN: Final = re.compile(r"[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+", re.ASCII)
+# A piece is read only after a label that a linking word or sign ends ("my phone is", "卡号：",
+# 身份证号是, "call me at"): "I paid with my card" then "199" is an amount, not a card's start.
+_LINKED: Final = re.compile(
+    r"(?:[:：=#是为為系号號码碼]|(?<![a-z])(?:is|are|was|number|num|no\.?|code|at|on))\Z"
+    f"|(?:{'|'.join(locales.LINK_PARTICLES)})\\Z"
+    f"|(?<![^\\W\\d_])(?:{'|'.join(locales.LINK_WORDS)})\\Z"
+)
+# What a message may end with after a label: a piece of its value (as stored, a placeholder;
+# digits or an email's name, "john.smith" or "john.smith@"), then spaces and a full stop.
+_END: Final = r"[ \t]*[.。]?[ \t]*\Z"
+_AFTER_VALUE: Final = "(?<![0-9A-Za-z@._+-])"  # a piece starts no word
+_TRAILING: Final = (
+    re.compile(f"{_AFTER_VALUE}[0-9]+(?:[ -][0-9]+)*[Xx]?{_END}", re.ASCII),
+    re.compile(f"{_AFTER_VALUE}[A-Za-z0-9._+-]+@?{_END}", re.ASCII),
+    re.compile(rf"\[([A-Z][A-Z_]*)_[0-9]+\]@?{_END}", re.ASCII),
+)
+
+
+def find_pieces(
+    text: str, previous: Sequence[str], labelled: Labelled
+) -> list[tuple[int, int, str]]:
+    """The piece of a value in normalised ``text``, with its kind: one after its label at the
+    end of ``text``, or ``text`` itself after ``previous`` messages (the customer's last ones,
+    as stored, the newest last) that leave its label open; ``labelled``: ``text``'s values
+    found whole, which are no pieces."""
+    whole = {start for start, _, _ in labelled.found}
+    found = _partial_value(text, whole)
+    if found is None and previous:
+        found = _piece_alone(text, previous)
+    return [] if found is None or found[0] in whole else [found]
+
+
+def _partial_value(text: str, whole: set[int]) -> tuple[int, int, str] | None:
+    """The value ``text`` ends with, right after its label, if too short to be whole."""
+    for trailing in _TRAILING[:2]:  # digits, else an email's name
+        found = trailing.search(text, max(0, len(text) - _TAIL))
+        if found is None or found.start() == 0 or found.start() in whole:
+            continue
+        start, end = found.start(), _value_end(text, found.end())
+        end -= text.startswith("@", end - 1)  # "john.smith@": the "@" stays, saying what comes
+        if not _may_be_piece(text[start:end]):
+            continue  # most messages end with a word: no label is read before it
+        kind = label_kind(text[:start])
+        if kind is not None and _piece_of(kind, text[start:end], opened=False, at=False):
+            return start, end, kind
+    return None
+
+
+def _piece_alone(text: str, previous: Sequence[str]) -> tuple[int, int, str] | None:
+    """``text``, without the spaces around it, when it is only a piece of the value that
+    ``previous`` leaves open."""
+    start = len(text) - len(text.lstrip())
+    end = _value_end(text, len(text))
+    end -= end - 1 > start and text.startswith("@", end - 1)  # "john.smith@", as above
+    if not _may_be_piece(text[start:end]) or (opened := open_value(previous)) is None:
+        return None  # the shape first: most messages are no piece, and cost no reading back
+    kind, sent, at = opened
+    if not _piece_of(kind, text[start:end], opened=sent, at=at):
+        return None
+    return start, end, kind
+
+
+def _value_end(text: str, end: int) -> int:
+    """Where a value that runs to ``end`` ends: before the spaces and full stop after it."""
+    value = text[:end].rstrip()
+    value = value[:-1].rstrip() if value.endswith((".", "。")) else value
+    return len(value)
+
+
+def _may_be_piece(piece: str) -> bool:
+    """Whether ``piece`` has the shape of a piece of some value (see :func:`_piece_of`)."""
+    if _DIGITS.fullmatch(piece):
+        return sum(map(str.isdigit, piece)) >= 3
+    return any(shape.fullmatch(piece) for shape in (_AT_DOMAIN, _DOMAIN, _LOCAL))
+
+
+def _piece_of(kind: str, piece: str, *, opened: bool, at: bool) -> bool:
+    """Whether ``piece`` can be part of a value of ``kind``: digit groups of three digits at
+    least and no more than a whole one has, an email's name or ``@domain`` (its domain after
+    an ``@``). ``opened``: a piece was sent already, which may have been the whole value, so
+    a year after it is the expiry of a card or a date, not a piece; ``at``: the pieces sent
+    end with the ``@`` of an email."""
+    if kind == "EMAIL":
+        if at:
+            return _DOMAIN.fullmatch(piece) is not None
+        return bool(_AT_DOMAIN.fullmatch(piece) or (not opened and _LOCAL.fullmatch(piece)))
+    if _DIGITS.fullmatch(piece) is None or (piece[-1] in "Xx" and kind != "CN_ID"):
+        return False
+    digits = sum(map(str.isdigit, piece))
+    if opened and _YEAR.fullmatch(piece):
+        return False
+    return 3 <= digits <= _MOST_DIGITS[kind]
+
+
+def open_value(previous: Sequence[str]) -> tuple[str, bool, bool] | None:
+    """The kind of value the customer's ``previous`` messages (as stored, the newest last)
+    leave open, whether a piece of it was sent, and whether the pieces end with an ``@``: the
+    last ``CARRIED`` messages are read back to one that ends with its label, all those after
+    it only pieces of that kind (as stored: its placeholders), fewer than its kind's most."""
+    pieces: list[str] = []
+    at = False  # whether the newest piece ends with an email's "@"
+    for message in reversed(previous[-CARRIED:]):
+        opened = _label_then_piece(message)
+        if opened is not None:
+            kind, sent, at_label = opened
+            if len(pieces) >= _MOST_PIECES[kind] or any(each != kind for each in pieces):
+                return None
+            return kind, sent or bool(pieces), at if pieces else at_label
+        stripped = message.strip()
+        kinds = {match[1] for match in PLACEHOLDER.finditer(stripped)}
+        if len(kinds) != 1 or PLACEHOLDER.sub("", stripped).removesuffix("@").strip():
+            return None  # not a piece: the value is no longer being typed
+        at = at or (not pieces and stripped.endswith("@"))
+        pieces.append(kinds.pop())
+    return None
+
+
+def _label_then_piece(message: str) -> tuple[str, bool, bool] | None:
+    """The kind of label ``message`` ends with, followed by nothing or by a piece of its
+    value (a placeholder of its kind, as stored; digits or an email's name, as a turn stored
+    before pieces were masked has it); whether a piece follows it, and whether that piece
+    ends with ``@``."""
+    kind = label_kind(message)
+    if kind is not None:
+        return kind, False, False
+    for trailing in _TRAILING:
+        found = trailing.search(message, max(0, len(message) - _TAIL))
+        kind = label_kind(message[: found.start()]) if found and found.start() else None
+        if kind is None or found is None:
+            continue
+        piece = found[0].rstrip(" \t.。")
+        at = piece.endswith("@")
+        if found.lastindex:  # a placeholder, as stored
+            if found[1] == kind:
+                return kind, True, at
+        elif _piece_of(kind, piece.removesuffix("@"), opened=False, at=False):
+            return kind, True, at
+    return None
+
+
+def label_kind(head: str) -> str | None:
+    """The kind of value whose label and links ``head`` ends with: one of ``_WHOLE``'s kinds,
+    or EMAIL; None if it ends with none, with a label and no link, or a reference's label."""
+    tail = label_end(head)
+    if not _LINKED.search(tail.lower()):
+        return None
+    if _ends_email_label(tail):
+        return "EMAIL"
+    for kind, value in _WHOLE:
+        joined = f"{tail} {value}"
+        found = find_labelled(joined, PII_KINDS).found
+        if any(start == len(tail) + 1 and each == kind for start, _, each in found):
+            return kind
+    return None
+
+
+def _ends_email_label(tail: str) -> bool:
+    """Whether ``tail`` ends with an email's label: "my email is", "email:", "邮箱是"."""
+    lowered = tail.lower()
+    return any(match.end() == len(lowered) for match in _EMAIL_LABEL.finditer(lowered))
+
+
+def label_end(previous: str) -> str:
+    """The end of ``previous``, normalised, where a label would stand: its last ``_TAIL``
+    characters from a word's start, without the spaces and question mark after them."""
+    tail = previous[-_TAIL:]
+    if len(previous) > _TAIL and " " in tail:  # "discard" cut to "card" would be a label
+        tail = tail[tail.index(" ") :]
+    return normalise(tail).text.rstrip().rstrip("?？").rstrip()
