@@ -6,10 +6,13 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 
 from servicebot.filters.normalise import (
+    _CLUSTER,
     Masks,
+    _normalise_cluster,
     _normalise_with_offsets,
     normalise,
     normalise_without,
+    shows_nothing,
 )
 from servicebot.filters.traditional import (
     _t2s,
@@ -55,7 +58,7 @@ def test_spans_map_back_to_the_characters_the_customer_typed() -> None:
 TRICKY = (
     st.text(
         alphabet=st.sampled_from(
-            "ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼訂單发貨薴苧\uf936!-.\x1b[]\x07"
+            "ab ÉéＡ１\u0301\u200b\t\n\u3000傻逼訂單发貨薴苧\uf936!-.\x1b[]\x07\ufdd0\U0002f800"
         )
     )
     | st.text()
@@ -65,6 +68,29 @@ TRICKY = (
 @given(TRICKY)
 def test_the_fast_paths_agree_with_the_careful_one(text: str) -> None:
     assert normalise(text).text == _normalise_with_offsets(text).text
+
+
+@given(TRICKY)
+def test_the_careful_path_normalises_each_cluster_on_its_own(text: str) -> None:
+    """All clusters are normalised at once, joined by U+FDD0 (a text may hold it too): the
+    same as a cluster at a time, each character mapped to the cluster it came from."""
+    chars: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for match in _CLUSTER.finditer(text):
+        for char in _normalise_cluster(match.group()):
+            if char == " " and chars and chars[-1] == " ":
+                spans[-1] = (spans[-1][0], match.end())
+                continue
+            chars.append(char)
+            spans.append(match.span())
+    normalised = _normalise_with_offsets(text)
+    assert normalised.text == "".join(chars)
+    assert [normalised.original_span(i, i + 1) for i in range(len(chars))] == spans
+
+
+@given(TRICKY)
+def test_a_text_shows_nothing_exactly_when_it_normalises_to_spaces(text: str) -> None:
+    assert shows_nothing(text) == (not normalise(text).text.strip())
 
 
 @given(TRICKY)
