@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import random
 from pathlib import Path
 
 import pytest
@@ -346,3 +347,17 @@ def test_a_message_in_letters_the_bot_does_not_speak_still_gets_the_answer_offli
         "not direct: written in Cyrillic, which none of the bot's languages is"
     )
     assert (reply.action, reply.text) == ("direct", "Hi!")
+
+
+def test_a_huge_message_of_random_characters_is_answered_and_stored(spec: BotSpec) -> None:
+    """50,000 random code points, twice in a conversation (each turn reads the last back):
+    answered, stored whole as the pre-filter kept it."""
+    pick = random.Random(0)
+    codes = (pick.randint(0x20, 0x2FFFF) for _ in range(60_000))
+    noise = "".join(chr(code) for code in codes if not 0xD800 <= code <= 0xDFFF)[:50_000]
+    bot = Bot(spec, store=MemoryStore(), offline=True)
+    first = bot.reply(noise)
+    second = bot.reply(noise, conversation_id=first.conversation_id)
+    assert first.text and second.text and (first.turn, second.turn) == (1, 2)
+    stored = bot.store.history(first.conversation_id)
+    assert len(stored) == 2 and len(stored[0].customer_text) > 40_000

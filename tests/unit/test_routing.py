@@ -9,12 +9,14 @@ import pytest
 
 from servicebot.config import BotSpec
 from servicebot.routing import (
+    ROUTED_CHARS,
     Router,
     Routing,
     decide,
     detect_language,
     handed_off_by,
     previous_message,
+    routed_part,
     why_not_direct,
     why_out_of_scope,
 )
@@ -454,3 +456,30 @@ def test_a_kaomoji_leaves_a_chinese_message_chinese(router: Router) -> None:
     # っ in (っ´ω`c) is hiragana: the message was answered in English.
     assert router.route("我的订单到哪了？(っ´ω`c)").language == "zh"
     assert router.route("我の订单到哪了").language == "zh"
+
+
+# Long messages
+
+
+def test_a_message_past_routed_chars_is_routed_on_its_first_part(router: Router) -> None:
+    """A question and a long paste after it are routed on the question: routing reads the
+    first ROUTED_CHARS characters, as for that part alone (read whole, the refund tail
+    outscored the order question)."""
+    question = "Where is my order? It has not arrived. " * 110
+    long = question + "I want a refund for my broken blender. " * 1_000
+    part = routed_part(long)
+    assert question.startswith(part) and ROUTED_CHARS - 100 <= len(part) <= ROUTED_CHARS
+    routed = router.route(long)
+    assert routed == router.route(part)
+    assert routed.matches[0].intent.name == "order_status"
+
+
+def test_a_message_up_to_routed_chars_is_read_whole(router: Router) -> None:
+    text = ("Where is my order? " * 400)[:ROUTED_CHARS]
+    assert routed_part(text) is text
+
+
+def test_padding_does_not_push_the_question_past_what_routing_reads(router: Router) -> None:
+    padded = " \u200b\n" * 3_000 + "where is my order?"
+    assert routed_part(padded).endswith("where is my order?")
+    assert router.route(padded).matches[0].intent.name == "order_status"
