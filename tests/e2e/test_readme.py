@@ -86,7 +86,7 @@ def test_the_filters_snippet_runs_as_shown(tmp_path: Path) -> None:
 
     from servicebot.cli import main
 
-    block = README.split("**Placeholders.**")[0].rsplit("```python\n", 1)[1].split("```")[0]
+    block = README.split("### Placeholders")[0].rsplit("```python\n", 1)[1].split("```")[0]
     CliRunner().invoke(main, ["init", str(tmp_path / "bot")])
     namespace: dict[str, Any] = {}
     exec(block.replace('"path/to/bot"', repr(str(tmp_path / "bot"))), namespace)
