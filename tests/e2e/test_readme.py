@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 from pydantic import BaseModel
 
 from servicebot import Settings
 from servicebot.templates import TEMPLATE_NAMES
 from servicebot.templatetree import TEMPLATE_VARIABLES
 from tests.conftest import REPO
+from tests.e2e.conftest import bot_on_server
+from tests.openai_server import OpenAIServer
 
 README = (REPO / "README.md").read_text(encoding="utf-8")
 
@@ -103,3 +106,19 @@ def test_the_events_the_readme_names_are_as_str_prints_them() -> None:
     stopped = str(FilterEvent("model", "caller", "stopped", "kept"))
     assert f"with a `{stopped}` event" in README
     assert "`model caller stopped kept`" not in README
+
+
+def test_the_async_snippet_runs_as_shown(
+    server: OpenAIServer, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The README's areply / astream example, against the local server it tells how to use."""
+    block = README.split("### API keys from code")[0].rsplit("```python\n", 1)[1].split("```")[0]
+    assert "await bot.areply(" in block and "bot.astream(" in block
+    bot = bot_on_server(server, tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text("utf-8").replace("api_key_env: OPENAI_API_KEY", "api_key_env: null")
+    settings.write_text(text, "utf-8")
+    exec(block.replace('"path/to/bot"', repr(str(bot))), {})
+    assert capsys.readouterr().out == (
+        "You asked: Where is my order? answer\nYou asked: And when will it arrive?\nanswer\n"
+    )
