@@ -23,7 +23,7 @@ import re
 from collections.abc import Collection, Iterable, Iterator
 from typing import Final, NamedTuple
 
-from . import locales, word_automaton
+from . import locales, spelled, word_automaton
 from .labels import (
     CARD_NUMBER,
     LABELS,
@@ -174,14 +174,18 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
     codes: set[int] = set()
-    spans, hinted = _labels(lowered) if DIGIT.search(text) else ([], None)  # values have one
+    digits = DIGIT.search(text) or spelled.HINT.search(lowered)  # values have one, or spell one
+    spans, hinted = _labels(lowered) if digits else ([], None)
     passwords = "SECRET" in kinds and (_may_name_a_password(lowered) if hinted is None else hinted)
     if not (spans or passwords):
         return Labelled(found, references, codes)
     english = locales.English(lowered)  # searched once, if a label asks: see locales.links
+    spelled_left = _MOST_SPELLED
     for label in spans:
         if not DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
-            continue  # "I paid with Visa. Could you...": no value near enough
+            if not (spelled_left and _spelled_near(lowered, label[1])):
+                continue  # "I paid with Visa. Could you...": no value near enough
+            spelled_left -= 1
         role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)
         if role in ("reference", "code"):
@@ -212,9 +216,20 @@ def _named(
         kind = LABELS[each].kind
         if kind not in kinds or not _names_value(lowered, label, each, start, english):
             continue
-        if values := [(begin, end, kind) for begin, end in _values(text, start, each)]:
+        if values := [(begin, end, kind) for begin, end in _values(text, lowered, start, each)]:
             return values
     return []
+
+
+def _spelled_near(lowered: str, end: int) -> bool:
+    """Whether a spelled digit ("four", 幺) is near enough after a label ending at ``end`` to
+    start its value."""
+    return spelled.HINT.search(lowered, end, end + _VALUE_REACH) is not None
+
+
+# Labels read for a spelled value, at most: more is a paste or spam ("phone one phone one..."),
+# and every label near a number word costs a read.
+_MOST_SPELLED: Final = 20
 
 
 def _may_name_a_password(lowered: str) -> bool:
@@ -225,16 +240,29 @@ def _may_name_a_password(lowered: str) -> bool:
     return _PASSWORD_HINT.search(lowered) is not None
 
 
-def _values(text: str, start: int, role: int) -> Iterator[tuple[int, int]]:
+def _values(text: str, lowered: str, start: int, role: int) -> Iterator[tuple[int, int]]:
     """Where the value of ``LABELS[role]`` at ``start`` stands, with what runs on from it, and
     each value of its shape that a slash joins to it: "phone 0412 345 678/0412 345 679" gives
     two phones (read as a run-on, "/0412" went with the first, and " 345 679" was shown)."""
     number = _checked_value(text, start, role)
+    if number is None and (value := _spelled_value(lowered, start, role)):
+        yield start, value
     while number:
         end = start + len(number)
         after = _checked_value(text, end + 1, role) if text.startswith("/", end) else None
         yield start, end if after else run_on_end(text, number, end)
         start, number = end + 1, after
+
+
+def _spelled_value(lowered: str, start: int, role: int) -> int | None:
+    """Where the value of ``LABELS[role]`` at ``start`` ends if it is spelled digit by digit
+    ("four one five, five five five...", 幺三八零零一三八零零零) and its digits have the value's
+    shape: a sentence of number words is ordinary text, read only after a label."""
+    _, _, value, digits = LABELS[role]
+    read = spelled.spelled_value(lowered, start)
+    if read is None or not value.fullmatch(read[1]) or len(read[1].rstrip("X")) not in digits:
+        return None
+    return read[0]
 
 
 def _checked_value(text: str, start: int, role: int) -> str | None:

@@ -22,9 +22,10 @@ password) are found by
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
 Email addresses, as typed and as written out ("john dot smith at gmail dot com"), are in
-:mod:`.emails`; phone numbers in :mod:`.phones`; the one form values are compared in
-(:func:`.values.canonical`) in :mod:`.values`; where a match may begin and end, in
-:mod:`.boundaries`.
+:mod:`.emails`; values spelled in words or Chinese numerals, or typed a character at a time
+("1 3 8 0 0 1 3 8 0 0 0"), in :mod:`.spelled`; phone numbers in :mod:`.phones`; the one form
+values are compared in (:func:`.values.canonical`) in :mod:`.values`; where a match may begin
+and end, in :mod:`.boundaries`.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -43,6 +44,7 @@ from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
 from servicebot.filters.phones import JP_KR_MOBILE, phone_spans
+from servicebot.filters.spelled import spelled_spans
 
 PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
 
@@ -300,6 +302,7 @@ def find_pii(
     ]
     ibans = [(start, end) for start, end, kind in found if kind == "IBAN"]
     found.extend(find_numbers(_blanked(text, ibans) if ibans else text, wanted))
+    found.extend(spelled_spans(text, wanted))  # 一三八零零一三八零零零, "j o h n @ ..."
     labelled = find_labelled(text, wanted) if labelled is None else labelled
     if labelled.references or labelled.codes:
         found = [f for f in found if not _named_no_pii(text, f, labelled)]

@@ -450,3 +450,46 @@ def test_the_label_pass_tells_a_password_hint_as_the_hint_search_does(pieces: li
     spans, hinted = _labels(lowered)
     assert spans == _label_spans(lowered)
     assert hinted == (_may_name_a_password(lowered) if lowered.isascii() else None)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("我的手机号是一三八零零一三八零零零", "PHONE", "一三八零零一三八零零零"),
+        ("手机 幺三八 零零一三 八零零零", "PHONE", "幺三八 零零一三 八零零零"),
+        ("电话壹叁捌零零壹叁捌零零零", "PHONE", "壹叁捌零零壹叁捌零零零"),
+        (
+            "身份证号 一一零一零一一九九零零三零七七七七X",
+            "CN_ID",
+            "一一零一零一一九九零零三零七七七七X",
+        ),
+        (
+            "my phone number is four one five, five five five, two six seven one",
+            "PHONE",
+            "four one five, five five five, two six seven one",
+        ),
+        (
+            "card number four one one one one one one one one one one one one one one one",
+            "CARD",
+            "four one one one one one one one one one one one one one one one",
+        ),
+    ],
+)
+def test_a_named_value_spelled_digit_by_digit_is_found(text: str, kind: str, value: str) -> None:
+    assert found(normalise(text).text, kind) == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "one or two items",
+        "我要买一两个，三五天到",
+        "十一月发货吗",
+        "phone me in one or two days",
+        "电话三五天内打给你",
+        "my phone is one of those old ones",
+        "card one two three",  # too few digits for a card
+    ],
+)
+def test_number_words_that_spell_no_named_value_are_ordinary_text(text: str) -> None:
+    assert spans(normalise(text).text) == []

@@ -345,3 +345,36 @@ def test_numbers_typed_in_a_phones_own_digits_are_found_where_they_were_typed(
     [finding] = find_pii(normalised.text)
     start, end = normalised.original_span(finding.start, finding.end)
     assert (finding.kind, text[start:end]) == (kind, typed)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("壹叁捌零零壹叁捌零零零", "PHONE", "壹叁捌零零壹叁捌零零零"),  # eleven in a row: unnamed
+        ("是一三八零零一三八零零零吗", "PHONE", "一三八零零一三八零零零"),
+        ("1 3 8 0 0 1 3 8 0 0 0", "PHONE", "1 3 8 0 0 1 3 8 0 0 0"),
+        ("j o h n @ g m a i l . c o m", "EMAIL", "j o h n @ g m a i l . c o m"),
+        (
+            "write to j o h n . s m i t h @ g m a i l . c o m .",
+            "EMAIL",
+            "j o h n . s m i t h @ g m a i l . c o m",
+        ),
+    ],
+)
+def test_a_value_typed_a_character_at_a_time_or_in_chinese_numerals_is_found(
+    text: str, kind: str, value: str
+) -> None:
+    assert found(normalise(text).text, kind) == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "一一一一一一一一一一一",  # eleven Chinese digits of no number's shape
+        "rate us 1 2 3 4 5 6 7 8 9 1 0",
+        "a b c @ d e",  # no dot: no address
+        "三五天，一两个，十一月",
+    ],
+)
+def test_spelled_runs_of_no_value_shape_are_ordinary_text(text: str) -> None:
+    assert spans(normalise(text).text) == []
