@@ -53,7 +53,7 @@ _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
 
 # Passwords are read by ``passwords.py``; 密码 only where a value follows, so that a run of
 # 密码是密码是... is passed over in C.
-_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "密码", *locales.PASSWORD)
+_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "pass", "密码", *locales.PASSWORD)
 # What a message must hold to be read for passwords at all. In ASCII text, a search in C for
 # each ASCII one that holds no other ("passwort" has "pass"); in other text, one regex of them
 # all, which a Chinese message passes at the few characters that start one (a search for

@@ -91,6 +91,19 @@ LABELS: Final = (
         ),
         range(6, 19),
     ),
+    # "ID number" names an order's or an account's number too, so under it only a number of a
+    # mainland ID's own shape is one, its check digit typed wrong or not: a province, a real
+    # month and day of a birth year 18xx-20xx, a sequence number and 0-9 or X.
+    _Label(
+        "CN_ID",
+        ("id", "id number", "id no"),
+        re.compile(
+            r"[1-9][0-9]{5}(?:18|19|20)[0-9]{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+            r"[0-9]{3}[0-9Xx](?![0-9A-Za-z])",
+            re.ASCII,
+        ),
+        range(17, 19),
+    ),
     # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
     # says it is a phone.
     _Label(
@@ -205,6 +218,14 @@ LABELS: Final = (
             "pin",
             "my pin",
             "passcode",
+            # A code the shop sent, whatever it is called: it is the customer's to keep.
+            *(
+                f"code you {sent}{me}"
+                for sent in ("sent", "texted", "emailed")
+                for me in ("", " me")
+            ),
+            *("code i got", "code i received", "code i was sent"),
+            *("发给我的码", "你们发的码", "收到的码"),
             *locales.ONE_TIME_CODE,
         ),
         re.compile(r"[0-9](?:[ -]?[0-9]){3,7}(?![0-9]|[ -][0-9])", re.ASCII),  # not a longer number

@@ -45,8 +45,8 @@ def begins_line(text: str, position: int) -> bool:
 # A quoted value is always taken; a length ("8-16", "12 characters", 8到16位) never. A "!"
 # right after the value is part of it: it is the symbol most password rules end with
 # (Summer2024!), and a stored "[SECRET_1]!" would tell how the password ends.
-_PASSWORD: Final = re.compile(  # in the lower-cased text
-    r"(?:password|passwd|pwd|pw)"
+_PASSWORD: Final = re.compile(  # lower-cased; "pass = x" is a config file's key
+    r"(?:password|passwd|pwd|pw|(?<!boarding )pass(?=[ \t]*=(?!=)))"
     r"(?P<sep>[ \t]*[:=]|(?:[ \t]+(?:to|for|of|on)(?:[ \t]+[a-z'’._-]{1,32}){1,4}?"
     r"(?:[ \t]+(?:is|was)\b|[ \t]*[:=]))"
     r"|(?:[ \t]+(?:is|was|to|as)\b|['’]s(?![a-z]))(?:[ \t]*[:=])?"

@@ -473,6 +473,11 @@ def test_the_label_pass_tells_a_password_hint_as_the_hint_search_does(pieces: li
             "CARD",
             "four one one one one one one one one one one one one one one one",
         ),
+        (
+            "the code you sent is four eight two nine one three",
+            "SECRET",
+            "four eight two nine one three",
+        ),
     ],
 )
 def test_a_named_value_spelled_digit_by_digit_is_found(text: str, kind: str, value: str) -> None:
@@ -492,4 +497,35 @@ def test_a_named_value_spelled_digit_by_digit_is_found(text: str, kind: str, val
     ],
 )
 def test_number_words_that_spell_no_named_value_are_ordinary_text(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "value"),
+    [
+        ("pass = Hunter2!x", "SECRET", "Hunter2!x"),
+        ("the code you sent is 482913", "SECRET", "482913"),
+        ("收到的码是482913", "SECRET", "482913"),
+        ("my ID number is 110101199003077775", "CN_ID", "110101199003077775"),  # check digit wrong
+        ("身份证 110101199003077775", "CN_ID", "110101199003077775"),
+    ],
+)
+def test_a_password_a_sent_code_or_an_id_number_is_found_under_its_everyday_name(
+    text: str, kind: str, value: str
+) -> None:
+    assert found(normalise(text).text, kind) == [value]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I will pass on that, thanks",
+        "boarding pass = gate 12",
+        "pass == 3",
+        "the code you sent expired after 10 minutes",
+        "my id number is 123456789012345678",  # no ID's province and birth date
+        "order id 110101199003077775",
+    ],
+)
+def test_pass_a_code_and_an_id_number_name_nothing_without_their_values_shape(text: str) -> None:
     assert spans(normalise(text).text) == []
