@@ -106,6 +106,8 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
         )
     if message in _INDENTATION_HINTS and (moved := _misplaced_item(document, number)):
         return moved
+    if message in _INDENTATION_HINTS and (child := _dedented_child(document, number)):
+        return child
     if message == _UNEXPECTED_COLON and (curly := CURLY_QUOTE.search(line[:column])):
         message = f"'{curly[0]}' is not a YAML quote, so the ': ' in this text reads as a key: "
         message += 'type plain " marks around the text'
@@ -147,6 +149,44 @@ def _misplaced_item(document: SourceFile, number: int) -> Problem | None:
         "line its '- ' up with that one's"
     )
     return document.problem(message, number + 1, item.start(1) + 1)
+
+
+def _dedented_child(document: SourceFile, number: int) -> Problem | None:
+    """The first line under an empty key (``answer:``) indented as that key, when it makes
+    line ``number`` unreadable: ``en: >-`` moved back to ``answer:``'s place leaves
+    ``answer`` empty, and the ``zh:`` below it, still where ``en:`` was, at no key's
+    indentation. PyYAML stops at ``zh:``; the line to fix is ``en:``."""
+    lines = document.lines
+    indent = _indent(lines[number])
+    above = [n for n in range(number - 1, -1, -1) if lines[n].strip()]
+    # The key this line's indentation falls under, past the text of any block above it.
+    key = next((n for n in above if _indent(lines[n]) < indent), None)
+    if key is None:
+        return None
+    # A key that opens what follows it (``en: >-``, ``zh:``); not one with its value inline.
+    opener = _COMMENT.sub("", lines[key]).rstrip()
+    if not _KEY.match(lines[key]) or not opener.endswith((":", *_BLOCK_OPENERS)):
+        return None
+    parent = next((n for n in above if n < key), None)
+    if parent is None or _indent(lines[parent]) != _indent(lines[key]):
+        return None
+    if not _EMPTY_KEY.match(_COMMENT.sub("", lines[parent]).rstrip()):
+        return None
+    name = _KEY.match(lines[parent])
+    message = (
+        f"this line is indented as '{name[1] if name else 'the key'}:' on line {parent + 1}, "
+        f"which it belongs under, so that key is left empty and line {number + 1} below "
+        f"matches no key: indent this line as line {number + 1} is"
+    )
+    return document.problem(message, key + 1, _indent(lines[key]) + 1)
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+_KEY = re.compile(r" *(?:- +)?([A-Za-z_][\w.-]*):(?:\s|$)")  # "  answer:", "  - name: x"
+_EMPTY_KEY = re.compile(r" *(?:- +)?[A-Za-z_][\w.-]*:$")  # "    answer:", nothing after it
 
 
 def _after_block_text(lines: list[str], number: int) -> bool:

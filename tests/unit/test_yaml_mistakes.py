@@ -215,3 +215,23 @@ def test_a_list_as_a_key_is_told_a_key_is_text(tmp_path: Path) -> None:
     assert _check(tmp_path, faq) == [
         "more.yaml:5:7: a key must be text, not a list or mapping: put it in quotes"
     ]
+
+
+def test_a_key_moved_back_to_its_parents_place_is_blamed_not_its_sibling(tmp_path: Path) -> None:
+    # "en:" dedented to "answer:"'s place left answer empty; YAML stopped at "zh:", which
+    # the operator had not touched, and check said so.
+    faq = (
+        "intents:\n"
+        "  - name: refunds\n"
+        "    examples: [when do i get my money back]\n"
+        "    answer:\n"
+        "    en: >-\n"
+        "        Refunds take 5-10 business days.\n"
+        "      zh: 退款需要5-10个工作日。\n"
+    )
+    (found,) = _check(tmp_path, faq)
+    assert found.startswith("more.yaml:5:5: this line is indented as 'answer:' on line 4")
+    # A key with its value on its line is no key left empty above a dedented child.
+    inline = faq.replace("    answer:\n    en: >-\n        Refunds", "    answer: Refunds")
+    inline = inline.replace("\n      zh:", "\n    description: x\n      zh:")
+    assert "indented as 'answer:'" not in " ".join(_check(tmp_path / "b", inline))
