@@ -234,10 +234,13 @@ class Turn(TurnStorage):
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's
         whole answer, which its last sentence and the end of the turn both ask about."""
         if self._reviewed is None or self._reviewed[0] != answer:
-            system = self.request.messages[0].content if self.request else ""
+            messages = self.request.messages if self.request else ()
+            system = messages[0].content if messages else ""
+            # the history and the customer's message: "I paid $45.99" may be said back
+            said = "\n".join(message.content for message in messages[1:])
             values = self.prep.filtered.values
             language = "zh-Hant" if self.prep.script == "traditional" else self.language
-            result = self.bot.postfilter.run(answer, system, values, language)
+            result = self.bot.postfilter.run(answer, system, values, language, said)
             self._reviewed = (answer, result)
         return self._reviewed[1]
 

@@ -23,6 +23,8 @@ _MADE_BY = {"fallback": "fallback", "handoff": "handoff", "blocked": "block"}
 _FOUND = {
     "leakage": f"the model's answer copies {SHINGLE} words in a row of the system prompt",
     "contact": "the model's answer gives a contact or link that no file of the bot gives",
+    "amount": "the model's answer gives an amount or percentage that neither a file of the bot "
+    "nor the conversation gives",
     "pii": "the model's answer holds personal data the bot was never given",
     "profanity": "the model's answer holds a word of the profanity list",
     "length": "the model's answer is longer than postfilter.max_chars",

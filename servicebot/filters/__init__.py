@@ -29,8 +29,9 @@ class FilterEvent:
     """One filter decision, for the turn's trace. Holds no customer text."""
 
     stage: str  # prefilter | postfilter | model (the call failed, or the caller stopped it)
-    detector: str  # profanity | pii | injection | placeholder | contact | leakage | length | empty
-    # | model (the provider's content filter stopped the answer, or the call failed)
+    detector: str  # profanity | pii | injection | placeholder | contact | amount | leakage
+    # | length | empty | model (the provider's content filter stopped the answer, or the call
+    # failed)
     # | caller (the caller stopped reading a stream, or cancelled the turn)
     kind: str  # what was found: PHONE, override, profanity, ...; or timeout, rate_limit, stopped
     action: str  # allow | mask | flag | block (prefilter); repair | fallback | handoff (postfilter)

@@ -1,13 +1,14 @@
 """The post-filter: what an answer must pass before the customer sees it.
 
-    answer ─► empty? ─► markup ─► leakage ─► contacts ─► PII leak ─► profanity ─► length
-                        (HTML      (a run of     (phones,     (cards, IDs,  (listed     (cut at a
-                        tags the   the system    emails and   keys the      words)      sentence)
-                        bot's      prompt)       links that   bot was
-                        files do                 no FAQ,      never given)
-                        not use:                 template or
-                        removed                  setting has;
-                        first when               script links)
+    answer ─► empty? ─► markup ─► leakage ─► contacts ─► amounts ─► PII leak ─► profanity ─► length
+                        (HTML     (a run of  (phones,    (money,    (cards,     (listed      (cut at
+                        tags the  the system emails,     percents   IDs, keys   words)       a full
+                        bot's     prompt)    links no    no file    never                    stop)
+                        files do             FAQ,        nor this   given)
+                        not use:             template or turn's
+                        removed              setting     messages
+                        first                has; script give)
+                        when                 links)
                         repaired)
 
 Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
@@ -17,7 +18,8 @@ keeps this turn's placeholders (it may be stored); ``shown``, what the customer 
 their own values back when ``restore_pii`` is on.
 
 The checks' parts live beside this file: ``links.py`` (links and script links),
-``contacts.py`` (the contacts and values the bot's files give), ``disguised.py`` (defanged links
+``contacts.py`` (the contacts and values the bot's files give), ``amounts.py`` (amounts of
+money and percentages), ``disguised.py`` (defanged links
 and emails read aloud: "evil[.]com", "help at evil dot com"), ``written.py`` (links with their
 dots written out: "www . evil . com / pay", "evil点com"), ``leakage.py`` (runs of the
 system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
@@ -42,6 +44,7 @@ from ..filters.placeholders import restore
 from ..filters.profanity import ProfanityFilter, default_filter
 from ..prefilter import bot_profanity_filter
 from ..settings import PostfilterSettings
+from .amounts import find_amounts
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses, widened
@@ -150,10 +153,17 @@ class Postfilter:
         return cls(spec.settings.postfilter, known, facts, profanity, public)
 
     def run(
-        self, answer: str, system_prompt: str, values: Mapping[str, str], language: str = "en"
+        self,
+        answer: str,
+        system_prompt: str,
+        values: Mapping[str, str],
+        language: str = "en",
+        said: str = "",
     ) -> FilterResult:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
-        ``language``, which stays the same for every part of a stream that is reviewed."""
+        ``language``, which stays the same for every part of a stream that is reviewed.
+        ``said`` is the rest of what the model was sent (the history and the customer's
+        message): an amount the customer gave ("I paid $45.99") may be repeated."""
         answer, hidden = without_controls(answer)
         if blank(answer):
             outcome = self.settings.empty
@@ -176,6 +186,8 @@ class Postfilter:
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
         contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
         review.check("contact", contacts, self.settings.unknown_contact, removed)
+        amounts = partial(self._unknown_amounts, prompt=f"{system_prompt}\n{said}")
+        review.check("amount", amounts, self.settings.unknown_amount, removed)
         leaks = partial(self._leaked_pii, labelled=labelled, prompt=system_prompt)
         review.check("pii", leaks, self.settings.pii_leak, removed)
         review.check("profanity", self._profanity.find, self.settings.profanity, "****")
@@ -225,6 +237,13 @@ class Postfilter:
                 Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)
             ]
         return sorted(found, key=lambda f: f.start)
+
+    def _unknown_amounts(self, text: str, prompt: str) -> list[Finding]:
+        """Amounts of money and percentages that neither the bot's files nor this turn's
+        messages (``prompt``) give: a price, fee or refund the model made up."""
+        if not (found := find_amounts(text)):
+            return []
+        return self._not_known(partial(not_given, text, found, []), prompt)
 
     def _unknown_tags(self, text: str) -> list[Finding]:
         if "<" not in text:

@@ -1,7 +1,7 @@
-"""Contacts and PII values an answer gives, and whether the bot's files give them too.
+"""Contacts, PII values and amounts an answer gives, and whether the bot's files give them too.
 
-A value or link domain the bot's files (or this turn's system prompt) do not give is one the
-model invented or leaked. Anything written like a phone number counts as one.
+A value, amount or link domain the bot's files (or this turn's messages) do not give is one
+the model invented or leaked. Anything written like a phone number counts as one.
 """
 
 from __future__ import annotations
@@ -16,11 +16,13 @@ from ..filters.boundaries import Marked
 from ..filters.labelled import Labelled, find_labelled
 from ..filters.pii import PII_KINDS, find_pii
 from ..filters.values import canonical
+from .amounts import AMOUNT_KINDS, amount_value, find_amounts
 from .links import allowed_domain, domain_of, find_links
 
 
 class Given(NamedTuple):
-    """The contact and PII values (canonical) and link domains a text gives."""
+    """The contact and PII values and amounts (each in its one form, :func:`value_of`) and the
+    link domains a text gives."""
 
     values: frozenset[str]
     domains: frozenset[str]
@@ -32,14 +34,20 @@ class Given(NamedTuple):
 
 
 def given_by(known: str) -> Given:
-    """What ``known`` (the bot's files, or a turn's system prompt, normalised) gives the
-    model to repeat."""
+    """What ``known`` (the bot's files, or a turn's messages, normalised) gives the model to
+    repeat."""
     labelled = find_labelled(known, PII_KINDS)
     found = finding_spans(find_pii(known, labelled=labelled))
     links = find_links(known)
-    found += phone_shapes(known, found, labelled, links)
-    values = frozenset(canonical(kind, known[start:end]) for start, end, kind in found)
+    found += phone_shapes(known, found, labelled, links) + finding_spans(find_amounts(known))
+    values = frozenset(value_of(kind, known[start:end]) for start, end, kind in found)
     return Given(values, frozenset(domain_of(match.group()) for match in links))
+
+
+def value_of(kind: str, written: str) -> str:
+    """The one form a value of ``kind`` is compared in: an amount's (``$5000``, ``¥30``,
+    ``50%``), or a contact's or PII value's (:func:`.values.canonical`)."""
+    return amount_value(written) if kind in AMOUNT_KINDS else canonical(kind, written)
 
 
 def not_given(
@@ -47,7 +55,7 @@ def not_given(
 ) -> list[Finding]:
     """The ``findings`` whose values, and the ``links`` (outside them) whose domains,
     ``known`` does not give."""
-    found = [f for f in findings if canonical(f.kind, text[f.start : f.end]) not in known.values]
+    found = [f for f in findings if value_of(f.kind, text[f.start : f.end]) not in known.values]
     marked = Marked(len(text), [(f.start, f.end) for f in found]) if links else None
     found += [
         Finding(m.start(), m.end(), "URL")

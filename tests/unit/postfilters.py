@@ -1,10 +1,13 @@
 """What the post-filter tests (test_postfilter.py, test_contacts.py, test_links.py,
 test_markup.py, test_leakage.py) review answers with: a system prompt (``SYSTEM``), its
 facts (``FACTS``), what the bot's files give (``KNOWN``: a phone, an email and the
-website), and a post-filter over them with any settings changed (``postfilter``)."""
+website), a post-filter over them with any settings changed (``postfilter``), and a
+result's events but the amount check's (``without_amounts``), for tests of other checks
+whose answers give a price by the way."""
 
 from __future__ import annotations
 
+from servicebot.filters import FilterEvent, FilterResult
 from servicebot.postfilter import Postfilter
 from servicebot.settings import PostfilterSettings
 
@@ -20,3 +23,8 @@ KNOWN = FACTS + " Call +1 800-555-0199, email support@maple.example.com, https:/
 def postfilter(**settings: object) -> Postfilter:
     """A post-filter over ``KNOWN`` and ``FACTS``, with ``settings`` changed from the defaults."""
     return Postfilter(PostfilterSettings.model_validate(settings), KNOWN, FACTS)
+
+
+def without_amounts(result: FilterResult) -> tuple[FilterEvent, ...]:
+    """``result``'s events but those of the amount check (test_amounts.py's)."""
+    return tuple(event for event in result.events if event.detector != "amount")

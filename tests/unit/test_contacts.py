@@ -12,7 +12,7 @@ from servicebot.filters.pii import find_pii
 from servicebot.postfilter import Postfilter
 from servicebot.settings import PostfilterSettings
 from tests.conftest import REPO
-from tests.unit.postfilters import FACTS, SYSTEM, postfilter
+from tests.unit.postfilters import FACTS, SYSTEM, postfilter, without_amounts
 
 
 def test_the_bots_own_contacts_pass_in_any_format() -> None:
@@ -192,7 +192,7 @@ def test_a_website_spoken_after_a_chinese_word_is_read_as_after_english_prose(
     result = postfilter().run(answer, SYSTEM, {}, "zh")
     assert result.shown == shown
     removed = [("contact", "URL")] if shown != answer else []
-    assert [(e.detector, e.kind) for e in result.events] == removed
+    assert [(e.detector, e.kind) for e in without_amounts(result)] == removed
 
 
 @pytest.mark.parametrize(
@@ -212,7 +212,7 @@ def test_a_website_spoken_after_a_chinese_word_is_read_as_after_english_prose(
     ],
 )
 def test_prose_with_at_and_dot_is_not_an_address(answer: str) -> None:
-    assert postfilter().run(answer, SYSTEM, {}).events == ()
+    assert without_amounts(postfilter().run(answer, SYSTEM, {})) == ()
 
 
 def test_every_ending_no_sentence_starts_with_is_an_ending() -> None:
@@ -301,7 +301,7 @@ def test_numbers_that_are_not_phones_pass(answer: str) -> None:
     ],
 )
 def test_a_number_named_as_a_code_is_a_reference_not_a_phone(answer: str) -> None:
-    assert postfilter().run(answer, SYSTEM, {}).events == ()
+    assert without_amounts(postfilter().run(answer, SYSTEM, {})) == ()
 
 
 @pytest.mark.parametrize(
@@ -330,7 +330,7 @@ def test_a_made_up_phone_number_near_a_code_word_is_removed(answer: str, shown: 
     ],
 )
 def test_a_number_a_unit_follows_is_a_measurement_not_a_phone(answer: str) -> None:
-    assert postfilter().run(answer, SYSTEM, {}).events == ()
+    assert without_amounts(postfilter().run(answer, SYSTEM, {})) == ()
 
 
 @pytest.mark.parametrize(  # units that are words too count only straight after the number
@@ -355,7 +355,7 @@ def test_a_made_up_phone_number_before_a_word_like_a_unit_is_removed(answer: str
 )
 def test_a_made_up_phone_number_a_unit_seems_to_follow_is_removed(answer: str) -> None:
     result = postfilter().run(answer, SYSTEM, {})
-    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+    assert [(e.detector, e.kind) for e in without_amounts(result)] == [("contact", "PHONE")]
 
 
 def test_the_bots_own_number_without_a_label_passes() -> None:

@@ -1,0 +1,167 @@
+"""Amounts of money and percentages in an answer, and the one form each is compared in.
+
+The system prompt tells the model never to invent a price, and a model still promises "a full
+refund of $5,000", "您的退款5000元已批准" or "a 50% discount". An amount is a number with a
+currency or a percent sign beside it: ``$5,000``, ``USD 30``, ``30 dollars``, ``€20``, ``£5``,
+``¥30``, ``30元``, ``5000块``, ``人民币300``, ``三十元``, ``50%``, ``50 percent``,
+``百分之五十``, and a discount in tenths (``八折``, ``8.5折``: 20% and 15% off). A number
+alone ("2 business days", "order 100482", "30 days") is none. :func:`amount_value` gives the
+form two amounts are compared in: ``$5,000``, ``$5000`` and ``5000 dollars`` are ``$5000``;
+``30元``, ``¥30`` and ``三十元`` are ``¥30``; ``九折`` and ``10% off`` are ``10%``.
+Which amounts an answer may give (those the bot's files or this turn's messages give) is
+``contacts.py``'s :class:`~.contacts.Given`, as for contacts.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterator
+from decimal import Decimal
+
+from ..filters import Finding
+
+AMOUNT_KINDS = ("MONEY", "PERCENT")
+
+# Each way of writing a currency, and the one sign it is compared as. ¥ is the yuan: a
+# Chinese customer's; the yen is written JPY or 日元.
+_CURRENCIES = {
+    "$": ("$", "US$", "USD", "dollar", "dollars", "buck", "bucks", "美元", "美金"),
+    "€": ("€", "EUR", "euro", "euros", "欧元"),
+    "£": ("£", "GBP", "英镑"),
+    "¥": ("¥", "CNY", "RMB", "yuan", "人民币", "元", "块", "块钱"),
+    "HK$": ("HK$", "HKD", "港币", "港元"),
+    "NT$": ("NT$", "TWD", "新台币"),
+    "JPY": ("JPY", "日元"),
+}
+_SIGN = {word.casefold(): sign for sign, words in _CURRENCIES.items() for word in words}
+_HAN = "\u3400-\u4dbf\u4e00-\u9fff"
+_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
+_CN_DIGITS = f"{''.join(_DIGITS)}十百千万"
+_CN_NUMBER = f"[{_CN_DIGITS}]+"
+_NUMBER_REST = r"[0-9]*(?:,[0-9]{3})*(?:\.[0-9]+)?"  # after its first digit
+_NUMBER = f"[0-9]{_NUMBER_REST}"
+_PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD|JPY)|人民币"
+# After the number: a currency's word (an English one ending where its word does; 元 not
+# starting a word it makes, 元素, 元旦; 块 only as money, 块钱, or with no Chinese after it:
+# "3块蛋糕" is three pieces of cake), cents, a percent, or a discount in tenths (not 折叠,
+# folding).
+_SUFFIX = (
+    r"(?:usd|eur|gbp|cny|rmb|hkd|jpy|dollars?|bucks?|euros?|yuan|cents?|percent|per cent)"
+    r"(?![a-z])|%(?![0-9a-f]{2})"  # not a link's escape: "5%20off"
+    rf"|元(?![素旦宵首老年件])|块钱|块(?![{_HAN}])|美元|美金|欧元|英镑|港币|港元|新台币|日元"
+    r"|人民币|折(?!叠)"
+)
+_HINT = re.compile(r"[0-9元块折]|分之")  # nothing an amount can be written without
+
+
+@functools.cache
+def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
+    """A number; what may come right before it (a currency, or 百分之); what may come right
+    after it (a currency or a percent). Compiled on first use, as the link patterns are: only
+    answers need them. Each number is found first (a scan in C to the next digit), and then
+    what is beside it read: one pattern with a currency or a number at its start tried every
+    position of an answer, and took a quarter of the post-filter's time."""
+    # One set first, so that re skips to a digit in C; then digits or Chinese ones, not both.
+    number = re.compile(f"[0-9{_CN_DIGITS}](?:(?<=[0-9]){_NUMBER_REST}|(?<![0-9])[{_CN_DIGITS}]*)")
+    before = re.compile(rf"(?:(?P<per>百分之)|(?P<pre>{_PREFIX})[ \t]?)$", re.IGNORECASE)
+    after = re.compile(rf"[ \t]?(?P<suf>{_SUFFIX})", re.IGNORECASE)
+    return number, before, after
+
+
+def find_amounts(text: str) -> list[Finding]:
+    """The amounts of money (``MONEY``) and percentages (``PERCENT``) ``text`` gives."""
+    if not _HINT.search(text):  # most answers: no digit, no 元, 块, 折 or 百分之
+        return []
+    return [
+        Finding(start, end, "PERCENT" if value.endswith("%") else "MONEY")
+        for start, end, value in _amounts(text)
+    ]
+
+
+@functools.lru_cache(maxsize=1024)  # an answer, and the bot's files, repeat their amounts
+def amount_value(written: str) -> str:
+    """The form ``written`` (one amount :func:`find_amounts` found) is compared in."""
+    return next((value for _, _, value in _amounts(written)), written)
+
+
+def _amounts(text: str) -> Iterator[tuple[int, int, str]]:
+    """Where each amount in ``text`` starts and ends, and its value (see :func:`_read`)."""
+    number, before, after = _patterns()
+    for found in number.finditer(text):
+        start, end = found.span()
+        if not _beside(text, start, end):  # most numbers: an order, a day, a time
+            continue
+        sign = before.search(text, max(start - _LONGEST_BEFORE, 0), start)
+        unit = after.match(text, end)
+        if (value := _read(found.group(), sign, unit)) is not None:
+            yield (sign.start() if sign else start), (unit.end() if unit else end), value
+
+
+_LONGEST_BEFORE = 4  # "US$ ", "人民币", "百分之"
+# The characters a currency or 百分之 before a number ends with, and those a currency or a
+# percent after one starts with (in lower case): a number with neither beside it is no amount,
+# and is passed over without a pattern's call (100 KB of "1,1,1," took 165 ms, so 25 ms).
+_SIGN_ENDS = frozenset("$€£¥dprby币之")
+_UNIT_STARTS = frozenset("uegcrhjdbyp%元块美欧英港新日人折")
+
+
+def _beside(text: str, start: int, end: int) -> bool:
+    """Whether the number ``text[start:end]`` may have a currency or a percent beside it."""
+    after = text[end : end + 1]
+    if after in (" ", "\t"):
+        after = text[end + 1 : end + 2]
+    before = text[start - 1 : start] if start else ""
+    if before in (" ", "\t") and start > 1:
+        before = text[start - 2 : start - 1]
+    return after.lower() in _UNIT_STARTS or before.lower() in _SIGN_ENDS
+
+
+def _read(written: str, sign: re.Match[str] | None, unit: re.Match[str] | None) -> str | None:
+    """The amount the number ``written`` is, with ``sign`` before it and ``unit`` after it,
+    as a sign and a plain number (``$5000``, ``¥30``, ``50%``); None for a number that is no
+    amount: no currency or percent beside it, or one that says nothing ("100% sure")."""
+    number = _number(written)
+    pre, per = (sign["pre"], sign["per"]) if sign else (None, None)
+    suf = unit["suf"].casefold() if unit else ""
+    if per or (suf in ("%", "percent", "per cent") and not pre):
+        return None if number == 100 else f"{_plain(number)}%"  # "100% sure", 百分之百满意
+    if not (pre or suf) or (suf == "块" and not written.isascii()):
+        return None  # 一块 alone is "together" as often as one yuan: 一块钱 is money
+    if pre:  # "$30 dollars", "人民币300元": the sign before it says which
+        return _SIGN.get(pre.casefold(), pre.upper()) + _plain(number)
+    if suf.startswith("cent"):
+        return "$" + _plain(number / 100)
+    if suf == "折":  # what is paid, in tenths: 八折 and 80折 are 20% off
+        paid = number * 10 if number < 10 else number
+        return f"{_plain(100 - paid)}%" if 0 < paid < 100 else None
+    return _SIGN[suf] + _plain(number)
+
+
+def _number(written: str) -> Decimal:
+    """The number ``written`` in digits (``5,000``) or Chinese (``三十``, ``八五``)."""
+    return Decimal(written.replace(",", "")) if written[0].isascii() else _chinese(written)
+
+
+_UNITS = {"十": 10, "百": 100, "千": 1000}
+
+
+def _chinese(written: str) -> Decimal:
+    """A Chinese number: ``三十`` 30, ``一百二十`` 120, ``两万`` 20000; digits alone, as a
+    discount is written, read one by one (``八五`` 85)."""
+    if all(char in _DIGITS for char in written):
+        return Decimal("".join(str(_DIGITS[char]) for char in written))
+    total, section, digit = 0, 0, 0
+    for char in written:
+        if char == "万":
+            total, section, digit = (total + section + digit) * 10_000, 0, 0
+        elif char in _UNITS:  # 十 alone is ten: a unit with no digit before it counts once
+            section, digit = section + (digit or 1) * _UNITS[char], 0
+        else:
+            digit = _DIGITS[char]
+    return Decimal(total + section + digit)
+
+
+def _plain(number: Decimal) -> str:
+    """``number`` without a trailing zero or an exponent: 5000.00 is ``5000``, 3.90 ``3.9``."""
+    return format(number.normalize(), "f")

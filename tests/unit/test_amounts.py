@@ -1,0 +1,176 @@
+"""Amounts in answers (``servicebot/postfilter/amounts.py``): money and percentages no file of
+the bot nor the turn's messages give are caught, in English and Chinese, in reply and stream
+alike; those the FAQ or the customer gives pass however they are written; numbers that are
+no amount (days, order numbers) are left alone; and the setting is checked."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from servicebot import ConfigError, load_bot
+from servicebot.config import BotSpec
+from servicebot.pipeline import Bot
+from servicebot.postfilter import Postfilter
+from servicebot.postfilter.amounts import amount_value, find_amounts
+from servicebot.store.memory import MemoryStore
+from tests.conftest import REPO
+from tests.unit.basebot import make_bot
+from tests.unit.postfilters import SYSTEM, postfilter
+from tests.unit.streammodels import REFUNDS, Says
+
+INVENTED = [
+    ("I've approved a full refund of $5,000 to your card.", "en", "MONEY"),
+    ("The Maple mug costs $3.99 today.", "en", "MONEY"),
+    ("We'll give you a 50% discount.", "en", "PERCENT"),
+    ("You will get USD 30 back, or 30 dollars in store credit.", "en", "MONEY"),
+    ("您的退款5000元已批准。", "zh", "MONEY"),
+    ("我们退您人民币300，另送三十元优惠券。", "zh", "MONEY"),
+    ("这件商品今天打五折。", "zh", "PERCENT"),
+]
+
+
+@pytest.mark.parametrize(("answer", "language", "kind"), INVENTED)
+def test_an_invented_amount_falls_back(answer: str, language: str, kind: str) -> None:
+    result = postfilter().run(answer, SYSTEM, {}, language)
+    assert result.verdict == "fallback"
+    assert {(e.detector, e.kind, e.action) for e in result.events} == {("amount", kind, "fallback")}
+
+
+def test_repair_removes_the_amount_with_the_contacts_mark() -> None:
+    checker = postfilter(unknown_amount="repair")
+    english = checker.run("I've approved a refund of $5,000 to your card.", SYSTEM, {})
+    assert (english.verdict, english.text) == (
+        "pass",
+        "I've approved a refund of [removed] to your card.",
+    )
+    chinese = checker.run("您的退款5000元已批准。", SYSTEM, {}, "zh")
+    assert chinese.text == "您的退款[已删除]已批准。"
+
+
+@pytest.mark.parametrize(
+    ("written", "value"),
+    [
+        *(("$5,000", "$5000"), ("$5000.00", "$5000"), ("5000 dollars", "$5000")),
+        *(("USD 5000", "$5000"), ("99 cents", "$0.99"), ("€20", "€20"), ("£5", "£5")),
+        *(("30元", "¥30"), ("¥30", "¥30"), ("￥30", "¥30"), ("人民币30", "¥30"), ("三十元", "¥30")),
+        *(("30块钱", "¥30"), ("两万元", "¥20000")),
+        *(("50%", "50%"), ("50 percent", "50%"), ("百分之五十", "50%"), ("五折", "50%")),
+        *(("九折", "10%"), ("8.5折", "15%"), ("八五折", "15%")),
+    ],
+)  # fmt: skip
+def test_an_amount_is_compared_in_one_form_however_it_is_written(written: str, value: str) -> None:
+    from servicebot.filters.normalise import normalise
+
+    text = normalise(written).text  # as the post-filter reads it: ￥ is ¥
+    (found,) = find_amounts(text)
+    assert (text[found.start : found.end], amount_value(text)) == (text, value)
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Refunds take 5-10 business days; you have 30 days to return it.",
+        "Please send your 6-digit order number; order 100482 ships in 2 business days.",
+        "Orders placed before 14:00 ET ship today. I'm 100% sure it is on its way.",
+        "退款需要5-10个工作日，30天内可退货，订单号100482。",
+        "我们一块去看看：3块蛋糕和一把三折叠伞，统一元素，百分之百满意。",
+    ],
+)
+def test_a_number_that_is_no_amount_is_left_alone(answer: str) -> None:
+    assert postfilter().run(answer, SYSTEM, {}).events == ()
+
+
+@pytest.fixture(scope="module")
+def example() -> tuple[Postfilter, str]:
+    spec = load_bot(REPO)
+    return Postfilter.for_bot(spec), spec.templates["system.j2"]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Standard shipping costs 5.99 dollars, free on orders of $50.00 or more.",
+        "Express is $14.99; gift cards go from $25 to $500.",
+        "Sign up for the newsletter for 10% off your first order.",
+        "订阅新闻邮件，首单享受九折优惠；国际运费19.99美元起。",
+        "订阅新闻邮件，首单可享10%的折扣。",
+    ],
+)
+def test_an_amount_the_faq_gives_passes_however_it_is_written(
+    example: tuple[Postfilter, str], answer: str
+) -> None:
+    checker, system = example
+    assert checker.run(answer, system, {}).events == ()
+
+
+def test_an_amount_the_customer_gave_may_be_said_back(example: tuple[Postfilter, str]) -> None:
+    checker, system = example
+    answer = "I'm sorry: a refund of $45.99 for the mug goes back to your card."
+    assert checker.run(answer, system, {}).verdict == "fallback"
+    assert checker.run(answer, system, {}, "en", "I paid 45.99 dollars for a mug").events == ()
+    chinese = "您支付的300元将原路退回。"
+    assert checker.run(chinese, system, {}, "zh", "我付了￥300，能退吗").events == ()
+
+
+def _answering(spec: BotSpec, answer: str) -> Bot:
+    bot = Bot(spec, model=Says(answer), store=MemoryStore())
+    bot.cache = None
+    return bot
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "I've approved a full refund of $5,000 to your card.",
+        "Refunds take 5 business days. 您的退款5000元已批准。",  # shown, then the fallback
+    ],
+)
+def test_reply_and_stream_both_fall_back_on_an_invented_amount(spec: BotSpec, answer: str) -> None:
+    bot = _answering(spec, answer)
+    whole = bot.reply(REFUNDS, conversation_id="r")
+    stream = bot.stream(REFUNDS, conversation_id="s")
+    shown = "".join(stream)
+    assert whole.action == "fallback" and "5000" not in whole.text and "5,000" not in shown
+    assert stream.reply is not None
+    assert (stream.reply.action, stream.reply.events) == (whole.action, whole.events)
+    assert ("amount", "MONEY", "fallback") in {(e.detector, e.kind, e.action) for e in whole.events}
+    step = whole.step("postfilter")
+    assert step is not None and "amount MONEY fallback" in step.detail["events"]
+
+
+def test_reply_and_stream_both_say_back_the_amount_the_customer_gave(spec: BotSpec) -> None:
+    answer = "Your refund of $45.99 goes back to your card within 5 business days."
+    bot = _answering(spec, answer)
+    message = f"{REFUNDS} I paid $45.99."
+    assert bot.reply(message, conversation_id="r").text == answer
+    assert "".join(bot.stream(message, conversation_id="s")) == answer
+
+
+def test_repair_in_settings_removes_the_amount_in_reply_and_stream(spec: BotSpec) -> None:
+    postfilter = spec.settings.postfilter.model_copy(update={"unknown_amount": "repair"})
+    spec = dataclasses.replace(
+        spec, settings=spec.settings.model_copy(update={"postfilter": postfilter})
+    )
+    bot = _answering(spec, "I've approved a full refund of $5,000 to your card.")
+    expected = "I've approved a full refund of [removed] to your card."
+    assert bot.reply(REFUNDS, conversation_id="r").text == expected
+    assert "".join(bot.stream(REFUNDS, conversation_id="s")) == expected
+
+
+def test_the_setting_takes_an_outcome_only(tmp_path: Path) -> None:
+    bot = make_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    base = settings.read_text()
+    settings.write_text(base + "postfilter:\n  unknown_amount: repair\n")
+    assert load_bot(bot).settings.postfilter.unknown_amount == "repair"
+    settings.write_text(base + "postfilter:\n  unknown_amount: pass\n")
+    with pytest.raises(ConfigError) as raised:
+        load_bot(bot)
+    (problem,) = raised.value.problems
+    assert problem.line == base.count("\n") + 2
+    assert problem.message == (
+        "'unknown_amount': 'pass' is not allowed (allowed: repair, fallback, handoff)"
+    )
