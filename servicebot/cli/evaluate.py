@@ -14,14 +14,13 @@ from ..errors import ConfigError, Problem, ServicebotError
 from ..settings import Intent, RoutingSettings
 from ..terminal import printable
 from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
+from .evaltables import per_intent_table, print_thresholds
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
-    from rich.table import Table
 
     from ..evaluation import EvalReport
     from ..evaluation.files import Labelled
-    from ..evaluation.perintent import IntentFigures
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 _UNKNOWN_SHOWN = 10
@@ -74,6 +73,12 @@ _SKIP_HINT = "(--skip-unknown leaves the rows of a label that names no intent ou
     help="Leave out of the scores, with a warning, rows whose intent the bot does not have "
     "(by default such a row stops the run, as a malformed one does).",
 )
+@click.option(
+    "--thresholds",
+    is_flag=True,
+    help="Add a table for each routing threshold of what values around the bot's would do, "
+    "and the value this file suggests (--json has them too).",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def evaluate_routing(
     file: Path,
@@ -85,6 +90,7 @@ def evaluate_routing(
     pairs: int,
     per_intent: bool,
     skip_unknown: bool,
+    thresholds: bool,
     as_json: bool,
 ) -> None:
     """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
@@ -123,7 +129,9 @@ def evaluate_routing(
         settings = settings.model_copy(update={"min_score": min_score})
     # JSON lists every misrouted row, for a script to diff two runs with
     wanted = None if as_json else errors
-    report = _evaluate_with_progress(rows, intents, settings, languages, k=k, errors=wanted)
+    report = _evaluate_with_progress(
+        rows, intents, settings, languages, k=k, errors=wanted, thresholds=thresholds
+    )
     left_out = len(read) - len(rows)
     if as_json:
         figures = report.as_dict() | ({"rows_left_out": left_out} if skip_unknown else {})
@@ -196,6 +204,7 @@ def _evaluate_with_progress(
     *,
     k: int,
     errors: int | None,
+    thresholds: bool = False,
 ) -> EvalReport:
     """evaluate(), with a progress bar on stderr when there are many rows."""
     from rich.console import Console
@@ -204,12 +213,23 @@ def _evaluate_with_progress(
     from ..evaluation import evaluate
 
     if len(rows) <= _PROGRESS_FROM:
-        return evaluate(rows, intents, settings, languages, k=k, errors=errors)
+        return evaluate(
+            rows, intents, settings, languages, k=k, errors=errors, thresholds=thresholds
+        )
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("routing", total=len(rows))
         advance: Callable[[], None] = lambda: progress.advance(task)  # noqa: E731
-        return evaluate(rows, intents, settings, languages, k=k, errors=errors, advance=advance)
+        return evaluate(
+            rows,
+            intents,
+            settings,
+            languages,
+            k=k,
+            errors=errors,
+            advance=advance,
+            thresholds=thresholds,
+        )
 
 
 def _print_report(
@@ -235,7 +255,7 @@ def _print_report(
         console.print("per intent, worst first:")
         if not console.is_terminal:  # piped to a file, a row is one line, however wide
             console.width = 10_000  # the table is as wide as its cells, not this
-        console.print(_per_intent_table(report))
+        console.print(per_intent_table(report))
     if report.confused and pairs:
         _print_confused(console, report, pairs)
     if report.handed_off:
@@ -244,6 +264,8 @@ def _print_report(
         _print_misroutes(console, report)
     if report.unknown_intents:
         _print_unknown(console, report)
+    if report.thresholds:
+        print_thresholds(console, report, settings)
 
 
 def _summary(report: EvalReport, settings: RoutingSettings, left_out: int) -> list[tuple[str, str]]:
@@ -321,38 +343,6 @@ def _both_ways(confused: tuple[tuple[str, str, int], ...]) -> list[tuple[int, st
             joined.add((expected, got))
             pairs.append((count + back, f"{expected} <-> {got} ({count:,} + {back:,})"))
     return sorted(pairs, key=lambda pair: -pair[0])  # stable: ties stay in name order
-
-
-def _per_intent_table(report: EvalReport) -> Table:
-    """One row per labelled intent, worst first; the out-of-scope rows last, on their own."""
-    from rich.table import Table
-
-    columns = ("intent", "rows", "top-1", "accuracy", f"recall@{report.k}", "most missed to")
-    table = Table(*columns, box=None, pad_edge=False)
-    for column in table.columns[1:5]:
-        column.justify = "right"
-    for column in (table.columns[0], table.columns[5]):
-        column.overflow = "fold"  # a long intent name is wrapped whole, not cut short
-    for figures in report.per_intent:
-        table.add_row(*_per_intent_row(figures))
-    if report.per_intent_out_of_scope is not None:
-        table.add_row(*_per_intent_row(report.per_intent_out_of_scope))
-    return table
-
-
-def _per_intent_row(figures: IntentFigures) -> tuple[str, ...]:
-    """An intent's cells: recall@k is '-' for the out-of-scope rows, which no ranking holds."""
-    names = ", ".join(map(printable, (figures.missed_to or "", *figures.missed_to_ties)))
-    each = " each" if figures.missed_to_ties else ""  # ties: one intent named hid the others
-    missed = f"{names} ({figures.missed_to_rows:,}{each})" if figures.missed_to else ""
-    return (
-        printable(figures.intent),
-        f"{figures.rows:,}",
-        f"{figures.correct:,}",
-        f"{figures.accuracy:.4f}",
-        "-" if figures.recall_at_k is None else f"{figures.recall_at_k:.4f}",
-        missed,
-    )
 
 
 def _print_handed_off(console: Console, report: EvalReport) -> None:

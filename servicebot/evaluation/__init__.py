@@ -8,7 +8,8 @@ turn does, and returns an :class:`EvalReport`: top-1 accuracy, recall@k, the con
 pairs, the figures of each intent (``evaluation/perintent.py``'s), out-of-scope precision and
 recall, the routes the bot's thresholds take (and
 the rows a handoff intent sends to a person though an intent that answers was asked for),
-and routing times. The figures other than the times depend only on the inputs.
+and routing times. The figures other than the times depend only on the inputs. Asked for,
+it adds what other values of the thresholds would do (``evaluation/thresholds.py``'s).
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem
-from ..routing import Route, Router, decide, handing_off
+from ..routing import Route, Router, Routing, is_blank
 from ..settings import Intent, RoutingSettings
 from ..validation import closest
 from .files import OUT_OF_SCOPE, Labelled
 from .perintent import IntentFigures, Routed, per_intent
+from .thresholds import Reroute, Scored, Sweep, decide_row, ratio, sweep_thresholds
 
 _HANDED_OFF_SHOWN = 10
 
@@ -107,6 +109,8 @@ class EvalReport:
     build_seconds: float
     route_ms_median: float
     route_ms_p99: float
+    # each threshold's candidate values, with what they do: only when asked for
+    thresholds: tuple[Sweep, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data."""
@@ -149,6 +153,7 @@ class _Outcome:
     route: Route  # as a turn would route it, with the bot's own top_k
     handoff: str | None  # the handoff intent that took it, if one did
     score: float  # the best intent's, as routed (see Misroute)
+    scored: Scored  # what the route was decided from, for other thresholds to decide on
 
 
 def evaluate(
@@ -160,10 +165,13 @@ def evaluate(
     k: int = 3,
     errors: int | None = 0,
     advance: Callable[[], None] | None = None,
+    thresholds: bool = False,
 ) -> EvalReport:
     """Route every row with ``intents`` and ``settings``; ``advance`` is called after each.
 
     ``errors`` asks for that many misrouted rows, the most confident first; None for all.
+    ``thresholds`` asks for what other values of the thresholds would do (see
+    ``evaluation/thresholds.py``), from the same routing.
     """
     started = time.perf_counter()
     router = Router(intents, _wide(settings, k), languages)
@@ -183,8 +191,8 @@ def evaluate(
         examples=sum(len(intent.examples) for intent in intents),
         k=k,
         correct=correct,
-        accuracy=_ratio(correct, len(rows)) or 0.0,
-        recall_at_k=_ratio(found, in_scope),
+        accuracy=ratio(correct, len(rows)) or 0.0,
+        recall_at_k=ratio(found, in_scope),
         found_at_k=found,
         confused=_confused(outcomes),
         out_of_scope_rows=sum(not row.in_scope for row in rows),
@@ -199,7 +207,38 @@ def evaluate(
         build_seconds=round(build_seconds, 4),
         route_ms_median=round(percentile(times, 50) / 1e6, 4),
         route_ms_p99=round(percentile(times, 99) / 1e6, 4),
+        thresholds=_swept(outcomes, router, settings, intents) if thresholds else (),
     )
+
+
+def _swept(
+    outcomes: Sequence[_Outcome],
+    router: Router,
+    settings: RoutingSettings,
+    intents: Sequence[Intent],
+) -> tuple[Sweep, ...]:
+    """What other values of each threshold would do to the rows of ``outcomes``, which
+    ``router`` routed."""
+    hands_off = frozenset(intent.name for intent in intents if intent.handoff)
+    scored = [outcome.scored for outcome in outcomes]
+    return sweep_thresholds(scored, settings, hands_off, _rerouter(router))
+
+
+def _rerouter(router: Router) -> Reroute:
+    """A row routed again by ``router`` at another min_score."""
+    at = functools.cache(
+        lambda min_score: router.with_settings(
+            router.settings.model_copy(update={"min_score": min_score})
+        )
+    )
+    return lambda row, min_score: _scored(router, row, at(min_score).route(row.text, row.previous))
+
+
+def _scored(router: Router, row: Labelled, routing: Routing) -> Scored:
+    """What the thresholds decide ``row``'s route from, as ``router`` routed it."""
+    direct = not (routing.follow_up or routing.unspoken)  # as Router.route has it
+    rereads = row.previous is not None or len(router.readings(row.text)) > 1
+    return Scored(row, routing.ranked, direct, is_blank(row.text), rereads)
 
 
 def _wide(settings: RoutingSettings, k: int) -> RoutingSettings:
@@ -221,14 +260,12 @@ def _route(
         advance()
     ranked = tuple(match.intent.name for match in routing.matches[:k])
     predicted = ranked[0] if ranked else OUT_OF_SCOPE  # none: out of scope, or handoff_after 1
-    shortlist = routing.matches[: settings.top_k]  # what a turn decides on
-    route = decide(shortlist, settings, 0, routing.runner_up) if ranked else routing.route
-    if route == "direct" and (routing.follow_up or routing.unspoken):
-        route = "model"  # as Router.route has it: the answer as written was for another message
-    handoff = handing_off(shortlist, settings) if route == "handoff" else None
+    scored = _scored(router, row, routing)
+    route, _, handoff, _ = decide_row(scored, settings)  # with the bot's own top_k
     best = (routing.matches or routing.closest or (None,))[0]
     score = best.score if best else 0.0
-    return _Outcome(row, predicted, ranked, elapsed, route, handoff and handoff.intent.name, score)
+    taken_by = handoff and handoff.intent.name
+    return _Outcome(row, predicted, ranked, elapsed, route, taken_by, score, scored)
 
 
 def _accuracy(outcomes: Sequence[_Outcome]) -> tuple[int, int]:
@@ -272,7 +309,7 @@ def _out_of_scope(outcomes: Sequence[_Outcome]) -> tuple[float | None, float | N
     routed = [outcome.predicted == OUT_OF_SCOPE for outcome in outcomes]
     labelled = [not outcome.row.in_scope for outcome in outcomes]
     both = sum(r and lab for r, lab in zip(routed, labelled, strict=True))
-    return _ratio(both, sum(routed)), _ratio(both, sum(labelled))
+    return ratio(both, sum(routed)), ratio(both, sum(labelled))
 
 
 def _unknown(
@@ -342,10 +379,6 @@ def _misroute(outcome: _Outcome) -> Misroute:
     got, score = outcome.predicted, outcome.score
     where = (row.line, row.item, outcome.route, row.previous)
     return Misroute(row.text, row.intent, got, score, *where)
-
-
-def _ratio(part: int, whole: int) -> float | None:
-    return round(part / whole, 4) if whole else None
 
 
 def percentile(values: Sequence[int], percent: float) -> float:

@@ -10,10 +10,11 @@ enough) or ``model`` (the model answers with the best intents as facts). A short
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from ..filters.normalise import shows_nothing, visible_only
 from ..settings import Intent, RoutingSettings
@@ -26,11 +27,13 @@ from .scripts import unspoken, writing_of
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
+    "Decision",
     "Match",
     "Route",
     "Router",
     "Routing",
     "decide",
+    "decide_ranked",
     "detect_language",
     "handed_off_by",
     "handing_off",
@@ -65,6 +68,9 @@ class Routing:
     runner_up_intent: str = ""  # that intent's name, to say what the best one did not lead
     handoff: Match | None = None  # the handoff intent that sent the turn to a person, if one did
     unspoken: str | None = None  # the writing system of a message in none of the bot's languages
+    # the intents as ranked for the reading routed, best first, before min_score cut them:
+    # what decide_ranked decided on (`servicebot eval --thresholds` decides again on it)
+    ranked: tuple[Match, ...] = ()
 
     @property
     def best(self) -> Match | None:
@@ -99,6 +105,13 @@ class Router:
             for intent in intents
             if 2 * sum(map(says_nothing, intent.examples)) > len(intent.examples)
         )
+
+    def with_settings(self, settings: RoutingSettings) -> Router:
+        """This router with other thresholds, sharing its index (built once, and the slow
+        part): for ``servicebot eval --thresholds`` to route again at another min_score."""
+        other = copy.copy(self)
+        other.settings = settings
+        return other
 
     def route(
         self, text: str, previous: str | None = None, misses: int = 0, *, said: str | None = None
@@ -137,36 +150,31 @@ class Router:
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
         language = language_of(text, writing, self.languages, previous, said)
         unspoken_in = unspoken(writing, self.languages)
-        ranked, matches, follow_up = self._rank_in_context(text, said_before)
+        ranked, follow_up = self._rank_in_context(text, said_before)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         second = ranked[1].intent.name if len(ranked) > 1 else ""
-        if (handoff := handing_off(matches, self.settings)) is None:
-            matches = [match for match in matches if not match.intent.handoff]  # see decide
-        route = decide(matches, self.settings, misses, runner_up)
-        if (follow_up or unspoken_in) and route == "direct":
-            route = "model"
-        closest = () if matches else tuple(m for m in ranked[: self.settings.top_k] if m.score > 0)
-        found = (route, tuple(matches), language, follow_up, misses, closest, runner_up, second)
-        return Routing(*found, handoff, unspoken_in)
+        may_be_direct = not (follow_up or unspoken_in)
+        decided = decide_ranked(ranked, self.settings, misses, direct=may_be_direct)
+        route, matches, handoff, closest = decided
+        found = (route, matches, language, follow_up, misses, closest, runner_up, second)
+        return Routing(*found, handoff, unspoken_in, tuple(ranked))
 
-    def _rank_in_context(
-        self, text: str, previous: str | None
-    ) -> tuple[list[Match], list[Match], bool]:
-        """The ranking of ``text``, its matches, and whether it was read with ``previous``
+    def _rank_in_context(self, text: str, previous: str | None) -> tuple[list[Match], bool]:
+        """The ranking of ``text``, and whether it was read with ``previous``
         (as said, placeholders and all) to get them: see :meth:`route`. A refusal is ranked
         alone among the intents that carry no topic: "no" after "talk to a human" was handed
         off, and "cancel that" alone matches cancel_order."""
         if refuses(text):
             ranked = [m for m in self._rank(text) if m.intent.name in self._topicless]
-            return ranked, self._cut(ranked), False
+            return ranked, False
         text, ranked = self._rank_past_courtesies(text)
         matches = self._cut(ranked)
         if matches or not previous or not is_follow_up(text) or not self._has_topic(previous):
-            return ranked, matches, False
+            return ranked, False
         joined = self._rank(f"{without_placeholders(previous)}\n{text}")
-        if cut := self._cut(joined):
-            return joined, cut, True
-        return ranked, matches, False
+        if self._cut(joined):
+            return joined, True
+        return ranked, False
 
     def _has_topic(self, previous: str) -> bool:
         """Whether the customer's last message (the last line of ``previous``) has a topic for
@@ -214,6 +222,36 @@ class Router:
         """The top-k of ``ranked`` at or above min_score."""
         top = ranked[: self.settings.top_k]
         return [match for match in top if match.score >= self.settings.min_score]
+
+
+class Decision(NamedTuple):
+    """What the thresholds decide for a ranking: see :func:`decide_ranked`."""
+
+    route: Route
+    matches: tuple[Match, ...]  # the top-k at or above min_score, best first, as facts
+    handoff: Match | None  # the handoff intent that sends the message to a person, if one does
+    closest: tuple[Match, ...]  # with no matches, the top-k below min_score: how near
+
+
+def decide_ranked(
+    ranked: Sequence[Match], settings: RoutingSettings, misses: int = 0, *, direct: bool = True
+) -> Decision:
+    """What ``settings``' thresholds decide for a message whose intents are ``ranked`` (best
+    first, the second included whatever its score: direct_margin's measure), after ``misses``
+    out-of-scope turns in a row; ``direct`` False: never answered as written (a follow-up,
+    see :meth:`Router.route`). The whole decision from scores, for the router and
+    ``servicebot eval --thresholds`` to make alike: a handoff intent below
+    ``handoff_threshold`` is left out of the matches (see :func:`decide`)."""
+    top = ranked[: settings.top_k]
+    matches = [match for match in top if match.score >= settings.min_score]
+    if (handoff := handing_off(matches, settings)) is None:
+        matches = [match for match in matches if not match.intent.handoff]
+    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+    route = decide(matches, settings, misses, runner_up)
+    if route == "direct" and not direct:
+        route = "model"
+    closest = () if matches else tuple(m for m in top if m.score > 0)
+    return Decision(route, tuple(matches), handoff, closest)
 
 
 def decide(
