@@ -24,7 +24,7 @@ from .filters.placeholders import Placeholders
 from .model import Completion, ModelRequest
 from .prompt import Exchange
 from .reply import Reply, Step, elapsed_ms
-from .routing import is_blank
+from .routing import is_blank, says_no_words
 from .store import Store, TurnRecord
 
 if TYPE_CHECKING:
@@ -246,10 +246,11 @@ def _read_back(turn: TurnRecord) -> bool:
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:
-    """How many of the last turns were out of scope, in a row. Blank messages (an empty
-    ping from a chat widget) are passed over: they ask nothing the bot could miss."""
+    """How many of the last turns were out of scope, in a row. Messages with no words (an
+    empty ping from a chat widget, "👍", a mention alone: see ``routing/wordless.py``) are
+    passed over: they ask nothing the bot could miss."""
     missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
-    return sum(1 for turn in missed if not is_blank(turn.customer_text))
+    return sum(1 for turn in missed if not says_no_words(turn.customer_text))
 
 
 async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -24,6 +24,7 @@ from .index import IntentIndex, Match
 from .languages import detect_language, language_of
 from .phrases import COURTESY, refuses, says_nothing, without_courtesies, without_placeholders
 from .scripts import unspoken, writing_of
+from .wordless import says_no_words, without_mentions
 
 __all__ = [
     "FOLLOW_UP_CHAIN",
@@ -40,6 +41,7 @@ __all__ = [
     "is_blank",
     "previous_message",
     "routed_part",
+    "says_no_words",
     "sure",
     "why_not_direct",
     "why_out_of_scope",
@@ -134,8 +136,9 @@ class Router:
         see ``routing/scripts.py``): the answer as written is in another language, and the
         model can answer in the customer's; with no model, the answer is still sent, as for
         any turn routing is sure of (``turn.canned_action``). A customer the bot keeps
-        missing is handed off at the ``handoff_after``-th out-of-scope message in a row.
-        A blank message is out of scope, and nothing more. Placeholders such as
+        missing is handed off at the ``handoff_after``-th out-of-scope message in a row; one
+        with no words ("👍", "<@U0123ABC>": see ``routing/wordless.py``) is no miss, and
+        hands no one off. A blank message is out of scope, and nothing more. Placeholders such as
         ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
         they ask, and its kind's name would pull the message to the contact intents. Only the
         first ``ROUTED_CHARS`` characters of ``text`` are read (see :func:`routed_part`).
@@ -145,7 +148,8 @@ class Router:
         if is_blank(text):
             language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
-        text, said_before = without_placeholders(text), previous
+        missed = not says_no_words(text)  # before: "[PHONE_1]" alone is no wordless message
+        text, said_before = without_placeholders(without_mentions(text)), previous
         previous = previous and without_placeholders(previous)
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
         language = language_of(text, writing, self.languages, previous, said)
@@ -154,7 +158,7 @@ class Router:
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         second = ranked[1].intent.name if len(ranked) > 1 else ""
         may_be_direct = not (follow_up or unspoken_in)
-        decided = decide_ranked(ranked, self.settings, misses, direct=may_be_direct)
+        decided = decide_ranked(ranked, self.settings, misses, direct=may_be_direct, missed=missed)
         route, matches, handoff, closest = decided
         found = (route, matches, language, follow_up, misses, closest, runner_up, second)
         return Routing(*found, handoff, unspoken_in, tuple(ranked))
@@ -210,7 +214,7 @@ class Router:
         text = routed_part(text)
         if is_blank(text):
             return ()
-        text = without_placeholders(text)
+        text = without_placeholders(without_mentions(text))
         rest = without_courtesies(text)
         return (text,) if rest is None else (text, rest)
 
@@ -234,20 +238,26 @@ class Decision(NamedTuple):
 
 
 def decide_ranked(
-    ranked: Sequence[Match], settings: RoutingSettings, misses: int = 0, *, direct: bool = True
+    ranked: Sequence[Match],
+    settings: RoutingSettings,
+    misses: int = 0,
+    *,
+    direct: bool = True,
+    missed: bool = True,
 ) -> Decision:
     """What ``settings``' thresholds decide for a message whose intents are ``ranked`` (best
     first, the second included whatever its score: direct_margin's measure), after ``misses``
     out-of-scope turns in a row; ``direct`` False: never answered as written (a follow-up,
     see :meth:`Router.route`). The whole decision from scores, for the router and
     ``servicebot eval --thresholds`` to make alike: a handoff intent below
-    ``handoff_threshold`` is left out of the matches (see :func:`decide`)."""
+    ``handoff_threshold`` is left out of the matches (see :func:`decide`); ``missed``: see
+    :func:`decide`."""
     top = ranked[: settings.top_k]
     matches = [match for match in top if match.score >= settings.min_score]
     if (handoff := handing_off(matches, settings)) is None:
         matches = [match for match in matches if not match.intent.handoff]
     runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    route = decide(matches, settings, misses, runner_up)
+    route = decide(matches, settings, misses, runner_up, missed=missed)
     if route == "direct" and not direct:
         route = "model"
     closest = () if matches else tuple(m for m in top if m.score > 0)
@@ -259,9 +269,12 @@ def decide(
     settings: RoutingSettings,
     misses: int = 0,
     runner_up: float | None = None,
+    *,
+    missed: bool = True,
 ) -> Route:
     """The route for matches already cut at ``min_score``, best first, after ``misses``
-    out-of-scope turns in a row (``runner_up``: see :func:`sure`).
+    out-of-scope turns in a row (``runner_up``: see :func:`sure`). ``missed``: whether the
+    message, matching nothing, counts toward ``handoff_after`` (one with no words does not).
 
     :meth:`Router.route` leaves out a handoff intent below ``handoff_threshold`` before
     deciding: its answer and few-shot pairs promise a person, so as a fact the model would
@@ -269,7 +282,7 @@ def decide(
     With nothing else left, the message is out of scope (and counts toward ``handoff_after``).
     """
     if not matches:
-        stuck = 0 < settings.handoff_after <= misses + 1
+        stuck = missed and 0 < settings.handoff_after <= misses + 1
         return "handoff" if stuck else "out_of_scope"
     if handing_off(matches, settings) is not None:
         return "handoff"

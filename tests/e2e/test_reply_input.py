@@ -289,3 +289,35 @@ def test_a_customer_detail_in_bytes_is_decoded_as_a_message_is(
     bot.reply(REFUNDS, metadata={"name": b"Ada \xff"})
     assert "The customer's name is Ada \ufffd." in asked(server)[0]["content"]  # not b'Ada \xff'
     assert "the customer detail customer.name of 5 bytes is not UTF-8" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "messages",
+    [["😊", "👍", "🙏"], ["/::)", "/::D", "/:rose"], ["<@U0123ABC>"] * 3],
+    ids=["emoji", "wechat", "mention"],
+)
+@pytest.mark.parametrize("streamed", [False, True], ids=["reply", "stream"])
+def test_messages_with_no_words_go_to_the_model_and_never_hand_off(
+    make_bot: Any, server: OpenAIServer, messages: list[str], streamed: bool
+) -> None:
+    # A thumbs-up after an answer is an acknowledgement the model answers in a line; three in
+    # a row are no three misses (routing.handoff_after is 3), so no one is handed off.
+    bot = make_bot()
+    for text in messages:
+        if streamed:
+            with bot.stream(text, conversation_id="c") as stream:
+                "".join(stream)
+            reply = stream.reply
+        else:
+            reply = bot.reply(text, conversation_id="c")
+        assert (reply.action, reply.handed_off) == ("out_of_scope", False)
+    assert len(server.requests) == 3
+
+
+def test_a_message_with_no_words_between_misses_leaves_their_count_as_it_was(
+    make_bot: Any,
+) -> None:
+    bot = make_bot()
+    said = ["write me a poem", "👍", "what's the capital of france?", "tell me a joke"]
+    replies = [bot.reply(text, conversation_id="c") for text in said]
+    assert [reply.handed_off for reply in replies] == [False, False, False, True]

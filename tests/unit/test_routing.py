@@ -17,6 +17,7 @@ from servicebot.routing import (
     handed_off_by,
     previous_message,
     routed_part,
+    says_no_words,
     why_not_direct,
     why_out_of_scope,
 )
@@ -483,3 +484,33 @@ def test_padding_does_not_push_the_question_past_what_routing_reads(router: Rout
     padded = " \u200b\n" * 3_000 + "where is my order?"
     assert routed_part(padded).endswith("where is my order?")
     assert router.route(padded).matches[0].intent.name == "order_status"
+
+
+WORDLESS = [
+    "😊",
+    "👍",
+    "🙏",
+    "?!",
+    "…",
+    "/::)",
+    "/::D",
+    "/:rose",
+    ":thumbsup:",
+    ":+1::skin-tone-2:",
+]
+WORDLESS += ["<@U0123ABC>", "<@U0123ABC> 👍", "<!here>", "<@123456789>", "@everyone"]
+
+
+@pytest.mark.parametrize("text", WORDLESS)
+def test_a_message_with_no_words_is_no_miss_toward_handoff_after(text: str) -> None:
+    # Three thumbs-up (or bare Slack mentions) in a row handed a satisfied customer off.
+    assert says_no_words(text)
+    routing = small_router().route(text, misses=2)
+    assert (routing.route, routing.matches) == ("out_of_scope", ())
+
+
+@pytest.mark.parametrize(
+    "text", ["好", "ok", "Где", "123456", "[PHONE_1]", "<@U0123ABC> where is my order", "谢谢🙏"]
+)
+def test_a_word_in_any_script_or_a_value_is_a_word(text: str) -> None:
+    assert not says_no_words(text)
