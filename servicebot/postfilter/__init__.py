@@ -38,6 +38,7 @@ from ..config import BotSpec
 from ..filters import FilterEvent, FilterResult, Finding
 from ..filters.boundaries import Marked
 from ..filters.labelled import Labelled, find_labelled
+from ..filters.mentions import MENTION
 from ..filters.normalise import Masks, Normalised, normalise, normalise_without
 from ..filters.pii import PII_KINDS, find_pii, resolve
 from ..filters.placeholders import restore
@@ -100,6 +101,11 @@ _TAG = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 _REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls back
+# A platform mention in an answer ("<!channel>", "<@U0123ABC>", "@everyone"; see
+# filters/mentions.py) would notify a whole shared channel, or a person, for whoever steered
+# the model: markup like a tag, removed with the spaces before it ("Hi <@U0123ABC>, your
+# order..." reads "Hi, your order...").
+_MENTION = re.compile(rf"[ \t]*(?:{MENTION.pattern})", re.IGNORECASE)
 
 
 class Postfilter:
@@ -123,6 +129,7 @@ class Postfilter:
         allowed = {domain.lower().removeprefix("www.") for domain in settings.allowed_domains}
         self._known = given_by(known) | Given(frozenset(), frozenset(allowed))
         self._known_tags = {match.group().lower() for match in _TAG.finditer(known)}
+        self._known_mentions = {match.group().lower() for match in MENTION.finditer(known)}
         self._fact_shingles = shingles(normalise(facts).text)
         self._public = tuple(
             tuple(run) for text in public if (run := leak_words(normalise(text).text))
@@ -169,19 +176,20 @@ class Postfilter:
             outcome = self.settings.empty
             event = FilterEvent("postfilter", "empty", "empty", outcome)
             return FilterResult(answer, outcome, (event,), shown=answer)
-        tags, nested = 0, False
+        tags: Counter[str] = Counter()
+        nested = False
         if self.settings.markup == "repair":  # first: a tag inside a value hides it from all else
             answer, tags, nested = self._untagged(answer)
         review = _Review(self._without_own_tags(answer))
         if hidden:
             review.events["control", "invisible", "repair"] += hidden
-        if tags:
-            review.events["markup", "HTML", "repair"] += tags
+        for kind, count in tags.items():
+            review.events["markup", kind, "repair"] += count
         if nested:  # tags inside tags, ever deeper: a hostile answer
             review.note("markup", "nested", "fallback")
         review.check("leakage", self._leak_finder(system_prompt), self.settings.leakage, None)
         if self.settings.markup != "repair":
-            review.check("markup", self._unknown_tags, self.settings.markup, None)
+            review.check("markup", self._unknown_markup, self.settings.markup, None)
         removed = REMOVED.get(language, REMOVED["en"])
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
         contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
@@ -245,6 +253,15 @@ class Postfilter:
             return []
         return self._not_known(partial(not_given, text, found, []), prompt)
 
+    def _unknown_markup(self, text: str) -> list[Finding]:
+        """The tags (``HTML``) and platform mentions (``mention``) the bot's files do not use."""
+        mentions = [
+            Finding(m.start(), m.end(), "mention")
+            for m in (_MENTION.finditer(text) if "<" in text or "@" in text else ())
+            if m.group().lstrip(" \t").lower() not in self._known_mentions
+        ]
+        return sorted(self._unknown_tags(text) + mentions, key=lambda f: f.start)
+
     def _unknown_tags(self, text: str) -> list[Finding]:
         if "<" not in text:
             return []
@@ -254,28 +271,29 @@ class Postfilter:
             if m.group().lower() not in self._known_tags
         ]
 
-    def _untagged(self, answer: str) -> tuple[str, int, bool]:
+    def _untagged(self, answer: str) -> tuple[str, Counter[str], bool]:
         """``answer`` without its tags, and without those its pieces form once the tags inside
-        them are gone (``<scr<script>ipt>`` becomes ``<script>``); how many went; and whether
+        them are gone (``<scr<script>ipt>`` becomes ``<script>``), and without its platform
+        mentions (``<!channel>``); how many of each kind went; and whether
         tags were still left after ``_REJOINS`` passes (then the answer is ""). Done before the
         other checks read the answer: ``evil<i></i>.com`` and ``4111 <b>1111</b> ...`` are
         whole to them only once the tags are gone. The passes are bounded: 10,000 unclosed
         tags in a row would lose one a pass, the last (it may close in a later sentence of a
         stream)."""
-        if "<" not in answer and "＜" not in answer and "﹤" not in answer:  # what NFKC makes "<"
-            return answer, 0, False
-        removed = 0
+        removed: Counter[str] = Counter()
+        if not any(c in answer for c in "<＜﹤@＠﹫"):  # what NFKC makes "<" or "@"
+            return answer, removed, False
         for _ in range(_REJOINS):
             normalised = normalise(answer)  # a full-width ＜script＞ is a tag too
-            found = self._unknown_tags(normalised.text)
+            found = self._unknown_markup(normalised.text)
             if not found:
                 return answer, removed, False
-            removed += len(found)
+            removed.update(finding.kind for finding in found)
             masks = Masks(normalised)
             for finding in found:
                 masks.add(finding.start, finding.end, "")
             answer = masks.apply()
-        nested = bool(self._unknown_tags(normalise(answer).text))
+        nested = bool(self._unknown_markup(normalise(answer).text))
         return ("" if nested else answer), removed, nested
 
     def _without_own_tags(self, answer: str) -> Normalised:

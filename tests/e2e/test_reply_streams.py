@@ -369,3 +369,27 @@ def test_a_stream_cut_mid_answer_is_stored_with_the_tokens_it_cost(
 def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -> None:
     with pytest.raises(TypeError, match="a customer message is str or bytes"):
         make_bot().astream(None)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [
+        (
+            "Hi <@U0123ABC>, your refund is on its way. <!channel> @everyone",
+            "Hi, your refund is on its way.",
+        ),
+    ],
+    ids=["mentions"],
+)
+def test_reply_and_stream_show_no_mention_nor_a_removed_links_markup(
+    make_bot: Any, server: OpenAIServer, answer: str, shown: str
+) -> None:
+    # An injected model pinged a whole shared channel, and a removed link left "<[removed]>".
+    server.responder = lambda body: answer
+    bot = make_bot()
+    bot.cache = None
+    assert bot.reply(REFUNDS).text == shown
+    with bot.stream(REFUNDS) as stream:
+        pieces = list(stream)
+    assert "".join(pieces).strip() == shown and stream.reply is not None
+    assert stream.reply.text == shown

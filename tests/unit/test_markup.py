@@ -202,3 +202,35 @@ def test_tags_nested_ever_deeper_make_the_answer_fall_back() -> None:
 def test_html_can_make_the_answer_fall_back() -> None:
     result = postfilter(markup="fallback").run("Hi <script>x</script>", SYSTEM, {})
     assert result.verdict == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Hi <@U0123ABC>, your order ships soon. <!channel>", "Hi, your order ships soon."),
+        ("<!here> Your order ships today.", "Your order ships today."),
+        ("Ask <!subteam^S0123|@support> or <@W0456|ana>. <!everyone>", "Ask or."),
+        ("Noted <@123456789> <@!42> <@&7>. @everyone @here", "Noted."),
+        ("提醒 <!channel> 您的订单已发货。", "提醒 您的订单已发货。"),
+    ],
+)
+def test_platform_mentions_in_an_answer_are_removed(answer: str, text: str) -> None:
+    # An injected model could ping a whole shared Slack or Discord channel through the bot.
+    result = postfilter().run(answer, SYSTEM, {})
+    assert result.text == text
+    assert {(e.detector, e.kind, e.action) for e in result.events} == {
+        ("markup", "mention", "repair")
+    }
+
+
+@pytest.mark.parametrize("answer", ["Write to bob@here.example.com.", "Visit @hereford today."])
+def test_an_at_sign_that_is_no_mention_is_no_markup(answer: str) -> None:
+    assert "markup" not in {e.detector for e in postfilter().run(answer, SYSTEM, {}).events}
+
+
+def test_mentions_the_bots_own_files_write_stay_and_others_can_fall_back() -> None:
+    checker = Postfilter(PostfilterSettings(), KNOWN + " Ask <!subteam^S0123|@support>.", FACTS)
+    answer = "Ask <!subteam^S0123|@support> today."
+    assert checker.run(answer, SYSTEM, {}).text == answer
+    result = postfilter(markup="fallback").run("Done. <!channel>", SYSTEM, {})
+    assert result.verdict == "fallback"
