@@ -50,7 +50,7 @@ from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, u
 from .controls import blank, visible, without_controls
 from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
-from .links import find_links, run_end, script_link
+from .links import find_links, link_masks, run_end, script_link
 from .sentences import cut_point, last_sentence_end, whole_sentences
 
 __all__ = [
@@ -338,8 +338,16 @@ class _Review:
         self.timings[detector] = round((time.perf_counter() - started) * 1000, 4)
         for finding in findings:
             if outcome == "repair" and mask is not None:
-                self.masks.add(finding.start, finding.end, mask, merge=True)
+                for start, end, replacement in self._masks_for(detector, finding, mask):
+                    self.masks.add(start, end, replacement, merge=True)
             self.note(detector, finding.kind, outcome)
+
+    def _masks_for(self, detector: str, finding: Finding, mask: str) -> list[tuple[int, int, str]]:
+        """What repairs ``finding``: ``mask`` over it, and for a link or address, the chat
+        markup around it too (see :func:`~.links.link_masks`)."""
+        if detector != "contact":
+            return [(finding.start, finding.end, mask)]
+        return link_masks(self.normalised.text, finding.start, finding.end, mask)
 
     def note(self, detector: str, kind: str, outcome: str) -> None:
         """Count one finding, and let its outcome decide the verdict if it is the gravest."""

@@ -18,7 +18,8 @@ from ..filters.normalise import CJK_LETTERS
 # Links with a scheme, and bare domains ("maple-refunds.com/x"). A bare domain may start only
 # where a dotted run starts, so no input makes the pattern retry inside a run (linear time);
 # its last label must then be a top-level domain (checked in Python, see find_links).
-_URL_TAIL = r"(?:[^\s<>\"'，。）)\]]*[^\s<>\"'，。）)\].,;:!?])?"  # not the sentence's full stop
+# A link ends at "|" too: Slack writes "<https://x|label>", and the label is no part of it.
+_URL_TAIL = r"(?:[^\s<>\"'|，。）)\]]*[^\s<>\"'|，。）)\].,;:!?])?"  # not the sentence's full stop
 # Chinese runs straight into a link (详情请访问https://x.biz): a link may start after a
 # Chinese or Japanese character, which \w counts as a letter, but not inside a word
 # ("müller-shop.de" is one link, not "ller-shop.de").
@@ -148,3 +149,55 @@ def domain_of(link: str) -> str:
 
 def allowed_domain(domain: str, known: frozenset[str]) -> bool:
     return any(domain == k or domain.endswith("." + k) for k in known)
+
+
+# A link written inside a chat platform's markup: Slack's "<https://x|label>" (or "<https://x>")
+# and Markdown's "[label](https://x)" (an image's "![label](...)" too, and a title after the
+# link). "mailto:" or "tel:" may stand before the address a finding starts at.
+_SLACK_OPEN = re.compile(r"<(?:mailto:|tel:)?\Z", re.IGNORECASE)
+_MARKDOWN_OPEN = re.compile(r"!?\[([^\[\]\n]*)\]\((?:mailto:|tel:)?\Z", re.IGNORECASE)
+_MARKDOWN_CLOSE = re.compile(r"(?:\s+\"[^\"\n]*\")?\)")
+_LABEL_REACH = 300  # how far before a link its Markdown label may start
+
+
+def link_masks(text: str, start: int, end: int, removed: str) -> list[tuple[int, int, str]]:
+    """The masks (start, end, replacement) that remove the link or address at
+    ``text[start:end]``: the markup around it goes with it, and its label stays, followed by
+    ``removed``: "Track it <https://evil.example/login|here>." and "Track it
+    [here](https://evil.example)." both read "Track it here [removed].". The label is the
+    sentence's own words, which read on without the link, and the customer is told a link was
+    there, as for a bare one; left in place, the brackets showed "<[removed]>" or
+    "[here]([removed])". A Slack label that could be a contact itself (a link, an address, a
+    number) goes with the link: no other check reads it apart from the link it was joined to.
+    Outside such markup, the link alone."""
+    slack = _in_slack_markup(text, start, end, removed)
+    return slack or _in_markdown(text, start, end, removed) or [(start, end, removed)]
+
+
+def _in_slack_markup(
+    text: str, start: int, end: int, removed: str
+) -> list[tuple[int, int, str]] | None:
+    """The masks for a link inside "<...|label>" (see :func:`link_masks`), or None."""
+    opened = _SLACK_OPEN.search(text, max(0, start - 8), start)
+    close = text.find(">", end)
+    if opened is None or close == -1 or "<" in text[start:close] or "\n" in text[start:close]:
+        return None
+    pipe = text.find("|", start, close)
+    label = text[pipe + 1 : close] if pipe != -1 else ""
+    if not label.strip() or "@" in label or re.search(r"[0-9]{3}", label) or find_links(label):
+        return [(opened.start(), close + 1, removed)]
+    return [(opened.start(), pipe + 1, ""), (close, close + 1, f" {removed}")]
+
+
+def _in_markdown(
+    text: str, start: int, end: int, removed: str
+) -> list[tuple[int, int, str]] | None:
+    """The masks for a link inside "[label](...)" (see :func:`link_masks`), or None. The
+    label is outside the link, and every check reads it as any other text."""
+    opened = _MARKDOWN_OPEN.search(text, max(0, start - _LABEL_REACH), start)
+    closed = _MARKDOWN_CLOSE.match(text, end)
+    if opened is None or closed is None:
+        return None
+    if not opened.group(1).strip():
+        return [(opened.start(), closed.end(), removed)]
+    return [(opened.start(), opened.start(1), ""), (opened.end(1), closed.end(), f" {removed}")]

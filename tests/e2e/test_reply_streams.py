@@ -378,8 +378,12 @@ def test_astream_refuses_a_message_that_is_not_text_at_the_call(make_bot: Any) -
             "Hi <@U0123ABC>, your refund is on its way. <!channel> @everyone",
             "Hi, your refund is on its way.",
         ),
+        (
+            "Track it <https://evil.example.net/login|here>. Or [here](https://evil.example.net).",
+            "Track it here [removed]. Or here [removed].",
+        ),
     ],
-    ids=["mentions"],
+    ids=["mentions", "link-markup"],
 )
 def test_reply_and_stream_show_no_mention_nor_a_removed_links_markup(
     make_bot: Any, server: OpenAIServer, answer: str, shown: str

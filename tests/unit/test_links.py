@@ -69,16 +69,16 @@ def test_an_invented_link_is_removed_even_when_it_contains_profanity() -> None:
 @pytest.mark.parametrize(
     ("answer", "text"),
     [
-        ("[Track it](javascript:alert(document.cookie)) now.", "[Track it]([removed]) now."),
+        ("[Track it](javascript:alert(document.cookie)) now.", "Track it [removed] now."),
         ("Open JavaScript:fetch('//evil.example') to see.", "Open [removed] to see."),
-        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "[Label]([removed])"),
+        ("[Label](data:text/html;base64,PHNjcmlwdD4=)", "Label [removed]"),
         ("点这里vbscript:msgbox(1)。", "点这里[removed]。"),
         # a browser decodes references and drops tabs in a link before it runs it
-        ("[Track it](javascript&#58;alert(1)) now.", "[Track it]([removed]) now."),
-        ("[Track it](&#106;avascript&colon;alert(1)) now.", "[Track it]([removed]) now."),
-        ("[Track it](java&#x09;script:alert(1)) now.", "[Track it]([removed]) now."),
-        # the sentence's stop, and the bracket that encloses the link, stay
-        ("See [here](javascript:void(0)).", "See [here]([removed])."),
+        ("[Track it](javascript&#58;alert(1)) now.", "Track it [removed] now."),
+        ("[Track it](&#106;avascript&colon;alert(1)) now.", "Track it [removed] now."),
+        ("[Track it](java&#x09;script:alert(1)) now.", "Track it [removed] now."),
+        # the sentence's stop stays, and the Markdown around the link goes with it
+        ("See [here](javascript:void(0)).", "See here [removed]."),
     ],
 )
 def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str) -> None:
@@ -90,7 +90,7 @@ def test_script_links_are_removed_whatever_they_point_at(answer: str, text: str)
 def test_a_backslash_is_read_as_a_browser_reads_it_in_a_link() -> None:
     # urlsplit read the host as maple.example.com; a browser opens evil.com
     answer = "[pay](https://evil.com\\@maple.example.com/pay)."
-    assert postfilter().run(answer, SYSTEM, {}).text == "[pay]([removed])."
+    assert postfilter().run(answer, SYSTEM, {}).text == "pay [removed]."
 
 
 def test_a_bare_domain_in_capitals_is_a_link_when_its_ending_is_no_word() -> None:
@@ -214,3 +214,37 @@ def test_the_bots_own_site_written_out_passes(answer: str) -> None:
 )
 def test_prose_with_spaced_or_chinese_dots_is_not_a_link(answer: str) -> None:
     assert without_amounts(postfilter().run(answer, SYSTEM, {})) == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ("Track it <https://evil.example.net/login|here>.", "Track it here [removed]."),
+        ("Track it [here](https://evil.example.net).", "Track it here [removed]."),
+        ("Track it <https://evil.example.net/login>.", "Track it [removed]."),
+        (
+            "Track it <https://evil.example.net|your order page>.",
+            "Track it your order page [removed].",
+        ),
+        ('Go ![map](https://evil.example.net/a.png "Map") now.', "Go map [removed] now."),
+        ("请点击[这里](https://evil.example.net)查看。", "请点击这里 [已删除]查看。"),
+        # a label that could itself be a contact goes with the link
+        ("Track <https://evil.example.net|evil.example.net/pay>.", "Track [removed]."),
+        ("Mail <mailto:boss@evil.example|boss@evil.example>.", "Mail [removed]."),
+        ("Call <tel:2125550123|212 555 0123>.", "Call [removed]."),
+    ],
+)
+def test_a_removed_link_takes_its_slack_or_markdown_brackets_with_it(
+    answer: str, text: str
+) -> None:
+    # It left "Track it <[removed]>." and "[here]([removed])" behind.
+    language = "zh" if "请" in answer else "en"
+    assert postfilter().run(answer, SYSTEM, {}, language).text == text
+
+
+def test_a_link_the_bot_gives_keeps_its_markup() -> None:
+    answer = (
+        "See [our returns page](https://maple.example.com/returns)"
+        " or <https://maple.example.com|our site>."
+    )
+    assert postfilter().run(answer, SYSTEM, {}).text == answer
