@@ -38,7 +38,7 @@ def fallback_reply(bot: Bot, routing: Routing | None, context: Context) -> tuple
     """When the model cannot answer: the top intent's answer if routing was confident,
     otherwise a handoff to a person; and which of the two it is."""
     if routing is not None and routing.best and confident(routing, bot.spec.settings.routing):
-        return faq_answer(routing.best.intent, context), "answer"
+        return faq_answer(routing.best.intent, context, bot.renderer.written), "answer"
     return bot.renderer.reply("handoff.j2", context), "handoff"
 
 

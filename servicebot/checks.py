@@ -28,9 +28,10 @@ from .config import (
 from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .languages import ANY_LANGUAGE
 from .prefilter import FLAGS
-from .prompt import Context, Renderer, Script
+from .prompt import Context, Renderer
 from .replay import BOT_RECORD_HINT, bot_cassette
 from .routing import Match
+from .settings import Script
 from .templates import TEMPLATE_NAMES
 from .yamlfile import read_yaml
 

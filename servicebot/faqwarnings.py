@@ -2,8 +2,9 @@
 
 Owns the warnings about FAQ files (no intents, a full-width comma in a list item, Jinja
 syntax in FAQ text), intents' phrasings (in one language only, or handed off), routing
-thresholds under ``min_score``, languages that are never chosen, and few-shot replies that
-state a figure their answer does not.
+thresholds under ``min_score``, languages that are never chosen, Chinese answers written in
+the script ``chinese_script`` does not name, and few-shot replies that state a figure their
+answer does not.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .checks import settings_problems
 from .config import FAQ_FOLDER, BotSpec, Place, intent_problems, placed_in_intents, yaml_files
 from .errors import Problem
 from .figures import phrases, unstated
+from .filters.traditional import most_written_in
 from .languages import ANY_LANGUAGE
 from .routing import Router, detect_language, handing_off
 from .routing.screen import IntentScreen
@@ -67,7 +69,34 @@ def language_warnings(spec: BotSpec) -> list[Problem]:
         warnings += settings_problems(spec, {("languages",): message})
     if "zh" in spec.settings.languages and others:
         warnings += _one_language_intents(spec, others[0])
+    if "zh" in spec.settings.languages:
+        warnings += _chinese_script_warnings(spec)
     return warnings
+
+
+def _chinese_script_warnings(spec: BotSpec) -> list[Problem]:
+    """One warning, at the first such answer, when most Chinese answers are written in the
+    script ``chinese_script`` does not name: they would be converted for the customers who
+    write like them (台北 to 臺北) and shown unconverted to the others."""
+    written = spec.settings.chinese_script
+    told = [
+        (intent, found)
+        for intent in spec.intents
+        if (found := most_written_in(intent.answer_in("zh"))) is not None
+    ]
+    other = [intent for intent, found in told if found != written]
+    if len(other) * 2 <= len(told):
+        return []
+    script = "simplified" if written == "traditional" else "traditional"
+    default = "" if "chinese_script" in spec.settings.model_fields_set else " (the default)"
+    message = (
+        f"{len(other)} of {len(told)} Chinese answers, this one among them, are written in "
+        f"{script} characters, but chinese_script is {written}{default}: customers who write "
+        f"{written} would read them unconverted, in {script} characters. "
+        f"Set chinese_script: {script} in servicebot.yaml"
+    )
+    loc = ("answer", "zh") if "zh" in other[0].answer else ("answer",)
+    return placed_in_intents(spec.root, {(other[0].name, loc): message})
 
 
 def _one_language_intents(spec: BotSpec, other: str) -> list[Problem]:

@@ -302,7 +302,7 @@ class Bot:
         said = text[: self.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
         if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
             language = detect_language(filtered.text, self.spec.settings.languages, previous, said)
-            script = script_of(filtered.text, language, previous)
+            script = script_of(filtered.text, language, previous, self.renderer.written)
             context = Context(language, flags=filtered.flags, customer=details, script=script)
             blocked = self.renderer.reply("blocked.j2", context)
             return Prepared(
@@ -323,7 +323,7 @@ class Bot:
             routing.route == "out_of_scope",
             filtered.flags,
             details,
-            script_of(filtered.text, routing.language, previous),
+            script_of(filtered.text, routing.language, previous, self.renderer.written),
             routing.unspoken,
         )
         # Direct answers, handoffs and blank messages never reach a model; with no model

@@ -29,7 +29,7 @@ def canned_reply(bot: Bot, routing: Routing, context: Context) -> str:
     (see :func:`~servicebot.actions.canned_action`) has it."""
     action = canned_action(routing, bot.spec.settings.routing)
     if action == "direct" and routing.best is not None:
-        return faq_answer(routing.best.intent, context)
+        return faq_answer(routing.best.intent, context, bot.renderer.written)
     if action == "out_of_scope":
         return bot.renderer.reply("out_of_scope.j2", context)
     return bot.renderer.reply("handoff.j2", context)

@@ -38,19 +38,23 @@ from pydantic import RootModel
 from .config import TEMPLATES_FOLDER, BotSpec
 from .customer import customer_details
 from .errors import ConfigError, Problem, TemplateError
-from .filters.traditional import to_traditional, writes_simplified, writes_traditional
+from .filters.traditional import (
+    to_simplified,
+    to_traditional,
+    writes_simplified,
+    writes_traditional,
+)
 from .postfilter import visible
 from .renderfailure import failure_message
 from .routing import Match, detect_language
 from .routing.scripts import writes_kana_or_hangul
 from .sandbox import UnsetSetting, create_environment, render
-from .settings import FewShot, Intent
+from .settings import FewShot, Intent, Script
 from .source import SourceFile
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml
 
 Role = Literal["system", "user", "assistant"]
-Script = Literal["simplified", "traditional"]
 log = logging.getLogger("servicebot")
 
 
@@ -97,18 +101,25 @@ class Context:
         return customer_details(self.customer)
 
 
-def script_of(text: str, language: str, previous: str | None = None) -> Script:
+def script_of(
+    text: str, language: str, previous: str | None = None, default: Script = "simplified"
+) -> Script:
     """The Chinese script a customer writes in, so that a Chinese reply can use it too. A
-    message with no character that tells the scripts apart (an order number, "ok", 我的CVV是)
-    keeps the previous one's. Japanese and Korean are never traditional Chinese, though
-    Japanese writes 状況 where Chinese writes 状况: a bot that speaks Chinese alone answers
-    them in simplified characters."""
+    message with no character that tells the scripts apart (an order number, "ok", 7-11,
+    信用卡可以分期) keeps the previous one's, or, if that one did not tell either, is
+    ``default`` (the bot's ``chinese_script``: a shop in Taiwan answers 真人 in traditional).
+    Japanese and Korean are never traditional Chinese, though Japanese writes 状況 where
+    Chinese writes 状况: a bot that speaks Chinese alone answers them in simplified characters."""
     if language != "zh":
         return "simplified"
+    return _told(text) or (_told(previous) if previous else None) or default
+
+
+def _told(text: str) -> Script | None:
+    """The script ``text`` is written in, if it has a character that tells them apart."""
     if _writes_traditional(text):
         return "traditional"
-    kept = previous and _writes_traditional(previous) and not writes_simplified(text)
-    return "traditional" if kept else "simplified"
+    return "simplified" if writes_simplified(text) else None
 
 
 def _writes_traditional(text: str) -> bool:
@@ -116,16 +127,25 @@ def _writes_traditional(text: str) -> bool:
     return writes_traditional(text) and not writes_kana_or_hangul(text)
 
 
-def in_script(reply: str, context: Context) -> str:
-    """A canned reply (an FAQ answer, a template) in the customer's Chinese script."""
-    traditional = context.language == "zh" and context.script == "traditional"
-    return to_traditional(reply) if traditional else reply
+def in_script(reply: str, context: Context, written: Script = "simplified") -> str:
+    """A canned reply (an FAQ answer, a template) ``written`` in one Chinese script (the bot's
+    ``chinese_script``), in the customer's: as written when they are the same."""
+    if context.language != "zh" or context.script == written:
+        return reply
+    return to_traditional(reply) if context.script == "traditional" else to_simplified(reply)
 
 
-def faq_answer(intent: Intent, context: Context) -> str:
+def reply_language(language: str, script: Script) -> str:
+    """The language a reply's own words are in, for the post-filter's "[已刪除]" and the
+    wording of a placeholder ("您的電子郵件"): ``zh-Hant`` for a customer writing traditional."""
+    return "zh-Hant" if language == "zh" and script == "traditional" else language
+
+
+def faq_answer(intent: Intent, context: Context, written: Script = "simplified") -> str:
     """An intent's canonical answer as the customer reads it: their language and script,
-    without invisible characters (it does not pass the post-filter)."""
-    return visible(in_script(intent.answer_in(context.language), context))
+    without invisible characters (it does not pass the post-filter). ``written``: the
+    script the bot's answers are in (its ``chinese_script``)."""
+    return visible(in_script(intent.answer_in(context.language), context, written))
 
 
 _NO_OTHER_SCRIPT = UnsetSetting(
@@ -140,6 +160,7 @@ class Renderer:
     def __init__(self, spec: BotSpec) -> None:
         self.folder = spec.root / TEMPLATES_FOLDER
         self._sources = spec.templates
+        self.written = spec.settings.chinese_script  # the script of the bot's Chinese text
         environment = create_environment(self.folder, spec.templates)
         self._templates = {name: environment.get_template(name) for name in spec.templates}
         contact = spec.settings.contact
@@ -222,7 +243,7 @@ class Renderer:
                 raise
             customer_details_failed(error)
             text = self.render(name, dataclasses.replace(context, customer=None))
-        return visible(in_script(text, context))
+        return visible(in_script(text, context, self.written))
 
 
 def customer_details_failed(error: TemplateError) -> None:

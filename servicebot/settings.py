@@ -76,6 +76,7 @@ def _no_repeats(items: tuple[str, ...]) -> tuple[str, ...]:
 
 
 DropKind = Literal["few_shot", "history", "faq"]
+Script = Literal["simplified", "traditional"]  # a Chinese text's characters
 _DROP_ORDER: tuple[DropKind, ...] = ("few_shot", "history", "faq")
 
 
@@ -362,6 +363,9 @@ class Settings(Frozen):
     languages: Annotated[tuple[Language, ...], Field(min_length=1), AfterValidator(_no_repeats)] = (
         "en",
     )
+    # The script the bot's own Chinese text (answers, templates) is written in, and a reply's
+    # when the customer's message does not tell (see prompt.script_of).
+    chinese_script: Script = "simplified"
     contact: ContactSettings = ContactSettings()
     model: ModelSettings = ModelSettings()
     budget: BudgetSettings = BudgetSettings()

@@ -32,9 +32,10 @@ from .filters import FilterEvent, FilterResult
 from .filters.placeholders import restore
 from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
-from .prompt import Context, Script
+from .prompt import Context, reply_language
 from .reply import Action, Fallback, Reply, Step, elapsed_ms
 from .routing import Routing, handed_off_by, why_not_direct, why_out_of_scope
+from .settings import Script
 from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
@@ -239,7 +240,7 @@ class Turn(TurnStorage):
             # the history and the customer's message: "I paid $45.99" may be said back
             said = "\n".join(message.content for message in messages[1:])
             values = self.prep.filtered.values
-            language = "zh-Hant" if self.prep.script == "traditional" else self.language
+            language = reply_language(self.language, self.prep.script)
             result = self.bot.postfilter.run(answer, system, values, language, said)
             self._reviewed = (answer, result)
         return self._reviewed[1]
@@ -353,7 +354,8 @@ class Turn(TurnStorage):
         customer.email }}``) is stored as its placeholder, and shown as their own value."""
         values = self.prep.customer.masked_values if self.prep.customer else None
         kinds = self.bot.spec.settings.postfilter.restore_pii
-        return restore(canned, values, self.language, kinds) if values and kinds else canned
+        language = reply_language(self.language, self.prep.script)  # 您的電子郵件 if traditional
+        return restore(canned, values, language, kinds) if values and kinds else canned
 
     def fall_back(self) -> tuple[str, Fallback]:
         """The fallback's text and what it is, noted on the trace step that caused it (the

@@ -72,9 +72,12 @@ _DESCRIBED = {
     "zh": {"PHONE": "您的电话号码", "EMAIL": "您的邮箱", "CARD": "您的银行卡",
            "CN_ID": "您的身份证号", "PASSPORT": "您的护照号", "IBAN": "您的IBAN账号",
            "IP": "您的IP地址", "SSN": "您的社会安全号", "SECRET": "您的密钥", "": "您的信息"},
-    "zh-Hant": {"PHONE": "您的電話號碼", "EMAIL": "您的郵箱", "CARD": "您的銀行卡",
-                "CN_ID": "您的身分證號", "PASSPORT": "您的護照號碼", "IBAN": "您的IBAN帳號",
-                "IP": "您的IP位址", "SSN": "您的社會安全號", "SECRET": "您的金鑰", "": "您的資訊"},
+    # Taiwan's words, as the customers of a shop writing traditional use them (郵箱, 銀行卡
+    # and 身分證號 are mainland words in traditional characters).
+    "zh-Hant": {"PHONE": "您的電話號碼", "EMAIL": "您的電子郵件", "CARD": "您的卡片",
+                "CN_ID": "您的身分證字號", "PASSPORT": "您的護照號碼", "IBAN": "您的IBAN帳號",
+                "IP": "您的IP位址", "SSN": "您的社會安全號碼", "SECRET": "您的金鑰",
+                "": "您的資料"},
 }  # fmt: skip
 
 

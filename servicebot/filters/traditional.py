@@ -103,8 +103,16 @@ def to_traditional(text: str) -> str:
     """Simplified Chinese ``text`` in traditional characters, as Taiwan writes them (OpenCC's
     s2tw, which also converts some phrases: this text is shown, never matched, so the
     one-for-one rule above does not apply). FAQ answers and canned replies are written once,
-    in simplified; a customer who writes 我的訂單 reads them as 您的訂單."""
+    in simplified by default; a customer who writes 我的訂單 reads them as 您的訂單."""
     return text if text.isascii() else str(_opencc("s2tw.json").convert(text))
+
+
+def to_simplified(text: str) -> str:
+    """Traditional Chinese ``text``, as a bot of ``chinese_script: traditional`` writes it, in
+    simplified characters (OpenCC's tw2s: Taiwan's variants too, 著 to 着). Characters only,
+    not Taiwan's words: tw2sp would also rewrite 資訊 as 信息 and 黃體素 as 孕酮, which is a
+    translation, not the operator's text."""
+    return text if text.isascii() else str(_opencc("tw2s.json").convert(text))
 
 
 def writes_traditional(text: str) -> bool:
@@ -116,6 +124,26 @@ def writes_traditional(text: str) -> bool:
 def writes_simplified(text: str) -> bool:
     """Whether ``text`` has characters that traditional Chinese writes otherwise (订单)."""
     return to_traditional(text) != text
+
+
+def most_written_in(text: str) -> str | None:
+    """``traditional`` or ``simplified``: the script of most of the characters in ``text``
+    that tell the two apart, or None if it has none (or as many of each). A whole text, not
+    its first such character: simplified text writes 於 in names, Taiwan's writes 台北."""
+    ideographs = _IDEOGRAPH.findall(text)
+    traditional = sum(ord(char) in _t2s() for char in ideographs)
+    simplified = sum(_simplified(char) for char in ideographs)
+    if traditional == simplified:
+        return None
+    return "traditional" if traditional > simplified else "simplified"
+
+
+@functools.cache
+def _simplified(char: str) -> bool:
+    """Whether traditional Chinese writes the ideograph ``char`` otherwise (订, 单): not a
+    traditional character itself, as 裏 is (s2tw makes it Taiwan's 裡). A few that Taiwan
+    writes too (台, 占) count, which the rest of a text outweighs."""
+    return ord(char) not in _t2s() and to_traditional(char) != char
 
 
 def writes_chinese_only(text: str) -> bool:
