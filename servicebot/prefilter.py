@@ -58,7 +58,9 @@ class Prefilter:
             "pii", functools.partial(find_pii_after, previous=_messages(previous)), self._pii_action
         )
         turn.neutralise_lookalikes()
-        turn.apply("profanity", self.profanity.find, lambda finding: self.settings.profanity)
+        # The typed characters too: 幹 listed must not mask 乾 (dry), which folds as it does.
+        profanity = functools.partial(self.profanity.find, source=turn.normalised)
+        turn.apply("profanity", profanity, lambda finding: self.settings.profanity)
         turn.apply("injection", find_injection, lambda finding: self.settings.injection)
         return turn.result()
 

@@ -14,6 +14,8 @@ Owns :class:`ProfanityFilter` and the cached :func:`default_filter`. Two matcher
 - **Listed words with CJK characters** match as substrings of the text's letters and digits, so
   ``傻 逼``, ``傻*逼`` and ``傻\\u200b逼`` all match ``傻逼``. Allow-listed terms are blanked out
   first, so a match inside one (``操`` inside ``操作``) or overlapping one is not reported.
+  A character listed in traditional must have been typed as itself or its own simplified
+  form, not as another that folds to the same one (see :mod:`.cjkwords`).
 
 Deliberate differences from better-profanity: a number alone is never a word (its leetspeak
 reads 455 as "ass", so a refund of 455 yuan was censored), nor is a product such as ``7*7``
@@ -27,16 +29,15 @@ Why this is hand-written: better-profanity compares every word of the text with 
 word through a Python ``__eq__`` (about 1 ms a word of text), and no library reproduces its
 tokenisation and phrase window, which its censored output depends on. Here set lookups of
 leetspeak-folded words, done mostly in C, pick the few words that could match; only those walk a
-trie of the listed words. The CJK scan is one ``re`` lookahead alternation whose positions we
-map back to the text. Input should already be normalised (NFKC, full-width folded, traditional
-Chinese made simplified): that is ``prefilter``'s job. Listed CJK words are folded the same way,
-so a list written in traditional characters still matches. The word list and word characters
-are read from the installed better-profanity at run time.
+trie of the listed words. The CJK scan is one ``re`` lookahead alternation whose positions
+are mapped back to the text. Input should already be normalised (NFKC, full-width folded,
+traditional Chinese made simplified): that is ``prefilter``'s job. Listed CJK words are folded
+the same way, so a list written in traditional characters still matches. The word list and
+word characters are read from the installed better-profanity at run time.
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import itertools
 import json
@@ -47,8 +48,9 @@ from dataclasses import dataclass, field
 from importlib import resources
 
 from servicebot.filters import Finding
-from servicebot.filters.normalise import CJK_LETTERS, translate_ascii
-from servicebot.filters.traditional import ASTRAL, char_class, fold_traditional
+from servicebot.filters.cjkwords import CjkMatcher, has_cjk
+from servicebot.filters.normalise import Normalised, translate_ascii
+from servicebot.filters.traditional import ASTRAL, char_class
 
 DEFAULT_KIND = "profanity"
 """The category of better-profanity's own word list."""
@@ -67,16 +69,6 @@ _LEET = {
 }
 # better_profanity.constants.ALLOWED_CHARACTERS, less the alphabetic_unicode.json part.
 _ASCII_WORD_CHARS = string.ascii_letters + string.digits + "@$*\"'"
-_CJK = CJK_LETTERS + "\U00020000-\U0003134f"  # and the astral ideographs
-_INSIGNIFICANT = re.compile(r"[\W_]+")  # a CJK match is made of letters and digits only
-_INSIGNIFICANT_RUNS = re.compile(r"([\W_]+)")
-
-
-@functools.cache
-def _has_cjk() -> re.Pattern[str]:
-    """A CJK character. Compiled on first use (2 ms of every start): only building a filter
-    reads it."""
-    return re.compile(f"[{_CJK}]")
 
 
 def better_profanity_words() -> list[str]:
@@ -105,14 +97,16 @@ class ProfanityFilter:
         words: list[tuple[str, int]] = []
         for kind, listed in enumerate(categories.values()):
             words += [(word.lower(), kind) for word in listed if word.lower() not in allowed]
-        self._words = _WordMatcher([(w, k) for w, k in words if w and not _has_cjk().search(w)])
-        self._cjk = _CjkMatcher([(w, k) for w, k in words if _has_cjk().search(w)], allowed)
+        self._words = _WordMatcher([(w, k) for w, k in words if w and not has_cjk().search(w)])
+        self._cjk = CjkMatcher([(w, k) for w, k in words if has_cjk().search(w)], allowed)
 
-    def find(self, text: str) -> list[Finding]:
-        """Non-overlapping listed words in ``text``, in order; ``kind`` is their category."""
+    def find(self, text: str, source: Normalised | None = None) -> list[Finding]:
+        """Non-overlapping listed words in ``text``, in order; ``kind`` is their category.
+        ``source``: what ``text`` was normalised from, which shows how the customer wrote a
+        Chinese word listed in traditional (see :mod:`.cjkwords`)."""
         spans = self._words.find(text)
         if self._cjk.active:
-            spans = _without_overlaps(sorted(spans + self._cjk.find(text)))
+            spans = _without_overlaps(sorted(spans + self._cjk.find(text, source)))
         return [Finding(start, end, self._kinds[kind]) for start, end, kind in spans]
 
     def contains(self, text: str) -> bool:
@@ -324,68 +318,3 @@ class _WordMatcher:
             if not (more or more_spaced):
                 return None
         return None
-
-
-class _CjkMatcher:
-    """Substring matches over the text's letters and digits, after blanking allowed terms."""
-
-    def __init__(self, words: list[tuple[str, int]], allow: set[str]) -> None:
-        self._kinds: dict[str, int] = {}
-        for word, kind in words:
-            self._kinds.setdefault(_INSIGNIFICANT.sub("", fold_traditional(word)), kind)
-        self._kinds.pop("", None)
-        self.active = bool(self._kinds)
-        self._probe = re.compile(char_class(_has_cjk().findall("".join(self._kinds))))
-        self._any = _alternation(self._kinds, "{}")
-        self._words = _alternation(self._kinds, "(?=({}))")  # at every position: overlaps too
-        by_length: dict[int, list[str]] = {}
-        cjk_allowed = {fold_traditional(term) for term in allow if _has_cjk().search(term)}
-        for term in {_INSIGNIFICANT.sub("", term) for term in cjk_allowed}:
-            by_length.setdefault(len(term), []).append(term)
-        self._allow = [  # longest first; a blanked character is never part of a finding
-            (_alternation(terms, "{}"), "\x00" * length)
-            for length, terms in sorted(by_length.items(), reverse=True)
-        ]
-
-    def find(self, text: str) -> list[tuple[int, int, int]]:
-        if not self.active or text.isascii() or not self._probe.search(text):  # words are CJK
-            return []
-        skeleton = _INSIGNIFICANT.sub("", text)
-        lowered = skeleton.lower()
-        skeleton = lowered if len(lowered) == len(skeleton) else skeleton
-        first = self._any.search(skeleton)
-        if first is None:
-            return []
-        for allowed, blank in self._allow:
-            skeleton = allowed.sub(blank, skeleton)
-        spans = self._spans(skeleton, first.start())
-        return _map_back(text, spans) if len(skeleton) < len(text) else spans
-
-    def _spans(self, skeleton: str, position: int) -> list[tuple[int, int, int]]:
-        found: list[tuple[int, int, int]] = []
-        for match in self._words.finditer(skeleton, position):
-            start, end = match.span(1)
-            if found and start < found[-1][1]:  # overlapping matches make one finding
-                found[-1] = (found[-1][0], max(end, found[-1][1]), found[-1][2])
-            else:
-                found.append((start, end, self._kinds[match.group(1)]))
-        return found
-
-
-def _alternation(words: Iterable[str], template: str) -> re.Pattern[str]:
-    """Longest first, so that at any position the longest word wins."""
-    body = "|".join(re.escape(w) for w in sorted(words, key=lambda w: (-len(w), w)))
-    return re.compile(template.format(body))
-
-
-def _map_back(text: str, spans: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
-    """Skeleton positions (letters and digits only) back to positions in ``text``."""
-    parts = _INSIGNIFICANT_RUNS.split(text)  # kept characters at even indices
-    ends = list(itertools.accumulate(map(len, parts)))
-    kept = list(itertools.accumulate(map(len, parts[::2]), initial=0))
-
-    def position(p: int) -> int:
-        i = bisect.bisect_right(kept, p) - 1
-        return (ends[2 * i - 1] if i else 0) + p - kept[i]
-
-    return [(position(start), position(end - 1) + 1, kind) for start, end, kind in spans]

@@ -198,7 +198,10 @@ class Postfilter:
         review.check("amount", amounts, self.settings.unknown_amount, removed)
         leaks = partial(self._leaked_pii, labelled=labelled, prompt=system_prompt)
         review.check("pii", leaks, self.settings.pii_leak, removed)
-        review.check("profanity", self._profanity.find, self.settings.profanity, "****")
+        profanity = partial(
+            self._profanity.find, source=review.normalised
+        )  # as typed: 乾 is not 幹
+        review.check("profanity", profanity, self.settings.profanity, "****")
         review.check_length(self.settings.max_chars, self.settings.too_long)
         # Without the whitespace at either end a model often leaves ("It ships today.\n\n"):
         # a widget shows it as an empty bubble or a gap. Every review of a stream does the

@@ -10,9 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicebot import load_bot
+from servicebot.filters.profanity import ProfanityFilter
 from servicebot.postfilter import Postfilter
+from servicebot.settings import PostfilterSettings
 from tests.conftest import REPO
-from tests.unit.postfilters import SYSTEM, postfilter
+from tests.unit.postfilters import FACTS, KNOWN, SYSTEM, postfilter
 
 
 def test_a_good_answer_passes_and_gets_the_customers_values_back() -> None:
@@ -128,3 +130,11 @@ def test_an_answer_in_traditional_characters_is_checked_against_simplified_lists
 def test_an_amount_in_an_answer_is_not_censored_as_a_word() -> None:
     answer = "您的退款455元已原路退回，订单 #717 今天发货。"
     assert postfilter().run(answer, SYSTEM, {}).text == answer
+
+
+def test_a_word_listed_in_traditional_does_not_mask_others_that_fold_like_it() -> None:
+    profanity = ProfanityFilter({"insult_tw": ["幹"]})  # 幹 (the curse) and 乾 (dry) read as 干
+    answer = "請將商品洗乾淨後寄回，若干件亦可。"
+    review = Postfilter(PostfilterSettings(), KNOWN, FACTS, profanity)
+    assert review.run(answer, SYSTEM, {}).text == answer
+    assert review.run("幹，請洗乾淨", SYSTEM, {}).text == "****，請洗乾淨"

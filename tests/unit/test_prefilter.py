@@ -417,3 +417,17 @@ def test_an_unnamed_number_in_a_range_never_issued_is_left_as_typed(
     prefilter: Prefilter,
 ) -> None:
     assert prefilter.run("ticket 078-05-1120", Placeholders()).text == "ticket 078-05-1120"
+
+
+def test_a_word_listed_in_traditional_masks_only_how_it_is_written() -> None:
+    prefilter = Prefilter(PrefilterSettings(words={"insult_tw": ("幹",)}))  # 乾 folds to 干 too
+    assert prefilter.run("餅乾有保存期限嗎", Placeholders()).text == "餅乾有保存期限嗎"
+    assert prefilter.run("幹，餅乾壞了", Placeholders()).text == "****，餅乾壞了"
+
+
+def test_everyday_words_around_listed_ones_are_kept_by_allow_words() -> None:
+    settings = PrefilterSettings(
+        words={"insult_tw": ("幹", "北七")}, allow_words=("樹幹", "主幹", "幹線", "台北")
+    )
+    text = "台北七張站旁的主幹道，樹幹倒了，幹線停駛"
+    assert Prefilter(settings).run(text, Placeholders()).text == text

@@ -10,6 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from servicebot.filters import Finding
+from servicebot.filters.normalise import normalise
 from servicebot.filters.profanity import ProfanityFilter, better_profanity_words, default_filter
 
 # Operator lists with Chinese words -------------------------------------------------------
@@ -107,3 +108,71 @@ def test_chinese_words_are_found_exactly_where_they_were_put(data: st.DataObject
     cjk = ProfanityFilter({"insult": CJK_WORDS})
     assert len(cjk.find(text)) == len(words)
     assert cjk.censor(text) == "****".join(fillers)
+
+
+# Words listed in traditional characters: matched as the customer wrote them ---------------
+
+
+@pytest.fixture(scope="module")
+def taiwan() -> ProfanityFilter:
+    return ProfanityFilter({"insult_tw": ["幹", "幹你娘", "他媽的"]})
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "餅乾有保存期限嗎",
+        "請吹乾",
+        "乾燥劑",
+        "洗乾淨",
+        "乾洗店",
+        "若干件",
+        "干擾",
+        "不相干",
+        "干净",
+    ],
+)
+def test_a_traditional_character_does_not_match_others_that_fold_like_it(
+    taiwan: ProfanityFilter, typed: str
+) -> None:
+    normalised = normalise(typed)  # 幹, 乾 and 干 all read as 干
+    assert taiwan.find(normalised.text, normalised) == []
+
+
+@pytest.mark.parametrize(
+    ("typed", "masked"),
+    [
+        ("幹！又壞了", "****！又壞了"),
+        ("幹你娘", "****"),
+        ("干你娘", "****"),  # the phrase's simplified spelling: the rest of it tells
+        ("他媽的", "****"),
+        ("他妈的", "****"),  # 妈 is 媽's simplified form, and no other character's
+        ("他 媽 的", "****"),
+    ],
+)
+def test_a_traditional_word_matches_itself_and_its_own_simplified_form(
+    taiwan: ProfanityFilter, typed: str, masked: str
+) -> None:
+    normalised = normalise(typed)
+    assert _censored(typed, taiwan.find(normalised.text, normalised)) == masked
+
+
+def test_a_lone_character_whose_simplified_form_is_shared_matches_only_itself(
+    taiwan: ProfanityFilter,
+) -> None:
+    assert taiwan.find("干", normalise("干")) == []  # 干 is 乾's (dry) and 干's (concern) too
+    assert taiwan.find("乾你娘", normalise("乾你娘")) == []  # 乾 is another character
+
+
+def test_a_word_listed_in_simplified_matches_every_spelling() -> None:
+    listed = ProfanityFilter({"insult_zh": ["干", "幹"]})  # 干 listed: any spelling of it
+    for typed in ["乾", "幹", "干"]:
+        assert listed.find("干", normalise(typed)) == [Finding(0, 1, "insult_zh")]
+
+
+def _censored(typed: str, findings: list[Finding]) -> str:
+    """``typed`` with each finding (spans of its normalised text, which has as many
+    characters here) replaced by ****."""
+    for finding in reversed(findings):
+        typed = typed[: finding.start] + "****" + typed[finding.end :]
+    return typed
