@@ -1,0 +1,75 @@
+"""What ``servicebot check`` warns of in the profanity lists (``prefilter.words``).
+
+Owns the warnings about listed words the bot's own text holds: the post-filter masks listed
+words in the model's answers too, and the model copies the FAQ answers, few-shot replies and
+templates, so a listed word inside one (``干`` listed, an answer saying 洗干净) would reach
+customers as ``洗****净``. Each word is warned of once, at the first place that holds it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from .config import TEMPLATES_FOLDER, BotSpec, Place, placed_in_intents
+from .errors import Problem
+from .filters.cjkwords import INSIGNIFICANT
+from .filters.normalise import normalise
+from .filters.profanity import ProfanityFilter
+from .languages import ANY_LANGUAGE
+from .prefilter import bot_profanity_filter
+
+
+def own_text_warnings(spec: BotSpec) -> list[Problem]:
+    """Listed words in the bot's FAQ answers, few-shot replies and templates, once each."""
+    profanity = bot_profanity_filter(spec.settings.prefilter)
+    seen: set[str] = set()
+    messages: dict[Place, str] = {}
+    near: dict[Place, str] = {}
+    for place, text in _model_copies(spec):
+        if found := _new_words(profanity, text, seen):
+            messages[place] = _message(found)
+            near[place] = found[0][0]
+    problems = placed_in_intents(spec.root, messages, near)
+    for name, source in spec.templates.items():
+        path = spec.root / TEMPLATES_FOLDER / name
+        for number, line in enumerate(source.splitlines(), 1):
+            if found := _new_words(profanity, line, seen):
+                column = line.find(found[0][0]) + 1
+                problems.append(Problem(path, _message(found), number, column or None, line))
+    return problems
+
+
+def _model_copies(spec: BotSpec) -> Iterator[tuple[Place, str]]:
+    """Each FAQ answer and few-shot reply, at its place in its intent."""
+    for intent in spec.intents:
+        for language, answer in intent.answer.items():
+            yield (
+                (intent.name, ("answer",) if language == ANY_LANGUAGE else ("answer", language)),
+                answer,
+            )
+        for index, pair in enumerate(intent.few_shot):
+            yield (intent.name, ("few_shot", index, "assistant")), pair.assistant
+
+
+def _new_words(profanity: ProfanityFilter, text: str, seen: set[str]) -> list[tuple[str, str]]:
+    """(as written, category) of each listed word in ``text`` not in ``seen``, which gains
+    them: a word is the letters and digits it is read as (干净 and 乾淨 are one)."""
+    normalised = normalise(text)
+    found = []
+    for finding in profanity.find(normalised.text, normalised):
+        word = INSIGNIFICANT.sub("", normalised.text[finding.start : finding.end]).lower()
+        if word not in seen:
+            seen.add(word)
+            start, end = normalised.original_span(finding.start, finding.end)
+            found.append((text[start:end], finding.kind))
+    return found
+
+
+def _message(found: list[tuple[str, str]]) -> str:
+    """The warning for the listed words ``found`` in one place."""
+    words = ", ".join(f"'{typed}' ({kind})" for typed, kind in found)
+    return (
+        f"the profanity filter masks {words} here, and the post-filter masks it in the "
+        "model's answers to customers as ****: reword it, or add the word it is part of to "
+        "prefilter.allow_words"
+    )
