@@ -92,7 +92,7 @@ def check(path: Path) -> None:
         sqlite_mode_warnings,
         store_warnings,
     )
-    from ..wordwarnings import own_text_warnings
+    from ..wordwarnings import number_warnings, own_text_warnings
 
     warnings = [f"warning: {found}" for found in faq_file_warnings(path)]
     try:
@@ -106,6 +106,7 @@ def check(path: Path) -> None:
             *language_warnings(spec),
             *handoff_warnings(spec),
             *few_shot_warnings(spec),
+            *number_warnings(spec),
             *own_text_warnings(spec),
             *replay_warnings(spec),
             *store_warnings(spec),

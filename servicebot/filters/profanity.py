@@ -71,6 +71,12 @@ _LEET = {
 _ASCII_WORD_CHARS = string.ascii_letters + string.digits + "@$*\"'"
 
 
+def is_number(word: str) -> bool:
+    """Whether a listed word is a number or a product of numbers (``87``, ``7*7``), which is
+    never a word of a text (see the module docstring), so that listing it finds nothing."""
+    return bool(word) and not word.strip(_NUMBER_CHARS)
+
+
 def better_profanity_words() -> list[str]:
     """better-profanity's own word list, read from the installed package."""
     text = _package_text("profanity_wordlist.txt")

@@ -431,3 +431,9 @@ def test_everyday_words_around_listed_ones_are_kept_by_allow_words() -> None:
     )
     text = "台北七張站旁的主幹道，樹幹倒了，幹線停駛"
     assert Prefilter(settings).run(text, Placeholders()).text == text
+
+
+def test_a_listed_number_never_masks_a_price_or_discount_and_its_phrases_do() -> None:
+    prefilter = Prefilter(PrefilterSettings(words={"insult_tw": ("87", "很87")}))
+    assert prefilter.run("全館87折，87元起", Placeholders()).text == "全館87折，87元起"
+    assert prefilter.run("你真的很87", Placeholders()).text == "你真的****"

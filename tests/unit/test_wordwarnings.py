@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from servicebot import load_bot
 from servicebot.cli import main
-from servicebot.wordwarnings import own_text_warnings
+from servicebot.wordwarnings import number_warnings, own_text_warnings
 from tests.unit.basebot import make_bot
 
 
@@ -60,3 +60,13 @@ def test_check_prints_the_warning_and_passes(tmp_path: Path) -> None:
         "warning: " + str(bot / "faq" / "basics.yaml") + ":8:13: the profanity filter masks '干'"
         in result.output
     )
+
+
+def test_a_listed_number_is_warned_of_at_its_line(tmp_path: Path) -> None:
+    bot = _bot(tmp_path, "{insult_tw: [很87, '87', 幹]}")
+    found = [str(p).splitlines()[0] for p in number_warnings(load_bot(bot))]
+    assert found == [
+        f"{bot / 'servicebot.yaml'}:6:28: '87' is a number, and a number alone is never masked "
+        "(87折 is a discount, 87元 a price): this word never matches; list the phrases it is "
+        "used in (很87)"
+    ]
