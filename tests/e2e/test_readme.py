@@ -122,3 +122,25 @@ def test_the_async_snippet_runs_as_shown(
     assert capsys.readouterr().out == (
         "You asked: Where is my order? answer\nYou asked: And when will it arrive?\nanswer\n"
     )
+
+
+def test_the_chinese_word_lists_mask_and_keep_what_the_readme_says() -> None:
+    import yaml
+
+    from servicebot.filters.placeholders import Placeholders
+    from servicebot.prefilter import Prefilter
+    from servicebot.settings import PrefilterSettings
+
+    section = README.split("### Chinese word lists", 1)[1].split("\n### ", 1)[0]
+    block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
+    prefilter = Prefilter(PrefilterSettings.model_validate(yaml.safe_load(block)["prefilter"]))
+    for masked in ["他媽的", "他妈的", "幹你娘", "干你娘", "幹！", "你很87"]:
+        assert "****" in prefilter.run(masked, Placeholders()).text, masked
+    kept = ["餅乾", "洗乾淨", "干净", "若干", "干擾", "87折", "幹嘛", "能幹", "幹部", "樹幹"]
+    kept += ["幹線", "台北七張站"]
+    for text in kept:
+        assert prefilter.run(text, Placeholders()).text == text
+    without_lists = Prefilter(PrefilterSettings())  # the built-in list is English
+    assert without_lists.run("他媽的", Placeholders()).text == "他媽的"
+    assert "insult_zh:" in (REPO / "servicebot.yaml").read_text(encoding="utf-8")
+    assert "a bot whose `servicebot.yaml` lists no Chinese words" in README
