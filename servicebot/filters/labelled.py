@@ -243,7 +243,8 @@ def _may_name_a_password(lowered: str) -> bool:
 def _values(text: str, lowered: str, start: int, role: int) -> Iterator[tuple[int, int]]:
     """Where the value of ``LABELS[role]`` at ``start`` stands, with what runs on from it, and
     each value of its shape that a slash joins to it: "phone 0412 345 678/0412 345 679" gives
-    two phones (read as a run-on, "/0412" went with the first, and " 345 679" was shown)."""
+    two phones (read as a run-on, "/0412" went with the first, and " 345 679" was shown); a
+    phone's, each one "or" or 或 joins to it too ("請撥打 02-2345-6789 或 412-8888")."""
     number = _checked_value(text, start, role)
     if number is None and (value := _spelled_value(lowered, start, role)):
         yield start, value
@@ -252,6 +253,17 @@ def _values(text: str, lowered: str, start: int, role: int) -> Iterator[tuple[in
         after = _checked_value(text, end + 1, role) if text.startswith("/", end) else None
         yield start, end if after else run_on_end(text, number, end)
         start, number = end + 1, after
+        if (
+            after is None
+            and LABELS[role].kind == "PHONE"
+            and (alternative := _OR.match(lowered, end))
+        ):
+            start, number = alternative.end(), _checked_value(text, alternative.end(), role)
+
+
+# Between two phones a label names: "call 2345 6789 or 2345 6790", "撥打 02-2345-6789 或
+# 412-8888" (the second has a phone's shape, 7 to 15 digits, and is one too).
+_OR: Final = re.compile(r"[ \t]*(?:(?<![a-z])or(?![a-z])|或者|或是|或)[ \t]*")
 
 
 def _spelled_value(lowered: str, start: int, role: int) -> int | None:

@@ -1,6 +1,7 @@
-"""Phone numbers: the patterns that find them (international, mainland China, Taiwan, UK, Hong
-Kong, North American numbers, and Japanese and Korean mobiles), and :func:`dialled_at_home`,
-the one form a phone number is compared in (see :func:`.values.canonical`).
+"""Phone numbers: the patterns that find them (international, mainland China, Taiwan mobiles,
+landlines and toll-free numbers, UK, Hong Kong, North American numbers, and Japanese and Korean
+mobiles), and :func:`dialled_at_home`, the one form a phone number is compared in (see
+:func:`.values.canonical`).
 """
 
 from __future__ import annotations
@@ -35,6 +36,46 @@ _CN_FIXED: Final = re.compile(
     r"|(?<=[48])00([ -])[0-9]{3}\1[0-9]{4})(?![0-9A-Za-z])",  # 400-123-4567, not 4001234567
     ASCII,
 )
+# Taiwan's numbering plan: a trunk 0, an area code, and a subscriber number whose length the
+# area code fixes, so 9 or 10 digits in all with the 0:
+#   02 Taipei, New Taipei, Keelung: 8 digits (02-2345-6789)
+#   03 Taoyuan, Hsinchu, Yilan, Hualien; 05 Chiayi, Yunlin; 06 Tainan, Penghu; 07 Kaohsiung;
+#   08 Pingtung: 7 digits (07-123-4567)
+#   04 Taichung 8 digits, Changhua 7 (04-2345-6789, 04-712-3456); 049 Nantou 7 (049-234-5678)
+#   037 Miaoli, 082 Kinmen, 089 Taitung: 6 digits (037-123456)
+#   0826 Wuqiu, 0836 Matsu: 5 digits (0826-12345)
+# and the toll-free 0800 and 0809 numbers, 6 digits after them (0800-123-456). Mobiles (09) are
+# _TW_MOBILE. A landline is found with its area code set apart (037-123456, (037)123456) or
+# bare (0287654321, subscriber starting 2-9), whole: a longer or shorter run is no Taiwan
+# number ("订单号 07551234567"). No 7-digit local number without its area code (412-8888):
+# that is a price range (300-5000) or a model number as often; a phone label finds it.
+_TW_SUBSCRIBERS: Final = {
+    "2": (8,), "3": (7,), "37": (6,), "4": (7, 8), "49": (7,), "5": (7,), "6": (7,),
+    "7": (7,), "8": (7,), "82": (6,), "826": (5,), "836": (5,), "89": (6,),
+}  # fmt: skip
+_TW_GROUPED: Final = {  # a subscriber number after its area code set apart, in its groupings
+    8: "[1-9][0-9]{3}[ -]?[0-9]{4}",
+    7: "[1-9][0-9]{2}[ -]?[0-9]{4}",
+    6: "[1-9][0-9]{2}[ -]?[0-9]{3}",
+    5: "[1-9][0-9]{4}",
+}
+
+
+def _tw_landline() -> str:
+    """One alternative per area code and subscriber length, each read after the first
+    character of ``_TW_FIXED``: ``(0AC) SUB``, ``0AC-SUB`` or bare digits. Each is of fixed
+    length, so a failed one costs a few steps."""
+    forms = []
+    for area, sizes in _TW_SUBSCRIBERS.items():
+        for size in sizes:
+            grouped, bare = _TW_GROUPED[size], f"[2-9][0-9]{{{size - 1}}}"
+            forms.append(f"(?<=\\()0{area}\\) ?{grouped}|(?<=0){area}(?:[ -]{grouped}|{bare})")
+    return "|".join(forms)
+
+
+_TW_FIXED: Final = re.compile(
+    f"[(0](?:(?<=0)80[09][ -]?[0-9]{{3}}[ -]?[0-9]{{3}}|{_tw_landline()})(?![0-9A-Za-z])", ASCII
+)
 # North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
 _US_PHONES: Final = (
     re.compile(r"\([2-9][0-9]{2}\) ?[2-9][0-9]{2}[ .-][0-9]{4}(?![0-9A-Za-z])", ASCII),
@@ -62,7 +103,15 @@ _CN_NATIONAL_1: Final = re.compile(r"861[3-9][0-9]{9}|8610[0-9]{8}", ASCII)
 _PHONE_RUN: Final = re.compile(r"[0-9+(][0-9 ().+-]*", ASCII)
 _PHONE_DIGITS: Final = 8
 _MOST_PHONE_RUNS: Final = 4
-_PHONE_PATTERNS: Final = (_CN_MOBILE, _CN_FIXED, _TW_MOBILE, _UK_MOBILE, _HK_BARE, JP_KR_MOBILE)
+_PHONE_PATTERNS: Final = (
+    _CN_MOBILE,
+    _CN_FIXED,
+    _TW_FIXED,
+    _TW_MOBILE,
+    _UK_MOBILE,
+    _HK_BARE,
+    JP_KR_MOBILE,
+)
 
 
 def phone_spans(text: str) -> Spans:

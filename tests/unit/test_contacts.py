@@ -232,6 +232,47 @@ def test_an_invented_chinese_service_or_landline_number_is_removed(number: str) 
 @pytest.mark.parametrize(
     "number",
     [
+        *("0800-123-456", "0809 123 456", "0287654321", "037-123456", "(037)123456"),
+        *("089-123456", "0826-12345", "04-2345-6789"),
+    ],
+)
+def test_an_invented_taiwan_landline_or_toll_free_number_is_removed(number: str) -> None:
+    result = postfilter().run(f"客服專線 {number}，歡迎來電。", SYSTEM, {}, "zh")
+    assert result.shown == "客服專線 [已删除]，歡迎來電。"
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
+@pytest.mark.parametrize(
+    ("answer", "shown"),
+    [  # a number "or" joins to a phone the answer names is one too, in a phone's shape
+        ("請撥打 02-2345-6789 或 0800-123-456。", "請撥打 02-2345-6789 或 [已删除]。"),
+        ("請撥打 02-2345-6789 或 412-8888。", "請撥打 02-2345-6789 或 [已删除]。"),
+        ("請撥打 02-2345-6789 或者 (037)123456。", "請撥打 02-2345-6789 或者 [已删除]。"),
+    ],
+)
+def test_a_number_or_joins_to_a_named_phone_is_checked_as_one(answer: str, shown: str) -> None:
+    checker = Postfilter(PostfilterSettings(), "客服電話 +886 2 2345 6789", FACTS)
+    result = checker.run(answer, SYSTEM, {}, "zh")
+    assert result.shown == shown
+    assert [(e.detector, e.kind) for e in result.events] == [("contact", "PHONE")]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "您的訂單 0287654321 已出貨，金額 NT$12,800，2024-05-12 送達。",
+        "統一編號 12345678，發票號碼 AB12345678，門市代碼 123456。",
+        "請撥打 02-2345-6789 或 (02)2345-6789，週一至週五 300-5000 元的訂單免運。",
+    ],
+)
+def test_taiwan_references_amounts_and_dates_are_no_phone(answer: str) -> None:
+    checker = Postfilter(PostfilterSettings(), "客服電話 02-2345-6789", FACTS)
+    assert checker.run(answer, SYSTEM, {}, "zh").events == ()
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
         "+1 555-123-4567",
         "555-123-4567",
         "+1 123-456-7890",

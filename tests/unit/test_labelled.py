@@ -173,6 +173,24 @@ def test_named_values_a_slash_joins_are_each_masked_whole(
 
 
 @pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("請撥打 02-2345-6789 或 412-8888", [("PHONE", "02-2345-6789"), ("PHONE", "412-8888")]),
+        ("call 2345 6789 or 2345 6790 after 6", [("PHONE", "2345 6789"), ("PHONE", "2345 6790")]),
+        ("电话 91234567 或者 98765432", [("PHONE", "91234567"), ("PHONE", "98765432")]),
+        # what has no phone's shape after "or" stays: a date, an amount, a few digits
+        ("電話 0912345678 或 2024-05-12 再打", [("PHONE", "0912345678")]),
+        ("phone 23456789 or 2 weeks", [("PHONE", "23456789")]),
+        ("电话 0800123456 或 1,299 元", [("PHONE", "0800123456")]),
+    ],
+)
+def test_a_number_or_joins_to_a_named_phone_is_one_too(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(normalise(text).text) == expected
+
+
+@pytest.mark.parametrize(
     ("text", "value"),
     [
         ("账号 zhangwei 密码 abc12345", "abc12345"),

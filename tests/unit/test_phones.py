@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from servicebot.filters.normalise import normalise
 from tests.unit.piifindings import found
 
 # --- PHONE ----------------------------------------------------------------------------------------
@@ -108,3 +109,41 @@ def test_phone_negatives(text: str) -> None:
 )
 def test_more_phone_shapes(number: str) -> None:
     assert found(f"reach us: {number}, thanks", "PHONE") == [number]
+
+
+# --- Taiwan landlines and toll-free numbers -----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "number",
+    [
+        *("0800-123-456", "0800 123 456", "0800123456", "0809-123-456"),  # toll-free
+        *("0287654321", "02-8765-4321", "(02)8765-4321"),  # Taipei: 8 digits after 02
+        *("03-123-4567", "032345678", "04-2345-6789", "04-712-3456", "049-234-5678"),
+        *("037-123456", "(037)123456", "089-123456", "082-312345", "0826-12345", "0836-23456"),
+    ],
+)
+def test_taiwan_landlines_and_toll_free_numbers_need_no_label(number: str) -> None:
+    assert found(f"客服專線 {number}，謝謝", "PHONE") == [number]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "總計 NT$12,800 元",
+        "2024-05-12 出貨",
+        "統一編號 12345678",
+        "發票 AB12345678",
+        "門市代碼 123456",
+        "訂單 0287654321 還沒到",  # named an order number
+        "412-8888",  # a local number without its area code: a price range's shape (300-5000)
+        "價格 300-5000 元",
+        "A0287654321",  # glued to a word
+        "02123456789",  # one digit too many for Taipei
+        "021234567",  # one too few
+        "06-123456",  # 06 has seven digits after it
+        "0800-1234-567",  # 0800 numbers are 0800-xxx-xxx
+    ],
+)
+def test_what_is_no_taiwan_number(text: str) -> None:
+    assert found(normalise(text).text, "PHONE") == []
