@@ -71,12 +71,15 @@ LABELS: Final = (
     ),
     # A mainland ID whose check digit is wrong is still someone's ID, typed wrong, in any
     # grouping (110101-19900307-001X, 1101 0119 9003 0700 1X); so are a Taiwan ID
-    # (A123456789, 身分證字號) and a Hong Kong one (A123456(7)) named as an ID card.
+    # (A123456789, 身分證字號), a Taiwan residence permit's (居留證號, 統一證號: A800000014 since
+    # 2021, AB12345678 before) and a Hong Kong one (A123456(7)) named as an ID card.
     _Label(
         "CN_ID",
         (
             "身份证",
             "身分证",
+            "居留证",
+            "统一证",
             "id card",
             "identity card",
             "identity number",
@@ -85,7 +88,8 @@ LABELS: Final = (
         re.compile(
             r"[0-9](?:[ -]?[0-9]){16}[ -]?[0-9Xx](?![0-9A-Za-z])"
             r"|[0-9](?:[ -]?[0-9]){14}(?![0-9A-Za-z])"
-            r"|[A-Za-z][12][0-9]{8}(?![0-9A-Za-z])"
+            r"|[A-Za-z][1289][0-9]{8}(?![0-9A-Za-z])"
+            r"|[A-Za-z]{2}[0-9]{8}(?![0-9A-Za-z])"
             r"|[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))",
             re.ASCII,
         ),
@@ -103,6 +107,14 @@ LABELS: Final = (
             re.ASCII,
         ),
         range(17, 19),
+    ),
+    # A Taiwan health insurance card's number (健保卡號 0000 1234 5678, 12 digits) is the
+    # card holder's ID, printed beside their national ID, and no payment card's.
+    _Label(
+        "CN_ID",
+        ("健保卡",),
+        re.compile(r"[0-9]{4}[ -]?[0-9]{4}[ -]?[0-9]{4}(?![0-9A-Za-z])", re.ASCII),
+        range(12, 13),
     ),
     # Any country's numbering plan (Hong Kong's 9123 4567, the UK's 07700 900123): the label
     # says it is a phone.
@@ -238,14 +250,16 @@ ONE_TIME_CODE: Final = len(LABELS) - 1  # the last label above
 # "セキュリティコード 123" is a card's code, "セキュリティコード 482913" a one-time code.
 SECOND_ROLE: Final = {"セキュリティコード": (ONE_TIME_CODE,)}
 
-# A number the customer calls an order, tracking, invoice, part or case number is that,
-# whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 looks like a
-# Taiwan mobile, SKU 450-220-1234 like a US phone.
+# A number the customer calls an order, tracking, invoice, part or case number, or a code, is
+# that, whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 and
+# 寄件代码 0912345678 look like a Taiwan mobile, SKU 450-220-1234 like a US phone.
 _REFERENCE_WORDS: Final = (
     *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel", "sku"),
     *("part", "part number", "case", "case number", "ref", "reference"),
     *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
     *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
+    # A convenience store's shipping or pickup code (超商寄件代碼 0912345678), a store's code.
+    *("代码", "寄件代码", "取件代码"),
     *locales.ORDER,
 )
 # A number named as a code the shop issues is no phone (优惠码 212-555-0123, "coupon

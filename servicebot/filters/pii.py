@@ -1,18 +1,18 @@
-"""PII detection: emails, phones, payment cards and their security codes, CN resident IDs,
-passport numbers, IBANs, IPs, US SSNs, secrets.
+"""PII detection: emails, phones, payment cards and their security codes, CN resident IDs and
+Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
 full-width to half-width, zero-width characters removed); positions refer to that text.
 
 Each kind is a cheap regex that proposes candidates plus a validator that decides (Luhn and
-issuer ranges, ISO 7064 MOD 11-2 and birth date, mod-97 and country length, ``ipaddress``,
-SSN ranges). Every regex is linear-time: no quantified group can split the same characters two
-ways, and a pattern that scans an unbounded run checks right after its first character that it
-is at the start of that run, so a failed attempt is never retried from inside the run. Patterns
-begin with a plain character or set so that ``re`` can skip ahead to candidates in C (a set,
-not a repeat or a look-ahead: ``[0-9][0-9]{2}``, not ``[0-9]{3}``); bounded patterns check the
-character before a match in Python instead.
+issuer ranges, ISO 7064 MOD 11-2 and birth date, Taiwan's ID check digit, mod-97 and country
+length, ``ipaddress``, SSN ranges). Every regex is linear-time: no quantified group can split
+the same characters two ways, and a pattern that scans an unbounded run checks right after its
+first character that it is at the start of that run, so a failed attempt is never retried from
+inside the run. Patterns begin with a plain character or set so that ``re`` can skip ahead to
+candidates in C (a set, not a repeat or a look-ahead: ``[0-9][0-9]{2}``, not ``[0-9]{3}``);
+bounded patterns check the character before a match in Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
@@ -64,6 +64,31 @@ def _ibans(text: str) -> Spans:
             pos = match.end()
         else:
             pos = match.start() + 1
+
+
+# --- Taiwan IDs -------------------------------------------------------------------------------
+
+# A Taiwan national ID (A123456789: a letter, 1 or 2, eight digits) or residence permit since
+# 2021 (A800000014: 8 or 9 in second place), with its check digit right: the letter's code
+# (A=10 ... Z=33, in this order) as two digits, weighted 1 and 9, then the digits 8 down to 1,
+# and the check digit 1, sum to a multiple of 10. A product code of that shape passes one time
+# in ten; one named as an order or part number is none (see _a_reference). An older residence
+# permit (AB12345678) has a Taiwan invoice number's shape, so only its label finds it.
+_TW_ID: Final = re.compile(r"[A-Za-z][1289][0-9]{8}(?![0-9A-Za-z])", ASCII)
+_TW_LETTERS: Final = "ABCDEFGHJKLMNPQRSTUVXYWZIO"  # the letters whose codes are 10, 11 ... 35
+_TW_WEIGHTS: Final = (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1)
+
+
+def _tw_ids(text: str) -> Spans:
+    for match in _TW_ID.finditer(text):
+        if starts_free(text, match.start()) and _tw_check_ok(match[0]):
+            yield match.span()
+
+
+def _tw_check_ok(value: str) -> bool:
+    code = 10 + _TW_LETTERS.index(value[0].upper())
+    digits = (code // 10, code % 10, *map(int, value[1:]))
+    return sum(d * w for d, w in zip(digits, _TW_WEIGHTS, strict=True)) % 10 == 0
 
 
 # --- IP ---------------------------------------------------------------------------------------
@@ -250,6 +275,7 @@ _DETECTORS: Final[dict[str, Callable[[str], Spans]]] = {
     "SECRET": _secrets,
     "EMAIL": email_spans,
     "IBAN": _ibans,
+    "CN_ID": _tw_ids,
     "SSN": _ssns,
     "PHONE": phone_spans,
     "IP": _ips,

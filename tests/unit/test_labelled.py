@@ -46,6 +46,12 @@ from tests.unit.piifindings import found, spans
         ("台灣身分證 身份證號 A123456789", "CN_ID", "A123456789"),
         ("身份證字號 A123456789", "CN_ID", "A123456789"),  # Taiwan's usual wording
         ("身分證 A123456789", "CN_ID", "A123456789"),
+        # a Taiwan residence permit's, old and new, and a health insurance card's: IDs
+        ("居留證號 A800000014", "CN_ID", "A800000014"),
+        ("統一證號：A800000015", "CN_ID", "A800000015"),  # check digit wrong: named, still one
+        ("居留證 AB12345678", "CN_ID", "AB12345678"),
+        ("健保卡號 000012345678", "CN_ID", "000012345678"),
+        ("健保卡號碼 0000 1234 5678", "CN_ID", "0000 1234 5678"),
         ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
         ("HKID: AB9876543", "CN_ID", "AB9876543"),
         # an IBAN named as one: in lower case, or with a check digit typed wrong
@@ -327,10 +333,14 @@ def test_a_name_without_its_value_finds_nothing(text: str) -> None:
         "My part number on the back is 212-555-0123",  # where it is printed, not a place
         "Tracking number 1-800-123-4567",  # an 800 service number's shape after the 1-
         "tracking: 1 800 123 4567",
+        # a convenience store's shipping or pickup code, a store's code
+        "超商寄件代碼 0912345678",
+        "取件代码：0912345678",
+        "門市代碼 0287654321",
     ],
 )
 def test_a_number_named_as_a_reference_is_not_personal_data(text: str) -> None:
-    assert spans(text) == []
+    assert spans(normalise(text).text) == []
 
 
 @pytest.mark.parametrize(

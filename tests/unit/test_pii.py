@@ -378,3 +378,36 @@ def test_a_value_typed_a_character_at_a_time_or_in_chinese_numerals_is_found(
 )
 def test_spelled_runs_of_no_value_shape_are_ordinary_text(text: str) -> None:
     assert spans(normalise(text).text) == []
+
+
+# --- Taiwan IDs -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "value"),
+    [
+        ("我叫王小明 A123456789 訂單沒到", "A123456789"),  # check digit right: no label needed
+        ("我叫王小明A123456789", "A123456789"),
+        ("id a123456789 please", "a123456789"),
+        ("B176944193", "B176944193"),
+        ("居留證 A800000014 到期了", "A800000014"),  # a residence permit's, since 2021
+    ],
+)
+def test_a_taiwan_id_with_its_check_digit_right_needs_no_label(text: str, value: str) -> None:
+    assert spans(normalise(text).text) == [("CN_ID", value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "產品 A123456780 缺貨",  # the check digit wrong: a product code
+        "型號 X231071922",
+        "A323456789",  # no ID has 3 in second place
+        "發票 AB12345678",  # an invoice number: an old residence permit's shape, no label
+        "AB12345678",
+        "order A123456789",  # named an order number
+        "SKU-A123456789",  # glued to a word
+    ],
+)
+def test_what_is_no_taiwan_id(text: str) -> None:
+    assert spans(normalise(text).text) == []

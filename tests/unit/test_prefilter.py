@@ -437,3 +437,19 @@ def test_a_listed_number_never_masks_a_price_or_discount_and_its_phrases_do() ->
     prefilter = Prefilter(PrefilterSettings(words={"insult_tw": ("87", "很87")}))
     assert prefilter.run("全館87折，87元起", Placeholders()).text == "全館87折，87元起"
     assert prefilter.run("你真的很87", Placeholders()).text == "你真的****"
+
+
+@pytest.mark.parametrize(
+    ("message", "masked"),
+    [
+        ("我叫王小明 A123456789 訂單沒到", "我叫王小明 [CN_ID_1] 訂單沒到"),
+        ("居留證號 A800000014", "居留證號 [CN_ID_1]"),
+        ("健保卡號 000012345678", "健保卡號 [CN_ID_1]"),  # an ID's, never a card's
+        ("超商寄件代碼 0912345678", "超商寄件代碼 0912345678"),  # a code: a reference
+        ("產品 A123456780 缺貨", "產品 A123456780 缺貨"),  # check digit wrong: a product code
+    ],
+)
+def test_taiwan_ids_are_masked_as_ids_and_a_code_stays(
+    prefilter: Prefilter, message: str, masked: str
+) -> None:
+    assert prefilter.run(message, Placeholders()).text == masked
