@@ -171,6 +171,18 @@ LABELS: Final = (
         re.compile(iban.SHAPE, re.ASCII | re.IGNORECASE),
         range(2, 35),
     ),
+    # A Taiwan bank account the customer names, or where a refund is to be sent ("退款請匯到
+    # 822-123456789012"): a bank's 3-digit code set apart, then 10 to 14 digits. Kind IBAN, the
+    # kind of a bank account's number. Without the code, 帳號 is as often a login's number.
+    _Label(
+        "IBAN",
+        (
+            *("汇到", "汇至", "汇入", "帐号", "账号", "帐户", "账户", "银行帐号", "银行账号"),
+            *("account", "bank account", "account number"),
+        ),
+        re.compile(r"(?:\([0-9]{3}\) ?|[0-9]{3}[ -])[0-9]{10,14}(?![0-9A-Za-z])", re.ASCII),
+        range(13, 18),
+    ),
     # A passport or travel permit (港澳通行证) number: a letter or two and digits in most
     # countries (E12345678, EA1234567), nine digits in the UK and US, letters among the digits
     # in Germany (C01X00T47), a series and a number in Russia (4510 123456). Only a customer's

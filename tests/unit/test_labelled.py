@@ -52,6 +52,10 @@ from tests.unit.piifindings import found, spans
         ("居留證 AB12345678", "CN_ID", "AB12345678"),
         ("健保卡號 000012345678", "CN_ID", "000012345678"),
         ("健保卡號碼 0000 1234 5678", "CN_ID", "0000 1234 5678"),
+        # a Taiwan bank account: a bank's code set apart, then 10 to 14 digits
+        ("退款請匯到 822-123456789012", "IBAN", "822-123456789012"),
+        ("帳號：822 1234567890", "IBAN", "822 1234567890"),
+        ("my bank account is 012-12345678901234", "IBAN", "012-12345678901234"),
         ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
         ("HKID: AB9876543", "CN_ID", "AB9876543"),
         # an IBAN named as one: in lower case, or with a check digit typed wrong
@@ -173,6 +177,20 @@ def test_a_named_value_that_runs_on_is_masked_whole(
     ],
 )
 def test_named_values_a_slash_joins_are_each_masked_whole(
+    text: str, expected: list[tuple[str, str]]
+) -> None:
+    assert spans(normalise(text).text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [  # without a bank's code set apart, 帳號 is as often a login's number, or a phone
+        ("帳號 0912345678 無法登入", [("PHONE", "0912345678")]),
+        ("account 1234567890 was charged", []),
+        ("帳戶 822-123456789012345678", []),  # too long for an account
+    ],
+)
+def test_an_account_label_takes_only_a_bank_accounts_shape(
     text: str, expected: list[tuple[str, str]]
 ) -> None:
     assert spans(normalise(text).text) == expected
