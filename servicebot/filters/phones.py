@@ -61,20 +61,25 @@ _TW_GROUPED: Final = {  # a subscriber number after its area code set apart, in 
 }
 
 
-def _tw_landline() -> str:
-    """One alternative per area code and subscriber length, each read after the first
-    character of ``_TW_FIXED``: ``(0AC) SUB``, ``0AC-SUB`` or bare digits. Each is of fixed
+def _tw_landline(paren: bool) -> str:
+    """One alternative per area code and subscriber length, read after the area code's 0:
+    ``AC) SUB`` after "(0" (``paren``), else ``AC-SUB`` or bare digits. Each is of fixed
     length, so a failed one costs a few steps."""
     forms = []
     for area, sizes in _TW_SUBSCRIBERS.items():
         for size in sizes:
             grouped, bare = _TW_GROUPED[size], f"[2-9][0-9]{{{size - 1}}}"
-            forms.append(f"(?<=\\()0{area}\\) ?{grouped}|(?<=0){area}(?:[ -]{grouped}|{bare})")
+            forms.append(f"{area}\\) ?{grouped}" if paren else f"{area}(?:[ -]{grouped}|{bare})")
     return "|".join(forms)
 
 
+# The first character a set, so that ``re`` skips ahead in C; then, at a "0" followed by an
+# area code's first digit (2-8) only, the alternatives: a run of zeros tries none.
 _TW_FIXED: Final = re.compile(
-    f"[(0](?:(?<=0)80[09][ -]?[0-9]{{3}}[ -]?[0-9]{{3}}|{_tw_landline()})(?![0-9A-Za-z])", ASCII
+    f"[(0](?:(?<=\\()0(?=[2-8])(?:{_tw_landline(paren=True)})"
+    f"|(?<=0)(?=[2-8])(?:80[09][ -]?[0-9]{{3}}[ -]?[0-9]{{3}}|{_tw_landline(paren=False)}))"
+    "(?![0-9A-Za-z])",
+    ASCII,
 )
 # North American numbers written with separators: (212) 555-0199, 212-555-0199, 212.555.0199.
 _US_PHONES: Final = (
