@@ -267,7 +267,7 @@ def test_a_number_or_joins_to_a_named_phone_is_checked_as_one(answer: str, shown
 )
 def test_taiwan_references_amounts_and_dates_are_no_phone(answer: str) -> None:
     checker = Postfilter(PostfilterSettings(), "客服電話 02-2345-6789", FACTS)
-    assert checker.run(answer, SYSTEM, {}, "zh").events == ()
+    assert without_amounts(checker.run(answer, SYSTEM, {}, "zh")) == ()
 
 
 @pytest.mark.parametrize(
