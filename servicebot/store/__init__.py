@@ -21,7 +21,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -151,6 +151,15 @@ def issued_any(state: dict[str, Any] | None, kinds: Collection[str]) -> bool:
     return any(counts.get(kind, 0) > 0 for kind in kinds)
 
 
+def by_first_turn(turns: Iterable[TurnRecord]) -> list[list[TurnRecord]]:
+    """``turns`` (each conversation's in order) gathered per conversation, the conversations
+    in the order of their first turns (by id, between two at one time)."""
+    gathered: dict[str, list[TurnRecord]] = {}
+    for turn in turns:
+        gathered.setdefault(turn.conversation_id, []).append(turn)
+    return sorted(gathered.values(), key=lambda kept: (kept[0].at, kept[0].conversation_id))
+
+
 @dataclass(frozen=True)
 class PurgeReport:
     """What a purge removed."""
@@ -188,6 +197,12 @@ class Store(Protocol):
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         """Every turn stored at or after ``since``, for usage reports."""
+
+    def conversations_since(self, since: datetime) -> list[list[TurnRecord]]:
+        """Every conversation with a turn at or after ``since``, each as all its turns, oldest
+        first (those before ``since`` too: the first turn of a period has its previous
+        message), in the order of their first turns; read at once (one query, or a pipeline),
+        for ``servicebot report`` and ``export`` over a week of conversations."""
 
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """The conversations whose placeholder state issued one of ``kinds`` (``EMAIL``),

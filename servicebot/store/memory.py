@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import PurgeReport, TurnRecord, as_utc, issued_any, now
+from . import PurgeReport, TurnRecord, as_utc, by_first_turn, issued_any, now
 
 
 class MemoryStore:
@@ -58,6 +58,12 @@ class MemoryStore:
         with self._lock:
             turns = [t for turns in self._turns.values() for t in turns if t.at >= since]
         return iter(sorted(turns, key=lambda turn: turn.at))
+
+    def conversations_since(self, since: datetime) -> list[list[TurnRecord]]:
+        since = as_utc(since)
+        with self._lock:
+            chosen = [list(t) for t in self._turns.values() if any(x.at >= since for x in t)]
+        return by_first_turn(turn for turns in chosen for turn in turns)
 
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         with self._lock:

@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord, as_utc, issued_any, now, read_state
+from . import PurgeReport, TurnRecord, as_utc, by_first_turn, issued_any, now, read_state
 
 try:
     import redis
@@ -209,9 +209,32 @@ class RedisStore:
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         since = as_utc(since)
-        ids = self._call(lambda: self._redis.zrangebyscore(self._index, since.timestamp(), "+inf"))
-        turns = [t for cid in ids for t in self.history(cid.decode()) if t.at >= since]
+        conversations = self.conversations_since(since)
+        turns = [turn for turns in conversations for turn in turns if turn.at >= since]
         return iter(sorted(turns, key=lambda turn: turn.at))
+
+    def conversations_since(self, since: datetime, batch: int = 500) -> list[list[TurnRecord]]:
+        """The index's ids scored (by their newest turn) at or after ``since``, their turns
+        read with one pipeline of LRANGEs per ``batch`` of them."""
+        moment = as_utc(since).timestamp()
+        ids = self._call(lambda: self._redis.zrangebyscore(self._index, moment, "+inf"))
+        turns: list[TurnRecord] = []
+        for start in range(0, len(ids), batch):
+            keys = [self._keys(raw.decode())[0] for raw in ids[start : start + batch]]
+            turns += [self._read(row) for rows in self._lists(keys) for row in rows]
+        return by_first_turn(turns)
+
+    def _lists(self, keys: list[str]) -> list[list[bytes]]:
+        """Every item of each list of ``keys``, in one round trip."""
+
+        def read() -> list[list[bytes]]:
+            with self._redis.pipeline(transaction=False) as pipe:
+                for key in keys:
+                    pipe.lrange(key, 0, -1)
+                return pipe.execute()
+
+        found: list[list[bytes]] = self._call(read)
+        return found
 
     def conversations_with_placeholders(
         self, kinds: Collection[str], batch: int = 500

@@ -41,7 +41,7 @@ from typing import Any
 from ..errors import StorageError
 from ..forking import forget_in_child
 from ..privatefiles import PRIVATE_FILE, make_private_folder
-from . import PurgeReport, TurnRecord, now, read_state, stamp
+from . import PurgeReport, TurnRecord, by_first_turn, now, read_state, stamp
 from .sqlitemigrations import migrate, rollback
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
@@ -161,6 +161,17 @@ class SQLiteStore:
             (self.namespace, stamp(since)),
         )
         return (_turn(row) for row in rows)
+
+    def conversations_since(self, since: datetime) -> list[list[TurnRecord]]:
+        """One query: the turns of the conversations whose newest turn (``updated_at``, on
+        its index) is at or after ``since``."""
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM turns WHERE namespace = ? AND conversation_id IN"
+            " (SELECT id FROM conversations WHERE namespace = ? AND updated_at >= ?)"
+            " ORDER BY conversation_id, number",
+            (self.namespace, self.namespace, stamp(since)),
+        )
+        return by_first_turn(map(_turn, rows))
 
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """One query over the conversations' states (JSON1); turns are read only for the

@@ -141,6 +141,20 @@ def test_turns_since_reports_recent_turns(store: Store) -> None:
     assert sorted(t.conversation_id for t in recent) == ["a", "b"]
 
 
+def test_conversations_since_gives_each_recent_conversation_whole(store: Store) -> None:
+    store.append_turn(turn("old", at=now() - timedelta(days=3)))
+    store.append_turn(turn("b", "b1", at=now() - timedelta(hours=2)))
+    store.append_turn(turn("a", "a1", at=now() - timedelta(days=2)))  # before since: kept
+    store.append_turn(turn("a", "a2"))
+    store.append_turn(turn("b", "b2"))
+    found = store.conversations_since(now() - timedelta(days=1))
+    assert [[(t.customer_text, t.number) for t in turns] for turns in found] == [
+        [("a1", 1), ("a2", 2)],  # by their first turns
+        [("b1", 1), ("b2", 2)],
+    ]
+    assert store.conversations_since(now() + timedelta(days=1)) == []
+
+
 def test_appending_the_same_turn_twice_stores_it_once(store: Store) -> None:
     original = turn("c", "retried after a timeout")
     first, again = store.append_turn(original), store.append_turn(original)

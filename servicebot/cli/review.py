@@ -1,0 +1,137 @@
+"""``servicebot report``: a period of stored conversations summed up for the weekly review of a
+bot (servicebot/report.py), read from the store in one go (Store.conversations_since)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from ..config import BotSpec
+from ..report import ACTIONS, Report, build_report
+from ..store import TurnRecord, now
+from ..terminal import printable
+from .common import bot_option, load
+from .storage import _store
+
+if TYPE_CHECKING:  # imported where used: the other commands start without rich
+    from rich.table import Table
+
+
+def period_options(command: Callable[..., None]) -> Callable[..., None]:
+    """``--days N`` (default 7) or ``--since DATE``: the turns a command reads."""
+    since = click.option(
+        "--since",
+        type=click.DateTime(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M"]),
+        help="The turns from DATE on (YYYY-MM-DD, UTC) instead of the last --days.",
+    )
+    days = click.option(
+        "--days", type=click.IntRange(1, 36_500), help="The turns of the last DAYS days (7)."
+    )
+    return days(since(command))
+
+
+def period_start(days: int | None, since: datetime | None) -> datetime:
+    """When the period starts: ``since`` (a date in UTC), or ``days`` (7) ago."""
+    if days is not None and since is not None:
+        raise click.UsageError("give --days or --since, not both")
+    if since is not None:
+        return since.replace(tzinfo=UTC)
+    return now() - timedelta(days=days or 7)
+
+
+def read_period(bot_path: Path, start: datetime) -> tuple[BotSpec, list[list[TurnRecord]]]:
+    """The bot (its intents say which hand off) and its conversations with a turn since
+    ``start``, each with all its turns."""
+    spec = load(bot_path)
+    with _store(bot_path, spec, create=False) as store:
+        return spec, store.conversations_since(start)
+
+
+def intent_sets(spec: BotSpec) -> tuple[set[str], set[str]]:
+    """The bot's handoff intents, and all its intents."""
+    return {i.name for i in spec.intents if i.handoff}, {i.name for i in spec.intents}
+
+
+@click.command()
+@period_options
+@click.option(
+    "--top", type=click.IntRange(1, 1000), default=10, show_default=True,
+    help="How many intents and unanswered messages to list.",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
+@bot_option
+def report(
+    days: int | None, since: datetime | None, top: int, as_json: bool, bot_path: Path
+) -> None:
+    """Sum up the stored conversations of the last 7 days (or --days, --since): turns per
+    action, handoffs per reason, fallbacks per cause, the intents asked most, the messages no
+    intent matched, and the messages right after an answer that were out of scope or asked for
+    a person. Customer texts are shown as stored: values as placeholders ([PHONE_1])."""
+    start = period_start(days, since)
+    spec, conversations = read_period(bot_path, start)
+    figures = build_report(conversations, start, *intent_sets(spec))
+    if as_json:
+        click.echo(json.dumps(figures.as_data(top), ensure_ascii=False, indent=2))
+        return
+    if not figures.turns:
+        click.echo(f"no turns stored since {start:%Y-%m-%d %H:%M} UTC")
+        return
+    _print_report(figures, top)
+
+
+def _print_report(figures: Report, top: int) -> None:
+    """The report's tables, one after another."""
+    from rich.console import Console
+
+    console = Console(highlight=False, soft_wrap=True, emoji=False)
+    console.print(
+        f"{figures.conversations} conversations, {figures.turns} turns since "
+        f"{figures.since:%Y-%m-%d %H:%M} UTC\n"
+    )
+    actions = ((action, figures.actions[action]) for action in ACTIONS)
+    console.print(_table("action", actions, figures.turns))
+    tables = (
+        ("handoff reason", figures.handoffs.most_common()),
+        ("fallback cause", figures.fallbacks.most_common()),
+        ("intent", figures.intents.most_common(top)),
+        ("unanswered message", figures.unanswered.most_common(top)),
+    )
+    for title, rows in tables:
+        if rows:
+            console.print("", _table(title, rows, figures.turns))
+    if figures.after_answers:
+        console.print("", _after_table(figures))
+
+
+def _table(title: str, rows: Iterable[tuple[str, int]], total: int) -> Table:
+    """One count per row, with its share of the period's turns; stored text shown as text
+    (rich would read ``[PHONE_1]`` or ``[bold]`` as markup)."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(title, "turns", "share", box=None, pad_edge=False)
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for key, count in rows:
+        table.add_row(Text(printable(key)), str(count), f"{count / total:.0%}")
+    return table
+
+
+def _after_table(figures: Report) -> Table:
+    """The messages right after an answer that were out of scope or asked for a person."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(
+        "after an answer", "answered intent", "then", "conversation", box=None, pad_edge=False
+    )
+    for found in figures.after_answers:
+        where = f"{printable(found.conversation_id)} #{found.number}"
+        row: list[Any] = [Text(printable(found.text)), found.answered or "-", found.outcome]
+        table.add_row(*row, Text(where))
+    return table
