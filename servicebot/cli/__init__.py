@@ -3,7 +3,7 @@
 This package is the one place that turns :class:`~servicebot.errors.ServicebotError` into
 exit codes. ``eval`` is in ``evaluate.py``, ``render`` in ``rendering.py``, ``test`` and
 ``record`` in ``scripts.py``, ``history``, ``purge`` and ``usage`` in ``storage.py``,
-``report`` in ``review.py``.
+``report`` and ``export`` in ``review.py``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from ..errors import ConfigError, ServicebotError
 from .common import BOT_PATH, bot_option, load, nearest_bot, offline_reason
 from .evaluate import evaluate_routing
 from .rendering import render
-from .review import report
+from .review import export, report
 from .scripts import record, test_conversations
 from .storage import history, purge, usage
 
@@ -70,6 +70,7 @@ main.add_command(history)
 main.add_command(purge)
 main.add_command(usage)
 main.add_command(report)
+main.add_command(export)
 main.add_command(render)
 
 

@@ -1,17 +1,21 @@
-"""``servicebot report``: a period of stored conversations summed up for the weekly review of a
-bot (servicebot/report.py), read from the store in one go (Store.conversations_since)."""
+"""``servicebot report`` and ``export``: a period of stored conversations summed up for the
+weekly review of a bot (servicebot/report.py), or written out a turn a row
+(servicebot/export.py); read from the store in one go (Store.conversations_since)."""
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import click
 
 from ..config import BotSpec
+from ..export import COLUMNS, export_rows, spreadsheet_safe
 from ..report import ACTIONS, Report, build_report
 from ..store import TurnRecord, now
 from ..terminal import printable
@@ -135,3 +139,50 @@ def _after_table(figures: Report) -> Table:
         row: list[Any] = [Text(printable(found.text)), found.answered or "-", found.outcome]
         table.add_row(*row, Text(where))
     return table
+
+
+@click.command()
+@period_options
+@click.option(
+    "--format", "form", type=click.Choice(["csv", "jsonl"]), default="csv", show_default=True,
+    help="CSV in UTF-8 with a byte order mark (Excel reads Chinese right), or JSON Lines.",
+)  # fmt: skip
+@click.option(
+    "-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+    help="The file to write (default: standard output).",
+)  # fmt: skip
+@bot_option
+def export(
+    days: int | None, since: datetime | None, form: str, output: Path | None, bot_path: Path
+) -> None:
+    """Write the stored turns of the last 7 days (or --days, --since), one row a turn:
+    conversation, turn, time (UTC), previous (the customer's message before), text, action,
+    intent, score, why, reply. Correct the intent column and run `servicebot eval FILE` on
+    the file as it is. Texts are as stored: the customer's values are placeholders
+    ([EMAIL_1]), never the values. In CSV, a cell starting with = + - or @ gets a ' before it,
+    so that a spreadsheet never runs it as a formula."""
+    start = period_start(days, since)
+    spec, conversations = read_period(bot_path, start)
+    rows = list(export_rows(conversations, start, *intent_sets(spec)))
+    if output is None:
+        written = io.StringIO()
+        _write_rows(written, rows, form, bom=form == "csv")
+        click.echo(written.getvalue(), nl=False)
+    else:
+        with output.open("w", encoding="utf-8", newline="") as handle:
+            _write_rows(handle, rows, form, bom=form == "csv")
+    where = f" to {output}" if output else ""
+    click.echo(f"{len(rows)} turn{'s' * (len(rows) != 1)} written{where}", err=True)
+
+
+def _write_rows(handle: IO[str], rows: list[dict[str, str]], form: str, *, bom: bool) -> None:
+    """The rows as CSV (a header first, after a byte order mark) or JSON Lines."""
+    if form == "jsonl":
+        for row in rows:
+            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+        return
+    if bom:
+        handle.write("\ufeff")
+    writer = csv.DictWriter(handle, COLUMNS, lineterminator="\r\n")
+    writer.writeheader()
+    writer.writerows(map(spreadsheet_safe, rows))

@@ -1,0 +1,88 @@
+"""``servicebot export``: a week of real turns (tests/unit/reviewbots.py) written a turn a row,
+as CSV for Excel and as JSON Lines, and read back by ``servicebot eval``."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from servicebot.cli import main
+from servicebot.export import COLUMNS, spreadsheet_safe
+from tests.unit.reviewbots import OLD, VAGUE, WEEK, reviewed_bot
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return reviewed_bot(tmp_path_factory.mktemp("export"))
+
+
+def export(folder: Path, *args: str) -> str:
+    result = CliRunner().invoke(main, ["export", "--bot", str(folder), *args])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def test_the_csv_opens_in_excel_with_its_chinese_and_a_row_per_turn(
+    folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "week.csv"
+    assert "15 turns written to" in export(folder, "-o", str(out))
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfconversation,turn,time,previous,text,action,intent,")
+    rows = list(csv.DictReader(raw.decode("utf-8-sig").splitlines()))
+    assert list(rows[0]) == list(COLUMNS)
+    typed = [text for _, text, _ in WEEK]
+    typed[9] = "我的邮箱是 [EMAIL_1]，我的订单在哪里？"  # as stored: never the raw address
+    assert [row["text"] for row in rows] == typed
+    assert b"bob@example.com" not in raw
+    first, asked = rows[0], rows[1]
+    assert (first["conversation"], first["turn"], first["previous"]) == ("c1", "2", OLD)
+    assert (asked["previous"], asked["action"], asked["intent"]) == (
+        "where is my order?", "handoff", "talk_to_human",
+    )  # fmt: skip
+    assert asked["why"] == "asked_for_person"
+    assert float(asked["score"]) > 0
+    chinese = next(row for row in rows if row["text"] == "没用，转人工")
+    assert chinese["reply"].startswith("我这就为您转接人工客服")
+    whys = {row["conversation"]: row["why"] for row in rows if row["turn"] == "1"}
+    assert whys["c3"] == "model timeout, handed off"
+    assert whys["c5"] == "postfilter amount MONEY, handed off"
+    assert whys["c8"] == "injection override, injection reveal"
+
+
+def test_an_analyst_relabels_the_export_and_evaluates_it_as_it_is(
+    folder: Path, tmp_path: Path
+) -> None:
+    out = tmp_path / "week.csv"
+    export(folder, "-o", str(out))
+    text = out.read_text(encoding="utf-8-sig")
+    rows = list(csv.DictReader(text.splitlines()))
+    for row in rows:
+        if row["text"] == VAGUE:  # routed to create_account; the analyst says otherwise
+            row["intent"] = "account_details"
+    with out.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
+    result = CliRunner().invoke(main, ["eval", str(out), "--bot", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.output)
+    assert (figures["rows"], figures["correct"], figures["out_of_scope_rows"]) == (15, 12, 5)
+
+
+def test_json_lines_to_standard_output(folder: Path) -> None:
+    lines = export(folder, "--format", "jsonl").splitlines()
+    rows = [json.loads(line) for line in lines[:-1]]
+    assert lines[-1] == "15 turns written"  # on standard error, mixed in by CliRunner
+    assert len(rows) == 15 and list(rows[0]) == list(COLUMNS)
+    assert rows[9]["text"] == "我的邮箱是 [EMAIL_1]，我的订单在哪里？"
+
+
+def test_a_customers_formula_is_text_in_a_spreadsheet() -> None:
+    row = dict.fromkeys(COLUMNS, "") | {"text": "=HYPERLINK(1)", "score": "-0.1", "turn": "1"}
+    safe = spreadsheet_safe(row)
+    assert (safe["text"], safe["score"], safe["turn"]) == ("'=HYPERLINK(1)", "-0.1", "1")
