@@ -13,6 +13,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
+from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Problem, shorten
@@ -87,6 +88,7 @@ def _name_taken(item: LoadedIntent, names: dict[str, LoadedIntent]) -> Problem |
 def _answer_languages(loaded: list[LoadedIntent], languages: tuple[str, ...]) -> list[Problem]:
     problems = []
     unknown: dict[str, LoadedIntent] = {}
+    counts: Counter[str] = Counter()  # how many intents answer in each unknown language
     for item in loaded:
         if "answer" in item.at_fault:
             continue
@@ -95,12 +97,18 @@ def _answer_languages(loaded: list[LoadedIntent], languages: tuple[str, ...]) ->
             continue
         for code in sorted(given - set(languages)):
             unknown.setdefault(code, item)
+            counts[code] += 1
         missing = [code for code in languages if code not in given]
         if missing:
             names = " or ".join(repr(code) for code in missing)
             problems.append(item.problem(f"'answer' has no {names} text", "answer", key=True))
     for code, item in unknown.items():
         message = _unknown_language(code, _language_meant(code, languages), languages)
+        if counts[code] > 1 and message.startswith("answers are written in"):
+            message += (
+                f" ({counts[code]} intents answer in '{shorten(code)}'; if the bot no longer "
+                "speaks it, remove those answers and their phrasings instead)"
+            )
         problems.append(item.problem(message, "answer", code, key=True))
     return problems
 

@@ -38,9 +38,9 @@ try:
 except SystemExit:
     pass
 from servicebot import faqchecks, replay, source
-from servicebot.filters import emails, injection, profanity, runon
+from servicebot.filters import cjkwords, emails, injection, runon
 from servicebot.postfilter import contacts, controls, links
-lazy = [links._url, links.script_link, injection._pattern, runon._run_on, profanity._has_cjk,
+lazy = [links._url, links.script_link, injection._pattern, runon._run_on, cjkwords.has_cjk,
         contacts._unit, replay._pieces, source._chinese_patterns, faqchecks._cjk,
         controls._plainly_visible, emails._chinese_before]
 print(sorted(name for name in ("asyncio", "ssl", "numpy.ma", "tiktoken") if name in sys.modules))
