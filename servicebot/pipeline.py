@@ -20,12 +20,13 @@ canned replies, prompt fitting and stage clock are in ``preparation.py``. How a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import logging
 import os
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,7 @@ from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream, Shown
-from .turn import Prepared
+from .turn import Prepared, Turn
 from .turnlog import logged_as
 from .turnstart import (
     abegin_turn,
@@ -190,7 +191,7 @@ class Bot:
         """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
         with self._closing.turn():
             turn = begin_turn(self, text, conversation_id, metadata)
-            with logged_as(turn.log_fields):
+            with logged_as(turn.log_fields), _letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
                     with turn.model_call():
@@ -211,7 +212,7 @@ class Bot:
 
         with self._closing.turn():
             turn = await abegin_turn(self, text, conversation_id, metadata)
-            with logged_as(turn.log_fields):
+            with logged_as(turn.log_fields), _letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
                     with turn.model_call():
@@ -372,6 +373,16 @@ class Bot:
             user = self.prefilter.run(exchange.user, placeholders, previous).text
             stored.append(Exchange(user, exchange.assistant))
         return stored
+
+
+@contextlib.contextmanager
+def _letting_go(turn: Turn) -> Iterator[None]:
+    """Let the conversation's next turn go ahead as the block ends, however it ends: stored,
+    the turn lets go already; an error (a replay miss) ends it unstored."""
+    try:
+        yield
+    finally:
+        turn.let_go()
 
 
 def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClient:

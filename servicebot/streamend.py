@@ -57,6 +57,8 @@ class StreamEnd:
         """End the turn's count, for Bot.close(): when the reading ends, the stream is
         closed or stopped, or it is collected. Once, however often it is called."""
         end, self._end = self._end, None
+        if self.turn is not None:  # and the conversation's next turn goes ahead (turnorder.py)
+            self.turn.let_go()
         if end is not None:
             end()  # once, even called from two threads at once: see Closing.begin
 
@@ -75,6 +77,8 @@ class StreamEnd:
     def failed(self) -> None:
         """The reading ended in an error (a replay miss): nothing is stored, as ``reply()``
         stores nothing for a turn an error ended, and no other end stores it later."""
+        if self.turn is not None:
+            self.turn.let_go()
         self.turn = self.shown = None
 
     @property

@@ -85,6 +85,7 @@ class Turn(TurnStorage):
         self.setup_error: ConfigError | None = None  # raised once the turn is stored
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
+        self.place = None  # taken in turnstart.py, before the conversation is loaded
 
     def prepared(self, prepared: Prepared) -> None:
         self.prep = prepared

@@ -12,14 +12,16 @@ loop. :func:`plain_text` is how every entry point reads the customer's text, and
 from __future__ import annotations
 
 import uuid
-from collections.abc import Mapping
+from collections.abc import Hashable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import UNPRINTABLE, ConversationIdError
 from .filters.normalise import decoded, without_surrogates
+from .model import OpenAIClient
 from .stream import Shown
 from .turn import Prepared, Turn
 from .turnlog import logged_as
+from .turnorder import atake, take
 from .turnstorage import Loaded, off_loop
 
 if TYPE_CHECKING:
@@ -36,6 +38,8 @@ def begin_turn(
     keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
     turn, text = _start(bot, text, conversation_id, metadata)
     with logged_as(turn.log_fields):
+        if conversation_id is not None:  # a new conversation has no other turn to wait for
+            turn.place = take(_line_key(bot, turn), turn.conversation_id, _bound(bot))
         return _load_and_prepare(turn, text)
 
 
@@ -54,6 +58,8 @@ async def abegin_turn(
 
     turn, text = _start(bot, text, conversation_id, metadata)
     with logged_as(turn.log_fields):  # the worker thread gets a copy
+        if conversation_id is not None:  # cancelled while it waits: it leaves the line
+            turn.place = await atake(_line_key(bot, turn), turn.conversation_id, _bound(bot))
         try:
             return await off_loop(bot, _begin_for_caller, turn, text)
         except asyncio.CancelledError:
@@ -72,13 +78,41 @@ def _begin_for_caller(turn: Turn, text: str) -> Turn:
 
 
 def _load_and_prepare(turn: Turn, text: str) -> Turn:
-    """The turn loaded, prepared, and its placeholders kept, ready for the model."""
+    """The turn loaded, prepared, and its placeholders kept, ready for the model. One that
+    fails here is never stored: the conversation's next turn goes ahead."""
+    try:
+        return _loaded_and_prepared(turn, text)
+    except BaseException:
+        turn.let_go()
+        raise
+
+
+def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
     loaded = turn.load()
     prepared = _prepare(turn, text, loaded)
     while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
         loaded = loaded._replace(placeholders=stored)
         prepared = _prepare(turn, text, loaded)
     return _ready(turn, prepared, loaded)
+
+
+def _line_key(bot: Bot, turn: Turn) -> Hashable:
+    """Which conversation's line the turn waits in: its store's (the bot's folder, for a
+    relative SQLite path), namespace and id. Bots on one store, and a reloaded bot with
+    the turns of the bot it replaces, share lines."""
+    store = bot.spec.settings.store
+    return (str(bot.spec.root), store.url, store.namespace, turn.conversation_id)
+
+
+def _bound(bot: Bot) -> float:
+    """How long a turn may hold its conversation before the next goes ahead without it: as
+    long as its model call may take (``model.turn_timeout``, or ``model.timeout`` for every
+    attempt; the client's own, for a client passed in), and its three store commands
+    (``store.timeout`` each)."""
+    settings = bot.spec.settings
+    model = bot.model.settings if isinstance(bot.model, OpenAIClient) else settings.model
+    call = model.turn_timeout or model.timeout * (model.max_retries + 1)
+    return call + 3 * settings.store.timeout
 
 
 def _start(

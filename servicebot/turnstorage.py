@@ -30,6 +30,7 @@ from .store import Store, TurnRecord
 if TYPE_CHECKING:
     from .pipeline import Bot
     from .turn import Prepared
+    from .turnorder import Place
 
 P = ParamSpec("P")
 T = TypeVar("T")
@@ -60,6 +61,13 @@ class TurnStorage:
     setup_error: ConfigError | None  # raised once the turn is stored (see Turn.raise_for_setup)
     prep: Prepared
     stored_text: str
+    place: Place | None  # in its conversation's line (turnorder.py), until stored
+
+    def let_go(self) -> None:
+        """Let the next turn of the conversation go ahead: this one is stored, or will never
+        be (an error ended it). Once, however often it is called."""
+        if self.place is not None:
+            self.place.let_go()
 
     def load(self) -> Loaded:
         """What the store knows of the conversation; a store failure costs only that."""
@@ -172,8 +180,12 @@ class TurnStorage:
         return placeholders
 
     def save(self, reply: Reply) -> Reply:
-        """Store the turn; the reply with its number and the whole trace."""
-        number = self._store(reply)
+        """Store the turn, and let the conversation's next turn go ahead (it loads this one);
+        the reply with its number and the whole trace."""
+        try:
+            number = self._store(reply)
+        finally:
+            self.let_go()
         return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
 
     def _model_name(self) -> str | None:
