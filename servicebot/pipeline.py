@@ -57,6 +57,7 @@ from .turnstart import (
     abegin_turn,
     begin_turn,
     checked_conversation_id,
+    checked_message_id,
     checked_text,
     plain_text,
 )
@@ -187,10 +188,17 @@ class Bot:
         text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        message_id: str | None = None,
     ) -> Reply:
-        """Answer one customer message. ``metadata`` reaches templates as ``customer``."""
+        """Answer one customer message. ``metadata`` reaches templates as ``customer``.
+
+        ``message_id``: the chat platform's id of the message. A message the conversation
+        has a turn for already (a webhook delivery retried) gets that turn's reply again,
+        marked ``repeated``, with no model call and nothing stored; sent again while its
+        first delivery runs, it waits for it (turns of a conversation run one at a time)."""
         with self._closing.turn():
-            turn = begin_turn(self, text, conversation_id, metadata)
+            turn = begin_turn(self, text, conversation_id, metadata, message_id)
             with logged_as(turn.log_fields), _letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
@@ -205,13 +213,15 @@ class Bot:
         text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        message_id: str | None = None,
     ) -> Reply:
         """:meth:`reply` for asyncio. Reading and writing the store may wait on a lock or the
         network, so those calls run in a worker thread (unless the store never waits)."""
         import asyncio  # here, not at the top: see the note above `log`
 
         with self._closing.turn():
-            turn = await abegin_turn(self, text, conversation_id, metadata)
+            turn = await abegin_turn(self, text, conversation_id, metadata, message_id)
             with logged_as(turn.log_fields), _letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
@@ -231,6 +241,8 @@ class Bot:
         text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        message_id: str | None = None,
     ) -> ReplyStream:
         """:meth:`reply`, yielding the answer as it arrives, a cleared sentence at a time.
 
@@ -240,7 +252,8 @@ class Bot:
         """
         end = self._closing.begin()
         try:
-            stream = ReplyStream(begin_turn(self, text, conversation_id, metadata), end)
+            turn = begin_turn(self, text, conversation_id, metadata, message_id)
+            stream = ReplyStream(turn, end)
         except BaseException:
             end()
             raise
@@ -252,14 +265,17 @@ class Bot:
         text: str | bytes,
         conversation_id: str | None = None,
         metadata: Mapping[str, Any] | None = None,
+        *,
+        message_id: str | None = None,
     ) -> AsyncReplyStream:
         """:meth:`stream` for asyncio: ``async for piece in bot.astream(...)``, or inside
         ``async with bot.astream(...) as stream:`` to store a stream left early at once."""
         # Refused at the call, as by stream(), not at the first piece; bytes decoded once.
         text = checked_text(text, metadata)
         conversation_id = checked_conversation_id(conversation_id)
+        message_id = checked_message_id(message_id)
         stream = AsyncReplyStream(
-            functools.partial(abegin_turn, self, text, conversation_id, metadata),
+            functools.partial(abegin_turn, self, text, conversation_id, metadata, message_id),
             self._closing.begin,
         )
         self._closing.opened(stream)

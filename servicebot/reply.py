@@ -42,6 +42,9 @@ class Reply:
     # For a fallback: "answer" (the best intent's answer, routing being sure of it) or
     # "handoff" (handoff.j2: the customer was told a person takes over). None otherwise.
     fallback: Fallback | None = None
+    # True for a message the conversation had answered already (the same ``message_id``, a
+    # platform's retried delivery): this is that turn's reply again, and nothing was stored.
+    repeated: bool = False
 
     @property
     def handed_off(self) -> bool:

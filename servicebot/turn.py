@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .actions import answered_action, canned_action, confident, fallback_reply
 from .budget import Fitted
@@ -40,6 +40,7 @@ from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
     from .pipeline import Bot
+    from .store import TurnRecord
     from .stream import Shown
 
 log = logging.getLogger("servicebot")
@@ -62,8 +63,16 @@ class Prepared:
 class Turn(TurnStorage):
     """One turn in progress: what each stage decided, for the reply and the store."""
 
-    def __init__(self, bot: Bot, conversation_id: str, metadata: Mapping[str, Any] | None):
+    def __init__(
+        self,
+        bot: Bot,
+        conversation_id: str,
+        metadata: Mapping[str, Any] | None,
+        message_id: str | None = None,
+    ) -> None:
         self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
+        self.message_id = message_id
+        self.repeat: TurnRecord | None = None  # see find_repeat
         # On each record the servicebot logger emits during the turn (see turnlog.py).
         self.log_fields = {"conversation_id": conversation_id, "bot": bot.spec.settings.name}
         self.started = time.perf_counter()
@@ -144,6 +153,8 @@ class Turn(TurnStorage):
     def pending(self) -> tuple[ModelClient, ModelRequest] | None:
         """The model and the request to send it, if this turn still needs an answer."""
         if self.bot.model is None or self.request is None or self.completion is not None:
+            return None
+        if self.repeat is not None:  # answered already: see decide
             return None
         return self.bot.model, self.request
 
@@ -292,6 +303,8 @@ class Turn(TurnStorage):
 
     def decide(self, streamed: Shown | None = None) -> Reply:
         """The reply, before it is stored. ``streamed``: what a stream already showed."""
+        if self.repeat is not None:
+            return self._repeated(self.repeat)
         prep, routing = self.prep, self.prep.routing
         events = list(prep.filtered.events)
         stored = shown = ""
@@ -350,10 +363,31 @@ class Turn(TurnStorage):
         self.stored_text = stored
         return self._reply(shown, action, usage, tuple(events), fallback)
 
-    def _shown(self, canned: str) -> str:
+    def _repeated(self, record: TurnRecord) -> Reply:
+        """The reply of the turn stored for this message already, as the customer read it:
+        its placeholders shown as the message's own values again (the same message has
+        them), marked ``repeated``. No model was asked, and nothing is stored."""
+        self.stored_text = record.reply_text
+        return Reply(
+            self._shown(record.reply_text, self.prep.filtered.values),
+            cast(Action, record.action),
+            self.conversation_id,
+            record.intent,
+            record.score,
+            turn=record.number,
+            events=record.events,
+            fallback=cast(Fallback | None, record.fallback),
+            repeated=True,
+        )
+
+    def _shown(self, canned: str, said: Mapping[str, str] | None = None) -> str:
         """A canned reply as the customer reads it: a customer detail it shows (``{{
-        customer.email }}``) is stored as its placeholder, and shown as their own value."""
-        values = self.prep.customer.masked_values if self.prep.customer else None
+        customer.email }}``) is stored as its placeholder, and shown as their own value; so is
+        one of the values the customer ``said``, for a repeat."""
+        values = {
+            **(said or {}),
+            **(self.prep.customer.masked_values if self.prep.customer else {}),
+        }
         kinds = self.bot.spec.settings.postfilter.restore_pii
         language = reply_language(self.language, self.prep.script)  # 您的電子郵件 if traditional
         return restore(canned, values, language, kinds) if values and kinds else canned

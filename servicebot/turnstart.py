@@ -32,11 +32,15 @@ _ID_RULE = f"an id is at most {MAX_CONVERSATION_ID} characters, none of them a c
 
 
 def begin_turn(
-    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    bot: Bot,
+    text: str | bytes,
+    conversation_id: str | None,
+    metadata: Mapping[str, Any] | None,
+    message_id: str | None = None,
 ) -> Turn:
     """Everything before the model call: load the conversation, prepare the prompt, and
     keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
-    turn, text = _start(bot, text, conversation_id, metadata)
+    turn, text = _start(bot, text, conversation_id, metadata, message_id)
     with logged_as(turn.log_fields):
         if conversation_id is not None:  # a new conversation has no other turn to wait for
             turn.place = take(_line_key(bot, turn), turn.conversation_id, _bound(bot))
@@ -44,7 +48,11 @@ def begin_turn(
 
 
 async def abegin_turn(
-    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    bot: Bot,
+    text: str | bytes,
+    conversation_id: str | None,
+    metadata: Mapping[str, Any] | None,
+    message_id: str | None = None,
 ) -> Turn:
     """:func:`begin_turn` with the store read and written off the event loop.
 
@@ -56,7 +64,7 @@ async def abegin_turn(
     holding it."""
     import asyncio  # here, not at the top: see pipeline.py
 
-    turn, text = _start(bot, text, conversation_id, metadata)
+    turn, text = _start(bot, text, conversation_id, metadata, message_id)
     with logged_as(turn.log_fields):  # the worker thread gets a copy
         if conversation_id is not None:  # cancelled while it waits: it leaves the line
             turn.place = await atake(_line_key(bot, turn), turn.conversation_id, _bound(bot))
@@ -89,6 +97,7 @@ def _load_and_prepare(turn: Turn, text: str) -> Turn:
 
 def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
     loaded = turn.load()
+    turn.find_repeat()  # after the turn before it is stored: a retry sent at once finds it
     prepared = _prepare(turn, text, loaded)
     while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
         loaded = loaded._replace(placeholders=stored)
@@ -116,11 +125,16 @@ def _bound(bot: Bot) -> float:
 
 
 def _start(
-    bot: Bot, text: str | bytes, conversation_id: str | None, metadata: Mapping[str, Any] | None
+    bot: Bot,
+    text: str | bytes,
+    conversation_id: str | None,
+    metadata: Mapping[str, Any] | None,
+    message_id: str | None,
 ) -> tuple[Turn, str]:
     """A new turn, and its text as a str."""
     text = checked_text(text, metadata)
-    return Turn(bot, checked_conversation_id(conversation_id) or uuid.uuid4().hex, metadata), text
+    conversation_id = checked_conversation_id(conversation_id) or uuid.uuid4().hex
+    return Turn(bot, conversation_id, metadata, checked_message_id(message_id)), text
 
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
@@ -163,6 +177,21 @@ def checked_conversation_id(conversation_id: str | None) -> str | None:
     if conversation_id and (problem := conversation_id_problem(conversation_id)):
         raise ConversationIdError(f"conversation_id {problem}")
     return conversation_id
+
+
+def checked_message_id(message_id: str | None) -> str | None:
+    """The message's id as given (a platform's id for a webhook delivery: Slack's
+    ``client_msg_id``, WhatsApp's ``id``, WeChat's ``MsgId``, LINE's ``webhookEventId``), held
+    to the rules of a conversation id (see :func:`conversation_id_problem`): it is stored with
+    the turn. A blank one is refused: a value that went missing would make every message of
+    the conversation a repeat of the first."""
+    if message_id is not None and not isinstance(message_id, str):
+        raise TypeError(f"message_id must be a str or None, not {type(message_id).__name__}")
+    if message_id is not None and not message_id.strip():
+        raise ConversationIdError("message_id is blank: pass None for a message without one")
+    if message_id and (problem := conversation_id_problem(message_id)):
+        raise ConversationIdError(f"message_id {problem}")
+    return message_id
 
 
 def conversation_id_problem(conversation_id: str) -> str | None:

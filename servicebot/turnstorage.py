@@ -62,6 +62,33 @@ class TurnStorage:
     prep: Prepared
     stored_text: str
     place: Place | None  # in its conversation's line (turnorder.py), until stored
+    message_id: str | None  # the platform's id of the message, given with it
+    repeat: TurnRecord | None  # the turn stored already for that message, if any
+
+    def find_repeat(self) -> None:
+        """Look for the turn stored already for this turn's ``message_id`` (a platform that
+        delivers a message again when its webhook answered slowly): if there is one, this
+        turn is its repeat, answered as it was and not stored. A store failure costs only
+        the check. Never logged with the id: it comes with the customer's text."""
+        if self.message_id is None:
+            return
+        start = time.perf_counter()
+        try:
+            store, run = self._opened(), self.bot.store_pause.run
+            self.repeat = run(store.turn_for_message, self.conversation_id, self.message_id)
+        except (StorageError, ConfigError) as exc:
+            self._keep_setup_error(exc)
+            log.log(
+                _level(exc, logging.WARNING),
+                "conversation %s: could not look for an earlier delivery of the message: %s",
+                self.conversation_id,
+                exc,
+            )
+            self.trace.append(Step("store", f"repeat not looked for ({exc})", elapsed_ms(start)))
+            return
+        if self.repeat is not None:
+            repeated = f"repeat of turn {self.repeat.number}: not stored"
+            self.trace.append(Step("store", repeated, elapsed_ms(start)))
 
     def let_go(self) -> None:
         """Let the next turn of the conversation go ahead: this one is stored, or will never
@@ -183,7 +210,7 @@ class TurnStorage:
         """Store the turn, and let the conversation's next turn go ahead (it loads this one);
         the reply with its number and the whole trace."""
         try:
-            number = self._store(reply)
+            number = reply.turn if self.repeat is not None else self._store(reply)
         finally:
             self.let_go()
         return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
@@ -212,6 +239,7 @@ class TurnStorage:
             usage.completion_tokens if usage else 0,
             round((time.perf_counter() - self.started) * 1000, 3),
             fallback=reply.fallback,
+            message_id=self.message_id,
         )
         try:
             if self.unkept is not None:  # its text has placeholders the conversation lacks

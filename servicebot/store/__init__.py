@@ -69,6 +69,9 @@ class TurnRecord:
     # A fallback's kind, as Reply.fallback: "answer" or "handoff" (a person was promised).
     # None for other actions, and for a fallback stored before it was kept.
     fallback: str | None = None
+    # The platform's id of the customer's message (``message_id=``): a retried delivery of it
+    # is answered with this turn again. None for a turn given none.
+    message_id: str | None = None
 
     def __post_init__(self) -> None:
         # A lone surrogate (which no encoder accepts) becomes U+FFFD; a time without a zone
@@ -184,6 +187,9 @@ class Store(Protocol):
 
     def history(self, conversation_id: str, limit: int | None = None) -> list[TurnRecord]:
         """The conversation's turns, oldest first; only the last ``limit`` if given."""
+
+    def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
+        """The conversation's turn stored for the message ``message_id``, if there is one."""
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation's placeholder state, or None for a new conversation."""

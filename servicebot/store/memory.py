@@ -39,6 +39,11 @@ class MemoryStore:
             return turns
         return turns[-limit:] if limit > 0 else []
 
+    def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
+        with self._lock:
+            turns = list(self._turns.get(conversation_id, ()))
+        return next((t for t in turns if t.message_id == message_id), None)
+
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         state = self._states.get(conversation_id)
         return None if state is None else dict(state)

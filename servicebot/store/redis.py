@@ -168,6 +168,12 @@ class RedisStore:
         rows = self._call(lambda: self._redis.lrange(key, start, -1))
         return [self._read(row) for row in rows]
 
+    def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
+        """Read from the conversation's turns: a conversation holds few, and a turn given a
+        ``message_id`` is the only one that asks."""
+        turns = self.history(conversation_id)
+        return next((t for t in turns if t.message_id == message_id), None)
+
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         key = self._keys(conversation_id)[2]
         return read_state(self._call(lambda: self._redis.get(key)), self.url)
@@ -306,7 +312,7 @@ class RedisStore:
 
     def _read(self, row: bytes) -> TurnRecord:
         try:
-            return TurnRecord.from_data(_read_fallback(json.loads(row)))
+            return TurnRecord.from_data(_read_riders(json.loads(row)))
         except (ValueError, TypeError, KeyError) as exc:
             raise StorageError(f"a stored turn in {self.url} cannot be read: {exc}") from exc
 
@@ -329,6 +335,9 @@ class RedisStore:
 # knows of each event. So the kind rides in an event of its own, under "fallback": that
 # version shows it as ``reply fallback handoff sent``, this one takes it out again.
 _FALLBACK_EVENT = {"stage": "reply", "detector": "fallback", "action": "sent"}
+# A turn's message id rides the same way, under "message_id": that version shows it as
+# ``reply message id kept``, without the id (a key FilterEvent lacks is left out).
+_MESSAGE_EVENT = {"stage": "reply", "detector": "message", "kind": "id", "action": "kept"}
 
 
 def _stored(body: dict[str, Any]) -> dict[str, Any]:
@@ -337,7 +346,19 @@ def _stored(body: dict[str, Any]) -> dict[str, Any]:
     del body["number"]
     if (kind := body.pop("fallback")) is not None:
         body["events"] = [*body["events"], {**_FALLBACK_EVENT, "kind": kind, "fallback": kind}]
+    if (message_id := body.pop("message_id")) is not None:  # rides in an event, as the kind
+        body["events"] = [*body["events"], {**_MESSAGE_EVENT, "message_id": message_id}]
     return body
+
+
+def _read_riders(data: dict[str, Any]) -> dict[str, Any]:
+    """A stored turn's data with what rides in its events (see ``_stored``) back on top."""
+    events = data["events"]
+    ids = [event["message_id"] for event in events if "message_id" in event]
+    data["events"] = [event for event in events if "message_id" not in event]
+    if ids:
+        data["message_id"] = ids[0]
+    return _read_fallback(data)
 
 
 def _read_fallback(data: dict[str, Any]) -> dict[str, Any]:

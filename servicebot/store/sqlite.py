@@ -129,6 +129,14 @@ class SQLiteStore:
         )
         return [_turn(row) for row in reversed(rows)]
 
+    def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
+        rows = self._query(
+            f"SELECT {_COLUMNS} FROM turns WHERE namespace = ? AND conversation_id = ?"
+            " AND message_id = ? ORDER BY number LIMIT 1",
+            (self.namespace, conversation_id, message_id),
+        )
+        return _turn(rows[0]) if rows else None
+
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         rows = self._query(
             "SELECT state FROM conversations WHERE namespace = ? AND id = ?",

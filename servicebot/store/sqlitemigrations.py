@@ -5,6 +5,8 @@ file made by any earlier version is brought up to date as it is first opened.
     0001_conversations_and_turns   conversations by id; their turns, numbered
     0002_turns_fallback            what a fallback sent, kept with its turn
     0003_namespaces                conversations by namespace and id (see namespaces.py)
+    0004_turns_message_id          the platform's id of the customer's message, kept with
+                                   its turn, to answer a retried delivery once
 
 A file that records a migration this version does not know was migrated by a newer version:
 it is refused (StorageError), not used. A version's writes may not fit a newer schema (the
@@ -97,10 +99,21 @@ def _add_namespaces(db: sqlite3.Connection) -> None:
     db.execute("CREATE INDEX conversations_updated ON conversations (namespace, updated_at)")
 
 
+def _add_message_id(db: sqlite3.Connection) -> None:
+    """The platform's id of the customer's message (TurnRecord.message_id), found by index;
+    NULL in the turns stored before."""
+    db.execute("ALTER TABLE turns ADD COLUMN message_id TEXT")
+    db.execute(
+        "CREATE INDEX turns_message ON turns (namespace, conversation_id, message_id)"
+        " WHERE message_id IS NOT NULL"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_conversations_and_turns", _create_tables),
     ("0002_turns_fallback", _add_fallback),
     ("0003_namespaces", _add_namespaces),
+    ("0004_turns_message_id", _add_message_id),
 ]
 # The migrations that make a table anew and copy its rows: the file is compacted after them.
 REBUILDS = frozenset({"0003_namespaces"})

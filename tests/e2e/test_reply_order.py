@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from servicebot.errors import ConversationIdError
 from servicebot.pipeline import Bot, Reply
 from servicebot.store import open_store
 from tests.e2e.conftest import REFUNDS, with_settings
@@ -168,3 +169,57 @@ def test_a_stream_left_suspended_holds_its_conversation_only_for_its_bound(
     assert "the next turn goes ahead without it" in caplog.text
     stream.close()
     assert stream.reply is not None and stream.reply.turn == 2
+
+
+def test_a_message_delivered_again_is_answered_once(
+    make_bot: Any, server: OpenAIServer, tmp_path: Path
+) -> None:
+    """A platform's retries (Slack's after 3 s, WeChat's after 5 s): one message three times
+    at once, then once more. Each was a turn of its own, four model calls and four stored
+    turns, and the last prompt carried the duplicates as history."""
+    bot = _sqlite_bot(make_bot, tmp_path)
+    server.fail(Fault.slow(1.0))
+    text = f"{REFUNDS} My number is +1 415 555 2671."
+
+    async def deliver() -> list[Reply]:
+        at_once = [bot.areply(text, "c", message_id="Ev042") for _ in range(3)]
+        replies = list(await asyncio.gather(*at_once))
+        return [*replies, await bot.areply(text, "c", message_id="Ev042")]
+
+    first, *again = asyncio.run(deliver())
+    assert len(server.requests) == 1
+    assert (first.turn, first.repeated, first.action) == (1, False, "answer")
+    assert "2671" in first.text  # the customer's own number, restored
+    for reply in again:
+        assert (reply.text, reply.action, reply.turn, reply.repeated) == (
+            first.text,
+            "answer",
+            1,
+            True,
+        )
+    later = bot.reply("And to my bank account?", "c", message_id="Ev043")
+    assert (later.turn, later.repeated) == (2, False)
+    assert sum("My number is" in user for user in _users_asked(server)[-1]) == 1  # once
+    store = open_store("sqlite:///conversations.db", root=tmp_path)
+    assert [t.message_id for t in store.history("c")] == ["Ev042", "Ev043"]
+    store.close()
+
+
+def test_a_stream_of_a_message_answered_already_shows_its_reply_again(
+    make_bot: Any, server: OpenAIServer, tmp_path: Path
+) -> None:
+    bot = _sqlite_bot(make_bot, tmp_path)
+    first = bot.reply(REFUNDS, "c", message_id="m1")
+    with bot.stream(REFUNDS, "c", message_id="m1") as stream:
+        assert "".join(stream) == first.text
+    assert stream.reply is not None and stream.reply.repeated and stream.reply.turn == 1
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("bad", ["", "  ", "a\nb", "x" * 201])
+def test_a_message_id_no_message_may_have_is_refused_at_the_call(make_bot: Any, bad: str) -> None:
+    bot = make_bot()
+    with pytest.raises(ConversationIdError, match="message_id"):
+        bot.reply(REFUNDS, "c", message_id=bad)
+    with pytest.raises(ConversationIdError, match="message_id"):
+        bot.astream(REFUNDS, "c", message_id=bad)

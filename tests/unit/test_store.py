@@ -280,3 +280,15 @@ def _older_sqlite_file(path: Path) -> None:
             " 0, 0, 1.0, '2024-05-01T10:00:00.000000Z', 1, 'id-1')"
         )
     db.close()
+
+
+def test_a_turn_is_found_by_its_message_id_in_its_conversation_only(store: Store) -> None:
+    """What a retried webhook delivery is answered from (Bot.reply's ``message_id``)."""
+    store.append_turn(turn("a", "first"))
+    store.append_turn(turn("a", "second", message_id="wamid.42"))
+    found = store.turn_for_message("a", "wamid.42")
+    assert found is not None and (found.number, found.customer_text) == (2, "second")
+    assert found.message_id == "wamid.42" and found.events == ()
+    assert [t.message_id for t in store.history("a")] == [None, "wamid.42"]
+    assert store.turn_for_message("b", "wamid.42") is None
+    assert store.turn_for_message("a", "wamid.43") is None

@@ -84,6 +84,7 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
             ("0001_conversations_and_turns",),
             ("0002_turns_fallback",),
             ("0003_namespaces",),
+            ("0004_turns_message_id",),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
@@ -440,3 +441,22 @@ def test_a_redis_that_takes_no_writes_is_told_where_a_script_error_wraps_its_rep
     else:
         assert said.startswith("the Redis server at redis://127.0.0.1:1/0 ")
         assert said.endswith(f"({told})")
+
+
+@pytest.mark.redis
+def test_redis_keeps_a_message_id_where_older_readers_pass_it_over(redis_url: str) -> None:
+    """The version before message ids passes every top-level key of a stored turn to
+    TurnRecord, which refused one it lacks: the id rides in an event, as the fallback's kind
+    does, and comes back out of it."""
+    import redis
+
+    namespace = f"msg-{uuid.uuid4().hex}"
+    store = open_store(redis_url, namespace=namespace)
+    store.append_turn(turn("c", message_id="Ev0123"))
+    client = redis.Redis.from_url(redis_url)
+    (raw,) = client.lrange(f"{namespace}:conversation:c:turns", 0, -1)
+    client.close()
+    assert "message_id" not in json.loads(raw)
+    (stored,) = store.history("c")
+    assert stored.message_id == "Ev0123" and stored.events == ()
+    store.close()

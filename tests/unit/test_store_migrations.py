@@ -156,3 +156,26 @@ def test_check_warns_of_a_file_a_newer_version_migrated(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["check", str(folder)])
     assert f"{folder / 'bot.db'} was migrated by a newer version" in result.output
     assert sorted(os.listdir(folder)) == files  # nor a WAL
+
+
+def test_a_file_before_message_ids_is_migrated_its_turns_kept(tmp_path: Path) -> None:
+    """0004_turns_message_id: the turns stored before have none; new ones are found by it."""
+    path = tmp_path / "conversations.db"
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("CREATE TABLE _migrations (name TEXT PRIMARY KEY, applied_at TEXT)")
+    for name, step in sqlitemigrations.MIGRATIONS[:3]:
+        step(db)
+        db.execute("INSERT INTO _migrations VALUES (?, '')", (name,))
+    db.execute("INSERT INTO conversations VALUES ('', 'c', 'x', 'x', NULL)")
+    row = sqlite._row(turn("c", "where is my order?", number=1))[:-1]  # no message_id
+    db.execute(f"INSERT INTO turns VALUES ('', {', '.join('?' * len(row))})", row)
+    db.close()
+    store = open_store(f"sqlite:///{path}")
+    assert [(t.customer_text, t.message_id) for t in store.history("c")] == [
+        ("where is my order?", None)
+    ]
+    assert store.append_turn(turn("c", "again", message_id="m-2")).number == 2
+    found = store.turn_for_message("c", "m-2")
+    assert found is not None and found.number == 2
+    assert store.turn_for_message("c", "m-1") is None
+    store.close()
