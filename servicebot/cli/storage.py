@@ -172,7 +172,7 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
             err=True,
         )
         return
-    notes = {found.conversation_id: f"  {', '.join(found.placeholders)}" for found in holding}
+    notes = {found.conversation_id: f"  {_standing_for(found)}" for found in holding}
     _print_summaries(_summaries(turns), notes)
     stored = {turn.conversation_id for turn in turns}
     for cid in (found.conversation_id for found in holding if found.conversation_id not in stored):
@@ -182,9 +182,13 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
 def _placeholders(holding: list[Holding]) -> str:
     """Which placeholders stand for the values, per conversation: "[EMAIL_1] in c-42; ..."."""
     return "; ".join(
-        f"{', '.join(found.placeholders)} in {printable(found.conversation_id)}"
-        for found in holding
+        f"{_standing_for(found)} in {printable(found.conversation_id)}" for found in holding
     )
+
+
+def _standing_for(found: Holding) -> str:
+    """What stands for the values in one conversation: its placeholders, its id, or both."""
+    return ", ".join([*found.placeholders, *(["its id"] if found.by_id else [])])
 
 
 def _it(values: tuple[str, ...]) -> str:

@@ -216,6 +216,10 @@ class Store(Protocol):
         may hold a customer's value of those kinds (store/holding.py), found without reading
         any turn of the others."""
 
+    def conversation_ids(self) -> list[str]:
+        """Every conversation's id, in no set order, read without a turn: an id may be a
+        customer's value (a WhatsApp number), which an erasure must find (store/holding.py)."""
+
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         """Delete a conversation, its turns and its state (a customer's erasure request)."""
 

@@ -32,7 +32,7 @@ It cannot find:
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +40,7 @@ from ..errors import NoPIIError
 from ..filters.normalise import normalise
 from ..filters.pii import PII_KINDS, find_pii
 from ..filters.placeholders import Placeholders
+from ..filters.values import canonical
 from . import Store
 
 
@@ -49,6 +50,7 @@ class Holding:
 
     conversation_id: str
     placeholders: tuple[str, ...]  # what its turns show for the values, as they were given
+    by_id: bool = False  # its id is one of the values (its turns may hold none)
 
 
 def lookups(value: str) -> list[tuple[str, str]]:
@@ -64,12 +66,32 @@ def lookups(value: str) -> list[tuple[str, str]]:
 
 def conversations_holding(store: Store, values: Iterable[str]) -> list[Holding]:
     """The conversations in ``store`` where the customer typed any of ``values``, in the order
-    of their first stored turn. Each value is read before the store is: NoPIIError for one
+    of their first stored turn, then those whose id is one of them (a WhatsApp number), which
+    the turns do not hold. Each value is read before the store is: NoPIIError for one
     holding no PII; StorageError if the store fails."""
     wanted = [pair for value in values for pair in lookups(value)]
     ids = store.conversations_with_placeholders({kind for kind, _ in wanted})
     found = [(cid, _placeholders_in(store.load_state(cid), wanted)) for cid in ids]
-    return [Holding(cid, placeholders) for cid, placeholders in found if placeholders]
+    named = set(_ids_naming(store.conversation_ids(), wanted))
+    holding = [Holding(cid, held, cid in named) for cid, held in found if held]
+    typed = {found.conversation_id for found in holding}
+    return holding + [Holding(cid, (), by_id=True) for cid in sorted(named - typed)]
+
+
+def _ids_naming(ids: Iterable[str], wanted: list[tuple[str, str]]) -> Iterator[str]:
+    """The ids that are one of the ``wanted`` values, in any of its forms ("+14155552671",
+    "whatsapp:+1 415 555 2671" for "415-555-2671"): read as a message would be, and compared
+    in each kind's one form. Only ids with an ``@`` or seven digits are read."""
+    forms = {(kind, canonical(kind, value)) for kind, value in wanted}
+    for cid in ids:
+        if "@" not in cid and sum(c.isdigit() for c in cid) < 7:
+            continue
+        try:
+            read = lookups(cid)
+        except NoPIIError:
+            continue
+        if any((kind, canonical(kind, value)) in forms for kind, value in read):
+            yield cid
 
 
 def _placeholders_in(

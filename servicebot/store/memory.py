@@ -79,6 +79,10 @@ class MemoryStore:
             saved = {cid: self._saved[cid] for cid in found}
         return sorted(found, key=lambda cid: firsts[cid] or saved[cid])
 
+    def conversation_ids(self) -> list[str]:
+        with self._lock:
+            return list({*self._turns, *self._states})
+
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
         return self._purge([conversation_id])
 

@@ -262,6 +262,11 @@ class RedisStore:
         firsts = {cid: self._first_turn_time(cid, score) for cid, score in found}
         return sorted(firsts, key=firsts.__getitem__)
 
+    def conversation_ids(self) -> list[str]:
+        """The index's ids, one ZRANGE."""
+        index = self._call(lambda: self._redis.zrange(self._index, 0, -1))
+        return [raw.decode() for raw in index]
+
     def _first_turn_time(self, conversation_id: str, saved: float) -> float:
         """When the conversation's earliest turn was; ``saved`` if it has none."""
         return min((turn.at.timestamp() for turn in self.history(conversation_id)), default=saved)

@@ -181,6 +181,10 @@ class SQLiteStore:
         )
         return by_first_turn(map(_turn, rows))
 
+    def conversation_ids(self) -> list[str]:
+        rows = self._query("SELECT id FROM conversations WHERE namespace = ?", (self.namespace,))
+        return [row[0] for row in rows]
+
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """One query over the conversations' states (JSON1); turns are read only for the
         conversations that match, for the time of their first."""

@@ -157,3 +157,16 @@ def test_history_and_purge_holding_on_redis(
     removed = invoke(bot, "purge", "--holding", "alice@example.org", "--yes")
     assert removed.output == "removed 3 turns in 2 conversations (c-alice, c-both)\n"
     assert invoke(bot, "history", "c-alice").exit_code == 1
+
+
+def test_a_conversation_named_by_the_customers_number_is_found_and_purged(bot: Path) -> None:
+    # WhatsApp names a conversation by the number: --holding missed it, and so did purge.
+    spoken = Bot.load(bot, offline=True)
+    spoken.reply("where is my order 123456", conversation_id="+14155552671")
+    spoken.close()
+    found = invoke(bot, "history", "--holding", "+1 415 555 2671")
+    assert found.exit_code == 0, found.output
+    assert found.output.split()[0] == "+14155552671" and found.output.rstrip().endswith("its id")
+    purged = invoke(bot, "purge", "--holding", "(415) 555-2671", "--yes")
+    assert purged.exit_code == 0, purged.output
+    assert "no conversation" in invoke(bot, "history", "--holding", "+14155552671").output

@@ -156,3 +156,19 @@ def test_finds_a_conversation_whose_state_was_saved_but_no_turn_stored(
     assert store.swap_state("lost", None, placeholders.to_state())
     found = conversations_holding(store, ["Alice@example.org"])
     assert found == [Holding("c1", ("[EMAIL_1]",)), Holding("lost", ("[EMAIL_1]",))]
+
+
+def test_a_conversation_whose_id_is_the_value_is_found(spec: BotSpec, store: Store) -> None:
+    # WhatsApp names a conversation by the customer's number: "--holding" said no
+    # conversation held it, though `history` listed it, and an erasure would have missed it.
+    converse(
+        spec, store,
+        ("+14155552671", "where is my order 123456"),
+        ("whatsapp:+8613800138000", "我的手机号是 13800138000"),
+        ("c-2671", "hi"),
+    )  # fmt: skip
+    for written in ("+1 415 555 2671", "(415) 555-2671"):
+        assert conversations_holding(store, [written]) == [Holding("+14155552671", (), by_id=True)]
+    assert conversations_holding(store, ["13800138000"]) == [
+        Holding("whatsapp:+8613800138000", ("[PHONE_1]",), by_id=True)
+    ]
