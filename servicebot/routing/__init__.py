@@ -19,7 +19,7 @@ from typing import Literal, NamedTuple
 from ..filters.normalise import shows_nothing, visible_only
 from ..settings import Intent, RoutingSettings
 from .features import TOKEN
-from .followups import FOLLOW_UP_CHAIN, is_follow_up, previous_message
+from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, previous_message
 from .index import IntentIndex, Match
 from .languages import detect_language, language_of
 from .phrases import COURTESY, refuses, says_nothing, without_courtesies, without_placeholders
@@ -164,10 +164,10 @@ class Router:
         return Routing(*found, handoff, unspoken_in, tuple(ranked))
 
     def _rank_in_context(self, text: str, previous: str | None) -> tuple[list[Match], bool]:
-        """The ranking of ``text``, and whether it was read with ``previous``
-        (as said, placeholders and all) to get them: see :meth:`route`. A refusal is ranked
-        alone among the intents that carry no topic: "no" after "talk to a human" was handed
-        off, and "cancel that" alone matches cancel_order."""
+        """The ranking of ``text``, and whether it was read with ``previous`` (as said,
+        placeholders and all) to get them, keeping its topic: see :meth:`route`, keeping_topic.
+        A refusal is ranked alone among the intents that carry no topic: "no" after "talk to a
+        human" was handed off, and "cancel that" alone matches cancel_order."""
         if refuses(text):
             ranked = [m for m in self._rank(text) if m.intent.name in self._topicless]
             return ranked, False
@@ -175,10 +175,10 @@ class Router:
         matches = self._cut(ranked)
         if matches or not previous or not is_follow_up(text) or not self._has_topic(previous):
             return ranked, False
-        joined = self._rank(f"{without_placeholders(previous)}\n{text}")
-        if self._cut(joined):
-            return joined, True
-        return ranked, False
+        previous = without_placeholders(previous)
+        topic = [m for m in self._cut(self._rank(previous)) if m.intent.name not in self._topicless]
+        joined = keeping_topic(self._rank(f"{previous}\n{text}"), topic, self.settings.min_score)
+        return (joined, True) if self._cut(joined) else (ranked, False)
 
     def _has_topic(self, previous: str) -> bool:
         """Whether the customer's last message (the last line of ``previous``) has a topic for

@@ -1,14 +1,17 @@
 """Follow-ups that must not lean back (``servicebot/routing/followups.py`` and
 ``routing/phrases.py``): a refusal is never read with the message it refuses, and a greeting,
-thanks or farewell carries no topic for a follow-up to take on. The follow-ups that do lean
-back are test_routing.py's."""
+thanks or farewell carries no topic for a follow-up to take on. One that does lean back keeps
+the previous message's topic (here); the others that lean back are test_routing.py's."""
 
 from __future__ import annotations
 
 import pytest
 
 from servicebot.routing import Router, previous_message
+from servicebot.routing.followups import keeping_topic
+from servicebot.routing.index import Match
 from servicebot.routing.phrases import refuses, says_nothing
+from tests.unit.routers import SMALL
 
 REFUSALS = [
     "no",
@@ -86,3 +89,36 @@ def test_a_greeting_between_ends_the_topic_before_it(router: Router) -> None:
 def test_a_value_alone_still_carries_a_topic() -> None:
     assert not says_nothing("[EMAIL_1]")
     assert says_nothing("no thanks") and says_nothing("不用了，谢谢")
+
+
+@pytest.mark.parametrize(
+    ("previous", "text"),
+    [
+        ("你们发货到德国吗", "德国呢？"),  # "do you ship to Germany" (0.27), "and Germany?"
+        ("能寄到加拿大吗？", "德国的话多久"),  # "as for Germany, how long?"
+    ],
+)
+def test_a_follow_up_keeps_the_topic_of_the_previous_message(
+    router: Router, previous: str, text: str
+) -> None:
+    # Read with the previous message, "德国呢？" scored international_shipping 0.21, under
+    # min_score 0.22 and under the previous message's own 0.27, so it was out of scope; and
+    # 德国的话多久 did not lean back at all (0.19 alone).
+    alone = router.route(previous).best
+    assert alone is not None and alone.intent.name == "international_shipping"
+    routing = router.route(text, previous)
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == "international_shipping"
+    assert routing.best.score >= router.settings.min_score
+
+
+def test_the_topic_kept_does_not_outrank_a_new_one_the_follow_up_names() -> None:
+    shipping, refund, greeting = SMALL[:3]
+    joined = [Match(refund, 0.30), Match(shipping, 0.18), Match(greeting, 0.05)]
+    ranked = keeping_topic(joined, [Match(shipping, 0.27)], floor=0.22)
+    assert ranked == [Match(refund, 0.30), Match(shipping, 0.22), Match(greeting, 0.05)]
+    # an intent the joined reading left out of its top ones is put back, the ranking as long
+    ranked = keeping_topic(
+        [Match(refund, 0.30), Match(greeting, 0.05)], [Match(shipping, 0.6)], 0.22
+    )
+    assert ranked == [Match(refund, 0.30), Match(shipping, 0.22)]
