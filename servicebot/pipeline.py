@@ -15,7 +15,8 @@ server refuses raises ``ConfigError``, once the turn is stored as an outage's wo
 canned replies, prompt fitting and stage clock are in ``preparation.py``. How a turn begins
 (the caller's arguments checked, the conversation loaded, the turn prepared) is in
 ``turnstart.py``; what happens after it is in ``turn.py`` (the turn in progress),
-``turnstorage.py`` (its store writes), ``reply.py`` (the reply it becomes) and ``stream.py``.
+``turnmodel.py`` (its model call), ``turnstorage.py`` (its store writes), ``reply.py`` (the
+reply it becomes) and ``stream.py``.
 """
 
 from __future__ import annotations

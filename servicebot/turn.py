@@ -7,35 +7,34 @@ store failure: the outage gets a fallback (the FAQ's answer when routing is sure
 handoff), and a turn that could not be stored is reported in the trace and the log. A key or
 model the server refuses (a :class:`~servicebot.errors.ConfigError`) is stored as an outage is,
 then raised. The reply and its steps are in ``reply.py``, the action a turn ends with and the
-fallback's reply in ``actions.py``, the store's side of a turn in ``turnstorage.py``;
-streaming is in ``stream.py``.
+fallback's reply in ``actions.py``, the model call (the answer cache, the outage, the tokens
+used) in ``turnmodel.py``, the store's side of a turn in ``turnstorage.py``; streaming is in
+``stream.py``.
 """
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import logging
 import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
 from .actions import answered_action, canned_action, confident, fallback_reply
 from .budget import Fitted
-from .budget.estimate import compare_counts
-from .cache import AnswerCache, cache_key
 from .customer import ScreenedDetails
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import restore
-from .model import Completion, ModelClient, ModelError, ModelRequest, Usage, request_for
+from .model import Completion, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, reply_language
 from .reply import Action, Fallback, Reply, Step, elapsed_ms
 from .routing import Routing, handed_off_by, why_not_direct, why_out_of_scope
 from .settings import Script
+from .turnmodel import TurnModelCall
 from .turnstorage import TurnStorage, off_loop
 
 if TYPE_CHECKING:
@@ -60,7 +59,7 @@ class Prepared:
     customer: ScreenedDetails | None = None  # the customer details as templates got them
 
 
-class Turn(TurnStorage):
+class Turn(TurnModelCall, TurnStorage):
     """One turn in progress: what each stage decided, for the reply and the store."""
 
     def __init__(
@@ -138,97 +137,6 @@ class Turn(TurnStorage):
             decision = "fitted, message truncated" if fitted.truncated else "fitted"
             self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0), sizes))
             self.request = request_for(self.bot.spec.settings.model, fitted.messages)
-
-    def look_up(self, cache: AnswerCache) -> None:
-        """Answer from the cache if this opening question was answered before."""
-        start, routing = time.perf_counter(), self.prep.routing
-        if routing is None or routing.follow_up or self.request is None:
-            return
-        self.cache_key = cache_key(self.request)
-        answer = cache.get(self.cache_key)
-        self.trace.append(Step("cache", "miss" if answer is None else "hit", elapsed_ms(start)))
-        if answer is not None:
-            self.completion, self.cache_key = Completion(answer, model="cache"), None
-
-    def pending(self) -> tuple[ModelClient, ModelRequest] | None:
-        """The model and the request to send it, if this turn still needs an answer."""
-        if self.bot.model is None or self.request is None or self.completion is not None:
-            return None
-        if self.repeat is not None:  # answered already: see decide
-            return None
-        return self.bot.model, self.request
-
-    @contextlib.contextmanager
-    def model_call(self) -> Iterator[None]:
-        """Time the model call; an outage is noted for the trace and answered by a fallback."""
-        self.model_started = time.perf_counter()
-        try:
-            yield
-        except ModelError as exc:
-            said = f"{exc}{exc.tried()}"
-            # Not asked, the model being paused: the breaker logged that once, as it opened.
-            level = logging.DEBUG if exc.kind == "paused" else logging.WARNING
-            log.log(
-                level, "conversation %s: the model did not answer: %s", self.conversation_id, said
-            )
-            self._failed(exc.kind, exc.attempts)
-        except ConfigError as exc:
-            # A key or model the server refuses is the operator's to fix, so it is raised (see
-            # raise_for_setup); but not before the customer's message is stored, as an
-            # outage's is: raised from here, it was lost.
-            # Marked raised: a handler may leave it to whoever catches it (servicebot chat).
-            said = "conversation %s: the model cannot be used: %s"
-            log.error(said, self.conversation_id, exc, extra={"raised": True})
-            self.setup_error = exc
-            self._failed("config_error")
-
-    def _failed(self, kind: str, attempts: int | None = None) -> None:
-        self.model_failure = kind
-        detail: dict[str, Any] = {"error": kind}
-        if attempts is not None:  # requests sent, retries included; unknown for a recording
-            detail["attempts"] = attempts
-        self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), detail))
-
-    def raise_for_setup(self, reply: Reply) -> None:
-        """Raise the ConfigError the model call or the store met, once the turn is stored as
-        ``reply`` (or, the store refusing its setup, answered unstored), which the error
-        carries for the application to show."""
-        if self.setup_error is not None:
-            self.setup_error.reply = reply
-            raise self.setup_error
-
-    def _model_ms(self) -> float:
-        return 0.0 if self.model_started is None else elapsed_ms(self.model_started)
-
-    def model_answered(self, completion: Completion) -> None:
-        detail: dict[str, Any] = {"model": completion.model, "finish": completion.finish_reason}
-        detail["attempts"] = completion.attempts  # requests sent, retries included
-        usage = completion.usage
-        if usage is None:  # not sent (by the server, or in a recording), or a stream cut late
-            usage = self._counted_usage(completion.text)
-            detail["usage"] = "counted here: the answer came with none"
-        if self.prep.fitted is not None:
-            detail["prompt_tokens"] = usage.prompt_tokens
-            detail["completion_tokens"] = usage.completion_tokens
-            detail["budget_count"] = self.prep.fitted.used
-            if completion.usage is not None:  # the server's own count: is ours far off?
-                compare_counts(detail, self.bot.counter.name)
-        if completion.reasoning:  # how much, never what: it may quote the system prompt
-            detail["reasoning"] = f"removed ({completion.reasoning} characters)"
-        self.completion = dataclasses.replace(completion, usage=usage)
-        declined = completion.declined()  # then the post-filter does not run: say why here
-        decision = f"answered, but {declined}: fallback" if declined else "answered"
-        most = self.request.params.get("max_tokens") if self.request else None
-        if why := completion.missing(most):
-            log.warning("conversation %s: %s", self.conversation_id, why)
-            detail["why"] = why
-        self.trace.append(Step("model", decision, self._model_ms(), detail))
-
-    def _counted_usage(self, answer: str) -> Usage:
-        """The tokens a model call used as our own count has them: the prompt as fitted and
-        the answer that arrived. Exact for OpenAI's models, close for others."""
-        fitted = self.prep.fitted
-        return Usage(fitted.used if fitted else 0, self.bot.counter.count(answer))
 
     @property
     def language(self) -> str:
