@@ -12,9 +12,9 @@ never raise for a model outage or a store failure: an outage is answered with a 
 and a turn that could not be stored is reported in the trace and the log. A key or model the
 server refuses raises ``ConfigError``, once the turn is stored as an outage's would be.
 :meth:`Bot.prepare` runs everything before the model call, for ``servicebot render``; its
-canned replies, prompt fitting and stage clock are in ``preparation.py``. How a turn begins
-(the caller's arguments checked, the conversation loaded, the turn prepared) is in
-``turnstart.py``; what happens after it is in ``turn.py`` (the turn in progress),
+work, with its canned replies, prompt fitting and stage clock, is in ``preparation.py``. How a
+turn begins (the caller's arguments checked, the conversation loaded, the turn prepared) is
+in ``turnstart.py``; what happens after it is in ``turn.py`` (the turn in progress),
 ``turnmodel.py`` (its model call), ``turnstorage.py`` (its store writes), ``reply.py`` (the
 reply it becomes) and ``stream.py``.
 """
@@ -22,7 +22,6 @@ reply it becomes) and ``stream.py``.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import functools
 import logging
 import os
@@ -34,20 +33,13 @@ from typing import Any
 from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
-from .customer import ScreenedDetails
 from .filters.pieces import CARRIED
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import BreakerState, ModelClient, OpenAIClient
 from .model.apikey import ApiKey
-from .preparation import Clock, canned_reply, fitted_prompt
-from .prompt import Context, Exchange, script_of
+from .preparation import prepared_turn
+from .prompt import Exchange
 from .reply import Reply, Step
-from .routing import (
-    FOLLOW_UP_CHAIN,
-    detect_language,
-    is_blank,
-    previous_message,
-)
 from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .storeurl import store_scheme
@@ -305,79 +297,8 @@ class Bot:
         them (``budget.history_turns: 0``); else ``history``'s last ``CARRIED`` are read.
         """
         text = plain_text(text)  # as reply() takes it: bytes decoded, None refused, halves joined
-        clock = Clock()
-        if said_before is None:  # they may end with this value's label, or pieces after it
-            said_before = [exchange.user for exchange in history[-CARRIED:]]
-        placeholders = placeholders or Placeholders()
-        filtered = clock.time("prefilter", self.prefilter.run, text, placeholders, said_before)
-        details: ScreenedDetails | None = None  # after the message: its values come first
-        if customer is not None:
-            details = clock.time("prefilter", self._screened, customer, placeholders)
-            values = {**filtered.values, **details.masked_values}  # restored in the answer
-            filtered = dataclasses.replace(filtered, values=values)
-        previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
-        # A first message of masked insults alone ("****") is in the language they were in.
-        said = text[: self.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
-        if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
-            language = detect_language(filtered.text, self.spec.settings.languages, previous, said)
-            script = script_of(filtered.text, language, previous, self.renderer.written)
-            context = Context(language, flags=filtered.flags, customer=details, script=script)
-            blocked = self.renderer.reply("blocked.j2", context)
-            return Prepared(
-                filtered,
-                None,
-                language,
-                blocked,
-                timings=clock.laps,
-                script=script,
-                customer=details,
-            )
-        routing = clock.time(
-            "routing", self.router.route, filtered.text, previous, misses, said=said
-        )
-        context = Context(
-            routing.language,
-            routing.matches if routing.route != "out_of_scope" else (),
-            routing.route == "out_of_scope",
-            filtered.flags,
-            details,
-            script_of(filtered.text, routing.language, previous, self.renderer.written),
-            routing.unspoken,
-        )
-        # Direct answers, handoffs and blank messages never reach a model; with no model
-        # named, nothing does, and ``explain`` fits the prompt a model would have been sent.
-        canned = routing.route in ("direct", "handoff") or (
-            routing.route == "out_of_scope" and is_blank(filtered.text)
-        )
-        reply: str | None = None
-        if canned or self.model is None:
-            reply = clock.time("prompt", canned_reply, self, routing, context)
-            if canned or not explain:
-                return Prepared(
-                    filtered,
-                    routing,
-                    routing.language,
-                    reply,
-                    timings=clock.laps,
-                    script=context.script,
-                    customer=details,
-                )
-        # An exchange the customer saw no answer to (a stream stopped before its first sentence
-        # was cleared) still informs routing above, but an empty answer would teach the model
-        # to say nothing.
-        answered = [exchange for exchange in history if exchange.assistant]
-        fitted = clock.time(
-            "prompt", fitted_prompt, self, context, answered, filtered.text, explain
-        )
-        return Prepared(
-            filtered, routing, routing.language, reply, fitted, clock.laps, context.script, details
-        )
-
-    def _screened(self, customer: Mapping[str, Any], placeholders: Placeholders) -> ScreenedDetails:
-        """The customer details through the pre-filter, with the conversation's placeholders:
-        a customer may choose their own name (see :class:`~servicebot.customer.ScreenedDetails`)."""
-        return ScreenedDetails(
-            customer, functools.partial(self.prefilter.run, placeholders=placeholders)
+        return prepared_turn(
+            self, text, history, customer, placeholders, misses, explain, said_before
         )
 
     def as_stored(self, history: Sequence[Exchange], placeholders: Placeholders) -> list[Exchange]:

@@ -1,21 +1,27 @@
-"""The parts of :meth:`~servicebot.pipeline.Bot.prepare` past routing: the reply of a turn no
-model answers (:func:`canned_reply`), the fitted prompt of one a model does
-(:func:`fitted_prompt`, which lets customer details give way to the FAQ's facts), and the
-:class:`Clock` that times each stage of the turn.
+"""A turn up to the model call, the work of :meth:`~servicebot.pipeline.Bot.prepare`
+(:func:`prepared_turn`): the pre-filter (the customer details screened with the message),
+routing, and then the reply of a turn no model answers (:func:`canned_reply`) or the fitted
+prompt of one a model does (:func:`fitted_prompt`, which lets customer details give way to
+the FAQ's facts); and the :class:`Clock` that times each stage of the turn.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import time
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, ParamSpec, TypeVar
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from .actions import canned_action
 from .budget import Fitted, Part, fit_prompt
+from .customer import ScreenedDetails
 from .errors import BudgetError, TemplateError
-from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot
-from .routing import Routing
+from .filters.pieces import CARRIED
+from .filters.placeholders import Placeholders
+from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
+from .routing import FOLLOW_UP_CHAIN, Routing, detect_language, is_blank, previous_message
+from .turn import Prepared
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -77,6 +83,91 @@ def _fit_with(
 def _squeezed(fitted: Fitted) -> bool:
     """Whether an FAQ fact or part of the customer's message was left out to fit."""
     return fitted.truncated or any(part.kind == "faq" and not part.kept for part in fitted.parts)
+
+
+def prepared_turn(
+    bot: Bot,
+    text: str,
+    history: Sequence[Exchange],
+    customer: Mapping[str, Any] | None,
+    placeholders: Placeholders | None,
+    misses: int,
+    explain: bool,
+    said_before: str | Sequence[str] | None,
+) -> Prepared:
+    """:meth:`~servicebot.pipeline.Bot.prepare`'s work, whose docstring says what each
+    argument does: the pre-filter, routing, and then the canned reply or the fitted prompt."""
+    clock = Clock()
+    if said_before is None:  # they may end with this value's label, or pieces after it
+        said_before = [exchange.user for exchange in history[-CARRIED:]]
+    placeholders = placeholders or Placeholders()
+    filtered = clock.time("prefilter", bot.prefilter.run, text, placeholders, said_before)
+    details: ScreenedDetails | None = None  # after the message: its values come first
+    if customer is not None:
+        details = clock.time("prefilter", _screened, bot, customer, placeholders)
+        values = {**filtered.values, **details.masked_values}  # restored in the answer
+        filtered = dataclasses.replace(filtered, values=values)
+    previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
+    # A first message of masked insults alone ("****") is in the language they were in.
+    said = text[: bot.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
+    if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
+        language = detect_language(filtered.text, bot.spec.settings.languages, previous, said)
+        script = script_of(filtered.text, language, previous, bot.renderer.written)
+        context = Context(language, flags=filtered.flags, customer=details, script=script)
+        blocked = bot.renderer.reply("blocked.j2", context)
+        return Prepared(
+            filtered,
+            None,
+            language,
+            blocked,
+            timings=clock.laps,
+            script=script,
+            customer=details,
+        )
+    routing = clock.time("routing", bot.router.route, filtered.text, previous, misses, said=said)
+    context = Context(
+        routing.language,
+        routing.matches if routing.route != "out_of_scope" else (),
+        routing.route == "out_of_scope",
+        filtered.flags,
+        details,
+        script_of(filtered.text, routing.language, previous, bot.renderer.written),
+        routing.unspoken,
+    )
+    # Direct answers, handoffs and blank messages never reach a model; with no model
+    # named, nothing does, and ``explain`` fits the prompt a model would have been sent.
+    canned = routing.route in ("direct", "handoff") or (
+        routing.route == "out_of_scope" and is_blank(filtered.text)
+    )
+    reply: str | None = None
+    if canned or bot.model is None:
+        reply = clock.time("prompt", canned_reply, bot, routing, context)
+        if canned or not explain:
+            return Prepared(
+                filtered,
+                routing,
+                routing.language,
+                reply,
+                timings=clock.laps,
+                script=context.script,
+                customer=details,
+            )
+    # An exchange the customer saw no answer to (a stream stopped before its first sentence
+    # was cleared) still informs routing above, but an empty answer would teach the model
+    # to say nothing.
+    answered = [exchange for exchange in history if exchange.assistant]
+    fitted = clock.time("prompt", fitted_prompt, bot, context, answered, filtered.text, explain)
+    return Prepared(
+        filtered, routing, routing.language, reply, fitted, clock.laps, context.script, details
+    )
+
+
+def _screened(bot: Bot, customer: Mapping[str, Any], placeholders: Placeholders) -> ScreenedDetails:
+    """The customer details through the pre-filter, with the conversation's placeholders:
+    a customer may choose their own name (see :class:`~servicebot.customer.ScreenedDetails`)."""
+    return ScreenedDetails(
+        customer, functools.partial(bot.prefilter.run, placeholders=placeholders)
+    )
 
 
 class Clock:
