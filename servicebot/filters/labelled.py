@@ -12,18 +12,18 @@ runs on from it ("身份证 110101199003077751-1", "passport E12345678-A": see `
 so is each value of its shape that a slash joins to it ("phone 0412 345 678/0412 345 679").
 
 Owns :func:`find_labelled`, called by ``pii.find_pii``; the labels and their values' shapes are
-in ``labels.py``, those of languages other than English and Chinese in ``locales.py``. Like its
-patterns, every label regex is linear-time, and the words after a label are read once, at most
-``_REACH`` characters."""
+in ``labels.py``, those of languages other than English and Chinese in ``locales.py``, and where
+they stand in a message is found by ``labelspans.py``. Like its patterns, every label regex is
+linear-time, and the words after a label are read once, at most ``_REACH`` characters."""
 
 from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Iterator
 from typing import Final, NamedTuple
 
-from . import locales, spelled, word_automaton
+from . import locales, spelled
 from .labels import (
     CARD_NUMBER,
     LABELS,
@@ -33,10 +33,10 @@ from .labels import (
     ROLE,
     SECOND_ROLE,
 )
+from .labelspans import ANY_PASSWORD, find_labels, may_name_a_password
 from .normalise import lower_in_place
-from .passwords import DIGIT, LINES, MIMA_AHEAD, begins_line, password_at
+from .passwords import DIGIT, LINES, begins_line, password_at
 from .runon import run_on_end
-from .traditional import char_class
 
 _REACH: Final = 40  # the linking words between a label and its value, at most
 # A number "at" or "on" which something is done is no reference's own: "redeem your voucher
@@ -51,110 +51,9 @@ _LINK: Final = re.compile(  # read in the lower-cased text, as labels are
     f"|(?<![^\\W\\d_])(?:{'|'.join(locales.LINK_WORDS)})(?![^\\W\\d_]))+"
 )
 
-# Passwords are read by ``passwords.py``; 密码 only where a value follows, so that a run of
-# 密码是密码是... is passed over in C.
-_PASSWORD_WORDS: Final = ("password", "passwd", "pwd", "pw", "pass", "密码", *locales.PASSWORD)
-# What a message must hold to be read for passwords at all. In ASCII text, a search in C for
-# each ASCII one that holds no other ("passwort" has "pass"); in other text, one regex of them
-# all, which a Chinese message passes at the few characters that start one (a search for
-# each of the 22 words took 1.6 us of a Chinese message, 1.9 of an English one).
-_PASSWORD_HINTS: Final = ("pass", "pw", "密码", *locales.PASSWORD)
-_ASCII_PASSWORD_HINTS: Final = tuple(
-    word
-    for word in _PASSWORD_HINTS
-    if word.isascii() and not any(other in word for other in _PASSWORD_HINTS if other != word)
-)
-_PASSWORD_HINT: Final = re.compile("|".join(map(re.escape, _PASSWORD_HINTS)))
-
-
-def _joined(words: Iterable[str]) -> str:
-    """The labels ``words`` as one alternation over the lower-cased text (re.IGNORECASE takes
-    twice the time): one alternative per first character, a plain character that ``re``
-    rejects at once when it differs, then the rest of each word, the longest first. An English
-    label starts a word (no letter before it); a Chinese one may follow a letter (QQ密码)."""
-    by_first: dict[str, list[str]] = {}
-    for word in sorted(words, key=len, reverse=True):
-        by_first.setdefault(word[0], []).append(_rest(word))
-    return "|".join(
-        re.escape(first) + _word_start(first) + f"(?:{'|'.join(rest)})"
-        for first, rest in by_first.items()
-    )
-
-
-def _word_start(first: str) -> str:
-    """How a label starting with ``first`` must start: after no letter, in a script written
-    with spaces ("card", not "scard"; телефон); anywhere in Chinese, Japanese or Korean."""
-    if first.isascii():
-        return "(?<![a-z].)"
-    return "" if _unspaced(first) else r"(?<![^\W\d_].)"
-
-
-def _rest(word: str) -> str:
-    """A word after its first character, and how it must end: an English word at a word's end
-    ("pin", not "ping"), a word of another script written with spaces too ("telefon", not
-    "telefonisch"), 密码 where a value follows; a Japanese or Korean one before a particle."""
-    if word.isascii():
-        ending = "(?![a-z])"
-    elif _unspaced(word[-1]):
-        ending = MIMA_AHEAD if word == "密码" else ""
-    else:
-        ending = r"(?![^\W\d_])"
-    return re.escape(word[1:]) + ending
-
-
-def _unspaced(character: str) -> bool:
-    """Whether ``character`` is kana, a CJK ideograph or hangul: of a script written without
-    spaces between words."""
-    return any(low <= character <= high for low, high in _UNSPACED)
-
-
-def _ideograph(character: str) -> bool:
-    """Whether ``character`` is a CJK ideograph (of the blocks labels are written in)."""
-    return "\u3400" <= character <= "\u9fff" or "\uf900" <= character <= "\ufaff"
-
-
-_UNSPACED: Final = (
-    ("\u3040", "\u30ff"),
-    ("\u3400", "\u9fff"),
-    ("\uf900", "\ufaff"),
-    ("\uac00", "\ud7af"),
-)
-
-
-# English labels: every occurrence of every label in one Aho-Corasick pass over the text, of
-# which a label is one that starts and ends a word (no letter on either side). A regex of every
-# label tried after each non-letter took 10 us on a 60-word message; this, 4 us. Chinese ones
-# may follow a letter (QQ密码): one regex, see _label_spans.
-_ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
-# The ASCII password hints ride along, length 0 (no label is one): in ASCII text with a digit,
-# this pass tells whether there is one, which 7 substring searches took 1.3 us to tell.
-_ENGLISH_LABELS: Final = word_automaton(
-    {**dict.fromkeys(_ASCII_PASSWORD_HINTS, 0), **{word: len(word) for word in _ENGLISH_WORDS}}
-)
-_CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w[0].isascii()))
-# Labels of Latin letters with accents (teléfono, mật khẩu): read only in text that has one of
-# their accented letters, since a regex whose words start with ASCII letters tries them at
-# every letter, which an English message with a ’ would pay for.
-_ACCENTED: Final = [w for w in ROLE if w[0].isascii() and not w.isascii()]
-_ACCENTED_LABEL: Final = re.compile(_joined(_ACCENTED))
-_ACCENTED_LETTER: Final = re.compile(
-    "[" + "".join(sorted({c for w in _ACCENTED for c in w if not c.isascii()})) + "]"
-)
-# Chinese text (no letter of those, nor kana, hangul, Cyrillic, Arabic, Devanagari or đ that
-# starts a label of locales.py) cannot hold a label of another language but Japanese kanji:
-# it is read for the labels that start with an ideograph alone, found by one search, so that
-# a Chinese message does not try every language's words at each character that starts one.
-_IDEOGRAPH_LABEL: Final = re.compile(_joined(w for w in ROLE if _ideograph(w[0])))
-_NOT_CHINESE: Final = re.compile(
-    char_class(
-        {w[0] for w in ROLE if not (w[0].isascii() or _ideograph(w[0]))}
-        | {c for w in _ACCENTED for c in w if not c.isascii()}
-    )
-)
 # A value has a digit this close to its label: a card, phone, ID or code in its first
 # characters, a key or token (16 to 256 characters) almost always in its first 48.
 _VALUE_REACH: Final = _REACH + 48
-_ANY_PASSWORD: Final = re.compile(_joined(_PASSWORD_WORDS))
 
 
 class Labelled(NamedTuple):
@@ -175,8 +74,8 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     references: set[int] = set()
     codes: set[int] = set()
     digits = DIGIT.search(text) or spelled.HINT.search(lowered)  # values have one, or spell one
-    spans, hinted = _labels(lowered) if digits else ([], None)
-    passwords = "SECRET" in kinds and (_may_name_a_password(lowered) if hinted is None else hinted)
+    spans, hinted = find_labels(lowered) if digits else ([], None)
+    passwords = "SECRET" in kinds and (may_name_a_password(lowered) if hinted is None else hinted)
     if not (spans or passwords):
         return Labelled(found, references, codes)
     english = locales.English(lowered)  # searched once, if a label asks: see locales.links
@@ -230,14 +129,6 @@ def _spelled_near(lowered: str, end: int) -> bool:
 # Labels read for a spelled value, at most: more is a paste or spam ("phone one phone one..."),
 # and every label near a number word costs a read.
 _MOST_SPELLED: Final = 20
-
-
-def _may_name_a_password(lowered: str) -> bool:
-    """Whether ``lowered`` holds one of ``_PASSWORD_HINTS``: without one, it has no password
-    label for ``_passwords`` to read."""
-    if lowered.isascii():
-        return any(map(lowered.__contains__, _ASCII_PASSWORD_HINTS))
-    return _PASSWORD_HINT.search(lowered) is not None
 
 
 def _values(text: str, lowered: str, start: int, role: int) -> Iterator[tuple[int, int]]:
@@ -324,63 +215,11 @@ def _value(text: str, start: int, value: re.Pattern[str], digits: range) -> str 
 _JOINED_REACH: Final = 64  # a number of up to 19 digits, over as many lines as it likes
 
 
-def _label_spans(lowered: str) -> list[tuple[int, int]]:
-    """Where labels stand in ``lowered``, left to right: the leftmost label, then the leftmost
-    after it, each the longest that starts there."""
-    return _labels(lowered)[0]
-
-
-def _labels(lowered: str) -> tuple[list[tuple[int, int]], bool | None]:
-    """Where labels stand in ``lowered`` (``_label_spans``), and, if ``lowered`` is ASCII,
-    whether it holds a password's hint (``_may_name_a_password``), found in the same pass."""
-    longest: dict[int, int] = {}  # start -> end
-    size = len(lowered)
-    hinted: bool | None = False
-    for last, length in _ENGLISH_LABELS.iter(lowered):
-        if not length:  # a password's hint, no label
-            hinted = True
-            continue
-        start, end = last + 1 - length, last + 1
-        # A label starts and ends a word: most matches are inside one ("no" in "not"), tested
-        # here inline, as a call per end cost 1 us of a 60-word message.
-        if (start and lowered[start - 1] in _ASCII_LETTERS) or (
-            end < size and lowered[end] in _ASCII_LETTERS
-        ):
-            continue
-        if longest.get(start, 0) < end:
-            longest[start] = end
-    spans = sorted(longest.items())
-    if not lowered.isascii():
-        spans += _non_english_spans(lowered)
-        spans.sort()
-        hinted = None  # of the hints of other scripts too: _may_name_a_password reads them
-    kept: list[tuple[int, int]] = []
-    for span in spans:
-        if not kept or span[0] >= kept[-1][1]:  # "credit card" is one label, not "card" too
-            kept.append(span)
-        elif span[0] == kept[-1][0]:  # sorted: a longer one that starts there ("teléfono",
-            kept[-1] = span  # not the English "tel" in it)
-    return kept, hinted
-
-
-def _non_english_spans(lowered: str) -> list[tuple[int, int]]:
-    """Where labels not in English stand in ``lowered``, which is not ASCII."""
-    if not _NOT_CHINESE.search(lowered):  # then neither regex below can find more
-        return [m.span() for m in _IDEOGRAPH_LABEL.finditer(lowered)]
-    found = [m.span() for m in _CHINESE_LABEL.finditer(lowered)]
-    if _ACCENTED_LETTER.search(lowered):
-        found += [m.span() for m in _ACCENTED_LABEL.finditer(lowered)]
-    return found
-
-
-_ASCII_LETTERS: Final = frozenset("abcdefghijklmnopqrstuvwxyz")  # of the lower-cased text
-
-
 def _passwords(text: str, lowered: str, english: locales.English) -> Iterator[tuple[int, int]]:
     """Passwords after the first ``_MOST_PASSWORDS`` labels: more is a paste or spam, and
     reading each one's clause would take time that grows with them."""
     end = 0  # a password label inside the last password's value is part of it
-    for match in itertools.islice(_ANY_PASSWORD.finditer(lowered), _MOST_PASSWORDS):
+    for match in itertools.islice(ANY_PASSWORD.finditer(lowered), _MOST_PASSWORDS):
         if match.start() >= end and (span := password_at(text, lowered, match.start(), english)):
             yield span
             end = span[1]
