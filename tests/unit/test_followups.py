@@ -1,7 +1,8 @@
-"""Follow-ups that must not lean back (``servicebot/routing/followups.py`` and
-``routing/phrases.py``): a refusal is never read with the message it refuses, and a greeting,
-thanks or farewell carries no topic for a follow-up to take on. One that does lean back keeps
-the previous message's topic (here); the others that lean back are test_routing.py's."""
+"""Follow-ups (``servicebot/routing/followups.py`` and ``routing/phrases.py``): a short
+message that leans on the previous one is routed with it (an order number or a placeholder
+alone, "and to Germany?", 多少钱？) and keeps the previous message's topic, a new question is
+not; a refusal is never read with the message it refuses, and a greeting, thanks or farewell
+carries no topic for a follow-up to take on."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from servicebot.routing import Router, previous_message
 from servicebot.routing.followups import keeping_topic
 from servicebot.routing.index import Match
 from servicebot.routing.phrases import refuses, says_nothing
-from tests.unit.routers import SMALL
+from servicebot.settings import RoutingSettings
+from tests.unit.routers import SHIPPING, SMALL, best, intent
 
 REFUSALS = [
     "no",
@@ -122,3 +124,146 @@ def test_the_topic_kept_does_not_outrank_a_new_one_the_follow_up_names() -> None
         [Match(refund, 0.30), Match(greeting, 0.05)], [Match(shipping, 0.6)], 0.22
     )
     assert ranked == [Match(refund, 0.30), Match(shipping, 0.22)]
+
+
+# Follow-ups that lean back
+
+
+def test_a_short_follow_up_leans_on_the_previous_message(router: Router) -> None:
+    assert router.route("and to Germany?").route == "out_of_scope"
+    routing = router.route("and to Germany?", previous="how long does delivery take to Canada")
+    assert routing.follow_up
+    assert routing.best is not None and routing.best.intent.name in SHIPPING
+
+
+def test_follow_ups_in_a_row_are_read_back_to_the_message_they_lean_on(router: Router) -> None:
+    earlier = ["where is my order", "Do you ship to Canada?", "and to Germany?", "[PHONE_1]"]
+    assert previous_message(earlier) == "Do you ship to Canada?\nand to Germany?\n[PHONE_1]"
+    assert best(router, "and to Japan?", previous_message(earlier)) == "international_shipping"
+    assert best(router, "and to Japan?", earlier[-1]) is None  # the last message alone
+    assert previous_message(earlier[:2]) == "Do you ship to Canada?"  # it leans on nothing
+    assert previous_message(["do you ship to Canada", *["and to Germany?"] * 4]) == "\n".join(
+        ["and to Germany?"] * 4
+    )  # three follow-ups back at most
+    assert previous_message([]) is None
+
+
+def test_a_follow_up_to_a_direct_answer_goes_to_the_model(router: Router) -> None:
+    previous = "what payment methods do you accept"
+    assert router.route(previous).route == "direct"  # the canned answer was given for it
+    routing = router.route("and klarna?", previous=previous)
+    assert routing.follow_up
+    assert routing.best is not None and routing.best.intent.name == "payment_methods"
+    assert routing.best.score >= router.settings.direct_threshold
+    assert routing.route == "model"
+
+
+def test_an_order_number_alone_follows_up_the_question_before(router: Router) -> None:
+    assert router.route("93857").route == "out_of_scope"
+    routing = router.route("93857", previous="where is my order")
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == "order_status"
+
+
+@pytest.mark.parametrize(
+    ("text", "plain"),
+    [
+        ("我的手机号是[PHONE_1]，订单到哪了？", "我的手机号是，订单到哪了？"),
+        ("my email is [EMAIL_1] and phone [PHONE_1], refund?", "my email is and phone , refund?"),
+        ("my card [CARD_1] was declined", "my card was declined"),
+    ],
+)
+def test_a_placeholder_is_read_as_nothing(router: Router, text: str, plain: str) -> None:
+    # The pre-filter's [PHONE_1] once pulled these to store_hours_contact.
+    assert router.route(text) == router.route(plain)
+
+
+def test_a_placeholder_alone_follows_up_the_question_before(router: Router) -> None:
+    routing = router.route("[EMAIL_1]", previous="怎么退订邮件")
+    assert routing.follow_up and routing.language == "zh"
+    assert routing.best is not None and routing.best.intent.name == "unsubscribe_emails"
+
+
+def test_a_follow_up_to_a_request_for_a_person_is_handed_off(router: Router) -> None:
+    routing = router.route("是的，轉接吧", previous="转人工")  # "yes, put me through"
+    assert routing.follow_up and routing.route == "handoff"
+
+
+def test_a_long_new_question_does_not_lean_on_the_previous_one(router: Router) -> None:
+    text = "what payment methods do you accept for my orders"
+    routing = router.route(text, previous="how long does delivery take to Canada")
+    assert not routing.follow_up
+    assert best(router, text, previous="how long does delivery take to Canada") == (
+        "payment_methods"
+    )
+
+
+def test_a_short_message_that_stands_alone_keeps_its_own_intent(router: Router) -> None:
+    routing = router.route("forgot my password", previous="where is my order")
+    assert (routing.follow_up, routing.best and routing.best.intent.name) == (
+        False,
+        "password_reset",
+    )
+
+
+def test_a_short_new_question_is_not_pulled_onto_the_previous_topic(router: Router) -> None:
+    for text, previous, expected in [
+        ("wher is my ordr", "How long do refunds take?", "order_status"),
+        ("怎么退货", "我的快递到哪了？", "return_item"),
+    ]:
+        routing = router.route(text, previous=previous)
+        assert not routing.follow_up, text
+        assert routing.best is not None and routing.best.intent.name == expected, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "write me a poem",
+        "tell me a joke",
+        "what's the weather",
+        "帮我写代码",
+        "写首诗",
+        "还款怎么操作",  # 还 opens 还款 (repayment), not 还有 (and also)
+        "用户名能用表情吗",  # 用 opens 用户名 (user name), not 用 (use)
+        "好评返现",
+        "我有其它问题",  # 它 inside 其它 (other)
+    ],
+)
+def test_a_short_new_request_that_matches_nothing_is_out_of_scope_not_a_follow_up(
+    router: Router, text: str
+) -> None:
+    # Read with "where is my order", each was routed to order_status, and never counted as a
+    # miss toward handoff_after.
+    routing = router.route(text, previous="where is my order")
+    assert (routing.route, routing.follow_up, routing.matches) == ("out_of_scope", False, ())
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Germany?",
+        "93857",
+        "德国呢？",
+        "那德国呢",
+        "and by tomorrow?",
+        "what about Tuesday?",
+        "免费吗",  # "is it free?"
+        "and if it's Tuesday?",  # four words: "it's" counted as two made it five
+        "what if it’s Germany?",
+    ],
+)
+def test_a_short_message_that_leans_back_is_a_follow_up(router: Router, text: str) -> None:
+    assert router.route(text).route == "out_of_scope"
+    assert router.route(text, previous="where is my order").follow_up
+
+
+@pytest.mark.parametrize("text", ["多少钱？", "要多久？", "大概几天？", "要多少钱"])
+def test_a_bare_chinese_question_of_price_or_time_is_a_follow_up(text: str) -> None:
+    # Chinese drops the "it" an English follow-up points back with ("how much is it?").
+    addresses = intent("change_address", "我想改收货地址", "怎么修改地址", "change my address")
+    router = Router([addresses, intent("invoice", "开发票", "我要发票")], RoutingSettings(), ["zh"])
+    assert router.route(text).route == "out_of_scope"
+    routing = router.route(text, previous="我想改收货地址")
+    assert routing.follow_up and routing.best is not None
+    assert routing.best.intent.name == "change_address"
