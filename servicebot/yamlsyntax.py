@@ -17,6 +17,7 @@ import yaml
 
 from .errors import Problem, shorten
 from .source import SourceFile
+from .yamlindent import BLOCK_OPENERS, COMMENT, after_block_text, dedented_child, misplaced_item
 
 SAFE_LOADER: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml's
 COMMENT_AFTER_VALUE = re.compile(r"[ \t]+#\S")  # " #100482": YAML reads it as a comment
@@ -42,7 +43,7 @@ _UNEXPECTED_COLON = (
     "unexpected ':' here: check this line's indentation, or put quotes around text that "
     "contains ': '"
 )
-_INDENTATION_HINTS = (_UNREADABLE, _UNEXPECTED_COLON)  # see _misplaced_item
+_INDENTATION_HINTS = (_UNREADABLE, _UNEXPECTED_COLON)  # see yamlindent.misplaced_item
 _HINTS = {
     "mapping values are not allowed": _UNEXPECTED_COLON,
     "did not find expected key": _UNREADABLE,
@@ -98,15 +99,15 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     line = document.lines[number] if number < len(document.lines) else ""
     above = next((text for text in reversed(document.lines[:number]) if text.strip()), "")
     message = _message_for(problem, context, line[column : column + 1], line, above)
-    if "could not find expected ':'" in problem and _after_block_text(document.lines, number):
+    if "could not find expected ':'" in problem and after_block_text(document.lines, number):
         message = (
             "this line is less indented than the '|' or '>-' block text above it, so it ends "
             "that text: indent it as far as the text above if it is more of it, or put ':' "
             "after its key if it is a key"
         )
-    if message in _INDENTATION_HINTS and (moved := _misplaced_item(document, number)):
+    if message in _INDENTATION_HINTS and (moved := misplaced_item(document, number)):
         return moved
-    if message in _INDENTATION_HINTS and (child := _dedented_child(document, number)):
+    if message in _INDENTATION_HINTS and (child := dedented_child(document, number)):
         return child
     if message == _UNEXPECTED_COLON and (curly := CURLY_QUOTE.search(line[:column])):
         message = f"'{curly[0]}' is not a YAML quote, so the ': ' in this text reads as a key: "
@@ -115,106 +116,16 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     return document.problem_at_offset(message, index)
 
 
-def _misplaced_item(document: SourceFile, number: int) -> Problem | None:
-    """A list item indented unlike every other item of its key (``- name:``), when it is line
-    ``number`` or the item above it, which is the mistake to fix.
-
-    An item one space off the others' ``  - name:`` is reported there, or, when it stays in
-    its list (the first item, say), at the line below, whose key is where the others' keys
-    are and not where this item's is. The item is blamed only if no other item of its key
-    in the file shares its place: a file may indent one intent's ``- user:`` items and not
-    another's, and either is sound.
-    """
-    lines = document.lines
-    indent = len(lines[number]) - len(lines[number].lstrip(" "))
-    below = None  # the indentation the line below the item has, when that line is the error's
-    if (item := _ITEM_KEY.match(lines[number])) is None:
-        number = next((n for n in range(number - 1, -1, -1) if lines[n].strip()), -1)
-        item = _ITEM_KEY.match(lines[number]) if number >= 0 else None
-        if item is None or indent in (item.start(2), *range(item.start(1) + 1)):
-            return None
-        below = indent
-    others = [
-        (n, other)
-        for n, line in enumerate(lines)
-        if n != number and (other := _ITEM_KEY.match(line)) and other[2] == item[2]
-    ]
-    if any(other.start(1) == item.start(1) for _, other in others):
-        return None  # placed as another is: not the odd one out
-    like = next((n for n, other in others if below in (None, other.start(2))), None)
-    if like is None:
-        return None
-    message = (
-        f"this list item is indented differently from the one on line {like + 1}: "
-        "line its '- ' up with that one's"
-    )
-    return document.problem(message, number + 1, item.start(1) + 1)
-
-
-def _dedented_child(document: SourceFile, number: int) -> Problem | None:
-    """The first line under an empty key (``answer:``) indented as that key, when it makes
-    line ``number`` unreadable: ``en: >-`` moved back to ``answer:``'s place leaves
-    ``answer`` empty, and the ``zh:`` below it, still where ``en:`` was, at no key's
-    indentation. PyYAML stops at ``zh:``; the line to fix is ``en:``."""
-    lines = document.lines
-    indent = _indent(lines[number])
-    above = [n for n in range(number - 1, -1, -1) if lines[n].strip()]
-    # The key this line's indentation falls under, past the text of any block above it.
-    key = next((n for n in above if _indent(lines[n]) < indent), None)
-    if key is None:
-        return None
-    # A key that opens what follows it (``en: >-``, ``zh:``); not one with its value inline.
-    opener = _COMMENT.sub("", lines[key]).rstrip()
-    if not _KEY.match(lines[key]) or not opener.endswith((":", *_BLOCK_OPENERS)):
-        return None
-    parent = next((n for n in above if n < key), None)
-    if parent is None or _indent(lines[parent]) != _indent(lines[key]):
-        return None
-    if not _EMPTY_KEY.match(_COMMENT.sub("", lines[parent]).rstrip()):
-        return None
-    name = _KEY.match(lines[parent])
-    message = (
-        f"this line is indented as '{name[1] if name else 'the key'}:' on line {parent + 1}, "
-        f"which it belongs under, so that key is left empty and line {number + 1} below "
-        f"matches no key: indent this line as line {number + 1} is"
-    )
-    return document.problem(message, key + 1, _indent(lines[key]) + 1)
-
-
-def _indent(line: str) -> int:
-    return len(line) - len(line.lstrip(" "))
-
-
-_KEY = re.compile(r" *(?:- +)?([A-Za-z_][\w.-]*):(?:\s|$)")  # "  answer:", "  - name: x"
-_EMPTY_KEY = re.compile(r" *(?:- +)?[A-Za-z_][\w.-]*:$")  # "    answer:", nothing after it
-
-
-def _after_block_text(lines: list[str], number: int) -> bool:
-    """Whether line ``number`` comes right after the text of a block (``answer: |`` and the
-    more indented lines under it), indented no further than the block's key."""
-    indent = len(lines[number]) - len(lines[number].lstrip(" "))
-    above = number - 1
-    while above >= 0 and (
-        not lines[above].strip() or len(lines[above]) - len(lines[above].lstrip(" ")) > indent
-    ):
-        above -= 1
-    key = _COMMENT.sub("", lines[above]).rstrip() if above >= 0 else ""
-    return above < number - 1 and key.endswith(_BLOCK_OPENERS)
-
-
 def _last_opening(text: str, end: int) -> int:
     """Where the last '[' or '{' before ``end`` is, outside comments (0 if none)."""
     start = end
     while start > 0:
         start = text.rfind("\n", 0, start - 1) + 1
-        line = _COMMENT.sub("", text[start:end])
+        line = COMMENT.sub("", text[start:end])
         if (found := max(line.rfind("["), line.rfind("{"))) >= 0:
             return start + found
         end = start
     return 0
-
-
-_COMMENT = re.compile(r"(?:^|(?<=\s))#.*", re.DOTALL)
 
 
 def _json_problem(document: SourceFile) -> Problem | None:
@@ -296,7 +207,7 @@ def _likely_cause(document: SourceFile, error_line: int) -> Problem | None:
         indent = len(line) - len(line.lstrip())
         if block_indent is not None and indent > block_indent:
             continue  # block text
-        block_indent = indent if line.rstrip().endswith(_BLOCK_OPENERS) else None
+        block_indent = indent if line.rstrip().endswith(BLOCK_OPENERS) else None
         if match := _FULL_WIDTH_KEY.match(line):
             message = f"{FULL_WIDTH_COLON}: YAML needs a plain ':'"
             return document.problem(message, number + 1, match.start(1) + 1)
@@ -384,8 +295,6 @@ def _space(char: str) -> str:
 
 
 _INDENTATION = re.compile(r"[ \t]*(?:-[ \t]+)*")
-_ITEM_KEY = re.compile(r" *(-) +([A-Za-z_][\w.-]*):(?:\s|$)")  # "  - name: x"
-_BLOCK_OPENERS = (">", ">-", ">+", "|", "|-", "|+")
 
 
 def _closing(lines: list[str], number: int, quote: re.Match[str]) -> tuple[str, int] | None:
