@@ -17,7 +17,7 @@ from .errors import Problem
 from .filters.cjkwords import INSIGNIFICANT
 from .filters.normalise import normalise
 from .filters.profanity import ProfanityFilter, is_number
-from .filters.traditional import fold_traditional
+from .filters.traditional import folds
 from .languages import ANY_LANGUAGE
 from .prefilter import bot_profanity_filter
 from .yamlfile import read_yaml
@@ -78,18 +78,14 @@ def _may_hold_listed(spec: BotSpec) -> bool:
     digits, in one case and script, inside those of the text. False only where the filter
     too finds none, but for an English word the bot's text spells in leetspeak ("sh1t"),
     which an operator does not write in an answer; then the precise read is skipped."""
-    listed = {_skeleton(word) for words in spec.settings.prefilter.words.values() for word in words}
-    listed.discard("")
-    if not listed:
+    words = [word for listed in spec.settings.prefilter.words.values() for word in listed]
+    if not words:
         return False
+    table = folds()  # translated whole: fold_traditional's check for what to fold costs more
+    listed = {INSIGNIFICANT.sub("", word.lower().translate(table)) for word in words} - {""}
     texts = [text for _, text in _model_copies(spec)] + list(spec.templates.values())
-    own = _skeleton("\n".join(texts))
+    own = INSIGNIFICANT.sub("", "\n".join(texts).lower().translate(table))
     return any(word in own for word in listed)
-
-
-def _skeleton(text: str) -> str:
-    """``text``'s letters and digits, lower-cased, traditional characters made simplified."""
-    return INSIGNIFICANT.sub("", fold_traditional(text.lower()))
 
 
 def _model_copies(spec: BotSpec) -> Iterator[tuple[Place, str]]:

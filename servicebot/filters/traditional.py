@@ -127,23 +127,18 @@ def writes_simplified(text: str) -> bool:
 
 
 def most_written_in(text: str) -> str | None:
-    """``traditional`` or ``simplified``: the script of most of the characters in ``text``
-    that tell the two apart, or None if it has none (or as many of each). A whole text, not
-    its first such character: simplified text writes 於 in names, Taiwan's writes 台北."""
+    """``traditional`` or ``simplified``: the script ``text`` is written in, or None if it
+    does not tell (too few Chinese characters, or a mix). Read by the share of its characters
+    that fold to another in simplified text (訂, 運, 臺): about a third of a traditional
+    text's, none of a simplified one's (a few in names: 於). The shipped table alone is read:
+    asking OpenCC which characters simplified text writes took 67 ms of ``check``."""
     ideographs = _IDEOGRAPH.findall(text)
     traditional = sum(ord(char) in _t2s() for char in ideographs)
-    simplified = sum(_simplified(char) for char in ideographs)
-    if traditional == simplified:
-        return None
-    return "traditional" if traditional > simplified else "simplified"
-
-
-@functools.cache
-def _simplified(char: str) -> bool:
-    """Whether traditional Chinese writes the ideograph ``char`` otherwise (订, 单): not a
-    traditional character itself, as 裏 is (s2tw makes it Taiwan's 裡). A few that Taiwan
-    writes too (台, 占) count, which the rest of a text outweighs."""
-    return ord(char) not in _t2s() and to_traditional(char) != char
+    if traditional >= max(2, len(ideographs) // 10):
+        return "traditional"
+    if len(ideographs) >= 10 and traditional * 50 <= len(ideographs):
+        return "simplified"
+    return None
 
 
 def writes_chinese_only(text: str) -> bool:
