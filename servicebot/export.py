@@ -5,6 +5,10 @@ The columns ``text``, ``previous`` and ``intent`` are those a labelled file has
 (evaluation/files.py), so that an analyst can correct the ``intent`` column and run
 ``servicebot eval`` on the file as it is. Texts are as the store keeps them: a customer's
 values are placeholders ([EMAIL_1]), never the values.
+
+A row's values are typed as JSON has them (``turn`` a number, ``score`` a number or null, an
+empty ``intent`` null); CSV writes them as text (``csv_row``), a missing value as an empty
+cell.
 """
 
 from __future__ import annotations
@@ -12,8 +16,10 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator, Sequence
 from datetime import datetime
 
-from .report import fallback_cause, handoff_reason
+from .report import Intents, fallback_cause, handoff_reason
 from .store import TurnRecord, stamp
+
+Row = dict[str, str | int | float | None]
 
 COLUMNS = (
     "conversation", "turn", "time", "previous", "text", "action", "intent", "score", "why",
@@ -24,31 +30,33 @@ _WHY = {
     "direct": "the intent's answer as written",
     "out_of_scope": "no intent matched",
 }
-_FORMULA = ("=", "+", "-", "@")  # what a spreadsheet reads as a formula at a cell's start
+# What a spreadsheet reads as a formula at a cell's start: = + - @, and a tab or carriage
+# return before one (a known CSV-injection path: some programs drop the blank, then run it).
+FORMULA = ("=", "+", "-", "@", "\t", "\r")
+GUARD = "'"  # put before such a cell; evaluation/files.py takes exactly it away again
 _TYPED = ("conversation", "previous", "text", "reply")  # the columns anyone may have typed
 
 
 def export_rows(
     conversations: Sequence[Sequence[TurnRecord]],
     since: datetime,
-    handoff_intents: Collection[str],
-    known_intents: Collection[str],
-) -> Iterator[dict[str, str]]:
+    intents: Intents,
+) -> Iterator[Row]:
     """One row per turn at or after ``since`` of ``conversations`` (each all its turns, oldest
     first, as Store.conversations_since gives them), keyed by ``COLUMNS``."""
     for turns in conversations:
-        previous = ""
+        previous: str | None = None
         for turn in turns:
             if turn.at >= since:
-                yield _row(turn, previous, why(turn, handoff_intents, known_intents))
+                yield _row(turn, previous, why(turn, intents.handoff, intents.known))
             previous = turn.customer_text
 
 
-def _row(turn: TurnRecord, previous: str, reason: str) -> dict[str, str]:
-    score = "" if turn.score is None else f"{turn.score:.3f}"
+def _row(turn: TurnRecord, previous: str | None, reason: str) -> Row:
+    score = None if turn.score is None else round(turn.score, 3)
     values = (
-        turn.conversation_id, str(turn.number), stamp(turn.at), previous, turn.customer_text,
-        turn.action, turn.intent or "", score, reason, turn.reply_text,
+        turn.conversation_id, turn.number, stamp(turn.at), previous, turn.customer_text,
+        turn.action, turn.intent or None, score, reason or None, turn.reply_text,
     )  # fmt: skip
     return dict(zip(COLUMNS, values, strict=True))
 
@@ -67,10 +75,19 @@ def why(turn: TurnRecord, handoff_intents: Collection[str], known_intents: Colle
     return _WHY.get(turn.action, "")
 
 
-def spreadsheet_safe(row: dict[str, str]) -> dict[str, str]:
-    """``row`` with each value a spreadsheet would run as a formula (``=HYPERLINK(...)`` typed
-    by a customer) made text by a leading apostrophe, as Excel itself writes it."""
-    return {
-        key: f"'{value}" if key in _TYPED and value.startswith(_FORMULA) else value
-        for key, value in row.items()
-    }
+def csv_row(row: Row) -> dict[str, str]:
+    """``row`` as CSV cells: a score with 3 decimals, a missing value empty, and each value
+    a spreadsheet would run as a formula made safe (``spreadsheet_safe``)."""
+    cells = {key: "" if value is None else str(value) for key, value in row.items()}
+    if isinstance(score := row["score"], float):
+        cells["score"] = f"{score:.3f}"
+    return {key: spreadsheet_safe(v) if key in _TYPED else v for key, v in cells.items()}
+
+
+def spreadsheet_safe(value: str) -> str:
+    """``value`` made text by a leading apostrophe (as Excel itself writes it) when a
+    spreadsheet would run it as a formula (``=HYPERLINK(...)`` typed by a customer), or when
+    it already starts with an apostrophe before one, so that taking the guard away
+    (evaluation/files.py's ``without_guard``) gives back every text as typed."""
+    guarded_already = value.startswith(GUARD) and value[1:].startswith(FORMULA)
+    return GUARD + value if value.startswith(FORMULA) or guarded_already else value

@@ -1,12 +1,23 @@
 """A period of stored conversations, summed up for the people who improve the bot week by week
 (``servicebot report``): turns per action, handoffs per reason, fallbacks per cause, the
-intents asked most, the messages no intent matched, and the messages that came right after an
-answer and were out of scope or asked for a person (the answer may not have helped).
+intents asked most, the messages that matched no intent, and the messages that say an answer
+did not help.
 
 Everything is read from what the store keeps of a turn (store/__init__.py's TurnRecord): its
 action, intent, fallback kind and events, and the customer's text as the pre-filter left it,
-placeholders for values ([PHONE_1]), never a raw value. Which intents hand off comes from the
-bot's FAQ as it is now (``handoff: true``).
+placeholders for values ([PHONE_1]), never a raw value. Which intents hand off, and which take
+complaints (``complaint: true``), comes from the bot's FAQ as it is now.
+
+The lists follow routing, the stored intent, not whether the model was up: a message that
+matched no intent is one whether the model answered it (out_of_scope), failed on it (a
+fallback with no intent) or it was the missed message that handed off.
+
+After an answer: a message that matched no intent, asked for a person (a ``handoff: true``
+intent) or complained (a ``complaint: true`` intent), right after a turn that answered from
+an intent (the model's answer, the answer as written, or the FAQ's answer as a fallback), is
+counted against that answer's intent. A complaint keeps the answer before it open: in
+"answer, that didn't help, talk to a human" both later messages are counted against the
+answer.
 """
 
 from __future__ import annotations
@@ -29,25 +40,37 @@ UNSURE = "unsure_no_model"  # no model to ask, and routing not sure enough to an
 MODEL_FAILED = "model_failed"  # the model failed (an outage, a timeout), and its fallback hands off
 POSTFILTER = "postfilter"  # the post-filter refused the model's answer: outcome handoff
 GONE = "intent_not_in_bot"  # routed to an intent the bot no longer has: renamed since?
+COMPLAINED = "complaint"  # routed to a ``complaint: true`` intent
+
+
+@dataclass(frozen=True)
+class Intents:
+    """What the bot's FAQ says of its intents, as it is now: which hand off, which take
+    complaints, and all their names."""
+
+    handoff: Collection[str]
+    known: Collection[str]
+    complaint: Collection[str] = ()
 
 
 @dataclass(frozen=True)
 class AfterAnswer:
-    """A message right after an answer that was out of scope or asked for a person."""
+    """Messages right after an answer that may not have helped, of one text, one outcome and
+    one answered intent; ``first``: where the first of them is (conversation, turn)."""
 
-    conversation_id: str
-    number: int
     text: str  # as stored: placeholders for values
-    outcome: str  # out_of_scope, or the handoff reason (ASKED, MISSED)
-    answered: str | None  # the intent of the answer before it
+    answered: str  # the intent of the answer before it
+    outcome: str  # out_of_scope, complaint, or the handoff reason (ASKED, MISSED)
+    turns: int
+    first: tuple[str, int]
 
     def as_data(self) -> dict[str, Any]:
         return {
-            "conversation_id": self.conversation_id,
-            "turn": self.number,
             "text": self.text,
-            "outcome": self.outcome,
             "answered_intent": self.answered,
+            "outcome": self.outcome,
+            "turns": self.turns,
+            "first": {"conversation_id": self.first[0], "turn": self.first[1]},
         }
 
 
@@ -62,8 +85,16 @@ class Report:
     handoffs: Counter[str] = field(default_factory=Counter)  # reason -> turns
     fallbacks: Counter[str] = field(default_factory=Counter)  # cause -> turns
     intents: Counter[str] = field(default_factory=Counter)
-    unanswered: Counter[str] = field(default_factory=Counter)  # customer text -> turns
-    after_answers: list[AfterAnswer] = field(default_factory=list)
+    out_of_scope: Counter[str] = field(default_factory=Counter)  # customer text -> turns
+    # (text, answered intent, outcome) -> turns, and where the first of them is
+    after: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    after_first: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
+
+    def after_answers(self, top: int) -> list[AfterAnswer]:
+        """The ``top`` most frequent messages after an answer, grouped by text, answered
+        intent and outcome: most turns first, then by text, intent and outcome."""
+        keys = sorted(self.after, key=lambda key: (-self.after[key], key))[:top]
+        return [AfterAnswer(*key, self.after[key], self.after_first[key]) for key in keys]
 
     def as_data(self, top: int) -> dict[str, Any]:
         """The report as JSON-ready values; ``top``: how many intents and texts are listed."""
@@ -72,60 +103,94 @@ class Report:
             "conversations": self.conversations,
             "turns": self.turns,
             "actions": {action: self.actions[action] for action in ACTIONS},
-            "handoffs": dict(self.handoffs.most_common()),
-            "fallbacks": dict(self.fallbacks.most_common()),
+            "handoffs": dict(ranked(self.handoffs)),
+            "fallbacks": dict(ranked(self.fallbacks)),
             "top_intents": _listed(self.intents, top, "intent"),
-            "top_unanswered": _listed(self.unanswered, top, "text"),
-            "after_answers": [found.as_data() for found in self.after_answers],
+            "top_out_of_scope": _listed(self.out_of_scope, top, "text"),
+            "after_answers": [found.as_data() for found in self.after_answers(top)],
         }
 
 
+def ranked(counts: Counter[str], top: int | None = None) -> list[tuple[str, int]]:
+    """``counts`` most first, ties by name (most_common keeps them in the order seen, which
+    differs from store to store); the first ``top`` of them, or all."""
+    return sorted(counts.items(), key=lambda item: (-item[1], item[0]))[:top]
+
+
 def _listed(counts: Counter[str], top: int, name: str) -> list[dict[str, Any]]:
-    return [{name: key, "turns": n} for key, n in counts.most_common(top)]
+    return [{name: key, "turns": n} for key, n in ranked(counts, top)]
 
 
 def build_report(
-    conversations: Sequence[Sequence[TurnRecord]],
-    since: datetime,
-    handoff_intents: Collection[str],
-    known_intents: Collection[str],
+    conversations: Sequence[Sequence[TurnRecord]], since: datetime, intents: Intents
 ) -> Report:
     """The figures of the turns at or after ``since`` in ``conversations`` (each all its
-    turns, oldest first, as Store.conversations_since gives them); ``handoff_intents``: the
-    bot's ``handoff: true`` intents, ``known_intents`` all of its intents."""
+    turns, oldest first, as Store.conversations_since gives them)."""
     report = Report(since)
     for turns in conversations:
-        previous: TurnRecord | None = None
+        answered: str | None = None  # the intent of the answer a next message may fault
         counted = False
         for turn in turns:
+            outcome = after_outcome(turn, intents)
             if turn.at >= since:
                 counted = True
-                _count(report, turn, previous, handoff_intents, known_intents)
-            previous = turn
+                _count(report, turn, intents)
+                if answered is not None and outcome is not None:
+                    _count_after(report, turn, answered, outcome)
+            answered = _open_answer(turn, answered, outcome)
         report.conversations += counted
     return report
 
 
-def _count(
-    report: Report, turn: TurnRecord, previous: TurnRecord | None,
-    handoff_intents: Collection[str], known_intents: Collection[str],
-) -> None:  # fmt: skip
-    """Add one turn of the period to ``report``; ``previous``: the turn before it, if any."""
+def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
+    """Add one turn of the period to ``report``."""
     report.turns += 1
     report.actions[turn.action] += 1
     if turn.intent:
         report.intents[turn.intent] += 1
     if turn.action == "fallback":
         report.fallbacks[fallback_cause(turn)] += 1
-    reason = handoff_reason(turn, handoff_intents, known_intents)
+    reason = handoff_reason(turn, intents.handoff, intents.known)
     if reason is not None:
         report.handoffs[reason] += 1
-    if turn.action == OUT or reason == MISSED:
-        report.unanswered[turn.customer_text.strip()] += 1
-    outcome = OUT if turn.action == OUT else reason
-    if previous is not None and previous.action in ANSWERED and outcome in (OUT, ASKED, MISSED):
-        found = (turn.conversation_id, turn.number, turn.customer_text, outcome)
-        report.after_answers.append(AfterAnswer(*found, previous.intent))
+    if matched_no_intent(turn):
+        report.out_of_scope[turn.customer_text.strip()] += 1
+
+
+def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) -> None:
+    key = (turn.customer_text.strip(), answered, outcome)
+    report.after[key] += 1
+    report.after_first.setdefault(key, (turn.conversation_id, turn.number))
+
+
+def matched_no_intent(turn: TurnRecord) -> bool:
+    """Whether routing matched no intent for ``turn``: stored with none, and not blocked (a
+    blocked message is never routed). Whether the model then answered it, failed, or
+    routing handed off after one miss too many."""
+    return turn.intent is None and turn.action != "blocked"
+
+
+def after_outcome(turn: TurnRecord, intents: Intents) -> str | None:
+    """What ``turn`` says of an answer right before it: MISSED or OUT (it matched no intent),
+    ASKED (a ``handoff: true`` intent sent it to a person), COMPLAINED (it routed to a
+    ``complaint: true`` intent); None: nothing (a question of its own, a block)."""
+    reason = handoff_reason(turn, intents.handoff, intents.known)
+    if matched_no_intent(turn):
+        return MISSED if reason == MISSED else OUT
+    if turn.intent in intents.complaint:
+        return COMPLAINED
+    return ASKED if reason == ASKED else None
+
+
+def _open_answer(turn: TurnRecord, answered: str | None, outcome: str | None) -> str | None:
+    """The intent of the answer that the message after ``turn`` may fault: ``turn``'s own,
+    if it answered from an intent; still ``answered`` after a complaint; else None."""
+    if outcome == COMPLAINED:
+        return answered
+    gave_faq = turn.action == "fallback" and turn.fallback == "answer"
+    if turn.intent is not None and (turn.action in ANSWERED or gave_faq):
+        return turn.intent
+    return None
 
 
 def handoff_reason(

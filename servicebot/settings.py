@@ -150,6 +150,9 @@ class Intent(Frozen):
     few_shot: tuple[FewShot, ...] = ()
     direct: StrictBool = False
     handoff: StrictBool = False
+    # Customers say here that an answer did not help: `servicebot report` counts a message
+    # routed to it right after an answer against that answer (report.py).
+    complaint: StrictBool = False
 
     def answer_in(self, language: str) -> str:
         """The canonical answer in ``language`` (a plain-text answer serves every language)."""

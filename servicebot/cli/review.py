@@ -7,7 +7,7 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -15,8 +15,8 @@ from typing import IO, TYPE_CHECKING, Any
 import click
 
 from ..config import BotSpec
-from ..export import COLUMNS, export_rows, spreadsheet_safe
-from ..report import ACTIONS, Report, build_report
+from ..export import COLUMNS, Row, csv_row, export_rows
+from ..report import ACTIONS, Intents, Report, build_report, ranked
 from ..store import TurnRecord, now
 from ..terminal import printable
 from .common import bot_option, load
@@ -56,16 +56,21 @@ def read_period(bot_path: Path, start: datetime) -> tuple[BotSpec, list[list[Tur
         return spec, store.conversations_since(start)
 
 
-def intent_sets(spec: BotSpec) -> tuple[set[str], set[str]]:
-    """The bot's handoff intents, and all its intents."""
-    return {i.name for i in spec.intents if i.handoff}, {i.name for i in spec.intents}
+def intent_sets(spec: BotSpec) -> Intents:
+    """The bot's handoff intents, all its intents, and its complaint intents."""
+    return Intents(
+        handoff={i.name for i in spec.intents if i.handoff},
+        known={i.name for i in spec.intents},
+        complaint={i.name for i in spec.intents if i.complaint},
+    )
 
 
 @click.command()
 @period_options
 @click.option(
     "--top", type=click.IntRange(1, 1000), default=10, show_default=True,
-    help="How many intents and unanswered messages to list.",
+    help="How many intents, messages that matched no intent and messages after an answer to "
+    "list.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @bot_option
@@ -73,12 +78,14 @@ def report(
     days: int | None, since: datetime | None, top: int, as_json: bool, bot_path: Path
 ) -> None:
     """Sum up the stored conversations of the last 7 days (or --days, --since): turns per
-    action, handoffs per reason, fallbacks per cause, the intents asked most, the messages no
-    intent matched, and the messages right after an answer that were out of scope or asked for
-    a person. Customer texts are shown as stored: values as placeholders ([PHONE_1])."""
+    action, handoffs per reason, fallbacks per cause, the intents asked most, the messages that
+    matched no intent, and the messages right after an answer (or after a complaint about it)
+    that matched no intent, asked for a person or complained (a `complaint: true` intent),
+    counted against that answer's intent. Customer texts are shown as stored: values as
+    placeholders ([PHONE_1])."""
     start = period_start(days, since)
     spec, conversations = read_period(bot_path, start)
-    figures = build_report(conversations, start, *intent_sets(spec))
+    figures = build_report(conversations, start, intent_sets(spec))
     if as_json:
         click.echo(json.dumps(figures.as_data(top), ensure_ascii=False, indent=2))
         return
@@ -89,36 +96,43 @@ def report(
 
 
 def _print_report(figures: Report, top: int) -> None:
-    """The report's tables, one after another."""
+    """The report's tables, one after another; piped to a file, a row is one line, and no
+    name or text is cut short."""
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=True, emoji=False)
+    if not console.is_terminal:
+        console.width = 10_000  # the tables are as wide as their cells, not this
     console.print(
         f"{figures.conversations} conversations, {figures.turns} turns since "
         f"{figures.since:%Y-%m-%d %H:%M} UTC\n"
     )
-    actions = ((action, figures.actions[action]) for action in ACTIONS)
-    console.print(_table("action", actions, figures.turns))
+    actions = [(action, figures.actions[action]) for action in ACTIONS]
+    turns = ("turns", figures.turns)
+    console.print(_table("action", actions, turns))
     tables = (
-        ("handoff reason", figures.handoffs.most_common()),
-        ("fallback cause", figures.fallbacks.most_common()),
-        ("intent", figures.intents.most_common(top)),
-        ("unanswered message", figures.unanswered.most_common(top)),
+        ("handoff reason", ranked(figures.handoffs), ("handoffs", figures.handoffs.total())),
+        ("fallback cause", ranked(figures.fallbacks), ("fallbacks", figures.fallbacks.total())),
+        ("intent", ranked(figures.intents, top), turns),
+        ("matched no intent", ranked(figures.out_of_scope, top), turns),
     )
-    for title, rows in tables:
+    for title, rows, of in tables:
         if rows:
-            console.print("", _table(title, rows, figures.turns))
-    if figures.after_answers:
-        console.print("", _after_table(figures))
+            console.print("", _table(title, rows, of))
+    if figures.after:
+        console.print("", _after_table(figures, top))
 
 
-def _table(title: str, rows: Iterable[tuple[str, int]], total: int) -> Table:
-    """One count per row, with its share of the period's turns; stored text shown as text
-    (rich would read ``[PHONE_1]`` or ``[bold]`` as markup)."""
+def _table(title: str, rows: list[tuple[str, int]], of: tuple[str, int]) -> Table:
+    """One count per row, with its share of ``of``: what it is a share of (the period's
+    turns, its handoffs, its fallbacks) and their number; stored text shown as text (rich
+    would read ``[PHONE_1]`` or ``[bold]`` as markup)."""
     from rich.table import Table
     from rich.text import Text
 
-    table = Table(title, "turns", "share", box=None, pad_edge=False)
+    name, total = of
+    table = Table(title, "turns", f"of {name}", box=None, pad_edge=False)
+    table.columns[0].overflow = "fold"  # on a narrow terminal, wrapped whole, not cut short
     for column in table.columns[1:]:
         column.justify = "right"
     for key, count in rows:
@@ -126,18 +140,22 @@ def _table(title: str, rows: Iterable[tuple[str, int]], total: int) -> Table:
     return table
 
 
-def _after_table(figures: Report) -> Table:
-    """The messages right after an answer that were out of scope or asked for a person."""
+def _after_table(figures: Report, top: int) -> Table:
+    """The ``top`` messages right after an answer that may not have helped, counted per
+    text, answered intent and outcome, with where the first of them is."""
     from rich.table import Table
     from rich.text import Text
 
     table = Table(
-        "after an answer", "answered intent", "then", "conversation", box=None, pad_edge=False
+        "after an answer", "answered intent", "then", "turns", "first", box=None, pad_edge=False
     )
-    for found in figures.after_answers:
-        where = f"{printable(found.conversation_id)} #{found.number}"
-        row: list[Any] = [Text(printable(found.text)), found.answered or "-", found.outcome]
-        table.add_row(*row, Text(where))
+    for column in table.columns:
+        column.overflow = "fold"
+    table.columns[3].justify = "right"
+    for found in figures.after_answers(top):
+        where = f"{printable(found.first[0])} #{found.first[1]}"
+        row: list[Any] = [Text(printable(found.text)), found.answered, found.outcome]
+        table.add_row(*row, str(found.turns), Text(where))
     return table
 
 
@@ -159,11 +177,12 @@ def export(
     conversation, turn, time (UTC), previous (the customer's message before), text, action,
     intent, score, why, reply. Correct the intent column and run `servicebot eval FILE` on
     the file as it is. Texts are as stored: the customer's values are placeholders
-    ([EMAIL_1]), never the values. In CSV, a cell starting with = + - or @ gets a ' before it,
-    so that a spreadsheet never runs it as a formula."""
+    ([EMAIL_1]), never the values. In CSV, a cell starting with = + - @, a tab or a carriage
+    return gets a ' before it, so that a spreadsheet never runs it as a formula (eval reads
+    the cell without it). JSON Lines keeps types: turn and score numbers, no intent null."""
     start = period_start(days, since)
     spec, conversations = read_period(bot_path, start)
-    rows = list(export_rows(conversations, start, *intent_sets(spec)))
+    rows = list(export_rows(conversations, start, intent_sets(spec)))
     if output is None:
         written = io.StringIO()
         _write_rows(written, rows, form, bom=form == "csv")
@@ -175,7 +194,7 @@ def export(
     click.echo(f"{len(rows)} turn{'s' * (len(rows) != 1)} written{where}", err=True)
 
 
-def _write_rows(handle: IO[str], rows: list[dict[str, str]], form: str, *, bom: bool) -> None:
+def _write_rows(handle: IO[str], rows: list[Row], form: str, *, bom: bool) -> None:
     """The rows as CSV (a header first, after a byte order mark) or JSON Lines."""
     if form == "jsonl":
         for row in rows:
@@ -185,4 +204,4 @@ def _write_rows(handle: IO[str], rows: list[dict[str, str]], form: str, *, bom: 
         handle.write("\ufeff")
     writer = csv.DictWriter(handle, COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(map(spreadsheet_safe, rows))
+    writer.writerows(map(csv_row, rows))

@@ -10,6 +10,12 @@ array of such objects; ``.tsv`` is CSV separated by tabs. An optional ``previous
 columns are ignored. An empty label, ``out_of_scope``, or ``oos`` or ``none`` as other
 datasets write it (CLINC150's ``oos``), marks a message the bot
 should not claim to know.
+
+In a CSV or TSV file, a text or previous message that starts with ``'`` before one of
+``= + - @``, a tab or a carriage return (or before another ``'`` and one of those) is read
+without that first ``'``: it is the guard
+``servicebot export`` puts before a cell a spreadsheet would run as a formula (export.py), so
+that an export is evaluated as it is.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ConfigError, Problem
+from ..export import GUARD, spreadsheet_safe
 from ..source import decode
 from ..yamlsyntax import JSON_BRACKETS
 
@@ -158,11 +165,19 @@ def _csv_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled 
                     )
                     yield replace(where, message=message)
                 else:
-                    previous = None if previous_at is None else row[previous_at]
-                    yield _labelled(where, row[text_at], row[label_at], previous)
+                    previous = None if previous_at is None else unguarded(row[previous_at])
+                    yield _labelled(where, unguarded(row[text_at]), row[label_at], previous)
             start = reader.line_num + 1
     except csv.Error as exc:  # the rest of the file cannot be read: after the rows before
         yield Problem(path, f"not valid CSV: {exc}", reader.line_num)
+
+
+def unguarded(cell: str) -> str:
+    """``cell`` without the ``'`` that export puts before a formula's first character, so
+    that ``'=1+1`` reads as the customer typed it, ``=1+1``; any other cell as it is. The
+    guard is a ``'`` that export would have put there (export.py's spreadsheet_safe)."""
+    guarded = cell.startswith(GUARD) and spreadsheet_safe(cell[1:]) == cell
+    return cell[1:] if guarded else cell
 
 
 def _delimiter(lines: list[str]) -> str:

@@ -44,9 +44,30 @@ WEEK: list[tuple[str, str, Completion | ModelError | str | None]] = [
 ]
 
 
-def reviewed_bot(tmp_path: Path, redis_url: str | None = None) -> Path:
+# What a support lead saw: an answer, a complaint about it (the example bot's ``complaint:
+# true`` intent), a person asked for; and a model outage, answered with fallbacks.
+LEAD: list[tuple[str, str, Completion | ModelError | str | None]] = [
+    ("d1", "where is my order?", completion("It shipped yesterday.")),  # answer
+    ("d1", "that didn't help", completion("Sorry! What went wrong?")),  # complaint
+    ("d1", "talk to a human", None),  # handoff: asked
+    ("d2", "how long does shipping take?", None),  # direct
+    ("d2", "没用", completion("抱歉，请告诉我具体情况。")),  # complaint
+    ("d2", "转人工", None),  # handoff: asked
+    ("d3", "where is my order?", TIMEOUT),  # fallback: the FAQ's answer
+    ("d3", POEM, TIMEOUT),  # fallback handoff: matched no intent, the model down
+    ("d4", "where is my order?", completion("It shipped yesterday.")),
+    ("d4", "that didn't help", completion("Sorry! What went wrong?")),
+    ("d4", "talk to a human", None),
+]
+
+
+def reviewed_bot(
+    tmp_path: Path,
+    redis_url: str | None = None,
+    week: list[tuple[str, str, Completion | ModelError | str | None]] = WEEK,
+) -> Path:
     """A copy of the example bot (no cache; injections blocked; an unknown contact in an
-    answer handed off) whose store (SQLite, or ``redis_url``) holds ``WEEK``, after one turn
+    answer handed off) whose store (SQLite, or ``redis_url``) holds ``week``, after one turn
     of c1 stored 30 days ago."""
     store = f"url: {redis_url}\n  namespace: t{uuid.uuid4().hex}" if redis_url else SQLITE
     folder = make_bot(
@@ -65,7 +86,7 @@ def reviewed_bot(tmp_path: Path, redis_url: str | None = None) -> Path:
     stored.close()
     model = FakeModel()
     bots = {"model": Bot(spec, model=model), "offline": Bot(spec, offline=True)}
-    for conversation, text, outcome in WEEK:
+    for conversation, text, outcome in week:
         model.queue = [] if outcome is None or isinstance(outcome, str) else [outcome]
         bots["offline" if outcome == "offline" else "model"].reply(
             text, conversation_id=conversation

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from servicebot.cli import main
-from servicebot.export import COLUMNS, spreadsheet_safe
+from servicebot.evaluation.files import read_labelled, unguarded
+from servicebot.export import COLUMNS, csv_row, spreadsheet_safe
 from tests.unit.reviewbots import OLD, VAGUE, WEEK, reviewed_bot
 
 
@@ -74,15 +75,35 @@ def test_an_analyst_relabels_the_export_and_evaluates_it_as_it_is(
     assert (figures["rows"], figures["correct"], figures["out_of_scope_rows"]) == (15, 12, 5)
 
 
-def test_json_lines_to_standard_output(folder: Path) -> None:
+def test_json_lines_to_standard_output_keep_numbers_and_nulls(folder: Path) -> None:
     lines = export(folder, "--format", "jsonl").splitlines()
     rows = [json.loads(line) for line in lines[:-1]]
     assert lines[-1] == "15 turns written"  # on standard error, mixed in by CliRunner
     assert len(rows) == 15 and list(rows[0]) == list(COLUMNS)
     assert rows[9]["text"] == "我的邮箱是 [EMAIL_1]，我的订单在哪里？"
+    first, poem = rows[0], rows[2]  # c1's second turn; c2's first, out of scope
+    assert first["turn"] == 2 and isinstance(first["score"], float)
+    assert (poem["turn"], poem["previous"], poem["intent"], poem["score"]) == (1, None, None, None)
 
 
 def test_a_customers_formula_is_text_in_a_spreadsheet() -> None:
-    row = dict.fromkeys(COLUMNS, "") | {"text": "=HYPERLINK(1)", "score": "-0.1", "turn": "1"}
-    safe = spreadsheet_safe(row)
-    assert (safe["text"], safe["score"], safe["turn"]) == ("'=HYPERLINK(1)", "-0.1", "1")
+    row = dict.fromkeys(COLUMNS) | {"text": "=HYPERLINK(1)", "score": -0.1, "turn": 1}
+    safe = csv_row(row | {"previous": "\t=1+1", "reply": "\r@SUM(A1)"})
+    assert (safe["text"], safe["score"], safe["turn"]) == ("'=HYPERLINK(1)", "-0.100", "1")
+    assert (safe["previous"], safe["reply"], safe["intent"]) == ("'\t=1+1", "'\r@SUM(A1)", "")
+
+
+TYPED = ["=1+1", "-2+3 refund?", "\t=1+1", "'=1+1", "'hello", "it's -2", "+", "'"]
+
+
+def test_eval_reads_an_exported_text_as_the_customer_typed_it(tmp_path: Path) -> None:
+    assert [unguarded(spreadsheet_safe(text)) for text in TYPED] == TYPED
+    labelled = tmp_path / "week.csv"
+    with labelled.open("w", encoding="utf-8-sig", newline="") as handle:
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        for text in TYPED:
+            writer.writerow(csv_row(dict.fromkeys(COLUMNS) | {"text": text, "previous": text}))
+    rows = read_labelled(labelled)
+    assert [row.text for row in rows] == TYPED
+    assert rows[1].previous == "-2+3 refund?"

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 
 from servicebot.cli import main
 from servicebot.store import TurnRecord, now
-from tests.unit.reviewbots import OLD, POEM, reviewed_bot
+from tests.unit.reviewbots import LEAD, OLD, POEM, reviewed_bot
 
 EXPECTED: dict[str, Any] = {
     "conversations": 10,
@@ -30,18 +30,18 @@ EXPECTED: dict[str, Any] = {
         "order_status": 3, "create_account": 3, "talk_to_human": 2, "coupon_code": 1,
         "shipping_times_costs": 1,
     },
-    "unanswered": [
+    "out_of_scope": [
         {"text": POEM, "turns": 2},
-        {"text": "what's the weather on mars", "turns": 1},
         {"text": "tell me a joke about penguins", "turns": 1},
+        {"text": "what's the weather on mars", "turns": 1},
     ],
     "after_answers": [
-        {"conversation_id": "c1", "turn": 3, "text": "that didn't help, I want to talk to a human",
-         "outcome": "asked_for_person", "answered_intent": "order_status"},
-        {"conversation_id": "c7", "turn": 2, "text": "没用，转人工",
-         "outcome": "asked_for_person", "answered_intent": "order_status"},
-        {"conversation_id": "c9", "turn": 2, "text": POEM, "outcome": "out_of_scope",
-         "answered_intent": "order_status"},
+        {"text": "that didn't help, I want to talk to a human", "answered_intent": "order_status",
+         "outcome": "asked_for_person", "turns": 1, "first": {"conversation_id": "c1", "turn": 3}},
+        {"text": POEM, "answered_intent": "order_status", "outcome": "out_of_scope", "turns": 1,
+         "first": {"conversation_id": "c9", "turn": 2}},
+        {"text": "没用，转人工", "answered_intent": "order_status", "outcome": "asked_for_person",
+         "turns": 1, "first": {"conversation_id": "c7", "turn": 2}},
     ],
 }  # fmt: skip
 
@@ -68,7 +68,7 @@ def test_the_report_gives_every_figure_of_the_week(folder: Path) -> None:
     assert figures["fallbacks"] == EXPECTED["fallbacks"]
     intents = {row["intent"]: row["turns"] for row in figures["top_intents"]}
     assert intents == EXPECTED["intents"]
-    assert figures["top_unanswered"] == EXPECTED["unanswered"]
+    assert figures["top_out_of_scope"] == EXPECTED["out_of_scope"]
     assert figures["after_answers"] == EXPECTED["after_answers"]
 
 
@@ -77,7 +77,7 @@ def test_the_period_reaches_back_to_since_and_lists_only_the_top(folder: Path) -
     assert (month["conversations"], month["turns"]) == (10, 16)  # the old turn of c1 too
     assert month["actions"]["direct"] == 2
     assert len(month["top_intents"]) == 1
-    assert month["top_unanswered"] == [{"text": POEM, "turns": 2}]
+    assert month["top_out_of_scope"] == [{"text": POEM, "turns": 2}]
     assert OLD not in json.dumps(report(folder))
 
 
@@ -107,3 +107,55 @@ def test_a_handoff_to_an_intent_the_bot_no_longer_has_says_so() -> None:
 
     turn = TurnRecord("c", "hi", "...", "handoff", intent="old_name")
     assert handoff_reason(turn, {"talk_to_human"}, {"talk_to_human"}) == GONE
+
+
+def _after(text: str, answered: str, outcome: str, turns: int, first: str) -> dict[str, Any]:
+    where = {"conversation_id": first.split()[0], "turn": int(first.split("#")[1])}
+    found = {"text": text, "answered_intent": answered, "outcome": outcome, "turns": turns}
+    return found | {"first": where}
+
+
+def test_a_complaint_after_an_answer_and_the_handoff_after_it_count_against_the_answer(
+    tmp_path: Path,
+) -> None:
+    lead = reviewed_bot(tmp_path, week=LEAD)
+    figures = report(lead)
+    assert figures["after_answers"] == [
+        _after("talk to a human", "order_status", "asked_for_person", 2, "d1 #3"),
+        _after("that didn't help", "order_status", "complaint", 2, "d1 #2"),
+        _after(POEM, "order_status", "out_of_scope", 1, "d3 #2"),  # the model down: a fallback
+        _after("没用", "shipping_times_costs", "complaint", 1, "d2 #2"),
+        _after("转人工", "shipping_times_costs", "asked_for_person", 1, "d2 #3"),
+    ]
+    assert report(lead, "--top", "2")["after_answers"] == figures["after_answers"][:2]
+
+
+def test_a_message_that_matched_no_intent_is_listed_though_the_model_was_down(
+    tmp_path: Path,
+) -> None:
+    figures = report(reviewed_bot(tmp_path, week=LEAD))
+    assert figures["actions"]["fallback"] == 2  # the model timed out on both of d3's
+    assert figures["top_out_of_scope"] == [{"text": POEM, "turns": 1}]
+
+
+def test_shares_are_of_the_tables_total_and_ties_go_by_name(folder: Path) -> None:
+    figures = report(folder)
+    assert [row["intent"] for row in figures["top_intents"]][:2] == [
+        "create_account", "order_status",
+    ]  # fmt: skip
+    assert list(figures["handoffs"])[:2] == ["asked_for_person", "postfilter"]
+    out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
+    lines = out.splitlines()
+    asked = next(line for line in lines if line.startswith("asked_for_person"))
+    assert asked.split()[1:] == ["2", "29%"]  # of the 7 handoffs, not of the 15 turns
+    timeout = next(line for line in lines if line.startswith("model timeout"))
+    assert timeout.split()[2:] == ["1", "50%"]  # of the 2 fallbacks
+    assert "matched no intent" in out and "unanswered" not in out
+
+
+def test_a_table_piped_to_a_file_cuts_no_name_and_wraps_no_row(folder: Path) -> None:
+    out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
+    assert "…" not in out
+    row = next(line for line in out.splitlines() if line.startswith("that didn't help"))
+    assert row.split()[-5:] == ["order_status", "asked_for_person", "1", "c1", "#3"]
+    assert len(row) > 80
