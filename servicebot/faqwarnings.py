@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import yaml
@@ -24,6 +25,7 @@ from .languages import ANY_LANGUAGE
 from .routing import Router, detect_language, handing_off
 from .routing.screen import IntentScreen
 from .routing.scripts import told_apart
+from .settings import RoutingSettings
 from .source import operator_files
 from .yamlfile import YamlFile, read_yaml
 
@@ -50,6 +52,14 @@ def threshold_warnings(spec: BotSpec) -> list[Problem]:
             for name in low
         },
     )
+
+
+def routing_warnings(spec: BotSpec, routing: RoutingSettings) -> list[Problem]:
+    """What ``servicebot check`` warns of the routing thresholds with ``routing`` in place of
+    the bot's (a threshold under ``min_score``; the bot's own phrasings handed off), for
+    ``servicebot eval --thresholds`` to suggest no value that check would warn of."""
+    changed = replace(spec, settings=spec.settings.model_copy(update={"routing": routing}))
+    return [*threshold_warnings(changed), *handoff_warnings(changed)]
 
 
 def language_warnings(spec: BotSpec) -> list[Problem]:

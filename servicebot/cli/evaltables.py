@@ -1,30 +1,60 @@
 """The tables ``servicebot eval`` prints under its report: each labelled intent's figures
 (``--per-intent``), and for each routing threshold the figures of values around the bot's,
 with the value the file suggests and why (``--thresholds``; ``evaluation/thresholds.py``
-computes them)."""
+computes them); and the options and check that go with them."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+import click
 
 from ..settings import RoutingSettings
 from ..terminal import printable
+from .common import bot_folder, load
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from rich.console import Console
     from rich.table import Table
 
     from ..evaluation import EvalReport
     from ..evaluation.perintent import IntentFigures
-    from ..evaluation.thresholds import Candidate, Sweep
+    from ..evaluation.thresholds import Candidate, Check, Sweep, Together
 
 _IN_EFFECT = ("min_score", "direct_threshold", "direct_margin", "handoff_threshold", "top_k")
 _OVERFITS = (
     "These values are tuned on this file, and its figures flatter them: tune on one file "
     "(a dev set), then check the values on another with a plain `servicebot eval`."
 )
+
+_DEFAULT = "(default: the bot's, or the default with --train)"
+_THRESHOLDS = {  # each an option: tried on a file without editing servicebot.yaml
+    "min_score": "Below this score a message is out of scope (default: the bot's, or 0.2 "
+    "with --train).",
+    "direct_threshold": f"A direct intent scoring this much gets its answer as written {_DEFAULT}.",
+    "direct_margin": f"...if it also leads the next intent by this much {_DEFAULT}.",
+    "handoff_threshold": f"A handoff intent scoring this much hands the customer off {_DEFAULT}.",
+}
+
+
+def threshold_options(command: Callable[..., None]) -> Callable[..., None]:
+    """An option for each routing threshold, ``--min-score`` first."""
+    for name, text in reversed(_THRESHOLDS.items()):
+        option = "--" + name.replace("_", "-")
+        command = click.option(option, name, type=click.FloatRange(0, 1), help=text)(command)
+    return command
+
+
+def check_thresholds(bot_path: Path | None) -> Check:
+    """Where ``servicebot check`` warns of the bot's thresholds with other routing settings
+    (its own phrasings handed off, a threshold under min_score), for the sweep to suggest no
+    value it would warn of."""
+    from ..faqwarnings import routing_warnings
+
+    spec = load(bot_folder(bot_path))
+    return lambda routing: [(str(p.path), p.line) for p in routing_warnings(spec, routing)]
 
 
 def per_intent_table(report: EvalReport) -> Table:
@@ -63,12 +93,34 @@ def print_thresholds(console: Console, report: EvalReport, settings: RoutingSett
     """The values in effect, each threshold's table (``*`` marks the value in effect) and
     suggestion, and what the suggestions are worth."""
     now = ", ".join(f"{name} {getattr(settings, name)}" for name in _IN_EFFECT)
-    console.print(f"thresholds: {now}; each tried with the others as they are (* in effect):")
+    console.print(
+        f"thresholds: {now}; each tried with the others as they are (* in effect; "
+        "! `servicebot check` would warn):"
+    )
     for sweep in report.thresholds:
         console.print(_table(sweep, with_out_of_scope=report.out_of_scope_rows > 0))
         value = _value(sweep.suggested)
         console.print(f"suggested {sweep.threshold} {value}: {sweep.reason}")
+    if report.together is not None:
+        console.print(_together(report.together))
     console.print(_OVERFITS)
+
+
+def _together(together: Together) -> str:
+    """One line: the suggested values at once, what they do on the file, and what now does."""
+    values = ", ".join(f"{name} {_value(value)}" for name, value in together.values.items())
+    warns = "; `servicebot check` warns with them all" if together.check_warns else ""
+    suggested, now = _at_once(together.suggested), _at_once(together.now)
+    return f"suggested together ({values}): {suggested}; now {now}{warns}"
+
+
+def _at_once(figures: Candidate) -> str:
+    """Top-1, and the rows answered directly and handed off wrongly, of a set of values."""
+    return (
+        f"top-1 {figures.accuracy:.4f} ({figures.correct:,}), answered directly wrongly "
+        f"{figures.direct_wrong:,} of {figures.direct:,}, handed off wrongly "
+        f"{figures.handoff_wrong:,} of {figures.handoff:,}"
+    )
 
 
 def _table(sweep: Sweep, *, with_out_of_scope: bool) -> Table:
@@ -82,7 +134,7 @@ def _table(sweep: Sweep, *, with_out_of_scope: bool) -> Table:
     for column in table.columns:
         column.justify = "right"
     for candidate in sweep.candidates:
-        mark = "*" if candidate.current else ""
+        mark = ("*" if candidate.current else "") + ("!" if candidate.check_warns else "")
         table.add_row(mark + _value(candidate.value), *shown(_cells(sweep.threshold, candidate)))
     return table
 

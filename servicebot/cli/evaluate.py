@@ -14,13 +14,14 @@ from ..errors import ConfigError, Problem, ServicebotError
 from ..settings import Intent, RoutingSettings
 from ..terminal import printable
 from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
-from .evaltables import per_intent_table, print_thresholds
+from .evaltables import check_thresholds, per_intent_table, print_thresholds, threshold_options
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
 
     from ..evaluation import EvalReport
     from ..evaluation.files import Labelled
+    from ..evaluation.thresholds import Check
 
 _PROGRESS_FROM = 200  # rows: a shorter evaluation needs no progress bar
 _UNKNOWN_SHOWN = 10
@@ -32,11 +33,7 @@ _SKIP_HINT = "(--skip-unknown leaves the rows of a label that names no intent ou
 @click.argument("file", type=FILE_PATH)
 @click.option("--bot", "bot_path", type=BOT_PATH, help=BOT_HELP)
 @click.option("--train", type=FILE_PATH, help="Build the intents from this labelled file instead.")
-@click.option(
-    "--min-score",
-    type=click.FloatRange(0, 1),
-    help="Below this score a message is out of scope (default: the bot's, or 0.2 with --train).",
-)
+@threshold_options
 @click.option(
     "-k",
     "--top-k",
@@ -84,7 +81,6 @@ def evaluate_routing(
     file: Path,
     bot_path: Path | None,
     train: Path | None,
-    min_score: float | None,
     k: int,
     errors: int,
     pairs: int,
@@ -92,6 +88,7 @@ def evaluate_routing(
     skip_unknown: bool,
     thresholds: bool,
     as_json: bool,
+    **given: float | None,
 ) -> None:
     """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
 
@@ -121,16 +118,16 @@ def evaluate_routing(
         target = _eval_target(bot_path, train)
         rows = read if train else _known_rows(file, read, problems, target, skip_unknown)
         intents, settings, languages = target
+        check = check_thresholds(bot_path) if thresholds and train is None else None
         if train is None or file.resolve() != train.resolve():  # else --train said it
             _warn(list(filter(None, [labelled_otherwise(file, read)])))
     except ServicebotError as exc:
         raise click.ClickException(str(exc)) from exc
-    if min_score is not None:
-        settings = settings.model_copy(update={"min_score": min_score})
+    settings = settings.model_copy(update={k: v for k, v in given.items() if v is not None})
     # JSON lists every misrouted row, for a script to diff two runs with
     wanted = None if as_json else errors
     report = _evaluate_with_progress(
-        rows, intents, settings, languages, k=k, errors=wanted, thresholds=thresholds
+        rows, intents, settings, languages, k=k, errors=wanted, thresholds=thresholds, check=check
     )
     left_out = len(read) - len(rows)
     if as_json:
@@ -205,6 +202,7 @@ def _evaluate_with_progress(
     k: int,
     errors: int | None,
     thresholds: bool = False,
+    check: Check | None = None,
 ) -> EvalReport:
     """evaluate(), with a progress bar on stderr when there are many rows."""
     from rich.console import Console
@@ -214,7 +212,14 @@ def _evaluate_with_progress(
 
     if len(rows) <= _PROGRESS_FROM:
         return evaluate(
-            rows, intents, settings, languages, k=k, errors=errors, thresholds=thresholds
+            rows,
+            intents,
+            settings,
+            languages,
+            k=k,
+            errors=errors,
+            thresholds=thresholds,
+            check=check,
         )
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
@@ -229,6 +234,7 @@ def _evaluate_with_progress(
             errors=errors,
             advance=advance,
             thresholds=thresholds,
+            check=check,
         )
 
 
@@ -301,7 +307,7 @@ def _summary(report: EvalReport, settings: RoutingSettings, left_out: int) -> li
     routes = ", ".join(f"{route} {count:,}" for route, count in report.routes)
     thresholds = ", ".join(
         f"{name} {getattr(settings, name)}"
-        for name in ("min_score", "direct_threshold", "handoff_threshold", "top_k")
+        for name in ("min_score", "direct_threshold", "direct_margin", "handoff_threshold", "top_k")
     )
     speed = f"median {report.route_ms_median:.3f} ms, p99 {report.route_ms_p99:.3f} ms per message"
     return [

@@ -29,7 +29,17 @@ from ..settings import Intent, RoutingSettings
 from ..validation import closest
 from .files import OUT_OF_SCOPE, Labelled
 from .perintent import IntentFigures, Routed, per_intent
-from .thresholds import Reroute, Scored, Sweep, decide_row, ratio, sweep_thresholds
+from .thresholds import (
+    Check,
+    Reroute,
+    Scored,
+    Sweep,
+    Together,
+    decide_row,
+    ratio,
+    sweep_thresholds,
+    together,
+)
 
 _HANDED_OFF_SHOWN = 10
 
@@ -111,6 +121,7 @@ class EvalReport:
     route_ms_p99: float
     # each threshold's candidate values, with what they do: only when asked for
     thresholds: tuple[Sweep, ...] = ()
+    together: Together | None = None  # the suggested values at once, with the sweep
 
     def as_dict(self) -> dict[str, Any]:
         """The report as plain JSON-ready data."""
@@ -166,12 +177,13 @@ def evaluate(
     errors: int | None = 0,
     advance: Callable[[], None] | None = None,
     thresholds: bool = False,
+    check: Check | None = None,
 ) -> EvalReport:
     """Route every row with ``intents`` and ``settings``; ``advance`` is called after each.
 
     ``errors`` asks for that many misrouted rows, the most confident first; None for all.
     ``thresholds`` asks for what other values of the thresholds would do (see
-    ``evaluation/thresholds.py``), from the same routing.
+    ``evaluation/thresholds.py``), from the same routing, suggesting none ``check`` warns of.
     """
     started = time.perf_counter()
     router = Router(intents, _wide(settings, k), languages)
@@ -185,7 +197,7 @@ def evaluate(
         Routed(o.row.intent, o.predicted, o.row.in_scope and o.row.intent in o.ranked)
         for o in outcomes
     )
-    return EvalReport(
+    report = EvalReport(
         rows=len(rows),
         intents=len(intents),
         examples=sum(len(intent.examples) for intent in intents),
@@ -207,8 +219,10 @@ def evaluate(
         build_seconds=round(build_seconds, 4),
         route_ms_median=round(percentile(times, 50) / 1e6, 4),
         route_ms_p99=round(percentile(times, 99) / 1e6, 4),
-        thresholds=_swept(outcomes, router, settings, intents) if thresholds else (),
     )
+    if not thresholds:
+        return report
+    return replace(report, **_swept(outcomes, router, settings, intents, check))
 
 
 def _swept(
@@ -216,12 +230,15 @@ def _swept(
     router: Router,
     settings: RoutingSettings,
     intents: Sequence[Intent],
-) -> tuple[Sweep, ...]:
+    check: Check | None,
+) -> dict[str, Any]:
     """What other values of each threshold would do to the rows of ``outcomes``, which
-    ``router`` routed."""
+    ``router`` routed, and the values suggested at once: EvalReport's fields."""
     hands_off = frozenset(intent.name for intent in intents if intent.handoff)
-    scored = [outcome.scored for outcome in outcomes]
-    return sweep_thresholds(scored, settings, hands_off, _rerouter(router))
+    scored, reroute = [outcome.scored for outcome in outcomes], _rerouter(router)
+    sweeps = sweep_thresholds(scored, settings, hands_off, reroute, check)
+    at_once = together(scored, settings, sweeps, hands_off, reroute, check)
+    return {"thresholds": sweeps, "together": at_once}
 
 
 def _rerouter(router: Router) -> Reroute:

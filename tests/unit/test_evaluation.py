@@ -252,6 +252,7 @@ def test_cli_report_with_train(files: tuple[Path, Path]) -> None:
     )
     assert (
         "routes          model 6, out_of_scope 3 (with min_score 0.2, direct_threshold 0.6, "
+        "direct_margin 0.25, "
         "handoff_threshold 0.5, top_k 3)" in lines
     )
     assert "out of scope    precision 0.6667, recall 0.6667 (3 rows)" in lines

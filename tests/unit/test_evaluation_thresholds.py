@@ -12,7 +12,8 @@ import pytest
 from servicebot import load_bot
 from servicebot.evaluation import evaluate
 from servicebot.evaluation.files import read_labelled
-from servicebot.evaluation.thresholds import candidate_values
+from servicebot.evaluation.thresholds import EVIDENCE, Candidate, _least_costly, candidate_values
+from servicebot.faqwarnings import routing_warnings
 from servicebot.routing import Router, decide_ranked
 from tests.conftest import REPO
 from tests.unit.labelledfiles import run, run_json, write
@@ -68,7 +69,7 @@ def test_the_current_values_row_is_a_plain_eval_run(small: Path, swept: Any) -> 
         assert now["direct"] == routes.get("direct", 0)
         assert now["handoff"] == routes.get("handoff", 0)
         assert now["no_facts"] == routes.get("out_of_scope", 0)
-    varies = {"thresholds", "build_seconds", "route_ms_median", "route_ms_p99"}
+    varies = {"thresholds", "together", "build_seconds", "route_ms_median", "route_ms_p99"}
     same = [key for key in plain if key not in varies]
     assert {key: swept[key] for key in same} == {key: plain[key] for key in same}
 
@@ -133,7 +134,7 @@ def test_cli_prints_a_table_per_threshold_and_a_suggestion(small: Path) -> None:
     assert "out-of-scope precision  recall  no facts" in output
     marked = [line.split()[0] for line in lines if line.lstrip().startswith("*")]
     assert marked == ["*0.22", "*0.55", "*0.25", "*0.35"]
-    suggested = [line for line in lines if line.startswith("suggested ")]
+    suggested = [line for line in lines if line.startswith("suggested ") and "together" not in line]
     assert [line.split()[1] for line in suggested] == [
         "min_score", "direct_threshold", "direct_margin", "handoff_threshold"
     ]  # fmt: skip
@@ -153,3 +154,88 @@ def test_evaluate_sweeps_only_when_asked() -> None:
     args = (rows, spec.intents, spec.settings.routing, spec.settings.languages)
     assert evaluate(*args).thresholds == ()
     assert len(evaluate(*args, thresholds=True).thresholds) == 4
+
+
+@pytest.fixture(scope="module")
+def dev_swept() -> Any:
+    return run_json(str(REPO / "bench" / "example_bot" / "dev.csv"), "--bot", ".", "--thresholds")
+
+
+def _suggested(figures: Any) -> dict[str, float]:
+    return {sweep["threshold"]: sweep["suggested"] for sweep in figures["thresholds"]}
+
+
+def test_no_suggested_value_makes_check_warn(dev_swept: Any) -> None:
+    """On dev.csv, handoff_threshold 0.30 hands off no row wrongly, but check warns that the
+    FAQ's own '客服工作时间' would go to a person (talk_to_human 0.32): it was suggested."""
+    spec = load_bot(REPO)
+    handoff = next(s for s in dev_swept["thresholds"] if s["threshold"] == "handoff_threshold")
+    warned = {c["value"] for c in handoff["candidates"] if c["check_warns"]}
+    assert 0.3 in warned and 0.35 not in warned
+    for name, value in _suggested(dev_swept).items():
+        changed = spec.settings.routing.model_copy(update={name: value})
+        assert routing_warnings(spec, changed) == [], name
+    assert handoff["suggested"] == 0.35 and "`servicebot check` warn" in handoff["reason"]
+
+
+def test_a_lower_direct_value_needs_rows_enough(dev_swept: Any) -> None:
+    """direct_threshold 0.35 answered 12 more dev rows directly, none wrongly, and was
+    suggested; with direct_margin 0.05 (3 more rows) it gave test.csv two wrong answers."""
+    suggested = _suggested(dev_swept)
+    assert (suggested["direct_threshold"], suggested["direct_margin"]) == (0.55, 0.25)
+    reason = next(s["reason"] for s in dev_swept["thresholds"] if s["threshold"] == "direct_margin")
+    assert reason.startswith("3 more rows answered directly, none wrongly, are too few")
+
+
+def test_a_lower_value_with_rows_enough_is_suggested() -> None:
+    def candidate(value: float, direct: int, wrong: int = 0) -> Candidate:
+        return Candidate(value, value == 0.5, 0, 0.0, None, None, 0, direct, wrong, 0, 0)
+
+    rows = (candidate(0.4, 10 + EVIDENCE), candidate(0.45, 9 + EVIDENCE), candidate(0.5, 10))
+    assert _least_costly("direct_threshold", 0.5, rows)[0] == 0.4
+    wrong = (candidate(0.4, 11 + EVIDENCE, 1), candidate(0.45, 10 + EVIDENCE), candidate(0.5, 10))
+    assert _least_costly("direct_threshold", 0.5, wrong)[0] == 0.45
+
+
+def test_the_suggestions_together_are_an_eval_run_with_them(small: Path, swept: Any) -> None:
+    """The suggested values are evaluated at once, as an eval run given them as options."""
+    together = swept["together"]
+    options = [
+        (f"--{name.replace('_', '-')}", str(value)) for name, value in together["values"].items()
+    ]
+    plain = run_json(str(small), "--bot", str(REPO), *[part for pair in options for part in pair])
+    routes = dict(plain["routes"])
+    assert together["suggested"]["correct"] == plain["correct"]
+    assert together["suggested"]["direct"] == routes.get("direct", 0)
+    assert together["suggested"]["handoff"] == routes.get("handoff", 0)
+    assert together["now"]["correct"] == run_json(str(small), "--bot", str(REPO))["correct"]
+
+
+@pytest.mark.parametrize(
+    ("option", "threshold", "value"),
+    [
+        ("--direct-threshold", "direct_threshold", 0.35),
+        ("--direct-margin", "direct_margin", 0.05),
+        ("--handoff-threshold", "handoff_threshold", 0.2),
+    ],
+)
+def test_each_threshold_can_be_given_to_eval(
+    small: Path, swept: Any, option: str, threshold: str, value: float
+) -> None:
+    plain = run_json(str(small), "--bot", str(REPO), option, str(value))
+    candidate = _candidate(swept, threshold, value)
+    routes = dict(plain["routes"])
+    assert (candidate["direct"], candidate["handoff"]) == (
+        routes.get("direct", 0),
+        routes.get("handoff", 0),
+    )
+    code, output = run(str(small), "--bot", str(REPO), option, str(value))
+    assert code == 0 and f"{threshold} {value}" in output
+
+
+def test_cli_prints_the_suggestions_together(small: Path) -> None:
+    code, output = run(str(small), "--bot", str(REPO), "--thresholds")
+    assert code == 0, output
+    together = next(line for line in output.splitlines() if line.startswith("suggested together"))
+    assert together.startswith("suggested together (min_score ")
+    assert "answered directly wrongly" in together and "; now top-1 " in together
