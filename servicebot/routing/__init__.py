@@ -107,6 +107,8 @@ class Router:
             for intent in intents
             if 2 * sum(map(says_nothing, intent.examples)) > len(intent.examples)
         )
+        # A refusal's: "no thanks" declines more help, and got thanks' answer as written.
+        self._closing = self._topicless - self._courteous
 
     def with_settings(self, settings: RoutingSettings) -> Router:
         """This router with other thresholds, sharing its index (built once, and the slow
@@ -128,7 +130,8 @@ class Router:
         question, and one that does not lean back ("write me a poem") is out of scope. Nothing
         leans on a message that carries no topic ("hi", "thanks", "no"; see
         ``routing/phrases.py``), and a refusal ("no", "forget it", 算了) is never read with the
-        message it refuses: it matches only intents that carry no topic (goodbye), or none. A
+        message it refuses: it matches only intents that carry no topic and are no courtesy
+        (goodbye, not thanks: "no thanks" declines more help), or none. A
         follow-up is never answered directly: the canned answer was for the previous message,
         and this one asks something more (or is noise such as "asdfgh"). It may be handed off:
         "yes, transfer me" after asking for a person should be. Nor is a message in letters
@@ -166,10 +169,11 @@ class Router:
     def _rank_in_context(self, text: str, previous: str | None) -> tuple[list[Match], bool]:
         """The ranking of ``text``, and whether it was read with ``previous`` (as said,
         placeholders and all) to get them, keeping its topic: see :meth:`route`, keeping_topic.
-        A refusal is ranked alone among the intents that carry no topic: "no" after "talk to a
-        human" was handed off, and "cancel that" alone matches cancel_order."""
+        A refusal is ranked alone among the intents that carry no topic and are no courtesy
+        (goodbye, not thanks): "no" after "talk to a human" was handed off, and "cancel that"
+        alone matches cancel_order."""
         if refuses(text):
-            ranked = [m for m in self._rank(text) if m.intent.name in self._topicless]
+            ranked = [m for m in self._rank(text) if m.intent.name in self._closing]
             return ranked, False
         text, ranked = self._rank_past_courtesies(text)
         matches = self._cut(ranked)

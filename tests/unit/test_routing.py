@@ -371,3 +371,15 @@ def test_a_message_with_no_words_is_no_miss_toward_handoff_after(text: str) -> N
 )
 def test_a_word_in_any_script_or_a_value_is_a_word(text: str) -> None:
     assert not says_no_words(text)
+
+
+@pytest.mark.parametrize("text", ["okay", "got it", "Got it.", "明白了", "知道了", "好的"])
+@pytest.mark.parametrize("previous", [None, "where is my refund", "退货要多久"])
+def test_an_acknowledgement_gets_the_thanks_answer(
+    router: Router, text: str, previous: str | None
+) -> None:
+    """明白了 and 知道了 were out of scope (counted toward handoff_after), and "got it" gave
+    the model wrong_item's facts (0.30)."""
+    routing = router.route(text, previous)
+    assert routing.best is not None and routing.best.intent.name == "thanks", routing.ranked
+    assert not routing.follow_up
