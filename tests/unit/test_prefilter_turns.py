@@ -35,7 +35,7 @@ def prefilter() -> Prefilter:
         ("my passport number is", "533380006", "[PASSPORT_1]"),
         ("my phone number is", "9123 4567", "[PHONE_1]"),
         ("my new phone is [PHONE_1] and my pin is", "2580", "[SECRET_1]"),
-        ("我的身分證號碼是", "A123456789", "[CN_ID_1]"),
+        ("我的身分證號碼是", "A123456780", "[CN_ID_1]"),  # its check digit wrong: alone, a code
         ("手机号？", "9123 4567", "[PHONE_1]"),
         ("我的護照號碼：", "E12345678。", "[PASSPORT_1]。"),
         ("密码是", "abc12345", "[SECRET_1]"),
