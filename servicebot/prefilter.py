@@ -54,9 +54,10 @@ class Prefilter:
         turn = _Turn(normalise(cut), placeholders)
         if cut != text:
             turn.events["length", "too_long", "cut", None] += 1
-        turn.apply(
-            "pii", functools.partial(find_pii_after, previous=_messages(previous)), self._pii_action
+        pii = functools.partial(
+            find_pii_after, previous=_messages(previous), pieces=placeholders.pieces
         )
+        turn.apply("pii", pii, self._pii_action)
         turn.neutralise_lookalikes()
         # The typed characters too: 幹 listed must not mask 乾 (dry), which folds as it does.
         profanity = functools.partial(self.profanity.find, source=turn.normalised)
@@ -181,6 +182,8 @@ class _Turn:
             placeholder = self.placeholders.placeholder_for(finding.kind, value)
             if self.masks.add(finding.start, finding.end, placeholder):
                 self.values[placeholder] = value
+                if finding.piece:  # so the next message may be its next piece (pieces.py)
+                    self.placeholders.mark_piece(placeholder)
                 return placeholder
         return None
 

@@ -125,7 +125,9 @@ class TurnStorage:
         ]
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
-        said_before = tuple(t.customer_text for t in turns if _read_back(t))[-CARRIED:]
+        # A blocked message is said all the same (as stored, masked): "the code is", then
+        # "482913" (blocked), then "100482" is no code after its label.
+        said_before = tuple(t.customer_text for t in turns if _said(t))[-CARRIED:]
         return Loaded(history, placeholders, _misses(turns), said_before)
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
@@ -281,8 +283,13 @@ def _level(exc: Exception, level: int) -> int:
 def _read_back(turn: TurnRecord) -> bool:
     """Whether a later turn reads ``turn`` back: a blocked message never reaches the model,
     and a blank one (an empty ping from a widget) asked nothing."""
-    blank = turn.action == "out_of_scope" and is_blank(turn.customer_text)
-    return turn.action != "blocked" and not blank
+    return turn.action != "blocked" and _said(turn)
+
+
+def _said(turn: TurnRecord) -> bool:
+    """Whether ``turn``'s message is one the pre-filter reads before the next for the label
+    of its value or a piece of it: any but a blank one, which says nothing."""
+    return not (turn.action == "out_of_scope" and is_blank(turn.customer_text))
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

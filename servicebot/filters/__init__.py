@@ -22,6 +22,7 @@ class Finding:
     start: int
     end: int
     kind: str
+    piece: bool = False  # PII: part of a value typed in pieces, one message each (pieces.py)
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,8 @@ joined: each piece is masked on its own, by ``pieces.py``, which reads further b
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
+from dataclasses import replace
 from typing import Final
 
 from . import Finding
@@ -39,14 +40,20 @@ _MOST: Final = 128  # characters of a value alone: more is a message of its own
 _AFTER: Final = 48  # characters after a value at the message's start: a few words, no more
 
 
-def find_pii_after(text: str, previous: Sequence[str] = ()) -> list[Finding]:
+def find_pii_after(
+    text: str, previous: Sequence[str] = (), pieces: Collection[str] = ()
+) -> list[Finding]:
     """:func:`~.pii.find_pii` over normalised ``text``, with the value it is alone when the
     customer's last message (``previous``: their last ones as stored, the newest last) ended
-    with that value's label, and a piece of a value typed in pieces (``pieces.py``)."""
+    with that value's label, and a piece of a value typed in pieces (``pieces.py``; marked
+    ``piece``); ``pieces``: the placeholders that stood for pieces in this conversation."""
     carried = carried_value(text, previous[-1]) if previous else None
     labelled = find_labelled(text, PII_KINDS)
-    labelled.found.extend([carried] if carried else find_pieces(text, previous, labelled))
-    return find_pii(text, labelled=labelled)
+    piece = [] if carried else find_pieces(text, previous, labelled, pieces)
+    labelled.found.extend([carried] if carried else piece)
+    found = find_pii(text, labelled=labelled)
+    spans = {(start, end) for start, end, _ in piece}
+    return [replace(f, piece=True) if (f.start, f.end) in spans else f for f in found]
 
 
 def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:

@@ -13,23 +13,34 @@ is a value of its own to the placeholders, which never hold a value to join them
   the ``@``) after messages that leave its label open: one that ends with the label, or with
   the label and a piece, then at most ``CARRIED`` - 1 more pieces, each a message of its own.
 
-Whether a piece the store masked was the whole value cannot be read back (both are
-[CARD_1]), so after one a lone year (2024) is no piece: the card's expiry, not its number.
-A number the customer calls an order number stays one (``labelled.py`` reads the labels), and
-a quantity (2) or a price (25.99) has no piece's shape.
+A label opens a value when the message ends with it and a link ("my phone is", "卡号：") or is
+that label alone ("phone", "手机", "my card", "phone number?": the customer answering the
+bot's question), but not in a question about another's ("what is your phone number?", then
+"800": the shop's). A phone's pieces may carry its "+" and country code, brackets, dots
+("415.555") or a closing dash ("555-"); any piece may be spelled digit by digit (一三八,
+"four one five": ``spelled.py``).
+
+A whole value ends the chain: "my phone number is 13800138000" then "100482" is an order
+number. The store keeps both a whole value and a part as a placeholder ("my card number is
+[CARD_1]" either way), so the conversation's placeholders remember which stood for parts
+(``Placeholders.pieces``); one they do not list was whole. A number the customer calls an
+order number stays one (``labelled.py`` reads the labels), and a quantity (2) or a price
+(25.99) has no piece's shape.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from typing import Final
 
 from . import locales
 from .labelled import Labelled, find_labelled
+from .labelspans import label_spans
 from .normalise import normalise
 from .pii import PII_KINDS
 from .placeholders import PLACEHOLDER
+from .spelled import HINT, spelled_value
 
 # The messages after its label that a label carries over, each only a piece: a card number
 # typed in its four printed groups, one a message, is the longest value customers send in
@@ -52,9 +63,17 @@ _WHOLE: Final = (
 )
 _MOST_DIGITS: Final = {"CARD": 19, "PHONE": 15, "CN_ID": 18, "SECRET": 8}
 # Digit groups set apart by spaces or dashes, three digits at least (a quantity has fewer); an
-# ID's last group may end in its X. No dot or comma: "25.99" and "1,299" are prices.
-_DIGITS: Final = re.compile(r"[0-9]+(?:[ -][0-9]+)*[Xx]?", re.ASCII)
-_YEAR: Final = re.compile(r"(?:19|20)[0-9]{2}", re.ASCII)
+# ID's last group may end in its X, and a dash may close any ("555-": more to come). No dot or
+# comma: "25.99" and "1,299" are prices.
+_DIGITS: Final = re.compile(r"[0-9]+(?:[ -][0-9]+)*[Xx]?-?", re.ASCII)
+# A phone's pieces also as a phone is written: "+1 415", "(415)", "415.555" (a dot only between
+# groups of three digits or more, so a price's "25.99" never is one).
+_PHONE_DIGITS: Final = re.compile(r"\+?[0-9(][0-9() .-]*", re.ASCII)
+_LONE_DOT: Final = re.compile(r"(?<![0-9]{3})\.|\.(?![0-9]{3})", re.ASCII)
+# What may stand before a label that is a message alone ("my card", 我的手机), and after it
+# ("phone number", "card no.", 手机号码).
+_MINE: Final = ("", "my", "我的", "我")
+_LINK_WORD: Final = re.compile(r"number|num|no\.?|#|[号號][码碼]?|[码碼]")
 _EMAIL_LABEL: Final = re.compile(  # read in the lower-cased text
     r"(?<![a-z])e-?mail(?:[ \t]+address)?(?:[ \t]+is|[ \t]*[:：])?"
     r"|(?:邮箱|郵箱|电邮|電郵|电子邮件|電子郵件)(?:地址)?(?:是|为|為|[:：])?"
@@ -81,16 +100,16 @@ _TRAILING: Final = (
 
 
 def find_pieces(
-    text: str, previous: Sequence[str], labelled: Labelled
+    text: str, previous: Sequence[str], labelled: Labelled, pieces: Collection[str] = ()
 ) -> list[tuple[int, int, str]]:
     """The piece of a value in normalised ``text``, with its kind: one after its label at the
     end of ``text``, or ``text`` itself after ``previous`` messages (the customer's last ones,
     as stored, the newest last) that leave its label open; ``labelled``: ``text``'s values
-    found whole, which are no pieces."""
+    found whole, which are no pieces; ``pieces``: the placeholders that stood for pieces."""
     whole = {start for start, _, _ in labelled.found}
     found = _partial_value(text, whole)
     if found is None and previous:
-        found = _piece_alone(text, previous)
+        found = _piece_alone(text, previous, pieces)
     return [] if found is None or found[0] in whole else [found]
 
 
@@ -110,13 +129,15 @@ def _partial_value(text: str, whole: set[int]) -> tuple[int, int, str] | None:
     return None
 
 
-def _piece_alone(text: str, previous: Sequence[str]) -> tuple[int, int, str] | None:
+def _piece_alone(
+    text: str, previous: Sequence[str], pieces: Collection[str]
+) -> tuple[int, int, str] | None:
     """``text``, without the spaces around it, when it is only a piece of the value that
-    ``previous`` leaves open."""
+    ``previous`` leaves open (``pieces``: as for :func:`open_value`)."""
     start = len(text) - len(text.lstrip())
     end = _value_end(text, len(text))
     end -= end - 1 > start and text.startswith("@", end - 1)  # "john.smith@", as above
-    if not _may_be_piece(text[start:end]) or (opened := open_value(previous)) is None:
+    if not _may_be_piece(text[start:end]) or (opened := open_value(previous, pieces)) is None:
         return None  # the shape first: most messages are no piece, and cost no reading back
     kind, sent, at = opened
     if not _piece_of(kind, text[start:end], opened=sent, at=at):
@@ -133,38 +154,52 @@ def _value_end(text: str, end: int) -> int:
 
 def _may_be_piece(piece: str) -> bool:
     """Whether ``piece`` has the shape of a piece of some value (see :func:`_piece_of`)."""
-    if _DIGITS.fullmatch(piece):
-        return sum(map(str.isdigit, piece)) >= 3
+    digits = _digits_of("PHONE", piece)  # a phone's pieces have every shape digits may take
+    if digits is not None:
+        return len(digits) >= 3
     return any(shape.fullmatch(piece) for shape in (_AT_DOMAIN, _DOMAIN, _LOCAL))
+
+
+def _digits_of(kind: str, piece: str) -> str | None:
+    """The digits (and an ID's X) of ``piece`` when it is digit groups as a value of ``kind``
+    is typed, or digits spelled one by one (一三八, "four one five"); None if it is not."""
+    if HINT.search(piece.lower()):
+        spelled = spelled_value(piece.lower(), 0)
+        return spelled[1] if spelled is not None and spelled[0] == len(piece) else None
+    if _DIGITS.fullmatch(piece) is None and (
+        kind != "PHONE" or not _PHONE_DIGITS.fullmatch(piece) or _LONE_DOT.search(piece)
+    ):
+        return None
+    return "".join(c for c in piece if c.isdigit() or c in "Xx")
 
 
 def _piece_of(kind: str, piece: str, *, opened: bool, at: bool) -> bool:
     """Whether ``piece`` can be part of a value of ``kind``: digit groups of three digits at
     least and no more than a whole one has, an email's name or ``@domain`` (its domain after
-    an ``@``). ``opened``: a piece was sent already, which may have been the whole value, so
-    a year after it is the expiry of a card or a date, not a piece; ``at``: the pieces sent
-    end with the ``@`` of an email."""
+    an ``@``). ``opened``: a piece was sent already, so an email's name is no longer one;
+    ``at``: the pieces sent end with the ``@`` of an email."""
     if kind == "EMAIL":
         if at:
             return _DOMAIN.fullmatch(piece) is not None
         return bool(_AT_DOMAIN.fullmatch(piece) or (not opened and _LOCAL.fullmatch(piece)))
-    if _DIGITS.fullmatch(piece) is None or (piece[-1] in "Xx" and kind != "CN_ID"):
+    digits = _digits_of(kind, piece)
+    if digits is None or (digits[-1:] in ("X", "x") and kind != "CN_ID"):
         return False
-    digits = sum(map(str.isdigit, piece))
-    if opened and _YEAR.fullmatch(piece):
-        return False
-    return 3 <= digits <= _MOST_DIGITS[kind]
+    return 3 <= sum(map(str.isdigit, digits)) <= _MOST_DIGITS[kind]
 
 
-def open_value(previous: Sequence[str]) -> tuple[str, bool, bool] | None:
+def open_value(
+    previous: Sequence[str], marked: Collection[str] = ()
+) -> tuple[str, bool, bool] | None:
     """The kind of value the customer's ``previous`` messages (as stored, the newest last)
     leave open, whether a piece of it was sent, and whether the pieces end with an ``@``: the
     last ``CARRIED`` messages are read back to one that ends with its label, all those after
-    it only pieces of that kind (as stored: its placeholders), fewer than its kind's most."""
+    it only pieces of that kind (as stored: its placeholders, each one of ``marked``, those
+    that stood for a piece; any other was a whole value), fewer than its kind's most."""
     pieces: list[str] = []
     at = False  # whether the newest piece ends with an email's "@"
     for message in reversed(previous[-CARRIED:]):
-        opened = _label_then_piece(message)
+        opened = _label_then_piece(message, marked)
         if opened is not None:
             kind, sent, at_label = opened
             if len(pieces) >= _MOST_PIECES[kind] or any(each != kind for each in pieces):
@@ -174,17 +209,22 @@ def open_value(previous: Sequence[str]) -> tuple[str, bool, bool] | None:
         kinds = {match[1] for match in PLACEHOLDER.finditer(stripped)}
         if len(kinds) != 1 or PLACEHOLDER.sub("", stripped).removesuffix("@").strip():
             return None  # not a piece: the value is no longer being typed
+        if any(match[0] not in marked for match in PLACEHOLDER.finditer(stripped)):
+            return None  # a whole value ("my phone is", then "13800138000"): it ends the chain
         at = at or (not pieces and stripped.endswith("@"))
         pieces.append(kinds.pop())
     return None
 
 
-def _label_then_piece(message: str) -> tuple[str, bool, bool] | None:
+def _label_then_piece(message: str, marked: Collection[str]) -> tuple[str, bool, bool] | None:
     """The kind of label ``message`` ends with, followed by nothing or by a piece of its
-    value (a placeholder of its kind, as stored; digits or an email's name, as a turn stored
-    before pieces were masked has it); whether a piece follows it, and whether that piece
-    ends with ``@``."""
-    kind = label_kind(message)
+    value (a placeholder of its kind that ``marked`` lists, as stored; digits or an email's
+    name too short to be whole, as a turn stored unmasked has them); whether a piece follows
+    it, and whether that piece ends with ``@``. A question opens none unless it is the label
+    alone: "what is your phone number?" asks for the shop's."""
+    if message.rstrip().endswith(("?", "？")):
+        return None if (kind := _bare_label_kind(message)) is None else (kind, False, False)
+    kind = label_kind(message) or _bare_label_kind(message)
     if kind is not None:
         return kind, False, False
     for trailing in _TRAILING:
@@ -195,11 +235,30 @@ def _label_then_piece(message: str) -> tuple[str, bool, bool] | None:
         piece = found[0].rstrip(" \t.。")
         at = piece.endswith("@")
         if found.lastindex:  # a placeholder, as stored
-            if found[1] == kind:
+            if found[1] == kind and found[0].strip(" \t.。@") in marked:
                 return kind, True, at
-        elif _piece_of(kind, piece.removesuffix("@"), opened=False, at=False):
+        elif _piece_of(kind, piece.removesuffix("@"), opened=False, at=False) and not any(
+            start == found.start() for start, _, _ in find_labelled(message, PII_KINDS).found
+        ):  # unmasked (pii: allow or flag), a whole value found after its label ends the chain
             return kind, True, at
     return None
+
+
+def _bare_label_kind(message: str) -> str | None:
+    """The kind of label that ``message`` is alone, after at most a "my" or 我的 and before
+    at most a linking word: "phone", "手机", "my card", "phone number?" (a customer answering
+    the bot's question); None for a message that says more ("I paid with my card": then
+    "199" is an amount)."""
+    tail = label_end(message)
+    lowered = tail.lower()
+    spans = label_spans(lowered)
+    if len(tail) > len(message) or not spans:
+        return None
+    start, end = spans[-1]
+    after = lowered[end:].strip()
+    if lowered[:start].strip() not in _MINE or (after and not _LINK_WORD.fullmatch(after)):
+        return None
+    return label_kind(f"{tail}:")
 
 
 def label_kind(head: str) -> str | None:

@@ -32,6 +32,10 @@ class Placeholders:
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
     by_digest: dict[str, str] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)  # placeholders issued, per kind
+    # The placeholders that stood for part of a value typed in pieces (filters/pieces.py): a
+    # stored "my card number is [CARD_1]" reads the same whether the value was whole or not,
+    # and only a part leaves its label open for the next message.
+    pieces: set[str] = field(default_factory=set)
 
     def placeholder_for(self, kind: str, value: str) -> str:
         """The placeholder for ``value``: the one it had before, or the kind's next number."""
@@ -46,15 +50,22 @@ class Placeholders:
         customer never typed it here (how an erasure request finds it: store/holding.py)."""
         return self.by_digest.get(self._digest(kind, value))
 
+    def mark_piece(self, placeholder: str) -> None:
+        """Record that ``placeholder`` stood for part of a value, not all of it."""
+        self.pieces.add(placeholder)
+
     def to_state(self) -> dict[str, Any]:
-        """What the store keeps for the conversation: a salt and digests, never a value."""
-        return {"salt": self.salt, "by_digest": dict(self.by_digest), "counts": dict(self.counts)}
+        """What the store keeps for the conversation: a salt and digests, never a value; and
+        the placeholders of pieces, if any (a conversation with none keeps the state it had)."""
+        state = {"salt": self.salt, "by_digest": dict(self.by_digest), "counts": dict(self.counts)}
+        return {**state, "pieces": sorted(self.pieces)} if self.pieces else state
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Placeholders:
         if not state:
             return cls()
-        return cls(str(state["salt"]), dict(state["by_digest"]), dict(state["counts"]))
+        pieces = set(state.get("pieces") or ())  # a state kept before pieces were marked has none
+        return cls(str(state["salt"]), dict(state["by_digest"]), dict(state["counts"]), pieces)
 
     def _digest(self, kind: str, value: str) -> str:
         key = (os.environ.get(KEY_ENV) or self.salt).encode()

@@ -145,3 +145,15 @@ def test_restore_reads_a_placeholder_as_models_copy_it_but_nothing_else() -> Non
     )
     for kept in kept_as_written:
         assert restore(kept, values) == kept
+
+
+def test_the_placeholders_of_pieces_are_kept_with_the_state() -> None:
+    """A stored "my card number is [CARD_1]" reads the same whether the value was whole or a
+    piece: the next turn, loaded from the store, must know which (filters/pieces.py)."""
+    placeholders = Placeholders()
+    placeholders.mark_piece(placeholders.placeholder_for("CARD", "4111 1111"))
+    state = json.loads(json.dumps(placeholders.to_state()))
+    assert Placeholders.from_state(state).pieces == {"[CARD_1]"}
+    del state["pieces"]  # as a state kept before pieces were marked
+    assert Placeholders.from_state(state).pieces == set()
+    assert "pieces" not in Placeholders().to_state()  # a conversation with none keeps its state

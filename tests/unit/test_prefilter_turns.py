@@ -5,6 +5,7 @@ messages, and so in what the model is sent and the store keeps, through Bot.repl
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -235,6 +236,7 @@ QUIET = {
     "no label": ["where is my order?", "123456"],
     "interrupted": ["my phone is", "415", "what's your refund policy?", "2671"],
     "a fifth piece": ["my phone is", "415", "555", "2671", "1234"],
+    "the shop's number asked for": ["what is your phone number?", "800"],
 }
 
 
@@ -245,3 +247,51 @@ def test_numbers_that_are_no_piece_of_a_labelled_value_stay_as_typed(
     messages = QUIET[conversation]
     stored, _ = _conversation(recorded, conversation, messages)
     assert stored[-1] == messages[-1]
+
+
+PIECES_AS_TYPED = {
+    "country code": ["my phone is", "+1 415", "555", "2671"],
+    "brackets and dash": ["my phone is", "(415)", "555-", "2671"],
+    "dots": ["my phone is", "415.555", "2671"],
+    "chinese numerals": ["我的手机号是", "一三八", "零零一三", "八零零零"],
+    "english words": ["my phone is", "four one five", "five five five", "two six seven one"],
+    "bare label": ["phone", "415", "555", "2671"],
+    "bare chinese label": ["手机", "415", "555", "2671"],
+    "asked back": ["phone number?", "415", "555", "2671"],  # echoing the bot's question
+    "my card": ["my card", "4111", "4111", "4111", "4111"],
+}
+
+
+@pytest.mark.parametrize("conversation", PIECES_AS_TYPED)
+def test_pieces_typed_as_customers_write_them_are_masked(recorded: Bot, conversation: str) -> None:
+    """A phone's pieces with its "+", brackets, dots or a closing dash, pieces spelled digit
+    by digit, and pieces after a label that is the whole message, with no "is" or colon."""
+    messages = PIECES_AS_TYPED[conversation]
+    stored, sent = _conversation(recorded, conversation, messages)
+    assert stored[0] == messages[0]
+    kind = "CARD" if "card" in messages[0] else "PHONE"
+    assert all(re.fullmatch(rf"\[{kind}_\d+\]", text) for text in stored[1:]), stored
+    assert [text for text in sent if any(piece in text for piece in messages[1:])] == []
+
+
+WHOLE_THEN_ORDER = {
+    "phone": ["my phone number is 13800138000", "100482"],
+    "chinese phone": ["我的手机号是13800138000", "100482"],
+    "phone alone": ["my phone is", "13800138000", "100"],
+    "card": ["my card number is 4111 1111 1111 1111", "100482"],
+    "code": ["The verification code is", "482913", "100482"],  # the code is blocked
+}
+
+
+@pytest.mark.parametrize("conversation", WHOLE_THEN_ORDER)
+def test_a_number_after_a_whole_value_is_no_piece_of_it(recorded: Bot, conversation: str) -> None:
+    """The order number the example bot asks for, sent after a phone, card or code typed
+    whole, reaches the model and the store as typed, and is not blocked as a code."""
+    messages = WHOLE_THEN_ORDER[conversation]
+    for message in messages:
+        reply = recorded.reply(message, conversation_id=conversation)
+    stored, sent = _conversation(recorded, conversation, [])
+    assert reply.action != "blocked"
+    assert stored[-1] == messages[-1]
+    assert sent[-1].endswith(messages[-1])
+    assert re.fullmatch(r".*\[[A-Z]+_1\]", stored[-2])  # the whole value, masked
