@@ -2,7 +2,8 @@
 word rules: accents ("prévious"), Cyrillic and Greek letters that look Latin, leetspeak
 ("1gn0r3"), traditional Chinese characters and separators between them ("忽.略"), line breaks
 inside a sentence, and underscores for spaces. :mod:`.injection` runs its rules on this copy
-too when it differs from the lowered message.
+too when it differs from the lowered message. Attack words typed a letter at a time ("I g n o
+r e") are found here too (:func:`find_spaced`): no word rule reads them.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from . import Finding
 from .traditional import fold_traditional
 
 # The detection copy undoes the usual disguises, one character for one so that it is cheap to
@@ -49,3 +51,23 @@ def _unleet(word: re.Match[str]) -> str:
     """ "1gn0r3" reads "ignore"; "100482" and "a4" stay as they are unless letters mix in."""
     text = word.group()
     return text.translate(_LEET) if _LEET_HINT.search(text) else text
+
+
+# Four letters spaced out, found from the first gap: ``re`` skips to a gap in C, and gaps are
+# rarer than letters.
+_SPACED_HINT = re.compile(r"[ .\-_*](?<=[a-z].)[a-z][ .\-_*][a-z][ .\-_*][a-z]")
+_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z0-9])")
+_SPACED_ATTACK = re.compile(
+    r"ignore|disregard|jailbreak|developermode|systemprompt|doanythingnow|instructions"
+)
+
+
+def find_spaced(lowered: str) -> list[Finding]:
+    """Attack words typed a letter at a time ("I g n o r e"), as ``disguised`` findings."""
+    if not _SPACED_HINT.search(lowered):
+        return []
+    return [
+        Finding(m.start(), m.end(), "disguised")
+        for m in _SPACED_LETTERS.finditer(lowered)
+        if _SPACED_ATTACK.search(re.sub(r"[^a-z]", "", m.group()))
+    ]

@@ -21,8 +21,8 @@ import itertools
 import re
 from collections.abc import Iterator
 
-from . import Finding, word_automaton
-from .disguises import undisguise
+from . import Finding, reaches, word_automaton
+from .disguises import find_spaced, undisguise
 from .injectionlanguages import (
     ORDER_START,
     OVERRIDES,
@@ -307,15 +307,6 @@ _CASED = re.compile(
 )
 
 
-# Four letters spaced out, found from the first gap: ``re`` skips to a gap in C, and gaps are
-# rarer than letters.
-_SPACED_HINT = re.compile(r"[ .\-_*](?<=[a-z].)[a-z][ .\-_*][a-z][ .\-_*][a-z]")
-_SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z0-9])")
-_SPACED_ATTACK = re.compile(
-    r"ignore|disregard|jailbreak|developermode|systemprompt|doanythingnow|instructions"
-)
-
-
 def find_injection(text: str) -> list[Finding]:
     """Every span that looks like an injection attempt; kind names the rule.
 
@@ -330,12 +321,7 @@ def find_injection(text: str) -> list[Finding]:
     if undisguised != lowered:
         found = {finding.kind for finding in findings}
         findings += [f for f in _run_rules(undisguised) if f.kind not in found]
-    if _SPACED_HINT.search(lowered):
-        findings += [
-            Finding(m.start(), m.end(), "disguised")
-            for m in _SPACED_LETTERS.finditer(lowered)
-            if _SPACED_ATTACK.search(re.sub(r"[^a-z]", "", m.group()))
-        ]
+    findings += find_spaced(lowered)
     return sorted(findings, key=lambda finding: (finding.start, finding.end))
 
 
@@ -354,45 +340,8 @@ def _matches(name: str, lowered: str) -> Iterator[re.Match[str]]:
     if name not in _REACHES:
         return _pattern(name).finditer(lowered)
     (verb, thing, reach), phrases = _REACHES[name]
-    starts = _starts(verb, thing, reach, lowered)
+    starts = reaches.starts(verb, thing, reach, lowered)
     if phrases:
-        phrased = _found(_lookahead(phrases), lowered, 0, len(lowered))
+        phrased = reaches.found(reaches.lookahead(phrases), lowered, 0, len(lowered))
         starts = heapq.merge(starts, phrased)
-    return _near(_pattern(name), starts, lowered)
-
-
-def _near(pattern: re.Pattern[str], starts: Iterator[int], text: str) -> Iterator[re.Match[str]]:
-    """``pattern.finditer(text)`` when ``starts`` holds, in order, every position where a
-    match can start: each is tried on the whole text, as finditer tries it, from where the
-    last match ended. Where a rule's verb is common ("ignore " * 20,000), trying only the
-    verbs near an object saves trying the gaps after every verb."""
-    end = 0
-    for start in starts:
-        if start >= end and (match := pattern.match(text, start)):
-            end = match.end()
-            yield match
-
-
-def _starts(verb: str, thing: str, reach: int, text: str) -> Iterator[int]:
-    """Where ``verb`` starts within ``reach`` characters before a ``thing``, in order. The
-    stretches before things close together are searched as one ("инструкции " * 9,000)."""
-    verbs, stretch = _lookahead(verb), (0, 0)
-    for found in _lookahead(thing).finditer(text):
-        if found.start() - reach > stretch[1]:
-            yield from _found(verbs, text, *stretch)
-            stretch = (found.start() - reach, found.start())
-        else:
-            stretch = (stretch[0], found.start())
-    yield from _found(verbs, text, *stretch)
-
-
-def _found(pattern: re.Pattern[str], text: str, start: int, end: int) -> Iterator[int]:
-    """Where ``pattern`` matches from ``start`` up to ``end`` (a verb ends before the thing
-    its rule reaches, so one cut at the thing loses no verb)."""
-    return (match.start() for match in pattern.finditer(text, start, end))
-
-
-@functools.cache
-def _lookahead(pattern: str) -> re.Pattern[str]:
-    """``pattern`` found at every position it matches at, overlapping ones too."""
-    return re.compile(f"(?={pattern})", re.MULTILINE)
+    return reaches.near(_pattern(name), starts, lowered)

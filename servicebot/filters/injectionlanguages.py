@@ -220,7 +220,7 @@ REACHES: dict[str, tuple[str, str, int]] = {
 one), and how many characters at most lie from the verb's start to the object's. Tried at
 every verb, such a rule took 110 ms on "забудь все " * 10,000 + "инструкции"; tried only at
 the verbs that have an object within reach, the same matches take a fraction of that (see
-``_near`` in :mod:`.injection`)."""
+:mod:`.reaches`)."""
 
 ROLE_NAMES = "アシスタント"
 """Role names that, alone at a line's start before a colon, fake a speaker, as 助手： does."""
