@@ -60,8 +60,9 @@ _ROLE_TURN = (
     r"|\byour (?:new |real |true )?(?:instructions|rules|task|role|prompt|guidelines)\b"
     r"|\b(?:ignore|disregard|forget|override|bypass|obey|comply|respond|reply|answer|pretend)\b"
     r"|(?<!not )(?<!n't )\b(?:authori[sz]ed|approved|granted)\b|\badmin(?:istrator)?\b"
-    r"|\b(?:instructions|rules|prompt|guidelines|unrestricted|jailbr\w*)\b"
-    r"|\b(?:developer|admin|debug|god) mode\b"
+    r"|\b(?:instructions|rules|prompt|guidelines|unrestricted)\b"
+    # Not "jailbroken" alone: "System: jailbroken device detected" is an app's message.
+    r"|\b(?:developer|admin|debug|god|jailbreak|jailbroken) mode\b"
 )
 
 # The override rule's verbs that two gaps follow, and what the last ones drop; see _REACHES.
@@ -73,7 +74,11 @@ _DROPPED = r"\b(?:instructions|rules|guidelines|directives|programming)\b"
 _OVERRIDE_PHRASES = (
     r"\b(?:change|replace|overwrite|rewrite|update) your (?:instructions|rules|prompt"
     r"|programming|guidelines) (?:to|with|as)(?: the following| this| these| ?:)"
+    # All that is above, so "above" ends the clause or an order follows: not one thing above
+    # ("ignore the above order, I placed it by mistake") nor the customer going on ("ignore
+    # the above, I meant order 100483"): a customer correcting themselves.
     r"|\b(?:ignore|disregard|forget) (?:the |what(?:'s| is| was)(?: written| said)? )?above\b"
+    r"(?=[ \t]*(?:$|[.!:;\n\"'”)-]|,(?! ?i\b)|(?:and|then|now|instead)\b))"
     # The bot's own system message; not one an app showed ("the system message saying ...").
     r"|\b(?:ignore|disregard|forget|override|bypass) (?:the |your |any |all )?(?:system"
     r"|developer) messages?\b(?! (?:saying|says|said|that|which|about|on|in|from)\b)"
@@ -111,8 +116,12 @@ _RULES: dict[str, str] = {
         rf"{_GAP}\b(?:your|initial|original|hidden|secret|system)\b{_GAP}"
         r"\b(?:system prompt|prompt texts?|prompts|instructions|initial prompt"
         r"|hidden prompt|pre-?prompt)\b"
-        # Not "your system prompt me to update", a verb: the system prompts me.
-        r"|\bsystem prompt\b(?! (?:me|us|him|her|them)\b)|\bwhat (?:is|was) written above\b"
+        # Not "your system prompt me to update", a verb: the system prompts me; nor "'Your
+        # system prompt has been updated', is that a scam?", a change reported, as an app or a
+        # scam's message reports it: asking for the prompt does not say what happened to it.
+        r"|\bsystem prompt\b(?! (?:me|us|him|her|them)\b| (?:has|have|had|was|were|is being"
+        r"|got|gets|will be)(?: been)? (?:updated|changed|modified|reset|replaced|upgraded"
+        r"|deleted|removed|refreshed)\b)|\bwhat (?:is|was) written above\b"
         # Not "the instructions above the barcode": a place on a label, not the chat.
         r"|\b(?:instructions|guidance) (?:you were given"
         r"|above\b(?! (?:the|a|an|my|this|each|every)\b))"
@@ -124,7 +133,14 @@ _RULES: dict[str, str] = {
     ),
     # DAN-style jailbreaks and "you are now ..." role-play.
     "roleplay": (
-        r"\bdo anything now\b|\bjailbr(?:eak|oken)\b"
+        r"\bdo anything now\b"
+        # "Jailbreak" is a phone's or a console's too ("Jailbreak? No, my phone isn't
+        # jailbroken"): it counts where the bot is jailbroken, or names a mode or a label.
+        r"|\bjailbr(?:eak|oken) (?:mode|prompt|persona|version|response|ai|bot|chatbot"
+        r"|assistant|model|gpt|chatgpt)\b|\[\W{0,3}jailbreak\]"
+        r"|\b(?:you(?:'re| are| were|'ve been| have been)|yourself|chatgpt)"
+        r" (?:now |fully )?jailbr(?:eak|oken)\b"
+        r"|\bjailbreak (?:you|yourself|chatgpt|the (?:ai|bot|assistant|model|chatbot))\b"
         # A phone's setting too ("turn off developer mode", "my developer mode"): the jailbreak
         # puts the bot in it, or answers with it on.
         r"|\b(?:you(?:'re| are)(?: now)? in|with|simulate|enter|act in|switch to) developer mode\b"
