@@ -58,7 +58,8 @@ def _unleet(word: re.Match[str]) -> str:
 _SPACED_HINT = re.compile(r"[ .\-_*](?<=[a-z].)[a-z][ .\-_*][a-z][ .\-_*][a-z]")
 _SPACED_LETTERS = re.compile(r"(?<![a-z0-9])(?:[a-z][ .\-_*]){3,}[a-z](?![a-z0-9])")
 _SPACED_ATTACK = re.compile(
-    r"ignore|disregard|jailbreak|developermode|systemprompt|doanythingnow|instructions"
+    r"ignore|disregard|jailbreak|developermode|systemprompt|systemoverride|doanythingnow"
+    r"|instructions"
 )
 
 
