@@ -4,12 +4,18 @@ The system prompt tells the model never to invent a price, and a model still pro
 refund of $5,000", "您的退款5000元已批准" or "a 50% discount". An amount is a number with a
 currency or a percent sign beside it: ``$5,000``, ``USD 30``, ``30 dollars``, ``€20``, ``£5``,
 ``¥30``, ``30元``, ``5000块``, ``人民币300``, ``三十元``, ``50%``, ``50 percent``,
-``百分之五十``, and a discount in tenths (``八折``, ``8.5折``: 20% and 15% off). A number
-alone ("2 business days", "order 100482", "30 days") is none. :func:`amount_value` gives the
-form two amounts are compared in: ``$5,000``, ``$5000`` and ``5000 dollars`` are ``$5000``;
-``30元``, ``¥30`` and ``三十元`` are ``¥30``; ``九折`` and ``10% off`` are ``10%``.
+``百分之五十``, and a discount in tenths (``八折``, ``8.5折``: 20% and 15% off); written
+short or long too (``$5k``, ``5K USD``, ``$2 million``, ``5千块``, ``1.5万元``), with the
+sign after it (``5000$``, ``5 000 €``: a space groups thousands before a currency), in
+financial numerals (``伍仟圆``), spelled out before a currency (``five thousand dollars``),
+after a price's label (``退款金额：1,000.00``, ``Total: 45.99``: a number of no stated
+currency, ``#1000``), and halves (``half off``, ``对折``, ``半价``: 50%). A number alone
+("2 business days", "order 100482", "30 days") is none. :func:`amount_value` gives the
+form two amounts are compared in: ``$5,000``, ``$5000``, ``$5k`` and ``5000 dollars`` are
+``$5000``; ``30元``, ``¥30`` and ``三十元`` are ``¥30``; ``九折`` and ``10% off`` are ``10%``.
 Which amounts an answer may give (those the bot's files or this turn's messages give) is
-``contacts.py``'s :class:`~.contacts.Given`, as for contacts.
+``contacts.py``'s :class:`~.contacts.Given`, as for contacts; ``derived.py`` says which
+others follow from them (zero, sums, differences, the customer's bare numbers).
 """
 
 from __future__ import annotations
@@ -29,19 +35,41 @@ _CURRENCIES = {
     "$": ("$", "US$", "USD", "dollar", "dollars", "buck", "bucks", "美元", "美金"),
     "€": ("€", "EUR", "euro", "euros", "欧元"),
     "£": ("£", "GBP", "英镑"),
-    "¥": ("¥", "CNY", "RMB", "yuan", "人民币", "元", "块", "块钱"),
+    "¥": ("¥", "CNY", "RMB", "yuan", "人民币", "元", "圆", "圓", "块", "块钱"),
     "HK$": ("HK$", "HKD", "港币", "港元"),
     "NT$": ("NT$", "TWD", "新台币"),
     "JPY": ("JPY", "日元"),
 }
 _SIGN = {word.casefold(): sign for sign, words in _CURRENCIES.items() for word in words}
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
-_DIGITS = dict(zip("零〇一二两三四五六七八九", (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9), strict=True))
-_CN_DIGITS = f"{''.join(_DIGITS)}十百千万"
+# The everyday digits, then the financial ones a cheque or a refund notice uses (壹 to 玖).
+_DIGITS = dict(
+    zip(
+        "零〇一二两三四五六七八九壹贰貳叁參肆伍陆陸柒捌玖",
+        (0, 0, 1, 2, 2, 3, 4, 5, 6, 7, 8, 9, 1, 2, 2, 3, 3, 4, 5, 6, 6, 7, 8, 9),
+        strict=True,
+    )
+)
+_CN_DIGITS = f"{''.join(_DIGITS)}十百千万拾佰仟萬"
 _CN_NUMBER = f"[{_CN_DIGITS}]+"
-_NUMBER_REST = r"[0-9]*(?:,[0-9]{3})*(?:\.[0-9]+)?"  # after its first digit
-_NUMBER = f"[0-9]{_NUMBER_REST}"
+# Thousands grouped by spaces ("5 000 €") only with a currency after them: "order 2 500"
+# and "call 612 345 678" are no amounts.
+_SPACED = r"(?:[ ][0-9]{3}(?![0-9]))+(?=[ \t]?(?i:[€$£¥]|(?:eur|usd|gbp|euros?|dollars?)(?![a-z])))"
+# A number written short or long: $5k, 5K USD, $2 million, 5千块, 1.5万元 (k not a unit's
+# start: 5kg, 5km, 5MB are measures).
+_TIMES = {"k": 1000, "thousand": 1000, "m": 10**6, "million": 10**6, "billion": 10**9}
+_TIMES.update({"千": 1000, "万": 10_000})
+_MULTIPLIER = r"(?i:(?:[ \t]?(?:thousand|million|billion)|[km]|[千万])(?![a-z]))"
+_NUMBER_REST = (
+    rf"[0-9]*(?:,[0-9]{{3}})*(?:\.[0-9]+)?(?:{_SPACED})?{_MULTIPLIER}?"  # after its first digit
+)
 _PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD|JPY)|人民币"
+# A price's label before a number of no stated currency ("退款金额：1,000.00"). An English one
+# only with a colon, and before a number written as money (1,000 or 45.99): "Total: 3 items".
+_LABEL = (
+    r"(?:金额|价格|售价|总价|总额|运费|费用|余额):?"
+    r"|(?<![a-z])(?:amount|total|price|cost|fee|refund)s?:"
+)
 # After the number: a currency's word (an English one ending where its word does; 元 not
 # starting a word it makes, 元素, 元旦; 块 only as money, 块钱, or with no Chinese after it:
 # "3块蛋糕" is three pieces of cake), cents, a percent, or a discount in tenths (not 折叠,
@@ -50,9 +78,21 @@ _SUFFIX = (
     r"(?:usd|eur|gbp|cny|rmb|hkd|jpy|dollars?|bucks?|euros?|yuan|cents?|percent|per cent)"
     r"(?![a-z])|%(?![0-9a-f]{2})"  # not a link's escape: "5%20off"
     rf"|元(?![素旦宵首老年件])|块钱|块(?![{_HAN}])|美元|美金|欧元|英镑|港币|港元|新台币|日元"
-    r"|人民币|折(?!叠)"
+    r"|人民币|折(?!叠)|圆(?![形满珠周桌顶心规润])|圓(?![形滿珠周桌頂心規潤])"
+    r"|[$€£¥](?![0-9])"  # the sign after the number: "5000$", "5 000 €" (not "2 $5 mugs")
 )
-_HINT = re.compile(r"[0-9元块折]|分之")  # nothing an amount can be written without
+# nothing an amount can be written without
+_HINT = re.compile(r"[0-9元块折圆圓]|分之|半价|(?i:half|dollar|buck|euro|yuan)")
+# Half the price, in words: 50% off.
+_HALF = re.compile(r"(?<![a-z])half[ -]?(?:off|price)(?![a-z])|对折(?![叠起])|半价", re.IGNORECASE)
+_SPELLED_HINT = re.compile(r"dollar|buck|euro|yuan", re.IGNORECASE)
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen"
+    " fifteen sixteen seventeen eighteen nineteen"
+).split()
+_TENS = "twenty thirty forty fifty sixty seventy eighty ninety".split()
+_WORDS = {word: i for i, word in enumerate(_ONES)} | {w: 20 + 10 * i for i, w in enumerate(_TENS)}
+_SCALES = {"hundred": 100, "thousand": 1000, "million": 10**6}
 
 
 @functools.cache
@@ -64,18 +104,33 @@ def _patterns() -> tuple[re.Pattern[str], re.Pattern[str], re.Pattern[str]]:
     position of an answer, and took a quarter of the post-filter's time."""
     # One set first, so that re skips to a digit in C; then digits or Chinese ones, not both.
     number = re.compile(f"[0-9{_CN_DIGITS}](?:(?<=[0-9]){_NUMBER_REST}|(?<![0-9])[{_CN_DIGITS}]*)")
-    before = re.compile(rf"(?:(?P<per>百分之)|(?P<pre>{_PREFIX})[ \t]?)$", re.IGNORECASE)
+    before = re.compile(
+        rf"(?:(?P<per>百分之)|(?P<pre>{_PREFIX})[ \t]?|(?P<lab>{_LABEL})[ \t]?)$", re.IGNORECASE
+    )
     after = re.compile(rf"[ \t]?(?P<suf>{_SUFFIX})", re.IGNORECASE)
     return number, before, after
 
 
+@functools.cache
+def _spelled() -> re.Pattern[str]:
+    """An amount spelled out before a currency's word: "five thousand dollars", "twenty-five
+    bucks". Compiled on first use, and tried only on an answer that names such a currency."""
+    words = "|".join(sorted([*_WORDS, *_SCALES], key=len, reverse=True))
+    return re.compile(
+        rf"(?<![a-z0-9-])(?<![0-9][ \t])"
+        rf"(?P<words>(?:{words})(?:(?:[ -]|[ ]and[ ])(?:{words}))*)(?![a-z])"
+        r"[ ](?P<cur>dollars?|bucks?|euros?|yuan)(?![a-z])",
+        re.IGNORECASE,
+    )
+
+
 def find_amounts(text: str) -> list[Finding]:
     """The amounts of money (``MONEY``) and percentages (``PERCENT``) ``text`` gives."""
-    if not _HINT.search(text):  # most answers: no digit, no 元, 块, 折 or 百分之
+    if not _HINT.search(text):  # most answers: no digit, no 元, 块, 折, 百分之 or currency word
         return []
     return [
         Finding(start, end, "PERCENT" if value.endswith("%") else "MONEY")
-        for start, end, value in _amounts(text)
+        for start, end, value in sorted(_amounts(text))
     ]
 
 
@@ -87,6 +142,16 @@ def amount_value(written: str) -> str:
 
 def _amounts(text: str) -> Iterator[tuple[int, int, str]]:
     """Where each amount in ``text`` starts and ends, and its value (see :func:`_read`)."""
+    yield from _numbered(text)
+    yield from ((m.start(), m.end(), "50%") for m in _HALF.finditer(text))
+    if _SPELLED_HINT.search(text):
+        for m in _spelled().finditer(text):
+            sign = _SIGN[m["cur"].casefold().removesuffix("s")]
+            yield m.start(), m.end(), sign + _plain(_spelled_number(m["words"]))
+
+
+def _numbered(text: str) -> Iterator[tuple[int, int, str]]:
+    """The amounts written with a number, in digits or Chinese."""
     number, before, after = _patterns()
     for found in number.finditer(text):
         start, end = found.span()
@@ -95,15 +160,19 @@ def _amounts(text: str) -> Iterator[tuple[int, int, str]]:
         sign = before.search(text, max(start - _LONGEST_BEFORE, 0), start)
         unit = after.match(text, end)
         if (value := _read(found.group(), sign, unit)) is not None:
-            yield (sign.start() if sign else start), (unit.end() if unit else end), value
+            yield (
+                (sign.start() if sign and not sign["lab"] else start),
+                (unit.end() if unit else end),
+                value,
+            )
 
 
-_LONGEST_BEFORE = 4  # "US$ ", "人民币", "百分之"
+_LONGEST_BEFORE = 9  # "US$ ", "人民币", "百分之", "refunds: "
 # The characters a currency or 百分之 before a number ends with, and those a currency or a
 # percent after one starts with (in lower case): a number with neither beside it is no amount,
 # and is passed over without a pattern's call (100 KB of "1,1,1," took 165 ms, so 25 ms).
-_SIGN_ENDS = frozenset("$€£¥dprby币之")
-_UNIT_STARTS = frozenset("uegcrhjdbyp%元块美欧英港新日人折")
+_SIGN_ENDS = frozenset("$€£¥dprby币之:额格价计费")
+_UNIT_STARTS = frozenset("uegcrhjdbyp%元块美欧英港新日人折圆圓$€£¥")
 
 
 def _beside(text: str, start: int, end: int) -> bool:
@@ -122,11 +191,13 @@ def _read(written: str, sign: re.Match[str] | None, unit: re.Match[str] | None) 
     as a sign and a plain number (``$5000``, ``¥30``, ``50%``); None for a number that is no
     amount: no currency or percent beside it, or one that says nothing ("100% sure")."""
     number = _number(written)
-    pre, per = (sign["pre"], sign["per"]) if sign else (None, None)
+    pre, per, label = (sign["pre"], sign["per"], sign["lab"]) if sign else (None, None, None)
     suf = unit["suf"].casefold() if unit else ""
     if per or (suf in ("%", "percent", "per cent") and not pre):
         return None if number == 100 else f"{_plain(number)}%"  # "100% sure", 百分之百满意
-    if not (pre or suf) or (suf == "块" and not written.isascii()):
+    if not (pre or suf):  # after a label, a number of no stated currency: see derived.py
+        return f"#{_plain(number)}" if label and _priced(label, written) else None
+    if suf == "块" and not written[0].isascii():
         return None  # 一块 alone is "together" as often as one yuan: 一块钱 is money
     if pre:  # "$30 dollars", "人民币300元": the sign before it says which
         return _SIGN.get(pre.casefold(), pre.upper()) + _plain(number)
@@ -138,22 +209,51 @@ def _read(written: str, sign: re.Match[str] | None, unit: re.Match[str] | None) 
     return _SIGN[suf] + _plain(number)
 
 
+def _priced(label: str, written: str) -> bool:
+    """Whether the number ``written`` after ``label`` is a price: after a Chinese label any
+    number is (金额1000), after an English one a number written as money (1,000 or 45.99)."""
+    return not label.isascii() or "," in written or "." in written
+
+
+_SHORT = re.compile(r"(?P<digits>[0-9][0-9,. ]*?)[ \t]?(?P<times>[a-z千万]*)", re.IGNORECASE)
+
+
 def _number(written: str) -> Decimal:
-    """The number ``written`` in digits (``5,000``) or Chinese (``三十``, ``八五``)."""
-    return Decimal(written.replace(",", "")) if written[0].isascii() else _chinese(written)
+    """The number ``written`` in digits (``5,000``, ``5 000``, ``5k``, ``1.5万``) or Chinese
+    (``三十``, ``八五``, ``伍仟``)."""
+    if not written[0].isascii():
+        return _chinese(written)
+    short = _SHORT.fullmatch(written)
+    assert short is not None  # what the number pattern finds
+    digits = Decimal(short["digits"].replace(",", "").replace(" ", ""))
+    return digits * _TIMES.get(short["times"].casefold(), 1)
 
 
-_UNITS = {"十": 10, "百": 100, "千": 1000}
+def _spelled_number(words: str) -> Decimal:
+    """A number spelled out: "five thousand" 5000, "twenty-five" 25, "one hundred and ten"
+    110."""
+    total = current = 0
+    for word in re.split(r"[ -]+", words.casefold()):
+        if word == "hundred":
+            current = (current or 1) * 100
+        elif word in _SCALES:
+            total, current = total + (current or 1) * _SCALES[word], 0
+        else:
+            current += _WORDS.get(word, 0)  # "and"
+    return Decimal(total + current)
+
+
+_UNITS = {"十": 10, "百": 100, "千": 1000, "拾": 10, "佰": 100, "仟": 1000}
 
 
 def _chinese(written: str) -> Decimal:
-    """A Chinese number: ``三十`` 30, ``一百二十`` 120, ``两万`` 20000; digits alone, as a
-    discount is written, read one by one (``八五`` 85)."""
+    """A Chinese number: ``三十`` 30, ``一百二十`` 120, ``两万`` 20000, ``伍仟`` 5000;
+    digits alone, as a discount is written, read one by one (``八五`` 85)."""
     if all(char in _DIGITS for char in written):
         return Decimal("".join(str(_DIGITS[char]) for char in written))
     total, section, digit = 0, 0, 0
     for char in written:
-        if char == "万":
+        if char in "万萬":
             total, section, digit = (total + section + digit) * 10_000, 0, 0
         elif char in _UNITS:  # 十 alone is ten: a unit with no digit before it counts once
             section, digit = section + (digit or 1) * _UNITS[char], 0

@@ -29,6 +29,15 @@ INVENTED = [
     ("您的退款5000元已批准。", "zh", "MONEY"),
     ("我们退您人民币300，另送三十元优惠券。", "zh", "MONEY"),
     ("这件商品今天打五折。", "zh", "PERCENT"),
+    *(("Good news: a $5k refund is approved.", "en", "MONEY"),),
+    *(("We'll send 5K USD today.", "en", "MONEY"), ("You'll get $1.5m back.", "en", "MONEY")),
+    *(("We refunded five thousand dollars.", "en", "MONEY"),),
+    *(("Your refund of 5 000 € is on its way.", "en", "MONEY"),),
+    *(("Your refund of 5000$ is on its way.", "en", "MONEY"),),
+    *(("You get half off your next order.", "en", "PERCENT"),),
+    *(("已为您退款5千块。", "zh", "MONEY"), ("已为您退款1.5万元。", "zh", "MONEY")),
+    *(("退款伍仟圆已批准。", "zh", "MONEY"), ("退款金额：1,000.00", "zh", "MONEY")),
+    *(("这次给您打对折。", "zh", "PERCENT"), ("Refund amount: 1,000.00", "en", "MONEY")),
 ]
 
 
@@ -59,6 +68,10 @@ def test_repair_removes_the_amount_with_the_contacts_mark() -> None:
         *(("30块钱", "¥30"), ("两万元", "¥20000")),
         *(("50%", "50%"), ("50 percent", "50%"), ("百分之五十", "50%"), ("五折", "50%")),
         *(("九折", "10%"), ("8.5折", "15%"), ("八五折", "15%")),
+        *(("$5k", "$5000"), ("5K USD", "$5000"), ("$2 million", "$2000000"), ("5000$", "$5000")),
+        *(("5 000 €", "€5000"), ("five thousand dollars", "$5000"), ("twenty-five bucks", "$25")),
+        *(("5千块", "¥5000"), ("1.5万元", "¥15000"), ("伍仟圆", "¥5000"), ("壹佰贰拾元", "¥120")),
+        *(("half off", "50%"), ("对折", "50%"), ("半价", "50%")),
     ],
 )  # fmt: skip
 def test_an_amount_is_compared_in_one_form_however_it_is_written(written: str, value: str) -> None:
@@ -77,6 +90,9 @@ def test_an_amount_is_compared_in_one_form_however_it_is_written(written: str, v
         "Orders placed before 14:00 ET ship today. I'm 100% sure it is on its way.",
         "退款需要5-10个工作日，30天内可退货，订单号100482。",
         "我们一块去看看：3块蛋糕和一把三折叠伞，统一元素，百分之百满意。",
+        "Wait 5m or 5 mins; size 5M, 10k steps, 5kg, 5km, 5MB; order 2 500 ships; Total: 3 items.",
+        "It takes half an hour for half of the order. The parcel weighs five pounds.",
+        "合计3件商品，订单号：100482，中国大陆可配送，把衣服对折叠好，圆满完成。",
     ],
 )
 def test_a_number_that_is_no_amount_is_left_alone(answer: str) -> None:
