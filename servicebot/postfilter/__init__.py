@@ -19,7 +19,8 @@ their own values back when ``restore_pii`` is on.
 
 The checks' parts live beside this file: ``links.py`` (links and script links),
 ``contacts.py`` (the contacts and values the bot's files give), ``amounts.py`` (amounts of
-money and percentages), ``disguised.py`` (defanged links
+money and percentages), ``derived.py`` (the amounts that follow from given ones: zero, sums,
+differences, the customer's bare numbers), ``disguised.py`` (defanged links
 and emails read aloud: "evil[.]com", "help at evil dot com"), ``written.py`` (links with their
 dots written out: "www . evil . com / pay", "evil点com"), ``leakage.py`` (runs of the
 system prompt), ``controls.py`` (control and invisible characters) and ``sentences.py``
@@ -48,6 +49,7 @@ from ..settings import PostfilterSettings
 from .amounts import find_amounts
 from .contacts import Given, finding_spans, given_by, not_given, phone_shapes, unmeasured
 from .controls import blank, visible, without_controls
+from .derived import bare_numbers, not_given_amounts, outside_links
 from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
 from .links import find_links, link_masks, run_end, script_link
@@ -139,6 +141,11 @@ class Postfilter:
         self._known_with = lru_cache(maxsize=64)(
             lambda prompt: self._known | given_by(normalise(prompt).text)
         )
+        self._turn_amounts = lru_cache(maxsize=64)(
+            lambda prompt, said: (
+                self._known_with(f"{prompt}\n{said}").values | bare_numbers(normalise(said).text)
+            )
+        )
 
     @classmethod
     def for_bot(cls, spec: BotSpec, profanity: ProfanityFilter | None = None) -> Postfilter:
@@ -194,7 +201,7 @@ class Postfilter:
         labelled = find_labelled(review.normalised.text, PII_KINDS)  # read once, for both
         contacts = partial(self._unknown_contacts, labelled=labelled, prompt=system_prompt)
         review.check("contact", contacts, self.settings.unknown_contact, removed)
-        amounts = partial(self._unknown_amounts, prompt=f"{system_prompt}\n{said}")
+        amounts = partial(self._unknown_amounts, prompt=system_prompt, said=said)
         review.check("amount", amounts, self.settings.unknown_amount, removed)
         leaks = partial(self._leaked_pii, labelled=labelled, prompt=system_prompt)
         review.check("pii", leaks, self.settings.pii_leak, removed)
@@ -249,12 +256,15 @@ class Postfilter:
             ]
         return sorted(found, key=lambda f: f.start)
 
-    def _unknown_amounts(self, text: str, prompt: str) -> list[Finding]:
+    def _unknown_amounts(self, text: str, prompt: str, said: str) -> list[Finding]:
         """Amounts of money and percentages that neither the bot's files nor this turn's
-        messages (``prompt``) give: a price, fee or refund the model made up."""
+        messages (the system ``prompt``, and the history and customer's message ``said``)
+        give, nor let follow (``derived.py``): a price, fee or refund the model made up."""
         if not (found := find_amounts(text)):
             return []
-        return self._not_known(partial(not_given, text, found, []), prompt)
+        if found := not_given_amounts(text, found, self._known.values):
+            found = not_given_amounts(text, found, self._turn_amounts(prompt, said))
+        return outside_links(text, found)
 
     def _unknown_markup(self, text: str) -> list[Finding]:
         """The tags (``HTML``) and platform mentions (``mention``) the bot's files do not use."""

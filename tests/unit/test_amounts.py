@@ -190,3 +190,54 @@ def test_the_setting_takes_an_outcome_only(tmp_path: Path) -> None:
     assert problem.message == (
         "'unknown_amount': 'pass' is not allowed (allowed: repair, fallback, handoff)"
     )
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ("Your order total was $0.00.", ""),
+        ("A $0 charge is only a pre-authorization.", ""),
+        ("Both together come to $20.98.", "I bought a mug for $9.99 and a bowl for $10.99."),
+        ("Standard shipping for your two orders is $11.98.", ""),  # 2 × the FAQ's $5.99
+        ("Express costs $9.00 more than standard.", ""),  # $14.99 - $5.99
+        ("That's $91.98 in total; we'll refund one of them.", "I was charged $45.99 twice"),
+        ("You'll get $45.99 back.", "I paid 45.99 for the blender"),
+        ("我们会退您45.99美元。", "我付了45.99"),
+        ("See https://maple.example.com/sale/50%-off for the sale.", ""),
+    ],
+)
+def test_an_amount_that_follows_from_given_ones_passes(
+    example: tuple[Postfilter, str], answer: str, said: str
+) -> None:
+    checker, system = example
+    assert checker.run(answer, system, {}, "en", said).events == ()
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        ("Both together come to $21.00.", "I bought a mug for $9.99 and a bowl for $10.99."),
+        ("Four orders are $23.96.", ""),  # 4 × $5.99: only twice or three times
+        ("You'll get €45.99 back.", "I was charged $45.99"),  # another currency
+        ("We offer 0% financing.", ""),  # zero money promises nothing; zero interest does
+        ("You'll get $45.99 back.", "I paid 45 for the blender"),
+    ],
+)
+def test_an_amount_that_does_not_follow_still_falls_back(
+    example: tuple[Postfilter, str], answer: str, said: str
+) -> None:
+    checker, system = example
+    assert checker.run(answer, system, {}, "en", said).verdict == "fallback"
+
+
+def test_an_amount_in_any_link_is_the_link_checks() -> None:
+    result = postfilter().run("Deals at https://deals.example.net/sale/50%-off today.", SYSTEM, {})
+    assert {(e.detector, e.kind) for e in result.events} == {("contact", "URL")}
+
+
+def test_reply_says_back_a_bare_number_the_customer_wrote(spec: BotSpec) -> None:
+    answer = "You'll get $45.99 back within 5 business days."
+    bot = _answering(spec, answer)
+    message = "I paid 45.99 for the blender, can I return it and how much do I get back?"
+    assert bot.reply(message, conversation_id="r").text == answer
+    assert "".join(bot.stream(message, conversation_id="s")) == answer
