@@ -343,8 +343,8 @@ class PostfilterSettings(Frozen):
     profanity: Outcome = "repair"
     pii_leak: Outcome = "repair"
     unknown_contact: Outcome = "repair"
-    # An invented refund or price is a promise: the canonical answer is safer than the answer
-    # with the amount cut out.
+    # An invented refund or price is a promise: the fallback (the top intent's answer when
+    # routing is sure of it, else a handoff) is safer than the answer with the amount cut out.
     unknown_amount: Outcome = "fallback"
     markup: Outcome = "repair"
     leakage: Literal["fallback", "handoff"] = "fallback"

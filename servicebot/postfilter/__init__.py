@@ -12,7 +12,8 @@
                         repaired)
 
 Each check's outcome is set in servicebot.yaml ``postfilter``: ``repair`` (mask or cut the
-offending text), ``fallback`` (the pipeline sends the top intent's canonical answer) or
+offending text), ``fallback`` (the pipeline sends the top intent's canonical answer when
+routing is sure of it, else ``handoff.j2``, as for a model outage: see ``actions.py``) or
 ``handoff`` (a person takes over); the worst outcome of any check wins. The result's ``text``
 keeps this turn's placeholders (it may be stored); ``shown``, what the customer reads, has
 their own values back when ``restore_pii`` is on.

@@ -241,3 +241,12 @@ def test_reply_says_back_a_bare_number_the_customer_wrote(spec: BotSpec) -> None
     message = "I paid 45.99 for the blender, can I return it and how much do I get back?"
     assert bot.reply(message, conversation_id="r").text == answer
     assert "".join(bot.stream(message, conversation_id="s")) == answer
+
+
+def test_the_fallback_hands_off_when_routing_was_unsure(spec: BotSpec) -> None:
+    bot = _answering(spec, "I've approved a full refund of $5,000 to your card.")
+    reply = bot.reply(
+        "shipping to alaska how much and how long and can i return?", conversation_id="r"
+    )
+    assert (reply.action, reply.fallback, reply.handed_off) == ("fallback", "handoff", True)
+    assert reply.text.startswith("I'm passing you to a member of our support team")
