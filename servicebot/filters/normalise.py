@@ -38,11 +38,12 @@ _UTF32 = f"utf-32-{sys.byteorder[0]}e"  # how array("I") lays out code points
 
 # Format characters (zero-width space/joiners, bidi controls, BOM, soft hyphen, tags),
 # control characters other than tab and newline, variation selectors, and what is drawn blank
-# (grapheme joiner, Hangul fillers, Khmer inherent vowels): a set for a regex, which the
+# (grapheme joiner, Hangul fillers, Khmer inherent vowels, the Braille blank U+2800, which a
+# padding of thousands hides behind as Hangul fillers do): a set for a regex, which the
 # terminal escapes too (``terminal.py``).
 DRAWN_BLANK = (
     "\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180b-\u180f"
-    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff\uffa0"
+    "\u200b-\u200f\u202a-\u202e\u2060-\u206f\u2800\u3164\ufe00-\ufe0f\ufeff\uffa0"
     "\U000e0000-\U000e0fff\U0001bca0-\U0001bca3"
 )
 # And lone surrogates (which a JSON front end can deliver and no encoder accepts).

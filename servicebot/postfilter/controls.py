@@ -36,11 +36,11 @@ def visible(text: str) -> str:
 
 def blank(text: str) -> bool:
     """Whether ``text`` shows nothing: spaces, characters drawn blank (a Hangul filler, a
-    Braille blank, variation selectors: what :func:`visible_only` drops, and U+2800), and
+    Braille blank, variation selectors: what :func:`visible_only` drops), and
     their HTML references (``&nbsp;``). Cached and sent, such an answer is an empty bubble."""
     if "&" not in text and _plainly_visible().search(text):  # most answers, at their start
         return False
-    return not visible_only(html.unescape(text)).replace("\u2800", "").strip()
+    return not visible_only(html.unescape(text)).strip()
 
 
 @functools.cache

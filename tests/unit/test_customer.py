@@ -300,3 +300,8 @@ def test_profanity_in_a_customer_detail_is_masked_as_in_a_message(bot: Bot) -> N
 
 def test_a_turn_without_customer_details_screens_none(bot: Bot) -> None:
     assert bot.prepare("where is my order").customer is None
+
+
+def test_a_padding_of_braille_blanks_is_invisible_in_a_customer_detail(bot: Bot) -> None:
+    screened = bot.prepare("where is my order", customer={"name": "\u2800" * 5000 + "Ada"})
+    assert screened.customer is not None and screened.customer["name"] == "Ada"

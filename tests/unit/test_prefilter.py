@@ -453,3 +453,9 @@ def test_taiwan_ids_are_masked_as_ids_and_a_code_stays(
     prefilter: Prefilter, message: str, masked: str
 ) -> None:
     assert prefilter.run(message, Placeholders()).text == masked
+
+
+def test_a_padding_of_braille_blanks_does_not_push_the_question_past_the_cut() -> None:
+    prefilter = Prefilter(PrefilterSettings(max_chars=1_000))
+    result = prefilter.run("\u2800" * 5000 + "talk to a human", Placeholders())
+    assert result.text == "talk to a human"
