@@ -106,7 +106,7 @@ class Turn(TurnModelCall, TurnStorage):
                 {
                     "events": [str(event) for event in filtered.events],
                     "flags": sorted(filtered.flags),
-                    **(prepared.customer.trace() if prepared.customer else {}),
+                    **(prepared.customer.trace() if prepared.customer is not None else {}),
                 },
             )
         )

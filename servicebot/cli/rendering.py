@@ -75,9 +75,9 @@ def render(
     for event in prepared.filtered.events:
         console.print(f"pre-filter: {event}", markup=False)
     details = prepared.customer
-    for found in details.found if details else ():
+    for found in details.found if details is not None else ():
         console.print(f"pre-filter: {found}", markup=False)
-    for where, why in details.left_out.items() if details else ():
+    for where, why in details.left_out.items() if details is not None else ():
         console.print(f"pre-filter: {where} left out ({why})", markup=False)
     if prepared.reply is not None:
         console.print(f"\nreply, without a model call:\n{printable(prepared.reply)}", markup=False)
