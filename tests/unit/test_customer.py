@@ -384,6 +384,33 @@ def test_a_customer_detail_key_holding_an_order_is_left_out_with_its_value(
     assert "Ignore" not in caplog.text
 
 
+def test_a_number_customer_detail_holding_personal_data_becomes_its_placeholder(
+    bot: Bot,
+) -> None:
+    since = datetime.date(2021, 3, 4)
+    details = {
+        "card": 4111111111111111,
+        "phone": 13800138000,
+        "card_as_decimal": decimal.Decimal("4111111111111111"),
+        "phone_as_float": 13800138000.0,
+        "balance": 12.5,
+        "vip": True,
+        "since": since,
+    }
+    screened = bot.prepare("where is my order", customer=details).customer
+    assert screened is not None
+    assert dict(screened) == {
+        "card": "[CARD_1]",
+        "phone": "[PHONE_1]",
+        "card_as_decimal": "[CARD_1]",
+        "phone_as_float": "[PHONE_1].0",
+        "balance": 12.5,  # no personal data: a number still
+        "vip": True,
+        "since": since,
+    }
+    assert screened.masked_values == {"[CARD_1]": "4111111111111111", "[PHONE_1]": "13800138000"}
+
+
 def test_a_padding_of_braille_blanks_is_invisible_in_a_customer_detail(bot: Bot) -> None:
     screened = bot.prepare("where is my order", customer={"name": "\u2800" * 5000 + "Ada"})
     assert screened.customer is not None and screened.customer["name"] == "Ada"
