@@ -169,14 +169,7 @@ def checked_conversation_id(conversation_id: str | None) -> str | None:
     before anything is stored or any model asked (see :func:`conversation_id_problem`). A
     blank id is refused too: it is a session value that went missing, and starting a new
     conversation for it would quietly lose the customer's history every turn."""
-    if conversation_id is not None and not isinstance(conversation_id, str):
-        kind = type(conversation_id).__name__
-        raise TypeError(f"conversation_id must be a str or None, not {kind}")
-    if conversation_id is not None and not conversation_id.strip():
-        raise ConversationIdError("conversation_id is blank: pass None to start a new conversation")
-    if conversation_id and (problem := conversation_id_problem(conversation_id)):
-        raise ConversationIdError(f"conversation_id {problem}")
-    return conversation_id
+    return _checked_id("conversation_id", conversation_id, "to start a new conversation")
 
 
 def checked_message_id(message_id: str | None) -> str | None:
@@ -185,13 +178,20 @@ def checked_message_id(message_id: str | None) -> str | None:
     to the rules of a conversation id (see :func:`conversation_id_problem`): it is stored with
     the turn. A blank one is refused: a value that went missing would make every message of
     the conversation a repeat of the first."""
-    if message_id is not None and not isinstance(message_id, str):
-        raise TypeError(f"message_id must be a str or None, not {type(message_id).__name__}")
-    if message_id is not None and not message_id.strip():
-        raise ConversationIdError("message_id is blank: pass None for a message without one")
-    if message_id and (problem := conversation_id_problem(message_id)):
-        raise ConversationIdError(f"message_id {problem}")
-    return message_id
+    return _checked_id("message_id", message_id, "for a message without one")
+
+
+def _checked_id(name: str, value: str | None, none_is: str) -> str | None:
+    """``value``, the argument ``name``, as given: TypeError if it is no str, and
+    ConversationIdError if it is blank (``none_is``: what None would mean instead) or one
+    no conversation may have (see :func:`conversation_id_problem`)."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be a str or None, not {type(value).__name__}")
+    if value is not None and not value.strip():
+        raise ConversationIdError(f"{name} is blank: pass None {none_is}")
+    if value and (problem := conversation_id_problem(value)):
+        raise ConversationIdError(f"{name} {problem}")
+    return value
 
 
 def conversation_id_problem(conversation_id: str) -> str | None:
