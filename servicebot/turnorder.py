@@ -132,10 +132,16 @@ def _next(line: _Line) -> None:
 
 def take(key: Hashable, conversation_id: str, bound: float) -> Place:
     """The turn's place in the line of ``key``'s conversation, once the turns before it let
-    theirs go (or held them past ``bound`` seconds each). Blocking: for a thread."""
+    theirs go (or held them past ``bound`` seconds each). Blocking: for a thread. Stopped
+    while it waits (Ctrl-C), it leaves the line, as :func:`atake` does when cancelled: a
+    place left in it would hold every later turn its whole bound."""
     place = Place(key, conversation_id, bound)
-    while not place.granted.wait(place.seconds_left()):
-        place.pass_overdue()
+    try:
+        while not place.granted.wait(place.seconds_left()):
+            place.pass_overdue()
+    except BaseException:
+        place.let_go()
+        raise
     return place
 
 
