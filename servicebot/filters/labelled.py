@@ -73,7 +73,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
     codes: set[int] = set()
-    digits = DIGIT.search(text) or spelled.HINT.search(lowered)  # values have one, or spell one
+    digits = DIGIT.search(text) or spelled.spells_a_digit(lowered)  # or spell one
     spans, hinted = find_labels(lowered) if digits else ([], None)
     passwords = "SECRET" in kinds and (may_name_a_password(lowered) if hinted is None else hinted)
     if not (spans or passwords):

@@ -40,7 +40,7 @@ from .labelspans import label_spans
 from .normalise import normalise
 from .pii import PII_KINDS
 from .placeholders import PLACEHOLDER
-from .spelled import HINT, spelled_value
+from .spelled import spelled_value, spells_a_digit
 
 # The messages after its label that a label carries over, each only a piece: a card number
 # typed in its four printed groups, one a message, is the longest value customers send in
@@ -163,8 +163,8 @@ def _may_be_piece(piece: str) -> bool:
 def _digits_of(kind: str, piece: str) -> str | None:
     """The digits (and an ID's X) of ``piece`` when it is digit groups as a value of ``kind``
     is typed, or digits spelled one by one (一三八, "four one five"); None if it is not."""
-    if HINT.search(piece.lower()):
-        spelled = spelled_value(piece.lower(), 0)
+    if spells_a_digit(lowered := piece.lower()):
+        spelled = spelled_value(lowered, 0)
         return spelled[1] if spelled is not None and spelled[0] == len(piece) else None
     if _DIGITS.fullmatch(piece) is None and (
         kind != "PHONE" or not _PHONE_DIGITS.fullmatch(piece) or _LONE_DOT.search(piece)
