@@ -12,7 +12,7 @@ those about the store and what a bot keeps of its customers are ``storechecks.py
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from itertools import combinations, product
 from pathlib import Path
 
@@ -152,7 +152,9 @@ def budget_key(spec: BotSpec) -> tuple[str, ...]:
     return ("budget", written[0]) if written else ("budget",)
 
 
-def settings_problems(spec: BotSpec, messages: dict[tuple[str, ...], str]) -> list[Problem]:
+def settings_problems(
+    spec: BotSpec, messages: Mapping[tuple[str | int, ...], str]
+) -> list[Problem]:
     """A problem for each message, at its key in ``servicebot.yaml`` (naming the file alone
     when the key is not written there: a default value)."""
     path = spec.root / SETTINGS_FILE

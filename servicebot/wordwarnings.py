@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from .config import SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, Place, placed_in_intents
+from .checks import settings_problems
+from .config import TEMPLATES_FOLDER, BotSpec, Place, placed_in_intents
 from .errors import Problem
 from .filters.cjkwords import INSIGNIFICANT
 from .filters.normalise import normalise
@@ -20,32 +21,23 @@ from .filters.profanity import ProfanityFilter, is_number
 from .filters.traditional import folds
 from .languages import ANY_LANGUAGE
 from .prefilter import bot_profanity_filter
-from .yamlfile import read_yaml
 
 
 def number_warnings(spec: BotSpec) -> list[Problem]:
     """Listed words that are numbers, at their line in ``servicebot.yaml``: they never match,
     by design, and nothing else would say so."""
-    places = [
-        (("prefilter", "words", kind, index), word)
-        for kind, words in spec.settings.prefilter.words.items()
-        for index, word in enumerate(words)
-        if is_number(word.strip())
-    ]
-    document = read_yaml(spec.root / SETTINGS_FILE, []) if places else None
-    problems = []
-    for loc, word in places:
-        message = (
-            f"'{word}' is a number, and a number alone is never masked (87折 is a discount, "
-            "87元 a price): this word never matches; list the phrases it is used in (很87)"
-        )
-        node = document.node_at(loc) if document else None
-        problems.append(
-            document.problem_at(node, message)
-            if document and node
-            else Problem(spec.root / SETTINGS_FILE, message)
-        )
-    return problems
+    return settings_problems(
+        spec,
+        {
+            ("prefilter", "words", kind, index): (
+                f"'{word}' is a number, and a number alone is never masked (87折 is a discount, "
+                "87元 a price): this word never matches; list the phrases it is used in (很87)"
+            )
+            for kind, words in spec.settings.prefilter.words.items()
+            for index, word in enumerate(words)
+            if is_number(word.strip())
+        },
+    )
 
 
 def own_text_warnings(spec: BotSpec) -> list[Problem]:
