@@ -52,6 +52,8 @@ def find_pii_after(
     piece = [] if carried else find_pieces(text, previous, labelled, pieces)
     labelled.found.extend([carried] if carried else piece)
     found = find_pii(text, labelled=labelled)
+    if not piece:  # most messages
+        return found
     spans = {(start, end) for start, end, _ in piece}
     return [replace(f, piece=True) if (f.start, f.end) in spans else f for f in found]
 
