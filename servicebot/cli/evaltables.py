@@ -6,19 +6,18 @@ computes them); and the options and check that go with them."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
 from ..settings import RoutingSettings
 from ..terminal import printable
-from .common import bot_folder, load
 
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.table import Table
 
+    from ..config import BotSpec
     from ..evaluation import EvalReport
     from ..evaluation.perintent import IntentFigures
     from ..evaluation.thresholds import Candidate, Check, Sweep, Together
@@ -47,14 +46,14 @@ def threshold_options(command: Callable[..., None]) -> Callable[..., None]:
     return command
 
 
-def check_thresholds(bot_path: Path | None) -> Check:
+def check_thresholds(spec: BotSpec) -> Check:
     """Where ``servicebot check`` warns of the bot's thresholds with other routing settings
     (its own phrasings handed off, a threshold under min_score), for the sweep to suggest no
     value it would warn of."""
-    from ..faqwarnings import routing_warnings
+    from ..faqwarnings import routing_warner
 
-    spec = load(bot_folder(bot_path))
-    return lambda routing: [(str(p.path), p.line) for p in routing_warnings(spec, routing)]
+    warnings = routing_warner(spec)
+    return lambda routing: [(str(p.path), p.line) for p in warnings(routing)]
 
 
 def per_intent_table(report: EvalReport) -> Table:

@@ -19,6 +19,7 @@ from .evaltables import check_thresholds, per_intent_table, print_thresholds, th
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
     from rich.console import Console
 
+    from ..config import BotSpec
     from ..evaluation import EvalReport
     from ..evaluation.files import Labelled
     from ..evaluation.thresholds import Check
@@ -115,10 +116,11 @@ def evaluate_routing(
         _warn(warnings)
         if train is not None and problems:  # the labels make the intents: none is unknown
             raise ConfigError.listing(problems)
-        target = _eval_target(bot_path, train)
+        spec = None if train is not None else load(bot_folder(bot_path))
+        target = _eval_target(spec, train)
         rows = read if train else _known_rows(file, read, problems, target, skip_unknown)
         intents, settings, languages = target
-        check = check_thresholds(bot_path) if thresholds and train is None else None
+        check = check_thresholds(spec) if thresholds and spec is not None else None
         if train is None or file.resolve() != train.resolve():  # else --train said it
             _warn(list(filter(None, [labelled_otherwise(file, read)])))
     except ServicebotError as exc:
@@ -177,20 +179,21 @@ def _warn_left_out(unknown: list[Problem]) -> None:
 
 
 def _eval_target(
-    bot_path: Path | None, train: Path | None
+    spec: BotSpec | None, train: Path | None
 ) -> tuple[tuple[Intent, ...], RoutingSettings, tuple[str, ...]]:
-    """The intents, routing settings and languages to evaluate: a bot's, or built from --train."""
+    """The intents, routing settings and languages to evaluate: the bot's, or with no bot,
+    built from --train."""
     from ..evaluation.files import read_labelled
     from ..evaluation.training import labelled_twice, read_intents
 
-    if train is not None:
-        intents = read_intents(train)
-        warnings: list[Problem] = []
-        rows = read_labelled(train, warnings)
-        _warn([*warnings, *labelled_twice(train, rows)])
-        return intents, RoutingSettings(), ("en",)
-    spec = load(bot_folder(bot_path))
-    return spec.intents, spec.settings.routing, spec.settings.languages
+    if spec is not None:
+        return spec.intents, spec.settings.routing, spec.settings.languages
+    assert train is not None  # no bot: --train
+    intents = read_intents(train)
+    warnings: list[Problem] = []
+    rows = read_labelled(train, warnings)
+    _warn([*warnings, *labelled_twice(train, rows)])
+    return intents, RoutingSettings(), ("en",)
 
 
 def _evaluate_with_progress(
