@@ -185,23 +185,22 @@ def export(
     rows = list(export_rows(conversations, start, intent_sets(spec)))
     if output is None:
         written = io.StringIO()
-        _write_rows(written, rows, form, bom=form == "csv")
+        _write_rows(written, rows, form)
         click.echo(written.getvalue(), nl=False)
     else:
         with output.open("w", encoding="utf-8", newline="") as handle:
-            _write_rows(handle, rows, form, bom=form == "csv")
+            _write_rows(handle, rows, form)
     where = f" to {output}" if output else ""
     click.echo(f"{len(rows)} turn{'s' * (len(rows) != 1)} written{where}", err=True)
 
 
-def _write_rows(handle: IO[str], rows: list[Row], form: str, *, bom: bool) -> None:
+def _write_rows(handle: IO[str], rows: list[Row], form: str) -> None:
     """The rows as CSV (a header first, after a byte order mark) or JSON Lines."""
     if form == "jsonl":
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
         return
-    if bom:
-        handle.write("\ufeff")
+    handle.write("\ufeff")
     writer = csv.DictWriter(handle, COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     writer.writerows(map(csv_row, rows))
