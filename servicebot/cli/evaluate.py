@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import functools
 import json
-from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -213,32 +213,23 @@ def _evaluate_with_progress(
 
     from ..evaluation import evaluate
 
+    run = functools.partial(
+        evaluate,
+        rows,
+        intents,
+        settings,
+        languages,
+        k=k,
+        errors=errors,
+        thresholds=thresholds,
+        check=check,
+    )
     if len(rows) <= _PROGRESS_FROM:
-        return evaluate(
-            rows,
-            intents,
-            settings,
-            languages,
-            k=k,
-            errors=errors,
-            thresholds=thresholds,
-            check=check,
-        )
+        return run()
     console = Console(stderr=True)
     with Progress(console=console, transient=True, disable=not console.is_terminal) as progress:
         task = progress.add_task("routing", total=len(rows))
-        advance: Callable[[], None] = lambda: progress.advance(task)  # noqa: E731
-        return evaluate(
-            rows,
-            intents,
-            settings,
-            languages,
-            k=k,
-            errors=errors,
-            advance=advance,
-            thresholds=thresholds,
-            check=check,
-        )
+        return run(advance=lambda: progress.advance(task))
 
 
 def _print_report(
