@@ -30,7 +30,7 @@ def misplaced_item(document: SourceFile, number: int) -> Problem | None:
     another's, and either is sound.
     """
     lines = document.lines
-    indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    indent = _indent(lines[number])
     below = None  # the indentation the line below the item has, when that line is the error's
     if (item := _ITEM_KEY.match(lines[number])) is None:
         number = next((n for n in range(number - 1, -1, -1) if lines[n].strip()), -1)
@@ -96,11 +96,9 @@ _EMPTY_KEY = re.compile(r" *(?:- +)?[A-Za-z_][\w.-]*:$")  # "    answer:", nothi
 def after_block_text(lines: list[str], number: int) -> bool:
     """Whether line ``number`` comes right after the text of a block (``answer: |`` and the
     more indented lines under it), indented no further than the block's key."""
-    indent = len(lines[number]) - len(lines[number].lstrip(" "))
+    indent = _indent(lines[number])
     above = number - 1
-    while above >= 0 and (
-        not lines[above].strip() or len(lines[above]) - len(lines[above].lstrip(" ")) > indent
-    ):
+    while above >= 0 and (not lines[above].strip() or _indent(lines[above]) > indent):
         above -= 1
     key = COMMENT.sub("", lines[above]).rstrip() if above >= 0 else ""
     return above < number - 1 and key.endswith(BLOCK_OPENERS)
