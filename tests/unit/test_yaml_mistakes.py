@@ -110,7 +110,7 @@ def test_messages_quote_a_long_key_or_value_short(tmp_path: Path) -> None:
         "bot's languages (en, zh)",
         f"more.yaml:6:5: duplicate key '{shown}': the later value would silently win",
         f"more.yaml:6:5: unknown key '{shown}' (allowed: name, description, examples, answer, "
-        "few_shot, direct, handoff)",
+        "few_shot, direct, handoff, complaint)",
     ]
 
 
