@@ -30,6 +30,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from . import personturn
 from .cache import AnswerCache
 from .closing import Closing
 from .config import SETTINGS_FILE, BotSpec, load_bot
@@ -273,6 +274,43 @@ class Bot:
         )
         self._closing.opened(stream)
         return stream
+
+    def add_person_turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        customer: str | None = None,
+        final: bool = False,
+    ) -> Reply:
+        """Add what a person (a member of the team the customer was handed to) wrote to the
+        conversation, as a turn with action ``person``, in its order: later prompts have it
+        as the assistant's. ``customer``: the customer's message it answers, if the
+        application did not pass it to :meth:`reply` (masked as any is). ``final``: the
+        person is done, and the bot answers the next message (see ``handover.py``)."""
+        with self._closing.turn():
+            return personturn.add_person_turn(self, conversation_id, text, customer, final)
+
+    async def aadd_person_turn(
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        customer: str | None = None,
+        final: bool = False,
+    ) -> Reply:
+        """:meth:`add_person_turn` for asyncio."""
+        with self._closing.turn():
+            return await personturn.aadd_person_turn(self, conversation_id, text, customer, final)
+
+    def release(self, conversation_id: str) -> None:
+        """Give a conversation a person has back to the bot, which answers its next message
+        (with ``routing.with_person_minutes`` set; see ``handover.py``)."""
+        personturn.release(self, conversation_id)
+
+    async def arelease(self, conversation_id: str) -> None:
+        """:meth:`release` for asyncio."""
+        await personturn.arelease(self, conversation_id)
 
     def prepare(
         self,

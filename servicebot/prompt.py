@@ -76,8 +76,11 @@ class Exchange:
     user: str
     assistant: str
 
-    def messages(self) -> tuple[Message, Message]:
-        return Message("user", self.user), Message("assistant", self.assistant)
+    def messages(self) -> tuple[Message, ...]:
+        """The pair as messages; without the customer's when there is none (a person's turn
+        added with no customer message: see handover.py)."""
+        answer = Message("assistant", self.assistant)
+        return (Message("user", self.user), answer) if self.user else (answer,)
 
 
 @dataclass(frozen=True)

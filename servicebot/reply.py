@@ -12,7 +12,11 @@ from typing import Any, Literal
 from .filters import FilterEvent
 from .model import Usage
 
-Action = Literal["answer", "direct", "handoff", "blocked", "fallback", "out_of_scope"]
+Action = Literal[
+    "answer", "direct", "handoff", "blocked", "fallback", "out_of_scope", "person", "with_person"
+]
+# person: a turn a person answered (Bot.add_person_turn); with_person: a customer's message
+# while a person has the conversation, left for them to answer (see handover.py)
 Fallback = Literal["answer", "handoff"]  # what a fallback sent: an intent's answer, or a person
 
 

@@ -30,7 +30,16 @@ from typing import Any
 
 from .store import TurnRecord, stamp
 
-ACTIONS = ("answer", "direct", "out_of_scope", "handoff", "fallback", "blocked")
+ACTIONS = (
+    "answer",
+    "direct",
+    "out_of_scope",
+    "handoff",
+    "fallback",
+    "blocked",
+    "person",
+    "with_person",
+)
 ANSWERED = ("answer", "direct")  # the turns whose reply answered a question
 OUT = "out_of_scope"
 # Why a turn went to a person, as handoff_reason names it.
@@ -166,8 +175,9 @@ def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) 
 def matched_no_intent(turn: TurnRecord) -> bool:
     """Whether routing matched no intent for ``turn``: stored with none, and not blocked (a
     blocked message is never routed). Whether the model then answered it, failed, or
-    routing handed off after one miss too many."""
-    return turn.intent is None and turn.action != "blocked"
+    routing handed off after one miss too many. Not a person's turn, nor a message left to
+    a person: neither was routed (see handover.py)."""
+    return turn.intent is None and turn.action not in ("blocked", "person", "with_person")
 
 
 def after_outcome(turn: TurnRecord, intents: Intents) -> str | None:

@@ -263,6 +263,10 @@ class RoutingSettings(Frozen):
     handoff_threshold: Fraction = 0.5
     # The handoff_after-th message in a row that is out of scope goes to a person; 0: never.
     handoff_after: Annotated[int, Field(ge=0, le=100)] = 3
+    # After a handoff, a person has the conversation for this many minutes (since the
+    # handoff or the person's last message; see handover.py): reply() answers nothing and
+    # calls no model. 0: never, the bot answers the next message as before.
+    with_person_minutes: Annotated[int, Field(ge=0, le=10_080)] = 0
 
 
 class StoreSettings(Frozen):

@@ -28,6 +28,7 @@ from .customer import ScreenedDetails
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import restore
+from .handover import Spoken
 from .model import Completion, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, reply_language
@@ -68,9 +69,12 @@ class Turn(TurnModelCall, TurnStorage):
         conversation_id: str,
         metadata: Mapping[str, Any] | None,
         message_id: str | None = None,
+        person: Spoken | None = None,
     ) -> None:
         self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
         self.message_id = message_id
+        self.person = person  # a person's turn: what they wrote (see handover.py)
+        self.with_person = False  # set as the conversation loads: a person has it
         self.repeat: TurnRecord | None = None  # see find_repeat
         # On each record the servicebot logger emits during the turn (see turnlog.py).
         self.log_fields = {"conversation_id": conversation_id, "bot": bot.spec.settings.name}
@@ -204,6 +208,8 @@ class Turn(TurnModelCall, TurnStorage):
 
     def _finished_action(self) -> Action:
         """The action the turn would have had, answered: a stopped turn is stored with it."""
+        if self.with_person:
+            return "with_person"
         if self.prep.reply is None:
             return answered_action(self.prep.routing)
         # A direct answer, handoff or block, stopped unshown.
@@ -213,6 +219,8 @@ class Turn(TurnModelCall, TurnStorage):
         """The reply, before it is stored. ``streamed``: what a stream already showed."""
         if self.repeat is not None:
             return self._repeated(self.repeat)
+        if self.person is not None or self.with_person:
+            return self._handed_over()
         prep, routing = self.prep, self.prep.routing
         events = list(prep.filtered.events)
         stored = shown = ""
@@ -270,6 +278,18 @@ class Turn(TurnModelCall, TurnStorage):
             usage = self._counted_usage(streamed.answer)  # was billed for what it sent
         self.stored_text = stored
         return self._reply(shown, action, usage, tuple(events), fallback)
+
+    def _handed_over(self) -> Reply:
+        """A turn of a conversation a person has: the person's message, stored as they wrote
+        it (the shop's own text, as handoff.j2's is: the post-filter reviews a model's
+        answers, and would strip an amount or link an agent gives on purpose); or the
+        customer's, left for the person to answer, with no reply to send. No model is asked."""
+        action: Action = "person" if self.person is not None else "with_person"
+        self.stored_text = self.person.text if self.person is not None else ""
+        decision = "a person's message" if self.person is not None else "left to the person"
+        self.trace.append(Step("person", decision))
+        events = self.prep.filtered.events
+        return Reply(self.stored_text, action, self.conversation_id, events=events)
 
     def _repeated(self, record: TurnRecord) -> Reply:
         """The reply of the turn stored for this message already, as the customer read it:

@@ -22,6 +22,7 @@ from .model import Completion, ModelClient, ModelError, ModelRequest, Usage
 from .reply import Reply, Step, elapsed_ms
 
 if TYPE_CHECKING:
+    from .handover import Spoken
     from .pipeline import Bot
     from .store import TurnRecord
     from .turn import Prepared
@@ -38,6 +39,8 @@ class TurnModelCall:
     prep: Prepared
     request: ModelRequest | None
     repeat: TurnRecord | None
+    person: Spoken | None  # a person's turn (see handover.py)
+    with_person: bool  # a person has the conversation
     completion: Completion | None
     model_started: float | None
     model_failure: str | None
@@ -60,6 +63,8 @@ class TurnModelCall:
         if self.bot.model is None or self.request is None or self.completion is not None:
             return None
         if self.repeat is not None:  # answered already: see decide
+            return None
+        if self.person is not None or self.with_person:  # a person answers: see handover.py
             return None
         return self.bot.model, self.request
 

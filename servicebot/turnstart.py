@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import UNPRINTABLE, ConversationIdError
 from .filters.normalise import decoded, without_surrogates
+from .handover import Spoken
 from .model import OpenAIClient
 from .stream import Shown
 from .turn import Prepared, Turn
@@ -37,13 +38,15 @@ def begin_turn(
     conversation_id: str | None,
     metadata: Mapping[str, Any] | None,
     message_id: str | None = None,
+    person: Spoken | None = None,
 ) -> Turn:
     """Everything before the model call: load the conversation, prepare the prompt, and
-    keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`)."""
-    turn, text = _start(bot, text, conversation_id, metadata, message_id)
+    keep the placeholders its personal data got (see :meth:`Turn.keep_placeholders`).
+    ``person``: a person's turn, whose ``text`` is the customer's message, if any."""
+    turn, text = _start(bot, text, conversation_id, metadata, message_id, person)
     with logged_as(turn.log_fields):
         if conversation_id is not None:  # a new conversation has no other turn to wait for
-            turn.place = take(_line_key(bot, turn), turn.conversation_id, _bound(bot))
+            turn.place = take(_line_key(bot, turn), turn.conversation_id, bound(bot))
         return _load_and_prepare(turn, text)
 
 
@@ -53,6 +56,7 @@ async def abegin_turn(
     conversation_id: str | None,
     metadata: Mapping[str, Any] | None,
     message_id: str | None = None,
+    person: Spoken | None = None,
 ) -> Turn:
     """:func:`begin_turn` with the store read and written off the event loop.
 
@@ -64,10 +68,10 @@ async def abegin_turn(
     holding it."""
     import asyncio  # here, not at the top: see pipeline.py
 
-    turn, text = _start(bot, text, conversation_id, metadata, message_id)
+    turn, text = _start(bot, text, conversation_id, metadata, message_id, person)
     with logged_as(turn.log_fields):  # the worker thread gets a copy
         if conversation_id is not None:  # cancelled while it waits: it leaves the line
-            turn.place = await atake(_line_key(bot, turn), turn.conversation_id, _bound(bot))
+            turn.place = await atake(_line_key(bot, turn), turn.conversation_id, bound(bot))
         try:
             return await off_loop(bot, _begin_for_caller, turn, text)
         except asyncio.CancelledError:
@@ -106,14 +110,19 @@ def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
 
 
 def _line_key(bot: Bot, turn: Turn) -> Hashable:
+    """The line ``turn`` waits in (see :func:`line_key`)."""
+    return line_key(bot, turn.conversation_id)
+
+
+def line_key(bot: Bot, conversation_id: str) -> Hashable:
     """Which conversation's line the turn waits in: its store's (the bot's folder, for a
     relative SQLite path), namespace and id. Bots on one store, and a reloaded bot with
     the turns of the bot it replaces, share lines."""
     store = bot.spec.settings.store
-    return (str(bot.spec.root), store.url, store.namespace, turn.conversation_id)
+    return (str(bot.spec.root), store.url, store.namespace, conversation_id)
 
 
-def _bound(bot: Bot) -> float:
+def bound(bot: Bot) -> float:
     """How long a turn may hold its conversation before the next goes ahead without it: as
     long as its model call may take (``model.turn_timeout``, or ``model.timeout`` for every
     attempt; the client's own, for a client passed in), and its three store commands
@@ -130,11 +139,13 @@ def _start(
     conversation_id: str | None,
     metadata: Mapping[str, Any] | None,
     message_id: str | None,
+    person: Spoken | None = None,
 ) -> tuple[Turn, str]:
     """A new turn, and its text as a str."""
     text = checked_text(text, metadata)
     conversation_id = checked_conversation_id(conversation_id) or uuid.uuid4().hex
-    return Turn(bot, conversation_id, metadata, checked_message_id(message_id)), text
+    message_id = checked_message_id(message_id)
+    return Turn(bot, conversation_id, metadata, message_id, person), text
 
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
@@ -151,7 +162,8 @@ def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
 def _ready(turn: Turn, prepared: Prepared, loaded: Loaded) -> Turn:
     """The turn with its prompt, answered from the cache if it can be."""
     turn.prepared(prepared)
-    if turn.bot.cache is not None and not loaded.history:
+    answered = turn.person is not None or turn.with_person  # by a person: see handover.py
+    if turn.bot.cache is not None and not loaded.history and not answered:
         turn.look_up(turn.bot.cache)
     return turn
 

@@ -15,12 +15,13 @@ import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
 
 from .errors import ConfigError, StorageError, StorePausedError
 from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
+from .handover import Spoken, kept_mark, mark, marks, with_person
 from .model import Completion, ModelRequest
 from .prompt import Exchange
 from .reply import Reply, Step, elapsed_ms
@@ -64,6 +65,8 @@ class TurnStorage:
     place: Place | None  # in its conversation's line (turnorder.py), until stored
     message_id: str | None  # the platform's id of the message, given with it
     repeat: TurnRecord | None  # the turn stored already for that message, if any
+    person: Spoken | None  # what a person wrote, for a person's turn (see handover.py)
+    with_person: bool  # a person has the conversation: this message is left to them
 
     def find_repeat(self) -> None:
         """Look for the turn stored already for this turn's ``message_id`` (a platform that
@@ -118,11 +121,9 @@ class TurnStorage:
             self.trace.append(Step("store", f"history not loaded ({exc})", elapsed_ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
-        history = [
-            Exchange(t.customer_text, t.reply_text)
-            for t in turns[max(len(turns) - kept, 0) :]
-            if _read_back(t)
-        ]
+        minutes = settings.routing.with_person_minutes
+        self.with_person = self.person is None and with_person(stored, minutes)
+        history = _exchanges(t for t in turns[max(len(turns) - kept, 0) :] if _read_back(t))
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
         # A blocked message is said all the same (as stored, masked): "the code is", then
@@ -147,7 +148,8 @@ class TurnStorage:
         start = time.perf_counter()
         try:
             store, run = self._opened(), self.bot.store_pause.run
-            if run(store.swap_state, self.conversation_id, self.stored_state, state):
+            after = kept_mark(state, self.stored_state)  # a person keeps the conversation
+            if run(store.swap_state, self.conversation_id, self.stored_state, after):
                 if self.lost_races:
                     kept = f"placeholders kept after {self.lost_races} other turn(s) came first"
                     self.trace.append(Step("store", kept, elapsed_ms(start)))
@@ -258,7 +260,33 @@ class TurnStorage:
             self.trace.append(Step("store", f"not stored ({exc})", elapsed_ms(start)))
             return None
         self.trace.append(Step("store", f"turn {number}", elapsed_ms(start)))
+        self._mark(reply)
         return number
+
+    def _mark(self, reply: Reply) -> None:
+        """Mark the conversation as with a person after a handoff or a person's message, or
+        with the bot after a person's final one (see handover.py). A store failure costs only
+        the mark: the next message is answered by the bot, as before a handoff."""
+        minutes = self.bot.spec.settings.routing.with_person_minutes
+        changes, since = marks(reply, self.person, minutes)
+        if not changes:
+            return
+        start = time.perf_counter()
+        try:
+            self.bot.store_pause.run(mark, self._opened(), self.conversation_id, since)
+        except (StorageError, ConfigError) as exc:
+            self._keep_setup_error(exc)
+            log.log(
+                _level(exc, logging.ERROR),
+                "conversation %s: not marked as with %s: %s",
+                self.conversation_id,
+                "the bot" if since is None else "a person",
+                exc,
+            )
+            self.trace.append(Step("store", f"not marked ({exc})", elapsed_ms(start)))
+            return
+        marked = "with the bot again" if since is None else "with a person"
+        self.trace.append(Step("store", marked, elapsed_ms(start)))
 
 
 class Loaded(NamedTuple):
@@ -282,14 +310,36 @@ def _level(exc: Exception, level: int) -> int:
 
 def _read_back(turn: TurnRecord) -> bool:
     """Whether a later turn reads ``turn`` back: a blocked message never reaches the model,
-    and a blank one (an empty ping from a widget) asked nothing."""
-    return turn.action != "blocked" and _said(turn)
+    and a blank one (an empty ping from a widget) asked nothing. A person's turn is read
+    back, with or without a message: the model then knows what the person said."""
+    return turn.action == "person" or (turn.action != "blocked" and _said(turn))
+
+
+def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
+    """``turns`` as the model's history. Messages left to a person (``with_person``) go with
+    the person's answer, as one message: the prompt leaves out a message with no answer,
+    which would teach the model to say nothing, and the person answered these."""
+    history: list[Exchange] = []
+    waiting: list[str] = []
+    for turn in turns:
+        if turn.action == "with_person":
+            waiting.append(turn.customer_text)
+            continue
+        if turn.action == "person" and waiting:
+            said = "\n".join([*waiting, turn.customer_text] if turn.customer_text else waiting)
+            history.append(Exchange(said, turn.reply_text))
+        else:
+            history += [Exchange(text, "") for text in waiting]
+            history.append(Exchange(turn.customer_text, turn.reply_text))
+        waiting = []
+    return history + [Exchange(text, "") for text in waiting]
 
 
 def _said(turn: TurnRecord) -> bool:
     """Whether ``turn``'s message is one the pre-filter reads before the next for the label
     of its value or a piece of it: any but a blank one, which says nothing."""
-    return not (turn.action == "out_of_scope" and is_blank(turn.customer_text))
+    blank = is_blank(turn.customer_text)  # a person's turn may come with no message
+    return not (turn.action in ("out_of_scope", "person") and blank)
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:

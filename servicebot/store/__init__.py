@@ -55,7 +55,9 @@ class TurnRecord:
     conversation_id: str
     customer_text: str  # as the pre-filter redacted it
     reply_text: str
-    action: str  # answer | direct | handoff | blocked | fallback | out_of_scope
+    action: (
+        str  # answer | direct | handoff | blocked | fallback | out_of_scope | person | with_person
+    )
     intent: str | None = None
     score: float | None = None
     events: tuple[FilterEvent, ...] = ()  # the filters' trace events, as in Reply.events: no values

@@ -20,6 +20,7 @@ EXPECTED: dict[str, Any] = {
     "turns": 15,
     "actions": {
         "answer": 3, "direct": 1, "out_of_scope": 3, "handoff": 5, "fallback": 2, "blocked": 1,
+        "person": 0, "with_person": 0,
     },
     "handoffs": {
         "asked_for_person": 2, "postfilter": 2, "missed_in_a_row": 1, "model_failed": 1,

@@ -1,0 +1,136 @@
+"""A conversation handed to a person: the customer's messages left to them, the person's
+messages added as turns, and the bot resuming with them in its history; on a SQLite file and
+a Redis server, through the real pipeline and the local OpenAI-wire server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicebot import handover
+from servicebot.config import BotSpec
+from servicebot.export import export_rows
+from servicebot.report import Intents, build_report
+from servicebot.store import Store, now, open_store
+from tests.e2e.conftest import asked, with_settings
+from tests.openai_server import OpenAIServer
+
+PERSON = "Hi, I'm Anna from the team. I've refunded order 4711: $45.99 is on its way."
+INTENTS = Intents(handoff={"talk_to_human"}, known={"talk_to_human", "refund_status"})
+
+
+def _store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
+    return open_store(url, root=tmp_path, namespace=f"person-{uuid.uuid4().hex}")
+
+
+def _held(spec: BotSpec, minutes: int = 30) -> BotSpec:
+    return with_settings(spec, routing={"with_person_minutes": minutes})
+
+
+@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def test_a_person_answers_after_a_handoff_and_the_bot_resumes_knowing_what_they_said(
+    name: str,
+    make_bot: Any,
+    spec: BotSpec,
+    server: OpenAIServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    store = _store(name, tmp_path, request)
+    bot = make_bot(store=store, spec=_held(spec))
+    handoff = bot.reply("can i speak to a real person", conversation_id="t")
+    assert handoff.handed_off
+    # The customer writes while waiting: stored, masked, left to the person; no model call.
+    waiting = bot.reply("please hurry, call me on 13800138000", conversation_id="t")
+    assert (waiting.action, waiting.text, waiting.turn) == ("with_person", "", 2)
+    assert server.requests == []
+    person = bot.add_person_turn("t", PERSON, final=True)
+    assert (person.action, person.text, person.turn) == ("person", PERSON, 3)
+    assert server.requests == []
+    # Back with the bot: its prompt has the customer's message (masked) and the person's.
+    resumed = bot.reply("thanks! when will the refund arrive?", conversation_id="t")
+    assert resumed.action == "answer" and resumed.turn == 4
+    sent = asked(server)
+    assert sent[-3:] == [
+        {"role": "user", "content": "please hurry, call me on [PHONE_1]"},  # the person answered
+        {"role": "assistant", "content": PERSON},
+        {"role": "user", "content": "thanks! when will the refund arrive?"},
+    ]
+    stored = store.history("t")
+    assert [t.action for t in stored] == ["handoff", "with_person", "person", "answer"]
+    assert stored[1].customer_text == "please hurry, call me on [PHONE_1]"
+    assert (stored[2].customer_text, stored[2].reply_text) == ("", PERSON)
+    # The weekly review counts and exports them; the waiting message matched no intent
+    # only because it was never routed, so it is no out-of-scope miss.
+    week = store.conversations_since(now() - timedelta(days=7))
+    report = build_report(week, now() - timedelta(days=7), INTENTS)
+    assert (report.actions["person"], report.actions["with_person"]) == (1, 1)
+    assert not report.out_of_scope
+    rows = list(export_rows(week, now() - timedelta(days=7), INTENTS))
+    assert [(r["action"], r["reply"]) for r in rows][1:3] == [
+        ("with_person", ""),
+        ("person", PERSON),
+    ]
+    bot.close()
+
+
+def test_the_customers_message_given_with_a_persons_turn_is_masked_as_any_is(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer, tmp_path: Path
+) -> None:
+    # An application that stops calling reply() while a person has the conversation passes
+    # the customer's message with the person's answer; the setting may stay off.
+    store = open_store("sqlite:///turns.db", root=tmp_path)
+    bot = make_bot(store=store)
+    bot.reply("my email is ann@example.org, where is my order?", conversation_id="m")
+    person = bot.add_person_turn("m", "I'll write to you there.", customer="ann@example.org?")
+    assert person.action == "person" and not server.requests[1:]
+    stored = store.history("m")[-1]
+    assert (stored.customer_text, stored.reply_text) == ("[EMAIL_1]?", "I'll write to you there.")
+    bot.close()
+
+
+def test_a_person_has_the_conversation_until_released_or_the_timeout(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer, tmp_path: Path
+) -> None:
+    store = open_store("sqlite:///turns.db", root=tmp_path)
+    bot = make_bot(store=store, spec=_held(spec, minutes=10))
+    bot.reply("转人工", conversation_id="r")
+    bot.add_person_turn("r", "您好，我是小王。")  # not final: the person keeps it
+    assert bot.reply("好的，谢谢", conversation_id="r").action == "with_person"
+    bot.release("r")
+    assert bot.reply("where is my order?", conversation_id="r").action == "answer"
+    # A handoff no person took up goes back to the bot after with_person_minutes.
+    bot.reply("can i speak to a real person", conversation_id="o")
+    state = store.load_state("o")
+    assert state is not None and handover.with_person(state, 10)
+    assert not handover.with_person(state, 10, at=now() + timedelta(minutes=10))
+    bot.close()
+
+
+def test_without_with_person_minutes_the_bot_answers_after_a_handoff_as_before(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot()
+    assert bot.reply("can i speak to a real person", conversation_id="d").handed_off
+    assert bot.reply("where is my order?", conversation_id="d").action == "answer"
+
+
+def test_async_person_turns_and_release(make_bot: Any, spec: BotSpec, server: OpenAIServer) -> None:
+    bot = make_bot(spec=_held(spec))
+
+    async def conversation() -> list[str]:
+        actions = [(await bot.areply("talk to a human", conversation_id="a")).action]
+        actions.append((await bot.areply("hello?", conversation_id="a")).action)
+        actions.append((await bot.aadd_person_turn("a", "I'm here.")).action)
+        await bot.arelease("a")
+        actions.append((await bot.areply("where is my order?", conversation_id="a")).action)
+        return actions
+
+    assert asyncio.run(conversation()) == ["handoff", "with_person", "person", "answer"]
+    assert {"role": "assistant", "content": "I'm here."} in asked(server)
