@@ -10,10 +10,12 @@ import dataclasses
 import weakref
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Generator, Iterator
 
+from .filters import FilterResult
 from .model import Completion, ModelRequest
 from .model.client import Showing
 from .model.reasoning import AnswerBegins
-from .postfilter import last_sentence_end
+from .postfilter.sentences import sentence_ends
+from .postfilter.written import spells_through
 from .reply import Reply
 from .streamend import StreamEnd
 from .turn import Turn
@@ -252,6 +254,11 @@ class AsyncReplyStream:
             ending.end()
 
 
+def _too_long(reviewed: FilterResult) -> bool:
+    """Whether the review found the answer past ``postfilter.max_chars``."""
+    return any(e.detector == "length" and e.kind == "too_long" for e in reviewed.events)
+
+
 def _refuse_a_second_reading(
     reading: Generator[str, None, None] | AsyncGenerator[str, None] | None, again: str
 ) -> None:
@@ -271,15 +278,17 @@ class Shown:
     """What a stream has shown: whole sentences only, each cleared by the post-filter first.
 
     The answer so far is reviewed up to its last sentence end; what the review lets through
-    beyond what was already shown goes out. If a later sentence turns the verdict to a
-    fallback or handoff, nothing more of the answer is shown. Once a review finds the answer
-    so far over ``postfilter.max_chars`` (as the post-filter measures it: markup and runs of
-    spaces left out), which the review cuts it to, the stream is ``full``: the model is not
-    read further, and its answer so far is the turn's (see :meth:`cut`). A server that
-    ignores ``max_tokens`` (or a model caught in a loop) held the turn, the customer's
-    ``reply`` and the event loop's time for as long as it went on. An answer with no
-    sentence end, or one four times ``max_chars`` long that the review still finds short
-    enough, is read to its end.
+    beyond what was already shown goes out. A sentence end whose dot a link written out may
+    use ("Visit evil ." before "com / pay") waits for the words after it: shown before them,
+    the customer read half a link, and then its sentence again repaired. If a later sentence
+    turns the verdict to a fallback or handoff, nothing more of the answer is shown. Once a
+    review finds the answer so far over ``postfilter.max_chars`` (as the post-filter measures
+    it: markup and runs of spaces left out), which the review cuts it to, the stream is
+    ``full``: the model is not read further, and its answer so far is the turn's (see
+    :meth:`cut`). A server that ignores ``max_tokens`` (or a model caught in a loop) held the
+    turn, the customer's ``reply`` and the event loop's time for as long as it went on. An
+    answer with no sentence end, or one four times ``max_chars`` long that the review still
+    finds short enough, is read to its end.
 
     Reasoning shown before a lone ``</think>`` said what it was (``model.reasoning: auto``,
     see reasoning.py) is set apart where the answer begins (:class:`AnswerBegins`): the
@@ -294,6 +303,7 @@ class Shown:
         self.emitted = ""  # as the customer saw it, their details restored
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
         self.reviewed = 0  # how much of the answer the post-filter has seen
+        self.held = 0  # a sentence end a written link may run through: see _sentence_over
         self.stopped = False
         self.full = False
         self.gap = ""  # put before the answer's first text, after reasoning shown
@@ -317,12 +327,26 @@ class Shown:
         scan_from, self.answer = max(self.reviewed, len(self.answer) - 1), self.answer + piece
         if self.stopped:
             return
-        end = last_sentence_end(self.answer, scan_from)
-        if end <= self.reviewed:
-            return
+        if (end := self._sentence_over(scan_from)) > self.reviewed:
+            yield from self._review(end)
+
+    def _sentence_over(self, scan_from: int) -> int:
+        """The last sentence end the answer may be shown up to, of those seen since
+        ``scan_from`` and the one held back before: not one whose dot a written link may be
+        using ("Visit evil ." before "com / pay"), which is held until the words after it
+        tell (see :func:`spells_through`). Held, a later end takes its place: a run of them
+        ("a. b. c.") is held by the last, and all shown as it is."""
+        ends = sorted({e for e in (self.held, *sentence_ends(self.answer, scan_from)) if e})
+        ends = [e for e in ends if e > self.reviewed]
+        end = next((e for e in reversed(ends) if not spells_through(self.answer, e)), 0)
+        self.held = ends[-1] if ends and ends[-1] > end else 0
+        return end
+
+    def _review(self, end: int) -> Iterator[str]:
+        """The answer reviewed up to the sentence end ``end``; what it lets through, out."""
         self.reviewed = end
         reviewed = self.turn.review(self.answer[:end])
-        self.full = any(e.detector == "length" and e.kind == "too_long" for e in reviewed.events)
+        self.full = _too_long(reviewed)
         # Far past max_chars and still not too long (mostly markup or spaces): the rest is
         # only collected, and reviewed once at the end.
         self.stopped = end > _REVIEWED_UP_TO * self.longest
@@ -339,7 +363,7 @@ class Shown:
         reasoning shown is left where it is, a blank line before it."""
         self.gap = "\n\n" if self.emitted.strip() else ""
         self.answer, self.emitted, self.cleared = "", "", ""
-        self.reviewed, self.stopped = 0, False
+        self.reviewed, self.held, self.stopped = 0, 0, False
 
     def _after_gap(self, text: str) -> str:
         """``text`` shown, after the gap before the answer's first text, if any."""

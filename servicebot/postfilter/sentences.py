@@ -37,7 +37,12 @@ def whole_sentences(text: str) -> str:
 
 def last_sentence_end(text: str, start: int = 0) -> int:
     """Where the last whole sentence of ``text`` that ends after ``start`` ends (0: none)."""
-    return max((m.end() for m in _SENTENCE_OVER.finditer(text, start)), default=0)
+    return max(sentence_ends(text, start), default=0)
+
+
+def sentence_ends(text: str, start: int = 0) -> list[int]:
+    """Where the whole sentences of ``text`` that end after ``start`` end, in order."""
+    return [m.end() for m in _SENTENCE_OVER.finditer(text, start)]
 
 
 def cut_point(text: str, limit: int) -> int:

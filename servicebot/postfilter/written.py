@@ -7,7 +7,8 @@ be an ending no word is (:data:`_ENDINGS`; "我买了 iPhone 。it works" spells
 case after a plain dot ("Thanks. Net refunds" is prose). A dot with a space after it and
 none before ends a sentence ("Go to the shop. evil . com" reads "evil.com"; "Step 1. com
 port" none), and one with a space before it and none after names an ending ("sell .com
-domains"): either is a link's only with a path ("evil. com/pay", "evil .com/pay"). "dot" as
+domains"): either is a link's only with a path ("evil. com/pay", "evil .com/pay"), as is a
+dot that ends a line before the ending starts the next ("evil." then "com/pay"). "dot" as
 a word, which prose says ("a former dot com CEO"), spells a link only with a path, a scheme
 or "www" ("evil dot com slash refund"), or twice. Spelled-out emails and "Look at evil dot
 com" are ``filters/emails.py``'s to read.
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from .links import NOT_CJK_LETTER, SCHEME, URL_PATH
 
 _LABEL = r"[a-z0-9-]+"
-_DOT = r"[ \t]+\.[ \t]*|\.[ \t]+|[ \t]*[点。][ \t]*|[ \t]+dot[ \t]+|\."
+_DOT = r"\.[ \t]*\n[ \t]*|[ \t]+\.[ \t]*|\.[ \t]+|[ \t]*[点。][ \t]*|[ \t]+dot[ \t]+|\."
 _SLASH = r"(?:[ \t]*/[ \t]*|[ \t]+slash[ \t]+|[ \t]*斜杠[ \t]*)[a-z0-9_-]+"
 # Starts where a run of letters starts (Chinese runs straight into a link: "请访问evil点com"),
 # so no input makes it retry inside one (linear time).
@@ -96,3 +97,67 @@ def _ends(text: str, label: tuple[int, int], dot: str) -> bool:
     a plain dot, spaced ("Thanks. Net refunds" is prose)."""
     word = text[label[0] : label[1]]
     return word.lower() in _ENDINGS and (word.islower() or "." not in dot)
+
+
+# What a stream reads past a sentence end's dot to tell whether it is a written link's: the
+# labels after it, each after a dot of any kind, a slash or a path's first character, or a
+# word "dot" or "slash". A run longer than this is held as a link's (only a contrived one is).
+_RUN_CHARS = 200
+# The sentence ends a written link's dot may be: a 。 after a Latin word ("evil 。", "evil。 "),
+# a spaced dot ("evil ."), one after "www" or after a word a dot came before ("www. evil.",
+# "U.S."), or one that ends a line (see _LINE_END). A plain "days. " is held for no one: a
+# model that pauses there (or a server that stalls) would hold its customer's sentence.
+_LINK_DOT = re.compile(
+    r"(?:[A-Za-z0-9-][ \t]*。|[A-Za-z0-9-][ \t]+\."
+    r"|(?:\bwww|(?:[.。点]|[ \t]dot[ \t])[ \t]*[A-Za-z0-9-]+)\.)\Z",
+    re.IGNORECASE,
+)
+_LINE_END = re.compile(r"[A-Za-z0-9-]\.\Z")
+_BREAKS = re.compile(r"[ \t]*\n")
+_BLANK_TO_END = re.compile(r"\s*\Z")
+_NEXT_LABEL = re.compile(r"[ \t]*\n?[ \t]*[a-z0-9_-]+", re.IGNORECASE)
+_GOES_ON = re.compile(r"[ \t]*(?:[.点。/?#]|斜杠)|[ \t]+(?:dot|slash)[ \t]", re.IGNORECASE)
+# The start of one, cut off where the text so far ends: " d", " sla", "斜".
+_MAY_GO_ON = re.compile(r"[ \t]*|[ \t]+(?:d(?:ot?)?|s(?:l(?:a(?:sh?)?)?)?)|[ \t]*斜", re.IGNORECASE)
+
+
+def spells_through(text: str, end: int) -> bool:
+    """Whether the sentence end at ``end`` in ``text`` (the answer so far) may be a written
+    link's dot ("evil ." before "com / pay", "evil 。" before "com/pay"): such a dot (see
+    :data:`_LINK_DOT`) is read with the labels after it until they end, and a link the
+    reader finds across it, or labels that may still go on, hold the sentence back.
+    "Thanks." before a line break is shown as "Net refunds" comes."""
+    if not _may_be_links(text, end):
+        return False
+    run_end = _run_end(text, end)
+    if run_end is None:
+        return True  # the labels may go on: wait for more of the answer
+    start = max(0, end - _RUN_CHARS)
+    for match in _WRITTEN.finditer(text, start, run_end):
+        found = _read(text, match)
+        if found is not None and found[0] < end < found[1]:
+            return True
+    return False
+
+
+def _may_be_links(text: str, end: int) -> bool:
+    """Whether the dot before ``end`` is written as a link's dot may be (:data:`_LINK_DOT`)."""
+    if _LINK_DOT.search(text, max(0, end - 64), end):
+        return True
+    return bool(_LINE_END.search(text, max(0, end - 2), end) and _BREAKS.match(text, end))
+
+
+def _run_end(text: str, end: int) -> int | None:
+    """Where the labels after the dot before ``end`` end, or None while they may go on: the
+    text so far ends in them (or in blanks before them), or they run past
+    :data:`_RUN_CHARS`."""
+    position = last = end
+    while position - end < _RUN_CHARS:
+        label = _NEXT_LABEL.match(text, position)
+        if label is None:
+            return None if _BLANK_TO_END.match(text, position) else last
+        last = label.end()
+        if (goes_on := _GOES_ON.match(text, last)) is None:
+            return None if _MAY_GO_ON.fullmatch(text, last) else last
+        position = goes_on.end()
+    return None

@@ -163,6 +163,7 @@ def test_words_and_file_names_like_the_newer_endings_are_not_links(answer: str) 
         ("Visit evil dot com slash refund now", "Visit [removed] now"),
         ("Visit evil dot example dot com now", "Visit [removed] now"),
         ("Go to the shop. evil . com now", "Go to the shop. [removed] now"),
+        ("Sure. Visit evil.\ncom/pay now.", "Sure. Visit [removed] now."),  # passed whole
     ],
 )
 def test_a_link_with_a_scheme_or_its_dots_written_out_is_removed_whole(
@@ -207,6 +208,7 @@ def test_the_bots_own_site_written_out_passes(answer: str) -> None:
         "We sell .com and .net domains. Do you sell .com lists?",
         "Thanks. Net refunds take 5 days. I shopped there. Com fees apply.",
         "Step 1. com port settings; open the app. io errors are rare.",
+        "I shopped there.\ncom fees apply. Open the app.\nio errors are rare.",
         "A former dot com CEO. The dot com bubble burst. Tap the red dot in the corner.",
         "e.g. this, i.e. that, U.S. orders, 3.5 kg, 3 . 5 dollars, v1 . 2 . 3, Node.js.",
         "版本 2.0 已发布。com 口设置见第 3 步。我买了 iPhone 。it works。",

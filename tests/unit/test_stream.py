@@ -161,10 +161,11 @@ def test_a_stream_waits_past_a_chinese_full_stop_that_may_be_an_address_dot(
 def test_a_repair_of_shown_text_shows_the_repaired_sentence_again_not_the_whole_answer(
     spec: BotSpec,
 ) -> None:
-    model = InChunks("Refunds take 5 days. You f. U. C. ", "K. Ing idiot.")
+    # With dots ("f. U. C."), the letters are held as a link written out may be: not shown.
+    model = InChunks("Refunds take 5 days. You f! U! C! ", "K! Ing idiot.")
     bot = Bot(spec, model=model, store=MemoryStore())
     shown = "".join(bot.stream(REFUNDS, conversation_id="s"))
-    assert shown == "Refunds take 5 days. You f. U. C.\n\nYou ****. Ing idiot."
+    assert shown == "Refunds take 5 days. You f! U! C!\n\nYou ****! Ing idiot."
     assert bot.store.history("s")[0].reply_text == shown
 
 
@@ -261,3 +262,63 @@ def _pieces(bot: Bot, streamed: str) -> list[str]:
         return [piece async for piece in bot.astream(REFUNDS, conversation_id="s")]
 
     return asyncio.run(read())
+
+
+class Counted(Says):
+    """A model that streams as :class:`Says` does, counting the pieces it has sent."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.sent, self.said = 0, ""
+
+    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
+        for piece in super().stream(request):
+            if isinstance(piece, str):
+                self.sent, self.said = self.sent + 1, self.said + piece
+            yield piece
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        "Sure. Visit evil . com / pay to finish.",
+        "Sure. Visit www. evil. com/pay",
+        "好的。请访问 evil 。com/pay 办理退款。",
+        "Sure. Visit evil.\ncom/pay now.",
+    ],
+)
+@pytest.mark.parametrize("chunks", ["words", "characters"])
+def test_a_stream_never_shows_part_of_a_link_written_out(
+    spec: BotSpec, answer: str, chunks: str
+) -> None:
+    # "Visit evil ." was shown as a sentence, then "Visit [removed] to finish." again.
+    model = Says(answer) if chunks == "words" else InChunks(*answer)
+    bot = Bot(spec, model=model, store=MemoryStore())
+    stream = bot.stream(REFUNDS, conversation_id="s")
+    pieces = list(stream)
+    whole = Bot(spec, model=Says(answer), store=MemoryStore()).reply(REFUNDS)
+    assert not any("evil" in piece for piece in pieces), pieces
+    assert "".join(pieces) == whole.text and stream.reply is not None
+    assert stream.reply.text == whole.text and "[removed]" in whole.text
+
+
+@pytest.mark.parametrize(
+    ("answer", "first", "sent"),
+    [
+        ("Thanks.\nNet refunds take 5 days.", "Thanks.", "Thanks.\nNet refunds "),
+        ("Step 1 . com port settings; open the app.", "Step 1 .", "Step 1 . com port "),
+        ("To U.S. addresses only. Thanks.", "To U.S. addresses only.", "To U.S. addresses only. "),
+        ("我买了 iPhone 。it works，谢谢。", *["我买了 iPhone 。it works，谢谢。"] * 2),
+        ("Refunds take 5 days. Your bank may add more.", *["Refunds take 5 days."] * 2),
+    ],
+)  # fmt: skip
+def test_a_held_sentence_is_shown_once_the_next_words_read_as_prose(
+    spec: BotSpec, answer: str, first: str, sent: str
+) -> None:
+    # A dot a written link may use waits for the word after it; a plain "days. " does not.
+    model = Counted(answer)
+    bot = Bot(spec, model=model, store=MemoryStore())
+    assert next((piece, model.said.rstrip(" ")) for piece in bot.stream(REFUNDS)) == (
+        first,
+        sent.rstrip(" "),
+    )
