@@ -286,9 +286,10 @@ class Shown:
     it: markup and runs of spaces left out), which the review cuts it to, the stream is
     ``full``: the model is not read further, and its answer so far is the turn's (see
     :meth:`cut`). A server that ignores ``max_tokens`` (or a model caught in a loop) held the
-    turn, the customer's ``reply`` and the event loop's time for as long as it went on. An
-    answer with no sentence end, or one four times ``max_chars`` long that the review still
-    finds short enough, is read to its end.
+    turn, the customer's ``reply`` and the event loop's time for as long as it went on; one
+    with no sentence end to review at is measured as it grows (see :meth:`_measure`). An
+    answer four times ``max_chars`` long that the review still finds short enough is read to
+    its end.
 
     Reasoning shown before a lone ``</think>`` said what it was (``model.reasoning: auto``,
     see reasoning.py) is set apart where the answer begins (:class:`AnswerBegins`): the
@@ -304,6 +305,7 @@ class Shown:
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)
         self.reviewed = 0  # how much of the answer the post-filter has seen
         self.held = 0  # a sentence end a written link may run through: see _sentence_over
+        self.measure_at = 2 * self.longest  # see _measure
         self.stopped = False
         self.full = False
         self.gap = ""  # put before the answer's first text, after reasoning shown
@@ -329,6 +331,8 @@ class Shown:
             return
         if (end := self._sentence_over(scan_from)) > self.reviewed:
             yield from self._review(end)
+        elif len(self.answer) >= self.measure_at:
+            self._measure()
 
     def _sentence_over(self, scan_from: int) -> int:
         """The last sentence end the answer may be shown up to, of those seen since
@@ -358,12 +362,24 @@ class Shown:
             self.emitted, self.cleared = shown, reviewed.text
             yield self._after_gap(new)
 
+    def _measure(self) -> None:
+        """No sentence shown since the answer went past twice ``max_chars`` ("$5,000 $5,000
+        ..." has no sentence end, a written link's dots are held): the answer so far is
+        reviewed only to learn whether it is too long, which stops the stream as a sentence's
+        review does, and again at each doubling up to four times ``max_chars``. Not at once
+        past it: what stands at the cut (a link, an amount) is read whole then, as
+        ``reply()`` reads it."""
+        self.measure_at = 2 * len(self.answer)
+        self.full = _too_long(self.turn.review(self.answer))
+        self.stopped = len(self.answer) > _REVIEWED_UP_TO * self.longest
+
     def _answer_begins(self) -> None:
         """All that came before was reasoning: the answer starts afresh, unreviewed, and the
         reasoning shown is left where it is, a blank line before it."""
         self.gap = "\n\n" if self.emitted.strip() else ""
         self.answer, self.emitted, self.cleared = "", "", ""
         self.reviewed, self.held, self.stopped = 0, 0, False
+        self.measure_at = 2 * self.longest
 
     def _after_gap(self, text: str) -> str:
         """``text`` shown, after the gap before the answer's first text, if any."""

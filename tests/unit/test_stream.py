@@ -14,7 +14,7 @@ import pytest
 
 from servicebot.config import BotSpec
 from servicebot.model import AnswersAtOnce, Completion, ModelRequest
-from servicebot.pipeline import Bot
+from servicebot.pipeline import Bot, Reply
 from servicebot.replay import Replayer
 from servicebot.settings import ModelSettings
 from servicebot.store.memory import MemoryStore
@@ -322,3 +322,25 @@ def test_a_held_sentence_is_shown_once_the_next_words_read_as_prose(
         first,
         sent.rstrip(" "),
     )
+
+
+@pytest.mark.parametrize("repeated", ["$5,000 ", "and then ", " 点 com", "www . a . com / "])
+def test_a_stream_with_no_sentence_end_stops_reading_past_max_chars(
+    spec: BotSpec, repeated: str
+) -> None:
+    # It read all 48 KB (7,000 pieces from a server), reviewing nothing until the end.
+    answer = repeated * (48_000 // len(repeated))
+    model = Counted(answer)
+    bot = Bot(spec, model=model, store=MemoryStore())
+    bot.cache = None
+    stream = bot.stream(REFUNDS, conversation_id="s")
+    shown = "".join(stream)
+    whole = bot.reply(REFUNDS, conversation_id="r")
+    read = sum(len(piece) + 1 for piece in answer.split(" ")[: model.sent])
+    assert read < 4 * spec.settings.postfilter.max_chars < len(answer)
+    assert stream.reply is not None and shown == stream.reply.text == whole.text
+    assert _kinds(stream.reply) == _kinds(whole)  # the amounts counted only in what was read
+
+
+def _kinds(reply: Reply) -> tuple[str, set[tuple[str, str, str]]]:
+    return reply.action, {(e.detector, e.kind, e.action) for e in reply.events}
