@@ -2,7 +2,7 @@
 
 The intents are ranked by the index in ``routing/index.py`` (lexical, English and Chinese,
 scores 0 to 1 that mean the same for every message); the thresholds in ``servicebot.yaml``
-then decide the route: ``direct`` (a direct intent's answer as written), ``handoff`` (a
+then decide the route (``routing/decisions.py``): ``direct`` (a direct intent's answer as written), ``handoff`` (a
 handoff intent, or a customer the bot keeps missing), ``out_of_scope`` (nothing matches well
 enough) or ``model`` (the model answers with the best intents as facts). A short follow-up
 ("and to Germany?") is read with the customer's previous message.
@@ -14,10 +14,10 @@ import copy
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal, NamedTuple
 
 from ..filters.normalise import shows_nothing, visible_only
 from ..settings import Intent, RoutingSettings
+from .decisions import Decision, Route, decide, decide_ranked, handing_off, sure
 from .features import TOKEN
 from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, previous_message
 from .index import IntentIndex, Match
@@ -46,8 +46,6 @@ __all__ = [
     "why_not_direct",
     "why_out_of_scope",
 ]
-
-Route = Literal["direct", "handoff", "out_of_scope", "model"]
 
 _SPACE_RUN = re.compile(r"(\s)\s+")
 # Routing reads a message's first this many characters (cut at a space near there): a
@@ -232,76 +230,6 @@ class Router:
         return [match for match in top if match.score >= self.settings.min_score]
 
 
-class Decision(NamedTuple):
-    """What the thresholds decide for a ranking: see :func:`decide_ranked`."""
-
-    route: Route
-    matches: tuple[Match, ...]  # the top-k at or above min_score, best first, as facts
-    handoff: Match | None  # the handoff intent that sends the message to a person, if one does
-    closest: tuple[Match, ...]  # with no matches, the top-k below min_score: how near
-
-
-def decide_ranked(
-    ranked: Sequence[Match],
-    settings: RoutingSettings,
-    misses: int = 0,
-    *,
-    direct: bool = True,
-    missed: bool = True,
-) -> Decision:
-    """What ``settings``' thresholds decide for a message whose intents are ``ranked`` (best
-    first, the second included whatever its score: direct_margin's measure), after ``misses``
-    out-of-scope turns in a row; ``direct`` False: never answered as written (a follow-up,
-    see :meth:`Router.route`). The whole decision from scores, for the router and
-    ``servicebot eval --thresholds`` to make alike: a handoff intent below
-    ``handoff_threshold`` is left out of the matches (see :func:`decide`); ``missed``: see
-    :func:`decide`."""
-    top = ranked[: settings.top_k]
-    matches = [match for match in top if match.score >= settings.min_score]
-    if (handoff := handing_off(matches, settings)) is None:
-        matches = [match for match in matches if not match.intent.handoff]
-    runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-    route = decide(matches, settings, misses, runner_up, missed=missed)
-    if route == "direct" and not direct:
-        route = "model"
-    closest = () if matches else tuple(m for m in top if m.score > 0)
-    return Decision(route, tuple(matches), handoff, closest)
-
-
-def decide(
-    matches: Sequence[Match],
-    settings: RoutingSettings,
-    misses: int = 0,
-    runner_up: float | None = None,
-    *,
-    missed: bool = True,
-) -> Route:
-    """The route for matches already cut at ``min_score``, best first, after ``misses``
-    out-of-scope turns in a row (``runner_up``: see :func:`sure`). ``missed``: whether the
-    message, matching nothing, counts toward ``handoff_after`` (one with no words does not).
-
-    :meth:`Router.route` leaves out a handoff intent below ``handoff_threshold`` before
-    deciding: its answer and few-shot pairs promise a person, so as a fact the model would
-    say "I'll connect you" and no one would come, and sent as written it would say the same.
-    With nothing else left, the message is out of scope (and counts toward ``handoff_after``).
-    """
-    if not matches:
-        stuck = missed and 0 < settings.handoff_after <= misses + 1
-        return "handoff" if stuck else "out_of_scope"
-    if handing_off(matches, settings) is not None:
-        return "handoff"
-    direct = matches[0].intent.direct and sure(matches, settings, runner_up)
-    return "direct" if direct else "model"
-
-
-def handing_off(matches: Sequence[Match], settings: RoutingSettings) -> Match | None:
-    """The first of ``matches`` that hands the customer to a person: a handoff intent at or
-    above ``handoff_threshold``."""
-    return next(
-        (m for m in matches if m.intent.handoff and m.score >= settings.handoff_threshold), None
-    )
-
-
 def handed_off_by(routing: Routing) -> str | None:
     """The handoff intent that sent the turn to a person and the best intent, when the two
     differ: "repair_blender 0.53 (top: return_item 0.58)". An operator reading only the best
@@ -310,20 +238,6 @@ def handed_off_by(routing: Routing) -> str | None:
     if handoff is None or best is None or handoff.intent.name == best.intent.name:
         return None
     return f"{handoff.intent.name} {handoff.score:.2f} (top: {best.intent.name} {best.score:.2f})"
-
-
-def sure(
-    matches: Sequence[Match], settings: RoutingSettings, runner_up: float | None = None
-) -> bool:
-    """Whether the best of ``matches`` (best first) is sure enough for its answer to be sent
-    as written: it scores at least ``direct_threshold`` and leads the next intent by
-    ``direct_margin``. ``runner_up`` is that intent's score, which may be below ``min_score``
-    (a close second is close whatever the cut); by default, the second of ``matches``."""
-    if not matches or matches[0].score < settings.direct_threshold:
-        return False
-    if runner_up is None:
-        runner_up = matches[1].score if len(matches) > 1 else 0.0
-    return matches[0].score - runner_up >= settings.direct_margin
 
 
 def why_not_direct(routing: Routing, settings: RoutingSettings) -> str | None:
