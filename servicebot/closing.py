@@ -8,12 +8,15 @@ otherwise the last turn to end releases, in its own thread, and ``close()`` retu
 nothing waits, neither a reload in a request handler nor an event loop. A turn begun after the
 close opens what it uses again, as a store used after ``close()`` always did.
 
-``aclose()`` waits a while for the turns (:meth:`Closing.ended`), then stores the streams
-still open as stopped with what they showed (:meth:`Closing.stop_streams`): a web server
-stopping leaves the responses it cut suspended, their streams unstored until the loop ends.
-It does not wait for a stream so suspended, whose caller is not asking for a piece: nothing
-of it runs, and nothing would end it. Waiting for one held every shutdown for the model's
-whole timeout, longer than a web server's graceful shutdown lets a lifespan hook run.
+``aclose()`` first stores the streams suspended as stopped with what they showed
+(:meth:`Closing.stop_suspended`): a web server stopping leaves the responses it cut
+suspended, their streams unstored until the loop ends. It does not wait for a stream so
+suspended, whose caller is not asking for a piece: nothing of it runs, and nothing would end
+it; waiting for one held every shutdown for the model's whole timeout, longer than a web
+server's graceful shutdown lets a lifespan hook run. Stopped first, it lets a message of its
+conversation queued behind it run. Then ``aclose()`` waits a while for the turns
+(:meth:`Closing.ended`), and stores the streams still open as stopped
+(:meth:`Closing.stop_streams`).
 """
 
 from __future__ import annotations
@@ -109,6 +112,15 @@ class Closing:
     def _open(self) -> list[Stoppable]:
         with self._lock:  # a WeakSet changed by another thread fails an iteration under way
             return list(self._streams)
+
+    async def stop_suspended(self) -> None:
+        """Store the streams suspended now as stopped (see :class:`Stoppable`), and end their
+        turns. Called before :meth:`ended`: a message of the same conversation waiting behind
+        one (turns of a conversation run one at a time) runs then, and is waited for. Stopped
+        after the wait, such a stream held the turn behind it, counted, for all of it."""
+        for stream in self._open():
+            if stream.suspended:
+                await stream.astop()
 
     async def stop_streams(self) -> None:
         """Store the streams still open as stopped, with what they showed, and end their

@@ -125,7 +125,8 @@ class Bot:
         attempt), after which those connections close with the loop instead. The streams
         still open then (responses a web server cut as it stopped) are stored as stopped,
         with what they showed. A stream whose caller is not reading (suspended between
-        pieces, as a response cut at shutdown is left) is not waited for.
+        pieces, as a response cut at shutdown is left) is not waited for: it is stopped
+        first, so that a message of its conversation waiting behind it runs and is waited for.
 
         Under a web server, give ``within`` below its graceful-shutdown time (uvicorn's
         ``--timeout-graceful-shutdown``): a server that stops waiting for the hook stops
@@ -135,6 +136,7 @@ class Bot:
         if within is None:
             settings = client.settings if client else self.spec.settings.model
             within = settings.timeout * (settings.max_retries + 1)  # a call: every attempt
+        await self._closing.stop_suspended()  # first: a turn may wait behind one
         if await self._closing.ended(within) and client:
             await client.aclose()  # no await before it: no turn of this loop began since
         await self._closing.stop_streams()

@@ -172,3 +172,39 @@ def test_a_stream_left_suspended_as_its_event_loop_ends_is_stored(
     asyncio.run(main())
     assert sent == [FIRST]
     assert _history(tmp_path, "ended") == [(FIRST, "answer", ["caller stopped kept"])]
+
+
+def test_aclose_stops_a_suspended_stream_first_so_the_turn_behind_it_runs(
+    make_bot: Any, slow: OpenAIServer, tmp_path: Path
+) -> None:
+    """A message queued behind a suspended stream of its conversation counted as a turn in
+    progress, but could run only once aclose() stopped the stream, after its whole wait: the
+    example bot's 20 s, where the other conversation's slow turn ended in 1.5 s."""
+    slow.fail(Fault.drip(0.03), Fault.slow(1.5))  # the stream's answer, then the other's
+    bot = _bot(make_bot, tmp_path)  # model.timeout: 20
+
+    async def shut_down() -> tuple[float, list[Any]]:
+        sent: list[str] = []
+        cut = asyncio.create_task(_send_first_then_stall(bot, "cut", sent))
+        while not sent:
+            await asyncio.sleep(0.01)
+        other = asyncio.create_task(bot.areply("where is order 4711?", conversation_id="other"))
+        await asyncio.sleep(0.2)  # its model call is under way: the stream's was first
+        behind = asyncio.create_task(bot.areply("and to my bank?", conversation_id="cut"))
+        await asyncio.sleep(0.2)  # waiting for the stream's turn
+        began = time.monotonic()
+        await bot.aclose()
+        took = time.monotonic() - began
+        replies = [task.result() for task in (behind, other)]  # both ended within the wait
+        cut.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await cut
+        return took, replies
+
+    took, replies = asyncio.run(shut_down())
+    assert took < 10
+    assert [(r.action, r.turn) for r in replies] == [("answer", 2), ("answer", 1)]
+    assert _history(tmp_path, "cut") == [
+        (FIRST, "answer", ["caller stopped kept"]),
+        (ANSWER, "answer", []),
+    ]
