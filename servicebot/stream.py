@@ -199,8 +199,18 @@ class AsyncReplyStream:
 
     async def astop(self) -> None:
         """Store the turn as stopped with what it has shown, now, unless it is stored: for
-        :meth:`Bot.aclose`, under a reading left suspended (a web server's response cut at
-        shutdown), which ends if it is read again."""
+        :meth:`Bot.aclose`. A reading left suspended (a web server's response cut at
+        shutdown) is closed, which stores it and closes the model's stream under it, in
+        order: left to the event loop's end, which closes every generator at once, the
+        model's stream was closed while its reader's close awaited it ("asynchronous
+        generator is already running"). A reading that runs ends at its next piece."""
+        reading = None if self._ending.reading is None else self._ending.reading()
+        if isinstance(reading, AsyncGenerator) and self.suspended:
+            await reading.aclose()  # read again, it ends: nothing more is shown
+        await self._stored()
+
+    async def _stored(self) -> None:
+        """Store the turn as stopped with what it has shown, unless it is stored."""
         if (reply := await self._ending.astop()) is not None:
             self.reply = reply
 
@@ -239,8 +249,14 @@ class AsyncReplyStream:
                                 break
                 # The caller stopped reading (aclose), or its task was cancelled (a web client
                 # went away): keep what it was shown, stored before the cancel goes on.
+                # The model's stream is closed here, after: left to the loop, it may be closed
+                # while this close awaits it (see astop).
                 except (GeneratorExit, asyncio.CancelledError):
-                    await self.astop()
+                    try:
+                        await self._stored()
+                    finally:
+                        if aclose := getattr(pieces, "aclose", None):
+                            await aclose()
                     raise
             if not ending.take():  # stopped by Bot.aclose() as the model ended
                 return

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -208,3 +209,23 @@ def test_aclose_stops_a_suspended_stream_first_so_the_turn_behind_it_runs(
         (FIRST, "answer", ["caller stopped kept"]),
         (ANSWER, "answer", []),
     ]
+
+
+def test_the_loop_ends_cleanly_after_aclose_stopped_a_suspended_stream(
+    make_bot: Any, slow: OpenAIServer, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The stream's reading, and the model's stream under it, were left for the loop's end
+    to close, all at once: "aclose(): asynchronous generator is already running", logged
+    with a traceback by asyncio as every process with a suspended stream stopped."""
+    bot = _bot(make_bot, tmp_path)
+    held: list[AsyncIterator[str]] = []
+
+    async def main() -> None:
+        pieces = aiter(bot.astream(REFUNDS, conversation_id="held"))
+        held.append(pieces)  # never read again, never closed by the caller
+        assert await anext(pieces) == FIRST
+        await bot.aclose()
+
+    asyncio.run(main())
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert _history(tmp_path, "held") == [(FIRST, "answer", ["caller stopped kept"])]
