@@ -75,8 +75,13 @@ async def arelease(bot: Bot, conversation_id: str) -> None:
 
 
 def _spoken(conversation_id: str, text: str, final: bool) -> tuple[Spoken, str]:
-    """The person's message, checked, and the conversation it belongs to."""
-    return Spoken(plain_text(text), final), _checked_id(conversation_id)
+    """The person's message, checked, and the conversation it belongs to. Blank text is
+    refused, as a blank conversation id is: a value that went missing, stored as an empty
+    turn the customer never saw, and holding the conversation from the bot all the same."""
+    written = plain_text(text)
+    if not written.strip():
+        raise ValueError("the person's text is blank: pass what they wrote to the customer")
+    return Spoken(written, final), _checked_id(conversation_id)
 
 
 def _checked_id(conversation_id: str) -> str:

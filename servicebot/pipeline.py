@@ -289,7 +289,8 @@ class Bot:
         conversation, as a turn with action ``person``, in its order: later prompts have it
         as the assistant's. ``customer``: the customer's message it answers, if the
         application did not pass it to :meth:`reply` (masked as any is). ``final``: the
-        person is done, and the bot answers the next message (see ``handover.py``)."""
+        person is done, and the bot answers the next message (see ``handover.py``). Blank
+        ``text`` raises ValueError, and nothing is stored."""
         with self._closing.turn():
             return personturn.add_person_turn(self, conversation_id, text, customer, final)
 

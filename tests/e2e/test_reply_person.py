@@ -134,3 +134,19 @@ def test_async_person_turns_and_release(make_bot: Any, spec: BotSpec, server: Op
 
     assert asyncio.run(conversation()) == ["handoff", "with_person", "person", "answer"]
     assert {"role": "assistant", "content": "I'm here."} in asked(server)
+
+
+@pytest.mark.parametrize("text", ["", "   ", "\n\t"])
+def test_a_blank_person_turn_is_refused_and_nothing_is_stored(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer, text: str
+) -> None:
+    """A blank text (a value that went missing) was stored as an empty person turn, and
+    started or extended the conversation's time with a person."""
+    bot = make_bot(spec=_held(spec))
+    bot.reply("where is my order?", conversation_id="b")
+    with pytest.raises(ValueError, match="the person's text is blank"):
+        bot.add_person_turn("b", text)
+    with pytest.raises(ValueError, match="the person's text is blank"):
+        asyncio.run(bot.aadd_person_turn("b", text, final=True))
+    assert [t.action for t in bot.store.history("b")] == ["answer"]
+    assert bot.reply("and when will it arrive?", conversation_id="b").action == "answer"
