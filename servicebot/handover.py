@@ -3,8 +3,9 @@
 After a handoff the customer waits for a member of the team, who answers through the
 application (:meth:`~servicebot.pipeline.Bot.add_person_turn`). With
 ``routing.with_person_minutes`` set, the conversation is with a person from a handoff turn
-(``reply.handed_off``) until :meth:`~servicebot.pipeline.Bot.release`, a person turn marked
-``final``, or that many minutes after the handoff or the person's last message: meanwhile
+(``reply.handed_off``), or from a person's message with none before it, until
+:meth:`~servicebot.pipeline.Bot.release`, a person turn marked ``final``, or that many
+minutes after the handoff or the person's last message: meanwhile
 ``reply`` answers nothing (action ``with_person``), stores the customer's message, and calls
 no model. The mark is kept in the conversation's placeholder state (``store.load_state``,
 ``swap_state``), so that it survives a restart, is shared by every process on the store, and
@@ -76,7 +77,12 @@ class Spoken:
 def marks(reply: Reply, person: Spoken | None, minutes: int) -> tuple[bool, datetime | None]:
     """Whether a stored turn marks its conversation, and how: with a person from now (a
     handoff, or a person's message), or with the bot again (None: a person's final message).
-    No mark is kept while ``routing.with_person_minutes`` is 0."""
+    No mark is kept while ``routing.with_person_minutes`` is 0.
+
+    A person's message marks a conversation never handed off too: an agent who joins on
+    their own takes the conversation, as one answering a handoff does. The customer's answer
+    is meant for them, and the bot answering it as well would speak over them, perhaps
+    against what they just said. An agent who only adds a note passes ``final``."""
     if person is not None and person.final:
         return True, None
     return bool(minutes and (person is not None or reply.handed_off)), now()

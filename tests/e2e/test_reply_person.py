@@ -150,3 +150,20 @@ def test_a_blank_person_turn_is_refused_and_nothing_is_stored(
         asyncio.run(bot.aadd_person_turn("b", text, final=True))
     assert [t.action for t in bot.store.history("b")] == ["answer"]
     assert bot.reply("and when will it arrive?", conversation_id="b").action == "answer"
+
+
+def test_a_person_who_joins_with_no_handoff_takes_the_conversation_unless_final(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer
+) -> None:
+    """An agent's message in a conversation never handed off holds it, as after a handoff
+    (the customer's answer is meant for the agent), until released; ``final=True`` adds a
+    message and leaves the conversation with the bot (the README's choice)."""
+    bot = make_bot(spec=_held(spec))
+    bot.reply("where is my order?", conversation_id="joined")
+    bot.add_person_turn("joined", "Hi, Anna here: I'm looking into it.")
+    assert bot.reply("thanks Anna", conversation_id="joined").action == "with_person"
+    bot.release("joined")
+    assert bot.reply("any news?", conversation_id="joined").action == "answer"
+    bot.reply("where is my order?", conversation_id="noted")
+    bot.add_person_turn("noted", "Your parcel left today.", final=True)
+    assert bot.reply("when will it arrive?", conversation_id="noted").action == "answer"
