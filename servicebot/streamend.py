@@ -109,12 +109,10 @@ class StreamEnd:
         cancels every task, among them the one that would have handed the write over."""
         import asyncio  # here, not at the top: see pipeline.py
 
-        from .turnstorage import off_loop
-
         if self.turn is None:
             return None
         try:
-            return await asyncio.shield(off_loop(self.turn.bot, self.stop))
+            return await asyncio.shield(self.turn.written_off_loop(self.stop))
         except asyncio.CancelledError:
             self.stop()  # nothing, if the thread took it
             raise

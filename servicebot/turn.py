@@ -36,7 +36,7 @@ from .reply import Action, Fallback, Reply, Step, elapsed_ms
 from .routing import Routing, handed_off_by, why_not_direct, why_out_of_scope
 from .settings import Script
 from .turnmodel import TurnModelCall
-from .turnstorage import TurnStorage, off_loop
+from .turnstorage import TurnStorage
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -93,6 +93,7 @@ class Turn(TurnModelCall, TurnStorage):
         # thread preparing it ("thread"), until it hands it back ("caller") or is left it.
         self._owner: Literal["thread", "caller", "left"] = "thread"
         self._handing = threading.Lock()
+        self._writing = 0  # writes handed to a worker thread: see written_off_loop
         self.model_failure: str | None = None  # the kind of ModelError the call ended with
         self.setup_error: ConfigError | None = None  # raised once the turn is stored
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
@@ -175,7 +176,8 @@ class Turn(TurnModelCall, TurnStorage):
 
     async def afinish(self, streamed: Shown | None = None) -> Reply:
         """:meth:`finish` with the store write off the event loop."""
-        return await off_loop(self.bot, self.save, self.decide(streamed))
+        reply = self.decide(streamed)
+        return await self.written_off_loop(lambda: self.save(reply))
 
     async def astopped(self, streamed: Shown) -> Reply | None:
         """:meth:`stopped` with the store write off the event loop, where a store that waits
@@ -184,7 +186,7 @@ class Turn(TurnModelCall, TurnStorage):
         leaves the write to finish in its thread."""
         import asyncio  # here, not at the top: see pipeline.py
 
-        return await asyncio.shield(off_loop(self.bot, self.stopped, streamed))
+        return await asyncio.shield(self.written_off_loop(lambda: self.stopped(streamed)))
 
     def stopped(self, streamed: Shown) -> Reply | None:
         """The caller stopped reading a stream, or cancelled ``areply`` (a client went away):

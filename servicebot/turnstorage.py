@@ -59,6 +59,7 @@ class TurnStorage:
     model_started: float | None
     _owner: Literal["thread", "caller", "left"]
     _handing: threading.Lock
+    _writing: int  # writes handed to a worker thread and not ended: see written_off_loop
     setup_error: ConfigError | None  # raised once the turn is stored (see Turn.raise_for_setup)
     prep: Prepared
     stored_text: str
@@ -95,9 +96,41 @@ class TurnStorage:
 
     def let_go(self) -> None:
         """Let the next turn of the conversation go ahead: this one is stored, or will never
-        be (an error ended it). Once, however often it is called."""
+        be (an error ended it). Once, however often it is called. Not while a write of the
+        turn runs in a worker thread: its own end lets go (see :meth:`written_off_loop`)."""
+        with self._handing:
+            if self._writing:
+                return
         if self.place is not None:
             self.place.let_go()
+
+    async def written_off_loop(self, work: Callable[[], T]) -> T:
+        """``work``, a write of this turn (``save``, ``stopped``, a stream's stop), off the
+        event loop: once it is handed to a worker thread, only its own end lets the next turn
+        go. A caller cancelled meanwhile (a webhook's deadline) let it go at once: the next
+        turn loaded the conversation without this one, a new message was numbered before
+        it, and a retry of its message found no turn and was answered and stored again."""
+        ran = False
+
+        def written() -> T:
+            nonlocal ran
+            ran = True
+            try:
+                return work()
+            finally:
+                with self._handing:
+                    self._writing -= 1
+                self.let_go()
+
+        with self._handing:
+            self._writing += 1
+        try:
+            return await off_loop(self.bot, written)
+        except Exception:
+            if not ran:  # never handed over (an executor shut down): the caller lets go
+                with self._handing:
+                    self._writing -= 1
+            raise
 
     def load(self) -> Loaded:
         """What the store knows of the conversation; a store failure costs only that."""
