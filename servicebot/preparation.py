@@ -19,7 +19,15 @@ from .customer import ScreenedDetails
 from .errors import BudgetError, TemplateError
 from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
-from .prompt import Context, Exchange, customer_details_failed, faq_answer, few_shot, script_of
+from .prompt import (
+    Context,
+    Exchange,
+    customer_details_failed,
+    faq_answer,
+    few_shot,
+    script_of,
+    with_unanswered,
+)
 from .routing import FOLLOW_UP_CHAIN, Routing, detect_language, is_blank, previous_message
 from .turn import Prepared
 
@@ -152,11 +160,11 @@ def prepared_turn(
                 script=context.script,
                 customer=details,
             )
-    # An exchange the customer saw no answer to (a stream stopped before its first sentence
-    # was cleared) still informs routing above, but an empty answer would teach the model
-    # to say nothing.
-    answered = [exchange for exchange in history if exchange.assistant]
-    fitted = clock.time("prompt", fitted_prompt, bot, context, answered, filtered.text, explain)
+    # A message the customer saw no answer to (a stream stopped before its first sentence
+    # was cleared, one left to a person) informs routing above as it is, and reaches the
+    # model with the next message (see with_unanswered).
+    answered, said = with_unanswered(history, filtered.text)
+    fitted = clock.time("prompt", fitted_prompt, bot, context, answered, said, explain)
     return Prepared(
         filtered, routing, routing.language, reply, fitted, clock.laps, context.script, details
     )

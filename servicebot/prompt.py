@@ -83,6 +83,27 @@ class Exchange:
         return (Message("user", self.user), answer) if self.user else (answer,)
 
 
+def with_unanswered(history: Sequence[Exchange], text: str) -> tuple[list[Exchange], str]:
+    """The history as a prompt sends it, and the customer's message: each message that got
+    no answer (left to a person, or stopped before any text was shown) goes, in order, with
+    the next message that got one, or with ``text``. An empty answer would teach the model
+    to say nothing, and a message left out was never read by the bot taking it back."""
+    answered: list[Exchange] = []
+    waiting: list[str] = []
+    for exchange in history:
+        if not exchange.assistant:
+            waiting.append(exchange.user)
+            continue
+        answered.append(Exchange(joined(waiting, exchange.user), exchange.assistant))
+        waiting = []
+    return answered, joined(waiting, text)
+
+
+def joined(waiting: Sequence[str], said: str) -> str:
+    """Messages that waited for an answer, then ``said`` (if anything), as one message."""
+    return "\n".join([*waiting, said] if said else waiting)
+
+
 @dataclass(frozen=True)
 class Context:
     """What a turn's templates may read, besides the bot's own settings."""

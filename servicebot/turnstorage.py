@@ -23,7 +23,7 @@ from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
 from .handover import Spoken, kept_mark, mark, marks, with_person
 from .model import Completion, ModelRequest
-from .prompt import Exchange
+from .prompt import Exchange, joined
 from .reply import Reply, Step, elapsed_ms
 from .routing import is_blank, says_no_words
 from .store import Store, TurnRecord
@@ -350,8 +350,9 @@ def _read_back(turn: TurnRecord) -> bool:
 
 def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
     """``turns`` as the model's history. Messages left to a person (``with_person``) go with
-    the person's answer, as one message: the prompt leaves out a message with no answer,
-    which would teach the model to say nothing, and the person answered these."""
+    the person's answer, as one message: the person answered these. Those the bot takes
+    back (after a release or the timeout) are left unanswered here, for routing, and go
+    with the next message in the prompt (see :func:`~servicebot.prompt.with_unanswered`)."""
     history: list[Exchange] = []
     waiting: list[str] = []
     for turn in turns:
@@ -359,8 +360,7 @@ def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
             waiting.append(turn.customer_text)
             continue
         if turn.action == "person" and waiting:
-            said = "\n".join([*waiting, turn.customer_text] if turn.customer_text else waiting)
-            history.append(Exchange(said, turn.reply_text))
+            history.append(Exchange(joined(waiting, turn.customer_text), turn.reply_text))
         else:
             history += [Exchange(text, "") for text in waiting]
             history.append(Exchange(turn.customer_text, turn.reply_text))

@@ -1,0 +1,77 @@
+"""Customer messages that got no answer (sent while a person had the conversation, or
+stopped before any text was shown) reach the bot's next prompt, joined to the next message;
+on a SQLite file and a Redis server, through the real pipeline and the local server."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicebot.config import BotSpec
+from servicebot.store import Store, open_store
+from tests.e2e.conftest import REFUNDS, asked, with_settings
+from tests.openai_server import OpenAIServer
+
+STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+def _store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
+    return open_store(url, root=tmp_path, namespace=f"unanswered-{uuid.uuid4().hex}")
+
+
+def _sent(server: OpenAIServer) -> list[tuple[str, str]]:
+    """The last request's history and message, as (role, content), the system's left out."""
+    return [(m["role"], m["content"]) for m in asked(server) if m["role"] != "system"]
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_messages_sent_while_a_person_had_the_conversation_reach_the_bot_after_release(
+    name: str,
+    make_bot: Any,
+    spec: BotSpec,
+    server: OpenAIServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """No person answered; the conversation was released: the bot's prompt left out both
+    messages the customer wrote meanwhile (their exchanges had an empty answer)."""
+    held = with_settings(spec, routing={"with_person_minutes": 30})
+    bot = make_bot(store=_store(name, tmp_path, request), spec=held)
+    assert bot.reply("can i speak to a real person", conversation_id="t").handed_off
+    for text in ("my order 4711 arrived broken", "the mug handle snapped"):
+        assert bot.reply(text, conversation_id="t").action == "with_person"
+    bot.release("t")
+    assert bot.reply("where is my order?", conversation_id="t").action == "answer"
+    joined = "my order 4711 arrived broken\nthe mug handle snapped\nwhere is my order?"
+    assert _sent(server)[-1] == ("user", joined)
+    answer = bot.reply("and when will the refund arrive?", conversation_id="t")
+    assert ("user", joined) in _sent(server)  # as history too, with its answer after it
+    assert all(content for _, content in _sent(server))  # never an empty answer
+    assert (answer.action, answer.turn) == ("answer", 5)
+
+
+def test_a_message_stopped_before_any_text_reaches_the_next_prompt(
+    make_bot: Any, server: OpenAIServer, tmp_path: Path
+) -> None:
+    """A client gone before the model answered: its turn is stored with no reply, and the
+    next prompt left its message out."""
+    bot = make_bot(store=open_store("sqlite:///turns.db", root=tmp_path))
+    server.latency = 5.0
+
+    async def deliver() -> Any:
+        task = asyncio.create_task(bot.areply(f"{REFUNDS} Order 4711.", "c"))
+        await asyncio.sleep(0.5)  # at the model
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        server.latency = 0.0
+        return await asyncio.wait_for(bot.areply("Are you there?", "c"), 30)
+
+    assert asyncio.run(deliver()).turn == 2
+    assert _sent(server)[-1] == ("user", f"{REFUNDS} Order 4711.\nAre you there?")
+    assert all(content for _, content in _sent(server))
