@@ -24,6 +24,7 @@ from .filters.placeholders import Placeholders
 from .handover import Spoken, kept_mark, mark, marks, with_person
 from .model import Completion, ModelRequest
 from .prompt import Exchange, joined
+from .redelivery import delivered_once, stopped_unanswered
 from .reply import Reply, Step, elapsed_ms
 from .routing import is_blank, says_no_words
 from .store import Store, TurnRecord
@@ -90,7 +91,11 @@ class TurnStorage:
             )
             self.trace.append(Step("store", f"repeat not looked for ({exc})", elapsed_ms(start)))
             return
-        if self.repeat is not None:
+        if self.repeat is not None and stopped_unanswered(self.repeat):
+            again = f"turn {self.repeat.number} was stopped unanswered: answered again"
+            self.trace.append(Step("store", again, elapsed_ms(start)))
+            self.repeat = None
+        elif self.repeat is not None:
             repeated = f"repeat of turn {self.repeat.number}: not stored"
             self.trace.append(Step("store", repeated, elapsed_ms(start)))
 
@@ -156,7 +161,8 @@ class TurnStorage:
         placeholders = self._start_from(stored)
         minutes = settings.routing.with_person_minutes
         self.with_person = self.person is None and with_person(stored, minutes)
-        history = _exchanges(t for t in turns[max(len(turns) - kept, 0) :] if _read_back(t))
+        recent = delivered_once(turns[max(len(turns) - kept, 0) :], self.message_id)
+        history = _exchanges(t for t in recent if _read_back(t))
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
         # A blocked message is said all the same (as stored, masked): "the code is", then

@@ -191,7 +191,8 @@ class Store(Protocol):
         """The conversation's turns, oldest first; only the last ``limit`` if given."""
 
     def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
-        """The conversation's turn stored for the message ``message_id``, if there is one."""
+        """The conversation's last turn stored for the message ``message_id``, if there is
+        one: a delivery stopped before any answer is answered again, as a turn of its own."""
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         """The conversation's placeholder state, or None for a new conversation."""

@@ -42,7 +42,7 @@ class MemoryStore:
     def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
         with self._lock:
             turns = list(self._turns.get(conversation_id, ()))
-        return next((t for t in turns if t.message_id == message_id), None)
+        return next((t for t in reversed(turns) if t.message_id == message_id), None)
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         state = self._states.get(conversation_id)

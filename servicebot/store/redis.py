@@ -172,7 +172,7 @@ class RedisStore:
         """Read from the conversation's turns: a conversation holds few, and a turn given a
         ``message_id`` is the only one that asks."""
         turns = self.history(conversation_id)
-        return next((t for t in turns if t.message_id == message_id), None)
+        return next((t for t in reversed(turns) if t.message_id == message_id), None)
 
     def load_state(self, conversation_id: str) -> dict[str, Any] | None:
         key = self._keys(conversation_id)[2]

@@ -132,7 +132,7 @@ class SQLiteStore:
     def turn_for_message(self, conversation_id: str, message_id: str) -> TurnRecord | None:
         rows = self._query(
             f"SELECT {_COLUMNS} FROM turns WHERE namespace = ? AND conversation_id = ?"
-            " AND message_id = ? ORDER BY number LIMIT 1",
+            " AND message_id = ? ORDER BY number DESC LIMIT 1",
             (self.namespace, conversation_id, message_id),
         )
         return _turn(rows[0]) if rows else None

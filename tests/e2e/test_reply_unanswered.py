@@ -75,3 +75,38 @@ def test_a_message_stopped_before_any_text_reaches_the_next_prompt(
     assert asyncio.run(deliver()).turn == 2
     assert _sent(server)[-1] == ("user", f"{REFUNDS} Order 4711.\nAre you there?")
     assert all(content for _, content in _sent(server))
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_delivery_stopped_before_any_answer_is_answered_when_delivered_again(
+    name: str,
+    make_bot: Any,
+    server: OpenAIServer,
+    tmp_path: Path,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Slack's deadline (`asyncio.wait_for(..., 2.5)`) passes while the model thinks: the
+    turn was stored with no reply, and every retry of the message got that empty reply,
+    ``repeated``, for ever, while later prompts left the message out."""
+    store = _store(name, tmp_path, request)
+    bot = make_bot(store=store)
+    text = f"{REFUNDS} Order 4711."
+    server.latency = 5.0
+
+    async def deliver() -> list[Any]:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(bot.areply(text, "s", message_id="S1"), 0.5)
+        server.latency = 0.0
+        again = await bot.areply(text, "s", message_id="S1")
+        return [again, await bot.areply(text, "s", message_id="S1")]
+
+    again, third = asyncio.run(deliver())
+    assert (again.turn, again.repeated, again.action) == (2, False, "answer")
+    assert again.text
+    assert (third.turn, third.repeated, third.text) == (2, True, again.text)
+    later = bot.reply("And to my bank account?", "s", message_id="S2")
+    assert later.turn == 3
+    users = [content for role, content in _sent(server) if role == "user"]
+    assert sum("Order 4711" in user for user in users) == 1  # read once, with its answer
+    stored = [(t.number, t.message_id, t.reply_text != "") for t in store.history("s")]
+    assert stored == [(1, "S1", False), (2, "S1", True), (3, "S2", True)]
