@@ -2,9 +2,10 @@
 
 The intents are ranked by the index in ``routing/index.py`` (lexical, English and Chinese,
 scores 0 to 1 that mean the same for every message); the thresholds in ``servicebot.yaml``
-then decide the route (``routing/decisions.py``): ``direct`` (a direct intent's answer as written), ``handoff`` (a
-handoff intent, or a customer the bot keeps missing), ``out_of_scope`` (nothing matches well
-enough) or ``model`` (the model answers with the best intents as facts). A short follow-up
+then decide the route (``routing/decisions.py``): ``direct`` (a direct intent's answer as
+written), ``handoff`` (a handoff intent, or a customer the bot keeps missing),
+``out_of_scope`` (nothing matches well enough) or ``model`` (the model answers with the best
+intents as facts). A short follow-up
 ("and to Germany?") is read with the customer's previous message.
 """
 
