@@ -74,15 +74,19 @@ def _ibans(text: str) -> Spans:
 # and the check digit 1, sum to a multiple of 10. A product code of that shape passes one time
 # in ten; one named as an order or part number is none (see _a_reference). An older residence
 # permit (AB12345678) has a Taiwan invoice number's shape, so only its label finds it.
-_TW_ID: Final = re.compile(r"[A-Za-z][1289][0-9]{8}(?![0-9A-Za-z])", ASCII)
+# Found from its second character, the letter checked behind it: a pattern that starts with
+# a letter is tried at every letter of a message (4.8 us of a 60-word one), one that starts
+# with [1289] at its few digits. The same matches: each is the letter before the nine digits.
+_TW_ID: Final = re.compile(r"[1289](?<=[A-Za-z].)[0-9]{8}(?![0-9A-Za-z])", ASCII)
 _TW_LETTERS: Final = "ABCDEFGHJKLMNPQRSTUVXYWZIO"  # the letters whose codes are 10, 11 ... 35
 _TW_WEIGHTS: Final = (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1)
 
 
 def _tw_ids(text: str) -> Spans:
     for match in _TW_ID.finditer(text):
-        if starts_free(text, match.start()) and _tw_check_ok(match[0]):
-            yield match.span()
+        start = match.start() - 1  # the letter
+        if starts_free(text, start) and _tw_check_ok(text[start : match.end()]):
+            yield start, match.end()
 
 
 def _tw_check_ok(value: str) -> bool:
