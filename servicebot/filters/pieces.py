@@ -91,6 +91,7 @@ _LINKED: Final = re.compile(
 # What a message may end with after a label: a piece of its value (as stored, a placeholder;
 # digits or an email's name, "john.smith" or "john.smith@"), then spaces and a full stop.
 _END: Final = r"[ \t]*[.。]?[ \t]*\Z"
+_LAST_DIGIT: Final = frozenset("0123456789Xx")  # what _TRAILING[0] ends its value with
 _AFTER_VALUE: Final = "(?<![0-9A-Za-z@._+-])"  # a piece starts no word
 _TRAILING: Final = (
     re.compile(f"{_AFTER_VALUE}[0-9]+(?:[ -][0-9]+)*[Xx]?{_END}", re.ASCII),
@@ -115,7 +116,12 @@ def find_pieces(
 
 def _partial_value(text: str, whole: set[int]) -> tuple[int, int, str] | None:
     """The value ``text`` ends with, right after its label, if too short to be whole."""
-    for trailing in _TRAILING[:2]:  # digits, else an email's name
+    # Digits end the text but for the spaces and full stop _END allows, so a text that does
+    # not end so (most: "... if you need it.") skips their search, which tries each of the
+    # last 64 characters (1.7 us of a 60-word message).
+    last = _value_end(text, len(text))
+    digits_end = text[last - 1 : last] in _LAST_DIGIT
+    for trailing in _TRAILING[:2] if digits_end else _TRAILING[1:2]:  # digits, else a name
         found = trailing.search(text, max(0, len(text) - _TAIL))
         if found is None or found.start() == 0 or found.start() in whole:
             continue
