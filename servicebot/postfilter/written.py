@@ -36,14 +36,37 @@ _SPOKEN_SLASH = re.compile(r"[ \t]+slash[ \t]+|[ \t]*斜杠[ \t]*|[ \t]*/[ \t]*"
 # Endings no English word is, nor a word a sentence in lower case starts with.
 _ENDINGS = frozenset("com net org edu gov biz info xyz io cn uk jp ru hk tw eu top vip icu".split())
 _PROSE = frozenset("the a an this that my your our their his her its".split())
+# A stop (". ", or "." ending a line) right before an ending: the only way a written link
+# has no dot written out but stops (see _may_write).
+_STOP_ENDING = re.compile(
+    rf"\.(?:[ \t]+|[ \t]*\n[ \t]*)(?:{'|'.join(sorted(_ENDINGS))})(?![a-z0-9-])", re.IGNORECASE
+)
 
 
 def find_written(text: str) -> Iterator[tuple[int, int, str]]:
     """Where ``text`` spells a link with a dot written out, and the link each spells
     ("evil.com/pay"): see the module's docstring for how prose is told apart."""
+    if not _may_write(text):  # most answers: a link's dots are plain, a sentence's stops
+        return
     for match in _WRITTEN.finditer(text):
         if (found := _read(text, match)) is not None:
             yield found
+
+
+def _may_write(text: str) -> bool:
+    """Whether ``text`` has a dot written out that a link may spell: a Chinese one, a spaced
+    one (" .", " . "), a word "dot" (``.lower()`` as ``re.IGNORECASE`` reads its letters), or
+    a stop before an ending. :func:`_read` finds no link without one: a link with plain dots
+    alone is the link check's, and a stop counts only as the last dot before the ending
+    (``first`` starts after every earlier stop), so it comes right before it."""
+    return (
+        "点" in text
+        or "。" in text
+        or " ." in text
+        or "\t." in text
+        or "dot" in text.lower()
+        or _STOP_ENDING.search(text) is not None
+    )
 
 
 def _read(text: str, match: re.Match[str]) -> tuple[int, int, str] | None:

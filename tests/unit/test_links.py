@@ -6,8 +6,10 @@ dots are no links."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from servicebot.postfilter import Postfilter
+from servicebot.postfilter import Postfilter, written
 from servicebot.settings import PostfilterSettings
 from tests.unit.postfilters import FACTS, KNOWN, SYSTEM, postfilter, without_amounts
 
@@ -250,3 +252,31 @@ def test_a_link_the_bot_gives_keeps_its_markup() -> None:
         " or <https://maple.example.com|our site>."
     )
     assert postfilter().run(answer, SYSTEM, {}).text == answer
+
+
+def _every_written(text: str) -> list[tuple[int, int, str]]:
+    """What the written-link reader finds without its quick test first."""
+    found = (written._read(text, m) for m in written._WRITTEN.finditer(text))
+    return [f for f in found if f is not None]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Go to evil. com/pay now. Then evil.\ncom/pay, evil .com/pay, evil 。com/pay.",
+        "Visit evil dot com slash refund, or EVIL DOT COM SLASH REFUND, or evil\tdot\tcom/x.",
+        "Go to the shop. evil . com now. Track it at https://maple.example.com/orders.",
+        "Go to evil. uk/pay, evil. u\u212a/pay, www . evıl . com, evil. com\t/pay.",
+    ],
+)
+def test_the_written_link_readers_quick_test_skips_no_written_link(text: str) -> None:
+    # The reader is skipped for an answer with no dot written out: it finds the same.
+    assert list(written.find_written(text)) == _every_written(text) != []
+
+
+_PIECES = ["evil", "com", "COM", "uk", "dot", "slash", "/pay", "www", "Net", "e", "1"]
+
+
+@given(st.lists(st.sampled_from([*_PIECES, ".", " ", "\t", "\n", *"点。ıİſK"])).map("".join))
+def test_the_written_link_reader_finds_the_same_with_its_quick_test(text: str) -> None:
+    assert list(written.find_written(text)) == _every_written(text)
