@@ -83,6 +83,17 @@ _SUFFIX = (
 )
 # nothing an amount can be written without
 _HINT = re.compile(r"[0-9元块折圆圓]|分之|半价|(?i:half|dollar|buck|euro|yuan)")
+# What every amount has beside it, or is: a currency's sign or word, a percent, a price's label,
+# a half (_PREFIX, _SUFFIX, _LABEL, _HALF, _spelled). An answer with none of them (most: "order
+# 100482", "3-5 business days") has no amount, and each number in it is passed over at once.
+_MARKS = re.compile(
+    "[$€£¥%元块折圆圓]|百分之|美金|英镑|港币|新台币|人民币|金额|价格|售价|总价|总额|运费|费用|余额|对折|半价"
+)
+_LABELS = ("amount", "total", "price", "cost", "fee", "refund")
+_MARK_WORDS = (
+    *"usd eur gbp cny rmb hkd twd jpy dollar buck yuan cent half".split(),
+    *(f"{label}{plural}:" for label in _LABELS for plural in ("", "s")),
+)
 # Half the price, in words: 50% off.
 _HALF = re.compile(r"(?<![a-z])half[ -]?(?:off|price)(?![a-z])|对折(?![叠起])|半价", re.IGNORECASE)
 _SPELLED_HINT = re.compile(r"dollar|buck|euro|yuan", re.IGNORECASE)
@@ -126,12 +137,23 @@ def _spelled() -> re.Pattern[str]:
 
 def find_amounts(text: str) -> list[Finding]:
     """The amounts of money (``MONEY``) and percentages (``PERCENT``) ``text`` gives."""
-    if not _HINT.search(text):  # most answers: no digit, no 元, 块, 折, 百分之 or currency word
+    if not _HINT.search(text) or not _marked(text):  # see _HINT and _MARKS
         return []
     return [
         Finding(start, end, "PERCENT" if value.endswith("%") else "MONEY")
         for start, end, value in sorted(_amounts(text))
     ]
+
+
+def _marked(text: str) -> bool:
+    """Whether ``text`` has one of :data:`_MARKS` or :data:`_MARK_WORDS` (in any case: the
+    patterns read them ``re.IGNORECASE``, which matches ı and İ to i and ſ to s as well)."""
+    if _MARKS.search(text):
+        return True
+    lowered = text.lower()
+    if not text.isascii():
+        lowered = lowered.replace("ı", "i").replace("\u0307", "").replace("ſ", "s")
+    return any(word in lowered for word in _MARK_WORDS)
 
 
 @functools.lru_cache(maxsize=1024)  # an answer, and the bot's files, repeat their amounts

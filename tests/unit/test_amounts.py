@@ -9,11 +9,13 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from servicebot import ConfigError, load_bot
 from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
-from servicebot.postfilter import Postfilter
+from servicebot.postfilter import Postfilter, amounts
 from servicebot.postfilter.amounts import amount_value, find_amounts
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
@@ -250,3 +252,34 @@ def test_the_fallback_hands_off_when_routing_was_unsure(spec: BotSpec) -> None:
     )
     assert (reply.action, reply.fallback, reply.handed_off) == ("fallback", "handoff", True)
     assert reply.text.startswith("I'm passing you to a member of our support team")
+
+
+def _every_amount(text: str) -> list[tuple[int, int, str]]:
+    """What the amount patterns find without the quick test for a currency or label first."""
+    return sorted((start, end, value) for start, end, value in amounts._amounts(text))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "A refund of 30 USD, 30 uſd, $5k, 50 percent, half off, 对折, 三十元 and 百分之五十.",
+        "Prıce: 1,000.00 and PRİCE: 45.99.",
+        "Total: 3.50, Fees: 1,000 and 金额1000.",
+        "Twenty-five bucks, five thousand DOLLARS, €20, 5 000 € and 99 cents.",
+    ],
+)
+def test_the_amount_checks_quick_test_skips_no_amount(text: str) -> None:
+    # The patterns are skipped for an answer with no currency, percent or label in it.
+    found = [(start, end) for start, end, _ in _every_amount(text)]
+    assert [(f.start, f.end) for f in find_amounts(text)] == found != []
+
+
+_PIECES = ["30", "1,000.00", " ", "$", "usd", "UŞD", "uſd", "price:", "prıce:", "PRİCE:", "half"]
+
+
+@given(st.lists(st.sampled_from([*_PIECES, "off", "cents", "元", "三十", "百分之", "%", "k"])))
+def test_the_amount_check_finds_the_same_with_its_quick_test(pieces: list[str]) -> None:
+    text = "".join(pieces)
+    assert [(f.start, f.end) for f in find_amounts(text)] == [
+        (start, end) for start, end, _ in _every_amount(text)
+    ]
