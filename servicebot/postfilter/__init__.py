@@ -109,6 +109,15 @@ _REJOINS = 3  # tags inside tags removed this deep; deeper, the answer falls bac
 # the model: markup like a tag, removed with the spaces before it ("Hi <@U0123ABC>, your
 # order..." reads "Hi, your order...").
 _MENTION = re.compile(rf"[ \t]*(?:{MENTION.pattern})", re.IGNORECASE)
+# Every mention starts "<" or is "@everyone" or "@here" (in any case: no letter of theirs
+# matches another under re.IGNORECASE); an email's "@" alone is none.
+_BROADCAST = re.compile(r"@(?:everyone|here)", re.IGNORECASE)
+
+
+def _may_mention(text: str) -> bool:
+    """Whether ``text`` may hold a mention: :data:`_MENTION`, which tries each run of
+    spaces, is read only then."""
+    return "<" in text or ("@" in text and _BROADCAST.search(text) is not None)
 
 
 class Postfilter:
@@ -271,7 +280,7 @@ class Postfilter:
         """The tags (``HTML``) and platform mentions (``mention``) the bot's files do not use."""
         mentions = [
             Finding(m.start(), m.end(), "mention")
-            for m in (_MENTION.finditer(text) if "<" in text or "@" in text else ())
+            for m in (_MENTION.finditer(text) if _may_mention(text) else ())
             if m.group().lstrip(" \t").lower() not in self._known_mentions
         ]
         return sorted(self._unknown_tags(text) + mentions, key=lambda f: f.start)

@@ -212,6 +212,8 @@ def test_html_can_make_the_answer_fall_back() -> None:
         ("Ask <!subteam^S0123|@support> or <@W0456|ana>. <!everyone>", "Ask or."),
         ("Noted <@123456789> <@!42> <@&7>. @everyone @here", "Noted."),
         ("提醒 <!channel> 您的订单已发货。", "提醒 您的订单已发货。"),
+        # an email's "@" before a mention in capitals: the quick test for one still reads it
+        ("Mail support@maple.example.com. @EVERYONE @Here", "Mail support@maple.example.com."),
     ],
 )
 def test_platform_mentions_in_an_answer_are_removed(answer: str, text: str) -> None:
