@@ -98,6 +98,7 @@ class Turn(TurnModelCall, TurnStorage):
         self.setup_error: ConfigError | None = None  # raised once the turn is stored
         self.cache_key: str | None = None  # where to keep the model's answer, if it passes
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
+        self._sent_parts: tuple[ModelRequest | None, str, str] | None = None  # see _sent
         self.place = None  # taken in turnstart.py, before the conversation is loaded
 
     def prepared(self, prepared: Prepared) -> None:
@@ -160,15 +161,23 @@ class Turn(TurnModelCall, TurnStorage):
         """The post-filter's verdict on (the start of) the model's answer: once for a stream's
         whole answer, which its last sentence and the end of the turn both ask about."""
         if self._reviewed is None or self._reviewed[0] != answer:
-            messages = self.request.messages if self.request else ()
-            system = messages[0].content if messages else ""
-            # the history and the customer's message: "I paid $45.99" may be said back
-            said = "\n".join(message.content for message in messages[1:])
+            system, said = self._sent()
             values = self.prep.filtered.values
             language = reply_language(self.language, self.prep.script)
             result = self.bot.postfilter.run(answer, system, values, language, said)
             self._reviewed = (answer, result)
         return self._reviewed[1]
+
+    def _sent(self) -> tuple[str, str]:
+        """The system prompt and the rest of what the model was sent (the history and the
+        customer's message: "I paid $45.99" may be said back), joined once per request: a
+        stream reviews its answer at every sentence end."""
+        if self._sent_parts is None or self._sent_parts[0] is not self.request:
+            messages = self.request.messages if self.request else ()
+            system = messages[0].content if messages else ""
+            said = "\n".join(message.content for message in messages[1:])
+            self._sent_parts = (self.request, system, said)
+        return self._sent_parts[1], self._sent_parts[2]
 
     def finish(self, streamed: Shown | None = None) -> Reply:
         """Decide the reply from what the stages did, store the turn, and return it."""

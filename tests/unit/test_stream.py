@@ -94,6 +94,23 @@ def test_a_tag_split_across_sentences_never_reaches_a_streaming_customer(spec: B
     assert shown == bot.reply(REFUNDS, conversation_id="r").text == f"{FIRST}  Anything else?"
 
 
+def test_a_stream_joins_what_the_model_was_sent_once_for_all_its_reviews(spec: BotSpec) -> None:
+    # Each sentence's review joined the history and the customer's message anew.
+    answer = " ".join(f"Your order {n} is on its way." for n in range(20))
+    bot = Bot(spec, model=Says(answer), store=MemoryStore())
+    said: list[str] = []
+    run = bot.postfilter.run
+
+    def recording(text: str, *args: str) -> object:
+        said.append(args[3])
+        return run(text, *args)  # type: ignore[arg-type]
+
+    bot.postfilter.run = recording  # type: ignore[method-assign]
+    assert "".join(bot.stream(REFUNDS, conversation_id="s")) == answer
+    assert len(said) > 10 and REFUNDS in said[0]
+    assert all(text is said[0] for text in said)
+
+
 def test_a_model_that_runs_on_is_reviewed_once_past_max_chars(spec: BotSpec) -> None:
     # Every sentence was reviewed with the whole answer before it: a 100 KB answer took
     # minutes, blocking an asyncio server's loop.
