@@ -67,9 +67,12 @@ def previous_message(earlier: Sequence[str]) -> str | None:
 def _leans_on(message: str, before: str) -> bool:
     """Whether ``message`` is read with the message ``before`` it in a follow-up chain: it
     leans back, and neither carries no topic."""
-    if says_nothing(message) or says_nothing(before):
+    # is_follow_up first: most messages are too long to lean back, and it tells so after one
+    # bounded split, where says_nothing runs five substitutions over each of the two. All
+    # three are pure, so the order changes only the cost (0.1 ms of a 0.67 ms prepare).
+    if not is_follow_up(without_placeholders(message)):
         return False
-    return is_follow_up(without_placeholders(message))
+    return not (says_nothing(message) or says_nothing(before))
 
 
 def is_follow_up(text: str) -> bool:
