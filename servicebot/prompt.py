@@ -88,6 +88,10 @@ def with_unanswered(history: Sequence[Exchange], text: str) -> tuple[list[Exchan
     no answer (left to a person, or stopped before any text was shown) goes, in order, with
     the next message that got one, or with ``text``. An empty answer would teach the model
     to say nothing, and a message left out was never read by the bot taking it back."""
+    if all(exchange.assistant for exchange in history):
+        # Every message answered (nearly every turn): the loop below would rebuild each
+        # exchange equal to itself (nothing waits to join it) and return ``text`` as it is.
+        return list(history), text
     answered: list[Exchange] = []
     waiting: list[str] = []
     for exchange in history:
