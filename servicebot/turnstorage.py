@@ -167,7 +167,8 @@ class TurnStorage:
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
         # A blocked message is said all the same (as stored, masked): "the code is", then
         # "482913" (blocked), then "100482" is no code after its label.
-        said_before = tuple(t.customer_text for t in turns if _said(t))[-CARRIED:]
+        said = (t.customer_text for t in reversed(turns) if _said(t))  # newest first
+        said_before = tuple(itertools.islice(said, CARRIED))[::-1]  # the last CARRIED said
         return Loaded(history, placeholders, _misses(turns), said_before)
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
@@ -377,8 +378,9 @@ def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
 def _said(turn: TurnRecord) -> bool:
     """Whether ``turn``'s message is one the pre-filter reads before the next for the label
     of its value or a piece of it: any but a blank one, which says nothing."""
-    blank = is_blank(turn.customer_text)  # a person's turn may come with no message
-    return not (turn.action in ("out_of_scope", "person") and blank)
+    # The action first: is_blank normalises the whole message, and only these two actions
+    # may come with a blank one (a person's turn may come with none); the result is the same.
+    return not (turn.action in ("out_of_scope", "person") and is_blank(turn.customer_text))
 
 
 def _misses(turns: Sequence[TurnRecord]) -> int:
