@@ -23,6 +23,8 @@ def stopped_unanswered(turn: TurnRecord) -> bool:
 def delivered_once(turns: Sequence[TurnRecord], message_id: str | None) -> list[TurnRecord]:
     """``turns`` without those stopped unanswered whose message was delivered again (a
     later turn, or this one, has its ``message_id``): the message is read once, answered."""
+    if message_id is None and all(turn.message_id is None for turn in turns):
+        return list(turns)  # no message delivered again (no ids at all): every turn is kept
     later = {message_id} - {None}
     kept: list[TurnRecord] = []
     for turn in reversed(turns):

@@ -360,6 +360,11 @@ def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
     the person's answer, as one message: the person answered these. Those the bot takes
     back (after a release or the timeout) are left unanswered here, for routing, and go
     with the next message in the prompt (see :func:`~servicebot.prompt.with_unanswered`)."""
+    turns = list(turns)
+    if not any(turn.action == "with_person" for turn in turns):
+        # Nothing waits (nearly every conversation): the loop below makes each turn one
+        # exchange, as it is.
+        return [Exchange(turn.customer_text, turn.reply_text) for turn in turns]
     history: list[Exchange] = []
     waiting: list[str] = []
     for turn in turns:
