@@ -21,7 +21,9 @@ from collections.abc import Iterator
 
 from .links import NOT_CJK_LETTER, SCHEME, URL_PATH
 
-_LABEL = r"[a-z0-9-]+"
+# Possessive: a label that gives back letters leaves one of them next, which no dot, path or
+# slash starts with, so the match is the same, without retrying each shorter label.
+_LABEL = r"[a-z0-9-]++"
 _DOT = r"\.[ \t]*\n[ \t]*|[ \t]+\.[ \t]*|\.[ \t]+|[ \t]*[点。][ \t]*|[ \t]+dot[ \t]+|\."
 _SLASH = r"(?:[ \t]*/[ \t]*|[ \t]+slash[ \t]+|[ \t]*斜杠[ \t]*)[a-z0-9_-]+"
 # Starts where a run of letters starts (Chinese runs straight into a link: "请访问evil点com"),
@@ -49,6 +51,8 @@ def find_written(text: str) -> Iterator[tuple[int, int, str]]:
     if not _may_write(text):  # most answers: a link's dots are plain, a sentence's stops
         return
     for match in _WRITTEN.finditer(text):
+        if _lone_word_dot(match):  # prose to _read too: "help at evil dot com", each line
+            continue
         if (found := _read(text, match)) is not None:
             yield found
 
@@ -67,6 +71,20 @@ def _may_write(text: str) -> bool:
         or "dot" in text.lower()
         or _STOP_ENDING.search(text) is not None
     )
+
+
+def _lone_word_dot(match: re.Match[str]) -> bool:
+    """Whether ``match`` is two labels and a word "dot" between them ("evil dot com"), with no
+    scheme, path or "www" before it: :func:`_read` reads no link in it (a word dot spells one
+    only with one of those, or twice). With no other dot in it, each dot is a word "dot" with
+    blanks around it, so three words are one dot."""
+    if match["scheme"] or match["path"]:
+        return False
+    domain = match["domain"]
+    if "." in domain or "点" in domain or "。" in domain:
+        return False
+    words = domain.split()
+    return len(words) == 3 and words[0].lower() != "www"
 
 
 def _read(text: str, match: re.Match[str]) -> tuple[int, int, str] | None:
