@@ -170,6 +170,11 @@ def link_masks(text: str, start: int, end: int, removed: str) -> list[tuple[int,
     "[here]([removed])". A Slack label that could be a contact itself (a link, an address, a
     number) goes with the link: no other check reads it apart from the link it was joined to.
     Outside such markup, the link alone."""
+    # Both markups' openings end right before the link: "<", "(" or "mailto:"'s or "tel:"'s
+    # ":". Before any other character, neither pattern matches (each a search of up to
+    # _LABEL_REACH characters, per finding).
+    if text[start - 1 : start] not in ("<", "(", ":"):
+        return [(start, end, removed)]
     slack = _in_slack_markup(text, start, end, removed)
     return slack or _in_markdown(text, start, end, removed) or [(start, end, removed)]
 
