@@ -172,7 +172,16 @@ def _sentence_end(domain: str) -> bool:
 def not_given_addresses(addresses: list[Address], known: Given) -> list[Finding]:
     """The ``addresses`` ``known`` does not give: a link by its domain, as the link check
     judges one, and an email read aloud by its domain too, or else by its value."""
-    return [Finding(a.start, a.end, a.kind) for a in addresses if not _given(a, known)]
+    # An answer may spell one address many times ("help at evil dot com" on each line): each
+    # is read once (its domain, a urlsplit), as the verdict depends on nothing else.
+    given: dict[tuple[str, str], bool] = {}
+    found = []
+    for a in addresses:
+        if (key := (a.kind, a.address)) not in given:
+            given[key] = _given(a, known)
+        if not given[key]:
+            found.append(Finding(a.start, a.end, a.kind))
+    return found
 
 
 def _given(address: Address, known: Given) -> bool:
