@@ -31,6 +31,7 @@ order number stays one (``labelled.py`` reads the labels), and a quantity (2) or
 from __future__ import annotations
 
 import re
+import string
 from collections.abc import Collection, Sequence
 from typing import Final
 
@@ -98,6 +99,15 @@ _TRAILING: Final = (
     re.compile(f"{_AFTER_VALUE}[A-Za-z0-9._+-]+@?{_END}", re.ASCII),
     re.compile(rf"\[([A-Z][A-Z_]*)_[0-9]+\]@?{_END}", re.ASCII),
 )
+# What each of _TRAILING's values is made of. A match's value runs to the text's end but for an
+# "@", spaces and a full stop, so it starts inside the run of these characters that ends the
+# text (without them): each is searched from that run's start, not through the last _TAIL
+# characters (3.4 us of a 60-word message for the name's), and finds the same match.
+_MADE_OF: Final = (
+    "0123456789 -Xx",
+    string.ascii_letters + string.digits + "._+-",
+    string.ascii_uppercase + string.digits + "_[]",
+)
 
 
 def find_pieces(
@@ -121,8 +131,8 @@ def _partial_value(text: str, whole: set[int]) -> tuple[int, int, str] | None:
     # last 64 characters (1.7 us of a 60-word message).
     last = _value_end(text, len(text))
     digits_end = text[last - 1 : last] in _LAST_DIGIT
-    for trailing in _TRAILING[:2] if digits_end else _TRAILING[1:2]:  # digits, else a name
-        found = trailing.search(text, max(0, len(text) - _TAIL))
+    for which in (0, 1) if digits_end else (1,):  # digits, else a name
+        found = _trailing(which, text)
         if found is None or found.start() == 0 or found.start() in whole:
             continue
         start, end = found.start(), _value_end(text, found.end())
@@ -149,6 +159,13 @@ def _piece_alone(
     if not _piece_of(kind, text[start:end], opened=sent, at=at):
         return None
     return start, end, kind
+
+
+def _trailing(which: int, text: str) -> re.Match[str] | None:
+    """``_TRAILING[which]``'s match in the last ``_TAIL`` characters of ``text``: searched from
+    the start of the run of its value's characters (``_MADE_OF``) that ends ``text``."""
+    run = text[: _value_end(text, len(text))].removesuffix("@").rstrip(_MADE_OF[which])
+    return _TRAILING[which].search(text, max(0, len(text) - _TAIL, len(run)))
 
 
 def _value_end(text: str, end: int) -> int:
@@ -233,8 +250,8 @@ def _label_then_piece(message: str, marked: Collection[str]) -> tuple[str, bool,
     kind = label_kind(message) or _bare_label_kind(message)
     if kind is not None:
         return kind, False, False
-    for trailing in _TRAILING:
-        found = trailing.search(message, max(0, len(message) - _TAIL))
+    for which in range(len(_TRAILING)):
+        found = _trailing(which, message)
         kind = label_kind(message[: found.start()]) if found and found.start() else None
         if kind is None or found is None:
             continue
