@@ -108,7 +108,11 @@ def spelled_spans(text: str, kinds: Collection[str]) -> Iterator[tuple[int, int,
     """Values of ``kinds`` that no label names, spelled so long they can be nothing else: a
     mobile, ID or card in a run of Chinese digits or of spaced digits, an email address typed
     letter by letter."""
-    for pattern in (_HAN_RUN, _SPACED_DIGITS):
+    # A run of Chinese digits is no ASCII, a run of spaced digits holds a space: most
+    # messages lack one of them, and a check in C skips the search through the message for it
+    # (1 us of a 60-word English message for the Chinese run's; 0.9 of a Chinese one's spaced).
+    patterns = (() if text.isascii() else (_HAN_RUN,)) + ((_SPACED_DIGITS,) if " " in text else ())
+    for pattern in patterns:
         for run in pattern.finditer(text):
             if run.end() - run.start() > 2 * _MOST_DIGITS:  # no card, ID or phone is longer
                 continue
