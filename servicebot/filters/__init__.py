@@ -67,7 +67,7 @@ class FilterResult:
 class Automaton(Protocol):
     """What the filters use of ``ahocorasick.Automaton``, which ships no type information."""
 
-    def iter(self, text: str) -> Iterator[tuple[int, Any]]: ...
+    def iter(self, text: str, start: int = 0, end: int = ...) -> Iterator[tuple[int, Any]]: ...
 
 
 def word_automaton(values: Mapping[str, Any]) -> Automaton:

@@ -123,7 +123,7 @@ def _named(
 def _spelled_near(lowered: str, end: int) -> bool:
     """Whether a spelled digit ("four", 幺) is near enough after a label ending at ``end`` to
     start its value."""
-    return spelled.HINT.search(lowered, end, end + _VALUE_REACH) is not None
+    return spelled.spells_a_digit(lowered, end, end + _VALUE_REACH)
 
 
 # Labels read for a spelled value, at most: more is a paste or spam ("phone one phone one..."),
