@@ -44,6 +44,7 @@ _ENGLISH_DIGITS: Final = {
     )
     for word in words.split()
 }
+NUMBER_WORDS: Final = tuple(_ENGLISH_DIGITS)  # the words HINT finds in ASCII text
 _DIGIT_OF: Final = {**_CHINESE_DIGITS, **_ENGLISH_DIGITS, **{str(n): str(n) for n in range(10)}}
 _HAN: Final = "".join(_CHINESE_DIGITS)
 _WORDS: Final = "|".join(sorted(_ENGLISH_DIGITS, key=len, reverse=True))
