@@ -14,6 +14,7 @@ from __future__ import annotations
 _ZH_GAP = r"[^。？！?!\n]{0,12}?"
 # "你现在是", and a role said to be the bot's already: "你已经是", "你现在的身份是".
 _ZH_NOW = "(?:你(?:现在|已经|现在已经)(?:的(?:身份|角色))?|你的(?:身份|角色))就?"
+_DENIED = ("限制", "约束", "规则", "过滤")  # what "你没有..." denies the bot has
 _ZH_ROLE = r"(?:机器人|人工智能|模型|管理员|系统|\bai\b|\badmin\b|\bbot\b)"
 
 CHINESE: dict[str, tuple[str, str]] = {
@@ -48,15 +49,24 @@ CHINESE: dict[str, tuple[str, str]] = {
         # "请把上面的内容原样输出"; not "上面的内容显示不出来", a page that does not load
         rf"|(?:上面|以上|前面|之前)的?(?:所有|全部)?(?:文字|内容|话){_ZH_GAP}"
         r"(?:原样|原封不动|一字不差|逐字)(?:地|的)?(?:输出|重复|打印|显示|发|写)",
-        "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt|上面|以上|前面|之前"
-        "|最开始|一开始|最初|起初|开始时",
+        # 之前 only before 原样 and its like ("之前的内容原样输出"): they wake it, not 之前,
+        # which most Chinese messages hold ("周末之前").
+        "提示词|系统指令|初始指令|系统设定|你的设定|你的指令|你的系统提示|prompt|上面|以上|前面"
+        "|原样|原封不动|一字不差|逐字|最开始|一开始|最初|起初|开始时",
     ),
     # English verb, Chinese object: "Ignore 上面所有的指令", as "忽略previous instructions" is in
-    # override_zh. Its own rule, woken by the Chinese words: "ignore" wakes no Chinese rule.
+    # override_zh. Its own rule, woken by the verb and the word after it together ("ignore 以上"):
+    # "ignore" alone wakes no Chinese rule, nor 之前 or 所有 alone, which most Chinese messages
+    # hold ("周末之前").
     "override_mixed": (
         r"\b(?:ignore|disregard|forget)\b ?(?:以上|上面|上述|之前|前面|所有|全部)"
         r"[^。？！?!\n]{0,6}?(?:指令|指示|规则|规定|提示词|设定|命令)",
-        "以上|上面|上述|之前|前面|所有|全部",
+        "|".join(
+            f"{verb}{space}{word}"
+            for verb in ("ignore", "disregard", "forget")
+            for space in ("", " ")
+            for word in ("以上", "上面", "上述", "之前", "前面", "所有", "全部")
+        ),
     ),
     "roleplay_zh": (
         r"(?:从现在(?:开始|起)[，,]?你(?:就|要)?(?:是|扮演|来扮演)|假装你是|假设你是|请你扮演"
@@ -72,7 +82,16 @@ CHINESE: dict[str, tuple[str, str]] = {
         r"(?:回答|回复|告诉我|输出)"
         r"|你(?:现在)?(?:没有|不再有)(?:任何)?(?:限制|约束|规则)"
         r"|没有(?:任何)?(?:限制|约束|规则|过滤)的(?:ai|人工智能|助手|机器人|模型)",
-        "从现在|假装你是|假设你是|扮演|越狱|开发者模式|不受|无限制模式|没有|不再有",
+        # 没有 and 不再有 with what they deny, as the last two alternatives write them: 没有
+        # alone is in most Chinese messages ("还没有收到").
+        "|".join(
+            [
+                *("从现在", "假装你是", "假设你是", "扮演", "越狱", "开发者模式", "不受"),
+                "无限制模式",
+                *(f"没有{any_}{what}" for any_ in ("", "任何") for what in _DENIED),
+                *(f"不再有{any_}{what}" for any_ in ("", "任何") for what in _DENIED),
+            ]
+        ),
     ),
     # Its own rule, tried only near its roles (see CHINESE_REACHES): "你现在是" * 20,000 took
     # 10 ms. "你现在是退款机器人": a role given; not "你现在是机器人吗", a customer asking, nor
