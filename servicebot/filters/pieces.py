@@ -132,7 +132,7 @@ def _partial_value(text: str, whole: set[int]) -> tuple[int, int, str] | None:
     last = _value_end(text, len(text))
     digits_end = text[last - 1 : last] in _LAST_DIGIT
     for which in (0, 1) if digits_end else (1,):  # digits, else a name
-        found = _trailing(which, text)
+        found = _trailing(which, text, last)
         if found is None or found.start() == 0 or found.start() in whole:
             continue
         start, end = found.start(), _value_end(text, found.end())
@@ -161,10 +161,12 @@ def _piece_alone(
     return start, end, kind
 
 
-def _trailing(which: int, text: str) -> re.Match[str] | None:
+def _trailing(which: int, text: str, last: int | None = None) -> re.Match[str] | None:
     """``_TRAILING[which]``'s match in the last ``_TAIL`` characters of ``text``: searched from
-    the start of the run of its value's characters (``_MADE_OF``) that ends ``text``."""
-    run = text[: _value_end(text, len(text))].removesuffix("@").rstrip(_MADE_OF[which])
+    the start of the run of its value's characters (``_MADE_OF``) that ends ``text``; ``last``:
+    where a value ending it ends (``_value_end``), if known."""
+    last = _value_end(text, len(text)) if last is None else last
+    run = text[:last].removesuffix("@").rstrip(_MADE_OF[which])
     return _TRAILING[which].search(text, max(0, len(text) - _TAIL, len(run)))
 
 
@@ -177,6 +179,10 @@ def _value_end(text: str, end: int) -> int:
 
 def _may_be_piece(piece: str) -> bool:
     """Whether ``piece`` has the shape of a piece of some value (see :func:`_piece_of`)."""
+    if piece.isalpha() and not spells_a_digit(piece.lower()):
+        # A word ("it": most messages end with one) has no digit, "+", "(", "@", "." or "_",
+        # one of which every shape below needs but a number word's ("four").
+        return False
     digits = _digits_of("PHONE", piece)  # a phone's pieces have every shape digits may take
     if digits is not None:
         return len(digits) >= 3
