@@ -70,5 +70,10 @@ def find_spaced(lowered: str) -> list[Finding]:
     return [
         Finding(m.start(), m.end(), "disguised")
         for m in _SPACED_LETTERS.finditer(lowered)
-        if _SPACED_ATTACK.search(re.sub(r"[^a-z]", "", m.group()))
+        if _SPACED_ATTACK.search(m.group().translate(_GAPS_OUT))
     ]
+
+
+# What a run of _SPACED_LETTERS holds but its letters: taken out by one translate in C, where
+# re.sub(r"[^a-z]", ...) made a replacement per gap (3 ms of "x " * 50,000).
+_GAPS_OUT = str.maketrans("", "", " .-_*")
