@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,7 @@ from servicebot.config import BotSpec
 from servicebot.model import OpenAIClient
 from servicebot.pipeline import Bot
 from servicebot.settings import ModelSettings
+from servicebot.store import Store, open_store
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
 from tests.e2e.modelcalls import KEY, MODEL, MakeModel
@@ -223,3 +225,14 @@ def line_of(path: Path, text: str) -> int:
     """The number of the first line of ``path`` that holds ``text``."""
     lines = path.read_text(encoding="utf-8").splitlines()
     return next(number for number, line in enumerate(lines, 1) if text in line)
+
+
+# The stores a test of what a conversation keeps runs on: a SQLite file and a real Redis.
+STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+def open_test_store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
+    """A fresh store of kind ``name`` (one of STORES): a SQLite file in ``tmp_path``, or a
+    namespace of its own on the tests' Redis server."""
+    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
+    return open_store(url, root=tmp_path, namespace=f"test-{uuid.uuid4().hex}")

@@ -5,7 +5,6 @@ a Redis server, through the real pipeline and the local OpenAI-wire server."""
 from __future__ import annotations
 
 import asyncio
-import uuid
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,24 +15,19 @@ from servicebot import handover
 from servicebot.config import BotSpec
 from servicebot.export import export_rows
 from servicebot.report import Intents, build_report
-from servicebot.store import Store, now, open_store
-from tests.e2e.conftest import asked, with_settings
+from servicebot.store import now, open_store
+from tests.e2e.conftest import STORES, asked, open_test_store, with_settings
 from tests.openai_server import OpenAIServer
 
 PERSON = "Hi, I'm Anna from the team. I've refunded order 4711: $45.99 is on its way."
 INTENTS = Intents(handoff={"talk_to_human"}, known={"talk_to_human", "refund_status"})
 
 
-def _store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
-    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
-    return open_store(url, root=tmp_path, namespace=f"person-{uuid.uuid4().hex}")
-
-
 def _held(spec: BotSpec, minutes: int = 30) -> BotSpec:
     return with_settings(spec, routing={"with_person_minutes": minutes})
 
 
-@pytest.mark.parametrize("name", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.mark.parametrize("name", STORES)
 def test_a_person_answers_after_a_handoff_and_the_bot_resumes_knowing_what_they_said(
     name: str,
     make_bot: Any,
@@ -42,7 +36,7 @@ def test_a_person_answers_after_a_handoff_and_the_bot_resumes_knowing_what_they_
     tmp_path: Path,
     request: pytest.FixtureRequest,
 ) -> None:
-    store = _store(name, tmp_path, request)
+    store = open_test_store(name, tmp_path, request)
     bot = make_bot(store=store, spec=_held(spec))
     handoff = bot.reply("can i speak to a real person", conversation_id="t")
     assert handoff.handed_off

@@ -5,23 +5,15 @@ on a SQLite file and a Redis server, through the real pipeline and the local ser
 from __future__ import annotations
 
 import asyncio
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from servicebot.config import BotSpec
-from servicebot.store import Store, open_store
-from tests.e2e.conftest import REFUNDS, asked, with_settings
+from servicebot.store import open_store
+from tests.e2e.conftest import REFUNDS, STORES, asked, open_test_store, with_settings
 from tests.openai_server import OpenAIServer
-
-STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
-
-
-def _store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> Store:
-    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
-    return open_store(url, root=tmp_path, namespace=f"unanswered-{uuid.uuid4().hex}")
 
 
 def _sent(server: OpenAIServer) -> list[tuple[str, str]]:
@@ -41,7 +33,7 @@ def test_messages_sent_while_a_person_had_the_conversation_reach_the_bot_after_r
     """No person answered; the conversation was released: the bot's prompt left out both
     messages the customer wrote meanwhile (their exchanges had an empty answer)."""
     held = with_settings(spec, routing={"with_person_minutes": 30})
-    bot = make_bot(store=_store(name, tmp_path, request), spec=held)
+    bot = make_bot(store=open_test_store(name, tmp_path, request), spec=held)
     assert bot.reply("can i speak to a real person", conversation_id="t").handed_off
     for text in ("my order 4711 arrived broken", "the mug handle snapped"):
         assert bot.reply(text, conversation_id="t").action == "with_person"
@@ -88,7 +80,7 @@ def test_a_delivery_stopped_before_any_answer_is_answered_when_delivered_again(
     """Slack's deadline (`asyncio.wait_for(..., 2.5)`) passes while the model thinks: the
     turn was stored with no reply, and every retry of the message got that empty reply,
     ``repeated``, for ever, while later prompts left the message out."""
-    store = _store(name, tmp_path, request)
+    store = open_test_store(name, tmp_path, request)
     bot = make_bot(store=store)
     text = f"{REFUNDS} Order 4711."
     server.latency = 5.0
