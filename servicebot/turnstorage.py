@@ -82,14 +82,13 @@ class TurnStorage:
             store, run = self._opened(), self.bot.store_pause.run
             self.repeat = run(store.turn_for_message, self.conversation_id, self.message_id)
         except (StorageError, ConfigError) as exc:
-            self._keep_setup_error(exc)
-            log.log(
-                _level(exc, logging.WARNING),
-                "conversation %s: could not look for an earlier delivery of the message: %s",
-                self.conversation_id,
+            self._store_failed(
                 exc,
+                logging.WARNING,
+                "could not look for an earlier delivery of the message",
+                "repeat not looked for",
+                start,
             )
-            self.trace.append(Step("store", f"repeat not looked for ({exc})", elapsed_ms(start)))
             return
         if self.repeat is not None and stopped_unanswered(self.repeat):
             again = f"turn {self.repeat.number} was stopped unanswered: answered again"
@@ -149,14 +148,9 @@ class TurnStorage:
             turns = run(store.history, self.conversation_id, limit=limit)
             stored = run(store.load_state, self.conversation_id)
         except (StorageError, ConfigError) as exc:
-            self._keep_setup_error(exc)
-            log.log(
-                _level(exc, logging.WARNING),
-                "conversation %s: could not load its history: %s",
-                self.conversation_id,
-                exc,
+            self._store_failed(
+                exc, logging.WARNING, "could not load its history", "history not loaded", start
             )
-            self.trace.append(Step("store", f"history not loaded ({exc})", elapsed_ms(start)))
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
         minutes = settings.routing.with_person_minutes
@@ -199,15 +193,10 @@ class TurnStorage:
                 raise StorageError("other turns of the conversation kept coming first")
             stored = run(store.load_state, self.conversation_id)
         except (StorageError, ConfigError) as exc:
-            self._keep_setup_error(exc)
             self.unkept = str(exc)
-            log.log(
-                _level(exc, logging.WARNING),
-                "conversation %s: placeholders not kept: %s",
-                self.conversation_id,
-                exc,
+            self._store_failed(
+                exc, logging.WARNING, "placeholders not kept", "placeholders not kept", start
             )
-            self.trace.append(Step("store", f"placeholders not kept ({exc})", elapsed_ms(start)))
             return None
         return self._start_from(stored)
 
@@ -236,6 +225,15 @@ class TurnStorage:
         if (store := self.bot.opened_store) is not None:
             return store
         return self.bot.store_pause.run(lambda: self.bot.store)
+
+    def _store_failed(
+        self, exc: StorageError | ConfigError, level: int, logged: str, traced: str, start: float
+    ) -> None:
+        """A store call that failed: kept if it is a setup error (:meth:`_keep_setup_error`),
+        logged as "conversation <id>: <logged>: <exc>" and traced as "<traced> (<exc>)"."""
+        self._keep_setup_error(exc)
+        log.log(_level(exc, level), "conversation %s: %s: %s", self.conversation_id, logged, exc)
+        self.trace.append(Step("store", f"{traced} ({exc})", elapsed_ms(start)))
 
     def _keep_setup_error(self, exc: StorageError | ConfigError) -> None:
         """Keep the first ConfigError the store raised (a refused password, user or database:
@@ -290,14 +288,7 @@ class TurnStorage:
                 raise StorageError(f"its placeholders could not be kept: {self.unkept}")
             number = self.bot.store_pause.run(self._opened().append_turn, record).number
         except (StorageError, ConfigError) as exc:
-            self._keep_setup_error(exc)
-            log.log(
-                _level(exc, logging.ERROR),
-                "conversation %s: turn not stored: %s",
-                self.conversation_id,
-                exc,
-            )
-            self.trace.append(Step("store", f"not stored ({exc})", elapsed_ms(start)))
+            self._store_failed(exc, logging.ERROR, "turn not stored", "not stored", start)
             return None
         self.trace.append(Step("store", f"turn {number}", elapsed_ms(start)))
         self._mark(reply)
@@ -315,15 +306,13 @@ class TurnStorage:
         try:
             self.bot.store_pause.run(mark, self._opened(), self.conversation_id, since)
         except (StorageError, ConfigError) as exc:
-            self._keep_setup_error(exc)
-            log.log(
-                _level(exc, logging.ERROR),
-                "conversation %s: not marked as with %s: %s",
-                self.conversation_id,
-                "the bot" if since is None else "a person",
+            self._store_failed(
                 exc,
+                logging.ERROR,
+                f"not marked as with {'the bot' if since is None else 'a person'}",
+                "not marked",
+                start,
             )
-            self.trace.append(Step("store", f"not marked ({exc})", elapsed_ms(start)))
             return
         marked = "with the bot again" if since is None else "with a person"
         self.trace.append(Step("store", marked, elapsed_ms(start)))
