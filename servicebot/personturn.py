@@ -3,7 +3,8 @@ conversation given back to the bot (see handover.py for when a person has it).
 
 :func:`add_person_turn` runs as a customer's turn does, in its conversation's line
 (turnorder.py): the customer's message, if given, through the pre-filter with the
-conversation's placeholders; the person's text stored as written, action ``person``; no model.
+conversation's placeholders; the person's text stored with that conversation's placeholders
+for the customer's values (see :meth:`Turn._handed_over`), action ``person``; no model.
 :func:`release` unmarks the conversation in its line, so that a turn loading it after the
 release is the bot's.
 """

@@ -65,6 +65,18 @@ class Prefilter:
         turn.apply("injection", find_injection, lambda finding: self.settings.injection)
         return turn.result()
 
+    def mask_pii(self, text: str, placeholders: Placeholders) -> FilterResult:
+        """``text`` the shop wrote (a person's message: personturn.py) with the customer's
+        personal data as the conversation's ``placeholders``, each kind masked or left as
+        ``prefilter.pii`` / ``pii_kinds`` say for a customer's message (a kind that blocks is
+        masked, as in a blocked message): an agent who types the customer's number back must
+        not store it where an erasure request cannot find it. Only that: the caller keeps the
+        text alone, the shop's own, never cut, blocked or masked for profanity."""
+        turn = _Turn(normalise(text), placeholders)
+        turn.apply("pii", find_pii_after, self._pii_action)
+        turn.neutralise_lookalikes()  # a placeholder still means a value we masked
+        return turn.result()
+
     def _pii_action(self, finding: Finding) -> str:
         actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names
         return actions.get(finding.kind, self.settings.pii)

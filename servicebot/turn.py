@@ -74,6 +74,7 @@ class Turn(TurnModelCall, TurnStorage):
         self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
         self.message_id = message_id
         self.person = person  # a person's turn: what they wrote (see handover.py)
+        self.person_stored = ""  # what they wrote, masked (see _handed_over)
         self.with_person = False  # set as the conversation loads: a person has it
         self.repeat: TurnRecord | None = None  # see find_repeat
         # On each record the servicebot logger emits during the turn (see turnlog.py).
@@ -291,16 +292,26 @@ class Turn(TurnModelCall, TurnStorage):
         return self._reply(shown, action, usage, tuple(events), fallback)
 
     def _handed_over(self) -> Reply:
-        """A turn of a conversation a person has: the person's message, stored as they wrote
-        it (the shop's own text, as handoff.j2's is: the post-filter reviews a model's
-        answers, and would strip an amount or link an agent gives on purpose); or the
-        customer's, left for the person to answer, with no reply to send. No model is asked."""
+        """A turn of a conversation a person has: the person's message, returned as they
+        wrote it and stored with the customer's values as the conversation's placeholders
+        (the shop's own text otherwise, as handoff.j2's is: the post-filter reviews a
+        model's answers, and would strip an amount or link an agent gives on purpose); or
+        the customer's, left for the person to answer, with no reply to send. No model is
+        asked.
+
+        The model reads the person's message later as it is stored, masked: it reads the
+        customer's so, and an agent's "I'll call you on 415 555 2671" after the customer's
+        "call me on [PHONE_1]" is then "on [PHONE_1]", the same value by the same name. Shown
+        raw, it would be the one value the model is sent in full, for its answer to repeat;
+        and the store would hold it where no erasure request (``history --holding``,
+        ``purge --holding``) finds it."""
         action: Action = "person" if self.person is not None else "with_person"
-        self.stored_text = self.person.text if self.person is not None else ""
+        self.stored_text = self.person_stored if self.person is not None else ""
         decision = "a person's message" if self.person is not None else "left to the person"
         self.trace.append(Step("person", decision))
         events = self.prep.filtered.events
-        return Reply(self.stored_text, action, self.conversation_id, events=events)
+        text = self.person.text if self.person is not None else ""
+        return Reply(text, action, self.conversation_id, events=events)
 
     def _repeated(self, record: TurnRecord) -> Reply:
         """The reply of the turn stored for this message already, as the customer read it:

@@ -149,7 +149,11 @@ def _start(
 
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
-    return turn.bot.prepare(
+    """The turn prepared with ``loaded``'s placeholders; a person's text masked with them
+    too, after the customer's message (whose values come first), so that both are kept
+    before either is stored and a value either typed has one placeholder (see
+    :meth:`Turn.keep_placeholders`)."""
+    prepared = turn.bot.prepare(
         text,
         loaded.history,
         turn.metadata,
@@ -157,6 +161,9 @@ def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
         misses=loaded.misses,
         said_before=loaded.said_before,
     )
+    if turn.person is not None:
+        turn.person_stored = turn.bot.prefilter.mask_pii(turn.person.text, loaded.placeholders).text
+    return prepared
 
 
 def _ready(turn: Turn, prepared: Prepared, loaded: Loaded) -> Turn:

@@ -20,7 +20,8 @@ its label (a passport number, a password) is looked for with its label: "passpor
 It cannot find:
 
 - a value the customer never typed: given only as customer details (``Bot.reply(...,
-  metadata=...)``), or written by the bot alone;
+  metadata=...)``), or written by the bot alone (one a person typed, in
+  ``Bot.add_person_turn``, is masked as the customer's, and found);
 - a value typed in a form the detector does not read as that kind, or of a kind the bot
   lets through (``prefilter.pii`` or ``pii_kinds``: ``allow`` or ``flag``), which is stored
   as typed and never digested: search the turns' text for it;

@@ -16,6 +16,7 @@ from servicebot.config import BotSpec
 from servicebot.export import export_rows
 from servicebot.report import Intents, build_report
 from servicebot.store import now, open_store
+from servicebot.store.holding import conversations_holding
 from tests.e2e.conftest import STORES, asked, open_test_store, with_settings
 from tests.openai_server import OpenAIServer
 
@@ -161,3 +162,25 @@ def test_a_person_who_joins_with_no_handoff_takes_the_conversation_unless_final(
     bot.reply("where is my order?", conversation_id="noted")
     bot.add_person_turn("noted", "Your parcel left today.", final=True)
     assert bot.reply("when will it arrive?", conversation_id="noted").action == "answer"
+
+
+def test_a_customers_value_a_person_types_back_is_stored_masked_and_found_for_erasure(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer, tmp_path: Path
+) -> None:
+    """An agent who typed the customer's number back stored it as typed: in the store, in
+    the model's later prompts, and where ``history --holding`` / ``purge --holding`` (an
+    erasure request) never found it. It gets the placeholder the customer's own has."""
+    store = open_store("sqlite:///turns.db", root=tmp_path)
+    bot = make_bot(store=store)
+    bot.reply("please call me on 415 555 2671", conversation_id="p")
+    typed = "I'll call you on 415-555-2671, or write to ann@example.org."
+    person = bot.add_person_turn("p", typed, final=True)
+    assert person.text == typed  # returned as written: it is the agent's message
+    masked = "I'll call you on [PHONE_1], or write to [EMAIL_1]."
+    assert store.history("p")[-1].reply_text == masked
+    bot.reply("thanks, when?", conversation_id="p")
+    assert {"role": "assistant", "content": masked} in asked(server)
+    # A value only the agent typed finds the conversation too.
+    found = conversations_holding(store, ["Ann@Example.org"])
+    assert [(h.conversation_id, h.placeholders) for h in found] == [("p", ("[EMAIL_1]",))]
+    bot.close()
