@@ -25,11 +25,19 @@ if TYPE_CHECKING:
 
 
 def add_person_turn(
-    bot: Bot, conversation_id: str, text: str, customer: str | None, final: bool
+    bot: Bot,
+    conversation_id: str,
+    text: str,
+    customer: str | None,
+    final: bool,
+    message_id: str | None = None,
 ) -> Reply:
-    """Store what a person wrote in the conversation (see the module docstring)."""
+    """Store what a person wrote in the conversation (see the module docstring).
+    ``message_id``: the platform's id of the person's message; a delivery of it again
+    stores nothing and returns what the first did, as a customer's message does in
+    :meth:`~servicebot.pipeline.Bot.reply` (``turn.find_repeat``)."""
     spoken, conversation_id = _spoken(conversation_id, text, final)
-    turn = begin_turn(bot, customer or "", conversation_id, None, person=spoken)
+    turn = begin_turn(bot, customer or "", conversation_id, None, message_id, spoken)
     with logged_as(turn.log_fields):
         try:
             reply = turn.finish()
@@ -40,11 +48,16 @@ def add_person_turn(
 
 
 async def aadd_person_turn(
-    bot: Bot, conversation_id: str, text: str, customer: str | None, final: bool
+    bot: Bot,
+    conversation_id: str,
+    text: str,
+    customer: str | None,
+    final: bool,
+    message_id: str | None = None,
 ) -> Reply:
     """:func:`add_person_turn` for asyncio, the store read and written off the event loop."""
     spoken, conversation_id = _spoken(conversation_id, text, final)
-    turn = await abegin_turn(bot, customer or "", conversation_id, None, person=spoken)
+    turn = await abegin_turn(bot, customer or "", conversation_id, None, message_id, spoken)
     with logged_as(turn.log_fields):
         try:
             reply = await turn.afinish()

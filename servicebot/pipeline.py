@@ -284,15 +284,20 @@ class Bot:
         *,
         customer: str | None = None,
         final: bool = False,
+        message_id: str | None = None,
     ) -> Reply:
         """Add what a person (a member of the team the customer was handed to) wrote to the
         conversation, as a turn with action ``person``, in its order: later prompts have it
         as the assistant's. ``customer``: the customer's message it answers, if the
         application did not pass it to :meth:`reply` (masked as any is). ``final``: the
-        person is done, and the bot answers the next message (see ``handover.py``). Blank
-        ``text`` raises ValueError, and nothing is stored."""
+        person is done, and the bot answers the next message (see ``handover.py``).
+        ``message_id``: the chat platform's id of the person's message, as for :meth:`reply`:
+        a delivery of it again stores nothing and returns the first's reply, ``repeated``.
+        Blank ``text`` raises ValueError, and nothing is stored."""
         with self._closing.turn():
-            return personturn.add_person_turn(self, conversation_id, text, customer, final)
+            return personturn.add_person_turn(
+                self, conversation_id, text, customer, final, message_id
+            )
 
     async def aadd_person_turn(
         self,
@@ -301,10 +306,13 @@ class Bot:
         *,
         customer: str | None = None,
         final: bool = False,
+        message_id: str | None = None,
     ) -> Reply:
         """:meth:`add_person_turn` for asyncio."""
         with self._closing.turn():
-            return await personturn.aadd_person_turn(self, conversation_id, text, customer, final)
+            return await personturn.aadd_person_turn(
+                self, conversation_id, text, customer, final, message_id
+            )
 
     def release(self, conversation_id: str) -> None:
         """Give a conversation a person has back to the bot, which answers its next message

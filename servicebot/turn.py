@@ -316,10 +316,12 @@ class Turn(TurnModelCall, TurnStorage):
     def _repeated(self, record: TurnRecord) -> Reply:
         """The reply of the turn stored for this message already, as the customer read it:
         its placeholders shown as the message's own values again (the same message has
-        them), marked ``repeated``. No model was asked, and nothing is stored."""
+        them), or a person's message as they wrote it again, marked ``repeated``. No model
+        was asked, and nothing is stored."""
         self.stored_text = record.reply_text
+        said = self.prep.filtered.values
         return Reply(
-            self._shown(record.reply_text, self.prep.filtered.values),
+            self.person.text if self.person else self._shown(record.reply_text, said),
             cast(Action, record.action),
             self.conversation_id,
             record.intent,

@@ -184,3 +184,23 @@ def test_a_customers_value_a_person_types_back_is_stored_masked_and_found_for_er
     found = conversations_holding(store, ["Ann@Example.org"])
     assert [(h.conversation_id, h.placeholders) for h in found] == [("p", ("[EMAIL_1]",))]
     bot.close()
+
+
+def test_a_persons_message_delivered_twice_is_stored_once(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer
+) -> None:
+    """A chat platform that delivers an agent's message again (its webhook answered slowly)
+    stored it twice: the customer's history showed it twice and the model read it twice.
+    With its ``message_id``, the repeat stores nothing and gets the first's reply back."""
+    bot = make_bot(spec=_held(spec))
+    bot.reply("talk to a human, my number is 415 555 2671", conversation_id="twice")
+    typed = "Hi, Anna here: I'll call 415 555 2671 now."
+    first = bot.add_person_turn("twice", typed, message_id="slack-1")
+    again = bot.add_person_turn("twice", typed, message_id="slack-1")
+    assert (again.text, again.action, again.turn, again.repeated) == (typed, "person", 2, True)
+    assert not first.repeated
+    later = asyncio.run(bot.aadd_person_turn("twice", "Done.", final=True, message_id="slack-2"))
+    again = asyncio.run(bot.aadd_person_turn("twice", "Done.", final=True, message_id="slack-2"))
+    assert (again.turn, again.repeated) == (later.turn, True) == (3, True)
+    assert [t.action for t in bot.store.history("twice")] == ["handoff", "person", "person"]
+    assert [t.message_id for t in bot.store.history("twice")] == [None, "slack-1", "slack-2"]
