@@ -3,7 +3,8 @@ export``): each with the customer's previous message, what the bot did and why.
 
 The columns ``text``, ``previous`` and ``intent`` are those a labelled file has
 (evaluation/files.py), so that an analyst can correct the ``intent`` column and run
-``servicebot eval`` on the file as it is. Texts are as the store keeps them: a customer's
+``servicebot eval`` on the file as it is; eval passes over the rows of a person's messages
+alone (``persons_own``), whose ``text`` is empty. Texts are as the store keeps them: a customer's
 values are placeholders ([EMAIL_1]), never the values.
 
 A row's values are typed as JSON has them (``turn`` a number, ``score`` a number or null, an
@@ -73,6 +74,14 @@ def why(turn: TurnRecord, handoff_intents: Collection[str], known_intents: Colle
         found = [f"{e.detector} {e.kind}" for e in turn.events if e.action == "block"]
         return ", ".join(dict.fromkeys(found)) or "blocked"
     return _WHY.get(turn.action, "")
+
+
+def persons_own(text: object, action: object) -> bool:
+    """Whether a row (its ``text`` and ``action``) is one this module wrote for a person's
+    message that answered no customer message (``add_person_turn`` with no ``customer=``):
+    no text, action ``person``. ``servicebot eval`` passes such a row over rather than refuse
+    the file: an export is evaluated as it is, relabelled, and the row has nothing to route."""
+    return action == "person" and (text is None or (isinstance(text, str) and not text.strip()))
 
 
 def csv_row(row: Row) -> dict[str, str]:

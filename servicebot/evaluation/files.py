@@ -15,7 +15,8 @@ In a CSV or TSV file, a text or previous message that starts with ``'`` before o
 ``= + - @``, a tab or a carriage return (or before another ``'`` and one of those) is read
 without that first ``'``: it is the guard
 ``servicebot export`` puts before a cell a spreadsheet would run as a formula (export.py), so
-that an export is evaluated as it is.
+that an export is evaluated as it is; so is a row export wrote for a person's message alone
+(``persons_own``): passed over, with nothing to route.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from ..errors import ConfigError, Problem
-from ..export import GUARD, spreadsheet_safe
+from ..export import GUARD, persons_own, spreadsheet_safe
 from ..source import decode
 from ..yamlsyntax import JSON_BRACKETS
 
@@ -146,6 +147,7 @@ def _csv_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled 
         text_at, label_at = _csv_columns(where, header)
         notes.extend(replace(where, message=note) for note in _read_from(header, "column"))
         previous_at = header.index(PREVIOUS) if PREVIOUS in header else None
+        action_at = header.index("action") if "action" in header else len(header)
         needed = max(text_at, label_at, -1 if previous_at is None else previous_at)
         start = reader.line_num + 1
         for row in reader:
@@ -164,7 +166,7 @@ def _csv_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled 
                         'put a text that holds a comma in double quotes ("hi, there")'
                     )
                     yield replace(where, message=message)
-                else:
+                elif not persons_own(row[text_at], [*row, ""][action_at].strip()):
                     previous = None if previous_at is None else unguarded(row[previous_at])
                     yield _labelled(where, unguarded(row[text_at]), row[label_at], previous)
             start = reader.line_num + 1
@@ -283,6 +285,8 @@ def _json_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled
             for item, (number, record) in enumerate(zip(numbers, records, strict=True), 1):
                 read = _json_labelled(path, number, lines[number - 1], record, notes)
                 # An array on one line has every item on line 1: say which item it is.
+                if read is None:
+                    continue
                 if isinstance(read, Problem):
                     yield replace(read, message=f"item {item}: {read.message}")
                 else:
@@ -297,7 +301,8 @@ def _json_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled
         except json.JSONDecodeError as exc:
             yield Problem(path, f"not valid JSON: {exc.msg}", number, exc.colno, line)
             continue
-        yield _json_labelled(path, number, line, record, notes)
+        if (read := _json_labelled(path, number, line, record, notes)) is not None:
+            yield read
 
 
 def _decode(text: str) -> object:
@@ -351,11 +356,16 @@ def _item_lines(array: str, count: int) -> Iterator[int]:
 
 def _json_labelled(
     path: Path, number: int, line: str, record: object, notes: list[Problem]
-) -> Labelled | Problem:
-    """One object's row; ``notes`` gets which key was read where it has two of a kind."""
+) -> Labelled | Problem | None:
+    """One object's row (None: a person's, see ``persons_own``); ``notes`` gets which key
+    was read where it has two of a kind."""
     where = Problem(path, "", number, None, line)
     if not isinstance(record, dict):
         return replace(where, message=_JSON_NEEDS)
+    if persons_own(
+        next((record[k] for k in TEXT_COLUMNS if k in record), ""), record.get("action")
+    ):
+        return None
     texts = [key for key in TEXT_COLUMNS if key in record]
     labels = [key for key in LABEL_COLUMNS if key in record]
     if not texts or not labels:

@@ -6,13 +6,16 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
 
+from servicebot import load_bot
 from servicebot.cli import main
 from servicebot.evaluation.files import read_labelled, unguarded
 from servicebot.export import COLUMNS, csv_row, spreadsheet_safe
+from servicebot.pipeline import Bot
 from tests.unit.reviewbots import OLD, VAGUE, WEEK, reviewed_bot
 
 
@@ -107,3 +110,49 @@ def test_eval_reads_an_exported_text_as_the_customer_typed_it(tmp_path: Path) ->
     rows = read_labelled(labelled)
     assert [row.text for row in rows] == TYPED
     assert rows[1].previous == "-2+3 refund?"
+
+
+@pytest.mark.parametrize("form", ["csv", "jsonl"])
+def test_an_export_with_a_persons_messages_is_relabelled_and_evaluated_as_it_is(
+    tmp_path: Path, form: str
+) -> None:
+    """A person's message that answered no customer message is exported as a row with an
+    empty ``text`` (its ``reply`` is what they wrote), and ``servicebot eval`` refused the
+    whole file for it ("the text is missing or empty"). It passes such a row over: it has
+    nothing to route; the customer's message given with a person's reply is still a row."""
+    folder = reviewed_bot(tmp_path, week=[("p1", "talk to a human", None)])
+    bot = Bot(load_bot(folder), offline=True)
+    bot.add_person_turn("p1", "Hi, Anna here: I'm looking into it.")
+    bot.add_person_turn("p1", "It is on its way.", customer="where is my refund?")
+    bot.close()
+    out = tmp_path / f"week.{form}"
+    export(folder, "--format", form, "-o", str(out))
+    rows = _read_back(out, form)
+    assert [(row["text"], row["action"]) for row in rows] == [
+        ("talk to a human", "handoff"),
+        ("", "person"),
+        ("where is my refund?", "person"),
+    ]
+    rows[2]["intent"] = "refund_status"  # the analyst labels the message a person answered
+    _write_back(out, form, rows)
+    result = CliRunner().invoke(main, ["eval", str(out), "--bot", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["rows"] == 2
+
+
+def _read_back(out: Path, form: str) -> list[dict[str, Any]]:
+    text = out.read_text(encoding="utf-8-sig")
+    if form == "csv":
+        return list(csv.DictReader(text.splitlines()))
+    return [json.loads(line) for line in text.splitlines()]
+
+
+def _write_back(out: Path, form: str, rows: list[dict[str, Any]]) -> None:
+    """``rows`` saved as a spreadsheet (CSV) or a script (JSON Lines) would save them."""
+    with out.open("w", encoding="utf-8-sig" if form == "csv" else "utf-8", newline="") as handle:
+        if form == "jsonl":
+            handle.writelines(json.dumps(row, ensure_ascii=False) + "\n" for row in rows)
+            return
+        writer = csv.DictWriter(handle, COLUMNS)
+        writer.writeheader()
+        writer.writerows(rows)
