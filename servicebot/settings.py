@@ -151,7 +151,9 @@ class Intent(Frozen):
     direct: StrictBool = False
     handoff: StrictBool = False
     # Customers say here that an answer did not help: `servicebot report` counts a message
-    # routed to it right after an answer against that answer (report.py).
+    # routed to it right after an answer against that answer (report.py). With `handoff` too
+    # it is no contradiction, and `check` says nothing: one says where the message goes, the
+    # other what it says of the answer before it (complaints sent to a person are common).
     complaint: StrictBool = False
 
     def answer_in(self, language: str) -> str:

@@ -160,3 +160,24 @@ def test_a_table_piped_to_a_file_cuts_no_name_and_wraps_no_row(folder: Path) -> 
     row = next(line for line in out.splitlines() if line.startswith("that didn't help"))
     assert row.split()[-5:] == ["order_status", "asked_for_person", "1", "c1", "#3"]
     assert len(row) > 80
+
+
+def test_a_complaint_intent_that_hands_off_counts_as_both() -> None:
+    """``complaint: true`` and ``handoff: true`` on one intent is no contradiction (the
+    README's ``complaint`` row): a shop that sends its complaints to a person still sees them
+    counted against the answer before, and among the handoffs as asked for."""
+    from servicebot.report import Intents, build_report
+
+    at = now()
+    turns = [
+        TurnRecord("c", "where is my order?", "It shipped.", "answer", "order_status", 0.9, at=at),
+        TurnRecord("c", "that didn't help", "A person...", "handoff", "complaint", 0.8, at=at),
+    ]
+    both = Intents(
+        handoff={"complaint"}, known={"order_status", "complaint"}, complaint={"complaint"}
+    )
+    figures = build_report([turns], at, both).as_data(10)
+    assert figures["handoffs"] == {"asked_for_person": 1}
+    assert [(a["text"], a["answered_intent"], a["outcome"]) for a in figures["after_answers"]] == [
+        ("that didn't help", "order_status", "complaint")
+    ]
