@@ -16,6 +16,29 @@ ASCII: Final = re.ASCII
 ALNUM: Final = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
 ALNUM_PLUS: Final = ALNUM | {"+"}
 
+# A text's shape, for the cheap checks that tell a detector its pattern cannot match: each
+# ASCII letter read as "a", each ASCII digit as "0", a space, ".", "-" or ":" as itself, and
+# any other byte as "~". Read off the UTF-8 bytes, where a character outside ASCII is bytes
+# of 0x80 and up only, so two ASCII characters stand side by side in the shape exactly when
+# they do in the text: a pattern of ASCII letters, digits and those marks (the PII patterns
+# read no others) that is missing from the shape is missing from the text.
+_SHAPE: Final = bytes(
+    ord("a")
+    if chr(b).isascii() and chr(b).isalpha()
+    else ord("0")
+    if chr(b) in "0123456789"
+    else b
+    if chr(b) in " .-:"
+    else ord("~")
+    for b in range(256)
+)
+
+
+def shape(text: str) -> bytes:
+    """``text``'s shape (see ``_SHAPE``): one pass in C for all the checks made of it, where a
+    regex scan of a 60-word message for each detector's digits took 1-2 us each."""
+    return text.encode("utf-8", "surrogatepass").translate(_SHAPE)
+
 
 def glued(text: str, end: int) -> bool:
     """Whether an ASCII letter or digit follows ``end``, so the match is part of a longer token."""
