@@ -21,9 +21,10 @@ from .handover import Spoken
 from .model import OpenAIClient
 from .stream import Shown
 from .turn import Prepared, Turn
+from .turnhistory import Loaded
 from .turnlog import logged_as
 from .turnorder import atake, take
-from .turnstorage import Loaded, off_loop
+from .turnstorage import off_loop
 
 if TYPE_CHECKING:
     from .pipeline import Bot

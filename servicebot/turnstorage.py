@@ -4,6 +4,7 @@ conversation at once, and stores the finished turn; :func:`off_loop` keeps those
 off the event loop. A store failure costs only what it could not do: it is reported in the
 trace and the log, never raised. A store the operator set up wrongly (a password the Redis
 server refuses) costs the same, and its ConfigError is raised once the turn is answered.
+What a turn reads back of the loaded turns is ``turnhistory.py``'s.
 """
 
 from __future__ import annotations
@@ -11,23 +12,21 @@ from __future__ import annotations
 import contextvars
 import dataclasses
 import functools
-import itertools
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple, ParamSpec, TypeVar
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 from .errors import ConfigError, StorageError, StorePausedError
 from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
 from .handover import Spoken, kept_mark, mark, marks, with_person
 from .model import Completion, ModelRequest
-from .prompt import Exchange, joined
-from .redelivery import delivered_once, stopped_unanswered
+from .redelivery import stopped_unanswered
 from .reply import Reply, Step, elapsed_ms
-from .routing import is_blank, says_no_words
 from .store import Store, TurnRecord
+from .turnhistory import Loaded, count_misses, read_history, said_before
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -155,15 +154,10 @@ class TurnStorage:
         placeholders = self._start_from(stored)
         minutes = settings.routing.with_person_minutes
         self.with_person = self.person is None and with_person(stored, minutes)
-        recent = delivered_once(turns[max(len(turns) - kept, 0) :], self.message_id)
-        history = _exchanges(t for t in recent if _read_back(t))
+        history = read_history(turns, kept, self.message_id)
         loaded = f"{len(history)} turn{'' if len(history) == 1 else 's'} loaded"
         self.trace.append(Step("store", loaded, elapsed_ms(start)))
-        # A blocked message is said all the same (as stored, masked): "the code is", then
-        # "482913" (blocked), then "100482" is no code after its label.
-        said = (t.customer_text for t in reversed(turns) if _said(t))  # newest first
-        said_before = tuple(itertools.islice(said, CARRIED))[::-1]  # the last CARRIED said
-        return Loaded(history, placeholders, _misses(turns), said_before)
+        return Loaded(history, placeholders, count_misses(turns), said_before(turns))
 
     def keep_placeholders(self, placeholders: Placeholders) -> Placeholders | None:
         """Store the placeholders the pre-filter gave this turn's values, before any stored
@@ -318,71 +312,11 @@ class TurnStorage:
         self.trace.append(Step("store", marked, elapsed_ms(start)))
 
 
-class Loaded(NamedTuple):
-    """A conversation as a turn starts: its recent exchanges, placeholders and misses."""
-
-    history: list[Exchange]
-    placeholders: Placeholders
-    misses: int  # out-of-scope turns at its end, in a row
-    # The customer's last messages (CARRIED at most, the newest last), even where
-    # budget.history_turns reads no turn back: they may end with the label of this message's
-    # value (see filters/followup.py), then pieces of it (filters/pieces.py).
-    said_before: tuple[str, ...] = ()
-
-
 def _level(exc: Exception, level: int) -> int:
     """How loudly to log a store failure: ``level``, or DEBUG for a command the store's
     pause skipped (the pause was logged once as it started: 845 warnings and 842 errors in a
     5 s freeze hid everything else)."""
     return logging.DEBUG if isinstance(exc, StorePausedError) else level
-
-
-def _read_back(turn: TurnRecord) -> bool:
-    """Whether a later turn reads ``turn`` back: a blocked message never reaches the model,
-    and a blank one (an empty ping from a widget) asked nothing. A person's turn is read
-    back, with or without a message: the model then knows what the person said."""
-    return turn.action == "person" or (turn.action != "blocked" and _said(turn))
-
-
-def _exchanges(turns: Iterable[TurnRecord]) -> list[Exchange]:
-    """``turns`` as the model's history. Messages left to a person (``with_person``) go with
-    the person's answer, as one message: the person answered these. Those the bot takes
-    back (after a release or the timeout) are left unanswered here, for routing, and go
-    with the next message in the prompt (see :func:`~servicebot.prompt.with_unanswered`)."""
-    turns = list(turns)
-    if not any(turn.action == "with_person" for turn in turns):
-        # Nothing waits (nearly every conversation): the loop below makes each turn one
-        # exchange, as it is.
-        return [Exchange(turn.customer_text, turn.reply_text) for turn in turns]
-    history: list[Exchange] = []
-    waiting: list[str] = []
-    for turn in turns:
-        if turn.action == "with_person":
-            waiting.append(turn.customer_text)
-            continue
-        if turn.action == "person" and waiting:
-            history.append(Exchange(joined(waiting, turn.customer_text), turn.reply_text))
-        else:
-            history += [Exchange(text, "") for text in waiting]
-            history.append(Exchange(turn.customer_text, turn.reply_text))
-        waiting = []
-    return history + [Exchange(text, "") for text in waiting]
-
-
-def _said(turn: TurnRecord) -> bool:
-    """Whether ``turn``'s message is one the pre-filter reads before the next for the label
-    of its value or a piece of it: any but a blank one, which says nothing."""
-    # The action first: is_blank normalises the whole message, and only these two actions
-    # may come with a blank one (a person's turn may come with none); the result is the same.
-    return not (turn.action in ("out_of_scope", "person") and is_blank(turn.customer_text))
-
-
-def _misses(turns: Sequence[TurnRecord]) -> int:
-    """How many of the last turns were out of scope, in a row. Messages with no words (an
-    empty ping from a chat widget, "👍", a mention alone: see ``routing/wordless.py``) are
-    passed over: they ask nothing the bot could miss."""
-    missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
-    return sum(1 for turn in missed if not says_no_words(turn.customer_text))
 
 
 async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
