@@ -41,10 +41,11 @@ from .model.apikey import ApiKey
 from .preparation import prepared_turn
 from .prompt import Exchange
 from .reply import Reply, Step
+from .shown import Shown
 from .stages import Stages
 from .store import Pause, Store, open_bot_store
 from .storeurl import store_scheme
-from .stream import AsyncReplyStream, ReplyStream, Shown
+from .stream import AsyncReplyStream, ReplyStream
 from .turn import Prepared, Turn
 from .turnlog import logged_as
 from .turnstart import (

@@ -70,7 +70,7 @@ class Replayer:
 
         ``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
         more characters than this is recorded as far as it came, with the finish reason
-        ``max_chars``. A bot's stream stops reading the model there (see ``stream.Shown``),
+        ``max_chars``. A bot's stream stops reading the model there (see ``shown.Shown``),
         and its replay must find the request; one closed sooner was left by its reader."""
         if mode not in ("replay", "record"):
             raise ValueError(f"mode must be 'replay' or 'record', not {mode!r}")

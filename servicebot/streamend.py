@@ -27,7 +27,7 @@ from .turnlog import logged_as
 
 if TYPE_CHECKING:
     from .reply import Reply
-    from .stream import Shown
+    from .shown import Shown
     from .turn import Turn
 
 log = logging.getLogger("servicebot")

@@ -40,8 +40,8 @@ from .turnstorage import TurnStorage
 
 if TYPE_CHECKING:
     from .pipeline import Bot
+    from .shown import Shown
     from .store import TurnRecord
-    from .stream import Shown
 
 log = logging.getLogger("servicebot")
 

@@ -19,7 +19,7 @@ from .errors import UNPRINTABLE, ConversationIdError
 from .filters.normalise import decoded, without_surrogates
 from .handover import Spoken
 from .model import OpenAIClient
-from .stream import Shown
+from .shown import Shown
 from .turn import Prepared, Turn
 from .turnhistory import Loaded
 from .turnlog import logged_as

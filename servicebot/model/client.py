@@ -98,7 +98,7 @@ class Completion:
 
 class Showing:
     """Whether a stream's reader has shown the customer any of it yet: set by the reader
-    (stream.py's ``Shown``), read by the model's guard (guarded.py). Until then the turn's
+    (shown.py's ``Shown``), read by the model's guard (guarded.py). Until then the turn's
     deadline holds, and a failure is an outage, however many words the model has sent: the
     reader shows a whole sentence at a time, once the post-filter has passed it."""
 

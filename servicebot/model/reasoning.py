@@ -26,7 +26,7 @@ lines; wherever a stream's deltas split them.
   dropped, and a warning says to set ``tags``. What came before it is still no answer: the
   stream marks where the answer begins (:class:`AnswerBegins`), and the completion, stored
   and sent back as history, holds only what follows, as a complete answer's does. Passed on,
-  it counts towards ``postfilter.max_chars`` as an answer would (stream.Shown cannot tell it
+  it counts towards ``postfilter.max_chars`` as an answer would (shown.Shown cannot tell it
   from one), and one longer ends the stream before its answer: ``tags`` holds it.
 - ``tags``: the model thinks before it answers. A stream is held until ``</think>`` (or its
   end), and a lone ``</think>``, wherever it stands, splits reasoning from answer; content
