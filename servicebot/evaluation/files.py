@@ -17,6 +17,9 @@ without that first ``'``: it is the guard
 ``servicebot export`` puts before a cell a spreadsheet would run as a formula (export.py), so
 that an export is evaluated as it is; so is a row export wrote for a person's message alone
 (``persons_own``): passed over, with nothing to route.
+
+Decoding a JSON file's text (one array or JSON Lines, and where each item starts) is
+``evaluation/jsontext.py``'s.
 """
 
 from __future__ import annotations
@@ -33,7 +36,7 @@ from pathlib import Path
 from ..errors import ConfigError, Problem
 from ..export import GUARD, persons_own, spreadsheet_safe
 from ..source import decode
-from ..yamlsyntax import JSON_BRACKETS
+from .jsontext import decode_json, is_one_document, item_lines
 
 OUT_OF_SCOPE = "out_of_scope"
 TEXT_COLUMNS = ("text", "utterance", "query", "message")  # the first a file has is read
@@ -42,14 +45,12 @@ PREVIOUS = "previous"  # the column of the customer's previous message, for foll
 _CSV_SUFFIXES = (".csv", ".tsv")
 _OTHER_OUT_OF_SCOPE = ("oos", "none")  # how other datasets label a message of no intent
 _JSONL_SUFFIXES = (".jsonl", ".json", ".ndjson")
-_NEXT_ITEM = re.compile(r"[^\s,]")  # where a JSON array's next item starts
 _EXCEL_SEPARATOR = re.compile(r'"?sep=(.)"?')  # Excel's first line naming the separator
 _WIDE_SEPARATORS = {"，": "a full-width comma '，'", "；": "a full-width semicolon '；'"}
 _JSON_NEEDS = (
     'each row needs an object with "text" (or "utterance", "query", "message") and "intent" '
     '(or "category", "label")'
 )
-_SHOWN_DEPTH = 50  # JSON too deep for Python's decoder is reported where it passes this depth
 
 
 @dataclass(frozen=True)
@@ -271,16 +272,16 @@ def _json_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled
     """JSON Lines; or, for a ``.json`` file that is one JSON array (``[{"text": ...}, ...]``),
     its items, each at the line it starts on."""
     lines = text.split("\n")
-    if path.suffix.lower() == ".json" and _is_one_document(text):
+    if path.suffix.lower() == ".json" and is_one_document(text):
         try:
-            records = _decode(text)
+            records = decode_json(text)
         except json.JSONDecodeError as exc:
             yield Problem(
                 path, f"not valid JSON: {exc.msg}", exc.lineno, exc.colno, lines[exc.lineno - 1]
             )
             return
         if isinstance(records, list):
-            numbers = list(_item_lines(text, len(records)))
+            numbers = list(item_lines(text, len(records)))
             shared = {number for number, count in Counter(numbers).items() if count > 1}
             for item, (number, record) in enumerate(zip(numbers, records, strict=True), 1):
                 read = _json_labelled(path, number, lines[number - 1], record, notes)
@@ -297,61 +298,12 @@ def _json_rows(path: Path, text: str, notes: list[Problem]) -> Iterator[Labelled
         if not line.strip():
             continue
         try:
-            record = _decode(line)
+            record = decode_json(line)
         except json.JSONDecodeError as exc:
             yield Problem(path, f"not valid JSON: {exc.msg}", number, exc.colno, line)
             continue
         if (read := _json_labelled(path, number, line, record, notes)) is not None:
             yield read
-
-
-def _decode(text: str) -> object:
-    """``json.loads``; a value nested too deeply for Python's decoder is a JSONDecodeError
-    too (json raises RecursionError), at its 51st level."""
-    try:
-        return json.loads(text)
-    except RecursionError:
-        raise json.JSONDecodeError("nested too deeply", text, _too_deep(text)) from None
-
-
-def _too_deep(text: str) -> int:
-    """Where ``text`` first opens a bracket deeper than ``_SHOWN_DEPTH`` (0 if it does not)."""
-    depth = 0
-    for token in JSON_BRACKETS.finditer(text):
-        if token[0] in "[{":
-            depth += 1
-            if depth > _SHOWN_DEPTH:
-                return token.start()
-        elif token[0] in "]}":
-            depth -= 1
-    return 0
-
-
-def _is_one_document(text: str) -> bool:
-    """Whether ``text`` opens a JSON array that its first line does not close, as a file
-    holding one array does; a JSON Lines file's first line is a whole value."""
-    first = text.lstrip().split("\n", 1)[0]
-    if not first.startswith("["):
-        return False
-    try:
-        _decode(first)
-    except json.JSONDecodeError:
-        return True
-    return "\n" not in text.strip()  # "[...]" alone: one array either way
-
-
-def _item_lines(array: str, count: int) -> Iterator[int]:
-    """The line each of the ``count`` items of a valid JSON array starts on."""
-    decoder, position = json.JSONDecoder(), array.index("[") + 1
-    line = 1 + array.count("\n", 0, position)
-    for _ in range(count):
-        item = _NEXT_ITEM.search(array, position)
-        assert item is not None  # the array was parsed: it has ``count`` items
-        line += array.count("\n", position, item.start())
-        yield line
-        _, end = decoder.raw_decode(array, item.start())
-        line += array.count("\n", item.start(), end)
-        position = end
 
 
 def _json_labelled(
