@@ -38,15 +38,16 @@ at once, or none of them.
 
 Beside this file: ``files.py`` (finding and reading conversation files), ``recording.py``
 (the model clients that record a conversation, live or by hand),
-``expectations.py`` (the ``expect:`` key and the checks of each reply against it) and
-``causes.py`` (why a turn got another action than the one expected).
+``expectations.py`` (the ``expect:`` key and the checks of each reply against it),
+``causes.py`` (why a turn got another action than the one expected) and ``failures.py`` (a
+turn's failures, and those of the turns a missed recording stops).
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -61,7 +62,7 @@ from ..reply import Reply
 from ..stages import Stages
 from ..store.memory import MemoryStore
 from ..turnstart import conversation_id_problem
-from .causes import NO_MODEL, routing_cause
+from .causes import NO_MODEL
 from .expectations import (
     STAGES,
     Check,
@@ -72,6 +73,7 @@ from .expectations import (
     expectation_checks,
     stale_intent,
 )
+from .failures import Failure, failure, missed_turn, not_run, unrecorded
 from .files import (
     CONVERSATIONS_FOLDER,
     Conversation,
@@ -110,31 +112,6 @@ __all__ = [
 
 _LAST: list[Stages] = []  # the stages of the last spec whose conversations ran (see _stages)
 _SHARING = threading.Lock()
-
-
-@dataclass(frozen=True)
-class Failure:
-    """An expectation a turn did not meet (or a turn with no recorded reply)."""
-
-    path: Path
-    turn: int
-    line: int | None
-    expected: str
-    got: str
-    because: str | None = None  # the line under a one-line ``got`` that says why, if known
-
-    def __str__(self) -> str:
-        where = f"{self.path}:{self.line}" if self.line else str(self.path)
-        got = self.got.replace("\n", "\n    ")
-        # A block (a miss's diff, a prompt) reads on without a "got"; a one-line got keeps it.
-        shown = got if "\n" in self.got else f"got {got}"
-        if self.because:
-            shown += f"\n    {self.because}"
-        return f"{where}: turn {self.turn}: expected {self.expected}\n    {shown}"
-
-    def summary(self) -> str:
-        """One line for a table."""
-        return f"turn {self.turn}: expected {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -244,17 +221,17 @@ def _run(
         try:
             reply = bot.reply(turn.spec.customer, conversation_id, conversation.metadata or None)
         except ReplayMissError as exc:  # later turns would miss too: their history differs
-            failures.append(_unrecorded(conversation, turn, exc))
-            failures += _not_run(spec, conversation, turn, replies)
+            failures.append(unrecorded(conversation, turn, exc))
+            failures += not_run(spec, conversation, turn, replies)
             break
         if watched.missed is not None:  # later turns would miss too, as above
-            failures += _missed_turn(spec, conversation, turn, reply, watched.missed)
-            failures += _not_run(spec, conversation, turn, [*replies, reply])
+            failures += missed_turn(spec, conversation, turn, reply, watched.missed)
+            failures += not_run(spec, conversation, turn, [*replies, reply])
             break
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
         found = [
-            _failure(conversation, turn, check)
+            failure(conversation, turn, check)
             for check in expectation_checks(
                 turn.spec.expect,
                 reply,
@@ -270,27 +247,9 @@ def _run(
             got = f"no model call: the turn was answered {reply.action}"
             if offline:
                 got += " (servicebot.yaml names no model: the bot answers from the FAQ alone)"
-            found.append(_failure(conversation, turn, Check(answer, expected, got)))
+            found.append(failure(conversation, turn, Check(answer, expected, got)))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return ConversationResult(conversation, tuple(replies), tuple(failures))
-
-
-def _not_run(
-    spec: BotSpec, conversation: Conversation, missed: Turn, replies: Sequence[Reply]
-) -> list[Failure]:
-    """The turns after ``missed`` (whose recording missed, so that they cannot run) that
-    expect an intent the bot has no longer: a renamed intent's name is stale in them too.
-    ``replies``: the turns' that ran, first to last, where an old name went."""
-    went: dict[str | None, tuple[int, Reply]] = {}
-    for turn, reply in zip(conversation.turns, replies, strict=False):
-        went.setdefault(turn.spec.expect.intent, (turn.number, reply))
-    failures = []
-    for turn in conversation.turns[missed.number :]:
-        expect = turn.spec.expect
-        if (check := stale_intent(expect, None, spec.intents, went.get(expect.intent))) is None:
-            continue
-        failures.append(_failure(conversation, turn, check))
-    return failures
 
 
 def _stages(spec: BotSpec) -> Stages:
@@ -317,7 +276,7 @@ class _Watched:
     A turn that expects no model call (direct, handoff, blocked, out of scope) and gives no
     answer for one may still be sent to the model: its recording is then missing because its
     expectation is wrong. That miss (``missed``) is answered as an outage, for the turn to end
-    with the routing that says where the message went (see :func:`_missed_turn`). So is a
+    with the routing that says where the message went (see :func:`.failures.missed_turn`). So is a
     replay's miss in a turn that expects an intent the bot no longer has (``stale``): renamed,
     it changed the prompt, and the turn's intent says where the old name went."""
 
@@ -355,46 +314,3 @@ class _Watched:
     def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         self.request = request
         return self.client.astream(request)
-
-
-def _missed_turn(
-    spec: BotSpec,
-    conversation: Conversation,
-    turn: Turn,
-    reply: Reply,
-    missed: ReplayMissError | NoModelReplyError,
-) -> list[Failure]:
-    """The failures of a turn whose model call ``missed`` its recording: where routing sent a
-    message the turn expects no model for (``servicebot test``), or as ``missed`` says when
-    routing did as expected; and the turn's expected intent, if the bot has it no longer
-    (see :func:`stale_intent`). By hand, that is a turn the recording cannot go on from."""
-    expected = turn.spec.expect.action
-    settings = spec.settings.routing
-    cause = None  # a stale intent's miss (see _Watched.begin) may expect the model
-    if expected is not None and expected in NO_MODEL:
-        cause = routing_cause(expected, reply, spec.intents, settings)
-    if isinstance(missed, NoModelReplyError):
-        if cause is None:
-            raise missed
-        message = f"turn {turn.number}: expected action {expected}, but {cause}"
-        raise NoModelReplyError([conversation.problem(turn, message)])
-    stale = stale_intent(turn.spec.expect, reply, spec.intents)
-    found = [] if stale is None else [_failure(conversation, turn, stale)]
-    if cause is None:
-        found.append(_unrecorded(conversation, turn, missed))
-    else:
-        got = f"a model call: {cause}"
-        found.append(_failure(conversation, turn, Check("action", f"action {expected}", got)))
-    return sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
-
-
-def _failure(conversation: Conversation, turn: Turn, check: Check) -> Failure:
-    """``check``'s failure, at the line of its key in ``turn``."""
-    line = turn.line_of(check.check)
-    return Failure(conversation.path, turn.number, line, check.expected, check.got, check.because)
-
-
-def _unrecorded(conversation: Conversation, turn: Turn, missed: ReplayMissError) -> Failure:
-    """The failure of a turn whose model request has no recording, as ``missed`` says."""
-    wanted = "a recorded model reply for this turn"
-    return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))

@@ -1,0 +1,105 @@
+"""How a scripted turn fails: :class:`Failure` (an expectation it did not meet, at the line
+of its key), and the failures of a turn whose model call missed its recording
+(:func:`missed_turn`), of the turns after it that cannot run (:func:`not_run`), and of one
+with no recording (:func:`unrecorded`). Running the turns is ``conversations/__init__.py``'s.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..cassette import ReplayMissError
+from ..config import BotSpec
+from ..reply import Reply
+from .causes import NO_MODEL, routing_cause
+from .expectations import Check, stale_intent
+from .files import Conversation, Turn
+from .recording import NoModelReplyError
+
+
+@dataclass(frozen=True)
+class Failure:
+    """An expectation a turn did not meet (or a turn with no recorded reply)."""
+
+    path: Path
+    turn: int
+    line: int | None
+    expected: str
+    got: str
+    because: str | None = None  # the line under a one-line ``got`` that says why, if known
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else str(self.path)
+        got = self.got.replace("\n", "\n    ")
+        # A block (a miss's diff, a prompt) reads on without a "got"; a one-line got keeps it.
+        shown = got if "\n" in self.got else f"got {got}"
+        if self.because:
+            shown += f"\n    {self.because}"
+        return f"{where}: turn {self.turn}: expected {self.expected}\n    {shown}"
+
+    def summary(self) -> str:
+        """One line for a table."""
+        return f"turn {self.turn}: expected {self.expected}"
+
+
+def not_run(
+    spec: BotSpec, conversation: Conversation, missed: Turn, replies: Sequence[Reply]
+) -> list[Failure]:
+    """The turns after ``missed`` (whose recording missed, so that they cannot run) that
+    expect an intent the bot has no longer: a renamed intent's name is stale in them too.
+    ``replies``: the turns' that ran, first to last, where an old name went."""
+    went: dict[str | None, tuple[int, Reply]] = {}
+    for turn, reply in zip(conversation.turns, replies, strict=False):
+        went.setdefault(turn.spec.expect.intent, (turn.number, reply))
+    failures = []
+    for turn in conversation.turns[missed.number :]:
+        expect = turn.spec.expect
+        if (check := stale_intent(expect, None, spec.intents, went.get(expect.intent))) is None:
+            continue
+        failures.append(failure(conversation, turn, check))
+    return failures
+
+
+def missed_turn(
+    spec: BotSpec,
+    conversation: Conversation,
+    turn: Turn,
+    reply: Reply,
+    missed: ReplayMissError | NoModelReplyError,
+) -> list[Failure]:
+    """The failures of a turn whose model call ``missed`` its recording: where routing sent a
+    message the turn expects no model for (``servicebot test``), or as ``missed`` says when
+    routing did as expected; and the turn's expected intent, if the bot has it no longer
+    (see :func:`stale_intent`). By hand, that is a turn the recording cannot go on from."""
+    expected = turn.spec.expect.action
+    settings = spec.settings.routing
+    cause = None  # a stale intent's miss (see _Watched.begin) may expect the model
+    if expected is not None and expected in NO_MODEL:
+        cause = routing_cause(expected, reply, spec.intents, settings)
+    if isinstance(missed, NoModelReplyError):
+        if cause is None:
+            raise missed
+        message = f"turn {turn.number}: expected action {expected}, but {cause}"
+        raise NoModelReplyError([conversation.problem(turn, message)])
+    stale = stale_intent(turn.spec.expect, reply, spec.intents)
+    found = [] if stale is None else [failure(conversation, turn, stale)]
+    if cause is None:
+        found.append(unrecorded(conversation, turn, missed))
+    else:
+        got = f"a model call: {cause}"
+        found.append(failure(conversation, turn, Check("action", f"action {expected}", got)))
+    return sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
+
+
+def failure(conversation: Conversation, turn: Turn, check: Check) -> Failure:
+    """``check``'s failure, at the line of its key in ``turn``."""
+    line = turn.line_of(check.check)
+    return Failure(conversation.path, turn.number, line, check.expected, check.got, check.because)
+
+
+def unrecorded(conversation: Conversation, turn: Turn, missed: ReplayMissError) -> Failure:
+    """The failure of a turn whose model request has no recording, as ``missed`` says."""
+    wanted = "a recorded model reply for this turn"
+    return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
