@@ -10,24 +10,23 @@ however many processes write at once. A conversation's placeholder state (see
 ``filters/placeholders.py``) is kept apart from its turns and deleted with them; it is
 compared and swapped in one step, so that two turns of a conversation at once cannot give
 two values one placeholder. Stores hold
-text as the pre-filter redacted it; they never see a raw value the filters masked.
+text as the pre-filter redacted it; they never see a raw value the filters masked. How
+turns fail fast while a store cannot answer is ``store/pause.py``'s :class:`Pause`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import logging
 import os
-import time
 import uuid
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Collection, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, ParamSpec, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol
 
-from ..errors import StorageError, StorePausedError
+from ..errors import StorageError
 from ..filters import FilterEvent
 from ..filters.normalise import without_surrogates
 from ..source import SETTINGS_FILE
@@ -39,13 +38,10 @@ from ..storeurl import (
     store_scheme,
     whole_variable,
 )
+from .pause import Pause as Pause  # re-exported: the pipeline and tests use it
 
 if TYPE_CHECKING:
     from ..config import BotSpec
-
-log = logging.getLogger("servicebot")
-P = ParamSpec("P")
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -231,77 +227,6 @@ class Store(Protocol):
 
     def close(self) -> None:
         """Release connections."""
-
-
-class Pause:
-    """Failing fast while a store cannot answer.
-
-    A Redis server that stops answering (a partition, a failover), or a SQLite file another
-    process holds locked (a VACUUM, a long purge), makes each command wait out
-    ``store.timeout``, and async turns make their store calls in a few worker threads: 100
-    turns at once queued behind each other for over a minute each. So after a command fails
-    having waited ``SLOW`` seconds or more, every command fails at once, untried, for
-    ``LENGTH`` seconds: each of those turns loses its record (or history) as a turn that waited
-    would, in no time. Commands after the pause try the store again. ``slow`` is ``SLOW``, or
-    the store's own timeout if that is shorter.
-
-    A command that fails sooner costs less, but not nothing: against a Redis server that
-    refuses connections (it is down) each is tried twice with a back-off between, about 0.1 s
-    of a worker thread, and three per turn cut a bot's throughput from 160 to 30 turns a
-    second. So ``FAILURES`` commands failing in a row pause the store too, however fast. A
-    server that only refuses writes (a read-only replica, OOM) fails every turn's append but
-    answers its reads between, so it is never paused: its reads still serve the history.
-
-    The pause is logged once as it starts, and once as the store answers again; the turns it
-    skips meet StorePausedError, which they log at DEBUG only.
-    """
-
-    SLOW: ClassVar[float] = 0.25
-    LENGTH: ClassVar[float] = 5.0
-    FAILURES: ClassVar[int] = 3
-
-    def __init__(self, slow: float = SLOW, clock: Callable[[], float] = time.monotonic) -> None:
-        self.slow, self.clock = min(slow, self.SLOW), clock
-        self._until = 0.0  # when commands are tried again, on ``clock``
-        # Failures in a row, and whether the store is paused (from the pause's start until a
-        # command succeeds). Threads race on them harmlessly: at worst a pause starts one
-        # failure late, or is logged twice.
-        self._in_a_row, self._paused = 0, False
-
-    def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-        """``command(*args, **kwargs)``, unless the store is paused: then StorePausedError."""
-        if self._until > self.clock():
-            # The same words every time (no countdown), for log tools to group the lines.
-            raise StorePausedError(
-                "not tried: the store failed just now (it is tried again "
-                f"{self.LENGTH:g} s after it)"
-            )
-        started = self.clock()
-        try:
-            result = command(*args, **kwargs)
-        except StorageError as exc:
-            self._failed(exc, slow=self.clock() - started >= self.slow)
-            raise
-        if self._paused:
-            log.warning("the conversation store answered again: turns are stored again")
-        self._in_a_row, self._paused = 0, False
-        return result
-
-    def _failed(self, exc: StorageError, *, slow: bool) -> None:
-        """A command failed: the store is paused if it failed slowly, or ``FAILURES`` in a
-        row did; said once per pause, however many pauses follow before it answers."""
-        self._in_a_row += 1
-        if not slow and self._in_a_row < self.FAILURES:
-            return
-        self._until = self.clock() + self.LENGTH
-        if not self._paused:
-            self._paused = True
-            why = "slowly" if slow else f"{self._in_a_row} times in a row"
-            log.warning(
-                "the conversation store failed %s (last: %s): turns are answered but not "
-                "stored, without trying it, for %g s at a time until it answers again",
-                why, exc, self.LENGTH,
-            )  # fmt: skip
 
 
 def open_store(
