@@ -6,7 +6,7 @@ then decide the route (``routing/decisions.py``): ``direct`` (a direct intent's 
 written), ``handoff`` (a handoff intent, or a customer the bot keeps missing),
 ``out_of_scope`` (nothing matches well enough) or ``model`` (the model answers with the best
 intents as facts). A short follow-up
-("and to Germany?") is read with the customer's previous message.
+("and to Germany?", "is it free?") is read with the customer's previous message.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from ..filters.normalise import shows_nothing, visible_only
 from ..settings import Intent, RoutingSettings
 from .decisions import Decision, Route, decide, decide_ranked, handing_off, sure
 from .features import TOKEN
-from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, previous_message
+from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, points_back, previous_message
 from .index import IntentIndex, Match
 from .languages import detect_language, language_of
 from .phrases import COURTESY, refuses, says_nothing, without_courtesies, without_placeholders
@@ -125,8 +125,10 @@ class Router:
         language of one of masked insults alone ("****").
 
         A short message that matches no intent alone and leans back ("and to Germany?") is
-        read together with the previous one. One that does match ("wher is my ordr") is a new
-        question, and one that does not lean back ("write me a poem") is out of scope. Nothing
+        read together with the previous one, and so is one that points back at the previous
+        topic whatever it matches alone ("is it free?", 那要多久？: see ``points_back``). One
+        that matches and names its own topic ("wher is my ordr", "what about exchanges?") is
+        a new question, and one that does not lean back ("write me a poem") is out of scope. Nothing
         leans on a message that carries no topic ("hi", "thanks", "no"; see
         ``routing/phrases.py``), and a refusal ("no", "forget it", 算了) is never read with the
         message it refuses: it matches only intents that carry no topic and are no courtesy
@@ -176,12 +178,20 @@ class Router:
             return ranked, False
         text, ranked = self._rank_past_courtesies(text)
         matches = self._cut(ranked)
-        if matches or not previous or not is_follow_up(text) or not self._has_topic(previous):
+        if not previous or not is_follow_up(text):
             return ranked, False
+        if (matches and not self._points_back(text, matches)) or not self._has_topic(previous):
+            return ranked, False  # _has_topic last: it ranks the previous message
         previous = without_placeholders(previous)
         topic = [m for m in self._cut(self._rank(previous)) if m.intent.name not in self._topicless]
         joined = keeping_topic(self._rank(f"{previous}\n{text}"), topic, self.settings.min_score)
         return (joined, True) if self._cut(joined) else (ranked, False)
+
+    def _points_back(self, text: str, matches: list[Match]) -> bool:
+        """Whether ``text``, which matches ``matches`` alone, asks about the previous topic all
+        the same: it points back at it ("is it free?" matched domestic shipping's costs after
+        "Do you ship to Canada?"), and is no courtesy ("thanks for that" is thanks)."""
+        return points_back(text) and matches[0].intent.name not in self._topicless
 
     def _has_topic(self, previous: str) -> bool:
         """Whether the customer's last message (the last line of ``previous``) has a topic for

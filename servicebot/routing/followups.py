@@ -1,11 +1,12 @@
 """Follow-ups: a short message that leans on the customer's previous one ("and to Germany?").
 
 :meth:`~servicebot.routing.Router.route` reads such a message with the previous one when it
-matches nothing alone. This module tells which messages lean back (:func:`is_follow_up`) and
-what they are read with (:func:`previous_message`); read so, a follow-up keeps the topic
-the previous message matched (:func:`keeping_topic`). A message that carries no topic (a
-greeting, thanks, a farewell or a refusal; see ``routing/phrases.py``) is never leaned on,
-and a follow-up chain does not reach back past one.
+matches nothing alone, or when it points back at the previous topic ("is it free?", 那要多久？),
+whatever its own words match. This module tells which messages lean back (:func:`is_follow_up`,
+:func:`points_back`) and what they are read with (:func:`previous_message`); read so, a
+follow-up keeps the topic the previous message matched (:func:`keeping_topic`). A message
+that carries no topic (a greeting, thanks, a farewell or a refusal; see
+``routing/phrases.py``) is never leaned on, and a follow-up chain does not reach back past one.
 """
 
 from __future__ import annotations
@@ -17,29 +18,37 @@ from .features import CJK_RUN, TOKEN
 from .index import Match
 from .phrases import says_nothing, without_placeholders
 
-__all__ = ["FOLLOW_UP_CHAIN", "is_follow_up", "keeping_topic", "previous_message"]
+__all__ = ["FOLLOW_UP_CHAIN", "is_follow_up", "keeping_topic", "points_back", "previous_message"]
 
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
+_POINTING_TOKENS = 8  # and one this short that points back ("and how long does it take?")
 FOLLOW_UP_CHAIN = 3  # earlier follow-ups in a row read back to the message they lean on
 # How a short message shows that it leans on the previous one, besides having at most two
 # words ("Germany?", "93857", "[EMAIL_1]"): it opens as a continuation ("and", "what about",
-# "for", "yes", 那, 还有, 是的) or points back ("is it free?", "that one", 那个, a closing 呢,
-# 的话 "as for": 德国的话多久, "and Germany, how long?").
-# Chinese drops the "it" that points back, so a bare question of price, time or place with no
-# topic of its own (多少钱？, 要多久？, 免费吗) leans back too: "how much?" does, being two words.
+# "for", "yes", 还有, 是的, a closing 呢, 的话 "as for": 德国的话多久, "and Germany, how long?")
+# or points back (see _POINTING).
 # A new request that matches nothing ("write me a poem", 帮我写代码, 写首诗) does neither.
 # Chinese cues are whole words: 还 opens 还款 and 用 opens 用户名, which ask something new.
-_LEANS_BACK = re.compile(
+_OPENING = (
     r"^\W*(?:and|or|also|but|so|plus|then|what about|how about|what if|same|yes|yeah|yep|no"
     r"|nope|ok|okay|sure|for|to|in|on|at|by|via|with|without|from|after|before)\b"
-    r"|\b(?:it|its|that|this|these|those|them|they|there|one|ones|too|either|instead|else)\b"
-    r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
-    r"|呢\W*$|的话|(?<!其)它|这个|那个"
-    r"|^\W*(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
-    r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$",
-    re.IGNORECASE,
+    r"|\b(?:too|either|instead|else)\b"
+    r"|^\W*(?:还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
+    r"|呢\W*$|的话"
 )
+# How a message points back at the previous one's topic instead of naming its own: a pronoun
+# ("is it free?", "how long does that take?", "that one", 它, 那个, 那要多久) or, as Chinese
+# drops the "it", a bare question of price, time or place (多少钱？, 要多久？, 免费吗). Its own
+# words ask about that topic ("free", "how long"), so what they match alone is not its topic.
+_POINTING = (
+    r"\b(?:it|its|that|this|these|those|them|they|there|one|ones)\b"
+    r"|^\W*那|(?<!其)它|这个|那个"
+    r"|^\W*(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
+    r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$"
+)
+_LEANS_BACK = re.compile(f"{_OPENING}|{_POINTING}", re.IGNORECASE)
+_POINTS_BACK = re.compile(_POINTING, re.IGNORECASE)
 
 
 def previous_message(earlier: Sequence[str]) -> str | None:
@@ -77,16 +86,34 @@ def _leans_on(message: str, before: str) -> bool:
 
 def is_follow_up(text: str) -> bool:
     """Whether a message that matches no intent may be read with the previous one: four words
-    or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK);
-    a message of one or two words (or Chinese characters) always may."""
-    if len(text.split(None, 2 * _FOLLOW_UP_TOKENS)) > 2 * _FOLLOW_UP_TOKENS:
-        return False  # 9 pieces between spaces, each a word unless punctuation alone: too long
+    or fewer (two Chinese characters count as one word) that lean back on it (see _LEANS_BACK),
+    or eight or fewer that point back (see :func:`points_back`); a message of one or two
+    words (or Chinese characters) always may."""
+    words = _words(text)
+    if words is None:
+        return False
+    if words[0] > _FOLLOW_UP_TOKENS:
+        return words[0] <= _POINTING_TOKENS and _POINTS_BACK.search(text) is not None
+    return sum(words[1:]) <= 2 or _LEANS_BACK.search(text) is not None
+
+
+def points_back(text: str) -> bool:
+    """Whether a message is a follow-up that points back at the previous message's topic
+    rather than naming one ("is it free?", "and how long does it take?", 那要多久？, 免费吗):
+    even when its own words match an intent ("how long" matches the domestic shipping
+    times), it asks about the topic before, so it is read with that message."""
+    return is_follow_up(text) and _POINTS_BACK.search(text) is not None
+
+
+def _words(text: str) -> tuple[float, int, int] | None:
+    """How many words ``text`` counts as (two Chinese characters as one), its words and its
+    Chinese characters; None for one too long to be a follow-up at all."""
+    if len(text.split(None, _POINTING_TOKENS)) > _POINTING_TOKENS:
+        return None  # 9 pieces between spaces, each a word unless punctuation alone: too long
     tokens = TOKEN.findall(_APOSTROPHE.sub("", text))  # "it's" is one word, not "it" and "s"
     cjk = sum(len(token) for token in tokens if CJK_RUN.match(token))
     words = sum(1 for token in tokens if not CJK_RUN.match(token))
-    if words + cjk / 2 > _FOLLOW_UP_TOKENS:
-        return False
-    return words + cjk <= 2 or _LEANS_BACK.search(text) is not None
+    return words + cjk / 2, words, cjk
 
 
 def keeping_topic(joined: Sequence[Match], topic: Sequence[Match], floor: float) -> list[Match]:

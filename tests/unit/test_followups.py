@@ -279,3 +279,42 @@ def test_a_bare_chinese_question_of_price_or_time_is_a_follow_up(text: str) -> N
     routing = router.route(text, previous="我想改收货地址")
     assert routing.follow_up and routing.best is not None
     assert routing.best.intent.name == "change_address"
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "topic"),
+    [
+        ("Do you ship to Canada?", "is it free?", "international_shipping"),
+        ("Do you ship to Canada?", "and how long does it take?", "international_shipping"),
+        ("Can I return a blender?", "那要多久？", "return_item"),
+        ("Can I return a blender?", "how long does it take?", "return_item"),
+        ("Do you ship to Canada?", "那运费多少？", "international_shipping"),
+        ("我想退货", "要多久？", "return_item"),
+    ],
+)
+def test_a_follow_up_that_points_back_keeps_the_topic_whatever_it_matches_alone(
+    router: Router, previous: str, text: str, topic: str
+) -> None:
+    # Alone, "is it free?" and "how long does it take?" match shipping_times_costs (domestic
+    # shipping) and 要多久 international_shipping: the model was given those facts, not the
+    # previous question's, to answer about a Canadian delivery or a return.
+    assert best(router, text) != topic
+    routing = router.route(text, previous)
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == topic
+
+
+def test_a_follow_up_that_points_back_still_names_what_it_asks(router: Router) -> None:
+    # Read with "where is my order", "can I cancel it?" is a cancellation of that order: both
+    # intents are facts, the one it names first.
+    routing = router.route("can I cancel it?", "where is my order")
+    assert routing.follow_up
+    assert [m.intent.name for m in routing.matches][:2] == ["cancel_order", "order_status"]
+
+
+@pytest.mark.parametrize("text", ["what about exchanges?", "thanks for that", "refunds?"])
+def test_a_follow_up_that_names_its_own_topic_keeps_its_own_intents(
+    router: Router, text: str
+) -> None:
+    # No pronoun points back: the intent it matches alone is what it asks about.
+    assert router.route(text, "Can I return a blender?") == router.route(text)
