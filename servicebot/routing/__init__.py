@@ -23,7 +23,14 @@ from .features import TOKEN
 from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, points_back, previous_message
 from .index import IntentIndex, Match
 from .languages import detect_language, language_of
-from .phrases import COURTESY, refuses, says_nothing, without_courtesies, without_placeholders
+from .phrases import (
+    COURTESY,
+    acknowledges,
+    refuses,
+    says_nothing,
+    without_courtesies,
+    without_placeholders,
+)
 from .scripts import unspoken, writing_of
 from .wordless import says_no_words, without_mentions
 
@@ -141,8 +148,9 @@ class Router:
         model can answer in the customer's; with no model, the answer is still sent, as for
         any turn routing is sure of (``turn.canned_action``). A customer the bot keeps
         missing is handed off at the ``handoff_after``-th out-of-scope message in a row; one
-        with no words ("👍", "<@U0123ABC>": see ``routing/wordless.py``) is no miss, and
-        hands no one off. A blank message is out of scope, and nothing more. Placeholders such as
+        with no words ("👍", "<@U0123ABC>": see ``routing/wordless.py``) or acknowledgements
+        alone ("ok", "alright") is no miss, and hands no one off. A blank message is out of
+        scope, and nothing more. Placeholders such as
         ``[PHONE_1]`` are read as nothing: the customer's phone number says nothing of what
         they ask, and its kind's name would pull the message to the contact intents. Only the
         first ``ROUTED_CHARS`` characters of ``text`` are read (see :func:`routed_part`).
@@ -152,7 +160,8 @@ class Router:
         if is_blank(text):
             language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
-        missed = not says_no_words(text)  # before: "[PHONE_1]" alone is no wordless message
+        # before: "[PHONE_1]" alone is no wordless message, and no acknowledgement
+        missed = not (says_no_words(text) or acknowledges(text))
         text, said_before = without_placeholders(without_mentions(text)), previous
         previous = previous and without_placeholders(previous)
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
@@ -210,13 +219,17 @@ class Router:
         """The ranking of ``text`` without its courtesies (see COURTESY), and that text; or of
         the whole, when the rest matches nothing or an intent of courtesies. A message of
         courtesies alone matches only intents of courtesies: "please" asks for nothing, though
-        "agent please" is a phrasing of talk_to_human."""
+        "agent please" is a phrasing of talk_to_human. So does one of acknowledgements alone
+        ("ok", "got it", 好的: see ``acknowledges``), which asks nothing and closes nothing:
+        "ok" matched goodbye ("ok bye 拜拜") and "alright" price_adjustment."""
         if (rest := without_courtesies(text)) is not None:
             if not TOKEN.search(rest):
                 return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)
             if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
                 return rest, ranked
+        elif acknowledges(text):  # "ok", 好的: as "ok thanks" is, but no farewell ("ok bye")
+            return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
         return text, self._rank(text)
 
     def readings(self, text: str) -> tuple[str, ...]:

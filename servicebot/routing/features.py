@@ -6,7 +6,8 @@ misses. Chinese (and other CJK) text has no spaces, so every character and every
 neighbouring characters is a feature. No dictionary is needed, and mixed text such as
 ``怎么create一个account`` gets both kinds. Traditional characters read as simplified, and a few
 Taiwan words as the mainland's (``登入`` as ``登录``; see ``routing/taiwan.py``), and a few
-Cantonese words as Mandarin ones (``嘅`` as ``的``; see ``routing/cantonese.py``).
+Cantonese words as Mandarin ones (``嘅`` as ``的``; see ``routing/cantonese.py``); "ok" reads
+as "okay".
 """
 
 from __future__ import annotations
@@ -26,6 +27,10 @@ _NUMBER = re.compile(r"\d{3}")  # a word with 3 digits in a row: "100482", "sf12
 # 1.1 points higher than with 2- to 5-grams (recall@3 0.2 to 0.5 higher), with fewer features.
 _CHAR_GRAMS = range(2, 5)
 CJK_MARK = "h"  # the first letter of every CJK feature
+# "ok" is read as "okay": two letters give a word too few features to be matched as itself,
+# and as an intent's phrasing their n-grams matched "cook" and "book" ("how do i cook pasta
+# 谢谢" went to thanks), so "ok" alone went to the model with goodbye's "ok bye 拜拜" as facts.
+_OKAY = "okay"
 LONGEST_WORD = 40  # longer "words" are noise such as pasted hashes: only their start counts
 
 
@@ -36,10 +41,13 @@ def features(text: str) -> list[str]:
 
 def tokens_of(text: str) -> list[str]:
     """A text's words and CJK runs, as routing reads them: normalised, Taiwan's words made
-    the mainland's (登入 reads as 登录), Cantonese ones Mandarin (嘅 reads as 的), and
-    case-folded."""
+    the mainland's (登入 reads as 登录), Cantonese ones Mandarin (嘅 reads as 的),
+    case-folded, and "ok" spelled "okay" (see _OKAY)."""
     folded = normalise(fold_traditional_words(text)).text
-    return TOKEN.findall(fold_cantonese_words(fold_taiwan_words(folded)).casefold())
+    tokens = TOKEN.findall(fold_cantonese_words(fold_taiwan_words(folded)).casefold())
+    if "ok" in tokens:  # a list's search in C: most messages have no "ok"
+        tokens = [_OKAY if token == "ok" else token for token in tokens]
+    return tokens
 
 
 def token_features(tokens: list[str], maybe_cjk: bool) -> list[str]:

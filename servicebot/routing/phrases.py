@@ -16,7 +16,14 @@ from collections.abc import Sequence
 from ..filters.placeholders import PLACEHOLDER
 from .features import TOKEN
 
-__all__ = ["COURTESY", "refuses", "says_nothing", "without_courtesies", "without_placeholders"]
+__all__ = [
+    "COURTESY",
+    "acknowledges",
+    "refuses",
+    "says_nothing",
+    "without_courtesies",
+    "without_placeholders",
+]
 
 
 def _phrases(english: Sequence[str], chinese: Sequence[str]) -> re.Pattern[str]:
@@ -56,6 +63,21 @@ _ACKNOWLEDGEMENT = _phrases(
         "many", "so much", "very much", "a lot", "a bunch",
     ),
     ("好的", "好吧", "非常", "真的", "太", "了(?=\\W|$)", "啦(?=\\W|$)"),
+)  # fmt: skip
+# Acknowledgements that stand alone: "ok", "got it", "sounds good", 好的, 收到. A message of
+# these (with courtesies and filler) asks nothing and closes nothing: it matches only the
+# intents of courtesies (thanks: "okay", "got it"), never goodbye, whose "ok bye 拜拜" gave
+# "ok" the farewell's facts, nor a topic ("alright" matched price_adjustment).
+_ASSENT = _phrases(
+    (
+        "ok", "okay", "k", "kk", "okey", "okie", "got it", "gotcha", "alright", "all right",
+        "understood", "noted", "i see", "sounds good", "will do", "cool", "great", "perfect",
+        "awesome", "nice", "fine", "sure",
+    ),
+    (
+        "好的", "好吧", "好滴", "好嘞", "好(?=\\W|$)", "行吧", "行(?=\\W|$)", "嗯+", "明白了?",
+        "知道了?", "了解了?", "懂了", "收到", "没问题", "可以",
+    ),
 )  # fmt: skip
 # Refusals and retractions: "no" to what the customer asked last ("talk to a human", then
 # "no, forget it"). Read with that message they took on its intent, and "算了" after "转人工"
@@ -106,6 +128,16 @@ def says_nothing(text: str) -> bool:
     "no, forget it", "bye", 不用了谢谢), naming nothing a customer could want: no topic for a
     follow-up to lean on. A placeholder is a value, not nothing ("[EMAIL_1]")."""
     for pattern in (_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER):  # 算了 before 了
+        text = pattern.sub(" ", text)
+    return not TOKEN.search(text)
+
+
+def acknowledges(text: str) -> bool:
+    """Whether ``text`` acknowledges what was said and says nothing more: "ok", "got it",
+    "ok thanks", 好的, 明白了; not "ok bye", a farewell, nor "ok, and to Germany?"."""
+    if _ASSENT.search(text) is None:
+        return False
+    for pattern in (_ASSENT, COURTESY, _ACKNOWLEDGEMENT, _FILLER):
         text = pattern.sub(" ", text)
     return not TOKEN.search(text)
 

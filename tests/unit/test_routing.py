@@ -23,7 +23,7 @@ from servicebot.routing import (
 )
 from servicebot.routing.index import Match
 from servicebot.settings import RoutingSettings
-from tests.unit.routers import LANGUAGES, SMALL, intent, small_router
+from tests.unit.routers import LANGUAGES, SMALL, best, intent, small_router
 
 # Routing decisions
 
@@ -383,3 +383,30 @@ def test_an_acknowledgement_gets_the_thanks_answer(
     routing = router.route(text, previous)
     assert routing.best is not None and routing.best.intent.name == "thanks", routing.ranked
     assert not routing.follow_up
+
+
+@pytest.mark.parametrize("text", ["ok", "OK", "Ok!"])
+@pytest.mark.parametrize("previous", [None, "where is my refund"])
+def test_ok_alone_is_an_acknowledgement_not_a_farewell(
+    router: Router, text: str, previous: str | None
+) -> None:
+    # "ok" went to the model with goodbye's facts ("ok bye 拜拜", 0.28): the model said
+    # goodbye to a customer who had only read the answer. It gets what "okay" gets.
+    routing = router.route(text, previous)
+    assert routing.route == "direct", routing.ranked
+    assert [m.intent.name for m in routing.matches] == ["thanks"]
+    assert routing.matches == router.route("okay", previous).matches
+
+
+@pytest.mark.parametrize("text", ["alright", "sure", "cool", "fine", "收到", "嗯嗯"])
+def test_an_acknowledgement_alone_names_no_topic_and_is_no_miss(router: Router, text: str) -> None:
+    # "alright" gave the model price_adjustment's facts; three in a row would have handed a
+    # satisfied customer to a person, as three thumbs-up did.
+    assert router.settings.handoff_after == 3
+    routing = router.route(text, misses=2)
+    assert (routing.route, routing.matches) == ("out_of_scope", ())
+
+
+@pytest.mark.parametrize("text", ["ok bye", "okay, bye!", "好的再见"])
+def test_an_acknowledgement_with_a_farewell_is_a_farewell(router: Router, text: str) -> None:
+    assert best(router, text) == "goodbye"
