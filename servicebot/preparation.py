@@ -132,7 +132,11 @@ def prepared_turn(
             script=script,
             customer=details,
         )
-    routing = clock.time("routing", bot.router.route, filtered.text, previous, misses, said=said)
+    replied = history[-1].assistant if history else None  # the question it may answer
+    route = bot.router.route
+    routing = clock.time(
+        "routing", route, filtered.text, previous, misses, said=said, replied=replied
+    )
     context = Context(
         routing.language,
         routing.matches if routing.route != "out_of_scope" else (),

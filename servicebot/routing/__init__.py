@@ -20,7 +20,14 @@ from ..filters.normalise import shows_nothing, visible_only
 from ..settings import Intent, RoutingSettings
 from .decisions import Decision, Route, decide, decide_ranked, handing_off, sure
 from .features import TOKEN
-from .followups import FOLLOW_UP_CHAIN, is_follow_up, keeping_topic, points_back, previous_message
+from .followups import (
+    FOLLOW_UP_CHAIN,
+    asks,
+    is_follow_up,
+    keeping_topic,
+    points_back,
+    previous_message,
+)
 from .index import IntentIndex, Match
 from .languages import detect_language, language_of
 from .phrases import (
@@ -124,12 +131,21 @@ class Router:
         return other
 
     def route(
-        self, text: str, previous: str | None = None, misses: int = 0, *, said: str | None = None
+        self,
+        text: str,
+        previous: str | None = None,
+        misses: int = 0,
+        *,
+        said: str | None = None,
+        replied: str | None = None,
     ) -> Routing:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
         and ``misses`` how many turns right before this one were out of scope. ``said`` is
         the message before the pre-filter masked words in it: with no previous message, the
-        language of one of masked insults alone ("****").
+        language of one of masked insults alone ("****"). ``replied`` is the bot's last
+        reply: an acknowledgement ("好的", "got it") after one that asked the customer
+        something ("Could you share your order number?") answers it, and is read as a
+        follow-up of the previous message, never answered as written, and never thanks.
 
         A short message that matches no intent alone and leans back ("and to Germany?") is
         read together with the previous one, and so is one that points back at the previous
@@ -167,33 +183,41 @@ class Router:
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
         language = language_of(text, writing, self.languages, previous, said)
         unspoken_in = unspoken(writing, self.languages)
-        ranked, follow_up = self._rank_in_context(text, said_before)
+        answering = asks(replied) and acknowledges(text)
+        ranked, follow_up = self._rank_in_context(text, said_before, answering)
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         second = ranked[1].intent.name if len(ranked) > 1 else ""
-        may_be_direct = not (follow_up or unspoken_in)
+        may_be_direct = not (follow_up or unspoken_in or answering)
         decided = decide_ranked(ranked, self.settings, misses, direct=may_be_direct, missed=missed)
         route, matches, handoff, closest = decided
         found = (route, matches, language, follow_up, misses, closest, runner_up, second)
         return Routing(*found, handoff, unspoken_in, tuple(ranked))
 
-    def _rank_in_context(self, text: str, previous: str | None) -> tuple[list[Match], bool]:
+    def _rank_in_context(
+        self, text: str, previous: str | None, answering: bool = False
+    ) -> tuple[list[Match], bool]:
         """The ranking of ``text``, and whether it was read with ``previous`` (as said,
         placeholders and all) to get them, keeping its topic: see :meth:`route`, keeping_topic.
         A refusal is ranked alone among the intents that carry no topic and are no courtesy
         (goodbye, not thanks): "no" after "talk to a human" was handed off, and "cancel that"
-        alone matches cancel_order."""
+        alone matches cancel_order. ``answering``: ``text`` acknowledges a question the bot
+        asked, so it matches nothing alone (no thanks) and is read with ``previous``."""
         if refuses(text):
             ranked = [m for m in self._rank(text) if m.intent.name in self._closing]
             return ranked, False
         text, ranked = self._rank_past_courtesies(text)
+        if answering:  # "好的" to "Could you share your order number?" is no thanks
+            ranked = [m for m in ranked if m.intent.name not in self._topicless]
         matches = self._cut(ranked)
-        if not previous or not is_follow_up(text):
+        if not previous or not (answering or is_follow_up(text)):
             return ranked, False
         if (matches and not self._points_back(text, matches)) or not self._has_topic(previous):
             return ranked, False  # _has_topic last: it ranks the previous message
         previous = without_placeholders(previous)
         topic = [m for m in self._cut(self._rank(previous)) if m.intent.name not in self._topicless]
         joined = keeping_topic(self._rank(f"{previous}\n{text}"), topic, self.settings.min_score)
+        if answering:
+            joined = [m for m in joined if m.intent.name not in self._topicless]
         return (joined, True) if self._cut(joined) else (ranked, False)
 
     def _points_back(self, text: str, matches: list[Match]) -> bool:

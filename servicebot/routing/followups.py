@@ -18,7 +18,14 @@ from .features import CJK_RUN, TOKEN
 from .index import Match
 from .phrases import says_nothing, without_placeholders
 
-__all__ = ["FOLLOW_UP_CHAIN", "is_follow_up", "keeping_topic", "points_back", "previous_message"]
+__all__ = [
+    "FOLLOW_UP_CHAIN",
+    "asks",
+    "is_follow_up",
+    "keeping_topic",
+    "points_back",
+    "previous_message",
+]
 
 _APOSTROPHE = re.compile(r"(?<=\w)['’](?=\w)")  # inside a word: "it's", "can't", "what’s"
 _FOLLOW_UP_TOKENS = 4  # a message this short may lean on the previous one ("and to Germany?")
@@ -49,6 +56,18 @@ _POINTING = (
 )
 _LEANS_BACK = re.compile(f"{_OPENING}|{_POINTING}", re.IGNORECASE)
 _POINTS_BACK = re.compile(_POINTING, re.IGNORECASE)
+
+# A reply that ends by asking: its last "?" (or "？") has no word after it ("Could you share
+# your order number?", "方便提供订单号吗？😊").
+_ASKS = re.compile(r"[?？][^\w?？]*$")
+
+
+def asks(reply: str | None) -> bool:
+    """Whether the bot's last reply ends with a question to the customer: an acknowledgement
+    after it ("好的", "got it") answers that question, and is no thanks (see
+    :meth:`~servicebot.routing.Router.route`)."""
+    # its end alone: a question is at the end, and a long answer is read at each turn after it
+    return reply is not None and _ASKS.search(reply[-200:]) is not None
 
 
 def previous_message(earlier: Sequence[str]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 
 from servicebot.routing import Router, previous_message
-from servicebot.routing.followups import keeping_topic
+from servicebot.routing.followups import asks, keeping_topic
 from servicebot.routing.index import Match
 from servicebot.routing.phrases import refuses, says_nothing
 from servicebot.settings import RoutingSettings
@@ -318,3 +318,28 @@ def test_a_follow_up_that_names_its_own_topic_keeps_its_own_intents(
 ) -> None:
     # No pronoun points back: the intent it matches alone is what it asks about.
     assert router.route(text, "Can I return a blender?") == router.route(text)
+
+
+@pytest.mark.parametrize("text", ["好的", "got it", "ok", "ok thanks", "明白了"])
+@pytest.mark.parametrize(
+    ("previous", "replied", "topic"),
+    [
+        ("where is my order", "Could you share your order number?", "order_status"),
+        ("我想退货", "请问您的订单号是多少？😊", "return_item"),
+    ],
+)
+def test_an_acknowledgement_of_a_question_the_bot_asked_answers_it(
+    router: Router, text: str, previous: str, replied: str, topic: str
+) -> None:
+    # It got thanks' "You're welcome!" as written, to a customer answering the question.
+    routing = router.route(text, previous, replied=replied)
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == topic
+    assert "thanks" not in {m.intent.name for m in routing.matches}
+
+
+def test_an_acknowledgement_of_a_question_with_no_topic_goes_to_the_model(router: Router) -> None:
+    routing = router.route("ok", "hi", misses=2, replied="Hello! How can I help you today?")
+    assert (routing.route, routing.matches) == ("out_of_scope", ())  # no miss: not handed off
+    assert asks("好的？") and not asks("It left on Monday.") and not asks(None)
+    assert asks("Could you share your order number? 🙂") and not asks("Why? It left Monday.")

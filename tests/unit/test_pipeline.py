@@ -361,3 +361,22 @@ def test_a_huge_message_of_random_characters_is_answered_and_stored(spec: BotSpe
     assert first.text and second.text and (first.turn, second.turn) == (1, 2)
     stored = bot.store.history(first.conversation_id)
     assert len(stored) == 2 and len(stored[0].customer_text) > 40_000
+
+
+@pytest.mark.parametrize("text", ["好的", "got it", "ok"])
+def test_an_acknowledgement_of_the_bots_question_goes_to_the_model_on_its_topic(
+    bot: Bot, text: str
+) -> None:
+    # After "Could you share your order number?", "好的" and "got it" were answered "You're
+    # welcome!" as written: the customer, about to look the number up, was thanked.
+    history = [Exchange("where is my order", "Could you share your order number?")]
+    prepared = bot.prepare(text, history)
+    assert prepared.reply is None and prepared.routing is not None
+    assert prepared.routing.route == "model"
+    assert [m.intent.name for m in prepared.routing.matches][:1] == ["order_status"]
+    assert "thanks" not in {m.intent.name for m in prepared.routing.matches}
+    # after an answer that asks nothing, an acknowledgement is still thanked, as written
+    history = [Exchange("where is my order", "It is on its way: it left on Monday.")]
+    thanked = bot.prepare(text, history).routing
+    assert thanked is not None and thanked.route == "direct"
+    assert thanked.best is not None and thanked.best.intent.name == "thanks"
