@@ -16,6 +16,7 @@ import click
 
 from ..config import BotSpec
 from ..export import COLUMNS, Row, csv_row, export_rows
+from ..privatefiles import open_private
 from ..report import ACTIONS, Intents, Report, build_report, ranked
 from ..store import TurnRecord, now
 from ..terminal import printable
@@ -188,7 +189,7 @@ def export(
         _write_rows(written, rows, form)
         click.echo(written.getvalue(), nl=False)
     else:
-        with output.open("w", encoding="utf-8", newline="") as handle:
+        with open_private(output) as handle:
             _write_rows(handle, rows, form)
     where = f" to {output}" if output else ""
     click.echo(f"{len(rows)} turn{'s' * (len(rows) != 1)} written{where}", err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -156,3 +157,20 @@ def _write_back(out: Path, form: str, rows: list[dict[str, Any]]) -> None:
         writer = csv.DictWriter(handle, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
+
+
+def test_the_exported_file_is_readable_by_its_owner_alone(folder: Path, tmp_path: Path) -> None:
+    # Its rows are customers' words: a new file is 0600 under the usual umask of 022, as the
+    # store's file is; one the operator made keeps the mode they gave it.
+    old = os.umask(0o022)
+    try:
+        export(folder, "--days", "3650", "-o", str(tmp_path / "week.csv"))
+        shared = tmp_path / "shared.csv"
+        shared.write_text("")
+        shared.chmod(0o640)
+        export(folder, "--days", "3650", "-o", str(shared))
+    finally:
+        os.umask(old)
+    assert (tmp_path / "week.csv").stat().st_mode & 0o777 == 0o600
+    assert shared.stat().st_mode & 0o777 == 0o640
+    assert "conversation" in shared.read_text(encoding="utf-8-sig")
