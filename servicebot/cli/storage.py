@@ -281,7 +281,7 @@ def purge(
             raise click.UsageError("no retention_days in servicebot.yaml: give --older-than DAYS")
     if days == 0 and not yes:
         click.confirm("--older-than 0 removes every stored conversation. Go on?", abort=True)
-    with _store(bot_path, spec) as store:
+    with _store(bot_path, spec, purging=True) as store:
         if conversation is not None:
             report = store.purge_conversation(conversation)
         else:
@@ -368,11 +368,15 @@ def _cost(totals: Usage) -> str:
 
 
 @contextmanager
-def _store(bot_path: Path, spec: BotSpec | None = None, create: bool = True) -> Iterator[Store]:
+def _store(
+    bot_path: Path, spec: BotSpec | None = None, create: bool = True, purging: bool = False
+) -> Iterator[Store]:
     """The bot's conversation store, closed afterwards; store failures become CLI errors. An
-    operator's command waits longer for a SQLite lock than a turn does (see open_bot_store)."""
+    operator's command waits longer for a SQLite lock than a turn does, and all but
+    ``purge`` (``purging``) see a SQLite file rid of what is past retention (open_bot_store)."""
     try:
-        store = open_bot_store(spec or load_settings(bot_path), create=create, patient=True)
+        settings = spec or load_settings(bot_path)
+        store = open_bot_store(settings, create=create, patient=True, purging=purging)
         try:
             yield store
         finally:

@@ -287,22 +287,25 @@ def sqlite_file(url: str, root: Path) -> Path:
     return path if path.is_absolute() else root / path
 
 
-def open_bot_store(spec: BotSpec, *, create: bool = True, patient: bool = False) -> Store:
+def open_bot_store(
+    spec: BotSpec, *, create: bool = True, patient: bool = False, purging: bool = False
+) -> Store:
     """The store a bot's settings name, in the bot's namespace there (see namespaces.py).
 
     ``patient``: for an operator's command (``history``, ``purge``), whose SQLite writes wait
     up to ``OPERATOR_LOCK_WAIT`` seconds for a lock (a purge run beside a busy bot should not
-    fail), where a turn waits only ``store.timeout``; nor does it apply ``retention_days`` to
-    a SQLite file as it opens: ``history`` and ``usage`` only read, and ``purge`` removes
-    those conversations itself and says so.
-    """
+    fail), where a turn waits only ``store.timeout``. A SQLite file drops what is past
+    ``retention_days`` as it opens, for ``history`` or ``export`` too (with no bot running,
+    they showed it), unless ``purging``: ``purge`` removes it itself and says how many."""
     from .namespaces import redis_namespace, sqlite_namespace
 
     settings = spec.settings
     timeout, retention = settings.store.timeout, settings.store.retention_days
     sqlite = store_scheme(settings.store.url) == "sqlite"
     if patient and sqlite:
-        timeout, retention = max(timeout, OPERATOR_LOCK_WAIT), None
+        timeout = max(timeout, OPERATOR_LOCK_WAIT)
+    if purging and sqlite:
+        retention = None
     namespace = sqlite_namespace(settings) if sqlite else redis_namespace(settings)
     return open_store(
         settings.store.url, root=spec.root, namespace=namespace,

@@ -304,7 +304,9 @@ def test_purging_everything_asks_first(bot: Path) -> None:
     purge_all = ["purge", "--older-than", "0", "--bot", str(bot)]
     declined = CliRunner().invoke(main, purge_all, input="n\n")
     assert declined.exit_code == 1 and "removes every stored conversation" in declined.output
-    assert "c-42" in run("usage", "--bot", str(bot))  # nothing was removed
+    store = open_bot_store(load_bot(bot), purging=True)  # as purge opens it: old stays
+    assert [len(store.history(c)) for c in ("c-42", "old")] == [2, 1]  # nothing was removed
+    store.close()
     confirmed = CliRunner().invoke(main, purge_all, input="y\n")
     assert confirmed.output.endswith("removed 3 turns in 2 conversations\n"), confirmed.output
 
@@ -312,3 +314,20 @@ def test_purging_everything_asks_first(bot: Path) -> None:
 def test_purging_everything_in_a_script_says_yes_up_front(bot: Path) -> None:
     removed = run("purge", "--older-than", "0", "--yes", "--bot", str(bot))
     assert removed == "removed 3 turns in 2 conversations\n"
+
+
+def test_reading_commands_leave_out_conversations_past_retention(
+    bot: Path, request: pytest.FixtureRequest
+) -> None:
+    """`old`'s last turn is 200 days old, past the bot's 90, and no bot had opened the store
+    since: `history` showed it, and `export` wrote it out to a spreadsheet that kept it."""
+    if request.node.callspec.params["bot"] == "redis":
+        pytest.skip("Redis keys expire retention_days after their last write, which was now")
+    result = CliRunner().invoke(main, ["history", "old", "--bot", str(bot)])
+    assert result.exit_code == 1 and "no conversation 'old'" in result.output
+    listed = run("history", "--days", "365", "--bot", str(bot)).splitlines()
+    assert [line.split()[0] for line in listed] == ["c-42"]
+    exported = run("export", "--days", "365", "--format", "jsonl", "--bot", str(bot))
+    rows = [json.loads(line) for line in exported.splitlines() if line.startswith("{")]
+    assert {row["conversation"] for row in rows} == {"c-42"}
+    assert json.loads(run("report", "--days", "365", "--json", "--bot", str(bot)))["turns"] == 2

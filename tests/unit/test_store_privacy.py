@@ -136,7 +136,7 @@ def test_retention_leaves_no_erased_text_in_the_wal_while_the_bot_runs(tmp_path:
 
 
 def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
-    """`history` and `usage` only read; `purge` removes them itself and says how many."""
+    """`purge` removes them itself and says how many (`history` and the others sweep)."""
     old = open_store("sqlite:///bot.db", root=tmp_path)
     old.append_turn(turn("quiet", at=now() - timedelta(days=91)))
     old.close()
@@ -149,7 +149,7 @@ def test_an_operators_command_leaves_retention_to_purge(tmp_path: Path) -> None:
             ),
         ),
     )
-    store = open_bot_store(spec, patient=True)  # type: ignore[arg-type]
+    store = open_bot_store(spec, patient=True, purging=True)  # type: ignore[arg-type]
     assert store.purge_older_than(now() - timedelta(days=90)).conversations == 1
     store.close()
 
