@@ -4,9 +4,10 @@ A store this installation cannot open (a redis:// url without redis-py) is a pro
 rest are warnings, since the bot still loads and answers: a store url whose variables are
 not set (or are empty) here, a store other bots can share with no ``store.namespace``
 (store/namespaces.py), a bot that records every prompt into a cassette that ``purge``
-never reaches, a persistent store whose placeholder digests are keyed by nothing secret, and
-a SQLite file that other users of the machine can read, as an earlier version
-made them, and a SQLite file a newer version migrated, which this one refuses.
+never reaches, a persistent store whose placeholder digests are keyed by nothing secret, one
+that keeps conversations with no time limit (``retention_days: null``), a SQLite file that
+other users of the machine can read, as an earlier version made them, and a SQLite file a
+newer version migrated, which this one refuses.
 """
 
 from __future__ import annotations
@@ -95,6 +96,22 @@ def pii_key_warnings(spec: BotSpec) -> list[Problem]:
         "runs"
     )
     return settings_problems(spec, {("store", "url"): message})
+
+
+def retention_warnings(spec: BotSpec) -> list[Problem]:
+    """A store that keeps conversations (not ``memory://``) with ``store.retention_days:
+    null``: each is kept until an operator purges it, with what its customer typed (names and
+    addresses included, which no placeholder replaces). GDPR and PIPL keep personal data only
+    as long as its purpose needs: a limit is the operator's to set, not to forget."""
+    store = spec.settings.store
+    if store.retention_days is not None or store_scheme(store.url) == "memory":
+        return []
+    message = (
+        "store.retention_days is null: every conversation is kept until `servicebot purge` "
+        "removes it, with the personal data its customers typed; set the days to keep one "
+        "after its last turn (90 by default)"
+    )
+    return settings_problems(spec, {("store", "retention_days"): message})
 
 
 def sqlite_mode_warnings(spec: BotSpec) -> list[Problem]:

@@ -93,6 +93,7 @@ def check(path: Path) -> None:
     from ..storechecks import (
         pii_key_warnings,
         recording_warnings,
+        retention_warnings,
         sqlite_mode_warnings,
         store_warnings,
     )
@@ -116,6 +117,7 @@ def check(path: Path) -> None:
             *store_warnings(spec),
             *recording_warnings(spec),
             *pii_key_warnings(spec),
+            *retention_warnings(spec),
             *sqlite_mode_warnings(spec),
             *token_count_warnings(spec),
             *reasoning_warnings(spec),

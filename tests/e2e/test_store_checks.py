@@ -88,3 +88,23 @@ def test_check_warns_of_a_sqlite_store_other_users_can_read(
     ]
     path.chmod(0o640)  # shared with a backup job's group on purpose; others may list the folder
     assert _warnings(bot) == []
+
+
+@pytest.mark.parametrize("url", ["sqlite:///.servicebot/conversations.db", "memory://"])
+def test_check_warns_of_a_store_that_keeps_conversations_forever(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str
+) -> None:
+    """`retention_days: null` kept every conversation until someone ran `purge`, and check
+    said nothing: personal data kept with no limit, against GDPR's and PIPL's."""
+    monkeypatch.setenv(KEY_ENV, "a-secret")
+    bot = new_bot(tmp_path)
+    settings = bot / "servicebot.yaml"
+    text = settings.read_text("utf-8").replace("retention_days: 90", "retention_days: null")
+    settings.write_text(text.replace("sqlite:///.servicebot/conversations.db", url), "utf-8")
+    line = text.splitlines().index("  retention_days: null") + 1
+    expected = (
+        f"warning: {settings}:{line}:19: store.retention_days is null: every conversation is "
+        "kept until `servicebot purge` removes it, with the personal data its customers typed; "
+        "set the days to keep one after its last turn (90 by default)"
+    )
+    assert _warnings(bot) == ([expected] if url != "memory://" else [])
