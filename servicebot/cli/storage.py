@@ -21,7 +21,7 @@ from ..config import BotSpec
 from ..errors import NoPIIError, ServicebotError
 from ..filters.placeholders import KEY_ENV
 from ..store import PurgeReport, Store, TurnRecord, now, open_bot_store, stamp
-from ..store.holding import Holding, conversations_holding, lookups
+from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
 from ..terminal import printable
 from ..usage import Usage, usage_by
 from .common import bot_option, load_settings
@@ -161,6 +161,7 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
     with _store(bot_path, create=False) as store:
         holding = conversations_holding(store, values)
         turns = [turn for found in holding for turn in store.history(found.conversation_id)]
+        _say_keyed_otherwise(store, values)
     if not holding:
         click.echo(_nothing_holds(values), err=as_json)
         return
@@ -177,6 +178,19 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
     stored = {turn.conversation_id for turn in turns}
     for cid in (found.conversation_id for found in holding if found.conversation_id not in stored):
         click.echo(f"{printable(cid)}  no turn stored{notes[cid]}")
+
+
+def _say_keyed_otherwise(store: Store, values: tuple[str, ...]) -> None:
+    """On standard error, the conversations this SERVICEBOT_PII_KEY cannot search (masked
+    under another key, or none): after a rotation, finding nothing is no proof of nothing."""
+    if unread := conversations_keyed_otherwise(store, values):
+        named = ", ".join(map(printable, unread))
+        click.echo(
+            f"{len(unread)} conversation(s) with a placeholder of that kind were masked with "
+            f"another {KEY_ENV} than the one set here, or none ({named}): this key cannot "
+            f"find {_it(values)} in them; look again with the key the bot ran with then",
+            err=True,
+        )
 
 
 def _placeholders(holding: list[Holding]) -> str:
@@ -297,6 +311,7 @@ def _purge_holding(bot_path: Path, spec: BotSpec, values: tuple[str, ...], yes: 
     and say what was removed, naming them: the record of an erasure request."""
     with _store(bot_path, spec) as store:
         ids = [found.conversation_id for found in conversations_holding(store, values)]
+        _say_keyed_otherwise(store, values)
         if not ids:
             click.echo(f"{_nothing_holds(values)}: nothing to remove")
             return

@@ -6,6 +6,9 @@ same value the same placeholder. It never holds a value: only a digest of it (HM
 over the conversation's random salt and the value), keyed by ``SERVICEBOT_PII_KEY`` when it
 is set, so that a copy of the store can be neither brute-forced for phone numbers nor used
 to link one customer's conversations; without the key, the salt alone keys the digest.
+Beside the digests, the state names the keys they were made with, by a mark that reveals
+nothing of a key (``key_mark``), so that a look-up with another key can say which
+conversations it cannot read (store/holding.py) rather than find nothing in silence.
 """
 
 from __future__ import annotations
@@ -36,6 +39,9 @@ class Placeholders:
     # stored "my card number is [CARD_1]" reads the same whether the value was whole or not,
     # and only a part leaves its label open for the next message.
     pieces: set[str] = field(default_factory=set)
+    # The key_mark of each SERVICEBOT_PII_KEY (or none) a digest here was made with; a state
+    # kept before keys were marked has none.
+    keys: set[str] = field(default_factory=set)
 
     def placeholder_for(self, kind: str, value: str) -> str:
         """The placeholder for ``value``: the one it had before, or the kind's next number."""
@@ -43,6 +49,7 @@ class Placeholders:
         if digest not in self.by_digest:
             self.counts[kind] = self.counts.get(kind, 0) + 1
             self.by_digest[digest] = f"[{kind}_{self.counts[kind]}]"
+            self.keys.add(key_mark())
         return self.by_digest[digest]
 
     def placeholder_of(self, kind: str, value: str) -> str | None:
@@ -57,20 +64,35 @@ class Placeholders:
     def to_state(self) -> dict[str, Any]:
         """What the store keeps for the conversation: a salt and digests, never a value; and
         the placeholders of pieces, if any (a conversation with none keeps the state it had)."""
-        state = {"salt": self.salt, "by_digest": dict(self.by_digest), "counts": dict(self.counts)}
-        return {**state, "pieces": sorted(self.pieces)} if self.pieces else state
+        state: dict[str, Any] = {"salt": self.salt, "by_digest": dict(self.by_digest)}
+        state["counts"] = dict(self.counts)
+        if self.pieces:
+            state["pieces"] = sorted(self.pieces)
+        return {**state, "keys": sorted(self.keys)} if self.keys else state
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Placeholders:
         if not state:
             return cls()
         pieces = set(state.get("pieces") or ())  # a state kept before pieces were marked has none
-        return cls(str(state["salt"]), dict(state["by_digest"]), dict(state["counts"]), pieces)
+        keys = set(state.get("keys") or ())
+        salt, digests, counts = str(state["salt"]), dict(state["by_digest"]), state["counts"]
+        return cls(salt, digests, dict(counts), pieces, keys)
 
     def _digest(self, kind: str, value: str) -> str:
         key = (os.environ.get(KEY_ENV) or self.salt).encode()
         message = f"{self.salt}:{kind}:{canonical(kind, value)}"
         return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()
+
+
+def key_mark() -> str:
+    """What names the ``SERVICEBOT_PII_KEY`` set here in a state: "" for none, else the
+    start of an HMAC of a fixed text under it, which tells two keys apart and reveals no
+    more of a key than its digests of phone numbers already do."""
+    key = os.environ.get(KEY_ENV)
+    if not key:
+        return ""
+    return hmac.digest(key.encode(), b"servicebot: which key", "sha256").hex()[:16]
 
 
 # What a placeholder whose value is not known this turn is shown as: the model may repeat

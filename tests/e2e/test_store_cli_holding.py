@@ -170,3 +170,19 @@ def test_a_conversation_named_by_the_customers_number_is_found_and_purged(bot: P
     purged = invoke(bot, "purge", "--holding", "(415) 555-2671", "--yes")
     assert purged.exit_code == 0, purged.output
     assert "no conversation" in invoke(bot, "history", "--holding", "+14155552671").output
+
+
+def test_a_look_up_with_another_key_says_which_conversations_it_cannot_read(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot ran with no key; an operator with one set found nothing and was told only that
+    nothing held the value: an erasure request would be closed with the data still there."""
+    monkeypatch.setenv("SERVICEBOT_PII_KEY", "a-new-key")
+    for command in (["history"], ["purge", "--yes"]):
+        result = invoke(bot, *command, "--holding", "alice@example.org")
+        assert result.exit_code == 0, result.output
+        assert (
+            "2 conversation(s) with a placeholder of that kind were masked with another "
+            "SERVICEBOT_PII_KEY than the one set here, or none (c-alice, c-both): this key "
+            "cannot find it in them; look again with the key the bot ran with then"
+        ) in result.output

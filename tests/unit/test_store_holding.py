@@ -14,7 +14,12 @@ from servicebot.errors import NoPIIError
 from servicebot.filters.pii import PII_KINDS
 from servicebot.filters.placeholders import Placeholders
 from servicebot.store import Store, open_store
-from servicebot.store.holding import Holding, conversations_holding, lookups
+from servicebot.store.holding import (
+    Holding,
+    conversations_holding,
+    conversations_keyed_otherwise,
+    lookups,
+)
 from tests.conftest import REPO
 
 KEY_ENV = "SERVICEBOT_PII_KEY"
@@ -101,6 +106,25 @@ def test_only_the_key_the_bot_ran_with_finds_its_conversations(
     assert conversations_holding(store, ["alice@example.org"]) == []
     monkeypatch.delenv(KEY_ENV)
     assert conversations_holding(store, ["alice@example.org"]) == []
+
+
+def test_names_the_conversations_a_key_other_than_this_one_masked(
+    spec: BotSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """After SERVICEBOT_PII_KEY was rotated (or lost), a look-up with the new key found nothing
+    and could not tell "this customer has no conversation" from "this key cannot see them":
+    an erasure request was answered with the customer's words still stored."""
+    monkeypatch.setenv(KEY_ENV, "last-years-key")
+    converse(spec, store, ("before", "my phone is 13800138000"))
+    monkeypatch.setenv(KEY_ENV, "this-years-key")
+    converse(spec, store, ("after", "call me on +44 7700 900123"), ("mail", "I'm a@example.org"))
+    assert conversations_holding(store, ["13800138000"]) == []
+    assert conversations_keyed_otherwise(store, ["13800138000"]) == ["before"]
+    monkeypatch.delenv(KEY_ENV)
+    assert conversations_keyed_otherwise(store, ["13800138000"]) == ["before", "after"]
+    monkeypatch.setenv(KEY_ENV, "last-years-key")
+    assert ids(conversations_holding(store, ["13800138000"])) == ["before"]
+    assert conversations_keyed_otherwise(store, ["13800138000"]) == ["after"]  # found: not it
 
 
 @pytest.mark.parametrize("value", ["hello", "你好", "order 12345", ""])
