@@ -52,7 +52,7 @@ from .controls import blank, visible, without_controls
 from .derived import bare_numbers, not_given_amounts, outside_links
 from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
-from .links import find_links, link_masks, run_end, script_link
+from .links import find_links, link_masks, may_script_link, run_end, script_link
 from .markup import Markup
 from .sentences import cut_point, last_sentence_end, whole_sentences
 
@@ -212,7 +212,7 @@ class Postfilter:
         if disguised:  # each covers what it spells
             spelled = Marked(len(text), [(d.start, d.end) for d in disguised])
             found = [f for f in found if not spelled.covers(f.start, f.end)] + disguised
-        if ":" in text or "&" in text:
+        if "&" in text or (":" in text and may_script_link(text)):
             script = script_link("&" in text)
             found += [
                 Finding(m.start(), run_end(text, *m.span()), "URL") for m in script.finditer(text)

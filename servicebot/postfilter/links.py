@@ -92,6 +92,19 @@ def script_link(references: bool) -> re.Pattern[str]:
     return _script_link(_as_browsers_read if references else re.escape)
 
 
+def may_script_link(text: str) -> bool:
+    """Whether ``text``, with no "&" in it, may hold a script link: without a character
+    reference, :func:`script_link`'s pattern matches "javascript:", "vbscript:" or "data:" as
+    written, in any case, so one of "script:" and "data:" is in the text lowered (as
+    ``re.IGNORECASE`` reads the letters: it matches ı and İ to i and ſ to s as well). Most
+    answers with a ":" (a time, "https:") have neither, and the pattern, which tries every
+    position, is not read."""
+    lowered = text.lower()
+    if not text.isascii():
+        lowered = lowered.replace("ı", "i").replace("\u0307", "").replace("ſ", "s")
+    return "script:" in lowered or "data:" in lowered
+
+
 # Endings that are also file types a support answer names: "run install.sh", "libssl.so". A
 # name ending in one is a link only with a path after it ("evil.sh/pay", "notion.so/x"): a bare
 # "evil.sh" passes, as "install.sh" must.
