@@ -50,6 +50,25 @@ def starts_free(text: str, start: int, blocked: frozenset[str] = ALNUM) -> bool:
     return start == 0 or text[start - 1] not in blocked
 
 
+def matches_from(
+    pattern: re.Pattern[str], text: str, anchor: re.Pattern[str]
+) -> Iterator[re.Match[str]]:
+    """What ``pattern.finditer(text)`` finds, for a ``pattern`` whose every match is
+    non-empty and holds a character ``anchor`` matches with no space before the first one (an
+    email's "@", a link's "." or "/"). Each search starts at the last space ahead of the next
+    such character, as no match starts before it: a pattern with no first character for
+    ``re`` to skip ahead to tried every position of the prose before it. A search sees the
+    text before where it starts, as look-behinds read it, so it finds the match a search from
+    the last one's end would."""
+    position = 0
+    while (found := anchor.search(text, position)) is not None:
+        start = max(position, text.rfind(" ", position, found.start()) + 1)
+        if (match := pattern.search(text, start)) is None:
+            return
+        yield match
+        position = match.end()
+
+
 class Marked:
     """The characters of a text that some spans cover: whether another span overlaps them or
     lies under them, at one mark a character. Linear in the text's size, where comparing

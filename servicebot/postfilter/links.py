@@ -12,6 +12,7 @@ import re
 import urllib.parse
 from collections.abc import Callable
 
+from ..filters.boundaries import matches_from
 from ..filters.domains import TLDS
 from ..filters.normalise import CJK_LETTERS
 
@@ -129,7 +130,13 @@ def is_domain_ending(label: str) -> bool:
 def find_links(text: str) -> list[re.Match[str]]:
     if "。" in text:  # one character for one: the matches' places hold
         text = _IDEOGRAPHIC_DOT.sub(".", text)
-    return [match for match in _url().finditer(text) if _is_link(match.group())]
+    return [match for match in matches_from(_url(), text, _DOT_OR_SLASH) if _is_link(match.group())]
+
+
+# Every link has a "." or "/" (a bare domain's dot, a link's "//"), and no space before the
+# first one (a scheme, "hxxps[:]", or the letters, digits and hyphens of a domain's first
+# label): a search for links starts at the word of the next one (see matches_from).
+_DOT_OR_SLASH = re.compile(r"[./]")
 
 
 def _is_link(found: str) -> bool:

@@ -9,7 +9,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from servicebot.postfilter import Postfilter, written
+from servicebot.filters import emails
+from servicebot.filters.boundaries import matches_from
+from servicebot.postfilter import Postfilter, links, written
 from servicebot.settings import PostfilterSettings
 from tests.unit.postfilters import FACTS, KNOWN, SYSTEM, postfilter, without_amounts
 
@@ -280,3 +282,35 @@ _PIECES = ["evil", "com", "COM", "uk", "dot", "slash", "/pay", "www", "Net", "e"
 @given(st.lists(st.sampled_from([*_PIECES, ".", " ", "\t", "\n", *"点。ıİſK"])).map("".join))
 def test_the_written_link_reader_finds_the_same_with_its_quick_test(text: str) -> None:
     assert list(written.find_written(text)) == _every_written(text)
+
+
+_LINK_PIECES = [
+    "https://",
+    "hxxps[:]//",
+    "//",
+    "evil",
+    "a-b",
+    ".com",
+    "/pay",
+    "@",
+    ".",
+    "/",
+    " ",
+    "\n",
+    "x",
+    "ſ",
+    "你",
+]
+
+
+@given(st.lists(st.sampled_from(_LINK_PIECES)).map("".join))
+def test_the_link_and_email_scans_find_what_a_scan_of_every_position_finds(text: str) -> None:
+    """The searches that start at the word of the next "." or "/" (links) or "@" (emails)
+    find every match a scan from each position does."""
+    url = links._url()
+    assert [m.span() for m in matches_from(url, text, links._DOT_OR_SLASH)] == [
+        m.span() for m in url.finditer(text)
+    ]
+    assert [m.span() for m in matches_from(emails._EMAIL, text, emails._AT_SIGN)] == [
+        m.span() for m in emails._EMAIL.finditer(text)
+    ]
