@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterator
 from typing import Final
 
 from servicebot.filters.boundaries import ASCII, Spans, matches_from
@@ -154,13 +155,10 @@ def _written_out(text: str) -> Spans:
             yield found
 
 
-@functools.lru_cache(maxsize=2)
-def _ats(text: str) -> tuple[re.Match[str], ...]:
-    """Every "at" of :data:`_AT` in ``text``. The post-filter reads an answer for emails
-    (:func:`email_spans`) and then for those read aloud (:func:`spoken_emails`): both
-    readers take the same matches from one scan (it was a tenth of the contact check's time
-    on a typical answer). The matches depend on ``text`` alone."""
-    return tuple(_AT.finditer(text)) if _may_write_out_at(text) else ()
+def _ats(text: str) -> Iterator[re.Match[str]]:
+    """Every "at" of :data:`_AT` in ``text``, if it may hold one (no cache of them: the
+    pre-filter reads a customer's messages with this module, and none is kept past its call)."""
+    return _AT.finditer(text) if _may_write_out_at(text) else iter(())
 
 
 def _may_write_out_at(text: str) -> bool:
