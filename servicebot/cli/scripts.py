@@ -28,8 +28,8 @@ _SCRIPTS_BOT_HELP = (
 @click.argument("path", type=click.Path(path_type=Path), required=False)
 @click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
 def test_conversations(path: Path | None, bot_path: Path | None) -> None:
-    """Run the conversations in PATH (a folder or one file; default: the bot's
-    tests/conversations) against the recorded model replies; exit 1 if any fails."""
+    """Run the conversations in PATH (a folder or one file; default, or PATH the bot folder:
+    the bot's tests/conversations) against the recorded model replies; exit 1 if any fails."""
     from ..conversations import run_conversation
 
     spec, conversations, unreadable = _conversations(bot_path, path, keep_going=True)
@@ -48,8 +48,8 @@ def test_conversations(path: Path | None, bot_path: Path | None) -> None:
     "any conversation cannot be recorded so, no cassette is written.",
 )
 def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
-    """Record the model's replies to the conversations in PATH (default: the bot's
-    tests/conversations), replacing each conversation's cassette in the bot's
+    """Record the model's replies to the conversations in PATH (default, or PATH the bot
+    folder: the bot's tests/conversations), replacing each conversation's cassette in the bot's
     replay.cassettes folder. A turn with a model_error is recorded as that outage; if the
     model fails, recording stops and the cassettes left are unchanged."""
     from ..conversations import HandRecording, run_conversation
@@ -88,7 +88,7 @@ def _conversations(
     from ..conversations import CONVERSATIONS_FOLDER, read_conversations
 
     spec = load(bot_folder(bot_path, path or Path(".")))
-    path = path or spec.root / CONVERSATIONS_FOLDER
+    path = _scripts_folder(spec, path) if path else spec.root / CONVERSATIONS_FOLDER
     try:
         conversations, problems = read_conversations(path)
     except ConfigError as exc:
@@ -98,6 +98,19 @@ def _conversations(
     if not conversations and not problems:
         raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
     return spec, conversations, problems
+
+
+def _scripts_folder(spec: BotSpec, path: Path) -> Path:
+    """Where the scripts at ``path`` are: the bot's own conversations folder when ``path``
+    holds it (the bot folder, as ``servicebot check mybot`` is typed, or its ``tests``),
+    whose other YAML files are its settings, FAQ and recordings, none of them a script;
+    else ``path`` itself. Named from ``path``, as the files' messages then name them."""
+    from ..conversations import CONVERSATIONS_FOLDER
+
+    own = (spec.root / CONVERSATIONS_FOLDER).resolve()
+    if not path.is_dir() or path.resolve() not in own.parents:
+        return path
+    return path / own.relative_to(path.resolve())
 
 
 def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:

@@ -351,6 +351,18 @@ def test_a_missing_conversations_folder_is_a_clear_error(tmp_path: Path, bot: Pa
     assert f"no conversations (*.yaml) in {tmp_path / 'empty'}" in result.output
 
 
+@pytest.mark.parametrize("given", [".", "tests"])
+def test_a_folder_holding_the_conversations_runs_them_alone(bot: Path, given: str) -> None:
+    # `servicebot test mybot`, as `servicebot check mybot` is typed: it read servicebot.yaml,
+    # every FAQ file and every recording as a script, "25 files not read", exit 1.
+    result = servicebot("test", bot / given)
+    assert result.exit_code == 0, result.output
+    assert "NOT RUN" not in result.output
+    assert f"\n{len(NAMES)} passed" in result.output
+    recorded = servicebot("record", "--by-hand", bot / given)
+    assert recorded.exit_code == 0, recorded.output
+
+
 def test_test_finds_its_bot_from_inside_the_conversations_folder(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
