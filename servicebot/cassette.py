@@ -15,6 +15,7 @@ import contextlib
 import difflib
 import json
 import os
+import shlex
 import tempfile
 import threading
 from collections.abc import Mapping
@@ -32,11 +33,21 @@ HEADER = (  # a conversation's cassette; the bot's own says what writes it
     "# Recorded model replies: `servicebot test` answers from them instead of a live model.\n"
     "# `servicebot record` rewrites this file; an entry written by hand may leave out `key`.\n"
 )
-RECORD_HINT = (  # a conversation's cassette; the bot's own says how it is recorded
-    "record it with `servicebot record` (or, when no live model is reachable, write it with "
-    "`servicebot record --by-hand`, which records each turn's model_reply as written: update "
-    "it first if the FAQ's answer changed)"
+_RECORD_HINT = (  # a conversation's cassette; the bot's own says how it is recorded
+    "record it with `servicebot record{script}` (or, when no live model is reachable, write it "
+    "with `servicebot record --by-hand{script}`, which records each turn's model_reply as "
+    "written: update it first if the FAQ's answer changed)"
 )
+RECORD_HINT = _RECORD_HINT.format(script="")
+
+
+def record_hint(script: Path) -> str:
+    """How to record the one conversation script at ``script`` (as its path was given): the
+    commands for it alone, since recording every script would replace cassettes that need
+    no change, and hand-written ones with the live model's answers."""
+    return _RECORD_HINT.format(script=" " + shlex.quote(str(script)))
+
+
 _MAX_DIFF_LINES = 80
 _WRITE_LOCK = threading.Lock()  # one recording at a time rewrites a cassette file
 

@@ -52,7 +52,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from ..cassette import ReplayMissError
+from ..cassette import ReplayMissError, record_hint
 from ..config import BotSpec
 from ..errors import ConfigError, ServicebotError
 from ..model import Completion, ModelClient, ModelError, ModelRequest
@@ -135,7 +135,7 @@ def run_conversation(
     cassette = cassette_for(spec, conversation)
     if mode == "replay":
         try:
-            replayer = Replayer(cassette, "replay")
+            replayer = Replayer(cassette, "replay", hint=record_hint(conversation.path))
         except ConfigError as exc:  # this conversation fails; the others still run
             first = conversation.turns[0]
             broken = Failure(conversation.path, 1, first.line, "a readable cassette", str(exc))

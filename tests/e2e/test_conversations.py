@@ -108,6 +108,17 @@ def test_a_template_edit_fails_with_the_prompt_diff(bot: Path) -> None:
     assert re.search(r"^ *refund_with_faq_context +0 of 1 run +FAILED", result.output, re.M)
 
 
+def test_a_stale_recording_names_the_command_that_records_that_script_alone(bot: Path) -> None:
+    # It said `servicebot record`: every script, hand-written cassettes replaced by live ones.
+    edit(bot / "templates" / "system.j2", OLD_LINE, NEW_LINE)
+    script = bot / "tests/conversations/refund_with_faq_context.yaml"
+    output = servicebot("test", "--bot", bot).output
+    assert f"If the change is intended, record it with `servicebot record {script}`" in output
+    assert f"write it with `servicebot record --by-hand {script}`" in output
+    assert servicebot("record", "--by-hand", script).exit_code == 0  # as the hint says
+    assert servicebot("test", script).exit_code == 0
+
+
 def test_every_script_not_read_is_listed_as_not_run(bot: Path) -> None:
     # Only the first was labelled, and none was in the table.
     folder = bot / "tests/conversations"
