@@ -129,9 +129,27 @@ def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> 
         f"up to {_count(calls, 'model call')} ({_count(calls, 'customer turn')} in "
         f"{_count(len(conversations), 'conversation')}); their cassettes are replaced"
     )
+    _warn_of_hand_written(spec, conversations)
     if not yes:
         click.confirm("Record now?", abort=True)
     return client
+
+
+def _warn_of_hand_written(spec: BotSpec, conversations: list[Conversation]) -> None:
+    """Say which cassettes hold answers written by hand, which a live recording replaces: the
+    scripts that expect those answers may fail on the model's."""
+    from ..conversations.recording import hand_written
+
+    found = [conversation.name for conversation in hand_written(spec, conversations)]
+    if not found:
+        return
+    listed = ", ".join(found[:5]) + (f" and {len(found) - 5} more" if len(found) > 5 else "")
+    click.echo(
+        f"warning: {len(found)} of these cassettes {'holds' if len(found) == 1 else 'hold'} "
+        f"answers written by hand ({listed}): recording replaces them with the model's "
+        "answers; to keep them, record only the scripts you changed (servicebot record PATH), "
+        "or write them again with --by-hand"
+    )
 
 
 def _run_conversations(

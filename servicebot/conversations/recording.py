@@ -6,15 +6,19 @@ conversation's own only once recording has finished.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..cassette import Cassette
 from ..errors import ConfigError, ServicebotError
 from ..model import AnswersAtOnce, Completion, ModelClient, ModelError, ModelRequest
 from ..replay import Replayer, add_hand_written
-from .files import Conversation, Turn
+from .files import Conversation, Turn, cassette_for
+
+if TYPE_CHECKING:
+    from ..config import BotSpec
 
 
 @contextmanager
@@ -33,6 +37,20 @@ def put_in_place(scratch: Path, cassette: Path) -> None:
         Cassette(cassette, Cassette.load(scratch).entries).save()
     else:
         cassette.unlink(missing_ok=True)
+
+
+def hand_written(spec: BotSpec, conversations: Sequence[Conversation]) -> list[Conversation]:
+    """The conversations whose cassette holds an answer written by hand, which recording them
+    live replaces with the model's own (a scripted outage is written by hand either way)."""
+    found = []
+    for conversation in conversations:
+        try:
+            entries = Cassette.load(cassette_for(spec, conversation)).entries.values()
+        except ConfigError:  # a broken cassette is replaced, whatever it held
+            continue
+        if any("written_by_hand" in entry.origin and entry.error is None for entry in entries):
+            found.append(conversation)
+    return found
 
 
 class NoModelReplyError(ConfigError):

@@ -150,6 +150,31 @@ def test_record_asks_before_calling_the_model_and_records_it(
     assert_clean(bot / "tests" / "replies", bot)
 
 
+def test_record_says_which_hand_written_answers_it_would_replace(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # It said only "their cassettes are replaced": answers written by hand were replaced by
+    # the live model's, and the scripts that expected them failed.
+    monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
+    with OpenAIServer(validate=False) as server:
+        _served_by(bot, server)
+        everything = servicebot("record", "--bot", bot, input="n\n")
+        outage = servicebot("record", bot / "tests/conversations/model_outage.yaml", input="n\n")
+        assert not server.requests
+    hand_written = sorted(
+        path.stem
+        for path in REPLIES.glob("*.yaml")
+        if "written_by_hand: " in path.read_text("utf-8") and "response:" in path.read_text("utf-8")
+    )
+    assert len(hand_written) > 5
+    listed = ", ".join(hand_written[:5])
+    assert (
+        f"warning: {len(hand_written)} of these cassettes hold answers written by hand ({listed} "
+        f"and {len(hand_written) - 5} more): recording replaces them with the model's answers"
+    ) in everything.output
+    assert "warning" not in outage.output  # a scripted outage is kept as it is
+
+
 def _served_by(bot: Path, server: OpenAIServer) -> None:
     edit(
         bot / "servicebot.yaml",
