@@ -19,26 +19,27 @@ if TYPE_CHECKING:
     from ..model import OpenAIClient
 
 _SCRIPTS_BOT_HELP = (
-    "The bot folder (default: the nearest one at PATH or above it; with no PATH, the "
-    "nearest here or above)."
+    "The bot folder (default: the nearest one at the first PATH or above it; with no PATH, "
+    "the nearest here or above)."
 )
 
 
 @click.command("test")
-@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
-def test_conversations(path: Path | None, bot_path: Path | None) -> None:
-    """Run the conversations in PATH (a folder or one file; default, or PATH the bot folder:
-    the bot's tests/conversations) against the recorded model replies; exit 1 if any fails."""
+def test_conversations(paths: tuple[Path, ...], bot_path: Path | None) -> None:
+    """Run the conversations in each PATH (a folder or one file; default, or PATH the bot
+    folder: the bot's tests/conversations) against the recorded model replies; exit 1 if any
+    fails."""
     from ..conversations import run_conversation
 
-    spec, conversations, unreadable = _conversations(bot_path, path, keep_going=True)
+    spec, conversations, unreadable = _conversations(bot_path, paths, keep_going=True)
     results = _run_conversations(conversations, lambda c: run_conversation(spec, c), "testing")
     _print_results(results, unreadable)
 
 
 @click.command()
-@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
 @click.option("-y", "--yes", is_flag=True, help="Call the model without asking first.")
 @click.option(
@@ -47,14 +48,14 @@ def test_conversations(path: Path | None, bot_path: Path | None) -> None:
     help="Call no model: record each turn's model_reply (or model_error) as its answer. If "
     "any conversation cannot be recorded so, no cassette is written.",
 )
-def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -> None:
-    """Record the model's replies to the conversations in PATH (default, or PATH the bot
+def record(paths: tuple[Path, ...], bot_path: Path | None, yes: bool, by_hand: bool) -> None:
+    """Record the model's replies to the conversations in each PATH (default, or PATH the bot
     folder: the bot's tests/conversations), replacing each conversation's cassette in the bot's
     replay.cassettes folder. A turn with a model_error is recorded as that outage; if the
     model fails, recording stops and the cassettes left are unchanged."""
     from ..conversations import HandRecording, run_conversation
 
-    spec, conversations, _ = _conversations(bot_path, path)
+    spec, conversations, _ = _conversations(bot_path, paths)
     if spec.settings.model.name is None:  # before any cassette is touched
         raise click.ClickException(
             f"{spec.root / SETTINGS_FILE}: no model to record for: with no model.name the bot "
@@ -81,22 +82,25 @@ def record(path: Path | None, bot_path: Path | None, yes: bool, by_hand: bool) -
 
 
 def _conversations(
-    bot_path: Path | None, path: Path | None, *, keep_going: bool = False
+    bot_path: Path | None, paths: Sequence[Path], *, keep_going: bool = False
 ) -> tuple[BotSpec, list[Conversation], list[Problem]]:
-    """The bot, its conversations at ``path``, and the mistakes in the files that could not
-    be read: with ``keep_going`` the others run; otherwise nothing does."""
+    """The bot (the first path's, unless ``bot_path``), its conversations at ``paths``, and
+    the mistakes in the files that could not be read: with ``keep_going`` the others run;
+    otherwise nothing does."""
     from ..conversations import CONVERSATIONS_FOLDER, read_conversations
 
-    spec = load(bot_folder(bot_path, path or Path(".")))
-    path = _scripts_folder(spec, path) if path else spec.root / CONVERSATIONS_FOLDER
+    spec = load(bot_folder(bot_path, paths[0] if paths else Path(".")))
+    folders = [_scripts_folder(spec, path) for path in paths]
+    folders = folders or [spec.root / CONVERSATIONS_FOLDER]
     try:
-        conversations, problems = read_conversations(path)
+        conversations, problems = read_conversations(*folders)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
     if problems and not keep_going:
         raise click.ClickException(str(ConfigError(problems)))
     if not conversations and not problems:
-        raise click.ClickException(f"no conversations (*.yaml) in {path}; write one first")
+        where = ", ".join(map(str, folders))
+        raise click.ClickException(f"no conversations (*.yaml) in {where}; write one first")
     return spec, conversations, problems
 
 

@@ -92,12 +92,17 @@ def find_conversations(path: Path) -> list[Path]:
     return [file for file in yaml_files(path) if file.is_file()]
 
 
-def read_conversations(path: Path) -> tuple[list[Conversation], list[Problem]]:
-    """The conversations at ``path`` that could be read, and the mistakes in the others (a
-    second conversation of the same name is one: it would share the first one's cassette)."""
+def read_conversations(*paths: Path) -> tuple[list[Conversation], list[Problem]]:
+    """The conversations at ``paths`` that could be read, each file once however often it is
+    named, and the mistakes in the others (a second conversation of the same name is one: it
+    would share the first one's cassette)."""
     read: list[Conversation] = []
     problems: list[Problem] = []
-    for file in find_conversations(path):
+    files: dict[Path, Path] = {}  # each file as first named, in that order
+    for path in paths:
+        for file in find_conversations(path):
+            files.setdefault(file.resolve(), file)
+    for file in files.values():
         try:
             read.append(load_conversation(file))
         except ConfigError as exc:

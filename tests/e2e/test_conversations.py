@@ -32,6 +32,19 @@ def test_one_conversation_file_can_be_run_alone(bot: Path) -> None:
     assert "handoff" in result.output and "\n1 passed" in result.output
 
 
+def test_several_conversation_files_can_be_run_and_recorded_together(bot: Path) -> None:
+    # "Got unexpected extra argument": the files a failed run names were run one at a time.
+    scripts = [bot / "tests/conversations" / f"{name}.yaml" for name in ("handoff", "out_of_scope")]
+    result = servicebot("test", *scripts, scripts[0])  # a file named twice runs once
+    assert result.exit_code == 0, result.output
+    assert re.search(r"^ *handoff +\d+ +passed", result.output, re.M)
+    assert re.search(r"^ *out_of_scope +\d+ +passed", result.output, re.M)
+    assert "\n2 passed" in result.output
+    recorded = servicebot("record", "--by-hand", *scripts)
+    assert recorded.exit_code == 0, recorded.output
+    assert "\n2 passed" in recorded.output
+
+
 def test_failures_are_listed_in_the_order_of_their_lines(bot: Path) -> None:
     conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
     stages = "      stages: {routing: model, prompt: fitted, model: answered, postfilter: pass}\n"
