@@ -1,7 +1,9 @@
 """What the evaluation tests (test_evaluation.py, test_evaluation_files.py,
 test_evaluation_problems.py, test_evaluation_training.py) write their labelled files with
-(``write``), and what test_evaluation.py and test_evaluation_problems.py run
-``servicebot eval`` with (``run``, and ``run_json`` for its ``--json`` figures)."""
+(``write``), what test_evaluation_files.py and test_evaluation_unreadable.py read a broken
+one's message with (``problem``), and what test_evaluation.py and
+test_evaluation_problems.py run ``servicebot eval`` with (``run``, and ``run_json`` for its
+``--json`` figures)."""
 
 from __future__ import annotations
 
@@ -9,9 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from click.testing import CliRunner
 
+from servicebot import ConfigError
 from servicebot.cli import main
+from servicebot.evaluation.files import read_labelled
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -19,6 +24,13 @@ def write(folder: Path, name: str, text: str) -> Path:
     path = folder / name
     path.write_text(text, encoding="utf-8")
     return path
+
+
+def problem(path: Path) -> str:
+    """The message of the ``ConfigError`` that reading the labelled file ``path`` raises."""
+    with pytest.raises(ConfigError) as caught:
+        read_labelled(path)
+    return str(caught.value)
 
 
 def run(*args: str) -> tuple[int, str]:
