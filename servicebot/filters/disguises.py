@@ -8,6 +8,7 @@ r e") are found here too (:func:`find_spaced`): no word rule reads them.
 
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -27,7 +28,13 @@ _WORD = re.compile(r"[\w@$]+")
 # A line break inside a sentence, between two words ("ignore previous\ninstructions"), reads
 # as a space: the rules look for their words within one sentence.
 _WRAPPED = re.compile(r"(?<=[a-z,])[ \t]*\n[ \t]*(?=[a-z])")
-_CJK_SEPARATED = re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
+
+
+@functools.cache
+def _cjk_separated() -> re.Pattern[str]:
+    """Spaces, dots and dashes between two Chinese characters. Compiled on first use: a range
+    of ideographs takes re a millisecond to compile, and `servicebot check` reads no message."""
+    return re.compile(r"(?<=[\u4e00-\u9fff])[\s.*\-_|/·•~]+(?=[\u4e00-\u9fff])")
 
 
 def undisguise(lowered: str) -> str:
@@ -39,7 +46,7 @@ def undisguise(lowered: str) -> str:
             lowered = "".join(c for c in decomposed if not unicodedata.combining(c))
         if _LOOKALIKE.search(lowered):
             lowered = lowered.translate(_LOOKALIKES)
-        lowered = _CJK_SEPARATED.sub("", fold_traditional(lowered))
+        lowered = _cjk_separated().sub("", fold_traditional(lowered))
     if _LEET_HINT.search(lowered):
         lowered = _WORD.sub(_unleet, lowered)
     if "\n" in lowered:

@@ -16,6 +16,7 @@ com" are ``filters/emails.py``'s to read.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterator
 
@@ -26,13 +27,22 @@ from .links import NOT_CJK_LETTER, SCHEME, URL_PATH
 _LABEL = r"[a-z0-9-]++"
 _DOT = r"\.[ \t]*\n[ \t]*|[ \t]+\.[ \t]*|\.[ \t]+|[ \t]*[点。][ \t]*|[ \t]+dot[ \t]+|\."
 _SLASH = r"(?:[ \t]*/[ \t]*|[ \t]+slash[ \t]+|[ \t]*斜杠[ \t]*)[a-z0-9_-]+"
-# Starts where a run of letters starts (Chinese runs straight into a link: "请访问evil点com"),
-# so no input makes it retry inside one (linear time).
-_WRITTEN = re.compile(
-    rf"(?<![.@/-])(?<!{NOT_CJK_LETTER})(?P<scheme>{SCHEME})?"
-    rf"(?P<domain>{_LABEL}(?:(?:{_DOT}){_LABEL})+)(?P<path>{URL_PATH}|(?:{_SLASH})+)?",
-    re.IGNORECASE,
-)
+
+
+# Compiled on first use, as links.py's patterns are: 4 ms of `servicebot check`'s start,
+# which reads no answer.
+@functools.cache
+def _written() -> re.Pattern[str]:
+    """A link with its dots written out. Starts where a run of letters starts (Chinese runs
+    straight into a link: "请访问evil点com"), so no input makes it retry inside one (linear
+    time)."""
+    return re.compile(
+        rf"(?<![.@/-])(?<!{NOT_CJK_LETTER})(?P<scheme>{SCHEME})?"
+        rf"(?P<domain>{_LABEL}(?:(?:{_DOT}){_LABEL})+)(?P<path>{URL_PATH}|(?:{_SLASH})+)?",
+        re.IGNORECASE,
+    )
+
+
 _SEPARATOR = re.compile(_DOT, re.IGNORECASE)
 _SPOKEN_SLASH = re.compile(r"[ \t]+slash[ \t]+|[ \t]*斜杠[ \t]*|[ \t]*/[ \t]*", re.IGNORECASE)
 # Endings no English word is, nor a word a sentence in lower case starts with.
@@ -50,7 +60,7 @@ def find_written(text: str) -> Iterator[tuple[int, int, str]]:
     ("evil.com/pay"): see the module's docstring for how prose is told apart."""
     if not _may_write(text):  # most answers: a link's dots are plain, a sentence's stops
         return
-    for match in _WRITTEN.finditer(text):
+    for match in _written().finditer(text):
         if _lone_word_dot(match):  # prose to _read too: "help at evil dot com", each line
             continue
         if (found := _read(text, match)) is not None:
@@ -174,7 +184,7 @@ def spells_through(text: str, end: int) -> bool:
     if run_end is None:
         return True  # the labels may go on: wait for more of the answer
     start = max(0, end - _RUN_CHARS)
-    for match in _WRITTEN.finditer(text, start, run_end):
+    for match in _written().finditer(text, start, run_end):
         found = _read(text, match)
         if found is not None and found[0] < end < found[1]:
             return True

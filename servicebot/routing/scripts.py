@@ -17,6 +17,7 @@ in Ukrainian. No language model is involved, and text of ASCII alone costs one c
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -42,22 +43,39 @@ _SYLLABLE = "\uac00-\ud7af"  # hangul syllables; jamo alone (ㅋㅋ, ㅠㅠ) are
 _IDEOGRAPHS = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
 HAN = re.compile(f"[{_IDEOGRAPHS}]")
 _LETTER = re.compile(r"[^\W\d_]")
-# A run of Chinese characters, kana and hangul syllables: a word, or several unspaced ones.
-_CJK_WORD = re.compile(f"[{_IDEOGRAPHS}{_KANA}{_SYLLABLE}]+")
-# Kana in a word: a katakana word (a name, ポケモン, ドラえもん, with what follows it) or a
-# hiragana one; の alone between Chinese characters is Taiwan's and Hong Kong's 的 (我の订单).
-_KANA_WORD = re.compile(
-    f"(?P<of>(?<=[{_IDEOGRAPHS}])の(?=[{_IDEOGRAPHS}]))"
-    f"|(?P<katakana>[{_KATAKANA}][{_KANA}]*)|(?P<hiragana>[{_HIRAGANA}]+)"
-)
-# One kana among Chinese characters, in terse Japanese: a particle ending a word after one
-# (商品到着後返品可能期間は; not a kaomoji's へ before its "("), or の between two
-# (配送料金の確認). Chinese writes の for 的 too, with words Japanese does not write
-# (我の訂單到哪了): see _lone_particle.
-_PARTICLE = re.compile(
-    f"(?<=[{_IDEOGRAPHS}])(?:[をはがにでへとも](?=$|[\\s。、，,.!?！？{_IDEOGRAPHS}{_KATAKANA}])"
-    f"|の(?=[{_IDEOGRAPHS}]))"
-)
+
+
+# The next three are compiled on first use (5 ms of `servicebot check`'s start, which reads
+# no message): only text with kana or hangul syllables reads them.
+@functools.cache
+def _cjk_word() -> re.Pattern[str]:
+    """A run of Chinese characters, kana and hangul syllables: a word, or several unspaced
+    ones."""
+    return re.compile(f"[{_IDEOGRAPHS}{_KANA}{_SYLLABLE}]+")
+
+
+@functools.cache
+def _kana_word() -> re.Pattern[str]:
+    """Kana in a word: a katakana word (a name, ポケモン, ドラえもん, with what follows it) or a
+    hiragana one; の alone between Chinese characters is Taiwan's and Hong Kong's 的 (我の订单)."""
+    return re.compile(
+        f"(?P<of>(?<=[{_IDEOGRAPHS}])の(?=[{_IDEOGRAPHS}]))"
+        f"|(?P<katakana>[{_KATAKANA}][{_KANA}]*)|(?P<hiragana>[{_HIRAGANA}]+)"
+    )
+
+
+@functools.cache
+def _particle() -> re.Pattern[str]:
+    """One kana among Chinese characters, in terse Japanese: a particle ending a word after
+    one (商品到着後返品可能期間は; not a kaomoji's へ before its "("), or の between two
+    (配送料金の確認). Chinese writes の for 的 too, with words Japanese does not write
+    (我の訂單到哪了): see _lone_particle."""
+    return re.compile(
+        f"(?<=[{_IDEOGRAPHS}])(?:[をはがにでへとも](?=$|[\\s。、，,.!?！？{_IDEOGRAPHS}{_KATAKANA}])"
+        f"|の(?=[{_IDEOGRAPHS}]))"
+    )
+
+
 _CHINESE_WORDS = re.compile("[你您哪吗嗎呢吧啊么麼这這们們没沒还還给給说說很]")
 _SYLLABLES = re.compile(f"[{_SYLLABLE}]")
 _KANA_OR_SYLLABLE = re.compile(f"[{_KANA}{_SYLLABLE}]")  # what the rest counts: none, no word
@@ -133,7 +151,7 @@ def _lone_particle(text: str) -> bool:
     (``配送料金の確認``), in a message with no word nor traditional character only Chinese
     writes (``我の訂單到哪了``: 哪, 單; Japanese writes 単)."""
     return bool(
-        _PARTICLE.search(text)
+        _particle().search(text)
         and not _CHINESE_WORDS.search(text)
         and not writes_traditional_only(text)
     )
@@ -145,11 +163,11 @@ def _east_asian_letters(text: str) -> tuple[int, int, int]:
     word that begins in katakana are katakana (ドラえもん is a name); の alone between Chinese
     characters is not counted."""
     hiragana = katakana = syllables = 0
-    for word in _CJK_WORD.findall(text):
+    for word in _cjk_word().findall(text):
         if len(word) == 1 and not HAN.match(word) and not _SYLLABLES.match(word):
             continue
         syllables += len(_SYLLABLES.findall(word))
-        for kana in _KANA_WORD.finditer(word):
+        for kana in _kana_word().finditer(word):
             if kana.lastgroup == "katakana":
                 katakana += len(kana.group())
             elif kana.lastgroup == "hiragana":

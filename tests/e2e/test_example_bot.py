@@ -34,11 +34,13 @@ try:
 except SystemExit:
     pass
 from servicebot import faqchecks, replay, source
-from servicebot.filters import cjkwords, emails, injection, runon
-from servicebot.postfilter import contacts, controls, links
+from servicebot.filters import cjkwords, disguises, emails, injection, runon
+from servicebot.postfilter import contacts, controls, links, written
+from servicebot.routing import scripts
 lazy = [links._url, links.script_link, injection._pattern, runon._run_on, cjkwords.has_cjk,
         contacts._unit, replay._pieces, source._chinese_patterns, faqchecks._cjk,
-        controls._plainly_visible, emails._chinese_before]
+        controls._plainly_visible, emails._chinese_before, written._written,
+        disguises._cjk_separated, scripts._cjk_word, scripts._kana_word, scripts._particle]
 print(sorted(name for name in ("asyncio", "ssl", "numpy.ma", "tiktoken") if name in sys.modules))
 print(sorted(f.__name__ for f in lazy if f.cache_info().currsize))
 """
@@ -48,7 +50,7 @@ def test_check_loads_nothing_only_replies_need() -> None:
     """`servicebot check` must start in under half a second (README, Performance): it loads
     no event loop (asyncio, with ssl), nor numpy.ma, nor tiktoken (it counts no tokens on
     the example bot), and compiles none of the patterns only
-    replies, text that is not UTF-8 or a repeated phrasing use (together some 65 ms of its
+    replies, text that is not UTF-8 or a repeated phrasing use (together some 75 ms of its
     start: a pattern with a range of ideographs takes re 1 ms or more to compile)."""
     assert run_python(_STARTUP).splitlines()[-2:] == ["[]", "[]"]
 

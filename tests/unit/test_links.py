@@ -258,7 +258,7 @@ def test_a_link_the_bot_gives_keeps_its_markup() -> None:
 
 def _every_written(text: str) -> list[tuple[int, int, str]]:
     """What the written-link reader finds without its quick test first."""
-    found = (written._read(text, m) for m in written._WRITTEN.finditer(text))
+    found = (written._read(text, m) for m in written._written().finditer(text))
     return [f for f in found if f is not None]
 
 
