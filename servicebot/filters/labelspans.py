@@ -9,6 +9,7 @@ linear-time and is built at import, from ``labels.py`` and ``locales.py``."""
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from typing import Final
@@ -104,20 +105,43 @@ _ENGLISH_LABELS: Final = word_automaton(
         **{word: len(word) for word in _ENGLISH_WORDS},
     }
 )
-_CHINESE_LABEL: Final = re.compile(_joined(w for w in ROLE if not w[0].isascii()))
+
+
+# This and the next two are compiled on first use, together 4 ms of `servicebot check`'s
+# start, which reads no message: only text that is not ASCII reads them.
+@functools.cache
+def _chinese_label() -> re.Pattern[str]:
+    """Every label that starts with a letter that is not ASCII."""
+    return re.compile(_joined(w for w in ROLE if not w[0].isascii()))
+
+
 # Labels of Latin letters with accents (teléfono, mật khẩu): read only in text that has one of
 # their accented letters, since a regex whose words start with ASCII letters tries them at
 # every letter, which an English message with a ’ would pay for.
 _ACCENTED: Final = [w for w in ROLE if w[0].isascii() and not w.isascii()]
-_ACCENTED_LABEL: Final = re.compile(_joined(_ACCENTED))
+
+
+@functools.cache
+def _accented_label() -> re.Pattern[str]:
+    """The labels of :data:`_ACCENTED`."""
+    return re.compile(_joined(_ACCENTED))
+
+
 _ACCENTED_LETTER: Final = re.compile(
     "[" + "".join(sorted({c for w in _ACCENTED for c in w if not c.isascii()})) + "]"
 )
-# Chinese text (no letter of those, nor kana, hangul, Cyrillic, Arabic, Devanagari or đ that
-# starts a label of locales.py) cannot hold a label of another language but Japanese kanji:
-# it is read for the labels that start with an ideograph alone, found by one search, so that
-# a Chinese message does not try every language's words at each character that starts one.
-_IDEOGRAPH_LABEL: Final = re.compile(_joined(w for w in ROLE if _ideograph(w[0])))
+
+
+@functools.cache
+def _ideograph_label() -> re.Pattern[str]:
+    """The labels that start with an ideograph. Chinese text (no letter of those, nor kana,
+    hangul, Cyrillic, Arabic, Devanagari or đ that starts a label of locales.py) cannot hold
+    a label of another language but Japanese kanji: it is read for these alone, found by one
+    search, so that a Chinese message does not try every language's words at each character
+    that starts one."""
+    return re.compile(_joined(w for w in ROLE if _ideograph(w[0])))
+
+
 _NOT_CHINESE: Final = re.compile(
     char_class(
         {w[0] for w in ROLE if not (w[0].isascii() or _ideograph(w[0]))}
@@ -180,10 +204,10 @@ def read_labels(lowered: str) -> tuple[list[tuple[int, int]], bool | None, bool 
 def _non_english_spans(lowered: str) -> list[tuple[int, int]]:
     """Where labels not in English stand in ``lowered``, which is not ASCII."""
     if not _NOT_CHINESE.search(lowered):  # then neither regex below can find more
-        return [m.span() for m in _IDEOGRAPH_LABEL.finditer(lowered)]
-    found = [m.span() for m in _CHINESE_LABEL.finditer(lowered)]
+        return [m.span() for m in _ideograph_label().finditer(lowered)]
+    found = [m.span() for m in _chinese_label().finditer(lowered)]
     if _ACCENTED_LETTER.search(lowered):
-        found += [m.span() for m in _ACCENTED_LABEL.finditer(lowered)]
+        found += [m.span() for m in _accented_label().finditer(lowered)]
     return found
 
 
