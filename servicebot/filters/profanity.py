@@ -189,17 +189,41 @@ class _Node:
 class _Words:
     """A text split into better-profanity's words and separators, lower-cased and folded."""
 
-    def __init__(self, text: str, parts: list[str]) -> None:
-        self.text, self.parts = text, parts  # separators at even indices, words at odd ones
+    def __init__(self, text: str, split: re.Pattern[str]) -> None:
+        self.text = text
+        if text.isascii():
+            # Lower-casing and folding ASCII turn each character into one character, a word
+            # character into a word character and leave the others be, so the folded text
+            # splits where the text does, into the parts folded: one split, where splitting,
+            # joining, folding and splitting again built each part twice. The parts as
+            # typed are cut from the text only if a word may match (see ``parts``).
+            self.folded = split.split(translate_ascii(text.lower(), _FOLD_ASCII))
+            self._typed: list[str] | None = None
+            return
+        self._typed = parts = split.split(text)
         if "\x00" in text:
             self.folded = [part.lower().translate(_FOLD) for part in parts]
         else:  # the same, in four C calls: lower() never makes or removes a NUL
             self.folded = translate_ascii("\x00".join(parts).lower(), _FOLD_ASCII).split("\x00")
 
     @functools.cached_property
+    def parts(self) -> list[str]:
+        """The separators (at even indices) and words (at odd ones) as typed."""
+        if self._typed is not None:
+            return self._typed
+        ends = self.offsets  # of ASCII text, whose parts are as long as folded
+        return [self.text[start:end] for start, end in zip([0, *ends], ends, strict=False)]
+
+    @functools.cached_property
     def offsets(self) -> list[int]:
         """Where each part ends: word ``k`` is ``text[offsets[2k] : offsets[2k + 1]]``."""
-        return list(itertools.accumulate(map(len, self.parts)))
+        parts = self.folded if self._typed is None else self._typed
+        return list(itertools.accumulate(map(len, parts)))
+
+    def starts_late(self) -> bool:
+        """Whether the text has no word, or its first starts at its last character."""
+        parts = self.folded if self._typed is None else self._typed
+        return len(parts) == 1 or len(parts[0]) >= len(self.text) - 1
 
     def span(self, k: int) -> tuple[int, int]:
         return self.offsets[2 * k], self.offsets[2 * k + 1]
@@ -251,10 +275,9 @@ class _WordMatcher:
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
         split = self._split_bmp if text.isascii() or not ASTRAL.search(text) else self._split_all
-        parts = split.split(text)
-        if len(parts) == 1 or len(parts[0]) >= len(text) - 1:
+        words = _Words(text, split)
+        if words.starts_late():
             return []  # better-profanity leaves such texts alone
-        words = _Words(text, parts)
         found: list[tuple[int, int, int]] = []
         resume, memo = 0, _Memo()
         for k in self._candidates(words):
@@ -285,7 +308,7 @@ class _WordMatcher:
     def _remembered(self, words: _Words, k: int, memo: _Memo) -> tuple[int, int] | None:
         """:meth:`_outcome`, remembered by the text it depends on (spam repeats itself)."""
         last = k + self.window  # the outcome depends on words k..last, unless the text ends
-        if 2 * last + 3 >= len(words.parts):
+        if 2 * last + 3 >= len(words.folded):
             return self._outcome(words, k)
         key = words.text[words.offsets[2 * k] : words.offsets[2 * last + 1]]
         if key not in memo:
@@ -311,7 +334,7 @@ class _WordMatcher:
     def _phrase(self, words: _Words, k: int, low: str, literal: int) -> tuple[int, int] | None:
         """(last word, kind) of the shortest listed phrase starting at word ``k``."""
         joined = spaced = low
-        for j in range(k + 1, min(k + 1 + self.window, len(words.parts) // 2)):
+        for j in range(k + 1, min(k + 1 + self.window, len(words.folded) // 2)):
             if words.span(j)[0] >= len(words.text) - 1:
                 return None
             joined += words.parts[2 * j + 1].lower()
