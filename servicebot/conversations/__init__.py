@@ -5,6 +5,7 @@ A conversation is one YAML file in ``tests/conversations/``; every key but ``tur
 
     description: A refund question answered by the model with FAQ context
     metadata: {name: Ada}                 # Bot.reply(metadata=...): templates see `customer`
+    via: [reply, stream]                  # the Bot methods the turns run through (ways.py)
     turns:
       - customer: How long do refunds take?
         model_reply: Refunds reach your card within 5 business days.  # for record --by-hand
@@ -27,7 +28,8 @@ in-memory store and answer cache; the conversation id is its :attr:`~Conversatio
 what is built from the spec alone, such as the routing index, is built once for all the
 conversations of a spec: see :class:`~servicebot.stages.Stages`) whose model is a
 :class:`~servicebot.replay.Replayer` on ``<bot>/<replay.cassettes>/<name>.yaml`` (so no
-script may be named ``bot``: that cassette is the bot's own), and checks every expectation.
+script may be named ``bot``: that cassette is the bot's own), and checks every expectation:
+once for each way ``via:`` names, each on a fresh bot and store (see ``ways.py``).
 A request with no recording fails its turn with a diff against the closest recorded one;
 an ``expect: intent:`` that names no intent of the bot (renamed, which changes the prompt)
 is reported too, in that turn and in the later ones that cannot run.
@@ -39,6 +41,7 @@ at once, or none of them.
 Beside this file: ``files.py`` (finding and reading conversation files), ``recording.py``
 (the model clients that record a conversation, live or by hand),
 ``expectations.py`` (the ``expect:`` key and the checks of each reply against it),
+``ways.py`` (a turn sent through Bot.reply, stream, areply or astream),
 ``causes.py`` (why a turn got another action than the one expected) and ``failures.py`` (a
 turn's failures, and those of the turns a missed recording stops).
 """
@@ -48,7 +51,7 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -80,12 +83,14 @@ from .files import (
     ConversationSpec,
     Turn,
     TurnSpec,
+    Via,
     cassette_for,
     find_conversations,
     load_conversation,
     read_conversations,
 )
 from .recording import HandWriter, LiveWriter, NoModelReplyError, fresh, put_in_place
+from .ways import answer, stream_check
 
 __all__ = [
     "CONVERSATIONS_FOLDER",
@@ -205,6 +210,23 @@ def _run(
     client: ModelClient,
     begin: Callable[[Turn], None] | None = None,
 ) -> ConversationResult:
+    """Run ``conversation`` each way its ``via:`` names, on a fresh bot and store each time
+    and the same recordings; recording (``begin``) runs Bot.reply alone, as each way sends
+    the model the same requests."""
+    ways = conversation.via if begin is None else ("reply",)
+    runs = [_run_via(spec, conversation, client, via, begin) for via in ways]
+    replies = min((replies for replies, _ in runs), key=len)  # as far as every way went
+    return ConversationResult(conversation, replies, tuple(f for _, run in runs for f in run))
+
+
+def _run_via(
+    spec: BotSpec,
+    conversation: Conversation,
+    client: ModelClient,
+    via: Via,
+    begin: Callable[[Turn], None] | None = None,
+) -> tuple[tuple[Reply, ...], list[Failure]]:
+    """The replies and failures of ``conversation`` with its turns sent ``via`` that way."""
     store, watched = MemoryStore(), _Watched(client)
     # A bot whose servicebot.yaml names no model answers from the FAQ alone, as `Bot` and
     # `servicebot chat` run it: its conversations are tested that way too.
@@ -219,7 +241,9 @@ def _run(
             begin(turn)
         watched.begin(turn, stale_intent(turn.spec.expect, None, spec.intents) is not None)
         try:
-            reply = bot.reply(turn.spec.customer, conversation_id, conversation.metadata or None)
+            reply, streamed = answer(
+                bot, via, turn.spec.customer, conversation_id, conversation.metadata or None
+            )
         except ReplayMissError as exc:  # later turns would miss too: their history differs
             failures.append(unrecorded(conversation, turn, exc))
             failures += not_run(spec, conversation, turn, replies)
@@ -230,9 +254,8 @@ def _run(
             break
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
-        found = [
-            failure(conversation, turn, check)
-            for check in expectation_checks(
+        checks = list(
+            expectation_checks(
                 turn.spec.expect,
                 reply,
                 watched.request,
@@ -240,16 +263,19 @@ def _run(
                 spec.intents,
                 spec.settings.routing,
             )
-        ]
-        answer = "model_reply" if turn.spec.model_reply is not None else "model_error"
-        if getattr(turn.spec, answer) is not None and watched.request is None:  # a stale script
-            expected = f"a model call, as the turn gives a {answer}"
+        )
+        if (mismatch := stream_check(via, reply, streamed)) is not None:
+            checks.append(mismatch)
+        found = [failure(conversation, turn, check) for check in checks]
+        answer_key = "model_reply" if turn.spec.model_reply is not None else "model_error"
+        if getattr(turn.spec, answer_key) is not None and watched.request is None:  # stale
+            expected = f"a model call, as the turn gives a {answer_key}"
             got = f"no model call: the turn was answered {reply.action}"
             if offline:
                 got += " (servicebot.yaml names no model: the bot answers from the FAQ alone)"
-            found.append(failure(conversation, turn, Check(answer, expected, got)))
+            found.append(failure(conversation, turn, Check(answer_key, expected, got)))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
-    return ConversationResult(conversation, tuple(replies), tuple(failures))
+    return tuple(replies), [replace(failure, via=via) for failure in failures]
 
 
 def _stages(spec: BotSpec) -> Stages:
@@ -297,20 +323,48 @@ class _Watched:
         try:
             return self.client.complete(request)
         except (ReplayMissError, NoModelReplyError) as exc:
-            stale = self._stale and isinstance(exc, ReplayMissError)
-            if not (self._expects_no_model or stale):
-                raise
-            self.missed = exc
-            raise ModelError("rejected", "no recorded reply") from exc
+            if self._explained(exc):
+                raise ModelError("rejected", "no recorded reply") from exc
+            raise
 
     async def acomplete(self, request: ModelRequest) -> Completion:
         self.request = request
-        return await self.client.acomplete(request)
+        try:
+            return await self.client.acomplete(request)
+        except (ReplayMissError, NoModelReplyError) as exc:
+            if self._explained(exc):
+                raise ModelError("rejected", "no recorded reply") from exc
+            raise
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
         self.request = request
-        return self.client.stream(request)
+        items = self.client.stream(request)
+        try:
+            yield from items  # a close() reaches the client's stream through it
+        except (ReplayMissError, NoModelReplyError) as exc:
+            if self._explained(exc):
+                raise ModelError("rejected", "no recorded reply") from exc
+            raise
 
-    def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
+    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
         self.request = request
-        return self.client.astream(request)
+        items = self.client.astream(request)
+        try:
+            async for item in items:
+                yield item
+        except (ReplayMissError, NoModelReplyError) as exc:
+            if self._explained(exc):
+                raise ModelError("rejected", "no recorded reply") from exc
+            raise
+        finally:  # closed now, not when asyncio finalises it, as Replayer.astream does
+            if aclose := getattr(items, "aclose", None):
+                await aclose()
+
+    def _explained(self, exc: ReplayMissError | NoModelReplyError) -> bool:
+        """Whether the turn's expectation explains the miss (see the class): then it is kept
+        in ``missed``, and the pipeline is told of an outage."""
+        stale = self._stale and isinstance(exc, ReplayMissError)
+        if not (self._expects_no_model or stale):
+            return False
+        self.missed = exc
+        return True

@@ -29,6 +29,7 @@ class Failure:
     expected: str
     got: str
     because: str | None = None  # the line under a one-line ``got`` that says why, if known
+    via: str = "reply"  # the Bot method the turn ran through (the script's ``via:``)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
@@ -37,11 +38,15 @@ class Failure:
         shown = got if "\n" in self.got else f"got {got}"
         if self.because:
             shown += f"\n    {self.because}"
-        return f"{where}: turn {self.turn}: expected {self.expected}\n    {shown}"
+        return f"{where}: {self._turn()}: expected {self.expected}\n    {shown}"
 
     def summary(self) -> str:
         """One line for a table."""
-        return f"turn {self.turn}: expected {self.expected}"
+        return f"{self._turn()}: expected {self.expected}"
+
+    def _turn(self) -> str:
+        """``turn 2``, and the way it ran unless Bot.reply: ``turn 2 via stream``."""
+        return f"turn {self.turn}" + ("" if self.via == "reply" else f" via {self.via}")
 
 
 def not_run(

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 
 from ..config import BotSpec, yaml_files
 from ..errors import ConfigError, Problem
@@ -22,6 +22,9 @@ from ..yamlfile import YamlFile, read_yaml
 from .expectations import Expectations
 
 CONVERSATIONS_FOLDER = Path("tests") / "conversations"
+
+# How a script's turns reach the bot: Bot.reply, Bot.stream, Bot.areply and Bot.astream.
+Via = Literal["reply", "stream", "areply", "astream"]
 
 
 class TurnSpec(Frozen):
@@ -40,7 +43,14 @@ class TurnSpec(Frozen):
 class ConversationSpec(Frozen):
     description: str = ""
     metadata: dict[str, Any] = Field(default_factory=dict)
+    via: Annotated[tuple[Via, ...], Field(min_length=1)] = ("reply",)
     turns: Annotated[tuple[TurnSpec, ...], Field(min_length=1)]
+
+    @field_validator("via", mode="before")
+    @classmethod
+    def _one_or_more(cls, value: Any) -> Any:
+        """``via: stream`` is ``via: [stream]``."""
+        return [value] if isinstance(value, str) else value
 
 
 @dataclass(frozen=True)
@@ -63,6 +73,7 @@ class Conversation:
     metadata: Mapping[str, Any]
     turns: tuple[Turn, ...]
     source: SourceFile | None = field(default=None, repr=False, compare=False)  # the file
+    via: tuple[Via, ...] = ("reply",)  # the Bot methods its turns run through, in order
 
     @property
     def name(self) -> str:
@@ -134,7 +145,8 @@ def load_conversation(path: Path) -> Conversation:
     if spec is None or document is None:
         raise ConfigError(problems)
     turns = tuple(_turn(document, i, turn) for i, turn in enumerate(spec.turns))
-    conversation = Conversation(path, spec.description, spec.metadata, turns, document)
+    via = tuple(dict.fromkeys(spec.via))  # each way once, however often named
+    conversation = Conversation(path, spec.description, spec.metadata, turns, document, via)
     if conversation.name.casefold() == BOT_CASSETTE:  # casefold: Bot.yaml is bot.yaml on macOS
         raise ConfigError([Problem(path, _KEPT_NAME.format(name=conversation.name))])
     return conversation
