@@ -144,3 +144,16 @@ def test_the_chinese_word_lists_mask_and_keep_what_the_readme_says() -> None:
     assert without_lists.run("他媽的", Placeholders()).text == "他媽的"
     assert "insult_zh:" in (REPO / "servicebot.yaml").read_text(encoding="utf-8")
     assert "a bot whose `servicebot.yaml` lists no Chinese words" in README
+
+
+def test_the_replay_snippet_passes_run_after_run(bot: Path) -> None:
+    """The README's in-code replay test, run twice as a test suite is: on the bot folder's own
+    SQLite store its second run read the first one's turns as history, a request never
+    recorded, and failed with ReplayMissError."""
+    block = README.split("## Conversations and the store")[0].rsplit("```python\n", 1)[1]
+    block = block.split("```")[0]
+    assert "Replayer(" in block and 'open_store("memory://")' in block
+    namespace: dict[str, Any] = {}
+    exec(block.replace('"path/to/bot"', repr(str(bot))), namespace)
+    for _ in range(2):
+        namespace["test_refunds_are_answered_from_the_recording"]()
