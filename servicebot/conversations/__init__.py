@@ -55,7 +55,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from ..cassette import ReplayMissError, record_hint
+from ..cassette import Cassette, ReplayMissError, record_hint
 from ..config import BotSpec
 from ..errors import ConfigError, ServicebotError
 from ..model import Completion, ModelClient, ModelError, ModelRequest
@@ -245,7 +245,7 @@ def _run_via(
                 bot, via, turn.spec.customer, conversation_id, conversation.metadata or None
             )
         except ReplayMissError as exc:  # later turns would miss too: their history differs
-            failures.append(unrecorded(conversation, turn, exc))
+            failures.append(unrecorded(conversation, turn, exc, watched.past_recording()))
             failures += not_run(spec, conversation, turn, replies)
             break
         if watched.missed is not None:  # later turns would miss too, as above
@@ -311,6 +311,16 @@ class _Watched:
         self.request: ModelRequest | None = None
         self.missed: ReplayMissError | NoModelReplyError | None = None
         self._expects_no_model = self._stale = False
+        self._calls = 0  # the model calls made, the one under way too
+
+    def past_recording(self) -> bool:
+        """Whether the call under way comes after every call the cassette recorded: each call
+        before it found its recording (a miss stops the conversation), and a recording holds
+        the calls of one run, so this one's turn was added since (at the end of the script)."""
+        cassette = getattr(self.client, "cassette", None)
+        if not isinstance(cassette, Cassette) or not cassette.entries:  # its miss says so
+            return False
+        return self._calls > len(cassette.entries)
 
     def begin(self, turn: Turn, stale: bool = False) -> None:
         self.request, self.missed, self._stale = None, None, stale
@@ -319,7 +329,7 @@ class _Watched:
         self._expects_no_model = spec.expect.action in NO_MODEL and not answered
 
     def complete(self, request: ModelRequest) -> Completion:
-        self.request = request
+        self.request, self._calls = request, self._calls + 1
         try:
             return self.client.complete(request)
         except (ReplayMissError, NoModelReplyError) as exc:
@@ -328,7 +338,7 @@ class _Watched:
             raise
 
     async def acomplete(self, request: ModelRequest) -> Completion:
-        self.request = request
+        self.request, self._calls = request, self._calls + 1
         try:
             return await self.client.acomplete(request)
         except (ReplayMissError, NoModelReplyError) as exc:
@@ -337,7 +347,7 @@ class _Watched:
             raise
 
     def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        self.request = request
+        self.request, self._calls = request, self._calls + 1
         items = self.client.stream(request)
         try:
             yield from items  # a close() reaches the client's stream through it
@@ -347,7 +357,7 @@ class _Watched:
             raise
 
     async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        self.request = request
+        self.request, self._calls = request, self._calls + 1
         items = self.client.astream(request)
         try:
             async for item in items:

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..cassette import ReplayMissError
+from ..cassette import ReplayMissError, record_hint
 from ..config import BotSpec
 from ..reply import Reply
 from .causes import NO_MODEL, routing_cause
@@ -104,7 +104,14 @@ def failure(conversation: Conversation, turn: Turn, check: Check) -> Failure:
     return Failure(conversation.path, turn.number, line, check.expected, check.got, check.because)
 
 
-def unrecorded(conversation: Conversation, turn: Turn, missed: ReplayMissError) -> Failure:
-    """The failure of a turn whose model request has no recording, as ``missed`` says."""
+def unrecorded(
+    conversation: Conversation, turn: Turn, missed: ReplayMissError, added: bool = False
+) -> Failure:
+    """The failure of a turn whose model request has no recording, as ``missed`` says; or,
+    for a turn ``added`` after the recording was made (see ``_Watched.past_recording``),
+    that it was never recorded: a diff against the turn before it says nothing useful."""
     wanted = "a recorded model reply for this turn"
-    return Failure(conversation.path, turn.number, turn.line, wanted, str(missed))
+    got = str(missed)
+    if added:
+        got = f"turn {turn.number} has no recording: {record_hint(conversation.path)}"
+    return Failure(conversation.path, turn.number, turn.line, wanted, got)

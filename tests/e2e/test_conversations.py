@@ -305,3 +305,28 @@ def test_conversations_keep_their_own_store_and_answer_cache(bot: Path) -> None:
     result = servicebot("test", "--bot", bot)
     assert result.exit_code == 0, result.output
     assert re.search(r"^ *second +1 +passed", result.output, re.M)
+
+
+def test_a_turn_added_at_the_end_is_said_to_have_no_recording(bot: Path) -> None:
+    # It was a long diff against the turn before's recording, as if a prompt had changed.
+    script = bot / "tests/conversations/shipping_follow_up.yaml"
+    with script.open("a", encoding="utf-8") as file:
+        file.write("  - customer: and how about Japan?\n    model_reply: Japan too.\n")
+    result = servicebot("test", script)
+    assert result.exit_code == 1
+    line = line_of(script, "and how about Japan?")
+    assert (
+        f"{script}:{line}: turn 3: expected a recorded model reply for this turn\n"
+        f"    got turn 3 has no recording: record it with `servicebot record {script}`"
+    ) in result.output
+    assert "--- recorded" not in result.output and "closest recorded" not in result.output
+    assert servicebot("record", "--by-hand", script).exit_code == 0
+    assert servicebot("test", script).exit_code == 0
+
+
+def test_a_changed_prompt_still_shows_its_diff_in_a_later_turn(bot: Path) -> None:
+    script = bot / "tests/conversations/shipping_follow_up.yaml"
+    edit(script, "  - customer: and to Germany?", "  - customer: and to Austria?")
+    result = servicebot("test", script)
+    assert result.exit_code == 1
+    assert "+and to Austria?" in result.output and "has no recording" not in result.output
