@@ -12,6 +12,7 @@ earlier answer to that request.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 import re
@@ -146,7 +147,7 @@ class Replayer:
         if entry.error is not None:
             raise ModelError(entry.error, "recorded outage")
         assert entry.completion is not None  # an entry holds one or the other
-        return entry.completion
+        return dataclasses.replace(entry.completion, replayed=True)
 
     def _record_cut(self, request: ModelRequest, parts: list[str]) -> None:
         """Record a stream closed early, if past ``longest`` (see __init__)."""

@@ -121,7 +121,8 @@ class TurnModelCall:
             detail["prompt_tokens"] = usage.prompt_tokens
             detail["completion_tokens"] = usage.completion_tokens
             detail["budget_count"] = self.prep.fitted.used
-            if completion.usage is not None:  # the server's own count: is ours far off?
+            # The server's own count: is ours far off? (A recording's is no server's today.)
+            if completion.usage is not None and not completion.replayed:
                 compare_counts(detail, self.bot.counter.name)
         if completion.reasoning:  # how much, never what: it may quote the system prompt
             detail["reasoning"] = f"removed ({completion.reasoning} characters)"

@@ -61,6 +61,9 @@ class Completion:
     # Characters of reasoning the answer came with, never shown: removed from its content
     # (see reasoning.py), or in a field of their own (``reasoning_content``).
     reasoning: int = 0
+    # From a recording (replay.Replayer), not a server: its usage is the count of the prompt
+    # as recorded, which says nothing of how today's server counts this one.
+    replayed: bool = field(default=False, compare=False)
 
     def declined(self) -> str | None:
         """Why the answer is not one to show: the provider's content filter stopped it

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import logging
 from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from servicebot import Bot, BotSpec
+from servicebot import Bot, BotSpec, notices
 from servicebot.cassette import Cassette, ReplayMissError
 from servicebot.cassetteformat import request_key
 from servicebot.errors import ServicebotError
@@ -240,3 +241,26 @@ def test_a_miss_on_the_bots_own_cassette_says_replay_mode_record_fills_it(
 def test_a_miss_is_not_a_model_error_so_no_fallback_hides_it() -> None:
     assert issubclass(ReplayMissError, ServicebotError)
     assert not issubclass(ReplayMissError, ModelError)
+
+
+def test_a_replayed_answers_usage_is_not_compared_with_servicebots_count(
+    spec: BotSpec, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Under replay.mode: replay, `servicebot chat` warned "the server counted 5000 prompt
+    # tokens where servicebot counted ...", though no server was asked: the count was the
+    # recording's, of the prompt as it was then.
+    path = tmp_path / "bot.yaml"
+    answer = Completion(ANSWER, "stop", Usage(5000, 9), "gpt-4o-mini")
+    message = "Can I change the delivery address of my order?"
+    live = Bot(spec, model=Replayer(path, "record", FakeModel().enqueue(answer)))
+    live._store = MemoryStore()
+    with caplog.at_level(logging.WARNING, logger="servicebot"):
+        live.reply(message, "c")
+        assert len(caplog.messages) == 1 and "the server counted 5000" in caplog.messages[0]
+        caplog.clear()
+        notices._said.clear()  # said once per process: as a new process would
+        replayed = Bot(spec, model=Replayer(path, "replay"), store=MemoryStore())
+        replayed_reply = replayed.reply(message, "c")
+    assert caplog.messages == []
+    model = replayed_reply.step("model")
+    assert model is not None and model.detail["prompt_tokens"] == 5000  # still shown
