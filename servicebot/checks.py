@@ -29,7 +29,7 @@ from .errors import BudgetError, ConfigError, Problem, TemplateError
 from .languages import ANY_LANGUAGE
 from .prefilter import FLAGS
 from .prompt import Context, Renderer
-from .replay import BOT_RECORD_HINT, bot_cassette
+from .replay import bot_cassette, bot_record_hint
 from .routing import Match
 from .settings import Script
 from .templates import TEMPLATE_NAMES
@@ -108,7 +108,7 @@ def replay_warnings(spec: BotSpec) -> list[Problem]:
         return []
     message = (
         f"replay.mode is replay but {cassette} does not exist, so no message that needs the "
-        f"model can be answered; {BOT_RECORD_HINT}"
+        f"model can be answered; {bot_record_hint(spec)}"
     )
     return [Problem(spec.root / SETTINGS_FILE, message)]
 

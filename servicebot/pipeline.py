@@ -380,13 +380,13 @@ def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClie
     live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE, api_key=api_key)
     if settings.replay.mode == "off":
         return live
-    from .replay import BOT_HEADER, BOT_RECORD_HINT, Replayer, bot_cassette
+    from .replay import BOT_HEADER, Replayer, bot_cassette, bot_record_hint
 
     return Replayer(
         bot_cassette(spec),
         settings.replay.mode,
         live if settings.replay.mode == "record" else None,
         longest=settings.postfilter.max_chars,
-        hint=BOT_RECORD_HINT,
+        hint=bot_record_hint(spec),
         header=BOT_HEADER,
     )

@@ -46,6 +46,19 @@ BOT_HEADER = (  # not HEADER: neither `servicebot test` nor `servicebot record` 
 )
 
 
+_KEYLESS_RECORD_HINT = (  # model.api_key_env: null, a local server that takes no key
+    "set replay.mode: record in servicebot.yaml and run the bot (`servicebot chat`, or "
+    "Bot.reply() in code) with its server at model.base_url running to record it (no API "
+    "key: model.api_key_env is null)"
+)
+
+
+def bot_record_hint(spec: BotSpec) -> str:
+    """How the bot's own cassette is recorded: with the model's API key set, or, for a
+    server that takes none (``model.api_key_env: null``), with that server running."""
+    return BOT_RECORD_HINT if spec.settings.model.api_key_env else _KEYLESS_RECORD_HINT
+
+
 def bot_cassette(spec: BotSpec) -> Path:
     """The bot's own cassette, which ``replay.mode`` replays or records (``servicebot test``
     keeps one per conversation script instead)."""

@@ -264,3 +264,24 @@ def test_a_replayed_answers_usage_is_not_compared_with_servicebots_count(
     assert caplog.messages == []
     model = replayed_reply.step("model")
     assert model is not None and model.detail["prompt_tokens"] == 5000  # still shown
+
+
+def test_a_miss_on_a_keyless_bots_own_cassette_asks_for_no_api_key(
+    spec: BotSpec, tmp_path: Path
+) -> None:
+    # It said "with the model's API key set" to a bot on a local server that takes none.
+    replay = ReplaySettings(mode="replay", cassettes=str(tmp_path))
+    model = spec.settings.model.model_copy(
+        update={"api_key_env": None, "base_url": "http://127.0.0.1:8765/v1"}
+    )
+    settings = spec.settings.model_copy(update={"replay": replay, "model": model})
+    bot = Bot(replace(spec, settings=settings), store=MemoryStore())
+    with pytest.raises(ReplayMissError) as raised:
+        bot.reply("Can I change the delivery address of my order?")
+    message = str(raised.value)
+    assert "API key set" not in message
+    assert message.endswith(
+        "set replay.mode: record in servicebot.yaml and run the bot (`servicebot chat`, or "
+        "Bot.reply() in code) with its server at model.base_url running to record it (no API "
+        "key: model.api_key_env is null)"
+    )
