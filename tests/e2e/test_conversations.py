@@ -13,7 +13,7 @@ import pytest
 from servicebot.config import BotSpec
 from servicebot.stages import Stages
 from tests.conftest import REPO
-from tests.e2e.conftest import NAMES, NEW_LINE, OLD_LINE, edit, servicebot
+from tests.e2e.conftest import NAMES, NEW_LINE, OLD_LINE, edit, line_of, servicebot
 
 # --- servicebot test -------------------------------------------------------------------------
 
