@@ -14,7 +14,8 @@ chat-completions wire format, which is all this package uses.
 
 Beside this file: ``client.py`` (the :class:`ModelClient` protocol, the request and what comes
 back), ``openai_client.py`` (:class:`OpenAIClient` and its SDK clients), ``apikey.py`` (the
-API key it sends), ``failures.py`` (what a failure means, and waits refused), ``responses.py``
+API key it sends), ``failures.py`` (what a failure means, and waits refused), ``echoes.py``
+(a server's error as a log may say it, without the prompt it quotes), ``responses.py``
 (an answer or a stream's chunks read into a :class:`Completion`) and ``sdk.py`` (the SDK,
 imported on first use).
 """

@@ -18,6 +18,7 @@ from typing import Any
 from ..errors import ConfigError, ServicebotError
 from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
+from .echoes import error_fields, without_echo
 from .refusals import not_found_message, payment_message, setup_400_message
 from .sdk import openai_sdk
 
@@ -239,12 +240,26 @@ def _status_kind(status: int) -> ErrorKind:
 
 def _describe(exc: Exception) -> str:
     """The SDK's error, and what caused it: its connection error says only "Connection
-    error.", and the cause tells a refused port from a TLS mismatch or a DNS failure."""
+    error.", and the cause tells a refused port from a TLS mismatch or a DNS failure. A
+    server's error is said as echoes.py has it, without the prompt its message may quote."""
+    if isinstance(exc, openai_sdk().APIStatusError):
+        return _server_error(exc)[:300]
     status = getattr(exc, "status_code", None)
     text = f"{type(exc).__name__}" + (f" (HTTP {status})" if status else "") + f": {exc}"
     if exc.__cause__ is not None and str(exc.__cause__) not in text:
         text += f" ({type(exc.__cause__).__name__}: {exc.__cause__})"
     return text[:300]
+
+
+def _server_error(exc: Any) -> str:
+    """A status error: ``BadRequestError (HTTP 400; type invalid_request_error, code
+    context_length_exceeded, request id req_1): This model … [90 characters withheld]``."""
+    error = exc.body if isinstance(exc.body, Mapping) else {}
+    named = error_fields(error, getattr(exc, "request_id", None))
+    head = f"{type(exc).__name__} (HTTP {exc.status_code}" + (f"; {named})" if named else ")")
+    message = error.get("message")
+    said = without_echo(message) if isinstance(message, str) and message else "no message"
+    return f"{head}: {said}"
 
 
 def pause_logged(retry: int, retries: int, why: str, what: str = "stream") -> float:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from .client import Completion, ModelError, Usage
+from .echoes import without_echo
 from .failures import RETRIED_KINDS, event_kind, reported_kind
 from .reasoning import AnswerBegins, Reasoning, ReasoningSplit
 from .sdk import openai_sdk
@@ -110,8 +111,9 @@ class ReportedError(ModelError):
     @classmethod
     def of(cls, error: dict[str, Any]) -> ReportedError:
         named = error.get("type") or error.get("code") or error.get("status") or "no type"
-        message = error.get("message") or "no message"
-        detail = f"the server answered 200 with an error ({named}): {message}"
+        message = error.get("message")
+        said = without_echo(message) if isinstance(message, str) and message else "no message"
+        detail = f"the server answered 200 with an error ({named}): {said}"
         return cls(reported_kind(error), detail[:300])
 
     @property
@@ -245,8 +247,8 @@ class Joined:
         kind, first = event_kind(exc), not self.parts and self.finish_reason is None
         where = "before the first word" if first else "mid-answer"
         named = getattr(exc, "type", None) or getattr(exc, "code", None) or "no type"
-        message = getattr(exc, "message", str(exc))
-        detail = f"the stream sent an error {where} ({named}): {message}"[:300]
+        said = without_echo(str(getattr(exc, "message", None) or exc))  # see echoes.py
+        detail = f"the stream sent an error {where} ({named}): {said}"[:300]
         if first and self.may_retry and kind in RETRIED_KINDS:
             self.dropped = detail
             return

@@ -18,8 +18,9 @@ from tests.e2e.modelcalls import MESSAGES, MakeModel, check_stream
 from tests.openai_server import Fault, OpenAIServer
 
 REFUSED = (
-    "rate_limit: RateLimitError (HTTP 429): Error code: 429 - injected fault: HTTP 429; not "
-    "retried: the server asked for a 30 s wait, and model.max_retry_after is 10 s"
+    "rate_limit: RateLimitError (HTTP 429; type rate_limit_exceeded, code rate_limit_exceeded): "
+    "injected fault … [10 characters withheld]; not retried: the server asked for a 30 s "
+    "wait, and model.max_retry_after is 10 s"
 )
 
 
