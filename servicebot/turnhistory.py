@@ -14,7 +14,7 @@ from .filters.pieces import CARRIED
 from .filters.placeholders import Placeholders
 from .prompt import Exchange, joined
 from .redelivery import delivered_once
-from .routing import is_blank, says_no_words
+from .routing import counts_as_miss, is_blank
 from .store import TurnRecord
 
 
@@ -87,7 +87,8 @@ def _said(turn: TurnRecord) -> bool:
 
 def count_misses(turns: Sequence[TurnRecord]) -> int:
     """How many of the last turns were out of scope, in a row. Messages with no words (an
-    empty ping from a chat widget, "👍", a mention alone: see ``routing/wordless.py``) are
-    passed over: they ask nothing the bot could miss."""
+    empty ping from a chat widget, "👍", a mention alone: see ``routing/wordless.py``) and
+    acknowledgements alone ("alright") are passed over, as routing passes them over
+    (``routing.counts_as_miss``): they ask nothing the bot could miss."""
     missed = itertools.takewhile(lambda turn: turn.action == "out_of_scope", reversed(turns))
-    return sum(1 for turn in missed if not says_no_words(turn.customer_text))
+    return sum(1 for turn in missed if counts_as_miss(turn.customer_text))

@@ -48,6 +48,7 @@ __all__ = [
     "Route",
     "Router",
     "Routing",
+    "counts_as_miss",
     "decide",
     "decide_ranked",
     "detect_language",
@@ -176,8 +177,10 @@ class Router:
         if is_blank(text):
             language = detect_language(text, self.languages, previous, said)
             return Routing("out_of_scope", (), language, misses=misses)
-        # before: "[PHONE_1]" alone is no wordless message, and no acknowledgement
-        missed = not (says_no_words(text) or acknowledges(text))
+        # Whether it counts toward handoff_after if it matches nothing: asked only when this
+        # turn would reach the count (the only use of it), as reading it costs a few µs.
+        stuck = 0 < self.settings.handoff_after <= misses + 1
+        missed = not stuck or counts_as_miss(text)  # before "[PHONE_1]" is read as nothing
         text, said_before = without_placeholders(without_mentions(text)), previous
         previous = previous and without_placeholders(previous)
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
@@ -209,10 +212,15 @@ class Router:
         if answering:  # "好的" to "Could you share your order number?" is no thanks
             ranked = [m for m in ranked if m.intent.name not in self._topicless]
         matches = self._cut(ranked)
-        if not previous or not (answering or is_follow_up(text)):
+        if not previous:
             return ranked, False
-        if (matches and not self._points_back(text, matches)) or not self._has_topic(previous):
-            return ranked, False  # _has_topic last: it ranks the previous message
+        if matches:  # a message that matches leans back only if it points back
+            if not self._points_back(text, matches):
+                return ranked, False
+        elif not (answering or is_follow_up(text)):
+            return ranked, False
+        if not self._has_topic(previous):  # last: it ranks the previous message
+            return ranked, False
         previous = without_placeholders(previous)
         topic = [m for m in self._cut(self._rank(previous)) if m.intent.name not in self._topicless]
         joined = keeping_topic(self._rank(f"{previous}\n{text}"), topic, self.settings.min_score)
@@ -356,6 +364,15 @@ def is_blank(text: str) -> bool:
     Read without normalising ``text``, which for 50,000 characters of noise took 190 ms,
     and a stored turn's text is read again at each later turn of its conversation."""
     return shows_nothing(text)
+
+
+def counts_as_miss(text: str) -> bool:
+    """Whether a message that matches nothing counts toward ``routing.handoff_after``: not one
+    with no words ("👍", a mention alone: see ``routing/wordless.py``) nor acknowledgements
+    alone ("alright", "noted"), which ask nothing the bot could miss. ``[PHONE_1]`` alone is a
+    miss: read it before placeholders are read as nothing. The router asks it of this message,
+    and the turn of each stored message before it (``turnhistory.count_misses``)."""
+    return not (says_no_words(text) or acknowledges(text))
 
 
 def routed_part(text: str) -> str:

@@ -314,10 +314,13 @@ def test_messages_with_no_words_go_to_the_model_and_never_hand_off(
     assert len(server.requests) == 3
 
 
+@pytest.mark.parametrize("between", ["👍", "alright", "noted"])
 def test_a_message_with_no_words_between_misses_leaves_their_count_as_it_was(
-    make_bot: Any,
+    make_bot: Any, between: str
 ) -> None:
+    # Nor does an acknowledgement alone that matches nothing: as routing does not count it a
+    # miss, the turns read back after it do not either.
     bot = make_bot()
-    said = ["write me a poem", "👍", "what's the capital of france?", "tell me a joke"]
+    said = ["write me a poem", between, "what's the capital of france?", "tell me a joke"]
     replies = [bot.reply(text, conversation_id="c") for text in said]
     assert [reply.handed_off for reply in replies] == [False, False, False, True]
