@@ -242,7 +242,7 @@ _BEARER: Final = re.compile(r"[Bb]earer[ \t]+([A-Za-z0-9._~+/-]{8,}=*)", ASCII)
 def _secrets(text: str) -> Spans:
     if "earer" in text:  # [Bb]earer: a set first costs a check per character, a word much less
         yield from _bearer_tokens(text)
-    if _KEY_START.search(text) is None:
+    if not _may_start_key(text) or _KEY_START.search(text) is None:
         return
     for match in _OPENAI_KEY.finditer(text):
         body = match[0][3:]
@@ -255,6 +255,22 @@ def _secrets(text: str) -> Spans:
         for match in pattern.finditer(text):
             if starts_free(text, match.start()):
                 yield match.span()
+
+
+def _may_start_key(text: str) -> bool:
+    """Whether ``text`` holds what each of ``_KEY_START``'s words holds: "sk-", AKIA or ASIA,
+    "-----BEGIN ", AIza, xox, or an "_" (gh?_, github_pat_, sk_live_, rk_test_). Without one
+    it has no key start, which these searches in C tell sooner than ``_KEY_START``'s (1.7 us
+    of a 60-word message, where "s", "r", "g" and "x" start many words)."""
+    return (
+        "_" in text
+        or "sk-" in text
+        or "AKIA" in text
+        or "ASIA" in text
+        or "-----BEGIN " in text
+        or "AIza" in text
+        or "xox" in text
+    )
 
 
 def _bearer_tokens(text: str) -> Spans:
