@@ -113,48 +113,56 @@ _MOST_PHONE_RUNS: Final = 4
 # 11: a mainland mobile (1, 3-9, nine more), a UK mobile (07 and nine), a bare Hong Kong number
 # (852 and eight), a Japanese or Korean mobile (0x0 and eight); 10: a Taiwan mobile (09 and
 # eight); 9: a landline with its area code (0 and two, then seven; 0826 and five).
+# And whether every match of it holds a space, dash or bracket (a mainland landline's or
+# 400 number's, a UK mobile's, a bare Hong Kong number's): a run of digits alone
+# ("13800138000", a mainland mobile) is not read for it, nor for an international number
+# ("+", "(", or "00" and a space or dash after the country code) or a North American one.
 _PHONE_PATTERNS: Final = (
-    (_CN_MOBILE, 11),
-    (_CN_FIXED, 9),
-    (_TW_FIXED, 9),
-    (_TW_MOBILE, 10),
-    (_UK_MOBILE, 11),
-    (_HK_BARE, 11),
-    (JP_KR_MOBILE, 11),
+    (_CN_MOBILE, 11, False),
+    (_CN_FIXED, 9, True),
+    (_TW_FIXED, 9, False),
+    (_TW_MOBILE, 10, False),
+    (_UK_MOBILE, 11, True),
+    (_HK_BARE, 11, True),
+    (JP_KR_MOBILE, 11, False),
 )
 
 
 def phone_spans(text: str) -> Spans:
-    runs: list[tuple[int, int, int]] = []  # start, end, digits
+    runs: list[tuple[int, int, int, bool]] = []  # start, end, digits, digits alone
     for run in _PHONE_RUN.finditer(text):
         if (
             run.end() - run.start() >= _PHONE_DIGITS
             and (digits := sum(map(str.isdigit, run[0]))) >= _PHONE_DIGITS
         ):
-            runs.append((*run.span(), digits))
+            runs.append((*run.span(), digits, digits == run.end() - run.start()))
             if len(runs) > _MOST_PHONE_RUNS:
-                runs = [(0, len(text), len(text))]  # no more digits than characters
+                runs = [(0, len(text), len(text), False)]  # no more digits than characters
                 break
-    for start, end, digits in runs:
+    for start, end, digits, bare in runs:
         # One character more, so that "no letter or digit follows" reads the text's own.
-        yield from _phones_in(text, start, end + 1, digits)
+        # The character after a run is none of its characters: a run of digits alone is
+        # followed by no space or dash that a pattern may read (see _PHONE_PATTERNS).
+        yield from _phones_in(text, start, end + 1, digits, bare=bare)
 
 
-def _phones_in(text: str, start: int, end: int, digits: int) -> Spans:
-    """Phone numbers in ``text[start:end]``, which holds at most ``digits`` digits; the
-    patterns' look-behinds read on before it."""
-    for match in _INTL_PHONE.finditer(text, start, end):
+def _phones_in(text: str, start: int, end: int, digits: int, *, bare: bool = False) -> Spans:
+    """Phone numbers in ``text[start:end]``, which holds at most ``digits`` digits, and only
+    digits but for its last character if ``bare``; the patterns' look-behinds read on
+    before it."""
+    for match in _INTL_PHONE.finditer(text, start, end) if not bare else ():
         if (
             starts_free(text, match.start(), ALNUM_PLUS)
             and not glued(text, match.end())
             and _valid_intl(match[0])
         ):
             yield match.span()
-    for pattern, fewest in _PHONE_PATTERNS:
-        for match in pattern.finditer(text, start, end) if digits >= fewest else ():
+    for pattern, fewest, separated in _PHONE_PATTERNS:
+        readable = digits >= fewest and not (bare and separated)
+        for match in pattern.finditer(text, start, end) if readable else ():
             if starts_free(text, match.start(), ALNUM_PLUS):
                 yield match.span()
-    for pattern in _US_PHONES:
+    for pattern in _US_PHONES if not bare else ():
         for match in pattern.finditer(text, start, end):
             if starts_free(text, match.start(), ALNUM_PLUS):
                 yield _with_trunk(text, match.start()), match.end()
