@@ -81,7 +81,12 @@ def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
         return cause
     problem, context = exc.problem or str(exc), exc.context or ""
     found = document.text[mark.index : mark.index + 1] if mark is not None else ""
-    if context == "while scanning a block scalar" and exc.context_mark and not found.isdigit():
+    if (
+        context == "while scanning a block scalar"
+        and exc.context_mark
+        and not found.isdigit()
+        and "tab character" not in problem  # a tab indenting a line after the block's text
+    ):
         mark = exc.context_mark  # "- > quoted": the '>' that YAML took for a block's start
     elif exc.context_mark is not None and (
         "end of stream" in problem

@@ -314,3 +314,13 @@ def test_a_long_run_of_spaces_after_a_mended_colon_is_read_quickly(tmp_path: Pat
     _, problems = _read(tmp_path, f"description： Note: see{spaces}x # why\n")
     assert time.monotonic() - started < 2
     assert problems[1].message.endswith(f'description: "Note: see{spaces[:51]}…"')
+
+
+def test_a_tab_indenting_the_line_after_block_text_is_named_at_its_line(tmp_path: Path) -> None:
+    # libyaml reports it "while scanning a block scalar", marked at the '>-' lines above: the
+    # operator was sent to a correct '>-' and told to quote it.
+    content = "intents:\n  - name: a\n    answer: >-\n      Refunds take 2 days.\n\n\t- name: b\n"
+    _, problems = _read(tmp_path, content)
+    assert [(p.line, p.message) for p in problems][:1] == [
+        (6, "tab character: YAML indentation must use spaces, not tabs")
+    ]
