@@ -44,6 +44,7 @@ from .reply import Reply, Step
 from .shown import Shown
 from .stages import Stages
 from .store import Pause, Store, open_bot_store
+from .store.sharing import claim
 from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream
 from .turn import Prepared, Turn
@@ -103,6 +104,8 @@ class Bot:
             model = _configured_model(spec, api_key)
         self.model = model
         self._store = store
+        if store is None:  # another shop's bot on its store and namespace is warned of
+            claim(spec, self)
         self._opening = threading.Lock()
         self._closing = Closing()  # the turns in progress, which a close waits for
         # The turns' store commands fail fast while the store cannot answer.
