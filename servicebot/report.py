@@ -85,9 +85,10 @@ class AfterAnswer:
 
 @dataclass
 class Report:
-    """The figures of one period: every turn at or after ``since``."""
+    """The figures of one period: every turn at or after ``since`` (and before ``until``)."""
 
     since: datetime
+    until: datetime | None = None
     conversations: int = 0
     turns: int = 0
     actions: Counter[str] = field(default_factory=Counter)
@@ -95,6 +96,7 @@ class Report:
     fallbacks: Counter[str] = field(default_factory=Counter)  # cause -> turns
     intents: Counter[str] = field(default_factory=Counter)
     out_of_scope: Counter[str] = field(default_factory=Counter)  # customer text -> turns
+    complaints: int = 0  # turns routed to a ``complaint: true`` intent
     # (text, answered intent, outcome) -> turns, and where the first of them is
     after: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     after_first: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
@@ -104,6 +106,24 @@ class Report:
         intent and outcome: most turns first, then by text, intent and outcome."""
         keys = sorted(self.after, key=lambda key: (-self.after[key], key))[:top]
         return [AfterAnswer(*key, self.after[key], self.after_first[key]) for key in keys]
+
+    def headline(self) -> list[tuple[str, str | None, int]]:
+        """The figures a period is compared on, in the order shown: (figure, kind or None
+        for a total, turns): turns, answered (direct, by the model), handoffs and each
+        reason, fallbacks and each cause, complaints, messages that matched no intent."""
+        answered = sum(self.actions[action] for action in ANSWERED)
+        figures: list[tuple[str, str | None, int]] = [
+            ("turns", None, self.turns),
+            ("answered", None, answered),
+            ("answered", "direct", self.actions["direct"]),
+            ("answered", "model", self.actions["answer"]),
+        ]
+        for name, counts in (("handoffs", self.handoffs), ("fallbacks", self.fallbacks)):
+            figures.append((name, None, counts.total()))
+            figures += [(name, kind, n) for kind, n in sorted(counts.items())]
+        figures.append(("complaints", None, self.complaints))
+        figures.append(("matched no intent", None, self.out_of_scope.total()))
+        return figures
 
     def as_data(self, top: int) -> dict[str, Any]:
         """The report as JSON-ready values; ``top``: how many intents and texts are listed."""
@@ -117,6 +137,8 @@ class Report:
             "top_intents": _listed(self.intents, top, "intent"),
             "top_out_of_scope": _listed(self.out_of_scope, top, "text"),
             "after_answers": [found.as_data() for found in self.after_answers(top)],
+            "complaints": self.complaints,
+            "matched_no_intent": self.out_of_scope.total(),
         }
 
 
@@ -131,17 +153,21 @@ def _listed(counts: Counter[str], top: int, name: str) -> list[dict[str, Any]]:
 
 
 def build_report(
-    conversations: Sequence[Sequence[TurnRecord]], since: datetime, intents: Intents
+    conversations: Sequence[Sequence[TurnRecord]],
+    since: datetime,
+    intents: Intents,
+    until: datetime | None = None,
 ) -> Report:
-    """The figures of the turns at or after ``since`` in ``conversations`` (each all its
-    turns, oldest first, as Store.conversations_since gives them)."""
-    report = Report(since)
+    """The figures of the turns at or after ``since`` (and before ``until``, if given) in
+    ``conversations`` (each all its turns, oldest first, as Store.conversations_since gives
+    them): one read from the start of the previous period serves both periods."""
+    report = Report(since, until)
     for turns in conversations:
         answered: str | None = None  # the intent of the answer a next message may fault
         counted = False
         for turn in turns:
             outcome = after_outcome(turn, intents)
-            if turn.at >= since:
+            if turn.at >= since and (until is None or turn.at < until):
                 counted = True
                 _count(report, turn, intents)
                 if answered is not None and outcome is not None:
@@ -164,6 +190,8 @@ def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
         report.handoffs[reason] += 1
     if matched_no_intent(turn):
         report.out_of_scope[turn.customer_text.strip()] += 1
+    if turn.intent is not None and turn.intent in intents.complaint:
+        report.complaints += 1
 
 
 def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) -> None:

@@ -20,6 +20,7 @@ from ..privatefiles import open_private
 from ..report import ACTIONS, Intents, Report, build_report, ranked
 from ..store import TurnRecord, now
 from ..terminal import printable
+from ..trends import compared_data, period_length, previous_start, trends
 from .common import bot_option, load
 from .storage import _store
 
@@ -40,13 +41,14 @@ def period_options(command: Callable[..., None]) -> Callable[..., None]:
     return days(since(command))
 
 
-def period_start(days: int | None, since: datetime | None) -> datetime:
-    """When the period starts: ``since`` (a date in UTC), or ``days`` (7) ago."""
+def period_start(days: int | None, since: datetime | None, end: datetime | None = None) -> datetime:
+    """When the period up to ``end`` (now) starts: ``since`` (a date in UTC), or ``days``
+    (7) before ``end``."""
     if days is not None and since is not None:
         raise click.UsageError("give --days or --since, not both")
     if since is not None:
         return since.replace(tzinfo=UTC)
-    return now() - timedelta(days=days or 7)
+    return (end or now()) - timedelta(days=days or 7)
 
 
 def read_period(bot_path: Path, start: datetime) -> tuple[BotSpec, list[list[TurnRecord]]]:
@@ -78,25 +80,31 @@ def intent_sets(spec: BotSpec) -> Intents:
 def report(
     days: int | None, since: datetime | None, top: int, as_json: bool, bot_path: Path
 ) -> None:
-    """Sum up the stored conversations of the last 7 days (or --days, --since): turns per
+    """Sum up the stored conversations of the last 7 days (or --days, --since), each headline
+    figure beside the previous period of the same length and its change: turns per
     action, handoffs per reason, fallbacks per cause, the intents asked most, the messages that
     matched no intent, and the messages right after an answer (or after a complaint about it)
     that matched no intent, asked for a person or complained (a `complaint: true` intent),
     counted against that answer's intent. Customer texts are shown as stored: values as
     placeholders ([PHONE_1])."""
-    start = period_start(days, since)
-    spec, conversations = read_period(bot_path, start)
-    figures = build_report(conversations, start, intent_sets(spec))
+    end = now()
+    start = period_start(days, since, end)
+    before = previous_start(start, end)
+    spec, conversations = read_period(bot_path, before)  # both periods in one read
+    intents = intent_sets(spec)
+    figures = build_report(conversations, start, intents)
+    previous = build_report(conversations, before, intents, until=start)
     if as_json:
-        click.echo(json.dumps(figures.as_data(top), ensure_ascii=False, indent=2))
+        data = figures.as_data(top) | {"previous": compared_data(figures, previous)}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if not figures.turns:
         click.echo(f"no turns stored since {start:%Y-%m-%d %H:%M} UTC")
         return
-    _print_report(figures, top)
+    _print_report(figures, previous, top)
 
 
-def _print_report(figures: Report, top: int) -> None:
+def _print_report(figures: Report, previous: Report, top: int) -> None:
     """The report's tables, one after another; piped to a file, a row is one line, and no
     name or text is cut short."""
     from rich.console import Console
@@ -108,6 +116,7 @@ def _print_report(figures: Report, top: int) -> None:
         f"{figures.conversations} conversations, {figures.turns} turns since "
         f"{figures.since:%Y-%m-%d %H:%M} UTC\n"
     )
+    console.print(_trend_table(figures, previous), "")
     actions = [(action, figures.actions[action]) for action in ACTIONS]
     turns = ("turns", figures.turns)
     console.print(_table("action", actions, turns))
@@ -138,6 +147,25 @@ def _table(title: str, rows: list[tuple[str, int]], of: tuple[str, int]) -> Tabl
         column.justify = "right"
     for key, count in rows:
         table.add_row(Text(printable(key)), str(count), f"{count / total:.0%}")
+    return table
+
+
+def _trend_table(figures: Report, previous: Report) -> Table:
+    """Each headline figure beside the previous period of the same length: ``handoffs  42
+    35  +20%``; a reason or cause indented under its total."""
+    from rich.table import Table
+    from rich.text import Text
+
+    assert previous.until is not None
+    before = f"previous {period_length(previous.since, previous.until)}"
+    table = Table("compared", "turns", before, "change", box=None, pad_edge=False)
+    table.columns[0].overflow = "fold"
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for trend in trends(figures, previous):
+        name = f"  {trend.kind}" if trend.kind else trend.figure
+        row = (str(trend.now), str(trend.before), trend.shown_change())
+        table.add_row(Text(printable(name)), *row)
     return table
 
 

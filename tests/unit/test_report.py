@@ -181,3 +181,62 @@ def test_a_complaint_intent_that_hands_off_counts_as_both() -> None:
     assert [(a["text"], a["answered_intent"], a["outcome"]) for a in figures["after_answers"]] == [
         ("that didn't help", "order_status", "complaint")
     ]
+
+
+def _earlier_turns(folder: Path) -> None:
+    """Three turns 10 days ago, in the 7 days before the report's week, and one 20 days ago,
+    in neither."""
+    from servicebot import load_bot
+    from servicebot.store import open_bot_store
+
+    at = now() - timedelta(days=10)
+    store = open_bot_store(load_bot(folder))
+    for stored in (
+        TurnRecord("p1", "talk to a human", "A person...", "handoff", "talk_to_human", 0.9, at=at),
+        TurnRecord("p2", "how long does shipping take?", "3-5 days", "direct",
+                   "shipping_times_costs", 0.9, at=at),
+        TurnRecord("p3", POEM, "I only help with the shop.", "out_of_scope", at=at),
+        TurnRecord("p4", POEM, "I only help with the shop.", "out_of_scope",
+                   at=now() - timedelta(days=20)),
+    ):  # fmt: skip
+        store.append_turn(stored)
+    store.close()
+
+
+def test_each_headline_figure_is_compared_with_the_previous_period(folder: Path) -> None:
+    _earlier_turns(folder)
+    figures = report(folder)
+    assert figures["turns"] == 15  # the week itself is unchanged
+    previous = figures["previous"]
+    assert (previous["conversations"], previous["turns"]) == (3, 3)
+    assert previous["until"] == figures["since"]
+    shown = {(f["figure"], f["kind"]): (f["turns"], f["previous"], f["change_percent"])
+             for f in previous["figures"]}  # fmt: skip
+    assert shown[("turns", None)] == (15, 3, 400)
+    assert shown[("answered", None)] == (4, 1, 300)
+    assert shown[("answered", "direct")] == (1, 1, 0)
+    assert shown[("answered", "model")] == (3, 0, None)
+    assert shown[("handoffs", None)] == (7, 1, 600)
+    assert shown[("handoffs", "asked_for_person")] == (2, 1, 100)
+    assert shown[("handoffs", "model_failed")] == (1, 0, None)
+    assert shown[("fallbacks", "model timeout")] == (1, 0, None)
+    assert shown[("complaints", None)] == (0, 0, None)
+    assert shown[("matched no intent", None)] == (4, 1, 300)
+    assert [f["figure"] for f in previous["figures"]][:4] == ["turns"] + ["answered"] * 3
+
+
+def test_the_table_shows_the_previous_period_and_the_change(tmp_path: Path) -> None:
+    folder = reviewed_bot(tmp_path)
+    _earlier_turns(folder)
+    out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
+    lines = out.splitlines()
+    assert "previous 7 days" in next(line for line in lines if line.startswith("compared"))
+    assert next(line for line in lines if line.startswith("handoffs")).split() == [
+        "handoffs", "7", "1", "+600%",
+    ]  # fmt: skip
+    asked = next(line for line in lines if line.startswith("  asked_for_person"))
+    assert asked.split()[1:] == ["2", "1", "+100%"]  # indented under the handoffs
+    assert next(line for line in lines if line.startswith("complaints")).split()[1:] == [
+        "0", "0", "-",
+    ]  # fmt: skip
+    assert next(line for line in lines if "model_failed" in line).split()[1:] == ["1", "0", "new"]
