@@ -25,7 +25,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .store import TurnRecord, stamp
@@ -50,6 +50,7 @@ MODEL_FAILED = "model_failed"  # the model failed (an outage, a timeout), and it
 POSTFILTER = "postfilter"  # the post-filter refused the model's answer: outcome handoff
 GONE = "intent_not_in_bot"  # routed to an intent the bot no longer has: renamed since?
 COMPLAINED = "complaint"  # routed to a ``complaint: true`` intent
+DAILY = ("turns", "handoffs", "fallbacks", "complaints", "matched_no_intent")  # --by-day
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,8 @@ class Report:
     intents: Counter[str] = field(default_factory=Counter)
     out_of_scope: Counter[str] = field(default_factory=Counter)  # customer text -> turns
     complaints: int = 0  # turns routed to a ``complaint: true`` intent
+    # (day in UTC as YYYY-MM-DD, one of DAILY) -> turns
+    per_day: Counter[tuple[str, str]] = field(default_factory=Counter)
     # (text, answered intent, outcome) -> turns, and where the first of them is
     after: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     after_first: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
@@ -124,6 +127,16 @@ class Report:
         figures.append(("complaints", None, self.complaints))
         figures.append(("matched no intent", None, self.out_of_scope.total()))
         return figures
+
+    def by_day(self, end: datetime) -> list[dict[str, Any]]:
+        """A row per day (UTC, as ``--since`` and the times shown are) from ``since``'s to
+        ``end``'s, days with no turn too: its ``DAILY`` figures."""
+        first, last = self.since.astimezone(UTC).date(), end.astimezone(UTC).date()
+        days = [first + timedelta(days=n) for n in range((last - first).days + 1)]
+        return [
+            {"day": day.isoformat()} | {name: self.per_day[day.isoformat(), name] for name in DAILY}
+            for day in days
+        ]
 
     def as_data(self, top: int) -> dict[str, Any]:
         """The report as JSON-ready values; ``top``: how many intents and texts are listed."""
@@ -178,20 +191,27 @@ def build_report(
 
 
 def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
-    """Add one turn of the period to ``report``."""
+    """Add one turn of the period to ``report``, and to its day's figures."""
     report.turns += 1
     report.actions[turn.action] += 1
+    counted = ["turns"]
     if turn.intent:
         report.intents[turn.intent] += 1
     if turn.action == "fallback":
         report.fallbacks[fallback_cause(turn)] += 1
+        counted.append("fallbacks")
     reason = handoff_reason(turn, intents.handoff, intents.known)
     if reason is not None:
         report.handoffs[reason] += 1
+        counted.append("handoffs")
     if matched_no_intent(turn):
         report.out_of_scope[turn.customer_text.strip()] += 1
+        counted.append("matched_no_intent")
     if turn.intent is not None and turn.intent in intents.complaint:
         report.complaints += 1
+        counted.append("complaints")
+    day = turn.at.astimezone(UTC).date().isoformat()
+    report.per_day.update((day, name) for name in counted)
 
 
 def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) -> None:

@@ -17,7 +17,7 @@ import click
 from ..config import BotSpec
 from ..export import COLUMNS, Row, csv_row, export_rows
 from ..privatefiles import open_private
-from ..report import ACTIONS, Intents, Report, build_report, ranked
+from ..report import ACTIONS, DAILY, Intents, Report, build_report, ranked
 from ..store import TurnRecord, now
 from ..terminal import printable
 from ..trends import compared_data, period_length, previous_start, trends
@@ -75,10 +75,20 @@ def intent_sets(spec: BotSpec) -> Intents:
     help="How many intents, messages that matched no intent and messages after an answer to "
     "list.",
 )  # fmt: skip
+@click.option(
+    "--by-day", is_flag=True,
+    help="Also a row per day (UTC, as --since): turns, handoffs, fallbacks, complaints and "
+    "messages that matched no intent.",
+)  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @bot_option
 def report(
-    days: int | None, since: datetime | None, top: int, as_json: bool, bot_path: Path
+    days: int | None,
+    since: datetime | None,
+    top: int,
+    by_day: bool,
+    as_json: bool,
+    bot_path: Path,
 ) -> None:
     """Sum up the stored conversations of the last 7 days (or --days, --since), each headline
     figure beside the previous period of the same length and its change: turns per
@@ -96,17 +106,19 @@ def report(
     previous = build_report(conversations, before, intents, until=start)
     if as_json:
         data = figures.as_data(top) | {"previous": compared_data(figures, previous)}
+        if by_day:
+            data["by_day"] = figures.by_day(end)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if not figures.turns:
         click.echo(f"no turns stored since {start:%Y-%m-%d %H:%M} UTC")
         return
-    _print_report(figures, previous, top)
+    _print_report(figures, previous, top, end if by_day else None)
 
 
-def _print_report(figures: Report, previous: Report, top: int) -> None:
-    """The report's tables, one after another; piped to a file, a row is one line, and no
-    name or text is cut short."""
+def _print_report(figures: Report, previous: Report, top: int, days_to: datetime | None) -> None:
+    """The report's tables, one after another, and a row per day up to ``days_to`` if given;
+    piped to a file, a row is one line, and no name or text is cut short."""
     from rich.console import Console
 
     console = Console(highlight=False, soft_wrap=True, emoji=False)
@@ -131,6 +143,8 @@ def _print_report(figures: Report, previous: Report, top: int) -> None:
             console.print("", _table(title, rows, of))
     if figures.after:
         console.print("", _after_table(figures, top))
+    if days_to is not None:
+        console.print("", _day_table(figures.by_day(days_to)))
 
 
 def _table(title: str, rows: list[tuple[str, int]], of: tuple[str, int]) -> Table:
@@ -166,6 +180,19 @@ def _trend_table(figures: Report, previous: Report) -> Table:
         name = f"  {trend.kind}" if trend.kind else trend.figure
         row = (str(trend.now), str(trend.before), trend.shown_change())
         table.add_row(Text(printable(name)), *row)
+    return table
+
+
+def _day_table(days: list[dict[str, Any]]) -> Table:
+    """A row per day of the period (UTC), days with no turn too."""
+    from rich.table import Table
+
+    names = ("turns", "handoffs", "fallbacks", "complaints", "no match")
+    table = Table("day (UTC)", *names, box=None, pad_edge=False)
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for day in days:
+        table.add_row(day["day"], *(str(day[name]) for name in DAILY))
     return table
 
 
