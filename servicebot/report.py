@@ -155,6 +155,22 @@ class Report:
         }
 
 
+def intents_from_turns(conversations: Sequence[Sequence[TurnRecord]]) -> Intents:
+    """What the stored turns say of the intents, for a report whose bot folder does not load:
+    every intent routed to is known (so none is told as renamed, GONE), and one whose every
+    turn handed off, not for the post-filter, is taken for a ``handoff: true`` intent (an
+    intent that hands off when routing is unsure also answers when it is sure). Which
+    intents take complaints no turn says: none."""
+    turns = [turn for kept in conversations for turn in kept if turn.intent is not None]
+    known = {turn.intent for turn in turns if turn.intent is not None}
+    answered = {
+        turn.intent
+        for turn in turns
+        if turn.action != "handoff" or any(e.stage == "postfilter" for e in turn.events)
+    }
+    return Intents(handoff=known - answered, known=known)
+
+
 def ranked(counts: Counter[str], top: int | None = None) -> list[tuple[str, int]]:
     """``counts`` most first, ties by name (most_common keeps them in the order seen, which
     differs from store to store); the first ``top`` of them, or all."""

@@ -14,14 +14,23 @@ from typing import IO, TYPE_CHECKING, Any
 
 import click
 
-from ..config import BotSpec
+from ..config import BotSpec, load_bot
+from ..errors import ConfigError
 from ..export import COLUMNS, Row, csv_row, export_rows
 from ..privatefiles import open_private
-from ..report import ACTIONS, DAILY, Intents, Report, build_report, ranked
+from ..report import (
+    ACTIONS,
+    DAILY,
+    Intents,
+    Report,
+    build_report,
+    intents_from_turns,
+    ranked,
+)
 from ..store import TurnRecord, now
 from ..terminal import printable
 from ..trends import compared_data, period_length, previous_start, trends
-from .common import bot_option, load
+from .common import bot_option
 from .storage import _store
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
@@ -51,12 +60,34 @@ def period_start(days: int | None, since: datetime | None, end: datetime | None 
     return (end or now()) - timedelta(days=days or 7)
 
 
-def read_period(bot_path: Path, start: datetime) -> tuple[BotSpec, list[list[TurnRecord]]]:
-    """The bot (its intents say which hand off) and its conversations with a turn since
-    ``start``, each with all its turns."""
-    spec = load(bot_path)
+def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[TurnRecord]]]:
+    """The bot's intents (which hand off, which take complaints) and its conversations with
+    a turn since ``start``, each with all its turns. A bot folder that does not load (a
+    broken FAQ file) still has its store, named in servicebot.yaml: the intents are then
+    read from the stored turns, and standard error says what could not be used."""
+    try:
+        spec: BotSpec | None = load_bot(bot_path)
+    except ConfigError as exc:
+        spec = None
+        _say_store_alone(exc)
     with _store(bot_path, spec, create=False) as store:
-        return spec, store.conversations_since(start)
+        conversations = store.conversations_since(start)
+    intents = intent_sets(spec) if spec else intents_from_turns(conversations)
+    return intents, conversations
+
+
+def _say_store_alone(exc: ConfigError) -> None:
+    """Tell the operator, on standard error, that the bot folder did not load and what the
+    figures lack for it."""
+    first = str(exc).splitlines()[0]
+    click.echo(
+        f"warning: the bot folder does not load ({first}); reading the store alone: intent "
+        "names are not checked against the FAQ (none is told as renamed, "
+        "intent_not_in_bot), handoff intents are taken from the stored turns (an intent "
+        "whose every turn handed off), and complaints (complaint: true intents) are not "
+        "counted. Run `servicebot check` to see what to fix.",
+        err=True,
+    )
 
 
 def intent_sets(spec: BotSpec) -> Intents:
@@ -100,8 +131,7 @@ def report(
     end = now()
     start = period_start(days, since, end)
     before = previous_start(start, end)
-    spec, conversations = read_period(bot_path, before)  # both periods in one read
-    intents = intent_sets(spec)
+    intents, conversations = read_period(bot_path, before)  # both periods in one read
     figures = build_report(conversations, start, intents)
     previous = build_report(conversations, before, intents, until=start)
     if as_json:
@@ -237,8 +267,8 @@ def export(
     return gets a ' before it, so that a spreadsheet never runs it as a formula (eval reads
     the cell without it). JSON Lines keeps types: turn and score numbers, no intent null."""
     start = period_start(days, since)
-    spec, conversations = read_period(bot_path, start)
-    rows = list(export_rows(conversations, start, intent_sets(spec)))
+    intents, conversations = read_period(bot_path, start)
+    rows = list(export_rows(conversations, start, intents))
     if output is None:
         written = io.StringIO()
         _write_rows(written, rows, form)

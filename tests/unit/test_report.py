@@ -298,3 +298,30 @@ def test_by_day_prints_a_table_of_days(tmp_path: Path) -> None:
         "1", "1", "0", "0", "0",
     ]  # fmt: skip
     assert "day (UTC)" not in CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
+
+
+def test_a_broken_faq_file_leaves_the_report_to_the_store_and_says_what_it_lacks(
+    folder: Path,
+) -> None:
+    (folder / "faq" / "general.yaml").write_text("intents:\n  - name: [broken\n", "utf-8")
+    result = CliRunner().invoke(main, ["report", "--bot", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    figures = json.loads(result.stdout)
+    assert (figures["conversations"], figures["turns"]) == (10, 15)
+    assert figures["actions"] == EXPECTED["actions"]
+    assert figures["handoffs"] == EXPECTED["handoffs"]  # talk_to_human only ever handed off
+    assert figures["after_answers"] == EXPECTED["after_answers"]
+    said = result.stderr
+    assert said.startswith("warning: the bot folder does not load (")
+    assert "general.yaml" in said and "handoff intents are taken from the stored turns" in said
+    assert "complaints" in said and "not counted" in said
+    table = CliRunner().invoke(main, ["report", "--bot", str(folder)])
+    assert table.exit_code == 0 and table.stdout.startswith("10 conversations, 15 turns")
+
+
+def test_a_broken_settings_file_still_stops_the_report(tmp_path: Path) -> None:
+    folder = reviewed_bot(tmp_path)
+    (folder / "servicebot.yaml").write_text("store: [broken\n", "utf-8")
+    result = CliRunner().invoke(main, ["report", "--bot", str(folder)])
+    assert result.exit_code == 1
+    assert "fix servicebot.yaml first" in result.output
