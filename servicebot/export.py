@@ -14,7 +14,7 @@ cell.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from .report import Intents, fallback_cause, handoff_reason
@@ -39,12 +39,13 @@ _TYPED = ("conversation", "previous", "text", "reply")  # the columns anyone may
 
 
 def export_rows(
-    conversations: Sequence[Sequence[TurnRecord]],
+    conversations: Iterable[Sequence[TurnRecord]],
     since: datetime,
     intents: Intents,
 ) -> Iterator[Row]:
     """One row per turn at or after ``since`` of ``conversations`` (each all its turns, oldest
-    first, as Store.conversations_since gives them), keyed by ``COLUMNS``."""
+    first, as Store.iter_conversations_since gives them), keyed by ``COLUMNS``; each row as
+    its conversation is read, so that a period is written out without being held."""
     for turns in conversations:
         previous: str | None = None
         for turn in turns:

@@ -23,7 +23,7 @@ answer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -155,19 +155,20 @@ class Report:
         }
 
 
-def intents_from_turns(conversations: Sequence[Sequence[TurnRecord]]) -> Intents:
+def intents_from_turns(conversations: Iterable[Sequence[TurnRecord]]) -> Intents:
     """What the stored turns say of the intents, for a report whose bot folder does not load:
     every intent routed to is known (so none is told as renamed, GONE), and one whose every
     turn handed off, not for the post-filter, is taken for a ``handoff: true`` intent (an
     intent that hands off when routing is unsure also answers when it is sure). Which
     intents take complaints no turn says: none."""
-    turns = [turn for kept in conversations for turn in kept if turn.intent is not None]
-    known = {turn.intent for turn in turns if turn.intent is not None}
-    answered = {
-        turn.intent
-        for turn in turns
-        if turn.action != "handoff" or any(e.stage == "postfilter" for e in turn.events)
-    }
+    known: set[str] = set()
+    answered: set[str] = set()
+    for turn in (turn for kept in conversations for turn in kept):  # read once, held never
+        if turn.intent is None:
+            continue
+        known.add(turn.intent)
+        if turn.action != "handoff" or any(e.stage == "postfilter" for e in turn.events):
+            answered.add(turn.intent)
     return Intents(handoff=known - answered, known=known)
 
 

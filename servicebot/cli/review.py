@@ -1,13 +1,13 @@
 """``servicebot report`` and ``export``: a period of stored conversations summed up for the
-weekly review of a bot (servicebot/report.py), or written out a turn a row
-(servicebot/export.py); read from the store in one go (Store.conversations_since)."""
+weekly review of a bot (servicebot/report.py), read from the store in one go
+(Store.conversations_since), or written out a turn a row (servicebot/export.py) as the
+store's cursor reads it (Store.iter_conversations_since)."""
 
 from __future__ import annotations
 
 import csv
-import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -65,15 +65,21 @@ def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[Tur
     a turn since ``start``, each with all its turns. A bot folder that does not load (a
     broken FAQ file) still has its store, named in servicebot.yaml: the intents are then
     read from the stored turns, and standard error says what could not be used."""
-    try:
-        spec: BotSpec | None = load_bot(bot_path)
-    except ConfigError as exc:
-        spec = None
-        _say_store_alone(exc)
+    spec = _bot_or_none(bot_path)
     with _store(bot_path, spec, create=False) as store:
         conversations = store.conversations_since(start)
     intents = intent_sets(spec) if spec else intents_from_turns(conversations)
     return intents, conversations
+
+
+def _bot_or_none(bot_path: Path) -> BotSpec | None:
+    """The bot, or None when its folder does not load (said on standard error); the store
+    then needs servicebot.yaml alone."""
+    try:
+        return load_bot(bot_path)
+    except ConfigError as exc:
+        _say_store_alone(exc)
+        return None
 
 
 def _say_store_alone(exc: ConfigError) -> None:
@@ -267,26 +273,45 @@ def export(
     return gets a ' before it, so that a spreadsheet never runs it as a formula (eval reads
     the cell without it). JSON Lines keeps types: turn and score numbers, no intent null."""
     start = period_start(days, since)
-    intents, conversations = read_period(bot_path, start)
-    rows = list(export_rows(conversations, start, intents))
-    if output is None:
-        written = io.StringIO()
-        _write_rows(written, rows, form)
-        click.echo(written.getvalue(), nl=False)
-    else:
-        with open_private(output) as handle:
-            _write_rows(handle, rows, form)
+    spec = _bot_or_none(bot_path)
+    with _store(bot_path, spec, create=False) as store:
+        intents = (
+            intent_sets(spec)
+            if spec
+            else intents_from_turns(store.iter_conversations_since(start))  # a first pass
+        )
+        rows = export_rows(store.iter_conversations_since(start), start, intents)
+        if output is None:
+            written = _write_rows(_Echo(), rows, form)
+        else:
+            with open_private(output) as handle:
+                written = _write_rows(handle, rows, form)
     where = f" to {output}" if output else ""
-    click.echo(f"{len(rows)} turn{'s' * (len(rows) != 1)} written{where}", err=True)
+    click.echo(f"{written} turn{'s' * (written != 1)} written{where}", err=True)
 
 
-def _write_rows(handle: IO[str], rows: list[Row], form: str) -> None:
-    """The rows as CSV (a header first, after a byte order mark) or JSON Lines."""
+class _Echo:
+    """Standard output as a file to write to, through click.echo (its encoding and its
+    handling of a closed pipe), a piece at a time: rows go out as they are read."""
+
+    def write(self, text: str) -> int:
+        click.echo(text, nl=False)
+        return len(text)
+
+
+def _write_rows(handle: IO[str] | _Echo, rows: Iterable[Row], form: str) -> int:
+    """The rows as CSV (a header first, after a byte order mark) or JSON Lines, each as it
+    comes; how many."""
+    written = 0
     if form == "jsonl":
         for row in rows:
             handle.write(json.dumps(row, ensure_ascii=False) + "\n")
-        return
+            written += 1
+        return written
     handle.write("\ufeff")
     writer = csv.DictWriter(handle, COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    writer.writerows(map(csv_row, rows))
+    for row in rows:
+        writer.writerow(csv_row(row))
+        written += 1
+    return written

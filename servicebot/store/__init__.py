@@ -209,6 +209,12 @@ class Store(Protocol):
         message), in the order of their first turns; read at once (one query, or a pipeline),
         for ``servicebot report`` and ``export`` over a week of conversations."""
 
+    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+        """The conversations of :meth:`conversations_since`, in its order, one at a time as
+        they are read, for ``servicebot export``: a caller writing each out holds one
+        conversation, not the period (SQLite reads them from one cursor; other stores read
+        them at once). Make no other call on the store until it is done."""
+
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """The conversations whose placeholder state issued one of ``kinds`` (``EMAIL``),
         oldest first turn first (a state with no turn yet: by when it was saved): those that

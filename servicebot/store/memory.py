@@ -70,6 +70,9 @@ class MemoryStore:
             chosen = [list(t) for t in self._turns.values() if any(x.at >= since for x in t)]
         return by_first_turn(turn for turns in chosen for turn in turns)
 
+    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+        return iter(self.conversations_since(since))  # in memory already
+
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         with self._lock:
             found = [cid for cid, state in self._states.items() if issued_any(state, kinds)]

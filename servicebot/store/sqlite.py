@@ -35,6 +35,8 @@ import weakref
 from collections.abc import Callable, Collection, Iterator
 from contextlib import contextmanager, suppress
 from datetime import datetime, timedelta
+from itertools import groupby
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +48,7 @@ from .sqlitemigrations import migrate, rollback
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
 _COLUMNS = ", ".join(FIELDS)
+_T_COLUMNS = ", ".join(f"t.{name}" for name in FIELDS)  # of turns joined as t
 _PLACES = ", ".join("?" * len(FIELDS))
 
 
@@ -180,6 +183,25 @@ class SQLiteStore:
             (self.namespace, self.namespace, stamp(since)),
         )
         return by_first_turn(map(_turn, rows))
+
+    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+        """One cursor, ordered in SQL by each conversation's first turn, so that rows are
+        gathered a conversation at a time and none is held past its own. SQLite sorts on
+        its side (an index per conversation's first turn is not kept)."""
+        sql = (
+            f"SELECT {_T_COLUMNS} FROM turns t JOIN (SELECT c.id AS id, (SELECT at FROM turns"
+            " WHERE namespace = c.namespace AND conversation_id = c.id ORDER BY number"
+            " LIMIT 1) AS first FROM conversations c WHERE c.namespace = ? AND"
+            " c.updated_at >= ?) chosen ON t.conversation_id = chosen.id"
+            " WHERE t.namespace = ? ORDER BY chosen.first, chosen.id, t.number"
+        )
+        try:
+            with self._used() as db:
+                rows = db.execute(sql, (self.namespace, stamp(since), self.namespace))
+                for _, turns in groupby(map(_turn, rows), key=attrgetter("conversation_id")):
+                    yield list(turns)
+        except (sqlite3.Error, UnicodeError, OverflowError) as exc:
+            raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
 
     def conversation_ids(self) -> list[str]:
         rows = self._query("SELECT id FROM conversations WHERE namespace = ?", (self.namespace,))

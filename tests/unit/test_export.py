@@ -174,3 +174,22 @@ def test_the_exported_file_is_readable_by_its_owner_alone(folder: Path, tmp_path
     assert (tmp_path / "week.csv").stat().st_mode & 0o777 == 0o600
     assert shared.stat().st_mode & 0o777 == 0o640
     assert "conversation" in shared.read_text(encoding="utf-8-sig")
+
+
+def test_the_export_writes_rows_as_the_store_reads_them(
+    folder: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The period is never read whole (50,000 turns held ~60 MiB before): each conversation
+    is written out as the store's cursor reads it."""
+    from servicebot.store.sqlite import SQLiteStore
+
+    whole = export(folder, "--format", "jsonl")
+
+    def held(*_: object) -> None:
+        raise AssertionError("the export read the whole period at once")
+
+    monkeypatch.setattr(SQLiteStore, "conversations_since", held)
+    assert export(folder, "--format", "jsonl") == whole
+    out = tmp_path / "week.csv"
+    assert "15 turns written to" in export(folder, "-o", str(out))
+    assert len(out.read_text("utf-8-sig").splitlines()) == 16

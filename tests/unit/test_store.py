@@ -292,3 +292,20 @@ def test_a_turn_is_found_by_its_message_id_in_its_conversation_only(store: Store
     assert [t.message_id for t in store.history("a")] == [None, "wamid.42"]
     assert store.turn_for_message("b", "wamid.42") is None
     assert store.turn_for_message("a", "wamid.43") is None
+
+
+def test_conversations_since_one_at_a_time_come_whole_in_the_same_order(store: Store) -> None:
+    store.append_turn(turn("old", at=now() - timedelta(days=3)))
+    store.append_turn(turn("z", "z1", at=now() - timedelta(days=2)))  # first, though last by id
+    tie = now() - timedelta(hours=2)
+    store.append_turn(turn("b", "b1", at=tie))
+    store.append_turn(turn("a", "a1", at=tie))  # a tie: by id
+    for conversation in ("z", "a", "b", "a"):
+        store.append_turn(turn(conversation, f"{conversation} again"))
+    since = now() - timedelta(days=1)
+    found = list(store.iter_conversations_since(since))
+    assert found == store.conversations_since(since)
+    assert [(turns[0].conversation_id, len(turns)) for turns in found] == [
+        ("z", 2), ("a", 3), ("b", 2),
+    ]  # fmt: skip
+    assert list(store.iter_conversations_since(now() + timedelta(days=1))) == []
