@@ -21,6 +21,7 @@ from .handover import Spoken
 from .model import OpenAIClient
 from .shown import Shown
 from .turn import Prepared, Turn
+from .turnclaim import claim_delivery
 from .turnhistory import Loaded
 from .turnlog import logged_as
 from .turnorder import atake, take
@@ -103,6 +104,7 @@ def _load_and_prepare(turn: Turn, text: str) -> Turn:
 def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
     loaded = turn.load()
     turn.find_repeat()  # after the turn before it is stored: a retry sent at once finds it
+    claim_delivery(turn, bound(turn.bot))  # or repeat another process's answer to it
     prepared = _prepare(turn, text, loaded)
     while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
         loaded = loaded._replace(placeholders=stored)

@@ -7,6 +7,8 @@ file made by any earlier version is brought up to date as it is first opened.
     0003_namespaces                conversations by namespace and id (see namespaces.py)
     0004_turns_message_id          the platform's id of the customer's message, kept with
                                    its turn, to answer a retried delivery once
+    0005_leases                    what one process holds for a while (a delivery it
+                                   answers), with when it runs out (see leases.py)
 
 A file that records a migration this version does not know was migrated by a newer version:
 it is refused (StorageError), not used. A version's writes may not fit a newer schema (the
@@ -109,11 +111,22 @@ def _add_message_id(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_leases(db: sqlite3.Connection) -> None:
+    """Leases (store/leases.py): which process holds what of a conversation, by its token,
+    until when (seconds since the epoch)."""
+    db.execute(
+        "CREATE TABLE leases (namespace TEXT NOT NULL, conversation_id TEXT NOT NULL,"
+        " what TEXT NOT NULL, token TEXT NOT NULL, until REAL NOT NULL,"
+        " PRIMARY KEY (namespace, conversation_id, what))"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_conversations_and_turns", _create_tables),
     ("0002_turns_fallback", _add_fallback),
     ("0003_namespaces", _add_namespaces),
     ("0004_turns_message_id", _add_message_id),
+    ("0005_leases", _add_leases),
 ]
 # The migrations that make a table anew and copy its rows: the file is compacted after them.
 REBUILDS = frozenset({"0003_namespaces"})

@@ -83,6 +83,7 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
             ("0002_turns_fallback",),
             ("0003_namespaces",),
             ("0004_turns_message_id",),
+            ("0005_leases",),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 

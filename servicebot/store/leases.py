@@ -1,0 +1,124 @@
+"""Leases in the store: what one process holds for a while, so that other processes on the
+same store wait for it or take over once it expires.
+
+A lease is named by its conversation and ``what`` it is of (``message <id>``: a delivery of
+one message, answered by one process; see turnclaim.py). It is taken with no wait (a caller
+that did not get it decides what to do meanwhile), ends after ``seconds`` however its holder
+ends (a process killed mid-turn holds nothing for good), and is let go only by its holder:
+one that outlived its time and was taken over by another process leaves the new holder's
+alone.
+
+    redis://    redis-py's own :class:`redis.lock.Lock`: ``SET NX PX``, and a token-checked
+                release (a Lua script), under ``{ns}:conversation:{id}:lease:{what}``
+    sqlite://   a row of the ``leases`` table (migration 0005), taken in one ``INSERT ... ON
+                CONFLICT DO UPDATE ... WHERE until <= now`` and deleted by its token
+    memory://   none: one process, whose turns of a conversation are already taken one at a
+                time (turnorder.py). Nor for a store of the application's own.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+import uuid
+from typing import TYPE_CHECKING, Protocol
+
+from ..errors import StorageError
+
+if TYPE_CHECKING:
+    from . import Store
+    from .redis import RedisStore
+    from .sqlite import SQLiteStore
+
+log = logging.getLogger("servicebot")
+
+
+class Lease(Protocol):
+    """One lease of the store, taken and let go by this process."""
+
+    def acquire(self) -> bool:
+        """Take the lease if no other process holds it (or its time ran out); False if one
+        does. StorageError if the store cannot answer."""
+
+    def release(self) -> None:
+        """Let the lease go if this process still holds it; nothing if it ran out and another
+        took it. StorageError if the store cannot answer."""
+
+
+def lease_for(store: Store, conversation_id: str, what: str, seconds: float) -> Lease | None:
+    """The lease ``what`` of the conversation on ``store``, held ``seconds`` at most once
+    taken; None for a store shared by no other process (memory://, or one of the
+    application's own)."""
+    from .sqlite import SQLiteStore  # here: sqlite3 is always there, redis-py may not be
+
+    if isinstance(store, SQLiteStore):
+        return _SQLiteLease(store, conversation_id, what, seconds)
+    # A RedisStore's module is imported already: importing it otherwise needs redis-py.
+    redis_module = sys.modules.get(f"{__package__}.redis")
+    if redis_module is not None and isinstance(store, redis_module.RedisStore):
+        return _RedisLease(store, conversation_id, what, seconds)
+    return None
+
+
+class _RedisLease:
+    """redis-py's Lock, which is exactly a lease: ``SET key token NX PX``, released by a
+    script that deletes the key only if it still holds the token."""
+
+    def __init__(self, store: RedisStore, conversation_id: str, what: str, seconds: float) -> None:
+        self._store = store
+        name = f"{store._ns}:conversation:{conversation_id}:lease:{what}"
+        # Not thread-local: an async turn takes its lease in one worker thread and lets it go
+        # in another. Non-blocking: the caller waits for the holder's turn meanwhile.
+        self._lock = store._redis.lock(
+            name, timeout=seconds, blocking=False, thread_local=False, raise_on_release_error=True
+        )
+
+    def acquire(self) -> bool:
+        taken: bool = self._store._call(lambda: self._lock.acquire(blocking=False))
+        return taken
+
+    def release(self) -> None:
+        from redis.exceptions import LockError
+
+        try:
+            self._store._call(self._lock.release)
+        except StorageError as exc:
+            if not isinstance(exc.__cause__, LockError):  # ran out, and maybe taken over
+                raise
+
+
+class _SQLiteLease:
+    """A row of the ``leases`` table, with its holder's token and when it runs out.
+
+    Hand-written: sqlite3 has no lock that outlives a transaction, and holding a write
+    transaction across a model call would stop every other turn's write for its length. So
+    the lease is a row, taken in one statement (SQLite's UPSERT, in ``BEGIN IMMEDIATE``), and
+    runs out on the wall clock, which the processes sharing a file share (one host)."""
+
+    def __init__(self, store: SQLiteStore, conversation_id: str, what: str, seconds: float) -> None:
+        self._store, self._seconds = store, seconds
+        self._key = (store.namespace, conversation_id, what)
+        self._token = uuid.uuid4().hex
+
+    def acquire(self) -> bool:
+        at = time.time()
+        with self._store._transaction("take a lease in") as db:
+            # Rows left by holders that died: a conversation's id is a customer's value.
+            db.execute("DELETE FROM leases WHERE namespace = ? AND until <= ?", (self._key[0], at))
+            taken = db.execute(
+                "INSERT INTO leases (namespace, conversation_id, what, token, until)"
+                " VALUES (?, ?, ?, ?, ?) ON CONFLICT (namespace, conversation_id, what)"
+                " DO UPDATE SET token = excluded.token, until = excluded.until"
+                " WHERE leases.until <= ? OR leases.token = excluded.token",
+                (*self._key, self._token, at + self._seconds, at),
+            ).rowcount
+        return taken == 1
+
+    def release(self) -> None:
+        with self._store._transaction("let a lease go in") as db:
+            db.execute(
+                "DELETE FROM leases WHERE namespace = ? AND conversation_id = ? AND what = ?"
+                " AND token = ?",
+                (*self._key, self._token),
+            )

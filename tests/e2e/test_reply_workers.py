@@ -1,0 +1,103 @@
+"""A webhook's deliveries of one message reaching two worker processes at once (turnclaim.py):
+two real processes on one SQLite file and on a real Redis, against the local model server,
+whose answer takes long enough that both deliveries are under way together."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from servicebot.store import open_store
+from tests.conftest import REPO
+from tests.e2e.conftest import KEY_ENV, STORES
+from tests.openai_server import OpenAIServer
+
+
+def _url(name: str, request: pytest.FixtureRequest) -> str:
+    return "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
+
+
+def _worker(url: str, root: Path, namespace: str, server: OpenAIServer) -> subprocess.Popen[str]:
+    """A worker process with its bot built, waiting for the word to answer "m1"."""
+    env = {**os.environ, KEY_ENV: "sk-e2e-not-a-real-key"}
+    args = [sys.executable, "-m", "tests.replyworker", url, str(root), namespace, server.url, "m1"]
+    worker = subprocess.Popen(
+        args, cwd=REPO, env=env, text=True,
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    assert worker.stdout is not None and worker.stdout.readline() == "ready\n", worker.stderr
+    return worker
+
+
+def _go(*workers: subprocess.Popen[str]) -> None:
+    for worker in workers:
+        assert worker.stdin is not None
+        worker.stdin.write("go\n")
+        worker.stdin.flush()
+
+
+def _reply(worker: subprocess.Popen[str]) -> dict[str, Any]:
+    out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    reply: dict[str, Any] = json.loads(out)
+    return reply
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_one_message_delivered_to_two_processes_at_once_is_answered_once(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """Both workers sent the message to the model (two answers, two turns stored): now one
+    asks it, the other waits for its stored turn and returns the same text, repeated."""
+    url, namespace = _url(name, request), f"test-{uuid.uuid4().hex}"
+    with OpenAIServer(latency=1.0) as server:
+        workers = [_worker(url, tmp_path, namespace, server) for _ in range(2)]
+        _go(*workers)
+        replies = [_reply(worker) for worker in workers]
+        asked = len(server.requests)
+    store = open_store(url, root=tmp_path, namespace=namespace)
+    try:
+        turns = store.history("c")
+    finally:
+        store.close()
+    assert asked == 1
+    assert [turn.message_id for turn in turns] == ["m1"]
+    assert replies[0]["text"] == replies[1]["text"] == turns[0].reply_text
+    assert sorted(reply["repeated"] for reply in replies) == [False, True]
+    assert [reply["turn"] for reply in replies] == [1, 1]
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_delivery_whose_process_died_is_taken_over(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The worker that claimed the message is killed while the model answers: its claim runs
+    out (a turn's time: 4 s at the model and three store commands) and the other worker,
+    which waited for it, answers the message itself, once."""
+    url, namespace = _url(name, request), f"test-{uuid.uuid4().hex}"
+    with OpenAIServer(latency=1.0) as server:
+        first = _worker(url, tmp_path, namespace, server)
+        second = _worker(url, tmp_path, namespace, server)
+        _go(first)
+        while not server.requests:  # the first has claimed it and asks the model
+            pass
+        _go(second)
+        first.kill()
+        first.communicate(timeout=10)
+        reply = _reply(second)
+        asked = len(server.requests)
+    store = open_store(url, root=tmp_path, namespace=namespace)
+    try:
+        turns = store.history("c")
+    finally:
+        store.close()
+    assert asked == 2
+    assert reply["repeated"] is False and reply["turn"] == 1
+    assert [turn.reply_text for turn in turns] == [reply["text"]]

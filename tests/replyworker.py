@@ -1,0 +1,42 @@
+"""A web worker for the tests of deliveries across processes: one bot answering one message.
+
+    python -m tests.replyworker STORE_URL ROOT NAMESPACE MODEL_URL MESSAGE_ID
+
+builds the example bot on the store and the model server given, prints "ready", waits for a
+line on standard input (so that two workers send at once), answers the refunds question in
+conversation "c" as ``bot.reply`` does for a webhook, and prints the reply as JSON. The model's
+key is read from SERVICEBOT_E2E_KEY; a turn may take 4 s at the model, plus 0.2 s per store
+command.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from servicebot import load_bot
+from servicebot.model import OpenAIClient
+from servicebot.pipeline import Bot
+from servicebot.settings import ModelSettings
+from servicebot.store import open_store
+from tests.conftest import REPO
+from tests.e2e.conftest import KEY_ENV, REFUNDS, with_settings
+
+
+def main(url: str, root: str, namespace: str, model_url: str, message_id: str) -> None:
+    spec = with_settings(load_bot(REPO), store={"timeout": 0.2})
+    update = {"base_url": model_url, "api_key_env": KEY_ENV, "max_retries": 0, "timeout": 4.0}
+    settings = ModelSettings(**spec.settings.model.model_copy(update=update).model_dump())
+    model = OpenAIClient(settings, spec.root / "servicebot.yaml")
+    store = open_store(url, root=Path(root), namespace=namespace, timeout=0.2)
+    bot = Bot(spec, model=model, store=store)
+    print("ready", flush=True)
+    sys.stdin.readline()
+    reply = bot.reply(REFUNDS, "c", message_id=message_id)
+    print(json.dumps({"text": reply.text, "repeated": reply.repeated, "turn": reply.turn}))
+    bot.close()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

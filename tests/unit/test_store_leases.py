@@ -1,0 +1,58 @@
+"""Leases in the store (store/leases.py): one holder at a time across connections (two
+processes' stores), a lease that runs out is taken over, and only its holder lets it go."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+from servicebot.store import Store, open_store
+from servicebot.store.leases import Lease, lease_for
+
+STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
+
+
+def _two_stores(name: str, tmp_path: Path, request: pytest.FixtureRequest) -> list[Store]:
+    """Two stores on one file or server, as two processes open it."""
+    url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
+    namespace = f"test-{uuid.uuid4().hex}"
+    return [open_store(url, root=tmp_path, namespace=namespace) for _ in range(2)]
+
+
+def _leases(stores: list[Store], seconds: float) -> tuple[Lease, Lease]:
+    first, second = (lease_for(store, "c", "message m1", seconds) for store in stores)
+    assert first is not None and second is not None
+    return first, second
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_lease_has_one_holder_until_it_lets_go(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    first, second = _leases(_two_stores(name, tmp_path, request), 30)
+    assert first.acquire()
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    assert not first.acquire()
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_lease_that_ran_out_is_taken_over_and_kept_from_its_old_holder(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A holder that died (or overran) loses the lease once it runs out; its late release
+    leaves the new holder's alone."""
+    first, second = _leases(_two_stores(name, tmp_path, request), 0.2)
+    assert first.acquire()
+    time.sleep(0.3)
+    assert second.acquire()
+    first.release()
+    assert not first.acquire()
+
+
+def test_a_store_of_one_process_has_no_leases() -> None:
+    assert lease_for(open_store("memory://"), "c", "message m1", 1) is None
