@@ -78,7 +78,7 @@ class Turn(TurnModelCall, TurnStorage):
         self.person_stored = ""  # what they wrote, masked (see _handed_over)
         self.with_person = False  # set as the conversation loads: a person has it
         self.repeat: TurnRecord | None = None  # see find_repeat
-        self.claim: Lease | None = None  # the message's delivery: see turnclaim.py
+        self.leases: list[Lease] = []  # held in the store until stored: see turnclaim.py
         # On each record the servicebot logger emits during the turn (see turnlog.py).
         self.log_fields = {"conversation_id": conversation_id, "bot": bot.spec.settings.name}
         self.started = time.perf_counter()

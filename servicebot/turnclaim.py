@@ -9,13 +9,21 @@ claims the delivery in the store (a lease, see store/leases.py) before the model
 lets the claim go once its turn is stored (or will never be). A turn that finds the delivery
 claimed waits, up to the time a turn may take, for the claimant's stored turn, and repeats
 it; if the claimant died (its claim ran out, nothing stored), it takes over and answers.
+
+Turns of one conversation in several processes are taken one at a time the same way: a turn
+given a conversation's id holds the conversation in the store (a lease, ``turns``) from
+before it loads the history until it is stored, after its place in this process's line
+(turnorder.py), so that it loads the turns other processes stored before it and numbers
+follow arrival. Both are let go by :func:`let_leases_go`, as the turn lets its line go.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
 from .errors import ConfigError, StorageError
 from .redelivery import stopped_unanswered
@@ -28,6 +36,7 @@ if TYPE_CHECKING:
     from .turnstorage import TurnStorage
 
 log = logging.getLogger("servicebot")
+T = TypeVar("T")
 POLL = 0.05  # seconds between two looks for the claimant's stored turn
 
 
@@ -57,10 +66,10 @@ def claim_delivery(turn: Turn, seconds: float) -> None:
 
 
 def _claim_or_repeat(turn: Turn, lease: Lease, deadline: float) -> None:
-    """Take ``lease`` (``turn.claim``) or find the turn its holder stored (``turn.repeat``).
+    """Take ``lease`` (into ``turn.leases``) or find the turn its holder stored (``turn.repeat``).
     Past ``deadline`` (the holder's claim ran out and another process took it over, and
     neither stored a turn meanwhile), the turn is answered unclaimed, with a warning."""
-    run = turn.bot.store_pause.run
+    run = _runner(turn, lease)
     while True:
         taken = run(lease.acquire)
         # Looked for after the claim too: a holder that stored its turn and let go just
@@ -71,7 +80,7 @@ def _claim_or_repeat(turn: Turn, lease: Lease, deadline: float) -> None:
             turn.repeat = stored
             return
         if taken:
-            turn.claim = lease
+            turn.leases.append(lease)
             return
         if time.monotonic() >= deadline:
             log.warning(
@@ -81,6 +90,11 @@ def _claim_or_repeat(turn: Turn, lease: Lease, deadline: float) -> None:
             )
             return
         time.sleep(POLL)
+
+
+def _runner(turn: TurnStorage, lease: Lease) -> Callable[[Callable[[], T]], T]:
+    """How the store's pause runs ``lease``'s commands (see ``Lease.slow_counts``)."""
+    return functools.partial(turn.bot.store_pause.run_lease, slow_counts=lease.slow_counts)
 
 
 def _answered(turn: Turn) -> TurnRecord | None:
@@ -97,17 +111,53 @@ def _what(turn: Turn) -> str:
     return f"message {turn.message_id}"
 
 
-def let_claim_go(turn: TurnStorage) -> None:
-    """Let ``turn``'s claim go: its turn is stored, or will never be. Once; a store failure
-    leaves it to run out (a retry then waits for it)."""
-    lease, turn.claim = turn.claim, None
-    if lease is None:
-        return
+def hold_conversation(turn: Turn, seconds: float) -> None:
+    """Hold ``turn``'s conversation in the store, for ``seconds`` at most, from before its
+    history is loaded until it is stored: its turns in other processes wait, as those in this
+    one wait in its line (turnorder.py). Waits for another process's turn up to ``seconds``
+    (it lets go once stored, or its hold runs out if its process died); past that, the turn
+    goes ahead without it, with a warning. A store failure costs only the hold."""
+    start = time.perf_counter()
     try:
-        turn.bot.store_pause.run(lease.release)
+        lease = lease_for(turn._opened(), turn.conversation_id, "turns", seconds)
+        if lease is None or not _waited_for(turn, lease, seconds):
+            return
     except (StorageError, ConfigError) as exc:
-        log.warning(
-            "conversation %s: could not let the message's delivery go: %s",
-            turn.conversation_id,
-            exc,
+        turn._store_failed(
+            exc, logging.WARNING, "could not hold the conversation", "not held", start
         )
+        return
+    turn.leases.append(lease)
+    if (waited := elapsed_ms(start)) >= POLL * 1000:
+        turn.trace.append(Step("store", "held after another process's turn", waited))
+
+
+def _waited_for(turn: Turn, lease: Lease, seconds: float) -> bool:
+    """Whether ``lease`` was taken within ``seconds`` (and a second more: a holder that died
+    holds it that long at most), trying every ``POLL`` seconds."""
+    run, deadline = _runner(turn, lease), time.monotonic() + seconds + 1.0
+    while not run(lease.acquire):
+        if time.monotonic() >= deadline:
+            log.warning(
+                "conversation %s: a turn in another process held it for over %g s; this turn"
+                " goes ahead without it",
+                turn.conversation_id,
+                seconds,
+            )
+            return False
+        time.sleep(POLL)
+    return True
+
+
+def let_leases_go(turn: TurnStorage) -> None:
+    """Let ``turn``'s leases go, the last taken first: its turn is stored, or will never be.
+    Once; a store failure leaves a lease to run out (another process then waits for it)."""
+    while True:
+        try:
+            lease = turn.leases.pop()  # one thread each: a stream's end and its caller's
+        except IndexError:
+            return
+        try:
+            _runner(turn, lease)(lease.release)
+        except (StorageError, ConfigError) as exc:
+            log.warning("conversation %s: could not let it go: %s", turn.conversation_id, exc)

@@ -21,7 +21,7 @@ from .handover import Spoken
 from .model import OpenAIClient
 from .shown import Shown
 from .turn import Prepared, Turn
-from .turnclaim import claim_delivery
+from .turnclaim import claim_delivery, hold_conversation
 from .turnhistory import Loaded
 from .turnlog import logged_as
 from .turnorder import atake, take
@@ -102,6 +102,8 @@ def _load_and_prepare(turn: Turn, text: str) -> Turn:
 
 
 def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
+    if turn.place is not None:  # its turns in other processes too: see turnclaim.py
+        hold_conversation(turn, bound(turn.bot))
     loaded = turn.load()
     turn.find_repeat()  # after the turn before it is stored: a retry sent at once finds it
     claim_delivery(turn, bound(turn.bot))  # or repeat another process's answer to it

@@ -26,7 +26,7 @@ from .model import Completion, ModelRequest
 from .redelivery import stopped_unanswered
 from .reply import Reply, Step, elapsed_ms
 from .store import Store, TurnRecord
-from .turnclaim import let_claim_go
+from .turnclaim import let_leases_go
 from .turnhistory import Loaded, count_misses, read_history, said_before
 
 if TYPE_CHECKING:
@@ -68,7 +68,7 @@ class TurnStorage:
     place: Place | None  # in its conversation's line (turnorder.py), until stored
     message_id: str | None  # the platform's id of the message, given with it
     repeat: TurnRecord | None  # the turn stored already for that message, if any
-    claim: Lease | None  # the message's delivery, claimed in the store (see turnclaim.py)
+    leases: list[Lease]  # the conversation, the message's delivery: see turnclaim.py
     person: Spoken | None  # what a person wrote, for a person's turn (see handover.py)
     with_person: bool  # a person has the conversation: this message is left to them
 
@@ -107,7 +107,7 @@ class TurnStorage:
         with self._handing:
             if self._writing:
                 return
-        let_claim_go(self)
+        let_leases_go(self)
         if self.place is not None:
             self.place.let_go()
 

@@ -1,10 +1,11 @@
 """A web worker for the tests of deliveries across processes: one bot answering one message.
 
-    python -m tests.replyworker STORE_URL ROOT NAMESPACE MODEL_URL MESSAGE_ID
+    python -m tests.replyworker STORE_URL ROOT NAMESPACE MODEL_URL MESSAGE_ID [WORDS]
 
 builds the example bot on the store and the model server given, prints "ready", waits for a
-line on standard input (so that two workers send at once), answers the refunds question in
-conversation "c" as ``bot.reply`` does for a webhook, and prints the reply as JSON. The model's
+line on standard input (so that two workers send at once), answers the refunds question
+(with WORDS after it) in conversation "c" as ``bot.reply`` does for a webhook (MESSAGE_ID
+"-": none), and prints the reply as JSON. The model's
 key is read from SERVICEBOT_E2E_KEY; a turn may take 4 s at the model, plus 0.2 s per store
 command.
 """
@@ -24,7 +25,9 @@ from tests.conftest import REPO
 from tests.e2e.conftest import KEY_ENV, REFUNDS, with_settings
 
 
-def main(url: str, root: str, namespace: str, model_url: str, message_id: str) -> None:
+def main(
+    url: str, root: str, namespace: str, model_url: str, message_id: str, words: str = ""
+) -> None:
     spec = with_settings(load_bot(REPO), store={"timeout": 0.2})
     update = {"base_url": model_url, "api_key_env": KEY_ENV, "max_retries": 0, "timeout": 4.0}
     settings = ModelSettings(**spec.settings.model.model_copy(update=update).model_dump())
@@ -33,7 +36,8 @@ def main(url: str, root: str, namespace: str, model_url: str, message_id: str) -
     bot = Bot(spec, model=model, store=store)
     print("ready", flush=True)
     sys.stdin.readline()
-    reply = bot.reply(REFUNDS, "c", message_id=message_id)
+    text = f"{REFUNDS} {words}".strip()
+    reply = bot.reply(text, "c", message_id=None if message_id == "-" else message_id)
     print(json.dumps({"text": reply.text, "repeated": reply.repeated, "turn": reply.turn}))
     bot.close()
 

@@ -37,6 +37,10 @@ log = logging.getLogger("servicebot")
 class Lease(Protocol):
     """One lease of the store, taken and let go by this process."""
 
+    # Whether a slow failure to take or let it go pauses the store (Pause.run_lease): not on
+    # SQLite, whose file another process holds locked for writes is still read.
+    slow_counts: bool
+
     def acquire(self) -> bool:
         """Take the lease if no other process holds it (or its time ran out); False if one
         does. StorageError if the store cannot answer."""
@@ -64,6 +68,8 @@ def lease_for(store: Store, conversation_id: str, what: str, seconds: float) -> 
 class _RedisLease:
     """redis-py's Lock, which is exactly a lease: ``SET key token NX PX``, released by a
     script that deletes the key only if it still holds the token."""
+
+    slow_counts = True  # a server too slow for it is too slow for a read too
 
     def __init__(self, store: RedisStore, conversation_id: str, what: str, seconds: float) -> None:
         self._store = store
@@ -95,6 +101,8 @@ class _SQLiteLease:
     transaction across a model call would stop every other turn's write for its length. So
     the lease is a row, taken in one statement (SQLite's UPSERT, in ``BEGIN IMMEDIATE``), and
     runs out on the wall clock, which the processes sharing a file share (one host)."""
+
+    slow_counts = False  # a write lock another process holds fails it; reads still work
 
     def __init__(self, store: SQLiteStore, conversation_id: str, what: str, seconds: float) -> None:
         self._store, self._seconds = store, seconds

@@ -71,6 +71,26 @@ class Pause:
         self._in_a_row, self._paused = 0, False
         return result
 
+    def run_lease(self, command: Callable[[], T], *, slow_counts: bool) -> T:
+        """``command``, a lease's (store/leases.py), unless the store is paused, as
+        :meth:`run`; but only a slow failure counts towards a pause, and only if
+        ``slow_counts``. A lease is an extra command per turn: a Redis server that refuses
+        connections failed three in a row where it failed two, and paused turns after it came
+        back; and a SQLite file another process holds locked fails it slowly while reads
+        still work beside the lock, which a pause would skip."""
+        if self._until > self.clock():
+            raise StorePausedError(
+                "not tried: the store failed just now (it is tried again "
+                f"{self.LENGTH:g} s after it)"
+            )
+        started = self.clock()
+        try:
+            return command()
+        except StorageError as exc:
+            if slow_counts and self.clock() - started >= self.slow:
+                self._failed(exc, slow=True)
+            raise
+
     def _failed(self, exc: StorageError, *, slow: bool) -> None:
         """A command failed: the store is paused if it failed slowly, or ``FAILURES`` in a
         row did; said once per pause, however many pauses follow before it answers."""

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from servicebot.store import open_store
+from servicebot.store import TurnRecord, open_store
 from tests.conftest import REPO
 from tests.e2e.conftest import KEY_ENV, STORES
 from tests.openai_server import OpenAIServer
@@ -24,16 +24,28 @@ def _url(name: str, request: pytest.FixtureRequest) -> str:
     return "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
 
 
-def _worker(url: str, root: Path, namespace: str, server: OpenAIServer) -> subprocess.Popen[str]:
-    """A worker process with its bot built, waiting for the word to answer "m1"."""
+def _worker(
+    url: str, root: Path, namespace: str, server: OpenAIServer, *message: str
+) -> subprocess.Popen[str]:
+    """A worker process with its bot built, waiting for the word to answer ``message`` (its
+    id and words; by default "m1", the refunds question)."""
     env = {**os.environ, KEY_ENV: "sk-e2e-not-a-real-key"}
-    args = [sys.executable, "-m", "tests.replyworker", url, str(root), namespace, server.url, "m1"]
+    args = [sys.executable, "-m", "tests.replyworker", url, str(root), namespace, server.url]
+    args += message or ["m1"]
     worker = subprocess.Popen(
         args, cwd=REPO, env=env, text=True,
         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
     )  # fmt: skip
     assert worker.stdout is not None and worker.stdout.readline() == "ready\n", worker.stderr
     return worker
+
+
+def _turns(url: str, root: Path, namespace: str) -> list[TurnRecord]:
+    store = open_store(url, root=root, namespace=namespace)
+    try:
+        return store.history("c")
+    finally:
+        store.close()
 
 
 def _go(*workers: subprocess.Popen[str]) -> None:
@@ -62,11 +74,7 @@ def test_one_message_delivered_to_two_processes_at_once_is_answered_once(
         _go(*workers)
         replies = [_reply(worker) for worker in workers]
         asked = len(server.requests)
-    store = open_store(url, root=tmp_path, namespace=namespace)
-    try:
-        turns = store.history("c")
-    finally:
-        store.close()
+    turns = _turns(url, tmp_path, namespace)
     assert asked == 1
     assert [turn.message_id for turn in turns] == ["m1"]
     assert replies[0]["text"] == replies[1]["text"] == turns[0].reply_text
@@ -93,11 +101,34 @@ def test_a_delivery_whose_process_died_is_taken_over(
         first.communicate(timeout=10)
         reply = _reply(second)
         asked = len(server.requests)
-    store = open_store(url, root=tmp_path, namespace=namespace)
-    try:
-        turns = store.history("c")
-    finally:
-        store.close()
+    turns = _turns(url, tmp_path, namespace)
     assert asked == 2
     assert reply["repeated"] is False and reply["turn"] == 1
     assert [turn.reply_text for turn in turns] == [reply["text"]]
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_turns_of_one_conversation_in_two_processes_are_taken_one_at_a_time(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The second message reaches another worker while the first waits on the model: it
+    waits for the first's stored turn, so the model reads the first message with it, and the
+    turns are numbered as the messages came. Before, the second loaded no history."""
+    url, namespace = _url(name, request), f"test-{uuid.uuid4().hex}"
+    with OpenAIServer(latency=1.0) as server:
+        first = _worker(url, tmp_path, namespace, server, "-", "My first message.")
+        second = _worker(url, tmp_path, namespace, server, "-", "My second message.")
+        _go(first)
+        while not server.requests:  # the first holds the conversation, at the model
+            pass
+        _go(second)
+        replies = [_reply(first), _reply(second)]
+        asked = [
+            [m["content"] for m in r.body["messages"] if m["role"] == "user"]
+            for r in server.requests
+        ]
+    assert [reply["turn"] for reply in replies] == [1, 2]
+    assert len(asked) == 2 and any("first" in said for said in asked[1])
+    assert [turn.reply_text for turn in _turns(url, tmp_path, namespace)] == [
+        reply["text"] for reply in replies
+    ]

@@ -3,13 +3,15 @@ processes' stores), a lease that runs out is taken over, and only its holder let
 
 from __future__ import annotations
 
+import contextlib
 import time
 import uuid
 from pathlib import Path
 
 import pytest
 
-from servicebot.store import Store, open_store
+from servicebot.errors import StorageError, StorePausedError
+from servicebot.store import Pause, Store, open_store
 from servicebot.store.leases import Lease, lease_for
 
 STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
@@ -56,3 +58,27 @@ def test_a_lease_that_ran_out_is_taken_over_and_kept_from_its_old_holder(
 
 def test_a_store_of_one_process_has_no_leases() -> None:
     assert lease_for(open_store("memory://"), "c", "message m1", 1) is None
+
+
+@pytest.mark.parametrize(("slow_counts", "paused"), [(True, True), (False, False)])
+def test_only_a_slow_lease_failure_pauses_the_store_and_only_where_it_counts(
+    slow_counts: bool, paused: bool
+) -> None:
+    """A lease is an extra command per turn: fast failures of it (a Redis server refusing
+    connections) must not pause turns the store could serve; a slow one pauses them on Redis,
+    but not on SQLite, whose reads work beside another process's write lock."""
+    clock = [0.0]
+    pause = Pause(clock=lambda: clock[0])
+
+    def fail(seconds: float) -> bool:
+        clock[0] += seconds
+        raise StorageError("down")
+
+    for _ in range(Pause.FAILURES):
+        with pytest.raises(StorageError):
+            pause.run_lease(lambda: fail(0.0), slow_counts=slow_counts)
+    assert pause.run_lease(lambda: True, slow_counts=slow_counts)
+    with pytest.raises(StorageError):
+        pause.run_lease(lambda: fail(1.0), slow_counts=slow_counts)
+    with pytest.raises(StorePausedError) if paused else contextlib.nullcontext():
+        pause.run(lambda: None)
