@@ -12,7 +12,9 @@ task cancelled while it waits leaves the line. A line is held weakly: a conversa
 turn in progress costs nothing. A turn that holds its place longer than its bound (a stream
 whose caller left it suspended, never read nor closed) is passed over, with a warning: the
 next turn goes ahead without it. Several processes (two web workers) each keep their own
-lines: turns sent to different processes are not ordered (see the README).
+lines; on a SQLite file or Redis server they share, a turn also holds its conversation in the
+store once it has its place here (turnclaim.py), so turns sent to different processes are
+taken one at a time too.
 """
 
 from __future__ import annotations

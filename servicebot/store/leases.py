@@ -1,8 +1,9 @@
 """Leases in the store: what one process holds for a while, so that other processes on the
 same store wait for it or take over once it expires.
 
-A lease is named by its conversation and ``what`` it is of (``message <id>``: a delivery of
-one message, answered by one process; see turnclaim.py). It is taken with no wait (a caller
+A lease is named by its conversation and ``what`` it is of (``turns``: the conversation,
+from loading its history to storing a turn; ``message <id>``: a delivery of one message,
+answered by one process; see turnclaim.py). It is taken with no wait (a caller
 that did not get it decides what to do meanwhile), ends after ``seconds`` however its holder
 ends (a process killed mid-turn holds nothing for good), and is let go only by its holder:
 one that outlived its time and was taken over by another process leaves the new holder's
