@@ -286,6 +286,11 @@ class SQLiteStore:
                 (self.namespace, *args),
             ).fetchone()
             conversations = db.execute(f"DELETE FROM conversations {where}", args).rowcount
+            # and the leases holders that died left (store/leases.py): each names a conversation
+            db.execute(
+                "DELETE FROM leases WHERE namespace = ? AND until <= ?",
+                (self.namespace, time.time()),
+            )
         self._checkpoint()
         return PurgeReport(conversations, turns)
 

@@ -82,3 +82,15 @@ def test_only_a_slow_lease_failure_pauses_the_store_and_only_where_it_counts(
         pause.run_lease(lambda: fail(1.0), slow_counts=slow_counts)
     with pytest.raises(StorePausedError) if paused else contextlib.nullcontext():
         pause.run(lambda: None)
+
+
+def test_a_purge_leaves_no_lease_a_dead_holder_left_on_sqlite(tmp_path: Path) -> None:
+    """A lease row names its conversation, whose id may be the customer's phone number: a
+    purge (an erasure request) takes those whose holder died with it, not at the next turn."""
+    store = open_store("sqlite:///turns.db", root=tmp_path, namespace="shop")
+    lease = lease_for(store, "+14155552671", "turns", 0.1)
+    assert lease is not None and lease.acquire()  # and its process is killed: no release
+    time.sleep(0.2)
+    store.purge_conversation("c-other")
+    store.close()
+    assert b"+14155552671" not in (tmp_path / "turns.db").read_bytes()
