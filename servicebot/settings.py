@@ -297,7 +297,19 @@ class ReplaySettings(Frozen):
     cassettes: str = "tests/replies"
 
 
-PiiKind = Literal["SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"]
+PiiKind = Literal[
+    "SECRET",
+    "EMAIL",
+    "IBAN",
+    "CN_ID",
+    "PASSPORT",
+    "CARD",
+    "SSN",
+    "PHONE",
+    "IP",
+    "ADDRESS",
+    "DATE_OF_BIRTH",
+]
 Action = Literal["allow", "mask", "flag", "block"]
 Outcome = Literal["repair", "fallback", "handoff"]
 

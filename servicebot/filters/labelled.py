@@ -26,6 +26,7 @@ from typing import Final, NamedTuple
 from . import locales, spelled
 from .labels import (
     CARD_NUMBER,
+    CUES,
     LABELS,
     NEEDS_LINK,
     NOT_PAYMENT,
@@ -57,12 +58,15 @@ _VALUE_REACH: Final = _REACH + 48
 
 
 class Labelled(NamedTuple):
-    """What the customer named: values found, and where a reference number or a code the
-    shop issues (a coupon, a voucher) would start."""
+    """What the customer named: values found, where a reference number or a code the shop
+    issues (a coupon, a voucher) would start, and the English words that say an address or a
+    date of birth may be near (``labels.CUES``: "address", "born", "street"), for
+    ``addresses.py`` and ``birthdates.py``, found in the same pass as every label."""
 
     found: list[tuple[int, int, str]]
     references: set[int]
     codes: set[int]
+    cues: tuple[tuple[int, int, str], ...] = ()
 
 
 def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
@@ -80,14 +84,19 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         return Labelled(found, references, codes)
     english = locales.English(lowered)  # searched once, if a label asks: see locales.links
     spelled_left = _MOST_SPELLED
+    cues: list[tuple[int, int, str]] = []
     for label in spans:
+        word = lowered[label[0] : label[1]]
+        if word in CUES:
+            cues.append((*label, CUES[word]))
+            continue
         if not DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             # An ASCII message with no number word that starts a word spells no digit
             # (read_labels): most, which then read no label's window for one (1.2 us each).
             if not (spelled_left and numbered is not False and _spelled_near(lowered, label[1])):
                 continue  # "I paid with Visa. Could you...": no value near enough
             spelled_left -= 1
-        role, start = ROLE[lowered[slice(*label)]], _after_links(lowered, label[1])
+        role, start = ROLE[word], _after_links(lowered, label[1])
         start = _on_the_next_line(lowered, label, start)
         if role in ("reference", "code"):
             (references if role == "reference" else codes).update(
@@ -97,7 +106,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
         found += _named(text, lowered, label, start, int(role), kinds, english)
     if passwords:
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered, english))
-    return Labelled(found, references, codes)
+    return Labelled(found, references, codes, tuple(cues))
 
 
 def _named(

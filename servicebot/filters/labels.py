@@ -292,7 +292,33 @@ NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储�
 # pin ("my pin 2580" is the customer's own). Other languages' labels that are English words too
 # ("a portable 1234567 unit") are locales.AMBIGUOUS.
 NEEDS_LINK: Final = frozenset({"pin"})
+# English words near an address or a date of birth, read by addresses.py and birthdates.py:
+# found in the one pass that finds every label, they cost a message without them nothing.
+CUES: Final = {
+    **dict.fromkeys(
+        (
+            *("address", "my address", "home address", "shipping address", "delivery address"),
+            *("billing address", "postal address", "mailing address", "new address"),
+            *("ship to", "ship it to", "deliver to", "deliver it to", "send it to", "send to"),
+            *("live at", "i live at", "postcode", "post code", "postal code", "zip", "zip code"),
+        ),
+        "address",
+    ),
+    **dict.fromkeys(
+        ("date of birth", "birth date", "birthdate", "birthday", "dob", "d.o.b", "born"),
+        "birth",
+    ),
+    # A street's suffix (addresses.py). Not "place" or "close", everyday words, nor "rd", "dr",
+    # "ct" and "way", which are inside "order", "address", "product" and "always": the pass
+    # finds every word inside others too, and each costs a step of read_labels' loop.
+    **dict.fromkeys(
+        "street st road avenue ave lane drive boulevard blvd court crescent terrace parkway "
+        "highway hwy".split(),
+        "street",
+    ),
+}
 ROLE: Final[dict[str, int | str]] = {
+    **CUES,
     **{word: n for n, label in enumerate(LABELS) for word in label.words},
     **dict.fromkeys(_REFERENCE_WORDS, "reference"),
     **dict.fromkeys(_CODE_WORDS, "code"),

@@ -1,5 +1,5 @@
 """PII detection: emails, phones, payment cards and their security codes, CN resident IDs and
-Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets.
+Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets, postal addresses, dates of birth.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
@@ -22,7 +22,8 @@ password) are found by
 number is none of these (unless it is a mainland mobile, or grouped like a card).
 
 Email addresses, as typed and as written out ("john dot smith at gmail dot com"), are in
-:mod:`.emails`; values spelled in words or Chinese numerals, or typed a character at a time
+:mod:`.emails`; postal addresses in :mod:`.addresses`; dates of birth, after their label, in
+:mod:`.birthdates`; values spelled in words or Chinese numerals, or typed a character at a time
 ("1 3 8 0 0 1 3 8 0 0 0"), in :mod:`.spelled`; phone numbers in :mod:`.phones`; the one form
 values are compared in (:func:`.values.canonical`) in :mod:`.values`; where a match may begin
 and end, in :mod:`.boundaries`.
@@ -39,14 +40,27 @@ from itertools import pairwise
 from typing import Final
 
 from servicebot.filters import Finding, iban
-from servicebot.filters.boundaries import ALNUM, ASCII, Marked, Spans, glued, shape, starts_free
+from servicebot.filters.addresses import clipped, postal_data
+from servicebot.filters.boundaries import (
+    ALNUM,
+    ASCII,
+    Marked,
+    Spans,
+    blanked,
+    glued,
+    shape,
+    starts_free,
+)
 from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.numbers import find_numbers
 from servicebot.filters.phones import JP_KR_MOBILE, phone_spans
 from servicebot.filters.spelled import spelled_spans
 
-PII_KINDS: Final = ("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP")
+PII_KINDS: Final = (
+    *("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"),
+    *("ADDRESS", "DATE_OF_BIRTH"),  # last: where one ties with another kind, the other wins
+)
 
 _Found = Iterator[tuple[int, int, str]]
 
@@ -361,15 +375,21 @@ def find_pii(
     ]
     ibans = [(start, end) for start, end, kind in found if kind == "IBAN"]
     if shaped.count(b"0") >= _NUMBER_DIGITS:  # blanking an IBAN only takes digits away
-        found.extend(find_numbers(_blanked(text, ibans) if ibans else text, wanted))
+        found.extend(find_numbers(blanked(text, ibans) if ibans else text, wanted))
     found.extend(spelled_spans(text, wanted, shaped))  # 一三八零零一三八零零零, "j o h n @ ..."
     labelled = find_labelled(text, wanted) if labelled is None else labelled
+    # An address or a date of birth has a number, and an English one a word near it that
+    # labelled.py finds (addresses.py, birthdates.py): most messages call nothing.
+    read = b"0" in shaped and (labelled.cues or not text.isascii())
+    postal = postal_data(text, wanted, labelled.cues) if read else None
     if labelled.references or labelled.codes:
         found = [f for f in found if not _named_no_pii(text, f, labelled)]
     spans = {(start, end) for start, end, _ in found}
     found.extend(
         f for f in labelled.found if f[2] in wanted and f[:2] not in spans
     )  # "phone 212-555-0199" twice
+    if postal:  # "ship to 12 Baker St, phone 020 7946 0958": two values
+        found = clipped(text, found + postal)
     return resolve(found, len(text))
 
 
@@ -377,18 +397,6 @@ def _may_hold(shaped: bytes, kind: str) -> bool:
     """Whether a text of shape ``shaped`` may hold what the detector of ``kind`` finds."""
     needs = _SHAPED.get(kind)
     return needs is None or any(map(shaped.__contains__, needs))
-
-
-def _blanked(text: str, spans: list[tuple[int, int]]) -> str:
-    """``text`` with ``spans`` (sorted, disjoint) written over in letters, positions unchanged:
-    the digit groups of an IBAN are its account number, not a card or an ID, and reading
-    them for one took most of the time a text full of IBANs does."""
-    pieces: list[str] = []
-    done = 0
-    for start, end in spans:
-        pieces += (text[done:start], "x" * (end - start))
-        done = end
-    return "".join([*pieces, text[done:]])
 
 
 def resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:

@@ -106,6 +106,19 @@ def test_restore_puts_back_the_values_it_is_given_and_describes_the_others() -> 
     assert restore("see [FOO_BAR_2]", {}) == "see your details"
 
 
+def test_an_address_and_a_date_of_birth_are_shown_back_as_typed_or_described() -> None:
+    values = {"[ADDRESS_1]": "12 Baker Street, London NW1 6XE", "[DATE_OF_BIRTH_1]": "7 March 1990"}
+    text = "We'll ship to [ADDRESS_1]; your date of birth [DATE_OF_BIRTH_1] is on file."
+    assert restore(text, values) == (
+        "We'll ship to 12 Baker Street, London NW1 6XE; your date of birth 7 March 1990 is on file."
+    )
+    assert restore("We'll ship to [ADDRESS_2] ([DATE_OF_BIRTH_2]).", values) == (
+        "We'll ship to your address (your date of birth)."
+    )
+    assert restore("寄到【ADDRESS_1】", {}, "zh") == "寄到您的地址"
+    assert restore("生日[DATE_OF_BIRTH_1]", {}, "zh-Hant") == "生日您的出生日期"
+
+
 def test_a_card_is_shown_by_its_last_four_digits_and_its_code_or_a_secret_never() -> None:
     values = {
         "[CARD_1]": "4111 1111 1111 1111",

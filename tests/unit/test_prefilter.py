@@ -76,8 +76,9 @@ def test_masks_replace_the_characters_the_customer_typed(prefilter: Prefilter) -
         ("CVV:\n123", "CVV:\n[CARD_1]"),
         ("验证码\n482913", "验证码\n[SECRET_1]"),
         # a value whole on its line takes nothing from the next
-        ("phone: 9123 4567\n12 Nathan Road", "phone: [PHONE_1]\n12 Nathan Road"),
-        ("John Smith\n+44 20 7946 0958\n221B Baker St", "John Smith\n[PHONE_1]\n221B Baker St"),
+        # (the street line below is an address of its own)
+        ("phone: 9123 4567\n12 Nathan Road", "phone: [PHONE_1]\n[ADDRESS_1]"),
+        ("John Smith\n+44 20 7946 0958\n221B Baker St", "John Smith\n[PHONE_1]\n[ADDRESS_1]"),
         # only a form's label (a colon, or alone on its line) names a value on the next line
         ("Please refund my order\n4111111111111111", "Please refund my order\n[CARD_1]"),
         # numbers no label names, one to a line, are a list: not joined
@@ -89,6 +90,27 @@ def test_a_number_typed_over_several_lines_is_masked_whole(
     prefilter: Prefilter, typed: str, sent: str
 ) -> None:
     assert prefilter.run(typed, Placeholders()).text == sent
+
+
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        (
+            "My name is Alice Smith, I live at 12 Baker Street, London NW1 6XE",
+            "My name is Alice Smith, I live at [ADDRESS_1]",
+        ),
+        ("我叫张伟，地址北京市朝阳区建国路88号", "我叫张伟，地址[ADDRESS_1]"),
+        ("DOB 1990-03-07, order 100482", "DOB [DATE_OF_BIRTH_1], order 100482"),
+        ("do you ship to Canada?", "do you ship to Canada?"),
+        ("寄到德国要多久", "寄到德国要多久"),
+    ],
+)
+def test_an_address_and_a_date_of_birth_reach_the_model_as_placeholders(
+    prefilter: Prefilter, typed: str, sent: str
+) -> None:
+    assert prefilter.run(typed, Placeholders()).text == sent
+    shown = PrefilterSettings(pii_kinds={"ADDRESS": "allow", "DATE_OF_BIRTH": "allow"})
+    assert Prefilter(shown).run(typed, Placeholders()).text == typed
 
 
 def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -> None:
@@ -107,8 +129,10 @@ def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -
     ],
 )
 def test_names_and_places_are_not_profanity_unless_the_bot_lists_them(text: str) -> None:
-    assert Prefilter(PrefilterSettings()).run(text, Placeholders()).text == text
-    listed = Prefilter(PrefilterSettings(words={"profanity": ("fuk", "kum", "cumming")}))
+    shown = {"ADDRESS": "allow"}  # the street lines are addresses, masked by default
+    assert Prefilter(PrefilterSettings(pii_kinds=shown)).run(text, Placeholders()).text == text
+    words = {"profanity": ("fuk", "kum", "cumming")}
+    listed = Prefilter(PrefilterSettings(words=words, pii_kinds=shown))
     assert "****" in listed.run(text, Placeholders()).text
 
 

@@ -73,6 +73,30 @@ def test_finds_every_conversation_where_the_customer_typed_an_email(
     assert conversations_holding(store, ["carol@example.org"]) == []
 
 
+def test_an_address_is_found_in_the_conversations_holding_it_by_its_canonical_form(
+    spec: BotSpec, store: Store
+) -> None:
+    converse(
+        spec, store,
+        ("c1", "My name is Alice Smith, I live at 12 Baker Street, London NW1 6XE"),
+        ("c2", "我叫张伟，地址北京市朝阳区建国路88号"),
+        ("c3", "do you ship to Canada?"),
+    )  # fmt: skip
+    for written in ("12 Baker Street, London NW1 6XE", "12 Baker St London NW1 6XE"):
+        assert conversations_holding(store, [written]) == [Holding("c1", ("[ADDRESS_1]",))]
+    found = conversations_holding(store, ["北京市朝阳区 建国路88号"])
+    assert found == [Holding("c2", ("[ADDRESS_1]",))]
+    assert conversations_holding(store, ["14 Baker Street, London NW1 6XE"]) == []
+
+
+def test_a_date_of_birth_is_found_with_its_label_however_it_was_written(
+    spec: BotSpec, store: Store
+) -> None:
+    converse(spec, store, ("c1", "my date of birth is 7 March 1990"), ("c2", "hello"))
+    found = conversations_holding(store, ["DOB 1990-03-07"])
+    assert found == [Holding("c1", ("[DATE_OF_BIRTH_1]",))]
+
+
 def test_a_chinese_mobile_typed_with_spaces_is_found_by_its_canonical_form(
     spec: BotSpec, store: Store
 ) -> None:

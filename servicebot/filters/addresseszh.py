@@ -1,0 +1,139 @@
+"""Chinese postal addresses, for ``addresses.py``: a structured address with a number in it
+(北京市朝阳区建国路88号, 阳光小区3栋2单元501室), and the value after an address's label
+(地址, 收货地址, 住在, 寄到, 送到: "收货地址：上海市浦东新区世纪大道100号").
+
+A Chinese address is written from the largest place down, each part ending in its unit: 省,
+市, 区, 县, 镇, 街道, then a street (路, 街, 巷, 大道, 胡同) and its number (88号), or an estate
+(小区, 花园, 大厦) and its building (3栋), then units and rooms. Unlabelled, it takes a street
+and its number, or an estate and its building: a province, city or district alone is no
+address (寄到北京要多久 asks where the shop delivers, which routing needs), nor is a number
+with 号 and no street (3号商品, 订单123号). Place names are read over the characters that can
+be part of one: not 我, 住, 在, 寄, 到 and the like, so "我住在北京市..." is masked from 北.
+
+Every regex is linear-time: a place name holds no unit character, so a run of parts splits
+one way only, and each part is at most a few characters.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from typing import Final
+
+from .boundaries import Spans
+
+# Labels, and streets' suffixes, read at most: more is a paste or spam ("ship to 1 ship to 1
+# ...", 地址地址...), and each costs a read of the words around it.
+MOST_LABELS: Final = 50
+
+# Characters that start no place name here: pronouns, verbs of living and sending, particles.
+_NOT_NAME: Final = (
+    "我你您他她它们們住在是到寄送往去的了请請帮幫把给給从從要想为為址问問吗嗎呢吧啊么麼"
+)
+_ADMIN_ONE: Final = "省市区區县縣旗镇鎮乡鄉村"  # one-character units of a region
+_STREET_ONE: Final = "路街巷弄"
+# A character of a place name: an ideograph that is no unit and does not start a clause.
+_NAME: Final = f"(?:(?![{_NOT_NAME}{_ADMIN_ONE}{_STREET_ONE}])[\u4e00-\u9fff])"
+_ADMIN: Final = (
+    f"{_NAME}{{1,8}}?(?:自治区|自治區|特别行政区|特別行政區|街道|[{_ADMIN_ONE}]"
+    "|小区|小區|社区|社區|花园|花園|公寓|大厦|大廈|家园|家園|苑|广场|廣場)"
+)
+_NUMBER: Final = "[0-9]{1,5}(?:[-之][0-9]{1,5})?"
+_STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道|胡同)[ ]?{_NUMBER}[号號弄]"
+_BUILDING_WORDS: Final = "号楼|號樓|栋|棟|幢|座"
+_BUILDING: Final = f"(?:{_BUILDING_WORDS})"
+# Units, floors and rooms after a street's number or an estate's building: 3栋2单元501室.
+_ROOMS: Final = (
+    f"(?:[ ]?(?:[0-9]{{1,5}}|[A-Za-z])(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*"
+)
+_STRUCTURED: Final = re.compile(
+    f"(?:{_ADMIN}[ ]?)*"
+    f"(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}院?"
+)
+# What a structured address needs: a street's unit, or a building's (a set: re skips to one).
+_STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")
+# The labels, as customers write them before an address.
+_LABEL: Final = re.compile(
+    "(?:收货|收貨|送货|送貨|邮寄|郵寄|寄送|配送|家庭|家|通讯|通訊|详细|詳細|新的?)?(?:地址|住址)"
+    "|住在|寄到|寄往|寄至|送到|送至|发到|發到|发往|發往|邮编|郵編|郵遞區號"
+)
+_LINK: Final = re.compile(r"[ \t]*(?:[:：]|是|为|為|改成|改为|改為)?[ \t]*")
+# A labelled value ends at a clause's end, a line's end, or the next label of other data.
+_VALUE: Final = re.compile(r"[^，,。！!？?；;\n]{1,80}")
+_OTHER_DATA: Final = re.compile("电话|電話|手机|手機|邮箱|郵箱|姓名|收件人|联系|聯系|聯繫")
+# Where a labelled value's address may end: a unit, or the number or letters after one.
+_LAST_UNIT: Final = re.compile(
+    f"[{_ADMIN_ONE}{_STREET_ONE}号號栋棟幢座室层層楼樓院户戶元园園厦廈苑道同]"
+    r"(?:[ ]?[0-9A-Za-z-]{1,6}(?![\u4e00-\u9fff]))?"
+)
+_STREETISH: Final = re.compile(
+    f"[{_STREET_ONE}]|大道|胡同|小区|小區|花园|花園|大厦|大廈|公寓|[0-9][号號栋棟幢室]"
+)
+_POSTCODE: Final = re.compile(r"[1-9][0-9]{5}(?![0-9])")  # 邮编 100020
+# What a label needs: one of these characters, or a sending verb's two (送 and 发 alone are
+# in 送给 and 发货, which every other message has).
+_LABEL_CUE: Final = re.compile("[址住寄邮郵]")
+_SENT_TO: Final = ("送到", "送至", "发到", "發到", "发往", "發往")
+
+
+# What a Chinese address, its label or a date of birth's label needs, as one search: literals
+# alone, so that re skips to their first characters in C (0.8 us of a 100-character message;
+# a set among them made it 4.6 us).
+_CUE: Final = re.compile(
+    "址|住|寄|邮|郵|路|街|巷|弄|栋|棟|幢|送到|送至|发到|发往|發到|發往|大道|胡同|生日|出生"
+)
+
+
+def may_hold_chinese(text: str) -> bool:
+    """Whether ``text`` may hold a Chinese address or date of birth: without a character of
+    ``_CUE`` it holds neither, and is read for none."""
+    return _CUE.search(text) is not None
+
+
+def chinese_address_spans(text: str) -> Spans:
+    """Chinese addresses in ``text``: after a label, and structured ones anywhere. Each is
+    looked for only if a character it needs is in ``text``: most messages have none."""
+    labelled = []
+    if _LABEL_CUE.search(text) or any(map(text.__contains__, _SENT_TO)):
+        labelled = list(_labelled(text))
+        yield from labelled
+    if _STREET_CUE.search(text) is None and "大道" not in text and "胡同" not in text:
+        return
+    for match in _STRUCTURED.finditer(text):
+        if not any(start <= match.start() < end for start, end in labelled):
+            yield match.span()
+
+
+def _labelled(text: str) -> Spans:
+    """The addresses after the first ``MOST_LABELS`` labels, each after the last one's end."""
+    done = 0
+    for label in itertools.islice(_LABEL.finditer(text), MOST_LABELS):
+        if label.start() < done:
+            continue
+        link = _LINK.match(text, label.end())
+        start = link.end() if link else label.end()
+        value = _VALUE.match(text, start)
+        if value is None:
+            continue
+        end = value.end()
+        if other := _OTHER_DATA.search(text, start, end):
+            end = other.start()
+        if label[0].startswith(("邮编", "郵")):
+            if code := _POSTCODE.match(text, start):
+                yield code.span()
+            continue
+        if (span := _address_value(text, start, end)) is not None:
+            yield span
+            done = span[1]
+
+
+def _address_value(text: str, start: int, end: int) -> tuple[int, int] | None:
+    """The address in ``text[start:end]``, after its label, through its last unit (and the
+    number after it): "北京市朝阳区建国路88号要多久" is masked through 号. None if it has no
+    street, estate or building ("德国要多久", "北京市"): a country or city alone is no
+    address."""
+    value = text[start:end]
+    if not _STREETISH.search(value):
+        return None
+    ends = [unit.end() for unit in _LAST_UNIT.finditer(text, start, end)]
+    return (start, ends[-1]) if ends else None

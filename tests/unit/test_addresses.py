@@ -1,0 +1,100 @@
+"""Tests for servicebot.filters.addresses and addresseszh (the ADDRESS kind, through
+find_pii): a labelled address, an English street line, a Chinese structured address, the
+questions, order lines and places that are none, and the form an erasure request compares."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebot.filters.values import canonical
+from tests.unit.piifindings import found, spans
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # labelled, through the postcode, the line's or the clause's end
+        (
+            "My name is Alice Smith, I live at 12 Baker Street, London NW1 6XE",
+            ["12 Baker Street, London NW1 6XE"],
+        ),
+        ("Please ship to 221B Baker St. London NW1 6XE thanks", ["221B Baker St. London NW1 6XE"]),
+        (
+            "my address is Flat 3, 12 Rose Court, Leeds and my order is late",
+            ["Flat 3, 12 Rose Court, Leeds"],
+        ),
+        ("Address:\n10 Downing Street\nthanks", ["10 Downing Street"]),
+        ("my postcode is NW1 6XE", ["NW1 6XE"]),
+        ("zip code: 94103", ["94103"]),
+        # unlabelled English street lines
+        (
+            "1600 Pennsylvania Ave NW, Washington, DC 20500",
+            ["1600 Pennsylvania Ave NW, Washington, DC 20500"],
+        ),
+        ("it should be 14 Oak Lane", ["14 Oak Lane"]),
+        ("send it to 12 baker street please", ["12 baker street"]),
+        ("my address is wrong, it should be 14 Oak Lane.", ["14 Oak Lane"]),
+    ],
+)  # fmt: skip
+def test_english_addresses_are_found(text: str, expected: list[str]) -> None:
+    assert found(text, "ADDRESS") == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我叫张伟，地址北京市朝阳区建国路88号", ["北京市朝阳区建国路88号"]),
+        ("收货地址：广州市天河区体育西路1号 谢谢", ["广州市天河区体育西路1号"]),
+        ("寄到北京市朝阳区建国路88号要多久？", ["北京市朝阳区建国路88号"]),
+        (
+            "我住在上海市浦东新区世纪大道100号3栋2单元501室，谢谢",
+            ["上海市浦东新区世纪大道100号3栋2单元501室"],
+        ),
+        ("阳光小区3栋2单元501室", ["阳光小区3栋2单元501室"]),
+        ("中山路5号", ["中山路5号"]),
+    ],
+)  # fmt: skip
+def test_chinese_addresses_are_found(text: str, expected: list[str]) -> None:
+    assert found(text, "ADDRESS") == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "do you ship to Canada?",  # a country: routing needs it
+        "Can you deliver to 5 addresses?",
+        "I'm at Baker Street station now",  # no number
+        "I ordered 2 Abbey Road mugs",  # an order line
+        "Order 12 Baker Street Mug please",
+        "It took 5 minutes each way",
+        "I waited 20 minutes down the road",
+        "my address is wrong",
+        "My MAC address is 00:1A:2B:3C:4D:5E",
+        "my wallet address is: 16Yeky6GMjeNkAiNcBY7ZhrLoMSgg1BoyZ",
+        "Hi, I ordered a blender last week, order 100482, and it still has not arrived.",
+        "寄到德国要多久",
+        "寄到北京要几天？",  # a city
+        "我买了3号商品，订单123号",  # a number with 号 and no street
+        "地铁5号线建国路站",
+        "我住在朝阳区",
+    ],
+)
+def test_questions_order_lines_and_places_are_no_address(text: str) -> None:
+    assert found(text, "ADDRESS") == []
+
+
+def test_an_address_stops_before_other_data_in_it() -> None:
+    text = "ship to 12 Baker Street, phone 020 7946 0958"
+    assert spans(text) == [("ADDRESS", "12 Baker Street"), ("PHONE", "020 7946 0958")]
+    text = "我住在上海市浦东新区世纪大道100号，电话13800138000"
+    assert spans(text) == [("ADDRESS", "上海市浦东新区世纪大道100号"), ("PHONE", "13800138000")]
+
+
+def test_an_address_is_compared_without_case_punctuation_or_a_long_suffix() -> None:
+    assert canonical("ADDRESS", "12 Baker Street, London NW1 6XE") == canonical(
+        "ADDRESS", "12 baker st london nw1 6xe"
+    )
+    assert canonical("ADDRESS", "北京市朝阳区 建国路88号") == canonical(
+        "ADDRESS", "北京市朝阳区建国路88号"
+    )
+    assert canonical("ADDRESS", "12 Baker Street") != canonical("ADDRESS", "14 Baker Street")

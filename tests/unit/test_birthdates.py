@@ -1,0 +1,48 @@
+"""Tests for servicebot.filters.birthdates (the DATE_OF_BIRTH kind, through find_pii): a date
+right after its label, in English and Chinese; a date with no label is none; and the one form
+dates of birth are compared in."""
+
+from __future__ import annotations
+
+import pytest
+
+from servicebot.filters.values import canonical
+from tests.unit.piifindings import found
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("date of birth: 07/03/1990", "07/03/1990"),
+        ("I was born on 7 March 1990.", "7 March 1990"),
+        ("my birthday is March 7th", "March 7th"),
+        ("DOB 1990-03-07, order 100482", "1990-03-07"),
+        ("出生日期1990年3月7日", "1990年3月7日"),
+        ("生日是3月7日", "3月7日"),
+        ("我出生于1990.03.07", "1990.03.07"),
+    ],
+)
+def test_a_date_after_its_label_is_a_date_of_birth(text: str, expected: str) -> None:
+    assert found(text, "DATE_OF_BIRTH") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I ordered it on 2024-03-15 and it has not arrived",
+        "ordered on 2024-03-15, it's a birthday gift",
+        "I need it by March 7th for a birthday party",
+        "born in 1990",
+        "订单2024年3月15日下的，生日礼物还没到",
+    ],
+)
+def test_a_date_with_no_label_is_none(text: str) -> None:
+    assert found(text, "DATE_OF_BIRTH") == []
+
+
+def test_a_date_of_birth_is_compared_however_it_was_written() -> None:
+    forms = {
+        canonical("DATE_OF_BIRTH", date)
+        for date in ("1990-03-07", "1990年3月7日", "7 March 1990", "March 7th, 1990", "1990.03.07")
+    }
+    assert forms == {"1990-03-07"}
