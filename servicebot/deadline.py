@@ -10,17 +10,15 @@ least that often (comments do not count), so a long answer that keeps coming is 
 The error is httpx2's own read timeout, which the SDK turns into ``APITimeoutError`` and
 retries like any other.
 
-A turn's deadline (``model.turn_timeout``) bounds the whole call, the SDK's retries included.
-The SDK retries inside one ``post()`` with the same options, so each request carries the
-turn's due time in a header (:data:`DUE_HEADER`, taken off before it is sent), and each
+A turn's deadline (``model.turn_timeout``) bounds the whole call, its retries included (made
+by model/retries.py, which pauses for none that would begin past it). Each request carries
+the turn's due time in a header (:data:`DUE_HEADER`, taken off before it is sent), and each
 attempt gets only the time left: its connect and read timeouts are cut to it (a stream's
 read timeout is given back once its headers come: its events have ``timeout`` each), and its
 body must come by then. An attempt cut short by the deadline ends the call (a ModelError
-``timeout`` the SDK does not retry), as does one that would start with no time left. A
-server that hangs before its headers is cut by httpx2's timeout, which the SDK retries after
-its pause (0.5 s, then 1 s, ...): the next attempt then ends the call at once, so a blocking
-call may end that one pause after the deadline. Async calls are bounded exactly, with
-``asyncio.timeout`` (model/guarded.py).
+``timeout``, never retried), as does one that would start with no time left. A server that
+hangs before its headers is cut by httpx2's timeout at the deadline, and retries.py makes no
+retry then. Async calls are bounded besides, with ``asyncio.timeout`` (model/guarded.py).
 
 A blocking stream is bounded until its reader shows the customer a piece, as an async one
 is, by :class:`Cutoff`: a read cannot be stopped from another thread, but its socket can be

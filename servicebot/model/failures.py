@@ -2,14 +2,13 @@
 kind) or a :class:`~servicebot.errors.ConfigError` (a key, model, server or account to fix: a
 401, 403, 404, 402 or a 400 in a server's words for one of those, the last three worded in
 refusals.py), and the waits a server asks for that are too long to retry after
-(``max_retry_after``), and the pause before a request or stream is asked for again.
+(``max_retry_after``).
 """
 
 from __future__ import annotations
 
 import email.utils
 import logging
-import random
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -93,7 +92,9 @@ class Failures:
         return None
 
     def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _: Any) -> None:
-        if isinstance(exc, ModelError) and exc.attempts is None:  # ours: broken, cut, stalled
+        if isinstance(exc, ModelError) and exc.attempts is None:  # ours: broken, cut, late
+            if (request := getattr(exc.__cause__, "request", None)) is not None:
+                self.sent(request)  # a retry not made for the deadline: the request before it
             exc.attempts = self.attempts or None
         if not isinstance(exc, Exception) or isinstance(exc, ServicebotError):
             return  # none, ours, or the turn's end: GeneratorExit, CancelledError
@@ -260,21 +261,3 @@ def _server_error(exc: Any) -> str:
     message = error.get("message")
     said = without_echo(message) if isinstance(message, str) and message else "no message"
     return f"{head}: {said}"
-
-
-def pause_logged(retry: int, retries: int, why: str, what: str = "stream") -> float:
-    """:func:`_pause`, logged as the SDK logs its own retries (at INFO), with why the stream
-    (or ``what`` else) is asked for again: the SDK's log showed its retries, and not these."""
-    pause = _pause(retry)
-    log.info(
-        "Retrying the %s in %.2f seconds (retry %i of %i): %s", what, pause, retry, retries, why
-    )
-    return pause
-
-
-def _pause(retry: int) -> float:
-    """The wait before a stream's ``retry``-th new attempt: the SDK's backoff for a retry whose
-    server names no wait (0.5 s, doubling to 8 s at most, up to a quarter less at random),
-    written out because the SDK's is private. Without it, a server that drops every stream
-    before its first word got all its attempts within milliseconds."""
-    return min(0.5 * 2.0 ** (retry - 1), 8.0) * (1 - 0.25 * random.random())

@@ -25,10 +25,11 @@ from ..settings import ModelSettings
 from .apikey import ApiKey, api_key_for, key_source
 from .breaker import Breaker
 from .client import Completion, ModelRequest
-from .failures import Failures, pause_logged, refusing_waits_over
+from .failures import Failures, refusing_waits_over
 from .guarded import Guarded
 from .reasoning import split_reasoning
 from .responses import Joined, ReportedError, answer_of
+from .retries import apost_retried, pause_logged, post_retried
 from .sdk import openai_sdk, shared_tls
 from .unlabelled import aevents_or_answer, events_or_answer
 
@@ -41,7 +42,8 @@ log = logging.getLogger("servicebot")
 
 # The SDK's create() walks every typed parameter of every message before sending (about 7 ms
 # for a 32-message prompt). Our body is plain JSON types already, so it goes to the same
-# endpoint through the SDK's own post(): the same auth, retries, errors and response types.
+# endpoint through the SDK's own post(): the same auth, errors and response types, and the
+# SDK's retries, made by retries.py so that their pauses keep to the turn's deadline.
 _PATH = "/chat/completions"
 _OPTIONS: Any = {"security": {"bearer_auth": True}}
 
@@ -217,7 +219,7 @@ class OpenAIClient(Guarded):
                 await each.closer.aclose()
 
     # A 200 whose body is an error the SDK would retry as a status (a proxy's "overloaded",
-    # see ReportedError) is asked for again, after the SDK's pause, while ``max_retries``
+    # see ReportedError) is asked for again, after the SDK's backoff, while ``max_retries``
     # allows, as a stream's error event is: the SDK retries no 200. Its retries and these
     # share ``max_retries``, so a call sends at most ``max_retries`` + 1 requests.
 
@@ -226,10 +228,11 @@ class OpenAIClient(Guarded):
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
                 failures.again()
-                time.sleep(pause_logged(retry, self.settings.max_retries, why, "request"))
+                time.sleep(pause_logged(retry, self.settings.max_retries, why, due, "request"))
             with failures:
-                posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
-                answer, why = self._answer(self.client.post(**posted), failures)
+                posted = _posted(request, headers=due)
+                sent = post_retried(self.client.post, posted, failures.requests_left() - 1)
+                answer, why = self._answer(sent, failures)
                 if answer is not None:
                     return answer
 
@@ -240,11 +243,13 @@ class OpenAIClient(Guarded):
         while True:  # each pass sends a request at least; the last one's error is raised
             if retry := failures.attempts:
                 failures.again()
-                await asyncio.sleep(pause_logged(retry, self.settings.max_retries, why, "request"))
+                retries = self.settings.max_retries
+                await asyncio.sleep(pause_logged(retry, retries, why, due, "request"))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
-                posted = _posted(request, retries=failures.requests_left() - 1, headers=due)
-                answer, why = self._answer(await client.post(**posted), failures)
+                posted = _posted(request, headers=due)
+                sent = await apost_retried(client.post, posted, failures.requests_left() - 1)
+                answer, why = self._answer(sent, failures)
                 if answer is not None:
                     return answer
 
@@ -252,7 +257,7 @@ class OpenAIClient(Guarded):
     # after them but before any text, times out there (only SSE keep-alive comments came),
     # or whose body ends there unfinished, or whose first event is an error the SDK would
     # retry as an HTTP status (a server_error, a rate limit), is asked for again, after the
-    # SDK's pause (see _pause), while ``max_retries`` allows: the SDK's retries and these
+    # SDK's backoff (retries.backoff), while ``max_retries`` allows: the SDK's retries and these
     # share it, so a turn sends at most ``max_retries`` + 1 requests. The customer has seen
     # nothing, and ``complete`` gets the same retry from the SDK, which reads the body before
     # it returns.
@@ -270,13 +275,13 @@ class OpenAIClient(Guarded):
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
                 failures.again()
-                time.sleep(pause_logged(retry, self.settings.max_retries, why))
+                time.sleep(pause_logged(retry, self.settings.max_retries, why, due))
             with failures:
                 client = self.client
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                posted = _posted(request, sdk.Stream[chunk_type], failures.requests_left() - 1, due)
-                chunks = client.post(**posted)
+                posted = _posted(request, sdk.Stream[chunk_type], due)
+                chunks = post_retried(client.post, posted, failures.requests_left() - 1)
                 failures.sent(chunks.response.request)
                 joined = Joined(
                     failures.requests_left() > 0, self.settings.reasoning, request.model
@@ -303,15 +308,13 @@ class OpenAIClient(Guarded):
         for _ in range(self.settings.max_retries + 1):  # each asks at least once
             if retry := failures.attempts:
                 failures.again()
-                await asyncio.sleep(pause_logged(retry, self.settings.max_retries, why))
+                await asyncio.sleep(pause_logged(retry, self.settings.max_retries, why, due))
             with failures:
                 client = await self.async_client()  # imports the SDK off the event loop
                 sdk = openai_sdk()
                 chunk_type = sdk.types.chat.ChatCompletionChunk
-                posted = _posted(
-                    request, sdk.AsyncStream[chunk_type], failures.requests_left() - 1, due
-                )
-                chunks = await client.post(**posted)
+                posted = _posted(request, sdk.AsyncStream[chunk_type], due)
+                chunks = await apost_retried(client.post, posted, failures.requests_left() - 1)
                 failures.sent(chunks.response.request)
                 joined = Joined(
                     failures.requests_left() > 0, self.settings.reasoning, request.model
@@ -377,12 +380,11 @@ def _awaitable(hook: Callable[[Any], None]) -> Callable[[Any], Any]:
 def _posted(
     request: ModelRequest,
     stream_cls: type[Any] | None = None,
-    retries: int | None = None,
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """The SDK post() arguments of ``request``; streamed when ``stream_cls`` reads its chunks,
-    retried by the SDK at most ``retries`` times when given (else ``max_retries``), with
-    ``headers`` (the turn's deadline, for the hooks: see deadline.py)."""
+    with ``headers`` (the turn's deadline, for the hooks: see deadline.py). Retried by
+    retries.py, not by the SDK."""
     import httpx2  # the SDK's HTTP client, imported with it
 
     streamed = stream_cls is not None
@@ -392,9 +394,7 @@ def _posted(
     # content type that says what it was.
     cast_to = openai_sdk().types.chat.ChatCompletion if streamed else httpx2.Response
     body = request.body(stream=streamed)
-    options = _OPTIONS if retries is None else {**_OPTIONS, "max_retries": retries}
-    if headers:
-        options = {**options, "headers": headers}
+    options = {**_OPTIONS, "headers": headers or {}}
     posted = {"path": _PATH, "cast_to": cast_to, "body": body, "options": options}
     if streamed:
         posted.update(stream=True, stream_cls=stream_cls)

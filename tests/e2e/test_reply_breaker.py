@@ -91,8 +91,8 @@ def test_breaker_failures_0_never_pauses(make_bot: Any, server: OpenAIServer) ->
 
 
 # A server that hangs: without turn_timeout each turn waited its three attempts of
-# model.timeout (5 s), 15 s and more; with it, about 1 s (a blocking call may wait one more
-# of the SDK's pauses between attempts, 0.5 s): 6 s is a generous bound on a noisy machine.
+# model.timeout (5 s), 15 s and more; with it, about 1 s: 6 s is a generous bound on a noisy
+# machine (test_reply_deadline.py bounds it closer, however the retries fall).
 
 
 def test_a_hung_model_ends_the_turn_at_its_deadline_with_a_fallback(
