@@ -138,13 +138,15 @@ class Breaker:
     def _count(self, probe: bool, said: str) -> int:
         """One outage more; logged as it opens the breaker, and as it pauses the model again
         after a pause (a failed probe: the pause restarts). The outages in a row if the
-        breaker is open now, else 0."""
+        breaker is open now, else 0. An outage while paused (a retry refused, a call sent
+        before it opened) is counted, but the pause runs on from when it began: restarted
+        by each, it lasted until the last turn under way had given up, not ``pause``."""
         with self._lock:
             was_open, now = self._open(), self.clock()
             again = was_open and (probe or self._until <= now)
             self._in_a_row += 1
             self._probing = self._probing and not probe
-            if is_open := self._open():
+            if (is_open := self._open()) and (again or not was_open):
                 self._until = now + self.pause
             in_a_row = self._in_a_row if is_open else 0
         if again:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 import time
 from typing import Any
 
@@ -199,3 +200,29 @@ def test_a_retry_refused_for_the_deadline_counts_its_failed_attempt_once(
     assert bot.reply(REFUNDS).events[0].kind == "timeout"
     assert len(server.requests) == 2
     assert bot.model_breaker.failures == 1 and not bot.model_breaker.open
+
+
+# A turn's retry refused while the breaker is open (its first request sent before it opened)
+# pushed the pause on from the refusal: the model stayed paused 3 s past breaker_pause.
+
+
+def test_a_retry_refused_while_paused_does_not_lengthen_the_pause(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(max_retries=1, breaker_failures=1, breaker_pause=3)
+    bot.reply(REFUNDS + " I paid by card.")  # the SDK imported, its client built
+    server.reset()
+    server.fail(Fault.status(503, retry_after=3), Fault.status(503, retry_after=0.1))
+    began = time.monotonic()
+    slow = threading.Thread(target=bot.reply, args=(REFUNDS, "slow"))
+    slow.start()  # its retry is due in 3 s, the breaker open by then: refused
+    while not server.requests:
+        time.sleep(0.01)
+    assert bot.reply(REFUNDS, "quick").events == (PAUSED,)  # its retry opens the breaker
+    opened = time.monotonic()
+    slow.join()
+    assert len(server.requests) == 2  # neither retry was sent
+    time.sleep(max(0.0, opened + 3 + 1.0 - time.monotonic()))  # the pause, and 1 s to spare
+    assert time.monotonic() - began < 6  # the refusal (at 3 s) would push the pause to 6 s
+    assert not bot.model_breaker.seconds_left
+    assert bot.reply(REFUNDS, "probe").action == "answer"  # the probe, answered
