@@ -81,7 +81,7 @@ class TurnModelCall:
             log.log(
                 level, "conversation %s: the model did not answer: %s", self.conversation_id, said
             )
-            self._failed(exc.kind, exc.attempts)
+            self._failed(exc.kind, exc.attempts, exc.paused_by)
         except ConfigError as exc:
             # A key or model the server refuses is the operator's to fix, so it is raised (see
             # raise_for_setup); but not before the customer's message is stored, as an
@@ -92,11 +92,13 @@ class TurnModelCall:
             self.setup_error = exc
             self._failed("config_error")
 
-    def _failed(self, kind: str, attempts: int | None = None) -> None:
+    def _failed(self, kind: str, attempts: int | None = None, paused_by: str | None = None) -> None:
         self.model_failure = kind
         detail: dict[str, Any] = {"error": kind}
         if attempts is not None:  # requests sent, retries included; unknown for a recording
             detail["attempts"] = attempts
+        if paused_by:  # not asked: the outage that paused the model (an on-call's first question)
+            detail["paused_by"] = paused_by
         self.trace.append(Step("model", f"failed ({kind})", self._model_ms(), detail))
 
     def raise_for_setup(self, reply: Reply) -> None:

@@ -9,6 +9,9 @@ seconds: each turn fails at once as ``paused``, and gets its fallback. The first
 the pause is a probe, alone (the others still fail at once): an answer, or any reply from
 the server, closes the breaker, and an outage pauses it again. The breaker opening and
 closing are logged once each, not per turn, and so is each failed probe that pauses it again.
+A turn paused says what paused the model, the last outage counted (``ModelError.paused_by``,
+the ``paused_by`` of its trace), and a retry carries the failure before it to the breaker's
+hook (:data:`FAILED_HEADER`) for that.
 
 Each failed request counts, not only each turn's last: a retry the SDK makes says the attempt
 before it failed as an outage (it retries only timeouts, connection errors, 408, 409, 429 and
@@ -37,7 +40,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import NoKeyError
-from .client import ErrorKind, ModelError
+from .client import ErrorKind, ModelError, outage_of
 
 log = logging.getLogger("servicebot")
 
@@ -49,6 +52,9 @@ OUTAGE_KINDS: frozenset[ErrorKind] = frozenset(
 
 # The header the SDK numbers each attempt of a request in: 0 the first, 1 its first retry.
 _RETRY_HEADER = "x-stainless-retry-count"
+# The header a retry carries the failure it follows in (retries.py), as outage_of says it;
+# taken off before it is sent.
+FAILED_HEADER = "x-servicebot-failed"
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,7 @@ class Breaker:
         self._in_a_row = 0  # outages in a row; the breaker is open from ``failures`` on
         self._until = 0.0  # when a probe may be sent, on ``clock``
         self._probing = False  # a probe is under way: the other turns still fail at once
+        self._last = ""  # the last outage counted, for the turns paused: outage_of's words
 
     def call(self) -> BreakerCall:
         """One model call: ``with breaker.call() as call:``; raises ModelError("paused")
@@ -93,17 +100,19 @@ class Breaker:
         """An httpx request hook: a retry of the SDK's is a failed attempt before it, counted
         as an outage; while the breaker is open it is not sent, and the call fails as
         ``paused`` (a ModelError, which the SDK raises as it is, retrying no more)."""
+        failed = request.headers.pop(FAILED_HEADER, "an outage")
         try:
             sent = int(request.headers.get(_RETRY_HEADER, "0"))
         except ValueError:
             return
         if sent == 0:  # a call's first request: the breaker admitted its call (call())
             return
-        if in_a_row := self._count(probe=False, said="a request the SDK retries"):
+        if in_a_row := self._count(False, f"{failed}, before a retry", failed):
             raise ModelError(
                 "paused",
-                f"not retried: the model failed {in_a_row} times in a row",
+                f"not retried: the model failed {in_a_row} times in a row (last: {failed})",
                 attempts=sent,  # this post()'s requests, all failed
+                paused_by=failed,
             )
 
     def _admit(self) -> bool:
@@ -115,11 +124,14 @@ class Breaker:
             if left <= 0 and not self._probing:
                 self._probing = True
                 return True
+            in_a_row, last = self._in_a_row, self._last
         when = f"in {left:.1f} s" if left > 0 else "once a probe under way ends"
         raise ModelError(
             "paused",
-            f"not asked: the model failed {self._in_a_row} times in a row; asked again {when}",
+            f"not asked: the model failed {in_a_row} times in a row (last: {last}); asked "
+            f"again {when}",
             attempts=0,
+            paused_by=last,
         )
 
     def answered(self, probe: bool) -> None:
@@ -133,15 +145,17 @@ class Breaker:
     def failed(self, probe: bool, exc: ModelError) -> None:
         """An outage: counted; the one that reaches ``failures`` (or a failed probe)
         pauses the model."""
-        self._count(probe, str(exc))
+        self._count(probe, str(exc), outage_of(exc.kind, exc.__cause__))
 
-    def _count(self, probe: bool, said: str) -> int:
+    def _count(self, probe: bool, said: str, outage: str) -> int:
         """One outage more; logged as it opens the breaker, and as it pauses the model again
         after a pause (a failed probe: the pause restarts). The outages in a row if the
         breaker is open now, else 0. An outage while paused (a retry refused, a call sent
         before it opened) is counted, but the pause runs on from when it began: restarted
-        by each, it lasted until the last turn under way had given up, not ``pause``."""
+        by each, it lasted until the last turn under way had given up, not ``pause``.
+        ``outage``: the failure in a few words, for the turns it pauses (their trace)."""
         with self._lock:
+            self._last = outage
             was_open, now = self._open(), self.clock()
             again = was_open and (probe or self._until <= now)
             self._in_a_row += 1

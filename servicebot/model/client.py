@@ -29,17 +29,33 @@ _SAMPLING = ("temperature", "max_tokens", "top_p", "seed")
 
 class ModelError(ServicebotError):
     """The model could not answer, after the SDK's retries: the pipeline falls back.
-    ``attempts``: the requests sent for it, when they are known (not for a recording)."""
+    ``attempts``: the requests sent for it, when they are known (not for a recording);
+    ``paused_by``: of a call not made (``paused``), the outage that paused the model, as
+    :func:`outage_of` says it (``server_error (HTTP 503)``), for the turn's trace."""
 
-    def __init__(self, kind: ErrorKind, detail: str, *, attempts: int | None = None) -> None:
+    def __init__(
+        self,
+        kind: ErrorKind,
+        detail: str,
+        *,
+        attempts: int | None = None,
+        paused_by: str | None = None,
+    ) -> None:
         super().__init__(f"{kind}: {detail}")
-        self.kind, self.attempts = kind, attempts
+        self.kind, self.attempts, self.paused_by = kind, attempts, paused_by
 
     def tried(self) -> str:
         """How many requests it took, for a log line: ``" (3 attempts)"``; "" if not known."""
         if self.attempts is None:
             return ""
         return f" ({self.attempts} attempt{'s' if self.attempts != 1 else ''})"
+
+
+def outage_of(kind: str, exc: BaseException | None) -> str:
+    """A failed request in a few words: its ``kind`` and the HTTP status of ``exc`` (the SDK's
+    error), if it had one: ``server_error (HTTP 503)``, ``timeout``."""
+    status = getattr(exc, "status_code", None)
+    return kind + (f" (HTTP {status})" if isinstance(status, int) else "")
 
 
 @dataclass(frozen=True)

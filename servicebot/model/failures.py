@@ -118,7 +118,7 @@ class Failures:
         ):
             raise ConfigError.at(self.settings_file, said) from exc
         detail = _describe(exc) + self._not_retried(exc)
-        if (kind := _kind(exc)) == "closed":
+        if (kind := kind_of(exc)) == "closed":
             detail = f"closed here, not by the server (bot.close() while the turn ran): {detail}"
         raise ModelError(kind, detail, attempts=self.attempts or None) from exc
 
@@ -163,7 +163,8 @@ class Failures:
         )
 
 
-def _kind(exc: Exception) -> ErrorKind:
+def kind_of(exc: Exception) -> ErrorKind:
+    """The kind of outage an SDK exception that is no setup error stands for."""
     sdk = openai_sdk()
     if isinstance(exc, sdk.APITimeoutError):
         return "timeout"

@@ -26,7 +26,9 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from .failures import retry_after_seconds, sdk_retries
+from .breaker import FAILED_HEADER
+from .client import outage_of
+from .failures import kind_of, retry_after_seconds, sdk_retries
 from .guarded import DUE_HEADER, late_error
 from .sdk import openai_sdk
 
@@ -39,12 +41,14 @@ _MOST_WAIT = 120.0  # the longest Retry-After the SDK waits for: it retries no l
 def post_retried(post: Callable[..., Any], posted: dict[str, Any], retries: int) -> Any:
     """``post(**posted)``, retried at most ``retries`` times as the SDK would, within the
     turn's deadline (the due time in the headers of ``posted``)."""
+    failed = ""
     for taken in range(retries + 1):
         try:
-            return post(**numbered(posted, taken))
+            return post(**numbered(posted, taken, failed))
         except Exception as exc:
             if (pause := pause_before_retry(exc, taken, retries, posted)) is None:
                 raise
+            failed = outage_of(kind_of(exc), exc)
             time.sleep(pause)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
@@ -55,21 +59,26 @@ async def apost_retried(
     """:func:`post_retried` for an async client."""
     import asyncio  # here, not at the top: see pipeline.py
 
+    failed = ""
     for taken in range(retries + 1):
         try:
-            return await post(**numbered(posted, taken))
+            return await post(**numbered(posted, taken, failed))
         except Exception as exc:
             if (pause := pause_before_retry(exc, taken, retries, posted)) is None:
                 raise
+            failed = outage_of(kind_of(exc), exc)
             await asyncio.sleep(pause)
     raise AssertionError("unreachable: the last attempt returns or raises")
 
 
-def numbered(posted: dict[str, Any], taken: int) -> dict[str, Any]:
+def numbered(posted: dict[str, Any], taken: int, failed: str = "") -> dict[str, Any]:
     """``posted`` as its ``taken``-th retry (0: the first request), sent with no retry of the
-    SDK's, and numbered in the header the SDK numbers its own retries in."""
+    SDK's, and numbered in the header the SDK numbers its own retries in; a retry says what
+    ``failed`` before it, for the breaker (which counts it, and says it to a turn it pauses)."""
     options = posted["options"]
     headers = {**options.get("headers", {}), _RETRY_HEADER: str(taken)}
+    if failed:
+        headers[FAILED_HEADER] = failed
     return {**posted, "options": {**options, "max_retries": 0, "headers": headers}}
 
 

@@ -226,3 +226,29 @@ def test_a_retry_refused_while_paused_does_not_lengthen_the_pause(
     assert time.monotonic() - began < 6  # the refusal (at 3 s) would push the pause to 6 s
     assert not bot.model_breaker.seconds_left
     assert bot.reply(REFUNDS, "probe").action == "answer"  # the probe, answered
+
+
+# A paused turn's trace said `failed (paused)` and no more: the 503s that paused the model were
+# only in the breaker's one log line, which an on-call engineer reading one turn never saw.
+
+
+def test_a_paused_turn_says_what_paused_the_model(make_bot: Any, server: OpenAIServer) -> None:
+    bot = make_bot(breaker_failures=2, breaker_pause=60)
+    server.fail(Fault.status(500), Fault.status(503))
+    for _ in range(2):
+        bot.reply(REFUNDS)
+    model = bot.reply(REFUNDS).step("model")
+    assert model is not None and model.detail["error"] == "paused"
+    assert model.detail["paused_by"] == "server_error (HTTP 503)"
+
+
+def test_a_turn_whose_retry_is_refused_says_what_paused_the_model(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    bot = make_bot(max_retries=1, breaker_failures=1, breaker_pause=60)
+    server.fail(Fault.status(429, retry_after=0.01))
+    for _ in range(2):  # its retry refused as the breaker opens; then not asked at all
+        model = bot.reply(REFUNDS).step("model")
+        assert model is not None and model.detail["error"] == "paused"
+        assert model.detail["paused_by"] == "rate_limit (HTTP 429)"
+    assert len(server.requests) == 1
