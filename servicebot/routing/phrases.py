@@ -128,8 +128,12 @@ _FILLER = _phrases(
     ),
     ("那就", "那", "还是", "吧", "呀", "哦", "嗯"),
 )  # fmt: skip
-_NOTHING_WORDS = _words_of(_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
-_ACKNOWLEDGING_WORDS = _words_of(_ASSENT, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
+# What a message of nothing, or of acknowledgements, is made of, in the order they are taken
+# away (算了 before 了), and the English words of their phrases (see _may_be_only).
+_NOTHING = (_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
+_ACKNOWLEDGING = (_ASSENT, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
+_NOTHING_WORDS = _words_of(*_NOTHING)
+_ACKNOWLEDGING_WORDS = _words_of(*_ACKNOWLEDGING)
 
 
 def without_placeholders(text: str) -> str:
@@ -149,11 +153,7 @@ def says_nothing(text: str) -> bool:
     """Whether ``text`` is courtesies, refusals and farewells alone ("hi", "thanks a lot",
     "no, forget it", "bye", 不用了谢谢), naming nothing a customer could want: no topic for a
     follow-up to lean on. A placeholder is a value, not nothing ("[EMAIL_1]")."""
-    if not _may_be_only(text, _NOTHING_WORDS):
-        return False
-    for pattern in (_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER):  # 算了 before 了
-        text = pattern.sub(" ", text)
-    return not TOKEN.search(text)
+    return _may_be_only(text, _NOTHING_WORDS) and _nothing_left(text, _NOTHING)
 
 
 def acknowledges(text: str) -> bool:
@@ -161,7 +161,12 @@ def acknowledges(text: str) -> bool:
     "ok thanks", 好的, 明白了; not "ok bye", a farewell, nor "ok, and to Germany?"."""
     if not _may_be_only(text, _ACKNOWLEDGING_WORDS) or _ASSENT.search(text) is None:
         return False
-    for pattern in (_ASSENT, COURTESY, _ACKNOWLEDGEMENT, _FILLER):
+    return _nothing_left(text, _ACKNOWLEDGING)
+
+
+def _nothing_left(text: str, patterns: Sequence[re.Pattern[str]]) -> bool:
+    """Whether ``text`` has no word left once each of ``patterns`` is taken away, in turn."""
+    for pattern in patterns:
         text = pattern.sub(" ", text)
     return not TOKEN.search(text)
 
@@ -171,4 +176,4 @@ def refuses(text: str) -> bool:
     "never mind", "no wait, don't", 算了, 不用了; not "no, to Germany", which corrects it."""
     if not _may_be_only(text, _NOTHING_WORDS):  # as says_nothing, before the search
         return False
-    return _REFUSAL.search(text) is not None and says_nothing(text)
+    return _REFUSAL.search(text) is not None and _nothing_left(text, _NOTHING)
