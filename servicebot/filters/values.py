@@ -14,13 +14,10 @@ from servicebot.filters.phones import dialled_at_home
 _BLANKS = re.compile(r"[\s\-]")  # compiled once: canonical() runs once per finding
 # An address's punctuation, and its street's suffix written in full (read in lower case).
 _ADDRESS_MARKS = re.compile(r"[\s\-.,，。、#]")
-_SUFFIX = re.compile(
-    r"(?<![a-z])(street|road|avenue|lane|drive|boulevard|court|place|square|parkway|highway)"
-    r"(?![a-z])"
-)
 _SHORT = {"street": "st", "road": "rd", "avenue": "ave", "lane": "ln", "drive": "dr",
           "boulevard": "blvd", "court": "ct", "place": "pl", "square": "sq",
           "parkway": "pkwy", "highway": "hwy"}  # fmt: skip
+_SUFFIX = re.compile(f"(?<![a-z])({'|'.join(_SHORT)})(?![a-z])")
 
 
 def canonical(kind: str, value: str) -> str:
