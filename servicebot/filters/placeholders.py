@@ -64,11 +64,16 @@ class Placeholders:
     def to_state(self) -> dict[str, Any]:
         """What the store keeps for the conversation: a salt and digests, never a value; and
         the placeholders of pieces, if any (a conversation with none keeps the state it had)."""
-        state: dict[str, Any] = {"salt": self.salt, "by_digest": dict(self.by_digest)}
-        state["counts"] = dict(self.counts)
+        state: dict[str, Any] = {
+            "salt": self.salt,
+            "by_digest": dict(self.by_digest),
+            "counts": dict(self.counts),
+        }
         if self.pieces:
             state["pieces"] = sorted(self.pieces)
-        return {**state, "keys": sorted(self.keys)} if self.keys else state
+        if self.keys:
+            state["keys"] = sorted(self.keys)
+        return state
 
     @classmethod
     def from_state(cls, state: dict[str, Any] | None) -> Placeholders:
