@@ -20,7 +20,7 @@ from collections.abc import Collection, Iterator
 from typing import Final
 
 from . import word_automaton
-from .boundaries import ASCII, glued, shape
+from .boundaries import ASCII, glued
 from .numbers import find_numbers
 
 # 幺 is how a 1 is read out in a phone number; 壹贰叁... are the numerals of cheques and
@@ -123,16 +123,17 @@ _SPACED_ADDRESS: Final = re.compile(
 
 
 def spelled_spans(
-    text: str, kinds: Collection[str], shaped: bytes | None = None
+    text: str, kinds: Collection[str], shaped: bytes
 ) -> Iterator[tuple[int, int, str]]:
     """Values of ``kinds`` that no label names, spelled so long they can be nothing else: a
     mobile, ID or card in a run of Chinese digits or of spaced digits, an email address typed
-    letter by letter. ``shaped``: ``text``'s ``boundaries.shape``, if the caller has it."""
+    letter by letter. ``shaped``: ``text``'s ``boundaries.shape``, which ``pii.find_pii``
+    has made for its own checks."""
     # A run of Chinese digits is no ASCII, a run of spaced digits is eleven digits or more
     # with a space after each but the last: most messages lack one of them, and a check in C
     # skips the search through the message for it (1 us of a 60-word English message for the
     # Chinese run's, 2 us for the spaced one's, which a space alone did not skip).
-    digits_spaced = _ELEVEN_SPACED in (shape(text) if shaped is None else shaped)
+    digits_spaced = _ELEVEN_SPACED in shaped
     patterns = (() if text.isascii() else (_HAN_RUN,)) + (
         (_SPACED_DIGITS,) if digits_spaced else ()
     )
