@@ -58,10 +58,12 @@ _AFTER_OK: Final = frozenset(
     "please pls and in for to is was but or so thanks thank asap which that instead by from "
     "with apt flat unit suite not yet as if when".split()
 )
+# Matched only where labelled.py found a word of labels.CUES ("address"), so it reads those
+# words alone: a label that is none of them ("mail to") is never read.
 _LABEL: Final = re.compile(
-    r"(?<![a-z])(?P<strong>(?:(?:my|our|new|home|shipping|delivery|billing|postal|mailing"
-    r"|street|the)[ ]+)?address(?:[ ]+is)?|i[ ]+live[ ]+at|i'm[ ]+living[ ]+at)"
-    r"|(?<![a-z])(?P<weak>(?:ship|deliver|send|mail|post)(?:[ ]+(?:it|them|this|that))?[ ]+to)"
+    r"(?<![a-z])(?P<strong>(?:(?:my|new|home|shipping|delivery|billing|postal|mailing)[ ]+)?"
+    r"address(?:[ ]+is)?|i[ ]+live[ ]+at)"
+    r"|(?<![a-z])(?P<weak>(?:ship|deliver|send)(?:[ ]+it)?[ ]+to)"
     r"|(?<![a-z])(?P<code>post[ ]?code|postal[ ]+code|zip(?:[ ]?code)?)(?:[ ]+is)?(?![a-z])",
     re.IGNORECASE,
 )
