@@ -54,12 +54,7 @@ class Pause:
 
     def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``command(*args, **kwargs)``, unless the store is paused: then StorePausedError."""
-        if self._until > self.clock():
-            # The same words every time (no countdown), for log tools to group the lines.
-            raise StorePausedError(
-                "not tried: the store failed just now (it is tried again "
-                f"{self.LENGTH:g} s after it)"
-            )
+        self._refuse_while_paused()
         started = self.clock()
         try:
             result = command(*args, **kwargs)
@@ -78,11 +73,7 @@ class Pause:
         connections failed three in a row where it failed two, and paused turns after it came
         back; and a SQLite file another process holds locked fails it slowly while reads
         still work beside the lock, which a pause would skip."""
-        if self._until > self.clock():
-            raise StorePausedError(
-                "not tried: the store failed just now (it is tried again "
-                f"{self.LENGTH:g} s after it)"
-            )
+        self._refuse_while_paused()
         started = self.clock()
         try:
             return command()
@@ -90,6 +81,15 @@ class Pause:
             if slow_counts and self.clock() - started >= self.slow:
                 self._failed(exc, slow=True)
             raise
+
+    def _refuse_while_paused(self) -> None:
+        """StorePausedError if the store is paused: the command is not tried."""
+        if self._until > self.clock():
+            # The same words every time (no countdown), for log tools to group the lines.
+            raise StorePausedError(
+                "not tried: the store failed just now (it is tried again "
+                f"{self.LENGTH:g} s after it)"
+            )
 
     def _failed(self, exc: StorageError, *, slow: bool) -> None:
         """A command failed: the store is paused if it failed slowly, or ``FAILURES`` in a
