@@ -14,6 +14,8 @@ A write waits at most ``timeout`` seconds (``store.timeout``) for another proces
 VACUUM, a long purge, a tool holding a transaction): then it fails with StorageError, which
 the turns' :class:`~servicebot.store.Pause` counts as slow. Reads do not wait: WAL lets them
 go on beside a writer, and a file whose migrations are all applied is opened without a lock.
+Each thread's connection, and the reads and write transactions on it, are
+sqliteconnections.py's.
 
 With ``retention_days``, the store removes the conversations whose last turn is older (as
 ``purge`` does): when it opens, and then at most once an hour, inside a turn's own write
@@ -27,13 +29,10 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import sqlite3
-import threading
 import time
-import weakref
 from collections.abc import Callable, Collection, Iterator
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import datetime, timedelta
 from itertools import groupby
 from operator import attrgetter
@@ -42,9 +41,9 @@ from typing import Any
 
 from ..errors import StorageError
 from ..forking import forget_in_child
-from ..privatefiles import PRIVATE_FILE, make_private_folder
+from ..privatefiles import make_private_folder
 from . import PurgeReport, TurnRecord, by_first_turn, now, read_state, stamp
-from .sqlitemigrations import migrate, rollback
+from .sqliteconnections import SQLiteConnections
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
 _COLUMNS = ", ".join(FIELDS)
@@ -52,7 +51,7 @@ _T_COLUMNS = ", ".join(f"t.{name}" for name in FIELDS)  # of turns joined as t
 _PLACES = ", ".join("?" * len(FIELDS))
 
 
-class SQLiteStore:
+class SQLiteStore(SQLiteConnections):
     """A :class:`~servicebot.store.Store` in one SQLite file; safe across threads and processes."""
 
     blocking = True
@@ -83,16 +82,6 @@ class SQLiteStore:
         self._connection()  # makes the file and its tables
         if self._retention is not None:
             self._sweep_on_open()
-
-    def _forget_connections(self) -> None:
-        """Start with no connection: at creation, and in a forked child, which must not use
-        its parent's (SQLite's rule); collected, they close only the child's copies."""
-        self._local = threading.local()
-        # Every live thread's connection, to close them all. Weakly: a thread's connection is
-        # closed when its thread ends, as asyncio.to_thread's workers do after each
-        # asyncio.run, so that a process serving many loops does not run out of files.
-        self._opened: weakref.WeakSet[_Held] = weakref.WeakSet()
-        self._lock = threading.Lock()
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         at, ns = stamp(turn.at), self.namespace
@@ -227,21 +216,6 @@ class SQLiteStore:
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
         return self._purge("WHERE updated_at < ?", (stamp(cutoff),))
 
-    def close(self) -> None:
-        """Close every thread's connection; a thread that goes on opens a new one.
-
-        A connection another thread is using (a turn still being stored) is closed once that
-        call ends: closed under it, SQLite freed what the call was using, and the process
-        crashed (signal 11). Each use holds its connection's lock (see :meth:`_used`)."""
-        with self._lock:
-            opened = list(self._opened)
-            self._opened.clear()
-        for held in opened:
-            with held.lock:
-                held.connection.close()
-                held.file = None
-        self._local.__dict__.clear()
-
     def _sweep_on_open(self) -> None:
         """Remove the conversations past retention now; if another process holds the file
         locked past ``timeout`` (a VACUUM, a long purge), the first write does instead."""
@@ -307,106 +281,6 @@ class SQLiteStore:
                 f"purged, but the WAL of {self.path} still holds the removed text: another "
                 "connection kept it busy; run the purge again"
             )
-
-    def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
-        try:
-            with self._used() as db:
-                rows: list[Any] = db.execute(sql, args).fetchall()
-            return rows
-        except (sqlite3.Error, UnicodeError, OverflowError) as exc:
-            raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
-
-    @contextmanager
-    def _transaction(self, doing: str) -> Iterator[sqlite3.Connection]:
-        """One write transaction: the database lock is taken at the start, not at first write."""
-        with self._used() as db:
-            try:
-                db.execute("BEGIN IMMEDIATE")
-                yield db
-                db.execute("COMMIT")
-            except (sqlite3.Error, ValueError, TypeError, OverflowError) as exc:
-                rollback(db)
-                raise StorageError(
-                    f"cannot {doing} the conversation store {self.path}: {exc}"
-                ) from exc
-            except BaseException:
-                rollback(db)
-                raise
-
-    @contextmanager
-    def _used(self) -> Iterator[sqlite3.Connection]:
-        """This thread's connection, held for one call (a query, a transaction), so that
-        :meth:`close`, in another thread, waits for the call to end before closing it."""
-        while True:
-            held = self._connection()
-            with held.lock:
-                if held.file is not None:  # else closed since: this thread opens another
-                    yield held.connection
-                    return
-
-    def _connection(self) -> _Held:
-        """This thread's connection (sqlite3 connections must stay in their thread), opened
-        again when the file it has is no longer the store's: deleted or replaced under the
-        running bot (a clean-up job, a restored backup), where its turns would go to a file no
-        one can open; or closed by :meth:`close`. A new file gets its tables first."""
-        held: _Held | None = getattr(self._local, "held", None)
-        if held is not None and held.file is not None and held.file == _file_of(self.path):
-            return held
-        try:
-            _make_file(self.path)
-            # Used only by this thread; check_same_thread=False lets close() end it from another.
-            connection = sqlite3.connect(
-                self.path, timeout=self.timeout, isolation_level=None, check_same_thread=False
-            )
-            held = _Held(connection)
-            connection.execute("PRAGMA journal_mode = WAL")
-            connection.execute("PRAGMA synchronous = NORMAL")
-            connection.execute("PRAGMA foreign_keys = ON")
-            # Deleted text is overwritten with zeros, not left in free pages: erasure must
-            # not depend on whether this platform's SQLite was built with SECURE_DELETE.
-            connection.execute("PRAGMA secure_delete = ON")
-            held.file = _file_of(self.path)
-            if held.file != self._file:  # first opened, or made anew
-                migrate(connection, self.path)
-                self._file = held.file
-        except (sqlite3.Error, OSError) as exc:
-            raise StorageError(f"cannot open the conversation store {self.path}: {exc}") from exc
-        with self._lock:  # only now, set up, may close() end it
-            self._opened.add(held)
-        self._local.held = held
-        return held
-
-
-def _make_file(path: Path) -> None:
-    """Make the database file, if there is none, readable by its owner alone (0600); SQLite
-    gives its -wal and -shm files the database file's mode. (SQLite itself would make all
-    three 0644, for every user of the machine to read.) A file that exists keeps its mode."""
-    with suppress(FileExistsError):
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE))
-
-
-def _file_of(path: Path) -> tuple[int, int] | None:
-    """Which file ``path`` is now (device, inode); None if there is none."""
-    try:
-        found = os.stat(path)
-    except OSError:
-        return None
-    return found.st_dev, found.st_ino
-
-
-class _Held:
-    """A thread's connection, closed when the thread ends and its thread-local values go;
-    ``lock`` is held while it is used, and by :meth:`SQLiteStore.close`."""
-
-    __slots__ = ("__weakref__", "connection", "file", "lock")
-
-    def __init__(self, connection: sqlite3.Connection) -> None:
-        self.connection = connection
-        self.file: tuple[int, int] | None = None  # the file it has open; None once closed
-        self.lock = threading.Lock()
-
-    def __del__(self) -> None:
-        self.connection.close()
 
 
 def _row(turn: TurnRecord) -> tuple[Any, ...]:
