@@ -61,9 +61,9 @@ from .turnstart import (
 __all__ = ["Bot", "Prepared", "Reply", "Step"]
 
 # asyncio is imported in the coroutines that use it (here, and in turn, turnstart, turnstorage,
-# stream, replay and model/openai_client), where a running loop has imported it already: at
-# import it took 13 ms of every start (ssl and subprocess come with it), and `servicebot check`
-# and a blocking Bot.reply never run a loop.
+# stream, replay, model/openai_client and model/sdkclients), where a running loop has imported
+# it already: at import it took 13 ms of every start (ssl and subprocess come with it), and
+# `servicebot check` and a blocking Bot.reply never run a loop.
 
 log = logging.getLogger("servicebot")
 

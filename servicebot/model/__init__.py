@@ -13,8 +13,8 @@ Every OpenAI-compatible server (OpenAI, Azure, vLLM, Ollama, DeepSeek, Qwen) spe
 chat-completions wire format, which is all this package uses.
 
 Beside this file: ``client.py`` (the :class:`ModelClient` protocol, the request and what comes
-back), ``openai_client.py`` (:class:`OpenAIClient` and its SDK clients), ``retries.py`` (its
-retries), ``apikey.py`` (the
+back), ``openai_client.py`` (:class:`OpenAIClient`'s calls), ``sdkclients.py`` (its SDK
+clients), ``retries.py`` (its retries), ``apikey.py`` (the
 API key it sends), ``failures.py`` (what a failure means, and waits refused), ``echoes.py``
 (a server's error as a log may say it, without the prompt it quotes), ``responses.py``
 (an answer or a stream's chunks read into a :class:`Completion`) and ``sdk.py`` (the SDK,
