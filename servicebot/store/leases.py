@@ -23,14 +23,21 @@ import logging
 import sys
 import time
 import uuid
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import StorageError
 
 if TYPE_CHECKING:
+    import sqlite3
+    from contextlib import AbstractContextManager
+
+    from redis.lock import Lock
+
     from . import Store
-    from .redis import RedisStore
-    from .sqlite import SQLiteStore
+
+    # A store's write transaction, named by what it does (for its StorageError).
+    Transaction = Callable[[str], AbstractContextManager[sqlite3.Connection]]
 
 log = logging.getLogger("servicebot")
 
@@ -58,61 +65,61 @@ def lease_for(store: Store, conversation_id: str, what: str, seconds: float) -> 
     from .sqlite import SQLiteStore  # here: sqlite3 is always there, redis-py may not be
 
     if isinstance(store, SQLiteStore):
-        return _SQLiteLease(store, conversation_id, what, seconds)
+        return store.lease(conversation_id, what, seconds)
     # A RedisStore's module is imported already: importing it otherwise needs redis-py.
     redis_module = sys.modules.get(f"{__package__}.redis")
     if redis_module is not None and isinstance(store, redis_module.RedisStore):
-        return _RedisLease(store, conversation_id, what, seconds)
+        lease: Lease = store.lease(conversation_id, what, seconds)
+        return lease
     return None
 
 
-class _RedisLease:
+class RedisLease:
     """redis-py's Lock, which is exactly a lease: ``SET key token NX PX``, released by a
-    script that deletes the key only if it still holds the token."""
+    script that deletes the key only if it still holds the token. Made by
+    :meth:`RedisStore.lease <servicebot.store.redis.RedisStore.lease>`, which gives it the
+    lock under the conversation's key and the store's ``call``, which runs a command and
+    turns its failure into StorageError."""
 
     slow_counts = True  # a server too slow for it is too slow for a read too
 
-    def __init__(self, store: RedisStore, conversation_id: str, what: str, seconds: float) -> None:
-        self._store = store
-        name = f"{store._ns}:conversation:{conversation_id}:lease:{what}"
-        # Not thread-local: an async turn takes its lease in one worker thread and lets it go
-        # in another. Non-blocking: the caller waits for the holder's turn meanwhile.
-        self._lock = store._redis.lock(
-            name, timeout=seconds, blocking=False, thread_local=False, raise_on_release_error=True
-        )
+    def __init__(self, lock: Lock, call: Callable[[Callable[[], Any]], Any]) -> None:
+        self._lock, self._call = lock, call
 
     def acquire(self) -> bool:
-        taken: bool = self._store._call(lambda: self._lock.acquire(blocking=False))
+        taken: bool = self._call(lambda: self._lock.acquire(blocking=False))
         return taken
 
     def release(self) -> None:
         from redis.exceptions import LockError
 
         try:
-            self._store._call(self._lock.release)
+            self._call(self._lock.release)
         except StorageError as exc:
             if not isinstance(exc.__cause__, LockError):  # ran out, and maybe taken over
                 raise
 
 
-class _SQLiteLease:
+class SQLiteLease:
     """A row of the ``leases`` table, with its holder's token and when it runs out.
 
     Hand-written: sqlite3 has no lock that outlives a transaction, and holding a write
     transaction across a model call would stop every other turn's write for its length. So
     the lease is a row, taken in one statement (SQLite's UPSERT, in ``BEGIN IMMEDIATE``), and
-    runs out on the wall clock, which the processes sharing a file share (one host)."""
+    runs out on the wall clock, which the processes sharing a file share (one host). Made by
+    :meth:`SQLiteStore.lease <servicebot.store.sqlite.SQLiteStore.lease>`, which gives it the
+    store's write ``transaction`` (StorageError if it fails) and namespace."""
 
     slow_counts = False  # a write lock another process holds fails it; reads still work
 
-    def __init__(self, store: SQLiteStore, conversation_id: str, what: str, seconds: float) -> None:
-        self._store, self._seconds = store, seconds
-        self._key = (store.namespace, conversation_id, what)
+    def __init__(self, transaction: Transaction, key: tuple[str, str, str], seconds: float) -> None:
+        """``key``: the namespace, the conversation and what the lease is of."""
+        self._transaction, self._key, self._seconds = transaction, key, seconds
         self._token = uuid.uuid4().hex
 
     def acquire(self) -> bool:
         at = time.time()
-        with self._store._transaction("take a lease in") as db:
+        with self._transaction("take a lease in") as db:
             # Rows left by holders that died: a conversation's id is a customer's value.
             db.execute("DELETE FROM leases WHERE namespace = ? AND until <= ?", (self._key[0], at))
             taken = db.execute(
@@ -125,7 +132,7 @@ class _SQLiteLease:
         return taken == 1
 
     def release(self) -> None:
-        with self._store._transaction("let a lease go in") as db:
+        with self._transaction("let a lease go in") as db:
             db.execute(
                 "DELETE FROM leases WHERE namespace = ? AND conversation_id = ? AND what = ?"
                 " AND token = ?",

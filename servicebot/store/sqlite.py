@@ -43,6 +43,7 @@ from ..errors import StorageError
 from ..forking import forget_in_child
 from ..privatefiles import make_private_folder
 from . import PurgeReport, TurnRecord, by_first_turn, now, read_state, stamp
+from .leases import SQLiteLease
 from .sqliteconnections import SQLiteConnections
 
 FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the turns' columns
@@ -215,6 +216,10 @@ class SQLiteStore(SQLiteConnections):
 
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
         return self._purge("WHERE updated_at < ?", (stamp(cutoff),))
+
+    def lease(self, conversation_id: str, what: str, seconds: float) -> SQLiteLease:
+        """The lease ``what`` of the conversation (see leases.py): a row in this file."""
+        return SQLiteLease(self._transaction, (self.namespace, conversation_id, what), seconds)
 
     def _sweep_on_open(self) -> None:
         """Remove the conversations past retention now; if another process holds the file
