@@ -19,7 +19,6 @@ import functools
 import re
 import time
 import weakref
-from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
@@ -53,7 +52,7 @@ class Prefilter:
         cut = _cut(text, self.settings.max_chars)
         turn = _Turn(normalise(cut), placeholders)
         if cut != text:
-            turn.events["length", "too_long", "cut", None] += 1
+            turn.count(("length", "too_long", "cut", None))
         pii = functools.partial(
             find_pii_after, previous=_messages(previous), pieces=placeholders.pieces
         )
@@ -61,8 +60,8 @@ class Prefilter:
         turn.neutralise_lookalikes()
         # The typed characters too: 幹 listed must not mask 乾 (dry), which folds as it does.
         profanity = functools.partial(self.profanity.find, source=turn.normalised)
-        turn.apply("profanity", profanity, lambda finding: self.settings.profanity)
-        turn.apply("injection", find_injection, lambda finding: self.settings.injection)
+        turn.apply("profanity", profanity, self._profanity_action)
+        turn.apply("injection", find_injection, self._injection_action)
         return turn.result()
 
     def mask_pii(self, text: str, placeholders: Placeholders) -> FilterResult:
@@ -80,6 +79,15 @@ class Prefilter:
     def _pii_action(self, finding: Finding) -> str:
         actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names
         return actions.get(finding.kind, self.settings.pii)
+
+    def _profanity_action(self, finding: Finding) -> str:
+        """What ``prefilter.profanity`` says to do with any word found (a method, not a
+        lambda made per message)."""
+        return self.settings.profanity
+
+    def _injection_action(self, finding: Finding) -> str:
+        """What ``prefilter.injection`` says to do with any attempt found."""
+        return self.settings.injection
 
 
 def _messages(previous: str | Sequence[str] | None) -> tuple[str, ...]:
@@ -155,7 +163,8 @@ class _Turn:
     def __init__(self, normalised: Normalised, placeholders: Placeholders) -> None:
         self.normalised, self.placeholders = normalised, placeholders
         self.masks = Masks(normalised)
-        self.events: Counter[tuple[str, str, str, str | None]] = Counter()
+        # A plain dict counted by count(): Counter's += calls its __missing__ in Python.
+        self.events: dict[tuple[str, str, str, str | None], int] = {}
         self.timings: dict[str, float] = {}
         self.flags: set[str] = set()
         self.blocked = False
@@ -165,7 +174,11 @@ class _Turn:
         for match in PLACEHOLDER.finditer(self.normalised.text):
             self.masks.add(match.start(), match.start() + 1, "(")
             self.masks.add(match.end() - 1, match.end(), ")")
-            self.events["placeholder", "lookalike", "mask", None] += 1
+            self.count(("placeholder", "lookalike", "mask", None))
+
+    def count(self, event: tuple[str, str, str, str | None]) -> None:
+        """One more of ``event`` (detector, kind, action, placeholder) in the trace."""
+        self.events[event] = self.events.get(event, 0) + 1
 
     def apply(
         self,
@@ -179,7 +192,7 @@ class _Turn:
         for finding in findings:
             action = action_for(finding)
             placeholder = self._act(detector, finding, action)
-            self.events[detector, finding.kind, action, placeholder] += 1
+            self.count((detector, finding.kind, action, placeholder))
 
     def _act(self, detector: str, finding: Finding, action: str) -> str | None:
         if action in ("flag", "block"):  # blocked.j2 may say why: "don't send passwords"

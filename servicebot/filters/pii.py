@@ -325,6 +325,11 @@ _SHAPED: Final = {
     "SSN": (b"000 00 0000", b"000.00.0000", b"000-00-0000"),
     "IP": (b"0.0", b":"),
 }
+# Each detector with what its text's shape needs (none: every text is scanned), read inline in
+# find_pii's one loop: a call per kind to look them up took 1.5 us of a message.
+_SHAPED_DETECTORS: Final = tuple(
+    (kind, detect, _SHAPED.get(kind, ())) for kind, detect in _DETECTORS.items()
+)
 _NUMBER_DIGITS: Final = 13  # a card or a CN ID has as many digits or more (numbers.py)
 _RANK: Final = {kind: rank for rank, kind in enumerate(PII_KINDS)}
 _ALL_KINDS: Final = frozenset(PII_KINDS)
@@ -368,8 +373,8 @@ def find_pii(
     shaped = shape(text)  # one pass for the checks that skip detectors (see _SHAPED)
     found = [
         (start, end, kind)
-        for kind, detect in _DETECTORS.items()
-        if kind in wanted and _may_hold(shaped, kind)
+        for kind, detect, needs in _SHAPED_DETECTORS
+        if kind in wanted and (not needs or any(map(shaped.__contains__, needs)))
         for start, end in detect(text)
         if start < end
     ]
@@ -391,12 +396,6 @@ def find_pii(
     if postal:  # "ship to 12 Baker St, phone 020 7946 0958": two values
         found = clipped(text, found + postal)
     return resolve(found, len(text))
-
-
-def _may_hold(shaped: bytes, kind: str) -> bool:
-    """Whether a text of shape ``shaped`` may hold what the detector of ``kind`` finds."""
-    needs = _SHAPED.get(kind)
-    return needs is None or any(map(shaped.__contains__, needs))
 
 
 def resolve(found: list[tuple[int, int, str]], size: int) -> list[Finding]:
