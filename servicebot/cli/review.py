@@ -160,10 +160,11 @@ def _print_report(figures: Report, previous: Report, top: int, days_to: datetime
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     if not console.is_terminal:
         console.width = 10_000  # the tables are as wide as their cells, not this
-    console.print(
-        f"{figures.conversations} conversations, {figures.turns} turns since "
-        f"{figures.since:%Y-%m-%d %H:%M} UTC\n"
+    conversations = (
+        f"{figures.conversations} conversation{'' if figures.conversations == 1 else 's'}"
     )
+    turns_since = f"{figures.turns} turn{'' if figures.turns == 1 else 's'} since"
+    console.print(f"{conversations}, {turns_since} {figures.since:%Y-%m-%d %H:%M} UTC\n")
     console.print(_trend_table(figures, previous), "")
     actions = [(action, figures.actions[action]) for action in ACTIONS]
     turns = ("turns", figures.turns)

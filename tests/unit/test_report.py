@@ -93,6 +93,13 @@ def test_the_report_prints_tables_with_the_stored_texts(tmp_path: Path) -> None:
     assert "bob@example.com" not in out
 
 
+def test_a_report_of_one_turn_counts_in_the_singular(tmp_path: Path) -> None:
+    folder = reviewed_bot(tmp_path, week=[("c2", "where is my order?", "offline")])
+    result = CliRunner().invoke(main, ["report", "--bot", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("1 conversation, 1 turn since ")
+
+
 def test_a_report_of_no_turns_says_so(tmp_path: Path) -> None:
     folder = reviewed_bot(tmp_path)
     since = f"{now() + timedelta(days=2):%Y-%m-%d}"
