@@ -99,8 +99,12 @@ def chinese_address_spans(text: str) -> Spans:
         yield from labelled
     if _STREET_CUE.search(text) is None and "大道" not in text and "胡同" not in text:
         return
+    # The positions inside a labelled address, as a set: a test of each structured one
+    # against every labelled one cost 100 KB of "地址：...路88号，" 30 ms (50 labels, 5,000
+    # structured), this at most 50 labels of 80 characters to build.
+    taken = {position for start, end in labelled for position in range(start, end)}
     for match in _STRUCTURED.finditer(text):
-        if not any(start <= match.start() < end for start, end in labelled):
+        if match.start() not in taken:
             yield match.span()
 
 

@@ -58,6 +58,12 @@ def test_chinese_addresses_are_found(text: str, expected: list[str]) -> None:
     assert found(text, "ADDRESS") == expected
 
 
+def test_each_chinese_address_is_found_once_past_the_labels_read() -> None:
+    # 60 labels: the first 50 are read as labels, the rest as structured addresses alone
+    text = "收货地址：北京市朝阳区建国路88号，" * 60
+    assert found(text, "ADDRESS") == ["北京市朝阳区建国路88号"] * 60
+
+
 @pytest.mark.parametrize(
     "text",
     [
