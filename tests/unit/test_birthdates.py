@@ -46,3 +46,8 @@ def test_a_date_of_birth_is_compared_however_it_was_written() -> None:
         for date in ("1990-03-07", "1990年3月7日", "7 March 1990", "March 7th, 1990", "1990.03.07")
     }
     assert forms == {"1990-03-07"}
+
+
+def test_every_labelled_date_is_found_in_a_long_mixed_message() -> None:
+    text = "生日1月2日, DOB 1990-03-07, born on 7 March 1990, dob: x; " * 300
+    assert found(text, "DATE_OF_BIRTH") == ["1月2日", "1990-03-07", "7 March 1990"] * 300
