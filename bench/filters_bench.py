@@ -67,6 +67,13 @@ ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's l
     "phones and defanged links": "212-555-0123 e[.]co " * 5_000,
     "spoken addresses": "help at evil dot com " * 4_762,
     "chained addresses": "a@b.co@c.co " * 8_334,
+    # the words the postal address and date of birth detectors read around (addresses.py)
+    "street lines": "12 Baker Street " * 6_250,
+    "ship to": "ship to 1 " * 10_000,
+    "born on": "born on 1 " * 10_000,
+    "Chinese labelled addresses": "收货地址：北京市朝阳区建国路88号，" * 5_556,
+    "Chinese estates": "小区3栋" * 20_000,
+    "Chinese and English birth labels": "生日1月1日 dob " * 9_091,
 }
 
 MESSAGE_35 = (

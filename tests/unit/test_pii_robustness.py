@@ -42,6 +42,10 @@ ADVERSARIAL = {
     "labels": "card phone cvv 身份证 " * 5_000,
     "labelled digits": "phone " + "1 " * 50_000,
     "order labels": "order 4111 1111 1111 1111 " * 4_000,
+    "street lines": "12 Baker Street " * 6_250,
+    "born on": "born on 1 " * 10_000,
+    "chinese labelled addresses": "收货地址：北京市朝阳区建国路88号，" * 5_556,
+    "chinese and english birth labels": "生日1月1日 dob " * 9_091,
 }
 
 
