@@ -392,4 +392,5 @@ def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClie
         longest=settings.postfilter.max_chars,
         hint=bot_record_hint(spec),
         header=BOT_HEADER,
+        longest_bytes=settings.postfilter.max_bytes,
     )

@@ -77,6 +77,7 @@ class Replayer:
         longest: int | None = None,
         hint: str = RECORD_HINT,
         header: str = HEADER,
+        longest_bytes: int | None = None,
     ) -> None:
         """``hint`` ends the error for a request with no entry: how this cassette is recorded
         (a conversation's by ``servicebot record``, the bot's own by ``replay.mode: record``);
@@ -84,14 +85,16 @@ class Replayer:
 
         ``longest`` (the bot's ``postfilter.max_chars``): a recorded stream closed after
         more characters than this is recorded as far as it came, with the finish reason
-        ``max_chars``. A bot's stream stops reading the model there (see ``shown.Shown``),
-        and its replay must find the request; one closed sooner was left by its reader."""
+        ``max_chars``, and so is one past ``longest_bytes`` bytes of UTF-8 (the bot's
+        ``postfilter.max_bytes``). A bot's stream stops reading the model there (see
+        ``shown.Shown``), and its replay must find the request; one closed sooner was left by
+        its reader."""
         if mode not in ("replay", "record"):
             raise ValueError(f"mode must be 'replay' or 'record', not {mode!r}")
         if mode == "record" and model is None:
             raise ValueError("record mode needs the model to record from")
         self.path, self.mode, self._model, self._today = Path(cassette), mode, model, today
-        self._longest, self._hint = longest, hint
+        self._longest, self._longest_bytes, self._hint = longest, longest_bytes, hint
         self.cassette = Cassette.load(self.path, header)  # a broken file fails now, not mid-test
 
     def complete(self, request: ModelRequest) -> Completion:
@@ -163,9 +166,14 @@ class Replayer:
         return dataclasses.replace(entry.completion, replayed=True)
 
     def _record_cut(self, request: ModelRequest, parts: list[str]) -> None:
-        """Record a stream closed early, if past ``longest`` (see __init__)."""
-        if self._longest is not None and sum(map(len, parts)) > self._longest:
-            self._record(request, Completion("".join(parts), "max_chars", model=request.model))
+        """Record a stream closed early, if past ``longest`` or ``longest_bytes`` (see
+        __init__)."""
+        text = "".join(parts)
+        chars, size = self._longest, self._longest_bytes
+        if (chars is not None and len(text) > chars) or (
+            size is not None and len(text.encode("utf-8", "replace")) > size
+        ):
+            self._record(request, Completion(text, "max_chars", model=request.model))
 
     def _record(self, request: ModelRequest, completion: Completion) -> None:
         origin = {"recorded_from": completion.model or request.model, "on": self._today()}

@@ -357,6 +357,9 @@ class PostfilterSettings(Frozen):
 
     restore_pii: RestoredKinds = Field(default=True, validate_default=True)  # every kind
     max_chars: Annotated[int, Field(gt=0)] = 1200
+    # A chat platform's limit in bytes of UTF-8 (WeChat's customer-service messages: 2048),
+    # which max_chars cannot bound: a Chinese character is 3 bytes, an emoji 4. None: none.
+    max_bytes: Annotated[int, Field(gt=0)] | None = None
     allowed_domains: tuple[str, ...] = ()
     profanity: Outcome = "repair"
     pii_leak: Outcome = "repair"

@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 
 
 def _too_long(reviewed: FilterResult) -> bool:
-    """Whether the review found the answer past ``postfilter.max_chars``."""
+    """Whether the review found the answer past ``postfilter.max_chars`` (or ``max_bytes``)."""
     return any(e.detector == "length" and e.kind == "too_long" for e in reviewed.events)
 
 
@@ -37,8 +37,9 @@ class Shown:
     use ("Visit evil ." before "com / pay") waits for the words after it: shown before them,
     the customer read half a link, and then its sentence again repaired. If a later sentence
     turns the verdict to a fallback or handoff, nothing more of the answer is shown. Once a
-    review finds the answer so far over ``postfilter.max_chars`` (as the post-filter measures
-    it: markup and runs of spaces left out), which the review cuts it to, the stream is
+    review finds the answer so far over ``postfilter.max_chars`` or ``max_bytes`` (as the
+    post-filter measures it: markup and runs of spaces left out), which the review cuts it
+    to, the stream is
     ``full``: the model is not read further, and its answer so far is the turn's (see
     :meth:`cut`). A server that ignores ``max_tokens`` (or a model caught in a loop) held the
     turn, the customer's ``reply`` and the event loop's time for as long as it went on; one
@@ -54,7 +55,9 @@ class Shown:
 
     def __init__(self, turn: Turn) -> None:
         self.turn = turn
-        self.longest = turn.bot.spec.settings.postfilter.max_chars
+        # In characters: max_bytes bounds them too, as a character is a byte at least.
+        settings = turn.bot.spec.settings.postfilter
+        self.longest = min(settings.max_chars, settings.max_bytes or settings.max_chars)
         self.answer = ""
         self.emitted = ""  # as the customer saw it, their details restored
         self.cleared = ""  # the same, as the post-filter passed it (placeholders kept)

@@ -27,7 +27,7 @@ _FOUND = {
     "nor the conversation gives",
     "pii": "the model's answer holds personal data the bot was never given",
     "profanity": "the model's answer holds a word of the profanity list",
-    "length": "the model's answer is longer than postfilter.max_chars",
+    "length": "the model's answer is longer than postfilter.max_chars (or max_bytes)",
     "empty": "the model's answer is empty",
     "markup": "the model's answer holds HTML that the bot's files do not use",
 }

@@ -54,7 +54,7 @@ from .disguised import find_disguised, not_given_addresses, widened
 from .leakage import SHINGLE, leak_words, sayable, shingle_runs, shingles
 from .links import find_links, link_masks, may_script_link, run_end, script_link
 from .markup import Markup
-from .sentences import cut_point, last_sentence_end, whole_sentences
+from .sentences import chars_within, cut_point, last_sentence_end, whole_sentences
 
 __all__ = [
     "CONTACT_KINDS",
@@ -175,7 +175,7 @@ class Postfilter:
             self._profanity.find, source=review.normalised
         )  # as typed: 乾 is not 幹
         review.check("profanity", profanity, self.settings.profanity, "****")
-        review.check_length(self.settings.max_chars, self.settings.too_long)
+        review.check_length(self._limit, self.settings.too_long)
         # Without the whitespace at either end a model often leaves ("It ships today.\n\n"):
         # a widget shows it as an empty bubble or a gap. Every review of a stream does the
         # same, so what a stream shows is a start of what the whole answer's review keeps.
@@ -184,9 +184,14 @@ class Postfilter:
             review.note("empty", "emptied", self.settings.empty)
         kinds = self.settings.restore_pii
         shown = restore(text, dict(values), language, kinds) if kinds else text
-        if len(shown) > (limit := self.settings.max_chars):  # values put back lengthen it
+        if len(shown) > (limit := self._limit(shown)):  # values put back lengthen it
             shown = shown[: cut_point(shown, limit) or limit]
         return review.result(text, shown)
+
+    def _limit(self, text: str) -> int:
+        """How many characters of ``text`` may be shown: ``max_chars``, fewer if they would
+        be more than ``max_bytes`` bytes of UTF-8 (see :func:`~.sentences.chars_within`)."""
+        return chars_within(text, self.settings.max_chars, self.settings.max_bytes)
 
     def _leaks(self, system_prompt: str) -> Callable[[str], list[Finding]]:
         secret = shingles(normalise(system_prompt).text, self._public) - self._fact_shingles
@@ -281,9 +286,11 @@ class _Review:
         self._decide(outcome)
         self.events[detector, kind, outcome] += 1
 
-    def check_length(self, limit: int, outcome: str) -> None:
+    def check_length(self, limit_of: Callable[[str], int], outcome: str) -> None:
+        """Cut the answer after its last whole sentence within ``limit_of`` it characters
+        (``max_chars``, or fewer for ``max_bytes``): a ``too_long`` event either way."""
         text = self.normalised.text
-        if len(text) <= limit:
+        if len(text) <= (limit := limit_of(text)):
             return
         if outcome == "repair" and not self.masks.add(cut_point(text, limit), len(text), ""):
             outcome = "fallback"  # a repair already covers the cut: no clean place to cut

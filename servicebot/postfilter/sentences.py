@@ -1,7 +1,8 @@
 """Sentences: where an answer's sentences end, to cut it at one.
 
 A stream shows an answer sentence by sentence; an answer broken off at the token limit, or
-longer than ``max_chars``, is cut after its last whole sentence.
+longer than ``max_chars`` (or ``max_bytes``: see :func:`chars_within`), is cut after its last
+whole sentence.
 """
 
 from __future__ import annotations
@@ -60,3 +61,21 @@ def cut_point(text: str, limit: int) -> int:
     start = text.rfind("[", 0, limit)
     placeholder = PLACEHOLDER.match(text, start) if start >= 0 else None
     return start if placeholder and placeholder.end() > limit else limit
+
+
+def chars_within(text: str, max_chars: int, max_bytes: int | None = None) -> int:
+    """How many characters of ``text`` may be shown: ``max_chars``, or fewer when its start
+    that long is more than ``max_bytes`` bytes of UTF-8 (a chat platform's limit: WeChat's
+    customer-service message is 2,048 bytes, about 680 Chinese characters). Counted in whole
+    characters, so a cut there never splits one; a lone surrogate counts as the 3 bytes of
+    the U+FFFD it is sent as."""
+    if max_bytes is None or len(text) * 4 <= max_bytes:
+        return max_chars
+    if text.isascii():  # most answers: a byte a character
+        return min(max_chars, max_bytes)
+    size = 0
+    for index, char in enumerate(text[:max_chars]):
+        size += 1 if char < "\x80" else 2 if char < "\u0800" else 3 if char < "\U00010000" else 4
+        if size > max_bytes:
+            return index
+    return max_chars

@@ -75,6 +75,23 @@ def test_a_long_answer_without_a_sentence_end_is_cut_between_words() -> None:
     assert postfilter(max_chars=40).run(chinese, SYSTEM, {}, "zh").text == chinese[:40]
 
 
+def test_max_bytes_cuts_at_a_sentence_and_never_inside_a_character() -> None:
+    answer = "退款两天到账。" * 10 + "🎉" * 30  # 21 bytes a sentence, then 4-byte emoji
+    result = postfilter(max_bytes=100).run(answer, SYSTEM, {}, "zh")
+    assert result.shown == "退款两天到账。" * 4  # 84 bytes: a fifth sentence is 105
+    no_stop = postfilter(max_bytes=10).run("🎉" * 30, SYSTEM, {})
+    assert no_stop.shown == "🎉🎉" and no_stop.shown.encode().decode() == "🎉🎉"
+    assert postfilter(max_bytes=330).run(answer, SYSTEM, {}, "zh").events == ()  # all of it
+
+
+def test_the_customers_values_put_back_do_not_take_the_answer_past_max_bytes() -> None:
+    answer = "我们会寄到[ADDRESS_1]。" * 5  # 114 bytes; 279 with the address
+    result = postfilter(max_bytes=200).run(
+        answer, SYSTEM, {"[ADDRESS_1]": "北京市朝阳区建国路八十八号"}
+    )
+    assert 0 < len(result.shown.encode()) <= 200 and result.shown.endswith("号。")
+
+
 def test_a_cut_without_a_space_never_splits_a_placeholder() -> None:
     # "[PHO" cannot be restored: the customer would read a broken placeholder.
     answer = "退款" * 18 + "请拨打[PHONE_1]联系我们" + "退款" * 20

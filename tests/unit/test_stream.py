@@ -238,6 +238,23 @@ def test_a_recorded_stream_that_stops_past_max_chars_replays(spec: BotSpec, tmp_
         cassette.unlink()
 
 
+def test_a_recorded_stream_that_stops_past_max_bytes_replays(spec: BotSpec, tmp_path: Path) -> None:
+    # Stopped at 2,048 bytes, about 680 Chinese characters: short of max_chars (1,200), the
+    # recorder took it for a stream its reader left, and recorded nothing to replay.
+    postfilter = spec.settings.postfilter.model_copy(update={"max_bytes": 2048})
+    spec = dataclasses.replace(
+        spec, settings=spec.settings.model_copy(update={"postfilter": postfilter})
+    )
+    answer = "退款会在两个工作日内到账。" * 1000
+    cassette = tmp_path / "bot.yaml"
+    live = Replayer(cassette, "record", Says(answer), longest=1200, longest_bytes=2048)
+    recorded = _streamed(Bot(spec, model=live, store=MemoryStore()), "stream")
+    replayed = _streamed(
+        Bot(spec, model=Replayer(cassette, "replay"), store=MemoryStore()), "stream"
+    )
+    assert replayed == recorded and 2000 < len(recorded.encode()) <= 2048
+
+
 def _streamed(bot: Bot, streamed: str) -> str:
     if streamed == "stream":
         return "".join(bot.stream(REFUNDS))
