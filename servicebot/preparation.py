@@ -28,7 +28,14 @@ from .prompt import (
     script_of,
     with_unanswered,
 )
-from .routing import FOLLOW_UP_CHAIN, Routing, detect_language, is_blank, previous_message
+from .routing import (
+    FOLLOW_UP_CHAIN,
+    Routing,
+    detect_language,
+    is_blank,
+    locale_language,
+    previous_message,
+)
 from .turn import Prepared
 
 if TYPE_CHECKING:
@@ -118,8 +125,12 @@ def prepared_turn(
     previous = previous_message([x.user for x in history[-1 - FOLLOW_UP_CHAIN :]])
     # A first message of masked insults alone ("****") is in the language they were in.
     said = text[: bot.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
+    # A first message with no words ("👍") is in the customer's locale, if the application
+    # gives it (``customer["locale"]``): the application's value, read before screening.
+    locale = locale_language((customer or {}).get("locale"), bot.spec.settings.languages)
     if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
-        language = detect_language(filtered.text, bot.spec.settings.languages, previous, said)
+        languages = bot.spec.settings.languages
+        language = detect_language(filtered.text, languages, previous, said, default=locale)
         script = script_of(filtered.text, language, previous, bot.renderer.written)
         context = Context(language, flags=filtered.flags, customer=details, script=script)
         blocked = bot.renderer.reply("blocked.j2", context)
@@ -135,7 +146,14 @@ def prepared_turn(
     replied = history[-1].assistant if history else None  # the question it may answer
     route = bot.router.route
     routing = clock.time(
-        "routing", route, filtered.text, previous, misses, said=said, replied=replied
+        "routing",
+        route,
+        filtered.text,
+        previous,
+        misses,
+        said=said,
+        replied=replied,
+        default_language=locale,
     )
     context = Context(
         routing.language,

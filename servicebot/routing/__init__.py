@@ -29,7 +29,7 @@ from .followups import (
     previous_message,
 )
 from .index import IntentIndex, Match
-from .languages import detect_language, language_of
+from .languages import detect_language, language_of, locale_language
 from .phrases import (
     COURTESY,
     acknowledges,
@@ -55,6 +55,7 @@ __all__ = [
     "handed_off_by",
     "handing_off",
     "is_blank",
+    "locale_language",
     "previous_message",
     "routed_part",
     "says_no_words",
@@ -139,6 +140,7 @@ class Router:
         *,
         said: str | None = None,
         replied: str | None = None,
+        default_language: str | None = None,
     ) -> Routing:
         """Route ``text``; ``previous`` is the customer's last message, for short follow-ups,
         and ``misses`` how many turns right before this one were out of scope. ``said`` is
@@ -147,6 +149,8 @@ class Router:
         reply: an acknowledgement ("好的", "got it") after one that asked the customer
         something ("Could you share your order number?") answers it, and is read as a
         follow-up of the previous message, never answered as written, and never thanks.
+        ``default_language``: the language of a message whose words (and earlier messages)
+        do not tell ("👍" first), the application's locale's (see ``locale_language``).
 
         A short message that matches no intent alone and leans back ("and to Germany?") is
         read together with the previous one, and so is one that points back at the previous
@@ -175,7 +179,9 @@ class Router:
         text, said = routed_part(text), said and routed_part(said)
         previous = previous and routed_part(previous)
         if is_blank(text):
-            language = detect_language(text, self.languages, previous, said)
+            language = detect_language(
+                text, self.languages, previous, said, default=default_language
+            )
             return Routing("out_of_scope", (), language, misses=misses)
         # Whether it counts toward handoff_after if it matches nothing: asked only when this
         # turn would reach the count (the only use of it), as reading it costs a few µs.
@@ -184,7 +190,9 @@ class Router:
         text, said_before = without_placeholders(without_mentions(text)), previous
         previous = previous and without_placeholders(previous)
         writing = writing_of(text)  # once: detecting the language and telling it apart read it
-        language = language_of(text, writing, self.languages, previous, said)
+        language = language_of(
+            text, writing, self.languages, previous, said, default=default_language
+        )
         unspoken_in = unspoken(writing, self.languages)
         answering = asks(replied) and acknowledges(text)
         ranked, follow_up = self._rank_in_context(text, said_before, answering)

@@ -1,6 +1,6 @@
-"""Answers bounded for a chat channel: ``postfilter.max_bytes`` cuts a reply and stops a
-stream where the platform's limit in bytes of UTF-8 falls (WeChat: 2,048), as ``max_chars``
-does in characters."""
+"""What a chat channel needs: ``postfilter.max_bytes`` cuts a reply and stops a stream where
+the platform's limit in bytes of UTF-8 falls (WeChat: 2,048), as ``max_chars`` does in
+characters; a first message with no words (a sticker) follows the application's ``locale``."""
 
 from __future__ import annotations
 
@@ -57,3 +57,35 @@ def test_a_stream_stops_showing_at_max_bytes(
     assert stream.reply is not None and stream.reply.text == shown
     model = stream.reply.step("model")
     assert model is not None and model.detail["finish"] == "max_chars"  # stopped reading
+
+
+@pytest.mark.parametrize(
+    ("locale", "expected"),
+    [
+        ("zh_CN", "请用简体中文回答"),
+        ("zh-TW", "请用"),
+        ("en-US", "Reply in English"),
+        (None, "Reply in English"),
+    ],
+)
+def test_a_first_message_with_no_words_follows_the_applications_locale(
+    make_bot: Any, server: OpenAIServer, locale: str | None, expected: str
+) -> None:
+    # A sticker or an emoji alone says nothing of its language: a Chinese customer's first
+    # 👍 was answered in English, the bot's first language, whatever the platform said.
+    server.responder = lambda body: "好的。"
+    bot = make_bot()
+    bot.reply("👍", conversation_id=f"sticker-{locale}", metadata={"locale": locale})
+    system = server.requests[-1].body["messages"][0]["content"]
+    assert expected in system
+
+
+def test_a_message_with_words_or_a_conversation_with_a_language_keeps_it(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    server.responder = lambda body: "Sure."
+    bot = make_bot()
+    bot.reply("Can I get a discount?", conversation_id="said", metadata={"locale": "zh_CN"})
+    assert "Reply in English" in server.requests[-1].body["messages"][0]["content"]
+    bot.reply("👍", conversation_id="said", metadata={"locale": "zh_CN"})
+    assert "Reply in English" in server.requests[-1].body["messages"][0]["content"]
