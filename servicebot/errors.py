@@ -181,7 +181,7 @@ class NoPIIError(ServicebotError, ValueError):
         super().__init__(
             f"{shorten(value)!r} holds no value the pre-filter replaces with a placeholder: give "
             f"one of these kinds, as the customer typed it: {', '.join(kinds)} (a passport "
-            'number, password or date of birth with its label: "passport E12345678", '
-            '"DOB 1990-03-07")'
+            'number, password, date of birth or messenger id with its label: "passport '
+            'E12345678", "DOB 1990-03-07", "微信 abc_123")'
         )
         self.value, self.kinds = value, tuple(kinds)

@@ -309,6 +309,7 @@ PiiKind = Literal[
     "IP",
     "ADDRESS",
     "DATE_OF_BIRTH",
+    "MESSENGER_ID",
 ]
 Action = Literal["allow", "mask", "flag", "block"]
 Outcome = Literal["repair", "fallback", "handoff"]

@@ -155,8 +155,9 @@ def _trimmed(text: str, start: int, end: int) -> int:
 
 
 _TRAILING_LABEL: Final = re.compile(
-    r"(?<![A-Za-z])(?:phone|tel|mobile|cell|email|e-mail|call|number|no|and|or|my|is)\Z"
-    r"|(?:电话|電話|手机|手機|邮箱|郵箱|号码|號碼|是)\Z",
+    r"(?<![A-Za-z])(?:phone|tel|mobile|cell|email|e-mail|call|number|no|and|or|my|is"
+    r"|wechat|weixin|wx|vx|qq|line id|telegram)\Z"
+    r"|(?:电话|電話|手机|手機|邮箱|郵箱|号码|號碼|是|微信|微信号|微信號|扣扣)\Z",
     re.IGNORECASE,
 )
 

@@ -292,8 +292,9 @@ NOT_PAYMENT_ZH: Final = ("会员", "礼品", "购物", "充值", "积分", "储�
 # pin ("my pin 2580" is the customer's own). Other languages' labels that are English words too
 # ("a portable 1234567 unit") are locales.AMBIGUOUS.
 NEEDS_LINK: Final = frozenset({"pin"})
-# English words near an address or a date of birth, read by addresses.py and birthdates.py:
-# found in the one pass that finds every label, they cost a message without them nothing.
+# English words near an address or a date of birth, read by addresses.py and birthdates.py,
+# and the labels of messenger ids (Chinese ones too), read by messengers.py: found in the one
+# pass that finds every label, they cost a message without them nothing.
 CUES: Final = {
     **dict.fromkeys(
         (
@@ -307,6 +308,15 @@ CUES: Final = {
     **dict.fromkeys(
         ("date of birth", "birth date", "birthdate", "birthday", "dob", "d.o.b", "born"),
         "birth",
+    ),
+    # Not "line" alone ("LINE Pay", "line 2"), nor "whatsapp", whose account is a phone.
+    **dict.fromkeys(
+        (
+            *("wechat", "wechat id", "weixin", "wx", "vx", "qq", "qq number", "qq no"),
+            *("line id", "telegram", "微信", "微信号", "威信", "薇信", "v信", "扣扣", "企鹅号"),
+            "赖",  # Taiwan's word for LINE (賴, normalised)
+        ),
+        "messenger",
     ),
     # A street's suffix (addresses.py). Not "place" or "close", everyday words, nor "rd", "dr",
     # "ct" and "way", which are inside "order", "address", "product" and "always": the pass

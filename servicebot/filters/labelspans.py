@@ -76,6 +76,12 @@ def _unspaced(character: str) -> bool:
     return any(low <= character <= high for low, high in _UNSPACED)
 
 
+def _ideographic(word: str) -> bool:
+    """Whether ``word`` is read with the labels that start with an ideograph: it starts with
+    one, or is a Latin letter before ideographs (v信, WeChat's nickname)."""
+    return _ideograph(word[0]) or (word[0].isascii() and _ideograph(word[-1]))
+
+
 def _ideograph(character: str) -> bool:
     """Whether ``character`` is a CJK ideograph (of the blocks labels are written in)."""
     return "\u3400" <= character <= "\u9fff" or "\uf900" <= character <= "\ufaff"
@@ -112,13 +118,13 @@ _ENGLISH_LABELS: Final = word_automaton(
 @functools.cache
 def _chinese_label() -> re.Pattern[str]:
     """Every label that starts with a letter that is not ASCII."""
-    return re.compile(_joined(w for w in ROLE if not w[0].isascii()))
+    return re.compile(_joined(w for w in ROLE if not w[0].isascii() or _ideographic(w)))
 
 
 # Labels of Latin letters with accents (teléfono, mật khẩu): read only in text that has one of
 # their accented letters, since a regex whose words start with ASCII letters tries them at
 # every letter, which an English message with a ’ would pay for.
-_ACCENTED: Final = [w for w in ROLE if w[0].isascii() and not w.isascii()]
+_ACCENTED: Final = [w for w in ROLE if w[0].isascii() and not (w.isascii() or _ideographic(w))]
 
 
 @functools.cache
@@ -139,7 +145,7 @@ def _ideograph_label() -> re.Pattern[str]:
     a label of another language but Japanese kanji: it is read for these alone, found by one
     search, so that a Chinese message does not try every language's words at each character
     that starts one."""
-    return re.compile(_joined(w for w in ROLE if _ideograph(w[0])))
+    return re.compile(_joined(w for w in ROLE if _ideographic(w)))
 
 
 _NOT_CHINESE: Final = re.compile(

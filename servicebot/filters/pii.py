@@ -1,5 +1,6 @@
 """PII detection: emails, phones, payment cards and their security codes, CN resident IDs and
-Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets, postal addresses, dates of birth.
+Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets, postal addresses, dates of birth,
+messenger ids.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
@@ -23,10 +24,11 @@ number is none of these (unless it is a mainland mobile, or grouped like a card)
 
 Email addresses, as typed and as written out ("john dot smith at gmail dot com"), are in
 :mod:`.emails`; postal addresses in :mod:`.addresses`; dates of birth, after their label, in
-:mod:`.birthdates`; values spelled in words or Chinese numerals, or typed a character at a time
-("1 3 8 0 0 1 3 8 0 0 0"), in :mod:`.spelled`; phone numbers in :mod:`.phones`; the one form
-values are compared in (:func:`.values.canonical`) in :mod:`.values`; where a match may begin
-and end, in :mod:`.boundaries`.
+:mod:`.birthdates`; WeChat, QQ, LINE and Telegram ids, after theirs, in :mod:`.messengers`;
+values spelled in words or Chinese numerals, or typed a character at a time ("1 3 8 0 0 1 3 8
+0 0 0"), in :mod:`.spelled`; phone numbers in :mod:`.phones`; the one form values are compared
+in (:func:`.values.canonical`) in :mod:`.values`; where a match may begin and end, in
+:mod:`.boundaries`.
 
 Overlapping detections: the longer wins, then the kind listed first in :data:`PII_KINDS`.
 """
@@ -53,13 +55,16 @@ from servicebot.filters.boundaries import (
 )
 from servicebot.filters.emails import email_spans
 from servicebot.filters.labelled import Labelled, find_labelled
+from servicebot.filters.messengers import messenger_spans, named_ids
 from servicebot.filters.numbers import find_numbers
 from servicebot.filters.phones import JP_KR_MOBILE, phone_spans
 from servicebot.filters.spelled import spelled_spans
 
 PII_KINDS: Final = (
     *("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"),
-    *("ADDRESS", "DATE_OF_BIRTH"),  # last: where one ties with another kind, the other wins
+    # Last: where one ties with another kind, the other wins (a messenger id's label takes what
+    # lies inside it from any other kind first: messengers.named_ids).
+    *("ADDRESS", "DATE_OF_BIRTH", "MESSENGER_ID"),
 )
 
 _Found = Iterator[tuple[int, int, str]]
@@ -393,6 +398,8 @@ def find_pii(
     found.extend(
         f for f in labelled.found if f[2] in wanted and f[:2] not in spans
     )  # "phone 212-555-0199" twice
+    if labelled.cues and "MESSENGER_ID" in wanted:  # "QQ 13800138000": an id, no phone
+        found = named_ids(found, list(messenger_spans(text, labelled.cues)))
     if postal:  # "ship to 12 Baker St, phone 020 7946 0958": two values
         found = clipped(text, found + postal)
     return resolve(found, len(text))

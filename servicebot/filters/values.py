@@ -25,8 +25,8 @@ def canonical(kind: str, value: str) -> str:
     :func:`.phones.dialled_at_home`); an email written out ("john dot smith at gmail dot com")
     as the address it spells; a date of birth as ``birthdates.birth_date_form`` writes it; a
     postal address without its punctuation, its street's suffix short ("Street" as "st"); a
-    card or ID split by "/" as one split by "-"; and any value without spaces and hyphens, in
-    one case, a Chinese keyboard's 。 read as a dot."""
+    card or ID split by "/" as one split by "-"; a messenger id without its "@"; and any value
+    without spaces and hyphens, in one case, a Chinese keyboard's 。 read as a dot."""
     if kind == "PHONE":
         return dialled_at_home(value)
     if kind == "DATE_OF_BIRTH":
@@ -35,6 +35,8 @@ def canonical(kind: str, value: str) -> str:
         return _address_form(value)
     if kind == "EMAIL":
         value = plain_address(value)
+    elif kind == "MESSENGER_ID":  # "telegram @john_doe" is john_doe
+        value = value.removeprefix("@")
     elif kind in ("CARD", "CN_ID"):  # "4111/1111/1111/1111" is 4111-1111-1111-1111
         value = value.replace("/", "")
     return _BLANKS.sub("", value).replace("。", ".").casefold()  # not IPs' dots

@@ -68,9 +68,10 @@ __all__ = [
 ]
 
 CONTACT_KINDS = ("PHONE", "EMAIL")
-# Not ADDRESS or DATE_OF_BIRTH: the shop's own addresses are in its files in forms an answer
-# rewords ("our returns centre at 5 Dock Road"), and an invented one misleads no more than any
-# wrong sentence; a check would refuse answers that give the shop's address (README).
+# Not ADDRESS, DATE_OF_BIRTH or MESSENGER_ID: the shop's own addresses and ids (客服微信) are
+# in its files in forms an answer rewords ("our returns centre at 5 Dock Road"), and an
+# invented one misleads no more than any wrong sentence; a check would refuse answers that
+# give the shop's address (README).
 LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "IP")
 REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
 

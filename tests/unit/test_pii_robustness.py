@@ -46,6 +46,8 @@ ADVERSARIAL = {
     "born on": "born on 1 " * 10_000,
     "chinese labelled addresses": "收货地址：北京市朝阳区建国路88号，" * 5_556,
     "chinese and english birth labels": "生日1月1日 dob " * 9_091,
+    "messenger labels": "qq 12345 微信 abc_123 赖ID:a.b2 " * 3_334,
+    "messenger labels in ids": "vx 1_" * 20_000,
 }
 
 

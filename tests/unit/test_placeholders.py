@@ -119,6 +119,14 @@ def test_an_address_and_a_date_of_birth_are_shown_back_as_typed_or_described() -
     assert restore("生日[DATE_OF_BIRTH_1]", {}, "zh-Hant") == "生日您的出生日期"
 
 
+def test_a_messenger_id_is_shown_back_as_typed_or_described() -> None:
+    values = {"[MESSENGER_ID_1]": "abc_123"}
+    assert restore("We'll add [MESSENGER_ID_1].", values) == "We'll add abc_123."
+    assert restore("We'll add [MESSENGER_ID_2].", values) == "We'll add your messenger ID."
+    assert restore("加【MESSENGER_ID_1】", {}, "zh") == "加您的微信/QQ号"
+    assert restore("加[MESSENGER_ID_1]", {}, "zh-Hant") == "加您的通訊軟體帳號"
+
+
 def test_a_card_is_shown_by_its_last_four_digits_and_its_code_or_a_secret_never() -> None:
     values = {
         "[CARD_1]": "4111 1111 1111 1111",

@@ -113,6 +113,23 @@ def test_an_address_and_a_date_of_birth_reach_the_model_as_placeholders(
     assert Prefilter(shown).run(typed, Placeholders()).text == typed
 
 
+@pytest.mark.parametrize(
+    ("typed", "sent"),
+    [
+        ("加我微信 abc_123，订单100482", "加我微信 [MESSENGER_ID_1]，订单100482"),
+        ("QQ號：12345678", "QQ號：[MESSENGER_ID_1]"),
+        ("my wechat id is john_smith88", "my wechat id is [MESSENGER_ID_1]"),
+        ("可以用微信支付吗？订单100482", "可以用微信支付吗？订单100482"),
+    ],
+)
+def test_a_messenger_id_reaches_the_model_as_a_placeholder(
+    prefilter: Prefilter, typed: str, sent: str
+) -> None:
+    assert prefilter.run(typed, Placeholders()).text == sent
+    shown = Prefilter(PrefilterSettings(pii_kinds={"MESSENGER_ID": "allow"}))
+    assert "MESSENGER_ID" not in shown.run(typed, Placeholders()).text
+
+
 def test_chinese_names_in_pinyin_are_not_profanity_unless_the_bot_lists_them() -> None:
     names = "My name is Wang Xiaoming, 收件人 Dong Wang, Mr. Gai"
     assert Prefilter(PrefilterSettings()).run(names, Placeholders()).text == names

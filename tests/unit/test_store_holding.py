@@ -97,6 +97,19 @@ def test_a_date_of_birth_is_found_with_its_label_however_it_was_written(
     assert found == [Holding("c1", ("[DATE_OF_BIRTH_1]",))]
 
 
+def test_a_messenger_id_is_found_with_its_label(spec: BotSpec, store: Store) -> None:
+    converse(
+        spec, store,
+        ("c1", "加我微信 abc_123，订单100482"),
+        ("c2", "QQ號：12345678"),
+        ("c3", "telegram @john_doe_1"),
+    )  # fmt: skip
+    assert conversations_holding(store, ["微信 abc_123"]) == [Holding("c1", ("[MESSENGER_ID_1]",))]
+    assert conversations_holding(store, ["qq 12345678"]) == [Holding("c2", ("[MESSENGER_ID_1]",))]
+    found = conversations_holding(store, ["Telegram: @John_Doe_1"])
+    assert found == [Holding("c3", ("[MESSENGER_ID_1]",))]
+
+
 def test_a_chinese_mobile_typed_with_spaces_is_found_by_its_canonical_form(
     spec: BotSpec, store: Store
 ) -> None:
