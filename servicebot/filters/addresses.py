@@ -59,11 +59,11 @@ _AFTER_OK: Final = frozenset(
     "with apt flat unit suite not yet as if when".split()
 )
 # Matched only where labelled.py found a word of labels.CUES ("address"), so it reads those
-# words alone: a label that is none of them ("mail to") is never read.
+# words alone: a label that is none of them ("our address", "send us to") is never read.
 _LABEL: Final = re.compile(
     r"(?<![a-z])(?P<strong>(?:(?:my|new|home|shipping|delivery|billing|postal|mailing)[ ]+)?"
-    r"address(?:[ ]+is)?|i[ ]+live[ ]+at)"
-    r"|(?<![a-z])(?P<weak>(?:ship|deliver|send)(?:[ ]+it)?[ ]+to)"
+    r"address(?:[ ]+is)?|i[ ]+live[ ]+at|i(?:['’]m|[ ]+am)[ ]+living[ ]+at)"
+    r"|(?<![a-z])(?P<weak>(?:ship|deliver|send|mail|post)(?:[ ]+(?:it|them))?[ ]+to)"
     r"|(?<![a-z])(?P<code>post[ ]?code|postal[ ]+code|zip(?:[ ]?code)?)(?:[ ]+is)?(?![a-z])",
     re.IGNORECASE,
 )

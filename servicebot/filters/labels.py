@@ -300,8 +300,13 @@ CUES: Final = {
         (
             *("address", "my address", "home address", "shipping address", "delivery address"),
             *("billing address", "postal address", "mailing address", "new address"),
-            *("ship to", "ship it to", "deliver to", "deliver it to", "send it to", "send to"),
-            *("live at", "i live at", "postcode", "post code", "postal code", "zip", "zip code"),
+            *(
+                f"{verb}{what} to"
+                for verb in ("ship", "deliver", "send", "mail", "post")
+                for what in ("", " it", " them")
+            ),
+            *("live at", "i live at", "i'm living at", "i’m living at", "i am living at"),
+            *("postcode", "post code", "postal code", "zip", "zip code", "zipcode"),
         ),
         "address",
     ),

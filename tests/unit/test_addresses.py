@@ -89,6 +89,40 @@ def test_questions_order_lines_and_places_are_no_address(text: str) -> None:
     assert found(text, "ADDRESS") == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("please mail it to 12 Mill Rd, Leeds LS1 4AB", "12 Mill Rd, Leeds LS1 4AB"),
+        ("Mail to: 4 Elm Ct, Springfield 62704", "4 Elm Ct, Springfield 62704"),
+        ("can you post them to 7 Elm Ct, Springfield 62704?", "7 Elm Ct, Springfield 62704"),
+        ("post it to 9 Hill Rd, Leeds LS1 4AB", "9 Hill Rd, Leeds LS1 4AB"),
+        ("send them to 3 Kings Way, Leeds LS1 4AB", "3 Kings Way, Leeds LS1 4AB"),
+        ("I'm living at 5 Park Rd, Leeds LS1 4AB", "5 Park Rd, Leeds LS1 4AB"),
+        ("I’m living at Flat 2, 5 Park Rd", "Flat 2, 5 Park Rd"),
+        ("i am living at 5 Park Rd", "5 Park Rd"),
+        ("my zipcode is 94103", "94103"),
+    ],
+)
+def test_mail_post_send_them_living_at_and_zipcode_label_an_address(
+    text: str, expected: str
+) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "please mail to support@example.com about order 100482",
+        "can I post to 2 accounts at once?",
+        "send them to 3 friends please",
+        "I'm living at home for 2 weeks",
+        "post it to Instagram 2 times",
+    ],
+)
+def test_mail_post_and_send_them_to_name_no_address_without_one(text: str) -> None:
+    assert found(text, "ADDRESS") == []
+
+
 def test_an_address_stops_before_other_data_in_it() -> None:
     text = "ship to 12 Baker Street, phone 020 7946 0958"
     assert spans(text) == [("ADDRESS", "12 Baker Street"), ("PHONE", "020 7946 0958")]
