@@ -22,6 +22,7 @@ from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
 from .settings import FewShot, Intent, Settings
 from .turnlog import TurnFields as _TurnFields
+from .turnmetrics import TurnMetrics
 
 __version__ = "0.1.0"
 
@@ -49,5 +50,6 @@ __all__ = [
     "Step",
     "StorageError",
     "TemplateError",
+    "TurnMetrics",
     "load_bot",
 ]

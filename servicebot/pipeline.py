@@ -49,6 +49,7 @@ from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream
 from .turn import Prepared, Turn
 from .turnlog import logged_as
+from .turnmetrics import Observer
 from .turnstart import (
     abegin_turn,
     begin_turn,
@@ -78,6 +79,7 @@ class Bot:
     opened on first use. ``stages``: those built from the spec alone, shared with other bots.
     ``api_key``: the configured model's key, or a function returning it (called each time a
     client is built), in place of the environment variable ``model.api_key_env`` names.
+    ``on_turn``: called with each finished turn's :class:`TurnMetrics` (turnmetrics.py).
     """
 
     def __init__(
@@ -89,6 +91,7 @@ class Bot:
         offline: bool = False,
         stages: Stages | None = None,
         api_key: ApiKey | None = None,
+        on_turn: Observer | None = None,
     ) -> None:
         settings = spec.settings
         if stages is None:
@@ -111,6 +114,7 @@ class Bot:
         # The turns' store commands fail fast while the store cannot answer.
         self.store_pause = Pause(slow=settings.store.timeout)
         self.cache = AnswerCache(settings.cache) if settings.cache.enabled else None
+        self.on_turn = on_turn  # the application's metrics (see turnmetrics.py)
 
     @classmethod
     def load(cls, folder: str | Path = ".", **kwargs: Any) -> Bot:

@@ -28,6 +28,7 @@ from .reply import Reply, Step, elapsed_ms
 from .store import Store, TurnRecord
 from .turnclaim import let_leases_go
 from .turnhistory import Loaded, count_misses, read_history, said_before
+from .turnmetrics import observed
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -248,12 +249,15 @@ class TurnStorage:
 
     def save(self, reply: Reply) -> Reply:
         """Store the turn, and let the conversation's next turn go ahead (it loads this one);
-        the reply with its number and the whole trace."""
+        the reply with its number and the whole trace, which the bot's observer is given."""
         try:
             number = reply.turn if self.repeat is not None else self._store(reply)
         finally:
             self.let_go()
-        return dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
+        reply = dataclasses.replace(reply, turn=number, trace=tuple(self.trace))
+        took, name = elapsed_ms(self.started), self.bot.spec.settings.name
+        observed(self.bot.on_turn, reply, name, took, self._model_name())  # see turnmetrics.py
+        return reply
 
     def _model_name(self) -> str | None:
         """The model that answered, or was asked: a stream the caller stopped reading has
