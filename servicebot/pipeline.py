@@ -21,12 +21,11 @@ reply it becomes) and ``stream.py``.
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import logging
 import os
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -47,9 +46,10 @@ from .store import Pause, Store, open_bot_store
 from .store.sharing import claim
 from .storeurl import store_scheme
 from .stream import AsyncReplyStream, ReplyStream
-from .turn import Prepared, Turn
+from .turn import Prepared
 from .turnlog import logged_as
 from .turnmetrics import Observer
+from .turnorder import letting_go
 from .turnstart import (
     abegin_turn,
     begin_turn,
@@ -187,6 +187,13 @@ class Bot:
             return self.model.breaker.state()
         return BreakerState(open=False, seconds_left=0.0, failures=0)
 
+    @property
+    def store_breaker(self) -> BreakerState:
+        """The store's pause, read only, for a health check: ``open`` from a pause's start
+        (a store down, hung or locked) until a command succeeds, commands tried again in
+        ``seconds_left``. A store that refuses only writes is never paused (store/pause.py)."""
+        return BreakerState(*self.store_pause.state())
+
     def reply(
         self,
         text: str | bytes,
@@ -203,7 +210,7 @@ class Bot:
         first delivery runs, it waits for it (turns of a conversation run one at a time)."""
         with self._closing.turn():
             turn = begin_turn(self, text, conversation_id, metadata, message_id)
-            with logged_as(turn.log_fields), _letting_go(turn):
+            with logged_as(turn.log_fields), letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
                     with turn.model_call():
@@ -226,7 +233,7 @@ class Bot:
 
         with self._closing.turn():
             turn = await abegin_turn(self, text, conversation_id, metadata, message_id)
-            with logged_as(turn.log_fields), _letting_go(turn):
+            with logged_as(turn.log_fields), letting_go(turn):
                 if pending := turn.pending():
                     model, request = pending
                     with turn.model_call():
@@ -368,16 +375,6 @@ class Bot:
             user = self.prefilter.run(exchange.user, placeholders, previous).text
             stored.append(Exchange(user, exchange.assistant))
         return stored
-
-
-@contextlib.contextmanager
-def _letting_go(turn: Turn) -> Iterator[None]:
-    """Let the conversation's next turn go ahead as the block ends, however it ends: stored,
-    the turn lets go already; an error (a replay miss) ends it unstored."""
-    try:
-        yield
-    finally:
-        turn.let_go()
 
 
 def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClient:

@@ -24,10 +24,14 @@ import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Callable, Hashable
-from contextlib import suppress
+from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager, suppress
+from typing import TYPE_CHECKING
 
 from .forking import forget_in_child
+
+if TYPE_CHECKING:
+    from .turn import Turn
 
 log = logging.getLogger("servicebot")
 
@@ -163,3 +167,13 @@ async def atake(key: Hashable, conversation_id: str, bound: float) -> Place:
         place.let_go()
         raise
     return place
+
+
+@contextmanager
+def letting_go(turn: Turn) -> Iterator[None]:
+    """Let the conversation's next turn go ahead as the block ends, however it ends: stored,
+    the turn lets go already; an error (a replay miss) ends it unstored."""
+    try:
+        yield
+    finally:
+        turn.let_go()

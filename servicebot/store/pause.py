@@ -52,6 +52,13 @@ class Pause:
         # failure late, or is logged twice.
         self._in_a_row, self._paused = 0, False
 
+    def state(self) -> tuple[bool, float, int]:
+        """Whether the store is paused (from the pause's start until a command succeeds),
+        the seconds until commands are tried again, and the failures in a row: read only, for
+        a health check (``Bot.store_breaker``)."""
+        left = max(self._until - self.clock(), 0.0) if self._paused else 0.0
+        return self._paused, left, self._in_a_row
+
     def run(self, command: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
         """``command(*args, **kwargs)``, unless the store is paused: then StorePausedError."""
         self._refuse_while_paused()

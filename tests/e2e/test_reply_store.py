@@ -13,6 +13,7 @@ import pytest
 
 from servicebot.config import BotSpec
 from servicebot.errors import StorageError
+from servicebot.model import BreakerState
 from servicebot.pipeline import Bot, Reply
 from servicebot.store import Pause, TurnRecord, open_store
 from servicebot.store.memory import MemoryStore
@@ -132,6 +133,26 @@ def test_a_store_that_refuses_connections_is_paused_after_a_few_failures_in_a_ro
     clock[0] += Pause.LENGTH
     store.up = True
     assert bot.reply("how long do refunds take?", "c1").turn == 1
+
+
+def test_store_breaker_tells_a_health_check_the_store_is_down_until_it_answers(
+    spec: BotSpec,
+) -> None:
+    """A /healthz could read the model's breaker but not the store's: turns went unstored
+    while the service reported itself healthy."""
+    clock = [1000.0]
+    store = _RefusingStore()
+    bot = Bot(spec, offline=True, store=store)
+    bot.store_pause = Pause(clock=lambda: clock[0])
+    assert bot.store_breaker == BreakerState(open=False, seconds_left=0.0, failures=0)
+    for _ in range(3):
+        bot.reply("how long do refunds take?", "c1")
+    assert bot.store_breaker == BreakerState(open=True, seconds_left=Pause.LENGTH, failures=3)
+    clock[0] += Pause.LENGTH + 1  # tried again at the next command: still down until then
+    assert bot.store_breaker == BreakerState(open=True, seconds_left=0.0, failures=3)
+    store.up = True
+    assert bot.reply("how long do refunds take?", "c1").turn == 1
+    assert bot.store_breaker == BreakerState(open=False, seconds_left=0.0, failures=0)
 
 
 def test_areply_opens_the_store_off_the_event_loop(

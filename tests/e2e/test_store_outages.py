@@ -81,6 +81,7 @@ def test_a_locked_sqlite_file_costs_one_turn_about_store_timeout(
     assert "database is locked" in reply.trace[-1].decision and "turn not stored" in caplog.text
     skipped = bot.reply("how long do refunds take?", "c")
     assert skipped.turn is None and "not tried" in skipped.trace[-1].decision
+    assert bot.store_breaker.open and bot.store_breaker.seconds_left > 0  # for a /healthz
     bot.close()
 
 
