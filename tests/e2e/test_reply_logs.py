@@ -5,11 +5,15 @@ during the turn, in every call form; and only during it."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from typing import Any
 
 import pytest
 
+from servicebot.errors import StorageError
+from servicebot.store import TurnRecord
+from servicebot.store.memory import MemoryStore
 from tests.e2e.conftest import REFUNDS
 from tests.openai_server import Fault, OpenAIServer
 
@@ -79,3 +83,47 @@ def test_records_between_a_streams_pieces_and_after_a_turn_carry_no_turn(
     assert set(fields(caplog, "the caller's own line")) == {(None, None)}
     assert fields(caplog, "after the turns") == [(None, None)]
     assert fields(caplog, "given its own") == [("mine", None)]
+
+
+REQUEST_ID: contextvars.ContextVar[str | None] = contextvars.ContextVar("request_id", default=None)
+
+
+class _RequestId(logging.Filter):
+    """The README's recipe: the application's request id on each record, from its context."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = REQUEST_ID.get()
+        return True
+
+
+class _UnstoringStore(MemoryStore):
+    """A store that may wait, as SQLite and Redis do (async turns call it in a worker
+    thread), and cannot be written."""
+
+    blocking = True
+
+    def append_turn(self, turn: TurnRecord) -> TurnRecord:
+        raise StorageError("redis: connection refused")
+
+
+def test_the_applications_request_id_reaches_records_logged_in_a_worker_thread(
+    make_bot: Any, caplog: pytest.LogCaptureFixture
+) -> None:
+    bot = make_bot(store=_UnstoringStore())
+    caplog.handler.addFilter(_RequestId())
+
+    async def request(request_id: str, conversation_id: str) -> None:
+        REQUEST_ID.set(request_id)  # as a web framework's middleware sets it
+        await bot.areply(REFUNDS, conversation_id=conversation_id)
+
+    async def both() -> None:
+        await asyncio.gather(request("req-1", "c-1"), request("req-2", "c-2"))
+
+    with caplog.at_level(logging.ERROR, logger="servicebot"):
+        asyncio.run(both())
+    lost = [r for r in caplog.records if "turn not stored" in r.getMessage()]
+    assert {(r.conversation_id, r.request_id) for r in lost} == {  # type: ignore[attr-defined]
+        ("c-1", "req-1"),
+        ("c-2", "req-2"),
+    }
+    assert {r.threadName for r in lost} != {"MainThread"}  # written by the worker threads
