@@ -46,7 +46,8 @@ class TurnMetrics:
     repeated: bool  # a message answered already (the same message_id): nothing was stored
     ms: float  # the whole turn, from the call to the reply
     stages: dict[str, float]  # ms per stage, as the trace has them (a stage's steps summed)
-    model: str | None  # the model that answered, or was asked; None when none was
+    model: str | None  # the model that answered, or was asked ("cache": the answer cache); None
+    # when none was
     attempts: int  # requests sent to the model, retries included
     prompt_tokens: int
     completion_tokens: int
