@@ -120,7 +120,7 @@ def hold_conversation(turn: Turn, seconds: float) -> None:
     start = time.perf_counter()
     try:
         lease = lease_for(turn._opened(), turn.conversation_id, "turns", seconds)
-        if lease is None or not _waited_for(turn, lease, seconds):
+        if lease is None or (tries := _taken_in(turn, lease, seconds)) is None:
             return
     except (StorageError, ConfigError) as exc:
         turn._store_failed(
@@ -128,15 +128,17 @@ def hold_conversation(turn: Turn, seconds: float) -> None:
         )
         return
     turn.leases.append(lease)
-    if (waited := elapsed_ms(start)) >= POLL * 1000:
+    if tries > 1:  # not a first take that was slow (a new connection): another's turn held it
+        waited = elapsed_ms(start)
         turn.trace.append(Step("store", "held after another process's turn", waited))
 
 
-def _waited_for(turn: Turn, lease: Lease, seconds: float) -> bool:
-    """Whether ``lease`` was taken within ``seconds`` (and a second more: a holder that died
-    holds it that long at most), trying every ``POLL`` seconds."""
-    run, deadline = _runner(turn, lease), time.monotonic() + seconds + 1.0
+def _taken_in(turn: Turn, lease: Lease, seconds: float) -> int | None:
+    """How many tries took ``lease``, within ``seconds`` (and a second more: a holder that
+    died holds it that long at most), trying every ``POLL`` seconds; None if none did."""
+    run, deadline, tries = _runner(turn, lease), time.monotonic() + seconds + 1.0, 1
     while not run(lease.acquire):
+        tries += 1
         if time.monotonic() >= deadline:
             log.warning(
                 "conversation %s: a turn in another process held it for over %g s; this turn"
@@ -144,9 +146,9 @@ def _waited_for(turn: Turn, lease: Lease, seconds: float) -> bool:
                 turn.conversation_id,
                 seconds,
             )
-            return False
+            return None
         time.sleep(POLL)
-    return True
+    return tries
 
 
 def let_leases_go(turn: TurnStorage) -> None:

@@ -7,6 +7,7 @@ import contextlib
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,3 +95,44 @@ def test_a_purge_leaves_no_lease_a_dead_holder_left_on_sqlite(tmp_path: Path) ->
     store.purge_conversation("c-other")
     store.close()
     assert b"+14155552671" not in (tmp_path / "turns.db").read_bytes()
+
+
+class _SlowLease:
+    """A lease whose takes each take ``pause`` seconds and fail ``refusals`` times first."""
+
+    slow_counts = False
+
+    def __init__(self, pause: float, refusals: int) -> None:
+        self.pause, self.refusals = pause, refusals
+
+    def acquire(self) -> bool:
+        time.sleep(self.pause)
+        self.refusals -= 1
+        return self.refusals < 0
+
+    def release(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize(("pause", "refusals", "said"), [(0.12, 0, False), (0.0, 2, True)])
+def test_a_hold_says_it_waited_only_when_another_turn_held_the_conversation(
+    monkeypatch: pytest.MonkeyPatch, pause: float, refusals: int, said: bool
+) -> None:
+    """A first take that is slow (a Redis connection being opened) is no wait for another
+    process's turn: the trace said "held after another process's turn" of a new conversation."""
+    from types import SimpleNamespace
+
+    from servicebot import turnclaim
+
+    lease = _SlowLease(pause, refusals)
+    monkeypatch.setattr(turnclaim, "lease_for", lambda *args: lease)
+    turn: Any = SimpleNamespace(
+        bot=SimpleNamespace(store_pause=Pause()),
+        conversation_id="c",
+        trace=[],
+        leases=[],
+        _opened=lambda: None,
+    )
+    turnclaim.hold_conversation(turn, 5.0)
+    assert turn.leases == [lease]
+    assert any("another process" in step.decision for step in turn.trace) is said
