@@ -10,7 +10,7 @@ one that outlived its time and was taken over by another process leaves the new 
 alone.
 
     redis://    redis-py's own :class:`redis.lock.Lock`: ``SET NX PX``, and a token-checked
-                release (a Lua script), under ``{ns}:conversation:{id}:lease:{what}``
+                release (a Lua script), under ``{ns}:lease:{length of id}:{id}:{what}``
     sqlite://   a row of the ``leases`` table (migration 0005), taken in one ``INSERT ... ON
                 CONFLICT DO UPDATE ... WHERE until <= now`` and deleted by its token
     memory://   none: one process, whose turns of a conversation are already taken one at a
@@ -98,6 +98,14 @@ class RedisLease:
         except StorageError as exc:
             if not isinstance(exc.__cause__, LockError):  # ran out, and maybe taken over
                 raise
+
+
+def redis_lease_key(namespace: str, conversation_id: str, what: str) -> str:
+    """The Redis key of the lease ``what`` of a conversation: under ``{ns}:lease:``, where no
+    conversation's key is (``{ns}:conversation:c:lease:turns`` was conversation ``c:lease``'s
+    turns, so its every turn held ``c``'s), and the id's length before it, so that no two
+    ids and leases make one name (``a:b`` and ``message m`` against ``a`` and ``b:message m``)."""
+    return f"{namespace}:lease:{len(conversation_id)}:{conversation_id}:{what}"
 
 
 class SQLiteLease:

@@ -40,7 +40,7 @@ try:
 except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
 
-from .leases import RedisLease
+from .leases import RedisLease, redis_lease_key
 from .refusals import outage, refusal, refused
 
 # KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
@@ -313,9 +313,10 @@ class RedisStore:
             self._call(lambda k=keys, a=chosen: self._forget(keys=k, args=a))
 
     def lease(self, conversation_id: str, what: str, seconds: float) -> RedisLease:
-        """The lease ``what`` of the conversation (see leases.py), a key beside its others:
-        not thread-local (an async turn lets it go in another worker thread), non-blocking."""
-        name = f"{self._ns}:conversation:{conversation_id}:lease:{what}"
+        """The lease ``what`` of the conversation (see leases.py), a key of its own
+        (``redis_lease_key``): not thread-local (an async turn lets it go in another worker
+        thread), non-blocking."""
+        name = redis_lease_key(self._ns, conversation_id, what)
         lock = self._redis.lock(
             name, timeout=seconds, blocking=False, thread_local=False, raise_on_release_error=True
         )

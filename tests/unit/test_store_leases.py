@@ -14,6 +14,7 @@ import pytest
 from servicebot.errors import StorageError, StorePausedError
 from servicebot.store import Pause, Store, open_store
 from servicebot.store.leases import Lease, lease_for
+from tests.unit.storedturns import turn
 
 STORES = ["sqlite", pytest.param("redis", marks=pytest.mark.redis)]
 
@@ -136,3 +137,19 @@ def test_a_hold_says_it_waited_only_when_another_turn_held_the_conversation(
     turnclaim.hold_conversation(turn, 5.0)
     assert turn.leases == [lease]
     assert any("another process" in step.decision for step in turn.trace) is said
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_conversation_named_after_anothers_lease_takes_nothing_of_it(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """On Redis, conversation ``c:lease``'s turns were kept under the key of ``c``'s
+    ``turns`` lease: every turn of ``c`` then waited the whole lease out, and while ``c``
+    held it, a turn of ``c:lease`` could not be stored."""
+    first, second = _two_stores(name, tmp_path, request)
+    first.append_turn(turn("c:lease"))
+    lease = lease_for(second, "c", "turns", 30)
+    assert lease is not None and lease.acquire()
+    first.append_turn(turn("c:lease", "again"))
+    assert [t.customer_text for t in second.history("c:lease")] == ["hi", "again"]
+    lease.release()
