@@ -7,8 +7,10 @@ A Chinese address is written from the largest place down, each part ending in it
 (小区, 花园, 大厦) and its building (3栋), then units and rooms. Unlabelled, it takes a street
 and its number, or an estate and its building: a province, city or district alone is no
 address (寄到北京要多久 asks where the shop delivers, which routing needs), nor is a number
-with 号 and no street (3号商品, 订单123号). Place names are read over the characters that can
-be part of one: not 我, 住, 在, 寄, 到 and the like, so "我住在北京市..." is masked from 北.
+with 号 and no street (3号商品, 订单123号), nor a store the customer asks about
+(你们南京路100号的门店几点关门: masked, the answer could not say which store). Place names
+are read over the characters that can be part of one: not 我, 住, 在, 寄, 到 and the like,
+so "我住在北京市..." is masked from 北.
 
 Every regex is linear-time: a place name holds no unit character, so a run of parts splits
 one way only, and each part is at most a few characters.
@@ -104,8 +106,16 @@ def chinese_address_spans(text: str) -> Spans:
     # structured), this at most 50 labels of 80 characters to build.
     taken = {position for start, end in labelled for position in range(start, end)}
     for match in _STRUCTURED.finditer(text):
-        if match.start() not in taken:
+        if match.start() not in taken and _STORE_AFTER.match(text, match.end()) is None:
             yield match.span()
+
+
+# After a street's number, the store there (号店, 号的门店, 号恒隆广场的店): the shop's own, as
+# "the Oxford Street store" is in English. A labelled one is the customer's all the same.
+_STORE_AFTER: Final = re.compile(
+    "(?:[\u4e00-\u9fff]{1,6}?(?:广场|廣場|商场|商場|中心|百货|百貨|大厦|大廈))?的?"
+    "(?:店|门店|門店|门市|門市|分店|专柜|專櫃|营业厅|營業廳|旗舰店|旗艦店|专卖店|專賣店)"
+)
 
 
 def _labelled(text: str) -> Spans:

@@ -123,6 +123,28 @@ def test_mail_post_and_send_them_to_name_no_address_without_one(text: str) -> No
     assert found(text, "ADDRESS") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "你们南京路100号的门店几点关门？",
+        "南京东路300号店今天营业吗",
+        "我在你们中山路5号店买的东西坏了",
+        "你们在静安区南京西路1266号恒隆广场的店还开吗",
+        "忠孝東路100號門市有現貨嗎",
+        "万达广场3号楼的专柜在哪",
+    ],
+)
+def test_a_store_the_customer_asks_about_is_no_address(text: str) -> None:
+    """The shop's own store, which the customer names to ask about it (as "the Oxford Street
+    store" in English): masked, the answer could not say which store."""
+    assert found(text, "ADDRESS") == []
+
+
+def test_an_address_a_store_is_near_is_still_one() -> None:
+    assert found("我住在中山路5号，你们门店在哪", "ADDRESS") == ["中山路5号"]
+    assert found("收货地址：中山路5号店", "ADDRESS") == ["中山路5号"]  # labelled: the customer's
+
+
 def test_an_address_stops_before_other_data_in_it() -> None:
     text = "ship to 12 Baker Street, phone 020 7946 0958"
     assert spans(text) == [("ADDRESS", "12 Baker Street"), ("PHONE", "020 7946 0958")]
