@@ -26,18 +26,22 @@ _MONTH: Final = (
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?(?![a-z])"
 )
 _DAY: Final = "[0-9]{1,2}(?:st|nd|rd|th)?(?![0-9a-z])"
+# A named month's year: 1990, or as said, 90 and '90 ("7 Mar 90" kept "90" in the text).
+_YEAR: Final = r"(?:,?[ ]+(?:[0-9]{4}|['’]?[0-9]{2})(?![0-9]))"
 _DATE: Final = (
     r"[0-9]{4}[ ]?[-./年][ ]?[0-9]{1,2}[ ]?[-./月][ ]?[0-9]{1,2}(?![0-9])[日号號]?"
     r"|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2})(?![0-9])"
-    rf"|{_DAY}[ ]+(?:of[ ]+)?{_MONTH}(?:,?[ ]+[0-9]{{4}}(?![0-9]))?"
-    rf"|{_MONTH}[ ]+{_DAY}(?:,?[ ]+[0-9]{{4}}(?![0-9]))?"
+    rf"|{_DAY}[ ]+(?:of[ ]+)?{_MONTH}{_YEAR}?"
+    rf"|{_MONTH}[ ]+{_DAY}{_YEAR}?"
     r"|[0-9]{4}[ ]?年[ ]?[0-9]{1,2}[ ]?月(?:[ ]?[0-9]{1,2}[ ]?[日号號])?"
     r"|[0-9]{1,2}[ ]?月[ ]?[0-9]{1,2}[ ]?[日号號]"
 )
 _LABELLED: Final = re.compile(
-    r"(?:(?<![a-z])(?:date[ ]+of[ ]+birth|birth[ ]?date|birthday|d\.?o\.?b\.?(?![a-z])"
-    r"|born(?:[ ]+on)?)|出生日期|出生年月日?|出生于|出生於|生日)"
-    r"(?:[ \t]*(?:[:：=-]|is(?![a-z])|was(?![a-z])|是|为|為|在))*[ \t]*"
+    r"(?:(?<![a-z])(?:date[ ]+of[ ]+birth|birth[ ]?date|birthday(?:['’]s)?"
+    r"|d\.?o\.?b\.?(?![a-z])|born(?:[ ]+on)?)|出生日期|出生年月日?|出生于|出生於|生日)"
+    r"(?:[ \t]*(?:[:：=-]|is(?![a-z])|was(?![a-z])|on(?![a-z])|是|为|為|在))*[ \t]*"
+    # "my birthday is the 7th of March", "born on the 7th"
+    r"(?:the[ ]+)?"
     f"(?P<date>{_DATE})",
     re.IGNORECASE,
 )
@@ -83,7 +87,7 @@ _ISO: Final = re.compile(r"([0-9]{4})[^0-9]+([0-9]{1,2})[^0-9]+([0-9]{1,2})")
 _NAMED: Final = re.compile(
     rf"(?:(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?P<month>{_MONTH})"
     rf"|(?P<month2>{_MONTH})[ ]+(?P<day2>[0-9]{{1,2}})(?:st|nd|rd|th)?)"
-    r"(?:,?[ ]+(?P<year>[0-9]{4}))?",
+    r"(?:,?[ ]+['’]?(?P<year>[0-9]{4}|[0-9]{2}))?",
     re.IGNORECASE,
 )
 

@@ -27,6 +27,21 @@ def test_a_date_after_its_label_is_a_date_of_birth(text: str, expected: str) -> 
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my birthday is the 7th of March, 1990", "7th of March, 1990"),
+        ("I was born on the 7th of March 1990", "7th of March 1990"),
+        ("my birthday is on 7 March", "7 March"),
+        ("My birthday's 7 March 1990", "7 March 1990"),
+        ("my DOB is 7 Mar 90", "7 Mar 90"),  # the year too, not "90" left after it
+        ("date of birth: March 7, '90", "March 7, '90"),
+    ],
+)
+def test_a_date_of_birth_said_as_people_say_it_is_found_whole(text: str, expected: str) -> None:
+    assert found(text, "DATE_OF_BIRTH") == [expected]
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "I ordered it on 2024-03-15 and it has not arrived",
