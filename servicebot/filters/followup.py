@@ -3,18 +3,19 @@
 then "A123456789", "my password is" then "Hunter2!x". A chat window sends each line as it is
 typed, so the label that says what a value is may come one message before it.
 
-Owns :func:`find_pii_after`, which the pre-filter calls with the customer's previous message
-as the store keeps it (masked; labels stay in the text). The value is read as ``labelled.py``
-reads one after its label on the same line, the end of the previous message, a space, then the
-value: the same labels, links and shapes decide (a gift card's number is no payment card, a
-lock's "pin" needs "is", a password "is" or a colon). It is taken only where that reading
-gives the new message's value whole, so the previous message must end with the label and its
-links (a "?" may follow: "手机号？"), and the new one start with the value (after "it's"/是, if
-any), which is all of it or is followed by a few words set apart from it ("123 thanks",
-"E12345678, expires 2030", "123 🙂"; a value with a digit: "password:" then "sure, one sec"
-gives none). "my order number is" then "4111111111111111"
-stays an order number. A number split over messages ("phone: 138 0013" then "8000") is not
-joined: each piece is masked on its own, by ``pieces.py``, which reads further back.
+Owns :func:`find_pii_after`, which the pre-filter calls with the customer's previous message as
+the store keeps it (masked; labels stay in the text). The value is read as ``labelled.py``
+reads one after its label on the same line (an address or a date of birth as ``addresses.py``
+and ``birthdates.py`` do: "my date of birth is" then "07/03/1990"), the end of the previous
+message, a space, then the value: the same labels, links and shapes decide (a gift card's
+number is no payment card, a lock's "pin" needs "is", a password "is" or a colon). It is taken
+only where that reading gives the new message's value whole, so the previous message must end
+with the label and its links (a "?" may follow: "手机号？"), and the new one start with the value
+(after "it's"/是, if any), which is all of it or is followed by a few words set apart from it
+("123 thanks", "E12345678, expires 2030", "123 🙂"; a value with a digit: "password:" then
+"sure, one sec" gives none). "my order number is" then "4111111111111111" stays an order
+number. A number split over messages ("phone: 138 0013" then "8000") is not joined: each piece
+is masked on its own, by ``pieces.py``, which reads further back.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from dataclasses import replace
 from typing import Final
 
 from . import Finding
-from .labelled import find_labelled
+from .addresses import postal_data
+from .labelled import Labelled, find_labelled
 from .pieces import find_pieces, label_end
 from .pii import PII_KINDS, find_pii
 
@@ -72,13 +74,20 @@ def carried_value(text: str, previous: str) -> tuple[int, int, str] | None:
         return None  # most messages: a question, not a value
     head = label_end(previous)
     joined = f"{head} {value}"
-    for found_start, found_end, kind in find_labelled(joined, PII_KINDS).found:
+    labelled = find_labelled(joined, PII_KINDS)
+    for found_start, found_end, kind in [*labelled.found, *_postal(joined, labelled)]:
         end = start + found_end - len(head) - 1
         if found_start != len(head) + 1 or end - start > _MOST:
             continue
         if found_end == len(joined) or _value_then_words(text, start, end):
             return start, end, kind
     return None
+
+
+def _postal(joined: str, labelled: Labelled) -> list[tuple[int, int, str]]:
+    """The addresses and dates of birth in ``joined`` (a label, then the value), read as
+    ``pii.find_pii`` reads them: near the words ``labelled`` found ("my address is", "DOB")."""
+    return postal_data(joined, PII_KINDS, labelled.cues)
 
 
 def _value_then_words(text: str, start: int, end: int) -> bool:

@@ -56,6 +56,40 @@ def test_a_value_alone_after_a_message_that_ended_with_its_label_is_masked(
 @pytest.mark.parametrize(
     ("previous", "text", "masked"),
     [
+        ("my date of birth is", "07/03/1990", "[DATE_OF_BIRTH_1]"),
+        ("DOB:", "7 March 1990 thanks", "[DATE_OF_BIRTH_1] thanks"),
+        ("出生日期：", "1990年3月7日", "[DATE_OF_BIRTH_1]"),
+        ("my address is", "12 Baker Street, London", "[ADDRESS_1]"),
+        ("I live at", "Flat 3, Rose Court, Leeds", "[ADDRESS_1]"),
+        ("地址：", "台北市大安區忠孝東路四段100號5樓", "[ADDRESS_1]"),
+        ("my postcode is", "NW1 6XE", "[ADDRESS_1]"),
+    ],
+)
+def test_an_address_or_date_of_birth_alone_after_its_label_is_masked(
+    prefilter: Prefilter, previous: str, text: str, masked: str
+) -> None:
+    """As any other value: a chat window sends "my date of birth is" as it is typed."""
+    assert prefilter.run(text, Placeholders(), previous).text == masked
+
+
+@pytest.mark.parametrize(
+    ("previous", "text"),
+    [
+        ("the birthday card I ordered on", "12/05/2024 came torn"),  # no label at the end
+        ("do you ship to", "Canada?"),  # a country, as on one line
+        ("my address is", "wrong, please fix it"),  # no address
+        ("my birthday is", "next week, will it arrive?"),
+    ],
+)
+def test_a_message_after_an_address_or_birth_label_that_is_none_stays(
+    prefilter: Prefilter, previous: str, text: str
+) -> None:
+    assert prefilter.run(text, Placeholders(), previous).text == text
+
+
+@pytest.mark.parametrize(
+    ("previous", "text", "masked"),
+    [
         ("and the cvv is", "123 thanks", "[CARD_1] thanks"),
         ("my passport number is", "E12345678, expires 2030", "[PASSPORT_1], expires 2030"),
         ("and the cvv is", "123 🙂", "[CARD_1] 🙂"),
