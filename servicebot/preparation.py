@@ -127,7 +127,7 @@ def prepared_turn(
     said = text[: bot.spec.settings.prefilter.max_chars]  # as the pre-filter reads it
     # A first message with no words ("👍") is in the customer's locale, if the application
     # gives it (``customer["locale"]``): the application's value, read before screening.
-    locale = locale_language((customer or {}).get("locale"), bot.spec.settings.languages)
+    locale = locale_language(_locale_of(customer), bot.spec.settings.languages)
     if filtered.verdict == "block":  # read what the pre-filter kept: a paste may be huge
         languages = bot.spec.settings.languages
         language = detect_language(filtered.text, languages, previous, said, default=locale)
@@ -212,3 +212,13 @@ class Clock:
             return run(*args, **kwargs)
         finally:
             self.laps[stage] = self.laps.get(stage, 0.0) + (time.perf_counter() - start) * 1000
+
+
+def _locale_of(customer: Mapping[str, Any] | None) -> object:
+    """The ``locale`` the application gives in the customer's details, or None; None too for
+    details that cannot be read (a lazy session whose backend is gone), which screening
+    leaves out and logs once (customer.py): the turn goes on without them."""
+    try:
+        return None if customer is None else customer.get("locale")
+    except Exception:  # the application's mapping: any error it raises
+        return None
