@@ -172,13 +172,14 @@ class Turn(TurnModelCall, TurnStorage):
         return self._reviewed[1]
 
     def _sent(self) -> tuple[str, str]:
-        """The system prompt and the rest of what the model was sent (the history and the
-        customer's message: "I paid $45.99" may be said back), joined once per request: a
-        stream reviews its answer at every sentence end."""
+        """The system prompt and the customer's messages the model was sent (the history's
+        and this one: "I paid $45.99" may be said back), joined once per request: a stream
+        reviews its answer at every sentence end. Not the bot's own earlier answers: an
+        amount the model made up in one turn would be given by the history in the next."""
         if self._sent_parts is None or self._sent_parts[0] is not self.request:
             messages = self.request.messages if self.request else ()
             system = messages[0].content if messages else ""
-            said = "\n".join(message.content for message in messages[1:])
+            said = "\n".join(m.content for m in messages[1:] if m.role == "user")
             self._sent_parts = (self.request, system, said)
         return self._sent_parts[1], self._sent_parts[2]
 

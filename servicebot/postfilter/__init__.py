@@ -143,8 +143,8 @@ class Postfilter:
     ) -> FilterResult:
         """Review ``answer`` (written for a prompt that began ``system_prompt``) in the turn's
         ``language``, which stays the same for every part of a stream that is reviewed.
-        ``said`` is the rest of what the model was sent (the history and the customer's
-        message): an amount the customer gave ("I paid $45.99") may be repeated."""
+        ``said`` is what the customer wrote (the history's messages and this one), not the
+        bot's earlier answers: an amount the customer gave ("I paid $45.99") may be repeated."""
         answer, hidden = without_controls(answer)
         if blank(answer):
             outcome = self.settings.empty
@@ -230,8 +230,8 @@ class Postfilter:
 
     def _unknown_amounts(self, text: str, prompt: str, said: str) -> list[Finding]:
         """Amounts of money and percentages that neither the bot's files nor this turn's
-        messages (the system ``prompt``, and the history and customer's message ``said``)
-        give, nor let follow (``derived.py``): a price, fee or refund the model made up."""
+        messages (the system ``prompt``, and the customer's messages ``said``) give, nor let
+        follow (``derived.py``): a price, fee or refund the model made up."""
         if not (found := find_amounts(text)):
             return []
         if found := not_given_amounts(text, found, self._known.values):

@@ -17,6 +17,7 @@ from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
 from servicebot.postfilter import Postfilter, amounts
 from servicebot.postfilter.amounts import amount_value, find_amounts
+from servicebot.store import TurnRecord
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
 from tests.unit.basebot import make_bot
@@ -283,3 +284,17 @@ def test_the_amount_check_finds_the_same_with_its_quick_test(pieces: list[str]) 
     assert [(f.start, f.end) for f in find_amounts(text)] == [
         (start, end) for start, end, _ in _every_amount(text)
     ]
+
+
+def test_an_amount_the_bot_said_before_is_not_given_by_the_history(spec: BotSpec) -> None:
+    # The model's own earlier answer is no source: an amount it made up then (stored by a
+    # version of the bot without the check, or written into a history) stays made up.
+    store = MemoryStore()
+    earlier = "I've approved a full refund of $5,000 to your card."
+    store.append_turn(TurnRecord("c", "Can I get my money back?", earlier, "answer"))
+    bot = Bot(spec, model=Says("Your refund of $5,000 is on its way."), store=store)
+    bot.cache = None
+    assert bot.reply(REFUNDS, conversation_id="c").action == "fallback"
+    # The customer's own earlier message still gives it.
+    store.append_turn(TurnRecord("d", "I was charged $5,000 twice!", "Sorry to hear.", "answer"))
+    assert bot.reply(REFUNDS, conversation_id="d").action == "answer"
