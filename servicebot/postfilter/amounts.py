@@ -66,8 +66,9 @@ _NUMBER_REST = (
 _PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD|JPY)|人民币"
 # A price's label before a number of no stated currency ("退款金额：1,000.00"). An English one
 # only with a colon, and before a number written as money (1,000 or 45.99): "Total: 3 items".
+_ZH_LABELS = ("金额", "价格", "售价", "总价", "总额", "运费", "费用", "余额")
 _LABEL = (
-    r"(?:金额|价格|售价|总价|总额|运费|费用|余额):?"
+    rf"(?:{'|'.join(_ZH_LABELS)}):?"
     r"|(?<![a-z])(?:amount|total|price|cost|fee|refund)s?:"
 )
 # After the number: a currency's word (an English one ending where its word does; 元 not
@@ -87,9 +88,7 @@ _HINT = re.compile(r"[0-9元块折圆圓]|分之|半价|(?i:half|dollar|buck|eur
 # a half (_PREFIX, _SUFFIX, _LABEL, _HALF, _spelled). An answer with none of them (most: "order
 # 100482", "3-5 business days") has no amount, and each number in it is passed over at once.
 _MARK_SIGNS = "$€£¥%元块折圆圓"
-_MARK_TERMS = (
-    "百分之 美金 英镑 港币 新台币 人民币 金额 价格 售价 总价 总额 运费 费用 余额 对折 半价".split()
-)
+_MARK_TERMS = (*"百分之 美金 英镑 港币 新台币 人民币 对折 半价".split(), *_ZH_LABELS)
 _MARKS = re.compile("|".join([f"[{re.escape(_MARK_SIGNS)}]", *_MARK_TERMS]))
 # The characters one of _MARKS starts with. _MARKS, its words one after another, gives ``re``
 # no first character to skip ahead to, so it tried each position of the text in turn (most of
@@ -200,7 +199,7 @@ _LONGEST_BEFORE = 9  # "US$ ", "人民币", "百分之", "refunds: "
 # The characters a currency or 百分之 before a number ends with, and those a currency or a
 # percent after one starts with (in lower case): a number with neither beside it is no amount,
 # and is passed over without a pattern's call (100 KB of "1,1,1," took 165 ms, so 25 ms).
-_SIGN_ENDS = frozenset("$€£¥dprby币之:额格价计费")
+_SIGN_ENDS = frozenset("$€£¥dprby币之:") | {label[-1] for label in _ZH_LABELS}  # 费用: 用
 _UNIT_STARTS = frozenset("uegcrhjdbyp%元块美欧英港新日人折圆圓$€£¥")
 
 

@@ -41,6 +41,7 @@ INVENTED = [
     *(("已为您退款5千块。", "zh", "MONEY"), ("已为您退款1.5万元。", "zh", "MONEY")),
     *(("退款伍仟圆已批准。", "zh", "MONEY"), ("退款金额：1,000.00", "zh", "MONEY")),
     *(("这次给您打对折。", "zh", "PERCENT"), ("Refund amount: 1,000.00", "en", "MONEY")),
+    *(("退货费用1000已从退款中扣除。", "zh", "MONEY"), ("运输费用：300", "zh", "MONEY")),
 ]
 
 
@@ -298,3 +299,12 @@ def test_an_amount_the_bot_said_before_is_not_given_by_the_history(spec: BotSpec
     # The customer's own earlier message still gives it.
     store.append_turn(TurnRecord("d", "I was charged $5,000 twice!", "Sorry to hear.", "answer"))
     assert bot.reply(REFUNDS, conversation_id="d").action == "answer"
+
+
+@pytest.mark.parametrize("label", "金额 价格 售价 总价 总额 运费 费用 余额".split())
+def test_a_number_right_after_any_chinese_price_label_is_read(label: str) -> None:
+    # With no colon or space between them: 费用1000 was passed over (no 用 among the
+    # characters a label ends with), so the model's fee reached the customer.
+    assert [(f.start, f.end, f.kind) for f in find_amounts(f"{label}1000")] == [
+        (len(label), len(label) + 4, "MONEY")
+    ]
