@@ -5,14 +5,16 @@ refund of $5,000", "您的退款5000元已批准" or "a 50% discount". An amount
 currency or a percent sign beside it: ``$5,000``, ``USD 30``, ``30 dollars``, ``€20``, ``£5``,
 ``¥30``, ``30元``, ``5000块``, ``人民币300``, ``三十元``, ``50%``, ``50 percent``,
 ``百分之五十``, and a discount in tenths (``八折``, ``8.5折``: 20% and 15% off); written
-short or long too (``$5k``, ``5K USD``, ``$2 million``, ``5千块``, ``1.5万元``), with the
-sign after it (``5000$``, ``5 000 €``: a space groups thousands before a currency), in
+short or long too (``$5k``, ``5K USD``, ``$2 million``, ``5千块``, ``1.5万元``, ``1亿元``,
+``5千5百元``, ``两万五``), with the sign after it (``5000$``), thousands grouped by spaces
+(``$5 000``, ``5 000 €``, ``1 234,50 zł``) or by dots before a currency (``5.000,00 €``), in
 financial numerals (``伍仟圆``), spelled out before a currency (``five thousand dollars``),
 after a price's label (``退款金额：1,000.00``, ``Total: 45.99``: a number of no stated
 currency, ``#1000``), and halves (``half off``, ``对折``, ``半价``: 50%). A number alone
 ("2 business days", "order 100482", "30 days") is none. :func:`amount_value` gives the
 form two amounts are compared in: ``$5,000``, ``$5000``, ``$5k`` and ``5000 dollars`` are
-``$5000``; ``30元``, ``¥30`` and ``三十元`` are ``¥30``; ``九折`` and ``10% off`` are ``10%``.
+``$5000``; ``30元``, ``¥30``, ``三十元`` are ``¥30``, ``5千元`` and ``五千元`` ``¥5000``;
+``九折`` and ``10% off`` are ``10%``.
 Which amounts an answer may give (those the bot's files or this turn's messages give) is
 ``contacts.py``'s :class:`~.contacts.Given`, as for contacts; ``derived.py`` says which
 others follow from them (zero, sums, differences, the customer's bare numbers).
@@ -39,6 +41,7 @@ _CURRENCIES = {
     "HK$": ("HK$", "HKD", "港币", "港元"),
     "NT$": ("NT$", "TWD", "新台币"),
     "JPY": ("JPY", "日元"),
+    "zł": ("zł", "PLN"),
 }
 _SIGN = {word.casefold(): sign for sign, words in _CURRENCIES.items() for word in words}
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff"
@@ -50,20 +53,37 @@ _DIGITS = dict(
         strict=True,
     )
 )
-_CN_DIGITS = f"{''.join(_DIGITS)}十百千万拾佰仟萬"
+_CN_UNITS = "十百千万亿拾佰仟萬億"
+_CN_DIGITS = f"{''.join(_DIGITS)}{_CN_UNITS}"
 _CN_NUMBER = f"[{_CN_DIGITS}]+"
-# Thousands grouped by spaces ("5 000 €") only with a currency after them: "order 2 500"
-# and "call 612 345 678" are no amounts.
-_SPACED = r"(?:[ ][0-9]{3}(?![0-9]))+(?=[ \t]?(?i:[€$£¥]|(?:eur|usd|gbp|euros?|dollars?)(?![a-z])))"
-# A number written short or long: $5k, 5K USD, $2 million, 5千块, 1.5万元 (k not a unit's
-# start: 5kg, 5km, 5MB are measures).
-_TIMES = {"k": 1000, "thousand": 1000, "m": 10**6, "million": 10**6, "billion": 10**9}
-_TIMES.update({"千": 1000, "万": 10_000})
-_MULTIPLIER = r"(?i:(?:[ \t]?(?:thousand|million|billion)|[km]|[千万])(?![a-z]))"
-_NUMBER_REST = (
-    rf"[0-9]*(?:,[0-9]{{3}})*(?:\.[0-9]+)?(?:{_SPACED})?{_MULTIPLIER}?"  # after its first digit
+# A currency's word or sign after a number (an English one ending where its word does).
+_CURRENCY_AFTER = (
+    r"(?:usd|eur|gbp|cny|rmb|hkd|jpy|pln|dollars?|bucks?|euros?|yuan)(?![a-z])|zł"
+    rf"|元(?![素旦宵首老年件])|块钱|块(?![{_HAN}])|美元|美金|欧元|英镑|港币|港元|新台币|日元"
+    r"|人民币|圆(?![形满珠周桌顶心规润])|圓(?![形滿珠周桌頂心規潤])"
+    r"|[$€£¥](?![0-9])"  # the sign after the number: "5000$", "5 000 €" (not "2 $5 mugs")
 )
-_PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD|JPY)|人民币"
+# Cents after a comma, as most of Europe writes them: "20,50 €", "5 000,00 €".
+_COMMA_CENTS = r",[0-9]{1,2}(?![0-9])"
+# Thousands grouped by spaces ("5 000 €", "$5 000", "1 234,50 zł"; thin and no-break spaces
+# are spaces once normalised), or by dots before a currency or comma cents ("5.000 €",
+# "5.000,00 €": "$5.000" alone is five dollars). After its first digit.
+_GROUPED = (
+    rf"(?P<dots>[0-9]{{0,2}}(?:\.[0-9]{{3}}(?![0-9]))+"
+    rf"(?:{_COMMA_CENTS}|(?=[ \t]?(?i:{_CURRENCY_AFTER}))))"
+    rf"|[0-9]{{0,2}}(?:[ ][0-9]{{3}}(?![0-9]))+(?:{_COMMA_CENTS})?"
+)
+# A number written short or long: $5k, 5K USD, $2 million (k not a unit's start: 5kg, 5km,
+# 5MB are measures); or with Chinese units after its digits: 5千块, 1.5万元, 1亿元, 5千5百元.
+_TIMES = {"k": 1000, "thousand": 1000, "m": 10**6, "million": 10**6, "billion": 10**9}
+_MULTIPLIER = (
+    r"(?i:(?:[ \t]?(?:thousand|million|billion)|[km])(?![a-z]))"
+    rf"|[{_CN_UNITS}][0-9{_CN_DIGITS}]*"
+)
+_NUMBER_REST = (  # after its first digit
+    rf"(?:{_GROUPED}|[0-9]*(?:,[0-9]{{3}})*(?:\.[0-9]+|{_COMMA_CENTS})?(?:{_MULTIPLIER})?)"
+)
+_PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD|JPY|PLN)|人民币"
 # A price's label before a number of no stated currency ("退款金额：1,000.00"). An English one
 # only with a colon, and before a number written as money (1,000 or 45.99): "Total: 3 items".
 _ZH_LABELS = ("金额", "价格", "售价", "总价", "总额", "运费", "费用", "余额")
@@ -71,16 +91,13 @@ _LABEL = (
     rf"(?:{'|'.join(_ZH_LABELS)}):?"
     r"|(?<![a-z])(?:amount|total|price|cost|fee|refund)s?:"
 )
-# After the number: a currency's word (an English one ending where its word does; 元 not
-# starting a word it makes, 元素, 元旦; 块 only as money, 块钱, or with no Chinese after it:
-# "3块蛋糕" is three pieces of cake), cents, a percent, or a discount in tenths (not 折叠,
-# folding).
+# After the number: a currency (元 not starting a word it makes, 元素, 元旦; 块 only as money,
+# 块钱, or with no Chinese after it: "3块蛋糕" is three pieces of cake), cents, a percent, or a
+# discount in tenths (not 折叠, folding).
 _SUFFIX = (
-    r"(?:usd|eur|gbp|cny|rmb|hkd|jpy|dollars?|bucks?|euros?|yuan|cents?|percent|per cent)"
-    r"(?![a-z])|%(?![0-9a-f]{2})"  # not a link's escape: "5%20off"
-    rf"|元(?![素旦宵首老年件])|块钱|块(?![{_HAN}])|美元|美金|欧元|英镑|港币|港元|新台币|日元"
-    r"|人民币|折(?!叠)|圆(?![形满珠周桌顶心规润])|圓(?![形滿珠周桌頂心規潤])"
-    r"|[$€£¥](?![0-9])"  # the sign after the number: "5000$", "5 000 €" (not "2 $5 mugs")
+    rf"{_CURRENCY_AFTER}|(?:cents?|percent|per cent)(?![a-z])"
+    r"|%(?![0-9a-f]{2})"  # not a link's escape: "5%20off"
+    r"|折(?!叠)"
 )
 # nothing an amount can be written without
 _HINT = re.compile(r"[0-9元块折圆圓]|分之|半价|(?i:half|dollar|buck|euro|yuan)")
@@ -97,7 +114,7 @@ _MARKS = re.compile("|".join([f"[{re.escape(_MARK_SIGNS)}]", *_MARK_TERMS]))
 _MARK_STARTS = re.compile(f"[{re.escape(_MARK_SIGNS + ''.join(t[0] for t in _MARK_TERMS))}]")
 _LABELS = ("amount", "total", "price", "cost", "fee", "refund")
 _MARK_WORDS = (
-    *"usd eur gbp cny rmb hkd twd jpy dollar buck yuan cent half".split(),
+    *"usd eur gbp cny rmb hkd twd jpy pln zł dollar buck yuan cent half".split(),
     *(f"{label}{plural}:" for label in _LABELS for plural in ("", "s")),
 )
 # Half the price, in words: 50% off.
@@ -187,7 +204,7 @@ def _numbered(text: str) -> Iterator[tuple[int, int, str]]:
             continue
         sign = before.search(text, max(start - _LONGEST_BEFORE, 0), start)
         unit = after.match(text, end)
-        if (value := _read(found.group(), sign, unit)) is not None:
+        if (value := _read(found, sign, unit)) is not None:
             yield (
                 (sign.start() if sign and not sign["lab"] else start),
                 (unit.end() if unit else end),
@@ -199,8 +216,8 @@ _LONGEST_BEFORE = 9  # "US$ ", "人民币", "百分之", "refunds: "
 # The characters a currency or 百分之 before a number ends with, and those a currency or a
 # percent after one starts with (in lower case): a number with neither beside it is no amount,
 # and is passed over without a pattern's call (100 KB of "1,1,1," took 165 ms, so 25 ms).
-_SIGN_ENDS = frozenset("$€£¥dprby币之:") | {label[-1] for label in _ZH_LABELS}  # 费用: 用
-_UNIT_STARTS = frozenset("uegcrhjdbyp%元块美欧英港新日人折圆圓$€£¥")
+_SIGN_ENDS = frozenset("$€£¥dprbyn币之:") | {label[-1] for label in _ZH_LABELS}  # 费用: 用
+_UNIT_STARTS = frozenset("uegcrhjdbypz%元块美欧英港新日人折圆圓$€£¥")
 
 
 def _beside(text: str, start: int, end: int) -> bool:
@@ -214,19 +231,22 @@ def _beside(text: str, start: int, end: int) -> bool:
     return after.lower() in _UNIT_STARTS or before.lower() in _SIGN_ENDS
 
 
-def _read(written: str, sign: re.Match[str] | None, unit: re.Match[str] | None) -> str | None:
-    """The amount the number ``written`` is, with ``sign`` before it and ``unit`` after it,
+def _read(
+    found: re.Match[str], sign: re.Match[str] | None, unit: re.Match[str] | None
+) -> str | None:
+    """The amount the number ``found`` is, with ``sign`` before it and ``unit`` after it,
     as a sign and a plain number (``$5000``, ``¥30``, ``50%``); None for a number that is no
     amount: no currency or percent beside it, or one that says nothing ("100% sure")."""
-    number = _number(written)
+    written = found.group()
+    number = _number(written, dots=found["dots"] is not None)
     pre, per, label = (sign["pre"], sign["per"], sign["lab"]) if sign else (None, None, None)
     suf = unit["suf"].casefold() if unit else ""
     if per or (suf in ("%", "percent", "per cent") and not pre):
         return None if number == 100 else f"{_plain(number)}%"  # "100% sure", 百分之百满意
     if not (pre or suf):  # after a label, a number of no stated currency: see derived.py
         return f"#{_plain(number)}" if label and _priced(label, written) else None
-    if suf == "块" and not written[0].isascii():
-        return None  # 一块 alone is "together" as often as one yuan: 一块钱 is money
+    if suf == "块" and len(written) == 1 and not written.isascii():
+        return None  # 一块 alone is "together" as often as one yuan: 一块钱, 五千块 are money
     if pre:  # "$30 dollars", "人民币300元": the sign before it says which
         return _SIGN.get(pre.casefold(), pre.upper()) + _plain(number)
     if suf.startswith("cent"):
@@ -243,18 +263,28 @@ def _priced(label: str, written: str) -> bool:
     return not label.isascii() or "," in written or "." in written
 
 
-_SHORT = re.compile(r"(?P<digits>[0-9][0-9,. ]*?)[ \t]?(?P<times>[a-z千万]*)", re.IGNORECASE)
+_SHORT = re.compile(r"(?P<digits>[0-9][0-9,. ]*?)[ \t]?(?P<times>[a-z]*)", re.IGNORECASE)
+_CENTS = re.compile(_COMMA_CENTS + "$")
 
 
-def _number(written: str) -> Decimal:
-    """The number ``written`` in digits (``5,000``, ``5 000``, ``5k``, ``1.5万``) or Chinese
-    (``三十``, ``八五``, ``伍仟``)."""
-    if not written[0].isascii():
+def _number(written: str, dots: bool = False) -> Decimal:
+    """The number ``written`` in digits (``5,000``, ``5 000``, ``5k``, ``20,50``; ``5.000``
+    when ``dots`` group its thousands) or Chinese (``三十``, ``八五``, ``伍仟``, ``1.5万``)."""
+    if not written.isascii():
         return _chinese(written)
     short = _SHORT.fullmatch(written)
     assert short is not None  # what the number pattern finds
-    digits = Decimal(short["digits"].replace(",", "").replace(" ", ""))
-    return digits * _TIMES.get(short["times"].casefold(), 1)
+    return _digits(short["digits"], dots) * _TIMES.get(short["times"].casefold(), 1)
+
+
+def _digits(digits: str, dots: bool = False) -> Decimal:
+    """The number ``digits`` writes, its thousands grouped by commas, spaces or (``dots``)
+    dots, its cents after a dot or a comma: ``5,000.50``, ``5 000,50``, ``5.000,50``."""
+    cents = _CENTS.search(digits)
+    whole = (digits[: cents.start()] if cents else digits).replace(",", "").replace(" ", "")
+    if dots:
+        whole = whole.replace(".", "")
+    return Decimal(whole + (f".{cents.group()[1:]}" if cents else ""))
 
 
 def _spelled_number(words: str) -> Decimal:
@@ -272,22 +302,38 @@ def _spelled_number(words: str) -> Decimal:
 
 
 _UNITS = {"十": 10, "百": 100, "千": 1000, "拾": 10, "佰": 100, "仟": 1000}
+_LARGE = {"万": 10_000, "萬": 10_000, "亿": 10**8, "億": 10**8}
+_CN_TOKEN = re.compile(r"[0-9][0-9,.]*|.")
 
 
 def _chinese(written: str) -> Decimal:
-    """A Chinese number: ``三十`` 30, ``一百二十`` 120, ``两万`` 20000, ``伍仟`` 5000;
-    digits alone, as a discount is written, read one by one (``八五`` 85)."""
+    """A Chinese number, its digits Chinese or not: ``三十`` 30, ``一百二十`` 120, ``两万``
+    20000, ``伍仟`` 5000, ``1.5万`` 15000, ``1亿`` 10**8, ``5千5百`` 5500; a digit after a
+    unit is of the next unit down, as spoken (``两万五`` 25000, ``5千5`` 5500); digits
+    alone, as a discount is written, read one by one (``八五`` 85)."""
     if all(char in _DIGITS for char in written):
         return Decimal("".join(str(_DIGITS[char]) for char in written))
-    total, section, digit = 0, 0, 0
-    for char in written:
-        if char in "万萬":
-            total, section, digit = (total + section + digit) * 10_000, 0, 0
-        elif char in _UNITS:  # 十 alone is ten: a unit with no digit before it counts once
-            section, digit = section + (digit or 1) * _UNITS[char], 0
+    tokens = _CN_TOKEN.findall(written)
+    large: dict[int, Decimal] = {}  # each 亿 and 万 part: 1亿5千万 is 1 亿 and 5千 万
+    section, digit = Decimal(0), Decimal(0)
+    for token in tokens:
+        if token in _LARGE:
+            scale = _LARGE[token]
+            part = (section + digit) * scale + sum(v for k, v in large.items() if k < scale)
+            large = {k: v for k, v in large.items() if k > scale} | {scale: part}
+            section, digit = Decimal(0), Decimal(0)
+        elif token in _UNITS:  # 十 alone is ten: a unit with no digit before it counts once
+            section, digit = section + (digit or 1) * _UNITS[token], Decimal(0)
         else:
-            digit = _DIGITS[char]
-    return Decimal(total + section + digit)
+            digit = _digits(token) if token[0].isascii() else Decimal(_DIGITS[token])
+    if len(tokens) > 1 and len(tokens[-1]) == 1 and (unit := _scale(tokens[-2])) > 10:
+        digit *= unit // 10  # 两万五, 5千5: the last digit, right after a unit, is of the next
+    return section + digit + sum(large.values(), Decimal(0))
+
+
+def _scale(token: str) -> int:
+    """The unit ``token`` is (``百`` 100, ``万`` 10000), or 0."""
+    return _UNITS.get(token) or _LARGE.get(token) or 0
 
 
 def _plain(number: Decimal) -> str:

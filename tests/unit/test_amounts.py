@@ -17,6 +17,7 @@ from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
 from servicebot.postfilter import Postfilter, amounts
 from servicebot.postfilter.amounts import amount_value, find_amounts
+from servicebot.settings import PostfilterSettings
 from servicebot.store import TurnRecord
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
@@ -42,6 +43,13 @@ INVENTED = [
     *(("退款伍仟圆已批准。", "zh", "MONEY"), ("退款金额：1,000.00", "zh", "MONEY")),
     *(("这次给您打对折。", "zh", "PERCENT"), ("Refund amount: 1,000.00", "en", "MONEY")),
     *(("退货费用1000已从退款中扣除。", "zh", "MONEY"), ("运输费用：300", "zh", "MONEY")),
+    *(("Your refund of $5 000 is on its way.", "en", "MONEY"),),
+    *(("Your refund of $5\u2009000 is on its way.", "en", "MONEY"),),  # a thin space
+    *(("Ihre Erstattung von 5 000,00 € ist unterwegs.", "en", "MONEY"),),
+    *(("Ihre Erstattung von 5.000,00 € ist unterwegs.", "en", "MONEY"),),
+    *(("Zwrot 1\u00a0234,50 zł jest w drodze.", "en", "MONEY"),),  # a no-break space
+    *(("已为您退款1亿元。", "zh", "MONEY"), ("已为您退款5千5百元。", "zh", "MONEY")),
+    *(("已为您退款五千元。", "zh", "MONEY"), ("已为您退款两万块。", "zh", "MONEY")),
 ]
 
 
@@ -76,6 +84,13 @@ def test_repair_removes_the_amount_with_the_contacts_mark() -> None:
         *(("5 000 €", "€5000"), ("five thousand dollars", "$5000"), ("twenty-five bucks", "$25")),
         *(("5千块", "¥5000"), ("1.5万元", "¥15000"), ("伍仟圆", "¥5000"), ("壹佰贰拾元", "¥120")),
         *(("half off", "50%"), ("对折", "50%"), ("半价", "50%")),
+        *(("$5 000", "$5000"), ("$5\u202f000", "$5000"), ("5 000,00 €", "€5000")),
+        *(("5.000,00 €", "€5000"), ("5.000 €", "€5000"), ("€5.000,00", "€5000")),
+        *(("20,50 €", "€20.5"), ("1 234,50 zł", "zł1234.5"), ("PLN 1 234,50", "zł1234.5")),
+        *(("1亿元", "¥100000000"), ("1.5亿元", "¥150000000"), ("5千5百元", "¥5500")),
+        *(("5万5千元", "¥55000"), ("五千元", "¥5000"), ("两万块", "¥20000")),
+        *(("两万五千元", "¥25000"), ("两万五元", "¥25000"), ("一百零五元", "¥105")),
+        *(("5,000千元", "¥5000000"), ("12,50万元", "¥125000")),
     ],
 )  # fmt: skip
 def test_an_amount_is_compared_in_one_form_however_it_is_written(written: str, value: str) -> None:
@@ -308,3 +323,27 @@ def test_a_number_right_after_any_chinese_price_label_is_read(label: str) -> Non
     assert [(f.start, f.end, f.kind) for f in find_amounts(f"{label}1000")] == [
         (len(label), len(label) + 4, "MONEY")
     ]
+
+
+@pytest.mark.parametrize(
+    ("faq", "answer"),
+    [
+        ("A refund of ¥5,000 at most.", "退款5千元已批准。"),
+        ("A refund of ¥5,000 at most.", "退款五千元已批准。"),
+        ("A refund of ¥20,000 at most.", "退款两万块已批准。"),
+        ("A refund of ¥5,500 at most.", "退款5千5百元已批准。"),
+        ("A refund of €5,000 at most.", "Ihre Erstattung von 5.000,00 € ist unterwegs."),
+        ("A refund of €5,000 at most.", "Ihre Erstattung von 5 000 € ist unterwegs."),
+        ("A refund of $5,000 at most.", "Your refund of $5 000 is on its way."),
+    ],
+)
+def test_an_amount_the_bots_files_give_passes_in_another_writing(faq: str, answer: str) -> None:
+    checker = Postfilter(PostfilterSettings(), faq, faq)
+    assert checker.run(answer, SYSTEM, {}).events == ()
+
+
+def test_a_number_no_currency_groups_is_left_alone() -> None:
+    # Grouped thousands with no currency beside them are no amount; "$5.000" alone is five
+    # dollars, and a space before a currency groups no digits across another number.
+    assert find_amounts("Order 2 500 ships; call 612 345 678; version 1.000,5 of it.") == []
+    assert amount_value("$5.000") == "$5"
