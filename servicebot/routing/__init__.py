@@ -36,8 +36,10 @@ from .phrases import (
     acknowledges,
     refuses,
     says_nothing,
+    the_request,
     without_courtesies,
     without_placeholders,
+    words_of,
 )
 from .scripts import unspoken, writing_of
 from .wordless import says_no_words, without_mentions
@@ -125,6 +127,10 @@ class Router:
         )
         # A refusal's: "no thanks" declines more help, and got thanks' answer as written.
         self._closing = self._topicless - self._courteous
+        # Their words name nothing a customer asks for (see _past_pleasantries).
+        self._pleasantries = words_of(
+            e for intent in intents if intent.name in self._topicless for e in intent.examples
+        )
 
     def with_settings(self, settings: RoutingSettings) -> Router:
         """This router with other thresholds, sharing its index (built once, and the slow
@@ -271,19 +277,36 @@ class Router:
                 return rest, ranked
         elif acknowledges(text):  # "ok", 好的: as "ok thanks" is, but no farewell ("ok bye")
             return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
-        return text, self._rank(text)
+        return self._past_pleasantries(text, self._rank(text))
+
+    def _past_pleasantries(self, text: str, ranked: list[Match]) -> tuple[str, list[Match]]:
+        """``text`` and its ``ranked`` intents; or, when the best of them carries no topic
+        (thanks, goodbye) and the rest of ``text`` asks for something no intent matches (see
+        the_request), that rest and its ranking without such intents, which is out of scope:
+        "thanks! now write me a poem" matched thanks through "thanks" alone, and went to the
+        model with thanks' answer as its facts. "thanks, that's great" and 谢谢，太好了 keep
+        them; so does a rest that matches an intent, whose words may be a closing's leftovers
+        (问题 of 谢谢，问题解决了 matched damaged_item)."""
+        matches = self._cut(ranked)
+        if not matches or matches[0].intent.name not in self._topicless:
+            return text, ranked
+        if (request := the_request(text, self._pleasantries)) is None:
+            return text, ranked
+        asked = [m for m in self._rank(request) if m.intent.name not in self._topicless]
+        return (text, ranked) if self._cut(asked) else (request, asked)
 
     def readings(self, text: str) -> tuple[str, ...]:
         """The texts :meth:`route` may rank for ``text`` with no previous message: none for a
         blank one; else the text with no placeholders, and that text without its courtesies
-        when it has any (see _rank_past_courtesies). Each intent's score in the routing is
+        when it has any (see _rank_past_courtesies), and what it asks for besides its
+        pleasantries (see _past_pleasantries). Each intent's score in the routing is
         at most its exact score (:class:`~servicebot.routing.screen.IntentScreen`) for one."""
         text = routed_part(text)
         if is_blank(text):
             return ()
         text = without_placeholders(without_mentions(text))
-        rest = without_courtesies(text)
-        return (text,) if rest is None else (text, rest)
+        rests = (without_courtesies(text), the_request(text, self._pleasantries))
+        return tuple(dict.fromkeys(r for r in (text, *rests) if r is not None))
 
     def _rank(self, text: str) -> list[Match]:
         """The top-k intents, and at least two: the second is direct_margin's measure."""

@@ -5,24 +5,29 @@ Routing reads these apart from the words that name what a customer wants. Courte
 算了) take back what the customer asked before; farewells ("bye", 再见) close the
 conversation. A message of nothing else carries no topic: nothing after it leans on it as a
 follow-up (see ``routing/followups.py``), and a refusal is never read with the message it
-refuses.
+refuses. What a message asks for besides all these and closing remarks ("that worked", 帮了大忙)
+is its request (``the_request``): "write me a poem" of "thanks! now write me a poem".
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 
+from ..filters.normalise import normalise
 from ..filters.placeholders import PLACEHOLDER
 from .features import TOKEN
+from .taiwan import fold_traditional_words
 
 __all__ = [
     "COURTESY",
     "acknowledges",
     "refuses",
     "says_nothing",
+    "the_request",
     "without_courtesies",
     "without_placeholders",
+    "words_of",
 ]
 
 
@@ -128,6 +133,45 @@ _FILLER = _phrases(
     ),
     ("那就", "那", "还是", "吧", "呀", "哦", "嗯"),
 )  # fmt: skip
+# What closes a request besides a courtesy: short praise ("that helps", "you're the best",
+# 帮了大忙), what says the answer did its job ("that worked", "I'll try that", 问题解决了),
+# a parting wish ("good night", 明天见), and what only announces a request ("I have a
+# question"). Beside a courtesy they ask for nothing more.
+_CLOSING = _phrases(
+    (
+        "helpful", "that helps", "that helped", "helped", "your help", "the help", "helping",
+        "the best", "amazing", "excellent", "wonderful", "brilliant", "fantastic", "lovely",
+        "nice", "good", "well done", "good job", "appreciate it", "appreciate that",
+        "appreciated", "you rock", "your time", "worked", "works", "solved", "sorted", "fixed",
+        "answered", "answers my question", "makes sense", "problem solved", "resolved",
+        "clears it up", "cleared it up", "exactly what i needed", "what i needed", "reply",
+        "response", "quick", "weekend", "evening", "day", "next time", "try that", "try it",
+        "will try", "will check", "check it", "look into it", "good night", "night", "tomorrow",
+        "talk soon", "talk later", "later", "take care", "have a good one", "a question",
+        "quick question", "one question",
+    ),
+    (
+        "太好了", "好极了", "太棒了", "真棒", "棒", "帮了大忙", "帮大忙", "大忙", "有帮助",
+        "的帮助", "厉害", "给力", "赞", "真好", "很好", "不错", "解决了", "搞定了?", "试试",
+        "试一下", "去看看", "看看", "晚安", "明天见", "回头见", "下次见", "有个问题",
+        "一个问题", "问一下", "想问", "问题解决", "没问题", "下次再来", "下次",
+    ),
+)  # fmt: skip
+# Words that name nothing a customer could want: pronouns, articles, auxiliaries and the
+# verbs of asking ("can you help me", "I needed", 又是我). Left with them alone, the rest of
+# a message is no request; a word beyond them ("write", "poem", 代码) asks for something.
+_FUNCTION_WORDS = frozenset(
+    """a an the this that thats it its i im me my you youre your yours we us our he she they
+    s m re ve ll d t and or but so very really much too just all now then here for to of
+    with on in at about be been is was are were am have has had do did does can could would
+    will help need needed want wanted ask know question again as well also guys man mate
+    buddy everyone everything anyone anybody someone somebody""".split()
+)
+_CJK_FUNCTION = re.compile(
+    "[我你您他她它们的了吗呢啊吧呀哦嗯哈啦嘛是又也都就很真这那个一下还有想要能帮]+"
+)
+_REQUEST_WORDS = 2  # the fewest such words a request has: "write" "poem", 写诗 (not "John")
+_PLEASANTRIES = (_REFUSAL, _FAREWELL, COURTESY, _CLOSING, _ASSENT, _ACKNOWLEDGEMENT, _FILLER)
 # What a message of nothing, or of acknowledgements, is made of, in the order they are taken
 # away (算了 before 了), and the English words of their phrases (see _may_be_only).
 _NOTHING = (_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
@@ -177,3 +221,41 @@ def refuses(text: str) -> bool:
     if not _may_be_only(text, _NOTHING_WORDS):  # as says_nothing, before the search
         return False
     return _REFUSAL.search(text) is not None and _nothing_left(text, _NOTHING)
+
+
+def the_request(text: str, known: frozenset[str] = frozenset()) -> str | None:
+    """What ``text`` asks for besides its courtesies, acknowledgements, closing remarks,
+    refusals, farewells and filler (read as routing reads it: 謝謝 as 谢谢): the rest, when it
+    has two words or more beyond those, the words that name nothing (see _FUNCTION_WORDS) and
+    ``known`` (see :func:`words_of`), each CJK character one: "now write me a poem" of
+    "thanks! now write me a poem", 帮我写代码 of 谢谢，帮我写代码. None for "thanks, that's
+    great", "ok thanks bye", 谢谢，太好了, "hi, can you help me?"; and for a word alone,
+    more often a name than a request ("thanks John", "bye Sarah")."""
+    text = _folded(text)
+    for pattern in _PLEASANTRIES:
+        text = pattern.sub(" ", text)
+    named = sum(_named(token, known) for token in TOKEN.findall(text.lower()))
+    return text if named >= _REQUEST_WORDS else None
+
+
+def words_of(phrasings: Iterable[str]) -> frozenset[str]:
+    """The words of ``phrasings`` (lower-cased), and each of their CJK characters, for
+    :func:`the_request` to know: a bot's greetings and farewells ("哈喽", "没有别的问题了")
+    name nothing it is asked for, whichever of them the phrases here miss."""
+    found: set[str] = set()
+    for token in TOKEN.findall(_folded(" ".join(phrasings)).lower()):
+        found.update((token,) if token.isascii() else token)
+    return frozenset(found)
+
+
+def _folded(text: str) -> str:
+    """``text`` normalised, its traditional characters simplified (再見 reads as 再见)."""
+    return normalise(fold_traditional_words(text)).text
+
+
+def _named(token: str, known: frozenset[str]) -> int:
+    """How many words of a message's word (a CJK run: characters) name something: are not
+    words that name nothing nor ``known`` words."""
+    if token.isascii():
+        return int(token not in _FUNCTION_WORDS and token not in known)
+    return sum(char not in known for char in _CJK_FUNCTION.sub("", token))

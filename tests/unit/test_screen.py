@@ -66,3 +66,17 @@ def test_readings_are_what_routing_ranks(router: Router) -> None:
     plain, polite = router.readings("thanks, where is my refund?")
     assert plain == "thanks, where is my refund?" and "thanks" not in polite
     assert "[PHONE_1]" not in router.readings("call me on [PHONE_1]")[0]
+
+
+def test_readings_include_what_a_message_asks_beside_its_pleasantries(router: Router) -> None:
+    # "bye, and write a poem" is routed on "and write a poem" (out of scope): the screen
+    # must score that reading too, or a handoff it reached would go unwarned.
+    readings = router.readings("bye, and write a poem")
+    assert readings[0] == "bye, and write a poem" and readings[1].split() == [
+        ",",
+        "and",
+        "write",
+        "a",
+        "poem",
+    ]
+    assert len(router.readings("thanks, that's great")) == 2  # itself, and without "thanks"
