@@ -88,6 +88,21 @@ def spells_a_digit(lowered: str, start: int = 0, end: int | None = None) -> bool
     return False
 
 
+def hint_starts(lowered: str) -> list[int]:
+    """Where each word of ``_HINT_WORDS`` that may start a spelled digit stands in ``lowered``
+    (a numeral, or a number word with no letter before it; its end not checked), in order.
+    Every word :func:`spells_a_digit` accepts is one of these, so it finds none in a window
+    where none starts: one pass in C for a message whose labels each ask (in a flood of 电话
+    before a digit, 25,000 labels asked, 6 us each)."""
+    return sorted(
+        {
+            last + 1 - length
+            for last, length in _HINT_WORDS.iter(lowered)
+            if length == 1 or lowered[last - length : last + 1 - length] not in _LETTERS
+        }
+    )
+
+
 def spelled_value(lowered: str, start: int) -> tuple[int, str] | None:
     """Where a value spelled digit by digit at ``start`` of the lower-cased text ends, and its
     digits ("four one five, five five five" gives "415555"; a closing X of an ID is kept).
