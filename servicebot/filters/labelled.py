@@ -87,10 +87,13 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     spelled_left = _MOST_SPELLED
     hints: list[int] | None = None  # spelled.hint_starts, found when a label first asks
     cues: list[tuple[int, int, str]] = []
+    empty_left = _MOST_EMPTY_READS
     for label in spans:
         word = lowered[label[0] : label[1]]
         if word in CUES:
             cues.append((*label, CUES[word]))
+            continue
+        if not empty_left:
             continue
         if not DIGIT.search(text, label[1], label[1] + _VALUE_REACH):
             # An ASCII message with no number word that starts a word spells no digit
@@ -107,8 +110,11 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
             (references if role == "reference" else codes).update(
                 _named_starts(lowered, label[1], start)
             )
-            continue
-        found += _named(text, lowered, label, start, int(role), kinds, english)
+            empty_left -= 1
+        elif values := _named(text, lowered, label, start, int(role), kinds, english):
+            found += values
+        else:
+            empty_left -= 1
     if passwords:
         found += ((start, end, "SECRET") for start, end in _passwords(text, lowered, english))
     return Labelled(found, references, codes, tuple(cues))
@@ -147,6 +153,13 @@ def _spelled_near(lowered: str, end: int, hints: list[int]) -> bool:
         return False
     return spelled.spells_a_digit(lowered, end, stop)
 
+
+# Labels read past their window's digit that give no value (a reference's or a code's too), at
+# most: past them a message is a flood ("电话1电话1...", "订单1订单1...": 16,000 labels, 5 us
+# each), and its later labels are not read (cues are still found). A customer's message (50,000
+# characters at most, prefilter.max_chars) names a handful of things; a pasted table of a few
+# hundred orders or phones stays far below this, and a label that gives a value is not counted.
+_MOST_EMPTY_READS: Final = 1_000
 
 # Labels read for a spelled value, at most: more is a paste or spam ("phone one phone one..."),
 # and every label near a number word costs a read.
