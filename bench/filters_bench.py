@@ -74,6 +74,15 @@ ATTACKS = {  # 100 KB each, aimed at the injection rules and the post-filter's l
     "Chinese labelled addresses": "收货地址：北京市朝阳区建国路88号，" * 5_556,
     "Chinese estates": "小区3栋" * 20_000,
     "Chinese and English birth labels": "生日1月1日 dob " * 9_091,
+    # floods of one label (labelled.py reads each label): a digit after the last, midway (the
+    # pre-filter cuts a message at 50,000 characters), or after each
+    "Chinese labels, then a digit": "电话" * 50_000 + "1",
+    "card labels, a digit midway": "卡号" * 24_999 + "1" + "卡号" * 25_000,
+    "LINE labels, then a digit": "赖" * 100_000 + "1",
+    "LINE labels, a digit midway": "赖" * 49_999 + "1" + "赖" * 50_000,
+    "Chinese labels, each before a digit": "电话1" * 33_334,
+    "order labels, each before a digit": "订单1" * 33_334,
+    "account labels, a digit midway": "帐户 " * 16_666 + "1" + "帐户 " * 16_667,
 }
 
 MESSAGE_35 = (

@@ -341,3 +341,18 @@ def test_a_password_a_sent_code_or_an_id_number_is_found_under_its_everyday_name
 )
 def test_pass_a_code_and_an_id_number_name_nothing_without_their_values_shape(text: str) -> None:
     assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # A long paste: hundreds of labels, each with a number near that is no value of its
+        # kind, or (电话 with no digit for a while) a window with no digit; then a value.
+        "phone ext 1, " * 500 + "phone 9123 4567",
+        "电话1，" * 500 + "电话 9123 4567",
+        "电话" * 2_000 + "，电话 9123 4567",
+        "订单1，" * 500 + "电话 9123 4567",
+    ],
+)
+def test_a_value_named_after_hundreds_of_labels_is_still_found(text: str) -> None:
+    assert found(normalise(text).text, "PHONE") == ["9123 4567"]

@@ -48,6 +48,13 @@ ADVERSARIAL = {
     "chinese and english birth labels": "生日1月1日 dob " * 9_091,
     "messenger labels": "qq 12345 微信 abc_123 赖ID:a.b2 " * 3_334,
     "messenger labels in ids": "vx 1_" * 20_000,
+    # floods of one label: each read by labelled.py (see labelspans._MOST_LABELS)
+    "chinese label flood, then a digit": "电话" * 50_000 + "1",
+    "card label flood, then a digit": "卡号" * 50_000 + "1",
+    "LINE label flood, then a digit": "赖" * 100_000 + "1",
+    "labels, each before a digit": "电话1" * 33_334,
+    "reference labels, each before a digit": "订单1" * 33_334,
+    "english labels, each before a digit": "phone 1 " * 12_500,
 }
 
 
