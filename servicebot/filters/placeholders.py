@@ -46,17 +46,18 @@ class Placeholders:
 
     def placeholder_for(self, kind: str, value: str) -> str:
         """The placeholder for ``value``: the one it had before, or the kind's next number."""
-        digest = self._digest(kind, value)
+        key = os.environ.get(KEY_ENV) or ""  # read once: a message may hold 10,000 values
+        digest = self._digest(kind, value, key)
         if digest not in self.by_digest:
             self.counts[kind] = self.counts.get(kind, 0) + 1
             self.by_digest[digest] = f"[{kind}_{self.counts[kind]}]"
-            self.keys.add(key_mark())
+            self.keys.add(_mark_of(key))
         return self.by_digest[digest]
 
     def placeholder_of(self, kind: str, value: str) -> str | None:
         """The placeholder ``value`` has had in this conversation, issuing none: None if the
         customer never typed it here (how an erasure request finds it: store/holding.py)."""
-        return self.by_digest.get(self._digest(kind, value))
+        return self.by_digest.get(self._digest(kind, value, os.environ.get(KEY_ENV) or ""))
 
     def mark_piece(self, placeholder: str) -> None:
         """Record that ``placeholder`` stood for part of a value, not all of it."""
@@ -85,10 +86,11 @@ class Placeholders:
         salt, digests, counts = str(state["salt"]), dict(state["by_digest"]), state["counts"]
         return cls(salt, digests, dict(counts), pieces, keys)
 
-    def _digest(self, kind: str, value: str) -> str:
-        key = (os.environ.get(KEY_ENV) or self.salt).encode()
+    def _digest(self, kind: str, value: str, key: str) -> str:
+        """The digest of ``value`` under ``key`` (SERVICEBOT_PII_KEY), or the salt if none."""
         message = f"{self.salt}:{kind}:{canonical(kind, value)}"
-        return hmac.digest(key, message.encode("utf-8", "surrogatepass"), "sha256").hex()
+        secret = (key or self.salt).encode()
+        return hmac.digest(secret, message.encode("utf-8", "surrogatepass"), "sha256").hex()
 
 
 def key_mark() -> str:
