@@ -55,7 +55,6 @@ _DIGITS = dict(
 )
 _CN_UNITS = "十百千万亿拾佰仟萬億"
 _CN_DIGITS = f"{''.join(_DIGITS)}{_CN_UNITS}"
-_CN_NUMBER = f"[{_CN_DIGITS}]+"
 # A currency's word or sign after a number (an English one ending where its word does).
 _CURRENCY_AFTER = (
     r"(?:usd|eur|gbp|cny|rmb|hkd|jpy|pln|dollars?|bucks?|euros?|yuan)(?![a-z])|zł"
