@@ -254,10 +254,11 @@ def _read(
     written = found.group()
     pre, per, label = (sign["pre"], sign["per"], sign["lab"]) if sign else (None, None, None)
     suf = unit["suf"].casefold() if unit else ""
+    dots = found["dots"] is not None  # thousands grouped by dots: 5.000,00 €
     if not (per or pre or suf):  # after a label, a number of no stated currency: see derived.py
         priced = label and _priced(label, written)
-        return f"#{_plain(_number(written, found['dots'] is not None))}" if priced else None
-    number = _number(written, dots=found["dots"] is not None)
+        return f"#{_plain(_number(written, dots))}" if priced else None
+    number = _number(written, dots)
     if per or (suf in ("%", "percent", "per cent") and not pre):
         return None if number == 100 else f"{_plain(number)}%"  # "100% sure", 百分之百满意
     if suf == "块" and len(written) == 1 and not written.isascii():
