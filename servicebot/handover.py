@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from .errors import StorageError
+from .filters import FilterEvent, FilterResult
 from .filters.placeholders import Placeholders
 from .reply import Reply
 from .store import Store, now, parse_stamp, stamp
@@ -72,6 +73,16 @@ class Spoken:
 
     text: str
     final: bool = False
+
+
+def cut_events(written: FilterResult | None) -> tuple[FilterEvent, ...]:
+    """The ``length too_long cut`` event of a person's text cut at ``prefilter.max_chars``
+    (``written``: it masked and cut, by :meth:`~servicebot.prefilter.Prefilter.mask_pii`),
+    for their turn's events and trace, as a customer's message cut has; none when it fit.
+    Only that event: their text's masks were never among a turn's events, which are the
+    customer's message's."""
+    events = written.events if written is not None else ()
+    return tuple(event for event in events if event.detector == "length")
 
 
 def marks(reply: Reply, person: Spoken | None, minutes: int) -> tuple[bool, datetime | None]:

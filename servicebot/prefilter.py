@@ -49,10 +49,7 @@ class Prefilter:
         last, whose label may name this one's value ("my password is", then "Hunter2!x": see
         ``filters/followup.py``) or a piece of it ("my phone is", "415", then "555": see
         ``filters/pieces.py``)."""
-        cut = _cut(text, self.settings.max_chars)
-        turn = _Turn(normalise(cut), placeholders)
-        if cut != text:
-            turn.count(("length", "too_long", "cut", None))
+        turn = self._cut_turn(text, placeholders)
         pii = functools.partial(
             find_pii_after, previous=_messages(previous), pieces=placeholders.pieces
         )
@@ -69,12 +66,23 @@ class Prefilter:
         personal data as the conversation's ``placeholders``, each kind masked or left as
         ``prefilter.pii`` / ``pii_kinds`` say for a customer's message (a kind that blocks is
         masked, as in a blocked message): an agent who types the customer's number back must
-        not store it where an erasure request cannot find it. Only that: the caller keeps the
-        text alone, the shop's own, never cut, blocked or masked for profanity."""
-        turn = _Turn(normalise(text), placeholders)
+        not store it where an erasure request cannot find it. Cut at ``max_chars`` first, as
+        a customer's message is: a paste of megabytes would be stored whole, and the next
+        prompt would drop all history to fit it. Only that: the shop's own text is never
+        blocked or masked for profanity."""
+        turn = self._cut_turn(text, placeholders)
         turn.apply("pii", find_pii_after, self._pii_action)
         turn.neutralise_lookalikes()  # a placeholder still means a value we masked
         return turn.result()
+
+    def _cut_turn(self, text: str, placeholders: Placeholders) -> _Turn:
+        """``text`` cut at ``max_chars`` (see :func:`_cut`) and normalised for the detectors,
+        with a ``length too_long cut`` event if it was cut."""
+        cut = _cut(text, self.settings.max_chars)
+        turn = _Turn(normalise(cut), placeholders)
+        if cut != text:
+            turn.count(("length", "too_long", "cut", None))
+        return turn
 
     def _pii_action(self, finding: Finding) -> str:
         actions = cast(Mapping[str, str], self.settings.pii_kinds)  # keys are PII kind names

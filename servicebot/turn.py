@@ -28,7 +28,7 @@ from .customer import ScreenedDetails
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import restore
-from .handover import Spoken
+from .handover import Spoken, cut_events
 from .model import Completion, ModelRequest, Usage, request_for
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, reply_language
@@ -75,7 +75,7 @@ class Turn(TurnModelCall, TurnStorage):
         self.bot, self.conversation_id, self.metadata = bot, conversation_id, metadata
         self.message_id = message_id
         self.person = person  # a person's turn: what they wrote (see handover.py)
-        self.person_stored = ""  # what they wrote, masked (see _handed_over)
+        self.person_written: FilterResult | None = None  # masked and cut: see _handed_over
         self.with_person = False  # set as the conversation loads: a person has it
         self.repeat: TurnRecord | None = None  # see find_repeat
         self.leases: list[Lease] = []  # held in the store until stored: see turnclaim.py
@@ -307,12 +307,14 @@ class Turn(TurnModelCall, TurnStorage):
         "call me on [PHONE_1]" is then "on [PHONE_1]", the same value by the same name. Shown
         raw, it would be the one value the model is sent in full, for its answer to repeat;
         and the store would hold it where no erasure request (``history --holding``,
-        ``purge --holding``) finds it."""
+        ``purge --holding``) finds it. Past ``prefilter.max_chars`` it is stored cut, as a
+        customer's message is (see :func:`~servicebot.handover.cut_events`), returned whole."""
         action: Action = "person" if self.person is not None else "with_person"
-        self.stored_text = self.person_stored if self.person is not None else ""
+        self.stored_text = self.person_written.text if self.person_written else ""
         decision = "a person's message" if self.person is not None else "left to the person"
-        self.trace.append(Step("person", decision))
-        events = self.prep.filtered.events
+        cut = cut_events(self.person_written)
+        self.trace.append(Step("person", decision, 0.0, {"events": [str(e) for e in cut]}))
+        events = self.prep.filtered.events + cut
         text = self.person.text if self.person is not None else ""
         return Reply(text, action, self.conversation_id, events=events)
 

@@ -155,9 +155,9 @@ def _start(
 
 def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
     """The turn prepared with ``loaded``'s placeholders; a person's text masked with them
-    too, after the customer's message (whose values come first), so that both are kept
-    before either is stored and a value either typed has one placeholder (see
-    :meth:`Turn.keep_placeholders`)."""
+    too (and cut at ``prefilter.max_chars``), after the customer's message (whose values come
+    first), so that both are kept before either is stored and a value either typed has one
+    placeholder (see :meth:`Turn.keep_placeholders`)."""
     prepared = turn.bot.prepare(
         text,
         loaded.history,
@@ -167,7 +167,7 @@ def _prepare(turn: Turn, text: str, loaded: Loaded) -> Prepared:
         said_before=loaded.said_before,
     )
     if turn.person is not None:
-        turn.person_stored = turn.bot.prefilter.mask_pii(turn.person.text, loaded.placeholders).text
+        turn.person_written = turn.bot.prefilter.mask_pii(turn.person.text, loaded.placeholders)
     return prepared
 
 

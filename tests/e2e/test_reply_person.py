@@ -204,3 +204,45 @@ def test_a_persons_message_delivered_twice_is_stored_once(
     assert (again.turn, again.repeated) == (later.turn, True) == (3, True)
     assert [t.action for t in bot.store.history("twice")] == ["handoff", "person", "person"]
     assert [t.message_id for t in bot.store.history("twice")] == [None, "slack-1", "slack-2"]
+
+
+def test_a_persons_text_past_max_chars_is_stored_cut_as_a_customers_message_is(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer
+) -> None:
+    """A person's text had no length limit: a 2 MB paste was stored whole, and the next
+    prompt dropped the conversation's history to fit it. It is cut at ``prefilter.max_chars``
+    as a customer's message is (at a space near the end, invisible characters gone first),
+    with the same event in the reply, the trace and the store; ``reply.text`` stays whole."""
+    bot = make_bot(spec=with_settings(spec, prefilter={"max_chars": 40}))
+    pasted = "Hi, Anna here: your refund\u200b is on its way, " + "log line " * 300_000
+    person = bot.add_person_turn("long", pasted, customer=pasted, final=True)
+    stored = bot.store.history("long")[-1]
+    assert stored.reply_text == stored.customer_text == "Hi, Anna here: your refund is on its"
+    assert person.text == pasted  # what they wrote, as the platform delivered it
+    cut = [(e.stage, e.detector, e.kind, e.action) for e in stored.events]
+    assert cut == [("prefilter", "length", "too_long", "cut")] * 2  # the customer's, theirs
+    assert [str(e) for e in person.events] == ["length too_long cut"] * 2
+    steps = [step.detail for step in person.trace if step.stage == "person"]
+    assert steps == [{"events": ["length too_long cut"]}]
+    later = asyncio.run(bot.aadd_person_turn("long", "x" * 60, final=True))
+    assert bot.store.history("long")[-1].reply_text == "x" * 40  # no space: at the limit
+    assert [str(e) for e in later.events] == ["length too_long cut"]
+    bot.add_person_turn("long", "Short and whole.", final=True)
+    assert bot.store.history("long")[-1].events == ()
+
+
+def test_a_persons_control_characters_are_stored_as_written_as_a_customers_are(
+    make_bot: Any, spec: BotSpec, server: OpenAIServer
+) -> None:
+    """Control and invisible characters in a text that fits are kept as a customer's are
+    (``history`` and ``chat`` print them as escapes: see test_store_cli.py); past the limit
+    they go first, as a customer's do."""
+    bot = make_bot(spec=with_settings(spec, prefilter={"max_chars": 30}))
+    typed = "ok\x00 \x1b[31mred\u202e"
+    bot.add_person_turn("raw", typed, customer=typed, final=True)
+    stored = bot.store.history("raw")[-1]
+    assert stored.reply_text == stored.customer_text == typed
+    padded = "ok\x00 \x1b[31mred\u202e " + "\u200b" * 40
+    bot.add_person_turn("raw", padded, customer=padded, final=True)
+    stored = bot.store.history("raw")[-1]
+    assert stored.reply_text == stored.customer_text == "ok  [31mred "  # ESC reads as a space
