@@ -2,6 +2,8 @@
 
 Every model forbids unknown keys and is frozen once validated. Defaults here are the
 defaults an operator gets by leaving a key out; the README's settings table lists them.
+The rules every model here is held to (no number from true/false, none that is not finite)
+are :class:`~servicebot.frozen.Frozen`'s.
 What a contact detail, an address or a variable's name must look like is
 :mod:`.settingvalues`'s; what a language code looks like, :mod:`.languages`'s.
 """
@@ -10,14 +12,12 @@ from __future__ import annotations
 
 import typing
 from collections.abc import Mapping
-from types import MappingProxyType, UnionType
+from types import MappingProxyType
 from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
     BeforeValidator,
-    ConfigDict,
     Field,
     StrictBool,
     ValidationInfo,
@@ -25,6 +25,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from .frozen import Frozen as Frozen
 from .languages import ANY_LANGUAGE, LANGUAGE_CODE, not_an_alias
 from .settingvalues import (
     email_address,
@@ -95,42 +96,6 @@ Answer = Annotated[
 IntentName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=100)]
 Language = Annotated[str, Field(pattern=LANGUAGE_CODE.pattern), BeforeValidator(not_an_alias)]
 Fraction = Annotated[float, Field(ge=0.0, le=1.0)]
-
-
-class Frozen(BaseModel):
-    """What every file servicebot reads is validated into: unknown keys refused, frozen after,
-    no true/false taken for a number, and no number that is not finite. YAML reads ``.inf``
-    and ``.nan`` as numbers: ``model.timeout: .inf`` passed ``servicebot check``, and then
-    every model call failed (no clock reaches an infinite deadline)."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
-
-    @field_validator("*", mode="before")
-    @classmethod
-    def _no_number_converted(cls, value: Any, info: ValidationInfo) -> Any:
-        """YAML reads yes, no, on and off as true and false, which pydantic takes as 1 and 0
-        for a number: ``min_score: yes`` was 1.0, and every message went out of scope. And a
-        whole number written with a point is taken as its whole part: ``max_chars: 50.000``
-        (fifty thousand, written as in much of Europe) cut every message to 50 characters."""
-        field = cls.model_fields.get(info.field_name or "")
-        if not isinstance(value, bool | float) or field is None:  # the rest, at no cost
-            return value
-        kinds = _number_kinds(field.annotation)
-        if isinstance(value, bool) and kinds:
-            raise ValueError(
-                "should be a number, not true/false (YAML reads yes, no, on and off as true/false)"
-            )
-        if isinstance(value, float) and kinds == {int} and value.is_integer():
-            # pydantic's own kind for 3.5, worded (with what to write) where every error is
-            raise PydanticCustomError("int_from_float", "a whole number written with a point")
-        return value
-
-
-def _number_kinds(annotation: Any) -> set[type]:
-    """The number types a field holds: {int}, {float}, both or none (None aside)."""
-    if typing.get_origin(annotation) in (typing.Union, UnionType, Annotated):
-        return set().union(*(_number_kinds(arg) for arg in typing.get_args(annotation)))
-    return {annotation} if annotation in (int, float) else set()
 
 
 class FewShot(Frozen):
