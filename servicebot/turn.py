@@ -7,9 +7,10 @@ store failure: the outage gets a fallback (the FAQ's answer when routing is sure
 handoff), and a turn that could not be stored is reported in the trace and the log. A key or
 model the server refuses (a :class:`~servicebot.errors.ConfigError`) is stored as an outage is,
 then raised. The reply and its steps are in ``reply.py``, the action a turn ends with and the
-fallback's reply in ``actions.py``, the model call (the answer cache, the outage, the tokens
-used) in ``turnmodel.py``, the store's side of a turn in ``turnstorage.py``; streaming is in
-``stream.py``.
+fallback's reply in ``actions.py``, what the stages before the model decided (:class:`Prepared`)
+and the trace of them in ``turnprepared.py``, the model call (the answer cache, the outage, the
+tokens used) in ``turnmodel.py``, the store's side of a turn in ``turnstorage.py``; streaming is
+in ``stream.py``.
 """
 
 from __future__ import annotations
@@ -19,23 +20,20 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, cast
 
-from .actions import answered_action, canned_action, confident, fallback_reply
-from .budget import Fitted
-from .customer import ScreenedDetails
+from .actions import answered_action, canned_action, fallback_reply
 from .errors import ConfigError
 from .filters import FilterEvent, FilterResult
 from .filters.placeholders import restore
 from .handover import Spoken, cut_events
-from .model import Completion, ModelRequest, Usage, request_for
+from .model import Completion, ModelRequest, Usage
 from .postfilter import last_sentence_end, whole_sentences
 from .prompt import Context, reply_language
 from .reply import Action, Fallback, Reply, Step, elapsed_ms
-from .routing import Routing, handed_off_by, why_not_direct, why_out_of_scope
-from .settings import Script
 from .turnmodel import TurnModelCall
+from .turnprepared import Prepared as Prepared
+from .turnprepared import TurnPrepared
 from .turnstorage import TurnStorage
 
 if TYPE_CHECKING:
@@ -47,21 +45,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("servicebot")
 
 
-@dataclass(frozen=True)
-class Prepared:
-    """A turn made ready for the model: a reply that needs none, or the messages to send."""
-
-    filtered: FilterResult  # what the pre-filter made of the customer's text
-    routing: Routing | None  # None when the pre-filter blocked the message
-    language: str  # the language the customer writes and is answered in
-    reply: str | None = None  # the answer when no model is needed (blocked, direct, handoff)
-    fitted: Fitted | None = None  # the prompt, when the model answers (or, explained, would)
-    timings: Mapping[str, float] = field(default_factory=dict)  # ms per stage
-    script: Script = "simplified"  # the Chinese script the customer writes
-    customer: ScreenedDetails | None = None  # the customer details as templates got them
-
-
-class Turn(TurnModelCall, TurnStorage):
+class Turn(TurnPrepared, TurnModelCall, TurnStorage):
     """One turn in progress: what each stage decided, for the reply and the store."""
 
     def __init__(
@@ -103,49 +87,6 @@ class Turn(TurnModelCall, TurnStorage):
         self._reviewed: tuple[str, FilterResult] | None = None  # the last answer reviewed
         self._sent_parts: tuple[ModelRequest | None, str, str] | None = None  # see _sent
         self.place = None  # taken in turnstart.py, before the conversation is loaded
-
-    def prepared(self, prepared: Prepared) -> None:
-        self.prep = prepared
-        laps, filtered, routing = prepared.timings, prepared.filtered, prepared.routing
-        self.trace.append(
-            Step(
-                "prefilter",
-                filtered.verdict,
-                laps.get("prefilter", 0.0),
-                {
-                    "events": [str(event) for event in filtered.events],
-                    "flags": sorted(filtered.flags),
-                    **(prepared.customer.trace() if prepared.customer is not None else {}),
-                },
-            )
-        )
-        if routing is not None:
-            intents = {m.intent.name: m.score for m in routing.matches}
-            by = handed_off_by(routing)
-            found = {
-                **({"by": by} if by else {}),  # first: the trace line leads with who hands off
-                "intents": intents,
-                "language": routing.language,
-                "follow_up": routing.follow_up,
-                "misses": routing.misses,
-            }
-            if routing.closest:
-                found["closest"] = {m.intent.name: m.score for m in routing.closest}
-            settings = self.bot.spec.settings.routing
-            if why := why_not_direct(routing, settings) or why_out_of_scope(routing, settings):
-                found["why"] = why
-            self.trace.append(Step("routing", routing.route, laps.get("routing", 0.0), found))
-        if prepared.reply is not None and routing is not None and routing.route == "model":
-            sure = confident(routing, self.bot.spec.settings.routing)
-            decision = "no model: the FAQ's answer" if sure else "no model: a handoff"
-            self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0)))
-        fitted = prepared.fitted
-        if fitted is not None:
-            dropped = [f"{p.kind} {p.label}" for p in fitted.dropped]
-            sizes = {"tokens": fitted.used, "budget": fitted.budget, "dropped": dropped}
-            decision = "fitted, message truncated" if fitted.truncated else "fitted"
-            self.trace.append(Step("prompt", decision, laps.get("prompt", 0.0), sizes))
-            self.request = request_for(self.bot.spec.settings.model, fitted.messages)
 
     @property
     def language(self) -> str:
