@@ -17,7 +17,8 @@ ids (an application may use an email) must not outlive them in the index: each a
 the ids whose newest turn is past retention, the index itself expires ``retention_days``
 after the bot's last write, and ``purge`` drops every id whose keys are all gone. Whether
 turns survive a restart of the server is the server's persistence setting (``appendonly
-yes`` keeps them); what fails while it is down becomes a StorageError.
+yes`` keeps them); what fails while it is down becomes a StorageError. How a turn is written
+in its list, so that older versions read it too, is ``redisturns.py``'s.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
 
 from .leases import RedisLease, redis_lease_key
+from .redisturns import from_stored, to_stored
 from .refusals import outage, refusal, refused
 
 # KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
@@ -144,7 +146,7 @@ class RedisStore:
         self._forget = self._redis.register_script(_FORGET)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
-        body = _stored(turn.as_data())
+        body = to_stored(turn.as_data())
         try:
             text = json.dumps(body, ensure_ascii=False)
         except (TypeError, ValueError) as exc:
@@ -333,7 +335,7 @@ class RedisStore:
 
     def _read(self, row: bytes) -> TurnRecord:
         try:
-            return TurnRecord.from_data(_read_riders(json.loads(row)))
+            return TurnRecord.from_data(from_stored(json.loads(row)))
         except (ValueError, TypeError, KeyError) as exc:
             raise StorageError(f"a stored turn in {self.url} cannot be read: {exc}") from exc
 
@@ -348,49 +350,6 @@ class RedisStore:
             raise refused(self._settings_file, mistake) from exc
         except UnicodeError as exc:
             raise StorageError(f"the conversation store at {self.url} failed: {exc}") from exc
-
-
-# The version before turns kept their fallback's kind passes every top-level key of a stored
-# turn to TurnRecord, and fails on one it lacks (its pods beside newer ones in a rolling
-# deploy, or after a rollback, could not read the conversation); but it keeps only the keys it
-# knows of each event. So the kind rides in an event of its own, under "fallback": that
-# version shows it as ``reply fallback handoff sent``, this one takes it out again.
-_FALLBACK_EVENT = {"stage": "reply", "detector": "fallback", "action": "sent"}
-# A turn's message id rides the same way, under "message_id": that version shows it as
-# ``reply message id kept``, without the id (a key FilterEvent lacks is left out).
-_MESSAGE_EVENT = {"stage": "reply", "detector": "message", "kind": "id", "action": "kept"}
-
-
-def _stored(body: dict[str, Any]) -> dict[str, Any]:
-    """A turn's :meth:`~TurnRecord.as_data` as Redis keeps it: no number (the append script
-    gives it), and no top-level key an older version lacks (see ``_FALLBACK_EVENT``)."""
-    del body["number"]
-    if (kind := body.pop("fallback")) is not None:
-        body["events"] = [*body["events"], {**_FALLBACK_EVENT, "kind": kind, "fallback": kind}]
-    if (message_id := body.pop("message_id")) is not None:  # rides in an event, as the kind
-        body["events"] = [*body["events"], {**_MESSAGE_EVENT, "message_id": message_id}]
-    return body
-
-
-def _read_riders(data: dict[str, Any]) -> dict[str, Any]:
-    """A stored turn's data with what rides in its events (see ``_stored``) back on top."""
-    events = data["events"]
-    ids = [event["message_id"] for event in events if "message_id" in event]
-    data["events"] = [event for event in events if "message_id" not in event]
-    if ids:
-        data["message_id"] = ids[0]
-    return _read_fallback(data)
-
-
-def _read_fallback(data: dict[str, Any]) -> dict[str, Any]:
-    """A stored turn's data with its fallback's kind back in ``fallback``, out of its events
-    (a turn stored by the version just before this one has it at the top level)."""
-    events = data["events"]
-    kinds = [event["fallback"] for event in events if "fallback" in event]
-    data["events"] = [event for event in events if "fallback" not in event]
-    if kinds and data.get("fallback") is None:
-        data["fallback"] = kinds[0]
-    return data
 
 
 def _without_password(url: str) -> str:
