@@ -4,8 +4,10 @@
 
 A Chinese address is written from the largest place down, each part ending in its unit: 省,
 市, 区, 县, 镇, 街道, then a street (路, 街, 巷, 大道, 胡同) and its number (88号), or an estate
-(小区, 花园, 大厦) and its building (3栋), then units and rooms. Unlabelled, it takes a street
-and its number, or an estate and its building: a province, city or district alone is no
+(小区, 花园, 大厦) and its building (3栋), then units and rooms. In Taiwan a street has a
+section, lane and alley before its number (忠孝东路四段100巷5弄3号); in Hong Kong a road is
+a 道 (旺角弥敦道123号), read only where an address's shape is around it. Unlabelled, it takes
+a street and its number, or an estate and its building: a province, city or district alone is no
 address (寄到北京要多久 asks where the shop delivers, which routing needs), nor is a number
 with 号 and no street (3号商品, 订单123号), nor a store the customer asks about
 (你们南京路100号的门店几点关门: masked, the answer could not say which store). Place names
@@ -41,7 +43,20 @@ _ADMIN: Final = (
     "|小区|小區|社区|社區|花园|花園|公寓|大厦|大廈|家园|家園|苑|广场|廣場)"
 )
 _NUMBER: Final = "[0-9]{1,5}(?:[-之][0-9]{1,5})?"
-_STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道|胡同)[ ]?{_NUMBER}[号號弄]"
+# After a street in Taiwan, its section, lane and alley, then the number: 忠孝东路四段100巷5弄3号.
+_SECTION: Final = "(?:[ ]?(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})段)"
+_HOUSE: Final = f"{_SECTION}?(?:[ ]?{_NUMBER}巷)?(?:[ ]?{_NUMBER}弄)?[ ]?{_NUMBER}[号號弄]"
+_STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道[中东西]?|胡同){_HOUSE}"  # 皇后大道中
+# A road (道) in Hong Kong: 弥敦道123号. 道 alone ends words (知道3号, 频道5号), so a road is one
+# only after a region's unit (九龙城区...道), a place in Hong Kong (旺角弥敦道), or before a
+# section, lane or floor (...道二段, ...道5巷, ...道8号3楼). Text is folded to simplified.
+_ROAD: Final = f"{_NAME}{{1,10}}?(?<![知说报写笑答喊难频通轨跑航管渠味])道[中东西]?"
+_HONG_KONG: Final = (
+    "(?:香港仔?|九龙城?|九龙塘|新界|中环|上环|西环|金钟|湾仔|铜锣湾|北角|筲箕湾|柴湾|跑马地"
+    "|尖沙咀|佐敦|油麻地|旺角|太子|深水埗|长沙湾|荔枝角|红磡|土瓜湾|黄大仙|观塘|牛头角|将军澳"
+    "|沙田|大埔|荃湾|屯门|元朗|天水围|上水|粉岭|葵涌|青衣|东涌|西贡|何文田|钻石山|蓝田|马鞍山)"
+)
+_ROAD_SHAPE: Final = f"(?=[ ]?{_NUMBER}(?:巷|弄|[号號][ ]?[0-9]{{1,3}}[楼樓])|{_SECTION})"
 _BUILDING_WORDS: Final = "号楼|號樓|栋|棟|幢|座"
 _BUILDING: Final = f"(?:{_BUILDING_WORDS})"
 # Units, floors and rooms after a street's number or an estate's building: 3栋2单元501室.
@@ -49,11 +64,14 @@ _ROOMS: Final = (
     f"(?:[ ]?(?:[0-9]{{1,5}}|[A-Za-z])(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*"
 )
 _STRUCTURED: Final = re.compile(
-    f"(?:{_ADMIN}[ ]?)*"
-    f"(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}院?"
+    "(?:"
+    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING})"
+    f"|(?:{_ADMIN}[ ]?)+{_ROAD}{_HOUSE}|{_HONG_KONG}{_ROAD}{_HOUSE}|{_ROAD}{_ROAD_SHAPE}{_HOUSE}"
+    f"){_ROOMS}院?"
 )
 # What a structured address needs: a street's unit, or a building's (a set: re skips to one).
 _STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")
+_ROAD_CUE: Final = re.compile("道[中东西]?[ ]?[0-9]")  # a road's number or section: 道3段
 # The labels, as customers write them before an address.
 _LABEL: Final = re.compile(
     "(?:收货|收貨|送货|送貨|邮寄|郵寄|寄送|配送|家庭|家|通讯|通訊|详细|詳細|新的?)?(?:地址|住址)"
@@ -83,6 +101,7 @@ _SENT_TO: Final = ("送到", "送至", "发到", "發到", "发往", "發往")
 # a set among them made it 4.6 us).
 _CUE: Final = re.compile(
     "址|住|寄|邮|郵|路|街|巷|弄|栋|棟|幢|送到|送至|发到|发往|發到|發往|大道|胡同|生日|出生"
+    "|道[中东西]?[ ]?[0-9]"  # starts with a literal too: re still skips to a first character
 )
 
 
@@ -99,7 +118,7 @@ def chinese_address_spans(text: str) -> Spans:
     if _LABEL_CUE.search(text) or any(map(text.__contains__, _SENT_TO)):
         labelled = list(_labelled(text))
         yield from labelled
-    if _STREET_CUE.search(text) is None and "大道" not in text and "胡同" not in text:
+    if not (_STREET_CUE.search(text) or "大道" in text or "胡同" in text or _ROAD_CUE.search(text)):
         return
     # The positions inside a labelled address, as a set: a test of each structured one
     # against every labelled one cost 100 KB of "地址：...路88号，" 30 ms (50 labels, 5,000

@@ -58,6 +58,38 @@ def test_chinese_addresses_are_found(text: str, expected: list[str]) -> None:
     assert found(text, "ADDRESS") == expected
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("台北市大安區忠孝東路四段100號5樓", "台北市大安區忠孝東路四段100號5樓"),
+        ("寄到台北市大安區忠孝東路4段100巷5弄3號，謝謝", "台北市大安區忠孝東路4段100巷5弄3號"),
+        ("新北市板橋區文化路一段188巷12號3樓", "新北市板橋區文化路一段188巷12號3樓"),
+        ("香港九龍旺角彌敦道123號4樓A室", "香港九龍旺角彌敦道123號4樓A室"),
+        ("香港中環皇后大道中99號", "香港中環皇后大道中99號"),
+        ("九龍城區太子道西100號", "九龍城區太子道西100號"),
+    ],
+)  # fmt: skip
+def test_taiwan_and_hong_kong_addresses_are_found(text: str, expected: str) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我知道3号到不了",
+        "我知道3号楼在哪",
+        "北京市的人都知道3号",
+        "他说道3号会到",
+        "频道5号节目",
+        "旺角弥敦道的店几点开",
+        "弥敦道123号店今天营业吗",
+        "忠孝东路四段有门市吗",
+    ],
+)
+def test_a_road_with_no_address_around_it_is_none(text: str) -> None:
+    assert found(text, "ADDRESS") == []
+
+
 def test_each_chinese_address_is_found_once_past_the_labels_read() -> None:
     # 60 labels: the first 50 are read as labels, the rest as structured addresses alone
     text = "收货地址：北京市朝阳区建国路88号，" * 60
