@@ -59,15 +59,20 @@ _HONG_KONG: Final = (
 _ROAD_SHAPE: Final = f"(?=[ ]?{_NUMBER}(?:巷|弄|[号號][ ]?[0-9]{{1,3}}[楼樓])|{_SECTION})"
 _BUILDING_WORDS: Final = "号楼|號樓|栋|棟|幢|座"
 _BUILDING: Final = f"(?:{_BUILDING_WORDS})"
-# Units, floors and rooms after a street's number or an estate's building: 3栋2单元501室.
+# Units, floors and rooms after a street's number or an estate's building: 3栋2单元501室,
+# 88号院3号楼, 3楼之1 (Taiwan's 之, a flat on the floor); then a room's number with no unit
+# after a building, unit or floor (2单元101, A座1201), where no word follows it (3栋 2个 is no
+# room).
 _ROOMS: Final = (
-    f"(?:[ ]?(?:[0-9]{{1,5}}|[A-Za-z])(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*"
+    "(?:院|[ ]?(?:[0-9]{1,5}|[A-Za-z])"
+    f"(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*(?:之[0-9]{{1,3}})?"
+    r"(?:(?<=[栋棟幢座元层層楼樓])[ ]?[0-9]{1,5}(?![0-9A-Za-z\u4e00-\u9fff]))?"
 )
 _STRUCTURED: Final = re.compile(
     "(?:"
     f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING})"
     f"|(?:{_ADMIN}[ ]?)+{_ROAD}{_HOUSE}|{_HONG_KONG}{_ROAD}{_HOUSE}|{_ROAD}{_ROAD_SHAPE}{_HOUSE}"
-    f"){_ROOMS}院?"
+    f"){_ROOMS}"
 )
 # What a structured address needs: a street's unit, or a building's (a set: re skips to one).
 _STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")

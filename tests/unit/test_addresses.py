@@ -90,6 +90,33 @@ def test_a_road_with_no_address_around_it_is_none(text: str) -> None:
     assert found(text, "ADDRESS") == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("北京市朝阳区建国路88号院3号楼2单元101", "北京市朝阳区建国路88号院3号楼2单元101"),
+        ("上海市浦东新区世纪大道595号A座1201，谢谢", "上海市浦东新区世纪大道595号A座1201"),
+        ("新北市板橋區文化路一段188巷12號3樓之1", "新北市板橋區文化路一段188巷12號3樓之1"),
+        ("建国路88号3层 201", "建国路88号3层 201"),
+    ],
+)  # fmt: skip
+def test_a_chinese_address_is_masked_through_its_building_unit_and_room(
+    text: str, expected: str
+) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("阳光小区3栋 2个包裹都没到", "阳光小区3栋"),  # a count, no room
+        ("建国路88号3楼 100元的那个", "建国路88号3楼"),
+        ("建国路88号5层 13800138000", "建国路88号5层"),  # a phone, no room
+    ],
+)
+def test_a_number_after_a_building_that_is_no_room_is_left_out(text: str, expected: str) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
 def test_each_chinese_address_is_found_once_past_the_labels_read() -> None:
     # 60 labels: the first 50 are read as labels, the rest as structured addresses alone
     text = "收货地址：北京市朝阳区建国路88号，" * 60
