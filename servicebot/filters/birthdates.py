@@ -1,16 +1,19 @@
 """Dates of birth (the ``DATE_OF_BIRTH`` kind): a date right after what the customer calls
 it ("date of birth: 07/03/1990", "DOB 1990-03-07", "I was born on 7 March 1990", "my birthday
-is March 7th", 出生日期1990年3月7日, 生日是3月7日, 出生于1990.03.07).
+is March 7th", 出生日期1990年3月7日, 生日是3月7日, 出生于1990.03.07), or in Chinese right
+before it (我是1990年3月7日出生的, 1990年3月7日生). After a label a date may be in Chinese
+numerals (一九九〇年三月七日), eight digits (19900307) or 07-Mar-1990.
 
 A date with no such label is no birth date: order, delivery and payment dates are in every
 other message. Owns :func:`birth_date_spans`, called by ``pii.find_pii``, and
 :func:`birth_date_form`, the one form ``values.canonical`` compares them in. It reads only
-where ``labelled.py`` found an English label, and Chinese text that holds 生日 or 出生.
+where ``labelled.py`` found an English label, and Chinese text that holds 生日, 出生 or 日生.
 """
 
 from __future__ import annotations
 
 import bisect
+import itertools
 import re
 from collections.abc import Iterator, Sequence
 from typing import Final
@@ -28,13 +31,27 @@ _MONTH: Final = (
 _DAY: Final = "[0-9]{1,2}(?:st|nd|rd|th)?(?![0-9a-z])"
 # A named month's year: 1990, or as said, 90 and '90 ("7 Mar 90" kept "90" in the text).
 _YEAR: Final = r"(?:,?[ ]+(?:[0-9]{4}|['’]?[0-9]{2})(?![0-9]))"
-_DATE: Final = (
+# A date in Chinese numerals: 一九九〇年三月七日, 三月七日, 十二月三十一日.
+_CN_DIGIT: Final = "[零〇○一二三四五六七八九]"
+_CN_SMALL: Final = "(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
+_CN_DATE: Final = (
+    f"{_CN_DIGIT}{{4}}[ ]?年[ ]?{_CN_SMALL}[ ]?月(?:[ ]?{_CN_SMALL}[ ]?[日号])?"
+    f"|{_CN_SMALL}[ ]?月[ ]?{_CN_SMALL}[ ]?[日号]"
+)
+# The dates written in Chinese, which may stand before their label too (1990年3月7日出生).
+_DATE_ZH: Final = (
     r"[0-9]{4}[ ]?[-./年][ ]?[0-9]{1,2}[ ]?[-./月][ ]?[0-9]{1,2}(?![0-9])[日号號]?"
+    r"|[0-9]{4}[ ]?年[ ]?[0-9]{1,2}[ ]?月(?:[ ]?[0-9]{1,2}[ ]?[日号號])?"
+    rf"|[0-9]{{1,2}}[ ]?月[ ]?[0-9]{{1,2}}[ ]?[日号號]|{_CN_DATE}"
+)
+_DATE: Final = (
+    rf"{_DATE_ZH}"
     r"|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2})(?![0-9])"
+    # 19900307: a year of 1xxx or 2xxx, a month and a day, after a label only
+    r"|[12][0-9]{3}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+    rf"|[0-9]{{1,2}}[-/]{_MONTH}[-/](?:[0-9]{{4}}|[0-9]{{2}})(?![0-9])"  # 07-Mar-1990
     rf"|{_DAY}[ ]+(?:of[ ]+)?{_MONTH}{_YEAR}?"
     rf"|{_MONTH}[ ]+{_DAY}{_YEAR}?"
-    r"|[0-9]{4}[ ]?年[ ]?[0-9]{1,2}[ ]?月(?:[ ]?[0-9]{1,2}[ ]?[日号號])?"
-    r"|[0-9]{1,2}[ ]?月[ ]?[0-9]{1,2}[ ]?[日号號]"
 )
 _LABELLED: Final = re.compile(
     r"(?:(?<![a-z])(?:date[ ]+of[ ]+birth|birth[ ]?date|birthday(?:['’]s)?"
@@ -52,7 +69,7 @@ def birth_date_spans(text: str, cues: Sequence[tuple[int, int, str]]) -> Spans:
     where ``labelled.find_labelled`` found an English label ("born", "DOB": ``labels.CUES``);
     a Chinese one is looked for only in text with 生日 or 出生."""
     starts = [start for start, _, cue in cues if cue == "birth"]
-    if text.isascii() or ("生日" not in text and "出生" not in text):  # most messages
+    if text.isascii() or not any(map(text.__contains__, ("生日", "出生", "日生"))):
         found = [match for start in starts if (match := _LABELLED.match(text, start))]
         yield from (match.span("date") for match in found)
         return
@@ -63,6 +80,25 @@ def birth_date_spans(text: str, cues: Sequence[tuple[int, int, str]]) -> Spans:
     yield from (match.span("date") for match in _matched_at(text, starts, everywhere))
     named = set(starts)
     yield from (match.span("date") for match in everywhere if match.start() not in named)
+    yield from _dates_before(text)
+
+
+# What a Chinese date may stand before: 出生 (not 出生日期 or 出生年月, labels of the date
+# after them), or 生 at a clause's end (1990年3月7日生, 3月7日生的; not 3月7日生效).
+_BORN: Final = re.compile("出生(?!日期|年月)|生(?=[的人，,。.！!？? ]|\\Z)")
+_DATE_BEFORE: Final = re.compile(f"(?<![0-9])(?P<date>{_DATE_ZH})[ ]?\\Z")
+_DATE_REACH: Final = 24  # the longest Chinese date and a space before its label
+_MOST_BORN: Final = 50  # labels read: more is a paste or spam
+
+
+def _dates_before(text: str) -> Spans:
+    """The dates right before their label (我是1990年3月7日出生的), each read from the few
+    characters before the first ``_MOST_BORN`` labels: a search from each label backwards
+    costs as much however long the message is."""
+    for label in itertools.islice(_BORN.finditer(text), _MOST_BORN):
+        start = max(0, label.start() - _DATE_REACH)
+        if date := _DATE_BEFORE.search(text, start, label.start()):
+            yield date.span("date")
 
 
 def _matched_at(
@@ -85,17 +121,21 @@ def _matched_at(
 
 _ISO: Final = re.compile(r"([0-9]{4})[^0-9]+([0-9]{1,2})[^0-9]+([0-9]{1,2})")
 _NAMED: Final = re.compile(
-    rf"(?:(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?[ ]+(?:of[ ]+)?(?P<month>{_MONTH})"
+    rf"(?:(?P<day>[0-9]{{1,2}})(?:st|nd|rd|th)?(?:[ ]+(?:of[ ]+)?|[-/])(?P<month>{_MONTH})"
     rf"|(?P<month2>{_MONTH})[ ]+(?P<day2>[0-9]{{1,2}})(?:st|nd|rd|th)?)"
-    r"(?:,?[ ]+['’]?(?P<year>[0-9]{4}|[0-9]{2}))?",
+    r"(?:(?:,?[ ]+['’]?|[-/])(?P<year>[0-9]{4}|[0-9]{2}))?",
     re.IGNORECASE,
 )
 
 
 def birth_date_form(value: str) -> str:
-    """One form for a date of birth: "1990-03-07" for 1990年3月7日, 1990.03.07 and "7 March
-    1990"; "--03-07" for "March 7th"; a date whose day and month may be either way round
-    (07/03/1990) as its digits. An erasure request finds it however it was typed."""
+    """One form for a date of birth: "1990-03-07" for 1990年3月7日, 一九九〇年三月七日,
+    1990.03.07, 19900307, "7 March 1990" and 07-Mar-1990; "--03-07" for "March 7th"; a date
+    whose day and month may be either way round (07/03/1990) as its digits. An erasure
+    request finds it however it was typed."""
+    value = _CN_NUMBER.sub(_arabic, value) if not value.isascii() else value
+    if eight := _EIGHT_DIGITS.fullmatch(value.strip()):
+        value = "-".join(eight.groups())
     if iso := _ISO.fullmatch(value.strip().rstrip("日号號")):
         year, month, day = iso.groups()
         return f"{year}-{int(month):02}-{int(day):02}"
@@ -105,3 +145,21 @@ def birth_date_form(value: str) -> str:
         day = int(named["day"] or named["day2"])
         return f"{named['year'] or '-'}-{number:02}-{day:02}"
     return "".join(c for c in value if c.isdigit())
+
+
+_EIGHT_DIGITS: Final = re.compile("([0-9]{4})([0-9]{2})([0-9]{2})")
+_CN_NUMBER: Final = re.compile("[零〇○一二三四五六七八九十]+")
+_CN_VALUES: Final = {
+    **dict.fromkeys("零〇○", 0),
+    **{c: i for i, c in enumerate("一二三四五六七八九", 1)},
+}
+
+
+def _arabic(numeral: re.Match[str]) -> str:
+    """A number in Chinese numerals in digits: 一九九〇 is "1990" (read digit by digit), 十二
+    "12", 三十一 "31", 二十 "20"."""
+    word = numeral[0]
+    if "十" not in word:
+        return "".join(str(_CN_VALUES[c]) for c in word)
+    tens, _, units = word.partition("十")
+    return str(_CN_VALUES.get(tens, 1) * 10 + _CN_VALUES.get(units, 0))

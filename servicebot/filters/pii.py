@@ -290,9 +290,10 @@ def find_pii(
         found.extend(find_numbers(blanked(text, ibans) if ibans else text, wanted))
     found.extend(spelled_spans(text, wanted, shaped))  # 一三八零零一三八零零零, "j o h n @ ..."
     labelled = find_labelled(text, wanted) if labelled is None else labelled
-    # An address or a date of birth has a number, and an English one a word near it that
-    # labelled.py finds (addresses.py, birthdates.py): most messages call nothing.
-    read = b"0" in shaped and (labelled.cues or not text.isascii())
+    # An address or a date of birth has a number (a date may have it in Chinese numerals, with
+    # 月: 一九九〇年三月七日), and an English one a word near it that labelled.py finds
+    # (addresses.py, birthdates.py): most messages call nothing.
+    read = (labelled.cues or not text.isascii()) and (b"0" in shaped or "月" in text)
     postal = postal_data(text, wanted, labelled.cues) if read else None
     if labelled.references or labelled.codes:
         found = [f for f in found if not _named_no_pii(text, f, labelled)]

@@ -55,10 +55,49 @@ def test_a_date_with_no_label_is_none(text: str) -> None:
     assert found(text, "DATE_OF_BIRTH") == []
 
 
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我是1990年3月7日出生的", "1990年3月7日"),
+        ("1990年3月7日生", "1990年3月7日"),
+        ("我1990年3月7日生的，订单100482", "1990年3月7日"),
+        ("1990年3月7日出生于北京", "1990年3月7日"),
+        ("出生日期一九九〇年三月七日", "一九九〇年三月七日"),
+        ("出生日期：二零零零年十二月三十一日", "二零零零年十二月三十一日"),
+        ("DOB 19900307", "19900307"),
+        ("date of birth: 07-Mar-1990", "07-Mar-1990"),
+    ],
+)  # fmt: skip
+def test_a_date_before_its_label_or_in_other_forms_is_a_date_of_birth(
+    text: str, expected: str
+) -> None:
+    assert found(text, "DATE_OF_BIRTH") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024年3月15日生效",  # takes effect
+        "订单2024年3月15日生产的",
+        "3月7日生日礼物要送到",
+        "今天3月7日生了个宝宝吗",
+        "2024年3月15日出生日期改了",  # the label of a date after it
+        "一九九〇年三月七日的订单",
+        "订单号19900307",
+        "ordered 07-Mar-2024, order 19900307",
+    ],
+)
+def test_a_date_near_no_birth_label_is_none(text: str) -> None:
+    assert found(text, "DATE_OF_BIRTH") == []
+
+
 def test_a_date_of_birth_is_compared_however_it_was_written() -> None:
     forms = {
         canonical("DATE_OF_BIRTH", date)
-        for date in ("1990-03-07", "1990年3月7日", "7 March 1990", "March 7th, 1990", "1990.03.07")
+        for date in (
+            *("1990-03-07", "1990年3月7日", "7 March 1990", "March 7th, 1990", "1990.03.07"),
+            *("一九九〇年三月七日", "19900307", "07-Mar-1990"),
+        )
     }
     assert forms == {"1990-03-07"}
 
