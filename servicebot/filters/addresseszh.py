@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Iterator
 from typing import Final
 
 from .boundaries import Spans
@@ -49,8 +50,9 @@ _HOUSE: Final = f"{_SECTION}?(?:[ ]?{_NUMBER}巷)?(?:[ ]?{_NUMBER}弄)?[ ]?{_NUM
 _STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道[中东西]?|胡同){_HOUSE}"  # 皇后大道中
 # A road (道) in Hong Kong: 弥敦道123号. 道 alone ends words (知道3号, 频道5号), so a road is one
 # only after a region's unit (九龙城区...道), a place in Hong Kong (旺角弥敦道), or before a
-# section, lane or floor (...道二段, ...道5巷, ...道8号3楼). Text is folded to simplified.
-_ROAD: Final = f"{_NAME}{{1,10}}?(?<![知说报写笑答喊难频通轨跑航管渠味])道[中东西]?"
+# section, lane or floor (...道二段, ...道5巷, ...道8号3楼). Text is folded to simplified; 大道
+# is a street's (_STREET).
+_ROAD: Final = f"{_NAME}{{1,10}}?(?<![大知说报写笑答喊难频通轨跑航管渠味])道[中东西]?"
 _HONG_KONG: Final = (
     "(?:香港仔?|九龙城?|九龙塘|新界|中环|上环|西环|金钟|湾仔|铜锣湾|北角|筲箕湾|柴湾|跑马地"
     "|尖沙咀|佐敦|油麻地|旺角|太子|深水埗|长沙湾|荔枝角|红磡|土瓜湾|黄大仙|观塘|牛头角|将军澳"
@@ -69,14 +71,18 @@ _ROOMS: Final = (
     r"(?:(?<=[栋棟幢座元层層楼樓])[ ]?[0-9]{1,5}(?![0-9A-Za-z\u4e00-\u9fff]))?"
 )
 _STRUCTURED: Final = re.compile(
-    "(?:"
-    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING})"
-    f"|(?:{_ADMIN}[ ]?)+{_ROAD}{_HOUSE}|{_HONG_KONG}{_ROAD}{_HOUSE}|{_ROAD}{_ROAD_SHAPE}{_HOUSE}"
-    f"){_ROOMS}"
+    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
+)
+_ROAD_ADDRESS: Final = re.compile(
+    f"(?:(?:{_ADMIN}[ ]?)+{_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE}){_HOUSE}{_ROOMS}"
 )
 # What a structured address needs: a street's unit, or a building's (a set: re skips to one).
 _STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")
 _ROAD_CUE: Final = re.compile("道[中东西]?[ ]?[0-9]")  # a road's number or section: 道3段
+# Read around each road's number: a region's units and a road's name before 道, and its
+# section, lane, number and rooms after it.
+_ROAD_REACH: Final = 40
+_ROAD_TAIL: Final = 64
 # The labels, as customers write them before an address.
 _LABEL: Final = re.compile(
     "(?:收货|收貨|送货|送貨|邮寄|郵寄|寄送|配送|家庭|家|通讯|通訊|详细|詳細|新的?)?(?:地址|住址)"
@@ -123,15 +129,34 @@ def chinese_address_spans(text: str) -> Spans:
     if _LABEL_CUE.search(text) or any(map(text.__contains__, _SENT_TO)):
         labelled = list(_labelled(text))
         yield from labelled
-    if not (_STREET_CUE.search(text) or "大道" in text or "胡同" in text or _ROAD_CUE.search(text)):
+    streets = _STREET_CUE.search(text) or "大道" in text or "胡同" in text
+    roads = _ROAD_CUE.search(text) is not None
+    if not (streets or roads):
         return
     # The positions inside a labelled address, as a set: a test of each structured one
     # against every labelled one cost 100 KB of "地址：...路88号，" 30 ms (50 labels, 5,000
     # structured), this at most 50 labels of 80 characters to build.
     taken = {position for start, end in labelled for position in range(start, end)}
-    for match in _STRUCTURED.finditer(text):
+    found = itertools.chain(
+        _STRUCTURED.finditer(text) if streets else (), _roads(text) if roads else ()
+    )
+    for match in found:
         if match.start() not in taken and _STORE_AFTER.match(text, match.end()) is None:
             yield match.span()
+
+
+def _roads(text: str) -> Iterator[re.Match[str]]:
+    """Hong Kong roads' addresses, each searched for around one of the first ``MOST_LABELS``
+    road numbers (道123): a search of every position for a road, whose shape is read on both
+    sides of its 道, took 76 ms of 50,000 characters of "香港九龙旺角弥敦道"."""
+    done = 0
+    for cue in itertools.islice(_ROAD_CUE.finditer(text), MOST_LABELS):
+        if cue.start() < done:
+            continue
+        start = max(done, cue.start() - _ROAD_REACH)
+        if match := _ROAD_ADDRESS.search(text, start, cue.end() + _ROAD_TAIL):
+            yield match
+            done = match.end()
 
 
 # After a street's number, the store there (号店, 号的门店, 号恒隆广场的店): the shop's own, as
