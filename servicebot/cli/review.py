@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterable
+from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -281,12 +282,15 @@ def export(
             if spec
             else intents_from_turns(store.iter_conversations_since(start))  # a first pass
         )
-        rows = export_rows(store.iter_conversations_since(start), start, intents)
-        if output is None:
-            written = _write_rows(_Echo(), rows, form)
-        else:
-            with open_private(output) as handle:
-                written = _write_rows(handle, rows, form)
+        # Closed before the store, however the writing ends (a reader that stopped early:
+        # `| head`): an open cursor holds its connection, which closing the store waits for.
+        with closing(store.iter_conversations_since(start)) as conversations:
+            rows = export_rows(conversations, start, intents)
+            if output is None:
+                written = _write_rows(_Echo(), rows, form)
+            else:
+                with open_private(output) as handle:
+                    written = _write_rows(handle, rows, form)
     where = f" to {output}" if output else ""
     click.echo(f"{written} turn{'s' * (written != 1)} written{where}", err=True)
 

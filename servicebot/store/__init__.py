@@ -20,7 +20,7 @@ import dataclasses
 import json
 import os
 import uuid
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Collection, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -209,11 +209,12 @@ class Store(Protocol):
         message), in the order of their first turns; read at once (one query, or a pipeline),
         for ``servicebot report`` and ``export`` over a week of conversations."""
 
-    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+    def iter_conversations_since(self, since: datetime) -> Generator[list[TurnRecord]]:
         """The conversations of :meth:`conversations_since`, in its order, one at a time as
         they are read, for ``servicebot export``: a caller writing each out holds one
         conversation, not the period (SQLite reads them from one cursor; other stores read
-        them at once). Make no other call on the store until it is done."""
+        them at once). Make no other call on the store until it is done, and close it
+        before the store if it is not read to its end (SQLite's cursor holds a connection)."""
 
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """The conversations whose placeholder state issued one of ``kinds`` (``EMAIL``),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -70,8 +70,8 @@ class MemoryStore:
             chosen = [list(t) for t in self._turns.values() if any(x.at >= since for x in t)]
         return by_first_turn(turn for turns in chosen for turn in turns)
 
-    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
-        return iter(self.conversations_since(since))  # in memory already
+    def iter_conversations_since(self, since: datetime) -> Generator[list[TurnRecord]]:
+        yield from self.conversations_since(since)  # in memory already
 
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         with self._lock:

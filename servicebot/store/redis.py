@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from collections.abc import Collection, Iterator
+from collections.abc import Collection, Generator, Iterator
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -233,10 +233,10 @@ class RedisStore:
             turns += [self._read(row) for rows in self._lists(keys) for row in rows]
         return by_first_turn(turns)
 
-    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+    def iter_conversations_since(self, since: datetime) -> Generator[list[TurnRecord]]:
         """Read at once: the index orders conversations by their newest turn, and their
         first turns are only known once every one is read."""
-        return iter(self.conversations_since(since))
+        yield from self.conversations_since(since)
 
     def _lists(self, keys: list[str]) -> list[list[bytes]]:
         """Every item of each list of ``keys``, in one round trip."""

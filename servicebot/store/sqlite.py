@@ -31,7 +31,7 @@ import dataclasses
 import json
 import sqlite3
 import time
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from contextlib import suppress
 from datetime import datetime, timedelta
 from itertools import groupby
@@ -174,7 +174,7 @@ class SQLiteStore(SQLiteConnections):
         )
         return by_first_turn(map(_turn, rows))
 
-    def iter_conversations_since(self, since: datetime) -> Iterator[list[TurnRecord]]:
+    def iter_conversations_since(self, since: datetime) -> Generator[list[TurnRecord]]:
         """One cursor, ordered in SQL by each conversation's first turn, so that rows are
         gathered a conversation at a time and none is held past its own. SQLite sorts on
         its side (an index per conversation's first turn is not kept)."""

@@ -193,3 +193,30 @@ def test_the_export_writes_rows_as_the_store_reads_them(
     out = tmp_path / "week.csv"
     assert "15 turns written to" in export(folder, "-o", str(out))
     assert len(out.read_text("utf-8-sig").splitlines()) == 16
+
+
+def test_an_export_piped_into_a_reader_that_stops_early_ends(tmp_path: Path) -> None:
+    """``servicebot export | head -1``: the pipe closed while the store's cursor was open,
+    and closing the store waited for that cursor's connection, held in the same thread:
+    the command never ended."""
+    import subprocess
+    import sys
+
+    from servicebot.store import TurnRecord, open_bot_store
+
+    folder = reviewed_bot(tmp_path)
+    store = open_bot_store(load_bot(folder))
+    for n in range(3_000):  # far more than a pipe's buffer holds
+        store.append_turn(TurnRecord(f"p{n}", f"where is my order {n} " * 5, "answer", "x"))
+    store.close()
+    command = [sys.executable, "-m", "servicebot", "export", "--bot", str(folder)]
+    export = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert export.stdout is not None
+    assert export.stdout.readline()  # as head -1 reads, then closes the pipe
+    export.stdout.close()
+    try:
+        export.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        export.kill()
+        export.wait()
+        pytest.fail("export never ended after its reader closed the pipe")
