@@ -223,14 +223,14 @@ class Router:
         if refuses(text):
             ranked = [m for m in self._rank(text) if m.intent.name in self._closing]
             return ranked, False
-        text, ranked = self._rank_past_courtesies(text)
+        said, (text, ranked) = text, self._rank_past_courtesies(text)  # said: as sent
         if answering:  # "好的" to "Could you share your order number?" is no thanks
             ranked = [m for m in ranked if m.intent.name not in self._topicless]
         matches = self._cut(ranked)
         if not previous:
             return ranked, False
         if matches:  # a message that matches leans back only if it points back
-            if not self._points_back(text, matches):
+            if not self._points_back(said, matches):  # "hi there" is no pointing "there"
                 return ranked, False
         elif not (answering or is_follow_up(text)):
             return ranked, False

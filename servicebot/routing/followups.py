@@ -44,13 +44,17 @@ _OPENING = (
     r"|^\W*(?:那|还有|另外|如果|要是|是的|对的|好的|不是|不用|行|嗯)|^\W*[是对好不][吗啊呀]?\W*$"
     r"|呢\W*$|的话"
 )
+# "there" after a greeting points at nothing: "hi there, i'd like to track my warranty" was read
+# as pointing back, and took the previous message's topic (prompt_bench's top-1 99.9% -> 97.0%).
+# One lookbehind a greeting, as each must have a fixed width.
+_THERE = "".join(f"(?<!{greeting})" for greeting in ("hi ", "hey ", "hello ", "hiya ", "hi, "))
 # How a message points back at the previous one's topic instead of naming its own: a pronoun
 # ("is it free?", "how long does that take?", "that one", 它, 那个) or, as Chinese drops the
 # "it", a bare question of price, time or place (多少钱？, 要多久？, 免费吗, 那要多久). Its own
 # words ask about that topic ("free", "how long"), so what they match alone is not its topic.
 # An opening 那 alone ("then") is a continuation, as "and" is: 那换货呢 names a new topic.
 _POINTING = (
-    r"\b(?:it|its|that|this|these|those|them|they|there|one|ones)\b"
+    r"\b(?:it|its|that|this|these|those|them|they|one|ones|" + _THERE + r"there)\b"
     r"|(?<!其)它|这个|那个"
     r"|^\W*那?(?:大概|大约|一般|通常|还)?(?:要|需要|得)?(?:多少钱|多少|多久|多长时间|几天|几个?工作日"
     r"|什么时候|啥时候|哪天|在哪里?|收费|免费|要钱)[吗呢啊呀]?\W*$"
