@@ -145,13 +145,15 @@ def clipped(text: str, found: list[tuple[int, int, str]]) -> list[tuple[int, int
 
 def _trimmed(text: str, start: int, end: int) -> int:
     """``end`` moved back over the separators and label words before it ("..., phone ")."""
-    while end > start and text[end - 1] in " ,;:-\n":
-        end -= 1
+    end = _end_before(text, start, end, " ,;:-\n")
     while (word := _TRAILING_LABEL.search(text, start, end)) is not None:
-        end = word.start()
-        while end > start and text[end - 1] in " ,;:-\n":
-            end -= 1
+        end = _end_before(text, start, word.start(), " ,;:-\n")
     return end
+
+
+def _end_before(text: str, start: int, end: int, marks: str) -> int:
+    """``end`` moved back over the ``marks`` before it, to ``start`` at most."""
+    return start + len(text[start:end].rstrip(marks))
 
 
 _TRAILING_LABEL: Final = re.compile(
@@ -195,9 +197,7 @@ def _value_end(text: str, start: int) -> int:
         end = stop.start()
     codes = list(_POSTCODE.finditer(text, start, end))
     end = codes[-1].end() if codes else end
-    while end > start and text[end - 1] in " ,-.":
-        end -= 1
-    return end
+    return _end_before(text, start, end, " ,-.")
 
 
 def _an_address(value: str, *, strong: bool) -> bool:
