@@ -86,10 +86,8 @@ _PREFIX = r"US\$|HK\$|NT\$|\$|€|£|¥|(?<![a-z])(?:USD|EUR|GBP|CNY|RMB|HKD|TWD
 # A price's label before a number of no stated currency ("退款金额：1,000.00"). An English one
 # only with a colon, and before a number written as money (1,000 or 45.99): "Total: 3 items".
 _ZH_LABELS = ("金额", "价格", "售价", "总价", "总额", "运费", "费用", "余额")
-_LABEL = (
-    rf"(?:{'|'.join(_ZH_LABELS)}):?"
-    r"|(?<![a-z])(?:amount|total|price|cost|fee|refund)s?:"
-)
+_LABELS = ("amount", "total", "price", "cost", "fee", "refund")
+_LABEL = rf"(?:{'|'.join(_ZH_LABELS)}):?|(?<![a-z])(?:{'|'.join(_LABELS)})s?:"
 # After the number: a currency (元 not starting a word it makes, 元素, 元旦; 块 only as money,
 # 块钱, or with no Chinese after it: "3块蛋糕" is three pieces of cake), cents, a percent, or a
 # discount in tenths (not 折叠, folding).
@@ -111,7 +109,6 @@ _MARKS = re.compile("|".join([f"[{re.escape(_MARK_SIGNS)}]", *_MARK_TERMS]))
 # the amount check's time on a typical answer); a set search skips in C, and no match of
 # _MARKS starts before the first of these characters, so it is searched for from there only.
 _MARK_STARTS = re.compile(f"[{re.escape(_MARK_SIGNS + ''.join(t[0] for t in _MARK_TERMS))}]")
-_LABELS = ("amount", "total", "price", "cost", "fee", "refund")
 _MARK_WORDS = (
     *"usd eur gbp cny rmb hkd twd jpy pln zł dollar buck yuan cent half".split(),
     *(f"{label}{plural}:" for label in _LABELS for plural in ("", "s")),
