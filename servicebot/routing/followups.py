@@ -126,7 +126,11 @@ def points_back(text: str) -> bool:
     rather than naming one ("is it free?", "and how long does it take?", 那要多久？, 免费吗):
     even when its own words match an intent ("how long" matches the domestic shipping
     times), it asks about the topic before, so it is read with that message."""
-    return is_follow_up(text) and _POINTS_BACK.search(text) is not None
+    # is_follow_up's test, its pattern searched once: a message that points back leans back
+    # (_LEANS_BACK holds _POINTING), so it is a follow-up of eight words or fewer.
+    words = _words(text)
+    pointing = words is not None and words[0] <= _POINTING_TOKENS
+    return pointing and _POINTS_BACK.search(text) is not None
 
 
 def _words(text: str) -> tuple[float, int, int] | None:
