@@ -91,21 +91,25 @@ def previous_message(earlier: Sequence[str]) -> str | None:
         return None
     chain = [earlier[-1]]
     for message in reversed(earlier[-1 - FOLLOW_UP_CHAIN : -1]):
-        if not _leans_on(chain[0], message):
+        # past the last message, chain[0] was a ``before`` found to say something
+        if not _leans_on(chain[0], message, says_something=len(chain) > 1):
             break
         chain.insert(0, message)
     return "\n".join(chain)
 
 
-def _leans_on(message: str, before: str) -> bool:
+def _leans_on(message: str, before: str, says_something: bool = False) -> bool:
     """Whether ``message`` is read with the message ``before`` it in a follow-up chain: it
-    leans back, and neither carries no topic."""
+    leans back, and neither carries no topic. ``says_something``: ``message`` is known to
+    carry one (the previous step of the chain found so), not to be read again."""
     # is_follow_up first: most messages are too long to lean back, and it tells so after one
     # bounded split, where says_nothing runs five substitutions over each of the two. All
     # three are pure, so the order changes only the cost (0.1 ms of a 0.67 ms prepare).
     if not is_follow_up(without_placeholders(message)):
         return False
-    return not (says_nothing(message) or says_nothing(before))
+    if not says_something and says_nothing(message):
+        return False
+    return not says_nothing(before)
 
 
 def is_follow_up(text: str) -> bool:
