@@ -34,6 +34,7 @@ MOST_LABELS: Final = 50
 # Characters that start no place name here: pronouns, verbs of living and sending, particles.
 _NOT_NAME: Final = (
     "我你您他她它们們住在是到寄送往去的了请請帮幫把给給从從要想为為址问問吗嗎呢吧啊么麼"
+    "喺係个個"  # Cantonese: 住喺 (live at), 係 (is), 我個地址 (my address)
 )
 _ADMIN_ONE: Final = "省市区區县縣旗镇鎮乡鄉村"  # one-character units of a region
 _STREET_ONE: Final = "路街巷弄"
@@ -46,7 +47,9 @@ _ADMIN: Final = (
 _NUMBER: Final = "[0-9]{1,5}(?:[-之][0-9]{1,5})?"
 # After a street in Taiwan, its section, lane and alley, then the number: 忠孝东路四段100巷5弄3号.
 _SECTION: Final = "(?:[ ]?(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})段)"
-_HOUSE: Final = f"{_SECTION}?(?:[ ]?{_NUMBER}巷)?(?:[ ]?{_NUMBER}弄)?[ ]?{_NUMBER}[号號弄]"
+# A space may stand between a number and its unit, as Hong Kong customers type an address
+# (軒尼詩道 123 號 5 樓 A 室): without it such an address was masked by no rule, labelled or not.
+_HOUSE: Final = f"{_SECTION}?(?:[ ]?{_NUMBER}巷)?(?:[ ]?{_NUMBER}弄)?[ ]?{_NUMBER}[ ]?[号號弄]"
 _STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道[中东西]?|胡同){_HOUSE}"  # 皇后大道中
 # A road (道) in Hong Kong: 弥敦道123号. 道 alone ends words (知道3号, 频道5号), so a road is one
 # only after a region's unit (九龙城区...道), a place in Hong Kong (旺角弥敦道), or before a
@@ -58,7 +61,7 @@ _HONG_KONG: Final = (
     "|尖沙咀|佐敦|油麻地|旺角|太子|深水埗|长沙湾|荔枝角|红磡|土瓜湾|黄大仙|观塘|牛头角|将军澳"
     "|沙田|大埔|荃湾|屯门|元朗|天水围|上水|粉岭|葵涌|青衣|东涌|西贡|何文田|钻石山|蓝田|马鞍山)"
 )
-_ROAD_SHAPE: Final = f"(?=[ ]?{_NUMBER}(?:巷|弄|[号號][ ]?[0-9]{{1,3}}[楼樓])|{_SECTION})"
+_ROAD_SHAPE: Final = f"(?=[ ]?{_NUMBER}[ ]?(?:巷|弄|[号號][ ]?[0-9]{{1,3}}[ ]?[楼樓])|{_SECTION})"
 _BUILDING_WORDS: Final = "号楼|號樓|栋|棟|幢|座"
 _BUILDING: Final = f"(?:{_BUILDING_WORDS})"
 # Units, floors and rooms after a street's number or an estate's building: 3栋2单元501室,
@@ -66,12 +69,18 @@ _BUILDING: Final = f"(?:{_BUILDING_WORDS})"
 # after a building, unit or floor (2单元101, A座1201), where no word follows it (3栋 2个 is no
 # room).
 _ROOMS: Final = (
-    "(?:院|[ ]?(?:[0-9]{1,5}|[A-Za-z])"
+    "(?:院|[ ]?(?:[0-9]{1,5}|[A-Za-z])[ ]?"
     f"(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*(?:之[0-9]{{1,3}})?"
     r"(?:(?<=[栋棟幢座元层層楼樓])[ ]?[0-9]{1,5}(?![0-9A-Za-z\u4e00-\u9fff]))?"
 )
 _STRUCTURED: Final = re.compile(
     f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
+)
+# A Hong Kong estate's block and floor (第一城 12座 20樓 C室, 太古城3座15樓): a block (座) with
+# a floor right after it is an address's shape whatever the estate's name ends in (城, 邨,
+# 閣), which no street or estate unit above names. A number of 座 alone is not (3座城市, 2座位).
+_BLOCK_FLOOR: Final = re.compile(
+    f"{_NAME}{{0,8}}?[ ]?[0-9]{{1,3}}[ ]?座[ ]?[0-9]{{1,3}}[ ]?[楼樓]{_ROOMS}"
 )
 _ROAD_ADDRESS: Final = re.compile(
     f"(?:(?:{_ADMIN}[ ]?)+{_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE}){_HOUSE}{_ROOMS}"
@@ -87,6 +96,7 @@ _ROAD_TAIL: Final = 64
 _LABEL: Final = re.compile(
     "(?:收货|收貨|送货|送貨|邮寄|郵寄|寄送|配送|家庭|家|通讯|通訊|详细|詳細|新的?)?(?:地址|住址)"
     "|住在|寄到|寄往|寄至|送到|送至|发到|發到|发往|發往|邮编|郵編|郵遞區號"
+    "|住喺|寄去|送去"  # Cantonese: 住喺 is 住在; 寄去, 送去 are 寄到, 送到
 )
 _LINK: Final = re.compile(r"[ \t]*(?:[:：]|是|为|為|改成|改为|改為)?[ \t]*")
 # A labelled value ends at a clause's end, a line's end, or the next label of other data.
@@ -98,20 +108,20 @@ _LAST_UNIT: Final = re.compile(
     r"(?:[ ]?[0-9A-Za-z-]{1,6}(?![\u4e00-\u9fff]))?"
 )
 _STREETISH: Final = re.compile(
-    f"[{_STREET_ONE}]|大道|胡同|小区|小區|花园|花園|大厦|大廈|公寓|[0-9][号號栋棟幢室]"
+    f"[{_STREET_ONE}]|大道|胡同|小区|小區|花园|花園|大厦|大廈|公寓|[0-9][ ]?[号號栋棟幢室座]"
 )
 _POSTCODE: Final = re.compile(r"[1-9][0-9]{5}(?![0-9])")  # 邮编 100020
 # What a label needs: one of these characters, or a sending verb's two (送 and 发 alone are
 # in 送给 and 发货, which every other message has).
 _LABEL_CUE: Final = re.compile("[址住寄邮郵]")
-_SENT_TO: Final = ("送到", "送至", "发到", "發到", "发往", "發往")
+_SENT_TO: Final = ("送到", "送至", "送去", "发到", "發到", "发往", "發往")
 
 
 # What a Chinese address, its label or a date of birth's label needs, as one search: literals
 # alone, so that re skips to their first characters in C (0.8 us of a 100-character message;
 # a set among them made it 4.6 us).
 _CUE: Final = re.compile(
-    "址|住|寄|邮|郵|路|街|巷|弄|栋|棟|幢|送到|送至|发到|发往|發到|發往|大道|胡同|生日|出生|日生"
+    "址|住|寄|邮|郵|路|街|巷|弄|栋|棟|幢|座|送到|送至|送去|发到|发往|發到|發往|大道|胡同|生日|出生|日生"
     "|道[中东西]?[ ]?[0-9]"  # starts with a literal too: re still skips to a first character
 )
 
@@ -131,14 +141,17 @@ def chinese_address_spans(text: str) -> Spans:
         yield from labelled
     streets = _STREET_CUE.search(text) or "大道" in text or "胡同" in text
     roads = _ROAD_CUE.search(text) is not None
-    if not (streets or roads):
+    blocks = "座" in text
+    if not (streets or roads or blocks):
         return
     # The positions inside a labelled address, as a set: a test of each structured one
     # against every labelled one cost 100 KB of "地址：...路88号，" 30 ms (50 labels, 5,000
     # structured), this at most 50 labels of 80 characters to build.
     taken = {position for start, end in labelled for position in range(start, end)}
     found = itertools.chain(
-        _STRUCTURED.finditer(text) if streets else (), _roads(text) if roads else ()
+        _STRUCTURED.finditer(text) if streets else (),
+        _roads(text) if roads else (),
+        _BLOCK_FLOOR.finditer(text) if blocks else (),
     )
     for match in found:
         if match.start() not in taken and _STORE_AFTER.match(text, match.end()) is None:

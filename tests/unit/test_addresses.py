@@ -74,6 +74,32 @@ def test_taiwan_and_hong_kong_addresses_are_found(text: str, expected: str) -> N
 
 
 @pytest.mark.parametrize(
+    "text, expected",
+    [
+        # spaced as Hong Kong customers type a number between Chinese words
+        ("地址：香港灣仔軒尼詩道 123 號 5 樓 A 室", "香港灣仔軒尼詩道 123 號 5 樓 A 室"),
+        ("寄到 九龍旺角彌敦道 600 號 8樓 B室", "九龍旺角彌敦道 600 號 8樓 B室"),
+        ("香港灣仔軒尼詩道 123 號", "香港灣仔軒尼詩道 123 號"),
+        # an estate's block and floor, whatever its name ends in
+        ("新界沙田第一城 12座 20樓 C室", "新界沙田第一城 12座 20樓 C室"),
+        ("荃灣愉景新城5座23樓H室", "荃灣愉景新城5座23樓H室"),
+        # Cantonese labels: 住喺 (live at), 送去 and 寄去 (send to)
+        ("我住喺太古城 3座 15樓 E室", "太古城 3座 15樓 E室"),
+        ("送去九龍旺角彌敦道600號唔該", "九龍旺角彌敦道600號"),
+    ],
+)  # fmt: skip
+def test_hong_kong_addresses_as_customers_type_them_are_found(text: str, expected: str) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text", ["我想買3座位嘅梳化", "送去維修要幾耐", "寄去英國要幾多錢", "有冇3座嘅書櫃"]
+)
+def test_hong_kong_questions_with_a_block_or_a_sending_verb_are_no_address(text: str) -> None:
+    assert found(text, "ADDRESS") == []
+
+
+@pytest.mark.parametrize(
     "text",
     [
         "我知道3号到不了",
