@@ -8,9 +8,10 @@ Mandarin forms, as ``routing/taiwan.py`` does for Taiwan's words; routing applie
 text it reads, the intents' examples too.
 
 The table is small and chosen by hand. Most of its words are written only in Cantonese
-(嘅, 咗, 冇, 佢, 啲, 喺, 嘢), so no Mandarin message holds them; of the others, a Mandarin
-message may hold 邊度 or 點解 across a word boundary (海边度假, "a holiday by the sea";
-一点解释, "a little explanation"), and those are kept as they are (see ``_KEPT``).
+(嘅, 咗, 冇, 佢, 啲, 喺, 嘢, 唔該, 幾耐, 乜嘢, 咩, 哋, 嚟), so no Mandarin message holds them;
+of the others, a Mandarin message may hold 邊度, 點解 or 點樣 across a word boundary
+(海边度假, "a holiday by the sea"; 一点解释, "a little explanation"; 一点样品, "a little
+sample"), and those are kept as they are (see ``_KEPT``).
 
 Words change length (冇 becomes 没有), so this is for matching only: the customer's text is
 never rewritten.
@@ -36,6 +37,23 @@ _WORDS = {
     "搵": "找",  # look for: 搵真人, find a person
     "睇": "看",  # look at
     "嘢": "东西",  # thing, goods
+    # Courtesies: 唔該 is Hong Kong's "please" and "thank you" both, and read as 唔 (not)
+    # and 該 (should), it was 不该, "should not". As 谢谢 it matches a thanks intent's
+    # phrasings, and routing sets it aside beside a request as it does 谢谢 (``phrases.py``).
+    "唔該晒": "谢谢",
+    "唔該": "谢谢",
+    "多謝晒": "多谢",  # 晒: "all", "very much"
+    # Question words, the Mandarin ones every FAQ phrasing of "when", "how long", "how much",
+    # "what" and "how" is written with; none is written in Mandarin, or means anything else
+    # there (几时 and 几多, rare and literary, mean "when" and "how much" too).
+    "幾時": "什么时候",  # when: 幾時到, when will it arrive
+    "幾耐": "多久",  # how long: 退款幾耐到帳
+    "幾多": "多少",  # how much, how many: 運費幾多錢
+    "乜嘢": "什么",  # what
+    "咩": "什么",  # what: 咩事, 有咩
+    "點樣": "怎么",  # how: 點樣改密碼
+    "哋": "们",  # plural: 我哋, we
+    "嚟": "来",  # come: 幾時寄嚟, when will it come
 }
 # Mandarin text in which a word above spans a word boundary, matched first and kept as it is.
 # 點 ends 快點 and 重點, and 解 begins a verb of unlocking or undoing: 快点解冻, 重点解读.
@@ -43,6 +61,8 @@ _KEPT = (
     *("邊度假", "邊度過"),
     *("點解決", "點解釋", "點解答", "點解鎖", "點解析", "點解除", "點解凍", "點解讀", "點解壓"),
     *("點解綁", "點解約", "點解封"),
+    # 一点样品, a little sample; 有点样子, look the part; 点样式, a style of dots
+    *("點樣品", "點樣本", "點樣子", "點樣式", "點樣板"),
 )
 
 

@@ -76,6 +76,8 @@ COURTESY = _phrases(
         "cheers", "hi", "hello", "hey", "hiya", "good morning", "good afternoon", "good evening",
     ),
     (
+        # Cantonese first, longest first: 唔該晒 before 唔該 (please, thanks), 多謝晒 before 多謝
+        "唔該晒", "唔该晒", "唔該", "唔该", "多謝晒", "多谢晒",
         "请问", "請問", "谢谢", "謝謝", "多谢", "多謝", "感谢", "感謝", "谢了", "谢啦", "辛苦了",
         "辛苦你了", "您好", "你好", "麻烦您", "麻烦你", "麻烦了", "早上好", "下午好", "晚上好",
     ),

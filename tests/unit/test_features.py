@@ -111,10 +111,30 @@ def test_everyday_cantonese_reads_as_mandarin(router: Router) -> None:
     assert best(router, "我想搵真人") == "talk_to_human"
 
 
+def test_cantonese_question_words_read_as_mandarin_ones(router: Router) -> None:
+    # when, how long, how much, what, how: written only in Cantonese, they matched nothing
+    assert features("退款幾耐到帳") == features("退款多久到账")
+    assert features("運費幾多錢") == features("运费多少钱")
+    assert features("我哋嘅訂單幾時寄嚟") == features("我们的订单什么时候寄来")
+    assert features("點樣改密碼") == features("怎么改密码")
+    assert best(router, "退款幾耐到帳") == "refund_status"
+    assert (match := router.route("點樣改密碼").best) is not None and match.score > 0.55
+
+
+def test_cantonese_please_and_thanks_are_courtesies(router: Router) -> None:
+    # 唔該 read as 不该 ("should not"): alone it matched nothing, and beside a request it
+    # weighed as two words of it
+    assert best(router, "唔該") == "thanks"
+    assert best(router, "多謝晒") == "thanks"
+    assert (match := router.route("唔該，我想退貨").best) is not None and match.score > 0.8
+    assert best(router, "唔該晒，退款幾耐到帳？") == "refund_status"
+
+
 @pytest.mark.parametrize(
     "mandarin",
     [
         *("我想去海边度假", "有点解释不清", "这个问题有点解决不了"),
+        *("能寄一点样品吗", "有点样子了", "给我一点样本"),
         # 快点 (hurry) or 重点 (the key point), then a verb: not 为什么 (why).
         *("快点解除限制", "快点解冻账户", "重点解读一下", "能快点解压吗", "快点解绑银行卡"),
         *("快点解约", "快点解封账号"),
