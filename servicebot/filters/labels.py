@@ -144,6 +144,8 @@ LABELS: Final = (
             "hotline",
             "helpline",
             *("电话", "手机", "座机", "联系方式", "联系我", "致电", "打给我", "热线", "拨打"),
+            # Hong Kong's, in Cantonese and mixed with English: 打俾我 6123 4567 (call me)
+            *("打俾我", "打畀我", "联络我", "call 我", "whatsapp 我", "whatsapp我", "call我"),
             *locales.PHONE,
         ),
         re.compile(

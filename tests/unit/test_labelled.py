@@ -84,6 +84,11 @@ from tests.unit.piifindings import found, spans
         ("my cell's 9123 4567", "PHONE", "9123 4567"),
         ("我嘅電話係 9876 5432", "PHONE", "9876 5432"),
         ("致电 9123 4567 找我", "PHONE", "9123 4567"),
+        # Hong Kong's "call me", in Cantonese and mixed with English
+        ("打俾我 6123 4567 唔該", "PHONE", "6123 4567"),
+        ("whatsapp 我 9123 4567", "PHONE", "9123 4567"),
+        ("call我 51234567", "PHONE", "51234567"),
+        ("聯絡我 9876 5432", "PHONE", "9876 5432"),
         # grouped as thousands, but with no currency after them: a phone, not an amount
         ("phone 612 345 678", "PHONE", "612 345 678"),
         ("phone 612 345 678 won't connect", "PHONE", "612 345 678"),  # won: no currency here
