@@ -34,6 +34,7 @@ from .languages import detect_language, language_of, locale_language
 from .phrases import (
     COURTESY,
     acknowledges,
+    names_nothing,
     refuses,
     says_nothing,
     the_request,
@@ -274,10 +275,19 @@ class Router:
                 return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
             ranked = self._rank(rest)
             if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
-                return rest, ranked
+                if self._names_topic(rest, ranked[0]):
+                    return rest, ranked
+                return text, [m for m in self._rank(text) if m.intent.name in self._topicless]
         elif acknowledges(text):  # "ok", 好的: as "ok thanks" is, but no farewell ("ok bye")
             return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
         return self._past_pleasantries(text, self._rank(text))
+
+    def _names_topic(self, rest: str, best: Match) -> bool:
+        """Whether ``rest``, a message without its courtesies, asks for its ``best`` intent:
+        one that carries no topic ("bye" of "thanks, bye!"), or one it names a word for. Praise
+        names nothing: "you guys are" of "thanks, you guys are awesome" matched about_store
+        ("who are you guys"), and the message is thanks."""
+        return best.intent.name in self._topicless or not names_nothing(rest, self._pleasantries)
 
     def _past_pleasantries(self, text: str, ranked: list[Match]) -> tuple[str, list[Match]]:
         """``text`` and its ``ranked`` intents; or, when the best of them carries no topic

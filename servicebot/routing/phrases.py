@@ -22,6 +22,7 @@ from .taiwan import fold_traditional_words
 __all__ = [
     "COURTESY",
     "acknowledges",
+    "names_nothing",
     "refuses",
     "says_nothing",
     "the_request",
@@ -233,11 +234,29 @@ def the_request(text: str, known: frozenset[str] = frozenset()) -> str | None:
     "thanks! now write me a poem", 帮我写代码 of 谢谢，帮我写代码. None for "thanks, that's
     great", "ok thanks bye", 谢谢，太好了, "hi, can you help me?"; and for a word alone,
     more often a name than a request ("thanks John", "bye Sarah")."""
+    text = _without_pleasantries(text)
+    return text if _named_words(text, known) >= _REQUEST_WORDS else None
+
+
+def names_nothing(text: str, known: frozenset[str] = frozenset()) -> bool:
+    """Whether ``text`` has no word beyond its pleasantries, the words that name nothing and
+    ``known`` (see :func:`the_request`): "you guys are awesome" and "for that" of "thanks,
+    you guys are awesome" and "thanks for that" ask for nothing, though "you guys" matched
+    about_store ("who are you guys")."""
+    return _named_words(_without_pleasantries(text), known) == 0
+
+
+def _without_pleasantries(text: str) -> str:
+    """``text`` as routing reads it (see _folded) with its pleasantries taken away."""
     text = _folded(text)
     for pattern in _PLEASANTRIES:
         text = pattern.sub(" ", text)
-    named = sum(_named(token, known) for token in TOKEN.findall(text.lower()))
-    return text if named >= _REQUEST_WORDS else None
+    return text
+
+
+def _named_words(text: str, known: frozenset[str]) -> int:
+    """How many words of ``text`` name something (see _named)."""
+    return sum(_named(token, known) for token in TOKEN.findall(text.lower()))
 
 
 def words_of(phrasings: Iterable[str]) -> frozenset[str]:

@@ -358,6 +358,8 @@ def test_a_courtesy_beside_a_request_no_intent_matches_is_out_of_scope(
         ("thank you so much, you've been very helpful", {"thanks"}),
         ("thanks, I'll try that", {"thanks"}),
         ("thanks John", {"thanks"}),  # a name alone is no request
+        ("thanks, you guys are awesome", {"thanks"}),  # "you guys" matched about_store
+        ("谢谢你们，你们太棒了", {"thanks"}),
         ("hi, can you help me?", {"greeting"}),
         ("谢谢，太好了", {"thanks"}),
         ("谢谢你，帮了大忙", {"thanks"}),
