@@ -26,6 +26,7 @@ from .followups import (
     asks,
     is_follow_up,
     keeping_topic,
+    leans_back,
     points_back,
     previous_message,
 )
@@ -164,7 +165,9 @@ class Router:
         read together with the previous one, and so is one that points back at the previous
         topic whatever it matches alone ("is it free?", 那要多久？: see ``points_back``). One
         that matches and names its own topic ("wher is my ordr", "what about exchanges?") is
-        a new question, and one that does not lean back ("write me a poem") is out of scope. Nothing
+        a new question; one that matches only through a courtesy beside a follow-up ("thanks,
+        and to Germany?") is read as that follow-up, without the courtesy; and one that does
+        not lean back ("write me a poem") is out of scope. Nothing
         leans on a message that carries no topic ("hi", "thanks", "no"; see
         ``routing/phrases.py``), and a refusal ("no", "forget it", 算了) is never read with the
         message it refuses: it matches only intents that carry no topic and are no courtesy
@@ -227,22 +230,41 @@ class Router:
         said, (text, ranked) = text, self._rank_past_courtesies(text)  # said: as sent
         if answering:  # "好的" to "Could you share your order number?" is no thanks
             ranked = [m for m in ranked if m.intent.name not in self._topicless]
-        matches = self._cut(ranked)
         if not previous:
             return ranked, False
-        if matches:  # a message that matches leans back only if it points back
-            if not self._points_back(said, matches):  # "hi there" is no pointing "there"
-                return ranked, False
-        elif not (answering or is_follow_up(text)):
-            return ranked, False
-        if not self._has_topic(previous):  # last: it ranks the previous message
+        leaning = self._leaning(said, text, self._cut(ranked), answering)
+        if leaning is None or not self._has_topic(previous):  # last: it ranks the previous
             return ranked, False
         previous = without_placeholders(previous)
         topic = [m for m in self._cut(self._rank(previous)) if m.intent.name not in self._topicless]
-        joined = keeping_topic(self._rank(f"{previous}\n{text}"), topic, self.settings.min_score)
+        joined = keeping_topic(self._rank(f"{previous}\n{leaning}"), topic, self.settings.min_score)
         if answering:
             joined = [m for m in joined if m.intent.name not in self._topicless]
         return (joined, True) if self._cut(joined) else (ranked, False)
+
+    def _leaning(self, said: str, text: str, matches: list[Match], answering: bool) -> str | None:
+        """What of a message (``said``; ``text`` the reading that matched ``matches``) leans on
+        the previous one: ``text`` when it matches nothing and is a follow-up, or points back
+        (a message that matches leans back only then); or its part beside a courtesy that
+        alone matched ("and to Germany?" of "thanks, and to Germany?" matched thanks); None
+        for one that does not lean back."""
+        if not matches:
+            return text if answering or is_follow_up(text) else None
+        if self._points_back(said, matches):  # "hi there" is no pointing "there"
+            return text
+        return self._past_courtesy(said, matches)
+
+    def _past_courtesy(self, said: str, matches: list[Match]) -> str | None:
+        """``said`` without its courtesies when only they matched (the best of ``matches``
+        carries no topic) and the rest leans back and names something: "and to Germany?" of
+        "thanks, and to Germany?", "is it free?" of "thanks, is it free?"; not "for that" of
+        "thanks for that", nor a name ("thanks John")."""
+        if matches[0].intent.name not in self._topicless:
+            return None
+        rest = without_courtesies(said)
+        if rest is None or not leans_back(rest) or names_nothing(rest, self._pleasantries):
+            return None
+        return rest
 
     def _points_back(self, text: str, matches: list[Match]) -> bool:
         """Whether ``text``, which matches ``matches`` alone, asks about the previous topic all

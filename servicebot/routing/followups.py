@@ -23,6 +23,7 @@ __all__ = [
     "asks",
     "is_follow_up",
     "keeping_topic",
+    "leans_back",
     "points_back",
     "previous_message",
 ]
@@ -123,6 +124,13 @@ def is_follow_up(text: str) -> bool:
     if words[0] > _FOLLOW_UP_TOKENS:
         return words[0] <= _POINTING_TOKENS and _POINTS_BACK.search(text) is not None
     return sum(words[1:]) <= 2 or _LEANS_BACK.search(text) is not None
+
+
+def leans_back(text: str) -> bool:
+    """Whether ``text`` is a follow-up that shows it leans back: it opens as a continuation
+    or points back ("and to Germany?", "is it free?"), not merely short. Beside a courtesy,
+    a word or two alone is more often a name than a value ("thanks John")."""
+    return is_follow_up(text) and _LEANS_BACK.search(text) is not None
 
 
 def points_back(text: str) -> bool:

@@ -311,6 +311,24 @@ def test_a_follow_up_that_points_back_still_names_what_it_asks(router: Router) -
     assert [m.intent.name for m in routing.matches][:2] == ["cancel_order", "order_status"]
 
 
+@pytest.mark.parametrize(
+    "text", ["thanks, and to Germany?", "thanks! is it free?", "谢谢，那德国呢？"]
+)
+def test_a_follow_up_beside_a_courtesy_is_read_as_the_follow_up(router: Router, text: str) -> None:
+    # "thanks, and to Germany?" matched thanks through "thanks" alone, and the model was
+    # given thanks' answer as the facts for a question about shipping to Germany.
+    routing = router.route(text, "Do you ship to Canada?")
+    assert routing.follow_up and routing.route == "model"
+    assert routing.best is not None and routing.best.intent.name == "international_shipping"
+    assert not {m.intent.name for m in routing.matches} & {"thanks", "goodbye"}
+
+
+@pytest.mark.parametrize("text", ["thanks for that", "thanks John", "thanks, that's great"])
+def test_a_courtesy_beside_no_follow_up_is_still_a_courtesy(router: Router, text: str) -> None:
+    # Nothing beside "thanks" leans back and names something: a name alone is no value.
+    assert router.route(text, "Do you ship to Canada?") == router.route(text)
+
+
 @pytest.mark.parametrize("text", ["what about exchanges?", "thanks for that", "refunds?"])
 def test_a_follow_up_that_names_its_own_topic_keeps_its_own_intents(
     router: Router, text: str
