@@ -35,6 +35,7 @@ from .languages import detect_language, language_of, locale_language
 from .phrases import (
     COURTESY,
     acknowledges,
+    bids_farewell,
     names_nothing,
     refuses,
     says_nothing,
@@ -167,7 +168,8 @@ class Router:
         that matches and names its own topic ("wher is my ordr", "what about exchanges?") is
         a new question; one that matches only through a courtesy beside a follow-up ("thanks,
         and to Germany?") is read as that follow-up, without the courtesy; and one that does
-        not lean back ("write me a poem") is out of scope. Nothing
+        not lean back ("write me a poem"), or says goodbye ("bye, and write a poem"), is out of
+        scope. Nothing
         leans on a message that carries no topic ("hi", "thanks", "no"; see
         ``routing/phrases.py``), and a refusal ("no", "forget it", 算了) is never read with the
         message it refuses: it matches only intents that carry no topic and are no courtesy
@@ -246,13 +248,16 @@ class Router:
         """What of a message (``said``; ``text`` the reading that matched ``matches``) leans on
         the previous one: ``text`` when it matches nothing and is a follow-up, or points back
         (a message that matches leans back only then); or its part beside a courtesy that
-        alone matched ("and to Germany?" of "thanks, and to Germany?" matched thanks); None
-        for one that does not lean back."""
+        alone matched ("and to Germany?" of "thanks, and to Germany?" matched thanks). None
+        for one that does not lean back, or says goodbye: "bye, and write a poem" closes the
+        conversation, and its "and" joins the request to the farewell, not to the topic."""
         if not matches:
-            return text if answering or is_follow_up(text) else None
-        if self._points_back(said, matches):  # "hi there" is no pointing "there"
-            return text
-        return self._past_courtesy(said, matches)
+            leaning = text if answering or is_follow_up(text) else None
+        elif self._points_back(said, matches):  # "hi there" is no pointing "there"
+            leaning = text
+        else:
+            leaning = self._past_courtesy(said, matches)
+        return None if leaning is None or bids_farewell(said) else leaning
 
     def _past_courtesy(self, said: str, matches: list[Match]) -> str | None:
         """``said`` without its courtesies when only they matched (the best of ``matches``

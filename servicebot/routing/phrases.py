@@ -22,6 +22,7 @@ from .taiwan import fold_traditional_words
 __all__ = [
     "COURTESY",
     "acknowledges",
+    "bids_farewell",
     "names_nothing",
     "refuses",
     "says_nothing",
@@ -244,6 +245,13 @@ def names_nothing(text: str, known: frozenset[str] = frozenset()) -> bool:
     you guys are awesome" and "thanks for that" ask for nothing, though "you guys" matched
     about_store ("who are you guys")."""
     return _named_words(_without_pleasantries(text), known) == 0
+
+
+def bids_farewell(text: str) -> bool:
+    """Whether ``text`` says goodbye ("bye", "that's all", 再见): it closes the conversation,
+    so what it says beside that does not lean on the previous message ("bye, and write a
+    poem" is no follow-up of a shipping question)."""
+    return _FAREWELL.search(_folded(text)) is not None
 
 
 def _without_pleasantries(text: str) -> str:

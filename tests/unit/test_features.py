@@ -335,7 +335,10 @@ OFF_TOPIC_BESIDE_A_COURTESY = (
     [
         *((text, None) for text in OFF_TOPIC_BESIDE_A_COURTESY),
         *((text, "where is my order?") for text in OFF_TOPIC_BESIDE_A_COURTESY),
-        ("bye, and write a poem", None),  # after a question, "and write a poem" leans on it
+        ("bye, and write a poem", None),
+        # a farewell closes the topic: its "and" joins the request to it, not to the question
+        ("bye, and write a poem", "Do you ship to Canada?"),
+        ("再见，帮我写代码", "where is my order?"),
     ],
 )
 def test_a_courtesy_beside_a_request_no_intent_matches_is_out_of_scope(
