@@ -15,6 +15,19 @@ given a conversation's id holds the conversation in the store (a lease, ``turns`
 before it loads the history until it is stored, after its place in this process's line
 (turnorder.py), so that it loads the turns other processes stored before it and numbers
 follow arrival. Both are let go by :func:`let_leases_go`, as the turn lets its line go.
+
+Both last the time a turn may take (``bound``: its model call and three store commands), from
+when they are taken; a turn that runs longer (it waited for another's claim, or a stream ran
+on past ``model.timeout``) would lose them, and another process take the message over and
+answer it too. So :func:`keep_leases` takes them again, for as long once more, at two points:
+before the model call, unless less than one store command's time has passed since they were
+taken, and before the turn is stored, if the store commands left may outlast them. A turn
+within its time (nearly all) sends nothing more. The claim is taken again as it is taken first
+(:func:`_claim_or_repeat`): if another process took it over meanwhile, the turn waits for that
+one's stored turn and becomes its repeat (before the model call: no call; after it: its own
+answer is neither stored nor returned), so a message is stored answered once. A conversation
+taken over is only logged: the turn is stored after the other's, as one that went ahead
+without its hold is.
 """
 
 from __future__ import annotations
@@ -49,8 +62,8 @@ def claim_delivery(turn: Turn, seconds: float) -> None:
     start = time.perf_counter()
     try:
         lease = lease_for(turn._opened(), turn.conversation_id, _what(turn), seconds)
-        if lease is not None:
-            _claim_or_repeat(turn, lease, time.monotonic() + seconds + 1.0)
+        if lease is not None and _claim_or_repeat(turn, lease, time.monotonic() + seconds + 1.0):
+            turn.leases.append(lease)
     except (StorageError, ConfigError) as exc:
         turn._store_failed(
             exc,
@@ -65,10 +78,10 @@ def claim_delivery(turn: Turn, seconds: float) -> None:
         turn.trace.append(Step("store", waited, elapsed_ms(start)))
 
 
-def _claim_or_repeat(turn: Turn, lease: Lease, deadline: float) -> None:
-    """Take ``lease`` (into ``turn.leases``) or find the turn its holder stored (``turn.repeat``).
-    Past ``deadline`` (the holder's claim ran out and another process took it over, and
-    neither stored a turn meanwhile), the turn is answered unclaimed, with a warning."""
+def _claim_or_repeat(turn: TurnStorage, lease: Lease, deadline: float) -> bool:
+    """Take ``lease`` (True) or find the turn its holder stored (``turn.repeat``). Past
+    ``deadline`` (the holder's claim ran out and another process took it over, and neither
+    stored a turn meanwhile), the turn is answered unclaimed, with a warning."""
     run = _runner(turn, lease)
     while True:
         taken = run(lease.acquire)
@@ -78,17 +91,16 @@ def _claim_or_repeat(turn: Turn, lease: Lease, deadline: float) -> None:
             if taken:
                 run(lease.release)
             turn.repeat = stored
-            return
+            return False
         if taken:
-            turn.leases.append(lease)
-            return
+            return True
         if time.monotonic() >= deadline:
             log.warning(
                 "conversation %s: another process kept the message's delivery past its time;"
                 " answered here too",
                 turn.conversation_id,
             )
-            return
+            return False
         time.sleep(POLL)
 
 
@@ -97,7 +109,7 @@ def _runner(turn: TurnStorage, lease: Lease) -> Callable[[Callable[[], T]], T]:
     return functools.partial(turn.bot.store_pause.run_lease, slow_counts=lease.slow_counts)
 
 
-def _answered(turn: Turn) -> TurnRecord | None:
+def _answered(turn: TurnStorage) -> TurnRecord | None:
     """The turn stored for ``turn``'s message, if it answered it (one stopped unanswered is
     answered again: see redelivery.py)."""
     assert turn.message_id is not None
@@ -106,7 +118,7 @@ def _answered(turn: Turn) -> TurnRecord | None:
     return None if found is None or stopped_unanswered(found) else found
 
 
-def _what(turn: Turn) -> str:
+def _what(turn: TurnStorage) -> str:
     """The lease's name: the message's delivery."""
     return f"message {turn.message_id}"
 
@@ -149,6 +161,41 @@ def _taken_in(turn: Turn, lease: Lease, seconds: float) -> int | None:
             return None
         time.sleep(POLL)
     return tries
+
+
+def keep_leases(turn: TurnStorage, needed: float) -> None:
+    """Take ``turn``'s leases again if any may run out within ``needed`` seconds (the rest of
+    the turn, at most), as the module docstring says: the claim of its message as it was
+    taken first, which may find another process's answer (``turn.repeat``). A store failure
+    costs only the lease: it runs out as it would have."""
+    start = time.perf_counter()
+    for lease in [lease for lease in turn.leases if lease.left() < needed]:
+        try:
+            kept = _kept(turn, lease)
+        except (StorageError, ConfigError) as exc:
+            turn._store_failed(
+                exc, logging.WARNING, "could not keep its lease", "lease not kept", start
+            )
+            continue
+        if not kept:
+            turn.leases.remove(lease)  # another process's now: not to be let go by this one
+    if turn.repeat is not None:
+        taken = f"repeat of turn {turn.repeat.number}: its message taken over by another process"
+        turn.trace.append(Step("store", taken, elapsed_ms(start)))
+
+
+def _kept(turn: TurnStorage, lease: Lease) -> bool:
+    """``lease`` taken again: True if it is still this turn's."""
+    if lease.what != "turns":  # the claim of the message: or its answer, stored by another
+        return _claim_or_repeat(turn, lease, time.monotonic() + lease.seconds + 1.0)
+    if _runner(turn, lease)(lease.acquire):
+        return True
+    log.warning(
+        "conversation %s: a turn in another process took it over, as this turn ran past its"
+        " time; this one is stored after it",
+        turn.conversation_id,
+    )
+    return False
 
 
 def let_leases_go(turn: TurnStorage) -> None:

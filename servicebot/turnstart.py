@@ -21,7 +21,7 @@ from .handover import Spoken
 from .model import OpenAIClient
 from .shown import Shown
 from .turn import Prepared, Turn
-from .turnclaim import claim_delivery, hold_conversation
+from .turnclaim import claim_delivery, hold_conversation, keep_leases
 from .turnhistory import Loaded
 from .turnlog import logged_as
 from .turnorder import atake, take
@@ -111,6 +111,8 @@ def _loaded_and_prepared(turn: Turn, text: str) -> Turn:
     while (stored := turn.keep_placeholders(loaded.placeholders)) is not None:
         loaded = loaded._replace(placeholders=stored)
         prepared = _prepare(turn, text, loaded)
+    if turn.repeat is None:  # its leases last the model call and the store's commands after it
+        keep_leases(turn, bound(turn.bot) - turn.bot.spec.settings.store.timeout)
     return _ready(turn, prepared, loaded)
 
 

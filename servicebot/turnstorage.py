@@ -26,7 +26,7 @@ from .model import Completion, ModelRequest
 from .redelivery import stopped_unanswered
 from .reply import Reply, Step, elapsed_ms
 from .store import Store, TurnRecord
-from .turnclaim import let_leases_go
+from .turnclaim import keep_leases, let_leases_go
 from .turnhistory import Loaded, count_misses, read_history, said_before
 from .turnmetrics import observed
 
@@ -72,6 +72,7 @@ class TurnStorage:
     leases: list[Lease]  # the conversation, the message's delivery: see turnclaim.py
     person: Spoken | None  # what a person wrote, for a person's turn (see handover.py)
     with_person: bool  # a person has the conversation: this message is left to them
+    _repeated: Callable[[TurnRecord], Reply]  # the reply of a repeat (Turn's)
 
     def find_repeat(self) -> None:
         """Look for the turn stored already for this turn's ``message_id`` (a platform that
@@ -251,6 +252,9 @@ class TurnStorage:
         """Store the turn, and let the conversation's next turn go ahead (it loads this one);
         the reply with its number and the whole trace, which the bot's observer is given."""
         try:
+            if self.repeat is None:  # its message may have been taken over: see turnclaim.py
+                keep_leases(self, 2 * self.bot.spec.settings.store.timeout)
+                reply = reply if self.repeat is None else self._repeated(self.repeat)
             number = reply.turn if self.repeat is not None else self._store(reply)
         finally:
             self.let_go()

@@ -7,7 +7,10 @@ answered by one process; see turnclaim.py). It is taken with no wait (a caller
 that did not get it decides what to do meanwhile), ends after ``seconds`` however its holder
 ends (a process killed mid-turn holds nothing for good), and is let go only by its holder:
 one that outlived its time and was taken over by another process leaves the new holder's
-alone.
+alone. Its holder keeps it longer by taking it again (``acquire``: ``seconds`` more from
+then), which works while no other process has taken it since; :meth:`Lease.left` says when
+that is due, by this process's clock, started before each take (so never later than the
+store's).
 
     redis://    redis-py's own :class:`redis.lock.Lock`: ``SET NX PX``, and a token-checked
                 release (a Lua script), under ``{ns}:lease:{length of id}:{id}:{what}``
@@ -20,10 +23,12 @@ alone.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any, Protocol
 
 from ..errors import StorageError
@@ -48,10 +53,17 @@ class Lease(Protocol):
     # Whether a slow failure to take or let it go pauses the store (Pause.run_lease): not on
     # SQLite, whose file another process holds locked for writes is still read.
     slow_counts: bool
+    what: str  # what it is of: "turns", or "message <id>"
+    seconds: float  # how long each take holds it
 
     def acquire(self) -> bool:
-        """Take the lease if no other process holds it (or its time ran out); False if one
-        does. StorageError if the store cannot answer."""
+        """Take the lease if no other process holds it (or its time ran out), or keep it
+        ``seconds`` more from now if this one does; False if another does. StorageError if
+        the store cannot answer."""
+
+    def left(self) -> float:
+        """Seconds this process still holds the lease for, at least (0 or less: it may have
+        run out, and been taken over)."""
 
     def release(self) -> None:
         """Let the lease go if this process still holds it; nothing if it ran out and another
@@ -74,21 +86,49 @@ def lease_for(store: Store, conversation_id: str, what: str, seconds: float) -> 
     return None
 
 
-class RedisLease:
+class _Timed:
+    """When a lease was last taken, by this process's monotonic clock, read before the take's
+    command was sent: the store counts its time from later, so :meth:`left` errs short."""
+
+    seconds: float
+    _taken = -math.inf
+
+    def left(self) -> float:
+        return self.seconds - (time.monotonic() - self._taken)
+
+    def _timed(self, take: Callable[[], bool]) -> bool:
+        """``take()``, noting when it was sent if it took the lease."""
+        start = time.monotonic()
+        if taken := take():
+            self._taken = start
+        return taken
+
+
+class RedisLease(_Timed):
     """redis-py's Lock, which is exactly a lease: ``SET key token NX PX``, released by a
-    script that deletes the key only if it still holds the token. Made by
-    :meth:`RedisStore.lease <servicebot.store.redis.RedisStore.lease>`, which gives it the
-    lock under the conversation's key and the store's ``call``, which runs a command and
-    turns its failure into StorageError."""
+    script that deletes the key only if it still holds the token, and kept longer by one that
+    resets its time if it still does (``reacquire``). Made by :meth:`RedisStore.lease
+    <servicebot.store.redis.RedisStore.lease>`, which gives it the lock under the
+    conversation's key and the store's ``call``, which runs a command and turns its failure
+    into StorageError."""
 
     slow_counts = True  # a server too slow for it is too slow for a read too
 
-    def __init__(self, lock: Lock, call: Callable[[Callable[[], Any]], Any]) -> None:
-        self._lock, self._call = lock, call
+    def __init__(self, lock: Lock, call: Callable[[Callable[[], Any]], Any], what: str) -> None:
+        self._lock, self._call, self.what = lock, call, what
+        self.seconds = float(lock.timeout or 0)
 
     def acquire(self) -> bool:
-        taken: bool = self._call(lambda: self._lock.acquire(blocking=False))
-        return taken
+        return self._timed(lambda: bool(self._call(self._take)))
+
+    def _take(self) -> bool:
+        """Keep the lock if this process holds it, else take it if no one does."""
+        from redis.exceptions import LockNotOwnedError
+
+        if self._lock.local.token is not None:
+            with suppress(LockNotOwnedError):  # it ran out: taken over, or free
+                return self._lock.reacquire()
+        return bool(self._lock.acquire(blocking=False))
 
     def release(self) -> None:
         from redis.exceptions import LockError
@@ -108,7 +148,7 @@ def redis_lease_key(namespace: str, conversation_id: str, what: str) -> str:
     return f"{namespace}:lease:{len(conversation_id)}:{conversation_id}:{what}"
 
 
-class SQLiteLease:
+class SQLiteLease(_Timed):
     """A row of the ``leases`` table, with its holder's token and when it runs out.
 
     Hand-written: sqlite3 has no lock that outlives a transaction, and holding a write
@@ -122,10 +162,14 @@ class SQLiteLease:
 
     def __init__(self, transaction: Transaction, key: tuple[str, str, str], seconds: float) -> None:
         """``key``: the namespace, the conversation and what the lease is of."""
-        self._transaction, self._key, self._seconds = transaction, key, seconds
-        self._token = uuid.uuid4().hex
+        self._transaction, self._key, self.seconds = transaction, key, seconds
+        self.what, self._token = key[2], uuid.uuid4().hex
 
     def acquire(self) -> bool:
+        return self._timed(self._take)
+
+    def _take(self) -> bool:
+        """The row made, or made this process's again: its time ran out, or it was ours."""
         at = time.time()
         with self._transaction("take a lease in") as db:
             # Rows left by holders that died: a conversation's id is a customer's value.
@@ -135,7 +179,7 @@ class SQLiteLease:
                 " VALUES (?, ?, ?, ?, ?) ON CONFLICT (namespace, conversation_id, what)"
                 " DO UPDATE SET token = excluded.token, until = excluded.until"
                 " WHERE leases.until <= ? OR leases.token = excluded.token",
-                (*self._key, self._token, at + self._seconds, at),
+                (*self._key, self._token, at + self.seconds, at),
             ).rowcount
         return taken == 1
 

@@ -322,7 +322,7 @@ class RedisStore:
         lock = self._redis.lock(
             name, timeout=seconds, blocking=False, thread_local=False, raise_on_release_error=True
         )
-        return RedisLease(lock, self._call)
+        return RedisLease(lock, self._call, what)
 
     @property
     def _index(self) -> str:

@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 import uuid
 from pathlib import Path
 from typing import Any
@@ -25,11 +26,17 @@ def _url(name: str, request: pytest.FixtureRequest) -> str:
 
 
 def _worker(
-    url: str, root: Path, namespace: str, server: OpenAIServer, *message: str
+    url: str,
+    root: Path,
+    namespace: str,
+    server: OpenAIServer,
+    *message: str,
+    slow: dict[str, str] | None = None,
 ) -> subprocess.Popen[str]:
     """A worker process with its bot built, waiting for the word to answer ``message`` (its
-    id and words; by default "m1", the refunds question)."""
-    env = {**os.environ, KEY_ENV: "sk-e2e-not-a-real-key"}
+    id and words; by default "m1", the refunds question). ``slow``: REPLYWORKER_SLOW_* (see
+    tests/replyworker.py)."""
+    env = {**os.environ, KEY_ENV: "sk-e2e-not-a-real-key", **(slow or {})}
     args = [sys.executable, "-m", "tests.replyworker", url, str(root), namespace, server.url]
     args += message or ["m1"]
     worker = subprocess.Popen(
@@ -132,3 +139,49 @@ def test_turns_of_one_conversation_in_two_processes_are_taken_one_at_a_time(
     assert [turn.reply_text for turn in _turns(url, tmp_path, namespace)] == [
         reply["text"] for reply in replies
     ]
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_turn_that_runs_past_its_time_keeps_its_message(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The first worker takes 3 s before its model call (2.5 s): 5.5 s in all, past the 4.6 s
+    its leases lasted. The second worker's delivery took the message over once they ran out,
+    and asked the model again: two answers stored. Now the first keeps its leases before the
+    model call, and the second waits for its stored turn and repeats it."""
+    url, namespace = _url(name, request), f"test-{uuid.uuid4().hex}"
+    with OpenAIServer(latency=2.5) as server:
+        first = _worker(url, tmp_path, namespace, server, slow={"REPLYWORKER_SLOW_PREPARE": "3"})
+        second = _worker(url, tmp_path, namespace, server)
+        _go(first)
+        time.sleep(1.0)  # the first holds the conversation and the message, preparing
+        _go(second)
+        replies = [_reply(first), _reply(second)]
+        asked = len(server.requests)
+    turns = _turns(url, tmp_path, namespace)
+    assert asked == 1
+    assert [turn.message_id for turn in turns] == ["m1"]
+    assert [reply["repeated"] for reply in replies] == [False, True]
+    assert replies[0]["text"] == replies[1]["text"] == turns[0].reply_text
+
+
+@pytest.mark.parametrize("name", STORES)
+def test_a_turn_whose_message_was_taken_over_stores_no_second_answer(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """The first worker's model call runs 6 s, past its leases' 4.6 s: the second worker's
+    delivery takes the message over and answers it. The first then stored a second answer to
+    it; now it finds the second's stored turn as it would store its own, and repeats it."""
+    url, namespace = _url(name, request), f"test-{uuid.uuid4().hex}"
+    with OpenAIServer(latency=0.2) as server:
+        first = _worker(url, tmp_path, namespace, server, slow={"REPLYWORKER_SLOW_MODEL": "6"})
+        second = _worker(url, tmp_path, namespace, server)
+        _go(first)
+        time.sleep(1.0)  # the first holds the conversation and the message, at the model
+        _go(second)
+        replies = [_reply(first), _reply(second)]
+    turns = _turns(url, tmp_path, namespace)
+    assert [turn.message_id for turn in turns] == ["m1"]
+    assert [reply["repeated"] for reply in replies] == [True, False]
+    assert replies[0]["text"] == replies[1]["text"] == turns[0].reply_text
+    assert [reply["turn"] for reply in replies] == [1, 1]

@@ -58,6 +58,25 @@ def test_a_lease_that_ran_out_is_taken_over_and_kept_from_its_old_holder(
     assert not first.acquire()
 
 
+@pytest.mark.parametrize("name", STORES)
+def test_a_holder_keeps_its_lease_by_taking_it_again(
+    name: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    """A turn running long takes its lease again (turnclaim.keep_leases): it holds it its
+    time once more, from then. Redis refused the take (``SET NX``: the key was there)."""
+    first, second = _leases(_two_stores(name, tmp_path, request), 0.4)
+    assert first.acquire()
+    time.sleep(0.25)
+    assert first.left() < 0.2
+    assert first.acquire()
+    assert first.left() > 0.3
+    time.sleep(0.25)  # past its first take's time
+    assert not second.acquire()
+    first.release()
+    assert second.acquire()
+    assert not first.acquire()
+
+
 def test_a_store_of_one_process_has_no_leases() -> None:
     assert lease_for(open_store("memory://"), "c", "message m1", 1) is None
 
