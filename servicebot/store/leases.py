@@ -34,15 +34,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ..errors import StorageError
 
 if TYPE_CHECKING:
-    import sqlite3
-    from contextlib import AbstractContextManager
-
     from redis.lock import Lock
 
     from . import Store
-
-    # A store's write transaction, named by what it does (for its StorageError).
-    Transaction = Callable[[str], AbstractContextManager[sqlite3.Connection]]
+    from .sqliteconnections import SQLiteConnections
 
 log = logging.getLogger("servicebot")
 
@@ -156,20 +151,25 @@ class SQLiteLease(_Timed):
     the lease is a row, taken in one statement (SQLite's UPSERT, in ``BEGIN IMMEDIATE``), and
     runs out on the wall clock, which the processes sharing a file share (one host). Made by
     :meth:`SQLiteStore.lease <servicebot.store.sqlite.SQLiteStore.lease>`, which gives it the
-    store's write ``transaction`` (StorageError if it fails) and namespace."""
+    store (its write transactions and reads: StorageError if they fail) and namespace."""
 
     slow_counts = False  # a write lock another process holds fails it; reads still work
 
-    def __init__(self, transaction: Transaction, key: tuple[str, str, str], seconds: float) -> None:
+    def __init__(self, store: SQLiteConnections, key: tuple[str, str, str], seconds: float) -> None:
         """``key``: the namespace, the conversation and what the lease is of."""
-        self._transaction, self._key, self.seconds = transaction, key, seconds
+        self._transaction, self._read = store._transaction, store._query
+        self._key, self.seconds = key, seconds
         self.what, self._token = key[2], uuid.uuid4().hex
 
     def acquire(self) -> bool:
         return self._timed(self._take)
 
     def _take(self) -> bool:
-        """The row made, or made this process's again: its time ran out, or it was ours."""
+        """The row made, or made this process's again: its time ran out, or it was ours. Read
+        first, without a lock: a turn waiting for another's lease looks every 50 ms, and
+        each look took the file's write lock, which every turn's write waits for."""
+        if self._held_by_another():
+            return False
         at = time.time()
         with self._transaction("take a lease in") as db:
             # Rows left by holders that died: a conversation's id is a customer's value.
@@ -182,6 +182,15 @@ class SQLiteLease(_Timed):
                 (*self._key, self._token, at + self.seconds, at),
             ).rowcount
         return taken == 1
+
+    def _held_by_another(self) -> bool:
+        """Whether the row is another holder's, with time left (a read: no lock taken)."""
+        rows = self._read(
+            "SELECT token, until FROM leases WHERE namespace = ? AND conversation_id = ?"
+            " AND what = ?",
+            self._key,
+        )
+        return bool(rows) and rows[0][0] != self._token and rows[0][1] > time.time()
 
     def release(self) -> None:
         with self._transaction("let a lease go in") as db:

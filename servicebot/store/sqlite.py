@@ -219,7 +219,7 @@ class SQLiteStore(SQLiteConnections):
 
     def lease(self, conversation_id: str, what: str, seconds: float) -> SQLiteLease:
         """The lease ``what`` of the conversation (see leases.py): a row in this file."""
-        return SQLiteLease(self._transaction, (self.namespace, conversation_id, what), seconds)
+        return SQLiteLease(self, (self.namespace, conversation_id, what), seconds)
 
     def _sweep_on_open(self) -> None:
         """Remove the conversations past retention now; if another process holds the file

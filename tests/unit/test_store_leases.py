@@ -77,6 +77,29 @@ def test_a_holder_keeps_its_lease_by_taking_it_again(
     assert not first.acquire()
 
 
+def test_a_lease_another_holds_is_refused_on_sqlite_without_the_write_lock(tmp_path: Path) -> None:
+    """A turn waiting for another process's lease looks every 50 ms: each look took the
+    file's write lock, so while a write held it (a long purge, another turn's), the look
+    waited ``store.timeout`` and failed. Now it reads the lease first, beside the writer."""
+    import sqlite3
+
+    first, second = (
+        open_store("sqlite:///turns.db", root=tmp_path, namespace="shop", timeout=0.5)
+        for _ in range(2)
+    )
+    held, waiting = (lease_for(store, "c", "turns", 30) for store in (first, second))
+    assert held is not None and waiting is not None and held.acquire()
+    writer = sqlite3.connect(tmp_path / "turns.db", isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    try:
+        start = time.monotonic()
+        assert not waiting.acquire()
+        assert time.monotonic() - start < 0.25
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
 def test_a_store_of_one_process_has_no_leases() -> None:
     assert lease_for(open_store("memory://"), "c", "message m1", 1) is None
 
