@@ -10,10 +10,18 @@ file made by any earlier version is brought up to date as it is first opened.
     0005_leases                    what one process holds for a while (a delivery it
                                    answers), with when it runs out (see leases.py)
 
-A file that records a migration this version does not know was migrated by a newer version:
-it is refused (StorageError), not used. A version's writes may not fit a newer schema (the
-version before 0003 failed every turn's write on such a file, unstored and logged only as a
-conflict clause): it says to run the newer version, or restore the copy made before upgrading.
+A file that records a migration this version does not know was migrated by a newer version.
+A version's writes may not fit a newer schema (the version before 0003 failed every turn's
+write on such a file, unstored and logged only as a conflict clause), so such a file is
+refused (StorageError), saying to run the newer version or restore the copy made before
+upgrading; unless the file says that versions as old as this one still use it right. Each
+migration says so by being ``ADDITIVE`` (a new table or index, a column older versions leave
+NULL): the file's ``PRAGMA user_version`` holds the number of the last migration it has that
+is not (its compatible-from migration, 3 for ``0003_namespaces``), written by each version as
+it migrates; a version that knows that migration uses the file. The header field is the
+place: no version reads it but for this, and a version before this one refused the file only
+for the migrations it lacks, so a rolling deploy works from this version on, one additive
+migration at a time or several.
 
 A migration that makes tables anew (``REBUILDS``) leaves the file twice its size (the old
 tables' pages are freed, not given back) and the WAL as large: once it commits the file is
@@ -130,6 +138,10 @@ MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
 ]
 # The migrations that make a table anew and copy its rows: the file is compacted after them.
 REBUILDS = frozenset({"0003_namespaces"})
+# The migrations whose file a version without them still reads and writes right: a version
+# that knows the last one not listed here uses the file (see the module docstring). A new
+# migration is listed only if older versions' every read and write fits its schema.
+ADDITIVE = frozenset({"0002_turns_fallback", "0004_turns_message_id", "0005_leases"})
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:
@@ -138,7 +150,7 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
     StorageError for a file a newer version migrated (see :func:`_refuse_newer`)."""
     known = {name for name, _ in MIGRATIONS}
     if (applied := _applied(db)) >= known:
-        _refuse_newer(applied - known, path)
+        _refuse_newer(db, applied - known, path)
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -146,11 +158,12 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         applied = _applied(db)  # again, inside the lock: another process may have migrated
-        _refuse_newer(applied - known, path)
+        _refuse_newer(db, applied - known, path)
         for name, step in MIGRATIONS:
             if name not in applied:
                 step(db)
                 db.execute("INSERT INTO _migrations VALUES (?, ?)", (name, stamp(now())))
+        db.execute(f"PRAGMA user_version = {_COMPATIBLE_FROM}")
         db.execute("COMMIT")
     except BaseException:
         rollback(db)
@@ -159,11 +172,28 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
         _compact(db, path)
 
 
-def _refuse_newer(unknown: Collection[str], path: Path) -> None:
-    """StorageError if the file records migrations this version does not know (``unknown``):
-    a newer version migrated it, and this one's writes may not fit its tables."""
-    if unknown:
+def _number(name: str) -> int:
+    """A migration's number: ``0003_namespaces`` is 3."""
+    return int(name[:4])
+
+
+# The file's compatible-from migration, once this version has migrated it.
+_COMPATIBLE_FROM = max(_number(name) for name, _ in MIGRATIONS if name not in ADDITIVE)
+
+
+def _refuse_newer(db: sqlite3.Connection, unknown: Collection[str], path: Path) -> None:
+    """StorageError if the file records migrations this version does not know (``unknown``),
+    and its compatible-from migration is one of them: a newer version migrated it, and this
+    one's writes may not fit its tables."""
+    if unknown and not _compatible(db):
         raise StorageError(_newer_message(unknown, path))
+
+
+def _compatible(db: sqlite3.Connection) -> bool:
+    """Whether the file's compatible-from migration (0: none recorded) is one this version
+    knows, and has applied: versions as old as this one use the file right."""
+    (since,) = db.execute("PRAGMA user_version").fetchone()
+    return since in {_number(name) for name, _ in MIGRATIONS}
 
 
 def _newer_message(unknown: Collection[str], path: Path) -> str:
@@ -185,11 +215,12 @@ def newer_file(path: Path) -> str | None:
         return None
     try:
         unknown = _applied(db) - {name for name, _ in MIGRATIONS}
+        refused = bool(unknown) and not _compatible(db)
     except sqlite3.Error:  # not a database, or locked
         return None
     finally:
         db.close()
-    return _newer_message(unknown, path) if unknown else None
+    return _newer_message(unknown, path) if refused else None
 
 
 def _compact(db: sqlite3.Connection, path: Path) -> None:

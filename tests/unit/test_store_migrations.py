@@ -24,11 +24,37 @@ EXAMPLE_URL = "sqlite:///.servicebot/conversations.db"
 NEWER = "0099_a_newer_versions"  # a migration this version does not know
 
 
-def _newer_file(path: Path) -> None:
-    """A file this version made, then migrated further by a newer version."""
+def _newer_file(path: Path, compatible_from: int = 99) -> None:
+    """A file this version made, then migrated further by a newer version, which says
+    versions that know migration ``compatible_from`` still use it (99: only itself)."""
     open_store(f"sqlite:///{path}").close()
     with sqlite3.connect(path) as db:
         db.execute("INSERT INTO _migrations VALUES (?, '')", (NEWER,))
+        db.execute(f"PRAGMA user_version = {compatible_from}")
+    db.close()
+
+
+def test_a_file_a_newer_version_migrated_additively_is_used(tmp_path: Path) -> None:
+    """A rolling deploy: the newer version's migration adds only what this one ignores (a
+    table, as 0005_leases did), and says so; this version reads and stores turns there, and
+    check does not warn. Before, every newer file was refused, so the old processes of a
+    rolling deploy stored no turn once the first new one had opened the file."""
+    folder = make_bot(tmp_path, settings=[(EXAMPLE_URL, "sqlite:///bot.db")])
+    open_store("sqlite:///bot.db", root=folder).append_turn(turn("c"))
+    _newer_file(folder / "bot.db", compatible_from=3)
+    store = open_store("sqlite:///bot.db", root=folder)
+    store.append_turn(turn("c", "again"))
+    assert [t.customer_text for t in store.history("c")] == ["hi", "again"]
+    store.close()
+    assert "newer version" not in CliRunner().invoke(main, ["check", str(folder)]).output
+
+
+def test_this_version_records_that_versions_since_0003_use_the_file(tmp_path: Path) -> None:
+    """The compatible-from migration of a file this version made: the last that is not
+    additive. A newer version that knows it reads the header the same way."""
+    open_store("sqlite:///bot.db", root=tmp_path).close()
+    with sqlite3.connect(tmp_path / "bot.db") as db:
+        assert db.execute("PRAGMA user_version").fetchone() == (3,)
     db.close()
 
 
