@@ -298,12 +298,15 @@ _TRIGGERS = {
 
 # Each trigger word with the rules it wakes: one pass finds every trigger in a message (a
 # substring test per word took 12 us on a 60-word message; the automaton, 3 us).
-_TRIGGERED = word_automaton(
-    {
-        word: tuple(name for name, words in _TRIGGERS.items() if word in words)
-        for word in itertools.chain.from_iterable(_TRIGGERS.values())
-    }
-)
+_WAKES = {
+    word: tuple(name for name, words in _TRIGGERS.items() if word in words)
+    for word in itertools.chain.from_iterable(_TRIGGERS.values())
+}
+_TRIGGERED = word_automaton(_WAKES)
+# The ASCII trigger words alone, for ASCII text, which holds no other: the same triggers, found
+# faster, as a character that starts no word is compared with each word's first character (82
+# of them, the Chinese, Cyrillic... ones too; 26 of ASCII): 1-2 us of a 60-word message.
+_TRIGGERED_ASCII = word_automaton({word: names for word, names in _WAKES.items() if word.isascii()})
 
 
 @functools.cache
@@ -341,7 +344,8 @@ def find_injection(text: str) -> list[Finding]:
 
 
 def _run_rules(lowered: str) -> list[Finding]:
-    triggered = {name for _, names in _TRIGGERED.iter(lowered) for name in names}
+    words = _TRIGGERED_ASCII if lowered.isascii() else _TRIGGERED
+    triggered = {name for _, names in words.iter(lowered) for name in names}
     return [
         Finding(match.start(), match.end(), _KINDS.get(name, name))
         for name in _RULES
