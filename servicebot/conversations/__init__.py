@@ -76,7 +76,7 @@ from .expectations import (
     expectation_checks,
     stale_intent,
 )
-from .failures import Failure, failure, missed_turn, not_run, unrecorded
+from .failures import Failure, failure, missed_turn, not_run, said_once, unrecorded
 from .files import (
     CONVERSATIONS_FOLDER,
     Conversation,
@@ -212,11 +212,12 @@ def _run(
 ) -> ConversationResult:
     """Run ``conversation`` each way its ``via:`` names, on a fresh bot and store each time
     and the same recordings; recording (``begin``) runs Bot.reply alone, as each way sends
-    the model the same requests."""
+    the model the same requests. A missed recording is said once, not once a way."""
     ways = conversation.via if begin is None else ("reply",)
     runs = [_run_via(spec, conversation, client, via, begin) for via in ways]
     replies = min((replies for replies, _ in runs), key=len)  # as far as every way went
-    return ConversationResult(conversation, replies, tuple(f for _, run in runs for f in run))
+    failures = said_once([found for _, run in runs for found in run], ways)
+    return ConversationResult(conversation, replies, tuple(failures))
 
 
 def _run_via(
@@ -245,12 +246,12 @@ def _run_via(
                 bot, via, turn.spec.customer, conversation_id, conversation.metadata or None
             )
         except ReplayMissError as exc:  # later turns would miss too: their history differs
-            failures.append(unrecorded(conversation, turn, exc, watched.past_recording()))
-            failures += not_run(spec, conversation, turn, replies)
+            missed = [unrecorded(conversation, turn, exc, watched.past_recording())]
+            failures += _missed(missed + not_run(spec, conversation, turn, replies))
             break
         if watched.missed is not None:  # later turns would miss too, as above
-            failures += missed_turn(spec, conversation, turn, reply, watched.missed)
-            failures += not_run(spec, conversation, turn, [*replies, reply])
+            missed = missed_turn(spec, conversation, turn, reply, watched.missed)
+            failures += _missed(missed + not_run(spec, conversation, turn, [*replies, reply]))
             break
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
@@ -276,6 +277,11 @@ def _run_via(
             found.append(failure(conversation, turn, Check(answer_key, expected, got)))
         failures += sorted(found, key=lambda failure: failure.line or 0)  # in the file's order
     return tuple(replies), [replace(failure, via=via) for failure in failures]
+
+
+def _missed(failures: list[Failure]) -> list[Failure]:
+    """``failures``, of a missed recording: each way misses alike (see :func:`said_once`)."""
+    return [replace(found, recording=True) for found in failures]
 
 
 def _stages(spec: BotSpec) -> Stages:

@@ -1,13 +1,14 @@
 """How a scripted turn fails: :class:`Failure` (an expectation it did not meet, at the line
 of its key), and the failures of a turn whose model call missed its recording
 (:func:`missed_turn`), of the turns after it that cannot run (:func:`not_run`), and of one
-with no recording (:func:`unrecorded`). Running the turns is ``conversations/__init__.py``'s.
+with no recording (:func:`unrecorded`); and those a script's ways share said once
+(:func:`said_once`). Running the turns is ``conversations/__init__.py``'s.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..cassette import ReplayMissError, record_hint
@@ -29,7 +30,9 @@ class Failure:
     expected: str
     got: str
     because: str | None = None  # the line under a one-line ``got`` that says why, if known
-    via: str = "reply"  # the Bot method the turn ran through (the script's ``via:``)
+    via: str = "reply"  # the Bot method the turn ran through (the script's ``via:``), or methods;
+    # "" for every one the script ran (see said_once)
+    recording: bool = False  # a missed recording's: every way misses alike (see said_once)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else str(self.path)
@@ -45,8 +48,9 @@ class Failure:
         return f"{self._turn()}: expected {self.expected}"
 
     def _turn(self) -> str:
-        """``turn 2``, and the way it ran unless Bot.reply: ``turn 2 via stream``."""
-        return f"turn {self.turn}" + ("" if self.via == "reply" else f" via {self.via}")
+        """``turn 2``, and the ways it ran unless Bot.reply alone or every way the script ran:
+        ``turn 2 via stream``, ``turn 2 via reply, stream``."""
+        return f"turn {self.turn}" + ("" if self.via in ("reply", "") else f" via {self.via}")
 
 
 def not_run(
@@ -115,3 +119,22 @@ def unrecorded(
     if added:
         got = f"turn {turn.number} has no recording: {record_hint(conversation.path)}"
     return Failure(conversation.path, turn.number, turn.line, wanted, got)
+
+
+def said_once(failures: Sequence[Failure], ways: Sequence[str]) -> list[Failure]:
+    """``failures`` (of a script run each of ``ways``) with each one of a missed recording
+    (``recording``) that several ways share said once, where it came first, naming those
+    ways unless it is every one: each way sends the model the same requests, so a miss, its
+    diff and the turns it stops were printed once a way, the same each time."""
+    missed: dict[Failure, list[str]] = {}  # each, without its way, and the ways it came
+    for found in failures:
+        if found.recording:
+            missed.setdefault(replace(found, via=""), []).append(found.via)
+    once = []
+    for found in failures:
+        if not found.recording:
+            once.append(found)
+        elif (shared := missed.pop(replace(found, via=""), None)) is not None:
+            named = "" if len(shared) > 1 and set(shared) == set(ways) else ", ".join(shared)
+            once.append(replace(found, via=named))
+    return once

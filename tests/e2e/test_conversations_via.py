@@ -81,3 +81,16 @@ def test_a_mistake_in_via_is_reported_at_its_line(bot: Path, via: str, message: 
     assert result.exit_code == 1
     assert f"{script}:{line_of(script, 'via:')}:" in result.output
     assert message in result.output
+
+
+def test_a_missing_recording_is_said_once_for_every_way(bot: Path) -> None:
+    # It was printed four times, its whole diff each time: every way sends the same request.
+    script = bot / "tests/conversations/shipping_follow_up.yaml"
+    _via(script, "[reply, stream, areply, astream]")
+    edit(bot / "templates/system.j2", "English, friendly", "English, warm")
+    result = servicebot("test", script)
+    assert result.exit_code == 1
+    line = line_of(script, "customer: Do you ship to Canada?")
+    assert f"{script}:{line}: turn 1: expected a recorded model reply" in result.output
+    assert result.output.count("no recorded reply in") == 1
+    assert result.output.count("expected a recorded model reply") == 1
