@@ -16,6 +16,7 @@ from .common import BOT_PATH, bot_folder, load
 
 if TYPE_CHECKING:
     from ..conversations import Conversation, ConversationResult
+    from ..conversations.files import Via
     from ..model import OpenAIClient
 
 _SCRIPTS_BOT_HELP = (
@@ -27,15 +28,48 @@ _SCRIPTS_BOT_HELP = (
 @click.command("test")
 @click.argument("paths", metavar="[PATH]...", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--bot", "bot_path", type=BOT_PATH, help=_SCRIPTS_BOT_HELP)
-def test_conversations(paths: tuple[Path, ...], bot_path: Path | None) -> None:
+@click.option(
+    "--via",
+    "ways",
+    metavar="WAYS",
+    multiple=True,
+    callback=lambda _ctx, _param, values: _ways(values),
+    help="Also run every conversation through these Bot methods, besides the ones its own "
+    "via: names: a comma-separated list of reply, stream, areply and astream, or all.",
+)
+def test_conversations(
+    paths: tuple[Path, ...], bot_path: Path | None, ways: tuple[Via, ...]
+) -> None:
     """Run the conversations in each PATH (a folder or one file; default, or PATH the bot
     folder: the bot's tests/conversations) against the recorded model replies; exit 1 if any
     fails."""
     from ..conversations import run_conversation
 
     spec, conversations, unreadable = _conversations(bot_path, paths, keep_going=True)
-    results = _run_conversations(conversations, lambda c: run_conversation(spec, c), "testing")
+    results = _run_conversations(
+        conversations, lambda c: run_conversation(spec, c, also=ways), "testing"
+    )
     _print_results(results, unreadable)
+
+
+def _ways(values: Sequence[str]) -> tuple[Via, ...]:
+    """The ways ``--via`` names (comma-separated, the option given once or more; ``all``:
+    every one), each once, in the order named."""
+    from typing import get_args
+
+    from ..conversations.files import Via
+
+    known: dict[str, Via] = {way: way for way in get_args(Via)}
+    named = [way.strip() for value in values for way in value.split(",") if way.strip()]
+    for way in named:
+        if way not in known and way != "all":
+            raise click.BadParameter(
+                f"{way!r} is not a Bot method a script runs through: give "
+                f"{', '.join(known)} (comma-separated), or all"
+            )
+    if "all" in named:
+        return tuple(known.values())
+    return tuple(known[way] for way in dict.fromkeys(named))
 
 
 @click.command()

@@ -50,7 +50,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
@@ -135,8 +135,11 @@ def run_conversation(
     conversation: Conversation,
     mode: Literal["replay", "record"] = "replay",
     model: ModelClient | None = None,
+    also: Sequence[Via] = (),
 ) -> ConversationResult:
-    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it."""
+    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it.
+    Replayed, it runs each way its ``via:`` names, then each of ``also`` it does not
+    (``servicebot test --via``)."""
     cassette = cassette_for(spec, conversation)
     if mode == "replay":
         try:
@@ -145,7 +148,8 @@ def run_conversation(
             first = conversation.turns[0]
             broken = Failure(conversation.path, 1, first.line, "a readable cassette", str(exc))
             return ConversationResult(conversation, (), (broken,))
-        return _run(spec, conversation, replayer)
+        ways = tuple(dict.fromkeys([*conversation.via, *also]))
+        return _run(spec, replace(conversation, via=ways), replayer)
     if model is None:
         raise ValueError("record mode needs the model to record from")
     with fresh(cassette) as scratch:

@@ -94,3 +94,32 @@ def test_a_missing_recording_is_said_once_for_every_way(bot: Path) -> None:
     assert f"{script}:{line}: turn 1: expected a recorded model reply" in result.output
     assert result.output.count("no recorded reply in") == 1
     assert result.output.count("expected a recorded model reply") == 1
+
+
+def test_via_all_runs_every_script_each_way_whatever_its_own_via_says(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Checking the streaming and async paths meant adding `via:` to every script.
+    calls = _counted(monkeypatch)
+    result = servicebot("test", "--via", "all", bot / "tests/conversations/shipping_follow_up.yaml")
+    assert result.exit_code == 0, result.output
+    assert calls == dict.fromkeys(WAYS, 2)
+
+
+def test_via_adds_its_ways_to_the_scripts_own(bot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    script = bot / "tests/conversations/shipping_follow_up.yaml"
+    _via(script, "stream")
+    edit(script, 'contains: ["7-14 business days"]', 'contains: ["8-15 business days"]')
+    calls = _counted(monkeypatch)
+    result = servicebot("test", "--via", "areply, astream", "--via", "areply", script)
+    assert result.exit_code == 1
+    assert calls == {"reply": 0, "stream": 2, "areply": 2, "astream": 2}
+    for way in ["stream", "areply", "astream"]:
+        assert f"turn 1 via {way}: expected the reply to contain" in result.output
+
+
+def test_via_names_the_ways_it_takes(bot: Path) -> None:
+    result = servicebot("test", "--via", "reply,strem", "--bot", bot)
+    assert result.exit_code == 2
+    assert "Invalid value for '--via': 'strem' is not a Bot method" in result.output
+    assert "give reply, stream, areply, astream (comma-separated), or all" in result.output
