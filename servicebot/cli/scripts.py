@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import click
 
@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from ..conversations.files import Via
     from ..model import OpenAIClient
 
+_T = TypeVar("_T")  # what a run of each conversation gives: its result, or itself
 _SCRIPTS_BOT_HELP = (
     "The bot folder (default: the nearest one at the first PATH or above it; with no PATH, "
     "the nearest here or above)."
@@ -82,7 +83,17 @@ def _ways(values: Sequence[str]) -> tuple[Via, ...]:
     help="Call no model: record each turn's model_reply (or model_error) as its answer. If "
     "any conversation cannot be recorded so, no cassette is written.",
 )
-def record(paths: tuple[Path, ...], bot_path: Path | None, yes: bool, by_hand: bool) -> None:
+@click.option(
+    "--only-stale",
+    is_flag=True,
+    help="Record only the replies whose recording is stale or missing (a request that "
+    "`servicebot test` finds no recording for, or a recorded outage the turn no longer "
+    "scripts), in the conversations that have one; keep every recording that still "
+    "matches as it is, one written by hand too, and leave the other cassettes untouched.",
+)
+def record(
+    paths: tuple[Path, ...], bot_path: Path | None, yes: bool, by_hand: bool, only_stale: bool
+) -> None:
     """Record the model's replies to the conversations in each PATH (default, or PATH the bot
     folder: the bot's tests/conversations), replacing each conversation's cassette in the bot's
     replay.cassettes folder. A turn with a model_error is recorded as that outage; if the
@@ -96,18 +107,22 @@ def record(paths: tuple[Path, ...], bot_path: Path | None, yes: bool, by_hand: b
             "answers from the FAQ alone, and `servicebot test` runs its conversations that way "
             "with no recordings; set model.name to record the model's replies"
         )
+    if only_stale and not (conversations := _stale(spec, conversations)):
+        return
     if by_hand:  # all or nothing: see HandRecording
-        with HandRecording(spec) as recording:
+        with HandRecording(spec, keep=only_stale) as recording:
             results = _run_conversations(conversations, recording.record, "writing")
             try:
                 recording.save()
             except ServicebotError as exc:
                 raise click.ClickException(str(exc)) from None
     else:
-        model = _live_model(spec, conversations, yes)
+        model = _live_model(spec, conversations, yes, only_stale)
         try:
             results = _run_conversations(
-                conversations, lambda c: run_conversation(spec, c, "record", model), "recording"
+                conversations,
+                lambda c: run_conversation(spec, c, "record", model, keep=only_stale),
+                "recording",
             )
         finally:
             model.close()
@@ -151,8 +166,27 @@ def _scripts_folder(spec: BotSpec, path: Path) -> Path:
     return path / own.relative_to(path.resolve())
 
 
-def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> OpenAIClient:
-    """The bot's model, after saying what recording will cost and asking (unless ``yes``)."""
+def _stale(spec: BotSpec, conversations: list[Conversation]) -> list[Conversation]:
+    """The ``conversations`` with a recording stale or missing, after saying how many of
+    them match, whose cassettes ``--only-stale`` leaves untouched."""
+    from ..conversations import needs_recording
+
+    stale = _run_conversations(
+        conversations, lambda c: c if needs_recording(spec, c) else None, "comparing"
+    )
+    matching = _count(len(conversations) - len(stale), "conversation")
+    if not stale:
+        click.echo(f"the recordings of every one of {matching} match: nothing to record")
+    elif len(stale) < len(conversations):
+        click.echo(f"{matching} whose recordings match: left as they are")
+    return stale
+
+
+def _live_model(
+    spec: BotSpec, conversations: list[Conversation], yes: bool, only_stale: bool = False
+) -> OpenAIClient:
+    """The bot's model, after saying what recording will cost and asking (unless ``yes``);
+    with ``only_stale``, the recordings kept need no warning (see _warn_of_hand_written)."""
     from ..model import OpenAIClient
 
     settings, settings_file = spec.settings.model, spec.root / SETTINGS_FILE
@@ -166,8 +200,10 @@ def _live_model(spec: BotSpec, conversations: list[Conversation], yes: bool) -> 
     click.echo(
         f"up to {_count(calls, 'model call')} ({_count(calls, 'customer turn')} in "
         f"{_count(len(conversations), 'conversation')}); their cassettes are replaced"
+        + (", keeping each recording that still matches" if only_stale else "")
     )
-    _warn_of_hand_written(spec, conversations)
+    if not only_stale:
+        _warn_of_hand_written(spec, conversations)
     if not yes:
         click.confirm("Record now?", abort=True)
     return client
@@ -191,10 +227,8 @@ def _warn_of_hand_written(spec: BotSpec, conversations: list[Conversation]) -> N
 
 
 def _run_conversations(
-    conversations: list[Conversation],
-    run: Callable[[Conversation], ConversationResult | None],
-    label: str,
-) -> list[ConversationResult]:
+    conversations: list[Conversation], run: Callable[[Conversation], _T | None], label: str
+) -> list[_T]:
     """Each conversation in turn, with a progress bar on stderr; the results of those that
     ``run`` did not set aside (None)."""
     from rich.console import Console

@@ -64,7 +64,6 @@ from ..replay import Replayer
 from ..reply import Reply
 from ..stages import Stages
 from ..store.memory import MemoryStore
-from ..turnstart import conversation_id_problem
 from .causes import NO_MODEL
 from .expectations import (
     STAGES,
@@ -76,7 +75,15 @@ from .expectations import (
     expectation_checks,
     stale_intent,
 )
-from .failures import Failure, failure, missed_turn, not_run, said_once, unrecorded
+from .failures import (
+    Failure,
+    failure,
+    missed_turn,
+    not_run,
+    of_recording,
+    said_once,
+    unrecorded,
+)
 from .files import (
     CONVERSATIONS_FOLDER,
     Conversation,
@@ -89,7 +96,7 @@ from .files import (
     load_conversation,
     read_conversations,
 )
-from .recording import HandWriter, LiveWriter, NoModelReplyError, fresh, put_in_place
+from .recording import HandWriter, Kept, LiveWriter, NoModelReplyError, fresh, put_in_place
 from .ways import answer, stream_check
 
 __all__ = [
@@ -110,6 +117,7 @@ __all__ = [
     "cassette_for",
     "find_conversations",
     "load_conversation",
+    "needs_recording",
     "read_conversations",
     "run_conversation",
 ]
@@ -136,8 +144,10 @@ def run_conversation(
     mode: Literal["replay", "record"] = "replay",
     model: ModelClient | None = None,
     also: Sequence[Via] = (),
+    keep: bool = False,
 ) -> ConversationResult:
-    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it.
+    """Run ``conversation`` on recorded replies, or (``record``) on ``model``, recording it
+    (with ``keep``, only the replies whose recording is stale or missing: see :class:`Kept`).
     Replayed, it runs each way its ``via:`` names, then each of ``also`` it does not
     (``servicebot test --via``)."""
     cassette = cassette_for(spec, conversation)
@@ -154,7 +164,17 @@ def run_conversation(
         raise ValueError("record mode needs the model to record from")
     with fresh(cassette) as scratch:
         writer = LiveWriter(scratch, conversation, model)
-        return _run(spec, conversation, writer, writer.begin)
+        client = Kept(scratch, cassette, writer) if keep else writer
+        return _run(spec, conversation, client, client.begin)
+
+
+def needs_recording(spec: BotSpec, conversation: Conversation) -> bool:
+    """Whether a recording of ``conversation`` is stale or missing (``servicebot record
+    --only-stale``): a request of its replayed turns that no recording matches (see
+    :class:`Kept`). Recordings it does not use are no reason: ``servicebot test`` passes."""
+    kept = Kept(None, cassette_for(spec, conversation), None)
+    _run(spec, conversation, kept, kept.begin)
+    return kept.stale
 
 
 class HandRecording:
@@ -163,10 +183,11 @@ class HandRecording:
     :meth:`save` puts in place all at once. One that cannot be written (a turn that needs the
     model gives no ``model_reply``) leaves every cassette as it was, and the others are still
     written, for :meth:`save` to list every such conversation. Live recording cannot be all or
-    nothing, as the model's answers cost money; by hand, nothing is lost by writing again."""
+    nothing, as the model's answers cost money; by hand, nothing is lost by writing again.
+    With ``keep``, a recording that still matches is kept as it is (see :class:`Kept`)."""
 
-    def __init__(self, spec: BotSpec) -> None:
-        self.spec = spec
+    def __init__(self, spec: BotSpec, keep: bool = False) -> None:
+        self.spec, self.keep = spec, keep
         self._folder = tempfile.TemporaryDirectory(prefix="servicebot-record-")
         self._written: list[tuple[Path, Path]] = []  # each scratch cassette, and its place
         self.failed: list[ServicebotError] = []
@@ -181,12 +202,14 @@ class HandRecording:
         """Write ``conversation`` into its scratch cassette; None if it cannot be written."""
         folder = Path(self._folder.name) / str(len(self._written) + len(self.failed))
         writer = HandWriter(folder / "cassette.yaml", conversation)
+        cassette = cassette_for(self.spec, conversation)
+        client = Kept(writer.cassette, cassette, writer) if self.keep else writer
         try:
-            result = _run(self.spec, conversation, writer, writer.begin)
+            result = _run(self.spec, conversation, client, client.begin)
         except ServicebotError as exc:
             self.failed.append(exc)
             return None
-        self._written.append((writer.cassette, cassette_for(self.spec, conversation)))
+        self._written.append((writer.cassette, cassette))
         return result
 
     def save(self) -> None:
@@ -240,7 +263,7 @@ def _run_via(
     bot = Bot(spec, model=model, store=store, offline=offline, stages=_stages(spec))
     replies: list[Reply] = []
     failures: list[Failure] = []
-    conversation_id = _conversation_id(conversation)
+    conversation_id = conversation.stored_as
     for turn in conversation.turns:
         if begin is not None:
             begin(turn)
@@ -251,11 +274,11 @@ def _run_via(
             )
         except ReplayMissError as exc:  # later turns would miss too: their history differs
             missed = [unrecorded(conversation, turn, exc, watched.past_recording())]
-            failures += _missed(missed + not_run(spec, conversation, turn, replies))
+            failures += of_recording(missed + not_run(spec, conversation, turn, replies))
             break
         if watched.missed is not None:  # later turns would miss too, as above
             missed = missed_turn(spec, conversation, turn, reply, watched.missed)
-            failures += _missed(missed + not_run(spec, conversation, turn, [*replies, reply]))
+            failures += of_recording(missed + not_run(spec, conversation, turn, [*replies, reply]))
             break
         replies.append(reply)
         stored = store.history(conversation_id, 1)[-1] if reply.turn is not None else None
@@ -283,11 +306,6 @@ def _run_via(
     return tuple(replies), [replace(failure, via=via) for failure in failures]
 
 
-def _missed(failures: list[Failure]) -> list[Failure]:
-    """``failures``, of a missed recording: each way misses alike (see :func:`said_once`)."""
-    return [replace(found, recording=True) for found in failures]
-
-
 def _stages(spec: BotSpec) -> Stages:
     """The stages built from ``spec`` alone (see :class:`Stages`), built once for all its
     conversations: on 470 intents, building the routing index for each of 18 scripts took
@@ -296,14 +314,6 @@ def _stages(spec: BotSpec) -> Stages:
         if not _LAST or _LAST[0].spec is not spec:
             _LAST[:] = [Stages.build(spec)]
         return _LAST[0]
-
-
-def _conversation_id(conversation: Conversation) -> str:
-    """The id a script's turns are stored under: its name, unless that is no id a
-    conversation may have (a path inside ``conversations`` over 200 characters, a newline in
-    a folder's name). Its store is its own, so any id keeps its turns apart from others'; a
-    name refused as an id stopped the whole ``servicebot test`` run, naming no file."""
-    return "script" if conversation_id_problem(conversation.name) else conversation.name
 
 
 class _Watched:

@@ -121,6 +121,11 @@ def unrecorded(
     return Failure(conversation.path, turn.number, turn.line, wanted, got)
 
 
+def of_recording(failures: Sequence[Failure]) -> list[Failure]:
+    """``failures``, of a missed recording: each way misses alike (see :func:`said_once`)."""
+    return [replace(found, recording=True) for found in failures]
+
+
 def said_once(failures: Sequence[Failure], ways: Sequence[str]) -> list[Failure]:
     """``failures`` (of a script run each of ``ways``) with each one of a missed recording
     (``recording``) that several ways share said once, where it came first, naming those

@@ -17,6 +17,7 @@ from ..model import ErrorKind
 from ..replay import BOT_CASSETTE
 from ..settings import Frozen
 from ..source import SourceFile
+from ..turnstart import conversation_id_problem
 from ..validation import validate
 from ..yamlfile import YamlFile, read_yaml
 from .expectations import Expectations
@@ -85,6 +86,15 @@ class Conversation:
         folder = next((p for p in path.parents if p.name == "conversations"), None)
         inside = path.relative_to(folder) if folder else Path(path.name)
         return inside.with_suffix("").as_posix()
+
+    @property
+    def stored_as(self) -> str:
+        """The id a script's turns are stored under: its name, unless that is no id a
+        conversation may have (a path inside ``conversations`` over 200 characters, a newline
+        in a folder's name). Its store is its own, so any id keeps its turns apart from
+        others'; a name refused as an id stopped the whole ``servicebot test`` run, naming no
+        file."""
+        return "script" if conversation_id_problem(self.name) else self.name
 
     def problem(self, turn: Turn, message: str) -> Problem:
         if self.source is None:

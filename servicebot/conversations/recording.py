@@ -1,6 +1,7 @@
 """Recording a conversation's model replies: by hand (each turn's ``model_reply`` or
 ``model_error``) or from the live model, into a scratch cassette that replaces the
-conversation's own only once recording has finished.
+conversation's own only once recording has finished; or (:class:`Kept`, ``servicebot record
+--only-stale``) only the replies whose recording is stale or missing, keeping the others.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..cassette import Cassette
+from ..cassette import Cassette, store_entry
 from ..errors import ConfigError, ServicebotError
 from ..model import AnswersAtOnce, Completion, ModelClient, ModelError, ModelRequest
 from ..replay import Replayer, add_hand_written
@@ -113,3 +114,43 @@ class LiveWriter(AnswersAtOnce):
                 "recording stopped, and the cassettes of this conversation and the ones "
                 "after it are unchanged"
             ) from None
+
+
+class Kept(AnswersAtOnce):
+    """A model client that answers each request whose recording in ``recorded`` still
+    matches from that recording, copied as it is (written by hand, or the model's) into the
+    ``cassette`` being written, and hands the others to ``writer``: ``servicebot record
+    --only-stale``. A recording matches as a replay finds it (``servicebot test``: the same
+    request) and as recording would write it: the outage a turn's ``model_error`` scripts,
+    or an answer when it scripts none. With no ``writer``, a request that matches none is a
+    miss (ReplayMissError), and ``stale`` says whether there was one."""
+
+    def __init__(
+        self, cassette: Path | None, recorded: Path, writer: HandWriter | LiveWriter | None
+    ) -> None:
+        self.cassette, self.writer, self.stale = cassette, writer, False
+        try:
+            self.recorded = Cassette.load(recorded)
+        except ConfigError:  # a broken cassette matches nothing: it is recorded anew
+            self.recorded = Cassette(recorded)
+        self.turn: Turn | None = None
+
+    def begin(self, turn: Turn) -> None:
+        self.turn = turn
+        if self.writer is not None:
+            self.writer.begin(turn)
+
+    def complete(self, request: ModelRequest) -> Completion:
+        assert self.turn is not None, "begin() each turn first"
+        entry = self.recorded.get(request)
+        if entry is None or entry.error != self.turn.spec.model_error:
+            self.stale = True
+            if self.writer is None:
+                raise self.recorded.miss(request)
+            return self.writer.complete(request)
+        if self.cassette is not None:
+            store_entry(self.cassette, entry)
+        if entry.error is not None:
+            raise ModelError(entry.error, "recorded outage")
+        assert entry.completion is not None  # an entry holds one or the other
+        return entry.completion
