@@ -23,11 +23,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
+from .filters.cjkwords import INSIGNIFICANT, builtin_chinese_words
 from .filters.followup import find_pii_after
 from .filters.injection import find_injection
 from .filters.normalise import Masks, Normalised, normalise, visible_only
 from .filters.placeholders import PLACEHOLDER, Placeholders
 from .filters.profanity import DEFAULT_KIND, ProfanityFilter, better_profanity_words
+from .filters.traditional import fold_traditional
 from .settings import PrefilterSettings
 
 PROFANITY_MASK = "****"
@@ -143,15 +145,14 @@ NAMES = frozenset({"cumming", "dong", "fuk", "gai", "kum", "wang"})
 
 # Filters built, by the lists they were built from: bots with the same lists share one (0.9 MB
 # each) while any of them holds it. A filter never changes once built (see ProfanityFilter).
-_SHARED: weakref.WeakValueDictionary[
-    tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...]], ProfanityFilter
-] = weakref.WeakValueDictionary()
+_Lists = tuple[tuple[tuple[str, tuple[str, ...]], ...], tuple[str, ...], tuple[str, ...]]
+_SHARED: weakref.WeakValueDictionary[_Lists, ProfanityFilter] = weakref.WeakValueDictionary()
 
 
 def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
-    """better-profanity's list plus the bot's own lists and allow-list (both filters use it),
+    """The built-in lists plus the bot's own lists and allow-list (both filters use it),
     shared by every bot in the process with the same lists."""
-    key = (tuple(settings.words.items()), tuple(settings.allow_words))
+    key = (tuple(settings.words.items()), settings.allow_words, settings.builtin_words)
     shared = _SHARED.get(key)
     if shared is None:
         shared = _SHARED[key] = _build_profanity_filter(settings)
@@ -160,9 +161,21 @@ def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
 
 def _build_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
     extra = dict(settings.words)
-    listed = [word for word in better_profanity_words() if word not in NAMES]
+    listed: list[str] = []
+    if "en" in settings.builtin_words:
+        listed += [word for word in better_profanity_words() if word not in NAMES]
+    if "zh" in settings.builtin_words:
+        listed += _unless_listed(builtin_chinese_words(), extra)
     default = [*listed, *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
     return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=settings.allow_words)
+
+
+def _unless_listed(builtin: Sequence[str], lists: Mapping[str, Sequence[str]]) -> list[str]:
+    """The built-in Chinese words the bot does not list itself: a bot's own category names
+    what a trace calls its words (``insult_zh``), which the default one, listed first,
+    would otherwise take over."""
+    own = {fold_traditional(INSIGNIFICANT.sub("", w.lower())) for ws in lists.values() for w in ws}
+    return [word for word in builtin if word not in own]
 
 
 class _Turn:

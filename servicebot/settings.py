@@ -277,6 +277,7 @@ PiiKind = Literal[
     "MESSENGER_ID",
 ]
 Action = Literal["allow", "mask", "flag", "block"]
+BuiltinList = Literal["en", "zh"]  # the built-in profanity lists, by language
 Outcome = Literal["repair", "fallback", "handoff"]
 
 
@@ -287,6 +288,9 @@ class PrefilterSettings(Frozen):
     pii: Action = "mask"
     pii_kinds: dict[PiiKind, Action] = {}
     injection: Literal["allow", "flag", "block"] = "flag"
+    # The built-in lists, each off when left out: better-profanity's English one and
+    # servicebot's Chinese one (filters/profanity_zh.txt). prefilter.words adds to them.
+    builtin_words: Annotated[tuple[BuiltinList, ...], AfterValidator(_no_repeats)] = ("en", "zh")
     words: dict[str, tuple[Text, ...]] = {}
     allow_words: tuple[Text, ...] = ()
     # A longer message is cut before anything reads it: what is past this never fits a prompt,

@@ -17,6 +17,10 @@ show. A character listed alone whose simplified form other characters share (幹
 is far more often "dry" (干净) than the curse; a bot that means it lists 干, which then
 matches every spelling, as a simplified word always has. Within a longer word the rest of it
 tells (干你娘 is the curse in simplified), so there the simplified form matches too.
+
+:func:`builtin_chinese_words` reads servicebot's own Chinese list (``profanity_zh.txt``
+beside this module, whose header says how its entries were chosen), which bots use beside
+better-profanity's English one unless ``prefilter.builtin_words`` leaves ``zh`` out.
 """
 
 from __future__ import annotations
@@ -27,10 +31,12 @@ import itertools
 import re
 import unicodedata
 from collections.abc import Iterable
+from pathlib import Path
 
 from servicebot.filters.normalise import CJK_LETTERS, Normalised
 from servicebot.filters.traditional import char_class, fold_traditional, t2s_table
 
+BUILTIN_FILE = Path(__file__).with_name("profanity_zh.txt")
 _CJK = CJK_LETTERS + "\U00020000-\U0003134f"  # and the astral ideographs
 INSIGNIFICANT = re.compile(r"[\W_]+")  # a CJK match is made of letters and digits only
 _INSIGNIFICANT_RUNS = re.compile(r"([\W_]+)")
@@ -50,6 +56,14 @@ def has_cjk() -> re.Pattern[str]:
     """A CJK character. Compiled on first use (2 ms of every start): only building a filter
     reads it."""
     return re.compile(f"[{_CJK}]")
+
+
+@functools.cache
+def builtin_chinese_words() -> tuple[str, ...]:
+    """servicebot's own Chinese profanity list, read once per process: a word a line, ``#``
+    starting a comment."""
+    rows = BUILTIN_FILE.read_text(encoding="utf-8").splitlines()
+    return tuple(word for row in rows if (word := row.split("#", 1)[0].strip()))
 
 
 class CjkMatcher:

@@ -140,10 +140,15 @@ def test_the_chinese_word_lists_mask_and_keep_what_the_readme_says() -> None:
     kept += ["幹線", "台北七張站"]
     for text in kept:
         assert prefilter.run(text, Placeholders()).text == text
-    without_lists = Prefilter(PrefilterSettings())  # the built-in list is English
-    assert without_lists.run("他媽的", Placeholders()).text == "他媽的"
-    assert "insult_zh:" in (REPO / "servicebot.yaml").read_text(encoding="utf-8")
-    assert "a bot whose `servicebot.yaml` lists no Chinese words" in README
+    for text in ["王八蛋", "脑残", "你這個傻逼"]:
+        assert "****" in prefilter.run(text, Placeholders()).text, text
+    for text in ["王八蛋糕", "电脑残留文件"]:
+        assert prefilter.run(text, Placeholders()).text == text
+    without_lists = Prefilter(PrefilterSettings())  # the built-in lists: English and Chinese
+    assert without_lists.run("你個傻逼", Placeholders()).text == "你個****"
+    english_only = Prefilter(PrefilterSettings(builtin_words=("en",)))
+    assert english_only.run("他媽的", Placeholders()).text == "他媽的"
+    assert "so a bot\nwith no `prefilter.words` masks `你個傻逼` too" in README
 
 
 def test_the_replay_snippet_passes_run_after_run(bot: Path) -> None:

@@ -137,7 +137,7 @@ def test_a_cut_never_splits_a_price_and_a_blocked_cut_falls_back() -> None:
 
 
 def test_an_answer_in_traditional_characters_is_checked_against_simplified_lists() -> None:
-    spec = load_bot(REPO)  # insult_zh lists 他妈的; the answer keeps its own characters
+    spec = load_bot(REPO)  # the built-in list has 他妈的; the answer keeps its own characters
     result = Postfilter.for_bot(spec).run(
         "您的訂單已發貨，他媽的。", spec.templates["system.j2"], {}
     )
