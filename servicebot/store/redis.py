@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
+import weakref
 from collections.abc import Collection, Generator, Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -36,12 +37,11 @@ from . import PurgeReport, TurnRecord, as_utc, by_first_turn, issued_any, now, r
 
 try:
     import redis
-    from redis.backoff import ExponentialBackoff
-    from redis.retry import Retry
 except ImportError as exc:  # an optional backend: say how to get it
     raise StorageError("the Redis store needs redis-py: pip install 'servicebot[redis]'") from exc
 
 from .leases import RedisLease, redis_lease_key
+from .redispools import give_back, take_pool
 from .redisturns import from_stored, to_stored
 from .refusals import outage, refusal, refused
 
@@ -114,7 +114,8 @@ class RedisStore:
         """``timeout``: seconds a command may wait for a connection or a reply. A command is
         tried once more after a dropped connection or a timeout (a server that restarted), so
         a server that stopped answering costs a command about 2 x ``timeout``, on a pooled
-        connection or a new one alike.
+        connection or a new one alike. The pool is the process's for this URL and timeout,
+        shared with the other bots' stores there (redispools.py).
 
         No health checks: redis-py pings a connection it has not checked before its first
         command, and tries that ping once more, inside the connect it also tries twice, so a
@@ -130,17 +131,13 @@ class RedisStore:
             raise StorageError(f"cannot use the store url: {exc}") from exc
         self._ns, self._settings_file = namespace, settings_file
         self._ttl = "" if retention_days is None else str(retention_days * 86_400)
-        retry = Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1)
         try:
-            self._redis = redis.Redis.from_url(
-                url,
-                socket_timeout=timeout,
-                socket_connect_timeout=timeout,
-                retry=retry,
-                retry_on_error=[redis.ConnectionError, redis.TimeoutError],
-            )
+            pool, key = take_pool(url, timeout)  # shared with the process's other stores
         except ValueError as exc:
             raise StorageError(f"cannot use the store url {self.url}: {exc}") from exc
+        # Given back once: by close(), or as the store is collected unclosed.
+        self._give_back = weakref.finalize(self, give_back, key, pool)
+        self._redis = redis.Redis(connection_pool=pool)
         self._append = self._redis.register_script(_APPEND)
         self._purge_one = self._redis.register_script(_PURGE)
         self._forget = self._redis.register_script(_FORGET)
@@ -290,7 +287,9 @@ class RedisStore:
         return report
 
     def close(self) -> None:
-        self._redis.close()
+        """Give the shared pool back: the last store of the process using it closes its
+        connections, not this one while another bot's store still uses them (redispools.py)."""
+        self._give_back()
 
     def _purge(self, conversation_ids: list[str], cutoff: str) -> PurgeReport:
         conversations = turns = 0
