@@ -233,5 +233,37 @@ def test_a_bots_templates_are_compiled_once_and_render_from_that_code(
     monkeypatch.setattr(_BoundedSandbox, "_generate", counted)
     system = "{{ bot.name }} here: {% if bot.name == 'Once' %}once{% endif %}\n"  # its own text
     renderer = Renderer(load_bot(make_bot(tmp_path, system=system)))
-    assert sorted(compiled) == ["blocked.j2", "handoff.j2", "out_of_scope.j2", "system.j2"]
+    # Each once at most: the others' text may have been compiled by an earlier bot of the
+    # process (see the next test), system.j2's is its own.
+    assert "system.j2" in compiled and len(compiled) == len(set(compiled))
     assert renderer.system(Context("en", (), False, frozenset())) == "Maple Market support here:"
+
+
+def test_a_bot_whose_templates_this_process_compiled_does_not_compile_them_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 shops made with `servicebot init`, or a reload: each compiled the same templates
+    anew (about 5 ms each). An edited template is compiled, and checked, as ever."""
+    import servicebot.sandbox
+
+    compiled: list[str | None] = []
+    compile = servicebot.sandbox._BoundedSandbox.compile
+
+    def counting(self: Any, source: Any, name: str | None = None, *args: Any, **kw: Any) -> Any:
+        compiled.append(name)
+        return compile(self, source, name, *args, **kw)
+
+    monkeypatch.setattr(servicebot.sandbox._BoundedSandbox, "compile", counting)
+    load_bot(_copy(tmp_path, "first"))
+    compiled.clear()
+    Bot.load(_copy(tmp_path, "second"), offline=True).reply("hi", conversation_id="c-1")
+    assert compiled == []  # checked, rendered, and not compiled again
+    load_bot(_copy(tmp_path, "third", system=f"{PREAMBLE}Answer from the FAQ.\n"))
+    assert compiled == ["system.j2"]
+    with pytest.raises(ConfigError, match="__class__"):  # and checked as ever
+        load_bot(_copy(tmp_path, "fourth", system=f"{PREAMBLE}{{{{ bot.__class__ }}}}\n"))
+
+
+def _copy(tmp_path: Path, folder: str, system: str | None = None) -> Path:
+    (tmp_path / folder).mkdir()
+    return make_bot(tmp_path / folder, system=system)
