@@ -33,6 +33,7 @@ query under a millisecond with 10,000 examples.
 from __future__ import annotations
 
 import math
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -245,7 +246,11 @@ class IntentIndex:
         """Feature counts of every example, then of each intent's name, description and answer."""
         counts = [Counter(features(text)) for text in _texts(intents)]
         # dict.fromkeys and map run in C: this is most of the time a 10,000-example build takes.
-        self._vocabulary = {f: i for i, f in enumerate(dict.fromkeys(chain.from_iterable(counts)))}
+        # Interned: the bots of one process (200 shops) share one copy of each feature's text
+        # (most character n-grams of a language are in every shop's FAQ), where each kept its
+        # own, 0.4 MB for `servicebot init`'s bot. A string no bot keeps is freed as before.
+        unique = dict.fromkeys(chain.from_iterable(counts))
+        self._vocabulary = dict(zip(map(sys.intern, unique), range(len(unique)), strict=True))
         return self._cells(counts, intents)
 
     def _cells(self, counts: list[Counter[str]], intents: Sequence[Intent]) -> _Cells:

@@ -244,3 +244,13 @@ def test_a_small_bot_index_is_small_and_scores_as_the_dense_one(
     for text in ("where is my order", "我的快递到哪了", "怎么create一个account", "zzzz", ""):
         assert packed.scores(text).tolist() == dense.scores(text).tolist()  # to the last bit
     assert packed.rank("refund please", 3) == dense.rank("refund please", 3)
+
+
+def test_indexes_of_one_process_share_their_features_text(spec: BotSpec) -> None:
+    """Each shop's bot kept its own copy of every feature's text (0.4 MB for the example
+    bot): the indexes of one process share one. Each FAQ read anew, as each shop's is."""
+    from servicebot import load_bot
+
+    first, second = IntentIndex(spec.intents), IntentIndex(load_bot(spec.root).intents)
+    assert first._vocabulary == second._vocabulary
+    assert all(a is b for a, b in zip(first._vocabulary, second._vocabulary, strict=True))
