@@ -254,3 +254,17 @@ def test_indexes_of_one_process_share_their_features_text(spec: BotSpec) -> None
     first, second = IntentIndex(spec.intents), IntentIndex(load_bot(spec.root).intents)
     assert first._vocabulary == second._vocabulary
     assert all(a is b for a, b in zip(first._vocabulary, second._vocabulary, strict=True))
+
+
+def test_centroids_all_dense_keep_their_block_alone(spec: BotSpec) -> None:
+    """The example bot's 38 centroids are one dense block, a row per feature: a slot and a
+    start per feature besides it took 0.15 MB of each bot, 30 MB of 200 bots."""
+    centroids = IntentIndex(spec.intents)._centroids
+    assert centroids._all_dense and not centroids._packed
+    assert _array_bytes_of(centroids) == centroids._block.nbytes
+
+
+def _array_bytes_of(part: object) -> int:
+    import numpy as np
+
+    return sum(v.nbytes for v in vars(part).values() if isinstance(v, np.ndarray))
