@@ -155,3 +155,25 @@ def test_a_word_listed_in_traditional_does_not_mask_others_that_fold_like_it() -
     review = Postfilter(PostfilterSettings(), KNOWN, FACTS, profanity)
     assert review.run(answer, SYSTEM, {}).text == answer
     assert review.run("幹，請洗乾淨", SYSTEM, {}).text == "****，請洗乾淨"
+
+
+def test_a_bot_finds_what_its_files_give_at_its_first_answer_not_as_it_loads(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A quarter of each bot's load (16 ms of `servicebot init`'s 65), spent by each of 200
+    shops at a process's start: found as the first answer is reviewed, and reviewed as ever."""
+    import servicebot.postfilter
+
+    found: list[str] = []
+    given_by = servicebot.postfilter.given_by
+    monkeypatch.setattr(
+        servicebot.postfilter, "given_by", lambda text: found.append(text) or given_by(text)
+    )
+    spec = load_bot(REPO)
+    checker = Postfilter.for_bot(spec)
+    assert found == []
+    system = spec.templates["system.j2"]
+    assert checker.run("Call us on +1 800-555-0199.", system, {}).events == ()
+    invented = checker.run("Call us on +1 212-555-0123.", system, {})
+    assert [(e.detector, e.kind) for e in invented.events] == [("contact", "PHONE")]
+    assert len(found) == 2  # the bot's files once; this turn's system prompt, for the invented
