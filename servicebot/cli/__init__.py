@@ -24,6 +24,7 @@ import click
 from .. import __version__
 from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
 from ..errors import ConfigError, ServicebotError
+from ..rasaimport import RasaImport, faq_text, import_rasa
 from .common import BOT_PATH, bot_option, load, nearest_bot, offline_reason
 from .evaluate import evaluate_routing
 from .rendering import render
@@ -230,31 +231,78 @@ def _valid_id(conversation_id: str | None) -> str | None:
 
 @main.command()
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-def init(directory: Path) -> None:
-    """Create a new bot folder DIRECTORY from the example store bot."""
+@click.option(
+    "--from-rasa",
+    "rasa",
+    type=click.Path(exists=True, path_type=Path),
+    help="A Rasa 3 project folder: its intents and answers become faq/rasa.yaml "
+    "(in place of the example's FAQ and conversations), and what could not be "
+    "converted is listed.",
+)
+def init(directory: Path, rasa: Path | None) -> None:
+    """Create a new bot folder DIRECTORY from the example store bot, or, with --from-rasa,
+    from a Rasa 3 project's intents and answers."""
     if directory.exists() and any(directory.iterdir()):
         raise click.ClickException(f"{directory} is not empty; choose a new folder")
+    converted = _rasa_import(rasa) if rasa else None
     example = _example_bot()
     try:
         directory.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(example / SETTINGS_FILE, directory / SETTINGS_FILE)
-        for folder in (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS):
+        copied = (
+            (TEMPLATES_FOLDER,) if converted else (FAQ_FOLDER, TEMPLATES_FOLDER, *_EXAMPLE_TESTS)
+        )
+        for folder in copied:
             if (example / folder).is_dir():
                 _copy_contents(example / folder, directory / folder)
+        if converted and rasa:
+            _write_faq(directory, faq_text(converted, rasa))
         (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
-    click.echo(f"Created {directory}, a copy of the example store bot:")
+    if converted:
+        _said_converted(directory, converted)
+    else:
+        click.echo(f"Created {directory}, a copy of the example store bot:")
     spec = load_bot(directory)
     click.echo(f"  ok: {spec.summary()}")
-    click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml and")
+    what = "the rest of faq/rasa.yaml" if converted else "faq/*.yaml"
+    click.echo(f"Make it yours: set name and contact in servicebot.yaml, rewrite {what} and")
     click.echo("the store details in templates/*.j2, then run after each edit:")
     # To paste as it is: "my bot" would be two arguments, and "-x" an option.
     typed = shlex.quote(f"./{directory}" if str(directory).startswith("-") else str(directory))
     click.echo(f"  servicebot check {typed}")
-    click.echo(f"  servicebot test --bot {typed}   (its conversations in tests/conversations)")
+    if not converted:
+        click.echo(f"  servicebot test --bot {typed}   (its conversations in tests/conversations)")
     if unset := _unset_secrets(spec):  # check warns of each; say so before it surprises
         click.echo(f"Where it runs, set {' and '.join(unset)}; `check` warns until then.")
+
+
+def _rasa_import(project: Path) -> RasaImport:
+    """The Rasa project ``project`` converted, its problems as a command's error."""
+    try:
+        return import_rasa(project)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
+def _write_faq(directory: Path, text: str) -> None:
+    """Write the converted intents as the new bot's only FAQ file."""
+    (directory / FAQ_FOLDER).mkdir()
+    (directory / FAQ_FOLDER / "rasa.yaml").write_text(text, encoding="utf-8")
+
+
+def _said_converted(directory: Path, converted: RasaImport) -> None:
+    """Say what the import made, and list what it could not convert, each at file:line."""
+    handed = sum(1 for intent in converted.intents if intent.get("handoff"))
+    click.echo(
+        f"Created {directory}: {len(converted.intents)} Rasa intents in faq/rasa.yaml "
+        f"({handed} handed to a person), the example's settings and templates."
+    )
+    if converted.notes:
+        click.echo(f"Not converted ({len(converted.notes)}; carry over by hand what matters):")
+        for note in converted.notes:
+            click.echo(f"  {note}")
 
 
 def _unset_secrets(spec: BotSpec) -> list[str]:

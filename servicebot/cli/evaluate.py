@@ -91,7 +91,8 @@ def evaluate_routing(
     as_json: bool,
     **given: float | None,
 ) -> None:
-    """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent).
+    """Measure routing on FILE, a labelled CSV, TSV, JSON Lines or JSON file (text, intent),
+    or a Rasa NLU .yml file (as rasa test nlu reads it).
 
     The text column may be named utterance, query or message too, and the intent column
     category or label; of two such columns (Bitext's category and intent), the one named

@@ -5,10 +5,11 @@ A labelled file is CSV (a header row with a ``text`` column, or ``utterance``, `
 ``message`` as other datasets name it, and an ``intent``, ``category`` or ``label`` column;
 where a header has two of a kind, Bitext's ``category`` and ``intent``, the first named here
 is read, and a warning says so), JSON Lines (one object a line with the same keys) or a JSON
-array of such objects; ``.tsv`` is CSV separated by tabs. An optional ``previous`` column
-(key) holds the customer's previous message, which a short follow-up is routed with; other
-columns are ignored. An empty label, ``out_of_scope``, or ``oos`` or ``none`` as other
-datasets write it (CLINC150's ``oos``), marks a message the bot
+array of such objects; ``.tsv`` is CSV separated by tabs; a ``.yml`` file is Rasa's NLU
+format (``nlu:`` with ``- intent:`` items and ``examples: |``, as ``rasa test nlu`` reads).
+An optional ``previous`` column (key) holds the customer's previous message, which a short
+follow-up is routed with; other columns are ignored. An empty label, ``out_of_scope``, or
+``oos`` or ``none`` as other datasets write it (CLINC150's ``oos``), marks a message the bot
 should not claim to know.
 
 In a CSV or TSV file, a text or previous message that starts with ``'`` before one of
@@ -35,6 +36,7 @@ from pathlib import Path
 
 from ..errors import ConfigError, Problem
 from ..export import GUARD, persons_own, spreadsheet_safe
+from ..rasaimport import rasa_examples
 from ..source import decode
 from .jsontext import decode_json, is_one_document, item_lines
 
@@ -101,8 +103,10 @@ def read_rows(
         ConfigError: the file is missing, unreadable, empty or of an unknown type.
     """
     suffix = path.suffix.lower()
+    if suffix in (".yml", ".yaml"):  # a Rasa NLU test file, as `rasa test nlu` reads it
+        return [Labelled(text, intent, line) for text, intent, line in rasa_examples(path)], []
     if suffix not in _CSV_SUFFIXES + _JSONL_SUFFIXES:
-        message = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
+        message = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines), .json or Rasa's .yml"
         raise ConfigError.at(path, message)
     text = _read_text(path)
     notes: list[Problem] = []

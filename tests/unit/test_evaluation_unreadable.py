@@ -124,7 +124,7 @@ def test_every_malformed_row_is_reported_at_once(tmp_path: Path) -> None:
 
 def test_an_unknown_extension(tmp_path: Path) -> None:
     path = write(tmp_path, "a.txt", "text,intent\n")
-    expected = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines) or .json"
+    expected = "unknown file type: use .csv, .tsv, .jsonl (JSON Lines), .json or Rasa's .yml"
     assert problem(path) == f"{path}: {expected}"
 
 

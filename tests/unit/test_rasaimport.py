@@ -1,0 +1,114 @@
+"""``servicebot init --from-rasa``: a Rasa 3 project's intents, examples and answers as a bot
+that passes ``check`` and routes Rasa's own examples to their intents, with what could not be
+converted listed at its file and line; and ``servicebot eval`` on Rasa's NLU test file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from servicebot import load_bot
+from servicebot.cli import main
+from servicebot.rasaimport import import_rasa, rasa_examples
+from servicebot.routing import Router
+
+RASA = Path(__file__).parents[1] / "data" / "rasa"
+
+
+@pytest.fixture
+def converted(tmp_path: Path) -> tuple[Path, str]:
+    """A bot made from the Rasa fixture, and what init printed."""
+    target = tmp_path / "from_rasa"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(RASA)])
+    assert result.exit_code == 0, result.output
+    return target, result.output
+
+
+def test_the_converted_bot_passes_check(converted: tuple[Path, str]) -> None:
+    target, _ = converted
+    checked = CliRunner().invoke(main, ["check", str(target)])
+    assert checked.exit_code == 0, checked.output
+    assert "6 intents, 19 examples" in checked.output
+    assert not (target / "tests" / "conversations").exists()  # the example's, of its intents
+
+
+def test_the_converted_bot_routes_the_rasa_examples_to_their_intents(
+    converted: tuple[Path, str],
+) -> None:
+    spec = load_bot(converted[0])
+    router = Router(spec.intents, spec.settings.routing, spec.settings.languages)
+    taken = {intent.name for intent in spec.intents}
+    for text, intent, _ in rasa_examples(RASA / "data" / "nlu.yml"):
+        if intent in taken:
+            assert router.route(text).matches[0].intent.name == intent, text
+
+
+def test_examples_lose_their_entity_annotations_and_answers_are_the_first_text(
+    converted: tuple[Path, str],
+) -> None:
+    faq = yaml.safe_load((converted[0] / "faq" / "rasa.yaml").read_text(encoding="utf-8"))
+    intents = {intent["name"]: intent for intent in faq["intents"]}
+    assert "how long does delivery to Berlin take" in intents["shipping_time"]["examples"]
+    assert "when will my parcel arrive in Munich" in intents["shipping_time"]["examples"]
+    assert "can I send a jacket back" in intents["return_item"]["examples"]
+    assert "可以用支付宝付款吗" in intents["payment_methods"]["examples"]
+    assert intents["greet"]["answer"] == "Hi! How can I help?"  # the first of two variants
+    # the conditional variant is passed over for the first plain one
+    assert intents["shipping_time"]["answer"] == "Delivery takes 2-4 business days in Germany."
+    # a custom action's intent is kept, for a person to answer
+    assert intents["check_order_status"]["handoff"] is True
+    # affirm answers only after a return, in a story: not an answer of its own
+    assert "affirm" not in intents
+
+
+def test_what_was_not_converted_is_listed_at_its_file_and_line(
+    converted: tuple[Path, str],
+) -> None:
+    output = converted[1]
+    domain, nlu, rules = RASA / "domain.yml", RASA / "data" / "nlu.yml", RASA / "data" / "rules.yml"
+    for expected in (
+        f"{domain}:4: slot 'vip' not converted",
+        f"{domain}:9: form 'order_form' not converted",
+        f"{domain}:34: custom action 'action_check_order_status' not converted",
+        f"{domain}:14: utter_greet: another variant not converted: 'Hello there!'",
+        f"{domain}:18: utter_shipping_time: a conditional variant not converted",
+        f"{domain}:27: utter_payment_methods: buttons not converted",
+        f"{nlu}:38: synonym 'PayPal' not converted",
+        f"{nlu}:36: intent 'affirm' not converted",
+        f"{rules}:10: intent 'check_order_status' ran 'action_check_order_status'",
+    ):
+        assert expected in output, expected
+
+
+def test_a_phrasing_two_intents_share_goes_to_the_first(tmp_path: Path) -> None:
+    (tmp_path / "nlu.yml").write_text(
+        "nlu:\n- intent: a\n  examples: |\n    - hello there\n"
+        "- intent: b\n  examples: |\n    - Hello there!\n    - good day\n"
+        "responses:\n  utter_a:\n  - text: A.\n  utter_b:\n  - text: B.\n"
+        "rules:\n- steps:\n  - intent: a\n  - action: utter_a\n"
+        "- steps:\n  - intent: b\n  - action: utter_b\n",
+        encoding="utf-8",
+    )
+    result = import_rasa(tmp_path)
+    assert [intent["examples"] for intent in result.intents] == [["hello there"], ["good day"]]
+    assert any(
+        "'Hello there!' left out of 'b': it is already an example of 'a'" in str(note)
+        for note in result.notes
+    )
+
+
+def test_a_folder_with_no_nlu_data_is_refused(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "x"), "--from-rasa", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "no Rasa NLU data here" in result.output
+    assert not (tmp_path / "x").exists()
+
+
+def test_eval_reads_a_rasa_nlu_test_file(converted: tuple[Path, str]) -> None:
+    test_file = RASA / "tests" / "test_nlu.yml"
+    result = CliRunner().invoke(main, ["eval", str(test_file), "--bot", str(converted[0])])
+    assert result.exit_code == 0, result.output
+    assert "top-1 accuracy  1.0000 (2 of 2 rows)" in result.output
