@@ -8,10 +8,12 @@ Mandarin forms, as ``routing/taiwan.py`` does for Taiwan's words; routing applie
 text it reads, the intents' examples too.
 
 The table is small and chosen by hand. Most of its words are written only in Cantonese
-(嘅, 咗, 冇, 佢, 啲, 喺, 嘢, 唔該, 幾耐, 乜嘢, 咩, 哋, 嚟), so no Mandarin message holds them;
-of the others, a Mandarin message may hold 邊度, 點解 or 點樣 across a word boundary
-(海边度假, "a holiday by the sea"; 一点解释, "a little explanation"; 一点样品, "a little
-sample"), and those are kept as they are (see ``_KEPT``).
+(嘅, 咗, 冇, 佢, 啲, 喺, 嘢, 唔該, 幾耐, 乜嘢, 咩, 哋, 嚟, 仲未, 傾偈), so no Mandarin message holds
+them; a Cantonese word that alone is a Mandarin one too (邊, "side"; 傾, "tilt") is read only
+in phrases Mandarin never writes (去咗邊, 喺邊, 真人傾). Of the others, a Mandarin message may
+hold 邊度, 點解 or 點樣 across a word boundary (海边度假, "a holiday by the sea"; 一点解释, "a
+little explanation"; 一点样品, "a little sample"), and those are kept as they are (see
+``_KEPT``).
 
 Words change length (冇 becomes 没有), so this is for matching only: the customer's text is
 never rewritten.
@@ -32,6 +34,16 @@ _WORDS = {
     "唔": "不",  # not: 唔記得, forget
     "喺": "在",  # at, in
     "邊度": "哪里",  # where
+    # 邊 alone is "where" too, but 边 ("side", "while") is everywhere in Mandarin (这边,
+    # 一边...一边), so only the phrases it asks "where" in are read: after 咗 or 喺, which are
+    # Cantonese alone (喺邊度 and 去咗邊度 too: the longest word wins, so they are listed).
+    "去咗邊": "去了哪里",  # gone where: 我啲貨去咗邊, where have my goods gone
+    "去咗邊度": "去了哪里",
+    "喺邊": "在哪里",  # at where: 我個包裹喺邊, where is my parcel
+    "喺邊度": "在哪里",
+    # Not yet: 仲 alone is in 仲裁 (arbitration) and 仲夏; 仲未 is written only in Cantonese
+    # (but in 伯仲未分, kept below).
+    "仲未": "还没",  # 點解我仲未收到貨, why haven't I received my goods yet
     "點解": "为什么",  # why
     "俾": "给",  # give, to: 俾錢, pay
     "搵": "找",  # look for: 搵真人, find a person
@@ -54,6 +66,12 @@ _WORDS = {
     "點樣": "怎么",  # how: 點樣改密碼
     "哋": "们",  # plural: 我哋, we
     "嚟": "来",  # come: 幾時寄嚟, when will it come
+    # Chat: 傾 alone is Mandarin's "tilt, pour out" (倾向, 倾诉), so only 傾偈, a Cantonese
+    # word, and 傾 after a person to talk to, where Mandarin writes 聊 (同真人傾, talk to a
+    # person; 同, "with", is Mandarin too, in 同意, and is left as it is).
+    "傾偈": "聊天",
+    "真人傾": "真人聊",  # 我想同真人傾, I want to talk to a real person
+    "客服傾": "客服聊",  # 同客服傾, talk to customer service
 }
 # Mandarin text in which a word above spans a word boundary, matched first and kept as it is.
 # 點 ends 快點 and 重點, and 解 begins a verb of unlocking or undoing: 快点解冻, 重点解读.
@@ -63,6 +81,7 @@ _KEPT = (
     *("點解綁", "點解約", "點解封"),
     # 一点样品, a little sample; 有点样子, look the part; 点样式, a style of dots
     *("點樣品", "點樣本", "點樣子", "點樣式", "點樣板"),
+    "伯仲未",  # 伯仲未分, neither yet ahead
 )
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from servicebot.routing import Router
+from servicebot.routing import Router, handing_off
 from servicebot.routing.cantonese import fold_cantonese_words
 from servicebot.routing.features import features
 from servicebot.routing.index import IntentIndex
@@ -130,6 +130,18 @@ def test_cantonese_please_and_thanks_are_courtesies(router: Router) -> None:
     assert best(router, "唔該晒，退款幾耐到帳？") == "refund_status"
 
 
+def test_cantonese_where_not_yet_and_chat_read_as_mandarin(router: Router) -> None:
+    # 去咗邊 (gone where), 仲未 (not yet) and 同真人傾 (talk to a person) went out of scope or
+    # under the handoff threshold (0.315): 邊, 仲 and 傾 alone mean other things in Mandarin.
+    assert features("我啲貨去咗邊") == features("我些货去了哪里")
+    assert features("我個包裹喺邊") == features("我个包裹在哪里")
+    assert features("點解我仲未收到貨") == features("为什么我还没收到货")
+    assert best(router, "唔該，我啲貨去咗邊？") == "order_status"
+    assert best(router, "點解我仲未收到貨") == "order_delayed"
+    taken = handing_off(router.route("我想同真人傾").matches, router.settings)
+    assert taken is not None and taken.intent.name == "talk_to_human"
+
+
 @pytest.mark.parametrize(
     "mandarin",
     [
@@ -138,6 +150,8 @@ def test_cantonese_please_and_thanks_are_courtesies(router: Router) -> None:
         # 快点 (hurry) or 重点 (the key point), then a verb: not 为什么 (why).
         *("快点解除限制", "快点解冻账户", "重点解读一下", "能快点解压吗", "快点解绑银行卡"),
         *("快点解约", "快点解封账号"),
+        # 边 is "side", 仲 begins 仲裁 (arbitration), 倾 is "tilt": none is folded alone.
+        *("这边还没收到", "申请仲裁", "数据倾向", "伯仲未分", "一边等一边看"),
     ],
 )
 def test_mandarin_holding_a_cantonese_word_across_words_is_read_as_written(
