@@ -73,8 +73,17 @@ _ROOMS: Final = (
     f"(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓|号|號|户|戶))*(?:之[0-9]{{1,3}})?"
     r"(?:(?<=[栋棟幢座元层層楼樓])[ ]?[0-9]{1,5}(?![0-9A-Za-z\u4e00-\u9fff]))?"
 )
+# A commercial building after a street's number, then its floor or room (宏开道8号其士商业中心
+# 10楼1001室): its name, up to 10 characters, may hold a region's or street's unit (城市广场),
+# and ends in a building's word. Only with a floor or room after it: 8号恒隆广场的店 is a store.
+_TOWER: Final = (
+    f"(?:[ ]?(?:(?![{_NOT_NAME}])[\u4e00-\u9fff]){{1,10}}?"
+    "(?:中心|大厦|大廈|广场|廣場|商场|商場|大楼|大樓)"
+    "(?=[ ]?(?:[0-9]{1,3}[ ]?(?:楼|樓|层|層)|[0-9]{1,5}[ ]?室)))?"
+)
 _STRUCTURED: Final = re.compile(
-    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
+    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}{_TOWER}"
+    f"|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
 )
 # A Hong Kong estate's block and floor (第一城 12座 20樓 C室, 太古城3座15樓): a block (座) with
 # a floor right after it is an address's shape whatever the estate's name ends in (城, 邨,
@@ -83,7 +92,7 @@ _BLOCK_FLOOR: Final = re.compile(
     f"{_NAME}{{0,8}}?[ ]?[0-9]{{1,3}}[ ]?座[ ]?[0-9]{{1,3}}[ ]?[楼樓]{_ROOMS}"
 )
 _ROAD_ADDRESS: Final = re.compile(
-    f"(?:(?:{_ADMIN}[ ]?)+{_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE}){_HOUSE}{_ROOMS}"
+    f"(?:(?:{_ADMIN}[ ]?)+{_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE}){_HOUSE}{_TOWER}{_ROOMS}"
 )
 # What a structured address needs: a street's unit, or a building's (a set: re skips to one).
 _STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pytest
 
+from servicebot.filters.normalise import normalise
 from servicebot.filters.values import canonical
 from tests.unit.piifindings import found, spans
 
@@ -90,6 +91,31 @@ def test_taiwan_and_hong_kong_addresses_are_found(text: str, expected: str) -> N
 )  # fmt: skip
 def test_hong_kong_addresses_as_customers_type_them_are_found(text: str, expected: str) -> None:
     assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        # the text as the pre-filter reads it: traditional characters folded to simplified
+        ("九龍灣宏開道8號其士商業中心10樓1001室", "九龍灣宏開道8號其士商業中心10樓1001室"),
+        ("上海市南京西路1266号恒隆广场3楼301室", "上海市南京西路1266号恒隆广场3楼301室"),
+        ("寄去觀塘道 388 號創紀之城大樓 25 樓", "觀塘道 388 號創紀之城大樓 25 樓"),
+        ("建国路88号华贸中心 5层，谢谢", "建国路88号华贸中心 5层"),
+        # no floor or room after it, or a name longer than a building's: the street's alone
+        ("中山路5号中心", "中山路5号"),
+        ("中山路5号一二三四五六七八九十一中心10楼", "中山路5号"),
+    ],
+)  # fmt: skip
+def test_a_commercial_building_with_its_floor_or_room_is_part_of_the_address(
+    text: str, expected: str
+) -> None:
+    # 其士商業中心10樓1001室 was left after [ADDRESS_1]: a building, floor and room to find
+    # the customer by.
+    assert found(normalise(text).text, "ADDRESS") == [normalise(expected).text]
+
+
+def test_a_store_in_a_commercial_building_is_no_address() -> None:
+    assert found("南京西路1266号恒隆广场3楼的店还开吗", "ADDRESS") == []
 
 
 @pytest.mark.parametrize(
