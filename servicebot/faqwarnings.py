@@ -3,8 +3,8 @@
 Owns the warnings about FAQ files (no intents, a full-width comma in a list item, Jinja
 syntax in FAQ text), intents' phrasings (in one language only, or handed off), routing
 thresholds under ``min_score``, languages that are never chosen, Chinese answers written in
-the script ``chinese_script`` does not name, and few-shot replies that state a figure their
-answer does not.
+the script ``chinese_script`` does not name (and templates, with ``templatescripts.py``), and
+few-shot replies that state a figure their answer does not.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from .routing.screen import IntentScreen
 from .routing.scripts import told_apart
 from .settings import RoutingSettings
 from .source import operator_files
+from .templatescripts import template_script_warnings
 from .yamlfile import YamlFile, read_yaml
 
 _TEMPLATE_SYNTAX = re.compile(r"\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|\{#.*?(?:#\}|$)", re.MULTILINE)
@@ -93,7 +94,8 @@ def language_warnings(spec: BotSpec) -> list[Problem]:
     if "zh" in spec.settings.languages and others:
         warnings += _one_language_intents(spec, others[0])
     if "zh" in spec.settings.languages:
-        warnings += _chinese_script_warnings(spec)
+        # Answers and templates both in the other script: one setting fixes both, said once.
+        warnings += _chinese_script_warnings(spec) or template_script_warnings(spec)
     return warnings
 
 

@@ -4,6 +4,7 @@ the placeholder wordings of filters/placeholders.py, and the check in faqwarning
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from servicebot.model import AnswersAtOnce, Completion, ModelRequest
 from servicebot.pipeline import Bot
 from servicebot.prompt import script_of
 from servicebot.store.memory import MemoryStore
+from servicebot.templatescripts import template_script_warnings
 from tests.unit.botcopies import make_bot
 
 SHIPPING = "美国境内标准配送需3-5个工作日"  # how the example bot's shipping answer starts
@@ -136,3 +138,31 @@ def test_check_is_quiet_when_the_setting_matches_and_refuses_another_value(
         f"{bad / 'servicebot.yaml'}:5:17: 'chinese_script': " in result.output
         and "chinese_script" in result.output
     )
+
+
+def test_check_warns_of_each_template_in_the_other_script(tmp_path: Path) -> None:
+    # A Taiwan team set chinese_script: traditional and rewrote its answers, but not the
+    # templates `servicebot init` copies: its customers read handoff.j2 in simplified.
+    folder = traditional_bot(tmp_path)
+    for path in (folder / "templates").glob("*.j2"):
+        path.write_text(to_simplified(path.read_text(encoding="utf-8")), encoding="utf-8")
+    result = CliRunner().invoke(main, ["check", str(folder)])
+    assert result.exit_code == 0, result.output
+    warned = sorted(line for line in result.output.splitlines() if "this template's" in line)
+    templates = folder / "templates"
+    assert [line.split(": this")[0] for line in warned] == [
+        f"warning: {templates / name}:3" for name in ("blocked.j2", "handoff.j2", "out_of_scope.j2")
+    ]  # the Chinese line; not system.j2, the model's instructions, nor {{ }} or {# #}
+    assert "written in simplified characters, but chinese_script is traditional" in warned[1]
+
+
+def test_only_a_templates_literal_text_tells_its_script(tmp_path: Path) -> None:
+    spec = load_bot(traditional_bot(tmp_path))
+    simplified = (
+        "{# 这个模板只在这里说明后台怎么写 #}{{ '简体的字符串在这里出现' }}\n您好，歡迎光臨"
+    )
+    assert template_script_warnings(replace(spec, templates={"note.j2": simplified})) == []
+    shown = replace(
+        spec, templates={"note.j2": "{{ bot.name }}\n欢迎光临，这里是客服中心，请问您需要什么帮助"}
+    )
+    assert [problem.line for problem in template_script_warnings(shown)] == [2]
