@@ -267,6 +267,7 @@ PiiKind = Literal[
     "EMAIL",
     "IBAN",
     "CN_ID",
+    "HK_ID",
     "PASSPORT",
     "CARD",
     "SSN",

@@ -10,6 +10,11 @@ from typing import Final, NamedTuple
 
 from . import iban, locales
 
+# A Hong Kong ID's shape: a letter or two, six digits, the check digit bracketed or not.
+HKID_VALUE: Final = re.compile(
+    r"[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))", re.ASCII
+)
+
 
 class _Label(NamedTuple):
     kind: str
@@ -71,8 +76,9 @@ LABELS: Final = (
     ),
     # A mainland ID whose check digit is wrong is still someone's ID, typed wrong, in any
     # grouping (110101-19900307-001X, 1101 0119 9003 0700 1X); so are a Taiwan ID
-    # (A123456789, 身分證字號), a Taiwan residence permit's (居留證號, 統一證號: A800000014 since
-    # 2021, AB12345678 before) and a Hong Kong one (A123456(7)) named as an ID card.
+    # (A123456789, 身分證字號) and a Taiwan residence permit's (居留證號, 統一證號: A800000014
+    # since 2021, AB12345678 before) named as an ID card. A Hong Kong one (A123456(7)) after
+    # these words is an HK_ID (SECOND_ROLE).
     _Label(
         "CN_ID",
         (
@@ -83,17 +89,27 @@ LABELS: Final = (
             "id card",
             "identity card",
             "identity number",
-            "hkid",
         ),  # not "id number": an order has one too
         re.compile(
             r"[0-9](?:[ -]?[0-9]){16}[ -]?[0-9Xx](?![0-9A-Za-z])"
             r"|[0-9](?:[ -]?[0-9]){14}(?![0-9A-Za-z])"
             r"|[A-Za-z][1289][0-9]{8}(?![0-9A-Za-z])"
-            r"|[A-Za-z]{2}[0-9]{8}(?![0-9A-Za-z])"
-            r"|[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))",
+            r"|[A-Za-z]{2}[0-9]{8}(?![0-9A-Za-z])",
             re.ASCII,
         ),
-        range(6, 19),
+        range(8, 19),
+    ),
+    # A Hong Kong identity card's number the customer names, its check digit right or not,
+    # bracketed or not (A123456(7), AB9876543): HKID, 香港身份證 and their spellings here;
+    # 身份證 and "ID card" above name one too, where no mainland or Taiwan ID follows.
+    _Label(
+        "HK_ID",
+        (
+            *("hkid", "hkid no", "hkid number", "hk id", "hk id card", "hong kong id"),
+            *("香港身份证", "香港身分证", "香港身份证号码", "香港身份证号"),
+        ),
+        HKID_VALUE,
+        range(6, 8),
     ),
     # "ID number" names an order's or an account's number too, so under it only a number of a
     # mainland ID's own shape is one, its check digit typed wrong or not: a province, a real
@@ -262,7 +278,11 @@ LABELS: Final = (
 ONE_TIME_CODE: Final = len(LABELS) - 1  # the last label above
 # Labels that name a second kind, read where the value of the first's shape is not there:
 # "セキュリティコード 123" is a card's code, "セキュリティコード 482913" a one-time code.
-SECOND_ROLE: Final = {"セキュリティコード": (ONE_TIME_CODE,)}
+HK_ID: Final = next(n for n, label in enumerate(LABELS) if label.kind == "HK_ID")
+SECOND_ROLE: Final = {
+    "セキュリティコード": (ONE_TIME_CODE,),
+    **dict.fromkeys(("身份证", "身分证", "id card", "identity card", "identity number"), (HK_ID,)),
+}
 
 # A number the customer calls an order, tracking, invoice, part or case number, or a code, is
 # that, whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 and

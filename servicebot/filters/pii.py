@@ -1,19 +1,20 @@
 """PII detection: emails, phones, payment cards and their security codes, CN resident IDs and
-Taiwan IDs, passport numbers, IBANs, IPs, US SSNs, secrets, postal addresses, dates of birth,
-messenger ids.
+Taiwan IDs, Hong Kong IDs, passport numbers, IBANs, IPs, US SSNs, secrets, postal addresses,
+dates of birth, messenger ids.
 
 Owns :func:`find_pii` and the kind names in :data:`PII_KINDS` (placeholders such as
 ``[PHONE_1]`` are built from them). The caller passes text that is already normalised (NFKC,
 full-width to half-width, zero-width characters removed); positions refer to that text.
 
 Each kind is a cheap regex that proposes candidates plus a validator that decides (Luhn and
-issuer ranges, ISO 7064 MOD 11-2 and birth date, Taiwan's ID check digit, mod-97 and country
-length, ``ipaddress``, SSN ranges). Every regex is linear-time: no quantified group can split
-the same characters two ways, and a pattern that scans an unbounded run checks right after its
-first character that it is at the start of that run, so a failed attempt is never retried from
-inside the run. Patterns begin with a plain character or set so that ``re`` can skip ahead to
-candidates in C (a set, not a repeat or a look-ahead: ``[0-9][0-9]{2}``, not ``[0-9]{3}``);
-bounded patterns check the character before a match in Python instead.
+issuer ranges, ISO 7064 MOD 11-2 and birth date, Taiwan's and Hong Kong's ID check digits,
+mod-97 and country length, ``ipaddress``, SSN ranges). Every regex is linear-time: no
+quantified group can split the same characters two ways, and a pattern that scans an unbounded
+run checks right after its first character that it is at the start of that run, so a failed
+attempt is never retried from inside the run. Patterns begin with a plain character or set so
+that ``re`` can skip ahead to candidates in C (a set, not a repeat or a look-ahead:
+``[0-9][0-9]{2}``, not ``[0-9]{3}``); bounded patterns check the character before a match in
+Python instead.
 
 Card and ID numbers, windows of whole digit groups, are found by :mod:`.numbers`. Values the
 customer names right before them (a card number typed wrong, a Hong Kong phone, a card's
@@ -51,6 +52,8 @@ from servicebot.filters.boundaries import (
     starts_free,
 )
 from servicebot.filters.emails import email_spans
+from servicebot.filters.hkid import SHAPED as HKID_SHAPED
+from servicebot.filters.hkid import hkid_spans
 from servicebot.filters.ips import ip_spans
 from servicebot.filters.labelled import Labelled, find_labelled
 from servicebot.filters.messengers import messenger_spans, named_ids
@@ -59,7 +62,7 @@ from servicebot.filters.phones import JP_KR_MOBILE, phone_spans
 from servicebot.filters.spelled import spelled_spans
 
 PII_KINDS: Final = (
-    *("SECRET", "EMAIL", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"),
+    *("SECRET", "EMAIL", "IBAN", "CN_ID", "HK_ID", "PASSPORT", "CARD", "SSN", "PHONE", "IP"),
     # Last: where one ties with another kind, the other wins (a messenger id's label takes what
     # lies inside it from any other kind first: messengers.named_ids).
     *("ADDRESS", "DATE_OF_BIRTH", "MESSENGER_ID"),
@@ -217,18 +220,21 @@ _DETECTORS: Final[dict[str, Callable[[str], Spans]]] = {
     "EMAIL": email_spans,
     "IBAN": _ibans,
     "CN_ID": _tw_ids,
+    "HK_ID": hkid_spans,
     "SSN": _ssns,
     "PHONE": phone_spans,
     "IP": ip_spans,
 }
 # What a detector's pattern needs in the text's shape (``boundaries.shape``): with none of
 # these in it, the pattern cannot match, and the detector's scan is skipped. An IBAN starts
-# with two letters and two digits; a Taiwan ID is a letter and nine digits; an SSN is three,
+# with two letters and two digits; a Taiwan ID is a letter and nine digits; a Hong Kong one a
+# letter, six digits and a bracketed check digit; an SSN is three,
 # two and four digits, a space, dot or dash between each; an IPv4 address has a digit, a dot
 # and a digit, an IPv6 one a colon. Most messages have none, and each scan took 1-2 us.
 _SHAPED: Final = {
     "IBAN": (b"aa00",),
     "CN_ID": (b"a000000000",),
+    "HK_ID": HKID_SHAPED,
     "SSN": (b"000 00 0000", b"000.00.0000", b"000-00-0000"),
     "IP": (b"0.0", b":"),
 }
@@ -250,7 +256,7 @@ def _a_reference(text: str, finding: tuple[int, int, str]) -> bool:
     注文 09012345678 に電話して one to call), and a card only as bare digits (a card's grouping,
     "order: 4111 1111 1111 1111", says it is a card)."""
     value = text[finding[0] : finding[1]]
-    if finding[2] not in ("CARD", "CN_ID", "SSN", "PHONE"):
+    if finding[2] not in ("CARD", "CN_ID", "HK_ID", "SSN", "PHONE"):
         return False  # "ref: a@b.example" is an email
     if _CN_MOBILE_DIGITS.fullmatch(re.sub(r"[^0-9]", "", value)) or JP_KR_MOBILE.fullmatch(value):
         return False

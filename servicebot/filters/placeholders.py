@@ -114,19 +114,22 @@ def _mark_of(key: str) -> str:
 # [PHONE_1] from an earlier turn, whose value was never kept (see the module docstring).
 _DESCRIBED = {
     "en": {"PHONE": "your phone number", "EMAIL": "your email address", "CARD": "your card",
-           "CN_ID": "your ID number", "PASSPORT": "your passport number", "IBAN": "your IBAN",
+           "CN_ID": "your ID number", "HK_ID": "your HKID number",
+           "PASSPORT": "your passport number", "IBAN": "your IBAN",
            "IP": "your IP address", "SSN": "your social security number", "SECRET": "your key",
            "ADDRESS": "your address", "DATE_OF_BIRTH": "your date of birth",
            "MESSENGER_ID": "your messenger ID", "": "your details"},
     "zh": {"PHONE": "您的电话号码", "EMAIL": "您的邮箱", "CARD": "您的银行卡",
-           "CN_ID": "您的身份证号", "PASSPORT": "您的护照号", "IBAN": "您的IBAN账号",
+           "CN_ID": "您的身份证号", "HK_ID": "您的香港身份证号码",
+           "PASSPORT": "您的护照号", "IBAN": "您的IBAN账号",
            "IP": "您的IP地址", "SSN": "您的社会安全号", "SECRET": "您的密钥",
            "ADDRESS": "您的地址", "DATE_OF_BIRTH": "您的出生日期",
            "MESSENGER_ID": "您的微信/QQ号", "": "您的信息"},
     # Taiwan's words, as the customers of a shop writing traditional use them (郵箱, 銀行卡
     # and 身分證號 are mainland words in traditional characters).
     "zh-Hant": {"PHONE": "您的電話號碼", "EMAIL": "您的電子郵件", "CARD": "您的卡片",
-                "CN_ID": "您的身分證字號", "PASSPORT": "您的護照號碼", "IBAN": "您的IBAN帳號",
+                "CN_ID": "您的身分證字號", "HK_ID": "您的香港身份證號碼",
+                "PASSPORT": "您的護照號碼", "IBAN": "您的IBAN帳號",
                 "IP": "您的IP位址", "SSN": "您的社會安全號碼", "SECRET": "您的金鑰",
                 "ADDRESS": "您的地址", "DATE_OF_BIRTH": "您的出生日期",
                 "MESSENGER_ID": "您的通訊軟體帳號", "": "您的資料"},

@@ -39,6 +39,8 @@ def canonical(kind: str, value: str) -> str:
         value = value.removeprefix("@")
     elif kind in ("CARD", "CN_ID"):  # "4111/1111/1111/1111" is 4111-1111-1111-1111
         value = value.replace("/", "")
+    elif kind == "HK_ID":  # A123456(3) is A1234563, as a form without brackets takes it
+        value = value.replace("(", "").replace(")", "")
     return _BLANKS.sub("", value).replace("。", ".").casefold()  # not IPs' dots
 
 

@@ -72,7 +72,7 @@ CONTACT_KINDS = ("PHONE", "EMAIL")
 # in its files in forms an answer rewords ("our returns centre at 5 Dock Road"), and an
 # invented one misleads no more than any wrong sentence; a check would refuse answers that
 # give the shop's address (README).
-LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "PASSPORT", "CARD", "SSN", "IP")
+LEAK_KINDS = ("SECRET", "IBAN", "CN_ID", "HK_ID", "PASSPORT", "CARD", "SSN", "IP")
 REMOVED = {"en": "[removed]", "zh": "[已删除]", "zh-Hant": "[已刪除]"}  # in the reply's language
 
 _SEVERITY = {"pass": 0, "repair": 0, "fallback": 1, "handoff": 2}

@@ -57,8 +57,8 @@ from tests.unit.piifindings import found, spans
         ("退款請匯到 822-123456789012", "IBAN", "822-123456789012"),
         ("帳號：822 1234567890", "IBAN", "822 1234567890"),
         ("my bank account is 012-12345678901234", "IBAN", "012-12345678901234"),
-        ("香港身份證 A123456(7)", "CN_ID", "A123456(7)"),
-        ("HKID: AB9876543", "CN_ID", "AB9876543"),
+        ("香港身份證 A123456(7)", "HK_ID", "A123456(7)"),
+        ("HKID: AB9876543", "HK_ID", "AB9876543"),
         # an IBAN named as one: in lower case, or with a check digit typed wrong
         ("my iban is de89370400440532013000", "IBAN", "de89370400440532013000"),
         ("IBAN: gb82 west 1234 5698 7654 32, thanks", "IBAN", "gb82 west 1234 5698 7654 32"),
@@ -129,7 +129,7 @@ def test_a_value_named_right_before_it_is_found(text: str, kind: str, value: str
         # SSN that runs on: test_pii.py)
         ("身份证 110101199003077751-1", [("CN_ID", "110101199003077751-1")]),
         ("身份证号 110101199003077751/2 谢谢", [("CN_ID", "110101199003077751/2")]),
-        ("HKID: A123456(7)-1", [("CN_ID", "A123456(7)-1")]),
+        ("HKID: A123456(7)-1", [("HK_ID", "A123456(7)-1")]),
         ("my passport number is E12345678-1", [("PASSPORT", "E12345678-1")]),
         ("护照 E12345678-A 过期了", [("PASSPORT", "E12345678-A")]),
         ("passport no. E12345678/01, expires 2030", [("PASSPORT", "E12345678/01")]),

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import pytest
 
+from servicebot.filters.hkid import check_digit_ok
 from servicebot.filters.normalise import normalise
 from servicebot.filters.pii import find_pii
+from servicebot.filters.placeholders import restore
 from tests.unit.piifindings import found, spans
 
 # --- IBAN -----------------------------------------------------------------------------------------
@@ -322,3 +324,49 @@ def test_a_taiwan_id_with_its_check_digit_right_needs_no_label(text: str, value:
 )
 def test_what_is_no_taiwan_id(text: str) -> None:
     assert spans(normalise(text).text) == []
+
+
+@pytest.mark.parametrize(
+    "text, value",
+    [
+        # named: its check digit right or not (A123456(7)'s is 3), bracketed or not
+        ("HKID A123456(7)", "A123456(7)"),
+        ("我的香港身份證號碼係 A123456(7)", "A123456(7)"),
+        ("身份證號碼：A123456(7)", "A123456(7)"),
+        ("my id card is AB9876543", "AB9876543"),
+        # unnamed: bracketed as on the card, its check digit right
+        ("A123456(3) 係我嘅身份證", "A123456(3)"),
+        ("C668668(9)", "C668668(9)"),
+    ],
+)
+def test_a_hong_kong_id_is_its_own_kind(text: str, value: str) -> None:
+    # It was a CN_ID, the mainland resident ID's kind, read back as 您的身份证号.
+    assert spans(normalise(text).text) == [("HK_ID", value)]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "型號 A123456(7) 有貨嗎",  # bracketed, its check digit wrong
+        "產品編號 A1234563",  # check digit right, no brackets: a part number's shape
+        "part number A123456(3)",  # named as a reference
+        "XA123456(3)",  # letters whose check digit this is not
+    ],
+)
+def test_an_unnamed_hkid_shape_is_none_unless_bracketed_with_its_check_digit(text: str) -> None:
+    assert found(normalise(text).text, "HK_ID") == []
+
+
+def test_a_mainland_or_taiwan_id_after_an_id_card_label_stays_a_cn_id() -> None:
+    assert spans("身份证号码 110101199003077777") == [("CN_ID", "110101199003077777")]
+    assert spans(normalise("身份證 A123456789").text) == [("CN_ID", "A123456789")]
+
+
+def test_an_hkid_check_digit_is_read_as_the_card_has_it() -> None:
+    assert check_digit_ok("A123456(3)") and check_digit_ok("AB9876543")
+    assert check_digit_ok("a123456(3)") and not check_digit_ok("A123456(7)")
+
+
+def test_an_hkid_from_an_earlier_turn_reads_as_the_customers_hkid() -> None:
+    assert restore("[HK_ID_1]", {}, "en") == "your HKID number"
+    assert restore("[HK_ID_1]", {}, "zh-Hant") == "您的香港身份證號碼"

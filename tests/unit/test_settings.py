@@ -367,7 +367,7 @@ def test_restore_pii_may_name_the_kinds_a_customer_is_shown_back(tmp_path: Path)
         (
             "[PHONE, NAME]",
             "'restore_pii' item 2: 'NAME' is not allowed (allowed: SECRET, EMAIL, IBAN, CN_ID, "
-            "PASSPORT, CARD, SSN, PHONE, IP, ADDRESS, DATE_OF_BIRTH, MESSENGER_ID)",
+            "HK_ID, PASSPORT, CARD, SSN, PHONE, IP, ADDRESS, DATE_OF_BIRTH, MESSENGER_ID)",
         ),
     ],
 )
