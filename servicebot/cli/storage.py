@@ -19,7 +19,7 @@ import click
 
 from ..config import BotSpec
 from ..errors import NoPIIError, ServicebotError
-from ..filters.placeholders import KEY_ENV
+from ..filters.placeholders import KEY_ENV, PREVIOUS_KEY_ENV
 from ..store import PurgeReport, Store, TurnRecord, now, open_bot_store, stamp
 from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
 from ..terminal import printable
@@ -181,14 +181,17 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
 
 
 def _say_keyed_otherwise(store: Store, values: tuple[str, ...]) -> None:
-    """On standard error, the conversations this SERVICEBOT_PII_KEY cannot search (masked
-    under another key, or none): after a rotation, finding nothing is no proof of nothing."""
+    """On standard error, the conversations this SERVICEBOT_PII_KEY (and the previous one,
+    if set) cannot search, masked under another key: after a rotation, finding nothing is no
+    proof of nothing. (A conversation masked under no key can always be read: see
+    filters/placeholders.py.)"""
     if unread := conversations_keyed_otherwise(store, values):
         named = ", ".join(map(printable, unread))
         click.echo(
             f"{len(unread)} conversation(s) with a placeholder of that kind were masked with "
-            f"another {KEY_ENV} than the one set here, or none ({named}): this key cannot "
-            f"find {_it(values)} in them; look again with the key the bot ran with then",
+            f"another {KEY_ENV} than the one set here ({named}): this key cannot find "
+            f"{_it(values)} in them; look again with the key the bot ran with then (as "
+            f"{KEY_ENV} or {PREVIOUS_KEY_ENV})",
             err=True,
         )
 

@@ -9,6 +9,12 @@ to link one customer's conversations; without the key, the salt alone keys the d
 Beside the digests, the state names the keys they were made with, by a mark that reveals
 nothing of a key (``key_mark``), so that a look-up with another key can say which
 conversations it cannot read (store/holding.py) rather than find nothing in silence.
+
+A key is rotated with the old one kept as ``SERVICEBOT_PII_KEY_PREVIOUS`` for a while: a value
+the new key has no digest of in a conversation is looked up under the old key too (and under
+none, the salt alone, which a state always holds), and keeps the placeholder it had, its
+digest under the new key added. Without it, the customer's phone, ``[PHONE_1]`` in the turns
+before the rotation, became ``[PHONE_2]`` after it, and the model read of two phones.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ from .pii import PII_KINDS
 from .values import canonical
 
 KEY_ENV = "SERVICEBOT_PII_KEY"
+PREVIOUS_KEY_ENV = "SERVICEBOT_PII_KEY_PREVIOUS"  # the key rotated out: see the docstring
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)_(\d+)\]")
 
 
@@ -49,15 +56,31 @@ class Placeholders:
         key = os.environ.get(KEY_ENV) or ""  # read once: a message may hold 10,000 values
         digest = self._digest(kind, value, key)
         if digest not in self.by_digest:
-            self.counts[kind] = self.counts.get(kind, 0) + 1
-            self.by_digest[digest] = f"[{kind}_{self.counts[kind]}]"
+            self.by_digest[digest] = self._earlier(kind, value, key) or self._next(kind)
             self.keys.add(_mark_of(key))
         return self.by_digest[digest]
 
     def placeholder_of(self, kind: str, value: str) -> str | None:
         """The placeholder ``value`` has had in this conversation, issuing none: None if the
         customer never typed it here (how an erasure request finds it: store/holding.py)."""
-        return self.by_digest.get(self._digest(kind, value, os.environ.get(KEY_ENV) or ""))
+        key = os.environ.get(KEY_ENV) or ""
+        return self.by_digest.get(self._digest(kind, value, key)) or self._earlier(kind, value, key)
+
+    def _next(self, kind: str) -> str:
+        """The kind's next placeholder, counted as issued."""
+        self.counts[kind] = self.counts.get(kind, 0) + 1
+        return f"[{kind}_{self.counts[kind]}]"
+
+    def _earlier(self, kind: str, value: str, key: str) -> str | None:
+        """The placeholder ``value`` had under a key this conversation used before ``key``:
+        the rotated-out SERVICEBOT_PII_KEY_PREVIOUS, or none. Tried only for a key the state
+        names (or a state kept before keys were named), so a miss costs no HMAC more."""
+        for earlier in (os.environ.get(PREVIOUS_KEY_ENV) or "", ""):
+            if earlier == key or (self.keys and _mark_of(earlier) not in self.keys):
+                continue
+            if found := self.by_digest.get(self._digest(kind, value, earlier)):
+                return found
+        return None
 
     def mark_piece(self, placeholder: str) -> None:
         """Record that ``placeholder`` stood for part of a value, not all of it."""
@@ -98,6 +121,12 @@ def key_mark() -> str:
     start of an HMAC of a fixed text under it, which tells two keys apart and reveals no
     more of a key than its digests of phone numbers already do."""
     return _mark_of(os.environ.get(KEY_ENV) or "")
+
+
+def readable_marks() -> set[str]:
+    """The marks of the keys whose digests a look-up here reads: SERVICEBOT_PII_KEY's, the
+    rotated-out SERVICEBOT_PII_KEY_PREVIOUS's if set, and none's (the salt is in the state)."""
+    return {key_mark(), _mark_of(os.environ.get(PREVIOUS_KEY_ENV) or ""), ""}
 
 
 @functools.lru_cache(maxsize=4)

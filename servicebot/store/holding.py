@@ -25,9 +25,11 @@ It cannot find:
 - a value typed in a form the detector does not read as that kind, or of a kind the bot
   lets through (``prefilter.pii`` or ``pii_kinds``: ``allow`` or ``flag``), which is stored
   as typed and never digested: search the turns' text for it;
-- anything at all unless ``SERVICEBOT_PII_KEY`` here is the one the bot ran with (set, or
-  unset, alike): a digest made with another key matches nothing (``conversations_keyed_otherwise``
-  names the conversations masked under another, so that a look-up does not pass for proof);
+- anything masked under a key other than ``SERVICEBOT_PII_KEY`` here, or
+  ``SERVICEBOT_PII_KEY_PREVIOUS`` if set (a digest made with no key is read with any, its
+  salt being in the state): a digest made with another key matches nothing
+  (``conversations_keyed_otherwise`` names the conversations masked under another, so that a
+  look-up does not pass for proof);
 - a conversation already removed. (One whose state was saved but no turn stored, the store
   having failed, is found, with no turn to show.)
 """
@@ -41,7 +43,7 @@ from typing import Any
 from ..errors import NoPIIError
 from ..filters.normalise import normalise
 from ..filters.pii import PII_KINDS, find_pii
-from ..filters.placeholders import Placeholders, key_mark
+from ..filters.placeholders import Placeholders, readable_marks
 from ..filters.values import canonical
 from . import Store
 
@@ -109,15 +111,16 @@ def _placeholders_in(
 
 def conversations_keyed_otherwise(store: Store, values: Iterable[str]) -> list[str]:
     """The conversations that issued a placeholder of a kind ``values`` hold but do not hold
-    them as digested here, with a digest made under another ``SERVICEBOT_PII_KEY`` (or none)
-    than the one set here: a key rotated or lost since. This key cannot tell whether the
-    customer typed the values in them, so a look-up names them rather than report nothing.
+    them as digested here, with a digest made under another ``SERVICEBOT_PII_KEY`` than the
+    one set here (or the previous one given): a key rotated or lost since. This key cannot
+    tell whether the customer typed the values in them, so a look-up names them rather than
+    report nothing.
     A state kept before keys were marked names no key, and is not among them."""
     wanted = [pair for value in values for pair in lookups(value)]
-    mark, unread = key_mark(), []
+    marks, unread = readable_marks(), []
     for cid in store.conversations_with_placeholders({kind for kind, _ in wanted}):
         state = store.load_state(cid)
         keys = set((state or {}).get("keys") or ())
-        if keys - {mark} and not _placeholders_in(state, wanted):
+        if keys - marks and not _placeholders_in(state, wanted):
             unread.append(cid)
     return unread

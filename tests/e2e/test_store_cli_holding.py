@@ -173,16 +173,31 @@ def test_a_conversation_named_by_the_customers_number_is_found_and_purged(bot: P
 
 
 def test_a_look_up_with_another_key_says_which_conversations_it_cannot_read(
-    bot: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The bot ran with no key; an operator with one set found nothing and was told only that
+    """The bot ran with one key; an operator with another found nothing and was told only that
     nothing held the value: an erasure request would be closed with the data still there."""
-    monkeypatch.setenv("SERVICEBOT_PII_KEY", "a-new-key")
+    monkeypatch.setenv("SERVICEBOT_PII_KEY", "last-years-key")
+    bot = bot_with_turns(tmp_path)
+    monkeypatch.setenv("SERVICEBOT_PII_KEY", "this-years-key")
     for command in (["history"], ["purge", "--yes"]):
         result = invoke(bot, *command, "--holding", "alice@example.org")
         assert result.exit_code == 0, result.output
         assert (
             "2 conversation(s) with a placeholder of that kind were masked with another "
-            "SERVICEBOT_PII_KEY than the one set here, or none (c-alice, c-both): this key "
-            "cannot find it in them; look again with the key the bot ran with then"
+            "SERVICEBOT_PII_KEY than the one set here (c-alice, c-both): this key cannot find "
+            "it in them; look again with the key the bot ran with then (as SERVICEBOT_PII_KEY "
+            "or SERVICEBOT_PII_KEY_PREVIOUS)"
         ) in result.output
+    monkeypatch.setenv("SERVICEBOT_PII_KEY_PREVIOUS", "last-years-key")
+    found = invoke(bot, "history", "--holding", "alice@example.org")
+    assert [line.split()[0] for line in found.output.splitlines()] == ["c-both", "c-alice"]
+
+
+def test_a_look_up_with_a_key_reads_the_conversations_kept_with_none(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bot ran with no key; the operator, with one set, had to look again without it."""
+    monkeypatch.setenv("SERVICEBOT_PII_KEY", "a-new-key")
+    found = invoke(bot, "history", "--holding", "alice@example.org")
+    assert [line.split()[0] for line in found.output.splitlines()] == ["c-both", "c-alice"]

@@ -5,6 +5,8 @@ import pytest
 from servicebot.filters.placeholders import KEY_ENV, Placeholders, restore
 from tests.conftest import run_python
 
+PREVIOUS_KEY_ENV = "SERVICEBOT_PII_KEY_PREVIOUS"
+
 
 def test_the_same_value_keeps_its_placeholder_turn_after_turn() -> None:
     placeholders = Placeholders()
@@ -55,6 +57,39 @@ def test_placeholders_are_stable_across_processes(
     )
     printed = run_python(code, stdin=json.dumps(placeholders.to_state()))
     assert printed.split() == ["[CARD_1]", "[PHONE_1]", "[PHONE_2]"]
+
+
+def test_a_rotated_key_keeps_a_conversations_placeholders_with_the_previous_one_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """After SERVICEBOT_PII_KEY was rotated, the customer's phone, [PHONE_1] in the turns
+    before, became [PHONE_2]: the model read of two phones."""
+    monkeypatch.setenv(KEY_ENV, "last-years-key")
+    before = Placeholders()
+    before.placeholder_for("PHONE", "138 0013 8000")
+    state = before.to_state()
+    monkeypatch.setenv(KEY_ENV, "this-years-key")
+    monkeypatch.setenv(PREVIOUS_KEY_ENV, "last-years-key")
+    after = Placeholders.from_state(state)
+    assert after.placeholder_for("PHONE", "13800138000") == "[PHONE_1]"
+    assert after.placeholder_of("PHONE", "+86 138 0013 8000") == "[PHONE_1]"
+    assert after.placeholder_for("PHONE", "13900139000") == "[PHONE_2]"  # a new one, numbered on
+    monkeypatch.delenv(PREVIOUS_KEY_ENV)  # digested under the new key too, once typed again
+    later = Placeholders.from_state(after.to_state())
+    assert later.placeholder_for("PHONE", "13800138000") == "[PHONE_1]"
+    assert Placeholders.from_state(state).placeholder_for("PHONE", "13800138000") == "[PHONE_2]"
+
+
+def test_a_key_set_where_there_was_none_keeps_a_conversations_placeholders(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    before = Placeholders()
+    before.placeholder_for("EMAIL", "alice@example.org")
+    monkeypatch.setenv(KEY_ENV, "a-new-key")
+    after = Placeholders.from_state(before.to_state())
+    assert after.placeholder_of("EMAIL", "Alice@Example.org") == "[EMAIL_1]"
+    assert after.placeholder_for("EMAIL", "alice@example.org") == "[EMAIL_1]"
+    assert after.placeholder_for("EMAIL", "bob@example.org") == "[EMAIL_2]"
 
 
 @pytest.mark.parametrize(

@@ -164,6 +164,25 @@ def test_names_the_conversations_a_key_other_than_this_one_masked(
     assert conversations_keyed_otherwise(store, ["13800138000"]) == ["after"]  # found: not it
 
 
+def test_a_look_up_reads_the_conversations_of_the_previous_key_when_it_is_given(
+    spec: BotSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(KEY_ENV, "last-years-key")
+    converse(spec, store, ("before", "my phone is 13800138000"), ("other", "I'm a@example.org"))
+    monkeypatch.setenv(KEY_ENV, "this-years-key")
+    monkeypatch.setenv("SERVICEBOT_PII_KEY_PREVIOUS", "last-years-key")
+    assert conversations_holding(store, ["13800138000"]) == [Holding("before", ("[PHONE_1]",))]
+    assert conversations_keyed_otherwise(store, ["a@example.org", "13800138000"]) == []
+
+
+def test_a_look_up_with_a_key_reads_the_conversations_kept_with_none(
+    spec: BotSpec, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    converse(spec, store, ("before", "my phone is 13800138000"))
+    monkeypatch.setenv(KEY_ENV, "a-new-key")
+    assert conversations_holding(store, ["13800138000"]) == [Holding("before", ("[PHONE_1]",))]
+
+
 @pytest.mark.parametrize("value", ["hello", "你好", "order 12345", ""])
 def test_a_value_holding_no_pii_is_an_error_naming_the_kinds_that_can_be_found(
     value: str,
