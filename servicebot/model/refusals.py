@@ -20,6 +20,11 @@ model it does not serve, DashScope's ``"code": "Arrearage"`` ("Access denied, pl
 sure your account is in good standing") for an account in arrears. A 400 is as often one
 turn's (a prompt too long, a content filter), so only these, known by the server's code or
 whole message, are setup errors (setup_400_message); every other 400 stays ``rejected``.
+
+The server's words are quoted in the error, which the turn logs at ERROR and the caller may
+show, as echoes.py keeps a server's message: up to where it may start quoting the request (a
+body that is no JSON error is quoted whole), its PII masked. "Insufficient Balance", "Not
+Found" and "Model Not Exist" are kept; a customer's words a server repeats are not.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..settings import ModelSettings
+from .echoes import without_echo
 
 # A body that says the model is missing: "model_not_found", "The model `x` does not exist",
 # "model 'x' not found, try pulling it first", "ModelNotFound".
@@ -36,7 +42,7 @@ _MODEL_MISSING = re.compile(
     r"model.?not.?found|model\b.*\b(not found|does not exist|not exist|unknown|no such)",
     re.IGNORECASE | re.DOTALL,
 )
-_QUOTED = 80  # characters of the server's words kept in the message
+_QUOTED = 80  # characters of the server's words kept in the message, at most
 # A 400's error code or type, or its whole message, that names a setup error: see the docstring.
 _MISSING_MODEL_400 = frozenset({"model_not_found", "model not exist"})
 _UNPAID_400 = frozenset({"arrearage"})
@@ -110,10 +116,10 @@ def _body_text(exc: Any) -> str:
 
 
 def _quoted(exc: Any, body: str) -> str:
-    """The server's words, on one line and short: its error's message (OpenAI's
-    ``error.message``, FastAPI's ``detail``) or else its body."""
+    """The server's words, on one line and short, without what they may quote of the request
+    (see the docstring): its error's message (OpenAI's ``error.message``, FastAPI's
+    ``detail``) or else its body."""
     error = getattr(exc, "body", None)  # the SDK's parsed body, its "error" taken out
     if isinstance(error, Mapping):
         error = error.get("message") or error.get("detail") or error.get("error")
-    text = " ".join(str(error if isinstance(error, str) and error else body).split())
-    return repr(text if len(text) <= _QUOTED else text[: _QUOTED - 1] + "…")
+    return repr(without_echo(str(error if isinstance(error, str) and error else body), _QUOTED))

@@ -107,6 +107,20 @@ def _setup_errors(server: OpenAIServer, make_model: MakeModel, status: int, body
     return said
 
 
+def test_a_setup_errors_quote_of_the_server_keeps_no_customer_text(
+    server: OpenAIServer, make_model: MakeModel
+) -> None:
+    """The server's words were quoted up to 80 characters, in the error and the turn's log
+    line at ERROR: a gateway that repeated the request put the customer's words there."""
+    body = (
+        '{"error": {"message": "Insufficient Balance for: Hi, I am Alice Smith of 12 Baker '
+        'Street, call me", "type": "unknown_error"}}'
+    )
+    for said in _setup_errors(server, make_model, 402, body):
+        assert "wants payment (402: 'Insufficient Balance for … [" in said
+        assert "Alice" not in said and "Baker" not in said
+
+
 # Setup errors some servers send as a 400: DeepSeek's missing model, DashScope's unpaid account.
 DEEPSEEK_400_MODEL = (
     '{"error": {"message": "Model Not Exist", "type": "invalid_request_error", "param": null, '
