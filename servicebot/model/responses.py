@@ -150,6 +150,15 @@ def _excerpt(body: bytes, most: int = 60) -> str:
     return repr(text if len(text) <= most else text[:most] + "…")
 
 
+def _unread(chunk: Any) -> str:
+    """A stream chunk that is no ChatCompletionChunk, for a log: its type, its length and
+    its start as echoes.py keeps a server's message (``dict of 412 characters: { … [411
+    characters withheld]``). Not its repr: a chunk may carry the prompt's or the answer's
+    text, the customer's details in it."""
+    text = str(chunk)
+    return f"{type(chunk).__name__} of {len(text)} characters: {without_echo(text, 40)}"
+
+
 class Joined:
     """A streamed answer put back together from its chunks: its ``parts`` are the answer,
     the reasoning before it held back and dropped as it comes (see reasoning.py). Reasoning
@@ -173,7 +182,7 @@ class Joined:
 
     def add(self, chunk: Any) -> str:
         if not isinstance(chunk, openai_sdk().types.chat.ChatCompletionChunk):
-            raise ModelError("broken_response", f"an unreadable stream chunk: {chunk!r}"[:200])
+            raise ModelError("broken_response", f"an unreadable stream chunk: {_unread(chunk)}")
         self.model = chunk.model or self.model
         self.usage = _usage(chunk.usage) or self.usage
         if not chunk.choices:
