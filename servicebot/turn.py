@@ -64,7 +64,11 @@ class Turn(TurnPrepared, TurnModelCall, TurnStorage):
         self.repeat: TurnRecord | None = None  # see find_repeat
         self.leases: list[Lease] = []  # held in the store until stored: see turnclaim.py
         # On each record the servicebot logger emits during the turn (see turnlog.py).
-        self.log_fields = {"conversation_id": conversation_id, "bot": bot.spec.settings.name}
+        self.log_fields: dict[str, str | int | None] = {
+            "conversation_id": conversation_id,
+            "bot": bot.spec.settings.name,
+            "turn": None,  # its number, once its conversation is loaded: see TurnStorage.load
+        }
         self.started = time.perf_counter()
         self.trace: list[Step] = []
         self.request: ModelRequest | None = None

@@ -75,6 +75,7 @@ def claim_delivery(turn: Turn, seconds: float) -> None:
         return
     if turn.repeat is not None:
         waited = f"repeat of turn {turn.repeat.number}, answered by another process"
+        turn.log_fields["turn"] = turn.repeat.number
         turn.trace.append(Step("store", waited, elapsed_ms(start)))
 
 
@@ -181,6 +182,7 @@ def keep_leases(turn: TurnStorage, needed: float) -> None:
             turn.leases.remove(lease)  # another process's now: not to be let go by this one
     if turn.repeat is not None:
         taken = f"repeat of turn {turn.repeat.number}: its message taken over by another process"
+        turn.log_fields["turn"] = turn.repeat.number
         turn.trace.append(Step("store", taken, elapsed_ms(start)))
 
 

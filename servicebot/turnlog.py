@@ -1,11 +1,14 @@
 """Which bot and conversation a log line is about, as attributes of its record.
 
-Every record the ``servicebot`` logger emits carries ``conversation_id`` and ``bot`` (the
-bot's ``name``), as ``extra=`` would set them: a turn's id and bot while a turn runs, None
-otherwise. So a JSON formatter, or a ``%(conversation_id)s`` format, can tell 40 bots in one
-process apart, whichever stage logged (a stream's retry, a template's or a customer detail's
-error), without the stages knowing of turns: :class:`TurnFields`, a filter on the logger,
-copies them from a context variable onto each record. The messages are unchanged.
+Every record the ``servicebot`` logger emits carries ``conversation_id``, ``bot`` (the
+bot's ``name``) and ``turn``, as ``extra=`` would set them: a turn's id, bot and number while
+a turn runs, None otherwise. The number is known once the turn has loaded its conversation
+(the stored turns' last, plus one; a repeated message's, its turn's) and is the store's once
+it is stored; None before, or if the store could not be read. So a JSON formatter, or a
+``%(conversation_id)s`` format, can tell 40 bots in one process apart, whichever stage logged
+(a stream's retry, a template's or a customer detail's error), without the stages knowing of
+turns: :class:`TurnFields`, a filter on the logger, copies them from a context variable onto
+each record. The messages are unchanged.
 
 The variable is set around each stretch of a turn that runs servicebot's code (see
 :func:`logged_as`), and never held across a stream's ``yield``: between its pieces the
@@ -21,9 +24,9 @@ from collections.abc import AsyncGenerator, Callable, Generator, Iterator, Mappi
 from contextvars import ContextVar
 from types import MappingProxyType
 
-Fields = Mapping[str, str | None]
+Fields = Mapping[str, str | int | None]
 
-NO_TURN: Fields = MappingProxyType({"conversation_id": None, "bot": None})
+NO_TURN: Fields = MappingProxyType({"conversation_id": None, "bot": None, "turn": None})
 
 
 def _no_turn() -> Fields:

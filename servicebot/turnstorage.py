@@ -73,6 +73,7 @@ class TurnStorage:
     person: Spoken | None  # what a person wrote, for a person's turn (see handover.py)
     with_person: bool  # a person has the conversation: this message is left to them
     _repeated: Callable[[TurnRecord], Reply]  # the reply of a repeat (Turn's)
+    log_fields: dict[str, str | int | None]  # on the turn's log records: see turnlog.py
 
     def find_repeat(self) -> None:
         """Look for the turn stored already for this turn's ``message_id`` (a platform that
@@ -99,6 +100,7 @@ class TurnStorage:
             self.trace.append(Step("store", again, elapsed_ms(start)))
             self.repeat = None
         elif self.repeat is not None:
+            self.log_fields["turn"] = self.repeat.number  # answered as it, and not stored
             repeated = f"repeat of turn {self.repeat.number}: not stored"
             self.trace.append(Step("store", repeated, elapsed_ms(start)))
 
@@ -158,6 +160,7 @@ class TurnStorage:
             )
             return Loaded([], Placeholders(), 0)
         placeholders = self._start_from(stored)
+        self.log_fields["turn"] = (turns[-1].number if turns else 0) + 1  # the store's next
         minutes = settings.routing.with_person_minutes
         self.with_person = self.person is None and with_person(stored, minutes)
         history = read_history(turns, kept, self.message_id)
@@ -297,6 +300,7 @@ class TurnStorage:
             self._store_failed(exc, logging.ERROR, "turn not stored", "not stored", start)
             return None
         self.trace.append(Step("store", f"turn {number}", elapsed_ms(start)))
+        self.log_fields["turn"] = number  # as counted at the load, but the store's says
         self._mark(reply)
         return number
 

@@ -127,3 +127,20 @@ def test_the_applications_request_id_reaches_records_logged_in_a_worker_thread(
         ("c-2", "req-2"),
     }
     assert {r.threadName for r in lost} != {"MainThread"}  # written by the worker threads
+
+
+@pytest.mark.parametrize("form", FORMS)
+def test_a_turns_records_carry_its_number_in_the_conversation(
+    make_bot: Any, server: OpenAIServer, caplog: pytest.LogCaptureFixture, form: str
+) -> None:
+    """A record said which conversation it was about, not which of its turns."""
+    bot = make_bot()
+    answer(bot, form, "t-5")
+    server.fail(Fault.status(500))
+    with caplog.at_level(logging.INFO, logger="servicebot"):
+        answer(bot, form, "t-5")
+        logging.getLogger("servicebot").info("after the turn")
+    said = [r for r in caplog.records if r.getMessage().startswith("conversation t-5: the model")]
+    assert [r.turn for r in said] == [2]  # type: ignore[attr-defined]
+    after = [r for r in caplog.records if r.getMessage() == "after the turn"]
+    assert [r.turn for r in after] == [None]  # type: ignore[attr-defined]
