@@ -13,6 +13,9 @@ or, for ``"stream": true``, server-sent ``chat.completion.chunk`` events ending 
         ...
         assert server.requests[0].headers["authorization"] == "Bearer sk-test"
 
+It also serves Azure OpenAI's routes, ``/openai/v1/chat/completions`` and
+``/openai/deployments/{deployment}/chat/completions?api-version=...``, at ``server.root``.
+
 Faults are used up one per request, first in first out; then the server answers normally.
 
 The bench runs it in a process of its own, so that it does not share a GIL with the client::
@@ -27,6 +30,7 @@ import collections
 import contextlib
 import itertools
 import json
+import re
 import socket
 import struct
 import sys
@@ -50,7 +54,9 @@ from tests.openai_wire import (
     validate_chat_request,
 )
 
-PATHS = ("/v1/chat/completions", "/chat/completions")
+PATHS = ("/v1/chat/completions", "/chat/completions", "/openai/v1/chat/completions")
+# Azure OpenAI's classic route: a deployment, and the API version in the query.
+AZURE_DEPLOYMENT = re.compile(r"/openai/deployments/[^/]+/chat/completions\?(.*&)?api-version=")
 
 Responder = Callable[[dict[str, Any]], str]
 
@@ -110,6 +116,11 @@ class OpenAIServer:
         """The base URL an SDK client takes, ending in ``/v1``."""
         host, port = self._http.server_address[:2]
         return f"http://{host!s}:{port}/v1"
+
+    @property
+    def root(self) -> str:
+        """The server's address with no path: an Azure OpenAI resource's endpoint."""
+        return self.url.removesuffix("/v1")
 
     @property
     def requests(self) -> list[Recorded]:
@@ -223,7 +234,7 @@ class _Handler(BaseHTTPRequestHandler):
         raw = self.rfile.read(int(self.headers.get("content-length") or 0))
         body, request = self._parse(raw)
         app._record(request)
-        if self.path.partition("?")[0].rstrip("/") not in PATHS:
+        if not _served(self.path):
             self._send_json(404, {"detail": "Not Found"})  # as vLLM's FastAPI router says it
         elif body is None or (request.schema_errors and app.reject_invalid):
             errors = "; ".join(request.schema_errors or ["the body is not a JSON object"])
@@ -303,6 +314,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _misbehave(self, fault: Fault, body: dict[str, Any]) -> None:
         if fault.kind == "status":
             retry = {} if fault.retry_after is None else {"Retry-After": str(fault.retry_after)}
+            retry.update(fault.headers)
             if fault.text:  # another server's error, as it words it
                 retry["content-type"] = fault.content_type or "application/json"
                 self._send(fault.code, fault.text.encode(), retry)
@@ -377,6 +389,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.rfile.close()  # the file holds a reference that would keep the socket open
         self.connection.close()
         self.close_connection = True
+
+
+def _served(path: str) -> bool:
+    """Whether ``path`` (its query too) is a chat-completions route: OpenAI's, and Azure
+    OpenAI's two (its v1 endpoint, and a deployment's with an ``api-version``)."""
+    return path.partition("?")[0].rstrip("/") in PATHS or bool(AZURE_DEPLOYMENT.match(path))
 
 
 def main(argv: list[str] | None = None) -> None:

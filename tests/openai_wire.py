@@ -65,16 +65,35 @@ class Fault:
     text: str = ""
     content_type: str = ""
     error_type: str = "server_error"
+    headers: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def status(
-        cls, code: int, *, retry_after: float | None = None, body: str = "", content_type: str = ""
+        cls,
+        code: int,
+        *,
+        retry_after: float | None = None,
+        body: str = "",
+        content_type: str = "",
+        headers: dict[str, str] | None = None,
     ) -> Fault:
         """HTTP ``code`` with an OpenAI-style error body (and ``retry-after`` if given), or with
-        ``body`` labelled ``content_type`` (JSON unless given): another server's error."""
+        ``body`` labelled ``content_type`` (JSON unless given): another server's error; with
+        ``headers`` too (Azure's ``retry-after-ms``, ``x-ratelimit-*``)."""
         return cls(
-            "status", code=code, retry_after=retry_after, text=body, content_type=content_type
+            "status",
+            code=code,
+            retry_after=retry_after,
+            text=body,
+            content_type=content_type,
+            headers=tuple((headers or {}).items()),
         )
+
+    @classmethod
+    def azure_filtered(cls) -> Fault:
+        """Azure OpenAI's content filter refusing the prompt: HTTP 400, its error naming the
+        filter and the category it flagged (violence, medium)."""
+        return cls.status(400, body=json.dumps(AZURE_FILTERED))
 
     @classmethod
     def slow(cls, delay: float) -> Fault:
@@ -180,6 +199,29 @@ _ERROR_TYPES = {
     403: ("permission_denied", None),
     404: ("invalid_request_error", "model_not_found"),
     429: ("rate_limit_exceeded", "rate_limit_exceeded"),
+}
+
+
+# Azure OpenAI's answer to a prompt its content filter flags (HTTP 400), as it sends it.
+AZURE_FILTERED = {
+    "error": {
+        "message": "The response was filtered due to the prompt triggering Azure OpenAI's "
+        "content management policy. Please modify your prompt and retry.",
+        "type": None,
+        "param": "prompt",
+        "code": "content_filter",
+        "status": 400,
+        "innererror": {
+            "code": "ResponsibleAIPolicyViolation",
+            "content_filter_result": {
+                "hate": {"filtered": False, "severity": "safe"},
+                "jailbreak": {"filtered": False, "detected": False},
+                "self_harm": {"filtered": False, "severity": "safe"},
+                "sexual": {"filtered": False, "severity": "safe"},
+                "violence": {"filtered": True, "severity": "medium"},
+            },
+        },
+    }
 }
 
 

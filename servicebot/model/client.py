@@ -14,12 +14,14 @@ from ..prompt import Message
 from ..settings import ModelSettings
 
 # "closed": the bot closed its own model client under the call (bot.close()); not the server.
+# "content_filter": the provider's content filter refused the prompt (Azure's HTTP 400).
 ErrorKind = Literal[
     "timeout",
     "rate_limit",
     "server_error",
     "connection",
     "rejected",
+    "content_filter",
     "broken_response",
     "closed",
     "paused",

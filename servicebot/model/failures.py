@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import ConfigError, ServicebotError
 from ..settings import ModelSettings
 from .client import ErrorKind, ModelError
+from .contentfilter import filter_detail, refused_by_filter
 from .echoes import error_fields, without_echo
 from .refusals import not_found_message, payment_message, setup_400_message
 from .sdk import openai_sdk
@@ -120,6 +121,8 @@ class Failures:
         detail = _describe(exc) + self._not_retried(exc)
         if (kind := kind_of(exc)) == "closed":
             detail = f"closed here, not by the server (bot.close() while the turn ran): {detail}"
+        elif kind == "content_filter":
+            detail = filter_detail(getattr(exc, "body", None), detail)
         raise ModelError(kind, detail, attempts=self.attempts or None) from exc
 
     def _not_retried(self, exc: Exception) -> str:
@@ -170,6 +173,8 @@ def kind_of(exc: Exception) -> ErrorKind:
         return "timeout"
     if isinstance(exc, sdk.APIConnectionError):
         return "connection"
+    if isinstance(exc, sdk.BadRequestError) and refused_by_filter(exc.body):
+        return "content_filter"  # Azure's filter refused the prompt: see contentfilter.py
     if isinstance(exc, sdk.APIStatusError) and exc.status_code >= 400:
         return _status_kind(exc.status_code)
     if isinstance(exc, RuntimeError) and "client has been closed" in str(exc):  # httpx's
@@ -209,7 +214,10 @@ def reported_kind(error: Mapping[str, Any]) -> ErrorKind:
     stream's event, or a proxy's whole answer): the kind of the HTTP error it stands for, read
     from its ``code`` or ``status`` when that is a status (vLLM sends ``"code": 400``, some
     gateways ``"status": 503``) or else from the words of its ``type``, ``code`` and
-    ``status``. One that names none is a broken response, as it was."""
+    ``status``; a content filter's refusal first, which Azure sends with ``"status": 400``.
+    One that names none is a broken response, as it was."""
+    if refused_by_filter(error):
+        return "content_filter"
     for name in ("code", "status"):
         if (status := _status_of(error.get(name))) is not None:
             return _status_kind(status)
