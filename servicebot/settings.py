@@ -10,6 +10,7 @@ What a contact detail, an address or a variable's name must look like is
 
 from __future__ import annotations
 
+import datetime
 import typing
 from collections.abc import Mapping
 from types import MappingProxyType
@@ -28,6 +29,8 @@ from pydantic_core import PydanticCustomError
 from .frozen import Frozen as Frozen
 from .languages import ANY_LANGUAGE, LANGUAGE_CODE, not_an_alias
 from .settingvalues import (
+    azure_endpoint,
+    azure_version,
     email_address,
     http_url,
     known_store,
@@ -148,6 +151,10 @@ class ModelSettings(Frozen):
     base_url: Annotated[str, AfterValidator(http_url)] | None = None
     # None (null in YAML): a server that takes no key, such as Ollama or vLLM on localhost
     api_key_env: Annotated[str, AfterValidator(variable_name)] | None = "OPENAI_API_KEY"
+    # Azure OpenAI's classic route: base_url is the resource's endpoint and name the
+    # deployment, sent with this api-version and the key in an api-key header (see
+    # model/sdkclients.py). None: an OpenAI-compatible server (Azure's v1 endpoint too).
+    azure_api_version: Annotated[str, AfterValidator(azure_version)] | None = None
     # Seconds an attempt may take; at most the SDK's own default, 10 minutes (see README).
     timeout: Annotated[float, Field(gt=0, le=600)] = 30.0
     max_retries: Annotated[int, Field(ge=0, le=10)] = 2
@@ -172,6 +179,22 @@ class ModelSettings(Frozen):
         """``api_key_env: ""`` is no key, as ``null`` and a bare ``api_key_env:`` are: an
         operator clearing the setting writes either."""
         return None if isinstance(name, str) and not name.strip() else name
+
+    @field_validator("azure_api_version", mode="before")
+    @classmethod
+    def _date_as_written(cls, version: object) -> object:
+        """``azure_api_version: 2024-10-21`` unquoted, which YAML reads as a date, as the
+        text the operator wrote."""
+        return version.isoformat() if isinstance(version, datetime.date) else version
+
+    @field_validator("azure_api_version")
+    @classmethod
+    def _azure_needs_its_endpoint(cls, version: str | None, info: ValidationInfo) -> str | None:
+        """On ``azure_api_version``, at its line: the ``base_url`` it goes with (one that
+        failed its own check is not in ``info.data``: that mistake is reported already)."""
+        if "base_url" not in info.data:
+            return version
+        return azure_endpoint(version, info.data["base_url"])
 
     @field_validator("api_key_env")
     @classmethod

@@ -67,6 +67,35 @@ def http_url(url: str) -> str:
     return url
 
 
+def azure_version(version: str) -> str:
+    """An Azure OpenAI ``api-version``: a date, perhaps ``-preview``, as Azure names them."""
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}(-preview)?", version):
+        raise ValueError(
+            "is not an Azure OpenAI api-version such as 2024-10-21 (or 2025-04-01-preview)"
+        )
+    return version
+
+
+def azure_endpoint(version: str | None, base_url: str | None) -> str | None:
+    """``model.azure_api_version``, if ``model.base_url`` is what it needs: an Azure OpenAI
+    resource's endpoint alone (the SDK adds ``/openai/deployments/{name}``)."""
+    if version is None:
+        return None
+    if base_url is None:
+        raise ValueError(
+            "needs model.base_url, your Azure OpenAI resource's endpoint, such as "
+            "https://RESOURCE.openai.azure.com"
+        )
+    if "/openai" in urllib.parse.urlsplit(base_url).path:
+        raise ValueError(
+            "sends requests to /openai/deployments/{model.name}/chat/completions: write "
+            "model.base_url as the resource's endpoint alone, such as "
+            "https://RESOURCE.openai.azure.com (or, for Azure's v1 endpoint, .../openai/v1/, "
+            "remove azure_api_version, which it does not take)"
+        )
+    return version
+
+
 def variable_name(name: str) -> str:
     """An environment variable's name, not the key itself (which the message never repeats)."""
     if _looks_like_a_key(name):

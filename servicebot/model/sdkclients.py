@@ -66,12 +66,28 @@ class SDKClients:
         return api_key_for(self._given_key, self.settings, self._settings_file)
 
     def _options(self) -> dict[str, Any]:
-        return {
+        options = {
             "api_key": self.api_key(),
-            "base_url": self.settings.base_url,
             "timeout": self.settings.timeout,
             "max_retries": self.settings.max_retries,
         }
+        if (version := self.settings.azure_api_version) is None:
+            return {**options, "base_url": self.settings.base_url}
+        # Azure OpenAI's classic route: its SDK client puts the deployment in the path, the
+        # version in the query (which no base_url can carry), the key in an api-key header.
+        return {
+            **options,
+            "azure_endpoint": self.settings.base_url,
+            "azure_deployment": self.settings.name,
+            "api_version": version,
+        }
+
+    def _sdk_classes(self) -> tuple[Any, Any]:
+        """The SDK's blocking and async client classes: Azure's for its classic route."""
+        sdk = openai_sdk()
+        if self.settings.azure_api_version is not None:
+            return sdk.AzureOpenAI, sdk.AsyncAzureOpenAI
+        return sdk.OpenAI, sdk.AsyncOpenAI
 
     @property
     def client(self) -> openai.OpenAI:
@@ -81,7 +97,7 @@ class SDKClients:
                 options = self._options()  # first: a missing key raises before any pool
                 hooks = self._hooks()
                 http = sdk.DefaultHttpxClient(event_hooks=hooks, verify=shared_tls())
-                self._sync = sdk.OpenAI(**options, http_client=http)
+                self._sync = self._sdk_classes()[0](**options, http_client=http)
                 # The SDK closes a pool it made when its client is collected (a bot never
                 # closed), but not one passed in: so this one is closed the same way.
                 weakref.finalize(self._sync, http.close).atexit = False
@@ -126,7 +142,7 @@ class SDKClients:
             stage: [_awaitable(hook) for hook in each] for stage, each in self._hooks().items()
         }
         http = sdk.DefaultAsyncHttpxClient(event_hooks=hooks, verify=shared_tls())
-        client: openai.AsyncOpenAI = sdk.AsyncOpenAI(**options, http_client=http)
+        client: openai.AsyncOpenAI = self._sdk_classes()[1](**options, http_client=http)
         return client
 
     def _hooks(self) -> dict[str, list[Callable[[Any], None]]]:
