@@ -37,9 +37,11 @@ from ..settings import ModelSettings
 from .echoes import without_echo
 
 # A body that says the model is missing: "model_not_found", "The model `x` does not exist",
-# "model 'x' not found, try pulling it first", "ModelNotFound".
+# "model 'x' not found, try pulling it first", "ModelNotFound"; Azure's "DeploymentNotFound"
+# (its deployment is model.name).
 _MODEL_MISSING = re.compile(
-    r"model.?not.?found|model\b.*\b(not found|does not exist|not exist|unknown|no such)",
+    r"(?:model|deployment).?not.?found"
+    r"|model\b.*\b(not found|does not exist|not exist|unknown|no such)",
     re.IGNORECASE | re.DOTALL,
 )
 _QUOTED = 80  # characters of the server's words kept in the message, at most

@@ -172,6 +172,10 @@ MODEL_404S = [
     "",  # OpenAI's: "code": "model_not_found"
     '{"error": "model \'llama3.1:8b\' not found, try pulling it first"}',
     '{"object": "error", "message": "The model `Qwen/Qwen2.5-7B` does not exist.", "code": 404}',
+    # Azure OpenAI's, for a deployment (model.name) the resource does not have
+    '{"error": {"code": "DeploymentNotFound", "message": "The API deployment for this resource'
+    " does not exist. If you created the deployment within the last 5 minutes, please wait a"
+    ' moment and try again."}}',
 ]
 # A 404 from a server that has no such route: vLLM's FastAPI, Ollama's Go router, llama.cpp.
 ROUTE_404S = [
