@@ -55,7 +55,15 @@ def not_given(
 ) -> list[Finding]:
     """The ``findings`` whose values, and the ``links`` (outside them) whose domains,
     ``known`` does not give."""
-    found = [f for f in findings if value_of(f.kind, text[f.start : f.end]) not in known.values]
+    # Each value is put in its one form once per call: an answer that repeats one phone
+    # 5,000 times would otherwise read it 5,000 times (the form depends on nothing else).
+    forms: dict[tuple[str, str], str] = {}
+    found = []
+    for f in findings:
+        if (key := (f.kind, text[f.start : f.end])) not in forms:
+            forms[key] = value_of(*key)
+        if forms[key] not in known.values:
+            found.append(f)
     marked = Marked(len(text), [(f.start, f.end) for f in found]) if links else None
     found += [
         Finding(m.start(), m.end(), "URL")
