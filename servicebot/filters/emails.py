@@ -148,9 +148,16 @@ _LOCAL_REACH: Final = 128  # 64 characters, with each dot written as " dot "
 _DOMAIN_REACH: Final = 320  # 253 characters, and some written-out dots
 
 
+# Where each domain's text, read plainly or loosely, ends past its start (None: it has no
+# top-level domain): one call's, so that an answer repeating "help at evil dot com" 4,762
+# times reads its domain once, and no customer text stays past the call.
+_Ends = dict[tuple[str, bool], int | None]
+
+
 def _written_out(text: str) -> Spans:
+    ends: _Ends = {}
     for at in _ats(text):
-        found = _address_around(text, at)
+        found = _address_around(text, at, ends=ends)
         if found is not None:
             yield found
 
@@ -179,22 +186,23 @@ def spoken_emails(text: str) -> Spans:
     before "at" ("Look at Google dot com", "sign up at evil dot com"; see
     :func:`_prose_before_at`) or a Chinese word ("客服 at evil dot com") the span is the
     domain alone, a link read aloud."""
+    ends: _Ends = {}
     for at in _ats(text):
-        if at[0].lower() == "at" and (found := _address_around(text, at, one_word=True)):
+        if at[0].lower() == "at" and (found := _address_around(text, at, True, ends=ends)):
             yield found
 
 
 def _address_around(
-    text: str, at: re.Match[str], *, one_word: bool = False
+    text: str, at: re.Match[str], one_word: bool = False, *, ends: _Ends
 ) -> tuple[int, int] | None:
     """The written-out address whose "at" is ``at``, if the text around it makes one;
     ``one_word``: whether a one-word name may come before a plain "at" (see
-    :func:`spoken_emails`)."""
+    :func:`spoken_emails`); ``ends``: the call's domains read so far."""
     word, bare = at[0].lower() == "at", at[0] == "@"
     spaced = bare and text[at.end()] in " \t"
     loose = not word and (spaced or not bare)  # "john @ gmail . com", "john(at)gmail . com"
     domain = (_LOOSE_DOMAIN if loose else _DOMAIN).match(text, at.end(), at.end() + _DOMAIN_REACH)
-    if domain is None or (end := _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)) is None:
+    if domain is None or (end := _read_end(text, domain, loose, ends)) is None:
         return None
     before = text[max(0, at.start() - _LOCAL_REACH) : at.start()][::-1]
     local = (_LOOSE_LOCAL_REVERSED if loose else _LOCAL_REVERSED).match(before)
@@ -209,6 +217,17 @@ def _address_around(
         if not introduced and _prose_before_at(name, at[0]):  # "Look at evil dot com"
             return domain.start(1), end  # the link alone
     return start, end
+
+
+def _read_end(text: str, domain: re.Match[str], loose: bool, ends: _Ends) -> int | None:
+    """:func:`_domain_end` of ``domain``, read once per domain text in ``ends``: it reads no
+    character outside ``domain[1]`` (no pattern it splits by looks around), so the same
+    text ends at the same distance from its start."""
+    key, start = (domain[1], loose), domain.start(1)
+    if key not in ends:
+        end = _domain_end(text, domain, _LOOSE_DOTS if loose else _DOT)
+        ends[key] = None if end is None else end - start
+    return None if (length := ends[key]) is None else start + length
 
 
 def _domain_end(text: str, domain: re.Match[str], dot: re.Pattern[str]) -> int | None:
