@@ -36,6 +36,7 @@ from .labels import (
     SECOND_ROLE,
 )
 from .labelspans import ANY_PASSWORD, may_name_a_password, read_labels
+from .messengers import may_name_an_id
 from .normalise import lower_in_place
 from .passwords import DIGIT, LINES, begins_line, password_at
 from .runon import run_on_end
@@ -79,7 +80,9 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     references: set[int] = set()
     codes: set[int] = set()
     digits = DIGIT.search(text) or spelled.spells_a_digit(lowered)  # or spell one
-    spans, hinted, numbered = read_labels(lowered) if digits else ([], None, None)
+    # A messenger id may have no digit ("my wechat is zhangsan_sh"): its label is read then.
+    read = digits or ("MESSENGER_ID" in kinds and may_name_an_id(lowered))
+    spans, hinted, numbered = read_labels(lowered) if read else ([], None, None)
     passwords = "SECRET" in kinds and (may_name_a_password(lowered) if hinted is None else hinted)
     if not (spans or passwords):
         return Labelled(found, references, codes)

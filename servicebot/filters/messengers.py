@@ -9,7 +9,9 @@ digits, ".", "_" or "-"; a Telegram name 5 to 32 from a letter), and one with no
 or "@" in it only after a colon, "id", 号 or 是: "my wechat is broken" and "wechat payment"
 give none, nor do 微信支付 and "LINE Pay", whose label no id follows. A WhatsApp account is
 its phone number, a ``PHONE`` (labels.py). A labelled QQ number is this kind, not the phone or
-order number its digits may look like (:func:`named_ids`).
+order number its digits may look like (:func:`named_ids`). An id of letters alone may come in
+a message with no digit ("我的微信是zhangsan_sh"), whose labels are read only if it holds a
+WeChat, LINE or Telegram label (:func:`may_name_an_id`).
 
 Owns :func:`messenger_spans` and :func:`named_ids`, called by ``pii.find_pii``. The labels are
 words of ``labels.CUES`` (Chinese ones too: 微信, 扣扣, 赖), found by ``labelled.py``'s one pass
@@ -54,6 +56,28 @@ _NOT_ID: Final = frozenset(
     "payment payments support official account message messages group groups login "
     "verification wallet transfer refund business channel".split()
 )
+
+
+# The labels of an id that may have no digit (a QQ number is digits), in lower case: those with
+# an "x" (wx, vx, weixin) and 信 (微信, 威信, 薇信, v信) looked for only after it, which most
+# messages lack, so that one with none costs five searches in C. Not "we" for wechat and
+# weixin, nor 信 alone, which most messages have ("were", 信息): each would read every label.
+_LABELS_WITH_X: Final = ("wx", "vx", "weixin")
+_LABELS_WITH_XIN: Final = ("微信", "威信", "薇信", "v信")
+
+
+def may_name_an_id(lowered: str) -> bool:
+    """Whether ``lowered`` (normalised, in lower case) may hold the label of an id with no
+    digit: a message with no digit is read for labels only then ("my wechat is zhangsan_sh")."""
+    if "wechat" in lowered or "telegram" in lowered or "line id" in lowered:
+        return True
+    if "x" in lowered and any(map(lowered.__contains__, _LABELS_WITH_X)):
+        return True
+    if lowered.isascii():
+        return False
+    if "信" in lowered and any(map(lowered.__contains__, _LABELS_WITH_XIN)):
+        return True
+    return "赖" in lowered
 
 
 def messenger_spans(text: str, cues: Sequence[tuple[int, int, str]]) -> Spans:

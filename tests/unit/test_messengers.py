@@ -70,3 +70,25 @@ def test_an_address_stops_before_a_messenger_id_and_its_label() -> None:
 def test_a_messenger_id_is_compared_without_its_at_sign_in_one_case() -> None:
     forms = {canonical("MESSENGER_ID", value) for value in ("@John_Doe_1", "john_doe_1")}
     assert forms == {"john_doe_1"}
+
+
+@pytest.mark.parametrize(
+    "typed, expected",
+    [
+        ("我的微信是zhangsan_sh", "zhangsan_sh"),
+        ("my WeChat is zhangsan_sh", "zhangsan_sh"),
+        ("加我wx: zhang_san，谢谢", "zhang_san"),
+        ("賴ID：mary.chan", "mary.chan"),
+        ("telegram @john_doe", "@john_doe"),
+    ],
+)
+def test_an_id_in_a_message_with_no_digit_is_found(typed: str, expected: str) -> None:
+    """A message with no digit was read for no label, so an id of letters alone went on."""
+    assert _found(typed) == [expected]
+
+
+@pytest.mark.parametrize(
+    "typed", ["my wechat is broken", "我们的微信公众号在哪", "can I pay with wechat?", "信息不对"]
+)
+def test_a_label_with_no_id_in_a_message_with_no_digit_names_none(typed: str) -> None:
+    assert _found(typed) == []
