@@ -5,7 +5,12 @@ before it (我是1990年3月7日出生的, 1990年3月7日生). After a label a 
 numerals (一九九〇年三月七日), eight digits (19900307) or 07-Mar-1990.
 
 A date with no such label is no birth date: order, delivery and payment dates are in every
-other message. Owns :func:`birth_date_spans`, called by ``pii.find_pii``, and
+other message. Nor is someone else's birthday with no year ("my son's birthday is 12 May, can
+you deliver by then?", 儿子的生日是5月12日): a day and month that the order must arrive by,
+which the model must read to answer, and which with no year tells little of who the child is.
+With a year ("my son's birthday is 12 May 2015") it is the child's date of birth, and the
+customer's own birthday ("my birthday is March 7th", 生日是3月7日) is theirs with a year or
+not. Owns :func:`birth_date_spans`, called by ``pii.find_pii``, and
 :func:`birth_date_form`, the one form ``values.canonical`` compares them in. It reads only
 where ``labelled.py`` found an English label, and Chinese text that holds 生日, 出生 or 日生.
 """
@@ -64,6 +69,18 @@ _LABELLED: Final = re.compile(
 )
 
 
+# Whose birthday it is, right before "birthday" or 生日: the customer's after "my", 我, 我的 or
+# 本人, or after no word (a form's "Birthday:", "，生日是"); anyone else's after any other word
+# ("my son's", "my sons", "his", "a", 儿子的, 妈妈).
+_MINE: Final = re.compile(r"(?<![a-z])my\Z|我的?\Z|本人的?\Z", re.IGNORECASE)
+# A day and month with no year: 12 May, March 7th, 5月12日, 三月七日.
+_YEARLESS: Final = re.compile(
+    rf"{_DAY}[ ]+(?:of[ ]+)?{_MONTH}|{_MONTH}[ ]+{_DAY}"
+    rf"|[0-9]{{1,2}}[ ]?月[ ]?[0-9]{{1,2}}[ ]?[日号號]|{_CN_SMALL}[ ]?月[ ]?{_CN_SMALL}[ ]?[日号]",
+    re.IGNORECASE,
+)
+
+
 def birth_date_spans(text: str, cues: Sequence[tuple[int, int, str]]) -> Spans:
     """Dates of birth in normalised ``text``: each date right after its label. ``cues``:
     where ``labelled.find_labelled`` found an English label ("born", "DOB": ``labels.CUES``);
@@ -71,16 +88,39 @@ def birth_date_spans(text: str, cues: Sequence[tuple[int, int, str]]) -> Spans:
     starts = [start for start, _, cue in cues if cue == "birth"]
     if text.isascii() or not any(map(text.__contains__, ("生日", "出生", "日生"))):
         found = [match for start in starts if (match := _LABELLED.match(text, start))]
-        yield from (match.span("date") for match in found)
+        yield from (match.span("date") for match in found if _of_birth(text, match))
         return
     # One scan for the Chinese labels, whose matches serve the English ones too; the others'
     # starts as a set: a test of each match against a list of them made 100 KB of
     # "生日1月1日 dob " quadratic (612 ms).
     everywhere = list(_LABELLED.finditer(text))
-    yield from (match.span("date") for match in _matched_at(text, starts, everywhere))
     named = set(starts)
-    yield from (match.span("date") for match in everywhere if match.start() not in named)
+    found = [*_matched_at(text, starts, everywhere)]
+    found += (match for match in everywhere if match.start() not in named)
+    yield from (match.span("date") for match in found if _of_birth(text, match))
     yield from _dates_before(text)
+
+
+def _of_birth(text: str, match: re.Match[str]) -> bool:
+    """Whether the date ``match`` of ``_LABELLED`` read after its label is a date of birth:
+    not when the label is "birthday" or 生日, the date has no year, and the birthday is
+    someone else's ("my son's birthday is 12 May, can you deliver by then?": see the module
+    docstring)."""
+    start = match.start()
+    if not (text.startswith("生日", start) or text[start : start + 8].lower() == "birthday"):
+        return True
+    if not _YEARLESS.fullmatch(match["date"]):
+        return True
+    return _customers_own(text, start)
+
+
+def _customers_own(text: str, label: int) -> bool:
+    """Whether the birthday whose label starts at ``label`` is the customer's (``_MINE``)."""
+    window = max(0, label - 8)  # a few spaces and "my": a slice, not the text before it
+    end = window + len(text[window:label].rstrip(" "))
+    if not end or not text[end - 1].isalpha():
+        return True
+    return _MINE.search(text, max(0, end - 3), end) is not None
 
 
 # What a Chinese date may stand before: 出生 (not 出生日期 or 出生年月, labels of the date

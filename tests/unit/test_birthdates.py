@@ -105,3 +105,35 @@ def test_a_date_of_birth_is_compared_however_it_was_written() -> None:
 def test_every_labelled_date_is_found_in_a_long_mixed_message() -> None:
     text = "生日1月2日, DOB 1990-03-07, born on 7 March 1990, dob: x; " * 300
     assert found(text, "DATE_OF_BIRTH") == ["1月2日", "1990-03-07", "7 March 1990"] * 300
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my son's birthday is 12 May, can you deliver by then?",
+        "it's my mum's birthday on March 7th, will it arrive?",
+        "my sons birthday is 12 May",
+        "it's for a birthday on 12 May",
+        "儿子的生日是5月12日，能送到吗",
+        "妈妈生日是5月12日",
+    ],
+)
+def test_someone_elses_birthday_with_no_year_is_a_date_for_the_order(text: str) -> None:
+    """A day and month the order must arrive by: masked, the model could not answer."""
+    assert found(text, "DATE_OF_BIRTH") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my son's birthday is 12 May 2015", "12 May 2015"),  # with a year, the child's
+        ("儿子生日是2015年5月12日", "2015年5月12日"),
+        ("Birthday: 12 May", "12 May"),  # the customer's own, with a year or not
+        ("我生日是5月12日", "5月12日"),
+        ("你好，生日：5月12日", "5月12日"),
+    ],
+)
+def test_a_birthday_with_a_year_or_the_customers_own_is_a_date_of_birth(
+    text: str, expected: str
+) -> None:
+    assert found(text, "DATE_OF_BIRTH") == [expected]
