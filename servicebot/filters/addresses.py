@@ -71,8 +71,7 @@ _LINK: Final = re.compile(r"[ \t]*(?:[:=-][ \t]*(?:\n[ \t]*)?|is[ \t]+)?")
 # A house number ("12", "221B", "12-14,"), or a flat, unit or PO box and its number.
 _VALUE_START: Final = re.compile(
     r"[0-9]{1,5}[A-Za-z]?(?:-[0-9]{1,5}[A-Za-z]?)?,?[ ]"
-    r"|(?:flat|apt|apartment|unit|suite|room|p\.?[ ]?o\.?[ ]+box)[ ]*[0-9]",
-    re.IGNORECASE,
+    r"|(?i:flat|apt|apartment|unit|suite|room|p\.?[ ]?o\.?[ ]+box)[ ]*[0-9]"
 )
 # Addresses no post goes to: "my wallet address is: 16Yeky...", "MAC address 00:1A:...".
 _NOT_POSTAL: Final = re.compile(
@@ -82,6 +81,12 @@ _NOT_POSTAL: Final = re.compile(
     re.IGNORECASE,
 )
 _VALUE: Final = re.compile(r"[^\n!?;]{1,120}")
+# A value with no street's suffix or postcode: a name with a capital, after its house number if
+# there, or a flat, unit or PO box and its number.
+_NAMED: Final = re.compile(
+    r"(?:[0-9]{1,5}[A-Za-z]?(?:-[0-9]{1,5}[A-Za-z]?)?,?[ ]+)?[A-Z]"
+    r"|(?i:flat|apt|apartment|unit|suite|room|p\.?[ ]?o\.?[ ]+box)[ ]*[0-9]"
+)
 # Where a labelled value ends: a full stop (not an abbreviation's: "Baker St. London"), or a
 # word that starts a new clause or other data.
 _VALUE_END: Final = re.compile(
@@ -208,12 +213,15 @@ def _an_address(value: str, *, strong: bool) -> bool:
     """Whether a labelled ``value`` is an address: it starts with a house number (or a flat,
     unit or PO box), or, after "my address is" or "I live at", with a capital letter (Rose
     Cottage, Mill Lane); and has a street's suffix or a postcode in it, or (after those) a
-    number. "ship to Canada", "deliver to 5 addresses", "my address is wrong" are none."""
+    number and a capital or a flat's number ("12 Rose Cottage", "Flat 3"). "ship to Canada",
+    "deliver to 5 addresses", "my address is wrong", "my address is 2 lines long" are none."""
     numbered = _VALUE_START.match(value) is not None
     if not (numbered or (strong and value[:1].isupper())):
         return False
-    shaped = _SUFFIX_WORD.search(value) or _POSTCODE.search(value)
-    return bool(shaped or (strong and any(c.isdigit() for c in value)))
+    if _SUFFIX_WORD.search(value) or _POSTCODE.search(value):
+        return True
+    # With neither, a name after its number: "my address is 2 lines long" is about it.
+    return strong and any(c.isdigit() for c in value) and _NAMED.match(value) is not None
 
 
 def _street_lines(text: str, streets: list[tuple[int, int]]) -> Spans:
@@ -253,5 +261,8 @@ def _ends_here(text: str, end: int) -> bool:
     rest = text[end : end + 24]
     if not rest or rest[0] in ",.;:!?)\n\t":
         return True
-    word = rest[1:].split(" ", 1)[0].strip(",.;:!?").lower()
+    word, _, after = rest[1:].partition(" ")
+    word = word.strip(",.;:!?").lower()
+    if word == "in":  # "12 Main St in London", not "12 Main St. in stock": a place's capital
+        return rest[0] == " " and after[:1].isupper()
     return rest[0] == " " and word in _AFTER_OK and word not in _NOT_AFTER

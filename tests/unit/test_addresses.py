@@ -271,3 +271,29 @@ def test_an_address_is_compared_without_case_punctuation_or_a_long_suffix() -> N
         "ADDRESS", "北京市朝阳区建国路88号"
     )
     assert canonical("ADDRESS", "12 Baker Street") != canonical("ADDRESS", "14 Baker Street")
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "my address is 2 lines long",  # about the address, with no name after its number
+        "I live at 2 different places",
+        "We have 12 Main St. in stock?",  # "in" and no place after the street
+        "do you have 12 Main St in stock",
+    ],
+)
+def test_a_number_with_no_street_name_or_place_after_it_is_no_address(text: str) -> None:
+    assert found(text, "ADDRESS") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("my address is 12 Rose Cottage, Mill Lane", "12 Rose Cottage, Mill Lane"),
+        ("my address is flat 3, rose cottage", "flat 3, rose cottage"),
+        ("I live at 5 Rue de Rivoli, Paris", "5 Rue de Rivoli, Paris"),
+        ("it's 12 Baker Street in London", "12 Baker Street"),
+    ],
+)
+def test_a_named_street_after_its_number_is_still_an_address(text: str, expected: str) -> None:
+    assert found(text, "ADDRESS") == [expected]
