@@ -38,11 +38,16 @@ _SUFFIXES: Final = (
 _LOWER_OK: Final = frozenset({"street", "road", "avenue", "boulevard", "lane"})
 _UK_POSTCODE: Final = r"[A-Z]{1,2}[0-9][A-Z0-9]?[ ]?[0-9][A-Z]{2}(?![A-Za-z0-9])"
 _US_ZIP: Final = r"(?:[A-Z]{2}[ ]+)?[0-9]{5}(?:-[0-9]{4})?(?![0-9])"
+_ORDINAL: Final = "[0-9]{1,3}(?:st|nd|rd|th)"  # a street's name: 350 5th Avenue
+# Suffixes that are everyday words too ("2 Square plates"): a street line only with a postcode
+# or ZIP after it (labels.CUES).
+_NEEDS_TAIL: Final = frozenset({"place", "square"})
 # A house number that starts a token (not "#12", "$12", "v1.12", "order-12"), its name and
 # suffix, a direction (NW), and a city and a postcode or ZIP after it, if there.
 _STREET_LINE: Final = re.compile(
     r"[0-9](?<![0-9A-Za-z.$£€#/:-].)[0-9]{0,4}[A-Za-z]?(?:-[0-9]{1,5}[A-Za-z]?)?,?[ ]"
-    rf"(?P<name>(?:[A-Za-z][A-Za-z'’-]*[ ]){{1,4}})(?P<suffix>(?i:{_SUFFIXES}))(?![A-Za-z])\.?"
+    rf"(?P<name>(?:(?:[A-Za-z][A-Za-z'’-]*|{_ORDINAL})[ ]){{1,4}})"
+    rf"(?P<suffix>(?i:{_SUFFIXES}))(?![A-Za-z])\.?"
     r"(?:[ ](?:NW|NE|SW|SE|N|S|E|W)(?![A-Za-z]))?"
     rf"(?P<tail>(?:,?[ ]+[A-Z][A-Za-z]+){{0,3}},?[ ]+(?:{_UK_POSTCODE}|{_US_ZIP}))?",
     re.ASCII,
@@ -242,13 +247,16 @@ _TAIL_REACH: Final = 64  # a direction, a city, a state and a postcode or ZIP af
 
 def _a_street_line(text: str, match: re.Match[str]) -> bool:
     """Whether ``match`` of ``_STREET_LINE`` is an address: its name has no word a name has
-    not ("5 minutes down the road"), is capitalised (or lower case before "street", "road"
-    and the like: "5 minutes each way" is no address), and it ends as an address does."""
+    not ("5 minutes down the road"), is capitalised or an ordinal (350 5th Avenue; or lower
+    case before "street", "road" and the like: "5 minutes each way" is no address), and it
+    ends as an address does, after "Place" or "Square" with a postcode or ZIP."""
     words = match["name"].split()
     suffix = match["suffix"]
     if any(word.lower() in _FUNCTION_WORDS for word in words):
         return False
-    if not all(word[0].isupper() for word in (*words, suffix)) and (
+    if suffix.lower() in _NEEDS_TAIL and not match["tail"]:
+        return False
+    if not all(word[0].isupper() or word[0].isdigit() for word in (*words, suffix)) and (
         suffix.lower() not in _LOWER_OK or not suffix.islower()
     ):
         return False

@@ -345,12 +345,14 @@ CUES: Final = {
         ),
         "messenger",
     ),
-    # A street's suffix (addresses.py). Not "place" or "close", everyday words, nor "rd", "dr",
-    # "ct" and "way", which are inside "order", "address", "product" and "always": the pass
-    # finds every word inside others too, and each costs a step of read_labels' loop.
+    # A street's suffix (addresses.py). "place" and "square", everyday words, only with a
+    # postcode or ZIP after their line (10 Rillington Place, London W11 1BH). Not "close" nor
+    # "rd", "dr", "ct" and "way", which are inside "closed", "order", "address", "product" and
+    # "always": the pass finds every word inside others too, and each costs a step of
+    # read_labels' loop.
     **dict.fromkeys(
         "street st road avenue ave lane drive boulevard blvd court crescent terrace parkway "
-        "highway hwy".split(),
+        "highway hwy place square".split(),
         "street",
     ),
 }

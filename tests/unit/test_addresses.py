@@ -297,3 +297,25 @@ def test_a_number_with_no_street_name_or_place_after_it_is_no_address(text: str)
 )
 def test_a_named_street_after_its_number_is_still_an_address(text: str, expected: str) -> None:
     assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("350 5th Avenue, New York, NY 10118", "350 5th Avenue, New York, NY 10118"),
+        ("350 5th Avenue please", "350 5th Avenue"),
+        ("10 Rillington Place, London W11 1BH", "10 Rillington Place, London W11 1BH"),
+        ("we are at 3 Market Square, Leeds LS1 4AB", "3 Market Square, Leeds LS1 4AB"),
+    ],
+)
+def test_a_numbered_street_and_a_place_or_square_with_its_postcode_are_found(
+    text: str, expected: str
+) -> None:
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text", ["it's 10 Rillington Place", "I ordered 2 Square plates", "I came in 2nd place"]
+)
+def test_a_place_or_square_with_no_postcode_is_no_street_line(text: str) -> None:
+    assert found(text, "ADDRESS") == []
