@@ -146,7 +146,7 @@ def chinese_address_spans(text: str) -> Spans:
     looked for only if a character it needs is in ``text``: most messages have none."""
     labelled = []
     if _LABEL_CUE.search(text) or any(map(text.__contains__, _SENT_TO)):
-        labelled = list(_labelled(text))
+        labelled = [_with_more(text, span) for span in _labelled(text)]
         yield from labelled
     streets = _STREET_CUE.search(text) or "大道" in text or "胡同" in text
     roads = _ROAD_CUE.search(text) is not None
@@ -164,7 +164,22 @@ def chinese_address_spans(text: str) -> Spans:
     )
     for match in found:
         if match.start() not in taken and _STORE_AFTER.match(text, match.end()) is None:
-            yield match.span()
+            yield _with_more(text, match.span())
+
+
+# What may follow an address's street number as more of it: a building, unit, floor or room,
+# after a comma or a building's or estate's name (建国路88号，3号楼2单元101; 88号SOHO现代城3号
+# 楼). Masked apart, "[ADDRESS_1]3号楼2单元101" left the customer's flat in the text.
+_MORE: Final = re.compile(
+    f"[，,]?[ ]?(?:{_NAME}|[A-Za-z]){{0,12}}?[ ]?(?:[0-9]{{1,5}}|[A-Za-z])[ ]?"
+    f"(?:{_BUILDING_WORDS}|单元|單元|室|层|層|楼|樓){_ROOMS}"
+)
+
+
+def _with_more(text: str, span: tuple[int, int]) -> tuple[int, int]:
+    """``span``, an address, through the building, unit or room right after it (``_MORE``)."""
+    more = _MORE.match(text, span[1])
+    return (span[0], more.end()) if more else span
 
 
 def _roads(text: str) -> Iterator[re.Match[str]]:

@@ -319,3 +319,31 @@ def test_a_numbered_street_and_a_place_or_square_with_its_postcode_are_found(
 )
 def test_a_place_or_square_with_no_postcode_is_no_street_line(text: str) -> None:
     assert found(text, "ADDRESS") == []
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("北京市朝阳区建国路88号，3号楼2单元101", "北京市朝阳区建国路88号，3号楼2单元101"),
+        ("地址：北京市朝阳区建国路88号，3号楼2单元101", "北京市朝阳区建国路88号，3号楼2单元101"),
+        ("朝阳区建国路88号SOHO现代城3号楼2单元101", "朝阳区建国路88号SOHO现代城3号楼2单元101"),
+        ("世纪大道100号环球金融中心3号楼2单元101", "世纪大道100号环球金融中心3号楼2单元101"),
+    ],
+)  # fmt: skip
+def test_a_building_after_a_comma_or_an_estates_name_is_part_of_the_address(
+    text: str, expected: str
+) -> None:
+    """Masked apart, "[ADDRESS_1]3号楼2单元101" left the customer's flat in the text."""
+    assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("北京市朝阳区建国路88号，我要3个", "北京市朝阳区建国路88号"),
+        ("北京市朝阳区建国路88号，要2层包装", "北京市朝阳区建国路88号"),
+        ("北京市朝阳区建国路88号，订单123号", "北京市朝阳区建国路88号"),
+    ],
+)
+def test_what_follows_an_address_and_is_no_building_is_left_out(text: str, expected: str) -> None:
+    assert found(text, "ADDRESS") == [expected]
