@@ -2,7 +2,8 @@
 it ("date of birth: 07/03/1990", "DOB 1990-03-07", "I was born on 7 March 1990", "my birthday
 is March 7th", 出生日期1990年3月7日, 生日是3月7日, 出生于1990.03.07), or in Chinese right
 before it (我是1990年3月7日出生的, 1990年3月7日生). After a label a date may be in Chinese
-numerals (一九九〇年三月七日), eight digits (19900307) or 07-Mar-1990.
+numerals (一九九〇年三月七日, 九零年三月七日), eight digits (19900307, before 出生 too) or
+07-Mar-1990.
 
 A date with no such label is no birth date: order, delivery and payment dates are in every
 other message. Nor is someone else's birthday with no year ("my son's birthday is 12 May, can
@@ -36,24 +37,27 @@ _MONTH: Final = (
 _DAY: Final = "[0-9]{1,2}(?:st|nd|rd|th)?(?![0-9a-z])"
 # A named month's year: 1990, or as said, 90 and '90 ("7 Mar 90" kept "90" in the text).
 _YEAR: Final = r"(?:,?[ ]+(?:[0-9]{4}|['’]?[0-9]{2})(?![0-9]))"
-# A date in Chinese numerals: 一九九〇年三月七日, 三月七日, 十二月三十一日.
+# A date in Chinese numerals: 一九九〇年三月七日, 九零年三月七日, 三月七日, 十二月三十一日.
 _CN_DIGIT: Final = "[零〇○一二三四五六七八九]"
 _CN_SMALL: Final = "(?:[一二三]?十[一二三四五六七八九]?|[一二三四五六七八九])"
 _CN_DATE: Final = (
-    f"{_CN_DIGIT}{{4}}[ ]?年[ ]?{_CN_SMALL}[ ]?月(?:[ ]?{_CN_SMALL}[ ]?[日号])?"
+    f"{_CN_DIGIT}{{2}}(?:{_CN_DIGIT}{{2}})?[ ]?年"  # 一九九〇年, or as said, 九零年
+    f"[ ]?{_CN_SMALL}[ ]?月(?:[ ]?{_CN_SMALL}[ ]?[日号])?"
     f"|{_CN_SMALL}[ ]?月[ ]?{_CN_SMALL}[ ]?[日号]"
 )
-# The dates written in Chinese, which may stand before their label too (1990年3月7日出生).
+# 19900307: a year of 1xxx or 2xxx, a month and a day, after a label or before 出生 only.
+_EIGHT: Final = "[12][0-9]{3}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])"
+# The dates written in Chinese, which may stand before their label too (1990年3月7日出生); a
+# year of two digits with 年 (90年3月7日), as said.
 _DATE_ZH: Final = (
     r"[0-9]{4}[ ]?[-./年][ ]?[0-9]{1,2}[ ]?[-./月][ ]?[0-9]{1,2}(?![0-9])[日号號]?"
-    r"|[0-9]{4}[ ]?年[ ]?[0-9]{1,2}[ ]?月(?:[ ]?[0-9]{1,2}[ ]?[日号號])?"
+    r"|(?:[0-9]{2}){1,2}[ ]?年[ ]?[0-9]{1,2}[ ]?月(?:[ ]?[0-9]{1,2}[ ]?[日号號])?"
     rf"|[0-9]{{1,2}}[ ]?月[ ]?[0-9]{{1,2}}[ ]?[日号號]|{_CN_DATE}"
 )
 _DATE: Final = (
     rf"{_DATE_ZH}"
     r"|[0-9]{1,2}[-./][0-9]{1,2}[-./](?:[0-9]{4}|[0-9]{2})(?![0-9])"
-    # 19900307: a year of 1xxx or 2xxx, a month and a day, after a label only
-    r"|[12][0-9]{3}(?:0[1-9]|1[0-2])(?:0[1-9]|[12][0-9]|3[01])(?![0-9])"
+    f"|{_EIGHT}(?![0-9])"
     rf"|[0-9]{{1,2}}[-/]{_MONTH}[-/](?:[0-9]{{4}}|[0-9]{{2}})(?![0-9])"  # 07-Mar-1990
     rf"|{_DAY}[ ]+(?:of[ ]+)?{_MONTH}{_YEAR}?"
     rf"|{_MONTH}[ ]+{_DAY}{_YEAR}?"
@@ -126,7 +130,7 @@ def _customers_own(text: str, label: int) -> bool:
 # What a Chinese date may stand before: 出生 (not 出生日期 or 出生年月, labels of the date
 # after them), or 生 at a clause's end (1990年3月7日生, 3月7日生的; not 3月7日生效).
 _BORN: Final = re.compile("出生(?!日期|年月)|生(?=[的人，,。.！!？? ]|\\Z)")
-_DATE_BEFORE: Final = re.compile(f"(?<![0-9])(?P<date>{_DATE_ZH})[ ]?\\Z")
+_DATE_BEFORE: Final = re.compile(f"(?<![0-9])(?P<date>{_DATE_ZH}|{_EIGHT})[ ]?\\Z")
 _DATE_REACH: Final = 24  # the longest Chinese date and a space before its label
 _MOST_BORN: Final = 50  # labels read: more is a paste or spam
 

@@ -137,3 +137,19 @@ def test_a_birthday_with_a_year_or_the_customers_own_is_a_date_of_birth(
     text: str, expected: str
 ) -> None:
     assert found(text, "DATE_OF_BIRTH") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("19900307出生", "19900307"),
+        ("我是19900307出生的", "19900307"),
+        ("我是九零年三月七日出生的", "九零年三月七日"),  # its year too, not 九零年 left
+        ("我是90年3月7日出生的", "90年3月7日"),
+        ("出生日期90年3月7日", "90年3月7日"),
+    ],
+)
+def test_eight_digits_before_its_label_and_a_two_digit_year_are_found_whole(
+    text: str, expected: str
+) -> None:
+    assert found(text, "DATE_OF_BIRTH") == [expected]
