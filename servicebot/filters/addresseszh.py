@@ -14,6 +14,9 @@ with 号 and no street (3号商品, 订单123号), nor a store the customer asks
 are read over the characters that can be part of one: not 我, 住, 在, 寄, 到 and the like,
 so "我住在北京市..." is masked from 北.
 
+A space may stand before and after each number (彌敦道 123 號 4 樓 A 室), as typed in Hong
+Kong and Taiwan.
+
 Every regex is linear-time: a place name holds no unit character, so a run of parts splits
 one way only, and each part is at most a few characters.
 """
@@ -49,7 +52,9 @@ _NUMBER: Final = "[0-9]{1,5}(?:[-之][0-9]{1,5})?"
 _SECTION: Final = "(?:[ ]?(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})段)"
 # A space may stand between a number and its unit, as Hong Kong customers type an address
 # (軒尼詩道 123 號 5 樓 A 室): without it such an address was masked by no rule, labelled or not.
-_HOUSE: Final = f"{_SECTION}?(?:[ ]?{_NUMBER}巷)?(?:[ ]?{_NUMBER}弄)?[ ]?{_NUMBER}[ ]?[号號弄]"
+_HOUSE: Final = (
+    f"{_SECTION}?(?:[ ]?{_NUMBER}[ ]?巷)?(?:[ ]?{_NUMBER}[ ]?弄)?[ ]?{_NUMBER}[ ]?[号號弄]"
+)
 _STREET: Final = f"{_NAME}{{1,10}}?(?:[{_STREET_ONE}]|大道[中东西]?|胡同){_HOUSE}"  # 皇后大道中
 # A road (道) in Hong Kong: 弥敦道123号. 道 alone ends words (知道3号, 频道5号), so a road is one
 # only after a region's unit (九龙城区...道), a place in Hong Kong (旺角弥敦道), or before a

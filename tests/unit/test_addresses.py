@@ -347,3 +347,18 @@ def test_a_building_after_a_comma_or_an_estates_name_is_part_of_the_address(
 )
 def test_what_follows_an_address_and_is_no_building_is_left_out(text: str, expected: str) -> None:
     assert found(text, "ADDRESS") == [expected]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "九龍旺角彌敦道 123 號 4 樓 A 室",
+        "香港銅鑼灣告士打道 280 號",
+        "台北市大安區忠孝東路四段 100 號 5 樓",
+        "忠孝東路四段 100 巷 5 弄 3 號",
+        "北京市朝阳区建国路 88 号 3 号楼 2 单元 101",
+    ],
+)
+def test_an_address_typed_with_spaces_around_its_numbers_is_masked_whole(text: str) -> None:
+    """As typed in Hong Kong and Taiwan: 彌敦道 123 號 was no address, 4 樓 A 室 left after."""
+    assert found(text, "ADDRESS") == [text]
