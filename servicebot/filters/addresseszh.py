@@ -17,8 +17,9 @@ so "我住在北京市..." is masked from 北.
 A space may stand before and after each number (彌敦道 123 號 4 樓 A 室), as typed in Hong
 Kong and Taiwan.
 
-Every regex is linear-time: a place name holds no unit character, so a run of parts splits
-one way only, and each part is at most a few characters.
+Every regex is linear-time: a run of regions is read once, the first way it parses, and at
+most 8 of them (``_REGION``), as a name may hold a unit's characters; each other part is at
+most a few characters.
 """
 
 from __future__ import annotations
@@ -47,6 +48,13 @@ _ADMIN: Final = (
     f"{_NAME}{{1,8}}?(?:自治区|自治區|特别行政区|特別行政區|街道|[{_ADMIN_ONE}]"
     "|小区|小區|社区|社區|花园|花園|公寓|大厦|大廈|家园|家園|苑|广场|廣場)"
 )
+# The regions before a street, at most 8 (province, city, district, town, estate...), read
+# once: a name may hold a unit's characters (阳光花园 is 阳光 and 花园, or 阳光花 and 园 with
+# 阳光花园阳光 a name), so a run of regions splits many ways, and a search that backed into
+# each was exponential (1,000 characters of 阳光花园 after a street's number never ended).
+# Atomic, a run is read the first way that parses; a region is none right before a street's
+# suffix (人民广场路88号 is a street's name, not 人民广场 and then 路88号).
+_REGION: Final = f"{_ADMIN}(?![{_STREET_ONE}道]|大道|胡同)[ ]?"
 _NUMBER: Final = "[0-9]{1,5}(?:[-之][0-9]{1,5})?"
 # After a street in Taiwan, its section, lane and alley, then the number: 忠孝东路四段100巷5弄3号.
 _SECTION: Final = "(?:[ ]?(?:[0-9]{1,2}|[一二三四五六七八九十]{1,3})段)"
@@ -87,8 +95,8 @@ _TOWER: Final = (
     "(?=[ ]?(?:[0-9]{1,3}[ ]?(?:楼|樓|层|層)|[0-9]{1,5}[ ]?室)))?"
 )
 _STRUCTURED: Final = re.compile(
-    f"(?:{_ADMIN}[ ]?)*(?:{_STREET}{_TOWER}"
-    f"|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
+    f"(?>(?:{_REGION}){{0,8}})"
+    f"(?:{_STREET}{_TOWER}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
 )
 # A Hong Kong estate's block and floor (第一城 12座 20樓 C室, 太古城3座15樓): a block (座) with
 # a floor right after it is an address's shape whatever the estate's name ends in (城, 邨,
@@ -97,7 +105,8 @@ _BLOCK_FLOOR: Final = re.compile(
     f"{_NAME}{{0,8}}?[ ]?[0-9]{{1,3}}[ ]?座[ ]?[0-9]{{1,3}}[ ]?[楼樓]{_ROOMS}"
 )
 _ROAD_ADDRESS: Final = re.compile(
-    f"(?:(?:{_ADMIN}[ ]?)+{_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE}){_HOUSE}{_TOWER}{_ROOMS}"
+    f"(?:(?>(?:{_REGION}){{1,8}}){_ROAD}|{_HONG_KONG}{_ROAD}|{_ROAD}{_ROAD_SHAPE})"
+    f"{_HOUSE}{_TOWER}{_ROOMS}"
 )
 # What a structured address needs: a street's unit, or a building's (a set: re skips to one).
 _STREET_CUE: Final = re.compile(f"[{_STREET_ONE}栋棟幢]")

@@ -362,3 +362,13 @@ def test_what_follows_an_address_and_is_no_building_is_left_out(text: str, expec
 def test_an_address_typed_with_spaces_around_its_numbers_is_masked_whole(text: str) -> None:
     """As typed in Hong Kong and Taiwan: 彌敦道 123 號 was no address, 4 樓 A 室 left after."""
     assert found(text, "ADDRESS") == [text]
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["上海市黄浦区人民广场路88号", "郑州市金水区南花园路88号", "幸福花园小区3栋2单元501室"],
+)
+def test_a_street_or_estate_whose_name_holds_a_unit_is_masked_whole(text: str) -> None:
+    """Regions are read the first way they parse (linear time): 人民广场 before 路 is the
+    street's name, and 幸福花园 and 小区 are two regions."""
+    assert found(text, "ADDRESS") == [text]
