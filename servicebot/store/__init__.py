@@ -109,6 +109,30 @@ def _event(stored: dict[str, Any]) -> FilterEvent:
     return FilterEvent(**{**_EVENT_TEXTS, **known})
 
 
+@dataclass(frozen=True)
+class Rating:
+    """A customer's rating of one stored turn's reply (``Bot.rate``): whether it helped, and
+    what they said of it, masked as a customer's message is (placeholders, never values)."""
+
+    conversation_id: str
+    turn: int  # the rated turn's number
+    helpful: bool
+    comment: str | None = None
+    at: datetime = field(default_factory=lambda: now())
+
+    def as_data(self) -> dict[str, Any]:
+        """The rating as plain JSON-ready values, ``at`` as its UTC stamp."""
+        return {**dataclasses.asdict(self), "at": stamp(self.at)}
+
+    @classmethod
+    def from_data(cls, data: dict[str, Any]) -> Rating:
+        """A rating from :meth:`as_data`'s values, as a store read them back."""
+        return cls(
+            str(data["conversation_id"]), int(data["turn"]), bool(data["helpful"]),
+            data.get("comment"), parse_stamp(data["at"]),
+        )  # fmt: skip
+
+
 _RECORD_FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))
 _EVENT_FIELDS = tuple(field.name for field in dataclasses.fields(FilterEvent))
 _EVENT_TEXTS = dict.fromkeys(("stage", "detector", "kind", "action"), "")
@@ -216,6 +240,18 @@ class Store(Protocol):
         them at once). Make no other call on the store until it is done, and close it
         before the store if it is not read to its end (SQLite's cursor holds a connection)."""
 
+    def rate_turn(self, rating: Rating) -> bool:
+        """Keep ``rating`` as its turn's, in place of one given before; False, storing
+        nothing, if the conversation has no such turn. It goes with its turn: a purge, the
+        retention or a Redis expiry removes them together."""
+
+    def ratings(self, conversation_id: str) -> dict[int, Rating]:
+        """The conversation's ratings, by turn number."""
+
+    def ratings_since(self, since: datetime) -> list[Rating]:
+        """The ratings of the conversations :meth:`conversations_since` reads (those with a
+        turn at or after ``since``), for ``servicebot report`` and ``export``."""
+
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         """The conversations whose placeholder state issued one of ``kinds`` (``EMAIL``),
         oldest first turn first (a state with no turn yet: by when it was saved): those that
@@ -227,7 +263,8 @@ class Store(Protocol):
         customer's value (a WhatsApp number), which an erasure must find (store/holding.py)."""
 
     def purge_conversation(self, conversation_id: str) -> PurgeReport:
-        """Delete a conversation, its turns and its state (a customer's erasure request)."""
+        """Delete a conversation, its turns, their ratings and its state (a customer's
+        erasure request)."""
 
     def purge_older_than(self, cutoff: datetime) -> PurgeReport:
         """Delete every conversation whose last turn is older than ``cutoff``."""

@@ -8,7 +8,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from . import PurgeReport, TurnRecord, as_utc, by_first_turn, issued_any, now
+from . import PurgeReport, Rating, TurnRecord, as_utc, by_first_turn, issued_any, now
 
 
 class MemoryStore:
@@ -21,6 +21,7 @@ class MemoryStore:
         self._turns: dict[str, list[TurnRecord]] = {}
         self._states: dict[str, dict[str, Any]] = {}
         self._saved: dict[str, datetime] = {}  # when each conversation's state was first saved
+        self._ratings: dict[str, dict[int, Rating]] = {}  # by conversation, then turn number
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         with self._lock:
@@ -73,6 +74,22 @@ class MemoryStore:
     def iter_conversations_since(self, since: datetime) -> Generator[list[TurnRecord]]:
         yield from self.conversations_since(since)  # in memory already
 
+    def rate_turn(self, rating: Rating) -> bool:
+        with self._lock:
+            if not 1 <= rating.turn <= len(self._turns.get(rating.conversation_id, ())):
+                return False
+            self._ratings.setdefault(rating.conversation_id, {})[rating.turn] = rating
+        return True
+
+    def ratings(self, conversation_id: str) -> dict[int, Rating]:
+        with self._lock:
+            return dict(self._ratings.get(conversation_id, {}))
+
+    def ratings_since(self, since: datetime) -> list[Rating]:
+        chosen = [turns[0].conversation_id for turns in self.conversations_since(since)]
+        with self._lock:
+            return [r for cid in chosen for r in self._ratings.get(cid, {}).values()]
+
     def conversations_with_placeholders(self, kinds: Collection[str]) -> list[str]:
         with self._lock:
             found = [cid for cid, state in self._states.items() if issued_any(state, kinds)]
@@ -105,4 +122,5 @@ class MemoryStore:
             for cid in known:
                 self._states.pop(cid, None)
                 self._saved.pop(cid, None)
+                self._ratings.pop(cid, None)
         return PurgeReport(len(known), turns)

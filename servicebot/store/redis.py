@@ -5,6 +5,7 @@ Keys, under a namespace per bot::
     {ns}:conversation:{id}:turns   list of turns (JSON), oldest first
     {ns}:conversation:{id}:ids     hash: turn id -> its number (a retried append is a no-op)
     {ns}:conversation:{id}:state   the placeholder state (JSON)
+    {ns}:conversation:{id}:ratings hash: turn number -> its rating (redisratings.py)
     {ns}:conversations             sorted set: conversation id, scored by its newest turn's time
 
 Lua scripts do the work on the server in one step: an append reads the list's length, pushes
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import StorageError
-from . import PurgeReport, TurnRecord, as_utc, by_first_turn, issued_any, now, read_state
+from . import PurgeReport, Rating, TurnRecord, as_utc, by_first_turn, issued_any, now, read_state
 
 try:
     import redis
@@ -42,12 +43,13 @@ except ImportError as exc:  # an optional backend: say how to get it
 
 from .leases import RedisLease, redis_lease_key
 from .redispools import give_back, take_pool
+from .redisratings import RATE, ratings_key, read_hashes, read_rating, stored_rating
 from .redisturns import from_stored, to_stored
 from .refusals import outage, refusal, refused
 
-# KEYS: turns, ids, state, index. ARGV: turn id, turn JSON without its "{", time, conversation
-# id, time-to-live in seconds ("" for none), the time before which a conversation's last turn
-# is past retention ("" for none).
+# KEYS: turns, ids, state, index, ratings. ARGV: turn id, turn JSON without its "{", time,
+# conversation id, time-to-live in seconds ("" for none), the time before which a
+# conversation's last turn is past retention ("" for none).
 _APPEND = """
 local done = redis.call('HGET', KEYS[2], ARGV[1])
 if done then return tonumber(done) end
@@ -61,7 +63,7 @@ local newest = redis.call('ZSCORE', KEYS[4], ARGV[4])
 if not newest or tonumber(newest) < tonumber(ARGV[3]) then
   redis.call('ZADD', KEYS[4], ARGV[3], ARGV[4])
 end
-for i = 1, 4 do
+for i = 1, #KEYS do
   if ARGV[5] == '' then
     redis.call('PERSIST', KEYS[i])
   else
@@ -71,14 +73,15 @@ end
 return number
 """
 
-# KEYS: turns, ids, state, index. ARGV: conversation id, cutoff time ("" to purge anyway).
+# KEYS: turns, ids, state, index, ratings. ARGV: conversation id, cutoff time ("" to purge
+# anyway).
 _PURGE = """
 if ARGV[2] ~= '' then
   local newest = redis.call('ZSCORE', KEYS[4], ARGV[1])
   if newest and tonumber(newest) >= tonumber(ARGV[2]) then return {0, 0} end
 end
 local turns = redis.call('LLEN', KEYS[1])
-local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3])
+local existed = redis.call('DEL', KEYS[1], KEYS[2], KEYS[3], KEYS[5])
 redis.call('ZREM', KEYS[4], ARGV[1])
 return {existed, turns}
 """
@@ -141,6 +144,7 @@ class RedisStore:
         self._append = self._redis.register_script(_APPEND)
         self._purge_one = self._redis.register_script(_PURGE)
         self._forget = self._redis.register_script(_FORGET)
+        self._rate = self._redis.register_script(RATE)
 
     def append_turn(self, turn: TurnRecord) -> TurnRecord:
         body = to_stored(turn.as_data())
@@ -156,7 +160,7 @@ class RedisStore:
             self._ttl,
             "" if not self._ttl else now().timestamp() - int(self._ttl),
         ]
-        keys = self._keys(turn.conversation_id)
+        keys = [*self._keys(turn.conversation_id), self._ratings_key(turn.conversation_id)]
         number = self._call(lambda: self._append(keys=keys, args=args))
         return replace(turn, number=int(number))
 
@@ -212,6 +216,27 @@ class RedisStore:
 
         swapped: bool = self._call(swap)
         return swapped
+
+    def rate_turn(self, rating: Rating) -> bool:
+        keys = [self._keys(rating.conversation_id)[0], self._ratings_key(rating.conversation_id)]
+        args: list[str | int] = [rating.turn, stored_rating(rating)]
+        return bool(self._call(lambda: self._rate(keys=keys, args=args)))
+
+    def ratings(self, conversation_id: str) -> dict[int, Rating]:
+        stored = self._call(lambda: self._redis.hgetall(self._ratings_key(conversation_id)))
+        return {int(turn): read_rating(text, self.url) for turn, text in stored.items()}
+
+    def ratings_since(self, since: datetime, batch: int = 500) -> list[Rating]:
+        """The ratings of the index's ids scored at or after ``since``, one pipeline of
+        HGETALLs per ``batch`` of them."""
+        moment = as_utc(since).timestamp()
+        ids = self._call(lambda: self._redis.zrangebyscore(self._index, moment, "+inf"))
+        found: list[Rating] = []
+        for start in range(0, len(ids), batch):
+            keys = [self._ratings_key(raw.decode()) for raw in ids[start : start + batch]]
+            kept = self._call(lambda k=keys: read_hashes(self._redis, k))
+            found += [read_rating(text, self.url) for each in kept for text in each.values()]
+        return found
 
     def turns_since(self, since: datetime) -> Iterator[TurnRecord]:
         since = as_utc(since)
@@ -294,7 +319,7 @@ class RedisStore:
     def _purge(self, conversation_ids: list[str], cutoff: str) -> PurgeReport:
         conversations = turns = 0
         for conversation_id in conversation_ids:
-            keys = self._keys(conversation_id)
+            keys = [*self._keys(conversation_id), self._ratings_key(conversation_id)]
             existed, count = self._call(
                 lambda k=keys, c=conversation_id: self._purge_one(keys=k, args=[c, cutoff])
             )
@@ -331,6 +356,9 @@ class RedisStore:
         """The conversation's turns, ids and state keys, and the index."""
         base = f"{self._ns}:conversation:{conversation_id}"
         return [f"{base}:turns", f"{base}:ids", f"{base}:state", self._index]
+
+    def _ratings_key(self, conversation_id: str) -> str:
+        return ratings_key(self._ns, conversation_id)
 
     def _read(self, row: bytes) -> TurnRecord:
         try:

@@ -42,7 +42,7 @@ from typing import Any
 from ..errors import StorageError
 from ..forking import forget_in_child
 from ..privatefiles import make_private_folder
-from . import PurgeReport, TurnRecord, by_first_turn, now, read_state, stamp
+from . import PurgeReport, Rating, TurnRecord, by_first_turn, now, parse_stamp, read_state, stamp
 from .leases import SQLiteLease
 from .sqliteconnections import SQLiteConnections
 
@@ -50,6 +50,7 @@ FIELDS = tuple(field.name for field in dataclasses.fields(TurnRecord))  # the tu
 _COLUMNS = ", ".join(FIELDS)
 _T_COLUMNS = ", ".join(f"t.{name}" for name in FIELDS)  # of turns joined as t
 _PLACES = ", ".join("?" * len(FIELDS))
+_RATING_COLUMNS = "namespace, conversation_id, turn, helpful, comment, at"
 
 
 class SQLiteStore(SQLiteConnections):
@@ -193,6 +194,36 @@ class SQLiteStore(SQLiteConnections):
         except (sqlite3.Error, UnicodeError, OverflowError) as exc:
             raise StorageError(f"cannot read the conversation store {self.path}: {exc}") from exc
 
+    def rate_turn(self, rating: Rating) -> bool:
+        key = (self.namespace, rating.conversation_id, rating.turn)
+        with self._transaction("write") as db:
+            if not db.execute(
+                "SELECT 1 FROM turns WHERE namespace = ? AND conversation_id = ? AND number = ?",
+                key,
+            ).fetchone():
+                return False
+            db.execute(
+                f"INSERT OR REPLACE INTO ratings ({_RATING_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?)",
+                (*key, rating.helpful, rating.comment, stamp(rating.at)),
+            )
+        return True
+
+    def ratings(self, conversation_id: str) -> dict[int, Rating]:
+        rows = self._query(
+            f"SELECT {_RATING_COLUMNS} FROM ratings WHERE namespace = ? AND conversation_id = ?",
+            (self.namespace, conversation_id),
+        )
+        return {rating.turn: rating for rating in map(_rating, rows)}
+
+    def ratings_since(self, since: datetime) -> list[Rating]:
+        """One query, choosing the conversations as :meth:`conversations_since` does."""
+        rows = self._query(
+            f"SELECT {_RATING_COLUMNS} FROM ratings WHERE namespace = ? AND conversation_id IN"
+            " (SELECT id FROM conversations WHERE namespace = ? AND updated_at >= ?)",
+            (self.namespace, self.namespace, stamp(since)),
+        )
+        return list(map(_rating, rows))
+
     def conversation_ids(self) -> list[str]:
         rows = self._query("SELECT id FROM conversations WHERE namespace = ?", (self.namespace,))
         return [row[0] for row in rows]
@@ -301,3 +332,11 @@ def _turn(row: tuple[Any, ...]) -> TurnRecord:
         return TurnRecord.from_data(values)
     except (ValueError, TypeError) as exc:
         raise StorageError(f"a stored turn cannot be read: {exc}") from exc
+
+
+def _rating(row: tuple[Any, ...]) -> Rating:
+    """A row of ``_RATING_COLUMNS`` as a Rating (its namespace is the store's)."""
+    try:
+        return Rating(row[1], int(row[2]), bool(row[3]), row[4], parse_stamp(row[5]))
+    except (ValueError, TypeError) as exc:
+        raise StorageError(f"a stored rating cannot be read: {exc}") from exc

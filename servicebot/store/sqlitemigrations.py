@@ -9,6 +9,8 @@ file made by any earlier version is brought up to date as it is first opened.
                                    its turn, to answer a retried delivery once
     0005_leases                    what one process holds for a while (a delivery it
                                    answers), with when it runs out (see leases.py)
+    0006_ratings                   a customer's rating of a turn's reply (Bot.rate), removed
+                                   with its turn
 
 A file that records a migration this version does not know was migrated by a newer version.
 A version's writes may not fit a newer schema (the version before 0003 failed every turn's
@@ -129,19 +131,34 @@ def _add_leases(db: sqlite3.Connection) -> None:
     )
 
 
+def _add_ratings(db: sqlite3.Connection) -> None:
+    """Ratings (``Bot.rate``): one per turn, keyed as the turn is, and deleted with it (so
+    with its conversation, by a purge or the retention, whichever version removes it)."""
+    db.execute(
+        "CREATE TABLE ratings (namespace TEXT NOT NULL, conversation_id TEXT NOT NULL,"
+        " turn INTEGER NOT NULL, helpful INTEGER NOT NULL, comment TEXT, at TEXT NOT NULL,"
+        " PRIMARY KEY (namespace, conversation_id, turn),"
+        " FOREIGN KEY (namespace, conversation_id, turn)"
+        " REFERENCES turns (namespace, conversation_id, number) ON DELETE CASCADE)"
+    )
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("0001_conversations_and_turns", _create_tables),
     ("0002_turns_fallback", _add_fallback),
     ("0003_namespaces", _add_namespaces),
     ("0004_turns_message_id", _add_message_id),
     ("0005_leases", _add_leases),
+    ("0006_ratings", _add_ratings),
 ]
 # The migrations that make a table anew and copy its rows: the file is compacted after them.
 REBUILDS = frozenset({"0003_namespaces"})
 # The migrations whose file a version without them still reads and writes right: a version
 # that knows the last one not listed here uses the file (see the module docstring). A new
 # migration is listed only if older versions' every read and write fits its schema.
-ADDITIVE = frozenset({"0002_turns_fallback", "0004_turns_message_id", "0005_leases"})
+ADDITIVE = frozenset(
+    {"0002_turns_fallback", "0004_turns_message_id", "0005_leases", "0006_ratings"}
+)
 
 
 def migrate(db: sqlite3.Connection, path: Path) -> None:

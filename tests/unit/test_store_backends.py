@@ -84,6 +84,7 @@ def test_sqlite_records_its_migrations_once(tmp_path: Path) -> None:
             ("0003_namespaces",),
             ("0004_turns_message_id",),
             ("0005_leases",),
+            ("0006_ratings",),
         ]
         assert db.execute("PRAGMA journal_mode").fetchone() == ("wal",)
 
