@@ -29,10 +29,11 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from . import personturn
+from . import personturn, ratings
 from .cache import AnswerCache
 from .closing import Closing
-from .config import SETTINGS_FILE, BotSpec, load_bot
+from .config import BotSpec, load_bot
+from .configuredmodel import configured_model
 from .filters.pieces import CARRIED
 from .filters.placeholders import KEY_ENV, Placeholders
 from .model import BreakerState, ModelClient, OpenAIClient
@@ -104,7 +105,7 @@ class Bot:
         if model is not None and api_key is not None:
             raise ValueError("api_key is the configured model's: pass it to your model instead")
         if model is None and settings.model.name is not None and not offline:
-            model = _configured_model(spec, api_key)
+            model = configured_model(spec, api_key)
         self.model = model
         self._store = store
         if store is None:  # another shop's bot on its store and namespace is warned of
@@ -338,6 +339,23 @@ class Bot:
         """:meth:`release` for asyncio."""
         await personturn.arelease(self, conversation_id)
 
+    def rate(
+        self, conversation_id: str, turn: int | None, helpful: bool, *, comment: str | None = None
+    ) -> None:
+        """Keep the customer's rating of the reply of ``turn`` (``reply.turn``), replacing one
+        given before; ``comment``: what they said, masked as their messages are. ValueError
+        for a turn the conversation has not stored (see ratings.py); StorageError if the store
+        fails."""
+        with self._closing.turn():
+            ratings.rate(self, conversation_id, turn, helpful, comment)
+
+    async def arate(
+        self, conversation_id: str, turn: int | None, helpful: bool, *, comment: str | None = None
+    ) -> None:
+        """:meth:`rate` for asyncio."""
+        with self._closing.turn():
+            await ratings.arate(self, conversation_id, turn, helpful, comment)
+
     def prepare(
         self,
         text: str | bytes,
@@ -375,23 +393,3 @@ class Bot:
             user = self.prefilter.run(exchange.user, placeholders, previous).text
             stored.append(Exchange(user, exchange.assistant))
         return stored
-
-
-def _configured_model(spec: BotSpec, api_key: ApiKey | None = None) -> ModelClient:
-    """The model ``servicebot.yaml`` names, through its recordings when ``replay.mode`` says so
-    (``<replay.cassettes>/bot.yaml``; ``servicebot test`` keeps one cassette per script)."""
-    settings = spec.settings
-    live = OpenAIClient(settings.model, spec.root / SETTINGS_FILE, api_key=api_key)
-    if settings.replay.mode == "off":
-        return live
-    from .replay import BOT_HEADER, Replayer, bot_cassette, bot_record_hint
-
-    return Replayer(
-        bot_cassette(spec),
-        settings.replay.mode,
-        live if settings.replay.mode == "record" else None,
-        longest=settings.postfilter.max_chars,
-        hint=bot_record_hint(spec),
-        header=BOT_HEADER,
-        longest_bytes=settings.postfilter.max_bytes,
-    )

@@ -1,0 +1,127 @@
+"""What customers say of the bot's answers: a thumbs up or down on a turn, with a comment
+(``Bot.rate``), kept in the store beside the turn (``Store.rate_turn``) and read back by
+``servicebot history``, ``report`` and ``export``.
+
+A turn is named as its reply names it (``reply.turn``, the stored turn's number); one the
+store does not hold (never stored, purged, a number it never gave) is refused with
+ValueError, as a blank conversation id is, and nothing is written. Rating a turn again
+replaces its rating: the customer changed their mind.
+
+The comment is the customer's text, so it is kept as their message is: cut at
+``MAX_COMMENT`` characters, its personal data masked with the conversation's placeholders
+as ``prefilter.pii`` / ``pii_kinds`` say (``Prefilter.mask_pii``, as a person's message is:
+personturn.py). A value the conversation has not had yet gets its next placeholder, kept in
+its state by compare-and-swap against the turns of the conversation at once (as a turn keeps
+its own: turnstorage.py), so that ``history --holding`` and ``purge --holding`` find it.
+Nothing here is blocked or masked for profanity: the rating is the customer's to give.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .errors import StorageError
+from .filters.placeholders import Placeholders
+from .handover import kept_mark
+from .store import Rating, Store
+from .turnstart import checked_conversation_id, plain_text
+from .turnstorage import off_loop
+
+if TYPE_CHECKING:
+    from .pipeline import Bot
+
+MAX_COMMENT = 1000  # characters: a comment box's, not a message's (prefilter.max_chars)
+_TRIES = 64  # at keeping the comment's placeholders while turns of the conversation keep theirs
+
+
+def rate(
+    bot: Bot, conversation_id: str, turn: int | None, helpful: bool, comment: str | None
+) -> None:
+    """Keep the customer's rating of the conversation's turn ``turn`` (see the module
+    docstring): ValueError for a turn the store does not hold; StorageError if it fails."""
+    rating = checked_rating(conversation_id, turn, helpful, comment)
+    bot.store_pause.run(_keep, bot, _opened(bot), rating)
+
+
+async def arate(
+    bot: Bot, conversation_id: str, turn: int | None, helpful: bool, comment: str | None
+) -> None:
+    """:func:`rate` for asyncio, the store read and written off the event loop."""
+    rating = checked_rating(conversation_id, turn, helpful, comment)
+    await off_loop(bot, lambda: bot.store_pause.run(_keep, bot, _opened(bot), rating))
+
+
+def checked_rating(
+    conversation_id: str, turn: int | None, helpful: bool, comment: str | None
+) -> Rating:
+    """The caller's arguments as a Rating, its comment not masked yet; refused at once
+    (TypeError, ValueError) if one is of the wrong type or cannot name a turn."""
+    if conversation_id is None:
+        raise TypeError("conversation_id is the conversation the rated answer is in, not None")
+    conversation_id = checked_conversation_id(conversation_id) or conversation_id
+    if turn is None:
+        raise ValueError(
+            "turn is None: the reply was not stored (reply.turn is None), so there is no "
+            "turn to rate; see the reply's trace for why"
+        )
+    if isinstance(turn, bool) or not isinstance(turn, int):
+        raise TypeError(f"turn is the reply's turn number (reply.turn), not {type(turn).__name__}")
+    if turn < 1:
+        raise ValueError(f"turn {turn} is no turn's number: turns are numbered from 1")
+    if not isinstance(helpful, bool):
+        raise TypeError(f"helpful is True or False, not {type(helpful).__name__}")
+    return Rating(conversation_id, turn, helpful, _comment(comment))
+
+
+def _comment(comment: str | None) -> str | None:
+    """The customer's comment as text, cut at ``MAX_COMMENT``; None for none or a blank one."""
+    if comment is None:
+        return None
+    if not isinstance(comment, str):
+        raise TypeError(f"comment is the customer's text or None, not {type(comment).__name__}")
+    text = plain_text(comment).strip()
+    return text[:MAX_COMMENT] or None
+
+
+def _opened(bot: Bot) -> Store:
+    """The bot's store, opened through its pause, as a turn opens it (turnstorage.py)."""
+    if (store := bot.opened_store) is not None:
+        return store
+    return bot.store_pause.run(lambda: bot.store)
+
+
+def _keep(bot: Bot, store: Store, rating: Rating) -> None:
+    """Check that the turn is stored, mask the comment, and keep the rating."""
+    last = store.history(rating.conversation_id, limit=1)
+    if not last or rating.turn > last[0].number:
+        raise ValueError(_no_turn(rating))
+    if rating.comment is not None:
+        rating = Rating(
+            rating.conversation_id, rating.turn, rating.helpful, _masked(bot, store, rating)
+        )
+    if not store.rate_turn(rating):  # purged meanwhile
+        raise ValueError(_no_turn(rating))
+
+
+def _masked(bot: Bot, store: Store, rating: Rating) -> str:
+    """The rating's comment with the customer's values as the conversation's placeholders,
+    a new one's kept in its state first (compare-and-swap: see the module docstring)."""
+    assert rating.comment is not None
+    for _ in range(_TRIES):
+        before = store.load_state(rating.conversation_id)
+        placeholders = Placeholders.from_state(before)
+        loaded = placeholders.to_state()
+        masked = bot.prefilter.mask_pii(rating.comment, placeholders).text
+        after = placeholders.to_state()
+        if after == loaded:  # no new value: nothing to keep
+            return masked
+        if store.swap_state(rating.conversation_id, before, kept_mark(after, before)):
+            return masked
+    raise StorageError("other turns of the conversation kept changing its placeholders first")
+
+
+def _no_turn(rating: Rating) -> str:
+    return (
+        f"conversation {rating.conversation_id!r} has no stored turn {rating.turn}: rate a "
+        "turn by its reply's number (reply.turn), in its own conversation"
+    )

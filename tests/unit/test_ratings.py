@@ -1,0 +1,106 @@
+"""``Bot.rate`` and ``Bot.arate``: a customer's thumbs up or down on a stored turn, with a
+comment masked as their messages are, through the example bot (offline) on each store."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from servicebot import ConversationIdError
+from servicebot.config import BotSpec
+from servicebot.pipeline import Bot
+from servicebot.ratings import MAX_COMMENT
+from servicebot.store import Store, open_store
+from servicebot.store.holding import conversations_holding
+
+ASKED = "how long does shipping take?"  # the example bot answers it as written, offline
+
+
+@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    if request.param == "redis":
+        url = request.getfixturevalue("redis_url")
+        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
+    else:
+        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
+        opened = open_store(url, root=tmp_path)
+    yield opened
+    opened.close()
+
+
+@pytest.fixture
+def bot(spec: BotSpec, store: Store) -> Bot:
+    return Bot(spec, store=store, offline=True)
+
+
+def test_a_rating_is_kept_with_the_turn_its_reply_names(bot: Bot, store: Store) -> None:
+    bot.reply("hello", conversation_id="c")
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment="  too slow, I need it by Friday ")
+    (rating,) = store.ratings("c").values()
+    assert (rating.turn, rating.helpful, rating.comment) == (
+        2,
+        False,
+        "too slow, I need it by Friday",
+    )
+
+
+def test_rating_a_turn_again_replaces_its_rating(bot: Bot, store: Store) -> None:
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment="no")
+    bot.rate("c", reply.turn, True)
+    assert [(r.helpful, r.comment) for r in store.ratings("c").values()] == [(True, None)]
+
+
+def test_a_turn_the_store_does_not_hold_is_refused(bot: Bot, store: Store) -> None:
+    bot.reply(ASKED, conversation_id="c")
+    with pytest.raises(ValueError, match="conversation 'c' has no stored turn 2"):
+        bot.rate("c", 2, True)
+    with pytest.raises(ValueError, match="no stored turn 1"):
+        bot.rate("elsewhere", 1, True)
+    with pytest.raises(ValueError, match=r"reply.turn is None"):
+        bot.rate("c", None, True)
+    with pytest.raises(ValueError, match="numbered from 1"):
+        bot.rate("c", 0, True)
+    with pytest.raises(ConversationIdError, match="blank"):
+        bot.rate(" ", 1, True)
+    with pytest.raises(TypeError, match="True or False"):
+        bot.rate("c", 1, "yes")  # type: ignore[arg-type]
+    assert store.ratings("c") == {} and store.ratings("elsewhere") == {}
+
+
+def test_a_phone_in_a_comment_is_stored_as_its_placeholder_and_found(
+    bot: Bot, store: Store
+) -> None:
+    bot.reply("my number is 13800138000, " + ASKED, conversation_id="c")
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment="call me on 13800138000 or +1 415 555 2671")
+    comment = store.ratings("c")[2].comment
+    assert comment == "call me on [PHONE_1] or [PHONE_2]"  # the conversation's own placeholders
+    (found,) = conversations_holding(store, ["415-555-2671"])
+    assert (found.conversation_id, found.placeholders) == ("c", ("[PHONE_2]",))
+    later = bot.reply("it is +14155552671", conversation_id="c")  # the comment's value, again
+    assert store.history("c")[later.turn - 1].customer_text == "it is [PHONE_2]"
+    store.purge_conversation("c")  # the erasure request
+    assert store.ratings("c") == {}
+
+
+def test_a_long_comment_is_cut(bot: Bot, store: Store) -> None:
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment="slow " * 1000)
+    comment = store.ratings("c")[1].comment
+    assert comment is not None and len(comment) == MAX_COMMENT
+
+
+def test_arate_keeps_the_rating_too(bot: Bot, store: Store) -> None:
+    async def rate() -> int | None:
+        reply = await bot.areply(ASKED, conversation_id="c")
+        await bot.arate("c", reply.turn, True, comment="great, thanks")
+        return reply.turn
+
+    turn = asyncio.run(rate())
+    assert store.ratings("c")[1].comment == "great, thanks" and turn == 1
