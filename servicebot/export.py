@@ -8,8 +8,9 @@ alone (``persons_own``), whose ``text`` is empty. Texts are as the store keeps t
 values are placeholders ([EMAIL_1]), never the values.
 
 A row's values are typed as JSON has them (``turn`` a number, ``score`` a number or null, an
-empty ``intent`` null); CSV writes them as text (``csv_row``), a missing value as an empty
-cell.
+empty ``intent`` null, ``rating`` true, false or null); CSV writes them as text (``csv_row``),
+a missing value as an empty cell, a rating as ``helpful`` or ``not helpful``. ``rating`` and
+``rating_comment`` are the customer's rating of the turn (``Bot.rate``), its comment masked.
 """
 
 from __future__ import annotations
@@ -17,14 +18,14 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from .report import Intents, fallback_cause, handoff_reason
-from .store import TurnRecord, stamp
+from .report import Intents, Ratings, fallback_cause, handoff_reason
+from .store import Rating, TurnRecord, stamp
 
-Row = dict[str, str | int | float | None]
+Row = dict[str, str | int | float | bool | None]
 
 COLUMNS = (
     "conversation", "turn", "time", "previous", "text", "action", "intent", "score", "why",
-    "reply",
+    "reply", "rating", "rating_comment",
 )  # fmt: skip
 _WHY = {
     "answer": "the model answered",
@@ -35,30 +36,36 @@ _WHY = {
 # return before one (a known CSV-injection path: some programs drop the blank, then run it).
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 GUARD = "'"  # put before such a cell; evaluation/files.py takes exactly it away again
-_TYPED = ("conversation", "previous", "text", "reply")  # the columns anyone may have typed
+# the columns anyone may have typed
+_TYPED = ("conversation", "previous", "text", "reply", "rating_comment")
 
 
 def export_rows(
     conversations: Iterable[Sequence[TurnRecord]],
     since: datetime,
     intents: Intents,
+    ratings: Ratings | None = None,
 ) -> Iterator[Row]:
     """One row per turn at or after ``since`` of ``conversations`` (each all its turns, oldest
     first, as Store.iter_conversations_since gives them), keyed by ``COLUMNS``; each row as
-    its conversation is read, so that a period is written out without being held."""
+    its conversation is read, so that a period is written out without being held.
+    ``ratings``: the customers' ratings of the turns (Store.ratings_since), by turn."""
     for turns in conversations:
         previous: str | None = None
         for turn in turns:
             if turn.at >= since:
-                yield _row(turn, previous, why(turn, intents.handoff, intents.known))
+                rating = (ratings or {}).get((turn.conversation_id, turn.number))
+                yield _row(turn, previous, why(turn, intents.handoff, intents.known), rating)
             previous = turn.customer_text
 
 
-def _row(turn: TurnRecord, previous: str | None, reason: str) -> Row:
+def _row(turn: TurnRecord, previous: str | None, reason: str, rating: Rating | None) -> Row:
     score = None if turn.score is None else round(turn.score, 3)
+    helpful, comment = (None, None) if rating is None else (rating.helpful, rating.comment)
     values = (
         turn.conversation_id, turn.number, stamp(turn.at), previous, turn.customer_text,
-        turn.action, turn.intent or None, score, reason or None, turn.reply_text,
+        turn.action, turn.intent or None, score, reason or None, turn.reply_text, helpful,
+        comment,
     )  # fmt: skip
     return dict(zip(COLUMNS, values, strict=True))
 
@@ -91,6 +98,8 @@ def csv_row(row: Row) -> dict[str, str]:
     cells = {key: "" if value is None else str(value) for key, value in row.items()}
     if isinstance(score := row["score"], float):
         cells["score"] = f"{score:.3f}"
+    if (helpful := row.get("rating")) is not None:
+        cells["rating"] = "helpful" if helpful else "not helpful"
     return {key: spreadsheet_safe(v) if key in _TYPED else v for key, v in cells.items()}
 
 

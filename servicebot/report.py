@@ -1,7 +1,8 @@
 """A period of stored conversations, summed up for the people who improve the bot week by week
 (``servicebot report``): turns per action, handoffs per reason, fallbacks per cause, the
-intents asked most, the messages that matched no intent, and the messages that say an answer
-did not help.
+intents asked most, the messages that matched no intent, the messages that say an answer
+did not help, and what customers rated (``Bot.rate``): the share of rated answers found
+helpful, and the intents with the most answers rated not helpful.
 
 Everything is read from what the store keeps of a turn (store/__init__.py's TurnRecord): its
 action, intent, fallback kind and events, and the customer's text as the pre-filter left it,
@@ -23,12 +24,12 @@ answer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from .store import TurnRecord, stamp
+from .store import Rating, TurnRecord, stamp
 
 ACTIONS = (
     "answer",
@@ -51,6 +52,9 @@ POSTFILTER = "postfilter"  # the post-filter refused the model's answer: outcome
 GONE = "intent_not_in_bot"  # routed to an intent the bot no longer has: renamed since?
 COMPLAINED = "complaint"  # routed to a ``complaint: true`` intent
 DAILY = ("turns", "handoffs", "fallbacks", "complaints", "matched_no_intent")  # --by-day
+RATED = "rated answers"  # the headline figure of turns a customer rated (Bot.rate)
+# A period's ratings, by the rated turn: (conversation, turn number) -> its rating.
+Ratings = Mapping[tuple[str, int], Rating]
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,23 @@ class Report:
     # (text, answered intent, outcome) -> turns, and where the first of them is
     after: Counter[tuple[str, str, str]] = field(default_factory=Counter)
     after_first: dict[tuple[str, str, str], tuple[str, int]] = field(default_factory=dict)
+    # Turns of the period a customer rated (Bot.rate), and those rated helpful, by the
+    # turn's intent ("" for none)
+    rated: Counter[str] = field(default_factory=Counter)
+    helpful: Counter[str] = field(default_factory=Counter)
+
+    def helpful_share(self, intent: str | None = None) -> float | None:
+        """The share of the rated turns (of ``intent``, or all) rated helpful; None if none
+        was rated."""
+        rated = self.rated.total() if intent is None else self.rated[intent]
+        helpful = self.helpful.total() if intent is None else self.helpful[intent]
+        return helpful / rated if rated else None
+
+    def least_helpful(self, top: int) -> list[tuple[str, int, int]]:
+        """The ``top`` intents with the most ratings not helpful, as (intent, rated, not
+        helpful): most first, then by name; none of an intent without such a rating."""
+        unhelpful = Counter({i: n - self.helpful[i] for i, n in self.rated.items()})
+        return [(i, self.rated[i], n) for i, n in ranked(+unhelpful, top)]
 
     def after_answers(self, top: int) -> list[AfterAnswer]:
         """The ``top`` most frequent messages after an answer, grouped by text, answered
@@ -113,7 +134,8 @@ class Report:
     def headline(self) -> list[tuple[str, str | None, int]]:
         """The figures a period is compared on, in the order shown: (figure, kind or None
         for a total, turns): turns, answered (direct, by the model), handoffs and each
-        reason, fallbacks and each cause, complaints, messages that matched no intent."""
+        reason, fallbacks and each cause, complaints, messages that matched no intent, rated
+        answers and those rated helpful."""
         answered = sum(self.actions[action] for action in ANSWERED)
         figures: list[tuple[str, str | None, int]] = [
             ("turns", None, self.turns),
@@ -126,6 +148,8 @@ class Report:
             figures += [(name, kind, n) for kind, n in sorted(counts.items())]
         figures.append(("complaints", None, self.complaints))
         figures.append(("matched no intent", None, self.out_of_scope.total()))
+        figures.append((RATED, None, self.rated.total()))
+        figures.append((RATED, "helpful", self.helpful.total()))
         return figures
 
     def by_day(self, end: datetime) -> list[dict[str, Any]]:
@@ -152,7 +176,28 @@ class Report:
             "after_answers": [found.as_data() for found in self.after_answers(top)],
             "complaints": self.complaints,
             "matched_no_intent": self.out_of_scope.total(),
+            "ratings": self.ratings_data(top),
         }
+
+    def ratings_data(self, top: int | None = None) -> dict[str, Any]:
+        """The rated turns, those rated helpful and their share; with ``top``, the intents
+        with the most ratings not helpful too."""
+        data: dict[str, Any] = {
+            "rated": self.rated.total(),
+            "helpful": self.helpful.total(),
+            "helpful_share": _rounded(self.helpful_share()),
+        }
+        if top is not None:
+            data["least_helpful_intents"] = [
+                {"intent": intent or None, "rated": rated, "not_helpful": unhelpful,
+                 "helpful_share": _rounded(self.helpful_share(intent))}
+                for intent, rated, unhelpful in self.least_helpful(top)
+            ]  # fmt: skip
+        return data
+
+
+def _rounded(share: float | None) -> float | None:
+    return None if share is None else round(share, 3)
 
 
 def intents_from_turns(conversations: Iterable[Sequence[TurnRecord]]) -> Intents:
@@ -187,10 +232,12 @@ def build_report(
     since: datetime,
     intents: Intents,
     until: datetime | None = None,
+    ratings: Ratings | None = None,
 ) -> Report:
     """The figures of the turns at or after ``since`` (and before ``until``, if given) in
     ``conversations`` (each all its turns, oldest first, as Store.conversations_since gives
-    them): one read from the start of the previous period serves both periods."""
+    them): one read from the start of the previous period serves both periods. ``ratings``:
+    the customers' ratings of those turns (Store.ratings_since), counted with their turn."""
     report = Report(since, until)
     for turns in conversations:
         answered: str | None = None  # the intent of the answer a next message may fault
@@ -200,6 +247,9 @@ def build_report(
             if turn.at >= since and (until is None or turn.at < until):
                 counted = True
                 _count(report, turn, intents)
+                _count_rating(
+                    report, turn, (ratings or {}).get((turn.conversation_id, turn.number))
+                )
                 if answered is not None and outcome is not None:
                     _count_after(report, turn, answered, outcome)
             answered = _open_answer(turn, answered, outcome)
@@ -229,6 +279,12 @@ def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
         counted.append("complaints")
     day = turn.at.astimezone(UTC).date().isoformat()
     report.per_day.update((day, name) for name in counted)
+
+
+def _count_rating(report: Report, turn: TurnRecord, rating: Rating | None) -> None:
+    if rating is not None:
+        report.rated[turn.intent or ""] += 1
+        report.helpful[turn.intent or ""] += rating.helpful
 
 
 def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) -> None:

@@ -1,6 +1,7 @@
 """A period's headline figures beside the previous period of the same length (``servicebot
 report``): turns, answered (as written, by the model), handoffs and fallbacks (each reason and
-cause too), complaints and messages that matched no intent, each with its change.
+cause too), complaints, messages that matched no intent and rated answers (those rated
+helpful too), each with its change; and the share rated helpful beside the previous one.
 
 Both periods are summed from one store read (from the start of the previous period on:
 report.py's ``build_report`` with ``until``). A figure that was 0 before has no change in
@@ -81,4 +82,20 @@ def compared_data(current: Report, previous: Report) -> dict[str, Any]:
         "conversations": previous.conversations,
         "turns": previous.turns,
         "figures": [trend.as_data() for trend in trends(current, previous)],
+        "ratings": previous.ratings_data(),
     }
+
+
+def helpful_line(current: Report, previous: Report) -> str:
+    """``found helpful: 75% of 12 rated answers (previous 7 days: 60% of 10)``."""
+    assert previous.until is not None
+    before = f"previous {period_length(previous.since, previous.until)}"
+    return f"found helpful: {_share(current)} ({before}: {_share(previous)})"
+
+
+def _share(report: Report) -> str:
+    """``75% of 12 rated answers``; ``no rated answers``."""
+    rated, share = report.rated.total(), report.helpful_share()
+    if share is None:
+        return "no rated answers"
+    return f"{share:.0%} of {rated} rated answer{'s' * (rated != 1)}"

@@ -2,8 +2,8 @@
 
 This package is the one place that turns :class:`~servicebot.errors.ServicebotError` into
 exit codes. ``eval`` is in ``evaluate.py``, ``render`` in ``rendering.py``, ``test`` and
-``record`` in ``scripts.py``, ``history``, ``purge`` and ``usage`` in ``storage.py``,
-``report`` and ``export`` in ``review.py``.
+``record`` in ``scripts.py``, ``history`` and ``purge`` in ``storage.py``, ``usage`` in
+``costs.py``, ``report`` and ``export`` in ``review.py``.
 """
 
 from __future__ import annotations
@@ -26,11 +26,12 @@ from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_
 from ..errors import ConfigError, ServicebotError
 from ..rasaimport import RasaImport, faq_text, import_rasa
 from .common import BOT_PATH, bot_option, load, nearest_bot, offline_reason
+from .costs import usage
 from .evaluate import evaluate_routing
 from .rendering import render
 from .review import export, report
 from .scripts import record, test_conversations
-from .storage import history, purge, usage
+from .storage import history, purge
 
 
 class _Commands(click.Group):

@@ -23,14 +23,15 @@ from ..report import (
     ACTIONS,
     DAILY,
     Intents,
+    Ratings,
     Report,
     build_report,
     intents_from_turns,
     ranked,
 )
-from ..store import TurnRecord, now
+from ..store import Rating, TurnRecord, now
 from ..terminal import printable
-from ..trends import compared_data, period_length, previous_start, trends
+from ..trends import compared_data, helpful_line, period_length, previous_start, trends
 from .common import bot_option
 from .storage import _store
 
@@ -61,16 +62,23 @@ def period_start(days: int | None, since: datetime | None, end: datetime | None 
     return (end or now()) - timedelta(days=days or 7)
 
 
-def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[TurnRecord]]]:
-    """The bot's intents (which hand off, which take complaints) and its conversations with
-    a turn since ``start``, each with all its turns. A bot folder that does not load (a
-    broken FAQ file) still has its store, named in servicebot.yaml: the intents are then
-    read from the stored turns, and standard error says what could not be used."""
+def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[TurnRecord]], Ratings]:
+    """The bot's intents (which hand off, which take complaints), its conversations with
+    a turn since ``start``, each with all its turns, and their ratings. A bot folder that
+    does not load (a broken FAQ file) still has its store, named in servicebot.yaml: the
+    intents are then read from the stored turns, and standard error says what could not be
+    used."""
     spec = _bot_or_none(bot_path)
     with _store(bot_path, spec, create=False) as store:
         conversations = store.conversations_since(start)
+        ratings = by_turn(store.ratings_since(start))
     intents = intent_sets(spec) if spec else intents_from_turns(conversations)
-    return intents, conversations
+    return intents, conversations, ratings
+
+
+def by_turn(ratings: Iterable[Rating]) -> Ratings:
+    """Ratings keyed by their turn: (conversation, turn number)."""
+    return {(rating.conversation_id, rating.turn): rating for rating in ratings}
 
 
 def _bot_or_none(bot_path: Path) -> BotSpec | None:
@@ -133,14 +141,15 @@ def report(
     action, handoffs per reason, fallbacks per cause, the intents asked most, the messages that
     matched no intent, and the messages right after an answer (or after a complaint about it)
     that matched no intent, asked for a person or complained (a `complaint: true` intent),
-    counted against that answer's intent. Customer texts are shown as stored: values as
-    placeholders ([PHONE_1])."""
+    counted against that answer's intent, and the share of rated answers (Bot.rate) found
+    helpful, overall and for the intents rated not helpful most. Customer texts are shown as
+    stored: values as placeholders ([PHONE_1])."""
     end = now()
     start = period_start(days, since, end)
     before = previous_start(start, end)
-    intents, conversations = read_period(bot_path, before)  # both periods in one read
-    figures = build_report(conversations, start, intents)
-    previous = build_report(conversations, before, intents, until=start)
+    intents, conversations, ratings = read_period(bot_path, before)  # both periods, one read
+    figures = build_report(conversations, start, intents, ratings=ratings)
+    previous = build_report(conversations, before, intents, until=start, ratings=ratings)
     if as_json:
         data = figures.as_data(top) | {"previous": compared_data(figures, previous)}
         if by_day:
@@ -181,6 +190,10 @@ def _print_report(figures: Report, previous: Report, top: int, days_to: datetime
             console.print("", _table(title, rows, of))
     if figures.after:
         console.print("", _after_table(figures, top))
+    if figures.rated or previous.rated:
+        console.print("", helpful_line(figures, previous))
+    if least := figures.least_helpful(top):
+        console.print("", _unhelpful_table(least))
     if days_to is not None:
         console.print("", _day_table(figures.by_day(days_to)))
 
@@ -253,6 +266,21 @@ def _after_table(figures: Report, top: int) -> Table:
     return table
 
 
+def _unhelpful_table(least: list[tuple[str, int, int]]) -> Table:
+    """The intents with the most answers rated not helpful, each with its share helpful."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("rated not helpful", "rated", "not helpful", "helpful", box=None, pad_edge=False)
+    table.columns[0].overflow = "fold"
+    for column in table.columns[1:]:
+        column.justify = "right"
+    for intent, rated, unhelpful in least:
+        shown = Text(printable(intent)) if intent else Text("(no intent)")
+        table.add_row(shown, str(rated), str(unhelpful), f"{(rated - unhelpful) / rated:.0%}")
+    return table
+
+
 @click.command()
 @period_options
 @click.option(
@@ -269,7 +297,8 @@ def export(
 ) -> None:
     """Write the stored turns of the last 7 days (or --days, --since), one row a turn:
     conversation, turn, time (UTC), previous (the customer's message before), text, action,
-    intent, score, why, reply. Correct the intent column and run `servicebot eval FILE` on
+    intent, score, why, reply, rating and rating_comment (the customer's rating of the turn,
+    its comment masked). Correct the intent column and run `servicebot eval FILE` on
     the file as it is. Texts are as stored: the customer's values are placeholders
     ([EMAIL_1]), never the values. In CSV, a cell starting with = + - @, a tab or a carriage
     return gets a ' before it, so that a spreadsheet never runs it as a formula (eval reads
@@ -282,10 +311,11 @@ def export(
             if spec
             else intents_from_turns(store.iter_conversations_since(start))  # a first pass
         )
-        # Closed before the store, however the writing ends (a reader that stopped early:
-        # `| head`): an open cursor holds its connection, which closing the store waits for.
+        ratings = by_turn(store.ratings_since(start))  # read before the cursor: it holds its
+        # connection. Closed before the store, however the writing ends (a reader that stopped
+        # early: `| head`): an open cursor holds its connection, which closing the store waits for.
         with closing(store.iter_conversations_since(start)) as conversations:
-            rows = export_rows(conversations, start, intents)
+            rows = export_rows(conversations, start, intents, ratings)
             if output is None:
                 written = _write_rows(_Echo(), rows, form)
             else:

@@ -1,7 +1,7 @@
-"""``servicebot history``, ``purge`` and ``usage``: the conversations a bot has stored, listed,
-shown, deleted or totted up, and the store opened for them. ``--holding VALUE`` finds a
-customer's conversations by an email or phone number (store/holding.py), for an access or
-erasure request."""
+"""``servicebot history`` and ``purge``: the conversations a bot has stored, listed, shown
+(with their customers' ratings) or deleted, and the store opened for them (``usage`` tots
+them up: costs.py). ``--holding VALUE`` finds a customer's conversations by an email or
+phone number (store/holding.py), for an access or erasure request."""
 
 from __future__ import annotations
 
@@ -13,21 +13,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from ..config import BotSpec
 from ..errors import NoPIIError, ServicebotError
 from ..filters.placeholders import KEY_ENV, PREVIOUS_KEY_ENV
-from ..store import PurgeReport, Store, TurnRecord, now, open_bot_store, stamp
+from ..store import PurgeReport, Rating, Store, TurnRecord, now, open_bot_store, stamp
 from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
 from ..terminal import printable
-from ..usage import Usage, usage_by
 from .common import bot_option, load_settings
-
-if TYPE_CHECKING:  # imported where used: the other commands start without rich
-    from rich.table import Table
 
 
 def _pii_values(
@@ -93,18 +89,28 @@ def history(
     if days is not None or failed:
         raise click.UsageError("--days and --failed list conversations: give no CONVERSATION")
     with _store(bot_path, create=False) as store:
-        turns = store.history(conversation)
+        turns, ratings = store.history(conversation), store.ratings(conversation)
     if not turns:
         raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
     if as_json:
         for turn in turns:
-            click.echo(json.dumps(turn.as_data()))
+            click.echo(json.dumps(_turn_data(turn, ratings)))
         return
-    _print_turns(turns)
+    _print_turns(turns, ratings)
 
 
-def _print_turns(turns: list[TurnRecord]) -> None:
-    """A conversation for the terminal: each turn's header, texts and events."""
+def _turn_data(turn: TurnRecord, ratings: Mapping[int, Rating]) -> dict[str, Any]:
+    """A turn as ``--json`` gives it: as stored, with the customer's rating of it (or null)."""
+    rating = ratings.get(turn.number)
+    return turn.as_data() | {"rating": None if rating is None else _rating_data(rating)}
+
+
+def _rating_data(rating: Rating) -> dict[str, Any]:
+    return {key: rating.as_data()[key] for key in ("helpful", "comment", "at")}
+
+
+def _print_turns(turns: list[TurnRecord], ratings: Mapping[int, Rating]) -> None:
+    """A conversation for the terminal: each turn's header, texts, rating and events."""
     for turn in turns:
         score = f" ({turn.score:.2f})" if turn.score is not None else ""
         intent = f" {turn.intent}{score}" if turn.intent else ""
@@ -112,6 +118,9 @@ def _print_turns(turns: list[TurnRecord]) -> None:
         click.echo(f"#{turn.number} {turn.at:%Y-%m-%d %H:%M:%S} UTC  {action}{intent}")
         click.echo(f"  customer: {_indented(turn.customer_text)}")
         click.echo(f"  bot:      {_indented(turn.reply_text)}")
+        if (rating := ratings.get(turn.number)) is not None:
+            said = f": {_indented(rating.comment)}" if rating.comment else ""
+            click.echo(f"  rated:    {'helpful' if rating.helpful else 'not helpful'}{said}")
         for event in turn.events:
             if event.detector == "caller":
                 kept = "the part shown is kept" if turn.reply_text else "nothing had been shown"
@@ -161,13 +170,14 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
     with _store(bot_path, create=False) as store:
         holding = conversations_holding(store, values)
         turns = [turn for found in holding for turn in store.history(found.conversation_id)]
+        ratings = {found.conversation_id: store.ratings(found.conversation_id) for found in holding}
         _say_keyed_otherwise(store, values)
     if not holding:
         click.echo(_nothing_holds(values), err=as_json)
         return
-    if as_json:
+    if as_json:  # an access request's export: the customers' ratings too
         for turn in turns:
-            click.echo(json.dumps(turn.as_data()))
+            click.echo(json.dumps(_turn_data(turn, ratings[turn.conversation_id])))
         click.echo(
             f"the customer's values are shown as the store keeps them: {_placeholders(holding)}",
             err=True,
@@ -326,63 +336,6 @@ def _purge_holding(bot_path: Path, spec: BotSpec, values: tuple[str, ...], yes: 
         reports = [store.purge_conversation(conversation_id) for conversation_id in ids]
     removed = PurgeReport(sum(r.conversations for r in reports), sum(r.turns for r in reports))
     click.echo(f"{removed} ({named})")
-
-
-@click.command()
-@click.option("--days", type=click.IntRange(1, 36_500), default=30, show_default=True)
-@bot_option
-def usage(days: int, bot_path: Path) -> None:
-    """Turns, tokens and estimated cost per day and per conversation."""
-    from rich.console import Console
-
-    spec = load_settings(bot_path)
-    with _store(bot_path, spec, create=False) as store:
-        by_day, by_conversation = usage_by(
-            store.turns_since(now() - timedelta(days=days)), spec.settings.prices
-        )
-    if not by_day:
-        click.echo(f"no turns stored in the last {days} days")
-        return
-    console = Console(highlight=False, soft_wrap=True, emoji=False)
-    console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))
-    unpriced = sorted(set().union(*(u.unpriced_models for u in by_day.values())))
-    if unpriced:
-        click.echo(
-            f"- or *: no price in servicebot.yaml for {', '.join(unpriced)}, whose tokens are "
-            "left out of the cost (-: all of the row's tokens, *: some of them)"
-        )
-    if snapshots := sorted(set().union(*(u.snapshots for u in by_day.values()))):
-        click.echo(
-            f"priced as the model they are a snapshot of: {', '.join(snapshots)} "
-            "(give one its own price in servicebot.yaml if it differs)"
-        )
-
-
-def _usage_table(title: str, rows: Mapping[str, Usage]) -> Table:
-    """One row per day or conversation; an application's conversation ids are shown as
-    text, whatever they hold (rich would read ``[bold]`` as markup)."""
-    from rich.table import Table
-    from rich.text import Text
-
-    table = Table(title, "turns", "tokens in", "tokens out", "cost (USD)", box=None, pad_edge=False)
-    for column in table.columns[1:]:
-        column.justify = "right"
-    for key, totals in rows.items():
-        table.add_row(
-            Text(printable(key)),
-            str(totals.turns),
-            f"{totals.tokens_in:,}",
-            f"{totals.tokens_out:,}",
-            _cost(totals),
-        )
-    return table
-
-
-def _cost(totals: Usage) -> str:
-    """A row's cost; ``-`` when none of its tokens has a price, ``*`` when some have none."""
-    if totals.unpriced_models and not totals.cost:
-        return "-"
-    return f"{totals.cost:.4f}" + ("*" if totals.unpriced_models else "")
 
 
 @contextmanager

@@ -220,3 +220,22 @@ def test_an_export_piped_into_a_reader_that_stops_early_ends(tmp_path: Path) -> 
         export.kill()
         export.wait()
         pytest.fail("export never ended after its reader closed the pipe")
+
+
+def test_a_rows_rating_and_its_masked_comment_are_columns(tmp_path: Path) -> None:
+    folder = reviewed_bot(tmp_path)
+    bot = Bot.load(folder, offline=True)
+    bot.rate("c9", 1, False, comment="=wrong, call me on +1 415 555 2671")
+    bot.rate("c10", 1, True)
+    bot.close()
+    rows = [json.loads(line) for line in export(folder, "--format", "jsonl").splitlines()[:-1]]
+    rated = {(r["conversation"], r["turn"]): (r["rating"], r["rating_comment"]) for r in rows}
+    assert rated[("c9", 1)] == (False, "=wrong, call me on [PHONE_1]")
+    assert rated[("c10", 1)] == (True, None)
+    assert rated[("c9", 2)] == (None, None)
+    assert "415" not in export(folder)
+    cells = list(csv.DictReader(export(folder).lstrip("\ufeff").splitlines()[:-1]))
+    c9 = next(row for row in cells if (row["conversation"], row["turn"]) == ("c9", "1"))
+    assert (c9["rating"], c9["rating_comment"]) == ("not helpful", "'=wrong, call me on [PHONE_1]")
+    c10 = next(row for row in cells if (row["conversation"], row["turn"]) == ("c10", "1"))
+    assert (c10["rating"], c10["rating_comment"]) == ("helpful", "")

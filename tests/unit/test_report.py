@@ -332,3 +332,57 @@ def test_a_broken_settings_file_still_stops_the_report(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["report", "--bot", str(folder)])
     assert result.exit_code == 1
     assert "fix servicebot.yaml first" in result.output
+
+
+def _rated(folder: Path, *ratings: tuple[str, int, bool, str | None]) -> None:
+    """Customers' ratings of stored turns, given through the bot, as a web handler would."""
+    from servicebot.pipeline import Bot
+
+    bot = Bot.load(folder, offline=True)
+    for conversation, turn, helpful, comment in ratings:
+        bot.rate(conversation, turn, helpful, comment=comment)
+    bot.close()
+
+
+def test_the_report_gives_the_share_of_rated_answers_found_helpful(folder: Path) -> None:
+    _earlier_turns(folder)
+    _rated(
+        folder,
+        ("c1", 2, False, "still not here"),  # order_status
+        ("c9", 1, False, None),  # order_status
+        ("c7", 1, True, None),  # order_status
+        ("c10", 1, True, "thanks"),  # shipping_times_costs
+        ("c1", 1, True, None),  # 30 days old: in neither period
+        ("p2", 1, True, None),  # 10 days old: the previous period
+    )
+    figures = report(folder)
+    assert figures["ratings"] == {
+        "rated": 4, "helpful": 2, "helpful_share": 0.5,
+        "least_helpful_intents": [
+            {"intent": "order_status", "rated": 3, "not_helpful": 2, "helpful_share": 0.333},
+        ],
+    }  # fmt: skip
+    previous = figures["previous"]
+    assert previous["ratings"] == {"rated": 1, "helpful": 1, "helpful_share": 1.0}
+    shown = {(f["figure"], f["kind"]): (f["turns"], f["previous"]) for f in previous["figures"]}
+    assert shown[("rated answers", None)] == (4, 1)
+    assert shown[("rated answers", "helpful")] == (2, 1)
+    out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
+    assert "found helpful: 50% of 4 rated answers (previous 7 days: 100% of 1 rated answer)" in out
+    lines = out.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("rated not helpful")) :]
+    assert table[0].split()[3:] == ["rated", "not", "helpful", "helpful"]
+    assert table[1].split() == ["order_status", "3", "2", "33%"]
+
+
+def test_a_report_without_ratings_says_none_were_given(tmp_path: Path) -> None:
+    figures = report(reviewed_bot(tmp_path))
+    assert figures["ratings"] == {
+        "rated": 0,
+        "helpful": 0,
+        "helpful_share": None,
+        "least_helpful_intents": [],
+    }
+    (tmp_path / "t").mkdir()
+    out = CliRunner().invoke(main, ["report", "--bot", str(reviewed_bot(tmp_path / "t"))]).output
+    assert "found helpful" not in out and "rated not helpful" not in out

@@ -1,0 +1,67 @@
+"""Customers' ratings (``Bot.rate``) in `servicebot history ID` and `--holding`, and removed by
+`purge --holding` (an erasure request): over an offline bot made with `servicebot init`, its
+SQLite file and a Redis server."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from servicebot import Bot
+from servicebot.cli import main
+from servicebot.config import load_bot
+from servicebot.store import open_bot_store
+from tests.e2e.test_store_cli_holding import bot_with_turns
+
+COMMENT = "wrong again, just call me on +1 415 555 2671"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
+def bot(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
+    url = request.getfixturevalue("redis_url") if request.param == "redis" else None
+    folder = bot_with_turns(tmp_path, url)  # c-alice has two turns, c-other one
+    rating = Bot.load(folder, offline=True)
+    rating.rate("c-alice", 1, False, comment=COMMENT)
+    rating.rate("c-alice", 2, True)
+    rating.close()
+    return folder
+
+
+def invoke(bot: Path, *args: str, stdin: str | None = None) -> Result:
+    result = CliRunner().invoke(main, [*args, "--bot", str(bot)], input=stdin)
+    assert result.exit_code == 0, result.output
+    return result
+
+
+def test_history_shows_each_rated_turns_rating_and_its_masked_comment(bot: Path) -> None:
+    lines = invoke(bot, "history", "c-alice").output.splitlines()
+    rated = [line for line in lines if line.startswith("  rated:")]
+    assert rated == [
+        "  rated:    not helpful: wrong again, just call me on [PHONE_1]",
+        "  rated:    helpful",
+    ]
+    assert "415" not in invoke(bot, "history", "c-alice").output
+    turns = [
+        json.loads(line)
+        for line in invoke(bot, "history", "c-alice", "--json").output.split("\n")
+        if line
+    ]
+    assert [turn["rating"] and turn["rating"]["helpful"] for turn in turns] == [False, True]
+    assert turns[0]["rating"]["comment"] == "wrong again, just call me on [PHONE_1]"
+    other = json.loads(invoke(bot, "history", "c-other", "--json").output)
+    assert other["rating"] is None
+
+
+def test_a_phone_given_only_in_a_comment_is_found_and_erased_with_its_rating(bot: Path) -> None:
+    found = invoke(bot, "history", "--holding", "415-555-2671")
+    assert found.output.splitlines()[0].startswith("c-alice")
+    assert found.output.splitlines()[0].endswith("[PHONE_1]")
+    exported = invoke(bot, "history", "--holding", "415-555-2671", "--json").output
+    assert "just call me on [PHONE_1]" in exported  # the access request has the comment
+    assert "c-alice" in invoke(bot, "purge", "--holding", "415-555-2671", "--yes").output
+    store = open_bot_store(load_bot(bot))
+    assert store.ratings("c-alice") == {} and store.history("c-alice") == []
+    store.close()
