@@ -76,7 +76,7 @@ def test_cli_with_many_rows_and_unknown_labels_skipped(tmp_path: Path) -> None:
         "its rows route to 'order_status' (100 of 100): was it renamed? (left out of the scores)",
         "    track parcel 0,parcel_tracking",
         f"warning: {test}:352: no intent is named 'card_delivery_estimate'; did you mean "
-        "'change_delivery_address'? (its row routes to 'password_reset') (left out of the scores)",
+        "'change_delivery_address'? (its row routes to 'gift_cards') (left out of the scores)",
         "    my card never came,card_delivery_estimate",
     ]
 
