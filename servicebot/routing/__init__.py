@@ -227,8 +227,7 @@ class Router:
         alone matches cancel_order. ``answering``: ``text`` acknowledges a question the bot
         asked, so it matches nothing alone (no thanks) and is read with ``previous``."""
         if refuses(text):
-            ranked = [m for m in self._rank(text) if m.intent.name in self._closing]
-            return ranked, False
+            return self._rank_among(text, self._closing), False
         said, (text, ranked) = text, self._rank_past_courtesies(text)  # said: as sent
         if answering:  # "好的" to "Could you share your order number?" is no thanks
             ranked = [m for m in ranked if m.intent.name not in self._topicless]
@@ -299,14 +298,14 @@ class Router:
         "ok" matched goodbye ("ok bye 拜拜") and "alright" price_adjustment."""
         if (rest := without_courtesies(text)) is not None:
             if not TOKEN.search(rest):
-                return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
+                return text, self._rank_among(text, self._courteous)
             ranked = self._rank(rest)
             if self._cut(ranked) and ranked[0].intent.name not in self._courteous:
                 if self._names_topic(rest, ranked[0]):
                     return rest, ranked
-                return text, [m for m in self._rank(text) if m.intent.name in self._topicless]
+                return text, self._rank_among(text, self._topicless)
         elif acknowledges(text):  # "ok", 好的: as "ok thanks" is, but no farewell ("ok bye")
-            return text, [m for m in self._rank(text) if m.intent.name in self._courteous]
+            return text, self._rank_among(text, self._courteous)
         return self._past_pleasantries(text, self._rank(text))
 
     def _names_topic(self, rest: str, best: Match) -> bool:
@@ -348,6 +347,10 @@ class Router:
     def _rank(self, text: str) -> list[Match]:
         """The top-k intents, and at least two: the second is direct_margin's measure."""
         return self.index.rank(text, max(self.settings.top_k, 2))
+
+    def _rank_among(self, text: str, names: frozenset[str]) -> list[Match]:
+        """The ranking of ``text`` among the intents named ``names`` alone."""
+        return [m for m in self._rank(text) if m.intent.name in names]
 
     def _cut(self, ranked: list[Match]) -> list[Match]:
         """The top-k of ``ranked`` at or above min_score."""
