@@ -221,6 +221,15 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1), encoding="utf-8")
 
 
+def served_by(bot: Path, server: OpenAIServer) -> None:
+    """Point ``bot`` (a copy of the example bot) at the local test ``server``."""
+    edit(
+        bot / "servicebot.yaml",
+        "  name: gpt-4o-mini",
+        f"  name: gpt-4o-mini\n  base_url: {server.url}",
+    )
+
+
 def line_of(path: Path, text: str) -> int:
     """The number of the first line of ``path`` that holds ``text``."""
     lines = path.read_text(encoding="utf-8").splitlines()

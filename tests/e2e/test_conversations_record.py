@@ -14,7 +14,7 @@ import yaml
 from servicebot.config import load_bot
 from servicebot.filters.pii import find_pii
 from tests.conftest import REPO
-from tests.e2e.conftest import CONVERSATIONS, NAMES, edit, servicebot
+from tests.e2e.conftest import CONVERSATIONS, NAMES, edit, served_by, servicebot
 from tests.openai_server import Fault, OpenAIServer
 
 REPLIES = REPO / "tests" / "replies"
@@ -126,7 +126,7 @@ def test_record_asks_before_calling_the_model_and_records_it(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     conversation = bot / "tests/conversations/refund_with_faq_context.yaml"
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         server.responder = lambda body: (
             "Refunds are issued within 2 business days; your bank may take 5-10 business days."
         )
@@ -157,7 +157,7 @@ def test_record_says_which_hand_written_answers_it_would_replace(
     # the live model's, and the scripts that expected them failed.
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         everything = servicebot("record", "--bot", bot, input="n\n")
         outage = servicebot("record", bot / "tests/conversations/model_outage.yaml", input="n\n")
         assert not server.requests
@@ -175,20 +175,12 @@ def test_record_says_which_hand_written_answers_it_would_replace(
     assert "warning" not in outage.output  # a scripted outage is kept as it is
 
 
-def _served_by(bot: Path, server: OpenAIServer) -> None:
-    edit(
-        bot / "servicebot.yaml",
-        "  name: gpt-4o-mini",
-        f"  name: gpt-4o-mini\n  base_url: {server.url}",
-    )
-
-
 def test_record_stops_when_the_model_fails_and_keeps_every_recording(
     bot: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         server.fail(*[Fault.status(503, retry_after=0.01)] * 10)  # more than the SDK retries
         result = servicebot("record", "--bot", bot, "--yes")
     assert result.exit_code == 1
@@ -205,7 +197,7 @@ def test_record_keeps_a_scripted_outage_without_calling_the_model(
     monkeypatch.setenv("OPENAI_API_KEY", "test-key-for-the-local-server")
     (bot / "tests/replies/model_outage.yaml").unlink()
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         conversation = bot / "tests/conversations/model_outage.yaml"
         result = servicebot("record", conversation, "--bot", bot, "--yes")
         assert result.exit_code == 0, result.output

@@ -9,18 +9,10 @@ import pytest
 import yaml
 
 from tests.conftest import REPO
-from tests.e2e.conftest import NAMES, edit, servicebot
+from tests.e2e.conftest import NAMES, edit, served_by, servicebot
 from tests.openai_server import OpenAIServer
 
 REPLIES = REPO / "tests" / "replies"
-
-
-def _served_by(bot: Path, server: OpenAIServer) -> None:
-    edit(
-        bot / "servicebot.yaml",
-        "  name: gpt-4o-mini",
-        f"  name: gpt-4o-mini\n  base_url: {server.url}",
-    )
 
 
 def _unchanged(bot: Path, *but: str) -> None:
@@ -39,7 +31,7 @@ def test_only_stale_records_the_stale_turn_and_keeps_the_hand_written_one(
     edit(script, "customer: and to Germany?", "customer: and to Germany, too?")
     edit(script, "- and to Germany?", "- and to Germany, too?")
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         server.responder = lambda body: "Yes, Germany too, with DHL Express in 7-14 business days."
         result = servicebot("record", "--only-stale", "--yes", "--bot", bot)
         assert result.exit_code == 0, result.output
@@ -87,7 +79,7 @@ def test_only_stale_rewrites_an_outage_the_script_no_longer_gives(
     script = bot / "tests/conversations/model_outage.yaml"
     script.write_text(script.read_text("utf-8").replace("timeout", "rate_limit"), encoding="utf-8")
     with OpenAIServer(validate=False) as server:
-        _served_by(bot, server)
+        served_by(bot, server)
         result = servicebot("record", "--only-stale", "--yes", "--bot", bot)
         assert result.exit_code == 0, result.output
         assert not server.requests  # a scripted outage is written by hand
