@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any, Protocol
 
 import ahocorasick
@@ -55,12 +56,38 @@ class FilterEvent:
     placeholder: str | None = None
     count: int = 1  # how many times it was found in this text
 
+    def __init__(
+        self,
+        stage: str,
+        detector: str,
+        kind: str,
+        action: str,
+        placeholder: str | None = None,
+        count: int = 1,
+    ) -> None:
+        """The dataclass's own, but the fields set in one update of the instance's dict: a
+        frozen dataclass sets each through ``object.__setattr__``, half the time an event took
+        to make (the pre-filter makes one per decision, per message)."""
+        vars(self).update(
+            stage=stage,
+            detector=detector,
+            kind=kind,
+            action=action,
+            placeholder=placeholder,
+            count=count,
+        )
+
     def __str__(self) -> str:
         """The event as a trace shows it: ``pii PHONE mask -> [PHONE_1]``, ``profanity
         profanity mask (2 times)``."""
         placeholder = f" -> {self.placeholder}" if self.placeholder else ""
         times = f" ({self.count} times)" if self.count > 1 else ""
         return f"{self.detector} {self.kind} {self.action}{placeholder}{times}"
+
+
+# What FilterResult's __init__ takes for "not given" (its fields' default_factory=dict): a
+# new dict then, never this one.
+_NEW_DICT: Mapping[str, Any] = MappingProxyType({})
 
 
 @dataclass(frozen=True)
@@ -77,6 +104,29 @@ class FilterResult:
     # memory for the turn only: never stored, logged or shown in a repr.
     values: Mapping[str, str] = field(default_factory=dict, repr=False, compare=False)
     shown: str | None = field(default=None, repr=False, compare=False)
+
+    def __init__(
+        self,
+        text: str,
+        verdict: str,
+        events: tuple[FilterEvent, ...] = (),
+        flags: frozenset[str] = frozenset(),
+        timings: Mapping[str, float] = _NEW_DICT,
+        values: Mapping[str, str] = _NEW_DICT,
+        shown: str | None = None,
+    ) -> None:
+        """The dataclass's own (a new dict for ``timings`` or ``values`` not given), but the
+        fields set in one update of the instance's dict, as :class:`FilterEvent` does: each
+        message's pre-filter and each answer's post-filter make one."""
+        vars(self).update(
+            text=text,
+            verdict=verdict,
+            events=events,
+            flags=flags,
+            timings={} if timings is _NEW_DICT else timings,
+            values={} if values is _NEW_DICT else values,
+            shown=shown,
+        )
 
 
 class Automaton(Protocol):
