@@ -26,10 +26,11 @@ from .filters import FilterEvent, FilterResult, Finding
 from .filters.cjkwords import INSIGNIFICANT, builtin_chinese_words
 from .filters.followup import find_pii_after
 from .filters.injection import find_injection
-from .filters.normalise import Masks, Normalised, normalise, visible_only
+from .filters.normalise import Masks, Normalised, lower_in_place, normalise, visible_only
 from .filters.placeholders import PLACEHOLDER, Placeholders
 from .filters.profanity import DEFAULT_KIND, ProfanityFilter, better_profanity_words
 from .filters.traditional import fold_traditional
+from .filters.wordscan import scan_words
 from .settings import PrefilterSettings
 
 PROFANITY_MASK = "****"
@@ -52,15 +53,22 @@ class Prefilter:
         ``filters/followup.py``) or a piece of it ("my phone is", "415", then "555": see
         ``filters/pieces.py``)."""
         turn = self._cut_turn(text, placeholders)
+        # Labels and injection triggers found in one pass (see filters/wordscan.py), as both
+        # detectors read the same text.
+        words = scan_words(lower_in_place(turn.normalised.text))
         pii = functools.partial(
-            find_pii_after, previous=_messages(previous), pieces=placeholders.pieces
+            find_pii_after,
+            previous=_messages(previous),
+            pieces=placeholders.pieces,
+            label_hits=words.label_hits,
         )
         turn.apply("pii", pii, self._pii_action)
         turn.neutralise_lookalikes()
         # The typed characters too: 幹 listed must not mask 乾 (dry), which folds as it does.
         profanity = functools.partial(self.profanity.find, source=turn.normalised)
         turn.apply("profanity", profanity, self._profanity_action)
-        turn.apply("injection", find_injection, self._injection_action)
+        injection = functools.partial(find_injection, triggered=words.triggered)
+        turn.apply("injection", injection, self._injection_action)
         return turn.result()
 
     def mask_pii(self, text: str, placeholders: Placeholders) -> FilterResult:

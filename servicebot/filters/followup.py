@@ -43,14 +43,18 @@ _AFTER: Final = 48  # characters after a value at the message's start: a few wor
 
 
 def find_pii_after(
-    text: str, previous: Sequence[str] = (), pieces: Collection[str] = ()
+    text: str,
+    previous: Sequence[str] = (),
+    pieces: Collection[str] = (),
+    label_hits: list[tuple[int, int]] | None = None,
 ) -> list[Finding]:
     """:func:`~.pii.find_pii` over normalised ``text``, with the value it is alone when the
     customer's last message (``previous``: their last ones as stored, the newest last) ended
     with that value's label, and a piece of a value typed in pieces (``pieces.py``; marked
-    ``piece``); ``pieces``: the placeholders that stood for pieces in this conversation."""
+    ``piece``); ``pieces``: the placeholders that stood for pieces in this conversation;
+    ``label_hits``: the label words in ``text``, if already found (``wordscan.scan_words``)."""
     carried = carried_value(text, previous[-1]) if previous else None
-    labelled = find_labelled(text, PII_KINDS)
+    labelled = find_labelled(text, PII_KINDS, label_hits)
     piece = [] if carried else find_pieces(text, previous, labelled, pieces)
     labelled.found.extend([carried] if carried else piece)
     found = find_pii(text, labelled=labelled)

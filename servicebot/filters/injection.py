@@ -20,7 +20,7 @@ import functools
 import heapq
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from . import Finding, reaches, word_automaton
 from .disguises import find_spaced, undisguise
@@ -297,16 +297,17 @@ _TRIGGERS = {
 
 
 # Each trigger word with the rules it wakes: one pass finds every trigger in a message (a
-# substring test per word took 12 us on a 60-word message; the automaton, 3 us).
-_WAKES = {
+# substring test per word took 12 us on a 60-word message; the automaton, 3 us). The
+# pre-filter scans for them and the English labels in one pass: see wordscan.py.
+WAKES = {
     word: tuple(name for name, words in _TRIGGERS.items() if word in words)
     for word in itertools.chain.from_iterable(_TRIGGERS.values())
 }
-_TRIGGERED = word_automaton(_WAKES)
+_TRIGGERED = word_automaton(WAKES)
 # The ASCII trigger words alone, for ASCII text, which holds no other: the same triggers, found
 # faster, as a character that starts no word is compared with each word's first character (82
 # of them, the Chinese, Cyrillic... ones too; 26 of ASCII): 1-2 us of a 60-word message.
-_TRIGGERED_ASCII = word_automaton({word: names for word, names in _WAKES.items() if word.isascii()})
+_TRIGGERED_ASCII = word_automaton({word: names for word, names in WAKES.items() if word.isascii()})
 
 
 @functools.cache
@@ -325,14 +326,15 @@ _CASED = re.compile(
 )
 
 
-def find_injection(text: str) -> list[Finding]:
-    """Every span that looks like an injection attempt; kind names the rule.
+def find_injection(text: str, triggered: Collection[str] | None = None) -> list[Finding]:
+    """Every span that looks like an injection attempt; kind names the rule. ``triggered``:
+    the rules whose trigger words ``text`` holds, if already found (``wordscan.scan_words``).
 
     Spans refer to ``text``, except for attacks found only once disguises are undone (then
     the span covers their stretch of the detection copy): the pre-filter masks nothing here.
     """
     lowered = lower_in_place(text)
-    findings = _run_rules(lowered)
+    findings = _run_rules(lowered, triggered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
     undisguised = undisguise(lowered)
@@ -343,9 +345,10 @@ def find_injection(text: str) -> list[Finding]:
     return sorted(findings, key=lambda finding: (finding.start, finding.end))
 
 
-def _run_rules(lowered: str) -> list[Finding]:
-    words = _TRIGGERED_ASCII if lowered.isascii() else _TRIGGERED
-    triggered = {name for _, names in words.iter(lowered) for name in names}
+def _run_rules(lowered: str, triggered: Collection[str] | None = None) -> list[Finding]:
+    if triggered is None:
+        words = _TRIGGERED_ASCII if lowered.isascii() else _TRIGGERED
+        triggered = {name for _, names in words.iter(lowered) for name in names}
     return [
         Finding(match.start(), match.end(), _KINDS.get(name, name))
         for name in _RULES

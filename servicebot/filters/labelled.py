@@ -71,10 +71,13 @@ class Labelled(NamedTuple):
     cues: tuple[tuple[int, int, str], ...] = ()
 
 
-def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
+def find_labelled(
+    text: str, kinds: Collection[str], label_hits: list[tuple[int, int]] | None = None
+) -> Labelled:
     """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
     named as an order, invoice, part or other reference number, or as a coupon, voucher or
-    other code, would start."""
+    other code, would start. ``label_hits``: the label words in ``text``, if already found
+    (``wordscan.scan_words``)."""
     lowered = lower_in_place(text)
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
@@ -82,7 +85,7 @@ def find_labelled(text: str, kinds: Collection[str]) -> Labelled:
     digits = DIGIT.search(text) or spelled.spells_a_digit(lowered)  # or spell one
     # A messenger id may have no digit ("my wechat is zhangsan_sh"): its label is read then.
     read = digits or ("MESSENGER_ID" in kinds and may_name_an_id(lowered))
-    spans, hinted, numbered = read_labels(lowered) if read else ([], None, None)
+    spans, hinted, numbered = read_labels(lowered, label_hits) if read else ([], None, None)
     passwords = "SECRET" in kinds and (may_name_a_password(lowered) if hinted is None else hinted)
     if not (spans or passwords):
         return Labelled(found, references, codes)

@@ -105,13 +105,13 @@ _ENGLISH_WORDS: Final = [word for word in ROLE if word.isascii()]
 # this pass tells whether there is one, which 7 substring searches took 1.3 us to tell.
 # So do the number words that spell a digit, their length negative: in ASCII text, whether one
 # starts a word tells whether a spelled digit may follow a label (see read_labels).
-_ENGLISH_LABELS: Final = word_automaton(
-    {
-        **{word: -len(word) for word in spelled.NUMBER_WORDS},
-        **dict.fromkeys(_ASCII_PASSWORD_HINTS, 0),
-        **{word: len(word) for word in _ENGLISH_WORDS},
-    }
-)
+# (Also scanned with injection's trigger words, in one pass: see wordscan.py.)
+LABEL_WORDS: Final = {
+    **{word: -len(word) for word in spelled.NUMBER_WORDS},
+    **dict.fromkeys(_ASCII_PASSWORD_HINTS, 0),
+    **{word: len(word) for word in _ENGLISH_WORDS},
+}
+_ENGLISH_LABELS: Final = word_automaton(LABEL_WORDS)
 
 
 # This and the next two are compiled on first use, together 4 ms of `servicebot check`'s
@@ -170,15 +170,18 @@ def find_labels(lowered: str) -> tuple[list[tuple[int, int]], bool | None]:
     return read_labels(lowered)[:2]
 
 
-def read_labels(lowered: str) -> tuple[list[tuple[int, int]], bool | None, bool | None]:
+def read_labels(
+    lowered: str, hits: Iterable[tuple[int, int]] | None = None
+) -> tuple[list[tuple[int, int]], bool | None, bool | None]:
     """What :func:`find_labels` gives, and, if ``lowered`` is ASCII, whether a number word that
     spells a digit starts a word in it: if none does, ``spelled.spells_a_digit`` finds none
-    anywhere in it (a word of ``spelled.HINT`` has no letter before it)."""
+    anywhere in it (a word of ``spelled.HINT`` has no letter before it). ``hits``: what
+    ``_ENGLISH_LABELS.iter(lowered)`` yields, if already found (``wordscan.scan_words``)."""
     longest: dict[int, int] = {}  # start -> end
     size = len(lowered)
     hinted: bool | None = False
     numbered: bool | None = False
-    for last, length in _ENGLISH_LABELS.iter(lowered):
+    for last, length in _ENGLISH_LABELS.iter(lowered) if hits is None else hits:
         if length <= 0:  # a password's hint or a number word, no label
             if not length:
                 hinted = True
