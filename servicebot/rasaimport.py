@@ -110,14 +110,6 @@ def rasa_examples(path: Path) -> Iterator[tuple[str, str, int]]:
             yield text, faq_name(intent), line
 
 
-def is_rasa_nlu(path: Path) -> bool:
-    """Whether ``path`` is a YAML file whose top level has Rasa's ``nlu:`` key."""
-    if path.suffix.lower() not in (".yml", ".yaml"):
-        return False
-    head = path.read_text(encoding="utf-8", errors="replace")
-    return re.search(r"^nlu\s*:", head, re.MULTILINE) is not None
-
-
 def faq_name(intent: str) -> str:
     """The FAQ name of Rasa's ``intent``: a retrieval intent's ``faq/ask_hours`` is
     ``faq_ask_hours``, since a name is letters, digits, ``_ - .`` only."""
