@@ -111,8 +111,8 @@ class ProfanityFilter:
         ``source``: what ``text`` was normalised from, which shows how the customer wrote a
         Chinese word listed in traditional (see :mod:`.cjkwords`)."""
         spans = self._words.find(text)
-        # An ASCII text holds no CJK word: the built-in Chinese list costs it nothing.
-        if self._cjk.active and not text.isascii() and (cjk := self._cjk.find(text, source)):
+        # CjkMatcher.find returns [] at once for an ASCII text or no CJK words listed.
+        if cjk := self._cjk.find(text, source):
             spans = _without_overlaps(sorted(spans + cjk))
         return [Finding(start, end, self._kinds[kind]) for start, end, kind in spans]
 
