@@ -12,8 +12,6 @@ what the customer reads as written. ``system.j2`` is the model's instructions, n
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from jinja2 import Environment
 
 from .config import TEMPLATES_FOLDER, BotSpec
@@ -30,7 +28,9 @@ def template_script_warnings(spec: BotSpec) -> list[Problem]:
     other = "simplified" if written == "traditional" else "traditional"
     problems = []
     for name, source in spec.templates.items():
-        lines = dict(_literal_lines(source)) if name != _NOT_SHOWN else {}
+        if name == _NOT_SHOWN:
+            continue
+        lines = _literal_lines(source)
         if not lines or most_written_in("\n".join(lines.values())) != other:
             continue
         # Text of characters both scripts write (你好) reads the same either way: no warning.
@@ -42,16 +42,17 @@ def template_script_warnings(spec: BotSpec) -> list[Problem]:
     return problems
 
 
-def _literal_lines(source: str) -> Iterator[tuple[int, str]]:
-    """(line number, literal text on it) for each line of ``source`` with literal text, read
-    by Jinja's lexer: the text between tags, not what ``{{ }}``, ``{% %}`` or ``{# #}`` hold."""
+def _literal_lines(source: str) -> dict[int, str]:
+    """The literal text on each line of ``source`` that has some, by line number in order,
+    read by Jinja's lexer: the text between tags, not what ``{{ }}``, ``{% %}`` or ``{# #}``
+    hold."""
     found: dict[int, str] = {}
     for number, kind, value in Environment().lex(source):
         if kind == "data":
             for offset, text in enumerate(value.split("\n")):
                 if text.strip():
                     found[number + offset] = found.get(number + offset, "") + text
-    yield from sorted(found.items())
+    return dict(sorted(found.items()))
 
 
 def _tells(text: str, script: str) -> bool:
