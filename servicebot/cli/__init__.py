@@ -17,14 +17,13 @@ import sys
 from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from .. import __version__
 from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
 from ..errors import ConfigError, ServicebotError
-from ..rasaimport import RasaImport, faq_text, import_rasa
 from .common import BOT_PATH, bot_option, load, nearest_bot, offline_reason
 from .costs import usage
 from .evaluate import evaluate_routing
@@ -32,6 +31,9 @@ from .rendering import render
 from .review import export, report
 from .scripts import record, test_conversations
 from .storage import history, purge
+
+if TYPE_CHECKING:
+    from ..rasaimport import RasaImport
 
 
 class _Commands(click.Group):
@@ -257,7 +259,7 @@ def init(directory: Path, rasa: Path | None) -> None:
             if (example / folder).is_dir():
                 _copy_contents(example / folder, directory / folder)
         if converted and rasa:
-            _write_faq(directory, faq_text(converted, rasa))
+            _write_faq(directory, converted, rasa)
         (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
@@ -281,14 +283,19 @@ def init(directory: Path, rasa: Path | None) -> None:
 
 def _rasa_import(project: Path) -> RasaImport:
     """The Rasa project ``project`` converted, its problems as a command's error."""
+    from ..rasaimport import import_rasa
+
     try:
         return import_rasa(project)
     except ConfigError as exc:
         raise click.ClickException(str(exc)) from exc
 
 
-def _write_faq(directory: Path, text: str) -> None:
-    """Write the converted intents as the new bot's only FAQ file."""
+def _write_faq(directory: Path, converted: RasaImport, project: Path) -> None:
+    """Write the intents converted from ``project`` as the new bot's only FAQ file."""
+    from ..rasaimport import faq_text
+
+    text = faq_text(converted, project)
     (directory / FAQ_FOLDER).mkdir()
     (directory / FAQ_FOLDER / "rasa.yaml").write_text(text, encoding="utf-8")
 
