@@ -14,6 +14,7 @@ The files are read as nodes (``yaml.compose``), so that every note can say where
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
 from .faqchecks import normalise_example
+from .source import read_text
 
 # Rasa's annotations: [text](entity), [text](entity:value), [text]{"entity": ...}.
 _ANNOTATION = re.compile(r"\[([^\]\n]+)\](?:\([^)\n]*\)|\{[^}\n]*\})")
@@ -65,7 +67,8 @@ def import_rasa(project: Path) -> RasaImport:
     out, as ``rasa test nlu`` holds it) and convert it.
 
     Raises:
-        ConfigError: no Rasa NLU data there, or a file that is not YAML.
+        ConfigError: no Rasa NLU data there, no intent that converts, or a file that is
+            not YAML.
     """
     read = _Project()
     for path in _training_files(project):
@@ -74,11 +77,16 @@ def import_rasa(project: Path) -> RasaImport:
         raise ConfigError.at(project, "no Rasa NLU data here (a YAML file with 'nlu:' intents)")
     result = RasaImport(notes=read.notes)
     seen: dict[str, str] = {}
+    names: set[str] = set()
     for intent, examples in read.examples.items():
-        if converted := _intent(intent, examples, read, seen, result.notes):
+        if converted := _intent(intent, examples, read, (seen, names), result.notes):
             result.intents.append(converted)
+            names.add(str(converted["name"]))
     result.notes += _unused_responses(read)
     result.notes.sort(key=lambda note: (str(note.path), note.line or 0))
+    if not result.intents:  # a bot needs one intent: say why each was left out instead
+        message = "no intent could be converted (each is listed above with why)"
+        raise ConfigError.listing([*result.notes, Problem(project, message)])
     return result
 
 
@@ -116,6 +124,18 @@ def faq_name(intent: str) -> str:
     return _NOT_A_NAME.sub("_", intent).strip("_.-")[:100] or "intent"
 
 
+def _unused_name(name: str, names: set[str]) -> str:
+    """``name``, or, if an intent converted before has it (``faq/ask`` and ``faq_ask``
+    are both ``faq_ask``; ``問候`` and ``!!!`` both ``intent``), ``name_2``, ``name_3``...:
+    two intents of one name would fail ``check``."""
+    unused = name
+    for number in itertools.count(2):
+        if unused not in names:
+            return unused
+        unused = f"{name[:95]}_{number}"
+    raise AssertionError("unreachable")
+
+
 def _training_files(project: Path) -> list[Path]:
     """The project's YAML files that may hold training data or the domain, in name order."""
     if project.is_file():
@@ -132,14 +152,24 @@ def _training_files(project: Path) -> list[Path]:
 
 
 def _compose(path: Path) -> Node | None:
-    """The node tree of ``path``, or None for an empty file."""
+    """The node tree of ``path``, or None for an empty file. It is read as the bot's own
+    files are (:func:`~servicebot.source.read_text`): a device, a pipe, a link out of its
+    folder (``data/x.yml`` -> /dev/zero ran out of memory), a file over 5 MB or one not in
+    UTF-8 is refused at its file and line, as is a character YAML does not allow."""
+    problems: list[Problem] = []
+    if (source := read_text(path, problems)) is None:
+        raise ConfigError(problems)
     try:
-        return yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        return yaml.compose(source.text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else None
         raise ConfigError([Problem(path, f"not YAML: {exc.problem}", line)]) from exc
-    except (UnicodeDecodeError, yaml.YAMLError) as exc:
+    except yaml.reader.ReaderError as exc:
+        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+        raise ConfigError([source.problem_at_offset(message, exc.position)]) from exc
+    except yaml.YAMLError as exc:
         raise ConfigError.at(path, f"cannot read it as YAML: {exc}") from exc
 
 
@@ -233,15 +263,19 @@ def _intent(
     intent: str,
     examples: list[tuple[str, Path, int]],
     read: _Project,
-    seen: dict[str, str],
+    taken: tuple[dict[str, str], set[str]],
     notes: list[Problem],
 ) -> dict[str, object] | None:
     """The FAQ intent for Rasa's ``intent`` (None, noted, when it has no answer to give or no
-    example of its own); ``seen`` maps each phrasing taken, normalised, to its intent."""
+    example of its own); ``taken``: each phrasing taken, normalised, mapped to its intent, and
+    the FAQ names given so far."""
+    seen, names = taken
     path, line = (examples[0][1], examples[0][2]) if examples else (Path("nlu"), None)
-    name = faq_name(intent)
+    name = _unused_name(faq_name(intent), names)
     if name != intent:
-        message = f"intent '{intent}' renamed '{name}': a name is letters, digits, _ - ."
+        why = "a name is letters, digits, _ - ." if faq_name(intent) != intent else ""
+        why = why or "an intent converted before has its name"
+        message = f"intent '{intent}' renamed '{name}': {why}"
         notes.append(Problem(path, message, line))
     converted: dict[str, object] = {"name": name}
     converted["examples"] = _own_examples(name, examples, seen, notes)

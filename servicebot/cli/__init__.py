@@ -267,7 +267,10 @@ def init(directory: Path, rasa: Path | None) -> None:
         _said_converted(directory, converted)
     else:
         click.echo(f"Created {directory}, a copy of the example store bot:")
-    spec = load_bot(directory)
+    try:
+        spec = load_bot(directory)
+    except ConfigError as exc:  # a conversion that missed a rule check applies: say where
+        raise click.ClickException(f"{directory} was created but does not load:\n{exc}") from exc
     click.echo(f"  ok: {spec.summary()}")
     what = "the rest of faq/rasa.yaml" if converted else "faq/*.yaml"
     click.echo(f"Make it yours: set name and contact in servicebot.yaml, rewrite {what} and")

@@ -112,3 +112,75 @@ def test_eval_reads_a_rasa_nlu_test_file(converted: tuple[Path, str]) -> None:
     result = CliRunner().invoke(main, ["eval", str(test_file), "--bot", str(converted[0])])
     assert result.exit_code == 0, result.output
     assert "top-1 accuracy  1.0000 (2 of 2 rows)" in result.output
+
+
+def _project(folder: Path, nlu: str, domain: str = "") -> Path:
+    """A Rasa project in ``folder``: ``data/nlu.yml`` and ``domain.yml``."""
+    (folder / "data").mkdir(parents=True)
+    (folder / "data" / "nlu.yml").write_text(nlu, encoding="utf-8")
+    (folder / "domain.yml").write_text(domain, encoding="utf-8")
+    return folder
+
+
+def test_intents_whose_names_collide_once_converted_get_their_own_names(tmp_path: Path) -> None:
+    named = [("faq/ask", "hi"), ("faq_ask", "where is it"), ("問候", "你好"), ("'!!!'", "bang")]
+    nlu = "".join(f"- intent: {name}\n  examples: |\n    - {text}\n" for name, text in named)
+    domain = "responses:\n" + "".join(
+        f"  utter_{name}:\n  - text: {answer}\n"
+        for name, answer in [("faq/ask", "A"), ("faq_ask", "B"), ("問候", "C"), ("!!!", "D")]
+    )
+    project = _project(tmp_path / "rasa", "nlu:\n" + nlu, domain)
+    target = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(project)])
+    assert result.exit_code == 0, result.output  # was a traceback: "defined twice"
+    names = {intent.name: intent.answer["*"] for intent in load_bot(target).intents}
+    assert names == {"faq_ask": "A", "faq_ask_2": "B", "intent": "C", "intent_2": "D"}
+    assert "intent 'faq_ask' renamed 'faq_ask_2': an intent converted before has its" in (
+        result.output
+    )
+
+
+def test_a_project_with_no_intent_to_convert_is_refused_with_why(tmp_path: Path) -> None:
+    project = _project(tmp_path / "rasa", "nlu:\n- intent: greet\n  examples: |\n    - hi\n")
+    target = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(project)])
+    assert result.exit_code == 1, result.output  # was a traceback: 'intents' needs 1 item
+    nlu = project / "data" / "nlu.yml"
+    assert f"{nlu}:4: intent 'greet' not converted: no rule or story answers it" in result.output
+    assert f"{project}: no intent could be converted" in result.output
+    assert not target.exists()
+
+
+def test_a_converted_bot_that_does_not_load_is_said_at_its_line(tmp_path: Path) -> None:
+    answer = "x" * 30_000
+    nlu = "nlu:\n- intent: greet\n  examples: |\n    - hi\n"
+    project = _project(tmp_path / "rasa", nlu, f"responses:\n  utter_greet:\n  - text: {answer}\n")
+    target = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(project)])
+    assert result.exit_code == 1 and result.exception is not None
+    assert isinstance(result.exception, SystemExit), result.exception  # not a traceback
+    assert f"{target / 'faq' / 'rasa.yaml'}:6:13: 'answer' is 30,000 characters" in result.output
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "said"),
+    [
+        ("out.yml", "outside", "a link to a file outside its folder"),
+        ("latin1.yml", b"nlu:\n- intent: a\n  examples: |\n    - caf\xe9\n", ":4:10: not UTF-8"),
+        ("bell.yml", b"nlu:\n- intent: a\n  examples: |\n    - a\x07b\n", ":4:8: control char"),
+    ],
+)
+def test_a_file_the_bots_own_files_could_not_be_is_refused_at_its_line(
+    tmp_path: Path, name: str, content: object, said: str
+) -> None:
+    project = _project(tmp_path / "rasa", "nlu:\n- intent: greet\n  examples: |\n    - hi\n")
+    path = project / "data" / name
+    if content == "outside":
+        (tmp_path / "secret.yml").write_text("nlu:\n- intent: pw\n  examples: |\n    - x\n")
+        path.symlink_to(tmp_path / "secret.yml")
+    else:
+        assert isinstance(content, bytes)
+        path.write_bytes(content)
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "b"), "--from-rasa", str(project)])
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
+    assert f"{path}{'' if said.startswith(':') else ': '}{said}" in result.output
