@@ -32,6 +32,11 @@ def _masked(text: str, **settings: object) -> str:
         ("屌你老母，仲未送到", "****，仲未送到"),
         ("他媽的怎麼還沒到", "****怎麼還沒到"),
         ("幹你娘", "****"),  # Taiwan
+        ("幹妳娘", "****"),  # 妳 and 您 are characters of their own, not 你 in another script
+        ("干您娘", "****"),
+        ("操妳媽", "****"),
+        ("屌妳老母", "****"),
+        ("丟妳老母", "****"),
         ("this fucking order 傻逼", "this **** order ****"),  # both lists at once
     ],
 )
@@ -87,6 +92,9 @@ def test_builtin_words_names_each_list_once(listed: object) -> None:
         "这本书扑街了，能退吗",  # 扑街
         "请帮他妈妈的手机充值",  # 他妈的, but 他妈妈的
         "我操作了三次都不行，好屌的设计",  # 操, 屌 alone
+        "这款耳机超屌你们还有货吗",  # 屌你: 屌 is "cool"
+        "這設計好屌！你們還有嗎",
+        "文章的煞笔写得好",  # 煞笔: a text's closing stroke
     ],
 )
 def test_ordinary_chinese_text_is_kept(text: str) -> None:
