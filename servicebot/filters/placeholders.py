@@ -74,8 +74,9 @@ class Placeholders:
     def _earlier(self, kind: str, value: str, key: str) -> str | None:
         """The placeholder ``value`` had under a key this conversation used before ``key``:
         the rotated-out SERVICEBOT_PII_KEY_PREVIOUS, or none. Tried only for a key the state
-        names (or a state kept before keys were named), so a miss costs no HMAC more."""
-        for earlier in (os.environ.get(PREVIOUS_KEY_ENV) or "", ""):
+        names (or a state kept before keys were named), so a miss costs no HMAC more. Each
+        key once: with no previous key set, none's digest is not made twice."""
+        for earlier in dict.fromkeys((os.environ.get(PREVIOUS_KEY_ENV) or "", "")):
             if earlier == key or (self.keys and _mark_of(earlier) not in self.keys):
                 continue
             if found := self.by_digest.get(self._digest(kind, value, earlier)):
