@@ -75,14 +75,14 @@ def claim_delivery(turn: Turn, seconds: float) -> None:
         return
     if turn.repeat is not None:
         waited = f"repeat of turn {turn.repeat.number}, answered by another process"
-        turn.log_fields["turn"] = turn.repeat.number
         turn.trace.append(Step("store", waited, elapsed_ms(start)))
 
 
 def _claim_or_repeat(turn: TurnStorage, lease: Lease, deadline: float) -> bool:
-    """Take ``lease`` (True) or find the turn its holder stored (``turn.repeat``). Past
-    ``deadline`` (the holder's claim ran out and another process took it over, and neither
-    stored a turn meanwhile), the turn is answered unclaimed, with a warning."""
+    """Take ``lease`` (True) or find the turn its holder stored (``turn.repeat``, whose
+    number the turn's log records then carry). Past ``deadline`` (the holder's claim ran out
+    and another process took it over, and neither stored a turn meanwhile), the turn is
+    answered unclaimed, with a warning."""
     run = _runner(turn, lease)
     while True:
         taken = run(lease.acquire)
@@ -92,6 +92,7 @@ def _claim_or_repeat(turn: TurnStorage, lease: Lease, deadline: float) -> bool:
             if taken:
                 run(lease.release)
             turn.repeat = stored
+            turn.log_fields["turn"] = stored.number  # answered as it, and not stored
             return False
         if taken:
             return True
@@ -182,7 +183,6 @@ def keep_leases(turn: TurnStorage, needed: float) -> None:
             turn.leases.remove(lease)  # another process's now: not to be let go by this one
     if turn.repeat is not None:
         taken = f"repeat of turn {turn.repeat.number}: its message taken over by another process"
-        turn.log_fields["turn"] = turn.repeat.number
         turn.trace.append(Step("store", taken, elapsed_ms(start)))
 
 
