@@ -165,9 +165,8 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
     """Apply the migrations the file at ``path`` lacks, in one write transaction; none if it
     lacks none, so that a bot opening a file another process holds locked can still read it.
     StorageError for a file a newer version migrated (see :func:`_refuse_newer`)."""
-    known = {name for name, _ in MIGRATIONS}
-    if (applied := _applied(db)) >= known:
-        _refuse_newer(db, applied - known, path)
+    if (applied := _applied(db)) >= _KNOWN:
+        _refuse_newer(db, applied, path)
         return
     db.execute("BEGIN IMMEDIATE")
     try:
@@ -175,7 +174,7 @@ def migrate(db: sqlite3.Connection, path: Path) -> None:
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
         )
         applied = _applied(db)  # again, inside the lock: another process may have migrated
-        _refuse_newer(db, applied - known, path)
+        _refuse_newer(db, applied, path)
         for name, step in MIGRATIONS:
             if name not in applied:
                 step(db)
@@ -194,23 +193,31 @@ def _number(name: str) -> int:
     return int(name[:4])
 
 
+_KNOWN = frozenset(name for name, _ in MIGRATIONS)
+_KNOWN_NUMBERS = frozenset(_number(name) for name in _KNOWN)
 # The file's compatible-from migration, once this version has migrated it.
-_COMPATIBLE_FROM = max(_number(name) for name, _ in MIGRATIONS if name not in ADDITIVE)
+_COMPATIBLE_FROM = max(_number(name) for name in _KNOWN - ADDITIVE)
 
 
-def _refuse_newer(db: sqlite3.Connection, unknown: Collection[str], path: Path) -> None:
-    """StorageError if the file records migrations this version does not know (``unknown``),
-    and its compatible-from migration is one of them: a newer version migrated it, and this
+def _refuse_newer(db: sqlite3.Connection, applied: set[str], path: Path) -> None:
+    """StorageError if the file is one a newer version migrated (see :func:`_newer`): this
     one's writes may not fit its tables."""
-    if unknown and not _compatible(db):
+    if unknown := _newer(db, applied):
         raise StorageError(_newer_message(unknown, path))
+
+
+def _newer(db: sqlite3.Connection, applied: set[str]) -> set[str]:
+    """The migrations of ``applied`` (the file's) that this version does not know, if its
+    compatible-from migration is one of them; none if this version uses the file."""
+    unknown = applied - _KNOWN
+    return unknown if unknown and not _compatible(db) else set()
 
 
 def _compatible(db: sqlite3.Connection) -> bool:
     """Whether the file's compatible-from migration (0: none recorded) is one this version
     knows, and has applied: versions as old as this one use the file right."""
     (since,) = db.execute("PRAGMA user_version").fetchone()
-    return since in {_number(name) for name, _ in MIGRATIONS}
+    return since in _KNOWN_NUMBERS
 
 
 def _newer_message(unknown: Collection[str], path: Path) -> str:
@@ -231,13 +238,12 @@ def newer_file(path: Path) -> str | None:
     except (sqlite3.Error, ValueError):
         return None
     try:
-        unknown = _applied(db) - {name for name, _ in MIGRATIONS}
-        refused = bool(unknown) and not _compatible(db)
+        unknown = _newer(db, _applied(db))
     except sqlite3.Error:  # not a database, or locked
         return None
     finally:
         db.close()
-    return _newer_message(unknown, path) if refused else None
+    return _newer_message(unknown, path) if unknown else None
 
 
 def _compact(db: sqlite3.Connection, path: Path) -> None:
