@@ -57,6 +57,12 @@ def _holding_option(text: str) -> Callable[[Callable[..., None]], Callable[..., 
 @click.option(
     "--failed", is_flag=True, help="Without CONVERSATION: only those where a model call failed."
 )
+@click.option(
+    "--not-helpful",
+    is_flag=True,
+    help="Without CONVERSATION: only those with an answer the customer rated not helpful, "
+    "most such answers first.",
+)
 @_holding_option(
     "List the conversations where the customer typed VALUE (an email, a phone number; repeat "
     "for several): an access or erasure request. With --json: their turns, as stored."
@@ -69,25 +75,30 @@ def history(
     conversation: str | None,
     days: int | None,
     failed: bool,
+    not_helpful: bool,
     values: tuple[str, ...],
     as_json: bool,
     bot_path: Path,
 ) -> None:
-    """Print CONVERSATION turn by turn: actions, intents and filter events. Without it, list
-    the recent conversations, newest first, with their turns, actions and failed model calls.
-    The customer's values show as the placeholders the store keeps ([EMAIL_1]), not as typed."""
+    """Print CONVERSATION turn by turn: actions, intents, ratings and filter events. Without
+    it, list the recent conversations, newest first, with their turns, actions, failed model
+    calls and ratings. The customer's values show as the placeholders the store keeps
+    ([EMAIL_1]), not as typed."""
     if values:
-        if conversation is not None or days is not None or failed:
+        if conversation is not None or days is not None or failed or not_helpful:
             raise click.UsageError(
-                "--holding finds the conversations: give no CONVERSATION, --days or --failed"
+                "--holding finds the conversations: give no CONVERSATION, --days, --failed "
+                "or --not-helpful"
             )
         _list_holding(bot_path, values, as_json)
         return
     if conversation is None:
-        _list_conversations(bot_path, days or 7, failed, as_json)
+        _list_conversations(bot_path, days or 7, (failed, not_helpful), as_json)
         return
-    if days is not None or failed:
-        raise click.UsageError("--days and --failed list conversations: give no CONVERSATION")
+    if days is not None or failed or not_helpful:
+        raise click.UsageError(
+            "--days, --failed and --not-helpful list conversations: give no CONVERSATION"
+        )
     with _store(bot_path, create=False) as store:
         turns, ratings = store.history(conversation), store.ratings(conversation)
     if not turns:
@@ -134,19 +145,28 @@ def _print_turns(turns: list[TurnRecord], ratings: Mapping[int, Rating]) -> None
             click.echo(f"  filter:   {shown}{placeholder}")
 
 
-def _list_conversations(bot_path: Path, days: int, failed: bool, as_json: bool) -> None:
+def _list_conversations(bot_path: Path, days: int, only: tuple[bool, bool], as_json: bool) -> None:
     """Each conversation with a turn in the last ``days`` days, newest last turn first: an
-    operator's way in to ``history ID`` without the application's logs."""
+    operator's way in to ``history ID`` without the application's logs. ``only``: keep
+    those with a failed model call, those with an answer rated not helpful (the worst
+    first: the weekly review's way to the conversations customers were unhappy with)."""
+    failed, not_helpful = only
+    since = now() - timedelta(days=days)
     with _store(bot_path, create=False) as store:
-        recent = _summaries(store.turns_since(now() - timedelta(days=days)))
-    shown = [s for s in recent if s.failed or not failed]
+        recent = _summaries(store.turns_since(since), store.ratings_since(since))
+    shown = [s for s in recent if (s.failed or not failed) and (s.not_helpful or not not_helpful)]
+    if not_helpful:  # stable: newest first among as many
+        shown.sort(key=lambda s: s.not_helpful, reverse=True)
     if as_json:
         for summary in shown:
             click.echo(json.dumps(summary.as_data()))
         return
     if not shown:
-        which = "with a failed model call " if failed else ""
-        click.echo(f"no conversation {which}in the last {days} days")
+        which = " and ".join(
+            ["with a failed model call"] * failed
+            + ["with an answer rated not helpful"] * not_helpful
+        )
+        click.echo(f"no conversation {which + ' ' if which else ''}in the last {days} days")
         return
     _print_summaries(shown)
 
@@ -156,6 +176,8 @@ def _print_summaries(shown: list[_Summary], notes: Mapping[str, str] | None = No
     for summary in shown:
         actions = ", ".join(f"{action} {n}" for action, n in sorted(summary.actions.items()))
         failures = f"; model failed {summary.failed}" if summary.failed else ""
+        if summary.rated:
+            failures += f"; rated {summary.rated}, not helpful {summary.not_helpful}"
         note = (notes or {}).get(summary.conversation_id, "")
         click.echo(
             f"{printable(summary.conversation_id)}  {summary.last:%Y-%m-%d %H:%M:%S} UTC  "
@@ -242,6 +264,8 @@ class _Summary:
     turns: int = 0
     failed: int = 0  # turns whose model call failed (not those a caller stopped)
     actions: Counter[str] = field(default_factory=Counter)
+    rated: int = 0  # of these turns, those the customer rated
+    not_helpful: int = 0  # of those, the ones rated not helpful
 
     def as_data(self) -> dict[str, Any]:
         return {
@@ -250,13 +274,18 @@ class _Summary:
             "turns": self.turns,
             "failed_model_calls": self.failed,
             "actions": dict(sorted(self.actions.items())),
+            "rated": self.rated,
+            "not_helpful": self.not_helpful,
         }
 
 
-def _summaries(turns: Iterable[TurnRecord]) -> list[_Summary]:
-    """The turns (oldest first) gathered per conversation, newest last turn first."""
+def _summaries(turns: Iterable[TurnRecord], ratings: Iterable[Rating] = ()) -> list[_Summary]:
+    """The turns (oldest first) gathered per conversation, newest last turn first, with the
+    ``ratings`` of those turns (a rating of a turn not among them is not counted)."""
     summaries: dict[str, _Summary] = {}
+    numbers: set[tuple[str, int]] = set()
     for turn in turns:
+        numbers.add((turn.conversation_id, turn.number))
         summary = summaries.setdefault(
             turn.conversation_id, _Summary(turn.conversation_id, turn.at)
         )
@@ -264,6 +293,10 @@ def _summaries(turns: Iterable[TurnRecord]) -> list[_Summary]:
         summary.turns += 1
         summary.actions[turn.action] += 1
         summary.failed += any(e.stage == "model" and e.detector != "caller" for e in turn.events)
+    for rating in ratings:
+        if (rating.conversation_id, rating.turn) in numbers:
+            summaries[rating.conversation_id].rated += 1
+            summaries[rating.conversation_id].not_helpful += not rating.helpful
     return sorted(summaries.values(), key=lambda s: s.last, reverse=True)
 
 

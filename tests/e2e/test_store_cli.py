@@ -120,7 +120,8 @@ def test_history_as_json_lines_for_scripts(bot: Path) -> None:
     assert turns[0]["events"] == [PHONE_EVENT] and turns[0]["customer_text"].endswith("[PHONE_1]")
     listed = json.loads(run("history", "--json", "--bot", str(bot)))
     assert listed == {"conversation_id": "c-42", "last_at": turns[1]["at"], "turns": 2,
-                      "failed_model_calls": 0, "actions": {"answer": 1, "direct": 1}}  # fmt: skip
+                      "failed_model_calls": 0, "actions": {"answer": 1, "direct": 1},
+                      "rated": 0, "not_helpful": 0}  # fmt: skip
 
 
 def test_history_says_when_no_conversation_is_listed(bot: Path) -> None:

@@ -1,6 +1,6 @@
-"""Customers' ratings (``Bot.rate``) in `servicebot history ID` and `--holding`, and removed by
-`purge --holding` (an erasure request): over an offline bot made with `servicebot init`, its
-SQLite file and a Redis server."""
+"""Customers' ratings (``Bot.rate``) in `servicebot history ID`, its list (`--not-helpful`)
+and `--holding`, and removed by `purge --holding` (an erasure request): over an offline bot
+made with `servicebot init`, its SQLite file and a Redis server."""
 
 from __future__ import annotations
 
@@ -65,3 +65,30 @@ def test_a_phone_given_only_in_a_comment_is_found_and_erased_with_its_rating(bot
     store = open_bot_store(load_bot(bot))
     assert store.ratings("c-alice") == {} and store.history("c-alice") == []
     store.close()
+
+
+def test_history_lists_the_conversations_rated_not_helpful_with_their_counts(bot: Path) -> None:
+    listed = invoke(bot, "history", "--not-helpful").output.splitlines()
+    assert [line.split()[0] for line in listed] == ["c-alice"]  # c-other is not rated
+    assert listed[0].endswith("(direct 2; rated 2, not helpful 1)")
+    every = invoke(bot, "history").output
+    assert "c-other" in every and "rated 2, not helpful 1" in every
+    summary = json.loads(invoke(bot, "history", "--not-helpful", "--json").output)
+    assert (summary["conversation_id"], summary["rated"], summary["not_helpful"]) == (
+        "c-alice",
+        2,
+        1,
+    )
+
+
+def test_history_not_helpful_lists_the_most_answers_rated_so_first(bot: Path) -> None:
+    rating = Bot.load(bot, offline=True)
+    rating.rate("c-other", 1, False)  # c-other's turn is newer than c-alice's
+    rating.rate("c-alice", 2, False, comment="no")
+    rating.close()
+    listed = invoke(bot, "history", "--not-helpful").output.splitlines()
+    assert [line.split()[0] for line in listed] == ["c-alice", "c-other"]
+    invoke(bot, "purge", "--conversation", "c-alice")
+    invoke(bot, "purge", "--conversation", "c-other")
+    none = invoke(bot, "history", "--not-helpful", "--days", "2").output
+    assert none == "no conversation with an answer rated not helpful in the last 2 days\n"
