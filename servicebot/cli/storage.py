@@ -105,9 +105,15 @@ def history(
         raise click.ClickException(f"no conversation {conversation!r} in this bot's store")
     if as_json:
         for turn in turns:
-            click.echo(json.dumps(_turn_data(turn, ratings)))
+            click.echo(_json_line(_turn_data(turn, ratings)))
         return
     _print_turns(turns, ratings)
+
+
+def _json_line(data: dict[str, Any]) -> str:
+    """One line of ``--json``: Chinese as typed, as ``report --json`` and ``export`` write it,
+    so that ``grep 退货`` finds it (JSON still escapes the line breaks and control codes)."""
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _turn_data(turn: TurnRecord, ratings: Mapping[int, Rating]) -> dict[str, Any]:
@@ -159,7 +165,7 @@ def _list_conversations(bot_path: Path, days: int, only: tuple[bool, bool], as_j
         shown.sort(key=lambda s: s.not_helpful, reverse=True)
     if as_json:
         for summary in shown:
-            click.echo(json.dumps(summary.as_data()))
+            click.echo(_json_line(summary.as_data()))
         return
     if not shown:
         which = " and ".join(
@@ -199,7 +205,7 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
         return
     if as_json:  # an access request's export: the customers' ratings too
         for turn in turns:
-            click.echo(json.dumps(_turn_data(turn, ratings[turn.conversation_id])))
+            click.echo(_json_line(_turn_data(turn, ratings[turn.conversation_id])))
         click.echo(
             f"the customer's values are shown as the store keeps them: {_placeholders(holding)}",
             err=True,

@@ -201,3 +201,9 @@ def test_a_look_up_with_a_key_reads_the_conversations_kept_with_none(
     monkeypatch.setenv("SERVICEBOT_PII_KEY", "a-new-key")
     found = invoke(bot, "history", "--holding", "alice@example.org")
     assert [line.split()[0] for line in found.output.splitlines()] == ["c-both", "c-alice"]
+
+
+def test_history_json_keeps_chinese_as_typed_for_grep(bot: Path) -> None:
+    turn = invoke(bot, "history", "c-phone", "--json").output
+    assert "我的手机号是 [PHONE_1]，退货要多久？" in turn  # not "\u6211\u7684..."
+    assert json.loads(turn)["customer_text"] == "我的手机号是 [PHONE_1]，退货要多久？"
