@@ -191,7 +191,7 @@ def _print_report(figures: Report, previous: Report, top: int, days_to: datetime
     if figures.after:
         console.print("", _after_table(figures, top))
     if figures.rated or previous.rated:
-        console.print("", helpful_line(figures, previous))
+        console.print("\n" + helpful_line(figures, previous))  # print("", line) would indent it
     if least := figures.least_helpful(top):
         console.print("", _unhelpful_table(least))
     if days_to is not None:

@@ -368,7 +368,8 @@ def test_the_report_gives_the_share_of_rated_answers_found_helpful(folder: Path)
     assert shown[("rated answers", None)] == (4, 1)
     assert shown[("rated answers", "helpful")] == (2, 1)
     out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
-    assert "found helpful: 50% of 4 rated answers (previous 7 days: 100% of 1 rated answer)" in out
+    helpful = "found helpful: 50% of 4 rated answers (previous 7 days: 100% of 1 rated answer)"
+    assert f"\n\n{helpful}\n" in out  # a line of its own after a blank one, at its start
     lines = out.splitlines()
     table = lines[next(i for i, line in enumerate(lines) if line.startswith("rated not helpful")) :]
     assert table[0].split()[3:] == ["rated", "not", "helpful", "helpful"]
