@@ -95,7 +95,7 @@ def test_a_value_with_no_pii_is_refused_naming_the_kinds_that_can_be_found(
     result = invoke(bot, command, "--holding", "alice@example.org", "--holding", "hello")
     assert result.exit_code == 2
     assert "Invalid value for '--holding': 'hello' holds no value" in result.output
-    assert "SECRET, EMAIL, IBAN, CN_ID, PASSPORT, CARD, SSN, PHONE, IP" in result.output
+    assert "SECRET, EMAIL, IBAN, CN_ID, HK_ID, PASSPORT, CARD, SSN, PHONE, IP" in result.output
     assert "c-alice" in invoke(bot, "history").output  # nothing removed
 
 
