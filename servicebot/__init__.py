@@ -17,6 +17,7 @@ from .errors import (
     StorageError,
     TemplateError,
 )
+from .health import Health
 from .model import ModelError
 from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
@@ -38,6 +39,7 @@ __all__ = [
     "ConversationIdError",
     "Exchange",
     "FewShot",
+    "Health",
     "Intent",
     "Message",
     "ModelError",

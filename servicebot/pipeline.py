@@ -36,6 +36,7 @@ from .config import BotSpec, load_bot
 from .configuredmodel import configured_model
 from .filters.pieces import CARRIED
 from .filters.placeholders import KEY_ENV, Placeholders
+from .health import Health, acheck_health, check_health
 from .model import BreakerState, ModelClient, OpenAIClient
 from .model.apikey import ApiKey
 from .preparation import prepared_turn
@@ -180,20 +181,24 @@ class Bot:
 
     @property
     def model_breaker(self) -> BreakerState:
-        """The model's breaker, read only, for a health check: ``open`` while turns get the
-        fallback without asking the model, for ``seconds_left`` more. This Bot's, in this
-        process (see "Model outages" in the README); closed for a model without one (a
-        client passed in, a recording)."""
+        """The model's breaker, this Bot's in this process, read only: closed for a client given."""
         if isinstance(self.model, OpenAIClient):
             return self.model.breaker.state()
         return BreakerState(open=False, seconds_left=0.0, failures=0)
 
     @property
     def store_breaker(self) -> BreakerState:
-        """The store's pause, read only, for a health check: ``open`` from a pause's start
-        (a store down, hung or locked) until a command succeeds, commands tried again in
-        ``seconds_left``. A store that refuses only writes is never paused (store/pause.py)."""
+        """The store's pause, read only: ``open`` from a pause's start (a store down, hung or
+        locked) until a command or a probe (:meth:`health`) succeeds."""
         return BreakerState(*self.store_pause.state())
+
+    def health(self) -> Health:
+        """For a probe, never raising: the store probed now, the model's breaker read."""
+        return check_health(self)
+
+    async def ahealth(self) -> Health:
+        """:meth:`health` for asyncio: a store that may wait is probed in a worker thread."""
+        return await acheck_health(self)
 
     def reply(
         self,
@@ -343,9 +348,8 @@ class Bot:
         self, conversation_id: str, turn: int | None, helpful: bool, *, comment: str | None = None
     ) -> None:
         """Keep the customer's rating of the reply of ``turn`` (``reply.turn``), replacing one
-        given before; ``comment``: what they said, masked as their messages are. ValueError
-        for a turn the conversation has not stored (see ratings.py); StorageError if the store
-        fails."""
+        given before; ``comment``: what they said, masked as their messages are. ValueError for
+        a turn the conversation has not stored (see ratings.py); StorageError if the store fails."""
         with self._closing.turn():
             ratings.rate(self, conversation_id, turn, helpful, comment)
 

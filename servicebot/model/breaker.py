@@ -61,11 +61,13 @@ FAILED_HEADER = "x-servicebot-failed"
 class BreakerState:
     """A model's breaker as it stands: ``open`` while turns get the fallback without asking
     it, for ``seconds_left`` more (0 once a probe may go, or is under way); ``failures``:
-    the failed requests in a row."""
+    the failed requests in a row; ``last_failure``: the last of them in a few words
+    (``server_error (HTTP 503)``, never the server's text), None after an answer."""
 
     open: bool
     seconds_left: float
     failures: int
+    last_failure: str | None = None
 
 
 class Breaker:
@@ -94,7 +96,8 @@ class Breaker:
         """The breaker now, read only (a health check's)."""
         with self._lock:
             is_open, left = self._open(), self._until - self.clock()
-            return BreakerState(is_open, max(left, 0.0) if is_open else 0.0, self._in_a_row)
+            last = self._last if self._in_a_row else None
+            return BreakerState(is_open, max(left, 0.0) if is_open else 0.0, self._in_a_row, last)
 
     def retrying(self, request: Any) -> None:
         """An httpx request hook: a retry of the SDK's is a failed attempt before it, counted

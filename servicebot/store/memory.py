@@ -112,6 +112,9 @@ class MemoryStore:
             old = [cid for cid, turns in self._turns.items() if max(t.at for t in turns) < cutoff]
         return self._purge(old)
 
+    def ping(self) -> None:
+        """A health probe (health.py): memory always answers."""
+
     def close(self) -> None:
         """Nothing to release."""
 

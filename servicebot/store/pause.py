@@ -68,10 +68,15 @@ class Pause:
         except StorageError as exc:
             self._failed(exc, slow=self.clock() - started >= self.slow)
             raise
+        self.answered()
+        return result
+
+    def answered(self) -> None:
+        """The store answered (a command, or a health probe: health.py): a pause ends, and
+        commands are tried again at once."""
         if self._paused:
             log.warning("the conversation store answered again: turns are stored again")
-        self._in_a_row, self._paused = 0, False
-        return result
+        self._until, self._in_a_row, self._paused = 0.0, 0, False
 
     def run_lease(self, command: Callable[[], T], *, slow_counts: bool) -> T:
         """``command``, a lease's (store/leases.py), unless the store is paused, as

@@ -311,6 +311,11 @@ class RedisStore:
         self._forget_expired()
         return report
 
+    def ping(self) -> None:
+        """A health probe (health.py): one PING, failing as any command does (about
+        2 x ``timeout`` at most, with its one retry), as StorageError or ConfigError."""
+        self._call(self._redis.ping)
+
     def close(self) -> None:
         """Give the shared pool back: the last store of the process using it closes its
         connections, not this one while another bot's store still uses them (redispools.py)."""

@@ -3,7 +3,7 @@ pragmas (WAL, ``synchronous=NORMAL``, ``secure_delete``) and the file made 0600,
 when the file is new, opened anew when the file was deleted or replaced under the running
 bot, and closed from any thread once its call ends. :class:`SQLiteConnections` gives the
 store its reads (``_query``) and write transactions (``_transaction``, ``BEGIN IMMEDIATE``),
-each on the calling thread's connection.
+each on the calling thread's connection, and a health probe (``ping``).
 """
 
 from __future__ import annotations
@@ -55,6 +55,16 @@ class SQLiteConnections:
                 held.connection.close()
                 held.file = None
         self._local.__dict__.clear()
+
+    def ping(self) -> None:
+        """A health probe (health.py), writing nothing: one read, which never waits (WAL),
+        on this thread's connection (opened again, as a turn's would be, if the file was
+        replaced); then whether a connection opened now could write: the file and its folder
+        (where SQLite makes the ``-wal`` and ``-shm`` files) writable. StorageError if not."""
+        self._query("SELECT COUNT(*) FROM _migrations", ())
+        for place in (self.path, self.path.parent):
+            if not os.access(place, os.W_OK):
+                raise StorageError(f"cannot write the conversation store: {place} is not writable")
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:

@@ -252,3 +252,21 @@ def test_a_turn_whose_retry_is_refused_says_what_paused_the_model(
         assert model is not None and model.detail["error"] == "paused"
         assert model.detail["paused_by"] == "rate_limit (HTTP 429)"
     assert len(server.requests) == 1
+
+
+def test_health_reads_the_paused_model_without_asking_it(
+    make_bot: Any, server: OpenAIServer
+) -> None:
+    """A model call costs money: health() reports what the turns met, and sends nothing."""
+    bot = make_bot(breaker_failures=5, breaker_pause=60)
+    health = bot.health()
+    assert (health.ok, health.model, health.model_last_failure) == (True, "ok", None)
+    server.fail(*[Fault.status(503)] * 5)
+    for _ in range(5):
+        bot.reply(REFUNDS, conversation_id="c")
+    health = bot.health()
+    assert (health.ok, health.store, health.model) == (True, "ok", "paused")  # fallbacks serve
+    assert 55 < health.model_retry_in <= 60
+    assert (health.model_failures, health.model_last_failure) == (5, "server_error (HTTP 503)")
+    assert asyncio.run(bot.ahealth()).model == "paused"
+    assert len(server.requests) == 5  # the health checks sent none
