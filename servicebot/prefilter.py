@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import cast
 
 from .filters import FilterEvent, FilterResult, Finding
-from .filters.cjkwords import INSIGNIFICANT, builtin_chinese_words
+from .filters.cjkwords import INSIGNIFICANT, builtin_chinese_exceptions, builtin_chinese_words
 from .filters.followup import find_pii_after
 from .filters.injection import find_injection
 from .filters.normalise import Masks, Normalised, lower_in_place, normalise, visible_only
@@ -170,12 +170,14 @@ def bot_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
 def _build_profanity_filter(settings: PrefilterSettings) -> ProfanityFilter:
     extra = dict(settings.words)
     listed: list[str] = []
+    allow = list(settings.allow_words)
     if "en" in settings.builtin_words:
         listed += [word for word in better_profanity_words() if word not in NAMES]
     if "zh" in settings.builtin_words:
         listed += _unless_listed(builtin_chinese_words(), extra)
+        allow += builtin_chinese_exceptions()  # 你老母亲: the list's own everyday words
     default = [*listed, *extra.pop(DEFAULT_KIND, ())]  # added to, not replaced
-    return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=settings.allow_words)
+    return ProfanityFilter({DEFAULT_KIND: default, **extra}, allow=allow)
 
 
 def _unless_listed(builtin: Sequence[str], lists: Mapping[str, Sequence[str]]) -> list[str]:

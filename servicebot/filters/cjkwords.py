@@ -20,7 +20,9 @@ tells (干你娘 is the curse in simplified), so there the simplified form match
 
 :func:`builtin_chinese_words` reads servicebot's own Chinese list (``profanity_zh.txt``
 beside this module, whose header says how its entries were chosen), which bots use beside
-better-profanity's English one unless ``prefilter.builtin_words`` leaves ``zh`` out.
+better-profanity's English one unless ``prefilter.builtin_words`` leaves ``zh`` out, and
+:func:`builtin_chinese_exceptions` the everyday words it ships as allowed (你老母亲), which
+are allowed with it.
 """
 
 from __future__ import annotations
@@ -58,12 +60,27 @@ def has_cjk() -> re.Pattern[str]:
     return re.compile(f"[{_CJK}]")
 
 
-@functools.cache
 def builtin_chinese_words() -> tuple[str, ...]:
-    """servicebot's own Chinese profanity list, read once per process: a word a line, ``#``
-    starting a comment."""
+    """servicebot's own Chinese profanity list: a word a line, ``#`` starting a comment."""
+    return _builtin_list()[0]
+
+
+def builtin_chinese_exceptions() -> tuple[str, ...]:
+    """The everyday words the list ships as exceptions (its lines starting with ``!``): a
+    match inside or overlapping one is not masked, as with ``prefilter.allow_words``
+    (丢你老母 in 弄丢你老母亲的包裹)."""
+    return _builtin_list()[1]
+
+
+@functools.cache
+def _builtin_list() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(entries, exceptions) of ``profanity_zh.txt``, read once per process."""
     rows = BUILTIN_FILE.read_text(encoding="utf-8").splitlines()
-    return tuple(word for row in rows if (word := row.split("#", 1)[0].strip()))
+    terms = [term for row in rows if (term := row.split("#", 1)[0].strip())]
+    return (
+        tuple(term for term in terms if not term.startswith("!")),
+        tuple(term[1:].strip() for term in terms if term.startswith("!")),
+    )
 
 
 class CjkMatcher:

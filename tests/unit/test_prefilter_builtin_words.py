@@ -1,6 +1,7 @@
 """The built-in word lists (``prefilter.builtin_words``): servicebot's Chinese list beside
 better-profanity's English one, on by default, each off when left out, its words allowed by
-``allow_words``; ordinary Chinese text kept; the list file's entries as its header says."""
+``allow_words`` and by its own exceptions; ordinary Chinese text kept; the list file's entries
+as its header says."""
 
 from __future__ import annotations
 
@@ -101,12 +102,47 @@ def test_ordinary_chinese_text_is_kept(text: str) -> None:
     assert _masked(text) == text
 
 
-def test_the_list_holds_whole_words_in_simplified_and_is_read_once() -> None:
-    from servicebot.filters.cjkwords import builtin_chinese_words
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        # Before, the list's own exceptions were none: each read "...****...".
+        ("快递弄丢你老母亲的包裹", "快递弄丢你老母亲的包裹"),  # 丢 + 你老母亲, your old mother
+        ("快遞弄丟你老母親的包裹", "快遞弄丟你老母親的包裹"),
+        ("国际狗日的优惠活动", "国际狗日的优惠活动"),  # International Dog Day
+        ("烘乾你娘家的被子", "烘乾你娘家的被子"),  # 乾你娘 folds to 干你娘; 你娘家: her home
+        ("丢你老母", "****"),  # the curses alone are still masked
+        ("狗日的，还没到", "****，还没到"),
+        ("干你娘", "****"),
+        ("丢你老母 傻逼", "**** ****"),
+    ],
+)
+def test_the_lists_exceptions_keep_everyday_words_around_a_curse(text: str, masked: str) -> None:
+    assert _masked(text) == masked
 
-    words = builtin_chinese_words()
+
+def test_the_lists_exceptions_leave_a_bots_own_lists_be() -> None:
+    # An allow-list of the bot's own still works beside them...
+    text = "仆街，快递弄丢你老母亲的包裹"
+    assert _masked(text, allow_words=["仆街"]) == text
+    assert _masked("弄丢你老母亲 仆街", allow_words=["傻逼"]) == "弄丢你老母亲 ****"
+    # ...and with the Chinese list off, they are off too: the bot's own words are its own.
+    own = {"words": {"insult_zh": ["丢你老母"]}}
+    assert _masked("弄丢你老母亲", builtin_words=["en"], **own) == "弄****亲"
+    assert _masked("this fucking order 弄丢你老母亲", builtin_words=["en"]) == (
+        "this **** order 弄丢你老母亲"
+    )
+
+
+def test_the_list_holds_whole_words_in_simplified_and_is_read_once() -> None:
+    from servicebot.filters.cjkwords import builtin_chinese_exceptions, builtin_chinese_words
+
+    words, exceptions = builtin_chinese_words(), builtin_chinese_exceptions()
     assert words is builtin_chinese_words()
     assert len(set(words)) == len(words) > 20
     for word in words:
         assert len(word) >= 2 and has_cjk().search(word), word
         assert fold_traditional(word) == word, word  # matches both scripts
+    assert exceptions and not set(exceptions) & set(words)
+    for term in exceptions:  # an everyday word around a listed one, in simplified too
+        assert has_cjk().search(term) and fold_traditional(term) == term, term
+        assert any(word[-1] in term or word[0] in term for word in words), term
