@@ -284,14 +284,17 @@ SECOND_ROLE: Final = {
     **dict.fromkeys(("身份证", "身分证", "id card", "identity card", "identity number"), (HK_ID,)),
 }
 
-# A number the customer calls an order, tracking, invoice, part or case number, or a code, is
-# that, whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678 and
-# 寄件代码 0912345678 look like a Taiwan mobile, SKU 450-220-1234 like a US phone.
+# A number the customer calls an order, tracking, invoice, part, model or case number, or a
+# code, is that, whatever its shape: 订单号 4895803924456462927 passes Luhn, 运单号 0912345678
+# and 寄件代码 0912345678 look like a Taiwan mobile, SKU 450-220-1234 like a US phone, and
+# 型号 A123456(3) passes an HKID's check (one code in eleven does).
 _REFERENCE_WORDS: Final = (
     *("order", "orders", "order id", "waybill", "invoice", "tracking", "parcel", "sku"),
     *("part", "part number", "case", "case number", "ref", "reference"),
+    *("model", "model number", "product code", "product number", "item number"),
     *("订单", "订单编号", "订单id", "运单", "单号", "快递单", "物流单", "配送编号", "包裹编号"),
     *("零件号", "发票"),  # not 件号 or 编号 alone: 证件号码 and 证件编号 are an ID's
+    *("型号", "货号", "款号", "产品编号", "商品编号", "货品编号", "零件编号", "配件编号"),
     # A convenience store's shipping or pickup code (超商寄件代碼 0912345678), a store's code.
     *("代码", "寄件代码", "取件代码"),
     *locales.ORDER,

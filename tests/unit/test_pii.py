@@ -357,6 +357,29 @@ def test_an_unnamed_hkid_shape_is_none_unless_bracketed_with_its_check_digit(tex
     assert found(normalise(text).text, "HK_ID") == []
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        # Before, each was masked as [HK_ID_1]: one product code in eleven passes the check.
+        "这款型号 A123456(3) 的配件有吗",
+        "型號：A123456(3)",
+        "貨號A123456(3)",
+        "款号 A123456(3) 还有货吗",
+        "商品編號 A123456(3)",
+        "model A123456(3) in stock?",
+        "model number A123456(3)",
+    ],
+)
+def test_an_hkid_shape_named_as_a_product_code_is_none(text: str) -> None:
+    assert spans(normalise(text).text) == []
+
+
+def test_a_named_hkid_beside_a_product_code_is_still_one() -> None:
+    text = normalise("型号 C668668(9)，HKID A123456(3)").text
+    assert spans(text) == [("HK_ID", "A123456(3)")]
+    assert spans(normalise("证件编号 A123456(3)").text) == [("HK_ID", "A123456(3)")]
+
+
 def test_a_mainland_or_taiwan_id_after_an_id_card_label_stays_a_cn_id() -> None:
     assert spans("身份证号码 110101199003077777") == [("CN_ID", "110101199003077777")]
     assert spans(normalise("身份證 A123456789").text) == [("CN_ID", "A123456789")]
