@@ -55,22 +55,23 @@ def test_conversations(
 
 def _ways(values: Sequence[str]) -> tuple[Via, ...]:
     """The ways ``--via`` names (comma-separated, the option given once or more; ``all``:
-    every one), each once, in the order named."""
+    every one), each once, in the order named, in any case. An empty one is refused as an
+    unknown one is: ``--via ""`` (an unset variable in a CI script) ran none in silence."""
     from typing import get_args
 
     from ..conversations.files import Via
 
     known: dict[str, Via] = {way: way for way in get_args(Via)}
-    named = [way.strip() for value in values for way in value.split(",") if way.strip()]
+    named = [way.strip() for value in values for way in value.split(",")]
     for way in named:
-        if way not in known and way != "all":
+        if way.lower() not in known and way.lower() != "all":
             raise click.BadParameter(
                 f"{way!r} is not a Bot method a script runs through: give "
                 f"{', '.join(known)} (comma-separated), or all"
             )
-    if "all" in named:
+    if any(way.lower() == "all" for way in named):
         return tuple(known.values())
-    return tuple(known[way] for way in dict.fromkeys(named))
+    return tuple(known[way] for way in dict.fromkeys(way.lower() for way in named))
 
 
 @click.command()

@@ -123,3 +123,24 @@ def test_via_names_the_ways_it_takes(bot: Path) -> None:
     assert result.exit_code == 2
     assert "Invalid value for '--via': 'strem' is not a Bot method" in result.output
     assert "give reply, stream, areply, astream (comma-separated), or all" in result.output
+
+
+@pytest.mark.parametrize("via", ["", " ", "reply,,stream"])
+def test_via_refuses_an_empty_way(bot: Path, via: str) -> None:
+    # `--via ""` (an unset variable in a CI script) ran the scripts' own ways in silence.
+    result = servicebot("test", "--via", via, "--bot", bot)
+    assert result.exit_code == 2
+    assert "Invalid value for '--via': '' is not a Bot method" in result.output
+
+
+def test_via_names_its_ways_in_any_case(bot: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # `--via ALL` was refused as no Bot method.
+    calls = _counted(monkeypatch)
+    script = bot / "tests/conversations/shipping_follow_up.yaml"
+    result = servicebot("test", "--via", "ALL", script)
+    assert result.exit_code == 0, result.output
+    assert calls == dict.fromkeys(WAYS, 2)
+    calls.update(dict.fromkeys(WAYS, 0))
+    result = servicebot("test", "--via", "Stream, AREPLY", script)
+    assert result.exit_code == 0, result.output
+    assert calls == {"reply": 2, "stream": 2, "areply": 2, "astream": 0}
