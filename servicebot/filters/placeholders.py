@@ -14,13 +14,16 @@ A key is rotated with the old one kept as ``SERVICEBOT_PII_KEY_PREVIOUS`` for a 
 the new key has no digest of in a conversation is looked up under the old key too (and under
 none, the salt alone, which a state always holds), and keeps the placeholder it had, its
 digest under the new key added. Without it, the customer's phone, ``[PHONE_1]`` in the turns
-before the rotation, became ``[PHONE_2]`` after it, and the model read of two phones.
+before the rotation, became ``[PHONE_2]`` after it, and the model read of two phones. A value
+whose kind a new version splits off is looked up under the kind it had too: a Hong Kong ID
+stored as ``[CN_ID_1]`` before HK_ID was a kind stays ``[CN_ID_1]`` in that conversation.
 """
 
 from __future__ import annotations
 
 import functools
 import hmac
+import itertools
 import os
 import re
 import secrets
@@ -31,6 +34,9 @@ from typing import Any
 from .pii import PII_KINDS
 from .values import canonical
 
+# A kind whose values an earlier version gave another kind's placeholders: a Hong Kong ID was
+# a CN_ID before HK_ID was its own kind, and keeps its [CN_ID_1] in a conversation begun then.
+_FORMER_KIND = {"HK_ID": "CN_ID"}
 KEY_ENV = "SERVICEBOT_PII_KEY"
 PREVIOUS_KEY_ENV = "SERVICEBOT_PII_KEY_PREVIOUS"  # the key rotated out: see the docstring
 PLACEHOLDER = re.compile(r"\[([A-Z][A-Z_]*)_(\d+)\]")
@@ -72,14 +78,19 @@ class Placeholders:
         return f"[{kind}_{self.counts[kind]}]"
 
     def _earlier(self, kind: str, value: str, key: str) -> str | None:
-        """The placeholder ``value`` had under a key this conversation used before ``key``:
-        the rotated-out SERVICEBOT_PII_KEY_PREVIOUS, or none. Tried only for a key the state
-        names (or a state kept before keys were named), so a miss costs no HMAC more. Each
-        key once: with no previous key set, none's digest is not made twice."""
-        for earlier in dict.fromkeys((os.environ.get(PREVIOUS_KEY_ENV) or "", "")):
-            if earlier == key or (self.keys and _mark_of(earlier) not in self.keys):
+        """The placeholder ``value`` had under a key this conversation used before ``key``
+        (the rotated-out SERVICEBOT_PII_KEY_PREVIOUS, or none), or as the kind an earlier
+        version gave such values (``_FORMER_KIND``) under any of them. Tried only for a key
+        the state names (or a state kept before keys were named), and a former kind only if
+        the state issued one, so a miss costs no HMAC more. Each key once: with no previous
+        key set, none's digest is not made twice."""
+        keys = dict.fromkeys((key, os.environ.get(PREVIOUS_KEY_ENV) or "", ""))
+        former = _FORMER_KIND.get(kind)
+        kinds = (kind, former) if former in self.counts else (kind,)
+        for each, earlier in itertools.product(kinds, keys):
+            if (each, earlier) == (kind, key) or (self.keys and _mark_of(earlier) not in self.keys):
                 continue
-            if found := self.by_digest.get(self._digest(kind, value, earlier)):
+            if found := self.by_digest.get(self._digest(each, value, earlier)):
                 return found
         return None
 

@@ -92,6 +92,25 @@ def test_a_key_set_where_there_was_none_keeps_a_conversations_placeholders(
     assert after.placeholder_for("EMAIL", "bob@example.org") == "[EMAIL_2]"
 
 
+def test_an_hkid_stored_as_a_cn_id_before_keeps_that_placeholder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Before HK_ID was a kind, "HKID A123456(7)" was stored as [CN_ID_1]; the next turn of
+    # the same conversation gave it [HK_ID_1], and the model read of two IDs.
+    monkeypatch.setenv(KEY_ENV, "last-years-key")
+    before = Placeholders()
+    assert before.placeholder_for("CN_ID", "A123456(7)") == "[CN_ID_1]"  # as it was issued
+    placeholders = Placeholders.from_state(json.loads(json.dumps(before.to_state())))
+    assert placeholders.placeholder_for("HK_ID", "A123456 (7)") == "[CN_ID_1]"
+    assert placeholders.placeholder_for("HK_ID", "C668668(9)") == "[HK_ID_1]"  # a new one
+    assert placeholders.placeholder_for("CN_ID", "11010519491231002X") == "[CN_ID_2]"
+    monkeypatch.setenv(KEY_ENV, "this-years-key")  # and through a key's rotation too
+    monkeypatch.setenv(PREVIOUS_KEY_ENV, "last-years-key")
+    rotated = Placeholders.from_state(before.to_state())
+    assert rotated.placeholder_of("HK_ID", "a123456(7)") == "[CN_ID_1]"
+    assert rotated.placeholder_for("HK_ID", "A123456(7)") == "[CN_ID_1]"
+
+
 @pytest.mark.parametrize(
     "written",
     ["+86 138 0013 8000", "86 138 0013 8000", "0086-138-0013-8000", "013800138000", "13800138000"],
