@@ -4,9 +4,6 @@ comment masked as their messages are, through the example bot (offline) on each 
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -14,22 +11,10 @@ from servicebot import ConversationIdError
 from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
 from servicebot.ratings import MAX_COMMENT
-from servicebot.store import Store, open_store
+from servicebot.store import Store
 from servicebot.store.holding import conversations_holding
 
 ASKED = "how long does shipping take?"  # the example bot answers it as written, offline
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
-    else:
-        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
-        opened = open_store(url, root=tmp_path)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -16,18 +15,6 @@ from servicebot import StorageError
 from servicebot.filters import FilterEvent
 from servicebot.store import Store, now, open_store
 from tests.unit.storedturns import turn
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
-    else:
-        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
-        opened = open_store(url, root=tmp_path)
-    yield opened
-    opened.close()
 
 
 def test_turns_are_numbered_per_conversation_and_kept_in_order(store: Store) -> None:

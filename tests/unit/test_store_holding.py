@@ -3,10 +3,6 @@ the pre-filter kept, over conversations made by Bot.reply on each store."""
 
 from __future__ import annotations
 
-import uuid
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 
 from servicebot import Bot, BotSpec, load_bot
@@ -28,17 +24,6 @@ KEY_ENV = "SERVICEBOT_PII_KEY"
 @pytest.fixture(scope="module")
 def spec() -> BotSpec:
     return load_bot(REPO)
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        opened = open_store(request.getfixturevalue("redis_url"), namespace=uuid.uuid4().hex)
-    else:
-        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
-        opened = open_store(url, root=tmp_path)
-    yield opened
-    opened.close()
 
 
 @pytest.fixture(autouse=True)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -15,18 +14,6 @@ import pytest
 from servicebot.store import Rating, Store, now, open_store, sqlitemigrations
 from servicebot.store import sqlite as sqlite_store
 from tests.unit.storedturns import turn
-
-
-@pytest.fixture(params=["memory", "sqlite", pytest.param("redis", marks=pytest.mark.redis)])
-def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
-    if request.param == "redis":
-        url = request.getfixturevalue("redis_url")
-        opened = open_store(url, namespace=f"test-{uuid.uuid4().hex}")
-    else:
-        url = {"memory": "memory://", "sqlite": "sqlite:///conversations.db"}[request.param]
-        opened = open_store(url, root=tmp_path)
-    yield opened
-    opened.close()
 
 
 def test_a_rating_is_kept_per_turn_and_read_back(store: Store) -> None:
