@@ -1,7 +1,9 @@
 """The language codes a bot reads: what a code looks like (:data:`LANGUAGE_CODE`), the key of
 an answer that serves every language (:data:`ANY_LANGUAGE`), and the codes people write for
 Chinese and English that a bot does not use (:data:`LANGUAGE_ALIASES`), with the advice that
-names the code to write instead (:func:`language_advice`), wherever the code is written.
+names the code to write instead (:func:`language_advice`), wherever the code is written, and
+the names warnings give the languages :func:`~servicebot.routing.detect_language` tells apart
+(:func:`language_name`).
 """
 
 from __future__ import annotations
@@ -26,6 +28,25 @@ LANGUAGE_ALIASES = {
 """Codes people write for Chinese and English that are not the codes a bot uses: one ``zh``
 serves simplified and traditional Chinese alike (each reply follows the customer's script),
 and one ``en`` every English."""
+
+
+_NAMES = {
+    "zh": "Chinese",
+    "en": "English",
+    "ja": "Japanese",
+    "ko": "Korean",
+    "ar": "Arabic",
+    "ru": "Russian",
+    "uk": "Ukrainian",
+    "hi": "Hindi",
+    "th": "Thai",
+}
+
+
+def language_name(code: str) -> str:
+    """The English name of the language ``code`` is, for a warning an operator reads ("1
+    Chinese phrasing"); the code itself for one without a name here."""
+    return _NAMES.get(code.split("-")[0].lower(), code)
 
 
 def language_advice(code: str) -> str | None:

@@ -186,6 +186,27 @@ def test_check_warns_of_a_language_never_chosen_and_an_intent_of_one_language(
     assert output.count("has no phrasing") == 1  # the example bot's intents have both
 
 
+def test_check_warns_of_an_intent_with_few_phrasings_in_one_language(tmp_path: Path) -> None:
+    """An intent with 9 English phrasings and 1 Chinese: Chinese messages are compared with
+    the Chinese phrasing alone, so customers writing Chinese are matched less surely, and
+    nothing said so (only an intent with none at all was warned of)."""
+    target = new_bot(tmp_path)
+    returns = target / "faq" / "returns.yaml"
+    text = returns.read_text(encoding="utf-8")
+    start = text.index("  - name: damaged_item")
+    end = text.index("    answer:", start)
+    kept = re.sub(r"(?m)^      - (包裹|商品|新买|收到|东西).*\n", "", text[start:end])
+    returns.write_text(text[:start] + kept + "      - 商品坏了\n" + text[end:], encoding="utf-8")
+    output = checked(target, 0)
+    line = line_of(returns, "my item arrived broken")
+    assert (
+        f"warning: {returns}:{line}:7: intent 'damaged_item' has 9 English phrasings and 1 "
+        "Chinese: customers writing Chinese match it less surely; add phrasings in Chinese"
+    ) in output
+    assert output.count("match it less surely") == 1  # the example bot's are even
+    assert "has no phrasing" not in output
+
+
 def test_check_warns_of_phrasings_a_handoff_intent_would_take(tmp_path: Path) -> None:
     """In a small bot, "i want an agent" under talk_to_human takes "i want an esim" from
     sim_swap at the example bot's handoff_threshold: customers asking for an eSIM would be
