@@ -81,3 +81,9 @@ def offline_reason(spec: BotSpec) -> str | None:
     if not replaying and not os.environ.get(model.api_key_env, "").strip():
         return f"{model.api_key_env} is not set"
     return None
+
+
+def last_days(days: int) -> str:
+    """``the last 7 days``, ``the last day``: a ``--days`` period in a message, never ``the
+    last 1 days``."""
+    return "the last day" if days == 1 else f"the last {days} days"

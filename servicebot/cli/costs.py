@@ -13,7 +13,7 @@ import click
 from ..store import now
 from ..terminal import printable
 from ..usage import Usage, usage_by
-from .common import bot_option, load_settings
+from .common import bot_option, last_days, load_settings
 from .storage import _store
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
@@ -33,7 +33,7 @@ def usage(days: int, bot_path: Path) -> None:
             store.turns_since(now() - timedelta(days=days)), spec.settings.prices
         )
     if not by_day:
-        click.echo(f"no turns stored in the last {days} days")
+        click.echo(f"no turns stored in {last_days(days)}")
         return
     console = Console(highlight=False, soft_wrap=True, emoji=False)
     console.print(_usage_table("day", by_day), "", _usage_table("conversation", by_conversation))

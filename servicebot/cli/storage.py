@@ -23,7 +23,7 @@ from ..filters.placeholders import KEY_ENV, PREVIOUS_KEY_ENV
 from ..store import PurgeReport, Rating, Store, TurnRecord, now, open_bot_store, stamp
 from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
 from ..terminal import printable
-from .common import bot_option, load_settings
+from .common import bot_option, last_days, load_settings
 
 
 def _pii_values(
@@ -172,7 +172,7 @@ def _list_conversations(bot_path: Path, days: int, only: tuple[bool, bool], as_j
             ["with a failed model call"] * failed
             + ["with an answer rated not helpful"] * not_helpful
         )
-        click.echo(f"no conversation {which + ' ' if which else ''}in the last {days} days")
+        click.echo(f"no conversation {which + ' ' if which else ''}in {last_days(days)}")
         return
     _print_summaries(shown)
 

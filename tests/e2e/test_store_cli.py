@@ -132,6 +132,14 @@ def test_history_says_when_no_conversation_is_listed(bot: Path) -> None:
     assert result.exit_code == 2 and "give no CONVERSATION" in result.output
 
 
+def test_a_period_of_one_day_is_said_in_the_singular(bot: Path) -> None:
+    assert run("history", "--failed", "--days", "1", "--bot", str(bot)) == (
+        "no conversation with a failed model call in the last day\n"
+    )
+    run("purge", "--older-than", "0", "--yes", "--bot", str(bot))
+    assert run("usage", "--days", "1", "--bot", str(bot)) == "no turns stored in the last day\n"
+
+
 def test_history_shows_control_characters_as_escapes_not_to_the_terminal(bot: Path) -> None:
     clipboard = "\x1b]52;c;ZWNobyBwd25lZA==\x07where is my order\u202e\x00"
     store = open_bot_store(load_bot(bot))
