@@ -51,7 +51,10 @@ MODEL_FAILED = "model_failed"  # the model failed (an outage, a timeout), and it
 POSTFILTER = "postfilter"  # the post-filter refused the model's answer: outcome handoff
 GONE = "intent_not_in_bot"  # routed to an intent the bot no longer has: renamed since?
 COMPLAINED = "complaint"  # routed to a ``complaint: true`` intent
-DAILY = ("turns", "handoffs", "fallbacks", "complaints", "matched_no_intent")  # --by-day
+# --by-day: each day's figures; a rating counts on its turn's day, as in the period's figures
+DAILY = (
+    "turns", "handoffs", "fallbacks", "complaints", "matched_no_intent", "rated", "not_helpful",
+)  # fmt: skip
 RATED = "rated answers"  # the headline figure of turns a customer rated (Bot.rate)
 # A period's ratings, by the rated turn: (conversation, turn number) -> its rating.
 Ratings = Mapping[tuple[str, int], Rating]
@@ -277,14 +280,20 @@ def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
     if turn.intent is not None and turn.intent in intents.complaint:
         report.complaints += 1
         counted.append("complaints")
-    day = turn.at.astimezone(UTC).date().isoformat()
-    report.per_day.update((day, name) for name in counted)
+    report.per_day.update((_day(turn), name) for name in counted)
+
+
+def _day(turn: TurnRecord) -> str:
+    """The turn's day in UTC, as YYYY-MM-DD: its row of ``--by-day``."""
+    return turn.at.astimezone(UTC).date().isoformat()
 
 
 def _count_rating(report: Report, turn: TurnRecord, rating: Rating | None) -> None:
     if rating is not None:
         report.rated[turn.intent or ""] += 1
         report.helpful[turn.intent or ""] += rating.helpful
+        report.per_day[_day(turn), "rated"] += 1
+        report.per_day[_day(turn), "not_helpful"] += not rating.helpful
 
 
 def _count_after(report: Report, turn: TurnRecord, answered: str, outcome: str) -> None:

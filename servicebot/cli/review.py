@@ -123,8 +123,8 @@ def intent_sets(spec: BotSpec) -> Intents:
 )  # fmt: skip
 @click.option(
     "--by-day", is_flag=True,
-    help="Also a row per day (UTC, as --since): turns, handoffs, fallbacks, complaints and "
-    "messages that matched no intent.",
+    help="Also a row per day (UTC, as --since): turns, handoffs, fallbacks, complaints, "
+    "messages that matched no intent, and answers rated and rated not helpful.",
 )  # fmt: skip
 @click.option("--json", "as_json", is_flag=True, help="One JSON object, for scripts.")
 @bot_option
@@ -238,7 +238,7 @@ def _day_table(days: list[dict[str, Any]]) -> Table:
     """A row per day of the period (UTC), days with no turn too."""
     from rich.table import Table
 
-    names = ("turns", "handoffs", "fallbacks", "complaints", "no match")
+    names = ("turns", "handoffs", "fallbacks", "complaints", "no match", "rated", "not helpful")
     table = Table("day (UTC)", *names, box=None, pad_edge=False)
     for column in table.columns[1:]:
         column.justify = "right"

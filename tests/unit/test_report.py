@@ -273,6 +273,7 @@ def test_by_day_gives_a_row_per_utc_day_of_the_period(
 
     folder = reviewed_bot(tmp_path)
     late = _late_turns(folder)
+    _rated(folder, ("e1", 1, False, None), ("e2", 1, True, None), ("c10", 1, False, None))
     monkeypatch.setenv("TZ", "Asia/Shanghai")  # the operator's clock: days stay UTC's
     time.tzset()
     try:
@@ -285,24 +286,28 @@ def test_by_day_gives_a_row_per_utc_day_of_the_period(
     assert days[-1]["day"] == f"{now():%Y-%m-%d}" and len(days) == 8  # days with no turn too
     row = next(row for row in days if row["day"] == late)
     assert {k: v for k, v in row.items() if k != "day"} == {
-        "turns": 1, "handoffs": 1, "fallbacks": 0, "complaints": 0, "matched_no_intent": 0
+        "turns": 1, "handoffs": 1, "fallbacks": 0, "complaints": 0, "matched_no_intent": 0,
+        "rated": 1, "not_helpful": 1,
     }  # fmt: skip
     assert sum(row["turns"] for row in days) == figures["turns"] == 17
     assert sum(row["handoffs"] for row in days) == sum(figures["handoffs"].values())
     assert sum(row["matched_no_intent"] for row in days) == figures["matched_no_intent"]
+    assert sum(row["rated"] for row in days) == figures["ratings"]["rated"] == 3
+    assert sum(row["not_helpful"] for row in days) == 2  # a rating on its turn's day
     assert "by_day" not in report(folder)
 
 
 def test_by_day_prints_a_table_of_days(tmp_path: Path) -> None:
     folder = reviewed_bot(tmp_path)
     late = _late_turns(folder)
+    _rated(folder, ("e1", 1, False, None))
     out = CliRunner().invoke(main, ["report", "--bot", str(folder), "--by-day"]).output
     lines = out.splitlines()
     assert next(line for line in lines if line.startswith("day (UTC)")).split()[2:] == [
-        "turns", "handoffs", "fallbacks", "complaints", "no", "match",
+        "turns", "handoffs", "fallbacks", "complaints", "no", "match", "rated", "not", "helpful",
     ]  # fmt: skip
     assert next(line for line in lines if line.startswith(late)).split()[1:] == [
-        "1", "1", "0", "0", "0",
+        "1", "1", "0", "0", "0", "1", "1",
     ]  # fmt: skip
     assert "day (UTC)" not in CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
 
