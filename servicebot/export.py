@@ -9,7 +9,9 @@ values are placeholders ([EMAIL_1]), never the values.
 
 A row's values are typed as JSON has them (``turn`` a number, ``score`` a number or null, an
 empty ``intent`` null, ``rating`` true, false or null); CSV writes them as text (``csv_row``),
-a missing value as an empty cell, a rating as ``helpful`` or ``not helpful``. ``rating`` and
+a missing value as an empty cell, a rating as ``helpful`` or ``not helpful``, a ``time`` as
+``2026-11-16 13:01:36`` (UTC, as every time servicebot writes), which a spreadsheet reads as a
+date and time, where JSON keeps ISO 8601 (``2026-11-16T13:01:36.779370Z``). ``rating`` and
 ``rating_comment`` are the customer's rating of the turn (``Bot.rate``), its comment masked.
 """
 
@@ -19,7 +21,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
 from .report import Intents, Ratings, fallback_cause, handoff_reason
-from .store import Rating, TurnRecord, stamp
+from .store import Rating, TurnRecord, parse_stamp, stamp
 
 Row = dict[str, str | int | float | bool | None]
 
@@ -36,6 +38,9 @@ _WHY = {
 # return before one (a known CSV-injection path: some programs drop the blank, then run it).
 FORMULA = ("=", "+", "-", "@", "\t", "\r")
 GUARD = "'"  # put before such a cell; evaluation/files.py takes exactly it away again
+# A time as Excel (and LibreOffice, Google Sheets) reads a date and time, whatever its locale:
+# ISO 8601's "T" and "Z" (and six decimals) leave it text that sorts and filters as text.
+SPREADSHEET_TIME = "%Y-%m-%d %H:%M:%S"
 # the columns anyone may have typed
 _TYPED = ("conversation", "previous", "text", "reply", "rating_comment")
 
@@ -93,9 +98,12 @@ def persons_own(text: object, action: object) -> bool:
 
 
 def csv_row(row: Row) -> dict[str, str]:
-    """``row`` as CSV cells: a score with 3 decimals, a missing value empty, and each value
-    a spreadsheet would run as a formula made safe (``spreadsheet_safe``)."""
+    """``row`` as CSV cells: a score with 3 decimals, the time as a spreadsheet's date and
+    time (``SPREADSHEET_TIME``, UTC), a missing value empty, and each value a spreadsheet
+    would run as a formula made safe (``spreadsheet_safe``)."""
     cells = {key: "" if value is None else str(value) for key, value in row.items()}
+    if isinstance(at := row.get("time"), str):
+        cells["time"] = parse_stamp(at).strftime(SPREADSHEET_TIME)
     if isinstance(score := row["score"], float):
         cells["score"] = f"{score:.3f}"
     if (helpful := row.get("rating")) is not None:

@@ -296,7 +296,8 @@ def export(
     days: int | None, since: datetime | None, form: str, output: Path | None, bot_path: Path
 ) -> None:
     """Write the stored turns of the last 7 days (or --days, --since), one row a turn:
-    conversation, turn, time (UTC), previous (the customer's message before), text, action,
+    conversation, turn, time (UTC: 2026-11-16 13:01:36 in CSV, a date and time to Excel;
+    ISO 8601 in JSON Lines), previous (the customer's message before), text, action,
     intent, score, why, reply, rating and rating_comment (the customer's rating of the turn,
     its comment masked). Correct the intent column and run `servicebot eval FILE` on
     the file as it is. Texts are as stored: the customer's values are placeholders

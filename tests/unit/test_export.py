@@ -59,6 +59,19 @@ def test_the_csv_opens_in_excel_with_its_chinese_and_a_row_per_turn(
     assert whys["c8"] == "injection override, injection reveal"
 
 
+def test_a_csv_time_is_a_date_and_time_to_a_spreadsheet_and_json_keeps_iso_8601(
+    folder: Path,
+) -> None:
+    from datetime import datetime
+
+    rows = list(csv.DictReader(export(folder).lstrip("\ufeff").splitlines()[:-1]))
+    lines = export(folder, "--format", "jsonl").splitlines()[:-1]
+    stamps = [json.loads(line)["time"] for line in lines]
+    for row, stamp in zip(rows, stamps, strict=True):
+        at = datetime.strptime(row["time"], "%Y-%m-%d %H:%M:%S")  # Excel's own, in UTC
+        assert stamp.endswith("Z") and stamp.startswith(f"{at:%Y-%m-%dT%H:%M:%S}.")
+
+
 def test_an_analyst_relabels_the_export_and_evaluates_it_as_it_is(
     folder: Path, tmp_path: Path
 ) -> None:
