@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from datetime import datetime
 
-from .report import Intents, Ratings, fallback_cause, handoff_reason
+from .report import Intents, Ratings
 from .store import Rating, TurnRecord, parse_stamp, stamp
+from .turnoutcomes import fallback_cause, handoff_reason
 
 Row = dict[str, str | int | float | bool | None]
 

@@ -1,8 +1,10 @@
 """A period of stored conversations, summed up for the people who improve the bot week by week
 (``servicebot report``): turns per action, handoffs per reason, fallbacks per cause, the
-intents asked most, the messages that matched no intent, the messages that say an answer
-did not help, and what customers rated (``Bot.rate``): the share of rated answers found
-helpful, and the intents with the most answers rated not helpful.
+intents asked most, the messages that matched no intent, the messages that matched an
+intent only weakly (routing unsure: FAQ candidates as much as those that matched none), the
+messages that say an answer did not help, and what customers rated (``Bot.rate``): the
+share of rated answers found helpful, and the intents with the most answers rated not
+helpful. Why a turn handed off or fell back: turnoutcomes.py.
 
 Everything is read from what the store keeps of a turn (store/__init__.py's TurnRecord): its
 action, intent, fallback kind and events, and the customer's text as the pre-filter left it,
@@ -12,6 +14,10 @@ complaints (``complaint: true``), comes from the bot's FAQ as it is now.
 The lists follow routing, the stored intent, not whether the model was up: a message that
 matched no intent is one whether the model answered it (out_of_scope), failed on it (a
 fallback with no intent) or it was the missed message that handed off.
+
+Matched weakly: "do you do gift wrapping" routed to gift_cards at 0.44, under the bot's
+``routing.direct_threshold``, sent to the model or, with none, handed off (UNSURE): the FAQ
+has a neighbour of the question, not its answer (see ``matched_weakly``).
 
 After an answer: a message that matched no intent, asked for a person (a ``handoff: true``
 intent) or complained (a ``complaint: true`` intent), right after a turn that answered from
@@ -30,6 +36,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from .store import Rating, TurnRecord, stamp
+from .turnoutcomes import ASKED, MISSED, UNSURE, fallback_cause, handoff_reason
 
 ACTIONS = (
     "answer",
@@ -43,13 +50,6 @@ ACTIONS = (
 )
 ANSWERED = ("answer", "direct")  # the turns whose reply answered a question
 OUT = "out_of_scope"
-# Why a turn went to a person, as handoff_reason names it.
-ASKED = "asked_for_person"  # routed to a ``handoff: true`` intent
-MISSED = "missed_in_a_row"  # the routing.handoff_after-th out-of-scope message in a row
-UNSURE = "unsure_no_model"  # no model to ask, and routing not sure enough to answer as written
-MODEL_FAILED = "model_failed"  # the model failed (an outage, a timeout), and its fallback hands off
-POSTFILTER = "postfilter"  # the post-filter refused the model's answer: outcome handoff
-GONE = "intent_not_in_bot"  # routed to an intent the bot no longer has: renamed since?
 COMPLAINED = "complaint"  # routed to a ``complaint: true`` intent
 # --by-day: each day's figures; a rating counts on its turn's day, as in the period's figures
 DAILY = (
@@ -68,6 +68,8 @@ class Intents:
     handoff: Collection[str]
     known: Collection[str]
     complaint: Collection[str] = ()
+    # routing.direct_threshold: a score under it matched weakly; None: only UNSURE did
+    direct_threshold: float | None = None
 
 
 @dataclass(frozen=True)
@@ -104,6 +106,7 @@ class Report:
     fallbacks: Counter[str] = field(default_factory=Counter)  # cause -> turns
     intents: Counter[str] = field(default_factory=Counter)
     out_of_scope: Counter[str] = field(default_factory=Counter)  # customer text -> turns
+    weakly: Counter[tuple[str, str]] = field(default_factory=Counter)  # (text, intent) -> turns
     complaints: int = 0  # turns routed to a ``complaint: true`` intent
     # (day in UTC as YYYY-MM-DD, one of DAILY) -> turns
     per_day: Counter[tuple[str, str]] = field(default_factory=Counter)
@@ -127,6 +130,12 @@ class Report:
         helpful): most first, then by name; none of an intent without such a rating."""
         unhelpful = Counter({i: n - self.helpful[i] for i, n in self.rated.items()})
         return [(i, self.rated[i], n) for i, n in ranked(+unhelpful, top)]
+
+    def matched_weakly(self, top: int) -> list[tuple[str, str, int]]:
+        """The ``top`` messages that matched an intent only weakly, as (text, intent, turns):
+        most turns first, then by text and intent."""
+        keys = sorted(self.weakly, key=lambda key: (-self.weakly[key], key))[:top]
+        return [(text, intent, self.weakly[text, intent]) for text, intent in keys]
 
     def after_answers(self, top: int) -> list[AfterAnswer]:
         """The ``top`` most frequent messages after an answer, grouped by text, answered
@@ -176,6 +185,10 @@ class Report:
             "fallbacks": dict(ranked(self.fallbacks)),
             "top_intents": _listed(self.intents, top, "intent"),
             "top_out_of_scope": _listed(self.out_of_scope, top, "text"),
+            "top_matched_weakly": [
+                {"text": text, "intent": intent, "turns": n}
+                for text, intent, n in self.matched_weakly(top)
+            ],
             "after_answers": [found.as_data() for found in self.after_answers(top)],
             "complaints": self.complaints,
             "matched_no_intent": self.out_of_scope.total(),
@@ -203,12 +216,14 @@ def _rounded(share: float | None) -> float | None:
     return None if share is None else round(share, 3)
 
 
-def intents_from_turns(conversations: Iterable[Sequence[TurnRecord]]) -> Intents:
+def intents_from_turns(
+    conversations: Iterable[Sequence[TurnRecord]], direct_threshold: float | None = None
+) -> Intents:
     """What the stored turns say of the intents, for a report whose bot folder does not load:
     every intent routed to is known (so none is told as renamed, GONE), and one whose every
     turn handed off, not for the post-filter, is taken for a ``handoff: true`` intent (an
     intent that hands off when routing is unsure also answers when it is sure). Which
-    intents take complaints no turn says: none."""
+    intents take complaints no turn says: none. ``direct_threshold``: as Intents has it."""
     known: set[str] = set()
     answered: set[str] = set()
     for turn in (turn for kept in conversations for turn in kept):  # read once, held never
@@ -217,7 +232,7 @@ def intents_from_turns(conversations: Iterable[Sequence[TurnRecord]]) -> Intents
         known.add(turn.intent)
         if turn.action != "handoff" or any(e.stage == "postfilter" for e in turn.events):
             answered.add(turn.intent)
-    return Intents(handoff=known - answered, known=known)
+    return Intents(handoff=known - answered, known=known, direct_threshold=direct_threshold)
 
 
 def ranked(counts: Counter[str], top: int | None = None) -> list[tuple[str, int]]:
@@ -277,6 +292,8 @@ def _count(report: Report, turn: TurnRecord, intents: Intents) -> None:
     if matched_no_intent(turn):
         report.out_of_scope[turn.customer_text.strip()] += 1
         counted.append("matched_no_intent")
+    if matched_weakly(turn, intents):
+        report.weakly[turn.customer_text.strip(), turn.intent or ""] += 1
     if turn.intent is not None and turn.intent in intents.complaint:
         report.complaints += 1
         counted.append("complaints")
@@ -310,6 +327,19 @@ def matched_no_intent(turn: TurnRecord) -> bool:
     return turn.intent is None and turn.action not in ("blocked", "person", "with_person")
 
 
+def matched_weakly(turn: TurnRecord, intents: Intents) -> bool:
+    """Whether routing matched ``turn``'s intent, not a handoff or complaint intent (asked for
+    as such), too weakly to answer from it as written: handed off for that with no model
+    (UNSURE), or scoring under ``intents.direct_threshold`` (sent to the model, whatever it
+    then did: answered, failed, or had its answer refused)."""
+    if turn.intent is None or turn.intent in intents.handoff or turn.intent in intents.complaint:
+        return False
+    if handoff_reason(turn, intents.handoff, intents.known) == UNSURE:
+        return True
+    threshold = intents.direct_threshold
+    return threshold is not None and turn.score is not None and turn.score < threshold
+
+
 def after_outcome(turn: TurnRecord, intents: Intents) -> str | None:
     """What ``turn`` says of an answer right before it: MISSED or OUT (it matched no intent),
     ASKED (a ``handoff: true`` intent sent it to a person), COMPLAINED (it routed to a
@@ -331,52 +361,3 @@ def _open_answer(turn: TurnRecord, answered: str | None, outcome: str | None) ->
     if turn.intent is not None and (turn.action in ANSWERED or gave_faq):
         return turn.intent
     return None
-
-
-def handoff_reason(
-    turn: TurnRecord, handoff_intents: Collection[str], known_intents: Collection[str]
-) -> str | None:
-    """Why ``turn`` sent the customer to a person, from the fields the store keeps; None if
-    it did not.
-
-    - a ``fallback`` whose ``fallback`` kind is ``handoff`` (the model could not answer, and
-      routing was not sure enough to send the FAQ's answer): MODEL_FAILED when its ``events``
-      hold the model's failure (stage ``model``), else POSTFILTER (the post-filter refused
-      the answer, or the provider's filter declined it: a postfilter event, action
-      ``fallback``). A fallback stored before its kind was kept is not counted.
-    - a ``handoff`` whose ``events`` hold a postfilter event with action ``handoff``:
-      POSTFILTER (its outcome for a check is ``handoff``).
-    - a ``handoff`` with no ``intent``: MISSED. Routing hands off with no intent only at the
-      ``routing.handoff_after``-th out-of-scope message in a row.
-    - a ``handoff`` whose ``intent`` is a ``handoff: true`` intent: ASKED. The turn's intent
-      is the handoff intent that sent it, even when another matched better.
-    - a ``handoff`` whose ``intent`` is another of the bot's: UNSURE. With no model (none
-      configured, no key), a message routing is not sure of is handed off.
-    """
-    if turn.action == "fallback":
-        if turn.fallback != "handoff":
-            return None
-        return MODEL_FAILED if any(e.stage == "model" for e in turn.events) else POSTFILTER
-    if turn.action != "handoff":
-        return None
-    if any(e.stage == "postfilter" and e.action == "handoff" for e in turn.events):
-        return POSTFILTER
-    if turn.intent is None:
-        return MISSED
-    if turn.intent in handoff_intents:
-        return ASKED
-    return UNSURE if turn.intent in known_intents else GONE
-
-
-def fallback_cause(turn: TurnRecord) -> str:
-    """What made a ``fallback`` turn fall back, from its ``events``: ``model timeout`` (the
-    model's failure: stage ``model``, its kind), ``postfilter contact EMAIL`` (a post-filter
-    check whose outcome is ``fallback``, or the provider's filter: detector ``model``), or
-    ``unknown`` for a turn stored with neither."""
-    for event in turn.events:
-        if event.stage == "model" and event.detector != "caller":
-            return f"model {event.kind}"
-    for event in turn.events:
-        if event.stage == "postfilter" and event.action == "fallback":
-            return f"postfilter {event.detector} {event.kind}"
-    return "unknown"

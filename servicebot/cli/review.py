@@ -32,7 +32,7 @@ from ..report import (
 from ..store import Rating, TurnRecord, now
 from ..terminal import printable
 from ..trends import compared_data, helpful_line, period_length, previous_start, trends
-from .common import bot_option
+from .common import bot_option, load_settings
 from .storage import _store
 
 if TYPE_CHECKING:  # imported where used: the other commands start without rich
@@ -72,8 +72,10 @@ def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[Tur
     with _store(bot_path, spec, create=False) as store:
         conversations = store.conversations_since(start)
         ratings = by_turn(store.ratings_since(start))
-    intents = intent_sets(spec) if spec else intents_from_turns(conversations)
-    return intents, conversations, ratings
+    if spec is None:  # the store opened, so servicebot.yaml loads: its routing thresholds
+        threshold = load_settings(bot_path).settings.routing.direct_threshold
+        return intents_from_turns(conversations, threshold), conversations, ratings
+    return intent_sets(spec), conversations, ratings
 
 
 def by_turn(ratings: Iterable[Rating]) -> Ratings:
@@ -106,11 +108,13 @@ def _say_store_alone(exc: ConfigError) -> None:
 
 
 def intent_sets(spec: BotSpec) -> Intents:
-    """The bot's handoff intents, all its intents, and its complaint intents."""
+    """The bot's handoff intents, all its intents, its complaint intents, and the score
+    under which routing is unsure of an intent (routing.direct_threshold)."""
     return Intents(
         handoff={i.name for i in spec.intents if i.handoff},
         known={i.name for i in spec.intents},
         complaint={i.name for i in spec.intents if i.complaint},
+        direct_threshold=spec.settings.routing.direct_threshold,
     )
 
 
@@ -118,8 +122,8 @@ def intent_sets(spec: BotSpec) -> Intents:
 @period_options
 @click.option(
     "--top", type=click.IntRange(1, 1000), default=10, show_default=True,
-    help="How many intents, messages that matched no intent and messages after an answer to "
-    "list.",
+    help="How many intents, messages that matched no intent or an intent only weakly, and "
+    "messages after an answer to list.",
 )  # fmt: skip
 @click.option(
     "--by-day", is_flag=True,
@@ -139,8 +143,10 @@ def report(
     """Sum up the stored conversations of the last 7 days (or --days, --since), each headline
     figure beside the previous period of the same length and its change: turns per
     action, handoffs per reason, fallbacks per cause, the intents asked most, the messages that
-    matched no intent, and the messages right after an answer (or after a complaint about it)
-    that matched no intent, asked for a person or complained (a `complaint: true` intent),
+    matched no intent, those that matched an intent only weakly (handed off as unsure with no
+    model, or scoring under routing.direct_threshold), and the messages right after an
+    answer (or after a complaint about it) that matched no intent, asked for a person or
+    complained (a `complaint: true` intent),
     counted against that answer's intent, and the share of rated answers (Bot.rate) found
     helpful, overall and for the intents rated not helpful most. Customer texts are shown as
     stored: values as placeholders ([PHONE_1])."""
@@ -188,6 +194,8 @@ def _print_report(figures: Report, previous: Report, top: int, days_to: datetime
     for title, rows, of in tables:
         if rows:
             console.print("", _table(title, rows, of))
+    if weakly := figures.matched_weakly(top):
+        console.print("", _weak_table(weakly))
     if figures.after:
         console.print("", _after_table(figures, top))
     if figures.rated or previous.rated:
@@ -244,6 +252,21 @@ def _day_table(days: list[dict[str, Any]]) -> Table:
         column.justify = "right"
     for day in days:
         table.add_row(day["day"], *(str(day[name]) for name in DAILY))
+    return table
+
+
+def _weak_table(weakly: list[tuple[str, str, int]]) -> Table:
+    """The messages routing was unsure of, each with the intent it matched weakly: FAQ
+    candidates beside those that matched no intent."""
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table("matched weakly (unsure)", "intent", "turns", box=None, pad_edge=False)
+    for column in table.columns[:2]:
+        column.overflow = "fold"
+    table.columns[2].justify = "right"
+    for text, intent, turns in weakly:
+        table.add_row(Text(printable(text)), Text(printable(intent)), str(turns))
     return table
 
 

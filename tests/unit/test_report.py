@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from servicebot.cli import main
 from servicebot.store import TurnRecord, now
-from tests.unit.reviewbots import LEAD, OLD, POEM, reviewed_bot
+from tests.unit.recordings import completion
+from tests.unit.reviewbots import LEAD, OLD, POEM, TIMEOUT, VAGUE, reviewed_bot
 
 EXPECTED: dict[str, Any] = {
     "conversations": 10,
@@ -35,6 +36,11 @@ EXPECTED: dict[str, Any] = {
         {"text": POEM, "turns": 2},
         {"text": "tell me a joke about penguins", "turns": 1},
         {"text": "what's the weather on mars", "turns": 1},
+    ],
+    "matched_weakly": [  # under the example bot's direct_threshold, 0.55
+        {"text": VAGUE, "intent": "create_account", "turns": 3},  # 0.39: unsure, failed, refused
+        {"text": "can I get a discount on my order", "intent": "coupon_code", "turns": 1},
+        {"text": "我的邮箱是 [EMAIL_1]，我的订单在哪里？", "intent": "order_status", "turns": 1},
     ],
     "after_answers": [
         {"text": "that didn't help, I want to talk to a human", "answered_intent": "order_status",
@@ -70,6 +76,7 @@ def test_the_report_gives_every_figure_of_the_week(folder: Path) -> None:
     intents = {row["intent"]: row["turns"] for row in figures["top_intents"]}
     assert intents == EXPECTED["intents"]
     assert figures["top_out_of_scope"] == EXPECTED["out_of_scope"]
+    assert figures["top_matched_weakly"] == EXPECTED["matched_weakly"]
     assert figures["after_answers"] == EXPECTED["after_answers"]
 
 
@@ -111,7 +118,7 @@ def test_a_report_of_no_turns_says_so(tmp_path: Path) -> None:
 
 
 def test_a_handoff_to_an_intent_the_bot_no_longer_has_says_so() -> None:
-    from servicebot.report import GONE, handoff_reason
+    from servicebot.turnoutcomes import GONE, handoff_reason
 
     turn = TurnRecord("c", "hi", "...", "handoff", intent="old_name")
     assert handoff_reason(turn, {"talk_to_human"}, {"talk_to_human"}) == GONE
@@ -144,6 +151,33 @@ def test_a_message_that_matched_no_intent_is_listed_though_the_model_was_down(
     figures = report(reviewed_bot(tmp_path, week=LEAD))
     assert figures["actions"]["fallback"] == 2  # the model timed out on both of d3's
     assert figures["top_out_of_scope"] == [{"text": POEM, "turns": 1}]
+
+
+def test_messages_routing_was_unsure_of_are_listed_with_the_intent_they_matched_weakly(
+    tmp_path: Path,
+) -> None:
+    """FAQ candidates a lead would miss among the messages that matched no intent: handed off
+    as unsure with no model, or given to the model (answered, failed, refused) under
+    routing.direct_threshold (0.55); not an intent the bot is sure of, nor a handoff intent."""
+    week = [
+        ("w1", "do you do gift wrapping", "offline"),  # gift_cards 0.44: unsure_no_model
+        ("w2", "can I pay with bitcoin", completion("We take cards and PayPal.")),  # 0.39
+        ("w3", "do you do gift wrapping", TIMEOUT),  # the model down: a fallback
+        ("w4", "where is my order?", completion("It shipped yesterday.")),  # 0.80: sure
+        ("w5", "talk to a human", None),  # a handoff intent, asked for
+    ]
+    folder = reviewed_bot(tmp_path, week=week)
+    figures = report(folder)
+    assert figures["top_matched_weakly"] == [
+        {"text": "do you do gift wrapping", "intent": "gift_cards", "turns": 2},
+        {"text": "can I pay with bitcoin", "intent": "payment_methods", "turns": 1},
+    ]
+    assert figures["top_out_of_scope"] == []  # they matched an intent, if weakly
+    assert report(folder, "--top", "1")["top_matched_weakly"] == figures["top_matched_weakly"][:1]
+    lines = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output.splitlines()
+    table = lines[next(i for i, line in enumerate(lines) if line.startswith("matched weakly")) :]
+    assert table[0].split() == ["matched", "weakly", "(unsure)", "intent", "turns"]
+    assert table[1].split()[-2:] == ["gift_cards", "2"]
 
 
 def test_shares_are_of_the_tables_total_and_ties_go_by_name(folder: Path) -> None:
@@ -323,6 +357,7 @@ def test_a_broken_faq_file_leaves_the_report_to_the_store_and_says_what_it_lacks
     assert figures["actions"] == EXPECTED["actions"]
     assert figures["handoffs"] == EXPECTED["handoffs"]  # talk_to_human only ever handed off
     assert figures["after_answers"] == EXPECTED["after_answers"]
+    assert figures["top_matched_weakly"] == EXPECTED["matched_weakly"]  # servicebot.yaml's 0.55
     said = result.stderr
     assert said.startswith("warning: the bot folder does not load (")
     assert "general.yaml" in said and "handoff intents are taken from the stored turns" in said
