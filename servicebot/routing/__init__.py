@@ -273,8 +273,11 @@ class Router:
     def _points_back(self, text: str, matches: list[Match]) -> bool:
         """Whether ``text``, which matches ``matches`` alone, asks about the previous topic all
         the same: it points back at it ("is it free?" matched domestic shipping's costs after
-        "Do you ship to Canada?"), and is no courtesy ("thanks for that" is thanks)."""
-        return points_back(text) and matches[0].intent.name not in self._topicless
+        "Do you ship to Canada?"), and is no courtesy ("thanks for that" is thanks) nor a
+        complaint (a ``complaint: true`` intent): "that didn't help" after "i got the wrong
+        item" faults the answer, and read with the question it was wrong_item's."""
+        best = matches[0].intent
+        return points_back(text) and best.name not in self._topicless and not best.complaint
 
     def _has_topic(self, previous: str) -> bool:
         """Whether the customer's last message (the last line of ``previous``) has a topic for

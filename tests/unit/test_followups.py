@@ -303,6 +303,18 @@ def test_a_follow_up_that_points_back_keeps_the_topic_whatever_it_matches_alone(
     assert routing.best is not None and routing.best.intent.name == topic
 
 
+@pytest.mark.parametrize("previous", ["i got the wrong item", "how do I return something"])
+@pytest.mark.parametrize("text", ["that didn't help", "this is useless"])
+def test_a_complaint_that_points_back_faults_the_answer_and_keeps_no_topic(
+    router: Router, previous: str, text: str
+) -> None:
+    # Read with the question, "that didn't help" took its topic: wrong_item after "i got the
+    # wrong item", return_item after a return, and the lead's report missed the complaint.
+    routing = router.route(text, previous)
+    assert not routing.follow_up
+    assert routing.best is not None and routing.best.intent.name == "complaint"
+
+
 def test_a_follow_up_that_points_back_still_names_what_it_asks(router: Router) -> None:
     # Read with "where is my order", "can I cancel it?" is a cancellation of that order: both
     # intents are facts, the one it names first.
