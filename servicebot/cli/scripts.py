@@ -194,8 +194,11 @@ def _live_model(
     client = OpenAIClient(settings, settings_file)
     try:
         client.api_key()
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
+    except ConfigError as exc:  # its advice to remove model.name would leave nothing to record
+        raise click.ClickException(
+            f"{exc}\nWith no model to call, `servicebot record --by-hand` writes each turn's "
+            "model_reply from the scripts as its recording."
+        ) from None
     calls = sum(len(conversation.turns) for conversation in conversations)
     click.echo(f"model: {settings.name} at {settings.base_url or 'https://api.openai.com/v1'}")
     click.echo(

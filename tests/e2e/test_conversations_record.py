@@ -117,6 +117,8 @@ def test_record_without_an_api_key_is_a_clear_error(bot: Path) -> None:
     result = servicebot("record", "--bot", bot, "--yes")
     assert result.exit_code == 1
     assert "the environment variable OPENAI_API_KEY is not set" in result.output
+    # Removing model.name, as the key's error advises for a bot, leaves nothing to record.
+    assert "`servicebot record --by-hand` writes each turn's model_reply" in result.output
     assert "Traceback" not in result.output
 
 
