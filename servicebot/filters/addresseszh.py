@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from typing import Final
 
 from .boundaries import Spans
@@ -217,34 +217,38 @@ def _structured(text: str) -> Iterator[re.Match[str]]:
     matches nothing, so skipping it changes nothing."""
     done = 0
     for run in _NUMBERED_RUN.finditer(text):
-        for match in _in_run(text, max(done, run.start() - _STRUCTURED_REACH), run.end()):
-            yield match
-            done = match.end()
+        done = yield from _in_run(text, max(done, run.start() - _STRUCTURED_REACH), run.end())
 
 
-def _in_run(text: str, start: int, last: int) -> Iterator[re.Match[str]]:
+def _in_run(text: str, start: int, last: int) -> Generator[re.Match[str], None, int]:
     """The structured addresses starting from ``start`` to ``last``, as a search of all of
-    ``text`` finds them, searched up to ``_STRUCTURED_TAIL`` past ``last``. A search ending
-    early matches wherever a whole one does (an address's parts after its number are
-    optional), so its first start is no later: a match ending well before its end (none of
-    its reads came near it) is the whole search's, any other is read again at its start."""
+    ``text`` finds them, searched up to ``_STRUCTURED_TAIL`` past ``last``; returns where the
+    next search may start. A search ending early matches wherever a whole one does (an
+    address's parts after its number are optional), so its first start is no later: a match
+    ending well before its end (none of its reads came near it) is the whole search's, any
+    other is read again at its start."""
     end = last + _STRUCTURED_TAIL
+    if end >= len(text):  # the search reads to the text's end, as a whole one does
+        yield from _STRUCTURED.finditer(text, start)
+        return len(text)
     while start <= last:
         for found in _STRUCTURED.finditer(text, start, end):
             if found.start() > last:
-                return
+                return start
             if found.end() + _STRUCTURED_SLACK <= end:
+                start = found.end()
                 yield found
                 continue
             match = _STRUCTURED.match(text, found.start())
             if match is None:  # matched only because the search's end cut the text short
                 start = found.start() + 1
             else:
-                yield match
                 start = match.end()
+                yield match
             break  # search again from ``start``
         else:
-            return
+            return start
+    return start
 
 
 def _roads(text: str) -> Iterator[re.Match[str]]:
