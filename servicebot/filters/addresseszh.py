@@ -113,6 +113,7 @@ _NUMBERED_RUN: Final = re.compile(f"{_NUMBERED}(?:[\\s\\S]{{0,{_STRUCTURED_REACH
 # the one an unbounded search finds.
 _STRUCTURED_TAIL: Final = 128
 _STRUCTURED_SLACK: Final = 64
+_STRUCTURED_SHORT: Final = 256  # characters: a text searched whole (``_structured``)
 # A Hong Kong estate's block and floor (第一城 12座 20樓 C室, 太古城3座15樓): a block (座) with
 # a floor right after it is an address's shape whatever the estate's name ends in (城, 邨,
 # 閣), which no street or estate unit above names. A number of 座 alone is not (3座城市, 2座位).
@@ -216,9 +217,17 @@ def _with_more(text: str, span: tuple[int, int]) -> tuple[int, int]:
 
 
 def _structured(text: str) -> Iterator[re.Match[str]]:
-    """``_STRUCTURED.finditer(text)``, searched only near runs of numbers with a unit
-    (``_NUMBERED_RUN``): a start farther than ``_STRUCTURED_REACH`` before any such number
-    matches nothing, so skipping it changes nothing."""
+    """``_STRUCTURED.finditer(text)``; in a long text, searched only near runs of numbers with
+    a unit (``_NUMBERED_RUN``): a start farther than ``_STRUCTURED_REACH`` before any such
+    number matches nothing, so skipping it changes nothing. A short text is searched whole:
+    each start costs at most 2 us, less than finding its runs."""
+    if len(text) <= _STRUCTURED_SHORT:
+        return _STRUCTURED.finditer(text)
+    return _near_numbers(text)
+
+
+def _near_numbers(text: str) -> Iterator[re.Match[str]]:
+    """``_STRUCTURED.finditer(text)``, searched run by run of numbers (``_in_run``)."""
     done = 0
     for run in _NUMBERED_RUN.finditer(text):
         done = yield from _in_run(text, max(done, run.start() - _STRUCTURED_REACH), run.end())

@@ -377,16 +377,17 @@ def test_a_street_or_estate_whose_name_holds_a_unit_is_masked_whole(text: str) -
 def test_an_address_read_at_the_most_before_its_number_is_masked_whole() -> None:
     """The structured search reads only near a number with its unit (88号, 3栋): 8 regions, a
     street, a section and a lane are the most that may stand before it (an alley, 5弄, is such
-    a number itself), and still found whole."""
+    a number itself), and still found whole, in a long message (a short one is searched
+    whole)."""
     address = "华夏中南西北东方特别行政区 " * 8 + (
         "华夏中南西北东方长安大道中 十十十段 12345-12345 巷 12345-12345 号"
     )
-    assert found(f"我住在{address}，谢谢", "ADDRESS") == [address]
+    assert found(f"我住在{address}，" + "谢谢你们的帮助。" * 20, "ADDRESS") == [address]
 
 
 def test_rooms_far_past_an_address_number_are_read_to_their_end() -> None:
     """Rooms and floors after a street's number are read to their end, however far past it:
     masked with the address, and a store after them makes it the store's (no address)."""
-    text = "建国路88号" + "1室2单元3层" * 30
+    text = "建国路88号" + "1室2单元3层" * 50
     assert found(text, "ADDRESS") == [text]
     assert found(text + "的店", "ADDRESS") == []
