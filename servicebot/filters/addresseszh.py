@@ -192,9 +192,11 @@ def chinese_address_spans(text: str) -> Spans:
         _roads(text) if roads else (),
         _BLOCK_FLOOR.finditer(text) if blocks else (),
     )
-    # A store after an address starts with one of _STORE_CUE's characters: without one in
-    # the text, none is read for after each address (a thousand addresses: 0.16 ms).
-    stores = _STORE_CUE.search(text) is not None
+    # A store after an address starts with one of _STORE_FIRST: without one in a long text,
+    # none is read for after each address (a thousand addresses: 0.16 ms). Each is looked for
+    # with ``in`` (100 KB: 2 us), not a set in a regex (250 us); a short text's few addresses
+    # are each read for, for less than the look-up (0.5 us).
+    stores = len(text) <= _STRUCTURED_SHORT or any(map(text.__contains__, _STORE_FIRST))
     for match in found:
         if match.start() in taken or (stores and _STORE_AFTER.match(text, match.end())):
             continue
@@ -285,7 +287,7 @@ _STORE_AFTER: Final = re.compile(
     "(?:店|门店|門店|门市|門市|分店|专柜|專櫃|营业厅|營業廳|旗舰店|旗艦店|专卖店|專賣店)"
 )
 # The first characters of _STORE_AFTER's stores, one of which each of its matches holds.
-_STORE_CUE: Final = re.compile("[店门門分专專营營旗]")
+_STORE_FIRST: Final = "店门門分专專营營旗"
 
 
 def _labelled(text: str) -> Spans:
