@@ -98,25 +98,29 @@ _STRUCTURED: Final = re.compile(
     f"(?>(?:{_REGION}){{0,8}})"
     f"(?:{_STREET}{_TOWER}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
 )
-# Every structured address holds a number and its unit (88号, 3 栋: ``_NUMBERED``), whose digit
-# is at most ``_STRUCTURED_REACH`` characters after the address's start: 8 regions of 14
-# (8 name characters, 特别行政区, a space), a street of 13, a section of 5, a lane and an alley
-# of 14 each, then 11 to the number's last digit (169). So the search of each start position,
-# which cost 100 KB of place names after one street number 160 ms, is made only where a run of
-# such numbers (``_NUMBERED_RUN``: each within the reach of the one before) may reach it.
-# How far apart a run's numbers are changes only how much is searched, not what is found: a
-# run is searched from its start to its end. A gap of no digits is read first as one
-# (possessive: a set, in C), which took a run of labelled addresses 1.8 -> 0.4 ms per 100 KB.
-_NUMBERED: Final = "[0-9][ ]?[号號弄栋棟幢座]"
-_STRUCTURED_REACH: Final = 176
-_NUMBERED_RUN: Final = re.compile(
-    f"{_NUMBERED}(?:[^0-9]{{0,170}}+[0-9]{{1,5}}+[ ]?[号號弄栋棟幢座]"
-    f"|[\\s\\S]{{0,{_STRUCTURED_REACH}}}?{_NUMBERED})*"
+# Every structured address holds a street's suffix and its number (路88号, 大道中 5 號,
+# 路四段) or an estate's unit and its building (花园3栋), whose start (``_NUMBERED``: the
+# suffix's last character and the number's first, or the unit and its building) is at most
+# ``_STRUCTURED_REACH`` characters after the address's start: 8 regions of 14 (8 name
+# characters, 特别行政区, a space), then a street's name of 10 and 大 (123). So the search of
+# each start position, which cost 100 KB of place names after one street number 160 ms, is
+# made only where a run of them (``_NUMBERED_RUN``) may reach it. How far apart a run's
+# numbers are changes only how much is searched, not what is found: a run is searched from
+# its start to its end. A gap with none of their first characters is read first as one
+# (possessive: a set, in C).
+_NUMBERED: Final = (
+    "[路街巷弄道同][中东西]?[ ]?[0-9一二三四五六七八九十]"
+    f"|[区區园園厦廈苑场場寓][ ]?[0-9]{{1,4}}{_BUILDING}"
 )
-# How far past a run's last number a search of it reads, and how far past a match's end
-# every read of it stays (its rooms, a tower's name and floor, a region tried after the
-# last: each under 32 characters), so that a match ending 64 before the search's end is
-# the one an unbounded search finds.
+_STRUCTURED_REACH: Final = 128
+_NUMBERED_RUN: Final = re.compile(
+    f"(?:{_NUMBERED})(?:[^路街巷弄道同区區园園厦廈苑场場寓]{{0,{_STRUCTURED_REACH}}}+"
+    f"(?:{_NUMBERED})|[\\s\\S]{{0,{_STRUCTURED_REACH}}}?(?:{_NUMBERED}))*"
+)
+# How far past a run's end a search of it reads (its last address's number ends at most 45
+# past it), and how far past a match's end every read of it stays (its rooms, a tower's name
+# and floor, a region tried after the last: each under 32 characters), so that a match
+# ending 64 before the search's end is the one an unbounded search finds.
 _STRUCTURED_TAIL: Final = 128
 _STRUCTURED_SLACK: Final = 64
 _STRUCTURED_SHORT: Final = 256  # characters: a text searched whole (``_structured``)
