@@ -375,10 +375,10 @@ def test_a_street_or_estate_whose_name_holds_a_unit_is_masked_whole(text: str) -
 
 
 def test_an_address_read_at_the_most_before_its_number_is_masked_whole() -> None:
-    """The structured search reads only near a number with its unit (88号, 3栋): 8 regions, a
-    street, a section and a lane are the most that may stand before it (an alley, 5弄, is such
-    a number itself), and still found whole, in a long message (a short one is searched
-    whole)."""
+    """The structured search of a long message reads only near a street's suffix and number
+    (路88, 大道中 5) or an estate's building (花园3栋): 8 regions and a street's name are the
+    most that may stand before them, and the address is still found whole, with its section,
+    lane and number after them."""
     address = "华夏中南西北东方特别行政区 " * 8 + (
         "华夏中南西北东方长安大道中 十十十段 12345-12345 巷 12345-12345 号"
     )
