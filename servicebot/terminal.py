@@ -10,13 +10,16 @@ those characters as escapes (``\\x1b``, ``\\u202e``, ``\\u200b``) instead; the j
 variation selectors inside an emoji stay, as they draw it.
 rich strips only a few of them (bell, backspace, carriage return and form feeds), not ESC.
 :func:`message_body` does the same for a message printed under a rule that names its role,
-and escapes what could draw such a rule.
+and escapes what could draw such a rule. :func:`printable_json` escapes the same characters
+in a line of JSON as JSON escapes (``\\u202e``), so that the line still reads as the same values.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import unicodedata
+from collections.abc import Callable
 
 from .filters.normalise import DRAWN_BLANK
 
@@ -49,15 +52,25 @@ def message_body(text: str) -> str:
     return _RULE_LIKE.sub(_escaped, printable(text))
 
 
-def _escaped_unless_emoji(match: re.Match[str]) -> str:
-    """The character escaped, unless a joiner or presentation selector drawing an emoji
-    (👩‍💻, ❤️, ❤️‍🔥): escaped there it would split the emoji, and hides nothing."""
+def printable_json(line: str) -> str:
+    """A line of JSON (``json.dumps(..., ensure_ascii=False)``, which escapes only the C0
+    controls) with the characters :func:`printable` escapes written as JSON escapes: shown
+    on a terminal, it reads back as the same values."""
+    return _UNSAFE.sub(lambda match: _escaped_unless_emoji(match, _json_escaped), line)
+
+
+def _escaped_unless_emoji(
+    match: re.Match[str], escaped: Callable[[re.Match[str]], str] | None = None
+) -> str:
+    """The character escaped (by ``escaped``: as Python writes it), unless a joiner or
+    presentation selector drawing an emoji (👩‍💻, ❤️, ❤️‍🔥): escaped there it would split the
+    emoji, and hides nothing."""
     char, text, at = match[0], match.string, match.start()
     if char in _SELECTORS and _selects(text, at):
         return char
     if char == "\u200d" and _joins(text, at):
         return char
-    return _escaped(match)
+    return (escaped or _escaped)(match)
 
 
 def _selects(text: str, at: int) -> bool:
@@ -84,6 +97,11 @@ def _pictograph(char: str) -> bool:
     if char in _SKIN_TONES:
         return True
     return len(char) == 1 and unicodedata.category(char) == "So"
+
+
+def _json_escaped(match: re.Match[str]) -> str:
+    """The character as JSON escapes it: a character past U+FFFF as its surrogate pair."""
+    return json.dumps(match[0], ensure_ascii=True)[1:-1]
 
 
 def _escaped(match: re.Match[str]) -> str:

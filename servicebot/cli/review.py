@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+import sys
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -30,7 +31,7 @@ from ..report import (
     ranked,
 )
 from ..store import Rating, TurnRecord, now
-from ..terminal import printable
+from ..terminal import printable, printable_json
 from ..trends import compared_data, helpful_line, period_length, previous_start, trends
 from .common import bot_option, load_settings
 from .storage import _store
@@ -351,26 +352,41 @@ def export(
 
 class _Echo:
     """Standard output as a file to write to, through click.echo (its encoding and its
-    handling of a closed pipe), a piece at a time: rows go out as they are read."""
+    handling of a closed pipe), a piece at a time: rows go out as they are read. Written as
+    given (``color=True``): piped to a file, click would otherwise take out what reads as a
+    colour code (``\\x1b[31m``) from the customers' texts, and the file would differ from
+    ``-o``'s. ``terminal``: whether standard output is one, where the rows are escaped."""
+
+    def __init__(self) -> None:
+        self.terminal = on_terminal()
 
     def write(self, text: str) -> int:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=True)
         return len(text)
+
+
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (not a file or a pipe)."""
+    return sys.stdout.isatty()
 
 
 def _write_rows(handle: IO[str] | _Echo, rows: Iterable[Row], form: str) -> int:
     """The rows as CSV (a header first, after a byte order mark) or JSON Lines, each as it
-    comes; how many."""
-    written = 0
+    comes; how many. On a terminal, the customers' texts have what a terminal would act on
+    (an escape sequence, a bidi override) escaped, as every command prints them
+    (terminal.py); a file gets them as stored."""
+    written, terminal = 0, isinstance(handle, _Echo) and handle.terminal
     if form == "jsonl":
         for row in rows:
-            handle.write(json.dumps(row, ensure_ascii=False) + "\n")
+            line = json.dumps(row, ensure_ascii=False)
+            handle.write((printable_json(line) if terminal else line) + "\n")
             written += 1
         return written
     handle.write("\ufeff")
     writer = csv.DictWriter(handle, COLUMNS, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
-        writer.writerow(csv_row(row))
+        cells = csv_row(row)
+        writer.writerow({k: printable(v) for k, v in cells.items()} if terminal else cells)
         written += 1
     return written

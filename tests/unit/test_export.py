@@ -252,3 +252,34 @@ def test_a_rows_rating_and_its_masked_comment_are_columns(tmp_path: Path) -> Non
     assert (c9["rating"], c9["rating_comment"]) == ("not helpful", "'=wrong, call me on [PHONE_1]")
     c10 = next(row for row in cells if (row["conversation"], row["turn"]) == ("c10", "1"))
     assert (c10["rating"], c10["rating_comment"]) == ("helpful", "")
+
+
+EVIL = "red \x1b[31mflag\x1b[0m \x1b]52;c;aGk=\x07 \u202eevil\u200b"
+
+
+def test_an_exported_comment_reaches_a_pipe_as_stored(tmp_path: Path) -> None:
+    folder = reviewed_bot(tmp_path)
+    bot = Bot.load(folder, offline=True)
+    bot.rate("c9", 1, False, comment=EVIL)
+    bot.close()
+    rows = [json.loads(line) for line in export(folder, "--format", "jsonl").splitlines()[:-1]]
+    (comment,) = [r["rating_comment"] for r in rows if r["rating_comment"]]
+    assert comment == EVIL  # click took the colour codes out of a pipe: "red flag ..."
+    assert EVIL in export(folder)
+
+
+def test_an_export_on_a_terminal_escapes_what_the_terminal_would_act_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = reviewed_bot(tmp_path)
+    bot = Bot.load(folder, offline=True)
+    bot.rate("c9", 1, False, comment=EVIL)
+    bot.close()
+    monkeypatch.setattr("servicebot.cli.review.on_terminal", lambda: True)
+    shown = export(folder)
+    lines = export(folder, "--format", "jsonl").splitlines()[:-1]
+    for output in (shown, *lines):
+        assert not {"\x1b", "\x07", "\u202e", "\u200b"} & set(output)
+    assert r"red \x1b[31mflag\x1b[0m \x1b]52;c;aGk=\x07 \u202eevil\u200b" in shown
+    (comment,) = [json.loads(line)["rating_comment"] for line in lines if "\\u202e" in line]
+    assert comment == EVIL  # JSON's own escapes: the line reads back as stored

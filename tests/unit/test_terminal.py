@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import unicodedata
 
 import pytest
 
-from servicebot.terminal import message_body, printable
+from servicebot.terminal import message_body, printable, printable_json
 
 FORMAT_CHARACTERS = [
     chr(code) for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Cf"
@@ -82,3 +83,13 @@ def test_a_joiner_not_between_two_emoji_is_escaped() -> None:
 )
 def test_a_selector_or_joiner_after_a_selector_is_escaped(text: str, shown: str) -> None:
     assert printable(text) == shown
+
+
+def test_printable_json_escapes_as_json_does_and_reads_back_the_same() -> None:
+    text = "\u202eevil\u200b \U000e0041 \x7f \u2028 👩\u200d💻 ❤\ufe0f"
+    line = json.dumps({"text": text}, ensure_ascii=False)
+    shown = printable_json(line)
+    assert shown == (
+        '{"text": "\\u202eevil\\u200b \\udb40\\udc41 \\u007f \\u2028 👩\u200d💻 ❤\ufe0f"}'
+    )
+    assert json.loads(shown) == {"text": text}
