@@ -5,7 +5,8 @@ breaker, in a small :class:`Health` that is safe to return from an endpoint as i
 meet the store and the model, so an idle process whose Redis server went away, or whose
 SQLite file became unwritable, reported healthy until the next customer met it. So the store
 is asked, once per check, with its cheapest command (the store's ``ping``: Redis's PING, a
-SQLite read and whether its file and folder are writable, nothing for memory), which fails
+SQLite read, whether its file and folder are writable and their disk not full, nothing
+for memory), which fails
 within the store's own ``store.timeout`` as a turn's command would.
 
 A probe that fails is reported, never counted towards the store's pause (store/pause.py):

@@ -21,6 +21,19 @@ from ..errors import StorageError
 from ..privatefiles import PRIVATE_FILE
 from .sqlitemigrations import migrate, rollback
 
+# Less free space than this, and turns are not stored: every write fails "database or disk
+# is full" while a read, and a folder's mode, say nothing of it. A turn's write needs a few
+# pages (4 KiB each) in the -wal file, and the WAL grows until a checkpoint.
+MIN_FREE = 1 << 20
+
+
+def _free_bytes(folder: Path) -> int:
+    """The bytes this process may still write in ``folder``'s file system: root may use the
+    blocks it reserves for root, others may not."""
+    stat = os.statvfs(folder)
+    blocks = stat.f_bfree if os.geteuid() == 0 else stat.f_bavail
+    return blocks * stat.f_frsize
+
 
 class SQLiteConnections:
     """The connections of a :class:`~servicebot.store.sqlite.SQLiteStore`, one a thread:
@@ -60,11 +73,16 @@ class SQLiteConnections:
         """A health probe (health.py), writing nothing: one read, which never waits (WAL),
         on this thread's connection (opened again, as a turn's would be, if the file was
         replaced); then whether a connection opened now could write: the file and its folder
-        (where SQLite makes the ``-wal`` and ``-shm`` files) writable. StorageError if not."""
+        (where SQLite makes the ``-wal`` and ``-shm`` files) writable, and ``MIN_FREE`` bytes
+        free on its disk. StorageError if not."""
         self._query("SELECT COUNT(*) FROM _migrations", ())
         for place in (self.path, self.path.parent):
             if not os.access(place, os.W_OK):
                 raise StorageError(f"cannot write the conversation store: {place} is not writable")
+        if (free := _free_bytes(self.path.parent)) < MIN_FREE:
+            raise StorageError(
+                f"cannot write the conversation store: {self.path.parent} has {free} bytes free"
+            )
 
     def _query(self, sql: str, args: tuple[Any, ...]) -> list[Any]:
         try:

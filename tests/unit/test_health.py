@@ -130,3 +130,26 @@ def test_a_stopped_redis_server_shows_at_once_and_its_return_too(
     own_redis.start()  # on the same port
     assert bot.health().ok
     assert len(bot.store.history("c")) == 1
+
+
+def test_a_full_disk_is_unhealthy(
+    spec: BotSpec, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk fails every turn's write ("database or disk is full") while a read and the
+    folder's mode are as before: the probe said ok, and its success ended the turns' pause."""
+    bot = _bot(spec, "sqlite:///data/bot.db", tmp_path)
+    bot.reply(SECRET, conversation_id="c")
+    real = os.statvfs
+
+    def full(path: str | os.PathLike[str]) -> os.statvfs_result:
+        stat = real(path)
+        return os.statvfs_result((*stat[:3], 10, 10, *stat[5:]))  # 10 blocks free
+
+    monkeypatch.setattr(os, "statvfs", full)
+    health = bot.health()
+    assert (health.ok, health.store) == (False, "failed")
+    assert health.detail.endswith(
+        f"{tmp_path / 'data'} has {10 * real(tmp_path).f_frsize} bytes free"
+    )
+    monkeypatch.setattr(os, "statvfs", real)
+    assert bot.health().ok
