@@ -21,11 +21,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
-from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
 from .faqchecks import normalise_example
-from .source import read_text
+from .rasayaml import compose, items, line_of, note_at, pairs, text_of, value_of
 
 # Rasa's annotations: [text](entity), [text](entity:value), [text]{"entity": ...}.
 _ANNOTATION = re.compile(r"\[([^\]\n]+)\](?:\([^)\n]*\)|\{[^}\n]*\})")
@@ -110,7 +110,7 @@ def rasa_examples(path: Path) -> Iterator[tuple[str, str, int]]:
         ConfigError: a file that is not YAML, or holds no ``nlu:`` intents.
     """
     read = _Project()
-    _read_nlu(path, _get(_compose(path), "nlu"), read)
+    _read_nlu(path, value_of(compose(path), "nlu"), read)
     if not read.examples:
         raise ConfigError.at(path, "no Rasa NLU intents here ('nlu:' with '- intent:' items)")
     for intent, examples in read.examples.items():
@@ -151,42 +151,24 @@ def _training_files(project: Path) -> list[Path]:
     ]
 
 
-def _compose(path: Path) -> Node | None:
-    """The node tree of ``path``, or None for an empty file. It is read as the bot's own
-    files are (:func:`~servicebot.source.read_text`): a device, a pipe, a link out of its
-    folder (``data/x.yml`` -> /dev/zero ran out of memory), a file over 5 MB or one not in
-    UTF-8 is refused at its file and line, as is a character YAML does not allow."""
-    problems: list[Problem] = []
-    if (source := read_text(path, problems)) is None:
-        raise ConfigError(problems)
-    try:
-        return yaml.compose(source.text, Loader=yaml.SafeLoader)
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark
-        line = mark.line + 1 if mark else None
-        raise ConfigError([Problem(path, f"not YAML: {exc.problem}", line)]) from exc
-    except yaml.reader.ReaderError as exc:
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"control character U+{code:04X} is not allowed in YAML; remove it"
-        raise ConfigError([source.problem_at_offset(message, exc.position)]) from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError.at(path, f"cannot read it as YAML: {exc}") from exc
-
-
 def _read_file(path: Path, read: _Project) -> None:
     """Take from ``path`` whichever of Rasa's sections it has."""
-    root = _compose(path)
-    _read_nlu(path, _get(root, "nlu"), read)
-    for key, value in _pairs(_get(root, "responses")):
+    root = compose(path)
+    _read_nlu(path, value_of(root, "nlu"), read)
+    for key, value in pairs(value_of(root, "responses")):
         if isinstance(value, SequenceNode):
             read.responses[key.value] = (path, value)
     for section in ("rules", "stories"):
-        for story in _list(_get(root, section)):
+        for story in items(value_of(root, section)):
             _read_steps(path, story, read, story=section == "stories")
     for section, (what, why) in _DOMAIN_NOTES.items():
-        named: list[tuple[Node, str]] = [(key, key.value) for key, _ in _pairs(_get(root, section))]
-        for node, name in named or [(item, _text(item)) for item in _list(_get(root, section))]:
-            read.notes.append(_note(path, node, f"{what} '{name}' not converted: {why}"))
+        named: list[tuple[Node, str]] = [
+            (key, key.value) for key, _ in pairs(value_of(root, section))
+        ]
+        for node, name in named or [
+            (item, text_of(item)) for item in items(value_of(root, section))
+        ]:
+            read.notes.append(note_at(path, node, f"{what} '{name}' not converted: {why}"))
 
 
 # The domain's sections with nothing to convert to, and what becomes of them.
@@ -199,15 +181,15 @@ _DOMAIN_NOTES = {
 
 def _read_nlu(path: Path, nlu: Node | None, read: _Project) -> None:
     """The intents and examples of an ``nlu:`` list; synonyms, regexes and lookups noted."""
-    for item in _list(nlu):
-        if (intent := _get(item, "intent")) is None:
-            kind, name = next(((key.value, _text(value)) for key, value in _pairs(item)), ("", ""))
+    for item in items(nlu):
+        if (intent := value_of(item, "intent")) is None:
+            kind, name = next(((key.value, text_of(value)) for key, value in pairs(item)), ("", ""))
             message = f"{kind} '{name}' not converted: routing reads the words customers type; add "
             message += "the forms customers use to the intent's examples instead"
-            read.notes.append(_note(path, item, message))
+            read.notes.append(note_at(path, item, message))
             continue
-        found = read.examples.setdefault(_text(intent), [])
-        found += _examples(path, _get(item, "examples"))
+        found = read.examples.setdefault(text_of(intent), [])
+        found += _examples(path, value_of(item, "examples"))
 
 
 def _examples(path: Path, node: Node | None) -> list[tuple[str, Path, int]]:
@@ -229,34 +211,38 @@ def _read_steps(path: Path, steps_of: Node, read: _Project, *, story: bool) -> N
     files give it). A story's later turns answer in the context of its earlier ones (``yes``
     after "delete my account?"), so only its first intent is taken, and the others noted,
     as are checkpoints and an action after an action."""
-    steps = _list(_get(steps_of, "steps"))
+    steps = items(value_of(steps_of, "steps"))
     turns = 0
     for index, step in enumerate(steps):
-        if (checkpoint := _get(step, "checkpoint")) is not None:
-            message = f"checkpoint '{_text(checkpoint)}' not converted: each intent is "
-            read.notes.append(_note(path, step, message + "answered on its own"))
+        if (checkpoint := value_of(step, "checkpoint")) is not None:
+            message = f"checkpoint '{text_of(checkpoint)}' not converted: each intent is "
+            read.notes.append(note_at(path, step, message + "answered on its own"))
         intents = _step_intents(step)
         turns += bool(intents)
         if index + 1 == len(steps) or not (
-            action := _text(_get(after := steps[index + 1], "action"))
+            action := text_of(value_of(after := steps[index + 1], "action"))
         ):
             continue
-        if before := _text(_get(step, "action")):
+        if before := text_of(value_of(step, "action")):
             message = f"action '{action}' after '{before}' not converted: an intent has one answer"
-            read.notes.append(_note(path, after, message))
+            read.notes.append(note_at(path, after, message))
         for intent in intents:
             if story and turns > 1 and intent not in read.actions:
                 message = f"'{intent}' then '{action}' not converted: it follows earlier turns "
-                read.notes.append(_note(path, after, message + "of this story"))
+                read.notes.append(note_at(path, after, message + "of this story"))
             elif intent not in read.actions:
-                read.actions[intent] = (action, path, _line(after))
+                read.actions[intent] = (action, path, line_of(after))
 
 
 def _step_intents(step: Node) -> list[str]:
     """The intent a step names, or each of an ``or:`` step's."""
-    if (intent := _get(step, "intent")) is not None:
-        return [_text(intent)]
-    return [name for choice in _list(_get(step, "or")) if (name := _text(_get(choice, "intent")))]
+    if (intent := value_of(step, "intent")) is not None:
+        return [text_of(intent)]
+    return [
+        name
+        for choice in items(value_of(step, "or"))
+        if (name := text_of(value_of(choice, "intent")))
+    ]
 
 
 def _intent(
@@ -322,21 +308,21 @@ def _answer(intent: str, read: _Project, notes: list[Problem]) -> str | None:
         return None
     path, variants = read.responses[response]
     if response in read.answered:  # a second intent answered alike: noted once
-        return _text(_get(_list(variants)[0], "text")) if _list(variants) else None
+        return text_of(value_of(items(variants)[0], "text")) if items(variants) else None
     read.answered.add(response)
     answer = None
-    for variant in _list(variants):
-        keys = {key.value for key, _ in _pairs(variant)}
-        text = _text(_get(variant, "text"))
+    for variant in items(variants):
+        keys = {key.value for key, _ in pairs(variant)}
+        text = text_of(value_of(variant, "text"))
         if answer is None and text and "condition" not in keys:
             answer = text
             notes += _extras(path, response, variant, keys - {"text"})
         elif text:
             why = "a conditional variant" if "condition" in keys else "another variant"
-            notes.append(_note(path, variant, f"{response}: {why} not converted: '{text}'"))
+            notes.append(note_at(path, variant, f"{response}: {why} not converted: '{text}'"))
     if answer and re.search(r"\{\w+\}", answer):
         message = f"{response} fills in a slot ({{...}}): write the answer without it"
-        notes.append(_note(path, variants, message))
+        notes.append(note_at(path, variants, message))
     return answer
 
 
@@ -346,7 +332,7 @@ def _extras(path: Path, response: str, variant: Node, keys: set[str]) -> list[Pr
     if not keys:
         return []
     listed = ", ".join(sorted(keys))
-    return [_note(path, variant, f"{response}: {listed} not converted (its text is the answer)")]
+    return [note_at(path, variant, f"{response}: {listed} not converted (its text is the answer)")]
 
 
 def _unused_responses(read: _Project) -> list[Problem]:
@@ -358,37 +344,5 @@ def _unused_responses(read: _Project) -> list[Problem]:
             continue
         message = f"response '{response}' not converted: no rule or story answers an intent "
         message += "with it (out_of_scope.j2 and handoff.j2 say the bot's own lines)"
-        notes.append(_note(path, variants, message, above=True))
+        notes.append(note_at(path, variants, message, above=True))
     return notes
-
-
-def _note(path: Path, node: Node, message: str, *, above: bool = False) -> Problem:
-    """``message`` at the line of ``node`` (with ``above``, the line before it: a response's
-    name, whose variants ``node`` is)."""
-    return Problem(path, message, _line(node) - (1 if above else 0))
-
-
-def _line(node: Node) -> int:
-    return node.start_mark.line + 1
-
-
-def _get(node: Node | None, key: str) -> Node | None:
-    """The value of ``key`` in the mapping ``node``; None for no such key, or no mapping."""
-    return next((value for name, value in _pairs(node) if name.value == key), None)
-
-
-def _pairs(node: Node | None) -> list[tuple[ScalarNode, Node]]:
-    """The (key, value) pairs of the mapping ``node`` whose keys are text; none for others."""
-    if not isinstance(node, MappingNode):
-        return []
-    return [(key, value) for key, value in node.value if isinstance(key, ScalarNode)]
-
-
-def _list(node: Node | None) -> list[Node]:
-    """The items of the sequence ``node``; none for anything else."""
-    return list(node.value) if isinstance(node, SequenceNode) else []
-
-
-def _text(node: Node | None) -> str:
-    """The text of the scalar ``node``, stripped; empty for anything else."""
-    return str(node.value).strip() if isinstance(node, ScalarNode) else ""
