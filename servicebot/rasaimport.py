@@ -307,15 +307,15 @@ def _answer(intent: str, read: _Project, notes: list[Problem]) -> str | None:
     if response not in read.responses:
         return None
     path, variants = read.responses[response]
+    chosen = _chosen_variant(variants)
+    answer = text_of(value_of(chosen, "text")) or None
     if response in read.answered:  # a second intent answered alike: noted once
-        return text_of(value_of(items(variants)[0], "text")) if items(variants) else None
+        return answer
     read.answered.add(response)
-    answer = None
     for variant in items(variants):
         keys = {key.value for key, _ in pairs(variant)}
         text = text_of(value_of(variant, "text"))
-        if answer is None and text and "condition" not in keys:
-            answer = text
+        if variant is chosen:
             notes += _extras(path, response, variant, keys - {"text"})
         elif text:
             why = "a conditional variant" if "condition" in keys else "another variant"
@@ -324,6 +324,17 @@ def _answer(intent: str, read: _Project, notes: list[Problem]) -> str | None:
         message = f"{response} fills in a slot ({{...}}): write the answer without it"
         notes.append(note_at(path, variants, message))
     return answer
+
+
+def _chosen_variant(variants: Node) -> Node | None:
+    """The variant of a response that becomes the answer: its first with text and no
+    ``condition`` (a condition reads a slot, and servicebot keeps none). Every intent
+    answered with the response gets this one."""
+    for variant in items(variants):
+        keys = {key.value for key, _ in pairs(variant)}
+        if text_of(value_of(variant, "text")) and "condition" not in keys:
+            return variant
+    return None
 
 
 def _extras(path: Path, response: str, variant: Node, keys: set[str]) -> list[Problem]:

@@ -184,3 +184,23 @@ def test_a_file_the_bots_own_files_could_not_be_is_refused_at_its_line(
     result = CliRunner().invoke(main, ["init", str(tmp_path / "b"), "--from-rasa", str(project)])
     assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.output
     assert f"{path}{'' if said.startswith(':') else ': '}{said}" in result.output
+
+
+def test_intents_answered_with_one_response_get_its_first_unconditional_text(
+    tmp_path: Path,
+) -> None:
+    nlu = "nlu:\n- intent: hours\n  examples: |\n    - when are you open\n"
+    nlu += "- intent: opening\n  examples: |\n    - are you open on sunday\n"
+    domain = (
+        "responses:\n  utter_hours:\n"
+        "  - condition:\n    - type: slot\n      name: vip\n      value: true\n"
+        "    text: VIP lounge opens at 8.\n"
+        "  - text: We open at 10.\n"
+    )
+    project = _project(tmp_path / "rasa", nlu, domain)
+    rules = "rules:\n- steps:\n  - intent: hours\n  - action: utter_hours\n"
+    rules += "- steps:\n  - intent: opening\n  - action: utter_hours\n"
+    (project / "data" / "rules.yml").write_text(rules, encoding="utf-8")
+    answers = {intent["name"]: intent["answer"] for intent in import_rasa(project).intents}
+    # the second was the conditional 'VIP lounge opens at 8.', for a customer who is no VIP
+    assert answers == {"hours": "We open at 10.", "opening": "We open at 10."}
