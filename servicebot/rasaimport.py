@@ -8,6 +8,9 @@ custom actions, slots, conditional or extra response variants, buttons, synonyms
 lookup tables, checkpoints) is listed as a :class:`~servicebot.errors.Problem` at its
 ``file:line``, for the operator to carry over by hand. An intent Rasa answered with a custom
 action or a form is kept, as ``handoff: true``: without the action, a person does its work.
+What is the team's to decide is noted, not guessed (:mod:`servicebot.rasahints`): a response
+that looks like a template's line; the bot's name is the project's ``assistant_id``, else its
+folder's name.
 
 The files are read as nodes (``yaml.compose``), so that every note can say where.
 """
@@ -25,6 +28,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
 from .faqchecks import normalise_example
+from .rasahints import bot_name, template_for
 from .rasayaml import compose, items, line_of, note_at, pairs, text_of, value_of
 
 # Rasa's annotations: [text](entity), [text](entity:value), [text]{"entity": ...}.
@@ -49,6 +53,8 @@ class RasaImport:
 
     intents: list[dict[str, object]] = field(default_factory=list)
     notes: list[Problem] = field(default_factory=list)
+    name: str = ""  # the bot's name, as the project gives it (see rasahints.bot_name)
+    named_from: str = ""  # where that name came from, to say so
 
 
 @dataclass
@@ -76,6 +82,7 @@ def import_rasa(project: Path) -> RasaImport:
     if not read.examples:
         raise ConfigError.at(project, "no Rasa NLU data here (a YAML file with 'nlu:' intents)")
     result = RasaImport(notes=read.notes)
+    result.name, result.named_from = bot_name(project)
     seen: dict[str, str] = {}
     names: set[str] = set()
     for intent, examples in read.examples.items():
@@ -354,6 +361,10 @@ def _unused_responses(read: _Project) -> list[Problem]:
         if response in read.answered:
             continue
         message = f"response '{response}' not converted: no rule or story answers an intent "
-        message += "with it (out_of_scope.j2 and handoff.j2 say the bot's own lines)"
+        if template := template_for(response):  # said, not mapped: the template is the bot's
+            message += f"with it; templates/{template} says the bot's own line in its place: "
+            message += "carry its text over there if you want it"
+        else:
+            message += "with it (out_of_scope.j2 and handoff.j2 say the bot's own lines)"
         notes.append(note_at(path, variants, message, above=True))
     return notes

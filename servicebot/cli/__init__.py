@@ -23,7 +23,8 @@ import click
 
 from .. import __version__
 from ..config import FAQ_FOLDER, SETTINGS_FILE, TEMPLATES_FOLDER, BotSpec, load_bot
-from ..errors import ConfigError, ServicebotError
+from ..errors import ConfigError, Problem, ServicebotError
+from ..exampleshop import set_name, shop_details
 from .common import BOT_PATH, bot_option, load, nearest_bot, offline_reason
 from .costs import usage
 from .evaluate import evaluate_routing
@@ -249,6 +250,7 @@ def init(directory: Path, rasa: Path | None) -> None:
         raise click.ClickException(f"{directory} is not empty; choose a new folder")
     converted = _rasa_import(rasa) if rasa else None
     example = _example_bot()
+    named, details = None, []  # with --from-rasa: the name's line; the example shop's lines
     try:
         directory.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(example / SETTINGS_FILE, directory / SETTINGS_FILE)
@@ -260,11 +262,13 @@ def init(directory: Path, rasa: Path | None) -> None:
                 _copy_contents(example / folder, directory / folder)
         if converted and rasa:
             _write_faq(directory, converted, rasa)
+            named, details = set_name(directory, converted.name), shop_details(directory)
         (directory / ".gitignore").write_text(_GITIGNORE, encoding="utf-8")
     except OSError as exc:
         raise click.ClickException(f"cannot create {directory}: {exc.strerror or exc}") from exc
     if converted:
         _said_converted(directory, converted)
+        _said_to_edit(directory, converted, named, details)
     else:
         click.echo(f"Created {directory}, a copy of the example store bot:")
     try:
@@ -272,9 +276,12 @@ def init(directory: Path, rasa: Path | None) -> None:
     except ConfigError as exc:  # a conversion that missed a rule check applies: say where
         raise click.ClickException(f"{directory} was created but does not load:\n{exc}") from exc
     click.echo(f"  ok: {spec.summary()}")
-    what = "the rest of faq/rasa.yaml" if converted else "faq/*.yaml"
-    click.echo(f"Make it yours: set name and contact in servicebot.yaml, rewrite {what} and")
-    click.echo("the store details in templates/*.j2, then run after each edit:")
+    if converted:  # the lines to edit are listed above
+        click.echo("Make it yours: edit the lines listed above and the rest of faq/rasa.yaml,")
+    else:
+        click.echo("Make it yours: set name and contact in servicebot.yaml, rewrite faq/*.yaml")
+        click.echo("and the store details in templates/*.j2,")
+    click.echo("then run after each edit:")
     # To paste as it is: "my bot" would be two arguments, and "-x" an option.
     typed = shlex.quote(f"./{directory}" if str(directory).startswith("-") else str(directory))
     click.echo(f"  servicebot check {typed}")
@@ -311,9 +318,24 @@ def _said_converted(directory: Path, converted: RasaImport) -> None:
         f"({handed} handed to a person), the example's settings and templates."
     )
     if converted.notes:
-        click.echo(f"Not converted ({len(converted.notes)}; carry over by hand what matters):")
+        count = len(converted.notes)
+        click.echo(f"Not converted, or to decide ({count}; carry over by hand what matters):")
         for note in converted.notes:
             click.echo(f"  {note}")
+
+
+def _said_to_edit(
+    directory: Path, converted: RasaImport, named: int | None, details: list[Problem]
+) -> None:
+    """Say what name the bot was given, and list the copied lines that still describe the
+    example shop (see exampleshop), each at file:line with the line under it."""
+    if named is not None:
+        where = f"{directory / SETTINGS_FILE}:{named}"
+        click.echo(f"Named it {converted.name!r}, from {converted.named_from} ({where}).")
+    if details:
+        click.echo(f"To edit by hand ({len(details)}; the example shop's, in the copied files):")
+        for detail in details:
+            click.echo("  " + str(detail).replace("\n", "\n  "))
 
 
 def _unset_secrets(spec: BotSpec) -> list[str]:

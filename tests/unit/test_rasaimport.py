@@ -204,3 +204,70 @@ def test_intents_answered_with_one_response_get_its_first_unconditional_text(
     answers = {intent["name"]: intent["answer"] for intent in import_rasa(project).intents}
     # the second was the conditional 'VIP lounge opens at 8.', for a customer who is no VIP
     assert answers == {"hours": "We open at 10.", "opening": "We open at 10."}
+
+
+def _lines_holding(path: Path, text: str) -> list[int]:
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [number for number, line in enumerate(lines, 1) if text in line]
+
+
+def test_a_converted_bot_is_named_from_its_project_and_lists_the_example_shop_left_in_it(
+    tmp_path: Path,
+) -> None:
+    nlu = "nlu:\n- intent: greet\n  examples: |\n    - hi\n"
+    project = _project(tmp_path / "acme", nlu, "responses:\n  utter_greet:\n  - text: Hi!\n")
+    (project / "config.yml").write_text("recipe: default.v1\nassistant_id: Acme Outdoor\n")
+    target = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(project)])
+    assert result.exit_code == 0, result.output
+    settings, handoff = target / "servicebot.yaml", target / "templates" / "handoff.j2"
+    assert load_bot(target).settings.name == "Acme Outdoor"  # was "Maple Market support"
+    named = _lines_holding(settings, "name: Acme Outdoor")[0]
+    assert f"Named it 'Acme Outdoor', from config.yml's assistant_id ({settings}:{named})" in (
+        result.output
+    )
+    # offline, handoff.j2 gives Maple Market's hours and phone: each such line is listed
+    listed = [(settings, _lines_holding(settings, key)[0]) for key in ("phone:", "email:")]
+    listed += [(settings, _lines_holding(settings, "Maple Market")[0])]
+    listed += [(handoff, line) for line in _lines_holding(handoff, "09:00-18:00")]
+    assert len(listed) == 5
+    for path, line in listed:
+        assert f"\n  {path}:{line}: " in result.output, (path, line)
+    assert "To edit by hand (" in result.output
+
+
+@pytest.mark.parametrize(
+    ("config", "name"),
+    [
+        (None, "shop-bot"),
+        ("assistant_id: placeholder_default\n", "shop-bot"),  # Rasa's, until someone names it
+        ("assistant_id: 20230405-114328-tranquil-mustard\n", "shop-bot"),  # one rasa train made
+        ("assistant_id: '#1 shop: help'\n", "#1 shop: help"),  # written back quoted
+    ],
+)
+def test_a_project_with_no_assistant_id_of_its_own_names_the_bot_after_its_folder(
+    tmp_path: Path, config: str | None, name: str
+) -> None:
+    nlu = "nlu:\n- intent: greet\n  examples: |\n    - hi\n"
+    project = _project(tmp_path / "shop-bot", nlu, "responses:\n  utter_greet:\n  - text: Hi!\n")
+    if config is not None:
+        (project / "config.yml").write_text(config, encoding="utf-8")
+    target = tmp_path / "bot"
+    result = CliRunner().invoke(main, ["init", str(target), "--from-rasa", str(project)])
+    assert result.exit_code == 0, result.output
+    assert load_bot(target).settings.name == name
+
+
+def test_a_response_that_looks_like_a_templates_line_is_said_not_mapped(tmp_path: Path) -> None:
+    nlu = "nlu:\n- intent: greet\n  examples: |\n    - hi\n"
+    domain = "responses:\n  utter_greet:\n  - text: Hi!\n  utter_default:\n  - text: Sorry?\n"
+    domain += "  utter_handoff:\n  - text: Passing you on.\n"
+    project = _project(tmp_path / "rasa", nlu, domain)
+    notes = [str(note) for note in import_rasa(project).notes]
+    domain_file = project / "domain.yml"
+    for line, template in ((4, "out_of_scope.j2"), (6, "handoff.j2")):
+        assert any(
+            note.startswith(f"{domain_file}:{line}: response '")
+            and f"templates/{template} says the bot's own line in its place" in note
+            for note in notes
+        ), (template, notes)
