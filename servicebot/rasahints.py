@@ -1,6 +1,12 @@
 """What ``servicebot init --from-rasa`` leaves for the team to decide, said rather than
-guessed: the bot's name as the Rasa project gives it, and the responses whose names look
-like the lines servicebot's templates say (``utter_default``, ``utter_handoff``).
+guessed: the bot's name as the Rasa project gives it, the intents whose names look like a
+request for a person (``talk_to_human``), and the responses whose names look like the lines
+servicebot's templates say (``utter_default``, ``utter_handoff``).
+
+Intents are not marked ``handoff: true`` by their names: a name says what its author meant,
+not what its examples ask (``agent`` in a travel agency's bot may be about booking with an
+agent), and a handoff intent takes every message close to its examples away from the model,
+so a wrong guess would hand customers over in silence.
 """
 
 from __future__ import annotations
@@ -8,7 +14,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from .errors import ConfigError
+from .errors import ConfigError, Problem
 from .rasayaml import compose, text_of, value_of
 
 # Rasa's assistant_id when nobody named the assistant: the config's placeholder, or the
@@ -44,6 +50,14 @@ def _assistant_id(config: Path) -> str:
         return text_of(value_of(compose(config), "assistant_id"))
     except ConfigError:
         return ""
+
+
+def person_intent_note(intent: str, path: Path, line: int | None) -> Problem | None:
+    """A note for ``intent`` if its name looks like a request for a person."""
+    if not _PERSON_WORDS & _words(intent):
+        return None
+    message = f"intent '{intent}' looks like a request for a person: mark it `handoff: true` "
+    return Problem(path, message + "if it is", line)
 
 
 def template_for(response: str) -> str | None:

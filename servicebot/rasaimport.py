@@ -8,9 +8,9 @@ custom actions, slots, conditional or extra response variants, buttons, synonyms
 lookup tables, checkpoints) is listed as a :class:`~servicebot.errors.Problem` at its
 ``file:line``, for the operator to carry over by hand. An intent Rasa answered with a custom
 action or a form is kept, as ``handoff: true``: without the action, a person does its work.
-What is the team's to decide is noted, not guessed (:mod:`servicebot.rasahints`): a response
-that looks like a template's line; the bot's name is the project's ``assistant_id``, else its
-folder's name.
+What is the team's to decide is noted, not guessed (:mod:`servicebot.rasahints`): an intent
+that looks like a request for a person, a response that looks like a template's line; the
+bot's name is the project's ``assistant_id``, else its folder's name.
 
 The files are read as nodes (``yaml.compose``), so that every note can say where.
 """
@@ -28,7 +28,7 @@ from yaml.nodes import Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
 from .faqchecks import normalise_example
-from .rasahints import bot_name, template_for
+from .rasahints import bot_name, person_intent_note, template_for
 from .rasayaml import compose, items, line_of, note_at, pairs, text_of, value_of
 
 # Rasa's annotations: [text](entity), [text](entity:value), [text]{"entity": ...}.
@@ -277,6 +277,8 @@ def _intent(
         notes.append(Problem(path, message, line))
         return None
     if answer := _answer(intent, read, notes):
+        if note := person_intent_note(name, path, line):  # said, not set: see rasahints
+            notes.append(note)
         return converted | {"answer": answer}
     if intent in read.actions:  # a custom action or a form: its work is a person's now
         action, at, step = read.actions[intent]

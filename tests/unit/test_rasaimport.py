@@ -271,3 +271,25 @@ def test_a_response_that_looks_like_a_templates_line_is_said_not_mapped(tmp_path
             and f"templates/{template} says the bot's own line in its place" in note
             for note in notes
         ), (template, notes)
+
+
+@pytest.mark.parametrize(
+    "intent", ["talk_to_human", "human_handoff", "agent", "speak_to_agent", "requestHuman"]
+)
+def test_an_intent_that_looks_like_asking_for_a_person_is_noted_not_marked(
+    tmp_path: Path, intent: str
+) -> None:
+    nlu = "nlu:\n- intent: greet\n  examples: |\n    - hi\n"
+    nlu += f"- intent: {intent}\n  examples: |\n    - can I talk to a real person\n"
+    domain = f"responses:\n  utter_greet:\n  - text: Hi!\n  utter_{intent}:\n"
+    domain += "  - text: Let me find someone.\n"
+    project = _project(tmp_path / "rasa", nlu, domain)
+    result = import_rasa(project)
+    intents = {converted["name"]: converted for converted in result.intents}
+    assert "handoff" not in intents[intent]  # the team's to decide, not the import's
+    notes = [str(note) for note in result.notes]
+    assert (
+        f"{project / 'data' / 'nlu.yml'}:7: intent '{intent}' looks like a request for a "
+        "person: mark it `handoff: true` if it is"
+    ) in notes
+    assert not any("'greet' looks like" in note for note in notes)
