@@ -5,7 +5,9 @@ named ``conversations``, or a subfolder of one, inside a bot (the nearest folder
 with a ``servicebot.yaml``, else with a ``faq`` folder holding YAML) is one test item; hidden
 files are not. Model replies are always replayed from the bot's cassettes, exactly as ``servicebot
 test`` does; a failing item lists the failed expectations and, for a request with no
-recording, the diff against the closest recorded prompt.
+recording, the diff against the closest recorded prompt. ``--servicebot-via stream,astream``
+(or the ini option ``servicebot_via``) runs every conversation through those ``Bot`` methods
+too, as ``servicebot test --via`` does.
 """
 
 from __future__ import annotations
@@ -20,9 +22,43 @@ if TYPE_CHECKING:  # the bot's modules load only when a conversation runs
 
     from .config import BotSpec
     from .conversations import ConversationResult
+    from .conversations.files import Via
 
 _SPECS = pytest.StashKey[dict[Path, "BotSpec"]]()
+_WAYS = pytest.StashKey[tuple["Via", ...]]()  # --servicebot-via's, read once
 _SUFFIXES = (".yaml", ".yml")  # as config.yaml_files'; not imported: pytest loads this each run
+_VIA_HELP = (
+    "Also run every conversation through these Bot methods, besides the ones its own via: "
+    "names: a comma-separated list of reply, stream, areply and astream, or all."
+)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    """``--servicebot-via WAYS`` and the ini option ``servicebot_via``: what ``servicebot
+    test --via`` takes, so that CI running the conversations under pytest can test the
+    streaming and async paths without a ``via:`` in every script."""
+    group = parser.getgroup("servicebot", "servicebot conversations")
+    group.addoption(
+        "--servicebot-via", action="append", dest="servicebot_via", metavar="WAYS", help=_VIA_HELP
+    )
+    parser.addini("servicebot_via", _VIA_HELP + " --servicebot-via replaces it.", default="")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Read the ways to run conversations through, refusing a mistake before any test runs,
+    as ``servicebot test --via`` does; the command line's replace the ini file's."""
+    values: list[str] | None = config.getoption("servicebot_via")
+    given = "--servicebot-via"
+    if values is None and (ini := str(config.getini("servicebot_via"))):
+        values, given = [ini], "servicebot_via (ini option)"
+    if values is None:  # the bot's modules are not imported in a project that runs none
+        return
+    from .conversations.files import named_ways
+
+    try:
+        config.stash[_WAYS] = named_ways(values)
+    except ValueError as exc:
+        raise pytest.UsageError(f"{given}: {exc}") from None
 
 
 def pytest_collect_file(file_path: Path, parent: pytest.Collector) -> pytest.Collector | None:
@@ -71,7 +107,8 @@ class ConversationItem(pytest.Item):
     def runtest(self) -> None:
         from .conversations import load_conversation, run_conversation
 
-        result = run_conversation(self._spec(), load_conversation(self.path))
+        also = self.config.stash.get(_WAYS, ())
+        result = run_conversation(self._spec(), load_conversation(self.path), also=also)
         if not result.passed:
             raise ConversationFailed(result)
 

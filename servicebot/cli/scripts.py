@@ -54,24 +54,14 @@ def test_conversations(
 
 
 def _ways(values: Sequence[str]) -> tuple[Via, ...]:
-    """The ways ``--via`` names (comma-separated, the option given once or more; ``all``:
-    every one), each once, in the order named, in any case. An empty one is refused as an
-    unknown one is: ``--via ""`` (an unset variable in a CI script) ran none in silence."""
-    from typing import get_args
+    """The ways ``--via`` names (the option given once or more), as the pytest plugin's
+    ``--servicebot-via`` reads them: see :func:`~servicebot.conversations.files.named_ways`."""
+    from ..conversations.files import named_ways
 
-    from ..conversations.files import Via
-
-    known: dict[str, Via] = {way: way for way in get_args(Via)}
-    named = [way.strip() for value in values for way in value.split(",")]
-    for way in named:
-        if way.lower() not in known and way.lower() != "all":
-            raise click.BadParameter(
-                f"{way!r} is not a Bot method a script runs through: give "
-                f"{', '.join(known)} (comma-separated), or all"
-            )
-    if any(way.lower() == "all" for way in named):
-        return tuple(known.values())
-    return tuple(known[way] for way in dict.fromkeys(way.lower() for way in named))
+    try:
+        return named_ways(values)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc)) from None
 
 
 @click.command()

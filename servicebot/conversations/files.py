@@ -4,10 +4,10 @@ file:line), the turns they script, and where each conversation's replies are rec
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import Field, field_validator, model_validator
 
@@ -26,6 +26,27 @@ CONVERSATIONS_FOLDER = Path("tests") / "conversations"
 
 # How a script's turns reach the bot: Bot.reply, Bot.stream, Bot.areply and Bot.astream.
 Via = Literal["reply", "stream", "areply", "astream"]
+
+
+def named_ways(values: Sequence[str]) -> tuple[Via, ...]:
+    """The ways ``servicebot test --via`` and pytest's ``--servicebot-via`` name (each value
+    a comma-separated list; ``all``: every one), each once, in the order named, in any case.
+
+    Raises:
+        ValueError: a way that is none of them; an empty one too, since ``--via ""`` (an
+            unset variable in a CI script) ran none in silence. Its message says what to give.
+    """
+    known: dict[str, Via] = {way: way for way in get_args(Via)}
+    named = [way.strip() for value in values for way in value.split(",")]
+    for way in named:
+        if way.lower() not in known and way.lower() != "all":
+            raise ValueError(
+                f"{way!r} is not a Bot method a script runs through: give "
+                f"{', '.join(known)} (comma-separated), or all"
+            )
+    if any(way.lower() == "all" for way in named):
+        return tuple(known.values())
+    return tuple(known[way] for way in dict.fromkeys(way.lower() for way in named))
 
 
 class TurnSpec(Frozen):

@@ -217,3 +217,38 @@ def test_the_pytest_plugin_leaves_a_project_with_a_faq_of_docs_alone(tmp_path: P
     done = run_pytest(project)
     assert done.returncode == pytest.ExitCode.NO_TESTS_COLLECTED, done.stdout
     assert "no intents" not in done.stdout
+
+
+def test_servicebot_via_runs_every_conversation_those_ways_under_pytest(bot: Path) -> None:
+    # The plugin had no `servicebot test --via`: pytest ran each script's own ways alone.
+    conversations = bot / "tests" / "conversations"
+    script = ("-k", "shipping_follow_up")
+    edit(conversations / f"{script[1]}.yaml", 'contains: ["7-14', 'contains: ["8-15')
+    done = run_pytest(conversations, *script, "--servicebot-via=Stream, ASTREAM")
+    assert done.returncode == 1, done.stdout + done.stderr
+    for way in ["stream", "astream"]:
+        assert f"turn 1 via {way}: expected the reply to contain" in done.stdout, way
+    assert "turn 1 via areply" not in done.stdout
+    (bot / "pytest.ini").write_text("[pytest]\nservicebot_via = all\n", encoding="utf-8")
+    done = run_pytest(conversations, *script)
+    for way in ["stream", "areply", "astream"]:
+        assert f"turn 1 via {way}: expected the reply to contain" in done.stdout, way
+
+
+@pytest.mark.parametrize(
+    ("args", "ini", "said"),
+    [
+        (["--servicebot-via="], "", "--servicebot-via: '' is not a Bot method"),
+        (["--servicebot-via", "reply,strem"], "", "--servicebot-via: 'strem' is not a Bot method"),
+        ([], "strem", "servicebot_via (ini option): 'strem' is not a Bot method"),
+    ],
+)
+def test_servicebot_via_refuses_a_way_it_does_not_know_before_any_test_runs(
+    bot: Path, args: list[str], ini: str, said: str
+) -> None:
+    if ini:
+        (bot / "pytest.ini").write_text(f"[pytest]\nservicebot_via = {ini}\n", encoding="utf-8")
+    done = run_pytest(bot / "tests" / "conversations", *args)
+    assert done.returncode == 4, done.stdout + done.stderr  # pytest's usage error
+    assert said in done.stderr
+    assert "give reply, stream, areply, astream (comma-separated), or all" in done.stderr
