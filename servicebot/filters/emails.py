@@ -58,16 +58,31 @@ def _typed(text: str) -> Spans:
     if "@" not in text:  # most messages
         return
     written = "dot" in text.lower() or any(end in text for end in "])}>点")  # a written dot's
-    for match in matches_from(_EMAIL, text, _AT_SIGN):
+    domains: dict[str, bool] = {}  # whether each domain is one: one call's, as in _written_out
+    for match in _typed_matches(text):
         start = match.start()
         while text[start] in ".'":  # a sentence's dots and quotes are not part of the address
             start += 1
         local, _, domain = text[start : match.end()].replace("。", ".").partition("@")
         if "@" in domain:
             domain = _to_last_domain(domain)
-        if local and domain and _valid_email(local, domain):
+        if local and domain and _valid_local(local) and _known_domain(domain, domains):
             end = start + len(local) + 1 + len(domain)
             yield (start - _written_before(text, start) if written else start), end
+
+
+def _typed_matches(text: str) -> Iterator[re.Match[str]]:
+    """``_EMAIL``'s matches: with an "@" every 32 characters or more often (a pasted list), one
+    scan in C (16 ns a character) beats a search per "@" (0.5 us), and finds the same."""
+    dense = text.count("@") * 32 >= len(text)
+    return _EMAIL.finditer(text) if dense else matches_from(_EMAIL, text, _AT_SIGN)
+
+
+def _known_domain(domain: str, domains: dict[str, bool]) -> bool:
+    """``_valid_domain``, each domain read once a call (a list of addresses repeats one)."""
+    if (valid := domains.get(domain)) is None:
+        valid = domains[domain] = _valid_domain(domain)
+    return valid
 
 
 def _to_last_domain(hosts: str) -> str:
@@ -91,8 +106,8 @@ def _written_before(text: str, start: int) -> int:
     return 0 if any(name.strip().lower() in _PROSE for name in names) else written.end()
 
 
-def _valid_email(local: str, domain: str) -> bool:
-    return ".." not in local and not local.endswith(".") and _valid_domain(domain)
+def _valid_local(local: str) -> bool:
+    return ".." not in local and not local.endswith(".")
 
 
 def _valid_domain(domain: str) -> bool:
