@@ -303,10 +303,9 @@ def find_pii(
     postal = postal_data(text, wanted, labelled.cues) if read else None
     if labelled.references or labelled.codes:
         found = [f for f in found if not _named_no_pii(text, f, labelled)]
-    spans = {(start, end) for start, end, _ in found}
-    found.extend(
-        f for f in labelled.found if f[2] in wanted and f[:2] not in spans
-    )  # "phone 212-555-0199" twice
+    if labelled.found:  # "phone 212-555-0199" twice; with none, no set of thousands of spans
+        spans = {(start, end) for start, end, _ in found}
+        found.extend(f for f in labelled.found if f[2] in wanted and f[:2] not in spans)
     if labelled.cues and "MESSENGER_ID" in wanted:  # "QQ 13800138000": an id, no phone
         found = named_ids(found, list(messenger_spans(text, labelled.cues)))
     if postal:  # "ship to 12 Baker St, phone 020 7946 0958": two values
