@@ -12,7 +12,10 @@ The comment is the customer's text, so it is kept as their message is: cut at
 as ``prefilter.pii`` / ``pii_kinds`` say (``Prefilter.mask_pii``, as a person's message is:
 personturn.py). A value the conversation has not had yet gets its next placeholder, kept in
 its state by compare-and-swap against the turns of the conversation at once (as a turn keeps
-its own: turnstorage.py), so that ``history --holding`` and ``purge --holding`` find it.
+its own: turnstorage.py), so that ``history --holding`` and ``purge --holding`` find it. The
+state is kept before the rating, which the store keeps only for a turn it still holds; if the
+conversation was purged in between, the rating is refused and the state purged again, so a
+rating never undoes an erasure.
 Nothing here is blocked or masked for profanity: the rating is the customer's to give.
 """
 
@@ -95,17 +98,20 @@ def _keep(bot: Bot, store: Store, rating: Rating) -> None:
     last = store.history(rating.conversation_id, limit=1)
     if not last or rating.turn > last[0].number:
         raise ValueError(_no_turn(rating))
+    kept = False  # whether the comment's placeholders were kept in the state
     if rating.comment is not None:
-        rating = Rating(
-            rating.conversation_id, rating.turn, rating.helpful, _masked(bot, store, rating)
-        )
+        comment, kept = _masked(bot, store, rating)
+        rating = Rating(rating.conversation_id, rating.turn, rating.helpful, comment)
     if not store.rate_turn(rating):  # purged meanwhile
+        if kept:
+            _erase_again(store, rating.conversation_id)
         raise ValueError(_no_turn(rating))
 
 
-def _masked(bot: Bot, store: Store, rating: Rating) -> str:
+def _masked(bot: Bot, store: Store, rating: Rating) -> tuple[str, bool]:
     """The rating's comment with the customer's values as the conversation's placeholders,
-    a new one's kept in its state first (compare-and-swap: see the module docstring)."""
+    a new one's kept in its state first (compare-and-swap: see the module docstring); and
+    whether one was kept."""
     assert rating.comment is not None
     for _ in range(_TRIES):
         before = store.load_state(rating.conversation_id)
@@ -114,10 +120,20 @@ def _masked(bot: Bot, store: Store, rating: Rating) -> str:
         masked = bot.prefilter.mask_pii(rating.comment, placeholders).text
         after = placeholders.to_state()
         if after == loaded:  # no new value: nothing to keep
-            return masked
+            return masked, False
         if store.swap_state(rating.conversation_id, before, kept_mark(after, before)):
-            return masked
+            return masked, True
     raise StorageError("other turns of the conversation kept changing its placeholders first")
+
+
+def _erase_again(store: Store, conversation_id: str) -> None:
+    """Purge the conversation again if it has no turn: it was purged (an erasure request,
+    the retention) after its turn was checked and before the rating was stored, and the
+    state just kept brought its salt and the comment's digests back, where ``purge
+    --holding`` would find the customer's value again. It holds nothing else to lose. One
+    with turns again was begun anew meanwhile, and keeps its state."""
+    if not store.history(conversation_id, limit=1):
+        store.purge_conversation(conversation_id)
 
 
 def _no_turn(rating: Rating) -> str:

@@ -4,6 +4,7 @@ comment masked as their messages are, through the example bot (offline) on each 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 
@@ -89,3 +90,24 @@ def test_arate_keeps_the_rating_too(bot: Bot, store: Store) -> None:
 
     turn = asyncio.run(rate())
     assert store.ratings("c")[1].comment == "great, thanks" and turn == 1
+
+
+def test_a_rating_racing_an_erasure_does_not_bring_its_values_back(
+    bot: Bot, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The erasure lands after the rating checked the turn, as it keeps the comment's new
+    placeholder: the rating is refused, and nothing of the conversation is left."""
+    reply = bot.reply("my number is 13800138000, " + ASKED, conversation_id="c")
+    swap = store.swap_state
+    purges = []
+
+    def purged_first(conversation_id: str, before: Any, after: Any) -> bool:
+        if not purges:
+            purges.append(store.purge_conversation(conversation_id))
+        return swap(conversation_id, before, after)
+
+    monkeypatch.setattr(store, "swap_state", purged_first)
+    with pytest.raises(ValueError, match="no stored turn 1"):
+        bot.rate("c", reply.turn, False, comment="call me on +1 415 555 2671")
+    assert purges and store.load_state("c") is None and store.ratings("c") == {}
+    assert conversations_holding(store, ["+1 415 555 2671", "13800138000"]) == []
