@@ -16,15 +16,24 @@ its own: turnstorage.py), so that ``history --holding`` and ``purge --holding`` 
 state is kept before the rating, which the store keeps only for a turn it still holds; if the
 conversation was purged in between, the rating is refused and the state purged again, so a
 rating never undoes an erasure.
+
+A comment adds at most ``NEW_PLACEHOLDERS`` new placeholders, and none once the conversation
+has issued ``RATED_PLACEHOLDERS`` (its turns' counted too): a value past that is masked as
+its kind (``[PHONE]``), no digest kept. The rating endpoint is the customer's to call as
+often as they like, on one turn, each time with new values: without a bound, 2,000 ratings
+of five new numbers each grew the state to 10,000 placeholders (839 KB), read and written by
+every turn after.
+
 Nothing here is blocked or masked for profanity: the rating is the customer's to give.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .errors import StorageError
-from .filters.placeholders import Placeholders
+from .filters.placeholders import PLACEHOLDER, Placeholders
 from .handover import kept_mark
 from .store import Rating, Store
 from .turnstart import checked_conversation_id, plain_text
@@ -34,6 +43,8 @@ if TYPE_CHECKING:
     from .pipeline import Bot
 
 MAX_COMMENT = 1000  # characters: a comment box's, not a message's (prefilter.max_chars)
+NEW_PLACEHOLDERS = 3  # that one comment may add to its conversation's; and none past
+RATED_PLACEHOLDERS = 50  # placeholders issued in the conversation, so that ratings cannot grow it
 _TRIES = 64  # at keeping the comment's placeholders while turns of the conversation keep theirs
 
 
@@ -115,7 +126,7 @@ def _masked(bot: Bot, store: Store, rating: Rating) -> tuple[str, bool]:
     assert rating.comment is not None
     for _ in range(_TRIES):
         before = store.load_state(rating.conversation_id)
-        placeholders = Placeholders.from_state(before)
+        placeholders = _Bounded.of(before)
         loaded = placeholders.to_state()
         masked = bot.prefilter.mask_pii(rating.comment, placeholders).text
         after = placeholders.to_state()
@@ -124,6 +135,37 @@ def _masked(bot: Bot, store: Store, rating: Rating) -> tuple[str, bool]:
         if store.swap_state(rating.conversation_id, before, kept_mark(after, before)):
             return masked, True
     raise StorageError("other turns of the conversation kept changing its placeholders first")
+
+
+@dataclass
+class _Bounded(Placeholders):
+    """A conversation's placeholders that issue at most ``left`` new ones (a comment's:
+    see the module docstring): past that, a value the conversation has not had is masked as
+    its kind (``[PHONE]``), with no number and no digest kept."""
+
+    left: int = 0
+
+    @classmethod
+    def of(cls, state: dict[str, Any] | None) -> _Bounded:
+        """The placeholders of ``state``, left as many new ones as a comment may add."""
+        kept = Placeholders.from_state(state)
+        issued = sum(kept.counts.values())
+        left = max(0, min(NEW_PLACEHOLDERS, RATED_PLACEHOLDERS - issued))
+        return cls(kept.salt, kept.by_digest, kept.counts, kept.pieces, kept.keys, left)
+
+    def placeholder_for(self, kind: str, value: str) -> str:
+        if self.left <= 0 and self.placeholder_of(kind, value) is None:
+            return f"[{kind}]"
+        return super().placeholder_for(kind, value)
+
+    def _next(self, kind: str) -> str:
+        self.left -= 1
+        return super()._next(kind)
+
+    def mark_piece(self, placeholder: str) -> None:
+        """Only a numbered placeholder: a ``[PHONE]`` stands for no value of the state."""
+        if PLACEHOLDER.fullmatch(placeholder):
+            super().mark_piece(placeholder)
 
 
 def _erase_again(store: Store, conversation_id: str) -> None:

@@ -11,7 +11,7 @@ import pytest
 from servicebot import ConversationIdError
 from servicebot.config import BotSpec
 from servicebot.pipeline import Bot
-from servicebot.ratings import MAX_COMMENT
+from servicebot.ratings import MAX_COMMENT, NEW_PLACEHOLDERS, RATED_PLACEHOLDERS
 from servicebot.store import Store
 from servicebot.store.holding import conversations_holding
 
@@ -111,3 +111,33 @@ def test_a_rating_racing_an_erasure_does_not_bring_its_values_back(
         bot.rate("c", reply.turn, False, comment="call me on +1 415 555 2671")
     assert purges and store.load_state("c") is None and store.ratings("c") == {}
     assert conversations_holding(store, ["+1 415 555 2671", "13800138000"]) == []
+
+
+def _phones(start: int, count: int) -> str:
+    """``count`` US numbers, none the conversation has had: +1 415 555 0100 on."""
+    return " or ".join(f"+1 415 555 {number:04d}" for number in range(start, start + count))
+
+
+def test_a_comment_adds_at_most_a_few_placeholders(bot: Bot, store: Store) -> None:
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment="call " + _phones(100, 5))
+    comment = store.ratings("c")[1].comment
+    assert comment == "call [PHONE_1] or [PHONE_2] or [PHONE_3] or [PHONE] or [PHONE]"
+    state = store.load_state("c")
+    assert state is not None and state["counts"] == {"PHONE": NEW_PLACEHOLDERS}
+    assert len(state["by_digest"]) == NEW_PLACEHOLDERS  # none kept for the two past them
+    (found,) = conversations_holding(store, ["+1 415 555 0102"])
+    assert found.placeholders == ("[PHONE_3]",)
+    assert conversations_holding(store, ["+1 415 555 0103"]) == []  # nothing of it kept
+
+
+def test_rating_a_turn_again_and_again_cannot_grow_its_state(bot: Bot, store: Store) -> None:
+    """The rating endpoint is the customer's: each rating of one turn with new numbers."""
+    reply = bot.reply(ASKED, conversation_id="c")
+    for each in range(30):
+        bot.rate("c", reply.turn, False, comment="call " + _phones(100 + 5 * each, 5))
+    state = store.load_state("c")
+    assert state is not None and state["counts"] == {"PHONE": RATED_PLACEHOLDERS}
+    assert store.ratings("c")[1].comment == "call " + " or ".join(["[PHONE]"] * 5)
+    later = bot.reply("it is +1 415 555 0101", conversation_id="c")  # still its placeholder
+    assert store.history("c")[later.turn - 1].customer_text == "it is [PHONE_2]"
