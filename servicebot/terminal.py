@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import unicodedata
 from collections.abc import Callable
 
@@ -42,6 +43,12 @@ def printable(text: str) -> str:
     """``text`` with every character a terminal would act on, or would not show, written as
     an escape. What is stored is not changed: only what is printed."""
     return _UNSAFE.sub(_escaped_unless_emoji, text)
+
+
+def on_terminal() -> bool:
+    """Whether standard output is a terminal (not a file or a pipe): where JSON a command
+    prints goes through :func:`printable_json`, and a file gets it as stored."""
+    return sys.stdout.isatty()
 
 
 def message_body(text: str) -> str:

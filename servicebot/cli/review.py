@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import json
-import sys
 from collections.abc import Callable, Iterable
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
@@ -31,7 +30,7 @@ from ..report import (
     ranked,
 )
 from ..store import Rating, TurnRecord, now
-from ..terminal import printable, printable_json
+from ..terminal import on_terminal, printable, printable_json
 from ..trends import compared_data, helpful_line, period_length, previous_start, trends
 from .common import bot_option, load_settings
 from .storage import _store
@@ -161,7 +160,8 @@ def report(
         data = figures.as_data(top) | {"previous": compared_data(figures, previous)}
         if by_day:
             data["by_day"] = figures.by_day(end)
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        text = json.dumps(data, ensure_ascii=False, indent=2)
+        click.echo(printable_json(text) if on_terminal() else text)
         return
     if not figures.turns:
         click.echo(f"no turns stored since {start:%Y-%m-%d %H:%M} UTC")
@@ -363,11 +363,6 @@ class _Echo:
     def write(self, text: str) -> int:
         click.echo(text, nl=False, color=True)
         return len(text)
-
-
-def on_terminal() -> bool:
-    """Whether standard output is a terminal (not a file or a pipe)."""
-    return sys.stdout.isatty()
 
 
 def _write_rows(handle: IO[str] | _Echo, rows: Iterable[Row], form: str) -> int:

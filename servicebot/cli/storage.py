@@ -22,7 +22,7 @@ from ..errors import NoPIIError, ServicebotError
 from ..filters.placeholders import KEY_ENV, PREVIOUS_KEY_ENV
 from ..store import PurgeReport, Rating, Store, TurnRecord, now, open_bot_store, stamp
 from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
-from ..terminal import printable
+from ..terminal import on_terminal, printable, printable_json
 from .common import bot_option, last_days, load_settings
 
 
@@ -112,8 +112,11 @@ def history(
 
 def _json_line(data: dict[str, Any]) -> str:
     """One line of ``--json``: Chinese as typed, as ``report --json`` and ``export`` write it,
-    so that ``grep 退货`` finds it (JSON still escapes the line breaks and control codes)."""
-    return json.dumps(data, ensure_ascii=False)
+    so that ``grep 退货`` finds it (JSON still escapes the line breaks and control codes). On
+    a terminal, what it would act on or not show (a bidi override, a zero-width space, a line
+    separator) is written as JSON escapes too (terminal.py); piped, the line is as stored."""
+    line = json.dumps(data, ensure_ascii=False)
+    return printable_json(line) if on_terminal() else line
 
 
 def _turn_data(turn: TurnRecord, ratings: Mapping[int, Rating]) -> dict[str, Any]:

@@ -92,3 +92,26 @@ def test_history_not_helpful_lists_the_most_answers_rated_so_first(bot: Path) ->
     invoke(bot, "purge", "--conversation", "c-other")
     none = invoke(bot, "history", "--not-helpful", "--days", "2").output
     assert none == "no conversation with an answer rated not helpful in the last 2 days\n"
+
+
+HIDDEN = "red \x1b]52;c;aGk=\x07 \u202eevil\u2028 line\u200b"  # OSC 52, bidi, U+2028, ZWSP
+
+
+def test_history_json_on_a_terminal_escapes_what_it_would_act_on(
+    bot: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rating = Bot.load(bot, offline=True)
+    rating.rate("c-other", 1, False, comment=HIDDEN)
+    rating.close()
+    lines = [
+        invoke(bot, "history", "c-other", "--json").output,
+        invoke(bot, "history", "--json").output,  # the list, a conversation a line
+    ]
+    assert "\u202eevil\u2028 line\u200b" in lines[0]  # piped: as stored
+    monkeypatch.setattr("servicebot.cli.storage.on_terminal", lambda: True)
+    shown = invoke(bot, "history", "c-other", "--json").output
+    listed = invoke(bot, "history", "--json").output
+    for output in (shown, listed):
+        assert not {"\x1b", "\x07", "\u202e", "\u2028", "\u200b"} & set(output)
+    assert json.loads(shown)["rating"]["comment"] == HIDDEN  # JSON's escapes: as stored
+    assert len(listed.splitlines()) == len(lines[1].splitlines())

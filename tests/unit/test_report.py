@@ -427,3 +427,18 @@ def test_a_report_without_ratings_says_none_were_given(tmp_path: Path) -> None:
     (tmp_path / "t").mkdir()
     out = CliRunner().invoke(main, ["report", "--bot", str(reviewed_bot(tmp_path / "t"))]).output
     assert "found helpful" not in out and "rated not helpful" not in out
+
+
+HIDDEN = "tell me a joke \u202eabout\u2028 penguins\u200b"  # a bidi override, U+2028, ZWSP
+
+
+def test_report_json_on_a_terminal_escapes_what_it_would_act_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = reviewed_bot(tmp_path, week=[("c2", HIDDEN, "offline")])
+    piped = CliRunner().invoke(main, ["report", "--bot", str(folder), "--json"]).output
+    assert HIDDEN in piped  # as stored
+    monkeypatch.setattr("servicebot.cli.review.on_terminal", lambda: True)
+    shown = CliRunner().invoke(main, ["report", "--bot", str(folder), "--json"]).output
+    assert not {"\u202e", "\u2028", "\u200b"} & set(shown)
+    assert json.loads(shown)["top_out_of_scope"] == [{"text": HIDDEN, "turns": 1}]
