@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from .errors import StorageError
+from .filters.normalise import shows_nothing
 from .filters.placeholders import PLACEHOLDER, Placeholders
 from .handover import kept_mark
 from .store import Rating, Store
@@ -88,13 +89,16 @@ def checked_rating(
 
 
 def _comment(comment: str | None) -> str | None:
-    """The customer's comment as text, cut at ``MAX_COMMENT``; None for none or a blank one."""
+    """The customer's comment as text, cut at ``MAX_COMMENT``; None for none or one that
+    shows nothing: blank, or only control or invisible characters (``"\\x00"``, a zero-width
+    space), which a widget's empty box or a stray keystroke sends, and which would be shown
+    as a comment of escapes (``rated: not helpful: \\x00``)."""
     if comment is None:
         return None
     if not isinstance(comment, str):
         raise TypeError(f"comment is the customer's text or None, not {type(comment).__name__}")
     text = plain_text(comment).strip()
-    return text[:MAX_COMMENT] or None
+    return None if shows_nothing(text) else text[:MAX_COMMENT]
 
 
 def _opened(bot: Bot) -> Store:

@@ -141,3 +141,10 @@ def test_rating_a_turn_again_and_again_cannot_grow_its_state(bot: Bot, store: St
     assert store.ratings("c")[1].comment == "call " + " or ".join(["[PHONE]"] * 5)
     later = bot.reply("it is +1 415 555 0101", conversation_id="c")  # still its placeholder
     assert store.history("c")[later.turn - 1].customer_text == "it is [PHONE_2]"
+
+
+@pytest.mark.parametrize("comment", ["\x00\x00", "\u200b", " \u202e\u2028\ufeff ", "\x1b\x07"])
+def test_a_comment_that_shows_nothing_is_no_comment(bot: Bot, store: Store, comment: str) -> None:
+    reply = bot.reply(ASKED, conversation_id="c")
+    bot.rate("c", reply.turn, False, comment=comment)
+    assert [(r.helpful, r.comment) for r in store.ratings("c").values()] == [(False, None)]
