@@ -42,29 +42,29 @@ Beside this file: ``files.py`` (finding and reading conversation files), ``recor
 (the model clients that record a conversation, live or by hand),
 ``expectations.py`` (the ``expect:`` key and the checks of each reply against it),
 ``ways.py`` (a turn sent through Bot.reply, stream, areply or astream),
-``causes.py`` (why a turn got another action than the one expected) and ``failures.py`` (a
-turn's failures, and those of the turns a missed recording stops).
+``causes.py`` (why a turn got another action than the one expected), ``failures.py`` (a
+turn's failures, and those of the turns a missed recording stops) and ``watched.py`` (the
+model client that remembers each turn's request and explains the misses it expects).
 """
 
 from __future__ import annotations
 
 import tempfile
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
-from ..cassette import Cassette, ReplayMissError, record_hint
+from ..cassette import ReplayMissError, record_hint
 from ..config import BotSpec
 from ..errors import ConfigError, ServicebotError
-from ..model import Completion, ModelClient, ModelError, ModelRequest
+from ..model import ModelClient
 from ..pipeline import Bot
 from ..replay import Replayer
 from ..reply import Reply
 from ..stages import Stages
 from ..store.memory import MemoryStore
-from .causes import NO_MODEL
 from .expectations import (
     STAGES,
     Check,
@@ -96,7 +96,8 @@ from .files import (
     load_conversation,
     read_conversations,
 )
-from .recording import HandWriter, Kept, LiveWriter, NoModelReplyError, fresh, put_in_place
+from .recording import HandWriter, Kept, LiveWriter, fresh, put_in_place
+from .watched import Watched
 from .ways import answer, stream_check
 
 __all__ = [
@@ -255,7 +256,7 @@ def _run_via(
     begin: Callable[[Turn], None] | None = None,
 ) -> tuple[tuple[Reply, ...], list[Failure]]:
     """The replies and failures of ``conversation`` with its turns sent ``via`` that way."""
-    store, watched = MemoryStore(), _Watched(client)
+    store, watched = MemoryStore(), Watched(client)
     # A bot whose servicebot.yaml names no model answers from the FAQ alone, as `Bot` and
     # `servicebot chat` run it: its conversations are tested that way too.
     offline = spec.settings.model.name is None
@@ -314,87 +315,3 @@ def _stages(spec: BotSpec) -> Stages:
         if not _LAST or _LAST[0].spec is not spec:
             _LAST[:] = [Stages.build(spec)]
         return _LAST[0]
-
-
-class _Watched:
-    """A model client that remembers the turn's request, for the ``prompt`` expectation.
-
-    A turn that expects no model call (direct, handoff, blocked, out of scope) and gives no
-    answer for one may still be sent to the model: its recording is then missing because its
-    expectation is wrong. That miss (``missed``) is answered as an outage, for the turn to end
-    with the routing that says where the message went (see :func:`.failures.missed_turn`). So is a
-    replay's miss in a turn that expects an intent the bot no longer has (``stale``): renamed,
-    it changed the prompt, and the turn's intent says where the old name went."""
-
-    def __init__(self, client: ModelClient) -> None:
-        self.client = client
-        self.request: ModelRequest | None = None
-        self.missed: ReplayMissError | NoModelReplyError | None = None
-        self._expects_no_model = self._stale = False
-        self._calls = 0  # the model calls made, the one under way too
-
-    def past_recording(self) -> bool:
-        """Whether the call under way comes after every call the cassette recorded: each call
-        before it found its recording (a miss stops the conversation), and a recording holds
-        the calls of one run, so this one's turn was added since (at the end of the script)."""
-        cassette = getattr(self.client, "cassette", None)
-        if not isinstance(cassette, Cassette) or not cassette.entries:  # its miss says so
-            return False
-        return self._calls > len(cassette.entries)
-
-    def begin(self, turn: Turn, stale: bool = False) -> None:
-        self.request, self.missed, self._stale = None, None, stale
-        spec = turn.spec
-        answered = spec.model_reply is not None or spec.model_error is not None
-        self._expects_no_model = spec.expect.action in NO_MODEL and not answered
-
-    def complete(self, request: ModelRequest) -> Completion:
-        self.request, self._calls = request, self._calls + 1
-        try:
-            return self.client.complete(request)
-        except (ReplayMissError, NoModelReplyError) as exc:
-            if self._explained(exc):
-                raise ModelError("rejected", "no recorded reply") from exc
-            raise
-
-    async def acomplete(self, request: ModelRequest) -> Completion:
-        self.request, self._calls = request, self._calls + 1
-        try:
-            return await self.client.acomplete(request)
-        except (ReplayMissError, NoModelReplyError) as exc:
-            if self._explained(exc):
-                raise ModelError("rejected", "no recorded reply") from exc
-            raise
-
-    def stream(self, request: ModelRequest) -> Iterator[str | Completion]:
-        self.request, self._calls = request, self._calls + 1
-        items = self.client.stream(request)
-        try:
-            yield from items  # a close() reaches the client's stream through it
-        except (ReplayMissError, NoModelReplyError) as exc:
-            if self._explained(exc):
-                raise ModelError("rejected", "no recorded reply") from exc
-            raise
-
-    async def astream(self, request: ModelRequest) -> AsyncIterator[str | Completion]:
-        self.request, self._calls = request, self._calls + 1
-        items = self.client.astream(request)
-        try:
-            async for item in items:
-                yield item
-        except (ReplayMissError, NoModelReplyError) as exc:
-            if self._explained(exc):
-                raise ModelError("rejected", "no recorded reply") from exc
-            raise
-        finally:  # closed now, not when asyncio finalises it, as Replayer.astream does
-            if aclose := getattr(items, "aclose", None):
-                await aclose()
-
-    def _explained(self, exc: ReplayMissError | NoModelReplyError) -> bool:
-        """Whether the turn's expectation explains the miss (see the class): then it is kept
-        in ``missed``, and the pipeline is told of an outage."""
-        stale = self._stale and isinstance(exc, ReplayMissError)
-        if not (self._expects_no_model or stale):
-            return False
-        self.missed = exc
-        return True
