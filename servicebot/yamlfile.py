@@ -24,9 +24,10 @@ import yaml
 
 from .errors import Problem, shorten
 from .source import SourceFile, read_text
+from .yamlproblems import RefusedError, scalar_value
 from .yamlrecovery import syntax_problems
 from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER
-from .yamlvalues import RefusedError, construct, scalar_value
+from .yamlvalues import construct
 
 
 @dataclass

@@ -10,7 +10,7 @@ Values are built straight from libyaml's event stream, by hand, because PyYAML's
 composes a node and two marks for every value first, which made a 10,000-intent FAQ take
 over 3 s; the event stream alone takes a tenth of that. The node tree is composed only for a
 file with a mistake to locate (see :mod:`.yamlfile`), or for the rare file that uses anchors
-and aliases.
+and aliases (see :mod:`.yamlnodes`). The problems both ways find are in :mod:`.yamlproblems`.
 """
 
 from __future__ import annotations
@@ -20,8 +20,16 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from .errors import Problem, shorten
-from .source import MAX_FILE_BYTES
+from .errors import Problem
+from .yamlnodes import construct_from_nodes
+from .yamlproblems import (
+    COLLECTION_TAGS,
+    STR,
+    RefusedError,
+    construct_scalar,
+    duplicate_key,
+    unsafe_tag,
+)
 from .yamlsyntax import COMMENT_AFTER_VALUE, CURLY_QUOTE, FULL_WIDTH_COLON, SAFE_LOADER
 
 if TYPE_CHECKING:
@@ -30,15 +38,8 @@ if TYPE_CHECKING:
 MAX_DEPTH = 50
 """Lists and mappings may nest this deep; a FAQ needs four levels."""
 
-MAX_EXPANDED_SIZE = 10 * MAX_FILE_BYTES
-"""Anchors and aliases may not expand a file beyond this many characters (alias bombs)."""
-
 _RESOLVER = yaml.resolver.Resolver()
 _MAY_BE_NOT_TEXT = frozenset(_RESOLVER.yaml_implicit_resolvers)  # first characters of non-text
-_CORE = "tag:yaml.org,2002:"
-_STR = _CORE + "str"
-_SCALAR_TAGS = {_CORE + name for name in ("null", "bool", "int", "float", "timestamp", "str")}
-_COLLECTION_TAGS = {None, "!", _CORE + "map", _CORE + "seq"}
 _FOLD_WIDTH = 80  # the line width PyYAML and go-yaml fold plain text at
 _NEXT_LINE = re.compile(r"[\r\n\x85\u2028\u2029]\s*")  # a line break, to the next line's text
 _JOINED_ITEM = re.compile(r"\n[ \t]*- ")  # a line of a plain value that starts like an item
@@ -46,7 +47,6 @@ _TEXT_AFTER_ANCHOR = re.compile(r"&\S+[ \t]+[^\s#]")
 # "en： yes" as a line of plain text: a key written with an input method's colon.
 _WIDE_COLON_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(：)(?=[ \t\r\n]|$)")
 _WIDE_COLON_IN_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*[ \t]*(：)")  # "answer：{en"
-_SCALARS = yaml.SafeLoader("")  # builds the few values that are not text (numbers, dates)
 
 
 def construct(document: YamlFile, problems: list[Problem]) -> Any:
@@ -57,17 +57,9 @@ def construct(document: YamlFile, problems: list[Problem]) -> Any:
     data = builder.build()
     if builder.needs_nodes:
         found = list(builder.anchored_text)  # the node tree no longer shows where text began
-        data = _construct_from_nodes(document, found)
+        data = construct_from_nodes(document, found)
     problems += found
     return data
-
-
-class RefusedError(Exception):
-    """The file is shaped so that reading it further would be unsafe."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(problem.message)
-        self.problem = problem
 
 
 class _EventBuilder:
@@ -117,8 +109,8 @@ class _EventBuilder:
             message = f"nested more than {MAX_DEPTH} levels deep"
             raise RefusedError(self._at(_index(event.start_mark), message))
         tag = getattr(event, "tag", None)
-        if tag not in _COLLECTION_TAGS:
-            self._problems.append(self._at(_index(event.start_mark), _unsafe_tag(tag)))
+        if tag not in COLLECTION_TAGS:
+            self._problems.append(self._at(_index(event.start_mark), unsafe_tag(tag)))
 
     def _sequence(self, flow: bool) -> list[Any]:
         """The list's items. ``[退货，退款，换货]`` is one item: its full-width commas were meant
@@ -148,7 +140,7 @@ class _EventBuilder:
             if key in mapping:
                 first = not_text.get(key)  # None for text: only other keys are kept there
                 mark = key_event.start_mark
-                self._problems.append(_duplicate_key(self._document, written, mark, in_list, first))
+                self._problems.append(duplicate_key(self._document, written, mark, in_list, first))
                 if first is not None and first[0] != written:
                     self._document.same_keys.add(_index(mark))  # see validation.validate
             elif not isinstance(key, str):
@@ -167,9 +159,9 @@ class _EventBuilder:
             if not plain or (value and value[0] not in _MAY_BE_NOT_TEXT):
                 return value  # quoted, block, or plain text that cannot be a number or date
             tag = _RESOLVER.resolve(yaml.ScalarNode, value, event.implicit)  # type: ignore[no-untyped-call]
-        if tag == _STR:
+        if tag == STR:
             return value
-        problem, result = _construct_scalar(tag, value)
+        problem, result = construct_scalar(tag, value)
         if problem:
             self._problems.append(self._at(_index(event.start_mark), problem))
         return result
@@ -278,120 +270,3 @@ class _EventBuilder:
 def _index(mark: Any) -> int:
     """A mark's character offset (libyaml always gives one; the stubs allow None)."""
     return int(mark.index) if mark is not None else 0
-
-
-def scalar_value(node: yaml.ScalarNode) -> Any:
-    """The value YAML reads a composed scalar node as (``null`` is None, ``2024-01-01`` a
-    date), or its text if that is not a valid value of its kind."""
-    return node.value if node.tag == _STR else _construct_scalar(node.tag, node.value)[1]
-
-
-def _construct_scalar(tag: str, value: str) -> tuple[str | None, Any]:
-    """The value for a tagged scalar, or a problem and the text as written."""
-    if tag not in _SCALAR_TAGS:
-        return _unsafe_tag(tag), value
-    try:
-        return None, _SCALARS.yaml_constructors[tag](_SCALARS, yaml.ScalarNode(tag, value))
-    except (ValueError, TypeError, KeyError, AttributeError, OverflowError):
-        kind = _KIND_NAMES.get(tag.removeprefix(_CORE), "value")
-        message = f"'{shorten(value)}' is not a valid {kind}; put it in quotes to keep it as text"
-        return message, value
-
-
-_KIND_NAMES = {"timestamp": "date", "int": "whole number", "float": "number", "bool": "true/false"}
-
-
-def _unsafe_tag(tag: str | None) -> str:
-    shown = shorten((tag or "").replace(_CORE, "!!"))
-    return f"tag '{shown}' is not allowed: bot files are plain YAML (safe loading only)"
-
-
-def _duplicate_key(
-    document: YamlFile,
-    key: Any,
-    mark: Any,
-    in_list: bool = False,
-    first: tuple[str, int] | None = None,
-) -> Problem:
-    """A key written a second time in one mapping, named as written; or one that is not text
-    and reads as the same key as ``first`` (as written, and where): ``1:`` and ``yes:`` are
-    one key, as true is 1."""
-    message = f"duplicate key '{shorten(str(key))}': the later value would silently win"
-    if first is not None and first[0] != key:
-        line = document.position(first[1])[0] + 1
-        message = (
-            f"key '{shorten(key)}' reads as the same key as '{shorten(first[0])}' on line {line}, "
-            "so the later value would silently win: put the keys in quotes to keep them apart"
-        )
-    if key == "name" and in_list:
-        message += " (is a '- ' missing before the next intent?)"
-    return document.problem_at_offset(message, mark.index)
-
-
-# --- the node tree: files with anchors and aliases ------------------------------------------
-
-
-def _construct_from_nodes(document: YamlFile, problems: list[Problem]) -> Any:
-    root = document.root  # raises MarkedYAMLError on a syntax error
-    if root is None:
-        return None
-    if _expanded_size(root) > MAX_EXPANDED_SIZE:
-        message = (
-            f"anchors and aliases expand this file beyond {MAX_EXPANDED_SIZE:,} characters; "
-            "write the values out instead"
-        )
-        raise RefusedError(document.problem_at(root, message))
-    loader = _Loader("", document, problems)
-    try:
-        return loader.construct_document(root)
-    finally:
-        loader.dispose()
-
-
-def _expanded_size(root: yaml.Node) -> int:
-    """The file's size once every alias is expanded (memoised per node, so it is quick)."""
-    sizes: dict[int, int] = {}
-
-    def size(node: yaml.Node) -> int:
-        if id(node) not in sizes:
-            if isinstance(node, yaml.ScalarNode):
-                sizes[id(node)] = 1 + len(node.value)
-            elif isinstance(node, yaml.SequenceNode):
-                sizes[id(node)] = 1 + sum(size(item) for item in node.value)
-            else:
-                sizes[id(node)] = 1 + sum(size(key) + size(value) for key, value in node.value)
-        return sizes[id(node)]
-
-    return size(root)
-
-
-class _Loader(SAFE_LOADER):  # type: ignore[misc, valid-type]
-    """PyYAML's safe constructor, recording duplicate keys and bad values instead of stopping."""
-
-    def __init__(self, text: str, document: YamlFile, problems: list[Problem]) -> None:
-        super().__init__(text)
-        self._document = document
-        self._problems = problems
-
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        if isinstance(node, yaml.ScalarNode) and node.tag not in (_STR, _CORE + "merge"):
-            problem, value = _construct_scalar(node.tag, node.value)
-            if problem:
-                self._problems.append(self._document.problem_at(node, problem))
-            return value
-        if not isinstance(node, yaml.ScalarNode) and node.tag not in _COLLECTION_TAGS:
-            self._problems.append(self._document.problem_at(node, _unsafe_tag(node.tag)))
-            node.tag = _CORE + ("seq" if isinstance(node, yaml.SequenceNode) else "map")
-        return super().construct_object(node, deep=deep)
-
-    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-        seen: set[Any] = set()
-        for key_node, _ in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _CORE + "merge":
-                if key_node.value in seen:
-                    self._problems.append(
-                        _duplicate_key(self._document, key_node.value, key_node.start_mark)
-                    )
-                seen.add(key_node.value)
-        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
-        return mapping
