@@ -17,11 +17,12 @@ from .errors import (
     StorageError,
     TemplateError,
 )
+from .faq import FewShot, Intent
 from .health import Health
 from .model import ModelError
 from .pipeline import Bot, Prepared, Reply, Step
 from .prompt import Exchange, Message
-from .settings import FewShot, Intent, Settings
+from .settings import Settings
 from .turnlog import TurnFields as _TurnFields
 from .turnmetrics import TurnMetrics
 

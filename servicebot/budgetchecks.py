@@ -13,10 +13,10 @@ from .budget.tokens import REPLY_PRIMING, TokenCounter, counter_for
 from .checks import FIXED_TOKENS, budget_key, describe_turn, settings_problems, system_contexts
 from .config import BotSpec, Place, intent_problems, placed_in_intents
 from .errors import ConfigError, Problem, TemplateError
+from .faq import Intent
 from .languages import ANY_LANGUAGE
 from .prompt import Context, Renderer
 from .routing import Match, detect_language
-from .settings import Intent
 
 # The least room a budget should leave for the customer's message: a few sentences, about 75
 # English words or 100 Chinese characters. Less, and a message of a few lines is cut.

@@ -18,8 +18,9 @@ from types import MappingProxyType
 from pydantic import ValidationError
 
 from .errors import ConfigError, Problem
+from .faq import FaqFile, Intent
 from .faqchecks import LoadedIntent, check_intents
-from .settings import FaqFile, Intent, Settings
+from .settings import Settings
 from .source import FAQ_FOLDER as FAQ_FOLDER  # re-exported: where a bot folder keeps what
 from .source import SETTINGS_FILE as SETTINGS_FILE
 from .source import operator_files

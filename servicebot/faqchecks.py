@@ -17,9 +17,10 @@ from collections import Counter
 from dataclasses import dataclass
 
 from .errors import Problem, shorten
+from .faq import Intent
 from .filters.normalise import normalise
 from .languages import ANY_LANGUAGE, LANGUAGE_ALIASES, LANGUAGE_CODE, language_advice
-from .settings import Intent, Settings
+from .settings import Settings
 from .yamlfile import YamlFile
 
 

@@ -38,6 +38,7 @@ from pydantic import RootModel
 from .config import TEMPLATES_FOLDER, BotSpec
 from .customer import customer_details
 from .errors import ConfigError, Problem, TemplateError
+from .faq import FewShot, Intent
 from .filters.traditional import (
     to_simplified,
     to_traditional,
@@ -49,7 +50,7 @@ from .renderfailure import failure_message
 from .routing import Match, detect_language
 from .routing.scripts import writes_kana_or_hangul
 from .sandbox import UnsetSetting, create_environment, render
-from .settings import FewShot, Intent, Script
+from .settings import Script
 from .source import SourceFile
 from .validation import validate
 from .yamlfile import YamlFile, read_yaml

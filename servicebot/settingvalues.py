@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import re
 import urllib.parse
+from typing import Annotated
+
+from pydantic import AfterValidator
 
 from .storeurl import (
     REDIS_SCHEMES,
@@ -23,6 +26,15 @@ from .storeurl import (
 )
 
 STORE_SCHEMES = ("sqlite", *REDIS_SCHEMES, "memory")
+
+
+def not_blank(text: str) -> str:
+    if not any(char.isprintable() and not char.isspace() for char in text):
+        raise ValueError("must not be empty, or only whitespace or invisible characters")
+    return text
+
+
+Text = Annotated[str, AfterValidator(not_blank)]
 
 
 def email_address(text: str) -> str:

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 import click
 
 from ..errors import ConfigError, Problem, ServicebotError
-from ..settings import Intent, RoutingSettings
+from ..faq import Intent
+from ..settings import RoutingSettings
 from ..terminal import printable
 from .common import BOT_HELP, BOT_PATH, FILE_PATH, bot_folder, load
 from .evaltables import check_thresholds, per_intent_table, print_thresholds, threshold_options

@@ -9,10 +9,11 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from ..faq import Intent
 from ..filters import FilterEvent
 from ..postfilter import SHINGLE
 from ..reply import Action, Reply
-from ..settings import Intent, RoutingSettings
+from ..settings import RoutingSettings
 
 BECAUSE = "because "  # opens the line under a check's one-line "got" that says why
 NO_MODEL = ("direct", "handoff", "blocked", "out_of_scope")  # actions of turns no model answers

@@ -11,9 +11,10 @@ from typing import Annotated, Any, NamedTuple
 
 from pydantic import AfterValidator, BeforeValidator, Field
 
+from ..faq import Intent
 from ..model import ModelRequest
 from ..reply import Action, Reply
-from ..settings import Frozen, Intent, RoutingSettings
+from ..settings import Frozen, RoutingSettings
 from ..store import TurnRecord
 from ..validation import closest, suggest
 from .causes import action_cause, model_cause

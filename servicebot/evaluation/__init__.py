@@ -23,8 +23,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from ..faq import Intent
 from ..routing import Route, Router, Routing, is_blank
-from ..settings import Intent, RoutingSettings
+from ..settings import RoutingSettings
 from .files import OUT_OF_SCOPE, Labelled
 from .labels import UnknownLabel, find_unknown
 from .labels import unknown_labels as unknown_labels  # re-exported: the CLI and tests use it

@@ -12,8 +12,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import Problem
+from ..faq import Intent
 from ..routing import Router
-from ..settings import Intent, RoutingSettings
+from ..settings import RoutingSettings
 from ..validation import closest
 from .files import OUT_OF_SCOPE, Labelled
 

@@ -13,8 +13,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import ConfigError, Problem
+from ..faq import Intent
 from ..routing.features import features
-from ..settings import Intent
 from .files import Labelled, place, read_labelled
 
 

@@ -16,8 +16,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..faq import Intent
 from ..filters.normalise import shows_nothing, visible_only
-from ..settings import Intent, RoutingSettings
+from ..settings import RoutingSettings
 from .decisions import Decision, Route, decide, decide_ranked, handing_off, sure
 from .explain import handed_off_by, why_not_direct, why_out_of_scope
 from .features import TOKEN

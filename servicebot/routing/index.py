@@ -43,7 +43,7 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from ..settings import Intent
+from ..faq import Intent
 from .features import (
     CJK_MARK,
     CJK_RUN,
