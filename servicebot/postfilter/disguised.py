@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 from ..filters import Finding
 from ..filters.boundaries import Marked
-from ..filters.emails import plain_address, spoken_emails
+from ..filters.emails import plain_address
 from ..filters.values import canonical
+from ..filters.writtenemails import spoken_emails
 from .contacts import Given
 from .links import SCHEME, URL_PATH, WORD_TLDS, allowed_domain, domain_of, is_domain_ending
 from .written import find_written

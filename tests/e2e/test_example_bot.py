@@ -34,12 +34,12 @@ try:
 except SystemExit:
     pass
 from servicebot import faqchecks, replay, source
-from servicebot.filters import cjkwords, disguises, emails, injection, labelspans, runon
+from servicebot.filters import cjkwords, disguises, injection, labelspans, runon, writtenemails
 from servicebot.postfilter import contacts, controls, links, written
 from servicebot.routing import scripts
 lazy = [links._url, links.script_link, injection._pattern, runon._run_on, cjkwords.has_cjk,
         contacts._unit, replay._pieces, source._chinese_patterns, faqchecks._cjk,
-        controls._plainly_visible, emails._chinese_before, written._written,
+        controls._plainly_visible, writtenemails._chinese_before, written._written,
         disguises._cjk_separated, scripts._cjk_word, scripts._kana_word, scripts._particle,
         labelspans._chinese_label, labelspans._accented_label, labelspans._ideograph_label]
 print(sorted(name for name in ("asyncio", "ssl", "numpy.ma", "tiktoken") if name in sys.modules))
