@@ -1,14 +1,14 @@
 """``servicebot history`` and ``purge``: the conversations a bot has stored, listed, shown
 (with their customers' ratings) or deleted, and the store opened for them (``usage`` tots
 them up: costs.py). ``--holding VALUE`` finds a customer's conversations by an email or
-phone number (store/holding.py), for an access or erasure request."""
+phone number (store/holding.py; the option and what is said of what it finds: holding.py),
+for an access or erasure request."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections import Counter
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -18,32 +18,19 @@ from typing import Any
 import click
 
 from ..config import BotSpec
-from ..errors import NoPIIError, ServicebotError
-from ..filters.placeholders import KEY_ENV, PREVIOUS_KEY_ENV
+from ..errors import ServicebotError
 from ..store import PurgeReport, Rating, Store, TurnRecord, now, open_bot_store, stamp
-from ..store.holding import Holding, conversations_holding, conversations_keyed_otherwise, lookups
+from ..store.holding import conversations_holding
 from ..terminal import on_terminal, printable, printable_json
 from .common import bot_option, last_days, load_settings
-
-
-def _pii_values(
-    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
-) -> tuple[str, ...]:
-    """``--holding``'s values, each read for PII before any store is opened: one holding none
-    ("hello") could be in no conversation, and the operator should hear so, not "none found"."""
-    for value in values:
-        try:
-            lookups(value)
-        except NoPIIError as exc:
-            raise click.BadParameter(str(exc), ctx, param) from exc
-    return values
-
-
-def _holding_option(text: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
-    """``--holding VALUE``, repeatable, each value read for PII; ``text``: its help."""
-    return click.option(
-        "--holding", "values", multiple=True, metavar="VALUE", callback=_pii_values, help=text
-    )
+from .holding import (
+    holding_option,
+    nothing_holds,
+    placeholders,
+    say_keyed_otherwise,
+    standing_for,
+    values_named,
+)
 
 
 @click.command()
@@ -63,7 +50,7 @@ def _holding_option(text: str) -> Callable[[Callable[..., None]], Callable[..., 
     help="Without CONVERSATION: only those with an answer the customer rated not helpful, "
     "most such answers first.",
 )
-@_holding_option(
+@holding_option(
     "List the conversations where the customer typed VALUE (an email, a phone number; repeat "
     "for several): an access or erasure request. With --json: their turns, as stored."
 )
@@ -202,66 +189,23 @@ def _list_holding(bot_path: Path, values: tuple[str, ...], as_json: bool) -> Non
         holding = conversations_holding(store, values)
         turns = [turn for found in holding for turn in store.history(found.conversation_id)]
         ratings = {found.conversation_id: store.ratings(found.conversation_id) for found in holding}
-        _say_keyed_otherwise(store, values)
+        say_keyed_otherwise(store, values)
     if not holding:
-        click.echo(_nothing_holds(values), err=as_json)
+        click.echo(nothing_holds(values), err=as_json)
         return
     if as_json:  # an access request's export: the customers' ratings too
         for turn in turns:
             click.echo(_json_line(_turn_data(turn, ratings[turn.conversation_id])))
         click.echo(
-            f"the customer's values are shown as the store keeps them: {_placeholders(holding)}",
+            f"the customer's values are shown as the store keeps them: {placeholders(holding)}",
             err=True,
         )
         return
-    notes = {found.conversation_id: f"  {_standing_for(found)}" for found in holding}
+    notes = {found.conversation_id: f"  {standing_for(found)}" for found in holding}
     _print_summaries(_summaries(turns), notes)
     stored = {turn.conversation_id for turn in turns}
     for cid in (found.conversation_id for found in holding if found.conversation_id not in stored):
         click.echo(f"{printable(cid)}  no turn stored{notes[cid]}")
-
-
-def _say_keyed_otherwise(store: Store, values: tuple[str, ...]) -> None:
-    """On standard error, the conversations this SERVICEBOT_PII_KEY (and the previous one,
-    if set) cannot search, masked under another key: after a rotation, finding nothing is no
-    proof of nothing. (A conversation masked under no key can always be read: see
-    filters/placeholders.py.)"""
-    if unread := conversations_keyed_otherwise(store, values):
-        named = ", ".join(map(printable, unread))
-        click.echo(
-            f"{len(unread)} conversation(s) with a placeholder of that kind were masked with "
-            f"another {KEY_ENV} than the one set here ({named}): this key cannot find "
-            f"{_it(values)} in them; look again with the key the bot ran with then (as "
-            f"{KEY_ENV} or {PREVIOUS_KEY_ENV})",
-            err=True,
-        )
-
-
-def _placeholders(holding: list[Holding]) -> str:
-    """Which placeholders stand for the values, per conversation: "[EMAIL_1] in c-42; ..."."""
-    return "; ".join(
-        f"{_standing_for(found)} in {printable(found.conversation_id)}" for found in holding
-    )
-
-
-def _standing_for(found: Holding) -> str:
-    """What stands for the values in one conversation: its placeholders, its id, or both."""
-    return ", ".join([*found.placeholders, *(["its id"] if found.by_id else [])])
-
-
-def _it(values: tuple[str, ...]) -> str:
-    """How a message names the values looked for: "it", or "any of them"."""
-    return "it" if len(values) == 1 else "any of them"
-
-
-def _nothing_holds(values: tuple[str, ...]) -> str:
-    """What to say when no conversation holds ``values``; the digests are keyed by
-    SERVICEBOT_PII_KEY, so a key other than the bot's (or none) finds nothing."""
-    key = "set" if os.environ.get(KEY_ENV) else "not set"
-    return (
-        f"no conversation in this bot's store holds {_it(values)}: only a value the customer "
-        f"typed is found, and only with the {KEY_ENV} the bot runs with ({key} here)"
-    )
 
 
 @dataclass
@@ -319,7 +263,7 @@ def _indented(text: str) -> str:
     "--older-than", "days", type=click.IntRange(0, 36_500), help="Days since the last turn."
 )
 @click.option("--conversation", help="One conversation, such as a customer's erasure request.")
-@_holding_option(
+@holding_option(
     "Every conversation where the customer typed VALUE (an email, a phone number; repeat for "
     "several): a customer's erasure request. Lists them and asks first."
 )
@@ -366,14 +310,15 @@ def _purge_holding(bot_path: Path, spec: BotSpec, values: tuple[str, ...], yes: 
     and say what was removed, naming them: the record of an erasure request."""
     with _store(bot_path, spec) as store:
         ids = [found.conversation_id for found in conversations_holding(store, values)]
-        _say_keyed_otherwise(store, values)
+        say_keyed_otherwise(store, values)
         if not ids:
-            click.echo(f"{_nothing_holds(values)}: nothing to remove")
+            click.echo(f"{nothing_holds(values)}: nothing to remove")
             return
         named = ", ".join(map(printable, ids))
         if not yes:
             click.confirm(
-                f"Remove {len(ids)} conversation(s) holding {_it(values)}: {named}?", abort=True
+                f"Remove {len(ids)} conversation(s) holding {values_named(values)}: {named}?",
+                abort=True,
             )
         reports = [store.purge_conversation(conversation_id) for conversation_id in ids]
     removed = PurgeReport(sum(r.conversations for r in reports), sum(r.turns for r in reports))
