@@ -1,15 +1,22 @@
-"""What the weekly review tests (test_report.py, test_export.py) share: a copy of the example
-bot whose store holds a week of conversations with known figures (``reviewed_bot``), each turn
-answered by the real pipeline (a scripted model, or none), so that the figures are read from
-what a bot really stores."""
+"""What the weekly review tests (test_report.py, test_report_days.py, test_trends.py,
+test_export.py) share: a copy of the example bot whose store holds a week of conversations
+with known figures (``reviewed_bot``), each turn answered by the real pipeline (a scripted
+model, or none), so that the figures are read from what a bot really stores; turns of the
+week before (``earlier_turns``), customers' ratings (``rated``) and the report's JSON
+(``report``)."""
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
+
+from click.testing import CliRunner
 
 from servicebot import load_bot
+from servicebot.cli import main
 from servicebot.model import Completion, ModelError
 from servicebot.pipeline import Bot
 from servicebot.store import TurnRecord, now, open_bot_store
@@ -95,3 +102,41 @@ def reviewed_bot(
     for bot in bots.values():
         bot.close()
     return folder
+
+
+def report(folder: Path, *args: str) -> dict[str, Any]:
+    """``servicebot report --json`` on ``folder`` (with ``args``), its figures."""
+    result = CliRunner().invoke(main, ["report", "--bot", str(folder), "--json", *args])
+    assert result.exit_code == 0, result.output
+    figures: dict[str, Any] = json.loads(result.output)
+    return figures
+
+
+def earlier_turns(folder: Path) -> None:
+    """Three turns 10 days ago, in the 7 days before the report's week, and one 20 days ago,
+    in neither."""
+    from servicebot import load_bot
+    from servicebot.store import open_bot_store
+
+    at = now() - timedelta(days=10)
+    store = open_bot_store(load_bot(folder))
+    for stored in (
+        TurnRecord("p1", "talk to a human", "A person...", "handoff", "talk_to_human", 0.9, at=at),
+        TurnRecord("p2", "how long does shipping take?", "3-5 days", "direct",
+                   "shipping_times_costs", 0.9, at=at),
+        TurnRecord("p3", POEM, "I only help with the shop.", "out_of_scope", at=at),
+        TurnRecord("p4", POEM, "I only help with the shop.", "out_of_scope",
+                   at=now() - timedelta(days=20)),
+    ):  # fmt: skip
+        store.append_turn(stored)
+    store.close()
+
+
+def rated(folder: Path, *ratings: tuple[str, int, bool, str | None]) -> None:
+    """Customers' ratings of stored turns, given through the bot, as a web handler would."""
+    from servicebot.pipeline import Bot
+
+    bot = Bot.load(folder, offline=True)
+    for conversation, turn, helpful, comment in ratings:
+        bot.rate(conversation, turn, helpful, comment=comment)
+    bot.close()

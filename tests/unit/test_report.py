@@ -1,5 +1,6 @@
 """``servicebot report``: a week of real turns (tests/unit/reviewbots.py) on a SQLite file and
-on a Redis server, every figure checked."""
+on a Redis server, every figure checked (the previous period: test_trends.py; --by-day:
+test_report_days.py)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,17 @@ from click.testing import CliRunner
 from servicebot.cli import main
 from servicebot.store import TurnRecord, now
 from tests.unit.recordings import completion
-from tests.unit.reviewbots import LEAD, OLD, POEM, TIMEOUT, VAGUE, reviewed_bot
+from tests.unit.reviewbots import (
+    LEAD,
+    OLD,
+    POEM,
+    TIMEOUT,
+    VAGUE,
+    earlier_turns,
+    rated,
+    report,
+    reviewed_bot,
+)
 
 EXPECTED: dict[str, Any] = {
     "conversations": 10,
@@ -51,13 +62,6 @@ EXPECTED: dict[str, Any] = {
          "turns": 1, "first": {"conversation_id": "c7", "turn": 2}},
     ],
 }  # fmt: skip
-
-
-def report(folder: Path, *args: str) -> dict[str, Any]:
-    result = CliRunner().invoke(main, ["report", "--bot", str(folder), "--json", *args])
-    assert result.exit_code == 0, result.output
-    figures: dict[str, Any] = json.loads(result.output)
-    return figures
 
 
 @pytest.fixture(params=["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
@@ -224,128 +228,6 @@ def test_a_complaint_intent_that_hands_off_counts_as_both() -> None:
     ]
 
 
-def _earlier_turns(folder: Path) -> None:
-    """Three turns 10 days ago, in the 7 days before the report's week, and one 20 days ago,
-    in neither."""
-    from servicebot import load_bot
-    from servicebot.store import open_bot_store
-
-    at = now() - timedelta(days=10)
-    store = open_bot_store(load_bot(folder))
-    for stored in (
-        TurnRecord("p1", "talk to a human", "A person...", "handoff", "talk_to_human", 0.9, at=at),
-        TurnRecord("p2", "how long does shipping take?", "3-5 days", "direct",
-                   "shipping_times_costs", 0.9, at=at),
-        TurnRecord("p3", POEM, "I only help with the shop.", "out_of_scope", at=at),
-        TurnRecord("p4", POEM, "I only help with the shop.", "out_of_scope",
-                   at=now() - timedelta(days=20)),
-    ):  # fmt: skip
-        store.append_turn(stored)
-    store.close()
-
-
-def test_each_headline_figure_is_compared_with_the_previous_period(folder: Path) -> None:
-    _earlier_turns(folder)
-    figures = report(folder)
-    assert figures["turns"] == 15  # the week itself is unchanged
-    previous = figures["previous"]
-    assert (previous["conversations"], previous["turns"]) == (3, 3)
-    assert previous["until"] == figures["since"]
-    shown = {(f["figure"], f["kind"]): (f["turns"], f["previous"], f["change_percent"])
-             for f in previous["figures"]}  # fmt: skip
-    assert shown[("turns", None)] == (15, 3, 400)
-    assert shown[("answered", None)] == (4, 1, 300)
-    assert shown[("answered", "direct")] == (1, 1, 0)
-    assert shown[("answered", "model")] == (3, 0, None)
-    assert shown[("handoffs", None)] == (7, 1, 600)
-    assert shown[("handoffs", "asked_for_person")] == (2, 1, 100)
-    assert shown[("handoffs", "model_failed")] == (1, 0, None)
-    assert shown[("fallbacks", "model timeout")] == (1, 0, None)
-    assert shown[("complaints", None)] == (0, 0, None)
-    assert shown[("matched no intent", None)] == (4, 1, 300)
-    assert [f["figure"] for f in previous["figures"]][:4] == ["turns"] + ["answered"] * 3
-
-
-def test_the_table_shows_the_previous_period_and_the_change(tmp_path: Path) -> None:
-    folder = reviewed_bot(tmp_path)
-    _earlier_turns(folder)
-    out = CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
-    lines = out.splitlines()
-    assert "previous 7 days" in next(line for line in lines if line.startswith("compared"))
-    assert next(line for line in lines if line.startswith("handoffs")).split() == [
-        "handoffs", "7", "1", "+600%",
-    ]  # fmt: skip
-    asked = next(line for line in lines if line.startswith("  asked_for_person"))
-    assert asked.split()[1:] == ["2", "1", "+100%"]  # indented under the handoffs
-    assert next(line for line in lines if line.startswith("complaints")).split()[1:] == [
-        "0", "0", "-",
-    ]  # fmt: skip
-    assert next(line for line in lines if "model_failed" in line).split()[1:] == ["1", "0", "new"]
-
-
-def _late_turns(folder: Path) -> str:
-    """A handoff at 23:30 UTC and a message that matched no intent at 00:10 UTC the next day,
-    3 and 2 days ago: on two UTC days, on one day in Shanghai (UTC+8). The first day's."""
-    from servicebot import load_bot
-    from servicebot.store import open_bot_store
-
-    day = (now() - timedelta(days=3)).replace(hour=23, minute=30, second=0, microsecond=0)
-    store = open_bot_store(load_bot(folder))
-    store.append_turn(
-        TurnRecord("e1", "talk to a human", "A person...", "handoff", "talk_to_human", 0.9, at=day)
-    )
-    later = day + timedelta(minutes=40)
-    store.append_turn(TurnRecord("e2", POEM, "I only help.", "out_of_scope", at=later))
-    store.close()
-    return f"{day:%Y-%m-%d}"
-
-
-def test_by_day_gives_a_row_per_utc_day_of_the_period(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import time
-
-    folder = reviewed_bot(tmp_path)
-    late = _late_turns(folder)
-    _rated(folder, ("e1", 1, False, None), ("e2", 1, True, None), ("c10", 1, False, None))
-    monkeypatch.setenv("TZ", "Asia/Shanghai")  # the operator's clock: days stay UTC's
-    time.tzset()
-    try:
-        figures = report(folder, "--by-day")
-    finally:
-        monkeypatch.delenv("TZ")
-        time.tzset()
-    days = figures["by_day"]
-    assert days[0]["day"] == figures["since"][:10]
-    assert days[-1]["day"] == f"{now():%Y-%m-%d}" and len(days) == 8  # days with no turn too
-    row = next(row for row in days if row["day"] == late)
-    assert {k: v for k, v in row.items() if k != "day"} == {
-        "turns": 1, "handoffs": 1, "fallbacks": 0, "complaints": 0, "matched_no_intent": 0,
-        "rated": 1, "not_helpful": 1,
-    }  # fmt: skip
-    assert sum(row["turns"] for row in days) == figures["turns"] == 17
-    assert sum(row["handoffs"] for row in days) == sum(figures["handoffs"].values())
-    assert sum(row["matched_no_intent"] for row in days) == figures["matched_no_intent"]
-    assert sum(row["rated"] for row in days) == figures["ratings"]["rated"] == 3
-    assert sum(row["not_helpful"] for row in days) == 2  # a rating on its turn's day
-    assert "by_day" not in report(folder)
-
-
-def test_by_day_prints_a_table_of_days(tmp_path: Path) -> None:
-    folder = reviewed_bot(tmp_path)
-    late = _late_turns(folder)
-    _rated(folder, ("e1", 1, False, None))
-    out = CliRunner().invoke(main, ["report", "--bot", str(folder), "--by-day"]).output
-    lines = out.splitlines()
-    assert next(line for line in lines if line.startswith("day (UTC)")).split()[2:] == [
-        "turns", "handoffs", "fallbacks", "complaints", "no", "match", "rated", "not", "helpful",
-    ]  # fmt: skip
-    assert next(line for line in lines if line.startswith(late)).split()[1:] == [
-        "1", "1", "0", "0", "0", "1", "1",
-    ]  # fmt: skip
-    assert "day (UTC)" not in CliRunner().invoke(main, ["report", "--bot", str(folder)]).output
-
-
 def test_a_broken_faq_file_leaves_the_report_to_the_store_and_says_what_it_lacks(
     folder: Path,
 ) -> None:
@@ -374,19 +256,9 @@ def test_a_broken_settings_file_still_stops_the_report(tmp_path: Path) -> None:
     assert "fix servicebot.yaml first" in result.output
 
 
-def _rated(folder: Path, *ratings: tuple[str, int, bool, str | None]) -> None:
-    """Customers' ratings of stored turns, given through the bot, as a web handler would."""
-    from servicebot.pipeline import Bot
-
-    bot = Bot.load(folder, offline=True)
-    for conversation, turn, helpful, comment in ratings:
-        bot.rate(conversation, turn, helpful, comment=comment)
-    bot.close()
-
-
 def test_the_report_gives_the_share_of_rated_answers_found_helpful(folder: Path) -> None:
-    _earlier_turns(folder)
-    _rated(
+    earlier_turns(folder)
+    rated(
         folder,
         ("c1", 2, False, "still not here"),  # order_status
         ("c9", 1, False, None),  # order_status
