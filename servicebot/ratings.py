@@ -38,7 +38,7 @@ from .filters.placeholders import PLACEHOLDER, Placeholders
 from .handover import kept_mark
 from .store import Rating, Store
 from .turnstart import checked_conversation_id, plain_text
-from .turnstorage import off_loop
+from .turnstorage import off_loop, opened_through_pause
 
 if TYPE_CHECKING:
     from .pipeline import Bot
@@ -55,7 +55,7 @@ def rate(
     """Keep the customer's rating of the conversation's turn ``turn`` (see the module
     docstring): ValueError for a turn the store does not hold; StorageError if it fails."""
     rating = checked_rating(conversation_id, turn, helpful, comment)
-    bot.store_pause.run(_keep, bot, _opened(bot), rating)
+    bot.store_pause.run(_keep, bot, opened_through_pause(bot), rating)
 
 
 async def arate(
@@ -63,7 +63,7 @@ async def arate(
 ) -> None:
     """:func:`rate` for asyncio, the store read and written off the event loop."""
     rating = checked_rating(conversation_id, turn, helpful, comment)
-    await off_loop(bot, lambda: bot.store_pause.run(_keep, bot, _opened(bot), rating))
+    await off_loop(bot, lambda: bot.store_pause.run(_keep, bot, opened_through_pause(bot), rating))
 
 
 def checked_rating(
@@ -99,13 +99,6 @@ def _comment(comment: str | None) -> str | None:
         raise TypeError(f"comment is the customer's text or None, not {type(comment).__name__}")
     text = plain_text(comment).strip()
     return None if shows_nothing(text) else text[:MAX_COMMENT]
-
-
-def _opened(bot: Bot) -> Store:
-    """The bot's store, opened through its pause, as a turn opens it (turnstorage.py)."""
-    if (store := bot.opened_store) is not None:
-        return store
-    return bot.store_pause.run(lambda: bot.store)
 
 
 def _keep(bot: Bot, store: Store, rating: Rating) -> None:

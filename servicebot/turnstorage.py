@@ -222,12 +222,8 @@ class TurnStorage:
             return True
 
     def _opened(self) -> Store:
-        """The bot's store, opened (by the first turn) through the store's pause: a store that
-        cannot be opened (a file a newer version migrated, a file locked past store.timeout)
-        is paused as one whose commands fail is, not opened again by every turn."""
-        if (store := self.bot.opened_store) is not None:
-            return store
-        return self.bot.store_pause.run(lambda: self.bot.store)
+        """The bot's store, opened (by the first turn) through the store's pause."""
+        return opened_through_pause(self.bot)
 
     def _store_failed(
         self, exc: StorageError | ConfigError, level: int, logged: str, traced: str, start: float
@@ -333,6 +329,15 @@ def _level(exc: Exception, level: int) -> int:
     pause skipped (the pause was logged once as it started: 845 warnings and 842 errors in a
     5 s freeze hid everything else)."""
     return logging.DEBUG if isinstance(exc, StorePausedError) else level
+
+
+def opened_through_pause(bot: Bot) -> Store:
+    """The bot's store, opened (by the first call) through the store's pause: a store that
+    cannot be opened (a file a newer version migrated, a file locked past store.timeout)
+    is paused as one whose commands fail is, not opened again by every turn or rating."""
+    if (store := bot.opened_store) is not None:
+        return store
+    return bot.store_pause.run(lambda: bot.store)
 
 
 async def off_loop(bot: Bot, work: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
