@@ -145,10 +145,10 @@ class _Bounded(Placeholders):
     @classmethod
     def of(cls, state: dict[str, Any] | None) -> _Bounded:
         """The placeholders of ``state``, left as many new ones as a comment may add."""
-        kept = Placeholders.from_state(state)
-        issued = sum(kept.counts.values())
-        left = max(0, min(NEW_PLACEHOLDERS, RATED_PLACEHOLDERS - issued))
-        return cls(kept.salt, kept.by_digest, kept.counts, kept.pieces, kept.keys, left)
+        placeholders = cls.from_state(state)
+        issued = sum(placeholders.counts.values())
+        placeholders.left = max(0, min(NEW_PLACEHOLDERS, RATED_PLACEHOLDERS - issued))
+        return placeholders
 
     def placeholder_for(self, kind: str, value: str) -> str:
         if self.left <= 0 and self.placeholder_of(kind, value) is None:

@@ -29,7 +29,7 @@ import re
 import secrets
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 from .pii import PII_KINDS
 from .values import canonical
@@ -113,7 +113,7 @@ class Placeholders:
         return state
 
     @classmethod
-    def from_state(cls, state: dict[str, Any] | None) -> Placeholders:
+    def from_state(cls, state: dict[str, Any] | None) -> Self:
         if not state:
             return cls()
         pieces = set(state.get("pieces") or ())  # a state kept before pieces were marked has none
