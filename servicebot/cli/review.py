@@ -69,11 +69,12 @@ def read_period(bot_path: Path, start: datetime) -> tuple[Intents, list[list[Tur
     intents are then read from the stored turns, and standard error says what could not be
     used."""
     spec = _bot_or_none(bot_path)
-    with _store(bot_path, spec, create=False) as store:
+    settings = spec or load_settings(bot_path)  # servicebot.yaml alone, read once
+    with _store(bot_path, settings, create=False) as store:
         conversations = store.conversations_since(start)
         ratings = by_turn(store.ratings_since(start))
-    if spec is None:  # the store opened, so servicebot.yaml loads: its routing thresholds
-        threshold = load_settings(bot_path).settings.routing.direct_threshold
+    if spec is None:
+        threshold = settings.settings.routing.direct_threshold
         return intents_from_turns(conversations, threshold), conversations, ratings
     return intent_sets(spec), conversations, ratings
 
