@@ -113,7 +113,7 @@ def _turn_data(turn: TurnRecord, ratings: Mapping[int, Rating]) -> dict[str, Any
 
 
 def _rating_data(rating: Rating) -> dict[str, Any]:
-    return {key: rating.as_data()[key] for key in ("helpful", "comment", "at")}
+    return {"helpful": rating.helpful, "comment": rating.comment, "at": stamp(rating.at)}
 
 
 def _print_turns(turns: list[TurnRecord], ratings: Mapping[int, Rating]) -> None:
