@@ -56,11 +56,12 @@ def export_rows(
     first, as Store.iter_conversations_since gives them), keyed by ``COLUMNS``; each row as
     its conversation is read, so that a period is written out without being held.
     ``ratings``: the customers' ratings of the turns (Store.ratings_since), by turn."""
+    rated = ratings or {}
     for turns in conversations:
         previous: str | None = None
         for turn in turns:
             if turn.at >= since:
-                rating = (ratings or {}).get((turn.conversation_id, turn.number))
+                rating = rated.get((turn.conversation_id, turn.number))
                 yield _row(turn, previous, why(turn, intents.handoff, intents.known), rating)
             previous = turn.customer_text
 

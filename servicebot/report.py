@@ -256,7 +256,7 @@ def build_report(
     ``conversations`` (each all its turns, oldest first, as Store.conversations_since gives
     them): one read from the start of the previous period serves both periods. ``ratings``:
     the customers' ratings of those turns (Store.ratings_since), counted with their turn."""
-    report = Report(since, until)
+    report, rated = Report(since, until), ratings or {}
     for turns in conversations:
         answered: str | None = None  # the intent of the answer a next message may fault
         counted = False
@@ -265,9 +265,7 @@ def build_report(
             if turn.at >= since and (until is None or turn.at < until):
                 counted = True
                 _count(report, turn, intents)
-                _count_rating(
-                    report, turn, (ratings or {}).get((turn.conversation_id, turn.number))
-                )
+                _count_rating(report, turn, rated.get((turn.conversation_id, turn.number)))
                 if answered is not None and outcome is not None:
                     _count_after(report, turn, answered, outcome)
             answered = _open_answer(turn, answered, outcome)
