@@ -257,22 +257,17 @@ def _in_run(text: str, start: int, last: int) -> Generator[re.Match[str], None, 
         yield from _STRUCTURED.finditer(text, start)
         return len(text)
     while start <= last:
-        for found in _STRUCTURED.finditer(text, start, end):
-            if found.start() > last:
-                return start
-            if found.end() + _STRUCTURED_SLACK <= end:
-                start = found.end()
-                yield found
-                continue
-            match = _STRUCTURED.match(text, found.start())
-            if match is None:  # matched only because the search's end cut the text short
+        found = _STRUCTURED.search(text, start, end)
+        if found is None or found.start() > last:
+            break
+        if found.end() + _STRUCTURED_SLACK > end:  # a read came near the end: read it whole
+            whole = _STRUCTURED.match(text, found.start())
+            if whole is None:  # matched only because the search's end cut the text short
                 start = found.start() + 1
-            else:
-                start = match.end()
-                yield match
-            break  # search again from ``start``
-        else:
-            return start
+                continue
+            found = whole
+        start = found.end()
+        yield found
     return start
 
 
