@@ -98,16 +98,16 @@ _STRUCTURED: Final = re.compile(
     f"(?>(?:{_REGION}){{0,8}})"
     f"(?:{_STREET}{_TOWER}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
 )
-# Every structured address holds a street's suffix and its number (路88号, 大道中 5 號,
-# 路四段) or an estate's unit and its building (花园3栋), whose start (``_NUMBERED``: the
-# suffix's last character and the number's first, or the unit and its building) is at most
-# ``_STRUCTURED_REACH`` characters after the address's start: 8 regions of 14 (8 name
-# characters, 特别行政区, a space), then a street's name of 10 and 大 (123). So the search of
-# each start position, which cost 100 KB of place names after one street number 160 ms, is
-# made only where a run of them (``_NUMBERED_RUN``) may reach it. How far apart a run's
-# numbers are changes only how much is searched, not what is found: a run is searched from
-# its start to its end. A gap with none of their first characters is read first as one
-# (possessive: a set, in C).
+# A long text is searched for structured addresses only near their numbers (``_structured``).
+# Every structured address holds one with its unit (``_NUMBERED``): a street's suffix and its
+# number's first character (路88号, 大道中 5 號, 路四段), or an estate's unit and its building
+# (花园3栋). It starts at most ``_STRUCTURED_REACH`` characters before that number: 8 regions
+# of 14 (8 name characters, 特别行政区, a space), then a street's name of 10 and 大 (123). So
+# no other start is tried (trying each cost 100 KB of place names after one street number 160
+# ms). Numbers at most that far apart make one run (``_NUMBERED_RUN``), searched once, from
+# the reach before its first number to its last: how far apart they may be changes how much
+# is searched, not what is found. A gap with none of their first characters is read first,
+# in one possessive step (a set, in C).
 _NUMBERED: Final = (
     "[路街巷弄道同][中东西]?[ ]?[0-9一二三四五六七八九十]"
     f"|[区區园園厦廈苑场場寓][ ]?[0-9]{{1,4}}{_BUILDING}"
@@ -117,10 +117,11 @@ _NUMBERED_RUN: Final = re.compile(
     f"(?:{_NUMBERED})(?:[^路街巷弄道同区區园園厦廈苑场場寓]{{0,{_STRUCTURED_REACH}}}+"
     f"(?:{_NUMBERED})|[\\s\\S]{{0,{_STRUCTURED_REACH}}}?(?:{_NUMBERED}))*"
 )
-# How far past a run's end a search of it reads (its last address's number ends at most 45
-# past it), and how far past a match's end every read of it stays (its rooms, a tower's name
-# and floor, a region tried after the last: each under 32 characters), so that a match
-# ending 64 before the search's end is the one an unbounded search finds.
+# A run's search reads at most ``_STRUCTURED_TAIL`` past its last number (its last address ends
+# at most 45 past it). An address's match reads at most ``_STRUCTURED_SLACK`` past its own
+# end (its rooms, a tower's name and floor, a region tried after the last: each under 32
+# characters), so one ending that far before the search's end is what a search of the whole
+# text finds; one nearer is read again without the end (``_in_run``).
 _STRUCTURED_TAIL: Final = 128
 _STRUCTURED_SLACK: Final = 64
 _STRUCTURED_SHORT: Final = 256  # characters: a text searched whole (``_structured``)
@@ -229,11 +230,11 @@ def _with_more(text: str, span: tuple[int, int]) -> tuple[int, int]:
 
 
 def _structured(text: str) -> Iterator[re.Match[str]]:
-    """``_STRUCTURED.finditer(text)``; in a long text, searched only near runs of numbers with
-    a unit (``_NUMBERED_RUN``): a start farther than ``_STRUCTURED_REACH`` before any such
-    number matches nothing, so skipping it changes nothing. A short text is searched whole:
-    each start costs at most 2 us, less than finding its runs."""
-    if len(text) <= _STRUCTURED_SHORT:
+    """``_STRUCTURED.finditer(text)``; in a long text, searched only near runs of numbers
+    (``_NUMBERED_RUN``): a start farther than ``_STRUCTURED_REACH`` before any number
+    matches nothing, so skipping it changes nothing. A short text is searched whole: each
+    start costs at most 2 us, less than finding its runs."""
+    if len(text) <= _STRUCTURED_SHORT:  # returned as it is: a generator around it costs more
         return _STRUCTURED.finditer(text)
     return _near_numbers(text)
 
@@ -246,12 +247,12 @@ def _near_numbers(text: str) -> Iterator[re.Match[str]]:
 
 
 def _in_run(text: str, start: int, last: int) -> Generator[re.Match[str], None, int]:
-    """The structured addresses starting from ``start`` to ``last``, as a search of all of
-    ``text`` finds them, searched up to ``_STRUCTURED_TAIL`` past ``last``; returns where the
-    next search may start. A search ending early matches wherever a whole one does (an
-    address's parts after its number are optional), so its first start is no later: a match
-    ending well before its end (none of its reads came near it) is the whole search's, any
-    other is read again at its start."""
+    """The structured addresses starting from ``start`` to ``last`` (a run's last number), as a
+    search of all of ``text`` finds them, searched up to ``_STRUCTURED_TAIL`` past ``last``;
+    returns where the next run's search may start. A search with an end matches wherever a
+    whole one does (an address's parts after its number are optional), so its first match
+    starts no later: one ending ``_STRUCTURED_SLACK`` before the end is the whole search's,
+    any other is read again from its start with no end."""
     end = last + _STRUCTURED_TAIL
     if end >= len(text):  # the search reads to the text's end, as a whole one does
         yield from _STRUCTURED.finditer(text, start)
