@@ -94,9 +94,10 @@ _TOWER: Final = (
     "(?:中心|大厦|大廈|广场|廣場|商场|商場|大楼|大樓)"
     "(?=[ ]?(?:[0-9]{1,3}[ ]?(?:楼|樓|层|層)|[0-9]{1,5}[ ]?室)))?"
 )
+_ESTATE_LAST: Final = "区區园園厦廈苑场場寓"  # the last characters of an estate's unit
 _STRUCTURED: Final = re.compile(
     f"(?>(?:{_REGION}){{0,8}})"
-    f"(?:{_STREET}{_TOWER}|(?<=[区區园園厦廈苑场場寓])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
+    f"(?:{_STREET}{_TOWER}|(?<=[{_ESTATE_LAST}])[ ]?[0-9]{{1,4}}{_BUILDING}){_ROOMS}"
 )
 # A long text is searched for structured addresses only near their numbers (``_structured``).
 # Every structured address holds one with its unit (``_NUMBERED``): a street's suffix and its
@@ -108,13 +109,14 @@ _STRUCTURED: Final = re.compile(
 # the reach before its first number to its last: how far apart they may be changes how much
 # is searched, not what is found. A gap with none of their first characters is read first,
 # in one possessive step (a set, in C).
+_STREET_LAST: Final = "路街巷弄道同"  # the last characters of a street's suffix (大道, 胡同)
 _NUMBERED: Final = (
-    "[路街巷弄道同][中东西]?[ ]?[0-9一二三四五六七八九十]"
-    f"|[区區园園厦廈苑场場寓][ ]?[0-9]{{1,4}}{_BUILDING}"
+    f"[{_STREET_LAST}][中东西]?[ ]?[0-9一二三四五六七八九十]"
+    f"|[{_ESTATE_LAST}][ ]?[0-9]{{1,4}}{_BUILDING}"
 )
 _STRUCTURED_REACH: Final = 128
 _NUMBERED_RUN: Final = re.compile(
-    f"(?:{_NUMBERED})(?:[^路街巷弄道同区區园園厦廈苑场場寓]{{0,{_STRUCTURED_REACH}}}+"
+    f"(?:{_NUMBERED})(?:[^{_STREET_LAST}{_ESTATE_LAST}]{{0,{_STRUCTURED_REACH}}}+"
     f"(?:{_NUMBERED})|[\\s\\S]{{0,{_STRUCTURED_REACH}}}?(?:{_NUMBERED}))*"
 )
 # A run's search reads at most ``_STRUCTURED_TAIL`` past its last number (its last address ends
