@@ -307,7 +307,8 @@ _TRIGGERED = word_automaton(WAKES)
 # The ASCII trigger words alone, for ASCII text, which holds no other: the same triggers, found
 # faster, as a character that starts no word is compared with each word's first character (82
 # of them, the Chinese, Cyrillic... ones too; 26 of ASCII): 1-2 us of a 60-word message.
-_TRIGGERED_ASCII = word_automaton({word: names for word, names in WAKES.items() if word.isascii()})
+ASCII_WAKES = {word: names for word, names in WAKES.items() if word.isascii()}
+_TRIGGERED_ASCII = word_automaton(ASCII_WAKES)
 
 
 @functools.cache

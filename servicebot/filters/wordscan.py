@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Final, NamedTuple
 
 from . import word_automaton
-from .injection import WAKES
+from .injection import ASCII_WAKES, WAKES
 from .labelspans import LABEL_WORDS
 
 
@@ -38,9 +38,7 @@ def _both(wakes: dict[str, tuple[str, ...]]) -> dict[str, tuple[int | None, tupl
 _BOTH: Final = word_automaton(_both(WAKES))
 # For ASCII text, the ASCII trigger words alone, as injection.py scans it (the labels' words
 # are ASCII): fewer first characters to compare each character with.
-_BOTH_ASCII: Final = word_automaton(
-    _both({word: names for word, names in WAKES.items() if word.isascii()})
-)
+_BOTH_ASCII: Final = word_automaton(_both(ASCII_WAKES))
 
 
 def scan_words(lowered: str) -> Words:
