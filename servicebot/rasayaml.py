@@ -12,6 +12,7 @@ from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError, Problem
 from .source import read_text
+from .yamlsyntax import control_character_problem
 
 
 def compose(path: Path) -> Node | None:
@@ -29,9 +30,7 @@ def compose(path: Path) -> Node | None:
         line = mark.line + 1 if mark else None
         raise ConfigError([Problem(path, f"not YAML: {exc.problem}", line)]) from exc
     except yaml.reader.ReaderError as exc:
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"control character U+{code:04X} is not allowed in YAML; remove it"
-        raise ConfigError([source.problem_at_offset(message, exc.position)]) from exc
+        raise ConfigError([control_character_problem(source, exc)]) from exc
     except yaml.YAMLError as exc:
         raise ConfigError.at(path, f"cannot read it as YAML: {exc}") from exc
 

@@ -26,7 +26,7 @@ from .errors import Problem, shorten
 from .source import SourceFile, read_text
 from .yamlproblems import RefusedError, scalar_value
 from .yamlrecovery import syntax_problems
-from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER
+from .yamlsyntax import FULL_WIDTH_COLON, SAFE_LOADER, control_character_problem
 from .yamlvalues import construct
 
 
@@ -126,9 +126,7 @@ def read_yaml(path: Path, problems: list[Problem]) -> YamlFile | None:
         problems += found
         return _mended(document, found, problems)
     except yaml.reader.ReaderError as exc:  # a character YAML forbids, such as NUL
-        code = exc.character if isinstance(exc.character, int) else ord(exc.character)
-        message = f"control character U+{code:04X} is not allowed in YAML; remove it"
-        problems.append(document.problem_at_offset(message, exc.position))
+        problems.append(control_character_problem(document, exc))
         return None
     except RefusedError as exc:
         problems.append(exc.problem)

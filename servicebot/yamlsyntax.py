@@ -69,6 +69,13 @@ _HINTS = {
 }
 
 
+def control_character_problem(document: SourceFile, exc: yaml.reader.ReaderError) -> Problem:
+    """The problem for a character YAML forbids (NUL, an escape), where it stands."""
+    code = exc.character if isinstance(exc.character, int) else ord(exc.character)
+    message = f"control character U+{code:04X} is not allowed in YAML; remove it"
+    return document.problem_at_offset(message, exc.position)
+
+
 def syntax_problem(document: SourceFile, exc: yaml.MarkedYAMLError) -> Problem:
     """The problem for a YAML syntax error, at the line an operator has to fix."""
     if document.path.suffix.lower() == ".json" and (in_json := _json_problem(document)):
