@@ -17,7 +17,6 @@ The files are read as nodes (``yaml.compose``), so that every note can say where
 
 from __future__ import annotations
 
-import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -135,12 +134,10 @@ def _unused_name(name: str, names: set[str]) -> str:
     """``name``, or, if an intent converted before has it (``faq/ask`` and ``faq_ask``
     are both ``faq_ask``; ``問候`` and ``!!!`` both ``intent``), ``name_2``, ``name_3``...:
     two intents of one name would fail ``check``."""
-    unused = name
-    for number in itertools.count(2):
-        if unused not in names:
-            return unused
-        unused = f"{name[:95]}_{number}"
-    raise AssertionError("unreachable")
+    unused, number = name, 2
+    while unused in names:
+        unused, number = f"{name[:95]}_{number}", number + 1
+    return unused
 
 
 def _training_files(project: Path) -> list[Path]:
@@ -264,9 +261,10 @@ def _intent(
     the FAQ names given so far."""
     seen, names = taken
     path, line = (examples[0][1], examples[0][2]) if examples else (Path("nlu"), None)
-    name = _unused_name(faq_name(intent), names)
+    valid = faq_name(intent)
+    name = _unused_name(valid, names)
     if name != intent:
-        why = "a name is letters, digits, _ - ." if faq_name(intent) != intent else ""
+        why = "a name is letters, digits, _ - ." if valid != intent else ""
         why = why or "an intent converted before has its name"
         message = f"intent '{intent}' renamed '{name}': {why}"
         notes.append(Problem(path, message, line))
