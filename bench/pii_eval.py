@@ -13,6 +13,15 @@ found span is a true positive when it overlaps an unmatched expected span (one t
 value is positive when a finding of the mapped kind covers all of it; ``expected_valid`` is
 the label. Target: precision and recall >= 0.95 for every type.
 
+Hong Kong IDs (validator.js's HK_ID_CARD rows) are scored twice, as HK_ID finds them two
+ways. Bare, as the rows give them: an unnamed HKID is found only bracketed as the card
+writes it, its check digit right, so a value without brackets is excluded (it needs a name,
+as a bare passport number does). And each value once more after the label ``HKID ``, on the
+line ``HK_ID+L``: a named HKID is found whatever its check digit, so a negative of the
+HKID's shape whose only fault is its check digit is excluded there, as a redaction filter
+masks an ID typed one digit wrong. The ``HK_ID+L`` cases are this script's texts, not the
+dataset's, so they are kept out of the ``ALL`` line; the bare ones count in it.
+
 Run: .venv/bin/python bench/pii_eval.py
 """
 
@@ -49,7 +58,11 @@ TYPE_MAP = {
     "IP_ADDRESS": "IP",
     "US_SSN": "SSN",
     "CN_PASSPORT": "PASSPORT",
+    "HK_ID_CARD": "HK_ID",
 }
+NAMED = "HK_ID+L"  # the table's line for HKIDs scored after a label (see the docstring)
+_HKID_SHAPE = re.compile(r"HKID [A-Z]{1,2}[0-9]{6}(?:\([0-9A]\)|\[[0-9A]\]|[0-9A])", re.I)
+_HKID_BRACKETED = re.compile(r"[(\[][0-9A-Za-z][)\]]")
 # Types that look close to ours but are deliberately not mapped.
 NOT_MAPPED = {
     "TW_MOBILE": "Taiwan national format (09xx, 886 without +); PHONE covers +886 only",
@@ -73,6 +86,10 @@ _REASONS = {
     "PHONE covers landlines, isMobilePhone does not; a redaction filter must mask it",
     "unnamed": "a bare passport number: PASSPORT is found where the customer names it "
     "(护照号E12345678, passport: E12345678), as a shape alone is any product code's",
+    "bare hkid": "a bare HKID value without brackets: HK_ID finds one where the customer names "
+    "it (scored so on the HK_ID+L line), as A1234567 alone is as likely a part number",
+    "hkid check": "HKID negative only for its check digit, after the label HKID: a validator's "
+    "negative; a redaction filter masks an HKID the customer names and types one digit wrong",
     "mistyped": "card negative only for failing Luhn, in a text that calls it a card: a "
     "validator's negative; a redaction filter masks a card typed one digit wrong",
 }
@@ -92,6 +109,7 @@ class Case:
     ignore: list[tuple[int, int]] = field(default_factory=list)
     count: int = 0
     valid: bool = False
+    named: bool = False  # an HKID after its label: the HK_ID+L line, not in ALL
 
 
 @dataclass
@@ -139,6 +157,8 @@ def exclusion(row: dict[str, Any]) -> str | None:
         return "cn15"
     if entity == "CN_PASSPORT" and row["kind"] == "validation":
         return "unnamed"
+    if entity == "HK_ID_CARD":
+        return _hkid_exclusion(row)
     if row.get("strict_mode"):
         return "strict"
     if "reserved" in (row.get("note") or ""):
@@ -151,6 +171,14 @@ def exclusion(row: dict[str, Any]) -> str | None:
             return "format"
         return "landline" if _LANDLINE.fullmatch(value) else None
     return None
+
+
+def _hkid_exclusion(row: dict[str, Any]) -> str | None:
+    """Why an HKID row (bare, or with the label in front: ``named``) is left out, or None."""
+    if not row.get("named"):
+        return None if _HKID_BRACKETED.search(row["text"]) else "bare hkid"
+    negative = row["expected_valid"] is False
+    return "hkid check" if negative and _HKID_SHAPE.fullmatch(row["text"]) else None
 
 
 def _mistyped_card(text: str) -> bool:
@@ -168,9 +196,10 @@ def _is_weak(row: dict[str, Any], index: int) -> bool:
 def cases(dataset: str, row: dict[str, Any]) -> Iterator[Case]:
     """The scored questions in a row: one per mapped type (a Chinese row names two)."""
     if row["kind"] == "validation":
-        yield Case(
-            dataset, TYPE_MAP[row["entity_type"]], row["text"], "valid", valid=row["expected_valid"]
-        )
+        text, named = row["text"], row.get("named", False)
+        value = [(len("HKID "), len(text))] if named else []  # else the whole text
+        kind = TYPE_MAP[row["entity_type"]]
+        yield Case(dataset, kind, text, "valid", value, valid=row["expected_valid"], named=named)
     elif row.get("entity_type") is None:  # "no phone/id/bank card/passport/email expected"
         for kind in ("PHONE", "CN_ID", "PASSPORT", "CARD", "EMAIL"):
             yield Case(dataset, kind, row["text"], "count")
@@ -194,7 +223,8 @@ def _detection_case(dataset: str, row: dict[str, Any]) -> Case:
 def score(case: Case) -> tuple[int, int, int]:
     found = [(f.start, f.end) for f in find_pii(case.text) if f.kind == case.kind]
     if case.mode == "valid":
-        whole = (len(case.text) - len(case.text.lstrip()), len(case.text.rstrip()))
+        stripped = (len(case.text) - len(case.text.lstrip()), len(case.text.rstrip()))
+        whole = case.spans[0] if case.spans else stripped  # spans: a named HKID's value
         hit = whole in found and whole[0] < whole[1]
         return int(hit and case.valid), int(hit and not case.valid), int(case.valid and not hit)
     if case.mode == "count":
@@ -251,13 +281,17 @@ def _evaluate_row(dataset: str, row: dict[str, Any], report: Report) -> None:
         null = row["kind"] == "validation" and row.get("expected_valid") is None
         report.other_types[f"{entity} (expected_valid null)" if null else entity] += 1
         return
+    if entity == "HK_ID_CARD" and not row.get("named"):
+        _evaluate_row(dataset, {**row, "text": "HKID " + row["text"], "named": True}, report)
     reason = exclusion(row)
     if reason is not None:
         report.excluded[reason].append(f"[{dataset}] {entity}: {row['text']!r}")
         return
     for case in cases(dataset, row):
         tp, fp, fn = score(case)
-        for key in ((case.dataset, case.kind), ("all", case.kind), ("all", "ALL")):
+        line = NAMED if case.named else case.kind
+        keys = ((case.dataset, line), ("all", line), *([] if case.named else [("all", "ALL")]))
+        for key in keys:
             report.tallies[key].add(tp, fp, fn)
         if fp or fn:
             report.errors.append(
