@@ -10,9 +10,10 @@ from typing import Final, NamedTuple
 
 from . import iban, locales
 
-# A Hong Kong ID's shape: a letter or two, six digits, the check digit bracketed or not.
+# A Hong Kong ID's shape: a letter or two, six digits, the check digit bracketed (in round or
+# square brackets) or not.
 HKID_VALUE: Final = re.compile(
-    r"[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|[0-9Aa](?![0-9A-Za-z]))", re.ASCII
+    r"[A-Za-z]{1,2}[0-9]{6}(?:\([0-9Aa]\)|\[[0-9Aa]\]|[0-9Aa](?![0-9A-Za-z]))", re.ASCII
 )
 
 

@@ -12,6 +12,7 @@ from servicebot.filters.emails import plain_address
 from servicebot.filters.phones import dialled_at_home
 
 _BLANKS = re.compile(r"[\s\-]")  # compiled once: canonical() runs once per finding
+_NO_BRACKETS = str.maketrans("", "", "()[]")
 # An address's punctuation, and its street's suffix written in full (read in lower case).
 _ADDRESS_MARKS = re.compile(r"[\s\-.,，。、#]")
 _SHORT = {"street": "st", "road": "rd", "avenue": "ave", "lane": "ln", "drive": "dr",
@@ -39,8 +40,8 @@ def canonical(kind: str, value: str) -> str:
         value = value.removeprefix("@")
     elif kind in ("CARD", "CN_ID"):  # "4111/1111/1111/1111" is 4111-1111-1111-1111
         value = value.replace("/", "")
-    elif kind == "HK_ID":  # A123456(3) is A1234563, as a form without brackets takes it
-        value = value.replace("(", "").replace(")", "")
+    elif kind == "HK_ID":  # A123456(3) and A123456[3] are A1234563, as a form takes it
+        value = value.translate(_NO_BRACKETS)
     return _BLANKS.sub("", value).replace("。", ".").casefold()  # not IPs' dots
 
 

@@ -337,6 +337,11 @@ def test_what_is_no_taiwan_id(text: str) -> None:
         # unnamed: bracketed as on the card, its check digit right
         ("A123456(3) 係我嘅身份證", "A123456(3)"),
         ("C668668(9)", "C668668(9)"),
+        # in square brackets, as forms and validator.js take it (it was left as typed): with
+        # two letters, A (10) as the check digit, in lower case; and named, its digit wrong
+        ("OV290326[A]", "OV290326[A]"),
+        ("my hkid is a494866[4] thanks", "a494866[4]"),
+        ("HKID X731324[8]", "X731324[8]"),
     ],
 )
 def test_a_hong_kong_id_is_its_own_kind(text: str, value: str) -> None:
@@ -351,6 +356,8 @@ def test_a_hong_kong_id_is_its_own_kind(text: str, value: str) -> None:
         "產品編號 A1234563",  # check digit right, no brackets: a part number's shape
         "part number A123456(3)",  # named as a reference
         "XA123456(3)",  # letters whose check digit this is not
+        "X731324[8]",  # square brackets, its check digit wrong (validator.js's negative)
+        "O962472(9)",  # likewise (its check digit is 5)
     ],
 )
 def test_an_unnamed_hkid_shape_is_none_unless_bracketed_with_its_check_digit(text: str) -> None:
@@ -388,6 +395,9 @@ def test_a_mainland_or_taiwan_id_after_an_id_card_label_stays_a_cn_id() -> None:
 def test_an_hkid_check_digit_is_read_as_the_card_has_it() -> None:
     assert check_digit_ok("A123456(3)") and check_digit_ok("AB9876543")
     assert check_digit_ok("a123456(3)") and not check_digit_ok("A123456(7)")
+    # square brackets, two letters, A as 10 (validator.js's cases): each was read wrong
+    assert check_digit_ok("A494866[4]") and check_digit_ok("OV290326[A]")
+    assert not check_digit_ok("X731324[8]") and not check_digit_ok("RH265886(3)")
 
 
 def test_an_hkid_from_an_earlier_turn_reads_as_the_customers_hkid() -> None:

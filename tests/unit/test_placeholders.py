@@ -92,6 +92,13 @@ def test_a_key_set_where_there_was_none_keeps_a_conversations_placeholders(
     assert after.placeholder_for("EMAIL", "bob@example.org") == "[EMAIL_2]"
 
 
+def test_an_hkid_in_square_brackets_is_the_same_hkid() -> None:
+    # A494866[4] was another value than A494866(4): a second placeholder for one ID.
+    placeholders = Placeholders()
+    assert placeholders.placeholder_for("HK_ID", "A494866(4)") == "[HK_ID_1]"
+    assert placeholders.placeholder_for("HK_ID", "a494866[4]") == "[HK_ID_1]"
+
+
 def test_an_hkid_stored_as_a_cn_id_before_keeps_that_placeholder(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
