@@ -103,7 +103,7 @@ class CjkMatcher:
             if word and None not in listed
         }
         self.active = bool(self._kinds)
-        self._probe = re.compile(char_class(has_cjk().findall("".join(self._kinds))))
+        self._probe = _probe(self._kinds)
         self._any = _alternation(self._kinds, "{}")
         self._words = _alternation(self._kinds, "(?=({}))")  # at every position: overlaps too
         by_length: dict[int, list[str]] = {}
@@ -197,6 +197,19 @@ def _typed_as(char: str, alone: bool) -> frozenset[str] | None:
 def _shared(simple: str) -> bool:
     """Whether several characters fold to ``simple`` (干: 乾, 幹 and 榦)."""
     return sum(folded == simple for folded in t2s_table().values()) > 1
+
+
+def _probe(words: Iterable[str]) -> re.Pattern[str]:
+    """What any text with a match of ``words`` (folded, without separators) holds: each
+    word's first two characters with only separators between (the skeleton has them side by
+    side), if every word starts with two CJK characters, which lower-casing leaves as they are;
+    else any CJK character of a word. The pairs rule out a Chinese message of everyday 你, 的
+    and 个 in one search, where the characters alone sent it through the skeleton (3 us)."""
+    cjk = has_cjk()
+    if all(len(word) > 1 and cjk.match(word) and cjk.match(word, 1) for word in words):
+        pairs = sorted({f"{re.escape(word[0])}[\\W_]*{re.escape(word[1])}" for word in words})
+        return re.compile("|".join(pairs))
+    return re.compile(char_class(cjk.findall("".join(words))))
 
 
 def _merged(matches: list[_Match], kinds: dict[str, int]) -> list[tuple[int, int, int]]:
