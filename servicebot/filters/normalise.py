@@ -125,21 +125,31 @@ def _fold_one_for_one(text: str) -> str:
         return text
     if ASTRAL.search(text) is None:
         # The search's matches are exactly the characters the table changes, each one for
-        # one, so translating them alone gives the same text: a Chinese message's few
-        # full-width commas cost a call each, where translate looked up all its characters
-        # (3 us of 100). Text with many is translated whole, which is then cheaper.
-        folded, count = _one_for_one_folds().subn(_fold_match, text, _MOST_FOLDED)
-        if count < _MOST_FOLDED:
-            return folded
+        # one, so replacing each of them by its fold gives the same text: a Chinese
+        # message's few full-width commas and stops cost a replace each (in C), where
+        # translate looked up all its characters (3 us of 100). Text with many kinds of
+        # them is translated whole, which is then cheaper.
+        changed = set(_one_for_one_folds().findall(text))
+        if len(changed) < _MOST_FOLDED:
+            return _replaced(text, changed)
     return text.translate(_one_for_one())
 
 
-_MOST_FOLDED = 16  # characters folded one call each, at most; then the whole text is translated
+_MOST_FOLDED = 16  # kinds of character folded by a replace each, at most; then a translate
 
 
-def _fold_match(match: re.Match[str]) -> str:
-    """The character ``match`` found, folded (see :func:`_fold_one_for_one`)."""
-    return match[0].translate(_one_for_one())
+def _replaced(text: str, changed: set[str]) -> str:
+    """``text`` with each character of ``changed`` replaced by its fold. One replace after
+    another gives what a translate gives as long as no fold holds a character the table
+    changes (none replaced first makes one that a later replace changes again; the table
+    has no such fold, and a text that met one would be translated)."""
+    table, folds = _one_for_one(), _one_for_one_folds()
+    for char in changed:
+        folded = char.translate(table)
+        if folds.search(folded):
+            return text.translate(table)
+        text = text.replace(char, folded)
+    return text
 
 
 @cache
