@@ -182,6 +182,8 @@ _NOTHING = (_REFUSAL, _FAREWELL, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
 _ACKNOWLEDGING = (_ASSENT, COURTESY, _ACKNOWLEDGEMENT, _FILLER)
 _NOTHING_WORDS = _words_of(*_NOTHING)
 _ACKNOWLEDGING_WORDS = _words_of(*_ACKNOWLEDGING)
+# The English words of every pleasantry, and the words that name nothing (see _names_a_word).
+_UNNAMED_WORDS = _words_of(*_PLEASANTRIES) | _FUNCTION_WORDS
 
 
 def without_placeholders(text: str) -> str:
@@ -244,7 +246,21 @@ def names_nothing(text: str, known: frozenset[str] = frozenset()) -> bool:
     ``known`` (see :func:`the_request`): "you guys are awesome" and "for that" of "thanks,
     you guys are awesome" and "thanks for that" ask for nothing, though "you guys" matched
     about_store ("who are you guys")."""
+    if _names_a_word(text, known):
+        return False
     return _named_words(_without_pleasantries(text), known) == 0
+
+
+def _names_a_word(text: str, known: frozenset[str]) -> bool:
+    """Whether ``text`` surely names something: printable ASCII text (which reading it as
+    routing does changes only in its runs of spaces) with a word that is no pleasantry's,
+    no word that names nothing and not ``known``. The pleasantries match whole words only,
+    so none takes such a word away, and it is left to be counted. A set test in C, where
+    taking the pleasantries away searched the message seven times (about 25 µs a message
+    with a courtesy: "hi there, i'd like to cancel my order"). False: the patterns tell."""
+    if not (text.isascii() and text.isprintable()):
+        return False
+    return bool(set(_ASCII_WORD.findall(text.lower())).difference(_UNNAMED_WORDS, known))
 
 
 def bids_farewell(text: str) -> bool:
