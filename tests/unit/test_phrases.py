@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from servicebot.routing import Router
-from servicebot.routing.phrases import the_request, words_of
+from servicebot.routing.phrases import names_nothing, the_request, words_of
 from tests.unit.routers import best
 
 
@@ -128,3 +128,16 @@ def test_the_request_is_what_a_message_asks_beside_its_pleasantries() -> None:
         assert the_request(closing) is None, closing
     # a bot's own greetings name nothing either, whichever the phrases miss
     assert the_request("早安呀") is not None and the_request("早安呀", words_of(["早安"])) is None
+
+
+def test_names_nothing_reads_words_beyond_pleasantries_in_any_case_and_spacing() -> None:
+    for nothing in (
+        "you guys are awesome",
+        "For THAT!!",
+        "ok   thanks,  that's   great",
+        "thank\tyou",
+    ):
+        assert names_nothing(nothing), nothing
+    for named in ("hi there, i'd like to cancel my order", "thanks John", "good_bye", "谢谢，退款"):
+        assert not names_nothing(named), named
+    assert names_nothing("thanks John", words_of(["bye john"]))  # a bot's own words
