@@ -243,10 +243,21 @@ class _WordMatcher:
         self._whole: set[str] = set()  # listed words, folded
         self._starts: set[str] = set()  # and every prefix of them
         self._vague_starts: set[str] = set()  # the same, vowels and "*" folded into "*"
+        self._before_gaps: set[str] = set()  # every folded prefix followed by a non-word char
         self.window = 1
         for word, kind in words:
             self._add(word, kind)
             self.window = max(self.window, sum(c not in word_chars for c in word))
+            folded = word.translate(_FOLD)
+            self._before_gaps.update(folded[:i] for i, c in enumerate(word) if c not in word_chars)
+        self._alone = self._whole | self._before_gaps  # a word alone may start a match
+        # A byte table: lower-cases and folds an ASCII word character, blanks any other.
+        self._ascii_words = bytes.maketrans(
+            bytes(range(128)),
+            "".join(
+                chr(b).lower().translate(_FOLD) if chr(b) in word_chars else " " for b in range(128)
+            ).encode("ascii"),
+        )
 
     def _add(self, word: str, kind: int) -> None:
         node = self._root
@@ -275,6 +286,8 @@ class _WordMatcher:
         return (min(kinds) if kinds else None), any(node.children for node in nodes)
 
     def find(self, text: str) -> list[tuple[int, int, int]]:
+        if text.isascii() and "*" not in text and not self._may_start_ascii(text):
+            return []  # what the full search below returns when no word is a candidate
         split = self._split_bmp if text.isascii() or not ASTRAL.search(text) else self._split_all
         words = _Words(text, split)
         if words.starts_late():
@@ -288,6 +301,27 @@ class _WordMatcher:
                 found.append((words.offsets[2 * k], words.offsets[2 * (k + count) - 1], kind))
                 resume = k + count
         return found
+
+    def _may_start_ascii(self, text: str) -> bool:
+        """Whether :meth:`_candidates` may find a word of an ASCII text without "*"; if not,
+        the text has nothing to censor. Most messages show it here in a few C calls, without
+        cutting the text into words and separators (two parts a word) and looping over them.
+
+        The words folded are the same as ``_Words.folded[1::2]``: ASCII lowers and folds one
+        character for one, and blanking every non-word character then ``split()`` cuts the
+        same runs. A superset of ``_candidates``'s tests, without its separators: word ``k``
+        is a candidate only if it is a listed word (``whole``; the last word too), or it and
+        the next read as the start of one (``starts``), or the separator after it can follow
+        it in a listed word, which needs it to be a prefix followed by a non-word character
+        (``before_gaps``): separators in the text and in a listed word are never folded.
+        """
+        texts = text.encode("ascii").translate(self._ascii_words).decode("ascii").split()
+        # Each of the three needs the word to start a listed word, which few words do.
+        starts = list(map(self._starts.__contains__, texts))
+        if any(map(self._alone.__contains__, itertools.compress(texts, starts))):
+            return True
+        pairs = itertools.compress(range(len(texts) - 1), starts)
+        return any(texts[k] + texts[k + 1] in self._starts for k in pairs)
 
     def _candidates(self, words: _Words) -> list[int]:
         """Words that may start a match: a superset, found mostly at C speed."""
