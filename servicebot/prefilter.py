@@ -67,7 +67,8 @@ class Prefilter:
         # The typed characters too: 幹 listed must not mask 乾 (dry), which folds as it does.
         profanity = functools.partial(self.profanity.find, source=turn.normalised)
         turn.apply("profanity", profanity, self._profanity_action)
-        injection = functools.partial(find_injection, triggered=words.triggered)
+        # The text is normalise's: undisguising it need not fold traditional characters again.
+        injection = functools.partial(find_injection, triggered=words.triggered, normalised=True)
         turn.apply("injection", injection, self._injection_action)
         return turn.result()
 

@@ -327,9 +327,12 @@ _CASED = re.compile(
 )
 
 
-def find_injection(text: str, triggered: Collection[str] | None = None) -> list[Finding]:
+def find_injection(
+    text: str, triggered: Collection[str] | None = None, *, normalised: bool = False
+) -> list[Finding]:
     """Every span that looks like an injection attempt; kind names the rule. ``triggered``:
-    the rules whose trigger words ``text`` holds, if already found (``wordscan.scan_words``).
+    the rules whose trigger words ``text`` holds, if already found (``wordscan.scan_words``);
+    ``normalised``: ``text`` is ``normalise``'s, its traditional characters folded already.
 
     Spans refer to ``text``, except for attacks found only once disguises are undone (then
     the span covers their stretch of the detection copy): the pre-filter masks nothing here.
@@ -338,7 +341,7 @@ def find_injection(text: str, triggered: Collection[str] | None = None) -> list[
     findings = _run_rules(lowered, triggered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]
-    undisguised = undisguise(lowered)
+    undisguised = undisguise(lowered, folded=normalised)
     if undisguised != lowered:
         found = {finding.kind for finding in findings}
         findings += [f for f in _run_rules(undisguised) if f.kind not in found]
