@@ -55,12 +55,16 @@ class Prefilter:
         turn = self._cut_turn(text, placeholders)
         # Labels and injection triggers found in one pass (see filters/wordscan.py), as both
         # detectors read the same text.
-        words = scan_words(lower_in_place(turn.normalised.text))
+        # Lower-cased once for the three: the detectors read turn.normalised.text, which no
+        # step changes (masks apply to the original text), so each would make the same.
+        lowered = lower_in_place(turn.normalised.text)
+        words = scan_words(lowered)
         pii = functools.partial(
             find_pii_after,
             previous=_messages(previous),
             pieces=placeholders.pieces,
             label_hits=words.label_hits,
+            lowered=lowered,
         )
         turn.apply("pii", pii, self._pii_action)
         turn.neutralise_lookalikes()
@@ -68,7 +72,9 @@ class Prefilter:
         profanity = functools.partial(self.profanity.find, source=turn.normalised)
         turn.apply("profanity", profanity, self._profanity_action)
         # The text is normalise's: undisguising it need not fold traditional characters again.
-        injection = functools.partial(find_injection, triggered=words.triggered, normalised=True)
+        injection = functools.partial(
+            find_injection, triggered=words.triggered, normalised=True, lowered=lowered
+        )
         turn.apply("injection", injection, self._injection_action)
         return turn.result()
 

@@ -47,14 +47,16 @@ def find_pii_after(
     previous: Sequence[str] = (),
     pieces: Collection[str] = (),
     label_hits: list[tuple[int, int]] | None = None,
+    lowered: str | None = None,
 ) -> list[Finding]:
     """:func:`~.pii.find_pii` over normalised ``text``, with the value it is alone when the
     customer's last message (``previous``: their last ones as stored, the newest last) ended
     with that value's label, and a piece of a value typed in pieces (``pieces.py``; marked
     ``piece``); ``pieces``: the placeholders that stood for pieces in this conversation;
-    ``label_hits``: the label words in ``text``, if already found (``wordscan.scan_words``)."""
+    ``label_hits``: the label words in ``text``, if already found (``wordscan.scan_words``);
+    ``lowered``: ``normalise.lower_in_place(text)``, if already made."""
     carried = carried_value(text, previous[-1]) if previous else None
-    labelled = find_labelled(text, PII_KINDS, label_hits)
+    labelled = find_labelled(text, PII_KINDS, label_hits, lowered)
     piece = [] if carried else find_pieces(text, previous, labelled, pieces)
     labelled.found.extend([carried] if carried else piece)
     found = find_pii(text, labelled=labelled)

@@ -328,16 +328,21 @@ _CASED = re.compile(
 
 
 def find_injection(
-    text: str, triggered: Collection[str] | None = None, *, normalised: bool = False
+    text: str,
+    triggered: Collection[str] | None = None,
+    *,
+    normalised: bool = False,
+    lowered: str | None = None,
 ) -> list[Finding]:
     """Every span that looks like an injection attempt; kind names the rule. ``triggered``:
     the rules whose trigger words ``text`` holds, if already found (``wordscan.scan_words``);
-    ``normalised``: ``text`` is ``normalise``'s, its traditional characters folded already.
+    ``normalised``: ``text`` is ``normalise``'s, its traditional characters folded already;
+    ``lowered``: ``lower_in_place(text)``, if already made.
 
     Spans refer to ``text``, except for attacks found only once disguises are undone (then
     the span covers their stretch of the detection copy): the pre-filter masks nothing here.
     """
-    lowered = lower_in_place(text)
+    lowered = lower_in_place(text) if lowered is None else lowered
     findings = _run_rules(lowered, triggered)
     if "DAN" in text or "you are" in lowered:
         findings += [Finding(m.start(), m.end(), "roleplay") for m in _CASED.finditer(text)]

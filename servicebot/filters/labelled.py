@@ -72,13 +72,16 @@ class Labelled(NamedTuple):
 
 
 def find_labelled(
-    text: str, kinds: Collection[str], label_hits: list[tuple[int, int]] | None = None
+    text: str,
+    kinds: Collection[str],
+    label_hits: list[tuple[int, int]] | None = None,
+    lowered: str | None = None,
 ) -> Labelled:
     """Values of ``kinds`` named right before them (passwords among SECRET), and where a value
     named as an order, invoice, part or other reference number, or as a coupon, voucher or
     other code, would start. ``label_hits``: the label words in ``text``, if already found
-    (``wordscan.scan_words``)."""
-    lowered = lower_in_place(text)
+    (``wordscan.scan_words``); ``lowered``: ``lower_in_place(text)``, if already made."""
+    lowered = lower_in_place(text) if lowered is None else lowered
     found: list[tuple[int, int, str]] = []
     references: set[int] = set()
     codes: set[int] = set()
