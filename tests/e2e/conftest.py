@@ -7,6 +7,7 @@ and a copy of the example bot with its scripted conversations and recordings (``
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import shutil
 import subprocess
@@ -245,3 +246,17 @@ def open_test_store(name: str, tmp_path: Path, request: pytest.FixtureRequest) -
     namespace of its own on the tests' Redis server."""
     url = "sqlite:///turns.db" if name == "sqlite" else str(request.getfixturevalue("redis_url"))
     return open_store(url, root=tmp_path, namespace=f"test-{uuid.uuid4().hex}")
+
+
+def read_streamed(bot: Bot, text: str, conversation_id: str, way: str) -> tuple[str, Any]:
+    """What ``bot.stream`` (``way`` "stream") or ``bot.astream`` (any other) shows for
+    ``text``, read to its end, and the stream (its ``reply`` set once read)."""
+    if way == "stream":
+        stream = bot.stream(text, conversation_id=conversation_id)
+        return "".join(stream), stream
+
+    async def read() -> tuple[str, Any]:
+        stream = bot.astream(text, conversation_id=conversation_id)
+        return "".join([piece async for piece in stream]), stream
+
+    return asyncio.run(read())

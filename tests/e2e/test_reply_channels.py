@@ -4,14 +4,13 @@ characters; a first message with no words (a sticker) follows the application's 
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 from typing import Any
 
 import pytest
 
 from servicebot.config import BotSpec
-from tests.e2e.conftest import REFUNDS
+from tests.e2e.conftest import REFUNDS, read_streamed
 from tests.openai_server import Fault, OpenAIServer
 
 # 1,000 sentences of 13 Chinese characters (its 。 too): 39 bytes each, 39 KB in all.
@@ -43,16 +42,7 @@ def test_a_stream_stops_showing_at_max_bytes(
     server.responder = lambda body: CHINESE
     server.fail(Fault.drip(0.0005))  # each event flushed on its own, as a model sends them
     bot = make_bot(spec=_bounded(spec, 2048))
-    if streamed == "stream":
-        stream = bot.stream(REFUNDS, conversation_id="wechat")
-        shown = "".join(stream)
-    else:
-
-        async def read() -> tuple[str, Any]:
-            stream = bot.astream(REFUNDS, conversation_id="wechat")
-            return "".join([piece async for piece in stream]), stream
-
-        shown, stream = asyncio.run(read())
+    shown, stream = read_streamed(bot, REFUNDS, "wechat", streamed)
     assert 2048 - 39 < len(shown.encode()) <= 2048 and shown.endswith("到账。")
     assert stream.reply is not None and stream.reply.text == shown
     model = stream.reply.step("model")

@@ -19,7 +19,7 @@ from servicebot.pipeline import Bot, Reply
 from servicebot.store import TurnRecord
 from servicebot.store.memory import MemoryStore
 from tests.conftest import REPO
-from tests.e2e.conftest import REFUNDS, asked, bot_on_server
+from tests.e2e.conftest import REFUNDS, asked, bot_on_server, read_streamed
 from tests.openai_server import Fault, OpenAIServer
 
 
@@ -156,16 +156,7 @@ def test_a_stream_past_max_chars_stops_reading_the_model(
     server.responder = lambda body: answer
     server.fail(Fault.drip(0.0005))  # each event flushed on its own, as a model sends them
     bot = make_bot()
-    if streamed == "stream":
-        stream = bot.stream(REFUNDS, conversation_id="long")
-        shown = "".join(stream)
-    else:
-
-        async def read() -> tuple[str, Any]:
-            stream = bot.astream(REFUNDS, conversation_id="long")
-            return "".join([piece async for piece in stream]), stream
-
-        shown, stream = asyncio.run(read())
+    shown, stream = read_streamed(bot, REFUNDS, "long", streamed)
     words = len(answer.split())
     assert server.requests[-1].events_sent < words // 10  # it stopped ~200 words in
     assert stream.reply is not None and stream.reply.text == shown
